@@ -1,0 +1,116 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rayflow/rayflow/lang"
+)
+
+// identName is a bare name used as a decorator argument, as in
+// @hint(batch).
+type identName string
+
+// ConstValue evaluates a literal expression at compile time: numbers
+// (with a sign), strings, booleans and bare names. It reports false for
+// anything else.
+func ConstValue(e *lang.Expr) (any, bool) {
+	pf := postfixOf(e)
+	neg := false
+	if pf == nil {
+		u := unaryOf(e)
+		if u == nil || u.Op != "-" || u.Operand == nil || u.Operand.Power == nil || u.Operand.Power.Exponent != nil {
+			return nil, false
+		}
+		neg, pf = true, u.Operand.Power.Base
+	}
+	if len(pf.Suffixes) > 0 {
+		return nil, false
+	}
+	p := pf.Primary
+	switch {
+	case p.Int != nil:
+		n, err := ParseInt(*p.Int)
+		if err != nil {
+			return nil, false
+		}
+		if neg {
+			n = -n
+		}
+		return n, true
+	case p.Float != nil:
+		f, err := strconv.ParseFloat(strings.ReplaceAll(*p.Float, "_", ""), 64)
+		if err != nil {
+			return nil, false
+		}
+		if neg {
+			f = -f
+		}
+		return f, true
+	case neg:
+		return nil, false
+	case p.String != nil:
+		return *p.String, true
+	case p.Bool != nil:
+		return *p.Bool == "true", true
+	case p.Name != "":
+		return identName(p.Name), true
+	}
+	return nil, false
+}
+
+func unaryOf(e *lang.Expr) *lang.Unary {
+	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
+		return nil
+	}
+	cmp := e.Body.Terms[0].Terms[0].Cmp
+	if cmp == nil || len(cmp.Rests) != 0 || len(cmp.Left.Rests) != 0 || len(cmp.Left.Left.Rests) != 0 {
+		return nil
+	}
+	return cmp.Left.Left.Left
+}
+
+// ParseInt parses an int literal such as 1_000.
+func ParseInt(text string) (int64, error) {
+	n, err := strconv.ParseInt(strings.ReplaceAll(text, "_", ""), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("integer literal %s does not fit in 64 bits", text)
+	}
+	return n, nil
+}
+
+var memoryUnits = []struct {
+	suffix string
+	factor float64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+}
+
+// ParseMemory reads a memory size: an int of bytes or a string such as
+// "256MB" or "1.5GiB".
+func ParseMemory(v any) (int64, error) {
+	switch m := v.(type) {
+	case int64:
+		if m < 0 {
+			return 0, fmt.Errorf("memory must not be negative")
+		}
+		return m, nil
+	case string:
+		s := strings.TrimSpace(m)
+		for _, u := range memoryUnits {
+			if num, ok := strings.CutSuffix(s, u.suffix); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+				if err == nil && f >= 0 {
+					return int64(f * u.factor), nil
+				}
+				break
+			}
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("invalid memory size %v: expected a number of bytes or a size such as \"256MB\" or \"1GiB\"", v)
+}

@@ -1,0 +1,176 @@
+// Package compiler turns a parsed rayflow file into a Program the
+// evaluator can run: every name resolved to a slot, a field, a global, a
+// built-in or a module; every error found before anything runs (with a
+// "did you mean" suggestion where a close name exists); decorators
+// checked; each function marked deterministic or not (transitively over
+// calls, see determinism.go); and each task call site annotated with its
+// lineage (callee, argument sources, resources, retries, determinism).
+//
+// The compiler writes its resolution into the AST's unexported-by-parser
+// fields (Primary.Ref, Let.Slots, ...) so that exec can compile the tree to
+// closures without looking names up at run time.
+package compiler
+
+import (
+	"github.com/rayflow/rayflow/lang"
+)
+
+// Member describes a built-in function or a module member for the
+// compiler: whether calling it is nondeterministic.
+type Member struct {
+	Nondeterministic            bool
+	NondeterministicWithoutArgs bool
+	Callable                    bool
+}
+
+// Universe is what is in scope before the program declares anything:
+// built-in functions and standard-library modules. exec builds it from
+// its built-ins and the stdlib modules.
+type Universe struct {
+	Builtins map[string]Member
+	Modules  map[string]map[string]Member
+}
+
+// GlobalKind says what a top-level name is.
+type GlobalKind int
+
+// The kinds of top-level declaration.
+const (
+	GlobalConst GlobalKind = iota
+	GlobalFunc
+	GlobalActor
+)
+
+// Global is one top-level declaration.
+type Global struct {
+	Name  string
+	Kind  GlobalKind
+	Pos   lang.Position
+	Const *lang.Const
+	Func  *Func
+	Actor *Actor
+}
+
+// Func is a compiled fn, task, pipeline or actor method.
+type Func struct {
+	Name     string
+	Kind     string // "fn", "task", "pipeline" or "method"
+	Pos      lang.Position
+	Params   []*lang.Param
+	Result   *lang.TypeRef
+	Body     *lang.Block
+	NumSlots int // frame size: parameters first, then every let and loop name
+	Actor    *Actor
+
+	// Deterministic is the result of the determinism analysis: false when
+	// the function, or anything it calls, is nondeterministic.
+	Deterministic bool
+	// DeclaredNondeterministic is set by @nondeterministic.
+	DeclaredNondeterministic bool
+	Resources                map[string]float64 // from @resources; tasks default to cpu=1
+	Retries                  int                // from @retries; -1 when not given
+	RetryErrors              bool               // @retries(n, errors=true)
+	Hints                    []*Hint
+
+	nondetReason string  // why it is nondeterministic, when it is directly
+	callees      []*Func // fns and tasks it calls, for the transitive analysis
+}
+
+// QualifiedName is "Actor.method" for methods and the name otherwise.
+func (f *Func) QualifiedName() string {
+	if f.Actor != nil {
+		return f.Actor.Name + "." + f.Name
+	}
+	return f.Name
+}
+
+// NondeterministicReason says why the function is not deterministic.
+func (f *Func) NondeterministicReason() string { return f.nondetReason }
+
+// Actor is a compiled actor declaration. Its fields are its parameters
+// followed by its `let` fields; methods see them by index.
+type Actor struct {
+	Name       string
+	Pos        lang.Position
+	Params     []*lang.Param
+	Fields     []*lang.Let // the `let` fields, in order
+	FieldNames []string    // parameters, then let names
+	InitSlots  int         // frame size for evaluating the field initialisers
+	Methods    map[string]*Func
+	Restarts   int // from @restarts; 0 when not given
+	Resources  map[string]float64
+	Hints      []*Hint
+	Checkpoint int // from @checkpoint(every=N); 0 when not given
+}
+
+// Hint is one @hint on a declaration.
+type Hint struct {
+	Name string
+	Args map[string]any
+	Pos  lang.Position
+}
+
+// CallSite is a call of a task, an actor constructor or a method, with
+// its lineage annotation.
+type CallSite struct {
+	Pos           lang.Position
+	Kind          string // "task", "actor" or "method"
+	Callee        string // task name, actor name, or method name
+	Func          *Func  // the task or method when known statically
+	Actor         *Actor // the actor class for constructors (and methods when known)
+	ArgSources    []string
+	Resources     map[string]float64
+	Retries       int
+	Deterministic bool
+	Enclosing     *Func // the function the call is in
+}
+
+// Program is a compiled file.
+type Program struct {
+	File      *lang.File
+	Globals   []*Global
+	Funcs     []*Func // every fn, task, pipeline and method
+	Actors    []*Actor
+	Pipelines []*Func
+	Builtins  []string // RefBuiltin indexes into this
+	Modules   []string // RefModule indexes into this
+	Sites     map[*lang.Call]*CallSite
+	Universe  *Universe
+
+	globalIndex map[string]int
+}
+
+// Global returns the top-level declaration named name.
+func (p *Program) Global(name string) (*Global, bool) {
+	i, ok := p.globalIndex[name]
+	if !ok {
+		return nil, false
+	}
+	return p.Globals[i], true
+}
+
+// Pipeline returns the pipeline named name, or the default one when name
+// is empty: `main`, or the only pipeline of the file.
+func (p *Program) Pipeline(name string) (*Func, bool) {
+	if name == "" {
+		if len(p.Pipelines) == 1 {
+			return p.Pipelines[0], true
+		}
+		name = "main"
+	}
+	for _, f := range p.Pipelines {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// PipelineNames lists the pipelines in declaration order.
+func (p *Program) PipelineNames() []string {
+	names := make([]string, len(p.Pipelines))
+	for i, f := range p.Pipelines {
+		names[i] = f.Name
+	}
+	return names
+}

@@ -1,0 +1,274 @@
+package compiler
+
+import (
+	"github.com/rayflow/rayflow/lang"
+)
+
+func (r *resolver) expr(e *lang.Expr) {
+	if e == nil {
+		return
+	}
+	r.or(e.Body)
+	if e.Cond != nil {
+		r.or(e.Cond)
+		r.expr(e.Else)
+	}
+}
+
+func (r *resolver) or(o *lang.Or) {
+	for _, a := range o.Terms {
+		for _, n := range a.Terms {
+			r.not(n)
+		}
+	}
+}
+
+func (r *resolver) not(n *lang.Not) {
+	for n.Negated != nil {
+		n = n.Negated
+	}
+	r.sum(n.Cmp.Left)
+	for _, op := range n.Cmp.Rests {
+		r.sum(op.Right)
+	}
+}
+
+func (r *resolver) sum(s *lang.Sum) {
+	r.product(s.Left)
+	for _, op := range s.Rests {
+		r.product(op.Right)
+	}
+}
+
+func (r *resolver) product(p *lang.Product) {
+	r.unary(p.Left)
+	for _, op := range p.Rests {
+		r.unary(op.Right)
+	}
+}
+
+func (r *resolver) unary(u *lang.Unary) {
+	for u.Operand != nil {
+		u = u.Operand
+	}
+	r.postfix(u.Power.Base)
+	if u.Power.Exponent != nil {
+		r.unary(u.Power.Exponent)
+	}
+}
+
+func (r *resolver) postfix(pf *lang.Postfix) {
+	r.primary(pf.Primary)
+	for i, s := range pf.Suffixes {
+		switch {
+		case s.Call != nil:
+			for _, a := range s.Call.Args {
+				r.expr(a.Value)
+			}
+			r.checkCall(pf, i)
+		case s.Index != nil:
+			r.expr(s.Index.Start)
+			r.expr(s.Index.End)
+			r.expr(s.Index.Step)
+		case s.Field != "":
+			r.checkField(pf, i)
+		}
+	}
+}
+
+func (r *resolver) primary(p *lang.Primary) {
+	switch {
+	case p.Name != "":
+		ref, ok := r.lookup(p.Name)
+		if !ok {
+			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, suggest(p.Name, r.visibleNames()))
+			return
+		}
+		p.Ref = ref
+	case p.List != nil:
+		r.list(p.List)
+	case p.Map != nil:
+		for _, e := range p.Map.Entries {
+			r.expr(e.Key)
+			r.expr(e.Value)
+		}
+	case p.Paren != nil:
+		r.expr(p.Paren)
+	}
+}
+
+func (r *resolver) list(l *lang.ListLit) {
+	if l.Comp == nil {
+		r.expr(l.First)
+		for _, e := range l.Rest {
+			r.expr(e)
+		}
+		return
+	}
+	// The comprehension's names are visible in its conditions, the
+	// clauses after it, and the element expression.
+	depth := 0
+	for c := l.Comp; c != nil; c = c.Next {
+		r.or(c.Iter)
+		r.push()
+		depth++
+		c.Slots = make([]int, len(c.Names))
+		for i, n := range c.Names {
+			c.Slots[i] = r.declare(n, c.Pos)
+		}
+		for _, cond := range c.Conds {
+			r.or(cond)
+		}
+	}
+	r.expr(l.First)
+	for ; depth > 0; depth-- {
+		r.pop()
+	}
+}
+
+// checkField checks `module.member` statically.
+func (r *resolver) checkField(pf *lang.Postfix, i int) {
+	if i != 0 || pf.Primary.Ref == nil || pf.Primary.Ref.Kind != lang.RefModule {
+		return
+	}
+	mod := pf.Primary.Name
+	members := r.c.prog.Universe.Modules[mod]
+	name := pf.Suffixes[0].Field
+	if _, ok := members[name]; !ok {
+		names := make([]string, 0, len(members))
+		for n := range members {
+			names = append(names, n)
+		}
+		r.c.errorf(pf.Suffixes[0].Pos, "module '%s' has no member '%s'%s", mod, name, suggest(name, names))
+	}
+}
+
+// checkCall checks a call whose callee is known statically, records what
+// it says about determinism, and makes a call site for task, actor and
+// method calls.
+func (r *resolver) checkCall(pf *lang.Postfix, i int) {
+	call := pf.Suffixes[i].Call
+	callee := r.staticCallee(pf, i)
+	switch c := callee.(type) {
+	case *Global:
+		r.checkGlobalCall(c, call)
+	case calleeMethod:
+		if c.fn != nil {
+			r.checkArgs(c.fn.QualifiedName(), c.fn.Params, call)
+		}
+		r.noteNondet("it calls actor method '" + c.name + "'")
+		r.site(call, "method", c.name, c.fn, c.actor)
+	case calleeMember:
+		r.checkMemberCall(c, call)
+	case calleeBuiltin:
+		if c.member.Nondeterministic || c.member.NondeterministicWithoutArgs && len(call.Args) == 0 {
+			r.noteNondet("it calls " + c.name + "()")
+		}
+	}
+}
+
+func (r *resolver) checkGlobalCall(g *Global, call *lang.Call) {
+	switch g.Kind {
+	case GlobalFunc:
+		f := g.Func
+		if f.Kind == "pipeline" {
+			r.c.errorf(call.Pos, "pipeline '%s' cannot be called; pipelines are entry points (use a fn or a task)", f.Name)
+			return
+		}
+		r.checkArgs(f.Name, f.Params, call)
+		if r.fn != nil {
+			r.fn.callees = append(r.fn.callees, f)
+		}
+		if f.Kind == "task" {
+			r.site(call, "task", f.Name, f, nil)
+		}
+	case GlobalActor:
+		r.checkArgs(g.Actor.Name, g.Actor.Params, call)
+		r.site(call, "actor", g.Actor.Name, nil, g.Actor)
+	case GlobalConst:
+		// A const may hold a function; checked at run time.
+	}
+}
+
+func (r *resolver) checkMemberCall(c calleeMember, call *lang.Call) {
+	if c.member.Nondeterministic || c.member.NondeterministicWithoutArgs && len(call.Args) == 0 {
+		r.noteNondet("it calls " + c.module + "." + c.name + "()")
+	}
+}
+
+// noteNondet records that the current function is directly
+// nondeterministic, with the first reason found.
+func (r *resolver) noteNondet(reason string) {
+	if r.fn != nil && r.fn.nondetReason == "" {
+		r.fn.nondetReason = reason
+	}
+}
+
+func (r *resolver) site(call *lang.Call, kind, name string, fn *Func, actor *Actor) {
+	s := &CallSite{Pos: call.Pos, Kind: kind, Callee: name, Func: fn, Actor: actor, Enclosing: r.fn, Retries: -1}
+	for _, a := range call.Args {
+		s.ArgSources = append(s.ArgSources, describeArg(a))
+	}
+	r.c.prog.Sites[call] = s
+}
+
+// checkArgs checks a call's arguments against parameters: count, names,
+// and that every parameter without a default gets a value.
+func (r *resolver) checkArgs(name string, params []*lang.Param, call *lang.Call) {
+	given := make([]bool, len(params))
+	positional := 0
+	for _, a := range call.Args {
+		if a.Name != "" {
+			break
+		}
+		positional++
+	}
+	if positional > len(params) {
+		r.c.errorf(call.Args[len(params)].Pos, "too many arguments in call to '%s': it takes %d, got %d", name, len(params), positional)
+		positional = len(params)
+	}
+	for i := 0; i < positional; i++ {
+		given[i] = true
+	}
+	seenKeyword := false
+	for _, a := range call.Args {
+		if a.Name == "" {
+			if seenKeyword {
+				r.c.errorf(a.Pos, "a positional argument cannot follow a keyword argument")
+			}
+			continue
+		}
+		seenKeyword = true
+		j := paramIndex(params, a.Name)
+		switch {
+		case j < 0:
+			r.c.errorf(a.Pos, "unknown keyword argument '%s' in call to '%s'%s", a.Name, name, suggest(a.Name, paramNames(params)))
+		case given[j]:
+			r.c.errorf(a.Pos, "argument '%s' given twice in call to '%s'", a.Name, name)
+		default:
+			given[j] = true
+		}
+	}
+	for j, p := range params {
+		if !given[j] && p.Default == nil {
+			r.c.errorf(call.Pos, "missing argument '%s' in call to '%s'", p.Name, name)
+		}
+	}
+}
+
+func paramIndex(params []*lang.Param, name string) int {
+	for i, p := range params {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func paramNames(params []*lang.Param) []string {
+	names := make([]string, len(params))
+	for i, p := range params {
+		names[i] = p.Name
+	}
+	return names
+}

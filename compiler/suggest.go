@@ -1,0 +1,46 @@
+package compiler
+
+import "strings"
+
+// suggest returns "; did you mean 'NAME'?" for the candidate closest to
+// name, or "" when none is close enough to help.
+func suggest(name string, candidates []string) string {
+	best, bestDist := "", len(name)/2+1
+	if bestDist > 3 {
+		bestDist = 3
+	}
+	for _, c := range candidates {
+		if c == name || c == "" {
+			continue
+		}
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if d < bestDist || d == bestDist && best != "" && c < best {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "; did you mean '" + best + "'?"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

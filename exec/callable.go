@@ -1,0 +1,238 @@
+package exec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Callable is anything a program can call: built-ins, stdlib functions,
+// bound methods of host objects, and the program's own fn, task and
+// actor declarations.
+type Callable interface {
+	Name() string
+	Call(th *Thread, args []Value, kwargs []Kwarg) (Value, error)
+}
+
+// Kwarg is one keyword argument of a call.
+type Kwarg struct {
+	Name  string
+	Value Value
+}
+
+// BuiltinFunc is the Go body of a built-in. It returns an *Error (made
+// with Errorf) or any error, which becomes a "value" error.
+type BuiltinFunc func(th *Thread, args *Args) (Value, error)
+
+// Builtin is a Go function callable from rayflow programs.
+type Builtin struct {
+	name string
+	fn   BuiltinFunc
+	// Nondeterministic marks functions whose result may differ between
+	// runs (time, unseeded randomness, file reads); the compiler's
+	// determinism analysis reads it.
+	Nondeterministic bool
+	// NondeterministicWithoutArgs marks functions that are
+	// nondeterministic only when called with no arguments, such as
+	// random.new().
+	NondeterministicWithoutArgs bool
+}
+
+// NewBuiltin makes a built-in named name (for messages: "math.sqrt").
+func NewBuiltin(name string, fn BuiltinFunc) *Builtin {
+	return &Builtin{name: name, fn: fn}
+}
+
+// Name is the built-in's name.
+func (b *Builtin) Name() string { return b.name }
+
+// Call runs the built-in.
+func (b *Builtin) Call(th *Thread, args []Value, kwargs []Kwarg) (Value, error) {
+	return b.fn(th, &Args{Fn: b.name, Pos: args, Kw: kwargs})
+}
+
+// Args are the arguments of one built-in call.
+type Args struct {
+	Fn  string // the function's name, for messages
+	Pos []Value
+	Kw  []Kwarg
+}
+
+// Unpack assigns the arguments to targets, starlark style: pairs of a
+// parameter name and a pointer. A name ending in "?" is optional. Targets
+// may be *Value, *int64, *int, *float64 (an int is accepted), *string,
+// *bool, **List, **Map, **Tensor, *Callable.
+func (a *Args) Unpack(pairs ...any) error {
+	if len(pairs)%2 != 0 {
+		panic("Unpack: odd number of arguments")
+	}
+	n := len(pairs) / 2
+	if len(a.Pos) > n {
+		return Errorf(KindType, "%s() takes at most %d argument%s, got %d", a.Fn, n, plural(n), len(a.Pos))
+	}
+	set := make([]bool, n)
+	for i, v := range a.Pos {
+		if err := a.assign(pairs[2*i].(string), v, pairs[2*i+1]); err != nil {
+			return err
+		}
+		set[i] = true
+	}
+	for _, kw := range a.Kw {
+		i := indexOfParam(pairs, kw.Name)
+		if i < 0 {
+			return Errorf(KindType, "%s() got an unexpected keyword argument '%s'", a.Fn, kw.Name)
+		}
+		if set[i] {
+			return Errorf(KindType, "%s() got multiple values for argument '%s'", a.Fn, kw.Name)
+		}
+		if err := a.assign(pairs[2*i].(string), kw.Value, pairs[2*i+1]); err != nil {
+			return err
+		}
+		set[i] = true
+	}
+	for i := 0; i < n; i++ {
+		name := pairs[2*i].(string)
+		if !set[i] && !strings.HasSuffix(name, "?") {
+			return Errorf(KindType, "%s() missing argument '%s'", a.Fn, name)
+		}
+	}
+	return nil
+}
+
+func indexOfParam(pairs []any, name string) int {
+	for i := 0; i < len(pairs); i += 2 {
+		if strings.TrimSuffix(pairs[i].(string), "?") == name {
+			return i / 2
+		}
+	}
+	return -1
+}
+
+func (a *Args) assign(param string, v Value, target any) error {
+	param = strings.TrimSuffix(param, "?")
+	bad := func(want string) error {
+		return Errorf(KindType, "%s() argument '%s' must be %s, not %s", a.Fn, param, want, v.TypeName())
+	}
+	if v.kind == FutureKind {
+		if _, ok := target.(*Value); !ok {
+			return futureAsValue(v)
+		}
+	}
+	switch t := target.(type) {
+	case *Value:
+		*t = v
+	case *int64:
+		if v.kind != IntKind {
+			return bad("an int")
+		}
+		*t = v.AsInt()
+	case *int:
+		if v.kind != IntKind {
+			return bad("an int")
+		}
+		*t = int(v.AsInt())
+	case *float64:
+		if !v.IsNumber() {
+			return bad("a number")
+		}
+		*t = v.Number()
+	case *string:
+		if v.kind != StringKind {
+			return bad("a string")
+		}
+		*t = v.AsString()
+	case *bool:
+		if v.kind != BoolKind {
+			return bad("a bool")
+		}
+		*t = v.AsBool()
+	case **List:
+		if v.kind != ListKind {
+			return bad("a list")
+		}
+		*t = v.AsList()
+	case **Map:
+		if v.kind != MapKind {
+			return bad("a map")
+		}
+		*t = v.AsMap()
+	case **Tensor:
+		if v.kind != TensorKind {
+			return bad("a tensor")
+		}
+		*t = v.AsTensor()
+	case *Callable:
+		if v.kind != FunctionKind {
+			return bad("a function")
+		}
+		*t = v.AsCallable()
+	default:
+		panic(fmt.Sprintf("Unpack: unsupported target %T", target))
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Module is a standard-library module: a name and its members.
+type Module struct {
+	Name    string
+	Members map[string]Value
+}
+
+// TypeName is "module".
+func (m *Module) TypeName() string { return "module" }
+
+// Attr returns a member.
+func (m *Module) Attr(name string) (Value, bool) {
+	v, ok := m.Members[name]
+	return v, ok
+}
+
+// MemberNames lists the members in sorted order.
+func (m *Module) MemberNames() []string {
+	names := make([]string, 0, len(m.Members))
+	for n := range m.Members {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// AddFunc adds a built-in member named name; the built-in's own name is
+// "module.name".
+func (m *Module) AddFunc(name string, fn BuiltinFunc) *Builtin {
+	b := NewBuiltin(m.Name+"."+name, fn)
+	if m.Members == nil {
+		m.Members = map[string]Value{}
+	}
+	m.Members[name] = FuncValue(b)
+	return b
+}
+
+// HostObject is a convenient Object for stdlib types: a type name and a
+// table of bound methods and attributes computed on demand.
+type HostObject struct {
+	Type    string
+	Methods map[string]BuiltinFunc
+	Fields  map[string]func() Value
+}
+
+// TypeName is the object's type name.
+func (o *HostObject) TypeName() string { return o.Type }
+
+// Attr returns a field or a method bound to the object.
+func (o *HostObject) Attr(name string) (Value, bool) {
+	if f, ok := o.Fields[name]; ok {
+		return f(), true
+	}
+	if m, ok := o.Methods[name]; ok {
+		return FuncValue(NewBuiltin(o.Type+"."+name, m)), true
+	}
+	return None, false
+}

@@ -1,0 +1,106 @@
+package exec
+
+import (
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Runtime runs what leaves the evaluator: task calls, actors, and the
+// futures functions. The node agent implements it; exec defines it
+// because exec is its consumer. Every method may block only where its
+// doc says so; a blocking Get or Wait must give the caller's CPU slot
+// back while it waits.
+type Runtime interface {
+	// Submit starts a task call and returns its future at once.
+	Submit(th *Thread, call *TaskCall) (*Future, error)
+	// NewActor creates an actor and returns its handle.
+	NewActor(th *Thread, call *TaskCall) (*ActorHandle, error)
+	// CallMethod queues a method call on an actor and returns its future.
+	CallMethod(th *Thread, actor *ActorHandle, call *TaskCall) (*Future, error)
+	// Get waits for every future and returns their values in order.
+	Get(th *Thread, fs []*Future) ([]Value, error)
+	// Wait returns the indexes of the futures that are ready, as soon as
+	// num of them are or the timeout (negative: none) passes.
+	Wait(th *Thread, fs []*Future, num int, timeout time.Duration) ([]int, error)
+	// Put stores a value and returns a future for it.
+	Put(th *Thread, v Value) (*Future, error)
+	// Cancel cancels the task behind a future if it has not finished.
+	Cancel(th *Thread, f *Future) error
+	// Nodes lists the IDs of the alive nodes.
+	Nodes() []string
+}
+
+// TaskCall is one call of a task, an actor constructor or a method: the
+// callee, its arguments (futures given directly are dependencies), and
+// the deterministic ID of the call.
+type TaskCall struct {
+	ID   string
+	Func *Function // the task, or the method; nil for actor creation
+	Class *ActorClass
+	Args []Value
+	Site *CallSite // where in the source the call was made, with its lineage annotation
+}
+
+// Thread is the state of one flow of evaluation: the driver of a
+// pipeline, one task run, or one actor's method loop. The host fills the
+// exported fields before use. A Thread is used by one goroutine at a
+// time; Cancel may be called from any goroutine.
+type Thread struct {
+	Name    string  // for messages
+	TaskID  string  // the ID of the running task; child IDs derive from it
+	NodeID  string  // the node this thread runs on
+	Runtime Runtime // where task and actor calls go
+	// Print writes one line of program output (without the newline).
+	Print func(th *Thread, line string)
+	// MaxSteps, when positive, stops the thread with a "step_limit"
+	// error after that many loop iterations and calls.
+	MaxSteps int64
+	// WorkDir confines the io module; empty means the process's working
+	// directory.
+	WorkDir string
+	// Local is for the host's own per-thread data.
+	Local map[string]any
+
+	seq       uint64
+	steps     int64
+	cancelled atomic.Pointer[string]
+	depth     int
+}
+
+// maxCallDepth bounds recursion so that a runaway program gets an error,
+// not a Go stack overflow.
+const maxCallDepth = 10000
+
+// NextCallID returns the deterministic ID of the next task call made by
+// this thread: the thread's task ID and a call sequence number.
+func (th *Thread) NextCallID() string {
+	th.seq++
+	return th.TaskID + "." + strconv.FormatUint(th.seq, 10)
+}
+
+// Cancel asks the thread to stop at its next check (a loop back-edge or a
+// call) with a "cancelled" error carrying reason.
+func (th *Thread) Cancel(reason string) { th.cancelled.Store(&reason) }
+
+// Cancelled reports whether Cancel was called, and why.
+func (th *Thread) Cancelled() (string, bool) {
+	r := th.cancelled.Load()
+	if r == nil {
+		return "", false
+	}
+	return *r, true
+}
+
+// check is called on loop back-edges and calls.
+func (th *Thread) check() {
+	if r := th.cancelled.Load(); r != nil {
+		panic(Errorf(KindCancelled, "%s", *r))
+	}
+	if th.MaxSteps > 0 {
+		th.steps++
+		if th.steps > th.MaxSteps {
+			panic(Errorf(KindStepLimit, "step limit of %d exceeded", th.MaxSteps))
+		}
+	}
+}

@@ -1,0 +1,443 @@
+package lang
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Token types produced by Lex. The parser matches keywords and punctuation
+// by value; identifiers, numbers and strings by type.
+const (
+	EOF     = lexer.EOF
+	Ident   lexer.TokenType = -2 - iota
+	Keyword                 // reserved words: fn, task, if, ...
+	Int                     // 42, 1_000
+	Float                   // 3.14, 1e-3
+	String                  // "text", value already unescaped
+	Punct                   // operators and brackets
+	EOL                     // end of a statement: newline or ';'
+)
+
+var symbols = map[string]lexer.TokenType{
+	"EOF": EOF, "Ident": Ident, "Keyword": Keyword, "Int": Int,
+	"Float": Float, "String": String, "Punct": Punct, "EOL": EOL,
+}
+
+// Keywords are the reserved words of the language; they cannot be names.
+var Keywords = map[string]bool{
+	"const": true, "fn": true, "task": true, "actor": true, "method": true,
+	"pipeline": true, "let": true, "if": true, "else": true, "for": true,
+	"in": true, "while": true, "break": true, "continue": true,
+	"return": true, "try": true, "catch": true, "and": true, "or": true,
+	"not": true, "true": true, "false": true, "none": true,
+}
+
+// puncts lists the operators, longest first so that "//=" wins over "//".
+var puncts = []string{
+	"//=", "**", "//", "==", "!=", "<=", ">=", "->", "+=", "-=", "*=", "/=", "%=",
+	"+", "-", "*", "/", "%", "<", ">", "=", "(", ")", "[", "]", "{", "}",
+	",", ":", ".", "@",
+}
+
+// endsStatement reports whether a newline after tok ends a statement
+// (Go's rule): after a name, a literal, a closing bracket or one of a few
+// keywords. Elsewhere (after an operator or a comma) the line continues.
+func endsStatement(tok lexer.Token) bool {
+	switch tok.Type {
+	case Ident, Int, Float, String:
+		return true
+	case Keyword:
+		switch tok.Value {
+		case "return", "break", "continue", "true", "false", "none":
+			return true
+		}
+	case Punct:
+		switch tok.Value {
+		case ")", "]", "}":
+			return true
+		}
+	}
+	return false
+}
+
+// bracket is an open bracket waiting for its closer.
+type bracket struct {
+	open string
+	what string // "list", "call", "block", ...
+	pos  lexer.Position
+}
+
+// mapOpeners are the tokens after which '{' starts a map, not a block.
+var mapOpeners = map[string]bool{
+	"=": true, "(": true, "[": true, ",": true, ":": true, "+": true, "-": true,
+	"*": true, "/": true, "<": true, ">": true, "==": true, "!=": true, "<=": true,
+	">=": true, "+=": true, "return": true, "in": true, "and": true, "or": true,
+	"not": true,
+}
+
+var closerOf = map[string]string{"(": ")", "[": "]", "{": "}"}
+
+// scanner holds the state of one Lex call.
+type scanner struct {
+	src    string
+	off    int
+	line   int
+	col    int
+	file   string
+	toks   []lexer.Token
+	stack  []bracket
+	errors ErrorList
+}
+
+// Lex turns source text into tokens. Newlines become EOL tokens where they
+// end a statement; inside parentheses and square brackets they are ignored.
+// Brackets are matched here, so that a missing closer is reported where the
+// user can see both ends. All lexical errors are collected; Lex returns
+// them as an ErrorList.
+func Lex(filename, src string) ([]lexer.Token, error) {
+	s := &scanner{src: src, line: 1, col: 1, file: filename}
+	for s.off < len(s.src) {
+		s.next()
+	}
+	s.finish()
+	if len(s.errors) > 0 {
+		return s.toks, s.errors
+	}
+	return s.toks, nil
+}
+
+func (s *scanner) pos() lexer.Position {
+	return lexer.Position{Filename: s.file, Offset: s.off, Line: s.line, Column: s.col}
+}
+
+func (s *scanner) errorf(pos lexer.Position, format string, args ...any) {
+	s.errors = append(s.errors, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// advance moves over n bytes that contain no newline.
+func (s *scanner) advance(n int) {
+	s.col += utf8.RuneCountInString(s.src[s.off : s.off+n])
+	s.off += n
+}
+
+func (s *scanner) emit(typ lexer.TokenType, value string, pos lexer.Position) {
+	s.toks = append(s.toks, lexer.Token{Type: typ, Value: value, Pos: pos})
+}
+
+func (s *scanner) last() lexer.Token {
+	if len(s.toks) == 0 {
+		return lexer.Token{Type: EOL}
+	}
+	return s.toks[len(s.toks)-1]
+}
+
+// insideParens reports whether the innermost open bracket ignores newlines.
+func (s *scanner) insideParens() bool {
+	if len(s.stack) == 0 {
+		return false
+	}
+	top := s.stack[len(s.stack)-1]
+	return top.open != "{" || top.what == "map"
+}
+
+func (s *scanner) next() {
+	c := s.src[s.off]
+	switch {
+	case c == '\n':
+		s.newline()
+	case c == ' ' || c == '\t' || c == '\r':
+		s.advance(1)
+	case c == '#':
+		end := strings.IndexByte(s.src[s.off:], '\n')
+		if end < 0 {
+			end = len(s.src) - s.off
+		}
+		s.advance(end)
+	case c == ';':
+		s.endStatement(s.pos())
+		s.advance(1)
+	case c == '"':
+		s.string()
+	case c >= '0' && c <= '9' || c == '.' && s.off+1 < len(s.src) && isDigit(s.src[s.off+1]):
+		s.number()
+	case c == '_' || c < utf8.RuneSelf && unicode.IsLetter(rune(c)):
+		s.word()
+	default:
+		s.punct()
+	}
+}
+
+func (s *scanner) newline() {
+	if !s.insideParens() && endsStatement(s.last()) && !s.continuesOnNextLine() {
+		s.emit(EOL, "\n", s.pos())
+	}
+	s.off++
+	s.line++
+	s.col = 1
+}
+
+// continuesOnNextLine lets `}` be followed by `else` or `catch` on the
+// next line, and a line start with `.method()` to continue a chain.
+func (s *scanner) continuesOnNextLine() bool {
+	rest := strings.TrimLeft(s.src[s.off+1:], " \t\r\n")
+	for _, w := range []string{"else", "catch"} {
+		if strings.HasPrefix(rest, w) && (len(rest) == len(w) || !isWordByte(rest[len(w)])) {
+			return true
+		}
+	}
+	return strings.HasPrefix(rest, ".") && !(len(rest) > 1 && isDigit(rest[1]))
+}
+
+func (s *scanner) endStatement(pos lexer.Position) {
+	if s.last().Type != EOL {
+		s.emit(EOL, ";", pos)
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isWordByte(c byte) bool {
+	return c == '_' || isDigit(c) || c < utf8.RuneSelf && unicode.IsLetter(rune(c))
+}
+
+func (s *scanner) word() {
+	pos := s.pos()
+	end := s.off
+	for end < len(s.src) && isWordByte(s.src[end]) {
+		end++
+	}
+	w := s.src[s.off:end]
+	s.advance(end - s.off)
+	if Keywords[w] {
+		s.emit(Keyword, w, pos)
+	} else {
+		s.emit(Ident, w, pos)
+	}
+}
+
+func (s *scanner) number() {
+	pos := s.pos()
+	end := s.off
+	isFloat := false
+	for end < len(s.src) {
+		c := s.src[end]
+		switch {
+		case isDigit(c) || c == '_':
+		case c == '.' && !isFloat && end+1 < len(s.src) && isDigit(s.src[end+1]):
+			isFloat = true
+		case c == '.' && !isFloat && (end+1 >= len(s.src) || !isWordByte(s.src[end+1]) && s.src[end+1] != '.'):
+			isFloat = true // "2." is a float
+		case (c == 'e' || c == 'E') && end+1 < len(s.src):
+			next := end + 1
+			if s.src[next] == '+' || s.src[next] == '-' {
+				next++
+			}
+			if next >= len(s.src) || !isDigit(s.src[next]) {
+				goto done
+			}
+			isFloat = true
+			end = next
+		case isWordByte(c):
+			// 12abc: swallow the rest so the error names the whole word.
+			for end < len(s.src) && isWordByte(s.src[end]) {
+				end++
+			}
+			text := s.src[s.off:end]
+			s.advance(end - s.off)
+			s.errorf(pos, "invalid number literal '%s'", text)
+			return
+		default:
+			goto done
+		}
+		end++
+	}
+done:
+	text := s.src[s.off:end]
+	s.advance(end - s.off)
+	if strings.Contains(text, "__") || strings.HasSuffix(text, "_") || strings.Contains(text, "_.") || strings.Contains(text, "._") {
+		s.errorf(pos, "invalid number literal '%s': '_' may only stand between digits", text)
+		return
+	}
+	if isFloat {
+		s.emit(Float, text, pos)
+	} else {
+		s.emit(Int, text, pos)
+	}
+}
+
+func (s *scanner) string() {
+	pos := s.pos()
+	var b strings.Builder
+	i := s.off + 1
+	for {
+		if i >= len(s.src) || s.src[i] == '\n' {
+			s.advance(i - s.off)
+			s.errorf(pos, "unterminated string")
+			return
+		}
+		c := s.src[i]
+		if c == '"' {
+			i++
+			break
+		}
+		if c != '\\' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if i+1 >= len(s.src) {
+			i++
+			continue
+		}
+		esc := s.src[i+1]
+		switch esc {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case '0':
+			b.WriteByte(0)
+		case '\\', '"':
+			b.WriteByte(esc)
+		default:
+			epos := pos
+			epos.Column += utf8.RuneCountInString(s.src[s.off:i])
+			epos.Offset = i
+			s.errorf(epos, "invalid escape '\\%c' in string (known escapes: \\n \\t \\r \\0 \\\\ \\\")", esc)
+		}
+		i += 2
+	}
+	s.advance(i - s.off)
+	s.emit(String, b.String(), pos)
+}
+
+func (s *scanner) punct() {
+	pos := s.pos()
+	for _, p := range puncts {
+		if strings.HasPrefix(s.src[s.off:], p) {
+			s.advance(len(p))
+			s.bracketCheck(p, pos)
+			s.emit(Punct, p, pos)
+			return
+		}
+	}
+	r, size := utf8.DecodeRuneInString(s.src[s.off:])
+	if unicode.IsLetter(r) {
+		s.errorf(pos, "invalid character '%c': names use ASCII letters, digits and '_'", r)
+	} else {
+		s.errorf(pos, "invalid character '%c'", r)
+	}
+	s.advance(size)
+}
+
+// bracketCheck keeps the stack of open brackets and reports closers that
+// do not match.
+func (s *scanner) bracketCheck(p string, pos lexer.Position) {
+	switch p {
+	case "(", "[", "{":
+		s.stack = append(s.stack, bracket{open: p, what: s.bracketKind(p), pos: pos})
+	case ")", "]", "}":
+		if len(s.stack) == 0 {
+			s.errorf(pos, "unexpected '%s'", p)
+			return
+		}
+		top := s.stack[len(s.stack)-1]
+		if closerOf[top.open] != p {
+			s.errorf(pos, "expected '%s' to close the %s opened at %d:%d, found '%s'",
+				closerOf[top.open], top.what, top.pos.Line, top.pos.Column, p)
+			// Recover: pop up to a matching opener if there is one.
+			for i := len(s.stack) - 1; i >= 0; i-- {
+				if closerOf[s.stack[i].open] == p {
+					s.stack = s.stack[:i]
+					return
+				}
+			}
+			return
+		}
+		s.stack = s.stack[:len(s.stack)-1]
+		if p == "}" && s.last().Type != EOL && s.last().Value != "{" {
+			// `{ x }` on one line: the statement before '}' ends here.
+			if top.what == "block" {
+				s.emit(EOL, "", pos)
+			}
+		}
+	}
+}
+
+// bracketKind names what an opening bracket starts, for error messages.
+func (s *scanner) bracketKind(open string) string {
+	prev := s.last()
+	afterValue := prev.Type == Ident || prev.Type == String ||
+		prev.Type == Punct && (prev.Value == ")" || prev.Value == "]")
+	switch open {
+	case "(":
+		if afterValue {
+			return "call"
+		}
+		return "parenthesis"
+	case "[":
+		if afterValue {
+			return "index"
+		}
+		return "list"
+	}
+	if prev.Type == Punct && mapOpeners[prev.Value] || prev.Type == Keyword && mapOpeners[prev.Value] {
+		return "map"
+	}
+	return "block"
+}
+
+// finish reports brackets left open and adds a final EOL.
+func (s *scanner) finish() {
+	for i := len(s.stack) - 1; i >= 0; i-- {
+		b := s.stack[i]
+		s.errorf(s.pos(), "expected '%s' to close the %s opened at %d:%d, found end of file",
+			closerOf[b.open], b.what, b.pos.Line, b.pos.Column)
+		break // one report is enough; the rest are consequences
+	}
+	s.endStatement(s.pos())
+	s.emit(EOF, "", s.pos())
+}
+
+// definition adapts Lex to participle's lexer interface.
+type definition struct{}
+
+func (definition) Symbols() map[string]lexer.TokenType { return symbols }
+
+func (definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return definition{}.LexString(filename, string(src))
+}
+
+func (definition) LexString(filename, src string) (lexer.Lexer, error) {
+	toks, err := Lex(filename, src)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenList{toks: toks}, nil
+}
+
+// tokenList replays already-lexed tokens to participle.
+type tokenList struct {
+	toks []lexer.Token
+	i    int
+}
+
+func (l *tokenList) Next() (lexer.Token, error) {
+	if l.i >= len(l.toks) {
+		return l.toks[len(l.toks)-1], nil
+	}
+	t := l.toks[l.i]
+	l.i++
+	return t, nil
+}
