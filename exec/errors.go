@@ -42,7 +42,9 @@ func (f Frame) String() string {
 }
 
 // Error is a runtime error: a kind, a message, the position where it was
-// raised and the call stack, outermost first.
+// raised and the call stack. Stack is kept innermost first while the error
+// unwinds (each call site appends its frame); Backtrace and Report show it
+// outermost first, innermost last.
 type Error struct {
 	Kind  string
 	Msg   string
@@ -71,7 +73,15 @@ func (e *Error) Report() string {
 	var b strings.Builder
 	b.WriteString(e.Error())
 	b.WriteByte('\n')
-	for _, f := range e.Stack {
+	frames := e.Backtrace()
+	const keep = 12
+	for i, f := range frames {
+		if len(frames) > 2*keep && i == keep {
+			fmt.Fprintf(&b, "  ... %d frames omitted ...\n", len(frames)-2*keep)
+		}
+		if len(frames) > 2*keep && i >= keep && i < len(frames)-keep {
+			continue
+		}
 		b.WriteString("  ")
 		b.WriteString(f.String())
 		b.WriteByte('\n')
@@ -80,7 +90,13 @@ func (e *Error) Report() string {
 }
 
 // Backtrace returns the stack, outermost first.
-func (e *Error) Backtrace() []Frame { return e.Stack }
+func (e *Error) Backtrace() []Frame {
+	out := make([]Frame, len(e.Stack))
+	for i, f := range e.Stack {
+		out[len(e.Stack)-1-i] = f
+	}
+	return out
+}
 
 // errorObject is how a caught error looks to a program: err.message,
 // err.kind, err.node, err.stack.
@@ -101,7 +117,7 @@ func (o errorObject) Attr(name string) (Value, bool) {
 		return Str(o.err.Node), true
 	case "stack":
 		frames := make([]Value, len(o.err.Stack))
-		for i, f := range o.err.Stack {
+		for i, f := range o.err.Backtrace() {
 			frames[i] = Str(f.String())
 		}
 		return ListOf(frames), true

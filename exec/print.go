@@ -76,7 +76,7 @@ func writeRepr(b *strings.Builder, v Value, depth int) {
 		a := v.AsActor()
 		b.WriteString("<actor ")
 		if a.Class != nil {
-			b.WriteString(a.Class.Name)
+			b.WriteString(a.Class.Name())
 		}
 		b.WriteByte('>')
 	case FunctionKind:

@@ -1,15 +1,237 @@
 package exec
 
+import (
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/lang"
+)
+
+// Program is a compiled program ready to run: every function compiled to
+// closures, consts evaluated, built-ins and modules bound to the indexes
+// the compiler resolved names to.
+type Program struct {
+	Compiled *compiler.Program
+	File     string
+
+	globals  []Value
+	builtins []Value
+	modules  []Value
+	funcs    map[*compiler.Func]*Function
+	classes  map[*compiler.Actor]*ActorClass
+}
+
 // Function is a compiled fn, task, pipeline or method.
 type Function struct {
-	Name string
-	Kind string // "fn", "task", "pipeline", "method"
+	name  string
+	Kind  string // "fn", "task", "pipeline", "method"
+	Info  *compiler.Func
+	Class *ActorClass // for methods
+	prog  *Program
+
+	params   []param
+	numSlots int
+	result   string // declared result type, "" when none
+	body     execFn
+}
+
+type param struct {
+	name string
+	typ  string
+	def  evalFn // nil when required
+	pos  lang.Position
 }
 
 // ActorClass is a compiled actor declaration.
 type ActorClass struct {
-	Name string
+	name    string
+	Info    *compiler.Actor
+	Methods map[string]*Function
+	prog    *Program
+
+	params    []param
+	initSlots int
+	fields    []fieldInit
+}
+
+type fieldInit struct {
+	slots []int // field indexes the initialiser sets (one, or several when unpacking)
+	value evalFn
+	pos   lang.Position
 }
 
 // CallSite is a task call site with its lineage annotation.
-type CallSite struct{}
+type CallSite = compiler.CallSite
+
+// Universe describes the built-ins and modules for the compiler.
+func Universe(modules []*Module) *compiler.Universe {
+	u := &compiler.Universe{Builtins: map[string]compiler.Member{}, Modules: map[string]map[string]compiler.Member{}}
+	for name, b := range builtinTable {
+		u.Builtins[name] = memberOf(FuncValue(b))
+	}
+	for _, m := range modules {
+		members := map[string]compiler.Member{}
+		for name, v := range m.Members {
+			members[name] = memberOf(v)
+		}
+		u.Modules[m.Name] = members
+	}
+	return u
+}
+
+func memberOf(v Value) compiler.Member {
+	if v.kind != FunctionKind {
+		return compiler.Member{}
+	}
+	m := compiler.Member{Callable: true}
+	if b, ok := v.AsCallable().(*Builtin); ok {
+		m.Nondeterministic = b.Nondeterministic
+		m.NondeterministicWithoutArgs = b.NondeterministicWithoutArgs
+	}
+	return m
+}
+
+// Load compiles a checked program to closures and evaluates its consts on
+// th. modules must be the ones the Universe was built from.
+func Load(th *Thread, cp *compiler.Program, modules []*Module) (prog *Program, err error) {
+	p := &Program{
+		Compiled: cp,
+		File:     cp.File.Name,
+		funcs:    map[*compiler.Func]*Function{},
+		classes:  map[*compiler.Actor]*ActorClass{},
+	}
+	p.bindUniverse(modules)
+	p.declare()
+	defer func() {
+		if r := recover(); r != nil {
+			err = asError(r, lang.Position{}, "<load>")
+		}
+	}()
+	p.compileAll()
+	p.evalConsts(th)
+	return p, nil
+}
+
+func (p *Program) bindUniverse(modules []*Module) {
+	byName := map[string]*Module{}
+	for _, m := range modules {
+		byName[m.Name] = m
+	}
+	p.builtins = make([]Value, len(p.Compiled.Builtins))
+	for i, name := range p.Compiled.Builtins {
+		p.builtins[i] = FuncValue(builtinTable[name])
+	}
+	p.modules = make([]Value, len(p.Compiled.Modules))
+	for i, name := range p.Compiled.Modules {
+		p.modules[i] = ObjectValue(byName[name])
+	}
+}
+
+// declare makes the Function and ActorClass objects first, so compiled
+// code can refer to any of them.
+func (p *Program) declare() {
+	p.globals = make([]Value, len(p.Compiled.Globals))
+	for i, g := range p.Compiled.Globals {
+		switch g.Kind {
+		case compiler.GlobalFunc:
+			f := p.newFunction(g.Func, nil)
+			p.globals[i] = FuncValue(f)
+		case compiler.GlobalActor:
+			c := &ActorClass{name: g.Actor.Name, Info: g.Actor, Methods: map[string]*Function{}, prog: p}
+			p.classes[g.Actor] = c
+			for name, m := range g.Actor.Methods {
+				c.Methods[name] = p.newFunction(m, c)
+			}
+			p.globals[i] = FuncValue(c)
+		}
+	}
+}
+
+func (p *Program) newFunction(info *compiler.Func, class *ActorClass) *Function {
+	f := &Function{name: info.Name, Kind: info.Kind, Info: info, Class: class, prog: p, numSlots: info.NumSlots}
+	if info.Result != nil {
+		f.result = info.Result.Name
+	}
+	p.funcs[info] = f
+	return f
+}
+
+func (p *Program) compileAll() {
+	for info, f := range p.funcs {
+		cc := &compileCtx{prog: p, fnName: f.qualifiedName(), fn: info}
+		f.params = cc.params(info.Params)
+		f.body = cc.block(info.Body)
+	}
+	for info, c := range p.classes {
+		cc := &compileCtx{prog: p, fnName: c.name, actor: info}
+		c.params = cc.params(info.Params)
+		c.initSlots = info.InitSlots
+		base := len(info.Params)
+		for _, field := range info.Fields {
+			fi := fieldInit{value: cc.expr(field.Value), pos: field.Pos}
+			for range field.Names {
+				fi.slots = append(fi.slots, base)
+				base++
+			}
+			c.fields = append(c.fields, fi)
+		}
+	}
+}
+
+func (p *Program) evalConsts(th *Thread) {
+	fr := &frame{th: th, prog: p}
+	for i, g := range p.Compiled.Globals {
+		if g.Kind != compiler.GlobalConst {
+			continue
+		}
+		cc := &compileCtx{prog: p, fnName: "<const " + g.Name + ">"}
+		p.globals[i] = cc.expr(g.Const.Value)(fr)
+	}
+}
+
+// Func returns the compiled function for a compiler function.
+func (p *Program) Func(info *compiler.Func) *Function { return p.funcs[info] }
+
+// Pipeline returns the pipeline named name ("" for the default).
+func (p *Program) Pipeline(name string) (*Function, bool) {
+	info, ok := p.Compiled.Pipeline(name)
+	if !ok {
+		return nil, false
+	}
+	return p.funcs[info], true
+}
+
+// Class returns the compiled actor class for a compiler actor.
+func (p *Program) Class(info *compiler.Actor) *ActorClass { return p.classes[info] }
+
+// ClassByName returns the actor class named name.
+func (p *Program) ClassByName(name string) (*ActorClass, bool) {
+	for info, c := range p.classes {
+		if info.Name == name {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// FuncByName returns the fn, task or pipeline named name, or the method
+// "Actor.method".
+func (p *Program) FuncByName(name string) (*Function, bool) {
+	for _, f := range p.funcs {
+		if f.qualifiedName() == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+func (f *Function) qualifiedName() string {
+	if f.Class != nil {
+		return f.Class.name + "." + f.name
+	}
+	return f.name
+}
+
+// Name is the function's name ("Actor.method" for methods).
+func (f *Function) Name() string { return f.qualifiedName() }
+
+// Name is the class name.
+func (c *ActorClass) Name() string { return c.name }

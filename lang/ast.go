@@ -8,7 +8,7 @@ package lang
 // File is one source file: a list of top-level declarations.
 type File struct {
 	Pos   Position
-	Decls []*Decl `parser:"EOL* ( @@ EOL* )*"`
+	Decls []*Decl `parser:"EOL* ( @@ EOL+ )*"`
 
 	Name   string // file name, set by Parse
 	Source string // the source text, for error reports
@@ -66,7 +66,7 @@ type Actor struct {
 	Pos     Position
 	Name    string         `parser:"'actor' @Ident"`
 	Params  []*Param       `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
-	Members []*ActorMember `parser:"'{' EOL* ( @@ EOL* )* '}'"`
+	Members []*ActorMember `parser:"'{' EOL* ( @@ EOL+ )* '}'"`
 }
 
 // ActorMember is a field (`let`) or a method of an actor.
@@ -88,8 +88,8 @@ type Method struct {
 // Block is `{ statements }`.
 type Block struct {
 	Pos    Position
-	Stmts  []*Stmt `parser:"'{' EOL* ( @@ EOL+ )* '}'"`
-	EndPos Position
+	Stmts  []*Stmt  `parser:"'{' EOL* ( @@ EOL+ )* '}'"`
+	EndPos Position // the position of the closing '}'
 }
 
 // Stmt is one statement.
@@ -118,7 +118,7 @@ type Let struct {
 // If is `if cond { } else if cond { } else { }`.
 type If struct {
 	Pos    Position
-	Cond   *Expr  `parser:"'if' @@"`
+	Cond   *Expr  `parser:"'if' (?! '{') @@"`
 	Then   *Block `parser:"@@"`
 	ElseIf *If    `parser:"( 'else' ( @@"`
 	Else   *Block `parser:"         | @@ ) )?"`
@@ -128,7 +128,7 @@ type If struct {
 type For struct {
 	Pos   Position
 	Names []string `parser:"'for' @Ident ( ',' @Ident )?"`
-	Iter  *Expr    `parser:"'in' @@"`
+	Iter  *Expr    `parser:"'in' (?! '{') @@"`
 	Body  *Block   `parser:"@@"`
 
 	Slots []int
@@ -137,7 +137,7 @@ type For struct {
 // While is `while cond { }`.
 type While struct {
 	Pos  Position
-	Cond *Expr  `parser:"'while' @@"`
+	Cond *Expr  `parser:"'while' (?! '{') @@"`
 	Body *Block `parser:"@@"`
 }
 
@@ -164,10 +164,12 @@ type Try struct {
 }
 
 // Simple is an expression statement or an assignment:
-// `f(x)`, `x = e`, `a, b = pair`, `xs[i] += 1`.
+// `f(x)`, `x = e`, `a, b = pair`, `xs[i] += 1`. Several targets need `=`.
+// When Op is set, every target is a name, an element `a[i]` or a field
+// `a.b` (the parser checks it).
 type Simple struct {
 	Pos     Position
-	Targets []*Expr `parser:"@@ ( ',' @@ )*"`
+	Targets []*Expr `parser:"(?! '{') ( @@ (?! ',') | @@ ( ',' @@ )+ (?= '=') )"`
 	Op      string  `parser:"( @( '=' | '+=' | '-=' | '*=' | '/=' | '//=' | '%=' )"`
 	Value   *Expr   `parser:"  @@ )?"`
 }
@@ -206,7 +208,8 @@ type Comparison struct {
 	Rests []*CmpOp `parser:"@@*"`
 }
 
-// CmpOp is one comparison operator with its right operand.
+// CmpOp is one comparison operator with its right operand. Op is one of
+// `== != <= >= < > in` or "not in" (one space).
 type CmpOp struct {
 	Pos   Position
 	Op    string `parser:"@( '==' | '!=' | '<=' | '>=' | '<' | '>' | 'in' | 'not' 'in' )"`
@@ -285,13 +288,14 @@ type Arg struct {
 	Value *Expr  `parser:"@@"`
 }
 
-// Index is `[i]` or a slice `[i:j]`, `[i:j:k]`.
+// Index is `[i]` or a slice `[i:j]`, `[i:j:k]`; in a slice each part may
+// be left out (`[:j]`, `[::2]`), but `[]` is an error.
 type Index struct {
 	Pos   Position
-	Start *Expr `parser:"'[' @@?"`
-	Slice bool  `parser:"( @':'"`
-	End   *Expr `parser:"  @@?"`
-	Step  *Expr `parser:"  ( ':' @@? )? )? ']'"`
+	Start *Expr `parser:"'[' ( @@?"`
+	Slice bool  `parser:"    ( @':'"`
+	End   *Expr `parser:"      @@?"`
+	Step  *Expr `parser:"      ( ':' @@? )? )? )! ']'"`
 }
 
 // Primary is a literal, a name, or a bracketed expression.
@@ -315,7 +319,7 @@ type ListLit struct {
 	Pos   Position
 	First *Expr    `parser:"'[' ( @@"`
 	Comp  *CompFor `parser:"  ( @@"`
-	Rest  []*Expr  `parser:"  | ( ',' @@ )* ','? ) )? ']'"`
+	Rest  []*Expr  `parser:"  | ( ',' @@ )+ ','? | ',' )? )? ']'"`
 }
 
 // CompFor is the `for x in xs if cond` part of a comprehension.

@@ -2,7 +2,6 @@ package lang
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,7 +12,7 @@ import (
 // Token types produced by Lex. The parser matches keywords and punctuation
 // by value; identifiers, numbers and strings by type.
 const (
-	EOF     = lexer.EOF
+	EOF                     = lexer.EOF
 	Ident   lexer.TokenType = -2 - iota
 	Keyword                 // reserved words: fn, task, if, ...
 	Int                     // 42, 1_000
@@ -76,8 +75,9 @@ type bracket struct {
 var mapOpeners = map[string]bool{
 	"=": true, "(": true, "[": true, ",": true, ":": true, "+": true, "-": true,
 	"*": true, "/": true, "<": true, ">": true, "==": true, "!=": true, "<=": true,
-	">=": true, "+=": true, "return": true, "in": true, "and": true, "or": true,
-	"not": true,
+	">=": true, "+=": true, "-=": true, "*=": true, "/=": true, "//=": true,
+	"%=": true, "//": true, "%": true, "**": true, "return": true, "in": true,
+	"and": true, "or": true, "not": true,
 }
 
 var closerOf = map[string]string{"(": ")", "[": "]", "{": "}"}
@@ -89,9 +89,13 @@ type scanner struct {
 	line   int
 	col    int
 	file   string
+	expr   bool
 	toks   []lexer.Token
 	stack  []bracket
-	errors ErrorList
+	errors ErrorList // errors in the characters: the token stream has gaps
+	// bracketErrors are mismatched or unclosed brackets. The tokens are
+	// complete, so the parser can often say more precisely what is wrong.
+	bracketErrors ErrorList
 }
 
 // Lex turns source text into tokens. Newlines become EOL tokens where they
@@ -100,15 +104,37 @@ type scanner struct {
 // user can see both ends. All lexical errors are collected; Lex returns
 // them as an ErrorList.
 func Lex(filename, src string) ([]lexer.Token, error) {
-	s := &scanner{src: src, line: 1, col: 1, file: filename}
+	s := scan(filename, src, false)
+	if errs := append(s.errors, s.bracketErrors...); len(errs) > 0 {
+		return s.toks, errs.Sort()
+	}
+	return s.toks, nil
+}
+
+// tokenErrors is what to report when some characters could not be read.
+// They leave gaps in the tokens, so the parser would only report their
+// consequences, and so would bracket errors after the first of them (a
+// string left open hides the brackets after it).
+func (s *scanner) tokenErrors() ErrorList {
+	errs := s.errors.Sort()
+	for _, e := range s.bracketErrors {
+		if e.Pos.Offset < errs[0].Pos.Offset {
+			errs = append(errs, e)
+		}
+	}
+	return errs.Sort()
+}
+
+// scan runs the scanner over the whole of src. In an expression (expr),
+// a '{' at the start is a map, not a block.
+func scan(filename, src string, expr bool) *scanner {
+	s := &scanner{src: src, line: 1, col: 1, file: filename, expr: expr}
+	s.toks = make([]lexer.Token, 0, len(src)/4+2)
 	for s.off < len(s.src) {
 		s.next()
 	}
 	s.finish()
-	if len(s.errors) > 0 {
-		return s.toks, s.errors
-	}
-	return s.toks, nil
+	return s
 }
 
 func (s *scanner) pos() lexer.Position {
@@ -117,6 +143,10 @@ func (s *scanner) pos() lexer.Position {
 
 func (s *scanner) errorf(pos lexer.Position, format string, args ...any) {
 	s.errors = append(s.errors, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (s *scanner) bracketErrorf(pos lexer.Position, format string, args ...any) {
+	s.bracketErrors = append(s.bracketErrors, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 
 // advance moves over n bytes that contain no newline.
@@ -345,19 +375,27 @@ func (s *scanner) bracketCheck(p string, pos lexer.Position) {
 		s.stack = append(s.stack, bracket{open: p, what: s.bracketKind(p), pos: pos})
 	case ")", "]", "}":
 		if len(s.stack) == 0 {
-			s.errorf(pos, "unexpected '%s'", p)
+			s.bracketErrorf(pos, "unexpected '%s'", p)
 			return
 		}
 		top := s.stack[len(s.stack)-1]
 		if closerOf[top.open] != p {
-			s.errorf(pos, "expected '%s' to close the %s opened at %d:%d, found '%s'",
-				closerOf[top.open], top.what, top.pos.Line, top.pos.Column, p)
-			// Recover: pop up to a matching opener if there is one.
+			// If an opener deeper down matches, the brackets above it were
+			// left open. If none does, p is one closer too many in a
+			// block, or the wrong closer inside an expression.
 			for i := len(s.stack) - 1; i >= 0; i-- {
 				if closerOf[s.stack[i].open] == p {
+					s.bracketErrorf(pos, "expected '%s' to close the %s opened at %d:%d, found '%s'",
+						closerOf[top.open], top.what, top.pos.Line, top.pos.Column, p)
 					s.stack = s.stack[:i]
 					return
 				}
+			}
+			if top.what == "block" {
+				s.bracketErrorf(pos, "unexpected '%s'", p)
+			} else {
+				s.bracketErrorf(pos, "expected '%s' to close the %s opened at %d:%d, found '%s'",
+					closerOf[top.open], top.what, top.pos.Line, top.pos.Column, p)
 			}
 			return
 		}
@@ -378,6 +416,14 @@ func (s *scanner) bracketKind(open string) string {
 		prev.Type == Punct && (prev.Value == ")" || prev.Value == "]")
 	switch open {
 	case "(":
+		if prev.Type == Ident && len(s.toks) >= 2 {
+			switch before := s.toks[len(s.toks)-2]; before.Value {
+			case "fn", "task", "pipeline", "method", "actor":
+				if before.Type == Keyword {
+					return "parameter list"
+				}
+			}
+		}
 		if afterValue {
 			return "call"
 		}
@@ -388,7 +434,8 @@ func (s *scanner) bracketKind(open string) string {
 		}
 		return "list"
 	}
-	if prev.Type == Punct && mapOpeners[prev.Value] || prev.Type == Keyword && mapOpeners[prev.Value] {
+	if prev.Type == Punct && mapOpeners[prev.Value] || prev.Type == Keyword && mapOpeners[prev.Value] ||
+		s.expr && len(s.toks) == 0 {
 		return "map"
 	}
 	return "block"
@@ -398,46 +445,10 @@ func (s *scanner) bracketKind(open string) string {
 func (s *scanner) finish() {
 	for i := len(s.stack) - 1; i >= 0; i-- {
 		b := s.stack[i]
-		s.errorf(s.pos(), "expected '%s' to close the %s opened at %d:%d, found end of file",
+		s.bracketErrorf(s.pos(), "expected '%s' to close the %s opened at %d:%d, found end of file",
 			closerOf[b.open], b.what, b.pos.Line, b.pos.Column)
 		break // one report is enough; the rest are consequences
 	}
 	s.endStatement(s.pos())
 	s.emit(EOF, "", s.pos())
-}
-
-// definition adapts Lex to participle's lexer interface.
-type definition struct{}
-
-func (definition) Symbols() map[string]lexer.TokenType { return symbols }
-
-func (definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
-	src, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	return definition{}.LexString(filename, string(src))
-}
-
-func (definition) LexString(filename, src string) (lexer.Lexer, error) {
-	toks, err := Lex(filename, src)
-	if err != nil {
-		return nil, err
-	}
-	return &tokenList{toks: toks}, nil
-}
-
-// tokenList replays already-lexed tokens to participle.
-type tokenList struct {
-	toks []lexer.Token
-	i    int
-}
-
-func (l *tokenList) Next() (lexer.Token, error) {
-	if l.i >= len(l.toks) {
-		return l.toks[len(l.toks)-1], nil
-	}
-	t := l.toks[l.i]
-	l.i++
-	return t, nil
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/exec"
+)
+
+var runFlags = flagSpec{"p": true, "pipeline": true, "cpus": true, "nodes": true, "max-steps": true,
+	"address": true, "data-dir": true, "timeline": true, "lineage": true}
+
+// load reads and compiles FILE, printing errors. ok is false when it
+// failed; code is then the exit code.
+func load(file string, stderr io.Writer) (prog *rayflow.Program, code int) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: cannot read %s: %v\n", file, unwrapPathError(err))
+		return nil, exitUsage
+	}
+	prog, err = rayflow.Compile(file, string(src), nil)
+	if err != nil {
+		fmt.Fprint(stderr, rayflow.FormatError(err, string(src)))
+		return nil, exitFailed
+	}
+	return prog, exitOK
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	inv, err := parseArgs(args, runFlags, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n\n%s", err, usage)
+		return exitUsage
+	}
+	if _, remote := inv.flags["address"]; remote {
+		fmt.Fprintln(stderr, "error: --address (running against a cluster) is not available yet in this version")
+		return exitUsage
+	}
+	opts := rayflow.RunOptions{Params: inv.params, Stdout: stdout}
+	opts.Pipeline = inv.flags["p"]
+	if p, ok := inv.flags["pipeline"]; ok {
+		opts.Pipeline = p
+	}
+	for name, dst := range map[string]*int{"cpus": &opts.CPUs, "nodes": &opts.Nodes} {
+		if *dst, err = inv.intFlag(name); err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitUsage
+		}
+	}
+	steps, err := inv.intFlag("max-steps")
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	opts.MaxSteps = int64(steps)
+	prog, code := load(inv.file, stderr)
+	if prog == nil {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	result, err := prog.Run(ctx, opts)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "interrupted")
+		return exitInterrupted
+	}
+	if err != nil {
+		fmt.Fprint(stderr, rayflow.FormatError(err, prog.Source))
+		var ue *rayflow.UsageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	if !result.IsNone() {
+		fmt.Fprintln(stdout, result.String())
+	}
+	return exitOK
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	inv, err := parseArgs(args, flagSpec{}, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if prog, code := load(inv.file, stderr); prog == nil {
+		return code
+	}
+	return exitOK
+}
+
+// resultString prints a value as the REPL and run show it.
+func resultString(v exec.Value) string { return v.Repr() }

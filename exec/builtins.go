@@ -1,0 +1,634 @@
+package exec
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// builtinTable holds the built-in functions, always in scope.
+var builtinTable = map[string]*Builtin{}
+
+func init() {
+	for name, fn := range map[string]BuiltinFunc{
+		"print": builtinPrint, "len": builtinLen, "range": builtinRange,
+		"sum": builtinSum, "min": builtinMinMax(-1), "max": builtinMinMax(1),
+		"abs": builtinAbs, "round": builtinRound, "int": builtinInt,
+		"float": builtinFloat, "str": builtinStr, "bool": builtinBool,
+		"list": builtinList, "dict": builtinDict, "sorted": builtinSorted,
+		"reversed": builtinReversed, "enumerate": builtinEnumerate,
+		"zip": builtinZip, "keys": mapView("keys"), "values": mapView("values"),
+		"items": mapView("items"), "any": builtinAnyAll(true),
+		"all": builtinAnyAll(false), "type": builtinType, "repr": builtinRepr,
+		"fail": builtinFail, "get": builtinGet, "wait": builtinWait,
+		"put": builtinPut, "cancel": builtinCancel,
+	} {
+		builtinTable[name] = NewBuiltin(name, fn)
+	}
+	builtinTable["wait"].Nondeterministic = true
+}
+
+// BuiltinNames lists the built-in functions.
+func BuiltinNames() []string {
+	names := make([]string, 0, len(builtinTable))
+	for n := range builtinTable {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func builtinPrint(th *Thread, a *Args) (Value, error) {
+	sep, end := " ", ""
+	for _, kw := range a.Kw {
+		switch kw.Name {
+		case "sep":
+			sep = kw.Value.String()
+		case "end":
+			end = kw.Value.String()
+		default:
+			return None, Errorf(KindType, "print() got an unexpected keyword argument '%s'", kw.Name)
+		}
+	}
+	parts := make([]string, len(a.Pos))
+	for i, v := range a.Pos {
+		if v.kind == FutureKind {
+			return None, futureAsValue(v)
+		}
+		parts[i] = v.String()
+	}
+	line := strings.Join(parts, sep) + end
+	if th.Print != nil {
+		th.Print(th, line)
+	}
+	return None, nil
+}
+
+func one(a *Args) (Value, error) {
+	var v Value
+	if err := a.Unpack("x", &v); err != nil {
+		return None, err
+	}
+	if v.kind == FutureKind && a.Fn != "type" && a.Fn != "repr" {
+		return None, futureAsValue(v)
+	}
+	return v, nil
+}
+
+func builtinLen(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	switch v.kind {
+	case StringKind:
+		return Int(int64(len([]rune(v.AsString())))), nil
+	case ListKind:
+		return Int(int64(len(v.AsList().Elems))), nil
+	case MapKind:
+		return Int(int64(v.AsMap().Len())), nil
+	case TensorKind:
+		return Int(int64(tensorRows(v.AsTensor()))), nil
+	}
+	return None, Errorf(KindType, "len() of %s", v.TypeName())
+}
+
+func builtinRange(th *Thread, a *Args) (Value, error) {
+	start, stop, step, err := rangeBounds(a.Pos)
+	if err != nil {
+		return None, err
+	}
+	n := int64(0)
+	if step > 0 && stop > start {
+		n = (stop - start + step - 1) / step
+	} else if step < 0 && start > stop {
+		n = (start - stop - step - 1) / -step
+	}
+	if n > 1<<27 {
+		return None, Errorf(KindValue, "range() of %d elements is too large for a list; loop over it with 'for' instead", n)
+	}
+	out := make([]Value, n)
+	for i := range out {
+		out[i] = Int(start + int64(i)*step)
+	}
+	return ListOf(out), nil
+}
+
+// iterable returns the elements a built-in iterates over.
+func iterable(v Value, fn string) ([]Value, error) {
+	switch v.kind {
+	case ListKind:
+		return v.AsList().Elems, nil
+	case MapKind:
+		return v.AsMap().Keys(), nil
+	case StringKind:
+		s := v.AsString()
+		out := make([]Value, 0, len(s))
+		for _, r := range s {
+			out = append(out, Str(string(r)))
+		}
+		return out, nil
+	case TensorKind:
+		t := v.AsTensor()
+		out := make([]Value, tensorRows(t))
+		for i := range out {
+			out[i] = tensorRow(t, i)
+		}
+		return out, nil
+	case FutureKind:
+		return nil, futureAsValue(v)
+	}
+	return nil, Errorf(KindType, "%s() needs a list, a map or a string, not %s", fn, v.TypeName())
+}
+
+func builtinSum(th *Thread, a *Args) (Value, error) {
+	var xs, start Value = None, Int(0)
+	if err := a.Unpack("xs", &xs, "start?", &start); err != nil {
+		return None, err
+	}
+	elems, err := iterable(xs, "sum")
+	if err != nil {
+		return None, err
+	}
+	acc := start
+	for _, e := range elems {
+		if acc, err = Arith("+", acc, e); err != nil {
+			return None, err
+		}
+	}
+	return acc, nil
+}
+
+func builtinMinMax(sign int) BuiltinFunc {
+	return func(th *Thread, a *Args) (Value, error) {
+		elems := a.Pos
+		if len(a.Pos) == 1 {
+			var err error
+			if elems, err = iterable(a.Pos[0], a.Fn); err != nil {
+				return None, err
+			}
+		}
+		if len(elems) == 0 {
+			return None, Errorf(KindValue, "%s() of an empty sequence", a.Fn)
+		}
+		best := elems[0]
+		for _, e := range elems[1:] {
+			c, err := order(e, best, "<")
+			if err != nil {
+				return None, err
+			}
+			if c == sign {
+				best = e
+			}
+		}
+		if best.kind == FutureKind {
+			return None, futureAsValue(best)
+		}
+		return best, nil
+	}
+}
+
+func builtinAbs(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	switch v.kind {
+	case IntKind:
+		if v.AsInt() == math.MinInt64 {
+			return overflow("abs")
+		}
+		return Int(abs64(v.AsInt())), nil
+	case FloatKind:
+		return Float(math.Abs(v.AsFloat())), nil
+	}
+	return None, Errorf(KindType, "abs() needs a number, not %s", v.TypeName())
+}
+
+func builtinRound(th *Thread, a *Args) (Value, error) {
+	var x float64
+	var digits Value
+	if err := a.Unpack("x", &x, "ndigits?", &digits); err != nil {
+		return None, err
+	}
+	if digits.IsNone() {
+		r := math.RoundToEven(x)
+		if math.IsNaN(r) || math.IsInf(r, 0) || math.Abs(r) >= 1<<63 {
+			return None, Errorf(KindValue, "cannot round %s to an int", FormatFloat(x))
+		}
+		return Int(int64(r)), nil
+	}
+	if digits.kind != IntKind {
+		return None, Errorf(KindType, "round() ndigits must be an int")
+	}
+	s := strconv.FormatFloat(x, 'f', int(digits.AsInt()), 64)
+	f, _ := strconv.ParseFloat(s, 64)
+	return Float(f), nil
+}
+
+func builtinInt(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	switch v.kind {
+	case IntKind:
+		return v, nil
+	case BoolKind:
+		return Int(int64(v.num)), nil
+	case FloatKind:
+		f := v.AsFloat()
+		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) >= 1<<63 {
+			return None, Errorf(KindValue, "cannot convert %s to int", FormatFloat(f))
+		}
+		return Int(int64(f)), nil
+	case StringKind:
+		n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(v.AsString()), "_", ""), 10, 64)
+		if err != nil {
+			return None, Errorf(KindValue, "invalid int: %s", v.Repr())
+		}
+		return Int(n), nil
+	}
+	return None, Errorf(KindType, "int() cannot convert %s", v.TypeName())
+}
+
+func builtinFloat(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	switch v.kind {
+	case IntKind, FloatKind:
+		return Float(v.Number()), nil
+	case BoolKind:
+		return Float(float64(v.num)), nil
+	case StringKind:
+		s := strings.ToLower(strings.TrimSpace(v.AsString()))
+		switch s {
+		case "inf", "+inf", "infinity":
+			return Float(math.Inf(1)), nil
+		case "-inf", "-infinity":
+			return Float(math.Inf(-1)), nil
+		case "nan":
+			return Float(math.NaN()), nil
+		}
+		f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+		if err != nil {
+			return None, Errorf(KindValue, "invalid float: %s", v.Repr())
+		}
+		return Float(f), nil
+	}
+	return None, Errorf(KindType, "float() cannot convert %s", v.TypeName())
+}
+
+func builtinStr(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	return Str(v.String()), nil
+}
+
+func builtinRepr(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	return Str(v.Repr()), nil
+}
+
+func builtinBool(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	return Bool(v.Truth()), nil
+}
+
+func builtinType(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	return Str(v.TypeName()), nil
+}
+
+func builtinList(th *Thread, a *Args) (Value, error) {
+	if len(a.Pos) == 0 {
+		return ListOf(nil), nil
+	}
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	elems, err := iterable(v, "list")
+	if err != nil {
+		return None, err
+	}
+	return ListOf(append([]Value(nil), elems...)), nil
+}
+
+func builtinDict(th *Thread, a *Args) (Value, error) {
+	m := NewMap(len(a.Kw))
+	if len(a.Pos) > 1 {
+		return None, Errorf(KindType, "dict() takes at most one positional argument")
+	}
+	if len(a.Pos) == 1 {
+		src := a.Pos[0]
+		switch src.kind {
+		case MapKind:
+			for i, k := range src.AsMap().keys {
+				_ = m.Set(k, src.AsMap().vals[i])
+			}
+		case ListKind:
+			for _, pair := range src.AsList().Elems {
+				if pair.kind != ListKind || len(pair.AsList().Elems) != 2 {
+					return None, Errorf(KindValue, "dict() needs a list of [key, value] pairs")
+				}
+				if err := m.Set(pair.AsList().Elems[0], pair.AsList().Elems[1]); err != nil {
+					return None, err
+				}
+			}
+		default:
+			return None, Errorf(KindType, "dict() cannot convert %s", src.TypeName())
+		}
+	}
+	for _, kw := range a.Kw {
+		_ = m.Set(Str(kw.Name), kw.Value)
+	}
+	return MapValue(m), nil
+}
+
+func builtinSorted(th *Thread, a *Args) (Value, error) {
+	var xs Value
+	var key Value
+	reverse := false
+	if err := a.Unpack("xs", &xs, "key?", &key, "reverse?", &reverse); err != nil {
+		return None, err
+	}
+	elems, err := iterable(xs, "sorted")
+	if err != nil {
+		return None, err
+	}
+	out := append([]Value(nil), elems...)
+	keys := out
+	if !key.IsNone() {
+		if key.kind != FunctionKind {
+			return None, Errorf(KindType, "sorted() key must be a function")
+		}
+		keys = make([]Value, len(out))
+		for i, e := range out {
+			if keys[i], err = key.AsCallable().Call(th, []Value{e}, nil); err != nil {
+				return None, err
+			}
+		}
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	var sortErr error
+	sort.SliceStable(idx, func(i, j int) bool {
+		c, err := order(keys[idx[i]], keys[idx[j]], "<")
+		if err != nil && sortErr == nil {
+			sortErr = err
+		}
+		if reverse {
+			return c == 1
+		}
+		return c == -1
+	})
+	if sortErr != nil {
+		return None, sortErr
+	}
+	result := make([]Value, len(out))
+	for i, j := range idx {
+		result[i] = out[j]
+	}
+	return ListOf(result), nil
+}
+
+func builtinReversed(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	elems, err := iterable(v, "reversed")
+	if err != nil {
+		return None, err
+	}
+	out := make([]Value, len(elems))
+	for i, e := range elems {
+		out[len(elems)-1-i] = e
+	}
+	return ListOf(out), nil
+}
+
+func builtinEnumerate(th *Thread, a *Args) (Value, error) {
+	var xs Value
+	start := int64(0)
+	if err := a.Unpack("xs", &xs, "start?", &start); err != nil {
+		return None, err
+	}
+	elems, err := iterable(xs, "enumerate")
+	if err != nil {
+		return None, err
+	}
+	out := make([]Value, len(elems))
+	for i, e := range elems {
+		out[i] = ListOf([]Value{Int(start + int64(i)), e})
+	}
+	return ListOf(out), nil
+}
+
+func builtinZip(th *Thread, a *Args) (Value, error) {
+	lists := make([][]Value, len(a.Pos))
+	n := -1
+	for i, v := range a.Pos {
+		elems, err := iterable(v, "zip")
+		if err != nil {
+			return None, err
+		}
+		lists[i] = elems
+		if n < 0 || len(elems) < n {
+			n = len(elems)
+		}
+	}
+	if n < 0 {
+		n = 0
+	}
+	out := make([]Value, n)
+	for i := range out {
+		row := make([]Value, len(lists))
+		for j := range lists {
+			row[j] = lists[j][i]
+		}
+		out[i] = ListOf(row)
+	}
+	return ListOf(out), nil
+}
+
+func mapView(which string) BuiltinFunc {
+	return func(th *Thread, a *Args) (Value, error) {
+		var m *Map
+		if err := a.Unpack("m", &m); err != nil {
+			return None, err
+		}
+		return mapViewOf(m, which), nil
+	}
+}
+
+func mapViewOf(m *Map, which string) Value {
+	out := make([]Value, m.Len())
+	for i, k := range m.keys {
+		switch which {
+		case "keys":
+			out[i] = k
+		case "values":
+			out[i] = m.vals[i]
+		default:
+			out[i] = ListOf([]Value{k, m.vals[i]})
+		}
+	}
+	return ListOf(out)
+}
+
+func builtinAnyAll(isAny bool) BuiltinFunc {
+	return func(th *Thread, a *Args) (Value, error) {
+		v, err := one(a)
+		if err != nil {
+			return None, err
+		}
+		elems, err := iterable(v, a.Fn)
+		if err != nil {
+			return None, err
+		}
+		for _, e := range elems {
+			if e.Truth() == isAny {
+				return Bool(isAny), nil
+			}
+		}
+		return Bool(!isAny), nil
+	}
+}
+
+func builtinFail(th *Thread, a *Args) (Value, error) {
+	var msg Value
+	if err := a.Unpack("message", &msg); err != nil {
+		return None, err
+	}
+	return None, Errorf(KindUser, "%s", msg.String())
+}
+
+// futuresOf reads the argument of get/wait/cancel: one future or a list.
+func futuresOf(v Value, fn string) ([]*Future, bool, error) {
+	if v.kind == FutureKind {
+		return []*Future{v.AsFuture()}, true, nil
+	}
+	if v.kind != ListKind {
+		return nil, false, Errorf(KindType, "%s() needs a future or a list of futures, not %s", fn, v.TypeName())
+	}
+	elems := v.AsList().Elems
+	out := make([]*Future, len(elems))
+	for i, e := range elems {
+		if e.kind != FutureKind {
+			return nil, false, Errorf(KindType, "%s() needs a list of futures; element %d is %s", fn, i, e.TypeName())
+		}
+		out[i] = e.AsFuture()
+	}
+	return out, false, nil
+}
+
+func builtinGet(th *Thread, a *Args) (Value, error) {
+	v, err := one2(a)
+	if err != nil {
+		return None, err
+	}
+	fs, single, err := futuresOf(v, "get")
+	if err != nil {
+		return None, err
+	}
+	vals, err := th.Runtime.Get(th, fs)
+	if err != nil {
+		return None, err
+	}
+	if single {
+		return vals[0], nil
+	}
+	return ListOf(vals), nil
+}
+
+// one2 unpacks one argument that may be a future.
+func one2(a *Args) (Value, error) {
+	var v Value
+	err := a.Unpack("x", &v)
+	return v, err
+}
+
+func builtinWait(th *Thread, a *Args) (Value, error) {
+	var fsV, timeout Value
+	num := 1
+	if err := a.Unpack("futures", &fsV, "num?", &num, "timeout?", &timeout); err != nil {
+		return None, err
+	}
+	fs, _, err := futuresOf(fsV, "wait")
+	if err != nil {
+		return None, err
+	}
+	d := time.Duration(-1)
+	if !timeout.IsNone() {
+		if !timeout.IsNumber() || timeout.Number() < 0 {
+			return None, Errorf(KindValue, "wait() timeout must be a non-negative number of seconds")
+		}
+		d = time.Duration(timeout.Number() * float64(time.Second))
+	}
+	num = min(max(num, 0), len(fs))
+	ready, err := th.Runtime.Wait(th, fs, num, d)
+	if err != nil {
+		return None, err
+	}
+	isReady := make([]bool, len(fs))
+	for _, i := range ready {
+		isReady[i] = true
+	}
+	var r, p []Value
+	for i, f := range fs {
+		if isReady[i] {
+			r = append(r, FutureValue(f))
+		} else {
+			p = append(p, FutureValue(f))
+		}
+	}
+	return ListOf([]Value{ListOf(r), ListOf(p)}), nil
+}
+
+func builtinPut(th *Thread, a *Args) (Value, error) {
+	v, err := one(a)
+	if err != nil {
+		return None, err
+	}
+	f, err := th.Runtime.Put(th, CopyValue(v))
+	if err != nil {
+		return None, err
+	}
+	return FutureValue(f), nil
+}
+
+func builtinCancel(th *Thread, a *Args) (Value, error) {
+	v, err := one2(a)
+	if err != nil {
+		return None, err
+	}
+	fs, _, err := futuresOf(v, "cancel")
+	if err != nil {
+		return None, err
+	}
+	for _, f := range fs {
+		if err := th.Runtime.Cancel(th, f); err != nil {
+			return None, err
+		}
+	}
+	return None, nil
+}

@@ -1,0 +1,302 @@
+package exec
+
+import (
+	"fmt"
+)
+
+// invoke runs a function body on a fresh frame whose first slots hold the
+// arguments, checking declared parameter and result types.
+func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
+	th.check()
+	th.depth++
+	if th.depth > maxCallDepth {
+		th.depth = 0
+		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
+	}
+	for i, p := range f.params {
+		if p.typ != "" && !hasType(slots[i], p.typ) {
+			e := Errorf(KindType, "argument '%s' of '%s' must be %s, got %s", p.name, f.qualifiedName(), p.typ, slots[i].TypeName())
+			e.Pos = p.pos
+			e.Stack = []Frame{{Pos: p.pos, Name: f.qualifiedName()}}
+			panic(e)
+		}
+	}
+	fr := &frame{th: th, prog: f.prog, slots: slots, fields: fields}
+	f.body(fr)
+	th.depth--
+	if f.result != "" && !hasType(fr.ret, f.result) {
+		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, fr.ret.TypeName())
+		e.Pos = f.Info.Result.Pos
+		e.Stack = []Frame{{Pos: e.Pos, Name: f.qualifiedName()}}
+		panic(e)
+	}
+	return fr.ret
+}
+
+// hasType checks a value against a type annotation. An int is accepted
+// where a float is declared.
+func hasType(v Value, typ string) bool {
+	switch typ {
+	case "any":
+		return true
+	case "float":
+		return v.kind == FloatKind || v.kind == IntKind
+	case "actor":
+		return v.kind == ActorKind
+	case "function":
+		return v.kind == FunctionKind
+	}
+	if v.kind == ActorKind {
+		return v.AsActor().Class != nil && v.AsActor().Class.name == typ
+	}
+	return v.TypeName() == typ
+}
+
+// bindArgs matches positional and keyword arguments to parameters and
+// fills in defaults, giving the positional argument list of a call.
+func bindArgs(th *Thread, name string, params []param, prog *Program, args []Value, kw []Kwarg) ([]Value, error) {
+	if len(args) > len(params) {
+		return nil, Errorf(KindType, "'%s' takes %d argument%s, got %d", name, len(params), plural(len(params)), len(args))
+	}
+	out := make([]Value, len(params))
+	given := make([]bool, len(params))
+	copy(out, args)
+	for i := range args {
+		given[i] = true
+	}
+	for _, k := range kw {
+		j := -1
+		for i, p := range params {
+			if p.name == k.Name {
+				j = i
+			}
+		}
+		if j < 0 {
+			return nil, Errorf(KindType, "unknown keyword argument '%s' in call to '%s'", k.Name, name)
+		}
+		if given[j] {
+			return nil, Errorf(KindType, "argument '%s' given twice in call to '%s'", k.Name, name)
+		}
+		out[j], given[j] = k.Value, true
+	}
+	for i, p := range params {
+		if given[i] {
+			continue
+		}
+		if p.def == nil {
+			return nil, Errorf(KindType, "missing argument '%s' in call to '%s'", p.name, name)
+		}
+		out[i] = p.def(&frame{th: th, prog: prog, slots: out})
+	}
+	return out, nil
+}
+
+// Call calls a function value: a fn runs inline, a task is submitted and
+// gives a future. Pipelines and methods cannot be called this way.
+func (f *Function) Call(th *Thread, args []Value, kw []Kwarg) (Value, error) {
+	switch f.Kind {
+	case "task":
+		return f.submit(th, args, kw, nil)
+	case "fn":
+		bound, err := bindArgs(th, f.qualifiedName(), f.params, f.prog, args, kw)
+		if err != nil {
+			return None, err
+		}
+		slots := make([]Value, f.numSlots)
+		copy(slots, bound)
+		return f.invoke(th, slots, nil), nil
+	}
+	return None, Errorf(KindType, "%s '%s' cannot be called directly", f.Kind, f.qualifiedName())
+}
+
+// submit starts a task call through the runtime. Arguments cross the
+// boundary by value: containers are copied now, so later changes by the
+// caller are not seen by the task.
+func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) (Value, error) {
+	bound, err := bindArgs(th, f.qualifiedName(), f.params, f.prog, args, kw)
+	if err != nil {
+		return None, err
+	}
+	if th.Runtime == nil {
+		return None, Errorf(KindInternal, "internal error: no runtime to run task '%s'", f.qualifiedName())
+	}
+	for i := range bound {
+		bound[i] = CopyValue(bound[i])
+	}
+	fut, err := th.Runtime.Submit(th, &TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site})
+	if err != nil {
+		return None, err
+	}
+	return FutureValue(fut), nil
+}
+
+// Run runs a task body with already-resolved arguments (no futures among
+// the direct arguments) and returns its result or its error. The node
+// agent calls it on a worker.
+func (f *Function) Run(th *Thread, args []Value) (result Value, err *Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = asError(r, f.Info.Pos, f.qualifiedName())
+		}
+	}()
+	slots := make([]Value, f.numSlots)
+	copy(slots, args)
+	return f.invoke(th, slots, nil), nil
+}
+
+// Params lists the function's parameter names.
+func (f *Function) Params() []string {
+	names := make([]string, len(f.params))
+	for i, p := range f.params {
+		names[i] = p.name
+	}
+	return names
+}
+
+// ActorInstance is the state of one live actor: its class and fields.
+// The node agent that hosts the actor owns it and runs one method at a
+// time on it.
+type ActorInstance struct {
+	Class  *ActorClass
+	Fields []Value
+}
+
+// Call creates an actor when an actor class is called as a value.
+func (c *ActorClass) Call(th *Thread, args []Value, kw []Kwarg) (Value, error) {
+	return c.create(th, args, kw, nil)
+}
+
+func (c *ActorClass) create(th *Thread, args []Value, kw []Kwarg, site *CallSite) (Value, error) {
+	bound, err := bindArgs(th, c.name, c.params, c.prog, args, kw)
+	if err != nil {
+		return None, err
+	}
+	if th.Runtime == nil {
+		return None, Errorf(KindInternal, "internal error: no runtime to create actor '%s'", c.name)
+	}
+	for i := range bound {
+		bound[i] = CopyValue(bound[i])
+	}
+	h, err := th.Runtime.NewActor(th, &TaskCall{ID: th.NextCallID(), Class: c, Args: bound, Site: site})
+	if err != nil {
+		return None, err
+	}
+	return ActorValue(h), nil
+}
+
+// Instantiate builds an actor's state from resolved constructor
+// arguments: parameters first, then each `let` field in order.
+func (c *ActorClass) Instantiate(th *Thread, args []Value) (inst *ActorInstance, err *Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = asError(r, c.Info.Pos, c.name)
+		}
+	}()
+	for i, p := range c.params {
+		if p.typ != "" && !hasType(args[i], p.typ) {
+			return nil, &Error{Kind: KindType, Pos: p.pos, Msg: fmt.Sprintf("argument '%s' of actor %s must be %s, got %s", p.name, c.name, p.typ, args[i].TypeName()),
+				Stack: []Frame{{Pos: p.pos, Name: c.name}}}
+		}
+	}
+	fields := make([]Value, len(c.Info.FieldNames))
+	copy(fields, args)
+	slots := make([]Value, max(c.initSlots, len(args)))
+	copy(slots, args)
+	fr := &frame{th: th, prog: c.prog, slots: slots, fields: fields}
+	cc := &compileCtx{prog: c.prog, fnName: c.name}
+	for _, fi := range c.fields {
+		v := fi.value(fr)
+		if len(fi.slots) == 1 {
+			fields[fi.slots[0]] = v
+			continue
+		}
+		for i, val := range cc.unpack(v, len(fi.slots), fi.pos) {
+			fields[fi.slots[i]] = val
+		}
+	}
+	return &ActorInstance{Class: c, Fields: fields}, nil
+}
+
+// RunMethod runs one method call on an actor's state.
+func (f *Function) RunMethod(th *Thread, inst *ActorInstance, args []Value) (result Value, err *Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = asError(r, f.Info.Pos, f.qualifiedName())
+		}
+	}()
+	slots := make([]Value, f.numSlots)
+	copy(slots, args)
+	return f.invoke(th, slots, inst.Fields), nil
+}
+
+// Method returns the method named name.
+func (c *ActorClass) Method(name string) (*Function, bool) {
+	m, ok := c.Methods[name]
+	return m, ok
+}
+
+// callActorMethod queues `actor.name(args)` through the runtime.
+func callActorMethod(th *Thread, a *ActorHandle, name string, args []Value, kw []Kwarg, site *CallSite) (Value, error) {
+	m, ok := a.Class.Methods[name]
+	if !ok {
+		return None, Errorf(KindName, "actor %s has no method '%s'", a.Class.name, name)
+	}
+	bound, err := bindArgs(th, m.qualifiedName(), m.params, m.prog, args, kw)
+	if err != nil {
+		return None, err
+	}
+	for i := range bound {
+		bound[i] = CopyValue(bound[i])
+	}
+	fut, err := th.Runtime.CallMethod(th, a, &TaskCall{ID: th.NextCallID(), Func: m, Args: bound, Site: site})
+	if err != nil {
+		return None, err
+	}
+	return FutureValue(fut), nil
+}
+
+// boundMethod is `actor.method` taken as a value.
+type boundMethod struct {
+	actor  *ActorHandle
+	method *Function
+}
+
+func (b boundMethod) Name() string { return b.method.qualifiedName() }
+
+func (b boundMethod) Call(th *Thread, args []Value, kw []Kwarg) (Value, error) {
+	return callActorMethod(th, b.actor, b.method.name, args, kw, nil)
+}
+
+// CopyValue copies the mutable parts of a value (lists and maps, deeply)
+// so that the copy can cross a task, actor or put/get boundary. Strings,
+// tensors, futures and handles are immutable or shared by design.
+func CopyValue(v Value) Value {
+	switch v.kind {
+	case ListKind:
+		src := v.AsList().Elems
+		out := make([]Value, len(src))
+		for i, e := range src {
+			out[i] = CopyValue(e)
+		}
+		return ListOf(out)
+	case MapKind:
+		src := v.AsMap()
+		out := NewMap(src.Len())
+		for i, k := range src.keys {
+			_ = out.Set(k, CopyValue(src.vals[i]))
+		}
+		return MapValue(out)
+	}
+	return v
+}
+
+// BindArgs matches arguments to the function's parameters and fills in
+// defaults, as a call would.
+func (f *Function) BindArgs(th *Thread, args []Value, kw []Kwarg) (out []Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = asError(r, f.Info.Pos, f.qualifiedName())
+		}
+	}()
+	return bindArgs(th, f.qualifiedName(), f.params, f.prog, args, kw)
+}

@@ -1,0 +1,375 @@
+package exec
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/lang"
+)
+
+func (cc *compileCtx) postfix(pf *lang.Postfix) evalFn {
+	sfx := pf.Suffixes
+	var f evalFn
+	switch {
+	case len(sfx) > 0 && sfx[0].Call != nil && cc.staticGlobal(pf) != nil:
+		f = cc.staticCall(cc.staticGlobal(pf), sfx[0].Call)
+		sfx = sfx[1:]
+	case len(sfx) > 1 && sfx[0].Field != "" && sfx[1].Call != nil && pf.Primary.Ref != nil && pf.Primary.Ref.Kind == lang.RefModule:
+		f = cc.moduleCall(pf.Primary.Ref.Index, sfx[0].Field, sfx[1].Call, sfx[0].Pos)
+		sfx = sfx[2:]
+	default:
+		f = cc.primary(pf.Primary)
+	}
+	for i := 0; i < len(sfx); i++ {
+		s := sfx[i]
+		switch {
+		case s.Field != "" && i+1 < len(sfx) && sfx[i+1].Call != nil:
+			f = cc.methodCall(f, s.Field, sfx[i+1].Call, s.Pos)
+			i++
+		case s.Field != "":
+			f = cc.attr(f, s.Field, s.Pos)
+		case s.Call != nil:
+			f = cc.dynamicCall(f, s.Call)
+		case s.Index != nil:
+			f = cc.index(f, s.Index)
+		}
+	}
+	return f
+}
+
+// staticGlobal returns the fn, task or actor a name refers to, when the
+// name is a global declaration.
+func (cc *compileCtx) staticGlobal(pf *lang.Postfix) *compiler.Global {
+	ref := pf.Primary.Ref
+	if ref == nil || ref.Kind != lang.RefGlobal {
+		return nil
+	}
+	g := cc.prog.Compiled.Globals[ref.Index]
+	if g.Kind == compiler.GlobalConst {
+		return nil
+	}
+	return g
+}
+
+// argList is a compiled argument list.
+type argList struct {
+	pos    []evalFn
+	kwName []string
+	kw     []evalFn
+	where  lang.Position
+}
+
+func (cc *compileCtx) args(call *lang.Call) *argList {
+	al := &argList{where: call.Pos}
+	for _, a := range call.Args {
+		if a.Name == "" {
+			al.pos = append(al.pos, cc.expr(a.Value))
+		} else {
+			al.kwName = append(al.kwName, a.Name)
+			al.kw = append(al.kw, cc.expr(a.Value))
+		}
+	}
+	return al
+}
+
+func (al *argList) eval(fr *frame) ([]Value, []Kwarg) {
+	var pos []Value
+	if len(al.pos) > 0 {
+		pos = make([]Value, len(al.pos))
+		for i, a := range al.pos {
+			pos[i] = a(fr)
+		}
+	}
+	var kw []Kwarg
+	if len(al.kw) > 0 {
+		kw = make([]Kwarg, len(al.kw))
+		for i, a := range al.kw {
+			kw[i] = Kwarg{Name: al.kwName[i], Value: a(fr)}
+		}
+	}
+	return pos, kw
+}
+
+// staticCall compiles a call of a declaration known at compile time.
+func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
+	pos := call.Pos
+	site := cc.prog.Compiled.Sites[call]
+	if g.Kind == compiler.GlobalActor {
+		class := cc.prog.classes[g.Actor]
+		al := cc.args(call)
+		return func(fr *frame) Value {
+			args, kw := al.eval(fr)
+			v, err := class.create(fr.th, args, kw, site)
+			if err != nil {
+				panic(cc.locate(err, pos))
+			}
+			return v
+		}
+	}
+	f := cc.prog.funcs[g.Func]
+	if f.Kind == "task" {
+		al := cc.args(call)
+		return func(fr *frame) Value {
+			args, kw := al.eval(fr)
+			v, err := f.submit(fr.th, args, kw, site)
+			if err != nil {
+				panic(cc.locate(err, pos))
+			}
+			return v
+		}
+	}
+	return cc.inlineCall(f, call)
+}
+
+// inlineCall compiles a call of a plain fn: arguments are evaluated
+// straight into the callee's frame slots, matched to parameters at
+// compile time.
+func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
+	info := f.Info
+	argFns := make([]evalFn, len(call.Args))
+	argSlot := make([]int, len(call.Args))
+	given := make([]bool, len(info.Params))
+	for i, a := range call.Args {
+		argFns[i] = cc.expr(a.Value)
+		argSlot[i] = i
+		if a.Name != "" {
+			argSlot[i] = paramIndex(info.Params, a.Name)
+		}
+		given[argSlot[i]] = true
+	}
+	var missing []int
+	for j := range info.Params {
+		if !given[j] {
+			missing = append(missing, j)
+		}
+	}
+	pos, caller := call.Pos, cc.fnName
+	return func(fr *frame) (result Value) {
+		slots := make([]Value, f.numSlots)
+		for i, a := range argFns {
+			slots[argSlot[i]] = a(fr)
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				panic(addFrame(r, pos, caller))
+			}
+		}()
+		for _, j := range missing {
+			slots[j] = f.params[j].def(&frame{th: fr.th, prog: fr.prog, slots: slots})
+		}
+		return f.invoke(fr.th, slots, nil)
+	}
+}
+
+func paramIndex(params []*lang.Param, name string) int {
+	for i, p := range params {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// addFrame adds the caller's frame to an error unwinding through a call
+// site.
+func addFrame(r any, pos lang.Position, caller string) *Error {
+	e := asError(r, pos, caller)
+	if n := len(e.Stack); n > 0 && e.Stack[n-1].Pos == pos && e.Stack[n-1].Name == caller {
+		return e
+	}
+	e.Stack = append(e.Stack, Frame{Pos: pos, Name: caller})
+	return e
+}
+
+// moduleCall compiles `module.member(args)`, looking the member up once.
+func (cc *compileCtx) moduleCall(modIndex int, name string, call *lang.Call, fieldPos lang.Position) evalFn {
+	mod := cc.prog.modules[modIndex].AsObject()
+	member, ok := mod.Attr(name)
+	if !ok {
+		panic(cc.errAt(fieldPos, KindName, "module has no member '%s'", name))
+	}
+	al := cc.args(call)
+	pos := call.Pos
+	if member.kind != FunctionKind {
+		return func(fr *frame) Value {
+			panic(cc.errAt(pos, KindType, "%s is not a function", member.TypeName()))
+		}
+	}
+	fn := member.AsCallable()
+	return func(fr *frame) Value {
+		args, kw := al.eval(fr)
+		v, err := fn.Call(fr.th, args, kw)
+		if err != nil {
+			panic(cc.locate(err, pos))
+		}
+		return v
+	}
+}
+
+// dynamicCall compiles a call of a value computed at run time.
+func (cc *compileCtx) dynamicCall(callee evalFn, call *lang.Call) evalFn {
+	al := cc.args(call)
+	pos, caller := call.Pos, cc.fnName
+	return func(fr *frame) Value {
+		f := callee(fr)
+		args, kw := al.eval(fr)
+		return callValue(fr.th, f, args, kw, pos, caller)
+	}
+}
+
+// callValue calls any callable value, adding the caller's frame to
+// errors from rayflow functions.
+func callValue(th *Thread, f Value, args []Value, kw []Kwarg, pos lang.Position, caller string) Value {
+	if f.kind != FunctionKind {
+		if f.kind == FutureKind {
+			panic(asError(futureAsValue(f), pos, caller))
+		}
+		panic(asError(Errorf(KindType, "%s is not callable", f.TypeName()), pos, caller))
+	}
+	c := f.AsCallable()
+	if _, own := c.(*Function); own {
+		defer func() {
+			if r := recover(); r != nil {
+				panic(addFrame(r, pos, caller))
+			}
+		}()
+	}
+	v, err := c.Call(th, args, kw)
+	if err != nil {
+		panic(asError(err, pos, caller))
+	}
+	return v
+}
+
+// methodCall compiles `receiver.name(args)`: an actor method, a method of
+// a string, list or map, or a method of a host object.
+func (cc *compileCtx) methodCall(recv evalFn, name string, call *lang.Call, fieldPos lang.Position) evalFn {
+	al := cc.args(call)
+	site := cc.prog.Compiled.Sites[call]
+	pos, caller := call.Pos, cc.fnName
+	return func(fr *frame) Value {
+		r := recv(fr)
+		args, kw := al.eval(fr)
+		switch r.kind {
+		case ActorKind:
+			v, err := callActorMethod(fr.th, r.AsActor(), name, args, kw, site)
+			if err != nil {
+				panic(asError(err, pos, caller))
+			}
+			return v
+		case StringKind, ListKind, MapKind:
+			v, err := builtinMethod(fr.th, r, name, args, kw)
+			if err != nil {
+				panic(asError(err, pos, caller))
+			}
+			return v
+		case ObjectKind:
+			m, ok := r.AsObject().Attr(name)
+			if !ok {
+				panic(cc.errAt(fieldPos, KindName, "%s has no method '%s'", r.TypeName(), name))
+			}
+			return callValue(fr.th, m, args, kw, pos, caller)
+		case FutureKind:
+			panic(cc.locate(futureAsValue(r), fieldPos))
+		}
+		panic(cc.errAt(fieldPos, KindType, "%s has no method '%s'", r.TypeName(), name))
+	}
+}
+
+// attr compiles `value.name` that is not called: a field of a host
+// object or module (err.message, math.pi).
+func (cc *compileCtx) attr(recv evalFn, name string, pos lang.Position) evalFn {
+	return func(fr *frame) Value {
+		r := recv(fr)
+		switch r.kind {
+		case ObjectKind:
+			if v, ok := r.AsObject().Attr(name); ok {
+				return v
+			}
+		case FutureKind:
+			panic(cc.locate(futureAsValue(r), pos))
+		case ActorKind:
+			if m, ok := r.AsActor().Class.Methods[name]; ok {
+				return FuncValue(boundMethod{actor: r.AsActor(), method: m})
+			}
+		}
+		panic(cc.errAt(pos, KindName, "%s has no field '%s'", r.TypeName(), name))
+	}
+}
+
+func (cc *compileCtx) primary(p *lang.Primary) evalFn {
+	switch {
+	case p.Int != nil:
+		n, err := strconv.ParseInt(strings.ReplaceAll(*p.Int, "_", ""), 10, 64)
+		if err != nil {
+			panic(cc.errAt(p.Pos, KindOverflow, "integer literal %s does not fit in 64 bits", *p.Int))
+		}
+		v := Int(n)
+		return func(*frame) Value { return v }
+	case p.Float != nil:
+		f, _ := strconv.ParseFloat(strings.ReplaceAll(*p.Float, "_", ""), 64)
+		v := Float(f)
+		return func(*frame) Value { return v }
+	case p.String != nil:
+		v := Str(*p.String)
+		return func(*frame) Value { return v }
+	case p.Bool != nil:
+		v := Bool(*p.Bool == "true")
+		return func(*frame) Value { return v }
+	case p.None:
+		return func(*frame) Value { return None }
+	case p.Name != "":
+		return cc.name(p)
+	case p.List != nil:
+		return cc.list(p.List)
+	case p.Map != nil:
+		return cc.mapLit(p.Map)
+	case p.Paren != nil:
+		return cc.expr(p.Paren)
+	}
+	panic(cc.errAt(p.Pos, KindInternal, "internal error: empty expression"))
+}
+
+func (cc *compileCtx) name(p *lang.Primary) evalFn {
+	ref := p.Ref
+	i := ref.Index
+	switch ref.Kind {
+	case lang.RefLocal:
+		return func(fr *frame) Value { return fr.slots[i] }
+	case lang.RefField:
+		return func(fr *frame) Value { return fr.fields[i] }
+	case lang.RefGlobal:
+		globals := cc.prog.globals
+		if g := cc.prog.Compiled.Globals[i]; g.Kind != compiler.GlobalConst {
+			v := globals[i]
+			return func(*frame) Value { return v }
+		}
+		return func(*frame) Value { return globals[i] }
+	case lang.RefBuiltin:
+		v := cc.prog.builtins[i]
+		return func(*frame) Value { return v }
+	case lang.RefModule:
+		v := cc.prog.modules[i]
+		return func(*frame) Value { return v }
+	}
+	panic(cc.errAt(p.Pos, KindInternal, "internal error: unresolved name %s", p.Name))
+}
+
+func (cc *compileCtx) mapLit(m *lang.MapLit) evalFn {
+	keys := make([]evalFn, len(m.Entries))
+	vals := make([]evalFn, len(m.Entries))
+	poss := make([]lang.Position, len(m.Entries))
+	for i, e := range m.Entries {
+		keys[i], vals[i], poss[i] = cc.expr(e.Key), cc.expr(e.Value), e.Pos
+	}
+	return func(fr *frame) Value {
+		out := NewMap(len(keys))
+		for i := range keys {
+			if err := out.Set(keys[i](fr), vals[i](fr)); err != nil {
+				panic(cc.locate(err, poss[i]))
+			}
+		}
+		return MapValue(out)
+	}
+}

@@ -1,0 +1,245 @@
+package exec
+
+import (
+	"unicode/utf8"
+
+	"github.com/rayflow/rayflow/lang"
+)
+
+// forStmt compiles `for x in iter { }`. A loop over range(...) counts
+// without building a list.
+func (cc *compileCtx) forStmt(f *lang.For) execFn {
+	body := cc.block(f.Body)
+	bind := cc.binder(f.Slots, f.Pos)
+	step := func(fr *frame, v Value) (ctl, bool) {
+		bind(fr, v)
+		switch body(fr) {
+		case ctlBreak:
+			return ctlNext, false
+		case ctlReturn:
+			return ctlReturn, false
+		}
+		fr.th.check()
+		return ctlNext, true
+	}
+	if rng := cc.rangeArgs(f.Iter); rng != nil {
+		return func(fr *frame) ctl {
+			start, stop, stride := rng(fr)
+			for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
+				if c, more := step(fr, Int(i)); !more {
+					return c
+				}
+			}
+			return ctlNext
+		}
+	}
+	iter, pos := cc.expr(f.Iter), f.Iter.Pos
+	return func(fr *frame) ctl {
+		c, _ := cc.iterate(fr, iter(fr), pos, step)
+		return c
+	}
+}
+
+// binder returns a function that binds one loop value to the loop's
+// names: one name gets the value, two unpack a pair.
+func (cc *compileCtx) binder(slots []int, pos lang.Position) func(*frame, Value) {
+	if len(slots) == 1 {
+		s := slots[0]
+		return func(fr *frame, v Value) { fr.slots[s] = v }
+	}
+	return func(fr *frame, v Value) {
+		vals := cc.unpack(v, len(slots), pos)
+		for i, s := range slots {
+			fr.slots[s] = vals[i]
+		}
+	}
+}
+
+// iterate calls step for each element of a list, the keys of a map, the
+// characters of a string or the rows of a tensor, until step says stop.
+func (cc *compileCtx) iterate(fr *frame, v Value, pos lang.Position, step func(*frame, Value) (ctl, bool)) (ctl, bool) {
+	switch v.kind {
+	case ListKind:
+		l := v.AsList()
+		for i := 0; i < len(l.Elems); i++ {
+			if c, more := step(fr, l.Elems[i]); !more {
+				return c, false
+			}
+		}
+	case MapKind:
+		keys := append([]Value(nil), v.AsMap().Keys()...)
+		for _, k := range keys {
+			if c, more := step(fr, k); !more {
+				return c, false
+			}
+		}
+	case StringKind:
+		s := v.AsString()
+		for i := 0; i < len(s); {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			if c, more := step(fr, Str(s[i:i+size])); !more {
+				return c, false
+			}
+			i += size
+		}
+	case TensorKind:
+		t := v.AsTensor()
+		for i := 0; i < tensorRows(t); i++ {
+			if c, more := step(fr, tensorRow(t, i)); !more {
+				return c, false
+			}
+		}
+	case FutureKind:
+		panic(cc.locate(futureAsValue(v), pos))
+	default:
+		panic(cc.errAt(pos, KindType, "cannot iterate over %s", v.TypeName()))
+	}
+	return ctlNext, true
+}
+
+// rangeArgs recognises `range(...)` with one to three positional
+// arguments and compiles its bounds.
+func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64) {
+	pf := postfixOf(e)
+	if pf == nil || pf.Primary.Ref == nil || pf.Primary.Ref.Kind != lang.RefBuiltin || pf.Primary.Name != "range" ||
+		len(pf.Suffixes) != 1 || pf.Suffixes[0].Call == nil {
+		return nil
+	}
+	args := pf.Suffixes[0].Call.Args
+	if len(args) < 1 || len(args) > 3 {
+		return nil
+	}
+	fns := make([]evalFn, len(args))
+	for i, a := range args {
+		if a.Name != "" {
+			return nil
+		}
+		fns[i] = cc.expr(a.Value)
+	}
+	pos := pf.Suffixes[0].Call.Pos
+	return func(fr *frame) (int64, int64, int64) {
+		vals := make([]Value, len(fns))
+		for i, f := range fns {
+			vals[i] = f(fr)
+		}
+		start, stop, step, err := rangeBounds(vals)
+		if err != nil {
+			panic(cc.locate(err, pos))
+		}
+		return start, stop, step
+	}
+}
+
+func postfixOf(e *lang.Expr) *lang.Postfix {
+	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
+		return nil
+	}
+	cmp := e.Body.Terms[0].Terms[0].Cmp
+	if cmp == nil || len(cmp.Rests) != 0 || len(cmp.Left.Rests) != 0 || len(cmp.Left.Left.Rests) != 0 {
+		return nil
+	}
+	u := cmp.Left.Left.Left
+	if u.Power == nil || u.Power.Exponent != nil {
+		return nil
+	}
+	return u.Power.Base
+}
+
+// list compiles a list literal or a comprehension.
+func (cc *compileCtx) list(l *lang.ListLit) evalFn {
+	if l.First == nil {
+		return func(*frame) Value { return ListOf(nil) }
+	}
+	if l.Comp != nil {
+		return cc.comprehension(l)
+	}
+	elems := []evalFn{cc.expr(l.First)}
+	for _, e := range l.Rest {
+		elems = append(elems, cc.expr(e))
+	}
+	return func(fr *frame) Value {
+		out := make([]Value, len(elems))
+		for i, e := range elems {
+			out[i] = e(fr)
+		}
+		return ListOf(out)
+	}
+}
+
+// comprehension compiles `[elem for x in xs if cond ...]` into nested
+// loops that append to one result list.
+func (cc *compileCtx) comprehension(l *lang.ListLit) evalFn {
+	elem := cc.expr(l.First)
+	emit := func(fr *frame, out *[]Value) { *out = append(*out, elem(fr)) }
+	loop := cc.compClause(l.Comp, emit)
+	return func(fr *frame) Value {
+		var out []Value
+		loop(fr, &out)
+		return ListOf(out)
+	}
+}
+
+func (cc *compileCtx) compClause(c *lang.CompFor, emit func(*frame, *[]Value)) func(*frame, *[]Value) {
+	inner := emit
+	if c.Next != nil {
+		inner = cc.compClause(c.Next, emit)
+	}
+	conds := make([]evalFn, len(c.Conds))
+	for i, cond := range c.Conds {
+		conds[i] = cc.or(cond)
+	}
+	bind := cc.binder(c.Slots, c.Pos)
+	iterExpr := &lang.Expr{Pos: c.Iter.Pos, Body: c.Iter}
+	rng := cc.rangeArgs(iterExpr)
+	iter, pos := cc.or(c.Iter), c.Iter.Pos
+	return func(fr *frame, out *[]Value) {
+		step := func(fr *frame, v Value) (ctl, bool) {
+			bind(fr, v)
+			for _, cond := range conds {
+				if !cc.truth(cond(fr), pos) {
+					return ctlNext, true
+				}
+			}
+			inner(fr, out)
+			fr.th.check()
+			return ctlNext, true
+		}
+		if rng != nil {
+			start, stop, stride := rng(fr)
+			for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
+				step(fr, Int(i))
+			}
+			return
+		}
+		cc.iterate(fr, iter(fr), pos, step)
+	}
+}
+
+// index compiles `x[i]` and slices `x[i:j:k]`.
+func (cc *compileCtx) index(recv evalFn, ix *lang.Index) evalFn {
+	pos := ix.Pos
+	if !ix.Slice {
+		key := cc.expr(ix.Start)
+		return func(fr *frame) Value {
+			v, err := getIndex(recv(fr), key(fr))
+			if err != nil {
+				panic(cc.locate(err, pos))
+			}
+			return v
+		}
+	}
+	opt := func(e *lang.Expr) evalFn {
+		if e == nil {
+			return func(*frame) Value { return None }
+		}
+		return cc.expr(e)
+	}
+	start, end, step := opt(ix.Start), opt(ix.End), opt(ix.Step)
+	return func(fr *frame) Value {
+		v, err := sliceValue(recv(fr), start(fr), end(fr), step(fr))
+		if err != nil {
+			panic(cc.locate(err, pos))
+		}
+		return v
+	}
+}

@@ -1,0 +1,308 @@
+package exec
+
+import (
+	"github.com/rayflow/rayflow/lang"
+)
+
+// ctl says how a statement ended.
+type ctl uint8
+
+const (
+	ctlNext ctl = iota
+	ctlBreak
+	ctlContinue
+	ctlReturn
+)
+
+type execFn func(fr *frame) ctl
+
+func (cc *compileCtx) params(params []*lang.Param) []param {
+	out := make([]param, len(params))
+	for i, p := range params {
+		out[i] = param{name: p.Name, pos: p.Pos}
+		if p.Type != nil {
+			out[i].typ = p.Type.Name
+		}
+		if p.Default != nil {
+			out[i].def = cc.expr(p.Default)
+		}
+	}
+	return out
+}
+
+func (cc *compileCtx) block(b *lang.Block) execFn {
+	stmts := make([]execFn, len(b.Stmts))
+	for i, s := range b.Stmts {
+		stmts[i] = cc.stmt(s)
+	}
+	switch len(stmts) {
+	case 0:
+		return func(*frame) ctl { return ctlNext }
+	case 1:
+		return stmts[0]
+	}
+	return func(fr *frame) ctl {
+		for _, s := range stmts {
+			if c := s(fr); c != ctlNext {
+				return c
+			}
+		}
+		return ctlNext
+	}
+}
+
+func (cc *compileCtx) stmt(s *lang.Stmt) execFn {
+	switch {
+	case s.Let != nil:
+		return cc.let(s.Let)
+	case s.If != nil:
+		return cc.ifStmt(s.If)
+	case s.For != nil:
+		return cc.forStmt(s.For)
+	case s.While != nil:
+		return cc.while(s.While)
+	case s.Break != nil:
+		if s.Break.Kind == "break" {
+			return func(*frame) ctl { return ctlBreak }
+		}
+		return func(*frame) ctl { return ctlContinue }
+	case s.Return != nil:
+		return cc.ret(s.Return)
+	case s.Try != nil:
+		return cc.try(s.Try)
+	case s.Block != nil:
+		return cc.block(s.Block)
+	case s.Simple != nil:
+		return cc.simple(s.Simple)
+	}
+	return func(*frame) ctl { return ctlNext }
+}
+
+func (cc *compileCtx) let(l *lang.Let) execFn {
+	value := cc.expr(l.Value)
+	if len(l.Slots) == 1 {
+		slot := l.Slots[0]
+		return func(fr *frame) ctl {
+			fr.slots[slot] = value(fr)
+			return ctlNext
+		}
+	}
+	slots, pos := l.Slots, l.Pos
+	return func(fr *frame) ctl {
+		vals := cc.unpack(value(fr), len(slots), pos)
+		for i, s := range slots {
+			fr.slots[s] = vals[i]
+		}
+		return ctlNext
+	}
+}
+
+// unpack checks that v is a list of n values and returns them.
+func (cc *compileCtx) unpack(v Value, n int, pos lang.Position) []Value {
+	if v.kind == FutureKind {
+		panic(cc.locate(futureAsValue(v), pos))
+	}
+	if v.kind != ListKind {
+		panic(cc.errAt(pos, KindType, "cannot unpack %s into %d names; expected a list of %d", v.TypeName(), n, n))
+	}
+	elems := v.AsList().Elems
+	if len(elems) != n {
+		panic(cc.errAt(pos, KindValue, "cannot unpack a list of %d into %d names", len(elems), n))
+	}
+	return elems
+}
+
+func (cc *compileCtx) ifStmt(s *lang.If) execFn {
+	cond, then, pos := cc.expr(s.Cond), cc.block(s.Then), s.Cond.Pos
+	var otherwise execFn
+	switch {
+	case s.ElseIf != nil:
+		otherwise = cc.ifStmt(s.ElseIf)
+	case s.Else != nil:
+		otherwise = cc.block(s.Else)
+	default:
+		otherwise = func(*frame) ctl { return ctlNext }
+	}
+	return func(fr *frame) ctl {
+		if cc.truth(cond(fr), pos) {
+			return then(fr)
+		}
+		return otherwise(fr)
+	}
+}
+
+func (cc *compileCtx) while(w *lang.While) execFn {
+	cond, body, pos := cc.expr(w.Cond), cc.block(w.Body), w.Cond.Pos
+	return func(fr *frame) ctl {
+		for cc.truth(cond(fr), pos) {
+			switch body(fr) {
+			case ctlBreak:
+				return ctlNext
+			case ctlReturn:
+				return ctlReturn
+			}
+			fr.th.check()
+		}
+		return ctlNext
+	}
+}
+
+func (cc *compileCtx) ret(r *lang.Return) execFn {
+	if r.Value == nil {
+		return func(fr *frame) ctl {
+			fr.ret = None
+			return ctlReturn
+		}
+	}
+	value := cc.expr(r.Value)
+	return func(fr *frame) ctl {
+		fr.ret = value(fr)
+		return ctlReturn
+	}
+}
+
+// try compiles try/catch: an error raised in the body (any kind but an
+// internal one) is bound to the catch name and the handler runs.
+func (cc *compileCtx) try(t *lang.Try) execFn {
+	body, handler, slot := cc.block(t.Body), cc.block(t.Handler), t.ErrSlot
+	return func(fr *frame) ctl {
+		c, err := runProtected(fr, body)
+		if err == nil {
+			return c
+		}
+		if slot >= 0 {
+			fr.slots[slot] = ErrorValue(err)
+		}
+		return handler(fr)
+	}
+}
+
+// runProtected runs body and recovers a runtime error from it. A
+// cancellation is not caught: it must stop the thread.
+func runProtected(fr *frame, body execFn) (c ctl, err *Error) {
+	depth := fr.th.depth
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(*Error)
+			if !ok || e.Kind == KindCancelled && isThreadCancelled(fr.th) {
+				panic(r)
+			}
+			fr.th.depth = depth
+			err = e
+		}
+	}()
+	return body(fr), nil
+}
+
+func isThreadCancelled(th *Thread) bool {
+	_, ok := th.Cancelled()
+	return ok
+}
+
+func (cc *compileCtx) simple(s *lang.Simple) execFn {
+	if s.Op == "" {
+		e := cc.expr(s.Targets[0])
+		return func(fr *frame) ctl {
+			e(fr)
+			return ctlNext
+		}
+	}
+	value := cc.expr(s.Value)
+	if len(s.Targets) > 1 {
+		stores := make([]func(*frame, Value), len(s.Targets))
+		for i, t := range s.Targets {
+			stores[i] = cc.store(t)
+		}
+		pos := s.Pos
+		return func(fr *frame) ctl {
+			vals := cc.unpack(value(fr), len(stores), pos)
+			for i, st := range stores {
+				st(fr, vals[i])
+			}
+			return ctlNext
+		}
+	}
+	if s.Op == "=" {
+		store := cc.store(s.Targets[0])
+		return func(fr *frame) ctl {
+			store(fr, value(fr))
+			return ctlNext
+		}
+	}
+	return cc.augmented(s.Targets[0], s.Op[:len(s.Op)-1], value, s.Pos)
+}
+
+// store compiles the left side of an assignment into a setter.
+func (cc *compileCtx) store(target *lang.Expr) func(*frame, Value) {
+	pf := postfixOfExpr(target)
+	if len(pf.Suffixes) == 0 {
+		ref := pf.Primary.Ref
+		i := ref.Index
+		if ref.Kind == lang.RefField {
+			return func(fr *frame, v Value) { fr.fields[i] = v }
+		}
+		return func(fr *frame, v Value) { fr.slots[i] = v }
+	}
+	last := pf.Suffixes[len(pf.Suffixes)-1]
+	container := cc.postfix(&lang.Postfix{Pos: pf.Pos, Primary: pf.Primary, Suffixes: pf.Suffixes[:len(pf.Suffixes)-1]})
+	key, pos := cc.expr(last.Index.Start), last.Pos
+	return func(fr *frame, v Value) {
+		if err := setIndex(container(fr), key(fr), v); err != nil {
+			panic(cc.locate(err, pos))
+		}
+	}
+}
+
+// augmented compiles `target op= value`, evaluating the target's
+// container and index once.
+func (cc *compileCtx) augmented(target *lang.Expr, op string, value evalFn, pos lang.Position) execFn {
+	pf := postfixOfExpr(target)
+	if len(pf.Suffixes) == 0 {
+		ref := pf.Primary.Ref
+		i := ref.Index
+		if ref.Kind == lang.RefField {
+			return func(fr *frame) ctl {
+				fr.fields[i] = cc.arith(op, fr.fields[i], value(fr), pos)
+				return ctlNext
+			}
+		}
+		return func(fr *frame) ctl {
+			fr.slots[i] = cc.arith(op, fr.slots[i], value(fr), pos)
+			return ctlNext
+		}
+	}
+	last := pf.Suffixes[len(pf.Suffixes)-1]
+	container := cc.postfix(&lang.Postfix{Pos: pf.Pos, Primary: pf.Primary, Suffixes: pf.Suffixes[:len(pf.Suffixes)-1]})
+	key := cc.expr(last.Index.Start)
+	return func(fr *frame) ctl {
+		c, k := container(fr), key(fr)
+		old, err := getIndex(c, k)
+		if err != nil {
+			panic(cc.locate(err, pos))
+		}
+		if err := setIndex(c, k, cc.arith(op, old, value(fr), pos)); err != nil {
+			panic(cc.locate(err, pos))
+		}
+		return ctlNext
+	}
+}
+
+func (cc *compileCtx) arith(op string, x, y Value, pos lang.Position) Value {
+	if op == "+" && x.kind == IntKind && y.kind == IntKind {
+		a, b := int64(x.num), int64(y.num)
+		if c := a + b; (c > a) == (b > 0) {
+			return Int(c)
+		}
+	}
+	v, err := Arith(op, x, y)
+	if err != nil {
+		panic(cc.locate(err, pos))
+	}
+	return v
+}
+
+// postfixOfExpr digs the postfix expression out of an assignment target
+// (the compiler has checked that it is one).
+func postfixOfExpr(e *lang.Expr) *lang.Postfix {
+	return e.Body.Terms[0].Terms[0].Cmp.Left.Left.Left.Power.Base
+}

@@ -1,0 +1,34 @@
+// Package gcs is rayflow's Global Control Store: the replicated tables that
+// describe a cluster (nodes, jobs, programs, task lineage, object locations
+// and actors), after the GCS of Ray.
+//
+// The tables are spread over Config.Shards shards by a hash of (table, key).
+// Each shard is its own raft group (hashicorp/raft, with raft-boltdb for the
+// log when Config.DataDir is set), with its own state machine (fsm.go), its
+// own transport and its own batcher (batcher.go), so shards commit in
+// parallel and a slow shard delays only its own rows.
+//
+// Writes are asynchronous: every write method returns a *Future at once
+// and Error waits for the commit. Nothing on rayflow's task path waits; a
+// caller that needs the write durable calls Error (or WaitAll). The
+// batcher of a shard puts the writes that arrive within about a millisecond
+// into one raft log entry, so many small writes cost one commit.
+//
+// Reads (Get*, List*) read this replica's applied state; pass Linearizable
+// where a read must see every acknowledged write.
+//
+// Subscribe delivers change events from the apply path without ever
+// blocking it (see Subscription).
+//
+// Replication: with Config.BindAddr set, shard i of a replica listens on
+// the base port plus i. Config.Peers bootstraps a new cluster of several
+// replicas; Config.Join starts a replica that the leader adds with
+// Store.Join. Writes on a replica that does not lead the row's shard fail
+// with a *NotLeaderError that names the leader.
+//
+// An embedded single replica:
+//
+//	st, err := gcs.Open(gcs.DefaultConfig())
+//	if err != nil { ... }
+//	defer st.Close()
+package gcs

@@ -1,0 +1,181 @@
+package gcs
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/hashicorp/raft"
+)
+
+// fsm is the raft.FSM of one shard. It is thin, after rqlite's: Apply
+// decodes a batch and hands each command to the stateless applier
+// (applyCommand) over the shard's tables; Snapshot and Restore serialise the
+// tables.
+//
+// Threading contract. raft calls Apply, Snapshot and Restore from its one
+// FSM goroutine, never concurrently with each other. Persist and Release of
+// a snapshot run on another goroutine, concurrently with later Applies, so
+// Snapshot copies the tables (shallowly: rows are immutable) and Persist
+// reads only the copy. Readers (Store.Get*, List*) run on any goroutine and
+// take mu for reading; Apply and Restore take it for writing. Events are
+// published after mu is released, and publishing never blocks (see
+// subscribe.go), so a slow subscriber cannot stall the log.
+type fsm struct {
+	shard int
+	mu    sync.RWMutex
+	t     *tables
+	hub   *hub
+}
+
+func newFSM(shard int, h *hub) *fsm {
+	return &fsm{shard: shard, t: newTables(), hub: h}
+}
+
+// applyResult is what Apply returns for one log entry: err if the entry as
+// a whole was rejected, else the error of each command in order (errs is
+// nil when every command succeeded).
+type applyResult struct {
+	err  error
+	errs []error
+}
+
+// Apply applies one log entry (a batch of commands).
+func (f *fsm) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	cmds, err := decodeBatch(l.Data)
+	if err != nil {
+		// Every replica rejects the same bytes the same way, so a corrupt
+		// entry is reported to its writers and otherwise skipped.
+		return &applyResult{err: err}
+	}
+	var changes []change
+	emit := func(change) {}
+	if f.hub.active() {
+		emit = func(c change) { changes = append(changes, c) }
+	}
+	res := &applyResult{}
+	f.mu.Lock()
+	for i := range cmds {
+		if err := applyCommand(f.t, &cmds[i], emit); err != nil {
+			if res.errs == nil {
+				res.errs = make([]error, len(cmds))
+			}
+			res.errs[i] = err
+		}
+	}
+	f.mu.Unlock()
+	f.hub.publish(f.shard, l.Index, changes)
+	return res
+}
+
+// Snapshot copies the tables for Persist.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return &fsmSnapshot{t: f.t.clone()}, nil
+}
+
+// Restore replaces the tables with a snapshot. Subscribers get no events
+// for it; they see a Reset event and should list the tables again.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	t, err := readTables(bufio.NewReader(rc))
+	if err != nil {
+		return fmt.Errorf("gcs: restore snapshot: %w", err)
+	}
+	f.mu.Lock()
+	f.t = t
+	f.mu.Unlock()
+	f.hub.publishReset(f.shard)
+	return nil
+}
+
+// get returns the stored row, which the caller must not modify.
+func (f *fsm) get(table, key string) ([]byte, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.t.get(table, key)
+}
+
+// each calls fn for every row of table, under the read lock; fn must not
+// call back into the fsm.
+func (f *fsm) each(table string, fn func(key string, row []byte)) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for k, v := range f.t.rows[table] {
+		fn(k, v)
+	}
+}
+
+// fsmSnapshot is a point-in-time copy of a shard's tables.
+type fsmSnapshot struct {
+	t *tables
+}
+
+// Persist writes the snapshot: a version byte, then for each table in
+// tableNames order the row count and each key and row.
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	w := bufio.NewWriterSize(sink, 64<<10)
+	err := writeTables(w, s.t)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		sink.Cancel()
+		return fmt.Errorf("gcs: persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+// Release does nothing; the copy is garbage collected.
+func (s *fsmSnapshot) Release() {}
+
+const snapshotVersion = 1
+
+func writeTables(w io.Writer, t *tables) error {
+	e := encoder{buf: make([]byte, 0, 4096)}
+	e.byte1(snapshotVersion)
+	for _, name := range tableNames {
+		rows := t.rows[name]
+		e.uvarint(uint64(len(rows)))
+		for k, v := range rows {
+			e.string(k)
+			e.bytes(v)
+			if len(e.buf) >= 32<<10 {
+				if _, err := w.Write(e.buf); err != nil {
+					return err
+				}
+				e.buf = e.buf[:0]
+			}
+		}
+	}
+	_, err := w.Write(e.buf)
+	return err
+}
+
+func readTables(r io.Reader) (*tables, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{buf: b}
+	if v := d.byte1(); d.err == nil && v != snapshotVersion {
+		return nil, fmt.Errorf("snapshot version %d, want %d", v, snapshotVersion)
+	}
+	t := newTables()
+	for _, name := range tableNames {
+		n := d.length()
+		for i := 0; i < n && d.err == nil; i++ {
+			k := d.string()
+			t.rows[name][k] = d.bytes()
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}

@@ -1,0 +1,217 @@
+package gcs
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+var (
+	// ErrNotLeader is returned (wrapped in a *NotLeaderError that names the
+	// leader) when a write or linearizable read reaches a replica that does
+	// not lead the shard.
+	ErrNotLeader = errors.New("gcs: not the leader")
+
+	// ErrNotFound is returned when a row does not exist.
+	ErrNotFound = errors.New("gcs: not found")
+
+	// ErrClosed is returned by every call on a closed store.
+	ErrClosed = errors.New("gcs: store closed")
+
+	// ErrTimeout is returned when a wait ran out of time.
+	ErrTimeout = errors.New("gcs: timed out")
+)
+
+// NotLeaderError is the ErrNotLeader of one shard, with the leader this
+// replica knows of (empty while an election runs). errors.Is(err,
+// ErrNotLeader) holds for it.
+type NotLeaderError struct {
+	Shard      int
+	LeaderID   string
+	LeaderAddr string // the leader's base address (its shard 0 address)
+}
+
+// Error describes the shard and its leader.
+func (e *NotLeaderError) Error() string {
+	if e.LeaderID == "" && e.LeaderAddr == "" {
+		return fmt.Sprintf("gcs: not the leader of shard %d (no leader known)", e.Shard)
+	}
+	return fmt.Sprintf("gcs: not the leader of shard %d (leader %s at %s)", e.Shard, e.LeaderID, e.LeaderAddr)
+}
+
+// Is makes errors.Is(err, ErrNotLeader) true.
+func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
+
+// Store is one replica of the Global Control Store: Shards raft groups, each
+// with its own tables, batcher and transport. Its methods are safe for
+// concurrent use.
+type Store struct {
+	cfg    Config
+	shards []*shard
+	hub    *hub
+
+	mu     sync.RWMutex // guards closed against writes in flight
+	closed bool
+}
+
+// Open starts every shard of a replica, bootstraps a new cluster if there is
+// no raft state yet, and (if cfg.LeaderWaitTimeout > 0) waits until every
+// shard has a leader.
+func Open(cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = defaultLogger()
+	}
+	s := &Store{cfg: cfg, hub: newHub()}
+	for i := 0; i < cfg.Shards; i++ {
+		sh, err := openShard(&s.cfg, i, s.hub)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.shards = append(s.shards, sh)
+	}
+	if err := s.waitReady(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady waits for leaders if the config asks to. A replica that leads
+// alone then issues a barrier: raft re-applies the log of a reopened store
+// only once the new leader commits, and Open must return with the tables
+// as they were.
+func (s *Store) waitReady() error {
+	if s.cfg.LeaderWaitTimeout <= 0 {
+		return nil
+	}
+	if err := s.WaitForLeader(s.cfg.LeaderWaitTimeout); err != nil {
+		return err
+	}
+	if s.clustered() {
+		return nil
+	}
+	return s.Barrier()
+}
+
+// clustered reports whether this replica has, or expects, peers.
+func (s *Store) clustered() bool {
+	return len(s.cfg.Peers) > 1 || s.cfg.Join
+}
+
+// Close stops every shard and every goroutine the store started and closes
+// all subscriptions. Writes not yet committed fail with ErrClosed; those
+// already handed to raft may still have been applied (and will be found
+// after a reopen with a DataDir). It is safe to call more than once.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	var errs []error
+	for _, sh := range s.shards {
+		errs = append(errs, sh.close())
+	}
+	s.hub.close()
+	return errors.Join(errs...)
+}
+
+// NodeID returns this replica's raft server ID.
+func (s *Store) NodeID() string { return s.cfg.NodeID }
+
+// Shards returns the number of shards.
+func (s *Store) Shards() int { return len(s.shards) }
+
+// WaitForLeader waits until every shard knows a leader, or returns
+// ErrTimeout. With a single replica that leader is this replica.
+func (s *Store) WaitForLeader(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, sh := range s.shards {
+		for !sh.hasLeader(s.clustered()) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%w waiting %s for a leader of shard %d", ErrTimeout, timeout, sh.index)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// hasLeader reports whether the shard has a leader; alone, it must be this
+// replica.
+func (sh *shard) hasLeader(cluster bool) bool {
+	if !cluster {
+		return sh.raft.State() == raft.Leader
+	}
+	addr, _ := sh.raft.LeaderWithID()
+	return addr != ""
+}
+
+// shardOf picks the shard of a row by hashing its table and key.
+func (s *Store) shardOf(table, key string) *shard {
+	h := fnv.New64a()
+	h.Write([]byte(table))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return s.shards[h.Sum64()%uint64(len(s.shards))]
+}
+
+// submit hands commands for one shard to its batcher and returns their
+// future at once.
+func (s *Store) submit(sh *shard, cmds ...command) *Future {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errorFuture(ErrClosed)
+	}
+	p := &pending{cmds: cmds, fut: newFuture()}
+	sh.batcher.submit(p)
+	return p.fut
+}
+
+// submitRow writes one command that touches the row (table, key).
+func (s *Store) submitRow(c command) *Future {
+	return s.submit(s.shardOf(c.table, c.key), c)
+}
+
+// submitAll sends a copy of c to every shard.
+func (s *Store) submitAll(c command) *Future {
+	parts := make([]*Future, len(s.shards))
+	for i, sh := range s.shards {
+		parts[i] = s.submit(sh, c)
+	}
+	return joinFutures(parts)
+}
+
+// Snapshot takes a snapshot of every shard now and compacts their logs.
+func (s *Store) Snapshot() error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	var errs []error
+	for _, sh := range s.shards {
+		if err := sh.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+			errs = append(errs, sh.translate(err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) checkOpen() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+package gcs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// errEmptyID rejects a row without a key before it reaches raft.
+func errEmptyID(what string) *Future {
+	return errorFuture(fmt.Errorf("gcs: %s ID cannot be empty", what))
+}
+
+// putRow writes a whole row.
+func (s *Store) putRow(table, key string, r row) *Future {
+	return s.submitRow(command{op: opPut, table: table, key: key, value: encodeRow(r)})
+}
+
+// Delete removes the row (table, key); removing a missing row succeeds.
+func (s *Store) Delete(table, key string) *Future {
+	if _, ok := tableIndex(table); !ok {
+		return errorFuture(fmt.Errorf("gcs: unknown table %q", table))
+	}
+	return s.submitRow(command{op: opDelete, table: table, key: key})
+}
+
+// --- nodes ---
+
+// PutNode creates or replaces a node's row.
+func (s *Store) PutNode(n NodeInfo) *Future {
+	if n.ID == "" {
+		return errEmptyID("node")
+	}
+	return s.putRow(TableNodes, n.ID, &n)
+}
+
+// GetNode returns a node's row, or ErrNotFound.
+func (s *Store) GetNode(id string, opts ...ReadOption) (NodeInfo, error) {
+	var n NodeInfo
+	err := s.getRow(TableNodes, id, &n, opts)
+	return n, err
+}
+
+// ListNodes returns every node, sorted by ID.
+func (s *Store) ListNodes(opts ...ReadOption) ([]NodeInfo, error) {
+	return listDecoded[NodeInfo](s, TableNodes, opts)
+}
+
+// MarkDead sets a node's state to dead, keeping the rest of its row. The
+// future fails with ErrNotFound for an unknown node. Its objects keep their
+// locations until RemoveNodeEverywhere.
+func (s *Store) MarkDead(id string) *Future {
+	return s.submitRow(command{op: opMarkDead, table: TableNodes, key: id})
+}
+
+// --- jobs ---
+
+// PutJob creates or replaces a job's row.
+func (s *Store) PutJob(j JobInfo) *Future {
+	if j.ID == "" {
+		return errEmptyID("job")
+	}
+	return s.putRow(TableJobs, j.ID, &j)
+}
+
+// GetJob returns a job's row, or ErrNotFound.
+func (s *Store) GetJob(id string, opts ...ReadOption) (JobInfo, error) {
+	var j JobInfo
+	err := s.getRow(TableJobs, id, &j, opts)
+	return j, err
+}
+
+// ListJobs returns every job, sorted by ID.
+func (s *Store) ListJobs(opts ...ReadOption) ([]JobInfo, error) {
+	return listDecoded[JobInfo](s, TableJobs, opts)
+}
+
+// --- programs ---
+
+// ProgramHash returns the content address of a program's source: the hex
+// SHA-256 of its bytes.
+func ProgramHash(source []byte) string {
+	sum := sha256.Sum256(source)
+	return hex.EncodeToString(sum[:])
+}
+
+// PutProgram stores a program's source under its hash and returns the hash.
+// A program is shipped once: if this replica already holds the hash, no
+// write is made and the future is already complete.
+func (s *Store) PutProgram(source []byte) (string, *Future) {
+	hash := ProgramHash(source)
+	if _, err := s.readRow(TablePrograms, hash, nil); err == nil {
+		return hash, errorFuture(nil)
+	}
+	src := append([]byte(nil), source...)
+	return hash, s.submitRow(command{op: opPutIfAbsent, table: TablePrograms, key: hash, value: src})
+}
+
+// GetProgram returns the source stored under hash, or ErrNotFound.
+func (s *Store) GetProgram(hash string, opts ...ReadOption) ([]byte, error) {
+	b, err := s.readRow(TablePrograms, hash, opts)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// --- tasks (lineage) ---
+
+// PutTask creates or replaces a task's lineage record.
+func (s *Store) PutTask(t TaskRecord) *Future {
+	if t.TaskID == "" {
+		return errEmptyID("task")
+	}
+	return s.putRow(TableTasks, t.TaskID, &t)
+}
+
+// PutTasks writes many lineage records: one write per shard, each carried
+// in a single log entry. This is the lineage stash's flush. The future
+// fails if any record fails; records on other shards may still be written.
+func (s *Store) PutTasks(tasks []TaskRecord) *Future {
+	byShard := make(map[*shard][]command)
+	for i := range tasks {
+		t := &tasks[i]
+		if t.TaskID == "" {
+			return errEmptyID("task")
+		}
+		sh := s.shardOf(TableTasks, t.TaskID)
+		byShard[sh] = append(byShard[sh], command{op: opPut, table: TableTasks, key: t.TaskID, value: encodeRow(t)})
+	}
+	if len(byShard) == 0 {
+		return errorFuture(nil)
+	}
+	parts := make([]*Future, 0, len(byShard))
+	for _, sh := range s.shards { // shard order, so writes enter raft in a stable order
+		if cmds, ok := byShard[sh]; ok {
+			parts = append(parts, s.submit(sh, cmds...))
+		}
+	}
+	return joinFutures(parts)
+}
+
+// GetTask returns a task's lineage record, or ErrNotFound.
+func (s *Store) GetTask(id string, opts ...ReadOption) (TaskRecord, error) {
+	var t TaskRecord
+	err := s.getRow(TableTasks, id, &t, opts)
+	return t, err
+}
+
+// --- objects ---
+
+// AddLocation records that node holds a copy of the object, creating the
+// object's row if needed. A size above zero sets the object's size.
+func (s *Store) AddLocation(objectID, nodeID string, size int64) *Future {
+	if objectID == "" || nodeID == "" {
+		return errorFuture(errors.New("gcs: object and node IDs cannot be empty"))
+	}
+	return s.submitRow(command{op: opAddLocation, table: TableObjects, key: objectID, arg: nodeID, size: size})
+}
+
+// RemoveLocation records that node no longer holds the object. The row
+// stays, possibly with no locations: the object is then lost and must be
+// rebuilt from its lineage.
+func (s *Store) RemoveLocation(objectID, nodeID string) *Future {
+	return s.submitRow(command{op: opRemoveLocation, table: TableObjects, key: objectID, arg: nodeID})
+}
+
+// RemoveNodeEverywhere removes a dead node from the locations of every
+// object, on every shard.
+func (s *Store) RemoveNodeEverywhere(nodeID string) *Future {
+	if nodeID == "" {
+		return errEmptyID("node")
+	}
+	return s.submitAll(command{op: opRemoveNodeEverywhere, table: TableObjects, arg: nodeID})
+}
+
+// GetObject returns an object's row, or ErrNotFound.
+func (s *Store) GetObject(id string, opts ...ReadOption) (ObjectInfo, error) {
+	var o ObjectInfo
+	err := s.getRow(TableObjects, id, &o, opts)
+	return o, err
+}
+
+// --- actors ---
+
+// PutActor creates or replaces an actor's row.
+func (s *Store) PutActor(a ActorInfo) *Future {
+	if a.ID == "" {
+		return errEmptyID("actor")
+	}
+	return s.putRow(TableActors, a.ID, &a)
+}
+
+// GetActor returns an actor's row, or ErrNotFound.
+func (s *Store) GetActor(id string, opts ...ReadOption) (ActorInfo, error) {
+	var a ActorInfo
+	err := s.getRow(TableActors, id, &a, opts)
+	return a, err
+}
+
+// ListActors returns every actor, sorted by ID.
+func (s *Store) ListActors(opts ...ReadOption) ([]ActorInfo, error) {
+	return listDecoded[ActorInfo](s, TableActors, opts)
+}
+
+// --- subscriptions ---
+
+// Subscribe returns a subscription to the change events of table, or of
+// every table if table is empty. buffer below 1 means
+// DefaultSubscriptionBuffer. See Subscription for the delivery rules.
+func (s *Store) Subscribe(table string, buffer int) (*Subscription, error) {
+	if _, ok := tableIndex(table); !ok && table != "" {
+		return nil, fmt.Errorf("gcs: unknown table %q", table)
+	}
+	return s.hub.subscribe(table, buffer), nil
+}

@@ -1,0 +1,175 @@
+package nodeagent
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/placement"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+)
+
+// actor is a live actor on a node: its state and its mailbox. One
+// goroutine runs its method calls one at a time, in the order they were
+// queued, so calls from one caller run in call order.
+type actor struct {
+	id     string
+	class  *exec.ActorClass
+	node   *Node
+	demand resources.Resources
+
+	mu      sync.Mutex
+	wake    *sync.Cond
+	mailbox []*actorCall
+	stopped bool
+	th      *exec.Thread
+	inst    *exec.ActorInstance
+	initErr *exec.Error
+}
+
+type actorCall struct {
+	call *exec.TaskCall
+	obj  *object
+}
+
+// NewActor creates an actor on a node where its resources fit and
+// returns its handle. The constructor runs on the actor's goroutine.
+func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHandle, error) {
+	demand, err := resources.FromMap(call.Class.Info.Resources)
+	if err != nil {
+		return nil, exec.Errorf(exec.KindResource, "actor %s: %v", call.Class.Name(), err)
+	}
+	n, err := c.placeActor(call.ID, demand, nodeOf(th))
+	if err != nil {
+		return nil, err
+	}
+	a := &actor{id: call.ID, class: call.Class, node: n, demand: demand}
+	a.wake = sync.NewCond(&a.mu)
+	a.th = n.newThread(call.Class.Name(), call.ID)
+	n.mu.Lock()
+	n.free = n.free.Sub(demand)
+	n.actors = append(n.actors, a)
+	n.mu.Unlock()
+	c.stats.Actors.Add(1)
+	go a.loop(call.Args)
+	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}, nil
+}
+
+// placeActor picks the node for a new actor: the caller's node when its
+// resources are free there, otherwise the global scheduler's choice.
+func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node) (*Node, error) {
+	if err := c.feasible(id, demand); err != nil {
+		return nil, err
+	}
+	if origin != nil && demand.Fits(origin.state().Available) {
+		return origin, nil
+	}
+	snap := &placement.Snapshot{}
+	for _, n := range c.nodes {
+		snap.Nodes = append(snap.Nodes, n.state())
+	}
+	d, err := placement.Place(placement.Request{TaskID: id, Demand: demand}, snap)
+	if err != nil {
+		return nil, exec.Errorf(exec.KindResource, "%v", err)
+	}
+	return c.node(d.Node), nil
+}
+
+// CallMethod queues a method call in the actor's mailbox.
+func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.TaskCall) (*exec.Future, error) {
+	a, ok := h.Handle.(*actor)
+	if !ok {
+		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
+	}
+	name := fmt.Sprintf("method %s", call.Func.Name())
+	o := newObject(call.ID, name)
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s has stopped", a.class.Name())}, "")
+		return &exec.Future{ID: call.ID, Name: name, Handle: o}, nil
+	}
+	a.mailbox = append(a.mailbox, &actorCall{call: call, obj: o})
+	a.wake.Signal()
+	a.mu.Unlock()
+	c.stats.Submitted.Add(1)
+	return &exec.Future{ID: call.ID, Name: name, Handle: o}, nil
+}
+
+// loop builds the actor's state, then runs its mailbox until stopped.
+func (a *actor) loop(ctorArgs []exec.Value) {
+	c := a.node.cluster
+	args, err := resolveArgs("actor "+a.class.Name(), ctorArgs)
+	if err == nil {
+		a.inst, err = a.class.Instantiate(a.th, args)
+	}
+	if err != nil {
+		markNode(err, a.node.ID)
+		a.initErr = err
+	}
+	for {
+		next, ok := a.next()
+		if !ok {
+			return
+		}
+		if a.initErr != nil {
+			next.obj.complete(exec.None, &exec.Error{Kind: exec.KindTask, Pos: a.initErr.Pos, Stack: a.initErr.Stack,
+				Node: a.node.ID, Msg: fmt.Sprintf("actor %s failed to start: %s", a.class.Name(), a.initErr.Msg)}, a.node.ID)
+			continue
+		}
+		a.run(c, next)
+	}
+}
+
+func (a *actor) next() (*actorCall, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for len(a.mailbox) == 0 && !a.stopped {
+		a.wake.Wait()
+	}
+	if a.stopped {
+		return nil, false
+	}
+	next := a.mailbox[0]
+	a.mailbox[0] = nil
+	a.mailbox = a.mailbox[1:]
+	return next, true
+}
+
+func (a *actor) run(c *Cluster, ac *actorCall) {
+	args, depErr := resolveArgs(ac.obj.name, ac.call.Args)
+	if depErr != nil {
+		c.stats.Failed.Add(1)
+		ac.obj.complete(exec.None, depErr, a.node.ID)
+		return
+	}
+	c.stats.Running.Add(1)
+	val, err := ac.call.Func.RunMethod(a.th, a.inst, args)
+	c.stats.Running.Add(-1)
+	if err != nil {
+		markNode(err, a.node.ID)
+		c.stats.Failed.Add(1)
+	} else {
+		c.stats.Done.Add(1)
+	}
+	ac.obj.complete(val, err, a.node.ID)
+}
+
+// stop ends the actor: queued calls fail, its resources return to the node.
+func (a *actor) stop(reason string) {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return
+	}
+	a.stopped = true
+	pending := a.mailbox
+	a.mailbox = nil
+	a.wake.Broadcast()
+	a.mu.Unlock()
+	a.th.Cancel(reason)
+	for _, ac := range pending {
+		ac.obj.complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: reason}, "")
+	}
+	a.node.release(a.demand)
+}

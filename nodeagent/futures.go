@@ -1,0 +1,169 @@
+package nodeagent
+
+import (
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+)
+
+// blocking gives the calling task's CPU back while f waits, so that
+// nested tasks never deadlock, and takes it back afterwards.
+func blocking(th *exec.Thread, f func()) {
+	t, _ := th.Local[localTask].(*task)
+	if t == nil || t.node == nil {
+		f()
+		return
+	}
+	t.node.release(t.demand)
+	defer t.node.reacquire(t.demand)
+	f()
+}
+
+// Get waits for every future and returns their values. A failed task
+// raises its error as kind "task"; a cancelled one as "cancelled".
+func (c *Cluster) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, error) {
+	if err := waitAll(th, fs); err != nil {
+		return nil, err
+	}
+	out := make([]exec.Value, len(fs))
+	for i, f := range fs {
+		o := objectOf(f)
+		v, err := o.result()
+		if err != nil {
+			return nil, raised(o, err)
+		}
+		out[i] = exec.CopyValue(v)
+	}
+	return out, nil
+}
+
+// waitAll blocks until every future is ready or the thread is cancelled.
+func waitAll(th *exec.Thread, fs []*exec.Future) error {
+	pending := false
+	for _, f := range fs {
+		if !objectOf(f).isReady() {
+			pending = true
+			break
+		}
+	}
+	if !pending {
+		return nil
+	}
+	var cancelled error
+	blocking(th, func() {
+		for _, f := range fs {
+			if err := waitOne(th, objectOf(f)); err != nil {
+				cancelled = err
+				return
+			}
+		}
+	})
+	return cancelled
+}
+
+// waitOne waits for one object, checking for cancellation of the waiting
+// thread now and then.
+func waitOne(th *exec.Thread, o *object) error {
+	for {
+		select {
+		case <-o.done:
+			return nil
+		case <-time.After(20 * time.Millisecond):
+			if reason, ok := th.Cancelled(); ok {
+				return exec.Errorf(exec.KindCancelled, "%s", reason)
+			}
+		}
+	}
+}
+
+// raised is the error a get of a failed object raises in the caller: a
+// fresh copy, so each get adds its own frames.
+func raised(o *object, err *exec.Error) *exec.Error {
+	e := &exec.Error{Kind: exec.KindTask, Pos: err.Pos, Node: err.Node, Cause: err,
+		Stack: append([]exec.Frame(nil), err.Stack...)}
+	switch err.Kind {
+	case exec.KindCancelled:
+		e.Kind, e.Msg = exec.KindCancelled, err.Msg
+	case exec.KindTask:
+		e.Msg = err.Msg
+	default:
+		e.Msg = o.name + " failed: " + err.Msg
+	}
+	return e
+}
+
+// Wait returns the indexes of the ready futures once num are ready or the
+// timeout passes.
+func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time.Duration) ([]int, error) {
+	readyNow := func() []int {
+		var idx []int
+		for i, f := range fs {
+			if objectOf(f).isReady() {
+				idx = append(idx, i)
+			}
+		}
+		return idx
+	}
+	if r := readyNow(); len(r) >= num || timeout == 0 {
+		return r, nil
+	}
+	var count atomic.Int32
+	signal := make(chan struct{}, len(fs))
+	for _, f := range fs {
+		objectOf(f).onReady(func() {
+			count.Add(1)
+			signal <- struct{}{}
+		})
+	}
+	var deadline <-chan time.Time
+	if timeout > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	var err error
+	blocking(th, func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for int(count.Load()) < num {
+			select {
+			case <-signal:
+			case <-deadline:
+				return
+			case <-tick.C:
+				if reason, ok := th.Cancelled(); ok {
+					err = exec.Errorf(exec.KindCancelled, "%s", reason)
+					return
+				}
+			}
+		}
+	})
+	return readyNow(), err
+}
+
+var putSeq atomic.Uint64
+
+// Put stores a value and returns a ready future for it.
+func (c *Cluster) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
+	id := th.NextCallID() + ".put"
+	if th.TaskID == "" {
+		id = "put." + strconv.FormatUint(putSeq.Add(1), 10)
+	}
+	o := newObject(id, "put")
+	o.complete(v, nil, th.NodeID)
+	return &exec.Future{ID: id, Name: "put", Handle: o}, nil
+}
+
+// Cancel cancels the task behind a future, if it has not finished.
+func (c *Cluster) Cancel(th *exec.Thread, f *exec.Future) error {
+	o := objectOf(f)
+	o.mu.Lock()
+	t := o.task
+	o.mu.Unlock()
+	if t != nil {
+		t.cancel(o.name + " was cancelled")
+	}
+	return nil
+}

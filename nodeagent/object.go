@@ -1,0 +1,80 @@
+package nodeagent
+
+import (
+	"sync"
+
+	"github.com/rayflow/rayflow/exec"
+)
+
+// object is one entry of the object store: the result of a task, a
+// method call or a put. It is written once; readers wait on done.
+type object struct {
+	id   string
+	name string // what produces it, for messages
+	done chan struct{}
+
+	mu      sync.Mutex
+	ready   bool
+	val     exec.Value
+	err     *exec.Error
+	node    string   // where the value lives
+	waiters []func() // run once when the object becomes ready
+	task    *task    // the task producing it, while it runs or waits
+}
+
+func newObject(id, name string) *object {
+	return &object{id: id, name: name, done: make(chan struct{})}
+}
+
+// complete stores the value or error and wakes every waiter. Only the
+// first completion counts.
+func (o *object) complete(val exec.Value, err *exec.Error, node string) bool {
+	o.mu.Lock()
+	if o.ready {
+		o.mu.Unlock()
+		return false
+	}
+	o.ready, o.val, o.err, o.node, o.task = true, val, err, node, nil
+	waiters := o.waiters
+	o.waiters = nil
+	o.mu.Unlock()
+	close(o.done)
+	for _, w := range waiters {
+		w()
+	}
+	return true
+}
+
+// onReady runs f when the object is ready (at once if it is).
+func (o *object) onReady(f func()) {
+	o.mu.Lock()
+	if o.ready {
+		o.mu.Unlock()
+		f()
+		return
+	}
+	o.waiters = append(o.waiters, f)
+	o.mu.Unlock()
+}
+
+func (o *object) isReady() bool {
+	select {
+	case <-o.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// result returns the value and error of a ready object.
+func (o *object) result() (exec.Value, *exec.Error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.val, o.err
+}
+
+// objectOf returns the store entry behind a future.
+func objectOf(f *exec.Future) *object {
+	o, _ := f.Handle.(*object)
+	return o
+}

@@ -1,0 +1,96 @@
+package placement
+
+// Planner places a batch of requests against one snapshot. After each
+// placement it reserves what the placement takes in its own copy of the
+// node states, so later requests in the batch see it and a batch never
+// over-commits a node:
+//
+//   - a task placed on a node with the demand free takes the demand out of
+//     the node's Available and counts as Running there;
+//   - a task placed to queue adds one to the node's QueueLen, so a batch of
+//     queued tasks spreads over the least loaded nodes.
+//
+// Requests are placed in the order given. A Planner is not safe for
+// concurrent use; the global scheduler owns one per batch.
+type Planner struct {
+	nodes []NodeState
+	snap  Snapshot
+	index map[string]int
+}
+
+// NewPlanner returns a Planner over a private copy of snap, which it never
+// modifies.
+func NewPlanner(snap *Snapshot) *Planner {
+	p := &Planner{index: map[string]int{}}
+	if snap != nil {
+		// Resources values are immutable, so a shallow copy of the node
+		// states is a private copy.
+		p.nodes = append([]NodeState(nil), snap.Nodes...)
+	}
+	for i, n := range p.nodes {
+		if _, dup := p.index[n.ID]; !dup {
+			p.index[n.ID] = i
+		}
+	}
+	p.snap.Nodes = p.nodes
+	return p
+}
+
+// Plan is the outcome of a batch: one Placement per request, in order.
+type Plan struct {
+	Placements []Placement
+}
+
+// Placement is the outcome of one request: a Decision, or the error that
+// kept it from being placed.
+type Placement struct {
+	Request  Request
+	Decision Decision
+	Err      error
+}
+
+// Failed returns the placements that did not find a node.
+func (p *Plan) Failed() []Placement {
+	var failed []Placement
+	for _, pl := range p.Placements {
+		if pl.Err != nil {
+			failed = append(failed, pl)
+		}
+	}
+	return failed
+}
+
+// Place places one request against the current state and reserves what the
+// placement takes.
+func (p *Planner) Place(req Request) (Decision, error) {
+	d, err := Place(req, &p.snap)
+	if err != nil {
+		return d, err
+	}
+	p.reserve(req, d)
+	return d, nil
+}
+
+// Plan places every request in order (see Place) and returns the plan.
+func (p *Planner) Plan(reqs []Request) *Plan {
+	plan := &Plan{Placements: make([]Placement, 0, len(reqs))}
+	for _, req := range reqs {
+		d, err := p.Place(req)
+		plan.Placements = append(plan.Placements, Placement{Request: req, Decision: d, Err: err})
+	}
+	return plan
+}
+
+// Snapshot returns the node states with every reservation made so far. The
+// caller must not modify it.
+func (p *Planner) Snapshot() *Snapshot { return &p.snap }
+
+func (p *Planner) reserve(req Request, d Decision) {
+	n := &p.nodes[p.index[d.Node]]
+	if d.Queued {
+		n.QueueLen++
+		return
+	}
+	n.Available = n.Available.Sub(req.Demand)
+	n.Running++
+}

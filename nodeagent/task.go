@@ -1,0 +1,175 @@
+package nodeagent
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/placement"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+)
+
+// task is one submitted task call on its way through a node.
+type task struct {
+	call   *exec.TaskCall
+	obj    *object
+	demand resources.Resources
+	node   *Node // where it is queued or runs
+
+	mu        sync.Mutex
+	th        *exec.Thread // while running
+	cancelled atomic.Bool
+}
+
+func (t *task) isCancelled() bool { return t.cancelled.Load() }
+
+// cancel stops the task: a queued one never starts, a running one is
+// interrupted at its next check.
+func (t *task) cancel(reason string) {
+	if !t.cancelled.CompareAndSwap(false, true) {
+		return
+	}
+	t.mu.Lock()
+	th := t.th
+	t.mu.Unlock()
+	if th != nil {
+		th.Cancel(reason)
+		return
+	}
+	t.obj.complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.name)}, "")
+}
+
+// demandOf reads a call site's resource annotation.
+func demandOf(res map[string]float64) (resources.Resources, error) {
+	if res == nil {
+		res = map[string]float64{"cpu": 1}
+	}
+	return resources.FromMap(res)
+}
+
+// Submit starts a task call: it waits for the futures among its direct
+// arguments, then is scheduled. The future is returned at once.
+func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
+	origin := nodeOf(th)
+	name := "task '" + call.Func.Name() + "'"
+	demand, err := demandOf(call.Func.Info.Resources)
+	if err != nil {
+		return nil, exec.Errorf(exec.KindResource, "%s: %v", name, err)
+	}
+	if err := c.feasible(call.ID, demand); err != nil {
+		return nil, err
+	}
+	t := &task{call: call, obj: newObject(call.ID, name), demand: demand}
+	t.obj.task = t
+	c.stats.Submitted.Add(1)
+	whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+	return &exec.Future{ID: call.ID, Name: name, Handle: t.obj}, nil
+}
+
+// feasible checks that some node could ever run the demand.
+func (c *Cluster) feasible(id string, demand resources.Resources) error {
+	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
+	for i, n := range c.nodes {
+		snap.Nodes[i] = placement.NodeState{ID: n.ID, Alive: true, Total: n.total, Available: n.total}
+	}
+	if _, err := placement.Place(placement.Request{TaskID: id, Demand: demand}, snap); err != nil {
+		return exec.Errorf(exec.KindResource, "%v", err)
+	}
+	return nil
+}
+
+// whenArgsReady calls f once every future among args is ready.
+func whenArgsReady(args []exec.Value, f func()) {
+	var pending atomic.Int32
+	pending.Store(1)
+	done := func() {
+		if pending.Add(-1) == 0 {
+			f()
+		}
+	}
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind {
+			if o := objectOf(a.AsFuture()); o != nil {
+				pending.Add(1)
+				o.onReady(done)
+			}
+		}
+	}
+	done()
+}
+
+// resolveArgs replaces the futures among args by their values. A failed
+// dependency is returned as the error the task fails with.
+func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
+	out := make([]exec.Value, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a.Kind() != exec.FutureKind {
+			continue
+		}
+		o := objectOf(a.AsFuture())
+		<-o.done
+		v, err := o.result()
+		if err != nil {
+			return nil, &exec.Error{Kind: exec.KindTask, Pos: err.Pos, Stack: append([]exec.Frame(nil), err.Stack...),
+				Msg:   fmt.Sprintf("%s could not start: its argument %d comes from %s, which failed: %s", name, i+1, o.name, err.Msg),
+				Node:  err.Node,
+				Cause: err}
+		}
+		out[i] = exec.CopyValue(v)
+	}
+	return out, nil
+}
+
+func (c *Cluster) startTask(origin *Node, t *task) {
+	if t.isCancelled() {
+		return
+	}
+	origin.schedule(t)
+}
+
+// run executes a task on a worker goroutine of node n.
+func (n *Node) run(t *task) {
+	c := n.cluster
+	defer n.finished(t)
+	if t.isCancelled() {
+		return
+	}
+	args, depErr := resolveArgs(t.obj.name, t.call.Args)
+	if depErr != nil {
+		c.stats.Failed.Add(1)
+		t.obj.complete(exec.None, depErr, n.ID)
+		return
+	}
+	th := n.newThread(t.call.Func.Name(), t.call.ID)
+	th.Local[localTask] = t
+	t.mu.Lock()
+	t.th = th
+	t.mu.Unlock()
+	if t.isCancelled() {
+		th.Cancel(t.obj.name + " was cancelled")
+	}
+	c.stats.Running.Add(1)
+	val, err := t.call.Func.Run(th, args)
+	c.stats.Running.Add(-1)
+	if err != nil {
+		markNode(err, n.ID)
+		c.stats.Failed.Add(1)
+	} else {
+		c.stats.Done.Add(1)
+	}
+	t.obj.complete(val, err, n.ID)
+}
+
+// markNode records on every frame of a task's error the node it ran on.
+func markNode(err *exec.Error, node string) {
+	if err.Node == "" {
+		err.Node = node
+	}
+	for i := range err.Stack {
+		if err.Stack[i].Node == "" {
+			err.Stack[i].Node = node
+		}
+	}
+}

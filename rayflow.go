@@ -1,0 +1,261 @@
+// Package rayflow is the embedding API: compile a rayflow program from
+// source, run one of its pipelines on an embedded cluster, and get the
+// result back. The command line (cmd/rayflow) is built on it.
+//
+//	prog, err := rayflow.Compile("job.rayflow", src, nil)
+//	result, err := prog.Run(ctx, rayflow.RunOptions{Params: map[string]string{"n": "10"}})
+package rayflow
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/stdlib"
+)
+
+// Version is rayflow's version.
+const Version = "0.1.0"
+
+// Options customise compilation: extra Go built-ins the program may call.
+type Options struct {
+	// Builtins are Go functions callable from the program by name.
+	Builtins map[string]exec.BuiltinFunc
+	// Modules are extra modules, in addition to the standard library.
+	Modules []*exec.Module
+}
+
+// Program is a compiled rayflow program.
+type Program struct {
+	File     string
+	Source   string
+	Compiled *compiler.Program
+	modules  []*exec.Module
+}
+
+// Compile parses and checks a program. Errors are a lang.ErrorList;
+// FormatError renders them with source lines and carets.
+func Compile(filename, src string, opts *Options) (*Program, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	modules := append(stdlib.Modules(), opts.Modules...)
+	if len(opts.Builtins) > 0 {
+		host := &exec.Module{Name: "host"}
+		for name, fn := range opts.Builtins {
+			host.AddFunc(name, fn)
+		}
+		modules = append(modules, host)
+	}
+	file, err := lang.Parse(filename, src)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := compiler.Compile(file, exec.Universe(modules))
+	if err != nil {
+		return nil, err
+	}
+	return &Program{File: filename, Source: src, Compiled: cp, modules: modules}, nil
+}
+
+// FormatError renders a compile error (with source lines and carets) or
+// a runtime error (with its call stack) for a user.
+func FormatError(err error, src string) string {
+	switch e := err.(type) {
+	case lang.ErrorList, *lang.Error:
+		return lang.Report(err, src)
+	case *exec.Error:
+		return e.Report()
+	case *UsageError:
+		return "error: " + e.Msg + "\n"
+	}
+	return "error: " + err.Error() + "\n"
+}
+
+// UsageError is a mistake in how the program was invoked (an unknown
+// pipeline, a bad parameter); the command line exits with 2 for it.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// RunOptions say how to run a pipeline.
+type RunOptions struct {
+	Pipeline string            // "" for main or the only pipeline
+	Params   map[string]string // parameter values as written on the command line
+	Nodes    int               // in-process nodes; default 1
+	CPUs     int               // CPUs per node; default this machine's
+	Stdout   io.Writer         // program output; default os.Stdout
+	WorkDir  string            // confines the io module
+	MaxSteps int64             // stop threads after this many steps; 0 for no limit
+	// Cluster, when set, is used instead of starting one.
+	Cluster *nodeagent.Cluster
+}
+
+var jobSeq atomic.Uint64
+
+// Run runs a pipeline on an embedded cluster and returns its result.
+// Cancelling ctx cancels the run.
+func (p *Program) Run(ctx context.Context, opts RunOptions) (exec.Value, error) {
+	fn, err := p.pipeline(opts.Pipeline)
+	if err != nil {
+		return exec.None, err
+	}
+	cluster := opts.Cluster
+	if cluster == nil {
+		if opts.Stdout == nil {
+			opts.Stdout = os.Stdout
+		}
+		cluster, err = nodeagent.NewCluster(nodeagent.Config{Nodes: opts.Nodes, CPUs: opts.CPUs,
+			Stdout: opts.Stdout, WorkDir: opts.WorkDir, MaxSteps: opts.MaxSteps})
+		if err != nil {
+			return exec.None, err
+		}
+		defer cluster.Shutdown("the pipeline has ended")
+	}
+	th := cluster.NewThread(fmt.Sprintf("job%d", jobSeq.Add(1)))
+	prog, err := exec.Load(th, p.Compiled, p.modules)
+	if err != nil {
+		return exec.None, err
+	}
+	pipeline, _ := prog.Pipeline(fn.Name)
+	kw, err := bindParams(fn, opts.Params)
+	if err != nil {
+		return exec.None, err
+	}
+	args, err := pipeline.BindArgs(th, nil, kw)
+	if err != nil {
+		return exec.None, err
+	}
+	stop := context.AfterFunc(ctx, func() {
+		th.Cancel("the run was interrupted")
+		cluster.Shutdown("the run was interrupted")
+	})
+	defer stop()
+	result, rerr := pipeline.Run(th, args)
+	if rerr != nil {
+		return exec.None, rerr
+	}
+	return result, nil
+}
+
+func (p *Program) pipeline(name string) (*compiler.Func, error) {
+	fn, ok := p.Compiled.Pipeline(name)
+	if ok {
+		return fn, nil
+	}
+	names := p.Compiled.PipelineNames()
+	switch {
+	case len(names) == 0:
+		return nil, &UsageError{Msg: fmt.Sprintf("%s has no pipeline to run; declare one with 'pipeline main() { ... }'", p.File)}
+	case name == "":
+		return nil, &UsageError{Msg: fmt.Sprintf("%s has several pipelines and none is named main; choose one with -p (%s)", p.File, strings.Join(names, ", "))}
+	}
+	return nil, &UsageError{Msg: fmt.Sprintf("no pipeline named '%s' in %s; pipelines: %s", name, p.File, strings.Join(names, ", "))}
+}
+
+// bindParams turns NAME=VALUE words into keyword arguments of the
+// pipeline, checking names and types.
+func bindParams(fn *compiler.Func, params map[string]string) ([]exec.Kwarg, error) {
+	known := map[string]bool{}
+	for _, prm := range fn.Params {
+		known[prm.Name] = true
+	}
+	var unknown []string
+	for name := range params {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, &UsageError{Msg: fmt.Sprintf("unknown parameter '%s' for pipeline %s; its parameters are: %s",
+			unknown[0], fn.Name, paramList(fn))}
+	}
+	var kw []exec.Kwarg
+	for _, prm := range fn.Params {
+		text, given := params[prm.Name]
+		if !given {
+			if prm.Default == nil {
+				return nil, &UsageError{Msg: fmt.Sprintf("missing parameter '%s' for pipeline %s (give it as %s=VALUE)", prm.Name, fn.Name, prm.Name)}
+			}
+			continue
+		}
+		typ := ""
+		if prm.Type != nil {
+			typ = prm.Type.Name
+		}
+		v, err := ParseParam(text, typ)
+		if err != nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("parameter '%s': %v", prm.Name, err)}
+		}
+		kw = append(kw, exec.Kwarg{Name: prm.Name, Value: v})
+	}
+	return kw, nil
+}
+
+func paramList(fn *compiler.Func) string {
+	if len(fn.Params) == 0 {
+		return "(none)"
+	}
+	names := make([]string, len(fn.Params))
+	for i, prm := range fn.Params {
+		names[i] = prm.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseParam reads a command-line parameter value as a literal of the
+// declared type ("" when the parameter has no annotation).
+func ParseParam(text, typ string) (exec.Value, error) {
+	switch typ {
+	case "string":
+		return exec.Str(text), nil
+	case "int":
+		n, err := strconv.ParseInt(strings.ReplaceAll(text, "_", ""), 10, 64)
+		if err != nil {
+			return exec.None, fmt.Errorf("%q is not an int", text)
+		}
+		return exec.Int(n), nil
+	case "float":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
+		if err != nil {
+			return exec.None, fmt.Errorf("%q is not a float", text)
+		}
+		return exec.Float(f), nil
+	case "bool":
+		switch text {
+		case "true":
+			return exec.True, nil
+		case "false":
+			return exec.False, nil
+		}
+		return exec.None, fmt.Errorf("%q is not a bool (true or false)", text)
+	case "", "any":
+		return parseUntyped(text), nil
+	}
+	v, err := exec.ParseLiteral(text)
+	if err != nil {
+		return exec.None, fmt.Errorf("%q is not a %s literal: %v", text, typ, err)
+	}
+	if v.TypeName() != typ {
+		return exec.None, fmt.Errorf("%q is a %s, not a %s", text, v.TypeName(), typ)
+	}
+	return v, nil
+}
+
+// parseUntyped reads a literal if the text is one, and a string otherwise.
+func parseUntyped(text string) exec.Value {
+	if v, err := exec.ParseLiteral(text); err == nil {
+		return v
+	}
+	return exec.Str(text)
+}

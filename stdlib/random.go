@@ -1,0 +1,226 @@
+package stdlib
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+
+	"github.com/rayflow/rayflow/exec"
+)
+
+// Generator is a random generator, the "rng" object made by random.new.
+// A seeded generator is a PCG stream fully determined by its seed, the
+// same on every machine. Its methods are safe for concurrent use.
+type Generator struct {
+	mu     sync.Mutex
+	r      *rand.Rand
+	seed   int64
+	seeded bool
+}
+
+// pcgIncrement is the fixed second PCG word, so that a seed alone picks
+// the stream.
+const pcgIncrement = 0xda3e39cb94b95bdb
+
+// NewGenerator returns a generator seeded with seed.
+func NewGenerator(seed int64) *Generator {
+	return &Generator{r: rand.New(rand.NewPCG(uint64(seed), pcgIncrement)), seed: seed, seeded: true}
+}
+
+// NewUnseededGenerator returns a generator seeded from the operating
+// system's cryptographic randomness.
+func NewUnseededGenerator() *Generator {
+	var b [16]byte
+	_, _ = crand.Read(b[:]) // never fails on supported platforms
+	return &Generator{r: rand.New(rand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))}
+}
+
+// TypeName is "rng".
+func (g *Generator) TypeName() string { return "rng" }
+
+// String is how the generator prints.
+func (g *Generator) String() string {
+	if g.seeded {
+		return "<rng seed=" + strconv.FormatInt(g.seed, 10) + ">"
+	}
+	return "<rng unseeded>"
+}
+
+// Float returns a float in [0, 1).
+func (g *Generator) Float() float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.r.Float64()
+}
+
+// Normal returns a normally distributed float.
+func (g *Generator) Normal(mean, std float64) float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return mean + std*g.r.NormFloat64()
+}
+
+// Fill fills dst with standard normal values.
+func (g *Generator) FillNormal(dst []float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range dst {
+		dst[i] = g.r.NormFloat64()
+	}
+}
+
+// FillUniform fills dst with floats in [lo, hi).
+func (g *Generator) FillUniform(dst []float64, lo, hi float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range dst {
+		dst[i] = lo + (hi-lo)*g.r.Float64()
+	}
+}
+
+// IntRange returns an int in [lo, hi], both included; lo <= hi.
+func (g *Generator) IntRange(lo, hi int64) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := uint64(hi-lo) + 1
+	if n == 0 { // the whole 64-bit range
+		return int64(g.r.Uint64())
+	}
+	return lo + int64(g.r.Uint64N(n))
+}
+
+// IntN returns an int in [0, n); n > 0.
+func (g *Generator) IntN(n int) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.r.IntN(n)
+}
+
+// Attr returns the generator's methods and its seed field.
+func (g *Generator) Attr(name string) (exec.Value, bool) {
+	if name == "seed" {
+		if g.seeded {
+			return exec.Int(g.seed), true
+		}
+		return exec.None, true
+	}
+	fn, ok := rngMethods[name]
+	if !ok {
+		return exec.None, false
+	}
+	return exec.FuncValue(exec.NewBuiltin("rng."+name, func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
+		return fn(g, args)
+	})), true
+}
+
+// rngMethods are the methods of a generator and, on a shared unseeded
+// generator, the module-level functions of random.
+var rngMethods = map[string]func(g *Generator, args *exec.Args) (exec.Value, error){
+	"float": func(g *Generator, args *exec.Args) (exec.Value, error) {
+		if err := args.Unpack(); err != nil {
+			return exec.None, err
+		}
+		return exec.Float(g.Float()), nil
+	},
+	"uniform": func(g *Generator, args *exec.Args) (exec.Value, error) {
+		var lo, hi float64
+		if err := args.Unpack("lo", &lo, "hi", &hi); err != nil {
+			return exec.None, err
+		}
+		return exec.Float(lo + (hi-lo)*g.Float()), nil
+	},
+	"int": func(g *Generator, args *exec.Args) (exec.Value, error) {
+		var lo, hi int64
+		if err := args.Unpack("lo", &lo, "hi", &hi); err != nil {
+			return exec.None, err
+		}
+		if lo > hi {
+			return exec.None, valueErr(args.Fn, "empty range: lo (%d) is greater than hi (%d)", lo, hi)
+		}
+		return exec.Int(g.IntRange(lo, hi)), nil
+	},
+	"normal": func(g *Generator, args *exec.Args) (exec.Value, error) {
+		mean, std := 0.0, 1.0
+		if err := args.Unpack("mean?", &mean, "std?", &std); err != nil {
+			return exec.None, err
+		}
+		if std < 0 {
+			return exec.None, valueErr(args.Fn, "std must not be negative, got %s", exec.FormatFloat(std))
+		}
+		return exec.Float(g.Normal(mean, std)), nil
+	},
+	"choice": func(g *Generator, args *exec.Args) (exec.Value, error) {
+		var l *exec.List
+		if err := args.Unpack("list", &l); err != nil {
+			return exec.None, err
+		}
+		if len(l.Elems) == 0 {
+			return exec.None, exec.Errorf(exec.KindIndex, "%s: cannot choose from an empty list", args.Fn)
+		}
+		return l.Elems[g.IntN(len(l.Elems))], nil
+	},
+	"shuffle": func(g *Generator, args *exec.Args) (exec.Value, error) {
+		var l *exec.List
+		if err := args.Unpack("list", &l); err != nil {
+			return exec.None, err
+		}
+		out := append([]exec.Value(nil), l.Elems...)
+		g.mu.Lock()
+		g.r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+		g.mu.Unlock()
+		return exec.ListOf(out), nil
+	},
+	"sample": func(g *Generator, args *exec.Args) (exec.Value, error) {
+		var l *exec.List
+		var k int
+		if err := args.Unpack("list", &l, "k", &k); err != nil {
+			return exec.None, err
+		}
+		if k < 0 || k > len(l.Elems) {
+			return exec.None, valueErr(args.Fn, "sample size %d is not in [0, %d]", k, len(l.Elems))
+		}
+		pool := append([]exec.Value(nil), l.Elems...)
+		g.mu.Lock()
+		for i := 0; i < k; i++ {
+			j := i + g.r.IntN(len(pool)-i)
+			pool[i], pool[j] = pool[j], pool[i]
+		}
+		g.mu.Unlock()
+		return exec.ListOf(pool[:k:k]), nil
+	},
+}
+
+// RandomModule returns the random module: random.new(seed?) makes a
+// generator; the module-level functions draw from one unseeded generator
+// and are nondeterministic.
+func RandomModule() *exec.Module {
+	m := newModule("random")
+	nb := m.AddFunc("new", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
+		var seed exec.Value
+		if err := args.Unpack("seed?", &seed); err != nil {
+			return exec.None, err
+		}
+		switch seed.Kind() {
+		case exec.NoneKind:
+			return exec.ObjectValue(NewUnseededGenerator()), nil
+		case exec.IntKind:
+			return exec.ObjectValue(NewGenerator(seed.AsInt())), nil
+		case exec.FutureKind:
+			return exec.None, futureErr("random.new", seed)
+		}
+		return exec.None, typeErr("random.new", "the seed must be an int, not %s", seed.TypeName())
+	})
+	nb.NondeterministicWithoutArgs = true
+
+	shared := NewUnseededGenerator()
+	for _, name := range []string{"float", "uniform", "int", "normal", "choice", "shuffle", "sample"} {
+		fn := rngMethods[name]
+		b := m.AddFunc(name, func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
+			return fn(shared, args)
+		})
+		b.Nondeterministic = true
+	}
+	return m
+}
