@@ -44,7 +44,9 @@ func (c *compiler) newResolver(fn *Func) *resolver {
 	return r
 }
 
-func (r *resolver) push() { r.scopes = append(r.scopes, &scope{names: map[string]int{}, pos: map[string]lang.Position{}}) }
+func (r *resolver) push() {
+	r.scopes = append(r.scopes, &scope{names: map[string]int{}, pos: map[string]lang.Position{}})
+}
 
 func (r *resolver) pop() {
 	// Slots of a closed block are not reused: a future in a closed block
@@ -123,8 +125,8 @@ func (r *resolver) lookup(name string) (*lang.Ref, bool) {
 // visibleNames lists every name visible here, for suggestions.
 func (r *resolver) visibleNames() []string {
 	var names []string
-	for _, s := range r.scopes {
-		for n := range s.names {
+	for i := len(r.scopes) - 1; i >= 0; i-- {
+		for n := range r.scopes[i].names {
 			names = append(names, n)
 		}
 	}

@@ -59,6 +59,7 @@ func (r *resolver) unary(u *lang.Unary) {
 
 func (r *resolver) postfix(pf *lang.Postfix) {
 	r.primary(pf.Primary)
+	r.preferModule(pf)
 	for i, s := range pf.Suffixes {
 		switch {
 		case s.Call != nil:
@@ -271,4 +272,16 @@ func paramNames(params []*lang.Param) []string {
 		names[i] = p.Name
 	}
 	return names
+}
+
+// preferModule resolves a name that is both a built-in and a module (str)
+// to the module when a field follows it: str.upper(s) but str(x).
+func (r *resolver) preferModule(pf *lang.Postfix) {
+	ref := pf.Primary.Ref
+	if ref == nil || ref.Kind != lang.RefBuiltin || len(pf.Suffixes) == 0 || pf.Suffixes[0].Field == "" {
+		return
+	}
+	if i := indexOf(r.c.prog.Modules, ref.Name); i >= 0 {
+		pf.Primary.Ref = &lang.Ref{Kind: lang.RefModule, Index: i, Name: ref.Name}
+	}
 }

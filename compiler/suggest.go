@@ -3,18 +3,20 @@ package compiler
 import "strings"
 
 // suggest returns "; did you mean 'NAME'?" for the candidate closest to
-// name, or "" when none is close enough to help.
+// name, or "" when none is close enough to help. Candidates come in order
+// of preference (inner scopes first); on a tie the earlier one wins. An
+// abbreviation (cnt for count) counts as one edit.
 func suggest(name string, candidates []string) string {
-	best, bestDist := "", len(name)/2+1
-	if bestDist > 3 {
-		bestDist = 3
-	}
+	best, bestDist := "", min(len(name)/2+1, 3)
 	for _, c := range candidates {
 		if c == name || c == "" {
 			continue
 		}
 		d := editDistance(strings.ToLower(name), strings.ToLower(c))
-		if d < bestDist || d == bestDist && best != "" && c < best {
+		if d > 1 && len(name) >= 2 && isSubsequence(strings.ToLower(name), strings.ToLower(c)) {
+			d = 1
+		}
+		if d < bestDist {
 			best, bestDist = c, d
 		}
 	}
@@ -43,4 +45,15 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// isSubsequence reports whether the letters of a appear in b in order.
+func isSubsequence(a, b string) bool {
+	i := 0
+	for j := 0; i < len(a) && j < len(b); j++ {
+		if a[i] == b[j] {
+			i++
+		}
+	}
+	return i == len(a)
 }

@@ -8,9 +8,7 @@ import (
 // arguments, checking declared parameter and result types.
 func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 	th.check()
-	th.depth++
-	if th.depth > maxCallDepth {
-		th.depth = 0
+	if len(th.frames) > maxCallDepth {
 		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
 	}
 	for i, p := range f.params {
@@ -23,7 +21,6 @@ func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 	}
 	fr := &frame{th: th, prog: f.prog, slots: slots, fields: fields}
 	f.body(fr)
-	th.depth--
 	if f.result != "" && !hasType(fr.ret, f.result) {
 		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, fr.ret.TypeName())
 		e.Pos = f.Info.Result.Pos
@@ -104,7 +101,7 @@ func (f *Function) Call(th *Thread, args []Value, kw []Kwarg) (Value, error) {
 		}
 		slots := make([]Value, f.numSlots)
 		copy(slots, bound)
-		return f.invoke(th, slots, nil), nil
+		return f.invoke(th, slots, nil), nil // the caller pushed its frame
 	}
 	return None, Errorf(KindType, "%s '%s' cannot be called directly", f.Kind, f.qualifiedName())
 }
@@ -134,9 +131,10 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 // the direct arguments) and returns its result or its error. The node
 // agent calls it on a worker.
 func (f *Function) Run(th *Thread, args []Value) (result Value, err *Error) {
+	saved := len(th.frames)
 	defer func() {
 		if r := recover(); r != nil {
-			err = asError(r, f.Info.Pos, f.qualifiedName())
+			err = finishError(th, r, saved, f.Info.Pos, f.qualifiedName())
 		}
 	}()
 	slots := make([]Value, f.numSlots)
@@ -187,9 +185,10 @@ func (c *ActorClass) create(th *Thread, args []Value, kw []Kwarg, site *CallSite
 // Instantiate builds an actor's state from resolved constructor
 // arguments: parameters first, then each `let` field in order.
 func (c *ActorClass) Instantiate(th *Thread, args []Value) (inst *ActorInstance, err *Error) {
+	saved := len(th.frames)
 	defer func() {
 		if r := recover(); r != nil {
-			err = asError(r, c.Info.Pos, c.name)
+			err = finishError(th, r, saved, c.Info.Pos, c.name)
 		}
 	}()
 	for i, p := range c.params {
@@ -219,9 +218,10 @@ func (c *ActorClass) Instantiate(th *Thread, args []Value) (inst *ActorInstance,
 
 // RunMethod runs one method call on an actor's state.
 func (f *Function) RunMethod(th *Thread, inst *ActorInstance, args []Value) (result Value, err *Error) {
+	saved := len(th.frames)
 	defer func() {
 		if r := recover(); r != nil {
-			err = asError(r, f.Info.Pos, f.qualifiedName())
+			err = finishError(th, r, saved, f.Info.Pos, f.qualifiedName())
 		}
 	}()
 	slots := make([]Value, f.numSlots)
@@ -293,9 +293,10 @@ func CopyValue(v Value) Value {
 // BindArgs matches arguments to the function's parameters and fills in
 // defaults, as a call would.
 func (f *Function) BindArgs(th *Thread, args []Value, kw []Kwarg) (out []Value, err error) {
+	saved := len(th.frames)
 	defer func() {
 		if r := recover(); r != nil {
-			err = asError(r, f.Info.Pos, f.qualifiedName())
+			err = finishError(th, r, saved, f.Info.Pos, f.qualifiedName())
 		}
 	}()
 	return bindArgs(th, f.qualifiedName(), f.params, f.prog, args, kw)

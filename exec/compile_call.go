@@ -9,6 +9,9 @@ import (
 )
 
 func (cc *compileCtx) postfix(pf *lang.Postfix) evalFn {
+	saved := cc.callPos
+	cc.callPos = pf.Pos
+	defer func() { cc.callPos = saved }()
 	sfx := pf.Suffixes
 	var f evalFn
 	switch {
@@ -93,7 +96,7 @@ func (al *argList) eval(fr *frame) ([]Value, []Kwarg) {
 
 // staticCall compiles a call of a declaration known at compile time.
 func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
-	pos := call.Pos
+	pos := cc.callPos
 	site := cc.prog.Compiled.Sites[call]
 	if g.Kind == compiler.GlobalActor {
 		class := cc.prog.classes[g.Actor]
@@ -144,21 +147,20 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 			missing = append(missing, j)
 		}
 	}
-	pos, caller := call.Pos, cc.fnName
-	return func(fr *frame) (result Value) {
+	pos, caller := cc.callPos, cc.fnName
+	return func(fr *frame) Value {
 		slots := make([]Value, f.numSlots)
 		for i, a := range argFns {
 			slots[argSlot[i]] = a(fr)
 		}
-		defer func() {
-			if r := recover(); r != nil {
-				panic(addFrame(r, pos, caller))
-			}
-		}()
+		th := fr.th
+		th.pushFrame(pos, caller)
 		for _, j := range missing {
-			slots[j] = f.params[j].def(&frame{th: fr.th, prog: fr.prog, slots: slots})
+			slots[j] = f.params[j].def(&frame{th: th, prog: fr.prog, slots: slots})
 		}
-		return f.invoke(fr.th, slots, nil)
+		v := f.invoke(th, slots, nil)
+		th.popFrame()
+		return v
 	}
 }
 
@@ -171,17 +173,6 @@ func paramIndex(params []*lang.Param, name string) int {
 	return -1
 }
 
-// addFrame adds the caller's frame to an error unwinding through a call
-// site.
-func addFrame(r any, pos lang.Position, caller string) *Error {
-	e := asError(r, pos, caller)
-	if n := len(e.Stack); n > 0 && e.Stack[n-1].Pos == pos && e.Stack[n-1].Name == caller {
-		return e
-	}
-	e.Stack = append(e.Stack, Frame{Pos: pos, Name: caller})
-	return e
-}
-
 // moduleCall compiles `module.member(args)`, looking the member up once.
 func (cc *compileCtx) moduleCall(modIndex int, name string, call *lang.Call, fieldPos lang.Position) evalFn {
 	mod := cc.prog.modules[modIndex].AsObject()
@@ -190,7 +181,7 @@ func (cc *compileCtx) moduleCall(modIndex int, name string, call *lang.Call, fie
 		panic(cc.errAt(fieldPos, KindName, "module has no member '%s'", name))
 	}
 	al := cc.args(call)
-	pos := call.Pos
+	pos := cc.callPos
 	if member.kind != FunctionKind {
 		return func(fr *frame) Value {
 			panic(cc.errAt(pos, KindType, "%s is not a function", member.TypeName()))
@@ -210,7 +201,7 @@ func (cc *compileCtx) moduleCall(modIndex int, name string, call *lang.Call, fie
 // dynamicCall compiles a call of a value computed at run time.
 func (cc *compileCtx) dynamicCall(callee evalFn, call *lang.Call) evalFn {
 	al := cc.args(call)
-	pos, caller := call.Pos, cc.fnName
+	pos, caller := cc.callPos, cc.fnName
 	return func(fr *frame) Value {
 		f := callee(fr)
 		args, kw := al.eval(fr)
@@ -229,15 +220,12 @@ func callValue(th *Thread, f Value, args []Value, kw []Kwarg, pos lang.Position,
 	}
 	c := f.AsCallable()
 	if _, own := c.(*Function); own {
-		defer func() {
-			if r := recover(); r != nil {
-				panic(addFrame(r, pos, caller))
-			}
-		}()
+		th.pushFrame(pos, caller)
+		defer th.popFrame()
 	}
 	v, err := c.Call(th, args, kw)
 	if err != nil {
-		panic(asError(err, pos, caller))
+		panic(locateAt(err, pos, caller))
 	}
 	return v
 }
@@ -247,7 +235,7 @@ func callValue(th *Thread, f Value, args []Value, kw []Kwarg, pos lang.Position,
 func (cc *compileCtx) methodCall(recv evalFn, name string, call *lang.Call, fieldPos lang.Position) evalFn {
 	al := cc.args(call)
 	site := cc.prog.Compiled.Sites[call]
-	pos, caller := call.Pos, cc.fnName
+	pos, caller := cc.callPos, cc.fnName
 	return func(fr *frame) Value {
 		r := recv(fr)
 		args, kw := al.eval(fr)
@@ -255,13 +243,13 @@ func (cc *compileCtx) methodCall(recv evalFn, name string, call *lang.Call, fiel
 		case ActorKind:
 			v, err := callActorMethod(fr.th, r.AsActor(), name, args, kw, site)
 			if err != nil {
-				panic(asError(err, pos, caller))
+				panic(locateAt(err, pos, caller))
 			}
 			return v
 		case StringKind, ListKind, MapKind:
 			v, err := builtinMethod(fr.th, r, name, args, kw)
 			if err != nil {
-				panic(asError(err, pos, caller))
+				panic(locateAt(err, pos, caller))
 			}
 			return v
 		case ObjectKind:

@@ -35,6 +35,9 @@ type compileCtx struct {
 	fnName string
 	fn     *compiler.Func
 	actor  *compiler.Actor
+	// callPos is where the callee expression of the call being compiled
+	// starts: a call's position in errors and stacks.
+	callPos lang.Position
 }
 
 // raise panics with an error of kind at pos, in the current function.
@@ -48,7 +51,17 @@ func (cc *compileCtx) errAt(pos lang.Position, kind, format string, args ...any)
 // locate gives an error raised without a position (by a built-in or an
 // operator) the position of the expression that raised it.
 func (cc *compileCtx) locate(err error, pos lang.Position) *Error {
-	e := asError(err, pos, cc.fnName)
+	return locateAt(err, pos, cc.fnName)
+}
+
+// locateAt places an error returned by a built-in at the call: a fresh
+// error gets the position, one that already has a stack (a remote task's
+// error seen through get) gets the call as its next frame.
+func locateAt(err error, pos lang.Position, fnName string) *Error {
+	e := asError(err, pos, fnName)
+	if n := len(e.Stack); n > 0 && (e.Stack[n-1].Pos != pos || e.Stack[n-1].Name != fnName) {
+		e.Stack = append(e.Stack, Frame{Pos: pos, Name: fnName})
+	}
 	return e
 }
 

@@ -180,15 +180,14 @@ func (cc *compileCtx) try(t *lang.Try) execFn {
 // runProtected runs body and recovers a runtime error from it. A
 // cancellation is not caught: it must stop the thread.
 func runProtected(fr *frame, body execFn) (c ctl, err *Error) {
-	depth := fr.th.depth
+	saved := len(fr.th.frames)
 	defer func() {
 		if r := recover(); r != nil {
 			e, ok := r.(*Error)
-			if !ok || e.Kind == KindCancelled && isThreadCancelled(fr.th) {
+			if !ok || e.Kind == KindCancelled && isThreadCancelled(fr.th) || e.Kind == KindStepLimit {
 				panic(r)
 			}
-			fr.th.depth = depth
-			err = e
+			err = finishError(fr.th, e, saved, lang.Position{}, "")
 		}
 	}()
 	return body(fr), nil

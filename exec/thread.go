@@ -35,11 +35,11 @@ type Runtime interface {
 // callee, its arguments (futures given directly are dependencies), and
 // the deterministic ID of the call.
 type TaskCall struct {
-	ID   string
-	Func *Function // the task, or the method; nil for actor creation
+	ID    string
+	Func  *Function // the task, or the method; nil for actor creation
 	Class *ActorClass
-	Args []Value
-	Site *CallSite // where in the source the call was made, with its lineage annotation
+	Args  []Value
+	Site  *CallSite // where in the source the call was made, with its lineage annotation
 }
 
 // Thread is the state of one flow of evaluation: the driver of a
@@ -65,7 +65,10 @@ type Thread struct {
 	seq       uint64
 	steps     int64
 	cancelled atomic.Pointer[string]
-	depth     int
+	// frames are the call sites of the rayflow functions now running,
+	// outermost first. They are not popped while an error unwinds, so the
+	// place that recovers the error can read the whole stack.
+	frames []Frame
 }
 
 // maxCallDepth bounds recursion so that a runaway program gets an error,

@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"fmt"
+	"time"
 	"strings"
 	"testing"
 )
@@ -18,6 +20,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(genProgram(40))
 	f.Fuzz(func(t *testing.T, src string) {
+		tm := time.AfterFunc(2*time.Second, func() { panic(fmt.Sprintf("SLOW %q", src)) })
+		defer tm.Stop()
 		file, err := Parse("f.rayflow", src)
 		checkResult(t, src, err)
 		if err == nil {

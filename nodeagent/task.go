@@ -112,8 +112,12 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 		<-o.done
 		v, err := o.result()
 		if err != nil {
+			root := err
+			for root.Cause != nil && root.Kind == exec.KindTask {
+				root = root.Cause
+			}
 			return nil, &exec.Error{Kind: exec.KindTask, Pos: err.Pos, Stack: append([]exec.Frame(nil), err.Stack...),
-				Msg:   fmt.Sprintf("%s could not start: its argument %d comes from %s, which failed: %s", name, i+1, o.name, err.Msg),
+				Msg:   fmt.Sprintf("%s could not start: its argument %d failed: %s", name, i+1, root.Msg),
 				Node:  err.Node,
 				Cause: err}
 		}
@@ -142,16 +146,8 @@ func (n *Node) run(t *task) {
 		t.obj.complete(exec.None, depErr, n.ID)
 		return
 	}
-	th := n.newThread(t.call.Func.Name(), t.call.ID)
-	th.Local[localTask] = t
-	t.mu.Lock()
-	t.th = th
-	t.mu.Unlock()
-	if t.isCancelled() {
-		th.Cancel(t.obj.name + " was cancelled")
-	}
 	c.stats.Running.Add(1)
-	val, err := t.call.Func.Run(th, args)
+	val, err := n.attempts(t, args)
 	c.stats.Running.Add(-1)
 	if err != nil {
 		markNode(err, n.ID)
@@ -172,4 +168,37 @@ func markNode(err *exec.Error, node string) {
 			err.Stack[i].Node = node
 		}
 	}
+}
+
+// attempts runs the task body, again after its own error when it was
+// declared @retries(n, errors=true): up to n more times. Each attempt
+// is a fresh thread with the same task ID, so it makes the same child IDs.
+func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
+	info := t.call.Func.Info
+	extra := 0
+	if info.RetryErrors && info.Retries > 0 {
+		extra = info.Retries
+	}
+	for attempt := 0; ; attempt++ {
+		th := n.newThread(t.call.Func.Name(), t.call.ID)
+		th.Local[localTask] = t
+		t.mu.Lock()
+		t.th = th
+		t.mu.Unlock()
+		if t.isCancelled() {
+			th.Cancel(t.obj.name + " was cancelled")
+		}
+		val, err := t.call.Func.Run(th, copyArgs(args))
+		if err == nil || err.Kind == exec.KindCancelled || attempt >= extra {
+			return val, err
+		}
+	}
+}
+
+func copyArgs(args []exec.Value) []exec.Value {
+	out := make([]exec.Value, len(args))
+	for i, a := range args {
+		out[i] = exec.CopyValue(a)
+	}
+	return out
 }

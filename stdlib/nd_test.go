@@ -389,3 +389,14 @@ func BenchmarkMatmul256(b *testing.B) {
 		}
 	}
 }
+
+func TestTensorArithInstalled(t *testing.T) {
+	// exec's own operator path reaches the broadcasting Arith.
+	v, err := exec.Arith("+", tensor([]int{2, 2}, 1, 2, 3, 4), tensor([]int{2}, 10, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Repr() != "tensor([[11.0, 22.0], [13.0, 24.0]])" {
+		t.Errorf("exec.Arith = %s", v.Repr())
+	}
+}

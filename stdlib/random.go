@@ -202,15 +202,18 @@ func RandomModule() *exec.Module {
 		if err := args.Unpack("seed?", &seed); err != nil {
 			return exec.None, err
 		}
-		switch seed.Kind() {
-		case exec.NoneKind:
+		if len(args.Pos)+len(args.Kw) == 0 {
 			return exec.ObjectValue(NewUnseededGenerator()), nil
+		}
+		// An explicit none is refused: the compiler treats random.new as
+		// nondeterministic only when it has no arguments.
+		switch seed.Kind() {
 		case exec.IntKind:
 			return exec.ObjectValue(NewGenerator(seed.AsInt())), nil
 		case exec.FutureKind:
 			return exec.None, futureErr("random.new", seed)
 		}
-		return exec.None, typeErr("random.new", "the seed must be an int, not %s", seed.TypeName())
+		return exec.None, typeErr("random.new", "the seed must be an int, not %s (call random.new() without arguments for an unseeded generator)", seed.TypeName())
 	})
 	nb.NondeterministicWithoutArgs = true
 

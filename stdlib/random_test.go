@@ -125,6 +125,8 @@ func TestRandomRanges(t *testing.T) {
 	if mean < 0.9 || mean > 1.1 || std < 3.6 || std > 4.4 {
 		t.Errorf("normal(1, 2): mean %v variance %v", mean, std)
 	}
+	_, err = call(t, RandomModule(), "new", exec.None)
+	wantErr(t, err, exec.KindType, "seed must be an int, not none")
 	_, err = call(t, RandomModule(), "new", S("x"))
 	wantErr(t, err, exec.KindType, "seed must be an int")
 	if v := mustCall(t, RandomModule(), "int", I(1), I(1)); v.AsInt() != 1 {

@@ -7,8 +7,9 @@
 // reads the Nondeterministic flags of the built-ins for its determinism
 // analysis and the evaluator puts the modules in scope of every program.
 //
-// Besides the modules, the package exports Arith and Neg, which the
-// evaluator calls for the operators + - * / and unary - when a tensor is
+// Besides the modules, the package exports Arith (installed as
+// exec.TensorArith when the package is loaded) and Neg, which the
+// evaluator uses for the operators + - * / and unary - when a tensor is
 // involved. REFERENCE.md documents every function.
 package stdlib
 
@@ -17,6 +18,12 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 )
+
+// init installs the nd module's broadcasting arithmetic as the
+// evaluator's tensor arithmetic (exec cannot import stdlib).
+func init() {
+	exec.TensorArith = Arith
+}
 
 // Version is what sys.version reports. The command line may set it at
 // start-up (before Modules is called).

@@ -1,0 +1,26 @@
+package exec
+
+import "github.com/rayflow/rayflow/lang"
+
+// finishError completes the stack of an error recovered at a place that
+// had saved frames on the thread: the call sites pushed since then are
+// the callers of the failing code, innermost last in th.frames. They are
+// added (innermost first) and popped.
+func finishError(th *Thread, r any, saved int, pos lang.Position, fnName string) *Error {
+	if e, ok := r.(*Error); ok && e.Pos.Line == 0 && len(th.frames) > saved {
+		e.Pos = th.frames[len(th.frames)-1].Pos
+	}
+	e := asError(r, pos, fnName)
+	for i := len(th.frames) - 1; i >= saved; i-- {
+		e.Stack = append(e.Stack, th.frames[i])
+	}
+	th.frames = th.frames[:saved]
+	return e
+}
+
+// pushFrame records a call site before calling a rayflow function.
+func (th *Thread) pushFrame(pos lang.Position, caller string) {
+	th.frames = append(th.frames, Frame{Pos: pos, Name: caller})
+}
+
+func (th *Thread) popFrame() { th.frames = th.frames[:len(th.frames)-1] }
