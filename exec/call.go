@@ -30,6 +30,33 @@ func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 	return fr.ret
 }
 
+// invokeFast is invoke for inline fn calls: the frame record comes from
+// the thread's pool, as the frame cannot outlive the call.
+func (f *Function) invokeFast(th *Thread, slots []Value) Value {
+	th.check()
+	depth := len(th.frames)
+	if depth > maxCallDepth {
+		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
+	}
+	for i := range f.params {
+		if p := &f.params[i]; p.typ != "" && !hasType(slots[i], p.typ) {
+			return f.invoke(th, slots, nil) // reports the error
+		}
+	}
+	fr := th.frameAt(depth)
+	*fr = frame{th: th, prog: f.prog, slots: slots}
+	f.body(fr)
+	ret := fr.ret
+	fr.slots, fr.ret = nil, None
+	if f.result != "" && !hasType(ret, f.result) {
+		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, ret.TypeName())
+		e.Pos = f.Info.Result.Pos
+		e.Stack = []Frame{{Pos: e.Pos, Name: f.qualifiedName()}}
+		panic(e)
+	}
+	return ret
+}
+
 // hasType checks a value against a type annotation. An int is accepted
 // where a float is declared.
 func hasType(v Value, typ string) bool {

@@ -149,17 +149,19 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 	}
 	pos, caller := cc.callPos, cc.fnName
 	return func(fr *frame) Value {
-		slots := make([]Value, f.numSlots)
+		th := fr.th
+		base := len(th.vals)
+		slots := th.reserve(f.numSlots)
 		for i, a := range argFns {
 			slots[argSlot[i]] = a(fr)
 		}
-		th := fr.th
 		th.pushFrame(pos, caller)
 		for _, j := range missing {
 			slots[j] = f.params[j].def(&frame{th: th, prog: fr.prog, slots: slots})
 		}
-		v := f.invoke(th, slots, nil)
+		v := f.invokeFast(th, slots)
 		th.popFrame()
+		th.vals = th.vals[:base]
 		return v
 	}
 }

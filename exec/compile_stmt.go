@@ -180,7 +180,7 @@ func (cc *compileCtx) try(t *lang.Try) execFn {
 // runProtected runs body and recovers a runtime error from it. A
 // cancellation is not caught: it must stop the thread.
 func runProtected(fr *frame, body execFn) (c ctl, err *Error) {
-	saved := len(fr.th.frames)
+	saved, savedVals := len(fr.th.frames), len(fr.th.vals)
 	defer func() {
 		if r := recover(); r != nil {
 			e, ok := r.(*Error)
@@ -188,6 +188,7 @@ func runProtected(fr *frame, body execFn) (c ctl, err *Error) {
 				panic(r)
 			}
 			err = finishError(fr.th, e, saved, lang.Position{}, "")
+			fr.th.vals = fr.th.vals[:savedVals]
 		}
 	}()
 	return body(fr), nil

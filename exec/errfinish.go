@@ -24,3 +24,26 @@ func (th *Thread) pushFrame(pos lang.Position, caller string) {
 }
 
 func (th *Thread) popFrame() { th.frames = th.frames[:len(th.frames)-1] }
+
+// reserve takes n zeroed slots from the thread's value stack. A slice
+// given out stays valid when the stack grows: growing starts a new array
+// and leaves older frames on the old one.
+func (th *Thread) reserve(n int) []Value {
+	base := len(th.vals)
+	need := base + n
+	if need > cap(th.vals) {
+		th.vals = make([]Value, base, max(2*cap(th.vals), need, 1024))
+	}
+	th.vals = th.vals[:need]
+	slots := th.vals[base:need:need]
+	clear(slots)
+	return slots
+}
+
+// frameAt returns a reusable frame record for the current call depth.
+func (th *Thread) frameAt(depth int) *frame {
+	for len(th.fpool) <= depth {
+		th.fpool = append(th.fpool, &frame{})
+	}
+	return th.fpool[depth]
+}

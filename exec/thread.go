@@ -69,6 +69,10 @@ type Thread struct {
 	// outermost first. They are not popped while an error unwinds, so the
 	// place that recovers the error can read the whole stack.
 	frames []Frame
+	// vals is a stack of frame slots for inline fn calls, and fpool the
+	// frame records by depth, so a call of a plain fn does not allocate.
+	vals  []Value
+	fpool []*frame
 }
 
 // maxCallDepth bounds recursion so that a runaway program gets an error,

@@ -115,6 +115,12 @@ func (g *Generator) Attr(name string) (exec.Value, bool) {
 	})), true
 }
 
+func init() {
+	// Python's names, for users coming from random.Random.
+	rngMethods["random"] = rngMethods["float"]
+	rngMethods["randint"] = rngMethods["int"]
+}
+
 // rngMethods are the methods of a generator and, on a shared unseeded
 // generator, the module-level functions of random.
 var rngMethods = map[string]func(g *Generator, args *exec.Args) (exec.Value, error){
@@ -166,11 +172,12 @@ var rngMethods = map[string]func(g *Generator, args *exec.Args) (exec.Value, err
 		if err := args.Unpack("list", &l); err != nil {
 			return exec.None, err
 		}
-		out := append([]exec.Value(nil), l.Elems...)
+		// In place, as Python's shuffle, and returned for chaining.
+		out := l.Elems
 		g.mu.Lock()
 		g.r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 		g.mu.Unlock()
-		return exec.ListOf(out), nil
+		return exec.ListValue(l), nil
 	},
 	"sample": func(g *Generator, args *exec.Args) (exec.Value, error) {
 		var l *exec.List
@@ -218,7 +225,7 @@ func RandomModule() *exec.Module {
 	nb.NondeterministicWithoutArgs = true
 
 	shared := NewUnseededGenerator()
-	for _, name := range []string{"float", "uniform", "int", "normal", "choice", "shuffle", "sample"} {
+	for _, name := range []string{"float", "random", "uniform", "int", "randint", "normal", "choice", "shuffle", "sample"} {
 		fn := rngMethods[name]
 		b := m.AddFunc(name, func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 			return fn(shared, args)

@@ -1,0 +1,65 @@
+package exec_test
+
+import (
+	"testing"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/lang"
+)
+
+// load compiles src and returns its main pipeline, ready to run.
+func load(tb testing.TB, src string) (*exec.Function, *exec.Thread) {
+	tb.Helper()
+	f, err := lang.Parse("bench.rayflow", src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cp, err := compiler.Compile(f, exec.Universe(nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	th := &exec.Thread{Name: "bench"}
+	prog, err := exec.Load(th, cp, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	main, _ := prog.Pipeline("")
+	return main, th
+}
+
+const fibSrc = `
+fn fib(n) {
+    if n < 2 { return n }
+    return fib(n - 1) + fib(n - 2)
+}
+pipeline main() { return fib(27) }
+`
+
+// BenchmarkFib27 is fib(27) as a plain fn, for comparison with CPython
+// (bench/peers/cpython_eval.py).
+func BenchmarkFib27(b *testing.B) {
+	main, th := load(b, fibSrc)
+	for i := 0; i < b.N; i++ {
+		v, err := main.Run(th, nil)
+		if err != nil || v.AsInt() != 196418 {
+			b.Fatal(err, v)
+		}
+	}
+}
+
+// BenchmarkSumLoop sums 10 million ints in a for loop.
+func BenchmarkSumLoop(b *testing.B) {
+	main, th := load(b, `
+pipeline main() {
+    let s = 0
+    for i in range(10000000) { s += i }
+    return s
+}`)
+	for i := 0; i < b.N; i++ {
+		v, err := main.Run(th, nil)
+		if err != nil || v.AsInt() != 49999995000000 {
+			b.Fatal(err, v)
+		}
+	}
+}
