@@ -2,6 +2,7 @@ package gcs
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -21,36 +22,47 @@ type inflight struct {
 }
 
 // batcher turns a shard's stream of small writes into few raft log entries.
-// Its run goroutine collects writes until BatchMaxItems commands are queued
-// or BatchDelay passed since the first, then hands them to raft as one
-// entry; it does not wait for the commit. The complete goroutine waits for
+// Its run goroutine hands a batch to raft as one entry, without waiting for
+// the commit, as soon as any of these holds: BatchMaxItems commands are
+// queued; BatchDelay passed since the first; or raft has nothing of this
+// shard in flight (the shard is idle, so waiting would only add latency).
+// Under load, writes thus gather while the previous entry commits (group
+// commit); a lone write goes out at once. The complete goroutine waits for
 // each entry in order and answers its writers' futures. MaxInflight bounds
 // the entries between the two, which pushes back on writers when raft
 // falls behind.
 type batcher struct {
-	shard    *shard
-	in       chan *pending
-	inflight chan inflight
-	quit     chan struct{}
-	wg       sync.WaitGroup
-	maxItems int
-	delay    time.Duration
-	timeout  time.Duration
+	shard     *shard
+	in        chan *pending
+	inflight  chan inflight
+	quit      chan struct{} // closed by stop
+	abandonCh chan struct{} // closed by abandon
+	done      chan struct{} // closed when both goroutines ended
+	busy      atomic.Int32  // entries handed to raft and not yet answered
+	idle      chan struct{} // complete signals that busy fell to zero
+	wg        sync.WaitGroup
+	maxItems  int
+	delay     time.Duration
+	timeout   time.Duration
 }
 
 func newBatcher(s *shard, cfg *Config) *batcher {
 	b := &batcher{
-		shard:    s,
-		in:       make(chan *pending, 4*cfg.BatchMaxItems),
-		inflight: make(chan inflight, cfg.MaxInflight),
-		quit:     make(chan struct{}),
-		maxItems: cfg.BatchMaxItems,
-		delay:    cfg.BatchDelay,
-		timeout:  cfg.ApplyTimeout,
+		shard:     s,
+		in:        make(chan *pending, 4*cfg.BatchMaxItems),
+		inflight:  make(chan inflight, cfg.MaxInflight),
+		quit:      make(chan struct{}),
+		abandonCh: make(chan struct{}),
+		done:      make(chan struct{}),
+		idle:      make(chan struct{}, 1),
+		maxItems:  cfg.BatchMaxItems,
+		delay:     cfg.BatchDelay,
+		timeout:   cfg.ApplyTimeout,
 	}
 	b.wg.Add(2)
 	go b.run()
 	go b.complete()
+	go func() { b.wg.Wait(); close(b.done) }()
 	return b
 }
 
@@ -59,14 +71,27 @@ func (b *batcher) submit(p *pending) {
 	b.in <- p
 }
 
-// stop asks the run goroutine to end; it fails the writes it has not yet
-// handed to raft. Both goroutines may still be waiting on raft (a leader
-// without a quorum never answers), so the store shuts raft down, which
-// answers every entry, and then calls wait.
+// Closing takes three steps, because raft may never answer an entry: one
+// still in its apply queue, or one a leader without a quorum cannot commit,
+// stays unanswered even after raft shuts down.
+//
+//  1. stop: the run goroutine hands every queued write to raft and ends;
+//     complete goes on answering entries as they commit.
+//  2. drained (waited on with a timeout while raft still runs): both
+//     goroutines have ended. This is the normal case, and every write made
+//     before Close is then applied.
+//  3. abandon, then wait: complete stops waiting for raft and fails what is
+//     left with ErrClosed, and the store shuts raft down.
 func (b *batcher) stop() { close(b.quit) }
 
-// wait waits for both goroutines to end.
-func (b *batcher) wait() { b.wg.Wait() }
+// drained is closed once both goroutines have ended.
+func (b *batcher) drained() <-chan struct{} { return b.done }
+
+// abandon makes complete give up on entries raft has not answered.
+func (b *batcher) abandon() { close(b.abandonCh) }
+
+// wait waits for both goroutines to end; call it after abandon.
+func (b *batcher) wait() { <-b.done }
 
 func (b *batcher) run() {
 	defer b.wg.Done()
@@ -82,19 +107,34 @@ func (b *batcher) run() {
 			if len(batch) == 0 && b.delay > 0 {
 				timer.Reset(b.delay)
 			}
-			batch, n = append(batch, p), n+len(p.cmds)
-			batch, n = b.drain(batch, n)
-			if n >= b.maxItems || b.delay == 0 {
+			batch, n = b.drain(append(batch, p), n+len(p.cmds))
+			if n >= b.maxItems || b.delay == 0 || b.busy.Load() == 0 {
+				timer.Stop()
+				batch, n = b.flush(batch), 0
+			}
+		case <-b.idle:
+			if len(batch) > 0 {
 				timer.Stop()
 				batch, n = b.flush(batch), 0
 			}
 		case <-timer.C:
 			batch, n = b.flush(batch), 0
 		case <-b.quit:
-			failAll(batch, ErrClosed)
-			b.failQueued()
+			b.flushQueued(batch, n)
 			return
 		}
+	}
+}
+
+// flushQueued hands batch and every write still queued to raft. No write
+// can arrive after quit: the store stops submitting first.
+func (b *batcher) flushQueued(batch []*pending, n int) {
+	for {
+		batch, n = b.drain(batch, n)
+		if len(batch) == 0 {
+			return
+		}
+		batch, n = b.flush(batch), 0
 	}
 }
 
@@ -125,20 +165,10 @@ func (b *batcher) flush(batch []*pending) []*pending {
 			cmds = append(cmds, p.cmds...)
 		}
 	}
+	b.busy.Add(1)
 	af := b.shard.raft.Apply(encodeBatch(cmds), b.timeout)
 	b.inflight <- inflight{items: batch, af: af}
 	return nil
-}
-
-func (b *batcher) failQueued() {
-	for {
-		select {
-		case p := <-b.in:
-			p.fut.respond(ErrClosed)
-		default:
-			return
-		}
-	}
 }
 
 func failAll(batch []*pending, err error) {
@@ -151,21 +181,44 @@ func failAll(batch []*pending, err error) {
 func (b *batcher) complete() {
 	defer b.wg.Done()
 	for e := range b.inflight {
-		if err := e.af.Error(); err != nil {
-			failAll(e.items, b.translate(err))
-			continue
+		if err := b.waitApply(e.af); err != nil {
+			failAll(e.items, err)
+		} else {
+			res, _ := e.af.Response().(*applyResult)
+			answer(e.items, res)
 		}
-		res, _ := e.af.Response().(*applyResult)
-		answer(e.items, res)
+		if b.busy.Add(-1) == 0 {
+			select {
+			case b.idle <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// waitApply waits for raft to answer af, or for abandon. raft's futures
+// cannot be selected on, so a helper goroutine waits; after abandon it is
+// left to end when (if ever) raft answers.
+func (b *batcher) waitApply(af raft.ApplyFuture) error {
+	ch := make(chan error, 1)
+	go func() { ch <- af.Error() }()
+	select {
+	case err := <-ch:
+		return b.translate(err)
+	case <-b.abandonCh:
+		return ErrClosed
 	}
 }
 
 // translate maps raft's error for an entry to the store's. Once the store
-// is closing, every failure is ErrClosed: raft reports its shutdown to the
-// entries in flight as a lost leadership.
+// gave up waiting, every failure is ErrClosed: raft reports its shutdown
+// to the entries in flight as a lost leadership.
 func (b *batcher) translate(err error) error {
+	if err == nil {
+		return nil
+	}
 	select {
-	case <-b.quit:
+	case <-b.abandonCh:
 		return ErrClosed
 	default:
 		return b.shard.translate(err)

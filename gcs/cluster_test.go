@@ -281,3 +281,26 @@ func TestClusterJoin(t *testing.T) {
 		t.Fatalf("Servers = %v, want 2", servers)
 	}
 }
+
+// TestCloseWithoutQuorum checks that Close returns even when raft can never
+// answer the writes in flight.
+func TestCloseWithoutQuorum(t *testing.T) {
+	c := newTestCluster(t, 3, 1)
+	leader := c.leaderOf(0)
+	s := c.stores[leader]
+	s.cfg.CloseTimeout = 200 * time.Millisecond
+	for i := range c.stores {
+		if i != leader {
+			c.stop(i)
+		}
+	}
+	f := s.PutNode(NodeInfo{ID: "n1"})
+	start := time.Now()
+	c.stop(leader)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %s", d)
+	}
+	if err := f.ErrorTimeout(5 * time.Second); err == nil {
+		t.Fatal("write without a quorum succeeded")
+	}
+}

@@ -59,6 +59,10 @@ type Config struct {
 	// ApplyTimeout bounds how long a write waits to enter raft's queue.
 	ApplyTimeout time.Duration
 
+	// CloseTimeout bounds how long Close waits for writes already made to
+	// commit before it shuts raft down.
+	CloseTimeout time.Duration
+
 	// LeaderWaitTimeout is how long Open waits for every shard to have a
 	// leader. Zero returns without waiting (use WaitForLeader later).
 	LeaderWaitTimeout time.Duration
@@ -98,6 +102,7 @@ func DefaultConfig() Config {
 		CommitTimeout:      5 * time.Millisecond,
 		ApplyTimeout:       5 * time.Second,
 		LeaderWaitTimeout:  5 * time.Second,
+		CloseTimeout:       2 * time.Second,
 		SnapshotThreshold:  8192,
 		SnapshotInterval:   30 * time.Second,
 		TrailingLogs:       2048,
@@ -153,6 +158,8 @@ func (c *Config) validateTiming() error {
 		return fmt.Errorf("gcs: CommitTimeout must be at least 1ms, got %s", c.CommitTimeout)
 	case c.ApplyTimeout < 0:
 		return fmt.Errorf("gcs: ApplyTimeout cannot be negative, got %s", c.ApplyTimeout)
+	case c.CloseTimeout < 0:
+		return fmt.Errorf("gcs: CloseTimeout cannot be negative, got %s", c.CloseTimeout)
 	case c.LeaderWaitTimeout < 0:
 		return fmt.Errorf("gcs: LeaderWaitTimeout cannot be negative, got %s", c.LeaderWaitTimeout)
 	case c.SnapshotInterval < 5*time.Millisecond:

@@ -135,3 +135,25 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v != %v", got.rows, tb.rows)
 	}
 }
+
+// TestCloseCommitsQueuedWrites checks that asynchronous writes made just
+// before Close are committed, not dropped.
+func TestCloseCommitsQueuedWrites(t *testing.T) {
+	dir := t.TempDir()
+	s := openDir(t, dir, nil)
+	var fs []*Future
+	for i := 0; i < 300; i++ {
+		fs = append(fs, s.PutTask(sampleTask(i)))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitAll(fs...); err != nil {
+		t.Fatalf("write made before Close: %v", err)
+	}
+	s = openDir(t, dir, nil)
+	defer s.Close()
+	if _, err := s.GetTask("t0299"); err != nil {
+		t.Fatalf("last write before Close lost: %v", err)
+	}
+}

@@ -151,10 +151,10 @@ func (s *shard) bootstrap(cfg *Config, logs raft.LogStore, stable raft.StableSto
 	return nil
 }
 
-// close stops the batcher and raft, then the stores and transport. Writes
-// still queued fail with ErrClosed.
-func (s *shard) close() error {
-	s.batcher.stop()
+// shutdown stops raft, then the batcher (whose stop and drain the store
+// has already begun), then the stores and transport.
+func (s *shard) shutdown() error {
+	s.batcher.abandon()
 	err := s.raft.Shutdown().Error()
 	s.batcher.wait()
 	return errors.Join(err, s.closeResources())

@@ -107,9 +107,9 @@ func (s *Store) clustered() bool {
 }
 
 // Close stops every shard and every goroutine the store started and closes
-// all subscriptions. Writes not yet committed fail with ErrClosed; those
-// already handed to raft may still have been applied (and will be found
-// after a reopen with a DataDir). It is safe to call more than once.
+// all subscriptions. Writes made before Close are committed first, for up
+// to CloseTimeout; any still unanswered then fail with ErrClosed, though
+// they may have been applied (and are found after a reopen with DataDir). It is safe to call more than once.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -118,12 +118,30 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.drain()
 	var errs []error
 	for _, sh := range s.shards {
-		errs = append(errs, sh.close())
+		errs = append(errs, sh.shutdown())
 	}
 	s.hub.close()
 	return errors.Join(errs...)
+}
+
+// drain hands every queued write to raft and waits, up to CloseTimeout,
+// until raft has answered them all (see batcher.stop).
+func (s *Store) drain() {
+	for _, sh := range s.shards {
+		sh.batcher.stop()
+	}
+	timer := time.NewTimer(s.cfg.CloseTimeout)
+	defer timer.Stop()
+	for _, sh := range s.shards {
+		select {
+		case <-sh.batcher.drained():
+		case <-timer.C:
+			return
+		}
+	}
 }
 
 // NodeID returns this replica's raft server ID.

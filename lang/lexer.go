@@ -215,6 +215,9 @@ func (s *scanner) newline() {
 // next line, and a line start with `.method()` to continue a chain.
 func (s *scanner) continuesOnNextLine() bool {
 	rest := strings.TrimLeft(s.src[s.off+1:], " \t\r\n")
+	if last := s.last(); last.Type != Punct || last.Value != "}" {
+		return strings.HasPrefix(rest, ".") && !(len(rest) > 1 && isDigit(rest[1]))
+	}
 	for _, w := range []string{"else", "catch"} {
 		if strings.HasPrefix(rest, w) && (len(rest) == len(w) || !isWordByte(rest[len(w)])) {
 			return true
