@@ -19,8 +19,42 @@ func BenchmarkWrites(b *testing.B) {
 	}
 }
 
-func benchWrites(b *testing.B, shards int) {
-	s := openTest(b, func(c *Config) { c.Shards = shards })
+// BenchmarkWritesDisk is BenchmarkWrites with a DataDir: every log entry
+// is fsync'd by bolt.
+func BenchmarkWritesDisk(b *testing.B) {
+	for _, shards := range []int{1, 4} {
+		b.Run(fmt.Sprintf("shards=%d", shards), func(b *testing.B) {
+			benchWrites(b, shards, func(c *Config) { c.DataDir = b.TempDir() })
+		})
+	}
+}
+
+// BenchmarkWritesPipelined issues writes without waiting, as the task path
+// does, and waits for all of them at the end.
+func BenchmarkWritesPipelined(b *testing.B) {
+	s := openTest(b, nil)
+	rec := sampleTask(0)
+	fs := make([]*Future, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for k := range fs {
+		rec.TaskID = fmt.Sprintf("t%d", k)
+		fs[k] = s.PutTask(rec)
+	}
+	if err := WaitAll(fs...); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
+}
+
+func benchWrites(b *testing.B, shards int, mutate ...func(*Config)) {
+	s := openTest(b, func(c *Config) {
+		c.Shards = shards
+		for _, m := range mutate {
+			m(c)
+		}
+	})
 	const writers = 64
 	lat := make([]time.Duration, b.N)
 	var next sync.Mutex

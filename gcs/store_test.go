@@ -362,3 +362,20 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("ClusterConfig invalid: %v", err)
 	}
 }
+
+func TestOpenPortInUse(t *testing.T) {
+	base := freeBase(t, 2)
+	cfg := DefaultConfig()
+	cfg.BindAddr, cfg.Shards = base, 2
+	a, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	before := runtime.NumGoroutine()
+	if _, err := Open(cfg); err == nil || !strings.Contains(err.Error(), "listen on") {
+		t.Fatalf("second Open on the same ports = %v, want a listen error", err)
+	}
+	checkGoroutines(t, before)
+	must(t, a.PutNode(NodeInfo{ID: "n1"}))
+}

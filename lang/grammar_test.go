@@ -187,3 +187,15 @@ func firstDiff(a, b string) string {
 	}
 	return fmt.Sprintf("lengths %d and %d", len(al), len(bl))
 }
+
+// BenchmarkParseParticiple measures the participle grammar on the program
+// of BenchmarkParse, for comparison.
+func BenchmarkParseParticiple(b *testing.B) {
+	src := genProgram(2000)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := grammarParse(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -36,11 +36,31 @@ var Keywords = map[string]bool{
 	"not": true, "true": true, "false": true, "none": true,
 }
 
-// puncts lists the operators, longest first so that "//=" wins over "//".
+// puncts lists the operators; the longest match wins, so "//=" is one token.
 var puncts = []string{
 	"//=", "**", "//", "==", "!=", "<=", ">=", "->", "+=", "-=", "*=", "/=", "%=",
 	"+", "-", "*", "/", "%", "<", ">", "=", "(", ")", "[", "]", "{", "}",
 	",", ":", ".", "@",
+}
+
+// isPunct is the set of punctuation, for matchPunct.
+var isPunct = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range puncts {
+		m[p] = true
+	}
+	return m
+}()
+
+// matchPunct returns the longest punctuation at the current offset, or "".
+func (s *scanner) matchPunct() string {
+	rest := s.src[s.off:]
+	for n := min(3, len(rest)); n > 0; n-- {
+		if isPunct[rest[:n]] {
+			return rest[:n]
+		}
+	}
+	return ""
 }
 
 // endsStatement reports whether a newline after tok ends a statement
@@ -353,13 +373,12 @@ func (s *scanner) string() {
 
 func (s *scanner) punct() {
 	pos := s.pos()
-	for _, p := range puncts {
-		if strings.HasPrefix(s.src[s.off:], p) {
-			s.advance(len(p))
-			s.bracketCheck(p, pos)
-			s.emit(Punct, p, pos)
-			return
-		}
+	if p := s.matchPunct(); p != "" {
+		s.off += len(p) // punctuation is ASCII
+		s.col += len(p)
+		s.bracketCheck(p, pos)
+		s.emit(Punct, p, pos)
+		return
 	}
 	r, size := utf8.DecodeRuneInString(s.src[s.off:])
 	if unicode.IsLetter(r) {
