@@ -36,31 +36,11 @@ var Keywords = map[string]bool{
 	"not": true, "true": true, "false": true, "none": true,
 }
 
-// puncts lists the operators; the longest match wins, so "//=" is one token.
+// puncts lists the operators, longest first so that "//=" wins over "//".
 var puncts = []string{
 	"//=", "**", "//", "==", "!=", "<=", ">=", "->", "+=", "-=", "*=", "/=", "%=",
 	"+", "-", "*", "/", "%", "<", ">", "=", "(", ")", "[", "]", "{", "}",
 	",", ":", ".", "@",
-}
-
-// isPunct is the set of punctuation, for matchPunct.
-var isPunct = func() map[string]bool {
-	m := map[string]bool{}
-	for _, p := range puncts {
-		m[p] = true
-	}
-	return m
-}()
-
-// matchPunct returns the longest punctuation at the current offset, or "".
-func (s *scanner) matchPunct() string {
-	rest := s.src[s.off:]
-	for n := min(3, len(rest)); n > 0; n-- {
-		if isPunct[rest[:n]] {
-			return rest[:n]
-		}
-	}
-	return ""
 }
 
 // endsStatement reports whether a newline after tok ends a statement
@@ -373,12 +353,13 @@ func (s *scanner) string() {
 
 func (s *scanner) punct() {
 	pos := s.pos()
-	if p := s.matchPunct(); p != "" {
-		s.off += len(p) // punctuation is ASCII
-		s.col += len(p)
-		s.bracketCheck(p, pos)
-		s.emit(Punct, p, pos)
-		return
+	for _, p := range puncts {
+		if strings.HasPrefix(s.src[s.off:], p) {
+			s.advance(len(p))
+			s.bracketCheck(p, pos)
+			s.emit(Punct, p, pos)
+			return
+		}
 	}
 	r, size := utf8.DecodeRuneInString(s.src[s.off:])
 	if unicode.IsLetter(r) {
