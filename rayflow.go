@@ -96,6 +96,20 @@ type RunOptions struct {
 	Stdout   io.Writer         // program output; default os.Stdout
 	WorkDir  string            // confines the io module
 	MaxSteps int64             // stop threads after this many steps; 0 for no limit
+	// ObjectStoreMemory is each node's object-store limit in bytes
+	// (default 30% of RAM); DataDir holds spill files.
+	ObjectStoreMemory int64
+	DataDir           string
+	// Timeline, when set, is a file to write every task's run to, as
+	// Chrome trace JSON (open it in Perfetto or chrome://tracing).
+	Timeline string
+	// Lineage is "off" to keep no lineage; default: recorded in the GCS.
+	Lineage string
+	// Progress, when set, is called with the cluster once it starts, so
+	// a caller can show live counts (Cluster.Stats).
+	Progress func(*nodeagent.Cluster)
+	// JobID names the run; task IDs derive from it. Default "jobN".
+	JobID string
 	// Cluster, when set, is used instead of starting one.
 	Cluster *nodeagent.Cluster
 }
@@ -104,7 +118,7 @@ var jobSeq atomic.Uint64
 
 // Run runs a pipeline on an embedded cluster and returns its result.
 // Cancelling ctx cancels the run.
-func (p *Program) Run(ctx context.Context, opts RunOptions) (exec.Value, error) {
+func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, err error) {
 	fn, err := p.pipeline(opts.Pipeline)
 	if err != nil {
 		return exec.None, err
@@ -115,13 +129,28 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (exec.Value, error) 
 			opts.Stdout = os.Stdout
 		}
 		cluster, err = nodeagent.NewCluster(nodeagent.Config{Nodes: opts.Nodes, CPUs: opts.CPUs,
-			Stdout: opts.Stdout, WorkDir: opts.WorkDir, MaxSteps: opts.MaxSteps})
+			Stdout: opts.Stdout, WorkDir: opts.WorkDir, MaxSteps: opts.MaxSteps,
+			ObjectStoreMemory: opts.ObjectStoreMemory, DataDir: opts.DataDir,
+			Lineage: opts.Lineage, Timeline: opts.Timeline != ""})
 		if err != nil {
 			return exec.None, err
 		}
 		defer cluster.Shutdown("the pipeline has ended")
 	}
-	th := cluster.NewThread(fmt.Sprintf("job%d", jobSeq.Add(1)))
+	if opts.Progress != nil {
+		opts.Progress(cluster)
+	}
+	if opts.Timeline != "" {
+		defer func() {
+			if werr := writeTimeline(cluster, opts.Timeline); werr != nil && err == nil {
+				err = werr
+			}
+		}()
+	}
+	if opts.JobID == "" {
+		opts.JobID = fmt.Sprintf("job%d", jobSeq.Add(1))
+	}
+	th := cluster.NewThread(opts.JobID)
 	prog, err := exec.Load(th, p.Compiled, p.modules)
 	if err != nil {
 		return exec.None, err
@@ -140,11 +169,23 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (exec.Value, error) 
 		cluster.Shutdown("the run was interrupted")
 	})
 	defer stop()
-	result, rerr := pipeline.Run(th, args)
+	value, rerr := pipeline.Run(th, args)
 	if rerr != nil {
 		return exec.None, rerr
 	}
-	return result, nil
+	return value, nil
+}
+
+func writeTimeline(c *nodeagent.Cluster, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return &UsageError{Msg: fmt.Sprintf("--timeline: %v", err)}
+	}
+	if err := c.WriteTimeline(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func (p *Program) pipeline(name string) (*compiler.Func, error) {

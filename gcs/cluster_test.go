@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // testCluster is three replicas in this process, talking raft over TCP on
@@ -83,11 +85,26 @@ func (c *testCluster) leaderOf(shard int) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, s := range c.stores {
-		if s != nil && s.shards[shard].raft.State() == 2 /* raft.Leader */ {
+		if s != nil && s.shards[shard].raft.State() == raft.Leader {
 			return i
 		}
 	}
 	return -1
+}
+
+// waitLeader waits until some replica leads shard and returns its index.
+func (c *testCluster) waitLeader(shard int) int {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if i := c.leaderOf(shard); i >= 0 {
+			return i
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("no leader of shard %d", shard)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // write runs op against whichever replica leads the row's shard, retrying
@@ -144,17 +161,15 @@ func TestClusterReplicates(t *testing.T) {
 	})
 
 	// A write on a follower names the leader.
-	sh := c.live()[0].shardOf(TableJobs, "j").index
-	leader := c.leaderOf(sh)
-	follower := c.live()[(leader+1)%3]
-	err := follower.PutJob(JobInfo{ID: "j"}).Error()
-	var nle *NotLeaderError
-	if !errors.As(err, &nle) || !errors.Is(err, ErrNotLeader) {
-		t.Fatalf("follower write = %v, want *NotLeaderError", err)
+	follower, nle := c.followerWrite(t)
+	var leader *Store
+	for _, s := range c.live() {
+		if s.NodeID() == nle.LeaderID {
+			leader = s
+		}
 	}
-	wantID := c.live()[leader].NodeID()
-	if nle.LeaderID != wantID || nle.LeaderAddr != c.live()[leader].cfg.BindAddr {
-		t.Fatalf("NotLeaderError = %+v, want leader %s at %s", nle, wantID, c.live()[leader].cfg.BindAddr)
+	if leader == nil || nle.LeaderAddr != leader.cfg.BindAddr {
+		t.Fatalf("NotLeaderError = %+v names no replica's ID and base address", nle)
 	}
 	if _, err := follower.GetJob("j", Linearizable); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("linearizable read on a follower = %v, want ErrNotLeader", err)
@@ -163,6 +178,28 @@ func TestClusterReplicates(t *testing.T) {
 	if err != nil || len(servers) != 3 {
 		t.Fatalf("Servers = %v, %v", servers, err)
 	}
+}
+
+// followerWrite writes through a replica that does not lead the row's
+// shard and returns it and the error, retrying if leadership moved.
+func (c *testCluster) followerWrite(t *testing.T) (*Store, *NotLeaderError) {
+	t.Helper()
+	for attempt := 0; attempt < 20; attempt++ {
+		live := c.live()
+		leader := c.waitLeader(live[0].shardOf(TableJobs, "j").index)
+		follower := live[(leader+1)%len(live)]
+		err := follower.PutJob(JobInfo{ID: "j"}).Error()
+		var nle *NotLeaderError
+		if errors.As(err, &nle) && errors.Is(err, ErrNotLeader) && nle.LeaderID != "" {
+			return follower, nle
+		}
+		if err != nil && !errors.Is(err, ErrNotLeader) {
+			t.Fatalf("follower write = %v, want *NotLeaderError", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("never caught a follower")
+	return nil, nil
 }
 
 // TestClusterFailover stops the leader of shard 0 while writes stream in
@@ -198,14 +235,14 @@ func TestClusterFailover(t *testing.T) {
 	}
 	ackedCount := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
 	waitAcked(t, ackedCount, 200)
-	old := c.leaderOf(0)
+	old := c.waitLeader(0)
 	t.Logf("stopping %s, leader of shard 0, after %d acked writes", c.stores[old].NodeID(), ackedCount())
 	c.stop(old)
 	n := ackedCount()
 	waitAcked(t, ackedCount, n+200)
 	close(stopWriters)
 	wg.Wait()
-	if i := c.leaderOf(0); i < 0 || i == old {
+	if i := c.waitLeader(0); i == old {
 		t.Fatalf("shard 0 leader after failover = %d (old %d)", i, old)
 	}
 
@@ -213,7 +250,7 @@ func TestClusterFailover(t *testing.T) {
 	defer mu.Unlock()
 	t.Logf("%d acknowledged writes", len(acked))
 	for _, s := range c.live() {
-		if s.shards[0].raft.State() == 2 {
+		if s.shards[0].raft.State() == raft.Leader {
 			if err := s.shards[0].raft.Barrier(5 * time.Second).Error(); err != nil {
 				t.Fatal(err)
 			}
@@ -286,7 +323,7 @@ func TestClusterJoin(t *testing.T) {
 // answer the writes in flight.
 func TestCloseWithoutQuorum(t *testing.T) {
 	c := newTestCluster(t, 3, 1)
-	leader := c.leaderOf(0)
+	leader := c.waitLeader(0)
 	s := c.stores[leader]
 	s.cfg.CloseTimeout = 200 * time.Millisecond
 	for i := range c.stores {

@@ -79,8 +79,8 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	return &fsmSnapshot{t: f.t.clone()}, nil
 }
 
-// Restore replaces the tables with a snapshot. Subscribers get no events
-// for it; they see a Reset event and should list the tables again.
+// Restore replaces the tables with a snapshot. Subscribers get one OpReset
+// event instead of a change per row, and should list the tables again.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	t, err := readTables(bufio.NewReader(rc))

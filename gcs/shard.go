@@ -19,6 +19,7 @@ import (
 // the batcher that writes to it.
 type shard struct {
 	index   int
+	id      raft.ServerID // this replica
 	raft    *raft.Raft
 	fsm     *fsm
 	trans   raft.Transport
@@ -29,7 +30,7 @@ type shard struct {
 // openShard builds and starts shard i. On error everything it opened is
 // closed again.
 func openShard(cfg *Config, i int, h *hub) (_ *shard, err error) {
-	s := &shard{index: i, fsm: newFSM(i, h)}
+	s := &shard{index: i, id: raft.ServerID(cfg.NodeID), fsm: newFSM(i, h)}
 	defer func() {
 		if err != nil {
 			s.closeResources()

@@ -84,10 +84,10 @@ func Open(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// waitReady waits for leaders if the config asks to. A replica that leads
-// alone then issues a barrier: raft re-applies the log of a reopened store
-// only once the new leader commits, and Open must return with the tables
-// as they were.
+// waitReady waits for leaders if the config asks to, then issues a barrier
+// on the shards this replica leads: raft re-applies the log of a reopened
+// store only once the new leader commits, and Open must return with the
+// tables as they were.
 func (s *Store) waitReady() error {
 	if s.cfg.LeaderWaitTimeout <= 0 {
 		return nil
@@ -95,21 +95,20 @@ func (s *Store) waitReady() error {
 	if err := s.WaitForLeader(s.cfg.LeaderWaitTimeout); err != nil {
 		return err
 	}
-	if s.clustered() {
-		return nil
+	var led []*shard
+	for _, sh := range s.shards {
+		if sh.raft.State() == raft.Leader {
+			led = append(led, sh)
+		}
 	}
-	return s.Barrier()
-}
-
-// clustered reports whether this replica has, or expects, peers.
-func (s *Store) clustered() bool {
-	return len(s.cfg.Peers) > 1 || s.cfg.Join
+	return s.barrier(led)
 }
 
 // Close stops every shard and every goroutine the store started and closes
 // all subscriptions. Writes made before Close are committed first, for up
 // to CloseTimeout; any still unanswered then fail with ErrClosed, though
-// they may have been applied (and are found after a reopen with DataDir). It is safe to call more than once.
+// they may have been applied (and are found after a reopen with DataDir).
+// It is safe to call more than once.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -151,11 +150,12 @@ func (s *Store) NodeID() string { return s.cfg.NodeID }
 func (s *Store) Shards() int { return len(s.shards) }
 
 // WaitForLeader waits until every shard knows a leader, or returns
-// ErrTimeout. With a single replica that leader is this replica.
+// ErrTimeout. A shard whose only voter is this replica waits until this
+// replica leads it.
 func (s *Store) WaitForLeader(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for _, sh := range s.shards {
-		for !sh.hasLeader(s.clustered()) {
+		for !sh.hasLeader() {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("%w waiting %s for a leader of shard %d", ErrTimeout, timeout, sh.index)
 			}
@@ -165,14 +165,27 @@ func (s *Store) WaitForLeader(timeout time.Duration) error {
 	return nil
 }
 
-// hasLeader reports whether the shard has a leader; alone, it must be this
-// replica.
-func (sh *shard) hasLeader(cluster bool) bool {
-	if !cluster {
-		return sh.raft.State() == raft.Leader
+// hasLeader reports whether the shard has a leader; if this replica is its
+// only voter, it must be this replica.
+func (sh *shard) hasLeader() bool {
+	if sh.raft.State() == raft.Leader {
+		return true
+	}
+	if sh.soleVoter() {
+		return false
 	}
 	addr, _ := sh.raft.LeaderWithID()
 	return addr != ""
+}
+
+// soleVoter reports whether this replica is the shard's only voter.
+func (sh *shard) soleVoter() bool {
+	f := sh.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	servers := f.Configuration().Servers
+	return len(servers) == 1 && servers[0].Suffrage == raft.Voter && servers[0].ID == sh.id
 }
 
 // shardOf picks the shard of a row by hashing its table and key.

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/placement"
@@ -51,6 +52,7 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	n.actors = append(n.actors, a)
 	n.mu.Unlock()
 	c.stats.Actors.Add(1)
+	c.recordLineage(call, n)
 	go a.loop(call.Args)
 	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}, nil
 }
@@ -92,6 +94,7 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 	a.mailbox = append(a.mailbox, &actorCall{call: call, obj: o})
 	a.wake.Signal()
 	a.mu.Unlock()
+	c.recordLineage(call, a.node)
 	c.stats.Submitted.Add(1)
 	return &exec.Future{ID: call.ID, Name: name, Handle: o}, nil
 }
@@ -144,7 +147,9 @@ func (a *actor) run(c *Cluster, ac *actorCall) {
 		return
 	}
 	c.stats.Running.Add(1)
+	started := time.Now()
 	val, err := ac.call.Func.RunMethod(a.th, a.inst, args)
+	c.timeline.add(ac.call.Func.Name(), "method", a.node.ID, -1, ac.call.ID, started, time.Now(), err != nil)
 	c.stats.Running.Add(-1)
 	if err != nil {
 		markNode(err, a.node.ID)
@@ -152,7 +157,7 @@ func (a *actor) run(c *Cluster, ac *actorCall) {
 	} else {
 		c.stats.Done.Add(1)
 	}
-	ac.obj.complete(val, err, a.node.ID)
+	a.node.publish(ac.obj, val, err)
 }
 
 // stop ends the actor: queued calls fail, its resources return to the node.

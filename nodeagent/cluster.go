@@ -13,10 +13,13 @@ package nodeagent
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
 
@@ -31,6 +34,18 @@ type Config struct {
 	Stdout     io.Writer // program output; default discard
 	WorkDir    string    // confines the io module
 	MaxSteps   int64     // per-thread step limit, 0 for none
+	// ObjectStoreMemory is each node's object-store limit in bytes;
+	// beyond it large objects spill to disk. Default 30% of RAM.
+	ObjectStoreMemory int64
+	// DataDir holds each node's spill files (DataDir/NODE/spill) and the
+	// GCS's Raft log (DataDir/gcs); memory and a temporary directory
+	// when empty.
+	DataDir string
+	// Lineage is "off" to keep no lineage; otherwise every task's
+	// specification is written to the GCS in batches, off the task path.
+	Lineage string
+	// Timeline records every task's run for WriteTimeline.
+	Timeline bool
 }
 
 // Cluster is a set of nodes in one process with their global scheduler.
@@ -39,8 +54,10 @@ type Cluster struct {
 	nodes []*Node
 	out   sync.Mutex // serialises program output lines
 
-	stats Stats
-	stop  atomic.Bool
+	stats    Stats
+	stop     atomic.Bool
+	lineage  *lineageLog // nil when lineage is off
+	timeline *timeline   // nil unless Config.Timeline
 }
 
 // Stats counts what the cluster has done, for progress display.
@@ -63,6 +80,9 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if cfg.Resources.Memory() == 0 {
 		cfg.Resources = cfg.Resources.With(resources.Memory, detected.Memory())
 	}
+	if cfg.ObjectStoreMemory <= 0 {
+		cfg.ObjectStoreMemory = max(detected.Memory()*3/10, 64<<20)
+	}
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 2 * cfg.CPUs
 	}
@@ -70,6 +90,17 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		cfg.Stdout = io.Discard
 	}
 	c := &Cluster{cfg: cfg}
+	if cfg.Timeline {
+		c.timeline = &timeline{start: time.Now()}
+	}
+	if cfg.Lineage != "off" {
+		gcfg := gcs.DefaultConfig()
+		gcfg.NodeID = "head"
+		if cfg.DataDir != "" {
+			gcfg.DataDir = filepath.Join(cfg.DataDir, "gcs")
+		}
+		c.lineage = openLineageLog(gcfg)
+	}
 	for i := 0; i < cfg.Nodes; i++ {
 		total := cfg.Resources.With(resources.CPU, int64(cfg.CPUs)*resources.Milli)
 		c.nodes = append(c.nodes, newNode(c, fmt.Sprintf("node-%d", i+1), total))
@@ -102,6 +133,26 @@ func (c *Cluster) Shutdown(reason string) {
 	c.stop.Store(true)
 	for _, n := range c.nodes {
 		n.cancelAll(reason)
+		n.store.close()
+	}
+	if c.lineage != nil {
+		c.lineage.close()
+	}
+}
+
+// GCS returns the cluster's Global Control Store, waiting (a bounded
+// time) for it to finish opening. It fails when lineage is off.
+func (c *Cluster) GCS() (*gcs.Store, error) {
+	if c.lineage == nil {
+		return nil, fmt.Errorf("the GCS is not running (lineage is off)")
+	}
+	return c.lineage.Store()
+}
+
+// recordLineage queues a call's specification for the GCS.
+func (c *Cluster) recordLineage(call *exec.TaskCall, node *Node) {
+	if c.lineage != nil {
+		c.lineage.record(taskRecord(call, node.ID))
 	}
 }
 
@@ -118,4 +169,21 @@ func (c *Cluster) node(id string) *Node {
 		}
 	}
 	return nil
+}
+
+func nodeDataDir(dataDir, node string) string {
+	if dataDir == "" {
+		return ""
+	}
+	return filepath.Join(dataDir, node)
+}
+
+// StoreUsage sums the object stores of every node: bytes in memory, the
+// limit, and how many objects were spilled and restored.
+func (c *Cluster) StoreUsage() (used, limit, spills, restores int64) {
+	for _, n := range c.nodes {
+		u, l, s, r := n.store.Usage()
+		used, limit, spills, restores = used+u, limit+l, spills+s, restores+r
+	}
+	return
 }

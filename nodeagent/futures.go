@@ -152,7 +152,14 @@ func (c *Cluster) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
 		id = "put." + strconv.FormatUint(putSeq.Add(1), 10)
 	}
 	o := newObject(id, "put")
-	o.complete(v, nil, th.NodeID)
+	n := nodeOf(th)
+	if n == nil {
+		n = c.Head()
+	}
+	n.publish(o, v, nil)
+	if _, err := o.result(); err != nil {
+		return nil, err
+	}
 	return &exec.Future{ID: id, Name: "put", Handle: o}, nil
 }
 

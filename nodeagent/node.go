@@ -23,10 +23,13 @@ type Node struct {
 	running  map[*task]struct{}
 	resuming int // tasks back from get/wait waiting to take their CPU again
 	actors   []*actor
+	store    *objectStore
+	workers  []bool // worker IDs in use, for the timeline
 }
 
 func newNode(c *Cluster, id string, total resources.Resources) *Node {
-	n := &Node{ID: id, cluster: c, total: total, free: total, running: map[*task]struct{}{}}
+	n := &Node{ID: id, cluster: c, total: total, free: total, running: map[*task]struct{}{},
+		store: newObjectStore(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id))}
 	n.resumed = sync.NewCond(&n.mu)
 	return n
 }
@@ -112,6 +115,7 @@ func (n *Node) dispatchLocked() {
 		n.queue = n.queue[1:]
 		n.free = n.free.Sub(t.demand)
 		n.running[t] = struct{}{}
+		t.worker = n.takeWorkerLocked()
 		go n.run(t)
 	}
 }
@@ -144,9 +148,22 @@ func (n *Node) reacquire(demand resources.Resources) {
 	n.mu.Unlock()
 }
 
+// takeWorkerLocked returns the lowest free worker ID.
+func (n *Node) takeWorkerLocked() int {
+	for i, busy := range n.workers {
+		if !busy {
+			n.workers[i] = true
+			return i
+		}
+	}
+	n.workers = append(n.workers, true)
+	return len(n.workers) - 1
+}
+
 func (n *Node) finished(t *task) {
 	n.mu.Lock()
 	delete(n.running, t)
+	n.workers[t.worker] = false
 	n.mu.Unlock()
 	n.release(t.demand)
 }
@@ -171,4 +188,22 @@ func (n *Node) cancelAll(reason string) {
 	for _, a := range actors {
 		a.stop(reason)
 	}
+}
+
+// publish completes an object with a result made on this node. A large
+// value is first counted by the node's object store, which may spill it
+// (or others) to disk; a value that cannot be kept at all fails the
+// object with the store's error.
+func (n *Node) publish(o *object, val exec.Value, err *exec.Error) {
+	if err == nil {
+		o.mu.Lock()
+		o.val = val
+		o.mu.Unlock()
+		if serr := n.store.add(o); serr != nil {
+			val, err = exec.None, serr.(*exec.Error)
+		} else {
+			val = o.value()
+		}
+	}
+	o.complete(val, err, n.ID)
 }

@@ -17,9 +17,17 @@ type object struct {
 	ready   bool
 	val     exec.Value
 	err     *exec.Error
-	node    string   // where the value lives
-	waiters []func() // run once when the object becomes ready
-	task    *task    // the task producing it, while it runs or waits
+	node    string       // where the value lives
+	waiters []func()     // run once when the object becomes ready
+	task    *task        // the task producing it, while it runs or waits
+	entry   *storeEntry  // set when the store counts it (large values)
+	store   *objectStore // the store that counts it
+}
+
+func (o *object) value() exec.Value {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.val
 }
 
 func newObject(id, name string) *object {
@@ -66,11 +74,16 @@ func (o *object) isReady() bool {
 	}
 }
 
-// result returns the value and error of a ready object.
+// result returns the value and error of a ready object, reading it back
+// from disk if the store spilled it.
 func (o *object) result() (exec.Value, *exec.Error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.val, o.err
+	val, err, st := o.val, o.err, o.store
+	o.mu.Unlock()
+	if err != nil || st == nil {
+		return val, err
+	}
+	return st.load(o)
 }
 
 // objectOf returns the store entry behind a future.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/placement"
@@ -16,6 +17,7 @@ type task struct {
 	obj    *object
 	demand resources.Resources
 	node   *Node // where it is queued or runs
+	worker int   // the worker ID it runs on
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running
@@ -63,6 +65,7 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	t := &task{call: call, obj: newObject(call.ID, name), demand: demand}
 	t.obj.task = t
 	c.stats.Submitted.Add(1)
+	c.recordLineage(call, origin)
 	whenArgsReady(call.Args, func() { c.startTask(origin, t) })
 	return &exec.Future{ID: call.ID, Name: name, Handle: t.obj}, nil
 }
@@ -117,7 +120,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 				root = root.Cause
 			}
 			return nil, &exec.Error{Kind: exec.KindTask, Pos: err.Pos, Stack: append([]exec.Frame(nil), err.Stack...),
-				Msg:   fmt.Sprintf("%s could not start: its argument %d failed: %s", name, i+1, root.Msg),
+				Msg:   fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, o.name, root.Msg),
 				Node:  err.Node,
 				Cause: err}
 		}
@@ -147,7 +150,9 @@ func (n *Node) run(t *task) {
 		return
 	}
 	c.stats.Running.Add(1)
+	started := time.Now()
 	val, err := n.attempts(t, args)
+	c.timeline.add(t.call.Func.Name(), "task", n.ID, t.worker, t.call.ID, started, time.Now(), err != nil)
 	c.stats.Running.Add(-1)
 	if err != nil {
 		markNode(err, n.ID)
@@ -155,7 +160,7 @@ func (n *Node) run(t *task) {
 	} else {
 		c.stats.Done.Add(1)
 	}
-	t.obj.complete(val, err, n.ID)
+	n.publish(t.obj, val, err)
 }
 
 // markNode records on every frame of a task's error the node it ran on.

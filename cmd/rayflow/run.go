@@ -11,10 +11,18 @@ import (
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/resources"
 )
 
+func memoryError(text string, err error) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%q must be more than zero", text)
+}
+
 var runFlags = flagSpec{"p": true, "pipeline": true, "cpus": true, "nodes": true, "max-steps": true,
-	"address": true, "data-dir": true, "timeline": true, "lineage": true}
+	"address": true, "data-dir": true, "timeline": true, "lineage": true, "object-store-memory": true}
 
 // load reads and compiles FILE, printing errors. ok is false when it
 // failed; code is then the exit code.
@@ -67,9 +75,31 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.MaxSteps = int64(steps)
+	opts.DataDir = inv.flags["data-dir"]
+	if mem, ok := inv.flags["object-store-memory"]; ok {
+		n, err := resources.ParseMemory(mem)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "error: --object-store-memory: %v\n", memoryError(mem, err))
+			return exitUsage
+		}
+		opts.ObjectStoreMemory = n
+	}
+	opts.Timeline = inv.flags["timeline"]
+	switch opts.Lineage = inv.flags["lineage"]; opts.Lineage {
+	case "", "stash", "sync", "off":
+	default:
+		fmt.Fprintf(stderr, "error: --lineage must be stash, sync or off, not '%s'\n", opts.Lineage)
+		return exitUsage
+	}
 	prog, code := load(inv.file, stderr)
 	if prog == nil {
 		return code
+	}
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		p := newProgress(stdout, stderr)
+		opts.Stdout = p
+		opts.Progress = p.watch
+		defer p.done()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

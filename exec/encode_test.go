@@ -1,0 +1,74 @@
+package exec
+
+import (
+	"math"
+	"testing"
+)
+
+func TestEncodeRoundTrip(t *testing.T) {
+	m := NewMap(2)
+	_ = m.Set(Str("a"), Int(1))
+	_ = m.Set(Int(7), ListOf([]Value{Float(2.5), None, True}))
+	values := []Value{
+		None, True, False, Int(0), Int(-1), Int(math.MaxInt64), Int(math.MinInt64),
+		Float(0.1), Float(math.Inf(-1)), Str(""), Str("héllo\n"),
+		ListOf(nil), ListOf([]Value{Int(1), Str("x"), ListOf([]Value{Int(2)})}),
+		MapValue(m),
+		TensorValue(&Tensor{Shape: []int{2, 3}, Data: []float64{1, 2, 3, 4, 5, 6}}),
+		TensorValue(&Tensor{Shape: []int{0}, Data: []float64{}}),
+	}
+	for _, v := range values {
+		buf, err := Encode(nil, v)
+		if err != nil {
+			t.Fatalf("Encode(%s): %v", v.Repr(), err)
+		}
+		got, err := Decode(buf)
+		if err != nil {
+			t.Fatalf("Decode(Encode(%s)): %v", v.Repr(), err)
+		}
+		if !Equal(got, v) || got.Repr() != v.Repr() {
+			t.Errorf("round trip of %s gave %s", v.Repr(), got.Repr())
+		}
+		if est := EncodedSize(v); est < int64(len(buf))-9 {
+			t.Errorf("EncodedSize(%s) = %d, encoded %d bytes", v.Repr(), est, len(buf))
+		}
+	}
+}
+
+func TestEncodeRefusesRuntimeValues(t *testing.T) {
+	for _, v := range []Value{FutureValue(&Future{Name: "task f"}), FuncValue(NewBuiltin("f", nil))} {
+		if _, err := Encode(nil, v); err == nil {
+			t.Errorf("Encode(%s) succeeded; want an error", v.TypeName())
+		}
+	}
+}
+
+func TestDecodeMalformed(t *testing.T) {
+	for _, data := range [][]byte{nil, {9}, {1}, {1, tagInt, 1}, {1, tagString, 200}, {1, tagList, 5, tagNone},
+		{1, tagTensor, 2, 255, 255, 255, 255, 15, 255, 255, 255, 255, 15}, {1, 99}, {1, tagNone, 0}} {
+		if _, err := Decode(data); err == nil {
+			t.Errorf("Decode(%v) succeeded; want an error", data)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, v := range []Value{Int(3), Str("ab"), ListOf([]Value{Int(1), Float(2)}),
+		TensorValue(&Tensor{Shape: []int{2}, Data: []float64{1, 2}})} {
+		buf, _ := Encode(nil, v)
+		f.Add(buf)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := Decode(data)
+		if err != nil {
+			return
+		}
+		buf, err := Encode(nil, v)
+		if err != nil {
+			t.Fatalf("decoded value does not encode: %v", err)
+		}
+		if _, err := Decode(buf); err != nil {
+			t.Fatalf("re-encoded value does not decode: %v", err)
+		}
+	})
+}
