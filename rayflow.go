@@ -26,12 +26,24 @@ import (
 // Version is rayflow's version.
 const Version = "0.1.0"
 
-// Options customise compilation: extra Go built-ins the program may call.
+// Options customise compilation: Go functions the program may call.
 type Options struct {
-	// Builtins are Go functions callable from the program by name.
+	// Builtins are Go functions callable from the program by name; they
+	// run inline in the caller, like fn.
 	Builtins map[string]exec.BuiltinFunc
+	// Tasks are Go functions callable by name that run as tasks: a call
+	// returns a future, and the function runs on a worker with its
+	// resources, like a task declared in the program.
+	Tasks map[string]Task
 	// Modules are extra modules, in addition to the standard library.
 	Modules []*exec.Module
+}
+
+// Task is a Go function registered as a task, with what one run needs
+// (nil: one CPU), e.g. map[string]float64{"cpu": 2, "gpu": 1}.
+type Task struct {
+	Fn        exec.BuiltinFunc
+	Resources map[string]float64
 }
 
 // Program is a compiled rayflow program.
@@ -49,12 +61,8 @@ func Compile(filename, src string, opts *Options) (*Program, error) {
 		opts = &Options{}
 	}
 	modules := append(stdlib.Modules(), opts.Modules...)
-	if len(opts.Builtins) > 0 {
-		host := &exec.Module{Name: "host"}
-		for name, fn := range opts.Builtins {
-			host.AddFunc(name, fn)
-		}
-		modules = append(modules, host)
+	if len(opts.Builtins) > 0 || len(opts.Tasks) > 0 {
+		modules = append(modules, hostModule(opts))
 	}
 	file, err := lang.Parse(filename, src)
 	if err != nil {

@@ -125,6 +125,14 @@ type CallSite struct {
 	Enclosing     *Func // the function the call is in
 }
 
+// PosOrZero is the site's position, or the zero position for a nil site.
+func (s *CallSite) PosOrZero() lang.Position {
+	if s == nil {
+		return lang.Position{}
+	}
+	return s.Pos
+}
+
 // Program is a compiled file.
 type Program struct {
 	File      *lang.File

@@ -179,10 +179,13 @@ func plural(n int) string {
 	return "s"
 }
 
-// Module is a standard-library module: a name and its members.
+// Module is a standard-library module: a name and its members. The
+// members of a Global module are in scope as bare names, like the
+// built-ins; an embedding program registers its Go functions that way.
 type Module struct {
 	Name    string
 	Members map[string]Value
+	Global  bool
 }
 
 // TypeName is "module".

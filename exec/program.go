@@ -68,6 +68,12 @@ func Universe(modules []*Module) *compiler.Universe {
 		u.Builtins[name] = memberOf(FuncValue(b))
 	}
 	for _, m := range modules {
+		if m.Global {
+			for name, v := range m.Members {
+				u.Builtins[name] = memberOf(v)
+			}
+			continue
+		}
 		members := map[string]compiler.Member{}
 		for name, v := range m.Members {
 			members[name] = memberOf(v)
@@ -117,7 +123,14 @@ func (p *Program) bindUniverse(modules []*Module) {
 	}
 	p.builtins = make([]Value, len(p.Compiled.Builtins))
 	for i, name := range p.Compiled.Builtins {
-		p.builtins[i] = FuncValue(builtinTable[name])
+		if b, ok := builtinTable[name]; ok {
+			p.builtins[i] = FuncValue(b)
+		}
+		for _, m := range modules {
+			if v, ok := m.Members[name]; ok && m.Global {
+				p.builtins[i] = v
+			}
+		}
 	}
 	p.modules = make([]Value, len(p.Compiled.Modules))
 	for i, name := range p.Compiled.Modules {

@@ -38,6 +38,9 @@ type TaskCall struct {
 	ID    string
 	Func  *Function // the task, or the method; nil for actor creation
 	Class *ActorClass
+	// Native is set instead of Func for a Go function registered as a
+	// task by an embedding program.
+	Native *NativeTask
 	Args  []Value
 	Site  *CallSite // where in the source the call was made, with its lineage annotation
 }

@@ -111,15 +111,11 @@ func taskRecord(call *exec.TaskCall, node string) gcs.TaskRecord {
 	if i := strings.LastIndexByte(call.ID, '.'); i > 0 {
 		rec.ParentID = call.ID[:i]
 	}
-	switch {
-	case call.Func != nil:
-		rec.Function = call.Func.Name()
-		rec.Resources = call.Func.Info.Resources
-		rec.Retries = call.Func.Info.Retries
-		rec.Deterministic = call.Func.Info.Deterministic
-	case call.Class != nil:
-		rec.Function = call.Class.Name()
-		rec.Deterministic = true
+	rec.Function = call.Name()
+	rec.Resources = call.Resources()
+	if info := call.Info(); info != nil {
+		rec.Retries = info.Retries
+		rec.Deterministic = info.Deterministic
 	}
 	if call.Site != nil {
 		rec.Deterministic = call.Site.Deterministic

@@ -54,8 +54,8 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 // arguments, then is scheduled. The future is returned at once.
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
-	name := "task '" + call.Func.Name() + "'"
-	demand, err := demandOf(call.Func.Info.Resources)
+	name := "task '" + call.Name() + "'"
+	demand, err := demandOf(call.Resources())
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "%s: %v", name, err)
 	}
@@ -152,7 +152,7 @@ func (n *Node) run(t *task) {
 	c.stats.Running.Add(1)
 	started := time.Now()
 	val, err := n.attempts(t, args)
-	c.timeline.add(t.call.Func.Name(), "task", n.ID, t.worker, t.call.ID, started, time.Now(), err != nil)
+	c.timeline.add(t.call.Name(), "task", n.ID, t.worker, t.call.ID, started, time.Now(), err != nil)
 	c.stats.Running.Add(-1)
 	if err != nil {
 		markNode(err, n.ID)
@@ -179,13 +179,13 @@ func markNode(err *exec.Error, node string) {
 // declared @retries(n, errors=true): up to n more times. Each attempt
 // is a fresh thread with the same task ID, so it makes the same child IDs.
 func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
-	info := t.call.Func.Info
+	info := t.call.Info()
 	extra := 0
-	if info.RetryErrors && info.Retries > 0 {
+	if info != nil && info.RetryErrors && info.Retries > 0 {
 		extra = info.Retries
 	}
 	for attempt := 0; ; attempt++ {
-		th := n.newThread(t.call.Func.Name(), t.call.ID)
+		th := n.newThread(t.call.Name(), t.call.ID)
 		th.Local[localTask] = t
 		t.mu.Lock()
 		t.th = th
@@ -193,7 +193,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		if t.isCancelled() {
 			th.Cancel(t.obj.name + " was cancelled")
 		}
-		val, err := t.call.Func.Run(th, copyArgs(args))
+		val, err := t.call.Run(th, copyArgs(args))
 		if err == nil || err.Kind == exec.KindCancelled || attempt >= extra {
 			return val, err
 		}
