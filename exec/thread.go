@@ -41,8 +41,8 @@ type TaskCall struct {
 	// Native is set instead of Func for a Go function registered as a
 	// task by an embedding program.
 	Native *NativeTask
-	Args  []Value
-	Site  *CallSite // where in the source the call was made, with its lineage annotation
+	Args   []Value
+	Site   *CallSite // where in the source the call was made, with its lineage annotation
 }
 
 // Thread is the state of one flow of evaluation: the driver of a
