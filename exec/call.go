@@ -38,16 +38,18 @@ func (f *Function) invokeFast(th *Thread, slots []Value) Value {
 	if depth > maxCallDepth {
 		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
 	}
-	for i := range f.params {
-		if p := &f.params[i]; p.typ != "" && !hasType(slots[i], p.typ) {
-			return f.invoke(th, slots, nil) // reports the error
+	if f.typed {
+		for i := range f.params {
+			if p := &f.params[i]; p.typ != "" && !hasType(slots[i], p.typ) {
+				return f.invoke(th, slots, nil) // reports the error
+			}
 		}
 	}
 	fr := th.frameAt(depth)
-	*fr = frame{th: th, prog: f.prog, slots: slots}
+	fr.th, fr.prog, fr.slots = th, f.prog, slots
 	f.body(fr)
 	ret := fr.ret
-	fr.slots, fr.ret = nil, None
+	fr.ret = None
 	if f.result != "" && !hasType(ret, f.result) {
 		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, ret.TypeName())
 		e.Pos = f.Info.Result.Pos

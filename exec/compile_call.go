@@ -147,7 +147,7 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 			missing = append(missing, j)
 		}
 	}
-	pos, caller := cc.callPos, cc.fnName
+	site := &Frame{Pos: cc.callPos, Name: cc.fnName}
 	return func(fr *frame) Value {
 		th := fr.th
 		base := len(th.vals)
@@ -155,7 +155,7 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 		for i, a := range argFns {
 			slots[argSlot[i]] = a(fr)
 		}
-		th.pushFrame(pos, caller)
+		th.pushFrame(site)
 		for _, j := range missing {
 			slots[j] = f.params[j].def(&frame{th: th, prog: fr.prog, slots: slots})
 		}
@@ -222,7 +222,7 @@ func callValue(th *Thread, f Value, args []Value, kw []Kwarg, pos lang.Position,
 	}
 	c := f.AsCallable()
 	if _, own := c.(*Function); own {
-		th.pushFrame(pos, caller)
+		th.pushFrame(&Frame{Pos: pos, Name: caller})
 		defer th.popFrame()
 	}
 	v, err := c.Call(th, args, kw)

@@ -12,15 +12,15 @@ func finishError(th *Thread, r any, saved int, pos lang.Position, fnName string)
 	}
 	e := asError(r, pos, fnName)
 	for i := len(th.frames) - 1; i >= saved; i-- {
-		e.Stack = append(e.Stack, th.frames[i])
+		e.Stack = append(e.Stack, *th.frames[i])
 	}
 	th.frames = th.frames[:saved]
 	return e
 }
 
 // pushFrame records a call site before calling a rayflow function.
-func (th *Thread) pushFrame(pos lang.Position, caller string) {
-	th.frames = append(th.frames, Frame{Pos: pos, Name: caller})
+func (th *Thread) pushFrame(site *Frame) {
+	th.frames = append(th.frames, site)
 }
 
 func (th *Thread) popFrame() { th.frames = th.frames[:len(th.frames)-1] }

@@ -28,6 +28,7 @@ type Function struct {
 	prog  *Program
 
 	params   []param
+	typed    bool // some parameter has a type annotation
 	numSlots int
 	result   string // declared result type, "" when none
 	body     execFn
@@ -171,6 +172,9 @@ func (p *Program) compileAll() {
 	for info, f := range p.funcs {
 		cc := &compileCtx{prog: p, fnName: f.qualifiedName(), fn: info}
 		f.params = cc.params(info.Params)
+		for _, p := range f.params {
+			f.typed = f.typed || p.typ != ""
+		}
 		f.body = cc.block(info.Body)
 	}
 	for info, c := range p.classes {

@@ -71,7 +71,7 @@ type Thread struct {
 	// frames are the call sites of the rayflow functions now running,
 	// outermost first. They are not popped while an error unwinds, so the
 	// place that recovers the error can read the whole stack.
-	frames []Frame
+	frames []*Frame // call sites, made once at compile time
 	// vals is a stack of frame slots for inline fn calls, and fpool the
 	// frame records by depth, so a call of a plain fn does not allocate.
 	vals  []Value

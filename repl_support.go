@@ -1,0 +1,67 @@
+package rayflow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/stdlib"
+)
+
+// CompileFile checks an already parsed file against the standard
+// library, as Compile does for source text. The REPL builds its files
+// from pieces parsed separately (the declarations of earlier inputs and
+// the current one), so that each keeps the positions of the input it
+// came from.
+func CompileFile(file *lang.File) (*Program, error) {
+	modules := stdlib.Modules()
+	cp, err := compiler.Compile(file, exec.Universe(modules))
+	if err != nil {
+		return nil, err
+	}
+	return &Program{File: file.Name, Source: file.Source, Compiled: cp, modules: modules}, nil
+}
+
+// RunValues runs a pipeline on opts.Cluster, which must be set, with its
+// first parameters given as values in order and any others by name in
+// opts.Params, as on the command line; the options that configure a new
+// cluster are not used. Cancelling ctx cancels this run only: the
+// cluster, and the tasks and actors other runs started on it, go on. The
+// REPL runs each input this way on the cluster of its session.
+func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Value) (exec.Value, error) {
+	if opts.Cluster == nil {
+		return exec.None, fmt.Errorf("RunValues needs a cluster")
+	}
+	fn, err := p.pipeline(opts.Pipeline)
+	if err != nil {
+		return exec.None, err
+	}
+	if opts.JobID == "" {
+		opts.JobID = fmt.Sprintf("job%d", jobSeq.Add(1))
+	}
+	th := opts.Cluster.NewThread(opts.JobID)
+	prog, err := exec.Load(th, p.Compiled, p.modules)
+	if err != nil {
+		return exec.None, err
+	}
+	pipeline, _ := prog.Pipeline(fn.Name)
+	var kw []exec.Kwarg
+	if len(opts.Params) > 0 {
+		if kw, err = bindParams(fn, opts.Params); err != nil {
+			return exec.None, err
+		}
+	}
+	bound, err := pipeline.BindArgs(th, args, kw)
+	if err != nil {
+		return exec.None, err
+	}
+	stop := context.AfterFunc(ctx, func() { th.Cancel("interrupted") })
+	defer stop()
+	result, rerr := pipeline.Run(th, bound)
+	if rerr != nil {
+		return exec.None, rerr
+	}
+	return result, nil
+}
