@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ type actor struct {
 	wake    *sync.Cond
 	mailbox []*actorCall
 	stopped bool
+	orphans bool // no handle is left: stop once the mailbox is empty
 	th      *exec.Thread
 	inst    *exec.ActorInstance
 	initErr *exec.Error
@@ -54,7 +56,11 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	c.stats.Actors.Add(1)
 	c.recordLineage(call, n)
 	go a.loop(call.Args)
-	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}, nil
+	h := &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}
+	// When no handle is left, the actor finishes its queued calls and
+	// stops, giving its resources back.
+	runtime.AddCleanup(h, (*actor).orphan, a)
+	return h, nil
 }
 
 // placeActor picks the node for a new actor: the caller's node when its
@@ -113,6 +119,7 @@ func (a *actor) loop(ctorArgs []exec.Value) {
 	for {
 		next, ok := a.next()
 		if !ok {
+			a.stop("actor " + a.class.Name() + " has no handles left")
 			return
 		}
 		if a.initErr != nil {
@@ -127,10 +134,10 @@ func (a *actor) loop(ctorArgs []exec.Value) {
 func (a *actor) next() (*actorCall, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for len(a.mailbox) == 0 && !a.stopped {
+	for len(a.mailbox) == 0 && !a.stopped && !a.orphans {
 		a.wake.Wait()
 	}
-	if a.stopped {
+	if a.stopped || len(a.mailbox) == 0 {
 		return nil, false
 	}
 	next := a.mailbox[0]
@@ -177,4 +184,42 @@ func (a *actor) stop(reason string) {
 		ac.obj.complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: reason}, "")
 	}
 	a.node.release(a.demand)
+	a.node.forget(a)
+}
+
+// orphan is called by the collector once no handle refers to the actor.
+func (a *actor) orphan() {
+	a.mu.Lock()
+	a.orphans = true
+	a.wake.Broadcast()
+	a.mu.Unlock()
+}
+
+// Alive reports how many actors are running on the cluster's nodes.
+func (c *Cluster) Alive() int {
+	n := 0
+	for _, node := range c.nodes {
+		node.mu.Lock()
+		for _, a := range node.actors {
+			a.mu.Lock()
+			if !a.stopped {
+				n++
+			}
+			a.mu.Unlock()
+		}
+		node.mu.Unlock()
+	}
+	return n
+}
+
+// forget removes a stopped actor from its node.
+func (n *Node) forget(a *actor) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i, other := range n.actors {
+		if other == a {
+			n.actors = append(n.actors[:i], n.actors[i+1:]...)
+			return
+		}
+	}
 }

@@ -2,8 +2,10 @@ package nodeagent_test
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rayflow/rayflow/nodeagent"
 )
@@ -131,5 +133,31 @@ task huge() { return 1 }
 pipeline main() { get(huge()) }`)
 	if err == nil || !strings.Contains(err.Error(), "cpu=64") {
 		t.Fatalf("error = %v; want one naming cpu=64", err)
+	}
+}
+
+// An actor whose handles are all gone finishes its queued calls and
+// stops, giving its resources back.
+func TestActorWithoutHandlesStops(t *testing.T) {
+	c, out := newCluster(t, nodeagent.Config{CPUs: 2})
+	err := run(t, c, out, `
+@resources(cpu=1)
+actor Cell(v) { method get() { return v } }
+pipeline main() {
+    let total = 0
+    for i in range(20) { total += get(Cell(i).get()) }
+    print(total)
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectOutput(t, out, "190")
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Alive() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d actors still alive after their handles were dropped", c.Alive())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
