@@ -1,0 +1,218 @@
+package nodeagent
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/placement"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+)
+
+// Membership is the head's view of the cluster's nodes: who registered,
+// their latest heartbeat (free resources, queue length), and who is dead.
+// It writes every change to the GCS nodes table, and it is what the
+// global scheduler places tasks against.
+//
+// A node that sends no heartbeat for DeadAfter is marked dead. Each
+// registration gets a new epoch; heartbeats carrying an older epoch are
+// refused, so a node that was declared dead cannot come back with stale
+// state: it must register again, as a new member.
+type Membership struct {
+	store     *gcs.Store
+	deadAfter time.Duration
+
+	mu      sync.Mutex
+	members map[string]*member
+	epoch   uint64
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+type member struct {
+	info     gcs.NodeInfo
+	total    resources.Resources
+	free     resources.Resources
+	lastSeen time.Time
+	running  int
+}
+
+// ErrStaleEpoch is returned for a heartbeat from a node's earlier life.
+var ErrStaleEpoch = errors.New("stale node epoch: the node was declared dead and must register again")
+
+// ErrUnknownNode is returned for a heartbeat from a node that never
+// registered (or was forgotten).
+var ErrUnknownNode = errors.New("unknown node: register first")
+
+// NewMembership starts the membership table and its dead-node monitor.
+func NewMembership(store *gcs.Store, deadAfter time.Duration) *Membership {
+	if deadAfter <= 0 {
+		deadAfter = 5 * time.Second
+	}
+	m := &Membership{store: store, deadAfter: deadAfter, members: map[string]*member{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go m.monitor()
+	return m
+}
+
+// Close stops the monitor.
+func (m *Membership) Close() {
+	select {
+	case <-m.stop:
+	default:
+		close(m.stop)
+	}
+	<-m.done
+}
+
+// Register adds a node (or re-adds one after a restart) and returns its
+// epoch.
+func (m *Membership) Register(id, address string, total map[string]float64) (uint64, error) {
+	res, err := resources.FromMap(total)
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %v", id, err)
+	}
+	m.mu.Lock()
+	m.epoch++
+	epoch := m.epoch
+	mem := &member{total: res, free: res, lastSeen: time.Now(), info: gcs.NodeInfo{
+		ID: id, Address: address, State: gcs.NodeAlive, Epoch: epoch,
+		ResourcesTotal: res.Map(), ResourcesAvailable: res.Map(), LastHeartbeat: time.Now().UnixNano()}}
+	m.members[id] = mem
+	info := mem.info
+	m.mu.Unlock()
+	return epoch, m.store.PutNode(info).ErrorTimeout(5 * time.Second)
+}
+
+// Heartbeat records a node's latest free resources and load.
+func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64, queueLen, running int) error {
+	res, err := resources.FromMap(free)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	mem, ok := m.members[id]
+	switch {
+	case !ok:
+		m.mu.Unlock()
+		return ErrUnknownNode
+	case mem.info.Epoch != epoch || mem.info.State == gcs.NodeDead:
+		m.mu.Unlock()
+		return ErrStaleEpoch
+	}
+	mem.free, mem.running, mem.lastSeen = res, running, time.Now()
+	mem.info.ResourcesAvailable = res.Map()
+	mem.info.QueueLen = queueLen
+	mem.info.LastHeartbeat = mem.lastSeen.UnixNano()
+	info := mem.info
+	m.mu.Unlock()
+	m.store.PutNode(info) // asynchronous: status readers see it shortly
+	return nil
+}
+
+// Leave marks a node dead at once (a clean shutdown).
+func (m *Membership) Leave(id string, epoch uint64) error {
+	m.mu.Lock()
+	mem, ok := m.members[id]
+	if !ok || mem.info.Epoch != epoch {
+		m.mu.Unlock()
+		return ErrStaleEpoch
+	}
+	mem.info.State = gcs.NodeDead
+	info := mem.info
+	m.mu.Unlock()
+	return m.store.PutNode(info).ErrorTimeout(5 * time.Second)
+}
+
+func (m *Membership) monitor() {
+	defer close(m.done)
+	tick := time.NewTicker(m.deadAfter / 10)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case now := <-tick.C:
+			m.markSilentDead(now)
+		}
+	}
+}
+
+// markSilentDead declares dead every alive node not heard from for
+// deadAfter.
+func (m *Membership) markSilentDead(now time.Time) {
+	var dead []gcs.NodeInfo
+	m.mu.Lock()
+	for _, mem := range m.members {
+		if mem.info.State == gcs.NodeAlive && now.Sub(mem.lastSeen) > m.deadAfter {
+			mem.info.State = gcs.NodeDead
+			dead = append(dead, mem.info)
+		}
+	}
+	m.mu.Unlock()
+	for _, info := range dead {
+		m.store.PutNode(info)
+	}
+}
+
+// Alive lists the alive members, sorted by ID.
+func (m *Membership) Alive() []gcs.NodeInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []gcs.NodeInfo
+	for _, mem := range m.members {
+		if mem.info.State == gcs.NodeAlive {
+			out = append(out, mem.info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// All lists every member the head knows, alive or dead, sorted by ID.
+func (m *Membership) All() []gcs.NodeInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]gcs.NodeInfo, 0, len(m.members))
+	for _, mem := range m.members {
+		out = append(out, mem.info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Snapshot is the global scheduler's input: every member's latest state.
+func (m *Membership) Snapshot() *placement.Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, 0, len(m.members))}
+	for _, mem := range m.members {
+		snap.Nodes = append(snap.Nodes, placement.NodeState{ID: mem.info.ID, Alive: mem.info.State == gcs.NodeAlive,
+			Total: mem.total, Available: mem.free, QueueLen: mem.info.QueueLen, Running: mem.running})
+	}
+	sort.Slice(snap.Nodes, func(i, j int) bool { return snap.Nodes[i].ID < snap.Nodes[j].ID })
+	return snap
+}
+
+// Place runs the global scheduler for one request and reserves what it
+// placed in the head's view until the next heartbeat corrects it, so a
+// burst of spilled tasks is spread rather than piled on one node.
+func (m *Membership) Place(req placement.Request) (placement.Decision, string, error) {
+	d, err := placement.Place(req, m.Snapshot())
+	if err != nil {
+		return d, "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mem := m.members[d.Node]
+	if d.Queued {
+		mem.info.QueueLen++
+	} else {
+		mem.free = mem.free.Sub(req.Demand)
+		mem.running++
+	}
+	return d, mem.info.Address, nil
+}
