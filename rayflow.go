@@ -101,9 +101,11 @@ type RunOptions struct {
 	Params   map[string]string // parameter values as written on the command line
 	Nodes    int               // in-process nodes; default 1
 	CPUs     int               // CPUs per node; default this machine's
-	Stdout   io.Writer         // program output; default os.Stdout
-	WorkDir  string            // confines the io module
-	MaxSteps int64             // stop threads after this many steps; 0 for no limit
+	// Resources are extra resources per node (gpu, custom names).
+	Resources map[string]float64
+	Stdout    io.Writer // program output; default os.Stdout
+	WorkDir   string    // confines the io module
+	MaxSteps  int64     // stop threads after this many steps; 0 for no limit
 	// ObjectStoreMemory is each node's object-store limit in bytes
 	// (default 30% of RAM); DataDir holds spill files.
 	ObjectStoreMemory int64
@@ -139,7 +141,7 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 		cluster, err = nodeagent.NewCluster(nodeagent.Config{Nodes: opts.Nodes, CPUs: opts.CPUs,
 			Stdout: opts.Stdout, WorkDir: opts.WorkDir, MaxSteps: opts.MaxSteps,
 			ObjectStoreMemory: opts.ObjectStoreMemory, DataDir: opts.DataDir,
-			Lineage: opts.Lineage, Timeline: opts.Timeline != ""})
+			Lineage: opts.Lineage, Timeline: opts.Timeline != "", Resources: opts.Resources})
 		if err != nil {
 			return exec.None, err
 		}
@@ -296,7 +298,7 @@ func ParseParam(text, typ string) (exec.Value, error) {
 		return exec.None, fmt.Errorf("%q is not a %s literal: %v", text, typ, err)
 	}
 	if v.TypeName() != typ {
-		return exec.None, fmt.Errorf("%q is a %s, not a %s", text, v.TypeName(), typ)
+		return exec.None, fmt.Errorf("%q is %s, not %s", text, article(v.TypeName()), article(typ))
 	}
 	return v, nil
 }
@@ -307,4 +309,12 @@ func parseUntyped(text string) exec.Value {
 		return v
 	}
 	return exec.Str(text)
+}
+
+// article puts "a" or "an" before a type name.
+func article(name string) string {
+	if strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }

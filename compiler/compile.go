@@ -152,6 +152,7 @@ func (c *compiler) resolveGlobal(g *Global) {
 	switch g.Kind {
 	case GlobalConst:
 		r := c.newResolver(nil)
+		r.constIndex = c.prog.globalIndex[g.Name]
 		r.expr(g.Const.Value)
 	case GlobalFunc:
 		c.resolveFunc(g.Func)

@@ -28,13 +28,14 @@ type resolver struct {
 	nextSlot   int
 	maxSlots   int
 	loops      int
+	constIndex int // in a const initialiser: its global index; -1 elsewhere
 	// actorLocals remembers locals bound to a known actor class, so that
 	// method calls on them can be checked statically.
 	actorLocals map[int]*Actor
 }
 
 func (c *compiler) newResolver(fn *Func) *resolver {
-	r := &resolver{c: c, fn: fn, actorLocals: map[int]*Actor{}}
+	r := &resolver{c: c, fn: fn, actorLocals: map[int]*Actor{}, constIndex: -1}
 	if fn != nil {
 		r.actor = fn.Actor
 		if r.actor != nil {

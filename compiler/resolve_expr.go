@@ -86,6 +86,11 @@ func (r *resolver) primary(p *lang.Primary) {
 			return
 		}
 		p.Ref = ref
+		r.checkConstOrder(p)
+	case p.Int != nil:
+		if _, err := ParseInt(*p.Int); err != nil {
+			r.c.errorf(p.Pos, "%v; ints are 64-bit (at most 9223372036854775807)", err)
+		}
 	case p.List != nil:
 		r.list(p.List)
 	case p.Map != nil:
@@ -284,4 +289,22 @@ func (r *resolver) preferModule(pf *lang.Postfix) {
 	if i := indexOf(r.c.prog.Modules, ref.Name); i >= 0 {
 		pf.Primary.Ref = &lang.Ref{Kind: lang.RefModule, Index: i, Name: ref.Name}
 	}
+}
+
+// checkConstOrder refuses a const initialiser that uses a const declared
+// after it (or itself): consts are evaluated in declaration order.
+func (r *resolver) checkConstOrder(p *lang.Primary) {
+	if r.constIndex < 0 || p.Ref.Kind != lang.RefGlobal || p.Ref.Index < r.constIndex {
+		return
+	}
+	g := r.c.prog.Globals[p.Ref.Index]
+	if g.Kind != GlobalConst {
+		return
+	}
+	if p.Ref.Index == r.constIndex {
+		r.c.errorf(p.Pos, "const '%s' cannot refer to itself", p.Name)
+		return
+	}
+	r.c.errorf(p.Pos, "'%s' is declared after this const (at %d:%d); consts are evaluated in order, so move it up",
+		p.Name, g.Pos.Line, g.Pos.Column)
 }

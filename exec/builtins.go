@@ -41,7 +41,7 @@ func BuiltinNames() []string {
 }
 
 func builtinPrint(th *Thread, a *Args) (Value, error) {
-	sep, end := " ", ""
+	sep, end := " ", "\n"
 	for _, kw := range a.Kw {
 		switch kw.Name {
 		case "sep":
@@ -223,7 +223,12 @@ func builtinRound(th *Thread, a *Args) (Value, error) {
 	if digits.kind != IntKind {
 		return None, Errorf(KindType, "round() ndigits must be an int")
 	}
-	s := strconv.FormatFloat(x, 'f', int(digits.AsInt()), 64)
+	d := digits.AsInt()
+	if d < 0 {
+		p := math.Pow(10, float64(-d))
+		return Float(math.RoundToEven(x/p) * p), nil
+	}
+	s := strconv.FormatFloat(x, 'f', int(min(d, 300)), 64)
 	f, _ := strconv.ParseFloat(s, 64)
 	return Float(f), nil
 }

@@ -7,7 +7,9 @@ import (
 // invoke runs a function body on a fresh frame whose first slots hold the
 // arguments, checking declared parameter and result types.
 func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
-	th.check()
+	if err := th.check(); err != nil {
+		panic(err)
+	}
 	if len(th.frames) > maxCallDepth {
 		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
 	}
@@ -33,7 +35,9 @@ func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 // invokeFast is invoke for inline fn calls: the frame record comes from
 // the thread's pool, as the frame cannot outlive the call.
 func (f *Function) invokeFast(th *Thread, slots []Value) Value {
-	th.check()
+	if err := th.check(); err != nil {
+		panic(err)
+	}
 	depth := len(th.frames)
 	if depth > maxCallDepth {
 		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
@@ -315,8 +319,18 @@ func CopyValue(v Value) Value {
 			_ = out.Set(k, CopyValue(src.vals[i]))
 		}
 		return MapValue(out)
+	case ObjectKind:
+		if c, ok := v.AsObject().(Copier); ok {
+			return ObjectValue(c.Copy())
+		}
 	}
 	return v
+}
+
+// Copier is a host object with state that must be copied, not shared,
+// when it crosses a task, actor or put/get boundary (a random generator).
+type Copier interface {
+	Copy() Object
 }
 
 // BindArgs matches arguments to the function's parameters and fills in

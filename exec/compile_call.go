@@ -335,7 +335,14 @@ func (cc *compileCtx) name(p *lang.Primary) evalFn {
 			v := globals[i]
 			return func(*frame) Value { return v }
 		}
-		return func(*frame) Value { return globals[i] }
+		return func(*frame) Value {
+			// A const's list or map is copied on each read, so no task or
+			// caller can change what the const holds.
+			if v := globals[i]; v.kind == ListKind || v.kind == MapKind {
+				return CopyValue(v)
+			}
+			return globals[i]
+		}
 	case lang.RefBuiltin:
 		v := cc.prog.builtins[i]
 		return func(*frame) Value { return v }

@@ -19,7 +19,9 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 		case ctlReturn:
 			return ctlReturn, false
 		}
-		fr.th.check()
+		if err := fr.th.check(); err != nil {
+			panic(cc.locate(err, f.Pos))
+		}
 		return ctlNext, true
 	}
 	if rng := cc.rangeArgs(f.Iter); rng != nil {
@@ -201,7 +203,9 @@ func (cc *compileCtx) compClause(c *lang.CompFor, emit func(*frame, *[]Value)) f
 				}
 			}
 			inner(fr, out)
-			fr.th.check()
+			if err := fr.th.check(); err != nil {
+				panic(cc.locate(err, c.Pos))
+			}
 			return ctlNext, true
 		}
 		if rng != nil {

@@ -141,7 +141,9 @@ func (cc *compileCtx) while(w *lang.While) execFn {
 			case ctlReturn:
 				return ctlReturn
 			}
-			fr.th.check()
+			if err := fr.th.check(); err != nil {
+				panic(cc.locate(err, w.Pos))
+			}
 		}
 		return ctlNext
 	}

@@ -8,7 +8,10 @@ import "github.com/rayflow/rayflow/lang"
 // added (innermost first) and popped.
 func finishError(th *Thread, r any, saved int, pos lang.Position, fnName string) *Error {
 	if e, ok := r.(*Error); ok && e.Pos.Line == 0 && len(th.frames) > saved {
+		// Raised without a position (a depth or step limit): it happened
+		// in the innermost call, whose site is the last frame.
 		e.Pos = th.frames[len(th.frames)-1].Pos
+		pos = lang.Position{}
 	}
 	e := asError(r, pos, fnName)
 	for i := len(th.frames) - 1; i >= saved; i-- {

@@ -88,7 +88,7 @@ var stringMethods = map[string]methodFunc{
 		return Int(int64(strings.Count(recv.AsString(), sub))), nil
 	},
 	"format": func(th *Thread, recv Value, a *Args) (Value, error) {
-		s, err := Format(recv.AsString(), a.Pos, a.Kw)
+		s, err := StringFormat(recv.AsString(), a.Pos, a.Kw)
 		return Str(s), err
 	},
 }
@@ -135,6 +135,11 @@ func stripper(noArg func(string) string, withChars func(string, string) string) 
 		return Str(withChars(recv.AsString(), chars.AsString())), nil
 	}
 }
+
+// StringFormat implements "...".format(...). The str module installs its
+// full implementation of Python's format mini-language (exec cannot
+// import stdlib); Format is the fallback.
+var StringFormat = Format
 
 // Format fills `{}`, `{0}` and `{name}` placeholders with values' String
 // forms; `{:.2f}`-style specs format numbers as Python does for the

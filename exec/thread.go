@@ -54,7 +54,8 @@ type Thread struct {
 	TaskID  string  // the ID of the running task; child IDs derive from it
 	NodeID  string  // the node this thread runs on
 	Runtime Runtime // where task and actor calls go
-	// Print writes one line of program output (without the newline).
+	// Print writes program output: what one print call printed,
+	// including its line end.
 	Print func(th *Thread, line string)
 	// MaxSteps, when positive, stops the thread with a "step_limit"
 	// error after that many loop iterations and calls.
@@ -102,15 +103,18 @@ func (th *Thread) Cancelled() (string, bool) {
 	return *r, true
 }
 
-// check is called on loop back-edges and calls.
-func (th *Thread) check() {
+// check is called on loop back-edges and calls; it returns the error
+// that must stop the thread, if any, for the caller to raise at its
+// position.
+func (th *Thread) check() *Error {
 	if r := th.cancelled.Load(); r != nil {
-		panic(Errorf(KindCancelled, "%s", *r))
+		return Errorf(KindCancelled, "%s", *r)
 	}
 	if th.MaxSteps > 0 {
 		th.steps++
 		if th.steps > th.MaxSteps {
-			panic(Errorf(KindStepLimit, "step limit of %d exceeded", th.MaxSteps))
+			return Errorf(KindStepLimit, "step limit of %d exceeded", th.MaxSteps)
 		}
 	}
+	return nil
 }

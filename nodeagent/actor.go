@@ -42,7 +42,7 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "actor %s: %v", call.Class.Name(), err)
 	}
-	n, err := c.placeActor(call.ID, demand, nodeOf(th))
+	n, err := c.placeActor(call.Class.Name(), demand, nodeOf(th))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 // placeActor picks the node for a new actor: the caller's node when its
 // resources are free there, otherwise the global scheduler's choice.
 func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node) (*Node, error) {
-	if err := c.feasible(id, demand); err != nil {
+	if err := c.feasible("(actor "+id+")", demand); err != nil {
 		return nil, err
 	}
 	if origin != nil && demand.Fits(origin.state().Available) {

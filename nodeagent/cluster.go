@@ -25,9 +25,9 @@ import (
 
 // Config describes the nodes of an in-process cluster.
 type Config struct {
-	Nodes     int                 // how many nodes; default 1
-	CPUs      int                 // CPUs per node; default: this machine's
-	Resources resources.Resources // extra resources per node (gpu, custom)
+	Nodes     int                // how many nodes; default 1
+	CPUs      int                // CPUs per node; default: this machine's
+	Resources map[string]float64 // extra resources per node (gpu, custom names)
 	// QueueLimit is how many tasks may wait in a node's local queue before
 	// new ones spill to the global scheduler; default 2x the CPUs.
 	QueueLimit int
@@ -74,11 +74,15 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if err != nil {
 		detected = resources.Resources{}
 	}
+	extra, err := resources.FromMap(cfg.Resources)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.CPUs <= 0 {
 		cfg.CPUs = max(1, int(detected.CPU()/resources.Milli))
 	}
-	if cfg.Resources.Memory() == 0 {
-		cfg.Resources = cfg.Resources.With(resources.Memory, detected.Memory())
+	if extra.Memory() == 0 {
+		extra = extra.With(resources.Memory, detected.Memory())
 	}
 	if cfg.ObjectStoreMemory <= 0 {
 		cfg.ObjectStoreMemory = max(detected.Memory()*3/10, 64<<20)
@@ -102,7 +106,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		c.lineage = openLineageLog(gcfg)
 	}
 	for i := 0; i < cfg.Nodes; i++ {
-		total := cfg.Resources.With(resources.CPU, int64(cfg.CPUs)*resources.Milli)
+		total := extra.With(resources.CPU, int64(cfg.CPUs)*resources.Milli)
 		c.nodes = append(c.nodes, newNode(c, fmt.Sprintf("node-%d", i+1), total))
 	}
 	return c, nil
@@ -159,7 +163,7 @@ func (c *Cluster) recordLineage(call *exec.TaskCall, node *Node) {
 func (c *Cluster) print(th *exec.Thread, line string) {
 	c.out.Lock()
 	defer c.out.Unlock()
-	io.WriteString(c.cfg.Stdout, line+"\n")
+	io.WriteString(c.cfg.Stdout, line)
 }
 
 func (c *Cluster) node(id string) *Node {

@@ -59,7 +59,7 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "%s: %v", name, err)
 	}
-	if err := c.feasible(call.ID, demand); err != nil {
+	if err := c.feasible("'"+call.Name()+"'", demand); err != nil {
 		return nil, err
 	}
 	t := &task{call: call, obj: newObject(call.ID, name), demand: demand}

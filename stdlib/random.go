@@ -15,6 +15,7 @@ import (
 // same on every machine. Its methods are safe for concurrent use.
 type Generator struct {
 	mu     sync.Mutex
+	src    *rand.PCG
 	r      *rand.Rand
 	seed   int64
 	seeded bool
@@ -26,7 +27,23 @@ const pcgIncrement = 0xda3e39cb94b95bdb
 
 // NewGenerator returns a generator seeded with seed.
 func NewGenerator(seed int64) *Generator {
-	return &Generator{r: rand.New(rand.NewPCG(uint64(seed), pcgIncrement)), seed: seed, seeded: true}
+	return newGenerator(rand.NewPCG(uint64(seed), pcgIncrement), seed, true)
+}
+
+func newGenerator(src *rand.PCG, seed int64, seeded bool) *Generator {
+	return &Generator{src: src, r: rand.New(src), seed: seed, seeded: seeded}
+}
+
+// Copy returns a generator in the same state, so that a generator passed
+// to a task (or put) is a copy, as every value is: drawing from one does
+// not advance the other.
+func (g *Generator) Copy() exec.Object {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	state, _ := g.src.MarshalBinary()
+	src := &rand.PCG{}
+	_ = src.UnmarshalBinary(state)
+	return newGenerator(src, g.seed, g.seeded)
 }
 
 // NewUnseededGenerator returns a generator seeded from the operating
@@ -34,7 +51,7 @@ func NewGenerator(seed int64) *Generator {
 func NewUnseededGenerator() *Generator {
 	var b [16]byte
 	_, _ = crand.Read(b[:]) // never fails on supported platforms
-	return &Generator{r: rand.New(rand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))}
+	return newGenerator(rand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])), 0, false)
 }
 
 // TypeName is "rng".

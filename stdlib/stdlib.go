@@ -23,6 +23,7 @@ import (
 // evaluator's tensor arithmetic (exec cannot import stdlib).
 func init() {
 	exec.TensorArith = Arith
+	exec.StringFormat = Format
 }
 
 // Version is what sys.version reports. The command line may set it at

@@ -22,7 +22,7 @@ func memoryError(text string, err error) error {
 }
 
 var runFlags = flagSpec{"p": true, "pipeline": true, "cpus": true, "nodes": true, "max-steps": true,
-	"address": true, "data-dir": true, "timeline": true, "lineage": true, "object-store-memory": true}
+	"address": true, "data-dir": true, "timeline": true, "lineage": true, "object-store-memory": true, "resources": true}
 
 // load reads and compiles FILE, printing errors. ok is false when it
 // failed; code is then the exit code.
@@ -83,6 +83,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		opts.ObjectStoreMemory = n
+	}
+	if spec, ok := inv.flags["resources"]; ok {
+		res, err := resources.ParseSpec(spec)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: --resources: %v\n", err)
+			return exitUsage
+		}
+		opts.Resources = res.Map()
 	}
 	opts.Timeline = inv.flags["timeline"]
 	switch opts.Lineage = inv.flags["lineage"]; opts.Lineage {
