@@ -165,6 +165,9 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	if err != nil {
 		return exec.None, err
 	}
+	if err := cluster.RegisterProgram(prog, p.Source); err != nil {
+		return exec.None, fmt.Errorf("cannot send the program to the cluster: %w", err)
+	}
 	pipeline, _ := prog.Pipeline(fn.Name)
 	kw, err := bindParams(fn, opts.Params)
 	if err != nil {

@@ -29,7 +29,18 @@ const (
 	tagList
 	tagMap
 	tagTensor
+	tagRef // a future or an actor handle, written by a RefCodec
 )
+
+// RefCodec writes and reads the values that only a runtime can move
+// between processes: futures and actor handles. The node agent provides
+// one; without it such values cannot be encoded.
+type RefCodec interface {
+	// EncodeRef returns a runtime-defined form of a future or handle.
+	EncodeRef(v Value) ([]byte, error)
+	// DecodeRef turns that form back into a value.
+	DecodeRef(data []byte) (Value, error)
+}
 
 // encodeVersion is the first byte of every encoded value, so that a
 // reader can refuse data from an incompatible writer.
@@ -41,11 +52,19 @@ const maxDecodeDepth = 1000
 
 // Encode appends the encoding of v to buf.
 func Encode(buf []byte, v Value) ([]byte, error) {
-	buf = append(buf, encodeVersion)
-	return encodeValue(buf, v, 0)
+	return EncodeWith(buf, v, nil)
 }
 
-func encodeValue(buf []byte, v Value, depth int) ([]byte, error) {
+// EncodeWith is Encode with a codec for futures and actor handles.
+func EncodeWith(buf []byte, v Value, refs RefCodec) ([]byte, error) {
+	buf = append(buf, encodeVersion)
+	e := encoder{refs: refs}
+	return e.value(buf, v, 0)
+}
+
+type encoder struct{ refs RefCodec }
+
+func (enc encoder) value(buf []byte, v Value, depth int) ([]byte, error) {
 	if depth > maxDecodeDepth {
 		return nil, Errorf(KindValue, "value is nested too deeply to encode")
 	}
@@ -70,7 +89,7 @@ func encodeValue(buf []byte, v Value, depth int) ([]byte, error) {
 		buf = binary.AppendUvarint(append(buf, tagList), uint64(len(elems)))
 		var err error
 		for _, e := range elems {
-			if buf, err = encodeValue(buf, e, depth+1); err != nil {
+			if buf, err = enc.value(buf, e, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -80,10 +99,10 @@ func encodeValue(buf []byte, v Value, depth int) ([]byte, error) {
 		buf = binary.AppendUvarint(append(buf, tagMap), uint64(m.Len()))
 		var err error
 		for i, k := range m.keys {
-			if buf, err = encodeValue(buf, k, depth+1); err != nil {
+			if buf, err = enc.value(buf, k, depth+1); err != nil {
 				return nil, err
 			}
-			if buf, err = encodeValue(buf, m.vals[i], depth+1); err != nil {
+			if buf, err = enc.value(buf, m.vals[i], depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -98,6 +117,15 @@ func encodeValue(buf []byte, v Value, depth int) ([]byte, error) {
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
 		}
 		return buf, nil
+	case FutureKind, ActorKind:
+		if enc.refs != nil {
+			data, err := enc.refs.EncodeRef(v)
+			if err != nil {
+				return nil, err
+			}
+			buf = binary.AppendUvarint(append(buf, tagRef), uint64(len(data)))
+			return append(buf, data...), nil
+		}
 	}
 	return nil, Errorf(KindType, "a %s cannot leave the process that made it", v.TypeName())
 }
@@ -130,10 +158,15 @@ func EncodedSize(v Value) int64 {
 // Decode reads a value written by Encode. Malformed input gives an error,
 // never a panic.
 func Decode(data []byte) (Value, error) {
+	return DecodeWith(data, nil)
+}
+
+// DecodeWith is Decode with a codec for futures and actor handles.
+func DecodeWith(data []byte, refs RefCodec) (Value, error) {
 	if len(data) == 0 || data[0] != encodeVersion {
 		return None, Errorf(KindValue, "encoded value has an unknown version")
 	}
-	d := decoder{data: data[1:]}
+	d := decoder{data: data[1:], refs: refs}
 	v, err := d.value(0)
 	if err != nil {
 		return None, err
@@ -144,7 +177,10 @@ func Decode(data []byte) (Value, error) {
 	return v, nil
 }
 
-type decoder struct{ data []byte }
+type decoder struct {
+	data []byte
+	refs RefCodec
+}
 
 func (d *decoder) fail(what string) error {
 	return Errorf(KindValue, "malformed encoded value: %s", what)
@@ -208,6 +244,14 @@ func (d *decoder) value(depth int) (Value, error) {
 		return d.mapValue(depth)
 	case tagTensor:
 		return d.tensor()
+	case tagRef:
+		n, err := d.uvarint(uint64(len(d.data)))
+		if err != nil || n > uint64(len(d.data)) || d.refs == nil {
+			return None, d.fail("a reference this process cannot read")
+		}
+		ref := d.data[:n]
+		d.data = d.data[n:]
+		return d.refs.DecodeRef(ref)
 	}
 	return None, d.fail(fmt.Sprintf("unknown tag %d", tag))
 }

@@ -11,6 +11,10 @@ import (
 type Program struct {
 	Compiled *compiler.Program
 	File     string
+	// Hash names the program's source in the GCS programs table, so
+	// that other processes can load the same program; set by whoever
+	// loads it for a cluster.
+	Hash string
 
 	globals  []Value
 	builtins []Value
@@ -252,3 +256,12 @@ func (f *Function) Name() string { return f.qualifiedName() }
 
 // Name is the class name.
 func (c *ActorClass) Name() string { return c.name }
+
+// Program returns the program the function belongs to.
+func (f *Function) Program() *Program { return f.prog }
+
+// Program returns the program the class belongs to.
+func (c *ActorClass) Program() *Program { return c.prog }
+
+// ShortName is a method's name without its class ("inc" of Counter.inc).
+func (f *Function) ShortName() string { return f.name }

@@ -42,10 +42,26 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "actor %s: %v", call.Class.Name(), err)
 	}
+	if c.net != nil {
+		if h, err := c.net.placeActor(th, call, demand); h != nil || err != nil {
+			return h, err
+		}
+	}
 	n, err := c.placeActor(call.Class.Name(), demand, nodeOf(th))
 	if err != nil {
 		return nil, err
 	}
+	a := n.spawnActor(call, demand)
+	h := &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}
+	// When no handle is left, the actor finishes its queued calls and
+	// stops, giving its resources back.
+	runtime.AddCleanup(h, (*actor).orphan, a)
+	return h, nil
+}
+
+// spawnActor starts an actor on this node, holding its resources.
+func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources) *actor {
+	c := n.cluster
 	a := &actor{id: call.ID, class: call.Class, node: n, demand: demand}
 	a.wake = sync.NewCond(&a.mu)
 	a.th = n.newThread(call.Class.Name(), call.ID)
@@ -56,11 +72,22 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	c.stats.Actors.Add(1)
 	c.recordLineage(call, n)
 	go a.loop(call.Args)
-	h := &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}
-	// When no handle is left, the actor finishes its queued calls and
-	// stops, giving its resources back.
-	runtime.AddCleanup(h, (*actor).orphan, a)
-	return h, nil
+	return a
+}
+
+// enqueueCall adds a method call to the actor's mailbox.
+func (a *actor) enqueueCall(call *exec.TaskCall, o *object) {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s has stopped", a.class.Name())}, "")
+		return
+	}
+	a.mailbox = append(a.mailbox, &actorCall{call: call, obj: o})
+	a.wake.Signal()
+	a.mu.Unlock()
+	a.node.cluster.stats.Submitted.Add(1)
+	a.node.cluster.recordLineage(call, a.node)
 }
 
 // placeActor picks the node for a new actor: the caller's node when its
@@ -85,23 +112,16 @@ func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node
 
 // CallMethod queues a method call in the actor's mailbox.
 func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.TaskCall) (*exec.Future, error) {
-	a, ok := h.Handle.(*actor)
-	if !ok {
-		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
-	}
 	name := fmt.Sprintf("method %s", call.Func.Name())
 	o := newObject(call.ID, name)
-	a.mu.Lock()
-	if a.stopped {
-		a.mu.Unlock()
-		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s has stopped", a.class.Name())}, "")
-		return &exec.Future{ID: call.ID, Name: name, Handle: o}, nil
+	switch a := h.Handle.(type) {
+	case *actor:
+		a.enqueueCall(call, o)
+	case *remoteActor:
+		c.net.callRemote(a, call, o)
+	default:
+		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 	}
-	a.mailbox = append(a.mailbox, &actorCall{call: call, obj: o})
-	a.wake.Signal()
-	a.mu.Unlock()
-	c.recordLineage(call, a.node)
-	c.stats.Submitted.Add(1)
 	return &exec.Future{ID: call.ID, Name: name, Handle: o}, nil
 }
 

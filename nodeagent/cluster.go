@@ -46,6 +46,12 @@ type Config struct {
 	Lineage string
 	// Timeline records every task's run for WriteTimeline.
 	Timeline bool
+	// NodeID names the node when there is one (default "node-1").
+	NodeID string
+	// Net joins the process to a cluster over the network; nil for an
+	// embedded cluster. Net.Driver gives the local node no CPUs, so every
+	// task goes to the cluster.
+	Net *NetConfig
 }
 
 // Cluster is a set of nodes in one process with their global scheduler.
@@ -58,6 +64,7 @@ type Cluster struct {
 	stop     atomic.Bool
 	lineage  *lineageLog // nil when lineage is off
 	timeline *timeline   // nil unless Config.Timeline
+	net      *network    // nil for an embedded cluster
 }
 
 // Stats counts what the cluster has done, for progress display.
@@ -78,7 +85,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.CPUs <= 0 {
+	if cfg.CPUs <= 0 && (cfg.Net == nil || !cfg.Net.Driver) {
 		cfg.CPUs = max(1, int(detected.CPU()/resources.Milli))
 	}
 	if extra.Memory() == 0 {
@@ -107,13 +114,27 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	}
 	for i := 0; i < cfg.Nodes; i++ {
 		total := extra.With(resources.CPU, int64(cfg.CPUs)*resources.Milli)
-		c.nodes = append(c.nodes, newNode(c, fmt.Sprintf("node-%d", i+1), total))
+		id := fmt.Sprintf("node-%d", i+1)
+		if cfg.NodeID != "" && cfg.Nodes == 1 {
+			id = cfg.NodeID
+		}
+		c.nodes = append(c.nodes, newNode(c, id, total))
+	}
+	if cfg.Net != nil {
+		if err := c.startNetwork(*cfg.Net); err != nil {
+			c.Shutdown("could not join the cluster")
+			return nil, err
+		}
 	}
 	return c, nil
 }
 
-// Nodes lists the node IDs.
+// Nodes lists the node IDs: of the whole cluster when this process is
+// part of one.
 func (c *Cluster) Nodes() []string {
+	if c.net != nil {
+		return c.net.liveNodes()
+	}
 	ids := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
 		ids[i] = n.ID
@@ -141,6 +162,9 @@ func (c *Cluster) Shutdown(reason string) {
 	}
 	if c.lineage != nil {
 		c.lineage.close()
+	}
+	if c.net != nil {
+		c.net.close()
 	}
 }
 

@@ -74,6 +74,14 @@ func (n *Node) state() placement.NodeState {
 // wherever the global scheduler places it.
 func (n *Node) schedule(t *task) {
 	c := n.cluster
+	if c.net != nil {
+		if !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
+			n.enqueue(t)
+			return
+		}
+		go c.net.spill(t, n)
+		return
+	}
 	if len(c.nodes) == 1 || !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
 		n.enqueue(t)
 		return

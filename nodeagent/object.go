@@ -22,6 +22,22 @@ type object struct {
 	task    *task        // the task producing it, while it runs or waits
 	entry   *storeEntry  // set when the store counts it (large values)
 	store   *objectStore // the store that counts it
+	remote  string       // address of the process holding the value, when elsewhere
+	net     *network     // how to fetch it from there
+}
+
+// setRemote records that the object's value lives in another process.
+func (o *object) setRemote(addr string, nw *network) {
+	o.mu.Lock()
+	o.remote, o.net = addr, nw
+	o.mu.Unlock()
+}
+
+// remoteLocation is where the value lives, or "" when it is here.
+func (o *object) remoteLocation() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.remote
 }
 
 func (o *object) value() exec.Value {
@@ -79,6 +95,17 @@ func (o *object) isReady() bool {
 func (o *object) result() (exec.Value, *exec.Error) {
 	o.mu.Lock()
 	val, err, st := o.val, o.err, o.store
+	if o.remote != "" && err == nil {
+		// Fetch it once, holding the lock so concurrent readers wait for
+		// the same copy.
+		defer o.mu.Unlock()
+		v, ferr := o.net.fetch(o.id, o.remote)
+		if ferr != nil {
+			return exec.None, ferr
+		}
+		o.val, o.remote = v, ""
+		return v, nil
+	}
 	o.mu.Unlock()
 	if err != nil || st == nil {
 		return val, err

@@ -59,7 +59,7 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "%s: %v", name, err)
 	}
-	if err := c.feasible("'"+call.Name()+"'", demand); err != nil {
+	if err := c.feasibleHere("'"+call.Name()+"'", demand); err != nil {
 		return nil, err
 	}
 	t := &task{call: call, obj: newObject(call.ID, name), demand: demand}
@@ -80,6 +80,15 @@ func (c *Cluster) feasible(id string, demand resources.Resources) error {
 		return exec.Errorf(exec.KindResource, "%v", err)
 	}
 	return nil
+}
+
+// feasibleHere checks feasibility against this process's nodes; in a
+// cluster the head's global scheduler does it when the task spills.
+func (c *Cluster) feasibleHere(name string, demand resources.Resources) error {
+	if c.net != nil {
+		return nil
+	}
+	return c.feasible(name, demand)
 }
 
 // whenArgsReady calls f once every future among args is ready.

@@ -1,0 +1,268 @@
+package nodeagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/stdlib"
+)
+
+// The network half of a node agent.
+//
+// Every rayflow process in a cluster (the head, each node, each driver)
+// runs one transport server and one connection pool. A task placed on
+// another node is sent there with SubmitTask; the node runs it and sends
+// TaskDone back to the task's owner (the process that called it): the
+// value inline when it is small, otherwise where to fetch it. Objects
+// move only when someone needs them, fetched with FetchObject from the
+// node that holds them, as a stream. The head also answers Place (the
+// global scheduler), Heartbeat, and GCSRequest (membership, programs,
+// status), backed by its Membership and GCS.
+
+// NetConfig says how this process joins a cluster.
+type NetConfig struct {
+	Listen string // address to serve on; "127.0.0.1:0" picks a port
+	Head   string // the head's address; empty when this process is the head
+	// Store and Membership are the head's; nil elsewhere.
+	Store      *gcs.Store
+	Membership *Membership
+	// Driver marks a process that runs a pipeline's driver but offers no
+	// resources: it does not register as a node.
+	Driver bool
+	// HeartbeatEvery is how often a node reports to the head (500 ms).
+	HeartbeatEvery time.Duration
+}
+
+// network is a process's connection to the cluster.
+type network struct {
+	c      *Cluster
+	cfg    NetConfig
+	server *transport.Server
+	pool   *transport.Pool
+	addr   string
+	epoch  uint64
+
+	mu        sync.Mutex
+	programs  map[string]*exec.Program // by source hash
+	owned     map[string]*object       // results this process awaits from other nodes
+	served    map[string]*object       // objects other processes may fetch from here
+	hosted    map[string]*actor        // actors living here for other processes
+	remoteOut map[string]string        // task ID -> address it was sent to
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// remoteActor is the handle's view of an actor living in another process.
+type remoteActor struct {
+	id   string
+	addr string
+}
+
+func (c *Cluster) startNetwork(cfg NetConfig) error {
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = 500 * time.Millisecond
+	}
+	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, owned: map[string]*object{},
+		served: map[string]*object{}, hosted: map[string]*actor{}, remoteOut: map[string]string{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	opts := transport.Options{NodeID: c.Head().ID}
+	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serve), opts)
+	if err != nil {
+		return err
+	}
+	nw.server, nw.addr, nw.pool = srv, srv.Addr(), transport.NewPool(opts)
+	c.net = nw
+	if err := nw.join(); err != nil {
+		nw.close()
+		c.net = nil
+		return err
+	}
+	go nw.heartbeatLoop()
+	return nil
+}
+
+// Address is where this process serves the cluster protocol.
+func (c *Cluster) Address() string {
+	if c.net == nil {
+		return ""
+	}
+	return c.net.addr
+}
+
+// headAddr is the head's address: its own when this process is the head.
+func (nw *network) headAddr() string {
+	if nw.cfg.Head == "" {
+		return nw.addr
+	}
+	return nw.cfg.Head
+}
+
+func (nw *network) isHead() bool { return nw.cfg.Membership != nil }
+
+// join registers this process's node with the head (not for drivers).
+func (nw *network) join() error {
+	if nw.cfg.Driver {
+		return nil
+	}
+	n := nw.c.Head()
+	if nw.isHead() {
+		epoch, err := nw.cfg.Membership.Register(n.ID, nw.addr, n.total.Map())
+		nw.epoch = epoch
+		return err
+	}
+	reply, err := nw.gcsCall(context.Background(), gcsRegister, encodeRegister(n.ID, nw.addr, n.total.Map()))
+	if err != nil {
+		return fmt.Errorf("cannot join the cluster at %s: %w", nw.cfg.Head, err)
+	}
+	r := &wireReader{buf: reply}
+	nw.epoch = r.uint()
+	return r.err
+}
+
+// heartbeatLoop reports this node's free resources and load to the head.
+func (nw *network) heartbeatLoop() {
+	defer close(nw.done)
+	if nw.cfg.Driver {
+		<-nw.stop
+		return
+	}
+	tick := time.NewTicker(nw.cfg.HeartbeatEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-nw.stop:
+			return
+		case <-tick.C:
+			nw.heartbeat()
+		}
+	}
+}
+
+func (nw *network) heartbeat() {
+	st := nw.c.Head().state()
+	n := nw.c.Head()
+	if nw.isHead() {
+		nw.cfg.Membership.Heartbeat(n.ID, nw.epoch, st.Available.Map(), st.QueueLen, st.Running)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := nw.pool.Call(ctx, nw.cfg.Head, transport.Heartbeat, encodeHeartbeat(n.ID, nw.epoch, st))
+	var re *transport.RemoteError
+	if errors.As(err, &re) && strings.Contains(re.Message, ErrStaleEpoch.Error()) {
+		// Declared dead while cut off: come back as a new member.
+		nw.join()
+	}
+}
+
+// close leaves the cluster and stops serving.
+func (nw *network) close() {
+	select {
+	case <-nw.stop:
+		return
+	default:
+	}
+	close(nw.stop)
+	<-nw.done
+	if !nw.cfg.Driver && !nw.isHead() && nw.epoch != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		nw.gcsCall(ctx, gcsLeave, encodeStrings(nw.c.Head().ID, fmt.Sprint(nw.epoch)))
+		cancel()
+	}
+	nw.server.Close()
+	nw.pool.Close()
+}
+
+// program returns the compiled program with the given source hash,
+// loading it from the GCS and compiling it the first time.
+func (nw *network) program(hash string) (*exec.Program, error) {
+	nw.mu.Lock()
+	p, ok := nw.programs[hash]
+	nw.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	src, err := nw.gcsCall(ctx, gcsGetProgram, encodeStrings(hash))
+	if err != nil {
+		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", shortHash(hash), err)
+	}
+	p, err = LoadProgram(nw.c.Head().newThread("loader", "load"), "program-"+shortHash(hash)+".rayflow", string(src))
+	if err != nil {
+		return nil, err
+	}
+	p.Hash = hash
+	nw.mu.Lock()
+	nw.programs[hash] = p
+	nw.mu.Unlock()
+	return p, nil
+}
+
+// RegisterProgram makes a program this process loaded known by its hash,
+// storing its source in the GCS so that other nodes can load it.
+func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
+	if c.net == nil {
+		return nil
+	}
+	p.Hash = gcs.ProgramHash([]byte(source))
+	c.net.mu.Lock()
+	c.net.programs[p.Hash] = p
+	c.net.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := c.net.gcsCall(ctx, gcsPutProgram, []byte(source))
+	return err
+}
+
+// LoadProgram compiles source with the standard library and loads it.
+func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
+	modules := stdlib.Modules()
+	file, err := lang.Parse(name, source)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := compiler.Compile(file, exec.Universe(modules))
+	if err != nil {
+		return nil, err
+	}
+	return exec.Load(th, cp, modules)
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// serve dispatches one incoming message.
+func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transport.Message) (*transport.Message, error) {
+	switch req.Type {
+	case transport.SubmitTask:
+		return nil, nw.handleSubmit(req.Payload)
+	case transport.TaskDone:
+		return nil, nw.handleDone(req.Payload)
+	case transport.FetchObject:
+		return nw.handleFetch(ctx, req.Payload)
+	case transport.Cancel:
+		return nil, nw.handleCancel(req.Payload)
+	case transport.Place:
+		return nw.handlePlace(req.Payload)
+	case transport.Heartbeat:
+		return nil, nw.handleHeartbeat(req.Payload)
+	case transport.GCSRequest:
+		return nw.handleGCS(ctx, req.Payload)
+	}
+	return nil, fmt.Errorf("message type %s is not served here", req.Type)
+}

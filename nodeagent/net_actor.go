@@ -1,0 +1,116 @@
+package nodeagent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// spill sends a task that the local node should not run to the global
+// scheduler, then to the node it picks.
+func (nw *network) spill(t *task, origin *Node) {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	nodeID, addr, err := nw.place(ctx, t.obj.name, t.demand, origin.ID)
+	if err != nil {
+		t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "%v", cleanRemote(err)), "")
+		return
+	}
+	if nodeID == origin.ID || addr == nw.addr {
+		origin.enqueue(t)
+		return
+	}
+	nw.dispatch(t, addr)
+}
+
+// placeActor creates an actor elsewhere in the cluster when it does not
+// fit on this process's node. It returns a nil handle and nil error when
+// the actor should be created here.
+func (nw *network) placeActor(th *exec.Thread, call *exec.TaskCall, demand resources.Resources) (*exec.ActorHandle, error) {
+	local := nw.c.Head()
+	if !nw.cfg.Driver && demand.Fits(local.state().Available) {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	nodeID, addr, err := nw.place(ctx, "actor "+call.Class.Name(), demand, local.ID)
+	if err != nil {
+		return nil, exec.Errorf(exec.KindResource, "%v", cleanRemote(err))
+	}
+	if nodeID == local.ID {
+		return nil, nil
+	}
+	msg := &submitMsg{Kind: submitActor, ID: call.ID, Owner: nw.addr, Function: call.Class.Name(), Resources: call.Resources()}
+	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
+		return nil, err
+	}
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, msg.encode()); err != nil {
+		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, cleanRemote(err))
+	}
+	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: &remoteActor{id: call.ID, addr: addr}}, nil
+}
+
+// callRemote sends a method call to an actor in another process. Calls
+// go one-way on one connection, which keeps them in call order.
+func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
+	msg := &submitMsg{Kind: submitMethod, ID: call.ID, ActorID: a.id, Owner: nw.addr, Function: call.Func.ShortName()}
+	if err := nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
+		o.complete(exec.None, err, "")
+		return
+	}
+	nw.await(o, a.addr)
+	if err := nw.pool.Send(a.addr, transport.SubmitTask, msg.encode()); err != nil {
+		nw.lost(o, fmt.Sprintf("could not reach its actor at %s: %v", a.addr, err))
+	}
+}
+
+// hostActor creates an actor here for another process.
+func (nw *network) hostActor(prog *exec.Program, m *submitMsg, args []exec.Value) error {
+	class, ok := prog.ClassByName(m.Function)
+	if !ok {
+		return fmt.Errorf("program has no actor %s", m.Function)
+	}
+	call := &exec.TaskCall{ID: m.ID, Class: class, Args: args}
+	demand, err := resources.FromMap(call.Resources())
+	if err != nil {
+		return err
+	}
+	a := nw.c.Head().spawnActor(call, demand)
+	nw.mu.Lock()
+	nw.hosted[m.ID] = a
+	nw.mu.Unlock()
+	return nil
+}
+
+// callHosted queues a method call from another process on an actor
+// hosted here; its result goes back to the caller.
+func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
+	nw.mu.Lock()
+	a := nw.hosted[m.ActorID]
+	nw.mu.Unlock()
+	owner := m.Owner
+	o := newObject(m.ID, "method "+m.Function)
+	o.onReady(func() { nw.report(o, owner) })
+	if a == nil {
+		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("no actor %s lives on this node", m.ActorID)}, "")
+		return nil
+	}
+	method, ok := a.class.Method(m.Function)
+	if !ok {
+		o.complete(exec.None, exec.Errorf(exec.KindName, "actor %s has no method '%s'", a.class.Name(), m.Function), "")
+		return nil
+	}
+	a.enqueueCall(&exec.TaskCall{ID: m.ID, Func: method, Args: args}, o)
+	return nil
+}
+
+// cleanRemote strips the transport's prefix from an error the head sent.
+func cleanRemote(err error) error {
+	if re, ok := err.(*transport.RemoteError); ok {
+		return fmt.Errorf("%s", re.Message)
+	}
+	return err
+}

@@ -1,0 +1,261 @@
+package nodeagent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/rayflow/rayflow/nodeagent/placement"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// The head's services: membership, the global scheduler, programs and
+// status, reached with GCSRequest, Place and Heartbeat messages.
+
+// GCS request operations: the first byte of a GCSRequest payload.
+const (
+	gcsRegister byte = iota + 1
+	gcsLeave
+	gcsNodes
+	gcsPutProgram
+	gcsGetProgram
+	gcsStatus
+)
+
+// gcsCall sends a GCS request to the head (or serves it here, on the head).
+func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, error) {
+	payload := append([]byte{op}, body...)
+	if nw.isHead() {
+		reply, err := nw.handleGCS(ctx, payload)
+		if err != nil || reply == nil {
+			return nil, err
+		}
+		return reply.Payload, nil
+	}
+	reply, err := nw.pool.Call(ctx, nw.cfg.Head, transport.GCSRequest, payload)
+	if err != nil {
+		return nil, err
+	}
+	return reply.Payload, nil
+}
+
+func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Message, error) {
+	if !nw.isHead() {
+		return nil, fmt.Errorf("this node is not the head")
+	}
+	if len(payload) == 0 {
+		return nil, errMalformed
+	}
+	m, store := nw.cfg.Membership, nw.cfg.Store
+	body := payload[1:]
+	switch payload[0] {
+	case gcsRegister:
+		id, addr, total, err := decodeRegister(body)
+		if err != nil {
+			return nil, err
+		}
+		epoch, err := m.Register(id, addr, total)
+		if err != nil {
+			return nil, err
+		}
+		w := &wireWriter{}
+		w.uint(epoch)
+		return reply(w.buf), nil
+	case gcsLeave:
+		ss, err := decodeStrings(body)
+		if err != nil || len(ss) != 2 {
+			return nil, errMalformed
+		}
+		epoch, _ := strconv.ParseUint(ss[1], 10, 64)
+		return nil, m.Leave(ss[0], epoch)
+	case gcsNodes:
+		var ids []string
+		for _, n := range m.Alive() {
+			ids = append(ids, n.ID)
+		}
+		return reply(encodeStrings(ids...)), nil
+	case gcsPutProgram:
+		hash, f := store.PutProgram(body)
+		if err := f.ErrorTimeout(5 * time.Second); err != nil {
+			return nil, err
+		}
+		return reply([]byte(hash)), nil
+	case gcsGetProgram:
+		ss, err := decodeStrings(body)
+		if err != nil || len(ss) != 1 {
+			return nil, errMalformed
+		}
+		src, err := store.GetProgram(ss[0])
+		if err != nil {
+			return nil, fmt.Errorf("program %s: %w", shortHash(ss[0]), err)
+		}
+		return reply(src), nil
+	case gcsStatus:
+		data, err := json.Marshal(nw.status())
+		if err != nil {
+			return nil, err
+		}
+		return reply(data), nil
+	}
+	return nil, fmt.Errorf("unknown GCS request %d", payload[0])
+}
+
+func reply(payload []byte) *transport.Message {
+	return &transport.Message{Type: transport.Ack, Payload: payload}
+}
+
+func encodeRegister(id, addr string, total map[string]float64) []byte {
+	w := &wireWriter{}
+	w.str(id)
+	w.str(addr)
+	w.resources(total)
+	return w.buf
+}
+
+func decodeRegister(b []byte) (string, string, map[string]float64, error) {
+	r := &wireReader{buf: b}
+	id, addr, total := r.str(), r.str(), r.resources()
+	return id, addr, total, r.err
+}
+
+func encodeHeartbeat(id string, epoch uint64, st placement.NodeState) []byte {
+	w := &wireWriter{}
+	w.str(id)
+	w.uint(epoch)
+	w.resources(st.Available.Map())
+	w.uint(uint64(st.QueueLen))
+	w.uint(uint64(st.Running))
+	return w.buf
+}
+
+func (nw *network) handleHeartbeat(payload []byte) error {
+	if !nw.isHead() {
+		return fmt.Errorf("this node is not the head")
+	}
+	r := &wireReader{buf: payload}
+	id, epoch, free, queue, running := r.str(), r.uint(), r.resources(), r.uint(), r.uint()
+	if r.err != nil {
+		return r.err
+	}
+	return nw.cfg.Membership.Heartbeat(id, epoch, free, int(queue), int(running))
+}
+
+// place asks the global scheduler (on the head) where a spilled task
+// should run. It returns the node ID and its address.
+func (nw *network) place(ctx context.Context, name string, demand resources.Resources, origin string) (string, string, error) {
+	w := &wireWriter{}
+	w.str(name)
+	w.resources(demand.Map())
+	w.str(origin)
+	if nw.isHead() {
+		d, addr, err := nw.cfg.Membership.Place(placement.Request{TaskID: name, Demand: demand, Origin: origin})
+		return d.Node, addr, err
+	}
+	msg, err := nw.pool.Call(ctx, nw.cfg.Head, transport.Place, w.buf)
+	if err != nil {
+		return "", "", err
+	}
+	ss, err := decodeStrings(msg.Payload)
+	if err != nil || len(ss) != 2 {
+		return "", "", errMalformed
+	}
+	return ss[0], ss[1], nil
+}
+
+func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
+	if !nw.isHead() {
+		return nil, fmt.Errorf("this node is not the head")
+	}
+	r := &wireReader{buf: payload}
+	name, demandMap, origin := r.str(), r.resources(), r.str()
+	if r.err != nil {
+		return nil, r.err
+	}
+	demand, err := resources.FromMap(demandMap)
+	if err != nil {
+		return nil, err
+	}
+	d, addr, err := nw.cfg.Membership.Place(placement.Request{TaskID: name, Demand: demand, Origin: origin})
+	if err != nil {
+		return nil, err
+	}
+	return reply(encodeStrings(d.Node, addr)), nil
+}
+
+// Status is what `rayflow status` shows: the nodes and the GCS shards.
+type Status struct {
+	Nodes []NodeStatus  `json:"nodes"`
+	GCS   []ShardStatus `json:"gcs_shards"`
+}
+
+// NodeStatus is one node in Status. Field names are the contract of
+// `rayflow status --json`.
+type NodeStatus struct {
+	ID                 string             `json:"id"`
+	Address            string             `json:"address"`
+	State              string             `json:"state"`
+	ResourcesTotal     map[string]float64 `json:"resources_total"`
+	ResourcesAvailable map[string]float64 `json:"resources_available"`
+	QueueLen           int                `json:"tasks_queued"`
+	Running            int                `json:"tasks_running"`
+	LastHeartbeat      string             `json:"last_heartbeat"`
+}
+
+// ShardStatus is one GCS shard in Status.
+type ShardStatus struct {
+	Shard    int      `json:"shard"`
+	Leader   string   `json:"leader"`
+	Replicas []string `json:"replicas"`
+}
+
+func (nw *network) status() Status {
+	var st Status
+	snap := nw.cfg.Membership.Snapshot()
+	running := map[string]int{}
+	for _, n := range snap.Nodes {
+		running[n.ID] = n.Running
+	}
+	for _, n := range nw.cfg.Membership.All() {
+		st.Nodes = append(st.Nodes, NodeStatus{ID: n.ID, Address: n.Address, State: n.State,
+			ResourcesTotal: n.ResourcesTotal, ResourcesAvailable: n.ResourcesAvailable,
+			QueueLen: n.QueueLen, Running: running[n.ID],
+			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano)})
+	}
+	store := nw.cfg.Store
+	servers, _ := store.Servers()
+	for i := 0; i < store.Shards(); i++ {
+		leader, _ := store.Leader(i)
+		st.GCS = append(st.GCS, ShardStatus{Shard: i, Leader: leader, Replicas: servers})
+	}
+	return st
+}
+
+// FetchStatus asks the head at addr for the cluster's status.
+func FetchStatus(ctx context.Context, addr string) (*Status, error) {
+	pool := transport.NewPool(transport.Options{NodeID: "status"})
+	defer pool.Close()
+	msg, err := pool.Call(ctx, addr, transport.GCSRequest, []byte{gcsStatus})
+	if err != nil {
+		return nil, err
+	}
+	var st Status
+	if err := json.Unmarshal(msg.Payload, &st); err != nil {
+		return nil, fmt.Errorf("bad status reply: %w", err)
+	}
+	return &st, nil
+}
+
+// liveNodes lists the alive node IDs of the cluster.
+func (nw *network) liveNodes() []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	reply, err := nw.gcsCall(ctx, gcsNodes, nil)
+	if err != nil {
+		return []string{nw.c.Head().ID}
+	}
+	ids, _ := decodeStrings(reply)
+	return ids
+}

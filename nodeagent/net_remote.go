@@ -1,0 +1,300 @@
+package nodeagent
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// Sending work to other nodes (the owner's side) and doing work for
+// other nodes (the executor's side).
+
+// sendTimeout bounds one send of a task or result.
+const sendTimeout = 30 * time.Second
+
+// dispatch sends a task whose arguments are ready to the node at addr.
+// The task's object completes when that node's TaskDone arrives.
+func (nw *network) dispatch(t *task, addr string) {
+	msg := &submitMsg{Kind: submitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
+		Resources: t.call.Resources()}
+	if err := nw.fillCall(msg, t.call.Func.Program(), t.call.Args); err != nil {
+		t.obj.complete(exec.None, err, "")
+		return
+	}
+	nw.await(t.obj, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, msg.encode()); err != nil {
+		nw.lost(t.obj, fmt.Sprintf("could not send it to the node at %s: %v", addr, err))
+	}
+}
+
+// fillCall sets the program and the arguments of a message.
+func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Value) *exec.Error {
+	if prog == nil || prog.Hash == "" {
+		return exec.Errorf(exec.KindInternal, "internal error: %s belongs to a program the cluster does not know", msg.Function)
+	}
+	msg.ProgramHash = prog.Hash
+	for _, a := range args {
+		arg, err := nw.wireArg(a)
+		if err != nil {
+			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %v", msg.Function, err)
+		}
+		msg.Args = append(msg.Args, arg)
+	}
+	return nil
+}
+
+// wireArg turns one argument into what travels: small values inline,
+// large ones and futures as references to where they can be fetched.
+func (nw *network) wireArg(v exec.Value) (wireArg, error) {
+	if v.Kind() == exec.FutureKind {
+		o := objectOf(v.AsFuture())
+		if o == nil {
+			return wireArg{}, fmt.Errorf("unknown future")
+		}
+		if loc := o.remoteLocation(); loc != "" {
+			return wireArg{ObjectID: o.id, Location: loc}, nil
+		}
+		val, err := o.result()
+		if err != nil {
+			return wireArg{}, err
+		}
+		v = val
+	}
+	if exec.EncodedSize(v) > InlineLimit*16 {
+		o := newObject(fmt.Sprintf("%s.arg%d", nw.addr, time.Now().UnixNano()), "argument")
+		o.complete(v, nil, nw.c.Head().ID)
+		nw.serveObject(o)
+		return wireArg{ObjectID: o.id, Location: nw.addr}, nil
+	}
+	data, err := exec.EncodeWith(nil, v, nw)
+	return wireArg{Inline: data}, err
+}
+
+// await records that obj's value will come from the node at addr.
+func (nw *network) await(obj *object, addr string) {
+	nw.mu.Lock()
+	nw.owned[obj.id] = obj
+	nw.remoteOut[obj.id] = addr
+	nw.mu.Unlock()
+}
+
+// lost fails an awaited object.
+func (nw *network) lost(obj *object, why string) {
+	nw.mu.Lock()
+	delete(nw.owned, obj.id)
+	delete(nw.remoteOut, obj.id)
+	nw.mu.Unlock()
+	obj.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: %s", obj.name, why)}, "")
+}
+
+// handleDone completes an awaited object with a remote result.
+func (nw *network) handleDone(payload []byte) error {
+	m, err := decodeDone(payload)
+	if err != nil {
+		return err
+	}
+	nw.mu.Lock()
+	obj := nw.owned[m.ID]
+	delete(nw.owned, m.ID)
+	delete(nw.remoteOut, m.ID)
+	nw.mu.Unlock()
+	if obj == nil {
+		return nil // cancelled or already failed
+	}
+	switch {
+	case m.Err != nil:
+		obj.complete(exec.None, m.Err, m.Err.Node)
+	case m.Location != "":
+		obj.setRemote(m.Location, nw)
+		obj.complete(exec.None, nil, m.Location)
+	default:
+		v, derr := exec.DecodeWith(m.Inline, nw)
+		if derr != nil {
+			obj.complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.name, derr), "")
+			return nil
+		}
+		obj.complete(v, nil, "")
+	}
+	return nil
+}
+
+// fetch reads an object from the node at addr, streamed.
+func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var buf bytes.Buffer
+	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, encodeStrings(id), &buf); err != nil {
+		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("object %s could not be fetched from %s: %v", id, addr, err)}
+	}
+	v, err := exec.DecodeWith(buf.Bytes(), nw)
+	if err != nil {
+		return exec.None, exec.Errorf(exec.KindLost, "object %s from %s is damaged: %v", id, addr, err)
+	}
+	return v, nil
+}
+
+// serveObject lets other processes fetch obj by its ID.
+func (nw *network) serveObject(o *object) {
+	nw.mu.Lock()
+	nw.served[o.id] = o
+	nw.mu.Unlock()
+}
+
+// handleFetch streams an object held here, waiting for it if it is not
+// ready yet (a future passed on before its task finished).
+func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.Message, error) {
+	ss, err := decodeStrings(payload)
+	if err != nil || len(ss) != 1 {
+		return nil, errMalformed
+	}
+	nw.mu.Lock()
+	o := nw.served[ss[0]]
+	if o == nil {
+		o = nw.owned[ss[0]]
+	}
+	nw.mu.Unlock()
+	if o == nil {
+		return nil, fmt.Errorf("object %s is not held by this node", ss[0])
+	}
+	select {
+	case <-o.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	v, verr := o.result()
+	if verr != nil {
+		return nil, fmt.Errorf("%s", verr.Msg)
+	}
+	data, err := exec.EncodeWith(nil, v, nw)
+	if err != nil {
+		return nil, err
+	}
+	return transport.NewStreamReply(bytes.NewReader(data), int64(len(data))), nil
+}
+
+// handleSubmit accepts a task, an actor or a method call from another
+// process. The reply only says it was accepted; the result goes back to
+// the owner with TaskDone.
+func (nw *network) handleSubmit(payload []byte) error {
+	m, err := decodeSubmit(payload)
+	if err != nil {
+		return err
+	}
+	prog, err := nw.program(m.ProgramHash)
+	if err != nil {
+		return err
+	}
+	args := make([]exec.Value, len(m.Args))
+	for i, a := range m.Args {
+		if args[i], err = nw.argValue(a); err != nil {
+			return err
+		}
+	}
+	switch m.Kind {
+	case submitTask:
+		return nw.runForOwner(prog, m, args)
+	case submitActor:
+		return nw.hostActor(prog, m, args)
+	case submitMethod:
+		return nw.callHosted(m, args)
+	}
+	return errMalformed
+}
+
+// argValue turns a received argument into a value: decoded inline, or a
+// future whose object is fetched from its location when first read.
+func (nw *network) argValue(a wireArg) (exec.Value, error) {
+	if a.ObjectID == "" {
+		return exec.DecodeWith(a.Inline, nw)
+	}
+	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: nw.remoteObject(a.ObjectID, a.Location)}), nil
+}
+
+// remoteObject is a local stand-in for an object held by another
+// process; reading it fetches it.
+func (nw *network) remoteObject(id, addr string) *object {
+	o := newObject(id, "object "+id)
+	o.setRemote(addr, nw)
+	o.complete(exec.None, nil, addr)
+	return o
+}
+
+// runForOwner runs a task sent by another process on this node and
+// reports the result to its owner.
+func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Value) error {
+	f, ok := prog.FuncByName(m.Function)
+	if !ok || f.Kind != "task" {
+		return fmt.Errorf("program has no task %s", m.Function)
+	}
+	call := &exec.TaskCall{ID: m.ID, Func: f, Args: args}
+	n := nw.c.Head()
+	demand, err := demandOf(call.Resources())
+	if err != nil {
+		return err
+	}
+	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand}
+	t.obj.task = t
+	nw.c.stats.Submitted.Add(1)
+	nw.c.recordLineage(call, n)
+	t.obj.onReady(func() { nw.report(t.obj, m.Owner) })
+	whenArgsReady(args, func() { n.enqueue(t) })
+	return nil
+}
+
+// report sends a finished object's result to its owner: small values
+// inline, large ones as a location to fetch from.
+func (nw *network) report(o *object, owner string) {
+	done := &doneMsg{ID: o.id}
+	v, err := o.result()
+	switch {
+	case err != nil:
+		done.Err = err
+	case exec.EncodedSize(v) <= InlineLimit:
+		data, eerr := exec.EncodeWith(nil, v, nw)
+		if eerr != nil {
+			done.Err = exec.Errorf(exec.KindType, "the result of %s cannot be sent to its caller: %v", o.name, eerr)
+		}
+		done.Inline = data
+	default:
+		nw.serveObject(o)
+		done.Location, done.Size = nw.addr, exec.EncodedSize(v)
+	}
+	if owner == nw.addr {
+		nw.handleDone(done.encode())
+		return
+	}
+	nw.pool.Send(owner, transport.TaskDone, done.encode())
+}
+
+// handleCancel cancels a task this node runs for another process.
+func (nw *network) handleCancel(payload []byte) error {
+	ss, err := decodeStrings(payload)
+	if err != nil || len(ss) != 1 {
+		return errMalformed
+	}
+	for _, n := range nw.c.nodes {
+		n.mu.Lock()
+		var found *task
+		for t := range n.running {
+			if t.call.ID == ss[0] {
+				found = t
+			}
+		}
+		for _, t := range n.queue {
+			if t.call.ID == ss[0] {
+				found = t
+			}
+		}
+		n.mu.Unlock()
+		if found != nil {
+			found.cancel(found.obj.name + " was cancelled")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package nodeagent_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// startCluster starts a head and n nodes in this process, each serving
+// the cluster protocol on its own 127.0.0.1 port, and a driver.
+func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *bytes.Buffer) {
+	t.Helper()
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: time.Second,
+		Node: nodeagent.Config{CPUs: cpus, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(head.Close)
+	var nodes []*nodeagent.Cluster
+	for i := 0; i < n; i++ {
+		c, err := nodeagent.JoinCluster(head.Cluster.Address(), "127.0.0.1:0",
+			nodeagent.Config{CPUs: cpus, NodeID: "worker-" + string(rune('a'+i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Shutdown("test over") })
+		nodes = append(nodes, c)
+	}
+	var out bytes.Buffer
+	driver, err := nodeagent.ConnectDriver(head.Cluster.Address(), nodeagent.Config{Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { driver.Shutdown("test over") })
+	return head, nodes, driver, &out
+}
+
+func runOn(t *testing.T, c *nodeagent.Cluster, src string) error {
+	t.Helper()
+	prog, err := rayflow.Compile("job.rayflow", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = prog.Run(context.Background(), rayflow.RunOptions{Cluster: c})
+	return err
+}
+
+// A job from a driver spreads over the head and two nodes: tasks,
+// dependencies between tasks on different nodes, nested tasks, a large
+// result fetched from where it was made, and an actor in another process.
+func TestJobSpreadsOverProcesses(t *testing.T) {
+	_, _, driver, out := startCluster(t, 2, 1)
+	err := runOn(t, driver, `
+task where(i) {
+    let s = 0
+    for k in range(200000) { s += k }
+    return sys.node()
+}
+task inc(x) { return x + 1 }
+task big(n) { return nd.ones([n]) }
+task nested(n) { return sum(get([inc(i) for i in range(n)])) }
+actor Counter(start) {
+    let n = start
+    method add(k) { n += k
+        return n }
+}
+pipeline main() {
+    let seen = {}
+    for node in get([where(i) for i in range(12)]) { seen[node] = true }
+    print(sorted(keys(seen)))
+    print(get(inc(inc(inc(1)))))
+    print(nd.sum(get(big(100000))))
+    print(get(nested(10)))
+    let c = Counter(10)
+    c.add(1)
+    print(get(c.add(5)))
+    print(len(sys.nodes()))
+}`)
+	if err != nil {
+		t.Fatalf("%v", rayflow.FormatError(err, ""))
+	}
+	want := `["head", "worker-a", "worker-b"]
+4
+100000.0
+55
+16
+3`
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Fatalf("printed:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// A task's error crosses processes with its stack and the node it ran on.
+func TestRemoteErrorNamesNode(t *testing.T) {
+	_, _, driver, _ := startCluster(t, 1, 1)
+	err := runOn(t, driver, `
+task boom(x) { return x // 0 }
+pipeline main() { get([boom(i) for i in range(4)]) }`)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	report := rayflow.FormatError(err, "")
+	if !strings.Contains(report, "task 'boom' failed: integer division by zero") || !strings.Contains(report, "(on node ") {
+		t.Fatalf("report:\n%s", report)
+	}
+}

@@ -1,0 +1,112 @@
+package nodeagent
+
+import (
+	"fmt"
+
+	"github.com/rayflow/rayflow/exec"
+)
+
+// Futures and actor handles inside values that travel between processes.
+// A future becomes its object ID and the address of the process that
+// holds (or will hold) its value; an actor handle becomes the actor's ID,
+// class, program and the address of the process that hosts it. The
+// network implements exec.RefCodec with these forms.
+
+const (
+	refFuture byte = 'f'
+	refActor  byte = 'a'
+)
+
+// EncodeRef writes a future or an actor handle for another process.
+func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
+	w := &wireWriter{}
+	switch v.Kind() {
+	case exec.FutureKind:
+		f := v.AsFuture()
+		o := objectOf(f)
+		if o == nil {
+			return nil, fmt.Errorf("unknown future %s", f.ID)
+		}
+		loc := o.remoteLocation()
+		if loc == "" {
+			loc = nw.addr
+			nw.serveObject(o)
+		}
+		w.buf = append(w.buf, refFuture)
+		w.str(f.ID)
+		w.str(f.Name)
+		w.str(loc)
+	case exec.ActorKind:
+		h := v.AsActor()
+		addr := nw.addr
+		switch a := h.Handle.(type) {
+		case *remoteActor:
+			addr = a.addr
+		case *actor:
+			nw.mu.Lock()
+			nw.hosted[h.ID] = a
+			nw.mu.Unlock()
+		}
+		w.buf = append(w.buf, refActor)
+		w.str(h.ID)
+		w.str(h.Class.Name())
+		w.str(h.Class.Program().Hash)
+		w.str(addr)
+	default:
+		return nil, fmt.Errorf("a %s is not a reference", v.TypeName())
+	}
+	return w.buf, nil
+}
+
+// DecodeRef reads a future or an actor handle written by EncodeRef.
+func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
+	if len(data) == 0 {
+		return exec.None, errMalformed
+	}
+	r := &wireReader{buf: data[1:]}
+	switch data[0] {
+	case refFuture:
+		id, name, loc := r.str(), r.str(), r.str()
+		if r.err != nil {
+			return exec.None, r.err
+		}
+		if loc == nw.addr {
+			if o := nw.localObject(id); o != nil {
+				return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
+			}
+		}
+		return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: nw.remoteObject(id, loc)}), nil
+	case refActor:
+		id, class, hash, addr := r.str(), r.str(), r.str(), r.str()
+		if r.err != nil {
+			return exec.None, r.err
+		}
+		prog, err := nw.program(hash)
+		if err != nil {
+			return exec.None, err
+		}
+		c, ok := prog.ClassByName(class)
+		if !ok {
+			return exec.None, fmt.Errorf("program has no actor %s", class)
+		}
+		if addr == nw.addr {
+			nw.mu.Lock()
+			a := nw.hosted[id]
+			nw.mu.Unlock()
+			if a != nil {
+				return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: a}), nil
+			}
+		}
+		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: &remoteActor{id: id, addr: addr}}), nil
+	}
+	return exec.None, errMalformed
+}
+
+func (nw *network) localObject(id string) *object {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if o := nw.served[id]; o != nil {
+		return o
+	}
+	return nw.owned[id]
+}

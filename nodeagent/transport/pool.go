@@ -1,0 +1,189 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Pool keeps one persistent connection per address, dialled on first use
+// and redialled after it dies. Dials that fail back off exponentially
+// (Options.MinBackoff doubling up to MaxBackoff); a caller that arrives
+// during a backoff waits for it, within its context.
+//
+// A call that fails because its connection died is not retried: the pool
+// cannot know whether the server acted on it. The next call redials.
+type Pool struct {
+	opts   Options
+	ctx    context.Context // ends at Close
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	peers  map[string]*poolEntry
+	closed bool
+}
+
+type poolEntry struct {
+	conn     *Conn
+	dialing  chan struct{} // closed when the dial in progress ends
+	failures int
+	next     time.Time // no dial before this
+	lastErr  error
+}
+
+// NewPool returns an empty pool whose connections use opts.
+func NewPool(opts Options) *Pool {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pool{opts: opts.withDefaults(), ctx: ctx, cancel: cancel, peers: make(map[string]*poolEntry)}
+}
+
+// Get returns the pool's live connection to addr, dialling it if needed.
+func (p *Pool) Get(ctx context.Context, addr string) (*Conn, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrClosed
+		}
+		e := p.peers[addr]
+		if e == nil {
+			e = &poolEntry{}
+			p.peers[addr] = e
+		}
+		if e.conn != nil && e.conn.Err() == nil {
+			c := e.conn
+			p.mu.Unlock()
+			return c, nil
+		}
+		if e.dialing != nil { // someone else is dialling: wait for them
+			ch := e.dialing
+			p.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-p.ctx.Done():
+				return nil, ErrClosed
+			}
+		}
+		old := e.conn
+		e.conn = nil
+		ch := make(chan struct{})
+		e.dialing = ch
+		wait := time.Until(e.next)
+		p.mu.Unlock()
+		if old != nil {
+			old.Close()
+		}
+		c, err := p.dial(ctx, addr, wait)
+		p.mu.Lock()
+		e.dialing = nil
+		close(ch)
+		if err != nil {
+			if ctx.Err() == nil && p.ctx.Err() == nil { // a real dial failure
+				e.failures++
+				e.next = time.Now().Add(backoff(p.opts.MinBackoff, p.opts.MaxBackoff, e.failures))
+				e.lastErr = err
+			}
+			p.mu.Unlock()
+			return nil, err
+		}
+		if p.closed {
+			p.mu.Unlock()
+			c.Close()
+			return nil, ErrClosed
+		}
+		e.failures, e.next, e.lastErr = 0, time.Time{}, nil
+		e.conn = c
+		p.mu.Unlock()
+		return c, nil
+	}
+}
+
+func (p *Pool) dial(ctx context.Context, addr string, wait time.Duration) (*Conn, error) {
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-p.ctx.Done():
+			return nil, ErrClosed
+		}
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(p.ctx, cancel)
+	defer stop()
+	c, err := Dial(dctx, addr, p.opts)
+	if err != nil && p.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	return c, err
+}
+
+// backoff is min·2^(failures-1), at most max.
+func backoff(minD, maxD time.Duration, failures int) time.Duration {
+	d := minD
+	for i := 1; i < failures && d < maxD; i++ {
+		d *= 2
+	}
+	return min(d, maxD)
+}
+
+// Call makes a call on the connection to addr.
+func (p *Pool) Call(ctx context.Context, addr string, typ MsgType, payload []byte) (*Message, error) {
+	c, err := p.Get(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return c.Call(ctx, typ, payload)
+}
+
+// CallStream makes a streaming call on the connection to addr.
+func (p *Pool) CallStream(ctx context.Context, addr string, typ MsgType, payload []byte, w io.Writer) error {
+	c, err := p.Get(ctx, addr)
+	if err != nil {
+		return err
+	}
+	return c.CallStream(ctx, typ, payload, w)
+}
+
+// Send sends a one-way message to addr, dialling within
+// Options.DialTimeout if there is no live connection.
+func (p *Pool) Send(addr string, typ MsgType, payload []byte) error {
+	ctx, cancel := context.WithTimeout(p.ctx, p.opts.DialTimeout)
+	defer cancel()
+	c, err := p.Get(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("transport: send to %s: %w", addr, err)
+	}
+	return c.Send(typ, payload)
+}
+
+// Close closes every connection of the pool; later calls fail with
+// ErrClosed.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	var conns []*Conn
+	for _, e := range p.peers {
+		if e.conn != nil {
+			conns = append(conns, e.conn)
+		}
+	}
+	p.mu.Unlock()
+	p.cancel()
+	for _, c := range conns {
+		c.Close()
+	}
+	return nil
+}

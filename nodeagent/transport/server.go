@@ -1,0 +1,475 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handler serves the requests and one-way messages of a server.
+//
+// Serve is called for each request frame on its own goroutine (at most
+// Options.MaxConcurrent at once per connection) and for each one-way message
+// (request ID 0) in arrival order on the connection's one-way goroutine. For
+// a request, the returned message is the reply (nil means Ack; a message
+// with Stream set is sent as a stream) and an error is sent as an Error
+// frame (a *RemoteError keeps its code). For a one-way message both are
+// dropped. ctx ends when the caller cancels, the connection dies or the
+// server closes; Serve must then return promptly.
+type Handler interface {
+	Serve(ctx context.Context, peer *Peer, req *Message) (*Message, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, peer *Peer, req *Message) (*Message, error)
+
+// Serve calls f.
+func (f HandlerFunc) Serve(ctx context.Context, peer *Peer, req *Message) (*Message, error) {
+	return f(ctx, peer, req)
+}
+
+// Peer is the other end of a connection, as its Hello described it. On a
+// server, Send pushes one-way messages to it.
+type Peer struct {
+	RemoteAddr string
+	NodeID     string
+	Epoch      uint64
+	Meta       []byte
+
+	sc *serverConn
+}
+
+// Send pushes a one-way message to a client peer (its Options.OnPush gets
+// it). It fails on the client's own copy of a Peer.
+func (p *Peer) Send(typ MsgType, payload []byte) error {
+	if p.sc == nil {
+		return errors.New("transport: Peer.Send works on a server's peers only")
+	}
+	return p.sc.l.enqueue(nil, outFrame{typ: typ, payload: payload})
+}
+
+// Close closes the connection to a server's peer (a stale epoch, say).
+func (p *Peer) Close() error {
+	if p.sc != nil {
+		p.sc.l.shutdown(ErrClosed)
+	}
+	return nil
+}
+
+// ServerStats counts what a server has seen.
+type ServerStats struct {
+	Accepted     int64 // connections accepted
+	Open         int64 // connections open now
+	Rejected     int64 // connections closed for a protocol error or a refused Hello
+	UnknownTypes int64 // frames of unknown type
+}
+
+// Server accepts connections and serves their frames with a Handler.
+type Server struct {
+	ln     net.Listener
+	h      Handler
+	opts   Options
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	conns  map[*serverConn]struct{}
+	closed bool
+
+	accepted, rejected, unknown atomic.Int64
+}
+
+// Listen listens on addr ("host:port"; an empty host binds 127.0.0.1, and
+// an empty addr means 127.0.0.1 on a free port) and serves connections with
+// h until Close.
+func Listen(addr string, h Handler, opts Options) (*Server, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if addr == "" {
+		host, port, err = "", "0", nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("transport: listen address %q: %w", addr, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("transport: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{ln: ln, h: h, opts: opts.withDefaults(), ctx: ctx, cancel: cancel, conns: make(map[*serverConn]struct{})}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.acceptLoop() }()
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Stats returns the server's counters.
+func (s *Server) Stats() ServerStats {
+	s.mu.Lock()
+	open := int64(len(s.conns))
+	s.mu.Unlock()
+	return ServerStats{Accepted: s.accepted.Load(), Open: open, Rejected: s.rejected.Load(), UnknownTypes: s.unknown.Load()}
+}
+
+// Close stops accepting, closes every connection (calls in flight fail on
+// the callers' side), cancels the handlers' contexts and waits for the
+// server's goroutines, at most Options.ShutdownTimeout for handlers that do
+// not return.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	conns := make([]*serverConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	err := s.ln.Close()
+	// Connections first, contexts second: a handler that returns because
+	// its context ended finds its connection gone, and every caller gets
+	// ErrClosed rather than a cancellation error.
+	for _, c := range conns {
+		c.l.shutdown(errors.New("server closed"))
+	}
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	t := time.NewTimer(s.opts.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		return errors.New("transport: server closed, but some handlers have not returned")
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) acceptLoop() {
+	delay := 5 * time.Millisecond
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors, say: wait and try again.
+			select {
+			case <-time.After(delay):
+			case <-s.ctx.Done():
+				return
+			}
+			delay = min(2*delay, time.Second)
+			continue
+		}
+		delay = 5 * time.Millisecond
+		s.accepted.Add(1)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.serveConn(nc) }()
+	}
+}
+
+// serverConn is one accepted connection.
+type serverConn struct {
+	s      *Server
+	l      *link
+	peer   *Peer
+	ctx    context.Context // ends when the connection dies
+	cancel context.CancelFunc
+	sem    chan struct{}
+	inbox  chan *Message
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	inflight map[uint64]context.CancelFunc
+}
+
+func (s *Server) serveConn(nc net.Conn) {
+	opts := &s.opts
+	l := newLink(nc, nil, opts)
+	peer, err := s.handshake(l)
+	if err != nil {
+		s.rejected.Add(1)
+		nc.Close()
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	c := &serverConn{
+		s: s, l: l, peer: peer, ctx: ctx, cancel: cancel,
+		sem:      make(chan struct{}, opts.MaxConcurrent),
+		inbox:    make(chan *Message, opts.QueueLen),
+		inflight: make(map[uint64]context.CancelFunc),
+	}
+	peer.sc = c
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+
+	c.wg.Add(2)
+	go func() { defer c.wg.Done(); l.writeLoop() }()
+	go func() { defer c.wg.Done(); c.inboxLoop() }()
+	c.readLoop()
+	close(c.inbox)
+	c.wg.Wait()
+	cancel()
+	l.shutdown(ErrClosed)
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// handshake reads the client's Hello and answers it.
+func (s *Server) handshake(l *link) (*Peer, error) {
+	nc := l.nc
+	nc.SetDeadline(time.Now().Add(s.opts.HandshakeTimeout))
+	stop := context.AfterFunc(s.ctx, func() { nc.Close() }) // Close does not wait for handshakes
+	defer stop()
+	refuse := func(code uint64, err error) (*Peer, error) {
+		nc.Write(AppendFrame(nil, Error, 0, 0, encodeError(code, err.Error())))
+		return nil, err
+	}
+	m, err := ReadFrame(l.br, s.opts.MaxFrameSize)
+	if err != nil {
+		var pe *ProtocolError
+		if errors.As(err, &pe) {
+			return refuse(CodeProtocol, err)
+		}
+		return nil, err
+	}
+	if m.Type != Hello {
+		return refuse(CodeProtocol, protoErrorf("the first frame must be Hello, not %v", m.Type))
+	}
+	info, err := DecodeHello(m.Payload)
+	if err != nil {
+		return refuse(CodeProtocol, protoErrorf("%v", err))
+	}
+	peer := &Peer{RemoteAddr: nc.RemoteAddr().String(), NodeID: info.NodeID, Epoch: info.Epoch, Meta: info.Meta}
+	if s.opts.OnHello != nil {
+		if err := s.opts.OnHello(peer); err != nil {
+			return refuse(CodeRefused, fmt.Errorf("peer refused: %v", err))
+		}
+	}
+	mine := HelloInfo{NodeID: s.opts.NodeID, Epoch: s.opts.Epoch, Meta: s.opts.Meta}
+	if _, err := nc.Write(AppendFrame(nil, Hello, 0, m.ID, mine.Encode())); err != nil {
+		return nil, err
+	}
+	nc.SetDeadline(time.Time{})
+	return peer, nil
+}
+
+// readLoop reads request frames until the connection dies or breaks the
+// protocol.
+func (c *serverConn) readLoop() {
+	l := c.l
+	for {
+		h, err := l.readHeader()
+		if err == nil {
+			err = c.dispatch(h)
+		}
+		if err == nil {
+			continue
+		}
+		var pe *ProtocolError
+		if errors.As(err, &pe) && !l.closed() {
+			// Say why, then close: the stream cannot be trusted past here.
+			c.s.rejected.Add(1)
+			l.closeGracefully(&outFrame{typ: Error, payload: encodeError(CodeProtocol, err.Error())})
+		} else {
+			l.shutdown(err)
+		}
+		c.cancel()
+		return
+	}
+}
+
+func (c *serverConn) dispatch(h header) error {
+	l := c.l
+	n := int(h.n)
+	switch {
+	case h.flags&FlagCancel != 0:
+		if err := l.discard(n); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		cancel := c.inflight[h.id]
+		c.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		return nil
+	case !h.typ.Known() || h.typ == Hello || h.typ == Error || h.flags&(FlagChunk|FlagEnd) != 0:
+		if err := l.discard(n); err != nil {
+			return err
+		}
+		c.s.unknown.Add(1)
+		if h.id != 0 {
+			msg := fmt.Sprintf("unknown message type %d", uint8(h.typ))
+			code := CodeUnknownType
+			if h.typ.Known() {
+				msg, code = fmt.Sprintf("unexpected %v request (flags %#x)", h.typ, h.flags), CodeProtocol
+			}
+			return l.enqueue(c.ctx, outFrame{typ: Error, id: h.id, payload: encodeError(code, msg)})
+		}
+		return nil
+	}
+	payload, err := l.readPayload(n)
+	if err != nil {
+		return err
+	}
+	m := &Message{Type: h.typ, Flags: h.flags, ID: h.id, Payload: payload}
+	if h.id == 0 {
+		select {
+		case c.inbox <- m:
+			return nil
+		case <-c.ctx.Done():
+			return c.ctx.Err()
+		}
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	}
+	rctx, cancel := context.WithCancel(c.ctx)
+	c.mu.Lock()
+	c.inflight[h.id] = cancel
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go c.handle(rctx, cancel, m)
+	return nil
+}
+
+// serve calls the handler, turning a panic into an error.
+func (c *serverConn) serve(ctx context.Context, m *Message) (resp *Message, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, err = nil, &RemoteError{Code: CodeInternal, Message: fmt.Sprintf("handler panic: %v", r)}
+		}
+	}()
+	return c.s.h.Serve(ctx, c.peer, m)
+}
+
+func (c *serverConn) handle(ctx context.Context, cancel context.CancelFunc, m *Message) {
+	defer func() {
+		c.mu.Lock()
+		delete(c.inflight, m.ID)
+		c.mu.Unlock()
+		cancel()
+		<-c.sem
+		c.wg.Done()
+	}()
+	resp, err := c.serve(ctx, m)
+	switch {
+	case err != nil:
+		code := CodeInternal
+		var re *RemoteError
+		if errors.As(err, &re) {
+			code = re.Code
+		}
+		if ctx.Err() != nil && code == CodeInternal {
+			code = CodeCanceled
+		}
+		c.l.enqueue(nil, outFrame{typ: Error, id: m.ID, payload: encodeError(code, err.Error())})
+	case resp == nil:
+		c.l.enqueue(nil, outFrame{typ: Ack, id: m.ID})
+	case resp.Stream != nil:
+		c.sendStream(ctx, m.ID, resp.Stream)
+	default:
+		typ := resp.Type
+		if !typ.Known() || typ == Hello {
+			typ = Ack
+		}
+		c.l.enqueue(nil, outFrame{typ: typ, id: m.ID, payload: resp.Payload})
+	}
+}
+
+// sendStream sends a stream reply in chunks, keeping at most four chunks in
+// memory: one being read while the others wait for the writer.
+func (c *serverConn) sendStream(ctx context.Context, id uint64, s *StreamReply) {
+	if cl, ok := s.R.(io.Closer); ok {
+		defer cl.Close()
+	}
+	fail := func(err error) {
+		c.l.enqueue(nil, outFrame{typ: Error, id: id, payload: encodeError(CodeStream, "stream: "+err.Error())})
+	}
+	const inFlight = 4
+	size := c.s.opts.ChunkSize
+	free := make(chan *[]byte, inFlight)
+	for range inFlight {
+		free <- nil
+	}
+	var sent int64
+	for {
+		var b *[]byte
+		select {
+		case b = <-free:
+		case <-ctx.Done():
+			return
+		}
+		if b == nil {
+			b = getChunk(size)
+		}
+		want := size
+		if s.Size >= 0 && s.Size-sent < int64(want) {
+			want = int(s.Size - sent)
+		}
+		n, err := io.ReadFull(s.R, (*b)[:want])
+		sent += int64(n)
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			putChunk(b)
+			fail(err)
+			return
+		}
+		if s.Size >= 0 && eof && sent < s.Size {
+			putChunk(b)
+			fail(fmt.Errorf("reader ended after %d of %d bytes", sent, s.Size))
+			return
+		}
+		last := eof || (s.Size >= 0 && sent == s.Size)
+		flags := FlagChunk
+		if last {
+			flags |= FlagEnd
+		}
+		bb := b
+		f := outFrame{typ: ObjectChunk, flags: flags, id: id, payload: (*b)[:n], release: func() { free <- bb }}
+		if last {
+			f.release = func() { putChunk(bb) }
+		}
+		if err := c.l.enqueue(ctx, f); err != nil {
+			return
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// inboxLoop handles the one-way messages in order. Its handlers get the
+// server's context, so what a client sent before closing is still handled.
+func (c *serverConn) inboxLoop() {
+	for m := range c.inbox {
+		c.serve(c.s.ctx, m)
+	}
+}
