@@ -13,7 +13,7 @@ import (
 type HeadConfig struct {
 	Node      Config        // the head's own node (CPUs, resources, NodeID, Stdout, DataDir)
 	Listen    string        // cluster protocol address, "127.0.0.1:0" for any port
-	DeadAfter time.Duration // silence after which a node is dead (default 5 s)
+	DeadAfter time.Duration // silence after which a node is dead (default DefaultDeadAfter)
 	Shards    int           // GCS shards (default 4)
 }
 

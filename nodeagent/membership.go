@@ -40,6 +40,11 @@ type member struct {
 	running  int
 }
 
+// DefaultDeadAfter is the silence after which a node is declared dead.
+// With heartbeats every 500 ms and the monitor checking every
+// DeadAfter/16, a node that stops is marked dead within 5 s.
+const DefaultDeadAfter = 4 * time.Second
+
 // ErrStaleEpoch is returned for a heartbeat from a node's earlier life.
 var ErrStaleEpoch = errors.New("stale node epoch: the node was declared dead and must register again")
 
@@ -50,7 +55,7 @@ var ErrUnknownNode = errors.New("unknown node: register first")
 // NewMembership starts the membership table and its dead-node monitor.
 func NewMembership(store *gcs.Store, deadAfter time.Duration) *Membership {
 	if deadAfter <= 0 {
-		deadAfter = 5 * time.Second
+		deadAfter = DefaultDeadAfter
 	}
 	m := &Membership{store: store, deadAfter: deadAfter, members: map[string]*member{},
 		stop: make(chan struct{}), done: make(chan struct{})}
@@ -129,7 +134,7 @@ func (m *Membership) Leave(id string, epoch uint64) error {
 
 func (m *Membership) monitor() {
 	defer close(m.done)
-	tick := time.NewTicker(m.deadAfter / 10)
+	tick := time.NewTicker(m.deadAfter / 16)
 	defer tick.Stop()
 	for {
 		select {

@@ -68,9 +68,10 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "start", "status":
-		fmt.Fprintf(stderr, "error: 'rayflow %s' is not available yet in this version; run programs with 'rayflow run FILE'\n", cmd)
-		return exitUsage
+	case "start":
+		return cmdStart(rest, stdout, stderr)
+	case "status":
+		return cmdStatus(rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "error: unknown command '%s'\n\n%s", cmd, usage)
 	return exitUsage

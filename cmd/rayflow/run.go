@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
 
@@ -52,10 +54,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	inv, err := parseArgs(args, runFlags, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n\n%s", err, usage)
-		return exitUsage
-	}
-	if _, remote := inv.flags["address"]; remote {
-		fmt.Fprintln(stderr, "error: --address (running against a cluster) is not available yet in this version")
 		return exitUsage
 	}
 	opts := rayflow.RunOptions{Params: inv.params, Stdout: stdout}
@@ -108,6 +106,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		opts.Stdout = p
 		opts.Progress = p.watch
 		defer p.done()
+	}
+	if address, remote := inv.flags["address"]; remote {
+		driver, err := nodeagent.ConnectDriver(strings.Split(address, ",")[0], nodeagent.Config{Stdout: opts.Stdout})
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitFailed
+		}
+		defer driver.Shutdown("the driver has finished")
+		opts.Cluster = driver
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

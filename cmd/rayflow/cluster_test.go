@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// proc is a rayflow process started by a test.
+type proc struct {
+	cmd   *exec.Cmd
+	ready string // the line it printed when ready
+}
+
+// freePort finds a free 127.0.0.1 port.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startProc starts `rayflow ARGS...` and waits for its "ready" line.
+func startProc(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "ready") {
+				lines <- sc.Text()
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case p.ready = <-lines:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("rayflow %s printed no ready line in 10 s; stderr:\n%s", strings.Join(args, " "), stderr.String())
+	}
+	return p
+}
+
+type statusJSON struct {
+	Nodes []struct {
+		ID                 string             `json:"id"`
+		Address            string             `json:"address"`
+		State              string             `json:"state"`
+		ResourcesTotal     map[string]float64 `json:"resources_total"`
+		ResourcesAvailable map[string]float64 `json:"resources_available"`
+	} `json:"nodes"`
+}
+
+func status(t *testing.T, bin, addr string) statusJSON {
+	t.Helper()
+	out, err := exec.Command(bin, "status", "--address", addr, "--json").Output()
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	var st statusJSON
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatalf("status --json is not JSON: %v\n%s", err, out)
+	}
+	return st
+}
+
+func states(st statusJSON) map[string]string {
+	m := map[string]string{}
+	for _, n := range st.Nodes {
+		m[n.ID] = n.State
+	}
+	return m
+}
+
+// waitState polls status until node has the wanted state.
+func waitState(t *testing.T, bin, addr, node, want string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		if states(status(t, bin, addr))[node] == want {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			t.Fatalf("node %s not %s within %s: %v", node, want, within, states(status(t, bin, addr)))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A head and two nodes as separate processes: a job spreads over all
+// three, status lists them alive, a node stopped with SIGTERM leaves
+// cleanly, one killed with SIGKILL is dead within 5 s.
+func TestThreeProcessCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	hp, p1, p2 := freePort(t), freePort(t), freePort(t)
+	head := fmt.Sprintf("127.0.0.1:%d", hp)
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "1", "--node-id", "head")
+	n1 := startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(p1), "--cpus", "1", "--node-id", "n1")
+	n2 := startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(p2), "--cpus", "1", "--node-id", "n2")
+
+	st := status(t, bin, head)
+	if got := states(st); len(got) != 3 || got["head"] != "alive" || got["n1"] != "alive" || got["n2"] != "alive" {
+		t.Fatalf("status: %v", got)
+	}
+	for _, n := range st.Nodes {
+		if n.Address == "" || n.ResourcesTotal["cpu"] != 1 || n.ResourcesAvailable == nil {
+			t.Fatalf("node %+v lacks address or resources", n)
+		}
+	}
+
+	prog := writeProgram(t, `
+task busy(i) {
+    let s = 0
+    for k in range(300000) { s += k }
+    return sys.node()
+}
+pipeline main() {
+    let seen = {}
+    for n in get([busy(i) for i in range(12)]) { seen[n] = true }
+    print(sorted(keys(seen)))
+}`)
+	out, err := exec.Command(bin, "run", "--address", head, prog).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != `["head", "n1", "n2"]` {
+		t.Fatalf("job: %v\n%s", err, out)
+	}
+
+	n1.cmd.Process.Signal(syscall.SIGTERM)
+	if err := n1.cmd.Wait(); err != nil {
+		t.Fatalf("node stopped with SIGTERM exited with %v", err)
+	}
+	waitState(t, bin, head, "n1", "dead", time.Second)
+
+	n2.cmd.Process.Signal(syscall.SIGKILL)
+	n2.cmd.Wait()
+	took := waitState(t, bin, head, "n2", "dead", 6*time.Second)
+	t.Logf("SIGKILLed node marked dead after %s", took)
+	if took > 5500*time.Millisecond {
+		t.Fatalf("SIGKILLed node marked dead after %s, want within 5 s", took)
+	}
+}
+
+// Garbage sent to the head's cluster port and HTTP port does not stop
+// either from serving.
+func TestListenersSurviveMalformedInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	hp, web := freePort(t), freePort(t)
+	head := fmt.Sprintf("127.0.0.1:%d", hp)
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1")
+	for _, addr := range []string{head, fmt.Sprintf("127.0.0.1:%d", web)} {
+		for _, junk := range [][]byte{[]byte("GET / HTTP/1.1\r\n\r\n"), {0xff, 0xff, 0xff, 0xff, 1, 2, 3}, {0, 0, 0, 5, 9, 9}, make([]byte, 70000)} {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.Write(junk)
+			conn.SetReadDeadline(time.Now().Add(time.Second))
+			io.Copy(io.Discard, conn)
+			conn.Close()
+		}
+	}
+	if got := states(status(t, bin, head)); len(got) != 1 {
+		t.Fatalf("status after garbage: %v", got)
+	}
+	resp, err := exec.Command("curl", "-s", fmt.Sprintf("http://127.0.0.1:%d/api/status", web)).Output()
+	if err == nil && !strings.Contains(string(resp), `"nodes"`) {
+		t.Fatalf("HTTP status after garbage: %s", resp)
+	}
+}

@@ -1,0 +1,145 @@
+// Package httpapi is the head's HTTP API (fasthttp): the cluster's status
+// and job submission, for tools and scripts that do not speak the
+// cluster protocol.
+//
+//	GET  /api/status   the same JSON as `rayflow status --json`
+//	POST /api/jobs     {"source": "...", "pipeline": "main", "params": {"n": "10"}}
+//	                   runs the pipeline on the cluster and answers
+//	                   {"result": "...", "output": "...", "error": "..."}
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/valyala/fasthttp"
+)
+
+// maxJobSource bounds the size of a submitted program.
+const maxJobSource = 4 << 20
+
+// Server is a running HTTP API.
+type Server struct {
+	ln      net.Listener
+	srv     *fasthttp.Server
+	cluster string // the head's cluster-protocol address
+	wg      sync.WaitGroup
+}
+
+// Serve starts the API on addr for the cluster whose head is at cluster.
+func Serve(addr, cluster string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{ln: ln, cluster: cluster}
+	s.srv = &fasthttp.Server{Handler: s.handle, MaxRequestBodySize: maxJobSource + 4096,
+		ReadTimeout: 30 * time.Second, Name: "rayflow"}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.srv.Serve(ln)
+	}()
+	return s, nil
+}
+
+// Addr is the address the API listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the API.
+func (s *Server) Close() error {
+	err := s.srv.Shutdown()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	switch string(ctx.Path()) {
+	case "/api/status":
+		if !ctx.IsGet() {
+			ctx.Error("use GET", fasthttp.StatusMethodNotAllowed)
+			return
+		}
+		s.status(ctx)
+	case "/api/jobs":
+		if !ctx.IsPost() {
+			ctx.Error("use POST", fasthttp.StatusMethodNotAllowed)
+			return
+		}
+		s.submit(ctx)
+	default:
+		ctx.Error("not found; the API has /api/status and /api/jobs", fasthttp.StatusNotFound)
+	}
+}
+
+func (s *Server) status(ctx *fasthttp.RequestCtx) {
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := nodeagent.FetchStatus(c, s.cluster)
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusBadGateway, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, st)
+}
+
+// JobRequest is the body of POST /api/jobs.
+type JobRequest struct {
+	Source   string            `json:"source"`
+	Pipeline string            `json:"pipeline"`
+	Params   map[string]string `json:"params"`
+}
+
+// JobResult is the answer to POST /api/jobs.
+type JobResult struct {
+	Result string `json:"result,omitempty"`
+	Output string `json:"output"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (s *Server) submit(ctx *fasthttp.RequestCtx) {
+	var req JobRequest
+	if err := json.Unmarshal(ctx.PostBody(), &req); err != nil || req.Source == "" {
+		writeJSON(ctx, fasthttp.StatusBadRequest, JobResult{Error: "the body must be JSON with a non-empty \"source\""})
+		return
+	}
+	prog, err := rayflow.Compile("job.rayflow", req.Source, nil)
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusUnprocessableEntity, JobResult{Error: rayflow.FormatError(err, req.Source)})
+		return
+	}
+	var out bytes.Buffer
+	driver, err := nodeagent.ConnectDriver(s.cluster, nodeagent.Config{Stdout: &out})
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusBadGateway, JobResult{Error: err.Error()})
+		return
+	}
+	defer driver.Shutdown("the job has finished")
+	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: req.Params})
+	if err != nil {
+		code := fasthttp.StatusOK
+		if _, usage := err.(*rayflow.UsageError); usage {
+			code = fasthttp.StatusBadRequest
+		}
+		writeJSON(ctx, code, JobResult{Output: out.String(), Error: rayflow.FormatError(err, req.Source)})
+		return
+	}
+	res := JobResult{Output: out.String()}
+	if !result.IsNone() {
+		res.Result = result.Repr()
+	}
+	writeJSON(ctx, fasthttp.StatusOK, res)
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, code int, v any) {
+	data, _ := json.Marshal(v)
+	ctx.SetStatusCode(code)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(data)
+}

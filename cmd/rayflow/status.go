@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// cmdStatus prints the cluster's nodes and GCS shards, as a table or,
+// with --json, as one JSON object with a "nodes" list.
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	inv, err := parseArgs(args, flagSpec{"address": true, "json": false}, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	address, ok := inv.flags["address"]
+	if !ok {
+		fmt.Fprintln(stderr, "error: rayflow status needs --address HEAD_ADDRESS (the address 'rayflow start --head' printed)")
+		return exitUsage
+	}
+	var st *nodeagent.Status
+	var lastErr error
+	for _, addr := range strings.Split(address, ",") {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st, lastErr = nodeagent.FetchStatus(ctx, addr)
+		cancel()
+		if lastErr == nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		fmt.Fprintf(stderr, "error: cannot reach the cluster at %s: %v\n", address, lastErr)
+		return exitFailed
+	}
+	if inv.flags["json"] == "true" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(st)
+		return exitOK
+	}
+	printStatus(stdout, st)
+	return exitOK
+}
+
+func printStatus(w io.Writer, st *nodeagent.Status) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tADDRESS\tSTATE\tCPU (free/total)\tMEMORY (free/total)\tOTHER\tRUNNING\tQUEUED")
+	for _, n := range st.Nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%g/%g\t%s/%s\t%s\t%d\t%d\n", n.ID, n.Address, n.State,
+			n.ResourcesAvailable["cpu"], n.ResourcesTotal["cpu"],
+			gib(n.ResourcesAvailable["memory"]), gib(n.ResourcesTotal["memory"]),
+			otherResources(n.ResourcesTotal), n.Running, n.QueueLen)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GCS SHARD\tLEADER\tREPLICAS")
+	for _, s := range st.GCS {
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Shard, s.Leader, strings.Join(s.Replicas, ", "))
+	}
+	tw.Flush()
+}
+
+func gib(bytes float64) string { return fmt.Sprintf("%.1fGiB", bytes/(1<<30)) }
+
+func otherResources(m map[string]float64) string {
+	var parts []string
+	for k, v := range m {
+		if k != "cpu" && k != "memory" && v != 0 {
+			parts = append(parts, fmt.Sprintf("%s=%g", k, v))
+		}
+	}
+	sort.Strings(parts)
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
