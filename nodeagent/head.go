@@ -1,11 +1,13 @@
 package nodeagent
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
 // HeadConfig describes a head: the process that runs the GCS, the
@@ -15,6 +17,14 @@ type HeadConfig struct {
 	Listen    string        // cluster protocol address, "127.0.0.1:0" for any port
 	DeadAfter time.Duration // silence after which a node is dead (default DefaultDeadAfter)
 	Shards    int           // GCS shards (default 4)
+	// RaftAddr is the base address of the GCS's Raft transport (shard i
+	// on port+i). Empty keeps the GCS in this process only, which cannot
+	// take replicas.
+	RaftAddr string
+	// Join is the address of a running head whose GCS this head joins as
+	// a replica. The joining head then serves as a node of that head's
+	// cluster; the first head keeps the membership and global scheduler.
+	Join string
 }
 
 // Head is a running head.
@@ -27,23 +37,18 @@ type Head struct {
 // StartHead opens the GCS, starts membership and the global scheduler,
 // and serves the cluster protocol with the head's own node registered.
 func StartHead(cfg HeadConfig) (*Head, error) {
-	gcfg := gcs.DefaultConfig()
-	gcfg.NodeID = "head"
-	if cfg.Shards > 0 {
-		gcfg.Shards = cfg.Shards
-	}
-	if cfg.Node.DataDir != "" {
-		gcfg.DataDir = filepath.Join(cfg.Node.DataDir, "gcs")
-	}
-	store, err := gcs.Open(gcfg)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the GCS: %w", err)
-	}
-	m := NewMembership(store, cfg.DeadAfter)
 	node := cfg.Node
 	if node.NodeID == "" {
 		node.NodeID = "head"
 	}
+	store, err := openHeadStore(cfg, node.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Join != "" {
+		return joinHead(cfg, node, store)
+	}
+	m := NewMembership(store, cfg.DeadAfter)
 	if node.Lineage == "" {
 		node.Lineage = "off" // the head's own store holds the lineage of the cluster's jobs
 	}
@@ -60,7 +65,9 @@ func StartHead(cfg HeadConfig) (*Head, error) {
 // Close stops the head: its node, membership and GCS.
 func (h *Head) Close() {
 	h.Cluster.Shutdown("the head is stopping")
-	h.Membership.Close()
+	if h.Membership != nil {
+		h.Membership.Close()
+	}
 	h.Store.Close()
 }
 
@@ -86,4 +93,55 @@ func ConnectDriver(head string, cfg Config) (*Cluster, error) {
 		cfg.Lineage = "off"
 	}
 	return NewCluster(cfg)
+}
+
+// openHeadStore opens the head's GCS replica: alone in memory, or over a
+// Raft transport so that other heads can join.
+func openHeadStore(cfg HeadConfig, id string) (*gcs.Store, error) {
+	gcfg := gcs.DefaultConfig()
+	if cfg.RaftAddr != "" {
+		gcfg = gcs.ClusterConfig()
+		gcfg.BindAddr = cfg.RaftAddr
+		gcfg.Join = cfg.Join != ""
+		gcfg.LeaderWaitTimeout = 10 * time.Second
+		if gcfg.Join {
+			gcfg.LeaderWaitTimeout = 0
+		}
+	}
+	gcfg.NodeID = id
+	if cfg.Shards > 0 {
+		gcfg.Shards = cfg.Shards
+	}
+	if cfg.Node.DataDir != "" {
+		gcfg.DataDir = filepath.Join(cfg.Node.DataDir, "gcs")
+	}
+	store, err := gcs.Open(gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the GCS: %w", err)
+	}
+	return store, nil
+}
+
+// joinHead makes this head's GCS a replica of the running head at
+// cfg.Join and starts its node as a member of that head's cluster.
+func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
+	pool := transport.NewPool(transport.Options{NodeID: node.NodeID})
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body := append([]byte{gcsJoin}, encodeStrings(node.NodeID, cfg.RaftAddr)...)
+	if _, err := pool.Call(ctx, cfg.Join, transport.GCSRequest, body); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("cannot join the GCS of the head at %s: %w", cfg.Join, cleanRemote(err))
+	}
+	if err := store.WaitForLeader(30 * time.Second); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("joined the GCS of %s but found no leader: %w", cfg.Join, err)
+	}
+	c, err := JoinCluster(cfg.Join, cfg.Listen, node)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &Head{Cluster: c, Store: store}, nil
 }

@@ -23,6 +23,7 @@ const (
 	gcsPutProgram
 	gcsGetProgram
 	gcsStatus
+	gcsJoin
 )
 
 // gcsCall sends a GCS request to the head (or serves it here, on the head).
@@ -93,6 +94,12 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 			return nil, fmt.Errorf("program %s: %w", shortHash(ss[0]), err)
 		}
 		return reply(src), nil
+	case gcsJoin:
+		ss, err := decodeStrings(body)
+		if err != nil || len(ss) != 2 {
+			return nil, errMalformed
+		}
+		return nil, store.Join(ss[0], ss[1])
 	case gcsStatus:
 		data, err := json.Marshal(nw.status())
 		if err != nil {

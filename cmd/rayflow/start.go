@@ -16,6 +16,10 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
 
+// DefaultHeadPort is the head's cluster port when --port is not given;
+// its GCS replicas use the next ports (one per shard).
+const DefaultHeadPort = 6379
+
 var startFlags = flagSpec{"head": false, "address": true, "port": true, "http-port": true, "data-dir": true,
 	"node-id": true, "cpus": true, "resources": true, "join": true, "dead-after": true, "gcs-shards": true,
 	"bind": true}
@@ -37,13 +41,12 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error: rayflow start needs either --head or --address HEAD_ADDRESS")
 		return exitUsage
 	}
+	if _, ok := inv.flags["port"]; !ok && isHead {
+		inv.flags["port"] = strconv.Itoa(DefaultHeadPort)
+	}
 	node, listen, err := nodeConfig(inv, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	if _, ok := inv.flags["join"]; ok {
-		fmt.Fprintln(stderr, "error: --join (a three-replica GCS) is not available yet in this version")
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -65,7 +68,10 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 }
 
 func runHead(ctx context.Context, inv *invocation, node nodeagent.Config, listen string, stdout, stderr io.Writer) int {
-	cfg := nodeagent.HeadConfig{Node: node, Listen: listen}
+	cfg := nodeagent.HeadConfig{Node: node, Listen: listen, Join: inv.flags["join"]}
+	if port, _ := strconv.Atoi(inv.flags["port"]); port > 0 {
+		cfg.RaftAddr = fmt.Sprintf("%s:%d", bindHost(inv), port+1)
+	}
 	if d, ok := inv.flags["dead-after"]; ok {
 		dur, err := time.ParseDuration(d)
 		if err != nil || dur <= 0 {
@@ -96,7 +102,11 @@ func runHead(ctx context.Context, inv *invocation, node nodeagent.Config, listen
 		defer api.Close()
 		httpAddr = ", http " + api.Addr()
 	}
-	fmt.Fprintf(stdout, "ready head %s at %s%s\n", head.Cluster.Head().ID, head.Cluster.Address(), httpAddr)
+	role := ""
+	if cfg.Join != "" {
+		role = ", GCS replica joined to " + cfg.Join
+	}
+	fmt.Fprintf(stdout, "ready head %s at %s%s%s\n", head.Cluster.Head().ID, head.Cluster.Address(), httpAddr, role)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "head stopping")
 	return exitOK
