@@ -51,7 +51,7 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	if err != nil {
 		return nil, err
 	}
-	a := n.spawnActor(call, demand)
+	a := n.spawnActor(call, demand, outputOf(th))
 	h := &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}
 	// When no handle is left, the actor finishes its queued calls and
 	// stops, giving its resources back.
@@ -60,11 +60,12 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 }
 
 // spawnActor starts an actor on this node, holding its resources.
-func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources) *actor {
+func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, output string) *actor {
 	c := n.cluster
 	a := &actor{id: call.ID, class: call.Class, node: n, demand: demand}
 	a.wake = sync.NewCond(&a.mu)
 	a.th = n.newThread(call.Class.Name(), call.ID)
+	c.routeOutput(a.th, output)
 	n.mu.Lock()
 	n.free = n.free.Sub(demand)
 	n.actors = append(n.actors, a)

@@ -263,6 +263,9 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 		return nil, nw.handleHeartbeat(req.Payload)
 	case transport.GCSRequest:
 		return nw.handleGCS(ctx, req.Payload)
+	case transport.Output:
+		nw.c.print(nil, string(req.Payload))
+		return nil, nil
 	}
 	return nil, fmt.Errorf("message type %s is not served here", req.Type)
 }

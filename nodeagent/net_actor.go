@@ -43,7 +43,8 @@ func (nw *network) placeActor(th *exec.Thread, call *exec.TaskCall, demand resou
 	if nodeID == local.ID {
 		return nil, nil
 	}
-	msg := &submitMsg{Kind: submitActor, ID: call.ID, Owner: nw.addr, Function: call.Class.Name(), Resources: call.Resources()}
+	msg := &submitMsg{Kind: submitActor, ID: call.ID, Owner: nw.addr, Function: call.Class.Name(),
+		Resources: call.Resources(), Output: nw.outputAddr(outputOf(th))}
 	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func (nw *network) hostActor(prog *exec.Program, m *submitMsg, args []exec.Value
 	if err != nil {
 		return err
 	}
-	a := nw.c.Head().spawnActor(call, demand)
+	a := nw.c.Head().spawnActor(call, demand, m.Output)
 	nw.mu.Lock()
 	nw.hosted[m.ID] = a
 	nw.mu.Unlock()

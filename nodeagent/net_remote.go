@@ -20,7 +20,7 @@ const sendTimeout = 30 * time.Second
 // The task's object completes when that node's TaskDone arrives.
 func (nw *network) dispatch(t *task, addr string) {
 	msg := &submitMsg{Kind: submitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
-		Resources: t.call.Resources()}
+		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 	if err := nw.fillCall(msg, t.call.Func.Program(), t.call.Args); err != nil {
 		t.obj.complete(exec.None, err, "")
 		return
@@ -74,6 +74,15 @@ func (nw *network) wireArg(v exec.Value) (wireArg, error) {
 	}
 	data, err := exec.EncodeWith(nil, v, nw)
 	return wireArg{Inline: data}, err
+}
+
+// outputAddr is where the prints of work sent elsewhere go: the driver
+// this work comes from, or this process.
+func (nw *network) outputAddr(output string) string {
+	if output == "" {
+		return nw.addr
+	}
+	return output
 }
 
 // await records that obj's value will come from the node at addr.
@@ -238,7 +247,7 @@ func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Val
 	if err != nil {
 		return err
 	}
-	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand}
+	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output}
 	t.obj.task = t
 	nw.c.stats.Submitted.Add(1)
 	nw.c.recordLineage(call, n)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 // startCluster starts a head and n nodes in this process, each serving
 // the cluster protocol on its own 127.0.0.1 port, and a driver.
-func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *bytes.Buffer) {
+func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *syncBuffer) {
 	t.Helper()
 	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: time.Second,
 		Node: nodeagent.Config{CPUs: cpus, NodeID: "head"}})
@@ -31,13 +32,32 @@ func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Clus
 		t.Cleanup(func() { c.Shutdown("test over") })
 		nodes = append(nodes, c)
 	}
-	var out bytes.Buffer
-	driver, err := nodeagent.ConnectDriver(head.Cluster.Address(), nodeagent.Config{Stdout: &out})
+	out := &syncBuffer{}
+	driver, err := nodeagent.ConnectDriver(head.Cluster.Address(), nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { driver.Shutdown("test over") })
-	return head, nodes, driver, &out
+	return head, nodes, driver, out
+}
+
+// syncBuffer is a bytes.Buffer safe for the cluster to write while the
+// test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func runOn(t *testing.T, c *nodeagent.Cluster, src string) error {
@@ -107,5 +127,36 @@ pipeline main() { get([boom(i) for i in range(4)]) }`)
 	report := rayflow.FormatError(err, "")
 	if !strings.Contains(report, "task 'boom' failed: integer division by zero") || !strings.Contains(report, "(on node ") {
 		t.Fatalf("report:\n%s", report)
+	}
+}
+
+// Prints made by tasks and actors on other nodes reach the driver.
+func TestRemoteOutputReachesDriver(t *testing.T) {
+	_, _, driver, out := startCluster(t, 2, 1)
+	err := runOn(t, driver, `
+task hello(i) {
+    print("task", i, "says hi")
+    return get(nested(i))
+}
+task nested(i) { print("nested", i)
+    return i }
+actor Talker() { method talk() { print("actor talks") } }
+pipeline main() {
+    get([hello(i) for i in range(6)])
+    get(Talker().talk())
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Output from a nested task travels on its own connection, so it may
+	// land a moment after the job's result.
+	for _, want := range []string{"task 5 says hi", "nested 3", "actor talks"} {
+		deadline := time.Now().Add(2 * time.Second)
+		for !strings.Contains(out.String(), want) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("driver output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
 // Node is one node: its resources, its local scheduler's queue of tasks
@@ -50,9 +51,31 @@ func (n *Node) newThread(name, taskID string) *exec.Thread {
 }
 
 const (
-	localNode = "rayflow.node" // *Node the thread runs on
-	localTask = "rayflow.task" // *task the thread runs, if any
+	localNode   = "rayflow.node"   // *Node the thread runs on
+	localTask   = "rayflow.task"   // *task the thread runs, if any
+	localOutput = "rayflow.output" // address where the thread's prints go, if not here
 )
+
+// outputOf is where the prints of a thread, and of the tasks it starts, go.
+func outputOf(th *exec.Thread) string {
+	s, _ := th.Local[localOutput].(string)
+	return s
+}
+
+// routeOutput sends a thread's prints to the driver at addr, unless that
+// is this process.
+func (c *Cluster) routeOutput(th *exec.Thread, addr string) {
+	if addr == "" || c.net == nil || addr == c.net.addr {
+		return
+	}
+	th.Local[localOutput] = addr
+	nw := c.net
+	th.Print = func(_ *exec.Thread, text string) {
+		if err := nw.pool.Send(addr, transport.Output, []byte(text)); err != nil {
+			c.print(th, text) // the driver is gone: keep the output here
+		}
+	}
+}
 
 func nodeOf(th *exec.Thread) *Node {
 	if n, ok := th.Local[localNode].(*Node); ok {

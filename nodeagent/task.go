@@ -17,6 +17,7 @@ type task struct {
 	obj    *object
 	demand resources.Resources
 	node   *Node // where it is queued or runs
+	output string // address of the driver that prints this task's output; "" for here
 	worker int   // the worker ID it runs on
 
 	mu        sync.Mutex
@@ -62,7 +63,7 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	if err := c.feasibleHere("'"+call.Name()+"'", demand); err != nil {
 		return nil, err
 	}
-	t := &task{call: call, obj: newObject(call.ID, name), demand: demand}
+	t := &task{call: call, obj: newObject(call.ID, name), demand: demand, output: outputOf(th)}
 	t.obj.task = t
 	c.stats.Submitted.Add(1)
 	c.recordLineage(call, origin)
@@ -196,6 +197,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	for attempt := 0; ; attempt++ {
 		th := n.newThread(t.call.Name(), t.call.ID)
 		th.Local[localTask] = t
+		n.cluster.routeOutput(th, t.output)
 		t.mu.Lock()
 		t.th = th
 		t.mu.Unlock()

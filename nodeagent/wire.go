@@ -157,6 +157,7 @@ type submitMsg struct {
 	Function    string // task name, actor class, or method name
 	Args        []wireArg
 	Resources   map[string]float64
+	Output      string // where prints go (the driver's address)
 }
 
 const (
@@ -180,6 +181,7 @@ func (m *submitMsg) encode() []byte {
 		w.str(a.Location)
 	}
 	w.resources(m.Resources)
+	w.str(m.Output)
 	return w.buf
 }
 
@@ -192,6 +194,7 @@ func decodeSubmit(b []byte) (*submitMsg, error) {
 		m.Args = append(m.Args, wireArg{Inline: r.bytes(), ObjectID: r.str(), Location: r.str()})
 	}
 	m.Resources = r.resources()
+	m.Output = r.str()
 	return m, r.err
 }
 

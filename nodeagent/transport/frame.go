@@ -45,14 +45,15 @@ const (
 	Cancel      MsgType = 11 // cancel (with FlagCancel: transport-level cancel)
 	Error       MsgType = 12 // an error reply (payload: code, message)
 	Ack         MsgType = 13 // an empty success reply
-	maxMsgType  MsgType = Ack
+	Output      MsgType = 14 // program output for the driver that started the job
+	maxMsgType  MsgType = Output
 )
 
 var msgTypeNames = [...]string{
 	Hello: "Hello", Heartbeat: "Heartbeat", SubmitTask: "SubmitTask",
 	TaskDone: "TaskDone", CreateActor: "CreateActor", CallMethod: "CallMethod",
 	FetchObject: "FetchObject", ObjectChunk: "ObjectChunk", Place: "Place",
-	GCSRequest: "GCSRequest", Cancel: "Cancel", Error: "Error", Ack: "Ack",
+	GCSRequest: "GCSRequest", Cancel: "Cancel", Error: "Error", Ack: "Ack", Output: "Output",
 }
 
 // Known reports whether t is a message type of this protocol version.
