@@ -4,9 +4,13 @@
 # calls this from the repository root.
 #
 # Environment:
+#   RUNS        how many runs of each peer comparison; the summary takes
+#               medians (default 3)
 #   BENCHTIME   go test -benchtime for the Go micro-benchmarks (default 1s)
 #   PEER_SCALE  multiply every Dask count by this (default 1; 0.05 for a smoke run)
-#   SKIP_PEERS  set to 1 to run only the rayflow side
+#   SKIP_PEERS  set to 1 to run only the rayflow side (the summary then
+#               uses the peers' files already in bench/out/, if any)
+#   MILLION_N   tasks in the peak-RSS run (default 1000000)
 #   PYTHON      the interpreter with Dask (default /usr/bin/python3: Debian's,
 #               which python3-distributed installs into; a pyenv or venv
 #               python3 earlier on PATH usually lacks it)
@@ -19,6 +23,8 @@ BENCHTIME=${BENCHTIME:-1s}
 PEER_SCALE=${PEER_SCALE:-1}
 SKIP_PEERS=${SKIP_PEERS:-0}
 PYTHON=${PYTHON:-/usr/bin/python3}
+RUNS=${RUNS:-3}
+MILLION_N=${MILLION_N:-1000000}
 mkdir -p "$OUT"
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -56,15 +62,33 @@ install_dask() {
 	have_dask
 }
 
+# Each group of dask_tasks.py runs in a fresh cluster of its own (a long
+# run of every group in one cluster once stopped silently after the tree
+# reduction), RUNS times; the summary takes the medians.
+DASK_GROUPS="throughput round_trip chain tree actor put_get"
+run_dask() { # $1: output file, $2...: extra flags
+	local file=$1
+	shift
+	: >"$file"
+	for run in $(seq "$RUNS"); do
+		for group in $DASK_GROUPS; do
+			log "  run $run/$RUNS: $group $*"
+			"$PYTHON" bench/peers/dask_tasks.py --only "$group" --scale "$PEER_SCALE" "$@" |
+				sed "s/}\$/, \"run\": $run}/" | tee -a "$file" ||
+				log "  dask_tasks.py --only $group $* failed (run $run)"
+		done
+	done
+}
+
 if [ "$SKIP_PEERS" != 1 ]; then
 	log "peer: CPython evaluator speed"
 	"$PYTHON" bench/peers/cpython_eval.py | tee "$OUT/cpython_eval.jsonl"
 
 	if install_dask; then
 		log "peer: Dask distributed, processes=False"
-		"$PYTHON" bench/peers/dask_tasks.py --scale "$PEER_SCALE" | tee "$OUT/dask_threads.jsonl"
+		run_dask "$OUT/dask_threads.jsonl"
 		log "peer: Dask distributed, processes=True"
-		"$PYTHON" bench/peers/dask_tasks.py --processes --scale "$PEER_SCALE" | tee "$OUT/dask_processes.jsonl"
+		run_dask "$OUT/dask_processes.jsonl" --processes
 	else
 		log "Dask is not available to $PYTHON and could not be installed:"
 		log "  apt-get install -y python3-distributed   (then rerun; or SKIP_PEERS=1)"
@@ -74,27 +98,152 @@ fi
 
 # --- rayflow: Go micro-benchmarks of the packages ---------------------------
 # -run XXX runs no tests, only the benchmarks. Packages without benchmarks
-# yet are harmless.
+# yet are harmless. The peer comparison (BenchmarkRF*) runs below, with a
+# fixed number of runs, so it is skipped here.
 log "rayflow: go test -bench (benchtime $BENCHTIME)"
-go test -run XXX -bench . -benchmem -benchtime "$BENCHTIME" \
+go test -run XXX -skip '^BenchmarkRF' -bench . -benchmem -benchtime "$BENCHTIME" \
 	./exec ./lang ./gcs ./nodeagent/... ./stdlib | tee "$OUT/go_bench.txt"
 
 # --- rayflow: the task, actor and object benchmarks ------------------------
-# TODO(bench): rayflow side of the peer comparison. Plug in here, writing
-# JSON lines with the same "bench" names and units as bench/peers/dask_tasks.py
-# to "$OUT/rayflow_tasks.jsonl", and rayflow's evaluator on the programs of
-# bench/peers/cpython_eval.py to "$OUT/rayflow_eval.jsonl":
-#   startup, first_result_after_startup      (rayflow run, to first result)
-#   tasks_submit_then_get                    (20,000 empty tasks, tasks/s)
-#   task_round_trip_median / _p99            (2,000 sequential get(task()), us)
-#   chain_dependent_tasks                    (1,000 tasks, ms)
-#   tree_reduction                           (10,000 leaves, ms)
-#   actor_calls_sequential / _pipelined      (5,000 calls, calls/s)
-#   put_100mb / get_100mb / put_get_100mb    (a 100 MB tensor, ms)
-#   peak RSS of 1,000,000 empty tasks queued then gotten on one node
-# then a summary step that joins them with the peers' files into the
-# tables of BENCHMARKS.md (ratios rayflow/dask).
-log "rayflow: task/actor/object benchmarks — TODO, not measured yet"
+# nodeagent/bench_test.go runs each pipeline of bench/rayflow/tasks.rayflow
+# RUNS times on a fresh in-process cluster (timed inside the program, after
+# a warm-up) and appends every run's figures to rayflow_tasks.jsonl.
+log "rayflow: task/actor/object benchmarks (go test ./nodeagent -bench RF, $RUNS runs)"
+: >"$OUT/rayflow_tasks.jsonl"
+RF_SCALE="$PEER_SCALE" RF_BENCH_JSONL="$OUT/rayflow_tasks.jsonl" \
+	go test ./nodeagent -run XXX -count 1 -benchtime "${RUNS}x" \
+	-bench 'RF(TaskThroughput|RoundTrip|Chain|Tree|ActorCalls|PutGet100MB|FirstResult)$' |
+	tee "$OUT/go_bench_rayflow.txt"
+
+# `rayflow run` start-up to first result, and the peak RSS of 1,000,000
+# empty tasks queued then gotten, each a whole process of the real binary.
+go build -o "$OUT/rayflow" ./cmd/rayflow
+log "rayflow: startup to first result (rayflow run bench/rayflow/first.rayflow)"
+"$OUT/rayflow" run bench/rayflow/first.rayflow >/dev/null # warm the page cache
+for run in $(seq $((RUNS > 5 ? RUNS : 5))); do
+	t0=$(date +%s%N)
+	"$OUT/rayflow" run bench/rayflow/first.rayflow >/dev/null
+	t1=$(date +%s%N)
+	printf '{"bench": "startup", "value": %s, "unit": "ms", "peer": "rayflow", "run": %d, "what": "rayflow run to first result, whole process"}\n' \
+		"$(awk "BEGIN{print ($t1-$t0)/1e6}")" "$run" | tee -a "$OUT/rayflow_tasks.jsonl"
+done
+
+if [ -x /usr/bin/time ]; then
+	log "rayflow: $MILLION_N empty tasks on one node, peak RSS (/usr/bin/time -v)"
+	: >"$OUT/rayflow_million.txt"
+	: >"$OUT/rayflow_million.jsonl"
+	for run in $(seq "$RUNS"); do
+		/usr/bin/time -v "$OUT/rayflow" run bench/rayflow/million.rayflow n="$MILLION_N" \
+			>"$OUT/million.out" 2>"$OUT/million.time" || log "  million run $run failed"
+		cat "$OUT/million.out" "$OUT/million.time" >>"$OUT/rayflow_million.txt"
+		kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/million.time")
+		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$OUT/million.time")
+		printf '{"bench": "million_tasks_peak_rss", "value": %s, "unit": "MiB", "peer": "rayflow", "run": %d, "n": %s, "wall": "%s"}\n' \
+			"$(awk "BEGIN{print ${kb:-0}/1024}")" "$run" "$MILLION_N" "$wall" | tee -a "$OUT/rayflow_tasks.jsonl"
+		sed 's/^{"bench":"million_tasks"/{"bench":"million_tasks_rate"/; s/}$/, "run": '"$run"'}/' "$OUT/million.out" |
+			grep '^{' >>"$OUT/rayflow_million.jsonl" || true
+	done
+	rm -f "$OUT/million.out" "$OUT/million.time"
+else
+	log "no /usr/bin/time (apt-get install -y time): peak RSS not measured"
+fi
+
+# --- summary: medians and ratios ------------------------------------------
+log "summary: $OUT/summary.md"
+MILLION_N="$MILLION_N" "$PYTHON" - "$OUT" "$PEER_SCALE" <<'EOF' | tee "$OUT/summary.md"
+import json, os, re, statistics, sys
+
+out, scale = sys.argv[1], float(sys.argv[2])
+
+def load(name):
+    recs = {}
+    path = os.path.join(out, name)
+    if os.path.exists(path):
+        for line in open(path):
+            line = line.strip()
+            if line.startswith("{"):
+                r = json.loads(line)
+                recs.setdefault(r["bench"], []).append(float(r["value"]))
+    return recs
+
+rf = load("rayflow_tasks.jsonl")
+dt = load("dask_threads.jsonl")
+dp = load("dask_processes.jsonl")
+
+# (bench, unit, higher is better, goal)
+rows = [
+    ("startup", "ms", False, "< 100 ms"),
+    ("first_result_after_startup", "ms", False, ""),
+    ("tasks_submit_then_get", "tasks/s", True, ">= 100x Dask threads"),
+    ("task_round_trip_median", "us", False, "<= 1/100 Dask threads, < 20 us"),
+    ("task_round_trip_p99", "us", False, "<= 1/100 Dask threads, < 20 us"),
+    ("chain_dependent_tasks", "ms", False, ""),
+    ("tree_reduction", "ms", False, ""),
+    ("actor_calls_sequential", "calls/s", True, ""),
+    ("actor_calls_pipelined", "calls/s", True, ""),
+    ("put_100mb", "ms", False, ""),
+    ("get_100mb", "ms", False, ""),
+    ("put_get_100mb", "ms", False, ""),
+]
+
+def med(d, k):
+    xs = d.get(k)
+    return (statistics.median(xs), len(xs)) if xs else (None, 0)
+
+def fmt(v):
+    if v is None:
+        return "—"
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+def ratio(r, d, higher):
+    if r is None or d is None or r == 0 or d == 0:
+        return "—"
+    x = r / d if higher else d / r
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.2f}x"
+
+print(f"Medians (runs in parentheses); ratio = how many times better rayflow is (rate / rate, or time / time). Dask scale {scale:g}.\n")
+print("| bench | unit | rayflow | Dask threads | Dask processes | vs threads | vs processes | goal |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for b, unit, higher, goal in rows:
+    r, nr = med(rf, b)
+    t, nt = med(dt, b)
+    p, np_ = med(dp, b)
+    print(f"| `{b}` | {unit} | {fmt(r)} ({nr}) | {fmt(t)} ({nt}) | {fmt(p)} ({np_}) | "
+          f"{ratio(r, t, higher)} | {ratio(r, p, higher)} | {goal} |")
+
+m, nm = med(rf, "million_tasks_peak_rss")
+mn = os.environ.get("MILLION_N", "1000000")
+if m is not None:
+    print(f"\n{int(mn):,} empty tasks queued then gotten on one node (`rayflow run`, /usr/bin/time -v): "
+          f"peak RSS {m:,.0f} MiB, median of {nm} (goal < 1024 MiB).")
+mr = []
+mp = os.path.join(out, "rayflow_million.jsonl")
+if os.path.exists(mp):
+    mr = [json.loads(l)["seconds"] for l in open(mp) if l.startswith("{")]
+if mr:
+    print(f"Wall time of the queue-then-get, inside the program: {statistics.median(mr):.1f} s, median of {len(mr)}.")
+
+# evaluator against CPython
+cp = load("cpython_eval.jsonl")
+gb = os.path.join(out, "go_bench.txt")
+ev = {}
+if os.path.exists(gb):
+    for line in open(gb):
+        m_ = re.match(r"Benchmark(Fib27|SumLoop)-\d+\s+\d+\s+([\d.]+) ns/op", line)
+        if m_:
+            ev[{"Fib27": "fib_27", "SumLoop": "while_sum_10000000"}[m_.group(1)]] = float(m_.group(2)) / 1e6
+if cp or ev:
+    print("\n| evaluator | rayflow ms | CPython ms | CPython / rayflow |")
+    print("| --- | --- | --- | --- |")
+    for b in ("fib_27", "while_sum_10000000"):
+        c, _ = med(cp, b)
+        r = ev.get(b)
+        print(f"| `{b}` | {fmt(r)} | {fmt(c)} | {ratio(r, c, False)} |")
+EOF
 
 log "results in $OUT"
 ls -l "$OUT" >&2

@@ -16,9 +16,9 @@ type task struct {
 	call   *exec.TaskCall
 	obj    *object
 	demand resources.Resources
-	node   *Node // where it is queued or runs
+	node   *Node  // where it is queued or runs
 	output string // address of the driver that prints this task's output; "" for here
-	worker int   // the worker ID it runs on
+	worker int    // the worker ID it runs on
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running
