@@ -58,6 +58,9 @@ type network struct {
 	hosted    map[string]*actor        // actors living here for other processes
 	remoteOut map[string]string        // task ID -> address it was sent to
 
+	spillCh   chan spillItem
+	spillDone chan struct{}
+
 	stop chan struct{}
 	done chan struct{}
 }
@@ -74,6 +77,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	}
 	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, owned: map[string]*object{},
 		served: map[string]*object{}, hosted: map[string]*actor{}, remoteOut: map[string]string{},
+		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	opts := transport.Options{NodeID: c.Head().ID}
 	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serve), opts)
@@ -88,6 +92,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		return err
 	}
 	go nw.heartbeatLoop()
+	go nw.spillLoop()
 	return nil
 }
 
@@ -174,6 +179,7 @@ func (nw *network) close() {
 	}
 	close(nw.stop)
 	<-nw.done
+	<-nw.spillDone
 	if !nw.cfg.Driver && !nw.isHead() && nw.epoch != 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		nw.gcsCall(ctx, gcsLeave, encodeStrings(nw.c.Head().ID, fmt.Sprint(nw.epoch)))
@@ -250,7 +256,7 @@ func shortHash(h string) string {
 func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transport.Message) (*transport.Message, error) {
 	switch req.Type {
 	case transport.SubmitTask:
-		return nil, nw.handleSubmit(req.Payload)
+		return nil, nw.handleSubmitBatch(req.Payload)
 	case transport.TaskDone:
 		return nil, nw.handleDone(req.Payload)
 	case transport.FetchObject:

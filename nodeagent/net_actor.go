@@ -9,23 +9,6 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
-// spill sends a task that the local node should not run to the global
-// scheduler, then to the node it picks.
-func (nw *network) spill(t *task, origin *Node) {
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	nodeID, addr, err := nw.place(ctx, t.obj.name, t.demand, origin.ID)
-	if err != nil {
-		t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "%v", cleanRemote(err)), "")
-		return
-	}
-	if nodeID == origin.ID || addr == nw.addr {
-		origin.enqueue(t)
-		return
-	}
-	nw.dispatch(t, addr)
-}
-
 // placeActor creates an actor elsewhere in the cluster when it does not
 // fit on this process's node. It returns a nil handle and nil error when
 // the actor should be created here.
@@ -48,7 +31,7 @@ func (nw *network) placeActor(th *exec.Thread, call *exec.TaskCall, demand resou
 	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, msg.encode()); err != nil {
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, cleanRemote(err))
 	}
 	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: &remoteActor{id: call.ID, addr: addr}}, nil
@@ -63,7 +46,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 		return
 	}
 	nw.await(o, a.addr)
-	if err := nw.pool.Send(a.addr, transport.SubmitTask, msg.encode()); err != nil {
+	if err := nw.pool.Send(a.addr, transport.SubmitTask, one(msg)); err != nil {
 		nw.lost(o, fmt.Sprintf("could not reach its actor at %s: %v", a.addr, err))
 	}
 }

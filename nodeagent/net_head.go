@@ -150,26 +150,67 @@ func (nw *network) handleHeartbeat(payload []byte) error {
 	return nw.cfg.Membership.Heartbeat(id, epoch, free, int(queue), int(running))
 }
 
-// place asks the global scheduler (on the head) where a spilled task
-// should run. It returns the node ID and its address.
-func (nw *network) place(ctx context.Context, name string, demand resources.Resources, origin string) (string, string, error) {
-	w := &wireWriter{}
-	w.str(name)
-	w.resources(demand.Map())
-	w.str(origin)
+// placeRequest is one task or actor the global scheduler is asked to
+// place; placeResult is its answer.
+type placeRequest struct {
+	Name   string
+	Demand resources.Resources
+	Origin string
+}
+
+type placeResult struct {
+	Node, Addr string
+	Err        error
+}
+
+// placeBatch asks the global scheduler (on the head) where spilled tasks
+// should run, all in one message.
+func (nw *network) placeBatch(ctx context.Context, reqs []placeRequest) ([]placeResult, error) {
 	if nw.isHead() {
-		d, addr, err := nw.cfg.Membership.Place(placement.Request{TaskID: name, Demand: demand, Origin: origin})
-		return d.Node, addr, err
+		return nw.placeHere(reqs), nil
+	}
+	w := &wireWriter{}
+	w.uint(uint64(len(reqs)))
+	for _, r := range reqs {
+		w.str(r.Name)
+		w.resources(r.Demand.Map())
+		w.str(r.Origin)
 	}
 	msg, err := nw.pool.Call(ctx, nw.cfg.Head, transport.Place, w.buf)
 	if err != nil {
+		return nil, err
+	}
+	r := &wireReader{buf: msg.Payload}
+	n := r.count(3)
+	if n != len(reqs) {
+		return nil, errMalformed
+	}
+	out := make([]placeResult, n)
+	for i := range out {
+		out[i].Node, out[i].Addr = r.str(), r.str()
+		if e := r.str(); e != "" {
+			out[i].Err = fmt.Errorf("%s", e)
+		}
+	}
+	return out, r.err
+}
+
+// place asks for one placement.
+func (nw *network) place(ctx context.Context, name string, demand resources.Resources, origin string) (string, string, error) {
+	res, err := nw.placeBatch(ctx, []placeRequest{{Name: name, Demand: demand, Origin: origin}})
+	if err != nil {
 		return "", "", err
 	}
-	ss, err := decodeStrings(msg.Payload)
-	if err != nil || len(ss) != 2 {
-		return "", "", errMalformed
+	return res[0].Node, res[0].Addr, res[0].Err
+}
+
+func (nw *network) placeHere(reqs []placeRequest) []placeResult {
+	out := make([]placeResult, len(reqs))
+	for i, r := range reqs {
+		d, addr, err := nw.cfg.Membership.Place(placement.Request{TaskID: r.Name, Demand: r.Demand, Origin: r.Origin})
+		out[i] = placeResult{Node: d.Node, Addr: addr, Err: err}
 	}
-	return ss[0], ss[1], nil
+	return out
 }
 
 func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
@@ -177,19 +218,31 @@ func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 		return nil, fmt.Errorf("this node is not the head")
 	}
 	r := &wireReader{buf: payload}
-	name, demandMap, origin := r.str(), r.resources(), r.str()
+	n := r.count(3)
+	reqs := make([]placeRequest, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		name, demandMap, origin := r.str(), r.resources(), r.str()
+		demand, err := resources.FromMap(demandMap)
+		if err != nil {
+			return nil, err
+		}
+		reqs = append(reqs, placeRequest{Name: name, Demand: demand, Origin: origin})
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	demand, err := resources.FromMap(demandMap)
-	if err != nil {
-		return nil, err
+	w := &wireWriter{}
+	w.uint(uint64(len(reqs)))
+	for _, res := range nw.placeHere(reqs) {
+		w.str(res.Node)
+		w.str(res.Addr)
+		if res.Err != nil {
+			w.str(res.Err.Error())
+		} else {
+			w.str("")
+		}
 	}
-	d, addr, err := nw.cfg.Membership.Place(placement.Request{TaskID: name, Demand: demand, Origin: origin})
-	if err != nil {
-		return nil, err
-	}
-	return reply(encodeStrings(d.Node, addr)), nil
+	return reply(w.buf), nil
 }
 
 // Status is what `rayflow status` shows: the nodes and the GCS shards.

@@ -16,23 +16,6 @@ import (
 // sendTimeout bounds one send of a task or result.
 const sendTimeout = 30 * time.Second
 
-// dispatch sends a task whose arguments are ready to the node at addr.
-// The task's object completes when that node's TaskDone arrives.
-func (nw *network) dispatch(t *task, addr string) {
-	msg := &submitMsg{Kind: submitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
-		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
-	if err := nw.fillCall(msg, t.call.Func.Program(), t.call.Args); err != nil {
-		t.obj.complete(exec.None, err, "")
-		return
-	}
-	nw.await(t.obj, addr)
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, msg.encode()); err != nil {
-		nw.lost(t.obj, fmt.Sprintf("could not send it to the node at %s: %v", addr, err))
-	}
-}
-
 // fillCall sets the program and the arguments of a message.
 func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Value) *exec.Error {
 	if prog == nil || prog.Hash == "" {

@@ -102,7 +102,7 @@ func (n *Node) schedule(t *task) {
 			n.enqueue(t)
 			return
 		}
-		go c.net.spill(t, n)
+		c.net.spill(t, n)
 		return
 	}
 	if len(c.nodes) == 1 || !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {

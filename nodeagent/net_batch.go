@@ -1,0 +1,143 @@
+package nodeagent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// Spilled tasks travel in batches: one goroutine takes every task waiting
+// to spill, asks the global scheduler to place them all in one Place
+// message, and sends each node its tasks in one SubmitTask message. While
+// one batch is on the wire the next one gathers, so under load a message
+// carries many tasks and the per-message cost does not dominate.
+
+// maxSpillBatch bounds the tasks in one batch.
+const maxSpillBatch = 1024
+
+type spillItem struct {
+	t      *task
+	origin *Node
+}
+
+// spill queues a task for the spiller.
+func (nw *network) spill(t *task, origin *Node) {
+	select {
+	case nw.spillCh <- spillItem{t, origin}:
+	case <-nw.stop:
+		t.obj.complete(exec.None, exec.Errorf(exec.KindCancelled, "the node is stopping"), "")
+	}
+}
+
+// spillLoop places and sends spilled tasks in batches until stopped.
+func (nw *network) spillLoop() {
+	defer close(nw.spillDone)
+	for {
+		var batch []spillItem
+		select {
+		case it := <-nw.spillCh:
+			batch = append(batch, it)
+		case <-nw.stop:
+			return
+		}
+	gather:
+		for len(batch) < maxSpillBatch {
+			select {
+			case it := <-nw.spillCh:
+				batch = append(batch, it)
+			default:
+				break gather
+			}
+		}
+		nw.spillBatch(batch)
+	}
+}
+
+func (nw *network) spillBatch(batch []spillItem) {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	reqs := make([]placeRequest, len(batch))
+	for i, it := range batch {
+		reqs[i] = placeRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID}
+	}
+	results, err := nw.placeBatch(ctx, reqs)
+	if err != nil {
+		for _, it := range batch {
+			it.t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "cannot reach the global scheduler: %v", cleanRemote(err)), "")
+		}
+		return
+	}
+	byAddr := map[string][]*task{}
+	for i, it := range batch {
+		res := results[i]
+		switch {
+		case res.Err != nil:
+			it.t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "%v", res.Err), "")
+		case res.Node == it.origin.ID || res.Addr == nw.addr:
+			it.origin.enqueue(it.t)
+		default:
+			byAddr[res.Addr] = append(byAddr[res.Addr], it.t)
+		}
+	}
+	for addr, tasks := range byAddr {
+		nw.dispatchBatch(ctx, addr, tasks)
+	}
+}
+
+// dispatchBatch sends tasks whose arguments are ready to the node at
+// addr in one message; each completes when its TaskDone arrives.
+func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task) {
+	w := &wireWriter{}
+	var sent []*task
+	for _, t := range tasks {
+		msg := &submitMsg{Kind: submitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
+			Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
+		if err := nw.fillCall(msg, t.call.Func.Program(), t.call.Args); err != nil {
+			t.obj.complete(exec.None, err, "")
+			continue
+		}
+		nw.await(t.obj, addr)
+		w.bytes(msg.encode())
+		sent = append(sent, t)
+	}
+	if len(sent) == 0 {
+		return
+	}
+	payload := append(encodeCount(len(sent)), w.buf...)
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, payload); err != nil {
+		for _, t := range sent {
+			nw.lost(t.obj, fmt.Sprintf("could not send it to the node at %s: %v", addr, cleanRemote(err)))
+		}
+	}
+}
+
+func encodeCount(n int) []byte {
+	w := &wireWriter{}
+	w.uint(uint64(n))
+	return w.buf
+}
+
+// handleSubmitBatch accepts the messages of one SubmitTask frame.
+func (nw *network) handleSubmitBatch(payload []byte) error {
+	r := &wireReader{buf: payload}
+	n := r.count(1)
+	var firstErr error
+	for i := 0; i < n && r.err == nil; i++ {
+		if err := nw.handleSubmit(r.bytes()); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if r.err != nil {
+		return r.err
+	}
+	return firstErr
+}
+
+// one frames a single message as a batch of one.
+func one(msg *submitMsg) []byte {
+	w := &wireWriter{buf: encodeCount(1)}
+	w.bytes(msg.encode())
+	return w.buf
+}
