@@ -72,3 +72,41 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The streaming encoding round-trips whatever the chunk sizes.
+func TestEncodeStreamRoundTrip(t *testing.T) {
+	big := make([]float64, 100_000)
+	for i := range big {
+		big[i] = float64(i) * 0.5
+	}
+	for _, v := range []Value{
+		TensorValue(&Tensor{Shape: []int{400, 250}, Data: big}),
+		TensorValue(&Tensor{Shape: []int{0, 3}, Data: []float64{}}),
+		ListOf([]Value{Int(1), Str("two"), TensorValue(&Tensor{Shape: []int{2}, Data: []float64{1, 2}})}),
+		Str("plain"),
+	} {
+		for _, chunk := range []int{1, 7, 4096, 1 << 20} {
+			r, size, err := EncodeStream(v, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := NewStreamDecoder(nil)
+			buf := make([]byte, chunk)
+			total := int64(0)
+			for {
+				n, rerr := r.Read(buf)
+				total += int64(n)
+				if _, werr := d.Write(buf[:n]); werr != nil {
+					t.Fatal(werr)
+				}
+				if rerr != nil {
+					break
+				}
+			}
+			got, err := d.Value()
+			if err != nil || total != size || !Equal(got, v) {
+				t.Fatalf("chunk %d: got %v (%d of %d bytes), err %v", chunk, got.TypeName(), total, size, err)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package nodeagent
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -120,11 +119,11 @@ func (nw *network) handleDone(payload []byte) error {
 func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	var buf bytes.Buffer
-	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, encodeStrings(id), &buf); err != nil {
+	dec := exec.NewStreamDecoder(nw)
+	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, encodeStrings(id), dec); err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("object %s could not be fetched from %s: %v", id, addr, err)}
 	}
-	v, err := exec.DecodeWith(buf.Bytes(), nw)
+	v, err := dec.Value()
 	if err != nil {
 		return exec.None, exec.Errorf(exec.KindLost, "object %s from %s is damaged: %v", id, addr, err)
 	}
@@ -163,11 +162,11 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	if verr != nil {
 		return nil, fmt.Errorf("%s", verr.Msg)
 	}
-	data, err := exec.EncodeWith(nil, v, nw)
+	r, size, err := exec.EncodeStream(v, nw)
 	if err != nil {
 		return nil, err
 	}
-	return transport.NewStreamReply(bytes.NewReader(data), int64(len(data))), nil
+	return transport.NewStreamReply(r, size), nil
 }
 
 // handleSubmit accepts a task, an actor or a method call from another

@@ -160,3 +160,27 @@ pipeline main() {
 		}
 	}
 }
+
+// A 100 MB tensor made on one node is read by a task on another: it is
+// fetched from where it lives, streamed, and arrives intact.
+func TestLargeObjectMovesBetweenNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 100 MB")
+	}
+	_, _, driver, out := startCluster(t, 1, 1)
+	err := runOn(t, driver, `
+task make(n) { return nd.full([n], 2.0) }
+@resources(cpu=1)
+task total(t) { return [nd.sum(t), sys.node()] }
+pipeline main() {
+    let big = make(12500000)
+    let a, where_a = get(total(big))
+    print(a)
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	if got := strings.TrimSpace(out.String()); got != "25000000.0" {
+		t.Fatalf("printed %q", got)
+	}
+}
