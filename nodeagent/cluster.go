@@ -26,7 +26,7 @@ import (
 // Config describes the nodes of an in-process cluster.
 type Config struct {
 	Nodes     int                // how many nodes; default 1
-	CPUs      int                // CPUs per node; default: this machine's
+	CPUs      int                // CPUs per node; 0: this machine's; negative: none
 	Resources map[string]float64 // extra resources per node (gpu, custom names)
 	// QueueLimit is how many tasks may wait in a node's local queue before
 	// new ones spill to the global scheduler; default 2x the CPUs.
@@ -85,7 +85,10 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.CPUs <= 0 && (cfg.Net == nil || !cfg.Net.Driver) {
+	switch {
+	case cfg.CPUs < 0 || cfg.Net != nil && cfg.Net.Driver:
+		cfg.CPUs = 0
+	case cfg.CPUs == 0:
 		cfg.CPUs = max(1, int(detected.CPU()/resources.Milli))
 	}
 	if extra.Memory() == 0 {

@@ -71,10 +71,10 @@ func (h *Head) Close() {
 	h.Store.Close()
 }
 
-// JoinCluster starts a node agent that joins the cluster whose head is at
-// head, serving on listen.
-func JoinCluster(head, listen string, cfg Config) (*Cluster, error) {
-	cfg.Net = &NetConfig{Listen: listen, Head: head}
+// JoinCluster starts a node agent that joins the cluster whose heads are
+// at heads (one is enough; the others are learnt), serving on listen.
+func JoinCluster(heads []string, listen string, cfg Config) (*Cluster, error) {
+	cfg.Net = &NetConfig{Listen: listen, Heads: heads}
 	if cfg.Lineage == "" {
 		cfg.Lineage = "off"
 	}
@@ -82,9 +82,9 @@ func JoinCluster(head, listen string, cfg Config) (*Cluster, error) {
 }
 
 // ConnectDriver starts the runtime of a driver against the cluster whose
-// head is at head: it offers no CPUs, so every task goes to the cluster.
-func ConnectDriver(head string, cfg Config) (*Cluster, error) {
-	cfg.Net = &NetConfig{Listen: "127.0.0.1:0", Head: head, Driver: true}
+// heads are at heads: it offers no CPUs, so every task goes to the cluster.
+func ConnectDriver(heads []string, cfg Config) (*Cluster, error) {
+	cfg.Net = &NetConfig{Listen: "127.0.0.1:0", Heads: heads, Driver: true}
 	cfg.CPUs = 0
 	if cfg.NodeID == "" {
 		cfg.NodeID = "driver"
@@ -138,10 +138,16 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 		store.Close()
 		return nil, fmt.Errorf("joined the GCS of %s but found no leader: %w", cfg.Join, err)
 	}
-	c, err := JoinCluster(cfg.Join, cfg.Listen, node)
+	m := NewMembership(store, cfg.DeadAfter)
+	node.Net = &NetConfig{Listen: cfg.Listen, Heads: []string{cfg.Join}, Store: store, Membership: m}
+	if node.Lineage == "" {
+		node.Lineage = "off"
+	}
+	c, err := NewCluster(node)
 	if err != nil {
+		m.Close()
 		store.Close()
 		return nil, err
 	}
-	return &Head{Cluster: c, Store: store}, nil
+	return &Head{Cluster: c, Store: store, Membership: m}, nil
 }

@@ -75,7 +75,7 @@ func (m *Membership) Close() {
 
 // Register adds a node (or re-adds one after a restart) and returns its
 // epoch.
-func (m *Membership) Register(id, address string, total map[string]float64) (uint64, error) {
+func (m *Membership) Register(id, address string, total map[string]float64, isHead bool) (uint64, error) {
 	res, err := resources.FromMap(total)
 	if err != nil {
 		return 0, fmt.Errorf("node %s: %v", id, err)
@@ -86,10 +86,38 @@ func (m *Membership) Register(id, address string, total map[string]float64) (uin
 	mem := &member{total: res, free: res, lastSeen: time.Now(), info: gcs.NodeInfo{
 		ID: id, Address: address, State: gcs.NodeAlive, Epoch: epoch,
 		ResourcesTotal: res.Map(), ResourcesAvailable: res.Map(), LastHeartbeat: time.Now().UnixNano()}}
+	if isHead {
+		mem.info.Labels = map[string]string{"role": "head"}
+	}
 	m.members[id] = mem
 	info := mem.info
 	m.mu.Unlock()
-	return epoch, m.store.PutNode(info).ErrorTimeout(5 * time.Second)
+	// Only the GCS leader can write; a follower head's table is its own
+	// view, filled by the nodes' heartbeats.
+	m.store.PutNode(info)
+	return epoch, nil
+}
+
+// Heads lists the addresses of the alive heads: those registered here
+// and those the GCS nodes table knows.
+func (m *Membership) Heads() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(n gcs.NodeInfo) {
+		if n.Labels["role"] == "head" && n.State == gcs.NodeAlive && !seen[n.Address] {
+			seen[n.Address] = true
+			out = append(out, n.Address)
+		}
+	}
+	for _, n := range m.Alive() {
+		add(n)
+	}
+	if stored, err := m.store.ListNodes(); err == nil {
+		for _, n := range stored {
+			add(n)
+		}
+	}
+	return out
 }
 
 // Heartbeat records a node's latest free resources and load.
@@ -129,7 +157,8 @@ func (m *Membership) Leave(id string, epoch uint64) error {
 	mem.info.State = gcs.NodeDead
 	info := mem.info
 	m.mu.Unlock()
-	return m.store.PutNode(info).ErrorTimeout(5 * time.Second)
+	m.store.PutNode(info)
+	return nil
 }
 
 func (m *Membership) monitor() {

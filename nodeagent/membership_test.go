@@ -26,11 +26,11 @@ func TestSilentNodeIsMarkedDead(t *testing.T) {
 	st := openStore(t)
 	m := NewMembership(st, 200*time.Millisecond)
 	defer m.Close()
-	e1, err := m.Register("a", "127.0.0.1:1", map[string]float64{"cpu": 2})
+	e1, err := m.Register("a", "127.0.0.1:1", map[string]float64{"cpu": 2}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Register("b", "127.0.0.1:2", map[string]float64{"cpu": 2}); err != nil {
+	if _, err := m.Register("b", "127.0.0.1:2", map[string]float64{"cpu": 2}, false); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(3 * time.Second)
@@ -51,7 +51,7 @@ func TestSilentNodeIsMarkedDead(t *testing.T) {
 	if err := m.Heartbeat("a", e1, map[string]float64{"cpu": 2}, 0, 0); !errors.Is(err, ErrStaleEpoch) {
 		t.Fatalf("heartbeat from a dead node's old epoch: %v, want ErrStaleEpoch", err)
 	}
-	e3, err := m.Register("a", "127.0.0.1:1", map[string]float64{"cpu": 2})
+	e3, err := m.Register("a", "127.0.0.1:1", map[string]float64{"cpu": 2}, false)
 	if err != nil || e3 <= e1 {
 		t.Fatalf("re-register: epoch %d (was %d), %v", e3, e1, err)
 	}
@@ -66,7 +66,7 @@ func TestPlaceSpreadsABurst(t *testing.T) {
 	m := NewMembership(st, time.Minute)
 	defer m.Close()
 	for _, id := range []string{"a", "b", "c"} {
-		if _, err := m.Register(id, "addr-"+id, map[string]float64{"cpu": 2}); err != nil {
+		if _, err := m.Register(id, "addr-"+id, map[string]float64{"cpu": 2}, false); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,7 +2,6 @@ package nodeagent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -30,8 +29,8 @@ import (
 
 // NetConfig says how this process joins a cluster.
 type NetConfig struct {
-	Listen string // address to serve on; "127.0.0.1:0" picks a port
-	Head   string // the head's address; empty when this process is the head
+	Listen string   // address to serve on; "127.0.0.1:0" picks a port
+	Heads  []string // addresses of heads to join; more are learnt from them
 	// Store and Membership are the head's; nil elsewhere.
 	Store      *gcs.Store
 	Membership *Membership
@@ -49,7 +48,7 @@ type network struct {
 	server *transport.Server
 	pool   *transport.Pool
 	addr   string
-	epoch  uint64
+	heads  *headSet
 
 	mu        sync.Mutex
 	programs  map[string]*exec.Program // by source hash
@@ -85,6 +84,10 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		return err
 	}
 	nw.server, nw.addr, nw.pool = srv, srv.Addr(), transport.NewPool(opts)
+	nw.heads = newHeadSet(cfg.Heads)
+	if nw.isHead() {
+		nw.heads.add(nw.addr)
+	}
 	c.net = nw
 	if err := nw.join(); err != nil {
 		nw.close()
@@ -104,37 +107,23 @@ func (c *Cluster) Address() string {
 	return c.net.addr
 }
 
-// headAddr is the head's address: its own when this process is the head.
-func (nw *network) headAddr() string {
-	if nw.cfg.Head == "" {
-		return nw.addr
-	}
-	return nw.cfg.Head
-}
-
 func (nw *network) isHead() bool { return nw.cfg.Membership != nil }
 
-// join registers this process's node with the head (not for drivers).
+// join registers this process's node with the heads (not for drivers).
 func (nw *network) join() error {
 	if nw.cfg.Driver {
 		return nil
 	}
-	n := nw.c.Head()
-	if nw.isHead() {
-		epoch, err := nw.cfg.Membership.Register(n.ID, nw.addr, n.total.Map())
-		nw.epoch = epoch
-		return err
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nw.discoverHeads(ctx)
+	if err := nw.registerEverywhere(ctx); err != nil {
+		return fmt.Errorf("cannot join the cluster at %s: %w", strings.Join(nw.cfg.Heads, ","), err)
 	}
-	reply, err := nw.gcsCall(context.Background(), gcsRegister, encodeRegister(n.ID, nw.addr, n.total.Map()))
-	if err != nil {
-		return fmt.Errorf("cannot join the cluster at %s: %w", nw.cfg.Head, err)
-	}
-	r := &wireReader{buf: reply}
-	nw.epoch = r.uint()
-	return r.err
+	return nil
 }
 
-// heartbeatLoop reports this node's free resources and load to the head.
+// heartbeatLoop reports this node's free resources and load to the heads.
 func (nw *network) heartbeatLoop() {
 	defer close(nw.done)
 	if nw.cfg.Driver {
@@ -148,25 +137,8 @@ func (nw *network) heartbeatLoop() {
 		case <-nw.stop:
 			return
 		case <-tick.C:
-			nw.heartbeat()
+			nw.heartbeatAll()
 		}
-	}
-}
-
-func (nw *network) heartbeat() {
-	st := nw.c.Head().state()
-	n := nw.c.Head()
-	if nw.isHead() {
-		nw.cfg.Membership.Heartbeat(n.ID, nw.epoch, st.Available.Map(), st.QueueLen, st.Running)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := nw.pool.Call(ctx, nw.cfg.Head, transport.Heartbeat, encodeHeartbeat(n.ID, nw.epoch, st))
-	var re *transport.RemoteError
-	if errors.As(err, &re) && strings.Contains(re.Message, ErrStaleEpoch.Error()) {
-		// Declared dead while cut off: come back as a new member.
-		nw.join()
 	}
 }
 
@@ -180,13 +152,26 @@ func (nw *network) close() {
 	close(nw.stop)
 	<-nw.done
 	<-nw.spillDone
-	if !nw.cfg.Driver && !nw.isHead() && nw.epoch != 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		nw.gcsCall(ctx, gcsLeave, encodeStrings(nw.c.Head().ID, fmt.Sprint(nw.epoch)))
-		cancel()
+	if !nw.cfg.Driver {
+		nw.leaveAll()
 	}
 	nw.server.Close()
 	nw.pool.Close()
+}
+
+// leaveAll tells every head this node is leaving, so it is marked dead at
+// once rather than after its heartbeats stop.
+func (nw *network) leaveAll() {
+	id := nw.c.Head().ID
+	for _, addr := range nw.heads.order() {
+		epoch := nw.heads.epoch(addr)
+		if epoch == 0 || addr == nw.addr {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		nw.callHead(ctx, addr, transport.GCSRequest, append([]byte{gcsLeave}, encodeStrings(id, fmt.Sprint(epoch))...))
+		cancel()
+	}
 }
 
 // program returns the compiled program with the given source hash,

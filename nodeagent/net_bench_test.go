@@ -17,12 +17,12 @@ func benchCluster(b *testing.B) *nodeagent.Cluster {
 		b.Fatal(err)
 	}
 	b.Cleanup(head.Close)
-	node, err := nodeagent.JoinCluster(head.Cluster.Address(), "127.0.0.1:0", nodeagent.Config{CPUs: 1, NodeID: "n1"})
+	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 1, NodeID: "n1"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { node.Shutdown("done") })
-	driver, err := nodeagent.ConnectDriver(head.Cluster.Address(), nodeagent.Config{})
+	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,23 +24,13 @@ const (
 	gcsGetProgram
 	gcsStatus
 	gcsJoin
+	gcsHeads
 )
 
-// gcsCall sends a GCS request to the head (or serves it here, on the head).
+// gcsCall sends a GCS request to a head (this process's own, if it is
+// one), failing over to the others.
 func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, error) {
-	payload := append([]byte{op}, body...)
-	if nw.isHead() {
-		reply, err := nw.handleGCS(ctx, payload)
-		if err != nil || reply == nil {
-			return nil, err
-		}
-		return reply.Payload, nil
-	}
-	reply, err := nw.pool.Call(ctx, nw.cfg.Head, transport.GCSRequest, payload)
-	if err != nil {
-		return nil, err
-	}
-	return reply.Payload, nil
+	return nw.headCall(ctx, transport.GCSRequest, append([]byte{op}, body...))
 }
 
 func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Message, error) {
@@ -54,11 +44,11 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 	body := payload[1:]
 	switch payload[0] {
 	case gcsRegister:
-		id, addr, total, err := decodeRegister(body)
+		id, addr, total, isHead, err := decodeRegister(body)
 		if err != nil {
 			return nil, err
 		}
-		epoch, err := m.Register(id, addr, total)
+		epoch, err := m.Register(id, addr, total, isHead)
 		if err != nil {
 			return nil, err
 		}
@@ -94,6 +84,8 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 			return nil, fmt.Errorf("program %s: %w", shortHash(ss[0]), err)
 		}
 		return reply(src), nil
+	case gcsHeads:
+		return reply(encodeStrings(m.Heads()...)), nil
 	case gcsJoin:
 		ss, err := decodeStrings(body)
 		if err != nil || len(ss) != 2 {
@@ -114,18 +106,19 @@ func reply(payload []byte) *transport.Message {
 	return &transport.Message{Type: transport.Ack, Payload: payload}
 }
 
-func encodeRegister(id, addr string, total map[string]float64) []byte {
+func encodeRegister(id, addr string, total map[string]float64, isHead bool) []byte {
 	w := &wireWriter{}
 	w.str(id)
 	w.str(addr)
 	w.resources(total)
+	w.bool(isHead)
 	return w.buf
 }
 
-func decodeRegister(b []byte) (string, string, map[string]float64, error) {
+func decodeRegister(b []byte) (string, string, map[string]float64, bool, error) {
 	r := &wireReader{buf: b}
-	id, addr, total := r.str(), r.str(), r.resources()
-	return id, addr, total, r.err
+	id, addr, total, isHead := r.str(), r.str(), r.resources(), r.bool()
+	return id, addr, total, isHead, r.err
 }
 
 func encodeHeartbeat(id string, epoch uint64, st placement.NodeState) []byte {
@@ -166,9 +159,6 @@ type placeResult struct {
 // placeBatch asks the global scheduler (on the head) where spilled tasks
 // should run, all in one message.
 func (nw *network) placeBatch(ctx context.Context, reqs []placeRequest) ([]placeResult, error) {
-	if nw.isHead() {
-		return nw.placeHere(reqs), nil
-	}
 	w := &wireWriter{}
 	w.uint(uint64(len(reqs)))
 	for _, r := range reqs {
@@ -176,11 +166,11 @@ func (nw *network) placeBatch(ctx context.Context, reqs []placeRequest) ([]place
 		w.resources(r.Demand.Map())
 		w.str(r.Origin)
 	}
-	msg, err := nw.pool.Call(ctx, nw.cfg.Head, transport.Place, w.buf)
+	payload, err := nw.headCall(ctx, transport.Place, w.buf)
 	if err != nil {
 		return nil, err
 	}
-	r := &wireReader{buf: msg.Payload}
+	r := &wireReader{buf: payload}
 	n := r.count(3)
 	if n != len(reqs) {
 		return nil, errMalformed

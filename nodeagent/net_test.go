@@ -24,7 +24,7 @@ func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Clus
 	t.Cleanup(head.Close)
 	var nodes []*nodeagent.Cluster
 	for i := 0; i < n; i++ {
-		c, err := nodeagent.JoinCluster(head.Cluster.Address(), "127.0.0.1:0",
+		c, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0",
 			nodeagent.Config{CPUs: cpus, NodeID: "worker-" + string(rune('a'+i))})
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +33,7 @@ func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Clus
 		nodes = append(nodes, c)
 	}
 	out := &syncBuffer{}
-	driver, err := nodeagent.ConnectDriver(head.Cluster.Address(), nodeagent.Config{Stdout: out})
+	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)
 	}

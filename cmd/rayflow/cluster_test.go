@@ -196,3 +196,83 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 		t.Fatalf("HTTP status after garbage: %s", resp)
 	}
 }
+
+// Three heads hold three replicas of the GCS. The first head (the GCS
+// leader) is killed with SIGKILL in the middle of a job whose driver
+// knows all three: the job finishes with the right result, and the GCS
+// shards have new leaders.
+func TestJobSurvivesGCSLeaderKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	ports := make([]int, 5)
+	for i := range ports {
+		ports[i] = freePortRange(t, 5)
+	}
+	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
+	h1 := startProc(t, bin, "start", "--head", "--port", fmt.Sprint(ports[0]), "--cpus", "0", "--node-id", "h1")
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(ports[1]), "--join", addr(0), "--cpus", "0", "--node-id", "h2")
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(ports[2]), "--join", addr(0), "--cpus", "0", "--node-id", "h3")
+	startProc(t, bin, "start", "--address", addr(0), "--port", fmt.Sprint(ports[3]), "--cpus", "1", "--node-id", "w1")
+	startProc(t, bin, "start", "--address", addr(0), "--port", fmt.Sprint(ports[4]), "--cpus", "1", "--node-id", "w2")
+	waitState(t, bin, addr(1), "w2", "alive", 5*time.Second)
+
+	prog := writeProgram(t, `
+task step(i) {
+    time.sleep(0.04)
+    return i * i
+}
+pipeline main(n: int = 80) {
+    let total = 0
+    for i in range(n) { total += get(step(i)) }
+    print(total)
+}`)
+	job := exec.Command(bin, "run", "--address", addr(0)+","+addr(1)+","+addr(2), prog)
+	var out strings.Builder
+	job.Stdout, job.Stderr = &out, &out
+	if err := job.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	h1.cmd.Process.Signal(syscall.SIGKILL)
+	h1.cmd.Wait()
+	done := make(chan error, 1)
+	go func() { done <- job.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || strings.TrimSpace(out.String()) != "167480" {
+			t.Fatalf("job after the GCS leader was killed: %v\n%s", err, out.String())
+		}
+	case <-time.After(60 * time.Second):
+		job.Process.Kill()
+		t.Fatalf("job did not finish within 60 s of the kill:\n%s", out.String())
+	}
+	st, err := exec.Command(bin, "status", "--address", addr(1)).Output()
+	if err != nil || strings.Contains(string(st), "  h1      h1") {
+		t.Fatalf("status after the kill: %v\n%s", err, st)
+	}
+}
+
+// freePortRange finds a port p such that p..p+n-1 are free (a head uses
+// the ports after its own for its GCS replicas).
+func freePortRange(t *testing.T, n int) int {
+	t.Helper()
+	for tries := 0; tries < 50; tries++ {
+		p := freePort(t)
+		ok := true
+		for i := 1; i < n && ok; i++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+i))
+			if err != nil {
+				ok = false
+				continue
+			}
+			ln.Close()
+		}
+		if ok {
+			return p
+		}
+	}
+	t.Fatal("no free port range")
+	return 0
+}

@@ -108,7 +108,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer p.done()
 	}
 	if address, remote := inv.flags["address"]; remote {
-		driver, err := nodeagent.ConnectDriver(strings.Split(address, ",")[0], nodeagent.Config{Stdout: opts.Stdout})
+		driver, err := nodeagent.ConnectDriver(strings.Split(address, ","), nodeagent.Config{Stdout: opts.Stdout})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitFailed

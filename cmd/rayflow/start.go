@@ -55,12 +55,12 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		return runHead(ctx, inv, node, listen, stdout, stderr)
 	}
 	heads := strings.Split(address, ",")
-	c, err := nodeagent.JoinCluster(heads[0], listen, node)
+	c, err := nodeagent.JoinCluster(heads, listen, node)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "ready node %s at %s, joined %s\n", c.Head().ID, c.Address(), heads[0])
+	fmt.Fprintf(stdout, "ready node %s at %s, joined %s\n", c.Head().ID, c.Address(), address)
 	<-ctx.Done()
 	c.Shutdown("the node is stopping")
 	fmt.Fprintf(stdout, "node %s left the cluster\n", c.Head().ID)
@@ -120,6 +120,9 @@ func nodeConfig(inv *invocation, stdout io.Writer) (nodeagent.Config, string, er
 		return cfg, "", err
 	}
 	cfg.CPUs = cpus
+	if _, given := inv.flags["cpus"]; given && cpus == 0 {
+		cfg.CPUs = -1 // a node that offers no CPUs (a head that only coordinates)
+	}
 	if spec, ok := inv.flags["resources"]; ok {
 		res, err := resources.ParseSpec(spec)
 		if err != nil {

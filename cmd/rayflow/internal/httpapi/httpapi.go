@@ -115,7 +115,7 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var out bytes.Buffer
-	driver, err := nodeagent.ConnectDriver(s.cluster, nodeagent.Config{Stdout: &out})
+	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: &out})
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusBadGateway, JobResult{Error: err.Error()})
 		return
