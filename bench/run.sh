@@ -102,7 +102,8 @@ fi
 # fixed number of runs, so it is skipped here.
 log "rayflow: go test -bench (benchtime $BENCHTIME)"
 go test -run XXX -skip '^BenchmarkRF' -bench . -benchmem -benchtime "$BENCHTIME" \
-	./exec ./lang ./gcs ./nodeagent/... ./stdlib | tee "$OUT/go_bench.txt"
+	./exec ./lang ./gcs ./nodeagent/... ./stdlib | tee "$OUT/go_bench.txt" ||
+	log "some Go micro-benchmarks failed (see go_bench.txt); going on"
 
 # --- rayflow: the task, actor and object benchmarks ------------------------
 # nodeagent/bench_test.go runs each pipeline of bench/rayflow/tasks.rayflow

@@ -107,7 +107,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if cfg.Timeline {
 		c.timeline = &timeline{start: time.Now()}
 	}
-	if cfg.Lineage != "off" {
+	if cfg.Lineage != "off" && cfg.Net == nil {
 		gcfg := gcs.DefaultConfig()
 		gcfg.NodeID = "head"
 		if cfg.DataDir != "" {

@@ -49,9 +49,6 @@ func StartHead(cfg HeadConfig) (*Head, error) {
 		return joinHead(cfg, node, store)
 	}
 	m := NewMembership(store, cfg.DeadAfter)
-	if node.Lineage == "" {
-		node.Lineage = "off" // the head's own store holds the lineage of the cluster's jobs
-	}
 	node.Net = &NetConfig{Listen: cfg.Listen, Store: store, Membership: m}
 	c, err := NewCluster(node)
 	if err != nil {
@@ -75,9 +72,6 @@ func (h *Head) Close() {
 // at heads (one is enough; the others are learnt), serving on listen.
 func JoinCluster(heads []string, listen string, cfg Config) (*Cluster, error) {
 	cfg.Net = &NetConfig{Listen: listen, Heads: heads}
-	if cfg.Lineage == "" {
-		cfg.Lineage = "off"
-	}
 	return NewCluster(cfg)
 }
 
@@ -88,9 +82,6 @@ func ConnectDriver(heads []string, cfg Config) (*Cluster, error) {
 	cfg.CPUs = 0
 	if cfg.NodeID == "" {
 		cfg.NodeID = "driver"
-	}
-	if cfg.Lineage == "" {
-		cfg.Lineage = "off"
 	}
 	return NewCluster(cfg)
 }
@@ -140,9 +131,6 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 	}
 	m := NewMembership(store, cfg.DeadAfter)
 	node.Net = &NetConfig{Listen: cfg.Listen, Heads: []string{cfg.Join}, Store: store, Membership: m}
-	if node.Lineage == "" {
-		node.Lineage = "off"
-	}
 	c, err := NewCluster(node)
 	if err != nil {
 		m.Close()

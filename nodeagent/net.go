@@ -11,6 +11,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/stdlib"
 )
@@ -59,15 +60,35 @@ type network struct {
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
+	rec       *recovery
+	watchDone chan struct{}
 
 	stop chan struct{}
 	done chan struct{}
 }
 
-// remoteActor is the handle's view of an actor living in another process.
+// remoteActor is the handle's view of an actor living in another
+// process. The process that created it also keeps what a restart needs:
+// the constructor call and the method calls it made, in order.
 type remoteActor struct {
-	id   string
-	addr string
+	id string
+
+	mu           sync.Mutex
+	addr         string // "" while it is being restarted
+	class        *exec.ActorClass
+	create       *exec.TaskCall
+	demand       resources.Resources
+	output       string
+	restartsLeft int
+	log          []loggedCall // calls made, for replay
+	pending      []loggedCall // calls made while restarting
+	deadErr      *exec.Error  // set when the actor is gone for good
+}
+
+// loggedCall is one method call on a remote actor and its result.
+type loggedCall struct {
+	call *exec.TaskCall
+	obj  *object
 }
 
 func (c *Cluster) startNetwork(cfg NetConfig) error {
@@ -77,6 +98,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, owned: map[string]*object{},
 		served: map[string]*object{}, hosted: map[string]*actor{}, remoteOut: map[string]string{},
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
+		rec: newRecovery(), watchDone: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	opts := transport.Options{NodeID: c.Head().ID}
 	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serve), opts)
@@ -96,6 +118,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	}
 	go nw.heartbeatLoop()
 	go nw.spillLoop()
+	go nw.watchLoop()
 	return nil
 }
 
@@ -152,6 +175,7 @@ func (nw *network) close() {
 	close(nw.stop)
 	<-nw.done
 	<-nw.spillDone
+	<-nw.watchDone
 	if !nw.cfg.Driver {
 		nw.leaveAll()
 	}

@@ -34,7 +34,12 @@ func (nw *network) placeActor(th *exec.Thread, call *exec.TaskCall, demand resou
 	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, cleanRemote(err))
 	}
-	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: &remoteActor{id: call.ID, addr: addr}}, nil
+	ra := &remoteActor{id: call.ID, addr: addr, class: call.Class, create: call, demand: demand,
+		output: msg.Output, restartsLeft: call.Class.Info.Restarts}
+	nw.rec.mu.Lock()
+	nw.rec.actors[call.ID] = ra
+	nw.rec.mu.Unlock()
+	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: ra}, nil
 }
 
 // callRemote sends a method call to an actor in another process. Calls
@@ -45,10 +50,41 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 		o.complete(exec.None, err, "")
 		return
 	}
-	nw.await(o, a.addr)
-	if err := nw.pool.Send(a.addr, transport.SubmitTask, one(msg)); err != nil {
-		nw.lost(o, fmt.Sprintf("could not reach its actor at %s: %v", a.addr, err))
+	a.mu.Lock()
+	addr := a.addr
+	if a.deadErr != nil {
+		err := a.deadErr
+		a.mu.Unlock()
+		o.complete(exec.None, err, "")
+		return
 	}
+	if addr == "" { // being restarted: sent after the replay
+		a.pending = append(a.pending, loggedCall{call: call, obj: o})
+		a.mu.Unlock()
+		return
+	}
+	if a.create != nil {
+		a.log = append(a.log, loggedCall{call: call, obj: o})
+	}
+	a.mu.Unlock()
+	nw.await(o, addr)
+	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
+		nw.unreachableActor(a, o, addr, err)
+	}
+}
+
+// unreachableActor handles a call that could not be sent to its actor.
+// An actor this process can restart keeps the call: when the heads
+// declare the node dead, the restart replays it. Any other actor's call
+// fails, naming the node and the reason.
+func (nw *network) unreachableActor(a *remoteActor, o *object, addr string, err error) {
+	a.mu.Lock()
+	restartable := a.create != nil && a.restartsLeft > 0 && nw.c.cfg.Lineage != "off"
+	a.mu.Unlock()
+	if restartable {
+		return
+	}
+	nw.lost(o, fmt.Sprintf("its actor on the node at %s cannot be reached (the node died?) and has no restarts left: %v", addr, cleanRemote(err)))
 }
 
 // hostActor creates an actor here for another process.

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -99,6 +100,7 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 			continue
 		}
 		nw.await(t.obj, addr)
+		nw.remember(t)
 		w.bytes(msg.encode())
 		sent = append(sent, t)
 	}
@@ -108,9 +110,34 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 	payload := append(encodeCount(len(sent)), w.buf...)
 	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, payload); err != nil {
 		for _, t := range sent {
-			nw.lost(t.obj, fmt.Sprintf("could not send it to the node at %s: %v", addr, cleanRemote(err)))
+			nw.sendFailed(t, addr, err)
 		}
 	}
+}
+
+// maxSendFailures bounds how often a task is placed again because its
+// node could not be reached; at resendDelay apart this outlasts the time
+// the heads take to declare a dead node dead.
+const (
+	maxSendFailures = 30
+	resendDelay     = 500 * time.Millisecond
+)
+
+// sendFailed handles a task that could not be sent to its node: the node
+// probably died and the heads have not said so yet, so the task is
+// placed again a little later.
+func (nw *network) sendFailed(t *task, addr string, err error) {
+	nw.mu.Lock()
+	delete(nw.owned, t.call.ID)
+	delete(nw.remoteOut, t.call.ID)
+	nw.mu.Unlock()
+	t.sendFailures++
+	if t.sendFailures > maxSendFailures {
+		t.obj.complete(exec.None, &exec.Error{Kind: exec.KindLost,
+			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.name, addr, cleanRemote(err))}, "")
+		return
+	}
+	time.AfterFunc(resendDelay, func() { nw.spill(t, nw.c.Head()) })
 }
 
 func encodeCount(n int) []byte {

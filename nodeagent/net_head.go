@@ -25,6 +25,7 @@ const (
 	gcsStatus
 	gcsJoin
 	gcsHeads
+	gcsNodeStates
 )
 
 // gcsCall sends a GCS request to a head (this process's own, if it is
@@ -84,6 +85,12 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 			return nil, fmt.Errorf("program %s: %w", shortHash(ss[0]), err)
 		}
 		return reply(src), nil
+	case gcsNodeStates:
+		var ss []string
+		for _, n := range m.All() {
+			ss = append(ss, n.ID, n.Address, n.State)
+		}
+		return reply(encodeStrings(ss...)), nil
 	case gcsHeads:
 		return reply(encodeStrings(m.Heads()...)), nil
 	case gcsJoin:

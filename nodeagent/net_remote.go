@@ -105,6 +105,7 @@ func (nw *network) handleDone(payload []byte) error {
 		obj.setRemote(m.Location, nw)
 		obj.complete(exec.None, nil, m.Location)
 	default:
+		nw.forget(m.ID) // the value is here now; its lineage is not needed
 		v, derr := exec.DecodeWith(m.Inline, nw)
 		if derr != nil {
 			obj.complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.name, derr), "")

@@ -101,6 +101,9 @@ func (o *object) result() (exec.Value, *exec.Error) {
 		defer o.mu.Unlock()
 		v, ferr := o.net.fetch(o.id, o.remote)
 		if ferr != nil {
+			v, ferr = o.net.rebuild(o, o.remote, ferr)
+		}
+		if ferr != nil {
 			return exec.None, ferr
 		}
 		o.val, o.remote = v, ""

@@ -41,7 +41,7 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		addr := nw.addr
 		switch a := h.Handle.(type) {
 		case *remoteActor:
-			addr = a.addr
+			addr = a.currentAddr()
 		case *actor:
 			nw.mu.Lock()
 			nw.hosted[h.ID] = a

@@ -18,6 +18,9 @@ type task struct {
 	demand resources.Resources
 	node   *Node  // where it is queued or runs
 	output string // address of the driver that prints this task's output; "" for here
+	// sendFailures counts the times the owner could not reach the node
+	// the task was placed on.
+	sendFailures int
 	worker int    // the worker ID it runs on
 
 	mu        sync.Mutex

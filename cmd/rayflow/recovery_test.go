@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// faultCluster is a head that only coordinates (no CPUs) and two worker
+// nodes, as separate processes.
+type faultCluster struct {
+	bin     string
+	head    string
+	workers map[string]*proc
+}
+
+func startFaultCluster(t *testing.T) *faultCluster {
+	t.Helper()
+	bin := buildCLI(t)
+	hp := freePortRange(t, 5)
+	fc := &faultCluster{bin: bin, head: fmt.Sprintf("127.0.0.1:%d", hp), workers: map[string]*proc{}}
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
+	for _, id := range []string{"w1", "w2"} {
+		fc.workers[id] = startProc(t, bin, "start", "--address", fc.head, "--port", fmt.Sprint(freePort(t)), "--cpus", "2", "--node-id", id)
+	}
+	return fc
+}
+
+// runUntil starts a job and returns a function that reads its stdout
+// line by line, and one that waits for it to end.
+func (fc *faultCluster) runJob(t *testing.T, src string) (next func() string, wait func() (string, error)) {
+	t.Helper()
+	cmd := exec.Command(fc.bin, "run", "--address", fc.head, writeProgram(t, src))
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	lines := make(chan string, 100)
+	var all strings.Builder
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			all.WriteString(sc.Text() + "\n")
+			lines <- sc.Text()
+		}
+		io.Copy(io.Discard, stdout)
+		close(lines)
+	}()
+	next = func() string {
+		select {
+		case l := <-lines:
+			return l
+		case <-time.After(30 * time.Second):
+			t.Fatalf("job printed nothing more in 30 s; stderr:\n%s", stderr.String())
+			return ""
+		}
+	}
+	wait = func() (string, error) {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			for l := range lines {
+				_ = l
+			}
+			return all.String() + stderr.String(), err
+		case <-time.After(90 * time.Second):
+			cmd.Process.Kill()
+			return all.String() + stderr.String(), fmt.Errorf("job did not finish in 90 s")
+		}
+	}
+	return next, wait
+}
+
+func (fc *faultCluster) kill(t *testing.T, id string) {
+	t.Helper()
+	p := fc.workers[id]
+	if p == nil {
+		t.Fatalf("no worker %q", id)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+}
+
+// A node is killed while its tasks run and while it holds results the
+// job reads later: the running tasks are run again elsewhere, the lost
+// results are rebuilt from their lineage, and the job's answer is right.
+func TestNodeKilledWhileTasksRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	next, wait := fc.runJob(t, `
+task big(i) { return nd.full([300000], float(i)) }
+task slow(i) {
+    time.sleep(0.4)
+    return [i * 10, sys.node()]
+}
+pipeline main() {
+    let bigs = [big(i) for i in range(6)]
+    wait(bigs, num=6)
+    let fs = [slow(i) for i in range(8)]
+    time.sleep(0.1)
+    print("kill", get(slow(99))[1])
+    let total = 0
+    for r in get(fs) { total += r[0] }
+    let sums = 0.0
+    for b in bigs { sums += nd.sum(get(b)) }
+    print(total, sums)
+}`)
+	line := next()
+	victim := strings.TrimPrefix(line, "kill ")
+	if victim != "w1" && victim != "w2" {
+		t.Fatalf("unexpected line %q", line)
+	}
+	fc.kill(t, victim)
+	out, err := wait()
+	if err != nil || !strings.Contains(out, "280 4500000.0") {
+		t.Fatalf("job after %s was killed: %v\n%s", victim, err, out)
+	}
+}
+
+// The node hosting an actor declared @restarts is killed: the actor is
+// recreated elsewhere with its state restored, and its caller sees only
+// a delay.
+func TestActorHostKilledStateRestored(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	next, wait := fc.runJob(t, `
+@restarts(2)
+@resources(cpu=1)
+actor Acc() {
+    let total = 0
+    method add(x) {
+        total += x
+        return total
+    }
+    method where() { return sys.node() }
+}
+pipeline main() {
+    let a = Acc()
+    for i in range(10) { a.add(i) }
+    print("host", get(a.where()))
+    time.sleep(1)
+    for i in range(10) { a.add(i) }
+    print("total", get(a.add(0)), get(a.where()))
+}`)
+	host := strings.TrimPrefix(next(), "host ")
+	fc.kill(t, host)
+	out, err := wait()
+	if err != nil || !strings.Contains(out, "total 90 ") || strings.Contains(out, "total 90 "+host) {
+		t.Fatalf("actor on %s killed: %v\n%s", host, err, out)
+	}
+}
+
+// Without restarts, callers of an actor whose node died get an error that
+// names the node and the reason.
+func TestActorWithoutRestartsFailsClearly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	next, wait := fc.runJob(t, `
+@resources(cpu=1)
+actor Cell() {
+    method where() { return sys.node() }
+}
+pipeline main() {
+    let c = Cell()
+    print("host", get(c.where()))
+    time.sleep(1)
+    get(c.where())
+}`)
+	host := strings.TrimPrefix(next(), "host ")
+	fc.kill(t, host)
+	out, err := wait()
+	if err == nil || !strings.Contains(out, "died") || !strings.Contains(out, "restarts") || !strings.Contains(out, "127.0.0.1:") {
+		t.Fatalf("want a clear error naming the dead node; got %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,380 @@
+package nodeagent
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// Recovery from dead nodes, on the owner's side.
+//
+// The process that called a task (its owner) keeps the task's
+// specification while the task runs elsewhere and while its value lives
+// elsewhere. A watcher asks the heads every half second which nodes are
+// dead. Then:
+//
+//   - a task that was running or queued on a dead node is sent again
+//     (to wherever the global scheduler now places it), up to its
+//     @retries count (3 by default);
+//   - a value that lived on a dead node is rebuilt when it is next
+//     read, by running its task again; the task's own arguments are
+//     rebuilt first if they were lost too, so re-execution goes back
+//     only as far as needed. Task IDs are deterministic, so the rebuilt
+//     task makes the same child IDs;
+//   - an actor declared @restarts(n) is created again on another node and
+//     its state restored by replaying, in order, the method calls this
+//     process made on it; calls still waiting are then sent to the new
+//     actor, so callers see a delay, not an error.
+//
+// Without lineage (--lineage=off) nothing is kept and such failures are
+// errors that name the node, the task and the reason.
+
+// defaultSystemRetries is how often a task is re-run when its node dies,
+// unless @retries says otherwise.
+const defaultSystemRetries = 3
+
+// lineageEntry is what the owner keeps of a task it sent away.
+type lineageEntry struct {
+	t        *task
+	attempts int
+}
+
+// recovery is the owner-side state of one networked process.
+type recovery struct {
+	mu       sync.Mutex
+	lineage  map[string]*lineageEntry // by task/object ID
+	actors   map[string]*remoteActor  // handles this process created
+	deadSeen map[string]bool          // addresses known dead
+}
+
+func newRecovery() *recovery {
+	return &recovery{lineage: map[string]*lineageEntry{}, actors: map[string]*remoteActor{}, deadSeen: map[string]bool{}}
+}
+
+// remember keeps a task's specification while it, or its value, lives
+// elsewhere.
+func (nw *network) remember(t *task) {
+	nw.rec.mu.Lock()
+	if _, ok := nw.rec.lineage[t.call.ID]; !ok {
+		nw.rec.lineage[t.call.ID] = &lineageEntry{t: t}
+	}
+	nw.rec.mu.Unlock()
+}
+
+// forget drops a task's lineage once its value is held here.
+func (nw *network) forget(id string) {
+	nw.rec.mu.Lock()
+	delete(nw.rec.lineage, id)
+	nw.rec.mu.Unlock()
+}
+
+// watchLoop looks for dead nodes until the network stops.
+func (nw *network) watchLoop() {
+	defer close(nw.watchDone)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-nw.stop:
+			return
+		case <-tick.C:
+			for _, addr := range nw.newlyDead() {
+				nw.nodeDied(addr)
+			}
+		}
+	}
+}
+
+// newlyDead returns the addresses of nodes the heads declared dead since
+// the last look.
+func (nw *network) newlyDead() []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	reply, err := nw.gcsCall(ctx, gcsNodeStates, nil)
+	if err != nil {
+		return nil
+	}
+	ss, err := decodeStrings(reply)
+	if err != nil {
+		return nil
+	}
+	alive := map[string]bool{}
+	var dead []string
+	for i := 0; i+2 < len(ss); i += 3 {
+		addr, state := ss[i+1], ss[i+2]
+		if state == "alive" {
+			alive[addr] = true
+		} else {
+			dead = append(dead, addr)
+		}
+	}
+	var fresh []string
+	nw.rec.mu.Lock()
+	for _, addr := range dead {
+		if !alive[addr] && !nw.rec.deadSeen[addr] {
+			nw.rec.deadSeen[addr] = true
+			fresh = append(fresh, addr)
+		}
+	}
+	for addr := range alive {
+		delete(nw.rec.deadSeen, addr) // came back as a new member
+	}
+	nw.rec.mu.Unlock()
+	return fresh
+}
+
+// isDead reports whether the node at addr was declared dead.
+func (nw *network) isDead(addr string) bool {
+	nw.rec.mu.Lock()
+	defer nw.rec.mu.Unlock()
+	return nw.rec.deadSeen[addr]
+}
+
+// nodeDied re-runs what was running on the node at addr and restarts its
+// actors.
+func (nw *network) nodeDied(addr string) {
+	nw.mu.Lock()
+	var orphans []string
+	for id, to := range nw.remoteOut {
+		if to == addr {
+			orphans = append(orphans, id)
+		}
+	}
+	nw.mu.Unlock()
+	for _, id := range orphans {
+		nw.retryInFlight(id, addr)
+	}
+	nw.rec.mu.Lock()
+	var actors []*remoteActor
+	for _, a := range nw.rec.actors {
+		if a.currentAddr() == addr {
+			actors = append(actors, a)
+		}
+	}
+	nw.rec.mu.Unlock()
+	for _, a := range actors {
+		go nw.restartActor(a, addr)
+	}
+}
+
+// retryInFlight sends a task that was running on a dead node again.
+func (nw *network) retryInFlight(id, deadAddr string) {
+	nw.mu.Lock()
+	obj := nw.owned[id]
+	if nw.remoteOut[id] != deadAddr {
+		nw.mu.Unlock()
+		return
+	}
+	nw.mu.Unlock()
+	if obj == nil {
+		return
+	}
+	nw.rec.mu.Lock()
+	entry := nw.rec.lineage[id]
+	nw.rec.mu.Unlock()
+	if entry == nil || entry.t.obj != obj {
+		if !nw.restartable(id) {
+			nw.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.name, deadAddr)})
+		}
+		return // a method call of an actor with restarts: the restart resends it
+	}
+	if err := nw.allowRetry(entry, deadAddr); err != nil {
+		nw.failOwned(obj, err)
+		return
+	}
+	nw.mu.Lock()
+	delete(nw.owned, id)
+	delete(nw.remoteOut, id)
+	nw.mu.Unlock()
+	nw.spill(entry.t, nw.c.Head())
+}
+
+// allowRetry counts one more attempt of a task, or says why there is none.
+func (nw *network) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error {
+	limit := defaultSystemRetries
+	if info := entry.t.call.Info(); info != nil && info.Retries >= 0 {
+		limit = info.Retries
+	}
+	nw.rec.mu.Lock()
+	defer nw.rec.mu.Unlock()
+	if nw.c.cfg.Lineage == "off" {
+		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", entry.t.obj.name, deadAddr)}
+	}
+	if entry.attempts >= limit {
+		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s after %d retries (@retries(%d))", entry.t.obj.name, deadAddr, entry.attempts, limit)}
+	}
+	entry.attempts++
+	return nil
+}
+
+func (nw *network) failOwned(obj *object, err *exec.Error) {
+	nw.mu.Lock()
+	delete(nw.owned, obj.id)
+	delete(nw.remoteOut, obj.id)
+	nw.mu.Unlock()
+	obj.complete(exec.None, err, "")
+}
+
+// rebuild runs again the task that made a value lost with its node, and
+// returns the value. Arguments lost too are rebuilt first.
+func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
+	nw.rec.mu.Lock()
+	entry := nw.rec.lineage[o.id]
+	nw.rec.mu.Unlock()
+	if entry == nil {
+		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; no lineage of it is kept here, so it cannot be rebuilt", cause.Msg)}
+	}
+	if err := nw.allowRetry(entry, deadAddr); err != nil {
+		return exec.None, err
+	}
+	for _, a := range entry.t.call.Args {
+		if a.Kind() == exec.FutureKind {
+			if dep := objectOf(a.AsFuture()); dep != nil {
+				if _, err := dep.result(); err != nil {
+					return exec.None, err
+				}
+			}
+		}
+	}
+	again := &task{call: entry.t.call, obj: newObject(o.id, o.name), demand: entry.t.demand, output: entry.t.output}
+	again.obj.task = again
+	nw.rec.mu.Lock()
+	entry.t = again
+	nw.rec.mu.Unlock()
+	nw.spill(again, nw.c.Head())
+	<-again.obj.done
+	return again.obj.result()
+}
+
+// currentAddr is where the actor lives now.
+func (a *remoteActor) currentAddr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.addr
+}
+
+// restartActor recreates an actor whose node died and replays its calls.
+func (nw *network) restartActor(a *remoteActor, deadAddr string) {
+	a.mu.Lock()
+	if a.addr != deadAddr {
+		a.mu.Unlock()
+		return
+	}
+	if a.restartsLeft <= 0 || nw.c.cfg.Lineage == "off" {
+		why := fmt.Sprintf("actor %s died with the node at %s and has no restarts left (declare it @restarts(n) to have it recreated)", a.class.Name(), deadAddr)
+		if nw.c.cfg.Lineage == "off" {
+			why = fmt.Sprintf("actor %s died with the node at %s, and lineage is off (--lineage=off), so it cannot be restarted", a.class.Name(), deadAddr)
+		}
+		a.deadErr = &exec.Error{Kind: exec.KindLost, Msg: why}
+		a.mu.Unlock()
+		a.failPending(nw, a.deadErr)
+		return
+	}
+	a.restartsLeft--
+	a.addr = "" // calls made meanwhile wait in pending
+	a.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		addr, err := nw.createActorAt(a)
+		if err == nil {
+			nw.replay(a, addr)
+			return
+		}
+		if attempt >= 20 {
+			a.failPending(nw, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s could not be restarted: %v", a.class.Name(), err)})
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// createActorAt places and creates the actor anew; it returns its address.
+func (nw *network) createActorAt(a *remoteActor) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	nodeID, addr, err := nw.place(ctx, "actor "+a.class.Name(), a.demand, nw.c.Head().ID)
+	if err != nil {
+		return "", cleanRemote(err)
+	}
+	_ = nodeID
+	msg := &submitMsg{Kind: submitActor, ID: a.id, Owner: nw.addr, Function: a.class.Name(),
+		Resources: a.create.Resources(), Output: a.output}
+	if err := nw.fillCall(msg, a.class.Program(), a.create.Args); err != nil {
+		return "", err
+	}
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
+		return "", cleanRemote(err)
+	}
+	return addr, nil
+}
+
+// replay sends the logged calls to the new actor, in their order: those
+// already answered with results that are thrown away, those still
+// waiting with their own IDs, so their callers get the answers.
+func (nw *network) replay(a *remoteActor, addr string) {
+	a.mu.Lock()
+	log := append([]loggedCall(nil), a.log...)
+	a.mu.Unlock()
+	for i, lc := range log {
+		msg := &submitMsg{Kind: submitMethod, ID: lc.call.ID, ActorID: a.id, Owner: nw.addr,
+			Function: lc.call.Func.ShortName(), Output: a.output}
+		if lc.obj.isReady() {
+			msg.ID = fmt.Sprintf("%s.replay%d", lc.call.ID, i) // nobody awaits it
+		} else {
+			nw.await(lc.obj, addr)
+		}
+		if err := nw.fillCall(msg, lc.call.Func.Program(), lc.call.Args); err != nil {
+			continue
+		}
+		nw.pool.Send(addr, transport.SubmitTask, one(msg))
+	}
+	a.mu.Lock()
+	a.addr = addr
+	pending := a.pending
+	a.pending = nil
+	a.mu.Unlock()
+	for _, p := range pending {
+		nw.callRemote(a, p.call, p.obj)
+	}
+}
+
+func (a *remoteActor) failPending(nw *network, err *exec.Error) {
+	a.mu.Lock()
+	log, pending := a.log, a.pending
+	a.pending = nil
+	if a.deadErr == nil {
+		a.deadErr = err
+	}
+	a.mu.Unlock()
+	for _, lc := range append(log, pending...) {
+		if !lc.obj.isReady() {
+			nw.failOwned(lc.obj, err)
+		}
+	}
+}
+
+// restartable reports whether id is a call on an actor this process
+// created with restarts left, which its restart will send again.
+func (nw *network) restartable(id string) bool {
+	nw.rec.mu.Lock()
+	actors := make([]*remoteActor, 0, len(nw.rec.actors))
+	for _, a := range nw.rec.actors {
+		actors = append(actors, a)
+	}
+	nw.rec.mu.Unlock()
+	for _, a := range actors {
+		a.mu.Lock()
+		ok := a.restartsLeft > 0
+		for _, lc := range a.log {
+			if ok && lc.call.ID == id {
+				a.mu.Unlock()
+				return true
+			}
+		}
+		a.mu.Unlock()
+	}
+	return false
+}

@@ -1,0 +1,279 @@
+package stash
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rayflow/rayflow/gcs"
+)
+
+// batch is one PutTasks in flight.
+type batch struct {
+	entries []*entry
+	rows    []gcs.TaskRecord
+	done    chan struct{}
+	err     error // set before done closes
+}
+
+// loop is the background flusher: it writes pending entries in batches, one
+// batch in flight at a time, so that what accumulates meanwhile forms the
+// next batch.
+func (s *Stash) loop() {
+	defer close(s.loopDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.wake:
+		case <-timer.C:
+		}
+		for {
+			b, next := s.takeBatch(false)
+			if b == nil {
+				if next > 0 {
+					timer.Reset(time.Duration(next - time.Now().UnixNano()))
+				}
+				break
+			}
+			s.submit(b)
+			select {
+			case <-b.done:
+			case <-s.stop:
+				return
+			}
+		}
+	}
+}
+
+// takeBatch moves eligible delayed entries to the ready queue and takes up
+// to MaxBatch ready entries into a new batch. With all it takes every
+// pending entry regardless of eligibility. It returns nil and the time the
+// next delayed entry becomes eligible (0 if none) when nothing is ready.
+func (s *Stash) takeBatch(all bool) (*batch, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return nil, 0
+	}
+	now := time.Now().UnixNano()
+	var next int64
+	keep := s.delayed[:0]
+	for _, it := range s.delayed {
+		if it.e.state != statePending || it.e.qgen != it.gen {
+			continue
+		}
+		if all || it.notBef <= now {
+			s.ready = append(s.ready, it)
+			continue
+		}
+		if next == 0 || it.notBef < next {
+			next = it.notBef
+		}
+		keep = append(keep, it)
+	}
+	clear(s.delayed[len(keep):])
+	s.delayed = keep
+	var es []*entry
+	i := 0
+	for ; i < len(s.ready) && len(es) < s.cfg.MaxBatch; i++ {
+		it := s.ready[i]
+		if it.e.state != statePending || it.e.qgen != it.gen {
+			continue
+		}
+		es = append(es, it.e)
+	}
+	clear(s.ready[:i])
+	s.ready = s.ready[i:]
+	if len(s.ready) == 0 {
+		s.ready = nil // let the backing array go
+	}
+	if len(es) == 0 {
+		return nil, next
+	}
+	return s.newBatchLocked(es), 0
+}
+
+// newBatchLocked marks entries inflight in a new batch.
+func (s *Stash) newBatchLocked(es []*entry) *batch {
+	b := &batch{entries: es, rows: make([]gcs.TaskRecord, len(es)), done: make(chan struct{})}
+	for i, e := range es {
+		e.state = stateInflight
+		e.batch = b
+		if e.rec != nil {
+			b.rows[i] = *e.rec
+		} else {
+			b.rows[i] = OutcomeRecord(*e.out)
+		}
+	}
+	s.inflight[b] = struct{}{}
+	s.st.batches++
+	return b
+}
+
+// submit writes a batch and starts the goroutine that awaits its commit.
+// After Close the batch fails with ErrClosed.
+func (s *Stash) submit(b *batch) {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		s.complete(b, ErrClosed)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	w := s.store.PutTasks(b.rows)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.FlushTimeout)
+		err := w.Wait(ctx)
+		cancel()
+		s.complete(b, err)
+	}()
+}
+
+// complete settles a batch: on success its entries are pruned as committed;
+// on failure they are queued again after RetryDelay.
+func (s *Stash) complete(b *batch, err error) {
+	s.mu.Lock()
+	delete(s.inflight, b)
+	if err == nil {
+		for _, e := range b.entries {
+			if e.state == stateInflight && e.batch == b {
+				s.commitLocked(e, "")
+			}
+		}
+	} else {
+		s.st.flushErrors++
+		s.lastErr = err
+		at := time.Now().Add(s.cfg.RetryDelay).UnixNano()
+		for _, e := range b.entries {
+			if e.state == stateInflight && e.batch == b {
+				s.enqueueLocked(e, at)
+			}
+		}
+	}
+	b.err = err
+	b.rows = nil
+	s.mu.Unlock()
+	close(b.done)
+	if err != nil {
+		s.signal() // re-arm the flusher's timer for the retry
+	}
+}
+
+// flushEntries commits the given entries now: it writes those pending in a
+// batch of its own, waits for those already in flight, and reports an error
+// unless every one of them is committed within timeout.
+func (s *Stash) flushEntries(es []*entry, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := s.flushCtx(ctx, es)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w after %v", ErrFlushTimeout, timeout)
+	}
+	return err
+}
+
+// flushCtx is flushEntries bounded by ctx; with es nil it flushes every
+// entry held at the time of the call.
+func (s *Stash) flushCtx(ctx context.Context, es []*entry) error {
+	s.mu.Lock()
+	if es == nil {
+		es = make([]*entry, 0, len(s.entries))
+		for _, e := range s.entries {
+			es = append(es, e)
+		}
+	}
+	var mine []*entry
+	waits := make(map[*batch]struct{})
+	for _, e := range es {
+		switch e.state {
+		case statePending:
+			mine = append(mine, e)
+		case stateInflight:
+			waits[e.batch] = struct{}{}
+		}
+	}
+	var own []*batch
+	for len(mine) > 0 {
+		n := min(len(mine), s.cfg.MaxBatch)
+		b := s.newBatchLocked(mine[:n:n])
+		own = append(own, b)
+		waits[b] = struct{}{}
+		mine = mine[n:]
+	}
+	s.mu.Unlock()
+	for _, b := range own {
+		s.submit(b)
+	}
+	for b := range waits {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	failed := 0
+	for _, e := range es {
+		if e.state != stateCommitted {
+			failed++
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	var berr error
+	for b := range waits {
+		if b.err != nil {
+			berr = b.err
+			break
+		}
+	}
+	if berr == nil {
+		berr = s.lastErr
+	}
+	return fmt.Errorf("stash: %d lineage entries not committed: %w", failed, berr)
+}
+
+// Flush writes every entry held now to the GCS, received ones included, and
+// waits until they are committed or ctx is done.
+func (s *Stash) Flush(ctx context.Context) error {
+	return s.flushCtx(ctx, nil)
+}
+
+// CloseTimeout bounds the final flush of Close.
+const CloseTimeout = 10 * time.Second
+
+// Close flushes what the stash holds (waiting at most CloseTimeout), stops
+// the flusher and waits for every goroutine the stash started. Add and
+// Receive fail or do nothing afterwards; Lookup still works. It returns the
+// final flush's error and may be called more than once.
+func (s *Stash) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.loopDone
+	ctx, cancel := context.WithTimeout(context.Background(), CloseTimeout)
+	err := s.Flush(ctx)
+	cancel()
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return err
+}

@@ -1,0 +1,162 @@
+package stash
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/gcs"
+)
+
+var errFake = errors.New("fake: write failed")
+
+// fakeStore is an in-memory Store whose batches commit after delay, and
+// which can fail batches or hold them until released.
+type fakeStore struct {
+	mu       sync.Mutex
+	rows     map[string]gcs.TaskRecord
+	delay    time.Duration
+	failNext int
+	sizes    []int
+	gate     chan struct{} // if set, writes commit only once it is closed
+}
+
+func newFakeStore(delay time.Duration) *fakeStore {
+	return &fakeStore{rows: make(map[string]gcs.TaskRecord), delay: delay}
+}
+
+func (f *fakeStore) PutTasks(recs []gcs.TaskRecord) Waiter {
+	cp := slices.Clone(recs)
+	f.mu.Lock()
+	f.sizes = append(f.sizes, len(cp))
+	failing := f.failNext > 0
+	if failing {
+		f.failNext--
+	}
+	gate := f.gate
+	f.mu.Unlock()
+	done := make(chan struct{})
+	var err error
+	apply := func() {
+		if gate != nil {
+			<-gate
+		}
+		if failing {
+			err = errFake
+		} else {
+			f.mu.Lock()
+			for _, r := range cp {
+				f.rows[r.TaskID] = r
+			}
+			f.mu.Unlock()
+		}
+		close(done)
+	}
+	switch {
+	case gate != nil:
+		go apply()
+	case f.delay > 0:
+		time.AfterFunc(f.delay, apply)
+	default:
+		apply()
+	}
+	return WaiterFunc(func(ctx context.Context) error {
+		select {
+		case <-done:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+func (f *fakeStore) GetTask(id string) (gcs.TaskRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.rows[id]
+	if !ok {
+		return r, gcs.ErrNotFound
+	}
+	return r, nil
+}
+
+func (f *fakeStore) batches() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sizes)
+}
+
+func (f *fakeStore) has(id string) bool {
+	_, err := f.GetTask(id)
+	return err == nil
+}
+
+// rec returns a task record with the given parent and argument tasks.
+func rec(id, parent string, args ...string) gcs.TaskRecord {
+	r := gcs.TaskRecord{TaskID: id, JobID: "j", ParentID: parent, Function: "f", Deterministic: true,
+		Resources: map[string]float64{"CPU": 1}, OwnerNode: "n1", State: "submitted"}
+	for _, a := range args {
+		r.Args = append(r.Args, gcs.TaskArg{ObjectID: a})
+	}
+	r.Args = append(r.Args, gcs.TaskArg{Inline: []byte{1, 2, 3}})
+	return r
+}
+
+func recordIDs(b Bundle) []string {
+	var ids []string
+	for _, r := range b.Records {
+		ids = append(ids, r.Record.TaskID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func closeStash(t testing.TB, s *Stash) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// checkGoroutines fails if the goroutine count does not return to base.
+func checkGoroutines(t testing.TB, base int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= base {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("goroutines: %d, want <= %d\n%s", n, base, buf)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func taskName(chain, i int) string { return fmt.Sprintf("j.%d.%d", chain, i) }

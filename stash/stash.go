@@ -1,0 +1,781 @@
+package stash
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/gcs"
+)
+
+// Kind names the sort of nondeterministic step an Outcome records.
+type Kind string
+
+// The kinds of nondeterministic steps.
+const (
+	KindActorOrder Kind = "actor_order" // the position of a call in its actor's order
+	KindWait       Kind = "wait"        // the result of wait
+	KindRandom     Kind = "random"      // a draw from unseeded randomness
+	KindIO         Kind = "io"          // a read from io
+	KindTime       Kind = "time"        // a read of the clock
+)
+
+// Outcome is the logged result of one nondeterministic step of a task:
+// replaying the task with its outcomes reproduces what it did.
+type Outcome struct {
+	TaskID string
+	Seq    uint64 // the step's number within the task: 0, 1, 2, ... without gaps
+	Kind   Kind
+	Data   []byte
+}
+
+// Lineage is what recovery needs to re-execute one task: its record and its
+// outcomes, in Seq order.
+type Lineage struct {
+	Record   gcs.TaskRecord // zero TaskID if only outcomes were found
+	Outcomes []Outcome
+}
+
+// Errors.
+var (
+	// ErrEmptyID rejects a record or outcome without a task ID.
+	ErrEmptyID = errors.New("stash: task ID cannot be empty")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("stash: closed")
+	// ErrFlushTimeout is returned (wrapped) by Forward when the synchronous
+	// flush the forwarding bound requires did not commit in time.
+	ErrFlushTimeout = errors.New("stash: synchronous lineage flush timed out")
+)
+
+// DefaultForwardBound is the default forwarding bound, in hops.
+const DefaultForwardBound = 8
+
+// maxHops caps the hop count an entry can carry (and the wire accepts).
+const maxHops = 1 << 16
+
+// Config configures a Stash. The zero value of every field picks a default.
+type Config struct {
+	// Node is this node's ID, used in errors.
+	Node string
+
+	// ForwardBound is how many hops an uncommitted entry may travel: an
+	// entry with this many hops is committed before it is forwarded again.
+	// Zero means DefaultForwardBound; a negative value disables the bound.
+	ForwardBound int
+
+	// MaxBatch caps the entries of one PutTasks (default 4096).
+	MaxBatch int
+
+	// FlushTimeout bounds the wait for one background batch (default 10s);
+	// a batch that times out is retried.
+	FlushTimeout time.Duration
+
+	// SyncFlushTimeout bounds Forward's synchronous flush (default 5s).
+	SyncFlushTimeout time.Duration
+
+	// RetryDelay is how long a failed batch's entries wait before they are
+	// written again (default 50ms).
+	RetryDelay time.Duration
+
+	// ReceivedGrace is how long an entry received from a peer waits before
+	// this node writes it itself, leaving its originator time to commit it
+	// and say so (default 500ms). Negative writes received entries at once.
+	ReceivedGrace time.Duration
+
+	// CommittedCap is how many committed keys are remembered so that re-adds
+	// are ignored (default 65536). Older keys are forgotten first; a
+	// forgotten key re-added is written again, which is harmless.
+	CommittedCap int
+
+	// NoticeCap is how many commit notices are kept per peer until the next
+	// bundle to it (default 1024). Dropped notices only cost the peer a
+	// duplicate write.
+	NoticeCap int
+
+	// ObjectTask maps an argument's object ID to the ID of the task that
+	// produces it; nil means they are equal.
+	ObjectTask func(objectID string) string
+}
+
+func (c *Config) fill() {
+	if c.ForwardBound == 0 {
+		c.ForwardBound = DefaultForwardBound
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 4096
+	}
+	if c.FlushTimeout <= 0 {
+		c.FlushTimeout = 10 * time.Second
+	}
+	if c.SyncFlushTimeout <= 0 {
+		c.SyncFlushTimeout = 5 * time.Second
+	}
+	if c.RetryDelay <= 0 {
+		c.RetryDelay = 50 * time.Millisecond
+	}
+	if c.ReceivedGrace == 0 {
+		c.ReceivedGrace = 500 * time.Millisecond
+	}
+	if c.ReceivedGrace < 0 {
+		c.ReceivedGrace = 0
+	}
+	if c.CommittedCap <= 0 {
+		c.CommittedCap = 1 << 16
+	}
+	if c.NoticeCap <= 0 {
+		c.NoticeCap = 1024
+	}
+}
+
+// Entry states.
+const (
+	statePending   uint8 = iota // waiting for a batch
+	stateInflight               // in a batch being written
+	stateCommitted              // committed and pruned
+)
+
+// entry is one record or outcome in the stash.
+type entry struct {
+	key     string
+	task    string
+	rec     *gcs.TaskRecord // a task specification, or
+	out     *Outcome        // an outcome
+	hops    int
+	state   uint8
+	qgen    uint32 // bumped on every enqueue; stale queue items are skipped
+	batch   *batch // while inflight
+	knownBy []mark
+	size    int
+}
+
+// mark records that a peer holds an entry. For a record, at is the
+// outcome clock up to which the peer also holds everything the stash had
+// below the record (its uncommitted ancestors and their outcomes); 0 means
+// unknown.
+type mark struct {
+	node string
+	at   uint64
+}
+
+func (e *entry) find(node string) int {
+	for i := range e.knownBy {
+		if e.knownBy[i].node == node {
+			return i
+		}
+	}
+	return -1
+}
+
+func (e *entry) known(node string) bool { return e.find(node) >= 0 }
+
+// addKnown records that node holds e (and, with at > 0, what was below it
+// at outcome clock at).
+func (e *entry) addKnown(node string, at uint64) {
+	if node == "" {
+		return
+	}
+	if i := e.find(node); i >= 0 {
+		e.knownBy[i].at = max(e.knownBy[i].at, at)
+		return
+	}
+	e.knownBy = append(e.knownBy, mark{node, at})
+}
+
+// taskNode groups what the stash holds about one task: its record (if
+// uncommitted), its uncommitted outcomes, and its dependencies (kept while
+// the node exists, so lineage can be walked through a committed record whose
+// outcomes are still pending).
+type taskNode struct {
+	rec      *entry
+	outcomes []*entry
+	deps     []string
+	visit    uint64
+}
+
+// qitem is one queued entry.
+type qitem struct {
+	e      *entry
+	gen    uint32
+	notBef int64 // unix nanoseconds; 0 = now
+}
+
+// Stash is one node's lineage stash. Create it with New and stop it with
+// Close.
+type Stash struct {
+	cfg   Config
+	store Store
+
+	mu        sync.Mutex
+	tasks     map[string]*taskNode
+	entries   map[string]*entry
+	ready     []qitem // eligible now, FIFO
+	delayed   []qitem // eligible at notBef, roughly in time order
+	inflight  map[*batch]struct{}
+	committed fifoSet
+	notices   map[string][]string
+	hist      []int // hist[h] = entries with h hops
+	bytes     int64
+	visitGen  uint64
+	outClock  uint64 // bumped whenever a new outcome enters the stash
+	scratch   []*entry
+	stack     []string
+	closed    bool // no more Add/Receive
+	done      bool // no more batches
+	lastErr   error
+	st        counters
+
+	wake     chan struct{}
+	stop     chan struct{}
+	loopDone chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // batch awaiters
+	closeMu  sync.Mutex
+}
+
+type counters struct {
+	added, received, forwarded, committed uint64
+	batches, syncFlushes, flushErrors     uint64
+	boundErrors                           uint64
+}
+
+// New returns a stash that writes to st and starts its flusher.
+func New(st Store, cfg Config) *Stash {
+	cfg.fill()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Stash{
+		cfg:       cfg,
+		store:     st,
+		tasks:     make(map[string]*taskNode),
+		entries:   make(map[string]*entry),
+		inflight:  make(map[*batch]struct{}),
+		committed: newFIFOSet(cfg.CommittedCap),
+		notices:   make(map[string][]string),
+		wake:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		loopDone:  make(chan struct{}),
+		ctx:       ctx,
+		cancel:    cancel,
+	}
+	go s.loop()
+	return s
+}
+
+// Config returns the stash's configuration, defaults filled in.
+func (s *Stash) Config() Config { return s.cfg }
+
+func (s *Stash) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Stash) objectTask(id string) string {
+	if s.cfg.ObjectTask != nil {
+		return s.cfg.ObjectTask(id)
+	}
+	return id
+}
+
+func (s *Stash) node(task string) *taskNode {
+	n := s.tasks[task]
+	if n == nil {
+		n = &taskNode{}
+		s.tasks[task] = n
+	}
+	return n
+}
+
+func (s *Stash) deps(rec *gcs.TaskRecord) []string {
+	var d []string
+	if rec.ParentID != "" {
+		d = append(d, rec.ParentID)
+	}
+	for _, a := range rec.Args {
+		if a.ObjectID != "" {
+			if t := s.objectTask(a.ObjectID); t != "" {
+				d = append(d, t)
+			}
+		}
+	}
+	return d
+}
+
+func clampHops(h int) int {
+	if h < 0 {
+		return 0
+	}
+	if h > maxHops {
+		return maxHops
+	}
+	return h
+}
+
+func (s *Stash) histAdd(h, d int) {
+	for len(s.hist) <= h {
+		s.hist = append(s.hist, 0)
+	}
+	s.hist[h] += d
+}
+
+// insertLocked adds a new entry, or lowers the hops of an existing one and
+// records that from holds it. It reports whether the entry is new.
+func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome, hops int, from string, now int64) bool {
+	if s.committed.has(key) {
+		return false
+	}
+	if e := s.entries[key]; e != nil {
+		if hops < e.hops {
+			s.histAdd(e.hops, -1)
+			s.histAdd(hops, 1)
+			e.hops = hops
+		}
+		e.addKnown(from, 0)
+		return false
+	}
+	e := &entry{key: key, task: task, rec: rec, out: out, hops: hops}
+	e.addKnown(from, 0)
+	if out != nil {
+		s.outClock++
+	}
+	if rec != nil {
+		e.size = recordSize(rec)
+	} else {
+		e.size = outcomeSize(out)
+	}
+	s.entries[key] = e
+	n := s.node(task)
+	if rec != nil {
+		n.rec = e
+		n.deps = s.deps(rec)
+	} else {
+		n.outcomes = append(n.outcomes, e)
+	}
+	s.histAdd(hops, 1)
+	s.bytes += int64(e.size)
+	if from == "" || s.cfg.ReceivedGrace == 0 {
+		s.enqueueLocked(e, 0)
+	} else {
+		s.enqueueLocked(e, now+int64(s.cfg.ReceivedGrace))
+	}
+	return true
+}
+
+func (s *Stash) enqueueLocked(e *entry, notBef int64) {
+	e.state = statePending
+	e.batch = nil
+	e.qgen++
+	it := qitem{e: e, gen: e.qgen, notBef: notBef}
+	if notBef == 0 {
+		s.ready = append(s.ready, it)
+	} else {
+		s.delayed = append(s.delayed, it)
+	}
+}
+
+// Add records a task this node submitted or received for execution, with 0
+// hops. The record must not be modified afterwards. A record already
+// committed (as far as the stash remembers) is ignored. Add never waits on
+// the GCS.
+func (s *Stash) Add(rec gcs.TaskRecord) error {
+	if rec.TaskID == "" {
+		return ErrEmptyID
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.insertLocked(rec.TaskID, rec.TaskID, &rec, nil, 0, "", 0) {
+		s.st.added++
+	}
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+// AddOutcome records the outcome of one nondeterministic step of a task this
+// node runs, with 0 hops. It never waits on the GCS.
+func (s *Stash) AddOutcome(o Outcome) error {
+	if o.TaskID == "" {
+		return ErrEmptyID
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.insertLocked(OutcomeKey(o.TaskID, o.Seq), o.TaskID, nil, &o, 0, "", 0) {
+		s.st.added++
+	}
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+// Receive merges lineage a peer forwarded: each entry arrives with one more
+// hop than it had there, entries already committed are ignored, and entries
+// the stash already holds keep the smaller hop count. The bundle's committed
+// keys are pruned. from is the sending node; it is remembered as holding
+// every entry of the bundle. The bundle is not retained.
+func (s *Stash) Receive(b Bundle, from string) {
+	now := time.Now().UnixNano()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.markCommittedLocked(b.Committed, from)
+	for i := range b.Records {
+		r := b.Records[i].Record
+		if r.TaskID == "" {
+			continue
+		}
+		if s.insertLocked(r.TaskID, r.TaskID, &r, nil, clampHops(b.Records[i].Hops+1), from, now) {
+			s.st.received++
+		}
+	}
+	for i := range b.Outcomes {
+		o := b.Outcomes[i].Outcome
+		if o.TaskID == "" {
+			continue
+		}
+		if s.insertLocked(OutcomeKey(o.TaskID, o.Seq), o.TaskID, nil, &o, clampHops(b.Outcomes[i].Hops+1), from, now) {
+			s.st.received++
+		}
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// MarkCommitted prunes entries known to be committed in the GCS by other
+// means (a GCS subscription, a peer's word) and remembers their keys. Keys
+// are task IDs or OutcomeKeys.
+func (s *Stash) MarkCommitted(keys ...string) {
+	s.mu.Lock()
+	s.markCommittedLocked(keys, "")
+	s.mu.Unlock()
+}
+
+func (s *Stash) markCommittedLocked(keys []string, from string) {
+	for _, k := range keys {
+		if e := s.entries[k]; e != nil {
+			s.commitLocked(e, from)
+		} else if k != "" {
+			s.committed.add(k)
+		}
+	}
+}
+
+// commitLocked prunes a committed entry and queues commit notices for the
+// peers that hold it (except skip, who told us).
+func (s *Stash) commitLocked(e *entry, skip string) {
+	delete(s.entries, e.key)
+	if n := s.tasks[e.task]; n != nil {
+		if n.rec == e {
+			n.rec = nil
+		} else if i := slices.Index(n.outcomes, e); i >= 0 {
+			n.outcomes = slices.Delete(n.outcomes, i, i+1)
+		}
+		if n.rec == nil && len(n.outcomes) == 0 {
+			delete(s.tasks, e.task)
+		}
+	}
+	e.state = stateCommitted
+	e.batch = nil
+	s.histAdd(e.hops, -1)
+	s.bytes -= int64(e.size)
+	s.committed.add(e.key)
+	s.st.committed++
+	for _, m := range e.knownBy {
+		if m.node == skip {
+			continue
+		}
+		q := append(s.notices[m.node], e.key)
+		if len(q) > s.cfg.NoticeCap {
+			q = q[len(q)-s.cfg.NoticeCap:]
+		}
+		s.notices[m.node] = q
+	}
+}
+
+// ForgetNode drops what the stash knows about a peer: its pending commit
+// notices, and the memory that it holds entries, so they are forwarded to it
+// again. Call it when a peer dies or a send to it failed. It takes time
+// proportional to the stash.
+func (s *Stash) ForgetNode(node string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.notices, node)
+	for _, e := range s.entries {
+		if i := e.find(node); i >= 0 {
+			e.knownBy = slices.Delete(e.knownBy, i, i+1)
+		}
+	}
+}
+
+// closureLocked collects the entries Forward would send for task to
+// receiver: the task's uncommitted record and outcomes and those of its
+// uncommitted ancestors, minus what the receiver holds. The walk stops at
+// committed or unknown tasks, and at a record the receiver holds together
+// with everything below it (no outcome entered the stash since it was
+// sent); through other held records it goes on, so an outcome logged late
+// for an ancestor still reaches the receiver. With commit, the receiver is
+// recorded as holding the result and everything below the records walked.
+// The result aliases s.scratch.
+func (s *Stash) closureLocked(task, receiver string, commit bool) []*entry {
+	s.visitGen++
+	gen := s.visitGen
+	out := s.scratch[:0]
+	stack := append(s.stack[:0], task)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := s.tasks[id]
+		if n == nil || n.visit == gen {
+			continue
+		}
+		n.visit = gen
+		for _, o := range n.outcomes {
+			if !o.known(receiver) {
+				out = append(out, o)
+			}
+		}
+		if r := n.rec; r != nil {
+			if i := r.find(receiver); i >= 0 {
+				if r.knownBy[i].at >= s.outClock {
+					continue // it holds the record and all below it
+				}
+				if commit {
+					r.knownBy[i].at = s.outClock
+				}
+			} else {
+				out = append(out, r)
+			}
+		}
+		stack = append(stack, n.deps...)
+	}
+	if commit {
+		for _, e := range out {
+			e.addKnown(receiver, s.outClock)
+		}
+	}
+	s.scratch, s.stack = out, stack
+	return out
+}
+
+// Forward returns the uncommitted lineage that task depends on and receiver
+// lacks, to send along with the task, and records that receiver now holds
+// it. With an empty task it returns only the commit notices for receiver.
+//
+// If an entry to be sent has travelled ForwardBound hops, Forward first
+// writes everything it would send to the GCS and waits for the commit
+// (bounded by SyncFlushTimeout); the bundle then omits what committed. If
+// that write fails, Forward returns the full bundle, so no lineage is lost,
+// together with an error wrapping ErrFlushTimeout or the write's error; the
+// caller may send it anyway (exceeding the bound) or retry.
+func (s *Stash) Forward(task, receiver string) (Bundle, error) {
+	var ferr error
+	s.mu.Lock()
+	if task != "" && s.cfg.ForwardBound > 0 {
+		cl := s.closureLocked(task, receiver, false)
+		over := false
+		for _, e := range cl {
+			if e.hops >= s.cfg.ForwardBound {
+				over = true
+				break
+			}
+		}
+		if over {
+			set := slices.Clone(cl)
+			s.st.syncFlushes++
+			s.mu.Unlock()
+			ferr = s.flushEntries(set, s.cfg.SyncFlushTimeout)
+			s.mu.Lock()
+			if ferr != nil {
+				s.st.boundErrors++
+				if s.cfg.Node != "" {
+					ferr = fmt.Errorf("stash on %s: forwarding %s to %s: %w", s.cfg.Node, task, receiver, ferr)
+				} else {
+					ferr = fmt.Errorf("stash: forwarding %s to %s: %w", task, receiver, ferr)
+				}
+			}
+		}
+	}
+	var b Bundle
+	if task != "" {
+		cl := s.closureLocked(task, receiver, true)
+		for _, e := range cl {
+			if e.rec != nil {
+				b.Records = append(b.Records, RecordEntry{Record: *e.rec, Hops: e.hops})
+			} else {
+				b.Outcomes = append(b.Outcomes, OutcomeEntry{Outcome: *e.out, Hops: e.hops})
+			}
+		}
+		s.st.forwarded += uint64(len(cl))
+		clear(cl)
+	}
+	if q := s.notices[receiver]; len(q) > 0 {
+		b.Committed = q
+		delete(s.notices, receiver)
+	}
+	s.mu.Unlock()
+	return b, ferr
+}
+
+// LookupLocal returns what this stash holds about a task: its record if
+// uncommitted here, and its uncommitted outcomes. It never reads the GCS;
+// it is what a peer serves when recovery asks the surviving stashes.
+func (s *Stash) LookupLocal(task string) (Lineage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.tasks[task]
+	if n == nil {
+		return Lineage{}, false
+	}
+	var l Lineage
+	if n.rec != nil {
+		l.Record = *n.rec.rec
+	}
+	for _, o := range n.outcomes {
+		l.Outcomes = append(l.Outcomes, *o.out)
+	}
+	sortOutcomes(l.Outcomes)
+	return l, true
+}
+
+// Lookup returns a task's lineage for recovery: what the stash holds, then
+// what the GCS holds (the record if the stash has none, and the outcomes
+// the stash lacks). The error matches gcs.ErrNotFound if neither has it.
+func (s *Stash) Lookup(task string) (Lineage, error) {
+	l, ok := s.LookupLocal(task)
+	var have map[uint64]Outcome
+	if ok && len(l.Outcomes) > 0 {
+		have = make(map[uint64]Outcome, len(l.Outcomes))
+		for _, o := range l.Outcomes {
+			have[o.Seq] = o
+		}
+	}
+	g, err := lookupStore(s.store, task, have, l.Record.TaskID != "")
+	if err != nil {
+		return l, err
+	}
+	if l.Record.TaskID != "" {
+		g.Record = l.Record
+	}
+	return g, nil
+}
+
+func sortOutcomes(os []Outcome) {
+	slices.SortFunc(os, func(a, b Outcome) int {
+		switch {
+		case a.Seq < b.Seq:
+			return -1
+		case a.Seq > b.Seq:
+			return 1
+		}
+		return 0
+	})
+}
+
+// Stats is a snapshot of a stash's metrics.
+type Stats struct {
+	Uncommitted int   // entries held and not yet committed (records + outcomes)
+	Records     int   // of which task records
+	Outcomes    int   // of which outcomes
+	Inflight    int   // of which in a batch being written
+	MaxHops     int   // the most hops any held entry has travelled
+	Bytes       int64 // approximate size of the held entries
+
+	Added       uint64 // entries added locally
+	Received    uint64 // new entries received from peers
+	Forwarded   uint64 // entries sent in bundles
+	Committed   uint64 // entries pruned as committed
+	Batches     uint64 // batches written (background and synchronous)
+	SyncFlushes uint64 // synchronous flushes the forwarding bound caused
+	FlushErrors uint64 // failed batches (retried)
+	BoundErrors uint64 // synchronous flushes that failed
+	LastError   error  // the last batch error, if any
+}
+
+// Stats returns the current metrics. It takes time proportional to the
+// entries held; call it for metrics, not per task.
+func (s *Stash) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{
+		Uncommitted: len(s.entries),
+		Bytes:       s.bytes,
+		Added:       s.st.added,
+		Received:    s.st.received,
+		Forwarded:   s.st.forwarded,
+		Committed:   s.st.committed,
+		Batches:     s.st.batches,
+		SyncFlushes: s.st.syncFlushes,
+		FlushErrors: s.st.flushErrors,
+		BoundErrors: s.st.boundErrors,
+		LastError:   s.lastErr,
+	}
+	for h := len(s.hist) - 1; h >= 0; h-- {
+		if s.hist[h] > 0 {
+			st.MaxHops = h
+			break
+		}
+	}
+	for _, e := range s.entries {
+		if e.rec != nil {
+			st.Records++
+		} else {
+			st.Outcomes++
+		}
+		if e.state == stateInflight {
+			st.Inflight++
+		}
+	}
+	return st
+}
+
+func recordSize(r *gcs.TaskRecord) int {
+	n := 64 + len(r.TaskID) + len(r.JobID) + len(r.ParentID) + len(r.Function) + len(r.OwnerNode) + len(r.Outcome) + len(r.State)
+	for _, a := range r.Args {
+		n += 8 + len(a.ObjectID) + len(a.Inline)
+	}
+	for k := range r.Resources {
+		n += 8 + len(k)
+	}
+	return n
+}
+
+func outcomeSize(o *Outcome) int { return 32 + len(o.TaskID) + len(o.Kind) + len(o.Data) }
+
+// fifoSet is a set of strings that forgets its oldest members beyond cap.
+type fifoSet struct {
+	m    map[string]struct{}
+	ring []string
+	next int
+	cap  int
+}
+
+func newFIFOSet(n int) fifoSet {
+	return fifoSet{m: make(map[string]struct{}), cap: n}
+}
+
+func (f *fifoSet) has(k string) bool { _, ok := f.m[k]; return ok }
+
+func (f *fifoSet) add(k string) {
+	if f.has(k) {
+		return
+	}
+	if len(f.ring) < f.cap {
+		f.ring = append(f.ring, k)
+	} else {
+		delete(f.m, f.ring[f.next])
+		f.ring[f.next] = k
+		f.next = (f.next + 1) % f.cap
+	}
+	f.m[k] = struct{}{}
+}
