@@ -2,6 +2,7 @@ package exec
 
 import (
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -69,6 +70,8 @@ type Thread struct {
 	seq       uint64
 	steps     int64
 	cancelled atomic.Pointer[string]
+	doneMu    sync.Mutex
+	done      chan struct{} // closed by Cancel; made on first use
 	// frames are the call sites of the rayflow functions now running,
 	// outermost first. They are not popped while an error unwinds, so the
 	// place that recovers the error can read the whole stack.
@@ -92,7 +95,30 @@ func (th *Thread) NextCallID() string {
 
 // Cancel asks the thread to stop at its next check (a loop back-edge or a
 // call) with a "cancelled" error carrying reason.
-func (th *Thread) Cancel(reason string) { th.cancelled.Store(&reason) }
+func (th *Thread) Cancel(reason string) {
+	if th.cancelled.CompareAndSwap(nil, &reason) {
+		th.doneMu.Lock()
+		if th.done == nil {
+			th.done = make(chan struct{})
+		}
+		close(th.done)
+		th.doneMu.Unlock()
+	}
+}
+
+// Done returns a channel that is closed when the thread is cancelled,
+// for code that blocks on the thread's behalf.
+func (th *Thread) Done() <-chan struct{} {
+	th.doneMu.Lock()
+	defer th.doneMu.Unlock()
+	if th.done == nil {
+		th.done = make(chan struct{})
+		if th.cancelled.Load() != nil {
+			close(th.done)
+		}
+	}
+	return th.done
+}
 
 // Cancelled reports whether Cancel was called, and why.
 func (th *Thread) Cancelled() (string, bool) {

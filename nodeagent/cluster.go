@@ -65,6 +65,7 @@ type Cluster struct {
 	lineage  *lineageLog // nil when lineage is off
 	timeline *timeline   // nil unless Config.Timeline
 	net      *network    // nil for an embedded cluster
+	demands  sync.Map    // callee -> demandEntry
 }
 
 // Stats counts what the cluster has done, for progress display.

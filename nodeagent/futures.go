@@ -66,15 +66,17 @@ func waitAll(th *exec.Thread, fs []*exec.Future) error {
 // waitOne waits for one object, checking for cancellation of the waiting
 // thread now and then.
 func waitOne(th *exec.Thread, o *object) error {
-	for {
-		select {
-		case <-o.done:
-			return nil
-		case <-time.After(20 * time.Millisecond):
-			if reason, ok := th.Cancelled(); ok {
-				return exec.Errorf(exec.KindCancelled, "%s", reason)
-			}
-		}
+	select {
+	case <-o.done:
+		return nil
+	default:
+	}
+	select {
+	case <-o.done:
+		return nil
+	case <-th.Done():
+		reason, _ := th.Cancelled()
+		return exec.Errorf(exec.KindCancelled, "%s", reason)
 	}
 }
 

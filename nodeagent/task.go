@@ -21,7 +21,7 @@ type task struct {
 	// sendFailures counts the times the owner could not reach the node
 	// the task was placed on.
 	sendFailures int
-	worker int    // the worker ID it runs on
+	worker       int // the worker ID it runs on
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running
@@ -59,11 +59,8 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
 	name := "task '" + call.Name() + "'"
-	demand, err := demandOf(call.Resources())
+	demand, err := c.demandFor(call)
 	if err != nil {
-		return nil, exec.Errorf(exec.KindResource, "%s: %v", name, err)
-	}
-	if err := c.feasibleHere("'"+call.Name()+"'", demand); err != nil {
 		return nil, err
 	}
 	t := &task{call: call, obj: newObject(call.ID, name), demand: demand, output: outputOf(th)}
@@ -72,6 +69,39 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	c.recordLineage(call, origin)
 	whenArgsReady(call.Args, func() { c.startTask(origin, t) })
 	return &exec.Future{ID: call.ID, Name: name, Handle: t.obj}, nil
+}
+
+// callee identifies what a call runs, for caches keyed by the callee.
+func callee(call *exec.TaskCall) any {
+	if call.Native != nil {
+		return call.Native
+	}
+	return call.Func
+}
+
+// demandEntry is a callee's parsed resources and whether they fit.
+type demandEntry struct {
+	demand resources.Resources
+	err    error
+}
+
+// demandFor parses a callee's resources once and checks, once, that some
+// node could ever run them: neither changes while the cluster runs.
+func (c *Cluster) demandFor(call *exec.TaskCall) (resources.Resources, error) {
+	key := callee(call)
+	if e, ok := c.demands.Load(key); ok {
+		de := e.(demandEntry)
+		return de.demand, de.err
+	}
+	name := "'" + call.Name() + "'"
+	demand, err := demandOf(call.Resources())
+	if err != nil {
+		err = exec.Errorf(exec.KindResource, "task %s: %v", name, err)
+	} else {
+		err = c.feasibleHere(name, demand)
+	}
+	c.demands.Store(key, demandEntry{demand, err})
+	return demand, err
 }
 
 // feasible checks that some node could ever run the demand.
