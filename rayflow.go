@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
@@ -113,8 +114,12 @@ type RunOptions struct {
 	// Timeline, when set, is a file to write every task's run to, as
 	// Chrome trace JSON (open it in Perfetto or chrome://tracing).
 	Timeline string
-	// Lineage is "off" to keep no lineage; default: recorded in the GCS.
+	// Lineage is stash (default), sync or off; see nodeagent/lineage.go.
 	Lineage string
+	// ForwardBound is the lineage stash's forwarding bound (default 8).
+	ForwardBound int
+	// GCSDelay slows every GCS write, for benchmarks of the lineage modes.
+	GCSDelay time.Duration
 	// Progress, when set, is called with the cluster once it starts, so
 	// a caller can show live counts (Cluster.Stats).
 	Progress func(*nodeagent.Cluster)
@@ -141,7 +146,8 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 		cluster, err = nodeagent.NewCluster(nodeagent.Config{Nodes: opts.Nodes, CPUs: opts.CPUs,
 			Stdout: opts.Stdout, WorkDir: opts.WorkDir, MaxSteps: opts.MaxSteps,
 			ObjectStoreMemory: opts.ObjectStoreMemory, DataDir: opts.DataDir,
-			Lineage: opts.Lineage, Timeline: opts.Timeline != "", Resources: opts.Resources})
+			Lineage: opts.Lineage, Timeline: opts.Timeline != "", Resources: opts.Resources,
+			ForwardBound: opts.ForwardBound, GCSDelay: opts.GCSDelay})
 		if err != nil {
 			return exec.None, err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/stash"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
@@ -28,6 +29,7 @@ type actor struct {
 	th      *exec.Thread
 	inst    *exec.ActorInstance
 	initErr *exec.Error
+	order   uint64 // calls run so far, for the actor-order log
 }
 
 type actorCall struct {
@@ -174,6 +176,10 @@ func (a *actor) run(c *Cluster, ac *actorCall) {
 		ac.obj.complete(exec.None, depErr, a.node.ID)
 		return
 	}
+	// The order in which an actor runs calls from different callers is
+	// the nondeterministic step a replay needs: log it.
+	a.order++
+	c.lineage.outcome(stash.Outcome{TaskID: a.id, Seq: a.order - 1, Kind: stash.KindActorOrder, Data: []byte(ac.call.ID)})
 	c.stats.Running.Add(1)
 	started := time.Now()
 	val, err := ac.call.Func.RunMethod(a.th, a.inst, args)

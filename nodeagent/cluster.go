@@ -11,6 +11,7 @@
 package nodeagent
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/stash"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
 
@@ -44,6 +46,12 @@ type Config struct {
 	// Lineage is "off" to keep no lineage; otherwise every task's
 	// specification is written to the GCS in batches, off the task path.
 	Lineage string
+	// ForwardBound is how many hops uncommitted lineage may travel before
+	// it is flushed synchronously (default 8).
+	ForwardBound int
+	// GCSDelay slows every GCS write by this much, to measure how the
+	// lineage modes behave with a slow GCS (benchmarks only).
+	GCSDelay time.Duration
 	// Timeline records every task's run for WriteTimeline.
 	Timeline bool
 	// NodeID names the node when there is one (default "node-1").
@@ -62,7 +70,8 @@ type Cluster struct {
 
 	stats    Stats
 	stop     atomic.Bool
-	lineage  *lineageLog // nil when lineage is off
+	lineage  *lineage    // how this process keeps lineage (--lineage)
+	gcs      *lazyStore  // the embedded GCS (nil in a networked process)
 	timeline *timeline   // nil unless Config.Timeline
 	net      *network    // nil for an embedded cluster
 	demands  sync.Map    // callee -> demandEntry
@@ -108,13 +117,10 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if cfg.Timeline {
 		c.timeline = &timeline{start: time.Now()}
 	}
-	if cfg.Lineage != "off" && cfg.Net == nil {
-		gcfg := gcs.DefaultConfig()
-		gcfg.NodeID = "head"
-		if cfg.DataDir != "" {
-			gcfg.DataDir = filepath.Join(cfg.DataDir, "gcs")
+	if cfg.Net == nil {
+		if err := c.startEmbeddedLineage(); err != nil {
+			return nil, err
 		}
-		c.lineage = openLineageLog(gcfg)
 	}
 	for i := 0; i < cfg.Nodes; i++ {
 		total := extra.With(resources.CPU, int64(cfg.CPUs)*resources.Milli)
@@ -129,6 +135,12 @@ func NewCluster(cfg Config) (*Cluster, error) {
 			c.Shutdown("could not join the cluster")
 			return nil, err
 		}
+		l, err := newLineage(cfg.Lineage, c.Head().ID, headStore{c.net}, cfg.ForwardBound, nil)
+		if err != nil {
+			c.Shutdown("bad lineage mode")
+			return nil, err
+		}
+		c.lineage = l
 	}
 	return c, nil
 }
@@ -172,20 +184,57 @@ func (c *Cluster) Shutdown(reason string) {
 	}
 }
 
-// GCS returns the cluster's Global Control Store, waiting (a bounded
-// time) for it to finish opening. It fails when lineage is off.
-func (c *Cluster) GCS() (*gcs.Store, error) {
-	if c.lineage == nil {
-		return nil, fmt.Errorf("the GCS is not running (lineage is off)")
+// startEmbeddedLineage opens the embedded single-replica GCS in the
+// background and starts lineage keeping over it.
+func (c *Cluster) startEmbeddedLineage() error {
+	if c.cfg.Lineage == "off" {
+		l, err := newLineage("off", "", nil, 0, nil)
+		c.lineage = l
+		return err
 	}
-	return c.lineage.Store()
+	gcfg := gcs.DefaultConfig()
+	gcfg.NodeID = "head"
+	if c.cfg.DataDir != "" {
+		gcfg.DataDir = filepath.Join(c.cfg.DataDir, "gcs")
+	}
+	c.gcs = openLazyStore(gcfg)
+	var store stash.Store = c.gcs
+	if c.cfg.GCSDelay > 0 {
+		store = delayedStore{store, c.cfg.GCSDelay}
+	}
+	l, err := newLineage(c.cfg.Lineage, "node-1", store, c.cfg.ForwardBound, c.gcs.close)
+	if err != nil {
+		c.gcs.close()
+		return err
+	}
+	c.lineage = l
+	return nil
 }
 
-// recordLineage queues a call's specification for the GCS.
-func (c *Cluster) recordLineage(call *exec.TaskCall, node *Node) {
-	if c.lineage != nil {
-		c.lineage.record(taskRecord(call, node.ID))
+// GCS returns the embedded Global Control Store, waiting (a bounded
+// time) for it to finish opening.
+func (c *Cluster) GCS() (*gcs.Store, error) {
+	if c.gcs == nil {
+		return nil, fmt.Errorf("this process has no embedded GCS (lineage is off, or it is part of a cluster)")
 	}
+	return c.gcs.get()
+}
+
+// LineageStats reports the uncommitted lineage this process holds.
+func (c *Cluster) LineageStats() stash.Stats { return c.lineage.stats() }
+
+// FlushLineage writes all pending lineage to the GCS.
+func (c *Cluster) FlushLineage(ctx context.Context) error {
+	if c.lineage == nil || c.lineage.stash == nil {
+		return nil
+	}
+	return c.lineage.stash.Flush(ctx)
+}
+
+// recordLineage keeps a call's specification (in sync mode: writes it
+// to the GCS first).
+func (c *Cluster) recordLineage(call *exec.TaskCall, node *Node) error {
+	return c.lineage.record(call, node.ID)
 }
 
 func (c *Cluster) print(th *exec.Thread, line string) {

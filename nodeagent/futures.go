@@ -2,10 +2,12 @@ package nodeagent
 
 import (
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // blocking gives the calling task's CPU back while f waits, so that
@@ -109,6 +111,7 @@ func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time
 		return idx
 	}
 	if r := readyNow(); len(r) >= num || timeout == 0 {
+		c.logWait(th, fs, r)
 		return r, nil
 	}
 	var count atomic.Int32
@@ -142,7 +145,21 @@ func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time
 			}
 		}
 	})
-	return readyNow(), err
+	ready := readyNow()
+	c.logWait(th, fs, ready)
+	return ready, err
+}
+
+// logWait records which futures a wait found ready: a nondeterministic
+// outcome that a faithful replay needs.
+func (c *Cluster) logWait(th *exec.Thread, fs []*exec.Future, ready []int) {
+	ids := make([]string, len(ready))
+	for i, r := range ready {
+		ids[i] = fs[r].ID
+	}
+	seq, _ := th.Local[localOutcomes].(uint64)
+	th.Local[localOutcomes] = seq + 1
+	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: seq, Kind: stash.KindWait, Data: []byte(strings.Join(ids, ","))})
 }
 
 var putSeq atomic.Uint64

@@ -1,104 +1,121 @@
 package nodeagent
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/stash"
 )
 
-// lineageLog records task specifications in the GCS off the task path:
-// Submit appends a record to a buffer and returns; a flusher goroutine
-// writes the buffer in batches. The GCS itself is opened in the
-// background, so a run's first task does not wait for Raft to elect a
-// leader. (The lineage stash of issue 5 replaces this with per-node
-// uncommitted logs forwarded with tasks.)
-type lineageLog struct {
-	mu      sync.Mutex
-	pending []gcs.TaskRecord
-	wake    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+// Lineage on the task path (--lineage):
+//
+//   - stash (default): each task's specification enters this process's
+//     lineage stash, which forwards the uncommitted part with the tasks
+//     it sends to other nodes and writes it to the GCS in the background;
+//     nothing on the task path waits for the GCS, except when lineage has
+//     travelled ForwardBound hops without being committed;
+//   - sync: every task is written to the GCS before it is dispatched
+//     (Ray's original scheme), to be measured against the stash;
+//   - off: no lineage is kept; recovery that would need it fails with an
+//     error saying so.
 
-	ready chan struct{} // closed once the store is open (or failed)
-	store *gcs.Store
-	err   error
+// lineage is a process's lineage keeping.
+type lineage struct {
+	mode  stash.Mode
+	stash *stash.Stash
+	store stash.Store
+	// closeStore closes the embedded GCS, when this process owns one.
+	closeStore func()
 }
 
-func openLineageLog(cfg gcs.Config) *lineageLog {
-	l := &lineageLog{wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		ready: make(chan struct{})}
-	go func() {
-		l.store, l.err = gcs.Open(cfg)
-		close(l.ready)
-	}()
-	go l.flushLoop()
-	return l
-}
-
-// record queues one task's lineage.
-func (l *lineageLog) record(rec gcs.TaskRecord) {
-	l.mu.Lock()
-	l.pending = append(l.pending, rec)
-	first := len(l.pending) == 1
-	l.mu.Unlock()
-	if first {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+// newLineage starts lineage keeping in the given mode over store.
+func newLineage(mode string, node string, store stash.Store, bound int, closeStore func()) (*lineage, error) {
+	m, err := stash.ParseMode(mode)
+	if err != nil {
+		return nil, err
 	}
-}
-
-func (l *lineageLog) flushLoop() {
-	defer close(l.done)
-	<-l.ready
-	for {
-		select {
-		case <-l.wake:
-			l.flush()
-		case <-l.stop:
-			l.flush()
-			return
-		}
+	l := &lineage{mode: m, store: store, closeStore: closeStore}
+	if m == stash.ModeOff {
+		return l, nil
 	}
+	l.stash = stash.New(store, stash.Config{Node: node, ForwardBound: bound})
+	return l, nil
 }
 
-// flush writes what is pending as one batch, without waiting for it.
-func (l *lineageLog) flush() *gcs.Future {
-	l.mu.Lock()
-	batch := l.pending
-	l.pending = nil
-	l.mu.Unlock()
-	if len(batch) == 0 || l.store == nil {
+// record keeps a task's specification. In sync mode it is written to the
+// GCS before this returns.
+func (l *lineage) record(call *exec.TaskCall, node string) error {
+	if l == nil || l.mode == stash.ModeOff {
 		return nil
 	}
-	return l.store.PutTasks(batch)
-}
-
-// Store returns the GCS once it is open.
-func (l *lineageLog) Store() (*gcs.Store, error) {
-	select {
-	case <-l.ready:
-		return l.store, l.err
-	case <-time.After(5 * time.Second):
-		return nil, gcs.ErrTimeout
+	rec := taskRecord(call, node)
+	if l.mode == stash.ModeSync {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return stash.WriteSync(ctx, l.store, rec)
 	}
+	return l.stash.Add(rec)
 }
 
-// close writes what is left and closes the store.
-func (l *lineageLog) close() {
-	select {
-	case <-l.stop:
+// outcome logs a nondeterministic step of a task.
+func (l *lineage) outcome(o stash.Outcome) {
+	if l == nil || l.mode == stash.ModeOff {
 		return
-	default:
 	}
-	close(l.stop)
-	<-l.done
-	if l.store != nil {
-		l.store.Close()
+	if l.mode == stash.ModeSync {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stash.WriteSync(ctx, l.store, stash.OutcomeRecord(o))
+		return
+	}
+	l.stash.AddOutcome(o)
+}
+
+// forward is the uncommitted lineage a task sent to receiver needs.
+func (l *lineage) forward(taskID, receiver string) []byte {
+	if l == nil || l.stash == nil {
+		return nil
+	}
+	b, _ := l.stash.Forward(taskID, receiver) // on a bound-flush timeout the full bundle still travels
+	if b.Empty() {
+		return nil
+	}
+	return b.Encode()
+}
+
+// receive merges lineage that came with a task.
+func (l *lineage) receive(data []byte, from string) {
+	if l == nil || l.stash == nil || len(data) == 0 {
+		return
+	}
+	if b, err := stash.DecodeBundle(data); err == nil {
+		l.stash.Receive(b, from)
+	}
+}
+
+// stats reports the stash's uncommitted lineage.
+func (l *lineage) stats() stash.Stats {
+	if l == nil || l.stash == nil {
+		return stash.Stats{}
+	}
+	return l.stash.Stats()
+}
+
+func (l *lineage) close() {
+	if l == nil {
+		return
+	}
+	if l.stash != nil {
+		l.stash.Close()
+	}
+	if l.closeStore != nil {
+		l.closeStore()
 	}
 }
 
@@ -132,4 +149,121 @@ func taskRecord(call *exec.TaskCall, node string) gcs.TaskRecord {
 		rec.Args = append(rec.Args, gcs.TaskArg{Inline: inline})
 	}
 	return rec
+}
+
+// lazyStore is a stash.Store over a GCS that is still opening: writes
+// wait (off the task path, in the stash's flusher) until it is open.
+type lazyStore struct {
+	ready chan struct{}
+	mu    sync.Mutex
+	st    *gcs.Store
+	err   error
+}
+
+func openLazyStore(cfg gcs.Config) *lazyStore {
+	l := &lazyStore{ready: make(chan struct{})}
+	go func() {
+		st, err := gcs.Open(cfg)
+		l.mu.Lock()
+		l.st, l.err = st, err
+		l.mu.Unlock()
+		close(l.ready)
+	}()
+	return l
+}
+
+func (l *lazyStore) get() (*gcs.Store, error) {
+	select {
+	case <-l.ready:
+	case <-time.After(10 * time.Second):
+		return nil, gcs.ErrTimeout
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st, l.err
+}
+
+func (l *lazyStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
+	st, err := l.get()
+	if err != nil {
+		return stash.WaiterFunc(func(context.Context) error { return err })
+	}
+	return stash.GCS(st).PutTasks(recs)
+}
+
+func (l *lazyStore) GetTask(id string) (gcs.TaskRecord, error) {
+	st, err := l.get()
+	if err != nil {
+		return gcs.TaskRecord{}, err
+	}
+	return st.GetTask(id)
+}
+
+func (l *lazyStore) close() {
+	if st, err := l.get(); err == nil {
+		st.Close()
+	}
+}
+
+// headStore is a stash.Store that reaches the GCS through the heads.
+type headStore struct{ nw *network }
+
+func (h headStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
+	body := encodeRecords(recs)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := h.nw.gcsCall(ctx, gcsPutTasks, body)
+		done <- err
+	}()
+	var once sync.Once
+	var result error
+	return stash.WaiterFunc(func(ctx context.Context) error {
+		select {
+		case err := <-done:
+			once.Do(func() { result = err })
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return result
+	})
+}
+
+func (h headStore) GetTask(id string) (gcs.TaskRecord, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reply, err := h.nw.gcsCall(ctx, gcsGetTask, encodeStrings(id))
+	if err != nil {
+		var re *transport.RemoteError
+		if errors.As(err, &re) && strings.Contains(re.Message, "not found") {
+			return gcs.TaskRecord{}, gcs.ErrNotFound
+		}
+		return gcs.TaskRecord{}, err
+	}
+	recs, err := decodeRecords(reply)
+	if err != nil || len(recs) != 1 {
+		return gcs.TaskRecord{}, errMalformed
+	}
+	return recs[0], nil
+}
+
+// delayedStore slows every write by a fixed delay (--gcs-delay), to
+// measure the lineage modes against a slow GCS.
+type delayedStore struct {
+	stash.Store
+	delay time.Duration
+}
+
+func (d delayedStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
+	w := d.Store.PutTasks(recs)
+	ready := time.Now().Add(d.delay)
+	return stash.WaiterFunc(func(ctx context.Context) error {
+		select {
+		case <-time.After(time.Until(ready)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return w.Wait(ctx)
+	})
 }

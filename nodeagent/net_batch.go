@@ -99,6 +99,7 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 			t.obj.complete(exec.None, err, "")
 			continue
 		}
+		msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
 		nw.await(t.obj, addr)
 		nw.remember(t)
 		w.bytes(msg.encode())

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -26,6 +27,8 @@ const (
 	gcsJoin
 	gcsHeads
 	gcsNodeStates
+	gcsPutTasks
+	gcsGetTask
 )
 
 // gcsCall sends a GCS request to a head (this process's own, if it is
@@ -85,6 +88,22 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 			return nil, fmt.Errorf("program %s: %w", shortHash(ss[0]), err)
 		}
 		return reply(src), nil
+	case gcsPutTasks:
+		recs, err := decodeRecords(body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.PutTasks(recs).ErrorTimeout(10 * time.Second)
+	case gcsGetTask:
+		ss, err := decodeStrings(body)
+		if err != nil || len(ss) != 1 {
+			return nil, errMalformed
+		}
+		rec, err := store.GetTask(ss[0])
+		if err != nil {
+			return nil, err
+		}
+		return reply(encodeRecords([]gcs.TaskRecord{rec})), nil
 	case gcsNodeStates:
 		var ss []string
 		for _, n := range m.All() {

@@ -178,6 +178,7 @@ func (nw *network) handleSubmit(payload []byte) error {
 	if err != nil {
 		return err
 	}
+	nw.c.lineage.receive(m.Lineage, m.Owner)
 	prog, err := nw.program(m.ProgramHash)
 	if err != nil {
 		return err

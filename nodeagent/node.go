@@ -51,9 +51,10 @@ func (n *Node) newThread(name, taskID string) *exec.Thread {
 }
 
 const (
-	localNode   = "rayflow.node"   // *Node the thread runs on
-	localTask   = "rayflow.task"   // *task the thread runs, if any
-	localOutput = "rayflow.output" // address where the thread's prints go, if not here
+	localNode     = "rayflow.node"     // *Node the thread runs on
+	localTask     = "rayflow.task"     // *task the thread runs, if any
+	localOutput   = "rayflow.output"   // address where the thread's prints go, if not here
+	localOutcomes = "rayflow.outcomes" // nondeterministic steps logged so far (uint64)
 )
 
 // outputOf is where the prints of a thread, and of the tasks it starts, go.

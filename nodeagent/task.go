@@ -66,7 +66,9 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	t := &task{call: call, obj: newObject(call.ID, name), demand: demand, output: outputOf(th)}
 	t.obj.task = t
 	c.stats.Submitted.Add(1)
-	c.recordLineage(call, origin)
+	if err := c.recordLineage(call, origin); err != nil {
+		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
+	}
 	whenArgsReady(call.Args, func() { c.startTask(origin, t) })
 	return &exec.Future{ID: call.ID, Name: name, Handle: t.obj}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/lang"
 )
 
@@ -158,6 +159,7 @@ type submitMsg struct {
 	Args        []wireArg
 	Resources   map[string]float64
 	Output      string // where prints go (the driver's address)
+	Lineage     []byte // the uncommitted lineage the task needs (a stash bundle)
 }
 
 const (
@@ -182,6 +184,7 @@ func (m *submitMsg) encode() []byte {
 	}
 	w.resources(m.Resources)
 	w.str(m.Output)
+	w.bytes(m.Lineage)
 	return w.buf
 }
 
@@ -195,6 +198,7 @@ func decodeSubmit(b []byte) (*submitMsg, error) {
 	}
 	m.Resources = r.resources()
 	m.Output = r.str()
+	m.Lineage = r.bytes()
 	return m, r.err
 }
 
@@ -290,6 +294,54 @@ func decodeStrings(b []byte) ([]string, error) {
 	out := make([]string, 0, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		out = append(out, r.str())
+	}
+	return out, r.err
+}
+
+// encodeRecords writes task records for a GCS request.
+func encodeRecords(recs []gcs.TaskRecord) []byte {
+	w := &wireWriter{}
+	w.uint(uint64(len(recs)))
+	for i := range recs {
+		r := &recs[i]
+		w.str(r.TaskID)
+		w.str(r.JobID)
+		w.str(r.ParentID)
+		w.uint(r.Seq)
+		w.str(r.Function)
+		w.uint(uint64(len(r.Args)))
+		for _, a := range r.Args {
+			w.str(a.ObjectID)
+			w.bytes(a.Inline)
+		}
+		w.resources(r.Resources)
+		w.int(int64(r.Retries))
+		w.bool(r.Deterministic)
+		w.str(r.OwnerNode)
+		w.bytes(r.Outcome)
+		w.str(r.State)
+	}
+	return w.buf
+}
+
+// decodeRecords reads what encodeRecords wrote.
+func decodeRecords(b []byte) ([]gcs.TaskRecord, error) {
+	r := &wireReader{buf: b}
+	n := r.count(8)
+	out := make([]gcs.TaskRecord, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		rec := gcs.TaskRecord{TaskID: r.str(), JobID: r.str(), ParentID: r.str(), Seq: r.uint(), Function: r.str()}
+		args := r.count(2)
+		for j := 0; j < args && r.err == nil; j++ {
+			rec.Args = append(rec.Args, gcs.TaskArg{ObjectID: r.str(), Inline: r.bytes()})
+		}
+		rec.Resources = r.resources()
+		rec.Retries = int(r.int())
+		rec.Deterministic = r.bool()
+		rec.OwnerNode = r.str()
+		rec.Outcome = r.bytes()
+		rec.State = r.str()
+		out = append(out, rec)
 	}
 	return out, r.err
 }

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
@@ -24,7 +25,8 @@ func memoryError(text string, err error) error {
 }
 
 var runFlags = flagSpec{"p": true, "pipeline": true, "cpus": true, "nodes": true, "max-steps": true,
-	"address": true, "data-dir": true, "timeline": true, "lineage": true, "object-store-memory": true, "resources": true}
+	"address": true, "data-dir": true, "timeline": true, "lineage": true, "object-store-memory": true, "resources": true,
+	"lineage-forward-bound": true, "gcs-delay": true}
 
 // load reads and compiles FILE, printing errors. ok is false when it
 // failed; code is then the exit code.
@@ -97,6 +99,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: --lineage must be stash, sync or off, not '%s'\n", opts.Lineage)
 		return exitUsage
 	}
+	if code := lineageFlags(inv, &opts, stderr); code != exitOK {
+		return code
+	}
 	prog, code := load(inv.file, stderr)
 	if prog == nil {
 		return code
@@ -108,7 +113,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer p.done()
 	}
 	if address, remote := inv.flags["address"]; remote {
-		driver, err := nodeagent.ConnectDriver(strings.Split(address, ","), nodeagent.Config{Stdout: opts.Stdout})
+		driver, err := nodeagent.ConnectDriver(strings.Split(address, ","), nodeagent.Config{Stdout: opts.Stdout,
+			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitFailed
@@ -151,3 +157,22 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 
 // resultString prints a value as the REPL and run show it.
 func resultString(v exec.Value) string { return v.Repr() }
+
+// lineageFlags reads --lineage-forward-bound and --gcs-delay.
+func lineageFlags(inv *invocation, opts *rayflow.RunOptions, stderr io.Writer) int {
+	bound, err := inv.intFlag("lineage-forward-bound")
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	opts.ForwardBound = bound
+	if d, ok := inv.flags["gcs-delay"]; ok {
+		delay, err := time.ParseDuration(d)
+		if err != nil || delay < 0 {
+			fmt.Fprintf(stderr, "error: --gcs-delay needs a duration such as 2ms, got '%s'\n", d)
+			return exitUsage
+		}
+		opts.GCSDelay = delay
+	}
+	return exitOK
+}

@@ -22,7 +22,7 @@ const DefaultHeadPort = 6379
 
 var startFlags = flagSpec{"head": false, "address": true, "port": true, "http-port": true, "data-dir": true,
 	"node-id": true, "cpus": true, "resources": true, "join": true, "dead-after": true, "gcs-shards": true,
-	"bind": true}
+	"bind": true, "lineage": true, "lineage-forward-bound": true}
 
 // cmdStart runs a head (--head) or a node that joins one (--address) in
 // the foreground until SIGINT or SIGTERM, then leaves the cluster.
@@ -114,7 +114,13 @@ func runHead(ctx context.Context, inv *invocation, node nodeagent.Config, listen
 
 // nodeConfig reads the flags that describe this process's node.
 func nodeConfig(inv *invocation, stdout io.Writer) (nodeagent.Config, string, error) {
-	cfg := nodeagent.Config{Stdout: stdout, NodeID: inv.flags["node-id"], DataDir: inv.flags["data-dir"]}
+	cfg := nodeagent.Config{Stdout: stdout, NodeID: inv.flags["node-id"], DataDir: inv.flags["data-dir"],
+		Lineage: inv.flags["lineage"]}
+	bound, err := inv.intFlag("lineage-forward-bound")
+	if err != nil {
+		return cfg, "", err
+	}
+	cfg.ForwardBound = bound
 	cpus, err := inv.intFlag("cpus")
 	if err != nil {
 		return cfg, "", err
