@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/stash"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // actor is a live actor on a node: its state and its mailbox. One

@@ -21,8 +21,8 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
-	"github.com/rayflow/rayflow/stash"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // Config describes the nodes of an in-process cluster.
@@ -70,11 +70,11 @@ type Cluster struct {
 
 	stats    Stats
 	stop     atomic.Bool
-	lineage  *lineage    // how this process keeps lineage (--lineage)
-	gcs      *lazyStore  // the embedded GCS (nil in a networked process)
-	timeline *timeline   // nil unless Config.Timeline
-	net      *network    // nil for an embedded cluster
-	demands  sync.Map    // callee -> demandEntry
+	lineage  *lineage   // how this process keeps lineage (--lineage)
+	gcs      *lazyStore // the embedded GCS (nil in a networked process)
+	timeline *timeline  // nil unless Config.Timeline
+	net      *network   // nil for an embedded cluster
+	demands  sync.Map   // callee -> demandEntry
 }
 
 // Stats counts what the cluster has done, for progress display.
