@@ -194,6 +194,12 @@ func (c *Cluster) startEmbeddedLineage() error {
 	}
 	gcfg := gcs.DefaultConfig()
 	gcfg.NodeID = "head"
+	// One replica has no follower to catch up: keep few log entries
+	// after a snapshot, so the log does not hold a second copy of the
+	// lineage of a long job.
+	gcfg.TrailingLogs = 64
+	gcfg.SnapshotThreshold = 1024
+	gcfg.SnapshotInterval = 2 * time.Second
 	if c.cfg.DataDir != "" {
 		gcfg.DataDir = filepath.Join(c.cfg.DataDir, "gcs")
 	}

@@ -58,8 +58,7 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 // arguments, then is scheduled. The future is returned at once.
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
-	name := "task '" + call.Name() + "'"
-	demand, err := c.demandFor(call)
+	demand, name, err := c.demandFor(call)
 	if err != nil {
 		return nil, err
 	}
@@ -81,29 +80,32 @@ func callee(call *exec.TaskCall) any {
 	return call.Func
 }
 
-// demandEntry is a callee's parsed resources and whether they fit.
+// demandEntry is a callee's parsed resources, whether they fit, and
+// the name its objects go by in messages (made once, shared).
 type demandEntry struct {
 	demand resources.Resources
+	name   string
 	err    error
 }
 
 // demandFor parses a callee's resources once and checks, once, that some
 // node could ever run them: neither changes while the cluster runs.
-func (c *Cluster) demandFor(call *exec.TaskCall) (resources.Resources, error) {
+func (c *Cluster) demandFor(call *exec.TaskCall) (resources.Resources, string, error) {
 	key := callee(call)
 	if e, ok := c.demands.Load(key); ok {
 		de := e.(demandEntry)
-		return de.demand, de.err
+		return de.demand, de.name, de.err
 	}
-	name := "'" + call.Name() + "'"
+	quoted := "'" + call.Name() + "'"
 	demand, err := demandOf(call.Resources())
 	if err != nil {
-		err = exec.Errorf(exec.KindResource, "task %s: %v", name, err)
+		err = exec.Errorf(exec.KindResource, "task %s: %v", quoted, err)
 	} else {
-		err = c.feasibleHere(name, demand)
+		err = c.feasibleHere(quoted, demand)
 	}
-	c.demands.Store(key, demandEntry{demand, err})
-	return demand, err
+	de := demandEntry{demand: demand, name: "task " + quoted, err: err}
+	c.demands.Store(key, de)
+	return de.demand, de.name, de.err
 }
 
 // feasible checks that some node could ever run the demand.
