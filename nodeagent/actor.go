@@ -30,11 +30,13 @@ type actor struct {
 	inst    *exec.ActorInstance
 	initErr *exec.Error
 	order   uint64 // calls run so far, for the actor-order log
+	restore []exec.Value // fields to start from (a checkpoint), instead of the constructor
 }
 
 type actorCall struct {
-	call *exec.TaskCall
-	obj  *object
+	call       *exec.TaskCall
+	obj        *object
+	checkpoint bool // take a checkpoint of the fields instead of a call
 }
 
 // NewActor creates an actor on a node where its resources fit and
@@ -53,7 +55,7 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	if err != nil {
 		return nil, err
 	}
-	a := n.spawnActor(call, demand, outputOf(th))
+	a := n.spawnActor(call, demand, outputOf(th), nil)
 	h := &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: a}
 	// When no handle is left, the actor finishes its queued calls and
 	// stops, giving its resources back.
@@ -62,9 +64,9 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 }
 
 // spawnActor starts an actor on this node, holding its resources.
-func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, output string) *actor {
+func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, output string, restore []exec.Value) *actor {
 	c := n.cluster
-	a := &actor{id: call.ID, class: call.Class, node: n, demand: demand}
+	a := &actor{id: call.ID, class: call.Class, node: n, demand: demand, restore: restore}
 	a.wake = sync.NewCond(&a.mu)
 	a.th = n.newThread(call.Class.Name(), call.ID)
 	c.routeOutput(a.th, output)
@@ -131,9 +133,16 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 // loop builds the actor's state, then runs its mailbox until stopped.
 func (a *actor) loop(ctorArgs []exec.Value) {
 	c := a.node.cluster
-	args, err := resolveArgs("actor "+a.class.Name(), ctorArgs)
-	if err == nil {
-		a.inst, err = a.class.Instantiate(a.th, args)
+	var err *exec.Error
+	if a.restore != nil {
+		// Recreated from a checkpoint: its fields come back as they were.
+		a.inst = &exec.ActorInstance{Class: a.class, Fields: a.restore}
+	} else {
+		var args []exec.Value
+		args, err = resolveArgs("actor "+a.class.Name(), ctorArgs)
+		if err == nil {
+			a.inst, err = a.class.Instantiate(a.th, args)
+		}
 	}
 	if err != nil {
 		markNode(err, a.node.ID)
@@ -170,6 +179,15 @@ func (a *actor) next() (*actorCall, bool) {
 }
 
 func (a *actor) run(c *Cluster, ac *actorCall) {
+	if ac.checkpoint {
+		// A checkpoint is a copy of the fields, taken in mailbox order.
+		fields := make([]exec.Value, len(a.inst.Fields))
+		for i, f := range a.inst.Fields {
+			fields[i] = exec.CopyValue(f)
+		}
+		a.node.publish(ac.obj, exec.ListOf(fields), nil)
+		return
+	}
 	args, depErr := resolveArgs(ac.obj.name, ac.call.Args)
 	if depErr != nil {
 		c.stats.Failed.Add(1)

@@ -87,3 +87,5 @@ func TestPlaceSpreadsABurst(t *testing.T) {
 		}
 	}
 }
+
+func waitABit() { time.Sleep(10 * time.Millisecond) }

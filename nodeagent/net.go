@@ -83,6 +83,11 @@ type remoteActor struct {
 	log          []loggedCall // calls made, for replay
 	pending      []loggedCall // calls made while restarting
 	deadErr      *exec.Error  // set when the actor is gone for good
+	// Checkpoints (@checkpoint(every=N)): the encoded fields after the
+	// first logBase calls; the log then holds only the calls after it.
+	checkpoint []byte
+	logBase    int
+	sinceCkpt  int
 }
 
 // loggedCall is one method call on a remote actor and its result.

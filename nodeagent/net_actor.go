@@ -63,13 +63,58 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 		a.mu.Unlock()
 		return
 	}
+	ckpt := false
 	if a.create != nil {
 		a.log = append(a.log, loggedCall{call: call, obj: o})
+		if every := a.class.Info.Checkpoint; every > 0 {
+			a.sinceCkpt++
+			ckpt = a.sinceCkpt >= every
+			if ckpt {
+				a.sinceCkpt = 0
+			}
+		}
 	}
+	covered := a.logBase + len(a.log)
 	a.mu.Unlock()
 	nw.await(o, addr)
 	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
 		nw.unreachableActor(a, o, addr, err)
+		return
+	}
+	if ckpt {
+		nw.requestCheckpoint(a, addr, call.ID+".ckpt", covered)
+	}
+}
+
+// requestCheckpoint asks the actor's host for a copy of its fields after
+// the first covered calls. When it arrives it replaces the log up to
+// there, so a restart replays only the calls after it.
+func (nw *network) requestCheckpoint(a *remoteActor, addr, id string, covered int) {
+	o := newObject(id, "checkpoint of actor "+a.class.Name())
+	nw.await(o, addr)
+	o.onReady(func() { go nw.keepCheckpoint(a, o, covered) })
+	msg := &submitMsg{Kind: submitCheckpoint, ID: id, ActorID: a.id, Owner: nw.addr}
+	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
+		nw.failOwned(o, &exec.Error{Kind: exec.KindLost, Msg: "checkpoint not sent"})
+	}
+}
+
+// keepCheckpoint stores a checkpoint that arrived and trims the log.
+func (nw *network) keepCheckpoint(a *remoteActor, o *object, covered int) {
+	v, err := o.result()
+	if err != nil {
+		return // a failed checkpoint only means a longer replay
+	}
+	data, eerr := exec.EncodeWith(nil, v, nw)
+	if eerr != nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if covered > a.logBase {
+		a.log = append([]loggedCall(nil), a.log[covered-a.logBase:]...)
+		a.logBase = covered
+		a.checkpoint = data
 	}
 }
 
@@ -98,7 +143,15 @@ func (nw *network) hostActor(prog *exec.Program, m *submitMsg, args []exec.Value
 	if err != nil {
 		return err
 	}
-	a := nw.c.Head().spawnActor(call, demand, m.Output)
+	var restore []exec.Value
+	if len(m.State) > 0 {
+		v, err := exec.DecodeWith(m.State, nw)
+		if err != nil || v.Kind() != exec.ListKind {
+			return fmt.Errorf("actor %s: bad checkpoint", m.Function)
+		}
+		restore = v.AsList().Elems
+	}
+	a := nw.c.Head().spawnActor(call, demand, m.Output, restore)
 	nw.mu.Lock()
 	nw.hosted[m.ID] = a
 	nw.mu.Unlock()
@@ -133,4 +186,29 @@ func cleanRemote(err error) error {
 		return fmt.Errorf("%s", re.Message)
 	}
 	return err
+}
+
+// checkpointHosted queues a checkpoint of an actor hosted here; the copy
+// of its fields goes back to the actor's creator like a method result.
+func (nw *network) checkpointHosted(m *submitMsg) error {
+	nw.mu.Lock()
+	a := nw.hosted[m.ActorID]
+	nw.mu.Unlock()
+	o := newObject(m.ID, "checkpoint of actor "+m.ActorID)
+	owner := m.Owner
+	o.onReady(func() { nw.report(o, owner) })
+	if a == nil {
+		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: "no such actor here"}, "")
+		return nil
+	}
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: "actor stopped"}, "")
+		return nil
+	}
+	a.mailbox = append(a.mailbox, &actorCall{call: &exec.TaskCall{ID: m.ID}, obj: o, checkpoint: true})
+	a.wake.Signal()
+	a.mu.Unlock()
+	return nil
 }

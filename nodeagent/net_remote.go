@@ -178,6 +178,9 @@ func (nw *network) handleSubmit(payload []byte) error {
 	if err != nil {
 		return err
 	}
+	if m.Kind == submitCheckpoint {
+		return nw.checkpointHosted(m)
+	}
 	nw.c.lineage.receive(m.Lineage, m.Owner)
 	prog, err := nw.program(m.ProgramHash)
 	if err != nil {

@@ -300,8 +300,11 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 		return "", cleanRemote(err)
 	}
 	_ = nodeID
+	a.mu.Lock()
+	state := a.checkpoint
+	a.mu.Unlock()
 	msg := &submitMsg{Kind: submitActor, ID: a.id, Owner: nw.addr, Function: a.class.Name(),
-		Resources: a.create.Resources(), Output: a.output}
+		Resources: a.create.Resources(), Output: a.output, State: state}
 	if err := nw.fillCall(msg, a.class.Program(), a.create.Args); err != nil {
 		return "", err
 	}

@@ -160,12 +160,14 @@ type submitMsg struct {
 	Resources   map[string]float64
 	Output      string // where prints go (the driver's address)
 	Lineage     []byte // the uncommitted lineage the task needs (a stash bundle)
+	State       []byte // for an actor: encoded fields to restore (a checkpoint)
 }
 
 const (
 	submitTask uint8 = iota
 	submitActor
 	submitMethod
+	submitCheckpoint // take a checkpoint of an actor's fields, in mailbox order
 )
 
 func (m *submitMsg) encode() []byte {
@@ -185,6 +187,7 @@ func (m *submitMsg) encode() []byte {
 	w.resources(m.Resources)
 	w.str(m.Output)
 	w.bytes(m.Lineage)
+	w.bytes(m.State)
 	return w.buf
 }
 
@@ -199,6 +202,7 @@ func decodeSubmit(b []byte) (*submitMsg, error) {
 	m.Resources = r.resources()
 	m.Output = r.str()
 	m.Lineage = r.bytes()
+	m.State = r.bytes()
 	return m, r.err
 }
 

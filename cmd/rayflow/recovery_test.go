@@ -193,3 +193,39 @@ pipeline main() {
 		t.Fatalf("want a clear error naming the dead node; got %v\n%s", err, out)
 	}
 }
+
+// An actor with @checkpoint(every=N) is restored from its latest
+// checkpoint plus the calls after it.
+func TestActorRestoredFromCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	next, wait := fc.runJob(t, `
+@restarts(2)
+@checkpoint(every=5)
+@resources(cpu=1)
+actor Log() {
+    let items = []
+    method add(x) {
+        items.append(x)
+        return len(items)
+    }
+    method all() { return items }
+    method where() { return sys.node() }
+}
+pipeline main() {
+    let l = Log()
+    for i in range(23) { l.add(i) }
+    print("host", get(l.where()))
+    time.sleep(1)
+    for i in range(23, 30) { l.add(i) }
+    print(get(l.all()) == list(range(30)), get(l.where()))
+}`)
+	host := strings.TrimPrefix(next(), "host ")
+	fc.kill(t, host)
+	out, err := wait()
+	if err != nil || !strings.Contains(out, "true ") || strings.Contains(out, "true "+host) {
+		t.Fatalf("actor with checkpoints on %s killed: %v\n%s", host, err, out)
+	}
+}

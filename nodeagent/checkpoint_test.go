@@ -1,0 +1,69 @@
+package nodeagent
+
+import (
+	"testing"
+)
+
+// Checkpoints replace the logged calls they cover: after 23 calls with
+// @checkpoint(every=5), the creator keeps a checkpoint after 20 calls and
+// only the 3 calls after it.
+func TestCheckpointTrimsCallLog(t *testing.T) {
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	driver, err := ConnectDriver([]string{head.Cluster.Address()}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer driver.Shutdown("done")
+	src := `
+@restarts(1)
+@checkpoint(every=5)
+actor Log() {
+    let items = []
+    method add(x) {
+        items.append(x)
+        return len(items)
+    }
+}
+pipeline main() {
+    let l = Log()
+    let last = none
+    for i in range(23) { last = l.add(i) }
+    return get(last)
+}`
+	th := driver.NewThread("job1")
+	prog, err := LoadProgram(th, "ckpt.rayflow", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := driver.RegisterProgram(prog, src); err != nil {
+		t.Fatal(err)
+	}
+	main, _ := prog.Pipeline("main")
+	v, rerr := main.Run(th, nil)
+	if rerr != nil || v.AsInt() != 23 {
+		t.Fatalf("result %v, %v", v.Repr(), rerr)
+	}
+	driver.net.rec.mu.Lock()
+	var a *remoteActor
+	for _, ra := range driver.net.rec.actors {
+		a = ra
+	}
+	driver.net.rec.mu.Unlock()
+	// The checkpoint after call 20 arrives shortly after the last result.
+	for i := 0; i < 200; i++ {
+		a.mu.Lock()
+		base, logLen, ckpt := a.logBase, len(a.log), a.checkpoint
+		a.mu.Unlock()
+		if base == 20 && logLen == 3 && len(ckpt) > 0 {
+			return
+		}
+		waitABit()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t.Fatalf("log base %d, %d calls logged, checkpoint %d bytes; want 20, 3, >0", a.logBase, len(a.log), len(a.checkpoint))
+}
