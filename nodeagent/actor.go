@@ -29,7 +29,7 @@ type actor struct {
 	th      *exec.Thread
 	inst    *exec.ActorInstance
 	initErr *exec.Error
-	order   uint64 // calls run so far, for the actor-order log
+	order   uint64       // calls run so far, for the actor-order log
 	restore []exec.Value // fields to start from (a checkpoint), instead of the constructor
 }
 
