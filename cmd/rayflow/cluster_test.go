@@ -166,17 +166,18 @@ pipeline main() {
 	}
 }
 
-// Garbage sent to the head's cluster port and HTTP port does not stop
-// either from serving.
+// Garbage sent to every listener of a head (the cluster port, the HTTP
+// port, the GCS's Raft port) does not stop any of them from serving.
 func TestListenersSurviveMalformedInput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	hp, web := freePort(t), freePort(t)
+	hp, web := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
+	raft := fmt.Sprintf("127.0.0.1:%d", hp+1) // the GCS's Raft transport, shard 0
 	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1")
-	for _, addr := range []string{head, fmt.Sprintf("127.0.0.1:%d", web)} {
+	for _, addr := range []string{head, fmt.Sprintf("127.0.0.1:%d", web), raft} {
 		for _, junk := range [][]byte{[]byte("GET / HTTP/1.1\r\n\r\n"), {0xff, 0xff, 0xff, 0xff, 1, 2, 3}, {0, 0, 0, 5, 9, 9}, make([]byte, 70000)} {
 			conn, err := net.Dial("tcp", addr)
 			if err != nil {
@@ -190,6 +191,11 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 	}
 	if got := states(status(t, bin, head)); len(got) != 1 {
 		t.Fatalf("status after garbage: %v", got)
+	}
+	// The GCS still takes writes: a job stores its program there.
+	prog := writeProgram(t, "pipeline main() { print(1 + 1) }\n")
+	if out, err := exec.Command(bin, "run", "--address", head, prog).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "2" {
+		t.Fatalf("job after garbage on the Raft port: %v\n%s", err, out)
 	}
 	resp, err := exec.Command("curl", "-s", fmt.Sprintf("http://127.0.0.1:%d/api/status", web)).Output()
 	if err == nil && !strings.Contains(string(resp), `"nodes"`) {
