@@ -45,11 +45,28 @@ func (s *Store) barrier(shards []*shard) error {
 	}
 	var errs []error
 	for i, f := range futures {
-		if err := f.Error(); err != nil {
+		if err := s.waitRaft(f); errors.Is(err, ErrClosed) {
+			errs = append(errs, err)
+		} else if err != nil {
 			errs = append(errs, shards[i].translate(err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitRaft waits for a raft future that raft may never answer: with
+// BatchApplyCh the apply channel is buffered, and a barrier left in it at
+// shutdown is never completed (hashicorp/raft#498). Close ends the wait
+// with ErrClosed.
+func (s *Store) waitRaft(f interface{ Error() error }) error {
+	ch := make(chan error, 1)
+	go func() { ch <- f.Error() }()
+	select {
+	case err := <-ch:
+		return err
+	case <-s.closing:
+		return ErrClosed
+	}
 }
 
 // readRow returns the stored row (table, key), after a barrier if asked.

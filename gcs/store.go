@@ -54,8 +54,9 @@ type Store struct {
 	shards []*shard
 	hub    *hub
 
-	mu     sync.RWMutex // guards closed against writes in flight
-	closed bool
+	mu      sync.RWMutex // guards closed against writes in flight
+	closed  bool
+	closing chan struct{} // closed by Close: ends waits raft may never answer
 }
 
 // Open starts every shard of a replica, bootstraps a new cluster if there is
@@ -68,7 +69,7 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = defaultLogger()
 	}
-	s := &Store{cfg: cfg, hub: newHub()}
+	s := &Store{cfg: cfg, hub: newHub(), closing: make(chan struct{})}
 	for i := 0; i < cfg.Shards; i++ {
 		sh, err := openShard(&s.cfg, i, s.hub)
 		if err != nil {
@@ -116,6 +117,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	s.mu.Unlock()
 	s.drain()
 	var errs []error

@@ -275,3 +275,21 @@ func decodeTableRow(table string, b []byte) (any, error) {
 	}
 	return nil, errCorrupt
 }
+
+// MarshalBinary encodes the record in the GCS's row format, for carrying
+// task records between processes.
+func (t *TaskRecord) MarshalBinary() ([]byte, error) {
+	e := &encoder{}
+	t.marshal(e)
+	return e.buf, nil
+}
+
+// UnmarshalBinary decodes a record written by MarshalBinary.
+func (t *TaskRecord) UnmarshalBinary(data []byte) error {
+	d := &decoder{buf: data}
+	t.unmarshal(d)
+	if d.err == nil && len(d.buf) != 0 {
+		return errCorrupt
+	}
+	return d.err
+}

@@ -302,28 +302,14 @@ func decodeStrings(b []byte) ([]string, error) {
 	return out, r.err
 }
 
-// encodeRecords writes task records for a GCS request.
+// encodeRecords writes task records for a GCS request, each in the
+// GCS's own row format.
 func encodeRecords(recs []gcs.TaskRecord) []byte {
 	w := &wireWriter{}
 	w.uint(uint64(len(recs)))
 	for i := range recs {
-		r := &recs[i]
-		w.str(r.TaskID)
-		w.str(r.JobID)
-		w.str(r.ParentID)
-		w.uint(r.Seq)
-		w.str(r.Function)
-		w.uint(uint64(len(r.Args)))
-		for _, a := range r.Args {
-			w.str(a.ObjectID)
-			w.bytes(a.Inline)
-		}
-		w.resources(r.Resources)
-		w.int(int64(r.Retries))
-		w.bool(r.Deterministic)
-		w.str(r.OwnerNode)
-		w.bytes(r.Outcome)
-		w.str(r.State)
+		data, _ := recs[i].MarshalBinary()
+		w.bytes(data)
 	}
 	return w.buf
 }
@@ -331,21 +317,12 @@ func encodeRecords(recs []gcs.TaskRecord) []byte {
 // decodeRecords reads what encodeRecords wrote.
 func decodeRecords(b []byte) ([]gcs.TaskRecord, error) {
 	r := &wireReader{buf: b}
-	n := r.count(8)
-	out := make([]gcs.TaskRecord, 0, n)
+	n := r.count(1)
+	out := make([]gcs.TaskRecord, n)
 	for i := 0; i < n && r.err == nil; i++ {
-		rec := gcs.TaskRecord{TaskID: r.str(), JobID: r.str(), ParentID: r.str(), Seq: r.uint(), Function: r.str()}
-		args := r.count(2)
-		for j := 0; j < args && r.err == nil; j++ {
-			rec.Args = append(rec.Args, gcs.TaskArg{ObjectID: r.str(), Inline: r.bytes()})
+		if err := out[i].UnmarshalBinary(r.bytes()); err != nil {
+			return nil, err
 		}
-		rec.Resources = r.resources()
-		rec.Retries = int(r.int())
-		rec.Deterministic = r.bool()
-		rec.OwnerNode = r.str()
-		rec.Outcome = r.bytes()
-		rec.State = r.str()
-		out = append(out, rec)
 	}
 	return out, r.err
 }

@@ -1,0 +1,45 @@
+package nodeagent
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
+)
+
+func TestWireRoundTrips(t *testing.T) {
+	sub := &submitMsg{Kind: submitMethod, ID: "job1.3", ActorID: "job1.1", Owner: "127.0.0.1:1", ProgramHash: "abc",
+		Function: "add", Args: []wireArg{{Inline: []byte{1, 3}}, {Inline: []byte{}, ObjectID: "job1.2", Location: "127.0.0.1:2"}},
+		Resources: map[string]float64{"cpu": 1, "gpu": 0.5}, Output: "127.0.0.1:3", Lineage: []byte{9}, State: []byte{7}}
+	got, err := decodeSubmit(sub.encode())
+	if err != nil || !reflect.DeepEqual(got, sub) {
+		t.Fatalf("submit round trip: %+v, %v", got, err)
+	}
+	done := &doneMsg{ID: "job1.3", Location: "127.0.0.1:2", Size: 5, Err: &exec.Error{Kind: "task", Msg: "boom",
+		Stack: []exec.Frame{{Name: "f", Node: "n1"}}, Cause: &exec.Error{Kind: "user", Msg: "inner"}}}
+	gotDone, err := decodeDone(done.encode())
+	if err != nil || gotDone.Err.Msg != "boom" || gotDone.Err.Cause.Msg != "inner" || gotDone.Err.Stack[0].Node != "n1" || gotDone.Size != 5 {
+		t.Fatalf("done round trip: %+v, %v", gotDone, err)
+	}
+	recs := []gcs.TaskRecord{{TaskID: "job1.1", ParentID: "job1", Function: "sq", Args: []gcs.TaskArg{{ObjectID: "x"}},
+		Resources: map[string]float64{"cpu": 1}, Deterministic: true}}
+	gotRecs, err := decodeRecords(encodeRecords(recs))
+	if err != nil || len(gotRecs) != 1 || gotRecs[0].TaskID != "job1.1" || gotRecs[0].Args[0].ObjectID != "x" {
+		t.Fatalf("records round trip: %+v, %v", gotRecs, err)
+	}
+}
+
+// Malformed message bodies are errors, never panics.
+func FuzzDecodeMessages(f *testing.F) {
+	f.Add((&submitMsg{ID: "a", Args: []wireArg{{ObjectID: "b"}}}).encode())
+	f.Add((&doneMsg{ID: "a", Err: &exec.Error{Msg: "x"}}).encode())
+	f.Add(encodeRecords([]gcs.TaskRecord{{TaskID: "t"}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decodeSubmit(b)
+		decodeDone(b)
+		decodeRecords(b)
+		decodeStrings(b)
+		decodeRegister(b)
+	})
+}
