@@ -268,3 +268,10 @@ func (n *Node) forget(a *actor) {
 		}
 	}
 }
+
+// actorCount is how many actors live on the node.
+func (n *Node) actorCount() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.actors)
+}

@@ -196,7 +196,7 @@ func (nw *network) heartbeatAll() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := nw.callHead(ctx, addr, transport.Heartbeat, encodeHeartbeat(n.ID, epoch, st))
+		_, err := nw.callHead(ctx, addr, transport.Heartbeat, encodeHeartbeat(n.ID, epoch, st, n.actorCount()))
 		cancel()
 		var re *transport.RemoteError
 		if errors.As(err, &re) && (strings.Contains(re.Message, ErrStaleEpoch.Error()) || strings.Contains(re.Message, ErrUnknownNode.Error())) {

@@ -38,6 +38,7 @@ type member struct {
 	free     resources.Resources
 	lastSeen time.Time
 	running  int
+	actors   int
 }
 
 // DefaultDeadAfter is the silence after which a node is declared dead.
@@ -121,7 +122,7 @@ func (m *Membership) Heads() []string {
 }
 
 // Heartbeat records a node's latest free resources and load.
-func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64, queueLen, running int) error {
+func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64, queueLen, running, actors int) error {
 	res, err := resources.FromMap(free)
 	if err != nil {
 		return err
@@ -136,7 +137,7 @@ func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64,
 		m.mu.Unlock()
 		return ErrStaleEpoch
 	}
-	mem.free, mem.running, mem.lastSeen = res, running, time.Now()
+	mem.free, mem.running, mem.actors, mem.lastSeen = res, running, actors, time.Now()
 	mem.info.ResourcesAvailable = res.Map()
 	mem.info.QueueLen = queueLen
 	mem.info.LastHeartbeat = mem.lastSeen.UnixNano()
@@ -249,4 +250,15 @@ func (m *Membership) Place(req placement.Request) (placement.Decision, string, e
 		mem.running++
 	}
 	return d, mem.info.Address, nil
+}
+
+// Actors reports how many actors each alive node said it hosts.
+func (m *Membership) Actors() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]int, len(m.members))
+	for id, mem := range m.members {
+		out[id] = mem.actors
+	}
+	return out
 }

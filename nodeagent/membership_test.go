@@ -35,7 +35,7 @@ func TestSilentNodeIsMarkedDead(t *testing.T) {
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		m.Heartbeat("b", 2, map[string]float64{"cpu": 2}, 0, 0)
+		m.Heartbeat("b", 2, map[string]float64{"cpu": 2}, 0, 0, 0)
 		info, err := st.GetNode("a")
 		if err == nil && info.State == gcs.NodeDead {
 			break
@@ -48,14 +48,14 @@ func TestSilentNodeIsMarkedDead(t *testing.T) {
 	if info, _ := st.GetNode("b"); info.State != gcs.NodeAlive {
 		t.Fatalf("node b, which kept beating, is %s", info.State)
 	}
-	if err := m.Heartbeat("a", e1, map[string]float64{"cpu": 2}, 0, 0); !errors.Is(err, ErrStaleEpoch) {
+	if err := m.Heartbeat("a", e1, map[string]float64{"cpu": 2}, 0, 0, 0); !errors.Is(err, ErrStaleEpoch) {
 		t.Fatalf("heartbeat from a dead node's old epoch: %v, want ErrStaleEpoch", err)
 	}
 	e3, err := m.Register("a", "127.0.0.1:1", map[string]float64{"cpu": 2}, false)
 	if err != nil || e3 <= e1 {
 		t.Fatalf("re-register: epoch %d (was %d), %v", e3, e1, err)
 	}
-	if err := m.Heartbeat("a", e3, map[string]float64{"cpu": 2}, 0, 0); err != nil {
+	if err := m.Heartbeat("a", e3, map[string]float64{"cpu": 2}, 0, 0, 0); err != nil {
 		t.Fatalf("heartbeat after re-register: %v", err)
 	}
 }

@@ -147,13 +147,14 @@ func decodeRegister(b []byte) (string, string, map[string]float64, bool, error) 
 	return id, addr, total, isHead, r.err
 }
 
-func encodeHeartbeat(id string, epoch uint64, st placement.NodeState) []byte {
+func encodeHeartbeat(id string, epoch uint64, st placement.NodeState, actors int) []byte {
 	w := &wireWriter{}
 	w.str(id)
 	w.uint(epoch)
 	w.resources(st.Available.Map())
 	w.uint(uint64(st.QueueLen))
 	w.uint(uint64(st.Running))
+	w.uint(uint64(actors))
 	return w.buf
 }
 
@@ -162,11 +163,11 @@ func (nw *network) handleHeartbeat(payload []byte) error {
 		return fmt.Errorf("this node is not the head")
 	}
 	r := &wireReader{buf: payload}
-	id, epoch, free, queue, running := r.str(), r.uint(), r.resources(), r.uint(), r.uint()
+	id, epoch, free, queue, running, actors := r.str(), r.uint(), r.resources(), r.uint(), r.uint(), r.uint()
 	if r.err != nil {
 		return r.err
 	}
-	return nw.cfg.Membership.Heartbeat(id, epoch, free, int(queue), int(running))
+	return nw.cfg.Membership.Heartbeat(id, epoch, free, int(queue), int(running), int(actors))
 }
 
 // placeRequest is one task or actor the global scheduler is asked to
@@ -277,6 +278,7 @@ type NodeStatus struct {
 	ResourcesAvailable map[string]float64 `json:"resources_available"`
 	QueueLen           int                `json:"tasks_queued"`
 	Running            int                `json:"tasks_running"`
+	Actors             int                `json:"actors"`
 	LastHeartbeat      string             `json:"last_heartbeat"`
 }
 
@@ -294,10 +296,11 @@ func (nw *network) status() Status {
 	for _, n := range snap.Nodes {
 		running[n.ID] = n.Running
 	}
+	actors := nw.cfg.Membership.Actors()
 	for _, n := range nw.cfg.Membership.All() {
 		st.Nodes = append(st.Nodes, NodeStatus{ID: n.ID, Address: n.Address, State: n.State,
 			ResourcesTotal: n.ResourcesTotal, ResourcesAvailable: n.ResourcesAvailable,
-			QueueLen: n.QueueLen, Running: running[n.ID],
+			QueueLen: n.QueueLen, Running: running[n.ID], Actors: actors[n.ID],
 			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano)})
 	}
 	store := nw.cfg.Store

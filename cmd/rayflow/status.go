@@ -52,12 +52,12 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 
 func printStatus(w io.Writer, st *nodeagent.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tADDRESS\tSTATE\tCPU (free/total)\tMEMORY (free/total)\tOTHER\tRUNNING\tQUEUED")
+	fmt.Fprintln(tw, "NODE\tADDRESS\tSTATE\tCPU (free/total)\tMEMORY (free/total)\tOTHER\tRUNNING\tQUEUED\tACTORS")
 	for _, n := range st.Nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%g/%g\t%s/%s\t%s\t%d\t%d\n", n.ID, n.Address, n.State,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%g/%g\t%s/%s\t%s\t%d\t%d\t%d\n", n.ID, n.Address, n.State,
 			n.ResourcesAvailable["cpu"], n.ResourcesTotal["cpu"],
 			gib(n.ResourcesAvailable["memory"]), gib(n.ResourcesTotal["memory"]),
-			otherResources(n.ResourcesTotal), n.Running, n.QueueLen)
+			otherResources(n.ResourcesTotal), n.Running, n.QueueLen, n.Actors)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
