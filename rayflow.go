@@ -85,6 +85,9 @@ func FormatError(err error, src string) string {
 	case *exec.Error:
 		return e.Report()
 	case *UsageError:
+		if e.Pos.Line > 0 {
+			return fmt.Sprintf("%s:%d:%d: error: %s\n", e.Pos.Filename, e.Pos.Line, e.Pos.Column, e.Msg)
+		}
 		return "error: " + e.Msg + "\n"
 	}
 	return "error: " + err.Error() + "\n"
@@ -92,7 +95,10 @@ func FormatError(err error, src string) string {
 
 // UsageError is a mistake in how the program was invoked (an unknown
 // pipeline, a bad parameter); the command line exits with 2 for it.
-type UsageError struct{ Msg string }
+type UsageError struct {
+	Msg string
+	Pos lang.Position // the declaration the mistake is about, when there is one
+}
 
 func (e *UsageError) Error() string { return e.Msg }
 
@@ -237,7 +243,7 @@ func bindParams(fn *compiler.Func, params map[string]string) ([]exec.Kwarg, erro
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, &UsageError{Msg: fmt.Sprintf("unknown parameter '%s' for pipeline %s; its parameters are: %s",
+		return nil, &UsageError{Pos: fn.Pos, Msg: fmt.Sprintf("unknown parameter '%s' for pipeline %s; its parameters are: %s",
 			unknown[0], fn.Name, paramList(fn))}
 	}
 	var kw []exec.Kwarg
@@ -245,7 +251,7 @@ func bindParams(fn *compiler.Func, params map[string]string) ([]exec.Kwarg, erro
 		text, given := params[prm.Name]
 		if !given {
 			if prm.Default == nil {
-				return nil, &UsageError{Msg: fmt.Sprintf("missing parameter '%s' for pipeline %s (give it as %s=VALUE)", prm.Name, fn.Name, prm.Name)}
+				return nil, &UsageError{Pos: prm.Pos, Msg: fmt.Sprintf("missing parameter '%s' for pipeline %s (give it as %s=VALUE)", prm.Name, fn.Name, prm.Name)}
 			}
 			continue
 		}
@@ -255,7 +261,7 @@ func bindParams(fn *compiler.Func, params map[string]string) ([]exec.Kwarg, erro
 		}
 		v, err := ParseParam(text, typ)
 		if err != nil {
-			return nil, &UsageError{Msg: fmt.Sprintf("parameter '%s': %v", prm.Name, err)}
+			return nil, &UsageError{Pos: prm.Pos, Msg: fmt.Sprintf("parameter '%s': %v", prm.Name, err)}
 		}
 		kw = append(kw, exec.Kwarg{Name: prm.Name, Value: v})
 	}
