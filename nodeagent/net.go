@@ -62,6 +62,7 @@ type network struct {
 	spillDone chan struct{}
 	rec       *recovery
 	watchDone chan struct{}
+	demands   sync.Map // encoded resource map -> resources.Resources, for Place
 
 	stop chan struct{}
 	done chan struct{}

@@ -238,12 +238,12 @@ func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 	n := r.count(3)
 	reqs := make([]placeRequest, 0, n)
 	for i := 0; i < n && r.err == nil; i++ {
-		name, demandMap, origin := r.str(), r.resources(), r.str()
-		demand, err := resources.FromMap(demandMap)
+		name := r.str()
+		demand, err := nw.readDemand(r)
 		if err != nil {
 			return nil, err
 		}
-		reqs = append(reqs, placeRequest{Name: name, Demand: demand, Origin: origin})
+		reqs = append(reqs, placeRequest{Name: name, Demand: demand, Origin: r.str()})
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -337,4 +337,24 @@ func (nw *network) liveNodes() []string {
 	}
 	ids, _ := decodeStrings(reply)
 	return ids
+}
+
+// readDemand reads a resource map, parsing each distinct encoding once:
+// a cluster sees few distinct demands and very many requests.
+func (nw *network) readDemand(r *wireReader) (resources.Resources, error) {
+	before := r.buf
+	m := r.resources()
+	if r.err != nil {
+		return resources.Resources{}, r.err
+	}
+	key := string(before[:len(before)-len(r.buf)])
+	if d, ok := nw.demands.Load(key); ok {
+		return d.(resources.Resources), nil
+	}
+	d, err := resources.FromMap(m)
+	if err != nil {
+		return d, err
+	}
+	nw.demands.Store(key, d)
+	return d, nil
 }

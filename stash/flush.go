@@ -30,6 +30,13 @@ func (s *Stash) loop() {
 		case <-s.stop:
 			return
 		case <-s.wake:
+			// Let a burst gather: one write for many entries costs the
+			// GCS far less than one write each.
+			select {
+			case <-time.After(s.cfg.GatherDelay):
+			case <-s.stop:
+				return
+			}
 		case <-timer.C:
 		}
 		for {

@@ -73,6 +73,9 @@ type Config struct {
 	// a batch that times out is retried.
 	FlushTimeout time.Duration
 
+	// GatherDelay is how long the flusher lets new entries gather after
+	// the first before it writes them as one batch (default 2ms).
+	GatherDelay time.Duration
 	// SyncFlushTimeout bounds Forward's synchronous flush (default 5s).
 	SyncFlushTimeout time.Duration
 
@@ -115,6 +118,9 @@ func (c *Config) fill() {
 	}
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = 50 * time.Millisecond
+	}
+	if c.GatherDelay == 0 {
+		c.GatherDelay = 2 * time.Millisecond
 	}
 	if c.ReceivedGrace == 0 {
 		c.ReceivedGrace = 500 * time.Millisecond
