@@ -99,9 +99,10 @@ fi
 # --- rayflow: Go micro-benchmarks of the packages ---------------------------
 # -run XXX runs no tests, only the benchmarks. Packages without benchmarks
 # yet are harmless. The peer comparison (BenchmarkRF*) runs below, with a
-# fixed number of runs, so it is skipped here.
+# fixed number of runs, so it is skipped here, as are the cluster
+# benchmarks, which run in the cluster step below.
 log "rayflow: go test -bench (benchtime $BENCHTIME)"
-go test -run XXX -skip '^BenchmarkRF' -bench . -benchmem -benchtime "$BENCHTIME" \
+go test -run XXX -skip '^Benchmark(RF|LineageBound|ClusterTasks|WritesReplicas)' -bench . -benchmem -benchtime "$BENCHTIME" \
 	./exec ./lang ./gcs ./nodeagent/... ./stdlib | tee "$OUT/go_bench.txt" ||
 	log "some Go micro-benchmarks failed (see go_bench.txt); going on"
 
@@ -147,6 +148,28 @@ if [ -x /usr/bin/time ]; then
 	rm -f "$OUT/million.out" "$OUT/million.time"
 else
 	log "no /usr/bin/time (apt-get install -y time): peak RSS not measured"
+fi
+
+# --- the cluster (issues 4 and 5): three `rayflow start` processes -------
+# bench/cluster_bench.sh: a head and two nodes on loopback against Dask
+# with worker processes, the lineage modes (off/stash/sync) over the
+# cluster and embedded with --gcs-delay, recovery from a SIGKILLed node;
+# then the Go benchmarks of the GCS replicas, the 100 MB transfer, the
+# global scheduler and the lineage forwarding bound. CLUSTER=0 skips it.
+if [ "${CLUSTER:-1}" != 0 ]; then
+	log "rayflow: cluster benchmarks (bench/cluster_bench.sh, $RUNS runs)"
+	RF="$OUT/rayflow" NO_BUILD=1 RUNS="$RUNS" SKIP_PEERS="$SKIP_PEERS" PYTHON="$PYTHON" \
+		bash bench/cluster_bench.sh || log "cluster benchmarks failed (see bench/out/cluster*.jsonl)"
+	log "rayflow: GCS replicas, transfer, placement, lineage bound (go test -bench)"
+	{
+		go test ./gcs -run XXX -count "$RUNS" -bench 'WritesReplicas' -benchtime 20000x
+		go test ./nodeagent -run XXX -count "$RUNS" -bench 'Transfer100MB' -benchtime 5x
+		go test ./nodeagent/placement -run XXX -count "$RUNS" -bench 'Place1000Nodes'
+		go test ./nodeagent -run XXX -count "$RUNS" -bench 'LineageBound' -benchtime 3x
+		go test ./nodeagent -run XXX -count "$RUNS" -bench 'ClusterTasks' -benchtime 20000x
+	} 2>&1 | tee "$OUT/go_bench_cluster.txt" || log "some cluster Go benchmarks failed"
+	log "rayflow: 100 MB across two processes (bench/transfer.sh)"
+	RF="$OUT/rayflow" RUNS="$RUNS" bash bench/transfer.sh | tee "$OUT/transfer.jsonl" || log "transfer.sh failed"
 fi
 
 # --- summary: medians and ratios ------------------------------------------
