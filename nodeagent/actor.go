@@ -179,6 +179,7 @@ func (a *actor) next() (*actorCall, bool) {
 }
 
 func (a *actor) run(c *Cluster, ac *actorCall) {
+	defer failOnPanic(ac.obj)
 	if ac.checkpoint {
 		// A checkpoint is a copy of the fields, taken in mailbox order.
 		fields := make([]exec.Value, len(a.inst.Fields))

@@ -59,6 +59,13 @@ func (nw *network) spillLoop() {
 func (nw *network) spillBatch(batch []spillItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			for _, it := range batch {
+				internalError(it.t.obj, r)
+			}
+		}
+	}()
 	reqs := make([]placeRequest, len(batch))
 	for i, it := range batch {
 		reqs[i] = placeRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID}

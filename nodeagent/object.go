@@ -1,6 +1,7 @@
 package nodeagent
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/rayflow/rayflow/exec"
@@ -120,4 +121,20 @@ func (o *object) result() (exec.Value, *exec.Error) {
 func objectOf(f *exec.Future) *object {
 	o, _ := f.Handle.(*object)
 	return o
+}
+
+// failOnPanic, deferred by the goroutines that complete objects, turns a
+// bug in the node agent into an "internal" error on the object instead
+// of a crash with a goroutine dump: the job fails with a message the user
+// can report, and the process keeps serving.
+func failOnPanic(o *object) {
+	if r := recover(); r != nil {
+		internalError(o, r)
+	}
+}
+
+// internalError fails an object with a bug report's worth of message.
+func internalError(o *object, r any) {
+	o.complete(exec.None, &exec.Error{Kind: exec.KindInternal,
+		Msg: fmt.Sprintf("internal error in the node agent while running %s: %v; please report this as a bug with the program that caused it", o.name, r)}, "")
 }

@@ -187,6 +187,7 @@ func (c *Cluster) startTask(origin *Node, t *task) {
 func (n *Node) run(t *task) {
 	c := n.cluster
 	defer n.finished(t)
+	defer failOnPanic(t.obj)
 	if t.isCancelled() {
 		return
 	}
