@@ -118,7 +118,9 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	}
 	c.net = nw
 	if err := nw.join(); err != nil {
-		nw.close()
+		// The loops have not started: stop only what has.
+		nw.server.Close()
+		nw.pool.Close()
 		c.net = nil
 		return err
 	}
@@ -182,6 +184,7 @@ func (nw *network) close() {
 	<-nw.done
 	<-nw.spillDone
 	<-nw.watchDone
+	nw.stopCreatedActors()
 	if !nw.cfg.Driver {
 		nw.leaveAll()
 	}
@@ -219,7 +222,8 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", shortHash(hash), err)
 	}
-	p, err = LoadProgram(nw.c.Head().newThread("loader", "load"), "program-"+shortHash(hash)+".rayflow", string(src))
+	name, source := splitProgramBlob(src)
+	p, err = LoadProgram(nw.c.Head().newThread("loader", "load"), name, source)
 	if err != nil {
 		return nil, err
 	}
@@ -236,14 +240,29 @@ func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
 	if c.net == nil {
 		return nil
 	}
-	p.Hash = gcs.ProgramHash([]byte(source))
+	blob := programBlob(p.File, source)
+	p.Hash = gcs.ProgramHash(blob)
 	c.net.mu.Lock()
 	c.net.programs[p.Hash] = p
 	c.net.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := c.net.gcsCall(ctx, gcsPutProgram, []byte(source))
+	_, err := c.net.gcsCall(ctx, gcsPutProgram, blob)
 	return err
+}
+
+// programBlob is what the programs table stores: the file name (so that
+// errors raised on other nodes name the user's file) and the source.
+func programBlob(name, source string) []byte {
+	return []byte(name + "\x00" + source)
+}
+
+func splitProgramBlob(blob []byte) (name, source string) {
+	name, source, ok := strings.Cut(string(blob), "\x00")
+	if !ok {
+		return "program.rayflow", string(blob)
+	}
+	return name, source
 }
 
 // LoadProgram compiles source with the standard library and loads it.

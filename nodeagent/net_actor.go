@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/resources"
@@ -13,6 +14,20 @@ import (
 // fit on this process's node. It returns a nil handle and nil error when
 // the actor should be created here.
 func (nw *network) placeActor(th *exec.Thread, call *exec.TaskCall, demand resources.Resources) (*exec.ActorHandle, error) {
+	return nw.placeActorTry(th, call, demand, 0)
+}
+
+// retryActorCreate places an actor again after its chosen node could not
+// be reached, for as long as a dead node takes to be declared dead.
+func (nw *network) retryActorCreate(th *exec.Thread, call *exec.TaskCall, demand resources.Resources, attempt int, addr string, err error) (*exec.ActorHandle, error) {
+	if attempt >= maxSendFailures {
+		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, cleanRemote(err))
+	}
+	time.Sleep(resendDelay)
+	return nw.placeActorTry(th, call, demand, attempt+1)
+}
+
+func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand resources.Resources, attempt int) (*exec.ActorHandle, error) {
 	local := nw.c.Head()
 	if !nw.cfg.Driver && demand.Fits(local.state().Available) {
 		return nil, nil
@@ -32,7 +47,9 @@ func (nw *network) placeActor(th *exec.Thread, call *exec.TaskCall, demand resou
 		return nil, err
 	}
 	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
-		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, cleanRemote(err))
+		// The node probably died and the heads do not know yet: place the
+		// actor again a little later.
+		return nw.retryActorCreate(th, call, demand, attempt, addr, err)
 	}
 	ra := &remoteActor{id: call.ID, addr: addr, class: call.Class, create: call, demand: demand,
 		output: msg.Output, restartsLeft: call.Class.Info.Restarts}
@@ -211,4 +228,33 @@ func (nw *network) checkpointHosted(m *submitMsg) error {
 	a.wake.Signal()
 	a.mu.Unlock()
 	return nil
+}
+
+// stopHosted stops an actor hosted here whose creator has finished.
+func (nw *network) stopHosted(id string) {
+	nw.mu.Lock()
+	a := nw.hosted[id]
+	delete(nw.hosted, id)
+	nw.mu.Unlock()
+	if a != nil {
+		a.stop("actor " + a.class.Name() + " stopped: the job that created it has finished")
+	}
+}
+
+// stopCreatedActors tells the hosts of the actors this process created
+// that they can go: the process is leaving, and no handle it gave out
+// outlives the job.
+func (nw *network) stopCreatedActors() {
+	nw.rec.mu.Lock()
+	actors := make([]*remoteActor, 0, len(nw.rec.actors))
+	for _, a := range nw.rec.actors {
+		actors = append(actors, a)
+	}
+	nw.rec.actors = map[string]*remoteActor{}
+	nw.rec.mu.Unlock()
+	for _, a := range actors {
+		if addr := a.currentAddr(); addr != "" {
+			nw.pool.Send(addr, transport.SubmitTask, one(&submitMsg{Kind: submitStop, ActorID: a.id}))
+		}
+	}
 }

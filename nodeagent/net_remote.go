@@ -178,8 +178,12 @@ func (nw *network) handleSubmit(payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if m.Kind == submitCheckpoint {
+	switch m.Kind {
+	case submitCheckpoint:
 		return nw.checkpointHosted(m)
+	case submitStop:
+		nw.stopHosted(m.ActorID)
+		return nil
 	}
 	nw.c.lineage.receive(m.Lineage, m.Owner)
 	prog, err := nw.program(m.ProgramHash)

@@ -125,7 +125,7 @@ pipeline main() { get([boom(i) for i in range(4)]) }`)
 		t.Fatal("no error")
 	}
 	report := rayflow.FormatError(err, "")
-	if !strings.Contains(report, "task 'boom' failed: integer division by zero") || !strings.Contains(report, "(on node ") {
+	if !strings.Contains(report, "task 'boom' failed: integer division by zero") || !strings.Contains(report, "(on node ") || !strings.Contains(report, "job.rayflow:2:") {
 		t.Fatalf("report:\n%s", report)
 	}
 }

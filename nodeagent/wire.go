@@ -168,6 +168,7 @@ const (
 	submitActor
 	submitMethod
 	submitCheckpoint // take a checkpoint of an actor's fields, in mailbox order
+	submitStop       // stop an actor: its creator has finished
 )
 
 func (m *submitMsg) encode() []byte {

@@ -282,3 +282,53 @@ func freePortRange(t *testing.T, n int) int {
 	t.Fatal("no free port range")
 	return 0
 }
+
+// A node whose head cannot be reached says so and exits 1, at once.
+func TestStartWithoutHeadFails(t *testing.T) {
+	bin := buildCLI(t)
+	cmd := exec.Command(bin, "start", "--address", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--port", fmt.Sprint(freePort(t)))
+	done := make(chan []byte, 1)
+	go func() { out, _ := cmd.CombinedOutput(); done <- out }()
+	select {
+	case out := <-done:
+		if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "cannot join the cluster") {
+			t.Fatalf("exit %d:\n%s", cmd.ProcessState.ExitCode(), out)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("rayflow start against no head did not exit within 30 s")
+	}
+}
+
+// Actors a driver created stop when its job ends, giving their node's
+// resources back.
+func TestActorsStopWhenTheJobEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	hp := freePortRange(t, 5)
+	head := fmt.Sprintf("127.0.0.1:%d", hp)
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "2", "--node-id", "head")
+	prog := writeProgram(t, `
+@resources(cpu=1)
+actor Cell() { method get() { return 7 } }
+pipeline main() {
+    let c = Cell()
+    print(get(c.get()))
+}`)
+	if out, err := exec.Command(bin, "run", "--address", head, prog).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "7" {
+		t.Fatalf("job: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := status(t, bin, head)
+		if len(st.Nodes) == 1 && st.Nodes[0].ResourcesAvailable["cpu"] == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the actor's CPU was not given back after the job: %+v", st.Nodes)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

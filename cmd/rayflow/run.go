@@ -113,8 +113,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer p.done()
 	}
 	if address, remote := inv.flags["address"]; remote {
+		for _, f := range []string{"nodes", "cpus", "resources", "object-store-memory", "data-dir", "timeline", "gcs-delay"} {
+			if _, given := inv.flags[f]; given {
+				fmt.Fprintf(stderr, "error: --%s applies to the embedded cluster of 'rayflow run FILE'; with --address the cluster's nodes were configured by 'rayflow start'\n", f)
+				return exitUsage
+			}
+		}
 		driver, err := nodeagent.ConnectDriver(strings.Split(address, ","), nodeagent.Config{Stdout: opts.Stdout,
-			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound})
+			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitFailed

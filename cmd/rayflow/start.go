@@ -14,6 +14,7 @@ import (
 	"github.com/rayflow/rayflow/cmd/rayflow/internal/httpapi"
 	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // DefaultHeadPort is the head's cluster port when --port is not given;
@@ -116,6 +117,9 @@ func runHead(ctx context.Context, inv *invocation, node nodeagent.Config, listen
 func nodeConfig(inv *invocation, stdout io.Writer) (nodeagent.Config, string, error) {
 	cfg := nodeagent.Config{Stdout: stdout, NodeID: inv.flags["node-id"], DataDir: inv.flags["data-dir"],
 		Lineage: inv.flags["lineage"]}
+	if _, err := stash.ParseMode(cfg.Lineage); err != nil {
+		return cfg, "", err
+	}
 	bound, err := inv.intFlag("lineage-forward-bound")
 	if err != nil {
 		return cfg, "", err

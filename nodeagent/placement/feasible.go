@@ -79,7 +79,11 @@ func (f *feasibility) avoided(id string) bool {
 // when placement failed, so it may take its time to be clear.
 func infeasible(req *Request, snap *Snapshot, f feasibility) error {
 	e := &InfeasibleError{TaskID: req.TaskID, Demand: req.Demand}
-	prefix := fmt.Sprintf("no node can run task %s: ", req.TaskID)
+	what := req.TaskID
+	if !strings.HasPrefix(what, "task ") && !strings.HasPrefix(what, "actor ") {
+		what = "task " + what
+	}
+	prefix := fmt.Sprintf("no node can run %s: ", what)
 
 	var alive, largeEnough []string
 	best, bestCloseness := -1, -1.0

@@ -12,7 +12,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -91,9 +93,22 @@ func (s *Server) status(ctx *fasthttp.RequestCtx) {
 
 // JobRequest is the body of POST /api/jobs.
 type JobRequest struct {
-	Source   string            `json:"source"`
-	Pipeline string            `json:"pipeline"`
-	Params   map[string]string `json:"params"`
+	Source   string         `json:"source"`
+	Pipeline string         `json:"pipeline"`
+	Params   map[string]any `json:"params"` // strings as on the command line, or JSON numbers and booleans
+}
+
+// paramText writes a JSON parameter value as the command line would.
+func paramText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		return fmt.Sprint(x), true
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true
+	}
+	return "", false
 }
 
 // JobResult is the answer to POST /api/jobs.
@@ -109,6 +124,15 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusBadRequest, JobResult{Error: "the body must be JSON with a non-empty \"source\""})
 		return
 	}
+	params := map[string]string{}
+	for name, v := range req.Params {
+		text, ok := paramText(v)
+		if !ok {
+			writeJSON(ctx, fasthttp.StatusBadRequest, JobResult{Error: fmt.Sprintf("parameter %q must be a string, a number or a boolean", name)})
+			return
+		}
+		params[name] = text
+	}
 	prog, err := rayflow.Compile("job.rayflow", req.Source, nil)
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusUnprocessableEntity, JobResult{Error: rayflow.FormatError(err, req.Source)})
@@ -121,7 +145,7 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer driver.Shutdown("the job has finished")
-	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: req.Params})
+	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params})
 	if err != nil {
 		code := fasthttp.StatusOK
 		if _, usage := err.(*rayflow.UsageError); usage {
