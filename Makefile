@@ -17,7 +17,7 @@ help:
 	@echo "make bench   benchmarks against the peers (bench/run.sh; results in bench/out/)"
 	@echo "make lint    gofmt and go vet"
 	@echo "make fuzz    fuzz the parser for $(FUZZTIME)"
-	@echo "make chaos   fault-injection runs (not yet)"
+	@echo "make chaos   chaos test: workers SIGKILLed and restarted while jobs run (RAYFLOW_CHAOS_SECONDS, default 120)"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rayflow
@@ -41,7 +41,7 @@ fuzz:
 	$(GO) test ./lang -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 chaos:
-	@echo "make chaos: not yet — fault-injection runs come with the cluster work (kill nodes, lose objects, restart actors)."
+	$(GO) test -tags chaos -run Chaos -timeout 15m -v ./cmd/rayflow/
 
 clean:
 	rm -rf bin bench/out

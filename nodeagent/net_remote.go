@@ -99,6 +99,10 @@ func (nw *network) handleDone(payload []byte) error {
 		return nil // cancelled or already failed
 	}
 	switch {
+	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.hasLineage(m.ID):
+		// An argument was lost on the way; this process owns the task's
+		// lineage, so it rebuilds the arguments and runs the task again.
+		go nw.retryWithArguments(obj, m.Err)
 	case m.Err != nil:
 		obj.complete(exec.None, m.Err, m.Err.Node)
 	case m.Location != "":

@@ -381,3 +381,40 @@ func (nw *network) restartable(id string) bool {
 	}
 	return false
 }
+
+// hasLineage reports whether this process keeps the lineage of a task.
+func (nw *network) hasLineage(id string) bool {
+	nw.rec.mu.Lock()
+	defer nw.rec.mu.Unlock()
+	return nw.rec.lineage[id] != nil
+}
+
+// retryWithArguments runs a task again whose executor could not fetch an
+// argument: the arguments are first brought here (rebuilt from lineage
+// where their node died), so the next attempt gets them from this process.
+func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
+	nw.rec.mu.Lock()
+	entry := nw.rec.lineage[obj.id]
+	nw.rec.mu.Unlock()
+	if entry == nil {
+		obj.complete(exec.None, cause, cause.Node)
+		return
+	}
+	if err := nw.allowRetry(entry, cause.Node); err != nil {
+		err.Msg += " (last failure: " + cause.Msg + ")"
+		obj.complete(exec.None, err, "")
+		return
+	}
+	for _, a := range entry.t.call.Args {
+		if a.Kind() != exec.FutureKind {
+			continue
+		}
+		if dep := objectOf(a.AsFuture()); dep != nil {
+			if _, err := dep.result(); err != nil {
+				obj.complete(exec.None, err, "")
+				return
+			}
+		}
+	}
+	nw.spill(entry.t, nw.c.Head())
+}
