@@ -38,6 +38,10 @@ type NetConfig struct {
 	// Driver marks a process that runs a pipeline's driver but offers no
 	// resources: it does not register as a node.
 	Driver bool
+	// FixedHeads keeps to the heads given: the addresses the heads report
+	// for each other are not used (for a node that reaches the heads
+	// through a proxy or a NAT, where those addresses do not work).
+	FixedHeads bool
 	// HeartbeatEvery is how often a node reports to the head (500 ms).
 	HeartbeatEvery time.Duration
 }
