@@ -107,7 +107,7 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 	case gcsNodeStates:
 		var ss []string
 		for _, n := range m.All() {
-			ss = append(ss, n.ID, n.Address, n.State)
+			ss = append(ss, n.ID, n.Address, n.State, strconv.FormatUint(n.Epoch, 10))
 		}
 		return reply(encodeStrings(ss...)), nil
 	case gcsHeads:

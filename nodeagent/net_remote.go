@@ -99,6 +99,15 @@ func (nw *network) handleDone(payload []byte) error {
 		return nil // cancelled or already failed
 	}
 	switch {
+	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.restartable(m.ID):
+		// The actor's host no longer has it (the node was restarted):
+		// restart the actor; the replay sends this call again.
+		if a := nw.actorOfCall(m.ID); a != nil {
+			nw.mu.Lock()
+			nw.owned[m.ID] = obj
+			nw.mu.Unlock()
+			go nw.restartActor(a, a.currentAddr())
+		}
 	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.hasLineage(m.ID):
 		// An argument was lost on the way; this process owns the task's
 		// lineage, so it rebuilds the arguments and runs the task again.

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,10 +50,12 @@ type recovery struct {
 	lineage  map[string]*lineageEntry // by task/object ID
 	actors   map[string]*remoteActor  // handles this process created
 	deadSeen map[string]bool          // addresses known dead
+	epochs   map[string]string        // address -> "head/epoch" last seen alive
 }
 
 func newRecovery() *recovery {
-	return &recovery{lineage: map[string]*lineageEntry{}, actors: map[string]*remoteActor{}, deadSeen: map[string]bool{}}
+	return &recovery{lineage: map[string]*lineageEntry{}, actors: map[string]*remoteActor{}, deadSeen: map[string]bool{},
+		epochs: map[string]string{}}
 }
 
 // remember keeps a task's specification while it, or its value, lives
@@ -102,20 +105,34 @@ func (nw *network) newlyDead() []string {
 	if err != nil {
 		return nil
 	}
+	head := nw.heads.order()[0] // the head that answered
 	alive := map[string]bool{}
 	var dead []string
-	for i := 0; i+2 < len(ss); i += 3 {
-		addr, state := ss[i+1], ss[i+2]
-		if state == "alive" {
-			alive[addr] = true
-		} else {
+	nw.rec.mu.Lock()
+	for i := 0; i+3 < len(ss); i += 4 {
+		addr, state, epoch := ss[i+1], ss[i+2], head+"/"+ss[i+3]
+		if state != "alive" {
+			dead = append(dead, addr)
+			continue
+		}
+		alive[addr] = true
+		// The same address with a new epoch at the same head: the node
+		// was restarted (on the same port) between two looks, and what
+		// its earlier life held is gone.
+		if prev, seen := nw.rec.epochs[addr]; seen && prev != epoch && strings.HasPrefix(prev, head+"/") {
 			dead = append(dead, addr)
 		}
+		nw.rec.epochs[addr] = epoch
 	}
+	nw.rec.mu.Unlock()
 	var fresh []string
 	nw.rec.mu.Lock()
 	for _, addr := range dead {
-		if !alive[addr] && !nw.rec.deadSeen[addr] {
+		if alive[addr] {
+			fresh = append(fresh, addr) // restarted: its old life is dead
+			continue
+		}
+		if !nw.rec.deadSeen[addr] {
 			nw.rec.deadSeen[addr] = true
 			fresh = append(fresh, addr)
 		}
@@ -362,6 +379,18 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 // restartable reports whether id is a call on an actor this process
 // created with restarts left, which its restart will send again.
 func (nw *network) restartable(id string) bool {
+	a := nw.actorOfCall(id)
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.restartsLeft > 0
+}
+
+// actorOfCall finds the actor this process created that a logged call
+// went to.
+func (nw *network) actorOfCall(id string) *remoteActor {
 	nw.rec.mu.Lock()
 	actors := make([]*remoteActor, 0, len(nw.rec.actors))
 	for _, a := range nw.rec.actors {
@@ -370,16 +399,15 @@ func (nw *network) restartable(id string) bool {
 	nw.rec.mu.Unlock()
 	for _, a := range actors {
 		a.mu.Lock()
-		ok := a.restartsLeft > 0
 		for _, lc := range a.log {
-			if ok && lc.call.ID == id {
+			if lc.call.ID == id {
 				a.mu.Unlock()
-				return true
+				return a
 			}
 		}
 		a.mu.Unlock()
 	}
-	return false
+	return nil
 }
 
 // hasLineage reports whether this process keeps the lineage of a task.
