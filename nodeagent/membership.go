@@ -27,6 +27,10 @@ type Membership struct {
 
 	mu      sync.Mutex
 	members map[string]*member
+	// OnChange, when set, is called (on its own goroutine) after a node
+	// is declared dead, leaves, or registers again: the head pushes the
+	// news to the processes connected to it.
+	OnChange func()
 	epoch   uint64
 	stop    chan struct{}
 	done    chan struct{}
@@ -90,9 +94,13 @@ func (m *Membership) Register(id, address string, total map[string]float64, isHe
 	if isHead {
 		mem.info.Labels = map[string]string{"role": "head"}
 	}
+	_, again := m.members[id]
 	m.members[id] = mem
 	info := mem.info
 	m.mu.Unlock()
+	if again {
+		m.changed() // a restarted node: what its earlier life held is gone
+	}
 	// Only the GCS leader can write; a follower head's table is its own
 	// view, filled by the nodes' heartbeats.
 	m.store.PutNode(info)
@@ -159,6 +167,7 @@ func (m *Membership) Leave(id string, epoch uint64) error {
 	info := mem.info
 	m.mu.Unlock()
 	m.store.PutNode(info)
+	m.changed()
 	return nil
 }
 
@@ -190,6 +199,18 @@ func (m *Membership) markSilentDead(now time.Time) {
 	m.mu.Unlock()
 	for _, info := range dead {
 		m.store.PutNode(info)
+	}
+	if len(dead) > 0 {
+		m.changed()
+	}
+}
+
+func (m *Membership) changed() {
+	m.mu.Lock()
+	f := m.OnChange
+	m.mu.Unlock()
+	if f != nil {
+		go f()
 	}
 }
 

@@ -67,6 +67,9 @@ type network struct {
 	rec       *recovery
 	watchDone chan struct{}
 	demands   sync.Map // encoded resource map -> resources.Resources, for Place
+	peersMu   sync.Mutex
+	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
+	poke      chan struct{}            // wakes the dead-node watcher
 
 	stop chan struct{}
 	done chan struct{}
@@ -109,9 +112,12 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		served: map[string]*object{}, hosted: map[string]*actor{}, remoteOut: map[string]string{},
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		rec: newRecovery(), watchDone: make(chan struct{}),
+		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	opts := transport.Options{NodeID: c.Head().ID}
-	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serve), opts)
+	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush}
+	srvOpts := opts
+	srvOpts.OnHello = nw.rememberPeer
+	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serve), srvOpts)
 	if err != nil {
 		return err
 	}
@@ -119,6 +125,9 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw.heads = newHeadSet(cfg.Heads)
 	if nw.isHead() {
 		nw.heads.add(nw.addr)
+		cfg.Membership.mu.Lock()
+		cfg.Membership.OnChange = nw.pushMembershipChange
+		cfg.Membership.mu.Unlock()
 	}
 	c.net = nw
 	if err := nw.join(); err != nil {
@@ -312,4 +321,47 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 		return nil, nil
 	}
 	return nil, fmt.Errorf("message type %s is not served here", req.Type)
+}
+
+// rememberPeer keeps each process that connects, to tell it when the
+// cluster's membership changes.
+func (nw *network) rememberPeer(p *transport.Peer) error {
+	nw.peersMu.Lock()
+	nw.peers[p] = true
+	nw.peersMu.Unlock()
+	return nil
+}
+
+// pushMembershipChange tells every connected process that a node died,
+// left or came back, so that it recovers at once instead of waiting for
+// its next look at the heads.
+func (nw *network) pushMembershipChange() {
+	nw.peersMu.Lock()
+	peers := make([]*transport.Peer, 0, len(nw.peers))
+	for p := range nw.peers {
+		peers = append(peers, p)
+	}
+	nw.peersMu.Unlock()
+	for _, p := range peers {
+		if err := p.Send(transport.Heartbeat, nil); err != nil {
+			nw.peersMu.Lock()
+			delete(nw.peers, p)
+			nw.peersMu.Unlock()
+		}
+	}
+	nw.pokeWatcher() // this process, too
+}
+
+// onPush receives what a head pushes: a membership change.
+func (nw *network) onPush(msg *transport.Message) {
+	if msg.Type == transport.Heartbeat {
+		nw.pokeWatcher()
+	}
+}
+
+func (nw *network) pokeWatcher() {
+	select {
+	case nw.poke <- struct{}{}:
+	default:
+	}
 }

@@ -15,8 +15,9 @@ import (
 //
 // The process that called a task (its owner) keeps the task's
 // specification while the task runs elsewhere and while its value lives
-// elsewhere. A watcher asks the heads every half second which nodes are
-// dead. Then:
+// elsewhere. The heads push every membership change to the processes
+// connected to them; on each push (and every 2 s, in case a push was
+// lost) a watcher asks the heads which nodes are dead. Then:
 //
 //   - a task that was running or queued on a dead node is sent again
 //     (to wherever the global scheduler now places it), up to its
@@ -78,16 +79,19 @@ func (nw *network) forget(id string) {
 // watchLoop looks for dead nodes until the network stops.
 func (nw *network) watchLoop() {
 	defer close(nw.watchDone)
-	tick := time.NewTicker(500 * time.Millisecond)
+	// The heads push membership changes; the ticker is a fallback for a
+	// push that was lost (a connection that broke at that moment).
+	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case <-nw.stop:
 			return
+		case <-nw.poke:
 		case <-tick.C:
-			for _, addr := range nw.newlyDead() {
-				nw.nodeDied(addr)
-			}
+		}
+		for _, addr := range nw.newlyDead() {
+			nw.nodeDied(addr)
 		}
 	}
 }
