@@ -31,9 +31,9 @@ type Membership struct {
 	// is declared dead, leaves, or registers again: the head pushes the
 	// news to the processes connected to it.
 	OnChange func()
-	epoch   uint64
-	stop    chan struct{}
-	done    chan struct{}
+	epoch    uint64
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 type member struct {
