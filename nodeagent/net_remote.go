@@ -106,7 +106,9 @@ func (nw *network) handleDone(payload []byte) error {
 			nw.mu.Lock()
 			nw.owned[m.ID] = obj
 			nw.mu.Unlock()
-			go nw.restartActor(a, a.currentAddr())
+			if addr := a.currentAddr(); addr != "" {
+				go nw.restartActor(a, addr)
+			}
 		}
 	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.hasLineage(m.ID):
 		// An argument was lost on the way; this process owns the task's

@@ -281,9 +281,9 @@ func (a *remoteActor) currentAddr() string {
 // restartActor recreates an actor whose node died and replays its calls.
 func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 	a.mu.Lock()
-	if a.addr != deadAddr {
+	if deadAddr == "" || a.addr != deadAddr {
 		a.mu.Unlock()
-		return
+		return // being restarted already, or restarted since
 	}
 	if a.restartsLeft <= 0 || nw.c.cfg.Lineage == "off" {
 		why := fmt.Sprintf("actor %s died with the node at %s and has no restarts left (declare it @restarts(n) to have it recreated)", a.class.Name(), deadAddr)
