@@ -96,12 +96,14 @@ type remoteActor struct {
 	checkpoint []byte
 	logBase    int
 	sinceCkpt  int
+	gen        int // incarnation: counts restarts
 }
 
 // loggedCall is one method call on a remote actor and its result.
 type loggedCall struct {
 	call *exec.TaskCall
 	obj  *object
+	gen  int // the actor's incarnation the call was last sent to
 }
 
 func (c *Cluster) startNetwork(cfg NetConfig) error {

@@ -82,7 +82,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	}
 	ckpt := false
 	if a.create != nil {
-		a.log = append(a.log, loggedCall{call: call, obj: o})
+		a.log = append(a.log, loggedCall{call: call, obj: o, gen: a.gen})
 		if every := a.class.Info.Checkpoint; every > 0 {
 			a.sinceCkpt++
 			ckpt = a.sinceCkpt >= every

@@ -106,7 +106,10 @@ func (nw *network) handleDone(payload []byte) error {
 			nw.mu.Lock()
 			nw.owned[m.ID] = obj
 			nw.mu.Unlock()
-			if addr := a.currentAddr(); addr != "" {
+			// Only an answer from the current incarnation means the actor
+			// is gone now; one from an earlier incarnation is stale, and
+			// the restart since then has sent the call again.
+			if addr, current := a.answeredByCurrent(m.ID); current {
 				go nw.restartActor(a, addr)
 			}
 		}

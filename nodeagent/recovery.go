@@ -357,6 +357,10 @@ func (nw *network) replay(a *remoteActor, addr string) {
 	}
 	a.mu.Lock()
 	a.addr = addr
+	a.gen++
+	for i := range a.log {
+		a.log[i].gen = a.gen
+	}
 	pending := a.pending
 	a.pending = nil
 	a.mu.Unlock()
@@ -449,4 +453,20 @@ func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
 		}
 	}
 	nw.spill(entry.t, nw.c.Head())
+}
+
+// answeredByCurrent reports whether call id was last sent to the actor's
+// current incarnation, and its address.
+func (a *remoteActor) answeredByCurrent(id string) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.addr == "" {
+		return "", false
+	}
+	for _, lc := range a.log {
+		if lc.call.ID == id {
+			return a.addr, lc.gen == a.gen
+		}
+	}
+	return "", false
 }
