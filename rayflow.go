@@ -8,6 +8,8 @@ package rayflow
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -170,7 +172,7 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 		}()
 	}
 	if opts.JobID == "" {
-		opts.JobID = fmt.Sprintf("job%d", jobSeq.Add(1))
+		opts.JobID = newJobID(cluster)
 	}
 	th := cluster.NewThread(opts.JobID)
 	prog, err := exec.Load(th, p.Compiled, p.modules)
@@ -332,4 +334,18 @@ func article(name string) string {
 		return "an " + name
 	}
 	return "a " + name
+}
+
+// newJobID names a run. Task and object IDs derive from it, so in a
+// cluster, where several drivers share the nodes, it must be unique
+// there: a random suffix. An embedded run counts, which keeps IDs short.
+func newJobID(c *nodeagent.Cluster) string {
+	if c.Address() == "" {
+		return fmt.Sprintf("job%d", jobSeq.Add(1))
+	}
+	var b [6]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return fmt.Sprintf("job%d-%d", time.Now().UnixNano(), jobSeq.Add(1))
+	}
+	return "job" + hex.EncodeToString(b[:])
 }

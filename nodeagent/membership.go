@@ -131,6 +131,27 @@ func (m *Membership) Heads() []string {
 
 // Heartbeat records a node's latest free resources and load.
 func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64, queueLen, running, actors int) error {
+	// A node can hold more than it has (actors placed on it by two heads'
+	// stale views, or an actor recreated where an earlier incarnation
+	// still runs), so its free resources can be negative. That is "none
+	// free", not a bad heartbeat: refusing it made a busy, healthy node
+	// look silent and be declared dead, for good (found by the chaos
+	// test: "invalid cpu value -1").
+	var clamped map[string]float64
+	for name, v := range free {
+		if v < 0 {
+			if clamped == nil {
+				clamped = make(map[string]float64, len(free))
+				for k, x := range free {
+					clamped[k] = x
+				}
+			}
+			clamped[name] = 0
+		}
+	}
+	if clamped != nil {
+		free = clamped
+	}
 	res, err := resources.FromMap(free)
 	if err != nil {
 		return err

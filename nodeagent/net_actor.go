@@ -46,6 +46,7 @@ func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand re
 	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
+	nw.knowLife(addr)
 	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
 		// The node probably died and the heads do not know yet: place the
 		// actor again a little later.

@@ -97,6 +97,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 // dispatchBatch sends tasks whose arguments are ready to the node at
 // addr in one message; each completes when its TaskDone arrives.
 func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task) {
+	nw.knowLife(addr)
 	w := &wireWriter{}
 	var sent []*task
 	for _, t := range tasks {

@@ -52,11 +52,14 @@ type recovery struct {
 	actors   map[string]*remoteActor  // handles this process created
 	deadSeen map[string]bool          // addresses known dead
 	epochs   map[string]string        // address -> "head/epoch" last seen alive
+	// deadLives are the dead lives ("address@head/epoch") already counted
+	// at an address where another life is alive now.
+	deadLives map[string]bool
 }
 
 func newRecovery() *recovery {
 	return &recovery{lineage: map[string]*lineageEntry{}, actors: map[string]*remoteActor{}, deadSeen: map[string]bool{},
-		epochs: map[string]string{}}
+		epochs: map[string]string{}, deadLives: map[string]bool{}}
 }
 
 // remember keeps a task's specification while it, or its value, lives
@@ -111,12 +114,13 @@ func (nw *network) newlyDead() []string {
 	}
 	head := nw.heads.order()[0] // the head that answered
 	alive := map[string]bool{}
-	var dead []string
+	var dead, deadLives []string // addresses, and "head/epoch" of the life that died there
 	nw.rec.mu.Lock()
 	for i := 0; i+3 < len(ss); i += 4 {
 		addr, state, epoch := ss[i+1], ss[i+2], head+"/"+ss[i+3]
 		if state != "alive" {
 			dead = append(dead, addr)
+			deadLives = append(deadLives, epoch)
 			continue
 		}
 		alive[addr] = true
@@ -125,15 +129,24 @@ func (nw *network) newlyDead() []string {
 		// its earlier life held is gone.
 		if prev, seen := nw.rec.epochs[addr]; seen && prev != epoch && strings.HasPrefix(prev, head+"/") {
 			dead = append(dead, addr)
+			deadLives = append(deadLives, prev)
 		}
 		nw.rec.epochs[addr] = epoch
 	}
 	nw.rec.mu.Unlock()
 	var fresh []string
 	nw.rec.mu.Lock()
-	for _, addr := range dead {
+	for i, addr := range dead {
 		if alive[addr] {
-			fresh = append(fresh, addr) // restarted: its old life is dead
+			// Another node (or a new life of this one) serves at the dead
+			// node's address: the dead life counts once. Counting it at
+			// every look re-ran, again and again, the tasks sent to the
+			// node now alive there, until their @retries ran out (found by
+			// the chaos test: a new node ID on a killed node's port).
+			if life := addr + "@" + deadLives[i]; !nw.rec.deadLives[life] {
+				nw.rec.deadLives[life] = true
+				fresh = append(fresh, addr)
+			}
 			continue
 		}
 		if !nw.rec.deadSeen[addr] {
@@ -146,6 +159,24 @@ func (nw *network) newlyDead() []string {
 	}
 	nw.rec.mu.Unlock()
 	return fresh
+}
+
+// knowLife makes sure the watcher knows which life (epoch) of the node at
+// addr is alive before work is first sent there. The watcher tells a node
+// restarted on the same port by its new epoch; without the epoch of the
+// life that got the work (a node that joined, or a job that started,
+// since the last look) a restart within the dead timeout went unnoticed
+// and the job waited for ever for its tasks (found by the restart test).
+func (nw *network) knowLife(addr string) {
+	nw.rec.mu.Lock()
+	_, known := nw.rec.epochs[addr]
+	nw.rec.mu.Unlock()
+	if known {
+		return
+	}
+	for _, dead := range nw.newlyDead() {
+		go nw.nodeDied(dead)
+	}
 }
 
 // isDead reports whether the node at addr was declared dead.
@@ -329,6 +360,7 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	if err := nw.fillCall(msg, a.class.Program(), a.create.Args); err != nil {
 		return "", err
 	}
+	nw.knowLife(addr)
 	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
 		return "", cleanRemote(err)
 	}
@@ -355,17 +387,35 @@ func (nw *network) replay(a *remoteActor, addr string) {
 		}
 		nw.pool.Send(addr, transport.SubmitTask, one(msg))
 	}
-	a.mu.Lock()
-	a.addr = addr
-	a.gen++
-	for i := range a.log {
-		a.log[i].gen = a.gen
-	}
-	pending := a.pending
-	a.pending = nil
-	a.mu.Unlock()
-	for _, p := range pending {
-		nw.callRemote(a, p.call, p.obj)
+	// The calls made during the restart go next, in their order, and only
+	// then does the actor take new calls: it stays "being restarted"
+	// until pending is empty. (Publishing the address first let a new
+	// call overtake the pending ones, so they ran, and were logged, out of
+	// order; found by the chaos test.)
+	for {
+		a.mu.Lock()
+		pending := a.pending
+		a.pending = nil
+		if len(pending) == 0 {
+			a.addr = addr
+			a.gen++
+			for i := range a.log {
+				a.log[i].gen = a.gen
+			}
+			a.mu.Unlock()
+			return
+		}
+		a.log = append(a.log, pending...)
+		a.mu.Unlock()
+		for _, p := range pending {
+			msg := &submitMsg{Kind: submitMethod, ID: p.call.ID, ActorID: a.id, Owner: nw.addr, Function: p.call.Func.ShortName()}
+			if err := nw.fillCall(msg, p.call.Func.Program(), p.call.Args); err != nil {
+				p.obj.complete(exec.None, err, "")
+				continue
+			}
+			nw.await(p.obj, addr)
+			nw.pool.Send(addr, transport.SubmitTask, one(msg))
+		}
 	}
 }
 

@@ -22,7 +22,8 @@ package main
 //	                       node ID and port, as Ray's chaos tests do),
 //	                       "same" (the same node ID and port, as a
 //	                       supervisor restarting it would), or "mixed"
-//	                       (either, at random; the default)
+//	                       (at random one of those or a new node ID on
+//	                       the dead node's port; the default)
 //	RAYFLOW_CHAOS_SEED     seed of the random choices (the time)
 //	RAYFLOW_CHAOS_JOB_TIMEOUT  seconds after which a job counts as hung
 //	                       and gets SIGQUIT, for its stacks (120)
@@ -142,19 +143,21 @@ pipeline main(actors: int = 3, calls: int = 60) {
     }
     # Every call's answer is the running total after exactly that call:
     # a call lost, run twice or run out of order shows here.
-    let ok = true
+    let bad = []
     for j in range(actors) {
         let got = get(results[j])
         let want = 0
         for i in range(calls) {
             want += i * (j + 1)
-            if got[i] != want { ok = false }
+            if got[i] != want { bad.append(["add", j, i, got[i], want]) }
         }
     }
-    if get(pushes) != list(range(1, calls + 1)) { ok = false }
+    let p = get(pushes)
+    if p != list(range(1, calls + 1)) { bad.append(["push", p]) }
     let items = get(lg.all())
-    if items != ["x" + str(i) for i in range(calls)] { ok = false }
-    print(ok, [get(c.state()) for c in cs], len(items))
+    if items != ["x" + str(i) for i in range(calls)] { bad.append(["items", items]) }
+    print(len(bad) == 0, [get(c.state()) for c in cs], len(items))
+    if len(bad) > 0 { print("wrong:", bad) }
 }
 `
 
@@ -250,18 +253,21 @@ func (cc *chaosCluster) spawn(id string, port int, args ...string) (*chaosProc, 
 }
 
 // startWorker starts the process of slot i: generation 0 is "w<i>" on a
-// fresh port; a restart keeps the ID and port or takes new ones.
-func (cc *chaosCluster) startWorker(i int, same bool) error {
+// fresh port; a restart keeps the node ID and the port, or takes a new ID
+// on the same port, or a new ID and a new port.
+func (cc *chaosCluster) startWorker(i int, keepID, keepPort bool) error {
 	cc.mu.Lock()
 	old := cc.workers[i]
 	cc.mu.Unlock()
 	id, port := fmt.Sprintf("w%d", i), 0
-	if old != nil && same {
-		id, port = old.id, old.port
+	if old != nil && keepID {
+		id = old.id
+	} else if old != nil {
+		id = fmt.Sprintf("w%dg%d", i, cc.gen[i])
+	}
+	if old != nil && keepPort {
+		port = old.port
 	} else {
-		if old != nil {
-			id = fmt.Sprintf("w%dg%d", i, cc.gen[i])
-		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
@@ -303,12 +309,23 @@ func (cc *chaosCluster) killLoop(rng *rand.Rand, mode string, stop <-chan struct
 		victim.cmd.Process.Signal(syscall.SIGKILL)
 		<-victim.done
 		*kills++
-		same := mode == "same" || mode == "mixed" && rng.Intn(2) == 0
+		keepID, keepPort := false, false
+		switch {
+		case mode == "same":
+			keepID, keepPort = true, true
+		case mode == "mixed":
+			switch rng.Intn(3) {
+			case 0: // a supervisor restarting it as it was
+				keepID, keepPort = true, true
+			case 1: // a new node that got the dead one's port
+				keepPort = true
+			}
+		}
 		// Sometimes the new process comes back before the heads have
 		// noticed the old one's death, sometimes after.
 		pause := time.Duration(rng.Intn(1500)) * time.Millisecond
 		time.Sleep(pause)
-		if err := cc.startWorker(i, same); err != nil {
+		if err := cc.startWorker(i, keepID, keepPort); err != nil {
 			return fmt.Errorf("restarting slot %d: %v", i, err)
 		}
 		cc.mu.Lock()
@@ -466,18 +483,34 @@ func TestChaosKillWorkersWhileJobsRun(t *testing.T) {
 		cc.mu.Lock()
 		procs := append([]*chaosProc(nil), cc.procs...)
 		cc.mu.Unlock()
-		for _, p := range procs {
-			p.cmd.Process.Signal(syscall.SIGTERM)
-		}
-		for _, p := range procs {
-			select {
-			case <-p.done:
-			case <-time.After(10 * time.Second):
-				t.Errorf("%s did not stop within 10 s of SIGTERM; killing it", p.id)
-				p.cmd.Process.Kill()
-				<-p.done
+		// The workers first, so that they can leave the cluster cleanly;
+		// then the head.
+		stopAll := func(head bool) {
+			for _, p := range procs {
+				if (p.id == "head") == head {
+					p.cmd.Process.Signal(syscall.SIGTERM)
+				}
+			}
+			for _, p := range procs {
+				if (p.id == "head") != head {
+					continue
+				}
+				select {
+				case <-p.done:
+				case <-time.After(10 * time.Second):
+					t.Errorf("%s did not stop within 10 s of SIGTERM; its stacks are in %s.log", p.id, p.id)
+					p.cmd.Process.Signal(syscall.SIGQUIT)
+					select {
+					case <-p.done:
+					case <-time.After(3 * time.Second):
+						p.cmd.Process.Kill()
+						<-p.done
+					}
+				}
 			}
 		}
+		stopAll(false)
+		stopAll(true)
 		time.Sleep(200 * time.Millisecond)
 		if left := strays(cc.bin); len(left) > 0 {
 			t.Errorf("rayflow processes left running after the test:\n%s", strings.Join(left, "\n"))
@@ -493,7 +526,7 @@ func TestChaosKillWorkersWhileJobsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range cc.workers {
-		if err := cc.startWorker(i, false); err != nil {
+		if err := cc.startWorker(i, false, false); err != nil {
 			t.Fatal(err)
 		}
 	}
