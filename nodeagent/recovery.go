@@ -328,11 +328,17 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 	}
 	a.restartsLeft--
 	a.addr = "" // calls made meanwhile wait in pending
+	oldKey := actorKey(a.id, a.gen)
 	a.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		addr, err := nw.createActorAt(a)
 		if err == nil {
 			nw.replay(a, addr)
+			// The earlier incarnation may still run, on a node declared
+			// dead while alive (cut off from the heads): stop it, so that
+			// it gives its resources back. Its node may be gone: best
+			// effort, off this path.
+			go nw.pool.Send(deadAddr, transport.SubmitTask, one(&submitMsg{Kind: submitStop, ActorID: oldKey}))
 			return
 		}
 		if attempt >= 20 {
@@ -353,9 +359,9 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	}
 	_ = nodeID
 	a.mu.Lock()
-	state := a.checkpoint
+	state, key := a.checkpoint, actorKey(a.id, a.gen+1) // the next incarnation
 	a.mu.Unlock()
-	msg := &submitMsg{Kind: submitActor, ID: a.id, Owner: nw.addr, Function: a.class.Name(),
+	msg := &submitMsg{Kind: submitActor, ID: key, Owner: nw.addr, Function: a.class.Name(),
 		Resources: a.create.Resources(), Output: a.output, State: state}
 	if err := nw.fillCall(msg, a.class.Program(), a.create.Args); err != nil {
 		return "", err
@@ -373,9 +379,10 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 func (nw *network) replay(a *remoteActor, addr string) {
 	a.mu.Lock()
 	log := append([]loggedCall(nil), a.log...)
+	key := actorKey(a.id, a.gen+1) // the incarnation createActorAt made
 	a.mu.Unlock()
 	for i, lc := range log {
-		msg := &submitMsg{Kind: submitMethod, ID: lc.call.ID, ActorID: a.id, Owner: nw.addr,
+		msg := &submitMsg{Kind: submitMethod, ID: lc.call.ID, ActorID: key, Owner: nw.addr,
 			Function: lc.call.Func.ShortName(), Output: a.output}
 		if lc.obj.isReady() {
 			msg.ID = fmt.Sprintf("%s.replay%d", lc.call.ID, i) // nobody awaits it
@@ -408,7 +415,7 @@ func (nw *network) replay(a *remoteActor, addr string) {
 		a.log = append(a.log, pending...)
 		a.mu.Unlock()
 		for _, p := range pending {
-			msg := &submitMsg{Kind: submitMethod, ID: p.call.ID, ActorID: a.id, Owner: nw.addr, Function: p.call.Func.ShortName()}
+			msg := &submitMsg{Kind: submitMethod, ID: p.call.ID, ActorID: key, Owner: nw.addr, Function: p.call.Func.ShortName()}
 			if err := nw.fillCall(msg, p.call.Func.Program(), p.call.Args); err != nil {
 				p.obj.complete(exec.None, err, "")
 				continue

@@ -681,6 +681,9 @@ func TestChaosKillWorkersWhileJobsRun(t *testing.T) {
 	t.Logf("head: RSS %d MB after the baseline jobs, at most %d MB, %d MB at the end; open files %d, at most %d, %d at the end",
 		rss0/1024, maxRSS/1024, rssEnd/1024, fds0, maxFDs, fdsEnd)
 	t.Logf("head samples: %s", strings.Join(samples, "; "))
+	if n := len(results) + 2; rssEnd > rss0 {
+		t.Logf("head RSS grew by %d KB per job over %d jobs", (rssEnd-rss0)/n, n)
+	}
 	if total["tasks"] == 0 || total["actors"] == 0 {
 		t.Errorf("jobs run: %v; want some of each kind", total)
 	}

@@ -1,0 +1,76 @@
+package nodeagent
+
+import (
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+)
+
+// A restarted actor can be recreated at the address where an earlier
+// incarnation lived (its node restarted on the same port). A call its
+// creator sent to the earlier incarnation, still on its way, must not
+// run on the new one ahead of the replay (it ran on the empty actor, and
+// then once more in the replay): the host drops it, since the replay
+// sends it again. Handles given to other processes, which name the actor
+// without an incarnation, reach the newest one; the earlier incarnation
+// is stopped.
+func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 2, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	nw := head.Cluster.net
+	prog, err := LoadProgram(head.Cluster.Head().newThread("test", "test"), "acc.rayflow", `
+actor Acc() {
+    let n = 0
+    method add(x) {
+        n += x
+        return n
+    }
+}
+pipeline main() {}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Hash = "acc"
+	for gen := 0; gen < 2; gen++ {
+		if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: actorKey("a1", gen), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call := func(id, actorID string, x int64) *object {
+		o := newObject(id, "method add")
+		nw.await(o, nw.addr)
+		if err := nw.callHosted(&submitMsg{Kind: submitMethod, ID: id, ActorID: actorID, Owner: nw.addr, Function: "add"},
+			[]exec.Value{exec.Int(x)}); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	stale := call("c1", actorKey("a1", 0), 5)
+	current := call("c2", actorKey("a1", 1), 7)
+	byHandle := call("c3", "a1", 1)
+	for _, o := range []*object{current, byHandle} {
+		select {
+		case <-o.done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no answer", o.id)
+		}
+	}
+	if v, err := current.result(); err != nil || v.AsInt() != 7 {
+		t.Fatalf("call to the current incarnation: %v %v, want 7 (the stale call must not have run on it)", v, err)
+	}
+	if v, err := byHandle.result(); err != nil || v.AsInt() != 8 {
+		t.Fatalf("call through the actor's ID: %v %v, want 8", v, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if stale.isReady() {
+		v, err := stale.result()
+		t.Fatalf("call to the replaced incarnation was answered: %v %v", v, err)
+	}
+	if n := head.Cluster.Alive(); n != 1 {
+		t.Fatalf("%d actors alive, want 1: the replaced incarnation stops", n)
+	}
+}
