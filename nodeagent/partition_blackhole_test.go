@@ -116,24 +116,11 @@ func (p *blackholeProxy) close() {
 // are refused, it never comes back under its old epoch, and it rejoins
 // as a new member that the next job uses.
 func TestBlackholedNodeRejoinsAsNewMember(t *testing.T) {
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: 800 * time.Millisecond,
-		Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(head.Close)
-	proxy := newBlackholeProxy(t, head.Cluster.Address())
-	cut, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, NodeID: "cut", Net: &nodeagent.NetConfig{
-		Listen: "127.0.0.1:0", Heads: []string{proxy.addr()}, FixedHeads: true, HeartbeatEvery: 100 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cut.Shutdown("test over") })
-	other, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 2, NodeID: "other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Shutdown("test over") })
+	var proxy *blackholeProxy
+	head := startPartitionCluster(t, func(target string) string {
+		proxy = newBlackholeProxy(t, target)
+		return proxy.addr()
+	})
 	out := &syncBuffer{}
 	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {

@@ -101,24 +101,11 @@ func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
 // node's heartbeats from its old life are refused (stale epoch) and it
 // rejoins as a new member, which new jobs use.
 func TestPartitionedNodeRejoinsAsNewMember(t *testing.T) {
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: 800 * time.Millisecond,
-		Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(head.Close)
-	proxy := newCutProxy(t, head.Cluster.Address())
-	cut, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, NodeID: "cut", Net: &nodeagent.NetConfig{
-		Listen: "127.0.0.1:0", Heads: []string{proxy.addr()}, FixedHeads: true, HeartbeatEvery: 100 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cut.Shutdown("test over") })
-	other, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 2, NodeID: "other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Shutdown("test over") })
+	var proxy *cutProxy
+	head := startPartitionCluster(t, func(target string) string {
+		proxy = newCutProxy(t, target)
+		return proxy.addr()
+	})
 	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: &syncBuffer{}})
 	if err != nil {
 		t.Fatal(err)
@@ -184,4 +171,29 @@ pipeline main() {
 	if err != nil || !strings.Contains(out.String(), `"cut"`) {
 		t.Fatalf("job after the heal: %v; printed %q", err, out.String())
 	}
+}
+
+// startPartitionCluster starts a head without CPUs, a node "cut" that
+// reaches the head only through the proxy made by via(head address), and
+// a node "other" that reaches it directly.
+func startPartitionCluster(t *testing.T, via func(target string) string) *nodeagent.Head {
+	t.Helper()
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: 800 * time.Millisecond,
+		Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(head.Close)
+	cut, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, NodeID: "cut", Net: &nodeagent.NetConfig{
+		Listen: "127.0.0.1:0", Heads: []string{via(head.Cluster.Address())}, FixedHeads: true, HeartbeatEvery: 100 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cut.Shutdown("test over") })
+	other, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 2, NodeID: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Shutdown("test over") })
+	return head
 }
