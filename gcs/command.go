@@ -13,6 +13,7 @@ const (
 	opAddLocation
 	opRemoveLocation
 	opRemoveNodeEverywhere
+	opDeletePrefix
 	opMax // not an op; bounds the valid range
 )
 
@@ -27,6 +28,7 @@ const (
 //	opAddLocation           key (object), arg (node), size
 //	opRemoveLocation        key (object), arg (node)
 //	opRemoveNodeEverywhere  arg (node)
+//	opDeletePrefix          table, key (the prefix; never empty)
 type command struct {
 	op    opcode
 	table string

@@ -2,9 +2,11 @@ package gcs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // tables is the in-memory state of one shard: for each table, the encoded
@@ -69,6 +71,8 @@ func applyCommand(t *tables, c *command, emit func(change)) error {
 		return applyRemoveLocation(t, c.key, c.arg, emit)
 	case opRemoveNodeEverywhere:
 		return applyRemoveNodeEverywhere(t, c.arg, emit)
+	case opDeletePrefix:
+		return applyDeletePrefix(t, c.table, c.key, emit)
 	}
 	return fmt.Errorf("gcs: unknown command op %d", c.op)
 }
@@ -85,6 +89,21 @@ func applyDelete(t *tables, table, key string, emit func(change)) error {
 	}
 	delete(t.rows[table], key)
 	emit(change{table: table, key: key, op: OpDelete})
+	return nil
+}
+
+// applyDeletePrefix removes every row of table whose key starts with
+// prefix. An empty prefix is refused: it would empty the table.
+func applyDeletePrefix(t *tables, table, prefix string, emit func(change)) error {
+	if prefix == "" {
+		return errors.New("gcs: delete by prefix needs a prefix")
+	}
+	for key := range t.rows[table] {
+		if strings.HasPrefix(key, prefix) {
+			delete(t.rows[table], key)
+			emit(change{table: table, key: key, op: OpDelete})
+		}
+	}
 	return nil
 }
 

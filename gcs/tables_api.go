@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // errEmptyID rejects a row without a key before it reaches raft.
@@ -139,6 +140,18 @@ func (s *Store) PutTasks(tasks []TaskRecord) *Future {
 		}
 	}
 	return joinFutures(parts)
+}
+
+// DeleteJobTasks removes a finished job's rows from the tasks table: every
+// row whose key starts with the job's ID and a dot, which covers its tasks
+// (task IDs derive from the job ID) and their logged outcomes. It goes
+// through raft on every shard, like any write; each replica finds the
+// rows when it applies it, so the caller need not list them.
+func (s *Store) DeleteJobTasks(jobID string) *Future {
+	if jobID == "" || strings.Contains(jobID, ".") {
+		return errorFuture(fmt.Errorf("gcs: %q is not a job ID", jobID))
+	}
+	return s.submitAll(command{op: opDeletePrefix, table: TableTasks, key: jobID + "."})
 }
 
 // GetTask returns a task's lineage record, or ErrNotFound.

@@ -135,7 +135,11 @@ func NewCluster(cfg Config) (*Cluster, error) {
 			c.Shutdown("could not join the cluster")
 			return nil, err
 		}
-		l, err := newLineage(cfg.Lineage, c.Head().ID, headStore{c.net}, cfg.ForwardBound, nil)
+		var store stash.Store = headStore{c.net}
+		if cfg.GCSDelay > 0 {
+			store = delayedStore{store, cfg.GCSDelay}
+		}
+		l, err := newLineage(cfg.Lineage, c.Head().ID, store, cfg.ForwardBound, nil)
 		if err != nil {
 			c.Shutdown("bad lineage mode")
 			return nil, err
@@ -166,6 +170,7 @@ func (c *Cluster) Head() *Node { return c.nodes[0] }
 
 // NewThread makes the driver thread of a pipeline run on the head node.
 func (c *Cluster) NewThread(jobID string) *exec.Thread {
+	c.noteJob(jobID)
 	return c.Head().newThread("driver", jobID)
 }
 

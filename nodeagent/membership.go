@@ -192,8 +192,10 @@ func (m *Membership) Leave(id string, epoch uint64) error {
 	return nil
 }
 
+// monitor declares silent nodes dead until Close. A panic in it is
+// logged and the monitor started again.
 func (m *Membership) monitor() {
-	defer close(m.done)
+	defer survivePanic("the membership monitor", m.stop, m.monitor, m.done)
 	tick := time.NewTicker(m.deadAfter / 16)
 	defer tick.Stop()
 	for {
@@ -209,15 +211,7 @@ func (m *Membership) monitor() {
 // markSilentDead declares dead every alive node not heard from for
 // deadAfter.
 func (m *Membership) markSilentDead(now time.Time) {
-	var dead []gcs.NodeInfo
-	m.mu.Lock()
-	for _, mem := range m.members {
-		if mem.info.State == gcs.NodeAlive && now.Sub(mem.lastSeen) > m.deadAfter {
-			mem.info.State = gcs.NodeDead
-			dead = append(dead, mem.info)
-		}
-	}
-	m.mu.Unlock()
+	dead := m.silentSince(now)
 	for _, info := range dead {
 		m.store.PutNode(info)
 	}
@@ -226,12 +220,31 @@ func (m *Membership) markSilentDead(now time.Time) {
 	}
 }
 
+// silentSince marks dead the alive members last heard from before
+// now-deadAfter and returns them. The lock is released even if it
+// panics, so the monitor can be restarted.
+func (m *Membership) silentSince(now time.Time) []gcs.NodeInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var dead []gcs.NodeInfo
+	for _, mem := range m.members {
+		if mem.info.State == gcs.NodeAlive && now.Sub(mem.lastSeen) > m.deadAfter {
+			mem.info.State = gcs.NodeDead
+			dead = append(dead, mem.info)
+		}
+	}
+	return dead
+}
+
 func (m *Membership) changed() {
 	m.mu.Lock()
 	f := m.OnChange
 	m.mu.Unlock()
 	if f != nil {
-		go f()
+		go func() {
+			defer survivePanic("the membership change callback", nil, nil, nil)
+			f()
+		}()
 	}
 }
 

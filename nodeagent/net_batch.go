@@ -34,7 +34,7 @@ func (nw *network) spill(t *task, origin *Node) {
 
 // spillLoop places and sends spilled tasks in batches until stopped.
 func (nw *network) spillLoop() {
-	defer close(nw.spillDone)
+	defer survivePanic("the task spiller", nw.stop, nw.spillLoop, nw.spillDone)
 	for {
 		var batch []spillItem
 		select {

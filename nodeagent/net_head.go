@@ -29,6 +29,8 @@ const (
 	gcsNodeStates
 	gcsPutTasks
 	gcsGetTask
+	gcsDeleteJobTasks // a finished job's rows of the tasks table (heads)
+	gcsRelease        // a finished job's objects (every process; see net_release.go)
 )
 
 // gcsCall sends a GCS request to a head (this process's own, if it is
@@ -38,6 +40,9 @@ func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, e
 }
 
 func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Message, error) {
+	if len(payload) > 0 && payload[0] == gcsRelease {
+		return nil, nw.handleRelease(payload[1:])
+	}
 	if !nw.isHead() {
 		return nil, fmt.Errorf("this node is not the head")
 	}
@@ -104,6 +109,8 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 			return nil, err
 		}
 		return reply(encodeRecords([]gcs.TaskRecord{rec})), nil
+	case gcsDeleteJobTasks:
+		return nil, deleteJobTasks(store, body)
 	case gcsNodeStates:
 		var ss []string
 		for _, n := range m.All() {

@@ -25,6 +25,18 @@ type object struct {
 	store   *objectStore // the store that counts it
 	remote  string       // address of the process holding the value, when elsewhere
 	net     *network     // how to fetch it from there
+	// owner is, for a future another process passed here inside a value,
+	// the address of the process that owns it: it keeps the lineage, so
+	// it can rebuild the value if the process holding it died. Set before
+	// the object is shared; "" when this process owns it.
+	owner string
+
+	// fetching is held by the one reader that fetches (or rebuilds) a
+	// remote value, so concurrent readers share one fetch. It is never
+	// taken while mu is held, and mu is never held across the fetch: the
+	// fetch and a rebuild wait on the network and on other goroutines
+	// (the spiller) that lock mu.
+	fetching sync.Mutex
 }
 
 // setRemote records that the object's value lives in another process.
@@ -91,30 +103,52 @@ func (o *object) isReady() bool {
 	}
 }
 
-// result returns the value and error of a ready object, reading it back
-// from disk if the store spilled it.
+// result returns the value and error of a ready object, fetching it from
+// the process that holds it, or reading it back from disk if the store
+// spilled it.
 func (o *object) result() (exec.Value, *exec.Error) {
 	o.mu.Lock()
-	val, err, st := o.val, o.err, o.store
-	if o.remote != "" && err == nil {
-		// Fetch it once, holding the lock so concurrent readers wait for
-		// the same copy.
-		defer o.mu.Unlock()
-		v, ferr := o.net.fetch(o.id, o.remote)
-		if ferr != nil {
-			v, ferr = o.net.rebuild(o, o.remote, ferr)
-		}
-		if ferr != nil {
-			return exec.None, ferr
-		}
-		o.val, o.remote = v, ""
-		return v, nil
-	}
+	val, err, st, remote := o.val, o.err, o.store, o.remote
 	o.mu.Unlock()
+	if remote != "" && err == nil {
+		return o.fetchRemote()
+	}
+	return o.held(val, err, st)
+}
+
+// held returns a value held in this process, as result read it: from
+// memory, or from the store when st counts the object (it may have been
+// spilled).
+func (o *object) held(val exec.Value, err *exec.Error, st *objectStore) (exec.Value, *exec.Error) {
 	if err != nil || st == nil {
 		return val, err
 	}
 	return st.load(o)
+}
+
+// fetchRemote fetches a value held by another process, rebuilding it from
+// its lineage if that process lost it. Concurrent readers wait for the
+// first one's fetch; if it failed, the next tries again.
+func (o *object) fetchRemote() (exec.Value, *exec.Error) {
+	o.fetching.Lock()
+	defer o.fetching.Unlock()
+	o.mu.Lock()
+	addr, nw, val, err, st := o.remote, o.net, o.val, o.err, o.store
+	o.mu.Unlock()
+	if addr == "" { // fetched while this reader waited
+		return o.held(val, err, st)
+	}
+	v, ferr := nw.fetch(o.id, addr)
+	if ferr != nil {
+		v, ferr = nw.rebuild(o, addr, ferr)
+	}
+	if ferr != nil {
+		return exec.None, ferr
+	}
+	o.mu.Lock()
+	o.val, o.remote = v, ""
+	o.mu.Unlock()
+	return v, nil
 }
 
 // objectOf returns the store entry behind a future.

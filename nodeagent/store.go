@@ -74,8 +74,10 @@ func (s *objectStore) add(o *object) error {
 	return err
 }
 
-// free runs when an object has been collected.
+// free runs when an object has been collected, on the runtime's cleanup
+// goroutine, where a panic would end the process.
 func (s *objectStore) free(e *storeEntry) {
+	defer survivePanic("the object store's cleanup", nil, nil, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e.freed {

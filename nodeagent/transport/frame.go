@@ -46,7 +46,8 @@ const (
 	Error       MsgType = 12 // an error reply (payload: code, message)
 	Ack         MsgType = 13 // an empty success reply
 	Output      MsgType = 14 // program output for the driver that started the job
-	maxMsgType  MsgType = Output
+	Query       MsgType = 15 // a question one process asks another (actor location, stashed lineage)
+	maxMsgType  MsgType = Query
 )
 
 var msgTypeNames = [...]string{
@@ -54,6 +55,7 @@ var msgTypeNames = [...]string{
 	TaskDone: "TaskDone", CreateActor: "CreateActor", CallMethod: "CallMethod",
 	FetchObject: "FetchObject", ObjectChunk: "ObjectChunk", Place: "Place",
 	GCSRequest: "GCSRequest", Cancel: "Cancel", Error: "Error", Ack: "Ack", Output: "Output",
+	Query: "Query",
 }
 
 // Known reports whether t is a message type of this protocol version.

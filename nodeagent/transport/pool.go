@@ -15,14 +15,21 @@ import (
 //
 // A call that fails because its connection died is not retried: the pool
 // cannot know whether the server acted on it. The next call redials.
+//
+// The pool forgets an address once nothing there is worth keeping: a
+// connection is dropped as soon as it dies, and the backoff of failed
+// dials once it has run out and MaxBackoff more has passed unused. So a
+// long-lived process that talks to many short-lived peers keeps state
+// only for those it talks to now.
 type Pool struct {
 	opts   Options
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	peers  map[string]*poolEntry
-	closed bool
+	mu        sync.Mutex
+	peers     map[string]*poolEntry
+	closed    bool
+	lastSweep time.Time // when stale entries were last dropped
 }
 
 type poolEntry struct {
@@ -49,6 +56,7 @@ func (p *Pool) Get(ctx context.Context, addr string) (*Conn, error) {
 		}
 		e := p.peers[addr]
 		if e == nil {
+			p.sweepLocked(time.Now())
 			e = &poolEntry{}
 			p.peers[addr] = e
 		}
@@ -87,6 +95,8 @@ func (p *Pool) Get(ctx context.Context, addr string) (*Conn, error) {
 				e.failures++
 				e.next = time.Now().Add(backoff(p.opts.MinBackoff, p.opts.MaxBackoff, e.failures))
 				e.lastErr = err
+			} else if e.failures == 0 {
+				p.dropLocked(addr, e) // the caller gave up: nothing learnt
 			}
 			p.mu.Unlock()
 			return nil, err
@@ -99,8 +109,57 @@ func (p *Pool) Get(ctx context.Context, addr string) (*Conn, error) {
 		e.failures, e.next, e.lastErr = 0, time.Time{}, nil
 		e.conn = c
 		p.mu.Unlock()
+		go p.dropWhenDead(addr, e, c)
 		return c, nil
 	}
+}
+
+// dropWhenDead forgets addr's entry once its connection c dies, unless a
+// redial has replaced it meanwhile. It returns when the pool closes.
+func (p *Pool) dropWhenDead(addr string, e *poolEntry, c *Conn) {
+	select {
+	case <-c.Done():
+	case <-p.ctx.Done():
+		return
+	}
+	p.mu.Lock()
+	if e.conn == c {
+		p.dropLocked(addr, e)
+	}
+	p.mu.Unlock()
+}
+
+// dropLocked forgets addr's entry e if it is still the pool's and no dial
+// is in progress on it. Whoever waits for a dial looks the address up
+// again, so a dropped entry is simply made anew.
+func (p *Pool) dropLocked(addr string, e *poolEntry) {
+	if p.peers[addr] == e && e.dialing == nil {
+		delete(p.peers, addr)
+	}
+}
+
+// sweepLocked drops, at most once per MaxBackoff, the entries that hold
+// neither a live connection, nor a dial in progress, nor a backoff that
+// ended less than MaxBackoff ago.
+func (p *Pool) sweepLocked(now time.Time) {
+	if now.Sub(p.lastSweep) < p.opts.MaxBackoff {
+		return
+	}
+	p.lastSweep = now
+	for addr, e := range p.peers {
+		live := e.conn != nil && e.conn.Err() == nil
+		if !live && e.dialing == nil && now.After(e.next.Add(p.opts.MaxBackoff)) {
+			delete(p.peers, addr)
+		}
+	}
+}
+
+// Len returns the number of addresses the pool keeps state for: live
+// connections, dials in progress and recent dial failures.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.peers)
 }
 
 func (p *Pool) dial(ctx context.Context, addr string, wait time.Duration) (*Conn, error) {

@@ -41,8 +41,15 @@ type Peer struct {
 	Epoch      uint64
 	Meta       []byte
 
-	sc *serverConn
+	sc   *serverConn
+	done chan struct{} // closed when the connection ends; nil on a client's copy
 }
+
+// Done is closed when the connection to a server's peer has ended, however
+// it ended (the peer left, the connection broke, the server closed, or the
+// Hello was refused). It is ready to use from Options.OnHello on. On the
+// client's own copy of a Peer (Conn.Peer) it is nil: use Conn.Done there.
+func (p *Peer) Done() <-chan struct{} { return p.done }
 
 // Send pushes a one-way message to a client peer (its Options.OnPush gets
 // it). It fails on the client's own copy of a Peer.
@@ -208,6 +215,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		nc.Close()
 		return
 	}
+	defer close(peer.done)
 	ctx, cancel := context.WithCancel(s.ctx)
 	c := &serverConn{
 		s: s, l: l, peer: peer, ctx: ctx, cancel: cancel,
@@ -264,14 +272,17 @@ func (s *Server) handshake(l *link) (*Peer, error) {
 	if err != nil {
 		return refuse(CodeProtocol, protoErrorf("%v", err))
 	}
-	peer := &Peer{RemoteAddr: nc.RemoteAddr().String(), NodeID: info.NodeID, Epoch: info.Epoch, Meta: info.Meta}
+	peer := &Peer{RemoteAddr: nc.RemoteAddr().String(), NodeID: info.NodeID, Epoch: info.Epoch, Meta: info.Meta,
+		done: make(chan struct{})}
 	if s.opts.OnHello != nil {
 		if err := s.opts.OnHello(peer); err != nil {
+			close(peer.done)
 			return refuse(CodeRefused, fmt.Errorf("peer refused: %v", err))
 		}
 	}
 	mine := HelloInfo{NodeID: s.opts.NodeID, Epoch: s.opts.Epoch, Meta: s.opts.Meta}
 	if _, err := nc.Write(AppendFrame(nil, Hello, 0, m.ID, mine.Encode())); err != nil {
+		close(peer.done)
 		return nil, err
 	}
 	nc.SetDeadline(time.Time{})

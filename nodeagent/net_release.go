@@ -1,0 +1,193 @@
+package nodeagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// Releasing what a finished job leaves behind.
+//
+// A process keeps the large results it made for other processes (served),
+// the results it awaits from others (owned, remoteOut), and the lineage
+// of tasks whose values live elsewhere; the GCS keeps every task's row.
+// None of it is needed once the job is over, and nothing else says when
+// that is, so a long-lived cluster grew with every job. A driver
+// therefore tells every live node, when it leaves (or when EndJob says a
+// job is over), which jobs it ran, in a GCSRequest of kind gcsRelease;
+// each process drops what belongs to them (object and task IDs start with
+// the job ID and a dot). It also asks every head to delete the jobs' rows
+// from the tasks table. Both are best effort and bounded in time: a
+// process that misses the message keeps the entries, as before.
+
+// releaseTimeout bounds the time a driver spends releasing its jobs.
+const releaseTimeout = 3 * time.Second
+
+// noteJob records that this process drives a job, to release it when the
+// process leaves.
+func (c *Cluster) noteJob(jobID string) {
+	if c.net == nil || !validJobID(jobID) {
+		return
+	}
+	nw := c.net
+	nw.mu.Lock()
+	if nw.jobs == nil {
+		nw.jobs = map[string]bool{}
+	}
+	nw.jobs[jobID] = true
+	nw.mu.Unlock()
+}
+
+// EndJob tells the cluster that a job this process drove is over: every
+// live node drops the objects it keeps for the job, and the heads delete
+// its lineage from the GCS. It waits at most a few seconds. A driver
+// that leaves ends its jobs itself; EndJob is for one that stays (a REPL).
+func (c *Cluster) EndJob(jobID string) {
+	if c.net == nil || !validJobID(jobID) {
+		return
+	}
+	c.net.mu.Lock()
+	delete(c.net.jobs, jobID)
+	c.net.mu.Unlock()
+	c.net.releaseJobs([]string{jobID})
+}
+
+// validJobID reports whether id can name a job: not empty, and no dot,
+// so that id+"." is the prefix of its tasks and of nothing else.
+func validJobID(id string) bool {
+	return id != "" && !strings.Contains(id, ".")
+}
+
+// takeJobs returns the jobs this process drove and not yet released.
+func (nw *network) takeJobs() []string {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	jobs := make([]string, 0, len(nw.jobs))
+	for j := range nw.jobs {
+		jobs = append(jobs, j)
+	}
+	nw.jobs = nil
+	return jobs
+}
+
+// releaseJobs tells every live process and every head that jobs are over,
+// all at once, and waits (at most releaseTimeout) for their answers.
+func (nw *network) releaseJobs(jobs []string) {
+	if len(jobs) == 0 {
+		return
+	}
+	nw.releaseHere(jobs)
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	release := append([]byte{gcsRelease}, encodeStrings(jobs...)...)
+	deleteRows := append([]byte{gcsDeleteJobTasks}, encodeStrings(jobs...)...)
+	var wg sync.WaitGroup
+	ask := func(addr string, payload []byte) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nw.callHead(ctx, addr, transport.GCSRequest, payload)
+		}()
+	}
+	for _, addr := range nw.liveAddrs(ctx) {
+		if addr != nw.addr {
+			ask(addr, release)
+		}
+	}
+	// Every head deletes on the GCS shards it leads; together they cover
+	// all of them.
+	for _, addr := range nw.heads.order() {
+		ask(addr, deleteRows)
+	}
+	wg.Wait()
+}
+
+// handleRelease serves gcsRelease: the jobs named are over.
+func (nw *network) handleRelease(body []byte) error {
+	jobs, err := decodeStrings(body)
+	if err != nil {
+		return errMalformed
+	}
+	for _, j := range jobs {
+		if !validJobID(j) {
+			return fmt.Errorf("cannot release %q: not a job ID", j)
+		}
+	}
+	nw.releaseHere(jobs)
+	return nil
+}
+
+// releaseHere drops what this process keeps for the jobs: the objects it
+// serves, the results it awaits (whoever waits for one gets an error),
+// and the lineage of tasks it sent away.
+func (nw *network) releaseHere(jobs []string) {
+	prefixes := make([]string, len(jobs))
+	for i, j := range jobs {
+		prefixes[i] = j + "."
+	}
+	ofJobs := func(id string) bool {
+		for _, p := range prefixes {
+			if strings.HasPrefix(id, p) {
+				return true
+			}
+		}
+		return false
+	}
+	var awaited []*object
+	nw.mu.Lock()
+	for id := range nw.served {
+		if ofJobs(id) {
+			delete(nw.served, id)
+		}
+	}
+	for id, o := range nw.owned {
+		if ofJobs(id) {
+			delete(nw.owned, id)
+			awaited = append(awaited, o)
+		}
+	}
+	for id := range nw.remoteOut {
+		if ofJobs(id) {
+			delete(nw.remoteOut, id)
+		}
+	}
+	for _, j := range jobs {
+		delete(nw.jobs, j)
+	}
+	nw.mu.Unlock()
+	nw.rec.mu.Lock()
+	for id := range nw.rec.lineage {
+		if ofJobs(id) {
+			delete(nw.rec.lineage, id)
+		}
+	}
+	nw.rec.mu.Unlock()
+	for _, o := range awaited {
+		o.complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.name)}, "")
+	}
+}
+
+// deleteJobTasks serves gcsDeleteJobTasks on a head: it deletes the named
+// jobs' task rows on the GCS shards this head leads.
+func deleteJobTasks(store *gcs.Store, body []byte) error {
+	jobs, err := decodeStrings(body)
+	if err != nil {
+		return errMalformed
+	}
+	futures := make([]*gcs.Future, 0, len(jobs))
+	for _, j := range jobs {
+		futures = append(futures, store.DeleteJobTasks(j))
+	}
+	var errs []error
+	for _, f := range futures {
+		errs = append(errs, f.ErrorTimeout(5*time.Second))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,109 @@
+package nodeagent
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// slowHolder is a process that holds one object and answers fetches of it
+// only when released, counting them.
+type slowHolder struct {
+	fetches atomic.Int64
+	started chan struct{}
+	release chan struct{}
+}
+
+func (h *slowHolder) Serve(ctx context.Context, _ *transport.Peer, req *transport.Message) (*transport.Message, error) {
+	if req.Type != transport.FetchObject {
+		return nil, nil
+	}
+	h.fetches.Add(1)
+	h.started <- struct{}{}
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r, size, err := exec.EncodeStream(exec.Int(42), nil)
+	if err != nil {
+		return nil, err
+	}
+	return transport.NewStreamReply(r, size), nil
+}
+
+// While a reader fetches a remote object, the object's lock is free:
+// others can ask where it lives (what the spiller does when it sends a
+// task that takes the object), which used to wait for the whole fetch or
+// rebuild. Concurrent readers still share one fetch.
+func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	holder := &slowHolder{started: make(chan struct{}, 8), release: make(chan struct{})}
+	srv, err := transport.Listen("127.0.0.1:0", holder, transport.Options{NodeID: "holder"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait() // after the holder is released, below
+	released := false
+	defer func() {
+		if !released {
+			close(holder.release)
+		}
+	}()
+
+	o := head.Cluster.net.remoteObject("jobf.1", srv.Addr())
+	const readers = 4
+	values := make(chan exec.Value, readers)
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := o.result()
+			if err != nil {
+				t.Errorf("read: %v", err.Msg)
+			}
+			values <- v
+		}()
+	}
+	select {
+	case <-holder.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no fetch reached the holder")
+	}
+	where := make(chan string, 1)
+	go func() { where <- o.remoteLocation() }()
+	select {
+	case loc := <-where:
+		if loc != srv.Addr() {
+			t.Fatalf("location during the fetch = %q", loc)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the object's lock is held while it is fetched")
+	}
+	close(holder.release)
+	released = true
+	wg.Wait()
+	close(values)
+	for v := range values {
+		if v.AsInt() != 42 {
+			t.Fatalf("read %v, want 42", v)
+		}
+	}
+	if n := holder.fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches for %d concurrent readers, want 1", n, readers)
+	}
+	if o.remoteLocation() != "" {
+		t.Fatal("the fetched value is not kept here")
+	}
+}
