@@ -49,10 +49,13 @@ type JobInfo struct {
 }
 
 // TaskArg is one argument of a task: either a reference to an object or the
-// encoded value itself when it is small.
+// encoded value itself when it is small. Location, when known, is the
+// address of the process the object could be fetched from when the task
+// was recorded.
 type TaskArg struct {
 	ObjectID string
 	Inline   []byte
+	Location string
 }
 
 // TaskRecord is the lineage of one task: enough to execute it again.
@@ -139,8 +142,12 @@ func (j *JobInfo) unmarshal(d *decoder) {
 	j.Error = d.string()
 }
 
+// taskRowVersion is the format of task rows: version 2 added argument
+// locations; version 1 rows still read.
+const taskRowVersion = 2
+
 func (t *TaskRecord) marshal(e *encoder) {
-	e.byte1(rowVersion)
+	e.byte1(taskRowVersion)
 	e.string(t.TaskID)
 	e.string(t.JobID)
 	e.string(t.ParentID)
@@ -150,6 +157,7 @@ func (t *TaskRecord) marshal(e *encoder) {
 	for _, a := range t.Args {
 		e.string(a.ObjectID)
 		e.bytes(a.Inline)
+		e.string(a.Location)
 	}
 	e.floatMap(t.Resources)
 	e.varint(int64(t.Retries))
@@ -160,7 +168,10 @@ func (t *TaskRecord) marshal(e *encoder) {
 }
 
 func (t *TaskRecord) unmarshal(d *decoder) {
-	checkVersion(d)
+	version := d.byte1()
+	if version != rowVersion && version != taskRowVersion && d.err == nil {
+		d.fail()
+	}
 	t.TaskID = d.string()
 	t.JobID = d.string()
 	t.ParentID = d.string()
@@ -169,7 +180,11 @@ func (t *TaskRecord) unmarshal(d *decoder) {
 	if n := d.length(); n > 0 {
 		t.Args = make([]TaskArg, 0, n)
 		for i := 0; i < n && d.err == nil; i++ {
-			t.Args = append(t.Args, TaskArg{ObjectID: d.string(), Inline: d.bytes()})
+			a := TaskArg{ObjectID: d.string(), Inline: d.bytes()}
+			if version >= 2 {
+				a.Location = d.string()
+			}
+			t.Args = append(t.Args, a)
 		}
 	}
 	t.Resources = d.floatMap()

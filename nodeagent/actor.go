@@ -31,6 +31,30 @@ type actor struct {
 	initErr *exec.Error
 	order   uint64       // calls run so far, for the actor-order log
 	restore []exec.Value // fields to start from (a checkpoint), instead of the constructor
+
+	// For an actor hosted for another process: its incarnation and the
+	// address of its creator.
+	gen     int
+	creator string
+	// recent are the latest calls queued (by call ID, at most
+	// dedupWindow, oldest first in recentIDs): a call that arrives again
+	// is answered from the first one instead of running twice.
+	recent    map[string]*object
+	recentIDs []string
+}
+
+// dedupWindow is how many recent calls an actor remembers by ID. A call
+// arrives twice when its caller sends it again after a failure: a task
+// re-run on another node makes the same calls with the same IDs, and a
+// process handed the actor sends its unanswered calls again after a
+// restart whose replay may have run them already.
+const dedupWindow = 1024
+
+// actorState is where a recreated actor starts: the fields of a
+// checkpoint and the number of calls it had run when it was taken.
+type actorState struct {
+	fields []exec.Value
+	order  uint64
 }
 
 type actorCall struct {
@@ -64,9 +88,12 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 }
 
 // spawnActor starts an actor on this node, holding its resources.
-func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, output string, restore []exec.Value) *actor {
+func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, output string, from *actorState) *actor {
 	c := n.cluster
-	a := &actor{id: call.ID, class: call.Class, node: n, demand: demand, restore: restore}
+	a := &actor{id: call.ID, class: call.Class, node: n, demand: demand}
+	if from != nil {
+		a.restore, a.order = from.fields, from.order
+	}
 	a.wake = sync.NewCond(&a.mu)
 	a.th = n.newThread(call.Class.Name(), call.ID)
 	c.routeOutput(a.th, output)
@@ -80,7 +107,17 @@ func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, outpu
 	return a
 }
 
-// enqueueCall adds a method call to the actor's mailbox.
+// creatorAddr is the address of the process that created the actor:
+// its creator's when hosted for another process, otherwise self.
+func (a *actor) creatorAddr(self string) string {
+	if a.creator != "" {
+		return a.creator
+	}
+	return self
+}
+
+// enqueueCall adds a method call to the actor's mailbox, or answers it
+// from the earlier call with the same ID.
 func (a *actor) enqueueCall(call *exec.TaskCall, o *object) {
 	a.mu.Lock()
 	if a.stopped {
@@ -88,11 +125,34 @@ func (a *actor) enqueueCall(call *exec.TaskCall, o *object) {
 		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s has stopped", a.class.Name())}, "")
 		return
 	}
+	if first := a.recent[call.ID]; first != nil && first != o {
+		a.mu.Unlock()
+		first.onReady(func() {
+			v, err := first.result()
+			o.complete(v, err, a.node.ID)
+		})
+		return
+	}
+	a.rememberLocked(call.ID, o)
 	a.mailbox = append(a.mailbox, &actorCall{call: call, obj: o})
 	a.wake.Signal()
 	a.mu.Unlock()
 	a.node.cluster.stats.Submitted.Add(1)
 	a.node.cluster.recordLineage(call, a.node)
+}
+
+// rememberLocked adds a call to the recent ones. The caller holds a.mu.
+func (a *actor) rememberLocked(id string, o *object) {
+	if a.recent == nil {
+		a.recent = make(map[string]*object)
+	}
+	if len(a.recentIDs) >= dedupWindow {
+		delete(a.recent, a.recentIDs[0])
+		a.recentIDs[0] = ""
+		a.recentIDs = a.recentIDs[1:]
+	}
+	a.recent[id] = o
+	a.recentIDs = append(a.recentIDs, id)
 }
 
 // placeActor picks the node for a new actor: the caller's node when its
@@ -181,12 +241,13 @@ func (a *actor) next() (*actorCall, bool) {
 func (a *actor) run(c *Cluster, ac *actorCall) {
 	defer failOnPanic(ac.obj)
 	if ac.checkpoint {
-		// A checkpoint is a copy of the fields, taken in mailbox order.
+		// A checkpoint is a copy of the fields, taken in mailbox order,
+		// and the number of calls they reflect.
 		fields := make([]exec.Value, len(a.inst.Fields))
 		for i, f := range a.inst.Fields {
 			fields[i] = exec.CopyValue(f)
 		}
-		a.node.publish(ac.obj, exec.ListOf(fields), nil)
+		a.node.publish(ac.obj, exec.ListOf([]exec.Value{exec.ListOf(fields), exec.Int(int64(a.order))}), nil)
 		return
 	}
 	args, depErr := resolveArgs(ac.obj.name, ac.call.Args)

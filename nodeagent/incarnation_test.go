@@ -74,3 +74,52 @@ pipeline main() {}`)
 		t.Fatalf("%d actors alive, want 1: the replaced incarnation stops", n)
 	}
 }
+
+// A call that reaches an actor twice (sent again by a caller after a
+// failure, or by a task re-run elsewhere with the same call IDs) runs
+// once; both senders get its answer.
+func TestRepeatedCallRunsOnce(t *testing.T) {
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 2, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	nw := head.Cluster.net
+	prog, err := LoadProgram(head.Cluster.Head().newThread("test", "test"), "acc.rayflow", `
+actor Acc() {
+    let n = 0
+    method add(x) {
+        n += x
+        return n
+    }
+}
+pipeline main() {}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Hash = "acc"
+	if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: actorKey("a1", 0), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var answers []*object
+	for i, id := range []string{"c1", "c2", "c1", "c3"} {
+		o := newObject(id, "method add")
+		if i != 2 {
+			nw.await(o, nw.addr)
+		}
+		if err := nw.callHosted(&submitMsg{Kind: submitMethod, ID: id, ActorID: actorKey("a1", 0), Owner: nw.addr, Function: "add"},
+			[]exec.Value{exec.Int(10)}); err != nil {
+			t.Fatal(err)
+		}
+		answers = append(answers, o)
+	}
+	last := answers[3]
+	select {
+	case <-last.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer")
+	}
+	if v, err := last.result(); err != nil || v.AsInt() != 30 {
+		t.Fatalf("third distinct call answered %v %v, want 30: the repeated call must not run again", v, err)
+	}
+}

@@ -139,7 +139,11 @@ func taskRecord(call *exec.TaskCall, node string) gcs.TaskRecord {
 	}
 	for _, a := range call.Args {
 		if a.Kind() == exec.FutureKind {
-			rec.Args = append(rec.Args, gcs.TaskArg{ObjectID: a.AsFuture().ID})
+			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
+			if o := objectOf(a.AsFuture()); o != nil {
+				arg.Location = o.remoteLocation()
+			}
+			rec.Args = append(rec.Args, arg)
 			continue
 		}
 		var inline []byte

@@ -61,6 +61,7 @@ type network struct {
 	served    map[string]*object       // objects other processes may fetch from here
 	hosted    map[string]*actor        // actors living here for other processes
 	remoteOut map[string]string        // task ID -> address it was sent to
+	jobs      map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -96,7 +97,14 @@ type remoteActor struct {
 	checkpoint []byte
 	logBase    int
 	sinceCkpt  int
-	gen        int // incarnation: counts restarts
+	ckptOrder  uint64 // calls the actor had run (from all callers) when the checkpoint was taken
+	gen        int    // incarnation: counts restarts
+	// creator is the address of the process that created the actor and
+	// restarts it, for a handle this process was given (create is nil).
+	creator string
+	// relocating is set while a borrowed handle asks the creator where
+	// the actor lives after its host died.
+	relocating bool
 }
 
 // loggedCall is one method call on a remote actor and its result.
@@ -170,8 +178,9 @@ func (nw *network) join() error {
 }
 
 // heartbeatLoop reports this node's free resources and load to the heads.
+// A panic in it is logged and the loop started again.
 func (nw *network) heartbeatLoop() {
-	defer close(nw.done)
+	defer survivePanic("the heartbeat loop", nw.stop, nw.heartbeatLoop, nw.done)
 	if nw.cfg.Driver {
 		<-nw.stop
 		return
@@ -200,6 +209,7 @@ func (nw *network) close() {
 	<-nw.spillDone
 	<-nw.watchDone
 	nw.stopCreatedActors()
+	nw.releaseJobs(nw.takeJobs())
 	if !nw.cfg.Driver {
 		nw.leaveAll()
 	}
@@ -318,6 +328,8 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 		return nil, nw.handleHeartbeat(req.Payload)
 	case transport.GCSRequest:
 		return nw.handleGCS(ctx, req.Payload)
+	case transport.Query:
+		return nw.handleQuery(ctx, req.Payload)
 	case transport.Output:
 		nw.c.print(nil, string(req.Payload))
 		return nil, nil
@@ -326,11 +338,20 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 }
 
 // rememberPeer keeps each process that connects, to tell it when the
-// cluster's membership changes.
+// cluster's membership changes, until its connection ends.
 func (nw *network) rememberPeer(p *transport.Peer) error {
 	nw.peersMu.Lock()
 	nw.peers[p] = true
 	nw.peersMu.Unlock()
+	go func() {
+		select {
+		case <-p.Done():
+		case <-nw.stop:
+		}
+		nw.peersMu.Lock()
+		delete(nw.peers, p)
+		nw.peersMu.Unlock()
+	}()
 	return nil
 }
 

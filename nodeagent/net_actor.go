@@ -94,6 +94,10 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 				a.sinceCkpt = 0
 			}
 		}
+	} else {
+		// A handed-over actor: keep the calls not yet answered, to send
+		// them again if the actor is recreated elsewhere.
+		a.log = append(dropAnswered(a.log), loggedCall{call: call, obj: o, gen: a.gen})
 	}
 	covered := a.logBase + len(a.log)
 	a.mu.Unlock()
@@ -120,23 +124,39 @@ func (nw *network) requestCheckpoint(a *remoteActor, addr, key, id string, cover
 	}
 }
 
-// keepCheckpoint stores a checkpoint that arrived and trims the log.
+// keepCheckpoint stores a checkpoint that arrived and trims the log: the
+// creator's calls sent before the checkpoint are in it.
 func (nw *network) keepCheckpoint(a *remoteActor, o *object, covered int) {
 	v, err := o.result()
 	if err != nil {
 		return // a failed checkpoint only means a longer replay
 	}
 	data, eerr := exec.EncodeWith(nil, v, nw)
-	if eerr != nil {
+	if eerr != nil || v.Kind() != exec.ListKind || len(v.AsList().Elems) != 2 {
 		return
 	}
+	order := v.AsList().Elems[1].AsInt()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if covered > a.logBase {
 		a.log = append([]loggedCall(nil), a.log[covered-a.logBase:]...)
 		a.logBase = covered
 		a.checkpoint = data
+		a.ckptOrder = uint64(order)
 	}
+}
+
+// dropAnswered removes the answered calls at the front of a handed-over
+// actor's log, so that it holds about as many calls as are in flight.
+func dropAnswered(log []loggedCall) []loggedCall {
+	i := 0
+	for i < len(log) && log[i].obj.isReady() {
+		i++
+	}
+	if i == 0 {
+		return log
+	}
+	return append(log[:0], log[i:]...)
 }
 
 // unreachableActor handles a call that could not be sent to its actor.
@@ -146,8 +166,15 @@ func (nw *network) keepCheckpoint(a *remoteActor, o *object, covered int) {
 func (nw *network) unreachableActor(a *remoteActor, o *object, addr string, err error) {
 	a.mu.Lock()
 	restartable := a.create != nil && a.restartsLeft > 0 && nw.c.cfg.Lineage != "off"
+	borrowed := a.create == nil && a.creator != "" && nw.c.cfg.Lineage != "off"
 	a.mu.Unlock()
 	if restartable {
+		return
+	}
+	if borrowed {
+		// Its creator restarts it, if it can: ask the creator where the
+		// actor lives now, and send the calls there.
+		go nw.relocate(a, addr)
 		return
 	}
 	nw.lost(o, fmt.Sprintf("its actor on the node at %s cannot be reached (the node died?) and has no restarts left: %v", addr, cleanRemote(err)))
@@ -165,15 +192,12 @@ func (nw *network) hostActor(prog *exec.Program, m *submitMsg, args []exec.Value
 	if err != nil {
 		return err
 	}
-	var restore []exec.Value
-	if len(m.State) > 0 {
-		v, err := exec.DecodeWith(m.State, nw)
-		if err != nil || v.Kind() != exec.ListKind {
-			return fmt.Errorf("actor %s: bad checkpoint", m.Function)
-		}
-		restore = v.AsList().Elems
+	from, err := nw.decodeCheckpoint(m)
+	if err != nil {
+		return err
 	}
-	a := nw.c.Head().spawnActor(call, demand, m.Output, restore)
+	a := nw.c.Head().spawnActor(call, demand, m.Output, from)
+	a.gen, a.creator = actorGen(m.ID), m.Owner
 	// An earlier incarnation of the same actor still here (its node was
 	// restarted on this port, or declared dead while it was alive) is
 	// superseded: it stops and gives its resources back.
@@ -196,21 +220,35 @@ func (nw *network) hostActor(prog *exec.Program, m *submitMsg, args []exec.Value
 	return nil
 }
 
+// decodeCheckpoint reads the state a recreated actor starts from: the
+// fields and call count of a checkpoint, or nil to run the constructor.
+func (nw *network) decodeCheckpoint(m *submitMsg) (*actorState, error) {
+	if len(m.State) == 0 {
+		return nil, nil
+	}
+	v, err := exec.DecodeWith(m.State, nw)
+	bad := fmt.Errorf("actor %s: bad checkpoint", m.Function)
+	if err != nil || v.Kind() != exec.ListKind || len(v.AsList().Elems) != 2 {
+		return nil, bad
+	}
+	fields, order := v.AsList().Elems[0], v.AsList().Elems[1]
+	if fields.Kind() != exec.ListKind || order.Kind() != exec.IntKind || order.AsInt() < 0 {
+		return nil, bad
+	}
+	return &actorState{fields: fields.AsList().Elems, order: uint64(order.AsInt())}, nil
+}
+
 // callHosted queues a method call from another process on an actor
 // hosted here; its result goes back to the caller.
 func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 	nw.mu.Lock()
 	a := nw.hosted[m.ActorID]
-	newer := false
-	if a == nil {
-		for key := range nw.hosted {
-			if logicalActor(key) == logicalActor(m.ActorID) && actorGen(key) > actorGen(m.ActorID) {
-				newer = true
-			}
-		}
+	newer := a == nil && nw.newerIncarnation(m.ActorID)
+	if a == nil && !newer && actorGen(m.ActorID) == 0 {
+		a = nw.hosted[logicalActor(m.ActorID)] // an actor created here, not by a restart
 	}
 	nw.mu.Unlock()
-	if newer {
+	if newer && nw.isCreatorCall(m) {
 		// A call sent to an incarnation that a restart has replaced here
 		// (it was on its way while the actor was recreated on the same
 		// address). It must not run on the new incarnation out of order:
@@ -219,9 +257,17 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 	}
 	owner := m.Owner
 	o := newObject(m.ID, "method "+m.Function)
-	o.onReady(func() { nw.report(o, owner) })
+	if owner != "" {
+		// The answer carries the actor's call order, until it is
+		// committed: a caller's stash then holds it if this node dies.
+		o.onReady(func() { nw.reportWith(o, owner, nw.c.lineage.forward(logicalActor(m.ActorID), owner)) })
+	}
 	if a == nil {
-		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("no actor %s lives on this node", m.ActorID)}, "")
+		why := fmt.Sprintf("no actor %s lives on this node", m.ActorID)
+		if newer {
+			why = fmt.Sprintf("actor %s was replaced by a newer incarnation here", logicalActor(m.ActorID))
+		}
+		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: why}, "")
 		return nil
 	}
 	method, ok := a.class.Method(m.Function)
@@ -231,6 +277,31 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 	}
 	a.enqueueCall(&exec.TaskCall{ID: m.ID, Func: method, Args: args}, o)
 	return nil
+}
+
+// newerIncarnation reports whether a later incarnation of the actor an
+// incarnation key names lives here. The caller holds nw.mu.
+func (nw *network) newerIncarnation(key string) bool {
+	for other := range nw.hosted {
+		if logicalActor(other) == logicalActor(key) && actorGen(other) > actorGen(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// isCreatorCall reports whether a method call comes from the creator of
+// the actor it names (whose restart replays its calls), or from a
+// process that was handed the actor (which must ask where it went).
+func (nw *network) isCreatorCall(m *submitMsg) bool {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	for key, a := range nw.hosted {
+		if logicalActor(key) == logicalActor(m.ActorID) {
+			return a.creator == "" || a.creator == m.Owner
+		}
+	}
+	return true
 }
 
 // cleanRemote strips the transport's prefix from an error the head sent.

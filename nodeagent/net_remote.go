@@ -90,6 +90,7 @@ func (nw *network) handleDone(payload []byte) error {
 	if err != nil {
 		return err
 	}
+	nw.c.lineage.receive(m.Lineage, "")
 	nw.mu.Lock()
 	obj := nw.owned[m.ID]
 	delete(nw.owned, m.ID)
@@ -291,7 +292,13 @@ func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Val
 // report sends a finished object's result to its owner: small values
 // inline, large ones as a location to fetch from.
 func (nw *network) report(o *object, owner string) {
-	done := &doneMsg{ID: o.id}
+	nw.reportWith(o, owner, nil)
+}
+
+// reportWith is report with the uncommitted lineage the answer depends
+// on, for the owner's stash.
+func (nw *network) reportWith(o *object, owner string, lineage []byte) {
+	done := &doneMsg{ID: o.id, Lineage: lineage}
 	v, err := o.result()
 	switch {
 	case err != nil:

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -47,11 +48,14 @@ type lineageEntry struct {
 
 // recovery is the owner-side state of one networked process.
 type recovery struct {
-	mu       sync.Mutex
-	lineage  map[string]*lineageEntry // by task/object ID
-	actors   map[string]*remoteActor  // handles this process created
-	deadSeen map[string]bool          // addresses known dead
-	epochs   map[string]string        // address -> "head/epoch" last seen alive
+	mu      sync.Mutex
+	lineage map[string]*lineageEntry // by task/object ID
+	actors  map[string]*remoteActor  // handles this process created
+	// borrowed are the handles this process was given on actors created
+	// elsewhere, one per actor (weak: dropped with the last handle).
+	borrowed map[string]weak.Pointer[remoteActor]
+	deadSeen map[string]bool   // addresses known dead
+	epochs   map[string]string // address -> "head/epoch" last seen alive
 	// deadLives are the dead lives ("address@head/epoch") already counted
 	// at an address where another life is alive now.
 	deadLives map[string]bool
@@ -59,7 +63,8 @@ type recovery struct {
 
 func newRecovery() *recovery {
 	return &recovery{lineage: map[string]*lineageEntry{}, actors: map[string]*remoteActor{}, deadSeen: map[string]bool{},
-		epochs: map[string]string{}, deadLives: map[string]bool{}}
+		borrowed: map[string]weak.Pointer[remoteActor]{},
+		epochs:   map[string]string{}, deadLives: map[string]bool{}}
 }
 
 // remember keeps a task's specification while it, or its value, lives
@@ -81,7 +86,7 @@ func (nw *network) forget(id string) {
 
 // watchLoop looks for dead nodes until the network stops.
 func (nw *network) watchLoop() {
-	defer close(nw.watchDone)
+	defer survivePanic("the dead-node watcher", nw.stop, nw.watchLoop, nw.watchDone)
 	// The heads push membership changes; the ticker is a fallback for a
 	// push that was lost (a connection that broke at that moment).
 	tick := time.NewTicker(2 * time.Second)
@@ -211,6 +216,9 @@ func (nw *network) nodeDied(addr string) {
 	for _, a := range actors {
 		go nw.restartActor(a, addr)
 	}
+	for _, a := range nw.borrowedAt(addr) {
+		go nw.relocate(a, addr)
+	}
 }
 
 // retryInFlight sends a task that was running on a dead node again.
@@ -229,10 +237,10 @@ func (nw *network) retryInFlight(id, deadAddr string) {
 	entry := nw.rec.lineage[id]
 	nw.rec.mu.Unlock()
 	if entry == nil || entry.t.obj != obj {
-		if !nw.restartable(id) {
+		if !nw.restartable(id) && !nw.borrowedCall(id) {
 			nw.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.name, deadAddr)})
 		}
-		return // a method call of an actor with restarts: the restart resends it
+		return // a method call of an actor with restarts: the restart (or the relocation) resends it
 	}
 	if err := nw.allowRetry(entry, deadAddr); err != nil {
 		nw.failOwned(obj, err)
@@ -278,7 +286,7 @@ func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.
 	entry := nw.rec.lineage[o.id]
 	nw.rec.mu.Unlock()
 	if entry == nil {
-		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; no lineage of it is kept here, so it cannot be rebuilt", cause.Msg)}
+		return nw.fetchFromOwner(o, deadAddr, cause)
 	}
 	if err := nw.allowRetry(entry, deadAddr); err != nil {
 		return exec.None, err
@@ -300,6 +308,20 @@ func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.
 	nw.spill(again, nw.c.Head())
 	<-again.obj.done
 	return again.obj.result()
+}
+
+// fetchFromOwner asks the owner of a value passed here inside another
+// value for it, when the process that held it is gone: the owner keeps
+// its lineage and rebuilds it.
+func (nw *network) fetchFromOwner(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
+	if o.owner == "" || o.owner == deadAddr || o.owner == nw.addr {
+		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; no lineage of it is kept here, so it cannot be rebuilt", cause.Msg)}
+	}
+	v, err := nw.fetch(o.id, o.owner)
+	if err != nil {
+		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; its owner at %s could not rebuild it either: %s", cause.Msg, o.owner, err.Msg)}
+	}
+	return v, nil
 }
 
 // currentAddr is where the actor lives now.
@@ -373,32 +395,51 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	return addr, nil
 }
 
-// replay sends the logged calls to the new actor, in their order: those
-// already answered with results that are thrown away, those still
-// waiting with their own IDs, so their callers get the answers.
+// replay sends the new incarnation at addr the calls the actor had run,
+// whoever made them, in the order it ran them (see replayPlan), with the
+// creator's unanswered calls among them; the host keeps the results of
+// the others for their callers, which send them again when they learn
+// the new address. The replay goes in one request, answered once the host
+// has queued every call, so that nothing sent later can overtake it.
 func (nw *network) replay(a *remoteActor, addr string) {
 	a.mu.Lock()
-	log := append([]loggedCall(nil), a.log...)
+	own := append([]loggedCall(nil), a.log...)
 	key := actorKey(a.id, a.gen+1) // the incarnation createActorAt made
+	base := a.ckptOrder
 	a.mu.Unlock()
-	for i, lc := range log {
-		msg := &submitMsg{Kind: submitMethod, ID: lc.call.ID, ActorID: key, Owner: nw.addr,
-			Function: lc.call.Func.ShortName(), Output: a.output}
-		if lc.obj.isReady() {
-			msg.ID = fmt.Sprintf("%s.replay%d", lc.call.ID, i) // nobody awaits it
-		} else {
-			nw.await(lc.obj, addr)
-		}
-		if err := nw.fillCall(msg, lc.call.Func.Program(), lc.call.Args); err != nil {
+	var msgs [][]byte
+	plan := nw.replayPlan(a, own, base)
+	for _, rc := range plan {
+		msg := &submitMsg{Kind: submitMethod, ID: rc.call.ID, ActorID: key, Function: rc.call.Func.ShortName(), Output: a.output}
+		awaited := rc.obj != nil && !rc.obj.isReady()
+		if err := nw.fillCall(msg, rc.call.Func.Program(), rc.call.Args); err != nil {
+			if awaited {
+				nw.failOwned(rc.obj, err)
+			}
 			continue
 		}
-		nw.pool.Send(addr, transport.SubmitTask, one(msg))
+		if awaited {
+			msg.Owner = nw.addr
+			nw.await(rc.obj, addr)
+		}
+		msgs = append(msgs, msg.encode())
 	}
-	// The calls made during the restart go next, in their order, and only
-	// then does the actor take new calls: it stays "being restarted"
-	// until pending is empty. (Publishing the address first let a new
-	// call overtake the pending ones, so they ran, and were logged, out of
-	// order; found by the chaos test.)
+	w := &wireWriter{buf: encodeCount(len(msgs))}
+	for _, m := range msgs {
+		w.bytes(m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	nw.pool.Call(ctx, addr, transport.SubmitTask, w.buf) // a failure shows as the host's death
+	cancel()
+	nw.sendPending(a, addr, key)
+}
+
+// sendPending sends the calls made while the actor was restarted, in
+// their order, and only then lets new calls go to addr directly: the
+// actor stays "being restarted" until pending is empty. (Publishing the
+// address first let a new call overtake the pending ones, so they ran,
+// and were logged, out of order; found by the chaos test.)
+func (nw *network) sendPending(a *remoteActor, addr, key string) {
 	for {
 		a.mu.Lock()
 		pending := a.pending

@@ -7,9 +7,10 @@ import (
 )
 
 // Futures and actor handles inside values that travel between processes.
-// A future becomes its object ID and the address of the process that
-// holds (or will hold) its value; an actor handle becomes the actor's ID,
-// class, program and the address of the process that hosts it. The
+// A future becomes its object ID, the address of the process that holds
+// (or will hold) its value and the address of its owner; an actor handle becomes the actor's ID,
+// class, program, the address of the process that hosts it, the address
+// of the process that created it (which restarts it) and its incarnation. The
 // network implements exec.RefCodec with these forms.
 
 const (
@@ -27,24 +28,35 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		if o == nil {
 			return nil, fmt.Errorf("unknown future %s", f.ID)
 		}
-		loc := o.remoteLocation()
+		// Served from here when it lives here, and when it is owned here:
+		// a reader that cannot fetch it from where it lives then asks its
+		// owner, which rebuilds it.
+		loc, owner := o.remoteLocation(), o.owner
+		if loc == "" || owner == "" {
+			nw.serveObject(o)
+		}
 		if loc == "" {
 			loc = nw.addr
-			nw.serveObject(o)
+		}
+		if owner == "" {
+			owner = nw.addr
 		}
 		w.buf = append(w.buf, refFuture)
 		w.str(f.ID)
 		w.str(f.Name)
 		w.str(loc)
+		w.str(owner)
 	case exec.ActorKind:
 		h := v.AsActor()
-		addr := nw.addr
+		addr, creator, gen := nw.addr, nw.addr, 0
 		switch a := h.Handle.(type) {
 		case *remoteActor:
-			addr = a.currentAddr()
+			addr, creator, gen = a.whereabouts(nw.addr)
 		case *actor:
+			creator, gen = a.creatorAddr(nw.addr), a.gen
 			nw.mu.Lock()
 			nw.hosted[h.ID] = a
+			nw.hosted[actorKey(h.ID, gen)] = a
 			nw.mu.Unlock()
 		}
 		w.buf = append(w.buf, refActor)
@@ -52,6 +64,8 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		w.str(h.Class.Name())
 		w.str(h.Class.Program().Hash)
 		w.str(addr)
+		w.str(creator)
+		w.uint(uint64(gen))
 	default:
 		return nil, fmt.Errorf("a %s is not a reference", v.TypeName())
 	}
@@ -66,18 +80,22 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 	r := &wireReader{buf: data[1:]}
 	switch data[0] {
 	case refFuture:
-		id, name, loc := r.str(), r.str(), r.str()
+		id, name, loc, owner := r.str(), r.str(), r.str(), r.str()
 		if r.err != nil {
 			return exec.None, r.err
 		}
-		if loc == nw.addr {
+		if loc == nw.addr || owner == nw.addr {
 			if o := nw.localObject(id); o != nil {
 				return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
 			}
 		}
-		return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: nw.remoteObject(id, loc)}), nil
+		o := nw.remoteObject(id, loc)
+		if owner != nw.addr {
+			o.owner = owner
+		}
+		return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
 	case refActor:
-		id, class, hash, addr := r.str(), r.str(), r.str(), r.str()
+		id, class, hash, addr, creator, gen := r.str(), r.str(), r.str(), r.str(), r.str(), int(r.uint())
 		if r.err != nil {
 			return exec.None, r.err
 		}
@@ -97,7 +115,12 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 				return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: a}), nil
 			}
 		}
-		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: &remoteActor{id: id, addr: addr}}), nil
+		if creator == nw.addr {
+			if a := nw.createdActor(id); a != nil {
+				return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: a}), nil
+			}
+		}
+		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.borrow(id, c, addr, creator, gen)}), nil
 	}
 	return exec.None, errMalformed
 }

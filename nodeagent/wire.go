@@ -215,6 +215,7 @@ type doneMsg struct {
 	Location string
 	Size     int64
 	Err      *exec.Error
+	Lineage  []byte // uncommitted lineage the answer depends on (a stash bundle): an actor's call order
 }
 
 func (m *doneMsg) encode() []byte {
@@ -227,6 +228,7 @@ func (m *doneMsg) encode() []byte {
 	if m.Err != nil {
 		writeError(w, m.Err)
 	}
+	w.bytes(m.Lineage)
 	return w.buf
 }
 
@@ -236,6 +238,7 @@ func decodeDone(b []byte) (*doneMsg, error) {
 	if r.bool() {
 		m.Err = readError(r, 0)
 	}
+	m.Lineage = r.bytes()
 	return m, r.err
 }
 

@@ -36,11 +36,11 @@ func (b *Bundle) Empty() bool {
 	return len(b.Records) == 0 && len(b.Outcomes) == 0 && len(b.Committed) == 0
 }
 
-// Bundle wire format (version 1), all integers as varints:
+// Bundle wire format (version 2), all integers as varints:
 //
 //	magic 'L' 'S', version
 //	n, n × record:  hops, TaskID, JobID, ParentID, Seq, Function,
-//	                nargs × (ObjectID, Inline), nres × (key, float64 bits LE),
+//	                nargs × (ObjectID, Inline, Location), nres × (key, float64 bits LE),
 //	                Retries (signed), Deterministic (byte), OwnerNode,
 //	                Outcome, State
 //	n, n × outcome: hops, TaskID, Seq, Kind, Data
@@ -50,7 +50,7 @@ func (b *Bundle) Empty() bool {
 const (
 	bundleMagic0  = 'L'
 	bundleMagic1  = 'S'
-	bundleVersion = 1
+	bundleVersion = 2
 )
 
 // ErrBadBundle is returned (wrapped) by DecodeBundle for malformed input.
@@ -77,6 +77,7 @@ func (b *Bundle) AppendEncode(dst []byte) []byte {
 		for _, a := range r.Args {
 			e.str(a.ObjectID)
 			e.bytes(a.Inline)
+			e.str(a.Location)
 		}
 		keys = keys[:0]
 		for k := range r.Resources {
@@ -139,10 +140,10 @@ func DecodeBundle(p []byte) (Bundle, error) {
 			r.ParentID = d.str()
 			r.Seq = d.uv()
 			r.Function = d.str()
-			if na := d.count(2); na > 0 {
+			if na := d.count(3); na > 0 {
 				r.Args = make([]gcs.TaskArg, 0, na)
 				for j := 0; j < na && d.err == nil; j++ {
-					r.Args = append(r.Args, gcs.TaskArg{ObjectID: d.str(), Inline: d.bytes()})
+					r.Args = append(r.Args, gcs.TaskArg{ObjectID: d.str(), Inline: d.bytes(), Location: d.str()})
 				}
 			}
 			if nr := d.count(9); nr > 0 {

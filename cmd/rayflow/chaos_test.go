@@ -131,9 +131,32 @@ actor Log(name) {
     method all() { return items }
 }
 
+# A handle passed to tasks: the feeders' calls are replayed too, each
+# exactly once and in its feeder's order.
+@restarts(5)
+actor Tally() {
+    let seen = []
+    method inc(x) {
+        seen.append(x)
+        return len(seen)
+    }
+    method all() { return seen }
+}
+
+@resources(cpu=1)
+task feed(t, tag, calls) {
+    for i in range(calls) {
+        get(t.inc(tag * 1000 + i))
+        time.sleep(0.05)
+    }
+    return calls
+}
+
 pipeline main(actors: int = 3, calls: int = 60) {
     let cs = [Counter(j + 1) for j in range(actors)]
     let lg = Log("x")
+    let tl = Tally()
+    let feeders = [feed(tl, f, 20) for f in range(2)]
     let results = [[] for j in range(actors)]
     let pushes = []
     for i in range(calls) {
@@ -156,6 +179,13 @@ pipeline main(actors: int = 3, calls: int = 60) {
     if p != list(range(1, calls + 1)) { bad.append(["push", p]) }
     let items = get(lg.all())
     if items != ["x" + str(i) for i in range(calls)] { bad.append(["items", items]) }
+    get(feeders)
+    let seen = get(tl.all())
+    for f in range(2) {
+        let mine = [x for x in seen if x >= f * 1000 and x < f * 1000 + 1000]
+        if mine != [f * 1000 + i for i in range(20)] { bad.append(["feed", f, mine]) }
+    }
+    if len(seen) != 40 { bad.append(["tally", len(seen)]) }
     print(len(bad) == 0, [get(c.state()) for c in cs], len(items))
     if len(bad) > 0 { print("wrong:", bad) }
 }

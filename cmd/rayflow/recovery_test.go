@@ -229,3 +229,92 @@ pipeline main() {
 		t.Fatalf("actor with checkpoints on %s killed: %v\n%s", host, err, out)
 	}
 }
+
+// An actor whose handle was passed to a task on another node is restored
+// with the calls of every caller, in the order it ran them: the task
+// keeps calling while the actor's host is killed, and its calls go on, in
+// order and exactly once in the state, on the recreated actor.
+func TestActorRestoredWithCallsFromOtherProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	fc.workers["w3"] = startProc(t, fc.bin, "start", "--address", fc.head, "--port", fmt.Sprint(freePort(t)), "--cpus", "2", "--node-id", "w3")
+	// The actor and the task each fill a node, so the task never runs on
+	// the actor's host.
+	next, wait := fc.runJob(t, `
+@restarts(2)
+@resources(cpu=2)
+actor Acc() {
+    let total = 0
+    method add(x) {
+        total += x
+        return total
+    }
+    method where() { return sys.node() }
+}
+@resources(cpu=2)
+task bump(a, n) {
+    for i in range(n) {
+        get(a.add(1))
+        time.sleep(0.1)
+    }
+    return sys.node()
+}
+pipeline main() {
+    let a = Acc()
+    for i in range(10) { a.add(10) }
+    print("host", get(a.where()))
+    print("first bump on", get(bump(a, 5)))
+    let b = bump(a, 40)
+    time.sleep(1)
+    print("second bump on", get(b))
+    print("total", get(a.add(0)), get(a.where()))
+}`)
+	host := strings.TrimPrefix(next(), "host ")
+	first := next()
+	if strings.HasSuffix(first, host) {
+		t.Fatalf("the task ran on the actor's host %s: %s", host, first)
+	}
+	fc.kill(t, host)
+	out, err := wait()
+	if err != nil || !strings.Contains(out, "total 145 ") || strings.Contains(out, "total 145 "+host) {
+		t.Fatalf("actor on %s killed while a task on another node called it: %v\n%s", host, err, out)
+	}
+}
+
+// A future passed to a task inside a list, whose value lived on a node
+// that was killed: the reader cannot fetch it and keeps no lineage of it,
+// so it asks the future's owner (the driver), which rebuilds it.
+func TestFutureInsideValueRebuiltByItsOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	fc.workers["w3"] = startProc(t, fc.bin, "start", "--address", fc.head, "--port", fmt.Sprint(freePort(t)), "--cpus", "2", "--node-id", "w3")
+	next, wait := fc.runJob(t, `
+@resources(cpu=2)
+task make(n) { return [sys.node(), [i * 7 for i in range(n)]] }
+
+@resources(cpu=2)
+task where(x) { return x[0] }
+
+@resources(cpu=2)
+task reader(box) {
+    let v = get(box[0])
+    return [sys.node(), len(v[1]), v[1][4999]]
+}
+
+pipeline main() {
+    let f = make(5000)
+    print("made", get(where(f)))
+    time.sleep(6)
+    print("read", get(reader([f])))
+}`)
+	made := strings.TrimPrefix(next(), "made ")
+	fc.kill(t, made)
+	out, err := wait()
+	if err != nil || !strings.Contains(out, ", 5000, 34993]") {
+		t.Fatalf("value of a future in a list lost with %s: %v\n%s", made, err, out)
+	}
+}

@@ -1,0 +1,258 @@
+package nodeagent
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+	"weak"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// Handed-over actors.
+//
+// A handle passed to another process (in a task's arguments, say) lets
+// that process call the actor directly. The actor's creator is the one
+// that restarts it when its host dies (recovery.go); a process that was
+// handed the actor learns where it went by asking the creator, then sends
+// again, in their order, the calls it made that were not answered. The
+// host answers a call the creator's replay already ran from the replay's
+// result instead of running it twice.
+
+// borrow returns this process's handle on an actor another process
+// created. There is one per actor, so that calls made through any copy
+// of the handle keep one order and are sent again in it.
+func (nw *network) borrow(id string, class *exec.ActorClass, addr, creator string, gen int) *remoteActor {
+	nw.rec.mu.Lock()
+	defer nw.rec.mu.Unlock()
+	if a := nw.rec.borrowed[id].Value(); a != nil {
+		a.learn(addr, gen)
+		return a
+	}
+	a := &remoteActor{id: id, addr: addr, class: class, creator: creator, gen: gen}
+	nw.rec.borrowed[id] = weak.Make(a)
+	runtime.AddCleanup(a, nw.dropBorrowed, id)
+	return a
+}
+
+// dropBorrowed forgets a handed-over actor once no handle refers to it.
+func (nw *network) dropBorrowed(id string) {
+	nw.rec.mu.Lock()
+	defer nw.rec.mu.Unlock()
+	if nw.rec.borrowed[id].Value() == nil {
+		delete(nw.rec.borrowed, id)
+	}
+}
+
+// createdActor is the handle of an actor this process created, or nil.
+func (nw *network) createdActor(id string) *remoteActor {
+	nw.rec.mu.Lock()
+	defer nw.rec.mu.Unlock()
+	return nw.rec.actors[id]
+}
+
+// borrowedAt lists the handed-over actors last known to live at addr.
+func (nw *network) borrowedAt(addr string) []*remoteActor {
+	nw.rec.mu.Lock()
+	defer nw.rec.mu.Unlock()
+	var out []*remoteActor
+	for _, wp := range nw.rec.borrowed {
+		if a := wp.Value(); a != nil && a.currentAddr() == addr {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// borrowedCall reports whether id is an unanswered call on a handed-over
+// actor, which its relocation sends again. (With lineage off the creator
+// does not restart the actor, and the relocation fails the call.)
+func (nw *network) borrowedCall(id string) bool {
+	nw.rec.mu.Lock()
+	actors := make([]*remoteActor, 0, len(nw.rec.borrowed))
+	for _, wp := range nw.rec.borrowed {
+		if a := wp.Value(); a != nil {
+			actors = append(actors, a)
+		}
+	}
+	nw.rec.mu.Unlock()
+	for _, a := range actors {
+		a.mu.Lock()
+		for _, lc := range a.log {
+			if lc.call.ID == id {
+				a.mu.Unlock()
+				return true
+			}
+		}
+		a.mu.Unlock()
+	}
+	return false
+}
+
+// learn takes a newer incarnation's address from a handle that arrived.
+func (a *remoteActor) learn(addr string, gen int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if gen > a.gen && !a.relocating && addr != "" {
+		a.addr, a.gen = addr, gen
+	}
+}
+
+// whereabouts is what a handle passed on says of the actor: where it
+// lives, who created it (self when this process did), its incarnation.
+func (a *remoteActor) whereabouts(self string) (addr, creator string, gen int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	creator = a.creator
+	if a.create != nil {
+		creator = self
+	}
+	return a.addr, creator, a.gen
+}
+
+// relocateTimeout bounds how long a handed-over actor's calls wait for
+// its creator to say where it lives now.
+const relocateTimeout = 60 * time.Second
+
+// relocate finds where a handed-over actor lives after its host at
+// deadAddr failed, and sends its unanswered calls there.
+func (nw *network) relocate(a *remoteActor, deadAddr string) {
+	a.mu.Lock()
+	if a.relocating || a.addr != deadAddr || a.deadErr != nil {
+		a.mu.Unlock()
+		return
+	}
+	a.relocating, a.addr = true, ""
+	gen := a.gen
+	a.mu.Unlock()
+	addr, newGen, err := nw.askWhere(a, deadAddr, gen)
+	if err != nil {
+		a.mu.Lock()
+		a.relocating = false
+		a.mu.Unlock()
+		a.failPending(nw, err)
+		return
+	}
+	nw.resend(a, addr, newGen)
+}
+
+// askWhere asks the actor's creator where it lives now, until the creator
+// names another incarnation than the one at deadAddr, says it is gone, or
+// relocateTimeout passes (then the old address is tried again).
+func (nw *network) askWhere(a *remoteActor, deadAddr string, gen int) (string, int, *exec.Error) {
+	deadline := time.Now().Add(relocateTimeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		addr, newGen, gone, err := nw.queryWhere(a.creator, a.id, deadAddr, gen)
+		switch {
+		case err != nil:
+			lastErr = err
+			if nw.isDead(a.creator) {
+				return "", 0, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf(
+					"actor %s was lost: its host at %s failed, and the process that created it (at %s), which restarts it, died too",
+					a.class.Name(), deadAddr, a.creator)}
+			}
+		case gone != "":
+			return "", 0, &exec.Error{Kind: exec.KindLost, Msg: gone}
+		case newGen != gen || addr != deadAddr:
+			return addr, newGen, nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if lastErr != nil {
+		return "", 0, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf(
+			"actor %s was lost: its host at %s failed, and the process that created it (at %s) cannot be reached: %v",
+			a.class.Name(), deadAddr, a.creator, cleanRemote(lastErr))}
+	}
+	return deadAddr, gen, nil
+}
+
+// resend sends a handed-over actor's unanswered calls to where it lives
+// now, then the calls made meanwhile, and only then lets new calls go
+// there directly, so that they all keep their order.
+func (nw *network) resend(a *remoteActor, addr string, gen int) {
+	a.mu.Lock()
+	calls := dropAnswered(a.log)
+	a.log = nil
+	a.mu.Unlock()
+	key := actorKey(a.id, gen)
+	for {
+		for _, lc := range calls {
+			if lc.obj.isReady() {
+				continue
+			}
+			msg := &submitMsg{Kind: submitMethod, ID: lc.call.ID, ActorID: key, Owner: nw.addr, Function: lc.call.Func.ShortName()}
+			if err := nw.fillCall(msg, lc.call.Func.Program(), lc.call.Args); err != nil {
+				lc.obj.complete(exec.None, err, "")
+				continue
+			}
+			nw.await(lc.obj, addr)
+			nw.pool.Send(addr, transport.SubmitTask, one(msg))
+		}
+		a.mu.Lock()
+		a.log = append(a.log, calls...)
+		calls, a.pending = a.pending, nil
+		if len(calls) == 0 {
+			a.addr, a.gen, a.relocating = addr, gen, false
+			for i := range a.log {
+				a.log[i].gen = gen
+			}
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+	}
+}
+
+// queryWhere asks the creator at creator where actor id lives now. gone
+// is set when the creator says the actor is gone for good (why).
+func (nw *network) queryWhere(creator, id, deadAddr string, gen int) (addr string, newGen int, gone string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), whereWait+5*time.Second)
+	defer cancel()
+	w := &wireWriter{}
+	w.buf = append(w.buf, queryActorWhere)
+	w.str(id)
+	w.str(deadAddr)
+	w.uint(uint64(gen))
+	reply, err := nw.pool.Call(ctx, creator, transport.Query, w.buf)
+	if err != nil {
+		return "", 0, "", err
+	}
+	r := &wireReader{buf: reply.Payload}
+	addr, newGen, gone = r.str(), int(r.uint()), r.str()
+	return addr, newGen, gone, r.err
+}
+
+// whereWait is how long a creator holds a "where is it" question while
+// the actor is being restarted.
+const whereWait = 10 * time.Second
+
+// answerWhere says where an actor this process created lives now, waiting
+// (up to whereWait) while it is being restarted or still recorded at the
+// address the asker found dead.
+func (nw *network) answerWhere(ctx context.Context, id, deadAddr string, gen int) (addr string, newGen int, gone string) {
+	a := nw.createdActor(id)
+	if a == nil {
+		return "", 0, fmt.Sprintf("actor %s is not known to the process that created it (it has finished, or was restarted)", id)
+	}
+	deadline := time.Now().Add(whereWait)
+	for {
+		a.mu.Lock()
+		addr, newGen, dead := a.addr, a.gen, a.deadErr
+		a.mu.Unlock()
+		switch {
+		case dead != nil:
+			return "", 0, dead.Msg
+		case addr != "" && (addr != deadAddr || newGen > gen):
+			return addr, newGen, ""
+		case time.Now().After(deadline) || ctx.Err() != nil:
+			if addr == "" {
+				return deadAddr, gen, "" // no news yet: the asker asks again
+			}
+			return addr, newGen, "" // still there, as far as the creator knows
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,147 @@
+package nodeagent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/stash"
+)
+
+// Questions one process asks another (transport.Query). The payload is
+// an op byte and its arguments; the reply is the answer.
+const (
+	// queryActorWhere (id, dead address, incarnation) asks an actor's
+	// creator where the actor lives now: (address, incarnation, why it
+	// is gone or "").
+	queryActorWhere byte = 1
+	// queryLineage (ids...) asks a process for the uncommitted lineage
+	// its stash holds of some tasks: a stash bundle with their records
+	// and outcomes.
+	queryLineage byte = 2
+)
+
+// handleQuery answers a Query.
+func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.Message, error) {
+	if len(payload) == 0 {
+		return nil, errMalformed
+	}
+	r := &wireReader{buf: payload[1:]}
+	switch payload[0] {
+	case queryActorWhere:
+		id, dead, gen := r.str(), r.str(), int(r.uint())
+		if r.err != nil {
+			return nil, r.err
+		}
+		addr, newGen, gone := nw.answerWhere(ctx, id, dead, gen)
+		w := &wireWriter{}
+		w.str(addr)
+		w.uint(uint64(newGen))
+		w.str(gone)
+		return reply(w.buf), nil
+	case queryLineage:
+		ids := make([]string, r.count(1))
+		for i := range ids {
+			ids[i] = r.str()
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		b := nw.c.lineage.localBundle(ids)
+		return reply(b.Encode()), nil
+	}
+	return nil, errMalformed
+}
+
+// localBundle is what this process's stash holds of some tasks.
+func (l *lineage) localBundle(ids []string) stash.Bundle {
+	var b stash.Bundle
+	if l == nil || l.stash == nil {
+		return b
+	}
+	for _, id := range ids {
+		got, ok := l.stash.LookupLocal(id)
+		if !ok {
+			continue
+		}
+		if got.Record.TaskID != "" {
+			b.Records = append(b.Records, stash.RecordEntry{Record: got.Record})
+		}
+		for _, o := range got.Outcomes {
+			b.Outcomes = append(b.Outcomes, stash.OutcomeEntry{Outcome: o})
+		}
+	}
+	return b
+}
+
+// stashQueryTimeout bounds how long recovery waits for one process's
+// stash to answer.
+const stashQueryTimeout = 3 * time.Second
+
+// askStashes gathers what this process's stash and the stashes of the
+// live processes of the cluster hold of some tasks. A process that does
+// not answer in time is skipped: whatever it held is either in the GCS
+// or lost with it.
+func (nw *network) askStashes(ids []string) stash.Bundle {
+	all := nw.c.lineage.localBundle(ids)
+	if nw.c.lineage == nil || nw.c.lineage.stash == nil || len(ids) == 0 {
+		return all
+	}
+	w := &wireWriter{}
+	w.buf = append(w.buf, queryLineage)
+	w.uint(uint64(len(ids)))
+	for _, id := range ids {
+		w.str(id)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	addrs := nw.liveAddrs(ctx)
+	cancel()
+	for _, addr := range addrs {
+		if addr == nw.addr {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), stashQueryTimeout)
+			defer cancel()
+			rep, err := nw.pool.Call(ctx, addr, transport.Query, w.buf)
+			if err != nil {
+				return
+			}
+			b, err := stash.DecodeBundle(rep.Payload)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			all.Records = append(all.Records, b.Records...)
+			all.Outcomes = append(all.Outcomes, b.Outcomes...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return all
+}
+
+// liveAddrs lists the addresses of the nodes the heads hold alive.
+func (nw *network) liveAddrs(ctx context.Context) []string {
+	rep, err := nw.gcsCall(ctx, gcsNodeStates, nil)
+	if err != nil {
+		return nil
+	}
+	ss, err := decodeStrings(rep)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for i := 0; i+3 < len(ss); i += 4 { // ID, address, state, epoch
+		if ss[i+2] == gcs.NodeAlive {
+			out = append(out, ss[i+1])
+		}
+	}
+	return out
+}
