@@ -21,8 +21,8 @@ func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Valu
 		return exec.Errorf(exec.KindInternal, "internal error: %s belongs to a program the cluster does not know", msg.Function)
 	}
 	msg.ProgramHash = prog.Hash
-	for _, a := range args {
-		arg, err := nw.wireArg(a)
+	for i, a := range args {
+		arg, err := nw.wireArg(a, fmt.Sprintf("%s.arg%d", msg.ID, i))
 		if err != nil {
 			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %v", msg.Function, err)
 		}
@@ -32,8 +32,10 @@ func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Valu
 }
 
 // wireArg turns one argument into what travels: small values inline,
-// large ones and futures as references to where they can be fetched.
-func (nw *network) wireArg(v exec.Value) (wireArg, error) {
+// large ones and futures as references to where they can be fetched. A
+// large value is served here as object id, which starts with its job's
+// ID so that it is released with the job.
+func (nw *network) wireArg(v exec.Value, id string) (wireArg, error) {
 	if v.Kind() == exec.FutureKind {
 		o := objectOf(v.AsFuture())
 		if o == nil {
@@ -49,7 +51,7 @@ func (nw *network) wireArg(v exec.Value) (wireArg, error) {
 		v = val
 	}
 	if exec.EncodedSize(v) > InlineLimit*16 {
-		o := newObject(fmt.Sprintf("%s.arg%d", nw.addr, time.Now().UnixNano()), "argument")
+		o := newObject(id, "argument")
 		o.complete(v, nil, nw.c.Head().ID)
 		nw.serveObject(o)
 		return wireArg{ObjectID: o.id, Location: nw.addr}, nil
