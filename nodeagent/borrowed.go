@@ -156,9 +156,13 @@ func (nw *network) askWhere(a *remoteActor, deadAddr string, gen int) (string, i
 			}
 		case gone != "":
 			return "", 0, &exec.Error{Kind: exec.KindLost, Msg: gone}
-		case newGen != gen || addr != deadAddr:
+		case addr != "":
+			// A new incarnation, or the same one: the creator held the
+			// question long enough to have seen its host die, so the
+			// failure was passing (a broken connection, a redial backoff).
 			return addr, newGen, nil
 		}
+		// Being restarted: ask again.
 		time.Sleep(250 * time.Millisecond)
 	}
 	if lastErr != nil {
@@ -178,6 +182,7 @@ func (nw *network) resend(a *remoteActor, addr string, gen int) {
 	a.log = nil
 	a.mu.Unlock()
 	key := actorKey(a.id, gen)
+	var sendErr error
 	for {
 		for _, lc := range calls {
 			if lc.obj.isReady() {
@@ -189,7 +194,9 @@ func (nw *network) resend(a *remoteActor, addr string, gen int) {
 				continue
 			}
 			nw.await(lc.obj, addr)
-			nw.pool.Send(addr, transport.SubmitTask, one(msg))
+			if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
+				sendErr = err
+			}
 		}
 		a.mu.Lock()
 		a.log = append(a.log, calls...)
@@ -200,6 +207,10 @@ func (nw *network) resend(a *remoteActor, addr string, gen int) {
 				a.log[i].gen = gen
 			}
 			a.mu.Unlock()
+			if sendErr != nil {
+				// Not reached again: the calls are kept; look again.
+				time.AfterFunc(resendDelay, func() { nw.relocate(a, addr) })
+			}
 			return
 		}
 		a.mu.Unlock()
@@ -225,9 +236,11 @@ func (nw *network) queryWhere(creator, id, deadAddr string, gen int) (addr strin
 	return addr, newGen, gone, r.err
 }
 
-// whereWait is how long a creator holds a "where is it" question while
-// the actor is being restarted.
-const whereWait = 10 * time.Second
+// whereWait is how long a creator holds a "where is it" question about
+// an actor it still believes alive at the address the asker failed to
+// reach: long enough for the heads to declare a dead node dead (4 s) and
+// for the creator to notice.
+const whereWait = 6 * time.Second
 
 // answerWhere says where an actor this process created lives now, waiting
 // (up to whereWait) while it is being restarted or still recorded at the
@@ -248,10 +261,9 @@ func (nw *network) answerWhere(ctx context.Context, id, deadAddr string, gen int
 		case addr != "" && (addr != deadAddr || newGen > gen):
 			return addr, newGen, ""
 		case time.Now().After(deadline) || ctx.Err() != nil:
-			if addr == "" {
-				return deadAddr, gen, "" // no news yet: the asker asks again
-			}
-			return addr, newGen, "" // still there, as far as the creator knows
+			// Still there as far as the creator knows, or "" while it is
+			// being restarted (the asker asks again).
+			return addr, newGen, ""
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -285,7 +285,9 @@ func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Val
 	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output}
 	t.obj.task = t
 	nw.c.stats.Submitted.Add(1)
-	nw.c.recordLineage(call, n)
+	// The task's lineage is its owner's to record: it came in m.Lineage
+	// (stash) or is in the GCS already (sync). Recording it again here
+	// wrote it twice, and in sync mode waited for a second GCS write.
 	t.obj.onReady(func() { nw.report(t.obj, m.Owner) })
 	whenArgsReady(args, func() { n.enqueue(t) })
 	return nil
