@@ -208,3 +208,37 @@ func TestHeadForgetsPeersThatLeft(t *testing.T) {
 	}
 	waitUntil(t, "peers that left are forgotten", func() bool { return peers() <= before })
 }
+
+// A job's release stops the actors hosted for it, even one its creator
+// no longer knows of (a restart that finished after the driver left), and
+// gives their resources back.
+func TestReleaseStopsTheJobsActors(t *testing.T) {
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 2, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	nw := head.Cluster.net
+	prog, err := LoadProgram(head.Cluster.Head().newThread("test", "test"), "cell.rayflow", `
+@resources(cpu=1)
+actor Cell() {
+    method get() { return 1 }
+}
+pipeline main() {}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Hash = "cell"
+	for _, key := range []string{actorKey("jobR.1", 2), actorKey("jobS.1", 0)} {
+		if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: key, Owner: "127.0.0.1:1", Function: "Cell"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nw.releaseHere([]string{"jobR"})
+	if n := head.Cluster.Alive(); n != 1 {
+		t.Fatalf("%d actors alive after releasing jobR, want 1 (jobS's)", n)
+	}
+	if free, total := head.Cluster.Head().state().Available.CPU(), head.Cluster.Head().total.CPU(); free != total/2 {
+		t.Fatalf("%d of %d milli-CPUs free, want half: the stopped actor gives its CPU back", free, total)
+	}
+}

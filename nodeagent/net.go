@@ -150,6 +150,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	go nw.heartbeatLoop()
 	go nw.spillLoop()
 	go nw.watchLoop()
+	go nw.spillbackLoop()
 	return nil
 }
 

@@ -187,6 +187,7 @@ type placeRequest struct {
 
 type placeResult struct {
 	Node, Addr string
+	Queued     bool // no node has room now: the task waits in Node's queue
 	Err        error
 }
 
@@ -211,7 +212,7 @@ func (nw *network) placeBatch(ctx context.Context, reqs []placeRequest) ([]place
 	}
 	out := make([]placeResult, n)
 	for i := range out {
-		out[i].Node, out[i].Addr = r.str(), r.str()
+		out[i].Node, out[i].Addr, out[i].Queued = r.str(), r.str(), r.bool()
 		if e := r.str(); e != "" {
 			out[i].Err = fmt.Errorf("%s", e)
 		}
@@ -232,7 +233,7 @@ func (nw *network) placeHere(reqs []placeRequest) []placeResult {
 	out := make([]placeResult, len(reqs))
 	for i, r := range reqs {
 		d, addr, err := nw.cfg.Membership.Place(placement.Request{TaskID: r.Name, Demand: r.Demand, Origin: r.Origin})
-		out[i] = placeResult{Node: d.Node, Addr: addr, Err: err}
+		out[i] = placeResult{Node: d.Node, Addr: addr, Queued: d.Queued, Err: err}
 	}
 	return out
 }
@@ -260,6 +261,7 @@ func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 	for _, res := range nw.placeHere(reqs) {
 		w.str(res.Node)
 		w.str(res.Addr)
+		w.bool(res.Queued)
 		if res.Err != nil {
 			w.str(res.Err.Error())
 		} else {

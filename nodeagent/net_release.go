@@ -172,6 +172,56 @@ func (nw *network) releaseHere(jobs []string) {
 	for _, o := range awaited {
 		o.complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.name)}, "")
 	}
+	nw.stopJobsWork(ofJobs)
+}
+
+// stopJobsWork stops what still runs here for finished jobs: the actors
+// hosted here (a restart that finished after its creator left would
+// otherwise hold its resources for ever), the actors this process created
+// for them, and their running and queued tasks.
+func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
+	stopped := map[*actor]bool{}
+	nw.mu.Lock()
+	for key, a := range nw.hosted {
+		if ofJobs(key) {
+			delete(nw.hosted, key)
+			stopped[a] = true
+		}
+	}
+	nw.mu.Unlock()
+	for a := range stopped {
+		a.stop("actor " + a.class.Name() + " stopped: the job that created it has finished")
+	}
+	nw.rec.mu.Lock()
+	for id := range nw.rec.actors {
+		if ofJobs(id) {
+			delete(nw.rec.actors, id)
+		}
+	}
+	nw.rec.mu.Unlock()
+	for _, n := range nw.c.nodes {
+		for _, t := range n.jobsTasks(ofJobs) {
+			t.cancel(t.obj.name + " was cancelled: its job is over")
+		}
+	}
+}
+
+// jobsTasks lists the node's running and queued tasks that ofJobs picks.
+func (n *Node) jobsTasks(ofJobs func(id string) bool) []*task {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []*task
+	for t := range n.running {
+		if ofJobs(t.call.ID) {
+			out = append(out, t)
+		}
+	}
+	for _, t := range n.queue {
+		if ofJobs(t.call.ID) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // deleteJobTasks serves gcsDeleteJobTasks on a head: it deletes the named

@@ -102,6 +102,8 @@ func (nw *network) handleDone(payload []byte) error {
 		return nil // cancelled or already failed
 	}
 	switch {
+	case m.Resubmit:
+		nw.resubmit(obj)
 	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.restartable(m.ID):
 		// The actor's host no longer has it (the node was restarted):
 		// restart the actor; the replay sends this call again.
@@ -282,7 +284,7 @@ func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Val
 	if err != nil {
 		return err
 	}
-	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output}
+	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner}
 	t.obj.task = t
 	nw.c.stats.Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"sync"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/placement"
@@ -126,6 +127,7 @@ func (n *Node) schedule(t *task) {
 func (n *Node) enqueue(t *task) {
 	n.mu.Lock()
 	t.node = n
+	t.queuedAt = time.Now()
 	n.queue = append(n.queue, t)
 	n.dispatchLocked()
 	n.mu.Unlock()

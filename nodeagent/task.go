@@ -22,6 +22,10 @@ type task struct {
 	// the task was placed on.
 	sendFailures int
 	worker       int // the worker ID it runs on
+	// owner is the address of the process that sent the task here ("" for
+	// this process's own); queuedAt when it last entered a node's queue.
+	owner    string
+	queuedAt time.Time
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running

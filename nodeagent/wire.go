@@ -216,6 +216,9 @@ type doneMsg struct {
 	Size     int64
 	Err      *exec.Error
 	Lineage  []byte // uncommitted lineage the answer depends on (a stash bundle): an actor's call order
+	// Resubmit: the node gave the task back unrun (it waited there while
+	// another node had room); the owner places it again.
+	Resubmit bool
 }
 
 func (m *doneMsg) encode() []byte {
@@ -229,6 +232,7 @@ func (m *doneMsg) encode() []byte {
 		writeError(w, m.Err)
 	}
 	w.bytes(m.Lineage)
+	w.bool(m.Resubmit)
 	return w.buf
 }
 
@@ -239,6 +243,7 @@ func decodeDone(b []byte) (*doneMsg, error) {
 		m.Err = readError(r, 0)
 	}
 	m.Lineage = r.bytes()
+	m.Resubmit = r.bool()
 	return m, r.err
 }
 

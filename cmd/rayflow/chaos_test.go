@@ -395,6 +395,7 @@ func (cc *chaosCluster) runJob(kind, prog, want string, timeout time.Duration) j
 	case err = <-done:
 	case <-time.After(timeout):
 		hung = true
+		cc.dumpHung(kind, r.started)
 		cmd.Process.Signal(syscall.SIGQUIT)
 		select {
 		case err = <-done:
@@ -424,6 +425,25 @@ func (cc *chaosCluster) runJob(kind, prog, want string, timeout time.Duration) j
 	}
 	r.detail += "; stderr:\n" + msg
 	return r
+}
+
+// dumpHung keeps what a hung job's cluster looked like: the status
+// table, and with RAYFLOW_CHAOS_DEBUG set, every worker's goroutines
+// (SIGQUIT: their stacks go to their logs, and they die).
+func (cc *chaosCluster) dumpHung(kind string, started time.Duration) {
+	out, _ := exec.Command(cc.bin, "status", "--address", cc.head).CombinedOutput()
+	name := filepath.Join(cc.logDir, fmt.Sprintf("status-%s-%.0fs.txt", kind, started.Seconds()))
+	os.WriteFile(name, out, 0o644)
+	if os.Getenv("RAYFLOW_CHAOS_DEBUG") == "" {
+		return
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	for _, w := range cc.workers {
+		if w != nil {
+			w.cmd.Process.Signal(syscall.SIGQUIT)
+		}
+	}
 }
 
 // rss reads a process's resident memory and open files.

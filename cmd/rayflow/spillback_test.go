@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A task queued at a node whose resources an actor holds for good is
+// given back once another node has room (spillback), instead of waiting
+// there for ever: the global scheduler queued it at "a1" while both
+// nodes were busy; "b1" frees up a second later.
+func TestQueuedTaskMovesToANodeWithRoom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	hp := freePortRange(t, 5)
+	head := fmt.Sprintf("127.0.0.1:%d", hp)
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
+	startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(freePort(t)), "--cpus", "1", "--resources", "a=1", "--node-id", "a1")
+	startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(freePort(t)), "--cpus", "1", "--resources", "b=1", "--node-id", "b1")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	raw, err := exec.CommandContext(ctx, bin, "run", "--address", head, writeProgram(t, `
+@resources(cpu=1, a=1)
+actor Hog() {
+    method where() { return sys.node() }
+}
+
+@resources(cpu=1, b=1)
+task busy() {
+    time.sleep(1.5)
+    return sys.node()
+}
+
+task where() { return sys.node() }
+
+pipeline main() {
+    let h = Hog()
+    print("hog", get(h.where()))
+    let b = busy()
+    time.sleep(0.5)
+    print("task", get(where()))
+    print("busy", get(b))
+}`)).CombinedOutput()
+	out := string(raw)
+	if err != nil || !strings.Contains(out, "hog a1") || !strings.Contains(out, "task b1") {
+		t.Fatalf("a task queued behind an actor that never ends: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,124 @@
+package nodeagent
+
+import (
+	"context"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+)
+
+// Spillback: a task waiting in a node's queue moves to a node with room.
+//
+// The global scheduler queues a task at the node where it expects the
+// shortest wait when no node has room for it. That guess can be wrong
+// for good: the resources it waits for may be held by actors that never
+// end, while another node frees up a moment later. So every
+// spillbackEvery a node looks at the tasks that have waited in its queue
+// longer than spillbackAfter and do not fit its free resources, and asks
+// the global scheduler again; a task for which another node has room now
+// leaves the queue. A task of this process's goes there directly; one
+// sent here by another process goes back to its owner (TaskDone with
+// Resubmit), which places it again, so the owner keeps knowing where its
+// tasks run.
+
+const (
+	spillbackEvery = 500 * time.Millisecond
+	spillbackAfter = 500 * time.Millisecond
+	// maxSpillback bounds the tasks one round asks about.
+	maxSpillback = 64
+)
+
+// spillbackLoop moves long-waiting tasks until the network stops.
+func (nw *network) spillbackLoop() {
+	defer survivePanic("the spillback loop", nw.stop, nw.spillbackLoop, nil)
+	tick := time.NewTicker(spillbackEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-nw.stop:
+			return
+		case <-tick.C:
+		}
+		for _, n := range nw.c.nodes {
+			nw.spillbackFrom(n)
+		}
+	}
+}
+
+// spillbackFrom asks where the tasks stuck in n's queue could run now,
+// and moves those that have somewhere to go.
+func (nw *network) spillbackFrom(n *Node) {
+	stuck := n.stuckTasks(time.Now().Add(-spillbackAfter), maxSpillback)
+	if len(stuck) == 0 {
+		return
+	}
+	reqs := make([]placeRequest, len(stuck))
+	for i, t := range stuck {
+		reqs[i] = placeRequest{Name: t.obj.name, Demand: t.demand, Origin: n.ID}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	results, err := nw.placeBatch(ctx, reqs)
+	if err != nil {
+		return // the heads are away: try again next round
+	}
+	for i, t := range stuck {
+		res := results[i]
+		if res.Err != nil || res.Queued || res.Node == n.ID || res.Addr == nw.addr || !n.unqueue(t) {
+			continue
+		}
+		if t.owner == "" {
+			nw.dispatchBatch(ctx, res.Addr, []*task{t})
+			continue
+		}
+		done := &doneMsg{ID: t.call.ID, Resubmit: true}
+		if err := nw.pool.Send(t.owner, transport.TaskDone, done.encode()); err != nil {
+			n.enqueue(t) // its owner is away: keep it
+		}
+	}
+}
+
+// stuckTasks lists up to limit queued tasks that entered the queue
+// before since and do not fit the node's free resources.
+func (n *Node) stuckTasks(since time.Time, limit int) []*task {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []*task
+	for _, t := range n.queue {
+		if len(out) == limit {
+			break
+		}
+		if !t.isCancelled() && t.queuedAt.Before(since) && !t.demand.Fits(n.free) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// unqueue takes a task out of the node's queue; false if it is no longer
+// there (it started, or was cancelled).
+func (n *Node) unqueue(t *task) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i, q := range n.queue {
+		if q == t {
+			n.queue = append(n.queue[:i], n.queue[i+1:]...)
+			n.dispatchLocked() // it may have blocked the tasks behind it
+			return true
+		}
+	}
+	return false
+}
+
+// resubmit places again a task that its node gave back unrun.
+func (nw *network) resubmit(obj *object) {
+	nw.rec.mu.Lock()
+	entry := nw.rec.lineage[obj.id]
+	nw.rec.mu.Unlock()
+	if entry == nil || entry.t.obj != obj {
+		obj.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.name + " was given back by its node, and its specification is not kept here"}, "")
+		return
+	}
+	nw.spill(entry.t, nw.c.Head())
+}
