@@ -260,6 +260,7 @@ func (a *actor) run(c *Cluster, ac *actorCall) {
 	// the nondeterministic step a replay needs: log it.
 	a.order++
 	c.lineage.outcome(stash.Outcome{TaskID: a.id, Seq: a.order - 1, Kind: stash.KindActorOrder, Data: []byte(ac.call.ID)})
+	ac.obj.actorSeq.Store(a.order)
 	c.stats.Running.Add(1)
 	started := time.Now()
 	val, err := ac.call.Func.RunMethod(a.th, a.inst, args)

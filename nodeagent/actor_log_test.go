@@ -12,7 +12,8 @@ import (
 
 // An actor's restart reads its call order back from the GCS and from the
 // stashes of the live processes: here one outcome is committed and two
-// are held only by the stash of a node whose GCS writes never finish.
+// are held only by the stash of a node whose GCS writes never finish, one
+// only by the log a caller keeps of its calls' places.
 // The specification of a call is found the same way.
 func TestActorOrderFromGCSAndSurvivingStashes(t *testing.T) {
 	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head"}})
@@ -42,12 +43,14 @@ func TestActorOrderFromGCSAndSurvivingStashes(t *testing.T) {
 	holder.lineage.outcome(stash.Outcome{TaskID: actor, Seq: 1, Kind: stash.KindActorOrder, Data: []byte("jobT.4.1")})
 	holder.lineage.outcome(stash.Outcome{TaskID: actor, Seq: 2, Kind: stash.KindActorOrder, Data: []byte("jobT.4.2")})
 	holder.lineage.stash.Add(gcs.TaskRecord{TaskID: "jobT.4.2", Function: "Acc.add", Args: []gcs.TaskArg{{Inline: []byte{1}}}})
+	// A caller keeps the place of a call it made from the answer.
+	holder.net.orders.note(actor, 3, "jobT.7.1")
 
 	got, gathered := asker.net.actorOrder(actor, 0)
-	if want := []string{"jobT.1.1", "jobT.4.1", "jobT.4.2"}; !slices.Equal(got, want) {
+	if want := []string{"jobT.1.1", "jobT.4.1", "jobT.4.2", "jobT.7.1"}; !slices.Equal(got, want) {
 		t.Fatalf("order %v, want %v", got, want)
 	}
-	if got, _ := asker.net.actorOrder(actor, 1); !slices.Equal(got, []string{"jobT.4.1", "jobT.4.2"}) {
+	if got, _ := asker.net.actorOrder(actor, 1); !slices.Equal(got, []string{"jobT.4.1", "jobT.4.2", "jobT.7.1"}) {
 		t.Fatalf("order after a checkpoint at 1: %v", got)
 	}
 	recs := asker.net.callRecords([]string{"jobT.4.2", "jobT.9.9"}, gathered)

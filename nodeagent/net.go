@@ -66,6 +66,7 @@ type network struct {
 	spillCh   chan spillItem
 	spillDone chan struct{}
 	rec       *recovery
+	orders    orderLog // places of this process's calls in their actors' order
 	watchDone chan struct{}
 	demands   sync.Map // encoded resource map -> resources.Resources, for Place
 	peersMu   sync.Mutex

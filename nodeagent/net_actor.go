@@ -258,9 +258,16 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 	owner := m.Owner
 	o := newObject(m.ID, "method "+m.Function)
 	if owner != "" {
-		// The answer carries the actor's call order, until it is
-		// committed: a caller's stash then holds it if this node dies.
-		o.onReady(func() { nw.reportWith(o, owner, nw.c.lineage.forward(logicalActor(m.ActorID), owner)) })
+		// The answer carries the call's place in the actor's order, so
+		// that the caller holds it if this node dies before its stash
+		// wrote it to the GCS.
+		o.onReady(func() {
+			done := &doneMsg{ID: o.id}
+			if nw.c.cfg.Lineage != "off" {
+				done.Actor, done.Seq = logicalActor(m.ActorID), o.actorSeq.Load()
+			}
+			nw.reportDone(o, owner, done)
+		})
 	}
 	if a == nil {
 		why := fmt.Sprintf("no actor %s lives on this node", m.ActorID)

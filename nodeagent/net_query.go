@@ -18,7 +18,8 @@ const (
 	// is gone or "").
 	queryActorWhere byte = 1
 	// queryLineage (ids...) asks a process for the uncommitted lineage
-	// its stash holds of some tasks: a stash bundle with their records
+	// its stash holds of some tasks, and the places in an actor's order
+	// of the calls it made (orderLog): a stash bundle with their records
 	// and outcomes.
 	queryLineage byte = 2
 )
@@ -49,10 +50,20 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		if r.err != nil {
 			return nil, r.err
 		}
-		b := nw.c.lineage.localBundle(ids)
+		b := nw.heldLineage(ids)
 		return reply(b.Encode()), nil
 	}
 	return nil, errMalformed
+}
+
+// heldLineage is what this process holds of some tasks' lineage: in its
+// stash, and in its log of its calls' places in actors' orders.
+func (nw *network) heldLineage(ids []string) stash.Bundle {
+	b := nw.c.lineage.localBundle(ids)
+	for _, id := range ids {
+		b.Outcomes = append(b.Outcomes, nw.orders.outcomes(id)...)
+	}
+	return b
 }
 
 // localBundle is what this process's stash holds of some tasks.
@@ -85,7 +96,7 @@ const stashQueryTimeout = 3 * time.Second
 // not answer in time is skipped: whatever it held is either in the GCS
 // or lost with it.
 func (nw *network) askStashes(ids []string) stash.Bundle {
-	all := nw.c.lineage.localBundle(ids)
+	all := nw.heldLineage(ids)
 	if nw.c.lineage == nil || nw.c.lineage.stash == nil || len(ids) == 0 {
 		return all
 	}

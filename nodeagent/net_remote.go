@@ -92,7 +92,9 @@ func (nw *network) handleDone(payload []byte) error {
 	if err != nil {
 		return err
 	}
-	nw.c.lineage.receive(m.Lineage, "")
+	if m.Actor != "" && m.Seq > 0 {
+		nw.orders.note(m.Actor, m.Seq-1, m.ID)
+	}
 	nw.mu.Lock()
 	obj := nw.owned[m.ID]
 	delete(nw.owned, m.ID)
@@ -298,13 +300,11 @@ func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Val
 // report sends a finished object's result to its owner: small values
 // inline, large ones as a location to fetch from.
 func (nw *network) report(o *object, owner string) {
-	nw.reportWith(o, owner, nil)
+	nw.reportDone(o, owner, &doneMsg{ID: o.id})
 }
 
-// reportWith is report with the uncommitted lineage the answer depends
-// on, for the owner's stash.
-func (nw *network) reportWith(o *object, owner string, lineage []byte) {
-	done := &doneMsg{ID: o.id, Lineage: lineage}
+// reportDone is report with the message's other fields set.
+func (nw *network) reportDone(o *object, owner string, done *doneMsg) {
 	v, err := o.result()
 	switch {
 	case err != nil:

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rayflow/rayflow/exec"
 )
@@ -25,6 +26,9 @@ type object struct {
 	store   *objectStore // the store that counts it
 	remote  string       // address of the process holding the value, when elsewhere
 	net     *network     // how to fetch it from there
+	// actorSeq is, for a method call, its place in the order its actor
+	// ran calls, plus one (0 until it ran).
+	actorSeq atomic.Uint64
 	// owner is, for a future another process passed here inside a value,
 	// the address of the process that owns it: it keeps the lineage, so
 	// it can rebuild the value if the process holding it died. Set before

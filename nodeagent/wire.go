@@ -215,7 +215,11 @@ type doneMsg struct {
 	Location string
 	Size     int64
 	Err      *exec.Error
-	Lineage  []byte // uncommitted lineage the answer depends on (a stash bundle): an actor's call order
+	// For a method call: the actor and the call's place in the order the
+	// actor ran its calls (1-based; 0 when not logged), for the caller to
+	// keep (see orderLog).
+	Actor string
+	Seq   uint64
 	// Resubmit: the node gave the task back unrun (it waited there while
 	// another node had room); the owner places it again.
 	Resubmit bool
@@ -231,7 +235,8 @@ func (m *doneMsg) encode() []byte {
 	if m.Err != nil {
 		writeError(w, m.Err)
 	}
-	w.bytes(m.Lineage)
+	w.str(m.Actor)
+	w.uint(m.Seq)
 	w.bool(m.Resubmit)
 	return w.buf
 }
@@ -242,7 +247,7 @@ func decodeDone(b []byte) (*doneMsg, error) {
 	if r.bool() {
 		m.Err = readError(r, 0)
 	}
-	m.Lineage = r.bytes()
+	m.Actor, m.Seq = r.str(), r.uint()
 	m.Resubmit = r.bool()
 	return m, r.err
 }
