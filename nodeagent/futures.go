@@ -101,6 +101,9 @@ func raised(o *object, err *exec.Error) *exec.Error {
 // Wait returns the indexes of the ready futures once num are ready or the
 // timeout passes.
 func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time.Duration) ([]int, error) {
+	if idx, ok := replayedWait(th, fs); ok {
+		return c.waitReplayed(th, fs, idx)
+	}
 	readyNow := func() []int {
 		var idx []int
 		for i, f := range fs {
@@ -162,6 +165,53 @@ func (c *Cluster) logWait(th *exec.Thread, fs []*exec.Future, ready []int) {
 	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: seq, Kind: stash.KindWait, Data: []byte(strings.Join(ids, ","))})
 }
 
+// replayedWait finds, for a task run again, what this wait returned in
+// the earlier run: the indexes of the futures it logged as ready.
+func replayedWait(th *exec.Thread, fs []*exec.Future) ([]int, bool) {
+	t, _ := th.Local[localTask].(*task)
+	if t == nil || t.replay == nil {
+		return nil, false
+	}
+	seq, _ := th.Local[localOutcomes].(uint64)
+	logged, ok := t.replay[seq]
+	if !ok {
+		return nil, false
+	}
+	at := make(map[string]int, len(fs))
+	for i, f := range fs {
+		at[f.ID] = i
+	}
+	var idx []int
+	if logged != "" {
+		for _, id := range strings.Split(logged, ",") {
+			i, ok := at[id]
+			if !ok {
+				return nil, false // not the same wait: take what is ready now
+			}
+			idx = append(idx, i)
+		}
+	}
+	return idx, true
+}
+
+// waitReplayed returns the futures an earlier run's wait returned, once
+// they are ready again, so that the run again takes the same path.
+func (c *Cluster) waitReplayed(th *exec.Thread, fs []*exec.Future, idx []int) ([]int, error) {
+	var err error
+	blocking(th, func() {
+		for _, i := range idx {
+			if err = waitOne(th, objectOf(fs[i])); err != nil {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.logWait(th, fs, idx)
+	return idx, nil
+}
+
 var putSeq atomic.Uint64
 
 // Put stores a value and returns a ready future for it.
@@ -192,4 +242,36 @@ func (c *Cluster) Cancel(th *exec.Thread, f *exec.Future) error {
 		t.cancel(o.name + " was cancelled")
 	}
 	return nil
+}
+
+// encodeReplay writes a task's logged wait results for the node that
+// runs it again (a stash bundle of outcomes); nil when there are none.
+func encodeReplay(taskID string, replay map[uint64]string) []byte {
+	if len(replay) == 0 {
+		return nil
+	}
+	var b stash.Bundle
+	for seq, ids := range replay {
+		b.Outcomes = append(b.Outcomes, stash.OutcomeEntry{Outcome: stash.Outcome{TaskID: taskID, Seq: seq, Kind: stash.KindWait, Data: []byte(ids)}})
+	}
+	return b.Encode()
+}
+
+// decodeReplay reads what encodeReplay wrote; nil for nothing or garbage
+// (the task then waits afresh).
+func decodeReplay(data []byte) map[uint64]string {
+	if len(data) == 0 {
+		return nil
+	}
+	b, err := stash.DecodeBundle(data)
+	if err != nil || len(b.Outcomes) == 0 {
+		return nil
+	}
+	replay := make(map[uint64]string, len(b.Outcomes))
+	for _, oe := range b.Outcomes {
+		if oe.Outcome.Kind == stash.KindWait {
+			replay[oe.Outcome.Seq] = string(oe.Outcome.Data)
+		}
+	}
+	return replay
 }

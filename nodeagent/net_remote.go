@@ -286,7 +286,8 @@ func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Val
 	if err != nil {
 		return err
 	}
-	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner}
+	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
+		replay: decodeReplay(m.Replay)}
 	t.obj.task = t
 	nw.c.stats.Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage

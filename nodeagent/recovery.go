@@ -10,6 +10,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // Recovery from dead nodes, on the owner's side.
@@ -250,6 +251,7 @@ func (nw *network) retryInFlight(id, deadAddr string) {
 	delete(nw.owned, id)
 	delete(nw.remoteOut, id)
 	nw.mu.Unlock()
+	nw.loadReplay(entry.t)
 	nw.spill(entry.t, nw.c.Head())
 }
 
@@ -302,6 +304,7 @@ func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.
 	}
 	again := &task{call: entry.t.call, obj: newObject(o.id, o.name), demand: entry.t.demand, output: entry.t.output}
 	again.obj.task = again
+	nw.loadReplay(again)
 	nw.rec.mu.Lock()
 	entry.t = again
 	nw.rec.mu.Unlock()
@@ -550,7 +553,51 @@ func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
 			}
 		}
 	}
+	nw.loadReplay(entry.t)
 	nw.spill(entry.t, nw.c.Head())
+}
+
+// loadReplay gathers, before a task runs again, what its earlier run's
+// wait calls returned (logged as outcomes, held by the stashes of the
+// live nodes or committed to the GCS), so that the run again waits for
+// the same futures and takes the same path. A deterministic task needs
+// none.
+func (nw *network) loadReplay(t *task) {
+	if nw.c.lineage == nil || nw.c.lineage.mode == stash.ModeOff || deterministic(t.call) {
+		return
+	}
+	id := t.call.ID
+	got := map[uint64]string{}
+	for _, oe := range nw.askStashes([]string{id}).Outcomes {
+		if o := oe.Outcome; o.TaskID == id && o.Kind == stash.KindWait {
+			got[o.Seq] = string(o.Data)
+		}
+	}
+	for seq := uint64(0); ; seq++ {
+		if _, ok := got[seq]; ok {
+			continue
+		}
+		rec, err := nw.c.lineage.store.GetTask(stash.OutcomeKey(id, seq))
+		if err != nil || rec.State != stash.OutcomeState || rec.Function != stash.OutcomeFunctionPrefix+string(stash.KindWait) {
+			break
+		}
+		got[seq] = string(rec.Outcome)
+	}
+	if len(got) > 0 {
+		t.replay = got
+	}
+}
+
+// deterministic reports whether a call always takes the same path, as
+// the compiler annotated it.
+func deterministic(call *exec.TaskCall) bool {
+	if call.Site != nil {
+		return call.Site.Deterministic
+	}
+	if info := call.Info(); info != nil {
+		return info.Deterministic
+	}
+	return true
 }
 
 // answeredByCurrent reports whether call id was last sent to the actor's

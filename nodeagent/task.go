@@ -26,6 +26,10 @@ type task struct {
 	// this process's own); queuedAt when it last entered a node's queue.
 	owner    string
 	queuedAt time.Time
+	// replay holds, for a task run again, the results its earlier run's
+	// wait calls logged, by their sequence number: the run again sees
+	// the same ones (see replayedWait).
+	replay map[uint64]string
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running

@@ -161,6 +161,7 @@ type submitMsg struct {
 	Output      string // where prints go (the driver's address)
 	Lineage     []byte // the uncommitted lineage the task needs (a stash bundle)
 	State       []byte // for an actor: encoded fields to restore (a checkpoint)
+	Replay      []byte // for a task run again: the outcomes its earlier run logged (a stash bundle)
 }
 
 const (
@@ -189,6 +190,7 @@ func (m *submitMsg) encode() []byte {
 	w.str(m.Output)
 	w.bytes(m.Lineage)
 	w.bytes(m.State)
+	w.bytes(m.Replay)
 	return w.buf
 }
 
@@ -204,6 +206,7 @@ func decodeSubmit(b []byte) (*submitMsg, error) {
 	m.Output = r.str()
 	m.Lineage = r.bytes()
 	m.State = r.bytes()
+	m.Replay = r.bytes()
 	return m, r.err
 }
 

@@ -318,3 +318,44 @@ pipeline main() {
 		t.Fatalf("value of a future in a list lost with %s: %v\n%s", made, err, out)
 	}
 }
+
+// A task that used wait and is run again after its node died sees the
+// same futures ready as the first time (the logged outcome), even though
+// this time the other one finishes first: its result does not change.
+func TestRerunTaskReplaysItsWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	next, wait := fc.runJob(t, `
+task nap(i, secs) {
+    time.sleep(secs)
+    return i
+}
+
+task pick(t0) {
+    # The first run finds nap 1 done first; a run more than 2 s later
+    # would find nap 2 done first, were its wait not replayed.
+    let late = time.now() - t0 > 2
+    let a = nap(1, 0.6 if late else 0)
+    let b = nap(2, 0 if late else 0.6)
+    let done = wait([a, b], num=1)
+    let first = get(done[0][0])
+    print("picked", first, "on", sys.node())
+    time.sleep(4)
+    return first
+}
+
+pipeline main() {
+    print("result", get(pick(time.now())))
+}`)
+	line := next()
+	if !strings.HasPrefix(line, "picked 1 on ") {
+		t.Fatalf("first run: %q", line)
+	}
+	fc.kill(t, strings.TrimPrefix(line, "picked 1 on "))
+	out, err := wait()
+	if err != nil || !strings.Contains(out, "result 1") {
+		t.Fatalf("the task run again took another path: %v\n%s", err, out)
+	}
+}
