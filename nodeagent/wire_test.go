@@ -11,7 +11,7 @@ import (
 func TestWireRoundTrips(t *testing.T) {
 	sub := &submitMsg{Kind: submitMethod, ID: "job1.3", ActorID: "job1.1", Owner: "127.0.0.1:1", ProgramHash: "abc",
 		Function: "add", Args: []wireArg{{Inline: []byte{1, 3}}, {Inline: []byte{}, ObjectID: "job1.2", Location: "127.0.0.1:2"}},
-		Resources: map[string]float64{"cpu": 1, "gpu": 0.5}, Output: "127.0.0.1:3", Lineage: []byte{9}, State: []byte{7}}
+		Resources: map[string]float64{"cpu": 1, "gpu": 0.5}, Output: "127.0.0.1:3", Lineage: []byte{9}, State: []byte{7}, Replay: []byte{5}}
 	got, err := decodeSubmit(sub.encode())
 	if err != nil || !reflect.DeepEqual(got, sub) {
 		t.Fatalf("submit round trip: %+v, %v", got, err)
