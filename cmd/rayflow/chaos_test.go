@@ -143,6 +143,9 @@ actor Tally() {
     method all() { return seen }
 }
 
+# A feeder lives long (its calls wait out actor restarts), so under chaos
+# it can lose its node more often than the default 3 retries allow.
+@retries(10)
 @resources(cpu=1)
 task feed(t, tag, calls) {
     for i in range(calls) {
