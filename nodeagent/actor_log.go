@@ -155,7 +155,7 @@ func (nw *network) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.Tas
 		case arg.ObjectID != "":
 			return nil, fmt.Errorf("argument %d (object %s) has no known location", i+1, arg.ObjectID)
 		case arg.Inline == nil:
-			return nil, fmt.Errorf("argument %d was not kept in the lineage (too large, or holding futures or actors)", i+1)
+			return nil, fmt.Errorf("argument %d was not kept in the lineage (over 4 KiB)", i+1)
 		default:
 			v, err := exec.DecodeWith(arg.Inline, nw)
 			if err != nil {

@@ -144,6 +144,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 			c.Shutdown("bad lineage mode")
 			return nil, err
 		}
+		l.refs = c.net
 		c.lineage = l
 	}
 	return c, nil

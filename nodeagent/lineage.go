@@ -32,6 +32,9 @@ type lineage struct {
 	store stash.Store
 	// closeStore closes the embedded GCS, when this process owns one.
 	closeStore func()
+	// refs encodes the futures and actor handles inside arguments, in a
+	// cluster (nil: such arguments are not kept inline).
+	refs exec.RefCodec
 }
 
 // newLineage starts lineage keeping in the given mode over store.
@@ -54,7 +57,7 @@ func (l *lineage) record(call *exec.TaskCall, node string) error {
 	if l == nil || l.mode == stash.ModeOff {
 		return nil
 	}
-	rec := taskRecord(call, node)
+	rec := taskRecord(call, node, l.refs)
 	if l.mode == stash.ModeSync {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -122,7 +125,7 @@ func (l *lineage) close() {
 // taskRecord is the lineage of one task call: its deterministic ID, the
 // callee, where its arguments come from, its resources, retries and
 // determinism (from the compiler's annotation).
-func taskRecord(call *exec.TaskCall, node string) gcs.TaskRecord {
+func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
 	jobID, _, _ := strings.Cut(call.ID, ".")
 	rec := gcs.TaskRecord{TaskID: call.ID, JobID: jobID, OwnerNode: node, State: "submitted"}
 	if i := strings.LastIndexByte(call.ID, '.'); i > 0 {
@@ -148,7 +151,11 @@ func taskRecord(call *exec.TaskCall, node string) gcs.TaskRecord {
 		}
 		var inline []byte
 		if exec.EncodedSize(a) <= InlineLimit {
-			inline, _ = exec.Encode(nil, a)
+			if refs != nil {
+				inline, _ = exec.EncodeWith(nil, a, refs)
+			} else {
+				inline, _ = exec.Encode(nil, a)
+			}
 		}
 		rec.Args = append(rec.Args, gcs.TaskArg{Inline: inline})
 	}
