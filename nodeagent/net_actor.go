@@ -183,8 +183,10 @@ func (nw *network) unreachableActor(a *remoteActor, o *object, addr string, err 
 	a.mu.Lock()
 	restartable := a.create != nil && a.restartsLeft > 0 && nw.c.cfg.Lineage != "off"
 	borrowed := a.create == nil && a.creator != "" && nw.c.cfg.Lineage != "off"
+	gen := a.gen
 	a.mu.Unlock()
 	if restartable {
+		time.AfterFunc(whereWait, func() { nw.resendIfStillThere(a, o, addr, gen, 1) })
 		return
 	}
 	if borrowed {
@@ -194,6 +196,34 @@ func (nw *network) unreachableActor(a *remoteActor, o *object, addr string, err 
 		return
 	}
 	nw.lost(o, fmt.Sprintf("its actor on the node at %s cannot be reached (the node died?) and has no restarts left: %v", addr, cleanRemote(err)))
+}
+
+// resendIfStillThere sends again a call its creator could not send, if
+// by now the heads have not declared the actor's node dead (then the
+// restart replays it): the failure was passing (a broken connection, a
+// redial backoff), and without this the call waited for ever.
+func (nw *network) resendIfStillThere(a *remoteActor, o *object, addr string, gen, attempt int) {
+	a.mu.Lock()
+	still := a.addr == addr && a.gen == gen && a.deadErr == nil
+	var call *exec.TaskCall
+	for _, lc := range a.log {
+		if lc.obj == o {
+			call = lc.call
+		}
+	}
+	a.mu.Unlock()
+	if !still || call == nil || o.isReady() || nw.isDead(addr) {
+		return
+	}
+	msg := &submitMsg{Kind: submitMethod, ID: call.ID, ActorID: actorKey(a.id, gen), Owner: nw.addr, Function: call.Func.ShortName()}
+	if err := nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
+		o.complete(exec.None, err, "")
+		return
+	}
+	nw.await(o, addr)
+	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil && attempt < maxSendFailures {
+		time.AfterFunc(resendDelay, func() { nw.resendIfStillThere(a, o, addr, gen, attempt+1) })
+	}
 }
 
 // hostActor creates an actor here for another process.
