@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/clibuild"
 )
 
 // runTimeout bounds one run of an example; every example must finish well
@@ -47,13 +49,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	rayflowBin = filepath.Join(dir, "rayflow")
-	// go test puts its own GOROOT/bin first on PATH, so this is the same go.
-	cmd := exec.Command("go", "build", "-o", rayflowBin, "./cmd/rayflow")
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		buildErr = fmt.Errorf("go build ./cmd/rayflow: %v\n%s", err, out)
-	}
+	rayflowBin, buildErr = clibuild.Build(repoRoot, dir)
 	return m.Run()
 }
 
@@ -242,4 +238,10 @@ func testESCartPole(t *testing.T) {
 	if again.stdout != r.stdout {
 		t.Errorf("two runs with the same seed differ:\n%s\n---\n%s", r.stdout, again.stdout)
 	}
+}
+
+// TestSourcesConsulted makes this package's cached result depend on the
+// module's sources, which the binary under test is built from.
+func TestSourcesConsulted(t *testing.T) {
+	clibuild.StatSources(repoRoot)
 }

@@ -86,6 +86,10 @@ type Thread struct {
 // not a Go stack overflow.
 const maxCallDepth = 10000
 
+// StartCallsAt makes the thread number its next calls from n+1: a task's
+// later attempt uses its own range of call IDs.
+func (th *Thread) StartCallsAt(n uint64) { th.seq = n }
+
 // NextCallID returns the deterministic ID of the next task call made by
 // this thread: the thread's task ID and a call sequence number.
 func (th *Thread) NextCallID() string {

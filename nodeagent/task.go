@@ -239,7 +239,11 @@ func markNode(err *exec.Error, node string) {
 
 // attempts runs the task body, again after its own error when it was
 // declared @retries(n, errors=true): up to n more times. Each attempt
-// is a fresh thread with the same task ID, so it makes the same child IDs.
+// is a fresh thread with the same task ID; attempt k numbers its calls
+// from k×attemptCallSpan, so each attempt's calls have IDs of their own
+// (an actor answers a repeated call ID from its first run, which would
+// make a retry see the failed attempt's answers), and the same IDs
+// whenever that attempt runs again.
 func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	info := t.call.Info()
 	extra := 0
@@ -248,6 +252,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	}
 	for attempt := 0; ; attempt++ {
 		th := n.newThread(t.call.Name(), t.call.ID)
+		th.StartCallsAt(uint64(attempt) * attemptCallSpan)
 		th.Local[localTask] = t
 		n.cluster.routeOutput(th, t.output)
 		t.mu.Lock()
@@ -262,6 +267,10 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		}
 	}
 }
+
+// attemptCallSpan is the range of call numbers each attempt of a task
+// has to itself.
+const attemptCallSpan = 1_000_000_000
 
 func copyArgs(args []exec.Value) []exec.Value {
 	out := make([]exec.Value, len(args))

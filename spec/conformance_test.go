@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/clibuild"
 )
 
 const (
@@ -74,14 +76,7 @@ func buildCLI(start, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "rayflow")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/rayflow/rayflow/cmd/rayflow")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/rayflow: %v\n%s", err, out)
-	}
-	return bin, nil
+	return clibuild.Build(root, dir)
 }
 
 func moduleRoot(dir string) (string, error) {
@@ -448,4 +443,18 @@ func TestHarness(t *testing.T) {
 	if !selected([]string{"task_*"}, "task_basic") || selected([]string{"task_*"}, "actor_basic") {
 		t.Error("selected does not match globs")
 	}
+}
+
+// TestSourcesConsulted makes this package's cached result depend on the
+// module's sources, which the binary under test is built from.
+func TestSourcesConsulted(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := moduleRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clibuild.StatSources(root)
 }
