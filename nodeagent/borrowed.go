@@ -78,17 +78,7 @@ func (nw *network) borrowedCall(id string) bool {
 		}
 	}
 	nw.rec.mu.Unlock()
-	for _, a := range actors {
-		a.mu.Lock()
-		for _, lc := range a.log {
-			if lc.call.ID == id {
-				a.mu.Unlock()
-				return true
-			}
-		}
-		a.mu.Unlock()
-	}
-	return false
+	return withLoggedCall(actors, id) != nil
 }
 
 // learn takes a newer incarnation's address from a handle that arrived.

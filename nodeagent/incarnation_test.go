@@ -16,25 +16,8 @@ import (
 // without an incarnation, reach the newest one; the earlier incarnation
 // is stopped.
 func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 2, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
+	head, prog := startAccHead(t)
 	nw := head.Cluster.net
-	prog, err := LoadProgram(head.Cluster.Head().newThread("test", "test"), "acc.rayflow", `
-actor Acc() {
-    let n = 0
-    method add(x) {
-        n += x
-        return n
-    }
-}
-pipeline main() {}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog.Hash = "acc"
 	for gen := 0; gen < 2; gen++ {
 		if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: actorKey("a1", gen), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
 			t.Fatal(err)
@@ -79,25 +62,8 @@ pipeline main() {}`)
 // failure, or by a task re-run elsewhere with the same call IDs) runs
 // once; both senders get its answer.
 func TestRepeatedCallRunsOnce(t *testing.T) {
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 2, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
+	head, prog := startAccHead(t)
 	nw := head.Cluster.net
-	prog, err := LoadProgram(head.Cluster.Head().newThread("test", "test"), "acc.rayflow", `
-actor Acc() {
-    let n = 0
-    method add(x) {
-        n += x
-        return n
-    }
-}
-pipeline main() {}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog.Hash = "acc"
 	if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: actorKey("a1", 0), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -122,4 +88,29 @@ pipeline main() {}`)
 	if v, err := last.result(); err != nil || v.AsInt() != 30 {
 		t.Fatalf("third distinct call answered %v %v, want 30: the repeated call must not run again", v, err)
 	}
+}
+
+// startAccHead starts a head that can host the Acc actor of the program
+// it returns (a counter whose add returns the running total).
+func startAccHead(t *testing.T) (*Head, *exec.Program) {
+	t.Helper()
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 2, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(head.Close)
+	prog, err := LoadProgram(head.Cluster.Head().newThread("test", "test"), "acc.rayflow", `
+actor Acc() {
+    let n = 0
+    method add(x) {
+        n += x
+        return n
+    }
+}
+pipeline main() {}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Hash = "acc"
+	return head, prog
 }

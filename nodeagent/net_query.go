@@ -138,20 +138,35 @@ func (nw *network) askStashes(ids []string) stash.Bundle {
 	return all
 }
 
-// liveAddrs lists the addresses of the nodes the heads hold alive.
-func (nw *network) liveAddrs(ctx context.Context) []string {
+// nodeState is one node as the heads' membership table has it.
+type nodeState struct {
+	id, addr, state, epoch string
+}
+
+// nodeStates reads the membership table from a head.
+func (nw *network) nodeStates(ctx context.Context) ([]nodeState, error) {
 	rep, err := nw.gcsCall(ctx, gcsNodeStates, nil)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	ss, err := decodeStrings(rep)
 	if err != nil {
-		return nil
+		return nil, err
 	}
+	out := make([]nodeState, 0, len(ss)/4)
+	for i := 0; i+3 < len(ss); i += 4 {
+		out = append(out, nodeState{id: ss[i], addr: ss[i+1], state: ss[i+2], epoch: ss[i+3]})
+	}
+	return out, nil
+}
+
+// liveAddrs lists the addresses of the nodes the heads hold alive.
+func (nw *network) liveAddrs(ctx context.Context) []string {
+	states, _ := nw.nodeStates(ctx)
 	var out []string
-	for i := 0; i+3 < len(ss); i += 4 { // ID, address, state, epoch
-		if ss[i+2] == gcs.NodeAlive {
-			out = append(out, ss[i+1])
+	for _, n := range states {
+		if n.state == gcs.NodeAlive {
+			out = append(out, n.addr)
 		}
 	}
 	return out

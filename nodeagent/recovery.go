@@ -110,11 +110,7 @@ func (nw *network) watchLoop() {
 func (nw *network) newlyDead() []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	reply, err := nw.gcsCall(ctx, gcsNodeStates, nil)
-	if err != nil {
-		return nil
-	}
-	ss, err := decodeStrings(reply)
+	states, err := nw.nodeStates(ctx)
 	if err != nil {
 		return nil
 	}
@@ -122,8 +118,8 @@ func (nw *network) newlyDead() []string {
 	alive := map[string]bool{}
 	var dead, deadLives []string // addresses, and "head/epoch" of the life that died there
 	nw.rec.mu.Lock()
-	for i := 0; i+3 < len(ss); i += 4 {
-		addr, state, epoch := ss[i+1], ss[i+2], head+"/"+ss[i+3]
+	for _, n := range states {
+		addr, state, epoch := n.addr, n.state, head+"/"+n.epoch
 		if state != "alive" {
 			dead = append(dead, addr)
 			deadLives = append(deadLives, epoch)
@@ -506,6 +502,11 @@ func (nw *network) actorOfCall(id string) *remoteActor {
 		actors = append(actors, a)
 	}
 	nw.rec.mu.Unlock()
+	return withLoggedCall(actors, id)
+}
+
+// withLoggedCall finds, among actors, the one whose log holds call id.
+func withLoggedCall(actors []*remoteActor, id string) *remoteActor {
 	for _, a := range actors {
 		a.mu.Lock()
 		for _, lc := range a.log {
