@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -59,5 +60,19 @@ func TestActorOrderFromGCSAndSurvivingStashes(t *testing.T) {
 	}
 	if _, ok := recs["jobT.9.9"]; ok {
 		t.Fatalf("a call nobody logged was found: %+v", recs["jobT.9.9"])
+	}
+}
+
+// A caller keeps the specifications of the calls it made on an actor it
+// was handed, and serves them to a restart as lineage records.
+func TestCallerServesItsCallsToARestart(t *testing.T) {
+	head, prog := startAccHead(t)
+	nw := head.Cluster.net
+	class, _ := prog.ClassByName("Acc")
+	add, _ := class.Method("add")
+	nw.orders.keepCall(&exec.TaskCall{ID: "jobC.4.1", Func: add, Args: []exec.Value{exec.Int(5)}})
+	b := nw.heldLineage([]string{"jobC.4.1", "jobC.4.2"})
+	if len(b.Records) != 1 || b.Records[0].Record.TaskID != "jobC.4.1" || len(b.Records[0].Record.Args) != 1 || b.Records[0].Record.Args[0].Inline == nil {
+		t.Fatalf("held lineage: %+v", b.Records)
 	}
 }

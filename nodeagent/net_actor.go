@@ -70,18 +70,13 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 		o.complete(exec.None, err, "")
 		return
 	}
-	borrowed := a.create == nil // set when the handle is made, never changed
-	if borrowed {
+	if a.create == nil && nw.c.cfg.Lineage != "off" {
 		// A caller other than the creator keeps the call's specification
-		// in its stash: if the host dies before its own stash wrote the
-		// call to the GCS, a restart still finds it here. (The creator
-		// keeps its calls in its log.) Found by the chaos test: a call in
-		// the logged order whose specification was nowhere, so the replay
-		// skipped it.
-		if err := nw.c.recordLineage(call, nw.c.Head()); err != nil {
-			o.complete(exec.None, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", o.name, err), "")
-			return
-		}
+		// (the creator keeps its calls in its log): if the host dies
+		// before its stash wrote the call to the GCS, a restart still
+		// finds it here. Found by the chaos test: a call in the logged
+		// order whose specification was nowhere, so the replay skipped it.
+		nw.orders.keepCall(call)
 	}
 	a.mu.Lock()
 	addr := a.addr
@@ -114,9 +109,6 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	}
 	covered := a.logBase + len(a.log)
 	a.mu.Unlock()
-	if borrowed {
-		msg.Lineage = nw.c.lineage.forward(call.ID, addr)
-	}
 	nw.await(o, addr)
 	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
 		nw.unreachableActor(a, o, addr, err)

@@ -57,11 +57,15 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 }
 
 // heldLineage is what this process holds of some tasks' lineage: in its
-// stash, and in its log of its calls' places in actors' orders.
+// stash, and in its log of its calls on actors (their places in the
+// actors' orders, and the calls made on actors created elsewhere).
 func (nw *network) heldLineage(ids []string) stash.Bundle {
 	b := nw.c.lineage.localBundle(ids)
 	for _, id := range ids {
 		b.Outcomes = append(b.Outcomes, nw.orders.outcomes(id)...)
+		if call := nw.orders.call(id); call != nil {
+			b.Records = append(b.Records, stash.RecordEntry{Record: taskRecord(call, nw.c.Head().ID, nw)})
+		}
 	}
 	return b
 }

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"sync"
 
+	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -17,6 +18,12 @@ type orderLog struct {
 	mu      sync.Mutex
 	byActor map[string]map[uint64]string // actor ID -> place -> call ID
 	fifo    []orderKey                   // oldest first
+	// calls are the latest method calls this process made on actors it
+	// did not create, by call ID (at most keptCallLimit, oldest first in
+	// callIDs): a restart that finds one in the order but nowhere else
+	// rebuilds it from here.
+	calls   map[string]*exec.TaskCall
+	callIDs []string
 }
 
 type orderKey struct {
@@ -24,8 +31,12 @@ type orderKey struct {
 	seq   uint64
 }
 
-// orderLogLimit bounds the entries an orderLog keeps.
-const orderLogLimit = 1 << 16
+// orderLogLimit bounds the places an orderLog keeps; keptCallLimit the
+// calls (each holds its arguments, up to InlineLimit apiece).
+const (
+	orderLogLimit = 1 << 16
+	keptCallLimit = 4096
+)
 
 // note keeps that call ran as call number seq of actor.
 func (l *orderLog) note(actor string, seq uint64, call string) {
@@ -53,6 +64,36 @@ func (l *orderLog) note(actor string, seq uint64, call string) {
 		m[seq] = call
 		l.fifo = append(l.fifo, orderKey{actor, seq})
 	}
+}
+
+// keepCall keeps the specification of a call made on a handed-over actor.
+func (l *orderLog) keepCall(call *exec.TaskCall) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.calls == nil {
+		l.calls = map[string]*exec.TaskCall{}
+	}
+	for _, a := range call.Args {
+		if exec.EncodedSize(a) > InlineLimit {
+			return // a record could not keep it either
+		}
+	}
+	if len(l.callIDs) >= keptCallLimit {
+		delete(l.calls, l.callIDs[0])
+		l.callIDs[0] = ""
+		l.callIDs = l.callIDs[1:]
+	}
+	if _, dup := l.calls[call.ID]; !dup {
+		l.calls[call.ID] = call
+		l.callIDs = append(l.callIDs, call.ID)
+	}
+}
+
+// call returns a kept call's specification, or nil.
+func (l *orderLog) call(id string) *exec.TaskCall {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.calls[id]
 }
 
 // outcomes returns what the log holds of an actor's order.
