@@ -32,6 +32,24 @@ type Runtime interface {
 	Nodes() []string
 }
 
+// OutcomeLogger is implemented by a Runtime that logs the results of
+// nondeterministic reads (the clock, files, the seed of unseeded
+// randomness) so that a task run again reads the same values.
+type OutcomeLogger interface {
+	// ReadOutcome returns what read returns, logged under kind; in a
+	// task run again, the value its earlier run logged at this step.
+	ReadOutcome(th *Thread, kind string, read func() (Value, error)) (Value, error)
+}
+
+// ReadOutcome performs a nondeterministic read through the thread's
+// runtime when it logs them (OutcomeLogger), or directly.
+func ReadOutcome(th *Thread, kind string, read func() (Value, error)) (Value, error) {
+	if l, ok := th.Runtime.(OutcomeLogger); ok {
+		return l.ReadOutcome(th, kind, read)
+	}
+	return read()
+}
+
 // TaskCall is one call of a task, an actor constructor or a method: the
 // callee, its arguments (futures given directly are dependencies), and
 // the deterministic ID of the call.
@@ -64,7 +82,8 @@ type Thread struct {
 	// WorkDir confines the io module; empty means the process's working
 	// directory.
 	WorkDir string
-	// Local is for the host's own per-thread data.
+	// Local is for the host's own per-thread data (its standard library
+	// included: stdlib keeps a thread's random generator there).
 	Local map[string]any
 
 	seq       uint64

@@ -173,10 +173,11 @@ func replayedWait(th *exec.Thread, fs []*exec.Future) ([]int, bool) {
 		return nil, false
 	}
 	seq, _ := th.Local[localOutcomes].(uint64)
-	logged, ok := t.replay[seq]
-	if !ok {
+	o, ok := t.replay[seq]
+	if !ok || o.Kind != stash.KindWait {
 		return nil, false
 	}
+	logged := string(o.Data)
 	at := make(map[string]int, len(fs))
 	for i, f := range fs {
 		at[f.ID] = i
@@ -244,22 +245,52 @@ func (c *Cluster) Cancel(th *exec.Thread, f *exec.Future) error {
 	return nil
 }
 
-// encodeReplay writes a task's logged wait results for the node that
-// runs it again (a stash bundle of outcomes); nil when there are none.
-func encodeReplay(taskID string, replay map[uint64]string) []byte {
+// ReadOutcome performs a nondeterministic read of a task (the clock, a
+// file, the seed of unseeded randomness: exec.OutcomeLogger) and logs its
+// result as an outcome; in a task run again it returns the value the
+// earlier run logged at this step instead. The driver and actor methods
+// are never run again from their lineage, so their reads are not logged.
+func (c *Cluster) ReadOutcome(th *exec.Thread, kind string, read func() (exec.Value, error)) (exec.Value, error) {
+	t, _ := th.Local[localTask].(*task)
+	if t == nil || c.lineage == nil || c.lineage.mode == stash.ModeOff {
+		return read()
+	}
+	seq, _ := th.Local[localOutcomes].(uint64)
+	if o, ok := t.replay[seq]; ok && string(o.Kind) == kind {
+		if v, err := exec.Decode(o.Data); err == nil {
+			th.Local[localOutcomes] = seq + 1
+			return v, nil
+		}
+	}
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	data, eerr := exec.Encode(nil, v)
+	if eerr != nil {
+		return v, nil // not loggable: a run again reads afresh
+	}
+	th.Local[localOutcomes] = seq + 1
+	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: seq, Kind: stash.Kind(kind), Data: data})
+	return v, nil
+}
+
+// encodeReplay writes a task's logged outcomes for the node that runs it
+// again (a stash bundle); nil when there are none.
+func encodeReplay(replay map[uint64]stash.Outcome) []byte {
 	if len(replay) == 0 {
 		return nil
 	}
 	var b stash.Bundle
-	for seq, ids := range replay {
-		b.Outcomes = append(b.Outcomes, stash.OutcomeEntry{Outcome: stash.Outcome{TaskID: taskID, Seq: seq, Kind: stash.KindWait, Data: []byte(ids)}})
+	for _, o := range replay {
+		b.Outcomes = append(b.Outcomes, stash.OutcomeEntry{Outcome: o})
 	}
 	return b.Encode()
 }
 
 // decodeReplay reads what encodeReplay wrote; nil for nothing or garbage
-// (the task then waits afresh).
-func decodeReplay(data []byte) map[uint64]string {
+// (the task then reads and waits afresh).
+func decodeReplay(data []byte) map[uint64]stash.Outcome {
 	if len(data) == 0 {
 		return nil
 	}
@@ -267,11 +298,9 @@ func decodeReplay(data []byte) map[uint64]string {
 	if err != nil || len(b.Outcomes) == 0 {
 		return nil
 	}
-	replay := make(map[uint64]string, len(b.Outcomes))
+	replay := make(map[uint64]stash.Outcome, len(b.Outcomes))
 	for _, oe := range b.Outcomes {
-		if oe.Outcome.Kind == stash.KindWait {
-			replay[oe.Outcome.Seq] = string(oe.Outcome.Data)
-		}
+		replay[oe.Outcome.Seq] = oe.Outcome
 	}
 	return replay
 }

@@ -108,7 +108,7 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 			continue
 		}
 		msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
-		msg.Replay = encodeReplay(t.call.ID, t.replay)
+		msg.Replay = encodeReplay(t.replay)
 		nw.await(t.obj, addr)
 		nw.remember(t)
 		w.bytes(msg.encode())

@@ -558,20 +558,19 @@ func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
 	nw.spill(entry.t, nw.c.Head())
 }
 
-// loadReplay gathers, before a task runs again, what its earlier run's
-// wait calls returned (logged as outcomes, held by the stashes of the
-// live nodes or committed to the GCS), so that the run again waits for
-// the same futures and takes the same path. A deterministic task needs
-// none.
+// loadReplay gathers, before a task runs again, the outcomes its earlier
+// run logged (wait results, clock and file reads, random seeds), from the
+// stashes of the live nodes or the GCS, so that the run again sees the
+// same values and takes the same path. A deterministic task has none.
 func (nw *network) loadReplay(t *task) {
 	if nw.c.lineage == nil || nw.c.lineage.mode == stash.ModeOff || deterministic(t.call) {
 		return
 	}
 	id := t.call.ID
-	got := map[uint64]string{}
+	got := map[uint64]stash.Outcome{}
 	for _, oe := range nw.askStashes([]string{id}).Outcomes {
-		if o := oe.Outcome; o.TaskID == id && o.Kind == stash.KindWait {
-			got[o.Seq] = string(o.Data)
+		if oe.Outcome.TaskID == id {
+			got[oe.Outcome.Seq] = oe.Outcome
 		}
 	}
 	for seq := uint64(0); ; seq++ {
@@ -579,10 +578,11 @@ func (nw *network) loadReplay(t *task) {
 			continue
 		}
 		rec, err := nw.c.lineage.store.GetTask(stash.OutcomeKey(id, seq))
-		if err != nil || rec.State != stash.OutcomeState || rec.Function != stash.OutcomeFunctionPrefix+string(stash.KindWait) {
+		kind, isOutcome := strings.CutPrefix(rec.Function, stash.OutcomeFunctionPrefix)
+		if err != nil || rec.State != stash.OutcomeState || !isOutcome {
 			break
 		}
-		got[seq] = string(rec.Outcome)
+		got[seq] = stash.Outcome{TaskID: id, Seq: seq, Kind: stash.Kind(kind), Data: rec.Outcome}
 	}
 	if len(got) > 0 {
 		t.replay = got

@@ -9,6 +9,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // task is one submitted task call on its way through a node.
@@ -26,10 +27,11 @@ type task struct {
 	// this process's own); queuedAt when it last entered a node's queue.
 	owner    string
 	queuedAt time.Time
-	// replay holds, for a task run again, the results its earlier run's
-	// wait calls logged, by their sequence number: the run again sees
-	// the same ones (see replayedWait).
-	replay map[uint64]string
+	// replay holds, for a task run again, the outcomes its earlier run
+	// logged (wait results, clock and file reads, random seeds), by their
+	// sequence number: the run again sees the same ones (replayedWait,
+	// ReadOutcome).
+	replay map[uint64]stash.Outcome
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running

@@ -17,6 +17,22 @@ import (
 // (for a host that was told to allow it).
 const IOAllowOutsideKey = "stdlib.io.allow_outside"
 
+// readFile reads a file's text, as a read the runtime logs for replay:
+// a task run again reads what its earlier run read.
+func readFile(th *exec.Thread, fn, p string) (exec.Value, error) {
+	return exec.ReadOutcome(th, "io", func() (exec.Value, error) {
+		var data []byte
+		err := withRoot(th, fn, p, func(root *os.Root, name string) (err error) {
+			data, err = root.ReadFile(name)
+			return err
+		})
+		if err != nil {
+			return exec.None, ioError(fn, "read", p, err)
+		}
+		return exec.Str(string(data)), nil
+	})
+}
+
 // IOModule returns the io module: text files, confined to the run's
 // working directory (th.WorkDir, or the process's working directory when
 // empty). Reads count as nondeterministic.
@@ -27,30 +43,18 @@ func IOModule() *exec.Module {
 		if err := args.Unpack("path", &p); err != nil {
 			return exec.None, err
 		}
-		var data []byte
-		err := withRoot(th, args.Fn, p, func(root *os.Root, name string) (err error) {
-			data, err = root.ReadFile(name)
-			return err
-		})
-		if err != nil {
-			return exec.None, ioError(args.Fn, "read", p, err)
-		}
-		return exec.Str(string(data)), nil
+		return readFile(th, args.Fn, p)
 	}).Nondeterministic = true
 	m.AddFunc("read_lines", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var p string
 		if err := args.Unpack("path", &p); err != nil {
 			return exec.None, err
 		}
-		var data []byte
-		err := withRoot(th, args.Fn, p, func(root *os.Root, name string) (err error) {
-			data, err = root.ReadFile(name)
-			return err
-		})
+		text, err := readFile(th, args.Fn, p)
 		if err != nil {
-			return exec.None, ioError(args.Fn, "read", p, err)
+			return exec.None, err
 		}
-		s := strings.TrimSuffix(string(data), "\n")
+		s := strings.TrimSuffix(text.AsString(), "\n")
 		if s == "" {
 			return strList(nil), nil
 		}

@@ -54,6 +54,52 @@ func NewUnseededGenerator() *Generator {
 	return newGenerator(rand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])), 0, false)
 }
 
+// unseededFor returns an unseeded generator for a task's thread. Its seed
+// is a nondeterministic read the runtime logs (exec.ReadOutcome), so a
+// task run again draws the same numbers: one logged outcome per
+// generator, not one per draw.
+func unseededFor(th *exec.Thread) (*Generator, error) {
+	seed, err := exec.ReadOutcome(th, "random", func() (exec.Value, error) {
+		var b [16]byte
+		_, _ = crand.Read(b[:]) // never fails on supported platforms
+		return exec.ListOf([]exec.Value{
+			exec.Int(int64(binary.LittleEndian.Uint64(b[:8]))),
+			exec.Int(int64(binary.LittleEndian.Uint64(b[8:]))),
+		}), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if seed.Kind() != exec.ListKind || len(seed.AsList().Elems) != 2 {
+		return NewUnseededGenerator(), nil // not what was logged: draw afresh
+	}
+	words := seed.AsList().Elems
+	return newGenerator(rand.NewPCG(uint64(words[0].AsInt()), uint64(words[1].AsInt())), 0, false), nil
+}
+
+// threadRNG is the key of a thread's generator for the module-level
+// random functions, in exec.Thread.Local.
+const threadRNG = "stdlib.random"
+
+// sharedFor returns the generator the module-level random functions draw
+// from on a thread: one per thread, made on its first draw, so that a
+// task's draws do not depend on other tasks' and replay the same when it
+// runs again. A thread without Local storage draws from fallback.
+func sharedFor(th *exec.Thread, fallback *Generator) (*Generator, error) {
+	if th == nil || th.Local == nil {
+		return fallback, nil
+	}
+	if g, ok := th.Local[threadRNG].(*Generator); ok {
+		return g, nil
+	}
+	g, err := unseededFor(th)
+	if err != nil {
+		return nil, err
+	}
+	th.Local[threadRNG] = g
+	return g, nil
+}
+
 // TypeName is "rng".
 func (g *Generator) TypeName() string { return "rng" }
 
@@ -227,7 +273,11 @@ func RandomModule() *exec.Module {
 			return exec.None, err
 		}
 		if len(args.Pos)+len(args.Kw) == 0 {
-			return exec.ObjectValue(NewUnseededGenerator()), nil
+			g, err := unseededFor(th)
+			if err != nil {
+				return exec.None, err
+			}
+			return exec.ObjectValue(g), nil
 		}
 		// An explicit none is refused: the compiler treats random.new as
 		// nondeterministic only when it has no arguments.
@@ -245,7 +295,11 @@ func RandomModule() *exec.Module {
 	for _, name := range []string{"float", "random", "uniform", "int", "randint", "normal", "choice", "shuffle", "sample"} {
 		fn := rngMethods[name]
 		b := m.AddFunc(name, func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-			return fn(shared, args)
+			g, err := sharedFor(th, shared)
+			if err != nil {
+				return exec.None, err
+			}
+			return fn(g, args)
 		})
 		b.Nondeterministic = true
 	}

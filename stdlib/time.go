@@ -21,13 +21,17 @@ func TimeModule() *exec.Module {
 		if err := args.Unpack(); err != nil {
 			return exec.None, err
 		}
-		return exec.Float(float64(time.Now().UnixNano()) / 1e9), nil
+		return exec.ReadOutcome(th, "time", func() (exec.Value, error) {
+			return exec.Float(float64(time.Now().UnixNano()) / 1e9), nil
+		})
 	}).Nondeterministic = true
 	m.AddFunc("monotonic", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		if err := args.Unpack(); err != nil {
 			return exec.None, err
 		}
-		return exec.Float(time.Since(processStart).Seconds()), nil
+		return exec.ReadOutcome(th, "time", func() (exec.Value, error) {
+			return exec.Float(time.Since(processStart).Seconds()), nil
+		})
 	}).Nondeterministic = true
 	m.AddFunc("sleep", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var secs float64

@@ -363,3 +363,37 @@ pipeline main() {
 		t.Fatalf("the task run again took another path: %v\n%s", err, out)
 	}
 }
+
+// A task run again after its node died reads the clock and draws random
+// numbers as its first run did: the reads are logged outcomes, and the
+// run again gets them back.
+func TestRerunTaskReplaysItsReads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	fc := startFaultCluster(t)
+	next, wait := fc.runJob(t, `
+task reads() {
+    let t = time.now()
+    let r = random.random()
+    let x = random.new().random()
+    print("read", [t, r, x], "on", sys.node())
+    time.sleep(4)
+    return [t, r, x]
+}
+
+pipeline main() {
+    print("result", get(reads()))
+}`)
+	line := next()
+	values, node, ok := strings.Cut(strings.TrimPrefix(line, "read "), " on ")
+	if !ok || !strings.HasPrefix(values, "[") {
+		t.Fatalf("first run: %q", line)
+	}
+	time.Sleep(time.Second) // for the stash to commit the logged reads
+	fc.kill(t, node)
+	out, err := wait()
+	if err != nil || !strings.Contains(out, "result "+values) {
+		t.Fatalf("the task run again read other values than %s: %v\n%s", values, err, out)
+	}
+}
