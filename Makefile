@@ -22,9 +22,11 @@ help:
 build:
 	$(GO) build -o $(BIN) ./cmd/rayflow
 
+# -count=1: every test runs, none is taken from go's test cache (several
+# tests run a freshly built binary, which the cache cannot see).
 test:
 	$(GO) vet ./...
-	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 race:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
