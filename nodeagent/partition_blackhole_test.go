@@ -193,23 +193,5 @@ pipeline main() {
 		n, _ := memberState(head, "cut")
 		return n.State == gcs.NodeAlive && n.ResourcesAvailable["cpu"] == 2
 	})
-	out2 := &syncBuffer{}
-	driver2, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { driver2.Shutdown("test over") })
-	err = runOn(t, driver2, `
-task where(i) {
-    time.sleep(0.1)
-    return sys.node()
-}
-pipeline main() {
-    let seen = {}
-    for n in get([where(i) for i in range(16)]) { seen[n] = true }
-    print(sorted(keys(seen)))
-}`)
-	if err != nil || !strings.Contains(out2.String(), `"cut"`) {
-		t.Fatalf("job after the heal: %v; printed %q", err, out2.String())
-	}
+	checkJobUsesNode(t, head, "cut")
 }

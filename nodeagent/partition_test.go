@@ -152,15 +152,22 @@ pipeline main() {
 	}
 
 	// A job after the heal uses the node again.
+	checkJobUsesNode(t, head, "cut")
+}
+
+// checkJobUsesNode runs a job of 16 short tasks from a new driver and
+// checks that some of them ran on node.
+func checkJobUsesNode(t *testing.T, head *nodeagent.Head, node string) {
+	t.Helper()
 	out := &syncBuffer{}
-	driver2, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
+	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { driver2.Shutdown("test over") })
-	err = runOn(t, driver2, `
+	t.Cleanup(func() { driver.Shutdown("test over") })
+	err = runOn(t, driver, `
 task where(i) {
-    time.sleep(0.05)
+    time.sleep(0.1)
     return sys.node()
 }
 pipeline main() {
@@ -168,8 +175,8 @@ pipeline main() {
     for n in get([where(i) for i in range(16)]) { seen[n] = true }
     print(sorted(keys(seen)))
 }`)
-	if err != nil || !strings.Contains(out.String(), `"cut"`) {
-		t.Fatalf("job after the heal: %v; printed %q", err, out.String())
+	if err != nil || !strings.Contains(out.String(), `"`+node+`"`) {
+		t.Fatalf("job after the heal: %v; printed %q, want tasks on %q", err, out.String(), node)
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -20,10 +19,8 @@ func TestConcurrentJobsKeepTheirOwnResults(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	hp := freePortRange(t, 5)
-	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
-	startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(freePort(t)), "--cpus", "2", "--node-id", "w1")
+	head := startCoordinatorHead(t, bin)
+	startWorker(t, bin, head, "w1", freePort(t), "--cpus", "2")
 	prog := func(fill string) string {
 		return writeProgram(t, `
 task f() { return nd.full([1024], `+fill+`) }

@@ -21,14 +21,41 @@ type faultCluster struct {
 
 func startFaultCluster(t *testing.T) *faultCluster {
 	t.Helper()
-	bin := buildCLI(t)
-	hp := freePortRange(t, 5)
-	fc := &faultCluster{bin: bin, head: fmt.Sprintf("127.0.0.1:%d", hp), workers: map[string]*proc{}}
-	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
-	for _, id := range []string{"w1", "w2"} {
-		fc.workers[id] = startProc(t, bin, "start", "--address", fc.head, "--port", fmt.Sprint(freePort(t)), "--cpus", "2", "--node-id", id)
-	}
+	fc := newFaultCluster(t)
+	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
+	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
 	return fc
+}
+
+// newFaultCluster starts the head alone.
+func newFaultCluster(t *testing.T) *faultCluster {
+	t.Helper()
+	bin := buildCLI(t)
+	return &faultCluster{bin: bin, head: startCoordinatorHead(t, bin), workers: map[string]*proc{}}
+}
+
+// addWorker starts a node that joins the cluster on port, with more
+// flags (its CPUs, resources).
+func (fc *faultCluster) addWorker(t *testing.T, id string, port int, flags ...string) {
+	t.Helper()
+	fc.workers[id] = startWorker(t, fc.bin, fc.head, id, port, flags...)
+}
+
+// startCoordinatorHead starts a head that only coordinates (--cpus 0) and
+// returns its address.
+func startCoordinatorHead(t *testing.T, bin string) string {
+	t.Helper()
+	hp := freePortRange(t, 5)
+	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
+	return fmt.Sprintf("127.0.0.1:%d", hp)
+}
+
+// startWorker starts a node with ID id on port that joins the head at
+// head, with more flags (its CPUs, resources).
+func startWorker(t *testing.T, bin, head, id string, port int, flags ...string) *proc {
+	t.Helper()
+	args := append([]string{"start", "--address", head, "--port", fmt.Sprint(port), "--node-id", id}, flags...)
+	return startProc(t, bin, args...)
 }
 
 // runUntil starts a job and returns a function that reads its stdout
@@ -239,7 +266,7 @@ func TestActorRestoredWithCallsFromOtherProcesses(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	fc := startFaultCluster(t)
-	fc.workers["w3"] = startProc(t, fc.bin, "start", "--address", fc.head, "--port", fmt.Sprint(freePort(t)), "--cpus", "2", "--node-id", "w3")
+	fc.addWorker(t, "w3", freePort(t), "--cpus", "2")
 	// The actor and the task each fill a node, so the task never runs on
 	// the actor's host.
 	next, wait := fc.runJob(t, `
@@ -291,7 +318,7 @@ func TestFutureInsideValueRebuiltByItsOwner(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	fc := startFaultCluster(t)
-	fc.workers["w3"] = startProc(t, fc.bin, "start", "--address", fc.head, "--port", fmt.Sprint(freePort(t)), "--cpus", "2", "--node-id", "w3")
+	fc.addWorker(t, "w3", freePort(t), "--cpus", "2")
 	next, wait := fc.runJob(t, `
 @resources(cpu=2)
 task make(n) { return [sys.node(), [i * 7 for i in range(n)]] }

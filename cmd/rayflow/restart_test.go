@@ -19,10 +19,8 @@ func TestNewNodeOnDeadNodesPort(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	hp, wp := freePortRange(t, 5), freePort(t)
-	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
-	old := startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(wp), "--cpus", "2", "--node-id", "old")
+	head, wp := startCoordinatorHead(t, bin), freePort(t)
+	old := startWorker(t, bin, head, "old", wp, "--cpus", "2")
 	old.cmd.Process.Signal(syscall.SIGKILL)
 	old.cmd.Wait()
 	waitState(t, bin, head, "old", "dead", 6*time.Second)
@@ -64,11 +62,9 @@ func TestNodeRestartedOnSamePortDuringJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	fc := &faultCluster{bin: buildCLI(t), workers: map[string]*proc{}}
-	hp, wp := freePortRange(t, 5), freePort(t)
-	fc.head = fmt.Sprintf("127.0.0.1:%d", hp)
-	startProc(t, fc.bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
-	fc.workers["w1"] = startProc(t, fc.bin, "start", "--address", fc.head, "--port", fmt.Sprint(wp), "--cpus", "3", "--node-id", "w1")
+	fc := newFaultCluster(t)
+	wp := freePort(t)
+	fc.addWorker(t, "w1", wp, "--cpus", "3")
 	next, wait := fc.runJob(t, `
 @retries(3)
 task slow(i) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -18,11 +17,9 @@ func TestQueuedTaskMovesToANodeWithRoom(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	hp := freePortRange(t, 5)
-	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
-	startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(freePort(t)), "--cpus", "1", "--resources", "a=1", "--node-id", "a1")
-	startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(freePort(t)), "--cpus", "1", "--resources", "b=1", "--node-id", "b1")
+	head := startCoordinatorHead(t, bin)
+	startWorker(t, bin, head, "a1", freePort(t), "--cpus", "1", "--resources", "a=1")
+	startWorker(t, bin, head, "b1", freePort(t), "--cpus", "1", "--resources", "b=1")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	raw, err := exec.CommandContext(ctx, bin, "run", "--address", head, writeProgram(t, `
