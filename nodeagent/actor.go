@@ -36,9 +36,9 @@ type actor struct {
 	// address of its creator.
 	gen     int
 	creator string
-	// recent are the latest calls queued (by call ID, at most
-	// dedupWindow, oldest first in recentIDs): a call that arrives again
-	// is answered from the first one instead of running twice.
+	// recent are the latest calls from other processes (by call ID, at
+	// most dedupWindow, oldest first in recentIDs): a call that arrives
+	// again is answered from the first one instead of running twice.
 	recent    map[string]*object
 	recentIDs []string
 }
@@ -116,29 +116,38 @@ func (a *actor) creatorAddr(self string) string {
 	return self
 }
 
-// enqueueCall adds a method call to the actor's mailbox, or answers it
-// from the earlier call with the same ID.
-func (a *actor) enqueueCall(call *exec.TaskCall, o *object) {
+// enqueueCall adds a method call to the actor's mailbox. With dedup (a
+// call from another process, which may arrive twice) a call the actor
+// has among its recent ones is answered from the first instead. It
+// reports false, leaving o alone, when the actor has stopped.
+func (a *actor) enqueueCall(call *exec.TaskCall, o *object, dedup bool) bool {
 	a.mu.Lock()
 	if a.stopped {
 		a.mu.Unlock()
-		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s has stopped", a.class.Name())}, "")
-		return
+		return false
 	}
-	if first := a.recent[call.ID]; first != nil && first != o {
-		a.mu.Unlock()
-		first.onReady(func() {
-			v, err := first.result()
-			o.complete(v, err, a.node.ID)
-		})
-		return
+	if dedup {
+		if first := a.recent[call.ID]; first != nil {
+			a.mu.Unlock()
+			first.onReady(func() {
+				v, err := first.result()
+				o.complete(v, err, a.node.ID)
+			})
+			return true
+		}
+		a.rememberLocked(call.ID, o)
 	}
-	a.rememberLocked(call.ID, o)
 	a.mailbox = append(a.mailbox, &actorCall{call: call, obj: o})
 	a.wake.Signal()
 	a.mu.Unlock()
 	a.node.cluster.stats.Submitted.Add(1)
 	a.node.cluster.recordLineage(call, a.node)
+	return true
+}
+
+// stoppedError is what a call on a stopped actor gets.
+func (a *actor) stoppedError() *exec.Error {
+	return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s has stopped", a.class.Name())}
 }
 
 // rememberLocked adds a call to the recent ones. The caller holds a.mu.
@@ -181,7 +190,9 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 	o := newObject(call.ID, name)
 	switch a := h.Handle.(type) {
 	case *actor:
-		a.enqueueCall(call, o)
+		if !a.enqueueCall(call, o, false) {
+			o.complete(exec.None, a.stoppedError(), "")
+		}
 	case *remoteActor:
 		c.net.callRemote(a, call, o)
 	default:

@@ -34,6 +34,11 @@ func (nw *network) borrow(id string, class *exec.ActorClass, addr, creator strin
 	a := &remoteActor{id: id, addr: addr, class: class, creator: creator, gen: gen}
 	nw.rec.borrowed[id] = weak.Make(a)
 	runtime.AddCleanup(a, nw.dropBorrowed, id)
+	if addr == "" {
+		// Passed on while being restarted or relocated: calls wait in
+		// pending until the creator says where the actor lives.
+		go nw.relocate(a, "")
+	}
 	return a
 }
 
@@ -66,10 +71,10 @@ func (nw *network) borrowedAt(addr string) []*remoteActor {
 	return out
 }
 
-// borrowedCall reports whether id is an unanswered call on a handed-over
-// actor, which its relocation sends again. (With lineage off the creator
-// does not restart the actor, and the relocation fails the call.)
-func (nw *network) borrowedCall(id string) bool {
+// borrowedOfCall finds the handed-over actor with call id unanswered in
+// its log, which its relocation sends again. (With lineage off the
+// creator does not restart the actor, and the relocation fails the call.)
+func (nw *network) borrowedOfCall(id string) *remoteActor {
 	nw.rec.mu.Lock()
 	actors := make([]*remoteActor, 0, len(nw.rec.borrowed))
 	for _, wp := range nw.rec.borrowed {
@@ -78,7 +83,7 @@ func (nw *network) borrowedCall(id string) bool {
 		}
 	}
 	nw.rec.mu.Unlock()
-	return withLoggedCall(actors, id) != nil
+	return withLoggedCall(actors, id)
 }
 
 // learn takes a newer incarnation's address from a handle that arrived.
@@ -125,7 +130,14 @@ func (nw *network) relocate(a *remoteActor, deadAddr string) {
 		a.failPending(nw, err)
 		return
 	}
-	nw.resend(a, addr, newGen)
+	a.mu.Lock()
+	calls := dropAnswered(a.log)
+	a.log = nil
+	a.mu.Unlock()
+	if err := nw.publish(a, addr, newGen, calls); err != nil {
+		// Not reached again: the calls are kept; look again.
+		time.AfterFunc(resendDelay, func() { nw.relocate(a, addr) })
+	}
 }
 
 // askWhere asks the actor's creator where it lives now, until the creator
@@ -161,50 +173,6 @@ func (nw *network) askWhere(a *remoteActor, deadAddr string, gen int) (string, i
 			a.class.Name(), deadAddr, a.creator, cleanRemote(lastErr))}
 	}
 	return deadAddr, gen, nil
-}
-
-// resend sends a handed-over actor's unanswered calls to where it lives
-// now, then the calls made meanwhile, and only then lets new calls go
-// there directly, so that they all keep their order.
-func (nw *network) resend(a *remoteActor, addr string, gen int) {
-	a.mu.Lock()
-	calls := dropAnswered(a.log)
-	a.log = nil
-	a.mu.Unlock()
-	key := actorKey(a.id, gen)
-	var sendErr error
-	for {
-		for _, lc := range calls {
-			if lc.obj.isReady() {
-				continue
-			}
-			msg := &submitMsg{Kind: submitMethod, ID: lc.call.ID, ActorID: key, Owner: nw.addr, Function: lc.call.Func.ShortName()}
-			if err := nw.fillCall(msg, lc.call.Func.Program(), lc.call.Args); err != nil {
-				lc.obj.complete(exec.None, err, "")
-				continue
-			}
-			nw.await(lc.obj, addr)
-			if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
-				sendErr = err
-			}
-		}
-		a.mu.Lock()
-		a.log = append(a.log, calls...)
-		calls, a.pending = a.pending, nil
-		if len(calls) == 0 {
-			a.addr, a.gen, a.relocating = addr, gen, false
-			for i := range a.log {
-				a.log[i].gen = gen
-			}
-			a.mu.Unlock()
-			if sendErr != nil {
-				// Not reached again: the calls are kept; look again.
-				time.AfterFunc(resendDelay, func() { nw.relocate(a, addr) })
-			}
-			return
-		}
-		a.mu.Unlock()
-	}
 }
 
 // queryWhere asks the creator at creator where actor id lives now. gone

@@ -112,7 +112,6 @@ type remoteActor struct {
 type loggedCall struct {
 	call *exec.TaskCall
 	obj  *object
-	gen  int // the actor's incarnation the call was last sent to
 }
 
 func (c *Cluster) startNetwork(cfg NetConfig) error {

@@ -94,7 +94,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	}
 	ckpt := false
 	if a.create != nil {
-		a.log = append(a.log, loggedCall{call: call, obj: o, gen: a.gen})
+		a.log = append(a.log, loggedCall{call: call, obj: o})
 		if every := a.class.Info.Checkpoint; every > 0 {
 			a.sinceCkpt++
 			ckpt = a.sinceCkpt >= every
@@ -105,7 +105,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	} else {
 		// A handed-over actor: keep the calls not yet answered, to send
 		// them again if the actor is recreated elsewhere.
-		a.log = append(dropAnswered(a.log), loggedCall{call: call, obj: o, gen: a.gen})
+		a.log = append(dropAnswered(a.log), loggedCall{call: call, obj: o})
 	}
 	covered := a.logBase + len(a.log)
 	a.mu.Unlock()
@@ -117,6 +117,26 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	if ckpt {
 		nw.requestCheckpoint(a, addr, msg.ActorID, call.ID+".ckpt", covered)
 	}
+}
+
+// methodMsg is the message that sends call to the incarnation key of its
+// actor, the answer going to owner ("" for nobody).
+func (nw *network) methodMsg(call *exec.TaskCall, key, owner string) (*submitMsg, *exec.Error) {
+	msg := &submitMsg{Kind: submitMethod, ID: call.ID, ActorID: key, Owner: owner, Function: call.Func.ShortName()}
+	return msg, nw.fillCall(msg, call.Func.Program(), call.Args)
+}
+
+// sendMethod sends call to the incarnation key of its actor at addr; obj
+// awaits the answer. An argument that cannot travel fails obj; the error
+// returned is the send's.
+func (nw *network) sendMethod(addr, key string, call *exec.TaskCall, obj *object) error {
+	msg, err := nw.methodMsg(call, key, nw.addr)
+	if err != nil {
+		obj.complete(exec.None, err, "")
+		return nil
+	}
+	nw.await(obj, addr)
+	return nw.pool.Send(addr, transport.SubmitTask, one(msg))
 }
 
 // requestCheckpoint asks the actor's host for a copy of its fields after
@@ -207,13 +227,7 @@ func (nw *network) resendIfStillThere(a *remoteActor, o *object, addr string, ge
 	if !still || call == nil || o.isReady() || nw.isDead(addr) {
 		return
 	}
-	msg := &submitMsg{Kind: submitMethod, ID: call.ID, ActorID: actorKey(a.id, gen), Owner: nw.addr, Function: call.Func.ShortName()}
-	if err := nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
-		o.complete(exec.None, err, "")
-		return
-	}
-	nw.await(o, addr)
-	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil && attempt < maxSendFailures {
+	if err := nw.sendMethod(addr, actorKey(a.id, gen), call, o); err != nil && attempt < maxSendFailures {
 		time.AfterFunc(resendDelay, func() { nw.resendIfStillThere(a, o, addr, gen, attempt+1) })
 	}
 }
@@ -295,14 +309,15 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 	}
 	owner := m.Owner
 	o := newObject(m.ID, "method "+m.Function)
+	gone := false // the actor is not here: its caller must find it again
 	if owner != "" {
 		// The answer carries the call's place in the actor's order, so
 		// that the caller holds it if this node dies before its stash
 		// wrote it to the GCS.
 		o.onReady(func() {
-			done := &doneMsg{ID: o.id}
+			done := &doneMsg{ID: o.id, Gone: gone, Actor: m.ActorID}
 			if nw.c.cfg.Lineage != "off" {
-				done.Actor, done.Seq = logicalActor(m.ActorID), o.actorSeq.Load()
+				done.Seq = o.actorSeq.Load()
 			}
 			nw.reportDone(o, owner, done)
 		})
@@ -312,6 +327,7 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 		if newer {
 			why = fmt.Sprintf("actor %s was replaced by a newer incarnation here", logicalActor(m.ActorID))
 		}
+		gone = true
 		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: why}, "")
 		return nil
 	}
@@ -320,7 +336,10 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 		o.complete(exec.None, exec.Errorf(exec.KindName, "actor %s has no method '%s'", a.class.Name(), m.Function), "")
 		return nil
 	}
-	a.enqueueCall(&exec.TaskCall{ID: m.ID, Func: method, Args: args}, o)
+	if !a.enqueueCall(&exec.TaskCall{ID: m.ID, Func: method, Args: args}, o, true) {
+		gone = true
+		o.complete(exec.None, a.stoppedError(), "")
+	}
 	return nil
 }
 

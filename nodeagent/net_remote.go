@@ -93,7 +93,7 @@ func (nw *network) handleDone(payload []byte) error {
 		return err
 	}
 	if m.Actor != "" && m.Seq > 0 {
-		nw.orders.note(m.Actor, m.Seq-1, m.ID)
+		nw.orders.note(logicalActor(m.Actor), m.Seq-1, m.ID)
 	}
 	nw.mu.Lock()
 	obj := nw.owned[m.ID]
@@ -105,21 +105,9 @@ func (nw *network) handleDone(payload []byte) error {
 	}
 	switch {
 	case m.Resubmit:
-		nw.resubmit(obj)
-	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.restartable(m.ID):
-		// The actor's host no longer has it (the node was restarted):
-		// restart the actor; the replay sends this call again.
-		if a := nw.actorOfCall(m.ID); a != nil {
-			nw.mu.Lock()
-			nw.owned[m.ID] = obj
-			nw.mu.Unlock()
-			// Only an answer from the current incarnation means the actor
-			// is gone now; one from an earlier incarnation is stale, and
-			// the restart since then has sent the call again.
-			if addr, current := a.answeredByCurrent(m.ID); current {
-				go nw.restartActor(a, addr)
-			}
-		}
+		go nw.resubmit(obj) // spilling may wait: not on the connection's goroutine
+	case m.Gone && m.Err != nil:
+		nw.actorGone(m.ID, m.Actor, obj, m.Err)
 	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.hasLineage(m.ID):
 		// An argument was lost on the way; this process owns the task's
 		// lineage, so it rebuilds the arguments and runs the task again.

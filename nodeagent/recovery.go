@@ -49,6 +49,9 @@ type lineageEntry struct {
 
 // recovery is the owner-side state of one networked process.
 type recovery struct {
+	// looking serializes newlyDead: two looks applied out of order took
+	// a node's current life for a dead one.
+	looking sync.Mutex
 	mu      sync.Mutex
 	lineage map[string]*lineageEntry // by task/object ID
 	actors  map[string]*remoteActor  // handles this process created
@@ -108,6 +111,8 @@ func (nw *network) watchLoop() {
 // newlyDead returns the addresses of nodes the heads declared dead since
 // the last look.
 func (nw *network) newlyDead() []string {
+	nw.rec.looking.Lock()
+	defer nw.rec.looking.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	states, err := nw.nodeStates(ctx)
@@ -200,7 +205,7 @@ func (nw *network) nodeDied(addr string) {
 	}
 	nw.mu.Unlock()
 	for _, id := range orphans {
-		nw.retryInFlight(id, addr)
+		go nw.retryInFlight(id, addr) // it may gather the task's outcomes: off the watcher
 	}
 	nw.rec.mu.Lock()
 	var actors []*remoteActor
@@ -234,7 +239,7 @@ func (nw *network) retryInFlight(id, deadAddr string) {
 	entry := nw.rec.lineage[id]
 	nw.rec.mu.Unlock()
 	if entry == nil || entry.t.obj != obj {
-		if !nw.restartable(id) && !nw.borrowedCall(id) {
+		if !nw.restartable(id) && nw.borrowedOfCall(id) == nil {
 			nw.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.name, deadAddr)})
 		}
 		return // a method call of an actor with restarts: the restart (or the relocation) resends it
@@ -354,7 +359,13 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 	for attempt := 0; ; attempt++ {
 		addr, err := nw.createActorAt(a)
 		if err == nil {
-			nw.replay(a, addr)
+			err = nw.replay(a, addr)
+		}
+		if err == nil {
+			a.mu.Lock()
+			gen := a.gen + 1
+			a.mu.Unlock()
+			nw.publish(a, addr, gen, nil) // a failure shows as the new host's death
 			// The earlier incarnation may still run, on a node declared
 			// dead while alive (cut off from the heads): stop it, so that
 			// it gives its resources back. Its node may be gone: best
@@ -399,26 +410,29 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 // creator's unanswered calls among them; the host keeps the results of
 // the others for their callers, which send them again when they learn
 // the new address. The replay goes in one request, answered once the host
-// has queued every call, so that nothing sent later can overtake it.
-func (nw *network) replay(a *remoteActor, addr string) {
+// has queued every call, so that nothing sent later can overtake it; if
+// it fails the restart tries again.
+func (nw *network) replay(a *remoteActor, addr string) error {
 	a.mu.Lock()
 	own := append([]loggedCall(nil), a.log...)
 	key := actorKey(a.id, a.gen+1) // the incarnation createActorAt made
 	base := a.ckptOrder
 	a.mu.Unlock()
 	var msgs [][]byte
-	plan := nw.replayPlan(a, own, base)
-	for _, rc := range plan {
-		msg := &submitMsg{Kind: submitMethod, ID: rc.call.ID, ActorID: key, Function: rc.call.Func.ShortName(), Output: a.output}
+	for _, rc := range nw.replayPlan(a, own, base) {
 		awaited := rc.obj != nil && !rc.obj.isReady()
-		if err := nw.fillCall(msg, rc.call.Func.Program(), rc.call.Args); err != nil {
+		owner := ""
+		if awaited {
+			owner = nw.addr
+		}
+		msg, err := nw.methodMsg(rc.call, key, owner)
+		if err != nil {
 			if awaited {
 				nw.failOwned(rc.obj, err)
 			}
 			continue
 		}
 		if awaited {
-			msg.Owner = nw.addr
 			nw.await(rc.obj, addr)
 		}
 		msgs = append(msgs, msg.encode())
@@ -428,41 +442,38 @@ func (nw *network) replay(a *remoteActor, addr string) {
 		w.bytes(m)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	nw.pool.Call(ctx, addr, transport.SubmitTask, w.buf) // a failure shows as the host's death
-	cancel()
-	nw.sendPending(a, addr, key)
+	defer cancel()
+	_, err := nw.pool.Call(ctx, addr, transport.SubmitTask, w.buf)
+	return err
 }
 
-// sendPending sends the calls made while the actor was restarted, in
-// their order, and only then lets new calls go to addr directly: the
-// actor stays "being restarted" until pending is empty. (Publishing the
-// address first let a new call overtake the pending ones, so they ran,
-// and were logged, out of order; found by the chaos test.)
-func (nw *network) sendPending(a *remoteActor, addr, key string) {
+// publish sends calls to the incarnation gen of the actor at addr, then
+// the calls made meanwhile (queued in pending), until none are left, and
+// only then makes addr the actor's address: new calls cannot overtake
+// them. (Publishing the address first let a new call overtake pending
+// ones, so they ran, and were logged, out of order; found by the chaos
+// test.) The calls join the actor's log. It returns the first send error.
+func (nw *network) publish(a *remoteActor, addr string, gen int, calls []loggedCall) error {
+	key := actorKey(a.id, gen)
+	var firstErr error
 	for {
-		a.mu.Lock()
-		pending := a.pending
-		a.pending = nil
-		if len(pending) == 0 {
-			a.addr = addr
-			a.gen++
-			for i := range a.log {
-				a.log[i].gen = a.gen
-			}
-			a.mu.Unlock()
-			return
-		}
-		a.log = append(a.log, pending...)
-		a.mu.Unlock()
-		for _, p := range pending {
-			msg := &submitMsg{Kind: submitMethod, ID: p.call.ID, ActorID: key, Owner: nw.addr, Function: p.call.Func.ShortName()}
-			if err := nw.fillCall(msg, p.call.Func.Program(), p.call.Args); err != nil {
-				p.obj.complete(exec.None, err, "")
+		for _, lc := range calls {
+			if lc.obj.isReady() {
 				continue
 			}
-			nw.await(p.obj, addr)
-			nw.pool.Send(addr, transport.SubmitTask, one(msg))
+			if err := nw.sendMethod(addr, key, lc.call, lc.obj); err != nil && firstErr == nil {
+				firstErr = err
+			}
 		}
+		a.mu.Lock()
+		a.log = append(a.log, calls...)
+		calls, a.pending = a.pending, nil
+		if len(calls) == 0 {
+			a.addr, a.gen, a.relocating = addr, gen, false
+			a.mu.Unlock()
+			return firstErr
+		}
+		a.mu.Unlock()
 	}
 }
 
@@ -479,6 +490,42 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 			nw.failOwned(lc.obj, err)
 		}
 	}
+}
+
+// actorGone handles the answer that a method call's actor no longer
+// lives where the call went (its node was restarted, or a newer
+// incarnation replaced it there). The actor's creator restarts it, if it
+// can, and the replay sends the call again; a process handed the actor
+// asks where it went and sends the call there. Otherwise the call fails.
+func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
+	keep := func() {
+		nw.mu.Lock()
+		nw.owned[id] = obj
+		nw.mu.Unlock()
+	}
+	if nw.c.cfg.Lineage != "off" {
+		if a := nw.actorOfCall(id); a != nil {
+			a.mu.Lock()
+			left, addr := a.restartsLeft, a.addr
+			// Only an answer from the current incarnation means the
+			// actor is gone now; one from an earlier incarnation is
+			// stale, and the restart since then sent the call again.
+			current := addr != "" && actorGen(key) == a.gen
+			a.mu.Unlock()
+			if left > 0 {
+				keep()
+				if current {
+					go nw.restartActor(a, addr)
+				}
+				return
+			}
+		} else if b := nw.borrowedOfCall(id); b != nil {
+			keep()
+			go nw.relocate(b, b.currentAddr())
+			return
+		}
+	}
+	obj.complete(exec.None, cause, cause.Node)
 }
 
 // restartable reports whether id is a call on an actor this process
@@ -599,20 +646,4 @@ func deterministic(call *exec.TaskCall) bool {
 		return info.Deterministic
 	}
 	return true
-}
-
-// answeredByCurrent reports whether call id was last sent to the actor's
-// current incarnation, and its address.
-func (a *remoteActor) answeredByCurrent(id string) (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.addr == "" {
-		return "", false
-	}
-	for _, lc := range a.log {
-		if lc.call.ID == id {
-			return a.addr, lc.gen == a.gen
-		}
-	}
-	return "", false
 }

@@ -218,14 +218,18 @@ type doneMsg struct {
 	Location string
 	Size     int64
 	Err      *exec.Error
-	// For a method call: the actor and the call's place in the order the
-	// actor ran its calls (1-based; 0 when not logged), for the caller to
-	// keep (see orderLog).
+	// For a method call: the actor incarnation it went to (actorKey), and
+	// the call's place in the order the actor ran its calls (1-based; 0
+	// when not logged), for the caller to keep (see orderLog).
 	Actor string
 	Seq   uint64
 	// Resubmit: the node gave the task back unrun (it waited there while
 	// another node had room); the owner places it again.
 	Resubmit bool
+	// Gone: the method call's actor does not live on the node any more
+	// (restarted, or replaced by a newer incarnation); its creator
+	// restarts it, a process handed it asks where it went.
+	Gone bool
 }
 
 func (m *doneMsg) encode() []byte {
@@ -241,6 +245,7 @@ func (m *doneMsg) encode() []byte {
 	w.str(m.Actor)
 	w.uint(m.Seq)
 	w.bool(m.Resubmit)
+	w.bool(m.Gone)
 	return w.buf
 }
 
@@ -252,6 +257,7 @@ func decodeDone(b []byte) (*doneMsg, error) {
 	}
 	m.Actor, m.Seq = r.str(), r.uint()
 	m.Resubmit = r.bool()
+	m.Gone = r.bool()
 	return m, r.err
 }
 

@@ -18,10 +18,10 @@ func TestWireRoundTrips(t *testing.T) {
 	}
 	done := &doneMsg{ID: "job1.3", Location: "127.0.0.1:2", Size: 5, Err: &exec.Error{Kind: "task", Msg: "boom",
 		Stack: []exec.Frame{{Name: "f", Node: "n1"}}, Cause: &exec.Error{Kind: "user", Msg: "inner"}},
-		Actor: "job1.1", Seq: 7, Resubmit: true}
+		Actor: "job1.1~2", Seq: 7, Resubmit: true, Gone: true}
 	gotDone, err := decodeDone(done.encode())
 	if err != nil || gotDone.Err.Msg != "boom" || gotDone.Err.Cause.Msg != "inner" || gotDone.Err.Stack[0].Node != "n1" || gotDone.Size != 5 ||
-		gotDone.Actor != "job1.1" || gotDone.Seq != 7 || !gotDone.Resubmit {
+		gotDone.Actor != "job1.1~2" || gotDone.Seq != 7 || !gotDone.Resubmit || !gotDone.Gone {
 		t.Fatalf("done round trip: %+v, %v", gotDone, err)
 	}
 	recs := []gcs.TaskRecord{{TaskID: "job1.1", ParentID: "job1", Function: "sq", Args: []gcs.TaskArg{{ObjectID: "x"}},
