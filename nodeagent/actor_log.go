@@ -35,7 +35,7 @@ type replayCall struct {
 // creator's calls the log does not order (sent but not run when the host
 // died), in the order they were made.
 func (nw *network) replayPlan(a *remoteActor, own []loggedCall, base uint64) []replayCall {
-	order, lineage := nw.actorOrder(a.id, base)
+	order := nw.actorOrder(a.id, base)
 	byID := make(map[string]loggedCall, len(own))
 	for _, lc := range own {
 		byID[lc.call.ID] = lc
@@ -46,7 +46,7 @@ func (nw *network) replayPlan(a *remoteActor, own []loggedCall, base uint64) []r
 			missing = append(missing, id)
 		}
 	}
-	records := nw.callRecords(missing, lineage)
+	records := nw.callRecords(missing)
 	plan := make([]replayCall, 0, len(order)+len(own))
 	ordered := make(map[string]bool, len(order))
 	for _, id := range order {
@@ -72,14 +72,13 @@ func (nw *network) replayPlan(a *remoteActor, own []loggedCall, base uint64) []r
 
 // actorOrder returns the IDs of the calls the actor ran, in the order it
 // ran them, from call number base up to the first one no stash and not
-// the GCS knows; and the stashes' lineage it gathered on the way.
-func (nw *network) actorOrder(actorID string, base uint64) ([]string, stash.Bundle) {
+// the GCS knows.
+func (nw *network) actorOrder(actorID string, base uint64) []string {
 	if nw.c.lineage == nil || nw.c.lineage.mode == stash.ModeOff {
-		return nil, stash.Bundle{}
+		return nil
 	}
-	gathered := nw.askStashes([]string{actorID})
 	bySeq := map[uint64]string{}
-	for _, oe := range gathered.Outcomes {
+	for _, oe := range nw.askStashes([]string{actorID}).Outcomes {
 		if o := oe.Outcome; o.TaskID == actorID && o.Kind == stash.KindActorOrder {
 			bySeq[o.Seq] = string(o.Data)
 		}
@@ -91,7 +90,7 @@ func (nw *network) actorOrder(actorID string, base uint64) ([]string, stash.Bund
 			id, ok = nw.committedOutcome(actorID, seq)
 		}
 		if !ok {
-			return order, gathered
+			return order
 		}
 		order = append(order, id)
 	}
@@ -100,30 +99,22 @@ func (nw *network) actorOrder(actorID string, base uint64) ([]string, stash.Bund
 // committedOutcome reads one logged actor-order outcome from the GCS.
 func (nw *network) committedOutcome(actorID string, seq uint64) (string, bool) {
 	rec, err := nw.c.lineage.store.GetTask(stash.OutcomeKey(actorID, seq))
-	if err != nil || rec.State != stash.OutcomeState {
+	if err != nil {
 		return "", false
 	}
-	return string(rec.Outcome), true
+	o, ok := stash.OutcomeFromRecord(rec)
+	return string(o.Data), ok && o.Kind == stash.KindActorOrder
 }
 
-// callRecords finds the specifications of some calls: in the lineage
-// already gathered, in the stashes, then in the GCS.
-func (nw *network) callRecords(ids []string, have stash.Bundle) map[string]gcs.TaskRecord {
+// callRecords finds the specifications of some calls: in the stashes of
+// the live processes (and what callers keep of their calls), then in the
+// GCS.
+func (nw *network) callRecords(ids []string) map[string]gcs.TaskRecord {
 	out := make(map[string]gcs.TaskRecord, len(ids))
-	keep := func(b stash.Bundle) {
-		for _, re := range b.Records {
-			out[re.Record.TaskID] = re.Record
-		}
+	for _, re := range nw.askStashes(ids).Records {
+		out[re.Record.TaskID] = re.Record
 	}
-	keep(have)
-	var ask []string
 	for _, id := range ids {
-		if _, ok := out[id]; !ok {
-			ask = append(ask, id)
-		}
-	}
-	keep(nw.askStashes(ask))
-	for _, id := range ask {
 		if _, ok := out[id]; ok {
 			continue
 		}
@@ -150,19 +141,16 @@ func (nw *network) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.Tas
 	args := make([]exec.Value, len(rec.Args))
 	for i, arg := range rec.Args {
 		switch {
-		case arg.ObjectID != "" && arg.Location != "":
-			args[i] = exec.FutureValue(&exec.Future{ID: arg.ObjectID, Name: "object " + arg.ObjectID, Handle: nw.remoteObject(arg.ObjectID, arg.Location)})
-		case arg.ObjectID != "":
+		case arg.ObjectID != "" && arg.Location == "":
 			return nil, fmt.Errorf("argument %d (object %s) has no known location", i+1, arg.ObjectID)
-		case arg.Inline == nil:
+		case arg.ObjectID == "" && arg.Inline == nil:
 			return nil, fmt.Errorf("argument %d was not kept in the lineage (over 4 KiB)", i+1)
-		default:
-			v, err := exec.DecodeWith(arg.Inline, nw)
-			if err != nil {
-				return nil, fmt.Errorf("argument %d: %v", i+1, err)
-			}
-			args[i] = v
 		}
+		v, err := nw.argValue(wireArg{Inline: arg.Inline, ObjectID: arg.ObjectID, Location: arg.Location})
+		if err != nil {
+			return nil, fmt.Errorf("argument %d: %v", i+1, err)
+		}
+		args[i] = v
 	}
 	return &exec.TaskCall{ID: rec.TaskID, Func: method, Args: args}, nil
 }

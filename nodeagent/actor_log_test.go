@@ -47,14 +47,14 @@ func TestActorOrderFromGCSAndSurvivingStashes(t *testing.T) {
 	// A caller keeps the place of a call it made from the answer.
 	holder.net.orders.note(actor, 3, "jobT.7.1")
 
-	got, gathered := asker.net.actorOrder(actor, 0)
+	got := asker.net.actorOrder(actor, 0)
 	if want := []string{"jobT.1.1", "jobT.4.1", "jobT.4.2", "jobT.7.1"}; !slices.Equal(got, want) {
 		t.Fatalf("order %v, want %v", got, want)
 	}
-	if got, _ := asker.net.actorOrder(actor, 1); !slices.Equal(got, []string{"jobT.4.1", "jobT.4.2", "jobT.7.1"}) {
+	if got := asker.net.actorOrder(actor, 1); !slices.Equal(got, []string{"jobT.4.1", "jobT.4.2", "jobT.7.1"}) {
 		t.Fatalf("order after a checkpoint at 1: %v", got)
 	}
-	recs := asker.net.callRecords([]string{"jobT.4.2", "jobT.9.9"}, gathered)
+	recs := asker.net.callRecords([]string{"jobT.4.2", "jobT.9.9"})
 	if recs["jobT.4.2"].Function != "Acc.add" {
 		t.Fatalf("call record not found in the holder's stash: %+v", recs)
 	}

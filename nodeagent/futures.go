@@ -160,21 +160,14 @@ func (c *Cluster) logWait(th *exec.Thread, fs []*exec.Future, ready []int) {
 	for i, r := range ready {
 		ids[i] = fs[r].ID
 	}
-	seq, _ := th.Local[localOutcomes].(uint64)
-	th.Local[localOutcomes] = seq + 1
-	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: seq, Kind: stash.KindWait, Data: []byte(strings.Join(ids, ","))})
+	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: nextOutcome(th), Kind: stash.KindWait, Data: []byte(strings.Join(ids, ","))})
 }
 
 // replayedWait finds, for a task run again, what this wait returned in
 // the earlier run: the indexes of the futures it logged as ready.
 func replayedWait(th *exec.Thread, fs []*exec.Future) ([]int, bool) {
-	t, _ := th.Local[localTask].(*task)
-	if t == nil || t.replay == nil {
-		return nil, false
-	}
-	seq, _ := th.Local[localOutcomes].(uint64)
-	o, ok := t.replay[seq]
-	if !ok || o.Kind != stash.KindWait {
+	o, ok := replayed(th, stash.KindWait)
+	if !ok {
 		return nil, false
 	}
 	logged := string(o.Data)
@@ -195,8 +188,28 @@ func replayedWait(th *exec.Thread, fs []*exec.Future) ([]int, bool) {
 	return idx, true
 }
 
+// replayed is the outcome of kind an earlier run of th's task logged at
+// the step th is at, if the task is run again and one was logged.
+func replayed(th *exec.Thread, kind stash.Kind) (stash.Outcome, bool) {
+	t, _ := th.Local[localTask].(*task)
+	if t == nil || t.replay == nil {
+		return stash.Outcome{}, false
+	}
+	seq, _ := th.Local[localOutcomes].(uint64)
+	o, ok := t.replay[seq]
+	return o, ok && o.Kind == kind
+}
+
+// nextOutcome moves th past one logged step and returns its number.
+func nextOutcome(th *exec.Thread) uint64 {
+	seq, _ := th.Local[localOutcomes].(uint64)
+	th.Local[localOutcomes] = seq + 1
+	return seq
+}
+
 // waitReplayed returns the futures an earlier run's wait returned, once
-// they are ready again, so that the run again takes the same path.
+// they are ready again, so that the run again takes the same path. The
+// outcome is logged already.
 func (c *Cluster) waitReplayed(th *exec.Thread, fs []*exec.Future, idx []int) ([]int, error) {
 	var err error
 	blocking(th, func() {
@@ -209,7 +222,7 @@ func (c *Cluster) waitReplayed(th *exec.Thread, fs []*exec.Future, idx []int) ([
 	if err != nil {
 		return nil, err
 	}
-	c.logWait(th, fs, idx)
+	nextOutcome(th)
 	return idx, nil
 }
 
@@ -248,32 +261,34 @@ func (c *Cluster) Cancel(th *exec.Thread, f *exec.Future) error {
 // ReadOutcome performs a nondeterministic read of a task (the clock, a
 // file, the seed of unseeded randomness: exec.OutcomeLogger) and logs its
 // result as an outcome; in a task run again it returns the value the
-// earlier run logged at this step instead. The driver and actor methods
-// are never run again from their lineage, so their reads are not logged.
+// earlier run logged at this step instead. Reads over maxLoggedRead are
+// not logged. The driver and actor methods are never run again from
+// their lineage, so their reads are not logged.
 func (c *Cluster) ReadOutcome(th *exec.Thread, kind string, read func() (exec.Value, error)) (exec.Value, error) {
-	t, _ := th.Local[localTask].(*task)
-	if t == nil || c.lineage == nil || c.lineage.mode == stash.ModeOff {
+	if t, _ := th.Local[localTask].(*task); t == nil || c.lineage == nil || c.lineage.mode == stash.ModeOff {
 		return read()
 	}
-	seq, _ := th.Local[localOutcomes].(uint64)
-	if o, ok := t.replay[seq]; ok && string(o.Kind) == kind {
+	if o, ok := replayed(th, stash.Kind(kind)); ok {
 		if v, err := exec.Decode(o.Data); err == nil {
-			th.Local[localOutcomes] = seq + 1
+			nextOutcome(th)
 			return v, nil
 		}
 	}
 	v, err := read()
-	if err != nil {
-		return v, err
+	if err != nil || exec.EncodedSize(v) > maxLoggedRead {
+		return v, err // not logged: a run again reads afresh
 	}
 	data, eerr := exec.Encode(nil, v)
 	if eerr != nil {
-		return v, nil // not loggable: a run again reads afresh
+		return v, nil
 	}
-	th.Local[localOutcomes] = seq + 1
-	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: seq, Kind: stash.Kind(kind), Data: data})
+	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: nextOutcome(th), Kind: stash.Kind(kind), Data: data})
 	return v, nil
 }
+
+// maxLoggedRead bounds the reads ReadOutcome logs: a larger one (a big
+// file) would weigh on the lineage more than reading it again costs.
+const maxLoggedRead = 64 << 10
 
 // encodeReplay writes a task's logged outcomes for the node that runs it
 // again (a stash bundle); nil when there are none.

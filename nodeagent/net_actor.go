@@ -70,12 +70,13 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 		o.complete(exec.None, err, "")
 		return
 	}
-	if a.create == nil && nw.c.cfg.Lineage != "off" {
+	if a.create == nil && nw.c.cfg.Lineage != "off" && !nw.cfg.Driver {
 		// A caller other than the creator keeps the call's specification
 		// (the creator keeps its calls in its log): if the host dies
 		// before its stash wrote the call to the GCS, a restart still
 		// finds it here. Found by the chaos test: a call in the logged
 		// order whose specification was nowhere, so the replay skipped it.
+		// (A driver is not asked: restarts ask the cluster's nodes.)
 		nw.orders.keepCall(call)
 	}
 	a.mu.Lock()

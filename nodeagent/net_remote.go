@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -22,7 +23,7 @@ func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Valu
 	}
 	msg.ProgramHash = prog.Hash
 	for i, a := range args {
-		arg, err := nw.wireArg(a, fmt.Sprintf("%s.arg%d", msg.ID, i))
+		arg, err := nw.wireArg(a, msg.ID, i)
 		if err != nil {
 			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %v", msg.Function, err)
 		}
@@ -33,9 +34,10 @@ func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Valu
 
 // wireArg turns one argument into what travels: small values inline,
 // large ones and futures as references to where they can be fetched. A
-// large value is served here as object id, which starts with its job's
-// ID so that it is released with the job.
-func (nw *network) wireArg(v exec.Value, id string) (wireArg, error) {
+// large value, argument i of task taskID, is served here as object
+// TASKID.argI, which starts with its job's ID so that it is released
+// with the job.
+func (nw *network) wireArg(v exec.Value, taskID string, i int) (wireArg, error) {
 	if v.Kind() == exec.FutureKind {
 		o := objectOf(v.AsFuture())
 		if o == nil {
@@ -51,7 +53,7 @@ func (nw *network) wireArg(v exec.Value, id string) (wireArg, error) {
 		v = val
 	}
 	if exec.EncodedSize(v) > InlineLimit*16 {
-		o := newObject(id, "argument")
+		o := newObject(taskID+".arg"+strconv.Itoa(i), "argument")
 		o.complete(v, nil, nw.c.Head().ID)
 		nw.serveObject(o)
 		return wireArg{ObjectID: o.id, Location: nw.addr}, nil

@@ -68,15 +68,15 @@ func (l *orderLog) note(actor string, seq uint64, call string) {
 
 // keepCall keeps the specification of a call made on a handed-over actor.
 func (l *orderLog) keepCall(call *exec.TaskCall) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.calls == nil {
-		l.calls = map[string]*exec.TaskCall{}
-	}
 	for _, a := range call.Args {
 		if exec.EncodedSize(a) > InlineLimit {
 			return // a record could not keep it either
 		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.calls == nil {
+		l.calls = map[string]*exec.TaskCall{}
 	}
 	if len(l.callIDs) >= keptCallLimit {
 		delete(l.calls, l.callIDs[0])

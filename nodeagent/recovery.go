@@ -614,25 +614,19 @@ func (nw *network) loadReplay(t *task) {
 		return
 	}
 	id := t.call.ID
-	got := map[uint64]stash.Outcome{}
+	have := map[uint64]stash.Outcome{}
 	for _, oe := range nw.askStashes([]string{id}).Outcomes {
 		if oe.Outcome.TaskID == id {
-			got[oe.Outcome.Seq] = oe.Outcome
+			have[oe.Outcome.Seq] = oe.Outcome
 		}
 	}
-	for seq := uint64(0); ; seq++ {
-		if _, ok := got[seq]; ok {
-			continue
-		}
-		rec, err := nw.c.lineage.store.GetTask(stash.OutcomeKey(id, seq))
-		kind, isOutcome := strings.CutPrefix(rec.Function, stash.OutcomeFunctionPrefix)
-		if err != nil || rec.State != stash.OutcomeState || !isOutcome {
-			break
-		}
-		got[seq] = stash.Outcome{TaskID: id, Seq: seq, Kind: stash.Kind(kind), Data: rec.Outcome}
+	outcomes, _ := stash.LookupOutcomes(nw.c.lineage.store, id, have) // on a GCS error, what the stashes held
+	if len(outcomes) == 0 {
+		return
 	}
-	if len(got) > 0 {
-		t.replay = got
+	t.replay = make(map[uint64]stash.Outcome, len(outcomes))
+	for _, o := range outcomes {
+		t.replay[o.Seq] = o
 	}
 }
 

@@ -252,10 +252,16 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	if info != nil && info.RetryErrors && info.Retries > 0 {
 		extra = info.Retries
 	}
+	var outcomes any // the logged steps of the earlier attempts
 	for attempt := 0; ; attempt++ {
 		th := n.newThread(t.call.Name(), t.call.ID)
 		th.StartCallsAt(uint64(attempt) * attemptCallSpan)
 		th.Local[localTask] = t
+		if outcomes != nil {
+			// Outcomes go on numbering across attempts, so that one
+			// attempt's logged steps do not take an earlier one's keys.
+			th.Local[localOutcomes] = outcomes
+		}
 		n.cluster.routeOutput(th, t.output)
 		t.mu.Lock()
 		t.th = th
@@ -267,6 +273,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		if err == nil || err.Kind == exec.KindCancelled || attempt >= extra {
 			return val, err
 		}
+		outcomes = th.Local[localOutcomes]
 	}
 }
 

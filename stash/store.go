@@ -132,8 +132,9 @@ func OutcomeRecord(o Outcome) gcs.TaskRecord {
 	}
 }
 
-// outcomeFromRecord reverses OutcomeRecord.
-func outcomeFromRecord(r gcs.TaskRecord) (Outcome, bool) {
+// OutcomeFromRecord reverses OutcomeRecord; false for a row that is not
+// an outcome.
+func OutcomeFromRecord(r gcs.TaskRecord) (Outcome, bool) {
 	kind, ok := strings.CutPrefix(r.Function, OutcomeFunctionPrefix)
 	if !ok || r.State != OutcomeState {
 		return Outcome{}, false
@@ -150,6 +151,15 @@ const maxOutcomeProbe = 1 << 20
 // matching gcs.ErrNotFound when the GCS has neither.
 func LookupStore(st Store, taskID string) (Lineage, error) {
 	return lookupStore(st, taskID, nil, false)
+}
+
+// LookupOutcomes returns a task's outcomes: those in have (gathered from
+// stashes, by seq), and the ones it lacks read from the GCS, seq 0, 1, ...
+// up to the first missing one. The error matches gcs.ErrNotFound when
+// neither has any.
+func LookupOutcomes(st Store, taskID string, have map[uint64]Outcome) ([]Outcome, error) {
+	l, err := lookupStore(st, taskID, have, true)
+	return l.Outcomes, err
 }
 
 // lookupStore reads the record unless haveRec, and the outcomes not in have.
@@ -177,7 +187,7 @@ func lookupStore(st Store, taskID string, have map[uint64]Outcome, haveRec bool)
 		if err != nil {
 			return l, err
 		}
-		o, ok := outcomeFromRecord(r)
+		o, ok := OutcomeFromRecord(r)
 		if !ok {
 			break
 		}

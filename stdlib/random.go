@@ -49,9 +49,21 @@ func (g *Generator) Copy() exec.Object {
 // NewUnseededGenerator returns a generator seeded from the operating
 // system's cryptographic randomness.
 func NewUnseededGenerator() *Generator {
+	s1, s2 := osSeed()
+	return unseededFrom(s1, s2)
+}
+
+// osSeed draws a generator's seed from the operating system's
+// cryptographic randomness.
+func osSeed() (uint64, uint64) {
 	var b [16]byte
 	_, _ = crand.Read(b[:]) // never fails on supported platforms
-	return newGenerator(rand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])), 0, false)
+	return binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+}
+
+// unseededFrom is the unseeded generator with seed (s1, s2).
+func unseededFrom(s1, s2 uint64) *Generator {
+	return newGenerator(rand.NewPCG(s1, s2), 0, false)
 }
 
 // unseededFor returns an unseeded generator for a task's thread. Its seed
@@ -60,12 +72,8 @@ func NewUnseededGenerator() *Generator {
 // generator, not one per draw.
 func unseededFor(th *exec.Thread) (*Generator, error) {
 	seed, err := exec.ReadOutcome(th, "random", func() (exec.Value, error) {
-		var b [16]byte
-		_, _ = crand.Read(b[:]) // never fails on supported platforms
-		return exec.ListOf([]exec.Value{
-			exec.Int(int64(binary.LittleEndian.Uint64(b[:8]))),
-			exec.Int(int64(binary.LittleEndian.Uint64(b[8:]))),
-		}), nil
+		s1, s2 := osSeed()
+		return exec.ListOf([]exec.Value{exec.Int(int64(s1)), exec.Int(int64(s2))}), nil
 	})
 	if err != nil {
 		return nil, err
@@ -74,7 +82,7 @@ func unseededFor(th *exec.Thread) (*Generator, error) {
 		return NewUnseededGenerator(), nil // not what was logged: draw afresh
 	}
 	words := seed.AsList().Elems
-	return newGenerator(rand.NewPCG(uint64(words[0].AsInt()), uint64(words[1].AsInt())), 0, false), nil
+	return unseededFrom(uint64(words[0].AsInt()), uint64(words[1].AsInt())), nil
 }
 
 // threadRNG is the key of a thread's generator for the module-level
