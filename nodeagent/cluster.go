@@ -131,6 +131,11 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		c.nodes = append(c.nodes, newNode(c, id, total))
 	}
 	if cfg.Net != nil {
+		// A bad --lineage must fail before the node joins the cluster.
+		if _, err := stash.ParseMode(cfg.Lineage); err != nil {
+			c.Shutdown("bad lineage mode")
+			return nil, err
+		}
 		if err := c.startNetwork(*cfg.Net); err != nil {
 			c.Shutdown("could not join the cluster")
 			return nil, err

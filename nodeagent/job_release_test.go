@@ -155,10 +155,10 @@ func TestDriverLeavingReleasesItsJobs(t *testing.T) {
 	}
 }
 
-// EndJob releases one job while the driver stays: a node drops the
+// endJob releases one job while the driver stays: a node drops the
 // results it awaits for that job (whoever waits gets an error), and keeps
 // those of other jobs.
-func TestEndJobReleasesAwaitedResults(t *testing.T) {
+func TestEndingOneJobReleasesAwaitedResults(t *testing.T) {
 	head, worker := releaseCluster(t)
 	driver := connectDriver(t, head)
 	driver.NewThread("jobe1")
@@ -166,7 +166,7 @@ func TestEndJobReleasesAwaitedResults(t *testing.T) {
 	over, other := newObject("jobe1.3.1", "task 'f'"), newObject("jobe2.1", "task 'g'")
 	nw.await(over, head.Cluster.Address())
 	nw.await(other, head.Cluster.Address())
-	driver.EndJob("jobe1")
+	driver.endJob("jobe1")
 	select {
 	case <-over.done:
 	case <-time.After(5 * time.Second):
@@ -179,7 +179,7 @@ func TestEndJobReleasesAwaitedResults(t *testing.T) {
 		t.Fatalf("worker still awaits %d entries of the ended job", a)
 	}
 	if _, a := heldFor(worker, "jobe2"); a != 2 || other.isReady() {
-		t.Fatal("EndJob released another job's result")
+		t.Fatal("endJob released another job's result")
 	}
 	driver.net.mu.Lock()
 	left := len(driver.net.jobs)

@@ -27,10 +27,10 @@ type Membership struct {
 
 	mu      sync.Mutex
 	members map[string]*member
-	// OnChange, when set, is called (on its own goroutine) after a node
+	// onChange, when set (setOnChange), is called (on its own goroutine) after a node
 	// is declared dead, leaves, or registers again: the head pushes the
 	// news to the processes connected to it.
-	OnChange func()
+	onChange func()
 	epoch    uint64
 	stop     chan struct{}
 	done     chan struct{}
@@ -238,7 +238,7 @@ func (m *Membership) silentSince(now time.Time) []gcs.NodeInfo {
 
 func (m *Membership) changed() {
 	m.mu.Lock()
-	f := m.OnChange
+	f := m.onChange
 	m.mu.Unlock()
 	if f != nil {
 		go func() {
@@ -305,6 +305,13 @@ func (m *Membership) Place(req placement.Request) (placement.Decision, string, e
 		mem.running++
 	}
 	return d, mem.info.Address, nil
+}
+
+// setOnChange sets the function called after each membership change.
+func (m *Membership) setOnChange(f func()) {
+	m.mu.Lock()
+	m.onChange = f
+	m.mu.Unlock()
 }
 
 // Actors reports how many actors each alive node said it hosts.

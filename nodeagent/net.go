@@ -126,7 +126,9 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		stop: make(chan struct{}), done: make(chan struct{})}
 	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush}
 	srvOpts := opts
-	srvOpts.OnHello = nw.rememberPeer
+	if nw.isHead() {
+		srvOpts.OnHello = nw.rememberPeer // only heads push membership changes
+	}
 	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serve), srvOpts)
 	if err != nil {
 		return err
@@ -135,9 +137,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw.heads = newHeadSet(cfg.Heads)
 	if nw.isHead() {
 		nw.heads.add(nw.addr)
-		cfg.Membership.mu.Lock()
-		cfg.Membership.OnChange = nw.pushMembershipChange
-		cfg.Membership.mu.Unlock()
+		cfg.Membership.setOnChange(nw.pushMembershipChange)
 	}
 	c.net = nw
 	if err := nw.join(); err != nil {

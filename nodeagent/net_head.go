@@ -30,7 +30,6 @@ const (
 	gcsPutTasks
 	gcsGetTask
 	gcsDeleteJobTasks // a finished job's rows of the tasks table (heads)
-	gcsRelease        // a finished job's objects (every process; see net_release.go)
 )
 
 // gcsCall sends a GCS request to a head (this process's own, if it is
@@ -40,9 +39,6 @@ func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, e
 }
 
 func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Message, error) {
-	if len(payload) > 0 && payload[0] == gcsRelease {
-		return nil, nw.handleRelease(payload[1:])
-	}
 	if !nw.isHead() {
 		return nil, fmt.Errorf("this node is not the head")
 	}

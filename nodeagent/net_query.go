@@ -22,6 +22,9 @@ const (
 	// of the calls it made (orderLog): a stash bundle with their records
 	// and outcomes.
 	queryLineage byte = 2
+	// queryRelease (job IDs) says the jobs are over: the process drops
+	// what it keeps for them (net_release.go).
+	queryRelease byte = 3
 )
 
 // handleQuery answers a Query.
@@ -42,6 +45,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		w.uint(uint64(newGen))
 		w.str(gone)
 		return reply(w.buf), nil
+	case queryRelease:
+		return nil, nw.handleRelease(payload[1:])
 	case queryLineage:
 		ids := make([]string, r.count(1))
 		for i := range ids {

@@ -20,8 +20,8 @@ import (
 // of tasks whose values live elsewhere; the GCS keeps every task's row.
 // None of it is needed once the job is over, and nothing else says when
 // that is, so a long-lived cluster grew with every job. A driver
-// therefore tells every live node, when it leaves (or when EndJob says a
-// job is over), which jobs it ran, in a GCSRequest of kind gcsRelease;
+// therefore tells every live node, when it leaves (or when endJob says a
+// job is over), which jobs it ran, in a Query of kind queryRelease;
 // each process drops what belongs to them (object and task IDs start with
 // the job ID and a dot). It also asks every head to delete the jobs' rows
 // from the tasks table. Both are best effort and bounded in time: a
@@ -45,11 +45,11 @@ func (c *Cluster) noteJob(jobID string) {
 	nw.mu.Unlock()
 }
 
-// EndJob tells the cluster that a job this process drove is over: every
+// endJob tells the cluster that a job this process drove is over: every
 // live node drops the objects it keeps for the job, and the heads delete
 // its lineage from the GCS. It waits at most a few seconds. A driver
-// that leaves ends its jobs itself; EndJob is for one that stays (a REPL).
-func (c *Cluster) EndJob(jobID string) {
+// that leaves ends its jobs itself; endJob is for one that stays (a REPL).
+func (c *Cluster) endJob(jobID string) {
 	if c.net == nil || !validJobID(jobID) {
 		return
 	}
@@ -86,30 +86,30 @@ func (nw *network) releaseJobs(jobs []string) {
 	nw.releaseHere(jobs)
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
-	release := append([]byte{gcsRelease}, encodeStrings(jobs...)...)
+	release := append([]byte{queryRelease}, encodeStrings(jobs...)...)
 	deleteRows := append([]byte{gcsDeleteJobTasks}, encodeStrings(jobs...)...)
 	var wg sync.WaitGroup
-	ask := func(addr string, payload []byte) {
+	ask := func(call func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nw.callHead(ctx, addr, transport.GCSRequest, payload)
+			call()
 		}()
 	}
 	for _, addr := range nw.liveAddrs(ctx) {
 		if addr != nw.addr {
-			ask(addr, release)
+			ask(func() { nw.pool.Call(ctx, addr, transport.Query, release) })
 		}
 	}
 	// Every head deletes on the GCS shards it leads; together they cover
 	// all of them.
 	for _, addr := range nw.heads.order() {
-		ask(addr, deleteRows)
+		ask(func() { nw.callHead(ctx, addr, transport.GCSRequest, deleteRows) })
 	}
 	wg.Wait()
 }
 
-// handleRelease serves gcsRelease: the jobs named are over.
+// handleRelease serves queryRelease: the jobs named are over.
 func (nw *network) handleRelease(body []byte) error {
 	jobs, err := decodeStrings(body)
 	if err != nil {
@@ -237,7 +237,11 @@ func deleteJobTasks(store *gcs.Store, body []byte) error {
 	}
 	var errs []error
 	for _, f := range futures {
-		errs = append(errs, f.ErrorTimeout(5*time.Second))
+		// Shards another head leads refuse: that head deletes there. The
+		// wait stays within the driver's releaseTimeout.
+		if err := f.ErrorTimeout(2 * time.Second); err != nil && !errors.Is(err, gcs.ErrNotLeader) {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -132,9 +132,9 @@ func TestMembershipSurvivesPanics(t *testing.T) {
 	st := openStore(t)
 	m := NewMembership(st, 100*time.Millisecond)
 	defer m.Close()
+	m.setOnChange(func() { panic("callback bug") })
 	m.mu.Lock()
 	m.members["broken"] = nil // makes the monitor panic
-	m.OnChange = func() { panic("callback bug") }
 	m.mu.Unlock()
 	waitWithin(t, "a monitor panic", 5*time.Second, func() bool {
 		return strings.Contains(log.String(), "the membership monitor panicked")
