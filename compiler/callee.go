@@ -90,7 +90,7 @@ func methodNames(a *Actor) []string {
 // actorCreated returns the actor class e creates, when e is a direct
 // constructor call `Name(...)`.
 func (r *resolver) actorCreated(e *lang.Expr) *Actor {
-	pf := postfixOf(e)
+	pf := lang.PostfixOf(e)
 	if pf == nil || len(pf.Suffixes) != 1 || pf.Suffixes[0].Call == nil || pf.Primary.Ref == nil {
 		return nil
 	}
@@ -111,7 +111,7 @@ func describeArg(a *lang.Arg) string {
 	if a.Name != "" {
 		prefix = a.Name + "="
 	}
-	pf := postfixOf(a.Value)
+	pf := lang.PostfixOf(a.Value)
 	if pf == nil {
 		return prefix + "expression"
 	}

@@ -16,10 +16,10 @@ type identName string
 // (with a sign), strings, booleans and bare names. It reports false for
 // anything else.
 func ConstValue(e *lang.Expr) (any, bool) {
-	pf := postfixOf(e)
+	pf := lang.PostfixOf(e)
 	neg := false
 	if pf == nil {
-		u := unaryOf(e)
+		u := lang.UnaryOf(e)
 		if u == nil || u.Op != "-" || u.Operand == nil || u.Operand.Power == nil || u.Operand.Power.Exponent != nil {
 			return nil, false
 		}
@@ -58,17 +58,6 @@ func ConstValue(e *lang.Expr) (any, bool) {
 		return identName(p.Name), true
 	}
 	return nil, false
-}
-
-func unaryOf(e *lang.Expr) *lang.Unary {
-	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
-		return nil
-	}
-	cmp := e.Body.Terms[0].Terms[0].Cmp
-	if cmp == nil || len(cmp.Rests) != 0 || len(cmp.Left.Rests) != 0 || len(cmp.Left.Left.Rests) != 0 {
-		return nil
-	}
-	return cmp.Left.Left.Left
 }
 
 // ParseInt parses an int literal such as 1_000.

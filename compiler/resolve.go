@@ -248,7 +248,7 @@ func (r *resolver) simple(s *lang.Simple) {
 // target resolves the left side of an assignment: a variable, a field, or
 // an indexed element.
 func (r *resolver) target(e *lang.Expr) {
-	pf := postfixOf(e)
+	pf := lang.PostfixOf(e)
 	if pf == nil {
 		r.c.errorf(e.Pos, "cannot assign to this expression")
 		return
@@ -286,24 +286,4 @@ func (r *resolver) assignName(p *lang.Primary) {
 	default:
 		r.c.errorf(p.Pos, "cannot assign to '%s': it is not a variable", p.Name)
 	}
-}
-
-// postfixOf returns the postfix expression e consists of, if it is one.
-func postfixOf(e *lang.Expr) *lang.Postfix {
-	if e.Cond != nil || len(e.Body.Terms) != 1 {
-		return nil
-	}
-	and := e.Body.Terms[0]
-	if len(and.Terms) != 1 || and.Terms[0].Cmp == nil {
-		return nil
-	}
-	cmp := and.Terms[0].Cmp
-	if len(cmp.Rests) != 0 || len(cmp.Left.Rests) != 0 || len(cmp.Left.Left.Rests) != 0 {
-		return nil
-	}
-	u := cmp.Left.Left.Left
-	if u.Power == nil || u.Power.Exponent != nil {
-		return nil
-	}
-	return u.Power.Base
 }

@@ -4,79 +4,52 @@ import (
 	"github.com/rayflow/rayflow/lang"
 )
 
+// expr resolves the names of e and checks its calls and fields.
 func (r *resolver) expr(e *lang.Expr) {
-	if e == nil {
-		return
-	}
-	r.or(e.Body)
-	if e.Cond != nil {
-		r.or(e.Cond)
-		r.expr(e.Else)
-	}
+	r.walk(e)
 }
 
-func (r *resolver) or(o *lang.Or) {
-	for _, a := range o.Terms {
-		for _, n := range a.Terms {
-			r.not(n)
+// walk resolves everything under n (which may be nil).
+func (r *resolver) walk(n lang.Node) {
+	lang.Walk(n, r.visit)
+}
+
+// visit is the resolver's step of lang.Walk. A postfix expression and a
+// comprehension are taken whole, since their parts are resolved in an
+// order of their own: a primary before the suffixes that are checked
+// against it, a comprehension's names before the element that uses them.
+func (r *resolver) visit(n lang.Node) bool {
+	switch n := n.(type) {
+	case *lang.Postfix:
+		r.postfix(n)
+		return false
+	case *lang.Primary:
+		r.primary(n)
+	case *lang.ListLit:
+		if n.Comp != nil {
+			r.comprehension(n)
+			return false
 		}
 	}
-}
-
-func (r *resolver) not(n *lang.Not) {
-	for n.Negated != nil {
-		n = n.Negated
-	}
-	r.sum(n.Cmp.Left)
-	for _, op := range n.Cmp.Rests {
-		r.sum(op.Right)
-	}
-}
-
-func (r *resolver) sum(s *lang.Sum) {
-	r.product(s.Left)
-	for _, op := range s.Rests {
-		r.product(op.Right)
-	}
-}
-
-func (r *resolver) product(p *lang.Product) {
-	r.unary(p.Left)
-	for _, op := range p.Rests {
-		r.unary(op.Right)
-	}
-}
-
-func (r *resolver) unary(u *lang.Unary) {
-	for u.Operand != nil {
-		u = u.Operand
-	}
-	r.postfix(u.Power.Base)
-	if u.Power.Exponent != nil {
-		r.unary(u.Power.Exponent)
-	}
+	return true
 }
 
 func (r *resolver) postfix(pf *lang.Postfix) {
-	r.primary(pf.Primary)
+	r.walk(pf.Primary)
 	r.preferModule(pf)
 	for i, s := range pf.Suffixes {
+		r.walk(s) // the arguments, or the parts of an index
 		switch {
 		case s.Call != nil:
-			for _, a := range s.Call.Args {
-				r.expr(a.Value)
-			}
 			r.checkCall(pf, i)
-		case s.Index != nil:
-			r.expr(s.Index.Start)
-			r.expr(s.Index.End)
-			r.expr(s.Index.Step)
 		case s.Field != "":
 			r.checkField(pf, i)
 		}
 	}
 }
 
+// primary resolves a name and checks an int literal; Walk goes on into
+// the list, map or bracketed expression.
 func (r *resolver) primary(p *lang.Primary) {
 	switch {
 	case p.Name != "":
@@ -91,31 +64,15 @@ func (r *resolver) primary(p *lang.Primary) {
 		if _, err := ParseInt(*p.Int); err != nil {
 			r.c.errorf(p.Pos, "%v; ints are 64-bit (at most 9223372036854775807)", err)
 		}
-	case p.List != nil:
-		r.list(p.List)
-	case p.Map != nil:
-		for _, e := range p.Map.Entries {
-			r.expr(e.Key)
-			r.expr(e.Value)
-		}
-	case p.Paren != nil:
-		r.expr(p.Paren)
 	}
 }
 
-func (r *resolver) list(l *lang.ListLit) {
-	if l.Comp == nil {
-		r.expr(l.First)
-		for _, e := range l.Rest {
-			r.expr(e)
-		}
-		return
-	}
-	// The comprehension's names are visible in its conditions, the
-	// clauses after it, and the element expression.
+// comprehension resolves a list comprehension: its names are visible in
+// its conditions, the clauses after it, and the element expression.
+func (r *resolver) comprehension(l *lang.ListLit) {
 	depth := 0
 	for c := l.Comp; c != nil; c = c.Next {
-		r.or(c.Iter)
+		r.walk(c.Iter)
 		r.push()
 		depth++
 		c.Slots = make([]int, len(c.Names))
@@ -123,7 +80,7 @@ func (r *resolver) list(l *lang.ListLit) {
 			c.Slots[i] = r.declare(n, c.Pos)
 		}
 		for _, cond := range c.Conds {
-			r.or(cond)
+			r.walk(cond)
 		}
 	}
 	r.expr(l.First)

@@ -102,7 +102,7 @@ func (cc *compileCtx) iterate(fr *frame, v Value, pos lang.Position, step func(*
 // rangeArgs recognises `range(...)` with one to three positional
 // arguments and compiles its bounds.
 func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64) {
-	pf := postfixOf(e)
+	pf := lang.PostfixOf(e)
 	if pf == nil || pf.Primary.Ref == nil || pf.Primary.Ref.Kind != lang.RefBuiltin || pf.Primary.Name != "range" ||
 		len(pf.Suffixes) != 1 || pf.Suffixes[0].Call == nil {
 		return nil
@@ -130,21 +130,6 @@ func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64)
 		}
 		return start, stop, step
 	}
-}
-
-func postfixOf(e *lang.Expr) *lang.Postfix {
-	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
-		return nil
-	}
-	cmp := e.Body.Terms[0].Terms[0].Cmp
-	if cmp == nil || len(cmp.Rests) != 0 || len(cmp.Left.Rests) != 0 || len(cmp.Left.Left.Rests) != 0 {
-		return nil
-	}
-	u := cmp.Left.Left.Left
-	if u.Power == nil || u.Power.Exponent != nil {
-		return nil
-	}
-	return u.Power.Base
 }
 
 // list compiles a list literal or a comprehension.

@@ -236,7 +236,7 @@ func (cc *compileCtx) simple(s *lang.Simple) execFn {
 
 // store compiles the left side of an assignment into a setter.
 func (cc *compileCtx) store(target *lang.Expr) func(*frame, Value) {
-	pf := postfixOfExpr(target)
+	pf := lang.PostfixOf(target) // the compiler checked that it is one
 	if len(pf.Suffixes) == 0 {
 		ref := pf.Primary.Ref
 		i := ref.Index
@@ -258,7 +258,7 @@ func (cc *compileCtx) store(target *lang.Expr) func(*frame, Value) {
 // augmented compiles `target op= value`, evaluating the target's
 // container and index once.
 func (cc *compileCtx) augmented(target *lang.Expr, op string, value evalFn, pos lang.Position) execFn {
-	pf := postfixOfExpr(target)
+	pf := lang.PostfixOf(target) // the compiler checked that it is one
 	if len(pf.Suffixes) == 0 {
 		ref := pf.Primary.Ref
 		i := ref.Index
@@ -301,10 +301,4 @@ func (cc *compileCtx) arith(op string, x, y Value, pos lang.Position) Value {
 		panic(cc.locate(err, pos))
 	}
 	return v
-}
-
-// postfixOfExpr digs the postfix expression out of an assignment target
-// (the compiler has checked that it is one).
-func postfixOfExpr(e *lang.Expr) *lang.Postfix {
-	return e.Body.Terms[0].Terms[0].Cmp.Left.Left.Left.Power.Base
 }

@@ -19,18 +19,11 @@ func ParseLiteral(text string) (Value, error) {
 }
 
 func literal(e *lang.Expr) (Value, error) {
-	pf := postfixOf(e)
+	pf := lang.PostfixOf(e)
 	neg := false
 	if pf == nil {
-		if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 || e.Body.Terms[0].Terms[0].Cmp == nil {
-			return None, fmt.Errorf("not a literal")
-		}
-		cmp := e.Body.Terms[0].Terms[0].Cmp
-		if len(cmp.Rests) > 0 || len(cmp.Left.Rests) > 0 || len(cmp.Left.Left.Rests) > 0 {
-			return None, fmt.Errorf("not a literal")
-		}
-		u := cmp.Left.Left.Left
-		if u.Op != "-" || u.Operand == nil || u.Operand.Power == nil || u.Operand.Power.Exponent != nil {
+		u := lang.UnaryOf(e)
+		if u == nil || u.Op != "-" || u.Operand == nil || u.Operand.Power == nil || u.Operand.Power.Exponent != nil {
 			return None, fmt.Errorf("not a literal")
 		}
 		neg, pf = true, u.Operand.Power.Base

@@ -321,7 +321,7 @@ func (w *walker) simple(s *lang.Simple, fr *frame) {
 
 // assign stores v into a target: a variable, or an element of a list.
 func (w *walker) assign(t *lang.Expr, v *val, fr *frame) {
-	pf := postfixOf(t)
+	pf := lang.PostfixOf(t)
 	if pf == nil {
 		return
 	}
@@ -626,24 +626,4 @@ func (w *walker) newRegion(reason string, pos lang.Position) *Region {
 	r := &Region{Reason: reason, Pos: pos, children: map[string]*Region{}, byKey: map[string]*Node{}, waits: map[string]*Wait{}}
 	w.p.Regions = append(w.p.Regions, r)
 	return r
-}
-
-// postfixOf returns the postfix expression e consists of, if it is one.
-func postfixOf(e *lang.Expr) *lang.Postfix {
-	if e == nil || e.Cond != nil || len(e.Body.Terms) != 1 {
-		return nil
-	}
-	and := e.Body.Terms[0]
-	if len(and.Terms) != 1 || and.Terms[0].Cmp == nil {
-		return nil
-	}
-	cmp := and.Terms[0].Cmp
-	if len(cmp.Rests) != 0 || len(cmp.Left.Rests) != 0 || len(cmp.Left.Left.Rests) != 0 {
-		return nil
-	}
-	u := cmp.Left.Left.Left
-	if u.Power == nil || u.Power.Exponent != nil {
-		return nil
-	}
-	return u.Power.Base
 }
