@@ -30,6 +30,23 @@ func init() {
 	builtinTable["wait"].Nondeterministic = true
 }
 
+// pureBuiltins are the built-ins whose result depends only on their
+// arguments: they need no thread.
+var pureBuiltins = map[string]bool{"abs": true, "int": true, "float": true, "str": true, "min": true, "max": true}
+
+// PureBuiltin returns the built-in name as a function of its positional
+// arguments, when it is one whose result depends only on them (abs, int,
+// float, str, min, max), or nil. The planner folds constants with it.
+func PureBuiltin(name string) func(args ...Value) (Value, error) {
+	if !pureBuiltins[name] {
+		return nil
+	}
+	b := builtinTable[name]
+	return func(args ...Value) (Value, error) {
+		return b.fn(nil, &Args{Fn: name, Pos: args})
+	}
+}
+
 // BuiltinNames lists the built-in functions.
 func BuiltinNames() []string {
 	names := make([]string, 0, len(builtinTable))

@@ -193,7 +193,7 @@ func (cc *compileCtx) comparison(c *lang.Comparison) evalFn {
 		x := left(fr)
 		for i, op := range ops {
 			y := rights[i](fr)
-			ok, err := compare(op, x, y)
+			ok, err := Compare(op, x, y)
 			if err != nil {
 				panic(cc.locate(err, poss[i]))
 			}
@@ -213,7 +213,7 @@ func (cc *compileCtx) compareOp(op string, left, right evalFn, pos lang.Position
 			if x.kind == IntKind && y.kind == IntKind {
 				return Bool(int64(x.num) < int64(y.num))
 			}
-			ok, err := compare(op, x, y)
+			ok, err := Compare(op, x, y)
 			if err != nil {
 				panic(cc.locate(err, pos))
 			}
@@ -221,7 +221,7 @@ func (cc *compileCtx) compareOp(op string, left, right evalFn, pos lang.Position
 		}
 	}
 	return func(fr *frame) Value {
-		ok, err := compare(op, left(fr), right(fr))
+		ok, err := Compare(op, left(fr), right(fr))
 		if err != nil {
 			panic(cc.locate(err, pos))
 		}
@@ -297,9 +297,9 @@ func (cc *compileCtx) unary(u *lang.Unary) evalFn {
 	inner, pos := cc.unary(u.Operand), u.Pos
 	if u.Op == "+" {
 		return func(fr *frame) Value {
-			v := inner(fr)
-			if !v.IsNumber() {
-				panic(cc.locate(Errorf(KindType, "unary '+' needs a number, not %s", v.TypeName()), pos))
+			v, err := Unary("+", inner(fr))
+			if err != nil {
+				panic(cc.locate(err, pos))
 			}
 			return v
 		}

@@ -210,7 +210,7 @@ func (cc *compileCtx) index(recv evalFn, ix *lang.Index) evalFn {
 	if !ix.Slice {
 		key := cc.expr(ix.Start)
 		return func(fr *frame) Value {
-			v, err := getIndex(recv(fr), key(fr))
+			v, err := Index(recv(fr), key(fr))
 			if err != nil {
 				panic(cc.locate(err, pos))
 			}

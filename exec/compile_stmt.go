@@ -278,7 +278,7 @@ func (cc *compileCtx) augmented(target *lang.Expr, op string, value evalFn, pos 
 	key := cc.expr(last.Index.Start)
 	return func(fr *frame) ctl {
 		c, k := container(fr), key(fr)
-		old, err := getIndex(c, k)
+		old, err := Index(c, k)
 		if err != nil {
 			panic(cc.locate(err, pos))
 		}

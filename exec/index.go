@@ -4,9 +4,9 @@ import (
 	"unicode/utf8"
 )
 
-// getIndex implements x[i]: lists and strings by int (negative counts from
+// Index implements x[i]: lists and strings by int (negative counts from
 // the end), maps by key, tensors by row.
-func getIndex(x, k Value) (Value, error) {
+func Index(x, k Value) (Value, error) {
 	switch x.kind {
 	case ListKind:
 		elems := x.AsList().Elems

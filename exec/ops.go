@@ -16,7 +16,9 @@ func futureAsValue(v Value) *Error {
 // then tensors support only what tensorArithBasic does.
 var TensorArith func(op byte, a, b Value) (Value, error) = tensorArithBasic
 
-// Arith applies a binary arithmetic operator: + - * / // % **.
+// Arith applies a binary arithmetic operator: + - * / // % **. The
+// closure compiler and the planner's constant folding both use it, so a
+// folded constant is what the program would compute.
 func Arith(op string, x, y Value) (Value, error) {
 	if x.kind == FutureKind {
 		return None, futureAsValue(x)
@@ -206,6 +208,17 @@ func floatArith(op string, a, b float64) (Value, error) {
 	return None, Errorf(KindType, "unsupported operator %s", op)
 }
 
+// Unary applies a unary operator: - or +.
+func Unary(op string, v Value) (Value, error) {
+	if op == "-" {
+		return Negate(v)
+	}
+	if !v.IsNumber() {
+		return None, Errorf(KindType, "unary '+' needs a number, not %s", v.TypeName())
+	}
+	return v, nil
+}
+
 // Negate is unary minus.
 func Negate(v Value) (Value, error) {
 	switch v.kind {
@@ -293,8 +306,9 @@ func tensorsEqual(a, b *Tensor) bool {
 	return true
 }
 
-// compare applies a comparison operator.
-func compare(op string, x, y Value) (bool, error) {
+// Compare applies a comparison operator: == != < <= > >= in, not in. The
+// closure compiler and the planner's constant folding both use it.
+func Compare(op string, x, y Value) (bool, error) {
 	switch op {
 	case "==", "!=":
 		if x.kind == FutureKind && y.kind != FutureKind {

@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -120,8 +119,14 @@ func (w *walker) product(p *lang.Product, fr *frame) *val {
 func (w *walker) unary(u *lang.Unary, fr *frame) *val {
 	if u.Operand != nil {
 		v := w.unary(u.Operand, fr)
+		if v.known {
+			if r, ok := unaryOp(u.Op, v.k); ok {
+				return constant(r, v.src...)
+			}
+			return derive(v)
+		}
 		if u.Op == "-" {
-			return binop("*", v, constant(int64(-1)))
+			return derive(v)
 		}
 		return v
 	}
@@ -170,184 +175,6 @@ func binop(op string, a, b *val) *val {
 		}
 	}
 	return derive(a, b)
-}
-
-func arith(op string, x, y any) (any, bool) {
-	switch a := x.(type) {
-	case int64:
-		switch b := y.(type) {
-		case int64:
-			return intArith(op, a, b)
-		case float64:
-			return floatArith(op, float64(a), b)
-		}
-	case float64:
-		switch b := y.(type) {
-		case int64:
-			return floatArith(op, a, float64(b))
-		case float64:
-			return floatArith(op, a, b)
-		}
-	case string:
-		if b, ok := y.(string); ok && op == "+" {
-			return a + b, true
-		}
-	}
-	return nil, false
-}
-
-func intArith(op string, a, b int64) (any, bool) {
-	switch op {
-	case "+":
-		r := a + b
-		return r, (r > a) == (b > 0) || b == 0
-	case "-":
-		r := a - b
-		return r, (r < a) == (b > 0) || b == 0
-	case "*":
-		if a != 0 && (a*b/a != b || (a == -1 && b == math.MinInt64)) {
-			return nil, false
-		}
-		return a * b, true
-	case "/":
-		if b == 0 {
-			return nil, false
-		}
-		return float64(a) / float64(b), true
-	case "//", "%":
-		if b == 0 || a == math.MinInt64 && b == -1 {
-			return nil, false
-		}
-		q, m := a/b, a%b
-		if m != 0 && (m < 0) != (b < 0) {
-			q, m = q-1, m+b
-		}
-		if op == "//" {
-			return q, true
-		}
-		return m, true
-	case "**":
-		if b < 0 || b > 64 {
-			return floatArith(op, float64(a), float64(b))
-		}
-		r := int64(1)
-		for i := int64(0); i < b; i++ {
-			next, ok := intArith("*", r, a)
-			if !ok {
-				return nil, false
-			}
-			r = next.(int64)
-		}
-		return r, true
-	}
-	return nil, false
-}
-
-func floatArith(op string, a, b float64) (any, bool) {
-	switch op {
-	case "+":
-		return a + b, true
-	case "-":
-		return a - b, true
-	case "*":
-		return a * b, true
-	case "/":
-		if b == 0 {
-			return nil, false
-		}
-		return a / b, true
-	case "//":
-		if b == 0 {
-			return nil, false
-		}
-		return math.Floor(a / b), true
-	case "%":
-		if b == 0 {
-			return nil, false
-		}
-		m := math.Mod(a, b)
-		if m != 0 && (m < 0) != (b < 0) {
-			m += b
-		}
-		return m, true
-	case "**":
-		return math.Pow(a, b), true
-	}
-	return nil, false
-}
-
-// compare evaluates a comparison of constants, when it can.
-func compare(op string, a, b *val) (bool, bool) {
-	if op == "in" || op == "not in" {
-		if !a.known || !b.known {
-			return false, false
-		}
-		s, ok1 := a.k.(string)
-		t, ok2 := b.k.(string)
-		if !ok1 || !ok2 {
-			return false, false
-		}
-		return strings.Contains(t, s) == (op == "in"), true
-	}
-	if !a.known || !b.known {
-		return false, false
-	}
-	var c int
-	switch x := a.k.(type) {
-	case int64, float64:
-		fx, _ := toFloat(x)
-		fy, ok := toFloat(b.k)
-		if !ok {
-			return op == "!=", op == "==" || op == "!="
-		}
-		c = cmpOrder(fx < fy, fx > fy)
-	case string:
-		y, ok := b.k.(string)
-		if !ok {
-			return op == "!=", op == "==" || op == "!="
-		}
-		c = cmpOrder(x < y, x > y)
-	default:
-		if op == "==" || op == "!=" {
-			return (a.k == b.k) == (op == "=="), true
-		}
-		return false, false
-	}
-	switch op {
-	case "==":
-		return c == 0, true
-	case "!=":
-		return c != 0, true
-	case "<":
-		return c < 0, true
-	case "<=":
-		return c <= 0, true
-	case ">":
-		return c > 0, true
-	case ">=":
-		return c >= 0, true
-	}
-	return false, false
-}
-
-func cmpOrder(less, greater bool) int {
-	switch {
-	case less:
-		return -1
-	case greater:
-		return 1
-	}
-	return 0
-}
-
-func toFloat(x any) (float64, bool) {
-	switch n := x.(type) {
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	}
-	return 0, false
 }
 
 // postfix evaluates a primary with its calls, indexes and fields.
@@ -486,12 +313,8 @@ func (w *walker) index(c *val, ix *lang.Index, fr *frame) *val {
 		}
 		return join(c.anyElem(), derive(i))
 	}
-	if c.known && i.known {
-		s, ok1 := c.k.(string)
-		k, ok2 := i.k.(int64)
-		if ok1 && ok2 && k >= 0 && k < int64(len(s)) {
-			return constant(string(s[k]), c.src...)
-		}
+	if k, ok := indexConst(c, i); ok {
+		return constant(k, c.src...)
 	}
 	return derive(c, i)
 }
@@ -769,71 +592,6 @@ func (w *walker) builtin(name string, call *lang.Call, pos lang.Position, args [
 		}
 	}
 	return derive(args...)
-}
-
-// scalarBuiltin computes a few built-ins of constants.
-func scalarBuiltin(name string, args []*val) (*val, bool) {
-	var src []string
-	for _, a := range args {
-		if !a.known {
-			return nil, false
-		}
-		src = unionSrc(src, a.src)
-	}
-	if len(args) == 0 {
-		return nil, false
-	}
-	x := args[0].k
-	switch name {
-	case "abs":
-		switch n := x.(type) {
-		case int64:
-			if n < 0 && n != math.MinInt64 {
-				n = -n
-			}
-			return constant(n, src...), true
-		case float64:
-			return constant(math.Abs(n), src...), true
-		}
-	case "int":
-		switch n := x.(type) {
-		case int64:
-			return constant(n, src...), true
-		case float64:
-			if math.Abs(n) < 1<<62 {
-				return constant(int64(n), src...), true
-			}
-		}
-	case "float":
-		if f, ok := toFloat(x); ok {
-			return constant(f, src...), true
-		}
-	case "str":
-		if len(args) == 1 {
-			if s, ok := x.(string); ok {
-				return constant(s, src...), true
-			}
-			if n, ok := x.(int64); ok {
-				return constant(strconv.FormatInt(n, 10), src...), true
-			}
-		}
-	case "min", "max":
-		if len(args) < 2 {
-			return nil, false
-		}
-		best := args[0]
-		for _, a := range args[1:] {
-			less, ok := compare("<", a, best)
-			if !ok {
-				return nil, false
-			}
-			if less == (name == "min") {
-				best = a
-			}
-		}
-		return constant(best.k, src...), true
-	}
-	return nil, false
 }
 
 // rangeVal is range(...) of constants as a list: the first `limit`

@@ -10,6 +10,11 @@
 // branch on one) becomes a dynamic region whose call sites show once.
 // Rewrite passes (rewrite.go) then change the graph; paradigm hints
 // (@hint) will be implemented as such passes.
+//
+// Constants are folded with exec's own operators and built-ins
+// (fold.go), so a folded constant is what the program computes. The
+// planner imports exec for its values and operators only; exec never
+// imports the planner.
 package planner
 
 import (

@@ -225,19 +225,11 @@ func truthy(v *val) (bool, bool) {
 	if !v.known {
 		return false, false
 	}
-	switch k := v.k.(type) {
-	case bool:
-		return k, true
-	case int64:
-		return k != 0, true
-	case float64:
-		return k != 0, true
-	case string:
-		return k != "", true
-	case nil:
-		return false, true
+	x, ok := toValue(v.k)
+	if !ok {
+		return false, false
 	}
-	return false, false
+	return x.Truth(), true
 }
 
 // literal renders a constant as rayflow source.
