@@ -128,20 +128,7 @@ func (cc *compileCtx) or(o *lang.Or) evalFn {
 	for i, t := range o.Terms {
 		terms[i] = cc.and(t)
 	}
-	if len(terms) == 1 {
-		return terms[0]
-	}
-	pos := o.Pos
-	return func(fr *frame) Value {
-		var v Value
-		for _, t := range terms {
-			v = t(fr)
-			if cc.truth(v, pos) {
-				return v
-			}
-		}
-		return v
-	}
+	return cc.shortCircuit(terms, true, o.Pos)
 }
 
 func (cc *compileCtx) and(a *lang.And) evalFn {
@@ -149,15 +136,21 @@ func (cc *compileCtx) and(a *lang.And) evalFn {
 	for i, t := range a.Terms {
 		terms[i] = cc.not(t)
 	}
+	return cc.shortCircuit(terms, false, a.Pos)
+}
+
+// shortCircuit compiles `a or b or c` (stopAt true) and `a and b and c`
+// (stopAt false): the value of the first term whose truth is stopAt,
+// else of the last term.
+func (cc *compileCtx) shortCircuit(terms []evalFn, stopAt bool, pos lang.Position) evalFn {
 	if len(terms) == 1 {
 		return terms[0]
 	}
-	pos := a.Pos
 	return func(fr *frame) Value {
 		var v Value
 		for _, t := range terms {
 			v = t(fr)
-			if !cc.truth(v, pos) {
+			if cc.truth(v, pos) == stopAt {
 				return v
 			}
 		}
