@@ -139,12 +139,12 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		nw.heads.add(nw.addr)
 		cfg.Membership.setOnChange(nw.pushMembershipChange)
 	}
-	c.net = nw
+	c.net, c.scope = nw, nw
 	if err := nw.join(); err != nil {
 		// The loops have not started: stop only what has.
 		nw.server.Close()
 		nw.pool.Close()
-		c.net = nil
+		c.net, c.scope = nil, localScope{c}
 		return err
 	}
 	go nw.heartbeatLoop()
@@ -155,12 +155,9 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 }
 
 // Address is where this process serves the cluster protocol.
-func (c *Cluster) Address() string {
-	if c.net == nil {
-		return ""
-	}
-	return c.net.addr
-}
+func (c *Cluster) Address() string { return c.scope.address() }
+
+func (nw *network) address() string { return nw.addr }
 
 func (nw *network) isHead() bool { return nw.cfg.Membership != nil }
 
@@ -263,17 +260,18 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 // RegisterProgram makes a program this process loaded known by its hash,
 // storing its source in the GCS so that other nodes can load it.
 func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
-	if c.net == nil {
-		return nil
-	}
+	return c.scope.registerProgram(p, source)
+}
+
+func (nw *network) registerProgram(p *exec.Program, source string) error {
 	blob := programBlob(p.File, source)
 	p.Hash = gcs.ProgramHash(blob)
-	c.net.mu.Lock()
-	c.net.programs[p.Hash] = p
-	c.net.mu.Unlock()
+	nw.mu.Lock()
+	nw.programs[p.Hash] = p
+	nw.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := c.net.gcsCall(ctx, gcsPutProgram, blob)
+	_, err := nw.gcsCall(ctx, gcsPutProgram, blob)
 	return err
 }
 

@@ -32,11 +32,12 @@ const releaseTimeout = 3 * time.Second
 
 // noteJob records that this process drives a job, to release it when the
 // process leaves.
-func (c *Cluster) noteJob(jobID string) {
-	if c.net == nil || !validJobID(jobID) {
+func (c *Cluster) noteJob(jobID string) { c.scope.noteJob(jobID) }
+
+func (nw *network) noteJob(jobID string) {
+	if !validJobID(jobID) {
 		return
 	}
-	nw := c.net
 	nw.mu.Lock()
 	if nw.jobs == nil {
 		nw.jobs = map[string]bool{}
@@ -49,14 +50,16 @@ func (c *Cluster) noteJob(jobID string) {
 // live node drops the objects it keeps for the job, and the heads delete
 // its lineage from the GCS. It waits at most a few seconds. A driver
 // that leaves ends its jobs itself; endJob is for one that stays (a REPL).
-func (c *Cluster) endJob(jobID string) {
-	if c.net == nil || !validJobID(jobID) {
+func (c *Cluster) endJob(jobID string) { c.scope.endJob(jobID) }
+
+func (nw *network) endJob(jobID string) {
+	if !validJobID(jobID) {
 		return
 	}
-	c.net.mu.Lock()
-	delete(c.net.jobs, jobID)
-	c.net.mu.Unlock()
-	c.net.releaseJobs([]string{jobID})
+	nw.mu.Lock()
+	delete(nw.jobs, jobID)
+	nw.mu.Unlock()
+	nw.releaseJobs([]string{jobID})
 }
 
 // validJobID reports whether id can name a job: not empty, and no dot,

@@ -66,12 +66,16 @@ func outputOf(th *exec.Thread) string {
 
 // routeOutput sends a thread's prints to the driver at addr, unless that
 // is this process.
-func (c *Cluster) routeOutput(th *exec.Thread, addr string) {
-	if addr == "" || c.net == nil || addr == c.net.addr {
+func (c *Cluster) routeOutput(th *exec.Thread, addr string) { c.scope.routeOutput(th, addr) }
+
+// routeOutput sends a thread's prints to the driver at addr, unless that
+// is this process.
+func (nw *network) routeOutput(th *exec.Thread, addr string) {
+	if addr == "" || addr == nw.addr {
 		return
 	}
 	th.Local[localOutput] = addr
-	nw := c.net
+	c := nw.c
 	th.Print = func(_ *exec.Thread, text string) {
 		if err := nw.pool.Send(addr, transport.Output, []byte(text)); err != nil {
 			c.print(th, text) // the driver is gone: keep the output here
@@ -99,28 +103,11 @@ func (n *Node) state() placement.NodeState {
 // wherever the global scheduler places it.
 func (n *Node) schedule(t *task) {
 	c := n.cluster
-	if c.net != nil {
-		if !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
-			n.enqueue(t)
-			return
-		}
-		c.net.spill(t, n)
-		return
-	}
-	if len(c.nodes) == 1 || !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
+	if !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
 		n.enqueue(t)
 		return
 	}
-	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
-	for i, other := range c.nodes {
-		snap.Nodes[i] = other.state()
-	}
-	d, err := placement.Place(placement.Request{TaskID: t.call.ID, Demand: t.demand, Origin: n.ID}, snap)
-	if err != nil {
-		n.enqueue(t) // cannot happen for a task that passed the feasibility check at submit
-		return
-	}
-	c.node(d.Node).enqueue(t)
+	c.scope.spill(t, n)
 }
 
 // enqueue adds a ready task to the local queue and starts what fits.

@@ -264,7 +264,7 @@ func (nw *network) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error 
 	}
 	nw.rec.mu.Lock()
 	defer nw.rec.mu.Unlock()
-	if nw.c.cfg.Lineage == "off" {
+	if !nw.c.keepsLineage() {
 		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", entry.t.obj.name, deadAddr)}
 	}
 	if entry.attempts >= limit {
@@ -342,9 +342,9 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 		a.mu.Unlock()
 		return // being restarted already, or restarted since
 	}
-	if a.restartsLeft <= 0 || nw.c.cfg.Lineage == "off" {
+	if a.restartsLeft <= 0 || !nw.c.keepsLineage() {
 		why := fmt.Sprintf("actor %s died with the node at %s and has no restarts left (declare it @restarts(n) to have it recreated)", a.class.Name(), deadAddr)
-		if nw.c.cfg.Lineage == "off" {
+		if !nw.c.keepsLineage() {
 			why = fmt.Sprintf("actor %s died with the node at %s, and lineage is off (--lineage=off), so it cannot be restarted", a.class.Name(), deadAddr)
 		}
 		a.deadErr = &exec.Error{Kind: exec.KindLost, Msg: why}
@@ -503,7 +503,7 @@ func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
 		nw.owned[id] = obj
 		nw.mu.Unlock()
 	}
-	if nw.c.cfg.Lineage != "off" {
+	if nw.c.keepsLineage() {
 		if a := nw.actorOfCall(id); a != nil {
 			a.mu.Lock()
 			left, addr := a.restartsLeft, a.addr
