@@ -55,13 +55,12 @@ type network struct {
 	addr   string
 	heads  *headSet
 
-	mu        sync.Mutex
-	programs  map[string]*exec.Program // by source hash
-	owned     map[string]*object       // results this process awaits from other nodes
-	served    map[string]*object       // objects other processes may fetch from here
-	hosted    map[string]*actor        // actors living here for other processes
-	remoteOut map[string]string        // task ID -> address it was sent to
-	jobs      map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
+	mu       sync.Mutex
+	programs map[string]*exec.Program // by source hash
+	awaited  map[string]awaitedResult // results this process awaits from other nodes, by task ID
+	served   map[string]*object       // objects other processes may fetch from here
+	hosted   map[string]*actor        // actors living here for other processes
+	jobs     map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -108,6 +107,23 @@ type remoteActor struct {
 	relocating bool
 }
 
+// awaitedResult is a result this process owns and awaits from another
+// node: the object the answer completes and the address of the node the
+// task was sent to ("" while nothing runs it: an actor call waiting for
+// its actor's restart).
+type awaitedResult struct {
+	obj    *object
+	sentTo string
+}
+
+// takeAwaitedLocked stops awaiting the result of task id and returns its
+// object (nil if it was not awaited). Callers hold nw.mu.
+func (nw *network) takeAwaitedLocked(id string) *object {
+	r := nw.awaited[id]
+	delete(nw.awaited, id)
+	return r.obj
+}
+
 // loggedCall is one method call on a remote actor and its result.
 type loggedCall struct {
 	call *exec.TaskCall
@@ -118,8 +134,8 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if cfg.HeartbeatEvery <= 0 {
 		cfg.HeartbeatEvery = 500 * time.Millisecond
 	}
-	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, owned: map[string]*object{},
-		served: map[string]*object{}, hosted: map[string]*actor{}, remoteOut: map[string]string{},
+	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, awaited: map[string]awaitedResult{},
+		served: map[string]*object{}, hosted: map[string]*actor{},
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		rec: newRecovery(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),

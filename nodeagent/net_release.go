@@ -16,7 +16,7 @@ import (
 // Releasing what a finished job leaves behind.
 //
 // A process keeps the large results it made for other processes (served),
-// the results it awaits from others (owned, remoteOut), and the lineage
+// the results it awaits from others (awaited), and the lineage
 // of tasks whose values live elsewhere; the GCS keeps every task's row.
 // None of it is needed once the job is over, and nothing else says when
 // that is, so a long-lived cluster grew with every job. A driver
@@ -150,15 +150,10 @@ func (nw *network) releaseHere(jobs []string) {
 			delete(nw.served, id)
 		}
 	}
-	for id, o := range nw.owned {
+	for id, r := range nw.awaited {
 		if ofJobs(id) {
-			delete(nw.owned, id)
-			awaited = append(awaited, o)
-		}
-	}
-	for id := range nw.remoteOut {
-		if ofJobs(id) {
-			delete(nw.remoteOut, id)
+			delete(nw.awaited, id)
+			awaited = append(awaited, r.obj)
 		}
 	}
 	for _, j := range jobs {
