@@ -198,7 +198,7 @@ func (c *Cluster) Shutdown(reason string) {
 	c.stop.Store(true)
 	for _, n := range c.nodes {
 		n.cancelAll(reason)
-		n.store.close()
+		n.store.Close()
 	}
 	if c.lineage != nil {
 		c.lineage.close()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -25,13 +26,13 @@ type Node struct {
 	running  map[*task]struct{}
 	resuming int // tasks back from get/wait waiting to take their CPU again
 	actors   []*actor
-	store    *objectStore
+	store    *objstore.Store
 	workers  []bool // worker IDs in use, for the timeline
 }
 
 func newNode(c *Cluster, id string, total resources.Resources) *Node {
 	n := &Node{ID: id, cluster: c, total: total, free: total, running: map[*task]struct{}{},
-		store: newObjectStore(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id))}
+		store: objstore.New(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id), logPanic)}
 	n.resumed = sync.NewCond(&n.mu)
 	return n
 }
@@ -217,13 +218,15 @@ func (n *Node) cancelAll(reason string) {
 // object with the store's error.
 func (n *Node) publish(o *object, val exec.Value, err *exec.Error) {
 	if err == nil {
-		o.mu.Lock()
-		o.val = val
-		o.mu.Unlock()
-		if serr := n.store.add(o); serr != nil {
+		big, serr := n.store.Add(o.name, val)
+		switch {
+		case serr != nil:
 			val, err = exec.None, serr.(*exec.Error)
-		} else {
-			val = o.value()
+		case big != nil:
+			o.mu.Lock()
+			o.big = big
+			o.mu.Unlock()
+			val = exec.None // the store has it
 		}
 	}
 	o.complete(val, err, n.ID)
