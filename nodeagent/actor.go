@@ -70,10 +70,8 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "actor %s: %v", call.Class.Name(), err)
 	}
-	if c.net != nil {
-		if h, err := c.net.placeActor(th, call, demand); h != nil || err != nil {
-			return h, err
-		}
+	if h, err := c.scope.newActor(th, call, demand); h != nil || err != nil {
+		return h, err
 	}
 	n, err := c.placeActor(call.Class.Name(), demand, nodeOf(th))
 	if err != nil {
@@ -194,7 +192,7 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 			o.complete(exec.None, a.stoppedError(), "")
 		}
 	case *remoteActor:
-		c.net.callRemote(a, call, o)
+		c.net.callRemote(a, call, o) // only a networked process has remote actors
 	default:
 		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 	}

@@ -43,8 +43,8 @@ type Config struct {
 	// GCS's Raft log (DataDir/gcs); memory and a temporary directory
 	// when empty.
 	DataDir string
-	// Lineage is "off" to keep no lineage; otherwise every task's
-	// specification is written to the GCS in batches, off the task path.
+	// Lineage is how lineage is kept (--lineage): "stash" (or empty),
+	// "sync" or "off". Validate parses it once.
 	Lineage string
 	// ForwardBound is how many hops uncommitted lineage may travel before
 	// it is flushed synchronously (default 8).
@@ -60,6 +60,36 @@ type Config struct {
 	// embedded cluster. Net.Driver gives the local node no CPUs, so every
 	// task goes to the cluster.
 	Net *NetConfig
+
+	// Set by Validate.
+	lineageMode stash.Mode
+}
+
+// Validate checks the configuration and parses what is given as text
+// (the lineage mode), once, so that nothing later decides it again. It
+// fills in the defaults that do not depend on the machine. NewCluster
+// calls it; a caller may call it earlier to report a bad option before
+// doing anything else.
+func (cfg *Config) Validate() error {
+	mode, err := stash.ParseMode(cfg.Lineage)
+	if err != nil {
+		return err
+	}
+	cfg.lineageMode = mode
+	if cfg.Nodes <= 0 {
+		cfg.Nodes = 1
+	}
+	if cfg.ForwardBound < 0 {
+		return fmt.Errorf("the forwarding bound must not be negative, got %d", cfg.ForwardBound)
+	}
+	if cfg.Net != nil && cfg.Nodes > 1 {
+		return fmt.Errorf("a process in a cluster runs one node, not %d", cfg.Nodes)
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	_, err = resources.FromMap(cfg.Resources)
+	return err
 }
 
 // Cluster is a set of nodes in one process with their global scheduler.
@@ -71,6 +101,7 @@ type Cluster struct {
 	stats    Stats
 	stop     atomic.Bool
 	lineage  *lineage   // how this process keeps lineage (--lineage)
+	scope    scope      // how far work reaches: localScope, or net
 	gcs      *lazyStore // the embedded GCS (nil in a networked process)
 	timeline *timeline  // nil unless Config.Timeline
 	net      *network   // nil for an embedded cluster
@@ -84,8 +115,8 @@ type Stats struct {
 
 // NewCluster starts the nodes of an in-process cluster.
 func NewCluster(cfg Config) (*Cluster, error) {
-	if cfg.Nodes <= 0 {
-		cfg.Nodes = 1
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	detected, err := resources.Detect()
 	if err != nil {
@@ -110,10 +141,8 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 2 * cfg.CPUs
 	}
-	if cfg.Stdout == nil {
-		cfg.Stdout = io.Discard
-	}
 	c := &Cluster{cfg: cfg}
+	c.scope = localScope{c}
 	if cfg.Timeline {
 		c.timeline = &timeline{start: time.Now()}
 	}
@@ -131,11 +160,6 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		c.nodes = append(c.nodes, newNode(c, id, total))
 	}
 	if cfg.Net != nil {
-		// A bad --lineage must fail before the node joins the cluster.
-		if _, err := stash.ParseMode(cfg.Lineage); err != nil {
-			c.Shutdown("bad lineage mode")
-			return nil, err
-		}
 		if err := c.startNetwork(*cfg.Net); err != nil {
 			c.Shutdown("could not join the cluster")
 			return nil, err
@@ -144,11 +168,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		if cfg.GCSDelay > 0 {
 			store = delayedStore{store, cfg.GCSDelay}
 		}
-		l, err := newLineage(cfg.Lineage, c.Head().ID, store, cfg.ForwardBound, nil)
-		if err != nil {
-			c.Shutdown("bad lineage mode")
-			return nil, err
-		}
+		l := newLineage(cfg.lineageMode, c.Head().ID, store, cfg.ForwardBound, nil)
 		l.refs = c.net
 		c.lineage = l
 	}
@@ -158,14 +178,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 // Nodes lists the node IDs: of the whole cluster when this process is
 // part of one.
 func (c *Cluster) Nodes() []string {
-	if c.net != nil {
-		return c.net.liveNodes()
-	}
-	ids := make([]string, len(c.nodes))
-	for i, n := range c.nodes {
-		ids[i] = n.ID
-	}
-	return ids
+	return c.scope.nodeIDs()
 }
 
 // Stats returns the cluster's counters.
@@ -185,23 +198,20 @@ func (c *Cluster) Shutdown(reason string) {
 	c.stop.Store(true)
 	for _, n := range c.nodes {
 		n.cancelAll(reason)
-		n.store.close()
+		n.store.Close()
 	}
 	if c.lineage != nil {
 		c.lineage.close()
 	}
-	if c.net != nil {
-		c.net.close()
-	}
+	c.scope.close()
 }
 
 // startEmbeddedLineage opens the embedded single-replica GCS in the
 // background and starts lineage keeping over it.
 func (c *Cluster) startEmbeddedLineage() error {
-	if c.cfg.Lineage == "off" {
-		l, err := newLineage("off", "", nil, 0, nil)
-		c.lineage = l
-		return err
+	if c.cfg.lineageMode == stash.ModeOff {
+		c.lineage = newLineage(stash.ModeOff, "", nil, 0, nil)
+		return nil
 	}
 	gcfg := gcs.DefaultConfig()
 	gcfg.NodeID = "head"
@@ -219,14 +229,13 @@ func (c *Cluster) startEmbeddedLineage() error {
 	if c.cfg.GCSDelay > 0 {
 		store = delayedStore{store, c.cfg.GCSDelay}
 	}
-	l, err := newLineage(c.cfg.Lineage, "node-1", store, c.cfg.ForwardBound, c.gcs.close)
-	if err != nil {
-		c.gcs.close()
-		return err
-	}
-	c.lineage = l
+	c.lineage = newLineage(c.cfg.lineageMode, "node-1", store, c.cfg.ForwardBound, c.gcs.close)
 	return nil
 }
+
+// keepsLineage reports whether this process keeps lineage (not
+// --lineage=off), without which nothing can be rebuilt or replayed.
+func (c *Cluster) keepsLineage() bool { return c.cfg.lineageMode != stash.ModeOff }
 
 // GCS returns the embedded Global Control Store, waiting (a bounded
 // time) for it to finish opening.

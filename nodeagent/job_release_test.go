@@ -83,12 +83,7 @@ func heldFor(c *Cluster, job string) (served, awaited int) {
 			served++
 		}
 	}
-	for id := range nw.owned {
-		if strings.HasPrefix(id, job+".") {
-			awaited++
-		}
-	}
-	for id := range nw.remoteOut {
+	for id := range nw.awaited {
 		if strings.HasPrefix(id, job+".") {
 			awaited++
 		}
@@ -178,7 +173,7 @@ func TestEndingOneJobReleasesAwaitedResults(t *testing.T) {
 	if _, a := heldFor(worker, "jobe1"); a != 0 {
 		t.Fatalf("worker still awaits %d entries of the ended job", a)
 	}
-	if _, a := heldFor(worker, "jobe2"); a != 2 || other.isReady() {
+	if _, a := heldFor(worker, "jobe2"); a != 1 || other.isReady() {
 		t.Fatal("endJob released another job's result")
 	}
 	driver.net.mu.Lock()

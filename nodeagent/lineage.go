@@ -38,17 +38,13 @@ type lineage struct {
 }
 
 // newLineage starts lineage keeping in the given mode over store.
-func newLineage(mode string, node string, store stash.Store, bound int, closeStore func()) (*lineage, error) {
-	m, err := stash.ParseMode(mode)
-	if err != nil {
-		return nil, err
-	}
-	l := &lineage{mode: m, store: store, closeStore: closeStore}
-	if m == stash.ModeOff {
-		return l, nil
+func newLineage(mode stash.Mode, node string, store stash.Store, bound int, closeStore func()) *lineage {
+	l := &lineage{mode: mode, store: store, closeStore: closeStore}
+	if mode == stash.ModeOff {
+		return l
 	}
 	l.stash = stash.New(store, stash.Config{Node: node, ForwardBound: bound})
-	return l, nil
+	return l
 }
 
 // record keeps a task's specification. In sync mode it is written to the

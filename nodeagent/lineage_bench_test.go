@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // lineageBenchCluster is a head, n nodes and a driver in this process,
@@ -60,11 +61,11 @@ func startLineageBenchCluster(b *testing.B, n int, mode string, bound int, delay
 		// process's stash is slowed by delay.
 		for _, c := range lc.all() {
 			old := c.lineage
-			l, err := newLineage(mode, c.Head().ID, delayedStore{headStore{c.net}, delay}, bound, nil)
+			m, err := stash.ParseMode(mode)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c.lineage = l
+			c.lineage = newLineage(m, c.Head().ID, delayedStore{headStore{c.net}, delay}, bound, nil)
 			old.close()
 		}
 	}

@@ -55,13 +55,12 @@ type network struct {
 	addr   string
 	heads  *headSet
 
-	mu        sync.Mutex
-	programs  map[string]*exec.Program // by source hash
-	owned     map[string]*object       // results this process awaits from other nodes
-	served    map[string]*object       // objects other processes may fetch from here
-	hosted    map[string]*actor        // actors living here for other processes
-	remoteOut map[string]string        // task ID -> address it was sent to
-	jobs      map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
+	mu       sync.Mutex
+	programs map[string]*exec.Program // by source hash
+	awaited  map[string]awaitedResult // results this process awaits from other nodes, by task ID
+	served   map[string]*object       // objects other processes may fetch from here
+	hosted   map[string]*actor        // actors living here for other processes
+	jobs     map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -108,6 +107,23 @@ type remoteActor struct {
 	relocating bool
 }
 
+// awaitedResult is a result this process owns and awaits from another
+// node: the object the answer completes and the address of the node the
+// task was sent to ("" while nothing runs it: an actor call waiting for
+// its actor's restart).
+type awaitedResult struct {
+	obj    *object
+	sentTo string
+}
+
+// takeAwaitedLocked stops awaiting the result of task id and returns its
+// object (nil if it was not awaited). Callers hold nw.mu.
+func (nw *network) takeAwaitedLocked(id string) *object {
+	r := nw.awaited[id]
+	delete(nw.awaited, id)
+	return r.obj
+}
+
 // loggedCall is one method call on a remote actor and its result.
 type loggedCall struct {
 	call *exec.TaskCall
@@ -118,8 +134,8 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if cfg.HeartbeatEvery <= 0 {
 		cfg.HeartbeatEvery = 500 * time.Millisecond
 	}
-	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, owned: map[string]*object{},
-		served: map[string]*object{}, hosted: map[string]*actor{}, remoteOut: map[string]string{},
+	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, awaited: map[string]awaitedResult{},
+		served: map[string]*object{}, hosted: map[string]*actor{},
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		rec: newRecovery(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),
@@ -139,12 +155,12 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		nw.heads.add(nw.addr)
 		cfg.Membership.setOnChange(nw.pushMembershipChange)
 	}
-	c.net = nw
+	c.net, c.scope = nw, nw
 	if err := nw.join(); err != nil {
 		// The loops have not started: stop only what has.
 		nw.server.Close()
 		nw.pool.Close()
-		c.net = nil
+		c.net, c.scope = nil, localScope{c}
 		return err
 	}
 	go nw.heartbeatLoop()
@@ -155,12 +171,9 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 }
 
 // Address is where this process serves the cluster protocol.
-func (c *Cluster) Address() string {
-	if c.net == nil {
-		return ""
-	}
-	return c.net.addr
-}
+func (c *Cluster) Address() string { return c.scope.address() }
+
+func (nw *network) address() string { return nw.addr }
 
 func (nw *network) isHead() bool { return nw.cfg.Membership != nil }
 
@@ -263,17 +276,18 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 // RegisterProgram makes a program this process loaded known by its hash,
 // storing its source in the GCS so that other nodes can load it.
 func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
-	if c.net == nil {
-		return nil
-	}
+	return c.scope.registerProgram(p, source)
+}
+
+func (nw *network) registerProgram(p *exec.Program, source string) error {
 	blob := programBlob(p.File, source)
 	p.Hash = gcs.ProgramHash(blob)
-	c.net.mu.Lock()
-	c.net.programs[p.Hash] = p
-	c.net.mu.Unlock()
+	nw.mu.Lock()
+	nw.programs[p.Hash] = p
+	nw.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := c.net.gcsCall(ctx, gcsPutProgram, blob)
+	_, err := nw.gcsCall(ctx, gcsPutProgram, blob)
 	return err
 }
 

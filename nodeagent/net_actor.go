@@ -12,10 +12,10 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
-// placeActor creates an actor elsewhere in the cluster when it does not
+// newActor creates an actor elsewhere in the cluster when it does not
 // fit on this process's node. It returns a nil handle and nil error when
 // the actor should be created here.
-func (nw *network) placeActor(th *exec.Thread, call *exec.TaskCall, demand resources.Resources) (*exec.ActorHandle, error) {
+func (nw *network) newActor(th *exec.Thread, call *exec.TaskCall, demand resources.Resources) (*exec.ActorHandle, error) {
 	return nw.placeActorTry(th, call, demand, 0)
 }
 
@@ -70,7 +70,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 		o.complete(exec.None, err, "")
 		return
 	}
-	if a.create == nil && nw.c.cfg.Lineage != "off" && !nw.cfg.Driver {
+	if a.create == nil && nw.c.keepsLineage() && !nw.cfg.Driver {
 		// A caller other than the creator keeps the call's specification
 		// (the creator keeps its calls in its log): if the host dies
 		// before its stash wrote the call to the GCS, a restart still
@@ -194,8 +194,8 @@ func dropAnswered(log []loggedCall) []loggedCall {
 // fails, naming the node and the reason.
 func (nw *network) unreachableActor(a *remoteActor, o *object, addr string, err error) {
 	a.mu.Lock()
-	restartable := a.create != nil && a.restartsLeft > 0 && nw.c.cfg.Lineage != "off"
-	borrowed := a.create == nil && a.creator != "" && nw.c.cfg.Lineage != "off"
+	restartable := a.create != nil && a.restartsLeft > 0 && nw.c.keepsLineage()
+	borrowed := a.create == nil && a.creator != "" && nw.c.keepsLineage()
 	gen := a.gen
 	a.mu.Unlock()
 	if restartable {
@@ -317,7 +317,7 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 		// wrote it to the GCS.
 		o.onReady(func() {
 			done := &doneMsg{ID: o.id, Gone: gone, Actor: m.ActorID}
-			if nw.c.cfg.Lineage != "off" {
+			if nw.c.keepsLineage() {
 				done.Seq = o.actorSeq.Load()
 			}
 			nw.reportDone(o, owner, done)

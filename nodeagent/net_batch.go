@@ -138,8 +138,7 @@ const (
 // placed again a little later.
 func (nw *network) sendFailed(t *task, addr string, err error) {
 	nw.mu.Lock()
-	delete(nw.owned, t.call.ID)
-	delete(nw.remoteOut, t.call.ID)
+	nw.takeAwaitedLocked(t.call.ID)
 	nw.mu.Unlock()
 	t.sendFailures++
 	if t.sendFailures > maxSendFailures {

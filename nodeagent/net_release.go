@@ -16,7 +16,7 @@ import (
 // Releasing what a finished job leaves behind.
 //
 // A process keeps the large results it made for other processes (served),
-// the results it awaits from others (owned, remoteOut), and the lineage
+// the results it awaits from others (awaited), and the lineage
 // of tasks whose values live elsewhere; the GCS keeps every task's row.
 // None of it is needed once the job is over, and nothing else says when
 // that is, so a long-lived cluster grew with every job. A driver
@@ -32,11 +32,12 @@ const releaseTimeout = 3 * time.Second
 
 // noteJob records that this process drives a job, to release it when the
 // process leaves.
-func (c *Cluster) noteJob(jobID string) {
-	if c.net == nil || !validJobID(jobID) {
+func (c *Cluster) noteJob(jobID string) { c.scope.noteJob(jobID) }
+
+func (nw *network) noteJob(jobID string) {
+	if !validJobID(jobID) {
 		return
 	}
-	nw := c.net
 	nw.mu.Lock()
 	if nw.jobs == nil {
 		nw.jobs = map[string]bool{}
@@ -49,14 +50,16 @@ func (c *Cluster) noteJob(jobID string) {
 // live node drops the objects it keeps for the job, and the heads delete
 // its lineage from the GCS. It waits at most a few seconds. A driver
 // that leaves ends its jobs itself; endJob is for one that stays (a REPL).
-func (c *Cluster) endJob(jobID string) {
-	if c.net == nil || !validJobID(jobID) {
+func (c *Cluster) endJob(jobID string) { c.scope.endJob(jobID) }
+
+func (nw *network) endJob(jobID string) {
+	if !validJobID(jobID) {
 		return
 	}
-	c.net.mu.Lock()
-	delete(c.net.jobs, jobID)
-	c.net.mu.Unlock()
-	c.net.releaseJobs([]string{jobID})
+	nw.mu.Lock()
+	delete(nw.jobs, jobID)
+	nw.mu.Unlock()
+	nw.releaseJobs([]string{jobID})
 }
 
 // validJobID reports whether id can name a job: not empty, and no dot,
@@ -147,15 +150,10 @@ func (nw *network) releaseHere(jobs []string) {
 			delete(nw.served, id)
 		}
 	}
-	for id, o := range nw.owned {
+	for id, r := range nw.awaited {
 		if ofJobs(id) {
-			delete(nw.owned, id)
-			awaited = append(awaited, o)
-		}
-	}
-	for id := range nw.remoteOut {
-		if ofJobs(id) {
-			delete(nw.remoteOut, id)
+			delete(nw.awaited, id)
+			awaited = append(awaited, r.obj)
 		}
 	}
 	for _, j := range jobs {

@@ -74,16 +74,14 @@ func (nw *network) outputAddr(output string) string {
 // await records that obj's value will come from the node at addr.
 func (nw *network) await(obj *object, addr string) {
 	nw.mu.Lock()
-	nw.owned[obj.id] = obj
-	nw.remoteOut[obj.id] = addr
+	nw.awaited[obj.id] = awaitedResult{obj, addr}
 	nw.mu.Unlock()
 }
 
 // lost fails an awaited object.
 func (nw *network) lost(obj *object, why string) {
 	nw.mu.Lock()
-	delete(nw.owned, obj.id)
-	delete(nw.remoteOut, obj.id)
+	nw.takeAwaitedLocked(obj.id)
 	nw.mu.Unlock()
 	obj.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: %s", obj.name, why)}, "")
 }
@@ -98,9 +96,7 @@ func (nw *network) handleDone(payload []byte) error {
 		nw.orders.note(logicalActor(m.Actor), m.Seq-1, m.ID)
 	}
 	nw.mu.Lock()
-	obj := nw.owned[m.ID]
-	delete(nw.owned, m.ID)
-	delete(nw.remoteOut, m.ID)
+	obj := nw.takeAwaitedLocked(m.ID)
 	nw.mu.Unlock()
 	if obj == nil {
 		return nil // cancelled or already failed
@@ -186,7 +182,7 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	nw.mu.Lock()
 	o := nw.served[ss[0]]
 	if o == nil {
-		o = nw.owned[ss[0]]
+		o = nw.awaited[ss[0]].obj
 	}
 	nw.mu.Unlock()
 	if o == nil {

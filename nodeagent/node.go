@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -25,13 +26,13 @@ type Node struct {
 	running  map[*task]struct{}
 	resuming int // tasks back from get/wait waiting to take their CPU again
 	actors   []*actor
-	store    *objectStore
+	store    *objstore.Store
 	workers  []bool // worker IDs in use, for the timeline
 }
 
 func newNode(c *Cluster, id string, total resources.Resources) *Node {
 	n := &Node{ID: id, cluster: c, total: total, free: total, running: map[*task]struct{}{},
-		store: newObjectStore(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id))}
+		store: objstore.New(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id), logPanic)}
 	n.resumed = sync.NewCond(&n.mu)
 	return n
 }
@@ -66,12 +67,16 @@ func outputOf(th *exec.Thread) string {
 
 // routeOutput sends a thread's prints to the driver at addr, unless that
 // is this process.
-func (c *Cluster) routeOutput(th *exec.Thread, addr string) {
-	if addr == "" || c.net == nil || addr == c.net.addr {
+func (c *Cluster) routeOutput(th *exec.Thread, addr string) { c.scope.routeOutput(th, addr) }
+
+// routeOutput sends a thread's prints to the driver at addr, unless that
+// is this process.
+func (nw *network) routeOutput(th *exec.Thread, addr string) {
+	if addr == "" || addr == nw.addr {
 		return
 	}
 	th.Local[localOutput] = addr
-	nw := c.net
+	c := nw.c
 	th.Print = func(_ *exec.Thread, text string) {
 		if err := nw.pool.Send(addr, transport.Output, []byte(text)); err != nil {
 			c.print(th, text) // the driver is gone: keep the output here
@@ -99,28 +104,11 @@ func (n *Node) state() placement.NodeState {
 // wherever the global scheduler places it.
 func (n *Node) schedule(t *task) {
 	c := n.cluster
-	if c.net != nil {
-		if !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
-			n.enqueue(t)
-			return
-		}
-		c.net.spill(t, n)
-		return
-	}
-	if len(c.nodes) == 1 || !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
+	if !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
 		n.enqueue(t)
 		return
 	}
-	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
-	for i, other := range c.nodes {
-		snap.Nodes[i] = other.state()
-	}
-	d, err := placement.Place(placement.Request{TaskID: t.call.ID, Demand: t.demand, Origin: n.ID}, snap)
-	if err != nil {
-		n.enqueue(t) // cannot happen for a task that passed the feasibility check at submit
-		return
-	}
-	c.node(d.Node).enqueue(t)
+	c.scope.spill(t, n)
 }
 
 // enqueue adds a ready task to the local queue and starts what fits.
@@ -230,13 +218,15 @@ func (n *Node) cancelAll(reason string) {
 // object with the store's error.
 func (n *Node) publish(o *object, val exec.Value, err *exec.Error) {
 	if err == nil {
-		o.mu.Lock()
-		o.val = val
-		o.mu.Unlock()
-		if serr := n.store.add(o); serr != nil {
+		big, serr := n.store.Add(o.name, val)
+		switch {
+		case serr != nil:
 			val, err = exec.None, serr.(*exec.Error)
-		} else {
-			val = o.value()
+		case big != nil:
+			o.mu.Lock()
+			o.big = big
+			o.mu.Unlock()
+			val = exec.None // the store has it
 		}
 	}
 	o.complete(val, err, n.ID)

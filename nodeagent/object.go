@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 )
 
 // object is one entry of the object store: the result of a task, a
@@ -19,13 +20,12 @@ type object struct {
 	ready   bool
 	val     exec.Value
 	err     *exec.Error
-	node    string       // where the value lives
-	waiters []func()     // run once when the object becomes ready
-	task    *task        // the task producing it, while it runs or waits
-	entry   *storeEntry  // set when the store counts it (large values)
-	store   *objectStore // the store that counts it
-	remote  string       // address of the process holding the value, when elsewhere
-	net     *network     // how to fetch it from there
+	node    string           // where the value lives
+	waiters []func()         // run once when the object becomes ready
+	task    *task            // the task producing it, while it runs or waits
+	big     *objstore.Handle // a large value, kept by the node's store (val is then None)
+	remote  string           // address of the process holding the value, when elsewhere
+	net     *network         // how to fetch it from there
 	// actorSeq is, for a method call, its place in the order its actor
 	// ran calls, plus one (0 until it ran).
 	actorSeq atomic.Uint64
@@ -55,12 +55,6 @@ func (o *object) remoteLocation() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.remote
-}
-
-func (o *object) value() exec.Value {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.val
 }
 
 func newObject(id, name string) *object {
@@ -112,22 +106,22 @@ func (o *object) isReady() bool {
 // spilled it.
 func (o *object) result() (exec.Value, *exec.Error) {
 	o.mu.Lock()
-	val, err, st, remote := o.val, o.err, o.store, o.remote
+	val, err, big, remote := o.val, o.err, o.big, o.remote
 	o.mu.Unlock()
 	if remote != "" && err == nil {
 		return o.fetchRemote()
 	}
-	return o.held(val, err, st)
+	return held(val, err, big)
 }
 
 // held returns a value held in this process, as result read it: from
-// memory, or from the store when st counts the object (it may have been
+// memory, or from the store when it keeps the value (it may have been
 // spilled).
-func (o *object) held(val exec.Value, err *exec.Error, st *objectStore) (exec.Value, *exec.Error) {
-	if err != nil || st == nil {
+func held(val exec.Value, err *exec.Error, big *objstore.Handle) (exec.Value, *exec.Error) {
+	if err != nil || big == nil {
 		return val, err
 	}
-	return st.load(o)
+	return big.Load()
 }
 
 // fetchRemote fetches a value held by another process, rebuilding it from
@@ -137,10 +131,10 @@ func (o *object) fetchRemote() (exec.Value, *exec.Error) {
 	o.fetching.Lock()
 	defer o.fetching.Unlock()
 	o.mu.Lock()
-	addr, nw, val, err, st := o.remote, o.net, o.val, o.err, o.store
+	addr, nw, val, err, big := o.remote, o.net, o.val, o.err, o.big
 	o.mu.Unlock()
 	if addr == "" { // fetched while this reader waited
-		return o.held(val, err, st)
+		return held(val, err, big)
 	}
 	v, ferr := nw.fetch(o.id, addr)
 	if ferr != nil {
@@ -176,3 +170,7 @@ func internalError(o *object, r any) {
 	o.complete(exec.None, &exec.Error{Kind: exec.KindInternal,
 		Msg: fmt.Sprintf("internal error in the node agent while running %s: %v; please report this as a bug with the program that caused it", o.name, r)}, "")
 }
+
+// InlineLimit is the size up to which a result travels inline with its
+// completion and is not counted by the object store.
+const InlineLimit = objstore.InlineLimit

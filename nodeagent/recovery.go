@@ -198,8 +198,8 @@ func (nw *network) isDead(addr string) bool {
 func (nw *network) nodeDied(addr string) {
 	nw.mu.Lock()
 	var orphans []string
-	for id, to := range nw.remoteOut {
-		if to == addr {
+	for id, r := range nw.awaited {
+		if r.sentTo == addr {
 			orphans = append(orphans, id)
 		}
 	}
@@ -226,8 +226,9 @@ func (nw *network) nodeDied(addr string) {
 // retryInFlight sends a task that was running on a dead node again.
 func (nw *network) retryInFlight(id, deadAddr string) {
 	nw.mu.Lock()
-	obj := nw.owned[id]
-	if nw.remoteOut[id] != deadAddr {
+	r := nw.awaited[id]
+	obj := r.obj
+	if r.sentTo != deadAddr {
 		nw.mu.Unlock()
 		return
 	}
@@ -249,8 +250,7 @@ func (nw *network) retryInFlight(id, deadAddr string) {
 		return
 	}
 	nw.mu.Lock()
-	delete(nw.owned, id)
-	delete(nw.remoteOut, id)
+	nw.takeAwaitedLocked(id)
 	nw.mu.Unlock()
 	nw.loadReplay(entry.t)
 	nw.spill(entry.t, nw.c.Head())
@@ -264,7 +264,7 @@ func (nw *network) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error 
 	}
 	nw.rec.mu.Lock()
 	defer nw.rec.mu.Unlock()
-	if nw.c.cfg.Lineage == "off" {
+	if !nw.c.keepsLineage() {
 		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", entry.t.obj.name, deadAddr)}
 	}
 	if entry.attempts >= limit {
@@ -276,8 +276,7 @@ func (nw *network) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error 
 
 func (nw *network) failOwned(obj *object, err *exec.Error) {
 	nw.mu.Lock()
-	delete(nw.owned, obj.id)
-	delete(nw.remoteOut, obj.id)
+	nw.takeAwaitedLocked(obj.id)
 	nw.mu.Unlock()
 	obj.complete(exec.None, err, "")
 }
@@ -342,9 +341,9 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 		a.mu.Unlock()
 		return // being restarted already, or restarted since
 	}
-	if a.restartsLeft <= 0 || nw.c.cfg.Lineage == "off" {
+	if a.restartsLeft <= 0 || !nw.c.keepsLineage() {
 		why := fmt.Sprintf("actor %s died with the node at %s and has no restarts left (declare it @restarts(n) to have it recreated)", a.class.Name(), deadAddr)
-		if nw.c.cfg.Lineage == "off" {
+		if !nw.c.keepsLineage() {
 			why = fmt.Sprintf("actor %s died with the node at %s, and lineage is off (--lineage=off), so it cannot be restarted", a.class.Name(), deadAddr)
 		}
 		a.deadErr = &exec.Error{Kind: exec.KindLost, Msg: why}
@@ -500,10 +499,10 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
 	keep := func() {
 		nw.mu.Lock()
-		nw.owned[id] = obj
+		nw.awaited[id] = awaitedResult{obj: obj} // sent nowhere until the actor is back
 		nw.mu.Unlock()
 	}
-	if nw.c.cfg.Lineage != "off" {
+	if nw.c.keepsLineage() {
 		if a := nw.actorOfCall(id); a != nil {
 			a.mu.Lock()
 			left, addr := a.restartsLeft, a.addr

@@ -131,5 +131,5 @@ func (nw *network) localObject(id string) *object {
 	if o := nw.served[id]; o != nil {
 		return o
 	}
-	return nw.owned[id]
+	return nw.awaited[id].obj
 }

@@ -133,10 +133,7 @@ func (c *Cluster) feasible(id string, demand resources.Resources) error {
 // feasibleHere checks feasibility against this process's nodes; in a
 // cluster the head's global scheduler does it when the task spills.
 func (c *Cluster) feasibleHere(name string, demand resources.Resources) error {
-	if c.net != nil {
-		return nil
-	}
-	return c.feasible(name, demand)
+	return c.scope.checkFeasible(name, demand)
 }
 
 // whenArgsReady calls f once every future among args is ready.

@@ -1,0 +1,80 @@
+package objstore
+
+import (
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+)
+
+func bigList(n int, fill int64) exec.Value {
+	items := make([]exec.Value, n)
+	for i := range items {
+		items[i] = exec.Int(fill)
+	}
+	return exec.ListOf(items)
+}
+
+// Small values are not kept; large ones past the limit are spilled,
+// least recently used first, and read back intact.
+func TestSpillAndLoad(t *testing.T) {
+	dir := t.TempDir()
+	s := New(40<<10, dir, nil)
+	defer s.Close()
+	if h, err := s.Add("small", exec.Int(1)); h != nil || err != nil {
+		t.Fatalf("a small value was kept: %v %v", h, err)
+	}
+	var hs []*Handle
+	for i := range 8 {
+		h, err := s.Add("task 'big'", bigList(2000, int64(i)))
+		if err != nil || h == nil {
+			t.Fatalf("add %d: %v %v", i, h, err)
+		}
+		hs = append(hs, h)
+	}
+	used, limit, spills, _ := s.Usage()
+	if used > limit || spills == 0 {
+		t.Fatalf("used %d of %d with %d spills: nothing was spilled", used, limit, spills)
+	}
+	for i, h := range hs {
+		v, err := h.Load()
+		if err != nil {
+			t.Fatalf("load %d: %v", i, err)
+		}
+		if got := v.AsList().Elems[0].AsInt(); got != int64(i) {
+			t.Fatalf("load %d read back %d", i, got)
+		}
+	}
+	if _, _, _, restores := s.Usage(); restores == 0 {
+		t.Fatal("no spilled value was restored")
+	}
+	runtime.KeepAlive(hs)
+}
+
+// A value no handle refers to is freed: its memory is no longer counted
+// and its spill file is deleted.
+func TestCollectedHandleIsFreed(t *testing.T) {
+	dir := t.TempDir()
+	s := New(10<<10, dir, nil)
+	defer s.Close()
+	for i := range 4 {
+		if _, err := s.Add("task 'big'", bigList(2000, int64(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		used, _, _, _ := s.Usage()
+		files, _ := os.ReadDir(dir + "/spill")
+		if used == 0 && len(files) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after collection: %d bytes counted, %d spill files left", used, len(files))
+		}
+		time.Sleep(10 * time.Millisecond) // polling the collector's cleanups, with a deadline
+	}
+}

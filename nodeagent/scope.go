@@ -1,0 +1,85 @@
+package nodeagent
+
+import (
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/placement"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+)
+
+// scope is how far a process's work reaches beyond its own nodes, decided
+// once in NewCluster: nowhere (localScope, an embedded cluster, which may
+// still have several in-process nodes) or a cluster over the network
+// (*network). The Cluster asks its scope instead of testing which kind of
+// process it is.
+type scope interface {
+	// address is where this process serves the cluster protocol ("" when
+	// it serves none).
+	address() string
+	// nodeIDs lists the nodes work can run on.
+	nodeIDs() []string
+	// checkFeasible fails a demand that no node could ever meet, or leaves
+	// that to the global scheduler where one decides.
+	checkFeasible(name string, demand resources.Resources) error
+	// spill runs a ready task that its origin node has no room for.
+	spill(t *task, origin *Node)
+	// newActor creates an actor somewhere in the scope; (nil, nil) leaves
+	// it to this process's own nodes.
+	newActor(th *exec.Thread, call *exec.TaskCall, demand resources.Resources) (*exec.ActorHandle, error)
+	// routeOutput sends a thread's prints to the driver at addr.
+	routeOutput(th *exec.Thread, addr string)
+	// registerProgram makes a program loadable by the other nodes.
+	registerProgram(p *exec.Program, source string) error
+	// noteJob and endJob track the jobs this process drives, released
+	// when they end.
+	noteJob(jobID string)
+	endJob(jobID string)
+	// close leaves the scope.
+	close()
+}
+
+// localScope is the scope of an embedded cluster: its own nodes only.
+type localScope struct{ c *Cluster }
+
+func (localScope) address() string { return "" }
+
+func (s localScope) nodeIDs() []string {
+	ids := make([]string, len(s.c.nodes))
+	for i, n := range s.c.nodes {
+		ids[i] = n.ID
+	}
+	return ids
+}
+
+func (s localScope) checkFeasible(name string, demand resources.Resources) error {
+	return s.c.feasible(name, demand)
+}
+
+// spill places the task on the in-process node the global scheduler's
+// rule picks.
+func (s localScope) spill(t *task, origin *Node) {
+	c := s.c
+	if len(c.nodes) == 1 {
+		origin.enqueue(t)
+		return
+	}
+	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
+	for i, other := range c.nodes {
+		snap.Nodes[i] = other.state()
+	}
+	d, err := placement.Place(placement.Request{TaskID: t.call.ID, Demand: t.demand, Origin: origin.ID}, snap)
+	if err != nil {
+		origin.enqueue(t) // cannot happen for a task that passed the feasibility check at submit
+		return
+	}
+	c.node(d.Node).enqueue(t)
+}
+
+func (localScope) newActor(*exec.Thread, *exec.TaskCall, resources.Resources) (*exec.ActorHandle, error) {
+	return nil, nil
+}
+
+func (localScope) routeOutput(*exec.Thread, string)            {}
+func (localScope) registerProgram(*exec.Program, string) error { return nil }
+func (localScope) noteJob(string)                              {}
+func (localScope) endJob(string)                               {}
+func (localScope) close()                                      {}
