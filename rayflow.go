@@ -21,9 +21,9 @@ import (
 
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/nodeagent"
-	"github.com/rayflow/rayflow/stdlib"
 )
 
 // Version is rayflow's version.
@@ -57,25 +57,19 @@ type Program struct {
 	modules  []*exec.Module
 }
 
-// Compile parses and checks a program. Errors are a lang.ErrorList;
+// Compile parses and checks a program (through frontend.Compile, as
+// every node of a cluster does). Errors are a lang.ErrorList;
 // FormatError renders them with source lines and carets.
 func Compile(filename, src string, opts *Options) (*Program, error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	modules := append(stdlib.Modules(), opts.Modules...)
-	if len(opts.Builtins) > 0 || len(opts.Tasks) > 0 {
-		modules = append(modules, hostModule(opts))
-	}
-	file, err := lang.Parse(filename, src)
+	fp, err := frontend.Compile(filename, src, HostModules(opts))
 	if err != nil {
 		return nil, err
 	}
-	cp, err := compiler.Compile(file, exec.Universe(modules))
-	if err != nil {
-		return nil, err
-	}
-	return &Program{File: filename, Source: src, Compiled: cp, modules: modules}, nil
+	return fromFrontend(fp), nil
+}
+
+func fromFrontend(fp *frontend.Program) *Program {
+	return &Program{File: fp.File, Source: fp.Source, Compiled: fp.Compiled, modules: fp.Modules}
 }
 
 // FormatError renders a compile error (with source lines and carets) or

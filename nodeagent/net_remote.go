@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -226,6 +227,11 @@ func (nw *network) handleSubmit(payload []byte) error {
 	nw.c.lineage.receive(m.Lineage, m.Owner)
 	prog, err := nw.program(m.ProgramHash)
 	if err != nil {
+		var refused *refusedProgramError
+		if m.Kind == submitTask && errors.As(err, &refused) {
+			nw.failForOwner(m, exec.Errorf(exec.KindName, "%s", refused.msg))
+			return nil
+		}
 		return err
 	}
 	args := make([]exec.Value, len(m.Args))
@@ -261,6 +267,14 @@ func (nw *network) remoteObject(id, addr string) *object {
 	o.setRemote(addr, nw)
 	o.complete(exec.None, nil, addr)
 	return o
+}
+
+// failForOwner fails a task sent by another process without running it:
+// its owner gets err as the task's result.
+func (nw *network) failForOwner(m *submitMsg, err *exec.Error) {
+	o := newObject(m.ID, "task '"+m.Function+"'")
+	o.complete(exec.None, err, nw.c.Head().ID)
+	nw.report(o, m.Owner)
 }
 
 // runForOwner runs a task sent by another process on this node and
