@@ -11,6 +11,7 @@ import (
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/bytesize"
 )
 
 // The object store's accounting.
@@ -145,7 +146,7 @@ func (s *objectStore) spillLocked(e *storeEntry) error {
 
 func (s *objectStore) fullError(o *object, e *storeEntry, cause error) error {
 	return exec.Errorf(exec.KindResource, "object store is full: %s (%s) does not fit in %s of object-store memory, and spilling to disk failed: %v",
-		o.name, formatBytes(e.size), formatBytes(s.limit), cause)
+		o.name, bytesize.Format(e.size), bytesize.Format(s.limit), cause)
 }
 
 func (s *objectStore) ensureDir() error {
@@ -217,16 +218,4 @@ func (s *objectStore) close() {
 	if s.ownDir {
 		os.RemoveAll(s.spillDir)
 	}
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
