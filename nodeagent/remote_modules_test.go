@@ -11,8 +11,9 @@ import (
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
-// hostOptions registers one Go function, double, as the embedding API
-// does.
+// hostOptions registers Go functions as the embedding API does: double
+// as a built-in, and triple as a task that needs the resource only the
+// joined node has.
 func hostOptions() *rayflow.Options {
 	return &rayflow.Options{Builtins: map[string]exec.BuiltinFunc{
 		"double": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
@@ -22,6 +23,14 @@ func hostOptions() *rayflow.Options {
 			}
 			return exec.Int(2 * n), nil
 		},
+	}, Tasks: map[string]rayflow.Task{
+		"triple": {Resources: map[string]float64{"cpu": 1, "far": 1}, Fn: func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
+			var n int64
+			if err := args.Unpack("n", &n); err != nil {
+				return exec.None, err
+			}
+			return exec.ListOf([]exec.Value{exec.Int(3 * n), exec.Str(th.NodeID)}), nil
+		}},
 	}}
 }
 
@@ -58,11 +67,19 @@ func startModuleCluster(t *testing.T, workerModules []*exec.Module) *nodeagent.C
 	return driver
 }
 
+// remoteTriple calls the Go task, which can only run on the joined node.
+const remoteTriple = `pipeline main() { return get(triple(14)) }`
+
 func runRemoteDouble(t *testing.T, driver *nodeagent.Cluster) (exec.Value, error) {
 	t.Helper()
-	prog, err := rayflow.Compile("double.rayflow", remoteDouble, hostOptions())
+	return runOnDriver(t, driver, "double.rayflow", remoteDouble)
+}
+
+func runOnDriver(t *testing.T, driver *nodeagent.Cluster, name, src string) (exec.Value, error) {
+	t.Helper()
+	prog, err := rayflow.Compile(name, src, hostOptions())
 	if err != nil {
-		t.Fatal(rayflow.FormatError(err, remoteDouble))
+		t.Fatal(rayflow.FormatError(err, src))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -100,5 +117,32 @@ func TestRemoteNodeMissingGoFunctionFailsClearly(t *testing.T) {
 	}
 	if strings.Contains(msg, "unknown name") || strings.Contains(msg, "undefined") {
 		t.Errorf("error %q is a compile error", msg)
+	}
+}
+
+// A Go function registered as a task runs on the node its resources
+// send it to, found there by name among that process's modules.
+func TestRemoteNodeRunsRegisteredGoTask(t *testing.T) {
+	driver := startModuleCluster(t, rayflow.HostModules(hostOptions()))
+	v, err := runOnDriver(t, driver, "triple.rayflow", remoteTriple)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, remoteTriple))
+	}
+	if got := v.String(); got != `[42, "worker-far"]` {
+		t.Fatalf("got %s, want [42, \"worker-far\"]", got)
+	}
+}
+
+// A node without the Go task fails it with an error naming both.
+func TestRemoteNodeMissingGoTaskFailsClearly(t *testing.T) {
+	driver := startModuleCluster(t, nil)
+	_, err := runOnDriver(t, driver, "triple.rayflow", remoteTriple)
+	if err == nil {
+		t.Fatal("the Go task ran on a node without it")
+	}
+	for _, want := range []string{"worker-far", "Go task 'triple'"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
 	}
 }
