@@ -7,6 +7,22 @@ import (
 	"github.com/rayflow/rayflow/exec"
 )
 
+// HostModules are the modules, beyond the standard library, that programs
+// compiled with opts use: opts.Modules and the Go functions registered in
+// opts.Builtins and opts.Tasks. Compile checks programs against them; a
+// process that joins a cluster to run such programs' tasks passes them as
+// its nodeagent.Config.Modules, so that it can load the programs too.
+func HostModules(opts *Options) []*exec.Module {
+	if opts == nil {
+		return nil
+	}
+	modules := append([]*exec.Module(nil), opts.Modules...)
+	if len(opts.Builtins) > 0 || len(opts.Tasks) > 0 {
+		modules = append(modules, hostModule(opts))
+	}
+	return modules
+}
+
 // hostModule puts an embedding program's Go functions in scope as bare
 // names: built-ins run inline, tasks through the scheduler.
 func hostModule(opts *Options) *exec.Module {

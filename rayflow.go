@@ -4,6 +4,12 @@
 //
 //	prog, err := rayflow.Compile("job.rayflow", src, nil)
 //	result, err := prog.Run(ctx, rayflow.RunOptions{Params: map[string]string{"n": "10"}})
+//
+// A program that calls Go functions (Options.Builtins, Options.Tasks)
+// runs its tasks on the nodes of a networked cluster too, when each
+// node's process registers the same functions: pass HostModules(opts) as
+// its nodeagent.Config.Modules. A node without them fails such a task
+// with an error that names the missing function and the node.
 package rayflow
 
 import (
@@ -21,9 +27,9 @@ import (
 
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/nodeagent"
-	"github.com/rayflow/rayflow/stdlib"
 )
 
 // Version is rayflow's version.
@@ -57,25 +63,19 @@ type Program struct {
 	modules  []*exec.Module
 }
 
-// Compile parses and checks a program. Errors are a lang.ErrorList;
+// Compile parses and checks a program (through frontend.Compile, as
+// every node of a cluster does). Errors are a lang.ErrorList;
 // FormatError renders them with source lines and carets.
 func Compile(filename, src string, opts *Options) (*Program, error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	modules := append(stdlib.Modules(), opts.Modules...)
-	if len(opts.Builtins) > 0 || len(opts.Tasks) > 0 {
-		modules = append(modules, hostModule(opts))
-	}
-	file, err := lang.Parse(filename, src)
+	fp, err := frontend.Compile(filename, src, HostModules(opts))
 	if err != nil {
 		return nil, err
 	}
-	cp, err := compiler.Compile(file, exec.Universe(modules))
-	if err != nil {
-		return nil, err
-	}
-	return &Program{File: filename, Source: src, Compiled: cp, modules: modules}, nil
+	return fromFrontend(fp), nil
+}
+
+func fromFrontend(fp *frontend.Program) *Program {
+	return &Program{File: fp.File, Source: fp.Source, Compiled: fp.Compiled, modules: fp.Modules}
 }
 
 // FormatError renders a compile error (with source lines and carets) or

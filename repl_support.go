@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/lang"
-	"github.com/rayflow/rayflow/stdlib"
 )
 
 // CompileFile checks an already parsed file against the standard
@@ -16,12 +15,11 @@ import (
 // the current one), so that each keeps the positions of the input it
 // came from.
 func CompileFile(file *lang.File) (*Program, error) {
-	modules := stdlib.Modules()
-	cp, err := compiler.Compile(file, exec.Universe(modules))
+	fp, err := frontend.CompileFile(file, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Program{File: file.Name, Source: file.Source, Compiled: cp, modules: modules}, nil
+	return fromFrontend(fp), nil
 }
 
 // RunValues runs a pipeline on opts.Cluster, which must be set, with its

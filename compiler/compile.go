@@ -26,6 +26,7 @@ func Compile(file *lang.File, universe *Universe) (*Program, error) {
 		File:        file,
 		Universe:    universe,
 		Sites:       map[*lang.Call]*CallSite{},
+		Uses:        map[string]bool{},
 		globalIndex: map[string]int{},
 	}}
 	c.indexUniverse()

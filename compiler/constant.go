@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rayflow/rayflow/internal/bytesize"
 	"github.com/rayflow/rayflow/lang"
 )
 
@@ -69,16 +70,9 @@ func ParseInt(text string) (int64, error) {
 	return n, nil
 }
 
-var memoryUnits = []struct {
-	suffix string
-	factor float64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
-}
-
 // ParseMemory reads a memory size: an int of bytes or a string such as
-// "256MB" or "1.5GiB".
+// "256MB", "1gb" or "1.5GiB", read by bytesize.Parse, the parser the
+// command line's --resources memory=... uses too.
 func ParseMemory(v any) (int64, error) {
 	switch m := v.(type) {
 	case int64:
@@ -87,19 +81,7 @@ func ParseMemory(v any) (int64, error) {
 		}
 		return m, nil
 	case string:
-		s := strings.TrimSpace(m)
-		for _, u := range memoryUnits {
-			if num, ok := strings.CutSuffix(s, u.suffix); ok {
-				f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-				if err == nil && f >= 0 {
-					return int64(f * u.factor), nil
-				}
-				break
-			}
-		}
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
-			return n, nil
-		}
+		return bytesize.Parse(m)
 	}
 	return 0, fmt.Errorf("invalid memory size %v: expected a number of bytes or a size such as \"256MB\" or \"1GiB\"", v)
 }

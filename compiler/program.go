@@ -144,6 +144,10 @@ type Program struct {
 	Modules   []string // RefModule indexes into this
 	Sites     map[*lang.Call]*CallSite
 	Universe  *Universe
+	// Uses are the names the program takes from the Universe: "name" for
+	// a built-in or a module it refers to, "module.member" for a member
+	// it reads. A process that loads the program elsewhere needs them.
+	Uses map[string]bool
 
 	globalIndex map[string]int
 }

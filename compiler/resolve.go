@@ -115,9 +115,11 @@ func (r *resolver) lookup(name string) (*lang.Ref, bool) {
 		return &lang.Ref{Kind: lang.RefGlobal, Index: i, Name: name}, true
 	}
 	if i := indexOf(r.c.prog.Builtins, name); i >= 0 {
+		r.c.prog.Uses[name] = true
 		return &lang.Ref{Kind: lang.RefBuiltin, Index: i, Name: name}, true
 	}
 	if i := indexOf(r.c.prog.Modules, name); i >= 0 {
+		r.c.prog.Uses[name] = true
 		return &lang.Ref{Kind: lang.RefModule, Index: i, Name: name}, true
 	}
 	return nil, false

@@ -97,6 +97,7 @@ func (r *resolver) checkField(pf *lang.Postfix, i int) {
 	mod := pf.Primary.Name
 	members := r.c.prog.Universe.Modules[mod]
 	name := pf.Suffixes[0].Field
+	r.c.prog.Uses[mod+"."+name] = true
 	if _, ok := members[name]; !ok {
 		names := make([]string, 0, len(members))
 		for n := range members {

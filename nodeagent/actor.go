@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/fifo"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/stash"
@@ -37,10 +38,9 @@ type actor struct {
 	gen     int
 	creator string
 	// recent are the latest calls from other processes (by call ID, at
-	// most dedupWindow, oldest first in recentIDs): a call that arrives
-	// again is answered from the first one instead of running twice.
-	recent    map[string]*object
-	recentIDs []string
+	// most dedupWindow; nil until the first): a call that arrives again
+	// is answered from the first one instead of running twice.
+	recent *fifo.Map[string, *object]
 }
 
 // dedupWindow is how many recent calls an actor remembers by ID. A call
@@ -125,7 +125,7 @@ func (a *actor) enqueueCall(call *exec.TaskCall, o *object, dedup bool) bool {
 		return false
 	}
 	if dedup {
-		if first := a.recent[call.ID]; first != nil {
+		if first := a.recentCall(call.ID); first != nil {
 			a.mu.Unlock()
 			first.onReady(func() {
 				v, err := first.result()
@@ -151,15 +151,19 @@ func (a *actor) stoppedError() *exec.Error {
 // rememberLocked adds a call to the recent ones. The caller holds a.mu.
 func (a *actor) rememberLocked(id string, o *object) {
 	if a.recent == nil {
-		a.recent = make(map[string]*object)
+		a.recent = fifo.New[string, *object](dedupWindow)
 	}
-	if len(a.recentIDs) >= dedupWindow {
-		delete(a.recent, a.recentIDs[0])
-		a.recentIDs[0] = ""
-		a.recentIDs = a.recentIDs[1:]
+	a.recent.Add(id, o)
+}
+
+// recentCall returns the recent call with the given ID, or nil. The
+// caller holds a.mu.
+func (a *actor) recentCall(id string) *object {
+	if a.recent == nil {
+		return nil
 	}
-	a.recent[id] = o
-	a.recentIDs = append(a.recentIDs, id)
+	o, _ := a.recent.Get(id)
+	return o
 }
 
 // placeActor picks the node for a new actor: the caller's node when its

@@ -56,6 +56,12 @@ type Config struct {
 	Timeline bool
 	// NodeID names the node when there is one (default "node-1").
 	NodeID string
+	// Modules are the modules, beyond the standard library, that this
+	// process offers the programs it loads: the Go functions an embedding
+	// program registers (rayflow.HostModules). A program sent here from
+	// another process that uses one this process lacks fails with an
+	// error that names it.
+	Modules []*exec.Module
 	// Net joins the process to a cluster over the network; nil for an
 	// embedded cluster. Net.Driver gives the local node no CPUs, so every
 	// task goes to the cluster.

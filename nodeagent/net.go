@@ -7,13 +7,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
-	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
-	"github.com/rayflow/rayflow/stdlib"
 )
 
 // The network half of a node agent.
@@ -257,12 +255,23 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	src, err := nw.gcsCall(ctx, gcsGetProgram, encodeStrings(hash))
+	blob, err := nw.gcsCall(ctx, gcsGetProgram, encodeStrings(hash))
 	if err != nil {
 		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", shortHash(hash), err)
 	}
-	name, source := splitProgramBlob(src)
-	p, err = LoadProgram(nw.c.Head().newThread("loader", "load"), name, source)
+	if err := checkProgramHash(nw.c.Head().ID, hash, blob); err != nil {
+		return nil, err
+	}
+	sp := splitProgramBlob(blob)
+	if missing := frontend.Missing(sp.needs, nw.c.cfg.Modules); len(missing) > 0 {
+		return nil, &refusedProgramError{fmt.Sprintf("node %s cannot run %s: it lacks %s, which the program uses; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
+			nw.c.Head().ID, sp.name, frontend.Describe(missing))}
+	}
+	fp, err := frontend.Compile(sp.name, sp.source, nw.c.cfg.Modules)
+	if err != nil {
+		return nil, err
+	}
+	p, err = fp.Load(nw.c.Head().newThread("loader", "load"))
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +282,24 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	return p, nil
 }
 
+// checkProgramHash refuses a program whose blob, as the GCS returned it,
+// is not what hash names.
+func checkProgramHash(node, hash string, blob []byte) error {
+	if got := gcs.ProgramHash(blob); got != hash {
+		return &refusedProgramError{fmt.Sprintf("node %s refuses program %s: what the GCS returned for it does not match its hash (its content hashes to %s)",
+			node, shortHash(hash), shortHash(got))}
+	}
+	return nil
+}
+
+// refusedProgramError is why a node will not load a program: its source
+// does not match its hash, or the node lacks Go functions or modules the
+// program uses (registered in the process that sent it, not in this one).
+// Sending the task again cannot help, so the task fails with it.
+type refusedProgramError struct{ msg string }
+
+func (e *refusedProgramError) Error() string { return e.msg }
+
 // RegisterProgram makes a program this process loaded known by its hash,
 // storing its source in the GCS so that other nodes can load it.
 func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
@@ -280,7 +307,7 @@ func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
 }
 
 func (nw *network) registerProgram(p *exec.Program, source string) error {
-	blob := programBlob(p.File, source)
+	blob := programBlob(p.File, source, frontend.Needs(p.Compiled))
 	p.Hash = gcs.ProgramHash(blob)
 	nw.mu.Lock()
 	nw.programs[p.Hash] = p
@@ -291,32 +318,45 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	return err
 }
 
-// programBlob is what the programs table stores: the file name (so that
-// errors raised on other nodes name the user's file) and the source.
-func programBlob(name, source string) []byte {
-	return []byte(name + "\x00" + source)
+// shippedProgram is what the programs table stores of a program: the
+// file name (so that errors raised on other nodes name the user's file),
+// the names it needs beyond the standard library (frontend.Needs), and
+// the source.
+type shippedProgram struct {
+	name, source string
+	needs        []string
 }
 
-func splitProgramBlob(blob []byte) (name, source string) {
-	name, source, ok := strings.Cut(string(blob), "\x00")
+// programBlob encodes a shippedProgram as NAME NUL NEEDS NUL SOURCE, the
+// needs separated by newlines. Neither names nor needs hold a NUL.
+func programBlob(name, source string, needs []string) []byte {
+	return []byte(name + "\x00" + strings.Join(needs, "\n") + "\x00" + source)
+}
+
+func splitProgramBlob(blob []byte) shippedProgram {
+	name, rest, ok := strings.Cut(string(blob), "\x00")
 	if !ok {
-		return "program.rayflow", string(blob)
+		return shippedProgram{name: "program.rayflow", source: string(blob)}
 	}
-	return name, source
+	needs, source, ok := strings.Cut(rest, "\x00")
+	if !ok {
+		return shippedProgram{name: name, source: rest}
+	}
+	sp := shippedProgram{name: name, source: source}
+	if needs != "" {
+		sp.needs = strings.Split(needs, "\n")
+	}
+	return sp
 }
 
-// LoadProgram compiles source with the standard library and loads it.
+// LoadProgram compiles source with the standard library (frontend.Compile)
+// and loads it on th.
 func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
-	modules := stdlib.Modules()
-	file, err := lang.Parse(name, source)
+	fp, err := frontend.Compile(name, source, nil)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := compiler.Compile(file, exec.Universe(modules))
-	if err != nil {
-		return nil, err
-	}
-	return exec.Load(th, cp, modules)
+	return fp.Load(th)
 }
 
 func shortHash(h string) string {

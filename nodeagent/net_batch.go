@@ -103,7 +103,7 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 	for _, t := range tasks {
 		msg := &submitMsg{Kind: submitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
 			Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
-		if err := nw.fillCall(msg, t.call.Func.Program(), t.call.Args); err != nil {
+		if err := nw.fillTask(msg, t.call); err != nil {
 			t.obj.complete(exec.None, err, "")
 			continue
 		}

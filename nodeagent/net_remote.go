@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -22,6 +23,21 @@ func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Valu
 		return exec.Errorf(exec.KindInternal, "internal error: %s belongs to a program the cluster does not know", msg.Function)
 	}
 	msg.ProgramHash = prog.Hash
+	return nw.fillArgs(msg, args)
+}
+
+// fillTask sets what a task message carries: its program and arguments,
+// or, for a Go function registered as a task (which belongs to no
+// program; the node finds it by name among its own modules), no program.
+func (nw *network) fillTask(msg *submitMsg, call *exec.TaskCall) *exec.Error {
+	if call.Native != nil {
+		return nw.fillArgs(msg, call.Args)
+	}
+	return nw.fillCall(msg, call.Func.Program(), call.Args)
+}
+
+// fillArgs sets the arguments of a message.
+func (nw *network) fillArgs(msg *submitMsg, args []exec.Value) *exec.Error {
 	for i, a := range args {
 		arg, err := nw.wireArg(a, msg.ID, i)
 		if err != nil {
@@ -220,9 +236,18 @@ func (nw *network) handleSubmit(payload []byte) error {
 		return nil
 	}
 	nw.c.lineage.receive(m.Lineage, m.Owner)
-	prog, err := nw.program(m.ProgramHash)
-	if err != nil {
-		return err
+	var prog *exec.Program // nil for a Go function registered as a task
+	if m.Kind != submitTask || m.ProgramHash != "" {
+		p, err := nw.program(m.ProgramHash)
+		var refused *refusedProgramError
+		if m.Kind == submitTask && errors.As(err, &refused) {
+			nw.failForOwner(m, exec.Errorf(exec.KindName, "%s", refused.msg))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		prog = p
 	}
 	args := make([]exec.Value, len(m.Args))
 	for i, a := range m.Args {
@@ -259,14 +284,48 @@ func (nw *network) remoteObject(id, addr string) *object {
 	return o
 }
 
+// nativeTask finds a Go function registered as a task by name among this
+// process's modules (Config.Modules), as the Universe would: the last
+// global module that has it. Nil when there is none.
+func (nw *network) nativeTask(name string) *exec.NativeTask {
+	var found *exec.NativeTask
+	for _, m := range nw.c.cfg.Modules {
+		v, ok := m.Members[name]
+		if !m.Global || !ok || v.Kind() != exec.FunctionKind {
+			continue
+		}
+		if nt, ok := v.AsCallable().(*exec.NativeTask); ok {
+			found = nt
+		}
+	}
+	return found
+}
+
+// failForOwner fails a task sent by another process without running it:
+// its owner gets err as the task's result.
+func (nw *network) failForOwner(m *submitMsg, err *exec.Error) {
+	o := newObject(m.ID, "task '"+m.Function+"'")
+	o.complete(exec.None, err, nw.c.Head().ID)
+	nw.report(o, m.Owner)
+}
+
 // runForOwner runs a task sent by another process on this node and
 // reports the result to its owner.
 func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Value) error {
-	f, ok := prog.FuncByName(m.Function)
-	if !ok || f.Kind != "task" {
-		return fmt.Errorf("program has no task %s", m.Function)
+	call := &exec.TaskCall{ID: m.ID, Args: args}
+	if prog == nil {
+		if call.Native = nw.nativeTask(m.Function); call.Native == nil {
+			nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run Go task '%s': it is not registered in that node's process; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
+				nw.c.Head().ID, m.Function))
+			return nil
+		}
+	} else {
+		f, ok := prog.FuncByName(m.Function)
+		if !ok || f.Kind != "task" {
+			return fmt.Errorf("program has no task %s", m.Function)
+		}
+		call.Func = f
 	}
-	call := &exec.TaskCall{ID: m.ID, Func: f, Args: args}
 	n := nw.c.Head()
 	demand, err := demandOf(call.Resources())
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/fifo"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -15,15 +16,17 @@ import (
 // reads them from here (queryLineage). The log is bounded: the oldest
 // entries go first, long after the host committed them.
 type orderLog struct {
-	mu      sync.Mutex
-	byActor map[string]map[uint64]string // actor ID -> place -> call ID
-	fifo    []orderKey                   // oldest first
+	mu sync.Mutex
+	// places are the places this log keeps (at most orderLogLimit, the
+	// oldest forgotten first); byActor indexes them: actor ID -> place ->
+	// call ID. Both are nil until the first note.
+	places  *fifo.Map[orderKey, struct{}]
+	byActor map[string]map[uint64]string
 	// calls are the latest method calls this process made on actors it
-	// did not create, by call ID (at most keptCallLimit, oldest first in
-	// callIDs): a restart that finds one in the order but nowhere else
+	// did not create, by call ID (at most keptCallLimit; nil until the
+	// first): a restart that finds one in the order but nowhere else
 	// rebuilds it from here.
-	calls   map[string]*exec.TaskCall
-	callIDs []string
+	calls *fifo.Map[string, *exec.TaskCall]
 }
 
 type orderKey struct {
@@ -42,27 +45,29 @@ const (
 func (l *orderLog) note(actor string, seq uint64, call string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.byActor == nil {
+	if l.places == nil {
 		l.byActor = map[string]map[uint64]string{}
+		l.places = fifo.New[orderKey, struct{}](orderLogLimit)
+		l.places.OnEvict = l.forgetPlace
 	}
-	if len(l.fifo) >= orderLogLimit {
-		old := l.fifo[0]
-		l.fifo = l.fifo[1:]
-		if m := l.byActor[old.actor]; m != nil {
-			delete(m, old.seq)
-			if len(m) == 0 {
-				delete(l.byActor, old.actor)
-			}
-		}
+	if !l.places.Add(orderKey{actor, seq}, struct{}{}) {
+		return
 	}
 	m := l.byActor[actor]
 	if m == nil {
 		m = map[uint64]string{}
 		l.byActor[actor] = m
 	}
-	if _, dup := m[seq]; !dup {
-		m[seq] = call
-		l.fifo = append(l.fifo, orderKey{actor, seq})
+	m[seq] = call
+}
+
+// forgetPlace drops an evicted place from the index. The caller holds l.mu.
+func (l *orderLog) forgetPlace(k orderKey, _ struct{}) {
+	if m := l.byActor[k.actor]; m != nil {
+		delete(m, k.seq)
+		if len(m) == 0 {
+			delete(l.byActor, k.actor)
+		}
 	}
 }
 
@@ -76,24 +81,20 @@ func (l *orderLog) keepCall(call *exec.TaskCall) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.calls == nil {
-		l.calls = map[string]*exec.TaskCall{}
+		l.calls = fifo.New[string, *exec.TaskCall](keptCallLimit)
 	}
-	if len(l.callIDs) >= keptCallLimit {
-		delete(l.calls, l.callIDs[0])
-		l.callIDs[0] = ""
-		l.callIDs = l.callIDs[1:]
-	}
-	if _, dup := l.calls[call.ID]; !dup {
-		l.calls[call.ID] = call
-		l.callIDs = append(l.callIDs, call.ID)
-	}
+	l.calls.Add(call.ID, call)
 }
 
 // call returns a kept call's specification, or nil.
 func (l *orderLog) call(id string) *exec.TaskCall {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.calls[id]
+	if l.calls == nil {
+		return nil
+	}
+	c, _ := l.calls.Get(id)
+	return c
 }
 
 // outcomes returns what the log holds of an actor's order.

@@ -2,11 +2,11 @@ package planner
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 
 	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/internal/bytesize"
 )
 
 // Text renders the graph for a terminal: one line per node, loop and
@@ -252,22 +252,10 @@ func formatResources(r map[string]float64) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		if k == "memory" {
-			parts[i] = "memory=" + formatBytes(r[k])
+			parts[i] = "memory=" + bytesize.FormatExact(r[k])
 		} else {
 			parts[i] = fmt.Sprintf("%s=%g", k, r[k])
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func formatBytes(b float64) string {
-	for _, u := range []struct {
-		name string
-		size float64
-	}{{"TiB", 1 << 40}, {"TB", 1e12}, {"GiB", 1 << 30}, {"GB", 1e9}, {"MiB", 1 << 20}, {"MB", 1e6}, {"KiB", 1 << 10}, {"KB", 1e3}} {
-		if b >= u.size && math.Mod(b, u.size) == 0 {
-			return fmt.Sprintf("%g%s", b/u.size, u.name)
-		}
-	}
-	return fmt.Sprintf("%gB", b)
 }

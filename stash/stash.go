@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/fifo"
 )
 
 // Kind names the sort of nondeterministic step an Outcome records.
@@ -220,7 +221,7 @@ type Stash struct {
 	ready     []qitem // eligible now, FIFO
 	delayed   []qitem // eligible at notBef, roughly in time order
 	inflight  map[*batch]struct{}
-	committed fifoSet
+	committed *fifo.Map[string, struct{}]
 	notices   map[string][]string
 	hist      []int // hist[h] = entries with h hops
 	bytes     int64
@@ -258,7 +259,7 @@ func New(st Store, cfg Config) *Stash {
 		tasks:     make(map[string]*taskNode),
 		entries:   make(map[string]*entry),
 		inflight:  make(map[*batch]struct{}),
-		committed: newFIFOSet(cfg.CommittedCap),
+		committed: fifo.New[string, struct{}](cfg.CommittedCap),
 		notices:   make(map[string][]string),
 		wake:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
@@ -331,7 +332,7 @@ func (s *Stash) histAdd(h, d int) {
 // insertLocked adds a new entry, or lowers the hops of an existing one and
 // records that from holds it. It reports whether the entry is new.
 func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome, hops int, from string, now int64) bool {
-	if s.committed.has(key) {
+	if s.committed.Has(key) {
 		return false
 	}
 	if e := s.entries[key]; e != nil {
@@ -472,7 +473,7 @@ func (s *Stash) markCommittedLocked(keys []string, from string) {
 		if e := s.entries[k]; e != nil {
 			s.commitLocked(e, from)
 		} else if k != "" {
-			s.committed.add(k)
+			s.committed.Add(k, struct{}{})
 		}
 	}
 }
@@ -495,7 +496,7 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 	e.batch = nil
 	s.histAdd(e.hops, -1)
 	s.bytes -= int64(e.size)
-	s.committed.add(e.key)
+	s.committed.Add(e.key, struct{}{})
 	s.st.committed++
 	for _, m := range e.knownBy {
 		if m.node == skip {
@@ -757,31 +758,3 @@ func recordSize(r *gcs.TaskRecord) int {
 }
 
 func outcomeSize(o *Outcome) int { return 32 + len(o.TaskID) + len(o.Kind) + len(o.Data) }
-
-// fifoSet is a set of strings that forgets its oldest members beyond cap.
-type fifoSet struct {
-	m    map[string]struct{}
-	ring []string
-	next int
-	cap  int
-}
-
-func newFIFOSet(n int) fifoSet {
-	return fifoSet{m: make(map[string]struct{}), cap: n}
-}
-
-func (f *fifoSet) has(k string) bool { _, ok := f.m[k]; return ok }
-
-func (f *fifoSet) add(k string) {
-	if f.has(k) {
-		return
-	}
-	if len(f.ring) < f.cap {
-		f.ring = append(f.ring, k)
-	} else {
-		delete(f.m, f.ring[f.next])
-		f.ring[f.next] = k
-		f.next = (f.next + 1) % f.cap
-	}
-	f.m[k] = struct{}{}
-}

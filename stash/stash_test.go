@@ -331,16 +331,6 @@ func TestParseMode(t *testing.T) {
 	}
 }
 
-func TestFIFOSet(t *testing.T) {
-	f := newFIFOSet(3)
-	for _, k := range []string{"a", "b", "c", "a", "d"} {
-		f.add(k)
-	}
-	if f.has("a") || !f.has("b") || !f.has("c") || !f.has("d") || len(f.m) != 3 {
-		t.Fatalf("fifo set: %v", f.m)
-	}
-}
-
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

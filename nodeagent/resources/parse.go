@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rayflow/rayflow/internal/bytesize"
 )
 
 // Limits on a single parsed quantity. They keep every sum over a cluster of
@@ -17,7 +19,7 @@ const (
 	// MaxUnits is the largest cpu, gpu or custom quantity, in whole units.
 	MaxUnits = 1_000_000_000
 	// MaxMemory is the largest memory quantity, in bytes (8 PiB).
-	MaxMemory = 1 << 53
+	MaxMemory = bytesize.Max
 )
 
 // misspelled maps names that are almost certainly a typo for a built-in
@@ -186,53 +188,10 @@ func clampUint(x uint64) int64 {
 	return int64(x)
 }
 
-// memoryUnits maps the accepted memory units (lower-cased) to bytes.
-var memoryUnits = map[string]int64{
-	"":    1,
-	"b":   1,
-	"kb":  1e3,
-	"mb":  1e6,
-	"gb":  1e9,
-	"tb":  1e12,
-	"pb":  1e15,
-	"kib": 1 << 10,
-	"mib": 1 << 20,
-	"gib": 1 << 30,
-	"tib": 1 << 40,
-	"pib": 1 << 50,
-}
-
-// ParseMemory parses a memory size in bytes: a non-negative number with an
-// optional unit, "256MB", "1GB", "1.5GiB", "512KiB" or "1048576". Units are
-// case-insensitive; KB, MB, GB, TB and PB are powers of 1000, KiB … PiB
-// powers of 1024; no unit means bytes. Fractions round to the nearest byte.
-func ParseMemory(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && (('0' <= t[i] && t[i] <= '9') || t[i] == '.') {
-		i++
-	}
-	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
-	mult, okUnit := memoryUnits[unit]
-	r, err := parseDecimal(num)
-	if !okUnit || err != nil {
-		if strings.HasPrefix(t, "-") {
-			return 0, fmt.Errorf("invalid memory size %q: must not be negative", s)
-		}
-		return 0, fmt.Errorf("invalid memory size %q: expected a number with a unit such as 256MB or 1GiB", s)
-	}
-	return ratToBytes(s, r.Mul(r, big.NewRat(mult, 1)))
-}
-
-func ratToBytes(s string, r *big.Rat) (int64, error) {
-	if r.Cmp(big.NewRat(MaxMemory, 1)) > 0 {
-		return 0, fmt.Errorf("invalid memory size %q: larger than the limit of 8PiB", s)
-	}
-	// Round half up to whole bytes: floor(r + 1/2).
-	r = new(big.Rat).Add(r, big.NewRat(1, 2))
-	n := new(big.Int).Quo(r.Num(), r.Denom())
-	return n.Int64(), nil
-}
+// ParseMemory parses a memory size in bytes, as bytesize.Parse: "256MB",
+// "1gb", "1.5GiB", "512KiB" or "1048576" (the one parser of memory sizes,
+// shared with @resources(memory=...)).
+func ParseMemory(s string) (int64, error) { return bytesize.Parse(s) }
 
 func parseMemoryValue(v any) (int64, error) {
 	switch x := v.(type) {
@@ -315,7 +274,7 @@ func MustParseSpec(spec string) Resources {
 // else in units with up to three decimals ("2", "0.5", "0.125").
 func FormatQuantity(name string, q int64) string {
 	if name == Memory {
-		return formatBytes(q)
+		return bytesize.Format(q)
 	}
 	sign := ""
 	if q < 0 {
@@ -327,19 +286,6 @@ func FormatQuantity(name string, q int64) string {
 	}
 	f := strings.TrimRight(fmt.Sprintf("%03d", frac), "0")
 	return sign + strconv.FormatInt(whole, 10) + "." + f
-}
-
-func formatBytes(b int64) string {
-	abs := math.Abs(float64(b))
-	for _, u := range []struct {
-		name string
-		size float64
-	}{{"PiB", 1 << 50}, {"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if abs >= u.size {
-			return strconv.FormatFloat(float64(b)/u.size, 'f', 1, 64) + u.name
-		}
-	}
-	return strconv.FormatInt(b, 10) + "B"
 }
 
 // MarshalJSON encodes r in its map form (see Map), with keys in order.

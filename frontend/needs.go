@@ -1,0 +1,82 @@
+package frontend
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/stdlib"
+)
+
+// A need is a name a program takes from outside the standard library:
+// "name" for a Go function (a member of a global module, as the
+// embedding API registers them) or a module, "module.member" for a
+// member of a module.
+
+var standard = sync.OnceValue(func() *compiler.Universe { return exec.Universe(stdlib.Modules()) })
+
+// Needs lists, sorted, the names cp uses that the standard library does
+// not provide: what a process must have registered to load cp.
+func Needs(cp *compiler.Program) []string {
+	var needs []string
+	for use := range cp.Uses {
+		if !provides(standard(), use) {
+			needs = append(needs, use)
+		}
+	}
+	sort.Strings(needs)
+	return needs
+}
+
+// Missing lists the needs that the standard library plus extra do not
+// provide, in the order given.
+func Missing(needs []string, extra []*exec.Module) []string {
+	if len(needs) == 0 {
+		return nil
+	}
+	u := exec.Universe(append(stdlib.Modules(), extra...))
+	var missing []string
+	for _, n := range needs {
+		if !provides(u, n) {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+// provides reports whether u has the need n.
+func provides(u *compiler.Universe, n string) bool {
+	if mod, member, ok := strings.Cut(n, "."); ok {
+		_, has := u.Modules[mod][member]
+		return has
+	}
+	_, builtin := u.Builtins[n]
+	_, module := u.Modules[n]
+	return builtin || module
+}
+
+// Describe names needs for a person: "Go function 'double'",
+// "'geo.dist'" (a module named with its members is not named again).
+func Describe(needs []string) string {
+	var parts []string
+	for _, n := range needs {
+		switch {
+		case strings.Contains(n, "."):
+			parts = append(parts, "'"+n+"'")
+		case !hasMember(needs, n):
+			parts = append(parts, "Go function '"+n+"'")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func hasMember(needs []string, mod string) bool {
+	for _, n := range needs {
+		if strings.HasPrefix(n, mod+".") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+package fifo
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The Map keeps the latest limit keys, forgets the oldest first, keeps
+// the first value of a key added twice, and tells OnEvict what it forgot.
+func TestMapForgetsOldestFirst(t *testing.T) {
+	f := New[string, int](3)
+	var evicted []string
+	f.OnEvict = func(k string, v int) { evicted = append(evicted, fmt.Sprint(k, "=", v)) }
+	for i, k := range []string{"a", "b", "c"} {
+		if !f.Add(k, i) {
+			t.Fatalf("Add(%s) refused", k)
+		}
+	}
+	if f.Add("a", 99) {
+		t.Fatal("a second Add of a replaced it")
+	}
+	if v, _ := f.Get("a"); v != 0 {
+		t.Fatalf("a = %d, want the first value 0", v)
+	}
+	f.Add("d", 3) // forgets a
+	f.Add("e", 4) // forgets b
+	if f.Has("a") || f.Has("b") || !f.Has("c") || !f.Has("d") || !f.Has("e") || f.Len() != 3 {
+		t.Fatalf("after d and e: a=%v b=%v c=%v d=%v e=%v len=%d", f.Has("a"), f.Has("b"), f.Has("c"), f.Has("d"), f.Has("e"), f.Len())
+	}
+	if fmt.Sprint(evicted) != "[a=0 b=1]" {
+		t.Fatalf("evicted %v", evicted)
+	}
+	// A key forgotten may come back, as the newest.
+	f.Add("a", 5) // forgets c
+	if !f.Has("a") || f.Has("c") {
+		t.Fatal("a did not come back in place of c")
+	}
+}
+
+// Over many additions the Map holds exactly the last limit keys.
+func TestMapHoldsTheLastLimitKeys(t *testing.T) {
+	const limit = 7
+	f := New[int, int](limit)
+	for i := 0; i < 100; i++ {
+		f.Add(i, i*i)
+		if f.Len() != min(i+1, limit) {
+			t.Fatalf("after %d adds Len = %d", i+1, f.Len())
+		}
+		for j := 0; j <= i; j++ {
+			if want := j > i-limit; f.Has(j) != want {
+				t.Fatalf("after adding %d: Has(%d) = %v", i, j, !want)
+			}
+		}
+	}
+}
+
+func TestNewClampsLimit(t *testing.T) {
+	f := New[string, bool](0)
+	f.Add("a", true)
+	f.Add("b", true)
+	if f.Len() != 1 || !f.Has("b") {
+		t.Fatalf("a Map of limit 0 holds %d", f.Len())
+	}
+}
