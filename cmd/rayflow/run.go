@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/cmd/rayflow/internal/tty"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/spf13/pflag"
@@ -80,7 +81,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if prog == nil {
 		return code
 	}
-	if out, ok := stdout.(*os.File); ok && isTerminal(out) {
+	if tty.IsTerminal(stderr) { // the line is drawn on stderr
 		p := newProgress(stdout, stderr)
 		opts.Stdout = p
 		opts.Progress = p.watch
