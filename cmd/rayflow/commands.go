@@ -90,7 +90,7 @@ func commandUsage(name string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "usage: %s\n\n%s.\n", "rayflow "+synopsisLine(c), capitalize(c.summary))
 	if strings.Contains(c.synopsis, "FILE") {
-		b.WriteString(rules)
+		b.WriteString("\n" + rules)
 	}
 	fmt.Fprintf(&b, "\nflags:\n%s", flagUsages(c.flags(), true))
 	return b.String()

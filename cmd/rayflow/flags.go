@@ -141,7 +141,7 @@ func flagError(err error) string {
 	name := "--" + bad.GetFlag().Name
 	var complaint badValue
 	if errors.As(bad.Unwrap(), &complaint) {
-		return fmt.Sprintf("%s %s, got '%s'", name, string(complaint), bad.GetValue())
+		return fmt.Sprintf("%s %s '%s'", name, string(complaint), bad.GetValue())
 	}
 	return fmt.Sprintf("%s: %v", name, bad.Unwrap())
 }

@@ -127,7 +127,7 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{[]string{"run", prog, "--cpus", "many"}, "error: --cpus needs a non-negative whole number, got 'many'", "rayflow run FILE"},
 		{[]string{"run", prog, "--nodes", "-3"}, "error: --nodes needs a non-negative whole number, got '-3'", "rayflow run --help"},
 		{[]string{"run", prog, "--gcs-delay=soon"}, "error: --gcs-delay needs a duration such as 2ms, got 'soon'", "rayflow run --help"},
-		{[]string{"run", prog, "--lineage", "maybe"}, "error: --lineage must be stash, sync or off, got 'maybe'", "rayflow run --help"},
+		{[]string{"run", prog, "--lineage", "maybe"}, "error: --lineage must be stash, sync or off, not 'maybe'", "rayflow run --help"},
 		{[]string{"run", prog, "--object-store-memory", "0"}, "error: --object-store-memory must be more than zero, got '0'", "rayflow run --help"},
 		{[]string{"run", prog, "--cpus"}, "error: flag needs an argument: --cpus", "rayflow run --help"},
 		{[]string{"run", "--cpus", "1"}, "error: no FILE given", "rayflow run FILE"},

@@ -12,9 +12,9 @@ import (
 
 // The typed flag values of the command line. Each checks its value when
 // the flag is read, so a bad value is a usage error (exit 2) before
-// anything runs. A Set error of type badValue is a phrase that follows
-// the flag's name: "--cpus needs a non-negative whole number, got 'x'"
-// (flagError). Type names the value in the generated usage
+// anything runs. A Set error of type badValue is a phrase that stands
+// between the flag's name and its value: "--cpus" "needs a non-negative
+// whole number, got" "'x'" (flagError). Type names the value in the generated usage
 // ("--cpus N").
 
 // badValue is what a flag value says is wrong with it.
@@ -35,7 +35,7 @@ func switchVar(fs *pflag.FlagSet, on *bool, name, shorthand, usage string) {
 func (v *switchValue) Set(s string) error {
 	on, err := strconv.ParseBool(s)
 	if err != nil {
-		return badValue("takes no value, or true or false")
+		return badValue("takes no value, or true or false, got")
 	}
 	*v.on = on
 	return nil
@@ -55,10 +55,10 @@ func newCount(n *int, min int) *countValue { return &countValue{n: n, min: min} 
 func (v *countValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
-		return badValue("needs a non-negative whole number")
+		return badValue("needs a non-negative whole number, got")
 	}
 	if n < v.min {
-		return badValue("needs at least " + strconv.Itoa(v.min))
+		return badValue("needs at least " + strconv.Itoa(v.min) + ", got")
 	}
 	*v.n = n
 	return nil
@@ -74,7 +74,7 @@ type int64Count struct{ n *int64 }
 func (v *int64Count) Set(s string) error {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return badValue("needs a non-negative whole number")
+		return badValue("needs a non-negative whole number, got")
 	}
 	*v.n = n
 	return nil
@@ -93,7 +93,7 @@ type durationValue struct {
 func (v *durationValue) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 || (v.positive && d == 0) {
-		return badValue("needs a duration such as " + v.example)
+		return badValue("needs a duration such as " + v.example + ", got")
 	}
 	*v.d = d
 	return nil
@@ -114,7 +114,7 @@ type portValue struct{ port *int }
 func (v *portValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n > 65535 {
-		return badValue("needs a port number")
+		return badValue("needs a port number, got")
 	}
 	*v.port = n
 	return nil
@@ -131,7 +131,7 @@ func (v *addressList) Set(s string) error {
 	addrs := strings.Split(s, ",")
 	for _, a := range addrs {
 		if strings.TrimSpace(a) == "" {
-			return badValue("needs addresses such as 127.0.0.1:6379, separated by commas")
+			return badValue("needs addresses such as 127.0.0.1:6379, separated by commas, got")
 		}
 	}
 	*v.addrs = addrs
@@ -166,7 +166,7 @@ func (v *memoryValue) Set(s string) error {
 		return err
 	}
 	if n <= 0 {
-		return badValue("must be more than zero")
+		return badValue("must be more than zero, got")
 	}
 	*v.bytes = n
 	return nil
@@ -180,7 +180,7 @@ type lineageValue struct{ mode *string }
 
 func (v *lineageValue) Set(s string) error {
 	if _, err := stash.ParseMode(s); err != nil {
-		return badValue("must be stash, sync or off")
+		return badValue("must be stash, sync or off, not")
 	}
 	*v.mode = s
 	return nil
