@@ -9,7 +9,9 @@ require (
 	github.com/hashicorp/raft v1.7.3
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
 	github.com/shirou/gopsutil/v4 v4.26.10
+	github.com/spf13/pflag v1.1.0
 	go.etcd.io/bbolt v1.3.5
+	golang.org/x/term v0.47.0
 )
 
 require (

@@ -28,12 +28,14 @@ import (
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
+	"github.com/rayflow/rayflow/internal/version"
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
-// Version is rayflow's version.
-const Version = "0.1.0"
+// Version is rayflow's version (internal/version holds it; a release
+// build sets it there with -ldflags -X).
+var Version = version.Version
 
 // Options customise compilation: Go functions the program may call.
 type Options struct {

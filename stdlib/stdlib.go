@@ -17,6 +17,7 @@ import (
 	"fmt"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/version"
 )
 
 // init installs the nd module's broadcasting arithmetic as the
@@ -26,9 +27,9 @@ func init() {
 	exec.StringFormat = Format
 }
 
-// Version is what sys.version reports. The command line may set it at
-// start-up (before Modules is called).
-var Version = "0.1.0"
+// Version is what sys.version reports: rayflow's version, from
+// internal/version.
+var Version = version.Version
 
 // Modules returns fresh instances of every standard-library module, in a
 // fixed order.

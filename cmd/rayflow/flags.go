@@ -1,79 +1,147 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
+	"io"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
-// invocation is a parsed command line: the file, flags and parameters.
-type invocation struct {
+// Every command parses its flags with its own pflag.FlagSet (see
+// commands.go): flags may stand before or after FILE, in GNU style
+// (`--cpus 4`, `--cpus=4`, `-p main`), with typed values (values.go).
+
+// positionals says which words other than flags a command takes.
+type positionals int
+
+const (
+	noArgs         positionals = iota // flags only
+	fileAndParams                     // FILE (required), then NAME=VALUE parameters
+	fileWithParams                    // FILE (required); NAME=VALUE words are accepted and not used
+)
+
+// commandLine is what is left of a command line once its flags are read:
+// FILE and the NAME=VALUE pipeline parameters. The flags themselves are in
+// the variables the command bound to its flag set.
+type commandLine struct {
 	file   string
-	flags  map[string]string
 	params map[string]string
 }
 
-// flagSpec says which flags a command takes and whether each has a value.
-type flagSpec map[string]bool // name -> takes a value
+// newFlagSet returns an empty flag set for the command name, with -h and
+// --help. It prints nothing itself: parseCommand's caller reports errors
+// and help (usageExit).
+func newFlagSet(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("rayflow "+name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	switchVar(fs, new(bool), "help", "h", "show this help and exit")
+	return fs
+}
 
-// parseArgs reads FILE, flags (before or after FILE, `--f v` or `--f=v`)
-// and NAME=VALUE parameters.
-func parseArgs(args []string, spec flagSpec, needFile bool) (*invocation, error) {
-	inv := &invocation{flags: map[string]string{}, params: map[string]string{}}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-			takesValue, ok := spec[name]
-			if !ok {
-				return nil, fmt.Errorf("unknown flag '%s'", a)
-			}
-			if takesValue && !hasValue {
-				if i+1 >= len(args) {
-					return nil, fmt.Errorf("flag '%s' needs a value", a)
-				}
-				i++
-				value = args[i]
-			}
-			if !takesValue {
-				value = "true"
-			}
-			inv.flags[name] = value
-			continue
+// parseCommand reads args with fs (flags anywhere, `--flag value` or
+// `--flag=value`), then FILE and NAME=VALUE words as want says. It
+// returns pflag.ErrHelp when -h or --help is given.
+func parseCommand(fs *pflag.FlagSet, args []string, want positionals) (*commandLine, error) {
+	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+		return nil, err
+	}
+	if help, _ := fs.GetBool("help"); help {
+		return nil, pflag.ErrHelp
+	}
+	cl := &commandLine{params: map[string]string{}}
+	for _, a := range fs.Args() {
+		if want == noArgs {
+			return nil, fmt.Errorf("unexpected argument '%s'", a)
 		}
-		if inv.file == "" && !looksLikeParam(a) {
-			inv.file = a
+		if cl.file == "" && !looksLikeParam(a) {
+			cl.file = a
 			continue
 		}
 		name, value, ok := strings.Cut(a, "=")
 		if !ok || name == "" {
 			return nil, fmt.Errorf("unexpected argument '%s'; parameters are written NAME=VALUE", a)
 		}
-		if _, dup := inv.params[name]; dup {
+		if _, dup := cl.params[name]; dup {
 			return nil, fmt.Errorf("parameter '%s' is given twice", name)
 		}
-		inv.params[name] = value
+		cl.params[name] = value
 	}
-	if needFile && inv.file == "" {
+	if want != noArgs && cl.file == "" {
 		return nil, fmt.Errorf("no FILE given")
 	}
-	return inv, nil
+	return cl, nil
 }
 
+// looksLikeParam reports whether a word is a NAME=VALUE parameter rather
+// than a file (a file name may contain '=' after a '/' or '.').
 func looksLikeParam(a string) bool {
 	name, _, ok := strings.Cut(a, "=")
 	return ok && name != "" && !strings.ContainsAny(name, "/.\\")
 }
 
-// intFlag reads a non-negative int flag.
-func (inv *invocation) intFlag(name string) (int, error) {
-	v, ok := inv.flags[name]
-	if !ok {
-		return 0, nil
+// gnuArgs rewrites the spellings the hand-written parser this package
+// had accepted and pflag reads otherwise: a long flag with one dash
+// (`-cpus 4`, read by pflag as -c -p -u -s) or with more than two, and a
+// one-letter flag with two (`--p main`). Flag values are left alone, so
+// `--nodes -3` still gives --nodes the value -3; everything after `--`
+// is left alone too.
+func gnuArgs(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 2 || a[0] != '-' {
+			out = append(out, a)
+			continue
+		}
+		word := strings.TrimLeft(a, "-")
+		name, _, hasValue := strings.Cut(word, "=")
+		f := fs.Lookup(name)
+		switch {
+		case f != nil:
+			a = "--" + word
+		case len(name) == 1 && fs.ShorthandLookup(name) != nil:
+			f = fs.ShorthandLookup(name)
+			a = "-" + word
+		}
+		out = append(out, a)
+		if f != nil && f.NoOptDefVal == "" && !hasValue && i+1 < len(args) {
+			i++
+			out = append(out, args[i]) // the flag's value, whatever it looks like
+		}
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("--%s needs a non-negative whole number, got '%s'", name, v)
+	return out
+}
+
+// usageExit reports a failed parse of the command name and returns the
+// exit code: for -h/--help the command's usage on stdout and 0, for
+// anything else one line saying what is wrong and a hint on stderr, and 2.
+func usageExit(name string, err error, stdout, stderr io.Writer) int {
+	if errors.Is(err, pflag.ErrHelp) {
+		fmt.Fprint(stdout, commandUsage(name))
+		return exitOK
 	}
-	return n, nil
+	fmt.Fprintf(stderr, "error: %s\n%s", flagError(err), usageHint(name))
+	return exitUsage
+}
+
+// flagError says what is wrong with a flag the way rayflow's messages
+// do: "--cpus needs a non-negative whole number, got 'x'".
+func flagError(err error) string {
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) {
+		return err.Error()
+	}
+	name := "--" + bad.GetFlag().Name
+	var complaint badValue
+	if errors.As(bad.Unwrap(), &complaint) {
+		return fmt.Sprintf("%s %s '%s'", name, string(complaint), bad.GetValue())
+	}
+	return fmt.Sprintf("%s: %v", name, bad.Unwrap())
 }

@@ -1,5 +1,7 @@
 // Command rayflow runs rayflow programs: `rayflow run FILE` on an
-// embedded cluster, `check` and `plan` to inspect them, `repl` to explore.
+// embedded cluster, `check` and `plan` to inspect them, `repl` to explore,
+// `start` and `status` for a cluster of processes. commands.go lists the
+// commands; each parses its flags with its own pflag.FlagSet.
 // Exit codes: 0 success, 1 the program failed, 2 usage error, 130
 // interrupted.
 package main
@@ -11,20 +13,8 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/internal/version"
 )
-
-const usage = `rayflow — tasks, actors and pipelines, from a laptop to a cluster
-
-usage:
-  rayflow run FILE [-p PIPELINE] [--cpus N] [--nodes N] [--max-steps N] [NAME=VALUE ...]
-  rayflow check FILE               parse and compile only
-  rayflow plan FILE [--dot]        the planned task graph
-  rayflow repl                     an interactive session
-  rayflow version
-
-Flags may stand before or after FILE; NAME=VALUE words are pipeline parameters.
-`
 
 // Exit codes.
 const (
@@ -44,12 +34,12 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "error: internal error: %v\n", r)
 			fmt.Fprintf(stderr, "This is a bug in rayflow %s. Please report it with the program and command that caused it, and this trace:\n%s",
-				rayflow.Version, firstLines(string(debug.Stack()), 12))
+				version.Version, firstLines(string(debug.Stack()), 12))
 			code = exitFailed
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
@@ -62,19 +52,48 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 		return cmdPlan(rest, stdout, stderr)
 	case "repl":
 		return cmdRepl(rest, stdin, stdout, stderr)
-	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "rayflow %s\n", rayflow.Version)
-		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
 	case "start":
 		return cmdStart(rest, stdout, stderr)
 	case "status":
 		return cmdStatus(rest, stdout, stderr)
+	case "version", "--version", "-v":
+		return cmdVersion(rest, stdout, stderr)
+	case "help", "-h", "--help":
+		return cmdHelp(rest, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "error: unknown command '%s'\n\n%s", cmd, usage)
+	fmt.Fprintf(stderr, "error: unknown command '%s'\n%s", cmd, usageHint(""))
 	return exitUsage
+}
+
+// cmdVersion prints rayflow's version (internal/version).
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	if _, err := parseCommand(newFlagSet("version"), args, noArgs); err != nil {
+		return usageExit("version", err, stdout, stderr)
+	}
+	fmt.Fprintf(stdout, "rayflow %s\n", version.Version)
+	return exitOK
+}
+
+// cmdHelp prints the usage of every command, or of the one named
+// (`rayflow help run` is `rayflow run --help`).
+func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("help")
+	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+		return usageExit("help", err, stdout, stderr)
+	}
+	if fs.NArg() > 1 {
+		return usageExit("help", fmt.Errorf("unexpected argument '%s'", fs.Arg(1)), stdout, stderr)
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprint(stdout, usage())
+		return exitOK
+	}
+	if _, ok := lookupCommand(fs.Arg(0)); !ok {
+		fmt.Fprintf(stderr, "error: unknown command '%s'\n%s", fs.Arg(0), usageHint(""))
+		return exitUsage
+	}
+	fmt.Fprint(stdout, commandUsage(fs.Arg(0)))
+	return exitOK
 }
 
 func firstLines(s string, n int) string {

@@ -8,7 +8,23 @@ import (
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/planner"
+	"github.com/spf13/pflag"
 )
+
+// planFlags are the flags of `rayflow plan`.
+type planFlags struct {
+	pipeline string
+	dot      bool
+	unroll   int
+}
+
+func (f *planFlags) flagSet() *pflag.FlagSet {
+	fs := newFlagSet("plan")
+	fs.StringVarP(&f.pipeline, "pipeline", "p", "", "plan only the pipeline `NAME` (default: every pipeline)")
+	switchVar(fs, &f.dot, "dot", "", "print the graph in Graphviz dot format")
+	fs.Var(newCount(&f.unroll, 1), "unroll", fmt.Sprintf("show N iterations of a loop over a constant range as separate nodes (default %d)", planner.DefaultUnroll))
+	return fs
+}
 
 // cmdPlan prints the planned task graph:
 //
@@ -17,33 +33,25 @@ import (
 // Without -p every pipeline is planned. NAME=VALUE replaces a parameter's
 // default for the plan (loops over range(NAME) unroll to the given value).
 func cmdPlan(args []string, stdout, stderr io.Writer) int {
-	inv, err := parseArgs(args, flagSpec{"dot": false, "p": true, "unroll": true}, true)
+	var f planFlags
+	cl, err := parseCommand(f.flagSet(), args, fileAndParams)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
+		return usageExit("plan", err, stdout, stderr)
 	}
-	unroll, err := inv.intFlag("unroll")
-	if err == nil && unroll == 0 && inv.flags["unroll"] != "" {
-		err = fmt.Errorf("--unroll needs at least 1")
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	prog, code := load(inv.file, stderr)
+	prog, code := load(cl.file, stderr)
 	if prog == nil {
 		return code
 	}
-	if err := checkPlanParams(prog, inv.flags["p"], inv.params); err != nil {
+	if err := checkPlanParams(prog, f.pipeline, cl.params); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
-	g, err := planner.Plan(prog.Compiled, planner.Options{Pipeline: inv.flags["p"], Unroll: unroll, Params: inv.params})
+	g, err := planner.Plan(prog.Compiled, planner.Options{Pipeline: f.pipeline, Unroll: f.unroll, Params: cl.params})
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
-	if inv.flags["dot"] == "true" {
+	if f.dot {
 		fmt.Fprint(stdout, g.Dot())
 	} else {
 		fmt.Fprint(stdout, g.Text())

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -13,7 +12,9 @@ import (
 // progress shows a live status line (tasks submitted, running, done,
 // failed; actors) on the terminal while a run goes on, and removes it at
 // the end. Program output written through its Writer clears the line
-// first, so the two never mix. It is off when stdout is not a terminal.
+// first, so the two never mix. The line is drawn on stderr, and only when
+// stderr is a terminal (cmdRun asks tty.IsTerminal): redirected to a
+// file, stderr gets errors only, never escape codes.
 type progress struct {
 	mu      sync.Mutex
 	out     io.Writer // program output
@@ -21,12 +22,6 @@ type progress struct {
 	shown   bool
 	stop    chan struct{}
 	stopped chan struct{}
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 func newProgress(out, term io.Writer) *progress {

@@ -7,26 +7,42 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/cmd/rayflow/internal/tty"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent"
-	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/spf13/pflag"
 )
 
-func memoryError(text string, err error) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("%q must be more than zero", text)
+// runFlags are the flags of `rayflow run`.
+type runFlags struct {
+	opts    rayflow.RunOptions
+	address []string // a running cluster's heads; none for an embedded cluster
 }
 
-var runFlags = flagSpec{"p": true, "pipeline": true, "cpus": true, "nodes": true, "max-steps": true,
-	"address": true, "data-dir": true, "timeline": true, "lineage": true, "object-store-memory": true, "resources": true,
-	"lineage-forward-bound": true, "gcs-delay": true}
+func (f *runFlags) flagSet() *pflag.FlagSet {
+	o := &f.opts
+	fs := newFlagSet("run")
+	fs.StringVarP(&o.Pipeline, "pipeline", "p", "", "run the pipeline `NAME` (default: main, or the only one)")
+	fs.Var(&addressList{&f.address}, "address", "run on the cluster whose heads are at these addresses (as 'rayflow start --head' printed)")
+	fs.Var(newCount(&o.CPUs, 0), "cpus", "CPUs per node of the embedded cluster (default: this machine's)")
+	fs.Var(newCount(&o.Nodes, 0), "nodes", "nodes of the embedded cluster (default 1)")
+	fs.Var(&resourcesValue{&o.Resources}, "resources", "extra resources per node, such as gpu=1,memory=16GiB")
+	fs.Var(&memoryValue{&o.ObjectStoreMemory}, "object-store-memory", "each node's object-store limit, such as 512MB or 2GiB (default: 30% of RAM)")
+	fs.StringVar(&o.DataDir, "data-dir", "", "keep spill files and the cluster's state under `DIR` (default: a temporary directory)")
+	fs.Var(&int64Count{&o.MaxSteps}, "max-steps", "stop any thread after N evaluation steps (default: no limit)")
+	fs.StringVar(&o.Timeline, "timeline", "", "write every task's run to `FILE` as Chrome trace JSON")
+	fs.Var(&lineageValue{&o.Lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
+	fs.Var(newCount(&o.ForwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")
+	fs.Var(&durationValue{d: &o.GCSDelay, example: "2ms"}, "gcs-delay", "slow every GCS write by this much (for benchmarks of the lineage modes)")
+	return fs
+}
+
+// embeddedOnly are the flags that configure the embedded cluster, which
+// --address replaces.
+var embeddedOnly = []string{"nodes", "cpus", "resources", "object-store-memory", "data-dir", "timeline", "gcs-delay"}
 
 // load reads and compiles FILE, printing errors. ok is false when it
 // failed; code is then the exit code.
@@ -53,73 +69,32 @@ func unwrapPathError(err error) error {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	inv, err := parseArgs(args, runFlags, true)
+	var f runFlags
+	fs := f.flagSet()
+	cl, err := parseCommand(fs, args, fileAndParams)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n\n%s", err, usage)
-		return exitUsage
+		return usageExit("run", err, stdout, stderr)
 	}
-	opts := rayflow.RunOptions{Params: inv.params, Stdout: stdout}
-	opts.Pipeline = inv.flags["p"]
-	if p, ok := inv.flags["pipeline"]; ok {
-		opts.Pipeline = p
-	}
-	for name, dst := range map[string]*int{"cpus": &opts.CPUs, "nodes": &opts.Nodes} {
-		if *dst, err = inv.intFlag(name); err != nil {
-			fmt.Fprintf(stderr, "error: %v\n", err)
-			return exitUsage
-		}
-	}
-	steps, err := inv.intFlag("max-steps")
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	opts.MaxSteps = int64(steps)
-	opts.DataDir = inv.flags["data-dir"]
-	if mem, ok := inv.flags["object-store-memory"]; ok {
-		n, err := resources.ParseMemory(mem)
-		if err != nil || n <= 0 {
-			fmt.Fprintf(stderr, "error: --object-store-memory: %v\n", memoryError(mem, err))
-			return exitUsage
-		}
-		opts.ObjectStoreMemory = n
-	}
-	if spec, ok := inv.flags["resources"]; ok {
-		res, err := resources.ParseSpec(spec)
-		if err != nil {
-			fmt.Fprintf(stderr, "error: --resources: %v\n", err)
-			return exitUsage
-		}
-		opts.Resources = res.Map()
-	}
-	opts.Timeline = inv.flags["timeline"]
-	switch opts.Lineage = inv.flags["lineage"]; opts.Lineage {
-	case "", "stash", "sync", "off":
-	default:
-		fmt.Fprintf(stderr, "error: --lineage must be stash, sync or off, not '%s'\n", opts.Lineage)
-		return exitUsage
-	}
-	if code := lineageFlags(inv, &opts, stderr); code != exitOK {
-		return code
-	}
-	prog, code := load(inv.file, stderr)
+	opts := f.opts
+	opts.Params, opts.Stdout = cl.params, stdout
+	prog, code := load(cl.file, stderr)
 	if prog == nil {
 		return code
 	}
-	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+	if tty.IsTerminal(stderr) { // the line is drawn on stderr
 		p := newProgress(stdout, stderr)
 		opts.Stdout = p
 		opts.Progress = p.watch
 		defer p.done()
 	}
-	if address, remote := inv.flags["address"]; remote {
-		for _, f := range []string{"nodes", "cpus", "resources", "object-store-memory", "data-dir", "timeline", "gcs-delay"} {
-			if _, given := inv.flags[f]; given {
-				fmt.Fprintf(stderr, "error: --%s applies to the embedded cluster of 'rayflow run FILE'; with --address the cluster's nodes were configured by 'rayflow start'\n", f)
+	if fs.Changed("address") {
+		for _, name := range embeddedOnly {
+			if fs.Changed(name) {
+				fmt.Fprintf(stderr, "error: --%s applies to the embedded cluster of 'rayflow run FILE'; with --address the cluster's nodes were configured by 'rayflow start'\n", name)
 				return exitUsage
 			}
 		}
-		driver, err := nodeagent.ConnectDriver(strings.Split(address, ","), nodeagent.Config{Stdout: opts.Stdout,
+		driver, err := nodeagent.ConnectDriver(f.address, nodeagent.Config{Stdout: opts.Stdout,
 			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
@@ -150,12 +125,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	inv, err := parseArgs(args, flagSpec{}, true)
+	cl, err := parseCommand(newFlagSet("check"), args, fileWithParams)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
+		return usageExit("check", err, stdout, stderr)
 	}
-	if prog, code := load(inv.file, stderr); prog == nil {
+	if prog, code := load(cl.file, stderr); prog == nil {
 		return code
 	}
 	return exitOK
@@ -163,22 +137,3 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 
 // resultString prints a value as the REPL and run show it.
 func resultString(v exec.Value) string { return v.Repr() }
-
-// lineageFlags reads --lineage-forward-bound and --gcs-delay.
-func lineageFlags(inv *invocation, opts *rayflow.RunOptions, stderr io.Writer) int {
-	bound, err := inv.intFlag("lineage-forward-bound")
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	opts.ForwardBound = bound
-	if d, ok := inv.flags["gcs-delay"]; ok {
-		delay, err := time.ParseDuration(d)
-		if err != nil || delay < 0 {
-			fmt.Fprintf(stderr, "error: --gcs-delay needs a duration such as 2ms, got '%s'\n", d)
-			return exitUsage
-		}
-		opts.GCSDelay = delay
-	}
-	return exitOK
-}

@@ -6,57 +6,79 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rayflow/rayflow/cmd/rayflow/internal/httpapi"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent"
-	"github.com/rayflow/rayflow/nodeagent/resources"
-	"github.com/rayflow/rayflow/stash"
+	"github.com/spf13/pflag"
 )
 
 // DefaultHeadPort is the head's cluster port when --port is not given;
 // its GCS replicas use the next ports (one per shard).
 const DefaultHeadPort = 6379
 
-var startFlags = flagSpec{"head": false, "address": true, "port": true, "http-port": true, "data-dir": true,
-	"node-id": true, "cpus": true, "resources": true, "join": true, "dead-after": true, "gcs-shards": true,
-	"bind": true, "lineage": true, "lineage-forward-bound": true}
+// startFlags are the flags of `rayflow start`.
+type startFlags struct {
+	head           bool
+	address        []string // the heads a node joins
+	port, httpPort int
+	dataDir        string
+	nodeID         string
+	cpus           int
+	resources      map[string]float64
+	join           string
+	deadAfter      time.Duration
+	shards         int
+	bind           string
+	lineage        string
+	forwardBound   int
+}
+
+func (f *startFlags) flagSet() *pflag.FlagSet {
+	fs := newFlagSet("start")
+	switchVar(fs, &f.head, "head", "", "start a head: the GCS and the cluster's coordination")
+	fs.Var(&addressList{&f.address}, "address", "start a node that joins the heads at these addresses")
+	fs.Var(&portValue{&f.port}, "port", fmt.Sprintf("the cluster `PORT` (default %d with --head, else any free port); a head's GCS replicas use the next ports", DefaultHeadPort))
+	fs.Var(&portValue{&f.httpPort}, "http-port", "serve the HTTP API on `PORT` (head only; 0 for any free port)")
+	fs.StringVar(&f.bind, "bind", "127.0.0.1", "the `HOST` listeners bind to")
+	fs.StringVar(&f.dataDir, "data-dir", "", "keep the node's state and spill files under `DIR`")
+	fs.StringVar(&f.nodeID, "node-id", "", "the node's `ID` (default node-PORT, or node-PID)")
+	fs.Var(newCount(&f.cpus, 0), "cpus", "CPUs the node offers; 0 for none, a head that only coordinates (default: this machine's)")
+	fs.Var(&resourcesValue{&f.resources}, "resources", "extra resources the node offers, such as gpu=1,memory=16GiB")
+	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the head at `ADDR` (head only)")
+	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", nodeagent.DefaultDeadAfter))
+	fs.Var(newCount(&f.shards, 0), "gcs-shards", fmt.Sprintf("the number of GCS shards (head only; default %d)", gcs.DefaultConfig().Shards))
+	fs.Var(&lineageValue{&f.lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
+	fs.Var(newCount(&f.forwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")
+	return fs
+}
 
 // cmdStart runs a head (--head) or a node that joins one (--address) in
 // the foreground until SIGINT or SIGTERM, then leaves the cluster.
 func cmdStart(args []string, stdout, stderr io.Writer) int {
-	inv, err := parseArgs(args, startFlags, false)
-	if err == nil && (inv.file != "" || len(inv.params) > 0) {
-		err = fmt.Errorf("unexpected argument %q", inv.file)
+	var f startFlags
+	fs := f.flagSet()
+	if _, err := parseCommand(fs, args, noArgs); err != nil {
+		return usageExit("start", err, stdout, stderr)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n\n%s", err, usage)
-		return exitUsage
-	}
-	_, isHead := inv.flags["head"]
-	address, hasAddress := inv.flags["address"]
-	if isHead == hasAddress {
+	if f.head == fs.Changed("address") {
 		fmt.Fprintln(stderr, "error: rayflow start needs either --head or --address HEAD_ADDRESS")
 		return exitUsage
 	}
-	if _, ok := inv.flags["port"]; !ok && isHead {
-		inv.flags["port"] = strconv.Itoa(DefaultHeadPort)
+	if !fs.Changed("port") && f.head {
+		f.port = DefaultHeadPort
 	}
-	node, listen, err := nodeConfig(inv, stdout)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
+	node, listen := f.nodeConfig(fs, stdout)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if isHead {
-		return runHead(ctx, inv, node, listen, stdout, stderr)
+	if f.head {
+		return f.runHead(ctx, fs, node, listen, stdout, stderr)
 	}
-	heads := strings.Split(address, ",")
-	c, err := nodeagent.JoinCluster(heads, listen, node)
+	address := strings.Join(f.address, ",")
+	c, err := nodeagent.JoinCluster(f.address, listen, node)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailed
@@ -68,25 +90,11 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func runHead(ctx context.Context, inv *invocation, node nodeagent.Config, listen string, stdout, stderr io.Writer) int {
-	cfg := nodeagent.HeadConfig{Node: node, Listen: listen, Join: inv.flags["join"]}
-	if port, _ := strconv.Atoi(inv.flags["port"]); port > 0 {
-		cfg.RaftAddr = fmt.Sprintf("%s:%d", bindHost(inv), port+1)
+func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeagent.Config, listen string, stdout, stderr io.Writer) int {
+	cfg := nodeagent.HeadConfig{Node: node, Listen: listen, Join: f.join, DeadAfter: f.deadAfter, Shards: f.shards}
+	if f.port > 0 {
+		cfg.RaftAddr = fmt.Sprintf("%s:%d", f.bind, f.port+1)
 	}
-	if d, ok := inv.flags["dead-after"]; ok {
-		dur, err := time.ParseDuration(d)
-		if err != nil || dur <= 0 {
-			fmt.Fprintf(stderr, "error: --dead-after needs a duration such as 5s, got '%s'\n", d)
-			return exitUsage
-		}
-		cfg.DeadAfter = dur
-	}
-	shards, err := inv.intFlag("gcs-shards")
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	cfg.Shards = shards
 	head, err := nodeagent.StartHead(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
@@ -94,8 +102,8 @@ func runHead(ctx context.Context, inv *invocation, node nodeagent.Config, listen
 	}
 	defer head.Close()
 	httpAddr := ""
-	if p, ok := inv.flags["http-port"]; ok {
-		api, err := httpapi.Serve(bindHost(inv)+":"+p, head.Cluster.Address())
+	if fs.Changed("http-port") {
+		api, err := httpapi.Serve(fmt.Sprintf("%s:%d", f.bind, f.httpPort), head.Cluster.Address())
 		if err != nil {
 			fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
 			return exitFailed
@@ -113,53 +121,19 @@ func runHead(ctx context.Context, inv *invocation, node nodeagent.Config, listen
 	return exitOK
 }
 
-// nodeConfig reads the flags that describe this process's node.
-func nodeConfig(inv *invocation, stdout io.Writer) (nodeagent.Config, string, error) {
-	cfg := nodeagent.Config{Stdout: stdout, NodeID: inv.flags["node-id"], DataDir: inv.flags["data-dir"],
-		Lineage: inv.flags["lineage"]}
-	if _, err := stash.ParseMode(cfg.Lineage); err != nil {
-		return cfg, "", err
-	}
-	bound, err := inv.intFlag("lineage-forward-bound")
-	if err != nil {
-		return cfg, "", err
-	}
-	cfg.ForwardBound = bound
-	cpus, err := inv.intFlag("cpus")
-	if err != nil {
-		return cfg, "", err
-	}
-	cfg.CPUs = cpus
-	if _, given := inv.flags["cpus"]; given && cpus == 0 {
+// nodeConfig is the configuration of this process's node, and the
+// address its cluster port listens on.
+func (f *startFlags) nodeConfig(fs *pflag.FlagSet, stdout io.Writer) (nodeagent.Config, string) {
+	cfg := nodeagent.Config{Stdout: stdout, NodeID: f.nodeID, DataDir: f.dataDir, Lineage: f.lineage,
+		ForwardBound: f.forwardBound, CPUs: f.cpus, Resources: f.resources}
+	if fs.Changed("cpus") && f.cpus == 0 {
 		cfg.CPUs = -1 // a node that offers no CPUs (a head that only coordinates)
 	}
-	if spec, ok := inv.flags["resources"]; ok {
-		res, err := resources.ParseSpec(spec)
-		if err != nil {
-			return cfg, "", fmt.Errorf("--resources: %v", err)
-		}
-		cfg.Resources = res.Map()
-	}
-	port := "0"
-	if p, ok := inv.flags["port"]; ok {
-		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
-			return cfg, "", fmt.Errorf("--port needs a port number, got '%s'", p)
-		}
-		port = p
-	}
-	if cfg.NodeID == "" && port != "0" {
-		cfg.NodeID = "node-" + port
+	if cfg.NodeID == "" && f.port != 0 {
+		cfg.NodeID = fmt.Sprintf("node-%d", f.port)
 	}
 	if cfg.NodeID == "" {
 		cfg.NodeID = fmt.Sprintf("node-%d", os.Getpid())
 	}
-	return cfg, bindHost(inv) + ":" + port, nil
-}
-
-// bindHost is the address listeners bind to: 127.0.0.1 unless --bind.
-func bindHost(inv *invocation) string {
-	if h, ok := inv.flags["bind"]; ok {
-		return h
-	}
-	return "127.0.0.1"
+	return cfg, fmt.Sprintf("%s:%d", f.bind, f.port)
 }

@@ -11,24 +11,38 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/spf13/pflag"
 )
+
+// statusFlags are the flags of `rayflow status`.
+type statusFlags struct {
+	address []string
+	json    bool
+}
+
+func (f *statusFlags) flagSet() *pflag.FlagSet {
+	fs := newFlagSet("status")
+	fs.Var(&addressList{&f.address}, "address", "the cluster's heads (as 'rayflow start --head' printed); the first that answers is asked")
+	switchVar(fs, &f.json, "json", "", "print one JSON object with a \"nodes\" list instead of tables")
+	return fs
+}
 
 // cmdStatus prints the cluster's nodes and GCS shards, as a table or,
 // with --json, as one JSON object with a "nodes" list.
 func cmdStatus(args []string, stdout, stderr io.Writer) int {
-	inv, err := parseArgs(args, flagSpec{"address": true, "json": false}, false)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
+	var f statusFlags
+	fs := f.flagSet()
+	if _, err := parseCommand(fs, args, noArgs); err != nil {
+		return usageExit("status", err, stdout, stderr)
 	}
-	address, ok := inv.flags["address"]
-	if !ok {
+	if !fs.Changed("address") {
 		fmt.Fprintln(stderr, "error: rayflow status needs --address HEAD_ADDRESS (the address 'rayflow start --head' printed)")
 		return exitUsage
 	}
+	address := strings.Join(f.address, ",")
 	var st *nodeagent.Status
 	var lastErr error
-	for _, addr := range strings.Split(address, ",") {
+	for _, addr := range f.address {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		st, lastErr = nodeagent.FetchStatus(ctx, addr)
 		cancel()
@@ -40,7 +54,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: cannot reach the cluster at %s: %v\n", address, lastErr)
 		return exitFailed
 	}
-	if inv.flags["json"] == "true" {
+	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(st)

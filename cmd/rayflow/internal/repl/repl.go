@@ -19,6 +19,8 @@ import (
 	"syscall"
 
 	"github.com/peterh/liner"
+
+	"github.com/rayflow/rayflow/cmd/rayflow/internal/tty"
 )
 
 // Options configure a session.
@@ -192,16 +194,13 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 }
 
 // isTerminal reports whether the session talks to a terminal on both
-// ends; liner works on the process's own stdin and stdout.
+// ends, one liner can edit lines on: liner works on the process's own
+// stdin and stdout.
 func isTerminal(in io.Reader, out io.Writer) bool {
 	if in != io.Reader(os.Stdin) || out != io.Writer(os.Stdout) {
 		return false
 	}
-	if _, err := liner.TerminalMode(); err != nil {
-		return false
-	}
-	st, err := os.Stdout.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0 && liner.TerminalSupported()
+	return tty.IsTerminal(os.Stdin) && tty.IsTerminal(os.Stdout) && liner.TerminalSupported()
 }
 
 func historyPath(opt string) string {
