@@ -2,15 +2,77 @@ package nodeagent_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
+
+// Tasks that take a 100 MB argument run on the node that holds it, not on
+// the nodes with more room, and nothing moves: the driver reports where
+// the argument lives and its size when it spills the tasks, the global
+// scheduler's locality score picks its holder, and the holder reads the
+// argument in place.
+func TestTasksRunWhereTheirLargeArgumentLives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes 100 MB")
+	}
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0",
+		Node: nodeagent.Config{CPUs: 4, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(head.Close)
+	procs := []*nodeagent.Cluster{head.Cluster}
+	// worker-b holds the argument (only it has "holder") and has the
+	// least room: without locality the tasks would go to head or worker-a.
+	for _, cfg := range []nodeagent.Config{
+		{CPUs: 4, NodeID: "worker-a"},
+		{CPUs: 3, NodeID: "worker-b", Resources: map[string]float64{"holder": 1}},
+	} {
+		c, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Shutdown("test over") })
+		procs = append(procs, c)
+	}
+	out := &syncBuffer{}
+	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { driver.Shutdown("test over") })
+	procs = append(procs, driver)
+
+	err = runOn(t, driver, `
+@resources(cpu=1, holder=1)
+task make(n) { return nd.full([n], 2.0) }
+@resources(cpu=1)
+task total(t) { return [sys.node(), nd.sum(t)] }
+pipeline main() {
+    let big = make(12500000)
+    for r in get([total(big), total(big)]) { print(r[0], r[1]) }
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	want := "worker-b 25000000.0\nworker-b 25000000.0"
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Errorf("printed:\n%s\nwant (both tasks where the argument lives):\n%s", got, want)
+	}
+	for _, c := range procs {
+		if n := nodeagent.ObjectsFetched(c); n != 0 {
+			t.Errorf("the process of %s fetched %d objects, want none", c.Head().ID, n)
+		}
+	}
+}
 
 // Concurrent placements never take the same free slot: with 4 cpus free
 // and 8 one-cpu requests at once, exactly 4 are placed with room, no node
