@@ -157,3 +157,27 @@ func TestConcurrentPlacementsNeverShareAFreeSlot(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMembershipPlace measures the head's placement of one request
+// against 1000 registered nodes, reservation included.
+func BenchmarkMembershipPlace(b *testing.B) {
+	st, err := gcs.Open(gcs.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	m := nodeagent.NewMembership(st, time.Hour)
+	defer m.Close()
+	for i := range 1000 {
+		if _, err := m.Register(fmt.Sprintf("node-%04d", i), fmt.Sprintf("addr-%d", i), map[string]float64{"cpu": 8}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	req := placement.Request{TaskID: "t", Demand: resources.MustParseSpec("cpu=1")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := m.Place(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
