@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -15,7 +16,11 @@ import (
 // Membership is the head's view of the cluster's nodes: who registered,
 // their latest heartbeat (free resources, queue length), and who is dead.
 // It writes every change to the GCS nodes table, and it is what the
-// global scheduler places tasks against.
+// global scheduler places tasks against: a placement.Planner holds what
+// the scheduler knows of each node (its latest heartbeat, less what was
+// placed there since), so a placement and its reservation are one step
+// under the membership's lock, and two placements never take the same
+// free slot.
 //
 // A node that sends no heartbeat for DeadAfter is marked dead. Each
 // registration gets a new epoch; heartbeats carrying an older epoch are
@@ -27,6 +32,14 @@ type Membership struct {
 
 	mu      sync.Mutex
 	members map[string]*member
+	// planner is the global scheduler's view of the members: each one's
+	// latest report plus the reservations made on it since (placement
+	// reserves, a heartbeat releases). Only Register, Heartbeat, Leave,
+	// the monitor and the placements touch it, all under mu.
+	planner *placement.Planner
+	// byAddr maps a process address to the node registered there last, to
+	// key argument locations (addresses) by node for the locality score.
+	byAddr map[string]string
 	// onChange, when set (setOnChange), is called (on its own goroutine) after a node
 	// is declared dead, leaves, or registers again: the head pushes the
 	// news to the processes connected to it.
@@ -36,13 +49,20 @@ type Membership struct {
 	done     chan struct{}
 }
 
+// member is the membership's record of one node; what the global
+// scheduler needs of it (free resources, queue, running tasks) is in the
+// planner.
 type member struct {
 	info     gcs.NodeInfo
 	total    resources.Resources
-	free     resources.Resources
 	lastSeen time.Time
-	running  int
 	actors   int
+}
+
+// state is the member as its latest report describes it.
+func (mem *member) state(free resources.Resources, queueLen, running int) placement.NodeState {
+	return placement.NodeState{ID: mem.info.ID, Alive: mem.info.State == gcs.NodeAlive,
+		Total: mem.total, Available: free, QueueLen: queueLen, Running: running}
 }
 
 // DefaultDeadAfter is the silence after which a node is declared dead.
@@ -63,6 +83,7 @@ func NewMembership(store *gcs.Store, deadAfter time.Duration) *Membership {
 		deadAfter = DefaultDeadAfter
 	}
 	m := &Membership{store: store, deadAfter: deadAfter, members: map[string]*member{},
+		planner: placement.NewPlanner(nil), byAddr: map[string]string{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.monitor()
 	return m
@@ -88,7 +109,7 @@ func (m *Membership) Register(id, address string, total map[string]float64, isHe
 	m.mu.Lock()
 	m.epoch++
 	epoch := m.epoch
-	mem := &member{total: res, free: res, lastSeen: time.Now(), info: gcs.NodeInfo{
+	mem := &member{total: res, lastSeen: time.Now(), info: gcs.NodeInfo{
 		ID: id, Address: address, State: gcs.NodeAlive, Epoch: epoch,
 		ResourcesTotal: res.Map(), ResourcesAvailable: res.Map(), LastHeartbeat: time.Now().UnixNano()}}
 	if isHead {
@@ -96,6 +117,8 @@ func (m *Membership) Register(id, address string, total map[string]float64, isHe
 	}
 	_, again := m.members[id]
 	m.members[id] = mem
+	m.byAddr[address] = id
+	m.planner.Report(mem.state(res, 0, 0))
 	info := mem.info
 	m.mu.Unlock()
 	if again {
@@ -166,7 +189,8 @@ func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64,
 		m.mu.Unlock()
 		return ErrStaleEpoch
 	}
-	mem.free, mem.running, mem.actors, mem.lastSeen = res, running, actors, time.Now()
+	mem.actors, mem.lastSeen = actors, time.Now()
+	m.planner.Report(mem.state(res, queueLen, running)) // releases what was reserved on it
 	mem.info.ResourcesAvailable = res.Map()
 	mem.info.QueueLen = queueLen
 	mem.info.LastHeartbeat = mem.lastSeen.UnixNano()
@@ -184,7 +208,7 @@ func (m *Membership) Leave(id string, epoch uint64) error {
 		m.mu.Unlock()
 		return ErrStaleEpoch
 	}
-	mem.info.State = gcs.NodeDead
+	m.markDeadLocked(mem)
 	info := mem.info
 	m.mu.Unlock()
 	m.store.PutNode(info)
@@ -229,11 +253,21 @@ func (m *Membership) silentSince(now time.Time) []gcs.NodeInfo {
 	var dead []gcs.NodeInfo
 	for _, mem := range m.members {
 		if mem.info.State == gcs.NodeAlive && now.Sub(mem.lastSeen) > m.deadAfter {
-			mem.info.State = gcs.NodeDead
+			m.markDeadLocked(mem)
 			dead = append(dead, mem.info)
 		}
 	}
 	return dead
+}
+
+// markDeadLocked declares a member dead, here and in the planner, which
+// then places nothing on it.
+func (m *Membership) markDeadLocked(mem *member) {
+	mem.info.State = gcs.NodeDead
+	if st, ok := m.planner.Node(mem.info.ID); ok {
+		st.Alive = false
+		m.planner.Report(st)
+	}
 }
 
 func (m *Membership) changed() {
@@ -274,37 +308,64 @@ func (m *Membership) All() []gcs.NodeInfo {
 	return out
 }
 
-// Snapshot is the global scheduler's input: every member's latest state.
+// Snapshot is a copy of the global scheduler's view, sorted by node ID:
+// every member's latest report, less what was placed on it since.
 func (m *Membership) Snapshot() *placement.Snapshot {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, 0, len(m.members))}
-	for _, mem := range m.members {
-		snap.Nodes = append(snap.Nodes, placement.NodeState{ID: mem.info.ID, Alive: mem.info.State == gcs.NodeAlive,
-			Total: mem.total, Available: mem.free, QueueLen: mem.info.QueueLen, Running: mem.running})
-	}
-	sort.Slice(snap.Nodes, func(i, j int) bool { return snap.Nodes[i].ID < snap.Nodes[j].ID })
-	return snap
+	nodes := append([]placement.NodeState(nil), m.planner.Snapshot().Nodes...)
+	m.mu.Unlock()
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	return &placement.Snapshot{Nodes: nodes}
 }
 
 // Place runs the global scheduler for one request and reserves what it
-// placed in the head's view until the next heartbeat corrects it, so a
-// burst of spilled tasks is spread rather than piled on one node.
+// placed until the node's next heartbeat replaces the reservation with
+// the node's own account, so a burst of spilled tasks is spread rather
+// than piled on one node. It returns the decision and the chosen node's
+// address.
 func (m *Membership) Place(req placement.Request) (placement.Decision, string, error) {
-	d, err := placement.Place(req, m.Snapshot())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.placeLocked(req)
+}
+
+// placeBatch places spilled tasks in order, as one step: no other
+// placement or heartbeat comes between them. Their argument locations,
+// process addresses, become the planner's bytes by node.
+func (m *Membership) placeBatch(reqs []placeRequest) []placeResult {
+	out := make([]placeResult, len(reqs))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, r := range reqs {
+		d, addr, err := m.placeLocked(placement.Request{TaskID: r.Name, Demand: r.Demand, Origin: r.Origin,
+			ArgBytes: m.argBytesLocked(r.ArgBytes)})
+		out[i] = placeResult{Node: d.Node, Addr: addr, Queued: d.Queued, Err: err}
+	}
+	return out
+}
+
+func (m *Membership) placeLocked(req placement.Request) (placement.Decision, string, error) {
+	d, err := m.planner.Place(req)
 	if err != nil {
 		return d, "", err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	mem := m.members[d.Node]
-	if d.Queued {
-		mem.info.QueueLen++
-	} else {
-		mem.free = mem.free.Sub(req.Demand)
-		mem.running++
+	return d, m.members[d.Node].info.Address, nil
+}
+
+// argBytesLocked keys argument bytes by the node registered at each
+// address; bytes held by a process that is not a node (a driver) are
+// left out, as no task can run there.
+func (m *Membership) argBytesLocked(held []argBytesAt) map[string]int64 {
+	if len(held) == 0 {
+		return nil
 	}
-	return d, mem.info.Address, nil
+	byNode := make(map[string]int64, len(held))
+	for _, h := range held {
+		if id, ok := m.byAddr[h.Addr]; ok && h.Bytes > 0 {
+			byNode[id] = min(byNode[id], math.MaxInt64-h.Bytes) + h.Bytes // saturates
+		}
+	}
+	return byNode
 }
 
 // setOnChange sets the function called after each membership change.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -69,6 +70,7 @@ type network struct {
 	peersMu   sync.Mutex
 	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
 	poke      chan struct{}            // wakes the dead-node watcher
+	fetches   atomic.Int64             // objects this process fetched from others
 
 	stop chan struct{}
 	done chan struct{}

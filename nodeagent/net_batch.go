@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -68,7 +69,8 @@ func (nw *network) spillBatch(batch []spillItem) {
 	}()
 	reqs := make([]placeRequest, len(batch))
 	for i, it := range batch {
-		reqs[i] = placeRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID}
+		reqs[i] = placeRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID,
+			ArgBytes: nw.argBytesOf(it.t.call.Args)}
 	}
 	results, err := nw.placeBatch(ctx, reqs)
 	if err != nil {
@@ -92,6 +94,49 @@ func (nw *network) spillBatch(batch []spillItem) {
 	for addr, tasks := range byAddr {
 		nw.dispatchBatch(ctx, addr, tasks)
 	}
+}
+
+// argBytesOf says where the futures among a task's arguments live and
+// how large they are, summed by process, for the global scheduler's
+// locality score. A future passed twice counts once. Left out: plain
+// values (they travel with the task) and futures whose size is unknown
+// or small (handed here inside another value, or sent inline).
+func (nw *network) argBytesOf(args []exec.Value) []argBytesAt {
+	var held []argBytesAt
+	var seen map[*object]bool
+	for _, a := range args {
+		if a.Kind() != exec.FutureKind {
+			continue
+		}
+		o := objectOf(a.AsFuture())
+		if o == nil || seen[o] {
+			continue
+		}
+		addr, size := o.whereAndSize()
+		if size <= InlineLimit {
+			continue
+		}
+		if seen == nil {
+			seen = map[*object]bool{}
+		}
+		seen[o] = true
+		if addr == "" {
+			addr = nw.addr
+		}
+		held = addArgBytes(held, addr, size)
+	}
+	return held
+}
+
+// addArgBytes adds size bytes at addr to held.
+func addArgBytes(held []argBytesAt, addr string, size int64) []argBytesAt {
+	for i := range held {
+		if held[i].Addr == addr {
+			held[i].Bytes = min(held[i].Bytes, math.MaxInt64-size) + size // saturates
+			return held
+		}
+	}
+	return append(held, argBytesAt{Addr: addr, Bytes: size})
 }
 
 // dispatchBatch sends tasks whose arguments are ready to the node at

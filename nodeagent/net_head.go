@@ -179,7 +179,21 @@ type placeRequest struct {
 	Name   string
 	Demand resources.Resources
 	Origin string
+	// ArgBytes says where the task's arguments live, for the locality
+	// score: bytes by the address of the process holding them.
+	ArgBytes []argBytesAt
 }
+
+// argBytesAt is how many bytes of a task's arguments the process at Addr
+// holds.
+type argBytesAt struct {
+	Addr  string
+	Bytes int64
+}
+
+// maxArgBytes bounds one argument size a Place message may carry (1 EiB):
+// larger is malformed, and sums of sizes stay far from overflow.
+const maxArgBytes = 1 << 60
 
 type placeResult struct {
 	Node, Addr string
@@ -196,6 +210,7 @@ func (nw *network) placeBatch(ctx context.Context, reqs []placeRequest) ([]place
 		w.str(r.Name)
 		w.resources(r.Demand.Map())
 		w.str(r.Origin)
+		writeArgBytes(w, r.ArgBytes)
 	}
 	payload, err := nw.headCall(ctx, transport.Place, w.buf)
 	if err != nil {
@@ -225,13 +240,33 @@ func (nw *network) place(ctx context.Context, name string, demand resources.Reso
 	return res[0].Node, res[0].Addr, res[0].Err
 }
 
-func (nw *network) placeHere(reqs []placeRequest) []placeResult {
-	out := make([]placeResult, len(reqs))
-	for i, r := range reqs {
-		d, addr, err := nw.cfg.Membership.Place(placement.Request{TaskID: r.Name, Demand: r.Demand, Origin: r.Origin})
-		out[i] = placeResult{Node: d.Node, Addr: addr, Queued: d.Queued, Err: err}
+// writeArgBytes writes where a task's arguments live: a count, then each
+// address and its bytes.
+func writeArgBytes(w *wireWriter, held []argBytesAt) {
+	w.uint(uint64(len(held)))
+	for _, h := range held {
+		w.str(h.Addr)
+		w.uint(uint64(h.Bytes))
 	}
-	return out
+}
+
+// readArgBytes reads what writeArgBytes wrote; a size above maxArgBytes
+// makes the message malformed.
+func readArgBytes(r *wireReader) []argBytesAt {
+	n := r.count(2)
+	if n == 0 {
+		return nil
+	}
+	held := make([]argBytesAt, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		addr, size := r.str(), r.uint()
+		if size > maxArgBytes {
+			r.err = errMalformed
+			return nil
+		}
+		held = append(held, argBytesAt{Addr: addr, Bytes: int64(size)})
+	}
+	return held
 }
 
 func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
@@ -239,7 +274,7 @@ func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 		return nil, fmt.Errorf("this node is not the head")
 	}
 	r := &wireReader{buf: payload}
-	n := r.count(3)
+	n := r.count(4)
 	reqs := make([]placeRequest, 0, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		name := r.str()
@@ -247,14 +282,15 @@ func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		reqs = append(reqs, placeRequest{Name: name, Demand: demand, Origin: r.str()})
+		origin := r.str()
+		reqs = append(reqs, placeRequest{Name: name, Demand: demand, Origin: origin, ArgBytes: readArgBytes(r)})
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
 	w := &wireWriter{}
 	w.uint(uint64(len(reqs)))
-	for _, res := range nw.placeHere(reqs) {
+	for _, res := range nw.cfg.Membership.placeBatch(reqs) {
 		w.str(res.Node)
 		w.str(res.Addr)
 		w.bool(res.Queued)
@@ -296,16 +332,18 @@ type ShardStatus struct {
 
 func (nw *network) status() Status {
 	var st Status
+	// Queue and running counts are the global scheduler's: the latest
+	// heartbeat's plus what was placed since.
 	snap := nw.cfg.Membership.Snapshot()
-	running := map[string]int{}
+	load := map[string]placement.NodeState{}
 	for _, n := range snap.Nodes {
-		running[n.ID] = n.Running
+		load[n.ID] = n
 	}
 	actors := nw.cfg.Membership.Actors()
 	for _, n := range nw.cfg.Membership.All() {
 		st.Nodes = append(st.Nodes, NodeStatus{ID: n.ID, Address: n.Address, State: n.State,
 			ResourcesTotal: n.ResourcesTotal, ResourcesAvailable: n.ResourcesAvailable,
-			QueueLen: n.QueueLen, Running: running[n.ID], Actors: actors[n.ID],
+			QueueLen: load[n.ID].QueueLen, Running: load[n.ID].Running, Actors: actors[n.ID],
 			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano)})
 	}
 	store := nw.cfg.Store

@@ -129,7 +129,7 @@ func (nw *network) handleDone(payload []byte) error {
 	case m.Err != nil:
 		obj.complete(exec.None, m.Err, m.Err.Node)
 	case m.Location != "":
-		obj.setRemote(m.Location, nw)
+		obj.setRemote(m.Location, m.Size, nw)
 		obj.complete(exec.None, nil, m.Location)
 	default:
 		nw.forget(m.ID) // the value is here now; its lineage is not needed
@@ -170,6 +170,7 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 			}
 		}
 	}()
+	nw.fetches.Add(1)
 	dec := exec.NewStreamDecoder(nw)
 	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, encodeStrings(id), dec); err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("object %s could not be fetched from %s: %v", id, addr, err)}
@@ -267,10 +268,17 @@ func (nw *network) handleSubmit(payload []byte) error {
 }
 
 // argValue turns a received argument into a value: decoded inline, or a
-// future whose object is fetched from its location when first read.
+// future whose object is fetched from its location when first read. An
+// object that lives here (the global scheduler placed the task where its
+// argument is) is read in place, not fetched from this process itself.
 func (nw *network) argValue(a wireArg) (exec.Value, error) {
 	if a.ObjectID == "" {
 		return exec.DecodeWith(a.Inline, nw)
+	}
+	if a.Location == nw.addr {
+		if o := nw.localObject(a.ObjectID); o != nil {
+			return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: o}), nil
+		}
 	}
 	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: nw.remoteObject(a.ObjectID, a.Location)}), nil
 }
@@ -279,7 +287,7 @@ func (nw *network) argValue(a wireArg) (exec.Value, error) {
 // process; reading it fetches it.
 func (nw *network) remoteObject(id, addr string) *object {
 	o := newObject(id, "object "+id)
-	o.setRemote(addr, nw)
+	o.setRemote(addr, 0, nw)
 	o.complete(exec.None, nil, addr)
 	return o
 }

@@ -26,6 +26,10 @@ type object struct {
 	big     *objstore.Handle // a large value, kept by the node's store (val is then None)
 	remote  string           // address of the process holding the value, when elsewhere
 	net     *network         // how to fetch it from there
+	// size is the encoded size of a large value held elsewhere, as its
+	// holder reported it (0 when unknown); a value held here has it in
+	// its store handle.
+	size int64
 	// actorSeq is, for a method call, its place in the order its actor
 	// ran calls, plus one (0 until it ran).
 	actorSeq atomic.Uint64
@@ -43,11 +47,29 @@ type object struct {
 	fetching sync.Mutex
 }
 
-// setRemote records that the object's value lives in another process.
-func (o *object) setRemote(addr string, nw *network) {
+// setRemote records that the object's value lives in another process,
+// and its encoded size when known (0 otherwise).
+func (o *object) setRemote(addr string, size int64, nw *network) {
 	o.mu.Lock()
-	o.remote, o.net = addr, nw
+	o.remote, o.size, o.net = addr, size, nw
 	o.mu.Unlock()
+}
+
+// whereAndSize says, for a ready object, where its value lives ("" for
+// this process) and its encoded size, or 0 when the size is not known or
+// the value is small (it travels inline). The global scheduler weighs
+// arguments by it.
+func (o *object) whereAndSize() (string, int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.ready || o.err != nil {
+		return "", 0
+	}
+	size := o.size
+	if o.big != nil {
+		size = o.big.Size()
+	}
+	return o.remote, size
 }
 
 // remoteLocation is where the value lives, or "" when it is here.

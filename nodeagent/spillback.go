@@ -55,7 +55,7 @@ func (nw *network) spillbackFrom(n *Node) {
 	}
 	reqs := make([]placeRequest, len(stuck))
 	for i, t := range stuck {
-		reqs[i] = placeRequest{Name: t.obj.name, Demand: t.demand, Origin: n.ID}
+		reqs[i] = placeRequest{Name: t.obj.name, Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/bytesize"
 )
 
 // InlineLimit is the size up to which a value is not counted by the
@@ -42,10 +43,10 @@ type Handle struct {
 // record is the store's bookkeeping of one large value. Every field is
 // guarded by Store.mu.
 type record struct {
-	name   string // what produced it, for messages
+	name   string // what produced it, for messages (immutable)
 	handle weak.Pointer[Handle]
-	val    exec.Value // exec.None while spilled
-	size   int64
+	val    exec.Value    // exec.None while spilled
+	size   int64         // immutable
 	elem   *list.Element // in the LRU while in memory
 	path   string        // spill file, "" while in memory
 	freed  bool
@@ -154,7 +155,7 @@ func (s *Store) spillLocked(r *record) error {
 
 func (s *Store) fullError(r *record, cause error) error {
 	return exec.Errorf(exec.KindResource, "object store is full: %s (%s) does not fit in %s of object-store memory, and spilling to disk failed: %v",
-		r.name, formatBytes(r.size), formatBytes(s.limit), cause)
+		r.name, bytesize.Format(r.size), bytesize.Format(s.limit), cause)
 }
 
 func (s *Store) ensureDir() error {
@@ -208,6 +209,9 @@ func (h *Handle) Load() (exec.Value, *exec.Error) {
 	return v, nil
 }
 
+// Size is the encoded size of the value (it never changes).
+func (h *Handle) Size() int64 { return h.rec.size }
+
 // Usage reports the bytes counted in memory, the limit, and how many
 // values were spilled and restored.
 func (s *Store) Usage() (used, limit, spills, restores int64) {
@@ -223,16 +227,4 @@ func (s *Store) Close() {
 	if s.ownDir {
 		os.RemoveAll(s.spillDir)
 	}
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -10,8 +10,15 @@ package placement
 //   - a task placed to queue adds one to the node's QueueLen, so a batch of
 //     queued tasks spreads over the least loaded nodes.
 //
+// Reservations last until the node reports again: Report replaces a
+// node's state, and with it every reservation made on it, by the node's
+// own fresher account (a heartbeat), as Ray's cluster resource scheduler
+// does. A long-lived Planner is therefore the global scheduler's view of
+// the cluster: heartbeats Report into it, placements reserve from it.
+//
 // Requests are placed in the order given. A Planner is not safe for
-// concurrent use; the global scheduler owns one per batch.
+// concurrent use: its owner (the head's membership, under its lock, or
+// one batch) serialises every call.
 type Planner struct {
 	nodes []NodeState
 	snap  Snapshot
@@ -82,8 +89,30 @@ func (p *Planner) Plan(reqs []Request) *Plan {
 }
 
 // Snapshot returns the node states with every reservation made so far. The
-// caller must not modify it.
+// caller must not modify it, and must not keep it past the next Report.
 func (p *Planner) Snapshot() *Snapshot { return &p.snap }
+
+// Report records a node's latest state, as the node reported it: it adds
+// a node not seen before, and for a known node replaces its state, which
+// releases every reservation made on it so far.
+func (p *Planner) Report(n NodeState) {
+	if i, ok := p.index[n.ID]; ok {
+		p.nodes[i] = n
+		return
+	}
+	p.index[n.ID] = len(p.nodes)
+	p.nodes = append(p.nodes, n)
+	p.snap.Nodes = p.nodes
+}
+
+// Node returns a node's current state, reservations included.
+func (p *Planner) Node(id string) (NodeState, bool) {
+	i, ok := p.index[id]
+	if !ok {
+		return NodeState{}, false
+	}
+	return p.nodes[i], true
+}
 
 func (p *Planner) reserve(req Request, d Decision) {
 	n := &p.nodes[p.index[d.Node]]
