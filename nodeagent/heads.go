@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
@@ -174,8 +175,8 @@ func (nw *network) registerEverywhere(ctx context.Context) error {
 			}
 			continue
 		}
-		r := &wireReader{buf: reply}
-		nw.heads.setEpoch(addr, r.uint())
+		r := codec.NewDecoder(reply)
+		nw.heads.setEpoch(addr, r.Uvarint())
 		registered++
 	}
 	if registered == 0 {
