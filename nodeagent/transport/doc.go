@@ -54,9 +54,9 @@
 //
 // # Payloads
 //
-// Payloads are written with Encoder and read with Decoder: uvarints, zig-zag
-// varints, fixed 64-bit integers, float64s, bools, and length-prefixed strings
-// and bytes, each read with a bounds check. By convention a decoder ignores
+// Payloads are written and read with internal/codec, rayflow's one binary
+// encoding: uvarints, zig-zag varints, float64s, bools, and length-prefixed
+// strings and bytes, each read with a bounds check. By convention a decoder ignores
 // bytes after the fields it knows, so a message can grow new fields at its
 // end without a new protocol version; a change that is not additive bumps
 // Version.
