@@ -41,7 +41,7 @@ func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, e
 
 func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Message, error) {
 	if !nw.isHead() {
-		return nil, fmt.Errorf("this node is not the head")
+		return nil, errNotHead
 	}
 	if len(payload) == 0 {
 		return nil, errMalformed
@@ -164,7 +164,7 @@ func encodeHeartbeat(id string, epoch uint64, st placement.NodeState, actors int
 
 func (nw *network) handleHeartbeat(payload []byte) error {
 	if !nw.isHead() {
-		return fmt.Errorf("this node is not the head")
+		return errNotHead
 	}
 	r := codec.NewDecoder(payload)
 	id, epoch, free, queue, running, actors := r.String(), r.Uvarint(), readResources(r), r.Uvarint(), r.Uvarint(), r.Uvarint()
@@ -237,7 +237,7 @@ func (nw *network) placeHere(reqs []placeRequest) []placeResult {
 
 func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 	if !nw.isHead() {
-		return nil, fmt.Errorf("this node is not the head")
+		return nil, errNotHead
 	}
 	r := codec.NewDecoder(payload)
 	n := r.Count(3)
