@@ -1,6 +1,10 @@
 package gcs
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/rayflow/rayflow/internal/codec"
+)
 
 // opcode says what a command does to the tables.
 type opcode uint8
@@ -51,28 +55,32 @@ func tableIndex(table string) (byte, bool) {
 	return 0, false
 }
 
-func (c *command) marshal(e *encoder) {
-	e.byte1(byte(c.op))
+func (c *command) marshal(e *codec.Encoder) {
+	e.Byte(byte(c.op))
 	ti, _ := tableIndex(c.table) // tables are checked when the command is built
-	e.byte1(ti)
-	e.string(c.key)
-	e.bytes(c.value)
-	e.string(c.arg)
-	e.varint(c.size)
+	e.Byte(ti)
+	e.String(c.key)
+	e.Blob(c.value)
+	e.String(c.arg)
+	e.Varint(c.size)
 }
 
-func (c *command) unmarshal(d *decoder) {
-	c.op = opcode(d.byte1())
-	ti := d.byte1()
-	if d.err == nil && (c.op == 0 || c.op >= opMax || int(ti) >= len(tableNames)) {
-		d.fail()
+// minCommandSize is the fewest bytes a command takes: op, table, three
+// empty lengths and a size.
+const minCommandSize = 6
+
+func (c *command) unmarshal(d *codec.Decoder) {
+	c.op = opcode(d.Byte())
+	ti := d.Byte()
+	if d.Err() != nil || c.op == 0 || c.op >= opMax || int(ti) >= len(tableNames) {
+		d.Fail("bad command op or table")
 		return
 	}
 	c.table = tableNames[ti]
-	c.key = d.string()
-	c.value = d.bytes()
-	c.arg = d.string()
-	c.size = d.varint()
+	c.key = d.String()
+	c.value = d.BlobCopy()
+	c.arg = d.String()
+	c.size = d.Varint()
 }
 
 // encodeBatch returns the raft log entry that carries cmds.
@@ -81,27 +89,27 @@ func encodeBatch(cmds []command) []byte {
 	for i := range cmds {
 		size += 16 + len(cmds[i].key) + len(cmds[i].value) + len(cmds[i].arg)
 	}
-	e := encoder{buf: make([]byte, 0, size)}
-	e.byte1(batchVersion)
-	e.uvarint(uint64(len(cmds)))
+	e := codec.NewEncoder(make([]byte, 0, size))
+	e.Byte(batchVersion)
+	e.Uvarint(uint64(len(cmds)))
 	for i := range cmds {
-		cmds[i].marshal(&e)
+		cmds[i].marshal(e)
 	}
-	return e.buf
+	return e.Bytes()
 }
 
 // decodeBatch is the inverse of encodeBatch.
 func decodeBatch(b []byte) ([]command, error) {
-	d := decoder{buf: b}
-	if v := d.byte1(); d.err == nil && v != batchVersion {
+	d := codec.NewDecoder(b)
+	if v := d.Byte(); d.Err() == nil && v != batchVersion {
 		return nil, fmt.Errorf("gcs: log entry version %d, want %d", v, batchVersion)
 	}
-	n := d.length()
+	n := d.Count(minCommandSize)
 	cmds := make([]command, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		cmds[i].unmarshal(&d)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		cmds[i].unmarshal(d)
 	}
-	if err := d.finish(); err != nil {
+	if err := finish(d); err != nil {
 		return nil, err
 	}
 	return cmds, nil

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/rayflow/rayflow/internal/codec"
 )
 
 // fsm is the raft.FSM of one shard. It is thin, after rqlite's: Apply
@@ -137,23 +139,23 @@ func (s *fsmSnapshot) Release() {}
 const snapshotVersion = 1
 
 func writeTables(w io.Writer, t *tables) error {
-	e := encoder{buf: make([]byte, 0, 4096)}
-	e.byte1(snapshotVersion)
+	e := codec.NewEncoder(make([]byte, 0, 4096))
+	e.Byte(snapshotVersion)
 	for _, name := range tableNames {
 		rows := t.rows[name]
-		e.uvarint(uint64(len(rows)))
+		e.Uvarint(uint64(len(rows)))
 		for k, v := range rows {
-			e.string(k)
-			e.bytes(v)
-			if len(e.buf) >= 32<<10 {
-				if _, err := w.Write(e.buf); err != nil {
+			e.String(k)
+			e.Blob(v)
+			if e.Len() >= 32<<10 {
+				if _, err := w.Write(e.Bytes()); err != nil {
 					return err
 				}
-				e.buf = e.buf[:0]
+				e.Reset()
 			}
 		}
 	}
-	_, err := w.Write(e.buf)
+	_, err := w.Write(e.Bytes())
 	return err
 }
 
@@ -162,19 +164,19 @@ func readTables(r io.Reader) (*tables, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := decoder{buf: b}
-	if v := d.byte1(); d.err == nil && v != snapshotVersion {
+	d := codec.NewDecoder(b)
+	if v := d.Byte(); d.Err() == nil && v != snapshotVersion {
 		return nil, fmt.Errorf("snapshot version %d, want %d", v, snapshotVersion)
 	}
 	t := newTables()
 	for _, name := range tableNames {
-		n := d.length()
-		for i := 0; i < n && d.err == nil; i++ {
-			k := d.string()
-			t.rows[name][k] = d.bytes()
+		n := d.Count(2) // a key and a row, each at least a length
+		for i := 0; i < n && d.Err() == nil; i++ {
+			k := d.String()
+			t.rows[name][k] = d.BlobCopy()
 		}
 	}
-	if err := d.finish(); err != nil {
+	if err := finish(d); err != nil {
 		return nil, err
 	}
 	return t, nil

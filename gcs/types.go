@@ -1,5 +1,11 @@
 package gcs
 
+import (
+	"errors"
+
+	"github.com/rayflow/rayflow/internal/codec"
+)
+
 // Table names. Every row lives in exactly one table and is keyed by a
 // string ID; the pair (table, key) picks the shard.
 const (
@@ -94,171 +100,188 @@ type ActorInfo struct {
 	Checkpoint  string // object ID of the latest checkpoint, if any
 }
 
-func (n *NodeInfo) marshal(e *encoder) {
-	e.byte1(rowVersion)
-	e.string(n.ID)
-	e.string(n.Address)
-	e.string(n.State)
-	e.uvarint(n.Epoch)
-	e.floatMap(n.ResourcesTotal)
-	e.floatMap(n.ResourcesAvailable)
-	e.varint(n.LastHeartbeat)
-	e.varint(int64(n.QueueLen))
-	e.stringMap(n.Labels)
+// Rows, commands (command.go) and snapshots (fsm.go) are written with
+// internal/codec: the fields in the order of the marshal methods, behind a
+// version byte. Maps go in sorted key order, so one row encodes to the same
+// bytes on every replica. The golden tests (golden_test.go) pin the bytes.
+
+func (n *NodeInfo) marshal(e *codec.Encoder) {
+	e.Byte(rowVersion)
+	e.String(n.ID)
+	e.String(n.Address)
+	e.String(n.State)
+	e.Uvarint(n.Epoch)
+	e.FloatMap(n.ResourcesTotal)
+	e.FloatMap(n.ResourcesAvailable)
+	e.Varint(n.LastHeartbeat)
+	e.Varint(int64(n.QueueLen))
+	e.StringMap(n.Labels)
 }
 
-func (n *NodeInfo) unmarshal(d *decoder) {
+func (n *NodeInfo) unmarshal(d *codec.Decoder) {
 	checkVersion(d)
-	n.ID = d.string()
-	n.Address = d.string()
-	n.State = d.string()
-	n.Epoch = d.uvarint()
-	n.ResourcesTotal = d.floatMap()
-	n.ResourcesAvailable = d.floatMap()
-	n.LastHeartbeat = d.varint()
-	n.QueueLen = int(d.varint())
-	n.Labels = d.stringMap()
+	n.ID = d.String()
+	n.Address = d.String()
+	n.State = d.String()
+	n.Epoch = d.Uvarint()
+	n.ResourcesTotal = d.FloatMap()
+	n.ResourcesAvailable = d.FloatMap()
+	n.LastHeartbeat = d.Varint()
+	n.QueueLen = int(d.Varint())
+	n.Labels = d.StringMap()
 }
 
-func (j *JobInfo) marshal(e *encoder) {
-	e.byte1(rowVersion)
-	e.string(j.ID)
-	e.string(j.ProgramHash)
-	e.string(j.Pipeline)
-	e.string(j.State)
-	e.varint(j.Submitted)
-	e.varint(j.Finished)
-	e.string(j.Error)
+func (j *JobInfo) marshal(e *codec.Encoder) {
+	e.Byte(rowVersion)
+	e.String(j.ID)
+	e.String(j.ProgramHash)
+	e.String(j.Pipeline)
+	e.String(j.State)
+	e.Varint(j.Submitted)
+	e.Varint(j.Finished)
+	e.String(j.Error)
 }
 
-func (j *JobInfo) unmarshal(d *decoder) {
+func (j *JobInfo) unmarshal(d *codec.Decoder) {
 	checkVersion(d)
-	j.ID = d.string()
-	j.ProgramHash = d.string()
-	j.Pipeline = d.string()
-	j.State = d.string()
-	j.Submitted = d.varint()
-	j.Finished = d.varint()
-	j.Error = d.string()
+	j.ID = d.String()
+	j.ProgramHash = d.String()
+	j.Pipeline = d.String()
+	j.State = d.String()
+	j.Submitted = d.Varint()
+	j.Finished = d.Varint()
+	j.Error = d.String()
 }
 
 // taskRowVersion is the format of task rows: version 2 added argument
 // locations; version 1 rows still read.
 const taskRowVersion = 2
 
-func (t *TaskRecord) marshal(e *encoder) {
-	e.byte1(taskRowVersion)
-	e.string(t.TaskID)
-	e.string(t.JobID)
-	e.string(t.ParentID)
-	e.uvarint(t.Seq)
-	e.string(t.Function)
-	e.uvarint(uint64(len(t.Args)))
+func (t *TaskRecord) marshal(e *codec.Encoder) {
+	e.Byte(taskRowVersion)
+	e.String(t.TaskID)
+	e.String(t.JobID)
+	e.String(t.ParentID)
+	e.Uvarint(t.Seq)
+	e.String(t.Function)
+	e.Uvarint(uint64(len(t.Args)))
 	for _, a := range t.Args {
-		e.string(a.ObjectID)
-		e.bytes(a.Inline)
-		e.string(a.Location)
+		e.String(a.ObjectID)
+		e.Blob(a.Inline)
+		e.String(a.Location)
 	}
-	e.floatMap(t.Resources)
-	e.varint(int64(t.Retries))
-	e.bool(t.Deterministic)
-	e.string(t.OwnerNode)
-	e.bytes(t.Outcome)
-	e.string(t.State)
+	e.FloatMap(t.Resources)
+	e.Varint(int64(t.Retries))
+	e.Bool(t.Deterministic)
+	e.String(t.OwnerNode)
+	e.Blob(t.Outcome)
+	e.String(t.State)
 }
 
-func (t *TaskRecord) unmarshal(d *decoder) {
-	version := d.byte1()
-	if version != rowVersion && version != taskRowVersion && d.err == nil {
-		d.fail()
+func (t *TaskRecord) unmarshal(d *codec.Decoder) {
+	version := d.Byte()
+	if version != rowVersion && version != taskRowVersion {
+		d.Fail("unknown task row version")
 	}
-	t.TaskID = d.string()
-	t.JobID = d.string()
-	t.ParentID = d.string()
-	t.Seq = d.uvarint()
-	t.Function = d.string()
-	if n := d.length(); n > 0 {
+	t.TaskID = d.String()
+	t.JobID = d.String()
+	t.ParentID = d.String()
+	t.Seq = d.Uvarint()
+	t.Function = d.String()
+	if n := d.Count(2); n > 0 {
 		t.Args = make([]TaskArg, 0, n)
-		for i := 0; i < n && d.err == nil; i++ {
-			a := TaskArg{ObjectID: d.string(), Inline: d.bytes()}
+		for i := 0; i < n && d.Err() == nil; i++ {
+			a := TaskArg{ObjectID: d.String(), Inline: d.BlobCopy()}
 			if version >= 2 {
-				a.Location = d.string()
+				a.Location = d.String()
 			}
 			t.Args = append(t.Args, a)
 		}
 	}
-	t.Resources = d.floatMap()
-	t.Retries = int(d.varint())
-	t.Deterministic = d.bool()
-	t.OwnerNode = d.string()
-	t.Outcome = d.bytes()
-	t.State = d.string()
+	t.Resources = d.FloatMap()
+	t.Retries = int(d.Varint())
+	t.Deterministic = d.Bool()
+	t.OwnerNode = d.String()
+	t.Outcome = d.BlobCopy()
+	t.State = d.String()
 }
 
-func (o *ObjectInfo) marshal(e *encoder) {
-	e.byte1(rowVersion)
-	e.string(o.ID)
-	e.varint(o.Size)
-	e.strings(o.Locations)
+func (o *ObjectInfo) marshal(e *codec.Encoder) {
+	e.Byte(rowVersion)
+	e.String(o.ID)
+	e.Varint(o.Size)
+	e.Strings(o.Locations)
 }
 
-func (o *ObjectInfo) unmarshal(d *decoder) {
+func (o *ObjectInfo) unmarshal(d *codec.Decoder) {
 	checkVersion(d)
-	o.ID = d.string()
-	o.Size = d.varint()
-	o.Locations = d.strings()
+	o.ID = d.String()
+	o.Size = d.Varint()
+	o.Locations = d.Strings()
 }
 
-func (a *ActorInfo) marshal(e *encoder) {
-	e.byte1(rowVersion)
-	e.string(a.ID)
-	e.string(a.JobID)
-	e.string(a.Class)
-	e.string(a.Node)
-	e.string(a.State)
-	e.varint(int64(a.Restarts))
-	e.varint(int64(a.MaxRestarts))
-	e.uvarint(a.CallLogPos)
-	e.string(a.Checkpoint)
+func (a *ActorInfo) marshal(e *codec.Encoder) {
+	e.Byte(rowVersion)
+	e.String(a.ID)
+	e.String(a.JobID)
+	e.String(a.Class)
+	e.String(a.Node)
+	e.String(a.State)
+	e.Varint(int64(a.Restarts))
+	e.Varint(int64(a.MaxRestarts))
+	e.Uvarint(a.CallLogPos)
+	e.String(a.Checkpoint)
 }
 
-func (a *ActorInfo) unmarshal(d *decoder) {
+func (a *ActorInfo) unmarshal(d *codec.Decoder) {
 	checkVersion(d)
-	a.ID = d.string()
-	a.JobID = d.string()
-	a.Class = d.string()
-	a.Node = d.string()
-	a.State = d.string()
-	a.Restarts = int(d.varint())
-	a.MaxRestarts = int(d.varint())
-	a.CallLogPos = d.uvarint()
-	a.Checkpoint = d.string()
+	a.ID = d.String()
+	a.JobID = d.String()
+	a.Class = d.String()
+	a.Node = d.String()
+	a.State = d.String()
+	a.Restarts = int(d.Varint())
+	a.MaxRestarts = int(d.Varint())
+	a.CallLogPos = d.Uvarint()
+	a.Checkpoint = d.String()
 }
 
-func checkVersion(d *decoder) {
-	if v := d.byte1(); v != rowVersion && d.err == nil {
-		d.fail()
+func checkVersion(d *codec.Decoder) {
+	if v := d.Byte(); v != rowVersion {
+		d.Fail("unknown row version")
 	}
 }
 
 // row is implemented by pointers to the row types.
 type row interface {
-	marshal(*encoder)
-	unmarshal(*decoder)
+	marshal(*codec.Encoder)
+	unmarshal(*codec.Decoder)
 }
 
 // encodeRow returns the stored form of a row.
 func encodeRow(r row) []byte {
-	e := encoder{buf: make([]byte, 0, 64)}
-	r.marshal(&e)
-	return e.buf
+	e := codec.NewEncoder(make([]byte, 0, 64))
+	r.marshal(e)
+	return e.Bytes()
 }
 
 // decodeRow fills r from its stored form.
 func decodeRow(b []byte, r row) error {
-	d := decoder{buf: b}
-	r.unmarshal(&d)
-	return d.finish()
+	d := codec.NewDecoder(b)
+	r.unmarshal(d)
+	return finish(d)
+}
+
+// errCorrupt reports an encoded row, command or snapshot that cannot be
+// decoded.
+var errCorrupt = errors.New("gcs: corrupt encoding")
+
+// finish reports errCorrupt when d failed or left bytes over.
+func finish(d *codec.Decoder) error {
+	if d.Finish() != nil {
+		return errCorrupt
+	}
+	return nil
 }
 
 // decodeTableRow decodes a stored row of the named table into its typed
@@ -294,17 +317,14 @@ func decodeTableRow(table string, b []byte) (any, error) {
 // MarshalBinary encodes the record in the GCS's row format, for carrying
 // task records between processes.
 func (t *TaskRecord) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	t.marshal(e)
-	return e.buf, nil
+	var e codec.Encoder
+	t.marshal(&e)
+	return e.Bytes(), nil
 }
 
 // UnmarshalBinary decodes a record written by MarshalBinary.
 func (t *TaskRecord) UnmarshalBinary(data []byte) error {
-	d := &decoder{buf: data}
+	d := codec.NewDecoder(data)
 	t.unmarshal(d)
-	if d.err == nil && len(d.buf) != 0 {
-		return errCorrupt
-	}
-	return d.err
+	return finish(d)
 }

@@ -8,6 +8,7 @@ import (
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
@@ -180,18 +181,18 @@ func (nw *network) askWhere(a *remoteActor, deadAddr string, gen int) (string, i
 func (nw *network) queryWhere(creator, id, deadAddr string, gen int) (addr string, newGen int, gone string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), whereWait+5*time.Second)
 	defer cancel()
-	w := &wireWriter{}
-	w.buf = append(w.buf, queryActorWhere)
-	w.str(id)
-	w.str(deadAddr)
-	w.uint(uint64(gen))
-	reply, err := nw.pool.Call(ctx, creator, transport.Query, w.buf)
+	w := &codec.Encoder{}
+	w.Byte(queryActorWhere)
+	w.String(id)
+	w.String(deadAddr)
+	w.Uvarint(uint64(gen))
+	reply, err := nw.pool.Call(ctx, creator, transport.Query, w.Bytes())
 	if err != nil {
 		return "", 0, "", err
 	}
-	r := &wireReader{buf: reply.Payload}
-	addr, newGen, gone = r.str(), int(r.uint()), r.str()
-	return addr, newGen, gone, r.err
+	r := codec.NewDecoder(reply.Payload)
+	addr, newGen, gone = r.String(), int(r.Uvarint()), r.String()
+	return addr, newGen, gone, wireErr(r)
 }
 
 // whereWait is how long a creator holds a "where is it" question about

@@ -2,12 +2,11 @@ package nodeagent
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
@@ -141,20 +140,6 @@ func (nw *network) serveLocal(ctx context.Context, typ transport.MsgType, payloa
 	return nil, fmt.Errorf("message type %s is not served by heads", typ)
 }
 
-// retryable reports whether another head may succeed where one failed:
-// network failures and a GCS replica that does not lead; not errors in
-// the request itself.
-func retryable(err error) bool {
-	var re *transport.RemoteError
-	if !errors.As(err, &re) {
-		return true
-	}
-	msg := re.Message
-	return strings.Contains(msg, "not the leader") || strings.Contains(msg, "not leader") ||
-		strings.Contains(msg, "no leader") || strings.Contains(msg, "not the head") ||
-		strings.Contains(msg, "closed") || strings.Contains(msg, "timed out")
-}
-
 // registerEverywhere registers this node with every head it knows that
 // it is not registered with yet.
 func (nw *network) registerEverywhere(ctx context.Context) error {
@@ -174,8 +159,8 @@ func (nw *network) registerEverywhere(ctx context.Context) error {
 			}
 			continue
 		}
-		r := &wireReader{buf: reply}
-		nw.heads.setEpoch(addr, r.uint())
+		r := codec.NewDecoder(reply)
+		nw.heads.setEpoch(addr, r.Uvarint())
 		registered++
 	}
 	if registered == 0 {
@@ -198,8 +183,7 @@ func (nw *network) heartbeatAll() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := nw.callHead(ctx, addr, transport.Heartbeat, encodeHeartbeat(n.ID, epoch, st, n.actorCount()))
 		cancel()
-		var re *transport.RemoteError
-		if errors.As(err, &re) && (strings.Contains(re.Message, ErrStaleEpoch.Error()) || strings.Contains(re.Message, ErrUnknownNode.Error())) {
+		if mustRegisterAgain(err) {
 			nw.heads.setEpoch(addr, 0)
 		}
 	}

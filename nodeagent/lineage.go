@@ -2,7 +2,6 @@ package nodeagent
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -242,8 +241,7 @@ func (h headStore) GetTask(id string) (gcs.TaskRecord, error) {
 	defer cancel()
 	reply, err := h.nw.gcsCall(ctx, gcsGetTask, encodeStrings(id))
 	if err != nil {
-		var re *transport.RemoteError
-		if errors.As(err, &re) && strings.Contains(re.Message, "not found") {
+		if transport.Code(err) == transport.CodeNotFound {
 			return gcs.TaskRecord{}, gcs.ErrNotFound
 		}
 		return gcs.TaskRecord{}, err

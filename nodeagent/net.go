@@ -145,7 +145,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if nw.isHead() {
 		srvOpts.OnHello = nw.rememberPeer // only heads push membership changes
 	}
-	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serve), srvOpts)
+	srv, err := transport.Listen(cfg.Listen, transport.HandlerFunc(nw.serveCoded), srvOpts)
 	if err != nil {
 		return err
 	}

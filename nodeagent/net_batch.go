@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
@@ -143,7 +144,7 @@ func addArgBytes(held []argBytesAt, addr string, size int64) []argBytesAt {
 // addr in one message; each completes when its TaskDone arrives.
 func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task) {
 	nw.knowLife(addr)
-	w := &wireWriter{}
+	w := &codec.Encoder{}
 	var sent []*task
 	for _, t := range tasks {
 		msg := &submitMsg{Kind: submitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
@@ -156,13 +157,13 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 		msg.Replay = encodeReplay(t.replay)
 		nw.await(t.obj, addr)
 		nw.remember(t)
-		w.bytes(msg.encode())
+		w.Blob(msg.encode())
 		sent = append(sent, t)
 	}
 	if len(sent) == 0 {
 		return
 	}
-	payload := append(encodeCount(len(sent)), w.buf...)
+	payload := append(encodeCount(len(sent)), w.Bytes()...)
 	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, payload); err != nil {
 		for _, t := range sent {
 			nw.sendFailed(t, addr, err)
@@ -195,30 +196,30 @@ func (nw *network) sendFailed(t *task, addr string, err error) {
 }
 
 func encodeCount(n int) []byte {
-	w := &wireWriter{}
-	w.uint(uint64(n))
-	return w.buf
+	w := &codec.Encoder{}
+	w.Uvarint(uint64(n))
+	return w.Bytes()
 }
 
 // handleSubmitBatch accepts the messages of one SubmitTask frame.
 func (nw *network) handleSubmitBatch(payload []byte) error {
-	r := &wireReader{buf: payload}
-	n := r.count(1)
+	r := codec.NewDecoder(payload)
+	n := r.Count(1)
 	var firstErr error
-	for i := 0; i < n && r.err == nil; i++ {
-		if err := nw.handleSubmit(r.bytes()); err != nil && firstErr == nil {
+	for i := 0; i < n && r.Err() == nil; i++ {
+		if err := nw.handleSubmit(r.Blob()); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
-	if r.err != nil {
-		return r.err
+	if r.Err() != nil {
+		return wireErr(r)
 	}
 	return firstErr
 }
 
 // one frames a single message as a batch of one.
 func one(msg *submitMsg) []byte {
-	w := &wireWriter{buf: encodeCount(1)}
-	w.bytes(msg.encode())
-	return w.buf
+	w := codec.NewEncoder(encodeCount(1))
+	w.Blob(msg.encode())
+	return w.Bytes()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -40,7 +41,7 @@ func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, e
 
 func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Message, error) {
 	if !nw.isHead() {
-		return nil, fmt.Errorf("this node is not the head")
+		return nil, errNotHead
 	}
 	if len(payload) == 0 {
 		return nil, errMalformed
@@ -57,9 +58,9 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 		if err != nil {
 			return nil, err
 		}
-		w := &wireWriter{}
-		w.uint(epoch)
-		return reply(w.buf), nil
+		w := &codec.Encoder{}
+		w.Uvarint(epoch)
+		return reply(w.Bytes()), nil
 	case gcsLeave:
 		ss, err := decodeStrings(body)
 		if err != nil || len(ss) != 2 {
@@ -136,39 +137,39 @@ func reply(payload []byte) *transport.Message {
 }
 
 func encodeRegister(id, addr string, total map[string]float64, isHead bool) []byte {
-	w := &wireWriter{}
-	w.str(id)
-	w.str(addr)
-	w.resources(total)
-	w.bool(isHead)
-	return w.buf
+	w := &codec.Encoder{}
+	w.String(id)
+	w.String(addr)
+	w.FloatMap(total)
+	w.Bool(isHead)
+	return w.Bytes()
 }
 
 func decodeRegister(b []byte) (string, string, map[string]float64, bool, error) {
-	r := &wireReader{buf: b}
-	id, addr, total, isHead := r.str(), r.str(), r.resources(), r.bool()
-	return id, addr, total, isHead, r.err
+	r := codec.NewDecoder(b)
+	id, addr, total, isHead := r.String(), r.String(), readResources(r), r.Bool()
+	return id, addr, total, isHead, wireErr(r)
 }
 
 func encodeHeartbeat(id string, epoch uint64, st placement.NodeState, actors int) []byte {
-	w := &wireWriter{}
-	w.str(id)
-	w.uint(epoch)
-	w.resources(st.Available.Map())
-	w.uint(uint64(st.QueueLen))
-	w.uint(uint64(st.Running))
-	w.uint(uint64(actors))
-	return w.buf
+	w := &codec.Encoder{}
+	w.String(id)
+	w.Uvarint(epoch)
+	w.FloatMap(st.Available.Map())
+	w.Uvarint(uint64(st.QueueLen))
+	w.Uvarint(uint64(st.Running))
+	w.Uvarint(uint64(actors))
+	return w.Bytes()
 }
 
 func (nw *network) handleHeartbeat(payload []byte) error {
 	if !nw.isHead() {
-		return fmt.Errorf("this node is not the head")
+		return errNotHead
 	}
-	r := &wireReader{buf: payload}
-	id, epoch, free, queue, running, actors := r.str(), r.uint(), r.resources(), r.uint(), r.uint(), r.uint()
-	if r.err != nil {
-		return r.err
+	r := codec.NewDecoder(payload)
+	id, epoch, free, queue, running, actors := r.String(), r.Uvarint(), readResources(r), r.Uvarint(), r.Uvarint(), r.Uvarint()
+	if r.Err() != nil {
+		return wireErr(r)
 	}
 	return nw.cfg.Membership.Heartbeat(id, epoch, free, int(queue), int(running), int(actors))
 }
@@ -204,31 +205,31 @@ type placeResult struct {
 // placeBatch asks the global scheduler (on the head) where spilled tasks
 // should run, all in one message.
 func (nw *network) placeBatch(ctx context.Context, reqs []placeRequest) ([]placeResult, error) {
-	w := &wireWriter{}
-	w.uint(uint64(len(reqs)))
+	w := &codec.Encoder{}
+	w.Uvarint(uint64(len(reqs)))
 	for _, r := range reqs {
-		w.str(r.Name)
-		w.resources(r.Demand.Map())
-		w.str(r.Origin)
+		w.String(r.Name)
+		w.FloatMap(r.Demand.Map())
+		w.String(r.Origin)
 		writeArgBytes(w, r.ArgBytes)
 	}
-	payload, err := nw.headCall(ctx, transport.Place, w.buf)
+	payload, err := nw.headCall(ctx, transport.Place, w.Bytes())
 	if err != nil {
 		return nil, err
 	}
-	r := &wireReader{buf: payload}
-	n := r.count(3)
+	r := codec.NewDecoder(payload)
+	n := r.Count(3)
 	if n != len(reqs) {
 		return nil, errMalformed
 	}
 	out := make([]placeResult, n)
 	for i := range out {
-		out[i].Node, out[i].Addr, out[i].Queued = r.str(), r.str(), r.bool()
-		if e := r.str(); e != "" {
+		out[i].Node, out[i].Addr, out[i].Queued = r.String(), r.String(), r.Bool()
+		if e := r.String(); e != "" {
 			out[i].Err = fmt.Errorf("%s", e)
 		}
 	}
-	return out, r.err
+	return out, wireErr(r)
 }
 
 // place asks for one placement.
@@ -242,26 +243,26 @@ func (nw *network) place(ctx context.Context, name string, demand resources.Reso
 
 // writeArgBytes writes where a task's arguments live: a count, then each
 // address and its bytes.
-func writeArgBytes(w *wireWriter, held []argBytesAt) {
-	w.uint(uint64(len(held)))
+func writeArgBytes(w *codec.Encoder, held []argBytesAt) {
+	w.Uvarint(uint64(len(held)))
 	for _, h := range held {
-		w.str(h.Addr)
-		w.uint(uint64(h.Bytes))
+		w.String(h.Addr)
+		w.Uvarint(uint64(h.Bytes))
 	}
 }
 
 // readArgBytes reads what writeArgBytes wrote; a size above maxArgBytes
 // makes the message malformed.
-func readArgBytes(r *wireReader) []argBytesAt {
-	n := r.count(2)
+func readArgBytes(r *codec.Decoder) []argBytesAt {
+	n := r.Count(2)
 	if n == 0 {
 		return nil
 	}
 	held := make([]argBytesAt, 0, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		addr, size := r.str(), r.uint()
+	for i := 0; i < n && r.Err() == nil; i++ {
+		addr, size := r.String(), r.Uvarint()
 		if size > maxArgBytes {
-			r.err = errMalformed
+			r.Fail("an argument size over the bound")
 			return nil
 		}
 		held = append(held, argBytesAt{Addr: addr, Bytes: int64(size)})
@@ -271,36 +272,36 @@ func readArgBytes(r *wireReader) []argBytesAt {
 
 func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 	if !nw.isHead() {
-		return nil, fmt.Errorf("this node is not the head")
+		return nil, errNotHead
 	}
-	r := &wireReader{buf: payload}
-	n := r.count(4)
+	r := codec.NewDecoder(payload)
+	n := r.Count(4)
 	reqs := make([]placeRequest, 0, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		name := r.str()
+	for i := 0; i < n && r.Err() == nil; i++ {
+		name := r.String()
 		demand, err := nw.readDemand(r)
 		if err != nil {
 			return nil, err
 		}
-		origin := r.str()
+		origin := r.String()
 		reqs = append(reqs, placeRequest{Name: name, Demand: demand, Origin: origin, ArgBytes: readArgBytes(r)})
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err() != nil {
+		return nil, wireErr(r)
 	}
-	w := &wireWriter{}
-	w.uint(uint64(len(reqs)))
+	w := &codec.Encoder{}
+	w.Uvarint(uint64(len(reqs)))
 	for _, res := range nw.cfg.Membership.placeBatch(reqs) {
-		w.str(res.Node)
-		w.str(res.Addr)
-		w.bool(res.Queued)
+		w.String(res.Node)
+		w.String(res.Addr)
+		w.Bool(res.Queued)
 		if res.Err != nil {
-			w.str(res.Err.Error())
+			w.String(res.Err.Error())
 		} else {
-			w.str("")
+			w.String("")
 		}
 	}
-	return reply(w.buf), nil
+	return reply(w.Bytes()), nil
 }
 
 // Status is what `rayflow status` shows: the nodes and the GCS shards.
@@ -384,13 +385,13 @@ func (nw *network) nodeIDs() []string {
 
 // readDemand reads a resource map, parsing each distinct encoding once:
 // a cluster sees few distinct demands and very many requests.
-func (nw *network) readDemand(r *wireReader) (resources.Resources, error) {
-	before := r.buf
-	m := r.resources()
-	if r.err != nil {
-		return resources.Resources{}, r.err
+func (nw *network) readDemand(r *codec.Decoder) (resources.Resources, error) {
+	from := r.Offset()
+	m := readResources(r)
+	if r.Err() != nil {
+		return resources.Resources{}, wireErr(r)
 	}
-	key := string(before[:len(before)-len(r.buf)])
+	key := string(r.Span(from))
 	if d, ok := nw.demands.Load(key); ok {
 		return d.(resources.Resources), nil
 	}

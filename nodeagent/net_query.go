@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -32,28 +33,28 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 	if len(payload) == 0 {
 		return nil, errMalformed
 	}
-	r := &wireReader{buf: payload[1:]}
+	r := codec.NewDecoder(payload[1:])
 	switch payload[0] {
 	case queryActorWhere:
-		id, dead, gen := r.str(), r.str(), int(r.uint())
-		if r.err != nil {
-			return nil, r.err
+		id, dead, gen := r.String(), r.String(), int(r.Uvarint())
+		if r.Err() != nil {
+			return nil, wireErr(r)
 		}
 		addr, newGen, gone := nw.answerWhere(ctx, id, dead, gen)
-		w := &wireWriter{}
-		w.str(addr)
-		w.uint(uint64(newGen))
-		w.str(gone)
-		return reply(w.buf), nil
+		w := &codec.Encoder{}
+		w.String(addr)
+		w.Uvarint(uint64(newGen))
+		w.String(gone)
+		return reply(w.Bytes()), nil
 	case queryRelease:
 		return nil, nw.handleRelease(payload[1:])
 	case queryLineage:
-		ids := make([]string, r.count(1))
+		ids := make([]string, r.Count(1))
 		for i := range ids {
-			ids[i] = r.str()
+			ids[i] = r.String()
 		}
-		if r.err != nil {
-			return nil, r.err
+		if r.Err() != nil {
+			return nil, wireErr(r)
 		}
 		b := nw.heldLineage(ids)
 		return reply(b.Encode()), nil
@@ -109,11 +110,11 @@ func (nw *network) askStashes(ids []string) stash.Bundle {
 	if nw.c.lineage == nil || nw.c.lineage.stash == nil || len(ids) == 0 {
 		return all
 	}
-	w := &wireWriter{}
-	w.buf = append(w.buf, queryLineage)
-	w.uint(uint64(len(ids)))
+	w := &codec.Encoder{}
+	w.Byte(queryLineage)
+	w.Uvarint(uint64(len(ids)))
 	for _, id := range ids {
-		w.str(id)
+		w.String(id)
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -129,7 +130,7 @@ func (nw *network) askStashes(ids []string) stash.Bundle {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), stashQueryTimeout)
 			defer cancel()
-			rep, err := nw.pool.Call(ctx, addr, transport.Query, w.buf)
+			rep, err := nw.pool.Call(ctx, addr, transport.Query, w.Bytes())
 			if err != nil {
 				return
 			}

@@ -9,6 +9,7 @@ import (
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -436,13 +437,13 @@ func (nw *network) replay(a *remoteActor, addr string) error {
 		}
 		msgs = append(msgs, msg.encode())
 	}
-	w := &wireWriter{buf: encodeCount(len(msgs))}
+	w := codec.NewEncoder(encodeCount(len(msgs)))
 	for _, m := range msgs {
-		w.bytes(m)
+		w.Blob(m)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
-	_, err := nw.pool.Call(ctx, addr, transport.SubmitTask, w.buf)
+	_, err := nw.pool.Call(ctx, addr, transport.SubmitTask, w.Bytes())
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/codec"
 )
 
 // Futures and actor handles inside values that travel between processes.
@@ -20,7 +21,7 @@ const (
 
 // EncodeRef writes a future or an actor handle for another process.
 func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
-	w := &wireWriter{}
+	w := &codec.Encoder{}
 	switch v.Kind() {
 	case exec.FutureKind:
 		f := v.AsFuture()
@@ -41,11 +42,11 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		if owner == "" {
 			owner = nw.addr
 		}
-		w.buf = append(w.buf, refFuture)
-		w.str(f.ID)
-		w.str(f.Name)
-		w.str(loc)
-		w.str(owner)
+		w.Byte(refFuture)
+		w.String(f.ID)
+		w.String(f.Name)
+		w.String(loc)
+		w.String(owner)
 	case exec.ActorKind:
 		h := v.AsActor()
 		addr, creator, gen := nw.addr, nw.addr, 0
@@ -59,17 +60,17 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 			nw.hosted[actorKey(h.ID, gen)] = a
 			nw.mu.Unlock()
 		}
-		w.buf = append(w.buf, refActor)
-		w.str(h.ID)
-		w.str(h.Class.Name())
-		w.str(h.Class.Program().Hash)
-		w.str(addr)
-		w.str(creator)
-		w.uint(uint64(gen))
+		w.Byte(refActor)
+		w.String(h.ID)
+		w.String(h.Class.Name())
+		w.String(h.Class.Program().Hash)
+		w.String(addr)
+		w.String(creator)
+		w.Uvarint(uint64(gen))
 	default:
 		return nil, fmt.Errorf("a %s is not a reference", v.TypeName())
 	}
-	return w.buf, nil
+	return w.Bytes(), nil
 }
 
 // DecodeRef reads a future or an actor handle written by EncodeRef.
@@ -77,12 +78,12 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 	if len(data) == 0 {
 		return exec.None, errMalformed
 	}
-	r := &wireReader{buf: data[1:]}
+	r := codec.NewDecoder(data[1:])
 	switch data[0] {
 	case refFuture:
-		id, name, loc, owner := r.str(), r.str(), r.str(), r.str()
-		if r.err != nil {
-			return exec.None, r.err
+		id, name, loc, owner := r.String(), r.String(), r.String(), r.String()
+		if r.Err() != nil {
+			return exec.None, wireErr(r)
 		}
 		if loc == nw.addr || owner == nw.addr {
 			if o := nw.localObject(id); o != nil {
@@ -95,9 +96,9 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 		}
 		return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
 	case refActor:
-		id, class, hash, addr, creator, gen := r.str(), r.str(), r.str(), r.str(), r.str(), int(r.uint())
-		if r.err != nil {
-			return exec.None, r.err
+		id, class, hash, addr, creator, gen := r.String(), r.String(), r.String(), r.String(), r.String(), int(r.Uvarint())
+		if r.Err() != nil {
+			return exec.None, wireErr(r)
 		}
 		prog, err := nw.program(hash)
 		if err != nil {

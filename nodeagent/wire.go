@@ -1,141 +1,38 @@
 package nodeagent
 
 import (
-	"encoding/binary"
 	"errors"
-	"math"
-	"sort"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/lang"
 )
 
-// The bodies of the messages node agents, drivers and the head exchange.
-// Each is encoded with a small hand-written codec: uvarints, strings and
-// byte strings in a fixed order, versioned by the transport's frame.
-// Decoding checks every length, so a malformed body is an error.
-
-// wireWriter appends fields to a buffer.
-type wireWriter struct{ buf []byte }
-
-func (w *wireWriter) uint(n uint64)  { w.buf = binary.AppendUvarint(w.buf, n) }
-func (w *wireWriter) int(n int64)    { w.buf = binary.AppendVarint(w.buf, n) }
-func (w *wireWriter) str(s string)   { w.uint(uint64(len(s))); w.buf = append(w.buf, s...) }
-func (w *wireWriter) bytes(b []byte) { w.uint(uint64(len(b))); w.buf = append(w.buf, b...) }
-func (w *wireWriter) bool(b bool) {
-	if b {
-		w.buf = append(w.buf, 1)
-	} else {
-		w.buf = append(w.buf, 0)
-	}
-}
-func (w *wireWriter) float(f float64) {
-	w.buf = binary.LittleEndian.AppendUint64(w.buf, math.Float64bits(f))
-}
-
-// resources writes a resource map in sorted key order.
-func (w *wireWriter) resources(m map[string]float64) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	w.uint(uint64(len(keys)))
-	for _, k := range keys {
-		w.str(k)
-		w.float(m[k])
-	}
-}
+// The bodies of the messages node agents, drivers and the head exchange,
+// written with internal/codec: fields in a fixed order, versioned by the
+// transport's frame. Decoding checks every length, so a malformed body is
+// an error (errMalformed), never a panic. The golden tests
+// (wire_golden_test.go) pin the bytes.
 
 // errMalformed reports a message body that does not decode.
 var errMalformed = errors.New("malformed message body")
 
-// wireReader reads fields in the order they were written; after the
-// first error every read returns zero and err stays set.
-type wireReader struct {
-	buf []byte
-	err error
+// wireErr is errMalformed if d failed.
+func wireErr(d *codec.Decoder) error {
+	if d.Err() != nil {
+		return errMalformed
+	}
+	return nil
 }
 
-func (r *wireReader) uint() uint64 {
-	if r.err != nil {
-		return 0
+// readResources reads a resource map written by Encoder.FloatMap; an
+// empty map, never nil.
+func readResources(d *codec.Decoder) map[string]float64 {
+	if m := d.FloatMap(); m != nil {
+		return m
 	}
-	n, size := binary.Uvarint(r.buf)
-	if size <= 0 {
-		r.err = errMalformed
-		return 0
-	}
-	r.buf = r.buf[size:]
-	return n
-}
-
-func (r *wireReader) int() int64 {
-	if r.err != nil {
-		return 0
-	}
-	n, size := binary.Varint(r.buf)
-	if size <= 0 {
-		r.err = errMalformed
-		return 0
-	}
-	r.buf = r.buf[size:]
-	return n
-}
-
-func (r *wireReader) bytes() []byte {
-	n := r.uint()
-	if r.err != nil || n > uint64(len(r.buf)) {
-		r.err = errMalformed
-		return nil
-	}
-	b := r.buf[:n:n]
-	r.buf = r.buf[n:]
-	return b
-}
-
-func (r *wireReader) str() string { return string(r.bytes()) }
-
-func (r *wireReader) bool() bool {
-	if r.err != nil || len(r.buf) < 1 {
-		r.err = errMalformed
-		return false
-	}
-	b := r.buf[0] != 0
-	r.buf = r.buf[1:]
-	return b
-}
-
-func (r *wireReader) float() float64 {
-	if r.err != nil || len(r.buf) < 8 {
-		r.err = errMalformed
-		return 0
-	}
-	f := math.Float64frombits(binary.LittleEndian.Uint64(r.buf))
-	r.buf = r.buf[8:]
-	return f
-}
-
-// count reads a count of items that each take at least min bytes, so a
-// bogus count cannot make the reader allocate more than the body holds.
-func (r *wireReader) count(min int) int {
-	n := r.uint()
-	if r.err == nil && n > uint64(len(r.buf)/max(min, 1)) {
-		r.err = errMalformed
-		return 0
-	}
-	return int(n)
-}
-
-func (r *wireReader) resources() map[string]float64 {
-	n := r.count(9)
-	m := make(map[string]float64, n)
-	for i := 0; i < n; i++ {
-		k := r.str()
-		m[k] = r.float()
-	}
-	return m
+	return map[string]float64{}
 }
 
 // wireArg is one argument of a task sent to another process: an encoded
@@ -173,41 +70,41 @@ const (
 )
 
 func (m *submitMsg) encode() []byte {
-	w := &wireWriter{}
-	w.uint(uint64(m.Kind))
-	w.str(m.ID)
-	w.str(m.ActorID)
-	w.str(m.Owner)
-	w.str(m.ProgramHash)
-	w.str(m.Function)
-	w.uint(uint64(len(m.Args)))
+	w := &codec.Encoder{}
+	w.Uvarint(uint64(m.Kind))
+	w.String(m.ID)
+	w.String(m.ActorID)
+	w.String(m.Owner)
+	w.String(m.ProgramHash)
+	w.String(m.Function)
+	w.Uvarint(uint64(len(m.Args)))
 	for _, a := range m.Args {
-		w.bytes(a.Inline)
-		w.str(a.ObjectID)
-		w.str(a.Location)
+		w.Blob(a.Inline)
+		w.String(a.ObjectID)
+		w.String(a.Location)
 	}
-	w.resources(m.Resources)
-	w.str(m.Output)
-	w.bytes(m.Lineage)
-	w.bytes(m.State)
-	w.bytes(m.Replay)
-	return w.buf
+	w.FloatMap(m.Resources)
+	w.String(m.Output)
+	w.Blob(m.Lineage)
+	w.Blob(m.State)
+	w.Blob(m.Replay)
+	return w.Bytes()
 }
 
 func decodeSubmit(b []byte) (*submitMsg, error) {
-	r := &wireReader{buf: b}
-	m := &submitMsg{Kind: uint8(r.uint()), ID: r.str(), ActorID: r.str(), Owner: r.str(),
-		ProgramHash: r.str(), Function: r.str()}
-	n := r.count(3)
-	for i := 0; i < n && r.err == nil; i++ {
-		m.Args = append(m.Args, wireArg{Inline: r.bytes(), ObjectID: r.str(), Location: r.str()})
+	r := codec.NewDecoder(b)
+	m := &submitMsg{Kind: uint8(r.Uvarint()), ID: r.String(), ActorID: r.String(), Owner: r.String(),
+		ProgramHash: r.String(), Function: r.String()}
+	n := r.Count(3)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		m.Args = append(m.Args, wireArg{Inline: r.Blob(), ObjectID: r.String(), Location: r.String()})
 	}
-	m.Resources = r.resources()
-	m.Output = r.str()
-	m.Lineage = r.bytes()
-	m.State = r.bytes()
-	m.Replay = r.bytes()
-	return m, r.err
+	m.Resources = readResources(r)
+	m.Output = r.String()
+	m.Lineage = r.Blob()
+	m.State = r.Blob()
+	m.Replay = r.Blob()
+	return m, wireErr(r)
 }
 
 // doneMsg reports a finished task to its owner: the value inline when it
@@ -233,70 +130,70 @@ type doneMsg struct {
 }
 
 func (m *doneMsg) encode() []byte {
-	w := &wireWriter{}
-	w.str(m.ID)
-	w.bytes(m.Inline)
-	w.str(m.Location)
-	w.int(m.Size)
-	w.bool(m.Err != nil)
+	w := &codec.Encoder{}
+	w.String(m.ID)
+	w.Blob(m.Inline)
+	w.String(m.Location)
+	w.Varint(m.Size)
+	w.Bool(m.Err != nil)
 	if m.Err != nil {
 		writeError(w, m.Err)
 	}
-	w.str(m.Actor)
-	w.uint(m.Seq)
-	w.bool(m.Resubmit)
-	w.bool(m.Gone)
-	return w.buf
+	w.String(m.Actor)
+	w.Uvarint(m.Seq)
+	w.Bool(m.Resubmit)
+	w.Bool(m.Gone)
+	return w.Bytes()
 }
 
 func decodeDone(b []byte) (*doneMsg, error) {
-	r := &wireReader{buf: b}
-	m := &doneMsg{ID: r.str(), Inline: r.bytes(), Location: r.str(), Size: r.int()}
-	if r.bool() {
+	r := codec.NewDecoder(b)
+	m := &doneMsg{ID: r.String(), Inline: r.Blob(), Location: r.String(), Size: r.Varint()}
+	if r.Bool() {
 		m.Err = readError(r, 0)
 	}
-	m.Actor, m.Seq = r.str(), r.uint()
-	m.Resubmit = r.bool()
-	m.Gone = r.bool()
-	return m, r.err
+	m.Actor, m.Seq = r.String(), r.Uvarint()
+	m.Resubmit = r.Bool()
+	m.Gone = r.Bool()
+	return m, wireErr(r)
 }
 
-func writeError(w *wireWriter, e *exec.Error) {
-	w.str(e.Kind)
-	w.str(e.Msg)
+func writeError(w *codec.Encoder, e *exec.Error) {
+	w.String(e.Kind)
+	w.String(e.Msg)
 	writePos(w, e.Pos)
-	w.str(e.Node)
-	w.uint(uint64(len(e.Stack)))
+	w.String(e.Node)
+	w.Uvarint(uint64(len(e.Stack)))
 	for _, f := range e.Stack {
 		writePos(w, f.Pos)
-		w.str(f.Name)
-		w.str(f.Node)
+		w.String(f.Name)
+		w.String(f.Node)
 	}
-	w.bool(e.Cause != nil)
+	w.Bool(e.Cause != nil)
 	if e.Cause != nil {
 		writeError(w, e.Cause)
 	}
 }
 
-func writePos(w *wireWriter, p lang.Position) {
-	w.str(p.Filename)
-	w.uint(uint64(p.Line))
-	w.uint(uint64(p.Column))
+func writePos(w *codec.Encoder, p lang.Position) {
+	w.String(p.Filename)
+	w.Uvarint(uint64(p.Line))
+	w.Uvarint(uint64(p.Column))
 }
 
-func readPos(r *wireReader) lang.Position {
-	return lang.Position{Filename: r.str(), Line: int(r.uint()), Column: int(r.uint())}
+func readPos(r *codec.Decoder) lang.Position {
+	return lang.Position{Filename: r.String(), Line: int(r.Uvarint()), Column: int(r.Uvarint())}
 }
 
-func readError(r *wireReader, depth int) *exec.Error {
-	e := &exec.Error{Kind: r.str(), Msg: r.str(), Pos: readPos(r), Node: r.str()}
-	n := r.count(5)
-	for i := 0; i < n && r.err == nil; i++ {
-		e.Stack = append(e.Stack, exec.Frame{Pos: readPos(r), Name: r.str(), Node: r.str()})
+func readError(r *codec.Decoder, depth int) *exec.Error {
+	e := &exec.Error{Kind: r.String(), Msg: r.String(), Pos: readPos(r), Node: r.String()}
+	n := r.Count(5)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		e.Stack = append(e.Stack, exec.Frame{Pos: readPos(r), Name: r.String(), Node: r.String()})
 	}
-	if r.bool() {
+	if r.Bool() {
 		if depth > 20 {
-			r.err = errMalformed
+			r.Fail("error causes nested too deep")
 			return e
 		}
 		e.Cause = readError(r, depth+1)
@@ -304,48 +201,45 @@ func readError(r *wireReader, depth int) *exec.Error {
 	return e
 }
 
-// strMsg is a message whose body is a list of strings (object IDs, a
-// program hash, a node ID...).
+// encodeStrings writes a message whose body is a list of strings (object
+// IDs, a program hash, a node ID...).
 func encodeStrings(ss ...string) []byte {
-	w := &wireWriter{}
-	w.uint(uint64(len(ss)))
-	for _, s := range ss {
-		w.str(s)
-	}
-	return w.buf
+	w := &codec.Encoder{}
+	w.Strings(ss)
+	return w.Bytes()
 }
 
 func decodeStrings(b []byte) ([]string, error) {
-	r := &wireReader{buf: b}
-	n := r.count(1)
+	r := codec.NewDecoder(b)
+	n := r.Count(1)
 	out := make([]string, 0, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		out = append(out, r.str())
+	for i := 0; i < n && r.Err() == nil; i++ {
+		out = append(out, r.String())
 	}
-	return out, r.err
+	return out, wireErr(r)
 }
 
 // encodeRecords writes task records for a GCS request, each in the
 // GCS's own row format.
 func encodeRecords(recs []gcs.TaskRecord) []byte {
-	w := &wireWriter{}
-	w.uint(uint64(len(recs)))
+	w := &codec.Encoder{}
+	w.Uvarint(uint64(len(recs)))
 	for i := range recs {
 		data, _ := recs[i].MarshalBinary()
-		w.bytes(data)
+		w.Blob(data)
 	}
-	return w.buf
+	return w.Bytes()
 }
 
 // decodeRecords reads what encodeRecords wrote.
 func decodeRecords(b []byte) ([]gcs.TaskRecord, error) {
-	r := &wireReader{buf: b}
-	n := r.count(1)
+	r := codec.NewDecoder(b)
+	n := r.Count(1)
 	out := make([]gcs.TaskRecord, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		if err := out[i].UnmarshalBinary(r.bytes()); err != nil {
+	for i := 0; i < n && r.Err() == nil; i++ {
+		if err := out[i].UnmarshalBinary(r.Blob()); err != nil {
 			return nil, err
 		}
 	}
-	return out, r.err
+	return out, wireErr(r)
 }

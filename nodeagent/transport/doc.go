@@ -54,12 +54,19 @@
 //
 // # Payloads
 //
-// Payloads are written with Encoder and read with Decoder: uvarints, zig-zag
-// varints, fixed 64-bit integers, float64s, bools, and length-prefixed strings
-// and bytes, each read with a bounds check. By convention a decoder ignores
-// bytes after the fields it knows, so a message can grow new fields at its
-// end without a new protocol version; a change that is not additive bumps
-// Version.
+// Payloads are written and read with internal/codec, rayflow's one binary
+// encoding: uvarints, zig-zag varints, float64s, bools, and length-prefixed
+// strings and bytes, each read with a bounds check. By convention a decoder
+// ignores bytes after the fields it knows, so a message can grow new fields
+// at its end without a new protocol version; a change that is not additive
+// bumps Version.
+//
+// # Errors
+//
+// An Error frame carries a code and a message. The message is for people;
+// callers decide on the code alone (Code(err)): the transport's own codes
+// (CodeProtocol, CodeCanceled, ...) and the codes a handler gives its error
+// with WithCode (CodeNotLeader, CodeStaleEpoch, CodeNotFound, ...).
 //
 // # Writing
 //

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/codec"
 )
 
 // testHandler serves the test protocol:
@@ -45,8 +47,9 @@ func (h *testHandler) Serve(ctx context.Context, peer *Peer, req *Message) (*Mes
 		h.canceled <- struct{}{}
 		return nil, ctx.Err()
 	case FetchObject:
-		size, err := NewDecoder(req.Payload).Uvarint()
-		if err != nil {
+		d := codec.NewDecoder(req.Payload)
+		size := d.Uvarint()
+		if err := d.Err(); err != nil {
 			return nil, err
 		}
 		return NewStreamReply(io.LimitReader(newPattern(1), int64(size)), int64(size)), nil
@@ -120,7 +123,7 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 }
 
 func uv(v uint64) []byte {
-	var e Encoder
+	var e codec.Encoder
 	e.Uvarint(v)
 	return e.Bytes()
 }

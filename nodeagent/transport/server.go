@@ -18,9 +18,10 @@ import (
 // (request ID 0) in arrival order on the connection's one-way goroutine. For
 // a request, the returned message is the reply (nil means Ack; a message
 // with Stream set is sent as a stream) and an error is sent as an Error
-// frame (a *RemoteError keeps its code). For a one-way message both are
-// dropped. ctx ends when the caller cancels, the connection dies or the
-// server closes; Serve must then return promptly.
+// frame, with the code WithCode or a *RemoteError gave it (CodeInternal
+// otherwise). For a one-way message both are dropped. ctx ends when the
+// caller cancels, the connection dies or the server closes; Serve must then
+// return promptly.
 type Handler interface {
 	Serve(ctx context.Context, peer *Peer, req *Message) (*Message, error)
 }
@@ -394,9 +395,8 @@ func (c *serverConn) handle(ctx context.Context, cancel context.CancelFunc, m *M
 	switch {
 	case err != nil:
 		code := CodeInternal
-		var re *RemoteError
-		if errors.As(err, &re) {
-			code = re.Code
+		if c := Code(err); c != 0 {
+			code = c
 		}
 		if ctx.Err() != nil && code == CodeInternal {
 			code = CodeCanceled

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/codec"
 )
 
 func TestCallReply(t *testing.T) {
@@ -110,7 +112,7 @@ func TestOneWayInOrder(t *testing.T) {
 		t.Fatalf("server got %d of %d one-way messages", len(h.got), n)
 	}
 	for i, p := range h.got {
-		v, _ := NewDecoder(p).Uvarint()
+		v := codec.NewDecoder(p).Uvarint()
 		if v != uint64(i) {
 			t.Fatalf("message %d carries %d: out of order", i, v)
 		}
