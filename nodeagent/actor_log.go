@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"errors"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"os"
 	"strings"
 
@@ -146,7 +147,7 @@ func (nw *network) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.Tas
 		case arg.ObjectID == "" && arg.Inline == nil:
 			return nil, fmt.Errorf("argument %d was not kept in the lineage (over 4 KiB)", i+1)
 		}
-		v, err := nw.argValue(wireArg{Inline: arg.Inline, ObjectID: arg.ObjectID, Location: arg.Location})
+		v, err := nw.argValue(wire.Arg{Inline: arg.Inline, ObjectID: arg.ObjectID, Location: arg.Location})
 		if err != nil {
 			return nil, fmt.Errorf("argument %d: %v", i+1, err)
 		}

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"runtime"
 	"time"
 	"weak"
@@ -182,7 +183,7 @@ func (nw *network) queryWhere(creator, id, deadAddr string, gen int) (addr strin
 	ctx, cancel := context.WithTimeout(context.Background(), whereWait+5*time.Second)
 	defer cancel()
 	w := &codec.Encoder{}
-	w.Byte(queryActorWhere)
+	w.Byte(wire.QueryActorWhere)
 	w.String(id)
 	w.String(deadAddr)
 	w.Uvarint(uint64(gen))
@@ -192,7 +193,7 @@ func (nw *network) queryWhere(creator, id, deadAddr string, gen int) (addr strin
 	}
 	r := codec.NewDecoder(reply.Payload)
 	addr, newGen, gone = r.String(), int(r.Uvarint()), r.String()
-	return addr, newGen, gone, wireErr(r)
+	return addr, newGen, gone, wire.Err(r)
 }
 
 // whereWait is how long a creator holds a "where is it" question about

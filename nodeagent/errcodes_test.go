@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestRemoteErrorCodesDecideRetries(t *testing.T) {
 		{ErrStaleEpoch, transport.CodeStaleEpoch, false, true},
 		{ErrUnknownNode, transport.CodeUnknownNode, false, true},
 		{fmt.Errorf("program abc: %w", gcs.ErrNotFound), transport.CodeNotFound, false, false},
-		{errMalformed, transport.CodeInternal, false, false},
+		{wire.ErrMalformed, transport.CodeInternal, false, false},
 		// A message that merely mentions a condition is not that condition.
 		{errors.New("the file was closed, timed out, and not the leader"), transport.CodeInternal, false, false},
 	}
@@ -90,12 +91,12 @@ func TestRemoteCodesFromRunningNodes(t *testing.T) {
 		code    uint64
 		text    string
 	}{
-		{"not a head", worker.Address(), transport.GCSRequest, []byte{gcsNodes}, transport.CodeNotHead, "remote: this node is not the head"},
-		{"unknown node", head.Cluster.Address(), transport.Heartbeat, encodeHeartbeat("ghost", 1, placement.NodeState{}, 0),
+		{"not a head", worker.Address(), transport.GCSRequest, []byte{wire.GCSNodes}, transport.CodeNotHead, "remote: this node is not the head"},
+		{"unknown node", head.Cluster.Address(), transport.Heartbeat, wire.EncodeHeartbeat("ghost", 1, placement.NodeState{}, 0),
 			transport.CodeUnknownNode, "remote: " + ErrUnknownNode.Error()},
-		{"stale epoch", head.Cluster.Address(), transport.GCSRequest, append([]byte{gcsLeave}, encodeStrings("ghost", "7")...),
+		{"stale epoch", head.Cluster.Address(), transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings("ghost", "7")...),
 			transport.CodeStaleEpoch, "remote: " + ErrStaleEpoch.Error()},
-		{"no such task", head.Cluster.Address(), transport.GCSRequest, append([]byte{gcsGetTask}, encodeStrings("job9.1")...),
+		{"no such task", head.Cluster.Address(), transport.GCSRequest, append([]byte{wire.GCSGetTask}, wire.EncodeStrings("job9.1")...),
 			transport.CodeNotFound, "remote: gcs: not found"},
 	} {
 		err := call(tc.addr, tc.typ, tc.payload)

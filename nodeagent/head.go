@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"path/filepath"
 	"time"
 
@@ -127,7 +128,7 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 	defer pool.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	body := append([]byte{gcsJoin}, encodeStrings(node.NodeID, cfg.RaftAddr)...)
+	body := append([]byte{wire.GCSJoin}, wire.EncodeStrings(node.NodeID, cfg.RaftAddr)...)
 	if _, err := pool.Call(ctx, cfg.Join, transport.GCSRequest, body); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("cannot join the GCS of the head at %s: %w", cfg.Join, cleanRemote(err))

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"sync"
 	"time"
 
@@ -144,7 +145,7 @@ func (nw *network) serveLocal(ctx context.Context, typ transport.MsgType, payloa
 // it is not registered with yet.
 func (nw *network) registerEverywhere(ctx context.Context) error {
 	n := nw.c.Head()
-	body := append([]byte{gcsRegister}, encodeRegister(n.ID, nw.addr, n.total.Map(), nw.isHead())...)
+	body := append([]byte{wire.GCSRegister}, wire.EncodeRegister(n.ID, nw.addr, n.total.Map(), nw.isHead())...)
 	var firstErr error
 	registered := 0
 	for _, addr := range nw.heads.order() {
@@ -181,7 +182,7 @@ func (nw *network) heartbeatAll() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := nw.callHead(ctx, addr, transport.Heartbeat, encodeHeartbeat(n.ID, epoch, st, n.actorCount()))
+		_, err := nw.callHead(ctx, addr, transport.Heartbeat, wire.EncodeHeartbeat(n.ID, epoch, st, n.actorCount()))
 		cancel()
 		if mustRegisterAgain(err) {
 			nw.heads.setEpoch(addr, 0)
@@ -198,11 +199,11 @@ func (nw *network) discoverHeads(ctx context.Context) {
 	if nw.cfg.FixedHeads {
 		return
 	}
-	reply, err := nw.headCall(ctx, transport.GCSRequest, []byte{gcsHeads})
+	reply, err := nw.headCall(ctx, transport.GCSRequest, []byte{wire.GCSHeads})
 	if err != nil {
 		return
 	}
-	addrs, _ := decodeStrings(reply)
+	addrs, _ := wire.DecodeStrings(reply)
 	for _, a := range addrs {
 		nw.heads.add(a)
 	}

@@ -1,6 +1,7 @@
 package nodeagent
 
 import (
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"testing"
 	"time"
 
@@ -19,14 +20,14 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 	head, prog := startAccHead(t)
 	nw := head.Cluster.net
 	for gen := 0; gen < 2; gen++ {
-		if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: actorKey("a1", gen), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
+		if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: actorKey("a1", gen), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	call := func(id, actorID string, x int64) *object {
 		o := newObject(id, "method add")
 		nw.await(o, nw.addr)
-		if err := nw.callHosted(&submitMsg{Kind: submitMethod, ID: id, ActorID: actorID, Owner: nw.addr, Function: "add"},
+		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorID, Owner: nw.addr, Function: "add"},
 			[]exec.Value{exec.Int(x)}); err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +65,7 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 func TestRepeatedCallRunsOnce(t *testing.T) {
 	head, prog := startAccHead(t)
 	nw := head.Cluster.net
-	if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: actorKey("a1", 0), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
+	if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: actorKey("a1", 0), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var answers []*object
@@ -73,7 +74,7 @@ func TestRepeatedCallRunsOnce(t *testing.T) {
 		if i != 2 {
 			nw.await(o, nw.addr)
 		}
-		if err := nw.callHosted(&submitMsg{Kind: submitMethod, ID: id, ActorID: actorKey("a1", 0), Owner: nw.addr, Function: "add"},
+		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorKey("a1", 0), Owner: nw.addr, Function: "add"},
 			[]exec.Value{exec.Int(10)}); err != nil {
 			t.Fatal(err)
 		}

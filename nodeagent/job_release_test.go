@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"errors"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"testing"
 	"time"
@@ -225,7 +226,7 @@ pipeline main() {}`)
 	}
 	prog.Hash = "cell"
 	for _, key := range []string{actorKey("jobR.1", 2), actorKey("jobS.1", 0)} {
-		if err := nw.hostActor(prog, &submitMsg{Kind: submitActor, ID: key, Owner: "127.0.0.1:1", Function: "Cell"}, nil); err != nil {
+		if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: "127.0.0.1:1", Function: "Cell"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"sync"
 	"time"
@@ -215,12 +216,12 @@ func (l *lazyStore) close() {
 type headStore struct{ nw *network }
 
 func (h headStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
-	body := encodeRecords(recs)
+	body := wire.EncodeRecords(recs)
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := h.nw.gcsCall(ctx, gcsPutTasks, body)
+		_, err := h.nw.gcsCall(ctx, wire.GCSPutTasks, body)
 		done <- err
 	}()
 	var once sync.Once
@@ -239,16 +240,16 @@ func (h headStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
 func (h headStore) GetTask(id string) (gcs.TaskRecord, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	reply, err := h.nw.gcsCall(ctx, gcsGetTask, encodeStrings(id))
+	reply, err := h.nw.gcsCall(ctx, wire.GCSGetTask, wire.EncodeStrings(id))
 	if err != nil {
 		if transport.Code(err) == transport.CodeNotFound {
 			return gcs.TaskRecord{}, gcs.ErrNotFound
 		}
 		return gcs.TaskRecord{}, err
 	}
-	recs, err := decodeRecords(reply)
+	recs, err := wire.DecodeRecords(reply)
 	if err != nil || len(recs) != 1 {
-		return gcs.TaskRecord{}, errMalformed
+		return gcs.TaskRecord{}, wire.ErrMalformed
 	}
 	return recs[0], nil
 }

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"errors"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"math"
 	"sort"
 	"sync"
@@ -332,14 +333,14 @@ func (m *Membership) Place(req placement.Request) (placement.Decision, string, e
 // placeBatch places spilled tasks in order, as one step: no other
 // placement or heartbeat comes between them. Their argument locations,
 // process addresses, become the planner's bytes by node.
-func (m *Membership) placeBatch(reqs []placeRequest) []placeResult {
-	out := make([]placeResult, len(reqs))
+func (m *Membership) placeBatch(reqs []wire.PlaceRequest) []wire.PlaceResult {
+	out := make([]wire.PlaceResult, len(reqs))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, r := range reqs {
 		d, addr, err := m.placeLocked(placement.Request{TaskID: r.Name, Demand: r.Demand, Origin: r.Origin,
 			ArgBytes: m.argBytesLocked(r.ArgBytes)})
-		out[i] = placeResult{Node: d.Node, Addr: addr, Queued: d.Queued, Err: err}
+		out[i] = wire.PlaceResult{Node: d.Node, Addr: addr, Queued: d.Queued, Err: err}
 	}
 	return out
 }
@@ -355,7 +356,7 @@ func (m *Membership) placeLocked(req placement.Request) (placement.Decision, str
 // argBytesLocked keys argument bytes by the node registered at each
 // address; bytes held by a process that is not a node (a driver) are
 // left out, as no task can run there.
-func (m *Membership) argBytesLocked(held []argBytesAt) map[string]int64 {
+func (m *Membership) argBytesLocked(held []wire.ArgBytesAt) map[string]int64 {
 	if len(held) == 0 {
 		return nil
 	}

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,7 +242,7 @@ func (nw *network) leaveAll() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		nw.callHead(ctx, addr, transport.GCSRequest, append([]byte{gcsLeave}, encodeStrings(id, fmt.Sprint(epoch))...))
+		nw.callHead(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings(id, fmt.Sprint(epoch))...))
 		cancel()
 	}
 }
@@ -257,7 +258,7 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	blob, err := nw.gcsCall(ctx, gcsGetProgram, encodeStrings(hash))
+	blob, err := nw.gcsCall(ctx, wire.GCSGetProgram, wire.EncodeStrings(hash))
 	if err != nil {
 		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", shortHash(hash), err)
 	}
@@ -316,7 +317,7 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	nw.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := nw.gcsCall(ctx, gcsPutProgram, blob)
+	_, err := nw.gcsCall(ctx, wire.GCSPutProgram, blob)
 	return err
 }
 

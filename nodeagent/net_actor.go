@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strconv"
 	"strings"
 	"time"
@@ -43,13 +44,13 @@ func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand re
 	if nodeID == local.ID {
 		return nil, nil
 	}
-	msg := &submitMsg{Kind: submitActor, ID: actorKey(call.ID, 0), Owner: nw.addr, Function: call.Class.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorKey(call.ID, 0), Owner: nw.addr, Function: call.Class.Name(),
 		Resources: call.Resources(), Output: nw.outputAddr(outputOf(th))}
 	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
 	nw.knowLife(addr)
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		// The node probably died and the heads do not know yet: place the
 		// actor again a little later.
 		return nw.retryActorCreate(th, call, demand, attempt, addr, err)
@@ -65,7 +66,7 @@ func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand re
 // callRemote sends a method call to an actor in another process. Calls
 // go one-way on one connection, which keeps them in call order.
 func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
-	msg := &submitMsg{Kind: submitMethod, ID: call.ID, ActorID: a.id, Owner: nw.addr, Function: call.Func.ShortName()}
+	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: a.id, Owner: nw.addr, Function: call.Func.ShortName()}
 	if err := nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
 		o.complete(exec.None, err, "")
 		return
@@ -111,7 +112,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	covered := a.logBase + len(a.log)
 	a.mu.Unlock()
 	nw.await(o, addr)
-	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
+	if err := nw.pool.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		nw.unreachableActor(a, o, addr, err)
 		return
 	}
@@ -122,8 +123,8 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 
 // methodMsg is the message that sends call to the incarnation key of its
 // actor, the answer going to owner ("" for nobody).
-func (nw *network) methodMsg(call *exec.TaskCall, key, owner string) (*submitMsg, *exec.Error) {
-	msg := &submitMsg{Kind: submitMethod, ID: call.ID, ActorID: key, Owner: owner, Function: call.Func.ShortName()}
+func (nw *network) methodMsg(call *exec.TaskCall, key, owner string) (*wire.Submit, *exec.Error) {
+	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: key, Owner: owner, Function: call.Func.ShortName()}
 	return msg, nw.fillCall(msg, call.Func.Program(), call.Args)
 }
 
@@ -137,7 +138,7 @@ func (nw *network) sendMethod(addr, key string, call *exec.TaskCall, obj *object
 		return nil
 	}
 	nw.await(obj, addr)
-	return nw.pool.Send(addr, transport.SubmitTask, one(msg))
+	return nw.pool.Send(addr, transport.SubmitTask, wire.One(msg))
 }
 
 // requestCheckpoint asks the actor's host for a copy of its fields after
@@ -147,8 +148,8 @@ func (nw *network) requestCheckpoint(a *remoteActor, addr, key, id string, cover
 	o := newObject(id, "checkpoint of actor "+a.class.Name())
 	nw.await(o, addr)
 	o.onReady(func() { go nw.keepCheckpoint(a, o, covered) })
-	msg := &submitMsg{Kind: submitCheckpoint, ID: id, ActorID: key, Owner: nw.addr}
-	if err := nw.pool.Send(addr, transport.SubmitTask, one(msg)); err != nil {
+	msg := &wire.Submit{Kind: wire.SubmitCheckpoint, ID: id, ActorID: key, Owner: nw.addr}
+	if err := nw.pool.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		nw.failOwned(o, &exec.Error{Kind: exec.KindLost, Msg: "checkpoint not sent"})
 	}
 }
@@ -234,7 +235,7 @@ func (nw *network) resendIfStillThere(a *remoteActor, o *object, addr string, ge
 }
 
 // hostActor creates an actor here for another process.
-func (nw *network) hostActor(prog *exec.Program, m *submitMsg, args []exec.Value) error {
+func (nw *network) hostActor(prog *exec.Program, m *wire.Submit, args []exec.Value) error {
 	class, ok := prog.ClassByName(m.Function)
 	if !ok {
 		return fmt.Errorf("program has no actor %s", m.Function)
@@ -275,7 +276,7 @@ func (nw *network) hostActor(prog *exec.Program, m *submitMsg, args []exec.Value
 
 // decodeCheckpoint reads the state a recreated actor starts from: the
 // fields and call count of a checkpoint, or nil to run the constructor.
-func (nw *network) decodeCheckpoint(m *submitMsg) (*actorState, error) {
+func (nw *network) decodeCheckpoint(m *wire.Submit) (*actorState, error) {
 	if len(m.State) == 0 {
 		return nil, nil
 	}
@@ -293,7 +294,7 @@ func (nw *network) decodeCheckpoint(m *submitMsg) (*actorState, error) {
 
 // callHosted queues a method call from another process on an actor
 // hosted here; its result goes back to the caller.
-func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
+func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 	nw.mu.Lock()
 	a := nw.hosted[m.ActorID]
 	newer := a == nil && nw.newerIncarnation(m.ActorID)
@@ -316,7 +317,7 @@ func (nw *network) callHosted(m *submitMsg, args []exec.Value) error {
 		// that the caller holds it if this node dies before its stash
 		// wrote it to the GCS.
 		o.onReady(func() {
-			done := &doneMsg{ID: o.id, Gone: gone, Actor: m.ActorID}
+			done := &wire.Done{ID: o.id, Gone: gone, Actor: m.ActorID}
 			if nw.c.keepsLineage() {
 				done.Seq = o.actorSeq.Load()
 			}
@@ -358,7 +359,7 @@ func (nw *network) newerIncarnation(key string) bool {
 // isCreatorCall reports whether a method call comes from the creator of
 // the actor it names (whose restart replays its calls), or from a
 // process that was handed the actor (which must ask where it went).
-func (nw *network) isCreatorCall(m *submitMsg) bool {
+func (nw *network) isCreatorCall(m *wire.Submit) bool {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	for key, a := range nw.hosted {
@@ -379,7 +380,7 @@ func cleanRemote(err error) error {
 
 // checkpointHosted queues a checkpoint of an actor hosted here; the copy
 // of its fields goes back to the actor's creator like a method result.
-func (nw *network) checkpointHosted(m *submitMsg) error {
+func (nw *network) checkpointHosted(m *wire.Submit) error {
 	nw.mu.Lock()
 	a := nw.hosted[m.ActorID]
 	nw.mu.Unlock()
@@ -432,7 +433,7 @@ func (nw *network) stopCreatedActors() {
 		addr, key := a.addr, actorKey(a.id, a.gen)
 		a.mu.Unlock()
 		if addr != "" {
-			nw.pool.Send(addr, transport.SubmitTask, one(&submitMsg{Kind: submitStop, ActorID: key}))
+			nw.pool.Send(addr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: key}))
 		}
 	}
 }

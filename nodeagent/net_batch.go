@@ -3,11 +3,11 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"math"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
@@ -68,9 +68,9 @@ func (nw *network) spillBatch(batch []spillItem) {
 			}
 		}
 	}()
-	reqs := make([]placeRequest, len(batch))
+	reqs := make([]wire.PlaceRequest, len(batch))
 	for i, it := range batch {
-		reqs[i] = placeRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID,
+		reqs[i] = wire.PlaceRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID,
 			ArgBytes: nw.argBytesOf(it.t.call.Args)}
 	}
 	results, err := nw.placeBatch(ctx, reqs)
@@ -102,8 +102,8 @@ func (nw *network) spillBatch(batch []spillItem) {
 // locality score. A future passed twice counts once. Left out: plain
 // values (they travel with the task) and futures whose size is unknown
 // or small (handed here inside another value, or sent inline).
-func (nw *network) argBytesOf(args []exec.Value) []argBytesAt {
-	var held []argBytesAt
+func (nw *network) argBytesOf(args []exec.Value) []wire.ArgBytesAt {
+	var held []wire.ArgBytesAt
 	var seen map[*object]bool
 	for _, a := range args {
 		if a.Kind() != exec.FutureKind {
@@ -130,24 +130,24 @@ func (nw *network) argBytesOf(args []exec.Value) []argBytesAt {
 }
 
 // addArgBytes adds size bytes at addr to held.
-func addArgBytes(held []argBytesAt, addr string, size int64) []argBytesAt {
+func addArgBytes(held []wire.ArgBytesAt, addr string, size int64) []wire.ArgBytesAt {
 	for i := range held {
 		if held[i].Addr == addr {
 			held[i].Bytes = min(held[i].Bytes, math.MaxInt64-size) + size // saturates
 			return held
 		}
 	}
-	return append(held, argBytesAt{Addr: addr, Bytes: size})
+	return append(held, wire.ArgBytesAt{Addr: addr, Bytes: size})
 }
 
 // dispatchBatch sends tasks whose arguments are ready to the node at
 // addr in one message; each completes when its TaskDone arrives.
 func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task) {
 	nw.knowLife(addr)
-	w := &codec.Encoder{}
+	var msgs [][]byte
 	var sent []*task
 	for _, t := range tasks {
-		msg := &submitMsg{Kind: submitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
+		msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
 			Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 		if err := nw.fillTask(msg, t.call); err != nil {
 			t.obj.complete(exec.None, err, "")
@@ -157,14 +157,13 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 		msg.Replay = encodeReplay(t.replay)
 		nw.await(t.obj, addr)
 		nw.remember(t)
-		w.Blob(msg.encode())
+		msgs = append(msgs, msg.Encode())
 		sent = append(sent, t)
 	}
 	if len(sent) == 0 {
 		return
 	}
-	payload := append(encodeCount(len(sent)), w.Bytes()...)
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, payload); err != nil {
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.EncodeSubmits(msgs)); err != nil {
 		for _, t := range sent {
 			nw.sendFailed(t, addr, err)
 		}
@@ -195,31 +194,7 @@ func (nw *network) sendFailed(t *task, addr string, err error) {
 	time.AfterFunc(resendDelay, func() { nw.spill(t, nw.c.Head()) })
 }
 
-func encodeCount(n int) []byte {
-	w := &codec.Encoder{}
-	w.Uvarint(uint64(n))
-	return w.Bytes()
-}
-
 // handleSubmitBatch accepts the messages of one SubmitTask frame.
 func (nw *network) handleSubmitBatch(payload []byte) error {
-	r := codec.NewDecoder(payload)
-	n := r.Count(1)
-	var firstErr error
-	for i := 0; i < n && r.Err() == nil; i++ {
-		if err := nw.handleSubmit(r.Blob()); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if r.Err() != nil {
-		return wireErr(r)
-	}
-	return firstErr
-}
-
-// one frames a single message as a batch of one.
-func one(msg *submitMsg) []byte {
-	w := codec.NewEncoder(encodeCount(1))
-	w.Blob(msg.encode())
-	return w.Bytes()
+	return wire.EachSubmit(payload, nw.handleSubmit)
 }

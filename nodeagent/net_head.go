@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strconv"
 	"time"
 
@@ -17,22 +18,6 @@ import (
 // The head's services: membership, the global scheduler, programs and
 // status, reached with GCSRequest, Place and Heartbeat messages.
 
-// GCS request operations: the first byte of a GCSRequest payload.
-const (
-	gcsRegister byte = iota + 1
-	gcsLeave
-	gcsNodes
-	gcsPutProgram
-	gcsGetProgram
-	gcsStatus
-	gcsJoin
-	gcsHeads
-	gcsNodeStates
-	gcsPutTasks
-	gcsGetTask
-	gcsDeleteJobTasks // a finished job's rows of the tasks table (heads)
-)
-
 // gcsCall sends a GCS request to a head (this process's own, if it is
 // one), failing over to the others.
 func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, error) {
@@ -44,13 +29,13 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 		return nil, errNotHead
 	}
 	if len(payload) == 0 {
-		return nil, errMalformed
+		return nil, wire.ErrMalformed
 	}
 	m, store := nw.cfg.Membership, nw.cfg.Store
 	body := payload[1:]
 	switch payload[0] {
-	case gcsRegister:
-		id, addr, total, isHead, err := decodeRegister(body)
+	case wire.GCSRegister:
+		id, addr, total, isHead, err := wire.DecodeRegister(body)
 		if err != nil {
 			return nil, err
 		}
@@ -61,68 +46,68 @@ func (nw *network) handleGCS(ctx context.Context, payload []byte) (*transport.Me
 		w := &codec.Encoder{}
 		w.Uvarint(epoch)
 		return reply(w.Bytes()), nil
-	case gcsLeave:
-		ss, err := decodeStrings(body)
+	case wire.GCSLeave:
+		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 2 {
-			return nil, errMalformed
+			return nil, wire.ErrMalformed
 		}
 		epoch, _ := strconv.ParseUint(ss[1], 10, 64)
 		return nil, m.Leave(ss[0], epoch)
-	case gcsNodes:
+	case wire.GCSNodes:
 		var ids []string
 		for _, n := range m.Alive() {
 			ids = append(ids, n.ID)
 		}
-		return reply(encodeStrings(ids...)), nil
-	case gcsPutProgram:
+		return reply(wire.EncodeStrings(ids...)), nil
+	case wire.GCSPutProgram:
 		hash, f := store.PutProgram(body)
 		if err := f.ErrorTimeout(5 * time.Second); err != nil {
 			return nil, err
 		}
 		return reply([]byte(hash)), nil
-	case gcsGetProgram:
-		ss, err := decodeStrings(body)
+	case wire.GCSGetProgram:
+		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 1 {
-			return nil, errMalformed
+			return nil, wire.ErrMalformed
 		}
 		src, err := store.GetProgram(ss[0])
 		if err != nil {
 			return nil, fmt.Errorf("program %s: %w", shortHash(ss[0]), err)
 		}
 		return reply(src), nil
-	case gcsPutTasks:
-		recs, err := decodeRecords(body)
+	case wire.GCSPutTasks:
+		recs, err := wire.DecodeRecords(body)
 		if err != nil {
 			return nil, err
 		}
 		return nil, store.PutTasks(recs).ErrorTimeout(10 * time.Second)
-	case gcsGetTask:
-		ss, err := decodeStrings(body)
+	case wire.GCSGetTask:
+		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 1 {
-			return nil, errMalformed
+			return nil, wire.ErrMalformed
 		}
 		rec, err := store.GetTask(ss[0])
 		if err != nil {
 			return nil, err
 		}
-		return reply(encodeRecords([]gcs.TaskRecord{rec})), nil
-	case gcsDeleteJobTasks:
+		return reply(wire.EncodeRecords([]gcs.TaskRecord{rec})), nil
+	case wire.GCSDeleteJobTasks:
 		return nil, deleteJobTasks(store, body)
-	case gcsNodeStates:
+	case wire.GCSNodeStates:
 		var ss []string
 		for _, n := range m.All() {
 			ss = append(ss, n.ID, n.Address, n.State, strconv.FormatUint(n.Epoch, 10))
 		}
-		return reply(encodeStrings(ss...)), nil
-	case gcsHeads:
-		return reply(encodeStrings(m.Heads()...)), nil
-	case gcsJoin:
-		ss, err := decodeStrings(body)
+		return reply(wire.EncodeStrings(ss...)), nil
+	case wire.GCSHeads:
+		return reply(wire.EncodeStrings(m.Heads()...)), nil
+	case wire.GCSJoin:
+		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 2 {
-			return nil, errMalformed
+			return nil, wire.ErrMalformed
 		}
 		return nil, store.Join(ss[0], ss[1])
-	case gcsStatus:
+	case wire.GCSStatus:
 		data, err := json.Marshal(nw.status())
 		if err != nil {
 			return nil, err
@@ -136,172 +121,45 @@ func reply(payload []byte) *transport.Message {
 	return &transport.Message{Type: transport.Ack, Payload: payload}
 }
 
-func encodeRegister(id, addr string, total map[string]float64, isHead bool) []byte {
-	w := &codec.Encoder{}
-	w.String(id)
-	w.String(addr)
-	w.FloatMap(total)
-	w.Bool(isHead)
-	return w.Bytes()
-}
-
-func decodeRegister(b []byte) (string, string, map[string]float64, bool, error) {
-	r := codec.NewDecoder(b)
-	id, addr, total, isHead := r.String(), r.String(), readResources(r), r.Bool()
-	return id, addr, total, isHead, wireErr(r)
-}
-
-func encodeHeartbeat(id string, epoch uint64, st placement.NodeState, actors int) []byte {
-	w := &codec.Encoder{}
-	w.String(id)
-	w.Uvarint(epoch)
-	w.FloatMap(st.Available.Map())
-	w.Uvarint(uint64(st.QueueLen))
-	w.Uvarint(uint64(st.Running))
-	w.Uvarint(uint64(actors))
-	return w.Bytes()
-}
-
 func (nw *network) handleHeartbeat(payload []byte) error {
 	if !nw.isHead() {
 		return errNotHead
 	}
-	r := codec.NewDecoder(payload)
-	id, epoch, free, queue, running, actors := r.String(), r.Uvarint(), readResources(r), r.Uvarint(), r.Uvarint(), r.Uvarint()
-	if r.Err() != nil {
-		return wireErr(r)
+	hb, err := wire.DecodeHeartbeat(payload)
+	if err != nil {
+		return err
 	}
-	return nw.cfg.Membership.Heartbeat(id, epoch, free, int(queue), int(running), int(actors))
-}
-
-// placeRequest is one task or actor the global scheduler is asked to
-// place; placeResult is its answer.
-type placeRequest struct {
-	Name   string
-	Demand resources.Resources
-	Origin string
-	// ArgBytes says where the task's arguments live, for the locality
-	// score: bytes by the address of the process holding them.
-	ArgBytes []argBytesAt
-}
-
-// argBytesAt is how many bytes of a task's arguments the process at Addr
-// holds.
-type argBytesAt struct {
-	Addr  string
-	Bytes int64
-}
-
-// maxArgBytes bounds one argument size a Place message may carry (1 EiB):
-// larger is malformed, and sums of sizes stay far from overflow.
-const maxArgBytes = 1 << 60
-
-type placeResult struct {
-	Node, Addr string
-	Queued     bool // no node has room now: the task waits in Node's queue
-	Err        error
+	return nw.cfg.Membership.Heartbeat(hb.ID, hb.Epoch, hb.Free, hb.QueueLen, hb.Running, hb.Actors)
 }
 
 // placeBatch asks the global scheduler (on the head) where spilled tasks
 // should run, all in one message.
-func (nw *network) placeBatch(ctx context.Context, reqs []placeRequest) ([]placeResult, error) {
-	w := &codec.Encoder{}
-	w.Uvarint(uint64(len(reqs)))
-	for _, r := range reqs {
-		w.String(r.Name)
-		w.FloatMap(r.Demand.Map())
-		w.String(r.Origin)
-		writeArgBytes(w, r.ArgBytes)
-	}
-	payload, err := nw.headCall(ctx, transport.Place, w.Bytes())
+func (nw *network) placeBatch(ctx context.Context, reqs []wire.PlaceRequest) ([]wire.PlaceResult, error) {
+	payload, err := nw.headCall(ctx, transport.Place, wire.EncodePlaceRequests(reqs))
 	if err != nil {
 		return nil, err
 	}
-	r := codec.NewDecoder(payload)
-	n := r.Count(3)
-	if n != len(reqs) {
-		return nil, errMalformed
-	}
-	out := make([]placeResult, n)
-	for i := range out {
-		out[i].Node, out[i].Addr, out[i].Queued = r.String(), r.String(), r.Bool()
-		if e := r.String(); e != "" {
-			out[i].Err = fmt.Errorf("%s", e)
-		}
-	}
-	return out, wireErr(r)
+	return wire.DecodePlaceResults(payload, len(reqs))
 }
 
 // place asks for one placement.
 func (nw *network) place(ctx context.Context, name string, demand resources.Resources, origin string) (string, string, error) {
-	res, err := nw.placeBatch(ctx, []placeRequest{{Name: name, Demand: demand, Origin: origin}})
+	res, err := nw.placeBatch(ctx, []wire.PlaceRequest{{Name: name, Demand: demand, Origin: origin}})
 	if err != nil {
 		return "", "", err
 	}
 	return res[0].Node, res[0].Addr, res[0].Err
 }
 
-// writeArgBytes writes where a task's arguments live: a count, then each
-// address and its bytes.
-func writeArgBytes(w *codec.Encoder, held []argBytesAt) {
-	w.Uvarint(uint64(len(held)))
-	for _, h := range held {
-		w.String(h.Addr)
-		w.Uvarint(uint64(h.Bytes))
-	}
-}
-
-// readArgBytes reads what writeArgBytes wrote; a size above maxArgBytes
-// makes the message malformed.
-func readArgBytes(r *codec.Decoder) []argBytesAt {
-	n := r.Count(2)
-	if n == 0 {
-		return nil
-	}
-	held := make([]argBytesAt, 0, n)
-	for i := 0; i < n && r.Err() == nil; i++ {
-		addr, size := r.String(), r.Uvarint()
-		if size > maxArgBytes {
-			r.Fail("an argument size over the bound")
-			return nil
-		}
-		held = append(held, argBytesAt{Addr: addr, Bytes: int64(size)})
-	}
-	return held
-}
-
 func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {
 	if !nw.isHead() {
 		return nil, errNotHead
 	}
-	r := codec.NewDecoder(payload)
-	n := r.Count(4)
-	reqs := make([]placeRequest, 0, n)
-	for i := 0; i < n && r.Err() == nil; i++ {
-		name := r.String()
-		demand, err := nw.readDemand(r)
-		if err != nil {
-			return nil, err
-		}
-		origin := r.String()
-		reqs = append(reqs, placeRequest{Name: name, Demand: demand, Origin: origin, ArgBytes: readArgBytes(r)})
+	reqs, err := wire.DecodePlaceRequests(payload, nw.readDemand)
+	if err != nil {
+		return nil, err
 	}
-	if r.Err() != nil {
-		return nil, wireErr(r)
-	}
-	w := &codec.Encoder{}
-	w.Uvarint(uint64(len(reqs)))
-	for _, res := range nw.cfg.Membership.placeBatch(reqs) {
-		w.String(res.Node)
-		w.String(res.Addr)
-		w.Bool(res.Queued)
-		if res.Err != nil {
-			w.String(res.Err.Error())
-		} else {
-			w.String("")
-		}
-	}
-	return reply(w.Bytes()), nil
+	return reply(wire.EncodePlaceResults(nw.cfg.Membership.placeBatch(reqs))), nil
 }
 
 // Status is what `rayflow status` shows: the nodes and the GCS shards.
@@ -360,7 +218,7 @@ func (nw *network) status() Status {
 func FetchStatus(ctx context.Context, addr string) (*Status, error) {
 	pool := transport.NewPool(transport.Options{NodeID: "status"})
 	defer pool.Close()
-	msg, err := pool.Call(ctx, addr, transport.GCSRequest, []byte{gcsStatus})
+	msg, err := pool.Call(ctx, addr, transport.GCSRequest, []byte{wire.GCSStatus})
 	if err != nil {
 		return nil, err
 	}
@@ -375,11 +233,11 @@ func FetchStatus(ctx context.Context, addr string) (*Status, error) {
 func (nw *network) nodeIDs() []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	reply, err := nw.gcsCall(ctx, gcsNodes, nil)
+	reply, err := nw.gcsCall(ctx, wire.GCSNodes, nil)
 	if err != nil {
 		return []string{nw.c.Head().ID}
 	}
-	ids, _ := decodeStrings(reply)
+	ids, _ := wire.DecodeStrings(reply)
 	return ids
 }
 
@@ -387,9 +245,9 @@ func (nw *network) nodeIDs() []string {
 // a cluster sees few distinct demands and very many requests.
 func (nw *network) readDemand(r *codec.Decoder) (resources.Resources, error) {
 	from := r.Offset()
-	m := readResources(r)
+	m := wire.ReadResources(r)
 	if r.Err() != nil {
-		return resources.Resources{}, wireErr(r)
+		return resources.Resources{}, wire.Err(r)
 	}
 	key := string(r.Span(from))
 	if d, ok := nw.demands.Load(key); ok {

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"sync"
 	"time"
 
@@ -11,34 +12,17 @@ import (
 	"github.com/rayflow/rayflow/stash"
 )
 
-// Questions one process asks another (transport.Query). The payload is
-// an op byte and its arguments; the reply is the answer.
-const (
-	// queryActorWhere (id, dead address, incarnation) asks an actor's
-	// creator where the actor lives now: (address, incarnation, why it
-	// is gone or "").
-	queryActorWhere byte = 1
-	// queryLineage (ids...) asks a process for the uncommitted lineage
-	// its stash holds of some tasks, and the places in an actor's order
-	// of the calls it made (orderLog): a stash bundle with their records
-	// and outcomes.
-	queryLineage byte = 2
-	// queryRelease (job IDs) says the jobs are over: the process drops
-	// what it keeps for them (net_release.go).
-	queryRelease byte = 3
-)
-
 // handleQuery answers a Query.
 func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.Message, error) {
 	if len(payload) == 0 {
-		return nil, errMalformed
+		return nil, wire.ErrMalformed
 	}
 	r := codec.NewDecoder(payload[1:])
 	switch payload[0] {
-	case queryActorWhere:
+	case wire.QueryActorWhere:
 		id, dead, gen := r.String(), r.String(), int(r.Uvarint())
 		if r.Err() != nil {
-			return nil, wireErr(r)
+			return nil, wire.Err(r)
 		}
 		addr, newGen, gone := nw.answerWhere(ctx, id, dead, gen)
 		w := &codec.Encoder{}
@@ -46,20 +30,20 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		w.Uvarint(uint64(newGen))
 		w.String(gone)
 		return reply(w.Bytes()), nil
-	case queryRelease:
+	case wire.QueryRelease:
 		return nil, nw.handleRelease(payload[1:])
-	case queryLineage:
+	case wire.QueryLineage:
 		ids := make([]string, r.Count(1))
 		for i := range ids {
 			ids[i] = r.String()
 		}
 		if r.Err() != nil {
-			return nil, wireErr(r)
+			return nil, wire.Err(r)
 		}
 		b := nw.heldLineage(ids)
 		return reply(b.Encode()), nil
 	}
-	return nil, errMalformed
+	return nil, wire.ErrMalformed
 }
 
 // heldLineage is what this process holds of some tasks' lineage: in its
@@ -111,7 +95,7 @@ func (nw *network) askStashes(ids []string) stash.Bundle {
 		return all
 	}
 	w := &codec.Encoder{}
-	w.Byte(queryLineage)
+	w.Byte(wire.QueryLineage)
 	w.Uvarint(uint64(len(ids)))
 	for _, id := range ids {
 		w.String(id)
@@ -155,11 +139,11 @@ type nodeState struct {
 
 // nodeStates reads the membership table from a head.
 func (nw *network) nodeStates(ctx context.Context) ([]nodeState, error) {
-	rep, err := nw.gcsCall(ctx, gcsNodeStates, nil)
+	rep, err := nw.gcsCall(ctx, wire.GCSNodeStates, nil)
 	if err != nil {
 		return nil, err
 	}
-	ss, err := decodeStrings(rep)
+	ss, err := wire.DecodeStrings(rep)
 	if err != nil {
 		return nil, err
 	}

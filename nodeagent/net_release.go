@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +22,7 @@ import (
 // None of it is needed once the job is over, and nothing else says when
 // that is, so a long-lived cluster grew with every job. A driver
 // therefore tells every live node, when it leaves (or when endJob says a
-// job is over), which jobs it ran, in a Query of kind queryRelease;
+// job is over), which jobs it ran, in a Query of kind wire.QueryRelease;
 // each process drops what belongs to them (object and task IDs start with
 // the job ID and a dot). It also asks every head to delete the jobs' rows
 // from the tasks table. Both are best effort and bounded in time: a
@@ -89,8 +90,8 @@ func (nw *network) releaseJobs(jobs []string) {
 	nw.releaseHere(jobs)
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
-	release := append([]byte{queryRelease}, encodeStrings(jobs...)...)
-	deleteRows := append([]byte{gcsDeleteJobTasks}, encodeStrings(jobs...)...)
+	release := append([]byte{wire.QueryRelease}, wire.EncodeStrings(jobs...)...)
+	deleteRows := append([]byte{wire.GCSDeleteJobTasks}, wire.EncodeStrings(jobs...)...)
 	var wg sync.WaitGroup
 	ask := func(call func()) {
 		wg.Add(1)
@@ -112,11 +113,11 @@ func (nw *network) releaseJobs(jobs []string) {
 	wg.Wait()
 }
 
-// handleRelease serves queryRelease: the jobs named are over.
+// handleRelease serves wire.QueryRelease: the jobs named are over.
 func (nw *network) handleRelease(body []byte) error {
-	jobs, err := decodeStrings(body)
+	jobs, err := wire.DecodeStrings(body)
 	if err != nil {
-		return errMalformed
+		return wire.ErrMalformed
 	}
 	for _, j := range jobs {
 		if !validJobID(j) {
@@ -222,12 +223,12 @@ func (n *Node) jobsTasks(ofJobs func(id string) bool) []*task {
 	return out
 }
 
-// deleteJobTasks serves gcsDeleteJobTasks on a head: it deletes the named
+// deleteJobTasks serves wire.GCSDeleteJobTasks on a head: it deletes the named
 // jobs' task rows on the GCS shards this head leads.
 func deleteJobTasks(store *gcs.Store, body []byte) error {
-	jobs, err := decodeStrings(body)
+	jobs, err := wire.DecodeStrings(body)
 	if err != nil {
-		return errMalformed
+		return wire.ErrMalformed
 	}
 	futures := make([]*gcs.Future, 0, len(jobs))
 	for _, j := range jobs {

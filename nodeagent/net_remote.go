@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strconv"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 const sendTimeout = 30 * time.Second
 
 // fillCall sets the program and the arguments of a message.
-func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Value) *exec.Error {
+func (nw *network) fillCall(msg *wire.Submit, prog *exec.Program, args []exec.Value) *exec.Error {
 	if prog == nil || prog.Hash == "" {
 		return exec.Errorf(exec.KindInternal, "internal error: %s belongs to a program the cluster does not know", msg.Function)
 	}
@@ -29,7 +30,7 @@ func (nw *network) fillCall(msg *submitMsg, prog *exec.Program, args []exec.Valu
 // fillTask sets what a task message carries: its program and arguments,
 // or, for a Go function registered as a task (which belongs to no
 // program; the node finds it by name among its own modules), no program.
-func (nw *network) fillTask(msg *submitMsg, call *exec.TaskCall) *exec.Error {
+func (nw *network) fillTask(msg *wire.Submit, call *exec.TaskCall) *exec.Error {
 	if call.Native != nil {
 		return nw.fillArgs(msg, call.Args)
 	}
@@ -37,9 +38,9 @@ func (nw *network) fillTask(msg *submitMsg, call *exec.TaskCall) *exec.Error {
 }
 
 // fillArgs sets the arguments of a message.
-func (nw *network) fillArgs(msg *submitMsg, args []exec.Value) *exec.Error {
+func (nw *network) fillArgs(msg *wire.Submit, args []exec.Value) *exec.Error {
 	for i, a := range args {
-		arg, err := nw.wireArg(a, msg.ID, i)
+		arg, err := nw.argOnWire(a, msg.ID, i)
 		if err != nil {
 			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %v", msg.Function, err)
 		}
@@ -48,23 +49,23 @@ func (nw *network) fillArgs(msg *submitMsg, args []exec.Value) *exec.Error {
 	return nil
 }
 
-// wireArg turns one argument into what travels: small values inline,
+// argOnWire turns one argument into what travels: small values inline,
 // large ones and futures as references to where they can be fetched. A
 // large value, argument i of task taskID, is served here as object
 // TASKID.argI, which starts with its job's ID so that it is released
 // with the job.
-func (nw *network) wireArg(v exec.Value, taskID string, i int) (wireArg, error) {
+func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, error) {
 	if v.Kind() == exec.FutureKind {
 		o := objectOf(v.AsFuture())
 		if o == nil {
-			return wireArg{}, fmt.Errorf("unknown future")
+			return wire.Arg{}, fmt.Errorf("unknown future")
 		}
 		if loc := o.remoteLocation(); loc != "" {
-			return wireArg{ObjectID: o.id, Location: loc}, nil
+			return wire.Arg{ObjectID: o.id, Location: loc}, nil
 		}
 		val, err := o.result()
 		if err != nil {
-			return wireArg{}, err
+			return wire.Arg{}, err
 		}
 		v = val
 	}
@@ -72,10 +73,10 @@ func (nw *network) wireArg(v exec.Value, taskID string, i int) (wireArg, error) 
 		o := newObject(taskID+".arg"+strconv.Itoa(i), "argument")
 		o.complete(v, nil, nw.c.Head().ID)
 		nw.serveObject(o)
-		return wireArg{ObjectID: o.id, Location: nw.addr}, nil
+		return wire.Arg{ObjectID: o.id, Location: nw.addr}, nil
 	}
 	data, err := exec.EncodeWith(nil, v, nw)
-	return wireArg{Inline: data}, err
+	return wire.Arg{Inline: data}, err
 }
 
 // outputAddr is where the prints of work sent elsewhere go: the driver
@@ -104,7 +105,7 @@ func (nw *network) lost(obj *object, why string) {
 
 // handleDone completes an awaited object with a remote result.
 func (nw *network) handleDone(payload []byte) error {
-	m, err := decodeDone(payload)
+	m, err := wire.DecodeDone(payload)
 	if err != nil {
 		return err
 	}
@@ -172,7 +173,7 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	}()
 	nw.fetches.Add(1)
 	dec := exec.NewStreamDecoder(nw)
-	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, encodeStrings(id), dec); err != nil {
+	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, wire.EncodeStrings(id), dec); err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("object %s could not be fetched from %s: %v", id, addr, err)}
 	}
 	v, err := dec.Value()
@@ -192,9 +193,9 @@ func (nw *network) serveObject(o *object) {
 // handleFetch streams an object held here, waiting for it if it is not
 // ready yet (a future passed on before its task finished).
 func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.Message, error) {
-	ss, err := decodeStrings(payload)
+	ss, err := wire.DecodeStrings(payload)
 	if err != nil || len(ss) != 1 {
-		return nil, errMalformed
+		return nil, wire.ErrMalformed
 	}
 	nw.mu.Lock()
 	o := nw.served[ss[0]]
@@ -225,23 +226,23 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 // process. The reply only says it was accepted; the result goes back to
 // the owner with TaskDone.
 func (nw *network) handleSubmit(payload []byte) error {
-	m, err := decodeSubmit(payload)
+	m, err := wire.DecodeSubmit(payload)
 	if err != nil {
 		return err
 	}
 	switch m.Kind {
-	case submitCheckpoint:
+	case wire.SubmitCheckpoint:
 		return nw.checkpointHosted(m)
-	case submitStop:
+	case wire.SubmitStop:
 		nw.stopHosted(m.ActorID)
 		return nil
 	}
 	nw.c.lineage.receive(m.Lineage, m.Owner)
 	var prog *exec.Program // nil for a Go function registered as a task
-	if m.Kind != submitTask || m.ProgramHash != "" {
+	if m.Kind != wire.SubmitTask || m.ProgramHash != "" {
 		p, err := nw.program(m.ProgramHash)
 		var refused *refusedProgramError
-		if m.Kind == submitTask && errors.As(err, &refused) {
+		if m.Kind == wire.SubmitTask && errors.As(err, &refused) {
 			nw.failForOwner(m, exec.Errorf(exec.KindName, "%s", refused.msg))
 			return nil
 		}
@@ -257,21 +258,21 @@ func (nw *network) handleSubmit(payload []byte) error {
 		}
 	}
 	switch m.Kind {
-	case submitTask:
+	case wire.SubmitTask:
 		return nw.runForOwner(prog, m, args)
-	case submitActor:
+	case wire.SubmitActor:
 		return nw.hostActor(prog, m, args)
-	case submitMethod:
+	case wire.SubmitMethod:
 		return nw.callHosted(m, args)
 	}
-	return errMalformed
+	return wire.ErrMalformed
 }
 
 // argValue turns a received argument into a value: decoded inline, or a
 // future whose object is fetched from its location when first read. An
 // object that lives here (the global scheduler placed the task where its
 // argument is) is read in place, not fetched from this process itself.
-func (nw *network) argValue(a wireArg) (exec.Value, error) {
+func (nw *network) argValue(a wire.Arg) (exec.Value, error) {
 	if a.ObjectID == "" {
 		return exec.DecodeWith(a.Inline, nw)
 	}
@@ -311,7 +312,7 @@ func (nw *network) nativeTask(name string) *exec.NativeTask {
 
 // failForOwner fails a task sent by another process without running it:
 // its owner gets err as the task's result.
-func (nw *network) failForOwner(m *submitMsg, err *exec.Error) {
+func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) {
 	o := newObject(m.ID, "task '"+m.Function+"'")
 	o.complete(exec.None, err, nw.c.Head().ID)
 	nw.report(o, m.Owner)
@@ -319,7 +320,7 @@ func (nw *network) failForOwner(m *submitMsg, err *exec.Error) {
 
 // runForOwner runs a task sent by another process on this node and
 // reports the result to its owner.
-func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Value) error {
+func (nw *network) runForOwner(prog *exec.Program, m *wire.Submit, args []exec.Value) error {
 	call := &exec.TaskCall{ID: m.ID, Args: args}
 	if prog == nil {
 		if call.Native = nw.nativeTask(m.Function); call.Native == nil {
@@ -354,11 +355,11 @@ func (nw *network) runForOwner(prog *exec.Program, m *submitMsg, args []exec.Val
 // report sends a finished object's result to its owner: small values
 // inline, large ones as a location to fetch from.
 func (nw *network) report(o *object, owner string) {
-	nw.reportDone(o, owner, &doneMsg{ID: o.id})
+	nw.reportDone(o, owner, &wire.Done{ID: o.id})
 }
 
 // reportDone is report with the message's other fields set.
-func (nw *network) reportDone(o *object, owner string, done *doneMsg) {
+func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
 	v, err := o.result()
 	switch {
 	case err != nil:
@@ -374,17 +375,17 @@ func (nw *network) reportDone(o *object, owner string, done *doneMsg) {
 		done.Location, done.Size = nw.addr, exec.EncodedSize(v)
 	}
 	if owner == nw.addr {
-		nw.handleDone(done.encode())
+		nw.handleDone(done.Encode())
 		return
 	}
-	nw.pool.Send(owner, transport.TaskDone, done.encode())
+	nw.pool.Send(owner, transport.TaskDone, done.Encode())
 }
 
 // handleCancel cancels a task this node runs for another process.
 func (nw *network) handleCancel(payload []byte) error {
-	ss, err := decodeStrings(payload)
+	ss, err := wire.DecodeStrings(payload)
 	if err != nil || len(ss) != 1 {
-		return errMalformed
+		return wire.ErrMalformed
 	}
 	for _, n := range nw.c.nodes {
 		n.mu.Lock()

@@ -13,7 +13,7 @@ import (
 // stood in the actor's order; the host logs the same in its stash, which
 // writes it to the GCS a moment later. If the host dies in that moment,
 // the callers still hold the places of the calls they made, and a restart
-// reads them from here (queryLineage). The log is bounded: the oldest
+// reads them from here (wire.QueryLineage). The log is bounded: the oldest
 // entries go first, long after the host committed them.
 type orderLog struct {
 	mu sync.Mutex

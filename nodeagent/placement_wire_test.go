@@ -1,39 +1,11 @@
 package nodeagent
 
 import (
-	"reflect"
 	"testing"
 
-	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
-
-// The argument locations of a place request survive the wire, and a
-// damaged or oversized list is refused, not trusted.
-func TestPlaceRequestArgBytesOnTheWire(t *testing.T) {
-	held := []argBytesAt{{Addr: "10.0.0.1:7000", Bytes: 100 << 20}, {Addr: "10.0.0.2:7000", Bytes: 5000}}
-	w := &codec.Encoder{}
-	writeArgBytes(w, held)
-	writeArgBytes(w, nil)
-	r := codec.NewDecoder(w.Bytes())
-	if got := readArgBytes(r); r.Err() != nil || !reflect.DeepEqual(got, held) {
-		t.Fatalf("read %+v, %v; want %+v", got, r.Err(), held)
-	}
-	if got := readArgBytes(r); r.Err() != nil || got != nil || r.Remaining() != 0 {
-		t.Fatalf("empty list read as %+v, %v (%d bytes left)", got, r.Err(), r.Remaining())
-	}
-
-	for name, b := range map[string][]byte{
-		"truncated":   w.Bytes()[:w.Len()/2],
-		"oversized":   append([]byte{1, 1, 'a'}, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f),
-		"bogus count": {0xff, 0xff, 0xff, 0xff, 0x0f, 1, 'a', 1},
-	} {
-		r := codec.NewDecoder(b)
-		if got := readArgBytes(r); r.Err() == nil {
-			t.Errorf("%s: read %+v without an error", name, got)
-		}
-	}
-}
 
 // A spilled task's request carries its argument bytes to the head's
 // planner, keyed by the node registered at each address; bytes held by a
@@ -47,8 +19,8 @@ func TestPlaceBatchKeysArgumentsByNode(t *testing.T) {
 		}
 	}
 	one := resources.MustParseSpec("cpu=1")
-	res := m.placeBatch([]placeRequest{
-		{Name: "t1", Demand: one, ArgBytes: []argBytesAt{{Addr: "addr-b", Bytes: 100 << 20}, {Addr: "driver", Bytes: 1 << 30}}},
+	res := m.placeBatch([]wire.PlaceRequest{
+		{Name: "t1", Demand: one, ArgBytes: []wire.ArgBytesAt{{Addr: "addr-b", Bytes: 100 << 20}, {Addr: "driver", Bytes: 1 << 30}}},
 		{Name: "t2", Demand: one},
 	})
 	if res[0].Node != "b" || res[0].Addr != "addr-b" || res[0].Queued || res[0].Err != nil {
@@ -57,7 +29,7 @@ func TestPlaceBatchKeysArgumentsByNode(t *testing.T) {
 	if res[1].Node != "a" || res[1].Err != nil {
 		t.Errorf("t2 without arguments: %+v, want a (more free after t1's reservation)", res[1])
 	}
-	if got := m.argBytesLocked([]argBytesAt{{Addr: "addr-a", Bytes: 1 << 62}, {Addr: "addr-a", Bytes: 1 << 62}}); got["a"] <= 0 {
+	if got := m.argBytesLocked([]wire.ArgBytesAt{{Addr: "addr-a", Bytes: 1 << 62}, {Addr: "addr-a", Bytes: 1 << 62}}); got["a"] <= 0 {
 		t.Errorf("summed sizes overflowed: %v", got)
 	}
 }

@@ -3,13 +3,13 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"sync"
 	"time"
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -370,7 +370,7 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 			// dead while alive (cut off from the heads): stop it, so that
 			// it gives its resources back. Its node may be gone: best
 			// effort, off this path.
-			go nw.pool.Send(deadAddr, transport.SubmitTask, one(&submitMsg{Kind: submitStop, ActorID: oldKey}))
+			go nw.pool.Send(deadAddr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: oldKey}))
 			return
 		}
 		if attempt >= 20 {
@@ -393,13 +393,13 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	a.mu.Lock()
 	state, key := a.checkpoint, actorKey(a.id, a.gen+1) // the next incarnation
 	a.mu.Unlock()
-	msg := &submitMsg{Kind: submitActor, ID: key, Owner: nw.addr, Function: a.class.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: nw.addr, Function: a.class.Name(),
 		Resources: a.create.Resources(), Output: a.output, State: state}
 	if err := nw.fillCall(msg, a.class.Program(), a.create.Args); err != nil {
 		return "", err
 	}
 	nw.knowLife(addr)
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, one(msg)); err != nil {
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		return "", cleanRemote(err)
 	}
 	return addr, nil
@@ -435,15 +435,12 @@ func (nw *network) replay(a *remoteActor, addr string) error {
 		if awaited {
 			nw.await(rc.obj, addr)
 		}
-		msgs = append(msgs, msg.encode())
+		msgs = append(msgs, msg.Encode())
 	}
-	w := codec.NewEncoder(encodeCount(len(msgs)))
-	for _, m := range msgs {
-		w.Blob(m)
-	}
+	payload := wire.EncodeSubmits(msgs)
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
-	_, err := nw.pool.Call(ctx, addr, transport.SubmitTask, w.Bytes())
+	_, err := nw.pool.Call(ctx, addr, transport.SubmitTask, payload)
 	return err
 }
 

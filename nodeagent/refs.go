@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
@@ -76,14 +77,14 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 // DecodeRef reads a future or an actor handle written by EncodeRef.
 func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 	if len(data) == 0 {
-		return exec.None, errMalformed
+		return exec.None, wire.ErrMalformed
 	}
 	r := codec.NewDecoder(data[1:])
 	switch data[0] {
 	case refFuture:
 		id, name, loc, owner := r.String(), r.String(), r.String(), r.String()
 		if r.Err() != nil {
-			return exec.None, wireErr(r)
+			return exec.None, wire.Err(r)
 		}
 		if loc == nw.addr || owner == nw.addr {
 			if o := nw.localObject(id); o != nil {
@@ -98,7 +99,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 	case refActor:
 		id, class, hash, addr, creator, gen := r.String(), r.String(), r.String(), r.String(), r.String(), int(r.Uvarint())
 		if r.Err() != nil {
-			return exec.None, wireErr(r)
+			return exec.None, wire.Err(r)
 		}
 		prog, err := nw.program(hash)
 		if err != nil {
@@ -123,7 +124,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 		}
 		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.borrow(id, c, addr, creator, gen)}), nil
 	}
-	return exec.None, errMalformed
+	return exec.None, wire.ErrMalformed
 }
 
 func (nw *network) localObject(id string) *object {

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -53,9 +54,9 @@ func (nw *network) spillbackFrom(n *Node) {
 	if len(stuck) == 0 {
 		return
 	}
-	reqs := make([]placeRequest, len(stuck))
+	reqs := make([]wire.PlaceRequest, len(stuck))
 	for i, t := range stuck {
-		reqs[i] = placeRequest{Name: t.obj.name, Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
+		reqs[i] = wire.PlaceRequest{Name: t.obj.name, Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -72,8 +73,8 @@ func (nw *network) spillbackFrom(n *Node) {
 			nw.dispatchBatch(ctx, res.Addr, []*task{t})
 			continue
 		}
-		done := &doneMsg{ID: t.call.ID, Resubmit: true}
-		if err := nw.pool.Send(t.owner, transport.TaskDone, done.encode()); err != nil {
+		done := &wire.Done{ID: t.call.ID, Resubmit: true}
+		if err := nw.pool.Send(t.owner, transport.TaskDone, done.Encode()); err != nil {
 			n.enqueue(t) // its owner is away: keep it
 		}
 	}

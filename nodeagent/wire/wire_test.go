@@ -1,4 +1,4 @@
-package nodeagent
+package wire
 
 import (
 	"reflect"
@@ -9,24 +9,24 @@ import (
 )
 
 func TestWireRoundTrips(t *testing.T) {
-	sub := &submitMsg{Kind: submitMethod, ID: "job1.3", ActorID: "job1.1", Owner: "127.0.0.1:1", ProgramHash: "abc",
-		Function: "add", Args: []wireArg{{Inline: []byte{1, 3}}, {Inline: []byte{}, ObjectID: "job1.2", Location: "127.0.0.1:2"}},
+	sub := &Submit{Kind: SubmitMethod, ID: "job1.3", ActorID: "job1.1", Owner: "127.0.0.1:1", ProgramHash: "abc",
+		Function: "add", Args: []Arg{{Inline: []byte{1, 3}}, {Inline: []byte{}, ObjectID: "job1.2", Location: "127.0.0.1:2"}},
 		Resources: map[string]float64{"cpu": 1, "gpu": 0.5}, Output: "127.0.0.1:3", Lineage: []byte{9}, State: []byte{7}, Replay: []byte{5}}
-	got, err := decodeSubmit(sub.encode())
+	got, err := DecodeSubmit(sub.Encode())
 	if err != nil || !reflect.DeepEqual(got, sub) {
 		t.Fatalf("submit round trip: %+v, %v", got, err)
 	}
-	done := &doneMsg{ID: "job1.3", Location: "127.0.0.1:2", Size: 5, Err: &exec.Error{Kind: "task", Msg: "boom",
+	done := &Done{ID: "job1.3", Location: "127.0.0.1:2", Size: 5, Err: &exec.Error{Kind: "task", Msg: "boom",
 		Stack: []exec.Frame{{Name: "f", Node: "n1"}}, Cause: &exec.Error{Kind: "user", Msg: "inner"}},
 		Actor: "job1.1~2", Seq: 7, Resubmit: true, Gone: true}
-	gotDone, err := decodeDone(done.encode())
+	gotDone, err := DecodeDone(done.Encode())
 	if err != nil || gotDone.Err.Msg != "boom" || gotDone.Err.Cause.Msg != "inner" || gotDone.Err.Stack[0].Node != "n1" || gotDone.Size != 5 ||
 		gotDone.Actor != "job1.1~2" || gotDone.Seq != 7 || !gotDone.Resubmit || !gotDone.Gone {
 		t.Fatalf("done round trip: %+v, %v", gotDone, err)
 	}
 	recs := []gcs.TaskRecord{{TaskID: "job1.1", ParentID: "job1", Function: "sq", Args: []gcs.TaskArg{{ObjectID: "x"}},
 		Resources: map[string]float64{"cpu": 1}, Deterministic: true}}
-	gotRecs, err := decodeRecords(encodeRecords(recs))
+	gotRecs, err := DecodeRecords(EncodeRecords(recs))
 	if err != nil || len(gotRecs) != 1 || gotRecs[0].TaskID != "job1.1" || gotRecs[0].Args[0].ObjectID != "x" {
 		t.Fatalf("records round trip: %+v, %v", gotRecs, err)
 	}
@@ -34,14 +34,14 @@ func TestWireRoundTrips(t *testing.T) {
 
 // Malformed message bodies are errors, never panics.
 func FuzzDecodeMessages(f *testing.F) {
-	f.Add((&submitMsg{ID: "a", Args: []wireArg{{ObjectID: "b"}}}).encode())
-	f.Add((&doneMsg{ID: "a", Err: &exec.Error{Msg: "x"}}).encode())
-	f.Add(encodeRecords([]gcs.TaskRecord{{TaskID: "t"}}))
+	f.Add((&Submit{ID: "a", Args: []Arg{{ObjectID: "b"}}}).Encode())
+	f.Add((&Done{ID: "a", Err: &exec.Error{Msg: "x"}}).Encode())
+	f.Add(EncodeRecords([]gcs.TaskRecord{{TaskID: "t"}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decodeSubmit(b)
-		decodeDone(b)
-		decodeRecords(b)
-		decodeStrings(b)
-		decodeRegister(b)
+		DecodeSubmit(b)
+		DecodeDone(b)
+		DecodeRecords(b)
+		DecodeStrings(b)
+		DecodeRegister(b)
 	})
 }

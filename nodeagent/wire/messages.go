@@ -1,6 +1,7 @@
-package nodeagent
+package wire
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"github.com/rayflow/rayflow/exec"
@@ -12,48 +13,48 @@ import (
 // The bodies of the messages node agents, drivers and the head exchange,
 // written with internal/codec: fields in a fixed order, versioned by the
 // transport's frame. Decoding checks every length, so a malformed body is
-// an error (errMalformed), never a panic. The golden tests
-// (wire_golden_test.go) pin the bytes.
+// an error (ErrMalformed), never a panic. The golden tests
+// (golden_test.go) pin the bytes.
 
-// errMalformed reports a message body that does not decode.
-var errMalformed = errors.New("malformed message body")
+// ErrMalformed reports a message body that does not decode.
+var ErrMalformed = errors.New("malformed message body")
 
-// wireErr is errMalformed if d failed.
-func wireErr(d *codec.Decoder) error {
+// Err is ErrMalformed if d failed.
+func Err(d *codec.Decoder) error {
 	if d.Err() != nil {
-		return errMalformed
+		return ErrMalformed
 	}
 	return nil
 }
 
-// readResources reads a resource map written by Encoder.FloatMap; an
+// ReadResources reads a resource map written by Encoder.FloatMap; an
 // empty map, never nil.
-func readResources(d *codec.Decoder) map[string]float64 {
+func ReadResources(d *codec.Decoder) map[string]float64 {
 	if m := d.FloatMap(); m != nil {
 		return m
 	}
 	return map[string]float64{}
 }
 
-// wireArg is one argument of a task sent to another process: an encoded
+// Arg is one argument of a task sent to another process: an encoded
 // value, or a reference to an object and the address of a node that
 // holds it.
-type wireArg struct {
+type Arg struct {
 	Inline   []byte
 	ObjectID string
 	Location string
 }
 
-// submitMsg asks a node to run a task, a method call or an actor
+// Submit asks a node to run a task, a method call or an actor
 // creation. Owner is the address to report the result to.
-type submitMsg struct {
-	Kind        uint8 // submitTask, submitActor, submitMethod
+type Submit struct {
+	Kind        uint8 // SubmitTask, SubmitActor, SubmitMethod
 	ID          string
 	ActorID     string // for methods
 	Owner       string
 	ProgramHash string
 	Function    string // task name, actor class, or method name
-	Args        []wireArg
+	Args        []Arg
 	Resources   map[string]float64
 	Output      string // where prints go (the driver's address)
 	Lineage     []byte // the uncommitted lineage the task needs (a stash bundle)
@@ -62,14 +63,14 @@ type submitMsg struct {
 }
 
 const (
-	submitTask uint8 = iota
-	submitActor
-	submitMethod
-	submitCheckpoint // take a checkpoint of an actor's fields, in mailbox order
-	submitStop       // stop an actor: its creator has finished
+	SubmitTask uint8 = iota
+	SubmitActor
+	SubmitMethod
+	SubmitCheckpoint // take a checkpoint of an actor's fields, in mailbox order
+	SubmitStop       // stop an actor: its creator has finished
 )
 
-func (m *submitMsg) encode() []byte {
+func (m *Submit) Encode() []byte {
 	w := &codec.Encoder{}
 	w.Uvarint(uint64(m.Kind))
 	w.String(m.ID)
@@ -91,25 +92,25 @@ func (m *submitMsg) encode() []byte {
 	return w.Bytes()
 }
 
-func decodeSubmit(b []byte) (*submitMsg, error) {
+func DecodeSubmit(b []byte) (*Submit, error) {
 	r := codec.NewDecoder(b)
-	m := &submitMsg{Kind: uint8(r.Uvarint()), ID: r.String(), ActorID: r.String(), Owner: r.String(),
+	m := &Submit{Kind: uint8(r.Uvarint()), ID: r.String(), ActorID: r.String(), Owner: r.String(),
 		ProgramHash: r.String(), Function: r.String()}
 	n := r.Count(3)
 	for i := 0; i < n && r.Err() == nil; i++ {
-		m.Args = append(m.Args, wireArg{Inline: r.Blob(), ObjectID: r.String(), Location: r.String()})
+		m.Args = append(m.Args, Arg{Inline: r.Blob(), ObjectID: r.String(), Location: r.String()})
 	}
-	m.Resources = readResources(r)
+	m.Resources = ReadResources(r)
 	m.Output = r.String()
 	m.Lineage = r.Blob()
 	m.State = r.Blob()
 	m.Replay = r.Blob()
-	return m, wireErr(r)
+	return m, Err(r)
 }
 
-// doneMsg reports a finished task to its owner: the value inline when it
+// Done reports a finished task to its owner: the value inline when it
 // is small, otherwise the node that holds it; or the error.
-type doneMsg struct {
+type Done struct {
 	ID       string
 	Inline   []byte
 	Location string
@@ -129,7 +130,7 @@ type doneMsg struct {
 	Gone bool
 }
 
-func (m *doneMsg) encode() []byte {
+func (m *Done) Encode() []byte {
 	w := &codec.Encoder{}
 	w.String(m.ID)
 	w.Blob(m.Inline)
@@ -137,7 +138,7 @@ func (m *doneMsg) encode() []byte {
 	w.Varint(m.Size)
 	w.Bool(m.Err != nil)
 	if m.Err != nil {
-		writeError(w, m.Err)
+		WriteError(w, m.Err)
 	}
 	w.String(m.Actor)
 	w.Uvarint(m.Seq)
@@ -146,82 +147,82 @@ func (m *doneMsg) encode() []byte {
 	return w.Bytes()
 }
 
-func decodeDone(b []byte) (*doneMsg, error) {
+func DecodeDone(b []byte) (*Done, error) {
 	r := codec.NewDecoder(b)
-	m := &doneMsg{ID: r.String(), Inline: r.Blob(), Location: r.String(), Size: r.Varint()}
+	m := &Done{ID: r.String(), Inline: r.Blob(), Location: r.String(), Size: r.Varint()}
 	if r.Bool() {
-		m.Err = readError(r, 0)
+		m.Err = ReadError(r, 0)
 	}
 	m.Actor, m.Seq = r.String(), r.Uvarint()
 	m.Resubmit = r.Bool()
 	m.Gone = r.Bool()
-	return m, wireErr(r)
+	return m, Err(r)
 }
 
-func writeError(w *codec.Encoder, e *exec.Error) {
+func WriteError(w *codec.Encoder, e *exec.Error) {
 	w.String(e.Kind)
 	w.String(e.Msg)
-	writePos(w, e.Pos)
+	WritePos(w, e.Pos)
 	w.String(e.Node)
 	w.Uvarint(uint64(len(e.Stack)))
 	for _, f := range e.Stack {
-		writePos(w, f.Pos)
+		WritePos(w, f.Pos)
 		w.String(f.Name)
 		w.String(f.Node)
 	}
 	w.Bool(e.Cause != nil)
 	if e.Cause != nil {
-		writeError(w, e.Cause)
+		WriteError(w, e.Cause)
 	}
 }
 
-func writePos(w *codec.Encoder, p lang.Position) {
+func WritePos(w *codec.Encoder, p lang.Position) {
 	w.String(p.Filename)
 	w.Uvarint(uint64(p.Line))
 	w.Uvarint(uint64(p.Column))
 }
 
-func readPos(r *codec.Decoder) lang.Position {
+func ReadPos(r *codec.Decoder) lang.Position {
 	return lang.Position{Filename: r.String(), Line: int(r.Uvarint()), Column: int(r.Uvarint())}
 }
 
-func readError(r *codec.Decoder, depth int) *exec.Error {
-	e := &exec.Error{Kind: r.String(), Msg: r.String(), Pos: readPos(r), Node: r.String()}
+func ReadError(r *codec.Decoder, depth int) *exec.Error {
+	e := &exec.Error{Kind: r.String(), Msg: r.String(), Pos: ReadPos(r), Node: r.String()}
 	n := r.Count(5)
 	for i := 0; i < n && r.Err() == nil; i++ {
-		e.Stack = append(e.Stack, exec.Frame{Pos: readPos(r), Name: r.String(), Node: r.String()})
+		e.Stack = append(e.Stack, exec.Frame{Pos: ReadPos(r), Name: r.String(), Node: r.String()})
 	}
 	if r.Bool() {
 		if depth > 20 {
 			r.Fail("error causes nested too deep")
 			return e
 		}
-		e.Cause = readError(r, depth+1)
+		e.Cause = ReadError(r, depth+1)
 	}
 	return e
 }
 
-// encodeStrings writes a message whose body is a list of strings (object
+// EncodeStrings writes a message whose body is a list of strings (object
 // IDs, a program hash, a node ID...).
-func encodeStrings(ss ...string) []byte {
+func EncodeStrings(ss ...string) []byte {
 	w := &codec.Encoder{}
 	w.Strings(ss)
 	return w.Bytes()
 }
 
-func decodeStrings(b []byte) ([]string, error) {
+func DecodeStrings(b []byte) ([]string, error) {
 	r := codec.NewDecoder(b)
 	n := r.Count(1)
 	out := make([]string, 0, n)
 	for i := 0; i < n && r.Err() == nil; i++ {
 		out = append(out, r.String())
 	}
-	return out, wireErr(r)
+	return out, Err(r)
 }
 
-// encodeRecords writes task records for a GCS request, each in the
+// EncodeRecords writes task records for a GCS request, each in the
 // GCS's own row format.
-func encodeRecords(recs []gcs.TaskRecord) []byte {
+func EncodeRecords(recs []gcs.TaskRecord) []byte {
 	w := &codec.Encoder{}
 	w.Uvarint(uint64(len(recs)))
 	for i := range recs {
@@ -231,8 +232,8 @@ func encodeRecords(recs []gcs.TaskRecord) []byte {
 	return w.Bytes()
 }
 
-// decodeRecords reads what encodeRecords wrote.
-func decodeRecords(b []byte) ([]gcs.TaskRecord, error) {
+// DecodeRecords reads what EncodeRecords wrote.
+func DecodeRecords(b []byte) ([]gcs.TaskRecord, error) {
 	r := codec.NewDecoder(b)
 	n := r.Count(1)
 	out := make([]gcs.TaskRecord, n)
@@ -241,5 +242,41 @@ func decodeRecords(b []byte) ([]gcs.TaskRecord, error) {
 			return nil, err
 		}
 	}
-	return out, wireErr(r)
+	return out, Err(r)
+}
+
+// EncodeSubmits frames encoded Submit messages as the payload of one
+// SubmitTask frame: a count, then each message.
+func EncodeSubmits(msgs [][]byte) []byte {
+	size := binary.MaxVarintLen64
+	for _, m := range msgs {
+		size += binary.MaxVarintLen64 + len(m)
+	}
+	w := codec.NewEncoder(make([]byte, 0, size))
+	w.Uvarint(uint64(len(msgs)))
+	for _, m := range msgs {
+		w.Blob(m)
+	}
+	return w.Bytes()
+}
+
+// One frames a single Submit message as a SubmitTask payload.
+func One(m *Submit) []byte { return EncodeSubmits([][]byte{m.Encode()}) }
+
+// EachSubmit calls f with each encoded message of a SubmitTask payload,
+// in order, and returns the first error f returned; a payload whose
+// framing is malformed stops at the damage with ErrMalformed.
+func EachSubmit(payload []byte, f func(msg []byte) error) error {
+	r := codec.NewDecoder(payload)
+	n := r.Count(1)
+	var firstErr error
+	for i := 0; i < n && r.Err() == nil; i++ {
+		if err := f(r.Blob()); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if r.Err() != nil {
+		return Err(r)
+	}
+	return firstErr
 }

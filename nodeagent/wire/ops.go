@@ -1,0 +1,34 @@
+package wire
+
+// GCS request operations: the first byte of a GCSRequest payload.
+const (
+	GCSRegister byte = iota + 1
+	GCSLeave
+	GCSNodes
+	GCSPutProgram
+	GCSGetProgram
+	GCSStatus
+	GCSJoin
+	GCSHeads
+	GCSNodeStates
+	GCSPutTasks
+	GCSGetTask
+	GCSDeleteJobTasks // a finished job's rows of the tasks table (heads)
+)
+
+// Questions one process asks another (transport.Query). The payload is
+// an op byte and its arguments; the reply is the answer.
+const (
+	// QueryActorWhere (id, dead address, incarnation) asks an actor's
+	// creator where the actor lives now: (address, incarnation, why it
+	// is gone or "").
+	QueryActorWhere byte = 1
+	// QueryLineage (ids...) asks a process for the uncommitted lineage
+	// its stash holds of some tasks, and the places in an actor's order
+	// of the calls it made (orderLog): a stash bundle with their records
+	// and outcomes.
+	QueryLineage byte = 2
+	// QueryRelease (job IDs) says the jobs are over: the process drops
+	// what it keeps for them (net_release.go).
+	QueryRelease byte = 3
+)
