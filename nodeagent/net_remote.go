@@ -139,19 +139,12 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	died := nw.live.Died(addr)
 	go func() {
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if nw.isDead(addr) {
-					cancel()
-					return
-				}
-			}
+		select {
+		case <-ctx.Done():
+		case <-died:
+			cancel()
 		}
 	}()
 	dec := exec.NewStreamDecoder(nw)
