@@ -3,12 +3,12 @@ package nodeagent
 import (
 	"errors"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"os"
 	"strings"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
 )
 

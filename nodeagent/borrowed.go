@@ -3,7 +3,6 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"runtime"
 	"time"
 	"weak"
@@ -11,6 +10,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // Handed-over actors.

@@ -3,12 +3,12 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"path/filepath"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // HeadConfig describes a head: the process that runs the GCS, the

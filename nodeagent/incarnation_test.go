@@ -1,11 +1,11 @@
 package nodeagent
 
 import (
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // A restarted actor can be recreated at the address where an earlier

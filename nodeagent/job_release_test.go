@@ -3,13 +3,13 @@ package nodeagent
 import (
 	"context"
 	"errors"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // releaseCluster is a head and a worker, each with one CPU, in this

@@ -3,7 +3,6 @@ package nodeagent
 import (
 	"errors"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"math"
 	"sort"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // Membership is the head's view of the cluster's nodes: who registered,

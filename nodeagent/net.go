@@ -3,7 +3,6 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,8 +11,10 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // The network half of a node agent.
@@ -65,7 +66,8 @@ type network struct {
 	spillCh   chan spillItem
 	spillDone chan struct{}
 	rec       *recovery
-	orders    orderLog // places of this process's calls in their actors' order
+	live      *headclient.Liveness // which nodes the heads hold dead
+	orders    orderLog             // places of this process's calls in their actors' order
 	watchDone chan struct{}
 	demands   sync.Map // encoded resource map -> resources.Resources, for Place
 	peersMu   sync.Mutex
@@ -138,7 +140,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, awaited: map[string]awaitedResult{},
 		served: map[string]*object{}, hosted: map[string]*actor{},
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
-		rec: newRecovery(), watchDone: make(chan struct{}),
+		rec: newRecovery(), live: headclient.NewLiveness(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush}

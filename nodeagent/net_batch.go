@@ -3,12 +3,12 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"math"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // Spilled tasks travel in batches: one goroutine takes every task waiting

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strconv"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // The head's services: membership, the global scheduler, programs and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // Releasing what a finished job leaves behind.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"strconv"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // Sending work to other nodes (the owner's side) and doing work for
@@ -156,19 +156,12 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	died := nw.live.Died(addr)
 	go func() {
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if nw.isDead(addr) {
-					cancel()
-					return
-				}
-			}
+		select {
+		case <-ctx.Done():
+		case <-died:
+			cancel()
 		}
 	}()
 	nw.fetches.Add(1)

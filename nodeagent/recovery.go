@@ -3,14 +3,14 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
-	"strings"
 	"sync"
 	"time"
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -50,26 +50,17 @@ type lineageEntry struct {
 
 // recovery is the owner-side state of one networked process.
 type recovery struct {
-	// looking serializes newlyDead: two looks applied out of order took
-	// a node's current life for a dead one.
-	looking sync.Mutex
 	mu      sync.Mutex
 	lineage map[string]*lineageEntry // by task/object ID
 	actors  map[string]*remoteActor  // handles this process created
 	// borrowed are the handles this process was given on actors created
 	// elsewhere, one per actor (weak: dropped with the last handle).
 	borrowed map[string]weak.Pointer[remoteActor]
-	deadSeen map[string]bool   // addresses known dead
-	epochs   map[string]string // address -> "head/epoch" last seen alive
-	// deadLives are the dead lives ("address@head/epoch") already counted
-	// at an address where another life is alive now.
-	deadLives map[string]bool
 }
 
 func newRecovery() *recovery {
-	return &recovery{lineage: map[string]*lineageEntry{}, actors: map[string]*remoteActor{}, deadSeen: map[string]bool{},
-		borrowed: map[string]weak.Pointer[remoteActor]{},
-		epochs:   map[string]string{}, deadLives: map[string]bool{}}
+	return &recovery{lineage: map[string]*lineageEntry{}, actors: map[string]*remoteActor{},
+		borrowed: map[string]weak.Pointer[remoteActor]{}}
 }
 
 // remember keeps a task's specification while it, or its value, lives
@@ -112,61 +103,23 @@ func (nw *network) watchLoop() {
 // newlyDead returns the addresses of nodes the heads declared dead since
 // the last look.
 func (nw *network) newlyDead() []string {
-	nw.rec.looking.Lock()
-	defer nw.rec.looking.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	return nw.live.Look(ctx, nw.readMembership)
+}
+
+// readMembership reads the heads' membership table for the liveness
+// tracker.
+func (nw *network) readMembership(ctx context.Context) (string, []headclient.NodeState, error) {
 	states, err := nw.nodeStates(ctx)
 	if err != nil {
-		return nil
+		return "", nil, err
 	}
-	head := nw.heads.order()[0] // the head that answered
-	alive := map[string]bool{}
-	var dead, deadLives []string // addresses, and "head/epoch" of the life that died there
-	nw.rec.mu.Lock()
-	for _, n := range states {
-		addr, state, epoch := n.addr, n.state, head+"/"+n.epoch
-		if state != "alive" {
-			dead = append(dead, addr)
-			deadLives = append(deadLives, epoch)
-			continue
-		}
-		alive[addr] = true
-		// The same address with a new epoch at the same head: the node
-		// was restarted (on the same port) between two looks, and what
-		// its earlier life held is gone.
-		if prev, seen := nw.rec.epochs[addr]; seen && prev != epoch && strings.HasPrefix(prev, head+"/") {
-			dead = append(dead, addr)
-			deadLives = append(deadLives, prev)
-		}
-		nw.rec.epochs[addr] = epoch
+	out := make([]headclient.NodeState, len(states))
+	for i, n := range states {
+		out[i] = headclient.NodeState{Addr: n.addr, State: n.state, Epoch: n.epoch}
 	}
-	nw.rec.mu.Unlock()
-	var fresh []string
-	nw.rec.mu.Lock()
-	for i, addr := range dead {
-		if alive[addr] {
-			// Another node (or a new life of this one) serves at the dead
-			// node's address: the dead life counts once. Counting it at
-			// every look re-ran, again and again, the tasks sent to the
-			// node now alive there, until their @retries ran out (found by
-			// the chaos test: a new node ID on a killed node's port).
-			if life := addr + "@" + deadLives[i]; !nw.rec.deadLives[life] {
-				nw.rec.deadLives[life] = true
-				fresh = append(fresh, addr)
-			}
-			continue
-		}
-		if !nw.rec.deadSeen[addr] {
-			nw.rec.deadSeen[addr] = true
-			fresh = append(fresh, addr)
-		}
-	}
-	for addr := range alive {
-		delete(nw.rec.deadSeen, addr) // came back as a new member
-	}
-	nw.rec.mu.Unlock()
-	return fresh
+	return nw.heads.order()[0], out, nil // the head that answered
 }
 
 // knowLife makes sure the watcher knows which life (epoch) of the node at
@@ -176,10 +129,7 @@ func (nw *network) newlyDead() []string {
 // since the last look) a restart within the dead timeout went unnoticed
 // and the job waited for ever for its tasks (found by the restart test).
 func (nw *network) knowLife(addr string) {
-	nw.rec.mu.Lock()
-	_, known := nw.rec.epochs[addr]
-	nw.rec.mu.Unlock()
-	if known {
+	if nw.live.Known(addr) {
 		return
 	}
 	for _, dead := range nw.newlyDead() {
@@ -188,11 +138,7 @@ func (nw *network) knowLife(addr string) {
 }
 
 // isDead reports whether the node at addr was declared dead.
-func (nw *network) isDead(addr string) bool {
-	nw.rec.mu.Lock()
-	defer nw.rec.mu.Unlock()
-	return nw.rec.deadSeen[addr]
-}
+func (nw *network) isDead(addr string) bool { return nw.live.IsDead(addr) }
 
 // nodeDied re-runs what was running on the node at addr and restarts its
 // actors.

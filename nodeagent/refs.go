@@ -2,10 +2,10 @@ package nodeagent
 
 import (
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // Futures and actor handles inside values that travel between processes.

@@ -2,11 +2,11 @@ package nodeagent
 
 import (
 	"context"
-	"github.com/rayflow/rayflow/nodeagent/wire"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // Spillback: a task waiting in a node's queue moves to a node with room.
