@@ -19,7 +19,7 @@ func TestConcurrentJobsKeepTheirOwnResults(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	head := startCoordinatorHead(t, bin)
+	head := startCoordinatorHead(t, bin, testDeadAfter)
 	startWorker(t, bin, head, "w1", freePort(t), "--cpus", "2")
 	prog := func(fill string) string {
 		return writeProgram(t, `

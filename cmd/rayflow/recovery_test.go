@@ -21,17 +21,17 @@ type faultCluster struct {
 
 func startFaultCluster(t *testing.T) *faultCluster {
 	t.Helper()
-	fc := newFaultCluster(t)
+	fc := newFaultCluster(t, testDeadAfter)
 	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
 	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
 	return fc
 }
 
-// newFaultCluster starts the head alone.
-func newFaultCluster(t *testing.T) *faultCluster {
+// newFaultCluster starts the head alone, with the dead timeout deadAfter.
+func newFaultCluster(t *testing.T, deadAfter time.Duration) *faultCluster {
 	t.Helper()
 	bin := buildCLI(t)
-	return &faultCluster{bin: bin, head: startCoordinatorHead(t, bin), workers: map[string]*proc{}}
+	return &faultCluster{bin: bin, head: startCoordinatorHead(t, bin, deadAfter), workers: map[string]*proc{}}
 }
 
 // addWorker starts a node that joins the cluster on port, with more
@@ -41,12 +41,12 @@ func (fc *faultCluster) addWorker(t *testing.T, id string, port int, flags ...st
 	fc.workers[id] = startWorker(t, fc.bin, fc.head, id, port, flags...)
 }
 
-// startCoordinatorHead starts a head that only coordinates (--cpus 0) and
-// returns its address.
-func startCoordinatorHead(t *testing.T, bin string) string {
+// startCoordinatorHead starts a head that only coordinates (--cpus 0),
+// with the dead timeout deadAfter, and returns its address.
+func startCoordinatorHead(t *testing.T, bin string, deadAfter time.Duration) string {
 	t.Helper()
 	hp := freePortRange(t, 5)
-	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
+	startHeadDeadAfter(t, bin, deadAfter, "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
 	return fmt.Sprintf("127.0.0.1:%d", hp)
 }
 
@@ -58,7 +58,7 @@ func startWorker(t *testing.T, bin, head, id string, port int, flags ...string) 
 	return startProc(t, bin, args...)
 }
 
-// runUntil starts a job and returns a function that reads its stdout
+// runJob starts a job and returns a function that reads its stdout
 // line by line, and one that waits for it to end.
 func (fc *faultCluster) runJob(t *testing.T, src string) (next func() string, wait func() (string, error)) {
 	t.Helper()
