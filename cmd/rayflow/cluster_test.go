@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,8 +39,8 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{} // read while the process runs
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +67,24 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 		t.Fatalf("rayflow %s printed no ready line in 10 s; stderr:\n%s", strings.Join(args, " "), stderr.String())
 	}
 	return p
+}
+
+// syncBuffer is a buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type statusJSON struct {
@@ -207,6 +227,9 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
 	raft := fmt.Sprintf("127.0.0.1:%d", hp+1) // the GCS's Raft transport, shard 0
 	startHead(t, bin, "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1")
+	// All the garbage at once; whatever a listener answers is read for up
+	// to a second (one that waits for the rest of a frame answers nothing).
+	var conns []net.Conn
 	for _, addr := range []string{head, fmt.Sprintf("127.0.0.1:%d", web), raft} {
 		for _, junk := range [][]byte{[]byte("GET / HTTP/1.1\r\n\r\n"), {0xff, 0xff, 0xff, 0xff, 1, 2, 3}, {0, 0, 0, 5, 9, 9}, make([]byte, 70000)} {
 			conn, err := net.Dial("tcp", addr)
@@ -214,11 +237,19 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			conn.Write(junk)
-			conn.SetReadDeadline(time.Now().Add(time.Second))
-			io.Copy(io.Discard, conn)
-			conn.Close()
+			conns = append(conns, conn)
 		}
 	}
+	deadline := time.Now().Add(time.Second)
+	var read sync.WaitGroup
+	for _, conn := range conns {
+		conn.SetReadDeadline(deadline)
+		read.Go(func() {
+			io.Copy(io.Discard, conn)
+			conn.Close()
+		})
+	}
+	read.Wait()
 	if got := states(status(t, bin, head)); len(got) != 1 {
 		t.Fatalf("status after garbage: %v", got)
 	}
