@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // testCluster is three replicas in this process, talking raft over TCP on
@@ -95,16 +97,12 @@ func (c *testCluster) leaderOf(shard int) int {
 // waitLeader waits until some replica leads shard and returns its index.
 func (c *testCluster) waitLeader(shard int) int {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if i := c.leaderOf(shard); i >= 0 {
-			return i
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("no leader of shard %d", shard)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	leader := -1
+	testutil.Eventually(c.t, 10*time.Second, fmt.Sprintf("a leader of shard %d", shard), func() bool {
+		leader = c.leaderOf(shard)
+		return leader >= 0
+	})
+	return leader
 }
 
 // write runs op against whichever replica leads the row's shard, retrying
@@ -136,15 +134,14 @@ func (c *testCluster) write(table, key string, op func(*Store) *Future) error {
 // eventually polls cond on every live replica until it holds.
 func (c *testCluster) eventually(what string, cond func(*Store) bool) {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for _, s := range c.live() {
-		for !cond(s) {
-			if time.Now().After(deadline) {
-				c.t.Fatalf("%s: never true on %s", what, s.NodeID())
+	testutil.Eventually(c.t, 10*time.Second, what+" on every live replica", func() bool {
+		for _, s := range c.live() {
+			if !cond(s) {
+				return false
 			}
-			time.Sleep(10 * time.Millisecond)
 		}
-	}
+		return true
+	})
 }
 
 func TestClusterReplicates(t *testing.T) {
@@ -268,13 +265,7 @@ func TestClusterFailover(t *testing.T) {
 
 func waitAcked(t *testing.T, count func() int, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for count() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d writes acknowledged", count(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 20*time.Second, fmt.Sprintf("%d writes acknowledged", n), func() bool { return count() >= n })
 }
 
 // TestClusterJoin starts one replica, then adds a second with Join.
@@ -303,16 +294,10 @@ func TestClusterJoin(t *testing.T) {
 	if err := b.WaitForLeader(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := b.GetNode("n1"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("joined replica never received n1")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, "n1 on the joined replica", func() bool {
+		_, err := b.GetNode("n1")
+		return err == nil
+	})
 	servers, _ := a.Servers()
 	if len(servers) != 2 {
 		t.Fatalf("Servers = %v, want 2", servers)

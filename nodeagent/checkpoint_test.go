@@ -2,6 +2,9 @@ package nodeagent
 
 import (
 	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // Checkpoints replace the logged calls they cover: after 23 calls with
@@ -54,16 +57,11 @@ pipeline main() {
 	}
 	driver.net.rec.mu.Unlock()
 	// The checkpoint after call 20 arrives shortly after the last result.
-	for i := 0; i < 200; i++ {
+	var base, logLen, ckptLen int
+	testutil.Eventually(t, 2*time.Second, "the checkpoint after call 20", func() bool {
 		a.mu.Lock()
-		base, logLen, ckpt := a.logBase, len(a.log), a.checkpoint
+		base, logLen, ckptLen = a.logBase, len(a.log), len(a.checkpoint)
 		a.mu.Unlock()
-		if base == 20 && logLen == 3 && len(ckpt) > 0 {
-			return
-		}
-		waitABit()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	t.Fatalf("log base %d, %d calls logged, checkpoint %d bytes; want 20, 3, >0", a.logBase, len(a.log), len(a.checkpoint))
+		return base == 20 && logLen == 3 && ckptLen > 0
+	})
 }

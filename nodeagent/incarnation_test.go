@@ -49,7 +49,12 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 	if v, err := byHandle.result(); err != nil || v.AsInt() != 8 {
 		t.Fatalf("call through the actor's ID: %v %v, want 8", v, err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Every way the stale call could be answered (run on an incarnation,
+	// refused by a stopped one, found no actor) answers it before the
+	// calls made after it: synchronously in callHosted, or ahead of them
+	// in the actor's order, and an answer to this process is delivered
+	// in the goroutine that completes the call. So with current and
+	// byHandle answered, an answer to the stale call would be here.
 	if stale.isReady() {
 		v, err := stale.result()
 		t.Fatalf("call to the replaced incarnation was answered: %v %v", v, err)

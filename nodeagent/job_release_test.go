@@ -9,6 +9,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -92,17 +93,6 @@ func heldFor(c *Cluster, job string) (served, awaited int) {
 	return served, awaited
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 5 s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func flushAll(t *testing.T, cs ...*Cluster) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -138,7 +128,7 @@ func TestDriverLeavingReleasesItsJobs(t *testing.T) {
 		}
 		driver.Shutdown("job over")
 		for _, c := range []*Cluster{head.Cluster, worker} {
-			waitUntil(t, job+": objects released on "+c.Head().ID, func() bool {
+			testutil.Eventually(t, 5*time.Second, job+": objects released on "+c.Head().ID, func() bool {
 				s, a := heldFor(c, job)
 				return s == 0 && a == 0
 			})
@@ -199,10 +189,10 @@ func TestHeadForgetsPeersThatLeft(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		d := connectDriver(t, head)
 		d.Nodes() // connects to the head
-		waitUntil(t, "the driver's connection is known", func() bool { return peers() > before })
+		testutil.Eventually(t, 5*time.Second, "the driver's connection is known", func() bool { return peers() > before })
 		d.Shutdown("leaving")
 	}
-	waitUntil(t, "peers that left are forgotten", func() bool { return peers() <= before })
+	testutil.Eventually(t, 5*time.Second, "peers that left are forgotten", func() bool { return peers() <= before })
 }
 
 // A job's release stops the actors hosted for it, even one its creator

@@ -3,12 +3,14 @@ package nodeagent_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -16,21 +18,31 @@ import (
 // the cluster protocol on its own 127.0.0.1 port, and a driver.
 func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *syncBuffer) {
 	t.Helper()
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: time.Second,
-		Node: nodeagent.Config{CPUs: cpus, NodeID: "head"}})
+	var nodes []nodeagent.Config
+	for i := 0; i < n; i++ {
+		nodes = append(nodes, nodeagent.Config{CPUs: cpus, NodeID: "worker-" + string(rune('a'+i))})
+	}
+	return startClusterOf(t, nodeagent.Config{CPUs: cpus, NodeID: "head"}, nodes...)
+}
+
+// startClusterOf starts a head whose own node is headNode, the nodes, and
+// a driver, in this process. The head declares a node dead after a
+// second of silence.
+func startClusterOf(t *testing.T, headNode nodeagent.Config, nodes ...nodeagent.Config) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *syncBuffer) {
+	t.Helper()
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: time.Second, Node: headNode})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(head.Close)
-	var nodes []*nodeagent.Cluster
-	for i := 0; i < n; i++ {
-		c, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0",
-			nodeagent.Config{CPUs: cpus, NodeID: "worker-" + string(rune('a'+i))})
+	var joined []*nodeagent.Cluster
+	for _, cfg := range nodes {
+		c, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Shutdown("test over") })
-		nodes = append(nodes, c)
+		joined = append(joined, c)
 	}
 	out := &syncBuffer{}
 	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
@@ -38,7 +50,7 @@ func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Clus
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { driver.Shutdown("test over") })
-	return head, nodes, driver, out
+	return head, joined, driver, out
 }
 
 // syncBuffer is a bytes.Buffer safe for the cluster to write while the
@@ -151,36 +163,36 @@ pipeline main() {
 	// Output from a nested task travels on its own connection, so it may
 	// land a moment after the job's result.
 	for _, want := range []string{"task 5 says hi", "nested 3", "actor talks"} {
-		deadline := time.Now().Add(2 * time.Second)
-		for !strings.Contains(out.String(), want) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("driver output lacks %q:\n%s", want, out.String())
-		}
+		testutil.Eventually(t, 2*time.Second, fmt.Sprintf("%q in the driver's output", want), func() bool {
+			return strings.Contains(out.String(), want)
+		})
 	}
 }
 
 // A 100 MB tensor made on one node is read by a task on another: it is
-// fetched from where it lives, streamed, and arrives intact.
+// fetched from where it lives, streamed, and arrives intact. Resources
+// only one node has put the maker on the head and the reader on the
+// worker, and both report where they ran.
 func TestLargeObjectMovesBetweenNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 100 MB")
 	}
-	_, _, driver, out := startCluster(t, 1, 1)
+	_, _, driver, out := startClusterOf(t, nodeagent.Config{CPUs: 1, NodeID: "head", Resources: map[string]float64{"maker": 1}},
+		nodeagent.Config{CPUs: 1, NodeID: "worker-a", Resources: map[string]float64{"reader": 1}})
 	err := runOn(t, driver, `
-task make(n) { return nd.full([n], 2.0) }
-@resources(cpu=1)
-task total(t) { return [nd.sum(t), sys.node()] }
+@resources(maker=1)
+task make(n) { return [sys.node(), nd.full([n], 2.0)] }
+@resources(reader=1)
+task total(made) { return [nd.sum(made[1]), made[0], sys.node()] }
 pipeline main() {
     let big = make(12500000)
-    let a, where_a = get(total(big))
-    print(a)
+    let sum, made_on, read_on = get(total(big))
+    print(sum, made_on, read_on)
 }`)
 	if err != nil {
 		t.Fatal(rayflow.FormatError(err, ""))
 	}
-	if got := strings.TrimSpace(out.String()); got != "25000000.0" {
-		t.Fatalf("printed %q", got)
+	if got := strings.TrimSpace(out.String()); got != "25000000.0 head worker-a" {
+		t.Fatalf("printed %q, want the sum made on head and read on worker-a", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -150,9 +151,9 @@ pipeline main() {
     print("result", total, sorted(keys(nodes)))
 }`)
 	}()
-	waitFor(t, "a task started on the node to be cut", 5*time.Second, func() bool { return strings.Contains(out.String(), "on cut") })
+	testutil.Eventually(t, 5*time.Second, "a task started on the node to be cut", func() bool { return strings.Contains(out.String(), "on cut") })
 	proxy.setCut(true)
-	waitFor(t, "the cut node declared dead", 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, "the cut node declared dead", func() bool {
 		n, _ := memberState(head, "cut")
 		return n.State == gcs.NodeDead
 	})
@@ -171,25 +172,18 @@ pipeline main() {
 	// Heal: the held heartbeats of the old life arrive first. The node
 	// must never be alive again under its old epoch.
 	proxy.setCut(false)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.Eventually(t, 5*time.Second, "the healed node rejoined", func() bool {
 		n, _ := memberState(head, "cut")
-		if n.State == gcs.NodeAlive {
-			if n.Epoch <= before.Epoch {
-				t.Fatalf("the healed node is alive under its old epoch %d", n.Epoch)
-			}
-			break
+		if n.State == gcs.NodeAlive && n.Epoch <= before.Epoch {
+			t.Fatalf("the healed node is alive under its old epoch %d", n.Epoch)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the healed node did not rejoin within 5 s: %+v", n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return n.State == gcs.NodeAlive
+	})
 
 	// The next job uses it, once its old tasks (8 s) have let go of its
 	// CPUs. (The old life goes on with the work its owner has since had
 	// done elsewhere: nobody cancels it.)
-	waitFor(t, "the rejoined node's CPUs free", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "the rejoined node's CPUs free", func() bool {
 		n, _ := memberState(head, "cut")
 		return n.State == gcs.NodeAlive && n.ResourcesAvailable["cpu"] == 2
 	})

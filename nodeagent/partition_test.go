@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -85,17 +86,6 @@ func memberState(h *nodeagent.Head, id string) (gcs.NodeInfo, bool) {
 	return gcs.NodeInfo{}, false
 }
 
-func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // A node cut off from the head longer than the dead timeout is declared
 // dead; a job running meanwhile still finishes; when the cut heals, the
 // node's heartbeats from its old life are refused (stale epoch) and it
@@ -106,7 +96,8 @@ func TestPartitionedNodeRejoinsAsNewMember(t *testing.T) {
 		proxy = newCutProxy(t, target)
 		return proxy.addr()
 	})
-	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: &syncBuffer{}})
+	out := &syncBuffer{}
+	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +109,7 @@ func TestPartitionedNodeRejoinsAsNewMember(t *testing.T) {
 	go func() {
 		done <- runOn(t, driver, `
 task slow(i) {
+    print("running", i, "on", sys.node())
     time.sleep(0.3)
     return i
 }
@@ -127,9 +119,9 @@ pipeline main() {
     if total != 66 { fail("wrong total") }
 }`)
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testutil.Eventually(t, 5*time.Second, "the job running", func() bool { return strings.Contains(out.String(), "running") })
 	proxy.setCut(true)
-	waitFor(t, "the cut node declared dead", 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, "the cut node declared dead", func() bool {
 		n, _ := memberState(head, "cut")
 		return n.State == gcs.NodeDead
 	})
@@ -138,7 +130,7 @@ pipeline main() {
 	}
 
 	proxy.setCut(false)
-	waitFor(t, "the healed node alive again", 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, "the healed node alive again", func() bool {
 		n, _ := memberState(head, "cut")
 		return n.State == gcs.NodeAlive
 	})

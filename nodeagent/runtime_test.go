@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -152,12 +153,8 @@ pipeline main() {
 		t.Fatal(err)
 	}
 	expectOutput(t, out, "190")
-	deadline := time.Now().Add(5 * time.Second)
-	for c.Alive() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d actors still alive after their handles were dropped", c.Alive())
-		}
+	testutil.Eventually(t, 5*time.Second, "every actor stopped once its handle was dropped", func() bool {
 		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-	}
+		return c.Alive() == 0
+	})
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -105,19 +107,13 @@ pipeline main() { print(get(add(sq(3), sq(4)))) }`)
 	if err := store.Barrier(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		rec, err := store.GetTask("job1.3")
-		if err == nil {
-			if rec.Function != "add" || rec.ParentID != "job1" || len(rec.Args) != 2 || rec.Args[0].ObjectID != "job1.1" || !rec.Deterministic {
-				t.Fatalf("lineage of add = %+v", rec)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task job1.3 never reached the GCS: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var rec gcs.TaskRecord
+	testutil.Eventually(t, 5*time.Second, "task job1.3 in the GCS", func() bool {
+		rec, err = store.GetTask("job1.3")
+		return err == nil
+	})
+	if rec.Function != "add" || rec.ParentID != "job1" || len(rec.Args) != 2 || rec.Args[0].ObjectID != "job1.1" || !rec.Deterministic {
+		t.Fatalf("lineage of add = %+v", rec)
 	}
 }
 

@@ -72,22 +72,11 @@ func runMain(m *testing.M) int {
 
 // buildCLI builds cmd/rayflow into dir, from the module that contains start.
 func buildCLI(start, dir string) (string, error) {
-	root, err := moduleRoot(start)
+	root, err := clibuild.ModuleRoot(start)
 	if err != nil {
 		return "", err
 	}
 	return clibuild.Build(root, dir)
-}
-
-func moduleRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-	}
 }
 
 // program is one conformance program with its expectations.
@@ -452,7 +441,7 @@ func TestSourcesConsulted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := moduleRoot(wd)
+	root, err := clibuild.ModuleRoot(wd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,18 +123,6 @@ func closeStash(t testing.TB, s *Stash) {
 	}
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // checkGoroutines fails if the goroutine count does not return to base.
 func checkGoroutines(t testing.TB, base int) {
 	t.Helper()

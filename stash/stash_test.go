@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // held returns a store whose writes never commit until the returned func is
@@ -165,7 +166,7 @@ func TestFlusherBatchesAndPrunes(t *testing.T) {
 			must(t, s.AddOutcome(Outcome{TaskID: taskName(0, i), Kind: KindActorOrder, Data: []byte{byte(i)}}))
 		}
 	}
-	waitFor(t, 10*time.Second, "the flusher to commit everything", func() bool { return s.Stats().Uncommitted == 0 })
+	testutil.Eventually(t, 10*time.Second, "the flusher to commit everything", func() bool { return s.Stats().Uncommitted == 0 })
 	sizes := st.batches()
 	total := 0
 	for _, b := range sizes {
@@ -193,7 +194,7 @@ func TestFlushRetriesFailedBatches(t *testing.T) {
 	s := New(st, Config{RetryDelay: 5 * time.Millisecond})
 	defer closeStash(t, s)
 	must(t, s.Add(rec("j.1", "")))
-	waitFor(t, 5*time.Second, "retry to commit", func() bool { return st.has("j.1") && s.Stats().Uncommitted == 0 })
+	testutil.Eventually(t, 5*time.Second, "retry to commit", func() bool { return st.has("j.1") && s.Stats().Uncommitted == 0 })
 	if stt := s.Stats(); stt.FlushErrors < 1 || !errors.Is(stt.LastError, errFake) {
 		t.Fatalf("stats: %+v", stt)
 	}

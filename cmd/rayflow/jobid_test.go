@@ -4,7 +4,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Two jobs run at once on one cluster, from two `rayflow run` processes.
@@ -19,28 +18,27 @@ func TestConcurrentJobsKeepTheirOwnResults(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	head := startCoordinatorHead(t, bin)
+	head := startCoordinatorHead(t, bin, testDeadAfter)
 	startWorker(t, bin, head, "w1", freePort(t), "--cpus", "2")
-	prog := func(fill string) string {
-		return writeProgram(t, `
-task f() { return nd.full([1024], `+fill+`) }
+	src := func(fill string) string {
+		return `
+task f() { return nd.full([1024], ` + fill + `) }
 pipeline main() {
     let x = f()
     wait([x])
-    time.sleep(2)
+    print("stored")
+    time.sleep(2) # job B runs meanwhile
     print(nd.sum(get(x)))
-}`)
+}`
 	}
-	a := exec.Command(bin, "run", "--address", head, prog("1.0"))
-	var outA strings.Builder
-	a.Stdout, a.Stderr = &outA, &outA
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
+	fc := &faultCluster{bin: bin, head: head}
+	next, waitA := fc.runJob(t, src("1.0"))
+	if line := next(); line != "stored" {
+		t.Fatalf("job A printed %q first, want stored", line)
 	}
-	time.Sleep(700 * time.Millisecond)
-	outB, errB := exec.Command(bin, "run", "--address", head, prog("2.0")).CombinedOutput()
-	errA := a.Wait()
-	if errA != nil || errB != nil || strings.TrimSpace(outA.String()) != "1024.0" || strings.TrimSpace(string(outB)) != "2048.0" {
-		t.Fatalf("job A: %v %q (want 1024.0); job B: %v %q (want 2048.0)", errA, outA.String(), errB, outB)
+	outB, errB := exec.Command(bin, "run", "--address", head, writeProgram(t, src("2.0"))).CombinedOutput()
+	outA, errA := waitA()
+	if errA != nil || errB != nil || strings.TrimSpace(outA) != "stored\n1024.0" || strings.TrimSpace(string(outB)) != "stored\n2048.0" {
+		t.Fatalf("job A: %v %q (want 1024.0); job B: %v %q (want 2048.0)", errA, outA, errB, outB)
 	}
 }

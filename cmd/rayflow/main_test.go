@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
@@ -9,17 +10,24 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/clibuild"
 )
 
-// buildCLI builds the rayflow binary once per test binary.
+// cli is the rayflow binary the tests run, built by the first test that
+// needs it and removed by TestMain.
+var cli clibuild.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	cli.Remove()
+	os.Exit(code)
+}
+
+// buildCLI returns the rayflow binary, built once per test binary.
 func buildCLI(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "rayflow")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return cli.Path(t)
 }
 
 func writeProgram(t *testing.T, src string) string {
@@ -36,29 +44,57 @@ func writeProgram(t *testing.T, src string) string {
 func TestInterruptExits130(t *testing.T) {
 	bin := buildCLI(t)
 	prog := writeProgram(t, `
-task spin(i) { while true { } }
+task spin(i) {
+    print("spinning")
+    while true { }
+}
 pipeline main() {
-    print("started")
     get([spin(i) for i in range(4)])
 }`)
 	cmd := exec.Command(bin, "run", prog, "--cpus", "2", "--data-dir", t.TempDir())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
+	// A pipe of our own, not cmd.StdoutPipe: Wait runs concurrently with
+	// the reads and must not close it under them.
+	stdout, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stdout.String(), "started") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	defer stdout.Close()
+	var stderr bytes.Buffer // read only once the process has ended
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGINT)
+	// Both CPUs run a task once two tasks said so.
+	spinning := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for n := 0; sc.Scan(); {
+			if sc.Text() == "spinning" {
+				if n++; n == 2 {
+					close(spinning)
+				}
+			}
+		}
+	}()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	select {
+	case <-spinning:
+	case <-done:
+		t.Fatalf("rayflow ended before its tasks ran; stderr:\n%s", stderr.String())
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("no two tasks running within 10 s; stderr:\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
+		<-done
 		t.Fatalf("rayflow did not stop within 10 s of SIGINT; stderr:\n%s", stderr.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 130 {

@@ -4,11 +4,16 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // faultCluster is a head that only coordinates (no CPUs) and two worker
@@ -21,17 +26,17 @@ type faultCluster struct {
 
 func startFaultCluster(t *testing.T) *faultCluster {
 	t.Helper()
-	fc := newFaultCluster(t)
+	fc := newFaultCluster(t, testDeadAfter)
 	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
 	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
 	return fc
 }
 
-// newFaultCluster starts the head alone.
-func newFaultCluster(t *testing.T) *faultCluster {
+// newFaultCluster starts the head alone, with the dead timeout deadAfter.
+func newFaultCluster(t *testing.T, deadAfter time.Duration) *faultCluster {
 	t.Helper()
 	bin := buildCLI(t)
-	return &faultCluster{bin: bin, head: startCoordinatorHead(t, bin), workers: map[string]*proc{}}
+	return &faultCluster{bin: bin, head: startCoordinatorHead(t, bin, deadAfter), workers: map[string]*proc{}}
 }
 
 // addWorker starts a node that joins the cluster on port, with more
@@ -41,12 +46,65 @@ func (fc *faultCluster) addWorker(t *testing.T, id string, port int, flags ...st
 	fc.workers[id] = startWorker(t, fc.bin, fc.head, id, port, flags...)
 }
 
-// startCoordinatorHead starts a head that only coordinates (--cpus 0) and
-// returns its address.
-func startCoordinatorHead(t *testing.T, bin string) string {
+// newWatchedFaultCluster is startFaultCluster with its head in this test
+// process, so that the test can watch the rows the GCS commits (the
+// returned subscription to its tasks table, opened before any job runs).
+// The workers and the driver are processes as in every fault cluster.
+func newWatchedFaultCluster(t *testing.T) (*faultCluster, *gcs.Subscription) {
+	t.Helper()
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: testDeadAfter,
+		Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(head.Close)
+	tasks, err := head.Store.Subscribe(gcs.TableTasks, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tasks.Close)
+	fc := &faultCluster{bin: buildCLI(t), head: head.Cluster.Address(), workers: map[string]*proc{}}
+	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
+	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
+	return fc, tasks
+}
+
+// waitOutcomes waits until the GCS has committed the logged outcomes of
+// one task: want counts them by kind (stash.KindWait, ...).
+func waitOutcomes(t *testing.T, tasks *gcs.Subscription, want map[stash.Kind]int) {
+	t.Helper()
+	seen := map[string]map[stash.Kind]int{} // task ID -> kind -> outcome rows
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-tasks.C():
+			if !ok {
+				t.Fatal("the GCS subscription closed")
+			}
+			rec, isTask := ev.Value.(gcs.TaskRecord)
+			if ev.Op != gcs.OpPut || !isTask || rec.State != stash.OutcomeState {
+				continue
+			}
+			kind := stash.Kind(strings.TrimPrefix(rec.Function, stash.OutcomeFunctionPrefix))
+			if seen[rec.ParentID] == nil {
+				seen[rec.ParentID] = map[stash.Kind]int{}
+			}
+			seen[rec.ParentID][kind]++
+			if maps.Equal(seen[rec.ParentID], want) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the GCS committed no task's outcomes %v within 10 s (dropped events: %d); it has %v", want, tasks.Dropped(), seen)
+		}
+	}
+}
+
+// startCoordinatorHead starts a head that only coordinates (--cpus 0),
+// with the dead timeout deadAfter, and returns its address.
+func startCoordinatorHead(t *testing.T, bin string, deadAfter time.Duration) string {
 	t.Helper()
 	hp := freePortRange(t, 5)
-	startProc(t, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
+	startHeadDeadAfter(t, bin, deadAfter, "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
 	return fmt.Sprintf("127.0.0.1:%d", hp)
 }
 
@@ -58,14 +116,14 @@ func startWorker(t *testing.T, bin, head, id string, port int, flags ...string) 
 	return startProc(t, bin, args...)
 }
 
-// runUntil starts a job and returns a function that reads its stdout
+// runJob starts a job and returns a function that reads its stdout
 // line by line, and one that waits for it to end.
 func (fc *faultCluster) runJob(t *testing.T, src string) (next func() string, wait func() (string, error)) {
 	t.Helper()
 	cmd := exec.Command(fc.bin, "run", "--address", fc.head, writeProgram(t, src))
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{} // read while the job runs
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -95,19 +153,28 @@ func (fc *faultCluster) runJob(t *testing.T, src string) (next func() string, wa
 			return ""
 		}
 	}
+	// wait reads the job's output to its end before it calls cmd.Wait,
+	// which closes the pipe under a reader still at work.
 	wait = func() (string, error) {
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			for l := range lines {
-				_ = l
+		drained := make(chan struct{})
+		go func() {
+			for range lines {
 			}
-			return all.String() + stderr.String(), err
+			close(drained)
+		}()
+		var timedOut error
+		select {
+		case <-drained:
 		case <-time.After(90 * time.Second):
 			cmd.Process.Kill()
-			return all.String() + stderr.String(), fmt.Errorf("job did not finish in 90 s")
+			<-drained
+			timedOut = fmt.Errorf("job did not finish in 90 s")
 		}
+		err := cmd.Wait()
+		if timedOut != nil {
+			err = timedOut
+		}
+		return all.String() + stderr.String(), err
 	}
 	return next, wait
 }
@@ -334,8 +401,10 @@ task reader(box) {
 
 pipeline main() {
     let f = make(5000)
-    print("made", get(where(f)))
-    time.sleep(6)
+    let made = get(where(f))
+    print("made", made)
+    # The test kills that node: read once the heads declared it dead.
+    while made in sys.nodes() { time.sleep(0.05) }
     print("read", get(reader([f])))
 }`)
 	made := strings.TrimPrefix(next(), "made ")
@@ -353,7 +422,7 @@ func TestRerunTaskReplaysItsWait(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	fc := startFaultCluster(t)
+	fc, tasks := newWatchedFaultCluster(t)
 	next, wait := fc.runJob(t, `
 task nap(i, secs) {
     time.sleep(secs)
@@ -370,7 +439,7 @@ task pick() {
     let done = wait([a, b], num=1)
     let first = get(done[0][0])
     print("picked", first, "on", sys.node())
-    time.sleep(4)
+    time.sleep(3) # long enough to be killed running
     return first
 }
 
@@ -382,10 +451,10 @@ pipeline main() {
 	if !ok || (picked != "1" && picked != "2") {
 		t.Fatalf("first run: %q", line)
 	}
-	// A moment for the stash to commit the logged outcome: an outcome
-	// lost with its node before anyone else held it cannot be replayed
-	// (the print is not a commit point).
-	time.Sleep(time.Second)
+	// An outcome lost with its node before anyone else held it cannot be
+	// replayed (the print is not a commit point): kill once it is in the
+	// GCS.
+	waitOutcomes(t, tasks, map[stash.Kind]int{stash.KindWait: 1})
 	fc.kill(t, node)
 	out, err := wait()
 	if err != nil || !strings.Contains(out, "result "+picked) {
@@ -400,14 +469,14 @@ func TestRerunTaskReplaysItsReads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	fc := startFaultCluster(t)
+	fc, tasks := newWatchedFaultCluster(t)
 	next, wait := fc.runJob(t, `
 task reads() {
     let t = time.now()
     let r = random.random()
     let x = random.new().random()
     print("read", [t, r, x], "on", sys.node())
-    time.sleep(4)
+    time.sleep(3) # long enough to be killed running
     return [t, r, x]
 }
 
@@ -419,7 +488,7 @@ pipeline main() {
 	if !ok || !strings.HasPrefix(values, "[") {
 		t.Fatalf("first run: %q", line)
 	}
-	time.Sleep(time.Second) // for the stash to commit the logged reads
+	waitOutcomes(t, tasks, map[stash.Kind]int{stash.KindTime: 1, stash.KindRandom: 2})
 	fc.kill(t, node)
 	out, err := wait()
 	if err != nil || !strings.Contains(out, "result "+values) {

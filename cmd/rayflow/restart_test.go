@@ -1,12 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // A node is killed and a new node (another node ID) starts on its port,
@@ -19,23 +20,14 @@ func TestNewNodeOnDeadNodesPort(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	head, wp := startCoordinatorHead(t, bin), freePort(t)
+	head, wp := startCoordinatorHead(t, bin, testDeadAfter), freePort(t)
 	old := startWorker(t, bin, head, "old", wp, "--cpus", "2")
 	old.cmd.Process.Signal(syscall.SIGKILL)
 	old.cmd.Wait()
-	waitState(t, bin, head, "old", "dead", 6*time.Second)
-	var err error
-	for try := 0; try < 20; try++ { // the port may linger a moment
-		cmd := exec.Command(bin, "start", "--address", head, "--port", fmt.Sprint(wp), "--cpus", "2", "--node-id", "new")
-		if err = cmd.Start(); err == nil {
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitState(t, bin, head, "old", "dead", deadWithin(testDeadAfter))
+	// A SIGKILLed listener leaves no socket behind: the port is free at
+	// once, and the new node is registered when it prints its ready line.
+	startWorker(t, bin, head, "new", wp, "--cpus", "2")
 	waitState(t, bin, head, "new", "alive", 10*time.Second)
 
 	prog := writeProgram(t, `
@@ -62,7 +54,9 @@ func TestNodeRestartedOnSamePortDuringJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	fc := newFaultCluster(t)
+	// The default dead timeout, well above the time the node takes to
+	// come back, so that the heads never see it dead.
+	fc := newFaultCluster(t, nodeagent.DefaultDeadAfter)
 	wp := freePort(t)
 	fc.addWorker(t, "w1", wp, "--cpus", "3")
 	next, wait := fc.runJob(t, `
@@ -94,18 +88,7 @@ pipeline main() {
 		t.Fatalf("first line %q", line)
 	}
 	fc.kill(t, "w1")
-	var err error
-	for try := 0; try < 20; try++ { // the port may linger a moment
-		cmd := exec.Command(fc.bin, "start", "--address", fc.head, "--port", fmt.Sprint(wp), "--cpus", "3", "--node-id", "w1")
-		if err = cmd.Start(); err == nil {
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc.addWorker(t, "w1", wp, "--cpus", "3")
 	out, err := wait()
 	if err != nil || !strings.Contains(out, "10 90") {
 		t.Fatalf("job after its node was restarted on the same port: %v\n%s", err, out)

@@ -17,7 +17,7 @@ func TestQueuedTaskMovesToANodeWithRoom(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	head := startCoordinatorHead(t, bin)
+	head := startCoordinatorHead(t, bin, testDeadAfter)
 	startWorker(t, bin, head, "a1", freePort(t), "--cpus", "1", "--resources", "a=1")
 	startWorker(t, bin, head, "b1", freePort(t), "--cpus", "1", "--resources", "b=1")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

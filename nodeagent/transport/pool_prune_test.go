@@ -3,21 +3,18 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // waitLen waits until the pool keeps state for want addresses.
 func waitLen(t *testing.T, p *Pool, want int, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for p.Len() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("pool keeps %d entries, want %d", p.Len(), want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, within, fmt.Sprintf("the pool keeping %d entries", want), func() bool { return p.Len() == want })
 }
 
 // A long-lived pool that talked to many short-lived servers forgets each

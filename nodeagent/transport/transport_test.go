@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/internal/codec"
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 func TestCallReply(t *testing.T) {
@@ -102,10 +103,7 @@ func TestOneWayInOrder(t *testing.T) {
 		}
 	}
 	c.Close() // flushes what is queued
-	deadline := time.Now().Add(10 * time.Second)
-	for h.oneway.Load() < n && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, fmt.Sprintf("the server has all %d one-way messages", n), func() bool { return h.oneway.Load() >= n })
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.got) != n {
@@ -232,20 +230,13 @@ func TestPoolRedial(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.Eventually(t, 5*time.Second, "the pool redials the restarted server", func() bool {
 		m, err := p.Call(ctxT(t, 2*time.Second), addr, SubmitTask, []byte("b"))
-		if err == nil {
-			if string(m.Payload) != "b" {
-				t.Fatalf("reply %q", m.Payload)
-			}
-			break
+		if err == nil && string(m.Payload) != "b" {
+			t.Fatalf("reply %q", m.Payload)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pool did not redial: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil
+	})
 	c2, _ := p.Get(ctxT(t, time.Second), addr)
 	if c1 == c2 {
 		t.Fatal("pool kept the dead connection")

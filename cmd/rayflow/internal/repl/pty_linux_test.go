@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // openPTY opens a pseudo-terminal pair: the controller side, which the
@@ -64,21 +66,24 @@ func (s *screen) Write(p []byte) (int, error) {
 // expect waits until want appears after what earlier expects matched.
 func (s *screen) expect(t *testing.T, want string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	var rest string
+	seen := false
+	defer func() {
+		if !seen {
+			t.Logf("the terminal shows after the last match:\n%s", rest)
+		}
+	}()
+	testutil.Eventually(t, timeout, fmt.Sprintf("%q on the terminal", want), func() bool {
 		s.mu.Lock()
-		rest := s.buf.String()[s.seen:]
+		defer s.mu.Unlock()
+		rest = s.buf.String()[s.seen:]
 		if i := strings.Index(rest, want); i >= 0 {
 			s.seen += i + len(want)
-			s.mu.Unlock()
-			return
+			return true
 		}
-		s.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatalf("did not see %q within %v; the terminal shows after the last match:\n%s", want, timeout, rest)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
+	seen = true
 }
 
 // TestTerminalSession drives the real binary through a pseudo-terminal:
@@ -89,11 +94,7 @@ func TestTerminalSession(t *testing.T) {
 		t.Skip("builds the rayflow binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "rayflow")
-	build := exec.Command("go", "build", "-o", bin, "github.com/rayflow/rayflow/cmd/rayflow")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := cli.Path(t)
 
 	controller, term := openPTY(t)
 	defer controller.Close()
@@ -157,8 +158,8 @@ func TestTerminalSession(t *testing.T) {
 	scr.expect(t, ">>> ", wait)
 
 	// Ctrl-C during a running input stops it and gives the prompt back.
-	typeIn("time.sleep(30)\r")
-	time.Sleep(300 * time.Millisecond)
+	typeIn("print(\"sleeping\"); time.sleep(30)\r")
+	scr.expect(t, "sleeping\r\n", wait)
 	start := time.Now()
 	typeIn("\x03")
 	scr.expect(t, "interrupted", wait)
