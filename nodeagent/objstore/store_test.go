@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 func bigList(n int, fill int64) exec.Value {
@@ -64,17 +65,10 @@ func TestCollectedHandleIsFreed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, 10*time.Second, "the collected values freed and their spill files deleted", func() bool {
 		runtime.GC()
 		used, _, _, _ := s.Usage()
 		files, _ := os.ReadDir(dir + "/spill")
-		if used == 0 && len(files) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after collection: %d bytes counted, %d spill files left", used, len(files))
-		}
-		time.Sleep(10 * time.Millisecond) // polling the collector's cleanups, with a deadline
-	}
+		return used == 0 && len(files) == 0
+	})
 }
