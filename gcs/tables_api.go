@@ -86,6 +86,14 @@ func ProgramHash(source []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// ShortHash abbreviates a program hash for messages people read.
+func ShortHash(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
+
 // PutProgram stores a program's source under its hash and returns the hash.
 // A program is shipped once: if this replica already holds the hash, no
 // write is made and the future is already complete.

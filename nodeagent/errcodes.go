@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -25,8 +26,8 @@ var remoteCodes = []struct {
 }{
 	{gcs.ErrNotLeader, transport.CodeNotLeader},
 	{errNotHead, transport.CodeNotHead},
-	{ErrStaleEpoch, transport.CodeStaleEpoch},
-	{ErrUnknownNode, transport.CodeUnknownNode},
+	{head.ErrStaleEpoch, transport.CodeStaleEpoch},
+	{head.ErrUnknownNode, transport.CodeUnknownNode},
 	{gcs.ErrNotFound, transport.CodeNotFound},
 	{gcs.ErrClosed, transport.CodeClosed},
 	{stash.ErrClosed, transport.CodeClosed},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -29,8 +30,8 @@ func TestRemoteErrorCodesDecideRetries(t *testing.T) {
 		{errNotHead, transport.CodeNotHead, true, false},
 		{fmt.Errorf("%w waiting 5s for a leader of shard 0", gcs.ErrTimeout), transport.CodeTimeout, true, false},
 		{gcs.ErrClosed, transport.CodeClosed, true, false},
-		{ErrStaleEpoch, transport.CodeStaleEpoch, false, true},
-		{ErrUnknownNode, transport.CodeUnknownNode, false, true},
+		{head.ErrStaleEpoch, transport.CodeStaleEpoch, false, true},
+		{head.ErrUnknownNode, transport.CodeUnknownNode, false, true},
 		{fmt.Errorf("program abc: %w", gcs.ErrNotFound), transport.CodeNotFound, false, false},
 		{wire.ErrMalformed, transport.CodeInternal, false, false},
 		// A message that merely mentions a condition is not that condition.
@@ -65,12 +66,12 @@ func TestRemoteErrorCodesDecideRetries(t *testing.T) {
 // head's service says it is not one, the head does not know a node that
 // never registered, and a task row that does not exist is not found.
 func TestRemoteCodesFromRunningNodes(t *testing.T) {
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head"}})
+	h, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer head.Close()
-	worker, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 1, NodeID: "worker"})
+	defer h.Close()
+	worker, err := JoinCluster([]string{h.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 1, NodeID: "worker"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +93,11 @@ func TestRemoteCodesFromRunningNodes(t *testing.T) {
 		text    string
 	}{
 		{"not a head", worker.Address(), transport.GCSRequest, []byte{wire.GCSNodes}, transport.CodeNotHead, "remote: this node is not the head"},
-		{"unknown node", head.Cluster.Address(), transport.Heartbeat, wire.EncodeHeartbeat("ghost", 1, placement.NodeState{}, 0),
-			transport.CodeUnknownNode, "remote: " + ErrUnknownNode.Error()},
-		{"stale epoch", head.Cluster.Address(), transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings("ghost", "7")...),
-			transport.CodeStaleEpoch, "remote: " + ErrStaleEpoch.Error()},
-		{"no such task", head.Cluster.Address(), transport.GCSRequest, append([]byte{wire.GCSGetTask}, wire.EncodeStrings("job9.1")...),
+		{"unknown node", h.Cluster.Address(), transport.Heartbeat, wire.EncodeHeartbeat("ghost", 1, placement.NodeState{}, 0),
+			transport.CodeUnknownNode, "remote: " + head.ErrUnknownNode.Error()},
+		{"stale epoch", h.Cluster.Address(), transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings("ghost", "7")...),
+			transport.CodeStaleEpoch, "remote: " + head.ErrStaleEpoch.Error()},
+		{"no such task", h.Cluster.Address(), transport.GCSRequest, append([]byte{wire.GCSGetTask}, wire.EncodeStrings("job9.1")...),
 			transport.CodeNotFound, "remote: gcs: not found"},
 	} {
 		err := call(tc.addr, tc.typ, tc.payload)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -16,7 +17,7 @@ import (
 type HeadConfig struct {
 	Node      Config        // the head's own node (CPUs, resources, NodeID, Stdout, DataDir)
 	Listen    string        // cluster protocol address, "127.0.0.1:0" for any port
-	DeadAfter time.Duration // silence after which a node is dead (default DefaultDeadAfter)
+	DeadAfter time.Duration // silence after which a node is dead (default head.DefaultDeadAfter)
 	Shards    int           // GCS shards (default 4)
 	// RaftAddr is the base address of the GCS's Raft transport (shard i
 	// on port+i). Empty keeps the GCS in this process only, which cannot
@@ -32,7 +33,7 @@ type HeadConfig struct {
 type Head struct {
 	Cluster    *Cluster
 	Store      *gcs.Store
-	Membership *Membership
+	Membership *head.Membership
 }
 
 // StartHead opens the GCS, starts membership and the global scheduler,
@@ -49,7 +50,7 @@ func StartHead(cfg HeadConfig) (*Head, error) {
 	if cfg.Join != "" {
 		return joinHead(cfg, node, store)
 	}
-	m := NewMembership(store, cfg.DeadAfter)
+	m := head.NewMembership(store, cfg.DeadAfter)
 	node.Net = &NetConfig{Listen: cfg.Listen, Store: store, Membership: m}
 	c, err := NewCluster(node)
 	if err != nil {
@@ -137,7 +138,7 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 		store.Close()
 		return nil, fmt.Errorf("joined the GCS of %s but found no leader: %w", cfg.Join, err)
 	}
-	m := NewMembership(store, cfg.DeadAfter)
+	m := head.NewMembership(store, cfg.DeadAfter)
 	node.Net = &NetConfig{Listen: cfg.Listen, Heads: []string{cfg.Join}, Store: store, Membership: m}
 	c, err := NewCluster(node)
 	if err != nil {

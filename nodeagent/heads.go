@@ -134,7 +134,7 @@ func (nw *network) serveLocal(ctx context.Context, typ transport.MsgType, payloa
 	case transport.Place:
 		return nw.handlePlace(payload)
 	case transport.GCSRequest:
-		return nw.handleGCS(ctx, payload)
+		return nw.handleGCS(payload)
 	case transport.Heartbeat:
 		return nil, nw.handleHeartbeat(payload)
 	}

@@ -11,7 +11,9 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
+	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -35,7 +37,7 @@ type NetConfig struct {
 	Heads  []string // addresses of heads to join; more are learnt from them
 	// Store and Membership are the head's; nil elsewhere.
 	Store      *gcs.Store
-	Membership *Membership
+	Membership *head.Membership
 	// Driver marks a process that runs a pipeline's driver but offers no
 	// resources: it does not register as a node.
 	Driver bool
@@ -69,7 +71,7 @@ type network struct {
 	live      *headclient.Liveness // which nodes the heads hold dead
 	orders    orderLog             // places of this process's calls in their actors' order
 	watchDone chan struct{}
-	demands   sync.Map // encoded resource map -> resources.Resources, for Place
+	svc       *head.Service // the head's services; nil on other processes
 	peersMu   sync.Mutex
 	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
 	poke      chan struct{}            // wakes the dead-node watcher
@@ -143,6 +145,9 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		rec: newRecovery(), live: headclient.NewLiveness(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.Membership != nil {
+		nw.svc = head.NewService(cfg.Store, cfg.Membership)
+	}
 	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush}
 	srvOpts := opts
 	if nw.isHead() {
@@ -156,7 +161,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw.heads = newHeadSet(cfg.Heads)
 	if nw.isHead() {
 		nw.heads.add(nw.addr)
-		cfg.Membership.setOnChange(nw.pushMembershipChange)
+		cfg.Membership.SetOnChange(nw.pushMembershipChange)
 	}
 	c.net, c.scope = nw, nw
 	if err := nw.join(); err != nil {
@@ -178,7 +183,7 @@ func (c *Cluster) Address() string { return c.scope.address() }
 
 func (nw *network) address() string { return nw.addr }
 
-func (nw *network) isHead() bool { return nw.cfg.Membership != nil }
+func (nw *network) isHead() bool { return nw.svc != nil }
 
 // join registers this process's node with the heads (not for drivers).
 func (nw *network) join() error {
@@ -197,7 +202,7 @@ func (nw *network) join() error {
 // heartbeatLoop reports this node's free resources and load to the heads.
 // A panic in it is logged and the loop started again.
 func (nw *network) heartbeatLoop() {
-	defer survivePanic("the heartbeat loop", nw.stop, nw.heartbeatLoop, nw.done)
+	defer safe.Survive("the heartbeat loop", nw.stop, nw.heartbeatLoop, nw.done)
 	if nw.cfg.Driver {
 		<-nw.stop
 		return
@@ -262,7 +267,7 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	defer cancel()
 	blob, err := nw.gcsCall(ctx, wire.GCSGetProgram, wire.EncodeStrings(hash))
 	if err != nil {
-		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", shortHash(hash), err)
+		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", gcs.ShortHash(hash), err)
 	}
 	if err := checkProgramHash(nw.c.Head().ID, hash, blob); err != nil {
 		return nil, err
@@ -292,7 +297,7 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 func checkProgramHash(node, hash string, blob []byte) error {
 	if got := gcs.ProgramHash(blob); got != hash {
 		return &refusedProgramError{fmt.Sprintf("node %s refuses program %s: what the GCS returned for it does not match its hash (its content hashes to %s)",
-			node, shortHash(hash), shortHash(got))}
+			node, gcs.ShortHash(hash), gcs.ShortHash(got))}
 	}
 	return nil
 }
@@ -364,13 +369,6 @@ func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
 	return fp.Load(th)
 }
 
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}
-
 // serve dispatches one incoming message.
 func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transport.Message) (*transport.Message, error) {
 	switch req.Type {
@@ -387,7 +385,7 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 	case transport.Heartbeat:
 		return nil, nw.handleHeartbeat(req.Payload)
 	case transport.GCSRequest:
-		return nw.handleGCS(ctx, req.Payload)
+		return nw.handleGCS(req.Payload)
 	case transport.Query:
 		return nw.handleQuery(ctx, req.Payload)
 	case transport.Output:

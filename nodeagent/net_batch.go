@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -36,7 +37,7 @@ func (nw *network) spill(t *task, origin *Node) {
 
 // spillLoop places and sends spilled tasks in batches until stopped.
 func (nw *network) spillLoop() {
-	defer survivePanic("the task spiller", nw.stop, nw.spillLoop, nw.spillDone)
+	defer safe.Survive("the task spiller", nw.stop, nw.spillLoop, nw.spillDone)
 	for {
 		var batch []spillItem
 		select {

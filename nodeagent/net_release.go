@@ -2,14 +2,12 @@ package nodeagent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -221,26 +219,4 @@ func (n *Node) jobsTasks(ofJobs func(id string) bool) []*task {
 		}
 	}
 	return out
-}
-
-// deleteJobTasks serves wire.GCSDeleteJobTasks on a head: it deletes the named
-// jobs' task rows on the GCS shards this head leads.
-func deleteJobTasks(store *gcs.Store, body []byte) error {
-	jobs, err := wire.DecodeStrings(body)
-	if err != nil {
-		return wire.ErrMalformed
-	}
-	futures := make([]*gcs.Future, 0, len(jobs))
-	for _, j := range jobs {
-		futures = append(futures, store.DeleteJobTasks(j))
-	}
-	var errs []error
-	for _, f := range futures {
-		// Shards another head leads refuse: that head deletes there. The
-		// wait stays within the driver's releaseTimeout.
-		if err := f.ErrorTimeout(2 * time.Second); err != nil && !errors.Is(err, gcs.ErrNotLeader) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
@@ -32,7 +33,7 @@ type Node struct {
 
 func newNode(c *Cluster, id string, total resources.Resources) *Node {
 	n := &Node{ID: id, cluster: c, total: total, free: total, running: map[*task]struct{}{},
-		store: objstore.New(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id), logPanic)}
+		store: objstore.New(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id), safe.LogPanic)}
 	n.resumed = sync.NewCond(&n.mu)
 	return n
 }

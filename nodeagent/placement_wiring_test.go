@@ -10,6 +10,7 @@ import (
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
@@ -84,7 +85,7 @@ func TestConcurrentPlacementsNeverShareAFreeSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m := nodeagent.NewMembership(st, time.Hour)
+	m := head.NewMembership(st, time.Hour)
 	t.Cleanup(m.Close)
 	total := map[string]float64{"cpu": 4}
 	free := map[string]float64{"cpu": 2} // two of four in use on each
@@ -166,7 +167,7 @@ func BenchmarkMembershipPlace(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	m := nodeagent.NewMembership(st, time.Hour)
+	m := head.NewMembership(st, time.Hour)
 	defer m.Close()
 	for i := range 1000 {
 		if _, err := m.Register(fmt.Sprintf("node-%04d", i), fmt.Sprintf("addr-%d", i), map[string]float64{"cpu": 8}, false); err != nil {

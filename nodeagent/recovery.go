@@ -9,6 +9,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
+	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
@@ -82,7 +83,7 @@ func (nw *network) forget(id string) {
 
 // watchLoop looks for dead nodes until the network stops.
 func (nw *network) watchLoop() {
-	defer survivePanic("the dead-node watcher", nw.stop, nw.watchLoop, nw.watchDone)
+	defer safe.Survive("the dead-node watcher", nw.stop, nw.watchLoop, nw.watchDone)
 	// The heads push membership changes; the ticker is a fallback for a
 	// push that was lost (a connection that broke at that moment).
 	tick := time.NewTicker(2 * time.Second)

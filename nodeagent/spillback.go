@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -32,7 +33,7 @@ const (
 
 // spillbackLoop moves long-waiting tasks until the network stops.
 func (nw *network) spillbackLoop() {
-	defer survivePanic("the spillback loop", nw.stop, nw.spillbackLoop, nil)
+	defer safe.Survive("the spillback loop", nw.stop, nw.spillbackLoop, nil)
 	tick := time.NewTicker(spillbackEvery)
 	defer tick.Stop()
 	for {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/nodeagent/head"
 )
 
 // A node is killed and a new node (another node ID) starts on its port,
@@ -56,7 +56,7 @@ func TestNodeRestartedOnSamePortDuringJob(t *testing.T) {
 	}
 	// The default dead timeout, well above the time the node takes to
 	// come back, so that the heads never see it dead.
-	fc := newFaultCluster(t, nodeagent.DefaultDeadAfter)
+	fc := newFaultCluster(t, head.DefaultDeadAfter)
 	wp := freePort(t)
 	fc.addWorker(t, "w1", wp, "--cpus", "3")
 	next, wait := fc.runJob(t, `

@@ -13,6 +13,7 @@ import (
 	"github.com/rayflow/rayflow/cmd/rayflow/internal/httpapi"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/spf13/pflag"
 )
 
@@ -49,7 +50,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.Var(newCount(&f.cpus, 0), "cpus", "CPUs the node offers; 0 for none, a head that only coordinates (default: this machine's)")
 	fs.Var(&resourcesValue{&f.resources}, "resources", "extra resources the node offers, such as gpu=1,memory=16GiB")
 	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the head at `ADDR` (head only)")
-	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", nodeagent.DefaultDeadAfter))
+	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", head.DefaultDeadAfter))
 	fs.Var(newCount(&f.shards, 0), "gcs-shards", fmt.Sprintf("the number of GCS shards (head only; default %d)", gcs.DefaultConfig().Shards))
 	fs.Var(&lineageValue{&f.lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
 	fs.Var(newCount(&f.forwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")

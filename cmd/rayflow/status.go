@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/spf13/pflag"
 )
 
@@ -40,11 +40,11 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	address := strings.Join(f.address, ",")
-	var st *nodeagent.Status
+	var st *head.Status
 	var lastErr error
 	for _, addr := range f.address {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st, lastErr = nodeagent.FetchStatus(ctx, addr)
+		st, lastErr = head.FetchStatus(ctx, addr)
 		cancel()
 		if lastErr == nil {
 			break
@@ -64,7 +64,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func printStatus(w io.Writer, st *nodeagent.Status) {
+func printStatus(w io.Writer, st *head.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tADDRESS\tSTATE\tCPU (free/total)\tMEMORY (free/total)\tOTHER\tRUNNING\tQUEUED\tACTORS")
 	for _, n := range st.Nodes {

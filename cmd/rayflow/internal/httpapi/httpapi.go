@@ -20,6 +20,7 @@ import (
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/valyala/fasthttp"
 )
 
@@ -83,7 +84,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 func (s *Server) status(ctx *fasthttp.RequestCtx) {
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st, err := nodeagent.FetchStatus(c, s.cluster)
+	st, err := head.FetchStatus(c, s.cluster)
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusBadGateway, map[string]string{"error": err.Error()})
 		return

@@ -1,4 +1,4 @@
-package nodeagent
+package head
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -41,7 +42,7 @@ type Membership struct {
 	// byAddr maps a process address to the node registered there last, to
 	// key argument locations (addresses) by node for the locality score.
 	byAddr map[string]string
-	// onChange, when set (setOnChange), is called (on its own goroutine) after a node
+	// onChange, when set (SetOnChange), is called (on its own goroutine) after a node
 	// is declared dead, leaves, or registers again: the head pushes the
 	// news to the processes connected to it.
 	onChange func()
@@ -220,7 +221,7 @@ func (m *Membership) Leave(id string, epoch uint64) error {
 // monitor declares silent nodes dead until Close. A panic in it is
 // logged and the monitor started again.
 func (m *Membership) monitor() {
-	defer survivePanic("the membership monitor", m.stop, m.monitor, m.done)
+	defer safe.Survive("the membership monitor", m.stop, m.monitor, m.done)
 	tick := time.NewTicker(m.deadAfter / 16)
 	defer tick.Stop()
 	for {
@@ -277,7 +278,7 @@ func (m *Membership) changed() {
 	m.mu.Unlock()
 	if f != nil {
 		go func() {
-			defer survivePanic("the membership change callback", nil, nil, nil)
+			defer safe.Survive("the membership change callback", nil, nil, nil)
 			f()
 		}()
 	}
@@ -330,10 +331,10 @@ func (m *Membership) Place(req placement.Request) (placement.Decision, string, e
 	return m.placeLocked(req)
 }
 
-// placeBatch places spilled tasks in order, as one step: no other
+// PlaceBatch places spilled tasks in order, as one step: no other
 // placement or heartbeat comes between them. Their argument locations,
 // process addresses, become the planner's bytes by node.
-func (m *Membership) placeBatch(reqs []wire.PlaceRequest) []wire.PlaceResult {
+func (m *Membership) PlaceBatch(reqs []wire.PlaceRequest) []wire.PlaceResult {
 	out := make([]wire.PlaceResult, len(reqs))
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -369,8 +370,8 @@ func (m *Membership) argBytesLocked(held []wire.ArgBytesAt) map[string]int64 {
 	return byNode
 }
 
-// setOnChange sets the function called after each membership change.
-func (m *Membership) setOnChange(f func()) {
+// SetOnChange sets the function called after each membership change.
+func (m *Membership) SetOnChange(f func()) {
 	m.mu.Lock()
 	m.onChange = f
 	m.mu.Unlock()

@@ -1,4 +1,4 @@
-package nodeagent
+package head
 
 import (
 	"testing"
@@ -19,7 +19,7 @@ func TestPlaceBatchKeysArgumentsByNode(t *testing.T) {
 		}
 	}
 	one := resources.MustParseSpec("cpu=1")
-	res := m.placeBatch([]wire.PlaceRequest{
+	res := m.PlaceBatch([]wire.PlaceRequest{
 		{Name: "t1", Demand: one, ArgBytes: []wire.ArgBytesAt{{Addr: "addr-b", Bytes: 100 << 20}, {Addr: "driver", Bytes: 1 << 30}}},
 		{Name: "t2", Demand: one},
 	})

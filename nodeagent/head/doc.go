@@ -1,0 +1,22 @@
+// Package head is what makes a process a head: the membership table
+// (Membership: who registered, their heartbeats, who is dead, written
+// through to the GCS nodes table), the global scheduler's placement over
+// it (a placement.Planner whose reservations live under the membership's
+// lock, so two placements never take one free slot), and Service, which
+// answers the requests other processes send a head (the GCS operations,
+// Place, Heartbeat) and reports Status.
+//
+// # Ownership and threading
+//
+// Membership owns its members map, its planner and its epoch counter,
+// all guarded by Membership.mu; any goroutine may call its methods. Its
+// monitor goroutine (started by NewMembership, stopped by Close) marks
+// silent nodes dead; the change callback (SetOnChange) runs on a
+// goroutine of its own after each change, never under the lock.
+//
+// Service holds no state of its own beyond a cache of parsed resource
+// demands (a sync.Map, safe for any goroutine); it reads and writes the
+// GCS store and the Membership it was given. The transport's connection
+// goroutines call it, through package nodeagent, which owns the head's
+// Membership and GCS store and closes them.
+package head

@@ -1,0 +1,208 @@
+package head
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
+	"github.com/rayflow/rayflow/nodeagent/placement"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// Service is a head's services over its GCS replica and its membership
+// table: the GCS requests (membership, programs, task rows, status),
+// the global scheduler's Place, and heartbeats.
+type Service struct {
+	store   *gcs.Store
+	members *Membership
+	demands sync.Map // encoded resource map -> resources.Resources, for Place
+}
+
+// NewService serves requests from store and members.
+func NewService(store *gcs.Store, members *Membership) *Service {
+	return &Service{store: store, members: members}
+}
+
+func reply(payload []byte) *transport.Message {
+	return &transport.Message{Type: transport.Ack, Payload: payload}
+}
+
+func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
+	if len(payload) == 0 {
+		return nil, wire.ErrMalformed
+	}
+	m, store := s.members, s.store
+	body := payload[1:]
+	switch payload[0] {
+	case wire.GCSRegister:
+		id, addr, total, isHead, err := wire.DecodeRegister(body)
+		if err != nil {
+			return nil, err
+		}
+		epoch, err := m.Register(id, addr, total, isHead)
+		if err != nil {
+			return nil, err
+		}
+		w := &codec.Encoder{}
+		w.Uvarint(epoch)
+		return reply(w.Bytes()), nil
+	case wire.GCSLeave:
+		ss, err := wire.DecodeStrings(body)
+		if err != nil || len(ss) != 2 {
+			return nil, wire.ErrMalformed
+		}
+		epoch, _ := strconv.ParseUint(ss[1], 10, 64)
+		return nil, m.Leave(ss[0], epoch)
+	case wire.GCSNodes:
+		var ids []string
+		for _, n := range m.Alive() {
+			ids = append(ids, n.ID)
+		}
+		return reply(wire.EncodeStrings(ids...)), nil
+	case wire.GCSPutProgram:
+		hash, f := store.PutProgram(body)
+		if err := f.ErrorTimeout(5 * time.Second); err != nil {
+			return nil, err
+		}
+		return reply([]byte(hash)), nil
+	case wire.GCSGetProgram:
+		ss, err := wire.DecodeStrings(body)
+		if err != nil || len(ss) != 1 {
+			return nil, wire.ErrMalformed
+		}
+		src, err := store.GetProgram(ss[0])
+		if err != nil {
+			return nil, fmt.Errorf("program %s: %w", gcs.ShortHash(ss[0]), err)
+		}
+		return reply(src), nil
+	case wire.GCSPutTasks:
+		recs, err := wire.DecodeRecords(body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.PutTasks(recs).ErrorTimeout(10 * time.Second)
+	case wire.GCSGetTask:
+		ss, err := wire.DecodeStrings(body)
+		if err != nil || len(ss) != 1 {
+			return nil, wire.ErrMalformed
+		}
+		rec, err := store.GetTask(ss[0])
+		if err != nil {
+			return nil, err
+		}
+		return reply(wire.EncodeRecords([]gcs.TaskRecord{rec})), nil
+	case wire.GCSDeleteJobTasks:
+		return nil, deleteJobTasks(store, body)
+	case wire.GCSNodeStates:
+		var ss []string
+		for _, n := range m.All() {
+			ss = append(ss, n.ID, n.Address, n.State, strconv.FormatUint(n.Epoch, 10))
+		}
+		return reply(wire.EncodeStrings(ss...)), nil
+	case wire.GCSHeads:
+		return reply(wire.EncodeStrings(m.Heads()...)), nil
+	case wire.GCSJoin:
+		ss, err := wire.DecodeStrings(body)
+		if err != nil || len(ss) != 2 {
+			return nil, wire.ErrMalformed
+		}
+		return nil, store.Join(ss[0], ss[1])
+	case wire.GCSStatus:
+		data, err := json.Marshal(s.Status())
+		if err != nil {
+			return nil, err
+		}
+		return reply(data), nil
+	}
+	return nil, fmt.Errorf("unknown GCS request %d", payload[0])
+}
+
+func (s *Service) HandleHeartbeat(payload []byte) error {
+	hb, err := wire.DecodeHeartbeat(payload)
+	if err != nil {
+		return err
+	}
+	return s.members.Heartbeat(hb.ID, hb.Epoch, hb.Free, hb.QueueLen, hb.Running, hb.Actors)
+}
+
+func (s *Service) HandlePlace(payload []byte) (*transport.Message, error) {
+	reqs, err := wire.DecodePlaceRequests(payload, s.readDemand)
+	if err != nil {
+		return nil, err
+	}
+	return reply(wire.EncodePlaceResults(s.members.PlaceBatch(reqs))), nil
+}
+
+func (s *Service) Status() Status {
+	var st Status
+	// Queue and running counts are the global scheduler's: the latest
+	// heartbeat's plus what was placed since.
+	snap := s.members.Snapshot()
+	load := map[string]placement.NodeState{}
+	for _, n := range snap.Nodes {
+		load[n.ID] = n
+	}
+	actors := s.members.Actors()
+	for _, n := range s.members.All() {
+		st.Nodes = append(st.Nodes, NodeStatus{ID: n.ID, Address: n.Address, State: n.State,
+			ResourcesTotal: n.ResourcesTotal, ResourcesAvailable: n.ResourcesAvailable,
+			QueueLen: load[n.ID].QueueLen, Running: load[n.ID].Running, Actors: actors[n.ID],
+			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano)})
+	}
+	store := s.store
+	servers, _ := store.Servers()
+	for i := 0; i < store.Shards(); i++ {
+		leader, _ := store.Leader(i)
+		st.GCS = append(st.GCS, ShardStatus{Shard: i, Leader: leader, Replicas: servers})
+	}
+	return st
+}
+
+// readDemand reads a resource map, parsing each distinct encoding once:
+// a cluster sees few distinct demands and very many requests.
+func (s *Service) readDemand(r *codec.Decoder) (resources.Resources, error) {
+	from := r.Offset()
+	m := wire.ReadResources(r)
+	if r.Err() != nil {
+		return resources.Resources{}, wire.Err(r)
+	}
+	key := string(r.Span(from))
+	if d, ok := s.demands.Load(key); ok {
+		return d.(resources.Resources), nil
+	}
+	d, err := resources.FromMap(m)
+	if err != nil {
+		return d, err
+	}
+	s.demands.Store(key, d)
+	return d, nil
+}
+
+// deleteJobTasks serves wire.GCSDeleteJobTasks on a head: it deletes the named
+// jobs' task rows on the GCS shards this head leads.
+func deleteJobTasks(store *gcs.Store, body []byte) error {
+	jobs, err := wire.DecodeStrings(body)
+	if err != nil {
+		return wire.ErrMalformed
+	}
+	futures := make([]*gcs.Future, 0, len(jobs))
+	for _, j := range jobs {
+		futures = append(futures, store.DeleteJobTasks(j))
+	}
+	var errs []error
+	for _, f := range futures {
+		// Shards another head leads refuse: that head deletes there. The
+		// wait stays within the driver's releaseTimeout.
+		if err := f.ErrorTimeout(2 * time.Second); err != nil && !errors.Is(err, gcs.ErrNotLeader) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,52 @@
+package head
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// Status is what `rayflow status` shows: the nodes and the GCS shards.
+type Status struct {
+	Nodes []NodeStatus  `json:"nodes"`
+	GCS   []ShardStatus `json:"gcs_shards"`
+}
+
+// NodeStatus is one node in Status. Field names are the contract of
+// `rayflow status --json`.
+type NodeStatus struct {
+	ID                 string             `json:"id"`
+	Address            string             `json:"address"`
+	State              string             `json:"state"`
+	ResourcesTotal     map[string]float64 `json:"resources_total"`
+	ResourcesAvailable map[string]float64 `json:"resources_available"`
+	QueueLen           int                `json:"tasks_queued"`
+	Running            int                `json:"tasks_running"`
+	Actors             int                `json:"actors"`
+	LastHeartbeat      string             `json:"last_heartbeat"`
+}
+
+// ShardStatus is one GCS shard in Status.
+type ShardStatus struct {
+	Shard    int      `json:"shard"`
+	Leader   string   `json:"leader"`
+	Replicas []string `json:"replicas"`
+}
+
+// FetchStatus asks the head at addr for the cluster's status.
+func FetchStatus(ctx context.Context, addr string) (*Status, error) {
+	pool := transport.NewPool(transport.Options{NodeID: "status"})
+	defer pool.Close()
+	msg, err := pool.Call(ctx, addr, transport.GCSRequest, []byte{wire.GCSStatus})
+	if err != nil {
+		return nil, err
+	}
+	var st Status
+	if err := json.Unmarshal(msg.Payload, &st); err != nil {
+		return nil, fmt.Errorf("bad status reply: %w", err)
+	}
+	return &st, nil
+}
