@@ -172,7 +172,7 @@ func (nw *network) askWhere(a *remoteActor, deadAddr string, gen int) (string, i
 	if lastErr != nil {
 		return "", 0, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf(
 			"actor %s was lost: its host at %s failed, and the process that created it (at %s) cannot be reached: %v",
-			a.class.Name(), deadAddr, a.creator, cleanRemote(lastErr))}
+			a.class.Name(), deadAddr, a.creator, transport.Plain(lastErr))}
 	}
 	return deadAddr, gen, nil
 }

@@ -55,30 +55,3 @@ func (nw *network) serveCoded(ctx context.Context, peer *transport.Peer, req *tr
 	msg, err := nw.serve(ctx, peer, req)
 	return msg, withRemoteCode(err)
 }
-
-// retryable reports whether another head may succeed where one failed:
-// network failures (and failures of this process's own head, served
-// without the network), a GCS replica that does not lead, a process that is
-// no head, a head shutting down or out of time; not errors in the request
-// itself.
-func retryable(err error) bool {
-	var re *transport.RemoteError
-	if !errors.As(err, &re) {
-		return true
-	}
-	switch re.Code {
-	case transport.CodeNotLeader, transport.CodeNotHead, transport.CodeClosed, transport.CodeTimeout:
-		return true
-	}
-	return false
-}
-
-// mustRegisterAgain reports whether a head answered that it does not know
-// this life of the node: it declared the node dead, or forgot it.
-func mustRegisterAgain(err error) bool {
-	switch transport.Code(err) {
-	case transport.CodeStaleEpoch, transport.CodeUnknownNode:
-		return true
-	}
-	return false
-}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/head"
+	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -53,8 +54,8 @@ func TestRemoteErrorCodesDecideRetries(t *testing.T) {
 		if got := transport.Code(err); got != tc.code {
 			t.Errorf("%v: code %d, want %d", tc.err, got, tc.code)
 		}
-		if retryable(err) != tc.retry || mustRegisterAgain(err) != tc.reregister {
-			t.Errorf("%v: retryable %v, register again %v", tc.err, retryable(err), mustRegisterAgain(err))
+		if headclient.Retryable(err) != tc.retry || headclient.MustRegisterAgain(err) != tc.reregister {
+			t.Errorf("%v: retryable %v, register again %v", tc.err, headclient.Retryable(err), headclient.MustRegisterAgain(err))
 		}
 		if want := "remote: " + tc.err.Error(); err == nil || err.Error() != want {
 			t.Errorf("error text %v, want %q", err, want)

@@ -132,7 +132,7 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 	body := append([]byte{wire.GCSJoin}, wire.EncodeStrings(node.NodeID, cfg.RaftAddr)...)
 	if _, err := pool.Call(ctx, cfg.Join, transport.GCSRequest, body); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("cannot join the GCS of the head at %s: %w", cfg.Join, cleanRemote(err))
+		return nil, fmt.Errorf("cannot join the GCS of the head at %s: %w", cfg.Join, transport.Plain(err))
 	}
 	if err := store.WaitForLeader(30 * time.Second); err != nil {
 		store.Close()

@@ -221,7 +221,7 @@ func (h headStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := h.nw.gcsCall(ctx, wire.GCSPutTasks, body)
+		_, err := h.nw.hc.GCS(ctx, wire.GCSPutTasks, body)
 		done <- err
 	}()
 	var once sync.Once
@@ -240,7 +240,7 @@ func (h headStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
 func (h headStore) GetTask(id string) (gcs.TaskRecord, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	reply, err := h.nw.gcsCall(ctx, wire.GCSGetTask, wire.EncodeStrings(id))
+	reply, err := h.nw.hc.GCS(ctx, wire.GCSGetTask, wire.EncodeStrings(id))
 	if err != nil {
 		if transport.Code(err) == transport.CodeNotFound {
 			return gcs.TaskRecord{}, gcs.ErrNotFound

@@ -56,7 +56,7 @@ type network struct {
 	server *transport.Server
 	pool   *transport.Pool
 	addr   string
-	heads  *headSet
+	hc     *headclient.Client // the heads, and this node's registration with them
 
 	mu       sync.Mutex
 	programs map[string]*exec.Program // by source hash
@@ -76,6 +76,10 @@ type network struct {
 	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
 	poke      chan struct{}            // wakes the dead-node watcher
 	fetches   atomic.Int64             // objects this process fetched from others
+	// injectPanic makes the heartbeat loop and the dead-node watcher
+	// panic at their next turn while set: the fault tests of their
+	// recovery (safe.Survive) set it.
+	injectPanic atomic.Bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -158,11 +162,12 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		return err
 	}
 	nw.server, nw.addr, nw.pool = srv, srv.Addr(), transport.NewPool(opts)
-	nw.heads = newHeadSet(cfg.Heads)
+	hcOpts := headclient.Options{Pool: nw.pool, Self: nw.addr, Heads: cfg.Heads, Fixed: cfg.FixedHeads}
 	if nw.isHead() {
-		nw.heads.add(nw.addr)
+		hcOpts.Local = nw
 		cfg.Membership.SetOnChange(nw.pushMembershipChange)
 	}
+	nw.hc = headclient.New(hcOpts)
 	c.net, c.scope = nw, nw
 	if err := nw.join(); err != nil {
 		// The loops have not started: stop only what has.
@@ -192,7 +197,7 @@ func (nw *network) join() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nw.discoverHeads(ctx)
+	nw.hc.Discover(ctx)
 	if err := nw.registerEverywhere(ctx); err != nil {
 		return fmt.Errorf("cannot join the cluster at %s: %w", strings.Join(nw.cfg.Heads, ","), err)
 	}
@@ -243,13 +248,13 @@ func (nw *network) close() {
 // once rather than after its heartbeats stop.
 func (nw *network) leaveAll() {
 	id := nw.c.Head().ID
-	for _, addr := range nw.heads.order() {
-		epoch := nw.heads.epoch(addr)
+	for _, addr := range nw.hc.Order() {
+		epoch := nw.hc.Epoch(addr)
 		if epoch == 0 || addr == nw.addr {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		nw.callHead(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings(id, fmt.Sprint(epoch))...))
+		nw.hc.CallAt(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings(id, fmt.Sprint(epoch))...))
 		cancel()
 	}
 }
@@ -265,7 +270,7 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	blob, err := nw.gcsCall(ctx, wire.GCSGetProgram, wire.EncodeStrings(hash))
+	blob, err := nw.hc.GCS(ctx, wire.GCSGetProgram, wire.EncodeStrings(hash))
 	if err != nil {
 		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", gcs.ShortHash(hash), err)
 	}
@@ -324,7 +329,7 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	nw.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := nw.gcsCall(ctx, wire.GCSPutProgram, blob)
+	_, err := nw.hc.GCS(ctx, wire.GCSPutProgram, blob)
 	return err
 }
 

@@ -24,7 +24,7 @@ func (nw *network) newActor(th *exec.Thread, call *exec.TaskCall, demand resourc
 // be reached, for as long as a dead node takes to be declared dead.
 func (nw *network) retryActorCreate(th *exec.Thread, call *exec.TaskCall, demand resources.Resources, attempt int, addr string, err error) (*exec.ActorHandle, error) {
 	if attempt >= maxSendFailures {
-		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, cleanRemote(err))
+		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, transport.Plain(err))
 	}
 	time.Sleep(resendDelay)
 	return nw.placeActorTry(th, call, demand, attempt+1)
@@ -39,7 +39,7 @@ func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand re
 	defer cancel()
 	nodeID, addr, err := nw.place(ctx, "actor "+call.Class.Name(), demand, local.ID)
 	if err != nil {
-		return nil, exec.Errorf(exec.KindResource, "%v", cleanRemote(err))
+		return nil, exec.Errorf(exec.KindResource, "%v", transport.Plain(err))
 	}
 	if nodeID == local.ID {
 		return nil, nil
@@ -209,7 +209,7 @@ func (nw *network) unreachableActor(a *remoteActor, o *object, addr string, err 
 		go nw.relocate(a, addr)
 		return
 	}
-	nw.lost(o, fmt.Sprintf("its actor on the node at %s cannot be reached (the node died?) and has no restarts left: %v", addr, cleanRemote(err)))
+	nw.lost(o, fmt.Sprintf("its actor on the node at %s cannot be reached (the node died?) and has no restarts left: %v", addr, transport.Plain(err)))
 }
 
 // resendIfStillThere sends again a call its creator could not send, if
@@ -368,14 +368,6 @@ func (nw *network) isCreatorCall(m *wire.Submit) bool {
 		}
 	}
 	return true
-}
-
-// cleanRemote strips the transport's prefix from an error the head sent.
-func cleanRemote(err error) error {
-	if re, ok := err.(*transport.RemoteError); ok {
-		return fmt.Errorf("%s", re.Message)
-	}
-	return err
 }
 
 // checkpointHosted queues a checkpoint of an actor hosted here; the copy

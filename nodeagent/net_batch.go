@@ -77,7 +77,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 	results, err := nw.placeBatch(ctx, reqs)
 	if err != nil {
 		for _, it := range batch {
-			it.t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "cannot reach the global scheduler: %v", cleanRemote(err)), "")
+			it.t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "cannot reach the global scheduler: %v", transport.Plain(err)), "")
 		}
 		return
 	}
@@ -189,7 +189,7 @@ func (nw *network) sendFailed(t *task, addr string, err error) {
 	t.sendFailures++
 	if t.sendFailures > maxSendFailures {
 		t.obj.complete(exec.None, &exec.Error{Kind: exec.KindLost,
-			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.name, addr, cleanRemote(err))}, "")
+			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.name, addr, transport.Plain(err))}, "")
 		return
 	}
 	time.AfterFunc(resendDelay, func() { nw.spill(t, nw.c.Head()) })

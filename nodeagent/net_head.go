@@ -12,12 +12,6 @@ import (
 // The head's services: membership, the global scheduler, programs and
 // status, reached with GCSRequest, Place and Heartbeat messages.
 
-// gcsCall sends a GCS request to a head (this process's own, if it is
-// one), failing over to the others.
-func (nw *network) gcsCall(ctx context.Context, op byte, body []byte) ([]byte, error) {
-	return nw.headCall(ctx, transport.GCSRequest, append([]byte{op}, body...))
-}
-
 func reply(payload []byte) *transport.Message {
 	return &transport.Message{Type: transport.Ack, Payload: payload}
 }
@@ -25,7 +19,7 @@ func reply(payload []byte) *transport.Message {
 // placeBatch asks the global scheduler (on the head) where spilled tasks
 // should run, all in one message.
 func (nw *network) placeBatch(ctx context.Context, reqs []wire.PlaceRequest) ([]wire.PlaceResult, error) {
-	payload, err := nw.headCall(ctx, transport.Place, wire.EncodePlaceRequests(reqs))
+	payload, err := nw.hc.Call(ctx, transport.Place, wire.EncodePlaceRequests(reqs))
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +39,7 @@ func (nw *network) place(ctx context.Context, name string, demand resources.Reso
 func (nw *network) nodeIDs() []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	reply, err := nw.gcsCall(ctx, wire.GCSNodes, nil)
+	reply, err := nw.hc.GCS(ctx, wire.GCSNodes, nil)
 	if err != nil {
 		return []string{nw.c.Head().ID}
 	}

@@ -139,7 +139,7 @@ type nodeState struct {
 
 // nodeStates reads the membership table from a head.
 func (nw *network) nodeStates(ctx context.Context) ([]nodeState, error) {
-	rep, err := nw.gcsCall(ctx, wire.GCSNodeStates, nil)
+	rep, err := nw.hc.GCS(ctx, wire.GCSNodeStates, nil)
 	if err != nil {
 		return nil, err
 	}

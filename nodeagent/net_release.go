@@ -105,8 +105,8 @@ func (nw *network) releaseJobs(jobs []string) {
 	}
 	// Every head deletes on the GCS shards it leads; together they cover
 	// all of them.
-	for _, addr := range nw.heads.order() {
-		ask(func() { nw.callHead(ctx, addr, transport.GCSRequest, deleteRows) })
+	for _, addr := range nw.hc.Order() {
+		ask(func() { nw.hc.CallAt(ctx, addr, transport.GCSRequest, deleteRows) })
 	}
 	wg.Wait()
 }

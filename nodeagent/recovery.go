@@ -104,6 +104,9 @@ func (nw *network) watchLoop() {
 // newlyDead returns the addresses of nodes the heads declared dead since
 // the last look.
 func (nw *network) newlyDead() []string {
+	if nw.injectPanic.Load() {
+		panic("injected fault")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return nw.live.Look(ctx, nw.readMembership)
@@ -120,7 +123,7 @@ func (nw *network) readMembership(ctx context.Context) (string, []headclient.Nod
 	for i, n := range states {
 		out[i] = headclient.NodeState{Addr: n.addr, State: n.state, Epoch: n.epoch}
 	}
-	return nw.heads.order()[0], out, nil // the head that answered
+	return nw.hc.Order()[0], out, nil // the head that answered
 }
 
 // knowLife makes sure the watcher knows which life (epoch) of the node at
@@ -334,7 +337,7 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	defer cancel()
 	nodeID, addr, err := nw.place(ctx, "actor "+a.class.Name(), a.demand, nw.c.Head().ID)
 	if err != nil {
-		return "", cleanRemote(err)
+		return "", transport.Plain(err)
 	}
 	_ = nodeID
 	a.mu.Lock()
@@ -347,7 +350,7 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	}
 	nw.knowLife(addr)
 	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
-		return "", cleanRemote(err)
+		return "", transport.Plain(err)
 	}
 	return addr, nil
 }

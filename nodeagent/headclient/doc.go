@@ -1,20 +1,29 @@
-// Package headclient is a process's view of the cluster as the heads
-// report it. For now it holds Liveness: which nodes are alive, which
-// died, and which life (epoch) of a node served at an address, read from
-// the heads' membership table; it tells the rest of the process of each
-// death once, and lets a goroutine wait for a node's death instead of
-// polling for it.
+// Package headclient is a process's side of the heads: Client knows which
+// heads there are (learnt from the heads themselves), sends them requests
+// with fail-over (the one that answered last first, then the others, with
+// bounded backoff, deciding on the remote error's code whether another
+// head may do better), and keeps this node's registration with each
+// (epochs, heartbeats, registering again when a head forgot this life of
+// the node). Liveness is what the heads' membership table says of the
+// other nodes: which died, and which life of a node serves at an address;
+// it reports each death once and lets a goroutine wait for a node's death
+// instead of polling for it.
 //
 // # Ownership and threading
 //
-// A Liveness owns its maps (the dead addresses seen, the epoch last seen
-// alive at each address, the dead lives counted at addresses where a new
-// life now serves, the waiters for each address's death), guarded by its
-// mutex; any goroutine may call its methods. Looks at the membership
-// table are serialised by a second mutex (looking), held across the read
-// and its application, so that two looks are never applied out of order.
+// Client owns its list of heads, the index of the one that answered last
+// and the epochs, guarded by its mutex; any goroutine may call it. It
+// holds no lock while it calls a head. Liveness owns its maps (the dead
+// addresses seen, the epoch last seen alive at each address, the dead
+// lives counted at addresses where a new life now serves, the waiters for
+// each address's death), guarded by its mutex; its looks at the
+// membership table are serialised by a second mutex (looking), held
+// across the read and its application, so two looks are never applied
+// out of order.
 //
-// The node agent (package nodeagent) owns one Liveness per networked
-// process; its dead-node watcher calls Look, and its senders and fetchers
-// call IsDead, Known and Died.
+// The node agent (package nodeagent) owns one Client and one Liveness per
+// networked process: its heartbeat loop drives the Client's heartbeats,
+// its dead-node watcher calls Look, and its senders and fetchers call
+// IsDead, Known and Died. On a head, the Client serves the head's own
+// requests through Local, without the network.
 package headclient

@@ -78,6 +78,16 @@ func (e *RemoteError) Error() string { return "remote: " + e.Message }
 
 func (e *RemoteError) errorCode() uint64 { return e.Code }
 
+// Plain returns a remote error as its message alone, without the
+// "remote: " prefix (for messages that already say where it happened),
+// and any other error as it is.
+func Plain(err error) error {
+	if re, ok := err.(*RemoteError); ok {
+		return errors.New(re.Message)
+	}
+	return err
+}
+
 // coded is an error that says which code its Error frame carries.
 type coded interface{ errorCode() uint64 }
 
