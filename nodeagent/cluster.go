@@ -1,14 +1,8 @@
-// Package nodeagent runs rayflow's nodes: each node has a local
-// scheduler (tasks wait for their dependencies, then run on worker
-// goroutines bounded by the node's CPUs), an object store, and hosts
-// actors. A task submitted on a node runs there when the node has room
-// and its queue is short; otherwise it spills to the global scheduler
-// (package placement), which places it by free resources, load and data
-// locality — the bottom-up scheduling of the Ray paper.
-//
-// This file holds the in-process cluster: N nodes in one process, used by
-// `rayflow run` (one node by default, `--nodes N` for more).
 package nodeagent
+
+// The in-process cluster: N nodes in one process, used by `rayflow run`
+// (one node by default, `--nodes N` for more), and the root of every
+// process's runtime (Cluster implements exec.Runtime).
 
 import (
 	"context"

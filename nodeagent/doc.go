@@ -1,0 +1,66 @@
+// Package nodeagent runs rayflow's nodes: each node has a local
+// scheduler (tasks wait for their dependencies, then run on worker
+// goroutines bounded by the node's CPUs), an object store, and hosts
+// actors. A task submitted on a node runs there when the node has room
+// and its queue is short; otherwise it spills to the global scheduler
+// (package placement, run by the heads), which places it by free
+// resources, load and data locality: the bottom-up scheduling of the Ray
+// paper.
+//
+// nodeagent is the wiring (Ray's node manager): it builds the components
+// below, dispatches incoming messages, and implements exec.Runtime
+// (Cluster). Its subpackages own their state:
+//
+//	wire        the message bodies and their codecs (no state)
+//	head        a head's membership table, placement and services
+//	headclient  the heads as a process sees them, and which nodes died
+//	objstore    a node's large values: memory limit, spill, restore
+//	placement   the global scheduler's policy (no state of its own)
+//	transport   framed connections, the server and the connection pool
+//	resources   resource quantities and the machine's totals
+//	internal/safe  panic survival for background goroutines
+//
+// # Modes
+//
+// Config.Validate decides once what kind of process this is: the lineage
+// mode (stash.Mode) and the scope, an embedded cluster (localScope: its
+// own in-process nodes) or one process of a cluster over the network
+// (*network). Cluster asks its scope instead of testing which kind it is.
+//
+// # Who owns what
+//
+// Every map and queue of this package has one owner and one lock:
+//
+//	state                         owner and lock      touched by
+//	Cluster.nodes                 Cluster (set once)  any goroutine, read-only after NewCluster
+//	Cluster.demands (sync.Map)    Cluster             submitting threads (resource demand per callee)
+//	Node.queue, running, free,    Node.mu             submitting threads (schedule, enqueue),
+//	  resuming, actors, workers                         workers (finished, release/reacquire
+//	                                                    around get and wait), the heartbeat loop
+//	                                                    (state), the spillback loop
+//	task.th                       task.mu             its worker; cancel (any goroutine)
+//	object.val, err, ready,       object.mu           whoever completes it (a worker, a
+//	  waiters, remote, big, size                        connection goroutine with TaskDone),
+//	                                                    readers (get, wait, fetch servers)
+//	actor.mailbox, order,         actor.mu            the actor's own goroutine (runs calls
+//	  stopped, recent (fifo.Map)                        one at a time); callers enqueue
+//	network.programs, awaited,    network.mu          connection goroutines (SubmitTask,
+//	  served, hosted, jobs                              TaskDone, FetchObject, Query), the spill
+//	                                                    loop (await), the dead-node watcher
+//	                                                    (nodeDied), workers (serveObject),
+//	                                                    job release
+//	network.peers                 network.peersMu     connection goroutines (OnHello), the
+//	                                                    membership change callback (heads only)
+//	network.spillCh               the spill loop      node schedulers send; the spill loop
+//	                                                    batches and places (net_batch.go)
+//	recovery.lineage, actors,     recovery.mu         submitters (remember, forget), the
+//	  borrowed                                          dead-node watcher, restart goroutines
+//	remoteActor.addr, log,        remoteActor.mu      callers (callRemote), TaskDone handlers,
+//	  pending, checkpoint, gen                          the restart and relocation goroutines
+//	orderLog.places, byActor,     orderLog.mu         TaskDone handlers (note), callers
+//	  calls (fifo.Map)                                  (keepCall), restarts (queryLineage)
+//	lineage (the stash)           stash.Stash         task paths add records; its flusher
+//	                                                    goroutine writes them (package stash)
+//	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready
+//	timeline.events               timeline.mu         workers append; WriteTimeline reads
+package nodeagent
