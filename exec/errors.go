@@ -60,6 +60,19 @@ func Errorf(kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
 }
 
+// MarkNode names node as where the error and each frame of its stack
+// happened, where they name no node yet.
+func (e *Error) MarkNode(node string) {
+	if e.Node == "" {
+		e.Node = node
+	}
+	for i := range e.Stack {
+		if e.Stack[i].Node == "" {
+			e.Stack[i].Node = node
+		}
+	}
+}
+
 func (e *Error) Error() string {
 	if e.Pos.Line == 0 {
 		return "error: " + e.Msg

@@ -15,6 +15,7 @@
 //	head        a head's membership table, placement and services
 //	headclient  the heads as a process sees them, and which nodes died
 //	objstore    a node's large values: memory limit, spill, restore
+//	actorhost   the actors living on a node: mailbox, order, dedup, stop
 //	placement   the global scheduler's policy (no state of its own)
 //	transport   framed connections, the server and the connection pool
 //	resources   resource quantities and the machine's totals
@@ -42,8 +43,7 @@
 //	object.val, err, ready,       object.mu           whoever completes it (a worker, a
 //	  waiters, remote, big, size                        connection goroutine with TaskDone),
 //	                                                    readers (get, wait, fetch servers)
-//	actor.mailbox, order,         actor.mu            the actor's own goroutine (runs calls
-//	  stopped, recent (fifo.Map)                        one at a time); callers enqueue
+//	(actors: package actorhost)
 //	network.programs, awaited,    network.mu          connection goroutines (SubmitTask,
 //	  served, hosted, jobs                              TaskDone, FetchObject, Query), the spill
 //	                                                    loop (await), the dead-node watcher

@@ -32,7 +32,7 @@ func (c *Cluster) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, error) 
 	out := make([]exec.Value, len(fs))
 	for i, f := range fs {
 		o := objectOf(f)
-		v, err := o.result()
+		v, err := o.Result()
 		if err != nil {
 			return nil, raised(o, err)
 		}
@@ -120,7 +120,7 @@ func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time
 	var count atomic.Int32
 	signal := make(chan struct{}, len(fs))
 	for _, f := range fs {
-		objectOf(f).onReady(func() {
+		objectOf(f).OnReady(func() {
 			count.Add(1)
 			signal <- struct{}{}
 		})
@@ -240,7 +240,7 @@ func (c *Cluster) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
 		n = c.Head()
 	}
 	n.publish(o, v, nil)
-	if _, err := o.result(); err != nil {
+	if _, err := o.Result(); err != nil {
 		return nil, err
 	}
 	return &exec.Future{ID: id, Name: "put", Handle: o}, nil

@@ -43,10 +43,10 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 			t.Fatalf("%s: no answer", o.id)
 		}
 	}
-	if v, err := current.result(); err != nil || v.AsInt() != 7 {
+	if v, err := current.Result(); err != nil || v.AsInt() != 7 {
 		t.Fatalf("call to the current incarnation: %v %v, want 7 (the stale call must not have run on it)", v, err)
 	}
-	if v, err := byHandle.result(); err != nil || v.AsInt() != 8 {
+	if v, err := byHandle.Result(); err != nil || v.AsInt() != 8 {
 		t.Fatalf("call through the actor's ID: %v %v, want 8", v, err)
 	}
 	// Every way the stale call could be answered (run on an incarnation,
@@ -56,7 +56,7 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 	// in the goroutine that completes the call. So with current and
 	// byHandle answered, an answer to the stale call would be here.
 	if stale.isReady() {
-		v, err := stale.result()
+		v, err := stale.Result()
 		t.Fatalf("call to the replaced incarnation was answered: %v %v", v, err)
 	}
 	if n := head.Cluster.Alive(); n != 1 {
@@ -91,7 +91,7 @@ func TestRepeatedCallRunsOnce(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no answer")
 	}
-	if v, err := last.result(); err != nil || v.AsInt() != 30 {
+	if v, err := last.Result(); err != nil || v.AsInt() != 30 {
 		t.Fatalf("third distinct call answered %v %v, want 30: the repeated call must not run again", v, err)
 	}
 }

@@ -158,7 +158,7 @@ func TestEndingOneJobReleasesAwaitedResults(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the awaited result of the ended job never completed")
 	}
-	if _, err := over.result(); err == nil || err.Kind != exec.KindCancelled {
+	if _, err := over.Result(); err == nil || err.Kind != exec.KindCancelled {
 		t.Fatalf("awaited result of the ended job: %v, want a cancellation", err)
 	}
 	if _, a := heldFor(worker, "jobe1"); a != 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
@@ -59,11 +60,11 @@ type network struct {
 	hc     *headclient.Client // the heads, and this node's registration with them
 
 	mu       sync.Mutex
-	programs map[string]*exec.Program // by source hash
-	awaited  map[string]awaitedResult // results this process awaits from other nodes, by task ID
-	served   map[string]*object       // objects other processes may fetch from here
-	hosted   map[string]*actor        // actors living here for other processes
-	jobs     map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
+	programs map[string]*exec.Program    // by source hash
+	awaited  map[string]awaitedResult    // results this process awaits from other nodes, by task ID
+	served   map[string]*object          // objects other processes may fetch from here
+	hosted   map[string]*actorhost.Actor // actors living here for other processes
+	jobs     map[string]bool             // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -144,7 +145,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		cfg.HeartbeatEvery = 500 * time.Millisecond
 	}
 	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, awaited: map[string]awaitedResult{},
-		served: map[string]*object{}, hosted: map[string]*actor{},
+		served: map[string]*object{}, hosted: map[string]*actorhost.Actor{},
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		rec: newRecovery(), live: headclient.NewLiveness(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),

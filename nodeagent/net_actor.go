@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -68,7 +69,7 @@ func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand re
 func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: a.id, Owner: nw.addr, Function: call.Func.ShortName()}
 	if err := nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
-		o.complete(exec.None, err, "")
+		o.Complete(exec.None, err, "")
 		return
 	}
 	if a.create == nil && nw.c.keepsLineage() && !nw.cfg.Driver {
@@ -86,7 +87,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	if a.deadErr != nil {
 		err := a.deadErr
 		a.mu.Unlock()
-		o.complete(exec.None, err, "")
+		o.Complete(exec.None, err, "")
 		return
 	}
 	if addr == "" { // being restarted: sent after the replay
@@ -134,7 +135,7 @@ func (nw *network) methodMsg(call *exec.TaskCall, key, owner string) (*wire.Subm
 func (nw *network) sendMethod(addr, key string, call *exec.TaskCall, obj *object) error {
 	msg, err := nw.methodMsg(call, key, nw.addr)
 	if err != nil {
-		obj.complete(exec.None, err, "")
+		obj.Complete(exec.None, err, "")
 		return nil
 	}
 	nw.await(obj, addr)
@@ -147,7 +148,7 @@ func (nw *network) sendMethod(addr, key string, call *exec.TaskCall, obj *object
 func (nw *network) requestCheckpoint(a *remoteActor, addr, key, id string, covered int) {
 	o := newObject(id, "checkpoint of actor "+a.class.Name())
 	nw.await(o, addr)
-	o.onReady(func() { go nw.keepCheckpoint(a, o, covered) })
+	o.OnReady(func() { go nw.keepCheckpoint(a, o, covered) })
 	msg := &wire.Submit{Kind: wire.SubmitCheckpoint, ID: id, ActorID: key, Owner: nw.addr}
 	if err := nw.pool.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		nw.failOwned(o, &exec.Error{Kind: exec.KindLost, Msg: "checkpoint not sent"})
@@ -157,7 +158,7 @@ func (nw *network) requestCheckpoint(a *remoteActor, addr, key, id string, cover
 // keepCheckpoint stores a checkpoint that arrived and trims the log: the
 // creator's calls sent before the checkpoint are in it.
 func (nw *network) keepCheckpoint(a *remoteActor, o *object, covered int) {
-	v, err := o.result()
+	v, err := o.Result()
 	if err != nil {
 		return // a failed checkpoint only means a longer replay
 	}
@@ -250,12 +251,11 @@ func (nw *network) hostActor(prog *exec.Program, m *wire.Submit, args []exec.Val
 	if err != nil {
 		return err
 	}
-	a := nw.c.Head().spawnActor(call, demand, m.Output, from)
-	a.gen, a.creator = actorGen(m.ID), m.Owner
+	a := nw.c.Head().spawnActor(call, demand, m.Output, from, actorGen(m.ID), m.Owner)
 	// An earlier incarnation of the same actor still here (its node was
 	// restarted on this port, or declared dead while it was alive) is
 	// superseded: it stops and gives its resources back.
-	old := map[*actor]bool{}
+	old := map[*actorhost.Actor]bool{}
 	nw.mu.Lock()
 	for key, other := range nw.hosted {
 		if logicalActor(key) == id {
@@ -269,14 +269,14 @@ func (nw *network) hostActor(prog *exec.Program, m *wire.Submit, args []exec.Val
 	nw.hosted[id] = a
 	nw.mu.Unlock()
 	for o := range old {
-		o.stop("actor " + o.class.Name() + " stopped: a newer incarnation replaced it")
+		o.Stop("actor " + o.Class().Name() + " stopped: a newer incarnation replaced it")
 	}
 	return nil
 }
 
 // decodeCheckpoint reads the state a recreated actor starts from: the
 // fields and call count of a checkpoint, or nil to run the constructor.
-func (nw *network) decodeCheckpoint(m *wire.Submit) (*actorState, error) {
+func (nw *network) decodeCheckpoint(m *wire.Submit) (*actorhost.State, error) {
 	if len(m.State) == 0 {
 		return nil, nil
 	}
@@ -289,7 +289,7 @@ func (nw *network) decodeCheckpoint(m *wire.Submit) (*actorState, error) {
 	if fields.Kind() != exec.ListKind || order.Kind() != exec.IntKind || order.AsInt() < 0 {
 		return nil, bad
 	}
-	return &actorState{fields: fields.AsList().Elems, order: uint64(order.AsInt())}, nil
+	return &actorhost.State{Fields: fields.AsList().Elems, Order: uint64(order.AsInt())}, nil
 }
 
 // callHosted queues a method call from another process on an actor
@@ -316,7 +316,7 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 		// The answer carries the call's place in the actor's order, so
 		// that the caller holds it if this node dies before its stash
 		// wrote it to the GCS.
-		o.onReady(func() {
+		o.OnReady(func() {
 			done := &wire.Done{ID: o.id, Gone: gone, Actor: m.ActorID}
 			if nw.c.keepsLineage() {
 				done.Seq = o.actorSeq.Load()
@@ -330,17 +330,17 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 			why = fmt.Sprintf("actor %s was replaced by a newer incarnation here", logicalActor(m.ActorID))
 		}
 		gone = true
-		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: why}, "")
+		o.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: why}, "")
 		return nil
 	}
-	method, ok := a.class.Method(m.Function)
+	method, ok := a.Class().Method(m.Function)
 	if !ok {
-		o.complete(exec.None, exec.Errorf(exec.KindName, "actor %s has no method '%s'", a.class.Name(), m.Function), "")
+		o.Complete(exec.None, exec.Errorf(exec.KindName, "actor %s has no method '%s'", a.Class().Name(), m.Function), "")
 		return nil
 	}
-	if !a.enqueueCall(&exec.TaskCall{ID: m.ID, Func: method, Args: args}, o, true) {
+	if !a.Enqueue(&exec.TaskCall{ID: m.ID, Func: method, Args: args}, o, true) {
 		gone = true
-		o.complete(exec.None, a.stoppedError(), "")
+		o.Complete(exec.None, a.StoppedError(), "")
 	}
 	return nil
 }
@@ -364,7 +364,7 @@ func (nw *network) isCreatorCall(m *wire.Submit) bool {
 	defer nw.mu.Unlock()
 	for key, a := range nw.hosted {
 		if logicalActor(key) == logicalActor(m.ActorID) {
-			return a.creator == "" || a.creator == m.Owner
+			return a.HostedFor(m.Owner)
 		}
 	}
 	return true
@@ -378,20 +378,14 @@ func (nw *network) checkpointHosted(m *wire.Submit) error {
 	nw.mu.Unlock()
 	o := newObject(m.ID, "checkpoint of actor "+m.ActorID)
 	owner := m.Owner
-	o.onReady(func() { nw.report(o, owner) })
+	o.OnReady(func() { nw.report(o, owner) })
 	if a == nil {
-		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: "no such actor here"}, "")
+		o.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: "no such actor here"}, "")
 		return nil
 	}
-	a.mu.Lock()
-	if a.stopped {
-		a.mu.Unlock()
-		o.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: "actor stopped"}, "")
-		return nil
+	if !a.EnqueueCheckpoint(m.ID, o) {
+		o.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: "actor stopped"}, "")
 	}
-	a.mailbox = append(a.mailbox, &actorCall{call: &exec.TaskCall{ID: m.ID}, obj: o, checkpoint: true})
-	a.wake.Signal()
-	a.mu.Unlock()
 	return nil
 }
 
@@ -405,7 +399,7 @@ func (nw *network) stopHosted(id string) {
 	}
 	nw.mu.Unlock()
 	if a != nil {
-		a.stop("actor " + a.class.Name() + " stopped: the job that created it has finished")
+		a.Stop("actor " + a.Class().Name() + " stopped: the job that created it has finished")
 	}
 }
 

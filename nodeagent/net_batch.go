@@ -31,7 +31,7 @@ func (nw *network) spill(t *task, origin *Node) {
 	select {
 	case nw.spillCh <- spillItem{t, origin}:
 	case <-nw.stop:
-		t.obj.complete(exec.None, exec.Errorf(exec.KindCancelled, "the node is stopping"), "")
+		t.obj.Complete(exec.None, exec.Errorf(exec.KindCancelled, "the node is stopping"), "")
 	}
 }
 
@@ -77,7 +77,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 	results, err := nw.placeBatch(ctx, reqs)
 	if err != nil {
 		for _, it := range batch {
-			it.t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "cannot reach the global scheduler: %v", transport.Plain(err)), "")
+			it.t.obj.Complete(exec.None, exec.Errorf(exec.KindResource, "cannot reach the global scheduler: %v", transport.Plain(err)), "")
 		}
 		return
 	}
@@ -86,7 +86,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 		res := results[i]
 		switch {
 		case res.Err != nil:
-			it.t.obj.complete(exec.None, exec.Errorf(exec.KindResource, "%v", res.Err), "")
+			it.t.obj.Complete(exec.None, exec.Errorf(exec.KindResource, "%v", res.Err), "")
 		case res.Node == it.origin.ID || res.Addr == nw.addr:
 			it.origin.enqueue(it.t)
 		default:
@@ -151,7 +151,7 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 		msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
 			Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 		if err := nw.fillTask(msg, t.call); err != nil {
-			t.obj.complete(exec.None, err, "")
+			t.obj.Complete(exec.None, err, "")
 			continue
 		}
 		msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
@@ -188,7 +188,7 @@ func (nw *network) sendFailed(t *task, addr string, err error) {
 	nw.mu.Unlock()
 	t.sendFailures++
 	if t.sendFailures > maxSendFailures {
-		t.obj.complete(exec.None, &exec.Error{Kind: exec.KindLost,
+		t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost,
 			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.name, addr, transport.Plain(err))}, "")
 		return
 	}

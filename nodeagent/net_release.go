@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -167,7 +168,7 @@ func (nw *network) releaseHere(jobs []string) {
 	}
 	nw.rec.mu.Unlock()
 	for _, o := range awaited {
-		o.complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.name)}, "")
+		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.name)}, "")
 	}
 	nw.stopJobsWork(ofJobs)
 }
@@ -177,7 +178,7 @@ func (nw *network) releaseHere(jobs []string) {
 // otherwise hold its resources for ever), the actors this process created
 // for them, and their running and queued tasks.
 func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
-	stopped := map[*actor]bool{}
+	stopped := map[*actorhost.Actor]bool{}
 	nw.mu.Lock()
 	for key, a := range nw.hosted {
 		if ofJobs(key) {
@@ -187,7 +188,7 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 	}
 	nw.mu.Unlock()
 	for a := range stopped {
-		a.stop("actor " + a.class.Name() + " stopped: the job that created it has finished")
+		a.Stop("actor " + a.Class().Name() + " stopped: the job that created it has finished")
 	}
 	nw.rec.mu.Lock()
 	for id := range nw.rec.actors {

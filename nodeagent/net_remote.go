@@ -63,7 +63,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 		if loc := o.remoteLocation(); loc != "" {
 			return wire.Arg{ObjectID: o.id, Location: loc}, nil
 		}
-		val, err := o.result()
+		val, err := o.Result()
 		if err != nil {
 			return wire.Arg{}, err
 		}
@@ -71,7 +71,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 	}
 	if exec.EncodedSize(v) > InlineLimit*16 {
 		o := newObject(taskID+".arg"+strconv.Itoa(i), "argument")
-		o.complete(v, nil, nw.c.Head().ID)
+		o.Complete(v, nil, nw.c.Head().ID)
 		nw.serveObject(o)
 		return wire.Arg{ObjectID: o.id, Location: nw.addr}, nil
 	}
@@ -100,7 +100,7 @@ func (nw *network) lost(obj *object, why string) {
 	nw.mu.Lock()
 	nw.takeAwaitedLocked(obj.id)
 	nw.mu.Unlock()
-	obj.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: %s", obj.name, why)}, "")
+	obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: %s", obj.name, why)}, "")
 }
 
 // handleDone completes an awaited object with a remote result.
@@ -128,18 +128,18 @@ func (nw *network) handleDone(payload []byte) error {
 		// lineage, so it rebuilds the arguments and runs the task again.
 		go nw.retryWithArguments(obj, m.Err)
 	case m.Err != nil:
-		obj.complete(exec.None, m.Err, m.Err.Node)
+		obj.Complete(exec.None, m.Err, m.Err.Node)
 	case m.Location != "":
 		obj.setRemote(m.Location, m.Size, nw)
-		obj.complete(exec.None, nil, m.Location)
+		obj.Complete(exec.None, nil, m.Location)
 	default:
 		nw.forget(m.ID) // the value is here now; its lineage is not needed
 		v, derr := exec.DecodeWith(m.Inline, nw)
 		if derr != nil {
-			obj.complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.name, derr), "")
+			obj.Complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.name, derr), "")
 			return nil
 		}
-		obj.complete(v, nil, "")
+		obj.Complete(v, nil, "")
 	}
 	return nil
 }
@@ -204,7 +204,7 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	v, verr := o.result()
+	v, verr := o.Result()
 	if verr != nil {
 		return nil, fmt.Errorf("%s", verr.Msg)
 	}
@@ -282,7 +282,7 @@ func (nw *network) argValue(a wire.Arg) (exec.Value, error) {
 func (nw *network) remoteObject(id, addr string) *object {
 	o := newObject(id, "object "+id)
 	o.setRemote(addr, 0, nw)
-	o.complete(exec.None, nil, addr)
+	o.Complete(exec.None, nil, addr)
 	return o
 }
 
@@ -307,7 +307,7 @@ func (nw *network) nativeTask(name string) *exec.NativeTask {
 // its owner gets err as the task's result.
 func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) {
 	o := newObject(m.ID, "task '"+m.Function+"'")
-	o.complete(exec.None, err, nw.c.Head().ID)
+	o.Complete(exec.None, err, nw.c.Head().ID)
 	nw.report(o, m.Owner)
 }
 
@@ -340,7 +340,7 @@ func (nw *network) runForOwner(prog *exec.Program, m *wire.Submit, args []exec.V
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.
-	t.obj.onReady(func() { nw.report(t.obj, m.Owner) })
+	t.obj.OnReady(func() { nw.report(t.obj, m.Owner) })
 	whenArgsReady(args, func() { n.enqueue(t) })
 	return nil
 }
@@ -353,7 +353,7 @@ func (nw *network) report(o *object, owner string) {
 
 // reportDone is report with the message's other fields set.
 func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
-	v, err := o.result()
+	v, err := o.Result()
 	switch {
 	case err != nil:
 		done.Err = err

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/placement"
@@ -26,7 +27,7 @@ type Node struct {
 	queue    []*task
 	running  map[*task]struct{}
 	resuming int // tasks back from get/wait waiting to take their CPU again
-	actors   []*actor
+	actors   []*actorhost.Actor
 	store    *objstore.Store
 	workers  []bool // worker IDs in use, for the timeline
 }
@@ -209,7 +210,7 @@ func (n *Node) cancelAll(reason string) {
 		t.cancel(reason)
 	}
 	for _, a := range actors {
-		a.stop(reason)
+		a.Stop(reason)
 	}
 }
 
@@ -230,5 +231,5 @@ func (n *Node) publish(o *object, val exec.Value, err *exec.Error) {
 			val = exec.None // the store has it
 		}
 	}
-	o.complete(val, err, n.ID)
+	o.Complete(val, err, n.ID)
 }

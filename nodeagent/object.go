@@ -85,7 +85,7 @@ func newObject(id, name string) *object {
 
 // complete stores the value or error and wakes every waiter. Only the
 // first completion counts.
-func (o *object) complete(val exec.Value, err *exec.Error, node string) bool {
+func (o *object) Complete(val exec.Value, err *exec.Error, node string) bool {
 	o.mu.Lock()
 	if o.ready {
 		o.mu.Unlock()
@@ -103,7 +103,7 @@ func (o *object) complete(val exec.Value, err *exec.Error, node string) bool {
 }
 
 // onReady runs f when the object is ready (at once if it is).
-func (o *object) onReady(f func()) {
+func (o *object) OnReady(f func()) {
 	o.mu.Lock()
 	if o.ready {
 		o.mu.Unlock()
@@ -126,7 +126,7 @@ func (o *object) isReady() bool {
 // result returns the value and error of a ready object, fetching it from
 // the process that holds it, or reading it back from disk if the store
 // spilled it.
-func (o *object) result() (exec.Value, *exec.Error) {
+func (o *object) Result() (exec.Value, *exec.Error) {
 	o.mu.Lock()
 	val, err, big, remote := o.val, o.err, o.big, o.remote
 	o.mu.Unlock()
@@ -189,9 +189,16 @@ func failOnPanic(o *object) {
 
 // internalError fails an object with a bug report's worth of message.
 func internalError(o *object, r any) {
-	o.complete(exec.None, &exec.Error{Kind: exec.KindInternal,
+	o.Complete(exec.None, &exec.Error{Kind: exec.KindInternal,
 		Msg: fmt.Sprintf("internal error in the node agent while running %s: %v; please report this as a bug with the program that caused it", o.name, r)}, "")
 }
+
+// Name says what makes the object, for messages.
+func (o *object) Name() string { return o.name }
+
+// SetOrder records, for a method call, its place in the order its actor
+// ran calls, plus one.
+func (o *object) SetOrder(seq uint64) { o.actorSeq.Store(seq) }
 
 // InlineLimit is the size up to which a result travels inline with its
 // completion and is not counted by the object store.

@@ -69,7 +69,7 @@ func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := o.result()
+			v, err := o.Result()
 			if err != nil {
 				t.Errorf("read: %v", err.Msg)
 			}

@@ -229,7 +229,7 @@ func (nw *network) failOwned(obj *object, err *exec.Error) {
 	nw.mu.Lock()
 	nw.takeAwaitedLocked(obj.id)
 	nw.mu.Unlock()
-	obj.complete(exec.None, err, "")
+	obj.Complete(exec.None, err, "")
 }
 
 // rebuild runs again the task that made a value lost with its node, and
@@ -247,7 +247,7 @@ func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.
 	for _, a := range entry.t.call.Args {
 		if a.Kind() == exec.FutureKind {
 			if dep := objectOf(a.AsFuture()); dep != nil {
-				if _, err := dep.result(); err != nil {
+				if _, err := dep.Result(); err != nil {
 					return exec.None, err
 				}
 			}
@@ -261,7 +261,7 @@ func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.
 	nw.rec.mu.Unlock()
 	nw.spill(again, nw.c.Head())
 	<-again.obj.done
-	return again.obj.result()
+	return again.obj.Result()
 }
 
 // fetchFromOwner asks the owner of a value passed here inside another
@@ -472,7 +472,7 @@ func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
 			return
 		}
 	}
-	obj.complete(exec.None, cause, cause.Node)
+	obj.Complete(exec.None, cause, cause.Node)
 }
 
 // restartable reports whether id is a call on an actor this process
@@ -529,12 +529,12 @@ func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
 	entry := nw.rec.lineage[obj.id]
 	nw.rec.mu.Unlock()
 	if entry == nil {
-		obj.complete(exec.None, cause, cause.Node)
+		obj.Complete(exec.None, cause, cause.Node)
 		return
 	}
 	if err := nw.allowRetry(entry, cause.Node); err != nil {
 		err.Msg += " (last failure: " + cause.Msg + ")"
-		obj.complete(exec.None, err, "")
+		obj.Complete(exec.None, err, "")
 		return
 	}
 	for _, a := range entry.t.call.Args {
@@ -542,8 +542,8 @@ func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
 			continue
 		}
 		if dep := objectOf(a.AsFuture()); dep != nil {
-			if _, err := dep.result(); err != nil {
-				obj.complete(exec.None, err, "")
+			if _, err := dep.Result(); err != nil {
+				obj.Complete(exec.None, err, "")
 				return
 			}
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -54,8 +55,8 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		switch a := h.Handle.(type) {
 		case *remoteActor:
 			addr, creator, gen = a.whereabouts(nw.addr)
-		case *actor:
-			creator, gen = a.creatorAddr(nw.addr), a.gen
+		case *actorhost.Actor:
+			creator, gen = a.CreatorAddr(nw.addr), a.Gen()
 			nw.mu.Lock()
 			nw.hosted[h.ID] = a
 			nw.hosted[actorKey(h.ID, gen)] = a

@@ -119,7 +119,7 @@ func (nw *network) resubmit(obj *object) {
 	entry := nw.rec.lineage[obj.id]
 	nw.rec.mu.Unlock()
 	if entry == nil || entry.t.obj != obj {
-		obj.complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.name + " was given back by its node, and its specification is not kept here"}, "")
+		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.name + " was given back by its node, and its specification is not kept here"}, "")
 		return
 	}
 	nw.spill(entry.t, nw.c.Head())

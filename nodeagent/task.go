@@ -53,7 +53,7 @@ func (t *task) cancel(reason string) {
 		th.Cancel(reason)
 		return
 	}
-	t.obj.complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.name)}, "")
+	t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.name)}, "")
 }
 
 // demandOf reads a call site's resource annotation.
@@ -149,7 +149,7 @@ func whenArgsReady(args []exec.Value, f func()) {
 		if a.Kind() == exec.FutureKind {
 			if o := objectOf(a.AsFuture()); o != nil {
 				pending.Add(1)
-				o.onReady(done)
+				o.OnReady(done)
 			}
 		}
 	}
@@ -167,7 +167,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 		}
 		o := objectOf(a.AsFuture())
 		<-o.done
-		v, err := o.result()
+		v, err := o.Result()
 		if err != nil {
 			root := err
 			for root.Cause != nil && root.Kind == exec.KindTask {
@@ -207,7 +207,7 @@ func (n *Node) run(t *task) {
 	args, depErr := resolveArgs(t.obj.name, t.call.Args)
 	if depErr != nil {
 		c.stats.Failed.Add(1)
-		t.obj.complete(exec.None, depErr, n.ID)
+		t.obj.Complete(exec.None, depErr, n.ID)
 		return
 	}
 	c.stats.Running.Add(1)
@@ -216,24 +216,12 @@ func (n *Node) run(t *task) {
 	c.timeline.add(t.call.Name(), "task", n.ID, t.worker, t.call.ID, started, time.Now(), err != nil)
 	c.stats.Running.Add(-1)
 	if err != nil {
-		markNode(err, n.ID)
+		err.MarkNode(n.ID)
 		c.stats.Failed.Add(1)
 	} else {
 		c.stats.Done.Add(1)
 	}
 	n.publish(t.obj, val, err)
-}
-
-// markNode records on every frame of a task's error the node it ran on.
-func markNode(err *exec.Error, node string) {
-	if err.Node == "" {
-		err.Node = node
-	}
-	for i := range err.Stack {
-		if err.Stack[i].Node == "" {
-			err.Stack[i].Node = node
-		}
-	}
 }
 
 // attempts runs the task body, again after its own error when it was

@@ -1,0 +1,24 @@
+// Package actorhost runs the actors that live on a node: each Actor has
+// a mailbox of method calls and checkpoints, run one at a time on the
+// actor's own goroutine in the order they were queued (so calls from one
+// caller run in call order), the count of calls it ran (its place in the
+// actor-order log that a restart replays), a window of its latest calls
+// from other processes (a call that arrives twice is answered from the
+// first run), and its stop.
+//
+// # Ownership and threading
+//
+// An Actor owns its mailbox, its stopped and orphaned flags and its
+// dedup window, guarded by its mutex: any goroutine may Enqueue,
+// EnqueueCheckpoint, Stop or Orphan it. Its instance (the fields), its
+// call count and its start error belong to its goroutine alone. Its ID,
+// class, demand, incarnation and creator are fixed by New.
+//
+// What an actor needs of its node (resolving arguments, publishing
+// results into the object store, logging its order for lineage, counts
+// and the timeline, giving its resources back when it stops) is the Node
+// interface, which package nodeagent implements; results are the Result
+// interface (nodeagent's objects). The package knows nothing of the
+// network: nodeagent routes calls from other processes to the actors it
+// hosts.
+package actorhost
