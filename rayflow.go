@@ -1,15 +1,3 @@
-// Package rayflow is the embedding API: compile a rayflow program from
-// source, run one of its pipelines on an embedded cluster, and get the
-// result back. The command line (cmd/rayflow) is built on it.
-//
-//	prog, err := rayflow.Compile("job.rayflow", src, nil)
-//	result, err := prog.Run(ctx, rayflow.RunOptions{Params: map[string]string{"n": "10"}})
-//
-// A program that calls Go functions (Options.Builtins, Options.Tasks)
-// runs its tasks on the nodes of a networked cluster too, when each
-// node's process registers the same functions: pass HostModules(opts) as
-// its nodeagent.Config.Modules. A node without them fails such a task
-// with an error that names the missing function and the node.
 package rayflow
 
 import (

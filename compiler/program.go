@@ -1,14 +1,3 @@
-// Package compiler turns a parsed rayflow file into a Program the
-// evaluator can run: every name resolved to a slot, a field, a global, a
-// built-in or a module; every error found before anything runs (with a
-// "did you mean" suggestion where a close name exists); decorators
-// checked; each function marked deterministic or not (transitively over
-// calls, see determinism.go); and each task call site annotated with its
-// lineage (callee, argument sources, resources, retries, determinism).
-//
-// The compiler writes its resolution into the AST's unexported-by-parser
-// fields (Primary.Ref, Let.Slots, ...) so that exec can compile the tree to
-// closures without looking names up at run time.
 package compiler
 
 import (

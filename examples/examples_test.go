@@ -1,8 +1,3 @@
-// Package examples_test runs every example program through the real
-// command line, as a user would: it builds cmd/rayflow once, runs each
-// example from the repository root (the examples read files relative to
-// the working directory) with small parameters, and checks the exit code
-// and a key line of output.
 package examples_test
 
 import (

@@ -1,9 +1,3 @@
-// Package exec is rayflow's evaluator: the values of the language, the
-// closure compiler that turns a resolved program into Go closures, the
-// interpreter state of one running thread (call stack, cancellation, step
-// limit), runtime errors, and the Runtime interface through which task and
-// actor calls leave the evaluator. It owns no placement or transport: the
-// node agent implements Runtime.
 package exec
 
 import (

@@ -1,6 +1,3 @@
-// Package lang is the front end of rayflow: the lexer, the parser, the AST
-// with positions, and syntax errors that read `FILE:LINE:COL: error: MESSAGE`
-// in words a user knows.
 package lang
 
 // The parser is hand-written recursive descent over the tokens of Lex, one

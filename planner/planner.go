@@ -1,20 +1,3 @@
-// Package planner builds the planned task graph of a program: for each
-// pipeline, what is known about its tasks, actors and method calls
-// before it runs. `rayflow plan` prints it as text or Graphviz.
-//
-// The graph is built by walking the pipeline's body (walk.go, eval.go):
-// loops over constants are unrolled up to a limit, plain fns are inlined,
-// and the futures each call returns are followed through variables,
-// lists and comprehensions to the calls that use them; what cannot be
-// known before running (a while loop, a loop over a run-time value, a
-// branch on one) becomes a dynamic region whose call sites show once.
-// Rewrite passes (rewrite.go) then change the graph; paradigm hints
-// (@hint) will be implemented as such passes.
-//
-// Constants are folded with exec's own operators and built-ins
-// (fold.go), so a folded constant is what the program computes. The
-// planner imports exec for its values and operators only; exec never
-// imports the planner.
 package planner
 
 import (

@@ -1,16 +1,3 @@
-// Package stdlib holds rayflow's built-in modules: math, random, nd
-// (dense float64 tensors), str, json, time, io (confined to the run's
-// working directory), rl (reinforcement-learning environments) and sys.
-//
-// Every module is an *exec.Module whose members are *exec.Builtin
-// functions and constants. Modules returns fresh instances; the compiler
-// reads the Nondeterministic flags of the built-ins for its determinism
-// analysis and the evaluator puts the modules in scope of every program.
-//
-// Besides the modules, the package exports Arith (installed as
-// exec.TensorArith when the package is loaded) and Neg, which the
-// evaluator uses for the operators + - * / and unary - when a tensor is
-// involved. REFERENCE.md documents every function.
 package stdlib
 
 import (

@@ -1,9 +1,3 @@
-// Command rayflow runs rayflow programs: `rayflow run FILE` on an
-// embedded cluster, `check` and `plan` to inspect them, `repl` to explore,
-// `start` and `status` for a cluster of processes. commands.go lists the
-// commands; each parses its flags with its own pflag.FlagSet.
-// Exit codes: 0 success, 1 the program failed, 2 usage error, 130
-// interrupted.
 package main
 
 import (

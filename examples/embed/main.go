@@ -1,11 +1,3 @@
-// Command embed shows rayflow inside a Go program: it registers a Go
-// function as a built-in and another as a task with its resources,
-// compiles a rayflow pipeline that uses both, runs it on an embedded
-// cluster with a parameter, and reads the result back as Go values.
-//
-// Run it from the repository root:
-//
-//	go run ./examples/embed
 package main
 
 import (

@@ -1,7 +1,3 @@
-// Package clibuild builds the rayflow command for tests that run it as a
-// separate process (the conformance programs, the examples, the CLI's
-// own tests, the terminal session): Build builds it, Shared builds it at
-// most once per test binary. It owns no state besides a Shared's binary.
 package clibuild
 
 import (

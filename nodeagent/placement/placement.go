@@ -1,31 +1,3 @@
-// Package placement is rayflow's global scheduler, written as a pure
-// function of a request and a read-only snapshot of the cluster.
-//
-// Scheduling in rayflow is bottom-up, as in Ray: a task is first offered to
-// the local scheduler of the node that submitted it, which runs it there
-// when it can (ShouldSpill) and otherwise spills it to the global scheduler.
-// The global scheduler (Place) picks a node from the latest heartbeats of
-// every node (a Snapshot). Because it is a function of its inputs, it is
-// tested without a cluster: a Harness records the plans produced for many
-// simulated nodes, in the manner of nomad's scheduler package.
-//
-// Place is a chain of small steps:
-//
-//  1. feasibility (feasible.go): the node is alive, its total resources
-//     can hold the demand, and the task has not already failed there
-//     (Request.Avoid);
-//  2. ranking (rank.go): among feasible nodes that have the demand free now,
-//     the highest score wins; the score weighs free resources after
-//     placement, queue length and data locality, and is documented in
-//     rank.go;
-//  3. if no feasible node has the demand free now, the task goes to the
-//     feasible node where it should wait least (it queues there), and the
-//     Decision says so;
-//  4. ties go to the smallest node ID, so the same input always gives the
-//     same output.
-//
-// A Planner places a batch of requests against one snapshot and reserves
-// what each placement takes, so that a batch never over-commits a node.
 package placement
 
 import (

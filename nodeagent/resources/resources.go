@@ -1,22 +1,3 @@
-// Package resources is the resource vector of rayflow: how much cpu, gpu,
-// memory and custom named resources a node has, has free, or a task needs.
-//
-// Quantities are fixed-point integers, so that half a cpu is representable
-// and a long run of Add and Sub never drifts the way float64 sums do:
-//
-//   - cpu, gpu and every custom resource are counted in milli-units
-//     (1000 = one cpu, 500 = half a cpu);
-//   - memory is counted in whole bytes. Bytes are already an integer unit;
-//     milli-bytes would only shrink the range of an int64 to 8 PiB per sum.
-//
-// Both are called the "internal unit" of a resource below. Parsing (ParseSpec,
-// ParseQuantity, ParseMemory, FromMap) caps a single quantity at 10^9 units
-// or 2^53 bytes, so that a sum over a large cluster cannot overflow, and the
-// JSON form (floats) is exact. Add saturates rather than wraps all the same.
-//
-// A Resources value is immutable: every method returns a new value and never
-// changes the receiver or its argument, so values can be shared between
-// goroutines and copied freely.
 package resources
 
 import (

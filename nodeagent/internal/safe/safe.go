@@ -1,14 +1,3 @@
-// Package safe keeps a bug that panics in a background goroutine of a
-// node agent (heartbeats, the membership monitor, the dead-node watcher,
-// the object store's cleanup) from taking the whole process down: a head
-// that crashes loses the cluster's membership, a node its objects. Each
-// such goroutine defers Survive first thing: a panic is logged to stderr
-// with its stack, and the loop starts again after a pause; the process
-// keeps serving.
-//
-// It owns one piece of state, the writer panics are reported to
-// (stderr; SetOutput swaps it for tests), guarded by its mutex. Any
-// goroutine may call its functions.
 package safe
 
 import (

@@ -1,11 +1,3 @@
-// Package httpapi is the head's HTTP API (fasthttp): the cluster's status
-// and job submission, for tools and scripts that do not speak the
-// cluster protocol.
-//
-//	GET  /api/status   the same JSON as `rayflow status --json`
-//	POST /api/jobs     {"source": "...", "pipeline": "main", "params": {"n": "10"}}
-//	                   runs the pipeline on the cluster and answers
-//	                   {"result": "...", "output": "...", "error": "..."}
 package httpapi
 
 import (

@@ -1,8 +1,3 @@
-// Package repl is rayflow's interactive session (`rayflow repl`): type
-// declarations and statements, see values, keep variables, futures and
-// actors between inputs. On a terminal it edits lines and keeps history
-// (github.com/peterh/liner); otherwise it reads plain lines, without
-// prompts, so that it can be driven through a pipe.
 package repl
 
 import (
