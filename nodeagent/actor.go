@@ -46,8 +46,8 @@ func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, outpu
 	c.routeOutput(th, output)
 	a := actorhost.New(actorhost.Spec{ID: call.ID, Class: call.Class, Demand: demand, Thread: th,
 		Node: actorNode{n}, From: from, Gen: gen, Creator: creator})
+	n.sched.Hold(demand)
 	n.mu.Lock()
-	n.free = n.free.Sub(demand)
 	n.actors = append(n.actors, a)
 	n.mu.Unlock()
 	c.stats.Actors.Add(1)
@@ -94,7 +94,7 @@ func (an actorNode) Publish(r actorhost.Result, val exec.Value, err *exec.Error)
 }
 
 func (an actorNode) Stopped(a *actorhost.Actor) {
-	an.n.release(a.Demand())
+	an.n.sched.Release(a.Demand())
 	an.n.forget(a)
 }
 

@@ -16,6 +16,8 @@
 //	headclient  the heads as a process sees them, and which nodes died
 //	objstore    a node's large values: memory limit, spill, restore
 //	actorhost   the actors living on a node: mailbox, order, dedup, stop
+//	localsched  a node's local scheduler: queue, dispatch, CPUs given
+//	            back while a task blocks in get or wait
 //	placement   the global scheduler's policy (no state of its own)
 //	transport   framed connections, the server and the connection pool
 //	resources   resource quantities and the machine's totals
@@ -35,15 +37,17 @@
 //	state                         owner and lock      touched by
 //	Cluster.nodes                 Cluster (set once)  any goroutine, read-only after NewCluster
 //	Cluster.demands (sync.Map)    Cluster             submitting threads (resource demand per callee)
-//	Node.queue, running, free,    Node.mu             submitting threads (schedule, enqueue),
-//	  resuming, actors, workers                         workers (finished, release/reacquire
-//	                                                    around get and wait), the heartbeat loop
-//	                                                    (state), the spillback loop
+//	a node's queue, running set,  Node.sched          submitting threads (schedule), workers
+//	  free resources, workers     (localsched)          (finished, get and wait), the heartbeat
+//	                                                    loop (state), the spillback loop
+//	Node.actors                   Node.mu             actor placement (spawnActor), stopping
+//	                                                    actors (forget), Alive, cancelAll
 //	task.th                       task.mu             its worker; cancel (any goroutine)
 //	object.val, err, ready,       object.mu           whoever completes it (a worker, a
 //	  waiters, remote, big, size                        connection goroutine with TaskDone),
 //	                                                    readers (get, wait, fetch servers)
-//	(actors: package actorhost)
+//	an actor's mailbox, dedup     the actor           its own goroutine runs the calls;
+//	  window, stop                (actorhost)           callers enqueue
 //	network.programs, awaited,    network.mu          connection goroutines (SubmitTask,
 //	  served, hosted, jobs                              TaskDone, FetchObject, Query), the spill
 //	                                                    loop (await), the dead-node watcher

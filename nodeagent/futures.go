@@ -18,8 +18,8 @@ func blocking(th *exec.Thread, f func()) {
 		f()
 		return
 	}
-	t.node.release(t.demand)
-	defer t.node.reacquire(t.demand)
+	t.node.sched.Release(t.demand)
+	defer t.node.sched.Reacquire(t.demand)
 	f()
 }
 

@@ -32,7 +32,7 @@ func (nw *network) ServeHead(typ transport.MsgType, payload []byte) (*transport.
 // it is not registered with yet.
 func (nw *network) registerEverywhere(ctx context.Context) error {
 	n := nw.c.Head()
-	return nw.hc.RegisterEverywhere(ctx, headclient.Registration{ID: n.ID, Total: n.total.Map(), IsHead: nw.isHead()})
+	return nw.hc.RegisterEverywhere(ctx, headclient.Registration{ID: n.ID, Total: n.sched.Total().Map(), IsHead: nw.isHead()})
 }
 
 // heartbeatAll reports to every head; a head that forgot this node (it

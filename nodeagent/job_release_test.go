@@ -224,7 +224,7 @@ pipeline main() {}`)
 	if n := head.Cluster.Alive(); n != 1 {
 		t.Fatalf("%d actors alive after releasing jobR, want 1 (jobS's)", n)
 	}
-	if free, total := head.Cluster.Head().state().Available.CPU(), head.Cluster.Head().total.CPU(); free != total/2 {
+	if free, total := head.Cluster.Head().state().Available.CPU(), head.Cluster.Head().sched.Total().CPU(); free != total/2 {
 		t.Fatalf("%d of %d milli-CPUs free, want half: the stopped actor gives its CPU back", free, total)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -206,18 +207,9 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 
 // jobsTasks lists the node's running and queued tasks that ofJobs picks.
 func (n *Node) jobsTasks(ofJobs func(id string) bool) []*task {
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	var out []*task
-	for t := range n.running {
-		if ofJobs(t.call.ID) {
-			out = append(out, t)
-		}
-	}
-	for _, t := range n.queue {
-		if ofJobs(t.call.ID) {
-			out = append(out, t)
-		}
+	for _, w := range n.sched.Select(func(w localsched.Work) bool { return ofJobs(w.(*task).call.ID) }) {
+		out = append(out, w.(*task))
 	}
 	return out
 }

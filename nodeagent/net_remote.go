@@ -381,21 +381,8 @@ func (nw *network) handleCancel(payload []byte) error {
 		return wire.ErrMalformed
 	}
 	for _, n := range nw.c.nodes {
-		n.mu.Lock()
-		var found *task
-		for t := range n.running {
-			if t.call.ID == ss[0] {
-				found = t
-			}
-		}
-		for _, t := range n.queue {
-			if t.call.ID == ss[0] {
-				found = t
-			}
-		}
-		n.mu.Unlock()
-		if found != nil {
-			found.cancel(found.obj.name + " was cancelled")
+		for _, t := range n.jobsTasks(func(id string) bool { return id == ss[0] }) {
+			t.cancel(t.obj.name + " was cancelled")
 		}
 	}
 	return nil

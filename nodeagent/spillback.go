@@ -84,34 +84,17 @@ func (nw *network) spillbackFrom(n *Node) {
 // stuckTasks lists up to limit queued tasks that entered the queue
 // before since and do not fit the node's free resources.
 func (n *Node) stuckTasks(since time.Time, limit int) []*task {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var out []*task
-	for _, t := range n.queue {
-		if len(out) == limit {
-			break
-		}
-		if !t.isCancelled() && t.queuedAt.Before(since) && !t.demand.Fits(n.free) {
-			out = append(out, t)
-		}
+	stuck := n.sched.Stuck(since, limit)
+	out := make([]*task, len(stuck))
+	for i, w := range stuck {
+		out[i] = w.(*task)
 	}
 	return out
 }
 
 // unqueue takes a task out of the node's queue; false if it is no longer
 // there (it started, or was cancelled).
-func (n *Node) unqueue(t *task) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for i, q := range n.queue {
-		if q == t {
-			n.queue = append(n.queue[:i], n.queue[i+1:]...)
-			n.dispatchLocked() // it may have blocked the tasks behind it
-			return true
-		}
-	}
-	return false
-}
+func (n *Node) unqueue(t *task) bool { return n.sched.Unqueue(t) }
 
 // resubmit places again a task that its node gave back unrun.
 func (nw *network) resubmit(obj *object) {

@@ -24,9 +24,8 @@ type task struct {
 	sendFailures int
 	worker       int // the worker ID it runs on
 	// owner is the address of the process that sent the task here ("" for
-	// this process's own); queuedAt when it last entered a node's queue.
-	owner    string
-	queuedAt time.Time
+	// this process's own).
+	owner string
 	// replay holds, for a task run again, the outcomes its earlier run
 	// logged (wait results, clock and file reads, random seeds), by their
 	// sequence number: the run again sees the same ones (replayedWait,
@@ -39,6 +38,14 @@ type task struct {
 }
 
 func (t *task) isCancelled() bool { return t.cancelled.Load() }
+
+// The task is its node's local scheduler's work (localsched.Work).
+func (t *task) Demand() resources.Resources { return t.demand }
+func (t *task) Cancelled() bool             { return t.cancelled.Load() }
+func (t *task) Run(worker int) {
+	t.worker = worker
+	t.node.run(t)
+}
 
 // cancel stops the task: a queued one never starts, a running one is
 // interrupted at its next check.
@@ -122,7 +129,7 @@ func (c *Cluster) demandFor(call *exec.TaskCall) (resources.Resources, string, e
 func (c *Cluster) feasible(id string, demand resources.Resources) error {
 	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
 	for i, n := range c.nodes {
-		snap.Nodes[i] = placement.NodeState{ID: n.ID, Alive: true, Total: n.total, Available: n.total}
+		snap.Nodes[i] = placement.NodeState{ID: n.ID, Alive: true, Total: n.sched.Total(), Available: n.sched.Total()}
 	}
 	if _, err := placement.Place(placement.Request{TaskID: id, Demand: demand}, snap); err != nil {
 		return exec.Errorf(exec.KindResource, "%v", err)
@@ -199,7 +206,7 @@ func (c *Cluster) startTask(origin *Node, t *task) {
 // run executes a task on a worker goroutine of node n.
 func (n *Node) run(t *task) {
 	c := n.cluster
-	defer n.finished(t)
+	defer n.sched.Finished(t)
 	defer failOnPanic(t.obj)
 	if t.isCancelled() {
 		return
