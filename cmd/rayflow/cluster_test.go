@@ -38,6 +38,7 @@ func freePort(t *testing.T) int {
 func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &syncBuffer{} // read while the process runs
 	cmd.Stderr = stderr

@@ -130,6 +130,7 @@ func (fc *faultCluster) runJob(t *testing.T, src string) (next func() string, wa
 func runJobAt(t *testing.T, bin, heads, src string) (next func() string, wait func() (string, error)) {
 	t.Helper()
 	cmd := exec.Command(bin, "run", "--address", heads, writeProgram(t, src))
+	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &syncBuffer{} // read while the job runs
 	cmd.Stderr = stderr
