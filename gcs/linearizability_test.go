@@ -780,19 +780,24 @@ func TestLinearizableReadReturnsAfterClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		must(t, s.PutJob(JobInfo{ID: "j"}))
-		var wg sync.WaitGroup
+		var wg, reading sync.WaitGroup // readers that ended; readers that read once
 		for g := 0; g < 4; g++ {
 			wg.Add(1)
+			reading.Add(1)
 			go func() {
 				defer wg.Done()
-				for {
-					if _, err := s.GetJob("j", Linearizable); errors.Is(err, ErrClosed) {
+				for first := true; ; first = false {
+					_, err := s.GetJob("j", Linearizable)
+					if first {
+						reading.Done()
+					}
+					if errors.Is(err, ErrClosed) {
 						return
 					}
 				}
 			}()
 		}
-		time.Sleep(2 * time.Millisecond)
+		reading.Wait() // Close comes while every reader is at work
 		s.Close()
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
