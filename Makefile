@@ -22,8 +22,9 @@ help:
 build:
 	$(GO) build -o $(BIN) ./cmd/rayflow
 
-# -count=1: every test runs, none is taken from go's test cache (several
-# tests run a freshly built binary, which the cache cannot see).
+# -count=1: every test runs, none is taken from go's test cache. (The
+# packages that run a built CLI stat its sources from a test, see
+# internal/clibuild, so a cached result would still be a valid one.)
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...

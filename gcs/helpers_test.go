@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // openTest opens an in-memory single replica, adjusted by mutate, and closes
@@ -68,19 +70,18 @@ func freeBase(t testing.TB, n int) string {
 // still running a while after the test's stores closed.
 func checkGoroutines(t *testing.T, before int) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= before+2 {
-			return
-		}
-		if time.Now().After(deadline) {
+	n := runtime.NumGoroutine()
+	defer func() {
+		if n > before+2 {
 			buf := make([]byte, 1<<20)
 			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines before, %d after Close:\n%s", before, n, goroutinesOf(string(buf), "gcs"))
+			t.Logf("%d goroutines before, %d after Close:\n%s", before, n, goroutinesOf(string(buf), "gcs"))
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	}()
+	testutil.Eventually(t, 3*time.Second, fmt.Sprintf("goroutines back to %d (+2)", before), func() bool {
+		n = runtime.NumGoroutine()
+		return n <= before+2
+	})
 }
 
 func goroutinesOf(dump, pkg string) string {

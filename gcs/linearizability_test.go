@@ -15,6 +15,8 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/hashicorp/raft"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // The workload of TestLinearizableLeaderCrash. The times are generous for
@@ -311,25 +313,29 @@ func (c *linCluster) finalReads(h *linHistory, keys []linKey) map[string]int64 {
 // holds the final value of every key in its own state machine.
 func (c *linCluster) checkConverged(t *testing.T, keys []linKey, final map[string]int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for _, s := range c.live() {
-		for _, k := range keys {
-			for {
+	var lag string // the last replica and key seen behind the leader
+	defer func() {
+		if lag != "" {
+			t.Log(lag)
+		}
+	}()
+	testutil.Eventually(t, 10*time.Second, "every replica holding the final values", func() bool {
+		for _, s := range c.live() {
+			for _, k := range keys {
 				j, err := s.GetJob(k.name)
 				got := j.Submitted
 				if errors.Is(err, ErrNotFound) {
 					got, err = 0, nil
 				}
-				if err == nil && got == final[k.name] {
-					break
+				if err != nil || got != final[k.name] {
+					lag = fmt.Sprintf("%s: %s = %d (%v), want %d like the leader", s.NodeID(), k.name, got, err, final[k.name])
+					return false
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s: %s = %d (%v), want %d like the leader", s.NodeID(), k.name, got, err, final[k.name])
-				}
-				time.Sleep(10 * time.Millisecond)
 			}
 		}
-	}
+		lag = ""
+		return true
+	})
 }
 
 // linKey is a register: a row of the jobs table, and the shard it lives on.
@@ -774,19 +780,24 @@ func TestLinearizableReadReturnsAfterClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		must(t, s.PutJob(JobInfo{ID: "j"}))
-		var wg sync.WaitGroup
+		var wg, reading sync.WaitGroup // readers that ended; readers that read once
 		for g := 0; g < 4; g++ {
 			wg.Add(1)
+			reading.Add(1)
 			go func() {
 				defer wg.Done()
-				for {
-					if _, err := s.GetJob("j", Linearizable); errors.Is(err, ErrClosed) {
+				for first := true; ; first = false {
+					_, err := s.GetJob("j", Linearizable)
+					if first {
+						reading.Done()
+					}
+					if errors.Is(err, ErrClosed) {
 						return
 					}
 				}
 			}()
 		}
-		time.Sleep(2 * time.Millisecond)
+		reading.Wait() // Close comes while every reader is at work
 		s.Close()
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()

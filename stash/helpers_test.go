@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 var errFake = errors.New("fake: write failed")
@@ -126,19 +127,17 @@ func closeStash(t testing.TB, s *Stash) {
 // checkGoroutines fails if the goroutine count does not return to base.
 func checkGoroutines(t testing.TB, base int) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= base {
-			return
-		}
-		if time.Now().After(deadline) {
+	n := runtime.NumGoroutine()
+	defer func() {
+		if n > base {
 			buf := make([]byte, 1<<16)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("goroutines: %d, want <= %d\n%s", n, base, buf)
+			t.Logf("goroutines: %d, want <= %d\n%s", n, base, buf[:runtime.Stack(buf, true)])
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	}()
+	testutil.Eventually(t, 2*time.Second, fmt.Sprintf("goroutines back to %d", base), func() bool {
+		n = runtime.NumGoroutine()
+		return n <= base
+	})
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {

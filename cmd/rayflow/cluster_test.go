@@ -38,6 +38,7 @@ func freePort(t *testing.T) int {
 func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &syncBuffer{} // read while the process runs
 	cmd.Stderr = stderr
@@ -222,6 +223,7 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	bin := buildCLI(t)
 	hp, web := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
@@ -272,6 +274,7 @@ func TestJobSurvivesGCSLeaderKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	bin := buildCLI(t)
 	ports := make([]int, 5)
 	for i := range ports {
@@ -287,8 +290,7 @@ func TestJobSurvivesGCSLeaderKill(t *testing.T) {
 	startProc(t, bin, "start", "--address", addr(0), "--port", fmt.Sprint(ports[4]), "--cpus", "1", "--node-id", "w2")
 	waitState(t, bin, addr(1), "w2", "alive", 5*time.Second)
 
-	fc := &faultCluster{bin: bin, head: addr(0) + "," + addr(1) + "," + addr(2)}
-	next, wait := fc.runJob(t, `
+	next, wait := runJobAt(t, bin, addr(0)+","+addr(1)+","+addr(2), `
 task step(i) {
     time.sleep(0.04)
     return i * i
@@ -386,6 +388,7 @@ func TestActorsStopWhenTheJobEnds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	bin := buildCLI(t)
 	hp := freePortRange(t, 5)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)

@@ -17,6 +17,7 @@ func TestConcurrentJobsKeepTheirOwnResults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	bin := buildCLI(t)
 	head := startCoordinatorHead(t, bin, testDeadAfter)
 	startWorker(t, bin, head, "w1", freePort(t), "--cpus", "2")
@@ -31,8 +32,7 @@ pipeline main() {
     print(nd.sum(get(x)))
 }`
 	}
-	fc := &faultCluster{bin: bin, head: head}
-	next, waitA := fc.runJob(t, src("1.0"))
+	next, waitA := runJobAt(t, bin, head, src("1.0"))
 	if line := next(); line != "stored" {
 		t.Fatalf("job A printed %q first, want stored", line)
 	}

@@ -16,14 +16,16 @@ import (
 	"github.com/rayflow/rayflow/stash"
 )
 
-// faultCluster is a head that only coordinates (no CPUs) and two worker
-// nodes, as separate processes.
+// faultCluster is a head that only coordinates (no CPUs) and worker
+// nodes, each a separate process (but see newWatchedFaultCluster).
 type faultCluster struct {
 	bin     string
 	head    string
 	workers map[string]*proc
 }
 
+// startFaultCluster starts the head and two workers, w1 and w2, with
+// two CPUs each.
 func startFaultCluster(t *testing.T) *faultCluster {
 	t.Helper()
 	fc := newFaultCluster(t, testDeadAfter)
@@ -116,11 +118,19 @@ func startWorker(t *testing.T, bin, head, id string, port int, flags ...string) 
 	return startProc(t, bin, args...)
 }
 
-// runJob starts a job and returns a function that reads its stdout
-// line by line, and one that waits for it to end.
+// runJob starts a job on the cluster; see runJobAt.
 func (fc *faultCluster) runJob(t *testing.T, src string) (next func() string, wait func() (string, error)) {
 	t.Helper()
-	cmd := exec.Command(fc.bin, "run", "--address", fc.head, writeProgram(t, src))
+	return runJobAt(t, fc.bin, fc.head, src)
+}
+
+// runJobAt starts `rayflow run --address heads` of the program src and
+// returns a function that reads its stdout line by line, and one that
+// waits for it to end and returns all it printed.
+func runJobAt(t *testing.T, bin, heads, src string) (next func() string, wait func() (string, error)) {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--address", heads, writeProgram(t, src))
+	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &syncBuffer{} // read while the job runs
 	cmd.Stderr = stderr
@@ -196,6 +206,7 @@ func TestNodeKilledWhileTasksRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc := startFaultCluster(t)
 	next, wait := fc.runJob(t, `
 task big(i) { return nd.full([300000], float(i)) }
@@ -234,6 +245,7 @@ func TestActorHostKilledStateRestored(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc := startFaultCluster(t)
 	next, wait := fc.runJob(t, `
 @restarts(2)
@@ -268,6 +280,7 @@ func TestActorWithoutRestartsFailsClearly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc := startFaultCluster(t)
 	next, wait := fc.runJob(t, `
 @resources(cpu=1)
@@ -294,6 +307,7 @@ func TestActorRestoredFromCheckpoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc := startFaultCluster(t)
 	next, wait := fc.runJob(t, `
 @restarts(2)
@@ -332,6 +346,7 @@ func TestActorRestoredWithCallsFromOtherProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc := startFaultCluster(t)
 	fc.addWorker(t, "w3", freePort(t), "--cpus", "2")
 	// The actor and the task each fill a node, so the task never runs on
@@ -384,6 +399,7 @@ func TestFutureInsideValueRebuiltByItsOwner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc := startFaultCluster(t)
 	fc.addWorker(t, "w3", freePort(t), "--cpus", "2")
 	next, wait := fc.runJob(t, `
@@ -422,6 +438,7 @@ func TestRerunTaskReplaysItsWait(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc, tasks := newWatchedFaultCluster(t)
 	next, wait := fc.runJob(t, `
 task nap(i, secs) {
@@ -469,6 +486,7 @@ func TestRerunTaskReplaysItsReads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	fc, tasks := newWatchedFaultCluster(t)
 	next, wait := fc.runJob(t, `
 task reads() {

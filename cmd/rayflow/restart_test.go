@@ -19,6 +19,7 @@ func TestNewNodeOnDeadNodesPort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	bin := buildCLI(t)
 	head, wp := startCoordinatorHead(t, bin, testDeadAfter), freePort(t)
 	old := startWorker(t, bin, head, "old", wp, "--cpus", "2")
@@ -54,6 +55,7 @@ func TestNodeRestartedOnSamePortDuringJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	// The default dead timeout, well above the time the node takes to
 	// come back, so that the heads never see it dead.
 	fc := newFaultCluster(t, head.DefaultDeadAfter)

@@ -16,6 +16,7 @@ func TestQueuedTaskMovesToANodeWithRoom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	bin := buildCLI(t)
 	head := startCoordinatorHead(t, bin, testDeadAfter)
 	startWorker(t, bin, head, "a1", freePort(t), "--cpus", "1", "--resources", "a=1")

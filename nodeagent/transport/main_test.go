@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // TestMain fails the run if goroutines of this package outlive the tests:
@@ -38,9 +40,8 @@ func TestHandshakeStallDoesNotBlockClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc := rawConn(t, s.Addr(), false) // connects, never says Hello
-	_ = nc
-	time.Sleep(50 * time.Millisecond)
+	rawConn(t, s.Addr(), false) // connects, never says Hello
+	testutil.Eventually(t, 5*time.Second, "the silent connection accepted", func() bool { return s.Stats().Accepted == 1 })
 	start := time.Now()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
