@@ -1,11 +1,9 @@
 package nodeagent_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +14,7 @@ import (
 
 // startCluster starts a head and n nodes in this process, each serving
 // the cluster protocol on its own 127.0.0.1 port, and a driver.
-func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *syncBuffer) {
+func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *testutil.Buffer) {
 	t.Helper()
 	var nodes []nodeagent.Config
 	for i := 0; i < n; i++ {
@@ -28,7 +26,7 @@ func startCluster(t *testing.T, n, cpus int) (*nodeagent.Head, []*nodeagent.Clus
 // startClusterOf starts a head whose own node is headNode, the nodes, and
 // a driver, in this process. The head declares a node dead after a
 // second of silence.
-func startClusterOf(t *testing.T, headNode nodeagent.Config, nodes ...nodeagent.Config) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *syncBuffer) {
+func startClusterOf(t *testing.T, headNode nodeagent.Config, nodes ...nodeagent.Config) (*nodeagent.Head, []*nodeagent.Cluster, *nodeagent.Cluster, *testutil.Buffer) {
 	t.Helper()
 	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: time.Second, Node: headNode})
 	if err != nil {
@@ -44,32 +42,13 @@ func startClusterOf(t *testing.T, headNode nodeagent.Config, nodes ...nodeagent.
 		t.Cleanup(func() { c.Shutdown("test over") })
 		joined = append(joined, c)
 	}
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { driver.Shutdown("test over") })
 	return head, joined, driver, out
-}
-
-// syncBuffer is a bytes.Buffer safe for the cluster to write while the
-// test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func runOn(t *testing.T, c *nodeagent.Cluster, src string) error {

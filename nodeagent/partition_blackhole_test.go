@@ -122,7 +122,7 @@ func TestBlackholedNodeRejoinsAsNewMember(t *testing.T) {
 		proxy = newBlackholeProxy(t, target)
 		return proxy.addr()
 	})
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)

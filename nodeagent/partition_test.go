@@ -96,7 +96,7 @@ func TestPartitionedNodeRejoinsAsNewMember(t *testing.T) {
 		proxy = newCutProxy(t, target)
 		return proxy.addr()
 	})
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ pipeline main() {
 // checks that some of them ran on node.
 func checkJobUsesNode(t *testing.T, head *nodeagent.Head, node string) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
 	if err != nil {
 		t.Fatal(err)

@@ -24,35 +24,14 @@ func TestTasksRunWhereTheirLargeArgumentLives(t *testing.T) {
 	if testing.Short() {
 		t.Skip("makes 100 MB")
 	}
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0",
-		Node: nodeagent.Config{CPUs: 4, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(head.Close)
-	procs := []*nodeagent.Cluster{head.Cluster}
 	// worker-b holds the argument (only it has "holder") and has the
 	// least room: without locality the tasks would go to head or worker-a.
-	for _, cfg := range []nodeagent.Config{
-		{CPUs: 4, NodeID: "worker-a"},
-		{CPUs: 3, NodeID: "worker-b", Resources: map[string]float64{"holder": 1}},
-	} {
-		c, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Shutdown("test over") })
-		procs = append(procs, c)
-	}
-	out := &syncBuffer{}
-	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Stdout: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { driver.Shutdown("test over") })
-	procs = append(procs, driver)
+	head, workers, driver, out := startClusterOf(t, nodeagent.Config{CPUs: 4, NodeID: "head"},
+		nodeagent.Config{CPUs: 4, NodeID: "worker-a"},
+		nodeagent.Config{CPUs: 3, NodeID: "worker-b", Resources: map[string]float64{"holder": 1}})
+	procs := append([]*nodeagent.Cluster{head.Cluster, driver}, workers...)
 
-	err = runOn(t, driver, `
+	err := runOn(t, driver, `
 @resources(cpu=1, holder=1)
 task make(n) { return nd.full([n], 2.0) }
 @resources(cpu=1)

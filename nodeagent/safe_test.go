@@ -3,7 +3,6 @@ package nodeagent
 import (
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,28 +11,10 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 )
 
-// lockedLog collects what survivePanic reports.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // capturePanics sends the reports of recovered panics to a buffer for the
 // rest of the test.
-func capturePanics(t *testing.T) *lockedLog {
-	l := &lockedLog{}
+func capturePanics(t *testing.T) *testutil.Buffer {
+	l := &testutil.Buffer{}
 	t.Cleanup(safe.SetOutput(l))
 	return l
 }

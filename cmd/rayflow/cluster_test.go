@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,7 +39,7 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
-	stderr := &syncBuffer{} // read while the process runs
+	stderr := &testutil.Buffer{} // read while the process runs
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -68,24 +67,6 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 		t.Fatalf("rayflow %s printed no ready line in 10 s; stderr:\n%s", strings.Join(args, " "), stderr.String())
 	}
 	return p
-}
-
-// syncBuffer is a buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type statusJSON struct {

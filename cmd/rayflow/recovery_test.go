@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -132,7 +133,7 @@ func runJobAt(t *testing.T, bin, heads, src string) (next func() string, wait fu
 	cmd := exec.Command(bin, "run", "--address", heads, writeProgram(t, src))
 	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
-	stderr := &syncBuffer{} // read while the job runs
+	stderr := &testutil.Buffer{} // read while the job runs
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func Parse(s string) (int64, error) {
 	}
 	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
 	mult, okUnit := units[unit]
-	r, okNum := parseDecimal(num)
+	r, okNum := ParseDecimal(num)
 	if !okUnit || !okNum {
 		if strings.HasPrefix(t, "-") {
 			return 0, fmt.Errorf("invalid memory size %q: must not be negative", s)
@@ -56,8 +56,10 @@ func Parse(s string) (int64, error) {
 	return new(big.Int).Quo(r.Num(), r.Denom()).Int64(), nil
 }
 
-// parseDecimal reads digits with at most one decimal point, exactly.
-func parseDecimal(s string) (*big.Rat, bool) {
+// ParseDecimal reads a plain non-negative decimal exactly: digits with
+// at most one '.', no sign, exponent or fraction bar (which big.Rat
+// would accept).
+func ParseDecimal(s string) (*big.Rat, bool) {
 	digits, dots := 0, 0
 	for _, c := range s {
 		switch {

@@ -2,7 +2,6 @@ package head
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,28 +10,10 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 )
 
-// lockedLog collects what safe.Survive reports.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // The head's membership monitor and its change callback survive a panic:
 // after one, silent nodes are still declared dead.
 func TestMembershipSurvivesPanics(t *testing.T) {
-	log := &lockedLog{}
+	log := &testutil.Buffer{}
 	t.Cleanup(safe.SetOutput(log))
 	st := openStore(t)
 	m := NewMembership(st, 100*time.Millisecond)

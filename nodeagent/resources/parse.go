@@ -96,8 +96,8 @@ func ParseQuantity(name string, v any) (int64, error) {
 // parseUnits parses a decimal string of whole units exactly (no float
 // rounding) into milli-units.
 func parseUnits(name, s string) (int64, error) {
-	r, err := parseDecimal(s)
-	if err != nil {
+	r, ok := bytesize.ParseDecimal(s)
+	if !ok {
 		return 0, fmt.Errorf("invalid %s value %q: expected a non-negative number such as 2 or 0.5", name, s)
 	}
 	return ratToMilli(name, s, r)
@@ -129,30 +129,6 @@ func ratToMilli(name, s string, r *big.Rat) (int64, error) {
 
 func rangeError(name, s string) error {
 	return fmt.Errorf("invalid %s value %s: must be between 0 and %d", name, s, MaxUnits)
-}
-
-// parseDecimal parses a plain non-negative decimal: digits with at most one
-// '.', no sign, exponent or fraction bar (which big.Rat would accept).
-func parseDecimal(s string) (*big.Rat, error) {
-	digits, dots := 0, 0
-	for _, c := range s {
-		switch {
-		case '0' <= c && c <= '9':
-			digits++
-		case c == '.':
-			dots++
-		default:
-			return nil, fmt.Errorf("not a number")
-		}
-	}
-	if digits == 0 || dots > 1 {
-		return nil, fmt.Errorf("not a number")
-	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return nil, fmt.Errorf("not a number")
-	}
-	return r, nil
 }
 
 func asInt(v any) (int64, bool) {

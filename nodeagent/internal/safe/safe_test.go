@@ -2,7 +2,6 @@ package safe
 
 import (
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,28 +9,10 @@ import (
 	"github.com/rayflow/rayflow/internal/testutil"
 )
 
-// lockedLog collects what Survive reports.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // capturePanics sends the reports of recovered panics to a buffer for the
 // rest of the test.
-func capturePanics(t *testing.T) *lockedLog {
-	l := &lockedLog{}
+func capturePanics(t *testing.T) *testutil.Buffer {
+	l := &testutil.Buffer{}
 	t.Cleanup(SetOutput(l))
 	return l
 }
