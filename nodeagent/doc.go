@@ -48,8 +48,10 @@
 //	                                                    readers (get, wait, fetch servers)
 //	an actor's mailbox, dedup     the actor           its own goroutine runs the calls;
 //	  window, stop                (actorhost)           callers enqueue
+//	network.hosted: the actors    actorhost.Registry  connection goroutines (calls, checkpoints,
+//	  other processes call here   (its own lock)        stops), job release, handle encoding
 //	network.programs, awaited,    network.mu          connection goroutines (SubmitTask,
-//	  served, hosted, jobs                              TaskDone, FetchObject, Query), the spill
+//	  served, jobs                                      TaskDone, FetchObject, Query), the spill
 //	                                                    loop (await), the dead-node watcher
 //	                                                    (nodeDied), workers (serveObject),
 //	                                                    job release

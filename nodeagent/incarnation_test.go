@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -20,7 +21,7 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 	head, prog := startAccHead(t)
 	nw := head.Cluster.net
 	for gen := 0; gen < 2; gen++ {
-		if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: actorKey("a1", gen), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
+		if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key("a1", gen), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,8 +34,8 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 		}
 		return o
 	}
-	stale := call("c1", actorKey("a1", 0), 5)
-	current := call("c2", actorKey("a1", 1), 7)
+	stale := call("c1", actorhost.Key("a1", 0), 5)
+	current := call("c2", actorhost.Key("a1", 1), 7)
 	byHandle := call("c3", "a1", 1)
 	for _, o := range []*object{current, byHandle} {
 		select {
@@ -70,7 +71,7 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 func TestRepeatedCallRunsOnce(t *testing.T) {
 	head, prog := startAccHead(t)
 	nw := head.Cluster.net
-	if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: actorKey("a1", 0), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
+	if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key("a1", 0), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var answers []*object
@@ -79,7 +80,7 @@ func TestRepeatedCallRunsOnce(t *testing.T) {
 		if i != 2 {
 			nw.await(o, nw.addr)
 		}
-		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorKey("a1", 0), Owner: nw.addr, Function: "add"},
+		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorhost.Key("a1", 0), Owner: nw.addr, Function: "add"},
 			[]exec.Value{exec.Int(10)}); err != nil {
 			t.Fatal(err)
 		}

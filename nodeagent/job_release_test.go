@@ -10,6 +10,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/testutil"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -215,7 +216,7 @@ pipeline main() {}`)
 		t.Fatal(err)
 	}
 	prog.Hash = "cell"
-	for _, key := range []string{actorKey("jobR.1", 2), actorKey("jobS.1", 0)} {
+	for _, key := range []string{actorhost.Key("jobR.1", 2), actorhost.Key("jobS.1", 0)} {
 		if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: "127.0.0.1:1", Function: "Cell"}, nil); err != nil {
 			t.Fatal(err)
 		}

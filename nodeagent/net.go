@@ -60,11 +60,11 @@ type network struct {
 	hc     *headclient.Client // the heads, and this node's registration with them
 
 	mu       sync.Mutex
-	programs map[string]*exec.Program    // by source hash
-	awaited  map[string]awaitedResult    // results this process awaits from other nodes, by task ID
-	served   map[string]*object          // objects other processes may fetch from here
-	hosted   map[string]*actorhost.Actor // actors living here for other processes
-	jobs     map[string]bool             // jobs this process drives, released when it leaves (net_release.go)
+	programs map[string]*exec.Program // by source hash
+	awaited  map[string]awaitedResult // results this process awaits from other nodes, by task ID
+	served   map[string]*object       // objects other processes may fetch from here
+	hosted   *actorhost.Registry      // actors living here that other processes call
+	jobs     map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -145,7 +145,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		cfg.HeartbeatEvery = 500 * time.Millisecond
 	}
 	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, awaited: map[string]awaitedResult{},
-		served: map[string]*object{}, hosted: map[string]*actorhost.Actor{},
+		served: map[string]*object{}, hosted: actorhost.NewRegistry(),
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		rec: newRecovery(), live: headclient.NewLiveness(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),

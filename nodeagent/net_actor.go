@@ -3,8 +3,6 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -45,7 +43,7 @@ func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand re
 	if nodeID == local.ID {
 		return nil, nil
 	}
-	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorKey(call.ID, 0), Owner: nw.addr, Function: call.Class.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key(call.ID, 0), Owner: nw.addr, Function: call.Class.Name(),
 		Resources: call.Resources(), Output: nw.outputAddr(outputOf(th))}
 	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
@@ -83,7 +81,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	}
 	a.mu.Lock()
 	addr := a.addr
-	msg.ActorID = actorKey(a.id, a.gen) // the incarnation the call is for
+	msg.ActorID = actorhost.Key(a.id, a.gen) // the incarnation the call is for
 	if a.deadErr != nil {
 		err := a.deadErr
 		a.mu.Unlock()
@@ -230,7 +228,7 @@ func (nw *network) resendIfStillThere(a *remoteActor, o *object, addr string, ge
 	if !still || call == nil || o.isReady() || nw.isDead(addr) {
 		return
 	}
-	if err := nw.sendMethod(addr, actorKey(a.id, gen), call, o); err != nil && attempt < maxSendFailures {
+	if err := nw.sendMethod(addr, actorhost.Key(a.id, gen), call, o); err != nil && attempt < maxSendFailures {
 		time.AfterFunc(resendDelay, func() { nw.resendIfStillThere(a, o, addr, gen, attempt+1) })
 	}
 }
@@ -241,7 +239,7 @@ func (nw *network) hostActor(prog *exec.Program, m *wire.Submit, args []exec.Val
 	if !ok {
 		return fmt.Errorf("program has no actor %s", m.Function)
 	}
-	id := logicalActor(m.ID)
+	id := actorhost.KeyID(m.ID)
 	call := &exec.TaskCall{ID: id, Class: class, Args: args}
 	demand, err := resources.FromMap(call.Resources())
 	if err != nil {
@@ -251,25 +249,12 @@ func (nw *network) hostActor(prog *exec.Program, m *wire.Submit, args []exec.Val
 	if err != nil {
 		return err
 	}
-	a := nw.c.Head().spawnActor(call, demand, m.Output, from, actorGen(m.ID), m.Owner)
+	a := nw.c.Head().spawnActor(call, demand, m.Output, from, actorhost.KeyGen(m.ID), m.Owner)
 	// An earlier incarnation of the same actor still here (its node was
 	// restarted on this port, or declared dead while it was alive) is
 	// superseded: it stops and gives its resources back.
-	old := map[*actorhost.Actor]bool{}
-	nw.mu.Lock()
-	for key, other := range nw.hosted {
-		if logicalActor(key) == id {
-			old[other] = true
-			delete(nw.hosted, key)
-		}
-	}
-	// Under its incarnation key for its creator's calls, and under its
-	// ID for handles passed to other processes.
-	nw.hosted[m.ID] = a
-	nw.hosted[id] = a
-	nw.mu.Unlock()
-	for o := range old {
-		o.Stop("actor " + o.Class().Name() + " stopped: a newer incarnation replaced it")
+	if old := nw.hosted.Host(id, actorhost.KeyGen(m.ID), a); old != nil {
+		old.Stop("actor " + old.Class().Name() + " stopped: a newer incarnation replaced it")
 	}
 	return nil
 }
@@ -295,14 +280,8 @@ func (nw *network) decodeCheckpoint(m *wire.Submit) (*actorhost.State, error) {
 // callHosted queues a method call from another process on an actor
 // hosted here; its result goes back to the caller.
 func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
-	nw.mu.Lock()
-	a := nw.hosted[m.ActorID]
-	newer := a == nil && nw.newerIncarnation(m.ActorID)
-	if a == nil && !newer && actorGen(m.ActorID) == 0 {
-		a = nw.hosted[logicalActor(m.ActorID)] // an actor created here, not by a restart
-	}
-	nw.mu.Unlock()
-	if newer && nw.isCreatorCall(m) {
+	a, newer := nw.hosted.Lookup(m.ActorID)
+	if newer && nw.hosted.HostedFor(m.ActorID, m.Owner) {
 		// A call sent to an incarnation that a restart has replaced here
 		// (it was on its way while the actor was recreated on the same
 		// address). It must not run on the new incarnation out of order:
@@ -327,7 +306,7 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 	if a == nil {
 		why := fmt.Sprintf("no actor %s lives on this node", m.ActorID)
 		if newer {
-			why = fmt.Sprintf("actor %s was replaced by a newer incarnation here", logicalActor(m.ActorID))
+			why = fmt.Sprintf("actor %s was replaced by a newer incarnation here", actorhost.KeyID(m.ActorID))
 		}
 		gone = true
 		o.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: why}, "")
@@ -345,37 +324,10 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 	return nil
 }
 
-// newerIncarnation reports whether a later incarnation of the actor an
-// incarnation key names lives here. The caller holds nw.mu.
-func (nw *network) newerIncarnation(key string) bool {
-	for other := range nw.hosted {
-		if logicalActor(other) == logicalActor(key) && actorGen(other) > actorGen(key) {
-			return true
-		}
-	}
-	return false
-}
-
-// isCreatorCall reports whether a method call comes from the creator of
-// the actor it names (whose restart replays its calls), or from a
-// process that was handed the actor (which must ask where it went).
-func (nw *network) isCreatorCall(m *wire.Submit) bool {
-	nw.mu.Lock()
-	defer nw.mu.Unlock()
-	for key, a := range nw.hosted {
-		if logicalActor(key) == logicalActor(m.ActorID) {
-			return a.HostedFor(m.Owner)
-		}
-	}
-	return true
-}
-
 // checkpointHosted queues a checkpoint of an actor hosted here; the copy
 // of its fields goes back to the actor's creator like a method result.
 func (nw *network) checkpointHosted(m *wire.Submit) error {
-	nw.mu.Lock()
-	a := nw.hosted[m.ActorID]
-	nw.mu.Unlock()
+	a, _ := nw.hosted.Lookup(m.ActorID)
 	o := newObject(m.ID, "checkpoint of actor "+m.ActorID)
 	owner := m.Owner
 	o.OnReady(func() { nw.report(o, owner) })
@@ -391,14 +343,7 @@ func (nw *network) checkpointHosted(m *wire.Submit) error {
 
 // stopHosted stops an actor hosted here whose creator has finished.
 func (nw *network) stopHosted(id string) {
-	nw.mu.Lock()
-	a := nw.hosted[id]
-	delete(nw.hosted, id)
-	if alias := logicalActor(id); a != nil && nw.hosted[alias] == a {
-		delete(nw.hosted, alias)
-	}
-	nw.mu.Unlock()
-	if a != nil {
+	if a := nw.hosted.Remove(id); a != nil {
 		a.Stop("actor " + a.Class().Name() + " stopped: the job that created it has finished")
 	}
 }
@@ -416,36 +361,10 @@ func (nw *network) stopCreatedActors() {
 	nw.rec.mu.Unlock()
 	for _, a := range actors {
 		a.mu.Lock()
-		addr, key := a.addr, actorKey(a.id, a.gen)
+		addr, key := a.addr, actorhost.Key(a.id, a.gen)
 		a.mu.Unlock()
 		if addr != "" {
 			nw.pool.Send(addr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: key}))
 		}
 	}
-}
-
-// actorKey names one incarnation of an actor on its host, for its
-// creator's messages: ID~0, then ID~N after the Nth restart. A call for
-// an earlier incarnation then cannot reach a later one living at the
-// same address (a node restarted on the same port): such a call ran on
-// the new, empty actor before the replay, and once more in the replay
-// (found by the chaos test: a counter with 61 calls for 60).
-func actorKey(id string, gen int) string {
-	return id + "~" + strconv.Itoa(gen)
-}
-
-// logicalActor is the actor an incarnation key names; actorGen its
-// incarnation.
-func logicalActor(key string) string {
-	id, _, _ := strings.Cut(key, "~")
-	return id
-}
-
-func actorGen(key string) int {
-	_, gen, ok := strings.Cut(key, "~")
-	if !ok {
-		return 0
-	}
-	n, _ := strconv.Atoi(gen)
-	return n
 }

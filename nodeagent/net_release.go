@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -179,16 +178,7 @@ func (nw *network) releaseHere(jobs []string) {
 // otherwise hold its resources for ever), the actors this process created
 // for them, and their running and queued tasks.
 func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
-	stopped := map[*actorhost.Actor]bool{}
-	nw.mu.Lock()
-	for key, a := range nw.hosted {
-		if ofJobs(key) {
-			delete(nw.hosted, key)
-			stopped[a] = true
-		}
-	}
-	nw.mu.Unlock()
-	for a := range stopped {
+	for _, a := range nw.hosted.RemoveIf(ofJobs) {
 		a.Stop("actor " + a.Class().Name() + " stopped: the job that created it has finished")
 	}
 	nw.rec.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -110,7 +111,7 @@ func (nw *network) handleDone(payload []byte) error {
 		return err
 	}
 	if m.Actor != "" && m.Seq > 0 {
-		nw.orders.note(logicalActor(m.Actor), m.Seq-1, m.ID)
+		nw.orders.note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
 	}
 	nw.mu.Lock()
 	obj := nw.takeAwaitedLocked(m.ID)

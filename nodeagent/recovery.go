@@ -8,6 +8,7 @@ import (
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -304,7 +305,7 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 	}
 	a.restartsLeft--
 	a.addr = "" // calls made meanwhile wait in pending
-	oldKey := actorKey(a.id, a.gen)
+	oldKey := actorhost.Key(a.id, a.gen)
 	a.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		addr, err := nw.createActorAt(a)
@@ -341,7 +342,7 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	}
 	_ = nodeID
 	a.mu.Lock()
-	state, key := a.checkpoint, actorKey(a.id, a.gen+1) // the next incarnation
+	state, key := a.checkpoint, actorhost.Key(a.id, a.gen+1) // the next incarnation
 	a.mu.Unlock()
 	msg := &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: nw.addr, Function: a.class.Name(),
 		Resources: a.create.Resources(), Output: a.output, State: state}
@@ -365,7 +366,7 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 func (nw *network) replay(a *remoteActor, addr string) error {
 	a.mu.Lock()
 	own := append([]loggedCall(nil), a.log...)
-	key := actorKey(a.id, a.gen+1) // the incarnation createActorAt made
+	key := actorhost.Key(a.id, a.gen+1) // the incarnation createActorAt made
 	base := a.ckptOrder
 	a.mu.Unlock()
 	var msgs [][]byte
@@ -401,7 +402,7 @@ func (nw *network) replay(a *remoteActor, addr string) error {
 // ones, so they ran, and were logged, out of order; found by the chaos
 // test.) The calls join the actor's log. It returns the first send error.
 func (nw *network) publish(a *remoteActor, addr string, gen int, calls []loggedCall) error {
-	key := actorKey(a.id, gen)
+	key := actorhost.Key(a.id, gen)
 	var firstErr error
 	for {
 		for _, lc := range calls {
@@ -457,7 +458,7 @@ func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
 			// Only an answer from the current incarnation means the
 			// actor is gone now; one from an earlier incarnation is
 			// stale, and the restart since then sent the call again.
-			current := addr != "" && actorGen(key) == a.gen
+			current := addr != "" && actorhost.KeyGen(key) == a.gen
 			a.mu.Unlock()
 			if left > 0 {
 				keep()

@@ -57,10 +57,7 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 			addr, creator, gen = a.whereabouts(nw.addr)
 		case *actorhost.Actor:
 			creator, gen = a.CreatorAddr(nw.addr), a.Gen()
-			nw.mu.Lock()
-			nw.hosted[h.ID] = a
-			nw.hosted[actorKey(h.ID, gen)] = a
-			nw.mu.Unlock()
+			nw.hosted.Host(h.ID, gen, a)
 		}
 		w.Byte(refActor)
 		w.String(h.ID)
@@ -111,10 +108,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 			return exec.None, fmt.Errorf("program has no actor %s", class)
 		}
 		if addr == nw.addr {
-			nw.mu.Lock()
-			a := nw.hosted[id]
-			nw.mu.Unlock()
-			if a != nil {
+			if a, _ := nw.hosted.Lookup(id); a != nil {
 				return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: a}), nil
 			}
 		}
