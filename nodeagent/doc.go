@@ -18,6 +18,8 @@
 //	actorhost   the actors living on a node: mailbox, order, dedup, stop
 //	localsched  a node's local scheduler: queue, dispatch, CPUs given
 //	            back while a task blocks in get or wait
+//	owner       what a process keeps as the owner of its calls (so far the
+//	            actor-order log; the rest is still on network, below)
 //	placement   the global scheduler's policy (no state of its own)
 //	transport   framed connections, the server and the connection pool
 //	resources   resource quantities and the machine's totals
@@ -63,8 +65,8 @@
 //	  borrowed                                          dead-node watcher, restart goroutines
 //	remoteActor.addr, log,        remoteActor.mu      callers (callRemote), TaskDone handlers,
 //	  pending, checkpoint, gen                          the restart and relocation goroutines
-//	orderLog.places, byActor,     orderLog.mu         TaskDone handlers (note), callers
-//	  calls (fifo.Map)                                  (keepCall), restarts (queryLineage)
+//	network.orders: actor-order   owner.OrderLog      TaskDone handlers (Note), callers
+//	  places, kept calls          (its own lock)        (KeepCall), restarts (QueryLineage)
 //	lineage (the stash)           stash.Stash         task paths add records; its flusher
 //	                                                    goroutine writes them (package stash)
 //	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready

@@ -15,6 +15,7 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -70,7 +71,7 @@ type network struct {
 	spillDone chan struct{}
 	rec       *recovery
 	live      *headclient.Liveness // which nodes the heads hold dead
-	orders    orderLog             // places of this process's calls in their actors' order
+	orders    owner.OrderLog       // places of this process's calls in their actors' order
 	watchDone chan struct{}
 	svc       *head.Service // the head's services; nil on other processes
 	peersMu   sync.Mutex

@@ -77,7 +77,7 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 		// finds it here. Found by the chaos test: a call in the logged
 		// order whose specification was nowhere, so the replay skipped it.
 		// (A driver is not asked: restarts ask the cluster's nodes.)
-		nw.orders.keepCall(call)
+		nw.orders.KeepCall(call)
 	}
 	a.mu.Lock()
 	addr := a.addr

@@ -52,8 +52,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 func (nw *network) heldLineage(ids []string) stash.Bundle {
 	b := nw.c.lineage.localBundle(ids)
 	for _, id := range ids {
-		b.Outcomes = append(b.Outcomes, nw.orders.outcomes(id)...)
-		if call := nw.orders.call(id); call != nil {
+		b.Outcomes = append(b.Outcomes, nw.orders.Outcomes(id)...)
+		if call := nw.orders.Call(id); call != nil {
 			b.Records = append(b.Records, stash.RecordEntry{Record: taskRecord(call, nw.c.Head().ID, nw)})
 		}
 	}

@@ -111,7 +111,7 @@ func (nw *network) handleDone(payload []byte) error {
 		return err
 	}
 	if m.Actor != "" && m.Seq > 0 {
-		nw.orders.note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
+		nw.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
 	}
 	nw.mu.Lock()
 	obj := nw.takeAwaitedLocked(m.ID)

@@ -1,21 +1,22 @@
-package nodeagent
+package owner
 
 import (
 	"sync"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/fifo"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/stash"
 )
 
-// orderLog is what a process keeps of the order in which actors ran the
+// OrderLog is what a process keeps of the order in which actors ran the
 // calls it made. Each answer from an actor's host says where the call
 // stood in the actor's order; the host logs the same in its stash, which
 // writes it to the GCS a moment later. If the host dies in that moment,
 // the callers still hold the places of the calls they made, and a restart
 // reads them from here (wire.QueryLineage). The log is bounded: the oldest
 // entries go first, long after the host committed them.
-type orderLog struct {
+type OrderLog struct {
 	mu sync.Mutex
 	// places are the places this log keeps (at most orderLogLimit, the
 	// oldest forgotten first); byActor indexes them: actor ID -> place ->
@@ -34,15 +35,15 @@ type orderKey struct {
 	seq   uint64
 }
 
-// orderLogLimit bounds the places an orderLog keeps; keptCallLimit the
-// calls (each holds its arguments, up to InlineLimit apiece).
+// orderLogLimit bounds the places an OrderLog keeps; keptCallLimit the
+// calls (each holds its arguments, up to objstore.InlineLimit apiece).
 const (
 	orderLogLimit = 1 << 16
 	keptCallLimit = 4096
 )
 
-// note keeps that call ran as call number seq of actor.
-func (l *orderLog) note(actor string, seq uint64, call string) {
+// Note keeps that call ran as call number seq of actor.
+func (l *OrderLog) Note(actor string, seq uint64, call string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.places == nil {
@@ -62,7 +63,7 @@ func (l *orderLog) note(actor string, seq uint64, call string) {
 }
 
 // forgetPlace drops an evicted place from the index. The caller holds l.mu.
-func (l *orderLog) forgetPlace(k orderKey, _ struct{}) {
+func (l *OrderLog) forgetPlace(k orderKey, _ struct{}) {
 	if m := l.byActor[k.actor]; m != nil {
 		delete(m, k.seq)
 		if len(m) == 0 {
@@ -71,10 +72,10 @@ func (l *orderLog) forgetPlace(k orderKey, _ struct{}) {
 	}
 }
 
-// keepCall keeps the specification of a call made on a handed-over actor.
-func (l *orderLog) keepCall(call *exec.TaskCall) {
+// KeepCall keeps the specification of a call made on a handed-over actor.
+func (l *OrderLog) KeepCall(call *exec.TaskCall) {
 	for _, a := range call.Args {
-		if exec.EncodedSize(a) > InlineLimit {
+		if exec.EncodedSize(a) > objstore.InlineLimit {
 			return // a record could not keep it either
 		}
 	}
@@ -86,8 +87,8 @@ func (l *orderLog) keepCall(call *exec.TaskCall) {
 	l.calls.Add(call.ID, call)
 }
 
-// call returns a kept call's specification, or nil.
-func (l *orderLog) call(id string) *exec.TaskCall {
+// Call returns a kept call's specification, or nil.
+func (l *OrderLog) Call(id string) *exec.TaskCall {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.calls == nil {
@@ -97,8 +98,8 @@ func (l *orderLog) call(id string) *exec.TaskCall {
 	return c
 }
 
-// outcomes returns what the log holds of an actor's order.
-func (l *orderLog) outcomes(actor string) []stash.OutcomeEntry {
+// Outcomes returns what the log holds of an actor's order.
+func (l *OrderLog) Outcomes(actor string) []stash.OutcomeEntry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []stash.OutcomeEntry
