@@ -10,7 +10,8 @@
 // again for every input, so that no AST is shared with code still
 // running), the variables (a map from name to value, and their order) and
 // its embedded cluster (nodeagent.NewCluster), which :reset replaces and
-// Close shuts down. None of it is locked: a Session is used by one
+// Close shuts down. Only the cluster pointer is locked (Session.mu), since
+// Close may come from another goroutine; the rest is used by one
 // goroutine at a time, the one that calls Eval (Run's loop). Every input
 // compiles a fresh program (rayflow.CompileFile) and runs it on the
 // session's cluster (Program.RunValues), so tasks and actors an input
@@ -22,8 +23,8 @@
 // interrupt signal into the cancellation of that input's context; and,
 // on a terminal, one that on SIGTERM or SIGHUP gives the terminal back,
 // closes the session and exits the process (the one call of a Session
-// from another goroutine: it may run while Eval does, and is not
-// synchronised with it). The session's output and
+// from another goroutine: it may run while Eval does, which is why the
+// cluster pointer is behind Session.mu). The session's output and
 // error writers share one mutex (syncWriter), so the session's messages
 // and the program output of its tasks never interleave within a write.
 //

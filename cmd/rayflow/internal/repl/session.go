@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/compiler"
@@ -61,7 +62,10 @@ func (d *declEntry) file() string { return "<repl:" + d.name + ">" }
 type Session struct {
 	out, errOut io.Writer
 	cpus        int
-	cluster     *nodeagent.Cluster
+	// mu guards cluster: a signal may close the session (from another
+	// goroutine) while an input runs on it.
+	mu      sync.Mutex
+	cluster *nodeagent.Cluster
 
 	decls []*declEntry
 	vars  map[string]exec.Value
@@ -79,26 +83,41 @@ func NewSession(cpus int, out, errOut io.Writer) (*Session, error) {
 }
 
 func (s *Session) reset() error {
-	if s.cluster != nil {
-		s.cluster.Shutdown("the session was reset")
+	if old := s.swapCluster(nil); old != nil {
+		old.Shutdown("the session was reset")
 	}
 	cluster, err := nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
 	if err != nil {
 		return err
 	}
-	s.cluster = cluster
+	s.swapCluster(cluster)
 	s.decls = nil
 	s.vars = map[string]exec.Value{}
 	s.order = nil
 	return nil
 }
 
-// Close stops the session's cluster.
+// Close stops the session's cluster. Any goroutine may call it.
 func (s *Session) Close() {
-	if s.cluster != nil {
-		s.cluster.Shutdown("the session has ended")
-		s.cluster = nil
+	if c := s.swapCluster(nil); c != nil {
+		c.Shutdown("the session has ended")
 	}
+}
+
+// swapCluster makes c the session's cluster and returns the one before.
+func (s *Session) swapCluster(c *nodeagent.Cluster) *nodeagent.Cluster {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.cluster
+	s.cluster = c
+	return old
+}
+
+// runCluster is the cluster inputs run on (nil once the session closed).
+func (s *Session) runCluster() *nodeagent.Cluster {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cluster
 }
 
 // errQuit is returned by Eval for :quit.
@@ -309,7 +328,7 @@ func (s *Session) run(ctx context.Context, input string) {
 	for i, n := range s.order {
 		args[i] = s.vars[n]
 	}
-	result, err := prog.RunValues(ctx, rayflow.RunOptions{Pipeline: hiddenPipeline, Cluster: s.cluster}, args)
+	result, err := prog.RunValues(ctx, rayflow.RunOptions{Pipeline: hiddenPipeline, Cluster: s.runCluster()}, args)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "interrupted")
@@ -630,7 +649,7 @@ func (s *Session) runPipeline(ctx context.Context, arg string) {
 		fmt.Fprintf(s.errOut, "error: no pipeline named '%s' is declared\n", words[0])
 		return
 	}
-	result, err := prog.RunValues(ctx, rayflow.RunOptions{Pipeline: words[0], Params: params, Cluster: s.cluster}, nil)
+	result, err := prog.RunValues(ctx, rayflow.RunOptions{Pipeline: words[0], Params: params, Cluster: s.runCluster()}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "interrupted")
