@@ -130,7 +130,7 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 			o.Complete(exec.None, a.StoppedError(), "")
 		}
 	case *remoteActor:
-		c.net.callRemote(a, call, o) // only a networked process has remote actors
+		c.net.ow.callRemote(a, call, o) // only a networked process has remote actors
 	default:
 		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 	}

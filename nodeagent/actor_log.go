@@ -35,8 +35,8 @@ type replayCall struct {
 // specification from the creator's own log or from the lineage; then the
 // creator's calls the log does not order (sent but not run when the host
 // died), in the order they were made.
-func (nw *network) replayPlan(a *remoteActor, own []loggedCall, base uint64) []replayCall {
-	order := nw.actorOrder(a.id, base)
+func (ow *ownership) replayPlan(a *remoteActor, own []loggedCall, base uint64) []replayCall {
+	order := ow.actorOrder(a.id, base)
 	byID := make(map[string]loggedCall, len(own))
 	for _, lc := range own {
 		byID[lc.call.ID] = lc
@@ -47,7 +47,7 @@ func (nw *network) replayPlan(a *remoteActor, own []loggedCall, base uint64) []r
 			missing = append(missing, id)
 		}
 	}
-	records := nw.callRecords(missing)
+	records := ow.callRecords(missing)
 	plan := make([]replayCall, 0, len(order)+len(own))
 	ordered := make(map[string]bool, len(order))
 	for _, id := range order {
@@ -56,9 +56,9 @@ func (nw *network) replayPlan(a *remoteActor, own []loggedCall, base uint64) []r
 			plan = append(plan, replayCall{call: lc.call, obj: lc.obj})
 			continue
 		}
-		call, err := nw.callFromRecord(a, records[id])
+		call, err := ow.callFromRecord(a, records[id])
 		if err != nil {
-			nw.warnf("actor %s: call %s cannot be replayed: %v", a.class.Name(), id, err)
+			ow.warnf("actor %s: call %s cannot be replayed: %v", a.class.Name(), id, err)
 			continue
 		}
 		plan = append(plan, replayCall{call: call})
@@ -74,12 +74,12 @@ func (nw *network) replayPlan(a *remoteActor, own []loggedCall, base uint64) []r
 // actorOrder returns the IDs of the calls the actor ran, in the order it
 // ran them, from call number base up to the first one no stash and not
 // the GCS knows.
-func (nw *network) actorOrder(actorID string, base uint64) []string {
-	if nw.c.lineage == nil || nw.c.lineage.mode == stash.ModeOff {
+func (ow *ownership) actorOrder(actorID string, base uint64) []string {
+	if ow.nw.c.lineage == nil || ow.nw.c.lineage.mode == stash.ModeOff {
 		return nil
 	}
 	bySeq := map[uint64]string{}
-	for _, oe := range nw.askStashes([]string{actorID}).Outcomes {
+	for _, oe := range ow.nw.askStashes([]string{actorID}).Outcomes {
 		if o := oe.Outcome; o.TaskID == actorID && o.Kind == stash.KindActorOrder {
 			bySeq[o.Seq] = string(o.Data)
 		}
@@ -88,7 +88,7 @@ func (nw *network) actorOrder(actorID string, base uint64) []string {
 	for seq := base; ; seq++ {
 		id, ok := bySeq[seq]
 		if !ok {
-			id, ok = nw.committedOutcome(actorID, seq)
+			id, ok = ow.committedOutcome(actorID, seq)
 		}
 		if !ok {
 			return order
@@ -98,8 +98,8 @@ func (nw *network) actorOrder(actorID string, base uint64) []string {
 }
 
 // committedOutcome reads one logged actor-order outcome from the GCS.
-func (nw *network) committedOutcome(actorID string, seq uint64) (string, bool) {
-	rec, err := nw.c.lineage.store.GetTask(stash.OutcomeKey(actorID, seq))
+func (ow *ownership) committedOutcome(actorID string, seq uint64) (string, bool) {
+	rec, err := ow.nw.c.lineage.store.GetTask(stash.OutcomeKey(actorID, seq))
 	if err != nil {
 		return "", false
 	}
@@ -110,16 +110,16 @@ func (nw *network) committedOutcome(actorID string, seq uint64) (string, bool) {
 // callRecords finds the specifications of some calls: in the stashes of
 // the live processes (and what callers keep of their calls), then in the
 // GCS.
-func (nw *network) callRecords(ids []string) map[string]gcs.TaskRecord {
+func (ow *ownership) callRecords(ids []string) map[string]gcs.TaskRecord {
 	out := make(map[string]gcs.TaskRecord, len(ids))
-	for _, re := range nw.askStashes(ids).Records {
+	for _, re := range ow.nw.askStashes(ids).Records {
 		out[re.Record.TaskID] = re.Record
 	}
 	for _, id := range ids {
 		if _, ok := out[id]; ok {
 			continue
 		}
-		if rec, err := nw.c.lineage.store.GetTask(id); err == nil {
+		if rec, err := ow.nw.c.lineage.store.GetTask(id); err == nil {
 			out[id] = rec
 		}
 	}
@@ -127,7 +127,7 @@ func (nw *network) callRecords(ids []string) map[string]gcs.TaskRecord {
 }
 
 // callFromRecord rebuilds a method call from its lineage record.
-func (nw *network) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.TaskCall, error) {
+func (ow *ownership) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.TaskCall, error) {
 	if rec.TaskID == "" {
 		return nil, errors.New("its specification is in no stash and not in the GCS")
 	}
@@ -147,7 +147,7 @@ func (nw *network) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.Tas
 		case arg.ObjectID == "" && arg.Inline == nil:
 			return nil, fmt.Errorf("argument %d was not kept in the lineage (over 4 KiB)", i+1)
 		}
-		v, err := nw.argValue(wire.Arg{Inline: arg.Inline, ObjectID: arg.ObjectID, Location: arg.Location})
+		v, err := ow.nw.argValue(wire.Arg{Inline: arg.Inline, ObjectID: arg.ObjectID, Location: arg.Location})
 		if err != nil {
 			return nil, fmt.Errorf("argument %d: %v", i+1, err)
 		}
@@ -158,6 +158,6 @@ func (nw *network) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.Tas
 
 // warnf reports, on the process's standard error, a problem recovery
 // works around.
-func (nw *network) warnf(format string, args ...any) {
+func (ow *ownership) warnf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "rayflow: warning: "+format+"\n", args...)
 }

@@ -26,46 +26,46 @@ import (
 // borrow returns this process's handle on an actor another process
 // created. There is one per actor, so that calls made through any copy
 // of the handle keep one order and are sent again in it.
-func (nw *network) borrow(id string, class *exec.ActorClass, addr, creator string, gen int) *remoteActor {
-	nw.rec.mu.Lock()
-	defer nw.rec.mu.Unlock()
-	if a := nw.rec.borrowed[id].Value(); a != nil {
+func (ow *ownership) borrow(id string, class *exec.ActorClass, addr, creator string, gen int) *remoteActor {
+	ow.rec.mu.Lock()
+	defer ow.rec.mu.Unlock()
+	if a := ow.rec.borrowed[id].Value(); a != nil {
 		a.learn(addr, gen)
 		return a
 	}
 	a := &remoteActor{id: id, addr: addr, class: class, creator: creator, gen: gen}
-	nw.rec.borrowed[id] = weak.Make(a)
-	runtime.AddCleanup(a, nw.dropBorrowed, id)
+	ow.rec.borrowed[id] = weak.Make(a)
+	runtime.AddCleanup(a, ow.dropBorrowed, id)
 	if addr == "" {
 		// Passed on while being restarted or relocated: calls wait in
 		// pending until the creator says where the actor lives.
-		go nw.relocate(a, "")
+		go ow.relocate(a, "")
 	}
 	return a
 }
 
 // dropBorrowed forgets a handed-over actor once no handle refers to it.
-func (nw *network) dropBorrowed(id string) {
-	nw.rec.mu.Lock()
-	defer nw.rec.mu.Unlock()
-	if nw.rec.borrowed[id].Value() == nil {
-		delete(nw.rec.borrowed, id)
+func (ow *ownership) dropBorrowed(id string) {
+	ow.rec.mu.Lock()
+	defer ow.rec.mu.Unlock()
+	if ow.rec.borrowed[id].Value() == nil {
+		delete(ow.rec.borrowed, id)
 	}
 }
 
 // createdActor is the handle of an actor this process created, or nil.
-func (nw *network) createdActor(id string) *remoteActor {
-	nw.rec.mu.Lock()
-	defer nw.rec.mu.Unlock()
-	return nw.rec.actors[id]
+func (ow *ownership) createdActor(id string) *remoteActor {
+	ow.rec.mu.Lock()
+	defer ow.rec.mu.Unlock()
+	return ow.rec.actors[id]
 }
 
 // borrowedAt lists the handed-over actors last known to live at addr.
-func (nw *network) borrowedAt(addr string) []*remoteActor {
-	nw.rec.mu.Lock()
-	defer nw.rec.mu.Unlock()
+func (ow *ownership) borrowedAt(addr string) []*remoteActor {
+	ow.rec.mu.Lock()
+	defer ow.rec.mu.Unlock()
 	var out []*remoteActor
-	for _, wp := range nw.rec.borrowed {
+	for _, wp := range ow.rec.borrowed {
 		if a := wp.Value(); a != nil && a.currentAddr() == addr {
 			out = append(out, a)
 		}
@@ -76,15 +76,15 @@ func (nw *network) borrowedAt(addr string) []*remoteActor {
 // borrowedOfCall finds the handed-over actor with call id unanswered in
 // its log, which its relocation sends again. (With lineage off the
 // creator does not restart the actor, and the relocation fails the call.)
-func (nw *network) borrowedOfCall(id string) *remoteActor {
-	nw.rec.mu.Lock()
-	actors := make([]*remoteActor, 0, len(nw.rec.borrowed))
-	for _, wp := range nw.rec.borrowed {
+func (ow *ownership) borrowedOfCall(id string) *remoteActor {
+	ow.rec.mu.Lock()
+	actors := make([]*remoteActor, 0, len(ow.rec.borrowed))
+	for _, wp := range ow.rec.borrowed {
 		if a := wp.Value(); a != nil {
 			actors = append(actors, a)
 		}
 	}
-	nw.rec.mu.Unlock()
+	ow.rec.mu.Unlock()
 	return withLoggedCall(actors, id)
 }
 
@@ -115,7 +115,7 @@ const relocateTimeout = 60 * time.Second
 
 // relocate finds where a handed-over actor lives after its host at
 // deadAddr failed, and sends its unanswered calls there.
-func (nw *network) relocate(a *remoteActor, deadAddr string) {
+func (ow *ownership) relocate(a *remoteActor, deadAddr string) {
 	a.mu.Lock()
 	if a.relocating || a.addr != deadAddr || a.deadErr != nil {
 		a.mu.Unlock()
@@ -124,36 +124,36 @@ func (nw *network) relocate(a *remoteActor, deadAddr string) {
 	a.relocating, a.addr = true, ""
 	gen := a.gen
 	a.mu.Unlock()
-	addr, newGen, err := nw.askWhere(a, deadAddr, gen)
+	addr, newGen, err := ow.askWhere(a, deadAddr, gen)
 	if err != nil {
 		a.mu.Lock()
 		a.relocating = false
 		a.mu.Unlock()
-		a.failPending(nw, err)
+		a.failPending(ow.nw, err)
 		return
 	}
 	a.mu.Lock()
 	calls := dropAnswered(a.log)
 	a.log = nil
 	a.mu.Unlock()
-	if err := nw.publish(a, addr, newGen, calls); err != nil {
+	if err := ow.publish(a, addr, newGen, calls); err != nil {
 		// Not reached again: the calls are kept; look again.
-		time.AfterFunc(resendDelay, func() { nw.relocate(a, addr) })
+		time.AfterFunc(resendDelay, func() { ow.relocate(a, addr) })
 	}
 }
 
 // askWhere asks the actor's creator where it lives now, until the creator
 // names another incarnation than the one at deadAddr, says it is gone, or
 // relocateTimeout passes (then the old address is tried again).
-func (nw *network) askWhere(a *remoteActor, deadAddr string, gen int) (string, int, *exec.Error) {
+func (ow *ownership) askWhere(a *remoteActor, deadAddr string, gen int) (string, int, *exec.Error) {
 	deadline := time.Now().Add(relocateTimeout)
 	var lastErr error
 	for time.Now().Before(deadline) {
-		addr, newGen, gone, err := nw.queryWhere(a.creator, a.id, deadAddr, gen)
+		addr, newGen, gone, err := ow.queryWhere(a.creator, a.id, deadAddr, gen)
 		switch {
 		case err != nil:
 			lastErr = err
-			if nw.isDead(a.creator) {
+			if ow.nw.isDead(a.creator) {
 				return "", 0, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf(
 					"actor %s was lost: its host at %s failed, and the process that created it (at %s), which restarts it, died too",
 					a.class.Name(), deadAddr, a.creator)}
@@ -179,7 +179,7 @@ func (nw *network) askWhere(a *remoteActor, deadAddr string, gen int) (string, i
 
 // queryWhere asks the creator at creator where actor id lives now. gone
 // is set when the creator says the actor is gone for good (why).
-func (nw *network) queryWhere(creator, id, deadAddr string, gen int) (addr string, newGen int, gone string, err error) {
+func (ow *ownership) queryWhere(creator, id, deadAddr string, gen int) (addr string, newGen int, gone string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), whereWait+5*time.Second)
 	defer cancel()
 	w := &codec.Encoder{}
@@ -187,7 +187,7 @@ func (nw *network) queryWhere(creator, id, deadAddr string, gen int) (addr strin
 	w.String(id)
 	w.String(deadAddr)
 	w.Uvarint(uint64(gen))
-	reply, err := nw.pool.Call(ctx, creator, transport.Query, w.Bytes())
+	reply, err := ow.nw.pool.Call(ctx, creator, transport.Query, w.Bytes())
 	if err != nil {
 		return "", 0, "", err
 	}
@@ -205,8 +205,8 @@ const whereWait = 6 * time.Second
 // answerWhere says where an actor this process created lives now, waiting
 // (up to whereWait) while it is being restarted or still recorded at the
 // address the asker found dead.
-func (nw *network) answerWhere(ctx context.Context, id, deadAddr string, gen int) (addr string, newGen int, gone string) {
-	a := nw.createdActor(id)
+func (ow *ownership) answerWhere(ctx context.Context, id, deadAddr string, gen int) (addr string, newGen int, gone string) {
+	a := ow.createdActor(id)
 	if a == nil {
 		return "", 0, fmt.Sprintf("actor %s is not known to the process that created it (it has finished, or was restarted)", id)
 	}

@@ -50,12 +50,12 @@ pipeline main() {
 	if rerr != nil || v.AsInt() != 23 {
 		t.Fatalf("result %v, %v", v.Repr(), rerr)
 	}
-	driver.net.rec.mu.Lock()
+	driver.net.ow.rec.mu.Lock()
 	var a *remoteActor
-	for _, ra := range driver.net.rec.actors {
+	for _, ra := range driver.net.ow.rec.actors {
 		a = ra
 	}
-	driver.net.rec.mu.Unlock()
+	driver.net.ow.rec.mu.Unlock()
 	// The checkpoint after call 20 arrives shortly after the last result.
 	var base, logLen, ckptLen int
 	testutil.Eventually(t, 2*time.Second, "the checkpoint after call 20", func() bool {

@@ -19,11 +19,20 @@
 //	localsched  a node's local scheduler: queue, dispatch, CPUs given
 //	            back while a task blocks in get or wait
 //	owner       what a process keeps as the owner of its calls (so far the
-//	            actor-order log; the rest is still on network, below)
+//	            actor-order log; the rest is the ownership type, below)
 //	placement   the global scheduler's policy (no state of its own)
 //	transport   framed connections, the server and the connection pool
 //	resources   resource quantities and the machine's totals
 //	internal/safe  panic survival for background goroutines
+//
+// Inside the package, a networked process is two halves: network
+// (net*.go), the transport side (serving and sending, the heads, which
+// nodes died) and the executor of the work other processes send here;
+// and ownership (ownership.go, recovery.go, borrowed.go, actor_log.go,
+// the caller side of net_actor.go), what the process owns as the caller
+// of work elsewhere (Ray's core worker): the lineage of the tasks it
+// sent, the actors it created or was handed, their recovery, and the
+// answers to its calls.
 //
 // # Modes
 //
@@ -61,12 +70,12 @@
 //	                                                    membership change callback (heads only)
 //	network.spillCh               the spill loop      node schedulers send; the spill loop
 //	                                                    batches and places (net_batch.go)
-//	recovery.lineage, actors,     recovery.mu         submitters (remember, forget), the
-//	  borrowed                                          dead-node watcher, restart goroutines
+//	ownership.rec: lineage,       recovery.mu         submitters (remember, forget), the
+//	  actors, borrowed                                  dead-node watcher, restart goroutines
 //	remoteActor.addr, log,        remoteActor.mu      callers (callRemote), TaskDone handlers,
 //	  pending, checkpoint, gen                          the restart and relocation goroutines
-//	network.orders: actor-order   owner.OrderLog      TaskDone handlers (Note), callers
-//	  places, kept calls          (its own lock)        (KeepCall), restarts (QueryLineage)
+//	ownership.orders: places,     owner.OrderLog      TaskDone handlers (Note), callers
+//	  kept calls                  (its own lock)        (KeepCall), restarts (QueryLineage)
 //	lineage (the stash)           stash.Stash         task paths add records; its flusher
 //	                                                    goroutine writes them (package stash)
 //	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready

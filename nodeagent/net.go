@@ -15,7 +15,6 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
-	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -69,9 +68,8 @@ type network struct {
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
-	rec       *recovery
+	ow        *ownership           // what this process owns as the caller of work elsewhere
 	live      *headclient.Liveness // which nodes the heads hold dead
-	orders    owner.OrderLog       // places of this process's calls in their actors' order
 	watchDone chan struct{}
 	svc       *head.Service // the head's services; nil on other processes
 	peersMu   sync.Mutex
@@ -148,9 +146,10 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, awaited: map[string]awaitedResult{},
 		served: map[string]*object{}, hosted: actorhost.NewRegistry(),
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
-		rec: newRecovery(), live: headclient.NewLiveness(), watchDone: make(chan struct{}),
+		live: headclient.NewLiveness(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	nw.ow = &ownership{nw: nw, rec: newRecovery()}
 	if cfg.Membership != nil {
 		nw.svc = head.NewService(cfg.Store, cfg.Membership)
 	}
@@ -237,7 +236,7 @@ func (nw *network) close() {
 	<-nw.done
 	<-nw.spillDone
 	<-nw.watchDone
-	nw.stopCreatedActors()
+	nw.ow.stopCreatedActors()
 	nw.releaseJobs(nw.takeJobs())
 	if !nw.cfg.Driver {
 		nw.leaveAll()
@@ -382,7 +381,7 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 	case transport.SubmitTask:
 		return nil, nw.handleSubmitBatch(req.Payload)
 	case transport.TaskDone:
-		return nil, nw.handleDone(req.Payload)
+		return nil, nw.ow.handleDone(req.Payload)
 	case transport.FetchObject:
 		return nw.handleFetch(ctx, req.Payload)
 	case transport.Cancel:

@@ -16,68 +16,68 @@ import (
 // fit on this process's node. It returns a nil handle and nil error when
 // the actor should be created here.
 func (nw *network) newActor(th *exec.Thread, call *exec.TaskCall, demand resources.Resources) (*exec.ActorHandle, error) {
-	return nw.placeActorTry(th, call, demand, 0)
+	return nw.ow.placeActorTry(th, call, demand, 0)
 }
 
 // retryActorCreate places an actor again after its chosen node could not
 // be reached, for as long as a dead node takes to be declared dead.
-func (nw *network) retryActorCreate(th *exec.Thread, call *exec.TaskCall, demand resources.Resources, attempt int, addr string, err error) (*exec.ActorHandle, error) {
+func (ow *ownership) retryActorCreate(th *exec.Thread, call *exec.TaskCall, demand resources.Resources, attempt int, addr string, err error) (*exec.ActorHandle, error) {
 	if attempt >= maxSendFailures {
 		return nil, exec.Errorf(exec.KindLost, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, transport.Plain(err))
 	}
 	time.Sleep(resendDelay)
-	return nw.placeActorTry(th, call, demand, attempt+1)
+	return ow.placeActorTry(th, call, demand, attempt+1)
 }
 
-func (nw *network) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand resources.Resources, attempt int) (*exec.ActorHandle, error) {
-	local := nw.c.Head()
-	if !nw.cfg.Driver && demand.Fits(local.state().Available) {
+func (ow *ownership) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand resources.Resources, attempt int) (*exec.ActorHandle, error) {
+	local := ow.nw.c.Head()
+	if !ow.nw.cfg.Driver && demand.Fits(local.state().Available) {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
-	nodeID, addr, err := nw.place(ctx, "actor "+call.Class.Name(), demand, local.ID)
+	nodeID, addr, err := ow.nw.place(ctx, "actor "+call.Class.Name(), demand, local.ID)
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "%v", transport.Plain(err))
 	}
 	if nodeID == local.ID {
 		return nil, nil
 	}
-	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key(call.ID, 0), Owner: nw.addr, Function: call.Class.Name(),
-		Resources: call.Resources(), Output: nw.outputAddr(outputOf(th))}
-	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key(call.ID, 0), Owner: ow.nw.addr, Function: call.Class.Name(),
+		Resources: call.Resources(), Output: ow.nw.outputAddr(outputOf(th))}
+	if err := ow.nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
-	nw.knowLife(addr)
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
+	ow.nw.knowLife(addr)
+	if _, err := ow.nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		// The node probably died and the heads do not know yet: place the
 		// actor again a little later.
-		return nw.retryActorCreate(th, call, demand, attempt, addr, err)
+		return ow.retryActorCreate(th, call, demand, attempt, addr, err)
 	}
 	ra := &remoteActor{id: call.ID, addr: addr, class: call.Class, create: call, demand: demand,
 		output: msg.Output, restartsLeft: call.Class.Info.Restarts}
-	nw.rec.mu.Lock()
-	nw.rec.actors[call.ID] = ra
-	nw.rec.mu.Unlock()
+	ow.rec.mu.Lock()
+	ow.rec.actors[call.ID] = ra
+	ow.rec.mu.Unlock()
 	return &exec.ActorHandle{ID: call.ID, Class: call.Class, Handle: ra}, nil
 }
 
 // callRemote sends a method call to an actor in another process. Calls
 // go one-way on one connection, which keeps them in call order.
-func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
-	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: a.id, Owner: nw.addr, Function: call.Func.ShortName()}
-	if err := nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
+func (ow *ownership) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
+	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: a.id, Owner: ow.nw.addr, Function: call.Func.ShortName()}
+	if err := ow.nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
 		o.Complete(exec.None, err, "")
 		return
 	}
-	if a.create == nil && nw.c.keepsLineage() && !nw.cfg.Driver {
+	if a.create == nil && ow.nw.c.keepsLineage() && !ow.nw.cfg.Driver {
 		// A caller other than the creator keeps the call's specification
 		// (the creator keeps its calls in its log): if the host dies
 		// before its stash wrote the call to the GCS, a restart still
 		// finds it here. Found by the chaos test: a call in the logged
 		// order whose specification was nowhere, so the replay skipped it.
 		// (A driver is not asked: restarts ask the cluster's nodes.)
-		nw.orders.KeepCall(call)
+		ow.orders.KeepCall(call)
 	}
 	a.mu.Lock()
 	addr := a.addr
@@ -110,57 +110,57 @@ func (nw *network) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
 	}
 	covered := a.logBase + len(a.log)
 	a.mu.Unlock()
-	nw.await(o, addr)
-	if err := nw.pool.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
-		nw.unreachableActor(a, o, addr, err)
+	ow.nw.await(o, addr)
+	if err := ow.nw.pool.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
+		ow.unreachableActor(a, o, addr, err)
 		return
 	}
 	if ckpt {
-		nw.requestCheckpoint(a, addr, msg.ActorID, call.ID+".ckpt", covered)
+		ow.requestCheckpoint(a, addr, msg.ActorID, call.ID+".ckpt", covered)
 	}
 }
 
 // methodMsg is the message that sends call to the incarnation key of its
 // actor, the answer going to owner ("" for nobody).
-func (nw *network) methodMsg(call *exec.TaskCall, key, owner string) (*wire.Submit, *exec.Error) {
+func (ow *ownership) methodMsg(call *exec.TaskCall, key, owner string) (*wire.Submit, *exec.Error) {
 	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: key, Owner: owner, Function: call.Func.ShortName()}
-	return msg, nw.fillCall(msg, call.Func.Program(), call.Args)
+	return msg, ow.nw.fillCall(msg, call.Func.Program(), call.Args)
 }
 
 // sendMethod sends call to the incarnation key of its actor at addr; obj
 // awaits the answer. An argument that cannot travel fails obj; the error
 // returned is the send's.
-func (nw *network) sendMethod(addr, key string, call *exec.TaskCall, obj *object) error {
-	msg, err := nw.methodMsg(call, key, nw.addr)
+func (ow *ownership) sendMethod(addr, key string, call *exec.TaskCall, obj *object) error {
+	msg, err := ow.methodMsg(call, key, ow.nw.addr)
 	if err != nil {
 		obj.Complete(exec.None, err, "")
 		return nil
 	}
-	nw.await(obj, addr)
-	return nw.pool.Send(addr, transport.SubmitTask, wire.One(msg))
+	ow.nw.await(obj, addr)
+	return ow.nw.pool.Send(addr, transport.SubmitTask, wire.One(msg))
 }
 
 // requestCheckpoint asks the actor's host for a copy of its fields after
 // the first covered calls. When it arrives it replaces the log up to
 // there, so a restart replays only the calls after it.
-func (nw *network) requestCheckpoint(a *remoteActor, addr, key, id string, covered int) {
+func (ow *ownership) requestCheckpoint(a *remoteActor, addr, key, id string, covered int) {
 	o := newObject(id, "checkpoint of actor "+a.class.Name())
-	nw.await(o, addr)
-	o.OnReady(func() { go nw.keepCheckpoint(a, o, covered) })
-	msg := &wire.Submit{Kind: wire.SubmitCheckpoint, ID: id, ActorID: key, Owner: nw.addr}
-	if err := nw.pool.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
-		nw.failOwned(o, &exec.Error{Kind: exec.KindLost, Msg: "checkpoint not sent"})
+	ow.nw.await(o, addr)
+	o.OnReady(func() { go ow.keepCheckpoint(a, o, covered) })
+	msg := &wire.Submit{Kind: wire.SubmitCheckpoint, ID: id, ActorID: key, Owner: ow.nw.addr}
+	if err := ow.nw.pool.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
+		ow.failOwned(o, &exec.Error{Kind: exec.KindLost, Msg: "checkpoint not sent"})
 	}
 }
 
 // keepCheckpoint stores a checkpoint that arrived and trims the log: the
 // creator's calls sent before the checkpoint are in it.
-func (nw *network) keepCheckpoint(a *remoteActor, o *object, covered int) {
+func (ow *ownership) keepCheckpoint(a *remoteActor, o *object, covered int) {
 	v, err := o.Result()
 	if err != nil {
 		return // a failed checkpoint only means a longer replay
 	}
-	data, eerr := exec.EncodeWith(nil, v, nw)
+	data, eerr := exec.EncodeWith(nil, v, ow.nw)
 	if eerr != nil || v.Kind() != exec.ListKind || len(v.AsList().Elems) != 2 {
 		return
 	}
@@ -192,30 +192,30 @@ func dropAnswered(log []loggedCall) []loggedCall {
 // An actor this process can restart keeps the call: when the heads
 // declare the node dead, the restart replays it. Any other actor's call
 // fails, naming the node and the reason.
-func (nw *network) unreachableActor(a *remoteActor, o *object, addr string, err error) {
+func (ow *ownership) unreachableActor(a *remoteActor, o *object, addr string, err error) {
 	a.mu.Lock()
-	restartable := a.create != nil && a.restartsLeft > 0 && nw.c.keepsLineage()
-	borrowed := a.create == nil && a.creator != "" && nw.c.keepsLineage()
+	restartable := a.create != nil && a.restartsLeft > 0 && ow.nw.c.keepsLineage()
+	borrowed := a.create == nil && a.creator != "" && ow.nw.c.keepsLineage()
 	gen := a.gen
 	a.mu.Unlock()
 	if restartable {
-		time.AfterFunc(whereWait, func() { nw.resendIfStillThere(a, o, addr, gen, 1) })
+		time.AfterFunc(whereWait, func() { ow.resendIfStillThere(a, o, addr, gen, 1) })
 		return
 	}
 	if borrowed {
 		// Its creator restarts it, if it can: ask the creator where the
 		// actor lives now, and send the calls there.
-		go nw.relocate(a, addr)
+		go ow.relocate(a, addr)
 		return
 	}
-	nw.lost(o, fmt.Sprintf("its actor on the node at %s cannot be reached (the node died?) and has no restarts left: %v", addr, transport.Plain(err)))
+	ow.nw.lost(o, fmt.Sprintf("its actor on the node at %s cannot be reached (the node died?) and has no restarts left: %v", addr, transport.Plain(err)))
 }
 
 // resendIfStillThere sends again a call its creator could not send, if
 // by now the heads have not declared the actor's node dead (then the
 // restart replays it): the failure was passing (a broken connection, a
 // redial backoff), and without this the call waited for ever.
-func (nw *network) resendIfStillThere(a *remoteActor, o *object, addr string, gen, attempt int) {
+func (ow *ownership) resendIfStillThere(a *remoteActor, o *object, addr string, gen, attempt int) {
 	a.mu.Lock()
 	still := a.addr == addr && a.gen == gen && a.deadErr == nil
 	var call *exec.TaskCall
@@ -225,11 +225,11 @@ func (nw *network) resendIfStillThere(a *remoteActor, o *object, addr string, ge
 		}
 	}
 	a.mu.Unlock()
-	if !still || call == nil || o.isReady() || nw.isDead(addr) {
+	if !still || call == nil || o.isReady() || ow.nw.isDead(addr) {
 		return
 	}
-	if err := nw.sendMethod(addr, actorhost.Key(a.id, gen), call, o); err != nil && attempt < maxSendFailures {
-		time.AfterFunc(resendDelay, func() { nw.resendIfStillThere(a, o, addr, gen, attempt+1) })
+	if err := ow.sendMethod(addr, actorhost.Key(a.id, gen), call, o); err != nil && attempt < maxSendFailures {
+		time.AfterFunc(resendDelay, func() { ow.resendIfStillThere(a, o, addr, gen, attempt+1) })
 	}
 }
 
@@ -351,20 +351,20 @@ func (nw *network) stopHosted(id string) {
 // stopCreatedActors tells the hosts of the actors this process created
 // that they can go: the process is leaving, and no handle it gave out
 // outlives the job.
-func (nw *network) stopCreatedActors() {
-	nw.rec.mu.Lock()
-	actors := make([]*remoteActor, 0, len(nw.rec.actors))
-	for _, a := range nw.rec.actors {
+func (ow *ownership) stopCreatedActors() {
+	ow.rec.mu.Lock()
+	actors := make([]*remoteActor, 0, len(ow.rec.actors))
+	for _, a := range ow.rec.actors {
 		actors = append(actors, a)
 	}
-	nw.rec.actors = map[string]*remoteActor{}
-	nw.rec.mu.Unlock()
+	ow.rec.actors = map[string]*remoteActor{}
+	ow.rec.mu.Unlock()
 	for _, a := range actors {
 		a.mu.Lock()
 		addr, key := a.addr, actorhost.Key(a.id, a.gen)
 		a.mu.Unlock()
 		if addr != "" {
-			nw.pool.Send(addr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: key}))
+			ow.nw.pool.Send(addr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: key}))
 		}
 	}
 }

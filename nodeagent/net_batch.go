@@ -157,7 +157,7 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 		msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
 		msg.Replay = encodeReplay(t.replay)
 		nw.await(t.obj, addr)
-		nw.remember(t)
+		nw.ow.remember(t)
 		msgs = append(msgs, msg.Encode())
 		sent = append(sent, t)
 	}

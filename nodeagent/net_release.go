@@ -160,13 +160,13 @@ func (nw *network) releaseHere(jobs []string) {
 		delete(nw.jobs, j)
 	}
 	nw.mu.Unlock()
-	nw.rec.mu.Lock()
-	for id := range nw.rec.lineage {
+	nw.ow.rec.mu.Lock()
+	for id := range nw.ow.rec.lineage {
 		if ofJobs(id) {
-			delete(nw.rec.lineage, id)
+			delete(nw.ow.rec.lineage, id)
 		}
 	}
-	nw.rec.mu.Unlock()
+	nw.ow.rec.mu.Unlock()
 	for _, o := range awaited {
 		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.name)}, "")
 	}
@@ -181,13 +181,13 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 	for _, a := range nw.hosted.RemoveIf(ofJobs) {
 		a.Stop("actor " + a.Class().Name() + " stopped: the job that created it has finished")
 	}
-	nw.rec.mu.Lock()
-	for id := range nw.rec.actors {
+	nw.ow.rec.mu.Lock()
+	for id := range nw.ow.rec.actors {
 		if ofJobs(id) {
-			delete(nw.rec.actors, id)
+			delete(nw.ow.rec.actors, id)
 		}
 	}
-	nw.rec.mu.Unlock()
+	nw.ow.rec.mu.Unlock()
 	for _, n := range nw.c.nodes {
 		for _, t := range n.jobsTasks(ofJobs) {
 			t.cancel(t.obj.name + " was cancelled: its job is over")

@@ -105,37 +105,37 @@ func (nw *network) lost(obj *object, why string) {
 }
 
 // handleDone completes an awaited object with a remote result.
-func (nw *network) handleDone(payload []byte) error {
+func (ow *ownership) handleDone(payload []byte) error {
 	m, err := wire.DecodeDone(payload)
 	if err != nil {
 		return err
 	}
 	if m.Actor != "" && m.Seq > 0 {
-		nw.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
+		ow.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
 	}
-	nw.mu.Lock()
-	obj := nw.takeAwaitedLocked(m.ID)
-	nw.mu.Unlock()
+	ow.nw.mu.Lock()
+	obj := ow.nw.takeAwaitedLocked(m.ID)
+	ow.nw.mu.Unlock()
 	if obj == nil {
 		return nil // cancelled or already failed
 	}
 	switch {
 	case m.Resubmit:
-		go nw.resubmit(obj) // spilling may wait: not on the connection's goroutine
+		go ow.nw.resubmit(obj) // spilling may wait: not on the connection's goroutine
 	case m.Gone && m.Err != nil:
-		nw.actorGone(m.ID, m.Actor, obj, m.Err)
-	case m.Err != nil && m.Err.Kind == exec.KindLost && nw.hasLineage(m.ID):
+		ow.actorGone(m.ID, m.Actor, obj, m.Err)
+	case m.Err != nil && m.Err.Kind == exec.KindLost && ow.hasLineage(m.ID):
 		// An argument was lost on the way; this process owns the task's
 		// lineage, so it rebuilds the arguments and runs the task again.
-		go nw.retryWithArguments(obj, m.Err)
+		go ow.retryWithArguments(obj, m.Err)
 	case m.Err != nil:
 		obj.Complete(exec.None, m.Err, m.Err.Node)
 	case m.Location != "":
-		obj.setRemote(m.Location, m.Size, nw)
+		obj.setRemote(m.Location, m.Size, ow.nw)
 		obj.Complete(exec.None, nil, m.Location)
 	default:
-		nw.forget(m.ID) // the value is here now; its lineage is not needed
-		v, derr := exec.DecodeWith(m.Inline, nw)
+		ow.forget(m.ID) // the value is here now; its lineage is not needed
+		v, derr := exec.DecodeWith(m.Inline, ow.nw)
 		if derr != nil {
 			obj.Complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.name, derr), "")
 			return nil
@@ -369,7 +369,7 @@ func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
 		done.Location, done.Size = nw.addr, exec.EncodedSize(v)
 	}
 	if owner == nw.addr {
-		nw.handleDone(done.Encode())
+		nw.ow.handleDone(done.Encode())
 		return
 	}
 	nw.pool.Send(owner, transport.TaskDone, done.Encode())

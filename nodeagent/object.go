@@ -160,7 +160,7 @@ func (o *object) fetchRemote() (exec.Value, *exec.Error) {
 	}
 	v, ferr := nw.fetch(o.id, addr)
 	if ferr != nil {
-		v, ferr = nw.rebuild(o, addr, ferr)
+		v, ferr = nw.ow.rebuild(o, addr, ferr)
 	}
 	if ferr != nil {
 		return exec.None, ferr

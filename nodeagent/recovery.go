@@ -67,19 +67,19 @@ func newRecovery() *recovery {
 
 // remember keeps a task's specification while it, or its value, lives
 // elsewhere.
-func (nw *network) remember(t *task) {
-	nw.rec.mu.Lock()
-	if _, ok := nw.rec.lineage[t.call.ID]; !ok {
-		nw.rec.lineage[t.call.ID] = &lineageEntry{t: t}
+func (ow *ownership) remember(t *task) {
+	ow.rec.mu.Lock()
+	if _, ok := ow.rec.lineage[t.call.ID]; !ok {
+		ow.rec.lineage[t.call.ID] = &lineageEntry{t: t}
 	}
-	nw.rec.mu.Unlock()
+	ow.rec.mu.Unlock()
 }
 
 // forget drops a task's lineage once its value is held here.
-func (nw *network) forget(id string) {
-	nw.rec.mu.Lock()
-	delete(nw.rec.lineage, id)
-	nw.rec.mu.Unlock()
+func (ow *ownership) forget(id string) {
+	ow.rec.mu.Lock()
+	delete(ow.rec.lineage, id)
+	ow.rec.mu.Unlock()
 }
 
 // watchLoop looks for dead nodes until the network stops.
@@ -97,7 +97,7 @@ func (nw *network) watchLoop() {
 		case <-tick.C:
 		}
 		for _, addr := range nw.newlyDead() {
-			nw.nodeDied(addr)
+			nw.ow.nodeDied(addr)
 		}
 	}
 }
@@ -138,7 +138,7 @@ func (nw *network) knowLife(addr string) {
 		return
 	}
 	for _, dead := range nw.newlyDead() {
-		go nw.nodeDied(dead)
+		go nw.ow.nodeDied(dead)
 	}
 }
 
@@ -147,76 +147,76 @@ func (nw *network) isDead(addr string) bool { return nw.live.IsDead(addr) }
 
 // nodeDied re-runs what was running on the node at addr and restarts its
 // actors.
-func (nw *network) nodeDied(addr string) {
-	nw.mu.Lock()
+func (ow *ownership) nodeDied(addr string) {
+	ow.nw.mu.Lock()
 	var orphans []string
-	for id, r := range nw.awaited {
+	for id, r := range ow.nw.awaited {
 		if r.sentTo == addr {
 			orphans = append(orphans, id)
 		}
 	}
-	nw.mu.Unlock()
+	ow.nw.mu.Unlock()
 	for _, id := range orphans {
-		go nw.retryInFlight(id, addr) // it may gather the task's outcomes: off the watcher
+		go ow.retryInFlight(id, addr) // it may gather the task's outcomes: off the watcher
 	}
-	nw.rec.mu.Lock()
+	ow.rec.mu.Lock()
 	var actors []*remoteActor
-	for _, a := range nw.rec.actors {
+	for _, a := range ow.rec.actors {
 		if a.currentAddr() == addr {
 			actors = append(actors, a)
 		}
 	}
-	nw.rec.mu.Unlock()
+	ow.rec.mu.Unlock()
 	for _, a := range actors {
-		go nw.restartActor(a, addr)
+		go ow.restartActor(a, addr)
 	}
-	for _, a := range nw.borrowedAt(addr) {
-		go nw.relocate(a, addr)
+	for _, a := range ow.borrowedAt(addr) {
+		go ow.relocate(a, addr)
 	}
 }
 
 // retryInFlight sends a task that was running on a dead node again.
-func (nw *network) retryInFlight(id, deadAddr string) {
-	nw.mu.Lock()
-	r := nw.awaited[id]
+func (ow *ownership) retryInFlight(id, deadAddr string) {
+	ow.nw.mu.Lock()
+	r := ow.nw.awaited[id]
 	obj := r.obj
 	if r.sentTo != deadAddr {
-		nw.mu.Unlock()
+		ow.nw.mu.Unlock()
 		return
 	}
-	nw.mu.Unlock()
+	ow.nw.mu.Unlock()
 	if obj == nil {
 		return
 	}
-	nw.rec.mu.Lock()
-	entry := nw.rec.lineage[id]
-	nw.rec.mu.Unlock()
+	ow.rec.mu.Lock()
+	entry := ow.rec.lineage[id]
+	ow.rec.mu.Unlock()
 	if entry == nil || entry.t.obj != obj {
-		if !nw.restartable(id) && nw.borrowedOfCall(id) == nil {
-			nw.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.name, deadAddr)})
+		if !ow.restartable(id) && ow.borrowedOfCall(id) == nil {
+			ow.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.name, deadAddr)})
 		}
 		return // a method call of an actor with restarts: the restart (or the relocation) resends it
 	}
-	if err := nw.allowRetry(entry, deadAddr); err != nil {
-		nw.failOwned(obj, err)
+	if err := ow.allowRetry(entry, deadAddr); err != nil {
+		ow.failOwned(obj, err)
 		return
 	}
-	nw.mu.Lock()
-	nw.takeAwaitedLocked(id)
-	nw.mu.Unlock()
-	nw.loadReplay(entry.t)
-	nw.spill(entry.t, nw.c.Head())
+	ow.nw.mu.Lock()
+	ow.nw.takeAwaitedLocked(id)
+	ow.nw.mu.Unlock()
+	ow.loadReplay(entry.t)
+	ow.nw.spill(entry.t, ow.nw.c.Head())
 }
 
 // allowRetry counts one more attempt of a task, or says why there is none.
-func (nw *network) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error {
+func (ow *ownership) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error {
 	limit := defaultSystemRetries
 	if info := entry.t.call.Info(); info != nil && info.Retries >= 0 {
 		limit = info.Retries
 	}
-	nw.rec.mu.Lock()
-	defer nw.rec.mu.Unlock()
-	if !nw.c.keepsLineage() {
+	ow.rec.mu.Lock()
+	defer ow.rec.mu.Unlock()
+	if !ow.nw.c.keepsLineage() {
 		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", entry.t.obj.name, deadAddr)}
 	}
 	if entry.attempts >= limit {
@@ -226,23 +226,23 @@ func (nw *network) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error 
 	return nil
 }
 
-func (nw *network) failOwned(obj *object, err *exec.Error) {
-	nw.mu.Lock()
-	nw.takeAwaitedLocked(obj.id)
-	nw.mu.Unlock()
+func (ow *ownership) failOwned(obj *object, err *exec.Error) {
+	ow.nw.mu.Lock()
+	ow.nw.takeAwaitedLocked(obj.id)
+	ow.nw.mu.Unlock()
 	obj.Complete(exec.None, err, "")
 }
 
 // rebuild runs again the task that made a value lost with its node, and
 // returns the value. Arguments lost too are rebuilt first.
-func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
-	nw.rec.mu.Lock()
-	entry := nw.rec.lineage[o.id]
-	nw.rec.mu.Unlock()
+func (ow *ownership) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
+	ow.rec.mu.Lock()
+	entry := ow.rec.lineage[o.id]
+	ow.rec.mu.Unlock()
 	if entry == nil {
-		return nw.fetchFromOwner(o, deadAddr, cause)
+		return ow.fetchFromOwner(o, deadAddr, cause)
 	}
-	if err := nw.allowRetry(entry, deadAddr); err != nil {
+	if err := ow.allowRetry(entry, deadAddr); err != nil {
 		return exec.None, err
 	}
 	for _, a := range entry.t.call.Args {
@@ -256,11 +256,11 @@ func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.
 	}
 	again := &task{call: entry.t.call, obj: newObject(o.id, o.name), demand: entry.t.demand, output: entry.t.output}
 	again.obj.task = again
-	nw.loadReplay(again)
-	nw.rec.mu.Lock()
+	ow.loadReplay(again)
+	ow.rec.mu.Lock()
 	entry.t = again
-	nw.rec.mu.Unlock()
-	nw.spill(again, nw.c.Head())
+	ow.rec.mu.Unlock()
+	ow.nw.spill(again, ow.nw.c.Head())
 	<-again.obj.done
 	return again.obj.Result()
 }
@@ -268,11 +268,11 @@ func (nw *network) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.
 // fetchFromOwner asks the owner of a value passed here inside another
 // value for it, when the process that held it is gone: the owner keeps
 // its lineage and rebuilds it.
-func (nw *network) fetchFromOwner(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
-	if o.owner == "" || o.owner == deadAddr || o.owner == nw.addr {
+func (ow *ownership) fetchFromOwner(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
+	if o.owner == "" || o.owner == deadAddr || o.owner == ow.nw.addr {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; no lineage of it is kept here, so it cannot be rebuilt", cause.Msg)}
 	}
-	v, err := nw.fetch(o.id, o.owner)
+	v, err := ow.nw.fetch(o.id, o.owner)
 	if err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; its owner at %s could not rebuild it either: %s", cause.Msg, o.owner, err.Msg)}
 	}
@@ -287,20 +287,20 @@ func (a *remoteActor) currentAddr() string {
 }
 
 // restartActor recreates an actor whose node died and replays its calls.
-func (nw *network) restartActor(a *remoteActor, deadAddr string) {
+func (ow *ownership) restartActor(a *remoteActor, deadAddr string) {
 	a.mu.Lock()
 	if deadAddr == "" || a.addr != deadAddr {
 		a.mu.Unlock()
 		return // being restarted already, or restarted since
 	}
-	if a.restartsLeft <= 0 || !nw.c.keepsLineage() {
+	if a.restartsLeft <= 0 || !ow.nw.c.keepsLineage() {
 		why := fmt.Sprintf("actor %s died with the node at %s and has no restarts left (declare it @restarts(n) to have it recreated)", a.class.Name(), deadAddr)
-		if !nw.c.keepsLineage() {
+		if !ow.nw.c.keepsLineage() {
 			why = fmt.Sprintf("actor %s died with the node at %s, and lineage is off (--lineage=off), so it cannot be restarted", a.class.Name(), deadAddr)
 		}
 		a.deadErr = &exec.Error{Kind: exec.KindLost, Msg: why}
 		a.mu.Unlock()
-		a.failPending(nw, a.deadErr)
+		a.failPending(ow.nw, a.deadErr)
 		return
 	}
 	a.restartsLeft--
@@ -308,24 +308,24 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 	oldKey := actorhost.Key(a.id, a.gen)
 	a.mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		addr, err := nw.createActorAt(a)
+		addr, err := ow.createActorAt(a)
 		if err == nil {
-			err = nw.replay(a, addr)
+			err = ow.replay(a, addr)
 		}
 		if err == nil {
 			a.mu.Lock()
 			gen := a.gen + 1
 			a.mu.Unlock()
-			nw.publish(a, addr, gen, nil) // a failure shows as the new host's death
+			ow.publish(a, addr, gen, nil) // a failure shows as the new host's death
 			// The earlier incarnation may still run, on a node declared
 			// dead while alive (cut off from the heads): stop it, so that
 			// it gives its resources back. Its node may be gone: best
 			// effort, off this path.
-			go nw.pool.Send(deadAddr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: oldKey}))
+			go ow.nw.pool.Send(deadAddr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: oldKey}))
 			return
 		}
 		if attempt >= 20 {
-			a.failPending(nw, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s could not be restarted: %v", a.class.Name(), err)})
+			a.failPending(ow.nw, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s could not be restarted: %v", a.class.Name(), err)})
 			return
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -333,10 +333,10 @@ func (nw *network) restartActor(a *remoteActor, deadAddr string) {
 }
 
 // createActorAt places and creates the actor anew; it returns its address.
-func (nw *network) createActorAt(a *remoteActor) (string, error) {
+func (ow *ownership) createActorAt(a *remoteActor) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
-	nodeID, addr, err := nw.place(ctx, "actor "+a.class.Name(), a.demand, nw.c.Head().ID)
+	nodeID, addr, err := ow.nw.place(ctx, "actor "+a.class.Name(), a.demand, ow.nw.c.Head().ID)
 	if err != nil {
 		return "", transport.Plain(err)
 	}
@@ -344,13 +344,13 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 	a.mu.Lock()
 	state, key := a.checkpoint, actorhost.Key(a.id, a.gen+1) // the next incarnation
 	a.mu.Unlock()
-	msg := &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: nw.addr, Function: a.class.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: ow.nw.addr, Function: a.class.Name(),
 		Resources: a.create.Resources(), Output: a.output, State: state}
-	if err := nw.fillCall(msg, a.class.Program(), a.create.Args); err != nil {
+	if err := ow.nw.fillCall(msg, a.class.Program(), a.create.Args); err != nil {
 		return "", err
 	}
-	nw.knowLife(addr)
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
+	ow.nw.knowLife(addr)
+	if _, err := ow.nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		return "", transport.Plain(err)
 	}
 	return addr, nil
@@ -363,35 +363,35 @@ func (nw *network) createActorAt(a *remoteActor) (string, error) {
 // the new address. The replay goes in one request, answered once the host
 // has queued every call, so that nothing sent later can overtake it; if
 // it fails the restart tries again.
-func (nw *network) replay(a *remoteActor, addr string) error {
+func (ow *ownership) replay(a *remoteActor, addr string) error {
 	a.mu.Lock()
 	own := append([]loggedCall(nil), a.log...)
 	key := actorhost.Key(a.id, a.gen+1) // the incarnation createActorAt made
 	base := a.ckptOrder
 	a.mu.Unlock()
 	var msgs [][]byte
-	for _, rc := range nw.replayPlan(a, own, base) {
+	for _, rc := range ow.replayPlan(a, own, base) {
 		awaited := rc.obj != nil && !rc.obj.isReady()
 		owner := ""
 		if awaited {
-			owner = nw.addr
+			owner = ow.nw.addr
 		}
-		msg, err := nw.methodMsg(rc.call, key, owner)
+		msg, err := ow.methodMsg(rc.call, key, owner)
 		if err != nil {
 			if awaited {
-				nw.failOwned(rc.obj, err)
+				ow.failOwned(rc.obj, err)
 			}
 			continue
 		}
 		if awaited {
-			nw.await(rc.obj, addr)
+			ow.nw.await(rc.obj, addr)
 		}
 		msgs = append(msgs, msg.Encode())
 	}
 	payload := wire.EncodeSubmits(msgs)
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
-	_, err := nw.pool.Call(ctx, addr, transport.SubmitTask, payload)
+	_, err := ow.nw.pool.Call(ctx, addr, transport.SubmitTask, payload)
 	return err
 }
 
@@ -401,7 +401,7 @@ func (nw *network) replay(a *remoteActor, addr string) error {
 // them. (Publishing the address first let a new call overtake pending
 // ones, so they ran, and were logged, out of order; found by the chaos
 // test.) The calls join the actor's log. It returns the first send error.
-func (nw *network) publish(a *remoteActor, addr string, gen int, calls []loggedCall) error {
+func (ow *ownership) publish(a *remoteActor, addr string, gen int, calls []loggedCall) error {
 	key := actorhost.Key(a.id, gen)
 	var firstErr error
 	for {
@@ -409,7 +409,7 @@ func (nw *network) publish(a *remoteActor, addr string, gen int, calls []loggedC
 			if lc.obj.isReady() {
 				continue
 			}
-			if err := nw.sendMethod(addr, key, lc.call, lc.obj); err != nil && firstErr == nil {
+			if err := ow.sendMethod(addr, key, lc.call, lc.obj); err != nil && firstErr == nil {
 				firstErr = err
 			}
 		}
@@ -435,7 +435,7 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 	a.mu.Unlock()
 	for _, lc := range append(log, pending...) {
 		if !lc.obj.isReady() {
-			nw.failOwned(lc.obj, err)
+			nw.ow.failOwned(lc.obj, err)
 		}
 	}
 }
@@ -445,14 +445,14 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 // incarnation replaced it there). The actor's creator restarts it, if it
 // can, and the replay sends the call again; a process handed the actor
 // asks where it went and sends the call there. Otherwise the call fails.
-func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
+func (ow *ownership) actorGone(id, key string, obj *object, cause *exec.Error) {
 	keep := func() {
-		nw.mu.Lock()
-		nw.awaited[id] = awaitedResult{obj: obj} // sent nowhere until the actor is back
-		nw.mu.Unlock()
+		ow.nw.mu.Lock()
+		ow.nw.awaited[id] = awaitedResult{obj: obj} // sent nowhere until the actor is back
+		ow.nw.mu.Unlock()
 	}
-	if nw.c.keepsLineage() {
-		if a := nw.actorOfCall(id); a != nil {
+	if ow.nw.c.keepsLineage() {
+		if a := ow.actorOfCall(id); a != nil {
 			a.mu.Lock()
 			left, addr := a.restartsLeft, a.addr
 			// Only an answer from the current incarnation means the
@@ -463,13 +463,13 @@ func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
 			if left > 0 {
 				keep()
 				if current {
-					go nw.restartActor(a, addr)
+					go ow.restartActor(a, addr)
 				}
 				return
 			}
-		} else if b := nw.borrowedOfCall(id); b != nil {
+		} else if b := ow.borrowedOfCall(id); b != nil {
 			keep()
-			go nw.relocate(b, b.currentAddr())
+			go ow.relocate(b, b.currentAddr())
 			return
 		}
 	}
@@ -478,8 +478,8 @@ func (nw *network) actorGone(id, key string, obj *object, cause *exec.Error) {
 
 // restartable reports whether id is a call on an actor this process
 // created with restarts left, which its restart will send again.
-func (nw *network) restartable(id string) bool {
-	a := nw.actorOfCall(id)
+func (ow *ownership) restartable(id string) bool {
+	a := ow.actorOfCall(id)
 	if a == nil {
 		return false
 	}
@@ -490,13 +490,13 @@ func (nw *network) restartable(id string) bool {
 
 // actorOfCall finds the actor this process created that a logged call
 // went to.
-func (nw *network) actorOfCall(id string) *remoteActor {
-	nw.rec.mu.Lock()
-	actors := make([]*remoteActor, 0, len(nw.rec.actors))
-	for _, a := range nw.rec.actors {
+func (ow *ownership) actorOfCall(id string) *remoteActor {
+	ow.rec.mu.Lock()
+	actors := make([]*remoteActor, 0, len(ow.rec.actors))
+	for _, a := range ow.rec.actors {
 		actors = append(actors, a)
 	}
-	nw.rec.mu.Unlock()
+	ow.rec.mu.Unlock()
 	return withLoggedCall(actors, id)
 }
 
@@ -516,24 +516,24 @@ func withLoggedCall(actors []*remoteActor, id string) *remoteActor {
 }
 
 // hasLineage reports whether this process keeps the lineage of a task.
-func (nw *network) hasLineage(id string) bool {
-	nw.rec.mu.Lock()
-	defer nw.rec.mu.Unlock()
-	return nw.rec.lineage[id] != nil
+func (ow *ownership) hasLineage(id string) bool {
+	ow.rec.mu.Lock()
+	defer ow.rec.mu.Unlock()
+	return ow.rec.lineage[id] != nil
 }
 
 // retryWithArguments runs a task again whose executor could not fetch an
 // argument: the arguments are first brought here (rebuilt from lineage
 // where their node died), so the next attempt gets them from this process.
-func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
-	nw.rec.mu.Lock()
-	entry := nw.rec.lineage[obj.id]
-	nw.rec.mu.Unlock()
+func (ow *ownership) retryWithArguments(obj *object, cause *exec.Error) {
+	ow.rec.mu.Lock()
+	entry := ow.rec.lineage[obj.id]
+	ow.rec.mu.Unlock()
 	if entry == nil {
 		obj.Complete(exec.None, cause, cause.Node)
 		return
 	}
-	if err := nw.allowRetry(entry, cause.Node); err != nil {
+	if err := ow.allowRetry(entry, cause.Node); err != nil {
 		err.Msg += " (last failure: " + cause.Msg + ")"
 		obj.Complete(exec.None, err, "")
 		return
@@ -549,26 +549,26 @@ func (nw *network) retryWithArguments(obj *object, cause *exec.Error) {
 			}
 		}
 	}
-	nw.loadReplay(entry.t)
-	nw.spill(entry.t, nw.c.Head())
+	ow.loadReplay(entry.t)
+	ow.nw.spill(entry.t, ow.nw.c.Head())
 }
 
 // loadReplay gathers, before a task runs again, the outcomes its earlier
 // run logged (wait results, clock and file reads, random seeds), from the
 // stashes of the live nodes or the GCS, so that the run again sees the
 // same values and takes the same path. A deterministic task has none.
-func (nw *network) loadReplay(t *task) {
-	if nw.c.lineage == nil || nw.c.lineage.mode == stash.ModeOff || deterministic(t.call) {
+func (ow *ownership) loadReplay(t *task) {
+	if ow.nw.c.lineage == nil || ow.nw.c.lineage.mode == stash.ModeOff || deterministic(t.call) {
 		return
 	}
 	id := t.call.ID
 	have := map[uint64]stash.Outcome{}
-	for _, oe := range nw.askStashes([]string{id}).Outcomes {
+	for _, oe := range ow.nw.askStashes([]string{id}).Outcomes {
 		if oe.Outcome.TaskID == id {
 			have[oe.Outcome.Seq] = oe.Outcome
 		}
 	}
-	outcomes, _ := stash.LookupOutcomes(nw.c.lineage.store, id, have) // on a GCS error, what the stashes held
+	outcomes, _ := stash.LookupOutcomes(ow.nw.c.lineage.store, id, have) // on a GCS error, what the stashes held
 	if len(outcomes) == 0 {
 		return
 	}

@@ -113,11 +113,11 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 			}
 		}
 		if creator == nw.addr {
-			if a := nw.createdActor(id); a != nil {
+			if a := nw.ow.createdActor(id); a != nil {
 				return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: a}), nil
 			}
 		}
-		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.borrow(id, c, addr, creator, gen)}), nil
+		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.ow.borrow(id, c, addr, creator, gen)}), nil
 	}
 	return exec.None, wire.ErrMalformed
 }

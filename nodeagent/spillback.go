@@ -98,9 +98,9 @@ func (n *Node) unqueue(t *task) bool { return n.sched.Unqueue(t) }
 
 // resubmit places again a task that its node gave back unrun.
 func (nw *network) resubmit(obj *object) {
-	nw.rec.mu.Lock()
-	entry := nw.rec.lineage[obj.id]
-	nw.rec.mu.Unlock()
+	nw.ow.rec.mu.Lock()
+	entry := nw.ow.rec.lineage[obj.id]
+	nw.ow.rec.mu.Unlock()
 	if entry == nil || entry.t.obj != obj {
 		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.name + " was given back by its node, and its specification is not kept here"}, "")
 		return
