@@ -22,15 +22,10 @@ type proc struct {
 	ready string // the line it printed when ready
 }
 
-// freePort finds a free 127.0.0.1 port.
+// freePort finds a free 127.0.0.1 port (freePortRange).
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return freePortRange(t, 1)
 }
 
 // startProc starts `rayflow ARGS...` and waits for its "ready" line.
@@ -154,7 +149,7 @@ func TestThreeProcessCluster(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	bin := buildCLI(t)
-	hp, p1, p2 := freePort(t), freePort(t), freePort(t)
+	hp, p1, p2 := freePortRange(t, 5), freePort(t), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
 	startHead(t, bin, "--port", fmt.Sprint(hp), "--cpus", "1", "--node-id", "head")
 	n1 := startProc(t, bin, "start", "--address", head, "--port", fmt.Sprint(p1), "--cpus", "1", "--node-id", "n1")
@@ -323,27 +318,53 @@ func gcsLeader(t *testing.T, bin, addr string) string {
 	return st.GCS[0].Leader
 }
 
+// testPorts hands out the ports the tests give their processes. They
+// come from below the kernel's ephemeral range (32768 and up on Linux),
+// where the processes' own listeners on port 0 and other tests' never
+// land, and no port is handed out twice in one test binary: the tests
+// run in parallel, and a head also takes the ports after its own for its
+// GCS replicas, so a port that is free now must not be given to another
+// test a moment later.
+var testPorts struct {
+	sync.Mutex
+	next int
+}
+
 // freePortRange finds a port p such that p..p+n-1 are free (a head uses
 // the ports after its own for its GCS replicas).
 func freePortRange(t *testing.T, n int) int {
 	t.Helper()
-	for tries := 0; tries < 50; tries++ {
-		p := freePort(t)
-		ok := true
-		for i := 1; i < n && ok; i++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+i))
-			if err != nil {
-				ok = false
-				continue
-			}
-			ln.Close()
+	testPorts.Lock()
+	defer testPorts.Unlock()
+	const low, high = 20000, 32000
+	if testPorts.next == 0 {
+		// Test binaries run one after another start apart.
+		testPorts.next = low + int(time.Now().UnixNano()%8000)
+	}
+	for tries := 0; tries < 500; tries++ {
+		p := testPorts.next
+		testPorts.next += n
+		if testPorts.next+n > high {
+			testPorts.next = low
 		}
-		if ok {
+		if portsFree(p, n) {
 			return p
 		}
 	}
 	t.Fatal("no free port range")
 	return 0
+}
+
+// portsFree reports whether 127.0.0.1 ports p..p+n-1 can be listened on.
+func portsFree(p, n int) bool {
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+i))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+	}
+	return true
 }
 
 // A node whose head cannot be reached says so and exits 1, at once.
