@@ -448,7 +448,9 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 func (ow *ownership) actorGone(id, key string, obj *object, cause *exec.Error) {
 	keep := func() {
 		ow.nw.mu.Lock()
-		ow.nw.awaited[id] = awaitedResult{obj: obj} // sent nowhere until the actor is back
+		if _, ok := ow.nw.awaited[id]; !ok { // a replay may have sent it meanwhile
+			ow.nw.awaited[id] = awaitedResult{obj: obj} // sent nowhere until the actor is back
+		}
 		ow.nw.mu.Unlock()
 	}
 	if ow.nw.c.keepsLineage() {

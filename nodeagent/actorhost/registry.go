@@ -58,6 +58,18 @@ func (r *Registry) Host(id string, gen int, a *Actor) (superseded *Actor) {
 	return superseded
 }
 
+// Offer hosts a as incarnation gen of actor id unless another actor
+// already lives here under id (a newer incarnation that a handle of an
+// older one must not displace).
+func (r *Registry) Offer(id string, gen int, a *Actor) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.byID[id]; ok && old.a != a {
+		return
+	}
+	r.byID[id] = hosted{a: a, gen: gen}
+}
+
 // Lookup returns the actor a key names: a bare ID names whichever
 // incarnation lives here, "ID~GEN" only that incarnation. newer reports
 // that a later incarnation than the key's lives here instead.

@@ -38,6 +38,12 @@ func TestRegistryIncarnations(t *testing.T) {
 	if !r.HostedFor("a~1", "owner:1") || r.HostedFor("a~1", "other:2") || !r.HostedFor("b~1", "other:2") {
 		t.Fatal("HostedFor does not follow the creator")
 	}
+	// A handle of the superseded incarnation passed on does not displace
+	// the live one.
+	r.Offer("a", 1, first)
+	if a, _ := r.Lookup("a~2"); a != second {
+		t.Fatal("an old incarnation's handle displaced the live incarnation")
+	}
 	if r.Remove("a~1") != nil {
 		t.Fatal("removing the superseded incarnation removed the live one")
 	}

@@ -75,7 +75,9 @@ func (l *Liveness) Look(ctx context.Context, read ReadFunc) []string {
 		delete(l.deadSeen, addr) // came back as a new member
 	}
 	for _, addr := range fresh {
-		if ch, ok := l.died[addr]; ok {
+		if ch, ok := l.died[addr]; ok && !alive[addr] {
+			// Only a node dead at its address; a dead earlier life at an
+			// address where a new one serves does not end a fetch from it.
 			close(ch)
 			delete(l.died, addr)
 		}
@@ -124,8 +126,9 @@ func (l *Liveness) IsDead(addr string) bool {
 	return l.deadSeen[addr]
 }
 
-// Died returns a channel that is closed when a look next reports the node
-// at addr dead; it is closed already if the node is dead now.
+// Died returns a channel that is closed when a look reports the node at
+// addr dead (not merely an earlier life of it, with a new one serving
+// there); it is closed already if the node is dead now.
 func (l *Liveness) Died(addr string) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()

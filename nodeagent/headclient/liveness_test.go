@@ -60,7 +60,11 @@ func TestLivenessSeesRestartOnSamePort(t *testing.T) {
 	if got := l.Look(ctx, restarted); !slices.Equal(got, []string{"a:1"}) {
 		t.Fatalf("restart reported %v, want a:1 once", got)
 	}
-	<-died
+	select {
+	case <-died:
+		t.Fatal("a new life at a:1 ended the waits on the address")
+	default:
+	}
 	if got := l.Look(ctx, restarted); len(got) != 0 {
 		t.Fatalf("restart reported again: %v", got)
 	}
