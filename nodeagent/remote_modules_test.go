@@ -47,7 +47,7 @@ pipeline main() { return get(on_far(21)) }
 func startModuleCluster(t *testing.T, workerModules []*exec.Module) *nodeagent.Cluster {
 	t.Helper()
 	opts := hostOptions()
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: time.Second,
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0",
 		Node: nodeagent.Config{CPUs: 1, NodeID: "head", Modules: rayflow.HostModules(opts)}})
 	if err != nil {
 		t.Fatal(err)
