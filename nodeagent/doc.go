@@ -61,11 +61,13 @@
 //	  window, stop                (actorhost)           callers enqueue
 //	network.hosted: the actors    actorhost.Registry  connection goroutines (calls, checkpoints,
 //	  other processes call here   (its own lock)        stops), job release, handle encoding
-//	network.programs, awaited,    network.mu          connection goroutines (SubmitTask,
-//	  served, jobs                                      TaskDone, FetchObject, Query), the spill
+//	network.awaited, served,      network.mu          connection goroutines (SubmitTask,
+//	  jobs                                              TaskDone, FetchObject, Query), the spill
 //	                                                    loop (await), the dead-node watcher
 //	                                                    (nodeDied), workers (serveObject),
 //	                                                    job release
+//	network.programs (compiled,   programCache.mu     connection goroutines loading a task's
+//	  by hash)                                          program, the driver registering its own
 //	network.peers                 network.peersMu     connection goroutines (OnHello), the
 //	                                                    membership change callback (heads only)
 //	network.spillCh               the spill loop      node schedulers send; the spill loop

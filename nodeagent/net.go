@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/head"
@@ -59,12 +58,13 @@ type network struct {
 	addr   string
 	hc     *headclient.Client // the heads, and this node's registration with them
 
-	mu       sync.Mutex
-	programs map[string]*exec.Program // by source hash
-	awaited  map[string]awaitedResult // results this process awaits from other nodes, by task ID
-	served   map[string]*object       // objects other processes may fetch from here
-	hosted   *actorhost.Registry      // actors living here that other processes call
-	jobs     map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
+	programs programCache        // the programs this process compiled, by hash
+	hosted   *actorhost.Registry // actors living here that other processes call
+
+	mu      sync.Mutex
+	awaited map[string]awaitedResult // results this process awaits from other nodes, by task ID
+	served  map[string]*object       // objects other processes may fetch from here
+	jobs    map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -143,7 +143,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if cfg.HeartbeatEvery <= 0 {
 		cfg.HeartbeatEvery = 500 * time.Millisecond
 	}
-	nw := &network{c: c, cfg: cfg, programs: map[string]*exec.Program{}, awaited: map[string]awaitedResult{},
+	nw := &network{c: c, cfg: cfg, awaited: map[string]awaitedResult{},
 		served: map[string]*object{}, hosted: actorhost.NewRegistry(),
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		live: headclient.NewLiveness(), watchDone: make(chan struct{}),
@@ -258,121 +258,6 @@ func (nw *network) leaveAll() {
 		nw.hc.CallAt(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings(id, fmt.Sprint(epoch))...))
 		cancel()
 	}
-}
-
-// program returns the compiled program with the given source hash,
-// loading it from the GCS and compiling it the first time.
-func (nw *network) program(hash string) (*exec.Program, error) {
-	nw.mu.Lock()
-	p, ok := nw.programs[hash]
-	nw.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	blob, err := nw.hc.GCS(ctx, wire.GCSGetProgram, wire.EncodeStrings(hash))
-	if err != nil {
-		return nil, fmt.Errorf("cannot load program %s from the GCS: %w", gcs.ShortHash(hash), err)
-	}
-	if err := checkProgramHash(nw.c.Head().ID, hash, blob); err != nil {
-		return nil, err
-	}
-	sp := splitProgramBlob(blob)
-	if missing := frontend.Missing(sp.needs, nw.c.cfg.Modules); len(missing) > 0 {
-		return nil, &refusedProgramError{fmt.Sprintf("node %s cannot run %s: it lacks %s, which the program uses; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
-			nw.c.Head().ID, sp.name, frontend.Describe(missing))}
-	}
-	fp, err := frontend.Compile(sp.name, sp.source, nw.c.cfg.Modules)
-	if err != nil {
-		return nil, err
-	}
-	p, err = fp.Load(nw.c.Head().newThread("loader", "load"))
-	if err != nil {
-		return nil, err
-	}
-	p.Hash = hash
-	nw.mu.Lock()
-	nw.programs[hash] = p
-	nw.mu.Unlock()
-	return p, nil
-}
-
-// checkProgramHash refuses a program whose blob, as the GCS returned it,
-// is not what hash names.
-func checkProgramHash(node, hash string, blob []byte) error {
-	if got := gcs.ProgramHash(blob); got != hash {
-		return &refusedProgramError{fmt.Sprintf("node %s refuses program %s: what the GCS returned for it does not match its hash (its content hashes to %s)",
-			node, gcs.ShortHash(hash), gcs.ShortHash(got))}
-	}
-	return nil
-}
-
-// refusedProgramError is why a node will not load a program: its source
-// does not match its hash, or the node lacks Go functions or modules the
-// program uses (registered in the process that sent it, not in this one).
-// Sending the task again cannot help, so the task fails with it.
-type refusedProgramError struct{ msg string }
-
-func (e *refusedProgramError) Error() string { return e.msg }
-
-// RegisterProgram makes a program this process loaded known by its hash,
-// storing its source in the GCS so that other nodes can load it.
-func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
-	return c.scope.registerProgram(p, source)
-}
-
-func (nw *network) registerProgram(p *exec.Program, source string) error {
-	blob := programBlob(p.File, source, frontend.Needs(p.Compiled))
-	p.Hash = gcs.ProgramHash(blob)
-	nw.mu.Lock()
-	nw.programs[p.Hash] = p
-	nw.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := nw.hc.GCS(ctx, wire.GCSPutProgram, blob)
-	return err
-}
-
-// shippedProgram is what the programs table stores of a program: the
-// file name (so that errors raised on other nodes name the user's file),
-// the names it needs beyond the standard library (frontend.Needs), and
-// the source.
-type shippedProgram struct {
-	name, source string
-	needs        []string
-}
-
-// programBlob encodes a shippedProgram as NAME NUL NEEDS NUL SOURCE, the
-// needs separated by newlines. Neither names nor needs hold a NUL.
-func programBlob(name, source string, needs []string) []byte {
-	return []byte(name + "\x00" + strings.Join(needs, "\n") + "\x00" + source)
-}
-
-func splitProgramBlob(blob []byte) shippedProgram {
-	name, rest, ok := strings.Cut(string(blob), "\x00")
-	if !ok {
-		return shippedProgram{name: "program.rayflow", source: string(blob)}
-	}
-	needs, source, ok := strings.Cut(rest, "\x00")
-	if !ok {
-		return shippedProgram{name: name, source: rest}
-	}
-	sp := shippedProgram{name: name, source: source}
-	if needs != "" {
-		sp.needs = strings.Split(needs, "\n")
-	}
-	return sp
-}
-
-// LoadProgram compiles source with the standard library (frontend.Compile)
-// and loads it on th.
-func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
-	fp, err := frontend.Compile(name, source, nil)
-	if err != nil {
-		return nil, err
-	}
-	return fp.Load(th)
 }
 
 // serve dispatches one incoming message.
