@@ -26,6 +26,7 @@ var remoteCodes = []struct {
 }{
 	{gcs.ErrNotLeader, transport.CodeNotLeader},
 	{errNotHead, transport.CodeNotHead},
+	{errCannotRun, transport.CodeCannotRun},
 	{head.ErrStaleEpoch, transport.CodeStaleEpoch},
 	{head.ErrUnknownNode, transport.CodeUnknownNode},
 	{gcs.ErrNotFound, transport.CodeNotFound},

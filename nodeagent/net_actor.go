@@ -50,6 +50,11 @@ func (ow *ownership) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand 
 	}
 	ow.nw.knowLife(addr)
 	if _, err := ow.nw.pool.Call(ctx, addr, transport.SubmitTask, wire.One(msg)); err != nil {
+		if transport.Code(err) == transport.CodeCannotRun {
+			// The node refused for good (it lacks a Go function the
+			// program uses): trying again cannot help.
+			return nil, exec.Errorf(exec.KindName, "could not create actor %s on the node at %s: %v", call.Class.Name(), addr, transport.Plain(err))
+		}
 		// The node probably died and the heads do not know yet: place the
 		// actor again a little later.
 		return ow.retryActorCreate(th, call, demand, attempt, addr, err)

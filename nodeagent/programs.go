@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -95,6 +96,12 @@ func checkProgramHash(node, hash string, blob []byte) error {
 type refusedProgramError struct{ msg string }
 
 func (e *refusedProgramError) Error() string { return e.msg }
+
+// errCannotRun is what a refusedProgramError is (errors.Is): a definite
+// refusal, which goes on the wire with CodeCannotRun.
+var errCannotRun = errors.New("the node cannot run this program")
+
+func (e *refusedProgramError) Is(target error) bool { return target == errCannotRun }
 
 // RegisterProgram makes a program this process loaded known by its hash,
 // storing its source in the GCS so that other nodes can load it.

@@ -2,6 +2,7 @@ package nodeagent_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +144,36 @@ func TestRemoteNodeMissingGoTaskFailsClearly(t *testing.T) {
 	for _, want := range []string{"worker-far", "Go task 'triple'"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+// An actor placed on a node that lacks a Go function its program uses is
+// refused for good: its creation fails at once with the node's reason
+// (kind "name"), instead of being placed again and again for as long as
+// a dead node takes to be declared dead (kind "lost", after 15 s).
+func TestRemoteNodeMissingGoFunctionRefusesActor(t *testing.T) {
+	const src = `
+@resources(cpu=1, far=1)
+actor Doubler() {
+    method twice(n) { return double(n) }
+}
+pipeline main() {
+    let d = Doubler()
+    return get(d.twice(21))
+}`
+	driver := startModuleCluster(t, nil)
+	_, err := runOnDriver(t, driver, "actor.rayflow", src)
+	if err == nil {
+		t.Fatal("the actor was created on a node without the Go function")
+	}
+	var re *exec.Error
+	if !errors.As(err, &re) || re.Kind != exec.KindName {
+		t.Fatalf("error %v (%T), want kind %q", err, err, exec.KindName)
+	}
+	for _, want := range []string{"could not create actor Doubler", "worker-far", "Go function 'double'"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err.Error(), want)
 		}
 	}
 }

@@ -64,6 +64,7 @@ const (
 	CodeNotFound    uint64 = 11 // what was asked for does not exist
 	CodeClosed      uint64 = 12 // the receiver's service is shutting down
 	CodeTimeout     uint64 = 13 // the receiver ran out of time; another attempt may succeed
+	CodeCannotRun   uint64 = 14 // the receiver can never do this (it lacks what the request needs): do not retry
 )
 
 // RemoteError is the error a caller gets for an Error frame. A handler may
