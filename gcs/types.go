@@ -2,6 +2,7 @@ package gcs
 
 import (
 	"errors"
+	"math"
 
 	"github.com/rayflow/rayflow/internal/codec"
 )
@@ -159,6 +160,13 @@ const taskRowVersion = 2
 
 func (t *TaskRecord) marshal(e *codec.Encoder) {
 	e.Byte(taskRowVersion)
+	t.EncodeFields(e)
+}
+
+// EncodeFields writes the record's fields without a version: the body of
+// a task row, and of a record in a lineage stash bundle (package stash),
+// which carries its own version.
+func (t *TaskRecord) EncodeFields(e *codec.Encoder) {
 	e.String(t.TaskID)
 	e.String(t.JobID)
 	e.String(t.ParentID)
@@ -171,7 +179,7 @@ func (t *TaskRecord) marshal(e *codec.Encoder) {
 		e.String(a.Location)
 	}
 	e.FloatMap(t.Resources)
-	e.Varint(int64(t.Retries))
+	e.Varint(int64(max(math.MinInt32, min(t.Retries, math.MaxInt32))))
 	e.Bool(t.Deterministic)
 	e.String(t.OwnerNode)
 	e.Blob(t.Outcome)
@@ -183,23 +191,40 @@ func (t *TaskRecord) unmarshal(d *codec.Decoder) {
 	if version != rowVersion && version != taskRowVersion {
 		d.Fail("unknown task row version")
 	}
+	t.decodeFields(d, version >= 2)
+}
+
+// DecodeFields reads what EncodeFields wrote.
+func (t *TaskRecord) DecodeFields(d *codec.Decoder) { t.decodeFields(d, true) }
+
+// decodeFields reads a record's fields; rows of version 1 have no
+// argument locations.
+func (t *TaskRecord) decodeFields(d *codec.Decoder, withLocations bool) {
 	t.TaskID = d.String()
 	t.JobID = d.String()
 	t.ParentID = d.String()
 	t.Seq = d.Uvarint()
 	t.Function = d.String()
-	if n := d.Count(2); n > 0 {
+	minArg := 2 // the least bytes of an argument: two empty lengths
+	if withLocations {
+		minArg = 3
+	}
+	if n := d.Count(minArg); n > 0 {
 		t.Args = make([]TaskArg, 0, n)
 		for i := 0; i < n && d.Err() == nil; i++ {
 			a := TaskArg{ObjectID: d.String(), Inline: d.BlobCopy()}
-			if version >= 2 {
+			if withLocations {
 				a.Location = d.String()
 			}
 			t.Args = append(t.Args, a)
 		}
 	}
 	t.Resources = d.FloatMap()
-	t.Retries = int(d.Varint())
+	if r := d.Varint(); r < math.MinInt32 || r > math.MaxInt32 {
+		d.Fail("retries out of range")
+	} else {
+		t.Retries = int(r)
+	}
 	t.Deterministic = d.Bool()
 	t.OwnerNode = d.String()
 	t.Outcome = d.BlobCopy()

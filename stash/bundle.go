@@ -2,7 +2,6 @@ package stash
 
 import (
 	"errors"
-	"math"
 
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/codec"
@@ -67,25 +66,8 @@ func (b *Bundle) AppendEncode(dst []byte) []byte {
 	e.Byte(bundleVersion)
 	e.Uvarint(uint64(len(b.Records)))
 	for i := range b.Records {
-		r := &b.Records[i].Record
 		e.Uvarint(uint64(clampHops(b.Records[i].Hops)))
-		e.String(r.TaskID)
-		e.String(r.JobID)
-		e.String(r.ParentID)
-		e.Uvarint(r.Seq)
-		e.String(r.Function)
-		e.Uvarint(uint64(len(r.Args)))
-		for _, a := range r.Args {
-			e.String(a.ObjectID)
-			e.Blob(a.Inline)
-			e.String(a.Location)
-		}
-		e.FloatMap(r.Resources)
-		e.Varint(int64(max(math.MinInt32, min(r.Retries, math.MaxInt32))))
-		e.Bool(r.Deterministic)
-		e.String(r.OwnerNode)
-		e.Blob(r.Outcome)
-		e.String(r.State)
+		b.Records[i].Record.EncodeFields(e)
 	}
 	e.Uvarint(uint64(len(b.Outcomes)))
 	for i := range b.Outcomes {
@@ -105,7 +87,6 @@ func (b *Bundle) AppendEncode(dst []byte) []byte {
 // allocated.
 const (
 	minRecordSize    = 13
-	minArgSize       = 3
 	minOutcomeSize   = 5
 	minCommittedSize = 1
 )
@@ -150,23 +131,7 @@ func decodeRecordEntry(d *codec.Decoder) RecordEntry {
 	var re RecordEntry
 	re.Hops = decodeHops(d)
 	r := &re.Record
-	r.TaskID = d.String()
-	r.JobID = d.String()
-	r.ParentID = d.String()
-	r.Seq = d.Uvarint()
-	r.Function = d.String()
-	if na := d.Count(minArgSize); na > 0 {
-		r.Args = make([]gcs.TaskArg, 0, na)
-		for j := 0; j < na && d.Err() == nil; j++ {
-			r.Args = append(r.Args, gcs.TaskArg{ObjectID: d.String(), Inline: d.BlobCopy(), Location: d.String()})
-		}
-	}
-	r.Resources = d.FloatMap()
-	r.Retries = decodeRetries(d)
-	r.Deterministic = d.Bool()
-	r.OwnerNode = d.String()
-	r.Outcome = d.BlobCopy()
-	r.State = d.String()
+	r.DecodeFields(d)
 	if d.Err() == nil && r.TaskID == "" {
 		d.Fail("record without task ID")
 	}
@@ -190,15 +155,6 @@ func decodeHops(d *codec.Decoder) int {
 	v := d.Uvarint()
 	if v > maxHops {
 		d.Fail("hop count out of range")
-		return 0
-	}
-	return int(v)
-}
-
-func decodeRetries(d *codec.Decoder) int {
-	v := d.Varint()
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		d.Fail("retries out of range")
 		return 0
 	}
 	return int(v)
