@@ -75,7 +75,7 @@ func (ow *ownership) replayPlan(a *remoteActor, own []loggedCall, base uint64) [
 // ran them, from call number base up to the first one no stash and not
 // the GCS knows.
 func (ow *ownership) actorOrder(actorID string, base uint64) []string {
-	if ow.nw.c.lineage == nil || ow.nw.c.lineage.mode == stash.ModeOff {
+	if ow.nw.c.lineage == nil || !ow.nw.c.keepsLineage() {
 		return nil
 	}
 	bySeq := map[uint64]string{}

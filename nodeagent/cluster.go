@@ -63,6 +63,7 @@ type Config struct {
 
 	// Set by Validate.
 	lineageMode stash.Mode
+	extra       resources.Resources // Resources, parsed
 }
 
 // Validate checks the configuration and parses what is given as text
@@ -88,7 +89,7 @@ func (cfg *Config) Validate() error {
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
 	}
-	_, err = resources.FromMap(cfg.Resources)
+	cfg.extra, err = resources.FromMap(cfg.Resources)
 	return err
 }
 
@@ -122,10 +123,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if err != nil {
 		detected = resources.Resources{}
 	}
-	extra, err := resources.FromMap(cfg.Resources)
-	if err != nil {
-		return nil, err
-	}
+	extra := cfg.extra
 	switch {
 	case cfg.CPUs < 0 || cfg.Net != nil && cfg.Net.Driver:
 		cfg.CPUs = 0

@@ -265,7 +265,7 @@ func (c *Cluster) Cancel(th *exec.Thread, f *exec.Future) error {
 // not logged. The driver and actor methods are never run again from
 // their lineage, so their reads are not logged.
 func (c *Cluster) ReadOutcome(th *exec.Thread, kind string, read func() (exec.Value, error)) (exec.Value, error) {
-	if t, _ := th.Local[localTask].(*task); t == nil || c.lineage == nil || c.lineage.mode == stash.ModeOff {
+	if t, _ := th.Local[localTask].(*task); t == nil || c.lineage == nil || !c.keepsLineage() {
 		return read()
 	}
 	if o, ok := replayed(th, stash.Kind(kind)); ok {

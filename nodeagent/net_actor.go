@@ -258,7 +258,7 @@ func (nw *network) hostActor(prog *exec.Program, m *wire.Submit, args []exec.Val
 	// An earlier incarnation of the same actor still here (its node was
 	// restarted on this port, or declared dead while it was alive) is
 	// superseded: it stops and gives its resources back.
-	if old := nw.hosted.Host(id, actorhost.KeyGen(m.ID), a); old != nil {
+	if old := nw.hosted.Host(a); old != nil {
 		old.Stop("actor " + old.Class().Name() + " stopped: a newer incarnation replaced it")
 	}
 	return nil

@@ -3,11 +3,11 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
+	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -134,7 +134,7 @@ func (nw *network) argBytesOf(args []exec.Value) []wire.ArgBytesAt {
 func addArgBytes(held []wire.ArgBytesAt, addr string, size int64) []wire.ArgBytesAt {
 	for i := range held {
 		if held[i].Addr == addr {
-			held[i].Bytes = min(held[i].Bytes, math.MaxInt64-size) + size // saturates
+			held[i].Bytes = resources.SatAdd(held[i].Bytes, size)
 			return held
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/codec"
+	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
@@ -132,13 +133,8 @@ func (nw *network) askStashes(ids []string) stash.Bundle {
 	return all
 }
 
-// nodeState is one node as the heads' membership table has it.
-type nodeState struct {
-	id, addr, state, epoch string
-}
-
 // nodeStates reads the membership table from a head.
-func (nw *network) nodeStates(ctx context.Context) ([]nodeState, error) {
+func (nw *network) nodeStates(ctx context.Context) ([]headclient.NodeState, error) {
 	rep, err := nw.hc.GCS(ctx, wire.GCSNodeStates, nil)
 	if err != nil {
 		return nil, err
@@ -147,9 +143,9 @@ func (nw *network) nodeStates(ctx context.Context) ([]nodeState, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]nodeState, 0, len(ss)/4)
-	for i := 0; i+3 < len(ss); i += 4 {
-		out = append(out, nodeState{id: ss[i], addr: ss[i+1], state: ss[i+2], epoch: ss[i+3]})
+	out := make([]headclient.NodeState, 0, len(ss)/4)
+	for i := 0; i+3 < len(ss); i += 4 { // each row: ID, address, state, epoch
+		out = append(out, headclient.NodeState{Addr: ss[i+1], State: ss[i+2], Epoch: ss[i+3]})
 	}
 	return out, nil
 }
@@ -159,8 +155,8 @@ func (nw *network) liveAddrs(ctx context.Context) []string {
 	states, _ := nw.nodeStates(ctx)
 	var out []string
 	for _, n := range states {
-		if n.state == gcs.NodeAlive {
-			out = append(out, n.addr)
+		if n.State == gcs.NodeAlive {
+			out = append(out, n.Addr)
 		}
 	}
 	return out

@@ -354,11 +354,21 @@ func (nw *network) report(o *object, owner string) {
 
 // reportDone is report with the message's other fields set.
 func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
+	o.mu.Lock()
+	big := o.big
+	o.mu.Unlock()
+	if big != nil { // kept by the store (maybe spilled): its size is known
+		nw.serveObject(o)
+		done.Location, done.Size = nw.addr, big.Size()
+		nw.sendDone(owner, done)
+		return
+	}
 	v, err := o.Result()
+	size := exec.EncodedSize(v)
 	switch {
 	case err != nil:
 		done.Err = err
-	case exec.EncodedSize(v) <= InlineLimit:
+	case size <= InlineLimit:
 		data, eerr := exec.EncodeWith(nil, v, nw)
 		if eerr != nil {
 			done.Err = exec.Errorf(exec.KindType, "the result of %s cannot be sent to its caller: %v", o.name, eerr)
@@ -366,8 +376,13 @@ func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
 		done.Inline = data
 	default:
 		nw.serveObject(o)
-		done.Location, done.Size = nw.addr, exec.EncodedSize(v)
+		done.Location, done.Size = nw.addr, size
 	}
+	nw.sendDone(owner, done)
+}
+
+// sendDone sends a TaskDone to the owner (itself, without the network).
+func (nw *network) sendDone(owner string, done *wire.Done) {
 	if owner == nw.addr {
 		nw.ow.handleDone(done.Encode())
 		return

@@ -5,7 +5,6 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
-	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/placement"
@@ -28,7 +27,7 @@ type Node struct {
 
 func newNode(c *Cluster, id string, total resources.Resources) *Node {
 	return &Node{ID: id, cluster: c, sched: localsched.New(total),
-		store: objstore.New(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id), safe.LogPanic)}
+		store: objstore.New(c.cfg.ObjectStoreMemory, nodeDataDir(c.cfg.DataDir, id))}
 }
 
 // newThread makes a thread that runs on this node.
@@ -97,7 +96,8 @@ func (n *Node) state() placement.NodeState {
 // wherever the global scheduler places it.
 func (n *Node) schedule(t *task) {
 	c := n.cluster
-	if !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
+	// One node with no cluster beyond it has nowhere to spill to.
+	if (c.net == nil && len(c.nodes) == 1) || !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
 		n.enqueue(t)
 		return
 	}

@@ -120,11 +120,7 @@ func (nw *network) readMembership(ctx context.Context) (string, []headclient.Nod
 	if err != nil {
 		return "", nil, err
 	}
-	out := make([]headclient.NodeState, len(states))
-	for i, n := range states {
-		out[i] = headclient.NodeState{Addr: n.addr, State: n.state, Epoch: n.epoch}
-	}
-	return nw.hc.Order()[0], out, nil // the head that answered
+	return nw.hc.Order()[0], states, nil // the head that answered
 }
 
 // knowLife makes sure the watcher knows which life (epoch) of the node at
@@ -560,7 +556,7 @@ func (ow *ownership) retryWithArguments(obj *object, cause *exec.Error) {
 // stashes of the live nodes or the GCS, so that the run again sees the
 // same values and takes the same path. A deterministic task has none.
 func (ow *ownership) loadReplay(t *task) {
-	if ow.nw.c.lineage == nil || ow.nw.c.lineage.mode == stash.ModeOff || deterministic(t.call) {
+	if ow.nw.c.lineage == nil || !ow.nw.c.keepsLineage() || deterministic(t.call) {
 		return
 	}
 	id := t.call.ID

@@ -57,7 +57,7 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 			addr, creator, gen = a.whereabouts(nw.addr)
 		case *actorhost.Actor:
 			creator, gen = a.CreatorAddr(nw.addr), a.Gen()
-			nw.hosted.Offer(h.ID, gen, a) // never displaces a newer incarnation living here
+			nw.hosted.Offer(a) // never displaces a newer incarnation living here
 		}
 		w.Byte(refActor)
 		w.String(h.ID)

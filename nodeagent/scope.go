@@ -58,10 +58,6 @@ func (s localScope) checkFeasible(name string, demand resources.Resources) error
 // rule picks.
 func (s localScope) spill(t *task, origin *Node) {
 	c := s.c
-	if len(c.nodes) == 1 {
-		origin.enqueue(t)
-		return
-	}
 	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
 	for i, other := range c.nodes {
 		snap.Nodes[i] = other.state()

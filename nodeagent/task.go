@@ -37,8 +37,6 @@ type task struct {
 	cancelled atomic.Bool
 }
 
-func (t *task) isCancelled() bool { return t.cancelled.Load() }
-
 // The task is its node's local scheduler's work (localsched.Work).
 func (t *task) Demand() resources.Resources { return t.demand }
 func (t *task) Cancelled() bool             { return t.cancelled.Load() }
@@ -197,7 +195,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 }
 
 func (c *Cluster) startTask(origin *Node, t *task) {
-	if t.isCancelled() {
+	if t.Cancelled() {
 		return
 	}
 	origin.schedule(t)
@@ -208,7 +206,7 @@ func (n *Node) run(t *task) {
 	c := n.cluster
 	defer n.sched.Finished(t)
 	defer failOnPanic(t.obj)
-	if t.isCancelled() {
+	if t.Cancelled() {
 		return
 	}
 	args, depErr := resolveArgs(t.obj.name, t.call.Args)
@@ -258,7 +256,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		t.mu.Lock()
 		t.th = th
 		t.mu.Unlock()
-		if t.isCancelled() {
+		if t.Cancelled() {
 			th.Cancel(t.obj.name + " was cancelled")
 		}
 		val, err := t.call.Run(th, copyArgs(args))

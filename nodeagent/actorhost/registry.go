@@ -33,56 +33,53 @@ func KeyGen(key string) int   { _, gen := SplitKey(key); return gen }
 // incarnation per actor, the latest.
 type Registry struct {
 	mu   sync.Mutex
-	byID map[string]hosted // by actor ID
-}
-
-type hosted struct {
-	a   *Actor
-	gen int
+	byID map[string]*Actor
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{byID: map[string]hosted{}} }
+func NewRegistry() *Registry { return &Registry{byID: map[string]*Actor{}} }
 
-// Host makes a the incarnation gen of actor id that lives here and
-// returns the earlier incarnation it supersedes, if another one was here
-// (its node restarted on this port, or was declared dead while it
-// lived), for the caller to stop.
-func (r *Registry) Host(id string, gen int, a *Actor) (superseded *Actor) {
+// Host makes a the incarnation of its actor that lives here and returns
+// the earlier incarnation it supersedes, if another one was here (its
+// node restarted on this port, or was declared dead while it lived), for
+// the caller to stop.
+func (r *Registry) Host(a *Actor) (superseded *Actor) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old, ok := r.byID[id]; ok && old.a != a {
-		superseded = old.a
+	if old := r.byID[a.id]; old != a {
+		superseded = old
 	}
-	r.byID[id] = hosted{a: a, gen: gen}
+	r.byID[a.id] = a
 	return superseded
 }
 
-// Offer hosts a as incarnation gen of actor id unless another actor
-// already lives here under id (a newer incarnation that a handle of an
-// older one must not displace).
-func (r *Registry) Offer(id string, gen int, a *Actor) {
+// Offer hosts a unless another incarnation of its actor already lives
+// here (a newer one, which a handle of an older one must not displace).
+func (r *Registry) Offer(a *Actor) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old, ok := r.byID[id]; ok && old.a != a {
-		return
+	if old, ok := r.byID[a.id]; !ok || old == a {
+		r.byID[a.id] = a
 	}
-	r.byID[id] = hosted{a: a, gen: gen}
 }
 
 // Lookup returns the actor a key names: a bare ID names whichever
 // incarnation lives here, "ID~GEN" only that incarnation. newer reports
 // that a later incarnation than the key's lives here instead.
 func (r *Registry) Lookup(key string) (a *Actor, newer bool) {
-	id, gen := SplitKey(key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h, ok := r.byID[id]
+	return r.lookupLocked(key)
+}
+
+func (r *Registry) lookupLocked(key string) (a *Actor, newer bool) {
+	id, gen := SplitKey(key)
+	h := r.byID[id]
 	switch {
-	case !ok:
+	case h == nil:
 		return nil, false
 	case !strings.Contains(key, "~") || h.gen == gen:
-		return h.a, false
+		return h, false
 	}
 	return nil, h.gen > gen
 }
@@ -91,25 +88,20 @@ func (r *Registry) Lookup(key string) (a *Actor, newer bool) {
 // process's own, or was created here by the process at owner: whether
 // owner is the one that restarts it.
 func (r *Registry) HostedFor(key, owner string) bool {
-	id, _ := SplitKey(key)
 	r.mu.Lock()
-	h, ok := r.byID[id]
+	a := r.byID[KeyID(key)]
 	r.mu.Unlock()
-	return !ok || h.a.HostedFor(owner)
+	return a == nil || a.HostedFor(owner)
 }
 
 // Remove takes out the actor a key names (as Lookup finds it) and
 // returns it, or nil.
 func (r *Registry) Remove(key string) *Actor {
-	a, _ := r.Lookup(key)
-	if a == nil {
-		return nil
-	}
-	id, _ := SplitKey(key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if h, ok := r.byID[id]; ok && h.a == a {
-		delete(r.byID, id)
+	a, _ := r.lookupLocked(key)
+	if a != nil {
+		delete(r.byID, a.id)
 	}
 	return a
 }
@@ -119,10 +111,10 @@ func (r *Registry) RemoveIf(pick func(id string) bool) []*Actor {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []*Actor
-	for id, h := range r.byID {
+	for id, a := range r.byID {
 		if pick(id) {
 			delete(r.byID, id)
-			out = append(out, h.a)
+			out = append(out, a)
 		}
 	}
 	return out

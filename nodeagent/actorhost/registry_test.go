@@ -16,14 +16,14 @@ func TestKeys(t *testing.T) {
 // that lives here.
 func TestRegistryIncarnations(t *testing.T) {
 	r := NewRegistry()
-	first, second := &Actor{id: "a", creator: "owner:1"}, &Actor{id: "a", creator: "owner:1"}
-	if old := r.Host("a", 1, first); old != nil {
+	first, second := &Actor{id: "a", gen: 1, creator: "owner:1"}, &Actor{id: "a", gen: 2, creator: "owner:1"}
+	if old := r.Host(first); old != nil {
 		t.Fatal("the first incarnation superseded something")
 	}
 	if a, newer := r.Lookup("a~1"); a != first || newer {
 		t.Fatalf("a~1: %v %v", a, newer)
 	}
-	if old := r.Host("a", 2, second); old != first {
+	if old := r.Host(second); old != first {
 		t.Fatal("the second incarnation did not supersede the first")
 	}
 	if a, newer := r.Lookup("a~1"); a != nil || !newer {
@@ -40,7 +40,7 @@ func TestRegistryIncarnations(t *testing.T) {
 	}
 	// A handle of the superseded incarnation passed on does not displace
 	// the live one.
-	r.Offer("a", 1, first)
+	r.Offer(first)
 	if a, _ := r.Lookup("a~2"); a != second {
 		t.Fatal("an old incarnation's handle displaced the live incarnation")
 	}
@@ -50,12 +50,13 @@ func TestRegistryIncarnations(t *testing.T) {
 	if r.Remove("a~2") != second {
 		t.Fatal("remove a~2")
 	}
-	r.Host("job1.4", 0, first)
-	r.Host("job2.1", 0, second)
-	if got := r.RemoveIf(func(id string) bool { return id == "job1.4" }); len(got) != 1 || got[0] != first {
+	third, fourth := &Actor{id: "job1.4"}, &Actor{id: "job2.1"}
+	r.Host(third)
+	r.Host(fourth)
+	if got := r.RemoveIf(func(id string) bool { return id == "job1.4" }); len(got) != 1 || got[0] != third {
 		t.Fatalf("RemoveIf: %v", got)
 	}
-	if a, _ := r.Lookup("job2.1~0"); a != second {
+	if a, _ := r.Lookup("job2.1~0"); a != fourth {
 		t.Fatal("RemoveIf removed another job's actor")
 	}
 }

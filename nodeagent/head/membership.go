@@ -3,7 +3,6 @@ package head
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"sync"
 	"time"
@@ -364,7 +363,7 @@ func (m *Membership) argBytesLocked(held []wire.ArgBytesAt) map[string]int64 {
 	byNode := make(map[string]int64, len(held))
 	for _, h := range held {
 		if id, ok := m.byAddr[h.Addr]; ok && h.Bytes > 0 {
-			byNode[id] = min(byNode[id], math.MaxInt64-h.Bytes) + h.Bytes // saturates
+			byNode[id] = resources.SatAdd(byNode[id], h.Bytes)
 		}
 	}
 	return byNode

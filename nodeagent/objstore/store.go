@@ -6,13 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/bytesize"
+	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 )
 
 // InlineLimit is the size up to which a value is not counted by the
@@ -28,7 +28,6 @@ type Store struct {
 	spillDir string     // created on first spill
 	ownDir   bool       // spillDir is a temporary directory of ours
 	baseDir  string     // data directory, "" for a temporary one
-	onPanic  func(what string, r any, stack []byte)
 
 	spills, restores atomic.Int64
 }
@@ -55,10 +54,9 @@ type record struct {
 
 // New makes a store that keeps at most limit bytes of large values in
 // memory and spills the rest under dataDir/spill (a temporary directory
-// when dataDir is ""). onPanic reports a bug caught in the store's
-// cleanup, which runs where a panic would end the process.
-func New(limit int64, dataDir string, onPanic func(what string, r any, stack []byte)) *Store {
-	return &Store{limit: limit, lru: list.New(), baseDir: dataDir, onPanic: onPanic}
+// when dataDir is "").
+func New(limit int64, dataDir string) *Store {
+	return &Store{limit: limit, lru: list.New(), baseDir: dataDir}
 }
 
 // Add counts a newly made value named name (what produced it, for error
@@ -86,11 +84,7 @@ func (s *Store) Add(name string, v exec.Value) (*Handle, error) {
 // free runs when a handle has been collected, on the runtime's cleanup
 // goroutine, where a panic would end the process.
 func (s *Store) free(r *record) {
-	defer func() {
-		if p := recover(); p != nil && s.onPanic != nil {
-			s.onPanic("the object store's cleanup", p, debug.Stack())
-		}
-	}()
+	defer safe.Survive("the object store's cleanup", nil, nil, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r.freed {

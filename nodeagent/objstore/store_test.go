@@ -22,7 +22,7 @@ func bigList(n int, fill int64) exec.Value {
 // least recently used first, and read back intact.
 func TestSpillAndLoad(t *testing.T) {
 	dir := t.TempDir()
-	s := New(40<<10, dir, nil)
+	s := New(40<<10, dir)
 	defer s.Close()
 	if h, err := s.Add("small", exec.Int(1)); h != nil || err != nil {
 		t.Fatalf("a small value was kept: %v %v", h, err)
@@ -58,7 +58,7 @@ func TestSpillAndLoad(t *testing.T) {
 // and its spill file is deleted.
 func TestCollectedHandleIsFreed(t *testing.T) {
 	dir := t.TempDir()
-	s := New(10<<10, dir, nil)
+	s := New(10<<10, dir)
 	defer s.Close()
 	for i := range 4 {
 		if _, err := s.Add("task 'big'", bigList(2000, int64(i))); err != nil {

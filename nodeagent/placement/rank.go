@@ -2,7 +2,6 @@ package placement
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
@@ -125,22 +124,13 @@ func newRanker(req *Request) ranker {
 	}
 	for _, b := range req.ArgBytes {
 		if b > 0 {
-			r.argBytes = satAdd(r.argBytes, b)
+			r.argBytes = resources.SatAdd(r.argBytes, b)
 		}
 	}
 	if r.argBytes > 0 {
 		r.localityScale = min(1, float64(r.argBytes)/LocalityFullBytes) / float64(r.argBytes)
 	}
 	return r
-}
-
-// satAdd adds two non-negative sizes, saturating rather than overflowing:
-// argument sizes come from the network.
-func satAdd(a, b int64) int64 {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
 }
 
 // reciprocals[k] is 1/k, for the mean in free.

@@ -134,7 +134,7 @@ func (r Resources) Names() []string {
 
 // Add returns r + o. Sums saturate at the int64 limits instead of wrapping.
 func (r Resources) Add(o Resources) Resources {
-	return combine(r, o, satAdd)
+	return combine(r, o, SatAdd)
 }
 
 // Sub returns r - o. The result may be negative, for example when a node
@@ -143,9 +143,9 @@ func (r Resources) Add(o Resources) Resources {
 func (r Resources) Sub(o Resources) Resources {
 	return combine(r, o, func(a, b int64) int64 {
 		if b == math.MinInt64 {
-			return satAdd(satAdd(a, math.MaxInt64), 1)
+			return SatAdd(SatAdd(a, math.MaxInt64), 1)
 		}
-		return satAdd(a, -b)
+		return SatAdd(a, -b)
 	})
 }
 
@@ -330,8 +330,8 @@ func combine(a, b Resources, op func(x, y int64) int64) Resources {
 	return out
 }
 
-// satAdd returns a+b, clamped to the int64 range.
-func satAdd(a, b int64) int64 {
+// SatAdd returns a+b, clamped to the int64 range.
+func SatAdd(a, b int64) int64 {
 	s := a + b
 	switch {
 	case a > 0 && b > 0 && s < 0:

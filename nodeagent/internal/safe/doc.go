@@ -16,12 +16,12 @@
 // since only that goroutine can recover its panic). When it restarts a
 // loop, it starts one goroutine that waits RestartPause, or for stop to
 // close, and then runs the loop again or closes done; the loop, and the
-// stop and done channels, stay the caller's. LogPanic writes under the
+// stop and done channels, stay the caller's. logPanic writes under the
 // mutex, so reports from several goroutines do not interleave.
 //
 // Consumers: package nodeagent (the heartbeat loop, the dead-node
-// watcher, the task spiller, the spillback loop; LogPanic is handed to
-// each node's objstore for its cleanup) and nodeagent/head (the
+// watcher, the task spiller, the spillback loop), nodeagent/objstore
+// (its cleanup) and nodeagent/head (the
 // membership monitor and its change callback). Being internal to
 // nodeagent, no other package may import it.
 package safe

@@ -32,7 +32,7 @@ func Survive(name string, stop <-chan struct{}, restart func(), done chan struct
 		closeIfSet(done)
 		return
 	}
-	LogPanic(name, r, debug.Stack())
+	logPanic(name, r, debug.Stack())
 	if restart == nil {
 		closeIfSet(done)
 		return
@@ -55,8 +55,8 @@ func closeIfSet(ch chan struct{}) {
 	}
 }
 
-// LogPanic reports a recovered panic and where it happened.
-func LogPanic(name string, r any, stack []byte) {
+// logPanic reports a recovered panic and where it happened.
+func logPanic(name string, r any, stack []byte) {
 	panicLog.Lock()
 	defer panicLog.Unlock()
 	fmt.Fprintf(panicLog.w, "rayflow: internal error: %s panicked: %v; the process keeps running (please report this as a bug)\n%s\n", name, r, stack)
