@@ -86,9 +86,8 @@ func (b *Bundle) AppendEncode(dst []byte) []byte {
 // wire: counts are checked against what is left before anything is
 // allocated.
 const (
-	minRecordSize    = 13
-	minOutcomeSize   = 5
-	minCommittedSize = 1
+	minRecordSize  = 13
+	minOutcomeSize = 5
 )
 
 // DecodeBundle parses a bundle. It checks every length against the input,
@@ -115,12 +114,7 @@ func DecodeBundle(p []byte) (Bundle, error) {
 			b.Outcomes = append(b.Outcomes, decodeOutcomeEntry(d))
 		}
 	}
-	if n := d.Count(minCommittedSize); n > 0 {
-		b.Committed = make([]string, 0, n)
-		for i := 0; i < n && d.Err() == nil; i++ {
-			b.Committed = append(b.Committed, d.String())
-		}
-	}
+	b.Committed = d.Strings()
 	if err := d.Finish(); err != nil {
 		return Bundle{}, errors.Join(ErrBadBundle, err)
 	}

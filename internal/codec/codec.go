@@ -26,9 +26,6 @@ func (e *Encoder) Len() int { return len(e.buf) }
 // Reset empties the encoder, keeping its buffer.
 func (e *Encoder) Reset() { e.buf = e.buf[:0] }
 
-// Raw appends b as it is, without a length.
-func (e *Encoder) Raw(b []byte) { e.buf = append(e.buf, b...) }
-
 // Byte appends one byte.
 func (e *Encoder) Byte(b byte) { e.buf = append(e.buf, b) }
 

@@ -33,7 +33,6 @@ func TestPrimitiveBytes(t *testing.T) {
 		{"empty string", func(e *Encoder) { e.String("") }, "00"},
 		{"blob", func(e *Encoder) { e.Blob([]byte{0, 0xff}) }, "0200ff"},
 		{"nil blob", func(e *Encoder) { e.Blob(nil) }, "00"},
-		{"raw", func(e *Encoder) { e.Raw([]byte{1, 2}) }, "0102"},
 		{"strings", func(e *Encoder) { e.Strings([]string{"a", ""}) }, "02016100"},
 		{"float map", func(e *Encoder) { e.FloatMap(map[string]float64{"cpu": 1, "GPU": 0.5}) },
 			"0203475055000000000000e03f03637075000000000000f03f"},

@@ -34,14 +34,13 @@ func DecodeHello(p []byte) (HelloInfo, error) {
 	var h HelloInfo
 	h.NodeID = d.String()
 	h.Epoch = d.Uvarint()
-	meta := d.Blob()
+	h.Meta = d.BlobCopy()
 	if err := d.Err(); err != nil {
 		return HelloInfo{}, fmt.Errorf("bad Hello: %w", err)
 	}
 	if v != Version {
 		return HelloInfo{}, fmt.Errorf("bad Hello: peer speaks protocol version %d, this side %d", v, Version)
 	}
-	h.Meta = append([]byte(nil), meta...)
 	return h, nil
 }
 

@@ -81,7 +81,7 @@ func TestWireGoldenStringsAndRecords(t *testing.T) {
 		name string
 		ss   []string
 		hex  string
-	}{{"none", []string{}, "00"}, {"some", []string{"n1", "", "127.0.0.1:7000", "é"}, "04026e31000e3132372e302e302e313a3730303002c3a9"}} {
+	}{{"none", nil, "00"}, {"some", []string{"n1", "", "127.0.0.1:7000", "é"}, "04026e31000e3132372e302e302e313a3730303002c3a9"}} {
 		checkWireGolden(t, "strings "+g.name, EncodeStrings(g.ss...), g.hex)
 		got, err := DecodeStrings(wireHex(t, g.hex))
 		if err != nil || !reflect.DeepEqual(got, g.ss) {

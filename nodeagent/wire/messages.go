@@ -138,7 +138,7 @@ func (m *Done) Encode() []byte {
 	w.Varint(m.Size)
 	w.Bool(m.Err != nil)
 	if m.Err != nil {
-		WriteError(w, m.Err)
+		writeError(w, m.Err)
 	}
 	w.String(m.Actor)
 	w.Uvarint(m.Seq)
@@ -151,7 +151,7 @@ func DecodeDone(b []byte) (*Done, error) {
 	r := codec.NewDecoder(b)
 	m := &Done{ID: r.String(), Inline: r.Blob(), Location: r.String(), Size: r.Varint()}
 	if r.Bool() {
-		m.Err = ReadError(r, 0)
+		m.Err = readError(r, 0)
 	}
 	m.Actor, m.Seq = r.String(), r.Uvarint()
 	m.Resubmit = r.Bool()
@@ -159,45 +159,45 @@ func DecodeDone(b []byte) (*Done, error) {
 	return m, Err(r)
 }
 
-func WriteError(w *codec.Encoder, e *exec.Error) {
+func writeError(w *codec.Encoder, e *exec.Error) {
 	w.String(e.Kind)
 	w.String(e.Msg)
-	WritePos(w, e.Pos)
+	writePos(w, e.Pos)
 	w.String(e.Node)
 	w.Uvarint(uint64(len(e.Stack)))
 	for _, f := range e.Stack {
-		WritePos(w, f.Pos)
+		writePos(w, f.Pos)
 		w.String(f.Name)
 		w.String(f.Node)
 	}
 	w.Bool(e.Cause != nil)
 	if e.Cause != nil {
-		WriteError(w, e.Cause)
+		writeError(w, e.Cause)
 	}
 }
 
-func WritePos(w *codec.Encoder, p lang.Position) {
+func writePos(w *codec.Encoder, p lang.Position) {
 	w.String(p.Filename)
 	w.Uvarint(uint64(p.Line))
 	w.Uvarint(uint64(p.Column))
 }
 
-func ReadPos(r *codec.Decoder) lang.Position {
+func readPos(r *codec.Decoder) lang.Position {
 	return lang.Position{Filename: r.String(), Line: int(r.Uvarint()), Column: int(r.Uvarint())}
 }
 
-func ReadError(r *codec.Decoder, depth int) *exec.Error {
-	e := &exec.Error{Kind: r.String(), Msg: r.String(), Pos: ReadPos(r), Node: r.String()}
+func readError(r *codec.Decoder, depth int) *exec.Error {
+	e := &exec.Error{Kind: r.String(), Msg: r.String(), Pos: readPos(r), Node: r.String()}
 	n := r.Count(5)
 	for i := 0; i < n && r.Err() == nil; i++ {
-		e.Stack = append(e.Stack, exec.Frame{Pos: ReadPos(r), Name: r.String(), Node: r.String()})
+		e.Stack = append(e.Stack, exec.Frame{Pos: readPos(r), Name: r.String(), Node: r.String()})
 	}
 	if r.Bool() {
 		if depth > 20 {
 			r.Fail("error causes nested too deep")
 			return e
 		}
-		e.Cause = ReadError(r, depth+1)
+		e.Cause = readError(r, depth+1)
 	}
 	return e
 }
@@ -212,12 +212,8 @@ func EncodeStrings(ss ...string) []byte {
 
 func DecodeStrings(b []byte) ([]string, error) {
 	r := codec.NewDecoder(b)
-	n := r.Count(1)
-	out := make([]string, 0, n)
-	for i := 0; i < n && r.Err() == nil; i++ {
-		out = append(out, r.String())
-	}
-	return out, Err(r)
+	ss := r.Strings()
+	return ss, Err(r)
 }
 
 // EncodeRecords writes task records for a GCS request, each in the
@@ -239,7 +235,7 @@ func DecodeRecords(b []byte) ([]gcs.TaskRecord, error) {
 	out := make([]gcs.TaskRecord, n)
 	for i := 0; i < n && r.Err() == nil; i++ {
 		if err := out[i].UnmarshalBinary(r.Blob()); err != nil {
-			return nil, err
+			return nil, ErrMalformed
 		}
 	}
 	return out, Err(r)

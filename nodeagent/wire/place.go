@@ -25,9 +25,9 @@ type ArgBytesAt struct {
 	Bytes int64
 }
 
-// MaxArgBytes bounds one argument size a Place message may carry (1 EiB):
+// maxArgBytes bounds one argument size a Place message may carry (1 EiB):
 // larger is malformed, and sums of sizes stay far from overflow.
-const MaxArgBytes = 1 << 60
+const maxArgBytes = 1 << 60
 
 type PlaceResult struct {
 	Node, Addr string
@@ -35,9 +35,9 @@ type PlaceResult struct {
 	Err        error
 }
 
-// WriteArgBytes writes where a task's arguments live: a count, then each
+// writeArgBytes writes where a task's arguments live: a count, then each
 // address and its bytes.
-func WriteArgBytes(w *codec.Encoder, held []ArgBytesAt) {
+func writeArgBytes(w *codec.Encoder, held []ArgBytesAt) {
 	w.Uvarint(uint64(len(held)))
 	for _, h := range held {
 		w.String(h.Addr)
@@ -45,9 +45,9 @@ func WriteArgBytes(w *codec.Encoder, held []ArgBytesAt) {
 	}
 }
 
-// ReadArgBytes reads what WriteArgBytes wrote; a size above MaxArgBytes
+// readArgBytes reads what writeArgBytes wrote; a size above maxArgBytes
 // makes the message malformed.
-func ReadArgBytes(r *codec.Decoder) []ArgBytesAt {
+func readArgBytes(r *codec.Decoder) []ArgBytesAt {
 	n := r.Count(2)
 	if n == 0 {
 		return nil
@@ -55,7 +55,7 @@ func ReadArgBytes(r *codec.Decoder) []ArgBytesAt {
 	held := make([]ArgBytesAt, 0, n)
 	for i := 0; i < n && r.Err() == nil; i++ {
 		addr, size := r.String(), r.Uvarint()
-		if size > MaxArgBytes {
+		if size > maxArgBytes {
 			r.Fail("an argument size over the bound")
 			return nil
 		}
@@ -72,7 +72,7 @@ func EncodePlaceRequests(reqs []PlaceRequest) []byte {
 		w.String(r.Name)
 		w.FloatMap(r.Demand.Map())
 		w.String(r.Origin)
-		WriteArgBytes(w, r.ArgBytes)
+		writeArgBytes(w, r.ArgBytes)
 	}
 	return w.Bytes()
 }
@@ -90,7 +90,7 @@ func DecodePlaceRequests(payload []byte, readDemand func(*codec.Decoder) (resour
 			return nil, err
 		}
 		origin := r.String()
-		reqs = append(reqs, PlaceRequest{Name: name, Demand: demand, Origin: origin, ArgBytes: ReadArgBytes(r)})
+		reqs = append(reqs, PlaceRequest{Name: name, Demand: demand, Origin: origin, ArgBytes: readArgBytes(r)})
 	}
 	if r.Err() != nil {
 		return nil, Err(r)

@@ -12,13 +12,13 @@ import (
 func TestPlaceRequestArgBytesOnTheWire(t *testing.T) {
 	held := []ArgBytesAt{{Addr: "10.0.0.1:7000", Bytes: 100 << 20}, {Addr: "10.0.0.2:7000", Bytes: 5000}}
 	w := &codec.Encoder{}
-	WriteArgBytes(w, held)
-	WriteArgBytes(w, nil)
+	writeArgBytes(w, held)
+	writeArgBytes(w, nil)
 	r := codec.NewDecoder(w.Bytes())
-	if got := ReadArgBytes(r); r.Err() != nil || !reflect.DeepEqual(got, held) {
+	if got := readArgBytes(r); r.Err() != nil || !reflect.DeepEqual(got, held) {
 		t.Fatalf("read %+v, %v; want %+v", got, r.Err(), held)
 	}
-	if got := ReadArgBytes(r); r.Err() != nil || got != nil || r.Remaining() != 0 {
+	if got := readArgBytes(r); r.Err() != nil || got != nil || r.Remaining() != 0 {
 		t.Fatalf("empty list read as %+v, %v (%d bytes left)", got, r.Err(), r.Remaining())
 	}
 
@@ -28,7 +28,7 @@ func TestPlaceRequestArgBytesOnTheWire(t *testing.T) {
 		"bogus count": {0xff, 0xff, 0xff, 0xff, 0x0f, 1, 'a', 1},
 	} {
 		r := codec.NewDecoder(b)
-		if got := ReadArgBytes(r); r.Err() == nil {
+		if got := readArgBytes(r); r.Err() == nil {
 			t.Errorf("%s: read %+v without an error", name, got)
 		}
 	}

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
@@ -32,16 +33,33 @@ func TestWireRoundTrips(t *testing.T) {
 	}
 }
 
-// Malformed message bodies are errors, never panics.
+// Malformed message bodies are ErrMalformed, never panics nor another
+// error.
 func FuzzDecodeMessages(f *testing.F) {
 	f.Add((&Submit{ID: "a", Args: []Arg{{ObjectID: "b"}}}).Encode())
 	f.Add((&Done{ID: "a", Err: &exec.Error{Msg: "x"}}).Encode())
 	f.Add(EncodeRecords([]gcs.TaskRecord{{TaskID: "t"}}))
+	f.Add([]byte{1, 1, 9}) // a record whose row is damaged
 	f.Fuzz(func(t *testing.T, b []byte) {
-		DecodeSubmit(b)
-		DecodeDone(b)
-		DecodeRecords(b)
-		DecodeStrings(b)
-		DecodeRegister(b)
+		check := func(what string, err error) {
+			if err != nil && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%s of %x: %v is not ErrMalformed", what, b, err)
+			}
+		}
+		_, err := DecodeSubmit(b)
+		check("DecodeSubmit", err)
+		_, err = DecodeDone(b)
+		check("DecodeDone", err)
+		_, err = DecodeRecords(b)
+		check("DecodeRecords", err)
+		_, err = DecodeStrings(b)
+		check("DecodeStrings", err)
+		_, _, _, _, err = DecodeRegister(b)
+		check("DecodeRegister", err)
+		_, err = DecodeHeartbeat(b)
+		check("DecodeHeartbeat", err)
+		_, err = DecodePlaceResults(b, 1)
+		check("DecodePlaceResults", err)
+		check("EachSubmit", EachSubmit(b, func([]byte) error { return nil }))
 	})
 }
