@@ -76,10 +76,7 @@ func ParseInt(text string) (int64, error) {
 func ParseMemory(v any) (int64, error) {
 	switch m := v.(type) {
 	case int64:
-		if m < 0 {
-			return 0, fmt.Errorf("memory must not be negative")
-		}
-		return m, nil
+		return m, bytesize.Check(m)
 	case string:
 		return bytesize.Parse(m)
 	}

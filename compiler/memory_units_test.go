@@ -30,6 +30,13 @@ pipeline main() { return get(work()) }
 			t.Errorf("%q: @resources gives %v bytes, --resources %d", size, decl, flag.Get(resources.Memory))
 		}
 	}
+	// A number of bytes past the bound is refused as a string is.
+	if _, err := compiler.ParseMemory(int64(9223372036854775807)); err == nil {
+		t.Error("@resources(memory=9223372036854775807) accepted, over 8 PiB")
+	}
+	if _, err := resources.ParseSpec("memory=9223372036854775807"); err == nil {
+		t.Error("--resources memory=9223372036854775807 accepted, over 8 PiB")
+	}
 	for _, bad := range []string{"12XB", "-1GB", "MB"} {
 		if _, err := compiler.ParseMemory(bad); err == nil {
 			t.Errorf("@resources(memory=%q) accepted", bad)

@@ -83,9 +83,13 @@ func arith(op string, x, y any) (any, bool) {
 	return foldResult(exec.Arith(op, a, b))
 }
 
-// tooLong reports a string repetition whose result the planner should
-// not build.
+// tooLong reports a string repetition or concatenation whose result the
+// planner should not build (past maxFoldedString).
 func tooLong(op string, a, b exec.Value) bool {
+	if op == "+" {
+		return a.Kind() == exec.StringKind && b.Kind() == exec.StringKind &&
+			len(a.AsString())+len(b.AsString()) > maxFoldedString
+	}
 	if op != "*" {
 		return false
 	}

@@ -46,7 +46,7 @@ var foldCases = []string{
 
 // mayStayUnknown are cases the planner leaves unknown on purpose: a
 // string longer than maxFoldedString.
-var mayStayUnknown = map[string]bool{`"ab" * 40000`: true}
+var mayStayUnknown = map[string]bool{`"ab" * 40000`: true, `("x" * 40000) + ("x" * 40000)`: true}
 
 // TestFoldingMatchesExec checks that every constant the planner folds is
 // what exec computes for the same expression, and that what is an error
@@ -136,4 +136,18 @@ func show(k any) string {
 		s = s[:60] + "..."
 	}
 	return s
+}
+
+// A string the planner would build past maxFoldedString stays unknown,
+// whether it grows by repetition or by concatenation (doubling a string
+// in an unrolled loop made `rayflow plan` run out of memory).
+func TestFoldingBoundsStrings(t *testing.T) {
+	for _, src := range []string{
+		`"ab" * 40000`,
+		`("x" * 40000) + ("x" * 40000)`,
+	} {
+		if got := planReturn(compileSrc(t, "pipeline main() {\n    return "+src+"\n}\n")); got.known {
+			t.Errorf("%s: folded a string of %d bytes, over the bound %d", src, len(show(got.k)), maxFoldedString)
+		}
+	}
 }

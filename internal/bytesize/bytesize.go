@@ -56,6 +56,17 @@ func Parse(s string) (int64, error) {
 	return new(big.Int).Quo(r.Num(), r.Denom()).Int64(), nil
 }
 
+// Check refuses a number of bytes that is negative or above Max.
+func Check(n int64) error {
+	if n < 0 {
+		return fmt.Errorf("invalid memory size %d: must not be negative", n)
+	}
+	if n > Max {
+		return fmt.Errorf("invalid memory size %d: larger than the limit of %s", n, Format(Max))
+	}
+	return nil
+}
+
 // ParseDecimal reads a plain non-negative decimal exactly: digits with
 // at most one '.', no sign, exponent or fraction bar (which big.Rat
 // would accept).

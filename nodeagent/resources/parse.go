@@ -196,13 +196,7 @@ func parseMemoryValue(v any) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("invalid memory size %v: expected a number of bytes or a size such as 1GiB, got %T", v, v)
 	}
-	if n < 0 {
-		return 0, fmt.Errorf("invalid memory size %d: must not be negative", n)
-	}
-	if n > MaxMemory {
-		return 0, fmt.Errorf("invalid memory size %d: larger than the limit of 8PiB", n)
-	}
-	return n, nil
+	return n, bytesize.Check(n)
 }
 
 // ParseSpec parses the value of the --resources flag: comma-separated
