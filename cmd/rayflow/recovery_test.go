@@ -457,7 +457,7 @@ task pick() {
     let done = wait([a, b], num=1)
     let first = get(done[0][0])
     print("picked", first, "on", sys.node())
-    time.sleep(3) # long enough to be killed running
+    time.sleep(6) # long enough to be killed running
     return first
 }
 
@@ -478,6 +478,7 @@ pipeline main() {
 	if err != nil || !strings.Contains(out, "result "+picked) {
 		t.Fatalf("the task run again took another path than %s: %v\n%s", picked, err, out)
 	}
+	checkRanAgain(t, out, "picked ", node)
 }
 
 // A task run again after its node died reads the clock and draws random
@@ -495,7 +496,7 @@ task reads() {
     let r = random.random()
     let x = random.new().random()
     print("read", [t, r, x], "on", sys.node())
-    time.sleep(3) # long enough to be killed running
+    time.sleep(6) # long enough to be killed running
     return [t, r, x]
 }
 
@@ -512,5 +513,22 @@ pipeline main() {
 	out, err := wait()
 	if err != nil || !strings.Contains(out, "result "+values) {
 		t.Fatalf("the task run again read other values than %s: %v\n%s", values, err, out)
+	}
+	checkRanAgain(t, out, "read ", node)
+}
+
+// checkRanAgain fails unless the job's output has two lines starting
+// with prefix, the second from another node than dead: the kill caught
+// the task running and it ran again, so the replay was tested.
+func checkRanAgain(t *testing.T, out, prefix, dead string) {
+	t.Helper()
+	var runs []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			runs = append(runs, l)
+		}
+	}
+	if len(runs) != 2 || strings.HasSuffix(runs[1], " on "+dead) {
+		t.Fatalf("want the task run twice, the second time off %s; ran:\n%s", dead, strings.Join(runs, "\n"))
 	}
 }

@@ -2,6 +2,7 @@ package actorhost
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -76,10 +77,17 @@ type node struct {
 	order    []string
 	last     uint64
 	stopped  chan struct{}
+	// gate, when set, holds each method call in ResolveArgs (after a
+	// send on entered) until it is closed.
+	gate, entered chan struct{}
 }
 
 func (n *node) ID() string { return "n1" }
-func (n *node) ResolveArgs(_ string, args []exec.Value) ([]exec.Value, *exec.Error) {
+func (n *node) ResolveArgs(what string, args []exec.Value) ([]exec.Value, *exec.Error) {
+	if n.gate != nil && !strings.HasPrefix(what, "actor ") { // a method call waits at the gate
+		n.entered <- struct{}{}
+		<-n.gate
+	}
 	return args, nil
 }
 func (n *node) Accepted(*exec.TaskCall) { n.mu.Lock(); n.accepted++; n.mu.Unlock() }
@@ -114,6 +122,11 @@ pipeline main() {}
 
 func startCounter(t *testing.T, from *State) (*Actor, *node, *exec.Function) {
 	t.Helper()
+	return startCounterOn(t, from, &node{stopped: make(chan struct{})})
+}
+
+func startCounterOn(t *testing.T, from *State, n *node) (*Actor, *node, *exec.Function) {
+	t.Helper()
 	fp, err := frontend.Compile("counter.rayflow", counter, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +138,6 @@ func startCounter(t *testing.T, from *State) (*Actor, *node, *exec.Function) {
 	}
 	class, _ := prog.ClassByName("Counter")
 	inc, _ := class.Method("inc")
-	n := &node{stopped: make(chan struct{})}
 	a := New(Spec{ID: "a1", Class: class, Thread: &exec.Thread{Name: "Counter", Local: map[string]any{}}, Node: n, From: from})
 	a.Start([]exec.Value{exec.Int(10)})
 	return a, n, inc
@@ -173,19 +185,27 @@ func TestMailboxOrderAndDedup(t *testing.T) {
 		t.Fatalf("checkpoint %v", v)
 	}
 	// Restarted from it, the actor goes on from its fields and its count.
-	b, bn, _ := startCounter(t, &State{Fields: parts[0].AsList().Elems, Order: 5})
+	b, _, _ := startCounter(t, &State{Fields: parts[0].AsList().Elems, Order: 5})
 	r := newResult("after restore")
 	b.Enqueue(incCall("c9", inc, 2), r, false)
 	if v, err := r.wait(t); err != nil || v.AsInt() != 17 || r.order != 6 {
 		t.Fatalf("after restore: %v %v, order %d", v, err, r.order)
 	}
-	_ = bn
 }
 
 // Stop fails what is queued, tells the node once, and refuses new calls.
 func TestStopFailsQueuedCalls(t *testing.T) {
-	a, n, inc := startCounter(t, nil)
+	a, n, inc := startCounterOn(t, nil, &node{stopped: make(chan struct{}),
+		gate: make(chan struct{}), entered: make(chan struct{}, 1)})
+	running, queued := newResult("running"), newResult("queued")
+	a.Enqueue(incCall("c1", inc, 1), running, false)
+	<-n.entered // c1 runs (held at the gate): c2 stays in the mailbox
+	a.Enqueue(incCall("c2", inc, 1), queued, false)
 	a.Stop("test over")
+	if _, err := queued.wait(t); err == nil || err.Kind != exec.KindCancelled {
+		t.Fatalf("the queued call after Stop: %v, want it cancelled", err)
+	}
+	close(n.gate)
 	select {
 	case <-n.stopped:
 	case <-time.After(5 * time.Second):
