@@ -32,21 +32,28 @@ actor Hog() {
 @resources(cpu=1, b=1)
 task busy() {
     time.sleep(1.5)
-    return sys.node()
+    return [sys.node(), time.now()]
 }
 
-task where() { return sys.node() }
+task where() { return [sys.node(), time.now()] }
 
 pipeline main() {
     let h = Hog()
     print("hog", get(h.where()))
     let b = busy()
-    time.sleep(0.5)
-    print("task", get(where()))
-    print("busy", get(b))
+    time.sleep(0.5) # lets busy start on b1 first
+    let w = get(where())
+    let bb = get(b)
+    print("task", w[0])
+    print("busy", bb[0])
+    # where waited for room: it started when busy had ended, not before
+    print("queued", w[1] >= bb[1])
 }`)).CombinedOutput()
 	out := string(raw)
 	if err != nil || !strings.Contains(out, "hog a1") || !strings.Contains(out, "task b1") {
 		t.Fatalf("a task queued behind an actor that never ends: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "queued true") {
+		t.Fatalf("where ran before busy ended, so nothing was queued and the test proved nothing:\n%s", out)
 	}
 }
