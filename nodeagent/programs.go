@@ -149,13 +149,3 @@ func splitProgramBlob(blob []byte) shippedProgram {
 	}
 	return sp
 }
-
-// LoadProgram compiles source with the standard library (frontend.Compile)
-// and loads it on th.
-func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
-	fp, err := frontend.Compile(name, source, nil)
-	if err != nil {
-		return nil, err
-	}
-	return fp.Load(th)
-}

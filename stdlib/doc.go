@@ -32,7 +32,7 @@
 //
 // Package-level state: the function tables (nd, str, rng methods,
 // environment specs; filled by their literals or at init, then only
-// read), Version, and processStart (the time the package was loaded,
+// read), and processStart (the time the package was loaded,
 // for time.monotonic). The package's init sets exec.TensorArith and
 // exec.StringFormat, once, before any program runs.
 //

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/internal/version"
 )
 
 // init installs the nd module's broadcasting arithmetic as the
@@ -13,10 +12,6 @@ func init() {
 	exec.TensorArith = Arith
 	exec.StringFormat = Format
 }
-
-// Version is what sys.version reports: rayflow's version, from
-// internal/version.
-var Version = version.Version
 
 // Modules returns fresh instances of every standard-library module, in a
 // fixed order.

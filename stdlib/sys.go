@@ -4,13 +4,14 @@ import (
 	"runtime"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/version"
 )
 
 // SysModule returns the sys module: where the code runs. node, nodes and
 // cpu_count depend on the cluster, so they count as nondeterministic.
 func SysModule() *exec.Module {
 	m := newModule("sys")
-	m.Members["version"] = exec.Str(Version)
+	m.Members["version"] = exec.Str(version.Version)
 	m.AddFunc("node", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		if err := args.Unpack(); err != nil {
 			return exec.None, err

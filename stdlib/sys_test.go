@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/version"
 )
 
 type fakeRuntime struct{ exec.Runtime }
@@ -26,7 +27,7 @@ func TestSys(t *testing.T) {
 	if v := mustCall(t, m, "cpu_count"); v.AsInt() < 1 {
 		t.Errorf("cpu_count = %s", v.Repr())
 	}
-	if v, _ := m.Attr("version"); v.AsString() != Version {
+	if v, _ := m.Attr("version"); v.AsString() != version.Version {
 		t.Errorf("version = %s", v.Repr())
 	}
 }

@@ -17,9 +17,8 @@ import (
 type positionals int
 
 const (
-	noArgs         positionals = iota // flags only
-	fileAndParams                     // FILE (required), then NAME=VALUE parameters
-	fileWithParams                    // FILE (required); NAME=VALUE words are accepted and not used
+	noArgs        positionals = iota // flags only
+	fileAndParams                    // FILE (required), then NAME=VALUE parameters (check reads and ignores them)
 )
 
 // commandLine is what is left of a command line once its flags are read:

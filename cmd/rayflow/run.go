@@ -11,7 +11,6 @@ import (
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/cmd/rayflow/internal/tty"
-	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/spf13/pflag"
 )
@@ -125,7 +124,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	cl, err := parseCommand(newFlagSet("check"), args, fileWithParams)
+	cl, err := parseCommand(newFlagSet("check"), args, fileAndParams)
 	if err != nil {
 		return usageExit("check", err, stdout, stderr)
 	}
@@ -134,6 +133,3 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
-
-// resultString prints a value as the REPL and run show it.
-func resultString(v exec.Value) string { return v.Repr() }

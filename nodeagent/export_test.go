@@ -1,0 +1,22 @@
+package nodeagent
+
+import (
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/frontend"
+)
+
+// Helpers the tests in package nodeagent_test need.
+
+// ObjectsFetched counts the objects c's process fetched from other
+// processes (for tests in package nodeagent_test).
+func ObjectsFetched(c *Cluster) int64 { return c.net.fetches.Load() }
+
+// LoadProgram compiles source with the standard library (frontend.Compile)
+// and loads it on th.
+func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
+	fp, err := frontend.Compile(name, source, nil)
+	if err != nil {
+		return nil, err
+	}
+	return fp.Load(th)
+}
