@@ -45,12 +45,10 @@ type Task struct {
 	Resources map[string]float64
 }
 
-// Program is a compiled rayflow program.
+// Program is a compiled rayflow program: the front end's (File, Source,
+// Compiled, and the Modules it was compiled with), runnable.
 type Program struct {
-	File     string
-	Source   string
-	Compiled *compiler.Program
-	modules  []*exec.Module
+	*frontend.Program
 }
 
 // Compile parses and checks a program (through frontend.Compile, as
@@ -61,11 +59,7 @@ func Compile(filename, src string, opts *Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromFrontend(fp), nil
-}
-
-func fromFrontend(fp *frontend.Program) *Program {
-	return &Program{File: fp.File, Source: fp.Source, Compiled: fp.Compiled, modules: fp.Modules}
+	return &Program{fp}, nil
 }
 
 // FormatError renders a compile error (with source lines and carets) or
@@ -165,7 +159,7 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 		opts.JobID = newJobID(cluster)
 	}
 	th := cluster.NewThread(opts.JobID)
-	prog, err := exec.Load(th, p.Compiled, p.modules)
+	prog, err := p.Load(th)
 	if err != nil {
 		return exec.None, err
 	}

@@ -19,7 +19,7 @@ func CompileFile(file *lang.File) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromFrontend(fp), nil
+	return &Program{fp}, nil
 }
 
 // RunValues runs a pipeline on opts.Cluster, which must be set, with its
@@ -40,7 +40,7 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 		opts.JobID = fmt.Sprintf("job%d", jobSeq.Add(1))
 	}
 	th := opts.Cluster.NewThread(opts.JobID)
-	prog, err := exec.Load(th, p.Compiled, p.modules)
+	prog, err := p.Load(th)
 	if err != nil {
 		return exec.None, err
 	}
