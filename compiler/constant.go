@@ -17,16 +17,8 @@ type identName string
 // (with a sign), strings, booleans and bare names. It reports false for
 // anything else.
 func ConstValue(e *lang.Expr) (any, bool) {
-	pf := lang.PostfixOf(e)
-	neg := false
-	if pf == nil {
-		u := lang.UnaryOf(e)
-		if u == nil || u.Op != "-" || u.Operand == nil || u.Operand.Power == nil || u.Operand.Power.Exponent != nil {
-			return nil, false
-		}
-		neg, pf = true, u.Operand.Power.Base
-	}
-	if len(pf.Suffixes) > 0 {
+	pf, neg := lang.SignedPostfixOf(e)
+	if pf == nil || len(pf.Suffixes) > 0 {
 		return nil, false
 	}
 	p := pf.Primary

@@ -19,16 +19,8 @@ func ParseLiteral(text string) (Value, error) {
 }
 
 func literal(e *lang.Expr) (Value, error) {
-	pf := lang.PostfixOf(e)
-	neg := false
-	if pf == nil {
-		u := lang.UnaryOf(e)
-		if u == nil || u.Op != "-" || u.Operand == nil || u.Operand.Power == nil || u.Operand.Power.Exponent != nil {
-			return None, fmt.Errorf("not a literal")
-		}
-		neg, pf = true, u.Operand.Power.Base
-	}
-	if len(pf.Suffixes) > 0 {
+	pf, neg := lang.SignedPostfixOf(e)
+	if pf == nil || len(pf.Suffixes) > 0 {
 		return None, fmt.Errorf("not a literal")
 	}
 	p := pf.Primary

@@ -29,3 +29,17 @@ func PostfixOf(e *Expr) *Postfix {
 	}
 	return u.Power.Base
 }
+
+// SignedPostfixOf returns the postfix expression e consists of, alone or
+// behind one unary minus (neg): the shape of a literal such as -3. It
+// returns nil when e is anything more.
+func SignedPostfixOf(e *Expr) (pf *Postfix, neg bool) {
+	if pf := PostfixOf(e); pf != nil {
+		return pf, false
+	}
+	u := UnaryOf(e)
+	if u == nil || u.Op != "-" || u.Operand == nil || u.Operand.Power == nil || u.Operand.Power.Exponent != nil {
+		return nil, false
+	}
+	return u.Operand.Power.Base, true
+}
