@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,5 +210,25 @@ func TestEmbeddedOnlyFlagsRefusedWithAddress(t *testing.T) {
 	code, _, errOut := invoke(t, "run", prog, "--address", "127.0.0.1:1", "--nodes", "2")
 	if code != exitUsage || !strings.Contains(errOut, "--nodes applies to the embedded cluster") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// Every flag of run lands in the option it names (the run tests only use
+// a few of them, so a flag bound to the wrong field would go unnoticed).
+func TestRunFlagsSetTheirOptions(t *testing.T) {
+	var f runFlags
+	args := []string{"prog.rayflow", "-p", "other", "--cpus", "3", "--nodes=2", "--resources", "gpu=1",
+		"--object-store-memory", "512MB", "--data-dir", "/tmp/d", "--max-steps", "99", "--timeline", "t.json",
+		"--lineage", "sync", "--lineage-forward-bound", "5", "--gcs-delay", "2ms", "n=7"}
+	cl, err := parseCommand(f.flagSet(), args, fileAndParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := f.opts
+	got := fmt.Sprintf("%s %s %d %d %v %d %s %d %s %s %d %v %v", cl.file, o.Pipeline, o.CPUs, o.Nodes, o.Resources,
+		o.ObjectStoreMemory, o.DataDir, o.MaxSteps, o.Timeline, o.Lineage, o.ForwardBound, o.GCSDelay, cl.params)
+	want := "prog.rayflow other 3 2 map[cpu:0 gpu:1 memory:0] 512000000 /tmp/d 99 t.json sync 5 2ms map[n:7]"
+	if got != want {
+		t.Errorf("run flags set\n%s\nwant\n%s", got, want)
 	}
 }

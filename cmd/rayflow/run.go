@@ -31,7 +31,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&resourcesValue{&o.Resources}, "resources", "extra resources per node, such as gpu=1,memory=16GiB")
 	fs.Var(&memoryValue{&o.ObjectStoreMemory}, "object-store-memory", "each node's object-store limit, such as 512MB or 2GiB (default: 30% of RAM)")
 	fs.StringVar(&o.DataDir, "data-dir", "", "keep spill files and the cluster's state under `DIR` (default: a temporary directory)")
-	fs.Var(&int64Count{&o.MaxSteps}, "max-steps", "stop any thread after N evaluation steps (default: no limit)")
+	fs.Var(newCount(&o.MaxSteps, 0), "max-steps", "stop any thread after N evaluation steps (default: no limit)")
 	fs.StringVar(&o.Timeline, "timeline", "", "write every task's run to `FILE` as Chrome trace JSON")
 	fs.Var(&lineageValue{&o.Lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
 	fs.Var(newCount(&o.ForwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")

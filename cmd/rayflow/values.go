@@ -44,44 +44,29 @@ func (v *switchValue) Set(s string) error {
 func (v *switchValue) String() string { return strconv.FormatBool(*v.on) }
 func (v *switchValue) Type() string   { return "bool" }
 
-// countValue is a non-negative whole number (--cpus N, --nodes N).
-type countValue struct {
-	n   *int
-	min int // the least value allowed: 0, or 1 for --unroll
+// countValue is a non-negative whole number (--cpus N, --nodes N,
+// --max-steps N).
+type countValue[T int | int64] struct {
+	n   *T
+	min T // the least value allowed: 0, or 1 for --unroll
 }
 
-func newCount(n *int, min int) *countValue { return &countValue{n: n, min: min} }
+func newCount[T int | int64](n *T, min T) *countValue[T] { return &countValue[T]{n: n, min: min} }
 
-func (v *countValue) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return badValue("needs a non-negative whole number, got")
-	}
-	if n < v.min {
-		return badValue("needs at least " + strconv.Itoa(v.min) + ", got")
-	}
-	*v.n = n
-	return nil
-}
-
-func (v *countValue) String() string { return strconv.Itoa(*v.n) }
-func (v *countValue) Type() string   { return "N" }
-
-// int64Count is a non-negative whole number held in an int64
-// (--max-steps N).
-type int64Count struct{ n *int64 }
-
-func (v *int64Count) Set(s string) error {
+func (v *countValue[T]) Set(s string) error {
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || int64(T(n)) != n {
 		return badValue("needs a non-negative whole number, got")
 	}
-	*v.n = n
+	if T(n) < v.min {
+		return badValue("needs at least " + strconv.FormatInt(int64(v.min), 10) + ", got")
+	}
+	*v.n = T(n)
 	return nil
 }
 
-func (v *int64Count) String() string { return strconv.FormatInt(*v.n, 10) }
-func (v *int64Count) Type() string   { return "N" }
+func (v *countValue[T]) String() string { return strconv.FormatInt(int64(*v.n), 10) }
+func (v *countValue[T]) Type() string   { return "N" }
 
 // durationValue is a duration such as 5s (--dead-after, --gcs-delay).
 type durationValue struct {
