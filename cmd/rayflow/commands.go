@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -15,30 +16,40 @@ type command struct {
 	// flags returns a flag set with the command's flags, bound to
 	// throw-away variables: the usage text is generated from it.
 	flags func() *pflag.FlagSet
+	// run runs the command on the words after its name.
+	run func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
-// commands lists every command, in the order the usage text shows them.
-// runMain dispatches on the same names.
+// noStdin adapts a command that reads no standard input.
+func noStdin(f func(args []string, stdout, stderr io.Writer) int) func([]string, io.Reader, io.Writer, io.Writer) int {
+	return func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return f(args, stdout, stderr) }
+}
+
+// commandAliases are other words for a command.
+var commandAliases = map[string]string{"--version": "version", "-v": "version", "-h": "help", "--help": "help"}
+
+// commands lists every command, in the order the usage text shows them;
+// runMain dispatches through it.
 func commands() []command {
 	return []command{
 		{"run", "FILE [flags] [NAME=VALUE ...]",
 			"run a pipeline (on a cluster with --address)",
-			func() *pflag.FlagSet { return new(runFlags).flagSet() }},
+			func() *pflag.FlagSet { return new(runFlags).flagSet() }, noStdin(cmdRun)},
 		{"check", "FILE", "parse and compile only",
-			func() *pflag.FlagSet { return newFlagSet("check") }},
+			func() *pflag.FlagSet { return newFlagSet("check") }, noStdin(cmdCheck)},
 		{"plan", "FILE [flags] [NAME=VALUE ...]", "print the planned task graph",
-			func() *pflag.FlagSet { return new(planFlags).flagSet() }},
+			func() *pflag.FlagSet { return new(planFlags).flagSet() }, noStdin(cmdPlan)},
 		{"repl", "[flags]", "an interactive session",
-			func() *pflag.FlagSet { return new(replFlags).flagSet() }},
+			func() *pflag.FlagSet { return new(replFlags).flagSet() }, cmdRepl},
 		{"start", "--head | --address ADDR [flags]",
 			"run a cluster node until SIGINT or SIGTERM",
-			func() *pflag.FlagSet { return new(startFlags).flagSet() }},
+			func() *pflag.FlagSet { return new(startFlags).flagSet() }, noStdin(cmdStart)},
 		{"status", "--address ADDR [--json]", "print the cluster's nodes and GCS shards",
-			func() *pflag.FlagSet { return new(statusFlags).flagSet() }},
+			func() *pflag.FlagSet { return new(statusFlags).flagSet() }, noStdin(cmdStatus)},
 		{"version", "", "print rayflow's version",
-			func() *pflag.FlagSet { return newFlagSet("version") }},
+			func() *pflag.FlagSet { return newFlagSet("version") }, noStdin(cmdVersion)},
 		{"help", "[COMMAND]", "print this text, or one command's",
-			func() *pflag.FlagSet { return newFlagSet("help") }},
+			func() *pflag.FlagSet { return newFlagSet("help") }, noStdin(cmdHelp)},
 	}
 }
 

@@ -37,23 +37,11 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return cmdRun(rest, stdout, stderr)
-	case "check":
-		return cmdCheck(rest, stdout, stderr)
-	case "plan":
-		return cmdPlan(rest, stdout, stderr)
-	case "repl":
-		return cmdRepl(rest, stdin, stdout, stderr)
-	case "start":
-		return cmdStart(rest, stdout, stderr)
-	case "status":
-		return cmdStatus(rest, stdout, stderr)
-	case "version", "--version", "-v":
-		return cmdVersion(rest, stdout, stderr)
-	case "help", "-h", "--help":
-		return cmdHelp(rest, stdout, stderr)
+	if name, ok := commandAliases[cmd]; ok {
+		cmd = name
+	}
+	if c, ok := lookupCommand(cmd); ok {
+		return c.run(rest, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "error: unknown command '%s'\n%s", cmd, usageHint(""))
 	return exitUsage
