@@ -9,13 +9,6 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
-// The head's services: membership, the global scheduler, programs and
-// status, reached with GCSRequest, Place and Heartbeat messages.
-
-func reply(payload []byte) *transport.Message {
-	return &transport.Message{Type: transport.Ack, Payload: payload}
-}
-
 // placeBatch asks the global scheduler (on the head) where spilled tasks
 // should run, all in one message.
 func (nw *network) placeBatch(ctx context.Context, reqs []wire.PlaceRequest) ([]wire.PlaceResult, error) {

@@ -30,7 +30,7 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		w.String(addr)
 		w.Uvarint(uint64(newGen))
 		w.String(gone)
-		return reply(w.Bytes()), nil
+		return transport.Reply(w.Bytes()), nil
 	case wire.QueryRelease:
 		return nil, nw.handleRelease(payload[1:])
 	case wire.QueryLineage:
@@ -42,7 +42,7 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 			return nil, wire.Err(r)
 		}
 		b := nw.heldLineage(ids)
-		return reply(b.Encode()), nil
+		return transport.Reply(b.Encode()), nil
 	}
 	return nil, wire.ErrMalformed
 }

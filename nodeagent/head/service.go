@@ -30,10 +30,6 @@ func NewService(store *gcs.Store, members *Membership) *Service {
 	return &Service{store: store, members: members}
 }
 
-func reply(payload []byte) *transport.Message {
-	return &transport.Message{Type: transport.Ack, Payload: payload}
-}
-
 func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 	if len(payload) == 0 {
 		return nil, wire.ErrMalformed
@@ -52,7 +48,7 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		}
 		w := &codec.Encoder{}
 		w.Uvarint(epoch)
-		return reply(w.Bytes()), nil
+		return transport.Reply(w.Bytes()), nil
 	case wire.GCSLeave:
 		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 2 {
@@ -65,13 +61,13 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		for _, n := range m.Alive() {
 			ids = append(ids, n.ID)
 		}
-		return reply(wire.EncodeStrings(ids...)), nil
+		return transport.Reply(wire.EncodeStrings(ids...)), nil
 	case wire.GCSPutProgram:
 		hash, f := store.PutProgram(body)
 		if err := f.ErrorTimeout(5 * time.Second); err != nil {
 			return nil, err
 		}
-		return reply([]byte(hash)), nil
+		return transport.Reply([]byte(hash)), nil
 	case wire.GCSGetProgram:
 		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 1 {
@@ -81,7 +77,7 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("program %s: %w", gcs.ShortHash(ss[0]), err)
 		}
-		return reply(src), nil
+		return transport.Reply(src), nil
 	case wire.GCSPutTasks:
 		recs, err := wire.DecodeRecords(body)
 		if err != nil {
@@ -97,7 +93,7 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		return reply(wire.EncodeRecords([]gcs.TaskRecord{rec})), nil
+		return transport.Reply(wire.EncodeRecords([]gcs.TaskRecord{rec})), nil
 	case wire.GCSDeleteJobTasks:
 		return nil, deleteJobTasks(store, body)
 	case wire.GCSNodeStates:
@@ -105,9 +101,9 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		for _, n := range m.All() {
 			ss = append(ss, n.ID, n.Address, n.State, strconv.FormatUint(n.Epoch, 10))
 		}
-		return reply(wire.EncodeStrings(ss...)), nil
+		return transport.Reply(wire.EncodeStrings(ss...)), nil
 	case wire.GCSHeads:
-		return reply(wire.EncodeStrings(m.Heads()...)), nil
+		return transport.Reply(wire.EncodeStrings(m.Heads()...)), nil
 	case wire.GCSJoin:
 		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 2 {
@@ -119,7 +115,7 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		return reply(data), nil
+		return transport.Reply(data), nil
 	}
 	return nil, fmt.Errorf("unknown GCS request %d", payload[0])
 }
@@ -137,7 +133,7 @@ func (s *Service) HandlePlace(payload []byte) (*transport.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reply(wire.EncodePlaceResults(s.members.PlaceBatch(reqs))), nil
+	return transport.Reply(wire.EncodePlaceResults(s.members.PlaceBatch(reqs))), nil
 }
 
 func (s *Service) Status() Status {

@@ -88,6 +88,9 @@ type Message struct {
 	Stream *StreamReply
 }
 
+// Reply is a handler's answer carrying payload.
+func Reply(payload []byte) *Message { return &Message{Type: Ack, Payload: payload} }
+
 // StreamReply is a large reply a handler returns: the server reads R and
 // sends it in chunks. When Size is not negative the stream must hold exactly
 // Size bytes, or the caller gets an error. If R is an io.Closer the server
