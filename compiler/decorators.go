@@ -17,10 +17,6 @@ var decoratorTargets = map[string][]string{
 	"nondeterministic": {"task", "fn"},
 }
 
-// KnownHints lists the @hint names the planner understands. None yet:
-// every @hint is an error until the planner adds them.
-var KnownHints = map[string]bool{}
-
 func knownDecorators() string {
 	names := make([]string, 0, len(decoratorTargets))
 	for n := range decoratorTargets {
@@ -53,7 +49,7 @@ func (c *compiler) applyDecorators(decs []*lang.Decorator, kind string, f *Func,
 		if !ok {
 			continue
 		}
-		c.applyDecorator(d, args, f, a)
+		c.applyDecorator(d, args, kind, f, a)
 	}
 }
 
@@ -88,7 +84,7 @@ func (c *compiler) decoratorArgs(d *lang.Decorator) ([]decoratorArg, bool) {
 	return out, ok
 }
 
-func (c *compiler) applyDecorator(d *lang.Decorator, args []decoratorArg, f *Func, a *Actor) {
+func (c *compiler) applyDecorator(d *lang.Decorator, args []decoratorArg, kind string, f *Func, a *Actor) {
 	switch d.Name {
 	case "resources":
 		res := c.resources(d, args)
@@ -111,7 +107,7 @@ func (c *compiler) applyDecorator(d *lang.Decorator, args []decoratorArg, f *Fun
 		}
 		f.DeclaredNondeterministic = true
 	case "hint":
-		c.hint(d, args, f, a)
+		c.hint(d, args, kind, f, a)
 	}
 }
 
@@ -191,36 +187,6 @@ func (c *compiler) checkpoint(d *lang.Decorator, args []decoratorArg, a *Actor) 
 		return
 	}
 	a.Checkpoint = int(n)
-}
-
-func (c *compiler) hint(d *lang.Decorator, args []decoratorArg, f *Func, a *Actor) {
-	if len(args) == 0 || args[0].name != "" {
-		c.errorf(d.Pos, "@hint needs the hint's name first, such as @hint(NAME, key=value)")
-		return
-	}
-	name, _ := args[0].value.(string)
-	if name == "" {
-		if s, ok := args[0].value.(identName); ok {
-			name = string(s)
-		}
-	}
-	if !KnownHints[name] {
-		if len(KnownHints) == 0 {
-			c.errorf(args[0].pos, "unknown hint '%s'; no hints are known yet", name)
-		} else {
-			c.errorf(args[0].pos, "unknown hint '%s'%s; known hints: %s", name, suggest(name, keysOf(KnownHints)), strings.Join(keysOf(KnownHints), ", "))
-		}
-		return
-	}
-	h := &Hint{Name: name, Args: map[string]any{}, Pos: d.Pos}
-	for _, arg := range args[1:] {
-		h.Args[arg.name] = arg.value
-	}
-	if f != nil {
-		f.Hints = append(f.Hints, h)
-	} else {
-		a.Hints = append(a.Hints, h)
-	}
 }
 
 func number(v any) (float64, bool) {

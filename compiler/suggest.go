@@ -16,6 +16,9 @@ func suggest(name string, candidates []string) string {
 		if d > 1 && len(name) >= 2 && isSubsequence(strings.ToLower(name), strings.ToLower(c)) {
 			d = 1
 		}
+		if d > 1 && len(c) >= 3 && strings.HasPrefix(strings.ToLower(name), strings.ToLower(c)) {
+			d = 1 // a longer form: batching for batch
+		}
 		if d < bestDist {
 			best, bestDist = c, d
 		}

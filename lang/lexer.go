@@ -166,6 +166,15 @@ func (s *scanner) last() lexer.Token {
 	return s.toks[len(s.toks)-1]
 }
 
+// decoratorWord reports whether a word is the first argument of a
+// decorator, as in @hint(pipeline, depth=4): there a keyword is a plain
+// name (the hint's), so the hints may be named after what they act on.
+func (s *scanner) decoratorWord() bool {
+	n := len(s.toks)
+	return n >= 3 && s.toks[n-1].Type == Punct && s.toks[n-1].Value == "(" &&
+		s.toks[n-2].Type == Ident && s.toks[n-3].Type == Punct && s.toks[n-3].Value == "@"
+}
+
 // insideParens reports whether the innermost open bracket ignores newlines.
 func (s *scanner) insideParens() bool {
 	if len(s.stack) == 0 {
@@ -246,7 +255,7 @@ func (s *scanner) word() {
 	}
 	w := s.src[s.off:end]
 	s.advance(end - s.off)
-	if Keywords[w] {
+	if Keywords[w] && !s.decoratorWord() {
 		s.emit(Keyword, w, pos)
 	} else {
 		s.emit(Ident, w, pos)

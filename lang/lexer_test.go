@@ -175,3 +175,22 @@ func TestLexErrors(t *testing.T) {
 		}
 	}
 }
+
+// A keyword as the first argument of a decorator is a name (the hint
+// @hint(pipeline) is named after what it acts on); elsewhere it stays a
+// keyword.
+func TestKeywordAsDecoratorWord(t *testing.T) {
+	toks, err := Lex("t.rayflow", "@hint(pipeline, depth=4)\nf(pipeline)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, tok := range toks {
+		if tok.Value == "pipeline" {
+			types = append(types, map[bool]string{true: "keyword", false: "name"}[tok.Type == Keyword])
+		}
+	}
+	if strings.Join(types, ",") != "name,keyword" {
+		t.Fatalf("pipeline lexed as %v, want name then keyword", types)
+	}
+}
