@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"fmt"
 	"github.com/rayflow/rayflow/lang"
 )
 
@@ -120,13 +121,13 @@ func (r *resolver) checkCall(pf *lang.Postfix, i int) {
 		if c.fn != nil {
 			r.checkArgs(c.fn.QualifiedName(), c.fn.Params, call)
 		}
-		r.noteNondet("it calls actor method '" + c.name + "'")
+		r.noteNondet("it calls actor method '"+c.name+"'", call.Pos)
 		r.site(call, "method", c.name, c.fn, c.actor)
 	case calleeMember:
 		r.checkMemberCall(c, call)
 	case calleeBuiltin:
 		if c.member.Nondeterministic || c.member.NondeterministicWithoutArgs && len(call.Args) == 0 {
-			r.noteNondet("it calls " + c.name + "()")
+			r.noteNondet("it calls "+c.name+"()", call.Pos)
 		}
 	}
 }
@@ -156,15 +157,15 @@ func (r *resolver) checkGlobalCall(g *Global, call *lang.Call) {
 
 func (r *resolver) checkMemberCall(c calleeMember, call *lang.Call) {
 	if c.member.Nondeterministic || c.member.NondeterministicWithoutArgs && len(call.Args) == 0 {
-		r.noteNondet("it calls " + c.module + "." + c.name + "()")
+		r.noteNondet("it calls "+c.module+"."+c.name+"()", call.Pos)
 	}
 }
 
 // noteNondet records that the current function is directly
-// nondeterministic, with the first reason found.
-func (r *resolver) noteNondet(reason string) {
+// nondeterministic, with the first reason found and where it is.
+func (r *resolver) noteNondet(reason string, pos lang.Position) {
 	if r.fn != nil && r.fn.nondetReason == "" {
-		r.fn.nondetReason = reason
+		r.fn.nondetReason = fmt.Sprintf("%s at %s:%d:%d", reason, pos.Filename, pos.Line, pos.Column)
 	}
 }
 
