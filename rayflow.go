@@ -19,6 +19,8 @@ import (
 	"github.com/rayflow/rayflow/internal/version"
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/rayflow/rayflow/planner"
+	"github.com/rayflow/rayflow/planner/decision"
 )
 
 // Version is rayflow's version (internal/version holds it; a release
@@ -119,6 +121,15 @@ type RunOptions struct {
 	JobID string
 	// Cluster, when set, is used instead of starting one.
 	Cluster *nodeagent.Cluster
+	// Explain, when set, receives after the run the planner's decisions
+	// and what they did: calls sent in groups, calls started early.
+	Explain io.Writer
+	// Warn, when set, receives one line per hint written in the source
+	// that the planner refused (rayflow explain says more).
+	Warn io.Writer
+	// Opt is the value of --opt: hints turned on program-wide ("batch,fuse"),
+	// or "none" to turn every hint off; "" runs with the source's hints.
+	Opt string
 }
 
 var jobSeq atomic.Uint64
@@ -158,8 +169,13 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	if opts.JobID == "" {
 		opts.JobID = newJobID(cluster)
 	}
+	plan, report, err := p.PlanOpt(opts.Opt)
+	if err != nil {
+		return exec.None, err
+	}
+	warnRefused(opts.Warn, report)
 	th := cluster.NewThread(opts.JobID)
-	prog, err := p.Load(th)
+	prog, err := p.LoadPlanned(th, plan)
 	if err != nil {
 		return exec.None, err
 	}
@@ -181,10 +197,54 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	})
 	defer stop()
 	value, rerr := pipeline.Run(th, args)
+	if opts.Explain != nil {
+		explainRun(opts.Explain, report, &prog.PlanStats)
+	}
 	if rerr != nil {
 		return exec.None, rerr
 	}
 	return value, nil
+}
+
+// PlanOpt plans the program with the options of --opt (see
+// RunOptions.Opt): what runs, and the report `rayflow explain` prints. A
+// bad option is a UsageError.
+func (p *Program) PlanOpt(opt string) (*decision.Set, *planner.Report, error) {
+	o, err := planner.ParseOpt(opt)
+	if err != nil {
+		return nil, nil, &UsageError{Msg: "--opt: " + err.Error()}
+	}
+	plan, report := p.PlanWith(o)
+	return plan, report, nil
+}
+
+// warnRefused writes a line for each refused hint of the source (those
+// --opt asked for are refused quietly: --opt applies where it can).
+func warnRefused(w io.Writer, report *planner.Report) {
+	if w == nil {
+		return
+	}
+	warned := map[string]bool{}
+	for _, d := range report.Refused() {
+		if !strings.HasPrefix(d.Origin, "--opt") && !warned[d.Origin+d.Hint] {
+			warned[d.Origin+d.Hint] = true
+			fmt.Fprintf(w, "warning: %s\n", d.Line())
+		}
+	}
+}
+
+// explainRun writes what the plan decided and what it did in this run.
+func explainRun(w io.Writer, report *planner.Report, stats *exec.PlanStats) {
+	fmt.Fprint(w, "plan:\n")
+	for _, line := range strings.SplitAfter(report.Text(), "\n") {
+		if line != "" {
+			fmt.Fprint(w, "  ", line)
+		}
+	}
+	calls, groups, ahead := stats.GroupedCalls.Load(), stats.Groups.Load(), stats.AheadCalls.Load()
+	fmt.Fprintf(w, "at run time (this process):\n")
+	fmt.Fprintf(w, "  %d calls went in %d groups: %d placements and messages saved\n", calls, groups, calls-groups)
+	fmt.Fprintf(w, "  %d calls started early by loops run ahead\n", ahead)
 }
 
 func writeTimeline(c *nodeagent.Cluster, path string) error {

@@ -572,7 +572,11 @@ func builtinGet(th *Thread, a *Args) (Value, error) {
 	if err != nil {
 		return None, err
 	}
-	vals, err := th.Runtime.Get(th, fs)
+	rt, err := th.rt()
+	if err != nil {
+		return None, err
+	}
+	vals, err := rt.Get(th, fs)
 	if err != nil {
 		return None, err
 	}
@@ -607,7 +611,11 @@ func builtinWait(th *Thread, a *Args) (Value, error) {
 		d = time.Duration(timeout.Number() * float64(time.Second))
 	}
 	num = min(max(num, 0), len(fs))
-	ready, err := th.Runtime.Wait(th, fs, num, d)
+	rt, err := th.rt()
+	if err != nil {
+		return None, err
+	}
+	ready, err := rt.Wait(th, fs, num, d)
 	if err != nil {
 		return None, err
 	}
@@ -631,7 +639,11 @@ func builtinPut(th *Thread, a *Args) (Value, error) {
 	if err != nil {
 		return None, err
 	}
-	f, err := th.Runtime.Put(th, CopyValue(v))
+	rt, err := th.rt()
+	if err != nil {
+		return None, err
+	}
+	f, err := rt.Put(th, CopyValue(v))
 	if err != nil {
 		return None, err
 	}
@@ -647,8 +659,12 @@ func builtinCancel(th *Thread, a *Args) (Value, error) {
 	if err != nil {
 		return None, err
 	}
+	rt, err := th.rt()
+	if err != nil {
+		return None, err
+	}
 	for _, f := range fs {
-		if err := th.Runtime.Cancel(th, f); err != nil {
+		if err := rt.Cancel(th, f); err != nil {
 			return None, err
 		}
 	}

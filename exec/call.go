@@ -153,7 +153,15 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 	for i := range bound {
 		bound[i] = CopyValue(bound[i])
 	}
-	fut, err := th.Runtime.Submit(th, &TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site})
+	call := &TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site}
+	var fut *Future
+	if d := f.prog.Plan.Site(site); d.Grouped() {
+		fut, err = th.submitGrouped(call, d)
+	} else if rt, rerr := th.rt(); rerr != nil {
+		err = rerr
+	} else {
+		fut, err = rt.Submit(th, call)
+	}
 	if err != nil {
 		return None, err
 	}
@@ -172,6 +180,7 @@ func (f *Function) Run(th *Thread, args []Value) (result Value, err *Error) {
 	}()
 	slots := make([]Value, f.numSlots)
 	copy(slots, args)
+	defer th.sendGroupAtEnd(&err, f)
 	return f.invoke(th, slots, nil), nil
 }
 
@@ -208,7 +217,11 @@ func (c *ActorClass) create(th *Thread, args []Value, kw []Kwarg, site *CallSite
 	for i := range bound {
 		bound[i] = CopyValue(bound[i])
 	}
-	h, err := th.Runtime.NewActor(th, &TaskCall{ID: th.NextCallID(), Class: c, Args: bound, Site: site})
+	rt, err := th.rt()
+	if err != nil {
+		return None, err
+	}
+	h, err := rt.NewActor(th, &TaskCall{ID: th.NextCallID(), Class: c, Args: bound, Site: site})
 	if err != nil {
 		return None, err
 	}
@@ -259,6 +272,7 @@ func (f *Function) RunMethod(th *Thread, inst *ActorInstance, args []Value) (res
 	}()
 	slots := make([]Value, f.numSlots)
 	copy(slots, args)
+	defer th.sendGroupAtEnd(&err, f)
 	return f.invoke(th, slots, inst.Fields), nil
 }
 
@@ -281,7 +295,11 @@ func callActorMethod(th *Thread, a *ActorHandle, name string, args []Value, kw [
 	for i := range bound {
 		bound[i] = CopyValue(bound[i])
 	}
-	fut, err := th.Runtime.CallMethod(th, a, &TaskCall{ID: th.NextCallID(), Func: m, Args: bound, Site: site})
+	rt, err := th.rt()
+	if err != nil {
+		return None, err
+	}
+	fut, err := rt.CallMethod(th, a, &TaskCall{ID: th.NextCallID(), Func: m, Args: bound, Site: site})
 	if err != nil {
 		return None, err
 	}

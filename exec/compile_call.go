@@ -113,6 +113,9 @@ func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 	f := cc.prog.funcs[g.Func]
 	if f.Kind == "task" {
 		al := cc.args(call)
+		if loop := cc.ahead[call]; loop != nil {
+			return cc.aheadCall(loop, f, al, site)
+		}
 		return func(fr *frame) Value {
 			args, kw := al.eval(fr)
 			v, err := f.submit(fr.th, args, kw, site)

@@ -38,6 +38,8 @@ type compileCtx struct {
 	// callPos is where the callee expression of the call being compiled
 	// starts: a call's position in errors and stacks.
 	callPos lang.Position
+	// ahead maps the call of each loop run ahead to its loop.
+	ahead map[*lang.Call]*lang.For
 }
 
 // raise panics with an error of kind at pos, in the current function.

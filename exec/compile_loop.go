@@ -9,6 +9,13 @@ import (
 // forStmt compiles `for x in iter { }`. A loop over range(...) counts
 // without building a list.
 func (cc *compileCtx) forStmt(f *lang.For) execFn {
+	plan := cc.prog.Plan.Loop(f)
+	if plan != nil {
+		if cc.ahead == nil {
+			cc.ahead = map[*lang.Call]*lang.For{}
+		}
+		cc.ahead[plan.Call] = f
+	}
 	body := cc.block(f.Body)
 	bind := cc.binder(f.Slots, f.Pos)
 	step := func(fr *frame, v Value) (ctl, bool) {
@@ -23,6 +30,9 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 			panic(cc.locate(err, f.Pos))
 		}
 		return ctlNext, true
+	}
+	if plan != nil {
+		return cc.aheadFor(f, plan, step)
 	}
 	if rng := cc.rangeArgs(f.Iter); rng != nil {
 		return func(fr *frame) ctl {

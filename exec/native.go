@@ -28,7 +28,11 @@ func (nt *NativeTask) Call(th *Thread, args []Value, kw []Kwarg) (Value, error) 
 	for i, a := range args {
 		copied[i] = CopyValue(a)
 	}
-	fut, err := th.Runtime.Submit(th, &TaskCall{ID: th.NextCallID(), Native: nt, Args: copied})
+	rt, err := th.rt()
+	if err != nil {
+		return None, err
+	}
+	fut, err := rt.Submit(th, &TaskCall{ID: th.NextCallID(), Native: nt, Args: copied})
 	if err != nil {
 		return None, err
 	}

@@ -3,6 +3,7 @@ package exec
 import (
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/planner/decision"
 )
 
 // Program is a compiled program ready to run: every function compiled to
@@ -15,6 +16,11 @@ type Program struct {
 	// that other processes can load the same program; set by whoever
 	// loads it for a cluster.
 	Hash string
+	// Plan is what the planner decided for this program (nil: nothing);
+	// the closures are compiled from it, so it is fixed at Load.
+	Plan *decision.Set
+	// PlanStats count what the plan's decisions did in this process.
+	PlanStats PlanStats
 
 	globals  []Value
 	builtins []Value
@@ -103,7 +109,14 @@ func memberOf(v Value) compiler.Member {
 // Load compiles a checked program to closures and evaluates its consts on
 // th. modules must be the ones the Universe was built from.
 func Load(th *Thread, cp *compiler.Program, modules []*Module) (prog *Program, err error) {
+	return LoadPlanned(th, cp, modules, nil)
+}
+
+// LoadPlanned is Load with the planner's decisions, which the compiled
+// closures carry out (grouped calls, loops run ahead, reduction trees).
+func LoadPlanned(th *Thread, cp *compiler.Program, modules []*Module, plan *decision.Set) (prog *Program, err error) {
 	p := &Program{
+		Plan:     plan,
 		Compiled: cp,
 		File:     cp.File.Name,
 		funcs:    map[*compiler.Func]*Function{},

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rayflow/rayflow/lang"
 )
 
 // Runtime runs what leaves the evaluator: task calls, actors, and the
@@ -87,6 +89,8 @@ type Thread struct {
 	Local map[string]any
 
 	seq       uint64
+	group     callGroup                 // calls waiting to be sent as one unit (group.go)
+	ahead     map[*lang.For]*aheadQueue // calls started early by loops run ahead (ahead.go)
 	steps     int64
 	cancelled atomic.Pointer[string]
 	doneMu    sync.Mutex

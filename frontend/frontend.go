@@ -4,6 +4,8 @@ import (
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/planner"
+	"github.com/rayflow/rayflow/planner/decision"
 	"github.com/rayflow/rayflow/stdlib"
 )
 
@@ -15,6 +17,10 @@ type Program struct {
 	// Modules are those the program was checked against: the standard
 	// library, then the extra modules given to Compile.
 	Modules []*exec.Module
+	// Plan is what the planner decided with the hints written in the
+	// source (no --opt), and Report why; PlanWith plans with options.
+	Plan   *decision.Set
+	Report *planner.Report
 }
 
 // Compile parses source and checks it against the standard library and
@@ -36,10 +42,29 @@ func CompileFile(file *lang.File, extra []*exec.Module) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Program{File: file.Name, Source: file.Source, Compiled: cp, Modules: modules}, nil
+	p := &Program{File: file.Name, Source: file.Source, Compiled: cp, Modules: modules}
+	p.Plan, p.Report = planner.Decide(cp, planner.Opt{})
+	return p, nil
 }
 
-// Load makes the program runnable on th (evaluating its consts there).
+// PlanWith plans the program with the options of --opt: what to run
+// (LoadPlanned) and why (the report explain prints). It changes nothing
+// in p, so one Program may be run with different options.
+func (p *Program) PlanWith(opt planner.Opt) (*decision.Set, *planner.Report) {
+	if opt.Spec() == "" {
+		return p.Plan, p.Report
+	}
+	return planner.Decide(p.Compiled, opt)
+}
+
+// Load makes the program runnable on th (evaluating its consts there),
+// as planned from the hints in its source.
 func (p *Program) Load(th *exec.Thread) (*exec.Program, error) {
-	return exec.Load(th, p.Compiled, p.Modules)
+	return p.LoadPlanned(th, p.Plan)
+}
+
+// LoadPlanned makes the program runnable on th as planned by plan
+// (from PlanWith).
+func (p *Program) LoadPlanned(th *exec.Thread, plan *decision.Set) (*exec.Program, error) {
+	return exec.LoadPlanned(th, p.Compiled, p.Modules, plan)
 }

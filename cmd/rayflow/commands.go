@@ -39,6 +39,8 @@ func commands() []command {
 			func() *pflag.FlagSet { return newFlagSet("check") }, noStdin(cmdCheck)},
 		{"plan", "FILE [flags] [NAME=VALUE ...]", "print the planned task graph",
 			func() *pflag.FlagSet { return new(planFlags).flagSet() }, noStdin(cmdPlan)},
+		{"explain", "FILE [flags] [NAME=VALUE ...]", "print each hint and planned decision: applied or refused, why, where",
+			func() *pflag.FlagSet { return new(explainFlags).flagSet() }, noStdin(cmdExplain)},
 		{"repl", "[flags]", "an interactive session",
 			func() *pflag.FlagSet { return new(replFlags).flagSet() }, cmdRepl},
 		{"start", "--head | --address ADDR [flags]",

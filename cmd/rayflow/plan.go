@@ -16,6 +16,7 @@ type planFlags struct {
 	pipeline string
 	dot      bool
 	unroll   int
+	opt      string
 }
 
 func (f *planFlags) flagSet() *pflag.FlagSet {
@@ -23,6 +24,7 @@ func (f *planFlags) flagSet() *pflag.FlagSet {
 	fs.StringVarP(&f.pipeline, "pipeline", "p", "", "plan only the pipeline `NAME` (default: every pipeline)")
 	switchVar(fs, &f.dot, "dot", "", "print the graph in Graphviz dot format")
 	fs.Var(newCount(&f.unroll, 1), "unroll", fmt.Sprintf("show N iterations of a loop over a constant range as separate nodes (default %d)", planner.DefaultUnroll))
+	fs.Var(&optValue{&f.opt}, "opt", "plan with these paradigm hints on wherever they are eligible, or none")
 	return fs
 }
 
@@ -51,11 +53,55 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
+	plan, _, err := prog.PlanOpt(f.opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	planner.Annotate(g, plan)
 	if f.dot {
 		fmt.Fprint(stdout, g.Dot())
 	} else {
 		fmt.Fprint(stdout, g.Text())
 	}
+	return exitOK
+}
+
+// explainFlags are the flags of `rayflow explain`.
+type explainFlags struct {
+	opt string
+}
+
+func (f *explainFlags) flagSet() *pflag.FlagSet {
+	fs := newFlagSet("explain")
+	fs.Var(&optValue{&f.opt}, "opt", "explain with these paradigm hints on wherever they are eligible, or none")
+	return fs
+}
+
+// cmdExplain prints every hint and every decision of the planner, with
+// its place: applied (and what it changes) or refused (and why).
+//
+//	rayflow explain FILE [--opt ...] [NAME=VALUE ...]
+func cmdExplain(args []string, stdout, stderr io.Writer) int {
+	var f explainFlags
+	cl, err := parseCommand(f.flagSet(), args, fileAndParams)
+	if err != nil {
+		return usageExit("explain", err, stdout, stderr)
+	}
+	prog, code := load(cl.file, stderr)
+	if prog == nil {
+		return code
+	}
+	if err := checkPlanParams(prog, "", cl.params); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	_, report, err := prog.PlanOpt(f.opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprint(stdout, report.Text())
 	return exitOK
 }
 

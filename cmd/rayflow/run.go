@@ -19,6 +19,7 @@ import (
 type runFlags struct {
 	opts    rayflow.RunOptions
 	address []string // a running cluster's heads; none for an embedded cluster
+	explain bool     // print the planner's decisions and what they bought
 }
 
 func (f *runFlags) flagSet() *pflag.FlagSet {
@@ -36,6 +37,8 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&lineageValue{&o.Lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
 	fs.Var(newCount(&o.ForwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")
 	fs.Var(&durationValue{d: &o.GCSDelay, example: "2ms"}, "gcs-delay", "slow every GCS write by this much (for benchmarks of the lineage modes)")
+	fs.Var(&optValue{&o.Opt}, "opt", "turn these paradigm hints on wherever they are eligible, or none to turn every hint off (see spec/hints.md)")
+	switchVar(fs, &f.explain, "explain", "", "after the run, print to stderr the planner's decisions and what they saved")
 	return fs
 }
 
@@ -75,7 +78,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return usageExit("run", err, stdout, stderr)
 	}
 	opts := f.opts
-	opts.Params, opts.Stdout = cl.params, stdout
+	opts.Params, opts.Stdout, opts.Warn = cl.params, stdout, stderr
+	if f.explain {
+		opts.Explain = stderr
+	}
 	prog, code := load(cl.file, stderr)
 	if prog == nil {
 		return code

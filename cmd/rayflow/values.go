@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/planner"
 	"github.com/rayflow/rayflow/stash"
 	"github.com/spf13/pflag"
 )
@@ -173,3 +174,17 @@ func (v *lineageValue) Set(s string) error {
 
 func (v *lineageValue) String() string { return *v.mode }
 func (v *lineageValue) Type() string   { return "MODE" }
+
+// optValue is --opt NAME[,NAME...] or --opt none, checked when parsed.
+type optValue struct{ text *string }
+
+func (v *optValue) Set(s string) error {
+	if _, err := planner.ParseOpt(s); err != nil {
+		return err
+	}
+	*v.text = s
+	return nil
+}
+
+func (v *optValue) String() string { return *v.text }
+func (v *optValue) Type() string   { return "NAME[,NAME...]|none" }

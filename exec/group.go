@@ -1,0 +1,139 @@
+package exec
+
+import (
+	"sync/atomic"
+
+	"github.com/rayflow/rayflow/planner/decision"
+)
+
+// Grouped calls. Where the planner decided to batch or fuse a call site
+// (decision.Site), its calls do not go to the runtime one by one: they
+// wait in their thread's group, which goes as one unit of work when it
+// is full or when the thread next talks to the runtime for anything
+// else (get, wait, put, cancel, an ungrouped call, an actor) or ends. So
+// a future is never seen by the runtime before its call has been sent,
+// and results are exactly those of calls sent one by one: only the
+// number of placements and messages changes.
+//
+// The group belongs to its thread (no lock): it is filled and sent by
+// the goroutine running the thread.
+
+// GroupRuntime is implemented by a runtime that can start several calls
+// as one unit of work: one placement, one message, the calls run in order
+// on one worker, and a call whose direct argument is the future of an
+// earlier call of the group gets that value there, without a round trip.
+type GroupRuntime interface {
+	// SubmitGroup starts calls and fills futs[i] (made by exec, with ID
+	// and Name set) as Submit would return it, in order: when calls[k]
+	// is started, the futures of calls[:k] are filled, so its arguments
+	// are futures like any other.
+	SubmitGroup(th *Thread, calls []*TaskCall, futs []*Future) error
+}
+
+// PlanStats count what the planner's decisions did in one process, for
+// `rayflow run --explain`.
+type PlanStats struct {
+	GroupedCalls atomic.Int64 // calls sent in groups (batch, fuse)
+	Groups       atomic.Int64 // the groups they went in
+	AheadCalls   atomic.Int64 // calls started early by loops run ahead
+}
+
+// callGroup is the calls of one thread waiting to be sent together.
+type callGroup struct {
+	calls []*TaskCall
+	futs  []*Future
+	limit int // send when this many are waiting
+	// members are the futures of the waiting calls, for fuse.
+	members map[*Future]bool
+}
+
+// submitGrouped adds a call to the thread's group and returns its
+// future, which the runtime fills when the group is sent.
+func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site) (*Future, error) {
+	g := &th.group
+	if d.Fuse && d.Group <= 1 && len(g.calls) > 0 && !g.feeds(call) {
+		// A fused call that takes nothing from the group starts a chain
+		// of its own, so that unrelated calls do not queue behind it.
+		if err := th.flushGroup(); err != nil {
+			return nil, err
+		}
+	}
+	limit := d.Group
+	if limit <= 1 {
+		limit = decision.MaxGroup // a fused chain
+	}
+	if len(g.calls) == 0 || limit < g.limit {
+		g.limit = limit
+	}
+	fut := &Future{ID: call.ID, Name: call.Name()}
+	g.calls = append(g.calls, call)
+	g.futs = append(g.futs, fut)
+	if g.members == nil {
+		g.members = map[*Future]bool{}
+	}
+	g.members[fut] = true
+	if len(g.calls) >= g.limit {
+		if err := th.flushGroup(); err != nil {
+			return nil, err
+		}
+	}
+	return fut, nil
+}
+
+// feeds reports whether one of call's direct arguments is the future of
+// a call waiting in the group.
+func (g *callGroup) feeds(call *TaskCall) bool {
+	for _, a := range call.Args {
+		if a.kind == FutureKind && g.members[a.AsFuture()] {
+			return true
+		}
+	}
+	return false
+}
+
+// flushGroup sends the waiting calls, if any.
+func (th *Thread) flushGroup() error {
+	g := &th.group
+	if len(g.calls) == 0 {
+		return nil
+	}
+	calls, futs := g.calls, g.futs
+	g.calls, g.futs, g.members = nil, nil, nil
+	if gr, ok := th.Runtime.(GroupRuntime); ok && len(calls) > 1 {
+		if f := calls[0].Func; f != nil {
+			f.prog.PlanStats.GroupedCalls.Add(int64(len(calls)))
+			f.prog.PlanStats.Groups.Add(1)
+		}
+		return gr.SubmitGroup(th, calls, futs)
+	}
+	for i, call := range calls {
+		got, err := th.Runtime.Submit(th, call)
+		if err != nil {
+			return err
+		}
+		*futs[i] = *got
+	}
+	return nil
+}
+
+// rt is the thread's runtime, once the calls waiting in its group are
+// sent: every use of the runtime other than a grouped call goes through
+// it, so the runtime never sees a future whose call it does not know.
+func (th *Thread) rt() (Runtime, error) {
+	if len(th.group.calls) > 0 {
+		if err := th.flushGroup(); err != nil {
+			return nil, err
+		}
+	}
+	return th.Runtime, nil
+}
+
+// sendGroupAtEnd sends the calls still waiting when a task, method or
+// pipeline body ends, whether it ended well or not: they were made, so
+// they run, as ungrouped calls would. A failure to send them is the
+// body's error when it had none.
+func (th *Thread) sendGroupAtEnd(err **Error, f *Function) {
+	if ferr := th.flushGroup(); ferr != nil && *err == nil {
+		*err = asError(ferr, f.Info.Pos, f.qualifiedName())
+	}
+}

@@ -1,0 +1,54 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/rayflow/rayflow/planner/decision"
+)
+
+// Annotate notes on the nodes of g what set decided for their call
+// sites, so `rayflow plan --opt ...` shows the optimised graph: calls
+// sent in groups, calls fused with the call whose result they take,
+// calls started early by a loop run ahead.
+func Annotate(g *Graph, set *decision.Set) {
+	if set.Empty() {
+		return
+	}
+	ahead := map[*Node]int{}
+	for _, loop := range set.Loops {
+		for _, p := range g.Pipelines {
+			for _, n := range p.Nodes {
+				if n.Site == loop.Site {
+					ahead[n] = loop.Depth
+				}
+			}
+		}
+	}
+	for _, p := range g.Pipelines {
+		for _, n := range p.Nodes {
+			d := set.Site(n.Site)
+			if d != nil && d.Group > 1 {
+				n.Notes = append(n.Notes, fmt.Sprintf("batch: sent in groups of up to %d calls", d.Group))
+			}
+			if d != nil && d.Fuse {
+				if from := fusedWith(n, set); from != nil {
+					n.Notes = append(n.Notes, fmt.Sprintf("fuse: runs right after %s, on the same worker", from.ID))
+				}
+			}
+			if depth, ok := ahead[n]; ok {
+				n.Notes = append(n.Notes, fmt.Sprintf("pipeline: up to %d calls in flight", depth))
+			}
+		}
+	}
+}
+
+// fusedWith is the node whose future n takes directly and whose site is
+// grouped too, so that n joins its group.
+func fusedWith(n *Node, set *decision.Set) *Node {
+	for _, e := range n.In {
+		if e.Kind == EdgeFuture && set.Site(e.From.Site).Grouped() {
+			return e.From
+		}
+	}
+	return nil
+}

@@ -1,0 +1,387 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/planner/decision"
+)
+
+// Decision is one entry of what the planner decided about one hint at
+// one place: applied (What says what it changes) or refused (What says
+// why). `rayflow explain` prints them.
+type Decision struct {
+	Pos     lang.Position
+	Hint    string
+	Applied bool
+	What    string
+	Origin  string // the @hint or --opt that asked for it
+}
+
+// Line is the decision as explain prints it.
+func (d Decision) Line() string {
+	verdict := "refused"
+	if d.Applied {
+		verdict = "applied"
+	}
+	return fmt.Sprintf("%s:%d:%d: %s %s: %s (%s)", d.Pos.Filename, d.Pos.Line, d.Pos.Column, d.Hint, verdict, d.What, d.Origin)
+}
+
+// Report is every decision of one Decide call, in source order.
+type Report struct {
+	Spec      string
+	Decisions []Decision
+}
+
+// Text prints the report, one decision a line.
+func (r *Report) Text() string {
+	if len(r.Decisions) == 0 {
+		if r.Spec == "none" {
+			return "no hints: --opt none turns every hint off\n"
+		}
+		return "no hints: the program asks for none (try --opt NAME)\n"
+	}
+	var b strings.Builder
+	for _, d := range r.Decisions {
+		b.WriteString(d.Line())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Refused lists the refused decisions.
+func (r *Report) Refused() []Decision {
+	var out []Decision
+	for _, d := range r.Decisions {
+		if !d.Applied {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Decide makes every optimisation decision for prog with the options
+// opt: which calls are grouped (batch, fuse), which loops run ahead
+// (pipeline), which reductions are trees, and how calls are placed. Each
+// hint asked for, in the source or by --opt, is applied where it is safe
+// and refused with a reason elsewhere. Decide is deterministic: the same
+// program and options give the same Set on every node.
+func Decide(prog *compiler.Program, opt Opt) (*decision.Set, *Report) {
+	d := &decider{prog: prog, opt: opt, set: decision.New(opt.Spec()), report: &Report{Spec: opt.Spec()}, used: map[*compiler.Hint]bool{}}
+	if opt.None {
+		return d.set, d.report
+	}
+	d.optReqs = opt.requests()
+	sites := sortedSites(prog)
+	d.chainNames(sites)
+	for _, site := range sites {
+		d.site(site)
+	}
+	for _, f := range prog.Funcs {
+		d.loops(f)
+	}
+	d.reductions()
+	d.unused()
+	sort.SliceStable(d.report.Decisions, func(i, j int) bool {
+		a, b := d.report.Decisions[i].Pos, d.report.Decisions[j].Pos
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+	return d.set, d.report
+}
+
+// decider is the state of one Decide call.
+type decider struct {
+	prog    *compiler.Program
+	opt     Opt
+	optReqs map[string]request
+	set     *decision.Set
+	report  *Report
+	used    map[*compiler.Hint]bool // hints that matched somewhere
+	calls   map[*compiler.CallSite]*lang.Call
+	chains  map[*compiler.Func]map[string]bool // names fused calls take, per function
+}
+
+func (d *decider) note(pos lang.Position, r request, applied bool, format string, args ...any) {
+	if r.hint != nil {
+		d.used[r.hint] = true
+	}
+	d.report.Decisions = append(d.report.Decisions, Decision{Pos: pos, Hint: r.name, Applied: applied, What: fmt.Sprintf(format, args...), Origin: r.origin()})
+}
+
+// requests are the hints asked for at a call of callee made in enclosing:
+// the callee's own, the enclosing pipeline's, then --opt's.
+func (d *decider) requests(callee, enclosing *compiler.Func) map[string]request {
+	out := map[string]request{}
+	if callee != nil {
+		expand(callee.Hints, out)
+	}
+	if enclosing != nil && enclosing.Kind == "pipeline" {
+		pipe := map[string]request{}
+		expand(enclosing.Hints, pipe)
+		for k, v := range pipe {
+			if _, set := out[k]; !set {
+				out[k] = v
+			}
+		}
+	}
+	for k, v := range d.optReqs {
+		if _, set := out[k]; !set {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func sortedSites(prog *compiler.Program) []*compiler.CallSite {
+	sites := make([]*compiler.CallSite, 0, len(prog.Sites))
+	for _, s := range prog.Sites {
+		sites = append(sites, s)
+	}
+	sort.Slice(sites, func(i, j int) bool {
+		a, b := sites[i].Pos, sites[j].Pos
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+	return sites
+}
+
+// site decides grouping and placement for one task call site.
+func (d *decider) site(site *compiler.CallSite) {
+	if site.Kind != "task" || site.Func == nil {
+		return
+	}
+	reqs := d.requests(site.Func, site.Enclosing)
+	dec := &decision.Site{}
+	if r, ok := reqs["batch"]; ok {
+		size := r.intArg("size", 0)
+		if size == 0 {
+			size = DefaultBatch
+		}
+		dec.Group = min(size, decision.MaxGroup)
+		d.note(site.Pos, r, true, "calls of '%s' go to the scheduler in groups of up to %d, one placement and one message per group", site.Callee, dec.Group)
+	}
+	if r, ok := reqs["fuse"]; ok {
+		switch {
+		case !site.Func.Deterministic:
+			d.note(site.Pos, r, false, "'%s' is nondeterministic (%s)", site.Callee, site.Func.NondeterministicReason())
+		case len(d.takesFuture(site)) > 0:
+			dec.Fuse = true
+			d.note(site.Pos, r, true, "this call of '%s' runs right after the call whose result it takes, on the same worker", site.Callee)
+		case d.startsChain(site):
+			dec.Fuse = true
+			d.note(site.Pos, r, true, "this call of '%s' waits to be sent with the fused call that takes its result", site.Callee)
+		case r.hint != nil:
+			d.note(site.Pos, r, false, "no argument of this call of '%s' is the result of a task call", site.Callee)
+		}
+	}
+	for _, name := range []string{"spread", "locality", "colocate"} {
+		if r, ok := reqs[name]; ok {
+			d.note(site.Pos, r, false, "placement hints are checked but not yet carried out by the scheduler")
+		}
+	}
+	if dec.Group > 1 || dec.Fuse {
+		d.set.Sites[site] = dec
+	}
+}
+
+// chainNames finds, for each function, the local names that a call of
+// a deterministic task with fuse asked for takes as a task's future: a
+// call that sets one of them starts a fused chain.
+func (d *decider) chainNames(sites []*compiler.CallSite) {
+	d.chains = map[*compiler.Func]map[string]bool{}
+	for _, site := range sites {
+		if site.Kind != "task" || site.Func == nil || !site.Func.Deterministic {
+			continue
+		}
+		if _, ok := d.requests(site.Func, site.Enclosing)["fuse"]; !ok {
+			continue
+		}
+		for _, name := range d.takesFuture(site) {
+			if d.chains[site.Enclosing] == nil {
+				d.chains[site.Enclosing] = map[string]bool{}
+			}
+			d.chains[site.Enclosing][name] = true
+		}
+	}
+}
+
+// startsChain reports whether the site's result is set to a name that a
+// fused call takes.
+func (d *decider) startsChain(site *compiler.CallSite) bool {
+	names := d.chains[site.Enclosing]
+	call := d.callOf(site)
+	if names == nil || call == nil {
+		return false
+	}
+	found := false
+	lang.Walk(site.Enclosing.Body, func(n lang.Node) bool {
+		switch n := n.(type) {
+		case *lang.Let:
+			found = found || len(n.Names) == 1 && names[n.Names[0]] && d.callIn(n.Value) == call
+		case *lang.Simple:
+			found = found || n.Op == "=" && len(n.Targets) == 1 && names[nameOf(n.Targets[0])] && d.callIn(n.Value) == call
+		}
+		return !found
+	})
+	return found
+}
+
+// callIn is the call e is, when e is just a call.
+func (d *decider) callIn(e *lang.Expr) *lang.Call {
+	pf := lang.PostfixOf(e)
+	if pf == nil || len(pf.Suffixes) != 1 {
+		return nil
+	}
+	return pf.Suffixes[0].Call
+}
+
+// takesFuture lists the arguments of the site that may be a task's
+// future: local names that the enclosing function sets from a task call
+// somewhere (let x = t(...), x = t(...)).
+func (d *decider) takesFuture(site *compiler.CallSite) []string {
+	call := d.callOf(site)
+	if call == nil || site.Enclosing == nil || site.Enclosing.Body == nil {
+		return nil
+	}
+	args := map[string]bool{}
+	for _, a := range call.Args {
+		if pf := lang.PostfixOf(a.Value); pf != nil && len(pf.Suffixes) == 0 && pf.Primary.Ref != nil && pf.Primary.Ref.Kind == lang.RefLocal {
+			args[pf.Primary.Name] = true
+		}
+	}
+	var out []string
+	lang.Walk(site.Enclosing.Body, func(n lang.Node) bool {
+		name := ""
+		switch n := n.(type) {
+		case *lang.Let:
+			if len(n.Names) == 1 && d.isTaskCall(n.Value) {
+				name = n.Names[0]
+			}
+		case *lang.Simple:
+			if n.Op == "=" && len(n.Targets) == 1 && d.isTaskCall(n.Value) {
+				name = nameOf(n.Targets[0])
+			}
+		}
+		if args[name] {
+			out = append(out, name)
+			delete(args, name)
+		}
+		return true
+	})
+	sort.Strings(out)
+	return out
+}
+
+// callOf is the call expression of a site.
+func (d *decider) callOf(site *compiler.CallSite) *lang.Call {
+	if d.calls == nil {
+		d.calls = map[*compiler.CallSite]*lang.Call{}
+		for call, s := range d.prog.Sites {
+			d.calls[s] = call
+		}
+	}
+	return d.calls[site]
+}
+
+// isTaskCall reports whether e is a call of a task.
+func (d *decider) isTaskCall(e *lang.Expr) bool {
+	pf := lang.PostfixOf(e)
+	if pf == nil || len(pf.Suffixes) != 1 || pf.Suffixes[0].Call == nil {
+		return false
+	}
+	s := d.prog.Sites[pf.Suffixes[0].Call]
+	return s != nil && s.Kind == "task"
+}
+
+// nameOf is the name an expression is, or "".
+func nameOf(e *lang.Expr) string {
+	if pf := lang.PostfixOf(e); pf != nil && len(pf.Suffixes) == 0 {
+		return pf.Primary.Name
+	}
+	return ""
+}
+
+// DefaultBatch is the group size of batch(auto) and of --opt batch.
+const DefaultBatch = 128
+
+// reductions decides the arity of reduce(f, futures) trees per task f.
+func (d *decider) reductions() {
+	for _, f := range d.prog.Funcs {
+		if f.Kind != "task" {
+			continue
+		}
+		reqs := d.requests(f, nil)
+		r, ok := reqs["tree_reduce"]
+		if !ok || r.hint == nil && !d.reduced(f) {
+			continue
+		}
+		switch {
+		case len(f.Params) != 2:
+			d.note(f.Pos, r, false, "'%s' takes %d arguments; a reduction combines two", f.Name, len(f.Params))
+		case !f.Deterministic:
+			d.note(f.Pos, r, false, "'%s' is nondeterministic (%s)", f.Name, f.NondeterministicReason())
+		default:
+			arity := r.intArg("arity", compiler.DefaultTreeReduceArity)
+			d.set.Reduce[f] = arity
+			d.note(f.Pos, r, true, "reduce(%s, futures) runs as a tree of arity %d (its shape depends only on the number of inputs)", f.Name, arity)
+		}
+	}
+}
+
+// reduced reports whether f is passed to reduce somewhere: --opt
+// tree_reduce speaks only of those.
+func (d *decider) reduced(f *compiler.Func) bool {
+	found := false
+	lang.Walk(d.prog.File, func(n lang.Node) bool {
+		pf, ok := n.(*lang.Postfix)
+		if !ok || found {
+			return !found
+		}
+		if isBuiltinCall(pf, "reduce") && len(pf.Suffixes[0].Call.Args) > 0 {
+			if g := d.globalOf(pf.Suffixes[0].Call.Args[0].Value); g != nil && g.Func == f {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// unused reports the hints of the source that matched nothing.
+func (d *decider) unused() {
+	for _, f := range d.prog.Funcs {
+		for _, h := range f.Hints {
+			if d.used[h] || bundles[h.Name] != nil {
+				continue
+			}
+			switch h.Name {
+			case "template", "adaptive":
+				d.note(h.Pos, request{name: h.Name, hint: h}, false, "not yet carried out by this runtime")
+			default:
+				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no call of '%s' it could apply to", f.Name)
+			}
+		}
+	}
+	for _, a := range d.prog.Actors {
+		for _, h := range a.Hints {
+			d.note(h.Pos, request{name: h.Name, hint: h}, false, "placement hints on actors are not yet carried out by the scheduler")
+		}
+	}
+}
+
+// globalOf is the declaration an expression names, if it is just a name.
+func (d *decider) globalOf(e *lang.Expr) *compiler.Global {
+	pf := lang.PostfixOf(e)
+	if pf == nil || len(pf.Suffixes) > 0 || pf.Primary.Ref == nil || pf.Primary.Ref.Kind != lang.RefGlobal {
+		return nil
+	}
+	return d.prog.Globals[pf.Primary.Ref.Index]
+}
+
+// isBuiltinCall reports whether pf is a call of the built-in name.
+func isBuiltinCall(pf *lang.Postfix, name string) bool {
+	ref := pf.Primary.Ref
+	return ref != nil && ref.Kind == lang.RefBuiltin && pf.Primary.Name == name && len(pf.Suffixes) == 1 && pf.Suffixes[0].Call != nil
+}

@@ -1,0 +1,93 @@
+package decision
+
+import (
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/lang"
+)
+
+// Placement is a placement policy for the calls of one site.
+type Placement uint8
+
+// The placement policies.
+const (
+	PlaceDefault  Placement = iota // the scheduler's: local first, then spill
+	PlaceSpread                    // distinct nodes for the calls of the site
+	PlaceLocality                  // next to the largest argument
+	PlaceColocate                  // next to the argument With
+)
+
+// Site is what was decided for one call site.
+type Site struct {
+	// Group is the most calls from one caller that go to the runtime as
+	// one scheduling unit (batch); 0 or 1 sends each call alone.
+	Group int
+	// Fuse: a call whose direct argument is the future of a call still
+	// waiting in its caller's group joins that group, to run right after
+	// it on the same worker.
+	Fuse bool
+	// Place is the placement policy; With the argument index for
+	// PlaceColocate.
+	Place Placement
+	With  int
+}
+
+// Loop is a get-in-a-loop run ahead: the call Call, made once per
+// iteration and gotten at once, is started up to Depth iterations early.
+type Loop struct {
+	Depth int
+	Call  *lang.Call
+	Site  *compiler.CallSite
+}
+
+// MaxGroup bounds a group of calls, whatever a hint says, so that one
+// unit of work stays small enough to place, send and retry.
+const MaxGroup = 4096
+
+// Set is every decision for one program planned with one set of options.
+type Set struct {
+	// Spec is the canonical text of the options the set was planned
+	// with (see planner.Options.Spec); two processes that plan the same
+	// program with the same Spec make the same Set.
+	Spec   string
+	Sites  map[*compiler.CallSite]*Site
+	Loops  map[*lang.For]*Loop
+	Reduce map[*compiler.Func]int // tree_reduce arity of an associative task
+}
+
+// New makes an empty Set for the options spec.
+func New(spec string) *Set {
+	return &Set{Spec: spec, Sites: map[*compiler.CallSite]*Site{}, Loops: map[*lang.For]*Loop{}, Reduce: map[*compiler.Func]int{}}
+}
+
+// Site is the decision for a call site, nil when there is none.
+func (s *Set) Site(cs *compiler.CallSite) *Site {
+	if s == nil || cs == nil {
+		return nil
+	}
+	return s.Sites[cs]
+}
+
+// Loop is the decision for a for loop, nil when there is none.
+func (s *Set) Loop(f *lang.For) *Loop {
+	if s == nil {
+		return nil
+	}
+	return s.Loops[f]
+}
+
+// ReduceArity is the arity of reduce trees over task f; 0 for a flat,
+// left-to-right reduction.
+func (s *Set) ReduceArity(f *compiler.Func) int {
+	if s == nil {
+		return 0
+	}
+	return s.Reduce[f]
+}
+
+// Grouped reports whether calls of the site wait in their caller's group.
+func (d *Site) Grouped() bool { return d != nil && (d.Group > 1 || d.Fuse) }
+
+// Empty reports whether nothing is decided at all.
+func (s *Set) Empty() bool {
+	return s == nil || len(s.Sites) == 0 && len(s.Loops) == 0 && len(s.Reduce) == 0
+}
