@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"errors"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"os"
 	"strings"
 
@@ -27,7 +28,7 @@ import (
 // the creator's own future for it, or nil for another caller's call.
 type replayCall struct {
 	call *exec.TaskCall
-	obj  *object
+	obj  *objstore.Object
 }
 
 // replayPlan orders the calls to replay on a recreated actor: the logged

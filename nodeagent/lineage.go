@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"strings"
 	"sync"
 	"time"
@@ -139,8 +140,8 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	for _, a := range call.Args {
 		if a.Kind() == exec.FutureKind {
 			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
-			if o := objectOf(a.AsFuture()); o != nil {
-				arg.Location = o.remoteLocation()
+			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
+				arg.Location = o.RemoteLocation()
 			}
 			rec.Args = append(rec.Args, arg)
 			continue

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,9 +63,9 @@ type network struct {
 	hosted   *actorhost.Registry // actors living here that other processes call
 
 	mu      sync.Mutex
-	awaited map[string]awaitedResult // results this process awaits from other nodes, by task ID
-	served  map[string]*object       // objects other processes may fetch from here
-	jobs    map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
+	awaited map[string]awaitedResult    // results this process awaits from other nodes, by task ID
+	served  map[string]*objstore.Object // objects other processes may fetch from here
+	jobs    map[string]bool             // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -121,13 +122,13 @@ type remoteActor struct {
 // task was sent to ("" while nothing runs it: an actor call waiting for
 // its actor's restart).
 type awaitedResult struct {
-	obj    *object
+	obj    *objstore.Object
 	sentTo string
 }
 
 // takeAwaitedLocked stops awaiting the result of task id and returns its
 // object (nil if it was not awaited). Callers hold nw.mu.
-func (nw *network) takeAwaitedLocked(id string) *object {
+func (nw *network) takeAwaitedLocked(id string) *objstore.Object {
 	r := nw.awaited[id]
 	delete(nw.awaited, id)
 	return r.obj
@@ -136,7 +137,7 @@ func (nw *network) takeAwaitedLocked(id string) *object {
 // loggedCall is one method call on a remote actor and its result.
 type loggedCall struct {
 	call *exec.TaskCall
-	obj  *object
+	obj  *objstore.Object
 }
 
 func (c *Cluster) startNetwork(cfg NetConfig) error {
@@ -144,7 +145,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		cfg.HeartbeatEvery = 500 * time.Millisecond
 	}
 	nw := &network{c: c, cfg: cfg, awaited: map[string]awaitedResult{},
-		served: map[string]*object{}, hosted: actorhost.NewRegistry(),
+		served: map[string]*objstore.Object{}, hosted: actorhost.NewRegistry(),
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		live: headclient.NewLiveness(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),

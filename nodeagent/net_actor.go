@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -69,7 +70,7 @@ func (ow *ownership) placeActorTry(th *exec.Thread, call *exec.TaskCall, demand 
 
 // callRemote sends a method call to an actor in another process. Calls
 // go one-way on one connection, which keeps them in call order.
-func (ow *ownership) callRemote(a *remoteActor, call *exec.TaskCall, o *object) {
+func (ow *ownership) callRemote(a *remoteActor, call *exec.TaskCall, o *objstore.Object) {
 	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: a.id, Owner: ow.nw.addr, Function: call.Func.ShortName()}
 	if err := ow.nw.fillCall(msg, call.Func.Program(), call.Args); err != nil {
 		o.Complete(exec.None, err, "")
@@ -135,7 +136,7 @@ func (ow *ownership) methodMsg(call *exec.TaskCall, key, owner string) (*wire.Su
 // sendMethod sends call to the incarnation key of its actor at addr; obj
 // awaits the answer. An argument that cannot travel fails obj; the error
 // returned is the send's.
-func (ow *ownership) sendMethod(addr, key string, call *exec.TaskCall, obj *object) error {
+func (ow *ownership) sendMethod(addr, key string, call *exec.TaskCall, obj *objstore.Object) error {
 	msg, err := ow.methodMsg(call, key, ow.nw.addr)
 	if err != nil {
 		obj.Complete(exec.None, err, "")
@@ -149,7 +150,7 @@ func (ow *ownership) sendMethod(addr, key string, call *exec.TaskCall, obj *obje
 // the first covered calls. When it arrives it replaces the log up to
 // there, so a restart replays only the calls after it.
 func (ow *ownership) requestCheckpoint(a *remoteActor, addr, key, id string, covered int) {
-	o := newObject(id, "checkpoint of actor "+a.class.Name())
+	o := objstore.NewObject(id, "checkpoint of actor "+a.class.Name())
 	ow.nw.await(o, addr)
 	o.OnReady(func() { go ow.keepCheckpoint(a, o, covered) })
 	msg := &wire.Submit{Kind: wire.SubmitCheckpoint, ID: id, ActorID: key, Owner: ow.nw.addr}
@@ -160,7 +161,7 @@ func (ow *ownership) requestCheckpoint(a *remoteActor, addr, key, id string, cov
 
 // keepCheckpoint stores a checkpoint that arrived and trims the log: the
 // creator's calls sent before the checkpoint are in it.
-func (ow *ownership) keepCheckpoint(a *remoteActor, o *object, covered int) {
+func (ow *ownership) keepCheckpoint(a *remoteActor, o *objstore.Object, covered int) {
 	v, err := o.Result()
 	if err != nil {
 		return // a failed checkpoint only means a longer replay
@@ -184,7 +185,7 @@ func (ow *ownership) keepCheckpoint(a *remoteActor, o *object, covered int) {
 // actor's log, so that it holds about as many calls as are in flight.
 func dropAnswered(log []loggedCall) []loggedCall {
 	i := 0
-	for i < len(log) && log[i].obj.isReady() {
+	for i < len(log) && log[i].obj.IsReady() {
 		i++
 	}
 	if i == 0 {
@@ -197,7 +198,7 @@ func dropAnswered(log []loggedCall) []loggedCall {
 // An actor this process can restart keeps the call: when the heads
 // declare the node dead, the restart replays it. Any other actor's call
 // fails, naming the node and the reason.
-func (ow *ownership) unreachableActor(a *remoteActor, o *object, addr string, err error) {
+func (ow *ownership) unreachableActor(a *remoteActor, o *objstore.Object, addr string, err error) {
 	a.mu.Lock()
 	restartable := a.create != nil && a.restartsLeft > 0 && ow.nw.c.keepsLineage()
 	borrowed := a.create == nil && a.creator != "" && ow.nw.c.keepsLineage()
@@ -220,7 +221,7 @@ func (ow *ownership) unreachableActor(a *remoteActor, o *object, addr string, er
 // by now the heads have not declared the actor's node dead (then the
 // restart replays it): the failure was passing (a broken connection, a
 // redial backoff), and without this the call waited for ever.
-func (ow *ownership) resendIfStillThere(a *remoteActor, o *object, addr string, gen, attempt int) {
+func (ow *ownership) resendIfStillThere(a *remoteActor, o *objstore.Object, addr string, gen, attempt int) {
 	a.mu.Lock()
 	still := a.addr == addr && a.gen == gen && a.deadErr == nil
 	var call *exec.TaskCall
@@ -230,7 +231,7 @@ func (ow *ownership) resendIfStillThere(a *remoteActor, o *object, addr string, 
 		}
 	}
 	a.mu.Unlock()
-	if !still || call == nil || o.isReady() || ow.nw.isDead(addr) {
+	if !still || call == nil || o.IsReady() || ow.nw.isDead(addr) {
 		return
 	}
 	if err := ow.sendMethod(addr, actorhost.Key(a.id, gen), call, o); err != nil && attempt < maxSendFailures {
@@ -294,16 +295,16 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 		return nil
 	}
 	owner := m.Owner
-	o := newObject(m.ID, "method "+m.Function)
+	o := objstore.NewObject(m.ID, "method "+m.Function)
 	gone := false // the actor is not here: its caller must find it again
 	if owner != "" {
 		// The answer carries the call's place in the actor's order, so
 		// that the caller holds it if this node dies before its stash
 		// wrote it to the GCS.
 		o.OnReady(func() {
-			done := &wire.Done{ID: o.id, Gone: gone, Actor: m.ActorID}
+			done := &wire.Done{ID: o.ID(), Gone: gone, Actor: m.ActorID}
 			if nw.c.keepsLineage() {
-				done.Seq = o.actorSeq.Load()
+				done.Seq = o.Order()
 			}
 			nw.reportDone(o, owner, done)
 		})
@@ -333,7 +334,7 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 // of its fields goes back to the actor's creator like a method result.
 func (nw *network) checkpointHosted(m *wire.Submit) error {
 	a, _ := nw.hosted.Lookup(m.ActorID)
-	o := newObject(m.ID, "checkpoint of actor "+m.ActorID)
+	o := objstore.NewObject(m.ID, "checkpoint of actor "+m.ActorID)
 	owner := m.Owner
 	o.OnReady(func() { nw.report(o, owner) })
 	if a == nil {

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -71,7 +72,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 	}()
 	reqs := make([]wire.PlaceRequest, len(batch))
 	for i, it := range batch {
-		reqs[i] = wire.PlaceRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID,
+		reqs[i] = wire.PlaceRequest{Name: it.t.obj.Name(), Demand: it.t.demand, Origin: it.origin.ID,
 			ArgBytes: nw.argBytesOf(it.t.call.Args)}
 	}
 	results, err := nw.placeBatch(ctx, reqs)
@@ -105,21 +106,21 @@ func (nw *network) spillBatch(batch []spillItem) {
 // or small (handed here inside another value, or sent inline).
 func (nw *network) argBytesOf(args []exec.Value) []wire.ArgBytesAt {
 	var held []wire.ArgBytesAt
-	var seen map[*object]bool
+	var seen map[*objstore.Object]bool
 	for _, a := range args {
 		if a.Kind() != exec.FutureKind {
 			continue
 		}
-		o := objectOf(a.AsFuture())
+		o := objstore.ObjectOf(a.AsFuture())
 		if o == nil || seen[o] {
 			continue
 		}
-		addr, size := o.whereAndSize()
+		addr, size := o.WhereAndSize()
 		if size <= InlineLimit {
 			continue
 		}
 		if seen == nil {
-			seen = map[*object]bool{}
+			seen = map[*objstore.Object]bool{}
 		}
 		seen[o] = true
 		if addr == "" {
@@ -189,7 +190,7 @@ func (nw *network) sendFailed(t *task, addr string, err error) {
 	t.sendFailures++
 	if t.sendFailures > maxSendFailures {
 		t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost,
-			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.name, addr, transport.Plain(err))}, "")
+			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.Name(), addr, transport.Plain(err))}, "")
 		return
 	}
 	time.AfterFunc(resendDelay, func() { nw.spill(t, nw.c.Head()) })

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"strings"
 	"sync"
 	"time"
@@ -143,7 +144,7 @@ func (nw *network) releaseHere(jobs []string) {
 		}
 		return false
 	}
-	var awaited []*object
+	var awaited []*objstore.Object
 	nw.mu.Lock()
 	for id := range nw.served {
 		if ofJobs(id) {
@@ -168,7 +169,7 @@ func (nw *network) releaseHere(jobs []string) {
 	}
 	nw.ow.rec.mu.Unlock()
 	for _, o := range awaited {
-		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.name)}, "")
+		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.Name())}, "")
 	}
 	nw.stopJobsWork(ofJobs)
 }
@@ -190,7 +191,7 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 	nw.ow.rec.mu.Unlock()
 	for _, n := range nw.c.nodes {
 		for _, t := range n.jobsTasks(ofJobs) {
-			t.cancel(t.obj.name + " was cancelled: its job is over")
+			t.Cancel(t.obj.Name() + " was cancelled: its job is over")
 		}
 	}
 }

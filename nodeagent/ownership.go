@@ -1,6 +1,10 @@
 package nodeagent
 
-import "github.com/rayflow/rayflow/nodeagent/owner"
+import (
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
+)
 
 // ownership is what a networked process owns as the caller of tasks and
 // actors that run on other nodes (the core worker of Ray's ownership
@@ -20,4 +24,15 @@ type ownership struct {
 	nw     *network
 	rec    *recovery
 	orders owner.OrderLog
+}
+
+// FetchObject brings here the value of o, held by the process at addr
+// (objstore.Fetcher): fetched from there, or rebuilt from its lineage (or
+// by its owner) when that process lost it.
+func (ow *ownership) FetchObject(o *objstore.Object, addr string) (exec.Value, *exec.Error) {
+	v, err := ow.nw.fetch(o.ID(), addr)
+	if err != nil {
+		v, err = ow.rebuild(o, addr, err)
+	}
+	return v, err
 }

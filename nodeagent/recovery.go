@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"sync"
 	"time"
 	"weak"
@@ -189,7 +190,7 @@ func (ow *ownership) retryInFlight(id, deadAddr string) {
 	ow.rec.mu.Unlock()
 	if entry == nil || entry.t.obj != obj {
 		if !ow.restartable(id) && ow.borrowedOfCall(id) == nil {
-			ow.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.name, deadAddr)})
+			ow.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.Name(), deadAddr)})
 		}
 		return // a method call of an actor with restarts: the restart (or the relocation) resends it
 	}
@@ -213,27 +214,27 @@ func (ow *ownership) allowRetry(entry *lineageEntry, deadAddr string) *exec.Erro
 	ow.rec.mu.Lock()
 	defer ow.rec.mu.Unlock()
 	if !ow.nw.c.keepsLineage() {
-		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", entry.t.obj.name, deadAddr)}
+		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", entry.t.obj.Name(), deadAddr)}
 	}
 	if entry.attempts >= limit {
-		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s after %d retries (@retries(%d))", entry.t.obj.name, deadAddr, entry.attempts, limit)}
+		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s after %d retries (@retries(%d))", entry.t.obj.Name(), deadAddr, entry.attempts, limit)}
 	}
 	entry.attempts++
 	return nil
 }
 
-func (ow *ownership) failOwned(obj *object, err *exec.Error) {
+func (ow *ownership) failOwned(obj *objstore.Object, err *exec.Error) {
 	ow.nw.mu.Lock()
-	ow.nw.takeAwaitedLocked(obj.id)
+	ow.nw.takeAwaitedLocked(obj.ID())
 	ow.nw.mu.Unlock()
 	obj.Complete(exec.None, err, "")
 }
 
 // rebuild runs again the task that made a value lost with its node, and
 // returns the value. Arguments lost too are rebuilt first.
-func (ow *ownership) rebuild(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
+func (ow *ownership) rebuild(o *objstore.Object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
 	ow.rec.mu.Lock()
-	entry := ow.rec.lineage[o.id]
+	entry := ow.rec.lineage[o.ID()]
 	ow.rec.mu.Unlock()
 	if entry == nil {
 		return ow.fetchFromOwner(o, deadAddr, cause)
@@ -243,34 +244,34 @@ func (ow *ownership) rebuild(o *object, deadAddr string, cause *exec.Error) (exe
 	}
 	for _, a := range entry.t.call.Args {
 		if a.Kind() == exec.FutureKind {
-			if dep := objectOf(a.AsFuture()); dep != nil {
+			if dep := objstore.ObjectOf(a.AsFuture()); dep != nil {
 				if _, err := dep.Result(); err != nil {
 					return exec.None, err
 				}
 			}
 		}
 	}
-	again := &task{call: entry.t.call, obj: newObject(o.id, o.name), demand: entry.t.demand, output: entry.t.output}
-	again.obj.task = again
+	again := &task{call: entry.t.call, obj: objstore.NewObject(o.ID(), o.Name()), demand: entry.t.demand, output: entry.t.output}
+	again.obj.SetProducer(again)
 	ow.loadReplay(again)
 	ow.rec.mu.Lock()
 	entry.t = again
 	ow.rec.mu.Unlock()
 	ow.nw.spill(again, ow.nw.c.Head())
-	<-again.obj.done
+	<-again.obj.Done()
 	return again.obj.Result()
 }
 
 // fetchFromOwner asks the owner of a value passed here inside another
 // value for it, when the process that held it is gone: the owner keeps
 // its lineage and rebuilds it.
-func (ow *ownership) fetchFromOwner(o *object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
-	if o.owner == "" || o.owner == deadAddr || o.owner == ow.nw.addr {
+func (ow *ownership) fetchFromOwner(o *objstore.Object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
+	if o.Owner() == "" || o.Owner() == deadAddr || o.Owner() == ow.nw.addr {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; no lineage of it is kept here, so it cannot be rebuilt", cause.Msg)}
 	}
-	v, err := ow.nw.fetch(o.id, o.owner)
+	v, err := ow.nw.fetch(o.ID(), o.Owner())
 	if err != nil {
-		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; its owner at %s could not rebuild it either: %s", cause.Msg, o.owner, err.Msg)}
+		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; its owner at %s could not rebuild it either: %s", cause.Msg, o.Owner(), err.Msg)}
 	}
 	return v, nil
 }
@@ -367,7 +368,7 @@ func (ow *ownership) replay(a *remoteActor, addr string) error {
 	a.mu.Unlock()
 	var msgs [][]byte
 	for _, rc := range ow.replayPlan(a, own, base) {
-		awaited := rc.obj != nil && !rc.obj.isReady()
+		awaited := rc.obj != nil && !rc.obj.IsReady()
 		owner := ""
 		if awaited {
 			owner = ow.nw.addr
@@ -402,7 +403,7 @@ func (ow *ownership) publish(a *remoteActor, addr string, gen int, calls []logge
 	var firstErr error
 	for {
 		for _, lc := range calls {
-			if lc.obj.isReady() {
+			if lc.obj.IsReady() {
 				continue
 			}
 			if err := ow.sendMethod(addr, key, lc.call, lc.obj); err != nil && firstErr == nil {
@@ -430,7 +431,7 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 	}
 	a.mu.Unlock()
 	for _, lc := range append(log, pending...) {
-		if !lc.obj.isReady() {
+		if !lc.obj.IsReady() {
 			nw.ow.failOwned(lc.obj, err)
 		}
 	}
@@ -441,7 +442,7 @@ func (a *remoteActor) failPending(nw *network, err *exec.Error) {
 // incarnation replaced it there). The actor's creator restarts it, if it
 // can, and the replay sends the call again; a process handed the actor
 // asks where it went and sends the call there. Otherwise the call fails.
-func (ow *ownership) actorGone(id, key string, obj *object, cause *exec.Error) {
+func (ow *ownership) actorGone(id, key string, obj *objstore.Object, cause *exec.Error) {
 	keep := func() {
 		ow.nw.mu.Lock()
 		if _, ok := ow.nw.awaited[id]; !ok { // a replay may have sent it meanwhile
@@ -523,9 +524,9 @@ func (ow *ownership) hasLineage(id string) bool {
 // retryWithArguments runs a task again whose executor could not fetch an
 // argument: the arguments are first brought here (rebuilt from lineage
 // where their node died), so the next attempt gets them from this process.
-func (ow *ownership) retryWithArguments(obj *object, cause *exec.Error) {
+func (ow *ownership) retryWithArguments(obj *objstore.Object, cause *exec.Error) {
 	ow.rec.mu.Lock()
-	entry := ow.rec.lineage[obj.id]
+	entry := ow.rec.lineage[obj.ID()]
 	ow.rec.mu.Unlock()
 	if entry == nil {
 		obj.Complete(exec.None, cause, cause.Node)
@@ -540,7 +541,7 @@ func (ow *ownership) retryWithArguments(obj *object, cause *exec.Error) {
 		if a.Kind() != exec.FutureKind {
 			continue
 		}
-		if dep := objectOf(a.AsFuture()); dep != nil {
+		if dep := objstore.ObjectOf(a.AsFuture()); dep != nil {
 			if _, err := dep.Result(); err != nil {
 				obj.Complete(exec.None, err, "")
 				return

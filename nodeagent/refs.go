@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"fmt"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
@@ -27,14 +28,14 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 	switch v.Kind() {
 	case exec.FutureKind:
 		f := v.AsFuture()
-		o := objectOf(f)
+		o := objstore.ObjectOf(f)
 		if o == nil {
 			return nil, fmt.Errorf("unknown future %s", f.ID)
 		}
 		// Served from here when it lives here, and when it is owned here:
 		// a reader that cannot fetch it from where it lives then asks its
 		// owner, which rebuilds it.
-		loc, owner := o.remoteLocation(), o.owner
+		loc, owner := o.RemoteLocation(), o.Owner()
 		if loc == "" || owner == "" {
 			nw.serveObject(o)
 		}
@@ -91,7 +92,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 		}
 		o := nw.remoteObject(id, loc)
 		if owner != nw.addr {
-			o.owner = owner
+			o.SetOwner(owner)
 		}
 		return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
 	case refActor:
@@ -122,7 +123,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 	return exec.None, wire.ErrMalformed
 }
 
-func (nw *network) localObject(id string) *object {
+func (nw *network) localObject(id string) *objstore.Object {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	if o := nw.served[id]; o != nil {

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -57,7 +58,7 @@ func (nw *network) spillbackFrom(n *Node) {
 	}
 	reqs := make([]wire.PlaceRequest, len(stuck))
 	for i, t := range stuck {
-		reqs[i] = wire.PlaceRequest{Name: t.obj.name, Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
+		reqs[i] = wire.PlaceRequest{Name: t.obj.Name(), Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -97,12 +98,12 @@ func (n *Node) stuckTasks(since time.Time, limit int) []*task {
 func (n *Node) unqueue(t *task) bool { return n.sched.Unqueue(t) }
 
 // resubmit places again a task that its node gave back unrun.
-func (nw *network) resubmit(obj *object) {
+func (nw *network) resubmit(obj *objstore.Object) {
 	nw.ow.rec.mu.Lock()
-	entry := nw.ow.rec.lineage[obj.id]
+	entry := nw.ow.rec.lineage[obj.ID()]
 	nw.ow.rec.mu.Unlock()
 	if entry == nil || entry.t.obj != obj {
-		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.name + " was given back by its node, and its specification is not kept here"}, "")
+		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.Name() + " was given back by its node, and its specification is not kept here"}, "")
 		return
 	}
 	nw.spill(entry.t, nw.c.Head())
