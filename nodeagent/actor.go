@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"fmt"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"runtime"
 	"time"
 
@@ -130,8 +131,8 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 		if !a.Enqueue(call, o, false) {
 			o.Complete(exec.None, a.StoppedError(), "")
 		}
-	case *remoteActor:
-		c.net.ow.callRemote(a, call, o) // only a networked process has remote actors
+	case *owner.Actor:
+		c.net.ow.CallRemote(a, call, o) // only a networked process has remote actors
 	default:
 		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 	}

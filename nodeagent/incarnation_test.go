@@ -28,7 +28,7 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 	}
 	call := func(id, actorID string, x int64) *objstore.Object {
 		o := objstore.NewObject(id, "method add")
-		nw.await(o, nw.addr)
+		nw.ow.Await(o, nw.addr)
 		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorID, Owner: nw.addr, Function: "add"},
 			[]exec.Value{exec.Int(x)}); err != nil {
 			t.Fatal(err)
@@ -79,7 +79,7 @@ func TestRepeatedCallRunsOnce(t *testing.T) {
 	for i, id := range []string{"c1", "c2", "c1", "c3"} {
 		o := objstore.NewObject(id, "method add")
 		if i != 2 {
-			nw.await(o, nw.addr)
+			nw.ow.Await(o, nw.addr)
 		}
 		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorhost.Key("a1", 0), Owner: nw.addr, Function: "add"},
 			[]exec.Value{exec.Int(10)}); err != nil {

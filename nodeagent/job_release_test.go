@@ -87,11 +87,7 @@ func heldFor(c *Cluster, job string) (served, awaited int) {
 			served++
 		}
 	}
-	for id := range nw.awaited {
-		if strings.HasPrefix(id, job+".") {
-			awaited++
-		}
-	}
+	awaited = nw.ow.CountAwaited(func(id string) bool { return strings.HasPrefix(id, job+".") })
 	return served, awaited
 }
 
@@ -152,8 +148,8 @@ func TestEndingOneJobReleasesAwaitedResults(t *testing.T) {
 	driver.NewThread("jobe1")
 	nw := worker.net
 	over, other := objstore.NewObject("jobe1.3.1", "task 'f'"), objstore.NewObject("jobe2.1", "task 'g'")
-	nw.await(over, head.Cluster.Address())
-	nw.await(other, head.Cluster.Address())
+	nw.ow.Await(over, head.Cluster.Address())
+	nw.ow.Await(other, head.Cluster.Address())
 	driver.endJob("jobe1")
 	select {
 	case <-over.Done():

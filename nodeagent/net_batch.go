@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -157,8 +158,8 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 		}
 		msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
 		msg.Replay = encodeReplay(t.replay)
-		nw.await(t.obj, addr)
-		nw.ow.remember(t)
+		nw.ow.Await(t.obj, addr)
+		nw.ow.Remember(t)
 		msgs = append(msgs, msg.Encode())
 		sent = append(sent, t)
 	}
@@ -176,17 +177,15 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 // node could not be reached; at resendDelay apart this outlasts the time
 // the heads take to declare a dead node dead.
 const (
-	maxSendFailures = 30
-	resendDelay     = 500 * time.Millisecond
+	maxSendFailures = owner.MaxSendFailures
+	resendDelay     = owner.ResendDelay
 )
 
 // sendFailed handles a task that could not be sent to its node: the node
 // probably died and the heads have not said so yet, so the task is
 // placed again a little later.
 func (nw *network) sendFailed(t *task, addr string, err error) {
-	nw.mu.Lock()
-	nw.takeAwaitedLocked(t.call.ID)
-	nw.mu.Unlock()
+	nw.ow.TakeAwaited(t.call.ID)
 	t.sendFailures++
 	if t.sendFailures > maxSendFailures {
 		t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost,

@@ -5,20 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"strconv"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
-// Sending work to other nodes (the owner's side) and doing work for
+// Sending work to other nodes (the transport half of the owner's side;
+// what the owner keeps of it is package owner's) and doing work for
 // other nodes (the executor's side).
 
 // sendTimeout bounds one send of a task or result.
-const sendTimeout = 30 * time.Second
+const sendTimeout = owner.SendTimeout
 
 // fillCall sets the program and the arguments of a message.
 func (nw *network) fillCall(msg *wire.Submit, prog *exec.Program, args []exec.Value) *exec.Error {
@@ -90,62 +91,6 @@ func (nw *network) outputAddr(output string) string {
 	return output
 }
 
-// await records that obj's value will come from the node at addr.
-func (nw *network) await(obj *objstore.Object, addr string) {
-	nw.mu.Lock()
-	nw.awaited[obj.ID()] = awaitedResult{obj, addr}
-	nw.mu.Unlock()
-}
-
-// lost fails an awaited object.
-func (nw *network) lost(obj *objstore.Object, why string) {
-	nw.mu.Lock()
-	nw.takeAwaitedLocked(obj.ID())
-	nw.mu.Unlock()
-	obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: %s", obj.Name(), why)}, "")
-}
-
-// handleDone completes an awaited object with a remote result.
-func (ow *ownership) handleDone(payload []byte) error {
-	m, err := wire.DecodeDone(payload)
-	if err != nil {
-		return err
-	}
-	if m.Actor != "" && m.Seq > 0 {
-		ow.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
-	}
-	ow.nw.mu.Lock()
-	obj := ow.nw.takeAwaitedLocked(m.ID)
-	ow.nw.mu.Unlock()
-	if obj == nil {
-		return nil // cancelled or already failed
-	}
-	switch {
-	case m.Resubmit:
-		go ow.nw.resubmit(obj) // spilling may wait: not on the connection's goroutine
-	case m.Gone && m.Err != nil:
-		ow.actorGone(m.ID, m.Actor, obj, m.Err)
-	case m.Err != nil && m.Err.Kind == exec.KindLost && ow.hasLineage(m.ID):
-		// An argument was lost on the way; this process owns the task's
-		// lineage, so it rebuilds the arguments and runs the task again.
-		go ow.retryWithArguments(obj, m.Err)
-	case m.Err != nil:
-		obj.Complete(exec.None, m.Err, m.Err.Node)
-	case m.Location != "":
-		obj.SetRemote(m.Location, m.Size, ow)
-		obj.Complete(exec.None, nil, m.Location)
-	default:
-		ow.forget(m.ID) // the value is here now; its lineage is not needed
-		v, derr := exec.DecodeWith(m.Inline, ow.nw)
-		if derr != nil {
-			obj.Complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.Name(), derr), "")
-			return nil
-		}
-		obj.Complete(v, nil, "")
-	}
-	return nil
-}
-
 // fetch reads an object from the node at addr, streamed.
 func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	// A node the heads declared dead is not asked: its objects are gone,
@@ -192,12 +137,7 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	if err != nil || len(ss) != 1 {
 		return nil, wire.ErrMalformed
 	}
-	nw.mu.Lock()
-	o := nw.served[ss[0]]
-	if o == nil {
-		o = nw.awaited[ss[0]].obj
-	}
-	nw.mu.Unlock()
+	o := nw.localObject(ss[0])
 	if o == nil {
 		return nil, fmt.Errorf("object %s is not held by this node", ss[0])
 	}
@@ -382,7 +322,7 @@ func (nw *network) reportDone(o *objstore.Object, owner string, done *wire.Done)
 // sendDone sends a TaskDone to the owner (itself, without the network).
 func (nw *network) sendDone(owner string, done *wire.Done) {
 	if owner == nw.addr {
-		nw.ow.handleDone(done.Encode())
+		nw.ow.HandleDone(done.Encode())
 		return
 	}
 	nw.pool.Send(owner, transport.TaskDone, done.Encode())

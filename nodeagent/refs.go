@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"fmt"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
@@ -54,8 +55,8 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		h := v.AsActor()
 		addr, creator, gen := nw.addr, nw.addr, 0
 		switch a := h.Handle.(type) {
-		case *remoteActor:
-			addr, creator, gen = a.whereabouts(nw.addr)
+		case *owner.Actor:
+			addr, creator, gen = a.Whereabouts(nw.addr)
 		case *actorhost.Actor:
 			creator, gen = a.CreatorAddr(nw.addr), a.Gen()
 			nw.hosted.Offer(a) // never displaces a newer incarnation living here
@@ -114,20 +115,23 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 			}
 		}
 		if creator == nw.addr {
-			if a := nw.ow.createdActor(id); a != nil {
+			if a := nw.ow.CreatedActor(id); a != nil {
 				return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: a}), nil
 			}
 		}
-		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.ow.borrow(id, c, addr, creator, gen)}), nil
+		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.ow.Borrow(id, c, addr, creator, gen)}), nil
 	}
 	return exec.None, wire.ErrMalformed
 }
 
+// localObject is an object held here: one this process serves, or a
+// result it awaits (a future passed on before its task finished).
 func (nw *network) localObject(id string) *objstore.Object {
 	nw.mu.Lock()
-	defer nw.mu.Unlock()
-	if o := nw.served[id]; o != nil {
+	o := nw.served[id]
+	nw.mu.Unlock()
+	if o != nil {
 		return o
 	}
-	return nw.awaited[id].obj
+	return nw.ow.Awaited(id)
 }

@@ -2,10 +2,8 @@ package nodeagent
 
 import (
 	"context"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"time"
 
-	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -96,15 +94,3 @@ func (n *Node) stuckTasks(since time.Time, limit int) []*task {
 // unqueue takes a task out of the node's queue; false if it is no longer
 // there (it started, or was cancelled).
 func (n *Node) unqueue(t *task) bool { return n.sched.Unqueue(t) }
-
-// resubmit places again a task that its node gave back unrun.
-func (nw *network) resubmit(obj *objstore.Object) {
-	nw.ow.rec.mu.Lock()
-	entry := nw.ow.rec.lineage[obj.ID()]
-	nw.ow.rec.mu.Unlock()
-	if entry == nil || entry.t.obj != obj {
-		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.Name() + " was given back by its node, and its specification is not kept here"}, "")
-		return
-	}
-	nw.spill(entry.t, nw.c.Head())
-}

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"fmt"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,20 @@ func (t *task) Cancelled() bool             { return t.cancelled.Load() }
 func (t *task) Run(worker int) {
 	t.worker = worker
 	t.node.run(t)
+}
+
+// The task is also what its owner keeps of it while it runs elsewhere
+// (owner.Task).
+func (t *task) Call() *exec.TaskCall                      { return t.call }
+func (t *task) Object() *objstore.Object                  { return t.obj }
+func (t *task) SetReplay(replay map[uint64]stash.Outcome) { t.replay = replay }
+
+// Again is a copy of the task to run again (a rebuild), with a new
+// object of the same ID.
+func (t *task) Again() owner.Task {
+	again := &task{call: t.call, obj: objstore.NewObject(t.obj.ID(), t.obj.Name()), demand: t.demand, output: t.output}
+	again.obj.SetProducer(again)
+	return again
 }
 
 // Cancel stops the task: a queued one never starts, a running one is

@@ -48,8 +48,8 @@ type Object struct {
 
 // Fetcher brings the value of an object held by another process here:
 // it fetches it from the process at addr, or rebuilds it (from its
-// lineage, or by asking its owner) when that process lost it. The node
-// agent implements it; an object keeps the Fetcher it was told of by
+// lineage, or by asking its owner) when that process lost it. Package
+// owner implements it; an object keeps the Fetcher it was told of by
 // SetRemote.
 type Fetcher interface {
 	FetchObject(o *Object, addr string) (exec.Value, *exec.Error)
