@@ -16,8 +16,9 @@
 // method call or a put, written once (Complete) and read by any number of
 // readers (Result, Done, OnReady). A value held by another process is
 // fetched when first read through the Fetcher the object was given
-// (SetRemote); the node agent implements it, rebuilding the value from
-// its lineage when its holder lost it. This package does no networking.
+// (SetRemote); the process's owner (package owner) implements it,
+// rebuilding the value from its lineage when its holder lost it. This
+// package does no networking.
 //
 // # Ownership and threading
 //
