@@ -2,13 +2,13 @@ package nodeagent
 
 import (
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
-	"github.com/rayflow/rayflow/nodeagent/owner"
 	"runtime"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/stash"

@@ -1,11 +1,11 @@
 package nodeagent
 
 import (
-	"github.com/rayflow/rayflow/nodeagent/owner"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/internal/testutil"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 )
 
 // Checkpoints replace the logged calls they cover: after 23 calls with

@@ -1,13 +1,13 @@
 package nodeagent
 
 import (
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/stash"
 )
 

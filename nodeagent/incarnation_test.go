@@ -1,12 +1,12 @@
 package nodeagent
 
 import (
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 

@@ -3,7 +3,6 @@ package nodeagent
 import (
 	"context"
 	"errors"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 

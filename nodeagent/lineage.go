@@ -2,13 +2,13 @@ package nodeagent
 
 import (
 	"context"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"

@@ -3,8 +3,6 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
-	"github.com/rayflow/rayflow/nodeagent/owner"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +13,8 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )

@@ -2,10 +2,10 @@ package nodeagent
 
 import (
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )

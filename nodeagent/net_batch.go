@@ -3,12 +3,12 @@ package nodeagent
 import (
 	"context"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
-	"github.com/rayflow/rayflow/nodeagent/owner"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"

@@ -2,12 +2,12 @@ package nodeagent
 
 import (
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
-	"github.com/rayflow/rayflow/nodeagent/owner"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 

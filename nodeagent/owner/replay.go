@@ -3,12 +3,12 @@ package owner
 import (
 	"errors"
 	"fmt"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"os"
 	"strings"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
 )
