@@ -19,7 +19,6 @@ type Object struct {
 	ready    bool
 	val      exec.Value
 	err      *exec.Error
-	node     string   // where the value lives
 	waiters  []func() // run once when the object becomes ready
 	producer Producer // the task producing it, while it runs or waits
 	big      *Handle  // a large value, kept by the node's store (val is then None)
@@ -155,14 +154,16 @@ func (o *Object) RemoteLocation() string {
 }
 
 // Complete stores the value or error and wakes every waiter. Only the
-// first completion counts.
+// first completion counts. node, where the value was made, is not kept:
+// nothing reads it, and without it an Object stays in the 224-byte size
+// class (the embedded task path allocates two per task).
 func (o *Object) Complete(val exec.Value, err *exec.Error, node string) bool {
 	o.mu.Lock()
 	if o.ready {
 		o.mu.Unlock()
 		return false
 	}
-	o.ready, o.val, o.err, o.node, o.producer = true, val, err, node, nil
+	o.ready, o.val, o.err, o.producer = true, val, err, nil
 	waiters := o.waiters
 	o.waiters = nil
 	o.mu.Unlock()
