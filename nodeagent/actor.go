@@ -7,6 +7,8 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/stash"
@@ -90,7 +92,7 @@ func (an actorNode) MethodDone(name, callID string, started time.Time, err *exec
 func (an actorNode) DependencyFailed() { an.n.cluster.stats.Failed.Add(1) }
 
 func (an actorNode) Publish(r actorhost.Result, val exec.Value, err *exec.Error) {
-	an.n.publish(r.(*object), val, err)
+	an.n.publish(r.(*objstore.Object), val, err)
 }
 
 func (an actorNode) Stopped(a *actorhost.Actor) {
@@ -98,7 +100,7 @@ func (an actorNode) Stopped(a *actorhost.Actor) {
 	an.n.forget(a)
 }
 
-func (an actorNode) Crashed(r actorhost.Result, p any) { internalError(r.(*object), p) }
+func (an actorNode) Crashed(r actorhost.Result, p any) { internalError(r.(*objstore.Object), p) }
 
 // placeActor picks the node for a new actor: the caller's node when its
 // resources are free there, otherwise the global scheduler's choice.
@@ -123,14 +125,14 @@ func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node
 // CallMethod queues a method call in the actor's mailbox.
 func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.TaskCall) (*exec.Future, error) {
 	name := fmt.Sprintf("method %s", call.Func.Name())
-	o := newObject(call.ID, name)
+	o := objstore.NewObject(call.ID, name)
 	switch a := h.Handle.(type) {
 	case *actorhost.Actor:
 		if !a.Enqueue(call, o, false) {
 			o.Complete(exec.None, a.StoppedError(), "")
 		}
-	case *remoteActor:
-		c.net.ow.callRemote(a, call, o) // only a networked process has remote actors
+	case *owner.Actor:
+		c.net.ow.CallRemote(a, call, o) // only a networked process has remote actors
 	default:
 		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 	}

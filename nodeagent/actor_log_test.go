@@ -45,16 +45,16 @@ func TestActorOrderFromGCSAndSurvivingStashes(t *testing.T) {
 	holder.lineage.outcome(stash.Outcome{TaskID: actor, Seq: 2, Kind: stash.KindActorOrder, Data: []byte("jobT.4.2")})
 	holder.lineage.stash.Add(gcs.TaskRecord{TaskID: "jobT.4.2", Function: "Acc.add", Args: []gcs.TaskArg{{Inline: []byte{1}}}})
 	// A caller keeps the place of a call it made from the answer.
-	holder.net.ow.orders.Note(actor, 3, "jobT.7.1")
+	holder.net.ow.Orders().Note(actor, 3, "jobT.7.1")
 
-	got := asker.net.ow.actorOrder(actor, 0)
+	got := asker.net.ow.ActorOrder(actor, 0)
 	if want := []string{"jobT.1.1", "jobT.4.1", "jobT.4.2", "jobT.7.1"}; !slices.Equal(got, want) {
 		t.Fatalf("order %v, want %v", got, want)
 	}
-	if got := asker.net.ow.actorOrder(actor, 1); !slices.Equal(got, []string{"jobT.4.1", "jobT.4.2", "jobT.7.1"}) {
+	if got := asker.net.ow.ActorOrder(actor, 1); !slices.Equal(got, []string{"jobT.4.1", "jobT.4.2", "jobT.7.1"}) {
 		t.Fatalf("order after a checkpoint at 1: %v", got)
 	}
-	recs := asker.net.ow.callRecords([]string{"jobT.4.2", "jobT.9.9"})
+	recs := asker.net.ow.CallRecords([]string{"jobT.4.2", "jobT.9.9"})
 	if recs["jobT.4.2"].Function != "Acc.add" {
 		t.Fatalf("call record not found in the holder's stash: %+v", recs)
 	}
@@ -70,7 +70,7 @@ func TestCallerServesItsCallsToARestart(t *testing.T) {
 	nw := head.Cluster.net
 	class, _ := prog.ClassByName("Acc")
 	add, _ := class.Method("add")
-	nw.ow.orders.KeepCall(&exec.TaskCall{ID: "jobC.4.1", Func: add, Args: []exec.Value{exec.Int(5)}})
+	nw.ow.Orders().KeepCall(&exec.TaskCall{ID: "jobC.4.1", Func: add, Args: []exec.Value{exec.Int(5)}})
 	b := nw.heldLineage([]string{"jobC.4.1", "jobC.4.2"})
 	if len(b.Records) != 1 || b.Records[0].Record.TaskID != "jobC.4.1" || len(b.Records[0].Record.Args) != 1 || b.Records[0].Record.Args[0].Inline == nil {
 		t.Fatalf("held lineage: %+v", b.Records)

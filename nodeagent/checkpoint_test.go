@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/internal/testutil"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 )
 
 // Checkpoints replace the logged calls they cover: after 23 calls with
@@ -50,18 +51,14 @@ pipeline main() {
 	if rerr != nil || v.AsInt() != 23 {
 		t.Fatalf("result %v, %v", v.Repr(), rerr)
 	}
-	driver.net.ow.rec.mu.Lock()
-	var a *remoteActor
-	for _, ra := range driver.net.ow.rec.actors {
+	var a *owner.Actor
+	for _, ra := range driver.net.ow.CreatedActors() {
 		a = ra
 	}
-	driver.net.ow.rec.mu.Unlock()
 	// The checkpoint after call 20 arrives shortly after the last result.
 	var base, logLen, ckptLen int
 	testutil.Eventually(t, 2*time.Second, "the checkpoint after call 20", func() bool {
-		a.mu.Lock()
-		base, logLen, ckptLen = a.logBase, len(a.log), len(a.checkpoint)
-		a.mu.Unlock()
+		base, logLen, ckptLen = a.CheckpointState()
 		return base == 20 && logLen == 3 && ckptLen > 0
 	})
 }

@@ -14,25 +14,31 @@
 //	wire        the message bodies and their codecs (no state)
 //	head        a head's membership table, placement and services
 //	headclient  the heads as a process sees them, and which nodes died
-//	objstore    a node's large values: memory limit, spill, restore
+//	objstore    a node's large values: memory limit, spill, restore;
+//	            and Object, the handle behind a future
 //	actorhost   the actors living on a node: mailbox, order, dedup, stop
 //	localsched  a node's local scheduler: queue, dispatch, CPUs given
 //	            back while a task blocks in get or wait
-//	owner       what a process keeps as the owner of its calls (so far the
-//	            actor-order log; the rest is the ownership type, below)
+//	owner       what a process owns as the caller of work elsewhere: the
+//	            results it awaits, the lineage of the tasks it sent and
+//	            their recovery, the actors it created or was handed and
+//	            their restart, the places its calls took in their actors'
+//	            order
 //	placement   the global scheduler's policy (no state of its own)
 //	transport   framed connections, the server and the connection pool
 //	resources   resource quantities and the machine's totals
 //	internal/safe  panic survival for background goroutines
 //
-// Inside the package, a networked process is two halves: network
-// (net*.go), the transport side (serving and sending, the heads, which
-// nodes died) and the executor of the work other processes send here;
-// and ownership (ownership.go, recovery.go, borrowed.go, actor_log.go,
-// the caller side of net_actor.go), what the process owns as the caller
-// of work elsewhere (Ray's core worker): the lineage of the tasks it
-// sent, the actors it created or was handed, their recovery, and the
-// answers to its calls.
+// A networked process is two halves: network (net*.go), the transport
+// side (serving and sending, the heads, which nodes died) and the
+// executor of the work other processes send here; and its owner.Owner,
+// what the process owns as the caller of work elsewhere (Ray's core
+// worker): the results it awaits, the lineage of the tasks it sent, the
+// actors it created or was handed, their recovery, and the answers to
+// its calls. The owner reaches other processes only through
+// owner.Network, which ownerNet (owner_net.go) implements over the
+// network; the network hands it the answers it receives (TaskDone), the
+// nodes the heads declared dead, and the tasks it sends elsewhere.
 //
 // # Modes
 //
@@ -54,30 +60,27 @@
 //	Node.actors                   Node.mu             actor placement (spawnActor), stopping
 //	                                                    actors (forget), Alive, cancelAll
 //	task.th                       task.mu             its worker; cancel (any goroutine)
-//	object.val, err, ready,       object.mu           whoever completes it (a worker, a
-//	  waiters, remote, big, size                        connection goroutine with TaskDone),
-//	                                                    readers (get, wait, fetch servers)
+//	an object's value, error,     objstore.Object     whoever completes it (a worker, a
+//	  readiness, waiters,         (its own lock)        connection goroutine with TaskDone),
+//	  location, store handle                            readers (get, wait, fetch servers)
 //	an actor's mailbox, dedup     the actor           its own goroutine runs the calls;
 //	  window, stop                (actorhost)           callers enqueue
 //	network.hosted: the actors    actorhost.Registry  connection goroutines (calls, checkpoints,
 //	  other processes call here   (its own lock)        stops), job release, handle encoding
-//	network.awaited, served,      network.mu          connection goroutines (SubmitTask,
-//	  jobs                                              TaskDone, FetchObject, Query), the spill
-//	                                                    loop (await), the dead-node watcher
-//	                                                    (nodeDied), workers (serveObject),
-//	                                                    job release
+//	network.served, jobs          network.mu          connection goroutines (SubmitTask,
+//	                                                    FetchObject, Query), workers
+//	                                                    (serveObject), job release
 //	network.programs (compiled,   programCache.mu     connection goroutines loading a task's
 //	  by hash)                                          program, the driver registering its own
 //	network.peers                 network.peersMu     connection goroutines (OnHello), the
 //	                                                    membership change callback (heads only)
 //	network.spillCh               the spill loop      node schedulers send; the spill loop
 //	                                                    batches and places (net_batch.go)
-//	ownership.rec: lineage,       recovery.mu         submitters (remember, forget), the
-//	  actors, borrowed                                  dead-node watcher, restart goroutines
-//	remoteActor.addr, log,        remoteActor.mu      callers (callRemote), TaskDone handlers,
-//	  pending, checkpoint, gen                          the restart and relocation goroutines
-//	ownership.orders: places,     owner.OrderLog      TaskDone handlers (Note), callers
-//	  kept calls                  (its own lock)        (KeepCall), restarts (QueryLineage)
+//	what a process awaits, the    owner.Owner         the spill loop (Await, Remember),
+//	  lineage of what it sent,    (its locks; see       TaskDone handlers, the dead-node
+//	  the actors it created or    package owner)        watcher (NodeDied), callers, the
+//	  was handed, its calls'                            restart and relocation goroutines,
+//	  places in actors' orders                          job release
 //	lineage (the stash)           stash.Stash         task paths add records; its flusher
 //	                                                    goroutine writes them (package stash)
 //	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -31,7 +32,7 @@ func (c *Cluster) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, error) 
 	}
 	out := make([]exec.Value, len(fs))
 	for i, f := range fs {
-		o := objectOf(f)
+		o := objstore.ObjectOf(f)
 		v, err := o.Result()
 		if err != nil {
 			return nil, raised(o, err)
@@ -45,7 +46,7 @@ func (c *Cluster) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, error) 
 func waitAll(th *exec.Thread, fs []*exec.Future) error {
 	pending := false
 	for _, f := range fs {
-		if !objectOf(f).isReady() {
+		if !objstore.ObjectOf(f).IsReady() {
 			pending = true
 			break
 		}
@@ -56,7 +57,7 @@ func waitAll(th *exec.Thread, fs []*exec.Future) error {
 	var cancelled error
 	blocking(th, func() {
 		for _, f := range fs {
-			if err := waitOne(th, objectOf(f)); err != nil {
+			if err := waitOne(th, objstore.ObjectOf(f)); err != nil {
 				cancelled = err
 				return
 			}
@@ -67,14 +68,14 @@ func waitAll(th *exec.Thread, fs []*exec.Future) error {
 
 // waitOne waits for one object, checking for cancellation of the waiting
 // thread now and then.
-func waitOne(th *exec.Thread, o *object) error {
+func waitOne(th *exec.Thread, o *objstore.Object) error {
 	select {
-	case <-o.done:
+	case <-o.Done():
 		return nil
 	default:
 	}
 	select {
-	case <-o.done:
+	case <-o.Done():
 		return nil
 	case <-th.Done():
 		reason, _ := th.Cancelled()
@@ -84,7 +85,7 @@ func waitOne(th *exec.Thread, o *object) error {
 
 // raised is the error a get of a failed object raises in the caller: a
 // fresh copy, so each get adds its own frames.
-func raised(o *object, err *exec.Error) *exec.Error {
+func raised(o *objstore.Object, err *exec.Error) *exec.Error {
 	e := &exec.Error{Kind: exec.KindTask, Pos: err.Pos, Node: err.Node, Cause: err,
 		Stack: append([]exec.Frame(nil), err.Stack...)}
 	switch err.Kind {
@@ -93,7 +94,7 @@ func raised(o *object, err *exec.Error) *exec.Error {
 	case exec.KindTask:
 		e.Msg = err.Msg
 	default:
-		e.Msg = o.name + " failed: " + err.Msg
+		e.Msg = o.Name() + " failed: " + err.Msg
 	}
 	return e
 }
@@ -107,7 +108,7 @@ func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time
 	readyNow := func() []int {
 		var idx []int
 		for i, f := range fs {
-			if objectOf(f).isReady() {
+			if objstore.ObjectOf(f).IsReady() {
 				idx = append(idx, i)
 			}
 		}
@@ -120,7 +121,7 @@ func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time
 	var count atomic.Int32
 	signal := make(chan struct{}, len(fs))
 	for _, f := range fs {
-		objectOf(f).OnReady(func() {
+		objstore.ObjectOf(f).OnReady(func() {
 			count.Add(1)
 			signal <- struct{}{}
 		})
@@ -214,7 +215,7 @@ func (c *Cluster) waitReplayed(th *exec.Thread, fs []*exec.Future, idx []int) ([
 	var err error
 	blocking(th, func() {
 		for _, i := range idx {
-			if err = waitOne(th, objectOf(fs[i])); err != nil {
+			if err = waitOne(th, objstore.ObjectOf(fs[i])); err != nil {
 				return
 			}
 		}
@@ -234,7 +235,7 @@ func (c *Cluster) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
 	if th.TaskID == "" {
 		id = "put." + strconv.FormatUint(putSeq.Add(1), 10)
 	}
-	o := newObject(id, "put")
+	o := objstore.NewObject(id, "put")
 	n := nodeOf(th)
 	if n == nil {
 		n = c.Head()
@@ -248,12 +249,9 @@ func (c *Cluster) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
 
 // Cancel cancels the task behind a future, if it has not finished.
 func (c *Cluster) Cancel(th *exec.Thread, f *exec.Future) error {
-	o := objectOf(f)
-	o.mu.Lock()
-	t := o.task
-	o.mu.Unlock()
-	if t != nil {
-		t.cancel(o.name + " was cancelled")
+	o := objstore.ObjectOf(f)
+	if t := o.Producer(); t != nil {
+		t.Cancel(o.Name() + " was cancelled")
 	}
 	return nil
 }

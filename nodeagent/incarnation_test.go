@@ -6,6 +6,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -25,9 +26,9 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	call := func(id, actorID string, x int64) *object {
-		o := newObject(id, "method add")
-		nw.await(o, nw.addr)
+	call := func(id, actorID string, x int64) *objstore.Object {
+		o := objstore.NewObject(id, "method add")
+		nw.ow.Await(o, nw.addr)
 		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorID, Owner: nw.addr, Function: "add"},
 			[]exec.Value{exec.Int(x)}); err != nil {
 			t.Fatal(err)
@@ -37,11 +38,11 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 	stale := call("c1", actorhost.Key("a1", 0), 5)
 	current := call("c2", actorhost.Key("a1", 1), 7)
 	byHandle := call("c3", "a1", 1)
-	for _, o := range []*object{current, byHandle} {
+	for _, o := range []*objstore.Object{current, byHandle} {
 		select {
-		case <-o.done:
+		case <-o.Done():
 		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: no answer", o.id)
+			t.Fatalf("%s: no answer", o.ID())
 		}
 	}
 	if v, err := current.Result(); err != nil || v.AsInt() != 7 {
@@ -56,7 +57,7 @@ func TestCallForAnEarlierIncarnationIsDropped(t *testing.T) {
 	// in the actor's order, and an answer to this process is delivered
 	// in the goroutine that completes the call. So with current and
 	// byHandle answered, an answer to the stale call would be here.
-	if stale.isReady() {
+	if stale.IsReady() {
 		v, err := stale.Result()
 		t.Fatalf("call to the replaced incarnation was answered: %v %v", v, err)
 	}
@@ -74,11 +75,11 @@ func TestRepeatedCallRunsOnce(t *testing.T) {
 	if err := nw.hostActor(prog, &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key("a1", 0), Owner: nw.addr, Function: "Acc"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	var answers []*object
+	var answers []*objstore.Object
 	for i, id := range []string{"c1", "c2", "c1", "c3"} {
-		o := newObject(id, "method add")
+		o := objstore.NewObject(id, "method add")
 		if i != 2 {
-			nw.await(o, nw.addr)
+			nw.ow.Await(o, nw.addr)
 		}
 		if err := nw.callHosted(&wire.Submit{Kind: wire.SubmitMethod, ID: id, ActorID: actorhost.Key("a1", 0), Owner: nw.addr, Function: "add"},
 			[]exec.Value{exec.Int(10)}); err != nil {
@@ -88,7 +89,7 @@ func TestRepeatedCallRunsOnce(t *testing.T) {
 	}
 	last := answers[3]
 	select {
-	case <-last.done:
+	case <-last.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("no answer")
 	}

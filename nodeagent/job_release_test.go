@@ -11,6 +11,7 @@ import (
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -86,11 +87,7 @@ func heldFor(c *Cluster, job string) (served, awaited int) {
 			served++
 		}
 	}
-	for id := range nw.awaited {
-		if strings.HasPrefix(id, job+".") {
-			awaited++
-		}
-	}
+	awaited = nw.ow.CountAwaited(func(id string) bool { return strings.HasPrefix(id, job+".") })
 	return served, awaited
 }
 
@@ -150,12 +147,12 @@ func TestEndingOneJobReleasesAwaitedResults(t *testing.T) {
 	driver := connectDriver(t, head)
 	driver.NewThread("jobe1")
 	nw := worker.net
-	over, other := newObject("jobe1.3.1", "task 'f'"), newObject("jobe2.1", "task 'g'")
-	nw.await(over, head.Cluster.Address())
-	nw.await(other, head.Cluster.Address())
+	over, other := objstore.NewObject("jobe1.3.1", "task 'f'"), objstore.NewObject("jobe2.1", "task 'g'")
+	nw.ow.Await(over, head.Cluster.Address())
+	nw.ow.Await(other, head.Cluster.Address())
 	driver.endJob("jobe1")
 	select {
-	case <-over.done:
+	case <-over.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("the awaited result of the ended job never completed")
 	}
@@ -165,7 +162,7 @@ func TestEndingOneJobReleasesAwaitedResults(t *testing.T) {
 	if _, a := heldFor(worker, "jobe1"); a != 0 {
 		t.Fatalf("worker still awaits %d entries of the ended job", a)
 	}
-	if _, a := heldFor(worker, "jobe2"); a != 1 || other.isReady() {
+	if _, a := heldFor(worker, "jobe2"); a != 1 || other.IsReady() {
 		t.Fatal("endJob released another job's result")
 	}
 	driver.net.mu.Lock()

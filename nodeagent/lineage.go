@@ -8,6 +8,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
@@ -139,8 +140,8 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	for _, a := range call.Args {
 		if a.Kind() == exec.FutureKind {
 			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
-			if o := objectOf(a.AsFuture()); o != nil {
-				arg.Location = o.remoteLocation()
+			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
+				arg.Location = o.RemoteLocation()
 			}
 			rec.Args = append(rec.Args, arg)
 			continue

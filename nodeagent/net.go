@@ -8,13 +8,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/headclient"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
-	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -61,14 +61,13 @@ type network struct {
 	programs programCache        // the programs this process compiled, by hash
 	hosted   *actorhost.Registry // actors living here that other processes call
 
-	mu      sync.Mutex
-	awaited map[string]awaitedResult // results this process awaits from other nodes, by task ID
-	served  map[string]*object       // objects other processes may fetch from here
-	jobs    map[string]bool          // jobs this process drives, released when it leaves (net_release.go)
+	mu     sync.Mutex
+	served map[string]*objstore.Object // objects other processes may fetch from here
+	jobs   map[string]bool             // jobs this process drives, released when it leaves (net_release.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
-	ow        *ownership           // what this process owns as the caller of work elsewhere
+	ow        *owner.Owner         // what this process owns as the caller of work elsewhere
 	live      *headclient.Liveness // which nodes the heads hold dead
 	watchDone chan struct{}
 	svc       *head.Service // the head's services; nil on other processes
@@ -85,71 +84,17 @@ type network struct {
 	done chan struct{}
 }
 
-// remoteActor is the handle's view of an actor living in another
-// process. The process that created it also keeps what a restart needs:
-// the constructor call and the method calls it made, in order.
-type remoteActor struct {
-	id string
-
-	mu           sync.Mutex
-	addr         string // "" while it is being restarted
-	class        *exec.ActorClass
-	create       *exec.TaskCall
-	demand       resources.Resources
-	output       string
-	restartsLeft int
-	log          []loggedCall // calls made, for replay
-	pending      []loggedCall // calls made while restarting
-	deadErr      *exec.Error  // set when the actor is gone for good
-	// Checkpoints (@checkpoint(every=N)): the encoded fields after the
-	// first logBase calls; the log then holds only the calls after it.
-	checkpoint []byte
-	logBase    int
-	sinceCkpt  int
-	ckptOrder  uint64 // calls the actor had run (from all callers) when the checkpoint was taken
-	gen        int    // incarnation: counts restarts
-	// creator is the address of the process that created the actor and
-	// restarts it, for a handle this process was given (create is nil).
-	creator string
-	// relocating is set while a borrowed handle asks the creator where
-	// the actor lives after its host died.
-	relocating bool
-}
-
-// awaitedResult is a result this process owns and awaits from another
-// node: the object the answer completes and the address of the node the
-// task was sent to ("" while nothing runs it: an actor call waiting for
-// its actor's restart).
-type awaitedResult struct {
-	obj    *object
-	sentTo string
-}
-
-// takeAwaitedLocked stops awaiting the result of task id and returns its
-// object (nil if it was not awaited). Callers hold nw.mu.
-func (nw *network) takeAwaitedLocked(id string) *object {
-	r := nw.awaited[id]
-	delete(nw.awaited, id)
-	return r.obj
-}
-
-// loggedCall is one method call on a remote actor and its result.
-type loggedCall struct {
-	call *exec.TaskCall
-	obj  *object
-}
-
 func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if cfg.HeartbeatEvery <= 0 {
 		cfg.HeartbeatEvery = 500 * time.Millisecond
 	}
-	nw := &network{c: c, cfg: cfg, awaited: map[string]awaitedResult{},
-		served: map[string]*object{}, hosted: actorhost.NewRegistry(),
+	nw := &network{c: c, cfg: cfg,
+		served: map[string]*objstore.Object{}, hosted: actorhost.NewRegistry(),
 		spillCh: make(chan spillItem, maxSpillBatch), spillDone: make(chan struct{}),
 		live: headclient.NewLiveness(), watchDone: make(chan struct{}),
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	nw.ow = &ownership{nw: nw, rec: newRecovery()}
+	nw.ow = owner.New(ownerNet{nw})
 	if cfg.Membership != nil {
 		nw.svc = head.NewService(cfg.Store, cfg.Membership)
 	}
@@ -236,7 +181,7 @@ func (nw *network) close() {
 	<-nw.done
 	<-nw.spillDone
 	<-nw.watchDone
-	nw.ow.stopCreatedActors()
+	nw.ow.StopCreatedActors()
 	nw.releaseJobs(nw.takeJobs())
 	if !nw.cfg.Driver {
 		nw.leaveAll()
@@ -266,7 +211,7 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 	case transport.SubmitTask:
 		return nil, nw.handleSubmitBatch(req.Payload)
 	case transport.TaskDone:
-		return nil, nw.ow.handleDone(req.Payload)
+		return nil, nw.ow.HandleDone(req.Payload)
 	case transport.FetchObject:
 		return nw.handleFetch(ctx, req.Payload)
 	case transport.Cancel:

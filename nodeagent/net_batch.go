@@ -7,6 +7,8 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -71,7 +73,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 	}()
 	reqs := make([]wire.PlaceRequest, len(batch))
 	for i, it := range batch {
-		reqs[i] = wire.PlaceRequest{Name: it.t.obj.name, Demand: it.t.demand, Origin: it.origin.ID,
+		reqs[i] = wire.PlaceRequest{Name: it.t.obj.Name(), Demand: it.t.demand, Origin: it.origin.ID,
 			ArgBytes: nw.argBytesOf(it.t.call.Args)}
 	}
 	results, err := nw.placeBatch(ctx, reqs)
@@ -105,21 +107,21 @@ func (nw *network) spillBatch(batch []spillItem) {
 // or small (handed here inside another value, or sent inline).
 func (nw *network) argBytesOf(args []exec.Value) []wire.ArgBytesAt {
 	var held []wire.ArgBytesAt
-	var seen map[*object]bool
+	var seen map[*objstore.Object]bool
 	for _, a := range args {
 		if a.Kind() != exec.FutureKind {
 			continue
 		}
-		o := objectOf(a.AsFuture())
+		o := objstore.ObjectOf(a.AsFuture())
 		if o == nil || seen[o] {
 			continue
 		}
-		addr, size := o.whereAndSize()
+		addr, size := o.WhereAndSize()
 		if size <= InlineLimit {
 			continue
 		}
 		if seen == nil {
-			seen = map[*object]bool{}
+			seen = map[*objstore.Object]bool{}
 		}
 		seen[o] = true
 		if addr == "" {
@@ -156,8 +158,8 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 		}
 		msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
 		msg.Replay = encodeReplay(t.replay)
-		nw.await(t.obj, addr)
-		nw.ow.remember(t)
+		nw.ow.Await(t.obj, addr)
+		nw.ow.Remember(t)
 		msgs = append(msgs, msg.Encode())
 		sent = append(sent, t)
 	}
@@ -175,21 +177,19 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 // node could not be reached; at resendDelay apart this outlasts the time
 // the heads take to declare a dead node dead.
 const (
-	maxSendFailures = 30
-	resendDelay     = 500 * time.Millisecond
+	maxSendFailures = owner.MaxSendFailures
+	resendDelay     = owner.ResendDelay
 )
 
 // sendFailed handles a task that could not be sent to its node: the node
 // probably died and the heads have not said so yet, so the task is
 // placed again a little later.
 func (nw *network) sendFailed(t *task, addr string, err error) {
-	nw.mu.Lock()
-	nw.takeAwaitedLocked(t.call.ID)
-	nw.mu.Unlock()
+	nw.ow.TakeAwaited(t.call.ID)
 	t.sendFailures++
 	if t.sendFailures > maxSendFailures {
 		t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost,
-			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.name, addr, transport.Plain(err))}, "")
+			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.Name(), addr, transport.Plain(err))}, "")
 		return
 	}
 	time.AfterFunc(resendDelay, func() { nw.spill(t, nw.c.Head()) })

@@ -25,7 +25,7 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		if r.Err() != nil {
 			return nil, wire.Err(r)
 		}
-		addr, newGen, gone := nw.ow.answerWhere(ctx, id, dead, gen)
+		addr, newGen, gone := nw.ow.AnswerWhere(ctx, id, dead, gen)
 		w := &codec.Encoder{}
 		w.String(addr)
 		w.Uvarint(uint64(newGen))
@@ -53,8 +53,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 func (nw *network) heldLineage(ids []string) stash.Bundle {
 	b := nw.c.lineage.localBundle(ids)
 	for _, id := range ids {
-		b.Outcomes = append(b.Outcomes, nw.ow.orders.Outcomes(id)...)
-		if call := nw.ow.orders.Call(id); call != nil {
+		b.Outcomes = append(b.Outcomes, nw.ow.Orders().Outcomes(id)...)
+		if call := nw.ow.Orders().Call(id); call != nil {
 			b.Records = append(b.Records, stash.RecordEntry{Record: taskRecord(call, nw.c.Head().ID, nw)})
 		}
 	}

@@ -143,32 +143,19 @@ func (nw *network) releaseHere(jobs []string) {
 		}
 		return false
 	}
-	var awaited []*object
 	nw.mu.Lock()
 	for id := range nw.served {
 		if ofJobs(id) {
 			delete(nw.served, id)
 		}
 	}
-	for id, r := range nw.awaited {
-		if ofJobs(id) {
-			delete(nw.awaited, id)
-			awaited = append(awaited, r.obj)
-		}
-	}
 	for _, j := range jobs {
 		delete(nw.jobs, j)
 	}
 	nw.mu.Unlock()
-	nw.ow.rec.mu.Lock()
-	for id := range nw.ow.rec.lineage {
-		if ofJobs(id) {
-			delete(nw.ow.rec.lineage, id)
-		}
-	}
-	nw.ow.rec.mu.Unlock()
+	awaited := nw.ow.ReleaseJobs(ofJobs)
 	for _, o := range awaited {
-		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.name)}, "")
+		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.Name())}, "")
 	}
 	nw.stopJobsWork(ofJobs)
 }
@@ -181,16 +168,10 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 	for _, a := range nw.hosted.RemoveIf(ofJobs) {
 		a.Stop("actor " + a.Class().Name() + " stopped: the job that created it has finished")
 	}
-	nw.ow.rec.mu.Lock()
-	for id := range nw.ow.rec.actors {
-		if ofJobs(id) {
-			delete(nw.ow.rec.actors, id)
-		}
-	}
-	nw.ow.rec.mu.Unlock()
+	nw.ow.DropActors(ofJobs)
 	for _, n := range nw.c.nodes {
 		for _, t := range n.jobsTasks(ofJobs) {
-			t.cancel(t.obj.name + " was cancelled: its job is over")
+			t.Cancel(t.obj.Name() + " was cancelled: its job is over")
 		}
 	}
 }

@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
-// Sending work to other nodes (the owner's side) and doing work for
+// Sending work to other nodes (the transport half of the owner's side;
+// what the owner keeps of it is package owner's) and doing work for
 // other nodes (the executor's side).
 
 // sendTimeout bounds one send of a task or result.
-const sendTimeout = 30 * time.Second
+const sendTimeout = owner.SendTimeout
 
 // fillCall sets the program and the arguments of a message.
 func (nw *network) fillCall(msg *wire.Submit, prog *exec.Program, args []exec.Value) *exec.Error {
@@ -57,12 +59,12 @@ func (nw *network) fillArgs(msg *wire.Submit, args []exec.Value) *exec.Error {
 // with the job.
 func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, error) {
 	if v.Kind() == exec.FutureKind {
-		o := objectOf(v.AsFuture())
+		o := objstore.ObjectOf(v.AsFuture())
 		if o == nil {
 			return wire.Arg{}, fmt.Errorf("unknown future")
 		}
-		if loc := o.remoteLocation(); loc != "" {
-			return wire.Arg{ObjectID: o.id, Location: loc}, nil
+		if loc := o.RemoteLocation(); loc != "" {
+			return wire.Arg{ObjectID: o.ID(), Location: loc}, nil
 		}
 		val, err := o.Result()
 		if err != nil {
@@ -71,10 +73,10 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 		v = val
 	}
 	if exec.EncodedSize(v) > InlineLimit*16 {
-		o := newObject(taskID+".arg"+strconv.Itoa(i), "argument")
+		o := objstore.NewObject(taskID+".arg"+strconv.Itoa(i), "argument")
 		o.Complete(v, nil, nw.c.Head().ID)
 		nw.serveObject(o)
-		return wire.Arg{ObjectID: o.id, Location: nw.addr}, nil
+		return wire.Arg{ObjectID: o.ID(), Location: nw.addr}, nil
 	}
 	data, err := exec.EncodeWith(nil, v, nw)
 	return wire.Arg{Inline: data}, err
@@ -87,62 +89,6 @@ func (nw *network) outputAddr(output string) string {
 		return nw.addr
 	}
 	return output
-}
-
-// await records that obj's value will come from the node at addr.
-func (nw *network) await(obj *object, addr string) {
-	nw.mu.Lock()
-	nw.awaited[obj.id] = awaitedResult{obj, addr}
-	nw.mu.Unlock()
-}
-
-// lost fails an awaited object.
-func (nw *network) lost(obj *object, why string) {
-	nw.mu.Lock()
-	nw.takeAwaitedLocked(obj.id)
-	nw.mu.Unlock()
-	obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: %s", obj.name, why)}, "")
-}
-
-// handleDone completes an awaited object with a remote result.
-func (ow *ownership) handleDone(payload []byte) error {
-	m, err := wire.DecodeDone(payload)
-	if err != nil {
-		return err
-	}
-	if m.Actor != "" && m.Seq > 0 {
-		ow.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
-	}
-	ow.nw.mu.Lock()
-	obj := ow.nw.takeAwaitedLocked(m.ID)
-	ow.nw.mu.Unlock()
-	if obj == nil {
-		return nil // cancelled or already failed
-	}
-	switch {
-	case m.Resubmit:
-		go ow.nw.resubmit(obj) // spilling may wait: not on the connection's goroutine
-	case m.Gone && m.Err != nil:
-		ow.actorGone(m.ID, m.Actor, obj, m.Err)
-	case m.Err != nil && m.Err.Kind == exec.KindLost && ow.hasLineage(m.ID):
-		// An argument was lost on the way; this process owns the task's
-		// lineage, so it rebuilds the arguments and runs the task again.
-		go ow.retryWithArguments(obj, m.Err)
-	case m.Err != nil:
-		obj.Complete(exec.None, m.Err, m.Err.Node)
-	case m.Location != "":
-		obj.setRemote(m.Location, m.Size, ow.nw)
-		obj.Complete(exec.None, nil, m.Location)
-	default:
-		ow.forget(m.ID) // the value is here now; its lineage is not needed
-		v, derr := exec.DecodeWith(m.Inline, ow.nw)
-		if derr != nil {
-			obj.Complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.name, derr), "")
-			return nil
-		}
-		obj.Complete(v, nil, "")
-	}
-	return nil
 }
 
 // fetch reads an object from the node at addr, streamed.
@@ -178,9 +124,9 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 }
 
 // serveObject lets other processes fetch obj by its ID.
-func (nw *network) serveObject(o *object) {
+func (nw *network) serveObject(o *objstore.Object) {
 	nw.mu.Lock()
-	nw.served[o.id] = o
+	nw.served[o.ID()] = o
 	nw.mu.Unlock()
 }
 
@@ -191,17 +137,12 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	if err != nil || len(ss) != 1 {
 		return nil, wire.ErrMalformed
 	}
-	nw.mu.Lock()
-	o := nw.served[ss[0]]
-	if o == nil {
-		o = nw.awaited[ss[0]].obj
-	}
-	nw.mu.Unlock()
+	o := nw.localObject(ss[0])
 	if o == nil {
 		return nil, fmt.Errorf("object %s is not held by this node", ss[0])
 	}
 	select {
-	case <-o.done:
+	case <-o.Done():
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -280,9 +221,9 @@ func (nw *network) argValue(a wire.Arg) (exec.Value, error) {
 
 // remoteObject is a local stand-in for an object held by another
 // process; reading it fetches it.
-func (nw *network) remoteObject(id, addr string) *object {
-	o := newObject(id, "object "+id)
-	o.setRemote(addr, 0, nw)
+func (nw *network) remoteObject(id, addr string) *objstore.Object {
+	o := objstore.NewObject(id, "object "+id)
+	o.SetRemote(addr, 0, nw.ow)
 	o.Complete(exec.None, nil, addr)
 	return o
 }
@@ -307,7 +248,7 @@ func (nw *network) nativeTask(name string) *exec.NativeTask {
 // failForOwner fails a task sent by another process without running it:
 // its owner gets err as the task's result.
 func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) {
-	o := newObject(m.ID, "task '"+m.Function+"'")
+	o := objstore.NewObject(m.ID, "task '"+m.Function+"'")
 	o.Complete(exec.None, err, nw.c.Head().ID)
 	nw.report(o, m.Owner)
 }
@@ -334,9 +275,9 @@ func (nw *network) runForOwner(prog *exec.Program, m *wire.Submit, args []exec.V
 	if err != nil {
 		return err
 	}
-	t := &task{call: call, obj: newObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
+	t := &task{call: call, obj: objstore.NewObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
 		replay: decodeReplay(m.Replay)}
-	t.obj.task = t
+	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
@@ -348,16 +289,13 @@ func (nw *network) runForOwner(prog *exec.Program, m *wire.Submit, args []exec.V
 
 // report sends a finished object's result to its owner: small values
 // inline, large ones as a location to fetch from.
-func (nw *network) report(o *object, owner string) {
-	nw.reportDone(o, owner, &wire.Done{ID: o.id})
+func (nw *network) report(o *objstore.Object, owner string) {
+	nw.reportDone(o, owner, &wire.Done{ID: o.ID()})
 }
 
 // reportDone is report with the message's other fields set.
-func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
-	o.mu.Lock()
-	big := o.big
-	o.mu.Unlock()
-	if big != nil { // kept by the store (maybe spilled): its size is known
+func (nw *network) reportDone(o *objstore.Object, owner string, done *wire.Done) {
+	if big := o.Big(); big != nil { // kept by the store (maybe spilled): its size is known
 		nw.serveObject(o)
 		done.Location, done.Size = nw.addr, big.Size()
 		nw.sendDone(owner, done)
@@ -371,7 +309,7 @@ func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
 	case size <= InlineLimit:
 		data, eerr := exec.EncodeWith(nil, v, nw)
 		if eerr != nil {
-			done.Err = exec.Errorf(exec.KindType, "the result of %s cannot be sent to its caller: %v", o.name, eerr)
+			done.Err = exec.Errorf(exec.KindType, "the result of %s cannot be sent to its caller: %v", o.Name(), eerr)
 		}
 		done.Inline = data
 	default:
@@ -384,7 +322,7 @@ func (nw *network) reportDone(o *object, owner string, done *wire.Done) {
 // sendDone sends a TaskDone to the owner (itself, without the network).
 func (nw *network) sendDone(owner string, done *wire.Done) {
 	if owner == nw.addr {
-		nw.ow.handleDone(done.Encode())
+		nw.ow.HandleDone(done.Encode())
 		return
 	}
 	nw.pool.Send(owner, transport.TaskDone, done.Encode())
@@ -398,7 +336,7 @@ func (nw *network) handleCancel(payload []byte) error {
 	}
 	for _, n := range nw.c.nodes {
 		for _, t := range n.jobsTasks(func(id string) bool { return id == ss[0] }) {
-			t.cancel(t.obj.name + " was cancelled")
+			t.Cancel(t.obj.Name() + " was cancelled")
 		}
 	}
 	return nil

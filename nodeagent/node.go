@@ -117,10 +117,10 @@ func (n *Node) cancelAll(reason string) {
 	actors := n.actors
 	n.mu.Unlock()
 	for _, w := range queued {
-		w.(*task).cancel(reason)
+		w.(*task).Cancel(reason)
 	}
 	for _, w := range running {
-		w.(*task).cancel(reason)
+		w.(*task).Cancel(reason)
 	}
 	for _, a := range actors {
 		a.Stop(reason)
@@ -131,16 +131,14 @@ func (n *Node) cancelAll(reason string) {
 // value is first counted by the node's object store, which may spill it
 // (or others) to disk; a value that cannot be kept at all fails the
 // object with the store's error.
-func (n *Node) publish(o *object, val exec.Value, err *exec.Error) {
+func (n *Node) publish(o *objstore.Object, val exec.Value, err *exec.Error) {
 	if err == nil {
-		big, serr := n.store.Add(o.name, val)
+		big, serr := n.store.Add(o.Name(), val)
 		switch {
 		case serr != nil:
 			val, err = exec.None, serr.(*exec.Error)
 		case big != nil:
-			o.mu.Lock()
-			o.big = big
-			o.mu.Unlock()
+			o.SetBig(big)
 			val = exec.None // the store has it
 		}
 	}

@@ -82,7 +82,7 @@ func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
 		t.Fatal("no fetch reached the holder")
 	}
 	where := make(chan string, 1)
-	go func() { where <- o.remoteLocation() }()
+	go func() { where <- o.RemoteLocation() }()
 	select {
 	case loc := <-where:
 		if loc != srv.Addr() {
@@ -103,7 +103,7 @@ func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
 	if n := holder.fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches for %d concurrent readers, want 1", n, readers)
 	}
-	if o.remoteLocation() != "" {
+	if o.RemoteLocation() != "" {
 		t.Fatal("the fetched value is not kept here")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -27,14 +29,14 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 	switch v.Kind() {
 	case exec.FutureKind:
 		f := v.AsFuture()
-		o := objectOf(f)
+		o := objstore.ObjectOf(f)
 		if o == nil {
 			return nil, fmt.Errorf("unknown future %s", f.ID)
 		}
 		// Served from here when it lives here, and when it is owned here:
 		// a reader that cannot fetch it from where it lives then asks its
 		// owner, which rebuilds it.
-		loc, owner := o.remoteLocation(), o.owner
+		loc, owner := o.RemoteLocation(), o.Owner()
 		if loc == "" || owner == "" {
 			nw.serveObject(o)
 		}
@@ -53,8 +55,8 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		h := v.AsActor()
 		addr, creator, gen := nw.addr, nw.addr, 0
 		switch a := h.Handle.(type) {
-		case *remoteActor:
-			addr, creator, gen = a.whereabouts(nw.addr)
+		case *owner.Actor:
+			addr, creator, gen = a.Whereabouts(nw.addr)
 		case *actorhost.Actor:
 			creator, gen = a.CreatorAddr(nw.addr), a.Gen()
 			nw.hosted.Offer(a) // never displaces a newer incarnation living here
@@ -91,7 +93,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 		}
 		o := nw.remoteObject(id, loc)
 		if owner != nw.addr {
-			o.owner = owner
+			o.SetOwner(owner)
 		}
 		return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
 	case refActor:
@@ -113,20 +115,23 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 			}
 		}
 		if creator == nw.addr {
-			if a := nw.ow.createdActor(id); a != nil {
+			if a := nw.ow.CreatedActor(id); a != nil {
 				return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: a}), nil
 			}
 		}
-		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.ow.borrow(id, c, addr, creator, gen)}), nil
+		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.ow.Borrow(id, c, addr, creator, gen)}), nil
 	}
 	return exec.None, wire.ErrMalformed
 }
 
-func (nw *network) localObject(id string) *object {
+// localObject is an object held here: one this process serves, or a
+// result it awaits (a future passed on before its task finished).
+func (nw *network) localObject(id string) *objstore.Object {
 	nw.mu.Lock()
-	defer nw.mu.Unlock()
-	if o := nw.served[id]; o != nil {
+	o := nw.served[id]
+	nw.mu.Unlock()
+	if o != nil {
 		return o
 	}
-	return nw.awaited[id].obj
+	return nw.ow.Awaited(id)
 }

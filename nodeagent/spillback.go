@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -57,7 +56,7 @@ func (nw *network) spillbackFrom(n *Node) {
 	}
 	reqs := make([]wire.PlaceRequest, len(stuck))
 	for i, t := range stuck {
-		reqs[i] = wire.PlaceRequest{Name: t.obj.name, Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
+		reqs[i] = wire.PlaceRequest{Name: t.obj.Name(), Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -95,15 +94,3 @@ func (n *Node) stuckTasks(since time.Time, limit int) []*task {
 // unqueue takes a task out of the node's queue; false if it is no longer
 // there (it started, or was cancelled).
 func (n *Node) unqueue(t *task) bool { return n.sched.Unqueue(t) }
-
-// resubmit places again a task that its node gave back unrun.
-func (nw *network) resubmit(obj *object) {
-	nw.ow.rec.mu.Lock()
-	entry := nw.ow.rec.lineage[obj.id]
-	nw.ow.rec.mu.Unlock()
-	if entry == nil || entry.t.obj != obj {
-		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.name + " was given back by its node, and its specification is not kept here"}, "")
-		return
-	}
-	nw.spill(entry.t, nw.c.Head())
-}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/stash"
@@ -15,7 +17,7 @@ import (
 // task is one submitted task call on its way through a node.
 type task struct {
 	call   *exec.TaskCall
-	obj    *object
+	obj    *objstore.Object
 	demand resources.Resources
 	node   *Node  // where it is queued or runs
 	output string // address of the driver that prints this task's output; "" for here
@@ -45,9 +47,23 @@ func (t *task) Run(worker int) {
 	t.node.run(t)
 }
 
-// cancel stops the task: a queued one never starts, a running one is
+// The task is also what its owner keeps of it while it runs elsewhere
+// (owner.Task).
+func (t *task) Call() *exec.TaskCall                      { return t.call }
+func (t *task) Object() *objstore.Object                  { return t.obj }
+func (t *task) SetReplay(replay map[uint64]stash.Outcome) { t.replay = replay }
+
+// Again is a copy of the task to run again (a rebuild), with a new
+// object of the same ID.
+func (t *task) Again() owner.Task {
+	again := &task{call: t.call, obj: objstore.NewObject(t.obj.ID(), t.obj.Name()), demand: t.demand, output: t.output}
+	again.obj.SetProducer(again)
+	return again
+}
+
+// Cancel stops the task: a queued one never starts, a running one is
 // interrupted at its next check.
-func (t *task) cancel(reason string) {
+func (t *task) Cancel(reason string) {
 	if !t.cancelled.CompareAndSwap(false, true) {
 		return
 	}
@@ -58,7 +74,7 @@ func (t *task) cancel(reason string) {
 		th.Cancel(reason)
 		return
 	}
-	t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.name)}, "")
+	t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.Name())}, "")
 }
 
 // demandOf reads a call site's resource annotation.
@@ -77,8 +93,8 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	if err != nil {
 		return nil, err
 	}
-	t := &task{call: call, obj: newObject(call.ID, name), demand: demand, output: outputOf(th)}
-	t.obj.task = t
+	t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th)}
+	t.obj.SetProducer(t)
 	c.stats.Submitted.Add(1)
 	if err := c.recordLineage(call, origin); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
@@ -152,7 +168,7 @@ func whenArgsReady(args []exec.Value, f func()) {
 	}
 	for _, a := range args {
 		if a.Kind() == exec.FutureKind {
-			if o := objectOf(a.AsFuture()); o != nil {
+			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
 				pending.Add(1)
 				o.OnReady(done)
 			}
@@ -170,8 +186,8 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 		if a.Kind() != exec.FutureKind {
 			continue
 		}
-		o := objectOf(a.AsFuture())
-		<-o.done
+		o := objstore.ObjectOf(a.AsFuture())
+		<-o.Done()
 		v, err := o.Result()
 		if err != nil {
 			root := err
@@ -185,7 +201,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 				kind = exec.KindLost
 			}
 			return nil, &exec.Error{Kind: kind, Pos: err.Pos, Stack: append([]exec.Frame(nil), err.Stack...),
-				Msg:   fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, o.name, root.Msg),
+				Msg:   fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, o.Name(), root.Msg),
 				Node:  err.Node,
 				Cause: err}
 		}
@@ -209,7 +225,7 @@ func (n *Node) run(t *task) {
 	if t.Cancelled() {
 		return
 	}
-	args, depErr := resolveArgs(t.obj.name, t.call.Args)
+	args, depErr := resolveArgs(t.obj.Name(), t.call.Args)
 	if depErr != nil {
 		c.stats.Failed.Add(1)
 		t.obj.Complete(exec.None, depErr, n.ID)
@@ -257,7 +273,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		t.th = th
 		t.mu.Unlock()
 		if t.Cancelled() {
-			th.Cancel(t.obj.name + " was cancelled")
+			th.Cancel(t.obj.Name() + " was cancelled")
 		}
 		val, err := t.call.Run(th, copyArgs(args))
 		if err == nil || err.Kind == exec.KindCancelled || attempt >= extra {

@@ -10,7 +10,15 @@
 // value back from disk). When no handle is left, the Go collector frees
 // it and a cleanup takes it out of the accounting and deletes its spill
 // file: that is the store's reference counting, the references being the
-// handles (held by the node agent's objects, held by futures).
+// handles (held by Objects, held by futures).
+//
+// Object is the handle behind an exec.Future: the result of a task, a
+// method call or a put, written once (Complete) and read by any number of
+// readers (Result, Done, OnReady). A value held by another process is
+// fetched when first read through the Fetcher the object was given
+// (SetRemote); the process's owner (package owner) implements it,
+// rebuilding the value from its lineage when its holder lost it. This
+// package does no networking.
 //
 // # Ownership and threading
 //
@@ -23,6 +31,14 @@
 // read and write spill files. Handles are immutable; the value behind a
 // handle is the store's.
 //
-// The node agent (package nodeagent) is the only user: each Node has one
-// Store, created with the node and closed with it.
+// An Object owns its value, error, readiness, waiters, producer, store
+// handle and remote location, guarded by its mu; whoever completes it (a
+// worker, a connection goroutine with a TaskDone) and its readers (get,
+// wait, fetch servers) may call it from any goroutine. Its fetching lock
+// is held by the one reader that fetches a remote value, never together
+// with mu, and mu is never held across a fetch. ID, name, owner and
+// producer are set before the object is shared.
+//
+// The node agent (package nodeagent) is the only user of Store: each Node
+// has one, created with the node and closed with it.
 package objstore

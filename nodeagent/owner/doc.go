@@ -1,18 +1,47 @@
-// Package owner is what a process keeps as the owner of the calls it
-// makes (Ray's ownership): for now OrderLog, the places its method calls
-// took in their actors' order and the specifications of its calls on
-// actors it was handed, which a restart of those actors reads back when
-// their host died before its stash wrote them to the GCS.
+// Package owner is what a process keeps as the owner of the work it sends
+// to other processes (Ray's ownership; the core worker's half of a
+// process): the results it awaits, the lineage of the tasks it sent and
+// their recovery when a node dies, the actors it created and their
+// restart, the handles it was given on actors created elsewhere and their
+// relocation, the places its calls took in their actors' order and the
+// calls it made on actors it was handed (OrderLog), and the answers to
+// its calls (Owner.HandleDone).
 //
-// The rest of the owner's state (the results it awaits from other nodes,
-// the lineage of the tasks it sent, the actors it created or was handed,
-// and their recovery) is still in package nodeagent, on its network type.
+// Owner reaches other processes only through Network, the small
+// interface this package defines of the transport side; package
+// nodeagent implements it over its network and wires an Owner into each
+// networked process. The tasks whose lineage it keeps are opaque to it
+// (Task), and so is sending them again (Network.Spill). It also serves as
+// the objstore.Fetcher of the objects whose values live elsewhere: it
+// fetches them, or rebuilds them from their lineage when their holder
+// died. This package never imports nodeagent.
 //
 // # Ownership and threading
 //
-// An OrderLog owns its places (a bounded FIFO and an index by actor) and
-// its kept calls (a bounded FIFO), guarded by its mutex; any goroutine
-// may call it: the connection goroutines that receive answers (Note),
-// callers (KeepCall), and the goroutines answering a restart's lineage
-// query (Outcomes, Call).
+// An Owner owns:
+//
+//	state                          lock           touched by
+//	awaited: the results awaited   Owner.awaitMu  the spill loop and callers (Await), the
+//	  from other nodes, by ID and                   connection goroutines (HandleDone), fetch
+//	  the node each was sent to                     servers (Awaited), the dead-node watcher
+//	                                                (NodeDied and its retries), job release
+//	lineage: the tasks it sent,    Owner.mu       the spill loop (Remember), HandleDone
+//	  with their retry counts                       (forget), recovery goroutines (retries,
+//	                                                rebuilds), job release
+//	actors: the actors it created  Owner.mu       callers (CreateActor), the dead-node
+//	                                                watcher, restarts, job release, leaving
+//	borrowed: handles it was       Owner.mu       handle decoding (Borrow), the runtime's
+//	  given (weak pointers)                         cleanup (dropping one), the watcher
+//	an Actor's address, call log,  Actor.mu       callers (CallRemote), HandleDone (a gone
+//	  pending calls, checkpoint,                    actor), the restart and relocation
+//	  incarnation                                   goroutines, "where is it" answers
+//	orders: places and kept calls  OrderLog.mu    HandleDone (Note), callers (KeepCall),
+//	                                                lineage queries (Outcomes, Call)
+//
+// Any goroutine may call an Owner's exported methods. awaitMu is never
+// held together with another lock; mu may be held while an Actor's mu is
+// taken, never the reverse; no lock is held across a send, a call, a
+// placement or a fetch through the Network. Recovery runs
+// on goroutines of its own (one per retried task, restarted actor or
+// relocated handle), never on the watcher's or a connection's.
 package owner

@@ -118,7 +118,7 @@ type Done struct {
 	Err      *exec.Error
 	// For a method call: the actor incarnation it went to (actorKey), and
 	// the call's place in the order the actor ran its calls (1-based; 0
-	// when not logged), for the caller to keep (see orderLog).
+	// when not logged), for the caller to keep (see owner.OrderLog).
 	Actor string
 	Seq   uint64
 	// Resubmit: the node gave the task back unrun (it waited there while

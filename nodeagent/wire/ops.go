@@ -25,8 +25,8 @@ const (
 	QueryActorWhere byte = 1
 	// QueryLineage (ids...) asks a process for the uncommitted lineage
 	// its stash holds of some tasks, and the places in an actor's order
-	// of the calls it made (orderLog): a stash bundle with their records
-	// and outcomes.
+	// of the calls it made (owner.OrderLog): a stash bundle with their
+	// records and outcomes.
 	QueryLineage byte = 2
 	// QueryRelease (job IDs) says the jobs are over: the process drops
 	// what it keeps for them (net_release.go).

@@ -1,4 +1,4 @@
-package nodeagent
+package owner
 
 import (
 	"context"
@@ -23,18 +23,18 @@ import (
 // host answers a call the creator's replay already ran from the replay's
 // result instead of running it twice.
 
-// borrow returns this process's handle on an actor another process
+// Borrow returns this process's handle on an actor another process
 // created. There is one per actor, so that calls made through any copy
 // of the handle keep one order and are sent again in it.
-func (ow *ownership) borrow(id string, class *exec.ActorClass, addr, creator string, gen int) *remoteActor {
-	ow.rec.mu.Lock()
-	defer ow.rec.mu.Unlock()
-	if a := ow.rec.borrowed[id].Value(); a != nil {
+func (ow *Owner) Borrow(id string, class *exec.ActorClass, addr, creator string, gen int) *Actor {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	if a := ow.borrowed[id].Value(); a != nil {
 		a.learn(addr, gen)
 		return a
 	}
-	a := &remoteActor{id: id, addr: addr, class: class, creator: creator, gen: gen}
-	ow.rec.borrowed[id] = weak.Make(a)
+	a := &Actor{id: id, addr: addr, class: class, creator: creator, gen: gen}
+	ow.borrowed[id] = weak.Make(a)
 	runtime.AddCleanup(a, ow.dropBorrowed, id)
 	if addr == "" {
 		// Passed on while being restarted or relocated: calls wait in
@@ -45,27 +45,27 @@ func (ow *ownership) borrow(id string, class *exec.ActorClass, addr, creator str
 }
 
 // dropBorrowed forgets a handed-over actor once no handle refers to it.
-func (ow *ownership) dropBorrowed(id string) {
-	ow.rec.mu.Lock()
-	defer ow.rec.mu.Unlock()
-	if ow.rec.borrowed[id].Value() == nil {
-		delete(ow.rec.borrowed, id)
+func (ow *Owner) dropBorrowed(id string) {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	if ow.borrowed[id].Value() == nil {
+		delete(ow.borrowed, id)
 	}
 }
 
-// createdActor is the handle of an actor this process created, or nil.
-func (ow *ownership) createdActor(id string) *remoteActor {
-	ow.rec.mu.Lock()
-	defer ow.rec.mu.Unlock()
-	return ow.rec.actors[id]
+// CreatedActor is the handle of an actor this process created, or nil.
+func (ow *Owner) CreatedActor(id string) *Actor {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	return ow.actors[id]
 }
 
 // borrowedAt lists the handed-over actors last known to live at addr.
-func (ow *ownership) borrowedAt(addr string) []*remoteActor {
-	ow.rec.mu.Lock()
-	defer ow.rec.mu.Unlock()
-	var out []*remoteActor
-	for _, wp := range ow.rec.borrowed {
+func (ow *Owner) borrowedAt(addr string) []*Actor {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	var out []*Actor
+	for _, wp := range ow.borrowed {
 		if a := wp.Value(); a != nil && a.currentAddr() == addr {
 			out = append(out, a)
 		}
@@ -76,20 +76,20 @@ func (ow *ownership) borrowedAt(addr string) []*remoteActor {
 // borrowedOfCall finds the handed-over actor with call id unanswered in
 // its log, which its relocation sends again. (With lineage off the
 // creator does not restart the actor, and the relocation fails the call.)
-func (ow *ownership) borrowedOfCall(id string) *remoteActor {
-	ow.rec.mu.Lock()
-	actors := make([]*remoteActor, 0, len(ow.rec.borrowed))
-	for _, wp := range ow.rec.borrowed {
+func (ow *Owner) borrowedOfCall(id string) *Actor {
+	ow.mu.Lock()
+	actors := make([]*Actor, 0, len(ow.borrowed))
+	for _, wp := range ow.borrowed {
 		if a := wp.Value(); a != nil {
 			actors = append(actors, a)
 		}
 	}
-	ow.rec.mu.Unlock()
+	ow.mu.Unlock()
 	return withLoggedCall(actors, id)
 }
 
 // learn takes a newer incarnation's address from a handle that arrived.
-func (a *remoteActor) learn(addr string, gen int) {
+func (a *Actor) learn(addr string, gen int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if gen > a.gen && !a.relocating && addr != "" {
@@ -97,9 +97,9 @@ func (a *remoteActor) learn(addr string, gen int) {
 	}
 }
 
-// whereabouts is what a handle passed on says of the actor: where it
+// Whereabouts is what a handle passed on says of the actor: where it
 // lives, who created it (self when this process did), its incarnation.
-func (a *remoteActor) whereabouts(self string) (addr, creator string, gen int) {
+func (a *Actor) Whereabouts(self string) (addr, creator string, gen int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	creator = a.creator
@@ -115,7 +115,7 @@ const relocateTimeout = 60 * time.Second
 
 // relocate finds where a handed-over actor lives after its host at
 // deadAddr failed, and sends its unanswered calls there.
-func (ow *ownership) relocate(a *remoteActor, deadAddr string) {
+func (ow *Owner) relocate(a *Actor, deadAddr string) {
 	a.mu.Lock()
 	if a.relocating || a.addr != deadAddr || a.deadErr != nil {
 		a.mu.Unlock()
@@ -129,7 +129,7 @@ func (ow *ownership) relocate(a *remoteActor, deadAddr string) {
 		a.mu.Lock()
 		a.relocating = false
 		a.mu.Unlock()
-		a.failPending(ow.nw, err)
+		a.failPending(ow, err)
 		return
 	}
 	a.mu.Lock()
@@ -138,14 +138,14 @@ func (ow *ownership) relocate(a *remoteActor, deadAddr string) {
 	a.mu.Unlock()
 	if err := ow.publish(a, addr, newGen, calls); err != nil {
 		// Not reached again: the calls are kept; look again.
-		time.AfterFunc(resendDelay, func() { ow.relocate(a, addr) })
+		time.AfterFunc(ResendDelay, func() { ow.relocate(a, addr) })
 	}
 }
 
 // askWhere asks the actor's creator where it lives now, until the creator
 // names another incarnation than the one at deadAddr, says it is gone, or
 // relocateTimeout passes (then the old address is tried again).
-func (ow *ownership) askWhere(a *remoteActor, deadAddr string, gen int) (string, int, *exec.Error) {
+func (ow *Owner) askWhere(a *Actor, deadAddr string, gen int) (string, int, *exec.Error) {
 	deadline := time.Now().Add(relocateTimeout)
 	var lastErr error
 	for time.Now().Before(deadline) {
@@ -153,7 +153,7 @@ func (ow *ownership) askWhere(a *remoteActor, deadAddr string, gen int) (string,
 		switch {
 		case err != nil:
 			lastErr = err
-			if ow.nw.isDead(a.creator) {
+			if ow.net.IsDead(a.creator) {
 				return "", 0, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf(
 					"actor %s was lost: its host at %s failed, and the process that created it (at %s), which restarts it, died too",
 					a.class.Name(), deadAddr, a.creator)}
@@ -179,7 +179,7 @@ func (ow *ownership) askWhere(a *remoteActor, deadAddr string, gen int) (string,
 
 // queryWhere asks the creator at creator where actor id lives now. gone
 // is set when the creator says the actor is gone for good (why).
-func (ow *ownership) queryWhere(creator, id, deadAddr string, gen int) (addr string, newGen int, gone string, err error) {
+func (ow *Owner) queryWhere(creator, id, deadAddr string, gen int) (addr string, newGen int, gone string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), whereWait+5*time.Second)
 	defer cancel()
 	w := &codec.Encoder{}
@@ -187,7 +187,7 @@ func (ow *ownership) queryWhere(creator, id, deadAddr string, gen int) (addr str
 	w.String(id)
 	w.String(deadAddr)
 	w.Uvarint(uint64(gen))
-	reply, err := ow.nw.pool.Call(ctx, creator, transport.Query, w.Bytes())
+	reply, err := ow.net.Call(ctx, creator, transport.Query, w.Bytes())
 	if err != nil {
 		return "", 0, "", err
 	}
@@ -202,11 +202,11 @@ func (ow *ownership) queryWhere(creator, id, deadAddr string, gen int) (addr str
 // for the creator to notice.
 const whereWait = 6 * time.Second
 
-// answerWhere says where an actor this process created lives now, waiting
+// AnswerWhere says where an actor this process created lives now, waiting
 // (up to whereWait) while it is being restarted or still recorded at the
 // address the asker found dead.
-func (ow *ownership) answerWhere(ctx context.Context, id, deadAddr string, gen int) (addr string, newGen int, gone string) {
-	a := ow.createdActor(id)
+func (ow *Owner) AnswerWhere(ctx context.Context, id, deadAddr string, gen int) (addr string, newGen int, gone string) {
+	a := ow.CreatedActor(id)
 	if a == nil {
 		return "", 0, fmt.Sprintf("actor %s is not known to the process that created it (it has finished, or was restarted)", id)
 	}

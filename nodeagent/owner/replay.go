@@ -1,4 +1,4 @@
-package nodeagent
+package owner
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -27,7 +28,7 @@ import (
 // the creator's own future for it, or nil for another caller's call.
 type replayCall struct {
 	call *exec.TaskCall
-	obj  *object
+	obj  *objstore.Object
 }
 
 // replayPlan orders the calls to replay on a recreated actor: the logged
@@ -35,8 +36,8 @@ type replayCall struct {
 // specification from the creator's own log or from the lineage; then the
 // creator's calls the log does not order (sent but not run when the host
 // died), in the order they were made.
-func (ow *ownership) replayPlan(a *remoteActor, own []loggedCall, base uint64) []replayCall {
-	order := ow.actorOrder(a.id, base)
+func (ow *Owner) replayPlan(a *Actor, own []loggedCall, base uint64) []replayCall {
+	order := ow.ActorOrder(a.id, base)
 	byID := make(map[string]loggedCall, len(own))
 	for _, lc := range own {
 		byID[lc.call.ID] = lc
@@ -47,7 +48,7 @@ func (ow *ownership) replayPlan(a *remoteActor, own []loggedCall, base uint64) [
 			missing = append(missing, id)
 		}
 	}
-	records := ow.callRecords(missing)
+	records := ow.CallRecords(missing)
 	plan := make([]replayCall, 0, len(order)+len(own))
 	ordered := make(map[string]bool, len(order))
 	for _, id := range order {
@@ -71,15 +72,16 @@ func (ow *ownership) replayPlan(a *remoteActor, own []loggedCall, base uint64) [
 	return plan
 }
 
-// actorOrder returns the IDs of the calls the actor ran, in the order it
+// ActorOrder returns the IDs of the calls the actor ran, in the order it
 // ran them, from call number base up to the first one no stash and not
 // the GCS knows.
-func (ow *ownership) actorOrder(actorID string, base uint64) []string {
-	if ow.nw.c.lineage == nil || !ow.nw.c.keepsLineage() {
+func (ow *Owner) ActorOrder(actorID string, base uint64) []string {
+	store := ow.net.LineageStore()
+	if store == nil {
 		return nil
 	}
 	bySeq := map[uint64]string{}
-	for _, oe := range ow.nw.askStashes([]string{actorID}).Outcomes {
+	for _, oe := range ow.net.AskStashes([]string{actorID}).Outcomes {
 		if o := oe.Outcome; o.TaskID == actorID && o.Kind == stash.KindActorOrder {
 			bySeq[o.Seq] = string(o.Data)
 		}
@@ -88,7 +90,7 @@ func (ow *ownership) actorOrder(actorID string, base uint64) []string {
 	for seq := base; ; seq++ {
 		id, ok := bySeq[seq]
 		if !ok {
-			id, ok = ow.committedOutcome(actorID, seq)
+			id, ok = committedOutcome(store, actorID, seq)
 		}
 		if !ok {
 			return order
@@ -98,8 +100,8 @@ func (ow *ownership) actorOrder(actorID string, base uint64) []string {
 }
 
 // committedOutcome reads one logged actor-order outcome from the GCS.
-func (ow *ownership) committedOutcome(actorID string, seq uint64) (string, bool) {
-	rec, err := ow.nw.c.lineage.store.GetTask(stash.OutcomeKey(actorID, seq))
+func committedOutcome(store stash.Store, actorID string, seq uint64) (string, bool) {
+	rec, err := store.GetTask(stash.OutcomeKey(actorID, seq))
 	if err != nil {
 		return "", false
 	}
@@ -107,19 +109,20 @@ func (ow *ownership) committedOutcome(actorID string, seq uint64) (string, bool)
 	return string(o.Data), ok && o.Kind == stash.KindActorOrder
 }
 
-// callRecords finds the specifications of some calls: in the stashes of
+// CallRecords finds the specifications of some calls: in the stashes of
 // the live processes (and what callers keep of their calls), then in the
 // GCS.
-func (ow *ownership) callRecords(ids []string) map[string]gcs.TaskRecord {
+func (ow *Owner) CallRecords(ids []string) map[string]gcs.TaskRecord {
 	out := make(map[string]gcs.TaskRecord, len(ids))
-	for _, re := range ow.nw.askStashes(ids).Records {
+	for _, re := range ow.net.AskStashes(ids).Records {
 		out[re.Record.TaskID] = re.Record
 	}
+	store := ow.net.LineageStore()
 	for _, id := range ids {
-		if _, ok := out[id]; ok {
+		if _, ok := out[id]; ok || store == nil {
 			continue
 		}
-		if rec, err := ow.nw.c.lineage.store.GetTask(id); err == nil {
+		if rec, err := store.GetTask(id); err == nil {
 			out[id] = rec
 		}
 	}
@@ -127,7 +130,7 @@ func (ow *ownership) callRecords(ids []string) map[string]gcs.TaskRecord {
 }
 
 // callFromRecord rebuilds a method call from its lineage record.
-func (ow *ownership) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.TaskCall, error) {
+func (ow *Owner) callFromRecord(a *Actor, rec gcs.TaskRecord) (*exec.TaskCall, error) {
 	if rec.TaskID == "" {
 		return nil, errors.New("its specification is in no stash and not in the GCS")
 	}
@@ -147,7 +150,7 @@ func (ow *ownership) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.T
 		case arg.ObjectID == "" && arg.Inline == nil:
 			return nil, fmt.Errorf("argument %d was not kept in the lineage (over 4 KiB)", i+1)
 		}
-		v, err := ow.nw.argValue(wire.Arg{Inline: arg.Inline, ObjectID: arg.ObjectID, Location: arg.Location})
+		v, err := ow.net.ArgValue(wire.Arg{Inline: arg.Inline, ObjectID: arg.ObjectID, Location: arg.Location})
 		if err != nil {
 			return nil, fmt.Errorf("argument %d: %v", i+1, err)
 		}
@@ -158,6 +161,6 @@ func (ow *ownership) callFromRecord(a *remoteActor, rec gcs.TaskRecord) (*exec.T
 
 // warnf reports, on the process's standard error, a problem recovery
 // works around.
-func (ow *ownership) warnf(format string, args ...any) {
+func (ow *Owner) warnf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "rayflow: warning: "+format+"\n", args...)
 }

@@ -1,0 +1,242 @@
+package objstore
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/rayflow/rayflow/exec"
+)
+
+// Object is one entry of a process's objects: the result of a task, a
+// method call or a put, the handle behind an exec.Future. It is written
+// once (Complete); readers wait on Done.
+type Object struct {
+	id   string
+	name string // what produces it, for messages
+	done chan struct{}
+
+	mu       sync.Mutex
+	ready    bool
+	val      exec.Value
+	err      *exec.Error
+	waiters  []func() // run once when the object becomes ready
+	producer Producer // the task producing it, while it runs or waits
+	big      *Handle  // a large value, kept by the node's store (val is then None)
+	remote   string   // address of the process holding the value, when elsewhere
+	fetcher  Fetcher  // how to fetch it from there
+	// size is the encoded size of a large value held elsewhere, as its
+	// holder reported it (0 when unknown); a value held here has it in
+	// its store handle.
+	size int64
+	// order is, for a method call, its place in the order its actor ran
+	// calls, plus one (0 until it ran).
+	order atomic.Uint64
+	// owner is, for a future another process passed here inside a value,
+	// the address of the process that owns it: it keeps the lineage, so
+	// it can rebuild the value if the process holding it died. Set before
+	// the object is shared; "" when this process owns it.
+	owner string
+
+	// fetching is held by the one reader that fetches (or rebuilds) a
+	// remote value, so concurrent readers share one fetch. It is never
+	// taken while mu is held, and mu is never held across the fetch: the
+	// fetch and a rebuild wait on the network and on other goroutines
+	// (the spiller) that lock mu.
+	fetching sync.Mutex
+}
+
+// Fetcher brings the value of an object held by another process here:
+// it fetches it from the process at addr, or rebuilds it (from its
+// lineage, or by asking its owner) when that process lost it. Package
+// owner implements it; an object keeps the Fetcher it was told of by
+// SetRemote.
+type Fetcher interface {
+	FetchObject(o *Object, addr string) (exec.Value, *exec.Error)
+}
+
+// Producer is the task that produces an object, while it runs or waits:
+// cancelling the object's future cancels it.
+type Producer interface {
+	Cancel(reason string)
+}
+
+// NewObject returns an object not ready yet.
+func NewObject(id, name string) *Object {
+	return &Object{id: id, name: name, done: make(chan struct{})}
+}
+
+// ObjectOf returns the object behind a future (nil if it has none).
+func ObjectOf(f *exec.Future) *Object {
+	o, _ := f.Handle.(*Object)
+	return o
+}
+
+// ID is the object's ID (its task's or call's).
+func (o *Object) ID() string { return o.id }
+
+// Name says what makes the object, for messages.
+func (o *Object) Name() string { return o.name }
+
+// Done is closed when the object is ready.
+func (o *Object) Done() <-chan struct{} { return o.done }
+
+// SetProducer records the task that produces the object. It is called
+// before the object is shared.
+func (o *Object) SetProducer(p Producer) { o.producer = p }
+
+// Producer is the task producing the object, or nil once it is ready.
+func (o *Object) Producer() Producer {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.producer
+}
+
+// SetOwner records the address of the process that owns an object
+// passed here inside a value. It is called before the object is shared.
+func (o *Object) SetOwner(addr string) { o.owner = addr }
+
+// Owner is the address of the process that owns the object, or "" when
+// this process does.
+func (o *Object) Owner() string { return o.owner }
+
+// SetOrder records, for a method call, its place in the order its actor
+// ran calls, plus one.
+func (o *Object) SetOrder(seq uint64) { o.order.Store(seq) }
+
+// Order is what SetOrder recorded (0 until the call ran).
+func (o *Object) Order() uint64 { return o.order.Load() }
+
+// SetBig records that the node's store keeps the object's (large) value.
+func (o *Object) SetBig(h *Handle) {
+	o.mu.Lock()
+	o.big = h
+	o.mu.Unlock()
+}
+
+// Big is the store's handle on the object's value, or nil when the
+// store does not keep it.
+func (o *Object) Big() *Handle {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.big
+}
+
+// SetRemote records that the object's value lives in another process,
+// and its encoded size when known (0 otherwise); f fetches it.
+func (o *Object) SetRemote(addr string, size int64, f Fetcher) {
+	o.mu.Lock()
+	o.remote, o.size, o.fetcher = addr, size, f
+	o.mu.Unlock()
+}
+
+// WhereAndSize says, for a ready object, where its value lives ("" for
+// this process) and its encoded size, or 0 when the size is not known or
+// the value is small (it travels inline). The global scheduler weighs
+// arguments by it.
+func (o *Object) WhereAndSize() (string, int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.ready || o.err != nil {
+		return "", 0
+	}
+	size := o.size
+	if o.big != nil {
+		size = o.big.Size()
+	}
+	return o.remote, size
+}
+
+// RemoteLocation is where the value lives, or "" when it is here.
+func (o *Object) RemoteLocation() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.remote
+}
+
+// Complete stores the value or error and wakes every waiter. Only the
+// first completion counts. node, where the value was made, is not kept:
+// nothing reads it, and without it an Object stays in the 224-byte size
+// class (the embedded task path allocates two per task).
+func (o *Object) Complete(val exec.Value, err *exec.Error, node string) bool {
+	o.mu.Lock()
+	if o.ready {
+		o.mu.Unlock()
+		return false
+	}
+	o.ready, o.val, o.err, o.producer = true, val, err, nil
+	waiters := o.waiters
+	o.waiters = nil
+	o.mu.Unlock()
+	close(o.done)
+	for _, w := range waiters {
+		w()
+	}
+	return true
+}
+
+// OnReady runs f when the object is ready (at once if it is).
+func (o *Object) OnReady(f func()) {
+	o.mu.Lock()
+	if o.ready {
+		o.mu.Unlock()
+		f()
+		return
+	}
+	o.waiters = append(o.waiters, f)
+	o.mu.Unlock()
+}
+
+// IsReady reports whether the object is ready.
+func (o *Object) IsReady() bool {
+	select {
+	case <-o.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Result returns the value and error of a ready object, fetching it from
+// the process that holds it, or reading it back from disk if the store
+// spilled it.
+func (o *Object) Result() (exec.Value, *exec.Error) {
+	o.mu.Lock()
+	val, err, big, remote := o.val, o.err, o.big, o.remote
+	o.mu.Unlock()
+	if remote != "" && err == nil {
+		return o.fetchRemote()
+	}
+	return held(val, err, big)
+}
+
+// held returns a value held in this process, as Result reads it: from
+// memory, or from the store when it keeps the value (it may have been
+// spilled).
+func held(val exec.Value, err *exec.Error, big *Handle) (exec.Value, *exec.Error) {
+	if err != nil || big == nil {
+		return val, err
+	}
+	return big.Load()
+}
+
+// fetchRemote fetches a value held by another process (or has it
+// rebuilt) through the object's Fetcher. Concurrent readers wait for the
+// first one's fetch; if it failed, the next tries again.
+func (o *Object) fetchRemote() (exec.Value, *exec.Error) {
+	o.fetching.Lock()
+	defer o.fetching.Unlock()
+	o.mu.Lock()
+	addr, f, val, err, big := o.remote, o.fetcher, o.val, o.err, o.big
+	o.mu.Unlock()
+	if addr == "" { // fetched while this reader waited
+		return held(val, err, big)
+	}
+	v, ferr := f.FetchObject(o, addr)
+	if ferr != nil {
+		return exec.None, ferr
+	}
+	o.mu.Lock()
+	o.val, o.remote = v, ""
+	o.mu.Unlock()
+	return v, nil
+}
