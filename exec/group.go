@@ -42,7 +42,8 @@ type PlanStats struct {
 type callGroup struct {
 	calls []*TaskCall
 	futs  []*Future
-	limit int // send when this many are waiting
+	limit int       // send when this many are waiting
+	site  *CallSite // the call site of the last call added
 	// members are the futures of the waiting calls, for fuse.
 	members map[*Future]bool
 }
@@ -51,13 +52,15 @@ type callGroup struct {
 // future, which the runtime fills when the group is sent.
 func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site) (*Future, error) {
 	g := &th.group
-	if d.Fuse && d.Group <= 1 && len(g.calls) > 0 && !g.feeds(call) {
-		// A fused call that takes nothing from the group starts a chain
-		// of its own, so that unrelated calls do not queue behind it.
+	if len(g.calls) > 0 && !g.feeds(call) && (d.Group <= 1 || g.site != call.Site) {
+		// A call that takes nothing from the group goes in a group of
+		// its own call site's: unrelated calls do not queue behind
+		// one another.
 		if err := th.flushGroup(); err != nil {
 			return nil, err
 		}
 	}
+	g.site = call.Site
 	limit := d.Group
 	if limit <= 1 {
 		limit = decision.MaxGroup // a fused chain

@@ -179,8 +179,8 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 // jobsTasks lists the node's running and queued tasks that ofJobs picks.
 func (n *Node) jobsTasks(ofJobs func(id string) bool) []*task {
 	var out []*task
-	for _, w := range n.sched.Select(func(w localsched.Work) bool { return ofJobs(w.(*task).call.ID) }) {
-		out = append(out, w.(*task))
+	for _, w := range n.sched.Select(func(w localsched.Work) bool { return ofJobs(tasksOf(w)[0].call.ID) }) {
+		out = append(out, tasksOf(w)...)
 	}
 	return out
 }

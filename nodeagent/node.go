@@ -95,13 +95,22 @@ func (n *Node) state() placement.NodeState {
 // room now and a short queue (the local scheduler's rule), otherwise
 // wherever the global scheduler places it.
 func (n *Node) schedule(t *task) {
-	c := n.cluster
-	// One node with no cluster beyond it has nowhere to spill to.
-	if (c.net == nil && len(c.nodes) == 1) || !placement.ShouldSpill(n.state(), t.demand, c.cfg.QueueLimit) {
+	if !n.wouldSpill(t.demand) {
 		n.enqueue(t)
 		return
 	}
-	c.scope.spill(t, n)
+	n.cluster.scope.spill(t, n)
+}
+
+// wouldSpill reports whether work of this demand would leave the node:
+// it has no room now or a long queue, and there is a cluster beyond it.
+func (n *Node) wouldSpill(demand resources.Resources) bool {
+	c := n.cluster
+	// One node with no cluster beyond it has nowhere to spill to.
+	if c.net == nil && len(c.nodes) == 1 {
+		return false
+	}
+	return placement.ShouldSpill(n.state(), demand, c.cfg.QueueLimit)
 }
 
 // enqueue adds a ready task to the local queue and starts what fits.
@@ -116,11 +125,10 @@ func (n *Node) cancelAll(reason string) {
 	n.mu.Lock()
 	actors := n.actors
 	n.mu.Unlock()
-	for _, w := range queued {
-		w.(*task).Cancel(reason)
-	}
-	for _, w := range running {
-		w.(*task).Cancel(reason)
+	for _, w := range append(queued, running...) {
+		for _, t := range tasksOf(w) {
+			t.Cancel(reason)
+		}
 	}
 	for _, a := range actors {
 		a.Stop(reason)

@@ -83,10 +83,11 @@ func (nw *network) spillbackFrom(n *Node) {
 // stuckTasks lists up to limit queued tasks that entered the queue
 // before since and do not fit the node's free resources.
 func (n *Node) stuckTasks(since time.Time, limit int) []*task {
-	stuck := n.sched.Stuck(since, limit)
-	out := make([]*task, len(stuck))
-	for i, w := range stuck {
-		out[i] = w.(*task)
+	var out []*task
+	for _, w := range n.sched.Stuck(since, limit) {
+		if t, ok := w.(*task); ok { // a group stays where its calls run together
+			out = append(out, t)
+		}
 	}
 	return out
 }

@@ -219,8 +219,13 @@ func (c *Cluster) startTask(origin *Node, t *task) {
 
 // run executes a task on a worker goroutine of node n.
 func (n *Node) run(t *task) {
-	c := n.cluster
 	defer n.sched.Finished(t)
+	n.runTask(t)
+}
+
+// runTask runs one task on the current worker and publishes its result.
+func (n *Node) runTask(t *task) {
+	c := n.cluster
 	defer failOnPanic(t.obj)
 	if t.Cancelled() {
 		return

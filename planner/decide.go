@@ -154,7 +154,11 @@ func (d *decider) site(site *compiler.CallSite) {
 	}
 	reqs := d.requests(site.Func, site.Enclosing)
 	dec := &decision.Site{}
-	if r, ok := reqs["batch"]; ok {
+	if r, ok := reqs["batch"]; ok && !site.Func.Deterministic {
+		// Its calls would wait behind one another: a program that
+		// races them (wait with a timeout, the clock) could tell.
+		d.note(site.Pos, r, false, "'%s' is nondeterministic (%s)", site.Callee, site.Func.NondeterministicReason())
+	} else if ok {
 		size := r.intArg("size", 0)
 		if size == 0 {
 			size = DefaultBatch
