@@ -1,0 +1,134 @@
+package planner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rayflow/rayflow/compiler"
+	"github.com/rayflow/rayflow/lang"
+)
+
+func compileSrc(t *testing.T, src string) *compiler.Program {
+	t.Helper()
+	file, err := lang.Parse("d.rayflow", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compiler.Compile(file, testUniverse())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+const decideSrc = `
+@hint(fuse)
+task step(x) {
+    return x + 1
+}
+
+task clock(x) {
+    return [x, time.now()]
+}
+
+task noisy(i) {
+    print(i)
+    return i
+}
+
+task square(i) {
+    return i * i
+}
+
+pipeline main(n: int = 10) {
+    let x = step(0)
+    for i in range(n) {
+        x = step(x)
+    }
+    let c = clock(1)
+    let d = clock(c)
+    let total = 0
+    for i in range(n) {
+        total += get(square(i))
+    }
+    for i in range(n) {
+        total += get(noisy(i))
+    }
+    let xs = [1, 2]
+    for v in xs {
+        xs.append(v)
+        total += get(square(v))
+    }
+    print(get(x), get(d), total)
+}
+`
+
+// Decide applies each hint where it is safe and says why not elsewhere.
+func TestDecideAppliesAndRefuses(t *testing.T) {
+	prog := compileSrc(t, decideSrc)
+	opt, err := ParseOpt("fuse,pipeline,batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, report := Decide(prog, opt)
+	text := report.Text()
+	for _, want := range []string{
+		"d.rayflow:21:16: fuse applied: this call of 'step' waits to be sent with the fused call",
+		"d.rayflow:23:17: fuse applied: this call of 'step' runs right after the call whose result it takes",
+		"d.rayflow:26:18: fuse refused: 'clock' is nondeterministic (it calls time.now() at d.rayflow:8:21)",
+		"d.rayflow:26:18: batch refused: 'clock' is nondeterministic",
+		"d.rayflow:29:22: pipeline applied: the loop at 28:5 keeps up to 8 calls of 'square' in flight",
+		"d.rayflow:32:21: pipeline refused: 'noisy' prints (print at 12:5): starting it early could reorder the output",
+		"d.rayflow:37:22: pipeline refused: the loop changes 'xs', which it iterates over",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explain lacks %q; it says:\n%s", want, text)
+		}
+	}
+	if len(set.Loops) != 1 {
+		t.Errorf("%d loops run ahead, want 1 (the square loop)", len(set.Loops))
+	}
+	grouped := 0
+	for _, d := range set.Sites {
+		if d.Fuse {
+			grouped++
+		}
+	}
+	if grouped != 2 {
+		t.Errorf("%d fused sites, want 2 (the chain's head and its loop)", grouped)
+	}
+}
+
+// --opt none turns every hint off, those in the source included; a plan
+// is the same on every call (every node plans alike).
+func TestDecideNoneAndDeterministic(t *testing.T) {
+	prog := compileSrc(t, decideSrc)
+	set, report := Decide(prog, Opt{None: true})
+	if !set.Empty() || len(report.Decisions) != 0 {
+		t.Fatalf("--opt none decided %d things", len(report.Decisions))
+	}
+	opt, _ := ParseOpt("pipeline,fuse")
+	_, a := Decide(prog, opt)
+	_, b := Decide(prog, opt)
+	if a.Text() != b.Text() {
+		t.Fatalf("two plans differ:\n%s\n%s", a.Text(), b.Text())
+	}
+}
+
+func TestParseOpt(t *testing.T) {
+	for in, want := range map[string]string{"": "", "none": "none", "fuse,batch": "batch,fuse", " pipeline ": "pipeline"} {
+		o, err := ParseOpt(in)
+		if err != nil || o.Spec() != want {
+			t.Errorf("ParseOpt(%q) = %q, %v; want %q", in, o.Spec(), err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"batching":   "unknown optimisation 'batching'; did you mean 'batch'?",
+		"none,batch": "none turns every hint off; it cannot be combined with batch",
+		"colocate":   "colocate needs to know what to be next to",
+	} {
+		if _, err := ParseOpt(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseOpt(%q) error %v, want %q", in, err, want)
+		}
+	}
+}
