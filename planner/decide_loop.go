@@ -173,7 +173,8 @@ func assignedIn(prog *compiler.Program, body *lang.Block) map[int]bool {
 					continue
 				}
 				if i > 0 && n.Suffixes[i-1].Field != "" {
-					markRef(n.Primary, out) // receiver.method(...)
+					markRef(n.Primary, out) // receiver.method(...): its arguments are not changed
+					continue
 				}
 				if i == 0 && !mayChangeArgs(prog, n.Primary) {
 					continue

@@ -5,16 +5,18 @@ import (
 	"testing"
 
 	"github.com/rayflow/rayflow/compiler"
+	rfexec "github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/stdlib"
 )
 
-func compileSrc(t *testing.T, src string) *compiler.Program {
+func compileDecide(t *testing.T, src string) *compiler.Program {
 	t.Helper()
 	file, err := lang.Parse("d.rayflow", src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := compiler.Compile(file, testUniverse())
+	prog, err := compiler.Compile(file, rfexec.Universe(stdlib.Modules()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ pipeline main(n: int = 10) {
 
 // Decide applies each hint where it is safe and says why not elsewhere.
 func TestDecideAppliesAndRefuses(t *testing.T) {
-	prog := compileSrc(t, decideSrc)
+	prog := compileDecide(t, decideSrc)
 	opt, err := ParseOpt("fuse,pipeline,batch")
 	if err != nil {
 		t.Fatal(err)
@@ -73,12 +75,12 @@ func TestDecideAppliesAndRefuses(t *testing.T) {
 	set, report := Decide(prog, opt)
 	text := report.Text()
 	for _, want := range []string{
-		"d.rayflow:21:16: fuse applied: this call of 'step' waits to be sent with the fused call",
+		"d.rayflow:21:17: fuse applied: this call of 'step' waits to be sent with the fused call",
 		"d.rayflow:23:17: fuse applied: this call of 'step' runs right after the call whose result it takes",
-		"d.rayflow:26:18: fuse refused: 'clock' is nondeterministic (it calls time.now() at d.rayflow:8:21)",
+		"d.rayflow:26:18: fuse refused: 'clock' is nondeterministic (it calls time.now() at d.rayflow:8:24)",
 		"d.rayflow:26:18: batch refused: 'clock' is nondeterministic",
 		"d.rayflow:29:22: pipeline applied: the loop at 28:5 keeps up to 8 calls of 'square' in flight",
-		"d.rayflow:32:21: pipeline refused: 'noisy' prints (print at 12:5): starting it early could reorder the output",
+		"d.rayflow:32:22: pipeline refused: 'noisy' prints (print at 12:5): starting it early could reorder the output",
 		"d.rayflow:37:22: pipeline refused: the loop changes 'xs', which it iterates over",
 	} {
 		if !strings.Contains(text, want) {
@@ -102,7 +104,7 @@ func TestDecideAppliesAndRefuses(t *testing.T) {
 // --opt none turns every hint off, those in the source included; a plan
 // is the same on every call (every node plans alike).
 func TestDecideNoneAndDeterministic(t *testing.T) {
-	prog := compileSrc(t, decideSrc)
+	prog := compileDecide(t, decideSrc)
 	set, report := Decide(prog, Opt{None: true})
 	if !set.Empty() || len(report.Decisions) != 0 {
 		t.Fatalf("--opt none decided %d things", len(report.Decisions))
