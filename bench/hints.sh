@@ -16,15 +16,15 @@ export RF
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-run_embedded() { "$RF" run --opt "$2" "bench/rayflow/hints/$1.rayflow" | awk '/^elapsed_ms/ {print $2}'; }
-run_cluster() { bench/cluster.sh "bench/rayflow/hints/$1.rayflow" --opt "$2" | awk '/^elapsed_ms/ {print $2}'; }
+run_embedded() { "$RF" run --opt "$2" "bench/rayflow/hints/$1.rayflow" | awk '/^elapsed_us/ {print $2}'; }
+run_cluster() { bench/cluster.sh "bench/rayflow/hints/$1.rayflow" --opt "$2" | awk '/^elapsed_us/ {print $2}'; }
 
 for mode in embedded cluster; do
 	for pair in "chain fuse" "many batch" "many adaptive" "getloop pipeline"; do
 		set -- $pair
 		for opt in none "$2"; do
 			ms=$(for _ in $(seq "$ROUNDS"); do "run_$mode" "$1" "$opt"; done | median)
-			printf '%-9s %-8s --opt %-9s %8s ms\n' "$mode" "$1" "$opt" "$ms"
+			printf '%-9s %-8s --opt %-9s %10s µs\n' "$mode" "$1" "$opt" "$ms"
 		done
 	done
 done
