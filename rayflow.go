@@ -198,7 +198,7 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	defer stop()
 	value, rerr := pipeline.Run(th, args)
 	if opts.Explain != nil {
-		explainRun(opts.Explain, report, &prog.PlanStats)
+		explainRun(opts.Explain, report, prog)
 	}
 	if rerr != nil {
 		return exec.None, rerr
@@ -234,7 +234,8 @@ func warnRefused(w io.Writer, report *planner.Report) {
 }
 
 // explainRun writes what the plan decided and what it did in this run.
-func explainRun(w io.Writer, report *planner.Report, stats *exec.PlanStats) {
+func explainRun(w io.Writer, report *planner.Report, prog *exec.Program) {
+	stats := &prog.PlanStats
 	fmt.Fprint(w, "plan:\n")
 	for _, line := range strings.SplitAfter(report.Text(), "\n") {
 		if line != "" {
@@ -243,8 +244,12 @@ func explainRun(w io.Writer, report *planner.Report, stats *exec.PlanStats) {
 	}
 	calls, groups, ahead := stats.GroupedCalls.Load(), stats.Groups.Load(), stats.AheadCalls.Load()
 	fmt.Fprintf(w, "at run time (this process):\n")
-	fmt.Fprintf(w, "  %d calls went in %d groups: %d placements and messages saved\n", calls, groups, calls-groups)
+	fmt.Fprintf(w, "  %d calls went to the scheduler in %d groups: %d fewer units to place, queue and send\n", calls, groups, calls-groups)
 	fmt.Fprintf(w, "  %d calls started early by loops run ahead\n", ahead)
+	for _, d := range prog.Adapt.Decisions() {
+		p := d.Site.Pos
+		fmt.Fprintf(w, "  %s:%d:%d: adaptive: %s\n", p.Filename, p.Line, p.Column, d.What)
+	}
 }
 
 func writeTimeline(c *nodeagent.Cluster, path string) error {

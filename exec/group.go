@@ -50,9 +50,9 @@ type callGroup struct {
 
 // submitGrouped adds a call to the thread's group and returns its
 // future, which the runtime fills when the group is sent.
-func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site) (*Future, error) {
+func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Future, error) {
 	g := &th.group
-	if len(g.calls) > 0 && !g.feeds(call) && (d.Group <= 1 || g.site != call.Site) {
+	if len(g.calls) > 0 && !g.feeds(call) && (size <= 1 || g.site != call.Site) {
 		// A call that takes nothing from the group goes in a group of
 		// its own call site's: unrelated calls do not queue behind
 		// one another.
@@ -61,7 +61,7 @@ func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site) (*Future, erro
 		}
 	}
 	g.site = call.Site
-	limit := d.Group
+	limit := size
 	if limit <= 1 {
 		limit = decision.MaxGroup // a fused chain
 	}

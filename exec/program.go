@@ -3,6 +3,7 @@ package exec
 import (
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/planner/adapt"
 	"github.com/rayflow/rayflow/planner/decision"
 )
 
@@ -21,6 +22,9 @@ type Program struct {
 	Plan *decision.Set
 	// PlanStats count what the plan's decisions did in this process.
 	PlanStats PlanStats
+	// Adapt measures the adaptive sites and decides their grouping at
+	// run time (nil when the plan has none).
+	Adapt *adapt.Table
 
 	globals  []Value
 	builtins []Value
@@ -117,6 +121,7 @@ func Load(th *Thread, cp *compiler.Program, modules []*Module) (prog *Program, e
 func LoadPlanned(th *Thread, cp *compiler.Program, modules []*Module, plan *decision.Set) (prog *Program, err error) {
 	p := &Program{
 		Plan:     plan,
+		Adapt:    adapt.New(plan.AdaptiveSites()),
 		Compiled: cp,
 		File:     cp.File.Name,
 		funcs:    map[*compiler.Func]*Function{},

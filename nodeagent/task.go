@@ -239,7 +239,11 @@ func (n *Node) runTask(t *task) {
 	c.stats.Running.Add(1)
 	started := time.Now()
 	val, err := n.attempts(t, args)
-	c.timeline.add(t.call.Name(), "task", n.ID, t.worker, t.call.ID, started, time.Now(), err != nil)
+	ended := time.Now()
+	c.timeline.add(t.call.Name(), "task", n.ID, t.worker, t.call.ID, started, ended, err != nil)
+	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
+		f.Program().Adapt.Observe(t.call.Site, ended.Sub(started))
+	}
 	c.stats.Running.Add(-1)
 	if err != nil {
 		err.MarkNode(n.ID)

@@ -132,6 +132,16 @@ func (d *decider) requests(callee, enclosing *compiler.Func) map[string]request 
 			out[k] = v
 		}
 	}
+	if r, ok := out["adaptive"]; ok {
+		// Adaptive decides grouping at run time, and takes the static
+		// decisions that are safe and never slower: loops run ahead,
+		// chains fused.
+		for _, name := range []string{"pipeline", "fuse"} {
+			if _, set := out[name]; !set {
+				out[name] = request{name: name, hint: r.hint, via: "adaptive"}
+			}
+		}
+	}
 	return out
 }
 
@@ -180,12 +190,20 @@ func (d *decider) site(site *compiler.CallSite) {
 			d.note(site.Pos, r, false, "no argument of this call of '%s' is the result of a task call", site.Callee)
 		}
 	}
+	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 {
+		if site.Func.Deterministic {
+			dec.Adaptive = true
+			d.note(site.Pos, r, true, "calls of '%s' are measured; if each runs for less than it costs to schedule, they go in groups sized to run ~1 ms", site.Callee)
+		} else if r.hint != nil {
+			d.note(site.Pos, r, false, "'%s' is nondeterministic (%s)", site.Callee, site.Func.NondeterministicReason())
+		}
+	}
 	for _, name := range []string{"spread", "locality", "colocate"} {
 		if r, ok := reqs[name]; ok {
 			d.note(site.Pos, r, false, "placement hints are checked but not yet carried out by the scheduler")
 		}
 	}
-	if dec.Group > 1 || dec.Fuse {
+	if dec.Group > 1 || dec.Fuse || dec.Adaptive {
 		d.set.Sites[site] = dec
 	}
 }
@@ -361,7 +379,7 @@ func (d *decider) unused() {
 				continue
 			}
 			switch h.Name {
-			case "template", "adaptive":
+			case "template":
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "not yet carried out by this runtime")
 			default:
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no call of '%s' it could apply to", f.Name)

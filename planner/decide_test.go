@@ -134,3 +134,27 @@ func TestParseOpt(t *testing.T) {
 		}
 	}
 }
+
+// --opt adaptive measures the deterministic sites, and takes the static
+// decisions that are safe and never slower (loops run ahead, chains
+// fused); nondeterministic sites are left alone.
+func TestDecideAdaptive(t *testing.T) {
+	prog := compileDecide(t, decideSrc)
+	opt, _ := ParseOpt("adaptive")
+	set, report := Decide(prog, opt)
+	text := report.Text()
+	for _, want := range []string{
+		"pipeline applied: the loop at 28:5 keeps up to 8 calls of 'square' in flight (--opt adaptive)",
+		"fuse applied: this call of 'step' runs right after the call whose result it takes, on the same worker (@hint(fuse) at 2:1)",
+		"adaptive applied: calls of 'square' are measured",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explain lacks %q; it says:\n%s", want, text)
+		}
+	}
+	for _, cs := range set.AdaptiveSites() {
+		if cs.Callee == "clock" {
+			t.Errorf("the nondeterministic 'clock' is adaptive")
+		}
+	}
+}

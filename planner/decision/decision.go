@@ -29,6 +29,10 @@ type Site struct {
 	// PlaceColocate.
 	Place Placement
 	With  int
+	// Adaptive: the runtime measures the site's calls and groups them
+	// once it knows they cost less to run than to schedule (package
+	// planner/adapt decides how many).
+	Adaptive bool
 }
 
 // Loop is a get-in-a-loop run ahead: the call Call, made once per
@@ -86,6 +90,21 @@ func (s *Set) ReduceArity(f *compiler.Func) int {
 
 // Grouped reports whether calls of the site wait in their caller's group.
 func (d *Site) Grouped() bool { return d != nil && (d.Group > 1 || d.Fuse) }
+
+// AdaptiveSites lists the sites whose calls are measured and grouped at
+// run time.
+func (s *Set) AdaptiveSites() []*compiler.CallSite {
+	if s == nil {
+		return nil
+	}
+	var out []*compiler.CallSite
+	for cs, d := range s.Sites {
+		if d.Adaptive {
+			out = append(out, cs)
+		}
+	}
+	return out
+}
 
 // Empty reports whether nothing is decided at all.
 func (s *Set) Empty() bool {

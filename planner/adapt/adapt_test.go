@@ -1,0 +1,54 @@
+package adapt
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/compiler"
+)
+
+// A site whose calls run for less than they cost to schedule is grouped,
+// sized so a group runs about GroupRun; one whose calls run longer is
+// left alone. Each decision is taken once and logged with its reason.
+func TestDecidesFromMeasuredRunTime(t *testing.T) {
+	fast := &compiler.CallSite{Callee: "fast"}
+	slow := &compiler.CallSite{Callee: "slow"}
+	other := &compiler.CallSite{Callee: "other"}
+	tab := New([]*compiler.CallSite{fast, slow})
+	for i := 0; i < Samples-1; i++ {
+		tab.Observe(fast, 10*time.Microsecond)
+		tab.Observe(slow, 2*time.Millisecond)
+	}
+	if tab.Group(fast) != 1 || tab.Group(slow) != 1 {
+		t.Fatalf("decided before %d samples", Samples)
+	}
+	tab.Observe(fast, 10*time.Microsecond)
+	tab.Observe(slow, 2*time.Millisecond)
+	if got := tab.Group(fast); got != int(GroupRun/(10*time.Microsecond)) {
+		t.Errorf("fast site's group %d, want %d", got, GroupRun/(10*time.Microsecond))
+	}
+	if got := tab.Group(slow); got != 1 {
+		t.Errorf("slow site's group %d, want 1", got)
+	}
+	if tab.Group(other) != 1 {
+		t.Errorf("a site the table does not know is grouped")
+	}
+	tab.Observe(fast, time.Second) // decided: later samples change nothing
+	ds := tab.Decisions()
+	if len(ds) != 2 || !strings.Contains(ds[0].What+ds[1].What, "groups of 100") || !strings.Contains(ds[0].What+ds[1].What, "'slow' go alone") {
+		t.Errorf("decisions %+v", ds)
+	}
+}
+
+// A program without adaptive sites has no table, and a nil table answers.
+func TestNilTable(t *testing.T) {
+	var tab *Table = New(nil)
+	if tab != nil {
+		t.Fatal("New(nil) made a table")
+	}
+	tab.Observe(&compiler.CallSite{}, time.Microsecond)
+	if tab.Group(&compiler.CallSite{}) != 1 || tab.Decisions() != nil {
+		t.Fatal("nil table answered wrongly")
+	}
+}
