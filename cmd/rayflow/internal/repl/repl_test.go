@@ -324,3 +324,31 @@ func TestIsDeclaration(t *testing.T) {
 		}
 	}
 }
+
+// :explain prints the planner's decisions for the session's declarations,
+// with the source's hints or those an --opt value turns on.
+func TestExplainCommand(t *testing.T) {
+	out, errs := session(t, `@hint(pipeline, depth=3)
+task sq(x) { return x * x }
+pipeline main(n: int = 3) {
+    let t = 0
+    for i in range(n) {
+        t += get(sq(i))
+    }
+    return t
+}
+:explain
+:explain none
+:explain bogus
+:run main
+`)
+	for _, w := range []string{"pipeline applied: the loop at 3:5 keeps up to 3 calls of 'sq' in flight",
+		"no hints: --opt none turns every hint off", "5\n"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout does not contain %q:\n%s", w, out)
+		}
+	}
+	if !strings.Contains(errs, "unknown optimisation 'bogus'") {
+		t.Errorf("stderr lacks the bad option:\n%s", errs)
+	}
+}

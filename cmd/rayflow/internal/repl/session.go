@@ -504,6 +504,8 @@ Commands:
   :help          this text
   :vars          the session's variables and declarations
   :plan [NAME]   the planned task graph of a declaration (all when no NAME)
+  :explain [OPT] every hint and planned decision: applied or refused, why
+                 (OPT as in --opt: batch,fuse,... or none)
   :run NAME [PARAM=VALUE ...]
                  run a declared pipeline, as 'rayflow run' would
   :reset         forget everything and start a new cluster
@@ -533,6 +535,8 @@ func (s *Session) command(ctx context.Context, line string) error {
 		fmt.Fprintln(s.out, "session reset")
 	case ":plan":
 		s.plan(arg)
+	case ":explain":
+		s.explain(arg)
 	case ":run":
 		s.runPipeline(ctx, arg)
 	default:
@@ -557,6 +561,23 @@ func (s *Session) showVars() {
 		sort.Strings(names)
 		fmt.Fprintf(s.out, "declared: %s\n", strings.Join(names, ", "))
 	}
+}
+
+// explain prints the planner's decisions for the declarations, with the
+// hints in the source or those opt (as --opt) turns on.
+func (s *Session) explain(opt string) {
+	o, err := planner.ParseOpt(opt)
+	if err != nil {
+		fmt.Fprintf(s.errOut, "error: :explain %s: %v\n", opt, err)
+		return
+	}
+	cp, err := s.program()
+	if err != nil {
+		s.reportCompile(err, "")
+		return
+	}
+	_, report := planner.Decide(cp, o)
+	fmt.Fprint(s.out, report.Text())
 }
 
 // plan prints the planned graph of the declaration named name, or of
