@@ -30,6 +30,9 @@ func Annotate(g *Graph, set *decision.Set) {
 			if d != nil && d.Group > 1 {
 				n.Notes = append(n.Notes, fmt.Sprintf("batch: sent in groups of up to %d calls", d.Group))
 			}
+			if d != nil && d.Adaptive {
+				n.Notes = append(n.Notes, "batch(auto): grouped at run time once its calls prove cheaper to run than to schedule")
+			}
 			if d != nil && d.Fuse {
 				if from := fusedWith(n, set); from != nil {
 					n.Notes = append(n.Notes, fmt.Sprintf("fuse: runs right after %s, on the same worker", from.ID))

@@ -168,13 +168,13 @@ func (d *decider) site(site *compiler.CallSite) {
 		// Its calls would wait behind one another: a program that
 		// races them (wait with a timeout, the clock) could tell.
 		d.note(site.Pos, r, false, "'%s' is nondeterministic (%s)", site.Callee, site.Func.NondeterministicReason())
-	} else if ok {
-		size := r.intArg("size", 0)
-		if size == 0 {
-			size = DefaultBatch
-		}
+	} else if size := r.intArg("size", 0); ok && size > 0 {
 		dec.Group = min(size, decision.MaxGroup)
 		d.note(site.Pos, r, true, "calls of '%s' go to the scheduler in groups of up to %d, one placement and one message per group", site.Callee, dec.Group)
+	} else if ok {
+		// batch(auto): the group size is measured, as adaptive does.
+		dec.Adaptive = true
+		d.note(site.Pos, r, true, "calls of '%s' are measured; if each runs for less than it costs to schedule, they go in groups sized to run ~1 ms", site.Callee)
 	}
 	if r, ok := reqs["fuse"]; ok {
 		switch {
@@ -190,7 +190,7 @@ func (d *decider) site(site *compiler.CallSite) {
 			d.note(site.Pos, r, false, "no argument of this call of '%s' is the result of a task call", site.Callee)
 		}
 	}
-	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 {
+	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive {
 		if site.Func.Deterministic {
 			dec.Adaptive = true
 			d.note(site.Pos, r, true, "calls of '%s' are measured; if each runs for less than it costs to schedule, they go in groups sized to run ~1 ms", site.Callee)
@@ -324,9 +324,6 @@ func nameOf(e *lang.Expr) string {
 	}
 	return ""
 }
-
-// DefaultBatch is the group size of batch(auto) and of --opt batch.
-const DefaultBatch = 128
 
 // reductions decides the arity of reduce(f, futures) trees per task f.
 func (d *decider) reductions() {
