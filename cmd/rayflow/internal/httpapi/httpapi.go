@@ -89,6 +89,9 @@ type JobRequest struct {
 	Source   string         `json:"source"`
 	Pipeline string         `json:"pipeline"`
 	Params   map[string]any `json:"params"` // strings as on the command line, or JSON numbers and booleans
+	// Opt is what --opt says: hints on program-wide ("batch,fuse"), or
+	// "none"; empty runs with the source's hints.
+	Opt string `json:"opt,omitempty"`
 }
 
 // paramText writes a JSON parameter value as the command line would.
@@ -138,7 +141,7 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer driver.Shutdown("the job has finished")
-	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params})
+	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params, Opt: req.Opt})
 	if err != nil {
 		code := fasthttp.StatusOK
 		if _, usage := err.(*rayflow.UsageError); usage {

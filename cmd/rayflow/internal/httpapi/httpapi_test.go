@@ -45,6 +45,8 @@ func TestStatusAndJobs(t *testing.T) {
 		{`{"source": "pipeline main( {"}`, 422, "", "", true},
 		{`{"source": "pipeline main(n: int) { }", "params": {"n": "x"}}`, 400, "", "", true},
 		{`not json`, 400, "", "", true},
+		{`{"source": "task sq(x) { return x * x }\npipeline main() { let t = 0\n for i in range(5) { t += get(sq(i)) }\n return t }", "opt": "pipeline,batch"}`, 200, "30", "", false},
+		{`{"source": "pipeline main() { }", "opt": "batching"}`, 400, "", "", true},
 	} {
 		resp, err := http.Post(base+"/api/jobs", "application/json", bytes.NewBufferString(c.body))
 		if err != nil {
