@@ -240,3 +240,31 @@ func testESCartPole(t *testing.T) {
 func TestSourcesConsulted(t *testing.T) {
 	clibuild.StatSources(repoRoot)
 }
+
+// hintVariants are the ways TestExamplesWithHints runs every example: a
+// hint changes speed, never results, so each prints exactly what the
+// default run prints.
+var hintVariants = [][]string{
+	{"--opt", "none"},
+	{"--opt", "adaptive,batch,fuse,locality,pipeline,spread,template,tree_reduce"},
+	{"--opt", "adaptive,batch,fuse,locality,pipeline,spread,template,tree_reduce", "--nodes", "3"},
+}
+
+func TestExamplesWithHints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every example three more times")
+	}
+	for name := range examples {
+		t.Run(strings.TrimSuffix(name, ".rayflow"), func(t *testing.T) {
+			t.Parallel()
+			want := run(t, "examples/"+name)
+			for _, v := range hintVariants {
+				got := run(t, append(append([]string(nil), v...), "examples/"+name)...)
+				if got.stdout != want.stdout || got.code != want.code {
+					t.Errorf("rayflow run %s examples/%s: exit %d, stdout:\n%s\nwant exit %d, stdout:\n%s",
+						strings.Join(v, " "), name, got.code, got.stdout, want.code, want.stdout)
+				}
+			}
+		})
+	}
+}
