@@ -20,11 +20,14 @@ run_embedded() { "$RF" run --opt "$2" "bench/rayflow/hints/$1.rayflow" | awk '/^
 run_cluster() { bench/cluster.sh "bench/rayflow/hints/$1.rayflow" --opt "$2" | awk '/^elapsed_us/ {print $2}'; }
 
 for mode in embedded cluster; do
-	for pair in "chain fuse" "many batch" "many adaptive" "getloop pipeline"; do
+	for pair in "chain fuse" "many batch" "many adaptive" "getloop pipeline" "reduce tree_reduce"; do
 		set -- $pair
 		for opt in none "$2"; do
 			ms=$(for _ in $(seq "$ROUNDS"); do "run_$mode" "$1" "$opt"; done | median)
 			printf '%-9s %-8s --opt %-9s %10s µs\n' "$mode" "$1" "$opt" "$ms"
 		done
 	done
+	# reduce's baseline: the driver gets every tensor and sums them itself.
+	ms=$(for _ in $(seq "$ROUNDS"); do "run_$mode" reduce_flat none; done | median)
+	printf '%-9s %-8s --opt %-9s %10s µs  (get all, sum in the driver)\n' "$mode" reduce_flat none "$ms"
 done

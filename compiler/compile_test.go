@@ -147,3 +147,29 @@ func TestParseMemory(t *testing.T) {
 		}
 	}
 }
+
+// A task that reduces with a nondeterministic task is nondeterministic:
+// reduce(f, xs) calls f.
+func TestReduceCallsItsTask(t *testing.T) {
+	u := &compiler.Universe{Builtins: map[string]compiler.Member{"reduce": {Callable: true}}, Modules: universe.Modules}
+	f, err := lang.Parse("t.rayflow", `
+task stamp(a, b) { return a + b + time.now() }
+task add(a, b) { return a + b }
+task stamped(xs) { return reduce(stamp, xs) }
+task added(xs) { return reduce(add, xs) }
+pipeline main() { }
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compiler.Compile(f, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := funcNamed(p, "stamped"); s.Deterministic || !strings.Contains(s.NondeterministicReason(), "stamp") {
+		t.Errorf("stamped: deterministic = %v (%q), want false: it reduces with stamp", s.Deterministic, s.NondeterministicReason())
+	}
+	if !funcNamed(p, "added").Deterministic {
+		t.Errorf("added: nondeterministic (%q)", funcNamed(p, "added").NondeterministicReason())
+	}
+}

@@ -129,6 +129,24 @@ func (r *resolver) checkCall(pf *lang.Postfix, i int) {
 		if c.member.Nondeterministic || c.member.NondeterministicWithoutArgs && len(call.Args) == 0 {
 			r.noteNondet("it calls "+c.name+"()", call.Pos)
 		}
+		if c.name == "reduce" {
+			r.noteReduced(call)
+		}
+	}
+}
+
+// noteReduced records that reduce(f, xs) calls the task f, when f is a
+// declaration's name: the caller is then nondeterministic if f is.
+func (r *resolver) noteReduced(call *lang.Call) {
+	if r.fn == nil || len(call.Args) == 0 || call.Args[0].Name != "" {
+		return
+	}
+	pf := lang.PostfixOf(call.Args[0].Value)
+	if pf == nil || len(pf.Suffixes) != 0 || pf.Primary.Ref == nil || pf.Primary.Ref.Kind != lang.RefGlobal {
+		return
+	}
+	if g := r.c.prog.Globals[pf.Primary.Ref.Index]; g.Kind == GlobalFunc {
+		r.fn.callees = append(r.fn.callees, g.Func)
 	}
 }
 

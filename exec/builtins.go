@@ -23,7 +23,7 @@ func init() {
 		"items": mapView("items"), "any": builtinAnyAll(true),
 		"all": builtinAnyAll(false), "type": builtinType, "repr": builtinRepr,
 		"fail": builtinFail, "get": builtinGet, "wait": builtinWait,
-		"put": builtinPut, "cancel": builtinCancel,
+		"put": builtinPut, "cancel": builtinCancel, "reduce": builtinReduce,
 	} {
 		builtinTable[name] = NewBuiltin(name, fn)
 	}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -327,13 +328,13 @@ func nameOf(e *lang.Expr) string {
 
 // reductions decides the arity of reduce(f, futures) trees per task f.
 func (d *decider) reductions() {
+	callers := d.reducers()
 	for _, f := range d.prog.Funcs {
 		if f.Kind != "task" {
 			continue
 		}
-		reqs := d.requests(f, nil)
-		r, ok := reqs["tree_reduce"]
-		if !ok || r.hint == nil && !d.reduced(f) {
+		r, ok := d.reduceRequest(f, callers[f])
+		if !ok {
 			continue
 		}
 		switch {
@@ -346,26 +347,66 @@ func (d *decider) reductions() {
 			d.set.Reduce[f] = arity
 			d.note(f.Pos, r, true, "reduce(%s, futures) runs as a tree of arity %d (its shape depends only on the number of inputs)", f.Name, arity)
 		}
+		d.otherReduceHints(f, r, callers[f])
 	}
 }
 
-// reduced reports whether f is passed to reduce somewhere: --opt
-// tree_reduce speaks only of those.
-func (d *decider) reduced(f *compiler.Func) bool {
-	found := false
-	lang.Walk(d.prog.File, func(n lang.Node) bool {
-		pf, ok := n.(*lang.Postfix)
-		if !ok || found {
-			return !found
+// otherReduceHints refuses the tree_reduce hints of the other pipelines
+// that reduce with f: the decision is one per task, taken from r.
+func (d *decider) otherReduceHints(f *compiler.Func, r request, callers []*compiler.Func) {
+	for _, c := range callers {
+		if o, ok := d.requests(f, c)["tree_reduce"]; ok && o.hint != nil && o.hint != r.hint {
+			d.note(o.hint.Pos, o, false, "reduce(%s, ...) is decided once per task, by %s", f.Name, r.origin())
 		}
-		if isBuiltinCall(pf, "reduce") && len(pf.Suffixes[0].Call.Args) > 0 {
-			if g := d.globalOf(pf.Suffixes[0].Call.Args[0].Value); g != nil && g.Func == f {
-				found = true
+	}
+}
+
+// reduceRequest is the tree_reduce asked for task f: its own hint; else
+// that of the first pipeline (in declaration order) that calls
+// reduce(f, ...); else --opt's. A pipeline's hint and --opt speak only
+// of tasks passed to reduce. The decision is per task, so a pipeline's
+// hint holds wherever f is reduced.
+func (d *decider) reduceRequest(f *compiler.Func, callers []*compiler.Func) (request, bool) {
+	if r, ok := d.requests(f, nil)["tree_reduce"]; ok && r.hint != nil {
+		return r, true
+	}
+	var fromOpt *request
+	for _, c := range callers {
+		r, ok := d.requests(f, c)["tree_reduce"]
+		switch {
+		case ok && r.hint != nil:
+			return r, true
+		case ok && fromOpt == nil:
+			fromOpt = &r
+		}
+	}
+	if fromOpt != nil {
+		return *fromOpt, true
+	}
+	return request{}, false
+}
+
+// reducers maps each task passed by name to reduce(f, ...) to the
+// functions that make those calls, in declaration order.
+func (d *decider) reducers() map[*compiler.Func][]*compiler.Func {
+	out := map[*compiler.Func][]*compiler.Func{}
+	for _, fn := range d.prog.Funcs {
+		if fn.Body == nil {
+			continue
+		}
+		lang.Walk(fn.Body, func(n lang.Node) bool {
+			pf, ok := n.(*lang.Postfix)
+			if !ok || !isBuiltinCall(pf, "reduce") || len(pf.Suffixes[0].Call.Args) == 0 {
+				return true
 			}
-		}
-		return true
-	})
-	return found
+			g := d.globalOf(pf.Suffixes[0].Call.Args[0].Value)
+			if g != nil && g.Kind == compiler.GlobalFunc && !slices.Contains(out[g.Func], fn) {
+				out[g.Func] = append(out[g.Func], fn)
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // unused reports the hints of the source that matched nothing.
