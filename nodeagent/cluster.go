@@ -101,12 +101,13 @@ type Cluster struct {
 
 	stats    Stats
 	stop     atomic.Bool
-	lineage  *lineage   // how this process keeps lineage (--lineage)
-	scope    scope      // how far work reaches: localScope, or net
-	gcs      *lazyStore // the embedded GCS (nil in a networked process)
-	timeline *timeline  // nil unless Config.Timeline
-	net      *network   // nil for an embedded cluster
-	demands  sync.Map   // callee -> demandEntry
+	lineage  *lineage     // how this process keeps lineage (--lineage)
+	scope    scope        // how far work reaches: localScope, or net
+	gcs      *lazyStore   // the embedded GCS (nil in a networked process)
+	timeline *timeline    // nil unless Config.Timeline
+	net      *network     // nil for an embedded cluster
+	demands  sync.Map     // callee -> demandEntry
+	spread   spreadRecord // embedded: where each spread key's last call went
 }
 
 // Stats counts what the cluster has done, for progress display.

@@ -56,7 +56,8 @@ func (nw *network) spillbackFrom(n *Node) {
 	}
 	reqs := make([]wire.PlaceRequest, len(stuck))
 	for i, t := range stuck {
-		reqs[i] = wire.PlaceRequest{Name: t.obj.Name(), Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
+		t.hint.voluntary = false // it waits here: n has no room for it
+		reqs[i] = nw.placeRequest(t, n.ID)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
