@@ -9,6 +9,7 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/placement"
+	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/planner/decision"
 )
@@ -26,11 +27,13 @@ import (
 //   - colocate(with=i): the node of the actor handle passed as argument
 //     i, or the place holding its object when it is a future.
 //
-// The local scheduler (Node.schedule) then keeps the task only when the
-// hint wants it here, and otherwise hands it to the global scheduler
+// The local scheduler (Node.schedule) then keeps the task when the hint
+// wants it here (waiting for room if need be, as the global scheduler
+// would queue it here), and otherwise hands it to the global scheduler
 // with the hint (placement.Request.Prefer and Spread), even when it had
-// room. Whatever cannot be honoured (the node died or is full, the
-// argument is a plain value) falls back to the default placement.
+// room. What cannot be honoured (the node died or is too small, the
+// argument is a plain value, no node has room for a spread call) falls
+// back to the default placement.
 
 // placeHint is what a task's placement decision asks for.
 type placeHint struct {
@@ -73,6 +76,15 @@ func (c *Cluster) placeHintOf(call *exec.TaskCall) placeHint {
 		}
 	}
 	return placeHint{}
+}
+
+// actorSpread is the spread key of an actor class whose instances go to
+// distinct nodes (@hint(spread) on the actor), "" for others.
+func actorSpread(class *exec.ActorClass) string {
+	if class == nil || class.Program() == nil || class.Program().Plan.ActorPlace(class.Info) != decision.PlaceSpread {
+		return ""
+	}
+	return class.Program().Hash + "@actor " + class.Name()
 }
 
 // largestArgAt is where the largest future among args lives ("" when
@@ -140,8 +152,8 @@ func (c *Cluster) objectAt(o *objstore.Object) string {
 
 // scheduleByHint places a ready task by its placement hint, if it has
 // one: it reports false when the task takes the ordinary path (no hint,
-// one node, or the hint wants it here), true when it was handed to the
-// global scheduler.
+// one node, a spill the local scheduler makes anyway), true when it was
+// queued here or handed to the global scheduler.
 func (n *Node) scheduleByHint(t *task) bool {
 	c := n.cluster
 	if c.net == nil && len(c.nodes) == 1 {
@@ -152,13 +164,43 @@ func (n *Node) scheduleByHint(t *task) bool {
 	case t.hint.spread == "" && t.hint.prefer == "":
 		return false
 	case t.hint.prefer != "" && (t.hint.prefer == n.ID || c.net != nil && t.hint.prefer == c.net.addr):
-		return false
+		if !n.roomSomeday(t.demand) {
+			return false // it would wait here for ever
+		}
+		n.enqueue(t) // wanted here: it waits for room here
+		return true
 	case n.wouldSpill(t.demand):
 		return false // it spills anyway, with its hint
 	}
 	t.hint.voluntary = true
 	c.scope.spill(t, n)
 	return true
+}
+
+// roomSomeday reports whether n will have demand free some day: its
+// total less what its actors hold (they may never give it back) holds
+// it. Tasks give their resources back, so they do not count.
+func (n *Node) roomSomeday(demand resources.Resources) bool {
+	left := n.sched.Total()
+	n.mu.Lock()
+	for _, a := range n.actors {
+		left = left.Sub(a.Demand())
+	}
+	n.mu.Unlock()
+	return demand.Fits(left)
+}
+
+// placeEmbedded places a spilled task of an embedded cluster: by its
+// hint when it can, except on a preferred node whose actors leave it no
+// room for ever, where it would wait for ever.
+func (c *Cluster) placeEmbedded(t *task, origin *Node, snap *placement.Snapshot) (placement.Decision, error) {
+	req := t.hint.request(t, origin.ID)
+	d, err := c.spread.place(req, snap)
+	if err == nil && d.Queued && req.Prefer != "" && !c.node(d.Node).roomSomeday(t.demand) {
+		req.Prefer = ""
+		return c.spread.place(req, snap)
+	}
+	return d, err
 }
 
 // origin is the Origin of a placement request for a task spilled from

@@ -62,7 +62,7 @@ func (s localScope) spill(t *task, origin *Node) {
 	for i, other := range c.nodes {
 		snap.Nodes[i] = other.state()
 	}
-	d, err := c.spread.place(t.hint.request(t, origin.ID), snap)
+	d, err := c.placeEmbedded(t, origin, snap)
 	if err != nil {
 		origin.enqueue(t) // cannot happen for a task that passed the feasibility check at submit
 		return

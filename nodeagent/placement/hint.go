@@ -1,11 +1,20 @@
 package placement
 
-// Placement hints (spread, locality, colocate) narrow the choice among
-// the nodes that have the demand free now (the request's origin, which
-// found no room, counts as full, as in the ranking). When the hint cannot be
-// honoured (the preferred node is dead, too small, avoided or full, or
-// no node has room), Place falls back to its ordinary ranking: a hint
-// changes where a task runs, never whether it runs.
+// Placement hints (spread, locality, colocate) decide the node before
+// the ranking does:
+//
+//   - a preferred node (locality, colocate) that is alive, large enough
+//     and not avoided gets the task: to run at once when it has the
+//     demand free, otherwise to wait in its queue (as Ray's soft node
+//     affinity does; the request's origin, which found no room, counts
+//     as full);
+//   - a spread key takes the next node round-robin among the feasible
+//     nodes with the demand free.
+//
+// When the hint cannot be honoured (the preferred node is dead, too
+// small or avoided; no node has room for a spread call), Place falls
+// back to its ordinary ranking: a hint changes where a task runs, never
+// whether it runs.
 
 // placeByHint places req by its hint when it can: on req.Prefer, or
 // round-robin for req.Spread. ok is false when there is no hint or it
@@ -15,9 +24,13 @@ func placeByHint(req *Request, snap *Snapshot, feas *feasibility) (Decision, boo
 	case req.Prefer != "":
 		for i := range snap.Nodes {
 			n := &snap.Nodes[i]
-			if n.ID == req.Prefer && n.ID != req.Origin && feas.feasible(n) && req.Demand.Fits(n.Available) {
+			if n.ID != req.Prefer || !feas.feasible(n) {
+				continue
+			}
+			if n.ID != req.Origin && req.Demand.Fits(n.Available) {
 				return Decision{Node: n.ID, Reason: n.ID + " " + hasFree(req.Demand) + "; a placement hint prefers it"}, true
 			}
+			return Decision{Node: n.ID, Queued: true, Reason: "a placement hint prefers " + n.ID + ", which has no room now: the task waits in its queue"}, true
 		}
 	case req.Spread != "":
 		return spreadNext(req, snap, feas)

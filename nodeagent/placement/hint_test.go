@@ -2,26 +2,28 @@ package placement
 
 import "testing"
 
-// A preferred node with room wins over a freer node; a preferred node
-// that is full, dead, too small or avoided is ignored.
+// A preferred node with room wins over a freer node; a full one gets
+// the task to queue; a dead, too small, avoided or unknown one is
+// ignored.
 func TestPlacePreferredNode(t *testing.T) {
 	nodes := []NodeState{node("a", "cpu=16"), busy(node("b", "cpu=4"), "cpu=3", 2), node("c", "cpu=1")}
 	for _, tc := range []struct {
-		name string
-		req  Request
-		want string
+		name   string
+		req    Request
+		want   string
+		queued bool
 	}{
-		{"no hint: the freest node", Request{Demand: spec("cpu=1")}, "a"},
-		{"preferred with room", Request{Demand: spec("cpu=1"), Prefer: "b"}, "b"},
-		{"preferred but full", Request{Demand: spec("cpu=2"), Prefer: "b"}, "a"},
-		{"preferred but too small", Request{Demand: spec("cpu=2"), Prefer: "c"}, "a"},
-		{"preferred but avoided", Request{Demand: spec("cpu=1"), Prefer: "b", Avoid: []string{"b"}}, "a"},
-		{"preferred is the origin that found no room", Request{Demand: spec("cpu=1"), Prefer: "b", Origin: "b"}, "a"},
-		{"preferred unknown", Request{Demand: spec("cpu=1"), Prefer: "zz"}, "a"},
+		{"no hint: the freest node", Request{Demand: spec("cpu=1")}, "a", false},
+		{"preferred with room", Request{Demand: spec("cpu=1"), Prefer: "b"}, "b", false},
+		{"preferred but full: queue there", Request{Demand: spec("cpu=2"), Prefer: "b"}, "b", true},
+		{"preferred is the origin that found no room", Request{Demand: spec("cpu=1"), Prefer: "b", Origin: "b"}, "b", true},
+		{"preferred but too small", Request{Demand: spec("cpu=2"), Prefer: "c"}, "a", false},
+		{"preferred but avoided", Request{Demand: spec("cpu=1"), Prefer: "b", Avoid: []string{"b"}}, "a", false},
+		{"preferred unknown", Request{Demand: spec("cpu=1"), Prefer: "zz"}, "a", false},
 	} {
 		d, err := Place(tc.req, &Snapshot{Nodes: nodes})
-		if err != nil || d.Node != tc.want || d.Queued {
-			t.Errorf("%s: %+v %v, want %s with room", tc.name, d, err, tc.want)
+		if err != nil || d.Node != tc.want || d.Queued != tc.queued {
+			t.Errorf("%s: %+v %v, want %s (queued %v)", tc.name, d, err, tc.want, tc.queued)
 		}
 	}
 	dead := []NodeState{node("a", "cpu=4"), dead(node("b", "cpu=4"))}

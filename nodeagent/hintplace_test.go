@@ -1,0 +1,85 @@
+package nodeagent_test
+
+import (
+	"testing"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// Three calls of a spread task from one call site run on three distinct
+// nodes, though the driver's node has room for all of them; so do three
+// instances of a spread actor class.
+func TestSpreadCallsGoToDistinctNodes(t *testing.T) {
+	c, out := newCluster(t, nodeagent.Config{Nodes: 3, CPUs: 4})
+	err := run(t, c, out, `
+@hint(spread)
+task where(i) { return sys.node() }
+
+@hint(spread)
+actor Box() {
+    method where() { return sys.node() }
+}
+
+pipeline main() {
+    print(sorted(get([where(i) for i in range(3)])))
+    let boxes = [Box() for i in range(3)]
+    print(sorted(get([b.where() for b in boxes])))
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	expectOutput(t, out, `["node-1", "node-2", "node-3"]`+"\n"+`["node-1", "node-2", "node-3"]`)
+}
+
+// Two tasks with locality that take a 100 MB argument made on node-2
+// run on node-2, though the driver's node-1 has room for them.
+func TestLocalityRunsNextToTheLargestArgument(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes 100 MB")
+	}
+	c, out := newCluster(t, nodeagent.Config{Nodes: 3, CPUs: 4})
+	err := run(t, c, out, `
+@hint(spread)
+task make(n) { return [sys.node(), nd.full([n], 2.0)] }
+
+@hint(locality)
+task total(small, t) { return [sys.node(), t[0], nd.sum(t[1])] }
+
+pipeline main() {
+    let made = []
+    for n in [1, 12500000] { made.append(make(n)) }   # spread: node-1, then node-2
+    let big = made[1]
+    for r in get([total(made[0], big), total(made[0], big)]) { print(r[0], r[1], r[2]) }
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	expectOutput(t, out, "node-2 node-2 25000000.0\nnode-2 node-2 25000000.0")
+}
+
+// A task colocated with an actor handle runs on the actor's node, though
+// the driver's node has room for it.
+func TestColocateRunsOnTheActorsNode(t *testing.T) {
+	c, out := newCluster(t, nodeagent.Config{Nodes: 3, CPUs: 4})
+	err := run(t, c, out, `
+@resources(cpu=3)
+actor Hog() {
+    method where() { return sys.node() }
+}
+
+@hint(colocate, with=a)
+task beside(a, i) { return sys.node() }
+
+pipeline main() {
+    let here = Hog()       # takes 3 of node-1's 4 cpus
+    let there = Hog()      # does not fit on node-1
+    let home = get(there.where())
+    let places = get([beside(there, i) for i in range(2)])
+    print(get(here.where()), home != get(here.where()), places[0] == home, places[1] == home)
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	expectOutput(t, out, "node-1 true true true")
+}
