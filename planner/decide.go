@@ -202,6 +202,10 @@ func (d *decider) placement(site *compiler.CallSite, reqs map[string]request, de
 			d.note(site.Pos, r, false, "this call of '%s' is placed by %s already; a call runs in one place", site.Callee, chosen)
 			continue
 		}
+		if dec.Grouped() {
+			d.note(site.Pos, r, false, "the calls of '%s' from this site go to the scheduler in groups (batch or fuse), and a group runs where it is placed as one", site.Callee)
+			continue
+		}
 		switch name {
 		case "spread":
 			dec.Place = decision.PlaceSpread

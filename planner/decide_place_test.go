@@ -99,3 +99,18 @@ func TestDecideOnePlacementPerSite(t *testing.T) {
 		t.Errorf("explain:\n%s", text)
 	}
 }
+
+// A site whose calls go in groups is placed as a group: a placement hint
+// there is refused with the reason.
+func TestDecidePlacementRefusedOnGroupedSites(t *testing.T) {
+	prog := compileDecide(t, "@hint(spread)\n@hint(batch, size=8)\ntask f(x) { return x }\npipeline main() { print(get([f(i) for i in range(3)])) }\n")
+	set, report := Decide(prog, Opt{})
+	for _, d := range set.Sites {
+		if d.Place != decision.PlaceDefault || d.Group != 8 {
+			t.Errorf("decided %+v, want a group of 8 placed by default", d)
+		}
+	}
+	if text := report.Text(); !strings.Contains(text, "spread refused: the calls of 'f' from this site go to the scheduler in groups") {
+		t.Errorf("explain:\n%s", text)
+	}
+}
