@@ -1,6 +1,7 @@
 package nodeagent_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/rayflow/rayflow"
@@ -82,4 +83,33 @@ pipeline main() {
 		t.Fatal(rayflow.FormatError(err, ""))
 	}
 	expectOutput(t, out, "node-1 true true true")
+}
+
+// On a cluster (a head and two nodes, a driver): three instances of a
+// spread actor go to three nodes, though the head has the most room, and
+// a task colocated with each runs on its node.
+func TestSpreadActorsAndColocateOnACluster(t *testing.T) {
+	_, _, driver, out := startClusterOf(t, nodeagent.Config{CPUs: 16, NodeID: "head"},
+		nodeagent.Config{CPUs: 2, NodeID: "worker-a"}, nodeagent.Config{CPUs: 2, NodeID: "worker-b"})
+	err := runOn(t, driver, `
+@hint(spread)
+actor Box() {
+    method where() { return sys.node() }
+}
+
+@hint(colocate, with=box)
+task beside(box, i) { return sys.node() }
+
+pipeline main() {
+    let boxes = [Box() for i in range(3)]
+    let homes = get([b.where() for b in boxes])
+    print(sorted(homes))
+    print(get([beside(b, 1) for b in boxes]) == homes)
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	if got, want := strings.TrimSpace(out.String()), `["head", "worker-a", "worker-b"]`+"\ntrue"; got != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", got, want)
+	}
 }

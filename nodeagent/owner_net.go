@@ -40,9 +40,11 @@ func (n ownerNet) FitsHere(demand resources.Resources) bool {
 	return demand.Fits(n.c.Head().state().Available)
 }
 
-func (n ownerNet) Place(ctx context.Context, name string, demand resources.Resources, origin string) (string, string, error) {
-	return n.place(ctx, name, demand, origin)
+func (n ownerNet) Place(ctx context.Context, name string, demand resources.Resources, origin, spread string) (string, string, error) {
+	return n.place(ctx, name, demand, origin, spread)
 }
+
+func (n ownerNet) ActorSpread(class *exec.ActorClass) string { return actorSpread(class) }
 
 func (n ownerNet) FillCall(msg *wire.Submit, prog *exec.Program, args []exec.Value) *exec.Error {
 	return n.fillCall(msg, prog, args)
