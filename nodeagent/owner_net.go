@@ -64,6 +64,12 @@ func (n ownerNet) Send(addr string, typ transport.MsgType, payload []byte) error
 
 func (n ownerNet) Fetch(id, addr string) (exec.Value, *exec.Error) { return n.fetch(id, addr) }
 
-// Spill places a task of this process (again) through the global
-// scheduler, from this process's node.
-func (n ownerNet) Spill(t owner.Task) { n.spill(t.(*task), n.c.Head()) }
+// Spill places a task of this process again through the global
+// scheduler, from this process's node: given back by a busy node, or
+// run again after a failure, it goes wherever there is room, without its
+// placement hint.
+func (n ownerNet) Spill(t owner.Task) {
+	tk := t.(*task)
+	tk.hint = placeHint{}
+	n.spill(tk, n.c.Head())
+}

@@ -114,3 +114,17 @@ func TestDecidePlacementRefusedOnGroupedSites(t *testing.T) {
 		t.Errorf("explain:\n%s", text)
 	}
 }
+
+// `rayflow plan` notes a placement decision on the call's node.
+func TestAnnotateNotesPlacement(t *testing.T) {
+	prog := compileDecide(t, placeSrc)
+	g := Build(prog)
+	set, _ := Decide(prog, Opt{})
+	Annotate(g, set)
+	text := g.Text()
+	for _, want := range []string{"spread: calls go round-robin to distinct nodes", "locality: runs next to its largest argument", "colocate: runs next to argument 1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+}
