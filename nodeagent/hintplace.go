@@ -159,11 +159,13 @@ func (n *Node) scheduleByHint(t *task) bool {
 	if c.net == nil && len(c.nodes) == 1 {
 		return false
 	}
-	t.hint = c.placeHintOf(t.call)
-	switch {
-	case t.hint.spread == "" && t.hint.prefer == "":
+	h := c.placeHintOf(t.call)
+	if h.spread == "" && h.prefer == "" {
 		return false
-	case t.hint.prefer != "" && (t.hint.prefer == n.ID || c.net != nil && t.hint.prefer == c.net.addr):
+	}
+	t.hint = &h
+	switch {
+	case h.prefer != "" && (h.prefer == n.ID || c.net != nil && h.prefer == c.net.addr):
 		if !n.roomSomeday(t.demand) {
 			return false // it would wait here for ever
 		}
@@ -172,7 +174,7 @@ func (n *Node) scheduleByHint(t *task) bool {
 	case n.wouldSpill(t.demand):
 		return false // it spills anyway, with its hint
 	}
-	t.hint.voluntary = true
+	h.voluntary = true
 	c.scope.spill(t, n)
 	return true
 }
@@ -194,13 +196,21 @@ func (n *Node) roomSomeday(demand resources.Resources) bool {
 // hint when it can, except on a preferred node whose actors leave it no
 // room for ever, where it would wait for ever.
 func (c *Cluster) placeEmbedded(t *task, origin *Node, snap *placement.Snapshot) (placement.Decision, error) {
-	req := t.hint.request(t, origin.ID)
+	req := t.placeHint().request(t, origin.ID)
 	d, err := c.spread.place(req, snap)
 	if err == nil && d.Queued && req.Prefer != "" && !c.node(d.Node).roomSomeday(t.demand) {
 		req.Prefer = ""
 		return c.spread.place(req, snap)
 	}
 	return d, err
+}
+
+// placeHint is the task's placement hint, the zero hint without one.
+func (t *task) placeHint() placeHint {
+	if t.hint == nil {
+		return placeHint{}
+	}
+	return *t.hint
 }
 
 // origin is the Origin of a placement request for a task spilled from
@@ -219,8 +229,9 @@ func (h placeHint) request(t *task, origin string) placement.Request {
 
 // placeRequest is the Place request for a task spilled from origin.
 func (nw *network) placeRequest(t *task, origin string) wire.PlaceRequest {
-	return wire.PlaceRequest{Name: t.obj.Name(), Demand: t.demand, Origin: t.hint.origin(origin),
-		ArgBytes: nw.argBytesOf(t.call.Args), Prefer: t.hint.prefer, Spread: t.hint.spread}
+	h := t.placeHint()
+	return wire.PlaceRequest{Name: t.obj.Name(), Demand: t.demand, Origin: h.origin(origin),
+		ArgBytes: nw.argBytesOf(t.call.Args), Prefer: h.prefer, Spread: h.spread}
 }
 
 // spreadRecord is an embedded cluster's record of where the last call

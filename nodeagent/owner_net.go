@@ -70,6 +70,6 @@ func (n ownerNet) Fetch(id, addr string) (exec.Value, *exec.Error) { return n.fe
 // placement hint.
 func (n ownerNet) Spill(t owner.Task) {
 	tk := t.(*task)
-	tk.hint = placeHint{}
+	tk.hint = nil
 	n.spill(tk, n.c.Head())
 }

@@ -60,7 +60,7 @@ func (nw *network) spillbackFrom(n *Node) {
 	for i, t := range stuck {
 		// It waited long enough for room where its placement hint
 		// wanted it: now any node with room will do.
-		t.hint = placeHint{}
+		t.hint = nil
 		reqs[i] = nw.placeRequest(t, n.ID)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

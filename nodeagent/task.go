@@ -29,7 +29,8 @@ type task struct {
 	// this process's own).
 	owner string
 	// hint is what the call site's placement hint asks for (hintplace.go).
-	hint placeHint
+	// nil without one; a pointer keeps a task without it small.
+	hint *placeHint
 	// replay holds, for a task run again, the outcomes its earlier run
 	// logged (wait results, clock and file reads, random seeds), by their
 	// sequence number: the run again sees the same ones (replayedWait,
