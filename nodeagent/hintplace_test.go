@@ -113,3 +113,29 @@ pipeline main() {
 		t.Errorf("printed:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// On a cluster, tasks with locality run on the node holding their
+// largest argument (1 MB, too small for the default locality score to
+// outweigh the head's free cpus).
+func TestLocalityOnACluster(t *testing.T) {
+	_, _, driver, out := startClusterOf(t, nodeagent.Config{CPUs: 16, NodeID: "head"},
+		nodeagent.Config{CPUs: 2, NodeID: "worker-a"},
+		nodeagent.Config{CPUs: 2, NodeID: "worker-b", Resources: map[string]float64{"holder": 1}})
+	err := runOn(t, driver, `
+@resources(cpu=1, holder=1)
+task make(n) { return [sys.node(), nd.full([n], 2.0)] }
+
+@hint(locality)
+task total(t) { return [sys.node(), t[0], nd.sum(t[1])] }
+
+pipeline main() {
+    let big = make(125000)
+    for r in get([total(big), total(big)]) { print(r[0], r[1], r[2]) }
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	if got, want := strings.TrimSpace(out.String()), "worker-b worker-b 250000.0\nworker-b worker-b 250000.0"; got != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", got, want)
+	}
+}
