@@ -128,3 +128,17 @@ func TestAnnotateNotesPlacement(t *testing.T) {
 		}
 	}
 }
+
+// A spread call site inside a task body is spread like any other.
+func TestDecideSpreadInsideATask(t *testing.T) {
+	prog := compileDecide(t, "@hint(spread)\ntask leaf(x) { return x }\ntask outer(n) { return get([leaf(i) for i in range(n)]) }\npipeline main() { print(get(outer(3))) }\n")
+	set, report := Decide(prog, Opt{})
+	if len(set.Sites) != 1 {
+		t.Fatalf("decided %d sites, want the call of leaf in outer:\n%s", len(set.Sites), report.Text())
+	}
+	for site, d := range set.Sites {
+		if site.Enclosing == nil || site.Enclosing.Name != "outer" || d.Place != decision.PlaceSpread {
+			t.Errorf("site in %v decided %+v, want spread in outer", site.Enclosing, d)
+		}
+	}
+}
