@@ -101,13 +101,16 @@ type Cluster struct {
 
 	stats    Stats
 	stop     atomic.Bool
-	lineage  *lineage     // how this process keeps lineage (--lineage)
-	scope    scope        // how far work reaches: localScope, or net
-	gcs      *lazyStore   // the embedded GCS (nil in a networked process)
-	timeline *timeline    // nil unless Config.Timeline
-	net      *network     // nil for an embedded cluster
-	demands  sync.Map     // callee -> demandEntry
-	spread   spreadRecord // embedded: where each spread key's last call went
+	lineage  *lineage   // how this process keeps lineage (--lineage)
+	scope    scope      // how far work reaches: localScope, or net
+	gcs      *lazyStore // the embedded GCS (nil in a networked process)
+	timeline *timeline  // nil unless Config.Timeline
+	net      *network   // nil for an embedded cluster
+	demands  sync.Map   // callee -> demandEntry
+
+	// spread is, in an embedded cluster, where the last call of each
+	// spread key went (hintplace.go).
+	spread spreadRecord
 }
 
 // Stats counts what the cluster has done, for progress display.
