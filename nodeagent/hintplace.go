@@ -167,7 +167,8 @@ func (n *Node) scheduleByHint(t *task) bool {
 	switch {
 	case h.prefer != "" && (h.prefer == n.ID || c.net != nil && h.prefer == c.net.addr):
 		if !n.roomSomeday(t.demand) {
-			return false // it would wait here for ever
+			t.hint = nil // it would wait here for ever: place it as without
+			return false
 		}
 		n.enqueue(t) // wanted here: it waits for room here
 		return true
