@@ -193,14 +193,21 @@ func (n *Node) roomSomeday(demand resources.Resources) bool {
 	return demand.Fits(left)
 }
 
-// placeEmbedded places a spilled task of an embedded cluster: by its
-// hint when it can, except on a preferred node whose actors leave it no
-// room for ever, where it would wait for ever.
+// placeEmbedded places a spilled task of an embedded cluster, by its
+// hint when it can. Nodes whose actors hold them for good leave no room
+// for the task some day: they are avoided, so that the task does not
+// queue there for ever (an embedded cluster has no spillback to move
+// it), unless every node is such a node.
 func (c *Cluster) placeEmbedded(t *task, origin *Node, snap *placement.Snapshot) (placement.Decision, error) {
 	req := t.placeHint().request(t, origin.ID)
+	for _, n := range c.nodes {
+		if !n.roomSomeday(t.demand) {
+			req.Avoid = append(req.Avoid, n.ID)
+		}
+	}
 	d, err := c.spread.place(req, snap)
-	if err == nil && d.Queued && req.Prefer != "" && !c.node(d.Node).roomSomeday(t.demand) {
-		req.Prefer = ""
+	if err != nil && req.Avoid != nil {
+		req.Avoid = nil
 		return c.spread.place(req, snap)
 	}
 	return d, err

@@ -139,3 +139,29 @@ pipeline main() {
 		t.Errorf("printed:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A hint that cannot be honoured falls back to the default placement:
+// a task colocated with an actor that holds its node's only cpu for good
+// runs on the other node instead of waiting for ever. (The default
+// placement used to queue the second call there too, for ever: an
+// embedded spill now avoids nodes whose actors hold them for good.)
+func TestColocateFallsBackWhenTheActorsNodeNeverHasRoom(t *testing.T) {
+	c, out := newCluster(t, nodeagent.Config{Nodes: 2, CPUs: 1})
+	err := run(t, c, out, `
+@resources(cpu=1)
+actor Hog() {
+    method where() { return sys.node() }
+}
+
+@hint(colocate, with=a)
+task beside(a, i) { return sys.node() }
+
+pipeline main() {
+    let hog = Hog()
+    print(get(hog.where()), get([beside(hog, i) for i in range(2)]))
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	expectOutput(t, out, `node-1 ["node-2", "node-2"]`)
+}
