@@ -28,7 +28,7 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 	if h, err := c.scope.newActor(th, call, demand); h != nil || err != nil {
 		return h, err
 	}
-	n, err := c.placeActor(call.Class.Name(), demand, nodeOf(th))
+	n, err := c.placeActor(call.Class.Name(), demand, nodeOf(th), actorSpread(call.Class))
 	if err != nil {
 		return nil, err
 	}
@@ -103,19 +103,20 @@ func (an actorNode) Stopped(a *actorhost.Actor) {
 func (an actorNode) Crashed(r actorhost.Result, p any) { internalError(r.(*objstore.Object), p) }
 
 // placeActor picks the node for a new actor: the caller's node when its
-// resources are free there, otherwise the global scheduler's choice.
-func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node) (*Node, error) {
+// resources are free there, otherwise the global scheduler's choice;
+// round-robin over the nodes with room for a class with a spread key.
+func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node, spread string) (*Node, error) {
 	if err := c.feasible("(actor "+id+")", demand); err != nil {
 		return nil, err
 	}
-	if origin != nil && demand.Fits(origin.state().Available) {
+	if origin != nil && spread == "" && demand.Fits(origin.state().Available) {
 		return origin, nil
 	}
 	snap := &placement.Snapshot{}
 	for _, n := range c.nodes {
 		snap.Nodes = append(snap.Nodes, n.state())
 	}
-	d, err := placement.Place(placement.Request{TaskID: id, Demand: demand}, snap)
+	d, err := c.spread.place(placement.Request{TaskID: id, Demand: demand, Spread: spread}, snap)
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "%v", err)
 	}

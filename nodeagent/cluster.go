@@ -107,6 +107,10 @@ type Cluster struct {
 	timeline *timeline  // nil unless Config.Timeline
 	net      *network   // nil for an embedded cluster
 	demands  sync.Map   // callee -> demandEntry
+
+	// spread is, in an embedded cluster, where the last call of each
+	// spread key went (hintplace.go).
+	spread spreadRecord
 }
 
 // Stats counts what the cluster has done, for progress display.

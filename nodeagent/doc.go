@@ -60,6 +60,11 @@
 //	Node.actors                   Node.mu             actor placement (spawnActor), stopping
 //	                                                    actors (forget), Alive, cancelAll
 //	task.th                       task.mu             its worker; cancel (any goroutine)
+//	task.hint (placement hint)    whoever holds the   set by schedule before the task is queued
+//	                                task now            or spilled; read by the spiller; cleared
+//	                                                    by spillback (queued) or a re-spill
+//	Cluster.spread (embedded:     spreadRecord.mu     embedded spills and actor placements
+//	  last node per spread key)                         (hintplace.go)
 //	an object's value, error,     objstore.Object     whoever completes it (a worker, a
 //	  readiness, waiters,         (its own lock)        connection goroutine with TaskDone),
 //	  location, store handle                            readers (get, wait, fetch servers)

@@ -73,8 +73,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 	}()
 	reqs := make([]wire.PlaceRequest, len(batch))
 	for i, it := range batch {
-		reqs[i] = wire.PlaceRequest{Name: it.t.obj.Name(), Demand: it.t.demand, Origin: it.origin.ID,
-			ArgBytes: nw.argBytesOf(it.t.call.Args)}
+		reqs[i] = nw.placeRequest(it.t, it.origin.ID)
 	}
 	results, err := nw.placeBatch(ctx, reqs)
 	if err != nil {

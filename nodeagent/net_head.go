@@ -20,8 +20,8 @@ func (nw *network) placeBatch(ctx context.Context, reqs []wire.PlaceRequest) ([]
 }
 
 // place asks for one placement.
-func (nw *network) place(ctx context.Context, name string, demand resources.Resources, origin string) (string, string, error) {
-	res, err := nw.placeBatch(ctx, []wire.PlaceRequest{{Name: name, Demand: demand, Origin: origin}})
+func (nw *network) place(ctx context.Context, name string, demand resources.Resources, origin, spread string) (string, string, error) {
+	res, err := nw.placeBatch(ctx, []wire.PlaceRequest{{Name: name, Demand: demand, Origin: origin, Spread: spread}})
 	if err != nil {
 		return "", "", err
 	}

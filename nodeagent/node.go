@@ -91,10 +91,14 @@ func (n *Node) state() placement.NodeState {
 		QueueLen: queued, Running: running}
 }
 
-// schedule runs a task whose arguments are ready: on this node if it has
-// room now and a short queue (the local scheduler's rule), otherwise
-// wherever the global scheduler places it.
+// schedule runs a task whose arguments are ready: where its placement
+// hint asks (scheduleByHint), else on this node if it has room now and a
+// short queue (the local scheduler's rule), otherwise wherever the
+// global scheduler places it.
 func (n *Node) schedule(t *task) {
+	if n.scheduleByHint(t) {
+		return
+	}
 	if !n.wouldSpill(t.demand) {
 		n.enqueue(t)
 		return

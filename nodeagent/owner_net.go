@@ -40,9 +40,11 @@ func (n ownerNet) FitsHere(demand resources.Resources) bool {
 	return demand.Fits(n.c.Head().state().Available)
 }
 
-func (n ownerNet) Place(ctx context.Context, name string, demand resources.Resources, origin string) (string, string, error) {
-	return n.place(ctx, name, demand, origin)
+func (n ownerNet) Place(ctx context.Context, name string, demand resources.Resources, origin, spread string) (string, string, error) {
+	return n.place(ctx, name, demand, origin, spread)
 }
+
+func (n ownerNet) ActorSpread(class *exec.ActorClass) string { return actorSpread(class) }
 
 func (n ownerNet) FillCall(msg *wire.Submit, prog *exec.Program, args []exec.Value) *exec.Error {
 	return n.fillCall(msg, prog, args)
@@ -62,6 +64,12 @@ func (n ownerNet) Send(addr string, typ transport.MsgType, payload []byte) error
 
 func (n ownerNet) Fetch(id, addr string) (exec.Value, *exec.Error) { return n.fetch(id, addr) }
 
-// Spill places a task of this process (again) through the global
-// scheduler, from this process's node.
-func (n ownerNet) Spill(t owner.Task) { n.spill(t.(*task), n.c.Head()) }
+// Spill places a task of this process again through the global
+// scheduler, from this process's node: given back by a busy node, or
+// run again after a failure, it goes wherever there is room, without its
+// placement hint.
+func (n ownerNet) Spill(t owner.Task) {
+	tk := t.(*task)
+	tk.hint = nil
+	n.spill(tk, n.c.Head())
+}

@@ -55,14 +55,14 @@ func (s localScope) checkFeasible(name string, demand resources.Resources) error
 }
 
 // spill places the task on the in-process node the global scheduler's
-// rule picks.
+// rule picks, honouring its placement hint when it can.
 func (s localScope) spill(t *task, origin *Node) {
 	c := s.c
 	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
 	for i, other := range c.nodes {
 		snap.Nodes[i] = other.state()
 	}
-	d, err := placement.Place(placement.Request{TaskID: t.call.ID, Demand: t.demand, Origin: origin.ID}, snap)
+	d, err := c.placeEmbedded(t, origin, snap)
 	if err != nil {
 		origin.enqueue(t) // cannot happen for a task that passed the feasibility check at submit
 		return

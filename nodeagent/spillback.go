@@ -21,7 +21,9 @@ import (
 // leaves the queue. A task of this process's goes there directly; one
 // sent here by another process goes back to its owner (TaskDone with
 // Resubmit), which places it again, so the owner keeps knowing where its
-// tasks run.
+// tasks run. A task queued where its placement hint (locality,
+// colocate) wanted it is asked about without the hint: the hint is
+// worth a short wait, not a long one.
 
 const (
 	spillbackEvery = 500 * time.Millisecond
@@ -56,7 +58,10 @@ func (nw *network) spillbackFrom(n *Node) {
 	}
 	reqs := make([]wire.PlaceRequest, len(stuck))
 	for i, t := range stuck {
-		reqs[i] = wire.PlaceRequest{Name: t.obj.Name(), Demand: t.demand, Origin: n.ID, ArgBytes: nw.argBytesOf(t.call.Args)}
+		// It waited long enough for room where its placement hint
+		// wanted it: now any node with room will do.
+		t.hint = nil
+		reqs[i] = nw.placeRequest(t, n.ID)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

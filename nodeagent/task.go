@@ -28,6 +28,9 @@ type task struct {
 	// owner is the address of the process that sent the task here ("" for
 	// this process's own).
 	owner string
+	// hint is what the call site's placement hint asks for (hintplace.go).
+	// nil without one; a pointer keeps a task without it small.
+	hint *placeHint
 	// replay holds, for a task run again, the outcomes its earlier run
 	// logged (wait results, clock and file reads, random seeds), by their
 	// sequence number: the run again sees the same ones (replayedWait,

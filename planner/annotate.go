@@ -9,7 +9,7 @@ import (
 // Annotate notes on the nodes of g what set decided for their call
 // sites, so `rayflow plan --opt ...` shows the optimised graph: calls
 // sent in groups, calls fused with the call whose result they take,
-// calls started early by a loop run ahead.
+// calls started early by a loop run ahead, calls placed by a hint.
 func Annotate(g *Graph, set *decision.Set) {
 	if set.Empty() {
 		return
@@ -38,11 +38,30 @@ func Annotate(g *Graph, set *decision.Set) {
 					n.Notes = append(n.Notes, fmt.Sprintf("fuse: runs right after %s, on the same worker", from.ID))
 				}
 			}
+			if note := placeNote(d); note != "" {
+				n.Notes = append(n.Notes, note)
+			}
 			if depth, ok := ahead[n]; ok {
 				n.Notes = append(n.Notes, fmt.Sprintf("pipeline: up to %d calls in flight", depth))
 			}
 		}
 	}
+}
+
+// placeNote is the note of a site's placement decision, "" for none.
+func placeNote(d *decision.Site) string {
+	if d == nil {
+		return ""
+	}
+	switch d.Place {
+	case decision.PlaceSpread:
+		return "spread: calls go round-robin to distinct nodes"
+	case decision.PlaceLocality:
+		return "locality: runs next to its largest argument"
+	case decision.PlaceColocate:
+		return fmt.Sprintf("colocate: runs next to argument %d", d.With+1)
+	}
+	return ""
 }
 
 // fusedWith is the node whose future n takes directly and whose site is

@@ -191,7 +191,8 @@ func (d *decider) site(site *compiler.CallSite) {
 			d.note(site.Pos, r, false, "no argument of this call of '%s' is the result of a task call", site.Callee)
 		}
 	}
-	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive {
+	d.placement(site, reqs, dec)
+	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive && dec.Place == decision.PlaceDefault {
 		if site.Func.Deterministic {
 			dec.Adaptive = true
 			d.note(site.Pos, r, true, "calls of '%s' are measured; if each runs for less than it costs to schedule, they go in groups sized to run ~1 ms", site.Callee)
@@ -199,14 +200,79 @@ func (d *decider) site(site *compiler.CallSite) {
 			d.note(site.Pos, r, false, "'%s' is nondeterministic (%s)", site.Callee, site.Func.NondeterministicReason())
 		}
 	}
-	for _, name := range []string{"spread", "locality", "colocate"} {
-		if r, ok := reqs[name]; ok {
-			d.note(site.Pos, r, false, "placement hints are checked but not yet carried out by the scheduler")
-		}
-	}
-	if dec.Group > 1 || dec.Fuse || dec.Adaptive {
+	if dec.Group > 1 || dec.Fuse || dec.Adaptive || dec.Place != decision.PlaceDefault {
 		d.set.Sites[site] = dec
 	}
+}
+
+// placement decides where the calls of a site go: the first of spread,
+// locality and colocate asked for (a call runs in one place; the others
+// are refused). At run time a hint that cannot be honoured (its node
+// died or is full, the argument is a plain value) falls back to the
+// default placement, so none changes results.
+func (d *decider) placement(site *compiler.CallSite, reqs map[string]request, dec *decision.Site) {
+	chosen := ""
+	for _, name := range []string{"spread", "locality", "colocate"} {
+		r, ok := reqs[name]
+		if !ok {
+			continue
+		}
+		if chosen != "" {
+			d.note(site.Pos, r, false, "this call of '%s' is placed by %s already; a call runs in one place", site.Callee, chosen)
+			continue
+		}
+		if dec.Grouped() || dec.Adaptive {
+			d.note(site.Pos, r, false, "the calls of '%s' from this site go to the scheduler in groups (batch or fuse), and a group runs where it is placed as one", site.Callee)
+			continue
+		}
+		switch name {
+		case "spread":
+			dec.Place = decision.PlaceSpread
+			d.note(site.Pos, r, true, "the calls of '%s' from this site go to distinct nodes, round-robin over the nodes with room", site.Callee)
+		case "locality":
+			dec.Place = decision.PlaceLocality
+			d.note(site.Pos, r, true, "each call of '%s' runs on the node holding its largest argument, when that node has room", site.Callee)
+		case "colocate":
+			with := ""
+			if r.hint != nil {
+				with = r.hint.StringArg("with")
+			}
+			i := paramOf(site.Func, with)
+			if i < 0 {
+				d.note(site.Pos, r, false, "%s", notAParameter(site.Func, with))
+				continue
+			}
+			dec.Place, dec.With = decision.PlaceColocate, i
+			d.note(site.Pos, r, true, "each call of '%s' runs on the node of its argument '%s' (the actor's node, or the node holding its object), when that node has room", site.Callee, with)
+		}
+		chosen = name
+	}
+}
+
+// paramOf is the index of f's parameter name, -1 when it has none.
+func paramOf(f *compiler.Func, name string) int {
+	for i, p := range f.Params {
+		if name != "" && p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// notAParameter says why colocate's with= names nothing to be next to.
+func notAParameter(f *compiler.Func, with string) string {
+	names := make([]string, len(f.Params))
+	for i, p := range f.Params {
+		names[i] = p.Name
+	}
+	params := "it has none"
+	if len(names) > 0 {
+		params = "parameters: " + strings.Join(names, ", ")
+	}
+	if with == "" {
+		return fmt.Sprintf("colocate needs with=NAME, a parameter of '%s'; %s", f.Name, params)
+	}
+	return fmt.Sprintf("'%s' is not a parameter of '%s'; %s", with, f.Name, params)
 }
 
 // chainNames finds, for each function, the local names that a call of
@@ -426,7 +492,9 @@ func (d *decider) unused() {
 	}
 	for _, a := range d.prog.Actors {
 		for _, h := range a.Hints {
-			d.note(h.Pos, request{name: h.Name, hint: h}, false, "placement hints on actors are not yet carried out by the scheduler")
+			// Only spread may stand on an actor (compiler.KnownHints).
+			d.set.Actors[a] = decision.PlaceSpread
+			d.note(h.Pos, request{name: h.Name, hint: h}, true, "instances of actor '%s' go to distinct nodes, round-robin over the nodes with room", a.Name)
 		}
 	}
 }

@@ -135,6 +135,9 @@ func (a *Actor) Class() *exec.ActorClass     { return a.class }
 func (a *Actor) Demand() resources.Resources { return a.demand }
 func (a *Actor) Gen() int                    { return a.gen }
 
+// NodeID is the node the actor lives on.
+func (a *Actor) NodeID() string { return a.node.ID() }
+
 // CreatorAddr is the address of the process that created the actor: its
 // creator's when hosted for another process, otherwise self.
 func (a *Actor) CreatorAddr(self string) string {

@@ -332,14 +332,16 @@ func (m *Membership) Place(req placement.Request) (placement.Decision, string, e
 
 // PlaceBatch places spilled tasks in order, as one step: no other
 // placement or heartbeat comes between them. Their argument locations,
-// process addresses, become the planner's bytes by node.
+// process addresses, become the planner's bytes by node, and a
+// placement hint's preferred address the node registered there (none
+// when no node is: the hint is then ignored).
 func (m *Membership) PlaceBatch(reqs []wire.PlaceRequest) []wire.PlaceResult {
 	out := make([]wire.PlaceResult, len(reqs))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, r := range reqs {
 		d, addr, err := m.placeLocked(placement.Request{TaskID: r.Name, Demand: r.Demand, Origin: r.Origin,
-			ArgBytes: m.argBytesLocked(r.ArgBytes)})
+			ArgBytes: m.argBytesLocked(r.ArgBytes), Prefer: m.byAddr[r.Prefer], Spread: r.Spread})
 		out[i] = wire.PlaceResult{Node: d.Node, Addr: addr, Queued: d.Queued, Err: err}
 	}
 	return out

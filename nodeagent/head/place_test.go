@@ -1,6 +1,7 @@
 package head
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/rayflow/rayflow/nodeagent/resources"
@@ -31,5 +32,35 @@ func TestPlaceBatchKeysArgumentsByNode(t *testing.T) {
 	}
 	if got := m.argBytesLocked([]wire.ArgBytesAt{{Addr: "addr-a", Bytes: 1 << 62}, {Addr: "addr-a", Bytes: 1 << 62}}); got["a"] <= 0 {
 		t.Errorf("summed sizes overflowed: %v", got)
+	}
+}
+
+// A placement hint reaches the head's planner: a preferred address is
+// the node registered there, and a spread key's calls go round-robin.
+func TestPlaceBatchHonoursPlacementHints(t *testing.T) {
+	m := NewMembership(openStore(t), 0)
+	defer m.Close()
+	for id, cpus := range map[string]float64{"a": 8, "b": 2, "c": 2} {
+		if _, err := m.Register(id, "addr-"+id, map[string]float64{"cpu": cpus}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tiny := resources.MustParseSpec("cpu=0.1")
+	res := m.PlaceBatch([]wire.PlaceRequest{
+		{Name: "p", Demand: tiny, Prefer: "addr-c"},
+		{Name: "s1", Demand: tiny, Spread: "site"},
+		{Name: "s2", Demand: tiny, Spread: "site"},
+		{Name: "s3", Demand: tiny, Spread: "site"},
+		{Name: "q", Demand: tiny, Prefer: "driver"},
+	})
+	got := []string{}
+	for _, r := range res {
+		if r.Err != nil || r.Queued {
+			t.Fatalf("%+v", r)
+		}
+		got = append(got, r.Node)
+	}
+	if want := "c a b c a"; strings.Join(got, " ") != want {
+		t.Errorf("placed on %v, want %s (preferred c; spread a, b, c; an unknown address prefers nothing)", got, want)
 	}
 }

@@ -206,6 +206,9 @@ func (h *Handle) Load() (exec.Value, *exec.Error) {
 // Size is the encoded size of the value (it never changes).
 func (h *Handle) Size() int64 { return h.rec.size }
 
+// In reports whether s is the store that keeps the value.
+func (h *Handle) In(s *Store) bool { return h.store == s }
+
 // Usage reports the bytes counted in memory, the limit, and how many
 // values were spilled and restored.
 func (s *Store) Usage() (used, limit, spills, restores int64) {

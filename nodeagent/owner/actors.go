@@ -93,13 +93,18 @@ func (ow *Owner) retryActorCreate(call *exec.TaskCall, demand resources.Resource
 }
 
 func (ow *Owner) placeActorTry(call *exec.TaskCall, demand resources.Resources, output string, attempt int) (*exec.ActorHandle, error) {
-	if !ow.net.Driver() && ow.net.FitsHere(demand) {
+	spread := ow.net.ActorSpread(call.Class)
+	if spread == "" && !ow.net.Driver() && ow.net.FitsHere(demand) {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), SendTimeout)
 	defer cancel()
 	local := ow.net.NodeID()
-	nodeID, addr, err := ow.net.Place(ctx, "actor "+call.Class.Name(), demand, local)
+	origin := local
+	if spread != "" {
+		origin = "" // it leaves by its hint, not for want of room here
+	}
+	nodeID, addr, err := ow.net.Place(ctx, "actor "+call.Class.Name(), demand, origin, spread)
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "%v", transport.Plain(err))
 	}

@@ -62,8 +62,12 @@ type Network interface {
 	// FitsHere reports whether an actor with demand fits on this
 	// process's own node now.
 	FitsHere(demand resources.Resources) bool
-	// Place asks the global scheduler for a node for name.
-	Place(ctx context.Context, name string, demand resources.Resources, origin string) (nodeID, addr string, err error)
+	// Place asks the global scheduler for a node for name; spread is
+	// the actor class's spread key ("" for none, see ActorSpread).
+	Place(ctx context.Context, name string, demand resources.Resources, origin, spread string) (nodeID, addr string, err error)
+	// ActorSpread is the spread key of an actor class whose instances go
+	// to distinct nodes (@hint(spread)), "" for others.
+	ActorSpread(class *exec.ActorClass) string
 	// FillCall sets the program and the arguments of a message.
 	FillCall(msg *wire.Submit, prog *exec.Program, args []exec.Value) *exec.Error
 	// ArgValue turns an argument as it travels into a value.

@@ -254,7 +254,7 @@ func (ow *Owner) restartActor(a *Actor, deadAddr string) {
 func (ow *Owner) createActorAt(a *Actor) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), SendTimeout)
 	defer cancel()
-	nodeID, addr, err := ow.net.Place(ctx, "actor "+a.class.Name(), a.demand, ow.net.NodeID())
+	nodeID, addr, err := ow.net.Place(ctx, "actor "+a.class.Name(), a.demand, ow.net.NodeID(), "")
 	if err != nil {
 		return "", transport.Plain(err)
 	}

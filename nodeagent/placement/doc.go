@@ -24,6 +24,12 @@
 //  4. ties go to the smallest node ID, so the same input always gives the
 //     same output.
 //
+// A placement hint comes before steps 2 and 3 (hint.go): a preferred
+// node (Request.Prefer, from locality or colocate) that is feasible gets
+// the task, to run or to queue; a spread key (Request.Spread) takes the
+// next feasible node with room round-robin. A hint that cannot be
+// honoured falls through to the ranking.
+//
 // A Planner places a batch of requests against one snapshot and reserves
 // what each placement takes, so that a batch never over-commits a node.
 //
@@ -35,8 +41,8 @@
 // them, on a snapshot others read too.
 //
 // A Planner owns a private copy of the node states (made by NewPlanner,
-// grown by Report), the reservations made on them, and its index from
-// node ID to state. It has no lock and is not safe for concurrent use:
+// grown by Report), the reservations made on them, its index from node
+// ID to state, and the last node of each spread key. It has no lock and is not safe for concurrent use:
 // its owner serialises every call. In the runtime that owner is
 // nodeagent/head's Membership, which keeps one Planner and calls it only
 // under Membership.mu (heartbeats Report, Place and PlaceBatch reserve).

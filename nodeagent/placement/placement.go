@@ -43,6 +43,18 @@ type Request struct {
 	Origin string
 	// Avoid lists nodes on which the task has failed; they are not chosen.
 	Avoid []string
+
+	// Prefer is the node a placement hint asks for (locality, colocate):
+	// Place chooses it whenever it is feasible and has the demand free,
+	// whatever the scores of the others; otherwise Place decides as if
+	// no node were preferred (a hint changes speed, never results).
+	Prefer string
+	// Spread names the call site (or actor class) whose placements go
+	// round-robin over the nodes (the spread hint); SpreadAfter is the
+	// node the previous one went to. Among the feasible nodes with the
+	// demand free, Place takes the first after SpreadAfter in ID order.
+	// A Planner fills SpreadAfter from its own record of Spread.
+	Spread, SpreadAfter string
 }
 
 // Decision is where a task goes, and why.
@@ -65,6 +77,9 @@ func Place(req Request, snap *Snapshot) (Decision, error) {
 		return Decision{}, fmt.Errorf("place task %s: no cluster snapshot", req.TaskID)
 	}
 	feas := newFeasibility(&req)
+	if d, ok := placeByHint(&req, snap, &feas); ok {
+		return d, nil
+	}
 	rank := newRanker(&req)
 
 	var now, busy candidate

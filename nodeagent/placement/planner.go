@@ -23,6 +23,8 @@ type Planner struct {
 	nodes []NodeState
 	snap  Snapshot
 	index map[string]int
+	// spread is the node the last placement of each spread key went to.
+	spread map[string]string
 }
 
 // NewPlanner returns a Planner over a private copy of snap, which it never
@@ -70,11 +72,13 @@ func (p *Plan) Failed() []Placement {
 // Place places one request against the current state and reserves what the
 // placement takes.
 func (p *Planner) Place(req Request) (Decision, error) {
+	p.spreadBefore(&req)
 	d, err := Place(req, &p.snap)
 	if err != nil {
 		return d, err
 	}
 	p.reserve(req, d)
+	p.spreadAfter(&req, d)
 	return d, nil
 }
 

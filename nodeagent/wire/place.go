@@ -16,6 +16,10 @@ type PlaceRequest struct {
 	// ArgBytes says where the task's arguments live, for the locality
 	// score: bytes by the address of the process holding them.
 	ArgBytes []ArgBytesAt
+	// Prefer is the address of the process a placement hint asks for
+	// (locality, colocate); Spread the key of a spread call site. Both
+	// empty without a hint (see placement.Request).
+	Prefer, Spread string
 }
 
 // ArgBytesAt is how many bytes of a task's arguments the process at Addr
@@ -73,6 +77,8 @@ func EncodePlaceRequests(reqs []PlaceRequest) []byte {
 		w.FloatMap(r.Demand.Map())
 		w.String(r.Origin)
 		writeArgBytes(w, r.ArgBytes)
+		w.String(r.Prefer)
+		w.String(r.Spread)
 	}
 	return w.Bytes()
 }
@@ -90,7 +96,9 @@ func DecodePlaceRequests(payload []byte, readDemand func(*codec.Decoder) (resour
 			return nil, err
 		}
 		origin := r.String()
-		reqs = append(reqs, PlaceRequest{Name: name, Demand: demand, Origin: origin, ArgBytes: readArgBytes(r)})
+		held := readArgBytes(r)
+		prefer, spread := r.String(), r.String()
+		reqs = append(reqs, PlaceRequest{Name: name, Demand: demand, Origin: origin, ArgBytes: held, Prefer: prefer, Spread: spread})
 	}
 	if r.Err() != nil {
 		return nil, Err(r)

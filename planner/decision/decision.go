@@ -56,11 +56,23 @@ type Set struct {
 	Sites  map[*compiler.CallSite]*Site
 	Loops  map[*lang.For]*Loop
 	Reduce map[*compiler.Func]int // tree_reduce arity of an associative task
+	// Actors is the placement policy of the instances of an actor class
+	// (PlaceSpread, from @hint(spread) on the actor).
+	Actors map[*compiler.Actor]Placement
 }
 
 // New makes an empty Set for the options spec.
 func New(spec string) *Set {
-	return &Set{Spec: spec, Sites: map[*compiler.CallSite]*Site{}, Loops: map[*lang.For]*Loop{}, Reduce: map[*compiler.Func]int{}}
+	return &Set{Spec: spec, Sites: map[*compiler.CallSite]*Site{}, Loops: map[*lang.For]*Loop{}, Reduce: map[*compiler.Func]int{},
+		Actors: map[*compiler.Actor]Placement{}}
+}
+
+// ActorPlace is the placement policy of actor class a's instances.
+func (s *Set) ActorPlace(a *compiler.Actor) Placement {
+	if s == nil {
+		return PlaceDefault
+	}
+	return s.Actors[a]
 }
 
 // Site is the decision for a call site, nil when there is none.
@@ -108,5 +120,5 @@ func (s *Set) AdaptiveSites() []*compiler.CallSite {
 
 // Empty reports whether nothing is decided at all.
 func (s *Set) Empty() bool {
-	return s == nil || len(s.Sites) == 0 && len(s.Loops) == 0 && len(s.Reduce) == 0
+	return s == nil || len(s.Sites) == 0 && len(s.Loops) == 0 && len(s.Reduce) == 0 && len(s.Actors) == 0
 }

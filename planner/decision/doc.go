@@ -1,9 +1,9 @@
 // Package decision is the hand-off between the planner, which decides
 // how a program runs, and exec and the node agent, which carry the
 // decisions out. It holds data only: what was decided per call site
-// (grouping for batch and fuse, placement), per loop (pipelining) and per
-// declaration (the arity of tree reductions). Nothing here decides or
-// runs anything.
+// (grouping for batch and fuse, placement), per loop (pipelining), per
+// declaration (the arity of tree reductions) and per actor class (the
+// placement of its instances). Nothing here decides or runs anything.
 //
 // # Ownership and threading
 //
