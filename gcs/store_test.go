@@ -379,3 +379,20 @@ func TestOpenPortInUse(t *testing.T) {
 	checkGoroutines(t, before)
 	must(t, a.PutNode(NodeInfo{ID: "n1"}))
 }
+
+// The adaptive planner's statistics are stored per key and replaced.
+func TestStats(t *testing.T) {
+	s := openTest(t, nil)
+	if _, err := s.GetStats("p1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("stats before any: %v", err)
+	}
+	must(t, s.PutStats("p1", []byte("a")))
+	must(t, s.PutStats("p1", []byte("b")))
+	got, err := s.GetStats("p1")
+	if err != nil || string(got) != "b" {
+		t.Fatalf("stats %q, %v; want b", got, err)
+	}
+	if err := s.PutStats("", []byte("x")).Error(); err == nil {
+		t.Fatal("stats with an empty key were accepted")
+	}
+}

@@ -115,6 +115,26 @@ func (s *Store) GetProgram(hash string, opts ...ReadOption) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
+// --- statistics of the adaptive planner ---
+
+// PutStats stores the adaptive planner's statistics of a program (key:
+// its hash and planning options), replacing earlier ones.
+func (s *Store) PutStats(key string, stats []byte) *Future {
+	if key == "" {
+		return errEmptyID("stats key")
+	}
+	return s.submitRow(command{op: opPut, table: TableStats, key: key, value: append([]byte(nil), stats...)})
+}
+
+// GetStats returns the statistics stored under key, or ErrNotFound.
+func (s *Store) GetStats(key string, opts ...ReadOption) ([]byte, error) {
+	b, err := s.readRow(TableStats, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
+
 // --- tasks (lineage) ---
 
 // PutTask creates or replaces a task's lineage record.

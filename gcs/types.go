@@ -16,10 +16,15 @@ const (
 	TableTasks    = "tasks"
 	TableObjects  = "objects"
 	TableActors   = "actors"
+	// TableStats holds, per program hash (and planning options), what
+	// the adaptive planner measured in earlier runs (planner/adapt), so
+	// that the next run starts informed.
+	TableStats = "stats"
 )
 
-// tableNames lists every table, in the order snapshots write them.
-var tableNames = []string{TableNodes, TableJobs, TablePrograms, TableTasks, TableObjects, TableActors}
+// tableNames lists every table, in the order snapshots write them (a
+// table's index is its wire code: new tables go last).
+var tableNames = []string{TableNodes, TableJobs, TablePrograms, TableTasks, TableObjects, TableActors, TableStats}
 
 // Node states.
 const (
