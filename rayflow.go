@@ -16,6 +16,7 @@ import (
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/version"
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/nodeagent"
@@ -182,6 +183,13 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	if err := cluster.RegisterProgram(prog, p.Source); err != nil {
 		return exec.None, fmt.Errorf("cannot send the program to the cluster: %w", err)
 	}
+	if prog.Adapt != nil {
+		key := statsKey(p.Source, plan.Spec)
+		if blob, err := cluster.GetStats(key); err == nil {
+			prog.Adapt.Seed(blob)
+		}
+		defer func() { cluster.PutStats(key, prog.Adapt.Export()) }()
+	}
 	pipeline, _ := prog.Pipeline(fn.Name)
 	kw, err := bindParams(fn, opts.Params)
 	if err != nil {
@@ -216,6 +224,12 @@ func (p *Program) PlanOpt(opt string) (*decision.Set, *planner.Report, error) {
 	}
 	plan, report := p.PlanWith(o)
 	return plan, report, nil
+}
+
+// statsKey names a program's adaptive statistics in the GCS: its source
+// and the options it was planned with.
+func statsKey(source, spec string) string {
+	return gcs.ProgramHash([]byte(spec + "\x00" + source))
 }
 
 // warnRefused writes a line for each refused hint of the source (those

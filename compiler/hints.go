@@ -50,7 +50,7 @@ var KnownHints = map[string]HintSpec{
 	"adaptive":    {On: []string{"pipeline"}, Doc: "decide while the program runs, from measured statistics"},
 	// Paradigm bundles (spec/hints.md lists what each turns on).
 	"rollouts":         {On: []string{"pipeline"}, Doc: "simulation rollouts: spread, pipeline, template"},
-	"parameter_server": {On: []string{"pipeline"}, Doc: "a parameter server: colocate-free pipeline, template, locality"},
+	"parameter_server": {On: []string{"pipeline"}, Doc: "a parameter server: pipeline, template, locality"},
 	"map_reduce":       {On: []string{"pipeline"}, Doc: "map then reduce: batch, fuse, tree_reduce, locality"},
 }
 

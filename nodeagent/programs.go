@@ -119,6 +119,27 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	return err
 }
 
+// PutStats keeps the adaptive planner's statistics of a program (see
+// planner/adapt) in the GCS under key, for the next run.
+func (c *Cluster) PutStats(key string, blob []byte) error { return c.scope.putStats(key, blob) }
+
+// GetStats returns the statistics kept under key; nil when there are
+// none.
+func (c *Cluster) GetStats(key string) ([]byte, error) { return c.scope.getStats(key) }
+
+func (nw *network) putStats(key string, blob []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := nw.hc.GCS(ctx, wire.GCSPutStats, wire.EncodeStrings(key, string(blob)))
+	return err
+}
+
+func (nw *network) getStats(key string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return nw.hc.GCS(ctx, wire.GCSGetStats, wire.EncodeStrings(key))
+}
+
 // shippedProgram is what the programs table stores of a program: the
 // file name (so that errors raised on other nodes name the user's file),
 // the names it needs beyond the standard library (frontend.Needs), and

@@ -1,7 +1,11 @@
 package nodeagent
 
 import (
+	"errors"
+	"time"
+
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
@@ -29,6 +33,10 @@ type scope interface {
 	routeOutput(th *exec.Thread, addr string)
 	// registerProgram makes a program loadable by the other nodes.
 	registerProgram(p *exec.Program, source string) error
+	// putStats and getStats keep the adaptive planner's statistics of
+	// a program in the GCS (nil, nil: none kept).
+	putStats(key string, blob []byte) error
+	getStats(key string) ([]byte, error)
 	// noteJob and endJob track the jobs this process drives, released
 	// when they end.
 	noteJob(jobID string)
@@ -76,6 +84,26 @@ func (localScope) newActor(*exec.Thread, *exec.TaskCall, resources.Resources) (*
 
 func (localScope) routeOutput(*exec.Thread, string)            {}
 func (localScope) registerProgram(*exec.Program, string) error { return nil }
+
+func (s localScope) putStats(key string, blob []byte) error {
+	st, err := s.c.GCS()
+	if err != nil {
+		return nil // no GCS (lineage off): nothing is kept
+	}
+	return st.PutStats(key, blob).ErrorTimeout(5 * time.Second)
+}
+
+func (s localScope) getStats(key string) ([]byte, error) {
+	st, err := s.c.GCS()
+	if err != nil {
+		return nil, nil
+	}
+	b, err := st.GetStats(key)
+	if errors.Is(err, gcs.ErrNotFound) {
+		return nil, nil
+	}
+	return b, err
+}
 func (localScope) noteJob(string)                              {}
 func (localScope) endJob(string)                               {}
 func (localScope) close()                                      {}

@@ -78,6 +78,25 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 			return nil, fmt.Errorf("program %s: %w", gcs.ShortHash(ss[0]), err)
 		}
 		return transport.Reply(src), nil
+	case wire.GCSPutStats:
+		ss, err := wire.DecodeStrings(body)
+		if err != nil || len(ss) != 2 {
+			return nil, wire.ErrMalformed
+		}
+		return nil, store.PutStats(ss[0], []byte(ss[1])).ErrorTimeout(5 * time.Second)
+	case wire.GCSGetStats:
+		ss, err := wire.DecodeStrings(body)
+		if err != nil || len(ss) != 1 {
+			return nil, wire.ErrMalformed
+		}
+		stats, err := store.GetStats(ss[0])
+		if errors.Is(err, gcs.ErrNotFound) {
+			return transport.Reply(nil), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return transport.Reply(stats), nil
 	case wire.GCSPutTasks:
 		recs, err := wire.DecodeRecords(body)
 		if err != nil {

@@ -14,6 +14,8 @@ const (
 	GCSPutTasks
 	GCSGetTask
 	GCSDeleteJobTasks // a finished job's rows of the tasks table (heads)
+	GCSPutStats       // (key, blob): the adaptive planner's statistics of a program
+	GCSGetStats       // (key): those statistics, or an empty reply
 )
 
 // Questions one process asks another (transport.Query). The payload is

@@ -3,6 +3,7 @@ package adapt
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,4 +127,59 @@ func (t *Table) Decisions() []Decision {
 		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
 	})
 	return out
+}
+
+// Export encodes the decisions taken, one line per site: LINE:COL SIZE
+// MEAN_NS, for the next run of the same program (Seed).
+func (t *Table) Export() []byte {
+	if t == nil {
+		return nil
+	}
+	var b []byte
+	for _, s := range t.sites {
+		size := s.group.Load()
+		if size == 0 {
+			continue
+		}
+		mean := s.totalNs.Load() / max(s.calls.Load(), 1)
+		b = fmt.Appendf(b, "%d:%d %d %d\n", s.cs.Pos.Line, s.cs.Pos.Column, size, mean)
+	}
+	return b
+}
+
+// Seed takes the decisions an earlier run of the same program exported:
+// those sites start decided, and the log says so. Lines it cannot read,
+// or about sites it does not have, are ignored (the program is the same,
+// so there are none).
+func (t *Table) Seed(blob []byte) {
+	if t == nil || len(blob) == 0 {
+		return
+	}
+	byPos := make(map[[2]int]*site, len(t.sites))
+	for _, s := range t.sites {
+		byPos[[2]int{s.cs.Pos.Line, s.cs.Pos.Column}] = s
+	}
+	for _, line := range strings.Split(string(blob), "\n") {
+		var l, c, size int
+		var mean int64
+		if _, err := fmt.Sscanf(line, "%d:%d %d %d", &l, &c, &size, &mean); err != nil || size < 1 || size > MaxGroup {
+			continue
+		}
+		s := byPos[[2]int{l, c}]
+		if s == nil || !s.group.CompareAndSwap(0, int32(size)) {
+			continue
+		}
+		s.calls.Store(1)
+		s.totalNs.Store(mean)
+		t.mu.Lock()
+		t.decisions = append(t.decisions, Decision{Site: s.cs, What: fmt.Sprintf("from an earlier run: calls of '%s' go %s (each ran %s)", s.cs.Callee, groupText(size), round(time.Duration(mean)))})
+		t.mu.Unlock()
+	}
+}
+
+func groupText(size int) string {
+	if size <= 1 {
+		return "alone"
+	}
+	return fmt.Sprintf("in groups of %d", size)
 }

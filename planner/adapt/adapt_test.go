@@ -52,3 +52,24 @@ func TestNilTable(t *testing.T) {
 		t.Fatal("nil table answered wrongly")
 	}
 }
+
+// What one run decided, the next run of the same program starts with.
+func TestExportSeed(t *testing.T) {
+	fast := &compiler.CallSite{Callee: "fast"}
+	fast.Pos.Line, fast.Pos.Column = 12, 25
+	first := New([]*compiler.CallSite{fast})
+	for i := 0; i < Samples; i++ {
+		first.Observe(fast, 5*time.Microsecond)
+	}
+	again := &compiler.CallSite{Callee: "fast"}
+	again.Pos = fast.Pos
+	next := New([]*compiler.CallSite{again})
+	next.Seed(first.Export())
+	if got, want := next.Group(again), first.Group(fast); got != want || got < 2 {
+		t.Fatalf("seeded group %d, want %d", got, want)
+	}
+	if ds := next.Decisions(); len(ds) != 1 || !strings.Contains(ds[0].What, "from an earlier run") {
+		t.Fatalf("decisions %+v", ds)
+	}
+	next.Seed([]byte("garbage\n1:2 x y\n")) // ignored
+}
