@@ -104,6 +104,6 @@ func (s localScope) getStats(key string) ([]byte, error) {
 	}
 	return b, err
 }
-func (localScope) noteJob(string)                              {}
-func (localScope) endJob(string)                               {}
-func (localScope) close()                                      {}
+func (localScope) noteJob(string) {}
+func (localScope) endJob(string)  {}
+func (localScope) close()         {}
