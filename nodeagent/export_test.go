@@ -20,3 +20,15 @@ func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
 	}
 	return fp.Load(th)
 }
+
+// LoadedPrograms lists the programs c's process compiled or registered.
+func LoadedPrograms(c *Cluster) []*exec.Program {
+	pc := &c.net.programs
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	var out []*exec.Program
+	for _, p := range pc.byHash {
+		out = append(out, p)
+	}
+	return out
+}
