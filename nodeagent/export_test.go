@@ -32,3 +32,7 @@ func LoadedPrograms(c *Cluster) []*exec.Program {
 	}
 	return out
 }
+
+// GroupsReceived counts the groups of calls other processes sent to c's
+// process.
+func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }

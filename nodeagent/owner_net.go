@@ -63,5 +63,6 @@ func (n ownerNet) Send(addr string, typ transport.MsgType, payload []byte) error
 func (n ownerNet) Fetch(id, addr string) (exec.Value, *exec.Error) { return n.fetch(id, addr) }
 
 // Spill places a task of this process (again) through the global
-// scheduler, from this process's node.
-func (n ownerNet) Spill(t owner.Task) { n.spill(t.(*task), n.c.Head()) }
+// scheduler, from this process's node, once the futures it takes are
+// ready (a call of a group may take an earlier call's, run again too).
+func (n ownerNet) Spill(t owner.Task) { n.respill(t.(*task)) }

@@ -60,6 +60,14 @@ type Submit struct {
 	Lineage     []byte // the uncommitted lineage the task needs (a stash bundle)
 	State       []byte // for an actor: encoded fields to restore (a checkpoint)
 	Replay      []byte // for a task run again: the outcomes its earlier run logged (a stash bundle)
+	// Group, for a task, names the group of calls it belongs to (the ID
+	// of the group's first call): the consecutive messages of one
+	// SubmitTask frame with the same Group run in order on one worker of
+	// the node, and an argument of one of them that is an earlier
+	// member's object (its Location the node's own address) is that
+	// member's result there. Written only when set, so a message without
+	// it has the bytes it had before groups travelled.
+	Group string
 }
 
 const (
@@ -89,6 +97,9 @@ func (m *Submit) Encode() []byte {
 	w.Blob(m.Lineage)
 	w.Blob(m.State)
 	w.Blob(m.Replay)
+	if m.Group != "" {
+		w.String(m.Group)
+	}
 	return w.Bytes()
 }
 
@@ -105,6 +116,9 @@ func DecodeSubmit(b []byte) (*Submit, error) {
 	m.Lineage = r.Blob()
 	m.State = r.Blob()
 	m.Replay = r.Blob()
+	if r.Err() == nil && r.Remaining() > 0 {
+		m.Group = r.String()
+	}
 	return m, Err(r)
 }
 
