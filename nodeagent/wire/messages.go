@@ -79,7 +79,7 @@ const (
 )
 
 func (m *Submit) Encode() []byte {
-	w := &codec.Encoder{}
+	w := codec.NewEncoder(make([]byte, 0, m.sizeHint()))
 	w.Uvarint(uint64(m.Kind))
 	w.String(m.ID)
 	w.String(m.ActorID)
@@ -101,6 +101,17 @@ func (m *Submit) Encode() []byte {
 		w.String(m.Group)
 	}
 	return w.Bytes()
+}
+
+// sizeHint is about the size of m encoded (each length prefix counted as
+// two bytes, each resource as 24), so that encoding allocates once.
+func (m *Submit) sizeHint() int {
+	n := 24 + len(m.ID) + len(m.ActorID) + len(m.Owner) + len(m.ProgramHash) + len(m.Function) +
+		len(m.Output) + len(m.Lineage) + len(m.State) + len(m.Replay) + len(m.Group) + 24*len(m.Resources)
+	for _, a := range m.Args {
+		n += 6 + len(a.Inline) + len(a.ObjectID) + len(a.Location)
+	}
+	return n
 }
 
 func DecodeSubmit(b []byte) (*Submit, error) {
