@@ -36,3 +36,11 @@ func LoadedPrograms(c *Cluster) []*exec.Program {
 // GroupsReceived counts the groups of calls other processes sent to c's
 // process.
 func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
+
+// SetMaxGroupBytes bounds the groups sent whole (the calls of a larger
+// one go alone) and returns the bound before.
+func SetMaxGroupBytes(n int) int {
+	old := maxGroupBytes
+	maxGroupBytes = n
+	return old
+}

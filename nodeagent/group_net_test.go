@@ -90,3 +90,23 @@ func TestSpilledBatchesTravelAsGroups(t *testing.T) {
 		t.Errorf("1000 batched calls reached the nodes in %d groups", groups)
 	}
 }
+
+// A group too large to send whole goes call by call, with the same
+// answer, a call still taking the future of an earlier one.
+func TestTooLargeGroupGoesCallByCall(t *testing.T) {
+	old := nodeagent.SetMaxGroupBytes(64)
+	defer nodeagent.SetMaxGroupBytes(old)
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	if got := runWithOpt(t, driver, fusedChain, "fuse").String(); got != "310" {
+		t.Fatalf("the fused chain gave %s, want 310", got)
+	}
+	if got := runWithOpt(t, driver, batchedCalls, "batch").String(); got != "2997" {
+		t.Fatalf("batched calls gave %s, want 2997", got)
+	}
+	for _, p := range procs {
+		if n := nodeagent.GroupsReceived(p); n != 0 {
+			t.Errorf("a node received %d groups larger than the bound", n)
+		}
+	}
+}

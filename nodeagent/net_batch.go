@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -209,38 +210,63 @@ func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task
 }
 
 // dispatchUnits sends tasks and groups whose outside arguments are ready
-// to the node at addr in one message. Each call of a group is a message
-// of its own marked with the group's name; each call completes when its
-// TaskDone arrives.
+// to the node at addr, in as few SubmitTask frames as fit (cut between
+// units, never inside a group). Each call of a group is a message of its
+// own marked with the group's name; each call completes when its TaskDone
+// arrives.
 func (nw *network) dispatchUnits(ctx context.Context, addr string, tasks []*task, groups []*taskGroup) {
 	nw.knowLife(addr)
-	var msgs [][]byte
-	var sent []*task
+	var f submitFrame
+	add := func(msgs [][]byte, calls []*task) {
+		size := 0
+		for _, m := range msgs {
+			size += len(m) + binary.MaxVarintLen64
+		}
+		if f.size > 0 && f.size+size > maxFrameBytes {
+			nw.sendFrame(ctx, addr, f)
+			f = submitFrame{}
+		}
+		f.msgs = append(f.msgs, msgs...)
+		f.calls = append(f.calls, calls...)
+		f.size += size
+	}
 	for _, t := range tasks {
 		if msg := nw.taskMessage(t, addr); msg != nil {
-			msgs = append(msgs, msg)
-			sent = append(sent, t)
+			add([][]byte{msg}, []*task{t})
 		}
 	}
-	var sentGroups []*taskGroup
 	for _, g := range groups {
-		gmsgs, ok := nw.groupMessages(g, addr)
-		if ok {
-			msgs = append(msgs, gmsgs...)
-			sentGroups = append(sentGroups, g)
+		if msgs, ok := nw.groupMessages(g, addr); ok {
+			add(msgs, g.tasks)
 		}
 	}
-	if len(msgs) == 0 {
-		return
+	if len(f.msgs) > 0 {
+		nw.sendFrame(ctx, addr, f)
 	}
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.EncodeSubmits(msgs)); err != nil {
-		for _, t := range sent {
+}
+
+// maxFrameBytes bounds the messages of one SubmitTask frame, well under
+// the transport's frame limit, unless one group alone is larger.
+const maxFrameBytes = 16 << 20
+
+// maxGroupBytes bounds the messages of a group sent whole; the calls of
+// a larger group (large arguments inline) go alone. A variable for the
+// tests.
+var maxGroupBytes = 32 << 20
+
+// submitFrame is the messages of one SubmitTask frame and the calls
+// they send.
+type submitFrame struct {
+	msgs  [][]byte
+	calls []*task
+	size  int
+}
+
+// sendFrame sends a frame; its calls are placed again if it cannot be.
+func (nw *network) sendFrame(ctx context.Context, addr string, f submitFrame) {
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.EncodeSubmits(f.msgs)); err != nil {
+		for _, t := range f.calls {
 			nw.sendFailed(t, addr, err)
-		}
-		for _, g := range sentGroups {
-			for _, t := range g.tasks {
-				nw.sendFailed(t, addr, err)
-			}
 		}
 	}
 }
@@ -275,9 +301,10 @@ func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object
 
 // groupMessages encodes the messages of a group's calls for the node at
 // addr, each marked with the group's name (its first call's ID), the
-// lineage of them all with the first; false when a call cannot be sent
-// (it has failed), and then the group's other calls go alone, each once
-// the futures it takes are ready.
+// lineage of them all with the first. It returns false when a call
+// cannot be sent (it has failed) or the group is too large to send
+// whole: then the group's other calls go alone, each once the futures it
+// takes are ready.
 func (nw *network) groupMessages(g *taskGroup, addr string) ([][]byte, bool) {
 	members := g.members()
 	subs := make([]*wire.Submit, 0, len(g.tasks))
@@ -285,24 +312,39 @@ func (nw *network) groupMessages(g *taskGroup, addr string) ([][]byte, bool) {
 	for _, t := range g.tasks {
 		msg := nw.taskSubmit(t, addr, members)
 		if msg == nil {
-			for _, other := range g.tasks {
-				if other != t {
-					nw.ow.TakeAwaited(other.call.ID)
-					nw.respill(other)
-				}
-			}
+			nw.sendAlone(g.tasks, t)
 			return nil, false
 		}
 		msg.Group = g.tasks[0].call.ID
 		subs = append(subs, msg)
 		ids = append(ids, t.call.ID)
 	}
-	subs[0].Lineage = nw.c.lineage.forwardGroup(ids, addr)
 	msgs := make([][]byte, len(subs))
-	for i, msg := range subs {
-		msgs[i] = msg.Encode()
+	size := 0
+	for i, msg := range subs[1:] {
+		msgs[i+1] = msg.Encode()
+		size += len(msgs[i+1])
 	}
+	if size > maxGroupBytes {
+		// Checked before the lineage is forwarded: the stash would hold
+		// that the node has what was never sent.
+		nw.sendAlone(g.tasks, nil)
+		return nil, false
+	}
+	subs[0].Lineage = nw.c.lineage.forwardGroup(ids, addr)
+	msgs[0] = subs[0].Encode()
 	return msgs, true
+}
+
+// sendAlone places again, each alone once the futures it takes are
+// ready, the calls of a group that cannot go whole, but failed.
+func (nw *network) sendAlone(calls []*task, failed *task) {
+	for _, t := range calls {
+		if t != failed {
+			nw.ow.TakeAwaited(t.call.ID)
+			nw.respill(t)
+		}
+	}
 }
 
 // maxSendFailures bounds how often a task is placed again because its
