@@ -155,7 +155,11 @@ func (g *taskGroup) name() string { return g.tasks[0].obj.Name() }
 
 // args lists the arguments of every call of the group.
 func (g *taskGroup) args() []exec.Value {
-	var args []exec.Value
+	n := 0
+	for _, t := range g.tasks {
+		n += len(t.call.Args)
+	}
+	args := make([]exec.Value, 0, n)
 	for _, t := range g.tasks {
 		args = append(args, t.call.Args...)
 	}

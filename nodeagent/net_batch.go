@@ -336,8 +336,9 @@ func (nw *network) groupMessages(g *taskGroup, addr string) ([][]byte, bool) {
 	return msgs, true
 }
 
-// sendAlone places again, each alone once the futures it takes are
-// ready, the calls of a group that cannot go whole, but failed.
+// sendAlone places the calls of a group that cannot go whole again, each
+// alone once the futures it takes are ready; failed, a call that could
+// not be sent (it has failed), is left out.
 func (nw *network) sendAlone(calls []*task, failed *task) {
 	for _, t := range calls {
 		if t != failed {
