@@ -20,3 +20,27 @@ func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
 	}
 	return fp.Load(th)
 }
+
+// LoadedPrograms lists the programs c's process compiled or registered.
+func LoadedPrograms(c *Cluster) []*exec.Program {
+	pc := &c.net.programs
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	var out []*exec.Program
+	for _, p := range pc.byHash {
+		out = append(out, p)
+	}
+	return out
+}
+
+// GroupsReceived counts the groups of calls other processes sent to c's
+// process.
+func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
+
+// SetMaxGroupBytes bounds the groups sent whole (the calls of a larger
+// one go alone) and returns the bound before.
+func SetMaxGroupBytes(n int) int {
+	old := maxGroupBytes
+	maxGroupBytes = n
+	return old
+}

@@ -4,6 +4,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 )
 
@@ -18,8 +19,17 @@ import (
 // through the queue between its calls.
 //
 // A group that would spill (its node has no room, and the cluster has
-// other nodes) is not kept together: each call is scheduled alone, so a
-// group never does worse than its calls would.
+// other nodes) stays one unit: the global scheduler places it once, by
+// its one demand, and it travels to its node in one SubmitTask frame,
+// each call a message of its own marked with the group's name
+// (wire.Submit.Group). That node runs the calls in order on one worker
+// slot, a call taking an earlier call's future finding the value there,
+// and reports each call's result to its owner (net_remote.go).
+//
+// Nothing assumes a group survives: its owner remembers and awaits each
+// call as a task of its own, so when the group's node dies each call is
+// run again alone (a call waits for the earlier calls it takes; see
+// respill), with its own lineage.
 
 // taskGroup is one group in a node's local queue (a localsched.Work).
 type taskGroup struct {
@@ -115,23 +125,61 @@ func (c *Cluster) submitEach(th *exec.Thread, calls []*exec.TaskCall, futs []*ex
 	return nil
 }
 
-// startGroup queues a group whose outside arguments are ready, or, when
-// it would spill, each of its calls alone.
+// startGroup queues a group whose outside arguments are ready: on its
+// origin node, or, when it would spill, where the global scheduler
+// places it.
 func (c *Cluster) startGroup(origin *Node, g *taskGroup) {
 	if g.Cancelled() {
 		return
 	}
 	if origin.wouldSpill(g.demand) {
-		for _, t := range g.tasks {
-			whenArgsReady(t.call.Args, func() { c.startTask(origin, t) })
-		}
+		c.scope.spillGroup(g, origin)
 		return
 	}
-	g.node = origin
+	origin.enqueueGroup(g)
+}
+
+// enqueueGroup adds a group whose outside arguments are ready to the
+// node's local queue.
+func (n *Node) enqueueGroup(g *taskGroup) {
+	g.node = n
 	for _, t := range g.tasks {
-		t.node = origin
+		t.node = n
 	}
-	origin.sched.Enqueue(g)
+	n.sched.Enqueue(g)
+}
+
+// name is how the group is named to the global scheduler: by its first
+// call.
+func (g *taskGroup) name() string { return g.tasks[0].obj.Name() }
+
+// args lists the arguments of every call of the group.
+func (g *taskGroup) args() []exec.Value {
+	n := 0
+	for _, t := range g.tasks {
+		n += len(t.call.Args)
+	}
+	args := make([]exec.Value, 0, n)
+	for _, t := range g.tasks {
+		args = append(args, t.call.Args...)
+	}
+	return args
+}
+
+// members are the objects of the group's calls.
+func (g *taskGroup) members() map[*objstore.Object]bool {
+	m := make(map[*objstore.Object]bool, len(g.tasks))
+	for _, t := range g.tasks {
+		m[t.obj] = true
+	}
+	return m
+}
+
+// fail completes every call of the group with err.
+func (g *taskGroup) fail(err *exec.Error) {
+	for _, t := range g.tasks {
+		t.obj.Complete(exec.None, err, "")
+	}
 }
 
 // tasksOf lists the tasks of a local queue's work: one task or a group.
@@ -140,4 +188,20 @@ func tasksOf(w localsched.Work) []*task {
 		return g.tasks
 	}
 	return []*task{w.(*task)}
+}
+
+// spillGroup places the group as one unit, by its one demand, on the
+// in-process node the global scheduler's rule picks.
+func (s localScope) spillGroup(g *taskGroup, origin *Node) {
+	c := s.c
+	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
+	for i, other := range c.nodes {
+		snap.Nodes[i] = other.state()
+	}
+	d, err := placement.Place(placement.Request{TaskID: g.tasks[0].call.ID, Demand: g.demand, Origin: origin.ID}, snap)
+	if err != nil {
+		origin.enqueueGroup(g) // cannot happen for calls that passed the feasibility check at submit
+		return
+	}
+	c.node(d.Node).enqueueGroup(g)
 }

@@ -89,6 +89,26 @@ func (l *lineage) forward(taskID, receiver string) []byte {
 	return b.Encode()
 }
 
+// forwardGroup is the uncommitted lineage the calls of a group sent to
+// receiver need, in one bundle: it travels with the group's first call,
+// which the receiver takes in before it runs any of them.
+func (l *lineage) forwardGroup(taskIDs []string, receiver string) []byte {
+	if l == nil || l.stash == nil {
+		return nil
+	}
+	var all stash.Bundle
+	for _, id := range taskIDs {
+		b, _ := l.stash.Forward(id, receiver) // on a bound-flush timeout the full bundle still travels
+		all.Records = append(all.Records, b.Records...)
+		all.Outcomes = append(all.Outcomes, b.Outcomes...)
+		all.Committed = append(all.Committed, b.Committed...)
+	}
+	if all.Empty() {
+		return nil
+	}
+	return all.Encode()
+}
+
 // receive merges lineage that came with a task.
 func (l *lineage) receive(data []byte, from string) {
 	if l == nil || l.stash == nil || len(data) == 0 {

@@ -75,6 +75,7 @@ type network struct {
 	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
 	poke      chan struct{}            // wakes the dead-node watcher
 	fetches   atomic.Int64             // objects this process fetched from others
+	groupsIn  atomic.Int64             // groups of calls other processes sent here
 	// injectPanic makes the heartbeat loop and the dead-node watcher
 	// panic at their next turn while set: the fault tests of their
 	// recovery (safe.Survive) set it.

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -18,23 +19,62 @@ import (
 // to spill, asks the global scheduler to place them all in one Place
 // message, and sends each node its tasks in one SubmitTask message. While
 // one batch is on the wire the next one gathers, so under load a message
-// carries many tasks and the per-message cost does not dominate.
+// carries many tasks and the per-message cost does not dominate. A group
+// of calls (group.go) is one item of a batch: placed once, by its one
+// demand, and sent with the other tasks for its node.
 
 // maxSpillBatch bounds the tasks in one batch.
 const maxSpillBatch = 1024
 
+// spillItem is a task or a group of calls (g set, t nil) to place.
 type spillItem struct {
 	t      *task
+	g      *taskGroup
 	origin *Node
 }
 
 // spill queues a task for the spiller.
 func (nw *network) spill(t *task, origin *Node) {
 	select {
-	case nw.spillCh <- spillItem{t, origin}:
+	case nw.spillCh <- spillItem{t: t, origin: origin}:
 	case <-nw.stop:
 		t.obj.Complete(exec.None, exec.Errorf(exec.KindCancelled, "the node is stopping"), "")
 	}
+}
+
+// spillGroup queues a group for the spiller.
+func (nw *network) spillGroup(g *taskGroup, origin *Node) {
+	select {
+	case nw.spillCh <- spillItem{g: g, origin: origin}:
+	case <-nw.stop:
+		g.fail(exec.Errorf(exec.KindCancelled, "the node is stopping"))
+	}
+}
+
+// request is what the global scheduler is asked of the item.
+func (it spillItem) request(nw *network) wire.PlaceRequest {
+	if it.g != nil {
+		return wire.PlaceRequest{Name: it.g.name(), Demand: it.g.demand, Origin: it.origin.ID, ArgBytes: nw.argBytesOf(it.g.args())}
+	}
+	return nw.placeRequest(it.t, it.origin.ID) // with its placement hint, if any (a group has none)
+}
+
+// fail completes the item's calls with err.
+func (it spillItem) fail(err *exec.Error) {
+	if it.g != nil {
+		it.g.fail(err)
+		return
+	}
+	it.t.obj.Complete(exec.None, err, "")
+}
+
+// enqueue queues the item on its origin node.
+func (it spillItem) enqueue() {
+	if it.g != nil {
+		it.origin.enqueueGroup(it.g)
+		return
+	}
+	it.origin.enqueue(it.t)
 }
 
 // spillLoop places and sends spilled tasks in batches until stopped.
@@ -67,36 +107,57 @@ func (nw *network) spillBatch(batch []spillItem) {
 	defer func() {
 		if r := recover(); r != nil {
 			for _, it := range batch {
+				if it.g != nil {
+					for _, t := range it.g.tasks {
+						internalError(t.obj, r)
+					}
+					continue
+				}
 				internalError(it.t.obj, r)
 			}
 		}
 	}()
 	reqs := make([]wire.PlaceRequest, len(batch))
 	for i, it := range batch {
-		reqs[i] = nw.placeRequest(it.t, it.origin.ID)
+		reqs[i] = it.request(nw)
 	}
 	results, err := nw.placeBatch(ctx, reqs)
 	if err != nil {
 		for _, it := range batch {
-			it.t.obj.Complete(exec.None, exec.Errorf(exec.KindResource, "cannot reach the global scheduler: %v", transport.Plain(err)), "")
+			it.fail(exec.Errorf(exec.KindResource, "cannot reach the global scheduler: %v", transport.Plain(err)))
 		}
 		return
 	}
-	byAddr := map[string][]*task{}
+	byAddr := map[string]*dispatch{}
 	for i, it := range batch {
 		res := results[i]
 		switch {
 		case res.Err != nil:
-			it.t.obj.Complete(exec.None, exec.Errorf(exec.KindResource, "%v", res.Err), "")
+			it.fail(exec.Errorf(exec.KindResource, "%v", res.Err))
 		case res.Node == it.origin.ID || res.Addr == nw.addr:
-			it.origin.enqueue(it.t)
+			it.enqueue()
 		default:
-			byAddr[res.Addr] = append(byAddr[res.Addr], it.t)
+			d := byAddr[res.Addr]
+			if d == nil {
+				d = &dispatch{}
+				byAddr[res.Addr] = d
+			}
+			if it.g != nil {
+				d.groups = append(d.groups, it.g)
+			} else {
+				d.tasks = append(d.tasks, it.t)
+			}
 		}
 	}
-	for addr, tasks := range byAddr {
-		nw.dispatchBatch(ctx, addr, tasks)
+	for addr, d := range byAddr {
+		nw.dispatchUnits(ctx, addr, d.tasks, d.groups)
 	}
+}
+
+// dispatch is what one batch sends one node: tasks and groups.
+type dispatch struct {
+	tasks  []*task
+	groups []*taskGroup
 }
 
 // argBytesOf says where the futures among a task's arguments live and
@@ -145,29 +206,144 @@ func addArgBytes(held []wire.ArgBytesAt, addr string, size int64) []wire.ArgByte
 // dispatchBatch sends tasks whose arguments are ready to the node at
 // addr in one message; each completes when its TaskDone arrives.
 func (nw *network) dispatchBatch(ctx context.Context, addr string, tasks []*task) {
+	nw.dispatchUnits(ctx, addr, tasks, nil)
+}
+
+// dispatchUnits sends tasks and groups whose outside arguments are ready
+// to the node at addr, in as few SubmitTask frames as fit (cut between
+// units, never inside a group). Each call of a group is a message of its
+// own marked with the group's name; each call completes when its TaskDone
+// arrives.
+func (nw *network) dispatchUnits(ctx context.Context, addr string, tasks []*task, groups []*taskGroup) {
 	nw.knowLife(addr)
-	var msgs [][]byte
-	var sent []*task
-	for _, t := range tasks {
-		msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
-			Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
-		if err := nw.fillTask(msg, t.call); err != nil {
-			t.obj.Complete(exec.None, err, "")
-			continue
+	var f submitFrame
+	add := func(msgs [][]byte, calls []*task) {
+		size := 0
+		for _, m := range msgs {
+			size += len(m) + binary.MaxVarintLen64
 		}
-		msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
-		msg.Replay = encodeReplay(t.replay)
-		nw.ow.Await(t.obj, addr)
-		nw.ow.Remember(t)
-		msgs = append(msgs, msg.Encode())
-		sent = append(sent, t)
+		if f.size > 0 && f.size+size > maxFrameBytes {
+			nw.sendFrame(ctx, addr, f)
+			f = submitFrame{}
+		}
+		f.msgs = append(f.msgs, msgs...)
+		f.calls = append(f.calls, calls...)
+		f.size += size
 	}
-	if len(sent) == 0 {
-		return
+	for _, t := range tasks {
+		if msg := nw.taskMessage(t, addr); msg != nil {
+			add([][]byte{msg}, []*task{t})
+		}
 	}
-	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.EncodeSubmits(msgs)); err != nil {
-		for _, t := range sent {
+	for _, g := range groups {
+		if msgs, ok := nw.groupMessages(g, addr); ok {
+			add(msgs, g.tasks)
+		}
+	}
+	if len(f.msgs) > 0 {
+		nw.sendFrame(ctx, addr, f)
+	}
+}
+
+// maxFrameBytes bounds the messages of one SubmitTask frame, well under
+// the transport's frame limit, unless one group alone is larger.
+const maxFrameBytes = 16 << 20
+
+// maxGroupBytes bounds the messages of a group sent whole; the calls of
+// a larger group (large arguments inline) go alone. A variable for the
+// tests.
+var maxGroupBytes = 32 << 20
+
+// submitFrame is the messages of one SubmitTask frame and the calls
+// they send.
+type submitFrame struct {
+	msgs  [][]byte
+	calls []*task
+	size  int
+}
+
+// sendFrame sends a frame; its calls are placed again if it cannot be.
+func (nw *network) sendFrame(ctx context.Context, addr string, f submitFrame) {
+	if _, err := nw.pool.Call(ctx, addr, transport.SubmitTask, wire.EncodeSubmits(f.msgs)); err != nil {
+		for _, t := range f.calls {
 			nw.sendFailed(t, addr, err)
+		}
+	}
+}
+
+// taskMessage encodes the message that sends t to the node at addr, and
+// awaits its result from there; nil when t cannot be sent (t has
+// failed).
+func (nw *network) taskMessage(t *task, addr string) []byte {
+	msg := nw.taskSubmit(t, addr, nil)
+	if msg == nil {
+		return nil
+	}
+	msg.Lineage = nw.c.lineage.forward(t.call.ID, addr)
+	return msg.Encode()
+}
+
+// taskSubmit is the message of taskMessage without its lineage, for a
+// call of a group when members (the objects of the group's calls) is
+// set; nil when t cannot be sent (t has failed).
+func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object]bool) *wire.Submit {
+	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
+		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
+	if err := nw.fillGroupTask(msg, t.call, members, addr); err != nil {
+		t.obj.Complete(exec.None, err, "")
+		return nil
+	}
+	msg.Replay = encodeReplay(t.replay)
+	nw.ow.Await(t.obj, addr)
+	nw.ow.Remember(t)
+	return msg
+}
+
+// groupMessages encodes the messages of a group's calls for the node at
+// addr, each marked with the group's name (its first call's ID), the
+// lineage of them all with the first. It returns false when a call
+// cannot be sent (it has failed) or the group is too large to send
+// whole: then the group's other calls go alone, each once the futures it
+// takes are ready.
+func (nw *network) groupMessages(g *taskGroup, addr string) ([][]byte, bool) {
+	members := g.members()
+	subs := make([]*wire.Submit, 0, len(g.tasks))
+	ids := make([]string, 0, len(g.tasks))
+	for _, t := range g.tasks {
+		msg := nw.taskSubmit(t, addr, members)
+		if msg == nil {
+			nw.sendAlone(g.tasks, t)
+			return nil, false
+		}
+		msg.Group = g.tasks[0].call.ID
+		subs = append(subs, msg)
+		ids = append(ids, t.call.ID)
+	}
+	msgs := make([][]byte, len(subs))
+	size := 0
+	for i, msg := range subs[1:] {
+		msgs[i+1] = msg.Encode()
+		size += len(msgs[i+1])
+	}
+	if size > maxGroupBytes {
+		// Checked before the lineage is forwarded: the stash would hold
+		// that the node has what was never sent.
+		nw.sendAlone(g.tasks, nil)
+		return nil, false
+	}
+	subs[0].Lineage = nw.c.lineage.forwardGroup(ids, addr)
+	msgs[0] = subs[0].Encode()
+	return msgs, true
+}
+
+// sendAlone places the calls of a group that cannot go whole again, each
+// alone once the futures it takes are ready; failed, a call that could
+// not be sent (it has failed), is left out.
+func (nw *network) sendAlone(calls []*task, failed *task) {
+	for _, t := range calls {
+		if t != failed {
+			nw.ow.TakeAwaited(t.call.ID)
+			nw.respill(t)
 		}
 	}
 }
@@ -191,10 +367,94 @@ func (nw *network) sendFailed(t *task, addr string, err error) {
 			Msg: fmt.Sprintf("%s was lost: the node at %s could not be reached: %v", t.obj.Name(), addr, transport.Plain(err))}, "")
 		return
 	}
-	time.AfterFunc(resendDelay, func() { nw.spill(t, nw.c.Head()) })
+	time.AfterFunc(resendDelay, func() { nw.respill(t) })
 }
 
-// handleSubmitBatch accepts the messages of one SubmitTask frame.
+// respill places a task of this process again, once the futures it takes
+// are ready: a call of a group was sent before the earlier calls of its
+// group it takes had run, and runs again alone.
+func (nw *network) respill(t *task) {
+	whenArgsReady(t.call.Args, func() { nw.spill(t, nw.c.Head()) })
+}
+
+// handleSubmitBatch accepts the messages of one SubmitTask frame. The
+// consecutive calls marked with one group's name run as that group.
 func (nw *network) handleSubmitBatch(payload []byte) error {
-	return wire.EachSubmit(payload, nw.handleSubmit)
+	var group []*wire.Submit
+	var firstErr error
+	keep := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	flush := func() {
+		if len(group) > 0 {
+			keep(nw.runGroupForOwner(group))
+			group = nil
+		}
+	}
+	err := wire.EachSubmit(payload, func(b []byte) error {
+		m, err := wire.DecodeSubmit(b)
+		if err != nil {
+			return err
+		}
+		if len(group) > 0 && m.Group != group[0].Group {
+			flush()
+		}
+		if m.Kind == wire.SubmitTask && m.Group != "" {
+			group = append(group, m)
+			return nil
+		}
+		return nw.handleMessage(m)
+	})
+	flush()
+	if err != nil {
+		return err
+	}
+	return firstErr
+}
+
+// runGroupForOwner runs the calls of a group another process sent, in
+// order on one worker slot of this node (a taskGroup), once the futures
+// they take from outside the group are ready; a call taking an earlier
+// call's future reads its value here. Each call reports its own result
+// to its owner. A call that cannot run here fails for its owner, and the
+// calls taking its future fail as they would alone.
+func (nw *network) runGroupForOwner(ms []*wire.Submit) error {
+	made := make(map[string]*objstore.Object, len(ms))
+	g := &taskGroup{tasks: make([]*task, 0, len(ms))}
+	var outside []exec.Value
+	for _, m := range ms {
+		prog, args, refused, err := nw.prepare(m, made)
+		if err != nil {
+			// Nothing of the group has started: its owner sends each
+			// call again.
+			return err
+		}
+		if refused != nil {
+			made[m.ID] = refused
+			continue
+		}
+		t, failed := nw.taskForOwner(prog, m)
+		if t == nil {
+			made[m.ID] = failed
+			continue
+		}
+		t.call.Args = args
+		for _, a := range args {
+			if a.Kind() == exec.FutureKind && made[a.AsFuture().ID] != objstore.ObjectOf(a.AsFuture()) {
+				outside = append(outside, a)
+			}
+		}
+		made[m.ID] = t.obj
+		g.demand = t.demand
+		g.tasks = append(g.tasks, t)
+	}
+	if len(g.tasks) == 0 {
+		return nil
+	}
+	nw.groupsIn.Add(1)
+	n := nw.c.Head()
+	whenArgsReady(outside, func() { n.enqueueGroup(g) })
+	return nil
 }

@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -176,11 +177,17 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 	}
 }
 
-// jobsTasks lists the node's running and queued tasks that ofJobs picks.
+// jobsTasks lists the node's running and queued tasks that ofJobs picks
+// (any call of a group).
 func (n *Node) jobsTasks(ofJobs func(id string) bool) []*task {
+	picks := func(t *task) bool { return ofJobs(t.call.ID) }
 	var out []*task
-	for _, w := range n.sched.Select(func(w localsched.Work) bool { return ofJobs(tasksOf(w)[0].call.ID) }) {
-		out = append(out, tasksOf(w)...)
+	for _, w := range n.sched.Select(func(w localsched.Work) bool { return slices.ContainsFunc(tasksOf(w), picks) }) {
+		for _, t := range tasksOf(w) {
+			if picks(t) {
+				out = append(out, t)
+			}
+		}
 	}
 	return out
 }

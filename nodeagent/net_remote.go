@@ -34,15 +34,38 @@ func (nw *network) fillCall(msg *wire.Submit, prog *exec.Program, args []exec.Va
 // or, for a Go function registered as a task (which belongs to no
 // program; the node finds it by name among its own modules), no program.
 func (nw *network) fillTask(msg *wire.Submit, call *exec.TaskCall) *exec.Error {
-	if call.Native != nil {
-		return nw.fillArgs(msg, call.Args)
+	return nw.fillGroupTask(msg, call, nil, "")
+}
+
+// fillGroupTask is fillTask for a call of a group going to the node at
+// addr: a future of the group's (members) travels as a reference to
+// addr, where the call that makes it runs first.
+func (nw *network) fillGroupTask(msg *wire.Submit, call *exec.TaskCall, members map[*objstore.Object]bool, addr string) *exec.Error {
+	if call.Native == nil {
+		prog := call.Func.Program()
+		if prog == nil || prog.Hash == "" {
+			return exec.Errorf(exec.KindInternal, "internal error: %s belongs to a program the cluster does not know", msg.Function)
+		}
+		msg.ProgramHash = prog.Hash
 	}
-	return nw.fillCall(msg, call.Func.Program(), call.Args)
+	return nw.fillArgsIn(msg, call.Args, members, addr)
 }
 
 // fillArgs sets the arguments of a message.
 func (nw *network) fillArgs(msg *wire.Submit, args []exec.Value) *exec.Error {
+	return nw.fillArgsIn(msg, args, nil, "")
+}
+
+// fillArgsIn sets the arguments of a message going to addr, where the
+// objects among members are made.
+func (nw *network) fillArgsIn(msg *wire.Submit, args []exec.Value, members map[*objstore.Object]bool, addr string) *exec.Error {
 	for i, a := range args {
+		if a.Kind() == exec.FutureKind {
+			if o := objstore.ObjectOf(a.AsFuture()); members[o] {
+				msg.Args = append(msg.Args, wire.Arg{ObjectID: o.ID(), Location: addr})
+				continue
+			}
+		}
 		arg, err := nw.argOnWire(a, msg.ID, i)
 		if err != nil {
 			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %v", msg.Function, err)
@@ -165,6 +188,11 @@ func (nw *network) handleSubmit(payload []byte) error {
 	if err != nil {
 		return err
 	}
+	return nw.handleMessage(m)
+}
+
+// handleMessage accepts one decoded Submit message.
+func (nw *network) handleMessage(m *wire.Submit) error {
 	switch m.Kind {
 	case wire.SubmitCheckpoint:
 		return nw.checkpointHosted(m)
@@ -172,35 +200,52 @@ func (nw *network) handleSubmit(payload []byte) error {
 		nw.stopHosted(m.ActorID)
 		return nil
 	}
-	nw.c.lineage.receive(m.Lineage, m.Owner)
-	var prog *exec.Program // nil for a Go function registered as a task
-	if m.Kind != wire.SubmitTask || m.ProgramHash != "" {
-		p, err := nw.program(m.ProgramHash)
-		var refused *refusedProgramError
-		if m.Kind == wire.SubmitTask && errors.As(err, &refused) {
-			nw.failForOwner(m, exec.Errorf(exec.KindName, "%s", refused.msg))
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		prog = p
-	}
-	args := make([]exec.Value, len(m.Args))
-	for i, a := range m.Args {
-		if args[i], err = nw.argValue(a); err != nil {
-			return err
-		}
+	prog, args, refused, err := nw.prepare(m, nil)
+	if refused != nil || err != nil {
+		return err
 	}
 	switch m.Kind {
 	case wire.SubmitTask:
-		return nw.runForOwner(prog, m, args)
+		t, _ := nw.taskForOwner(prog, m)
+		nw.startForOwner(t, args)
+		return nil
 	case wire.SubmitActor:
 		return nw.hostActor(prog, m, args)
 	case wire.SubmitMethod:
 		return nw.callHosted(m, args)
 	}
 	return wire.ErrMalformed
+}
+
+// prepare receives the lineage a message brings, loads its program (nil
+// for a Go function registered as a task) and decodes its arguments; an
+// argument that is an object of made (the earlier calls of its group)
+// is that object. A task whose program this node refuses is failed for
+// its owner at once: refused is its failed object.
+func (nw *network) prepare(m *wire.Submit, made map[string]*objstore.Object) (prog *exec.Program, args []exec.Value, refused *objstore.Object, err error) {
+	nw.c.lineage.receive(m.Lineage, m.Owner)
+	if m.Kind != wire.SubmitTask || m.ProgramHash != "" {
+		p, err := nw.program(m.ProgramHash)
+		var refusal *refusedProgramError
+		if m.Kind == wire.SubmitTask && errors.As(err, &refusal) {
+			return nil, nil, nw.failForOwner(m, exec.Errorf(exec.KindName, "%s", refusal.msg)), nil
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		prog = p
+	}
+	args = make([]exec.Value, len(m.Args))
+	for i, a := range m.Args {
+		if o := made[a.ObjectID]; o != nil && a.Location == nw.addr {
+			args[i] = exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: o.Name(), Handle: o})
+			continue
+		}
+		if args[i], err = nw.argValue(a); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return prog, args, nil, nil
 }
 
 // argValue turns a received argument into a value: decoded inline, or a
@@ -246,36 +291,38 @@ func (nw *network) nativeTask(name string) *exec.NativeTask {
 }
 
 // failForOwner fails a task sent by another process without running it:
-// its owner gets err as the task's result.
-func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) {
+// its owner gets err as the task's result. It returns the failed object.
+func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) *objstore.Object {
 	o := objstore.NewObject(m.ID, "task '"+m.Function+"'")
 	o.Complete(exec.None, err, nw.c.Head().ID)
 	nw.report(o, m.Owner)
+	return o
 }
 
-// runForOwner runs a task sent by another process on this node and
-// reports the result to its owner.
-func (nw *network) runForOwner(prog *exec.Program, m *wire.Submit, args []exec.Value) error {
-	call := &exec.TaskCall{ID: m.ID, Args: args}
+// taskForOwner makes the task of a message sent by another process,
+// which reports its result to its owner when it is done; a task that
+// cannot run here (a Go function this process lacks, a task the program
+// does not have) is failed for its owner at once: then the task is nil
+// and failed its object.
+func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit) (t *task, failed *objstore.Object) {
+	call := &exec.TaskCall{ID: m.ID}
 	if prog == nil {
 		if call.Native = nw.nativeTask(m.Function); call.Native == nil {
-			nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run Go task '%s': it is not registered in that node's process; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
+			return nil, nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run Go task '%s': it is not registered in that node's process; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
 				nw.c.Head().ID, m.Function))
-			return nil
 		}
 	} else {
 		f, ok := prog.FuncByName(m.Function)
 		if !ok || f.Kind != "task" {
-			return fmt.Errorf("program has no task %s", m.Function)
+			return nil, nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run task '%s': its program has no such task", nw.c.Head().ID, m.Function))
 		}
 		call.Func = f
 	}
-	n := nw.c.Head()
-	demand, err := demandOf(call.Resources())
+	demand, _, err := nw.c.demandFor(call) // parsed once per callee
 	if err != nil {
-		return err
+		return nil, nw.failForOwner(m, exec.Errorf(exec.KindResource, "%v", err))
 	}
-	t := &task{call: call, obj: objstore.NewObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
+	t = &task{call: call, obj: objstore.NewObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
 		replay: decodeReplay(m.Replay)}
 	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
@@ -283,8 +330,18 @@ func (nw *network) runForOwner(prog *exec.Program, m *wire.Submit, args []exec.V
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.
 	t.obj.OnReady(func() { nw.report(t.obj, m.Owner) })
+	return t, nil
+}
+
+// startForOwner queues a task sent by another process (nil: it failed)
+// on this node once its arguments are ready.
+func (nw *network) startForOwner(t *task, args []exec.Value) {
+	if t == nil {
+		return
+	}
+	t.call.Args = args
+	n := nw.c.Head()
 	whenArgsReady(args, func() { n.enqueue(t) })
-	return nil
 }
 
 // report sends a finished object's result to its owner: small values

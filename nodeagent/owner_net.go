@@ -65,11 +65,12 @@ func (n ownerNet) Send(addr string, typ transport.MsgType, payload []byte) error
 func (n ownerNet) Fetch(id, addr string) (exec.Value, *exec.Error) { return n.fetch(id, addr) }
 
 // Spill places a task of this process again through the global
-// scheduler, from this process's node: given back by a busy node, or
-// run again after a failure, it goes wherever there is room, without its
-// placement hint.
+// scheduler, from this process's node, once the futures it takes are
+// ready (a call of a group may take an earlier call's, run again too):
+// given back by a busy node, or run again after a failure, it goes
+// wherever there is room, without its placement hint.
 func (n ownerNet) Spill(t owner.Task) {
 	tk := t.(*task)
 	tk.hint = nil
-	n.spill(tk, n.c.Head())
+	n.respill(tk)
 }

@@ -12,14 +12,16 @@ import (
 	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/wire"
+	"github.com/rayflow/rayflow/planner"
 )
 
 // Programs over the network. The driver stores its program's source in
 // the GCS programs table, keyed by the hash of what it stores
 // (registerProgram); a node that is sent a task of a program it has not
 // seen loads it from there by that hash, checks it against the hash,
-// checks that this process has the Go functions it needs, and compiles it
-// with the one front end (program). Each process compiles a program once.
+// checks that this process has the Go functions it needs, compiles it
+// with the one front end and plans it with the driver's options, which
+// travel in the blob (program). Each process compiles a program once.
 
 // programCache is the programs this process has compiled, by hash. It is
 // its own lock's: any goroutine (connection goroutines loading a task's
@@ -70,7 +72,14 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := fp.Load(nw.c.Head().newThread("loader", "load"))
+	opt, err := planner.ParseOpt(sp.spec)
+	if err != nil {
+		return nil, &refusedProgramError{fmt.Sprintf("node %s cannot plan %s with the driver's options %q: %v", nw.c.Head().ID, sp.name, sp.spec, err)}
+	}
+	// The driver's options travel with the program, so that the calls its
+	// tasks make here follow the driver's decisions.
+	plan, _ := fp.PlanWith(opt)
+	p, err := fp.LoadPlanned(nw.c.Head().newThread("loader", "load"), plan)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +119,11 @@ func (c *Cluster) RegisterProgram(p *exec.Program, source string) error {
 }
 
 func (nw *network) registerProgram(p *exec.Program, source string) error {
-	blob := programBlob(p.File, source, frontend.Needs(p.Compiled))
+	spec := ""
+	if p.Plan != nil {
+		spec = p.Plan.Spec
+	}
+	blob := programBlob(shippedProgram{name: p.File, source: source, needs: frontend.Needs(p.Compiled), spec: spec})
 	p.Hash = gcs.ProgramHash(blob)
 	nw.programs.put(p)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -142,29 +155,46 @@ func (nw *network) getStats(key string) ([]byte, error) {
 
 // shippedProgram is what the programs table stores of a program: the
 // file name (so that errors raised on other nodes name the user's file),
-// the names it needs beyond the standard library (frontend.Needs), and
-// the source.
+// the names it needs beyond the standard library (frontend.Needs), the
+// options the driver planned it with (planner.Opt.Spec: every node plans
+// it the same way), and the source.
 type shippedProgram struct {
 	name, source string
 	needs        []string
+	spec         string
 }
 
-// programBlob encodes a shippedProgram as NAME NUL NEEDS NUL SOURCE, the
-// needs separated by newlines. Neither names nor needs hold a NUL.
-func programBlob(name, source string, needs []string) []byte {
-	return []byte(name + "\x00" + strings.Join(needs, "\n") + "\x00" + source)
+// A program planned with the source's hints only (spec "") is stored as
+// NAME NUL NEEDS NUL SOURCE, the needs separated by newlines; one planned
+// with options as SOH NAME NUL NEEDS NUL SPEC NUL SOURCE. Neither names,
+// needs nor specs hold a NUL, and no file name starts with SOH, so both
+// forms read back; the source may hold anything. Programs differing only
+// in their options have different hashes.
+const specMark = "\x01"
+
+// programBlob encodes a shippedProgram.
+func programBlob(sp shippedProgram) []byte {
+	head := sp.name + "\x00" + strings.Join(sp.needs, "\n") + "\x00"
+	if sp.spec == "" {
+		return []byte(head + sp.source)
+	}
+	return []byte(specMark + head + sp.spec + "\x00" + sp.source)
 }
 
 func splitProgramBlob(blob []byte) shippedProgram {
-	name, rest, ok := strings.Cut(string(blob), "\x00")
+	text, withSpec := strings.CutPrefix(string(blob), specMark)
+	name, rest, ok := strings.Cut(text, "\x00")
 	if !ok {
 		return shippedProgram{name: "program.rayflow", source: string(blob)}
 	}
-	needs, source, ok := strings.Cut(rest, "\x00")
+	needs, rest, ok := strings.Cut(rest, "\x00")
 	if !ok {
 		return shippedProgram{name: name, source: rest}
 	}
-	sp := shippedProgram{name: name, source: source}
+	sp := shippedProgram{name: name, source: rest}
+	if withSpec {
+		sp.spec, sp.source, _ = strings.Cut(rest, "\x00")
+	}
 	if needs != "" {
 		sp.needs = strings.Split(needs, "\n")
 	}

@@ -26,6 +26,9 @@ type scope interface {
 	checkFeasible(name string, demand resources.Resources) error
 	// spill runs a ready task that its origin node has no room for.
 	spill(t *task, origin *Node)
+	// spillGroup runs a group whose outside arguments are ready, as one
+	// unit, somewhere its origin node is not.
+	spillGroup(g *taskGroup, origin *Node)
 	// newActor creates an actor somewhere in the scope; (nil, nil) leaves
 	// it to this process's own nodes.
 	newActor(th *exec.Thread, call *exec.TaskCall, demand resources.Resources) (*exec.ActorHandle, error)

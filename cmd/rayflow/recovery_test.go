@@ -119,18 +119,20 @@ func startWorker(t *testing.T, bin, head, id string, port int, flags ...string) 
 	return startProc(t, bin, args...)
 }
 
-// runJob starts a job on the cluster; see runJobAt.
-func (fc *faultCluster) runJob(t *testing.T, src string) (next func() string, wait func() (string, error)) {
+// runJob starts a job on the cluster, with more flags for rayflow run;
+// see runJobAt.
+func (fc *faultCluster) runJob(t *testing.T, src string, flags ...string) (next func() string, wait func() (string, error)) {
 	t.Helper()
-	return runJobAt(t, fc.bin, fc.head, src)
+	return runJobAt(t, fc.bin, fc.head, src, flags...)
 }
 
-// runJobAt starts `rayflow run --address heads` of the program src and
-// returns a function that reads its stdout line by line, and one that
-// waits for it to end and returns all it printed.
-func runJobAt(t *testing.T, bin, heads, src string) (next func() string, wait func() (string, error)) {
+// runJobAt starts `rayflow run --address heads [flags] FILE` of the
+// program src and returns a function that reads its stdout line by line,
+// and one that waits for it to end and returns all it printed.
+func runJobAt(t *testing.T, bin, heads, src string, flags ...string) (next func() string, wait func() (string, error)) {
 	t.Helper()
-	cmd := exec.Command(bin, "run", "--address", heads, writeProgram(t, src))
+	args := append(append([]string{"run", "--address", heads}, flags...), writeProgram(t, src))
+	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &testutil.Buffer{} // read while the job runs

@@ -215,6 +215,11 @@ func (p *Pool) CallStream(ctx context.Context, addr string, typ MsgType, payload
 // Send sends a one-way message to addr, dialling within
 // Options.DialTimeout if there is no live connection.
 func (p *Pool) Send(addr string, typ MsgType, payload []byte) error {
+	if c := p.live(addr); c != nil {
+		// The common case, a message per finished task: no dial, so no
+		// deadline (a timer) to make and stop.
+		return c.Send(typ, payload)
+	}
 	ctx, cancel := context.WithTimeout(p.ctx, p.opts.DialTimeout)
 	defer cancel()
 	c, err := p.Get(ctx, addr)
@@ -222,6 +227,16 @@ func (p *Pool) Send(addr string, typ MsgType, payload []byte) error {
 		return fmt.Errorf("transport: send to %s: %w", addr, err)
 	}
 	return c.Send(typ, payload)
+}
+
+// live is the pool's live connection to addr, or nil.
+func (p *Pool) live(addr string) *Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e := p.peers[addr]; !p.closed && e != nil && e.conn != nil && e.conn.Err() == nil {
+		return e.conn
+	}
+	return nil
 }
 
 // Close closes every connection of the pool; later calls fail with

@@ -23,6 +23,9 @@ func TestWireGoldenSubmit(t *testing.T) {
 		Resources: map[string]float64{"cpu": 1, "GPU": 0.5, "memory": 1 << 30}, Output: "127.0.0.1:3",
 		Lineage: []byte{9}, State: []byte{7, 8}, Replay: []byte{5}}
 	empty := &Submit{Kind: SubmitStop}
+	grouped := &Submit{Kind: SubmitTask, ID: "go.1.3", Owner: "127.0.0.1:1", ProgramHash: "abc", Function: "step",
+		Args: []Arg{{Inline: []byte{}, ObjectID: "job1.2", Location: "127.0.0.1:2"}}, Resources: map[string]float64{},
+		Lineage: []byte{}, State: []byte{}, Replay: []byte{}, Group: "go.1.1"}
 	for _, g := range []struct {
 		name string
 		msg  *Submit
@@ -33,6 +36,9 @@ func TestWireGoldenSubmit(t *testing.T) {
 		// Empty byte strings decode as empty, not nil, and the resource
 		// map as an empty map.
 		{"empty", empty, "040000000000000000000000", &Submit{Kind: SubmitStop, Resources: map[string]float64{}, Lineage: []byte{}, State: []byte{}, Replay: []byte{}}},
+		// A call of a group carries the group's name after the fields
+		// above; a message without one ends where it did before.
+		{"grouped", grouped, "0006676f2e312e33000b3132372e302e302e313a310361626304737465700100066a6f62312e320b3132372e302e302e313a32000000000006676f2e312e31", grouped},
 	} {
 		checkWireGolden(t, "submit "+g.name, g.msg.Encode(), g.hex)
 		got, err := DecodeSubmit(wireHex(t, g.hex))

@@ -60,6 +60,14 @@ type Submit struct {
 	Lineage     []byte // the uncommitted lineage the task needs (a stash bundle)
 	State       []byte // for an actor: encoded fields to restore (a checkpoint)
 	Replay      []byte // for a task run again: the outcomes its earlier run logged (a stash bundle)
+	// Group, for a task, names the group of calls it belongs to (the ID
+	// of the group's first call): the consecutive messages of one
+	// SubmitTask frame with the same Group run in order on one worker of
+	// the node, and an argument of one of them that is an earlier
+	// member's object (its Location the node's own address) is that
+	// member's result there. Written only when set, so a message without
+	// it has the bytes it had before groups travelled.
+	Group string
 }
 
 const (
@@ -71,7 +79,7 @@ const (
 )
 
 func (m *Submit) Encode() []byte {
-	w := &codec.Encoder{}
+	w := codec.NewEncoder(make([]byte, 0, m.sizeHint()))
 	w.Uvarint(uint64(m.Kind))
 	w.String(m.ID)
 	w.String(m.ActorID)
@@ -89,7 +97,21 @@ func (m *Submit) Encode() []byte {
 	w.Blob(m.Lineage)
 	w.Blob(m.State)
 	w.Blob(m.Replay)
+	if m.Group != "" {
+		w.String(m.Group)
+	}
 	return w.Bytes()
+}
+
+// sizeHint is about the size of m encoded (each length prefix counted as
+// two bytes, each resource as 24), so that encoding allocates once.
+func (m *Submit) sizeHint() int {
+	n := 24 + len(m.ID) + len(m.ActorID) + len(m.Owner) + len(m.ProgramHash) + len(m.Function) +
+		len(m.Output) + len(m.Lineage) + len(m.State) + len(m.Replay) + len(m.Group) + 24*len(m.Resources)
+	for _, a := range m.Args {
+		n += 6 + len(a.Inline) + len(a.ObjectID) + len(a.Location)
+	}
+	return n
 }
 
 func DecodeSubmit(b []byte) (*Submit, error) {
@@ -105,6 +127,9 @@ func DecodeSubmit(b []byte) (*Submit, error) {
 	m.Lineage = r.Blob()
 	m.State = r.Blob()
 	m.Replay = r.Blob()
+	if r.Err() == nil && r.Remaining() > 0 {
+		m.Group = r.String()
+	}
 	return m, Err(r)
 }
 

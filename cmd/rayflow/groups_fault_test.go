@@ -1,0 +1,85 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Programs whose calls go in groups (issue 10: batch and fuse), each
+// call a few milliseconds of work, with a marker line printed once the
+// first group is running.
+const (
+	batchedJob = `
+task work(i) {
+    let s = 0
+    for k in range(400000) {
+        s += k % 3
+    }
+    return i * 2 + s - s
+}
+
+pipeline main() {
+    let fs = [work(i) for i in range(1024)]
+    print("started", get(fs[0]))
+    print("total", sum(get(fs)))
+}`
+	fusedJob = `
+task step(x) {
+    let s = 0
+    for k in range(400000) {
+        s += k % 3
+    }
+    if x == 20 {
+        print("started")
+    }
+    return x + 1 + s - s
+}
+
+pipeline main() {
+    let x = step(0)
+    for i in range(599) {
+        x = step(x)
+    }
+    print("total", get(x))
+}`
+)
+
+// killMidGroup runs src with --opt opt on a head and one node, w1, so
+// that every group goes to w1; once the job says a group runs, a second
+// node joins and w1 is killed. The calls w1 had not finished are run
+// again, each alone, on w2, and the job prints the right answer.
+func killMidGroup(t *testing.T, src, opt, want string) {
+	t.Helper()
+	fc := newFaultCluster(t, testDeadAfter)
+	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
+	next, wait := fc.runJob(t, src, "--opt", opt)
+	for line := next(); !strings.HasPrefix(line, "started"); line = next() {
+	}
+	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
+	fc.kill(t, "w1")
+	killed := time.Now()
+	out, err := wait()
+	t.Logf("the job ended %v after w1 was killed:\n%s", time.Since(killed).Round(time.Millisecond), out)
+	if err != nil || !strings.Contains(out, want) {
+		t.Fatalf("--opt %s, w1 killed while its groups ran: %v\n%s", opt, err, out)
+	}
+}
+
+// A node is killed while the batches it was sent run.
+func TestNodeKilledMidBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	killMidGroup(t, batchedJob, "batch", "total 1047552\n")
+}
+
+// A node is killed while the fused chain it was sent runs.
+func TestNodeKilledMidFusedChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	killMidGroup(t, fusedJob, "fuse", "total 600\n")
+}

@@ -1,0 +1,112 @@
+package nodeagent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// groupPrograms: a fused chain that starts from a value made outside
+// it, and batched independent calls.
+const (
+	fusedChain = `
+task seed(n) { return n * 10 }
+task step(x) { return x + 1 }
+pipeline main(n: int = 300) {
+    let x = step(get(seed(1)))
+    for i in range(n - 1) {
+        x = step(x)
+    }
+    return get(x)
+}
+`
+	batchedCalls = `
+task small(i) { return i % 7 }
+pipeline main(n: int = 1000) {
+    return sum(get([small(i) for i in range(n)]))
+}
+`
+)
+
+func runWithOpt(t *testing.T, driver *nodeagent.Cluster, src, opt string) exec.Value {
+	t.Helper()
+	prog, err := rayflow.Compile("groups.rayflow", src, nil)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, src))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v, err := prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Opt: opt})
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, src))
+	}
+	return v
+}
+
+// A group that spills (the driver offers no resources) travels as one
+// unit: one node gets it and runs all its calls, and a call taking an
+// earlier call's future reads it there, without fetching it.
+func TestSpilledFusedChainRunsOnOneNode(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	if got := runWithOpt(t, driver, fusedChain, "fuse").String(); got != "310" {
+		t.Fatalf("the fused chain gave %s, want 310", got)
+	}
+	var groups, fetched int64
+	ranAll := false
+	for _, p := range procs {
+		groups += nodeagent.GroupsReceived(p)
+		fetched += nodeagent.ObjectsFetched(p)
+		if p.Stats().Done.Load() >= 300 {
+			ranAll = true
+		}
+	}
+	if groups != 1 || !ranAll {
+		t.Errorf("the chain went to the nodes in %d groups; one node ran it all: %v", groups, ranAll)
+	}
+	if fetched != 0 {
+		t.Errorf("the nodes fetched %d objects; the chain's values stay where it runs", fetched)
+	}
+}
+
+// Batched calls go in groups of the batch size, each to one node; the
+// answer is the one without the hint.
+func TestSpilledBatchesTravelAsGroups(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	want := runWithOpt(t, driver, batchedCalls, "none").String()
+	if got := runWithOpt(t, driver, batchedCalls, "batch").String(); got != want || want != "2997" {
+		t.Fatalf("batched calls gave %s, without the hint %s, want 2997", got, want)
+	}
+	var groups int64
+	for _, p := range procs {
+		groups += nodeagent.GroupsReceived(p)
+	}
+	if groups < 2 {
+		t.Errorf("1000 batched calls reached the nodes in %d groups", groups)
+	}
+}
+
+// A group too large to send whole goes call by call, with the same
+// answer, a call still taking the future of an earlier one.
+func TestTooLargeGroupGoesCallByCall(t *testing.T) {
+	old := nodeagent.SetMaxGroupBytes(64)
+	defer nodeagent.SetMaxGroupBytes(old)
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	if got := runWithOpt(t, driver, fusedChain, "fuse").String(); got != "310" {
+		t.Fatalf("the fused chain gave %s, want 310", got)
+	}
+	if got := runWithOpt(t, driver, batchedCalls, "batch").String(); got != "2997" {
+		t.Fatalf("batched calls gave %s, want 2997", got)
+	}
+	for _, p := range procs {
+		if n := nodeagent.GroupsReceived(p); n != 0 {
+			t.Errorf("a node received %d groups larger than the bound", n)
+		}
+	}
+}
