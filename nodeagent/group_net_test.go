@@ -25,6 +25,7 @@ pipeline main(n: int = 300) {
 }
 `
 	batchedCalls = `
+@hint(batch, size=128)
 task small(i) { return i % 7 }
 pipeline main(n: int = 1000) {
     return sum(get([small(i) for i in range(n)]))

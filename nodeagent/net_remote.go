@@ -329,7 +329,7 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit) (t *task, fa
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.
-	t.obj.OnReady(func() { nw.report(t.obj, m.Owner) })
+	t.obj.OnReady(func() { nw.reportDone(t.obj, m.Owner, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
 	return t, nil
 }
 

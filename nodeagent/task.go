@@ -25,6 +25,9 @@ type task struct {
 	// the task was placed on.
 	sendFailures int
 	worker       int // the worker ID it runs on
+	// ran is how long it ran, when its call site is adaptive (written by
+	// its worker before the task's object completes)
+	ran time.Duration
 	// owner is the address of the process that sent the task here ("" for
 	// this process's own).
 	owner string
@@ -244,8 +247,9 @@ func (n *Node) runTask(t *task) {
 	val, err := n.attempts(t, args)
 	ended := time.Now()
 	c.timeline.add(t.call.Name(), "task", n.ID, t.worker, t.call.ID, started, ended, err != nil)
-	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
-		f.Program().Adapt.Observe(t.call.Site, ended.Sub(started))
+	if f := t.call.Func; f != nil && f.Program().Adapt.Knows(t.call.Site) {
+		t.ran = ended.Sub(started) // for its owner, when it is another process
+		f.Program().Adapt.Observe(t.call.Site, t.ran)
 	}
 	c.stats.Running.Add(-1)
 	if err != nil {

@@ -1,6 +1,8 @@
 package owner
 
 import (
+	"time"
+
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
@@ -21,6 +23,9 @@ func (ow *Owner) HandleDone(payload []byte) error {
 	ow.awaitMu.Unlock()
 	if obj == nil {
 		return nil // cancelled or already failed
+	}
+	if m.RunNs > 0 {
+		ow.observe(m.ID, time.Duration(m.RunNs))
 	}
 	switch {
 	case m.Resubmit:
@@ -46,6 +51,20 @@ func (ow *Owner) HandleDone(payload []byte) error {
 		obj.Complete(v, nil, "")
 	}
 	return nil
+}
+
+// observe gives the caller's adaptive planner how long a call that ran
+// elsewhere took.
+func (ow *Owner) observe(id string, ran time.Duration) {
+	ow.mu.Lock()
+	entry := ow.lineage[id]
+	ow.mu.Unlock()
+	if entry == nil {
+		return
+	}
+	if call := entry.t.Call(); call.Func != nil {
+		call.Func.Program().Adapt.Observe(call.Site, ran)
+	}
 }
 
 // resubmit places again a task that its node gave back unrun.

@@ -64,6 +64,7 @@ func TestWireGoldenDone(t *testing.T) {
 		{"located", &Done{ID: "job1.4", Location: "127.0.0.1:2", Size: -1, Resubmit: true, Gone: true}, "066a6f62312e34000b3132372e302e302e313a32010000000101", nil},
 		{"error", &Done{ID: "job1.5", Err: errFull}, "066a6f62312e3500000001047461736b04626f6f6d076d61696e2e72660cc801026e3102066c69622e726603040166026e3200000001670001047573657205696e6e657200000000000000000000", nil},
 		{"empty error", &Done{Err: &exec.Error{}}, "0000000001000000000000000000000000", nil},
+		{"measured", &Done{ID: "job1.6", RunNs: 12345}, "066a6f62312e360000000000000000f2c001", nil},
 	} {
 		checkWireGolden(t, "done "+g.name, g.msg.Encode(), g.hex)
 		got, err := DecodeDone(wireHex(t, g.hex))

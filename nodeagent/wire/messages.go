@@ -153,6 +153,10 @@ type Done struct {
 	// (restarted, or replaced by a newer incarnation); its creator
 	// restarts it, a process handed it asks where it went.
 	Gone bool
+	// RunNs, for a call of an adaptive call site, is how long the call
+	// ran, for the caller's adaptive planner (planner/adapt); 0 when not
+	// measured, and then not on the wire (optional trailing field).
+	RunNs int64
 }
 
 func (m *Done) Encode() []byte {
@@ -169,6 +173,9 @@ func (m *Done) Encode() []byte {
 	w.Uvarint(m.Seq)
 	w.Bool(m.Resubmit)
 	w.Bool(m.Gone)
+	if m.RunNs > 0 {
+		w.Varint(m.RunNs)
+	}
 	return w.Bytes()
 }
 
@@ -181,6 +188,9 @@ func DecodeDone(b []byte) (*Done, error) {
 	m.Actor, m.Seq = r.String(), r.Uvarint()
 	m.Resubmit = r.Bool()
 	m.Gone = r.Bool()
+	if r.Err() == nil && r.Remaining() > 0 {
+		m.RunNs = r.Varint()
+	}
 	return m, Err(r)
 }
 
