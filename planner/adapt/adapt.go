@@ -75,11 +75,6 @@ func (t *Table) Group(cs *compiler.CallSite) int {
 	return max(int(s.group.Load()), 1)
 }
 
-// Knows reports whether the site is adaptive (measured by the table).
-func (t *Table) Knows(cs *compiler.CallSite) bool {
-	return t != nil && t.sites[cs] != nil
-}
-
 // Observe records that one call of the site ran for d.
 func (t *Table) Observe(cs *compiler.CallSite, d time.Duration) {
 	if t == nil {
