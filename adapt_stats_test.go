@@ -14,7 +14,7 @@ import (
 // next run of the same program on that cluster starts with it.
 func TestAdaptiveStatsCarryToTheNextRun(t *testing.T) {
 	var out bytes.Buffer // the cluster prints here
-	cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, CPUs: 2, Stdout: &out})
+	cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, CPUs: 2, Stdout: &out, DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

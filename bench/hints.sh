@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# bench/hints.sh — each paradigm hint with and without, in one run
-# (issue 10): the programs in bench/rayflow/hints print their own
-# elapsed time (the work, without process start), embedded and on a
-# three-process cluster (bench/cluster.sh). Prints one line per program,
-# mode and option: the median of ROUNDS runs.
+# bench/hints.sh — each paradigm hint with and without, and --opt
+# adaptive, in one run (issue 10). The programs in bench/rayflow/hints
+# print their own elapsed time (the work, without process start); each
+# runs embedded and on a three-process cluster (bench/cluster.sh: a head
+# and two nodes, one CPU each). The options of one program alternate
+# round by round, so drift on a noisy machine hits them alike. Prints one
+# line per program, mode and option: the median of ROUNDS runs, and its
+# ratio to --opt none.
 #
-#   bench/hints.sh            ROUNDS=5 by default
+#   ROUNDS=5 bench/hints.sh [PROGRAM ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
@@ -14,20 +17,38 @@ mkdir -p "$(dirname "$RF")"
 go build -o "$RF" ./cmd/rayflow
 export RF
 
+# program: the options compared (the first is the baseline)
+declare -A OPTS=(
+	[empty]="none adaptive"
+	[roundtrip]="none adaptive"
+	[chain]="none fuse adaptive"
+	[many]="none batch adaptive"
+	[getloop]="none pipeline adaptive"
+	[reduce]="none tree_reduce adaptive"
+	[reduce_flat]="none"
+	[es_cartpole]="none rollouts adaptive"
+)
+PROGRAMS=${*:-empty roundtrip chain many getloop reduce reduce_flat es_cartpole}
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 run_embedded() { "$RF" run --opt "$2" "bench/rayflow/hints/$1.rayflow" | awk '/^elapsed_us/ {print $2}'; }
 run_cluster() { bench/cluster.sh "bench/rayflow/hints/$1.rayflow" --opt "$2" | awk '/^elapsed_us/ {print $2}'; }
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 for mode in embedded cluster; do
-	for pair in "chain fuse" "many batch" "many adaptive" "getloop pipeline" "reduce tree_reduce"; do
-		set -- $pair
-		for opt in none "$2"; do
-			ms=$(for _ in $(seq "$ROUNDS"); do "run_$mode" "$1" "$opt"; done | median)
-			printf '%-9s %-8s --opt %-9s %10s µs\n' "$mode" "$1" "$opt" "$ms"
+	for prog in $PROGRAMS; do
+		for _ in $(seq "$ROUNDS"); do
+			for opt in ${OPTS[$prog]}; do
+				"run_$mode" "$prog" "$opt" >>"$tmp/$mode.$prog.$opt" || true
+			done
+		done
+		base=""
+		for opt in ${OPTS[$prog]}; do
+			us=$(median <"$tmp/$mode.$prog.$opt")
+			[ -z "$base" ] && base=$us
+			printf '%-9s %-12s --opt %-12s %10s µs  %5.2fx\n' "$mode" "$prog" "$opt" "$us" "$(echo "$base / $us" | bc -l)"
 		done
 	done
-	# reduce's baseline: the driver gets every tensor and sums them itself.
-	ms=$(for _ in $(seq "$ROUNDS"); do "run_$mode" reduce_flat none; done | median)
-	printf '%-9s %-8s --opt %-9s %10s µs  (get all, sum in the driver)\n' "$mode" reduce_flat none "$ms"
 done

@@ -88,7 +88,13 @@ func (localScope) newActor(*exec.Thread, *exec.TaskCall, resources.Resources) (*
 func (localScope) routeOutput(*exec.Thread, string)            {}
 func (localScope) registerProgram(*exec.Program, string) error { return nil }
 
+// An embedded cluster keeps statistics only when its GCS outlives the
+// run (a --data-dir): otherwise no later run could read them, and the
+// run would wait for its GCS to open for nothing.
 func (s localScope) putStats(key string, blob []byte) error {
+	if s.c.cfg.DataDir == "" {
+		return nil
+	}
 	st, err := s.c.GCS()
 	if err != nil {
 		return nil // no GCS (lineage off): nothing is kept
@@ -97,6 +103,9 @@ func (s localScope) putStats(key string, blob []byte) error {
 }
 
 func (s localScope) getStats(key string) ([]byte, error) {
+	if s.c.cfg.DataDir == "" {
+		return nil, nil
+	}
 	st, err := s.c.GCS()
 	if err != nil {
 		return nil, nil
