@@ -183,6 +183,14 @@ func selected(globs []string, name string) bool {
 }
 
 func TestConformance(t *testing.T) {
+	eachProgram(t, func(t *testing.T, p *program, run func(*program) result) {
+		check(t, p, run(p))
+	})
+}
+
+// eachProgram runs body for every selected program, as parallel
+// subtests; run runs one rayflow invocation, at most maxParallel at once.
+func eachProgram(t *testing.T, body func(t *testing.T, p *program, run func(*program) result)) {
 	names := programNames(t, testdata)
 	if len(names) == 0 {
 		t.Fatalf("no programs selected in %s (%s=%q)", testdata, onlyEnv, os.Getenv(onlyEnv))
@@ -191,6 +199,11 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("cannot build the rayflow CLI:\n%v", buildErr)
 	}
 	sem := make(chan struct{}, maxParallel)
+	run := func(p *program) result {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		return runProgram(p)
+	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -198,10 +211,7 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sem <- struct{}{}
-			res := runProgram(p)
-			<-sem
-			check(t, p, res)
+			body(t, p, run)
 		})
 	}
 }
@@ -220,35 +230,20 @@ func TestConformanceWithHints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every program three more times")
 	}
-	names := programNames(t, testdata)
-	if buildErr != nil {
-		t.Fatalf("cannot build the rayflow CLI:\n%v", buildErr)
-	}
-	sem := make(chan struct{}, maxParallel)
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			p, err := loadProgram(testdata, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.cmd != "run" || hasFlag(p.flags, "--address") {
-				t.Skip("not a run on an embedded cluster")
-			}
-			if !hintsApply(t, name) {
-				t.Skip("no hint applies: the plan is empty with every hint on, so the run is the default run")
-			}
-			for _, variant := range optVariants {
-				v := *p
-				v.flags = append(append([]string(nil), p.flags...), variant...)
-				v.errLines = withoutWarnings(p.errLines)
-				sem <- struct{}{}
-				res := runProgram(&v)
-				<-sem
-				check(t, &v, res)
-			}
-		})
-	}
+	eachProgram(t, func(t *testing.T, p *program, run func(*program) result) {
+		if p.cmd != "run" || hasFlag(p.flags, "--address") {
+			t.Skip("not a run on an embedded cluster")
+		}
+		if !hintsApply(t, p.name) {
+			t.Skip("no hint applies: the plan is empty with every hint on, so the run is the default run")
+		}
+		for _, variant := range optVariants {
+			v := *p
+			v.flags = append(append([]string(nil), p.flags...), variant...)
+			v.errLines = withoutWarnings(p.errLines)
+			check(t, &v, run(&v))
+		}
+	})
 }
 
 // hintsApply reports whether some hint applies to the program with
