@@ -44,7 +44,8 @@ type callGroup struct {
 	futs  []*Future
 	limit int       // send when this many are waiting
 	site  *CallSite // the call site of the last call added
-	// members are the futures of the waiting calls, for fuse.
+	// members indexes futs once the group is large (memberIndexFrom), so
+	// that fuse finds a member at once; a small group is scanned.
 	members map[*Future]bool
 }
 
@@ -71,10 +72,15 @@ func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Fu
 	fut := &Future{ID: call.ID, Name: call.Name()}
 	g.calls = append(g.calls, call)
 	g.futs = append(g.futs, fut)
-	if g.members == nil {
-		g.members = map[*Future]bool{}
+	switch {
+	case g.members != nil:
+		g.members[fut] = true
+	case len(g.futs) > memberIndexFrom:
+		g.members = make(map[*Future]bool, 2*len(g.futs))
+		for _, f := range g.futs {
+			g.members[f] = true
+		}
 	}
-	g.members[fut] = true
 	if len(g.calls) >= g.limit {
 		if err := th.flushGroup(); err != nil {
 			return nil, err
@@ -87,7 +93,24 @@ func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Fu
 // a call waiting in the group.
 func (g *callGroup) feeds(call *TaskCall) bool {
 	for _, a := range call.Args {
-		if a.kind == FutureKind && g.members[a.AsFuture()] {
+		if a.kind == FutureKind && g.has(a.AsFuture()) {
+			return true
+		}
+	}
+	return false
+}
+
+// memberIndexFrom is the group size from which members are indexed.
+const memberIndexFrom = 32
+
+// has reports whether f is the future of a waiting call: most often the
+// last one (a fused chain), so a small group is scanned from its end.
+func (g *callGroup) has(f *Future) bool {
+	if g.members != nil {
+		return g.members[f]
+	}
+	for i := len(g.futs) - 1; i >= 0; i-- {
+		if g.futs[i] == f {
 			return true
 		}
 	}

@@ -17,8 +17,9 @@ type Program struct {
 	// Modules are those the program was checked against: the standard
 	// library, then the extra modules given to Compile.
 	Modules []*exec.Module
-	// Plan is what the planner decided with the hints written in the
-	// source (no --opt), and Report why; PlanWith plans with options.
+	// Plan is what the planner decided with the default options
+	// (planner.Default: adaptive) and the hints written in the source,
+	// and Report why; PlanWith plans with other options.
 	Plan   *decision.Set
 	Report *planner.Report
 }
@@ -43,7 +44,7 @@ func CompileFile(file *lang.File, extra []*exec.Module) (*Program, error) {
 		return nil, err
 	}
 	p := &Program{File: file.Name, Source: file.Source, Compiled: cp, Modules: modules}
-	p.Plan, p.Report = planner.Decide(cp, planner.Opt{})
+	p.Plan, p.Report = planner.Decide(cp, planner.Default)
 	return p, nil
 }
 
@@ -51,7 +52,7 @@ func CompileFile(file *lang.File, extra []*exec.Module) (*Program, error) {
 // (LoadPlanned) and why (the report explain prints). It changes nothing
 // in p, so one Program may be run with different options.
 func (p *Program) PlanWith(opt planner.Opt) (*decision.Set, *planner.Report) {
-	if opt.Spec() == "" {
+	if opt.Spec() == p.Plan.Spec {
 		return p.Plan, p.Report
 	}
 	return planner.Decide(p.Compiled, opt)

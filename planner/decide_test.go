@@ -118,7 +118,7 @@ func TestDecideNoneAndDeterministic(t *testing.T) {
 }
 
 func TestParseOpt(t *testing.T) {
-	for in, want := range map[string]string{"": "", "none": "none", "fuse,batch": "batch,fuse", " pipeline ": "pipeline"} {
+	for in, want := range map[string]string{"": "adaptive", "none": "none", "fuse,batch": "batch,fuse", " pipeline ": "pipeline"} {
 		o, err := ParseOpt(in)
 		if err != nil || o.Spec() != want {
 			t.Errorf("ParseOpt(%q) = %q, %v; want %q", in, o.Spec(), err, want)

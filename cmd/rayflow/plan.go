@@ -53,10 +53,14 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
-	plan, _, err := prog.PlanOpt(f.opt)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
+	// Without --opt, the graph shows the source's hints only (what
+	// adaptive decides is decided while the program runs).
+	plan, _ := planner.Decide(prog.Compiled, planner.Opt{})
+	if f.opt != "" {
+		if plan, _, err = prog.PlanOpt(f.opt); err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitUsage
+		}
 	}
 	planner.Annotate(g, plan)
 	if f.dot {
