@@ -125,14 +125,15 @@ func (cc *compileCtx) startAhead(fr *frame, slots []int, bind func(*frame, Value
 // setAhead makes q the queue of loop f on this thread and returns the
 // one it replaces.
 func (th *Thread) setAhead(f *lang.For, q *aheadQueue) *aheadQueue {
-	if th.ahead == nil {
-		th.ahead = map[*lang.For]*aheadQueue{}
+	tp := th.plan()
+	if tp.ahead == nil {
+		tp.ahead = map[*lang.For]*aheadQueue{}
 	}
-	old := th.ahead[f]
+	old := tp.ahead[f]
 	if q == nil {
-		delete(th.ahead, f)
+		delete(tp.ahead, f)
 	} else {
-		th.ahead[f] = q
+		tp.ahead[f] = q
 	}
 	return old
 }
@@ -140,7 +141,10 @@ func (th *Thread) setAhead(f *lang.For, q *aheadQueue) *aheadQueue {
 // takeAhead returns the future started early for this iteration's call
 // of loop f, if there is one.
 func (th *Thread) takeAhead(f *lang.For) (Value, bool) {
-	q := th.ahead[f]
+	if th.planned == nil {
+		return None, false
+	}
+	q := th.planned.ahead[f]
 	if q == nil || len(q.futs) == 0 {
 		return None, false
 	}

@@ -177,10 +177,12 @@ func (f *Function) Run(th *Thread, args []Value) (result Value, err *Error) {
 		if r := recover(); r != nil {
 			err = finishError(th, r, saved, f.Info.Pos, f.qualifiedName())
 		}
+		if th.planned != nil {
+			err = th.sendGroupAtEnd(err, f)
+		}
 	}()
 	slots := make([]Value, f.numSlots)
 	copy(slots, args)
-	defer th.sendGroupAtEnd(&err, f)
 	return f.invoke(th, slots, nil), nil
 }
 
@@ -269,10 +271,12 @@ func (f *Function) RunMethod(th *Thread, inst *ActorInstance, args []Value) (res
 		if r := recover(); r != nil {
 			err = finishError(th, r, saved, f.Info.Pos, f.qualifiedName())
 		}
+		if th.planned != nil {
+			err = th.sendGroupAtEnd(err, f)
+		}
 	}()
 	slots := make([]Value, f.numSlots)
 	copy(slots, args)
-	defer th.sendGroupAtEnd(&err, f)
 	return f.invoke(th, slots, inst.Fields), nil
 }
 

@@ -3,6 +3,7 @@ package exec
 import (
 	"sync/atomic"
 
+	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/planner/decision"
 )
 
@@ -38,6 +39,20 @@ type PlanStats struct {
 	AheadCalls   atomic.Int64 // calls started early by loops run ahead
 }
 
+// threadPlan is what the plan's decisions keep on one thread.
+type threadPlan struct {
+	group callGroup                 // calls waiting to be sent as one unit
+	ahead map[*lang.For]*aheadQueue // calls started early by loops run ahead (ahead.go)
+}
+
+// plan is the thread's threadPlan, made on first use.
+func (th *Thread) plan() *threadPlan {
+	if th.planned == nil {
+		th.planned = &threadPlan{}
+	}
+	return th.planned
+}
+
 // callGroup is the calls of one thread waiting to be sent together.
 type callGroup struct {
 	calls []*TaskCall
@@ -52,7 +67,7 @@ type callGroup struct {
 // submitGrouped adds a call to the thread's group and returns its
 // future, which the runtime fills when the group is sent.
 func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Future, error) {
-	g := &th.group
+	g := &th.plan().group
 	if len(g.calls) > 0 && !g.feeds(call) && (size <= 1 || g.site != call.Site) {
 		// A call that takes nothing from the group goes in a group of
 		// its own call site's: unrelated calls do not queue behind
@@ -119,7 +134,10 @@ func (g *callGroup) has(f *Future) bool {
 
 // flushGroup sends the waiting calls, if any.
 func (th *Thread) flushGroup() error {
-	g := &th.group
+	if th.planned == nil {
+		return nil
+	}
+	g := &th.planned.group
 	if len(g.calls) == 0 {
 		return nil
 	}
@@ -146,7 +164,7 @@ func (th *Thread) flushGroup() error {
 // sent: every use of the runtime other than a grouped call goes through
 // it, so the runtime never sees a future whose call it does not know.
 func (th *Thread) rt() (Runtime, error) {
-	if len(th.group.calls) > 0 {
+	if th.planned != nil && len(th.planned.group.calls) > 0 {
 		if err := th.flushGroup(); err != nil {
 			return nil, err
 		}
@@ -157,9 +175,10 @@ func (th *Thread) rt() (Runtime, error) {
 // sendGroupAtEnd sends the calls still waiting when a task, method or
 // pipeline body ends, whether it ended well or not: they were made, so
 // they run, as ungrouped calls would. A failure to send them is the
-// body's error when it had none.
-func (th *Thread) sendGroupAtEnd(err **Error, f *Function) {
-	if ferr := th.flushGroup(); ferr != nil && *err == nil {
-		*err = asError(ferr, f.Info.Pos, f.qualifiedName())
+// body's error when it had none; it returns the body's error.
+func (th *Thread) sendGroupAtEnd(err *Error, f *Function) *Error {
+	if ferr := th.flushGroup(); ferr != nil && err == nil {
+		return asError(ferr, f.Info.Pos, f.qualifiedName())
 	}
+	return err
 }

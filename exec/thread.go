@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/rayflow/rayflow/lang"
 )
 
 // Runtime runs what leaves the evaluator: task calls, actors, and the
@@ -88,9 +86,11 @@ type Thread struct {
 	// included: stdlib keeps a thread's random generator there).
 	Local map[string]any
 
-	seq       uint64
-	group     callGroup                 // calls waiting to be sent as one unit (group.go)
-	ahead     map[*lang.For]*aheadQueue // calls started early by loops run ahead (ahead.go)
+	seq uint64
+	// planned is what the plan's decisions keep on this thread (calls
+	// waiting in a group, loops run ahead); nil until a decision needs it,
+	// so that threads of unplanned programs stay small.
+	planned   *threadPlan
 	steps     int64
 	cancelled atomic.Pointer[string]
 	doneMu    sync.Mutex

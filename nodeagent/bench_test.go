@@ -51,7 +51,9 @@ func runPipeline(tb testing.TB, prog *rayflow.Program, pipeline string, params m
 		tb.Fatal(err)
 	}
 	defer cluster.Shutdown("benchmark done")
-	v, err := prog.Run(context.Background(), rayflow.RunOptions{Pipeline: pipeline, Params: params, Cluster: cluster})
+	// RF_OPT is --opt for the benchmarks ("none" to measure without
+	// hints; the default is the default's, adaptive).
+	v, err := prog.Run(context.Background(), rayflow.RunOptions{Pipeline: pipeline, Params: params, Cluster: cluster, Opt: os.Getenv("RF_OPT")})
 	if err != nil {
 		tb.Fatal(rayflow.FormatError(err, prog.Source))
 	}

@@ -50,7 +50,8 @@ func (t *task) Demand() resources.Resources { return t.demand }
 func (t *task) Cancelled() bool             { return t.cancelled.Load() }
 func (t *task) Run(worker int) {
 	t.worker = worker
-	t.node.run(t)
+	t.node.runTask(t) // recovers its own panics, so Finished always runs
+	t.node.sched.Finished(t)
 }
 
 // The task is also what its owner keeps of it while it runs elsewhere
@@ -223,13 +224,10 @@ func (c *Cluster) startTask(origin *Node, t *task) {
 	origin.schedule(t)
 }
 
-// run executes a task on a worker goroutine of node n.
-func (n *Node) run(t *task) {
-	defer n.sched.Finished(t)
-	n.runTask(t)
-}
-
-// runTask runs one task on the current worker and publishes its result.
+// runTask runs one task on a worker goroutine of node n and publishes
+// its result. It is called straight from the worker (task.Run,
+// taskGroup.Run), with no frame between, so that the task body starts as
+// shallow on the worker's stack as it can.
 func (n *Node) runTask(t *task) {
 	c := n.cluster
 	defer failOnPanic(t.obj)
