@@ -143,6 +143,9 @@ func (th *Thread) flushGroup() error {
 	}
 	calls, futs := g.calls, g.futs
 	g.calls, g.futs, g.members = nil, nil, nil
+	if f := calls[0].Func; f != nil && f.prog.Adapt != nil {
+		f.prog.Adapt.Sent(calls[0].Site, len(calls))
+	}
 	if gr, ok := th.Runtime.(GroupRuntime); ok && len(calls) > 1 {
 		if f := calls[0].Func; f != nil {
 			f.prog.PlanStats.GroupedCalls.Add(int64(len(calls)))

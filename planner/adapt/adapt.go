@@ -33,6 +33,10 @@ type site struct {
 	calls   atomic.Int64
 	totalNs atomic.Int64
 	group   atomic.Int32 // 0 undecided, 1 alone, >1 the group size
+	// flushes and flushed count the groups sent since the site was
+	// grouped, and their calls: a caller that waits for each call at
+	// once sends groups of one, and the site goes back to alone.
+	flushes, flushed atomic.Int64
 }
 
 // Table holds the adaptive sites of one loaded program.
@@ -88,6 +92,27 @@ func (t *Table) Observe(cs *compiler.CallSite, d time.Duration) {
 	total := s.totalNs.Add(int64(d))
 	if n == Samples {
 		t.decide(s, time.Duration(total/n))
+	}
+}
+
+// Sent records that a group of n calls of the site was sent. Once
+// Samples groups were sent holding less than two calls on average (the
+// caller gets each call at once, so nothing waits to join it), the site
+// goes back to sending its calls alone: grouping them only costs.
+func (t *Table) Sent(cs *compiler.CallSite, n int) {
+	if t == nil {
+		return
+	}
+	s := t.sites[cs]
+	if s == nil || s.group.Load() <= 1 {
+		return
+	}
+	k := s.flushes.Add(1)
+	total := s.flushed.Add(int64(n))
+	if k == Samples && total < 2*Samples && s.group.CompareAndSwap(s.group.Load(), 1) {
+		t.mu.Lock()
+		t.decisions = append(t.decisions, Decision{Site: s.cs, What: fmt.Sprintf("calls of '%s' go alone again: its caller waits for each one at once, so the last %d groups held %.1f calls on average", s.cs.Callee, Samples, float64(total)/float64(k))})
+		t.mu.Unlock()
 	}
 }
 

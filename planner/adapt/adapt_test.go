@@ -73,3 +73,25 @@ func TestExportSeed(t *testing.T) {
 	}
 	next.Seed([]byte("garbage\n1:2 x y\n")) // ignored
 }
+
+// A grouped site whose caller gets every call at once sends groups of
+// one: after Samples of them it goes back to alone.
+func TestGroupsOfOneGoBackToAlone(t *testing.T) {
+	cs := &compiler.CallSite{Callee: "inc"}
+	tab := New([]*compiler.CallSite{cs})
+	for i := 0; i < Samples; i++ {
+		tab.Observe(cs, time.Microsecond)
+	}
+	if tab.Group(cs) < 2 {
+		t.Fatal("not grouped")
+	}
+	for i := 0; i < Samples; i++ {
+		tab.Sent(cs, 1)
+	}
+	if tab.Group(cs) != 1 {
+		t.Fatalf("group %d after %d groups of one, want 1", tab.Group(cs), Samples)
+	}
+	if ds := tab.Decisions(); !strings.Contains(ds[len(ds)-1].What, "go alone again") {
+		t.Fatalf("decisions %+v", ds)
+	}
+}
