@@ -269,5 +269,11 @@ if cp or ev:
         print(f"| `{b}` | {fmt(r)} | {fmt(c)} | {ratio(r, c, False)} |")
 EOF
 
+# --- rayflow: paradigm hints with and without (issue 10) --------------------
+# bench/hints.sh prints one line per program, mode and --opt (median of
+# ROUNDS, ratio to --opt none); its output goes to hints.txt as it is.
+log "paradigm hints (bench/hints.sh)"
+ROUNDS=${HINT_ROUNDS:-5} RF="$OUT/rayflow" bench/hints.sh | tee "$OUT/hints.txt"
+
 log "results in $OUT"
 ls -l "$OUT" >&2
