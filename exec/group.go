@@ -37,6 +37,9 @@ type PlanStats struct {
 	GroupedCalls atomic.Int64 // calls sent in groups (batch, fuse)
 	Groups       atomic.Int64 // the groups they went in
 	AheadCalls   atomic.Int64 // calls started early by loops run ahead
+	// TemplateCalls are the calls of template loops the runtime sent
+	// where the same call went before, without placing them.
+	TemplateCalls atomic.Int64
 }
 
 // threadPlan is what the plan's decisions keep on one thread.

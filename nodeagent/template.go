@@ -55,6 +55,9 @@ func (p *templatePlaces) lookup(call *exec.TaskCall) string {
 	where := p.where[k]
 	if where != "" {
 		p.hits++
+		if call.Func != nil && call.Func.Program() != nil {
+			call.Func.Program().PlanStats.TemplateCalls.Add(1)
+		}
 	}
 	return where
 }
