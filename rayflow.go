@@ -260,6 +260,9 @@ func explainRun(w io.Writer, report *planner.Report, prog *exec.Program) {
 	fmt.Fprintf(w, "at run time (this process):\n")
 	fmt.Fprintf(w, "  %d calls went to the scheduler in %d groups: %d fewer units to place, queue and send\n", calls, groups, calls-groups)
 	fmt.Fprintf(w, "  %d calls started early by loops run ahead\n", ahead)
+	if n := stats.TemplateCalls.Load(); n > 0 {
+		fmt.Fprintf(w, "  %d calls of template loops went where the same call went before, without a placement\n", n)
+	}
 	for _, d := range prog.Adapt.Decisions() {
 		p := d.Site.Pos
 		fmt.Fprintf(w, "  %s:%d:%d: adaptive: %s\n", p.Filename, p.Line, p.Column, d.What)

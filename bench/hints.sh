@@ -27,8 +27,9 @@ declare -A OPTS=(
 	[reduce]="none tree_reduce adaptive"
 	[reduce_flat]="none"
 	[es_cartpole]="none rollouts adaptive"
+	[template]="none template adaptive"
 )
-PROGRAMS=${*:-empty roundtrip chain many getloop reduce reduce_flat es_cartpole}
+PROGRAMS=${*:-empty roundtrip chain many getloop reduce reduce_flat es_cartpole template}
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

@@ -155,7 +155,11 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 	}
 	call := &TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site}
 	var fut *Future
-	if d := f.prog.Plan.Site(site); d != nil && (d.Grouped() || d.Adaptive && f.prog.Adapt.Group(site) > 1) {
+	d := f.prog.Plan.Site(site)
+	if d != nil && d.Template {
+		call.Slot = th.plan().nextSlot(site)
+	}
+	if d != nil && (d.Grouped() || d.Adaptive && f.prog.Adapt.Group(site) > 1) {
 		fut, err = th.submitGrouped(call, d, max(d.Group, f.prog.Adapt.Group(site)))
 	} else if rt, rerr := th.rt(); rerr != nil {
 		err = rerr

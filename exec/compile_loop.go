@@ -31,6 +31,9 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 		}
 		return ctlNext, true
 	}
+	if sites := cc.prog.Plan.TemplateSites(f); sites != nil {
+		step = templateStep(sites, step)
+	}
 	if plan != nil {
 		return cc.aheadFor(f, plan, step)
 	}

@@ -133,8 +133,12 @@ func (cc *compileCtx) ifStmt(s *lang.If) execFn {
 
 func (cc *compileCtx) while(w *lang.While) execFn {
 	cond, body, pos := cc.expr(w.Cond), cc.block(w.Body), w.Cond.Pos
+	sites := cc.prog.Plan.TemplateSites(w)
 	return func(fr *frame) ctl {
 		for cc.truth(cond(fr), pos) {
+			if sites != nil {
+				fr.th.plan().startIteration(sites)
+			}
 			switch body(fr) {
 			case ctlBreak:
 				return ctlNext

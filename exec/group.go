@@ -37,12 +37,41 @@ type PlanStats struct {
 	GroupedCalls atomic.Int64 // calls sent in groups (batch, fuse)
 	Groups       atomic.Int64 // the groups they went in
 	AheadCalls   atomic.Int64 // calls started early by loops run ahead
+	// TemplateCalls are the calls of template loops the runtime sent
+	// where the same call went before, without placing them.
+	TemplateCalls atomic.Int64
 }
 
 // threadPlan is what the plan's decisions keep on one thread.
 type threadPlan struct {
 	group callGroup                 // calls waiting to be sent as one unit
 	ahead map[*lang.For]*aheadQueue // calls started early by loops run ahead (ahead.go)
+	slots map[*CallSite]int         // calls of each template site in the current iteration
+}
+
+// nextSlot counts a call of template site and returns its slot.
+func (p *threadPlan) nextSlot(site *CallSite) int {
+	if p.slots == nil {
+		p.slots = map[*CallSite]int{}
+	}
+	p.slots[site]++
+	return p.slots[site]
+}
+
+// startIteration starts the slots of a template loop's sites again.
+func (p *threadPlan) startIteration(sites []*CallSite) {
+	for _, s := range sites {
+		delete(p.slots, s)
+	}
+}
+
+// templateStep wraps the step of a template loop (decision.Set.Templates)
+// so that each iteration numbers its calls from slot 1 again.
+func templateStep(sites []*CallSite, step func(*frame, Value) (ctl, bool)) func(*frame, Value) (ctl, bool) {
+	return func(fr *frame, v Value) (ctl, bool) {
+		fr.th.plan().startIteration(sites)
+		return step(fr, v)
+	}
 }
 
 // plan is the thread's threadPlan, made on first use.

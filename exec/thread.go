@@ -62,6 +62,11 @@ type TaskCall struct {
 	Native *NativeTask
 	Args   []Value
 	Site   *CallSite // where in the source the call was made, with its lineage annotation
+	// Slot, for a call at a template site (decision.Site.Template), is
+	// which call of its site it is in the current iteration of its
+	// template loop, from 1; 0 for other calls. The runtime places the
+	// call where the same site and slot went before.
+	Slot int
 }
 
 // Thread is the state of one flow of evaluation: the driver of a

@@ -111,6 +111,11 @@ type Cluster struct {
 	// spread is, in an embedded cluster, where the last call of each
 	// spread key went (hintplace.go).
 	spread spreadRecord
+	// templates is where the calls of template loops went (template.go).
+	templates templatePlaces
+	// placements counts the spilled tasks an embedded cluster placed by
+	// its rule (a networked one asks the head: head.Service.Placed).
+	placements atomic.Int64
 }
 
 // Stats counts what the cluster has done, for progress display.

@@ -44,3 +44,16 @@ func SetMaxGroupBytes(n int) int {
 	maxGroupBytes = n
 	return old
 }
+
+// PlacementsAsked is how many placements the head c answered (Place
+// requests), or the embedded cluster c made by its rule.
+func PlacementsAsked(c *Cluster) int64 {
+	if c.net != nil && c.net.svc != nil {
+		return c.net.svc.Placed()
+	}
+	return c.placements.Load()
+}
+
+// TemplateReused is how many calls c sent where the same call of their
+// template loop went before.
+func TemplateReused(c *Cluster) int64 { return c.templates.reused() }

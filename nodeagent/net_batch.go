@@ -117,6 +117,39 @@ func (nw *network) spillBatch(batch []spillItem) {
 			}
 		}
 	}()
+	byAddr := dispatches{}
+	batch = nw.sendToTemplatePlaces(batch, byAddr)
+	if len(batch) > 0 {
+		nw.placeAndSort(ctx, batch, byAddr)
+	}
+	for addr, d := range byAddr {
+		nw.dispatchUnits(ctx, addr, d.tasks, d.groups)
+	}
+}
+
+// sendToTemplatePlaces sorts into byAddr the tasks of the batch that go
+// where the same call of their template loop went before (template.go),
+// and returns the others, to be placed.
+func (nw *network) sendToTemplatePlaces(batch []spillItem, byAddr dispatches) []spillItem {
+	rest := batch[:0:0]
+	for _, it := range batch {
+		if it.t == nil || it.t.call.Slot == 0 {
+			rest = append(rest, it)
+			continue
+		}
+		addr := nw.c.templates.lookup(it.t.call)
+		if addr == "" || nw.isDead(addr) {
+			rest = append(rest, it)
+			continue
+		}
+		byAddr.add(addr, it)
+	}
+	return rest
+}
+
+// placeAndSort asks the global scheduler where the items of the batch
+// go, and sorts them into byAddr (or queues them here, or fails them).
+func (nw *network) placeAndSort(ctx context.Context, batch []spillItem, byAddr dispatches) {
 	reqs := make([]wire.PlaceRequest, len(batch))
 	for i, it := range batch {
 		reqs[i] = it.request(nw)
@@ -128,7 +161,6 @@ func (nw *network) spillBatch(batch []spillItem) {
 		}
 		return
 	}
-	byAddr := map[string]*dispatch{}
 	for i, it := range batch {
 		res := results[i]
 		switch {
@@ -137,20 +169,28 @@ func (nw *network) spillBatch(batch []spillItem) {
 		case res.Node == it.origin.ID || res.Addr == nw.addr:
 			it.enqueue()
 		default:
-			d := byAddr[res.Addr]
-			if d == nil {
-				d = &dispatch{}
-				byAddr[res.Addr] = d
+			if it.t != nil {
+				nw.c.templates.remember(it.t.call, res.Addr)
 			}
-			if it.g != nil {
-				d.groups = append(d.groups, it.g)
-			} else {
-				d.tasks = append(d.tasks, it.t)
-			}
+			byAddr.add(res.Addr, it)
 		}
 	}
-	for addr, d := range byAddr {
-		nw.dispatchUnits(ctx, addr, d.tasks, d.groups)
+}
+
+// dispatches is what one batch sends each node, by address.
+type dispatches map[string]*dispatch
+
+// add adds an item to what goes to addr.
+func (m dispatches) add(addr string, it spillItem) {
+	d := m[addr]
+	if d == nil {
+		d = &dispatch{}
+		m[addr] = d
+	}
+	if it.g != nil {
+		d.groups = append(d.groups, it.g)
+	} else {
+		d.tasks = append(d.tasks, it.t)
 	}
 }
 
@@ -361,6 +401,7 @@ const (
 // placed again a little later.
 func (nw *network) sendFailed(t *task, addr string, err error) {
 	nw.ow.TakeAwaited(t.call.ID)
+	nw.c.templates.forget(addr)
 	t.sendFailures++
 	if t.sendFailures > maxSendFailures {
 		t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost,

@@ -28,6 +28,7 @@ func (nw *network) watchLoop() {
 		case <-tick.C:
 		}
 		for _, addr := range nw.newlyDead() {
+			nw.c.templates.forget(addr)
 			nw.ow.NodeDied(addr)
 		}
 	}
@@ -65,6 +66,7 @@ func (nw *network) knowLife(addr string) {
 		return
 	}
 	for _, dead := range nw.newlyDead() {
+		nw.c.templates.forget(dead)
 		go nw.ow.NodeDied(dead)
 	}
 }

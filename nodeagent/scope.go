@@ -69,6 +69,11 @@ func (s localScope) checkFeasible(name string, demand resources.Resources) error
 // rule picks, honouring its placement hint when it can.
 func (s localScope) spill(t *task, origin *Node) {
 	c := s.c
+	if n := c.node(c.templates.lookup(t.call)); n != nil {
+		n.enqueue(t) // where the same call of the template loop went
+		return
+	}
+	c.placements.Add(1)
 	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
 	for i, other := range c.nodes {
 		snap.Nodes[i] = other.state()
@@ -78,6 +83,7 @@ func (s localScope) spill(t *task, origin *Node) {
 		origin.enqueue(t) // cannot happen for a task that passed the feasibility check at submit
 		return
 	}
+	c.templates.remember(t.call, d.Node)
 	c.node(d.Node).enqueue(t)
 }
 

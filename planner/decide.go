@@ -84,6 +84,7 @@ func Decide(prog *compiler.Program, opt Opt) (*decision.Set, *Report) {
 	for _, f := range prog.Funcs {
 		d.loops(f)
 	}
+	d.templates()
 	d.reductions()
 	d.unused()
 	sort.SliceStable(d.report.Decisions, func(i, j int) bool {
@@ -484,7 +485,7 @@ func (d *decider) unused() {
 			}
 			switch h.Name {
 			case "template":
-				d.note(h.Pos, request{name: h.Name, hint: h}, false, "not yet carried out by this runtime")
+				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no loop in '%s' makes task calls", f.Name)
 			default:
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no call of '%s' it could apply to", f.Name)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
@@ -22,7 +23,8 @@ import (
 type Service struct {
 	store   *gcs.Store
 	members *Membership
-	demands sync.Map // encoded resource map -> resources.Resources, for Place
+	demands sync.Map     // encoded resource map -> resources.Resources, for Place
+	placed  atomic.Int64 // placements answered (Placed)
 }
 
 // NewService serves requests from store and members.
@@ -147,11 +149,16 @@ func (s *Service) HandleHeartbeat(payload []byte) error {
 	return s.members.Heartbeat(hb.ID, hb.Epoch, hb.Free, hb.QueueLen, hb.Running, hb.Actors)
 }
 
+// Placed is how many placements (Place requests, one per task or group)
+// the service has answered.
+func (s *Service) Placed() int64 { return s.placed.Load() }
+
 func (s *Service) HandlePlace(payload []byte) (*transport.Message, error) {
 	reqs, err := wire.DecodePlaceRequests(payload, s.readDemand)
 	if err != nil {
 		return nil, err
 	}
+	s.placed.Add(int64(len(reqs)))
 	return transport.Reply(wire.EncodePlaceResults(s.members.PlaceBatch(reqs))), nil
 }
 

@@ -33,6 +33,11 @@ type Site struct {
 	// once it knows they cost less to run than to schedule (package
 	// planner/adapt decides how many).
 	Adaptive bool
+	// Template: the site is in a template loop (Set.Templates); each of
+	// its calls carries its slot (which call of the site it is in the
+	// loop's iteration), and the runtime sends a call that leaves its
+	// node where the same slot went last time, without asking the head.
+	Template bool
 }
 
 // Loop is a get-in-a-loop run ahead: the call Call, made once per
@@ -59,12 +64,25 @@ type Set struct {
 	// Actors is the placement policy of the instances of an actor class
 	// (PlaceSpread, from @hint(spread) on the actor).
 	Actors map[*compiler.Actor]Placement
+	// Templates maps each template loop (a *lang.For or *lang.While, the
+	// outermost loops of a function's body) to its template sites: their
+	// slots start again at each iteration of the loop.
+	Templates map[lang.Node][]*compiler.CallSite
 }
 
 // New makes an empty Set for the options spec.
 func New(spec string) *Set {
 	return &Set{Spec: spec, Sites: map[*compiler.CallSite]*Site{}, Loops: map[*lang.For]*Loop{}, Reduce: map[*compiler.Func]int{},
-		Actors: map[*compiler.Actor]Placement{}}
+		Actors: map[*compiler.Actor]Placement{}, Templates: map[lang.Node][]*compiler.CallSite{}}
+}
+
+// TemplateSites are the template sites of loop (a *lang.For or
+// *lang.While), nil when it is not a template loop.
+func (s *Set) TemplateSites(loop lang.Node) []*compiler.CallSite {
+	if s == nil {
+		return nil
+	}
+	return s.Templates[loop]
 }
 
 // ActorPlace is the placement policy of actor class a's instances.
@@ -120,5 +138,5 @@ func (s *Set) AdaptiveSites() []*compiler.CallSite {
 
 // Empty reports whether nothing is decided at all.
 func (s *Set) Empty() bool {
-	return s == nil || len(s.Sites) == 0 && len(s.Loops) == 0 && len(s.Reduce) == 0 && len(s.Actors) == 0
+	return s == nil || len(s.Sites) == 0 && len(s.Loops) == 0 && len(s.Reduce) == 0 && len(s.Actors) == 0 && len(s.Templates) == 0
 }

@@ -3,7 +3,9 @@
 // decisions out. It holds data only: what was decided per call site
 // (grouping for batch and fuse, placement), per loop (pipelining), per
 // declaration (the arity of tree reductions) and per actor class (the
-// placement of its instances). Nothing here decides or runs anything.
+// placement of its instances), and per template loop (the sites whose
+// calls reuse the first iteration's placements). Nothing here decides or
+// runs anything.
 //
 // # Ownership and threading
 //
