@@ -193,6 +193,22 @@ func (cc *compileCtx) moduleCall(modIndex int, name string, call *lang.Call, fie
 		}
 	}
 	fn := member.AsCallable()
+	if b, ok := fn.(*Builtin); ok && (b.Nondeterministic || b.NondeterministicWithoutArgs) {
+		// The clock, sleep, reads: calls waiting in the thread's group
+		// are sent first, so that they run while it sleeps or reads, as
+		// calls sent one by one would.
+		return func(fr *frame) Value {
+			if err := fr.th.flushGroup(); err != nil {
+				panic(cc.locate(err, pos))
+			}
+			args, kw := al.eval(fr)
+			v, err := fn.Call(fr.th, args, kw)
+			if err != nil {
+				panic(cc.locate(err, pos))
+			}
+			return v
+		}
+	}
 	return func(fr *frame) Value {
 		args, kw := al.eval(fr)
 		v, err := fn.Call(fr.th, args, kw)
