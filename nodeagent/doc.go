@@ -65,6 +65,13 @@
 //	                                                    by spillback (queued) or a re-spill
 //	Cluster.spread (embedded:     spreadRecord.mu     embedded spills and actor placements
 //	  last node per spread key)                         (hintplace.go)
+//	Cluster.templates: where each templatePlaces.mu   the spill loop and embedded spills
+//	  (site, slot) of a template                        (read, remember), the dead-node watcher
+//	  loop went last                                    and failed sends (forget); template.go
+//	Cluster.placements            atomic              embedded spills (a count, for tests)
+//	a group of calls (taskGroup)  whoever holds it    the submitting thread builds it; then
+//	                                now                 one queue entry, run by one worker in
+//	                                                    order (group.go); its tasks as task
 //	an object's value, error,     objstore.Object     whoever completes it (a worker, a
 //	  readiness, waiters,         (its own lock)        connection goroutine with TaskDone),
 //	  location, store handle                            readers (get, wait, fetch servers)
