@@ -30,6 +30,14 @@
 // shared between threads. A Future's or ActorHandle's Handle belongs to
 // the Runtime that made it.
 //
+// The plan: Program.Plan (the planner's decisions) is fixed at Load and
+// only read; Program.PlanStats are atomic counters and Program.Adapt
+// (planner/adapt) is safe for any goroutine. What the decisions keep on a
+// thread — calls waiting in its group (group.go), the calls a loop
+// started ahead (ahead.go), template slots — is in Thread.planned, made
+// on first use and, like the rest of a Thread, used by its goroutine
+// only.
+//
 // Package-level state: the tables of built-ins and of methods (filled at
 // init, then only read), None/True/False, and two hooks, TensorArith and
 // StringFormat, that package stdlib sets in its init (exec cannot import

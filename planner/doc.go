@@ -1,6 +1,19 @@
-// Package planner builds the planned task graph of a program: for each
+// Package planner is where rayflow decides how a program runs. Decide
+// (decide*.go) makes every optimisation decision from the paradigm hints
+// of the source (@hint) and the options of --opt (opt.go, planner.Default
+// is adaptive): which calls go to the scheduler in groups (batch, fuse),
+// which loops run ahead (pipeline), which reductions are trees, how calls
+// are placed (spread, locality, colocate, template), and which call sites
+// are measured and decided while the program runs (adaptive, package
+// planner/adapt). Each hint is applied where it is safe and refused with
+// a reason elsewhere; the Report says which (rayflow explain). The
+// decisions are handed to exec and the node agent as a decision.Set
+// (package planner/decision), which they carry out and never change.
+//
+// It also builds the planned task graph of a program: for each
 // pipeline, what is known about its tasks, actors and method calls
-// before it runs. `rayflow plan` prints it as text or Graphviz.
+// before it runs. `rayflow plan` prints it as text or Graphviz, with the
+// decisions noted on its nodes (Annotate).
 //
 // The graph is built by walking the pipeline's body (walk.go, eval.go):
 // loops over constants are unrolled up to a limit, plain fns are inlined,
@@ -32,7 +45,13 @@
 // (together with the hint names in compiler.KnownHints), never while
 // plans are being made.
 //
-// Consumers: cmd/rayflow (`rayflow plan`) and the REPL (:plan). The
+// Decide, like Plan, reads the compiler.Program and never changes it;
+// its Set and Report are new and belong to the caller, and it is
+// deterministic: every node that plans a program with the same options
+// makes the same Set (the options travel with the program).
+//
+// Consumers: frontend (every compile plans), cmd/rayflow (`rayflow plan`,
+// `rayflow explain`), the REPL (:plan, :explain) and the root package. The
 // planner sits between compiler and exec in the data flow: it imports
 // lang, compiler and exec (for folding), and none of them imports it.
 package planner
