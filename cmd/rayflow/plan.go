@@ -24,7 +24,7 @@ func (f *planFlags) flagSet() *pflag.FlagSet {
 	fs.StringVarP(&f.pipeline, "pipeline", "p", "", "plan only the pipeline `NAME` (default: every pipeline)")
 	switchVar(fs, &f.dot, "dot", "", "print the graph in Graphviz dot format")
 	fs.Var(newCount(&f.unroll, 1), "unroll", fmt.Sprintf("show N iterations of a loop over a constant range as separate nodes (default %d)", planner.DefaultUnroll))
-	fs.Var(&optValue{&f.opt}, "opt", "plan with these paradigm hints on wherever they are eligible, or none")
+	fs.Var(&optValue{&f.opt}, "opt", "plan with these paradigm hints on wherever they are eligible, or none (default: the source's hints only)")
 	return fs
 }
 
@@ -78,7 +78,7 @@ type explainFlags struct {
 
 func (f *explainFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("explain")
-	fs.Var(&optValue{&f.opt}, "opt", "explain with these paradigm hints on wherever they are eligible, or none")
+	fs.Var(&optValue{&f.opt}, "opt", "explain with these paradigm hints on wherever they are eligible, or none (default: adaptive)")
 	return fs
 }
 
