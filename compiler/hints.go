@@ -70,7 +70,8 @@ func (c *compiler) hint(d *lang.Decorator, args []decoratorArg, kind string, f *
 		return
 	}
 	if indexOf(spec.On, kind) < 0 {
-		c.errorf(args[0].pos, "hint '%s' applies to %s, not to a %s", name, strings.Join(spec.On, " and "), kind)
+		c.errorf(args[0].pos, "hint '%s' applies to %s, not to a %s; put it on the %s that %s", name, strings.Join(spec.On, " and "), kind,
+			spec.On[0], map[string]string{"pipeline": "makes the calls", "task": "is called", "actor": "is created"}[spec.On[0]])
 		return
 	}
 	h := &Hint{Name: name, Args: map[string]any{}, Pos: d.Pos}
