@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/rayflow/rayflow/internal/version"
@@ -19,7 +21,34 @@ const (
 )
 
 func main() {
-	os.Exit(runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	stop := profileCPU(os.Getenv("RAYFLOW_CPUPROFILE"))
+	code := runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// profileCPU writes a CPU profile of the whole command to path (set by
+// RAYFLOW_CPUPROFILE, for developers: `go tool pprof` reads it; %p in it
+// is the process ID, so that the processes of a cluster write one each)
+// and returns what stops it; nothing when path is empty or cannot be made.
+func profileCPU(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(strings.ReplaceAll(path, "%p", strconv.Itoa(os.Getpid())))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: RAYFLOW_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		fmt.Fprintf(os.Stderr, "warning: RAYFLOW_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // runMain runs one command; it never lets a Go panic reach the user.
