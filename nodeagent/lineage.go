@@ -157,24 +157,57 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	if call.Site != nil {
 		rec.Deterministic = call.Site.Deterministic
 	}
-	for _, a := range call.Args {
+	if len(call.Args) == 0 {
+		return rec
+	}
+	rec.Args = make([]gcs.TaskArg, len(call.Args))
+	// Inline arguments share one buffer, sized up front from their
+	// encoded sizes: one allocation per record instead of one or more per
+	// argument. Each argument's bytes are capped, so none can grow into
+	// the next.
+	var sizes [8]int64
+	need := int64(0)
+	for i, a := range call.Args {
+		if a.Kind() == exec.FutureKind {
+			continue
+		}
+		n := exec.EncodedSize(a)
+		if i < len(sizes) {
+			sizes[i] = n
+		}
+		if n <= InlineLimit {
+			need += n + 1 // + the encoding's version byte
+		}
+	}
+	var buf []byte
+	if need > 0 {
+		buf = make([]byte, 0, need)
+	}
+	for i, a := range call.Args {
 		if a.Kind() == exec.FutureKind {
 			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
 			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
 				arg.Location = o.RemoteLocation()
 			}
-			rec.Args = append(rec.Args, arg)
+			rec.Args[i] = arg
 			continue
 		}
-		var inline []byte
-		if exec.EncodedSize(a) <= InlineLimit {
-			if refs != nil {
-				inline, _ = exec.EncodeWith(nil, a, refs)
-			} else {
-				inline, _ = exec.Encode(nil, a)
-			}
+		var size int64
+		if i < len(sizes) {
+			size = sizes[i]
+		} else {
+			size = exec.EncodedSize(a)
 		}
-		rec.Args = append(rec.Args, gcs.TaskArg{Inline: inline})
+		if size > InlineLimit {
+			continue // kept by reference only: no inline bytes
+		}
+		start := len(buf)
+		out, err := exec.EncodeWith(buf, a, refs)
+		if err != nil {
+			continue // as before: an argument that cannot be encoded has no inline bytes
+		}
+		buf = out
+		rec.Args[i].Inline = buf[start:len(buf):len(buf)]
 	}
 	return rec
 }

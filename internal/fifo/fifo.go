@@ -46,10 +46,12 @@ func (f *Map[K, V]) Add(k K, v V) bool {
 		f.ring = append(f.ring, k)
 	} else {
 		old := f.ring[f.next]
-		ov := f.m[old]
-		delete(f.m, old)
 		if f.OnEvict != nil {
+			ov := f.m[old]
+			delete(f.m, old)
 			f.OnEvict(old, ov)
+		} else {
+			delete(f.m, old)
 		}
 		f.ring[f.next] = k
 		f.next = (f.next + 1) % f.limit
