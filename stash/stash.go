@@ -522,7 +522,9 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 	e.batch = nil
 	s.histAdd(e.hops, -1)
 	s.bytes -= int64(e.size)
-	s.committed.Add(e.key, struct{}{})
+	// An entry's key is never among the committed ones (insertLocked checks,
+	// and only this adds a key while it has an entry), so skip Add's lookup.
+	s.committed.AddNew(e.key, struct{}{})
 	s.st.committed++
 	for _, m := range e.knownBy {
 		if m.node == skip {

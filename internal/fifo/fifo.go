@@ -42,6 +42,15 @@ func (f *Map[K, V]) Add(k K, v V) bool {
 	if _, dup := f.m[k]; dup {
 		return false
 	}
+	f.AddNew(k, v)
+	return true
+}
+
+// AddNew adds k, which the caller knows is not in the Map, with v: Add
+// without its lookup (on a large Map, the costly part). If k is there after
+// all, its value is replaced and it is forgotten when its first addition
+// is, sooner than Add would.
+func (f *Map[K, V]) AddNew(k K, v V) {
 	if len(f.ring) < f.limit {
 		f.ring = append(f.ring, k)
 	} else {
@@ -57,5 +66,4 @@ func (f *Map[K, V]) Add(k K, v V) bool {
 		f.next = (f.next + 1) % f.limit
 	}
 	f.m[k] = v
-	return true
 }
