@@ -157,17 +157,23 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	if call.Site != nil {
 		rec.Deterministic = call.Site.Deterministic
 	}
-	if len(call.Args) == 0 {
-		return rec
+	rec.Args = taskArgs(call.Args, refs)
+	return rec
+}
+
+// taskArgs is where a call's arguments come from: a future's object (and
+// where it is), or a small value's encoding inline (nil for a large one,
+// or one that cannot leave the process). The inline encodings share one
+// buffer, sized up front: one allocation per record instead of one or
+// more per argument. Each is capped, so none can grow into the next.
+func taskArgs(args []exec.Value, refs exec.RefCodec) []gcs.TaskArg {
+	if len(args) == 0 {
+		return nil
 	}
-	rec.Args = make([]gcs.TaskArg, len(call.Args))
-	// Inline arguments share one buffer, sized up front from their
-	// encoded sizes: one allocation per record instead of one or more per
-	// argument. Each argument's bytes are capped, so none can grow into
-	// the next.
-	var sizes [8]int64
+	out := make([]gcs.TaskArg, len(args))
+	var sizes [8]int64 // of the first arguments, not computed twice
 	need := int64(0)
-	for i, a := range call.Args {
+	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
 			continue
 		}
@@ -183,13 +189,13 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	if need > 0 {
 		buf = make([]byte, 0, need)
 	}
-	for i, a := range call.Args {
+	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
 			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
 			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
 				arg.Location = o.RemoteLocation()
 			}
-			rec.Args[i] = arg
+			out[i] = arg
 			continue
 		}
 		var size int64
@@ -199,17 +205,17 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 			size = exec.EncodedSize(a)
 		}
 		if size > InlineLimit {
-			continue // kept by reference only: no inline bytes
+			continue
 		}
 		start := len(buf)
-		out, err := exec.EncodeWith(buf, a, refs)
+		enc, err := exec.EncodeWith(buf, a, refs)
 		if err != nil {
-			continue // as before: an argument that cannot be encoded has no inline bytes
+			continue
 		}
-		buf = out
-		rec.Args[i].Inline = buf[start:len(buf):len(buf)]
+		buf = enc
+		out[i].Inline = buf[start:len(buf):len(buf)]
 	}
-	return rec
+	return out
 }
 
 // lazyStore is a stash.Store over a GCS that is still opening: writes
