@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rayflow/rayflow/internal/codec"
 )
 
 // errEmptyID rejects a row without a key before it reaches raft.
@@ -150,13 +152,24 @@ func (s *Store) PutTask(t TaskRecord) *Future {
 // fails if any record fails; records on other shards may still be written.
 func (s *Store) PutTasks(tasks []TaskRecord) *Future {
 	byShard := make(map[*shard][]command)
+	// Every row is encoded into one buffer, each value capped at its own
+	// end: one allocation for the batch instead of a few per row. The
+	// values live only until raft has the batch's log entry.
+	size := 0
+	for i := range tasks {
+		size += tasks[i].rowSizeHint()
+	}
+	e := codec.NewEncoder(make([]byte, 0, size))
 	for i := range tasks {
 		t := &tasks[i]
 		if t.TaskID == "" {
 			return errEmptyID("task")
 		}
+		start := e.Len()
+		t.marshal(e)
+		end := e.Len()
 		sh := s.shardOf(TableTasks, t.TaskID)
-		byShard[sh] = append(byShard[sh], command{op: opPut, table: TableTasks, key: t.TaskID, value: encodeRow(t)})
+		byShard[sh] = append(byShard[sh], command{op: opPut, table: TableTasks, key: t.TaskID, value: e.Bytes()[start:end:end]})
 	}
 	if len(byShard) == 0 {
 		return errorFuture(nil)

@@ -168,6 +168,19 @@ func (t *TaskRecord) marshal(e *codec.Encoder) {
 	t.EncodeFields(e)
 }
 
+// rowSizeHint is about the size of the record's encoded row (a hint for
+// sizing buffers; encoding never depends on it).
+func (t *TaskRecord) rowSizeHint() int {
+	n := 24 + len(t.TaskID) + len(t.JobID) + len(t.ParentID) + len(t.Function) + len(t.OwnerNode) + len(t.Outcome) + len(t.State)
+	for _, a := range t.Args {
+		n += 6 + len(a.ObjectID) + len(a.Inline) + len(a.Location)
+	}
+	for k := range t.Resources {
+		n += 10 + len(k)
+	}
+	return n
+}
+
 // EncodeFields writes the record's fields without a version: the body of
 // a task row, and of a record in a lineage stash bundle (package stash),
 // which carries its own version.
@@ -347,10 +360,19 @@ func decodeTableRow(table string, b []byte) (any, error) {
 // MarshalBinary encodes the record in the GCS's row format, for carrying
 // task records between processes.
 func (t *TaskRecord) MarshalBinary() ([]byte, error) {
-	var e codec.Encoder
-	t.marshal(&e)
-	return e.Bytes(), nil
+	return t.AppendBinary(make([]byte, 0, t.rowSizeHint())), nil
 }
+
+// AppendBinary appends what MarshalBinary returns to dst.
+func (t *TaskRecord) AppendBinary(dst []byte) []byte {
+	e := codec.NewEncoder(dst)
+	t.marshal(e)
+	return e.Bytes()
+}
+
+// BinarySizeHint is about the size of what MarshalBinary returns (for
+// sizing buffers; encoding never depends on it).
+func (t *TaskRecord) BinarySizeHint() int { return t.rowSizeHint() }
 
 // UnmarshalBinary decodes a record written by MarshalBinary.
 func (t *TaskRecord) UnmarshalBinary(data []byte) error {

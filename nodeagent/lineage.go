@@ -157,26 +157,65 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	if call.Site != nil {
 		rec.Deterministic = call.Site.Deterministic
 	}
-	for _, a := range call.Args {
+	rec.Args = taskArgs(call.Args, refs)
+	return rec
+}
+
+// taskArgs is where a call's arguments come from: a future's object (and
+// where it is), or a small value's encoding inline (nil for a large one,
+// or one that cannot leave the process). The inline encodings share one
+// buffer, sized up front: one allocation per record instead of one or
+// more per argument. Each is capped, so none can grow into the next.
+func taskArgs(args []exec.Value, refs exec.RefCodec) []gcs.TaskArg {
+	if len(args) == 0 {
+		return nil
+	}
+	out := make([]gcs.TaskArg, len(args))
+	var sizes [8]int64 // of the first arguments, not computed twice
+	need := int64(0)
+	for i, a := range args {
+		if a.Kind() == exec.FutureKind {
+			continue
+		}
+		n := exec.EncodedSize(a)
+		if i < len(sizes) {
+			sizes[i] = n
+		}
+		if n <= InlineLimit {
+			need += n + 1 // + the encoding's version byte
+		}
+	}
+	var buf []byte
+	if need > 0 {
+		buf = make([]byte, 0, need)
+	}
+	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
 			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
 			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
 				arg.Location = o.RemoteLocation()
 			}
-			rec.Args = append(rec.Args, arg)
+			out[i] = arg
 			continue
 		}
-		var inline []byte
-		if exec.EncodedSize(a) <= InlineLimit {
-			if refs != nil {
-				inline, _ = exec.EncodeWith(nil, a, refs)
-			} else {
-				inline, _ = exec.Encode(nil, a)
-			}
+		var size int64
+		if i < len(sizes) {
+			size = sizes[i]
+		} else {
+			size = exec.EncodedSize(a)
 		}
-		rec.Args = append(rec.Args, gcs.TaskArg{Inline: inline})
+		if size > InlineLimit {
+			continue
+		}
+		start := len(buf)
+		enc, err := exec.EncodeWith(buf, a, refs)
+		if err != nil {
+			continue
+		}
+		buf = enc
+		out[i].Inline = buf[start:len(buf):len(buf)]
 	}
-	return rec
+	return out
 }
 
 // lazyStore is a stash.Store over a GCS that is still opening: writes

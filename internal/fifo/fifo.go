@@ -42,18 +42,28 @@ func (f *Map[K, V]) Add(k K, v V) bool {
 	if _, dup := f.m[k]; dup {
 		return false
 	}
+	f.AddNew(k, v)
+	return true
+}
+
+// AddNew adds k, which the caller knows is not in the Map, with v: Add
+// without its lookup (on a large Map, the costly part). If k is there after
+// all, its value is replaced and it is forgotten when its first addition
+// is, sooner than Add would.
+func (f *Map[K, V]) AddNew(k K, v V) {
 	if len(f.ring) < f.limit {
 		f.ring = append(f.ring, k)
 	} else {
 		old := f.ring[f.next]
-		ov := f.m[old]
-		delete(f.m, old)
 		if f.OnEvict != nil {
+			ov := f.m[old]
+			delete(f.m, old)
 			f.OnEvict(old, ov)
+		} else {
+			delete(f.m, old)
 		}
 		f.ring[f.next] = k
 		f.next = (f.next + 1) % f.limit
 	}
 	f.m[k] = v
-	return true
 }

@@ -62,3 +62,16 @@ func TestNewClampsLimit(t *testing.T) {
 		t.Fatalf("a Map of limit 0 holds %d", f.Len())
 	}
 }
+
+func TestAddNewAddsAndForgetsOldestFirst(t *testing.T) {
+	f := New[string, int](2)
+	f.AddNew("a", 1)
+	f.AddNew("b", 2)
+	f.AddNew("c", 3) // forgets a
+	if f.Has("a") || !f.Has("b") || !f.Has("c") || f.Len() != 2 {
+		t.Fatalf("after c: a=%v b=%v c=%v len=%d", f.Has("a"), f.Has("b"), f.Has("c"), f.Len())
+	}
+	if v, _ := f.Get("c"); v != 3 {
+		t.Fatalf("c = %d, want 3", v)
+	}
+}

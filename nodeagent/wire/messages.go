@@ -254,11 +254,17 @@ func DecodeStrings(b []byte) ([]string, error) {
 // EncodeRecords writes task records for a GCS request, each in the
 // GCS's own row format.
 func EncodeRecords(recs []gcs.TaskRecord) []byte {
-	w := &codec.Encoder{}
-	w.Uvarint(uint64(len(recs)))
+	size, most := 10, 0
 	for i := range recs {
-		data, _ := recs[i].MarshalBinary()
-		w.Blob(data)
+		n := recs[i].BinarySizeHint()
+		size, most = size+n+3, max(most, n)
+	}
+	w := codec.NewEncoder(make([]byte, 0, size))
+	w.Uvarint(uint64(len(recs)))
+	scratch := make([]byte, 0, most) // one record's bytes, reused
+	for i := range recs {
+		scratch = recs[i].AppendBinary(scratch[:0])
+		w.Blob(scratch)
 	}
 	return w.Bytes()
 }
