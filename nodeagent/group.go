@@ -72,14 +72,11 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	members := make(map[*objstore.Object]bool, len(calls))
 	var outside []exec.Value // the futures the group takes from outside it
 	for i, call := range calls {
-		demand, name, _ := c.demandFor(call)
-		g.demand = demand
-		t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th)}
-		t.obj.SetProducer(t)
-		c.stats.Submitted.Add(1)
-		if err := c.recordLineage(call, origin); err != nil {
-			return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
+		t, err := c.newTask(th, call, origin)
+		if err != nil {
+			return err
 		}
+		g.demand = t.demand
 		for _, a := range call.Args {
 			if a.Kind() == exec.FutureKind && !members[objstore.ObjectOf(a.AsFuture())] {
 				outside = append(outside, a)
@@ -87,7 +84,7 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		}
 		members[t.obj] = true
 		g.tasks = append(g.tasks, t)
-		*futs[i] = exec.Future{ID: call.ID, Name: name, Handle: t.obj}
+		*futs[i] = t.future()
 	}
 	whenArgsReady(outside, func() { c.startGroup(origin, g) })
 	return nil

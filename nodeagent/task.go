@@ -96,6 +96,18 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 // arguments, then is scheduled. The future is returned at once.
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
+	t, err := c.newTask(th, call, origin)
+	if err != nil {
+		return nil, err
+	}
+	whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+	f := t.future()
+	return &f, nil
+}
+
+// newTask makes the task of a call submitted on origin by th, with its
+// object, and records its lineage.
+func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*task, error) {
 	demand, name, err := c.demandFor(call)
 	if err != nil {
 		return nil, err
@@ -106,8 +118,12 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	if err := c.recordLineage(call, origin); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
 	}
-	whenArgsReady(call.Args, func() { c.startTask(origin, t) })
-	return &exec.Future{ID: call.ID, Name: name, Handle: t.obj}, nil
+	return t, nil
+}
+
+// future is the caller's future of the task.
+func (t *task) future() exec.Future {
+	return exec.Future{ID: t.call.ID, Name: t.obj.Name(), Handle: t.obj}
 }
 
 // callee identifies what a call runs, for caches keyed by the callee.
