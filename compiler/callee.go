@@ -62,7 +62,7 @@ func (r *resolver) methodCallee(ref *lang.Ref, field *lang.Suffix) any {
 		if a, ok := r.actorLocals[ref.Index]; ok {
 			m, ok := a.Methods[name]
 			if !ok {
-				r.c.errorf(field.Pos, "actor %s has no method '%s'%s", a.Name, name, suggest(name, methodNames(a)))
+				r.c.errorf(field.Pos, "actor %s has no method '%s'%s", a.Name, name, Suggest(name, methodNames(a)))
 				return nil
 			}
 			return calleeMethod{name: name, fn: m, actor: a}

@@ -33,7 +33,7 @@ func (c *compiler) applyDecorators(decs []*lang.Decorator, kind string, f *Func,
 	for _, d := range decs {
 		targets, ok := decoratorTargets[d.Name]
 		if !ok {
-			c.errorf(d.Pos, "unknown decorator '@%s'%s; known decorators: %s", d.Name, suggest(d.Name, keysOf(decoratorTargets)), knownDecorators())
+			c.errorf(d.Pos, "unknown decorator '@%s'%s; known decorators: %s", d.Name, Suggest(d.Name, keysOf(decoratorTargets)), knownDecorators())
 			continue
 		}
 		if indexOf(targets, kind) < 0 {

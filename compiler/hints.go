@@ -66,7 +66,7 @@ func (c *compiler) hint(d *lang.Decorator, args []decoratorArg, kind string, f *
 	name := wordOf(args[0].value)
 	spec, ok := KnownHints[name]
 	if !ok {
-		c.errorf(args[0].pos, "unknown hint '%s'%s; known hints: %s", name, suggest(name, HintNames()), strings.Join(HintNames(), ", "))
+		c.errorf(args[0].pos, "unknown hint '%s'%s; known hints: %s", name, Suggest(name, HintNames()), strings.Join(HintNames(), ", "))
 		return
 	}
 	if indexOf(spec.On, kind) < 0 {
@@ -101,7 +101,7 @@ func (c *compiler) hintArgs(spec HintSpec, h *Hint, args []decoratorArg) bool {
 		}
 		want, known := spec.Args[arg.name]
 		if !known {
-			c.errorf(arg.pos, "hint '%s' has no argument '%s'%s; it takes %s", h.Name, arg.name, suggest(arg.name, keysOf(spec.Args)), hintUsage(h.Name, spec))
+			c.errorf(arg.pos, "hint '%s' has no argument '%s'%s; it takes %s", h.Name, arg.name, Suggest(arg.name, keysOf(spec.Args)), hintUsage(h.Name, spec))
 			ok = false
 			continue
 		}

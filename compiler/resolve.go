@@ -96,7 +96,7 @@ func (r *resolver) checkType(t *lang.TypeRef) {
 			return // an actor class names the type of its handles
 		}
 	}
-	r.c.errorf(t.Pos, "unknown type '%s'%s", t.Name, suggest(t.Name, TypeNames))
+	r.c.errorf(t.Pos, "unknown type '%s'%s", t.Name, Suggest(t.Name, TypeNames))
 }
 
 // lookup resolves a name for reading.
@@ -280,7 +280,7 @@ func (r *resolver) assignName(p *lang.Primary) {
 	switch {
 	case !ok:
 		r.c.errorf(p.Pos, "undefined name '%s'; declare it first with 'let %s = ...'%s",
-			p.Name, p.Name, suggest(p.Name, r.visibleNames()))
+			p.Name, p.Name, Suggest(p.Name, r.visibleNames()))
 	case ref.Kind == lang.RefLocal || ref.Kind == lang.RefField:
 		p.Ref = ref
 	case ref.Kind == lang.RefGlobal && r.c.prog.Globals[ref.Index].Kind == GlobalConst:

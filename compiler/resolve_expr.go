@@ -56,7 +56,7 @@ func (r *resolver) primary(p *lang.Primary) {
 	case p.Name != "":
 		ref, ok := r.lookup(p.Name)
 		if !ok {
-			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, suggest(p.Name, r.visibleNames()))
+			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, Suggest(p.Name, r.visibleNames()))
 			return
 		}
 		p.Ref = ref
@@ -104,7 +104,7 @@ func (r *resolver) checkField(pf *lang.Postfix, i int) {
 		for n := range members {
 			names = append(names, n)
 		}
-		r.c.errorf(pf.Suffixes[0].Pos, "module '%s' has no member '%s'%s", mod, name, suggest(name, names))
+		r.c.errorf(pf.Suffixes[0].Pos, "module '%s' has no member '%s'%s", mod, name, Suggest(name, names))
 	}
 }
 
@@ -225,7 +225,7 @@ func (r *resolver) checkArgs(name string, params []*lang.Param, call *lang.Call)
 		j := paramIndex(params, a.Name)
 		switch {
 		case j < 0:
-			r.c.errorf(a.Pos, "unknown keyword argument '%s' in call to '%s'%s", a.Name, name, suggest(a.Name, paramNames(params)))
+			r.c.errorf(a.Pos, "unknown keyword argument '%s' in call to '%s'%s", a.Name, name, Suggest(a.Name, paramNames(params)))
 		case given[j]:
 			r.c.errorf(a.Pos, "argument '%s' given twice in call to '%s'", a.Name, name)
 		default:

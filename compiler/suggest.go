@@ -2,11 +2,11 @@ package compiler
 
 import "strings"
 
-// suggest returns "; did you mean 'NAME'?" for the candidate closest to
+// Suggest returns "; did you mean 'NAME'?" for the candidate closest to
 // name, or "" when none is close enough to help. Candidates come in order
 // of preference (inner scopes first); on a tie the earlier one wins. An
 // abbreviation (cnt for count) counts as one edit.
-func suggest(name string, candidates []string) string {
+func Suggest(name string, candidates []string) string {
 	best, bestDist := "", min(len(name)/2+1, 3)
 	for _, c := range candidates {
 		if c == name || c == "" {

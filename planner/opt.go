@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,8 +43,8 @@ func ParseOpt(text string) (Opt, error) {
 			o.None = true
 		case name == "colocate":
 			return Opt{}, fmt.Errorf("colocate needs to know what to be next to; write @hint(colocate, with=NAME) on the task")
-		case indexOf(OptNames, name) < 0:
-			return Opt{}, fmt.Errorf("unknown optimisation '%s'%s; known: none, %s", name, suggestName(name, OptNames), strings.Join(OptNames, ", "))
+		case !slices.Contains(OptNames, name):
+			return Opt{}, fmt.Errorf("unknown optimisation '%s'%s; known: none, %s", name, compiler.Suggest(name, OptNames), strings.Join(OptNames, ", "))
 		default:
 			if o.Names == nil {
 				o.Names = map[string]bool{}
@@ -138,23 +139,4 @@ func (o Opt) requests() map[string]request {
 		out[n] = request{name: n, via: n}
 	}
 	return out
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
-}
-
-// suggestName is "; did you mean 'X'?" for a close name, else "".
-func suggestName(name string, names []string) string {
-	for _, n := range names {
-		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
-			return "; did you mean '" + n + "'?"
-		}
-	}
-	return ""
 }
