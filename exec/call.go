@@ -159,8 +159,8 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 	if d != nil && d.Template {
 		call.Slot = th.plan().nextSlot(site)
 	}
-	if d != nil && (d.Grouped() || d.Adaptive && f.prog.Adapt.Group(site) > 1) {
-		fut, err = th.submitGrouped(call, d, max(d.Group, f.prog.Adapt.Group(site)))
+	if size := f.prog.groupSize(d, site); d != nil && (d.Fuse || size > 1) {
+		fut, err = th.submitGrouped(call, d, size)
 	} else if rt, rerr := th.rt(); rerr != nil {
 		err = rerr
 	} else {

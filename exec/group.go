@@ -93,6 +93,21 @@ type callGroup struct {
 	members map[*Future]bool
 }
 
+// groupSize is how many calls of a site go together now: its batch size,
+// or what the adaptive planner decided for it; 1 or less sends them alone
+// (unless they fuse).
+func (p *Program) groupSize(d *decision.Site, site *CallSite) int {
+	switch {
+	case d == nil:
+		return 0
+	case d.Group > 1:
+		return d.Group
+	case d.Adaptive:
+		return p.Adapt.Group(site)
+	}
+	return 0
+}
+
 // submitGrouped adds a call to the thread's group and returns its
 // future, which the runtime fills when the group is sent.
 func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Future, error) {
