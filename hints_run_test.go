@@ -1,0 +1,71 @@
+package rayflow_test
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// Each hint that changes how calls go to the runtime does its work on a
+// real run (run --explain counts it), and the run prints what it prints
+// with --opt none.
+func TestHintsDoTheirWork(t *testing.T) {
+	for _, c := range []struct {
+		name, src, opt, count string
+	}{
+		{"pipeline", `
+task sq(i) { return i * i }
+pipeline main() {
+    let t = 0
+    for i in range(200) { t += get(sq(i)) }
+    print(t)
+}`, "pipeline", `(\d+) calls started early`},
+		{"batch", `
+@hint(batch, size=50)
+task sq(i) { return i * i }
+pipeline main() { print(sum(get([sq(i) for i in range(200)]))) }`, "", `(\d+) calls went to the scheduler in \d+ groups`},
+		{"fuse", `
+task inc(x) { return x + 1 }
+pipeline main() {
+    let x = inc(0)
+    for i in range(199) { x = inc(x) }
+    print(get(x))
+}`, "fuse", `(\d+) calls went to the scheduler in \d+ groups`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prog, err := rayflow.Compile(c.name+".rayflow", c.src, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := func(opt string) (out, explain string) {
+				var o, e bytes.Buffer
+				cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, CPUs: 2, Stdout: &o})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer cluster.Shutdown("test over")
+				if _, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: cluster, Opt: opt, Explain: &e}); err != nil {
+					t.Fatal(err)
+				}
+				return o.String(), e.String()
+			}
+			want, _ := run("none")
+			got, explain := run(c.opt)
+			if got != want {
+				t.Fatalf("printed %q, without hints %q", got, want)
+			}
+			m := regexp.MustCompile(c.count).FindStringSubmatch(explain)
+			if m == nil {
+				t.Fatalf("--explain does not say what the hint did:\n%s", explain)
+			}
+			if n, _ := strconv.Atoi(m[1]); n == 0 {
+				t.Fatalf("the hint did nothing:\n%s", explain)
+			}
+		})
+	}
+}
