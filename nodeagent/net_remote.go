@@ -30,16 +30,11 @@ func (nw *network) fillCall(msg *wire.Submit, prog *exec.Program, args []exec.Va
 	return nw.fillArgs(msg, args)
 }
 
-// fillTask sets what a task message carries: its program and arguments,
-// or, for a Go function registered as a task (which belongs to no
-// program; the node finds it by name among its own modules), no program.
-func (nw *network) fillTask(msg *wire.Submit, call *exec.TaskCall) *exec.Error {
-	return nw.fillGroupTask(msg, call, nil, "")
-}
-
-// fillGroupTask is fillTask for a call of a group going to the node at
-// addr: a future of the group's (members) travels as a reference to
-// addr, where the call that makes it runs first.
+// fillGroupTask sets what a task message carries: its program (none for
+// a Go function registered as a task, which the node finds by name among
+// its own modules) and its arguments. For a call of a group going to the
+// node at addr, a future of the group's (members) travels as a reference
+// to addr, where the call that makes it runs first.
 func (nw *network) fillGroupTask(msg *wire.Submit, call *exec.TaskCall, members map[*objstore.Object]bool, addr string) *exec.Error {
 	if call.Native == nil {
 		prog := call.Func.Program()
@@ -180,18 +175,9 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	return transport.NewStreamReply(r, size), nil
 }
 
-// handleSubmit accepts a task, an actor or a method call from another
-// process. The reply only says it was accepted; the result goes back to
-// the owner with TaskDone.
-func (nw *network) handleSubmit(payload []byte) error {
-	m, err := wire.DecodeSubmit(payload)
-	if err != nil {
-		return err
-	}
-	return nw.handleMessage(m)
-}
-
-// handleMessage accepts one decoded Submit message.
+// handleMessage accepts one decoded Submit message: a task, an actor or
+// a method call from another process. The result goes back to the owner
+// with TaskDone.
 func (nw *network) handleMessage(m *wire.Submit) error {
 	switch m.Kind {
 	case wire.SubmitCheckpoint:
