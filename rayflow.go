@@ -1,6 +1,7 @@
 package rayflow
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -185,10 +186,15 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	}
 	if prog.Adapt != nil {
 		key := statsKey(p.Source, plan.Spec)
-		if blob, err := cluster.GetStats(key); err == nil {
-			prog.Adapt.Seed(blob)
-		}
-		defer func() { cluster.PutStats(key, prog.Adapt.Export()) }()
+		seeded, _ := cluster.GetStats(key)
+		prog.Adapt.Seed(seeded)
+		defer func() {
+			// Written only when this run learned something new: a run
+			// that decided nothing keeps what earlier runs learned.
+			if blob := prog.Adapt.Export(); len(blob) > 0 && !bytes.Equal(blob, seeded) {
+				cluster.PutStats(key, blob)
+			}
+		}()
 	}
 	pipeline, _ := prog.Pipeline(fn.Name)
 	kw, err := bindParams(fn, opts.Params)

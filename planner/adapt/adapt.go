@@ -1,7 +1,9 @@
 package adapt
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -154,20 +156,26 @@ func (t *Table) Decisions() []Decision {
 	return out
 }
 
-// Export encodes the decisions taken, one line per site: LINE:COL SIZE
-// MEAN_NS, for the next run of the same program (Seed).
+// Export encodes the decisions taken, one line per site in source order:
+// LINE:COL SIZE MEAN_NS, for the next run of the same program (Seed).
+// Empty when nothing was decided.
 func (t *Table) Export() []byte {
 	if t == nil {
 		return nil
 	}
-	var b []byte
+	var decided []*site
 	for _, s := range t.sites {
-		size := s.group.Load()
-		if size == 0 {
-			continue
+		if s.group.Load() != 0 {
+			decided = append(decided, s)
 		}
+	}
+	slices.SortFunc(decided, func(a, b *site) int {
+		return cmp.Or(cmp.Compare(a.cs.Pos.Line, b.cs.Pos.Line), cmp.Compare(a.cs.Pos.Column, b.cs.Pos.Column))
+	})
+	var b []byte
+	for _, s := range decided {
 		mean := s.totalNs.Load() / max(s.calls.Load(), 1)
-		b = fmt.Appendf(b, "%d:%d %d %d\n", s.cs.Pos.Line, s.cs.Pos.Column, size, mean)
+		b = fmt.Appendf(b, "%d:%d %d %d\n", s.cs.Pos.Line, s.cs.Pos.Column, s.group.Load(), mean)
 	}
 	return b
 }

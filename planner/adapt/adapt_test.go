@@ -95,3 +95,23 @@ func TestGroupsOfOneGoBackToAlone(t *testing.T) {
 		t.Fatalf("decisions %+v", ds)
 	}
 }
+
+// A table that decided nothing exports nothing, so a run that learned
+// nothing does not overwrite what earlier runs kept; the export is in
+// source order, so the same decisions export the same bytes.
+func TestExportEmptyAndOrdered(t *testing.T) {
+	a, b := &compiler.CallSite{Callee: "a"}, &compiler.CallSite{Callee: "b"}
+	a.Pos.Line, b.Pos.Line = 9, 3
+	tab := New([]*compiler.CallSite{a, b})
+	if len(tab.Export()) != 0 {
+		t.Fatal("an undecided table exported something")
+	}
+	for i := 0; i < Samples; i++ {
+		tab.Observe(a, time.Microsecond)
+		tab.Observe(b, time.Microsecond)
+	}
+	lines := strings.Split(strings.TrimSpace(string(tab.Export())), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "3:") || !strings.HasPrefix(lines[1], "9:") {
+		t.Fatalf("export %q", lines)
+	}
+}
