@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/internal/clibuild"
+	"github.com/rayflow/rayflow/planner"
 )
 
 // runTimeout bounds one run of an example; every example must finish well
@@ -246,8 +247,8 @@ func TestSourcesConsulted(t *testing.T) {
 // default run prints.
 var hintVariants = [][]string{
 	{"--opt", "none"},
-	{"--opt", "adaptive,batch,fuse,locality,pipeline,spread,template,tree_reduce"},
-	{"--opt", "adaptive,batch,fuse,locality,pipeline,spread,template,tree_reduce", "--nodes", "3"},
+	{"--opt", planner.EveryHint()},
+	{"--opt", planner.EveryHint(), "--nodes", "3"},
 }
 
 func TestExamplesWithHints(t *testing.T) {

@@ -158,3 +158,9 @@ func TestDecideAdaptive(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryHint(t *testing.T) {
+	if got := EveryHint(); got != "adaptive,batch,fuse,locality,pipeline,spread,template,tree_reduce" {
+		t.Fatalf("EveryHint() = %q", got)
+	}
+}

@@ -27,6 +27,18 @@ var OptNames = []string{"adaptive", "batch", "fuse", "locality", "map_reduce", "
 // than --opt none), with the hints of its source.
 var Default = Opt{Names: map[string]bool{"adaptive": true}}
 
+// EveryHint is the --opt value that turns every hint on wherever it is
+// eligible (the bundles aside: they only name sets of these).
+func EveryHint() string {
+	var names []string
+	for _, n := range OptNames {
+		if bundles[n] == nil {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
 // ParseOpt parses the value of --opt: "none", or hint names separated by
 // commas; the empty string is Default.
 func ParseOpt(text string) (Opt, error) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/internal/clibuild"
+	"github.com/rayflow/rayflow/planner"
 )
 
 const (
@@ -222,8 +223,8 @@ func eachProgram(t *testing.T, body func(t *testing.T, p *program, run func(*pro
 // must meet the program's expectations exactly.
 var optVariants = [][]string{
 	{"--opt", "none"},
-	{"--opt", "adaptive,batch,fuse,locality,pipeline,spread,template,tree_reduce"},
-	{"--opt", "adaptive,batch,fuse,locality,pipeline,spread,template,tree_reduce", "--nodes", "3"},
+	{"--opt", planner.EveryHint()},
+	{"--opt", planner.EveryHint(), "--nodes", "3"},
 }
 
 func TestConformanceWithHints(t *testing.T) {
