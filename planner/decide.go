@@ -96,14 +96,16 @@ func Decide(prog *compiler.Program, opt Opt) (*decision.Set, *Report) {
 
 // decider is the state of one Decide call.
 type decider struct {
-	prog    *compiler.Program
-	opt     Opt
-	optReqs map[string]request
-	set     *decision.Set
-	report  *Report
-	used    map[*compiler.Hint]bool // hints that matched somewhere
-	calls   map[*compiler.CallSite]*lang.Call
-	chains  map[*compiler.Func]map[string]bool // names fused calls take, per function
+	prog        *compiler.Program
+	opt         Opt
+	optReqs     map[string]request
+	set         *decision.Set
+	report      *Report
+	used        map[*compiler.Hint]bool // hints that matched somewhere
+	calls       map[*compiler.CallSite]*lang.Call
+	chains      map[*compiler.Func]map[string]bool // names fused calls take, per function
+	assigned    map[*compiler.Func]*assignments    // what each function's assignments say
+	effectsDone map[*compiler.Func]string          // effectsOf, per function
 }
 
 func (d *decider) note(pos lang.Position, r request, applied bool, format string, args ...any) {
@@ -305,26 +307,8 @@ func (d *decider) startsChain(site *compiler.CallSite) bool {
 	if names == nil || call == nil {
 		return false
 	}
-	found := false
-	lang.Walk(site.Enclosing.Body, func(n lang.Node) bool {
-		switch n := n.(type) {
-		case *lang.Let:
-			found = found || len(n.Names) == 1 && names[n.Names[0]] && d.callIn(n.Value) == call
-		case *lang.Simple:
-			found = found || n.Op == "=" && len(n.Targets) == 1 && names[nameOf(n.Targets[0])] && d.callIn(n.Value) == call
-		}
-		return !found
-	})
-	return found
-}
-
-// callIn is the call e is, when e is just a call.
-func (d *decider) callIn(e *lang.Expr) *lang.Call {
-	pf := lang.PostfixOf(e)
-	if pf == nil || len(pf.Suffixes) != 1 {
-		return nil
-	}
-	return pf.Suffixes[0].Call
+	name, ok := d.assignmentsOf(site.Enclosing).setBy[call]
+	return ok && names[name]
 }
 
 // takesFuture lists the arguments of the site that may be a task's
@@ -335,33 +319,60 @@ func (d *decider) takesFuture(site *compiler.CallSite) []string {
 	if call == nil || site.Enclosing == nil || site.Enclosing.Body == nil {
 		return nil
 	}
-	args := map[string]bool{}
+	fromTask := d.assignmentsOf(site.Enclosing).fromTask
+	var out []string
 	for _, a := range call.Args {
-		if pf := lang.PostfixOf(a.Value); pf != nil && len(pf.Suffixes) == 0 && pf.Primary.Ref != nil && pf.Primary.Ref.Kind == lang.RefLocal {
-			args[pf.Primary.Name] = true
+		pf := lang.PostfixOf(a.Value)
+		if pf != nil && len(pf.Suffixes) == 0 && pf.Primary.Ref != nil && pf.Primary.Ref.Kind == lang.RefLocal &&
+			fromTask[pf.Primary.Name] && !slices.Contains(out, pf.Primary.Name) {
+			out = append(out, pf.Primary.Name)
 		}
 	}
-	var out []string
-	lang.Walk(site.Enclosing.Body, func(n lang.Node) bool {
-		name := ""
+	sort.Strings(out)
+	return out
+}
+
+// assignments is what a function's `let x = CALL` and `x = CALL`
+// statements say, found in one walk of its body (per function, not per
+// call site: a long function has many sites).
+type assignments struct {
+	fromTask map[string]bool       // names set from a task call somewhere
+	setBy    map[*lang.Call]string // the name each such call is set to
+}
+
+// assignmentsOf walks f's body once and keeps what it found.
+func (d *decider) assignmentsOf(f *compiler.Func) *assignments {
+	if a, ok := d.assigned[f]; ok {
+		return a
+	}
+	a := &assignments{fromTask: map[string]bool{}, setBy: map[*lang.Call]string{}}
+	lang.Walk(f.Body, func(n lang.Node) bool {
+		name, value := "", (*lang.Expr)(nil)
 		switch n := n.(type) {
 		case *lang.Let:
-			if len(n.Names) == 1 && d.isTaskCall(n.Value) {
-				name = n.Names[0]
+			if len(n.Names) == 1 {
+				name, value = n.Names[0], n.Value
 			}
 		case *lang.Simple:
-			if n.Op == "=" && len(n.Targets) == 1 && d.isTaskCall(n.Value) {
-				name = nameOf(n.Targets[0])
+			if n.Op == "=" && len(n.Targets) == 1 {
+				name, value = nameOf(n.Targets[0]), n.Value
 			}
 		}
-		if args[name] {
-			out = append(out, name)
-			delete(args, name)
+		if call := d.callIn(value); name != "" && call != nil {
+			if _, seen := a.setBy[call]; !seen {
+				a.setBy[call] = name
+			}
+			if s := d.prog.Sites[call]; s != nil && s.Kind == "task" {
+				a.fromTask[name] = true
+			}
 		}
 		return true
 	})
-	sort.Strings(out)
-	return out
+	if d.assigned == nil {
+		d.assigned = map[*compiler.Func]*assignments{}
+	}
+	d.assigned[f] = a
+	return a
 }
 
 // callOf is the call expression of a site.
@@ -375,14 +386,16 @@ func (d *decider) callOf(site *compiler.CallSite) *lang.Call {
 	return d.calls[site]
 }
 
-// isTaskCall reports whether e is a call of a task.
-func (d *decider) isTaskCall(e *lang.Expr) bool {
-	pf := lang.PostfixOf(e)
-	if pf == nil || len(pf.Suffixes) != 1 || pf.Suffixes[0].Call == nil {
-		return false
+// callIn is the call e is, when e is just a call.
+func (d *decider) callIn(e *lang.Expr) *lang.Call {
+	if e == nil {
+		return nil
 	}
-	s := d.prog.Sites[pf.Suffixes[0].Call]
-	return s != nil && s.Kind == "task"
+	pf := lang.PostfixOf(e)
+	if pf == nil || len(pf.Suffixes) != 1 {
+		return nil
+	}
+	return pf.Suffixes[0].Call
 }
 
 // nameOf is the name an expression is, or "".

@@ -50,7 +50,7 @@ func (d *decider) whyNotAhead(loop *lang.For, call *lang.Call, site *compiler.Ca
 	if !site.Func.Deterministic {
 		return fmt.Sprintf("'%s' is nondeterministic (%s)", site.Callee, site.Func.NondeterministicReason())
 	}
-	if why := d.effects(site.Func, map[*compiler.Func]bool{}); why != "" {
+	if why := d.effectsOf(site.Func); why != "" {
 		return fmt.Sprintf("'%s' %s: starting it early could reorder the output", site.Callee, why)
 	}
 	if pos, ok := hasContinue(loop.Body); ok {
@@ -264,6 +264,20 @@ func aheadArg(e *lang.Expr, changed map[int]bool) string {
 		}
 		return true
 	})
+	return why
+}
+
+// effectsOf is effects(f) from a fresh walk, once per function: many
+// loops may call the same task.
+func (d *decider) effectsOf(f *compiler.Func) string {
+	if why, ok := d.effectsDone[f]; ok {
+		return why
+	}
+	why := d.effects(f, map[*compiler.Func]bool{})
+	if d.effectsDone == nil {
+		d.effectsDone = map[*compiler.Func]string{}
+	}
+	d.effectsDone[f] = why
 	return why
 }
 

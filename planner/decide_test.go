@@ -10,7 +10,7 @@ import (
 	"github.com/rayflow/rayflow/stdlib"
 )
 
-func compileDecide(t *testing.T, src string) *compiler.Program {
+func compileDecide(t testing.TB, src string) *compiler.Program {
 	t.Helper()
 	file, err := lang.Parse("d.rayflow", src)
 	if err != nil {
