@@ -8,9 +8,11 @@ import (
 
 // Programs whose calls go in groups (issue 10: batch and fuse), each
 // call a few milliseconds of work, with a marker line printed once the
-// first group is running.
+// first group is running. The batch size is given: --opt batch alone
+// measures it, and calls this long would go alone.
 const (
 	batchedJob = `
+@hint(batch, size=32)
 task work(i) {
     let s = 0
     for k in range(400000) {
@@ -53,7 +55,7 @@ func killMidGroup(t *testing.T, src, opt, want string) {
 	t.Helper()
 	fc := newFaultCluster(t, testDeadAfter)
 	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
-	next, wait := fc.runJob(t, src, "--opt", opt)
+	next, wait := fc.runJob(t, src, "--opt", opt, "--explain")
 	for line := next(); !strings.HasPrefix(line, "started"); line = next() {
 	}
 	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
@@ -63,6 +65,9 @@ func killMidGroup(t *testing.T, src, opt, want string) {
 	t.Logf("the job ended %v after w1 was killed:\n%s", time.Since(killed).Round(time.Millisecond), out)
 	if err != nil || !strings.Contains(out, want) {
 		t.Fatalf("--opt %s, w1 killed while its groups ran: %v\n%s", opt, err, out)
+	}
+	if n := countIn(out, `(\d+) calls went to the scheduler in \d+ groups`); n == 0 {
+		t.Fatalf("--opt %s: no call went in a group:\n%s", opt, out)
 	}
 }
 
