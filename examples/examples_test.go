@@ -10,11 +10,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/internal/clibuild"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/planner"
 )
 
@@ -46,6 +49,7 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	rayflowBin, buildErr = clibuild.Build(repoRoot, dir)
+	defer stopSharedCluster()
 	return m.Run()
 }
 
@@ -265,6 +269,54 @@ func TestExamplesWithHints(t *testing.T) {
 					t.Errorf("rayflow run %s examples/%s: exit %d, stdout:\n%s\nwant exit %d, stdout:\n%s",
 						strings.Join(v, " "), name, got.code, got.stdout, want.code, want.stdout)
 				}
+			}
+		})
+	}
+}
+
+// shared is the real cluster TestExamplesOnACluster runs every example on:
+// three `rayflow start` processes, started by the first example.
+var shared struct {
+	once    sync.Once
+	cluster *testutil.Cluster
+	err     error
+}
+
+func sharedCluster(t *testing.T) *testutil.Cluster {
+	t.Helper()
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	shared.once.Do(func() {
+		shared.cluster, shared.err = testutil.StartCluster(rayflowBin, 3, runtime.NumCPU())
+	})
+	if shared.err != nil {
+		t.Fatalf("cannot start the shared cluster: %v", shared.err)
+	}
+	return shared.cluster
+}
+
+func stopSharedCluster() {
+	if shared.cluster != nil {
+		shared.cluster.Stop()
+	}
+}
+
+// Every example prints the same on a real cluster of three `rayflow
+// start` processes as embedded (node names aside), and exits the same.
+func TestExamplesOnACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c := sharedCluster(t)
+	for name := range examples {
+		t.Run(strings.TrimSuffix(name, ".rayflow"), func(t *testing.T) {
+			t.Parallel()
+			want := run(t, "examples/"+name)
+			got := run(t, "--address", c.Address, "examples/"+name)
+			if testutil.WithoutPlaces(got.stdout) != testutil.WithoutPlaces(want.stdout) || got.code != want.code {
+				t.Errorf("rayflow run --address examples/%s: exit %d, stdout:\n%s\nstderr:\n%s\nembedded: exit %d, stdout:\n%s",
+					name, got.code, got.stdout, got.stderr, want.code, want.stdout)
 			}
 		})
 	}

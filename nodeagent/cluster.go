@@ -188,6 +188,18 @@ func (c *Cluster) Nodes() []string {
 	return c.scope.nodeIDs()
 }
 
+// NodeOf is the node ID sys.node() gives to code on th: the node it runs
+// on, or for the driver of a cluster run (which runs on no node) the
+// node of the head it reached (homeNode).
+func (c *Cluster) NodeOf(th *exec.Thread) string {
+	if nw, ok := c.scope.(*network); ok && nw.cfg.Driver {
+		if id := nw.homeNode(); id != "" {
+			return id
+		}
+	}
+	return th.NodeID
+}
+
 // Stats returns the cluster's counters.
 func (c *Cluster) Stats() *Stats { return &c.stats }
 

@@ -51,7 +51,12 @@ type NetConfig struct {
 
 // network is a process's connection to the cluster.
 type network struct {
-	c      *Cluster
+	c *Cluster
+	// home is the driver's home node (homeNode), found once.
+	home struct {
+		once sync.Once
+		id   string
+	}
 	cfg    NetConfig
 	server *transport.Server
 	pool   *transport.Pool

@@ -84,6 +84,14 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 		if loc := o.RemoteLocation(); loc != "" {
 			return wire.Arg{ObjectID: o.ID(), Location: loc}, nil
 		}
+		if !o.IsReady() {
+			// A dependency still being made (a method call does not wait
+			// for its arguments before it is sent, so that calls keep
+			// their order): the receiver fetches it from here, which
+			// answers once it is ready.
+			nw.serveObject(o)
+			return wire.Arg{ObjectID: o.ID(), Location: nw.addr}, nil
+		}
 		val, err := o.Result()
 		if err != nil {
 			return wire.Arg{}, err

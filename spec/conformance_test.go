@@ -60,6 +60,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
+	defer stopSharedCluster()
 	if bin := os.Getenv(binEnv); bin != "" {
 		rayflowBin, err = filepath.Abs(bin)
 		if err != nil {
@@ -89,10 +90,14 @@ type program struct {
 	exit     int      // from `# exit:`, default 0
 	out      *string  // NAME.out, if present: exact stdout
 	errLines []string // non-empty lines of NAME.err, if present
+	// clusterFacts, from `# cluster-facts: WHY`, says the program prints
+	// facts of the cluster it runs on (sys.nodes()): elsewhere it is
+	// checked for its exit code only.
+	clusterFacts string
 }
 
 // headerKeys are the header lines a program may start with.
-var headerKeys = map[string]bool{"exit": true, "args": true, "cmd": true, "flags": true}
+var headerKeys = map[string]bool{"exit": true, "args": true, "cmd": true, "flags": true, "cluster-facts": true}
 
 // loadProgram reads NAME.rayflow and its expectation files.
 func loadProgram(dir, name string) (*program, error) {
@@ -125,6 +130,8 @@ func loadProgram(dir, name string) (*program, error) {
 			p.flags = strings.Fields(val)
 		case "cmd":
 			p.cmd = val
+		case "cluster-facts":
+			p.clusterFacts = val
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, name+".out")); err == nil {
@@ -183,9 +190,20 @@ func selected(globs []string, name string) bool {
 	return false
 }
 
+// TestConformance runs every program embedded and checks it against its
+// expectations; then (unless -short) runs it on three in-process nodes
+// and on a real cluster of three `rayflow start` processes, which must
+// print the same and exit the same (see sameEverywhere).
 func TestConformance(t *testing.T) {
 	eachProgram(t, func(t *testing.T, p *program, run func(*program) result) {
-		check(t, p, run(p))
+		embedded := run(p)
+		check(t, p, embedded)
+		if testing.Short() || p.cmd != "run" {
+			return
+		}
+		for _, way := range elsewhere(t, p) {
+			sameEverywhere(t, way, embedded, run(way))
+		}
 	})
 }
 

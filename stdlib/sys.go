@@ -7,6 +7,13 @@ import (
 	"github.com/rayflow/rayflow/internal/version"
 )
 
+// nodeNamer is implemented by a runtime whose threads may run on no node
+// of the cluster (a cluster's driver): NodeOf names the node sys.node()
+// gives them.
+type nodeNamer interface {
+	NodeOf(th *exec.Thread) string
+}
+
 // SysModule returns the sys module: where the code runs. node, nodes and
 // cpu_count depend on the cluster, so they count as nondeterministic.
 func SysModule() *exec.Module {
@@ -18,6 +25,9 @@ func SysModule() *exec.Module {
 		}
 		if th == nil {
 			return exec.Str(""), nil
+		}
+		if r, ok := th.Runtime.(nodeNamer); ok {
+			return exec.Str(r.NodeOf(th)), nil
 		}
 		return exec.Str(th.NodeID), nil
 	}).Nondeterministic = true
