@@ -9,6 +9,9 @@
 // behaviour shows up as a failing program rather than as a silently updated
 // golden file.
 //
+// The pages' examples are tested too: every ```rayflow block followed by
+// an ```output block is run and must print exactly that (docs_test.go).
+//
 // Run it with
 //
 //	go test ./spec
