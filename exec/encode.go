@@ -8,8 +8,9 @@ import (
 
 // Value encoding: a compact binary form of plain values (none, bool, int,
 // float, string, list, map, tensor) used to spill objects to disk and to
-// send them between processes. Futures, actor handles, functions and host
-// objects have no encoding: they only make sense inside one runtime.
+// send them between processes. Futures and actor handles are written by
+// the runtime's RefCodec; a host object only if it is Portable (a random
+// generator); functions and other host objects have no encoding.
 //
 // Format: one tag byte, then
 //
@@ -29,7 +30,8 @@ const (
 	tagList
 	tagMap
 	tagTensor
-	tagRef // a future or an actor handle, written by a RefCodec
+	tagRef  // a future or an actor handle, written by a RefCodec
+	tagHost // a Portable host object (encode_host.go)
 )
 
 // RefCodec writes and reads the values that only a runtime can move
@@ -117,6 +119,10 @@ func (enc encoder) value(buf []byte, v Value, depth int) ([]byte, error) {
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
 		}
 		return buf, nil
+	case ObjectKind:
+		if p, ok := v.ref.(Portable); ok {
+			return encodeHost(buf, p)
+		}
 	case FutureKind, ActorKind:
 		if enc.refs != nil {
 			data, err := enc.refs.EncodeRef(v)
@@ -252,6 +258,8 @@ func (d *decoder) value(depth int) (Value, error) {
 		ref := d.data[:n]
 		d.data = d.data[n:]
 		return d.refs.DecodeRef(ref)
+	case tagHost:
+		return d.hostObject()
 	}
 	return None, d.fail(fmt.Sprintf("unknown tag %d", tag))
 }

@@ -3,6 +3,7 @@ package stdlib
 import (
 	crand "crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -186,7 +187,40 @@ func (g *Generator) Attr(name string) (exec.Value, bool) {
 	})), true
 }
 
+// EncodeState makes a generator portable (exec.Portable): a generator
+// passed to a task on another node arrives in the same state, as a copy
+// does on the same node. The state is the seed (8 bytes), whether it was
+// seeded (1 byte) and the PCG stream's state.
+func (g *Generator) EncodeState() ([]byte, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	pcg, err := g.src.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	b := binary.LittleEndian.AppendUint64(nil, uint64(g.seed))
+	if g.seeded {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	return append(b, pcg...), nil
+}
+
+// decodeGenerator makes the generator whose state EncodeState wrote.
+func decodeGenerator(state []byte) (exec.Object, error) {
+	if len(state) < 9 {
+		return nil, fmt.Errorf("generator state truncated")
+	}
+	src := &rand.PCG{}
+	if err := src.UnmarshalBinary(state[9:]); err != nil {
+		return nil, err
+	}
+	return newGenerator(src, int64(binary.LittleEndian.Uint64(state)), state[8] == 1), nil
+}
+
 func init() {
+	exec.RegisterPortable("rng", decodeGenerator)
 	// Python's names, for users coming from random.Random.
 	rngMethods["random"] = rngMethods["float"]
 	rngMethods["randint"] = rngMethods["int"]
