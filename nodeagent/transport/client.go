@@ -90,30 +90,61 @@ func clientHandshake(ctx context.Context, nc net.Conn, opts *Options) (Peer, *bu
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	hello := HelloInfo{NodeID: opts.NodeID, Epoch: opts.Epoch, Meta: opts.Meta}
+	if len(opts.Token) > 0 {
+		hello.Nonce = newNonce()
+	}
 	if _, err := nc.Write(AppendFrame(nil, Hello, 0, 0, hello.Encode())); err != nil {
 		return Peer{}, nil, err
 	}
 	br := bufio.NewReaderSize(nc, writeBufSize)
-	m, err := ReadFrame(br, opts.MaxFrameSize)
+	m, err := readHandshakeFrame(br, opts, Hello)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			err = fmt.Errorf("%w: closed by the server", ErrClosed)
-		}
 		return Peer{}, nil, err
-	}
-	switch m.Type {
-	case Hello:
-	case Error:
-		return Peer{}, nil, decodeError(m.Payload)
-	default:
-		return Peer{}, nil, protoErrorf("expected Hello, got %v", m.Type)
 	}
 	info, err := DecodeHello(m.Payload)
 	if err != nil {
 		return Peer{}, nil, err
 	}
+	if len(opts.Token) > 0 {
+		if err := proveToServer(nc, br, opts, &hello, &info); err != nil {
+			return Peer{}, nil, err
+		}
+	}
 	nc.SetDeadline(time.Time{})
 	return Peer{RemoteAddr: nc.RemoteAddr().String(), NodeID: info.NodeID, Epoch: info.Epoch, Meta: info.Meta}, br, nil
+}
+
+// proveToServer checks the server's proof of the token, sends this
+// side's, and waits for the server to accept it.
+func proveToServer(nc net.Conn, br *bufio.Reader, opts *Options, mine, server *HelloInfo) error {
+	if err := checkProof(server.Proof, serverProof(opts.Token, mine.Nonce, server.Nonce)); err != nil {
+		return fmt.Errorf("the server is not trusted: %w", err)
+	}
+	answer := HelloInfo{NodeID: opts.NodeID, Proof: clientProof(opts.Token, server.Nonce, mine.Nonce)}
+	if _, err := nc.Write(AppendFrame(nil, Hello, 0, 0, answer.Encode())); err != nil {
+		return err
+	}
+	_, err := readHandshakeFrame(br, opts, Ack)
+	return err
+}
+
+// readHandshakeFrame reads the server's next handshake frame, which must
+// be of type want; an Error frame is returned as its error.
+func readHandshakeFrame(br *bufio.Reader, opts *Options, want MsgType) (*Message, error) {
+	m, err := ReadFrame(br, opts.MaxFrameSize)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%w: closed by the server", ErrClosed)
+		}
+		return nil, err
+	}
+	switch m.Type {
+	case want:
+		return m, nil
+	case Error:
+		return nil, decodeError(m.Payload)
+	}
+	return nil, protoErrorf("expected %v, got %v", want, m.Type)
 }
 
 // Peer returns the identity the server sent in its Hello.

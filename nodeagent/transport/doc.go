@@ -35,6 +35,13 @@
 //     server answers with its own Hello, or with an Error frame and a close
 //     when Options.OnHello refuses the peer (a stale epoch, say). The first
 //     frame on a connection must be Hello.
+//     With a cluster token (Options.Token, on both sides) the handshake
+//     authenticates both ends without sending the token (auth.go): each
+//     Hello carries a random nonce, the server's also an HMAC proof over
+//     both nonces; the client checks it, answers with a second Hello
+//     holding its own proof, and the server accepts with Ack or refuses
+//     with Error (CodeRefused). Nothing of an unproven peer reaches
+//     OnHello or a handler.
 //  2. A request carries a non-zero request ID chosen by the caller; the reply
 //     carries the same ID: any message type chosen by the handler (Ack when
 //     the handler returns nil), or Error (payload: uvarint code, string

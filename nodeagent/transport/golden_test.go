@@ -16,6 +16,7 @@ func TestGoldenPayloads(t *testing.T) {
 	}{
 		{HelloInfo{NodeID: "node-1", Epoch: 1 << 40, Meta: []byte{0, 0xff}}, "01066e6f64652d318080808080200200ff"},
 		{HelloInfo{}, "01000000"},
+		{HelloInfo{NodeID: "n", Nonce: []byte{1, 2}, Proof: []byte{3}}, "01016e00000201020103"},
 	}
 	for _, g := range hellos {
 		if got := hex.EncodeToString(g.h.Encode()); got != g.hex {

@@ -47,6 +47,10 @@ type Options struct {
 	NodeID string
 	Epoch  uint64
 	Meta   []byte
+	// Token is the cluster token. When set, a server accepts only
+	// clients that prove they know it, and a client only servers that do
+	// (auth.go); it never crosses the wire. Both sides need the same.
+	Token []byte
 	// OnHello, on a server, is called with each new peer after its Hello;
 	// an error refuses the connection (the peer's Dial returns it).
 	OnHello func(peer *Peer) error

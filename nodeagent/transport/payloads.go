@@ -15,6 +15,10 @@ type HelloInfo struct {
 	NodeID string
 	Epoch  uint64
 	Meta   []byte // opaque, for the runtime
+	// Nonce and Proof authenticate the sender when it has a cluster
+	// token (auth.go); empty otherwise.
+	Nonce []byte
+	Proof []byte
 }
 
 // Encode returns the payload of a Hello frame.
@@ -24,6 +28,10 @@ func (h *HelloInfo) Encode() []byte {
 	e.String(h.NodeID)
 	e.Uvarint(h.Epoch)
 	e.Blob(h.Meta)
+	if len(h.Nonce) > 0 || len(h.Proof) > 0 { // added fields: absent without a token
+		e.Blob(h.Nonce)
+		e.Blob(h.Proof)
+	}
 	return e.Bytes()
 }
 
@@ -35,6 +43,10 @@ func DecodeHello(p []byte) (HelloInfo, error) {
 	h.NodeID = d.String()
 	h.Epoch = d.Uvarint()
 	h.Meta = d.BlobCopy()
+	if d.Remaining() > 0 {
+		h.Nonce = d.BlobCopy()
+		h.Proof = d.BlobCopy()
+	}
 	if err := d.Err(); err != nil {
 		return HelloInfo{}, fmt.Errorf("bad Hello: %w", err)
 	}

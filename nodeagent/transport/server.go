@@ -275,19 +275,56 @@ func (s *Server) handshake(l *link) (*Peer, error) {
 	}
 	peer := &Peer{RemoteAddr: nc.RemoteAddr().String(), NodeID: info.NodeID, Epoch: info.Epoch, Meta: info.Meta,
 		done: make(chan struct{})}
+	mine := HelloInfo{NodeID: s.opts.NodeID, Epoch: s.opts.Epoch, Meta: s.opts.Meta}
+	if len(s.opts.Token) > 0 {
+		// The peer proves the token before anything of it is seen.
+		if len(info.Nonce) != nonceSize {
+			close(peer.done)
+			return refuse(CodeRefused, fmt.Errorf("peer refused: %w (this cluster needs its token: --token-file or RAYFLOW_TOKEN)", ErrNoToken))
+		}
+		mine.Nonce = newNonce()
+		mine.Proof = serverProof(s.opts.Token, info.Nonce, mine.Nonce)
+		if err := s.checkClientProof(l, m.ID, &info, &mine); err != nil {
+			close(peer.done)
+			return refuse(CodeRefused, fmt.Errorf("peer refused: %w", err))
+		}
+	}
 	if s.opts.OnHello != nil {
 		if err := s.opts.OnHello(peer); err != nil {
 			close(peer.done)
 			return refuse(CodeRefused, fmt.Errorf("peer refused: %v", err))
 		}
 	}
-	mine := HelloInfo{NodeID: s.opts.NodeID, Epoch: s.opts.Epoch, Meta: s.opts.Meta}
-	if _, err := nc.Write(AppendFrame(nil, Hello, 0, m.ID, mine.Encode())); err != nil {
+	reply := AppendFrame(nil, Hello, 0, m.ID, mine.Encode())
+	if len(s.opts.Token) > 0 {
+		reply = AppendFrame(nil, Ack, 0, 0, nil)
+	}
+	if _, err := nc.Write(reply); err != nil {
 		close(peer.done)
 		return nil, err
 	}
 	nc.SetDeadline(time.Time{})
 	return peer, nil
+}
+
+// checkClientProof sends the server's Hello (its nonce and proof) and
+// reads the client's answer: a second Hello whose proof must match.
+func (s *Server) checkClientProof(l *link, id uint64, client, mine *HelloInfo) error {
+	if _, err := l.nc.Write(AppendFrame(nil, Hello, 0, id, mine.Encode())); err != nil {
+		return err
+	}
+	m, err := ReadFrame(l.br, s.opts.MaxFrameSize)
+	if err != nil {
+		return err
+	}
+	if m.Type != Hello {
+		return protoErrorf("expected the client's proof (Hello), got %v", m.Type)
+	}
+	answer, err := DecodeHello(m.Payload)
+	if err != nil {
+		return err
+	}
+	return checkProof(answer.Proof, clientProof(s.opts.Token, mine.Nonce, client.Nonce))
 }
 
 // readLoop reads request frames until the connection dies or breaks the
