@@ -54,9 +54,16 @@ func floatBytes(f []float64) []byte {
 type StreamDecoder struct {
 	refs   RefCodec
 	head   []byte  // bytes before the tensor data, or everything for other values
-	tensor *Tensor // set once a tensor header is complete
+	tensor *Tensor // set once a tensor header is complete; its Data grows as bytes come
+	want   int     // the number of floats the header announced
 	filled int     // bytes of tensor data written
 }
+
+// streamPrealloc is the most tensor data a StreamDecoder allocates before
+// the bytes arrive (64 MiB); beyond it the data grows as it comes, so a
+// header that announces more than is sent costs what is sent, not what
+// it announces.
+const streamPrealloc = 8 << 20 // floats
 
 // NewStreamDecoder returns a decoder that reads futures and handles with
 // refs (which may be nil).
@@ -73,12 +80,25 @@ func (d *StreamDecoder) Write(p []byte) (int, error) {
 		}
 		p = rest
 	}
-	data := floatBytes(d.tensor.Data)
-	if d.filled+len(p) > len(data) {
+	if d.filled+len(p) > d.want*8 {
 		return 0, Errorf(KindValue, "malformed encoded value: tensor data too long")
 	}
-	d.filled += copy(data[d.filled:], p)
+	d.grow((d.filled + len(p) + 7) / 8)
+	d.filled += copy(floatBytes(d.tensor.Data)[d.filled:], p)
 	return n, nil
+}
+
+// grow makes the tensor's data hold at least floats elements (at most
+// what the header announced), doubling so that growing costs linear time.
+func (d *StreamDecoder) grow(floats int) {
+	have := d.tensor.Data
+	if floats <= len(have) {
+		return
+	}
+	size := min(max(floats, 2*len(have)), d.want)
+	data := make([]float64, size)
+	copy(data, have)
+	d.tensor.Data = data
 }
 
 // tryTensorHeader parses a complete tensor header from d.head, allocates
@@ -104,7 +124,8 @@ func (d *StreamDecoder) tryTensorHeader() ([]byte, bool) {
 		shape[i] = int(dim)
 		size *= dim
 	}
-	d.tensor = &Tensor{Shape: shape, Data: make([]float64, size)}
+	d.want = int(size)
+	d.tensor = &Tensor{Shape: shape, Data: make([]float64, min(d.want, streamPrealloc))}
 	rest := buf
 	d.head = nil
 	return rest, true
@@ -113,7 +134,7 @@ func (d *StreamDecoder) tryTensorHeader() ([]byte, bool) {
 // Value returns the decoded value once every byte has been written.
 func (d *StreamDecoder) Value() (Value, error) {
 	if d.tensor != nil {
-		if d.filled != len(d.tensor.Data)*8 {
+		if d.filled != d.want*8 {
 			return None, Errorf(KindValue, "malformed encoded value: tensor data truncated")
 		}
 		return TensorValue(d.tensor), nil

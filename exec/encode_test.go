@@ -1,7 +1,10 @@
 package exec
 
 import (
+	"encoding/binary"
+	"io"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +111,49 @@ func TestEncodeStreamRoundTrip(t *testing.T) {
 				t.Fatalf("chunk %d: got %v (%d of %d bytes), err %v", chunk, got.TypeName(), total, size, err)
 			}
 		}
+	}
+}
+
+// A streamed tensor whose header announces far more data than arrives
+// (2^37 floats, 1 TiB) costs what arrives, not what it announces, and is
+// reported as truncated.
+func TestStreamDecoderLyingHeader(t *testing.T) {
+	head := []byte{encodeVersion, tagTensor}
+	head = binary.AppendUvarint(head, 1)
+	head = binary.AppendUvarint(head, 1<<37)
+	d := NewStreamDecoder(nil)
+	if _, err := d.Write(append(head, make([]byte, 64)...)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.tensor.Data); n > streamPrealloc {
+		t.Fatalf("allocated %d floats for 8 that arrived", n)
+	}
+	if _, err := d.Value(); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("Value: %v", err)
+	}
+}
+
+// A streamed tensor larger than what is allocated ahead arrives whole.
+func TestStreamDecoderGrows(t *testing.T) {
+	n := streamPrealloc + 12345
+	data := make([]float64, n)
+	for i := range data {
+		data[i] = float64(i)
+	}
+	r, _, err := EncodeStream(TensorValue(&Tensor{Shape: []int{n}, Data: data}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewStreamDecoder(nil)
+	if _, err := io.CopyBuffer(d, r, make([]byte, 1<<20+3)); err != nil {
+		t.Fatal(err)
+	}
+	v, err := d.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.AsTensor().Data
+	if len(got) != n || got[n-1] != float64(n-1) || got[streamPrealloc] != float64(streamPrealloc) {
+		t.Fatalf("got %d floats", len(got))
 	}
 }
