@@ -1,0 +1,72 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A head creates DATA_DIR/token (0600) on its first start and keeps it.
+func TestHeadTokenCreatedOnceInDataDir(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	dir := filepath.Join(t.TempDir(), "data")
+	first, _, err := headToken("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, tokenFileName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v, mode %v", err, fi.Mode())
+	}
+	again, _, err := headToken("", dir)
+	if err != nil || string(again) != string(first) || len(first) != 64 {
+		t.Fatalf("second start: %q vs %q, %v", again, first, err)
+	}
+}
+
+// --token-file wins over RAYFLOW_TOKEN, which wins over the data dir and
+// the local heads.
+func TestTokenOrder(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	file := filepath.Join(t.TempDir(), "tok")
+	os.WriteFile(file, []byte("from-file\n"), 0o600)
+	t.Setenv(tokenEnv, "from-env")
+	if tok, _, _ := headToken(file, t.TempDir()); string(tok) != "from-file" {
+		t.Errorf("head with --token-file: %q", tok)
+	}
+	if tok, _, _ := headToken("", t.TempDir()); string(tok) != "from-env" {
+		t.Errorf("head with %s: %q", tokenEnv, tok)
+	}
+	withdraw, err := publishHeadToken(7777, []byte("from-head"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer withdraw()
+	if tok, _, _ := clientToken("", []string{"127.0.0.1:7777"}); string(tok) != "from-env" {
+		t.Errorf("client with %s: %q", tokenEnv, tok)
+	}
+	t.Setenv(tokenEnv, "")
+	if tok, _, _ := clientToken("", []string{"127.0.0.1:7777"}); string(tok) != "from-head" {
+		t.Errorf("client finding the local head: %q", tok)
+	}
+	if tok, _, _ := clientToken("", []string{"127.0.0.1:7778"}); tok != nil {
+		t.Errorf("a head on another port gave %q", tok)
+	}
+	if tok, _, _ := clientToken("", []string{"192.0.2.1:7777"}); tok != nil {
+		t.Errorf("a head on another machine gave %q", tok)
+	}
+	withdraw()
+	if tok, _, _ := clientToken("", []string{"127.0.0.1:7777"}); tok != nil {
+		t.Errorf("a stopped head still gives %q", tok)
+	}
+}
+
+// An empty token file is an error, not an empty token.
+func TestEmptyTokenFileRefused(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	file := filepath.Join(t.TempDir(), "tok")
+	os.WriteFile(file, []byte(" \n"), 0o600)
+	if _, _, err := clientToken(file, nil); err == nil {
+		t.Fatal("an empty token file was accepted")
+	}
+}
