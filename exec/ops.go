@@ -36,9 +36,16 @@ func Arith(op string, x, y Value) (Value, error) {
 			return TensorArith(op[0], x, y)
 		}
 	case op == "+" && x.kind == StringKind && y.kind == StringKind:
-		return Str(x.AsString() + y.AsString()), nil
+		a, b := x.AsString(), y.AsString()
+		if err := checkSize("the joined string", int64(len(a))+int64(len(b)), 1); err != nil {
+			return None, err
+		}
+		return Str(a + b), nil
 	case op == "+" && x.kind == ListKind && y.kind == ListKind:
 		a, b := x.AsList().Elems, y.AsList().Elems
+		if err := checkSize("the joined list", int64(len(a))+int64(len(b)), valueSize); err != nil {
+			return None, err
+		}
 		out := make([]Value, 0, len(a)+len(b))
 		return ListOf(append(append(out, a...), b...)), nil
 	case op == "*" && (x.kind == StringKind || x.kind == ListKind) && y.kind == IntKind:
@@ -57,14 +64,20 @@ func repeat(v Value, n int64) (Value, error) {
 	}
 	if v.kind == StringKind {
 		s := v.AsString()
-		if int64(len(s))*n > 1<<30 {
-			return None, Errorf(KindValue, "repeated string would be too large")
+		if s == "" {
+			return Str(""), nil
+		}
+		if err := checkSize("the repeated string", n, int64(len(s))); err != nil {
+			return None, err
 		}
 		return Str(strings.Repeat(s, int(n))), nil
 	}
 	elems := v.AsList().Elems
-	if int64(len(elems))*n > 1<<28 {
-		return None, Errorf(KindValue, "repeated list would be too large")
+	if len(elems) == 0 {
+		return ListOf(nil), nil
+	}
+	if err := checkSize("the repeated list", n, int64(len(elems))*valueSize); err != nil {
+		return None, err
 	}
 	out := make([]Value, 0, len(elems)*int(n))
 	for i := int64(0); i < n; i++ {
