@@ -2,6 +2,7 @@ package exec
 
 import (
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,6 +84,14 @@ func builtinPrint(th *Thread, a *Args) (Value, error) {
 	return None, nil
 }
 
+// noKeywords refuses keyword arguments, naming the first.
+func noKeywords(a *Args) error {
+	if len(a.Kw) > 0 {
+		return Errorf(KindType, "%s() got an unexpected keyword argument '%s'", a.Fn, a.Kw[0].Name)
+	}
+	return nil
+}
+
 func one(a *Args) (Value, error) {
 	var v Value
 	if err := a.Unpack("x", &v); err != nil {
@@ -113,6 +122,9 @@ func builtinLen(th *Thread, a *Args) (Value, error) {
 }
 
 func builtinRange(th *Thread, a *Args) (Value, error) {
+	if err := noKeywords(a); err != nil {
+		return None, err
+	}
 	start, stop, step, err := rangeBounds(a.Pos)
 	if err != nil {
 		return None, err
@@ -178,33 +190,80 @@ func builtinSum(th *Thread, a *Args) (Value, error) {
 	return acc, nil
 }
 
+// builtinMinMax is min (sign -1) and max (sign 1), as Python's: one
+// iterable or several arguments, key= a function whose results are
+// compared, default= the result for an empty iterable. The first of
+// equal extremes wins.
 func builtinMinMax(sign int) BuiltinFunc {
 	return func(th *Thread, a *Args) (Value, error) {
+		var key, def Value
+		hasDefault := false
+		for _, kw := range a.Kw {
+			switch kw.Name {
+			case "key":
+				key = kw.Value
+			case "default":
+				def, hasDefault = kw.Value, true
+			default:
+				return None, Errorf(KindType, "%s() got an unexpected keyword argument '%s'", a.Fn, kw.Name)
+			}
+		}
 		elems := a.Pos
-		if len(a.Pos) == 1 {
+		switch {
+		case len(a.Pos) == 0:
+			return None, Errorf(KindType, "%s() expected at least 1 argument, got 0", a.Fn)
+		case len(a.Pos) == 1:
 			var err error
 			if elems, err = iterable(a.Pos[0], a.Fn); err != nil {
 				return None, err
 			}
+		case hasDefault:
+			return None, Errorf(KindType, "%s() cannot take a default with more than one positional argument", a.Fn)
 		}
 		if len(elems) == 0 {
+			if hasDefault {
+				return def, nil
+			}
 			return None, Errorf(KindValue, "%s() of an empty sequence", a.Fn)
 		}
-		best := elems[0]
-		for _, e := range elems[1:] {
-			c, err := order(e, best, "<")
+		keys, err := applyKey(th, key, elems, a.Fn)
+		if err != nil {
+			return None, err
+		}
+		best := 0
+		for i := 1; i < len(elems); i++ {
+			c, err := order(keys[i], keys[best], "<")
 			if err != nil {
 				return None, err
 			}
 			if c == sign {
-				best = e
+				best = i
 			}
 		}
-		if best.kind == FutureKind {
-			return None, futureAsValue(best)
+		if elems[best].kind == FutureKind {
+			return None, futureAsValue(elems[best])
 		}
-		return best, nil
+		return elems[best], nil
 	}
+}
+
+// applyKey returns key(e) for each element, or the elements themselves
+// when key is none.
+func applyKey(th *Thread, key Value, elems []Value, fn string) ([]Value, error) {
+	if key.IsNone() {
+		return elems, nil
+	}
+	if key.kind != FunctionKind {
+		return nil, Errorf(KindType, "%s() key must be a function, not %s", fn, key.TypeName())
+	}
+	keys := make([]Value, len(elems))
+	for i, e := range elems {
+		var err error
+		if keys[i], err = key.AsCallable().Call(th, []Value{e}, nil); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
 }
 
 func builtinAbs(th *Thread, a *Args) (Value, error) {
@@ -224,30 +283,90 @@ func builtinAbs(th *Thread, a *Args) (Value, error) {
 	return None, Errorf(KindType, "abs() needs a number, not %s", v.TypeName())
 }
 
+// builtinRound is Python's round: round(x) gives an int, half to even;
+// round(x, n) keeps x's type (an int stays an int) and rounds to n
+// digits after the point, half to even on the exact value, where a
+// negative n rounds to tens, hundreds, ...
 func builtinRound(th *Thread, a *Args) (Value, error) {
-	var x float64
-	var digits Value
+	var x, digits Value
 	if err := a.Unpack("x", &x, "ndigits?", &digits); err != nil {
 		return None, err
 	}
+	if x.kind == FutureKind {
+		return None, futureAsValue(x)
+	}
+	if !x.IsNumber() {
+		return None, Errorf(KindType, "round() argument 'x' must be a number, not %s", x.TypeName())
+	}
 	if digits.IsNone() {
-		r := math.RoundToEven(x)
+		if x.kind == IntKind {
+			return x, nil
+		}
+		r := math.RoundToEven(x.AsFloat())
 		if math.IsNaN(r) || math.IsInf(r, 0) || math.Abs(r) >= 1<<63 {
-			return None, Errorf(KindValue, "cannot round %s to an int", FormatFloat(x))
+			return None, Errorf(KindValue, "cannot round %s to an int", FormatFloat(x.AsFloat()))
 		}
 		return Int(int64(r)), nil
 	}
 	if digits.kind != IntKind {
-		return None, Errorf(KindType, "round() ndigits must be an int")
+		return None, Errorf(KindType, "round() ndigits must be an int, not %s", digits.TypeName())
 	}
 	d := digits.AsInt()
-	if d < 0 {
-		p := math.Pow(10, float64(-d))
-		return Float(math.RoundToEven(x/p) * p), nil
+	if x.kind == IntKind {
+		return roundInt(x.AsInt(), d)
 	}
-	s := strconv.FormatFloat(x, 'f', int(min(d, 300)), 64)
-	f, _ := strconv.ParseFloat(s, 64)
-	return Float(f), nil
+	f := x.AsFloat()
+	if math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
+		return x, nil
+	}
+	if d >= 0 {
+		s := strconv.FormatFloat(f, 'f', int(min(d, 400)), 64)
+		r, _ := strconv.ParseFloat(s, 64)
+		return Float(r), nil
+	}
+	return Float(roundFloatTens(f, min(-d, 400))), nil
+}
+
+// roundInt rounds an int to d digits: unchanged for d >= 0, else to a
+// multiple of 10^-d, half to even.
+func roundInt(x, d int64) (Value, error) {
+	if d >= 0 {
+		return Int(x), nil
+	}
+	if d < -19 {
+		return Int(0), nil
+	}
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(-d), nil)
+	q := roundHalfEven(new(big.Rat).SetFrac(big.NewInt(x), p))
+	q.Mul(q, p)
+	if !q.IsInt64() {
+		return overflow("round")
+	}
+	return Int(q.Int64()), nil
+}
+
+// roundFloatTens rounds f to a multiple of 10^k (k > 0), half to even on
+// f's exact binary value, as CPython does.
+func roundFloatTens(f float64, k int64) float64 {
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(k), nil)
+	r := new(big.Rat).SetFloat64(f)
+	q := roundHalfEven(r.Quo(r, new(big.Rat).SetInt(p)))
+	out, _ := new(big.Rat).SetInt(q.Mul(q, p)).Float64()
+	return math.Copysign(out, f)
+}
+
+// roundHalfEven rounds a rational to the nearest integer, ties to even.
+func roundHalfEven(r *big.Rat) *big.Int {
+	q, m := new(big.Int).DivMod(r.Num(), r.Denom(), new(big.Int)) // floor division: 0 <= m < denom
+	switch new(big.Int).Lsh(m, 1).Cmp(r.Denom()) {
+	case 1:
+		q.Add(q, big.NewInt(1))
+	case 0:
+		if q.Bit(0) == 1 {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return q
 }
 
 func builtinInt(th *Thread, a *Args) (Value, error) {
@@ -339,7 +458,7 @@ func builtinType(th *Thread, a *Args) (Value, error) {
 
 func builtinList(th *Thread, a *Args) (Value, error) {
 	if len(a.Pos) == 0 {
-		return ListOf(nil), nil
+		return ListOf(nil), noKeywords(a)
 	}
 	v, err := one(a)
 	if err != nil {
@@ -395,17 +514,9 @@ func builtinSorted(th *Thread, a *Args) (Value, error) {
 		return None, err
 	}
 	out := append([]Value(nil), elems...)
-	keys := out
-	if !key.IsNone() {
-		if key.kind != FunctionKind {
-			return None, Errorf(KindType, "sorted() key must be a function")
-		}
-		keys = make([]Value, len(out))
-		for i, e := range out {
-			if keys[i], err = key.AsCallable().Call(th, []Value{e}, nil); err != nil {
-				return None, err
-			}
-		}
+	keys, err := applyKey(th, key, out, a.Fn)
+	if err != nil {
+		return None, err
 	}
 	idx := make([]int, len(out))
 	for i := range idx {
@@ -466,6 +577,9 @@ func builtinEnumerate(th *Thread, a *Args) (Value, error) {
 }
 
 func builtinZip(th *Thread, a *Args) (Value, error) {
+	if err := noKeywords(a); err != nil {
+		return None, err
+	}
 	lists := make([][]Value, len(a.Pos))
 	n := -1
 	for i, v := range a.Pos {

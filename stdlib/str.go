@@ -21,8 +21,16 @@ func StrModule() *exec.Module {
 	for name, fn := range strFuncs {
 		m.AddFunc(name, fn)
 	}
+	for _, name := range stringMethodNames {
+		m.AddFunc(name, exec.StringMethod(name, "str."+name))
+	}
 	return m
 }
+
+// stringMethodNames are the str functions that are the string methods
+// of the same name with the string first (one implementation, in exec).
+var stringMethodNames = []string{"split", "strip", "lstrip", "rstrip", "replace",
+	"startswith", "endswith", "find", "rfind", "index", "rindex", "count"}
 
 var strFuncs = map[string]exec.BuiltinFunc{
 	"join": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
@@ -44,29 +52,6 @@ var strFuncs = map[string]exec.BuiltinFunc{
 			return exec.None, valueErr(args.Fn, "result longer than %d bytes", MaxStringLen)
 		}
 		return exec.Str(strings.Join(parts, sep)), nil
-	},
-	"split": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s string
-		var sepV exec.Value
-		maxsplit := -1
-		if err := args.Unpack("s", &s, "sep?", &sepV, "maxsplit?", &maxsplit); err != nil {
-			return exec.None, err
-		}
-		if sepV.IsNone() {
-			return strList(splitWhitespace(s, maxsplit)), nil
-		}
-		if sepV.Kind() != exec.StringKind {
-			return exec.None, typeErr(args.Fn, "the separator must be a string or none, not %s", sepV.TypeName())
-		}
-		sep := sepV.AsString()
-		if sep == "" {
-			return exec.None, valueErr(args.Fn, "empty separator")
-		}
-		n := -1
-		if maxsplit >= 0 {
-			n = maxsplit + 1
-		}
-		return strList(strings.SplitN(s, sep, n)), nil
 	},
 	"splitlines": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var s string
@@ -92,58 +77,6 @@ var strFuncs = map[string]exec.BuiltinFunc{
 	"upper":  strMap(strings.ToUpper),
 	"lower":  strMap(strings.ToLower),
 	"title":  strMap(titleCase),
-	"strip":  strTrim(strings.TrimSpace, strings.Trim),
-	"lstrip": strTrim(func(s string) string { return strings.TrimLeftFunc(s, unicode.IsSpace) }, strings.TrimLeft),
-	"rstrip": strTrim(func(s string) string { return strings.TrimRightFunc(s, unicode.IsSpace) }, strings.TrimRight),
-	"replace": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, old, new string
-		count := -1
-		if err := args.Unpack("s", &s, "old", &old, "new", &new, "count?", &count); err != nil {
-			return exec.None, err
-		}
-		n := strings.Count(s, old)
-		if count >= 0 && count < n {
-			n = count
-		}
-		if len(s)+n*(len(new)-len(old)) > MaxStringLen {
-			return exec.None, valueErr(args.Fn, "result longer than %d bytes", MaxStringLen)
-		}
-		return exec.Str(strings.Replace(s, old, new, count)), nil
-	},
-	"startswith": strAffix(strings.HasPrefix),
-	"endswith":   strAffix(strings.HasSuffix),
-	"find": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, sub string
-		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
-			return exec.None, err
-		}
-		i := strings.Index(s, sub)
-		if i < 0 {
-			return exec.Int(-1), nil
-		}
-		return exec.Int(int64(utf8.RuneCountInString(s[:i]))), nil
-	},
-	"rfind": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, sub string
-		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
-			return exec.None, err
-		}
-		i := strings.LastIndex(s, sub)
-		if i < 0 {
-			return exec.Int(-1), nil
-		}
-		return exec.Int(int64(utf8.RuneCountInString(s[:i]))), nil
-	},
-	"count": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, sub string
-		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
-			return exec.None, err
-		}
-		if sub == "" {
-			return exec.Int(int64(utf8.RuneCountInString(s) + 1)), nil
-		}
-		return exec.Int(int64(strings.Count(s, sub))), nil
-	},
 	"contains": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var s, sub string
 		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
@@ -245,48 +178,6 @@ func titleCase(s string) string {
 	return b.String()
 }
 
-func strTrim(space func(string) string, cut func(string, string) string) exec.BuiltinFunc {
-	return func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s string
-		var chars exec.Value
-		if err := args.Unpack("s", &s, "chars?", &chars); err != nil {
-			return exec.None, err
-		}
-		switch chars.Kind() {
-		case exec.NoneKind:
-			return exec.Str(space(s)), nil
-		case exec.StringKind:
-			return exec.Str(cut(s, chars.AsString())), nil
-		}
-		return exec.None, typeErr(args.Fn, "chars must be a string or none, not %s", chars.TypeName())
-	}
-}
-
-func strAffix(has func(string, string) bool) exec.BuiltinFunc {
-	return func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s string
-		var affix exec.Value
-		if err := args.Unpack("s", &s, "prefix", &affix); err != nil {
-			return exec.None, err
-		}
-		switch affix.Kind() {
-		case exec.StringKind:
-			return exec.Bool(has(s, affix.AsString())), nil
-		case exec.ListKind:
-			for i, e := range affix.AsList().Elems {
-				if e.Kind() != exec.StringKind {
-					return exec.None, typeErr(args.Fn, "element %d of the list is %s, not a string", i, e.TypeName())
-				}
-				if has(s, e.AsString()) {
-					return exec.True, nil
-				}
-			}
-			return exec.False, nil
-		}
-		return exec.None, typeErr(args.Fn, "expected a string or a list of strings, not %s", affix.TypeName())
-	}
-}
-
 func strPad(left bool) exec.BuiltinFunc {
 	return func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var s string
@@ -311,34 +202,6 @@ func strPad(left bool) exec.BuiltinFunc {
 		}
 		return exec.Str(s + pad), nil
 	}
-}
-
-// splitWhitespace is Python's str.split() without a separator.
-func splitWhitespace(s string, maxsplit int) []string {
-	out := []string{}
-	i := 0
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			i += size
-			continue
-		}
-		if maxsplit >= 0 && len(out) == maxsplit {
-			out = append(out, strings.TrimRightFunc(s[i:], unicode.IsSpace))
-			return out
-		}
-		j := i
-		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			j += size
-		}
-		out = append(out, s[i:j])
-		i = j
-	}
-	return out
 }
 
 // splitLines splits at \n, \r\n and \r, without the line ends.
