@@ -74,9 +74,9 @@ var strFuncs = map[string]exec.BuiltinFunc{
 		}
 		return exec.Str(strings.Repeat(s, int(n))), nil
 	},
-	"upper":  strMap(strings.ToUpper),
-	"lower":  strMap(strings.ToLower),
-	"title":  strMap(titleCase),
+	"upper": strMap(strings.ToUpper),
+	"lower": strMap(strings.ToLower),
+	"title": strMap(titleCase),
 	"contains": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var s, sub string
 		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
