@@ -129,6 +129,9 @@ func (r *resolver) checkCall(pf *lang.Postfix, i int) {
 		if c.member.Nondeterministic || c.member.NondeterministicWithoutArgs && len(call.Args) == 0 {
 			r.noteNondet("it calls "+c.name+"()", call.Pos)
 		}
+		if c.name == "get" && hasKeyword(call, "timeout") {
+			r.noteNondet("it calls get() with a timeout", call.Pos)
+		}
 		if c.name == "reduce" {
 			r.noteReduced(call)
 		}
@@ -284,4 +287,14 @@ func (r *resolver) checkConstOrder(p *lang.Primary) {
 	}
 	r.c.errorf(p.Pos, "'%s' is declared after this const (at %d:%d); consts are evaluated in order, so move it up",
 		p.Name, g.Pos.Line, g.Pos.Column)
+}
+
+// hasKeyword reports whether a call passes the keyword argument name.
+func hasKeyword(call *lang.Call, name string) bool {
+	for _, a := range call.Args {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
 }

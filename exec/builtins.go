@@ -677,18 +677,35 @@ func futuresOf(v Value, fn string) ([]*Future, bool, error) {
 	return out, false, nil
 }
 
+// builtinGet is get(f) and get([f, ...]), as Ray's get: with timeout=
+// seconds it raises a "timeout" error when the futures are not all
+// ready by then (the tasks go on running).
 func builtinGet(th *Thread, a *Args) (Value, error) {
-	v, err := one2(a)
-	if err != nil {
+	var v, timeout Value
+	if err := a.Unpack("x", &v, "timeout?", &timeout); err != nil {
 		return None, err
 	}
 	fs, single, err := futuresOf(v, "get")
 	if err != nil {
 		return None, err
 	}
+	d, err := timeoutOf(timeout, a.Fn)
+	if err != nil {
+		return None, err
+	}
 	rt, err := th.rt()
 	if err != nil {
 		return None, err
+	}
+	if d >= 0 && len(fs) > 0 {
+		ready, err := rt.Wait(th, fs, len(fs), d)
+		if err != nil {
+			return None, err
+		}
+		if len(ready) < len(fs) {
+			return None, Errorf(KindTimeout, "get() timed out after %s s: %d of %d future%s not ready",
+				timeout.String(), len(fs)-len(ready), len(fs), plural(len(fs)))
+		}
 	}
 	vals, err := rt.Get(th, fs)
 	if err != nil {
@@ -700,6 +717,17 @@ func builtinGet(th *Thread, a *Args) (Value, error) {
 	return ListOf(vals), nil
 }
 
+// timeoutOf reads a timeout argument in seconds: none is no timeout (-1).
+func timeoutOf(timeout Value, fn string) (time.Duration, error) {
+	if timeout.IsNone() {
+		return -1, nil
+	}
+	if !timeout.IsNumber() || math.IsNaN(timeout.Number()) || timeout.Number() < 0 {
+		return 0, Errorf(KindValue, "%s() timeout must be a non-negative number of seconds or none", fn)
+	}
+	return time.Duration(min(timeout.Number(), 1e9) * float64(time.Second)), nil
+}
+
 // one2 unpacks one argument that may be a future.
 func one2(a *Args) (Value, error) {
 	var v Value
@@ -707,6 +735,10 @@ func one2(a *Args) (Value, error) {
 	return v, err
 }
 
+// builtinWait is Ray's wait: [ready, pending], where ready holds at most
+// num futures (the first ready ones in the input's order) and pending
+// all the others, ready or not, in the input's order; so a loop taking
+// one at a time loses none.
 func builtinWait(th *Thread, a *Args) (Value, error) {
 	var fsV, timeout Value
 	num := 1
@@ -717,12 +749,9 @@ func builtinWait(th *Thread, a *Args) (Value, error) {
 	if err != nil {
 		return None, err
 	}
-	d := time.Duration(-1)
-	if !timeout.IsNone() {
-		if !timeout.IsNumber() || timeout.Number() < 0 {
-			return None, Errorf(KindValue, "wait() timeout must be a non-negative number of seconds")
-		}
-		d = time.Duration(timeout.Number() * float64(time.Second))
+	d, err := timeoutOf(timeout, a.Fn)
+	if err != nil {
+		return None, err
 	}
 	num = min(max(num, 0), len(fs))
 	rt, err := th.rt()
@@ -737,9 +766,9 @@ func builtinWait(th *Thread, a *Args) (Value, error) {
 	for _, i := range ready {
 		isReady[i] = true
 	}
-	var r, p []Value
+	r, p := []Value{}, []Value{}
 	for i, f := range fs {
-		if isReady[i] {
+		if isReady[i] && len(r) < num {
 			r = append(r, FutureValue(f))
 		} else {
 			p = append(p, FutureValue(f))
