@@ -84,7 +84,8 @@ func strSplit(th *Thread, recv Value, a *Args) (Value, error) {
 
 // splitWhitespace is Python's str.split() without a separator: runs of
 // whitespace separate, leading and trailing whitespace give no parts,
-// and after maxsplit splits (when >= 0) the rest is one part.
+// and after maxsplit splits (when >= 0) the rest is one part, trailing
+// whitespace included.
 func splitWhitespace(s string, maxsplit int) []string {
 	out := []string{}
 	i := 0
@@ -95,7 +96,7 @@ func splitWhitespace(s string, maxsplit int) []string {
 			continue
 		}
 		if maxsplit >= 0 && len(out) == maxsplit {
-			return append(out, strings.TrimRightFunc(s[i:], unicode.IsSpace))
+			return append(out, s[i:]) // Python keeps the rest's trailing whitespace
 		}
 		j := strings.IndexFunc(s[i:], unicode.IsSpace)
 		if j < 0 {

@@ -263,6 +263,10 @@ func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 		if hasConv && conv != "r" && conv != "s" {
 			return "", valueErr(fn, "unknown conversion !%s in {%s}", conv, field)
 		}
+		name, keys, err := fieldKeys(name)
+		if err != nil {
+			return "", err
+		}
 		var v exec.Value
 		switch {
 		case name == "":
@@ -295,6 +299,14 @@ func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 				return "", exec.Errorf(exec.KindKey, "%s: no keyword argument named %q", fn, name)
 			}
 		}
+		for _, k := range keys {
+			if v.Kind() == exec.FutureKind {
+				return "", futureErr(fn, v)
+			}
+			if v, err = exec.Index(v, k); err != nil {
+				return "", err
+			}
+		}
 		if v.Kind() == exec.FutureKind {
 			return "", futureErr(fn, v)
 		}
@@ -308,6 +320,32 @@ func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// fieldKeys splits a field name such as `0[1][name]` into the argument
+// (`0`) and the keys indexed into it, as Python's format: digits are an
+// int key, anything else a string key.
+func fieldKeys(name string) (string, []exec.Value, error) {
+	base, rest, found := strings.Cut(name, "[")
+	if !found {
+		return name, nil, nil
+	}
+	var keys []exec.Value
+	rest = "[" + rest
+	for rest != "" {
+		end := strings.IndexByte(rest, ']')
+		if rest[0] != '[' || end < 0 {
+			return "", nil, valueErr("str.format", "bad field name {%s}: expected [key] after %q", name, base)
+		}
+		k := rest[1:end]
+		if n, err := strconv.ParseInt(k, 10, 64); err == nil && k[0] != '-' && k[0] != '+' {
+			keys = append(keys, exec.Int(n))
+		} else {
+			keys = append(keys, exec.Str(k))
+		}
+		rest = rest[end+1:]
+	}
+	return base, keys, nil
 }
 
 // fmtSpec is a parsed format spec.
