@@ -279,6 +279,10 @@ func (r *resolver) assignName(p *lang.Primary) {
 	ref, ok := r.lookup(p.Name)
 	switch {
 	case !ok:
+		if h := lang.PythonNameHint(p.Name); h != "" {
+			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, h)
+			return
+		}
 		r.c.errorf(p.Pos, "undefined name '%s'; declare it first with 'let %s = ...'%s",
 			p.Name, p.Name, Suggest(p.Name, r.visibleNames()))
 	case ref.Kind == lang.RefLocal || ref.Kind == lang.RefField:

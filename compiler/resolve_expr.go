@@ -56,7 +56,7 @@ func (r *resolver) primary(p *lang.Primary) {
 	case p.Name != "":
 		ref, ok := r.lookup(p.Name)
 		if !ok {
-			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, Suggest(p.Name, r.visibleNames()))
+			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, nameHint(p.Name, r.visibleNames()))
 			return
 		}
 		p.Ref = ref

@@ -139,7 +139,7 @@ func (p *parser) run(parse func()) (err *Error) {
 }
 
 func (p *parser) failAt(pos Position, format string, args ...any) {
-	p.err = &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+	p.err = &Error{Pos: pos, Msg: withHint(fmt.Sprintf(format, args...), p.pythonHint())}
 	panic(bailout{})
 }
 
