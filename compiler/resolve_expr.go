@@ -271,22 +271,21 @@ func (r *resolver) preferModule(pf *lang.Postfix) {
 	}
 }
 
-// checkConstOrder refuses a const initialiser that uses a const declared
-// after it (or itself): consts are evaluated in declaration order.
+// checkConstOrder records that the const being resolved uses another
+// const, so that consts are evaluated after the ones they use (they may
+// be declared in any order); a const that uses itself is an error.
 func (r *resolver) checkConstOrder(p *lang.Primary) {
-	if r.constIndex < 0 || p.Ref.Kind != lang.RefGlobal || p.Ref.Index < r.constIndex {
+	if r.constIndex < 0 || p.Ref.Kind != lang.RefGlobal {
 		return
 	}
-	g := r.c.prog.Globals[p.Ref.Index]
-	if g.Kind != GlobalConst {
+	if r.c.prog.Globals[p.Ref.Index].Kind != GlobalConst {
 		return
 	}
 	if p.Ref.Index == r.constIndex {
 		r.c.errorf(p.Pos, "const '%s' cannot refer to itself", p.Name)
 		return
 	}
-	r.c.errorf(p.Pos, "'%s' is declared after this const (at %d:%d); consts are evaluated in order, so move it up",
-		p.Name, g.Pos.Line, g.Pos.Column)
+	r.c.constUses[r.constIndex] = append(r.c.constUses[r.constIndex], constUse{global: p.Ref.Index, pos: p.Pos})
 }
 
 // hasKeyword reports whether a call passes the keyword argument name.
