@@ -66,6 +66,8 @@ func builtinPrint(th *Thread, a *Args) (Value, error) {
 			sep = kw.Value.String()
 		case "end":
 			end = kw.Value.String()
+		case "flush":
+			// Python's flush=: each print is written at once anyway.
 		default:
 			return None, Errorf(KindType, "print() got an unexpected keyword argument '%s'", kw.Name)
 		}
@@ -369,10 +371,19 @@ func roundHalfEven(r *big.Rat) *big.Int {
 	return q
 }
 
+// builtinInt is Python's int: int(x) converts a number, bool or decimal
+// string; int(s, base) reads a string in base 2 to 36, or with base 0 in
+// the base its prefix (0x, 0o, 0b) says.
 func builtinInt(th *Thread, a *Args) (Value, error) {
-	v, err := one(a)
-	if err != nil {
+	var v, base Value
+	if err := a.Unpack("x", &v, "base?", &base); err != nil {
 		return None, err
+	}
+	if v.kind == FutureKind {
+		return None, futureAsValue(v)
+	}
+	if !base.IsNone() {
+		return intWithBase(v, base)
 	}
 	switch v.kind {
 	case IntKind:
@@ -393,6 +404,42 @@ func builtinInt(th *Thread, a *Args) (Value, error) {
 		return Int(n), nil
 	}
 	return None, Errorf(KindType, "int() cannot convert %s", v.TypeName())
+}
+
+// intWithBase is int(s, base).
+func intWithBase(v, base Value) (Value, error) {
+	if base.kind != IntKind {
+		return None, Errorf(KindType, "int() base must be an int, not %s", base.TypeName())
+	}
+	b := base.AsInt()
+	if b != 0 && (b < 2 || b > 36) {
+		return None, Errorf(KindValue, "int() base must be >= 2 and <= 36, or 0")
+	}
+	if v.kind != StringKind {
+		return None, Errorf(KindType, "int() cannot convert %s with an explicit base", v.TypeName())
+	}
+	s := strings.ReplaceAll(strings.TrimSpace(v.AsString()), "_", "")
+	sign := ""
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		sign, s = s[:1], s[1:]
+	}
+	prefixes := map[string]int64{"0x": 16, "0o": 8, "0b": 2}
+	if len(s) > 2 {
+		if pb, ok := prefixes[strings.ToLower(s[:2])]; ok && (b == 0 || b == pb) {
+			s, b = s[2:], pb
+		}
+	}
+	if b == 0 {
+		b = 10
+		if len(strings.TrimLeft(s, "0")) < len(s) && strings.Trim(s, "0") != "" {
+			s = "invalid" // base 0: a decimal with a leading zero is refused, as in Python
+		}
+	}
+	n, err := strconv.ParseInt(sign+s, int(b), 64)
+	if err != nil || s == "" {
+		return None, Errorf(KindValue, "invalid int in base %d: %s", b, v.Repr())
+	}
+	return Int(n), nil
 }
 
 func builtinFloat(th *Thread, a *Args) (Value, error) {
