@@ -223,15 +223,16 @@ func splitLines(s string) []string {
 }
 
 // Format is str.format: Python-style replacement fields in fmt. A field
-// is {}, {N} or {name}, optionally followed by !r (use the repr) and by
-// :spec, where spec is [[fill]align][sign][0][width][,][.precision][type]
-// with align one of < > ^ =, sign one of + - space, and type one of
-// s d x o b f e g %. {{ and }} stand for braces. Values are shown with
-// their String form (the repr for !r).
+// is {}, {N} or {name}, optionally indexed ({0[1]}, {m[key]}), followed
+// by !r (use the repr) and by :spec, where spec is
+// [[fill]align][sign][0][width][,][.precision][type] with align one of
+// < > ^ =, sign one of + - space, and type one of s d x o b f e g %; the
+// spec may itself hold fields ({:>{width}}). {{ and }} stand for braces.
+// Values are shown with their String form (the repr for !r).
 func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 	const fn = "str.format"
+	f := &formatArgs{pos: pos, kw: kw}
 	var b strings.Builder
-	auto, manual := 0, false
 	for i := 0; i < len(format); {
 		c := format[i]
 		if c == '}' {
@@ -252,63 +253,23 @@ func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 			i += 2
 			continue
 		}
-		end := strings.IndexByte(format[i:], '}')
+		end := closingBrace(format, i)
 		if end < 0 {
 			return "", valueErr(fn, "'{' at position %d of the format is not closed", i)
 		}
-		field := format[i+1 : i+end]
-		i += end + 1
+		field := format[i+1 : end]
+		i = end + 1
 		name, spec, _ := strings.Cut(field, ":")
 		name, conv, hasConv := strings.Cut(name, "!")
 		if hasConv && conv != "r" && conv != "s" {
 			return "", valueErr(fn, "unknown conversion !%s in {%s}", conv, field)
 		}
-		name, keys, err := fieldKeys(name)
+		v, err := f.arg(name)
 		if err != nil {
 			return "", err
 		}
-		var v exec.Value
-		switch {
-		case name == "":
-			if manual {
-				return "", valueErr(fn, "cannot switch from manual field numbering to automatic")
-			}
-			if auto >= len(pos) {
-				return "", exec.Errorf(exec.KindIndex, "%s: the format has more {} fields than the %d argument%s given", fn, len(pos), plural(len(pos)))
-			}
-			v = pos[auto]
-			auto++
-		case name[0] >= '0' && name[0] <= '9':
-			if auto > 0 {
-				return "", valueErr(fn, "cannot switch from automatic field numbering to manual")
-			}
-			manual = true
-			n, err := strconv.Atoi(name)
-			if err != nil || n >= len(pos) {
-				return "", exec.Errorf(exec.KindIndex, "%s: field {%s} but only %d argument%s given", fn, name, len(pos), plural(len(pos)))
-			}
-			v = pos[n]
-		default:
-			found := false
-			for _, k := range kw {
-				if k.Name == name {
-					v, found = k.Value, true
-				}
-			}
-			if !found {
-				return "", exec.Errorf(exec.KindKey, "%s: no keyword argument named %q", fn, name)
-			}
-		}
-		for _, k := range keys {
-			if v.Kind() == exec.FutureKind {
-				return "", futureErr(fn, v)
-			}
-			if v, err = exec.Index(v, k); err != nil {
-				return "", err
-			}
-		}
-		if v.Kind() == exec.FutureKind {
-			return "", futureErr(fn, v)
+		if spec, err = f.nestedSpec(spec); err != nil {
+			return "", err
 		}
 		s, err := formatField(v, spec, conv == "r")
 		if err != nil {
@@ -318,6 +279,116 @@ func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 		if b.Len() > MaxStringLen {
 			return "", valueErr(fn, "result longer than %d bytes", MaxStringLen)
 		}
+	}
+	return b.String(), nil
+}
+
+// closingBrace is the index of the '}' that closes the field opened at
+// open, counting nested fields in its spec, or -1.
+func closingBrace(format string, open int) int {
+	depth := 0
+	for j := open; j < len(format); j++ {
+		switch format[j] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// formatArgs are the arguments of one format call and how its fields
+// have numbered them so far ({} automatically or {0} by hand, not both).
+type formatArgs struct {
+	pos    []exec.Value
+	kw     []exec.Kwarg
+	auto   int
+	manual bool
+}
+
+// arg is the value a field name stands for: the next positional
+// argument, argument N or a keyword argument, indexed by the field's
+// [key]s.
+func (f *formatArgs) arg(field string) (exec.Value, error) {
+	const fn = "str.format"
+	name, keys, err := fieldKeys(field)
+	if err != nil {
+		return exec.None, err
+	}
+	var v exec.Value
+	switch {
+	case name == "":
+		if f.manual {
+			return exec.None, valueErr(fn, "cannot switch from manual field numbering to automatic")
+		}
+		if f.auto >= len(f.pos) {
+			return exec.None, exec.Errorf(exec.KindIndex, "%s: the format has more {} fields than the %d argument%s given", fn, len(f.pos), plural(len(f.pos)))
+		}
+		v = f.pos[f.auto]
+		f.auto++
+	case name[0] >= '0' && name[0] <= '9':
+		if f.auto > 0 {
+			return exec.None, valueErr(fn, "cannot switch from automatic field numbering to manual")
+		}
+		f.manual = true
+		n, err := strconv.Atoi(name)
+		if err != nil || n >= len(f.pos) {
+			return exec.None, exec.Errorf(exec.KindIndex, "%s: field {%s} but only %d argument%s given", fn, name, len(f.pos), plural(len(f.pos)))
+		}
+		v = f.pos[n]
+	default:
+		found := false
+		for _, k := range f.kw {
+			if k.Name == name {
+				v, found = k.Value, true
+			}
+		}
+		if !found {
+			return exec.None, exec.Errorf(exec.KindKey, "%s: no keyword argument named %q", fn, name)
+		}
+	}
+	for _, k := range keys {
+		if v.Kind() == exec.FutureKind {
+			return exec.None, futureErr(fn, v)
+		}
+		if v, err = exec.Index(v, k); err != nil {
+			return exec.None, err
+		}
+	}
+	if v.Kind() == exec.FutureKind {
+		return exec.None, futureErr(fn, v)
+	}
+	return v, nil
+}
+
+// nestedSpec replaces the fields inside a spec ({:>{width}}, {:{}.{}f})
+// with their values' String forms.
+func (f *formatArgs) nestedSpec(spec string) (string, error) {
+	if !strings.Contains(spec, "{") {
+		return spec, nil
+	}
+	var b strings.Builder
+	for spec != "" {
+		open := strings.IndexByte(spec, '{')
+		if open < 0 {
+			b.WriteString(spec)
+			break
+		}
+		end := strings.IndexByte(spec[open:], '}')
+		if end < 0 {
+			return "", valueErr("str.format", "unmatched '{' in format spec")
+		}
+		v, err := f.arg(spec[open+1 : open+end])
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(spec[:open])
+		b.WriteString(v.String())
+		spec = spec[open+end+1:]
 	}
 	return b.String(), nil
 }
