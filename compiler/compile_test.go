@@ -194,3 +194,22 @@ func TestConstOrder(t *testing.T) {
 		t.Errorf("cycle: %v", err)
 	}
 }
+
+// A let in a while loop that updates a variable the condition reads
+// would hide it and loop forever: a compile error. A let of the same name
+// that does not read it, or outside the loop, is fine.
+func TestWhileLetHidingTheConditionVariable(t *testing.T) {
+	_, err := compile(t, "pipeline main() {\n  let xs = [1, 2]\n  while xs != [] {\n    let x, xs = [xs[0], xs[1:]]\n  }\n}\n")
+	if err == nil || !strings.Contains(err.Error(), "4:5: error: this let declares a new 'xs' that hides the one the while condition at 3:9 reads") {
+		t.Errorf("got %v", err)
+	}
+	for _, src := range []string{
+		"pipeline main() {\n  let xs = [1, 2]\n  while xs != [] {\n    let x, rest = [xs[0], xs[1:]]\n    xs = rest\n  }\n}\n",
+		"pipeline main() {\n  let n = 3\n  while n > 0 {\n    let n2 = n - 1\n    n = n2\n    let k = 0\n  }\n}\n",
+		"pipeline main() {\n  let n = 3\n  while n > 0 {\n    n -= 1\n    let n = 10\n  }\n}\n",
+	} {
+		if _, err := compile(t, src); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+}
