@@ -41,10 +41,13 @@ func wordHint(w string) string {
 }
 
 // pythonHint looks at the tokens around the parser's current one for a
-// Python habit that explains a syntax error there, and returns the hint
-// or "".
-func (p *parser) pythonHint() string {
+// Python habit that explains the syntax error msg there, and returns the
+// hint or "".
+func (p *parser) pythonHint(msg string) string {
 	cur, prev := p.tok(), p.prevTok()
+	if isSym(cur, ":") && strings.Contains(msg, "'{'") {
+		return "; rayflow writes blocks in braces ({ ... }), not with ':' and indentation"
+	}
 	isWord := func(t lexer.Token, w string) bool { return t.Type == Ident && t.Value == w }
 	followedByName := func(at int) bool {
 		next := p.peekAt(at + 1)

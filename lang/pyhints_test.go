@@ -32,6 +32,10 @@ func TestPythonHabitHints(t *testing.T) {
 			"4:11: expected end of line or ';' after a statement, found ','; to assign several values, give a list: 'a, b = [b, a]'"},
 		{"pipeline main() {\n  let a, b = 1, 2\n}",
 			"2:15: expected end of line or ';' after a statement, found ','; to assign several values, give a list: 'a, b = [b, a]'"},
+		{"pipeline main() {\n  for i in range(3):\n    print(i)\n}",
+			"2:20: expected '{' to start the body of 'for', found ':'; rayflow writes blocks in braces ({ ... }), not with ':' and indentation"},
+		{"pipeline main() {\n  if true { print(1) } else:\n    print(2)\n}",
+			"2:28: expected 'if' or '{' after 'else', found ':'; rayflow writes blocks in braces ({ ... }), not with ':' and indentation"},
 		{"def f(x):\n  return x\n",
 			"1:1: expected a declaration (const, fn, task, actor or pipeline), found 'def'; rayflow declares functions with 'fn' (fn name(x) { ... })"},
 	} {
