@@ -32,6 +32,7 @@ var stringListMapMethods = map[string]bool{
 	"get": true, "keys": true, "values": true, "items": true, "insert": true,
 	"remove": true, "count": true, "lstrip": true, "rstrip": true, "copy": true,
 	"clear": true, "sort": true, "reverse": true, "update": true, "setdefault": true,
+	"rfind": true, "rindex": true,
 }
 
 // staticCallee finds what the call at suffix i of pf calls, when that is

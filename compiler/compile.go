@@ -14,6 +14,15 @@ var TypeNames = []string{"any", "bool", "float", "function", "future", "int", "l
 type compiler struct {
 	prog   *Program
 	errors lang.ErrorList
+	// constUses lists, per const (by global index), the consts its
+	// initialiser uses, for the order of evaluation (constOrder).
+	constUses map[int][]constUse
+}
+
+// constUse is one use of a const in another const's initialiser.
+type constUse struct {
+	global int
+	pos    lang.Position
 }
 
 // Compile resolves and checks a parsed file. On failure the error is a
@@ -28,12 +37,13 @@ func Compile(file *lang.File, universe *Universe) (*Program, error) {
 		Sites:       map[*lang.Call]*CallSite{},
 		Uses:        map[string]bool{},
 		globalIndex: map[string]int{},
-	}}
+	}, constUses: map[int][]constUse{}}
 	c.indexUniverse()
 	c.declareGlobals(file)
 	for _, g := range c.prog.Globals {
 		c.resolveGlobal(g)
 	}
+	c.orderConsts()
 	analyseDeterminism(c.prog)
 	c.finishSites()
 	if len(c.errors) > 0 {
@@ -193,5 +203,47 @@ func (c *compiler) resolveActor(a *Actor) {
 	sort.Strings(names)
 	for _, n := range names {
 		c.resolveFunc(a.Methods[n])
+	}
+}
+
+// orderConsts sets Program.ConstOrder: every const after the consts its
+// initialiser uses, otherwise in declaration order. A cycle (A uses B,
+// B uses A) is an error at the use that closes it.
+func (c *compiler) orderConsts() {
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := map[int]int{}
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		switch state[i] {
+		case visiting:
+			return false
+		case done:
+			return true
+		}
+		state[i] = visiting
+		for _, u := range c.constUses[i] {
+			if state[u.global] == visiting {
+				c.errorf(u.pos, "const '%s' uses '%s', which depends on '%s': consts cannot depend on each other in a cycle",
+					c.prog.Globals[i].Name, c.prog.Globals[u.global].Name, c.prog.Globals[i].Name)
+				state[i] = done
+				return false
+			}
+			if !visit(u.global) {
+				state[i] = done
+				return false
+			}
+		}
+		state[i] = done
+		c.prog.ConstOrder = append(c.prog.ConstOrder, i)
+		return true
+	}
+	for i, g := range c.prog.Globals {
+		if g.Kind == GlobalConst {
+			visit(i)
+		}
 	}
 }

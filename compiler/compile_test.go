@@ -46,6 +46,7 @@ task pure(x) { return math.sqrt(x) }
 task seeded() { return random.new(1) }
 task unseeded() { return random.new() }
 task calls_unseeded() { return get(unseeded()) }
+task gets_in_time() { return get(pure(1), timeout=0.5) }
 @nondeterministic
 fn declared() { return 1 }
 fn a() { return b() }
@@ -58,7 +59,7 @@ pipeline main() { }
 		t.Fatal(err)
 	}
 	want := map[string]bool{"clock": false, "uses_clock": false, "pure": true, "seeded": true,
-		"unseeded": false, "calls_unseeded": false, "declared": false, "a": true, "b": true, "uses_actor": false}
+		"unseeded": false, "calls_unseeded": false, "gets_in_time": false, "declared": false, "a": true, "b": true, "uses_actor": false}
 	for name, det := range want {
 		f := funcNamed(p, name)
 		if f == nil {
@@ -171,5 +172,44 @@ pipeline main() { }
 	}
 	if !funcNamed(p, "added").Deterministic {
 		t.Errorf("added: nondeterministic (%q)", funcNamed(p, "added").NondeterministicReason())
+	}
+}
+
+// Constants may be declared in any order: ConstOrder puts each after
+// the constants it names; a cycle is an error.
+func TestConstOrder(t *testing.T) {
+	p, err := compile(t, "const A = B + C\nconst B = C * 2\nconst C = 1\nconst D = 4\npipeline main() { }\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, i := range p.ConstOrder {
+		names = append(names, p.Globals[i].Name)
+	}
+	if got := strings.Join(names, " "); got != "C B A D" {
+		t.Errorf("ConstOrder = %s, want C B A D", got)
+	}
+	_, err = compile(t, "const A = B\nconst B = A\npipeline main() { }\n")
+	if err == nil || !strings.Contains(err.Error(), "2:11: error: const 'B' uses 'A', which depends on 'B'") {
+		t.Errorf("cycle: %v", err)
+	}
+}
+
+// A let in a while loop that updates a variable the condition reads
+// would hide it and loop forever: a compile error. A let of the same name
+// that does not read it, or outside the loop, is fine.
+func TestWhileLetHidingTheConditionVariable(t *testing.T) {
+	_, err := compile(t, "pipeline main() {\n  let xs = [1, 2]\n  while xs != [] {\n    let x, xs = [xs[0], xs[1:]]\n  }\n}\n")
+	if err == nil || !strings.Contains(err.Error(), "4:5: error: this let declares a new 'xs' that hides the one the while condition at 3:9 reads") {
+		t.Errorf("got %v", err)
+	}
+	for _, src := range []string{
+		"pipeline main() {\n  let xs = [1, 2]\n  while xs != [] {\n    let x, rest = [xs[0], xs[1:]]\n    xs = rest\n  }\n}\n",
+		"pipeline main() {\n  let n = 3\n  while n > 0 {\n    let n2 = n - 1\n    n = n2\n    let k = 0\n  }\n}\n",
+		"pipeline main() {\n  let n = 3\n  while n > 0 {\n    n -= 1\n    let n = 10\n  }\n}\n",
+	} {
+		if _, err := compile(t, src); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
 	}
 }

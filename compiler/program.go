@@ -137,6 +137,10 @@ type Program struct {
 	// a built-in or a module it refers to, "module.member" for a member
 	// it reads. A process that loads the program elsewhere needs them.
 	Uses map[string]bool
+	// ConstOrder lists the consts (indexes into Globals) in the order
+	// they are evaluated: each after the consts its initialiser uses,
+	// otherwise in declaration order.
+	ConstOrder []int
 
 	globalIndex map[string]int
 }

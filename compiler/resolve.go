@@ -29,6 +29,9 @@ type resolver struct {
 	maxSlots   int
 	loops      int
 	constIndex int // in a const initialiser: its global index; -1 elsewhere
+	// whileConds are the conditions of the while loops being resolved,
+	// innermost last, for hiddenLoopVar.
+	whileConds []*lang.While
 	// actorLocals remembers locals bound to a known actor class, so that
 	// method calls on them can be checked statically.
 	actorLocals map[int]*Actor
@@ -165,7 +168,9 @@ func (r *resolver) stmt(s *lang.Stmt) {
 	case s.While != nil:
 		r.expr(s.While.Cond)
 		r.loops++
+		r.whileConds = append(r.whileConds, s.While)
 		r.block(s.While.Body, true)
+		r.whileConds = r.whileConds[:len(r.whileConds)-1]
 		r.loops--
 	case s.Break != nil:
 		if r.loops == 0 {
@@ -196,6 +201,7 @@ func (r *resolver) stmt(s *lang.Stmt) {
 
 func (r *resolver) let(l *lang.Let) {
 	r.expr(l.Value)
+	r.hiddenLoopVar(l)
 	l.Slots = make([]int, len(l.Names))
 	for i, n := range l.Names {
 		l.Slots[i] = r.declare(n, l.Pos)
@@ -205,6 +211,40 @@ func (r *resolver) let(l *lang.Let) {
 			r.actorLocals[l.Slots[0]] = a
 		}
 	}
+}
+
+// hiddenLoopVar refuses the let that would make a while loop run
+// forever: inside `while len(pending) > 0 { ... }`, `let r, pending =
+// wait(pending, num=1)` declares a new pending that hides the one the
+// condition reads, so the condition never sees the update. It applies
+// when the let's value reads the variable it hides (an update, not an
+// unrelated new variable of the same name).
+func (r *resolver) hiddenLoopVar(l *lang.Let) {
+	if len(r.whileConds) == 0 {
+		return
+	}
+	w := r.whileConds[len(r.whileConds)-1]
+	for _, name := range l.Names {
+		ref, ok := r.lookup(name)
+		if !ok || ref.Kind != lang.RefLocal || !readsSlot(w.Cond, ref.Index) || !readsSlot(l.Value, ref.Index) {
+			continue
+		}
+		r.c.errorf(l.Pos, "this let declares a new '%s' that hides the one the while condition at %d:%d reads, so the loop would never see the new value; assign it instead (let r, rest = ... then %s = rest)",
+			name, w.Cond.Pos.Line, w.Cond.Pos.Column, name)
+		return
+	}
+}
+
+// readsSlot reports whether an expression reads the local in slot.
+func readsSlot(e *lang.Expr, slot int) bool {
+	found := false
+	lang.Walk(e, func(n lang.Node) bool {
+		if p, ok := n.(*lang.Primary); ok && p.Ref != nil && p.Ref.Kind == lang.RefLocal && p.Ref.Index == slot {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 func (r *resolver) ifStmt(s *lang.If) {
@@ -279,6 +319,10 @@ func (r *resolver) assignName(p *lang.Primary) {
 	ref, ok := r.lookup(p.Name)
 	switch {
 	case !ok:
+		if h := lang.PythonNameHint(p.Name); h != "" {
+			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, h)
+			return
+		}
 		r.c.errorf(p.Pos, "undefined name '%s'; declare it first with 'let %s = ...'%s",
 			p.Name, p.Name, Suggest(p.Name, r.visibleNames()))
 	case ref.Kind == lang.RefLocal || ref.Kind == lang.RefField:

@@ -56,7 +56,7 @@ func (r *resolver) primary(p *lang.Primary) {
 	case p.Name != "":
 		ref, ok := r.lookup(p.Name)
 		if !ok {
-			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, Suggest(p.Name, r.visibleNames()))
+			r.c.errorf(p.Pos, "undefined name '%s'%s", p.Name, nameHint(p.Name, r.visibleNames()))
 			return
 		}
 		p.Ref = ref
@@ -128,6 +128,9 @@ func (r *resolver) checkCall(pf *lang.Postfix, i int) {
 	case calleeBuiltin:
 		if c.member.Nondeterministic || c.member.NondeterministicWithoutArgs && len(call.Args) == 0 {
 			r.noteNondet("it calls "+c.name+"()", call.Pos)
+		}
+		if c.name == "get" && hasKeyword(call, "timeout") {
+			r.noteNondet("it calls get() with a timeout", call.Pos)
 		}
 		if c.name == "reduce" {
 			r.noteReduced(call)
@@ -268,20 +271,29 @@ func (r *resolver) preferModule(pf *lang.Postfix) {
 	}
 }
 
-// checkConstOrder refuses a const initialiser that uses a const declared
-// after it (or itself): consts are evaluated in declaration order.
+// checkConstOrder records that the const being resolved uses another
+// const, so that consts are evaluated after the ones they use (they may
+// be declared in any order); a const that uses itself is an error.
 func (r *resolver) checkConstOrder(p *lang.Primary) {
-	if r.constIndex < 0 || p.Ref.Kind != lang.RefGlobal || p.Ref.Index < r.constIndex {
+	if r.constIndex < 0 || p.Ref.Kind != lang.RefGlobal {
 		return
 	}
-	g := r.c.prog.Globals[p.Ref.Index]
-	if g.Kind != GlobalConst {
+	if r.c.prog.Globals[p.Ref.Index].Kind != GlobalConst {
 		return
 	}
 	if p.Ref.Index == r.constIndex {
 		r.c.errorf(p.Pos, "const '%s' cannot refer to itself", p.Name)
 		return
 	}
-	r.c.errorf(p.Pos, "'%s' is declared after this const (at %d:%d); consts are evaluated in order, so move it up",
-		p.Name, g.Pos.Line, g.Pos.Column)
+	r.c.constUses[r.constIndex] = append(r.c.constUses[r.constIndex], constUse{global: p.Ref.Index, pos: p.Pos})
+}
+
+// hasKeyword reports whether a call passes the keyword argument name.
+func hasKeyword(call *lang.Call, name string) bool {
+	for _, a := range call.Args {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,10 @@
 package compiler
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/rayflow/rayflow/lang"
+)
 
 // Suggest returns "; did you mean 'NAME'?" for the candidate closest to
 // name, or "" when none is close enough to help. Candidates come in order
@@ -59,4 +63,13 @@ func isSubsequence(a, b string) bool {
 		}
 	}
 	return i == len(a)
+}
+
+// nameHint is what follows "undefined name 'NAME'": the rayflow word for
+// a Python spelling (True, None, lambda, ...), or a close visible name.
+func nameHint(name string, visible []string) string {
+	if h := lang.PythonNameHint(name); h != "" {
+		return h
+	}
+	return Suggest(name, visible)
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,6 +66,8 @@ func builtinPrint(th *Thread, a *Args) (Value, error) {
 			sep = kw.Value.String()
 		case "end":
 			end = kw.Value.String()
+		case "flush":
+			// Python's flush=: each print is written at once anyway.
 		default:
 			return None, Errorf(KindType, "print() got an unexpected keyword argument '%s'", kw.Name)
 		}
@@ -81,6 +84,14 @@ func builtinPrint(th *Thread, a *Args) (Value, error) {
 		th.Print(th, line)
 	}
 	return None, nil
+}
+
+// noKeywords refuses keyword arguments, naming the first.
+func noKeywords(a *Args) error {
+	if len(a.Kw) > 0 {
+		return Errorf(KindType, "%s() got an unexpected keyword argument '%s'", a.Fn, a.Kw[0].Name)
+	}
+	return nil
 }
 
 func one(a *Args) (Value, error) {
@@ -113,6 +124,9 @@ func builtinLen(th *Thread, a *Args) (Value, error) {
 }
 
 func builtinRange(th *Thread, a *Args) (Value, error) {
+	if err := noKeywords(a); err != nil {
+		return None, err
+	}
 	start, stop, step, err := rangeBounds(a.Pos)
 	if err != nil {
 		return None, err
@@ -178,33 +192,80 @@ func builtinSum(th *Thread, a *Args) (Value, error) {
 	return acc, nil
 }
 
+// builtinMinMax is min (sign -1) and max (sign 1), as Python's: one
+// iterable or several arguments, key= a function whose results are
+// compared, default= the result for an empty iterable. The first of
+// equal extremes wins.
 func builtinMinMax(sign int) BuiltinFunc {
 	return func(th *Thread, a *Args) (Value, error) {
+		var key, def Value
+		hasDefault := false
+		for _, kw := range a.Kw {
+			switch kw.Name {
+			case "key":
+				key = kw.Value
+			case "default":
+				def, hasDefault = kw.Value, true
+			default:
+				return None, Errorf(KindType, "%s() got an unexpected keyword argument '%s'", a.Fn, kw.Name)
+			}
+		}
 		elems := a.Pos
-		if len(a.Pos) == 1 {
+		switch {
+		case len(a.Pos) == 0:
+			return None, Errorf(KindType, "%s() expected at least 1 argument, got 0", a.Fn)
+		case len(a.Pos) == 1:
 			var err error
 			if elems, err = iterable(a.Pos[0], a.Fn); err != nil {
 				return None, err
 			}
+		case hasDefault:
+			return None, Errorf(KindType, "%s() cannot take a default with more than one positional argument", a.Fn)
 		}
 		if len(elems) == 0 {
+			if hasDefault {
+				return def, nil
+			}
 			return None, Errorf(KindValue, "%s() of an empty sequence", a.Fn)
 		}
-		best := elems[0]
-		for _, e := range elems[1:] {
-			c, err := order(e, best, "<")
+		keys, err := applyKey(th, key, elems, a.Fn)
+		if err != nil {
+			return None, err
+		}
+		best := 0
+		for i := 1; i < len(elems); i++ {
+			c, err := order(keys[i], keys[best], "<")
 			if err != nil {
 				return None, err
 			}
 			if c == sign {
-				best = e
+				best = i
 			}
 		}
-		if best.kind == FutureKind {
-			return None, futureAsValue(best)
+		if elems[best].kind == FutureKind {
+			return None, futureAsValue(elems[best])
 		}
-		return best, nil
+		return elems[best], nil
 	}
+}
+
+// applyKey returns key(e) for each element, or the elements themselves
+// when key is none.
+func applyKey(th *Thread, key Value, elems []Value, fn string) ([]Value, error) {
+	if key.IsNone() {
+		return elems, nil
+	}
+	if key.kind != FunctionKind {
+		return nil, Errorf(KindType, "%s() key must be a function, not %s", fn, key.TypeName())
+	}
+	keys := make([]Value, len(elems))
+	for i, e := range elems {
+		var err error
+		if keys[i], err = key.AsCallable().Call(th, []Value{e}, nil); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
 }
 
 func builtinAbs(th *Thread, a *Args) (Value, error) {
@@ -224,36 +285,105 @@ func builtinAbs(th *Thread, a *Args) (Value, error) {
 	return None, Errorf(KindType, "abs() needs a number, not %s", v.TypeName())
 }
 
+// builtinRound is Python's round: round(x) gives an int, half to even;
+// round(x, n) keeps x's type (an int stays an int) and rounds to n
+// digits after the point, half to even on the exact value, where a
+// negative n rounds to tens, hundreds, ...
 func builtinRound(th *Thread, a *Args) (Value, error) {
-	var x float64
-	var digits Value
+	var x, digits Value
 	if err := a.Unpack("x", &x, "ndigits?", &digits); err != nil {
 		return None, err
 	}
+	if x.kind == FutureKind {
+		return None, futureAsValue(x)
+	}
+	if !x.IsNumber() {
+		return None, Errorf(KindType, "round() argument 'x' must be a number, not %s", x.TypeName())
+	}
 	if digits.IsNone() {
-		r := math.RoundToEven(x)
+		if x.kind == IntKind {
+			return x, nil
+		}
+		r := math.RoundToEven(x.AsFloat())
 		if math.IsNaN(r) || math.IsInf(r, 0) || math.Abs(r) >= 1<<63 {
-			return None, Errorf(KindValue, "cannot round %s to an int", FormatFloat(x))
+			return None, Errorf(KindValue, "cannot round %s to an int", FormatFloat(x.AsFloat()))
 		}
 		return Int(int64(r)), nil
 	}
 	if digits.kind != IntKind {
-		return None, Errorf(KindType, "round() ndigits must be an int")
+		return None, Errorf(KindType, "round() ndigits must be an int, not %s", digits.TypeName())
 	}
 	d := digits.AsInt()
-	if d < 0 {
-		p := math.Pow(10, float64(-d))
-		return Float(math.RoundToEven(x/p) * p), nil
+	if x.kind == IntKind {
+		return roundInt(x.AsInt(), d)
 	}
-	s := strconv.FormatFloat(x, 'f', int(min(d, 300)), 64)
-	f, _ := strconv.ParseFloat(s, 64)
-	return Float(f), nil
+	f := x.AsFloat()
+	if math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
+		return x, nil
+	}
+	if d >= 0 {
+		s := strconv.FormatFloat(f, 'f', int(min(d, 400)), 64)
+		r, _ := strconv.ParseFloat(s, 64)
+		return Float(r), nil
+	}
+	return Float(roundFloatTens(f, min(-d, 400))), nil
 }
 
+// roundInt rounds an int to d digits: unchanged for d >= 0, else to a
+// multiple of 10^-d, half to even.
+func roundInt(x, d int64) (Value, error) {
+	if d >= 0 {
+		return Int(x), nil
+	}
+	if d < -19 {
+		return Int(0), nil
+	}
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(-d), nil)
+	q := roundHalfEven(new(big.Rat).SetFrac(big.NewInt(x), p))
+	q.Mul(q, p)
+	if !q.IsInt64() {
+		return overflow("round")
+	}
+	return Int(q.Int64()), nil
+}
+
+// roundFloatTens rounds f to a multiple of 10^k (k > 0), half to even on
+// f's exact binary value, as CPython does.
+func roundFloatTens(f float64, k int64) float64 {
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(k), nil)
+	r := new(big.Rat).SetFloat64(f)
+	q := roundHalfEven(r.Quo(r, new(big.Rat).SetInt(p)))
+	out, _ := new(big.Rat).SetInt(q.Mul(q, p)).Float64()
+	return math.Copysign(out, f)
+}
+
+// roundHalfEven rounds a rational to the nearest integer, ties to even.
+func roundHalfEven(r *big.Rat) *big.Int {
+	q, m := new(big.Int).DivMod(r.Num(), r.Denom(), new(big.Int)) // floor division: 0 <= m < denom
+	switch new(big.Int).Lsh(m, 1).Cmp(r.Denom()) {
+	case 1:
+		q.Add(q, big.NewInt(1))
+	case 0:
+		if q.Bit(0) == 1 {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return q
+}
+
+// builtinInt is Python's int: int(x) converts a number, bool or decimal
+// string; int(s, base) reads a string in base 2 to 36, or with base 0 in
+// the base its prefix (0x, 0o, 0b) says.
 func builtinInt(th *Thread, a *Args) (Value, error) {
-	v, err := one(a)
-	if err != nil {
+	var v, base Value
+	if err := a.Unpack("x", &v, "base?", &base); err != nil {
 		return None, err
+	}
+	if v.kind == FutureKind {
+		return None, futureAsValue(v)
+	}
+	if !base.IsNone() {
+		return intWithBase(v, base)
 	}
 	switch v.kind {
 	case IntKind:
@@ -274,6 +404,42 @@ func builtinInt(th *Thread, a *Args) (Value, error) {
 		return Int(n), nil
 	}
 	return None, Errorf(KindType, "int() cannot convert %s", v.TypeName())
+}
+
+// intWithBase is int(s, base).
+func intWithBase(v, base Value) (Value, error) {
+	if base.kind != IntKind {
+		return None, Errorf(KindType, "int() base must be an int, not %s", base.TypeName())
+	}
+	b := base.AsInt()
+	if b != 0 && (b < 2 || b > 36) {
+		return None, Errorf(KindValue, "int() base must be >= 2 and <= 36, or 0")
+	}
+	if v.kind != StringKind {
+		return None, Errorf(KindType, "int() cannot convert %s with an explicit base", v.TypeName())
+	}
+	s := strings.ReplaceAll(strings.TrimSpace(v.AsString()), "_", "")
+	sign := ""
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		sign, s = s[:1], s[1:]
+	}
+	prefixes := map[string]int64{"0x": 16, "0o": 8, "0b": 2}
+	if len(s) > 2 {
+		if pb, ok := prefixes[strings.ToLower(s[:2])]; ok && (b == 0 || b == pb) {
+			s, b = s[2:], pb
+		}
+	}
+	if b == 0 {
+		b = 10
+		if len(strings.TrimLeft(s, "0")) < len(s) && strings.Trim(s, "0") != "" {
+			s = "invalid" // base 0: a decimal with a leading zero is refused, as in Python
+		}
+	}
+	n, err := strconv.ParseInt(sign+s, int(b), 64)
+	if err != nil || s == "" {
+		return None, Errorf(KindValue, "invalid int in base %d: %s", b, v.Repr())
+	}
+	return Int(n), nil
 }
 
 func builtinFloat(th *Thread, a *Args) (Value, error) {
@@ -339,7 +505,7 @@ func builtinType(th *Thread, a *Args) (Value, error) {
 
 func builtinList(th *Thread, a *Args) (Value, error) {
 	if len(a.Pos) == 0 {
-		return ListOf(nil), nil
+		return ListOf(nil), noKeywords(a)
 	}
 	v, err := one(a)
 	if err != nil {
@@ -395,17 +561,9 @@ func builtinSorted(th *Thread, a *Args) (Value, error) {
 		return None, err
 	}
 	out := append([]Value(nil), elems...)
-	keys := out
-	if !key.IsNone() {
-		if key.kind != FunctionKind {
-			return None, Errorf(KindType, "sorted() key must be a function")
-		}
-		keys = make([]Value, len(out))
-		for i, e := range out {
-			if keys[i], err = key.AsCallable().Call(th, []Value{e}, nil); err != nil {
-				return None, err
-			}
-		}
+	keys, err := applyKey(th, key, out, a.Fn)
+	if err != nil {
+		return None, err
 	}
 	idx := make([]int, len(out))
 	for i := range idx {
@@ -466,6 +624,9 @@ func builtinEnumerate(th *Thread, a *Args) (Value, error) {
 }
 
 func builtinZip(th *Thread, a *Args) (Value, error) {
+	if err := noKeywords(a); err != nil {
+		return None, err
+	}
 	lists := make([][]Value, len(a.Pos))
 	n := -1
 	for i, v := range a.Pos {
@@ -563,18 +724,35 @@ func futuresOf(v Value, fn string) ([]*Future, bool, error) {
 	return out, false, nil
 }
 
+// builtinGet is get(f) and get([f, ...]), as Ray's get: with timeout=
+// seconds it raises a "timeout" error when the futures are not all
+// ready by then (the tasks go on running).
 func builtinGet(th *Thread, a *Args) (Value, error) {
-	v, err := one2(a)
-	if err != nil {
+	var v, timeout Value
+	if err := a.Unpack("x", &v, "timeout?", &timeout); err != nil {
 		return None, err
 	}
 	fs, single, err := futuresOf(v, "get")
 	if err != nil {
 		return None, err
 	}
+	d, err := timeoutOf(timeout, a.Fn)
+	if err != nil {
+		return None, err
+	}
 	rt, err := th.rt()
 	if err != nil {
 		return None, err
+	}
+	if d >= 0 && len(fs) > 0 {
+		ready, err := rt.Wait(th, fs, len(fs), d)
+		if err != nil {
+			return None, err
+		}
+		if len(ready) < len(fs) {
+			return None, Errorf(KindTimeout, "get() timed out after %s s: %d of %d future%s not ready",
+				timeout.String(), len(fs)-len(ready), len(fs), plural(len(fs)))
+		}
 	}
 	vals, err := rt.Get(th, fs)
 	if err != nil {
@@ -586,6 +764,17 @@ func builtinGet(th *Thread, a *Args) (Value, error) {
 	return ListOf(vals), nil
 }
 
+// timeoutOf reads a timeout argument in seconds: none is no timeout (-1).
+func timeoutOf(timeout Value, fn string) (time.Duration, error) {
+	if timeout.IsNone() {
+		return -1, nil
+	}
+	if !timeout.IsNumber() || math.IsNaN(timeout.Number()) || timeout.Number() < 0 {
+		return 0, Errorf(KindValue, "%s() timeout must be a non-negative number of seconds or none", fn)
+	}
+	return time.Duration(min(timeout.Number(), 1e9) * float64(time.Second)), nil
+}
+
 // one2 unpacks one argument that may be a future.
 func one2(a *Args) (Value, error) {
 	var v Value
@@ -593,6 +782,10 @@ func one2(a *Args) (Value, error) {
 	return v, err
 }
 
+// builtinWait is Ray's wait: [ready, pending], where ready holds at most
+// num futures (the first ready ones in the input's order) and pending
+// all the others, ready or not, in the input's order; so a loop taking
+// one at a time loses none.
 func builtinWait(th *Thread, a *Args) (Value, error) {
 	var fsV, timeout Value
 	num := 1
@@ -603,12 +796,9 @@ func builtinWait(th *Thread, a *Args) (Value, error) {
 	if err != nil {
 		return None, err
 	}
-	d := time.Duration(-1)
-	if !timeout.IsNone() {
-		if !timeout.IsNumber() || timeout.Number() < 0 {
-			return None, Errorf(KindValue, "wait() timeout must be a non-negative number of seconds")
-		}
-		d = time.Duration(timeout.Number() * float64(time.Second))
+	d, err := timeoutOf(timeout, a.Fn)
+	if err != nil {
+		return None, err
 	}
 	num = min(max(num, 0), len(fs))
 	rt, err := th.rt()
@@ -623,9 +813,9 @@ func builtinWait(th *Thread, a *Args) (Value, error) {
 	for _, i := range ready {
 		isReady[i] = true
 	}
-	var r, p []Value
+	r, p := []Value{}, []Value{}
 	for i, f := range fs {
-		if isReady[i] {
+		if isReady[i] && len(r) < num {
 			r = append(r, FutureValue(f))
 		} else {
 			p = append(p, FutureValue(f))

@@ -24,6 +24,7 @@ const (
 	KindResource     = "resource"      // no node can hold what was asked
 	KindInternal     = "internal"      // a bug in rayflow
 	KindStepLimit    = "step_limit"    // the run exceeded its step limit
+	KindTimeout      = "timeout"       // get(timeout=) found futures not ready in time
 )
 
 // Frame is one entry of a call stack: where in which function.

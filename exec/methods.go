@@ -24,118 +24,6 @@ func builtinMethod(th *Thread, recv Value, name string, args []Value, kw []Kwarg
 
 type methodFunc func(th *Thread, recv Value, a *Args) (Value, error)
 
-var stringMethods = map[string]methodFunc{
-	"split": func(th *Thread, recv Value, a *Args) (Value, error) {
-		var sep Value
-		if err := a.Unpack("sep?", &sep); err != nil {
-			return None, err
-		}
-		var parts []string
-		if sep.IsNone() {
-			parts = strings.Fields(recv.AsString())
-		} else {
-			if sep.kind != StringKind || sep.AsString() == "" {
-				return None, Errorf(KindValue, "split() separator must be a non-empty string")
-			}
-			parts = strings.Split(recv.AsString(), sep.AsString())
-		}
-		return strList(parts), nil
-	},
-	"join": func(th *Thread, recv Value, a *Args) (Value, error) {
-		var xs *List
-		if err := a.Unpack("items", &xs); err != nil {
-			return None, err
-		}
-		parts := make([]string, len(xs.Elems))
-		for i, e := range xs.Elems {
-			if e.kind != StringKind {
-				return None, Errorf(KindType, "join() needs a list of strings; element %d is %s", i, e.TypeName())
-			}
-			parts[i] = e.AsString()
-		}
-		return Str(strings.Join(parts, recv.AsString())), nil
-	},
-	"strip":  stripper(strings.TrimSpace, strings.Trim),
-	"lstrip": stripper(func(s string) string { return strings.TrimLeft(s, " \t\r\n") }, strings.TrimLeft),
-	"rstrip": stripper(func(s string) string { return strings.TrimRight(s, " \t\r\n") }, strings.TrimRight),
-	"upper":  strFunc(strings.ToUpper),
-	"lower":  strFunc(strings.ToLower),
-	"replace": func(th *Thread, recv Value, a *Args) (Value, error) {
-		var old, repl string
-		if err := a.Unpack("old", &old, "new", &repl); err != nil {
-			return None, err
-		}
-		return Str(strings.ReplaceAll(recv.AsString(), old, repl)), nil
-	},
-	"startswith": strPred(strings.HasPrefix),
-	"endswith":   strPred(strings.HasSuffix),
-	"find": func(th *Thread, recv Value, a *Args) (Value, error) {
-		var sub string
-		if err := a.Unpack("sub", &sub); err != nil {
-			return None, err
-		}
-		i := strings.Index(recv.AsString(), sub)
-		if i > 0 {
-			i = len([]rune(recv.AsString()[:i]))
-		}
-		return Int(int64(i)), nil
-	},
-	"count": func(th *Thread, recv Value, a *Args) (Value, error) {
-		var sub string
-		if err := a.Unpack("sub", &sub); err != nil {
-			return None, err
-		}
-		return Int(int64(strings.Count(recv.AsString(), sub))), nil
-	},
-	"format": func(th *Thread, recv Value, a *Args) (Value, error) {
-		s, err := StringFormat(recv.AsString(), a.Pos, a.Kw)
-		return Str(s), err
-	},
-}
-
-func strList(parts []string) Value {
-	out := make([]Value, len(parts))
-	for i, p := range parts {
-		out[i] = Str(p)
-	}
-	return ListOf(out)
-}
-
-func strFunc(f func(string) string) methodFunc {
-	return func(th *Thread, recv Value, a *Args) (Value, error) {
-		if err := a.Unpack(); err != nil {
-			return None, err
-		}
-		return Str(f(recv.AsString())), nil
-	}
-}
-
-func strPred(f func(string, string) bool) methodFunc {
-	return func(th *Thread, recv Value, a *Args) (Value, error) {
-		var s string
-		if err := a.Unpack("prefix", &s); err != nil {
-			return None, err
-		}
-		return Bool(f(recv.AsString(), s)), nil
-	}
-}
-
-func stripper(noArg func(string) string, withChars func(string, string) string) methodFunc {
-	return func(th *Thread, recv Value, a *Args) (Value, error) {
-		var chars Value
-		if err := a.Unpack("chars?", &chars); err != nil {
-			return None, err
-		}
-		if chars.IsNone() {
-			return Str(noArg(recv.AsString())), nil
-		}
-		if chars.kind != StringKind {
-			return None, Errorf(KindType, "%s() chars must be a string", a.Fn)
-		}
-		return Str(withChars(recv.AsString(), chars.AsString())), nil
-	}
-}
-
 // StringFormat implements "...".format(...). The str module installs its
 // full implementation of Python's format mini-language (exec cannot
 // import stdlib); Format is the fallback.
@@ -282,12 +170,17 @@ var listMethods = map[string]methodFunc{
 		return v, nil
 	},
 	"index": func(th *Thread, recv Value, a *Args) (Value, error) {
-		var v Value
-		if err := a.Unpack("x", &v); err != nil {
+		var v, start, end Value
+		if err := a.Unpack("x", &v, "start?", &start, "end?", &end); err != nil {
 			return None, err
 		}
-		for i, e := range recv.AsList().Elems {
-			if Equal(e, v) {
+		elems := recv.AsList().Elems
+		s, e, err := sliceSpan(a, len(elems), start, end)
+		if err != nil {
+			return None, err
+		}
+		for i := s; i < e; i++ {
+			if Equal(elems[i], v) {
 				return Int(int64(i)), nil
 			}
 		}
@@ -321,6 +214,9 @@ var listMethods = map[string]methodFunc{
 		return Int(int64(n)), nil
 	},
 	"reverse": func(th *Thread, recv Value, a *Args) (Value, error) {
+		if err := a.Unpack(); err != nil {
+			return None, err
+		}
 		e := recv.AsList().Elems
 		for i, j := 0, len(e)-1; i < j; i, j = i+1, j-1 {
 			e[i], e[j] = e[j], e[i]
@@ -328,7 +224,10 @@ var listMethods = map[string]methodFunc{
 		return None, nil
 	},
 	"sort": func(th *Thread, recv Value, a *Args) (Value, error) {
-		sorted, err := builtinSorted(th, &Args{Fn: "sort", Pos: []Value{recv}, Kw: a.Kw})
+		if len(a.Pos) > 0 {
+			return None, Errorf(KindType, "%s() takes only keyword arguments (key=, reverse=), got %d positional", a.Fn, len(a.Pos))
+		}
+		sorted, err := builtinSorted(th, &Args{Fn: a.Fn, Pos: []Value{recv}, Kw: a.Kw})
 		if err != nil {
 			return None, err
 		}
@@ -336,9 +235,15 @@ var listMethods = map[string]methodFunc{
 		return None, nil
 	},
 	"copy": func(th *Thread, recv Value, a *Args) (Value, error) {
+		if err := a.Unpack(); err != nil {
+			return None, err
+		}
 		return ListOf(append([]Value(nil), recv.AsList().Elems...)), nil
 	},
 	"clear": func(th *Thread, recv Value, a *Args) (Value, error) {
+		if err := a.Unpack(); err != nil {
+			return None, err
+		}
 		recv.AsList().Elems = nil
 		return None, nil
 	},
@@ -356,9 +261,9 @@ var mapMethods = map[string]methodFunc{
 		}
 		return v, nil
 	},
-	"keys":   func(th *Thread, recv Value, a *Args) (Value, error) { return mapViewOf(recv.AsMap(), "keys"), nil },
-	"values": func(th *Thread, recv Value, a *Args) (Value, error) { return mapViewOf(recv.AsMap(), "values"), nil },
-	"items":  func(th *Thread, recv Value, a *Args) (Value, error) { return mapViewOf(recv.AsMap(), "items"), nil },
+	"keys":   mapViewMethod("keys"),
+	"values": mapViewMethod("values"),
+	"items":  mapViewMethod("items"),
 	"pop": func(th *Thread, recv Value, a *Args) (Value, error) {
 		var k, def Value
 		if err := a.Unpack("key", &k, "default?", &def); err != nil {
@@ -401,6 +306,9 @@ var mapMethods = map[string]methodFunc{
 		return def, recv.AsMap().Set(k, def)
 	},
 	"copy": func(th *Thread, recv Value, a *Args) (Value, error) {
+		if err := a.Unpack(); err != nil {
+			return None, err
+		}
 		src := recv.AsMap()
 		out := NewMap(src.Len())
 		for i, k := range src.keys {
@@ -408,4 +316,36 @@ var mapMethods = map[string]methodFunc{
 		}
 		return MapValue(out), nil
 	},
+}
+
+// sliceSpan reads optional start and end arguments as the bounds of
+// xs[start:end] for a sequence of n elements, as Python's list.index:
+// negative counts from the end, none is the default, both are clamped
+// to [0, n].
+func sliceSpan(a *Args, n int, start, end Value) (int, int, error) {
+	bounds := [2]int{0, n}
+	for i, v := range []Value{start, end} {
+		if v.IsNone() {
+			continue
+		}
+		if v.kind != IntKind {
+			return 0, 0, Errorf(KindType, "%s() argument '%s' must be an int or none, not %s", a.Fn, []string{"start", "end"}[i], v.TypeName())
+		}
+		b := max(min(v.AsInt(), int64(n)), -int64(n))
+		if b < 0 {
+			b += int64(n)
+		}
+		bounds[i] = int(b)
+	}
+	return bounds[0], max(bounds[1], bounds[0]), nil
+}
+
+// mapViewMethod is m.keys(), m.values() or m.items().
+func mapViewMethod(which string) methodFunc {
+	return func(th *Thread, recv Value, a *Args) (Value, error) {
+		if err := a.Unpack(); err != nil {
+			return None, err
+		}
+		return mapViewOf(recv.AsMap(), which), nil
+	}
 }

@@ -217,10 +217,8 @@ func (p *Program) compileAll() {
 
 func (p *Program) evalConsts(th *Thread) {
 	fr := &frame{th: th, prog: p}
-	for i, g := range p.Compiled.Globals {
-		if g.Kind != compiler.GlobalConst {
-			continue
-		}
+	for _, i := range p.Compiled.ConstOrder {
+		g := p.Compiled.Globals[i]
 		cc := &compileCtx{prog: p, fnName: "<const " + g.Name + ">"}
 		p.globals[i] = cc.expr(g.Const.Value)(fr)
 	}

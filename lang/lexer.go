@@ -202,6 +202,8 @@ func (s *scanner) next() {
 		s.advance(1)
 	case c == '"':
 		s.string()
+	case c == '\'':
+		s.singleQuoted()
 	case c >= '0' && c <= '9' || c == '.' && s.off+1 < len(s.src) && isDigit(s.src[s.off+1]):
 		s.number()
 	case c == '_' || c < utf8.RuneSelf && unicode.IsLetter(rune(c)):
@@ -358,6 +360,28 @@ func (s *scanner) string() {
 	}
 	s.advance(i - s.off)
 	s.emit(String, b.String(), pos)
+}
+
+// singleQuoted reports a Python-style 'string' as one error at its
+// opening quote, with the double-quoted spelling to use, and skips it.
+func (s *scanner) singleQuoted() {
+	pos := s.pos()
+	rest := s.src[s.off+1:]
+	if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+		rest = rest[:nl]
+	}
+	end := strings.IndexByte(rest, '\'')
+	if end < 0 {
+		s.advance(1)
+		s.errorf(pos, "single quotes do not make a string; rayflow strings use double quotes (\"...\")")
+		return
+	}
+	text := rest[:end]
+	s.advance(end + 2)
+	if r := []rune(text); len(r) > 20 {
+		text = string(r[:17]) + "..."
+	}
+	s.errorf(pos, "single quotes do not make a string; rayflow strings use double quotes: write \"%s\"", strings.ReplaceAll(text, `"`, `\"`))
 }
 
 func (s *scanner) punct() {

@@ -139,7 +139,8 @@ func (p *parser) run(parse func()) (err *Error) {
 }
 
 func (p *parser) failAt(pos Position, format string, args ...any) {
-	p.err = &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	p.err = &Error{Pos: pos, Msg: withHint(msg, p.pythonHint(msg))}
 	panic(bailout{})
 }
 

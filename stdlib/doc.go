@@ -34,7 +34,9 @@
 // environment specs; filled by their literals or at init, then only
 // read), and processStart (the time the package was loaded,
 // for time.monotonic). The package's init sets exec.TensorArith and
-// exec.StringFormat, once, before any program runs.
+// exec.StringFormat, once, before any program runs. The str functions
+// that are also string methods (split, find, startswith, ...) are exec's
+// methods (exec.StringMethod), so both spellings behave the same.
 //
 // Consumers: package frontend, which adds Modules to every program's
 // universe. stdlib imports exec, never the reverse: exec gets the two

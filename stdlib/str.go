@@ -21,8 +21,16 @@ func StrModule() *exec.Module {
 	for name, fn := range strFuncs {
 		m.AddFunc(name, fn)
 	}
+	for _, name := range stringMethodNames {
+		m.AddFunc(name, exec.StringMethod(name, "str."+name))
+	}
 	return m
 }
+
+// stringMethodNames are the str functions that are the string methods
+// of the same name with the string first (one implementation, in exec).
+var stringMethodNames = []string{"split", "strip", "lstrip", "rstrip", "replace",
+	"startswith", "endswith", "find", "rfind", "index", "rindex", "count"}
 
 var strFuncs = map[string]exec.BuiltinFunc{
 	"join": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
@@ -45,29 +53,6 @@ var strFuncs = map[string]exec.BuiltinFunc{
 		}
 		return exec.Str(strings.Join(parts, sep)), nil
 	},
-	"split": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s string
-		var sepV exec.Value
-		maxsplit := -1
-		if err := args.Unpack("s", &s, "sep?", &sepV, "maxsplit?", &maxsplit); err != nil {
-			return exec.None, err
-		}
-		if sepV.IsNone() {
-			return strList(splitWhitespace(s, maxsplit)), nil
-		}
-		if sepV.Kind() != exec.StringKind {
-			return exec.None, typeErr(args.Fn, "the separator must be a string or none, not %s", sepV.TypeName())
-		}
-		sep := sepV.AsString()
-		if sep == "" {
-			return exec.None, valueErr(args.Fn, "empty separator")
-		}
-		n := -1
-		if maxsplit >= 0 {
-			n = maxsplit + 1
-		}
-		return strList(strings.SplitN(s, sep, n)), nil
-	},
 	"splitlines": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var s string
 		if err := args.Unpack("s", &s); err != nil {
@@ -89,61 +74,9 @@ var strFuncs = map[string]exec.BuiltinFunc{
 		}
 		return exec.Str(strings.Repeat(s, int(n))), nil
 	},
-	"upper":  strMap(strings.ToUpper),
-	"lower":  strMap(strings.ToLower),
-	"title":  strMap(titleCase),
-	"strip":  strTrim(strings.TrimSpace, strings.Trim),
-	"lstrip": strTrim(func(s string) string { return strings.TrimLeftFunc(s, unicode.IsSpace) }, strings.TrimLeft),
-	"rstrip": strTrim(func(s string) string { return strings.TrimRightFunc(s, unicode.IsSpace) }, strings.TrimRight),
-	"replace": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, old, new string
-		count := -1
-		if err := args.Unpack("s", &s, "old", &old, "new", &new, "count?", &count); err != nil {
-			return exec.None, err
-		}
-		n := strings.Count(s, old)
-		if count >= 0 && count < n {
-			n = count
-		}
-		if len(s)+n*(len(new)-len(old)) > MaxStringLen {
-			return exec.None, valueErr(args.Fn, "result longer than %d bytes", MaxStringLen)
-		}
-		return exec.Str(strings.Replace(s, old, new, count)), nil
-	},
-	"startswith": strAffix(strings.HasPrefix),
-	"endswith":   strAffix(strings.HasSuffix),
-	"find": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, sub string
-		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
-			return exec.None, err
-		}
-		i := strings.Index(s, sub)
-		if i < 0 {
-			return exec.Int(-1), nil
-		}
-		return exec.Int(int64(utf8.RuneCountInString(s[:i]))), nil
-	},
-	"rfind": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, sub string
-		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
-			return exec.None, err
-		}
-		i := strings.LastIndex(s, sub)
-		if i < 0 {
-			return exec.Int(-1), nil
-		}
-		return exec.Int(int64(utf8.RuneCountInString(s[:i]))), nil
-	},
-	"count": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s, sub string
-		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
-			return exec.None, err
-		}
-		if sub == "" {
-			return exec.Int(int64(utf8.RuneCountInString(s) + 1)), nil
-		}
-		return exec.Int(int64(strings.Count(s, sub))), nil
-	},
+	"upper": strMap(strings.ToUpper),
+	"lower": strMap(strings.ToLower),
+	"title": strMap(titleCase),
 	"contains": func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var s, sub string
 		if err := args.Unpack("s", &s, "sub", &sub); err != nil {
@@ -245,48 +178,6 @@ func titleCase(s string) string {
 	return b.String()
 }
 
-func strTrim(space func(string) string, cut func(string, string) string) exec.BuiltinFunc {
-	return func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s string
-		var chars exec.Value
-		if err := args.Unpack("s", &s, "chars?", &chars); err != nil {
-			return exec.None, err
-		}
-		switch chars.Kind() {
-		case exec.NoneKind:
-			return exec.Str(space(s)), nil
-		case exec.StringKind:
-			return exec.Str(cut(s, chars.AsString())), nil
-		}
-		return exec.None, typeErr(args.Fn, "chars must be a string or none, not %s", chars.TypeName())
-	}
-}
-
-func strAffix(has func(string, string) bool) exec.BuiltinFunc {
-	return func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
-		var s string
-		var affix exec.Value
-		if err := args.Unpack("s", &s, "prefix", &affix); err != nil {
-			return exec.None, err
-		}
-		switch affix.Kind() {
-		case exec.StringKind:
-			return exec.Bool(has(s, affix.AsString())), nil
-		case exec.ListKind:
-			for i, e := range affix.AsList().Elems {
-				if e.Kind() != exec.StringKind {
-					return exec.None, typeErr(args.Fn, "element %d of the list is %s, not a string", i, e.TypeName())
-				}
-				if has(s, e.AsString()) {
-					return exec.True, nil
-				}
-			}
-			return exec.False, nil
-		}
-		return exec.None, typeErr(args.Fn, "expected a string or a list of strings, not %s", affix.TypeName())
-	}
-}
-
 func strPad(left bool) exec.BuiltinFunc {
 	return func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		var s string
@@ -313,34 +204,6 @@ func strPad(left bool) exec.BuiltinFunc {
 	}
 }
 
-// splitWhitespace is Python's str.split() without a separator.
-func splitWhitespace(s string, maxsplit int) []string {
-	out := []string{}
-	i := 0
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			i += size
-			continue
-		}
-		if maxsplit >= 0 && len(out) == maxsplit {
-			out = append(out, strings.TrimRightFunc(s[i:], unicode.IsSpace))
-			return out
-		}
-		j := i
-		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			j += size
-		}
-		out = append(out, s[i:j])
-		i = j
-	}
-	return out
-}
-
 // splitLines splits at \n, \r\n and \r, without the line ends.
 func splitLines(s string) []string {
 	out := []string{}
@@ -360,15 +223,16 @@ func splitLines(s string) []string {
 }
 
 // Format is str.format: Python-style replacement fields in fmt. A field
-// is {}, {N} or {name}, optionally followed by !r (use the repr) and by
-// :spec, where spec is [[fill]align][sign][0][width][,][.precision][type]
-// with align one of < > ^ =, sign one of + - space, and type one of
-// s d x o b f e g %. {{ and }} stand for braces. Values are shown with
-// their String form (the repr for !r).
+// is {}, {N} or {name}, optionally indexed ({0[1]}, {m[key]}), followed
+// by !r (use the repr) and by :spec, where spec is
+// [[fill]align][sign][0][width][,][.precision][type] with align one of
+// < > ^ =, sign one of + - space, and type one of s d x o b f e g %; the
+// spec may itself hold fields ({:>{width}}). {{ and }} stand for braces.
+// Values are shown with their String form (the repr for !r).
 func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 	const fn = "str.format"
+	f := &formatArgs{pos: pos, kw: kw}
 	var b strings.Builder
-	auto, manual := 0, false
 	for i := 0; i < len(format); {
 		c := format[i]
 		if c == '}' {
@@ -389,51 +253,23 @@ func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 			i += 2
 			continue
 		}
-		end := strings.IndexByte(format[i:], '}')
+		end := closingBrace(format, i)
 		if end < 0 {
 			return "", valueErr(fn, "'{' at position %d of the format is not closed", i)
 		}
-		field := format[i+1 : i+end]
-		i += end + 1
+		field := format[i+1 : end]
+		i = end + 1
 		name, spec, _ := strings.Cut(field, ":")
 		name, conv, hasConv := strings.Cut(name, "!")
 		if hasConv && conv != "r" && conv != "s" {
 			return "", valueErr(fn, "unknown conversion !%s in {%s}", conv, field)
 		}
-		var v exec.Value
-		switch {
-		case name == "":
-			if manual {
-				return "", valueErr(fn, "cannot switch from manual field numbering to automatic")
-			}
-			if auto >= len(pos) {
-				return "", exec.Errorf(exec.KindIndex, "%s: the format has more {} fields than the %d argument%s given", fn, len(pos), plural(len(pos)))
-			}
-			v = pos[auto]
-			auto++
-		case name[0] >= '0' && name[0] <= '9':
-			if auto > 0 {
-				return "", valueErr(fn, "cannot switch from automatic field numbering to manual")
-			}
-			manual = true
-			n, err := strconv.Atoi(name)
-			if err != nil || n >= len(pos) {
-				return "", exec.Errorf(exec.KindIndex, "%s: field {%s} but only %d argument%s given", fn, name, len(pos), plural(len(pos)))
-			}
-			v = pos[n]
-		default:
-			found := false
-			for _, k := range kw {
-				if k.Name == name {
-					v, found = k.Value, true
-				}
-			}
-			if !found {
-				return "", exec.Errorf(exec.KindKey, "%s: no keyword argument named %q", fn, name)
-			}
+		v, err := f.arg(name)
+		if err != nil {
+			return "", err
 		}
-		if v.Kind() == exec.FutureKind {
-			return "", futureErr(fn, v)
+		if spec, err = f.nestedSpec(spec); err != nil {
+			return "", err
 		}
 		s, err := formatField(v, spec, conv == "r")
 		if err != nil {
@@ -445,6 +281,142 @@ func Format(format string, pos []exec.Value, kw []exec.Kwarg) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// closingBrace is the index of the '}' that closes the field opened at
+// open, counting nested fields in its spec, or -1.
+func closingBrace(format string, open int) int {
+	depth := 0
+	for j := open; j < len(format); j++ {
+		switch format[j] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// formatArgs are the arguments of one format call and how its fields
+// have numbered them so far ({} automatically or {0} by hand, not both).
+type formatArgs struct {
+	pos    []exec.Value
+	kw     []exec.Kwarg
+	auto   int
+	manual bool
+}
+
+// arg is the value a field name stands for: the next positional
+// argument, argument N or a keyword argument, indexed by the field's
+// [key]s.
+func (f *formatArgs) arg(field string) (exec.Value, error) {
+	const fn = "str.format"
+	name, keys, err := fieldKeys(field)
+	if err != nil {
+		return exec.None, err
+	}
+	var v exec.Value
+	switch {
+	case name == "":
+		if f.manual {
+			return exec.None, valueErr(fn, "cannot switch from manual field numbering to automatic")
+		}
+		if f.auto >= len(f.pos) {
+			return exec.None, exec.Errorf(exec.KindIndex, "%s: the format has more {} fields than the %d argument%s given", fn, len(f.pos), plural(len(f.pos)))
+		}
+		v = f.pos[f.auto]
+		f.auto++
+	case name[0] >= '0' && name[0] <= '9':
+		if f.auto > 0 {
+			return exec.None, valueErr(fn, "cannot switch from automatic field numbering to manual")
+		}
+		f.manual = true
+		n, err := strconv.Atoi(name)
+		if err != nil || n >= len(f.pos) {
+			return exec.None, exec.Errorf(exec.KindIndex, "%s: field {%s} but only %d argument%s given", fn, name, len(f.pos), plural(len(f.pos)))
+		}
+		v = f.pos[n]
+	default:
+		found := false
+		for _, k := range f.kw {
+			if k.Name == name {
+				v, found = k.Value, true
+			}
+		}
+		if !found {
+			return exec.None, exec.Errorf(exec.KindKey, "%s: no keyword argument named %q", fn, name)
+		}
+	}
+	for _, k := range keys {
+		if v.Kind() == exec.FutureKind {
+			return exec.None, futureErr(fn, v)
+		}
+		if v, err = exec.Index(v, k); err != nil {
+			return exec.None, err
+		}
+	}
+	if v.Kind() == exec.FutureKind {
+		return exec.None, futureErr(fn, v)
+	}
+	return v, nil
+}
+
+// nestedSpec replaces the fields inside a spec ({:>{width}}, {:{}.{}f})
+// with their values' String forms.
+func (f *formatArgs) nestedSpec(spec string) (string, error) {
+	if !strings.Contains(spec, "{") {
+		return spec, nil
+	}
+	var b strings.Builder
+	for spec != "" {
+		open := strings.IndexByte(spec, '{')
+		if open < 0 {
+			b.WriteString(spec)
+			break
+		}
+		end := strings.IndexByte(spec[open:], '}')
+		if end < 0 {
+			return "", valueErr("str.format", "unmatched '{' in format spec")
+		}
+		v, err := f.arg(spec[open+1 : open+end])
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(spec[:open])
+		b.WriteString(v.String())
+		spec = spec[open+end+1:]
+	}
+	return b.String(), nil
+}
+
+// fieldKeys splits a field name such as `0[1][name]` into the argument
+// (`0`) and the keys indexed into it, as Python's format: digits are an
+// int key, anything else a string key.
+func fieldKeys(name string) (string, []exec.Value, error) {
+	base, rest, found := strings.Cut(name, "[")
+	if !found {
+		return name, nil, nil
+	}
+	var keys []exec.Value
+	rest = "[" + rest
+	for rest != "" {
+		end := strings.IndexByte(rest, ']')
+		if rest[0] != '[' || end < 0 {
+			return "", nil, valueErr("str.format", "bad field name {%s}: expected [key] after %q", name, base)
+		}
+		k := rest[1:end]
+		if n, err := strconv.ParseInt(k, 10, 64); err == nil && k[0] != '-' && k[0] != '+' {
+			keys = append(keys, exec.Int(n))
+		} else {
+			keys = append(keys, exec.Str(k))
+		}
+		rest = rest[end+1:]
+	}
+	return base, keys, nil
 }
 
 // fmtSpec is a parsed format spec.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
+	"github.com/rayflow/rayflow/lang"
 	"github.com/spf13/pflag"
 )
 
@@ -46,6 +48,11 @@ func newFlagSet(name string) *pflag.FlagSet {
 // returns pflag.ErrHelp when -h or --help is given.
 func parseCommand(fs *pflag.FlagSet, args []string, want positionals) (*commandLine, error) {
 	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+		if want == fileAndParams {
+			if hint := paramFlagHint(fs, args); hint != "" {
+				return nil, fmt.Errorf("%v; %s", err, hint)
+			}
+		}
 		return nil, err
 	}
 	if help, _ := fs.GetBool("help"); help {
@@ -73,6 +80,62 @@ func parseCommand(fs *pflag.FlagSet, args []string, want positionals) (*commandL
 		return nil, fmt.Errorf("no FILE given")
 	}
 	return cl, nil
+}
+
+// paramFlagHint explains an unknown flag that is the name of a pipeline
+// parameter of the FILE among args (`run f.rayflow --n 3`, a Python
+// argparse habit): "pipeline parameters are written NAME=VALUE: n=3".
+// It returns "" when no unknown flag names a parameter.
+func paramFlagHint(fs *pflag.FlagSet, args []string) string {
+	params := fileParams(args)
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if fs.Lookup(name) != nil || len(name) == 1 && fs.ShorthandLookup(name) != nil || !params[name] {
+			continue
+		}
+		if !hasValue {
+			value = "VALUE"
+			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+				value = args[i+1]
+			}
+		}
+		return fmt.Sprintf("pipeline parameters are written NAME=VALUE: %s=%s", name, value)
+	}
+	return ""
+}
+
+// fileParams reads the parameter names of every pipeline of the first
+// word of args that is a file rayflow can parse.
+func fileParams(args []string) map[string]bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") || looksLikeParam(a) {
+			continue
+		}
+		src, err := os.ReadFile(a)
+		if err != nil {
+			continue
+		}
+		f, err := lang.Parse(a, string(src))
+		if err != nil {
+			continue
+		}
+		names := map[string]bool{}
+		for _, d := range f.Decls {
+			if d.Func != nil && d.Func.Kind == "pipeline" {
+				for _, p := range d.Func.Params {
+					names[p.Name] = true
+				}
+			}
+		}
+		return names
+	}
+	return nil
 }
 
 // looksLikeParam reports whether a word is a NAME=VALUE parameter rather

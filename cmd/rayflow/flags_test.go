@@ -125,6 +125,9 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		hint string // in the second line
 	}{
 		{[]string{"run", "--no-such-flag", prog}, "error: unknown flag: --no-such-flag", "rayflow run --help"},
+		{[]string{"run", prog, "--n", "3"}, "error: unknown flag: --n; pipeline parameters are written NAME=VALUE: n=3", "rayflow run --help"},
+		{[]string{"run", "--n=4", prog}, "error: unknown flag: --n; pipeline parameters are written NAME=VALUE: n=4", "rayflow run --help"},
+		{[]string{"check", prog, "--n"}, "error: unknown flag: --n; pipeline parameters are written NAME=VALUE: n=VALUE", "rayflow check --help"},
 		{[]string{"run", prog, "--cpus", "many"}, "error: --cpus needs a non-negative whole number, got 'many'", "rayflow run FILE"},
 		{[]string{"run", prog, "--nodes", "-3"}, "error: --nodes needs a non-negative whole number, got '-3'", "rayflow run --help"},
 		{[]string{"run", prog, "--gcs-delay=soon"}, "error: --gcs-delay needs a duration such as 2ms, got 'soon'", "rayflow run --help"},
