@@ -5,6 +5,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -101,7 +102,7 @@ type RunOptions struct {
 	// Resources are extra resources per node (gpu, custom names).
 	Resources map[string]float64
 	Stdout    io.Writer // program output; default os.Stdout
-	WorkDir   string    // confines the io module
+	WorkDir   string    // confines the io module; see WorkDirLimit
 	MaxSteps  int64     // stop threads after this many steps; 0 for no limit
 	// ObjectStoreMemory is each node's object-store limit in bytes
 	// (default 30% of RAM); DataDir holds spill files.
@@ -132,6 +133,14 @@ type RunOptions struct {
 	// Opt is the value of --opt: hints turned on program-wide ("batch,fuse"),
 	// or "none" to turn every hint off; "" runs with the source's hints.
 	Opt string
+	// WorkDir (above) is the run's working directory, to which the io
+	// module is confined; default the process's. An embedded cluster and
+	// the driver use it in place; on a cluster (Cluster from
+	// ConnectDriver) a program that uses io sends it to the nodes, where
+	// each job's tasks and actors see a copy of their own
+	// (spec/cluster.md). WorkDirLimit bounds the size of the files sent;
+	// 0 means $RAYFLOW_WORKING_DIR_LIMIT (bytes), else 100 MiB.
+	WorkDirLimit int64
 }
 
 var jobSeq atomic.Uint64
@@ -141,6 +150,9 @@ var jobSeq atomic.Uint64
 func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, err error) {
 	fn, err := p.pipeline(opts.Pipeline)
 	if err != nil {
+		return exec.None, err
+	}
+	if err := checkWorkDir(opts.WorkDir); err != nil {
 		return exec.None, err
 	}
 	cluster := opts.Cluster
@@ -177,6 +189,9 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	}
 	warnRefused(opts.Warn, report)
 	th := cluster.NewThread(opts.JobID)
+	if err := p.shareWorkDir(cluster, th, opts); err != nil {
+		return exec.None, err
+	}
 	prog, err := p.LoadPlanned(th, plan)
 	if err != nil {
 		return exec.None, err
@@ -218,6 +233,61 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 		return exec.None, rerr
 	}
 	return value, nil
+}
+
+// shareWorkDir gives the run its working directory: the driver thread
+// uses it in place, and on a cluster a program that uses io sends it to
+// the nodes (nodeagent.Cluster.ShareWorkDir). One that is too large is a
+// UsageError.
+func (p *Program) shareWorkDir(c *nodeagent.Cluster, th *exec.Thread, opts RunOptions) error {
+	if opts.WorkDir != "" {
+		th.WorkDir = opts.WorkDir
+	}
+	if c.Address() == "" || !p.Compiled.Uses["io"] {
+		return nil
+	}
+	err := c.ShareWorkDir(opts.JobID, opts.WorkDir, workDirLimit(opts.WorkDirLimit))
+	var tooLarge *nodeagent.WorkDirTooLargeError
+	if errors.As(err, &tooLarge) {
+		return &UsageError{Msg: err.Error()}
+	}
+	return err
+}
+
+// workDirLimit is the limit on a shipped working directory: limit, else
+// $RAYFLOW_WORKING_DIR_LIMIT, else nodeagent's default.
+func workDirLimit(limit int64) int64 {
+	if limit > 0 {
+		return limit
+	}
+	if n, err := strconv.ParseInt(os.Getenv("RAYFLOW_WORKING_DIR_LIMIT"), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return nodeagent.DefaultWorkDirLimit
+}
+
+// checkWorkDir refuses a working directory that is not a directory.
+func checkWorkDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return &UsageError{Msg: fmt.Sprintf("working directory %s: %v", dir, unwrapPath(err))}
+	case !info.IsDir():
+		return &UsageError{Msg: fmt.Sprintf("working directory %s: not a directory", dir)}
+	}
+	return nil
+}
+
+// unwrapPath drops the operation and path of a file error.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // PlanOpt plans the program with the options of --opt (see

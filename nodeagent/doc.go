@@ -84,6 +84,10 @@
 //	                                                    (serveObject), job release
 //	network.programs (compiled,   programCache.mu     connection goroutines loading a task's
 //	  by hash)                                          program, the driver registering its own
+//	network.workdirs: working     workDirs.mu         the driver sharing one (ShareWorkDir), the
+//	  directories shared (driver),                      Query handler serving it, workers on their
+//	  fetched and unpacked (node)                       job's first io call (jobWorkDir), job
+//	                                                    release, close; file work outside the lock
 //	network.peers                 network.peersMu     connection goroutines (OnHello), the
 //	                                                    membership change callback (heads only)
 //	network.spillCh               the spill loop      node schedulers send; the spill loop

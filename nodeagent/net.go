@@ -64,6 +64,7 @@ type network struct {
 	hc     *headclient.Client // the heads, and this node's registration with them
 
 	programs programCache        // the programs this process compiled, by hash
+	workdirs workDirs            // the jobs' working directories, shared or fetched (workdir.go)
 	hosted   *actorhost.Registry // actors living here that other processes call
 
 	mu     sync.Mutex
@@ -189,6 +190,7 @@ func (nw *network) close() {
 	<-nw.watchDone
 	nw.ow.StopCreatedActors()
 	nw.releaseJobs(nw.takeJobs())
+	nw.closeWorkDirs()
 	if !nw.cfg.Driver {
 		nw.leaveAll()
 	}

@@ -159,6 +159,7 @@ func (nw *network) releaseHere(jobs []string) {
 		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.Name())}, "")
 	}
 	nw.stopJobsWork(ofJobs)
+	nw.releaseWorkDirs(jobs)
 }
 
 // stopJobsWork stops what still runs here for finished jobs: the actors

@@ -10,6 +10,7 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/stdlib"
 )
 
 // Node is one node: its local scheduler (the queue of tasks whose
@@ -69,6 +70,9 @@ func (nw *network) routeOutput(th *exec.Thread, addr string) {
 		return
 	}
 	th.Local[localOutput] = addr
+	// io in a job's thread sees the job's working directory, fetched
+	// from its driver (workdir.go).
+	th.Local[stdlib.IOWorkDirKey] = nw.workDirOf(jobOfTask(th.TaskID), addr)
 	c := nw.c
 	th.Print = func(_ *exec.Thread, text string) {
 		if err := nw.pool.Send(addr, transport.Output, []byte(text)); err != nil {

@@ -27,8 +27,9 @@
 //     is a Copier, so a generator passed to a task is a copy.
 //   - rl: an Env's episode state (its dynamics, step count, whether an
 //     episode runs, its random stream) is guarded by Env.mu.
-//   - io: reads the thread's WorkDir and Local (IOAllowOutsideKey); the
-//     files are the program's.
+//   - io: reads the thread's WorkDir and Local (IOAllowOutsideKey, and
+//     IOWorkDirKey, whose function the host makes safe to call from any
+//     thread); the files are the program's.
 //
 // Package-level state: the function tables (nd, str, rng methods,
 // environment specs; filled by their literals or at init, then only

@@ -17,6 +17,14 @@ import (
 // (for a host that was told to allow it).
 const IOAllowOutsideKey = "stdlib.io.allow_outside"
 
+// IOWorkDirKey is the key in exec.Thread.Local of a func() (string,
+// error) that, when set, gives the run's working directory instead of
+// th.WorkDir. A cluster node sets it on the threads of a job that came
+// from another process: the first io call of the job on that node
+// fetches the driver's working directory (nodeagent/workdir.go), and an
+// error from it is the io call's error.
+const IOWorkDirKey = "stdlib.io.workdir"
+
 // readFile reads a file's text, as a read the runtime logs for replay:
 // a task run again reads what its earlier run read.
 func readFile(th *exec.Thread, fn, p string) (exec.Value, error) {
@@ -209,14 +217,9 @@ func confine(th *exec.Thread, fn, p string) (dir, rel string, err error) {
 	if strings.IndexByte(p, 0) >= 0 {
 		return "", "", &fs.PathError{Op: "open", Path: p, Err: fs.ErrInvalid}
 	}
-	base := ""
-	if th != nil {
-		base = th.WorkDir
-	}
-	if base == "" {
-		if base, err = os.Getwd(); err != nil {
-			return "", "", err
-		}
+	base, err := workDir(th)
+	if err != nil {
+		return "", "", err
 	}
 	if base, err = filepath.Abs(base); err != nil {
 		return "", "", err
@@ -248,6 +251,31 @@ func confine(th *exec.Thread, fn, p string) (dir, rel string, err error) {
 	return baseReal, rel, nil
 }
 
+// workDir is the thread's working directory: the one IOWorkDirKey
+// gives, else th.WorkDir, else the process's.
+func workDir(th *exec.Thread) (string, error) {
+	if th == nil {
+		return os.Getwd()
+	}
+	if get, ok := th.Local[IOWorkDirKey].(func() (string, error)); ok {
+		dir, err := get()
+		if err != nil {
+			return "", &workDirError{err}
+		}
+		return dir, nil
+	}
+	if th.WorkDir != "" {
+		return th.WorkDir, nil
+	}
+	return os.Getwd()
+}
+
+// workDirError is why the run's working directory is not available
+// where the thread runs (a node could not fetch it).
+type workDirError struct{ err error }
+
+func (e *workDirError) Error() string { return e.err.Error() }
+
 // resolveExisting evaluates the symlinks of the longest existing prefix
 // of the clean absolute path full and appends the rest unchanged.
 func resolveExisting(full string) string {
@@ -275,6 +303,10 @@ func resolveExisting(full string) string {
 // ioError turns a Go file error into an "io" error that names the path
 // as the program gave it.
 func ioError(fn, verb, p string, err error) error {
+	var wde *workDirError
+	if errors.As(err, &wde) {
+		return exec.Errorf(exec.KindIO, "%s: the run's working directory is not available here: %v", fn, wde.err)
+	}
 	var ce *confineError
 	if errors.As(err, &ce) || strings.Contains(err.Error(), "path escapes from parent") {
 		return exec.Errorf(exec.KindIO, "%s: path %q is %s", fn, p, errOutside)

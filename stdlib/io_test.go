@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -111,4 +112,22 @@ func TestIODefaultWorkDir(t *testing.T) {
 	}
 	_, err := call(t, m, "read_text", S("../f"))
 	wantErr(t, err, exec.KindIO, "outside")
+}
+
+// A host's IOWorkDirKey gives the directory io is confined to; its error
+// is the io call's error.
+func TestIOWorkDirResolver(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), []byte("from the job"), 0o644)
+	m := IOModule()
+	th := &exec.Thread{WorkDir: t.TempDir(), Local: map[string]any{
+		IOWorkDirKey: func() (string, error) { return dir, nil },
+	}}
+	v, err := callOn(t, th, fn(t, m, "read_text"), S("f"))
+	if err != nil || v.AsString() != "from the job" {
+		t.Fatalf("read = %v, %v", v, err)
+	}
+	th.Local[IOWorkDirKey] = func() (string, error) { return "", errors.New("the driver is gone") }
+	_, err = callOn(t, th, fn(t, m, "read_text"), S("f"))
+	wantErr(t, err, exec.KindIO, "io.read_text: the run's working directory is not available here: the driver is gone")
 }

@@ -31,6 +31,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.Var(newCount(&o.Nodes, 0), "nodes", "nodes of the embedded cluster (default 1)")
 	fs.Var(&resourcesValue{&o.Resources}, "resources", "extra resources per node, such as gpu=1,memory=16GiB")
 	fs.Var(&memoryValue{&o.ObjectStoreMemory}, "object-store-memory", "each node's object-store limit, such as 512MB or 2GiB (default: 30% of RAM)")
+	fs.StringVar(&o.WorkDir, "working-dir", "", "the run's working directory `DIR`, where io reads and writes; sent to a cluster's nodes with the job (default: the current directory)")
 	fs.StringVar(&o.DataDir, "data-dir", "", "keep spill files and the cluster's state under `DIR` (default: a temporary directory)")
 	fs.Var(newCount(&o.MaxSteps, 0), "max-steps", "stop any thread after N evaluation steps (default: no limit)")
 	fs.StringVar(&o.Timeline, "timeline", "", "write every task's run to `FILE` as Chrome trace JSON")

@@ -33,4 +33,11 @@ const (
 	// QueryRelease (job IDs) says the jobs are over: the process drops
 	// what it keeps for them (net_release.go).
 	QueryRelease byte = 3
+	// QueryWorkDir (job ID) asks a driver for the content hash of the
+	// working directory it shared for a job: (hash), "" when it shared
+	// none (nodeagent/workdir.go).
+	QueryWorkDir byte = 20
+	// QueryWorkDirArchive (hash) asks a driver for the archive of a
+	// working directory it shared, by its hash: a stream reply.
+	QueryWorkDirArchive byte = 21
 )
