@@ -62,6 +62,11 @@ func (d *declEntry) file() string { return "<repl:" + d.name + ">" }
 type Session struct {
 	out, errOut io.Writer
 	cpus        int
+	// heads, when set, are a cluster's heads: the session is a driver
+	// there (its inputs' tasks and actors run on the cluster's nodes),
+	// listening for results at bind (nodeagent.ConnectDriverAt).
+	heads []string
+	bind  string
 	// mu guards cluster: a signal may close the session (from another
 	// goroutine) while an input runs on it.
 	mu      sync.Mutex
@@ -75,18 +80,37 @@ type Session struct {
 // NewSession starts a session and its cluster. out receives program
 // output and values; errOut receives errors.
 func NewSession(cpus int, out, errOut io.Writer) (*Session, error) {
-	s := &Session{out: out, errOut: errOut, cpus: cpus}
+	return start(&Session{out: out, errOut: errOut, cpus: cpus})
+}
+
+// NewClusterSession starts a session that is a driver on the cluster
+// whose heads are at heads, listening for results at bind (empty: the
+// interface it reaches the heads from).
+func NewClusterSession(heads []string, bind string, out, errOut io.Writer) (*Session, error) {
+	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind})
+}
+
+func start(s *Session) (*Session, error) {
 	if err := s.reset(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// newCluster starts what the session runs on: an embedded cluster, or a
+// driver on the cluster of s.heads.
+func (s *Session) newCluster() (*nodeagent.Cluster, error) {
+	if len(s.heads) > 0 {
+		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out})
+	}
+	return nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
+}
+
 func (s *Session) reset() error {
 	if old := s.swapCluster(nil); old != nil {
 		old.Shutdown("the session was reset")
 	}
-	cluster, err := nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
+	cluster, err := s.newCluster()
 	if err != nil {
 		return err
 	}
@@ -254,6 +278,35 @@ func (s *Session) dropVar(name string) {
 	}
 }
 
+// shippedSource is the text of the declarations typed so far, one after
+// another: what the nodes of a cluster compile to run the session's
+// tasks and actors (found there by name; the hidden pipeline of an input
+// runs here only). Errors raised on a node therefore give positions in
+// this text (file <repl>) rather than in the input each declaration was
+// typed in.
+func (s *Session) shippedSource() string {
+	var b strings.Builder
+	for _, d := range s.decls {
+		b.WriteString(declText(d))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// declText is the text of one stored declaration within its input,
+// decorators included: from its start to the next declaration's.
+func declText(d *declEntry) string {
+	f, err := lang.Parse(d.file(), d.src)
+	if err != nil || d.index >= len(f.Decls) {
+		return "" // cannot happen: it parsed before
+	}
+	from, to := f.Decls[d.index].Pos.Offset, len(d.src)
+	if d.index+1 < len(f.Decls) {
+		to = f.Decls[d.index+1].Pos.Offset
+	}
+	return d.src[from:to]
+}
+
 // parseDecls parses the stored declarations again, each with its own file
 // name, into one file.
 func (s *Session) parseDecls(entries []*declEntry) (*lang.File, error) {
@@ -328,7 +381,11 @@ func (s *Session) run(ctx context.Context, input string) {
 	for i, n := range s.order {
 		args[i] = s.vars[n]
 	}
-	result, err := prog.RunValues(ctx, rayflow.RunOptions{Pipeline: hiddenPipeline, Cluster: s.runCluster()}, args)
+	opts := rayflow.RunOptions{Pipeline: hiddenPipeline, Cluster: s.runCluster()}
+	if len(s.heads) > 0 {
+		opts.Shipped = s.shippedSource()
+	}
+	result, err := prog.RunValues(ctx, opts, args)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "interrupted")
