@@ -28,7 +28,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("run")
 	fs.StringVarP(&o.Pipeline, "pipeline", "p", "", "run the pipeline `NAME` (default: main, or the only one)")
 	fs.Var(&addressList{&f.address}, "address", "run on the cluster whose heads are at these addresses (as 'rayflow start --head' printed)")
-	fs.StringVar(&f.bind, "bind", "", "with --address: the `HOST` the driver listens on for results (default 127.0.0.1, which only nodes on this machine reach; 0.0.0.0 for every interface)")
+	fs.StringVar(&f.bind, "bind", "", "with --address: the `HOST` the driver listens on for results (default: the interface it reaches the heads from; 0.0.0.0 for every interface)")
 	fs.Var(newCount(&o.CPUs, 0), "cpus", "CPUs per node of the embedded cluster (default: this machine's)")
 	fs.Var(newCount(&o.Nodes, 0), "nodes", "nodes of the embedded cluster (default 1)")
 	fs.Var(&resourcesValue{&o.Resources}, "resources", "extra resources per node, such as gpu=1,memory=16GiB")
