@@ -171,6 +171,19 @@ func TestReplOnACluster(t *testing.T) {
 	scr.expect(t, "5\r\n", wait)
 	scr.expect(t, ">>> ", wait)
 
+	// An error raised on a node names the inputs' lines, as an embedded
+	// session does.
+	typeIn("fn helper(x) { return 10 / x }\r")
+	scr.expect(t, ">>> ", wait)
+	typeIn("task boom(x) {\r")
+	typeIn("    return helper(x)\r")
+	typeIn("}\r")
+	scr.expect(t, ">>> ", wait)
+	typeIn("get(boom(0))\r")
+	scr.expect(t, "<repl:helper>:1:26: error: task 'boom' failed: division by zero", wait)
+	scr.expect(t, "<repl:boom>:2:12 in boom (on node ", wait)
+	scr.expect(t, ">>> ", wait)
+
 	typeIn("task slow() { time.sleep(60)\r")
 	typeIn("return 1 }\r")
 	scr.expect(t, ">>> ", wait)

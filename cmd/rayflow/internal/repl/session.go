@@ -73,8 +73,12 @@ type Session struct {
 	cluster *nodeagent.Cluster
 
 	decls []*declEntry
-	vars  map[string]exec.Value
-	order []string // variable names in the order they were declared
+	// shipped is where each declaration sits in the text last sent to
+	// the cluster's nodes, to give errors raised there the positions of
+	// the inputs the declarations were typed in.
+	shipped []shippedDecl
+	vars    map[string]exec.Value
+	order   []string // variable names in the order they were declared
 }
 
 // NewSession starts a session and its cluster. out receives program
@@ -278,33 +282,87 @@ func (s *Session) dropVar(name string) {
 	}
 }
 
+// shippedDecl is where one declaration sits in the text sent to the
+// nodes: its lines from..to there are its lines from line on in file.
+type shippedDecl struct {
+	file           string
+	from, to, line int
+}
+
 // shippedSource is the text of the declarations typed so far, one after
 // another: what the nodes of a cluster compile to run the session's
 // tasks and actors (found there by name; the hidden pipeline of an input
-// runs here only). Errors raised on a node therefore give positions in
-// this text (file <repl>) rather than in the input each declaration was
-// typed in.
-func (s *Session) shippedSource() string {
+// runs here only), and where each declaration is in it. Each starts on a
+// line of its own at its column in its input, so that only lines need
+// mapping back (fromShipped).
+func shippedSource(decls []*declEntry) (string, []shippedDecl) {
 	var b strings.Builder
-	for _, d := range s.decls {
-		b.WriteString(declText(d))
-		b.WriteString("\n")
+	layout := make([]shippedDecl, 0, len(decls))
+	line := 1
+	for _, d := range decls {
+		text, pos := declText(d)
+		if pos.Column > 1 {
+			b.WriteString(strings.Repeat(" ", pos.Column-1))
+		}
+		b.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
+			b.WriteString("\n")
+		}
+		n := strings.Count(text, "\n") + 1
+		if strings.HasSuffix(text, "\n") {
+			n--
+		}
+		layout = append(layout, shippedDecl{file: d.file(), from: line, to: line + n - 1, line: pos.Line})
+		line += n
 	}
-	return b.String()
+	return b.String(), layout
+}
+
+// fromShipped gives a position in the text sent to the nodes (file
+// <repl>, as a node reports it) the file and line of the input its
+// declaration was typed in.
+func (s *Session) fromShipped(p *lang.Position) {
+	if p.Filename != inputFile {
+		return
+	}
+	for _, d := range s.shipped {
+		if p.Line >= d.from && p.Line <= d.to {
+			p.Filename, p.Line = d.file, p.Line-d.from+d.line
+			return
+		}
+	}
+}
+
+// mapRemote gives the positions of a remote error (and of the frames
+// that ran on a node) the inputs' files and lines; frames that ran here
+// keep theirs.
+func (s *Session) mapRemote(e *exec.Error) {
+	for ; e != nil; e = e.Cause {
+		if e.Node != "" {
+			s.fromShipped(&e.Pos)
+		}
+		for i := range e.Stack {
+			if e.Stack[i].Node != "" {
+				s.fromShipped(&e.Stack[i].Pos)
+			}
+		}
+	}
 }
 
 // declText is the text of one stored declaration within its input,
-// decorators included: from its start to the next declaration's.
-func declText(d *declEntry) string {
+// decorators included: from its start to the next declaration's; and
+// where it starts.
+func declText(d *declEntry) (string, lang.Position) {
 	f, err := lang.Parse(d.file(), d.src)
 	if err != nil || d.index >= len(f.Decls) {
-		return "" // cannot happen: it parsed before
+		return "", lang.Position{} // cannot happen: it parsed before
 	}
-	from, to := f.Decls[d.index].Pos.Offset, len(d.src)
+	pos := f.Decls[d.index].Pos
+	to := len(d.src)
 	if d.index+1 < len(f.Decls) {
 		to = f.Decls[d.index+1].Pos.Offset
 	}
-	return d.src[from:to]
+	return d.src[pos.Offset:to], pos
 }
 
 // parseDecls parses the stored declarations again, each with its own file
@@ -383,7 +441,7 @@ func (s *Session) run(ctx context.Context, input string) {
 	}
 	opts := rayflow.RunOptions{Pipeline: hiddenPipeline, Cluster: s.runCluster()}
 	if len(s.heads) > 0 {
-		opts.Shipped = s.shippedSource()
+		opts.Shipped, s.shipped = shippedSource(s.decls)
 	}
 	result, err := prog.RunValues(ctx, opts, args)
 	if err != nil {
@@ -523,6 +581,12 @@ func (s *Session) reportRuntime(err error) {
 	}
 	c := *e
 	c.Stack = append([]exec.Frame(nil), e.Stack...)
+	if c.Cause != nil {
+		cause := *c.Cause
+		cause.Stack = append([]exec.Frame(nil), cause.Stack...)
+		c.Cause = &cause
+	}
+	s.mapRemote(&c)
 	for i := range c.Stack {
 		if c.Stack[i].Name == hiddenPipeline {
 			c.Stack[i].Name = "<input>"
