@@ -404,17 +404,6 @@ func (m *Membership) SetOnChange(f func()) {
 	m.mu.Unlock()
 }
 
-// Actors reports how many actors each alive node said it hosts.
-func (m *Membership) Actors() map[string]int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[string]int, len(m.members))
-	for id, mem := range m.members {
-		out[id] = mem.actors
-	}
-	return out
-}
-
 // Load is what a node's latest heartbeat said it holds; zero for a dead
 // node.
 type Load struct{ Queued, Running, Actors int }
