@@ -124,6 +124,10 @@ type RunOptions struct {
 	JobID string
 	// Cluster, when set, is used instead of starting one.
 	Cluster *nodeagent.Cluster
+	// Shipped, for RunValues on a cluster, is the source the nodes
+	// compile the program from to run its tasks: the declarations the
+	// program was built from (a REPL's, typed over several inputs).
+	Shipped string
 	// Explain, when set, receives after the run the planner's decisions
 	// and what they did: calls sent in groups, calls started early.
 	Explain io.Writer

@@ -25,8 +25,9 @@ func CompileFile(file *lang.File) (*Program, error) {
 // RunValues runs a pipeline on opts.Cluster, which must be set, with its
 // first parameters given as values in order and any others by name in
 // opts.Params, as on the command line; the options that configure a new
-// cluster are not used. Cancelling ctx cancels this run only: the
-// cluster, and the tasks and actors other runs started on it, go on. The
+// cluster are not used. Cancelling ctx cancels this run only, and the
+// tasks and actors it started (Cluster.EndJob): the cluster, and the
+// tasks and actors other runs started on it, go on. The
 // REPL runs each input this way on the cluster of its session.
 func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Value) (exec.Value, error) {
 	if opts.Cluster == nil {
@@ -37,12 +38,15 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 		return exec.None, err
 	}
 	if opts.JobID == "" {
-		opts.JobID = fmt.Sprintf("job%d", jobSeq.Add(1))
+		opts.JobID = newJobID(opts.Cluster) // unique on a cluster, where other drivers run
 	}
 	th := opts.Cluster.NewThread(opts.JobID)
 	prog, err := p.Load(th)
 	if err != nil {
 		return exec.None, err
+	}
+	if err := opts.Cluster.RegisterProgram(prog, opts.Shipped); err != nil {
+		return exec.None, fmt.Errorf("cannot send the program to the cluster: %w", err)
 	}
 	pipeline, _ := prog.Pipeline(fn.Name)
 	var kw []exec.Kwarg
@@ -55,7 +59,12 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 	if err != nil {
 		return exec.None, err
 	}
-	stop := context.AfterFunc(ctx, func() { th.Cancel("interrupted") })
+	// An interrupted run ends its job: the tasks it started stop too,
+	// here and on the cluster's nodes.
+	stop := context.AfterFunc(ctx, func() {
+		th.Cancel("interrupted")
+		opts.Cluster.EndJob(opts.JobID)
+	})
 	defer stop()
 	result, rerr := pipeline.Run(th, bound)
 	if rerr != nil {

@@ -26,6 +26,9 @@ func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 		return nil, exec.Errorf(exec.KindResource, "actor %s: %v", call.Class.Name(), err)
 	}
 	if h, err := c.scope.newActor(th, call, demand); h != nil || err != nil {
+		if h != nil {
+			c.countActorAtDriver()
+		}
 		return h, err
 	}
 	n, err := c.placeActor(call.Class.Name(), demand, nodeOf(th), actorSpread(call.Class))
@@ -133,6 +136,7 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 			o.Complete(exec.None, a.StoppedError(), "")
 		}
 	case *owner.Actor:
+		c.countCallAtDriver(o)
 		c.net.ow.CallRemote(a, call, o) // only a networked process has remote actors
 	default:
 		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")

@@ -104,7 +104,7 @@ type Cluster struct {
 	lineage  *lineage   // how this process keeps lineage (--lineage)
 	scope    scope      // how far work reaches: localScope, or net
 	gcs      *lazyStore // the embedded GCS (nil in a networked process)
-	timeline *timeline  // nil unless Config.Timeline
+	timeline *timeline  // nil unless Config.Timeline or a node of a cluster
 	net      *network   // nil for an embedded cluster
 	demands  sync.Map   // callee -> demandEntry
 
@@ -150,8 +150,13 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	}
 	c := &Cluster{cfg: cfg}
 	c.scope = localScope{c}
-	if cfg.Timeline {
+	switch {
+	case cfg.Timeline:
 		c.timeline = &timeline{start: time.Now()}
+	case cfg.Net != nil && !cfg.Net.Driver:
+		// A node of a cluster keeps its recent runs for the drivers
+		// that ask for a timeline (timeline.go).
+		c.timeline = &timeline{start: time.Now(), limit: nodeTimelineLimit}
 	}
 	if cfg.Net == nil {
 		if err := c.startEmbeddedLineage(); err != nil {

@@ -100,5 +100,5 @@
 //	lineage (the stash)           stash.Stash         task paths add records; its flusher
 //	                                                    goroutine writes them (package stash)
 //	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready
-//	timeline.events               timeline.mu         workers append; WriteTimeline reads
+//	timeline.runs                 timeline.mu         workers append; WriteTimeline and QueryTimeline read
 package nodeagent

@@ -23,6 +23,9 @@ type HeadConfig struct {
 	// on port+i). Empty keeps the GCS in this process only, which cannot
 	// take replicas.
 	RaftAddr string
+	// RaftAdvertise is the base address other heads dial for the Raft
+	// transport when it differs from RaftAddr (bound to 0.0.0.0).
+	RaftAdvertise string
 	// Join is the address of a running head whose GCS this head joins as
 	// a replica. The joining head then serves as a node of that head's
 	// cluster; the first head keeps the membership and global scheduler.
@@ -79,13 +82,9 @@ func JoinCluster(heads []string, listen string, cfg Config) (*Cluster, error) {
 
 // ConnectDriver starts the runtime of a driver against the cluster whose
 // heads are at heads: it offers no CPUs, so every task goes to the cluster.
+// It listens on the interface it reaches the heads from (ConnectDriverAt).
 func ConnectDriver(heads []string, cfg Config) (*Cluster, error) {
-	cfg.Net = &NetConfig{Listen: "127.0.0.1:0", Heads: heads, Driver: true}
-	cfg.CPUs = 0
-	if cfg.NodeID == "" {
-		cfg.NodeID = "driver"
-	}
-	return NewCluster(cfg)
+	return ConnectDriverAt(heads, "", cfg)
 }
 
 // openHeadStore opens the head's GCS replica: alone in memory, or over a
@@ -95,6 +94,7 @@ func openHeadStore(cfg HeadConfig, id string) (*gcs.Store, error) {
 	if cfg.RaftAddr != "" {
 		gcfg = gcs.ClusterConfig()
 		gcfg.BindAddr = cfg.RaftAddr
+		gcfg.AdvertiseAddr = cfg.RaftAdvertise
 		gcfg.Join = cfg.Join != ""
 		gcfg.LeaderWaitTimeout = 10 * time.Second
 		if gcfg.Join {
@@ -129,7 +129,11 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 	defer pool.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	body := append([]byte{wire.GCSJoin}, wire.EncodeStrings(node.NodeID, cfg.RaftAddr)...)
+	raftAddr := cfg.RaftAddr // where the other replicas dial this one
+	if cfg.RaftAdvertise != "" {
+		raftAddr = cfg.RaftAdvertise
+	}
+	body := append([]byte{wire.GCSJoin}, wire.EncodeStrings(node.NodeID, raftAddr)...)
 	if _, err := pool.Call(ctx, cfg.Join, transport.GCSRequest, body); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("cannot join the GCS of the head at %s: %w", cfg.Join, transport.Plain(err))

@@ -114,7 +114,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if err != nil {
 		return err
 	}
-	nw.server, nw.addr, nw.pool = srv, srv.Addr(), transport.NewPool(opts)
+	nw.server, nw.addr, nw.pool = srv, advertised(srv.Addr(), cfg.Heads), transport.NewPool(opts)
 	hcOpts := headclient.Options{Pool: nw.pool, Self: nw.addr, Heads: cfg.Heads, Fixed: cfg.FixedHeads}
 	if nw.isHead() {
 		hcOpts.Local = nw

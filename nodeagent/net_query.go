@@ -35,6 +35,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return nil, nw.handleRelease(payload[1:])
 	case wire.QueryWorkDir, wire.QueryWorkDirArchive:
 		return nw.handleWorkDirQuery(payload[0], payload[1:])
+	case wire.QueryTimeline:
+		return nw.handleTimelineQuery(payload[1:])
 	case wire.QueryLineage:
 		ids := make([]string, r.Count(1))
 		for i := range ids {

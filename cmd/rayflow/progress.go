@@ -54,17 +54,24 @@ func (p *progress) watch(c *nodeagent.Cluster) {
 			case <-p.stop:
 				return
 			case <-tick.C:
-				p.draw(c.Stats())
+				p.draw(c.Progress())
 			}
 		}
 	}()
 }
 
-func (p *progress) draw(s *nodeagent.Stats) {
+// draw shows the counts. A driver on a cluster runs none of its work:
+// it counts what it submitted and what came back, so its line says how
+// much is in flight (queued or running on the nodes) rather than running.
+func (p *progress) draw(s nodeagent.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.term, "\r\033[Ktasks: %d submitted, %d running, %d done, %d failed · actors: %d",
-		s.Submitted.Load(), s.Running.Load(), s.Done.Load(), s.Failed.Load(), s.Actors.Load())
+	running := "running"
+	if s.InFlight {
+		running = "in flight"
+	}
+	fmt.Fprintf(p.term, "\r\033[Ktasks: %d submitted, %d %s, %d done, %d failed · actors: %d",
+		s.Submitted, s.Running, running, s.Done, s.Failed, s.Actors)
 	p.shown = true
 }
 

@@ -10,13 +10,15 @@ import (
 
 // replFlags are the flags of `rayflow repl`.
 type replFlags struct {
-	address string
+	address []string
+	bind    string
 	cpus    int
 }
 
 func (f *replFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("repl")
-	fs.StringVar(&f.address, "address", "", "a session on the cluster at `ADDR` (not available yet in this version)")
+	fs.Var(&addressList{&f.address}, "address", "a session on the cluster whose heads are at these addresses: a driver there, whose tasks and actors run on the cluster's nodes")
+	fs.StringVar(&f.bind, "bind", "", "with --address: the `HOST` the session listens on for results (default: the interface it reaches the heads from; 0.0.0.0 for every interface)")
 	fs.Var(newCount(&f.cpus, 0), "cpus", "CPUs of the session's embedded cluster (default: this machine's)")
 	return fs
 }
@@ -27,9 +29,13 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if _, err := parseCommand(fs, args, noArgs); err != nil {
 		return usageExit("repl", err, stdout, stderr)
 	}
-	if fs.Changed("address") {
-		fmt.Fprintln(stderr, "error: --address (a session on a cluster) is not available yet in this version")
+	switch {
+	case fs.Changed("address") && fs.Changed("cpus"):
+		fmt.Fprintln(stderr, "error: --cpus applies to the session's embedded cluster; with --address the cluster's nodes were configured by 'rayflow start'")
+		return exitUsage
+	case fs.Changed("bind") && !fs.Changed("address"):
+		fmt.Fprintln(stderr, "error: --bind applies to a session on a cluster: give --address too")
 		return exitUsage
 	}
-	return repl.Run(repl.Options{CPUs: f.cpus, Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	return repl.Run(repl.Options{CPUs: f.cpus, Address: f.address, Bind: f.bind, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }

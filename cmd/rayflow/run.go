@@ -19,6 +19,7 @@ import (
 type runFlags struct {
 	opts    rayflow.RunOptions
 	address []string // a running cluster's heads; none for an embedded cluster
+	bind    string   // where a driver on a cluster listens for results
 	explain bool     // print the planner's decisions and what they bought
 }
 
@@ -27,6 +28,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("run")
 	fs.StringVarP(&o.Pipeline, "pipeline", "p", "", "run the pipeline `NAME` (default: main, or the only one)")
 	fs.Var(&addressList{&f.address}, "address", "run on the cluster whose heads are at these addresses (as 'rayflow start --head' printed)")
+	fs.StringVar(&f.bind, "bind", "", "with --address: the `HOST` the driver listens on for results (default: the interface it reaches the heads from; 0.0.0.0 for every interface)")
 	fs.Var(newCount(&o.CPUs, 0), "cpus", "CPUs per node of the embedded cluster (default: this machine's)")
 	fs.Var(newCount(&o.Nodes, 0), "nodes", "nodes of the embedded cluster (default 1)")
 	fs.Var(&resourcesValue{&o.Resources}, "resources", "extra resources per node, such as gpu=1,memory=16GiB")
@@ -34,7 +36,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.StringVar(&o.WorkDir, "working-dir", "", "the run's working directory `DIR`, where io reads and writes; sent to a cluster's nodes with the job (default: the current directory)")
 	fs.StringVar(&o.DataDir, "data-dir", "", "keep spill files and the cluster's state under `DIR` (default: a temporary directory)")
 	fs.Var(newCount(&o.MaxSteps, 0), "max-steps", "stop any thread after N evaluation steps (default: no limit)")
-	fs.StringVar(&o.Timeline, "timeline", "", "write every task's run to `FILE` as Chrome trace JSON")
+	fs.StringVar(&o.Timeline, "timeline", "", "write every task's run to `FILE` as Chrome trace JSON (with --address: gathered from every node that ran the job's tasks)")
 	fs.Var(&lineageValue{&o.Lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
 	fs.Var(newCount(&o.ForwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")
 	fs.Var(&durationValue{d: &o.GCSDelay, example: "2ms"}, "gcs-delay", "slow every GCS write by this much (for benchmarks of the lineage modes)")
@@ -45,7 +47,24 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 
 // embeddedOnly are the flags that configure the embedded cluster, which
 // --address replaces.
-var embeddedOnly = []string{"nodes", "cpus", "resources", "object-store-memory", "data-dir", "timeline", "gcs-delay"}
+var embeddedOnly = []string{"nodes", "cpus", "resources", "object-store-memory", "data-dir", "gcs-delay"}
+
+// checkClusterFlags refuses, as usage errors, the flags that do not go
+// with --address (or, for --bind, without it); nil when all is well.
+func checkClusterFlags(fs *pflag.FlagSet) error {
+	if !fs.Changed("address") {
+		if fs.Changed("bind") {
+			return errors.New("--bind applies to a driver on a cluster: give --address too (an embedded run listens on nothing)")
+		}
+		return nil
+	}
+	for _, name := range embeddedOnly {
+		if fs.Changed(name) {
+			return fmt.Errorf("--%s applies to the embedded cluster of 'rayflow run FILE'; with --address the cluster's nodes were configured by 'rayflow start'", name)
+		}
+	}
+	return nil
+}
 
 // load reads and compiles FILE, printing errors. ok is false when it
 // failed; code is then the exit code.
@@ -78,6 +97,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageExit("run", err, stdout, stderr)
 	}
+	if err := checkClusterFlags(fs); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
 	opts := f.opts
 	opts.Params, opts.Stdout, opts.Warn = cl.params, stdout, stderr
 	if f.explain {
@@ -94,14 +117,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer p.done()
 	}
 	if fs.Changed("address") {
-		for _, name := range embeddedOnly {
-			if fs.Changed(name) {
-				fmt.Fprintf(stderr, "error: --%s applies to the embedded cluster of 'rayflow run FILE'; with --address the cluster's nodes were configured by 'rayflow start'\n", name)
-				return exitUsage
-			}
-		}
-		driver, err := nodeagent.ConnectDriver(f.address, nodeagent.Config{Stdout: opts.Stdout,
-			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps})
+		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout,
+			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps, Timeline: opts.Timeline != ""})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitFailed

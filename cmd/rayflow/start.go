@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -44,7 +45,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&addressList{&f.address}, "address", "start a node that joins the heads at these addresses")
 	fs.Var(&portValue{&f.port}, "port", fmt.Sprintf("the cluster `PORT` (default %d with --head, else any free port); a head's GCS replicas use the next ports", DefaultHeadPort))
 	fs.Var(&portValue{&f.httpPort}, "http-port", "serve the HTTP API on `PORT` (head only; 0 for any free port)")
-	fs.StringVar(&f.bind, "bind", "127.0.0.1", "the `HOST` listeners bind to")
+	fs.StringVar(&f.bind, "bind", "127.0.0.1", "the `HOST` listeners bind to; with 0.0.0.0 (every interface) the node advertises the address it reaches its heads from (a first head: its first address that is not loopback)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the node's state and spill files under `DIR`")
 	fs.StringVar(&f.nodeID, "node-id", "", "the node's `ID` (default node-PORT, or node-PID)")
 	fs.Var(newCount(&f.cpus, 0), "cpus", "CPUs the node offers; 0 for none, a head that only coordinates (default: this machine's)")
@@ -94,7 +95,12 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeagent.Config, listen string, stdout, stderr io.Writer) int {
 	cfg := nodeagent.HeadConfig{Node: node, Listen: listen, Join: f.join, DeadAfter: f.deadAfter, Shards: f.shards}
 	if f.port > 0 {
-		cfg.RaftAddr = fmt.Sprintf("%s:%d", f.bind, f.port+1)
+		cfg.RaftAddr = net.JoinHostPort(f.bind, fmt.Sprint(f.port+1))
+		// Bound to every interface: the other heads dial this one's
+		// advertised address (nodeagent.AdvertiseHost).
+		if adv := nodeagent.AdvertiseHost(f.bind, []string{f.join}); adv != f.bind {
+			cfg.RaftAdvertise = net.JoinHostPort(adv, fmt.Sprint(f.port+1))
+		}
 	}
 	head, err := nodeagent.StartHead(cfg)
 	if err != nil {
@@ -104,7 +110,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	defer head.Close()
 	httpAddr := ""
 	if fs.Changed("http-port") {
-		api, err := httpapi.Serve(fmt.Sprintf("%s:%d", f.bind, f.httpPort), head.Cluster.Address())
+		api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(f.httpPort)), head.Cluster.Address())
 		if err != nil {
 			fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
 			return exitFailed
@@ -136,5 +142,5 @@ func (f *startFlags) nodeConfig(fs *pflag.FlagSet, stdout io.Writer) (nodeagent.
 	if cfg.NodeID == "" {
 		cfg.NodeID = fmt.Sprintf("node-%d", os.Getpid())
 	}
-	return cfg, fmt.Sprintf("%s:%d", f.bind, f.port)
+	return cfg, net.JoinHostPort(f.bind, fmt.Sprint(f.port))
 }

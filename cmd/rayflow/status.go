@@ -68,6 +68,13 @@ func printStatus(w io.Writer, st *head.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tADDRESS\tSTATE\tCPU (free/total)\tMEMORY (free/total)\tOTHER\tRUNNING\tQUEUED\tACTORS")
 	for _, n := range st.Nodes {
+		if n.State == "dead" {
+			// A dead node offers and holds nothing: no numbers that
+			// read as if it still did.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-/%g\t-/%s\t%s\t-\t-\t-\n", n.ID, n.Address, n.State,
+				n.ResourcesTotal["cpu"], gib(n.ResourcesTotal["memory"]), otherResources(n.ResourcesTotal))
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%g/%g\t%s/%s\t%s\t%d\t%d\t%d\n", n.ID, n.Address, n.State,
 			n.ResourcesAvailable["cpu"], n.ResourcesTotal["cpu"],
 			gib(n.ResourcesAvailable["memory"]), gib(n.ResourcesTotal["memory"]),

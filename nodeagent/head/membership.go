@@ -57,7 +57,10 @@ type member struct {
 	info     gcs.NodeInfo
 	total    resources.Resources
 	lastSeen time.Time
-	actors   int
+	// What the node's latest heartbeat said it holds: its own account,
+	// which status shows (the planner's view adds reservations that a
+	// spillback round may make and not use).
+	actors, queued, running int
 }
 
 // state is the member as its latest report describes it.
@@ -100,14 +103,25 @@ func (m *Membership) Close() {
 	<-m.done
 }
 
+// ErrDuplicateNode is returned (wrapped, with the IDs and addresses) when
+// a node registers under the ID of another node that is alive.
+var ErrDuplicateNode = errors.New("node ID already in use")
+
 // Register adds a node (or re-adds one after a restart) and returns its
-// epoch.
+// epoch. An ID held by an alive node at another address is refused: the
+// newcomer would replace the original in status and scheduling while it
+// still runs. A node that restarts at the same address, or after its
+// earlier life was declared dead, registers again.
 func (m *Membership) Register(id, address string, total map[string]float64, isHead bool) (uint64, error) {
 	res, err := resources.FromMap(total)
 	if err != nil {
 		return 0, fmt.Errorf("node %s: %v", id, err)
 	}
 	m.mu.Lock()
+	if old, ok := m.members[id]; ok && old.info.Address != address && m.aliveLocked(old, time.Now()) {
+		m.mu.Unlock()
+		return 0, fmt.Errorf("%w: node %q is alive at %s; give this node another --node-id (or stop that one first)", ErrDuplicateNode, id, old.info.Address)
+	}
 	m.epoch++
 	epoch := m.epoch
 	mem := &member{total: res, lastSeen: time.Now(), info: gcs.NodeInfo{
@@ -129,6 +143,12 @@ func (m *Membership) Register(id, address string, total map[string]float64, isHe
 	// view, filled by the nodes' heartbeats.
 	m.store.PutNode(info)
 	return epoch, nil
+}
+
+// aliveLocked reports whether a member counts as alive now: not
+// declared dead, and heard from within the dead timeout.
+func (m *Membership) aliveLocked(mem *member, now time.Time) bool {
+	return mem.info.State == gcs.NodeAlive && now.Sub(mem.lastSeen) <= m.deadAfter
 }
 
 // Heads lists the addresses of the alive heads: those registered here
@@ -190,7 +210,7 @@ func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64,
 		m.mu.Unlock()
 		return ErrStaleEpoch
 	}
-	mem.actors, mem.lastSeen = actors, time.Now()
+	mem.actors, mem.queued, mem.running, mem.lastSeen = actors, queueLen, running, time.Now()
 	m.planner.Report(mem.state(res, queueLen, running)) // releases what was reserved on it
 	mem.info.ResourcesAvailable = res.Map()
 	mem.info.QueueLen = queueLen
@@ -262,11 +282,17 @@ func (m *Membership) silentSince(now time.Time) []gcs.NodeInfo {
 }
 
 // markDeadLocked declares a member dead, here and in the planner, which
-// then places nothing on it.
+// then places nothing on it. A dead node offers nothing and holds
+// nothing: its last report (free CPUs, queue, actors) is dropped, so
+// status shows it empty rather than as it was.
 func (m *Membership) markDeadLocked(mem *member) {
 	mem.info.State = gcs.NodeDead
+	mem.info.ResourcesAvailable = map[string]float64{}
+	mem.info.QueueLen = 0
+	mem.actors, mem.queued, mem.running = 0, 0, 0
 	if st, ok := m.planner.Node(mem.info.ID); ok {
 		st.Alive = false
+		st.Available, st.QueueLen, st.Running = resources.Resources{}, 0, 0
 		m.planner.Report(st)
 	}
 }
@@ -378,13 +404,18 @@ func (m *Membership) SetOnChange(f func()) {
 	m.mu.Unlock()
 }
 
-// Actors reports how many actors each alive node said it hosts.
-func (m *Membership) Actors() map[string]int {
+// Load is what a node's latest heartbeat said it holds; zero for a dead
+// node.
+type Load struct{ Queued, Running, Actors int }
+
+// Loads reports each member's Load, as status shows it: the nodes' own
+// accounts, not the global scheduler's reservations.
+func (m *Membership) Loads() map[string]Load {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]int, len(m.members))
+	out := make(map[string]Load, len(m.members))
 	for id, mem := range m.members {
-		out[id] = mem.actors
+		out[id] = Load{Queued: mem.queued, Running: mem.running, Actors: mem.actors}
 	}
 	return out
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/codec"
-	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -164,20 +163,7 @@ func (s *Service) HandlePlace(payload []byte) (*transport.Message, error) {
 
 func (s *Service) Status() Status {
 	var st Status
-	// Queue and running counts are the global scheduler's: the latest
-	// heartbeat's plus what was placed since.
-	snap := s.members.Snapshot()
-	load := map[string]placement.NodeState{}
-	for _, n := range snap.Nodes {
-		load[n.ID] = n
-	}
-	actors := s.members.Actors()
-	for _, n := range s.members.All() {
-		st.Nodes = append(st.Nodes, NodeStatus{ID: n.ID, Address: n.Address, State: n.State,
-			ResourcesTotal: n.ResourcesTotal, ResourcesAvailable: n.ResourcesAvailable,
-			QueueLen: load[n.ID].QueueLen, Running: load[n.ID].Running, Actors: actors[n.ID],
-			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano)})
-	}
+	st.Nodes = nodeStatuses(s.members)
 	store := s.store
 	servers, _ := store.Servers()
 	for i := 0; i < store.Shards(); i++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -34,6 +35,25 @@ type ShardStatus struct {
 	Shard    int      `json:"shard"`
 	Leader   string   `json:"leader"`
 	Replicas []string `json:"replicas"`
+}
+
+// nodeStatuses is every member as status shows it. Queue, running and
+// actor counts are what each node's latest heartbeat said (at most a
+// heartbeat period old), not the global scheduler's view, which adds
+// the placements made since (some of them never used: a spillback round
+// places the tasks it asks about whether or not they move). A dead node
+// shows nothing free and nothing held.
+func nodeStatuses(m *Membership) []NodeStatus {
+	loads := m.Loads()
+	var out []NodeStatus
+	for _, n := range m.All() {
+		l := loads[n.ID]
+		out = append(out, NodeStatus{ID: n.ID, Address: n.Address, State: n.State,
+			ResourcesTotal: n.ResourcesTotal, ResourcesAvailable: n.ResourcesAvailable,
+			QueueLen: l.Queued, Running: l.Running, Actors: l.Actors,
+			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano)})
+	}
+	return out
 }
 
 // FetchStatus asks the head at addr for the cluster's status.

@@ -9,8 +9,13 @@
 // A Session owns the declarations typed so far (as source text, parsed
 // again for every input, so that no AST is shared with code still
 // running), the variables (a map from name to value, and their order) and
-// its embedded cluster (nodeagent.NewCluster), which :reset replaces and
-// Close shuts down. Only the cluster pointer is locked (Session.mu), since
+// its cluster, which :reset replaces and Close shuts down: an embedded
+// one (nodeagent.NewCluster), or, for `rayflow repl --address`, a driver
+// on a running cluster (nodeagent.ConnectDriverAt), whose nodes compile
+// the declarations typed so far (shippedSource) to run its tasks and
+// actors; the session maps positions in that text back to the inputs
+// (Session.shipped) when it reports an error raised there. An interrupted input ends its job, which stops the
+// tasks and actors it started there (rayflow's RunValues). Only the cluster pointer is locked (Session.mu), since
 // Close may come from another goroutine; the rest is used by one
 // goroutine at a time, the one that calls Eval (Run's loop). Every input
 // compiles a fresh program (rayflow.CompileFile) and runs it on the

@@ -20,10 +20,15 @@ import (
 
 // Options configure a session.
 type Options struct {
-	CPUs   int
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	CPUs int
+	// Address, when set, lists a cluster's heads: the session is a
+	// driver on that cluster (listening at Bind) instead of running an
+	// embedded one.
+	Address []string
+	Bind    string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
 	// HistoryFile is where a terminal session keeps its lines: "" for
 	// the default (in the user's cache directory), "-" for nowhere.
 	HistoryFile string
@@ -52,7 +57,13 @@ func Run(opts Options) int {
 	var mu sync.Mutex
 	out := &syncWriter{mu: &mu, w: opts.Stdout}
 	errOut := &syncWriter{mu: &mu, w: opts.Stderr}
-	sess, err := NewSession(opts.CPUs, out, errOut)
+	var sess *Session
+	var err error
+	if len(opts.Address) > 0 {
+		sess, err = NewClusterSession(opts.Address, opts.Bind, out, errOut)
+	} else {
+		sess, err = NewSession(opts.CPUs, out, errOut)
+	}
 	if err != nil {
 		fmt.Fprintf(errOut, "error: cannot start the cluster: %v\n", err)
 		return 1

@@ -62,31 +62,59 @@ func (d *declEntry) file() string { return "<repl:" + d.name + ">" }
 type Session struct {
 	out, errOut io.Writer
 	cpus        int
+	// heads, when set, are a cluster's heads: the session is a driver
+	// there (its inputs' tasks and actors run on the cluster's nodes),
+	// listening for results at bind (nodeagent.ConnectDriverAt).
+	heads []string
+	bind  string
 	// mu guards cluster: a signal may close the session (from another
 	// goroutine) while an input runs on it.
 	mu      sync.Mutex
 	cluster *nodeagent.Cluster
 
 	decls []*declEntry
-	vars  map[string]exec.Value
-	order []string // variable names in the order they were declared
+	// shipped is where each declaration sits in the text last sent to
+	// the cluster's nodes, to give errors raised there the positions of
+	// the inputs the declarations were typed in.
+	shipped []shippedDecl
+	vars    map[string]exec.Value
+	order   []string // variable names in the order they were declared
 }
 
 // NewSession starts a session and its cluster. out receives program
 // output and values; errOut receives errors.
 func NewSession(cpus int, out, errOut io.Writer) (*Session, error) {
-	s := &Session{out: out, errOut: errOut, cpus: cpus}
+	return start(&Session{out: out, errOut: errOut, cpus: cpus})
+}
+
+// NewClusterSession starts a session that is a driver on the cluster
+// whose heads are at heads, listening for results at bind (empty: the
+// interface it reaches the heads from).
+func NewClusterSession(heads []string, bind string, out, errOut io.Writer) (*Session, error) {
+	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind})
+}
+
+func start(s *Session) (*Session, error) {
 	if err := s.reset(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// newCluster starts what the session runs on: an embedded cluster, or a
+// driver on the cluster of s.heads.
+func (s *Session) newCluster() (*nodeagent.Cluster, error) {
+	if len(s.heads) > 0 {
+		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out})
+	}
+	return nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
+}
+
 func (s *Session) reset() error {
 	if old := s.swapCluster(nil); old != nil {
 		old.Shutdown("the session was reset")
 	}
-	cluster, err := nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
+	cluster, err := s.newCluster()
 	if err != nil {
 		return err
 	}
@@ -254,6 +282,89 @@ func (s *Session) dropVar(name string) {
 	}
 }
 
+// shippedDecl is where one declaration sits in the text sent to the
+// nodes: its lines from..to there are its lines from line on in file.
+type shippedDecl struct {
+	file           string
+	from, to, line int
+}
+
+// shippedSource is the text of the declarations typed so far, one after
+// another: what the nodes of a cluster compile to run the session's
+// tasks and actors (found there by name; the hidden pipeline of an input
+// runs here only), and where each declaration is in it. Each starts on a
+// line of its own at its column in its input, so that only lines need
+// mapping back (fromShipped).
+func shippedSource(decls []*declEntry) (string, []shippedDecl) {
+	var b strings.Builder
+	layout := make([]shippedDecl, 0, len(decls))
+	line := 1
+	for _, d := range decls {
+		text, pos := declText(d)
+		if pos.Column > 1 {
+			b.WriteString(strings.Repeat(" ", pos.Column-1))
+		}
+		b.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
+			b.WriteString("\n")
+		}
+		n := strings.Count(text, "\n") + 1
+		if strings.HasSuffix(text, "\n") {
+			n--
+		}
+		layout = append(layout, shippedDecl{file: d.file(), from: line, to: line + n - 1, line: pos.Line})
+		line += n
+	}
+	return b.String(), layout
+}
+
+// fromShipped gives a position in the text sent to the nodes (file
+// <repl>, as a node reports it) the file and line of the input its
+// declaration was typed in.
+func (s *Session) fromShipped(p *lang.Position) {
+	if p.Filename != inputFile {
+		return
+	}
+	for _, d := range s.shipped {
+		if p.Line >= d.from && p.Line <= d.to {
+			p.Filename, p.Line = d.file, p.Line-d.from+d.line
+			return
+		}
+	}
+}
+
+// mapRemote gives the positions of a remote error (and of the frames
+// that ran on a node) the inputs' files and lines; frames that ran here
+// keep theirs.
+func (s *Session) mapRemote(e *exec.Error) {
+	for ; e != nil; e = e.Cause {
+		if e.Node != "" {
+			s.fromShipped(&e.Pos)
+		}
+		for i := range e.Stack {
+			if e.Stack[i].Node != "" {
+				s.fromShipped(&e.Stack[i].Pos)
+			}
+		}
+	}
+}
+
+// declText is the text of one stored declaration within its input,
+// decorators included: from its start to the next declaration's; and
+// where it starts.
+func declText(d *declEntry) (string, lang.Position) {
+	f, err := lang.Parse(d.file(), d.src)
+	if err != nil || d.index >= len(f.Decls) {
+		return "", lang.Position{} // cannot happen: it parsed before
+	}
+	pos := f.Decls[d.index].Pos
+	to := len(d.src)
+	if d.index+1 < len(f.Decls) {
+		to = f.Decls[d.index+1].Pos.Offset
+	}
+	return d.src[pos.Offset:to], pos
+}
+
 // parseDecls parses the stored declarations again, each with its own file
 // name, into one file.
 func (s *Session) parseDecls(entries []*declEntry) (*lang.File, error) {
@@ -328,7 +439,11 @@ func (s *Session) run(ctx context.Context, input string) {
 	for i, n := range s.order {
 		args[i] = s.vars[n]
 	}
-	result, err := prog.RunValues(ctx, rayflow.RunOptions{Pipeline: hiddenPipeline, Cluster: s.runCluster()}, args)
+	opts := rayflow.RunOptions{Pipeline: hiddenPipeline, Cluster: s.runCluster()}
+	if len(s.heads) > 0 {
+		opts.Shipped, s.shipped = shippedSource(s.decls)
+	}
+	result, err := prog.RunValues(ctx, opts, args)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "interrupted")
@@ -466,6 +581,12 @@ func (s *Session) reportRuntime(err error) {
 	}
 	c := *e
 	c.Stack = append([]exec.Frame(nil), e.Stack...)
+	if c.Cause != nil {
+		cause := *c.Cause
+		cause.Stack = append([]exec.Frame(nil), cause.Stack...)
+		c.Cause = &cause
+	}
+	s.mapRemote(&c)
 	for i := range c.Stack {
 		if c.Stack[i].Name == hiddenPipeline {
 			c.Stack[i].Name = "<input>"
