@@ -48,6 +48,9 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 	if err := opts.Cluster.RegisterProgram(prog, opts.Shipped); err != nil {
 		return exec.None, fmt.Errorf("cannot send the program to the cluster: %w", err)
 	}
+	if err := p.shareWorkDir(opts.Cluster, th, opts); err != nil {
+		return exec.None, err
+	}
 	pipeline, _ := prog.Pipeline(fn.Name)
 	var kw []exec.Kwarg
 	if len(opts.Params) > 0 {
