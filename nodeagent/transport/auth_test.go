@@ -146,3 +146,31 @@ func FuzzServerHandshake(f *testing.F) {
 		server.Close()
 	})
 }
+
+// Connections that never say Hello hold at most MaxHandshakesPerIP
+// handshakes; the rest are closed at once, and once those idle ones go,
+// a real client connects.
+func TestSilentConnectionsBounded(t *testing.T) {
+	s := startServer(t, newTestHandler(), Options{MaxHandshakesPerIP: 4, HandshakeTimeout: time.Minute})
+	var idle []net.Conn
+	for range 10 {
+		nc, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, nc)
+	}
+	testutil.Eventually(t, 5*time.Second, "6 silent connections closed at once", func() bool { return s.Stats().Rejected == 6 })
+	for _, nc := range idle {
+		nc.Close()
+	}
+	testutil.Eventually(t, 5*time.Second, "a client connects once the silent ones are gone", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		c, err := Dial(ctx, s.Addr(), Options{})
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}

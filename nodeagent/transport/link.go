@@ -35,6 +35,12 @@ type Options struct {
 	// FrameTimeout bounds the time between a frame's header and the last
 	// byte of its payload (default 30 s).
 	FrameTimeout time.Duration
+	// MaxHandshakes and MaxHandshakesPerIP bound the connections a
+	// server holds in their handshake (default 512 and 64): one more is
+	// closed at once, so that connections that never say Hello cost a
+	// bounded amount until HandshakeTimeout ends them.
+	MaxHandshakes      int
+	MaxHandshakesPerIP int
 	// HandshakeTimeout bounds dialling and the Hello exchange when the
 	// context has no earlier deadline (default 10 s).
 	HandshakeTimeout time.Duration
@@ -84,6 +90,8 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.MaxConcurrent, 256)
 	def(&o.QueueLen, 1024)
+	def(&o.MaxHandshakes, 512)
+	def(&o.MaxHandshakesPerIP, 64)
 	defd(&o.WriteTimeout, 30*time.Second)
 	defd(&o.FrameTimeout, 30*time.Second)
 	defd(&o.HandshakeTimeout, 10*time.Second)

@@ -91,6 +91,13 @@ type Server struct {
 	closed bool
 
 	accepted, rejected, unknown atomic.Int64
+
+	// pending counts the connections still in their handshake, in all
+	// and by remote IP, so that strangers who connect and say nothing
+	// hold at most MaxHandshakes (MaxHandshakesPerIP) of them.
+	pendingMu   sync.Mutex
+	pending     int
+	pendingByIP map[string]int
 }
 
 // Listen listens on addr ("host:port"; an empty host binds 127.0.0.1, and
@@ -187,8 +194,14 @@ func (s *Server) acceptLoop() {
 		}
 		delay = 5 * time.Millisecond
 		s.accepted.Add(1)
+		ip := remoteIP(nc)
+		if !s.startHandshake(ip) {
+			s.rejected.Add(1)
+			nc.Close()
+			continue
+		}
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.serveConn(nc) }()
+		go func() { defer s.wg.Done(); s.serveConn(nc, ip) }()
 	}
 }
 
@@ -207,10 +220,46 @@ type serverConn struct {
 	inflight map[uint64]context.CancelFunc
 }
 
-func (s *Server) serveConn(nc net.Conn) {
+// startHandshake counts a connection from ip into its handshake, unless
+// too many are in theirs already.
+func (s *Server) startHandshake(ip string) bool {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	if s.pending >= s.opts.MaxHandshakes || s.pendingByIP[ip] >= s.opts.MaxHandshakesPerIP {
+		return false
+	}
+	if s.pendingByIP == nil {
+		s.pendingByIP = map[string]int{}
+	}
+	s.pending++
+	s.pendingByIP[ip]++
+	return true
+}
+
+// endHandshake counts a connection from ip out of its handshake.
+func (s *Server) endHandshake(ip string) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	s.pending--
+	if s.pendingByIP[ip]--; s.pendingByIP[ip] <= 0 {
+		delete(s.pendingByIP, ip)
+	}
+}
+
+// remoteIP is the IP address a connection comes from.
+func remoteIP(nc net.Conn) string {
+	host, _, err := net.SplitHostPort(nc.RemoteAddr().String())
+	if err != nil {
+		return nc.RemoteAddr().String()
+	}
+	return host
+}
+
+func (s *Server) serveConn(nc net.Conn, ip string) {
 	opts := &s.opts
 	l := newLink(nc, nil, opts)
 	peer, err := s.handshake(l)
+	s.endHandshake(ip)
 	if err != nil {
 		s.rejected.Add(1)
 		nc.Close()
