@@ -16,6 +16,10 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
+// MaxProgramBytes bounds a program a head stores for its nodes (its
+// source with its plan): 16 MiB.
+const MaxProgramBytes = 16 << 20
+
 // Service is a head's services over its GCS replica and its membership
 // table: the GCS requests (membership, programs, task rows, status),
 // the global scheduler's Place, and heartbeats.
@@ -64,6 +68,9 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		}
 		return transport.Reply(wire.EncodeStrings(ids...)), nil
 	case wire.GCSPutProgram:
+		if len(body) > MaxProgramBytes {
+			return nil, fmt.Errorf("the program is %d bytes, more than the %d a cluster stores", len(body), MaxProgramBytes)
+		}
 		hash, f := store.PutProgram(body)
 		if err := f.ErrorTimeout(5 * time.Second); err != nil {
 			return nil, err
