@@ -110,7 +110,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	defer head.Close()
 	httpAddr := ""
 	if fs.Changed("http-port") {
-		api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(f.httpPort)), head.Cluster.Address())
+		api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(f.httpPort)), head.Cluster.Address(), httpapi.Options{})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
 			return exitFailed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -27,19 +28,39 @@ type Server struct {
 	wg      sync.WaitGroup
 }
 
+// Options are what the API needs besides its addresses.
+type Options struct {
+	// Token is the cluster token every request must carry (guard.go);
+	// empty only in tests of the API itself.
+	Token []byte
+	// Hosts are host names, besides IP addresses and localhost, that a
+	// request's Host header may give.
+	Hosts []string
+}
+
 // Serve starts the API on addr for the cluster whose head is at cluster.
-func Serve(addr, cluster string) (*Server, error) {
+func Serve(addr, cluster string, opts Options) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: ln, cluster: cluster}
-	s.srv = &fasthttp.Server{Handler: s.handle, MaxRequestBodySize: maxJobSource + 4096,
-		ReadTimeout: 30 * time.Second, Name: "rayflow"}
+	s := &Server{ln: retryListener{ln}, cluster: cluster}
+	s.srv = &fasthttp.Server{
+		Handler:            newGuard(opts.Token, opts.Hosts).wrap(s.handle),
+		Name:               "rayflow",
+		MaxRequestBodySize: maxJobSource + 4096, // larger: 413
+		ReadTimeout:        30 * time.Second,    // a request (or the first) must arrive whole within this
+		WriteTimeout:       10 * time.Minute,    // a job's answer waits for the job (until issue 13's jobs API)
+		IdleTimeout:        time.Minute,
+		MaxConnsPerIP:      64,
+		Concurrency:        1024,
+		ErrorHandler:       requestError,
+		Logger:             quiet{}, // a stranger's bad requests do not fill the head's log
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.srv.Serve(ln)
+		s.srv.Serve(s.ln)
 	}()
 	return s, nil
 }
@@ -156,6 +177,20 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 	}
 	writeJSON(ctx, fasthttp.StatusOK, res)
 }
+
+// requestError answers a request fasthttp could not read.
+func requestError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeJSON(ctx, fasthttp.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("the body is larger than %d bytes", maxJobSource+4096)})
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": "bad request: " + err.Error()})
+}
+
+// quiet is a fasthttp logger that drops what it is given.
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
 
 func writeJSON(ctx *fasthttp.RequestCtx, code int, v any) {
 	data, _ := json.Marshal(v)

@@ -17,7 +17,7 @@ func TestStatusAndJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer head.Close()
-	api, err := Serve("127.0.0.1:0", head.Cluster.Address())
+	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

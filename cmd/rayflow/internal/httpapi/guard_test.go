@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// The API refuses requests without the token (401), cross-site ones
+// (403) and bodies that are not JSON (415); a browser logs in once with
+// /?token= and then uses its cookie.
+func TestGuard(t *testing.T) {
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{Token: []byte("tok")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	base := "http://" + api.Addr()
+	job := `{"source": "pipeline main() { print(1) }"}`
+	do := func(method, path, body string, hdr map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		for k, v := range hdr {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := (&http.Transport{}).RoundTrip(req) // no redirects followed
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	bearer := map[string]string{"Authorization": "Bearer tok", "Content-Type": "application/json"}
+	for _, c := range []struct {
+		name, method, path, body string
+		hdr                      map[string]string
+		code                     int
+	}{
+		{"no token", "POST", "/api/jobs", job, map[string]string{"Content-Type": "application/json"}, 401},
+		{"wrong token", "POST", "/api/jobs", job, map[string]string{"Authorization": "Bearer nope", "Content-Type": "application/json"}, 401},
+		{"token", "POST", "/api/jobs", job, bearer, 200},
+		{"text/plain from a page", "POST", "/api/jobs", job, map[string]string{"Authorization": "Bearer tok", "Content-Type": "text/plain"}, 415},
+		{"foreign origin", "POST", "/api/jobs", job, map[string]string{"Authorization": "Bearer tok", "Content-Type": "application/json", "Origin": "http://evil.example"}, 403},
+		{"rebound host", "GET", "/api/status", "", map[string]string{"Authorization": "Bearer tok", "Host": "evil.example:8265"}, 403},
+		{"status with token", "GET", "/api/status", "", bearer, 200},
+		{"too big", "POST", "/api/jobs", `{"source": "` + strings.Repeat("x", maxJobSource+8192) + `"}`, bearer, 413},
+	} {
+		if resp := do(c.method, c.path, c.body, c.hdr); resp.StatusCode != c.code {
+			t.Errorf("%s: %d, want %d", c.name, resp.StatusCode, c.code)
+		}
+	}
+	// A browser's login: the token in the address once, a cookie after.
+	resp := do("GET", "/api/status?token=tok", "", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") == "" || strings.Contains(resp.Header.Get("Location"), "tok") {
+		t.Fatalf("login: %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cookie := resp.Header.Get("Set-Cookie")
+	if !strings.Contains(cookie, "HttpOnly") || strings.Contains(cookie, "=tok") {
+		t.Fatalf("cookie %q", cookie)
+	}
+	name, value, _ := strings.Cut(strings.Split(cookie, ";")[0], "=")
+	if resp := do("GET", "/api/status", "", map[string]string{"Cookie": name + "=" + value}); resp.StatusCode != 200 {
+		t.Fatalf("with the cookie: %d", resp.StatusCode)
+	}
+	if resp := do("GET", "/api/status?token=bad", "", nil); resp.StatusCode != 401 {
+		t.Fatalf("login with a wrong token: %d", resp.StatusCode)
+	}
+}
