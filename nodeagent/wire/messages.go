@@ -205,10 +205,46 @@ func writeError(w *codec.Encoder, e *exec.Error) {
 		w.String(f.Name)
 		w.String(f.Node)
 	}
-	w.Bool(e.Cause != nil)
+	// One byte of flags: errHasCause, errHasTask. An error without a task
+	// name is written as it was before the name travelled (a bool).
+	var flags byte
+	if e.Cause != nil {
+		flags |= errHasCause
+	}
+	if e.Task != "" {
+		flags |= errHasTask
+	}
+	w.Byte(flags)
+	if e.Task != "" {
+		w.String(e.Task)
+	}
 	if e.Cause != nil {
 		writeError(w, e.Cause)
 	}
+}
+
+// The flags byte that ends an error's fixed fields.
+const (
+	errHasCause byte = 1 << iota // a nested error follows
+	errHasTask                   // the task's name follows (before the cause)
+)
+
+// EncodeError writes an error on its own (the body of a fetch of an
+// object that holds an error).
+func EncodeError(e *exec.Error) []byte {
+	w := &codec.Encoder{}
+	writeError(w, e)
+	return w.Bytes()
+}
+
+// DecodeError reads an error written by EncodeError.
+func DecodeError(b []byte) (*exec.Error, error) {
+	r := codec.NewDecoder(b)
+	e := readError(r, 0)
+	if r.Err() == nil && r.Remaining() > 0 {
+		r.Fail("trailing bytes after an error")
+	}
+	return e, Err(r)
 }
 
 func writePos(w *codec.Encoder, p lang.Position) {
@@ -227,7 +263,15 @@ func readError(r *codec.Decoder, depth int) *exec.Error {
 	for i := 0; i < n && r.Err() == nil; i++ {
 		e.Stack = append(e.Stack, exec.Frame{Pos: readPos(r), Name: r.String(), Node: r.String()})
 	}
-	if r.Bool() {
+	flags := r.Byte()
+	if flags&^(errHasCause|errHasTask) != 0 {
+		r.Fail("unknown error flags")
+		return e
+	}
+	if flags&errHasTask != 0 {
+		e.Task = r.String()
+	}
+	if flags&errHasCause != 0 {
 		if depth > 20 {
 			r.Fail("error causes nested too deep")
 			return e
