@@ -117,7 +117,9 @@ func (nw *network) outputAddr(output string) string {
 	return output
 }
 
-// fetch reads an object from the node at addr, streamed.
+// fetch reads an object from the node at addr, streamed. An error of
+// kind "lost" says the object could not be read from there; any other
+// error is the object's own (it holds a failed task's error).
 func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	// A node the heads declared dead is not asked: its objects are gone,
 	// and dialling it again would wait out the pool's redial backoff (up
@@ -138,15 +140,15 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 		}
 	}()
 	nw.fetches.Add(1)
-	dec := exec.NewStreamDecoder(nw)
-	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, wire.EncodeStrings(id), dec); err != nil {
+	sink := newFetchSink(nw)
+	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, wire.EncodeStrings(id), sink); err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("object %s could not be fetched from %s: %v", id, addr, err)}
 	}
-	v, err := dec.Value()
+	v, objErr, err := sink.result()
 	if err != nil {
 		return exec.None, exec.Errorf(exec.KindLost, "object %s from %s is damaged: %v", id, addr, err)
 	}
-	return v, nil
+	return v, objErr
 }
 
 // serveObject lets other processes fetch obj by its ID.
@@ -157,7 +159,8 @@ func (nw *network) serveObject(o *objstore.Object) {
 }
 
 // handleFetch streams an object held here, waiting for it if it is not
-// ready yet (a future passed on before its task finished).
+// ready yet (a future passed on before its task finished); an object that
+// failed streams its error (failedObjectReply).
 func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.Message, error) {
 	ss, err := wire.DecodeStrings(payload)
 	if err != nil || len(ss) != 1 {
@@ -174,7 +177,7 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	}
 	v, verr := o.Result()
 	if verr != nil {
-		return nil, fmt.Errorf("%s", verr.Msg)
+		return failedObjectReply(verr), nil
 	}
 	r, size, err := exec.EncodeStream(v, nw)
 	if err != nil {
@@ -255,13 +258,13 @@ func (nw *network) argValue(a wire.Arg) (exec.Value, error) {
 			return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: o}), nil
 		}
 	}
-	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: nw.remoteObject(a.ObjectID, a.Location)}), nil
+	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: nw.remoteObject(a.ObjectID, "object "+a.ObjectID, a.Location)}), nil
 }
 
-// remoteObject is a local stand-in for an object held by another
-// process; reading it fetches it.
-func (nw *network) remoteObject(id, addr string) *objstore.Object {
-	o := objstore.NewObject(id, "object "+id)
+// remoteObject is a local stand-in, named name ("task 'boom'"), for an
+// object held by another process; reading it fetches it.
+func (nw *network) remoteObject(id, name, addr string) *objstore.Object {
+	o := objstore.NewObject(id, name)
 	o.SetRemote(addr, 0, nw.ow)
 	o.Complete(exec.None, nil, addr)
 	return o

@@ -62,7 +62,7 @@ func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
 		}
 	}()
 
-	o := head.Cluster.net.remoteObject("jobf.1", srv.Addr())
+	o := head.Cluster.net.remoteObject("jobf.1", "object jobf.1", srv.Addr())
 	const readers = 4
 	values := make(chan exec.Value, readers)
 	for range readers {

@@ -96,7 +96,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 				return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
 			}
 		}
-		o := nw.remoteObject(id, loc)
+		o := nw.remoteObject(id, name, loc)
 		if owner != nw.addr {
 			o.SetOwner(owner)
 		}

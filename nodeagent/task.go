@@ -214,20 +214,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 		<-o.Done()
 		v, err := o.Result()
 		if err != nil {
-			root := err
-			for root.Cause != nil && root.Kind == exec.KindTask {
-				root = root.Cause
-			}
-			kind := exec.KindTask
-			if err.Kind == exec.KindLost {
-				// The value is gone (its node died), not wrong: whoever
-				// owns the lineage can rebuild it and run this again.
-				kind = exec.KindLost
-			}
-			return nil, &exec.Error{Kind: kind, Pos: err.Pos, Stack: append([]exec.Frame(nil), err.Stack...),
-				Msg:   fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, o.Name(), root.Msg),
-				Node:  err.Node,
-				Cause: err}
+			return nil, exec.DependencyError(name, i, o.Name(), err)
 		}
 		out[i] = exec.CopyValue(v)
 	}
