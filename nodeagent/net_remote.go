@@ -57,13 +57,18 @@ func (nw *network) fillArgsIn(msg *wire.Submit, args []exec.Value, members map[*
 	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
 			if o := objstore.ObjectOf(a.AsFuture()); members[o] {
-				msg.Args = append(msg.Args, wire.Arg{ObjectID: o.ID(), Location: addr})
+				msg.Args = append(msg.Args, wire.Arg{ObjectID: o.ID(), Location: addr, Name: o.Name()})
 				continue
 			}
 		}
 		arg, err := nw.argOnWire(a, msg.ID, i)
 		if err != nil {
-			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %v", msg.Function, err)
+			why := err.Error()
+			var xe *exec.Error
+			if errors.As(err, &xe) {
+				why = xe.Msg // not "error: ..." inside the message
+			}
+			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %s", msg.Function, why)
 		}
 		msg.Args = append(msg.Args, arg)
 	}
@@ -82,7 +87,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 			return wire.Arg{}, fmt.Errorf("unknown future")
 		}
 		if loc := o.RemoteLocation(); loc != "" {
-			return wire.Arg{ObjectID: o.ID(), Location: loc}, nil
+			return wire.Arg{ObjectID: o.ID(), Location: loc, Name: o.Name()}, nil
 		}
 		if !o.IsReady() {
 			// A dependency still being made (a method call does not wait
@@ -90,7 +95,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 			// their order): the receiver fetches it from here, which
 			// answers once it is ready.
 			nw.serveObject(o)
-			return wire.Arg{ObjectID: o.ID(), Location: nw.addr}, nil
+			return wire.Arg{ObjectID: o.ID(), Location: nw.addr, Name: o.Name()}, nil
 		}
 		val, err := o.Result()
 		if err != nil {
@@ -253,12 +258,16 @@ func (nw *network) argValue(a wire.Arg) (exec.Value, error) {
 	if a.ObjectID == "" {
 		return exec.DecodeWith(a.Inline, nw)
 	}
+	name := a.Name
+	if name == "" {
+		name = "object " + a.ObjectID
+	}
 	if a.Location == nw.addr {
 		if o := nw.localObject(a.ObjectID); o != nil {
-			return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: o}), nil
+			return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: name, Handle: o}), nil
 		}
 	}
-	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: nw.remoteObject(a.ObjectID, "object "+a.ObjectID, a.Location)}), nil
+	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: name, Handle: nw.remoteObject(a.ObjectID, name, a.Location)}), nil
 }
 
 // remoteObject is a local stand-in, named name ("task 'boom'"), for an
