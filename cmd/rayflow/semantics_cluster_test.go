@@ -85,6 +85,17 @@ pipeline main() {
     try { get(nested()) } catch e { print(e.kind, e.cause, e.task) }
     try { 1 / 0 } catch e { print(e.kind, e.cause, e.task) }
 }`, "resource resource none no node can run task 'huge': it needs cpu=64; the largest node, node-N, has cpu=1"},
+	{"infeasible", `
+@resources(cpu=64)
+task huge() { return 1 }
+@resources(cpu=64)
+actor Big() { method m() { return 1 } }
+pipeline main() {
+    try { print(Big()) } catch e { print(e.kind, e.message) }
+    let f = huge()
+    print("submitted")
+    print(get(f))
+}`, "resource no node can run actor Big: it needs cpu=64; the largest node, node-N, has cpu=1"},
 }
 
 // nodeNames matches the names of nodes, which differ between an embedded
