@@ -352,6 +352,10 @@ func CopyValue(v Value) Value {
 		if c, ok := v.AsObject().(Copier); ok {
 			return ObjectValue(c.Copy())
 		}
+	case FunctionKind:
+		if m, ok := methodCopy(v); ok {
+			return m // a generator's method goes with a copy of the generator
+		}
 	}
 	return v
 }

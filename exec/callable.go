@@ -36,16 +36,33 @@ type Builtin struct {
 	// nondeterministic only when called with no arguments, such as
 	// random.new().
 	NondeterministicWithoutArgs bool
-	// bound marks a method of a host object (NewBoundBuiltin): it acts
-	// on state that lives in one process, so it cannot travel.
-	bound bool
+	// recv and method are set for a method of a host object
+	// (NewMethodOf): it acts on recv's state. It crosses a task boundary
+	// as recv does: copied when recv is a Copier, sent to another node
+	// when recv is Portable, refused otherwise.
+	recv   Object
+	method string
 }
 
-// NewBoundBuiltin makes a method of a host object named name
-// ("rng.randint"): a built-in bound to state in this process, which
-// therefore cannot be passed to a task on another node.
-func NewBoundBuiltin(name string, fn BuiltinFunc) *Builtin {
-	return &Builtin{name: name, fn: fn, bound: true}
+// NewMethodOf makes the method named method of the host object recv
+// ("rng.randint"): fn acts on recv.
+func NewMethodOf(recv Object, method string, fn BuiltinFunc) *Builtin {
+	return &Builtin{name: recv.TypeName() + "." + method, fn: fn, recv: recv, method: method}
+}
+
+// methodCopy is a method of a host object bound to a copy of its
+// receiver, when the receiver is copied across a task boundary
+// (CopyValue); ok is false for any other function.
+func methodCopy(v Value) (Value, bool) {
+	b, isBuiltin := v.AsCallable().(*Builtin)
+	if !isBuiltin || b.recv == nil {
+		return v, false
+	}
+	c, ok := b.recv.(Copier)
+	if !ok {
+		return v, false
+	}
+	return c.Copy().Attr(b.method)
 }
 
 // NewBuiltin makes a built-in named name (for messages: "math.sqrt").
@@ -245,7 +262,7 @@ func (o *HostObject) Attr(name string) (Value, bool) {
 		return f(), true
 	}
 	if m, ok := o.Methods[name]; ok {
-		return FuncValue(NewBoundBuiltin(o.Type+"."+name, m)), true
+		return FuncValue(NewMethodOf(o, name, m)), true
 	}
 	return None, false
 }
@@ -256,7 +273,8 @@ func (o *HostObject) Attr(name string) (Value, bool) {
 // task, pipeline, method or actor class) by its program and name, a
 // built-in or module function by its name, or an actor's method taken
 // as a value (`c.inc`) by its actor handle and the method's name. A
-// host object's method (`rng.randint`) is bound to state that lives in
+// host object's method (`rng.randint`) travels with a copy of its object
+// when the object is Portable; other host objects' methods are bound to
 // one process and cannot travel.
 
 // FuncRef is how a function value is named outside its process.
@@ -270,6 +288,24 @@ type FuncRef struct {
 	Name string
 	// Actor is the actor handle of a bound method; None otherwise.
 	Actor Value
+	// Receiver is the Portable host object of a method taken from it
+	// (`rng.randint`), Name the method's name; None otherwise. It
+	// travels as the object does (by value), and the method is taken
+	// from the copy (MethodOf).
+	Receiver Value
+}
+
+// MethodOf takes the method named name of the host object recv, as
+// `recv.name` does.
+func MethodOf(recv Value, name string) (Value, error) {
+	if recv.kind != ObjectKind {
+		return None, Errorf(KindType, "a %s has no methods", recv.TypeName())
+	}
+	m, ok := recv.AsObject().Attr(name)
+	if !ok || m.kind != FunctionKind {
+		return None, Errorf(KindName, "%s has no method '%s'", recv.TypeName(), name)
+	}
+	return m, nil
 }
 
 // FuncRefOf returns how the function value v travels, or an error when
@@ -289,13 +325,16 @@ func FuncRefOf(v Value) (FuncRef, *Error) {
 	case boundMethod:
 		return FuncRef{Name: c.method.name, Actor: ActorValue(c.actor)}, nil
 	case *Builtin:
-		if !c.bound {
+		if c.recv == nil {
 			return FuncRef{Name: c.name}, nil
+		}
+		if _, ok := c.recv.(Portable); ok {
+			return FuncRef{Name: c.method, Receiver: ObjectValue(c.recv)}, nil
 		}
 	case *NativeTask:
 		return FuncRef{Name: c.Name()}, nil
 	}
-	return FuncRef{}, Errorf(KindType, "the function %s cannot leave the process that made it: it is bound to state that lives there", v.AsCallable().Name())
+	return FuncRef{}, Errorf(KindType, "the function %s cannot leave the process that made it: it is bound to an object that lives there", v.AsCallable().Name())
 }
 
 // DeclaredFunc returns the declaration of p named name as a value: a fn,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
+	"github.com/rayflow/rayflow/stdlib"
 )
 
 // funcCodec is a RefCodec for function values alone, as a runtime writes
@@ -87,8 +88,49 @@ pipeline main() { print(double, sq, Counter, len, math.sqrt) }`, nil)
 	if _, err := exec.Encode(nil, values[0]); err == nil {
 		t.Error("a function encoded without a runtime's codec")
 	}
-	bound := exec.FuncValue(exec.NewBoundBuiltin("rng.randint", nil))
+	bound := exec.FuncValue(exec.NewMethodOf(&exec.HostObject{Type: "env"}, "step", nil))
 	if _, err := exec.EncodeWith(nil, bound, codec); err == nil || !strings.Contains(err.Error(), "cannot leave the process") {
 		t.Errorf("a host object's method: %v", err)
+	}
+}
+
+// A generator's method taken as a value crosses a task boundary with a
+// copy of its generator, as the generator itself does: on the same node
+// (CopyValue) and to another (by value, FuncRefOf's Receiver); neither
+// copy's draws advance the original.
+func TestGeneratorMethodGoesWithACopy(t *testing.T) {
+	newRng, _ := stdlib.RandomModule().Attr("new")
+	g, err := newRng.AsCallable().Call(nil, []exec.Value{exec.Int(7)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randint, _ := g.AsObject().Attr("randint")
+	draw := func(f exec.Value) int64 {
+		v, err := f.AsCallable().Call(nil, []exec.Value{exec.Int(1), exec.Int(1000000)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.AsInt()
+	}
+	copied := exec.CopyValue(randint)
+	ref, ferr := exec.FuncRefOf(randint)
+	if ferr != nil || ref.Name != "randint" {
+		t.Fatalf("FuncRefOf: %+v, %v", ref, ferr)
+	}
+	data, err := exec.Encode(nil, ref.Receiver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv, err := exec.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := exec.MethodOf(recv, ref.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromCopy, fromSent, fromOriginal := draw(copied), draw(sent), draw(randint)
+	if fromCopy != fromOriginal || fromSent != fromOriginal {
+		t.Fatalf("draws: copy %d, sent %d, original %d; want all equal", fromCopy, fromSent, fromOriginal)
 	}
 }

@@ -16,12 +16,15 @@ import (
 //	refFunc 'b' NAME         a built-in or module function
 //	refFunc 'm' ACTOR NAME   an actor's method taken as a value, the actor
 //	                         handle in EncodeRef's own form
+//	refFunc 'o' OBJECT NAME  a method of a Portable host object (a random
+//	                         generator), the object encoded by value
 const refFunc byte = 'F'
 
 const (
 	funcDeclared byte = 'd'
 	funcBuiltin  byte = 'b'
 	funcMethod   byte = 'm'
+	funcObject   byte = 'o'
 )
 
 // encodeFunc writes a function value.
@@ -38,6 +41,14 @@ func (nw *network) encodeFunc(w *codec.Encoder, v exec.Value) error {
 		}
 		w.Byte(funcDeclared)
 		w.String(ref.Program.Hash)
+		w.String(ref.Name)
+	case ref.Receiver.Kind() == exec.ObjectKind:
+		recv, err := exec.EncodeWith(nil, ref.Receiver, nil)
+		if err != nil {
+			return err
+		}
+		w.Byte(funcObject)
+		w.Blob(recv)
 		w.String(ref.Name)
 	case ref.Actor.Kind() == exec.ActorKind:
 		actor, err := nw.EncodeRef(ref.Actor)
@@ -82,6 +93,16 @@ func (nw *network) decodeFunc(data []byte) (exec.Value, error) {
 			return exec.None, err
 		}
 		return exec.BindMethod(actor, name)
+	case funcObject:
+		recvData, name := r.Blob(), r.String()
+		if r.Err() != nil {
+			return exec.None, wire.Err(r)
+		}
+		recv, err := exec.DecodeWith(recvData, nil)
+		if err != nil {
+			return exec.None, err
+		}
+		return exec.MethodOf(recv, name)
 	case funcBuiltin:
 		name := r.String()
 		if r.Err() != nil {

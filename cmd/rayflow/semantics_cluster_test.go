@@ -30,6 +30,7 @@ task apply_get(f, x) { return get(f(x)) }
 task make(cls) { let c = cls(10); return get(c.inc(5)) }
 task each(fs) { return [f(3) for f in fs] }
 task give() { return double }
+task draws(f) { return [f(1, 100) for i in range(3)] }
 pipeline main() {
     print(get(apply_task(double, 21)))
     print(get(apply_task(len, [1, 2, 3])), get(apply_task(math.sqrt, 16.0)))
@@ -39,7 +40,11 @@ pipeline main() {
     print(get(each([double, str, abs])))
     let g = get(give())
     print(g(4), g, get(apply_task(g, 5)))
-}`, "8 <function double> 10"},
+    let r = random.new(7)
+    let a = get(draws(r.randint))
+    let b = get(draws(r.randint))
+    print(a == b, [r.randint(1, 100) for i in range(3)] == a)
+}`, "true true"},
 	{"failed futures in a list", `
 task boom(i) { fail("bad input " + str(i)) }
 task collect(xs) { return get(xs) }
