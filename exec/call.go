@@ -242,6 +242,7 @@ func (c *ActorClass) Instantiate(th *Thread, args []Value) (inst *ActorInstance,
 		if r := recover(); r != nil {
 			err = finishError(th, r, saved, c.Info.Pos, c.name)
 		}
+		err = err.inTask(c.name)
 	}()
 	for i, p := range c.params {
 		if p.typ != "" && !hasType(args[i], p.typ) {
@@ -268,7 +269,8 @@ func (c *ActorClass) Instantiate(th *Thread, args []Value) (inst *ActorInstance,
 	return &ActorInstance{Class: c, Fields: fields}, nil
 }
 
-// RunMethod runs one method call on an actor's state.
+// RunMethod runs one method call on an actor's state. An error it
+// returns names the method (Error.Task).
 func (f *Function) RunMethod(th *Thread, inst *ActorInstance, args []Value) (result Value, err *Error) {
 	saved := len(th.frames)
 	defer func() {
@@ -278,6 +280,7 @@ func (f *Function) RunMethod(th *Thread, inst *ActorInstance, args []Value) (res
 		if th.planned != nil {
 			err = th.sendGroupAtEnd(err, f)
 		}
+		err = err.inTask(f.qualifiedName())
 	}()
 	slots := make([]Value, f.numSlots)
 	copy(slots, args)
@@ -348,6 +351,10 @@ func CopyValue(v Value) Value {
 	case ObjectKind:
 		if c, ok := v.AsObject().(Copier); ok {
 			return ObjectValue(c.Copy())
+		}
+	case FunctionKind:
+		if m, ok := methodCopy(v); ok {
+			return m // a generator's method goes with a copy of the generator
 		}
 	}
 	return v

@@ -36,6 +36,33 @@ type Builtin struct {
 	// nondeterministic only when called with no arguments, such as
 	// random.new().
 	NondeterministicWithoutArgs bool
+	// recv and method are set for a method of a host object
+	// (NewMethodOf): it acts on recv's state. It crosses a task boundary
+	// as recv does: copied when recv is a Copier, sent to another node
+	// when recv is Portable, refused otherwise.
+	recv   Object
+	method string
+}
+
+// NewMethodOf makes the method named method of the host object recv
+// ("rng.randint"): fn acts on recv.
+func NewMethodOf(recv Object, method string, fn BuiltinFunc) *Builtin {
+	return &Builtin{name: recv.TypeName() + "." + method, fn: fn, recv: recv, method: method}
+}
+
+// methodCopy is a method of a host object bound to a copy of its
+// receiver, when the receiver is copied across a task boundary
+// (CopyValue); ok is false for any other function.
+func methodCopy(v Value) (Value, bool) {
+	b, isBuiltin := v.AsCallable().(*Builtin)
+	if !isBuiltin || b.recv == nil {
+		return v, false
+	}
+	c, ok := b.recv.(Copier)
+	if !ok {
+		return v, false
+	}
+	return c.Copy().Attr(b.method)
 }
 
 // NewBuiltin makes a built-in named name (for messages: "math.sqrt").
@@ -235,7 +262,141 @@ func (o *HostObject) Attr(name string) (Value, bool) {
 		return f(), true
 	}
 	if m, ok := o.Methods[name]; ok {
-		return FuncValue(NewBuiltin(o.Type+"."+name, m)), true
+		return FuncValue(NewMethodOf(o, name, m)), true
 	}
 	return None, false
+}
+
+// Function values outside their process. Every node runs the same
+// program (loaded by its hash), so a function value travels as a
+// reference to what it names there: a declaration of the program (fn,
+// task, pipeline, method or actor class) by its program and name, a
+// built-in or module function by its name, or an actor's method taken
+// as a value (`c.inc`) by its actor handle and the method's name. A
+// host object's method (`rng.randint`) travels with a copy of its object
+// when the object is Portable; other host objects' methods are bound to
+// one process and cannot travel.
+
+// FuncRef is how a function value is named outside its process.
+type FuncRef struct {
+	// Program is the declaring program of a declaration; nil for a
+	// built-in or module function and for a bound method.
+	Program *Program
+	// Name is the declaration's qualified name ("double",
+	// "Counter.inc", "Counter"), the built-in's name ("len",
+	// "math.sqrt") or, for a bound method, the method's own name.
+	Name string
+	// Actor is the actor handle of a bound method; None otherwise.
+	Actor Value
+	// Receiver is the Portable host object of a method taken from it
+	// (`rng.randint`), Name the method's name; None otherwise. It
+	// travels as the object does (by value), and the method is taken
+	// from the copy (MethodOf).
+	Receiver Value
+}
+
+// MethodOf takes the method named name of the host object recv, as
+// `recv.name` does.
+func MethodOf(recv Value, name string) (Value, error) {
+	if recv.kind != ObjectKind {
+		return None, Errorf(KindType, "a %s has no methods", recv.TypeName())
+	}
+	m, ok := recv.AsObject().Attr(name)
+	if !ok || m.kind != FunctionKind {
+		return None, Errorf(KindName, "%s has no method '%s'", recv.TypeName(), name)
+	}
+	return m, nil
+}
+
+// FuncRefOf returns how the function value v travels, or an error when
+// it cannot leave its process.
+func FuncRefOf(v Value) (FuncRef, *Error) {
+	if v.kind != FunctionKind {
+		return FuncRef{}, Errorf(KindType, "a %s is not a function", v.TypeName())
+	}
+	switch c := v.AsCallable().(type) {
+	case *Function:
+		if c.Kind == "method" {
+			return FuncRef{}, Errorf(KindType, "the method %s cannot leave its actor without the actor: pass the actor, or the method taken from it", c.qualifiedName())
+		}
+		return FuncRef{Program: c.prog, Name: c.qualifiedName()}, nil
+	case *ActorClass:
+		return FuncRef{Program: c.prog, Name: c.name}, nil
+	case boundMethod:
+		return FuncRef{Name: c.method.name, Actor: ActorValue(c.actor)}, nil
+	case *Builtin:
+		if c.recv == nil {
+			return FuncRef{Name: c.name}, nil
+		}
+		if _, ok := c.recv.(Portable); ok {
+			return FuncRef{Name: c.method, Receiver: ObjectValue(c.recv)}, nil
+		}
+	case *NativeTask:
+		return FuncRef{Name: c.Name()}, nil
+	}
+	return FuncRef{}, Errorf(KindType, "the function %s cannot leave the process that made it: it is bound to an object that lives there", v.AsCallable().Name())
+}
+
+// DeclaredFunc returns the declaration of p named name as a value: a fn,
+// task or pipeline, a method ("Counter.inc") or an actor class.
+func (p *Program) DeclaredFunc(name string) (Value, bool) {
+	if f, ok := p.FuncByName(name); ok {
+		return FuncValue(f), true
+	}
+	if c, ok := p.ClassByName(name); ok {
+		return FuncValue(c), true
+	}
+	return None, false
+}
+
+// UniverseFunc returns the built-in or module function named name
+// ("len", "math.sqrt") as p sees it: among p's built-ins and the members
+// of the modules p uses.
+func (p *Program) UniverseFunc(name string) (Value, bool) {
+	if b, ok := builtinTable[name]; ok {
+		return FuncValue(b), true
+	}
+	for _, v := range p.builtins {
+		if v.kind == FunctionKind && v.AsCallable().Name() == name {
+			return v, true
+		}
+	}
+	mod, member, ok := strings.Cut(name, ".")
+	if !ok {
+		return None, false
+	}
+	for _, mv := range p.modules {
+		m, _ := mv.ref.(*Module)
+		if m == nil || m.Name != mod {
+			continue
+		}
+		if v, ok := m.Members[member]; ok && v.kind == FunctionKind && v.AsCallable().Name() == name {
+			return v, true
+		}
+	}
+	return None, false
+}
+
+// BuiltinByName returns the built-in named name ("len"), which needs no
+// program.
+func BuiltinByName(name string) (Value, bool) {
+	b, ok := builtinTable[name]
+	if !ok {
+		return None, false
+	}
+	return FuncValue(b), true
+}
+
+// BindMethod takes the method named name of the actor handle actor as a
+// value, as `actor.name` does.
+func BindMethod(actor Value, name string) (Value, error) {
+	if actor.kind != ActorKind {
+		return None, Errorf(KindType, "a %s is not an actor", actor.TypeName())
+	}
+	h := actor.AsActor()
+	m, ok := h.Class.Method(name)
+	if !ok {
+		return None, Errorf(KindName, "actor %s has no method %s", h.Class.Name(), name)
+	}
+	return FuncValue(boundMethod{actor: h, method: m}), nil
 }

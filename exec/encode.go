@@ -8,9 +8,10 @@ import (
 
 // Value encoding: a compact binary form of plain values (none, bool, int,
 // float, string, list, map, tensor) used to spill objects to disk and to
-// send them between processes. Futures and actor handles are written by
-// the runtime's RefCodec; a host object only if it is Portable (a random
-// generator); functions and other host objects have no encoding.
+// send them between processes. Futures, actor handles and function values
+// travel as references that the runtime's RefCodec writes and reads; a host
+// object only if it is Portable (a random generator); other host objects
+// have no encoding: they only make sense inside one process.
 //
 // Format: one tag byte, then
 //
@@ -30,15 +31,17 @@ const (
 	tagList
 	tagMap
 	tagTensor
-	tagRef  // a future or an actor handle, written by a RefCodec
+	tagRef  // a future, an actor handle or a function, written by a RefCodec
 	tagHost // a Portable host object (encode_host.go)
 )
 
 // RefCodec writes and reads the values that only a runtime can move
-// between processes: futures and actor handles. The node agent provides
-// one; without it such values cannot be encoded.
+// between processes: futures, actor handles and function values (see
+// FuncRefOf). The node agent provides one; without it such values cannot
+// be encoded.
 type RefCodec interface {
-	// EncodeRef returns a runtime-defined form of a future or handle.
+	// EncodeRef returns a runtime-defined form of a future, handle or
+	// function.
 	EncodeRef(v Value) ([]byte, error)
 	// DecodeRef turns that form back into a value.
 	DecodeRef(data []byte) (Value, error)
@@ -123,7 +126,7 @@ func (enc encoder) value(buf []byte, v Value, depth int) ([]byte, error) {
 		if p, ok := v.ref.(Portable); ok {
 			return encodeHost(buf, p)
 		}
-	case FutureKind, ActorKind:
+	case FutureKind, ActorKind, FunctionKind:
 		if enc.refs != nil {
 			data, err := enc.refs.EncodeRef(v)
 			if err != nil {

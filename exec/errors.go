@@ -53,6 +53,52 @@ type Error struct {
 	Stack []Frame
 	Node  string // the node the innermost frame ran on, for remote errors
 	Cause *Error // the remote error behind a "task" error
+	// Task is the task or actor method whose body raised the error
+	// ("Counter.inc" for a method); "" for an error raised outside one.
+	// Run, RunMethod and TaskCall.Run set it as the error leaves the
+	// body; it travels with the error, so err.task reads the same
+	// embedded and on a cluster.
+	Task string
+}
+
+// Root is the error behind a chain of "task" errors: the error the
+// failing task raised (a dependency that failed before a task could
+// start counts as the task that raised it).
+func (e *Error) Root() *Error {
+	root := e
+	for root.Cause != nil && root.Kind == KindTask {
+		root = root.Cause
+	}
+	return root
+}
+
+// OriginalKind is the kind of the error behind e: for a "task" error the
+// kind the failing task raised (err.cause), otherwise e's own kind.
+func (e *Error) OriginalKind() string { return e.Root().Kind }
+
+// FailedTask names the task or method whose failure e is (err.task): the
+// deepest one along the chain of causes that names one; "" when e was
+// not raised in a task.
+func (e *Error) FailedTask() string {
+	name := ""
+	for c := e; c != nil; c = c.Cause {
+		if c.Task != "" {
+			name = c.Task
+		}
+		if c.Kind != KindTask {
+			break
+		}
+	}
+	return name
+}
+
+// inTask marks e, leaving the body of the task or method named name, as
+// raised there, unless an inner task already claimed it.
+func (e *Error) inTask(name string) *Error {
+	if e != nil && e.Task == "" {
+		e.Task = name
+	}
+	return e
 }
 
 // Errorf makes an error of a kind without a position; the evaluator adds
@@ -113,7 +159,7 @@ func (e *Error) Backtrace() []Frame {
 }
 
 // errorObject is how a caught error looks to a program: err.message,
-// err.kind, err.node, err.stack.
+// err.kind, err.cause, err.task, err.node, err.stack.
 type errorObject struct{ err *Error }
 
 func (o errorObject) TypeName() string { return "error" }
@@ -124,6 +170,13 @@ func (o errorObject) Attr(name string) (Value, bool) {
 		return Str(o.err.Msg), true
 	case "kind":
 		return Str(o.err.Kind), true
+	case "cause":
+		return Str(o.err.OriginalKind()), true
+	case "task":
+		if t := o.err.FailedTask(); t != "" {
+			return Str(t), true
+		}
+		return None, true
 	case "node":
 		if o.err.Node == "" {
 			return None, true
@@ -141,3 +194,20 @@ func (o errorObject) Attr(name string) (Value, bool) {
 
 // ErrorValue wraps err as a value for a catch block.
 func ErrorValue(err *Error) Value { return ObjectValue(errorObject{err}) }
+
+// DependencyError is the error of the call named name (an object's name,
+// "task 'add1'") that could not start because its argument i (counted
+// from 0), the result of the call named from, failed with err. It is a
+// "task" error whose cause is err; it stays "lost" when err is (the value
+// is gone, not wrong: whoever owns the lineage can rebuild it and run the
+// call again).
+func DependencyError(name string, i int, from string, err *Error) *Error {
+	kind := KindTask
+	if err.Kind == KindLost {
+		kind = KindLost
+	}
+	return &Error{Kind: kind, Pos: err.Pos, Stack: append([]Frame(nil), err.Stack...),
+		Msg:   fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, from, err.Root().Msg),
+		Node:  err.Node,
+		Cause: err}
+}

@@ -77,14 +77,16 @@ func (c *TaskCall) Info() *compiler.Func {
 }
 
 // Run runs a task call's body with resolved arguments on th.
+// An error it returns names the task (Error.Task).
 func (c *TaskCall) Run(th *Thread, args []Value) (Value, *Error) {
 	if c.Native == nil {
-		return c.Func.Run(th, args)
+		v, err := c.Func.Run(th, args)
+		return v, err.inTask(c.Func.Name())
 	}
 	v, err := c.Native.Builtin.Call(th, args, nil)
 	if err != nil {
 		e := asError(err, c.Site.PosOrZero(), c.Native.Name())
-		return None, e
+		return None, e.inTask(c.Native.Name())
 	}
 	return v, nil
 }

@@ -297,6 +297,15 @@ func (p *parser) name(what, after string) string {
 	return p.next().Value
 }
 
+// fieldName reads the name after '.': any name, a reserved word too
+// (err.task), since nothing else can stand there.
+func (p *parser) fieldName() string {
+	if t := p.tok(); t.Type == Keyword {
+		return p.next().Value
+	}
+	return p.name("a field or method name", "'.'")
+}
+
 // closeErr fails at a token where the closer of open was expected.
 func (p *parser) closeErr(open lexer.Token, what string) {
 	t := p.tok()
@@ -897,7 +906,7 @@ func (p *parser) parsePostfix() *Postfix {
 			n.Suffixes = append(n.Suffixes, &Suffix{Pos: t.Pos, Index: p.parseIndex()})
 		case isSym(t, "."):
 			p.next()
-			n.Suffixes = append(n.Suffixes, &Suffix{Pos: t.Pos, Field: p.name("a field or method name", "'.'")})
+			n.Suffixes = append(n.Suffixes, &Suffix{Pos: t.Pos, Field: p.fieldName()})
 		default:
 			return n
 		}

@@ -109,7 +109,7 @@ func (an actorNode) Crashed(r actorhost.Result, p any) { internalError(r.(*objst
 // resources are free there, otherwise the global scheduler's choice;
 // round-robin over the nodes with room for a class with a spread key.
 func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node, spread string) (*Node, error) {
-	if err := c.feasible("(actor "+id+")", demand); err != nil {
+	if err := c.feasible("actor "+id, demand); err != nil { // named as a cluster names it
 		return nil, err
 	}
 	if origin != nil && spread == "" && demand.Fits(origin.state().Available) {

@@ -88,10 +88,15 @@ func waitOne(th *exec.Thread, o *objstore.Object) error {
 func raised(o *objstore.Object, err *exec.Error) *exec.Error {
 	e := &exec.Error{Kind: exec.KindTask, Pos: err.Pos, Node: err.Node, Cause: err,
 		Stack: append([]exec.Frame(nil), err.Stack...)}
-	switch err.Kind {
-	case exec.KindCancelled:
+	switch {
+	case err.Kind == exec.KindCancelled:
 		e.Kind, e.Msg = exec.KindCancelled, err.Msg
-	case exec.KindTask:
+	case err.Kind == exec.KindResource && err.Task == "":
+		// A task no node can hold (found where it is placed: by the
+		// head's scheduler on a cluster, at the call embedded) did not
+		// fail, it never ran: the same "resource" error everywhere.
+		e.Kind, e.Msg = exec.KindResource, err.Msg
+	case err.Kind == exec.KindTask:
 		e.Msg = err.Msg
 	default:
 		e.Msg = o.Name() + " failed: " + err.Msg

@@ -73,7 +73,11 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 		return nil
 	}
 	owner := m.Owner
-	o := objstore.NewObject(m.ID, "method "+m.Function)
+	name := "method " + m.Function
+	if a != nil {
+		name = "method " + a.Class().Name() + "." + m.Function // as the caller names it
+	}
+	o := objstore.NewObject(m.ID, name)
 	gone := false // the actor is not here: its caller must find it again
 	if owner != "" {
 		// The answer carries the call's place in the actor's order, so

@@ -329,6 +329,11 @@ func (nw *network) taskMessage(t *task, addr string) []byte {
 func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object]bool) *wire.Submit {
 	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
 		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
+	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
+		nw.c.stats.Failed.Add(1)
+		t.obj.Complete(exec.None, err, "")
+		return nil
+	}
 	if err := nw.fillGroupTask(msg, t.call, members, addr); err != nil {
 		t.obj.Complete(exec.None, err, "")
 		return nil

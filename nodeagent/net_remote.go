@@ -57,13 +57,18 @@ func (nw *network) fillArgsIn(msg *wire.Submit, args []exec.Value, members map[*
 	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
 			if o := objstore.ObjectOf(a.AsFuture()); members[o] {
-				msg.Args = append(msg.Args, wire.Arg{ObjectID: o.ID(), Location: addr})
+				msg.Args = append(msg.Args, wire.Arg{ObjectID: o.ID(), Location: addr, Name: o.Name()})
 				continue
 			}
 		}
 		arg, err := nw.argOnWire(a, msg.ID, i)
 		if err != nil {
-			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %v", msg.Function, err)
+			why := err.Error()
+			var xe *exec.Error
+			if errors.As(err, &xe) {
+				why = xe.Msg // not "error: ..." inside the message
+			}
+			return exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %s", msg.Function, why)
 		}
 		msg.Args = append(msg.Args, arg)
 	}
@@ -82,7 +87,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 			return wire.Arg{}, fmt.Errorf("unknown future")
 		}
 		if loc := o.RemoteLocation(); loc != "" {
-			return wire.Arg{ObjectID: o.ID(), Location: loc}, nil
+			return wire.Arg{ObjectID: o.ID(), Location: loc, Name: o.Name()}, nil
 		}
 		if !o.IsReady() {
 			// A dependency still being made (a method call does not wait
@@ -90,7 +95,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 			// their order): the receiver fetches it from here, which
 			// answers once it is ready.
 			nw.serveObject(o)
-			return wire.Arg{ObjectID: o.ID(), Location: nw.addr}, nil
+			return wire.Arg{ObjectID: o.ID(), Location: nw.addr, Name: o.Name()}, nil
 		}
 		val, err := o.Result()
 		if err != nil {
@@ -117,7 +122,9 @@ func (nw *network) outputAddr(output string) string {
 	return output
 }
 
-// fetch reads an object from the node at addr, streamed.
+// fetch reads an object from the node at addr, streamed. An error of
+// kind "lost" says the object could not be read from there; any other
+// error is the object's own (it holds a failed task's error).
 func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	// A node the heads declared dead is not asked: its objects are gone,
 	// and dialling it again would wait out the pool's redial backoff (up
@@ -138,15 +145,15 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 		}
 	}()
 	nw.fetches.Add(1)
-	dec := exec.NewStreamDecoder(nw)
-	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, wire.EncodeStrings(id), dec); err != nil {
+	sink := newFetchSink(nw)
+	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, wire.EncodeStrings(id), sink); err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("object %s could not be fetched from %s: %v", id, addr, err)}
 	}
-	v, err := dec.Value()
+	v, objErr, err := sink.result()
 	if err != nil {
 		return exec.None, exec.Errorf(exec.KindLost, "object %s from %s is damaged: %v", id, addr, err)
 	}
-	return v, nil
+	return v, objErr
 }
 
 // serveObject lets other processes fetch obj by its ID.
@@ -157,7 +164,8 @@ func (nw *network) serveObject(o *objstore.Object) {
 }
 
 // handleFetch streams an object held here, waiting for it if it is not
-// ready yet (a future passed on before its task finished).
+// ready yet (a future passed on before its task finished); an object that
+// failed streams its error (failedObjectReply).
 func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.Message, error) {
 	ss, err := wire.DecodeStrings(payload)
 	if err != nil || len(ss) != 1 {
@@ -174,7 +182,7 @@ func (nw *network) handleFetch(ctx context.Context, payload []byte) (*transport.
 	}
 	v, verr := o.Result()
 	if verr != nil {
-		return nil, fmt.Errorf("%s", verr.Msg)
+		return failedObjectReply(verr), nil
 	}
 	r, size, err := exec.EncodeStream(v, nw)
 	if err != nil {
@@ -250,18 +258,22 @@ func (nw *network) argValue(a wire.Arg) (exec.Value, error) {
 	if a.ObjectID == "" {
 		return exec.DecodeWith(a.Inline, nw)
 	}
+	name := a.Name
+	if name == "" {
+		name = "object " + a.ObjectID
+	}
 	if a.Location == nw.addr {
 		if o := nw.localObject(a.ObjectID); o != nil {
-			return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: o}), nil
+			return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: name, Handle: o}), nil
 		}
 	}
-	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: "object " + a.ObjectID, Handle: nw.remoteObject(a.ObjectID, a.Location)}), nil
+	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: name, Handle: nw.remoteObject(a.ObjectID, name, a.Location)}), nil
 }
 
-// remoteObject is a local stand-in for an object held by another
-// process; reading it fetches it.
-func (nw *network) remoteObject(id, addr string) *objstore.Object {
-	o := objstore.NewObject(id, "object "+id)
+// remoteObject is a local stand-in, named name ("task 'boom'"), for an
+// object held by another process; reading it fetches it.
+func (nw *network) remoteObject(id, name, addr string) *objstore.Object {
+	o := objstore.NewObject(id, name)
 	o.SetRemote(addr, 0, nw.ow)
 	o.Complete(exec.None, nil, addr)
 	return o

@@ -2,12 +2,15 @@ package nodeagent
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/lang"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 )
 
@@ -62,7 +65,7 @@ func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
 		}
 	}()
 
-	o := head.Cluster.net.remoteObject("jobf.1", srv.Addr())
+	o := head.Cluster.net.remoteObject("jobf.1", "object jobf.1", srv.Addr())
 	const readers = 4
 	values := make(chan exec.Value, readers)
 	for range readers {
@@ -105,5 +108,38 @@ func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
 	}
 	if o.RemoteLocation() != "" {
 		t.Fatal("the fetched value is not kept here")
+	}
+}
+
+// An object that holds an error is fetched as that error, whole (kind,
+// message, task, node, stack, cause), and nothing tries to rebuild it:
+// before, the fetch failed with the error's message as a transport error
+// and the reader reported "could not be fetched ...: no lineage of it is
+// kept here".
+func TestFailedObjectFetchedAsItsError(t *testing.T) {
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	nw := head.Cluster.net
+	want := &exec.Error{Kind: exec.KindUser, Msg: "bad input 1", Task: "boom", Node: "n2",
+		Pos:   lang.Position{Filename: "prog.rayflow", Line: 3, Column: 16},
+		Stack: []exec.Frame{{Pos: lang.Position{Filename: "prog.rayflow", Line: 3, Column: 16}, Name: "boom", Node: "n2"}},
+		Cause: &exec.Error{Kind: exec.KindValue, Msg: "inner"}}
+	failed := objstore.NewObject("jobf.2", "task 'boom'")
+	failed.Complete(exec.None, want, "n2")
+	nw.serveObject(failed)
+
+	reader := nw.remoteObject("jobf.2", "task 'boom'", nw.addr)
+	v, got := reader.Result()
+	if got == nil {
+		t.Fatalf("read %s, want the object's error", v.Repr())
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("fetched error %+v, want %+v", got, want)
+	}
+	if reader.Name() != "task 'boom'" {
+		t.Fatalf("the stand-in is named %q", reader.Name())
 	}
 }

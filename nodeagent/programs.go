@@ -39,6 +39,17 @@ func (pc *programCache) get(hash string) *exec.Program {
 	return pc.byHash[hash]
 }
 
+// all lists the programs compiled so far, in no particular order.
+func (pc *programCache) all() []*exec.Program {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	out := make([]*exec.Program, 0, len(pc.byHash))
+	for _, p := range pc.byHash {
+		out = append(out, p)
+	}
+	return out
+}
+
 func (pc *programCache) put(p *exec.Program) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()

@@ -15,8 +15,9 @@ import (
 // A future becomes its object ID, the address of the process that holds
 // (or will hold) its value and the address of its owner; an actor handle becomes the actor's ID,
 // class, program, the address of the process that hosts it, the address
-// of the process that created it (which restarts it) and its incarnation. The
-// network implements exec.RefCodec with these forms.
+// of the process that created it (which restarts it) and its incarnation;
+// a function value becomes a name (refs_func.go). The network implements
+// exec.RefCodec with these forms.
 
 const (
 	refFuture byte = 'f'
@@ -68,6 +69,10 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		w.String(addr)
 		w.String(creator)
 		w.Uvarint(uint64(gen))
+	case exec.FunctionKind:
+		if err := nw.encodeFunc(w, v); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("a %s is not a reference", v.TypeName())
 	}
@@ -91,7 +96,7 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 				return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
 			}
 		}
-		o := nw.remoteObject(id, loc)
+		o := nw.remoteObject(id, name, loc)
 		if owner != nw.addr {
 			o.SetOwner(owner)
 		}
@@ -120,6 +125,8 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 			}
 		}
 		return exec.ActorValue(&exec.ActorHandle{ID: id, Class: c, Handle: nw.ow.Borrow(id, c, addr, creator, gen)}), nil
+	case refFunc:
+		return nw.decodeFunc(data[1:])
 	}
 	return exec.None, wire.ErrMalformed
 }

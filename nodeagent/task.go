@@ -1,6 +1,7 @@
 package nodeagent
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -100,7 +101,9 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	if err != nil {
 		return nil, err
 	}
-	whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+	if !t.obj.IsReady() { // an infeasible task has failed already
+		whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+	}
 	f := t.future()
 	return &f, nil
 }
@@ -109,10 +112,23 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 // object, and records its lineage.
 func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*task, error) {
 	demand, name, err := c.demandFor(call)
-	if err != nil {
+	if err != nil && !c.infeasible(call) {
 		return nil, err
 	}
 	t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th)}
+	if err != nil {
+		// No node can ever run it: the call returns a future that has
+		// failed with a "resource" error, which get raises, as on a
+		// cluster, where the heads find it when the task is placed.
+		c.stats.Submitted.Add(1)
+		c.stats.Failed.Add(1)
+		var xe *exec.Error
+		if !errors.As(err, &xe) {
+			xe = exec.Errorf(exec.KindResource, "%v", err)
+		}
+		t.obj.Complete(exec.None, xe, "")
+		return t, nil
+	}
 	t.obj.SetProducer(t)
 	c.stats.Submitted.Add(1)
 	c.countAtDriver(t.obj)
@@ -141,6 +157,9 @@ type demandEntry struct {
 	demand resources.Resources
 	name   string
 	err    error
+	// infeasible: err says no node can ever run the demand (the demand
+	// itself is well formed).
+	infeasible bool
 }
 
 // demandFor parses a callee's resources once and checks, once, that some
@@ -153,14 +172,23 @@ func (c *Cluster) demandFor(call *exec.TaskCall) (resources.Resources, string, e
 	}
 	quoted := "'" + call.Name() + "'"
 	demand, err := demandOf(call.Resources())
+	infeasible := false
 	if err != nil {
 		err = exec.Errorf(exec.KindResource, "task %s: %v", quoted, err)
 	} else {
 		err = c.feasibleHere(quoted, demand)
+		infeasible = err != nil
 	}
-	de := demandEntry{demand: demand, name: "task " + quoted, err: err}
+	de := demandEntry{demand: demand, name: "task " + quoted, err: err, infeasible: infeasible}
 	c.demands.Store(key, de)
 	return de.demand, de.name, de.err
+}
+
+// infeasible reports whether demandFor found that no node can ever run
+// call's demand.
+func (c *Cluster) infeasible(call *exec.TaskCall) bool {
+	e, ok := c.demands.Load(callee(call))
+	return ok && e.(demandEntry).infeasible
 }
 
 // feasible checks that some node could ever run the demand.
@@ -214,20 +242,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 		<-o.Done()
 		v, err := o.Result()
 		if err != nil {
-			root := err
-			for root.Cause != nil && root.Kind == exec.KindTask {
-				root = root.Cause
-			}
-			kind := exec.KindTask
-			if err.Kind == exec.KindLost {
-				// The value is gone (its node died), not wrong: whoever
-				// owns the lineage can rebuild it and run this again.
-				kind = exec.KindLost
-			}
-			return nil, &exec.Error{Kind: kind, Pos: err.Pos, Stack: append([]exec.Frame(nil), err.Stack...),
-				Msg:   fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, o.Name(), root.Msg),
-				Node:  err.Node,
-				Cause: err}
+			return nil, exec.DependencyError(name, i, o.Name(), err)
 		}
 		out[i] = exec.CopyValue(v)
 	}

@@ -182,7 +182,7 @@ func (g *Generator) Attr(name string) (exec.Value, bool) {
 	if !ok {
 		return exec.None, false
 	}
-	return exec.FuncValue(exec.NewBuiltin("rng."+name, func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
+	return exec.FuncValue(exec.NewMethodOf(g, name, func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 		return fn(g, args)
 	})), true
 }

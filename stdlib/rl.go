@@ -65,14 +65,14 @@ func (e *Env) Attr(name string) (exec.Value, bool) {
 		defer e.mu.Unlock()
 		return exec.Int(int64(e.t)), true
 	case "reset":
-		return exec.FuncValue(exec.NewBuiltin("env.reset", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
+		return exec.FuncValue(exec.NewMethodOf(e, "reset", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 			if err := args.Unpack(); err != nil {
 				return exec.None, err
 			}
 			return e.Reset(), nil
 		})), true
 	case "step":
-		return exec.FuncValue(exec.NewBuiltin("env.step", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
+		return exec.FuncValue(exec.NewMethodOf(e, "step", func(th *exec.Thread, args *exec.Args) (exec.Value, error) {
 			var a exec.Value
 			if err := args.Unpack("action", &a); err != nil {
 				return exec.None, err

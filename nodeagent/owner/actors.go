@@ -113,6 +113,9 @@ func (ow *Owner) placeActorTry(call *exec.TaskCall, demand resources.Resources, 
 	}
 	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key(call.ID, 0), Owner: ow.net.Addr(), Function: call.Class.Name(),
 		Resources: call.Resources(), Output: output}
+	if err := FailedDependency("actor "+call.Class.Name(), call.Args); err != nil {
+		return nil, err
+	}
 	if err := ow.net.FillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
@@ -139,6 +142,10 @@ func (ow *Owner) placeActorTry(call *exec.TaskCall, demand resources.Resources, 
 // go one-way on one connection, which keeps them in call order.
 func (ow *Owner) CallRemote(a *Actor, call *exec.TaskCall, o *objstore.Object) {
 	msg := &wire.Submit{Kind: wire.SubmitMethod, ID: call.ID, ActorID: a.id, Owner: ow.net.Addr(), Function: call.Func.ShortName()}
+	if err := FailedDependency(o.Name(), call.Args); err != nil {
+		o.Complete(exec.None, err, "")
+		return
+	}
 	if err := ow.net.FillCall(msg, call.Func.Program(), call.Args); err != nil {
 		o.Complete(exec.None, err, "")
 		return
@@ -204,6 +211,10 @@ func (ow *Owner) methodMsg(call *exec.TaskCall, key, owner string) (*wire.Submit
 // awaits the answer. An argument that cannot travel fails obj; the error
 // returned is the send's.
 func (ow *Owner) sendMethod(addr, key string, call *exec.TaskCall, obj *objstore.Object) error {
+	if err := FailedDependency(obj.Name(), call.Args); err != nil {
+		obj.Complete(exec.None, err, "")
+		return nil
+	}
 	msg, err := ow.methodMsg(call, key, ow.net.Addr())
 	if err != nil {
 		obj.Complete(exec.None, err, "")

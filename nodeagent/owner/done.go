@@ -81,10 +81,11 @@ func (ow *Owner) resubmit(obj *objstore.Object) {
 
 // FetchObject brings here the value of o, held by the process at addr
 // (objstore.Fetcher): fetched from there, or rebuilt from its lineage (or
-// by its owner) when that process lost it.
+// by its owner) when that process lost it. An object that holds an
+// error (its task failed) is not lost: its error is returned as it is.
 func (ow *Owner) FetchObject(o *objstore.Object, addr string) (exec.Value, *exec.Error) {
 	v, err := ow.net.Fetch(o.ID(), addr)
-	if err != nil {
+	if err != nil && err.Kind == exec.KindLost {
 		v, err = ow.rebuild(o, addr, err)
 	}
 	return v, err

@@ -80,7 +80,9 @@ type Network interface {
 	// Call sends a request and waits for its reply; Send sends one-way.
 	Call(ctx context.Context, addr string, typ transport.MsgType, payload []byte) (*transport.Message, error)
 	Send(addr string, typ transport.MsgType, payload []byte) error
-	// Fetch reads an object from the node at addr.
+	// Fetch reads an object from the node at addr. An error of kind
+	// "lost" says it could not be read from there; any other error is
+	// the object's own (its task failed).
 	Fetch(id, addr string) (exec.Value, *exec.Error)
 	// Spill places a task (again) through the global scheduler.
 	Spill(t Task)

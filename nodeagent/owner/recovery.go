@@ -191,6 +191,9 @@ func (ow *Owner) fetchFromOwner(o *objstore.Object, deadAddr string, cause *exec
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; no lineage of it is kept here, so it cannot be rebuilt", cause.Msg)}
 	}
 	v, err := ow.net.Fetch(o.ID(), o.Owner())
+	if err != nil && err.Kind != exec.KindLost {
+		return exec.None, err // the object failed: its own error
+	}
 	if err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s; its owner at %s could not rebuild it either: %s", cause.Msg, o.Owner(), err.Msg)}
 	}

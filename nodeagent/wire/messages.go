@@ -43,6 +43,10 @@ type Arg struct {
 	Inline   []byte
 	ObjectID string
 	Location string
+	// Name is the referenced object's name ("task 'boom'"), so that an
+	// error about it reads as where it was made. Optional: written after
+	// the message's other fields only when some argument has one.
+	Name string
 }
 
 // Submit asks a node to run a task, a method call or an actor
@@ -97,10 +101,28 @@ func (m *Submit) Encode() []byte {
 	w.Blob(m.Lineage)
 	w.Blob(m.State)
 	w.Blob(m.Replay)
-	if m.Group != "" {
+	names := m.argNames()
+	if m.Group != "" || names != nil {
 		w.String(m.Group)
 	}
+	if names != nil {
+		w.Strings(names)
+	}
 	return w.Bytes()
+}
+
+// argNames lists the arguments' names, or nil when none has one.
+func (m *Submit) argNames() []string {
+	for i, a := range m.Args {
+		if a.Name != "" {
+			names := make([]string, len(m.Args))
+			for j := i; j < len(m.Args); j++ {
+				names[j] = m.Args[j].Name
+			}
+			return names
+		}
+	}
+	return nil
 }
 
 // sizeHint is about the size of m encoded (each length prefix counted as
@@ -109,7 +131,7 @@ func (m *Submit) sizeHint() int {
 	n := 24 + len(m.ID) + len(m.ActorID) + len(m.Owner) + len(m.ProgramHash) + len(m.Function) +
 		len(m.Output) + len(m.Lineage) + len(m.State) + len(m.Replay) + len(m.Group) + 24*len(m.Resources)
 	for _, a := range m.Args {
-		n += 6 + len(a.Inline) + len(a.ObjectID) + len(a.Location)
+		n += 8 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
 	}
 	return n
 }
@@ -129,6 +151,17 @@ func DecodeSubmit(b []byte) (*Submit, error) {
 	m.Replay = r.Blob()
 	if r.Err() == nil && r.Remaining() > 0 {
 		m.Group = r.String()
+	}
+	if r.Err() == nil && r.Remaining() > 0 {
+		names := r.Strings()
+		if r.Err() == nil && len(names) != len(m.Args) {
+			r.Fail("argument names do not match the arguments")
+		}
+		for i := range m.Args {
+			if i < len(names) {
+				m.Args[i].Name = names[i]
+			}
+		}
 	}
 	return m, Err(r)
 }
@@ -205,10 +238,46 @@ func writeError(w *codec.Encoder, e *exec.Error) {
 		w.String(f.Name)
 		w.String(f.Node)
 	}
-	w.Bool(e.Cause != nil)
+	// One byte of flags: errHasCause, errHasTask. An error without a task
+	// name is written as it was before the name travelled (a bool).
+	var flags byte
+	if e.Cause != nil {
+		flags |= errHasCause
+	}
+	if e.Task != "" {
+		flags |= errHasTask
+	}
+	w.Byte(flags)
+	if e.Task != "" {
+		w.String(e.Task)
+	}
 	if e.Cause != nil {
 		writeError(w, e.Cause)
 	}
+}
+
+// The flags byte that ends an error's fixed fields.
+const (
+	errHasCause byte = 1 << iota // a nested error follows
+	errHasTask                   // the task's name follows (before the cause)
+)
+
+// EncodeError writes an error on its own (the body of a fetch of an
+// object that holds an error).
+func EncodeError(e *exec.Error) []byte {
+	w := &codec.Encoder{}
+	writeError(w, e)
+	return w.Bytes()
+}
+
+// DecodeError reads an error written by EncodeError.
+func DecodeError(b []byte) (*exec.Error, error) {
+	r := codec.NewDecoder(b)
+	e := readError(r, 0)
+	if r.Err() == nil && r.Remaining() > 0 {
+		r.Fail("trailing bytes after an error")
+	}
+	return e, Err(r)
 }
 
 func writePos(w *codec.Encoder, p lang.Position) {
@@ -227,7 +296,15 @@ func readError(r *codec.Decoder, depth int) *exec.Error {
 	for i := 0; i < n && r.Err() == nil; i++ {
 		e.Stack = append(e.Stack, exec.Frame{Pos: readPos(r), Name: r.String(), Node: r.String()})
 	}
-	if r.Bool() {
+	flags := r.Byte()
+	if flags&^(errHasCause|errHasTask) != 0 {
+		r.Fail("unknown error flags")
+		return e
+	}
+	if flags&errHasTask != 0 {
+		e.Task = r.String()
+	}
+	if flags&errHasCause != 0 {
 		if depth > 20 {
 			r.Fail("error causes nested too deep")
 			return e
