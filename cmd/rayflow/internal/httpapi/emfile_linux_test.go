@@ -28,7 +28,6 @@ func TestSurvivesRunningOutOfDescriptors(t *testing.T) {
 	}
 	defer api.Close()
 
-
 	var old syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
 		t.Skip(err)
