@@ -327,6 +327,9 @@ func (nw *network) taskMessage(t *task, addr string) []byte {
 // call of a group when members (the objects of the group's calls) is
 // set; nil when t cannot be sent (t has failed).
 func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object]bool) *wire.Submit {
+	if nw.c.stopIfCancelled(t) {
+		return nil
+	}
 	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
 		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 	if err := nw.fillGroupTask(msg, t.call, members, addr); err != nil {

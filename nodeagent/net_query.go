@@ -33,6 +33,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return transport.Reply(w.Bytes()), nil
 	case wire.QueryRelease:
 		return nil, nw.handleRelease(payload[1:])
+	case wire.QueryJobAlive:
+		return nil, nw.handleJobAlive(payload[1:])
 	case wire.QueryLineage:
 		ids := make([]string, r.Count(1))
 		for i := range ids {

@@ -45,6 +45,9 @@ func (nw *network) noteJob(jobID string) {
 	}
 	nw.jobs[jobID] = true
 	nw.mu.Unlock()
+	// The heads hold the job's lease before any of its work is sent: a
+	// driver killed at once still has its job ended (net_jobs.go).
+	nw.renewJobLeases()
 }
 
 // endJob tells the cluster that a job this process drove is over: every
@@ -144,6 +147,13 @@ func (nw *network) releaseHere(jobs []string) {
 		}
 		return false
 	}
+	// Marked first: a task of the jobs that arrives or becomes ready from
+	// now on never starts (cancel.go); their task marks are covered.
+	for _, j := range jobs {
+		nw.c.marks.add(j)
+	}
+	nw.c.marks.forgetJobs(ofJobs)
+	nw.leases.drop(jobs)
 	nw.mu.Lock()
 	for id := range nw.served {
 		if ofJobs(id) {

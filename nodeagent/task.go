@@ -118,6 +118,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	if err := c.recordLineage(call, origin); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
 	}
+	c.stopIfCancelled(t) // its caller's subtree was cancelled: it never starts
 	return t, nil
 }
 
@@ -234,7 +235,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 }
 
 func (c *Cluster) startTask(origin *Node, t *task) {
-	if t.Cancelled() {
+	if c.stopIfCancelled(t) {
 		return
 	}
 	origin.schedule(t)
@@ -247,7 +248,7 @@ func (c *Cluster) startTask(origin *Node, t *task) {
 func (n *Node) runTask(t *task) {
 	c := n.cluster
 	defer failOnPanic(t.obj)
-	if t.Cancelled() {
+	if c.stopIfCancelled(t) {
 		return
 	}
 	args, depErr := resolveArgs(t.obj.Name(), t.call.Args)

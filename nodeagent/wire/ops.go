@@ -33,4 +33,7 @@ const (
 	// QueryRelease (job IDs) says the jobs are over: the process drops
 	// what it keeps for them (net_release.go).
 	QueryRelease byte = 3
+	// QueryJobAlive (job IDs) tells a head that the jobs' driver is
+	// alive: it renews their leases (nodeagent's net_jobs.go).
+	QueryJobAlive byte = 4
 )

@@ -1,0 +1,131 @@
+package nodeagent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// The liveness of jobs: a job ends when its driver stops.
+//
+// A driver that stops cleanly (its pipeline returned, or SIGINT or
+// SIGTERM) releases its jobs itself as it leaves (net_release.go). One
+// that dies cannot, so every process that drives jobs renews a lease on
+// them with every head, at each heartbeat period, in a Query of kind
+// wire.QueryJobAlive. A head that has not heard of a job for its dead
+// timeout (--dead-after, the timeout after which it declares a silent
+// node dead) releases the job as its driver would have: every live
+// process drops its queued tasks, cancels its running ones, stops its
+// actors and releases its objects; the heads delete its lineage. Each
+// head tracks the leases it receives on its own, as it tracks the nodes'
+// heartbeats; a release from several heads is the same release.
+
+// jobLeases are the leases of the jobs drivers renew with this head, by
+// job ID: when each was last renewed. Its own lock; renewed by
+// connection goroutines, expired by the heartbeat loop, dropped by job
+// release.
+type jobLeases struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// renew records that the jobs' driver is alive now.
+func (l *jobLeases) renew(jobs []string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = map[string]time.Time{}
+	}
+	for _, j := range jobs {
+		l.last[j] = now
+	}
+}
+
+// drop forgets the leases of jobs that ended.
+func (l *jobLeases) drop(jobs []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, j := range jobs {
+		delete(l.last, j)
+	}
+}
+
+// expired removes and returns the jobs not renewed for longer than after.
+func (l *jobLeases) expired(now time.Time, after time.Duration) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for j, at := range l.last {
+		if now.Sub(at) > after {
+			out = append(out, j)
+			delete(l.last, j)
+		}
+	}
+	return out
+}
+
+// handleJobAlive serves wire.QueryJobAlive on a head: the jobs named are
+// driven by a live process. A job already ended here is not revived.
+func (nw *network) handleJobAlive(body []byte) error {
+	if nw.svc == nil {
+		return errNotHead
+	}
+	jobs, err := wire.DecodeStrings(body)
+	if err != nil {
+		return wire.ErrMalformed
+	}
+	live := jobs[:0:0]
+	for _, j := range jobs {
+		if validJobID(j) && !nw.c.marks.covers(j) {
+			live = append(live, j)
+		}
+	}
+	nw.leases.renew(live, time.Now())
+	return nil
+}
+
+// renewJobLeases tells every head that the jobs this process drives are
+// alive, waiting at most one heartbeat period for their answers.
+func (nw *network) renewJobLeases() {
+	nw.mu.Lock()
+	jobs := make([]string, 0, len(nw.jobs))
+	for j := range nw.jobs {
+		jobs = append(jobs, j)
+	}
+	nw.mu.Unlock()
+	if len(jobs) == 0 {
+		return
+	}
+	body := wire.EncodeStrings(jobs...)
+	ctx, cancel := context.WithTimeout(context.Background(), nw.cfg.HeartbeatEvery)
+	defer cancel()
+	msg := append([]byte{wire.QueryJobAlive}, body...)
+	var wg sync.WaitGroup
+	for _, addr := range nw.hc.Order() {
+		if addr == nw.addr {
+			nw.handleJobAlive(body)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nw.pool.Call(ctx, addr, transport.Query, msg)
+		}()
+	}
+	wg.Wait()
+}
+
+// endSilentJobs releases, on a head, the jobs whose driver stopped
+// renewing their leases for longer than the head's dead timeout. The
+// release runs on its own goroutine, bounded by releaseTimeout.
+func (nw *network) endSilentJobs() {
+	if nw.svc == nil {
+		return
+	}
+	if jobs := nw.leases.expired(time.Now(), nw.cfg.Membership.DeadAfter()); len(jobs) > 0 {
+		go nw.releaseJobs(jobs)
+	}
+}
