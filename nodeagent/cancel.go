@@ -30,6 +30,12 @@ import (
 //     the mark was made is caught at the next one, at the latest before
 //     its body runs.
 //
+// A subtree stops at actors: an actor created in it, and the tasks its
+// methods submit (their IDs start with the actor's), live on (the actor
+// may serve other callers). A task knows the nearest actor among its
+// callers (task.bound; it travels in wire.Submit.ActorID), and a mark
+// above that actor does not reach it. The end of a job reaches all of it.
+//
 // Marks of tasks stay until their job ends (a job's end releases them);
 // the mark of an ended job stays jobMarkTTL, long enough for any task of
 // it still on the wire to arrive and be dropped.
@@ -63,15 +69,20 @@ func (m *cancelMarks) add(id string) {
 	m.some.Store(true)
 }
 
-// covers reports whether id is in a cancelled subtree: it or one of its
-// ancestors (the prefixes of id that end before a dot) is marked.
-func (m *cancelMarks) covers(id string) bool {
+// covers reports whether a task is in a cancelled subtree: its job
+// ended, or its ID or one of its ancestors (the prefixes of id that end
+// before a dot) below its bound (the nearest actor among its callers, ""
+// for none) is marked.
+func (m *cancelMarks) covers(id, bound string) bool {
 	if !m.some.Load() {
 		return false
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for {
+	if _, ok := m.ids[jobOf(id)]; ok {
+		return true
+	}
+	for len(id) > len(bound) {
 		if _, ok := m.ids[id]; ok {
 			return true
 		}
@@ -81,7 +92,12 @@ func (m *cancelMarks) covers(id string) bool {
 		}
 		id = id[:i]
 	}
+	return false
 }
+
+// jobEnded reports whether the job was released here (jobMarkTTL ago at
+// most).
+func (m *cancelMarks) jobEnded(job string) bool { return m.covers(job, job) }
 
 // forgetJobs drops the marks of tasks of ended jobs (ofJobs picks them);
 // the marks of the jobs themselves stay (add prunes them).
@@ -104,9 +120,22 @@ func jobOf(id string) string {
 	return id
 }
 
-// inSubtree reports whether id is root or a descendant of it.
-func inSubtree(id, root string) bool {
-	return strings.HasPrefix(id, root) && (len(id) == len(root) || id[len(root)] == '.')
+// inSubtree reports whether a task (its ID and bound) is in the subtree
+// of root: root is the task or an ancestor of it below its bound.
+func inSubtree(id, bound, root string) bool {
+	return strings.HasPrefix(id, root) && (len(id) == len(root) || id[len(root)] == '.') && len(root) > len(bound)
+}
+
+// cancelBound is the bound of the tasks th submits: the nearest actor
+// among their callers.
+func cancelBound(th *exec.Thread) string {
+	if t, _ := th.Local[localTask].(*task); t != nil {
+		return t.bound
+	}
+	if a, _ := th.Local[localActor].(string); a != "" {
+		return a
+	}
+	return ""
 }
 
 // stopIfCancelled reports whether t must not start: it was cancelled, or
@@ -116,7 +145,7 @@ func (c *Cluster) stopIfCancelled(t *task) bool {
 	if t.Cancelled() {
 		return true
 	}
-	if c.marks.covers(t.call.ID) {
+	if c.marks.covers(t.call.ID, t.bound) {
 		t.Cancel(t.obj.Name() + " was cancelled")
 		return true
 	}
@@ -136,16 +165,16 @@ func (c *Cluster) cancelHere(roots []string) {
 	for _, r := range roots {
 		c.marks.add(r)
 	}
-	picks := func(id string) bool {
+	picks := func(t *task) bool {
 		for _, r := range roots {
-			if inSubtree(id, r) {
+			if inSubtree(t.call.ID, t.bound, r) {
 				return true
 			}
 		}
 		return false
 	}
 	for _, n := range c.nodes {
-		for _, t := range n.jobsTasks(picks) {
+		for _, t := range n.tasksWhere(picks) {
 			t.Cancel(t.obj.Name() + " was cancelled")
 		}
 	}

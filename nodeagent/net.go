@@ -169,7 +169,7 @@ func (nw *network) heartbeatLoop() {
 			if !nw.cfg.Driver { // a driver is no node
 				nw.heartbeatAll()
 			}
-			nw.renewJobLeases() // net_jobs.go
+			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
 			nw.endSilentJobs()
 		}
 	}

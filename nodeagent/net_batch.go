@@ -330,7 +330,7 @@ func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object
 	if nw.c.stopIfCancelled(t) {
 		return nil
 	}
-	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, ActorID: t.bound, Owner: nw.addr, Function: t.call.Name(),
 		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 	if err := nw.fillGroupTask(msg, t.call, members, addr); err != nil {
 		t.obj.Complete(exec.None, err, "")

@@ -79,7 +79,7 @@ func (nw *network) handleJobAlive(body []byte) error {
 	}
 	live := jobs[:0:0]
 	for _, j := range jobs {
-		if validJobID(j) && !nw.c.marks.covers(j) {
+		if validJobID(j) && !nw.c.marks.jobEnded(j) {
 			live = append(live, j)
 		}
 	}
@@ -88,8 +88,9 @@ func (nw *network) handleJobAlive(body []byte) error {
 }
 
 // renewJobLeases tells every head that the jobs this process drives are
-// alive, waiting at most one heartbeat period for their answers.
-func (nw *network) renewJobLeases() {
+// alive, waiting at most wait for their answers (a head that does not
+// answer in time hears at the next heartbeat).
+func (nw *network) renewJobLeases(wait time.Duration) {
 	nw.mu.Lock()
 	jobs := make([]string, 0, len(nw.jobs))
 	for j := range nw.jobs {
@@ -100,7 +101,7 @@ func (nw *network) renewJobLeases() {
 		return
 	}
 	body := wire.EncodeStrings(jobs...)
-	ctx, cancel := context.WithTimeout(context.Background(), nw.cfg.HeartbeatEvery)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	msg := append([]byte{wire.QueryJobAlive}, body...)
 	var wg sync.WaitGroup

@@ -310,7 +310,7 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit) (t *task, fa
 		return nil, nw.failForOwner(m, exec.Errorf(exec.KindResource, "%v", err))
 	}
 	t = &task{call: call, obj: objstore.NewObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
-		replay: decodeReplay(m.Replay)}
+		replay: decodeReplay(m.Replay), bound: m.ActorID}
 	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage
@@ -347,7 +347,7 @@ func (nw *network) report(o *objstore.Object, owner string) {
 // gone: sending to a dead driver waits out the dial's backoff, which held
 // up the release of its job by a head).
 func (nw *network) reportDone(o *objstore.Object, owner string, done *wire.Done) {
-	if nw.c.marks.covers(jobOf(o.ID())) {
+	if nw.c.marks.jobEnded(jobOf(o.ID())) {
 		return
 	}
 	if big := o.Big(); big != nil { // kept by the store (maybe spilled): its size is known

@@ -39,6 +39,10 @@ type task struct {
 	// sequence number: the run again sees the same ones (replayedWait,
 	// ReadOutcome).
 	replay map[uint64]stash.Outcome
+	// bound is the ID of the nearest actor among the task's callers (""
+	// for none): cancelling a task above that actor does not reach this
+	// one (cancel.go).
+	bound string
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running
@@ -63,7 +67,7 @@ func (t *task) SetReplay(replay map[uint64]stash.Outcome) { t.replay = replay }
 // Again is a copy of the task to run again (a rebuild), with a new
 // object of the same ID.
 func (t *task) Again() owner.Task {
-	again := &task{call: t.call, obj: objstore.NewObject(t.obj.ID(), t.obj.Name()), demand: t.demand, output: t.output}
+	again := &task{call: t.call, obj: objstore.NewObject(t.obj.ID(), t.obj.Name()), demand: t.demand, output: t.output, bound: t.bound}
 	again.obj.SetProducer(again)
 	return again
 }
@@ -112,7 +116,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	if err != nil {
 		return nil, err
 	}
-	t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th)}
+	t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th), bound: cancelBound(th)}
 	t.obj.SetProducer(t)
 	c.stats.Submitted.Add(1)
 	if err := c.recordLineage(call, origin); err != nil {
