@@ -187,8 +187,10 @@ func (nw *network) leave() {
 	<-nw.done
 	<-nw.spillDone
 	<-nw.watchDone
-	nw.ow.StopCreatedActors()
+	// The jobs first: an actor stopped before them gave its resources
+	// back to their queued tasks, which started.
 	nw.releaseJobs(nw.takeJobs())
+	nw.ow.StopCreatedActors()
 	if !nw.cfg.Driver {
 		nw.leaveAll()
 	}
