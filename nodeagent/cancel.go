@@ -43,30 +43,44 @@ import (
 // jobMarkTTL is how long an ended job's mark is kept.
 const jobMarkTTL = time.Minute
 
-// cancelMarks are the roots of the subtrees cancelled in this process.
-// Its own lock; checked by every path that starts work (cheaply while
-// there are none).
+// cancelMarks are the roots of the subtrees cancelled in this process,
+// and the jobs that ended here. Its own lock; checked by every path that
+// starts work (cheaply while there are none).
 type cancelMarks struct {
 	some atomic.Bool // whether ids has any entry
 	mu   sync.RWMutex
-	ids  map[string]time.Time // root ID -> when it was marked
+	ids  map[string]mark // root or job ID -> its mark
+}
+
+// mark is one entry of cancelMarks.
+type mark struct {
+	at    time.Time // when it was made
+	ended bool      // the ID is a job's, and the job ended: all of it stops
 }
 
 // add marks the subtree of id cancelled.
-func (m *cancelMarks) add(id string) {
+func (m *cancelMarks) add(id string) { m.put(id, false) }
+
+// endJob marks a job ended: every task of it stops, its actors' included.
+func (m *cancelMarks) endJob(job string) { m.put(job, true) }
+
+func (m *cancelMarks) put(id string, ended bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.ids == nil {
-		m.ids = map[string]time.Time{}
+		m.ids = map[string]mark{}
 	}
 	now := time.Now()
-	m.ids[id] = now
-	for k, at := range m.ids {
-		if validJobID(k) && now.Sub(at) > jobMarkTTL {
+	if old, ok := m.ids[id]; ok && old.ended {
+		ended = true
+	}
+	m.ids[id] = mark{at: now, ended: ended}
+	for k, mk := range m.ids {
+		if mk.ended && now.Sub(mk.at) > jobMarkTTL {
 			delete(m.ids, k)
 		}
 	}
-	m.some.Store(true)
+	m.some.Store(len(m.ids) > 0)
 }
 
 // covers reports whether a task is in a cancelled subtree: its job
@@ -79,7 +93,7 @@ func (m *cancelMarks) covers(id, bound string) bool {
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if _, ok := m.ids[jobOf(id)]; ok {
+	if m.ids[jobOf(id)].ended {
 		return true
 	}
 	for len(id) > len(bound) {
@@ -95,12 +109,18 @@ func (m *cancelMarks) covers(id, bound string) bool {
 	return false
 }
 
-// jobEnded reports whether the job was released here (jobMarkTTL ago at
-// most).
-func (m *cancelMarks) jobEnded(job string) bool { return m.covers(job, job) }
+// jobEnded reports whether the job ended here (jobMarkTTL ago at most).
+func (m *cancelMarks) jobEnded(job string) bool {
+	if !m.some.Load() {
+		return false
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.ids[job].ended
+}
 
 // forgetJobs drops the marks of tasks of ended jobs (ofJobs picks them);
-// the marks of the jobs themselves stay (add prunes them).
+// the marks of the jobs themselves stay (put prunes them).
 func (m *cancelMarks) forgetJobs(ofJobs func(id string) bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -177,6 +197,16 @@ func (c *Cluster) cancelHere(roots []string) {
 		for _, t := range n.tasksWhere(picks) {
 			t.Cancel(t.obj.Name() + " was cancelled")
 		}
+	}
+}
+
+// CancelJob cancels what a job's driver submitted, as cancel would each
+// of its tasks: the subtree of the driver's thread, down to the actors
+// (which live on). For a driver that stays after one of its runs was
+// interrupted (a REPL input); a driver that leaves ends its jobs instead.
+func (c *Cluster) CancelJob(jobID string) {
+	if validJobID(jobID) && !c.stop.Load() {
+		c.cancelTree([]string{jobID})
 	}
 }
 

@@ -40,9 +40,13 @@ func TestCancelMarksCoverTheSubtree(t *testing.T) {
 	if !m.covers("job1.2.4.7.3", "job1.2.4") {
 		t.Error("a task cancelled below an actor does not cover its own subtree")
 	}
-	m.add("job3")
+	m.endJob("job3")
 	if !m.covers("job3.1.4.1", "job3.1.4") || !m.jobEnded("job3") || m.jobEnded("job1") {
 		t.Error("an ended job's mark must cover all of the job, actors' tasks included")
+	}
+	m.add("job4") // a driver's subtree (CancelJob): its actors live on
+	if !m.covers("job4.1", "") || m.covers("job4.2.1", "job4.2") || m.jobEnded("job4") {
+		t.Error("a job's subtree mark must stop at actors and not end the job")
 	}
 	m.forgetJobs(func(id string) bool { return jobOf(id) == "job1" && id != "job1" })
 	if m.covers("job1.2.5", "") || !m.jobEnded("job3") {

@@ -155,7 +155,7 @@ func (nw *network) releaseHere(jobs []string) {
 	// Marked first: a task of the jobs that arrives or becomes ready from
 	// now on never starts (cancel.go); their task marks are covered.
 	for _, j := range jobs {
-		nw.c.marks.add(j)
+		nw.c.marks.endJob(j)
 	}
 	nw.c.marks.forgetJobs(ofJobs)
 	nw.leases.drop(jobs)
