@@ -159,13 +159,14 @@ func cancelBound(th *exec.Thread) string {
 }
 
 // stopIfCancelled reports whether t must not start: it was cancelled, or
-// it is in a subtree cancelled since it was made (then it is cancelled
-// now, and its object completes as cancelled).
+// it is in a subtree cancelled since it was made, or this process is
+// shutting down (then it is cancelled now, and its object completes as
+// cancelled).
 func (c *Cluster) stopIfCancelled(t *task) bool {
 	if t.Cancelled() {
 		return true
 	}
-	if c.marks.covers(t.call.ID, t.bound) {
+	if c.stop.Load() || c.marks.covers(t.call.ID, t.bound) {
 		t.Cancel(t.obj.Name() + " was cancelled")
 		return true
 	}
