@@ -170,7 +170,7 @@ func TestHeadEndsAJobWhoseLeaseExpired(t *testing.T) {
 	worker.net.ow.Await(awaited, head.Cluster.Address())
 	worker.net.ow.Await(other, head.Cluster.Address())
 	// A driver renewed jobl's lease once, then died.
-	if err := head.Cluster.net.handleJobAlive(wire.EncodeStrings("jobl")); err != nil {
+	if _, err := head.Cluster.net.handleJobAlive(wire.EncodeStrings("jobl")); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -183,5 +183,30 @@ func TestHeadEndsAJobWhoseLeaseExpired(t *testing.T) {
 	}
 	if other.IsReady() {
 		t.Fatal("a job with no lease at the head was ended")
+	}
+	// The driver was only cut off: the head tells it that its job ended.
+	if ended, err := head.Cluster.net.handleJobAlive(wire.EncodeStrings("jobl", "jobm")); err != nil || len(ended) != 1 || ended[0] != "jobl" {
+		t.Fatalf("a renewal of an ended job answered %v, %v; want [jobl]", ended, err)
+	}
+}
+
+// A driver whose job a head ended (it was cut off from the head for the
+// dead timeout) learns so at its next renewal and ends the job too:
+// whoever waits for the job's results gets an error instead of waiting
+// for ever.
+func TestDriverLearnsItsJobWasEnded(t *testing.T) {
+	head, _ := releaseCluster(t)
+	driver := connectDriver(t, head)
+	driver.NewThread("jobq")
+	awaited := objstore.NewObject("jobq.1", "task 'f'")
+	driver.net.ow.Await(awaited, head.Cluster.Address())
+	head.Cluster.net.releaseHere([]string{"jobq"}) // as the head does when the lease expires
+	select {
+	case <-awaited.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the driver still waits for a result of a job the head ended")
+	}
+	if _, rerr := awaited.Result(); rerr == nil || rerr.Kind != exec.KindCancelled {
+		t.Fatalf("awaited result: %v, want a cancellation", rerr)
 	}
 }

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,28 +69,37 @@ func (l *jobLeases) expired(now time.Time, after time.Duration) []string {
 }
 
 // handleJobAlive serves wire.QueryJobAlive on a head: the jobs named are
-// driven by a live process. A job already ended here is not revived.
-func (nw *network) handleJobAlive(body []byte) error {
+// driven by a live process. A job already ended here is not revived: the
+// answer lists it, and its driver ends it too (it was not heard from in
+// time, or a partition hid it).
+func (nw *network) handleJobAlive(body []byte) (ended []string, err error) {
 	if nw.svc == nil {
-		return errNotHead
+		return nil, errNotHead
 	}
 	jobs, err := wire.DecodeStrings(body)
 	if err != nil {
-		return wire.ErrMalformed
+		return nil, wire.ErrMalformed
 	}
 	live := jobs[:0:0]
 	for _, j := range jobs {
-		if validJobID(j) && !nw.c.marks.jobEnded(j) {
+		switch {
+		case !validJobID(j):
+		case nw.c.marks.jobEnded(j):
+			ended = append(ended, j)
+		default:
 			live = append(live, j)
 		}
 	}
 	nw.leases.renew(live, time.Now())
-	return nil
+	return ended, nil
 }
 
 // renewJobLeases tells every head that the jobs this process drives are
 // alive, waiting at most wait for their answers (a head that does not
-// answer in time hears at the next heartbeat).
+// answer in time hears at the next heartbeat). A job a head says it ended
+// is ended here too: nothing of it runs on the cluster any more, and
+// whoever waits for its results gets an error instead of waiting for
+// ever.
 func (nw *network) renewJobLeases(wait time.Duration) {
 	nw.mu.Lock()
 	jobs := make([]string, 0, len(nw.jobs))
@@ -104,19 +114,45 @@ func (nw *network) renewJobLeases(wait time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	msg := append([]byte{wire.QueryJobAlive}, body...)
+	var mu sync.Mutex
+	var ended []string
 	var wg sync.WaitGroup
 	for _, addr := range nw.hc.Order() {
 		if addr == nw.addr {
-			nw.handleJobAlive(body)
+			e, _ := nw.handleJobAlive(body)
+			ended = append(ended, e...)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nw.pool.Call(ctx, addr, transport.Query, msg)
+			rep, err := nw.pool.Call(ctx, addr, transport.Query, msg)
+			if err != nil {
+				return
+			}
+			e, _ := wire.DecodeStrings(rep.Payload)
+			mu.Lock()
+			ended = append(ended, e...)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	if ended = nw.drivenOf(ended); len(ended) > 0 {
+		nw.releaseHere(ended)
+	}
+}
+
+// drivenOf keeps, of jobs, those this process still drives, once each.
+func (nw *network) drivenOf(jobs []string) []string {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	var out []string
+	for _, j := range jobs {
+		if nw.jobs[j] && !slices.Contains(out, j) {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 // endSilentJobs releases, on a head, the jobs whose driver stopped

@@ -34,7 +34,11 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 	case wire.QueryRelease:
 		return nil, nw.handleRelease(payload[1:])
 	case wire.QueryJobAlive:
-		return nil, nw.handleJobAlive(payload[1:])
+		ended, err := nw.handleJobAlive(payload[1:])
+		if err != nil || len(ended) == 0 {
+			return nil, err
+		}
+		return transport.Reply(wire.EncodeStrings(ended...)), nil
 	case wire.QueryLineage:
 		ids := make([]string, r.Count(1))
 		for i := range ids {

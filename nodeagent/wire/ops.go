@@ -34,6 +34,7 @@ const (
 	// what it keeps for them (net_release.go).
 	QueryRelease byte = 3
 	// QueryJobAlive (job IDs) tells a head that the jobs' driver is
-	// alive: it renews their leases (nodeagent's net_jobs.go).
+	// alive: it renews their leases (nodeagent's net_jobs.go). The reply
+	// lists those of the jobs the head has ended already (empty: none).
 	QueryJobAlive byte = 4
 )
