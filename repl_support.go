@@ -38,7 +38,9 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 		return exec.None, err
 	}
 	if opts.JobID == "" {
-		opts.JobID = newJobID(opts.Cluster) // unique on a cluster, where other drivers run
+		// Unique on a cluster, where other drivers' jobs end (and are
+		// marked ended on every node) while this one runs.
+		opts.JobID = newJobID(opts.Cluster)
 	}
 	th := opts.Cluster.NewThread(opts.JobID)
 	prog, err := p.Load(th)

@@ -116,6 +116,9 @@ type Cluster struct {
 	// placements counts the spilled tasks an embedded cluster placed by
 	// its rule (a networked one asks the head: head.Service.Placed).
 	placements atomic.Int64
+	// marks are the roots of the subtrees of work cancelled here
+	// (cancel.go).
+	marks cancelMarks
 }
 
 // Stats counts what the cluster has done, for progress display.

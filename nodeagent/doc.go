@@ -101,4 +101,9 @@
 //	                                                    goroutine writes them (package stash)
 //	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready
 //	timeline.runs                 timeline.mu         workers append; WriteTimeline and QueryTimeline read
+//	Cluster.marks: the roots of   cancelMarks.mu      cancel and job release add; every path
+//	  cancelled subtrees (by ID)                        that starts a task checks (cancel.go)
+//	network.leases: on a head,    jobLeases.mu        connection goroutines renew; the
+//	  when each job's driver                            heartbeat loop expires; job release
+//	  last renewed its lease                            drops (net_jobs.go)
 package nodeagent

@@ -252,15 +252,6 @@ func (c *Cluster) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
 	return &exec.Future{ID: id, Name: "put", Handle: o}, nil
 }
 
-// Cancel cancels the task behind a future, if it has not finished.
-func (c *Cluster) Cancel(th *exec.Thread, f *exec.Future) error {
-	o := objstore.ObjectOf(f)
-	if t := o.Producer(); t != nil {
-		t.Cancel(o.Name() + " was cancelled")
-	}
-	return nil
-}
-
 // ReadOutcome performs a nondeterministic read of a task (the clock, a
 // file, the seed of unseeded randomness: exec.OutcomeLogger) and logs its
 // result as an outcome; in a task run again it returns the value the

@@ -126,6 +126,9 @@ func (c *Cluster) submitEach(th *exec.Thread, calls []*exec.TaskCall, futs []*ex
 // origin node, or, when it would spill, where the global scheduler
 // places it.
 func (c *Cluster) startGroup(origin *Node, g *taskGroup) {
+	for _, t := range g.tasks {
+		c.stopIfCancelled(t)
+	}
 	if g.Cancelled() {
 		return
 	}

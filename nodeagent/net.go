@@ -70,6 +70,7 @@ type network struct {
 	mu     sync.Mutex
 	served map[string]*objstore.Object // objects other processes may fetch from here
 	jobs   map[string]bool             // jobs this process drives, released when it leaves (net_release.go)
+	leases jobLeases                   // on a head: the leases of the jobs drivers renew here (net_jobs.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -87,8 +88,9 @@ type network struct {
 	// recovery (safe.Survive) set it.
 	injectPanic atomic.Bool
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 func (c *Cluster) startNetwork(cfg NetConfig) error {
@@ -157,14 +159,12 @@ func (nw *network) join() error {
 	return nil
 }
 
-// heartbeatLoop reports this node's free resources and load to the heads.
+// heartbeatLoop reports this node's free resources and load to the
+// heads, renews the leases of the jobs this process drives, and, on a
+// head, ends the jobs whose driver stopped renewing them.
 // A panic in it is logged and the loop started again.
 func (nw *network) heartbeatLoop() {
 	defer safe.Survive("the heartbeat loop", nw.stop, nw.heartbeatLoop, nw.done)
-	if nw.cfg.Driver {
-		<-nw.stop
-		return
-	}
 	tick := time.NewTicker(nw.cfg.HeartbeatEvery)
 	defer tick.Stop()
 	for {
@@ -172,24 +172,31 @@ func (nw *network) heartbeatLoop() {
 		case <-nw.stop:
 			return
 		case <-tick.C:
-			nw.heartbeatAll()
+			if !nw.cfg.Driver { // a driver is no node
+				nw.heartbeatAll()
+			}
+			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
+			nw.endSilentJobs()
 		}
 	}
 }
 
-// close leaves the cluster and stops serving.
-func (nw *network) close() {
-	select {
-	case <-nw.stop:
-		return
-	default:
-	}
+// close leaves the cluster and stops serving. A second call waits until
+// the first is over: a driver stopped by a signal leaves from the
+// signal's goroutine while its main goroutine returns, and the process
+// must not exit before its jobs are released.
+func (nw *network) close() { nw.closeOnce.Do(nw.leave) }
+
+// leave is close, once.
+func (nw *network) leave() {
 	close(nw.stop)
 	<-nw.done
 	<-nw.spillDone
 	<-nw.watchDone
-	nw.ow.StopCreatedActors()
+	// The jobs first: an actor stopped before them gave its resources
+	// back to their queued tasks, which started.
 	nw.releaseJobs(nw.takeJobs())
+	nw.ow.StopCreatedActors()
 	nw.closeWorkDirs()
 	if !nw.cfg.Driver {
 		nw.leaveAll()

@@ -327,7 +327,10 @@ func (nw *network) taskMessage(t *task, addr string) []byte {
 // call of a group when members (the objects of the group's calls) is
 // set; nil when t cannot be sent (t has failed).
 func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object]bool) *wire.Submit {
-	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, Owner: nw.addr, Function: t.call.Name(),
+	if nw.c.stopIfCancelled(t) {
+		return nil
+	}
+	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, ActorID: t.bound, Owner: nw.addr, Function: t.call.Name(),
 		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
 		nw.c.stats.Failed.Add(1)

@@ -37,6 +37,12 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return nw.handleWorkDirQuery(payload[0], payload[1:])
 	case wire.QueryTimeline:
 		return nw.handleTimelineQuery(payload[1:])
+	case wire.QueryJobAlive:
+		ended, err := nw.handleJobAlive(payload[1:])
+		if err != nil || len(ended) == 0 {
+			return nil, err
+		}
+		return transport.Reply(wire.EncodeStrings(ended...)), nil
 	case wire.QueryLineage:
 		ids := make([]string, r.Count(1))
 		for i := range ids {

@@ -31,6 +31,9 @@ import (
 // releaseTimeout bounds the time a driver spends releasing its jobs.
 const releaseTimeout = 3 * time.Second
 
+// firstLeaseWait bounds the wait for the heads to hold a new job's lease.
+const firstLeaseWait = 200 * time.Millisecond
+
 // noteJob records that this process drives a job, to release it when the
 // process leaves.
 func (c *Cluster) noteJob(jobID string) { c.scope.noteJob(jobID) }
@@ -45,6 +48,11 @@ func (nw *network) noteJob(jobID string) {
 	}
 	nw.jobs[jobID] = true
 	nw.mu.Unlock()
+	// The heads hold the job's lease before any of its work is sent: a
+	// driver killed at once still has its job ended (net_jobs.go). A
+	// head slow to answer is not waited for long: it hears at the next
+	// heartbeat.
+	nw.renewJobLeases(firstLeaseWait)
 }
 
 // endJob tells the cluster that a job this process drove is over: every
@@ -144,6 +152,13 @@ func (nw *network) releaseHere(jobs []string) {
 		}
 		return false
 	}
+	// Marked first: a task of the jobs that arrives or becomes ready from
+	// now on never starts (cancel.go); their task marks are covered.
+	for _, j := range jobs {
+		nw.c.marks.endJob(j)
+	}
+	nw.c.marks.forgetJobs(ofJobs)
+	nw.leases.drop(jobs)
 	nw.mu.Lock()
 	for id := range nw.served {
 		if ofJobs(id) {
@@ -179,13 +194,18 @@ func (nw *network) stopJobsWork(ofJobs func(id string) bool) {
 }
 
 // jobsTasks lists the node's running and queued tasks that ofJobs picks
-// (any call of a group).
+// by ID (any call of a group).
 func (n *Node) jobsTasks(ofJobs func(id string) bool) []*task {
-	picks := func(t *task) bool { return ofJobs(t.call.ID) }
+	return n.tasksWhere(func(t *task) bool { return ofJobs(t.call.ID) })
+}
+
+// tasksWhere lists the node's running and queued tasks that pick picks
+// (any call of a group).
+func (n *Node) tasksWhere(pick func(t *task) bool) []*task {
 	var out []*task
-	for _, w := range n.sched.Select(func(w localsched.Work) bool { return slices.ContainsFunc(tasksOf(w), picks) }) {
+	for _, w := range n.sched.Select(func(w localsched.Work) bool { return slices.ContainsFunc(tasksOf(w), pick) }) {
 		for _, t := range tasksOf(w) {
-			if picks(t) {
+			if pick(t) {
 				out = append(out, t)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -329,13 +330,14 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit) (t *task, fa
 		return nil, nw.failForOwner(m, exec.Errorf(exec.KindResource, "%v", err))
 	}
 	t = &task{call: call, obj: objstore.NewObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
-		replay: decodeReplay(m.Replay)}
+		replay: decodeReplay(m.Replay), bound: m.ActorID}
 	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.
 	t.obj.OnReady(func() { nw.reportDone(t.obj, m.Owner, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
+	nw.c.stopIfCancelled(t) // cancelled here before it arrived: it never starts
 	return t, nil
 }
 
@@ -347,7 +349,11 @@ func (nw *network) startForOwner(t *task, args []exec.Value) {
 	}
 	t.call.Args = args
 	n := nw.c.Head()
-	whenArgsReady(args, func() { n.enqueue(t) })
+	whenArgsReady(args, func() {
+		if !nw.c.stopIfCancelled(t) {
+			n.enqueue(t)
+		}
+	})
 }
 
 // report sends a finished object's result to its owner: small values
@@ -356,8 +362,14 @@ func (nw *network) report(o *objstore.Object, owner string) {
 	nw.reportDone(o, owner, &wire.Done{ID: o.ID()})
 }
 
-// reportDone is report with the message's other fields set.
+// reportDone is report with the message's other fields set. Nothing is
+// reported for a job that ended: its owner no longer waits (and may be
+// gone: sending to a dead driver waits out the dial's backoff, which held
+// up the release of its job by a head).
 func (nw *network) reportDone(o *objstore.Object, owner string, done *wire.Done) {
+	if nw.c.marks.jobEnded(jobOf(o.ID())) {
+		return
+	}
 	if big := o.Big(); big != nil { // kept by the store (maybe spilled): its size is known
 		nw.serveObject(o)
 		done.Location, done.Size = nw.addr, big.Size()
@@ -391,16 +403,34 @@ func (nw *network) sendDone(owner string, done *wire.Done) {
 	nw.pool.Send(owner, transport.TaskDone, done.Encode())
 }
 
-// handleCancel cancels a task this node runs for another process.
+// handleCancel cancels the subtrees of the tasks a Cancel message names
+// (cancel.go).
 func (nw *network) handleCancel(payload []byte) error {
-	ss, err := wire.DecodeStrings(payload)
-	if err != nil || len(ss) != 1 {
+	roots, err := wire.DecodeStrings(payload)
+	if err != nil || len(roots) == 0 {
 		return wire.ErrMalformed
 	}
-	for _, n := range nw.c.nodes {
-		for _, t := range n.jobsTasks(func(id string) bool { return id == ss[0] }) {
-			t.Cancel(t.obj.Name() + " was cancelled")
-		}
-	}
+	nw.c.cancelHere(roots)
 	return nil
+}
+
+// cancelTree tells every other live process of the cluster to cancel the
+// subtrees of roots, and waits (at most releaseTimeout) for their
+// answers: once it returns, no task of them starts anywhere.
+func (nw *network) cancelTree(roots []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	msg := wire.EncodeStrings(roots...)
+	var wg sync.WaitGroup
+	for _, addr := range nw.liveAddrs(ctx) {
+		if addr == nw.addr {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nw.pool.Call(ctx, addr, transport.Cancel, msg)
+		}()
+	}
+	wg.Wait()
 }

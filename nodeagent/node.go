@@ -51,6 +51,7 @@ const (
 	localTask     = "rayflow.task"     // *task the thread runs, if any
 	localOutput   = "rayflow.output"   // address where the thread's prints go, if not here
 	localOutcomes = "rayflow.outcomes" // nondeterministic steps logged so far (uint64)
+	localActor    = "rayflow.actor"    // the ID of the actor the thread runs, if any (string)
 )
 
 // outputOf is where the prints of a thread, and of the tasks it starts, go.

@@ -44,6 +44,9 @@ type scope interface {
 	// when they end.
 	noteJob(jobID string)
 	endJob(jobID string)
+	// cancelTree cancels the subtrees of roots in the rest of the scope
+	// (this process's own nodes have done so), waiting a bounded time.
+	cancelTree(roots []string)
 	// close leaves the scope.
 	close()
 }
@@ -122,6 +125,7 @@ func (s localScope) getStats(key string) ([]byte, error) {
 	}
 	return b, err
 }
-func (localScope) noteJob(string) {}
-func (localScope) endJob(string)  {}
-func (localScope) close()         {}
+func (localScope) noteJob(string)      {}
+func (localScope) endJob(string)       {}
+func (localScope) close()              {}
+func (localScope) cancelTree([]string) {}

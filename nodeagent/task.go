@@ -40,6 +40,10 @@ type task struct {
 	// sequence number: the run again sees the same ones (replayedWait,
 	// ReadOutcome).
 	replay map[uint64]stash.Outcome
+	// bound is the ID of the nearest actor among the task's callers (""
+	// for none): cancelling a task above that actor does not reach this
+	// one (cancel.go).
+	bound string
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running
@@ -64,7 +68,7 @@ func (t *task) SetReplay(replay map[uint64]stash.Outcome) { t.replay = replay }
 // Again is a copy of the task to run again (a rebuild), with a new
 // object of the same ID.
 func (t *task) Again() owner.Task {
-	again := &task{call: t.call, obj: objstore.NewObject(t.obj.ID(), t.obj.Name()), demand: t.demand, output: t.output}
+	again := &task{call: t.call, obj: objstore.NewObject(t.obj.ID(), t.obj.Name()), demand: t.demand, output: t.output, bound: t.bound}
 	again.obj.SetProducer(again)
 	return again
 }
@@ -115,7 +119,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	if err != nil && !c.infeasible(call) {
 		return nil, err
 	}
-	t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th)}
+	t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th), bound: cancelBound(th)}
 	if err != nil {
 		// No node can ever run it: the call returns a future that has
 		// failed with a "resource" error, which get raises, as on a
@@ -135,6 +139,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	if err := c.recordLineage(call, origin); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
 	}
+	c.stopIfCancelled(t) // its caller's subtree was cancelled: it never starts
 	return t, nil
 }
 
@@ -250,7 +255,7 @@ func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
 }
 
 func (c *Cluster) startTask(origin *Node, t *task) {
-	if t.Cancelled() {
+	if c.stopIfCancelled(t) {
 		return
 	}
 	origin.schedule(t)
@@ -263,7 +268,7 @@ func (c *Cluster) startTask(origin *Node, t *task) {
 func (n *Node) runTask(t *task) {
 	c := n.cluster
 	defer failOnPanic(t.obj)
-	if t.Cancelled() {
+	if c.stopIfCancelled(t) {
 		return
 	}
 	args, depErr := resolveArgs(t.obj.Name(), t.call.Args)

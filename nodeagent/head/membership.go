@@ -93,6 +93,9 @@ func NewMembership(store *gcs.Store, deadAfter time.Duration) *Membership {
 	return m
 }
 
+// DeadAfter is the silence after which a node is declared dead.
+func (m *Membership) DeadAfter() time.Duration { return m.deadAfter }
+
 // Close stops the monitor.
 func (m *Membership) Close() {
 	select {

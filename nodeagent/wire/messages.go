@@ -54,7 +54,7 @@ type Arg struct {
 type Submit struct {
 	Kind        uint8 // SubmitTask, SubmitActor, SubmitMethod
 	ID          string
-	ActorID     string // for methods
+	ActorID     string // for methods; for a task, the nearest actor among its callers (a cancel stops there)
 	Owner       string
 	ProgramHash string
 	Function    string // task name, actor class, or method name

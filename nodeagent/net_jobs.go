@@ -1,0 +1,168 @@
+package nodeagent
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/nodeagent/transport"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// The liveness of jobs: a job ends when its driver stops.
+//
+// A driver that stops cleanly (its pipeline returned, or SIGINT or
+// SIGTERM) releases its jobs itself as it leaves (net_release.go). One
+// that dies cannot, so every process that drives jobs renews a lease on
+// them with every head, at each heartbeat period, in a Query of kind
+// wire.QueryJobAlive. A head that has not heard of a job for its dead
+// timeout (--dead-after, the timeout after which it declares a silent
+// node dead) releases the job as its driver would have: every live
+// process drops its queued tasks, cancels its running ones, stops its
+// actors and releases its objects; the heads delete its lineage. Each
+// head tracks the leases it receives on its own, as it tracks the nodes'
+// heartbeats; a release from several heads is the same release.
+
+// jobLeases are the leases of the jobs drivers renew with this head, by
+// job ID: when each was last renewed. Its own lock; renewed by
+// connection goroutines, expired by the heartbeat loop, dropped by job
+// release.
+type jobLeases struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// renew records that the jobs' driver is alive now.
+func (l *jobLeases) renew(jobs []string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = map[string]time.Time{}
+	}
+	for _, j := range jobs {
+		l.last[j] = now
+	}
+}
+
+// drop forgets the leases of jobs that ended.
+func (l *jobLeases) drop(jobs []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, j := range jobs {
+		delete(l.last, j)
+	}
+}
+
+// expired removes and returns the jobs not renewed for longer than after.
+func (l *jobLeases) expired(now time.Time, after time.Duration) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for j, at := range l.last {
+		if now.Sub(at) > after {
+			out = append(out, j)
+			delete(l.last, j)
+		}
+	}
+	return out
+}
+
+// handleJobAlive serves wire.QueryJobAlive on a head: the jobs named are
+// driven by a live process. A job already ended here is not revived: the
+// answer lists it, and its driver ends it too (it was not heard from in
+// time, or a partition hid it).
+func (nw *network) handleJobAlive(body []byte) (ended []string, err error) {
+	if nw.svc == nil {
+		return nil, errNotHead
+	}
+	jobs, err := wire.DecodeStrings(body)
+	if err != nil {
+		return nil, wire.ErrMalformed
+	}
+	live := jobs[:0:0]
+	for _, j := range jobs {
+		switch {
+		case !validJobID(j):
+		case nw.c.marks.jobEnded(j):
+			ended = append(ended, j)
+		default:
+			live = append(live, j)
+		}
+	}
+	nw.leases.renew(live, time.Now())
+	return ended, nil
+}
+
+// renewJobLeases tells every head that the jobs this process drives are
+// alive, waiting at most wait for their answers (a head that does not
+// answer in time hears at the next heartbeat). A job a head says it ended
+// is ended here too: nothing of it runs on the cluster any more, and
+// whoever waits for its results gets an error instead of waiting for
+// ever.
+func (nw *network) renewJobLeases(wait time.Duration) {
+	nw.mu.Lock()
+	jobs := make([]string, 0, len(nw.jobs))
+	for j := range nw.jobs {
+		jobs = append(jobs, j)
+	}
+	nw.mu.Unlock()
+	if len(jobs) == 0 {
+		return
+	}
+	body := wire.EncodeStrings(jobs...)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	msg := append([]byte{wire.QueryJobAlive}, body...)
+	var mu sync.Mutex
+	var ended []string
+	var wg sync.WaitGroup
+	for _, addr := range nw.hc.Order() {
+		if addr == nw.addr {
+			e, _ := nw.handleJobAlive(body)
+			ended = append(ended, e...)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := nw.pool.Call(ctx, addr, transport.Query, msg)
+			if err != nil {
+				return
+			}
+			e, _ := wire.DecodeStrings(rep.Payload)
+			mu.Lock()
+			ended = append(ended, e...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if ended = nw.drivenOf(ended); len(ended) > 0 {
+		nw.releaseHere(ended)
+	}
+}
+
+// drivenOf keeps, of jobs, those this process still drives, once each.
+func (nw *network) drivenOf(jobs []string) []string {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	var out []string
+	for _, j := range jobs {
+		if nw.jobs[j] && !slices.Contains(out, j) {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// endSilentJobs releases, on a head, the jobs whose driver stopped
+// renewing their leases for longer than the head's dead timeout. The
+// release runs on its own goroutine, bounded by releaseTimeout.
+func (nw *network) endSilentJobs() {
+	if nw.svc == nil {
+		return
+	}
+	if jobs := nw.leases.expired(time.Now(), nw.cfg.Membership.DeadAfter()); len(jobs) > 0 {
+		go nw.releaseJobs(jobs)
+	}
+}
