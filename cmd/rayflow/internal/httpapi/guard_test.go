@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -77,5 +79,43 @@ func TestGuard(t *testing.T) {
 	}
 	if resp := do("GET", "/api/status?token=bad", "", nil); resp.StatusCode != 401 {
 		t.Fatalf("login with a wrong token: %d", resp.StatusCode)
+	}
+}
+
+// An HTTP job's io sees a directory of its own: not the head's working
+// directory, and not what another job wrote.
+func TestJobsHaveTheirOwnFiles(t *testing.T) {
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	submit := func(src string) JobResult {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"source": src})
+		resp, err := http.Post("http://"+api.Addr()+"/api/jobs", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res JobResult
+		json.NewDecoder(resp.Body).Decode(&res)
+		return res
+	}
+	// This package's directory, the head's working directory here, has
+	// guard.go; a job must not see it.
+	if res := submit(`pipeline main() { print(io.exists("guard.go")) }`); res.Output != "false\n" {
+		t.Fatalf("a job sees the head's directory: %+v", res)
+	}
+	if res := submit(`pipeline main() { io.write_text("secret.txt", "mine"); print(io.exists("secret.txt")) }`); res.Output != "true\n" {
+		t.Fatalf("a job cannot write its own files: %+v", res)
+	}
+	if res := submit(`pipeline main() { print(io.exists("secret.txt")) }`); res.Output != "false\n" {
+		t.Fatalf("a job sees another job's file: %+v", res)
 	}
 }

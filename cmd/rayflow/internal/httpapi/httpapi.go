@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -162,7 +163,16 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer driver.Shutdown("the job has finished")
-	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params, Opt: req.Opt})
+	// Each job its own file area: io in an HTTP job is confined to an
+	// empty directory of its own, never the head's working directory
+	// (which may hold its --data-dir) nor another job's.
+	dir, err := os.MkdirTemp("", "rayflow-job-")
+	if err != nil {
+		writeJSON(ctx, fasthttp.StatusInternalServerError, JobResult{Error: "cannot make the job's directory: " + err.Error()})
+		return
+	}
+	defer os.RemoveAll(dir)
+	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params, Opt: req.Opt, WorkDir: dir})
 	if err != nil {
 		code := fasthttp.StatusOK
 		if _, usage := err.(*rayflow.UsageError); usage {
