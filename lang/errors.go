@@ -72,14 +72,38 @@ func Report(err error, src string) string {
 		b.WriteByte('\n')
 		if e.Pos.Line >= 1 && e.Pos.Line <= len(lines) {
 			line := strings.TrimRight(lines[e.Pos.Line-1], "\r")
+			shown, caret := window(line, caretColumn(line, e.Pos.Column))
 			b.WriteString("    ")
-			b.WriteString(strings.ReplaceAll(line, "\t", " "))
+			b.WriteString(strings.ReplaceAll(shown, "\t", " "))
 			b.WriteString("\n    ")
-			b.WriteString(strings.Repeat(" ", caretColumn(line, e.Pos.Column)))
+			b.WriteString(strings.Repeat(" ", caret))
 			b.WriteString("^\n")
 		}
 	}
 	return b.String()
+}
+
+// shownWidth is how much of a long source line an error shows around
+// its caret.
+const shownWidth = 100
+
+// window cuts a long line to shownWidth runes around the caret (marking
+// the cuts with "...") and returns it with the caret's new column.
+func window(line string, caret int) (string, int) {
+	runes := []rune(line)
+	if len(runes) <= shownWidth {
+		return line, caret
+	}
+	start := max(0, min(caret-shownWidth/2, len(runes)-shownWidth))
+	end := min(len(runes), start+shownWidth)
+	shown := string(runes[start:end])
+	if end < len(runes) {
+		shown += "..."
+	}
+	if start > 0 {
+		return "..." + shown, caret - start + 3
+	}
+	return shown, caret
 }
 
 // caretColumn is the number of display cells before column col (1-based,

@@ -125,12 +125,21 @@ func (s *scanner) tokenErrors() ErrorList {
 	return errs.Sort()
 }
 
+// maxTokens bounds the tokens of one source (about 5 MB of ordinary
+// code): a program is held in memory as tokens and syntax several times
+// its size, and one on a head is everyone's problem.
+const maxTokens = 1 << 20
+
 // scan runs the scanner over the whole of src. In an expression (expr),
 // a '{' at the start is a map, not a block.
 func scan(filename, src string, expr bool) *scanner {
 	s := &scanner{src: src, line: 1, col: 1, file: filename, expr: expr}
-	s.toks = make([]lexer.Token, 0, len(src)/4+2)
+	s.toks = make([]lexer.Token, 0, min(len(src)/4, maxTokens)+2)
 	for s.off < len(s.src) {
+		if len(s.toks) > maxTokens {
+			s.errorf(s.pos(), "program too large: more than %d tokens; split it into several files or read its data with io", maxTokens)
+			return s
+		}
 		s.next()
 	}
 	s.finish()

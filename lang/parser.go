@@ -27,6 +27,20 @@ import (
 // here or in later passes.
 const maxDepth = 200
 
+// maxChain bounds the operands of one chain of binary operators
+// (a + b + ...): later passes compile and evaluate a chain as nested
+// left-to-right steps, so a 4 MB `1+1+...` took 2 GB of stack and heap to
+// compile. No hand-written expression comes near it.
+const maxChain = 10000
+
+// chained fails a chain of binary operators that has grown past
+// maxChain operands.
+func (p *parser) chained(n int, at Position) {
+	if n >= maxChain {
+		p.failAt(at, "expression too long: more than %d operands joined by operators; split it into several statements", maxChain)
+	}
+}
+
 // Parse parses one source file. On failure the error is an ErrorList.
 func Parse(filename, src string) (f *File, err error) {
 	var p *parser
@@ -797,6 +811,7 @@ func (p *parser) parseOr() *Or {
 	n := &Or{Pos: p.tok().Pos}
 	n.Terms = append(n.Terms, p.parseAnd())
 	for p.got("or") {
+		p.chained(len(n.Terms), n.Pos)
 		n.Terms = append(n.Terms, p.parseAnd())
 	}
 	return n
@@ -806,6 +821,7 @@ func (p *parser) parseAnd() *And {
 	n := &And{Pos: p.tok().Pos}
 	n.Terms = append(n.Terms, p.parseNot())
 	for p.got("and") {
+		p.chained(len(n.Terms), n.Pos)
 		n.Terms = append(n.Terms, p.parseNot())
 	}
 	return n
@@ -842,6 +858,7 @@ func (p *parser) parseComparison() *Comparison {
 		default:
 			return n
 		}
+		p.chained(len(n.Rests)+1, n.Pos)
 		op.Right = p.parseSum()
 		n.Rests = append(n.Rests, op)
 	}
@@ -851,6 +868,7 @@ func (p *parser) parseSum() *Sum {
 	n := &Sum{Pos: p.tok().Pos}
 	n.Left = p.parseProduct()
 	for p.is("+") || p.is("-") {
+		p.chained(len(n.Rests)+1, n.Pos)
 		op := &SumOp{Pos: p.tok().Pos, Op: p.next().Value}
 		op.Right = p.parseProduct()
 		n.Rests = append(n.Rests, op)
@@ -862,6 +880,7 @@ func (p *parser) parseProduct() *Product {
 	n := &Product{Pos: p.tok().Pos}
 	n.Left = p.parseUnary()
 	for p.is("*") || p.is("/") || p.is("//") || p.is("%") {
+		p.chained(len(n.Rests)+1, n.Pos)
 		op := &MulOp{Pos: p.tok().Pos, Op: p.next().Value}
 		op.Right = p.parseUnary()
 		n.Rests = append(n.Rests, op)
