@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/cmd/rayflow/internal/tty"
@@ -18,9 +19,10 @@ import (
 // runFlags are the flags of `rayflow run`.
 type runFlags struct {
 	opts    rayflow.RunOptions
-	address []string // a running cluster's heads; none for an embedded cluster
-	bind    string   // where a driver on a cluster listens for results
-	explain bool     // print the planner's decisions and what they bought
+	address []string      // a running cluster's heads; none for an embedded cluster
+	bind    string        // where a driver on a cluster listens for results
+	explain bool          // print the planner's decisions and what they bought
+	timeout time.Duration // stop the run after this long (0: no limit)
 }
 
 func (f *runFlags) flagSet() *pflag.FlagSet {
@@ -42,6 +44,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&durationValue{d: &o.GCSDelay, example: "2ms"}, "gcs-delay", "slow every GCS write by this much (for benchmarks of the lineage modes)")
 	fs.Var(&optValue{&o.Opt}, "opt", "turn these paradigm hints on wherever they are eligible, or none to turn every hint off (default: adaptive; see spec/hints.md)")
 	switchVar(fs, &f.explain, "explain", "", "after the run, print to stderr the planner's decisions and what they saved")
+	fs.Var(&durationValue{d: &f.timeout, example: "10m", positive: true}, "timeout", "stop the run, and every task and actor it started, if it has not finished after this long")
 	return fs
 }
 
@@ -128,10 +131,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	result, err := prog.Run(ctx, opts)
+	runCtx := ctx
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	}
+	result, err := prog.Run(runCtx, opts)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "interrupted")
 		return exitInterrupted
+	}
+	if runCtx.Err() != nil {
+		fmt.Fprintf(stderr, "error: the run did not finish within --timeout %s: it was stopped, with the tasks and actors it started\n", f.timeout)
+		return exitFailed
 	}
 	if err != nil {
 		fmt.Fprint(stderr, rayflow.FormatError(err, prog.Source))
