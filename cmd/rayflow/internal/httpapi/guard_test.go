@@ -119,3 +119,30 @@ func TestJobsHaveTheirOwnFiles(t *testing.T) {
 		t.Fatalf("a job sees another job's file: %+v", res)
 	}
 }
+
+// A job that prints more than maxJobOutput answers with the first
+// maxJobOutput bytes and a marker, not everything it printed.
+func TestJobOutputCapped(t *testing.T) {
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	src := `pipeline main() { let line = "x" * 1023; for i in range(3000) { print(line) } }`
+	body, _ := json.Marshal(map[string]string{"source": src})
+	resp, err := http.Post("http://"+api.Addr()+"/api/jobs", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res JobResult
+	json.NewDecoder(resp.Body).Decode(&res)
+	if len(res.Output) > maxJobOutput+200 || !strings.Contains(res.Output, "[output truncated: 2023424 more bytes were printed after the first 1048576]") {
+		t.Fatalf("output of %d bytes ends %q", len(res.Output), res.Output[max(0, len(res.Output)-120):])
+	}
+}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -156,7 +155,7 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusUnprocessableEntity, JobResult{Error: rayflow.FormatError(err, req.Source)})
 		return
 	}
-	var out bytes.Buffer
+	var out cappedOutput
 	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: &out})
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusBadGateway, JobResult{Error: err.Error()})
