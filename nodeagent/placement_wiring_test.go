@@ -70,7 +70,7 @@ func TestConcurrentPlacementsNeverShareAFreeSlot(t *testing.T) {
 	free := map[string]float64{"cpu": 2} // two of four in use on each
 	epochs := map[string]uint64{}
 	for _, id := range []string{"a", "b"} {
-		e, err := m.Register(id, "addr-"+id, total, false)
+		e, err := m.Register(id, "addr-"+id+":1", total, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func BenchmarkMembershipPlace(b *testing.B) {
 	m := head.NewMembership(st, time.Hour)
 	defer m.Close()
 	for i := range 1000 {
-		if _, err := m.Register(fmt.Sprintf("node-%04d", i), fmt.Sprintf("addr-%d", i), map[string]float64{"cpu": 8}, false); err != nil {
+		if _, err := m.Register(fmt.Sprintf("node-%04d", i), fmt.Sprintf("addr-%d:1", i), map[string]float64{"cpu": 8}, false); err != nil {
 			b.Fatal(err)
 		}
 	}

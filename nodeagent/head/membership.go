@@ -3,7 +3,9 @@ package head
 import (
 	"errors"
 	"fmt"
+	"net"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -116,6 +118,12 @@ var ErrDuplicateNode = errors.New("node ID already in use")
 // still runs. A node that restarts at the same address, or after its
 // earlier life was declared dead, registers again.
 func (m *Membership) Register(id, address string, total map[string]float64, isHead bool) (uint64, error) {
+	if err := CheckNodeID(id); err != nil {
+		return 0, err
+	}
+	if err := checkNodeAddress(address); err != nil {
+		return 0, fmt.Errorf("node %s: %w", id, err)
+	}
 	res, err := resources.FromMap(total)
 	if err != nil {
 		return 0, fmt.Errorf("node %s: %v", id, err)
@@ -146,6 +154,38 @@ func (m *Membership) Register(id, address string, total map[string]float64, isHe
 	// view, filled by the nodes' heartbeats.
 	m.store.PutNode(info)
 	return epoch, nil
+}
+
+// CheckNodeID refuses a node ID that is empty, longer than 64 bytes, or
+// has characters other than letters, digits, '.', '_' and '-' (an ID is
+// shown in tables, logs and error messages, and names directories).
+func CheckNodeID(id string) error {
+	ok := id != "" && len(id) <= 64 && id[0] != '.' && id[0] != '-'
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+	}
+	if !ok {
+		return fmt.Errorf("node ID %q is not valid: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", id)
+	}
+	return nil
+}
+
+// checkNodeAddress refuses an address other processes could not dial:
+// not HOST:PORT, an empty or unspecified host, a port out of range.
+func checkNodeAddress(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q is not HOST:PORT", addr)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("address %q has no valid port", addr)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("address %q names no host others can reach", addr)
+	}
+	return nil
 }
 
 // aliveLocked reports whether a member counts as alive now: not

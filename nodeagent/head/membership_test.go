@@ -61,7 +61,7 @@ func TestPlaceSpreadsABurst(t *testing.T) {
 	m := NewMembership(st, time.Minute)
 	defer m.Close()
 	for _, id := range []string{"a", "b", "c"} {
-		if _, err := m.Register(id, "addr-"+id, map[string]float64{"cpu": 2}, false); err != nil {
+		if _, err := m.Register(id, "addr-"+id+":1", map[string]float64{"cpu": 2}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func TestPlaceSpreadsABurst(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if addr != "addr-"+d.Node {
+		if addr != "addr-"+d.Node+":1" {
 			t.Fatalf("address %s for node %s", addr, d.Node)
 		}
 		count[d.Node]++

@@ -29,3 +29,26 @@ func TestServiceCapsProgramSize(t *testing.T) {
 		t.Fatalf("a program at the cap: %v", err)
 	}
 }
+
+// A node must register with an ID that can be shown and used as a
+// directory name, and an address others can dial.
+func TestRegisterValidatesIDAndAddress(t *testing.T) {
+	st, err := gcs.Open(gcs.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := NewMembership(st, time.Minute)
+	defer m.Close()
+	for _, c := range []struct{ id, addr string }{
+		{"", "127.0.0.1:1"}, {"../etc", "127.0.0.1:1"}, {"a b", "127.0.0.1:1"}, {"\x1b[31mred", "127.0.0.1:1"}, {strings.Repeat("n", 65), "127.0.0.1:1"},
+		{"n1", ""}, {"n1", "127.0.0.1"}, {"n1", ":80"}, {"n1", "0.0.0.0:80"}, {"n1", "127.0.0.1:0"}, {"n1", "127.0.0.1:99999"},
+	} {
+		if _, err := m.Register(c.id, c.addr, map[string]float64{"cpu": 1}, false); err == nil {
+			t.Errorf("registered id %q at %q", c.id, c.addr)
+		}
+	}
+	if _, err := m.Register("node-1.a_b", "host.example:7000", map[string]float64{"cpu": 1}, false); err != nil {
+		t.Errorf("a good node: %v", err)
+	}
+}
