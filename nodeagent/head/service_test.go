@@ -13,14 +13,7 @@ import (
 // A head refuses to store a program larger than MaxProgramBytes, and
 // stores one just under it.
 func TestServiceCapsProgramSize(t *testing.T) {
-	st, err := gcs.Open(gcs.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	m := NewMembership(st, time.Minute)
-	defer m.Close()
-	svc := NewService(st, m)
+	svc := NewService(newTestStoreAndMembership(t))
 	big := append([]byte{wire.GCSPutProgram}, bytes.Repeat([]byte("x"), MaxProgramBytes+1)...)
 	if _, err := svc.HandleGCS(big); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("a program over the cap: %v", err)
@@ -33,13 +26,7 @@ func TestServiceCapsProgramSize(t *testing.T) {
 // A node must register with an ID that can be shown and used as a
 // directory name, and an address others can dial.
 func TestRegisterValidatesIDAndAddress(t *testing.T) {
-	st, err := gcs.Open(gcs.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	m := NewMembership(st, time.Minute)
-	defer m.Close()
+	_, m := newTestStoreAndMembership(t)
 	for _, c := range []struct{ id, addr string }{
 		{"", "127.0.0.1:1"}, {"../etc", "127.0.0.1:1"}, {"a b", "127.0.0.1:1"}, {"\x1b[31mred", "127.0.0.1:1"}, {strings.Repeat("n", 65), "127.0.0.1:1"},
 		{"n1", ""}, {"n1", "127.0.0.1"}, {"n1", ":80"}, {"n1", "0.0.0.0:80"}, {"n1", "127.0.0.1:0"}, {"n1", "127.0.0.1:99999"},
@@ -51,4 +38,18 @@ func TestRegisterValidatesIDAndAddress(t *testing.T) {
 	if _, err := m.Register("node-1.a_b", "host.example:7000", map[string]float64{"cpu": 1}, false); err != nil {
 		t.Errorf("a good node: %v", err)
 	}
+}
+
+// newTestStoreAndMembership opens a one-replica GCS in memory and a
+// membership table on it, closed at the end of the test.
+func newTestStoreAndMembership(t *testing.T) (*gcs.Store, *Membership) {
+	t.Helper()
+	st, err := gcs.Open(gcs.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	m := NewMembership(st, time.Minute)
+	t.Cleanup(m.Close)
+	return st, m
 }

@@ -10,23 +10,13 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/internal/testutil"
-	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // Out of file descriptors, the API stops accepting for a while but not
 // for good: once the connections that used them up are gone, it answers
 // again (fasthttp alone ended its accept loop at the first EMFILE).
 func TestSurvivesRunningOutOfDescriptors(t *testing.T) {
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
-	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
+	api := startAPI(t, Options{})
 
 	var old syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {

@@ -15,16 +15,7 @@ import (
 // (403) and bodies that are not JSON (415); a browser logs in once with
 // /?token= and then uses its cookie.
 func TestGuard(t *testing.T) {
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
-	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{Token: []byte("tok")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
+	api := startAPI(t, Options{Token: []byte("tok")})
 	base := "http://" + api.Addr()
 	job := `{"source": "pipeline main() { print(1) }"}`
 	do := func(method, path, body string, hdr map[string]string) *http.Response {
@@ -85,37 +76,16 @@ func TestGuard(t *testing.T) {
 // An HTTP job's io sees a directory of its own: not the head's working
 // directory, and not what another job wrote.
 func TestJobsHaveTheirOwnFiles(t *testing.T) {
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
-	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
-	submit := func(src string) JobResult {
-		t.Helper()
-		body, _ := json.Marshal(map[string]string{"source": src})
-		resp, err := http.Post("http://"+api.Addr()+"/api/jobs", "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var res JobResult
-		json.NewDecoder(resp.Body).Decode(&res)
-		return res
-	}
+	api := startAPI(t, Options{})
 	// This package's directory, the head's working directory here, has
 	// guard.go; a job must not see it.
-	if res := submit(`pipeline main() { print(io.exists("guard.go")) }`); res.Output != "false\n" {
+	if res := submit(t, api, `pipeline main() { print(io.exists("guard.go")) }`); res.Output != "false\n" {
 		t.Fatalf("a job sees the head's directory: %+v", res)
 	}
-	if res := submit(`pipeline main() { io.write_text("secret.txt", "mine"); print(io.exists("secret.txt")) }`); res.Output != "true\n" {
+	if res := submit(t, api, `pipeline main() { io.write_text("secret.txt", "mine"); print(io.exists("secret.txt")) }`); res.Output != "true\n" {
 		t.Fatalf("a job cannot write its own files: %+v", res)
 	}
-	if res := submit(`pipeline main() { print(io.exists("secret.txt")) }`); res.Output != "false\n" {
+	if res := submit(t, api, `pipeline main() { print(io.exists("secret.txt")) }`); res.Output != "false\n" {
 		t.Fatalf("a job sees another job's file: %+v", res)
 	}
 }
@@ -123,17 +93,33 @@ func TestJobsHaveTheirOwnFiles(t *testing.T) {
 // A job that prints more than maxJobOutput answers with the first
 // maxJobOutput bytes and a marker, not everything it printed.
 func TestJobOutputCapped(t *testing.T) {
+	api := startAPI(t, Options{})
+	res := submit(t, api, `pipeline main() { let line = "x" * 1023; for i in range(3000) { print(line) } }`)
+	if len(res.Output) > maxJobOutput+200 || !strings.Contains(res.Output, "[output truncated: 2023424 more bytes were printed after the first 1048576]") {
+		t.Fatalf("output of %d bytes ends %q", len(res.Output), res.Output[max(0, len(res.Output)-120):])
+	}
+}
+
+// startAPI starts a head of one CPU and its API with opts; both stop at
+// the end of the test.
+func startAPI(t *testing.T, opts Options) *Server {
+	t.Helper()
 	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer head.Close()
-	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), Options{})
+	t.Cleanup(head.Close)
+	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer api.Close()
-	src := `pipeline main() { let line = "x" * 1023; for i in range(3000) { print(line) } }`
+	t.Cleanup(func() { api.Close() })
+	return api
+}
+
+// submit posts a job's source to the API and returns its answer.
+func submit(t *testing.T, api *Server, src string) JobResult {
+	t.Helper()
 	body, _ := json.Marshal(map[string]string{"source": src})
 	resp, err := http.Post("http://"+api.Addr()+"/api/jobs", "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -142,7 +128,5 @@ func TestJobOutputCapped(t *testing.T) {
 	defer resp.Body.Close()
 	var res JobResult
 	json.NewDecoder(resp.Body).Decode(&res)
-	if len(res.Output) > maxJobOutput+200 || !strings.Contains(res.Output, "[output truncated: 2023424 more bytes were printed after the first 1048576]") {
-		t.Fatalf("output of %d bytes ends %q", len(res.Output), res.Output[max(0, len(res.Output)-120):])
-	}
+	return res
 }
