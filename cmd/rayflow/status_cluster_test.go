@@ -196,7 +196,7 @@ pipeline main() {
     for i in range(5) { total += get(step(i)) }
     print(total)
 }`)
-	controller, term := openPTY(t)
+	controller, term := testutil.OpenPTY(t, 200)
 	defer controller.Close()
 	cmd := exec.Command(bin, "run", "--address", head, prog)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = term, term, term
@@ -206,11 +206,11 @@ pipeline main() {
 		t.Fatal(err)
 	}
 	term.Close()
-	scr := readScreen(controller)
+	scr := testutil.ReadScreen(controller)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("run: %v\n%s", err, scr.String())
 	}
-	scr.expect(t, "10", 5*time.Second) // the result, and all the output read
+	scr.Expect(t, "10", 5*time.Second) // the result, and all the output read
 	shown := scr.String()
 	if !regexp.MustCompile(`tasks: \d+ submitted, \d+ in flight, [1-9]\d* done, 0 failed`).MatchString(shown) {
 		t.Fatalf("the progress line never counted a finished task:\n%q", shown)
