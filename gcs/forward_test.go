@@ -189,8 +189,13 @@ func TestReplicaReplacedThroughAFollower(t *testing.T) {
 		return len(servers(s, 0)) == 3 && len(servers(s, 1)) == 3 && slices.Contains(servers(s, 1), "r9")
 	})
 
-	c.stop(slices.IndexFunc(c.stores, func(s *Store) bool { return s != nil && s != joined }))
+	second := slices.IndexFunc(c.stores, func(s *Store) bool { return s != nil && s != joined })
+	secondID := c.stores[second].NodeID()
+	c.stop(second)
 	must(t, joined.PutJob(JobInfo{ID: "after"}))
+	c.eventually("the second lost replica removed from every shard", func(s *Store) bool {
+		return len(servers(s, 0)) == 2 && len(servers(s, 1)) == 2 && !slices.Contains(servers(s, 0), secondID) && !slices.Contains(servers(s, 1), secondID)
+	})
 	testutil.Eventually(t, 10*time.Second, "the write on every live replica", func() bool {
 		for _, s := range c.live() {
 			if _, err := s.GetJob("after"); err != nil {

@@ -99,12 +99,35 @@ func (r *deadRemover) run() {
 			}
 		case now := <-tick.C:
 			for i, f := range failing {
-				for id, last := range f {
-					if now.Sub(last) > r.after {
-						r.remove(i, id)
-					}
-				}
+				r.check(i, f, now)
 			}
+		}
+	}
+}
+
+// check removes from shard i the voters of f not reached since before
+// now-after. A peer no longer in the configuration is forgotten: raft
+// goes on reporting failed heartbeats to a removed peer for a moment, and
+// removing it again and again kept the removal of the next lost one
+// waiting.
+func (r *deadRemover) check(i int, f map[raft.ServerID]time.Time, now time.Time) {
+	if len(f) == 0 || r.st.shards[i].raft.State() != raft.Leader {
+		return
+	}
+	cf := r.st.shards[i].raft.GetConfiguration()
+	if cf.Error() != nil {
+		return
+	}
+	voters := map[raft.ServerID]bool{}
+	for _, srv := range cf.Configuration().Servers {
+		voters[srv.ID] = srv.Suffrage == raft.Voter
+	}
+	for id, last := range f {
+		switch {
+		case !voters[id]:
+			delete(f, id)
+		case now.Sub(last) > r.after:
+			r.remove(i, id)
 		}
 	}
 }
