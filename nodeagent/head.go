@@ -27,6 +27,10 @@ type HeadConfig struct {
 	// a replica. The joining head then serves as a node of that head's
 	// cluster; the first head keeps the membership and global scheduler.
 	Join string
+	// RemoveDeadHeadAfter, when positive, removes from the GCS the
+	// replica of a head unreachable this long (gcs.Config.RemoveDeadAfter),
+	// so that a new head can take its place. Zero never removes one.
+	RemoveDeadHeadAfter time.Duration
 }
 
 // Head is a running head.
@@ -58,6 +62,7 @@ func StartHead(cfg HeadConfig) (*Head, error) {
 		store.Close()
 		return nil, err
 	}
+	c.forwardGCS()
 	return &Head{Cluster: c, Store: store, Membership: m}, nil
 }
 
@@ -97,6 +102,7 @@ func openHeadStore(cfg HeadConfig, id string) (*gcs.Store, error) {
 		gcfg.BindAddr = cfg.RaftAddr
 		gcfg.Join = cfg.Join != ""
 		gcfg.LeaderWaitTimeout = 10 * time.Second
+		gcfg.RemoveDeadAfter = cfg.RemoveDeadHeadAfter
 		if gcfg.Join {
 			gcfg.LeaderWaitTimeout = 0
 		}
@@ -146,5 +152,6 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 		store.Close()
 		return nil, err
 	}
+	c.forwardGCS()
 	return &Head{Cluster: c, Store: store, Membership: m}, nil
 }
