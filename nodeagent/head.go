@@ -103,6 +103,11 @@ func openHeadStore(cfg HeadConfig, id string) (*gcs.Store, error) {
 		gcfg.Join = cfg.Join != ""
 		gcfg.LeaderWaitTimeout = 10 * time.Second
 		gcfg.RemoveDeadAfter = cfg.RemoveDeadHeadAfter
+		// A write through this head waits this long for a shard leader
+		// (an election takes a second or two), less than the head's own
+		// waits for its writes (head.Service), so that the caller learns
+		// that no leader took it rather than only that time ran out.
+		gcfg.ForwardTimeout = 4 * time.Second
 		if gcfg.Join {
 			gcfg.LeaderWaitTimeout = 0
 		}

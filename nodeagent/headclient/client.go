@@ -174,10 +174,18 @@ func (c *Client) Call(ctx context.Context, typ transport.MsgType, payload []byte
 				c.answered(addr)
 				return reply, nil
 			}
-			lastErr = err
 			if !Retryable(err) {
 				return nil, err
 			}
+			if ctx.Err() != nil {
+				// Say why the heads did not answer in time, not only
+				// that the time ran out.
+				if lastErr == nil {
+					return nil, err
+				}
+				return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
+			}
+			lastErr = err
 		}
 		select {
 		case <-ctx.Done():
