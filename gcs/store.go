@@ -230,6 +230,11 @@ func (s *Store) submitOpts(sh *shard, opts []WriteOption, cmds ...command) *Futu
 		return errorFuture(ErrClosed)
 	}
 	p := &pending{cmds: cmds, fut: newFuture(), leaderOnly: leaderOnly(opts)}
+	if p.leaderOnly && sh.raft.State() != raft.Leader {
+		// Refused at once: queued, it could wait behind writes being
+		// forwarded while the shard elects a leader.
+		return errorFuture(sh.notLeader())
+	}
 	sh.batcher.submit(p)
 	return p.fut
 }

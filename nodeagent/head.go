@@ -23,9 +23,9 @@ type HeadConfig struct {
 	// on port+i). Empty keeps the GCS in this process only, which cannot
 	// take replicas.
 	RaftAddr string
-	// Join is the address of a running head whose GCS this head joins as
-	// a replica. The joining head then serves as a node of that head's
-	// cluster; the first head keeps the membership and global scheduler.
+	// Join is the address of a running head (any of them) whose GCS this
+	// head joins as a replica; each shard's leader adds it. The joining
+	// head then serves drivers and nodes like the others.
 	Join string
 	// RemoveDeadHeadAfter, when positive, removes from the GCS the
 	// replica of a head unreachable this long (gcs.Config.RemoveDeadAfter),
