@@ -15,13 +15,13 @@
 //
 // Client owns its list of heads, the index of the one that answered last,
 // the epochs and the heads that are down, guarded by its mutex; any
-// goroutine may call it. It holds no lock while it calls a head. Liveness owns its maps (the dead
-// addresses seen, the epoch last seen alive at each address, the dead
-// lives counted at addresses where a new life now serves, the waiters for
-// each address's death), guarded by its mutex; its looks at the
-// membership table are serialised by a second mutex (looking), held
-// across the read and its application, so two looks are never applied
-// out of order.
+// goroutine may call it. It holds no lock while it calls a head. Liveness
+// owns its maps (the dead addresses seen, the epoch last seen alive at
+// each address, the dead lives counted at addresses where a new life now
+// serves, the waiters for each address's death), guarded by its mutex; its
+// looks at the membership table are serialised by a second mutex
+// (looking), held across the read and its application, so two looks are
+// never applied out of order.
 //
 // The node agent (package nodeagent) owns one Client and one Liveness per
 // networked process: its heartbeat loop drives the Client's heartbeats,
