@@ -71,11 +71,10 @@ func (f gcsForwarder) Forward(ctx context.Context, id string, req []byte) ([]byt
 	if addr == "" {
 		return nil, fmt.Errorf("head %s: its address is not known yet", id)
 	}
-	reply, err := f.nw.pool.Call(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSForward}, req...))
-	if err != nil {
-		return nil, err
-	}
-	return reply.Payload, nil
+	// Through the head client: a leader just lost is down there, and the
+	// attempts that follow, until the new leader is known, are cut short
+	// instead of waiting out the pool's redial backoff.
+	return f.nw.hc.CallAt(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSForward}, req...))
 }
 
 // forwardGCS makes this head's GCS replica forward what it cannot apply
