@@ -275,14 +275,15 @@ func readReply(reply []byte) (*codec.Decoder, error) {
 
 // toLeader sends req, about shard sh, to the shard's leader (this
 // replica's own ServeForwarded when it leads) until a reply other than
-// "not the leader" comes, ForwardTimeout passes, or stop is closed. It
-// returns the reply's decoder past its status.
+// "not the leader" comes, ForwardTimeout passes, or stop is closed (the
+// batcher's abandon for writes, which Close lets drain first; else the
+// store's closing). It returns the reply's decoder past its status.
 func (s *Store) toLeader(sh *shard, req []byte, stop <-chan struct{}) (*codec.Decoder, error) {
 	deadline := time.Now().Add(s.cfg.ForwardTimeout)
 	backoff := 10 * time.Millisecond
 	var last error
 	for {
-		d, err := s.tryLeader(sh, req, deadline)
+		d, err := s.tryLeader(sh, req, deadline, stop)
 		if err == nil || (!errors.Is(err, errMoved) && !errors.Is(err, errUnreachable)) {
 			return d, err
 		}
@@ -294,8 +295,6 @@ func (s *Store) toLeader(sh *shard, req []byte, stop <-chan struct{}) (*codec.De
 		select {
 		case <-time.After(wait):
 		case <-stop:
-			return nil, ErrClosed
-		case <-s.closing:
 			return nil, ErrClosed
 		}
 		backoff = min(2*backoff, 200*time.Millisecond)
@@ -309,7 +308,7 @@ const forwardAttempt = 2 * time.Second
 var errUnreachable = errors.New("gcs: the leader did not answer")
 
 // tryLeader sends req once to whoever leads sh now.
-func (s *Store) tryLeader(sh *shard, req []byte, deadline time.Time) (*codec.Decoder, error) {
+func (s *Store) tryLeader(sh *shard, req []byte, deadline time.Time, stop <-chan struct{}) (*codec.Decoder, error) {
 	if sh.raft.State() == raft.Leader {
 		return readReply(s.ServeForwarded(req))
 	}
@@ -323,6 +322,13 @@ func (s *Store) tryLeader(sh *shard, req []byte, deadline time.Time) (*codec.Dec
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	reply, err := f.Forward(ctx, string(id), req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnreachable, err)
@@ -365,7 +371,7 @@ func (s *Store) forwardEntry(sh *shard, items []*pending, stop <-chan struct{}) 
 // confirms it still leads with a barrier and says how far its log is
 // applied; this replica waits until it has applied as far.
 func (s *Store) catchUp(sh *shard) error {
-	d, err := s.toLeader(sh, encodeForward(fwdIndex, sh.index), nil)
+	d, err := s.toLeader(sh, encodeForward(fwdIndex, sh.index), s.closing)
 	if err != nil {
 		return err
 	}
@@ -403,7 +409,7 @@ func (s *Store) changeMembers(id, addr string) error {
 			req = encodeForward(fwdAdd, i, []byte(id), []byte(addr))
 		}
 		go func() {
-			_, errs[i] = s.toLeader(sh, req, nil)
+			_, errs[i] = s.toLeader(sh, req, s.closing)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("shard %d: %w", i, errs[i])
 			}
