@@ -155,6 +155,9 @@ func (s *Store) ServeForwarded(req []byte) []byte {
 		if err := finish(d); err != nil {
 			return failedReply(err)
 		}
+		if _, err := decodeBatch(entry); err != nil {
+			return failedReply(err) // never into the log
+		}
 		af := sh.raft.Apply(entry, s.cfg.ApplyTimeout)
 		if err := s.waitRaft(af); err != nil {
 			return raftReply(err)

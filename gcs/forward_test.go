@@ -205,3 +205,27 @@ func TestReplicaReplacedThroughAFollower(t *testing.T) {
 		return true
 	})
 }
+
+// Malformed forwarded requests are refused in the reply, and nothing of
+// them reaches the log.
+func TestServeForwardedRefusesMalformedRequests(t *testing.T) {
+	s := openTest(t, nil)
+	before := s.shards[0].raft.LastIndex()
+	for _, req := range [][]byte{
+		nil,
+		{fwdEntry},
+		{fwdEntry, 9, 0}, // no such shard
+		encodeForward(fwdEntry, 0, []byte{1, 2, 3}), // not a batch
+		encodeForward(fwdEntry, 0, []byte{9}),       // wrong batch version
+		append(encodeForward(fwdIndex, 0), 7),       // trailing bytes
+		{99, 0},                                     // unknown kind
+	} {
+		d, err := readReply(s.ServeForwarded(req))
+		if err == nil || errors.Is(err, errMoved) {
+			t.Fatalf("request %v: reply %v, %v; want a failure", req, d, err)
+		}
+	}
+	if after := s.shards[0].raft.LastIndex(); after != before {
+		t.Fatalf("malformed requests reached the log: last index %d, was %d", after, before)
+	}
+}
