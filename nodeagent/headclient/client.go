@@ -41,13 +41,13 @@ type Client struct {
 	cur    int
 	epochs map[string]uint64 // this node's epoch at each head; 0: not registered
 	// down are the heads whose last call got no answer (the network
-	// failed, not the request): they are tried last, and a call to one
-	// waits at most downWait, so a dead head costs a job or a stopping
+	// failed, not the request): they are tried last, and reaching one
+	// takes at most downWait, so a dead head costs a job or a stopping
 	// node next to nothing. An answer from a head takes it off.
 	down map[string]bool
 }
 
-// downWait bounds a call to a head that is down: enough to dial a head
+// downWait bounds reaching a head that is down: enough to dial a head
 // that came back, far less than the dial and backoff waits of the
 // transport pool (seconds), which a dead head would otherwise cost every
 // call that includes it.
@@ -212,18 +212,28 @@ func (c *Client) CallAt(ctx context.Context, addr string, typ transport.MsgType,
 		}
 		return msg.Payload, nil
 	}
-	callCtx := ctx
-	if c.IsDown(addr) {
-		var cancel context.CancelFunc
-		callCtx, cancel = context.WithTimeout(ctx, downWait)
-		defer cancel()
-	}
-	msg, err := c.pool.Call(callCtx, addr, typ, payload)
+	msg, err := c.call(ctx, addr, typ, payload)
 	c.noteOutcome(ctx, addr, err)
 	if err != nil {
 		return nil, err
 	}
 	return msg.Payload, nil
+}
+
+// call makes one call over the pool. Reaching a head that is down is
+// bounded by downWait; once connected, the call has the caller's time
+// (a head that came back may well take longer than downWait to answer).
+func (c *Client) call(ctx context.Context, addr string, typ transport.MsgType, payload []byte) (*transport.Message, error) {
+	if !c.IsDown(addr) {
+		return c.pool.Call(ctx, addr, typ, payload)
+	}
+	dialCtx, cancel := context.WithTimeout(ctx, downWait)
+	conn, err := c.pool.Get(dialCtx, addr)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	return conn.Call(ctx, typ, payload)
 }
 
 // each runs call for every head in Order at once and waits for them all.
