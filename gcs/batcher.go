@@ -1,6 +1,7 @@
 package gcs
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,11 +12,13 @@ import (
 // pending is one caller's write: one or more commands for the same shard
 // that succeed or fail together from the caller's view.
 type pending struct {
-	cmds []command
-	fut  *Future
+	cmds       []command
+	fut        *Future
+	leaderOnly bool // never forwarded (LeaderOnly)
 }
 
-// inflight is one log entry handed to raft and the writes it carries.
+// inflight is one log entry handed to raft and the writes it carries, or
+// (af nil) writes to forward to the shard's leader.
 type inflight struct {
 	items []*pending
 	af    raft.ApplyFuture
@@ -165,10 +168,35 @@ func (b *batcher) flush(batch []*pending) []*pending {
 			cmds = append(cmds, p.cmds...)
 		}
 	}
+	if b.forwarding() && b.shard.raft.State() != raft.Leader {
+		if batch = b.refuseLeaderOnly(batch, b.shard.notLeader()); len(batch) > 0 {
+			b.busy.Add(1)
+			b.inflight <- inflight{items: batch}
+		}
+		return nil
+	}
 	b.busy.Add(1)
 	af := b.shard.raft.Apply(encodeBatch(cmds), b.timeout)
 	b.inflight <- inflight{items: batch, af: af}
 	return nil
+}
+
+// forwarding reports whether writes this replica cannot apply go to the
+// shard's leader.
+func (b *batcher) forwarding() bool { return b.shard.st.forwarder() != nil }
+
+// refuseLeaderOnly fails the LeaderOnly writes of batch with err and
+// returns the others.
+func (b *batcher) refuseLeaderOnly(batch []*pending, err error) []*pending {
+	rest := batch[:0:0]
+	for _, p := range batch {
+		if p.leaderOnly {
+			p.fut.respond(err)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	return rest
 }
 
 func failAll(batch []*pending, err error) {
@@ -181,12 +209,7 @@ func failAll(batch []*pending, err error) {
 func (b *batcher) complete() {
 	defer b.wg.Done()
 	for e := range b.inflight {
-		if err := b.waitApply(e.af); err != nil {
-			failAll(e.items, err)
-		} else {
-			res, _ := e.af.Response().(*applyResult)
-			answer(e.items, res)
-		}
+		b.settle(e)
 		if b.busy.Add(-1) == 0 {
 			select {
 			case b.idle <- struct{}{}:
@@ -196,15 +219,45 @@ func (b *batcher) complete() {
 	}
 }
 
-// waitApply waits for raft to answer af, or for abandon. raft's futures
-// cannot be selected on, so a helper goroutine waits; after abandon it is
-// left to end when (if ever) raft answers.
+// settle answers the writes of e: applied here, or (when forwarding)
+// by the shard's leader, if e was never applied here or this replica
+// lost the lead while committing it.
+func (b *batcher) settle(e inflight) {
+	items := e.items
+	if e.af != nil {
+		raw := b.waitApply(e.af)
+		if raw == nil {
+			res, _ := e.af.Response().(*applyResult)
+			answer(items, res)
+			return
+		}
+		err := b.translate(raw)
+		if !b.forwarding() || !leaderMoved(raw) || errors.Is(err, ErrClosed) {
+			failAll(items, err)
+			return
+		}
+		if items = b.refuseLeaderOnly(items, err); len(items) == 0 {
+			return
+		}
+	}
+	res, err := b.shard.st.forwardEntry(b.shard, items, b.abandonCh)
+	if err != nil {
+		failAll(items, err)
+		return
+	}
+	answer(items, res)
+}
+
+// waitApply waits for raft to answer af, or for abandon (ErrClosed), and
+// returns raft's error as it is. raft's futures cannot be selected on, so
+// a helper goroutine waits; after abandon it is left to end when (if
+// ever) raft answers.
 func (b *batcher) waitApply(af raft.ApplyFuture) error {
 	ch := make(chan error, 1)
 	go func() { ch <- af.Error() }()
 	select {
 	case err := <-ch:
-		return b.translate(err)
+		return err
 	case <-b.abandonCh:
 		return ErrClosed
 	}

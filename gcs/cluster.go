@@ -8,10 +8,12 @@ import (
 )
 
 // Join adds the replica id, whose base address is addr, as a voter of every
-// shard this replica leads. Shards led elsewhere fail with a
-// *NotLeaderError naming their leader, where the caller can retry; the
-// errors are joined. Joining a replica already present with the same
-// address succeeds.
+// shard. With a Forwarder set, each shard's leader adds it, wherever it
+// is (waiting up to ForwardTimeout for one). Without, only the shards
+// this replica leads do, and the others fail with a *NotLeaderError
+// naming their leader, where the caller can retry; the errors are
+// joined. Joining a replica already present with the same address
+// succeeds.
 func (s *Store) Join(id, addr string) error {
 	if id == "" || addr == "" {
 		return errors.New("gcs: Join needs an ID and an address")
@@ -19,14 +21,23 @@ func (s *Store) Join(id, addr string) error {
 	if err := s.cfg.checkBase("join address", addr); err != nil {
 		return err
 	}
+	if s.forwarder() != nil {
+		return s.changeMembers(id, addr)
+	}
 	return s.eachShard(func(sh *shard) raft.Future {
 		return sh.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(shardAddr(addr, sh.index)), 0, s.cfg.ApplyTimeout)
 	})
 }
 
-// Leave removes the replica id from every shard this replica leads, with
-// the same error rules as Join.
+// Leave removes the replica id from every shard, with the same rules as
+// Join.
 func (s *Store) Leave(id string) error {
+	if id == "" {
+		return errors.New("gcs: Leave needs an ID")
+	}
+	if s.forwarder() != nil {
+		return s.changeMembers(id, "")
+	}
 	return s.eachShard(func(sh *shard) raft.Future {
 		return sh.raft.RemoveServer(raft.ServerID(id), 0, s.cfg.ApplyTimeout)
 	})

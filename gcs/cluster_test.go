@@ -22,6 +22,13 @@ type testCluster struct {
 
 func newTestCluster(t *testing.T, n, shards int) *testCluster {
 	t.Helper()
+	return newTestClusterWith(t, n, shards, nil)
+}
+
+// newTestClusterWith is newTestCluster with each replica's configuration
+// adjusted by mutate.
+func newTestClusterWith(t *testing.T, n, shards int, mutate func(*Config)) *testCluster {
+	t.Helper()
 	var peers []Peer
 	for i := 0; i < n; i++ {
 		peers = append(peers, Peer{ID: fmt.Sprintf("r%d", i), Address: freeBase(t, shards)})
@@ -33,6 +40,9 @@ func newTestCluster(t *testing.T, n, shards int) *testCluster {
 		cfg.HeartbeatTimeout = 100 * time.Millisecond
 		cfg.ElectionTimeout = 100 * time.Millisecond
 		cfg.LeaderLeaseTimeout = 50 * time.Millisecond
+		if mutate != nil {
+			mutate(&cfg)
+		}
 		s, err := Open(cfg)
 		if err != nil {
 			t.Fatalf("Open %s: %v", p.ID, err)

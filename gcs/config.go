@@ -59,6 +59,19 @@ type Config struct {
 	// ApplyTimeout bounds how long a write waits to enter raft's queue.
 	ApplyTimeout time.Duration
 
+	// ForwardTimeout bounds how long a write (or a membership change) for
+	// a shard this replica does not lead waits for a leader to take it,
+	// when a Forwarder is set (see forward.go): an election in between
+	// costs a wait, not the write.
+	ForwardTimeout time.Duration
+
+	// RemoveDeadAfter, when positive, makes the leader of each shard
+	// remove from the shard's configuration a replica its heartbeats have
+	// not reached for this long (see remove.go), so that a lost replica
+	// stops counting towards the majority and a new one can take its
+	// place. Zero never removes one.
+	RemoveDeadAfter time.Duration
+
 	// CloseTimeout bounds how long Close waits for writes already made to
 	// commit before it shuts raft down.
 	CloseTimeout time.Duration
@@ -101,6 +114,7 @@ func DefaultConfig() Config {
 		LeaderLeaseTimeout: 10 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		ApplyTimeout:       5 * time.Second,
+		ForwardTimeout:     10 * time.Second,
 		LeaderWaitTimeout:  5 * time.Second,
 		CloseTimeout:       2 * time.Second,
 		SnapshotThreshold:  8192,
@@ -158,6 +172,10 @@ func (c *Config) validateTiming() error {
 		return fmt.Errorf("gcs: CommitTimeout must be at least 1ms, got %s", c.CommitTimeout)
 	case c.ApplyTimeout < 0:
 		return fmt.Errorf("gcs: ApplyTimeout cannot be negative, got %s", c.ApplyTimeout)
+	case c.ForwardTimeout < 0:
+		return fmt.Errorf("gcs: ForwardTimeout cannot be negative, got %s", c.ForwardTimeout)
+	case c.RemoveDeadAfter < 0:
+		return fmt.Errorf("gcs: RemoveDeadAfter cannot be negative, got %s", c.RemoveDeadAfter)
 	case c.CloseTimeout < 0:
 		return fmt.Errorf("gcs: CloseTimeout cannot be negative, got %s", c.CloseTimeout)
 	case c.LeaderWaitTimeout < 0:

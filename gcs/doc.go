@@ -24,7 +24,17 @@
 // the base port plus i. Config.Peers bootstraps a new cluster of several
 // replicas; Config.Join starts a replica that the leader adds with
 // Store.Join. Writes on a replica that does not lead the row's shard fail
-// with a *NotLeaderError that names the leader.
+// with a *NotLeaderError that names the leader, unless the replica's
+// owner set a Forwarder (forward.go): the replica then hands them, and
+// Join, Leave and linearizable reads, to each shard's leader, waiting
+// through elections for up to Config.ForwardTimeout, so that any replica
+// serves. With Config.RemoveDeadAfter set, each shard's leader removes a
+// replica it has not reached for that long (remove.go).
+//
+// Ownership and threading: the Store owns its shards; each shard's
+// batcher owns its two goroutines (run batches, complete answers and
+// forwards in log order); the dead-replica remover owns its observation
+// loop. Every exported method is safe for concurrent use.
 //
 // An embedded single replica:
 //

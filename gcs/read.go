@@ -3,6 +3,8 @@ package gcs
 import (
 	"errors"
 	"sort"
+
+	"github.com/hashicorp/raft"
 )
 
 // ReadOption changes how a Get or List reads.
@@ -13,7 +15,9 @@ const (
 	// began, on any replica. The shard's leader issues a raft barrier (which
 	// commits only while it still leads and returns once every earlier
 	// entry is applied) and then reads its local state. On a follower the
-	// read fails with ErrNotLeader. Without it, reads return this replica's
+	// read fails with ErrNotLeader, unless a Forwarder is set: the
+	// follower then asks the leader for its read index and reads once it
+	// has applied that far (catchUp). Without it, reads return this replica's
 	// applied state: current on the leader of a single replica, possibly
 	// stale on a follower.
 	Linearizable ReadOption = iota + 1
@@ -29,18 +33,25 @@ func linearizable(opts []ReadOption) bool {
 }
 
 // Barrier waits until this replica leads every shard and has applied every
-// write committed before the call.
+// write committed before the call; with a Forwarder set, until it has
+// applied every write acknowledged before the call, whoever leads.
 func (s *Store) Barrier() error {
 	return s.barrier(s.shards)
 }
 
 // barrier issues a barrier on each shard at once and waits for all of them.
+// A shard this replica does not lead, with a Forwarder set, is caught up
+// with its leader instead (catchUp).
 func (s *Store) barrier(shards []*shard) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
 	futures := make([]interface{ Error() error }, len(shards))
 	for i, sh := range shards {
+		if s.forwarder() != nil && sh.raft.State() != raft.Leader {
+			futures[i] = catchUpFuture(s, sh)
+			continue
+		}
 		futures[i] = sh.raft.Barrier(s.cfg.ApplyTimeout)
 	}
 	var errs []error
@@ -52,6 +63,22 @@ func (s *Store) barrier(shards []*shard) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// errFuture is a finished wait in the shape of raft's futures.
+type errFuture chan error
+
+func (f errFuture) Error() error {
+	err := <-f
+	f <- err
+	return err
+}
+
+// catchUpFuture runs catchUp of sh and returns its future.
+func catchUpFuture(s *Store, sh *shard) errFuture {
+	f := make(errFuture, 1)
+	go func() { f <- s.catchUp(sh) }()
+	return f
 }
 
 // waitRaft waits for a raft future that raft may never answer: with

@@ -18,6 +18,7 @@ import (
 // shard is one raft group: its state machine, its stores, its transport and
 // the batcher that writes to it.
 type shard struct {
+	st      *Store // the replica this shard is part of
 	index   int
 	id      raft.ServerID // this replica
 	raft    *raft.Raft
@@ -29,8 +30,9 @@ type shard struct {
 
 // openShard builds and starts shard i. On error everything it opened is
 // closed again.
-func openShard(cfg *Config, i int, h *hub) (_ *shard, err error) {
-	s := &shard{index: i, id: raft.ServerID(cfg.NodeID), fsm: newFSM(i, h)}
+func openShard(st *Store, i int) (_ *shard, err error) {
+	cfg := &st.cfg
+	s := &shard{st: st, index: i, id: raft.ServerID(cfg.NodeID), fsm: newFSM(i, st.hub)}
 	defer func() {
 		if err != nil {
 			s.closeResources()
@@ -188,7 +190,7 @@ func (s *shard) translate(err error) error {
 // notLeader describes who leads the shard, as far as this replica knows.
 func (s *shard) notLeader() *NotLeaderError {
 	addr, id := s.raft.LeaderWithID()
-	e := &NotLeaderError{Shard: s.index, LeaderID: string(id)}
+	e := &NotLeaderError{Shard: s.index, LeaderID: string(id), Service: s.st.leaderAddress(string(id))}
 	if addr != "" {
 		e.LeaderAddr = baseAddr(string(addr), s.index)
 	}

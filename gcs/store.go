@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -32,15 +33,22 @@ var (
 type NotLeaderError struct {
 	Shard      int
 	LeaderID   string
-	LeaderAddr string // the leader's base address (its shard 0 address)
+	LeaderAddr string // the leader's raft base address (its shard 0 address)
+	// Service is the address users know the leader by (a head's service
+	// address, from the Forwarder), or "" if unknown.
+	Service string
 }
 
-// Error describes the shard and its leader.
+// Error describes the shard and its leader, by its ID and its service
+// address: a raft port is not an address a user can pass anywhere.
 func (e *NotLeaderError) Error() string {
-	if e.LeaderID == "" && e.LeaderAddr == "" {
+	switch {
+	case e.LeaderID == "" && e.LeaderAddr == "":
 		return fmt.Sprintf("gcs: not the leader of shard %d (no leader known)", e.Shard)
+	case e.Service != "":
+		return fmt.Sprintf("gcs: not the leader of shard %d (leader %s at %s)", e.Shard, e.LeaderID, e.Service)
 	}
-	return fmt.Sprintf("gcs: not the leader of shard %d (leader %s at %s)", e.Shard, e.LeaderID, e.LeaderAddr)
+	return fmt.Sprintf("gcs: not the leader of shard %d (leader %s)", e.Shard, e.LeaderID)
 }
 
 // Is makes errors.Is(err, ErrNotLeader) true.
@@ -57,6 +65,9 @@ type Store struct {
 	mu      sync.RWMutex // guards closed against writes in flight
 	closed  bool
 	closing chan struct{} // closed by Close: ends waits raft may never answer
+
+	fwd      atomic.Pointer[forwarderBox] // SetForwarder; nil: no forwarding
+	removals *deadRemover                 // Config.RemoveDeadAfter; nil: never
 }
 
 // Open starts every shard of a replica, bootstraps a new cluster if there is
@@ -71,7 +82,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, hub: newHub(), closing: make(chan struct{})}
 	for i := 0; i < cfg.Shards; i++ {
-		sh, err := openShard(&s.cfg, i, s.hub)
+		sh, err := openShard(s, i)
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -81,6 +92,9 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.waitReady(); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if cfg.RemoveDeadAfter > 0 {
+		s.removals = startDeadRemover(s, cfg.RemoveDeadAfter)
 	}
 	return s, nil
 }
@@ -119,6 +133,9 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.closing)
 	s.mu.Unlock()
+	if s.removals != nil {
+		s.removals.close()
+	}
 	s.drain()
 	var errs []error
 	for _, sh := range s.shards {
@@ -202,12 +219,22 @@ func (s *Store) shardOf(table, key string) *shard {
 // submit hands commands for one shard to its batcher and returns their
 // future at once.
 func (s *Store) submit(sh *shard, cmds ...command) *Future {
+	return s.submitOpts(sh, nil, cmds...)
+}
+
+// submitOpts is submit with write options.
+func (s *Store) submitOpts(sh *shard, opts []WriteOption, cmds ...command) *Future {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return errorFuture(ErrClosed)
 	}
-	p := &pending{cmds: cmds, fut: newFuture()}
+	p := &pending{cmds: cmds, fut: newFuture(), leaderOnly: leaderOnly(opts)}
+	if p.leaderOnly && sh.raft.State() != raft.Leader {
+		// Refused at once: queued, it could wait behind writes being
+		// forwarded while the shard elects a leader.
+		return errorFuture(sh.notLeader())
+	}
 	sh.batcher.submit(p)
 	return p.fut
 }

@@ -31,11 +31,11 @@ func (s *Store) Delete(table, key string) *Future {
 // --- nodes ---
 
 // PutNode creates or replaces a node's row.
-func (s *Store) PutNode(n NodeInfo) *Future {
+func (s *Store) PutNode(n NodeInfo, opts ...WriteOption) *Future {
 	if n.ID == "" {
 		return errEmptyID("node")
 	}
-	return s.putRow(TableNodes, n.ID, &n)
+	return s.submitOpts(s.shardOf(TableNodes, n.ID), opts, command{op: opPut, table: TableNodes, key: n.ID, value: encodeRow(&n)})
 }
 
 // GetNode returns a node's row, or ErrNotFound.

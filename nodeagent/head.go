@@ -26,10 +26,14 @@ type HeadConfig struct {
 	// RaftAdvertise is the base address other heads dial for the Raft
 	// transport when it differs from RaftAddr (bound to 0.0.0.0).
 	RaftAdvertise string
-	// Join is the address of a running head whose GCS this head joins as
-	// a replica. The joining head then serves as a node of that head's
-	// cluster; the first head keeps the membership and global scheduler.
+	// Join is the address of a running head (any of them) whose GCS this
+	// head joins as a replica; each shard's leader adds it. The joining
+	// head then serves drivers and nodes like the others.
 	Join string
+	// RemoveDeadHeadAfter, when positive, removes from the GCS the
+	// replica of a head unreachable this long (gcs.Config.RemoveDeadAfter),
+	// so that a new head can take its place. Zero never removes one.
+	RemoveDeadHeadAfter time.Duration
 }
 
 // Head is a running head.
@@ -61,6 +65,7 @@ func StartHead(cfg HeadConfig) (*Head, error) {
 		store.Close()
 		return nil, err
 	}
+	c.forwardGCS()
 	return &Head{Cluster: c, Store: store, Membership: m}, nil
 }
 
@@ -97,6 +102,12 @@ func openHeadStore(cfg HeadConfig, id string) (*gcs.Store, error) {
 		gcfg.AdvertiseAddr = cfg.RaftAdvertise
 		gcfg.Join = cfg.Join != ""
 		gcfg.LeaderWaitTimeout = 10 * time.Second
+		gcfg.RemoveDeadAfter = cfg.RemoveDeadHeadAfter
+		// A write through this head waits this long for a shard leader
+		// (an election takes a second or two), less than the head's own
+		// waits for its writes (head.Service), so that the caller learns
+		// that no leader took it rather than only that time ran out.
+		gcfg.ForwardTimeout = 4 * time.Second
 		if gcfg.Join {
 			gcfg.LeaderWaitTimeout = 0
 		}
@@ -150,5 +161,6 @@ func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
 		store.Close()
 		return nil, err
 	}
+	c.forwardGCS()
 	return &Head{Cluster: c, Store: store, Membership: m}, nil
 }

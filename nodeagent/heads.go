@@ -51,3 +51,36 @@ func (nw *network) heartbeatAll() {
 	nw.hc.Discover(ctx)
 	nw.registerEverywhere(ctx)
 }
+
+// gcsForwarder is a head's gcs.Forwarder: its GCS replica hands the
+// writes and membership changes of shards it does not lead to the head
+// that does, over the cluster port, so that any head serves drivers and
+// nodes. Heads are found by their node ID, which is also their replica's
+// raft ID.
+type gcsForwarder struct{ nw *network }
+
+// Address is head id's service address, as this head's membership (or
+// the GCS nodes table) has it.
+func (f gcsForwarder) Address(id string) string {
+	return f.nw.cfg.Membership.AddressOf(id)
+}
+
+// Forward sends a forwarded GCS request to head id.
+func (f gcsForwarder) Forward(ctx context.Context, id string, req []byte) ([]byte, error) {
+	addr := f.Address(id)
+	if addr == "" {
+		return nil, fmt.Errorf("head %s: its address is not known yet", id)
+	}
+	// Through the head client: a leader just lost is down there, and the
+	// attempts that follow, until the new leader is known, are cut short
+	// instead of waiting out the pool's redial backoff.
+	return f.nw.hc.CallAt(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSForward}, req...))
+}
+
+// forwardGCS makes this head's GCS replica forward what it cannot apply
+// to the heads that lead the shards.
+func (c *Cluster) forwardGCS() {
+	if c.net != nil && c.net.isHead() {
+		c.net.cfg.Store.SetForwarder(gcsForwarder{c.net})
+	}
+}

@@ -206,18 +206,15 @@ func (nw *network) leave() {
 }
 
 // leaveAll tells every head this node is leaving, so it is marked dead at
-// once rather than after its heartbeats stop.
+// once rather than after its heartbeats stop: all at once, for a second
+// at most (a head that is down, a quarter of one).
 func (nw *network) leaveAll() {
 	id := nw.c.Head().ID
-	for _, addr := range nw.hc.Order() {
-		epoch := nw.hc.Epoch(addr)
-		if epoch == 0 || addr == nw.addr {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		nw.hc.CallAt(ctx, addr, transport.GCSRequest, append([]byte{wire.GCSLeave}, wire.EncodeStrings(id, fmt.Sprint(epoch))...))
-		cancel()
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	nw.hc.Broadcast(ctx, transport.GCSRequest, func(addr string) []byte {
+		return append([]byte{wire.GCSLeave}, wire.EncodeStrings(id, fmt.Sprint(nw.hc.Epoch(addr)))...)
+	}, func(addr string) bool { return nw.hc.Epoch(addr) == 0 || addr == nw.addr })
 }
 
 // serve dispatches one incoming message.

@@ -33,6 +33,7 @@ type startFlags struct {
 	resources      map[string]float64
 	join           string
 	deadAfter      time.Duration
+	removeDeadHead time.Duration
 	shards         int
 	bind           string
 	lineage        string
@@ -50,8 +51,9 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.StringVar(&f.nodeID, "node-id", "", "the node's `ID` (default node-PORT, or node-PID)")
 	fs.Var(newCount(&f.cpus, 0), "cpus", "CPUs the node offers; 0 for none, a head that only coordinates (default: this machine's)")
 	fs.Var(&resourcesValue{&f.resources}, "resources", "extra resources the node offers, such as gpu=1,memory=16GiB")
-	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the head at `ADDR` (head only)")
+	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the cluster of the head at `ADDR`, any live head (head only)")
 	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", head.DefaultDeadAfter))
+	fs.Var(&durationValue{d: &f.removeDeadHead, example: "30s"}, "remove-dead-head-after", fmt.Sprintf("remove from the GCS a head unreachable this long, so a new head can take its place; 0 never (head only; default %s)", head.DefaultRemoveDeadHeadAfter))
 	fs.Var(newCount(&f.shards, 0), "gcs-shards", fmt.Sprintf("the number of GCS shards (head only; default %d)", gcs.DefaultConfig().Shards))
 	fs.Var(&lineageValue{&f.lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
 	fs.Var(newCount(&f.forwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")
@@ -93,7 +95,11 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 }
 
 func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeagent.Config, listen string, stdout, stderr io.Writer) int {
-	cfg := nodeagent.HeadConfig{Node: node, Listen: listen, Join: f.join, DeadAfter: f.deadAfter, Shards: f.shards}
+	cfg := nodeagent.HeadConfig{Node: node, Listen: listen, Join: f.join, DeadAfter: f.deadAfter, Shards: f.shards,
+		RemoveDeadHeadAfter: f.removeDeadHead}
+	if !fs.Changed("remove-dead-head-after") {
+		cfg.RemoveDeadHeadAfter = head.DefaultRemoveDeadHeadAfter
+	}
 	if f.port > 0 {
 		cfg.RaftAddr = net.JoinHostPort(f.bind, fmt.Sprint(f.port+1))
 		// Bound to every interface: the other heads dial this one's

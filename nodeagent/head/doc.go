@@ -1,10 +1,12 @@
 // Package head is what makes a process a head: the membership table
 // (Membership: who registered, their heartbeats, who is dead, written
-// through to the GCS nodes table), the global scheduler's placement over
-// it (a placement.Planner whose reservations live under the membership's
-// lock, so two placements never take one free slot), and Service, which
+// through to the GCS nodes table by the head whose replica leads the
+// row's shard), the global scheduler's placement over it (a
+// placement.Planner whose reservations live under the membership's lock,
+// so two placements never take one free slot), and Service, which
 // answers the requests other processes send a head (the GCS operations,
-// Place, Heartbeat) and reports Status.
+// among them the other heads' forwarded GCS writes, Place, Heartbeat)
+// and reports Status.
 //
 // # Ownership and threading
 //

@@ -76,6 +76,13 @@ func (mem *member) state(free resources.Resources, queueLen, running int) placem
 // DeadAfter/16, a node that stops is marked dead within 5 s.
 const DefaultDeadAfter = 4 * time.Second
 
+// DefaultRemoveDeadHeadAfter is how long a head's GCS replica may be
+// unreachable before the other heads remove it from the GCS (rayflow
+// start --remove-dead-head-after): long enough for a restart, short
+// enough that a cluster of three that lost one head soon survives the
+// loss of another again once a new head has joined.
+const DefaultRemoveDeadHeadAfter = 30 * time.Second
+
 // ErrStaleEpoch is returned for a heartbeat from a node's earlier life.
 var ErrStaleEpoch = errors.New("stale node epoch: the node was declared dead and must register again")
 
@@ -150,9 +157,10 @@ func (m *Membership) Register(id, address string, total map[string]float64, isHe
 	if again {
 		m.changed() // a restarted node: what its earlier life held is gone
 	}
-	// Only the GCS leader can write; a follower head's table is its own
-	// view, filled by the nodes' heartbeats.
-	m.store.PutNode(info)
+	// Only the GCS leader writes the row (LeaderOnly: a follower head's
+	// table is its own view, filled by the nodes' heartbeats, and is not
+	// forwarded).
+	m.store.PutNode(info, gcs.LeaderOnly)
 	return epoch, nil
 }
 
@@ -216,6 +224,25 @@ func (m *Membership) Heads() []string {
 	return out
 }
 
+// AddressOf returns the address of node id as this head knows it (its
+// membership, else the GCS nodes table), or "".
+func (m *Membership) AddressOf(id string) string {
+	m.mu.Lock()
+	mem, ok := m.members[id]
+	addr := ""
+	if ok {
+		addr = mem.info.Address
+	}
+	m.mu.Unlock()
+	if ok {
+		return addr
+	}
+	if n, err := m.store.GetNode(id); err == nil {
+		return n.Address
+	}
+	return ""
+}
+
 // Heartbeat records a node's latest free resources and load.
 func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64, queueLen, running, actors int) error {
 	// A node can hold more than it has (actors placed on it by two heads'
@@ -260,7 +287,7 @@ func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64,
 	mem.info.LastHeartbeat = mem.lastSeen.UnixNano()
 	info := mem.info
 	m.mu.Unlock()
-	m.store.PutNode(info) // asynchronous: status readers see it shortly
+	m.store.PutNode(info, gcs.LeaderOnly) // asynchronous: status readers see it shortly
 	return nil
 }
 
@@ -275,7 +302,7 @@ func (m *Membership) Leave(id string, epoch uint64) error {
 	m.markDeadLocked(mem)
 	info := mem.info
 	m.mu.Unlock()
-	m.store.PutNode(info)
+	m.store.PutNode(info, gcs.LeaderOnly)
 	m.changed()
 	return nil
 }
@@ -301,7 +328,7 @@ func (m *Membership) monitor() {
 func (m *Membership) markSilentDead(now time.Time) {
 	dead := m.silentSince(now)
 	for _, info := range dead {
-		m.store.PutNode(info)
+		m.store.PutNode(info, gcs.LeaderOnly)
 	}
 	if len(dead) > 0 {
 		m.changed()

@@ -82,6 +82,11 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 			return nil, wire.ErrMalformed
 		}
 		src, err := store.GetProgram(ss[0])
+		if errors.Is(err, gcs.ErrNotFound) {
+			// Stored through another head a moment ago, perhaps, and not
+			// yet applied by this head's replica: read what the leader has.
+			src, err = store.GetProgram(ss[0], gcs.Linearizable)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("program %s: %w", gcs.ShortHash(ss[0]), err)
 		}
@@ -117,6 +122,9 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 			return nil, wire.ErrMalformed
 		}
 		rec, err := store.GetTask(ss[0])
+		if errors.Is(err, gcs.ErrNotFound) {
+			rec, err = store.GetTask(ss[0], gcs.Linearizable) // as for programs
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +139,8 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		return transport.Reply(wire.EncodeStrings(ss...)), nil
 	case wire.GCSHeads:
 		return transport.Reply(wire.EncodeStrings(m.Heads()...)), nil
+	case wire.GCSForward:
+		return transport.Reply(store.ServeForwarded(body)), nil
 	case wire.GCSJoin:
 		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 2 {
@@ -201,7 +211,8 @@ func (s *Service) readDemand(r *codec.Decoder) (resources.Resources, error) {
 }
 
 // deleteJobTasks serves wire.GCSDeleteJobTasks on a head: it deletes the named
-// jobs' task rows on the GCS shards this head leads.
+// jobs' task rows on every GCS shard (through the shards' leaders when
+// this head forwards writes; else on the shards it leads).
 func deleteJobTasks(store *gcs.Store, body []byte) error {
 	jobs, err := wire.DecodeStrings(body)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +40,18 @@ type Client struct {
 	addrs  []string
 	cur    int
 	epochs map[string]uint64 // this node's epoch at each head; 0: not registered
+	// down are the heads whose last call got no answer (the network
+	// failed, not the request): they are tried last, and reaching one
+	// takes at most downWait, so a dead head costs a job or a stopping
+	// node next to nothing. An answer from a head takes it off.
+	down map[string]bool
 }
+
+// downWait bounds reaching a head that is down: enough to dial a head
+// that came back, far less than the dial and backoff waits of the
+// transport pool (seconds), which a dead head would otherwise cost every
+// call that includes it.
+const downWait = 250 * time.Millisecond
 
 // Options says how a Client reaches the heads.
 type Options struct {
@@ -57,7 +69,8 @@ type Options struct {
 
 // New returns a Client for the heads in opts.
 func New(opts Options) *Client {
-	c := &Client{pool: opts.Pool, self: opts.Self, local: opts.Local, fixed: opts.Fixed, epochs: map[string]uint64{}}
+	c := &Client{pool: opts.Pool, self: opts.Self, local: opts.Local, fixed: opts.Fixed,
+		epochs: map[string]uint64{}, down: map[string]bool{}}
 	for _, a := range opts.Heads {
 		c.Add(a)
 	}
@@ -82,15 +95,48 @@ func (c *Client) Add(addr string) {
 	c.addrs = append(c.addrs, addr)
 }
 
-// Order lists the heads starting with the one that answered last.
+// Order lists the heads starting with the one that answered last, the
+// heads that are down at the end.
 func (c *Client) Order() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]string, 0, len(c.addrs))
+	var down []string
 	for i := range c.addrs {
-		out = append(out, c.addrs[(c.cur+i)%len(c.addrs)])
+		a := c.addrs[(c.cur+i)%len(c.addrs)]
+		if c.down[a] {
+			down = append(down, a)
+		} else {
+			out = append(out, a)
+		}
 	}
-	return out
+	return append(out, down...)
+}
+
+// IsDown reports whether the last call to the head at addr got no
+// answer.
+func (c *Client) IsDown(addr string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.down[addr]
+}
+
+// noteOutcome records whether the head at addr answered a call: any
+// reply or remote error says it is up; a failure of the network, while
+// the caller still waited, says it is down.
+func (c *Client) noteOutcome(ctx context.Context, addr string, err error) {
+	var re *transport.RemoteError
+	up := err == nil || errors.As(err, &re)
+	if !up && ctx.Err() != nil && !c.IsDown(addr) {
+		return // the caller gave up: nothing learnt of the head
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if up {
+		delete(c.down, addr)
+	} else {
+		c.down[addr] = true
+	}
 }
 
 func (c *Client) answered(addr string) {
@@ -128,10 +174,18 @@ func (c *Client) Call(ctx context.Context, typ transport.MsgType, payload []byte
 				c.answered(addr)
 				return reply, nil
 			}
-			lastErr = err
 			if !Retryable(err) {
 				return nil, err
 			}
+			if ctx.Err() != nil {
+				// Say why the heads did not answer in time, not only
+				// that the time ran out.
+				if lastErr == nil {
+					return nil, err
+				}
+				return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
+			}
+			lastErr = err
 		}
 		select {
 		case <-ctx.Done():
@@ -158,11 +212,48 @@ func (c *Client) CallAt(ctx context.Context, addr string, typ transport.MsgType,
 		}
 		return msg.Payload, nil
 	}
-	msg, err := c.pool.Call(ctx, addr, typ, payload)
+	msg, err := c.call(ctx, addr, typ, payload)
+	c.noteOutcome(ctx, addr, err)
 	if err != nil {
 		return nil, err
 	}
 	return msg.Payload, nil
+}
+
+// call makes one call over the pool. Reaching a head that is down is
+// bounded by downWait; once connected, the call has the caller's time
+// (a head that came back may well take longer than downWait to answer).
+func (c *Client) call(ctx context.Context, addr string, typ transport.MsgType, payload []byte) (*transport.Message, error) {
+	if !c.IsDown(addr) {
+		return c.pool.Call(ctx, addr, typ, payload)
+	}
+	dialCtx, cancel := context.WithTimeout(ctx, downWait)
+	conn, err := c.pool.Get(dialCtx, addr)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	return conn.Call(ctx, typ, payload)
+}
+
+// each runs call for every head in Order at once and waits for them all.
+func (c *Client) each(call func(addr string)) {
+	var wg sync.WaitGroup
+	for _, addr := range c.Order() {
+		wg.Go(func() { call(addr) })
+	}
+	wg.Wait()
+}
+
+// Broadcast sends a request to every head at once, each call bounded by
+// ctx (and by downWait for a head that is down), and waits for them.
+// skip, when set, leaves out the heads it picks.
+func (c *Client) Broadcast(ctx context.Context, typ transport.MsgType, payload func(addr string) []byte, skip func(addr string) bool) {
+	c.each(func(addr string) {
+		if skip == nil || !skip(addr) {
+			c.CallAt(ctx, addr, typ, payload(addr))
+		}
+	})
 }
 
 // Registration is what a node tells the heads when it joins.
@@ -173,41 +264,61 @@ type Registration struct {
 }
 
 // RegisterEverywhere registers this node with every head it knows that
-// it is not registered with yet. It fails only if no head has it.
+// it is not registered with yet, with all of them at once. It fails only
+// if no head has it.
 func (c *Client) RegisterEverywhere(ctx context.Context, reg Registration) error {
 	body := append([]byte{wire.GCSRegister}, wire.EncodeRegister(reg.ID, c.self, reg.Total, reg.IsHead)...)
-	var firstErr error
+	var mu sync.Mutex
+	var errs []error
 	registered := 0
-	for _, addr := range c.Order() {
+	c.each(func(addr string) {
 		if c.Epoch(addr) != 0 {
+			mu.Lock()
 			registered++
-			continue
+			mu.Unlock()
+			return
 		}
 		reply, err := c.CallAt(ctx, addr, transport.GCSRequest, body)
+		mu.Lock()
+		defer mu.Unlock()
 		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("head %s: %w", addr, transport.Plain(err))
-			}
-			continue
+			errs = append(errs, fmt.Errorf("head %s: %w", addr, transport.Plain(err)))
+			return
 		}
 		c.setEpoch(addr, codec.NewDecoder(reply).Uvarint())
 		registered++
-	}
-	if registered == 0 {
-		return firstErr
+	})
+	if registered == 0 && len(errs) > 0 {
+		return c.firstInOrder(errs)
 	}
 	return nil
+}
+
+// firstInOrder returns the error of the head listed first (errors made
+// by RegisterEverywhere start with "head ADDR:"), so that what a node
+// that cannot join prints does not depend on which call ended first.
+func (c *Client) firstInOrder(errs []error) error {
+	for _, addr := range c.Order() {
+		for _, err := range errs {
+			if strings.HasPrefix(err.Error(), "head "+addr+":") {
+				return err
+			}
+		}
+	}
+	return errs[0]
 }
 
 // HeartbeatAll sends every head this node is registered with the
 // heartbeat body makes for its epoch there; a head that answers that it
 // does not know this life of the node is registered with again (by the
 // next RegisterEverywhere).
+// The heads are sent theirs all at once, so a head that is slow or down
+// does not delay the others' (nor, by long, the next round).
 func (c *Client) HeartbeatAll(body func(epoch uint64) []byte) {
-	for _, addr := range c.Order() {
+	c.each(func(addr string) {
 		epoch := c.Epoch(addr)
 		if epoch == 0 {
-			continue
+			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := c.CallAt(ctx, addr, transport.Heartbeat, body(epoch))
@@ -215,7 +326,7 @@ func (c *Client) HeartbeatAll(body func(epoch uint64) []byte) {
 		if MustRegisterAgain(err) {
 			c.setEpoch(addr, 0)
 		}
-	}
+	})
 }
 
 // Discover adds the heads the cluster knows to the list.
