@@ -124,12 +124,16 @@ func (c *acceptedConn) handshake() error {
 	c.once.Do(func() {
 		c.Conn.SetDeadline(time.Now().Add(authHandshakeTimeout))
 		defer c.Conn.SetDeadline(time.Time{})
-		hello := make([]byte, len(authMagic)+authNonceSize)
-		if _, err := io.ReadFull(c.Conn, hello); err != nil || string(hello[:len(authMagic)]) != authMagic {
+		magic := make([]byte, len(authMagic))
+		theirs := make([]byte, authNonceSize)
+		if _, err := io.ReadFull(c.Conn, magic); err != nil || string(magic) != authMagic {
+			c.err = errRaftAuth // a stranger speaking Raft at once is cut off here
+			return
+		}
+		if _, err := io.ReadFull(c.Conn, theirs); err != nil {
 			c.err = errRaftAuth
 			return
 		}
-		theirs := hello[len(authMagic):]
 		mine := make([]byte, authNonceSize)
 		rand.Read(mine)
 		if _, err := c.Conn.Write(append(mine, raftProof(c.token, "acceptor", theirs, mine)...)); err != nil {

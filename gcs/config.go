@@ -40,6 +40,11 @@ type Config struct {
 	// differs from BindAddr (for example when binding 0.0.0.0).
 	AdvertiseAddr string
 
+	// Token is the cluster token: with it, the replicas' Raft
+	// connections start with a handshake in which both ends prove it
+	// (authstream.go), so a stranger cannot append, vote or join.
+	Token []byte
+
 	// Peers lists every replica, this one included, to bootstrap a new
 	// multi-replica cluster. Empty bootstraps this replica alone.
 	Peers []Peer

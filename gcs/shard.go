@@ -115,11 +115,22 @@ func (s *shard) openTransport(cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("gcs: advertise address %q of shard %d: %w", adv, s.index, err)
 	}
-	t, err := raft.NewTCPTransportWithConfig(bind, advAddr, &raft.NetworkTransportConfig{
+	tcfg := &raft.NetworkTransportConfig{
 		Logger:  cfg.Logger.Named("transport"),
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
-	})
+	}
+	var t *raft.NetworkTransport
+	if len(cfg.Token) > 0 {
+		var stream *authStream
+		stream, err = newAuthStream(bind, advAddr, cfg.Token)
+		if err == nil {
+			tcfg.Stream = stream
+			t = raft.NewNetworkTransportWithConfig(tcfg)
+		}
+	} else {
+		t, err = raft.NewTCPTransportWithConfig(bind, advAddr, tcfg)
+	}
 	if err != nil {
 		return fmt.Errorf("gcs: listen on %s for shard %d: %w", bind, s.index, err)
 	}

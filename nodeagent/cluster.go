@@ -60,6 +60,11 @@ type Config struct {
 	// embedded cluster. Net.Driver gives the local node no CPUs, so every
 	// task goes to the cluster.
 	Net *NetConfig
+	// Token is the cluster token (DESIGN.md, Security): with it, every
+	// connection of this process's network, both ways, and the GCS's
+	// Raft connections prove it; empty: no authentication (an embedded
+	// cluster, which listens on nothing, or a test of the protocol).
+	Token []byte
 
 	// Set by Validate.
 	lineageMode stash.Mode

@@ -107,7 +107,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if cfg.Membership != nil {
 		nw.svc = head.NewService(cfg.Store, cfg.Membership)
 	}
-	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush}
+	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush, Token: c.cfg.Token}
 	srvOpts := opts
 	if nw.isHead() {
 		srvOpts.OnHello = nw.rememberPeer // only heads push membership changes
@@ -145,13 +145,19 @@ func (nw *network) address() string { return nw.addr }
 
 func (nw *network) isHead() bool { return nw.svc != nil }
 
-// join registers this process's node with the heads (not for drivers).
+// join registers this process's node with the heads; a driver, which is
+// no node, only checks that a head answers it.
 func (nw *network) join() error {
-	if nw.cfg.Driver {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if nw.cfg.Driver {
+		// A driver registers nothing, but finds out now, not at its
+		// first task, that no head answers or that they refuse it.
+		if _, err := nw.hc.GCS(ctx, wire.GCSNodes, nil); err != nil {
+			return fmt.Errorf("cannot reach the cluster at %s: %w", strings.Join(nw.cfg.Heads, ","), transport.Plain(err))
+		}
+		return nil
+	}
 	nw.hc.Discover(ctx)
 	if err := nw.registerEverywhere(ctx); err != nil {
 		return fmt.Errorf("cannot join the cluster at %s: %w", strings.Join(nw.cfg.Heads, ","), err)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -204,7 +206,9 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 	hp, web := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
 	raft := fmt.Sprintf("127.0.0.1:%d", hp+1) // the GCS's Raft transport, shard 0
-	startHead(t, bin, "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte("garbage-test-token\n"), 0o600)
+	startHead(t, bin, "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1", "--token-file", tokenFile)
 	// All the garbage at once; whatever a listener answers is read for up
 	// to a second (one that waits for the rest of a frame answers nothing).
 	var conns []net.Conn
@@ -236,7 +240,7 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 	if out, err := exec.Command(bin, "run", "--address", head, prog).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "2" {
 		t.Fatalf("job after garbage on the Raft port: %v\n%s", err, out)
 	}
-	resp, err := exec.Command("curl", "-s", fmt.Sprintf("http://127.0.0.1:%d/api/status", web)).Output()
+	resp, err := exec.Command("curl", "-s", "-H", "Authorization: Bearer garbage-test-token", fmt.Sprintf("http://127.0.0.1:%d/api/status", web)).Output()
 	if err == nil && !strings.Contains(string(resp), `"nodes"`) {
 		t.Fatalf("HTTP status after garbage: %s", resp)
 	}

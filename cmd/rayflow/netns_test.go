@@ -95,6 +95,9 @@ func TestClusterAcrossNetworkNamespaces(t *testing.T) {
 	}
 	lab := newNetnsLab(t)
 	bin := buildCLI(t)
+	// The machines share this file system but no address: each process
+	// is given the cluster token as another machine's would be.
+	t.Setenv(tokenEnv, "netns-test-token")
 	hostOf := map[string]string{"head": "10.77.0.1", "h2": "10.77.0.2", "n1": "10.77.0.3", "n2": "10.77.0.4"}
 	ns := map[string]string{}
 	for _, name := range []string{"head", "h2", "n1", "n2"} {

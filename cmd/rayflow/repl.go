@@ -10,13 +10,15 @@ import (
 
 // replFlags are the flags of `rayflow repl`.
 type replFlags struct {
-	address []string
-	bind    string
-	cpus    int
+	address   []string
+	bind      string
+	cpus      int
+	tokenFile string
 }
 
 func (f *replFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("repl")
+	tokenFileVar(fs, &f.tokenFile)
 	fs.Var(&addressList{&f.address}, "address", "a session on the cluster whose heads are at these addresses: a driver there, whose tasks and actors run on the cluster's nodes")
 	fs.StringVar(&f.bind, "bind", "", "with --address: the `HOST` the session listens on for results (default: the interface it reaches the heads from; 0.0.0.0 for every interface)")
 	fs.Var(newCount(&f.cpus, 0), "cpus", "CPUs of the session's embedded cluster (default: this machine's)")
@@ -37,5 +39,14 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error: --bind applies to a session on a cluster: give --address too")
 		return exitUsage
 	}
-	return repl.Run(repl.Options{CPUs: f.cpus, Address: f.address, Bind: f.bind, Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	var token []byte
+	if fs.Changed("address") {
+		t, _, err := clientToken(f.tokenFile, f.address)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitUsage
+		}
+		token = t
+	}
+	return repl.Run(repl.Options{CPUs: f.cpus, Address: f.address, Bind: f.bind, Token: token, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }

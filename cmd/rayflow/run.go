@@ -18,11 +18,12 @@ import (
 
 // runFlags are the flags of `rayflow run`.
 type runFlags struct {
-	opts    rayflow.RunOptions
-	address []string      // a running cluster's heads; none for an embedded cluster
-	bind    string        // where a driver on a cluster listens for results
-	explain bool          // print the planner's decisions and what they bought
-	timeout time.Duration // stop the run after this long (0: no limit)
+	opts      rayflow.RunOptions
+	address   []string      // a running cluster's heads; none for an embedded cluster
+	bind      string        // where a driver on a cluster listens for results
+	explain   bool          // print the planner's decisions and what they bought
+	timeout   time.Duration // stop the run after this long (0: no limit)
+	tokenFile string
 }
 
 func (f *runFlags) flagSet() *pflag.FlagSet {
@@ -44,6 +45,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&durationValue{d: &o.GCSDelay, example: "2ms"}, "gcs-delay", "slow every GCS write by this much (for benchmarks of the lineage modes)")
 	fs.Var(&optValue{&o.Opt}, "opt", "turn these paradigm hints on wherever they are eligible, or none to turn every hint off (default: adaptive; see spec/hints.md)")
 	switchVar(fs, &f.explain, "explain", "", "after the run, print to stderr the planner's decisions and what they saved")
+	tokenFileVar(fs, &f.tokenFile)
 	fs.Var(&durationValue{d: &f.timeout, example: "10m", positive: true}, "timeout", "stop the run, and every task and actor it started, if it has not finished after this long")
 	return fs
 }
@@ -120,7 +122,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer p.done()
 	}
 	if fs.Changed("address") {
-		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout,
+		token, _, err := clientToken(f.tokenFile, f.address)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitUsage
+		}
+		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token,
 			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps, Timeline: opts.Timeline != ""})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +39,7 @@ type startFlags struct {
 	bind           string
 	lineage        string
 	forwardBound   int
+	tokenFile      string
 }
 
 func (f *startFlags) flagSet() *pflag.FlagSet {
@@ -53,6 +55,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&resourcesValue{&f.resources}, "resources", "extra resources the node offers, such as gpu=1,memory=16GiB")
 	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the cluster of the head at `ADDR`, any live head (head only)")
 	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", head.DefaultDeadAfter))
+	tokenFileVar(fs, &f.tokenFile)
 	fs.Var(&durationValue{d: &f.removeDeadHead, example: "30s"}, "remove-dead-head-after", fmt.Sprintf("remove from the GCS a head unreachable this long, so a new head can take its place; 0 never (head only; default %s)", head.DefaultRemoveDeadHeadAfter))
 	fs.Var(newCount(&f.shards, 0), "gcs-shards", fmt.Sprintf("the number of GCS shards (head only; default %d)", gcs.DefaultConfig().Shards))
 	fs.Var(&lineageValue{&f.lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
@@ -79,8 +82,20 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.head {
-		return f.runHead(ctx, fs, node, listen, stdout, stderr)
+		token, from, err := f.headToken()
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitFailed
+		}
+		node.Token = token
+		return f.runHead(ctx, fs, node, listen, from, stdout, stderr)
 	}
+	token, _, err := clientToken(f.tokenFile, f.address)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	node.Token = token
 	address := strings.Join(f.address, ",")
 	c, err := nodeagent.JoinCluster(f.address, listen, node)
 	if err != nil {
@@ -94,7 +109,22 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeagent.Config, listen string, stdout, stderr io.Writer) int {
+// headToken is the token a head serves with: given, kept in its data
+// directory, or, for a head that joins another on this machine, that
+// head's; otherwise a new one (headToken in token.go).
+func (f *startFlags) headToken() ([]byte, string, error) {
+	if f.join != "" && f.tokenFile == "" && os.Getenv(tokenEnv) == "" && !(f.dataDir != "" && fileExists(filepath.Join(f.dataDir, tokenFileName))) {
+		if t, from, _ := clientToken("", []string{f.join}); t != nil {
+			if f.dataDir != "" {
+				return keepToken(f.dataDir, t, from)
+			}
+			return t, from, nil
+		}
+	}
+	return headToken(f.tokenFile, f.dataDir)
+}
+
+func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeagent.Config, listen, tokenFrom string, stdout, stderr io.Writer) int {
 	cfg := nodeagent.HeadConfig{Node: node, Listen: listen, Join: f.join, DeadAfter: f.deadAfter, Shards: f.shards,
 		RemoveDeadHeadAfter: f.removeDeadHead}
 	if !fs.Changed("remove-dead-head-after") {
@@ -116,7 +146,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	defer head.Close()
 	httpAddr := ""
 	if fs.Changed("http-port") {
-		api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(f.httpPort)), head.Cluster.Address(), httpapi.Options{})
+		api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(f.httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
 			return exitFailed
@@ -128,7 +158,13 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	if cfg.Join != "" {
 		role = ", GCS replica joined to " + cfg.Join
 	}
-	fmt.Fprintf(stdout, "ready head %s at %s%s%s\n", head.Cluster.Head().ID, head.Cluster.Address(), httpAddr, role)
+	withdraw, err := publishHeadToken(portOf(head.Cluster.Address()), node.Token)
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: commands on this machine will not find the cluster token by themselves: %v\n", err)
+	} else {
+		defer withdraw()
+	}
+	fmt.Fprintf(stdout, "ready head %s at %s%s%s, token %s\n", head.Cluster.Head().ID, head.Cluster.Address(), httpAddr, role, tokenFrom)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "head stopping")
 	return exitOK

@@ -16,14 +16,16 @@ import (
 
 // statusFlags are the flags of `rayflow status`.
 type statusFlags struct {
-	address []string
-	json    bool
+	address   []string
+	json      bool
+	tokenFile string
 }
 
 func (f *statusFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("status")
 	fs.Var(&addressList{&f.address}, "address", "the cluster's heads (as 'rayflow start --head' printed); the first that answers is asked")
 	switchVar(fs, &f.json, "json", "", "print one JSON object with a \"nodes\" list instead of tables")
+	tokenFileVar(fs, &f.tokenFile)
 	return fs
 }
 
@@ -36,7 +38,16 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		return usageExit("status", err, stdout, stderr)
 	}
 	if !fs.Changed("address") {
-		fmt.Fprintln(stderr, "error: rayflow status needs --address HEAD_ADDRESS (the address 'rayflow start --head' printed)")
+		addr, ok := localHeadAddress()
+		if !ok {
+			fmt.Fprintln(stderr, "error: no head runs on this machine: give --address HEAD_ADDRESS (the address 'rayflow start --head' printed)")
+			return exitUsage
+		}
+		f.address = []string{addr}
+	}
+	token, _, err := clientToken(f.tokenFile, f.address)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
 	address := strings.Join(f.address, ",")
@@ -44,7 +55,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	var lastErr error
 	for _, addr := range f.address {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st, lastErr = head.FetchStatus(ctx, addr)
+		st, lastErr = head.FetchStatus(ctx, addr, token)
 		cancel()
 		if lastErr == nil {
 			break

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // The cluster token (DESIGN.md, Security): every port of a cluster
@@ -196,4 +198,60 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// tokenFileVar adds --token-file to a command's flags.
+func tokenFileVar(fs *pflag.FlagSet, file *string) {
+	fs.StringVar(file, "token-file", "", "read the cluster token from `FILE` (default: $"+tokenEnv+", else the token a head on this machine keeps)")
+}
+
+// keepToken stores a token a joining head took from another head in its
+// own data directory, so that it keeps it after a restart.
+func keepToken(dataDir string, token []byte, from string) ([]byte, string, error) {
+	path := filepath.Join(dataDir, tokenFileName)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, "", err
+	}
+	if err := writeFileAtomic(path, append(append([]byte(nil), token...), '\n'), 0o600); err != nil {
+		return nil, "", fmt.Errorf("cannot write the cluster token to %s: %w", path, err)
+	}
+	return token, path + " (from " + from + ")", nil
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// portOf is the port of a HOST:PORT address (0 when there is none).
+func portOf(addr string) int {
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	return p
+}
+
+// localHeadAddress is the address of a head running on this machine, for
+// commands given no --address: the one on the default port, else the
+// only one; false when there is none (or several, none on the default
+// port).
+func localHeadAddress() (string, bool) {
+	entries, err := os.ReadDir(localHeadsDir())
+	if err != nil {
+		return "", false
+	}
+	var ports []string
+	for _, e := range entries {
+		port, ok := strings.CutPrefix(e.Name(), "head-")
+		if port, ok2 := strings.CutSuffix(port, ".token"); ok && ok2 {
+			if port == strconv.Itoa(DefaultHeadPort) {
+				return net.JoinHostPort("127.0.0.1", port), true
+			}
+			ports = append(ports, port)
+		}
+	}
+	if len(ports) == 1 {
+		return net.JoinHostPort("127.0.0.1", ports[0]), true
+	}
+	return "", false
 }

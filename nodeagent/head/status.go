@@ -56,9 +56,10 @@ func nodeStatuses(m *Membership) []NodeStatus {
 	return out
 }
 
-// FetchStatus asks the head at addr for the cluster's status.
-func FetchStatus(ctx context.Context, addr string) (*Status, error) {
-	pool := transport.NewPool(transport.Options{NodeID: "status"})
+// FetchStatus asks the head at addr for the cluster's status, proving
+// the cluster token (none: a cluster without one).
+func FetchStatus(ctx context.Context, addr string, token []byte) (*Status, error) {
+	pool := transport.NewPool(transport.Options{NodeID: "status", Token: token})
 	defer pool.Close()
 	msg, err := pool.Call(ctx, addr, transport.GCSRequest, []byte{wire.GCSStatus})
 	if err != nil {

@@ -23,8 +23,8 @@ const nonceSize = 32
 var (
 	// ErrNoToken says the peer has no cluster token while this side has
 	// one; ErrBadToken that it proved a different one.
-	ErrNoToken  = errors.New("the peer sent no cluster token")
-	ErrBadToken = errors.New("the peer's cluster token differs from this one")
+	ErrNoToken  = errors.New("the other side has no cluster token")
+	ErrBadToken = errors.New("the other side has a different cluster token")
 )
 
 // newNonce returns a fresh random nonce.

@@ -118,7 +118,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, opts *Options) (Peer, *bu
 // side's, and waits for the server to accept it.
 func proveToServer(nc net.Conn, br *bufio.Reader, opts *Options, mine, server *HelloInfo) error {
 	if err := checkProof(server.Proof, serverProof(opts.Token, mine.Nonce, server.Nonce)); err != nil {
-		return fmt.Errorf("the server is not trusted: %w", err)
+		return fmt.Errorf("not trusted: %w (check --token-file or RAYFLOW_TOKEN)", err)
 	}
 	answer := HelloInfo{NodeID: opts.NodeID, Proof: clientProof(opts.Token, server.Nonce, mine.Nonce)}
 	if _, err := nc.Write(AppendFrame(nil, Hello, 0, 0, answer.Encode())); err != nil {

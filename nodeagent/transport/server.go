@@ -329,13 +329,13 @@ func (s *Server) handshake(l *link) (*Peer, error) {
 		// The peer proves the token before anything of it is seen.
 		if len(info.Nonce) != nonceSize {
 			close(peer.done)
-			return refuse(CodeRefused, fmt.Errorf("peer refused: %w (this cluster needs its token: --token-file or RAYFLOW_TOKEN)", ErrNoToken))
+			return refuse(CodeRefused, errors.New("refused: this cluster needs its token, and none was given (--token-file FILE or RAYFLOW_TOKEN)"))
 		}
 		mine.Nonce = newNonce()
 		mine.Proof = serverProof(s.opts.Token, info.Nonce, mine.Nonce)
 		if err := s.checkClientProof(l, m.ID, &info, &mine); err != nil {
 			close(peer.done)
-			return refuse(CodeRefused, fmt.Errorf("peer refused: %w", err))
+			return refuse(CodeRefused, fmt.Errorf("refused: %w", err))
 		}
 	}
 	if s.opts.OnHello != nil {

@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rayflow/rayflow/nodeagent"
 )
@@ -49,11 +53,23 @@ func TestGuard(t *testing.T) {
 		{"foreign origin", "POST", "/api/jobs", job, map[string]string{"Authorization": "Bearer tok", "Content-Type": "application/json", "Origin": "http://evil.example"}, 403},
 		{"rebound host", "GET", "/api/status", "", map[string]string{"Authorization": "Bearer tok", "Host": "evil.example:8265"}, 403},
 		{"status with token", "GET", "/api/status", "", bearer, 200},
-		{"too big", "POST", "/api/jobs", `{"source": "` + strings.Repeat("x", maxJobSource+8192) + `"}`, bearer, 413},
 	} {
 		if resp := do(c.method, c.path, c.body, c.hdr); resp.StatusCode != c.code {
 			t.Errorf("%s: %d, want %d", c.name, resp.StatusCode, c.code)
 		}
+	}
+	// A body larger than the API takes: 413 as soon as its length is
+	// announced (the body is not sent, so the answer cannot race it).
+	conn, err := net.Dial("tcp", api.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/jobs HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", api.Addr(), maxJobSource+8192)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if !strings.HasPrefix(line, "HTTP/1.1 413") {
+		t.Errorf("too big: %q, want 413", line)
 	}
 	// A browser's login: the token in the address once, a cookie after.
 	resp := do("GET", "/api/status?token=tok", "", nil)
@@ -104,7 +120,7 @@ func TestJobOutputCapped(t *testing.T) {
 // the end of the test.
 func startAPI(t *testing.T, opts Options) *Server {
 	t.Helper()
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head", Token: opts.Token}})
 	if err != nil {
 		t.Fatal(err)
 	}

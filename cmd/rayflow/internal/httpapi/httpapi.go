@@ -25,6 +25,7 @@ type Server struct {
 	ln      net.Listener
 	srv     *fasthttp.Server
 	cluster string // the head's cluster-protocol address
+	token   []byte // the cluster token, which the API's own requests to the cluster prove
 	wg      sync.WaitGroup
 }
 
@@ -44,7 +45,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: retryListener{ln}, cluster: cluster}
+	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token}
 	s.srv = &fasthttp.Server{
 		Handler:            newGuard(opts.Token, opts.Hosts).wrap(s.handle),
 		Name:               "rayflow",
@@ -97,7 +98,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 func (s *Server) status(ctx *fasthttp.RequestCtx) {
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st, err := head.FetchStatus(c, s.cluster)
+	st, err := head.FetchStatus(c, s.cluster, s.token)
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusBadGateway, map[string]string{"error": err.Error()})
 		return
@@ -156,7 +157,7 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var out cappedOutput
-	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: &out})
+	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: &out, Token: s.token})
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusBadGateway, JobResult{Error: err.Error()})
 		return

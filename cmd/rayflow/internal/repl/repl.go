@@ -26,6 +26,7 @@ type Options struct {
 	// embedded one.
 	Address []string
 	Bind    string
+	Token   []byte // the cluster's token, with Address
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
@@ -60,7 +61,7 @@ func Run(opts Options) int {
 	var sess *Session
 	var err error
 	if len(opts.Address) > 0 {
-		sess, err = NewClusterSession(opts.Address, opts.Bind, out, errOut)
+		sess, err = NewClusterSession(opts.Address, opts.Bind, opts.Token, out, errOut)
 	} else {
 		sess, err = NewSession(opts.CPUs, out, errOut)
 	}

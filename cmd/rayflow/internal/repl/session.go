@@ -67,6 +67,7 @@ type Session struct {
 	// listening for results at bind (nodeagent.ConnectDriverAt).
 	heads []string
 	bind  string
+	token []byte // the cluster's token
 	// mu guards cluster: a signal may close the session (from another
 	// goroutine) while an input runs on it.
 	mu      sync.Mutex
@@ -90,8 +91,8 @@ func NewSession(cpus int, out, errOut io.Writer) (*Session, error) {
 // NewClusterSession starts a session that is a driver on the cluster
 // whose heads are at heads, listening for results at bind (empty: the
 // interface it reaches the heads from).
-func NewClusterSession(heads []string, bind string, out, errOut io.Writer) (*Session, error) {
-	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind})
+func NewClusterSession(heads []string, bind string, token []byte, out, errOut io.Writer) (*Session, error) {
+	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind, token: token})
 }
 
 func start(s *Session) (*Session, error) {
@@ -105,7 +106,7 @@ func start(s *Session) (*Session, error) {
 // driver on the cluster of s.heads.
 func (s *Session) newCluster() (*nodeagent.Cluster, error) {
 	if len(s.heads) > 0 {
-		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out})
+		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out, Token: s.token})
 	}
 	return nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
 }
