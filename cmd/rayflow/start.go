@@ -104,7 +104,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "ready node %s at %s, joined %s\n", c.Head().ID, c.Address(), address)
 	<-ctx.Done()
-	c.Shutdown("the node is stopping")
+	stopWithin(stopTimeout, stderr, []func(){func() { c.Shutdown("the node is stopping") }})
 	fmt.Fprintf(stdout, "node %s left the cluster\n", c.Head().ID)
 	return exitOK
 }
@@ -143,7 +143,10 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailed
 	}
-	defer head.Close()
+	// What stops with the head, last first: its HTTP API (which ends the
+	// jobs it runs), then the head itself.
+	stops := []func(){head.Close}
+	defer func() { stopWithin(stopTimeout, stderr, stops) }()
 	httpAddr := ""
 	if fs.Changed("http-port") {
 		api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(f.httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token})
@@ -151,7 +154,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 			fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
 			return exitFailed
 		}
-		defer api.Close()
+		stops = append(stops, func() { api.Close() })
 		httpAddr = ", http " + api.Addr()
 	}
 	role := ""
@@ -162,12 +165,34 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	if err != nil {
 		fmt.Fprintf(stderr, "warning: commands on this machine will not find the cluster token by themselves: %v\n", err)
 	} else {
-		defer withdraw()
+		stops = append(stops, withdraw)
 	}
 	fmt.Fprintf(stdout, "ready head %s at %s%s%s, token %s\n", head.Cluster.Head().ID, head.Cluster.Address(), httpAddr, role, tokenFrom)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "head stopping")
 	return exitOK
+}
+
+// stopTimeout bounds how long a head or node takes to stop after SIGINT
+// or SIGTERM: what has not stopped by then (a job that does not end, a
+// peer that does not answer) is left to the process's exit.
+const stopTimeout = 10 * time.Second
+
+// stopWithin runs stops, last first, and returns when they are done or
+// after within, whichever comes first.
+func stopWithin(within time.Duration, stderr io.Writer, stops []func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(within):
+		fmt.Fprintf(stderr, "warning: not everything stopped within %s; exiting anyway\n", within)
+	}
 }
 
 // nodeConfig is the configuration of this process's node, and the

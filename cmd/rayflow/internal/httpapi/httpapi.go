@@ -26,6 +26,10 @@ type Server struct {
 	srv     *fasthttp.Server
 	cluster string // the head's cluster-protocol address
 	token   []byte // the cluster token, which the API's own requests to the cluster prove
+	// jobs is the context every HTTP job runs in; Close cancels it, so
+	// that a head stops without waiting for its jobs to end.
+	jobs       context.Context
+	cancelJobs context.CancelFunc
 	wg      sync.WaitGroup
 }
 
@@ -46,6 +50,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token}
+	s.jobs, s.cancelJobs = context.WithCancel(context.Background())
 	s.srv = &fasthttp.Server{
 		Handler:            newGuard(opts.Token, opts.Hosts).wrap(s.handle),
 		Name:               "rayflow",
@@ -71,10 +76,19 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Close stops the API.
 func (s *Server) Close() error {
-	err := s.srv.Shutdown()
+	// The jobs running stop (their tasks with them) and their requests
+	// answer; then the server waits, a bounded time, for the answers to
+	// go out.
+	s.cancelJobs()
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	err := s.srv.ShutdownWithContext(ctx)
 	s.wg.Wait()
 	return err
 }
+
+// closeTimeout bounds how long Close waits for requests in flight.
+const closeTimeout = 5 * time.Second
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	switch string(ctx.Path()) {
@@ -172,7 +186,7 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer os.RemoveAll(dir)
-	result, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params, Opt: req.Opt, WorkDir: dir})
+	result, err := prog.Run(s.jobs, rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params, Opt: req.Opt, WorkDir: dir})
 	if err != nil {
 		code := fasthttp.StatusOK
 		if _, usage := err.(*rayflow.UsageError); usage {
