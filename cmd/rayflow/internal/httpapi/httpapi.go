@@ -30,7 +30,7 @@ type Server struct {
 	// that a head stops without waiting for its jobs to end.
 	jobs       context.Context
 	cancelJobs context.CancelFunc
-	wg      sync.WaitGroup
+	wg         sync.WaitGroup
 }
 
 // Options are what the API needs besides its addresses.
