@@ -137,8 +137,8 @@ func builtinRange(th *Thread, a *Args) (Value, error) {
 	} else if step < 0 && start > stop {
 		n = (start - stop - step - 1) / -step
 	}
-	if n > 1<<27 {
-		return None, Errorf(KindValue, "range() of %d elements is too large for a list; loop over it with 'for' instead", n)
+	if n > MaxValueBytes/valueSize {
+		return None, Errorf(KindValue, "range() of %d elements is too large for a list (%s, more than the %s one value may take); loop over it with 'for' instead", n, byteCount(float64(n)*float64(valueSize)), byteCount(MaxValueBytes))
 	}
 	out := make([]Value, n)
 	for i := range out {

@@ -55,6 +55,9 @@ func encodeJSON(b *strings.Builder, v exec.Value, depth int) error {
 	if depth > maxJSONDepth {
 		return valueErr("json.encode", "value nested more than %d deep (does a list contain itself?)", maxJSONDepth)
 	}
+	if b.Len() > exec.MaxValueBytes {
+		return valueErr("json.encode", "the text would be larger than the %d bytes one value may take", exec.MaxValueBytes)
+	}
 	switch v.Kind() {
 	case exec.NoneKind:
 		b.WriteString("null")
@@ -69,6 +72,9 @@ func encodeJSON(b *strings.Builder, v exec.Value, depth int) error {
 	case exec.FloatKind:
 		return encodeFloat(b, v.AsFloat())
 	case exec.StringKind:
+		if b.Len()+len(v.AsString()) > exec.MaxValueBytes {
+			return valueErr("json.encode", "the text would be larger than the %d bytes one value may take", exec.MaxValueBytes)
+		}
 		writeJSONString(b, v.AsString())
 	case exec.ListKind:
 		b.WriteByte('[')
