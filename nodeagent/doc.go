@@ -86,7 +86,7 @@
 //	  by hash)                                          program, the driver registering its own
 //	network.workdirs: working     workDirs.mu         the driver sharing one (ShareWorkDir), the
 //	  directories shared (driver),                      Query handler serving it, workers on their
-//	  fetched and unpacked (node)                       job's first io call (jobWorkDir), job
+//	  fetched and unpacked (node)                       job's first io call (workDirs.jobDir), job
 //	                                                    release, close; file work outside the lock
 //	network.peers                 network.peersMu     connection goroutines (OnHello), the
 //	                                                    membership change callback (heads only)

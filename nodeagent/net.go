@@ -123,6 +123,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		cfg.Membership.SetOnChange(nw.pushMembershipChange)
 	}
 	nw.hc = headclient.New(hcOpts)
+	nw.workdirs.init(nw.pool, nodeDataDir(c.cfg.DataDir, c.Head().ID))
 	c.net, c.scope = nw, nw
 	if err := nw.join(); err != nil {
 		// The loops have not started: stop only what has.
@@ -203,7 +204,7 @@ func (nw *network) leave() {
 	// back to their queued tasks, which started.
 	nw.releaseJobs(nw.takeJobs())
 	nw.ow.StopCreatedActors()
-	nw.closeWorkDirs()
+	nw.workdirs.close()
 	if !nw.cfg.Driver {
 		nw.leaveAll()
 	}

@@ -34,7 +34,7 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 	case wire.QueryRelease:
 		return nil, nw.handleRelease(payload[1:])
 	case wire.QueryWorkDir, wire.QueryWorkDirArchive:
-		return nw.handleWorkDirQuery(payload[0], payload[1:])
+		return nw.workdirs.handleQuery(payload[0], payload[1:])
 	case wire.QueryTimeline:
 		return nw.handleTimelineQuery(payload[1:])
 	case wire.QueryJobAlive:

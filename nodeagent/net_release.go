@@ -174,7 +174,7 @@ func (nw *network) releaseHere(jobs []string) {
 		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.Name())}, "")
 	}
 	nw.stopJobsWork(ofJobs)
-	nw.releaseWorkDirs(jobs)
+	nw.workdirs.release(jobs)
 }
 
 // stopJobsWork stops what still runs here for finished jobs: the actors

@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -52,44 +51,6 @@ const maxArchives = 8
 // workDirFetchTimeout bounds one fetch of an archive.
 const workDirFetchTimeout = 10 * time.Minute
 
-// IgnoreFile lists, one glob per line, files of a working directory not
-// to ship; lines starting with # are comments.
-const IgnoreFile = ".rayflowignore"
-
-// alwaysIgnored are directories never shipped.
-var alwaysIgnored = map[string]bool{".git": true, ".hg": true, ".svn": true}
-
-// WorkDirTooLargeError is a working directory whose files exceed the
-// limit for shipping it.
-type WorkDirTooLargeError struct {
-	Dir          string
-	Size, Limit  int64
-	StoppedEarly bool // the count stopped at Size; there is more
-}
-
-func (e *WorkDirTooLargeError) Error() string {
-	more := ""
-	if e.StoppedEarly {
-		more = "more than "
-	}
-	return fmt.Sprintf("the working directory %s holds %s%s of files, over the limit of %s for sending it to the cluster's nodes; "+
-		"run from a smaller directory, choose one with --working-dir DIR, or list what to leave out in %s",
-		e.Dir, more, sizeText(e.Size), sizeText(e.Limit), filepath.Join(e.Dir, IgnoreFile))
-}
-
-// sizeText writes a byte count for a person.
-func sizeText(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-}
-
 // workDirs is what a process keeps of working directories: as a driver,
 // the archives it shared, by job; as a node, the archives it fetched, by
 // hash, and the directories it unpacked, by job. Its lock guards the
@@ -97,6 +58,11 @@ func sizeText(n int64) string {
 // outside it, by the goroutine that needs it first: ShareWorkDir's
 // caller, a task's worker (its first io call), the release of a job.
 type workDirs struct {
+	// calls fetches from drivers; nodeDir is this node's data directory
+	// ("" for none: a temporary one is made). Set once by init.
+	calls   workDirCaller
+	nodeDir string
+
 	mu       sync.Mutex
 	shared   map[string]*packedDir // driver: by job ID
 	jobs     map[string]*jobDir    // node: by job ID
@@ -108,10 +74,17 @@ type workDirs struct {
 	fetches atomic.Int64 // archives fetched from drivers
 }
 
-// packedDir is a working directory packed to ship.
-type packedDir struct {
-	hash, path string
-	size       int64
+// workDirCaller is what workDirs needs of the transport: a request and a
+// streamed request to a driver.
+type workDirCaller interface {
+	Call(ctx context.Context, addr string, typ transport.MsgType, payload []byte) (*transport.Message, error)
+	CallStream(ctx context.Context, addr string, typ transport.MsgType, payload []byte, w io.Writer) error
+}
+
+// init gives the component what it fetches with and where it keeps
+// its files.
+func (w *workDirs) init(calls workDirCaller, nodeDir string) {
+	w.calls, w.nodeDir = calls, nodeDir
 }
 
 // jobDir is a job's working directory on a node: ready once unpacked.
@@ -129,257 +102,22 @@ type archive struct {
 	used  uint64
 }
 
-// ShareWorkDir packs dir (the process's working directory when empty),
-// the working directory of job, for the nodes of the cluster to fetch,
-// refusing one whose files exceed limit bytes (DefaultWorkDirLimit when
-// not positive) with a *WorkDirTooLargeError. An embedded cluster uses
-// the directory in place: it does nothing.
-func (c *Cluster) ShareWorkDir(jobID, dir string, limit int64) error {
-	if c.net == nil {
-		return nil
-	}
-	if limit <= 0 {
-		limit = DefaultWorkDirLimit
-	}
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return err
-		}
-		dir = wd
-	}
-	p, err := packWorkDir(dir, limit)
-	if err != nil {
-		return err
-	}
-	w := &c.net.workdirs
-	w.mu.Lock()
-	if w.shared == nil {
-		w.shared = map[string]*packedDir{}
-	}
-	old := w.shared[jobID]
-	w.shared[jobID] = p
-	w.mu.Unlock()
-	if old != nil {
-		os.Remove(old.path)
-	}
-	return nil
-}
-
-// workDirEntry is one file or directory to pack.
-type workDirEntry struct {
-	rel  string // slash-separated, relative to the working directory
-	dir  bool
-	size int64
-	mode fs.FileMode
-}
-
-// packWorkDir writes dir's files to a tar file in the temporary
-// directory, in a stable order with no times or owners, so that its
-// hash names its content.
-func packWorkDir(dir string, limit int64) (*packedDir, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := listWorkDir(abs, limit)
-	if err != nil {
-		return nil, err
-	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp("", "rayflow-workdir-*.tar")
-	if err != nil {
-		return nil, fmt.Errorf("cannot pack the working directory %s: %w", abs, err)
-	}
-	h := sha256.New()
-	bw := bufio.NewWriter(io.MultiWriter(f, h))
-	err = writeTar(bw, real, entries)
-	if err == nil {
-		err = bw.Flush()
-	}
-	size, _ := f.Seek(0, io.SeekCurrent)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("cannot pack the working directory %s: %w", abs, err)
-	}
-	return &packedDir{hash: hex.EncodeToString(h.Sum(nil)), path: f.Name(), size: size}, nil
-}
-
-// listWorkDir lists what to ship of dir, in lexical order, and refuses
-// it when its files exceed limit. The count stops at ten times the
-// limit, so that a mistaken run from a home directory fails fast. A
-// symbolic link to a file inside dir is shipped as that file; links to
-// directories or to anything outside are not (io refuses to follow
-// those too).
-func listWorkDir(dir string, limit int64) ([]workDirEntry, error) {
-	ignore, err := readIgnore(dir)
-	if err != nil {
-		return nil, err
-	}
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return nil, err
-	}
-	var entries []workDirEntry
-	var total int64
-	errStop := errors.New("stop")
-	err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == real {
-			return nil
-		}
-		rel, _ := filepath.Rel(real, p)
-		rel = filepath.ToSlash(rel)
-		isDir := d.IsDir()
-		if (isDir && alwaysIgnored[d.Name()]) || ignored(ignore, rel, isDir) {
-			if isDir {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 && !linksInside(real, p) {
-			return nil
-		}
-		info, err := os.Stat(p) // follows a symbolic link
-		if err != nil || (!info.IsDir() && !info.Mode().IsRegular()) || (info.IsDir() && !isDir) {
-			return nil // a broken link, a link to a directory, a device or socket: not shipped
-		}
-		entries = append(entries, workDirEntry{rel: rel, dir: isDir, size: info.Size(), mode: info.Mode().Perm()})
-		if total += info.Size(); total > 10*limit {
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && err != errStop {
-		return nil, fmt.Errorf("cannot read the working directory %s: %w", dir, err)
-	}
-	if total > limit {
-		return nil, &WorkDirTooLargeError{Dir: dir, Size: total, Limit: limit, StoppedEarly: err == errStop}
-	}
-	return entries, nil
-}
-
-// linksInside reports whether the symbolic link at p leads to a place
-// inside the directory real (with its own links resolved).
-func linksInside(real, p string) bool {
-	target, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return false
-	}
-	rel, err := filepath.Rel(real, target)
-	return err == nil && filepath.IsLocal(rel)
-}
-
-// ignorePattern is one line of an ignore file.
-type ignorePattern struct {
-	glob    string
-	dirOnly bool // the line ended with /
-}
-
-// readIgnore reads dir's ignore file, if it has one.
-func readIgnore(dir string) ([]ignorePattern, error) {
-	data, err := os.ReadFile(filepath.Join(dir, IgnoreFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []ignorePattern
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		glob, dirOnly := strings.CutSuffix(line, "/")
-		glob = strings.TrimPrefix(glob, "/")
-		if _, err := path.Match(glob, ""); err != nil {
-			return nil, fmt.Errorf("%s: bad pattern %q: %v", filepath.Join(dir, IgnoreFile), line, err)
-		}
-		out = append(out, ignorePattern{glob: glob, dirOnly: dirOnly})
-	}
-	return out, nil
-}
-
-// ignored reports whether a pattern matches rel (slash-separated) or
-// its last element.
-func ignored(patterns []ignorePattern, rel string, isDir bool) bool {
-	for _, p := range patterns {
-		if p.dirOnly && !isDir {
-			continue
-		}
-		if ok, _ := path.Match(p.glob, rel); ok {
-			return true
-		}
-		if ok, _ := path.Match(p.glob, path.Base(rel)); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// writeTar writes the entries of the directory real (its symbolic links
-// resolved) as a tar stream.
-func writeTar(w io.Writer, real string, entries []workDirEntry) error {
-	tw := tar.NewWriter(w)
-	for _, e := range entries {
-		hdr := &tar.Header{Name: e.rel, Mode: int64(e.mode), ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
-		if e.dir {
-			hdr.Typeflag, hdr.Name = tar.TypeDir, e.rel+"/"
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			continue
-		}
-		hdr.Typeflag, hdr.Size = tar.TypeReg, e.size
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if err := copyFile(tw, filepath.Join(real, filepath.FromSlash(e.rel)), e.size); err != nil {
-			return err
-		}
-	}
-	return tw.Close()
-}
-
-// copyFile writes the size bytes of the file at p to w.
-func copyFile(w io.Writer, p string, size int64) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := io.CopyN(w, f, size); err != nil {
-		return fmt.Errorf("%s changed while it was packed: %w", p, err)
-	}
-	return nil
-}
-
 // jobOfTask is the job a task, actor or driver ID belongs to.
 func jobOfTask(id string) string {
 	job, _, _ := strings.Cut(id, ".")
 	return job
 }
 
-// workDirOf is what the io module calls to find the working directory of
+// dirOf is what the io module calls to find the working directory of
 // a thread of job, sent here by the driver at driver.
-func (nw *network) workDirOf(job, driver string) func() (string, error) {
-	return func() (string, error) { return nw.jobWorkDir(job, driver) }
+func (w *workDirs) dirOf(job, driver string) func() (string, error) {
+	return func() (string, error) { return w.jobDir(job, driver) }
 }
 
-// jobWorkDir returns the job's working directory on this node, unpacking
+// jobDir returns the job's working directory on this node, unpacking
 // it on the first call; calls made meanwhile wait for it. A failure is
 // not kept: the next call tries again.
-func (nw *network) jobWorkDir(job, driver string) (string, error) {
-	w := &nw.workdirs
+func (w *workDirs) jobDir(job, driver string) (string, error) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -398,7 +136,7 @@ func (nw *network) jobWorkDir(job, driver string) (string, error) {
 		<-jd.ready
 		return jd.dir, jd.err
 	}
-	jd.dir, jd.err = nw.unpackJob(job, driver)
+	jd.dir, jd.err = w.unpack(job, driver)
 	w.mu.Lock()
 	current := w.jobs[job] == jd
 	if jd.err != nil && current {
@@ -413,10 +151,10 @@ func (nw *network) jobWorkDir(job, driver string) (string, error) {
 	return jd.dir, jd.err
 }
 
-// unpackJob makes the job's directory on this node: the driver's
+// unpack makes the job's directory on this node: the driver's
 // archive unpacked, or empty when the driver shared none.
-func (nw *network) unpackJob(job, driver string) (string, error) {
-	base, err := nw.workDirBase()
+func (w *workDirs) unpack(job, driver string) (string, error) {
+	base, err := w.baseDir()
 	if err != nil {
 		return "", err
 	}
@@ -424,7 +162,7 @@ func (nw *network) unpackJob(job, driver string) (string, error) {
 		return "", fmt.Errorf("%q is not a job ID", job)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	reply, err := nw.pool.Call(ctx, driver, transport.Query, append([]byte{wire.QueryWorkDir}, wire.EncodeStrings(job)...))
+	reply, err := w.calls.Call(ctx, driver, transport.Query, append([]byte{wire.QueryWorkDir}, wire.EncodeStrings(job)...))
 	cancel()
 	if err != nil {
 		return "", fmt.Errorf("cannot ask the driver at %s for it: %w", driver, err)
@@ -443,7 +181,7 @@ func (nw *network) unpackJob(job, driver string) (string, error) {
 	if ss[0] == "" {
 		return dir, nil
 	}
-	arch, err := nw.workDirArchive(ss[0], driver)
+	arch, err := w.archiveOf(ss[0], driver)
 	if err == nil {
 		err = untar(arch, dir)
 	}
@@ -454,18 +192,17 @@ func (nw *network) unpackJob(job, driver string) (string, error) {
 	return dir, nil
 }
 
-// workDirBase is the directory that holds this node's archives and job
+// baseDir is the directory that holds this node's archives and job
 // directories: under the node's data directory, or a temporary one.
 // Whatever an earlier process left there is removed first.
-func (nw *network) workDirBase() (string, error) {
-	w := &nw.workdirs
+func (w *workDirs) baseDir() (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.base != "" {
 		return w.base, nil
 	}
 	var base string
-	if d := nodeDataDir(nw.c.cfg.DataDir, nw.c.Head().ID); d != "" {
+	if d := w.nodeDir; d != "" {
 		base = filepath.Join(d, "workdirs")
 		if err := os.RemoveAll(base); err != nil {
 			return "", err
@@ -486,13 +223,12 @@ func (nw *network) workDirBase() (string, error) {
 	return base, nil
 }
 
-// workDirArchive returns the path of the archive with this hash, fetching
+// archiveOf returns the path of the archive with this hash, fetching
 // it from the driver unless this node has it.
-func (nw *network) workDirArchive(hash, driver string) (string, error) {
+func (w *workDirs) archiveOf(hash, driver string) (string, error) {
 	if len(hash) != sha256.Size*2 || strings.Trim(hash, "0123456789abcdef") != "" {
 		return "", fmt.Errorf("the driver at %s named its working directory %q, not a hash", driver, hash)
 	}
-	w := &nw.workdirs
 	w.mu.Lock()
 	if w.archives == nil {
 		w.archives = map[string]*archive{}
@@ -509,7 +245,7 @@ func (nw *network) workDirArchive(hash, driver string) (string, error) {
 		<-a.ready
 		return a.path, a.err
 	}
-	a.err = nw.fetchArchive(hash, driver, a.path)
+	a.err = w.fetch(hash, driver, a.path)
 	w.mu.Lock()
 	if a.err != nil {
 		delete(w.archives, hash)
@@ -548,10 +284,10 @@ func (w *workDirs) evictArchives() []string {
 	return evict
 }
 
-// fetchArchive streams the archive with this hash from the driver into
+// fetch streams the archive with this hash from the driver into
 // the file at dst, checking that its content has that hash.
-func (nw *network) fetchArchive(hash, driver, dst string) error {
-	nw.workdirs.fetches.Add(1)
+func (w *workDirs) fetch(hash, driver, dst string) error {
+	w.fetches.Add(1)
 	tmp := dst + ".part"
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -559,7 +295,7 @@ func (nw *network) fetchArchive(hash, driver, dst string) error {
 	}
 	h := sha256.New()
 	ctx, cancel := context.WithTimeout(context.Background(), workDirFetchTimeout)
-	err = nw.pool.CallStream(ctx, driver, transport.Query, append([]byte{wire.QueryWorkDirArchive}, wire.EncodeStrings(hash)...), io.MultiWriter(f, h))
+	err = w.calls.CallStream(ctx, driver, transport.Query, append([]byte{wire.QueryWorkDirArchive}, wire.EncodeStrings(hash)...), io.MultiWriter(f, h))
 	cancel()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -634,14 +370,13 @@ func untarEntry(root *os.Root, r io.Reader, hdr *tar.Header, name string) error 
 	return fmt.Errorf("damaged archive: entry %q of type %c", hdr.Name, hdr.Typeflag)
 }
 
-// handleWorkDirQuery answers wire.QueryWorkDir and
+// handleQuery answers wire.QueryWorkDir and
 // wire.QueryWorkDirArchive, as the driver of the job.
-func (nw *network) handleWorkDirQuery(op byte, body []byte) (*transport.Message, error) {
+func (w *workDirs) handleQuery(op byte, body []byte) (*transport.Message, error) {
 	ss, err := wire.DecodeStrings(body)
 	if err != nil || len(ss) != 1 {
 		return nil, wire.ErrMalformed
 	}
-	w := &nw.workdirs
 	if op == wire.QueryWorkDir {
 		hash := ""
 		w.mu.Lock()
@@ -670,12 +405,11 @@ func (nw *network) handleWorkDirQuery(op byte, body []byte) (*transport.Message,
 	return transport.NewStreamReply(f, found.size), nil
 }
 
-// releaseWorkDirs removes what this process keeps of the jobs' working
+// release removes what this process keeps of the jobs' working
 // directories: as their driver, the archives it shared; as a node, their
 // unpacked copies (the archives stay, for later jobs of the same
 // directory).
-func (nw *network) releaseWorkDirs(jobs []string) {
-	w := &nw.workdirs
+func (w *workDirs) release(jobs []string) {
 	var remove []string
 	w.mu.Lock()
 	for _, j := range jobs {
@@ -696,10 +430,9 @@ func (nw *network) releaseWorkDirs(jobs []string) {
 	}
 }
 
-// closeWorkDirs removes everything this process keeps of working
+// close removes everything this process keeps of working
 // directories, when it stops.
-func (nw *network) closeWorkDirs() {
-	w := &nw.workdirs
+func (w *workDirs) close() {
 	var remove []string
 	w.mu.Lock()
 	w.closed = true

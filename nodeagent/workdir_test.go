@@ -161,18 +161,18 @@ func TestJobWorkDirFetchedOncePerHash(t *testing.T) {
 		}
 	}
 	nw := worker.net
-	first, err := nw.jobWorkDir("jobwd1", driver.Address())
+	first, err := nw.workdirs.jobDir("jobwd1", driver.Address())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := readTree(t, first); got["data.txt"] != "the driver's" || got["sub/x"] != "x" || len(got) != 2 {
 		t.Fatalf("job 1's directory holds %v", got)
 	}
-	again, err := nw.jobWorkDir("jobwd1", driver.Address())
+	again, err := nw.workdirs.jobDir("jobwd1", driver.Address())
 	if err != nil || again != first {
 		t.Fatalf("job 1 again: %q, %v (first %q)", again, err, first)
 	}
-	second, err := nw.jobWorkDir("jobwd2", driver.Address())
+	second, err := nw.workdirs.jobDir("jobwd2", driver.Address())
 	if err != nil || second == first {
 		t.Fatalf("job 2: %q, %v (job 1 has %q)", second, err, first)
 	}
@@ -182,7 +182,7 @@ func TestJobWorkDirFetchedOncePerHash(t *testing.T) {
 	if n := nw.workdirs.fetches.Load(); n != 1 {
 		t.Errorf("the node fetched the same directory %d times", n)
 	}
-	empty, err := nw.jobWorkDir("jobnone", driver.Address())
+	empty, err := nw.workdirs.jobDir("jobnone", driver.Address())
 	if err != nil {
 		t.Fatal(err)
 	}
