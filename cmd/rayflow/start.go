@@ -19,6 +19,10 @@ import (
 	"github.com/spf13/pflag"
 )
 
+// DefaultHTTPPort is the port of a head's HTTP API when --http-port is
+// not given (Ray's dashboard port).
+const DefaultHTTPPort = 8265
+
 // DefaultHeadPort is the head's cluster port when --port is not given;
 // its GCS replicas use the next ports (one per shard).
 const DefaultHeadPort = 6379
@@ -47,7 +51,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	switchVar(fs, &f.head, "head", "", "start a head: the GCS and the cluster's coordination")
 	fs.Var(&addressList{&f.address}, "address", "start a node that joins the heads at these addresses")
 	fs.Var(&portValue{&f.port}, "port", fmt.Sprintf("the cluster `PORT` (default %d with --head, else any free port); a head's GCS replicas use the next ports", DefaultHeadPort))
-	fs.Var(&portValue{&f.httpPort}, "http-port", "serve the HTTP API on `PORT` (head only; 0 for any free port)")
+	fs.Var(&portValue{&f.httpPort}, "http-port", fmt.Sprintf("serve the HTTP API on `PORT` (head only; default %d; 0 for any free port)", DefaultHTTPPort))
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "the `HOST` listeners bind to; with 0.0.0.0 (every interface) the node advertises the address it reaches its heads from (a first head: its first address that is not loopback)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the node's state and spill files under `DIR`")
 	fs.StringVar(&f.nodeID, "node-id", "", "the node's `ID` (default node-PORT, or node-PID)")
@@ -148,12 +152,20 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	stops := []func(){head.Close}
 	defer func() { stopWithin(stopTimeout, stderr, stops) }()
 	httpAddr := ""
-	if fs.Changed("http-port") {
-		api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(f.httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token})
-		if err != nil {
-			fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
-			return exitFailed
-		}
+	httpPort := f.httpPort
+	if !fs.Changed("http-port") {
+		httpPort = DefaultHTTPPort
+	}
+	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token})
+	switch {
+	case err != nil && fs.Changed("http-port"):
+		fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
+		return exitFailed
+	case err != nil:
+		// The default port is taken (another head on this machine):
+		// this head serves no HTTP API rather than not starting.
+		fmt.Fprintf(stderr, "warning: no HTTP API: port %d is in use (give --http-port PORT): %v\n", httpPort, err)
+	default:
 		stops = append(stops, func() { api.Close() })
 		httpAddr = ", http " + api.Addr()
 	}
@@ -161,11 +173,14 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	if cfg.Join != "" {
 		role = ", GCS replica joined to " + cfg.Join
 	}
-	withdraw, err := publishHeadToken(portOf(head.Cluster.Address()), node.Token)
+	withdraw, published, err := publishHeadToken(portOf(head.Cluster.Address()), node.Token)
 	if err != nil {
 		fmt.Fprintf(stderr, "warning: commands on this machine will not find the cluster token by themselves: %v\n", err)
 	} else {
 		stops = append(stops, withdraw)
+	}
+	if tokenFrom == "" { // a token of this run only
+		tokenFrom = published + " (new; give --data-dir to keep it)"
 	}
 	fmt.Fprintf(stdout, "ready head %s at %s%s%s, token %s\n", head.Cluster.Head().ID, head.Cluster.Address(), httpAddr, role, tokenFrom)
 	<-ctx.Done()

@@ -35,7 +35,7 @@ func headToken(tokenFile, dataDir string) (token []byte, from string, err error)
 		return givenToken(tokenFile)
 	}
 	if dataDir == "" {
-		return newToken(), "a new token (no --data-dir to keep it in)", nil
+		return newToken(), "", nil // kept only where it is published
 	}
 	path := filepath.Join(dataDir, tokenFileName)
 	if t, err := readTokenFile(path); err == nil {
@@ -118,20 +118,21 @@ func localHeadsDir() string {
 }
 
 // publishHeadToken makes a head's token findable on this machine while
-// it runs, under its port; the returned function withdraws it.
-func publishHeadToken(port int, token []byte) (withdraw func(), err error) {
+// it runs, under its port; the returned function withdraws it, and path
+// is the file that holds it.
+func publishHeadToken(port int, token []byte) (withdraw func(), path string, err error) {
 	dir := localHeadsDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 || !ownedByMe(fi) {
-		return nil, fmt.Errorf("%s is not a private directory of this user", dir)
+		return nil, "", fmt.Errorf("%s is not a private directory of this user", dir)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("head-%d.token", port))
+	path = filepath.Join(dir, fmt.Sprintf("head-%d.token", port))
 	if err := writeFileAtomic(path, append(append([]byte(nil), token...), '\n'), 0o600); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return func() { os.Remove(path) }, nil
+	return func() { os.Remove(path) }, path, nil
 }
 
 // localHeadToken finds the token a head on this machine published for

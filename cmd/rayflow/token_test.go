@@ -37,7 +37,7 @@ func TestTokenOrder(t *testing.T) {
 	if tok, _, _ := headToken("", t.TempDir()); string(tok) != "from-env" {
 		t.Errorf("head with %s: %q", tokenEnv, tok)
 	}
-	withdraw, err := publishHeadToken(7777, []byte("from-head"))
+	withdraw, _, err := publishHeadToken(7777, []byte("from-head"))
 	if err != nil {
 		t.Fatal(err)
 	}
