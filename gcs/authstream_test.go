@@ -156,17 +156,17 @@ func TestAuthStreamTLS(t *testing.T) {
 // and one with TLS cannot dial a plain one.
 func TestAuthStreamTLSRefusesPlain(t *testing.T) {
 	a, b, plain := newTLSAuthStreams(t)
-	accepted := acceptOne(t, b)
+	byTLS := acceptOne(t, b)
 	go func() {
-		conn := <-accepted
+		conn := <-byTLS
 		conn.Read(make([]byte, 1))
 	}()
 	if _, err := plain.Dial(raft.ServerAddress(b.Addr().String()), 5*time.Second); err == nil {
 		t.Fatal("a replica without TLS dialled one with TLS")
 	}
-	accepted = acceptOne(t, plain)
+	byPlain := acceptOne(t, plain)
 	go func() {
-		conn := <-accepted
+		conn := <-byPlain
 		conn.Read(make([]byte, 1))
 	}()
 	if _, err := a.Dial(raft.ServerAddress(plain.Addr().String()), 5*time.Second); err == nil {
