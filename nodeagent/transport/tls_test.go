@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -17,7 +18,7 @@ import (
 
 // tlsOptions returns mutual-TLS options for a server and a client of one
 // CA, both with token.
-func tlsOptions(t *testing.T, token []byte) (server, client Options) {
+func tlsOptions(t testing.TB, token []byte) (server, client Options) {
 	t.Helper()
 	certs, err := tlstest.Write(t.TempDir(), "server", "client")
 	if err != nil {
@@ -155,4 +156,38 @@ func TestTLSRefusesForeignCertificates(t *testing.T) {
 	if _, err := Dial(ctxT(t, 5*time.Second), s.Addr(), foreign); err == nil {
 		t.Fatal("a client of another CA connected")
 	}
+}
+
+// The cost of TLS on a call: BenchmarkCallParallel and a round trip with
+// and without it (go test -bench 'Call(Parallel|RoundTrip)(TLS)?$').
+func BenchmarkCallRoundTripTLS(b *testing.B) {
+	sopts, copts := tlsOptions(b, []byte("tok"))
+	s := startServer(b, newTestHandler(), sopts)
+	c := dial(b, s.Addr(), copts)
+	ctx := context.Background()
+	payload := make([]byte, 64)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Call(ctx, SubmitTask, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCallParallelTLS(b *testing.B) {
+	sopts, copts := tlsOptions(b, []byte("tok"))
+	s := startServer(b, newTestHandler(), sopts)
+	c := dial(b, s.Addr(), copts)
+	ctx := context.Background()
+	payload := make([]byte, 64)
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Call(ctx, SubmitTask, payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
