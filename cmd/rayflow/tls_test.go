@@ -193,3 +193,41 @@ func TestBindWithoutTLSWarns(t *testing.T) {
 		}
 	}
 }
+
+// The TLS flags load into one configuration: certificate and key go
+// together, a process that listens needs them, status may have the CA
+// alone, and a file that is not what it should be is an error.
+func TestTLSFlags(t *testing.T) {
+	certs, err := tlstest.Write(t.TempDir(), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := tlsFlags{cert: certs.Cert["p"], key: certs.Key["p"], ca: certs.CA}
+	cfg, err := full.config(true)
+	if err != nil || len(cfg.Certificates) != 1 || cfg.RootCAs == nil || cfg.ClientAuth != tls.RequireAndVerifyClientCert || cfg.InsecureSkipVerify {
+		t.Fatalf("all three flags: %+v, %v", cfg, err)
+	}
+	if cfg, err := (&tlsFlags{}).config(true); cfg != nil || err != nil {
+		t.Fatalf("no flags: %v, %v", cfg, err)
+	}
+	caOnly := tlsFlags{ca: certs.CA}
+	if cfg, err := caOnly.config(false); err != nil || cfg.RootCAs == nil || len(cfg.Certificates) != 0 {
+		t.Fatalf("status with --tls-ca alone: %+v, %v", cfg, err)
+	}
+	for name, f := range map[string]tlsFlags{
+		"--tls-ca alone where the process listens": caOnly,
+		"--tls-cert without --tls-key":             {cert: certs.Cert["p"], ca: certs.CA},
+		"a key that is not the certificate's":      {cert: certs.Cert["p"], key: certs.CA, ca: certs.CA},
+		"a CA file without a certificate":          {cert: certs.Cert["p"], key: certs.Key["p"], ca: certs.Key["p"]},
+		"a missing file":                           {cert: certs.Cert["p"], key: certs.Key["p"], ca: filepath.Join(t.TempDir(), "none.pem")},
+	} {
+		if _, err := f.config(true); err == nil || !strings.Contains(err.Error(), "tls") && !strings.Contains(err.Error(), "TLS") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for host, want := range map[string]bool{"127.0.0.1": true, "::1": true, "localhost": true, "0.0.0.0": false, "10.0.0.7": false, "": false} {
+		if isLoopback(host) != want {
+			t.Errorf("isLoopback(%q) = %v", host, !want)
+		}
+	}
+}
