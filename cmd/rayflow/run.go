@@ -63,6 +63,11 @@ func checkClusterFlags(fs *pflag.FlagSet) error {
 		if fs.Changed("bind") {
 			return errors.New("--bind applies to a driver on a cluster: give --address too (an embedded run listens on nothing)")
 		}
+		for _, name := range []string{"tls-cert", "tls-key", "tls-ca"} {
+			if fs.Changed(name) {
+				return fmt.Errorf("--%s applies to a driver on a cluster: give --address too (an embedded run listens on nothing)", name)
+			}
+		}
 		return nil
 	}
 	for _, name := range embeddedOnly {
