@@ -40,6 +40,9 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case fs.Changed("bind") && !fs.Changed("address"):
 		fmt.Fprintln(stderr, "error: --bind applies to a session on a cluster: give --address too")
 		return exitUsage
+	case f.tls.given() && !fs.Changed("address"):
+		fmt.Fprintln(stderr, "error: --tls-cert, --tls-key and --tls-ca apply to a session on a cluster: give --address too")
+		return exitUsage
 	}
 	var token []byte
 	if fs.Changed("address") {
