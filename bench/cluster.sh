@@ -15,6 +15,11 @@
 #   KILL_AFTER  if set, SIGKILL node n2 this many seconds after the driver
 #               starts (the recovery benchmark); prints "killed n2 at T"
 #   LOGDIR      where the three processes' output goes (default a temp dir)
+#   TLS_DIR     if set, every process runs with mutual TLS (--tls-cert,
+#               --tls-key, --tls-ca) with certificates in this directory:
+#               ca.pem, NAME.pem and NAME-key.pem for head, n1, n2 and
+#               driver, made there by `go run ./bench/tlscerts` if ca.pem
+#               is missing
 #   PIPELINES   if set, run FILE once per pipeline named here (space
 #               separated, `-p NAME`) against the same cluster, one driver
 #               process after the other
@@ -34,6 +39,15 @@ if [ ! -x "$RF" ]; then
 	go build -o "$RF" ./cmd/rayflow
 fi
 [ $# -ge 1 ] || { echo "usage: bench/cluster.sh FILE [ARGS...]" >&2; exit 2; }
+
+# tls NAME: the TLS flags of process NAME (none without TLS_DIR).
+tls() {
+	[ -n "${TLS_DIR:-}" ] && echo "--tls-cert $TLS_DIR/$1.pem --tls-key $TLS_DIR/$1-key.pem --tls-ca $TLS_DIR/ca.pem"
+	return 0
+}
+if [ -n "${TLS_DIR:-}" ] && [ ! -f "$TLS_DIR/ca.pem" ]; then
+	go run ./bench/tlscerts "$TLS_DIR" head n1 n2 driver
+fi
 
 PIDS=()
 stop_all() {
@@ -64,12 +78,12 @@ wait_ready() {
 # n2 r2), so a program can pin a task to a process.
 head_flags=(--head --port "$PORT" --cpus "$CPUS" --lineage "$LINEAGE" --node-id head --resources r0=1)
 [ -n "${DEAD_AFTER:-}" ] && head_flags+=(--dead-after "$DEAD_AFTER")
-"$RF" start "${head_flags[@]}" >"$LOGDIR/head.log" 2>&1 &
+"$RF" start "${head_flags[@]}" $(tls head) >"$LOGDIR/head.log" 2>&1 &
 PIDS+=($!)
 wait_ready "$LOGDIR/head.log" "${PIDS[0]}"
 for i in 1 2; do
 	"$RF" start --address "127.0.0.1:$PORT" --port $((PORT + 10 + 10 * i)) --cpus "$CPUS" \
-		--lineage "$LINEAGE" --node-id "n$i" --resources "r$i=1" >"$LOGDIR/n$i.log" 2>&1 &
+		--lineage "$LINEAGE" --node-id "n$i" --resources "r$i=1" $(tls "n$i") >"$LOGDIR/n$i.log" 2>&1 &
 	PIDS+=($!)
 done
 wait_ready "$LOGDIR/n1.log" "${PIDS[1]}"
@@ -79,7 +93,7 @@ file=$1
 shift
 if [ -n "${KILL_AFTER:-}" ]; then
 	t0=$(date +%s%N)
-	"$RF" run --address "127.0.0.1:$PORT" --lineage "$LINEAGE" "$file" "$@" &
+	"$RF" run --address "127.0.0.1:$PORT" --lineage "$LINEAGE" $(tls driver) "$file" "$@" &
 	driver=$!
 	sleep "$KILL_AFTER"
 	kill -KILL "${PIDS[2]}"
@@ -87,8 +101,8 @@ if [ -n "${KILL_AFTER:-}" ]; then
 	wait "$driver"
 elif [ -n "${PIPELINES:-}" ]; then
 	for p in $PIPELINES; do
-		"$RF" run --address "127.0.0.1:$PORT" --lineage "$LINEAGE" "$file" -p "$p" "$@"
+		"$RF" run --address "127.0.0.1:$PORT" --lineage "$LINEAGE" $(tls driver) "$file" -p "$p" "$@"
 	done
 else
-	"$RF" run --address "127.0.0.1:$PORT" --lineage "$LINEAGE" "$file" "$@"
+	"$RF" run --address "127.0.0.1:$PORT" --lineage "$LINEAGE" $(tls driver) "$file" "$@"
 fi

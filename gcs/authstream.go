@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,10 +29,15 @@ import (
 // The acceptor runs its side on the connection's first Read or Write, on
 // Raft's goroutine for that connection, so a silent stranger holds no
 // one's Accept; it has authHandshakeTimeout to finish.
+//
+// With a TLS configuration, every connection runs inside TLS first (the
+// acceptor's side also on first use), and the token's handshake inside
+// it; without a token, TLS alone.
 type authStream struct {
 	ln        net.Listener
 	advertise net.Addr
 	token     []byte
+	tls       *tls.Config // nil: plain TCP
 }
 
 const (
@@ -43,13 +49,14 @@ const (
 // errRaftAuth is why a handshake failed on the acceptor's side.
 var errRaftAuth = errors.New("gcs: a Raft peer did not prove the cluster token")
 
-// newAuthStream listens on bind for Raft connections that prove token.
-func newAuthStream(bind string, advertise net.Addr, token []byte) (*authStream, error) {
+// newAuthStream listens on bind for Raft connections that prove token,
+// inside TLS with tlsCfg when it is set.
+func newAuthStream(bind string, advertise net.Addr, token []byte, tlsCfg *tls.Config) (*authStream, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
 	}
-	return &authStream{ln: ln, advertise: advertise, token: token}, nil
+	return &authStream{ln: ln, advertise: advertise, token: token, tls: tlsCfg}, nil
 }
 
 // Accept returns the next connection; its handshake runs on first use.
@@ -57,6 +64,9 @@ func (s *authStream) Accept() (net.Conn, error) {
 	c, err := s.ln.Accept()
 	if err != nil {
 		return nil, err
+	}
+	if s.tls != nil {
+		c = tls.Server(c, s.tls) // its handshake runs in acceptedConn.handshake's deadline
 	}
 	return &acceptedConn{Conn: c, token: s.token}, nil
 }
@@ -77,6 +87,14 @@ func (s *authStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.C
 		return nil, err
 	}
 	c.SetDeadline(time.Now().Add(min(timeout, authHandshakeTimeout)))
+	if s.tls != nil {
+		tc := tls.Client(c, raftClientTLS(s.tls, string(addr)))
+		if err := tc.Handshake(); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("gcs: TLS with Raft replica %s: %w", addr, err)
+		}
+		c = tc
+	}
 	if err := dialerHandshake(c, s.token); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("gcs: Raft handshake with %s: %w", addr, err)
@@ -85,7 +103,22 @@ func (s *authStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.C
 	return c, nil
 }
 
+// raftClientTLS is cfg for dialling the replica at addr: its
+// certificate must name addr's host.
+func raftClientTLS(cfg *tls.Config, addr string) *tls.Config {
+	c := cfg.Clone()
+	if c.ServerName == "" {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			c.ServerName = host
+		}
+	}
+	return c
+}
+
 func dialerHandshake(c net.Conn, token []byte) error {
+	if len(token) == 0 {
+		return nil // TLS alone
+	}
 	mine := make([]byte, authNonceSize)
 	rand.Read(mine)
 	if _, err := c.Write(append([]byte(authMagic), mine...)); err != nil {
@@ -124,6 +157,15 @@ func (c *acceptedConn) handshake() error {
 	c.once.Do(func() {
 		c.Conn.SetDeadline(time.Now().Add(authHandshakeTimeout))
 		defer c.Conn.SetDeadline(time.Time{})
+		if tc, ok := c.Conn.(*tls.Conn); ok {
+			if err := tc.Handshake(); err != nil {
+				c.err = errRaftAuth // not TLS, or no certificate of the cluster's CA
+				return
+			}
+		}
+		if len(c.token) == 0 {
+			return // TLS alone
+		}
 		magic := make([]byte, len(authMagic))
 		theirs := make([]byte, authNonceSize)
 		if _, err := io.ReadFull(c.Conn, magic); err != nil || string(magic) != authMagic {

@@ -2,12 +2,14 @@ package gcs
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/rayflow/rayflow/internal/tlstest"
 )
 
 // acceptOne returns the next connection of s, read in full by the caller.
@@ -27,7 +29,7 @@ func acceptOne(t *testing.T, s *authStream) chan net.Conn {
 
 func newTestAuthStream(t *testing.T, token string) *authStream {
 	t.Helper()
-	s, err := newAuthStream("127.0.0.1:0", nil, []byte(token))
+	s, err := newAuthStream("127.0.0.1:0", nil, []byte(token), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,4 +97,79 @@ func errString(err error) string {
 		return ""
 	}
 	return ": " + err.Error()
+}
+
+// newTLSAuthStreams returns two replicas' stream layers with the token
+// and certificates of one CA, and a third with the token but no TLS.
+func newTLSAuthStreams(t *testing.T) (a, b, plain *authStream) {
+	t.Helper()
+	certs, err := tlstest.Write(t.TempDir(), "a", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"a", "b"} {
+		cfg, err := certs.Config(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := newAuthStream("127.0.0.1:0", nil, []byte("tok"), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if i == 0 {
+			a = s
+		} else {
+			b = s
+		}
+	}
+	return a, b, newTestAuthStream(t, "tok")
+}
+
+// With TLS, replicas talk inside it: what the dialer writes is what the
+// acceptor reads, and the bytes on the wire are not the plain text.
+func TestAuthStreamTLS(t *testing.T) {
+	a, b, _ := newTLSAuthStreams(t)
+	accepted := acceptOne(t, b)
+	got := make(chan string, 1)
+	go func() {
+		conn := <-accepted
+		buf := make([]byte, len("append entries"))
+		_, err := io.ReadFull(conn, buf)
+		got <- string(buf) + errString(err)
+	}()
+	c, err := a.Dial(raft.ServerAddress(b.Addr().String()), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(*tls.Conn); !ok {
+		t.Fatalf("dialled a %T, not a TLS connection", c)
+	}
+	c.Write([]byte("append entries"))
+	if s := <-got; s != "append entries" {
+		t.Fatalf("read %q", s)
+	}
+}
+
+// A replica with the token but without TLS cannot dial a TLS replica,
+// and one with TLS cannot dial a plain one.
+func TestAuthStreamTLSRefusesPlain(t *testing.T) {
+	a, b, plain := newTLSAuthStreams(t)
+	byTLS := acceptOne(t, b)
+	go func() {
+		conn := <-byTLS
+		conn.Read(make([]byte, 1))
+	}()
+	if _, err := plain.Dial(raft.ServerAddress(b.Addr().String()), 5*time.Second); err == nil {
+		t.Fatal("a replica without TLS dialled one with TLS")
+	}
+	byPlain := acceptOne(t, plain)
+	go func() {
+		conn := <-byPlain
+		conn.Read(make([]byte, 1))
+	}()
+	if _, err := a.Dial(raft.ServerAddress(plain.Addr().String()), 5*time.Second); err == nil {
+		t.Fatal("a replica with TLS dialled one without it")
+	}
 }

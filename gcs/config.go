@@ -1,6 +1,7 @@
 package gcs
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -44,6 +45,11 @@ type Config struct {
 	// connections start with a handshake in which both ends prove it
 	// (authstream.go), so a stranger cannot append, vote or join.
 	Token []byte
+
+	// TLS, when set, runs the replicas' Raft connections inside TLS
+	// (authstream.go), with this configuration for accepting and
+	// dialling; the token's handshake then runs inside it.
+	TLS *tls.Config
 
 	// Peers lists every replica, this one included, to bootstrap a new
 	// multi-replica cluster. Empty bootstraps this replica alone.

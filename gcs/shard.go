@@ -121,9 +121,9 @@ func (s *shard) openTransport(cfg *Config) error {
 		Timeout: 10 * time.Second,
 	}
 	var t *raft.NetworkTransport
-	if len(cfg.Token) > 0 {
+	if len(cfg.Token) > 0 || cfg.TLS != nil {
 		var stream *authStream
-		stream, err = newAuthStream(bind, advAddr, cfg.Token)
+		stream, err = newAuthStream(bind, advAddr, cfg.Token, cfg.TLS)
 		if err == nil {
 			tcfg.Stream = stream
 			t = raft.NewNetworkTransportWithConfig(tcfg)

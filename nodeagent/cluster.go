@@ -6,6 +6,7 @@ package nodeagent
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -65,6 +66,10 @@ type Config struct {
 	// Raft connections prove it; empty: no authentication (an embedded
 	// cluster, which listens on nothing, or a test of the protocol).
 	Token []byte
+	// TLS, when set, runs every connection of this process's network,
+	// both ways, and the GCS's Raft connections inside TLS, with this
+	// configuration for serving and dialling (transport.Options.TLS).
+	TLS *tls.Config
 
 	// Set by Validate.
 	lineageMode stash.Mode

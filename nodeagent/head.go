@@ -114,6 +114,7 @@ func openHeadStore(cfg HeadConfig, id string) (*gcs.Store, error) {
 	}
 	gcfg.NodeID = id
 	gcfg.Token = cfg.Node.Token
+	gcfg.TLS = cfg.Node.TLS
 	// Lineage rows are written by every job and deleted when it ends, so
 	// the Raft log, not the tables, is what grows on a long-lived head:
 	// keep it short (a soak of 100 small jobs grew the head by ~190 KB a
@@ -137,7 +138,7 @@ func openHeadStore(cfg HeadConfig, id string) (*gcs.Store, error) {
 // joinHead makes this head's GCS a replica of the running head at
 // cfg.Join and starts its node as a member of that head's cluster.
 func joinHead(cfg HeadConfig, node Config, store *gcs.Store) (*Head, error) {
-	pool := transport.NewPool(transport.Options{NodeID: node.NodeID, Token: node.Token})
+	pool := transport.NewPool(transport.Options{NodeID: node.NodeID, Token: node.Token, TLS: node.TLS})
 	defer pool.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -107,7 +107,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	if cfg.Membership != nil {
 		nw.svc = head.NewService(cfg.Store, cfg.Membership)
 	}
-	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush, Token: c.cfg.Token}
+	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush, Token: c.cfg.Token, TLS: c.cfg.TLS}
 	srvOpts := opts
 	if nw.isHead() {
 		srvOpts.OnHello = nw.rememberPeer // only heads push membership changes

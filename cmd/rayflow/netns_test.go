@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // netnsLab is a set of network namespaces, one per "machine", each
@@ -155,15 +157,17 @@ pipeline main() {
 		cmd.SysProcAttr = childAttr()
 		done := make(chan error, 1)
 		var got []byte
+		stderr := &testutil.Buffer{} // --bind 0.0.0.0 without TLS warns there
+		cmd.Stderr = stderr
 		go func() {
 			var err error
-			got, err = cmd.CombinedOutput()
+			got, err = cmd.Output()
 			done <- err
 		}()
 		select {
 		case err := <-done:
 			if err != nil || strings.TrimSpace(string(got)) != want {
-				t.Fatalf("rayflow %s from its own machine: %v\n%s", strings.Join(args, " "), err, got)
+				t.Fatalf("rayflow %s from its own machine: %v\n%s%s", strings.Join(args, " "), err, got, stderr.String())
 			}
 		case <-time.After(20 * time.Second):
 			cmd.Process.Kill()

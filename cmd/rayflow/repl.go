@@ -14,11 +14,13 @@ type replFlags struct {
 	bind      string
 	cpus      int
 	tokenFile string
+	tls       tlsFlags
 }
 
 func (f *replFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("repl")
 	tokenFileVar(fs, &f.tokenFile)
+	tlsVars(fs, &f.tls)
 	fs.Var(&addressList{&f.address}, "address", "a session on the cluster whose heads are at these addresses: a driver there, whose tasks and actors run on the cluster's nodes")
 	fs.StringVar(&f.bind, "bind", "", "with --address: the `HOST` the session listens on for results (default: the interface it reaches the heads from; 0.0.0.0 for every interface)")
 	fs.Var(newCount(&f.cpus, 0), "cpus", "CPUs of the session's embedded cluster (default: this machine's)")
@@ -38,6 +40,9 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case fs.Changed("bind") && !fs.Changed("address"):
 		fmt.Fprintln(stderr, "error: --bind applies to a session on a cluster: give --address too")
 		return exitUsage
+	case f.tls.given() && !fs.Changed("address"):
+		fmt.Fprintln(stderr, "error: --tls-cert, --tls-key and --tls-ca apply to a session on a cluster: give --address too")
+		return exitUsage
 	}
 	var token []byte
 	if fs.Changed("address") {
@@ -48,5 +53,10 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		token = t
 	}
-	return repl.Run(repl.Options{CPUs: f.cpus, Address: f.address, Bind: f.bind, Token: token, Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	tlsCfg, err := f.tls.config(true)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	return repl.Run(repl.Options{CPUs: f.cpus, Address: f.address, Bind: f.bind, Token: token, TLS: tlsCfg, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }

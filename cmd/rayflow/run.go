@@ -24,6 +24,7 @@ type runFlags struct {
 	explain   bool          // print the planner's decisions and what they bought
 	timeout   time.Duration // stop the run after this long (0: no limit)
 	tokenFile string
+	tls       tlsFlags
 }
 
 func (f *runFlags) flagSet() *pflag.FlagSet {
@@ -46,6 +47,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&optValue{&o.Opt}, "opt", "turn these paradigm hints on wherever they are eligible, or none to turn every hint off (default: adaptive; see spec/hints.md)")
 	switchVar(fs, &f.explain, "explain", "", "after the run, print to stderr the planner's decisions and what they saved")
 	tokenFileVar(fs, &f.tokenFile)
+	tlsVars(fs, &f.tls)
 	fs.Var(&durationValue{d: &f.timeout, example: "10m", positive: true}, "timeout", "stop the run, and every task and actor it started, if it has not finished after this long")
 	return fs
 }
@@ -60,6 +62,11 @@ func checkClusterFlags(fs *pflag.FlagSet) error {
 	if !fs.Changed("address") {
 		if fs.Changed("bind") {
 			return errors.New("--bind applies to a driver on a cluster: give --address too (an embedded run listens on nothing)")
+		}
+		for _, name := range []string{"tls-cert", "tls-key", "tls-ca"} {
+			if fs.Changed(name) {
+				return fmt.Errorf("--%s applies to a driver on a cluster: give --address too (an embedded run listens on nothing)", name)
+			}
 		}
 		return nil
 	}
@@ -127,7 +134,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitUsage
 		}
-		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token,
+		tlsCfg, err := f.tls.config(true)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitUsage
+		}
+		warnPlain(stderr, f.bind, tlsCfg)
+		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token, TLS: tlsCfg,
 			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps, Timeline: opts.Timeline != ""})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)

@@ -44,6 +44,7 @@ type startFlags struct {
 	lineage        string
 	forwardBound   int
 	tokenFile      string
+	tls            tlsFlags
 }
 
 func (f *startFlags) flagSet() *pflag.FlagSet {
@@ -60,6 +61,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the cluster of the head at `ADDR`, any live head (head only)")
 	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", head.DefaultDeadAfter))
 	tokenFileVar(fs, &f.tokenFile)
+	tlsVars(fs, &f.tls)
 	fs.Var(&durationValue{d: &f.removeDeadHead, example: "30s"}, "remove-dead-head-after", fmt.Sprintf("remove from the GCS a head unreachable this long, so a new head can take its place; 0 never (head only; default %s)", head.DefaultRemoveDeadHeadAfter))
 	fs.Var(newCount(&f.shards, 0), "gcs-shards", fmt.Sprintf("the number of GCS shards (head only; default %d)", gcs.DefaultConfig().Shards))
 	fs.Var(&lineageValue{&f.lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
@@ -83,6 +85,13 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		f.port = DefaultHeadPort
 	}
 	node, listen := f.nodeConfig(fs, stdout)
+	tlsCfg, err := f.tls.config(true)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	node.TLS = tlsCfg
+	warnPlain(stderr, f.bind, tlsCfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.head {
@@ -156,7 +165,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	if !fs.Changed("http-port") {
 		httpPort = DefaultHTTPPort
 	}
-	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token})
+	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token, TLS: node.TLS})
 	switch {
 	case err != nil && fs.Changed("http-port"):
 		fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)

@@ -19,6 +19,7 @@ type statusFlags struct {
 	address   []string
 	json      bool
 	tokenFile string
+	tls       tlsFlags
 }
 
 func (f *statusFlags) flagSet() *pflag.FlagSet {
@@ -26,6 +27,7 @@ func (f *statusFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&addressList{&f.address}, "address", "the cluster's heads (as 'rayflow start --head' printed); the first that answers is asked")
 	switchVar(fs, &f.json, "json", "", "print one JSON object with a \"nodes\" list instead of tables")
 	tokenFileVar(fs, &f.tokenFile)
+	tlsVars(fs, &f.tls)
 	return fs
 }
 
@@ -50,12 +52,17 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
+	tlsCfg, err := f.tls.config(false)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
 	address := strings.Join(f.address, ",")
 	var st *head.Status
 	var lastErr error
 	for _, addr := range f.address {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st, lastErr = head.FetchStatus(ctx, addr, token)
+		st, lastErr = head.FetchStatus(ctx, addr, token, tlsCfg)
 		cancel()
 		if lastErr == nil {
 			break

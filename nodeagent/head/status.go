@@ -2,6 +2,7 @@ package head
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -57,9 +58,10 @@ func nodeStatuses(m *Membership) []NodeStatus {
 }
 
 // FetchStatus asks the head at addr for the cluster's status, proving
-// the cluster token (none: a cluster without one).
-func FetchStatus(ctx context.Context, addr string, token []byte) (*Status, error) {
-	pool := transport.NewPool(transport.Options{NodeID: "status", Token: token})
+// the cluster token (none: a cluster without one), over TLS with tlsCfg
+// when it is set.
+func FetchStatus(ctx context.Context, addr string, token []byte, tlsCfg *tls.Config) (*Status, error) {
+	pool := transport.NewPool(transport.Options{NodeID: "status", Token: token, TLS: tlsCfg})
 	defer pool.Close()
 	msg, err := pool.Call(ctx, addr, transport.GCSRequest, []byte{wire.GCSStatus})
 	if err != nil {

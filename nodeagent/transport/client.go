@@ -61,6 +61,12 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", addr, err)
 	}
+	sc, err := secureClient(hctx, nc, addr, opts.TLS)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("transport: handshake with %s: %w", addr, err)
+	}
+	nc = sc
 	peer, br, err := clientHandshake(hctx, nc, &opts)
 	if err != nil {
 		nc.Close()

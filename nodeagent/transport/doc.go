@@ -31,6 +31,11 @@
 //
 // # Conversation
 //
+//  0. With Options.TLS (tls.go), on both sides, a TLS handshake runs first
+//     and everything below runs inside it; the client checks that the
+//     server's certificate names the host it dialled. A client that does
+//     not speak TLS gets, in plain, an Error frame (CodeRefused) saying
+//     that the port needs TLS, and nothing else.
 //  1. The client sends Hello (request ID 0; payload: Hello.Encode) and the
 //     server answers with its own Hello, or with an Error frame and a close
 //     when Options.OnHello refuses the peer (a stale epoch, say). The first

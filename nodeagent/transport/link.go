@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -57,6 +58,10 @@ type Options struct {
 	// clients that prove they know it, and a client only servers that do
 	// (auth.go); it never crosses the wire. Both sides need the same.
 	Token []byte
+	// TLS, when set, runs every connection inside TLS (tls.go): a server
+	// serves only TLS clients, a client dials only TLS servers and checks
+	// the server's certificate against the host it dials.
+	TLS *tls.Config
 	// OnHello, on a server, is called with each new peer after its Hello;
 	// an error refuses the connection (the peer's Dial returns it).
 	OnHello func(peer *Peer) error

@@ -257,6 +257,14 @@ func remoteIP(nc net.Conn) string {
 
 func (s *Server) serveConn(nc net.Conn, ip string) {
 	opts := &s.opts
+	sc, err := s.secureServer(nc)
+	if err != nil {
+		s.endHandshake(ip)
+		s.rejected.Add(1)
+		nc.Close()
+		return
+	}
+	nc = sc
 	l := newLink(nc, nil, opts)
 	peer, err := s.handshake(l)
 	s.endHandshake(ip)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +25,9 @@ const maxJobSource = 4 << 20
 type Server struct {
 	ln      net.Listener
 	srv     *fasthttp.Server
-	cluster string // the head's cluster-protocol address
-	token   []byte // the cluster token, which the API's own requests to the cluster prove
+	cluster string      // the head's cluster-protocol address
+	token   []byte      // the cluster token, which the API's own requests to the cluster prove
+	tls     *tls.Config // the head's TLS, for the API's listener and its own connections to the cluster
 	// jobs is the context every HTTP job runs in; Close cancels it, so
 	// that a head stops without waiting for its jobs to end.
 	jobs       context.Context
@@ -38,6 +40,9 @@ type Options struct {
 	// Token is the cluster token every request must carry (guard.go);
 	// empty only in tests of the API itself.
 	Token []byte
+	// TLS, when set, serves the API over HTTPS only, and the API's own
+	// connections to the cluster (its jobs' drivers, status) use it too.
+	TLS *tls.Config
 	// Hosts are host names, besides IP addresses and localhost, that a
 	// request's Host header may give.
 	Hosts []string
@@ -49,8 +54,11 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token}
+	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS}
 	s.jobs, s.cancelJobs = context.WithCancel(context.Background())
+	if opts.TLS != nil {
+		s.ln = tls.NewListener(s.ln, httpsConfig(opts.TLS))
+	}
 	s.srv = &fasthttp.Server{
 		Handler:            newGuard(opts.Token, opts.Hosts).wrap(s.handle),
 		Name:               "rayflow",
@@ -69,6 +77,18 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 		s.srv.Serve(s.ln)
 	}()
 	return s, nil
+}
+
+// httpsConfig is the head's TLS for the API's listener: the token, not a
+// client certificate, authenticates a request (guard.go), so a browser or
+// curl needs only to trust the server's certificate; a client
+// certificate, when one is shown, must still be the CA's.
+func httpsConfig(cfg *tls.Config) *tls.Config {
+	c := cfg.Clone()
+	if c.ClientAuth == tls.RequireAndVerifyClientCert {
+		c.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return c
 }
 
 // Addr is the address the API listens on.
@@ -112,7 +132,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 func (s *Server) status(ctx *fasthttp.RequestCtx) {
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st, err := head.FetchStatus(c, s.cluster, s.token)
+	st, err := head.FetchStatus(c, s.cluster, s.token, s.tls)
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusBadGateway, map[string]string{"error": err.Error()})
 		return
@@ -171,7 +191,7 @@ func (s *Server) submit(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var out cappedOutput
-	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: &out, Token: s.token})
+	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: &out, Token: s.token, TLS: s.tls})
 	if err != nil {
 		writeJSON(ctx, fasthttp.StatusBadGateway, JobResult{Error: err.Error()})
 		return

@@ -3,6 +3,7 @@ package repl
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +27,8 @@ type Options struct {
 	// embedded one.
 	Address []string
 	Bind    string
-	Token   []byte // the cluster's token, with Address
+	Token   []byte      // the cluster's token, with Address
+	TLS     *tls.Config // the session's TLS (cmd/rayflow/tls.go), with Address
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
@@ -61,7 +63,7 @@ func Run(opts Options) int {
 	var sess *Session
 	var err error
 	if len(opts.Address) > 0 {
-		sess, err = NewClusterSession(opts.Address, opts.Bind, opts.Token, out, errOut)
+		sess, err = NewClusterSession(opts.Address, opts.Bind, opts.Token, opts.TLS, out, errOut)
 	} else {
 		sess, err = NewSession(opts.CPUs, out, errOut)
 	}

@@ -2,6 +2,7 @@ package repl
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +68,8 @@ type Session struct {
 	// listening for results at bind (nodeagent.ConnectDriverAt).
 	heads []string
 	bind  string
-	token []byte // the cluster's token
+	token []byte      // the cluster's token
+	tls   *tls.Config // the session's TLS; nil: none
 	// mu guards cluster: a signal may close the session (from another
 	// goroutine) while an input runs on it.
 	mu      sync.Mutex
@@ -91,8 +93,8 @@ func NewSession(cpus int, out, errOut io.Writer) (*Session, error) {
 // NewClusterSession starts a session that is a driver on the cluster
 // whose heads are at heads, listening for results at bind (empty: the
 // interface it reaches the heads from).
-func NewClusterSession(heads []string, bind string, token []byte, out, errOut io.Writer) (*Session, error) {
-	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind, token: token})
+func NewClusterSession(heads []string, bind string, token []byte, tlsCfg *tls.Config, out, errOut io.Writer) (*Session, error) {
+	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind, token: token, tls: tlsCfg})
 }
 
 func start(s *Session) (*Session, error) {
@@ -106,7 +108,7 @@ func start(s *Session) (*Session, error) {
 // driver on the cluster of s.heads.
 func (s *Session) newCluster() (*nodeagent.Cluster, error) {
 	if len(s.heads) > 0 {
-		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out, Token: s.token})
+		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out, Token: s.token, TLS: s.tls})
 	}
 	return nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
 }
