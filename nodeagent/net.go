@@ -237,9 +237,9 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 	case transport.Place:
 		return nw.handlePlace(req.Payload)
 	case transport.Heartbeat:
-		return nil, nw.handleHeartbeat(req.Payload)
+		return nil, nw.handleHeartbeat(peer.NodeID, req.Payload)
 	case transport.GCSRequest:
-		return nw.handleGCS(req.Payload)
+		return nw.handleGCS(peer.NodeID, req.Payload)
 	case transport.Query:
 		return nw.handleQuery(ctx, req.Payload)
 	case transport.Output:

@@ -15,10 +15,10 @@ import (
 func TestServiceCapsProgramSize(t *testing.T) {
 	svc := NewService(newTestStoreAndMembership(t))
 	big := append([]byte{wire.GCSPutProgram}, bytes.Repeat([]byte("x"), MaxProgramBytes+1)...)
-	if _, err := svc.HandleGCS(big); err == nil || !strings.Contains(err.Error(), "more than") {
+	if _, err := svc.HandleGCS("n1", big); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("a program over the cap: %v", err)
 	}
-	if _, err := svc.HandleGCS(big[:len(big)-1]); err != nil {
+	if _, err := svc.HandleGCS("n1", big[:len(big)-1]); err != nil {
 		t.Fatalf("a program at the cap: %v", err)
 	}
 }
