@@ -38,6 +38,14 @@ func (s *Store) PutNode(n NodeInfo, opts ...WriteOption) *Future {
 	return s.submitOpts(s.shardOf(TableNodes, n.ID), opts, command{op: opPut, table: TableNodes, key: n.ID, value: encodeRow(&n)})
 }
 
+// DeleteNode removes a node's row (a head forgets a member long dead).
+func (s *Store) DeleteNode(id string, opts ...WriteOption) *Future {
+	if id == "" {
+		return errEmptyID("node")
+	}
+	return s.submitOpts(s.shardOf(TableNodes, id), opts, command{op: opDelete, table: TableNodes, key: id})
+}
+
 // GetNode returns a node's row, or ErrNotFound.
 func (s *Store) GetNode(id string, opts ...ReadOption) (NodeInfo, error) {
 	var n NodeInfo

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -52,4 +53,31 @@ func newTestStoreAndMembership(t *testing.T) (*gcs.Store, *Membership) {
 	m := NewMembership(st, time.Minute)
 	t.Cleanup(m.Close)
 	return st, m
+}
+
+// The cache of parsed demands holds at most maxCachedDemands: a peer
+// sending ever new resource maps cannot grow it, and a demand not cached
+// is still placed.
+func TestDemandCacheIsBounded(t *testing.T) {
+	svc := NewService(newTestStoreAndMembership(t))
+	if _, err := svc.members.Register("n1", "127.0.0.1:1", map[string]float64{"cpu": 4, "memory": 1 << 30}, false); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < maxCachedDemands+100; i++ {
+		d, err := resources.FromMap(map[string]float64{"cpu": 1, "memory": float64(1024 * (i + 1))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, err := svc.HandlePlace(wire.EncodePlaceRequests([]wire.PlaceRequest{{Name: "t", Demand: d}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := wire.DecodePlaceResults(reply.Payload, 1)
+		if err != nil || res[0].Err != nil || res[0].Node != "n1" {
+			t.Fatalf("demand %d: %+v %v", i, res, err)
+		}
+	}
+	if n := svc.demands.len(); n != maxCachedDemands {
+		t.Fatalf("%d demands cached, want the cap %d", n, maxCachedDemands)
+	}
 }
