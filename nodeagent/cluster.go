@@ -65,6 +65,13 @@ type Config struct {
 	// Raft connections prove it; empty: no authentication (an embedded
 	// cluster, which listens on nothing, or a test of the protocol).
 	Token []byte
+	// SafeOutput strips terminal control characters (ESC and the other
+	// C0 and C1 controls but newline and tab, and DEL) from the prints
+	// that other processes send here (a driver's tasks on a cluster), so
+	// that a task cannot drive the terminal of the user who runs the
+	// driver. Set it when Stdout is a terminal; a pipe or a file gets
+	// the prints as they are.
+	SafeOutput bool
 
 	// Set by Validate.
 	lineageMode stash.Mode

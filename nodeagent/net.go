@@ -243,7 +243,11 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 	case transport.Query:
 		return nw.handleQuery(ctx, req.Payload)
 	case transport.Output:
-		nw.c.print(nil, string(req.Payload))
+		line := string(req.Payload)
+		if nw.c.cfg.SafeOutput {
+			line = stripControls(line)
+		}
+		nw.c.print(nil, line)
 		return nil, nil
 	}
 	return nil, fmt.Errorf("message type %s is not served here", req.Type)

@@ -127,7 +127,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitUsage
 		}
-		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token,
+		// Prints from the tasks on the nodes reach this terminal without
+		// control sequences (a pipe or a file gets them as printed).
+		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token, SafeOutput: tty.IsTerminal(stdout),
 			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps, Timeline: opts.Timeline != ""})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
