@@ -125,6 +125,28 @@ func (s *Store) GetProgram(hash string, opts ...ReadOption) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
+// ProgramHashes lists the hashes of the programs this replica holds, in
+// no particular order.
+func (s *Store) ProgramHashes() ([]string, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, sh := range s.shards {
+		sh.fsm.each(TablePrograms, func(k string, _ []byte) { out = append(out, k) })
+	}
+	return out, nil
+}
+
+// DeleteProgram removes the program stored under hash (no job uses it
+// any more); removing a missing one succeeds.
+func (s *Store) DeleteProgram(hash string) *Future {
+	if hash == "" {
+		return errEmptyID("program")
+	}
+	return s.Delete(TablePrograms, hash)
+}
+
 // --- statistics of the adaptive planner ---
 
 // PutStats stores the adaptive planner's statistics of a program (key:

@@ -167,7 +167,8 @@ func (nw *network) join() error {
 
 // heartbeatLoop reports this node's free resources and load to the
 // heads, renews the leases of the jobs this process drives, and, on a
-// head, ends the jobs whose driver stopped renewing them.
+// head, ends the jobs whose driver stopped renewing them and deletes the
+// programs no job has used for head.ProgramRetention.
 // A panic in it is logged and the loop started again.
 func (nw *network) heartbeatLoop() {
 	defer safe.Survive("the heartbeat loop", nw.stop, nw.heartbeatLoop, nw.done)
@@ -183,6 +184,9 @@ func (nw *network) heartbeatLoop() {
 			}
 			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
 			nw.endSilentJobs()
+			if nw.svc != nil {
+				nw.svc.SweepPrograms(time.Now()) // programs no job used for a while
+			}
 		}
 	}
 }

@@ -35,6 +35,31 @@ type programCache struct {
 	// steps is the step limit (run --max-steps) each program's job runs
 	// under, as its driver shipped it; 0 for none.
 	steps map[string]int64
+	// shipped are the programs this process stored in the GCS for the
+	// jobs it drives: their hashes go with its job leases, which keeps
+	// them in the GCS while it drives a job (head.ProgramRetention).
+	shipped map[string]bool
+}
+
+// ship records that this process stored program hash for its jobs.
+func (pc *programCache) ship(hash string) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.shipped == nil {
+		pc.shipped = map[string]bool{}
+	}
+	pc.shipped[hash] = true
+}
+
+// shippedHashes lists the programs this process stored, in no order.
+func (pc *programCache) shippedHashes() []string {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	out := make([]string, 0, len(pc.shipped))
+	for h := range pc.shipped {
+		out = append(out, h)
+	}
+	return out
 }
 
 // setStepLimit records the step limit program hash runs under.
@@ -183,6 +208,7 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	p.Hash = gcs.ProgramHash(blob)
 	nw.programs.setStepLimit(p.Hash, nw.c.cfg.MaxSteps)
 	nw.programs.put(p)
+	nw.programs.ship(p.Hash)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := nw.hc.GCS(ctx, wire.GCSPutProgram, blob)

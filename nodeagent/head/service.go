@@ -24,10 +24,11 @@ const MaxProgramBytes = 16 << 20
 // table: the GCS requests (membership, programs, task rows, status),
 // the global scheduler's Place, and heartbeats.
 type Service struct {
-	store   *gcs.Store
-	members *Membership
-	demands demandCache  // parsed resource maps, for Place
-	placed  atomic.Int64 // placements answered (Placed)
+	store    *gcs.Store
+	members  *Membership
+	demands  demandCache  // parsed resource maps, for Place
+	placed   atomic.Int64 // placements answered (Placed)
+	programs programUse   // when each program was last used (programs.go)
 
 	replicasMu sync.Mutex
 	replicas   map[string]bool // the GCS voters last read (isReplica)
@@ -103,6 +104,7 @@ func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, er
 		if err := f.ErrorTimeout(5 * time.Second); err != nil {
 			return nil, err
 		}
+		s.UsePrograms([]string{hash})
 		return transport.Reply([]byte(hash)), nil
 	case wire.GCSGetProgram:
 		ss, err := wire.DecodeStrings(body)
@@ -118,6 +120,7 @@ func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, er
 		if err != nil {
 			return nil, fmt.Errorf("program %s: %w", gcs.ShortHash(ss[0]), err)
 		}
+		s.UsePrograms(ss[:1])
 		return transport.Reply(src), nil
 	case wire.GCSPutStats:
 		ss, err := wire.DecodeStrings(body)
