@@ -303,6 +303,21 @@ func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64,
 	return nil
 }
 
+// MakeHead labels member id a head (its GCS replica was found after it
+// registered).
+func (m *Membership) MakeHead(id string) {
+	m.mu.Lock()
+	mem, ok := m.members[id]
+	if !ok || mem.info.Labels["role"] == "head" {
+		m.mu.Unlock()
+		return
+	}
+	mem.info.Labels = map[string]string{"role": "head"}
+	info := mem.info
+	m.mu.Unlock()
+	m.store.PutNode(info, gcs.LeaderOnly)
+}
+
 // Leave marks a node dead at once (a clean shutdown).
 func (m *Membership) Leave(id string, epoch uint64) error {
 	m.mu.Lock()

@@ -32,6 +32,7 @@ type Service struct {
 
 	replicasMu sync.Mutex
 	replicas   map[string]bool // the GCS voters last read (isReplica)
+	claims     map[string]bool // nodes that said they are heads, not yet found among the voters
 }
 
 // NewService serves requests from store and members.
@@ -72,8 +73,13 @@ func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, er
 			return nil, err
 		}
 		// A process is a head only if it holds a replica of the GCS:
-		// anyone else saying so is registered as a plain node.
-		epoch, err := m.Register(id, addr, total, isHead && s.isReplica(id))
+		// anyone else saying so is registered as a plain node (and made
+		// a head at a later heartbeat if its replica joins after all).
+		verified := isHead && s.isReplica(id)
+		epoch, err := m.Register(id, addr, total, verified)
+		if err == nil {
+			s.claimHead(id, isHead && !verified)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -203,7 +209,38 @@ func (s *Service) HandleHeartbeat(from string, payload []byte) error {
 	if err := checkSender(from, hb.ID); err != nil {
 		return err
 	}
-	return s.members.Heartbeat(hb.ID, hb.Epoch, hb.Free, hb.QueueLen, hb.Running, hb.Actors)
+	if err := s.members.Heartbeat(hb.ID, hb.Epoch, hb.Free, hb.QueueLen, hb.Running, hb.Actors); err != nil {
+		return err
+	}
+	if s.claimsHead(hb.ID) && s.isReplica(hb.ID) {
+		s.members.MakeHead(hb.ID)
+		s.claimHead(hb.ID, false)
+	}
+	return nil
+}
+
+// claimHead records whether node id said it is a head without holding
+// a GCS replica yet (a head whose join the configuration this head read
+// did not show yet).
+func (s *Service) claimHead(id string, unverified bool) {
+	s.replicasMu.Lock()
+	defer s.replicasMu.Unlock()
+	if !unverified {
+		delete(s.claims, id)
+		return
+	}
+	if s.claims == nil {
+		s.claims = map[string]bool{}
+	}
+	s.claims[id] = true
+}
+
+// claimsHead reports whether node id said it is a head and was not
+// found to hold a replica yet.
+func (s *Service) claimsHead(id string) bool {
+	s.replicasMu.Lock()
+	defer s.replicasMu.Unlock()
+	return s.claims[id]
 }
 
 // Placed is how many placements (Place requests, one per task or group)

@@ -2,11 +2,13 @@ package head
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -79,5 +81,36 @@ func TestDemandCacheIsBounded(t *testing.T) {
 	}
 	if n := svc.demands.len(); n != maxCachedDemands {
 		t.Fatalf("%d demands cached, want the cap %d", n, maxCachedDemands)
+	}
+}
+
+// A registration saying "head" makes a head only of a node that holds a
+// GCS replica; a heartbeat about another node than its sender's is
+// refused.
+func TestOnlyReplicasAreHeads(t *testing.T) {
+	st, m := newTestStoreAndMembership(t)
+	svc := NewService(st, m)
+	servers, err := st.Servers()
+	if err != nil || len(servers) != 1 {
+		t.Fatalf("replicas: %v %v", servers, err)
+	}
+	replica := servers[0]
+	register := func(id, addr string) {
+		t.Helper()
+		if _, err := svc.HandleGCS(id, append([]byte{wire.GCSRegister}, wire.EncodeRegister(id, addr, map[string]float64{"cpu": 1}, true)...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	register("pretender", "127.0.0.1:2")
+	register(replica, "127.0.0.1:1")
+	if heads := m.Heads(); len(heads) != 1 || heads[0] != "127.0.0.1:1" {
+		t.Fatalf("heads: %v", heads)
+	}
+	hb := wire.EncodeHeartbeat(replica, 2, placement.NodeState{}, 0)
+	if err := svc.HandleHeartbeat("pretender", hb); !errors.Is(err, ErrNotSender) {
+		t.Fatalf("a heartbeat for another node: %v", err)
+	}
+	if _, err := svc.HandleGCS("pretender", append([]byte{wire.GCSForward}, 0)); err == nil {
+		t.Fatal("GCS forwarding served for a node that holds no replica")
 	}
 }
