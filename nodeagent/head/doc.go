@@ -21,8 +21,10 @@
 //
 // Service holds no state of its own beyond a cache of parsed resource
 // demands (demandCache, at most maxCachedDemands, under its own lock)
-// and the GCS replicas last read (isReplica, under replicasMu), both
-// safe for any goroutine. It tells a head from a node by the GCS's
+// the GCS replicas last read and the unverified head claims (isReplica,
+// claimHead, under replicasMu), and when each program was last used
+// (programUse, its own lock; SweepPrograms deletes those unused for
+// ProgramRetention), all safe for any goroutine. It tells a head from a node by the GCS's
 // replica list: a registration saying "head" is honoured, and forwarded
 // GCS writes served, only for a voter of the GCS. It reads and writes the
 // GCS store and the Membership it was given. The transport's connection
