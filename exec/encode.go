@@ -189,6 +189,23 @@ func DecodeWith(data []byte, refs RefCodec) (Value, error) {
 type decoder struct {
 	data []byte
 	refs RefCodec
+	// elems counts the list elements and map keys and values made so
+	// far: each takes a Value (valueSize bytes) however few bytes it was
+	// encoded in, so the count is held to MaxValueBytes/valueSize, or a
+	// 64 MiB frame of one-byte elements would become 2 GiB.
+	elems int64
+}
+
+// take charges n more elements to the value being decoded.
+func (d *decoder) take(n uint64) error {
+	if n > uint64(MaxValueBytes) {
+		n = uint64(MaxValueBytes) // any count this large is refused below
+	}
+	d.elems += int64(n)
+	if err := checkSize("the decoded value", d.elems, valueSize); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (d *decoder) fail(what string) error {
@@ -272,6 +289,9 @@ func (d *decoder) list(depth int) (Value, error) {
 	if err != nil {
 		return None, err
 	}
+	if err := d.take(n); err != nil {
+		return None, err
+	}
 	elems := make([]Value, n)
 	for i := range elems {
 		if elems[i], err = d.value(depth + 1); err != nil {
@@ -284,6 +304,9 @@ func (d *decoder) list(depth int) (Value, error) {
 func (d *decoder) mapValue(depth int) (Value, error) {
 	n, err := d.uvarint(uint64(len(d.data)) / 2)
 	if err != nil {
+		return None, err
+	}
+	if err := d.take(2 * n); err != nil {
 		return None, err
 	}
 	m := NewMap(int(n))

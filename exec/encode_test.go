@@ -157,3 +157,36 @@ func TestStreamDecoderGrows(t *testing.T) {
 		t.Fatalf("got %d floats", len(got))
 	}
 }
+
+// The decoder bounds amplification: every list element and map entry
+// becomes a Value of valueSize bytes however few bytes encode it, so a
+// 64 MiB frame of one-byte elements (2 GiB as Values) is refused before
+// anything is allocated, whether in one list or spread over several; a
+// value within the bound decodes.
+func TestDecodeBoundsAmplification(t *testing.T) {
+	list := func(n int, elem []byte) []byte {
+		out := binary.AppendUvarint([]byte{tagList}, uint64(n))
+		for i := 0; i < n; i++ {
+			out = append(out, elem...)
+		}
+		return out
+	}
+	const frame = 64 << 20
+	flat := append([]byte{encodeVersion}, list(frame-8, []byte{tagNone})...)
+	half := list(frame/2-8, []byte{tagNone})
+	nested := append(binary.AppendUvarint([]byte{encodeVersion, tagList}, 2), append(half, half...)...)
+	maps := binary.AppendUvarint([]byte{encodeVersion, tagMap}, uint64(frame/2-8))
+	for i := 0; i < frame/2-8; i++ {
+		maps = append(maps, tagNone, tagNone)
+	}
+	for name, data := range map[string][]byte{"one list": flat, "two lists": nested, "a map": maps} {
+		_, err := Decode(data)
+		if err == nil || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("%s of %d MiB: %v", name, len(data)>>20, err)
+		}
+	}
+	ok := append([]byte{encodeVersion}, list(1<<20, []byte{tagNone})...)
+	if v, err := Decode(ok); err != nil || len(v.AsList().Elems) != 1<<20 {
+		t.Fatalf("a list of 1M elements: %v", err)
+	}
+}

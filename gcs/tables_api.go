@@ -38,6 +38,14 @@ func (s *Store) PutNode(n NodeInfo, opts ...WriteOption) *Future {
 	return s.submitOpts(s.shardOf(TableNodes, n.ID), opts, command{op: opPut, table: TableNodes, key: n.ID, value: encodeRow(&n)})
 }
 
+// DeleteNode removes a node's row (a head forgets a member long dead).
+func (s *Store) DeleteNode(id string, opts ...WriteOption) *Future {
+	if id == "" {
+		return errEmptyID("node")
+	}
+	return s.submitOpts(s.shardOf(TableNodes, id), opts, command{op: opDelete, table: TableNodes, key: id})
+}
+
 // GetNode returns a node's row, or ErrNotFound.
 func (s *Store) GetNode(id string, opts ...ReadOption) (NodeInfo, error) {
 	var n NodeInfo
@@ -115,6 +123,28 @@ func (s *Store) GetProgram(hash string, opts ...ReadOption) ([]byte, error) {
 		return nil, err
 	}
 	return append([]byte(nil), b...), nil
+}
+
+// ProgramHashes lists the hashes of the programs this replica holds, in
+// no particular order.
+func (s *Store) ProgramHashes() ([]string, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, sh := range s.shards {
+		sh.fsm.each(TablePrograms, func(k string, _ []byte) { out = append(out, k) })
+	}
+	return out, nil
+}
+
+// DeleteProgram removes the program stored under hash (no job uses it
+// any more); removing a missing one succeeds.
+func (s *Store) DeleteProgram(hash string) *Future {
+	if hash == "" {
+		return errEmptyID("program")
+	}
+	return s.Delete(TablePrograms, hash)
 }
 
 // --- statistics of the adaptive planner ---

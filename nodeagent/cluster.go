@@ -70,6 +70,13 @@ type Config struct {
 	// both ways, and the GCS's Raft connections inside TLS, with this
 	// configuration for serving and dialling (transport.Options.TLS).
 	TLS *tls.Config
+	// SafeOutput strips terminal control characters (ESC and the other
+	// C0 and C1 controls but newline and tab, and DEL) from the prints
+	// that other processes send here (a driver's tasks on a cluster), so
+	// that a task cannot drive the terminal of the user who runs the
+	// driver. Set it when Stdout is a terminal; a pipe or a file gets
+	// the prints as they are.
+	SafeOutput bool
 
 	// Set by Validate.
 	lineageMode stash.Mode

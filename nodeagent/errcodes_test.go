@@ -45,7 +45,9 @@ func TestRemoteErrorCodesDecideRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	pool := transport.NewPool(transport.Options{NodeID: "caller"})
+	// The caller is node "ghost", which never registered: a node speaks
+	// only for itself.
+	pool := transport.NewPool(transport.Options{NodeID: "ghost"})
 	defer pool.Close()
 	for i, tc := range cases {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -77,7 +79,9 @@ func TestRemoteCodesFromRunningNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer worker.Shutdown("test over")
-	pool := transport.NewPool(transport.Options{NodeID: "caller"})
+	// The caller is node "ghost", which never registered: a node speaks
+	// only for itself.
+	pool := transport.NewPool(transport.Options{NodeID: "ghost"})
 	defer pool.Close()
 	call := func(addr string, typ transport.MsgType, payload []byte) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -21,9 +21,9 @@ func (nw *network) ServeHead(typ transport.MsgType, payload []byte) (*transport.
 	case transport.Place:
 		return nw.handlePlace(payload)
 	case transport.GCSRequest:
-		return nw.handleGCS(payload)
+		return nw.handleGCS(nw.c.Head().ID, payload)
 	case transport.Heartbeat:
-		return nil, nw.handleHeartbeat(payload)
+		return nil, nw.handleHeartbeat(nw.c.Head().ID, payload)
 	}
 	return nil, fmt.Errorf("message type %s is not served by heads", typ)
 }

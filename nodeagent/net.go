@@ -168,7 +168,8 @@ func (nw *network) join() error {
 
 // heartbeatLoop reports this node's free resources and load to the
 // heads, renews the leases of the jobs this process drives, and, on a
-// head, ends the jobs whose driver stopped renewing them.
+// head, ends the jobs whose driver stopped renewing them and deletes the
+// programs no job has used for head.ProgramRetention.
 // A panic in it is logged and the loop started again.
 func (nw *network) heartbeatLoop() {
 	defer safe.Survive("the heartbeat loop", nw.stop, nw.heartbeatLoop, nw.done)
@@ -184,6 +185,9 @@ func (nw *network) heartbeatLoop() {
 			}
 			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
 			nw.endSilentJobs()
+			if nw.svc != nil {
+				nw.svc.SweepPrograms(time.Now()) // programs no job used for a while
+			}
 		}
 	}
 }
@@ -238,13 +242,17 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 	case transport.Place:
 		return nw.handlePlace(req.Payload)
 	case transport.Heartbeat:
-		return nil, nw.handleHeartbeat(req.Payload)
+		return nil, nw.handleHeartbeat(peer.NodeID, req.Payload)
 	case transport.GCSRequest:
-		return nw.handleGCS(req.Payload)
+		return nw.handleGCS(peer.NodeID, req.Payload)
 	case transport.Query:
 		return nw.handleQuery(ctx, req.Payload)
 	case transport.Output:
-		nw.c.print(nil, string(req.Payload))
+		line := string(req.Payload)
+		if nw.c.cfg.SafeOutput {
+			line = stripControls(line)
+		}
+		nw.c.print(nil, line)
 		return nil, nil
 	}
 	return nil, fmt.Errorf("message type %s is not served here", req.Type)

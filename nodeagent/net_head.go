@@ -45,19 +45,22 @@ func (nw *network) nodeIDs() []string {
 func (nw *network) checkFeasible(string, resources.Resources) error { return nil }
 
 // handleGCS, handleHeartbeat and handlePlace serve a head's requests
-// with its head.Service; other processes refuse them.
-func (nw *network) handleGCS(payload []byte) (*transport.Message, error) {
+// with its head.Service; other processes refuse them. from is the node
+// ID the sender proved the cluster token under at Hello (this process's
+// own for its calls to itself): a node registers, heartbeats and leaves
+// only for itself.
+func (nw *network) handleGCS(from string, payload []byte) (*transport.Message, error) {
 	if nw.svc == nil {
 		return nil, errNotHead
 	}
-	return nw.svc.HandleGCS(payload)
+	return nw.svc.HandleGCS(from, payload)
 }
 
-func (nw *network) handleHeartbeat(payload []byte) error {
+func (nw *network) handleHeartbeat(from string, payload []byte) error {
 	if nw.svc == nil {
 		return errNotHead
 	}
-	return nw.svc.HandleHeartbeat(payload)
+	return nw.svc.HandleHeartbeat(from, payload)
 }
 
 func (nw *network) handlePlace(payload []byte) (*transport.Message, error) {

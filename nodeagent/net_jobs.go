@@ -80,6 +80,12 @@ func (nw *network) handleJobAlive(body []byte) (ended []string, err error) {
 	if err != nil {
 		return nil, wire.ErrMalformed
 	}
+	// After the jobs, past an empty string, the programs they run: they
+	// stay in the GCS while their jobs do.
+	if i := slices.Index(jobs, ""); i >= 0 {
+		nw.svc.UsePrograms(jobs[i+1:])
+		jobs = jobs[:i]
+	}
 	live := jobs[:0:0]
 	for _, j := range jobs {
 		switch {
@@ -95,7 +101,7 @@ func (nw *network) handleJobAlive(body []byte) (ended []string, err error) {
 }
 
 // renewJobLeases tells every head that the jobs this process drives are
-// alive, waiting at most wait for their answers (a head that does not
+// alive, and that the programs it stored for them are in use, waiting at most wait for their answers (a head that does not
 // answer in time hears at the next heartbeat). A job a head says it ended
 // is ended here too: nothing of it runs on the cluster any more, and
 // whoever waits for its results gets an error instead of waiting for
@@ -110,7 +116,7 @@ func (nw *network) renewJobLeases(wait time.Duration) {
 	if len(jobs) == 0 {
 		return
 	}
-	body := wire.EncodeStrings(jobs...)
+	body := wire.EncodeStrings(append(append(jobs, ""), nw.programs.shippedHashes()...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	msg := append([]byte{wire.QueryJobAlive}, body...)

@@ -17,6 +17,8 @@ func TestProgramBlobRoundTrip(t *testing.T) {
 		{name: "b.rayflow", source: "x\x00y\nz", needs: []string{"double", "geo", "geo.dist"}},
 		{name: "c.rayflow", source: "x\x00y", needs: []string{"geo"}, spec: "batch,fuse"},
 		{name: "d.rayflow", source: "\x01\x00", spec: "none"},
+		{name: "e.rayflow", source: "\x02\x00x", maxSteps: 5000},
+		{name: "f.rayflow", source: "y", needs: []string{"geo"}, spec: "batch", maxSteps: 1},
 	} {
 		got := splitProgramBlob(programBlob(want))
 		if !reflect.DeepEqual(got, want) {

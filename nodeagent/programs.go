@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,52 @@ import (
 type programCache struct {
 	mu     sync.Mutex
 	byHash map[string]*exec.Program
+	// steps is the step limit (run --max-steps) each program's job runs
+	// under, as its driver shipped it; 0 for none.
+	steps map[string]int64
+	// shipped are the programs this process stored in the GCS for the
+	// jobs it drives: their hashes go with its job leases, which keeps
+	// them in the GCS while it drives a job (head.ProgramRetention).
+	shipped map[string]bool
+}
+
+// ship records that this process stored program hash for its jobs.
+func (pc *programCache) ship(hash string) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.shipped == nil {
+		pc.shipped = map[string]bool{}
+	}
+	pc.shipped[hash] = true
+}
+
+// shippedHashes lists the programs this process stored, in no order.
+func (pc *programCache) shippedHashes() []string {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	out := make([]string, 0, len(pc.shipped))
+	for h := range pc.shipped {
+		out = append(out, h)
+	}
+	return out
+}
+
+// setStepLimit records the step limit program hash runs under.
+func (pc *programCache) setStepLimit(hash string, n int64) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.steps == nil {
+		pc.steps = map[string]int64{}
+	}
+	pc.steps[hash] = n
+}
+
+// stepLimit is the step limit program hash runs under, if known.
+func (pc *programCache) stepLimit(hash string) (int64, bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	n, ok := pc.steps[hash]
+	return n, ok
 }
 
 func (pc *programCache) get(hash string) *exec.Program {
@@ -95,8 +142,31 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 		return nil, err
 	}
 	p.Hash = hash
+	nw.programs.setStepLimit(hash, sp.maxSteps)
 	nw.programs.put(p)
 	return p, nil
+}
+
+// stepLimit is the step limit of a thread that runs call: the one its
+// job's driver shipped with the program (run --max-steps travels with
+// the job, so a task is limited on a node as it is embedded), else this
+// process's own.
+func (c *Cluster) stepLimit(call *exec.TaskCall) int64 {
+	var prog *exec.Program
+	switch {
+	case call == nil:
+	case call.Func != nil:
+		prog = call.Func.Program()
+	case call.Class != nil:
+		prog = call.Class.Program()
+	}
+	if c.net == nil || prog == nil || prog.Hash == "" {
+		return c.cfg.MaxSteps
+	}
+	if n, ok := c.net.programs.stepLimit(prog.Hash); ok && n > 0 {
+		return n
+	}
+	return c.cfg.MaxSteps
 }
 
 // checkProgramHash refuses a program whose blob, as the GCS returned it,
@@ -134,9 +204,11 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	if p.Plan != nil {
 		spec = p.Plan.Spec
 	}
-	blob := programBlob(shippedProgram{name: p.File, source: source, needs: frontend.Needs(p.Compiled), spec: spec})
+	blob := programBlob(shippedProgram{name: p.File, source: source, needs: frontend.Needs(p.Compiled), spec: spec, maxSteps: nw.c.cfg.MaxSteps})
 	p.Hash = gcs.ProgramHash(blob)
+	nw.programs.setStepLimit(p.Hash, nw.c.cfg.MaxSteps)
 	nw.programs.put(p)
+	nw.programs.ship(p.Hash)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := nw.hc.GCS(ctx, wire.GCSPutProgram, blob)
@@ -168,11 +240,13 @@ func (nw *network) getStats(key string) ([]byte, error) {
 // file name (so that errors raised on other nodes name the user's file),
 // the names it needs beyond the standard library (frontend.Needs), the
 // options the driver planned it with (planner.Opt.Spec: every node plans
-// it the same way), and the source.
+// it the same way), the step limit of its job (run --max-steps; 0 for
+// none), and the source.
 type shippedProgram struct {
 	name, source string
 	needs        []string
 	spec         string
+	maxSteps     int64
 }
 
 // A program planned with the source's hints only (spec "") is stored as
@@ -180,13 +254,21 @@ type shippedProgram struct {
 // with options as SOH NAME NUL NEEDS NUL SPEC NUL SOURCE. Neither names,
 // needs nor specs hold a NUL, and no file name starts with SOH, so both
 // forms read back; the source may hold anything. Programs differing only
-// in their options have different hashes.
-const specMark = "\x01"
+// in their options have different hashes. One run with a step limit is
+// stored as STX NAME NUL NEEDS NUL SPEC NUL STEPS NUL SOURCE, STEPS in
+// decimal; without one, as before.
+const (
+	specMark  = "\x01"
+	stepsMark = "\x02"
+)
 
 // programBlob encodes a shippedProgram.
 func programBlob(sp shippedProgram) []byte {
 	head := sp.name + "\x00" + strings.Join(sp.needs, "\n") + "\x00"
-	if sp.spec == "" {
+	switch {
+	case sp.maxSteps > 0:
+		return []byte(stepsMark + head + sp.spec + "\x00" + strconv.FormatInt(sp.maxSteps, 10) + "\x00" + sp.source)
+	case sp.spec == "":
 		return []byte(head + sp.source)
 	}
 	return []byte(specMark + head + sp.spec + "\x00" + sp.source)
@@ -194,6 +276,8 @@ func programBlob(sp shippedProgram) []byte {
 
 func splitProgramBlob(blob []byte) shippedProgram {
 	text, withSpec := strings.CutPrefix(string(blob), specMark)
+	text, withSteps := strings.CutPrefix(text, stepsMark)
+	withSpec = withSpec || withSteps
 	name, rest, ok := strings.Cut(text, "\x00")
 	if !ok {
 		return shippedProgram{name: "program.rayflow", source: string(blob)}
@@ -205,6 +289,11 @@ func splitProgramBlob(blob []byte) shippedProgram {
 	sp := shippedProgram{name: name, source: rest}
 	if withSpec {
 		sp.spec, sp.source, _ = strings.Cut(rest, "\x00")
+	}
+	if withSteps {
+		var steps string
+		steps, sp.source, _ = strings.Cut(sp.source, "\x00")
+		sp.maxSteps, _ = strconv.ParseInt(steps, 10, 64)
 	}
 	if needs != "" {
 		sp.needs = strings.Split(needs, "\n")

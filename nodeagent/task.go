@@ -314,6 +314,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	var outcomes any // the logged steps of the earlier attempts
 	for attempt := 0; ; attempt++ {
 		th := n.newThread(t.call.Name(), t.call.ID)
+		th.MaxSteps = n.cluster.stepLimit(t.call) // the job's, shipped with its program
 		th.StartCallsAt(uint64(attempt) * attemptCallSpan)
 		th.Local[localTask] = t
 		if outcomes != nil {

@@ -140,7 +140,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		warnPlain(stderr, f.bind, tlsCfg)
-		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token, TLS: tlsCfg,
+		// Prints from the tasks on the nodes reach this terminal without
+		// control sequences (a pipe or a file gets them as printed).
+		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token, TLS: tlsCfg, SafeOutput: tty.IsTerminal(stdout),
 			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps, Timeline: opts.Timeline != ""})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)

@@ -59,6 +59,7 @@ type member struct {
 	info     gcs.NodeInfo
 	total    resources.Resources
 	lastSeen time.Time
+	deadAt   time.Time // when it was declared dead; zero while alive
 	// What the node's latest heartbeat said it holds: its own account,
 	// which status shows (the planner's view adds reservations that a
 	// spillback round may make and not use).
@@ -82,6 +83,17 @@ const DefaultDeadAfter = 4 * time.Second
 // enough that a cluster of three that lost one head soon survives the
 // loss of another again once a new head has joined.
 const DefaultRemoveDeadHeadAfter = 30 * time.Second
+
+// DeadRetention is how long a dead member stays listed (as dead, in
+// status) before the head forgets it, and MaxDeadMembers how many dead
+// members it lists at most: past either, the longest dead are forgotten
+// (their GCS node rows deleted too), so that members that come and go, or
+// a peer registering made-up nodes, cannot grow the table without end. A
+// forgotten node that comes back registers again, as after a restart.
+const (
+	DeadRetention  = 10 * time.Minute
+	MaxDeadMembers = 1000
+)
 
 // ErrStaleEpoch is returned for a heartbeat from a node's earlier life.
 var ErrStaleEpoch = errors.New("stale node epoch: the node was declared dead and must register again")
@@ -291,6 +303,21 @@ func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64,
 	return nil
 }
 
+// MakeHead labels member id a head (its GCS replica was found after it
+// registered).
+func (m *Membership) MakeHead(id string) {
+	m.mu.Lock()
+	mem, ok := m.members[id]
+	if !ok || mem.info.Labels["role"] == "head" {
+		m.mu.Unlock()
+		return
+	}
+	mem.info.Labels = map[string]string{"role": "head"}
+	info := mem.info
+	m.mu.Unlock()
+	m.store.PutNode(info, gcs.LeaderOnly)
+}
+
 // Leave marks a node dead at once (a clean shutdown).
 func (m *Membership) Leave(id string, epoch uint64) error {
 	m.mu.Lock()
@@ -333,6 +360,41 @@ func (m *Membership) markSilentDead(now time.Time) {
 	if len(dead) > 0 {
 		m.changed()
 	}
+	for _, id := range m.forgetDead(now) {
+		m.store.DeleteNode(id, gcs.LeaderOnly)
+	}
+}
+
+// forgetDead removes the members dead for longer than DeadRetention and,
+// past MaxDeadMembers dead ones, the longest dead; it returns their IDs.
+func (m *Membership) forgetDead(now time.Time) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var dead []*member
+	for _, mem := range m.members {
+		if mem.info.State == gcs.NodeDead {
+			dead = append(dead, mem)
+		}
+	}
+	sort.Slice(dead, func(i, j int) bool { return dead[i].deadAt.Before(dead[j].deadAt) })
+	gone := map[string]bool{}
+	var ids []string
+	for i, mem := range dead {
+		if len(dead)-i <= MaxDeadMembers && now.Sub(mem.deadAt) <= DeadRetention {
+			break
+		}
+		id := mem.info.ID
+		gone[id] = true
+		ids = append(ids, id)
+		delete(m.members, id)
+		if m.byAddr[mem.info.Address] == id {
+			delete(m.byAddr, mem.info.Address)
+		}
+	}
+	if len(gone) > 0 {
+		m.planner.Remove(gone)
+	}
+	return ids
 }
 
 // silentSince marks dead the alive members last heard from before
@@ -357,6 +419,7 @@ func (m *Membership) silentSince(now time.Time) []gcs.NodeInfo {
 // status shows it empty rather than as it was.
 func (m *Membership) markDeadLocked(mem *member) {
 	mem.info.State = gcs.NodeDead
+	mem.deadAt = time.Now()
 	mem.info.ResourcesAvailable = map[string]float64{}
 	mem.info.QueueLen = 0
 	mem.actors, mem.queued, mem.running = 0, 0, 0

@@ -2,6 +2,7 @@ package head
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -80,5 +81,52 @@ func TestPlaceSpreadsABurst(t *testing.T) {
 		if count[id] != 2 {
 			t.Fatalf("placements %v; want 2 on each node", count)
 		}
+	}
+}
+
+// Dead members are forgotten: past MaxDeadMembers the longest dead go
+// first, and every one dead for DeadRetention; the global scheduler and
+// the GCS nodes table forget them too, and a forgotten node that comes
+// back must register again.
+func TestDeadMembersAreForgotten(t *testing.T) {
+	st := openStore(t)
+	m := NewMembership(st, time.Hour)
+	defer m.Close()
+	n := MaxDeadMembers + 5
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("n%05d", i)
+		e, err := m.Register(id, fmt.Sprintf("127.0.0.1:%d", 1000+i), map[string]float64{"cpu": 1}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Leave(id, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.Register("alive", "127.0.0.1:1", map[string]float64{"cpu": 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	gone := m.forgetDead(time.Now())
+	if len(gone) != 5 || gone[0] != "n00000" || gone[4] != "n00004" {
+		t.Fatalf("forgotten past the cap: %v", gone)
+	}
+	if got := len(m.All()); got != MaxDeadMembers+1 {
+		t.Fatalf("%d members listed, want %d dead and 1 alive", got, MaxDeadMembers)
+	}
+	if err := m.Heartbeat("n00000", 1, map[string]float64{"cpu": 1}, 0, 0, 0); !errors.Is(err, ErrUnknownNode) {
+		t.Fatalf("a heartbeat from a forgotten node: %v", err)
+	}
+	gone = m.forgetDead(time.Now().Add(DeadRetention + time.Second))
+	if len(gone) != MaxDeadMembers {
+		t.Fatalf("forgotten after the retention: %d", len(gone))
+	}
+	if all := m.All(); len(all) != 1 || all[0].ID != "alive" {
+		t.Fatalf("members left: %v", all)
+	}
+	if nodes := m.Snapshot().Nodes; len(nodes) != 1 || nodes[0].ID != "alive" {
+		t.Fatalf("the scheduler still holds %d nodes", len(nodes))
+	}
+	if _, _, err := m.Place(placement.Request{TaskID: "t", Demand: resources.Resources{}}); err != nil {
+		t.Fatalf("placing after forgetting: %v", err)
 	}
 }

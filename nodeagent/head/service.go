@@ -24,10 +24,15 @@ const MaxProgramBytes = 16 << 20
 // table: the GCS requests (membership, programs, task rows, status),
 // the global scheduler's Place, and heartbeats.
 type Service struct {
-	store   *gcs.Store
-	members *Membership
-	demands sync.Map     // encoded resource map -> resources.Resources, for Place
-	placed  atomic.Int64 // placements answered (Placed)
+	store    *gcs.Store
+	members  *Membership
+	demands  demandCache  // parsed resource maps, for Place
+	placed   atomic.Int64 // placements answered (Placed)
+	programs programUse   // when each program was last used (programs.go)
+
+	replicasMu sync.Mutex
+	replicas   map[string]bool // the GCS voters last read (isReplica)
+	claims     map[string]bool // nodes that said they are heads, not yet found among the voters
 }
 
 // NewService serves requests from store and members.
@@ -35,7 +40,24 @@ func NewService(store *gcs.Store, members *Membership) *Service {
 	return &Service{store: store, members: members}
 }
 
-func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
+// ErrNotSender is returned (wrapped) for a membership message about
+// another node than the one whose connection carried it.
+var ErrNotSender = errors.New("a node speaks only for itself")
+
+// checkSender refuses a registration, heartbeat or leave about node id
+// that came from another process: from is the node ID the sender's
+// authenticated connection gave at Hello (a head's own calls to itself
+// carry its own ID).
+func checkSender(from, id string) error {
+	if from != id {
+		return fmt.Errorf("%w: a message about node %q came from %q", ErrNotSender, id, from)
+	}
+	return nil
+}
+
+// HandleGCS serves one GCS request from the process whose authenticated
+// connection gave node ID from at Hello.
+func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, error) {
 	if len(payload) == 0 {
 		return nil, wire.ErrMalformed
 	}
@@ -47,7 +69,17 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		epoch, err := m.Register(id, addr, total, isHead)
+		if err := checkSender(from, id); err != nil {
+			return nil, err
+		}
+		// A process is a head only if it holds a replica of the GCS:
+		// anyone else saying so is registered as a plain node (and made
+		// a head at a later heartbeat if its replica joins after all).
+		verified := isHead && s.isReplica(id)
+		epoch, err := m.Register(id, addr, total, verified)
+		if err == nil {
+			s.claimHead(id, isHead && !verified)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -58,6 +90,9 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 2 {
 			return nil, wire.ErrMalformed
+		}
+		if err := checkSender(from, ss[0]); err != nil {
+			return nil, err
 		}
 		epoch, _ := strconv.ParseUint(ss[1], 10, 64)
 		return nil, m.Leave(ss[0], epoch)
@@ -75,6 +110,7 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		if err := f.ErrorTimeout(5 * time.Second); err != nil {
 			return nil, err
 		}
+		s.UsePrograms([]string{hash})
 		return transport.Reply([]byte(hash)), nil
 	case wire.GCSGetProgram:
 		ss, err := wire.DecodeStrings(body)
@@ -90,6 +126,7 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("program %s: %w", gcs.ShortHash(ss[0]), err)
 		}
+		s.UsePrograms(ss[:1])
 		return transport.Reply(src), nil
 	case wire.GCSPutStats:
 		ss, err := wire.DecodeStrings(body)
@@ -140,6 +177,11 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 	case wire.GCSHeads:
 		return transport.Reply(wire.EncodeStrings(m.Heads()...)), nil
 	case wire.GCSForward:
+		// Only another replica hands this one its writes: they are Raft
+		// commands, which nothing else may make.
+		if !s.isReplica(from) {
+			return nil, fmt.Errorf("GCS forwarding from %q, which holds no GCS replica", from)
+		}
 		return transport.Reply(store.ServeForwarded(body)), nil
 	case wire.GCSJoin:
 		ss, err := wire.DecodeStrings(body)
@@ -157,12 +199,48 @@ func (s *Service) HandleGCS(payload []byte) (*transport.Message, error) {
 	return nil, fmt.Errorf("unknown GCS request %d", payload[0])
 }
 
-func (s *Service) HandleHeartbeat(payload []byte) error {
+// HandleHeartbeat records the heartbeat of node from (the node ID its
+// authenticated connection gave at Hello), which must be about itself.
+func (s *Service) HandleHeartbeat(from string, payload []byte) error {
 	hb, err := wire.DecodeHeartbeat(payload)
 	if err != nil {
 		return err
 	}
-	return s.members.Heartbeat(hb.ID, hb.Epoch, hb.Free, hb.QueueLen, hb.Running, hb.Actors)
+	if err := checkSender(from, hb.ID); err != nil {
+		return err
+	}
+	if err := s.members.Heartbeat(hb.ID, hb.Epoch, hb.Free, hb.QueueLen, hb.Running, hb.Actors); err != nil {
+		return err
+	}
+	if s.claimsHead(hb.ID) && s.isReplica(hb.ID) {
+		s.members.MakeHead(hb.ID)
+		s.claimHead(hb.ID, false)
+	}
+	return nil
+}
+
+// claimHead records whether node id said it is a head without holding
+// a GCS replica yet (a head whose join the configuration this head read
+// did not show yet).
+func (s *Service) claimHead(id string, unverified bool) {
+	s.replicasMu.Lock()
+	defer s.replicasMu.Unlock()
+	if !unverified {
+		delete(s.claims, id)
+		return
+	}
+	if s.claims == nil {
+		s.claims = map[string]bool{}
+	}
+	s.claims[id] = true
+}
+
+// claimsHead reports whether node id said it is a head and was not
+// found to hold a replica yet.
+func (s *Service) claimsHead(id string) bool {
+	s.replicasMu.Lock()
+	defer s.replicasMu.Unlock()
+	return s.claims[id]
 }
 
 // Placed is how many placements (Place requests, one per task or group)
@@ -198,16 +276,39 @@ func (s *Service) readDemand(r *codec.Decoder) (resources.Resources, error) {
 	if r.Err() != nil {
 		return resources.Resources{}, wire.Err(r)
 	}
-	key := string(r.Span(from))
-	if d, ok := s.demands.Load(key); ok {
-		return d.(resources.Resources), nil
+	key := r.Span(from)
+	if d, ok := s.demands.get(key); ok {
+		return d, nil
 	}
 	d, err := resources.FromMap(m)
 	if err != nil {
 		return d, err
 	}
-	s.demands.Store(key, d)
+	s.demands.put(key, d)
 	return d, nil
+}
+
+// isReplica reports whether node id holds a replica of this head's GCS
+// (is a voter of its shards): what makes a process a head.
+func (s *Service) isReplica(id string) bool {
+	if id == "" {
+		return false
+	}
+	s.replicasMu.Lock()
+	defer s.replicasMu.Unlock()
+	if s.replicas[id] {
+		return true // a replica removed since is still a head that holds the token
+	}
+	// Not known: read the configuration again (a head that joined since).
+	servers, err := s.store.Servers()
+	if err != nil {
+		return false
+	}
+	s.replicas = make(map[string]bool, len(servers))
+	for _, srv := range servers {
+		s.replicas[srv] = true
+	}
+	return s.replicas[id]
 }
 
 // deleteJobTasks serves wire.GCSDeleteJobTasks on a head: it deletes the named

@@ -109,6 +109,33 @@ func (p *Planner) Report(n NodeState) {
 	p.snap.Nodes = p.nodes
 }
 
+// Remove forgets the nodes in ids (a head's dead members it no longer
+// lists), keeping the others in their order.
+func (p *Planner) Remove(ids map[string]bool) {
+	kept := p.nodes[:0]
+	for _, n := range p.nodes {
+		if !ids[n.ID] {
+			kept = append(kept, n)
+		}
+	}
+	for i := len(kept); i < len(p.nodes); i++ {
+		p.nodes[i] = NodeState{}
+	}
+	p.nodes = kept
+	p.snap.Nodes = p.nodes
+	clear(p.index)
+	for i, n := range p.nodes {
+		if _, dup := p.index[n.ID]; !dup {
+			p.index[n.ID] = i
+		}
+	}
+	for key, node := range p.spread {
+		if ids[node] {
+			delete(p.spread, key)
+		}
+	}
+}
+
 // Node returns a node's current state, reservations included.
 func (p *Planner) Node(id string) (NodeState, bool) {
 	i, ok := p.index[id]

@@ -63,7 +63,7 @@ func Run(opts Options) int {
 	var sess *Session
 	var err error
 	if len(opts.Address) > 0 {
-		sess, err = NewClusterSession(opts.Address, opts.Bind, opts.Token, opts.TLS, out, errOut)
+		sess, err = NewClusterSession(opts.Address, opts.Bind, opts.Token, opts.TLS, tty.IsTerminal(opts.Stdout), out, errOut)
 	} else {
 		sess, err = NewSession(opts.CPUs, out, errOut)
 	}

@@ -70,6 +70,9 @@ type Session struct {
 	bind  string
 	token []byte      // the cluster's token
 	tls   *tls.Config // the session's TLS; nil: none
+	// safeOutput strips terminal controls from what the cluster's tasks
+	// print (nodeagent.Config.SafeOutput): out is a terminal.
+	safeOutput bool
 	// mu guards cluster: a signal may close the session (from another
 	// goroutine) while an input runs on it.
 	mu      sync.Mutex
@@ -92,9 +95,10 @@ func NewSession(cpus int, out, errOut io.Writer) (*Session, error) {
 
 // NewClusterSession starts a session that is a driver on the cluster
 // whose heads are at heads, listening for results at bind (empty: the
-// interface it reaches the heads from).
-func NewClusterSession(heads []string, bind string, token []byte, tlsCfg *tls.Config, out, errOut io.Writer) (*Session, error) {
-	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind, token: token, tls: tlsCfg})
+// interface it reaches the heads from). safeOutput, for an out that is a
+// terminal, strips terminal controls from what the cluster's tasks print.
+func NewClusterSession(heads []string, bind string, token []byte, tlsCfg *tls.Config, safeOutput bool, out, errOut io.Writer) (*Session, error) {
+	return start(&Session{out: out, errOut: errOut, heads: heads, bind: bind, token: token, tls: tlsCfg, safeOutput: safeOutput})
 }
 
 func start(s *Session) (*Session, error) {
@@ -108,7 +112,7 @@ func start(s *Session) (*Session, error) {
 // driver on the cluster of s.heads.
 func (s *Session) newCluster() (*nodeagent.Cluster, error) {
 	if len(s.heads) > 0 {
-		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out, Token: s.token, TLS: s.tls})
+		return nodeagent.ConnectDriverAt(s.heads, s.bind, nodeagent.Config{Stdout: s.out, Token: s.token, TLS: s.tls, SafeOutput: s.safeOutput})
 	}
 	return nodeagent.NewCluster(nodeagent.Config{CPUs: s.cpus, Stdout: s.out})
 }
