@@ -155,7 +155,7 @@ func TestBindWithoutTLSWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, withTLS := range []bool{false, true} {
-		args := []string{"start", "--head", "--bind", "0.0.0.0", "--port", fmt.Sprint(freePortRange(t, 5)), "--cpus", "1"}
+		args := []string{"start", "--head", "--bind", "0.0.0.0", "--port", fmt.Sprint(freePortRange(t, 5)), "--http-port", "0", "--cpus", "1"}
 		if withTLS {
 			args = append(args, tlsArgs(certs, "head")...)
 		}
