@@ -31,8 +31,17 @@ const tokenFileName = "token"
 
 // headToken returns the token a head serves with and where it came from.
 func headToken(tokenFile, dataDir string) (token []byte, from string, err error) {
-	if tokenFile != "" || os.Getenv(tokenEnv) != "" {
+	if tokenFile != "" {
 		return givenToken(tokenFile)
+	}
+	if os.Getenv(tokenEnv) != "" {
+		t, from, err := givenToken("")
+		if err != nil || dataDir == "" {
+			return t, from, err
+		}
+		// Kept in the data directory too, where a restart (and anyone
+		// reading DATA_DIR/token) finds the token the head serves with.
+		return keepToken(dataDir, t, from)
 	}
 	if dataDir == "" {
 		return newToken(), "", nil // kept only where it is published

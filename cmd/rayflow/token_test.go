@@ -70,3 +70,17 @@ func TestEmptyTokenFileRefused(t *testing.T) {
 		t.Fatal("an empty token file was accepted")
 	}
 }
+
+// A head given RAYFLOW_TOKEN keeps it in DATA_DIR/token, where the next
+// start and any reader find the token it serves with.
+func TestHeadTokenFromEnvKept(t *testing.T) {
+	t.Setenv(tokenEnv, "env-token")
+	dir := t.TempDir()
+	if tok, _, err := headToken("", dir); err != nil || string(tok) != "env-token" {
+		t.Fatalf("%q, %v", tok, err)
+	}
+	t.Setenv(tokenEnv, "")
+	if tok, _, err := headToken("", dir); err != nil || string(tok) != "env-token" {
+		t.Fatalf("after a restart without the variable: %q, %v", tok, err)
+	}
+}
