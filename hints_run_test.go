@@ -69,3 +69,37 @@ pipeline main() {
 		})
 	}
 }
+
+// A run-ahead loop that breaks out early has started at most about as
+// many calls it never gets as it got: the window grows with the loop.
+func TestPipelineBreakWastesLittle(t *testing.T) {
+	prog, err := rayflow.Compile("brk.rayflow", `
+task sq(i) { return i * i }
+pipeline main() {
+    let t = 0
+    for i in range(100000) {
+        t += get(sq(i))
+        if i == 40 { break }
+    }
+    print(t)
+}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, explain bytes.Buffer
+	cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, CPUs: 2, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Shutdown("test over")
+	if _, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: cluster, Opt: "pipeline", Explain: &explain}); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(\d+) calls started early`).FindStringSubmatch(explain.String())
+	if m == nil {
+		t.Fatalf("explain:\n%s", explain.String())
+	}
+	if n, _ := strconv.Atoi(m[1]); n == 0 || n > 2*41+8 {
+		t.Fatalf("%d calls started early for a loop that got 41", n)
+	}
+}

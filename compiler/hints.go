@@ -31,7 +31,7 @@ type HintArg struct {
 // The defaults of hint arguments, used by --opt and by a hint written
 // without them.
 const (
-	DefaultPipelineDepth   = 32
+	DefaultPipelineDepth   = 128
 	DefaultTreeReduceArity = 4
 )
 

@@ -7,9 +7,13 @@ import (
 
 // Loops run ahead (the planner's pipeline decision). In a loop that
 // calls a task and gets its result at once, the calls of the next
-// iterations are started before their iteration comes, up to Depth in
-// flight, so that the loop waits for one result while the next ones are
-// already running. The planner allows it only where it cannot change
+// iterations are started before their iteration comes, so that the loop
+// waits for one result while the next ones are already running. How many
+// run ahead grows with the loop, as a TCP window does: aheadStart at
+// first, then as many as the iterations the loop has finished, up to
+// Depth; so a loop that breaks out early has started at most as many
+// calls it never gets as it got (and aheadStart), while a long loop
+// soon keeps Depth in flight. The planner allows it only where it cannot change
 // what the program does: the callee is deterministic and prints
 // nothing, the call is made exactly once per iteration, and its
 // arguments depend only on the loop's variables and on names the loop
@@ -63,7 +67,7 @@ func (cc *compileCtx) aheadFor(f *lang.For, plan *decision.Loop, step func(*fram
 			if !ok {
 				return ctlNext
 			}
-			for !stopped && started < k+plan.Depth {
+			for !stopped && started < k+aheadWindow(k, plan.Depth) {
 				next, more := at(started)
 				if !more {
 					break
@@ -85,6 +89,16 @@ func (cc *compileCtx) aheadFor(f *lang.For, plan *decision.Loop, step func(*fram
 			}
 		}
 	}
+}
+
+// aheadStart is how many calls a run-ahead loop starts early before any
+// of its iterations is done.
+const aheadStart = 8
+
+// aheadWindow is how many calls run ahead of iteration k (0-based) of a
+// loop whose plan allows depth: aheadStart, then k, at most depth.
+func aheadWindow(k, depth int) int {
+	return min(depth, max(aheadStart, k))
 }
 
 // rangeAt gives the k-th value of range(start, stop, stride).

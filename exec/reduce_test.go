@@ -208,3 +208,4 @@ pipeline main() {
 		}
 	}
 }
+

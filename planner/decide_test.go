@@ -79,7 +79,7 @@ func TestDecideAppliesAndRefuses(t *testing.T) {
 		"d.rayflow:23:17: fuse applied: this call of 'step' runs right after the call whose result it takes",
 		"d.rayflow:26:18: fuse refused: 'clock' is nondeterministic (it calls time.now() at d.rayflow:8:24)",
 		"d.rayflow:26:18: batch refused: 'clock' is nondeterministic",
-		"d.rayflow:29:22: pipeline applied: the loop at 28:5 keeps up to 32 calls of 'square' in flight",
+		"d.rayflow:29:22: pipeline applied: the loop at 28:5 keeps up to 128 calls of 'square' in flight",
 		"d.rayflow:32:22: pipeline refused: 'noisy' prints (print at 12:5): starting it early could reorder the output",
 		"d.rayflow:37:22: pipeline refused: the loop changes 'xs', which it iterates over",
 	} {
@@ -144,7 +144,7 @@ func TestDecideAdaptive(t *testing.T) {
 	set, report := Decide(prog, opt)
 	text := report.Text()
 	for _, want := range []string{
-		"pipeline applied: the loop at 28:5 keeps up to 32 calls of 'square' in flight (--opt adaptive)",
+		"pipeline applied: the loop at 28:5 keeps up to 128 calls of 'square' in flight (--opt adaptive)",
 		"fuse applied: this call of 'step' runs right after the call whose result it takes, on the same worker (@hint(fuse) at 2:1)",
 		"adaptive applied: calls of 'square' are measured",
 	} {
