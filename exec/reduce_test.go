@@ -208,4 +208,3 @@ pipeline main() {
 		}
 	}
 }
-
