@@ -31,6 +31,11 @@
 // serves. With Config.RemoveDeadAfter set, each shard's leader removes a
 // replica it has not reached for that long (remove.go).
 //
+// Security: with Config.Token, the replicas' Raft connections start with
+// a handshake in which both ends prove the cluster token before Raft reads
+// a byte (authstream.go, a raft.StreamLayer), and with Config.TLS they run
+// inside TLS; a stranger can neither append, vote nor join.
+//
 // Ownership and threading: the Store owns its shards; each shard's
 // batcher owns its two goroutines (run batches, complete answers and
 // forwards in log order); the dead-replica remover owns its observation
