@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/rayflow/rayflow/internal/codec"
+	"github.com/rayflow/rayflow/internal/metrics"
 )
 
 // fsm is the raft.FSM of one shard. It is thin, after rqlite's: Apply
@@ -60,6 +62,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 		emit = func(c change) { changes = append(changes, c) }
 	}
 	res := &applyResult{}
+	start := time.Now()
 	f.mu.Lock()
 	for i := range cmds {
 		if err := applyCommand(f.t, &cmds[i], emit); err != nil {
@@ -70,6 +73,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 		}
 	}
 	f.mu.Unlock()
+	metrics.GCSApply.Observe(time.Since(start).Seconds())
 	f.hub.publish(f.shard, l.Index, changes)
 	return res
 }

@@ -105,5 +105,7 @@
 //	  cancelled subtrees (by ID)                        that starts a task checks (cancel.go)
 //	network.leases: on a head,    jobLeases.mu        connection goroutines renew; the
 //	  when each job's driver                            heartbeat loop expires; job release
-//	  last renewed its lease                            drops (net_jobs.go)
+//	  last renewed its lease                            drops (net_jobs.go); /metrics counts
+//	Node.tasks: task counters     metrics.FuncCounts  task paths add (submit, receive, end);
+//	  by function, for /metrics   (sync.Map, atomics)   the scrape reads (metrics.go)
 package nodeagent

@@ -334,6 +334,7 @@ func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object
 		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
 		nw.c.stats.Failed.Add(1)
+		nw.c.Head().taskCounts(msg.Function).Failed.Add(1)
 		t.obj.Complete(exec.None, err, "")
 		return nil
 	}

@@ -333,6 +333,7 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit) (t *task, fa
 		replay: decodeReplay(m.Replay), bound: m.ActorID}
 	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
+	nw.c.Head().taskCounts(m.Function).Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.

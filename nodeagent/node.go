@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/metrics"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
@@ -21,6 +22,9 @@ type Node struct {
 	cluster *Cluster
 	sched   *localsched.Scheduler
 	store   *objstore.Store
+	// tasks are the node's task counters by function, for /metrics
+	// (metrics.go); the task path adds, the scrape reads.
+	tasks metrics.FuncCounts
 
 	mu     sync.Mutex
 	actors []*actorhost.Actor

@@ -126,6 +126,9 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 		// cluster, where the heads find it when the task is placed.
 		c.stats.Submitted.Add(1)
 		c.stats.Failed.Add(1)
+		fn := origin.taskCounts(call.Name())
+		fn.Submitted.Add(1)
+		fn.Failed.Add(1)
 		var xe *exec.Error
 		if !errors.As(err, &xe) {
 			xe = exec.Errorf(exec.KindResource, "%v", err)
@@ -135,6 +138,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	}
 	t.obj.SetProducer(t)
 	c.stats.Submitted.Add(1)
+	origin.taskCounts(call.Name()).Submitted.Add(1)
 	c.countAtDriver(t.obj)
 	if err := c.recordLineage(call, origin); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
@@ -274,6 +278,7 @@ func (n *Node) runTask(t *task) {
 	args, depErr := resolveArgs(t.obj.Name(), t.call.Args)
 	if depErr != nil {
 		c.stats.Failed.Add(1)
+		n.taskCounts(t.call.Name()).Failed.Add(1)
 		t.obj.Complete(exec.None, depErr, n.ID)
 		return
 	}
@@ -289,11 +294,14 @@ func (n *Node) runTask(t *task) {
 		f.Program().Adapt.Observe(t.call.Site, t.ran)
 	}
 	c.stats.Running.Add(-1)
+	fn := n.taskCounts(t.call.Name())
 	if err != nil {
 		err.MarkNode(n.ID)
 		c.stats.Failed.Add(1)
+		fn.Failed.Add(1)
 	} else {
 		c.stats.Done.Add(1)
+		fn.Finished.Add(1)
 	}
 	n.publish(t.obj, val, err)
 }

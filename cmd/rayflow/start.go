@@ -32,6 +32,7 @@ type startFlags struct {
 	head           bool
 	address        []string // the heads a node joins
 	port, httpPort int
+	metricsPort    int // --metrics-port, when given
 	dataDir        string
 	nodeID         string
 	cpus           int
@@ -53,6 +54,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&addressList{&f.address}, "address", "start a node that joins the heads at these addresses")
 	fs.Var(&portValue{&f.port}, "port", fmt.Sprintf("the cluster `PORT` (default %d with --head, else any free port); a head's GCS replicas use the next ports", DefaultHeadPort))
 	fs.Var(&portValue{&f.httpPort}, "http-port", fmt.Sprintf("serve the HTTP API on `PORT` (head only; default %d; 0 for any free port)", DefaultHTTPPort))
+	fs.Var(&portValue{&f.metricsPort}, "metrics-port", "serve Prometheus metrics at /metrics on `PORT` (0 for any free port; a head serves them on its HTTP API too)")
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "the `HOST` listeners bind to; with 0.0.0.0 (every interface) the node advertises the address it reaches its heads from (a first head: its first address that is not loopback)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the node's state and spill files under `DIR`")
 	fs.StringVar(&f.nodeID, "node-id", "", "the node's `ID` (default node-PORT, or node-PID)")
@@ -115,9 +117,17 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "ready node %s at %s, joined %s\n", c.Head().ID, c.Address(), address)
+	stops := []func(){func() { c.Shutdown("the node is stopping") }}
+	metricsAddr, stopMetrics, err := f.serveMetrics(fs, c, node)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		stopWithin(stopTimeout, stderr, stops)
+		return exitFailed
+	}
+	stops = append(stops, stopMetrics)
+	fmt.Fprintf(stdout, "ready node %s at %s, joined %s%s\n", c.Head().ID, c.Address(), address, metricsAddr)
 	<-ctx.Done()
-	stopWithin(stopTimeout, stderr, []func(){func() { c.Shutdown("the node is stopping") }})
+	stopWithin(stopTimeout, stderr, stops)
 	fmt.Fprintf(stdout, "node %s left the cluster\n", c.Head().ID)
 	return exitOK
 }
@@ -165,7 +175,8 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	if !fs.Changed("http-port") {
 		httpPort = DefaultHTTPPort
 	}
-	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token, TLS: node.TLS})
+	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(),
+		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: head.Cluster.MetricsHandler()})
 	switch {
 	case err != nil && fs.Changed("http-port"):
 		fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
@@ -178,6 +189,13 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 		stops = append(stops, func() { api.Close() })
 		httpAddr = ", http " + api.Addr()
 	}
+	metricsAddr, stopMetrics, err := f.serveMetrics(fs, head.Cluster, node)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitFailed
+	}
+	stops = append(stops, stopMetrics)
+	httpAddr += metricsAddr
 	role := ""
 	if cfg.Join != "" {
 		role = ", GCS replica joined to " + cfg.Join
@@ -195,6 +213,21 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "head stopping")
 	return exitOK
+}
+
+// serveMetrics serves the process's metrics on --metrics-port, when
+// given, behind the cluster token; it returns what the ready line adds
+// (", metrics ADDR", or "") and how to stop.
+func (f *startFlags) serveMetrics(fs *pflag.FlagSet, c *nodeagent.Cluster, node nodeagent.Config) (string, func(), error) {
+	if !fs.Changed("metrics-port") {
+		return "", func() {}, nil
+	}
+	m, err := httpapi.ServeMetrics(net.JoinHostPort(f.bind, fmt.Sprint(f.metricsPort)),
+		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: c.MetricsHandler()})
+	if err != nil {
+		return "", nil, fmt.Errorf("cannot serve metrics: %v", err)
+	}
+	return ", metrics " + m.Addr(), func() { m.Close() }, nil
 }
 
 // stopTimeout bounds how long a head or node takes to stop after SIGINT

@@ -30,6 +30,7 @@ type Store struct {
 	baseDir  string     // data directory, "" for a temporary one
 
 	spills, restores atomic.Int64
+	spilledBytes     atomic.Int64 // bytes spilled, ever (metrics)
 }
 
 // Handle refers to a value the store counts. The value stays in the
@@ -142,6 +143,7 @@ func (s *Store) spillLocked(r *record) error {
 		return s.fullError(r, err)
 	}
 	r.path, r.val = path, exec.None
+	s.spilledBytes.Add(r.size)
 	s.used -= r.size
 	s.lru.Remove(r.elem)
 	return nil
@@ -216,6 +218,9 @@ func (s *Store) Usage() (used, limit, spills, restores int64) {
 	defer s.mu.Unlock()
 	return s.used, s.limit, s.spills.Load(), s.restores.Load()
 }
+
+// SpilledBytes is how many bytes the store has spilled to disk, ever.
+func (s *Store) SpilledBytes() int64 { return s.spilledBytes.Load() }
 
 // Close removes a temporary spill directory.
 func (s *Store) Close() {

@@ -39,6 +39,15 @@ func TestSpillAndLoad(t *testing.T) {
 	if used > limit || spills == 0 {
 		t.Fatalf("used %d of %d with %d spills: nothing was spilled", used, limit, spills)
 	}
+	// Every byte added is in memory or was spilled (nothing was freed or
+	// restored yet): what /metrics shows as spilled bytes.
+	added := int64(0)
+	for _, h := range hs {
+		added += h.Size()
+	}
+	if got := s.SpilledBytes(); got != added-used {
+		t.Fatalf("spilled bytes %d, want %d (added %d, in memory %d)", got, added-used, added, used)
+	}
 	for i, h := range hs {
 		v, err := h.Load()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -33,6 +34,9 @@ type Server struct {
 	jobs       context.Context
 	cancelJobs context.CancelFunc
 	wg         sync.WaitGroup
+
+	// metrics serves GET /metrics (metrics.go); nil: 404.
+	metrics fasthttp.RequestHandler
 }
 
 // Options are what the API needs besides its addresses.
@@ -46,6 +50,8 @@ type Options struct {
 	// Hosts are host names, besides IP addresses and localhost, that a
 	// request's Host header may give.
 	Hosts []string
+	// Metrics, when set, serves GET /metrics (metrics.go).
+	Metrics http.Handler
 }
 
 // Serve starts the API on addr for the cluster whose head is at cluster.
@@ -55,6 +61,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS}
+	s.metrics = metricsHandler(opts.Metrics)
 	s.jobs, s.cancelJobs = context.WithCancel(context.Background())
 	if opts.TLS != nil {
 		s.ln = tls.NewListener(s.ln, httpsConfig(opts.TLS))
@@ -124,6 +131,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.submit(ctx)
+	case "/metrics":
+		s.serveMetrics(ctx)
 	default:
 		ctx.Error("not found; the API has /api/status and /api/jobs", fasthttp.StatusNotFound)
 	}
