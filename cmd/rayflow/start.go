@@ -177,6 +177,9 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	default:
 		stops = append(stops, func() { api.Close() })
 		httpAddr = ", http " + api.Addr()
+		if withdraw, _, err := publishHTTPToken(portOf(api.Addr()), node.Token); err == nil {
+			stops = append(stops, withdraw)
+		}
 	}
 	role := ""
 	if cfg.Join != "" {
