@@ -165,7 +165,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	if !fs.Changed("http-port") {
 		httpPort = DefaultHTTPPort
 	}
-	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token, TLS: node.TLS})
+	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(), httpapi.Options{Token: node.Token, TLS: node.TLS, NodeID: head.Cluster.Head().ID})
 	switch {
 	case err != nil && fs.Changed("http-port"):
 		fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)

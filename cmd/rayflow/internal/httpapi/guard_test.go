@@ -123,6 +123,7 @@ func startAPI(t *testing.T, opts Options) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(head.Close)
+	opts.NodeID = "head"
 	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), opts)
 	if err != nil {
 		t.Fatal(err)

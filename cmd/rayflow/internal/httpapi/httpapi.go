@@ -24,6 +24,7 @@ type Server struct {
 	srv     *fasthttp.Server
 	cluster string      // the head's cluster-protocol address
 	token   []byte      // the cluster token, which the API's own requests to the cluster prove
+	nodeID  string      // the head's node ID (Options.NodeID)
 	tls     *tls.Config // the head's TLS, for the API's listener and its own connections to the cluster
 	// jobsCtx is the context every job runs in; Close cancels it, so
 	// that a head stops without waiting for its jobs to end.
@@ -45,6 +46,9 @@ type Options struct {
 	// Hosts are host names, besides IP addresses and localhost, that a
 	// request's Host header may give.
 	Hosts []string
+	// NodeID is the head's node, where the jobs' drivers run: a job's
+	// driver_node_id. Empty: the driver's own node ID.
+	NodeID string
 }
 
 // Serve starts the API on addr for the cluster whose head is at cluster.
@@ -53,7 +57,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS}
+	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID}
 	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
 	s.jobs.byID = map[string]*job{}
 	if opts.TLS != nil {

@@ -341,7 +341,10 @@ func (s *Server) runJob(ctx context.Context, j *job, file string, req SubmitRequ
 	s.jobs.mu.Lock()
 	if !j.stopping {
 		j.info.Status, j.info.Message = StatusRunning, "the job is running"
-		j.info.DriverNodeID = driver.Head().ID
+		j.info.DriverNodeID = s.nodeID
+		if s.nodeID == "" {
+			j.info.DriverNodeID = driver.Head().ID
+		}
 	}
 	s.jobs.mu.Unlock()
 	value, err := prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params,

@@ -111,7 +111,7 @@ func TestJobsAPI(t *testing.T) {
 	}
 	info := jobInfo(t, api, sub.JobID)
 	if info.Status != StatusSucceeded || info.Result == nil || *info.Result != "285" || info.Metadata["owner"] != "me" ||
-		info.EndTime == nil || *info.EndTime < info.StartTime || info.StartTime < time.Now().Add(-time.Minute).UnixMilli() || info.DriverNodeID == "" {
+		info.EndTime == nil || *info.EndTime < info.StartTime || info.StartTime < time.Now().Add(-time.Minute).UnixMilli() || info.DriverNodeID != "head" {
 		t.Fatalf("job %s", raw)
 	}
 	if code, data := call(t, api, "GET", "/api/jobs/"+sub.JobID+"/logs", ""); code != 200 || string(data) != `{"logs":"hi\n"}` {
