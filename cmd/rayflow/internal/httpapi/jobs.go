@@ -420,7 +420,11 @@ func tailLog(ctx *fasthttp.RequestCtx, l *jobLog, offset int, closing <-chan str
 // stopJobs stops every running job and waits, at most within, for their
 // supervisors to return.
 func (s *Server) stopJobs(within time.Duration) {
+	// Under the lock: a submission either sees the cancel (and is
+	// refused) or is counted in jobWG before the wait below starts.
+	s.jobs.mu.Lock()
 	s.cancelJobs()
+	s.jobs.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		s.jobWG.Wait()

@@ -117,6 +117,9 @@ func TestJobsAPI(t *testing.T) {
 	if code, data := call(t, api, "GET", "/api/jobs/"+sub.JobID+"/logs", ""); code != 200 || string(data) != `{"logs":"hi\n"}` {
 		t.Fatalf("logs: %d %s", code, data)
 	}
+	if code, data := call(t, api, "GET", "/api/jobs/"+sub.JobID+"/logs/tail?offset=1", ""); code != 200 || string(data) != "i\n" {
+		t.Fatalf("tail from an offset: %d %q", code, data)
+	}
 
 	// By a submission ID of the caller's choice.
 	named := submitJob(t, api, `{"source": "pipeline main() { fail(\"no\") }", "submission_id": "mine-1", "file": "boom.rayflow"}`)
