@@ -42,7 +42,8 @@
 // job's driver thread and shuts the driver down, which ends the job's
 // tasks and actors on every node.
 //
-// Jobs are kept in memory only: they do not survive the head's restart.
+// Jobs are kept in memory only (at most maxEndedJobs ended ones): they
+// do not survive the head's restart.
 //
 // Its one consumer is `rayflow start --head --http-port`, which serves
 // the API while the head runs and closes it before closing the head.

@@ -316,6 +316,43 @@ func (s *Server) supervise(ctx context.Context, j *job, req SubmitRequest, param
 		j.info.Status, j.info.Message = StatusSucceeded, "the job succeeded"
 		j.info.Result = result
 	}
+	s.jobs.forgetOldEnded()
+}
+
+// maxEndedJobs bounds the ended jobs a Server keeps (each with up to
+// maxJobOutput of log): past it, the oldest ended job is forgotten as
+// another ends. A variable for tests.
+var maxEndedJobs = 1000
+
+// forgetOldEnded drops the oldest ended jobs past maxEndedJobs; the
+// caller holds t.mu.
+func (t *jobTable) forgetOldEnded() {
+	ended := 0
+	for _, j := range t.order {
+		if j.info.EndTime != nil {
+			ended++
+		}
+	}
+	for i := 0; ended > maxEndedJobs && i < len(t.order); {
+		if j := t.order[i]; j.info.EndTime != nil {
+			t.remove(j)
+			ended--
+			continue
+		}
+		i++
+	}
+}
+
+// remove forgets a job; the caller holds t.mu.
+func (t *jobTable) remove(j *job) {
+	delete(t.byID, j.info.JobID)
+	delete(t.byID, j.info.SubmissionID)
+	for i, o := range t.order {
+		if o == j {
+			t.order = append(t.order[:i], t.order[i+1:]...)
+			return
+		}
+	}
 }
 
 // runJob compiles and runs the job's pipeline; the result is its repr,
@@ -376,14 +413,7 @@ func (s *Server) deleteJob(ctx *fasthttp.RequestCtx, j *job) {
 		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": fmt.Sprintf("job %s has not ended (%s): stop it first", j.info.JobID, j.info.Status)})
 		return
 	}
-	delete(s.jobs.byID, j.info.JobID)
-	delete(s.jobs.byID, j.info.SubmissionID)
-	for i, o := range s.jobs.order {
-		if o == j {
-			s.jobs.order = append(s.jobs.order[:i], s.jobs.order[i+1:]...)
-			break
-		}
-	}
+	s.jobs.remove(j)
 	writeJSON(ctx, fasthttp.StatusOK, map[string]bool{"deleted": true})
 }
 

@@ -323,3 +323,28 @@ func TestConcurrentSubmissions(t *testing.T) {
 		}
 	}
 }
+
+// A head keeps at most maxEndedJobs ended jobs: the oldest ended ones
+// are forgotten first; a job that runs is never forgotten.
+func TestEndedJobsBounded(t *testing.T) {
+	defer func(n int) { maxEndedJobs = n }(maxEndedJobs)
+	maxEndedJobs = 2
+	api := startAPI(t, Options{Token: []byte("tok")})
+	running := submitJob(t, api, `{"source": "task s() { time.sleep(300) }\npipeline main() { get(s()) }"}`).JobID
+	var ids []string
+	for i := range 4 {
+		id := submitJob(t, api, fmt.Sprintf(`{"source": "pipeline main() { return %d }"}`, i)).JobID
+		tail(t, api, id)
+		ids = append(ids, id)
+	}
+	code, data := call(t, api, "GET", "/api/jobs/", "")
+	var list []JobInfo
+	json.Unmarshal(data, &list)
+	if code != 200 || len(list) != 3 || list[0].JobID != running || list[1].JobID != ids[2] || list[2].JobID != ids[3] {
+		t.Fatalf("jobs kept: %d %s", code, data)
+	}
+	if code, _ := call(t, api, "GET", "/api/jobs/"+ids[0], ""); code != 404 {
+		t.Fatalf("the oldest ended job: %d", code)
+	}
+	call(t, api, "POST", "/api/jobs/"+running+"/stop", "")
+}
