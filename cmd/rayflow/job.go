@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -10,8 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -58,6 +61,9 @@ type jobClient struct {
 	base  string // scheme://host:port
 	token []byte
 	http  *http.Client
+	// ctx ends on SIGINT or SIGTERM: a command that follows a log stops
+	// following (the job goes on).
+	ctx context.Context
 }
 
 // errJobAPI is an answer of the API that is not a success: its error
@@ -95,6 +101,9 @@ func cmdJob(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c.ctx = ctx
 	switch sub {
 	case "submit":
 		return c.submit(&f, rest, stdout, stderr)
@@ -172,7 +181,7 @@ func (c *jobClient) send(method, path string, body any) (*http.Response, error) 
 		}
 		r = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, c.base+path, r)
+	req, err := http.NewRequestWithContext(c.ctx, method, c.base+path, r)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +192,9 @@ func (c *jobClient) send(method, path string, body any) (*http.Response, error) 
 		req.Header.Set("Authorization", "Bearer "+string(c.token))
 	}
 	resp, err := c.http.Do(req)
+	if c.ctx.Err() != nil {
+		return nil, errInterrupted
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the head's HTTP API at %s (give --address http://HOST:PORT): %w", c.base, err)
 	}
@@ -193,8 +205,15 @@ func (c *jobClient) send(method, path string, body any) (*http.Response, error) 
 	return resp, nil
 }
 
+// errInterrupted is a command's request cut by SIGINT or SIGTERM.
+var errInterrupted = errors.New("interrupted")
+
 // failed prints an error and returns the exit code for it.
 func failed(stderr io.Writer, err error) int {
+	if errors.Is(err, errInterrupted) {
+		fmt.Fprintln(stderr, "interrupted")
+		return exitInterrupted
+	}
 	fmt.Fprintf(stderr, "error: %v\n", err)
 	return exitFailed
 }
@@ -225,6 +244,10 @@ func (c *jobClient) submit(f *jobFlags, words []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stderr, "job %s submitted\n", sub.JobID)
 	if err := c.follow(sub.JobID, stdout); err != nil {
+		if errors.Is(err, errInterrupted) {
+			fmt.Fprintf(stderr, "interrupted: job %s goes on ('rayflow job stop %s' stops it)\n", sub.JobID, sub.JobID)
+			return exitInterrupted
+		}
 		return failed(stderr, err)
 	}
 	var info httpapi.JobInfo
@@ -263,6 +286,9 @@ func (c *jobClient) follow(id string, w io.Writer) error {
 		n, _ := io.Copy(w, resp.Body)
 		resp.Body.Close()
 		offset += int(n)
+		if c.ctx.Err() != nil {
+			return errInterrupted
+		}
 		var info httpapi.JobInfo
 		if err := c.do("GET", "/api/jobs/"+url.PathEscape(id), nil, &info); err != nil {
 			return err

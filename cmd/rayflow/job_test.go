@@ -128,6 +128,29 @@ func TestJobCLI(t *testing.T) {
 	if code, _, errs := rayflowJob(t, bin, "frobnicate", addr); code != 2 || !strings.Contains(errs, "unknown subcommand") {
 		t.Fatalf("an unknown subcommand: %d %q", code, errs)
 	}
+	// Ctrl-C in a submit that follows its job leaves the job running.
+	sub := exec.Command(bin, "job", "submit", addr, slow)
+	subOut, _ := sub.StdoutPipe()
+	var subErr strings.Builder
+	sub.Stderr = &subErr
+	if err := sub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Process.Kill()
+	if line, err := bufio.NewReader(subOut).ReadString('\n'); line != "started\n" {
+		t.Fatalf("submit's first line %q %v", line, err)
+	}
+	sub.Process.Signal(os.Interrupt)
+	sub.Wait()
+	var left string
+	if _, err := fmt.Sscanf(subErr.String(), "job %s submitted", &left); err != nil || sub.ProcessState.ExitCode() != 130 || !strings.Contains(subErr.String(), "goes on") {
+		t.Fatalf("interrupted submit: exit %d, stderr %q", sub.ProcessState.ExitCode(), subErr.String())
+	}
+	if code, out, _ := rayflowJob(t, bin, "status", addr, left); code != 0 || !strings.Contains(out, "RUNNING") {
+		t.Fatalf("the job of an interrupted submit: %d %q", code, out)
+	}
+	rayflowJob(t, bin, "stop", addr, left)
+
 	wrong := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(wrong, []byte("nope\n"), 0o600)
 	if code, _, errs := rayflowJob(t, bin, "status", addr, "--token-file", wrong, id); code != 1 || !strings.Contains(errs, "refused the token") {
