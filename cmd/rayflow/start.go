@@ -176,7 +176,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 		httpPort = DefaultHTTPPort
 	}
 	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(),
-		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: head.Cluster.MetricsHandler()})
+		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: head.Cluster.MetricsHandler(), NodeID: head.Cluster.Head().ID})
 	switch {
 	case err != nil && fs.Changed("http-port"):
 		fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)
@@ -188,6 +188,9 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	default:
 		stops = append(stops, func() { api.Close() })
 		httpAddr = ", http " + api.Addr()
+		if withdraw, _, err := publishHTTPToken(portOf(api.Addr()), node.Token); err == nil {
+			stops = append(stops, withdraw)
+		}
 	}
 	metricsAddr, stopMetrics, err := f.serveMetrics(fs, head.Cluster, node)
 	if err != nil {

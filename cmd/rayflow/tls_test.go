@@ -133,8 +133,15 @@ pipeline main() {
 		t.Errorf("GET /api/status over HTTPS: %d %v\n%s", code, err, body)
 	}
 	job, _ := json.Marshal(map[string]string{"source": "task f(x) { return x * 2 }\npipeline main() { print(get(f(21))) }\n", "pipeline": "main"})
-	if code, body, err := api("https", "POST", "/api/jobs", string(job)); err != nil || code != 200 || !strings.Contains(body, `42`) {
-		t.Errorf("POST /api/jobs over HTTPS: %d %v\n%s", code, err, body)
+	code, body, err := api("https", "POST", "/api/jobs/", string(job))
+	var sub struct {
+		JobID string `json:"job_id"`
+	}
+	if err != nil || code != 200 || json.Unmarshal([]byte(body), &sub) != nil {
+		t.Fatalf("POST /api/jobs/ over HTTPS: %d %v\n%s", code, err, body)
+	}
+	if code, body, err := api("https", "GET", "/api/jobs/"+sub.JobID+"/logs/tail", ""); err != nil || code != 200 || body != "42\n" {
+		t.Errorf("the job's log over HTTPS: %d %v\n%s", code, err, body)
 	}
 	if code, body, err := api("http", "GET", "/api/status", ""); err == nil && code == 200 {
 		t.Errorf("GET /api/status over plain HTTP answered: %d\n%s", code, body)

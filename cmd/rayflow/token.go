@@ -130,6 +130,19 @@ func localHeadsDir() string {
 // it runs, under its port; the returned function withdraws it, and path
 // is the file that holds it.
 func publishHeadToken(port int, token []byte) (withdraw func(), path string, err error) {
+	return publishToken(fmt.Sprintf("head-%d.token", port), token)
+}
+
+// publishHTTPToken publishes a head's token under the port of its HTTP
+// API too, for the commands that talk to it (`rayflow job --address
+// http://HOST:PORT`).
+func publishHTTPToken(port int, token []byte) (withdraw func(), path string, err error) {
+	return publishToken(fmt.Sprintf("http-%d.token", port), token)
+}
+
+// publishToken writes token to name in this user's directory of local
+// heads.
+func publishToken(name string, token []byte) (withdraw func(), path string, err error) {
 	dir := localHeadsDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", err
@@ -137,7 +150,7 @@ func publishHeadToken(port int, token []byte) (withdraw func(), path string, err
 	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 || !ownedByMe(fi) {
 		return nil, "", fmt.Errorf("%s is not a private directory of this user", dir)
 	}
-	path = filepath.Join(dir, fmt.Sprintf("head-%d.token", port))
+	path = filepath.Join(dir, name)
 	if err := writeFileAtomic(path, append(append([]byte(nil), token...), '\n'), 0o600); err != nil {
 		return nil, "", err
 	}
@@ -145,13 +158,18 @@ func publishHeadToken(port int, token []byte) (withdraw func(), path string, err
 }
 
 // localHeadToken finds the token a head on this machine published for
-// the port of addr, when addr's host is this machine.
+// the port of addr, when addr's host is this machine: its cluster port,
+// or its HTTP port when addr is http:// or https://.
 func localHeadToken(addr string) ([]byte, string) {
-	host, port, err := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(addr, "http://"), "https://"))
+	kind := "head-"
+	if strings.HasPrefix(addr, "http://") || strings.HasPrefix(addr, "https://") {
+		kind = "http-"
+	}
+	host, port, err := net.SplitHostPort(strings.TrimRight(strings.TrimPrefix(strings.TrimPrefix(addr, "http://"), "https://"), "/"))
 	if err != nil || !isLocalHost(host) {
 		return nil, ""
 	}
-	path := filepath.Join(localHeadsDir(), "head-"+port+".token")
+	path := filepath.Join(localHeadsDir(), kind+port+".token")
 	fi, err := os.Lstat(path)
 	if err != nil || !fi.Mode().IsRegular() || !ownedByMe(fi) {
 		return nil, ""

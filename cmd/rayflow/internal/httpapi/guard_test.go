@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -46,11 +44,11 @@ func TestGuard(t *testing.T) {
 		hdr                      map[string]string
 		code                     int
 	}{
-		{"no token", "POST", "/api/jobs", job, map[string]string{"Content-Type": "application/json"}, 401},
-		{"wrong token", "POST", "/api/jobs", job, map[string]string{"Authorization": "Bearer nope", "Content-Type": "application/json"}, 401},
-		{"token", "POST", "/api/jobs", job, bearer, 200},
-		{"text/plain from a page", "POST", "/api/jobs", job, map[string]string{"Authorization": "Bearer tok", "Content-Type": "text/plain"}, 415},
-		{"foreign origin", "POST", "/api/jobs", job, map[string]string{"Authorization": "Bearer tok", "Content-Type": "application/json", "Origin": "http://evil.example"}, 403},
+		{"no token", "POST", "/api/jobs/", job, map[string]string{"Content-Type": "application/json"}, 401},
+		{"wrong token", "POST", "/api/jobs/", job, map[string]string{"Authorization": "Bearer nope", "Content-Type": "application/json"}, 401},
+		{"token", "POST", "/api/jobs/", job, bearer, 200},
+		{"text/plain from a page", "POST", "/api/jobs/", job, map[string]string{"Authorization": "Bearer tok", "Content-Type": "text/plain"}, 415},
+		{"foreign origin", "POST", "/api/jobs/", job, map[string]string{"Authorization": "Bearer tok", "Content-Type": "application/json", "Origin": "http://evil.example"}, 403},
 		{"rebound host", "GET", "/api/status", "", map[string]string{"Authorization": "Bearer tok", "Host": "evil.example:8265"}, 403},
 		{"status with token", "GET", "/api/status", "", bearer, 200},
 	} {
@@ -64,7 +62,7 @@ func TestGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(conn, "POST /api/jobs HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", api.Addr(), maxJobSource+8192)
+	fmt.Fprintf(conn, "POST /api/jobs/ HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", api.Addr(), maxJobSource+8192)
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	line, _ := bufio.NewReader(conn).ReadString('\n')
 	conn.Close()
@@ -95,24 +93,24 @@ func TestJobsHaveTheirOwnFiles(t *testing.T) {
 	api := startAPI(t, Options{})
 	// This package's directory, the head's working directory here, has
 	// guard.go; a job must not see it.
-	if res := submit(t, api, `pipeline main() { print(io.exists("guard.go")) }`); res.Output != "false\n" {
-		t.Fatalf("a job sees the head's directory: %+v", res)
+	if _, logs := runJob(t, api, `pipeline main() { print(io.exists("guard.go")) }`); logs != "false\n" {
+		t.Fatalf("a job sees the head's directory: %q", logs)
 	}
-	if res := submit(t, api, `pipeline main() { io.write_text("secret.txt", "mine"); print(io.exists("secret.txt")) }`); res.Output != "true\n" {
-		t.Fatalf("a job cannot write its own files: %+v", res)
+	if _, logs := runJob(t, api, `pipeline main() { io.write_text("secret.txt", "mine"); print(io.exists("secret.txt")) }`); logs != "true\n" {
+		t.Fatalf("a job cannot write its own files: %q", logs)
 	}
-	if res := submit(t, api, `pipeline main() { print(io.exists("secret.txt")) }`); res.Output != "false\n" {
-		t.Fatalf("a job sees another job's file: %+v", res)
+	if _, logs := runJob(t, api, `pipeline main() { print(io.exists("secret.txt")) }`); logs != "false\n" {
+		t.Fatalf("a job sees another job's file: %q", logs)
 	}
 }
 
-// A job that prints more than maxJobOutput answers with the first
-// maxJobOutput bytes and a marker, not everything it printed.
+// A job that prints more than maxJobOutput keeps the first
+// maxJobOutput bytes and a marker in its log, not everything it printed.
 func TestJobOutputCapped(t *testing.T) {
 	api := startAPI(t, Options{})
-	res := submit(t, api, `pipeline main() { let line = "x" * 1023; for i in range(3000) { print(line) } }`)
-	if len(res.Output) > maxJobOutput+200 || !strings.Contains(res.Output, "[output truncated: 2023424 more bytes were printed after the first 1048576]") {
-		t.Fatalf("output of %d bytes ends %q", len(res.Output), res.Output[max(0, len(res.Output)-120):])
+	_, logs := runJob(t, api, `pipeline main() { let line = "x" * 1023; for i in range(3000) { print(line) } }`)
+	if len(logs) > maxJobOutput+200 || !strings.Contains(logs, "[output truncated: 2023424 more bytes were printed after the first 1048576]") {
+		t.Fatalf("output of %d bytes ends %q", len(logs), logs[max(0, len(logs)-120):])
 	}
 }
 
@@ -125,24 +123,11 @@ func startAPI(t *testing.T, opts Options) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(head.Close)
+	opts.NodeID = "head"
 	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { api.Close() })
 	return api
-}
-
-// submit posts a job's source to the API and returns its answer.
-func submit(t *testing.T, api *Server, src string) JobResult {
-	t.Helper()
-	body, _ := json.Marshal(map[string]string{"source": src})
-	resp, err := http.Post("http://"+api.Addr()+"/api/jobs", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var res JobResult
-	json.NewDecoder(resp.Body).Decode(&res)
-	return res
 }

@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/rayflow/rayflow"
-	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/valyala/fasthttp"
 )
@@ -28,12 +25,15 @@ type Server struct {
 	srv     *fasthttp.Server
 	cluster string      // the head's cluster-protocol address
 	token   []byte      // the cluster token, which the API's own requests to the cluster prove
+	nodeID  string      // the head's node ID (Options.NodeID)
 	tls     *tls.Config // the head's TLS, for the API's listener and its own connections to the cluster
-	// jobs is the context every HTTP job runs in; Close cancels it, so
+	// jobsCtx is the context every job runs in; Close cancels it, so
 	// that a head stops without waiting for its jobs to end.
-	jobs       context.Context
+	jobsCtx    context.Context
 	cancelJobs context.CancelFunc
-	wg         sync.WaitGroup
+	jobs       jobTable
+	jobWG      sync.WaitGroup // the jobs' supervisors
+	wg         sync.WaitGroup // the serving goroutine
 
 	// metrics serves GET /metrics (metrics.go); nil: 404.
 	metrics fasthttp.RequestHandler
@@ -52,6 +52,9 @@ type Options struct {
 	Hosts []string
 	// Metrics, when set, serves GET /metrics (metrics.go).
 	Metrics http.Handler
+	// NodeID is the head's node, where the jobs' drivers run: a job's
+	// driver_node_id. Empty: the driver's own node ID.
+	NodeID string
 }
 
 // Serve starts the API on addr for the cluster whose head is at cluster.
@@ -60,9 +63,10 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS}
+	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID}
 	s.metrics = metricsHandler(opts.Metrics)
-	s.jobs, s.cancelJobs = context.WithCancel(context.Background())
+	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
+	s.jobs.byID = map[string]*job{}
 	if opts.TLS != nil {
 		s.ln = tls.NewListener(s.ln, httpsConfig(opts.TLS))
 	}
@@ -71,7 +75,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 		Name:               "rayflow",
 		MaxRequestBodySize: maxJobSource + 4096, // larger: 413
 		ReadTimeout:        30 * time.Second,    // a request (or the first) must arrive whole within this
-		WriteTimeout:       10 * time.Minute,    // a job's answer waits for the job (until issue 13's jobs API)
+		WriteTimeout:       10 * time.Minute,    // a log's tail ends after this; the client asks again with ?offset=
 		IdleTimeout:        time.Minute,
 		MaxConnsPerIP:      64,
 		Concurrency:        1024,
@@ -103,10 +107,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Close stops the API.
 func (s *Server) Close() error {
-	// The jobs running stop (their tasks with them) and their requests
-	// answer; then the server waits, a bounded time, for the answers to
-	// go out.
-	s.cancelJobs()
+	// The jobs running stop (their tasks with them) and their logs'
+	// tails end; then the server waits, a bounded time, for the answers
+	// to go out.
+	s.stopJobs(closeTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	err := s.srv.ShutdownWithContext(ctx)
@@ -118,23 +122,18 @@ func (s *Server) Close() error {
 const closeTimeout = 5 * time.Second
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	if s.jobsRoute(ctx) {
+		return
+	}
 	switch string(ctx.Path()) {
 	case "/api/status":
-		if !ctx.IsGet() {
-			ctx.Error("use GET", fasthttp.StatusMethodNotAllowed)
-			return
+		if onlyMethod(ctx, "GET") {
+			s.status(ctx)
 		}
-		s.status(ctx)
-	case "/api/jobs":
-		if !ctx.IsPost() {
-			ctx.Error("use POST", fasthttp.StatusMethodNotAllowed)
-			return
-		}
-		s.submit(ctx)
 	case "/metrics":
 		s.serveMetrics(ctx)
 	default:
-		ctx.Error("not found; the API has /api/status and /api/jobs", fasthttp.StatusNotFound)
+		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found; the API has /api/status, /api/version, /api/jobs/ and /metrics"})
 	}
 }
 
@@ -149,16 +148,6 @@ func (s *Server) status(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusOK, st)
 }
 
-// JobRequest is the body of POST /api/jobs.
-type JobRequest struct {
-	Source   string         `json:"source"`
-	Pipeline string         `json:"pipeline"`
-	Params   map[string]any `json:"params"` // strings as on the command line, or JSON numbers and booleans
-	// Opt is what --opt says: hints on program-wide ("batch,fuse"), or
-	// "none"; empty runs with the source's hints.
-	Opt string `json:"opt,omitempty"`
-}
-
 // paramText writes a JSON parameter value as the command line would.
 func paramText(v any) (string, bool) {
 	switch x := v.(type) {
@@ -170,65 +159,6 @@ func paramText(v any) (string, bool) {
 		return strconv.FormatFloat(x, 'g', -1, 64), true
 	}
 	return "", false
-}
-
-// JobResult is the answer to POST /api/jobs.
-type JobResult struct {
-	Result string `json:"result,omitempty"`
-	Output string `json:"output"`
-	Error  string `json:"error,omitempty"`
-}
-
-func (s *Server) submit(ctx *fasthttp.RequestCtx) {
-	var req JobRequest
-	if err := json.Unmarshal(ctx.PostBody(), &req); err != nil || req.Source == "" {
-		writeJSON(ctx, fasthttp.StatusBadRequest, JobResult{Error: "the body must be JSON with a non-empty \"source\""})
-		return
-	}
-	params := map[string]string{}
-	for name, v := range req.Params {
-		text, ok := paramText(v)
-		if !ok {
-			writeJSON(ctx, fasthttp.StatusBadRequest, JobResult{Error: fmt.Sprintf("parameter %q must be a string, a number or a boolean", name)})
-			return
-		}
-		params[name] = text
-	}
-	prog, err := rayflow.Compile("job.rayflow", req.Source, nil)
-	if err != nil {
-		writeJSON(ctx, fasthttp.StatusUnprocessableEntity, JobResult{Error: rayflow.FormatError(err, req.Source)})
-		return
-	}
-	var out cappedOutput
-	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: &out, Token: s.token, TLS: s.tls})
-	if err != nil {
-		writeJSON(ctx, fasthttp.StatusBadGateway, JobResult{Error: err.Error()})
-		return
-	}
-	defer driver.Shutdown("the job has finished")
-	// Each job its own file area: io in an HTTP job is confined to an
-	// empty directory of its own, never the head's working directory
-	// (which may hold its --data-dir) nor another job's.
-	dir, err := os.MkdirTemp("", "rayflow-job-")
-	if err != nil {
-		writeJSON(ctx, fasthttp.StatusInternalServerError, JobResult{Error: "cannot make the job's directory: " + err.Error()})
-		return
-	}
-	defer os.RemoveAll(dir)
-	result, err := prog.Run(s.jobs, rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params, Opt: req.Opt, WorkDir: dir})
-	if err != nil {
-		code := fasthttp.StatusOK
-		if _, usage := err.(*rayflow.UsageError); usage {
-			code = fasthttp.StatusBadRequest
-		}
-		writeJSON(ctx, code, JobResult{Output: out.String(), Error: rayflow.FormatError(err, req.Source)})
-		return
-	}
-	res := JobResult{Output: out.String()}
-	if !result.IsNone() {
-		res.Result = result.Repr()
-	}
-	writeJSON(ctx, fasthttp.StatusOK, res)
 }
 
 // requestError answers a request fasthttp could not read.
