@@ -72,8 +72,15 @@ func (th *threeHeads) list(ids ...string) string {
 func (th *threeHeads) waitReplicas(t *testing.T, addr string, want ...string) {
 	t.Helper()
 	slices.Sort(want)
-	testutil.Eventually(t, 20*time.Second, fmt.Sprintf("GCS replicas %v on every shard", want), func() bool {
+	var last statusJSON
+	defer func() {
+		if t.Failed() {
+			t.Logf("the last GCS status from %s: %+v", addr, last.GCS)
+		}
+	}()
+	took := testutil.Eventually(t, 20*time.Second, fmt.Sprintf("GCS replicas %v on every shard", want), func() bool {
 		st := status(t, th.bin, addr)
+		last = st
 		for _, sh := range st.GCS {
 			got := slices.Clone(sh.Replicas)
 			slices.Sort(got)
@@ -83,6 +90,7 @@ func (th *threeHeads) waitReplicas(t *testing.T, addr string, want ...string) {
 		}
 		return len(st.GCS) > 0
 	})
+	t.Logf("GCS replicas %v on every shard after %v", want, took.Round(time.Millisecond))
 }
 
 const headsJob = `
