@@ -108,18 +108,14 @@ func (nw *network) handleJobAlive(body []byte) (ended []string, err error) {
 }
 
 // renewJobLeases tells every head that the jobs this process drives are
-// alive, and that the programs it stored for them are in use, waiting at most wait for their answers (a head that does not
-// answer in time hears at the next heartbeat). A job a head says it ended
+// alive, and that the programs it stored for them are in use, waiting at
+// most wait for their answers (a head that does not answer in time hears
+// at the next heartbeat). A job a head says it ended
 // is ended here too: nothing of it runs on the cluster any more, and
 // whoever waits for its results gets an error instead of waiting for
 // ever.
 func (nw *network) renewJobLeases(wait time.Duration) {
-	nw.mu.Lock()
-	jobs := make([]string, 0, len(nw.jobs))
-	for j := range nw.jobs {
-		jobs = append(jobs, j)
-	}
-	nw.mu.Unlock()
+	jobs := nw.drivenJobs()
 	if len(jobs) == 0 {
 		return
 	}
@@ -178,4 +174,15 @@ func (nw *network) endSilentJobs() {
 	if jobs := nw.leases.expired(time.Now(), nw.cfg.Membership.DeadAfter()); len(jobs) > 0 {
 		go nw.releaseJobs(jobs)
 	}
+}
+
+// drivenJobs lists the jobs this process drives (as a driver).
+func (nw *network) drivenJobs() []string {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	jobs := make([]string, 0, len(nw.jobs))
+	for j := range nw.jobs {
+		jobs = append(jobs, j)
+	}
+	return jobs
 }

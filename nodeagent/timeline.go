@@ -161,12 +161,7 @@ const timelineGatherTimeout = 5 * time.Second
 // gatherTimeline asks every live node for the runs of the jobs this
 // driver ran. A node that does not answer in time is left out.
 func (nw *network) gatherTimeline() []run {
-	nw.mu.Lock()
-	jobs := make([]string, 0, len(nw.jobs))
-	for j := range nw.jobs {
-		jobs = append(jobs, j)
-	}
-	nw.mu.Unlock()
+	jobs := nw.drivenJobs()
 	if len(jobs) == 0 {
 		return nil
 	}
