@@ -177,16 +177,22 @@ func span(recv Value, a *Args, start, end Value) (runes []rune, s, e int, err er
 	return runes, s, e, nil
 }
 
+// subSpan unpacks the (sub, start?, end?) arguments that find, index
+// and count share and returns sub with the receiver's span (see span).
+func subSpan(recv Value, a *Args) (sub string, runes []rune, s, e int, err error) {
+	var start, end Value
+	if err = a.Unpack("sub", &sub, "start?", &start, "end?", &end); err != nil {
+		return "", nil, 0, 0, err
+	}
+	runes, s, e, err = span(recv, a, start, end)
+	return sub, runes, s, e, err
+}
+
 // strFind is find/rfind (-1 when absent) and index/rindex (a value
 // error when absent): the first (last) position of sub in s[start:end].
 func strFind(last, raise bool) methodFunc {
 	return func(th *Thread, recv Value, a *Args) (Value, error) {
-		var sub string
-		var start, end Value
-		if err := a.Unpack("sub", &sub, "start?", &start, "end?", &end); err != nil {
-			return None, err
-		}
-		runes, s, e, err := span(recv, a, start, end)
+		sub, runes, s, e, err := subSpan(recv, a)
 		if err != nil {
 			return None, err
 		}
@@ -211,12 +217,7 @@ func strFind(last, raise bool) methodFunc {
 }
 
 func strCount(th *Thread, recv Value, a *Args) (Value, error) {
-	var sub string
-	var start, end Value
-	if err := a.Unpack("sub", &sub, "start?", &start, "end?", &end); err != nil {
-		return None, err
-	}
-	runes, s, e, err := span(recv, a, start, end)
+	sub, runes, s, e, err := subSpan(recv, a)
 	if err != nil {
 		return None, err
 	}
