@@ -12,8 +12,9 @@ import (
 // the string as first argument (StringMethod), so `s.find(x, 1)` and
 // `str.find(s, x, 1)` are one implementation.
 
-// maxStringLen bounds the strings replace builds (256 MiB).
-const maxStringLen = 1 << 28
+// MaxStringLen bounds the strings replace builds (256 MiB); the str
+// module's functions keep to the same bound (stdlib.MaxStringLen).
+const MaxStringLen = 1 << 28
 
 var stringMethods = map[string]methodFunc{
 	"split":      strSplit,
@@ -138,8 +139,8 @@ func strReplace(th *Thread, recv Value, a *Args) (Value, error) {
 	if count >= 0 && count < n {
 		n = count
 	}
-	if len(s)+n*(len(repl)-len(old)) > maxStringLen {
-		return None, Errorf(KindValue, "%s() result longer than %d bytes", a.Fn, maxStringLen)
+	if len(s)+n*(len(repl)-len(old)) > MaxStringLen {
+		return None, Errorf(KindValue, "%s() result longer than %d bytes", a.Fn, MaxStringLen)
 	}
 	return Str(strings.Replace(s, old, repl, count)), nil
 }
