@@ -829,6 +829,12 @@ func builtinPut(th *Thread, a *Args) (Value, error) {
 	if err != nil {
 		return None, err
 	}
+	return putCopy(th, v)
+}
+
+// putCopy stores a copy of v in the object store and returns its future
+// (put(v)).
+func putCopy(th *Thread, v Value) (Value, error) {
 	rt, err := th.rt()
 	if err != nil {
 		return None, err

@@ -280,7 +280,9 @@ func (f *Function) RunMethod(th *Thread, inst *ActorInstance, args []Value) (res
 		if th.planned != nil {
 			err = th.sendGroupAtEnd(err, f)
 		}
-		err = err.inTask(f.qualifiedName())
+		if err != nil { // the name is built only for an error: a method's is a concatenation
+			err = err.inTask(f.qualifiedName())
+		}
 	}()
 	slots := make([]Value, f.numSlots)
 	copy(slots, args)

@@ -254,16 +254,11 @@ func (d *decoder) value(depth int) (Value, error) {
 		}
 		return Value{kind: kind, num: n}, err
 	case tagString:
-		n, err := d.uvarint(uint64(len(d.data)))
+		s, err := d.chunk("string")
 		if err != nil {
 			return None, err
 		}
-		if n > uint64(len(d.data)) {
-			return None, d.fail("string truncated")
-		}
-		s := string(d.data[:n])
-		d.data = d.data[n:]
-		return Str(s), nil
+		return Str(string(s)), nil
 	case tagList:
 		return d.list(depth)
 	case tagMap:

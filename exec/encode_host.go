@@ -42,11 +42,11 @@ func encodeHost(buf []byte, p Portable) ([]byte, error) {
 
 // hostObject reads what encodeHost wrote (after the tag).
 func (d *decoder) hostObject() (Value, error) {
-	name, err := d.chunk()
+	name, err := d.chunk("host object")
 	if err != nil {
 		return None, err
 	}
-	state, err := d.chunk()
+	state, err := d.chunk("host object")
 	if err != nil {
 		return None, err
 	}
@@ -61,14 +61,15 @@ func (d *decoder) hostObject() (Value, error) {
 	return ObjectValue(o), nil
 }
 
-// chunk reads a uvarint length and that many bytes.
-func (d *decoder) chunk() ([]byte, error) {
+// chunk reads a uvarint length and that many bytes (of a what, to name
+// in the error when they are not all there).
+func (d *decoder) chunk(what string) ([]byte, error) {
 	n, err := d.uvarint(uint64(len(d.data)))
 	if err != nil {
 		return nil, err
 	}
 	if n > uint64(len(d.data)) {
-		return nil, d.fail("value truncated")
+		return nil, d.fail(what + " truncated")
 	}
 	b := d.data[:n]
 	d.data = d.data[n:]

@@ -98,15 +98,7 @@ func reduceOne(th *Thread, x Value) (Value, error) {
 	if x.kind == FutureKind {
 		return x, nil
 	}
-	rt, err := th.rt()
-	if err != nil {
-		return None, err
-	}
-	fut, err := rt.Put(th, CopyValue(x))
-	if err != nil {
-		return None, err
-	}
-	return FutureValue(fut), nil
+	return putCopy(th, x)
 }
 
 // reduceLevel folds each consecutive run of arity elements of level into

@@ -12,8 +12,9 @@ import (
 // the string as first argument (StringMethod), so `s.find(x, 1)` and
 // `str.find(s, x, 1)` are one implementation.
 
-// maxStringLen bounds the strings replace builds (256 MiB).
-const maxStringLen = 1 << 28
+// MaxStringLen bounds the strings replace builds (256 MiB); the str
+// module's functions keep to the same bound (stdlib.MaxStringLen).
+const MaxStringLen = 1 << 28
 
 var stringMethods = map[string]methodFunc{
 	"split":      strSplit,
@@ -138,8 +139,8 @@ func strReplace(th *Thread, recv Value, a *Args) (Value, error) {
 	if count >= 0 && count < n {
 		n = count
 	}
-	if len(s)+n*(len(repl)-len(old)) > maxStringLen {
-		return None, Errorf(KindValue, "%s() result longer than %d bytes", a.Fn, maxStringLen)
+	if len(s)+n*(len(repl)-len(old)) > MaxStringLen {
+		return None, Errorf(KindValue, "%s() result longer than %d bytes", a.Fn, MaxStringLen)
 	}
 	return Str(strings.Replace(s, old, repl, count)), nil
 }
@@ -177,16 +178,22 @@ func span(recv Value, a *Args, start, end Value) (runes []rune, s, e int, err er
 	return runes, s, e, nil
 }
 
+// subSpan unpacks the (sub, start?, end?) arguments that find, index
+// and count share and returns sub with the receiver's span (see span).
+func subSpan(recv Value, a *Args) (sub string, runes []rune, s, e int, err error) {
+	var start, end Value
+	if err = a.Unpack("sub", &sub, "start?", &start, "end?", &end); err != nil {
+		return "", nil, 0, 0, err
+	}
+	runes, s, e, err = span(recv, a, start, end)
+	return sub, runes, s, e, err
+}
+
 // strFind is find/rfind (-1 when absent) and index/rindex (a value
 // error when absent): the first (last) position of sub in s[start:end].
 func strFind(last, raise bool) methodFunc {
 	return func(th *Thread, recv Value, a *Args) (Value, error) {
-		var sub string
-		var start, end Value
-		if err := a.Unpack("sub", &sub, "start?", &start, "end?", &end); err != nil {
-			return None, err
-		}
-		runes, s, e, err := span(recv, a, start, end)
+		sub, runes, s, e, err := subSpan(recv, a)
 		if err != nil {
 			return None, err
 		}
@@ -211,12 +218,7 @@ func strFind(last, raise bool) methodFunc {
 }
 
 func strCount(th *Thread, recv Value, a *Args) (Value, error) {
-	var sub string
-	var start, end Value
-	if err := a.Unpack("sub", &sub, "start?", &start, "end?", &end); err != nil {
-		return None, err
-	}
-	runes, s, e, err := span(recv, a, start, end)
+	sub, runes, s, e, err := subSpan(recv, a)
 	if err != nil {
 		return None, err
 	}

@@ -359,29 +359,39 @@ func runProgram(p *program) result {
 // difference at once.
 func check(t *testing.T, p *program, res result) {
 	t.Helper()
-	if res.startErr != nil {
-		t.Fatalf("%s: %v", strings.Join(res.argv, " "), res.startErr)
-	}
-	var problems []string
-	if res.timedOut {
-		problems = append(problems, fmt.Sprintf("timed out after %v", programTimeout))
-	} else if res.exit != p.exit {
-		problems = append(problems, fmt.Sprintf("exit code %d, want %d", res.exit, p.exit))
-	}
+	problems := endProblems(t, res, p.exit, "want")
 	if p.out != nil && res.stdout != *p.out {
 		problems = append(problems, "stdout differs (-want +got):\n"+diff(*p.out, res.stdout))
 	}
 	if missing := missingLines(p.errLines, res.stderr); len(missing) > 0 {
 		problems = append(problems, "stderr lacks, in order:\n\t"+strings.Join(missing, "\n\t"))
 	}
-	if s := leakedPanic(res.stderr + res.stdout); s != "" {
-		problems = append(problems, "a Go panic reached the user ("+s+")")
-	}
 	if len(problems) == 0 {
 		return
 	}
 	t.Errorf("%s (in spec/testdata)\n%s\n--- stdout ---\n%s--- stderr ---\n%s",
 		strings.Join(res.argv, " "), strings.Join(problems, "\n"), res.stdout, res.stderr)
+}
+
+// endProblems fails the test when the run did not start and otherwise
+// lists what is wrong with how it ended: a timeout, an exit code other
+// than want (named by wantIs in the message), a Go panic that reached
+// the user. check and sameEverywhere both start from it.
+func endProblems(t *testing.T, res result, want int, wantIs string) []string {
+	t.Helper()
+	if res.startErr != nil {
+		t.Fatalf("%s: %v", strings.Join(res.argv, " "), res.startErr)
+	}
+	var problems []string
+	if res.timedOut {
+		problems = append(problems, fmt.Sprintf("timed out after %v", programTimeout))
+	} else if res.exit != want {
+		problems = append(problems, fmt.Sprintf("exit code %d, %s %d", res.exit, wantIs, want))
+	}
+	if s := leakedPanic(res.stderr + res.stdout); s != "" {
+		problems = append(problems, "a Go panic reached the user ("+s+")")
+	}
+	return problems
 }
 
 // missingLines returns the first expected line that is not found in stderr

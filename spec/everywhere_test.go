@@ -7,7 +7,6 @@ package spec
 // the comparison.
 
 import (
-	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -74,18 +73,7 @@ func elsewhere(t *testing.T, p *program) []*program {
 // is held to its exit code only.
 func sameEverywhere(t *testing.T, p *program, embedded, res result) {
 	t.Helper()
-	if res.startErr != nil {
-		t.Fatalf("%s: %v", strings.Join(res.argv, " "), res.startErr)
-	}
-	var problems []string
-	if res.timedOut {
-		problems = append(problems, fmt.Sprintf("timed out after %v", programTimeout))
-	} else if res.exit != embedded.exit {
-		problems = append(problems, fmt.Sprintf("exit code %d, embedded %d", res.exit, embedded.exit))
-	}
-	if s := leakedPanic(res.stderr + res.stdout); s != "" {
-		problems = append(problems, "a Go panic reached the user ("+s+")")
-	}
+	problems := endProblems(t, res, embedded.exit, "embedded")
 	if p.clusterFacts == "" {
 		if a, b := testutil.WithoutPlaces(embedded.stdout), testutil.WithoutPlaces(res.stdout); a != b {
 			problems = append(problems, "stdout differs from the embedded run's (-embedded +here):\n"+diff(a, b))

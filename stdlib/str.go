@@ -11,8 +11,8 @@ import (
 )
 
 // MaxStringLen bounds the strings str.repeat, str.replace and str.format
-// build (256 MiB).
-const MaxStringLen = 1 << 28
+// build (256 MiB): the bound of the string methods (exec.MaxStringLen).
+const MaxStringLen = exec.MaxStringLen
 
 // StrModule returns the str module: string functions that behave as
 // Python's string methods of the same name, with the string first.

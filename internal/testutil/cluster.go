@@ -44,7 +44,7 @@ func StartCluster(bin string, nodes, cpus int) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{Dir: dir}
-	headPort, err := freePorts(5) // a head's GCS replicas use the ports after its own
+	headPort, err := FreePorts(5) // a head's GCS replicas use the ports after its own
 	if err != nil {
 		c.Stop()
 		return nil, err
@@ -127,9 +127,11 @@ var ports struct {
 	next int
 }
 
-// freePorts finds a port p such that 127.0.0.1 ports p..p+n-1 are free.
+// FreePorts finds a port p such that 127.0.0.1 ports p..p+n-1 are free.
+// It is the one port allocator for test binaries that start clusters
+// (cmd/rayflow's freePortRange could call it instead of its own copy).
 // Test binaries run at the same time start from different places.
-func freePorts(n int) (int, error) {
+func FreePorts(n int) (int, error) {
 	ports.Lock()
 	defer ports.Unlock()
 	const low, high = 20000, 32000
@@ -149,6 +151,7 @@ func freePorts(n int) (int, error) {
 	return 0, errors.New("no free port range on 127.0.0.1")
 }
 
+// portsFree reports whether 127.0.0.1 ports p..p+n-1 can be listened on.
 func portsFree(p, n int) bool {
 	for i := 0; i < n; i++ {
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+i))
