@@ -10,7 +10,7 @@ import (
 func TestHeadTokenCreatedOnceInDataDir(t *testing.T) {
 	t.Setenv(tokenEnv, "")
 	dir := filepath.Join(t.TempDir(), "data")
-	first, _, err := headToken("", dir)
+	first, _, err := headToken("", dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +18,7 @@ func TestHeadTokenCreatedOnceInDataDir(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file: %v, mode %v", err, fi.Mode())
 	}
-	again, _, err := headToken("", dir)
+	again, _, err := headToken("", dir, "")
 	if err != nil || string(again) != string(first) || len(first) != 64 {
 		t.Fatalf("second start: %q vs %q, %v", again, first, err)
 	}
@@ -31,10 +31,10 @@ func TestTokenOrder(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tok")
 	os.WriteFile(file, []byte("from-file\n"), 0o600)
 	t.Setenv(tokenEnv, "from-env")
-	if tok, _, _ := headToken(file, t.TempDir()); string(tok) != "from-file" {
+	if tok, _, _ := headToken(file, t.TempDir(), ""); string(tok) != "from-file" {
 		t.Errorf("head with --token-file: %q", tok)
 	}
-	if tok, _, _ := headToken("", t.TempDir()); string(tok) != "from-env" {
+	if tok, _, _ := headToken("", t.TempDir(), ""); string(tok) != "from-env" {
 		t.Errorf("head with %s: %q", tokenEnv, tok)
 	}
 	withdraw, _, err := publishHeadToken(7777, []byte("from-head"))
@@ -76,11 +76,38 @@ func TestEmptyTokenFileRefused(t *testing.T) {
 func TestHeadTokenFromEnvKept(t *testing.T) {
 	t.Setenv(tokenEnv, "env-token")
 	dir := t.TempDir()
-	if tok, _, err := headToken("", dir); err != nil || string(tok) != "env-token" {
+	if tok, _, err := headToken("", dir, ""); err != nil || string(tok) != "env-token" {
 		t.Fatalf("%q, %v", tok, err)
 	}
 	t.Setenv(tokenEnv, "")
-	if tok, _, err := headToken("", dir); err != nil || string(tok) != "env-token" {
+	if tok, _, err := headToken("", dir, ""); err != nil || string(tok) != "env-token" {
 		t.Fatalf("after a restart without the variable: %q, %v", tok, err)
+	}
+}
+
+// A head that joins a head on this machine, given no token, takes the
+// token that head published and keeps it in DATA_DIR/token; once kept,
+// DATA_DIR/token wins over the joined head's.
+func TestJoiningHeadTakesTheLocalHeadsToken(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	withdraw, _, err := publishHeadToken(47001, []byte("joined-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer withdraw()
+	dir := filepath.Join(t.TempDir(), "data")
+	if tok, _, err := headToken("", dir, "127.0.0.1:47001"); err != nil || string(tok) != "joined-token" {
+		t.Fatalf("joining: %q, %v", tok, err)
+	}
+	if tok, err := readTokenFile(filepath.Join(dir, tokenFileName)); err != nil || string(tok) != "joined-token" {
+		t.Fatalf("DATA_DIR/token after joining: %q, %v", tok, err)
+	}
+	publishHeadToken(47001, []byte("republished"))
+	if tok, _, err := headToken("", dir, "127.0.0.1:47001"); err != nil || string(tok) != "joined-token" {
+		t.Fatalf("a restart with DATA_DIR/token: %q, %v", tok, err)
+	}
+	if tok, _, err := headToken("", "", "127.0.0.1:47001"); err != nil || string(tok) != "republished" {
+		t.Fatalf("joining without a data directory: %q, %v", tok, err)
 	}
 }
