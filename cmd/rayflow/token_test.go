@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -109,5 +110,35 @@ func TestJoiningHeadTakesTheLocalHeadsToken(t *testing.T) {
 	}
 	if tok, _, err := headToken("", "", "127.0.0.1:47001"); err != nil || string(tok) != "republished" {
 		t.Fatalf("joining without a data directory: %q, %v", tok, err)
+	}
+}
+
+// Commands given no --address find the head on this machine: the one on
+// the default port, else the only one; none when there is none, or
+// several and none on the default port.
+func TestLocalHeadAddress(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	if addr, ok := localHeadAddress(); ok {
+		t.Fatalf("no head running, found %q", addr)
+	}
+	publish := func(port int) {
+		withdraw, _, err := publishHeadToken(port, []byte("tok"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(withdraw)
+	}
+	publish(47002)
+	publishHTTPToken(47003, []byte("tok")) // an HTTP port is not a head's address
+	if addr, ok := localHeadAddress(); !ok || addr != "127.0.0.1:47002" {
+		t.Fatalf("the only head: %q %v", addr, ok)
+	}
+	publish(47004)
+	if addr, ok := localHeadAddress(); ok {
+		t.Fatalf("two heads, none on the default port: found %q", addr)
+	}
+	publish(DefaultHeadPort)
+	if addr, ok := localHeadAddress(); !ok || addr != fmt.Sprintf("127.0.0.1:%d", DefaultHeadPort) {
+		t.Fatalf("with a head on the default port: %q %v", addr, ok)
 	}
 }
