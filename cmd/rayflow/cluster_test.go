@@ -33,7 +33,14 @@ func freePort(t *testing.T) int {
 // startProc starts `rayflow ARGS...` and waits for its "ready" line.
 func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
+	return startProcIn(t, "", bin, args...)
+}
+
+// startProcIn is startProc in the directory dir ("" is the test's own).
+func startProcIn(t *testing.T, dir, bin string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &testutil.Buffer{} // read while the process runs

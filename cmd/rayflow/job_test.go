@@ -19,17 +19,7 @@ import (
 // stdout and stderr.
 func rayflowJob(t *testing.T, bin string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"job"}, args...)...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout.String(), stderr.String()
+	return runIn(t, "", bin, nil, append([]string{"job"}, args...)...)
 }
 
 // `rayflow job` against a real head: submit follows the log and exits

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -97,7 +96,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.head {
-		token, from, err := f.headToken()
+		token, from, err := headToken(f.tokenFile, f.dataDir, f.join)
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitFailed
@@ -130,21 +129,6 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	stopWithin(stopTimeout, stderr, stops)
 	fmt.Fprintf(stdout, "node %s left the cluster\n", c.Head().ID)
 	return exitOK
-}
-
-// headToken is the token a head serves with: given, kept in its data
-// directory, or, for a head that joins another on this machine, that
-// head's; otherwise a new one (headToken in token.go).
-func (f *startFlags) headToken() ([]byte, string, error) {
-	if f.join != "" && f.tokenFile == "" && os.Getenv(tokenEnv) == "" && !(f.dataDir != "" && fileExists(filepath.Join(f.dataDir, tokenFileName))) {
-		if t, from, _ := clientToken("", []string{f.join}); t != nil {
-			if f.dataDir != "" {
-				return keepToken(f.dataDir, t, from)
-			}
-			return t, from, nil
-		}
-	}
-	return headToken(f.tokenFile, f.dataDir)
 }
 
 func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeagent.Config, listen, tokenFrom string, stdout, stderr io.Writer) int {

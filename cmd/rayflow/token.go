@@ -29,37 +29,35 @@ const tokenEnv = "RAYFLOW_TOKEN"
 // tokenFileName is the token's file in a head's data directory.
 const tokenFileName = "token"
 
-// headToken returns the token a head serves with and where it came from.
-func headToken(tokenFile, dataDir string) (token []byte, from string, err error) {
+// headToken returns the token a head serves with and where it came from:
+// --token-file, else RAYFLOW_TOKEN, else DATA_DIR/token, else the token
+// of the head it joins when that head runs on this machine, else a new
+// one. A token not given by --token-file is kept in DATA_DIR/token.
+func headToken(tokenFile, dataDir, join string) (token []byte, from string, err error) {
 	if tokenFile != "" {
 		return givenToken(tokenFile)
 	}
 	if os.Getenv(tokenEnv) != "" {
 		t, from, err := givenToken("")
-		if err != nil || dataDir == "" {
-			return t, from, err
+		if err != nil {
+			return nil, "", err
 		}
-		// Kept in the data directory too, where a restart (and anyone
-		// reading DATA_DIR/token) finds the token the head serves with.
 		return keepToken(dataDir, t, from)
 	}
-	if dataDir == "" {
-		return newToken(), "", nil // kept only where it is published
+	if dataDir != "" {
+		path := filepath.Join(dataDir, tokenFileName)
+		if t, err := readTokenFile(path); err == nil {
+			return t, path, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, "", err
+		}
 	}
-	path := filepath.Join(dataDir, tokenFileName)
-	if t, err := readTokenFile(path); err == nil {
-		return t, path, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, "", err
+	if join != "" {
+		if t, path := localHeadToken(join); t != nil {
+			return keepToken(dataDir, t, path)
+		}
 	}
-	t := newToken()
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, "", fmt.Errorf("cannot create the data directory %s: %w", dataDir, err)
-	}
-	if err := writeFileAtomic(path, append(t, '\n'), 0o600); err != nil {
-		return nil, "", fmt.Errorf("cannot write the cluster token to %s: %w", path, err)
-	}
-	return t, path + " (new)", nil
+	return keepToken(dataDir, newToken(), "")
 }
 
 // clientToken returns the token a command uses to reach the cluster at
@@ -233,23 +231,25 @@ func tokenFileVar(fs *pflag.FlagSet, file *string) {
 	fs.StringVar(file, "token-file", "", "read the cluster token from `FILE` (default: $"+tokenEnv+", else the token a head on this machine keeps)")
 }
 
-// keepToken stores a token a joining head took from another head in its
-// own data directory, so that it keeps it after a restart.
+// keepToken keeps token in DATA_DIR/token, where a restart (and anyone
+// reading the file) finds it, and returns it with where it came from
+// (from is "" for a new token). Without a data directory the token is
+// kept only where the head publishes it.
 func keepToken(dataDir string, token []byte, from string) ([]byte, string, error) {
+	if dataDir == "" {
+		return token, from, nil
+	}
 	path := filepath.Join(dataDir, tokenFileName)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("cannot create the data directory %s: %w", dataDir, err)
 	}
 	if err := writeFileAtomic(path, append(append([]byte(nil), token...), '\n'), 0o600); err != nil {
 		return nil, "", fmt.Errorf("cannot write the cluster token to %s: %w", path, err)
 	}
+	if from == "" {
+		return token, path + " (new)", nil
+	}
 	return token, path + " (from " + from + ")", nil
-}
-
-// fileExists reports whether path names an existing file.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // portOf is the port of a HOST:PORT address (0 when there is none).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,7 @@ import (
 func TestHeadTokenCreatedOnceInDataDir(t *testing.T) {
 	t.Setenv(tokenEnv, "")
 	dir := filepath.Join(t.TempDir(), "data")
-	first, _, err := headToken("", dir)
+	first, _, err := headToken("", dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +19,7 @@ func TestHeadTokenCreatedOnceInDataDir(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file: %v, mode %v", err, fi.Mode())
 	}
-	again, _, err := headToken("", dir)
+	again, _, err := headToken("", dir, "")
 	if err != nil || string(again) != string(first) || len(first) != 64 {
 		t.Fatalf("second start: %q vs %q, %v", again, first, err)
 	}
@@ -31,10 +32,10 @@ func TestTokenOrder(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tok")
 	os.WriteFile(file, []byte("from-file\n"), 0o600)
 	t.Setenv(tokenEnv, "from-env")
-	if tok, _, _ := headToken(file, t.TempDir()); string(tok) != "from-file" {
+	if tok, _, _ := headToken(file, t.TempDir(), ""); string(tok) != "from-file" {
 		t.Errorf("head with --token-file: %q", tok)
 	}
-	if tok, _, _ := headToken("", t.TempDir()); string(tok) != "from-env" {
+	if tok, _, _ := headToken("", t.TempDir(), ""); string(tok) != "from-env" {
 		t.Errorf("head with %s: %q", tokenEnv, tok)
 	}
 	withdraw, _, err := publishHeadToken(7777, []byte("from-head"))
@@ -76,11 +77,68 @@ func TestEmptyTokenFileRefused(t *testing.T) {
 func TestHeadTokenFromEnvKept(t *testing.T) {
 	t.Setenv(tokenEnv, "env-token")
 	dir := t.TempDir()
-	if tok, _, err := headToken("", dir); err != nil || string(tok) != "env-token" {
+	if tok, _, err := headToken("", dir, ""); err != nil || string(tok) != "env-token" {
 		t.Fatalf("%q, %v", tok, err)
 	}
 	t.Setenv(tokenEnv, "")
-	if tok, _, err := headToken("", dir); err != nil || string(tok) != "env-token" {
+	if tok, _, err := headToken("", dir, ""); err != nil || string(tok) != "env-token" {
 		t.Fatalf("after a restart without the variable: %q, %v", tok, err)
+	}
+}
+
+// A head that joins a head on this machine, given no token, takes the
+// token that head published and keeps it in DATA_DIR/token; once kept,
+// DATA_DIR/token wins over the joined head's.
+func TestJoiningHeadTakesTheLocalHeadsToken(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	withdraw, _, err := publishHeadToken(47001, []byte("joined-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer withdraw()
+	dir := filepath.Join(t.TempDir(), "data")
+	if tok, _, err := headToken("", dir, "127.0.0.1:47001"); err != nil || string(tok) != "joined-token" {
+		t.Fatalf("joining: %q, %v", tok, err)
+	}
+	if tok, err := readTokenFile(filepath.Join(dir, tokenFileName)); err != nil || string(tok) != "joined-token" {
+		t.Fatalf("DATA_DIR/token after joining: %q, %v", tok, err)
+	}
+	publishHeadToken(47001, []byte("republished"))
+	if tok, _, err := headToken("", dir, "127.0.0.1:47001"); err != nil || string(tok) != "joined-token" {
+		t.Fatalf("a restart with DATA_DIR/token: %q, %v", tok, err)
+	}
+	if tok, _, err := headToken("", "", "127.0.0.1:47001"); err != nil || string(tok) != "republished" {
+		t.Fatalf("joining without a data directory: %q, %v", tok, err)
+	}
+}
+
+// Commands given no --address find the head on this machine: the one on
+// the default port, else the only one; none when there is none, or
+// several and none on the default port.
+func TestLocalHeadAddress(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	if addr, ok := localHeadAddress(); ok {
+		t.Fatalf("no head running, found %q", addr)
+	}
+	publish := func(port int) {
+		withdraw, _, err := publishHeadToken(port, []byte("tok"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(withdraw)
+	}
+	publish(47002)
+	publishHTTPToken(47003, []byte("tok")) // an HTTP port is not a head's address
+	if addr, ok := localHeadAddress(); !ok || addr != "127.0.0.1:47002" {
+		t.Fatalf("the only head: %q %v", addr, ok)
+	}
+	publish(47004)
+	if addr, ok := localHeadAddress(); ok {
+		t.Fatalf("two heads, none on the default port: found %q", addr)
+	}
+	publish(DefaultHeadPort)
+	if addr, ok := localHeadAddress(); !ok || addr != fmt.Sprintf("127.0.0.1:%d", DefaultHeadPort) {
+		t.Fatalf("with a head on the default port: %q %v", addr, ok)
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // workDirProgram reads data.txt from the run's working directory in the
@@ -62,21 +58,13 @@ listed by a task: ["data.txt", "prog.rayflow"]
 written: from a task
 `
 
-// startProcIn is startProc in the directory dir.
-func startProcIn(t *testing.T, dir, bin string, args ...string) {
+// startProcTerm is startProcIn, stopped at the end of the test with
+// SIGTERM, so that the process removes its copies of working directories
+// from the temporary directory (killed if it has not stopped in 20 s).
+func startProcTerm(t *testing.T, dir, bin string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.SysProcAttr = childAttr()
-	stdout, _ := cmd.StdoutPipe()
-	stderr := &testutil.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// SIGTERM, so that the process removes its copies of working
-		// directories from the temporary directory.
+	cmd := startProcIn(t, dir, bin, args...).cmd
+	t.Cleanup(func() { // runs before startProcIn's, which then finds it stopped
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() {
@@ -90,22 +78,6 @@ func startProcIn(t *testing.T, dir, bin string, args ...string) {
 			<-done
 		}
 	})
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "ready") {
-				close(ready)
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case <-ready:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("rayflow %s printed no ready line in 10 s; stderr:\n%s", strings.Join(args, " "), stderr.String())
-	}
 }
 
 // workDirCluster starts a head (no CPUs) and a node offering far=10, both
@@ -117,8 +89,8 @@ func workDirCluster(t *testing.T, bin string, nodeFlags ...string) string {
 	writeFile(t, filepath.Join(elsewhere, "data.txt"), "the node's own data")
 	hp, np := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	startProcIn(t, elsewhere, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
-	startProcIn(t, elsewhere, bin, append([]string{"start", "--address", head, "--port", fmt.Sprint(np),
+	startProcTerm(t, elsewhere, bin, "start", "--head", "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head")
+	startProcTerm(t, elsewhere, bin, append([]string{"start", "--address", head, "--port", fmt.Sprint(np),
 		"--cpus", "4", "--resources", "far=10", "--node-id", "far"}, nodeFlags...)...)
 	return head
 }

@@ -465,10 +465,3 @@ func (s *Server) stopJobs(within time.Duration) {
 	case <-time.After(within):
 	}
 }
-
-// snapshot is the job's record now.
-func (j *job) snapshot(t *jobTable) JobInfo {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return j.info
-}

@@ -290,9 +290,9 @@ func TestCloseStopsJobs(t *testing.T) {
 	if took := time.Since(start); took > closeTimeout {
 		t.Fatalf("Close took %v", took)
 	}
-	j, info, _ := api.jobs.lookup(id)
+	j, _, _ := api.jobs.lookup(id)
 	<-j.done
-	if info = j.snapshot(&api.jobs); info.Status != StatusStopped {
+	if _, info, _ := api.jobs.lookup(id); info.Status != StatusStopped {
 		t.Fatalf("after Close: %+v", info)
 	}
 }

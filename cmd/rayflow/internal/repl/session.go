@@ -586,12 +586,14 @@ func (s *Session) reportRuntime(err error) {
 		fmt.Fprint(s.errOut, rayflow.FormatError(err, ""))
 		return
 	}
+	// A copy of the whole chain, which mapRemote and the renaming below
+	// change: the error itself may be kept (a failed task's result).
 	c := *e
 	c.Stack = append([]exec.Frame(nil), e.Stack...)
-	if c.Cause != nil {
-		cause := *c.Cause
+	for p := &c; p.Cause != nil; p = p.Cause {
+		cause := *p.Cause
 		cause.Stack = append([]exec.Frame(nil), cause.Stack...)
-		c.Cause = &cause
+		p.Cause = &cause
 	}
 	s.mapRemote(&c)
 	for i := range c.Stack {
