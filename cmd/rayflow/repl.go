@@ -58,5 +58,8 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
+	if fs.Changed("address") {
+		warnPlain(stderr, f.bind, tlsCfg) // as run --address does
+	}
 	return repl.Run(repl.Options{CPUs: f.cpus, Address: f.address, Bind: f.bind, Token: token, TLS: tlsCfg, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }

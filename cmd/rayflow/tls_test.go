@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -236,5 +237,15 @@ func TestTLSFlags(t *testing.T) {
 		if isLoopback(host) != want {
 			t.Errorf("isLoopback(%q) = %v", host, !want)
 		}
+	}
+}
+
+// repl --address with a non-loopback --bind and no TLS warns, as run does
+// (the warning comes before the session reaches the cluster).
+func TestReplBindWithoutTLSWarns(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	cmdRepl([]string{"--address", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--bind", "0.0.0.0"}, strings.NewReader(""), &stdout, &stderr)
+	if !strings.Contains(stderr.String(), "without TLS") {
+		t.Fatalf("no warning; stderr:\n%s", stderr.String())
 	}
 }
