@@ -132,7 +132,8 @@ func (m *cancelMarks) forgetJobs(ofJobs func(id string) bool) {
 	m.some.Store(len(m.ids) > 0)
 }
 
-// jobOf is the ID of the job a task or object ID belongs to.
+// jobOf is the ID of the job a task, actor, object or driver ID belongs
+// to.
 func jobOf(id string) string {
 	if i := strings.IndexByte(id, '.'); i >= 0 {
 		return id[:i]
