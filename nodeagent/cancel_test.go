@@ -52,6 +52,15 @@ func TestCancelMarksCoverTheSubtree(t *testing.T) {
 	if m.covers("job1.2.5", "") || !m.jobEnded("job3") {
 		t.Error("forgetJobs must drop the job's task marks and keep other jobs' marks")
 	}
+	m.forgetJobs(func(id string) bool { return jobOf(id) == "job4" })
+	m.prune(time.Now())
+	if !m.jobEnded("job3") {
+		t.Error("prune dropped the mark of a job that just ended")
+	}
+	m.prune(time.Now().Add(jobMarkTTL + time.Second))
+	if m.jobEnded("job3") || m.some.Load() {
+		t.Error("prune must drop the marks of jobs ended jobMarkTTL ago, and then no check takes the lock")
+	}
 }
 
 // cancelTreeSource: a parent starts a long child and an actor, hands the
