@@ -75,6 +75,22 @@ func (m *cancelMarks) put(id string, ended bool) {
 		ended = true
 	}
 	m.ids[id] = mark{at: now, ended: ended}
+	m.pruneLocked(now)
+}
+
+// prune drops the marks of jobs that ended more than jobMarkTTL before
+// now. The heartbeat loop calls it: without it the last ended job's mark
+// stayed until the next mark was made, and every check took the lock.
+func (m *cancelMarks) prune(now time.Time) {
+	if !m.some.Load() {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pruneLocked(now)
+}
+
+func (m *cancelMarks) pruneLocked(now time.Time) {
 	for k, mk := range m.ids {
 		if mk.ended && now.Sub(mk.at) > jobMarkTTL {
 			delete(m.ids, k)
@@ -132,7 +148,8 @@ func (m *cancelMarks) forgetJobs(ofJobs func(id string) bool) {
 	m.some.Store(len(m.ids) > 0)
 }
 
-// jobOf is the ID of the job a task or object ID belongs to.
+// jobOf is the ID of the job a task, actor, object or driver ID belongs
+// to.
 func jobOf(id string) string {
 	if i := strings.IndexByte(id, '.'); i >= 0 {
 		return id[:i]

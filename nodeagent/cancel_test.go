@@ -52,6 +52,15 @@ func TestCancelMarksCoverTheSubtree(t *testing.T) {
 	if m.covers("job1.2.5", "") || !m.jobEnded("job3") {
 		t.Error("forgetJobs must drop the job's task marks and keep other jobs' marks")
 	}
+	m.forgetJobs(func(id string) bool { return jobOf(id) == "job4" })
+	m.prune(time.Now())
+	if !m.jobEnded("job3") {
+		t.Error("prune dropped the mark of a job that just ended")
+	}
+	m.prune(time.Now().Add(jobMarkTTL + time.Second))
+	if m.jobEnded("job3") || m.some.Load() {
+		t.Error("prune must drop the marks of jobs ended jobMarkTTL ago, and then no check takes the lock")
+	}
 }
 
 // cancelTreeSource: a parent starts a long child and an actor, hands the
@@ -156,16 +165,7 @@ func TestTaskArrivingInACancelledSubtreeNeverStarts(t *testing.T) {
 // A head ends a job whose driver stopped renewing its lease: every node
 // drops what it keeps for the job (here, a result it awaits).
 func TestHeadEndsAJobWhoseLeaseExpired(t *testing.T) {
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", DeadAfter: 1500 * time.Millisecond, Node: Config{CPUs: 1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(head.Close)
-	worker, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 1, NodeID: "worker"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { worker.Shutdown("test over") })
+	head, worker := releaseClusterDeadAfter(t, 1500*time.Millisecond)
 	awaited, other := objstore.NewObject("jobl.2.1", "task 'f'"), objstore.NewObject("jobm.1", "task 'g'")
 	worker.net.ow.Await(awaited, head.Cluster.Address())
 	worker.net.ow.Await(other, head.Cluster.Address())

@@ -23,14 +23,7 @@ func LoadProgram(th *exec.Thread, name, source string) (*exec.Program, error) {
 
 // LoadedPrograms lists the programs c's process compiled or registered.
 func LoadedPrograms(c *Cluster) []*exec.Program {
-	pc := &c.net.programs
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	var out []*exec.Program
-	for _, p := range pc.byHash {
-		out = append(out, p)
-	}
-	return out
+	return c.net.programs.all()
 }
 
 // GroupsReceived counts the groups of calls other processes sent to c's

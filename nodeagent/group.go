@@ -194,11 +194,7 @@ func tasksOf(w localsched.Work) []*task {
 // in-process node the global scheduler's rule picks.
 func (s localScope) spillGroup(g *taskGroup, origin *Node) {
 	c := s.c
-	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
-	for i, other := range c.nodes {
-		snap.Nodes[i] = other.state()
-	}
-	d, err := placement.Place(placement.Request{TaskID: g.tasks[0].call.ID, Demand: g.demand, Origin: origin.ID}, snap)
+	d, err := placement.Place(placement.Request{TaskID: g.tasks[0].call.ID, Demand: g.demand, Origin: origin.ID}, c.snapshot())
 	if err != nil {
 		origin.enqueueGroup(g) // cannot happen for calls that passed the feasibility check at submit
 		return

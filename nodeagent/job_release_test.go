@@ -19,7 +19,14 @@ import (
 // process on their own loopback ports.
 func releaseCluster(t *testing.T) (*Head, *Cluster) {
 	t.Helper()
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head"}})
+	return releaseClusterDeadAfter(t, 0)
+}
+
+// releaseClusterDeadAfter is releaseCluster with the head's dead timeout
+// (--dead-after; 0 for the default).
+func releaseClusterDeadAfter(t *testing.T, deadAfter time.Duration) (*Head, *Cluster) {
+	t.Helper()
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", DeadAfter: deadAfter, Node: Config{CPUs: 1, NodeID: "head"}})
 	if err != nil {
 		t.Fatal(err)
 	}

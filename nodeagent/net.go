@@ -185,6 +185,7 @@ func (nw *network) heartbeatLoop() {
 			}
 			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
 			nw.endSilentJobs()
+			nw.c.marks.prune(time.Now()) // cancel.go
 			if nw.svc != nil {
 				nw.svc.SweepPrograms(time.Now()) // programs no job used for a while
 			}

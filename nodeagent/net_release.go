@@ -77,6 +77,23 @@ func validJobID(id string) bool {
 	return id != "" && !strings.Contains(id, ".")
 }
 
+// ofJobsPicker returns a function that picks the task and object IDs of
+// the jobs (those that start with a job's ID and a dot).
+func ofJobsPicker(jobs []string) func(id string) bool {
+	prefixes := make([]string, len(jobs))
+	for i, j := range jobs {
+		prefixes[i] = j + "."
+	}
+	return func(id string) bool {
+		for _, p := range prefixes {
+			if strings.HasPrefix(id, p) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // takeJobs returns the jobs this process drove and not yet released.
 func (nw *network) takeJobs() []string {
 	nw.mu.Lock()
@@ -140,18 +157,7 @@ func (nw *network) handleRelease(body []byte) error {
 // serves, the results it awaits (whoever waits for one gets an error),
 // and the lineage of tasks it sent away.
 func (nw *network) releaseHere(jobs []string) {
-	prefixes := make([]string, len(jobs))
-	for i, j := range jobs {
-		prefixes[i] = j + "."
-	}
-	ofJobs := func(id string) bool {
-		for _, p := range prefixes {
-			if strings.HasPrefix(id, p) {
-				return true
-			}
-		}
-		return false
-	}
+	ofJobs := ofJobsPicker(jobs)
 	// Marked first: a task of the jobs that arrives or becomes ready from
 	// now on never starts (cancel.go); their task marks are covered.
 	for _, j := range jobs {

@@ -77,7 +77,7 @@ func (nw *network) routeOutput(th *exec.Thread, addr string) {
 	th.Local[localOutput] = addr
 	// io in a job's thread sees the job's working directory, fetched
 	// from its driver (workdir.go).
-	th.Local[stdlib.IOWorkDirKey] = nw.workdirs.dirOf(jobOfTask(th.TaskID), addr)
+	th.Local[stdlib.IOWorkDirKey] = nw.workdirs.dirOf(jobOf(th.TaskID), addr)
 	c := nw.c
 	th.Print = func(_ *exec.Thread, text string) {
 		if err := nw.pool.Send(addr, transport.Output, []byte(text)); err != nil {

@@ -31,10 +31,7 @@ import (
 // are equivalent.
 type programCache struct {
 	mu     sync.Mutex
-	byHash map[string]*exec.Program
-	// steps is the step limit (run --max-steps) each program's job runs
-	// under, as its driver shipped it; 0 for none.
-	steps map[string]int64
+	byHash map[string]cachedProgram
 	// shipped are the programs this process stored in the GCS for the
 	// jobs it drives: their hashes go with its job leases, which keeps
 	// them in the GCS while it drives a job (head.ProgramRetention).
@@ -62,28 +59,25 @@ func (pc *programCache) shippedHashes() []string {
 	return out
 }
 
-// setStepLimit records the step limit program hash runs under.
-func (pc *programCache) setStepLimit(hash string, n int64) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if pc.steps == nil {
-		pc.steps = map[string]int64{}
-	}
-	pc.steps[hash] = n
+// cachedProgram is a compiled program and the step limit (run
+// --max-steps) its job runs under, as its driver shipped it; 0 for none.
+type cachedProgram struct {
+	p        *exec.Program
+	maxSteps int64
 }
 
 // stepLimit is the step limit program hash runs under, if known.
 func (pc *programCache) stepLimit(hash string) (int64, bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	n, ok := pc.steps[hash]
-	return n, ok
+	e, ok := pc.byHash[hash]
+	return e.maxSteps, ok
 }
 
 func (pc *programCache) get(hash string) *exec.Program {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	return pc.byHash[hash]
+	return pc.byHash[hash].p
 }
 
 // all lists the programs compiled so far, in no particular order.
@@ -91,19 +85,20 @@ func (pc *programCache) all() []*exec.Program {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	out := make([]*exec.Program, 0, len(pc.byHash))
-	for _, p := range pc.byHash {
-		out = append(out, p)
+	for _, e := range pc.byHash {
+		out = append(out, e.p)
 	}
 	return out
 }
 
-func (pc *programCache) put(p *exec.Program) {
+// put records a compiled program and the step limit its job runs under.
+func (pc *programCache) put(p *exec.Program, maxSteps int64) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.byHash == nil {
-		pc.byHash = map[string]*exec.Program{}
+		pc.byHash = map[string]cachedProgram{}
 	}
-	pc.byHash[p.Hash] = p
+	pc.byHash[p.Hash] = cachedProgram{p: p, maxSteps: maxSteps}
 }
 
 // program returns the compiled program with the given source hash,
@@ -142,8 +137,7 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 		return nil, err
 	}
 	p.Hash = hash
-	nw.programs.setStepLimit(hash, sp.maxSteps)
-	nw.programs.put(p)
+	nw.programs.put(p, sp.maxSteps)
 	return p, nil
 }
 
@@ -206,8 +200,7 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	}
 	blob := programBlob(shippedProgram{name: p.File, source: source, needs: frontend.Needs(p.Compiled), spec: spec, maxSteps: nw.c.cfg.MaxSteps})
 	p.Hash = gcs.ProgramHash(blob)
-	nw.programs.setStepLimit(p.Hash, nw.c.cfg.MaxSteps)
-	nw.programs.put(p)
+	nw.programs.put(p, nw.c.cfg.MaxSteps)
 	nw.programs.ship(p.Hash)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -68,6 +68,16 @@ func (s localScope) checkFeasible(name string, demand resources.Resources) error
 	return s.c.feasible(name, demand)
 }
 
+// snapshot is what the global scheduler's rule sees of this process's
+// nodes now.
+func (c *Cluster) snapshot() *placement.Snapshot {
+	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
+	for i, n := range c.nodes {
+		snap.Nodes[i] = n.state()
+	}
+	return snap
+}
+
 // spill places the task on the in-process node the global scheduler's
 // rule picks, honouring its placement hint when it can.
 func (s localScope) spill(t *task, origin *Node) {
@@ -77,11 +87,7 @@ func (s localScope) spill(t *task, origin *Node) {
 		return
 	}
 	c.placements.Add(1)
-	snap := &placement.Snapshot{Nodes: make([]placement.NodeState, len(c.nodes))}
-	for i, other := range c.nodes {
-		snap.Nodes[i] = other.state()
-	}
-	d, err := c.placeEmbedded(t, origin, snap)
+	d, err := c.placeEmbedded(t, origin, c.snapshot())
 	if err != nil {
 		origin.enqueue(t) // cannot happen for a task that passed the feasibility check at submit
 		return

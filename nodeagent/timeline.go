@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -80,14 +79,7 @@ func (t *timeline) takeJobs(jobs []string) []run {
 	if t == nil || len(jobs) == 0 {
 		return nil
 	}
-	ofJob := func(id string) bool {
-		for _, j := range jobs {
-			if strings.HasPrefix(id, j+".") {
-				return true
-			}
-		}
-		return false
-	}
+	ofJob := ofJobsPicker(jobs)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var taken []run

@@ -102,12 +102,6 @@ type archive struct {
 	used  uint64
 }
 
-// jobOfTask is the job a task, actor or driver ID belongs to.
-func jobOfTask(id string) string {
-	job, _, _ := strings.Cut(id, ".")
-	return job
-}
-
 // dirOf is what the io module calls to find the working directory of
 // a thread of job, sent here by the driver at driver.
 func (w *workDirs) dirOf(job, driver string) func() (string, error) {
