@@ -23,6 +23,12 @@
 #   PIPELINES   if set, run FILE once per pipeline named here (space
 #               separated, `-p NAME`) against the same cluster, one driver
 #               process after the other
+#   HTTP_PORT   the head's --http-port (default PORT+40)
+#   TOKEN_FILE  if set, every process takes the cluster token from it
+#               (--token-file); otherwise the head makes one and the others
+#               find it on this machine
+#   COMMAND     if set, run this shell command instead of a driver (FILE is
+#               then ignored), with RAYFLOW_HTTP set to the head's HTTP API
 #
 # The driver's stdout is this script's stdout; the processes are stopped
 # with SIGTERM (SIGKILL after 5 s) when the driver returns.
@@ -38,7 +44,7 @@ if [ ! -x "$RF" ]; then
 	mkdir -p "$(dirname "$RF")"
 	go build -o "$RF" ./cmd/rayflow
 fi
-[ $# -ge 1 ] || { echo "usage: bench/cluster.sh FILE [ARGS...]" >&2; exit 2; }
+[ $# -ge 1 ] || [ -n "${COMMAND:-}" ] || { echo "usage: bench/cluster.sh FILE [ARGS...]" >&2; exit 2; }
 
 # tls NAME: the TLS flags of process NAME (none without TLS_DIR).
 tls() {
@@ -76,22 +82,27 @@ wait_ready() {
 
 # Each process offers one unit of a resource of its own (head r0, n1 r1,
 # n2 r2), so a program can pin a task to a process.
-head_flags=(--head --port "$PORT" --cpus "$CPUS" --lineage "$LINEAGE" --node-id head --resources r0=1)
+HTTP_PORT=${HTTP_PORT:-$((PORT + 40))}
+token_flags=()
+[ -n "${TOKEN_FILE:-}" ] && token_flags=(--token-file "$TOKEN_FILE")
+head_flags=(--head --port "$PORT" --http-port "$HTTP_PORT" --cpus "$CPUS" --lineage "$LINEAGE" --node-id head --resources r0=1 "${token_flags[@]}")
 [ -n "${DEAD_AFTER:-}" ] && head_flags+=(--dead-after "$DEAD_AFTER")
 "$RF" start "${head_flags[@]}" $(tls head) >"$LOGDIR/head.log" 2>&1 &
 PIDS+=($!)
 wait_ready "$LOGDIR/head.log" "${PIDS[0]}"
 for i in 1 2; do
 	"$RF" start --address "127.0.0.1:$PORT" --port $((PORT + 10 + 10 * i)) --cpus "$CPUS" \
-		--lineage "$LINEAGE" --node-id "n$i" --resources "r$i=1" $(tls "n$i") >"$LOGDIR/n$i.log" 2>&1 &
+		--lineage "$LINEAGE" --node-id "n$i" --resources "r$i=1" "${token_flags[@]}" $(tls "n$i") >"$LOGDIR/n$i.log" 2>&1 &
 	PIDS+=($!)
 done
 wait_ready "$LOGDIR/n1.log" "${PIDS[1]}"
 wait_ready "$LOGDIR/n2.log" "${PIDS[2]}"
 
-file=$1
-shift
-if [ -n "${KILL_AFTER:-}" ]; then
+file=${1:-}
+[ $# -ge 1 ] && shift
+if [ -n "${COMMAND:-}" ]; then
+	RAYFLOW_HTTP="http://127.0.0.1:$HTTP_PORT" bash -c "$COMMAND"
+elif [ -n "${KILL_AFTER:-}" ]; then
 	t0=$(date +%s%N)
 	"$RF" run --address "127.0.0.1:$PORT" --lineage "$LINEAGE" $(tls driver) "$file" "$@" &
 	driver=$!
