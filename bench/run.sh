@@ -275,5 +275,9 @@ EOF
 log "paradigm hints (bench/hints.sh)"
 ROUNDS=${HINT_ROUNDS:-5} RF="$OUT/rayflow" bench/hints.sh | tee "$OUT/hints.txt"
 
+# --- rayflow: the Jobs API (issue 13) ---------------------------------------
+log "Jobs API: submission to first task, concurrent jobs (bench/jobs.sh)"
+RF="$OUT/rayflow" bench/jobs.sh | tee "$OUT/jobs.jsonl" || log "jobs.sh failed"
+
 log "results in $OUT"
 ls -l "$OUT" >&2
