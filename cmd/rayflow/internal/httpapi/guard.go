@@ -56,6 +56,10 @@ func (g *guard) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		if code, why := g.check(ctx); code != 0 {
 			if code == fasthttp.StatusUnauthorized {
 				ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="rayflow"`)
+				if wantsLoginPage(ctx) {
+					loginPage(ctx) // a person opening the dashboard: a form for the token
+					return
+				}
 			}
 			writeJSON(ctx, code, map[string]string{"error": why})
 			return
