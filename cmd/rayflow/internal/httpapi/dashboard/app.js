@@ -165,7 +165,7 @@
       stTd.appendChild(pill(n.state === "alive" ? "ALIVE" : String(n.state || "").toUpperCase()));
       tr.appendChild(stTd);
       tr.appendChild(resourceBar(n.avail.cpu, n.total.cpu));
-      const others = Object.keys(n.total).filter((k) => k !== "cpu").sort();
+      const others = Object.keys(n.total).filter((k) => k !== "cpu" && n.total[k] > 0).sort();
       tr.appendChild(el("td", "small", others.map((k) =>
         k + " " + fmtResource(k, n.avail[k] || 0) + " / " + fmtResource(k, n.total[k])).join(", ") || "—"));
       tr.appendChild(el("td", "num", n.running ?? "—"));
