@@ -156,6 +156,7 @@
     const rows = nodes.map((n) => {
       const tr = el("tr");
       tr.dataset.node = n.id;
+      if (n.state !== "alive") tr.classList.add("gone");
       const id = el("td", "mono");
       id.appendChild(el("span", "node-id", n.id));
       if (n.head) id.appendChild(el("span", "tag", "head"));
