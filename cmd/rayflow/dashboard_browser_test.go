@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // browserRequiredEnv, set to 1 (as .ci/run does), makes a machine
@@ -124,8 +125,9 @@ func TestDashboardInBrowser(t *testing.T) {
 
 // browser is a headless Chromium tab that a test drives.
 type browser struct {
-	t   *testing.T
-	ctx context.Context
+	t    *testing.T
+	ctx  context.Context
+	logs *testutil.Buffer // chromedp's messages
 }
 
 // browserWait bounds each wait for something on the page: generous for
@@ -149,9 +151,13 @@ func openBrowser(t *testing.T, chromium string) *browser {
 	t.Cleanup(cancel)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
-	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	// chromedp's own messages go to a buffer, shown when a wait fails: it
+	// may still write while the test ends, when t.Logf must not be called.
+	logs := &testutil.Buffer{}
+	logf := func(format string, args ...any) { fmt.Fprintf(logs, format+"\n", args...) }
+	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(logf), chromedp.WithErrorf(logf))
 	t.Cleanup(cancelTab)
-	return &browser{t: t, ctx: bctx}
+	return &browser{t: t, ctx: bctx, logs: logs}
 }
 
 // waitFor polls the JavaScript condition in the page until it holds;
@@ -161,7 +167,7 @@ func (b *browser) waitFor(what, condition string) {
 	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](condition,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(browserWait))); err != nil {
 		b.screenshot("failure.png")
-		b.t.Fatalf("waiting for %s: %v\nthe page shows:\n%s", what, err, b.eval(`document.body.innerText`))
+		b.t.Fatalf("waiting for %s: %v\nthe page shows:\n%s\nchromedp said:\n%s", what, err, b.eval(`document.body.innerText`), b.logs.String())
 	}
 }
 
