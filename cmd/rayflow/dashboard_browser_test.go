@@ -120,6 +120,8 @@ func TestDashboardInBrowser(t *testing.T) {
 			log.includes("started napping") && log.includes("[the job was stopped]") && document.getElementById("job-stop").hidden;
 	})()`)
 	b.waitFor("the CPU free again", `document.getElementById("summary").textContent.includes("0 / 2CPUs busy")`)
+	// A refresh that threw (a rendering bug) would have said so here.
+	b.waitFor("the page refreshing without errors", `document.getElementById("conn").className === "conn ok"`)
 	b.screenshot("dashboard.png")
 }
 

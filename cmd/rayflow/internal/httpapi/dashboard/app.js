@@ -9,6 +9,8 @@
 
 (function () {
   const POLL_MS = 1000;
+  const MAX_JOB_ROWS = 100;   // the job list shows the newest ones
+  const TIMELINE_MS = 3000;   // a running job's timeline is fetched this often
   const STATES = ["PENDING", "RUNNING", "FINISHED", "FAILED", "CANCELLED"];
   const KNOWN_STATUS = new Set(["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED", "FINISHED", "CANCELLED",
     "ALIVE", "RESTARTING", "DEAD", "STOPPING"]);
@@ -20,6 +22,10 @@
     polling: false,   // a poll is in flight
     tail: null,       // {job, offset, abort, ended}
     timelineFor: "",  // "job:status" whose timeline is shown
+    timelineAt: 0,    // when it was fetched
+    selectedAt: 0,    // when the job was selected (performance.now())
+    jobsAsked: 0,     // job lists asked for
+    jobsShown: 0,     // the newest of them shown
   };
 
   const $ = (id) => document.getElementById(id);
@@ -210,18 +216,30 @@
   // ---------- jobs ----------
 
   async function pollJobs() {
+    // Lists can cross (a poll's and the one after a submission): an
+    // answer older than the one shown is dropped.
+    const seq = ++state.jobsAsked;
+    const askedAt = performance.now();
     const r = await api("/api/jobs/");
+    if (seq < state.jobsShown) return;
+    state.jobsShown = seq;
     if (!r.ok || !Array.isArray(r.data)) {
       renderUnavailable($("jobs"), 5, r.status === 404 ? "not available on this head" : r.error);
       return;
     }
     state.jobs = r.data.slice().reverse(); // newest first
+    if (state.selected && askedAt > state.selectedAt && !state.jobs.some((j) => j.job_id === state.selected || j.submission_id === state.selected)) {
+      selectJob(null); // deleted, forgotten, or a stale link
+    }
     renderJobs();
     renderSelectedJob();
   }
 
   function renderJobs() {
-    const rows = state.jobs.map((j) => {
+    const shown = state.jobs.slice(0, MAX_JOB_ROWS);
+    const sel = state.jobs.find((j) => j.job_id === state.selected);
+    if (sel && !shown.includes(sel)) shown.push(sel);
+    const rows = shown.map((j) => {
       const tr = el("tr");
       tr.dataset.job = j.job_id;
       if (j.job_id === state.selected) tr.classList.add("selected");
@@ -245,6 +263,13 @@
       tr.appendChild(act);
       return tr;
     });
+    if (state.jobs.length > shown.length) {
+      const tr = el("tr");
+      const td = el("td", "muted small", "the newest " + MAX_JOB_ROWS + " of " + state.jobs.length + " jobs (rayflow job list shows all)");
+      td.colSpan = 5;
+      tr.appendChild(td);
+      rows.push(tr);
+    }
     $("jobs").replaceChildren(...rows);
     $("jobs-empty").hidden = state.jobs.length > 0;
     const running = state.jobs.filter((j) => !jobEnded(j)).length;
@@ -263,6 +288,7 @@
   function selectJob(id) {
     if (state.selected === id) return;
     state.selected = id;
+    state.selectedAt = performance.now();
     state.timelineFor = "";
     history.replaceState(null, "", id ? "#job=" + encodeURIComponent(id) : location.pathname);
     stopTail();
@@ -368,10 +394,11 @@
     renderSummary($("job-tasks"), sum);
     // The timeline: while the job runs, and once more when it has ended.
     const key = id + ":" + (j ? j.status : "");
-    if (j && jobEnded(j) && state.timelineFor === key) return;
+    if (state.timelineFor === key && (jobEnded(j || {}) || Date.now() - state.timelineAt < TIMELINE_MS)) return;
     const tl = await api("/api/v0/timeline?job=" + encodeURIComponent(id));
     if (state.selected !== id) return;
     state.timelineFor = key;
+    state.timelineAt = Date.now();
     renderTimeline(tl);
   }
 
