@@ -52,7 +52,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	switchVar(fs, &f.head, "head", "", "start a head: the GCS and the cluster's coordination")
 	fs.Var(&addressList{&f.address}, "address", "start a node that joins the heads at these addresses")
 	fs.Var(&portValue{&f.port}, "port", fmt.Sprintf("the cluster `PORT` (default %d with --head, else any free port); a head's GCS replicas use the next ports", DefaultHeadPort))
-	fs.Var(&portValue{&f.httpPort}, "http-port", fmt.Sprintf("serve the HTTP API on `PORT` (head only; default %d; 0 for any free port)", DefaultHTTPPort))
+	fs.Var(&portValue{&f.httpPort}, "http-port", fmt.Sprintf("serve the HTTP API and the dashboard on `PORT` (head only; default %d; 0 for any free port)", DefaultHTTPPort))
 	fs.Var(&portValue{&f.metricsPort}, "metrics-port", "serve Prometheus metrics at /metrics on `PORT` (0 for any free port; a head serves them on its HTTP API too)")
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "the `HOST` listeners bind to; with 0.0.0.0 (every interface) the node advertises the address it reaches its heads from (a first head: its first address that is not loopback)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the node's state and spill files under `DIR`")

@@ -1,8 +1,12 @@
 // Package httpapi is the head's HTTP API (fasthttp): the cluster's status
 // and the Jobs API (the shapes of Ray's), for tools and scripts that do
-// not speak the cluster protocol. Every route is behind the guard
-// (guard.go): the cluster token, JSON bodies, Host and Origin checks.
+// not speak the cluster protocol, and the dashboard, a page that shows
+// them to a person. Every route is behind the guard (guard.go): the
+// cluster token, JSON bodies, Host and Origin checks.
 //
+//	GET    /                         the dashboard (dashboard.go: HTML, CSS and JS embedded
+//	                                 with go:embed; GET /dashboard/app.js, /dashboard/style.css);
+//	                                 without the login, a login page (401)
 //	GET    /api/status               the same JSON as `rayflow status --json`
 //	GET    /api/version              {"version": "<rayflow version>", "api": "1"}
 //	POST   /api/jobs/                {"source", "file", "pipeline", "params", "submission_id", "metadata", "opt"}
@@ -41,6 +45,11 @@
 // marks it stopping and cancels its context: Program.Run then cancels the
 // job's driver thread and shuts the driver down, which ends the job's
 // tasks and actors on every node.
+//
+// The dashboard's files are embedded, read-only and served as they are;
+// the page holds no state on the server: it polls the routes above from
+// the browser, which renders what they answer as text (app.js never
+// parses data as HTML).
 //
 // Jobs are kept in memory only (at most maxEndedJobs ended ones): they
 // do not survive the head's restart.

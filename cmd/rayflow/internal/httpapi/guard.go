@@ -18,7 +18,9 @@ import (
 //   - the cluster token, as `Authorization: Bearer TOKEN` or as the
 //     cookie a browser gets by opening /?token=TOKEN once (which
 //     redirects to the same page without it); the cookie holds a MAC of
-//     the token, not the token;
+//     the token, not the token. A GET of / (the dashboard) without
+//     either answers the login page (dashboard.go), a form that opens
+//     /?token=, with the same 401; every other route answers JSON;
 //   - a request with a body sends it as application/json, which a
 //     cross-site form or a text/plain fetch cannot do without the
 //     browser asking first;
@@ -56,6 +58,10 @@ func (g *guard) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		if code, why := g.check(ctx); code != 0 {
 			if code == fasthttp.StatusUnauthorized {
 				ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="rayflow"`)
+				if wantsLoginPage(ctx) {
+					loginPage(ctx) // a person opening the dashboard: a form for the token
+					return
+				}
 			}
 			writeJSON(ctx, code, map[string]string{"error": why})
 			return

@@ -122,7 +122,7 @@ func (s *Server) Close() error {
 const closeTimeout = 5 * time.Second
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
-	if s.jobsRoute(ctx) {
+	if s.jobsRoute(ctx) || dashboardRoute(ctx) {
 		return
 	}
 	switch string(ctx.Path()) {
@@ -133,7 +133,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "/metrics":
 		s.serveMetrics(ctx)
 	default:
-		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found; the API has /api/status, /api/version, /api/jobs/ and /metrics"})
+		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "not found; the API has /api/status, /api/version, /api/jobs/ and /metrics, and the dashboard is at /"})
 	}
 }
 
