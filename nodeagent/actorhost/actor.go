@@ -367,6 +367,13 @@ func (a *Actor) Kill(reason string) {
 	a.Stop(reason)
 }
 
+// Killed reports whether the actor was killed.
+func (a *Actor) Killed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.killed != ""
+}
+
 // Orphan is called by the collector once no handle refers to the actor:
 // it stops once its mailbox is empty.
 func (a *Actor) Orphan() {
