@@ -25,7 +25,7 @@ type actorFlags struct {
 func (f *actorFlags) flagSet() *pflag.FlagSet {
 	fs := newFlagSet("actor")
 	fs.Var(&addressList{&f.address}, "address", "the cluster's heads (as 'rayflow start --head' printed); the first that answers is asked")
-	fs.StringVar(&f.namespace, "namespace", compiler.DefaultNamespace, "the namespace of the actor's name")
+	fs.StringVar(&f.namespace, "namespace", compiler.DefaultNamespace, "the namespace `NS` of the actor's name")
 	tokenFileVar(fs, &f.tokenFile)
 	tlsVars(fs, &f.tls)
 	return fs
