@@ -121,6 +121,10 @@ type call struct {
 	call       *exec.TaskCall
 	res        Result
 	checkpoint bool // take a checkpoint of the fields instead of a call
+	// args, when set, are the call's arguments resolved already (a
+	// concurrent actor's call waits for them before it takes the actor).
+	args    []exec.Value
+	argsErr *exec.Error
 }
 
 // New makes the actor of spec; Start starts it.
@@ -313,7 +317,10 @@ func (a *Actor) runOn(th *exec.Thread, ac *call) {
 		a.node.Publish(ac.res, exec.ListOf([]exec.Value{exec.ListOf(fields), exec.Int(int64(a.order))}), nil)
 		return
 	}
-	args, depErr := a.node.ResolveArgs(ac.res.Name(), ac.call.Args)
+	args, depErr := ac.args, ac.argsErr
+	if args == nil && depErr == nil {
+		args, depErr = a.node.ResolveArgs(ac.res.Name(), ac.call.Args)
+	}
 	if depErr != nil {
 		a.node.DependencyFailed()
 		ac.res.Complete(exec.None, depErr, a.node.ID())

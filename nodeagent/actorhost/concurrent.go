@@ -62,6 +62,14 @@ func (cc *concurrent) start(a *Actor, ac *call) {
 			<-cc.slots
 			cc.running.Done()
 		}()
+		if !ac.checkpoint {
+			// Its arguments are waited for before it takes the actor,
+			// so that the actor's other calls run meanwhile.
+			ac.args, ac.argsErr = a.node.ResolveArgs(ac.res.Name(), ac.call.Args)
+			if ac.args == nil && ac.argsErr == nil {
+				ac.args = []exec.Value{}
+			}
+		}
 		cc.state.Lock()
 		defer cc.state.Unlock()
 		a.runOn(th, ac)
