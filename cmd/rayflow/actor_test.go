@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // Named and detached actors on a cluster of real processes
@@ -141,4 +144,51 @@ func runOnCluster(t *testing.T, fc *faultCluster, src string) string {
 		t.Fatalf("rayflow run: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.String())
 	}
 	return string(out)
+}
+
+// A detached actor is a row of the GCS actors table, with its name,
+// namespace and lifetime, while it lives; kill deletes the row.
+func TestDetachedActorInActorsTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	h, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", DeadAfter: testDeadAfter,
+		Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	fc := &faultCluster{bin: buildCLI(t), head: h.Cluster.Address(), workers: map[string]*proc{}}
+	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
+	runOnCluster(t, fc, `
+@name("listed", namespace="serving")
+@lifetime("detached")
+actor Model() {
+    method ping() { return "pong" }
+}
+pipeline main() { print(get(Model().ping())) }`)
+	rows, err := h.Store.ListActors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, r := range rows {
+		found = append(found, fmt.Sprintf("%s/%s %s %s %s", r.Namespace, r.Name, r.Lifetime, r.Class, r.State))
+	}
+	if len(found) != 1 || found[0] != "serving/listed detached Model alive" {
+		t.Fatalf("actors table after the job: %v", found)
+	}
+	out := runOnCluster(t, fc, `
+pipeline main() {
+    let m = actors.get("listed", namespace="serving")
+    print(get(m.ping()))
+    kill(m)
+}`)
+	if out != "pong\n" {
+		t.Fatalf("a later job printed %q", out)
+	}
+	if rows, err := h.Store.ListActors(); err != nil || len(rows) != 0 {
+		t.Fatalf("actors table after kill: %v %v", rows, err)
+	}
 }
