@@ -133,7 +133,7 @@ func (c *Cluster) KillActor(th *exec.Thread, h *exec.ActorHandle) error {
 	switch a := h.Handle.(type) {
 	case *actorhost.Actor:
 		c.names.forget(func(id string) bool { return id == h.ID })
-		if c.net != nil {
+		if c.net != nil && named(h) {
 			c.net.forgetNamed(h.ID)
 		}
 		a.Kill(killedReason(h))
@@ -143,6 +143,9 @@ func (c *Cluster) KillActor(th *exec.Thread, h *exec.ActorHandle) error {
 	}
 	return exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 }
+
+// named reports whether the actor has a name (@name).
+func named(h *exec.ActorHandle) bool { return h.Class.Info != nil && h.Class.Info.ActorName != "" }
 
 // killedReason is the message of the calls a kill fails.
 func killedReason(h *exec.ActorHandle) string {

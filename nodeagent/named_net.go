@@ -227,7 +227,9 @@ func (nw *network) killRemote(h *exec.ActorHandle, a *owner.Actor) error {
 	if addr != "" {
 		nw.pool.Call(ctx, addr, transport.Query, payload)
 	}
-	nw.forgetNamed(h.ID)
+	if named(h) {
+		nw.forgetNamed(h.ID)
+	}
 	return nil
 }
 

@@ -48,8 +48,11 @@ func (cc *concurrent) start(a *Actor, ac *call) {
 		wait()
 	}
 	cc.mu.Lock()
-	if cc.cancelled != "" {
-		th.Cancel(cc.cancelled)
+	if reason := cc.cancelled; reason != "" { // stopped while it waited for a slot: failed as the queued calls were
+		cc.mu.Unlock()
+		<-cc.slots
+		ac.res.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: reason}, "")
+		return
 	}
 	cc.threads[th] = true
 	cc.mu.Unlock()
