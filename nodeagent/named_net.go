@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,22 +131,13 @@ func (nw *network) newNamedActor(th *exec.Thread, call *exec.TaskCall) (*exec.Ac
 // namedRow is the actors-table row of a named actor.
 func namedRow(id string, call *exec.TaskCall, ref []byte) gcs.ActorInfo {
 	info := call.Class.Info
-	job, _, _ := cutDot(id)
+	job, _, _ := strings.Cut(id, ".")
 	life := "job"
 	if info.Detached {
 		life = "detached"
 	}
 	return gcs.ActorInfo{ID: id, JobID: job, Class: call.Class.Name(), State: "alive", MaxRestarts: info.Restarts,
 		Name: info.ActorName, Namespace: info.Namespace, Lifetime: life, Handle: ref}
-}
-
-func cutDot(id string) (before, after string, ok bool) {
-	for i := 0; i < len(id); i++ {
-		if id[i] == '.' {
-			return id[:i], id[i+1:], true
-		}
-	}
-	return id, "", false
 }
 
 // newDetachedActor asks a head to make a detached actor, which the head
