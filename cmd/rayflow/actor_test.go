@@ -147,7 +147,9 @@ func runOnCluster(t *testing.T, fc *faultCluster, src string) string {
 }
 
 // A detached actor is a row of the GCS actors table, with its name,
-// namespace and lifetime, while it lives; kill deletes the row.
+// namespace and lifetime, while it lives; kill deletes the row. (The
+// head runs in this process, so that -race checks its side: it owns the
+// actor, which lives on the worker.)
 func TestDetachedActorInActorsTable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -164,6 +166,7 @@ func TestDetachedActorInActorsTable(t *testing.T) {
 	runOnCluster(t, fc, `
 @name("listed", namespace="serving")
 @lifetime("detached")
+@resources(cpu=1)
 actor Model() {
     method ping() { return "pong" }
 }
