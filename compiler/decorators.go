@@ -15,6 +15,9 @@ var decoratorTargets = map[string][]string{
 	"checkpoint":       {"actor"},
 	"hint":             {"pipeline", "task", "actor"},
 	"nondeterministic": {"task", "fn"},
+	"name":             {"actor"},
+	"lifetime":         {"actor"},
+	"concurrency":      {"actor"},
 }
 
 func knownDecorators() string {
@@ -37,7 +40,7 @@ func (c *compiler) applyDecorators(decs []*lang.Decorator, kind string, f *Func,
 			continue
 		}
 		if indexOf(targets, kind) < 0 {
-			c.errorf(d.Pos, "@%s applies to %s, not to a %s", d.Name, strings.Join(targets, " and "), kind)
+			c.errorf(d.Pos, "@%s applies to %s, not to a %s%s", d.Name, strings.Join(targets, " and "), kind, decoratorAdvice(d.Name))
 			continue
 		}
 		if seen[d.Name] && d.Name != "hint" {
@@ -50,6 +53,9 @@ func (c *compiler) applyDecorators(decs []*lang.Decorator, kind string, f *Func,
 			continue
 		}
 		c.applyDecorator(d, args, kind, f, a)
+	}
+	if a != nil {
+		c.checkActorDecorators(decs, a)
 	}
 }
 
@@ -108,6 +114,12 @@ func (c *compiler) applyDecorator(d *lang.Decorator, args []decoratorArg, kind s
 		f.DeclaredNondeterministic = true
 	case "hint":
 		c.hint(d, args, kind, f, a)
+	case "name":
+		c.actorName(d, args, a)
+	case "lifetime":
+		c.lifetime(d, args, a)
+	case "concurrency":
+		c.concurrency(d, args, a)
 	}
 }
 

@@ -90,6 +90,17 @@ type Actor struct {
 	Resources  map[string]float64
 	Hints      []*Hint
 	Checkpoint int // from @checkpoint(every=N); 0 when not given
+	// ActorName and Namespace, from @name("NAME", namespace="NS"), name
+	// the actor made by calling the class (spec/decorators.md); ActorName
+	// is empty when not given.
+	ActorName string
+	Namespace string
+	// Detached, from @lifetime("detached"), makes a named actor outlive
+	// the job that made it.
+	Detached bool
+	// Concurrency, from @concurrency(n), is how many method calls may run
+	// at once; 1 when not given.
+	Concurrency int
 }
 
 // Hint is one @hint on a declaration.

@@ -25,6 +25,7 @@ func init() {
 		"all": builtinAnyAll(false), "type": builtinType, "repr": builtinRepr,
 		"fail": builtinFail, "get": builtinGet, "wait": builtinWait,
 		"put": builtinPut, "cancel": builtinCancel, "reduce": builtinReduce,
+		"kill": builtinKill,
 	} {
 		builtinTable[name] = NewBuiltin(name, fn)
 	}

@@ -90,6 +90,10 @@ type Thread struct {
 	// Local is for the host's own per-thread data (its standard library
 	// included: stdlib keeps a thread's random generator there).
 	Local map[string]any
+	// Yield, when set, runs each blocking wait of the thread (get, wait,
+	// time.sleep; see Blocking): a call of a concurrent actor gives the
+	// actor up while it waits and takes it back before going on.
+	Yield func(wait func())
 
 	seq uint64
 	// planned is what the plan's decisions keep on this thread (calls

@@ -104,6 +104,15 @@ type ActorInfo struct {
 	MaxRestarts int
 	CallLogPos  uint64 // number of method calls logged so far
 	Checkpoint  string // object ID of the latest checkpoint, if any
+	// A named actor (@name): its name, its namespace and its lifetime
+	// ("job" or "detached"), and its handle as processes encode it (to
+	// call it from another job). Empty for other actors; encoded after
+	// the fields above only when Name is set, so that other rows keep
+	// their bytes.
+	Name      string
+	Namespace string
+	Lifetime  string
+	Handle    []byte
 }
 
 // Rows, commands (command.go) and snapshots (fsm.go) are written with
@@ -274,6 +283,12 @@ func (a *ActorInfo) marshal(e *codec.Encoder) {
 	e.Varint(int64(a.MaxRestarts))
 	e.Uvarint(a.CallLogPos)
 	e.String(a.Checkpoint)
+	if a.Name != "" {
+		e.String(a.Name)
+		e.String(a.Namespace)
+		e.String(a.Lifetime)
+		e.Blob(a.Handle)
+	}
 }
 
 func (a *ActorInfo) unmarshal(d *codec.Decoder) {
@@ -287,6 +302,12 @@ func (a *ActorInfo) unmarshal(d *codec.Decoder) {
 	a.MaxRestarts = int(d.Varint())
 	a.CallLogPos = d.Uvarint()
 	a.Checkpoint = d.String()
+	if d.Remaining() > 0 {
+		a.Name = d.String()
+		a.Namespace = d.String()
+		a.Lifetime = d.String()
+		a.Handle = d.BlobCopy()
+	}
 }
 
 func checkVersion(d *codec.Decoder) {

@@ -21,6 +21,14 @@ import (
 // NewActor creates an actor on a node where its resources fit and
 // returns its handle. The constructor runs on the actor's goroutine.
 func (c *Cluster) NewActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHandle, error) {
+	if call.Class.Info != nil && call.Class.Info.ActorName != "" {
+		return c.newNamedActor(th, call)
+	}
+	return c.newActor(th, call)
+}
+
+// newActor creates an actor, named or not.
+func (c *Cluster) newActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHandle, error) {
 	demand, err := resources.FromMap(call.Class.Info.Resources)
 	if err != nil {
 		return nil, exec.Errorf(exec.KindResource, "actor %s: %v", call.Class.Name(), err)
@@ -51,8 +59,17 @@ func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, outpu
 	th.MaxSteps = c.stepLimit(call) // the job's, shipped with its program
 	th.Local[localActor] = call.ID  // a cancelled subtree stops here (cancel.go)
 	c.routeOutput(th, output)
+	// The thread of one call of a concurrent actor: as the actor's, its
+	// calls numbered under the call's ID.
+	callThread := func(callID string) *exec.Thread {
+		t := n.newThread(call.Class.Name(), callID)
+		t.MaxSteps = th.MaxSteps
+		t.Local[localActor] = call.ID
+		c.routeOutput(t, output)
+		return t
+	}
 	a := actorhost.New(actorhost.Spec{ID: call.ID, Class: call.Class, Demand: demand, Thread: th,
-		Node: actorNode{n}, From: from, Gen: gen, Creator: creator})
+		Node: actorNode{n}, From: from, Gen: gen, Creator: creator, NewThread: callThread})
 	n.sched.Hold(demand)
 	n.mu.Lock()
 	n.actors = append(n.actors, a)

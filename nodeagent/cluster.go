@@ -136,6 +136,8 @@ type Cluster struct {
 	// marks are the roots of the subtrees of work cancelled here
 	// (cancel.go).
 	marks cancelMarks
+	// names are an embedded cluster's named actors (named.go).
+	names namedActors
 }
 
 // Stats counts what the cluster has done, for progress display.

@@ -108,4 +108,9 @@
 //	  last renewed its lease                            drops (net_jobs.go); /metrics counts
 //	Node.tasks: task counters     metrics.FuncCounts  task paths add (submit, receive, end);
 //	  by function, for /metrics   (sync.Map, atomics)   the scrape reads (metrics.go)
+//	Cluster.names: an embedded    namedActors.mu      calling threads (make, actors.get,
+//	  cluster's named actors                            kill), EndJob (named.go)
+//	network.names: a head's name  netNames.mu         connection goroutines (QueryNamedActor),
+//	  table; the named actors'                          calling threads, job release, the
+//	  handles a process holds                           heartbeat loop (named_net.go)
 package nodeagent

@@ -12,6 +12,7 @@ func (c *Cluster) EndJob(jobID string) {
 		c.endJob(jobID)
 		return
 	}
+	c.endNamedJob(jobID)
 	prefix := jobID + "."
 	ofJob := func(id string) bool { return strings.HasPrefix(id, prefix) }
 	for _, n := range c.nodes {

@@ -1,6 +1,8 @@
 package nodeagent
 
 import (
+	"time"
+
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
 )
@@ -50,3 +52,8 @@ func PlacementsAsked(c *Cluster) int64 {
 // TemplateReused is how many calls c sent where the same call of their
 // template loop went before.
 func TemplateReused(c *Cluster) int64 { return c.templates.reused() }
+
+// ProgramUsedAt is when the head c last saw the program used.
+func ProgramUsedAt(c *Cluster, hash string) (time.Time, bool) {
+	return c.net.svc.ProgramUsedAt(hash)
+}

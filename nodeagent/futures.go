@@ -16,7 +16,7 @@ import (
 func blocking(th *exec.Thread, f func()) {
 	t, _ := th.Local[localTask].(*task)
 	if t == nil || t.node == nil {
-		f()
+		exec.Blocking(th, f) // a concurrent actor's call yields the actor
 		return
 	}
 	t.node.sched.Release(t.demand)

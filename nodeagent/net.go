@@ -66,6 +66,7 @@ type network struct {
 	programs programCache        // the programs this process compiled, by hash
 	workdirs workDirs            // the jobs' working directories, shared or fetched (workdir.go)
 	hosted   *actorhost.Registry // actors living here that other processes call
+	names    netNames            // named actors: a head's table, the handles held (named_net.go)
 
 	mu     sync.Mutex
 	served map[string]*objstore.Object // objects other processes may fetch from here
@@ -187,6 +188,7 @@ func (nw *network) heartbeatLoop() {
 			nw.endSilentJobs()
 			nw.c.marks.prune(time.Now()) // cancel.go
 			if nw.svc != nil {
+				nw.useDetachedPrograms()         // named_net.go
 				nw.svc.SweepPrograms(time.Now()) // programs no job used for a while
 			}
 		}

@@ -106,7 +106,7 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 		return nil
 	}
 	if !a.Enqueue(&exec.TaskCall{ID: m.ID, Func: method, Args: args}, o, true) {
-		gone = true
+		gone = !a.Killed() // a killed actor is not to be found elsewhere
 		o.Complete(exec.None, a.StoppedError(), "")
 	}
 	return nil

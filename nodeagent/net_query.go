@@ -33,6 +33,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return transport.Reply(w.Bytes()), nil
 	case wire.QueryRelease:
 		return nil, nw.handleRelease(payload[1:])
+	case wire.QueryNamedActor:
+		return nw.handleNamed(payload[1:])
 	case wire.QueryWorkDir, wire.QueryWorkDirArchive:
 		return nw.workdirs.handleQuery(payload[0], payload[1:])
 	case wire.QueryTimeline:

@@ -180,6 +180,7 @@ func (nw *network) releaseHere(jobs []string) {
 		o.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled: its job is over", o.Name())}, "")
 	}
 	nw.stopJobsWork(ofJobs)
+	nw.releaseNames(ofJobs) // named_net.go
 	nw.workdirs.release(jobs)
 }
 

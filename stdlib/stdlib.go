@@ -26,6 +26,7 @@ func Modules() []*exec.Module {
 		IOModule(),
 		SysModule(),
 		RLModule(),
+		ActorsModule(),
 	}
 }
 

@@ -3,7 +3,7 @@ package stdlib
 import "testing"
 
 func TestModules(t *testing.T) {
-	want := []string{"math", "random", "nd", "str", "json", "time", "io", "sys", "rl"}
+	want := []string{"math", "random", "nd", "str", "json", "time", "io", "sys", "rl", "actors"}
 	mods := Modules()
 	if len(mods) != len(want) {
 		t.Fatalf("got %d modules", len(mods))

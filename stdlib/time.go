@@ -42,7 +42,9 @@ func TimeModule() *exec.Module {
 		if secs < 0 || math.IsNaN(secs) {
 			return exec.None, valueErr(args.Fn, "seconds must not be negative, got %s", exec.FormatFloat(secs))
 		}
-		return exec.None, Sleep(th, secs)
+		var err error
+		exec.Blocking(th, func() { err = Sleep(th, secs) }) // a concurrent actor's call yields the actor
+		return exec.None, err
 	}).Nondeterministic = true
 	return m
 }

@@ -69,6 +69,10 @@ type Spec struct {
 	// address of its creator.
 	Gen     int
 	Creator string
+	// NewThread makes the thread of one method call of a concurrent
+	// actor (@concurrency(n), n > 1), named by the call's ID; unused for
+	// other actors, whose calls all run on Thread.
+	NewThread func(callID string) *exec.Thread
 }
 
 // DedupWindow is how many recent calls an actor remembers by ID. A call
@@ -94,7 +98,8 @@ type Actor struct {
 	wake    *sync.Cond
 	mailbox []*call
 	stopped bool
-	orphans bool // no handle is left: stop once the mailbox is empty
+	killed  string // why it was killed (kill, rayflow actor stop), if it was
+	orphans bool   // no handle is left: stop once the mailbox is empty
 	// recent are the latest calls from other processes (by call ID, at
 	// most DedupWindow; nil until the first): a call that arrives again
 	// is answered from the first one instead of running twice.
@@ -105,6 +110,10 @@ type Actor struct {
 	initErr *exec.Error
 	order   uint64       // calls run so far, for the actor-order log
 	restore []exec.Value // fields to start from (a checkpoint), instead of the constructor
+
+	// conc is how a concurrent actor runs its calls (nil for the others,
+	// whose calls run one at a time on the actor's goroutine).
+	conc *concurrent
 }
 
 // call is one entry of the mailbox: a method call, or a checkpoint.
@@ -112,6 +121,10 @@ type call struct {
 	call       *exec.TaskCall
 	res        Result
 	checkpoint bool // take a checkpoint of the fields instead of a call
+	// args, when set, are the call's arguments resolved already (a
+	// concurrent actor's call waits for them before it takes the actor).
+	args    []exec.Value
+	argsErr *exec.Error
 }
 
 // New makes the actor of spec; Start starts it.
@@ -122,6 +135,10 @@ func New(spec Spec) *Actor {
 		a.restore, a.order = spec.From.Fields, spec.From.Order
 	}
 	a.wake = sync.NewCond(&a.mu)
+	if spec.Class.Info != nil && spec.Class.Info.Concurrency > 1 && spec.NewThread != nil {
+		n := spec.Class.Info.Concurrency
+		a.conc = newConcurrent(n, spec.NewThread)
+	}
 	return a
 }
 
@@ -195,6 +212,12 @@ func (a *Actor) EnqueueCheckpoint(id string, r Result) bool {
 
 // StoppedError is what a call on a stopped actor gets.
 func (a *Actor) StoppedError() *exec.Error {
+	a.mu.Lock()
+	killed := a.killed
+	a.mu.Unlock()
+	if killed != "" {
+		return &exec.Error{Kind: exec.KindCancelled, Msg: killed}
+	}
 	return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("actor %s has stopped", a.class.Name())}
 }
 
@@ -243,12 +266,17 @@ func (a *Actor) loop(ctorArgs []exec.Value) {
 	for {
 		next, ok := a.next()
 		if !ok {
+			a.conc.drain() // the calls still running finish first
 			a.Stop("actor " + a.class.Name() + " has no handles left")
 			return
 		}
 		if a.initErr != nil {
 			next.res.Complete(exec.None, &exec.Error{Kind: exec.KindTask, Pos: a.initErr.Pos, Stack: a.initErr.Stack,
 				Node: a.node.ID(), Msg: fmt.Sprintf("actor %s failed to start: %s", a.class.Name(), a.initErr.Msg)}, a.node.ID())
+			continue
+		}
+		if a.conc != nil {
+			a.conc.start(a, next)
 			continue
 		}
 		a.run(next)
@@ -270,7 +298,10 @@ func (a *Actor) next() (*call, bool) {
 	return next, true
 }
 
-func (a *Actor) run(ac *call) {
+func (a *Actor) run(ac *call) { a.runOn(a.th, ac) }
+
+// runOn runs one entry of the mailbox on th.
+func (a *Actor) runOn(th *exec.Thread, ac *call) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.node.Crashed(ac.res, p)
@@ -286,7 +317,10 @@ func (a *Actor) run(ac *call) {
 		a.node.Publish(ac.res, exec.ListOf([]exec.Value{exec.ListOf(fields), exec.Int(int64(a.order))}), nil)
 		return
 	}
-	args, depErr := a.node.ResolveArgs(ac.res.Name(), ac.call.Args)
+	args, depErr := ac.args, ac.argsErr
+	if args == nil && depErr == nil {
+		args, depErr = a.node.ResolveArgs(ac.res.Name(), ac.call.Args)
+	}
 	if depErr != nil {
 		a.node.DependencyFailed()
 		ac.res.Complete(exec.None, depErr, a.node.ID())
@@ -299,7 +333,7 @@ func (a *Actor) run(ac *call) {
 	ac.res.SetOrder(a.order)
 	a.node.MethodStarted()
 	started := time.Now()
-	val, err := ac.call.Func.RunMethod(a.th, a.inst, args)
+	val, err := ac.call.Func.RunMethod(th, a.inst, args)
 	a.node.MethodDone(ac.call.Func.Name(), ac.call.ID, started, err)
 	if err != nil {
 		err.MarkNode(a.node.ID())
@@ -321,10 +355,30 @@ func (a *Actor) Stop(reason string) {
 	a.wake.Broadcast()
 	a.mu.Unlock()
 	a.th.Cancel(reason)
+	a.conc.cancel(reason)
 	for _, ac := range pending {
 		ac.res.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: reason}, "")
 	}
 	a.node.Stopped(a)
+}
+
+// Kill stops the actor for good (kill, rayflow actor stop): its queued
+// and running calls fail as cancelled with reason, and so does every call
+// made on it later.
+func (a *Actor) Kill(reason string) {
+	a.mu.Lock()
+	if a.killed == "" {
+		a.killed = reason
+	}
+	a.mu.Unlock()
+	a.Stop(reason)
+}
+
+// Killed reports whether the actor was killed.
+func (a *Actor) Killed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.killed != ""
 }
 
 // Orphan is called by the collector once no handle refers to the actor:

@@ -4,14 +4,17 @@
 // caller run in call order), the count of calls it ran (its place in the
 // actor-order log that a restart replays), a window of its latest calls
 // from other processes (a call that arrives twice is answered from the
-// first run), and its stop.
+// first run), and its stop. A concurrent actor (@concurrency(n)) runs up
+// to n calls at once, each on a thread of its own, holding the actor's
+// state lock except while it waits (concurrent.go).
 //
 // # Ownership and threading
 //
 // An Actor owns its mailbox, its stopped and orphaned flags and its
 // dedup window, guarded by its mutex: any goroutine may Enqueue,
-// EnqueueCheckpoint, Stop or Orphan it. Its instance (the fields), its
-// call count and its start error belong to its goroutine alone. Its ID,
+// EnqueueCheckpoint, Stop, Kill or Orphan it. Its instance (the fields),
+// its call count and its start error belong to its goroutine alone, or,
+// for a concurrent actor, to the call that holds its state lock. Its ID,
 // class, demand, incarnation and creator are fixed by New.
 //
 // What an actor needs of its node (resolving arguments, publishing

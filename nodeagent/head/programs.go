@@ -106,3 +106,11 @@ func (s *Service) sweepPrograms(now time.Time, retention time.Duration) []string
 	}
 	return gone
 }
+
+// ProgramUsedAt is when this head last saw the program used, if it has.
+func (s *Service) ProgramUsedAt(hash string) (time.Time, bool) {
+	s.programs.mu.Lock()
+	defer s.programs.mu.Unlock()
+	at, ok := s.programs.last[hash]
+	return at, ok
+}

@@ -251,7 +251,9 @@ func (ow *Owner) keepCheckpoint(a *Actor, o *objstore.Object, covered int) {
 	order := v.AsList().Elems[1].AsInt()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if covered > a.logBase {
+	// A checkpoint covering more of the creator's calls, or as many but
+	// more calls of others (CheckpointNow), replaces the one kept.
+	if covered > a.logBase || covered == a.logBase && uint64(order) > a.ckptOrder {
 		a.log = append([]loggedCall(nil), a.log[covered-a.logBase:]...)
 		a.logBase = covered
 		a.checkpoint = data

@@ -37,6 +37,11 @@ const (
 	// alive: it renews their leases (nodeagent's net_jobs.go). The reply
 	// lists those of the jobs the head has ended already (empty: none).
 	QueryJobAlive byte = 4
+	// QueryNamedActor (op, arguments) is about named actors
+	// (nodeagent's named_net.go): a head registers, looks up, forgets
+	// and creates (detached) named actors; any process kills an actor it
+	// hosts.
+	QueryNamedActor byte = 5
 	// QueryWorkDir (job ID) asks a driver for the content hash of the
 	// working directory it shared for a job: (hash), "" when it shared
 	// none (nodeagent/workdir.go).
