@@ -27,12 +27,12 @@ import (
 //     they report);
 //   - the nodes the heads' membership table lists (the dead-node watcher
 //     reads it: headclient.Liveness);
-//   - any other address a head vouches for when asked (wire.QueryDialable):
-//     a member's (Membership.HasAddress), or a driver's that holds a job
-//     lease there (jobLeases.holder; a driver declares its address with
-//     its leases, and takes its first lease before any of its work is
-//     sent). A head answers from what it holds; the answer is kept for
-//     dialCacheTTL.
+//   - any other address a head vouches for when asked (wire.QueryDialable,
+//     each head in turn until one says yes): a member's
+//     (Membership.HasAddress), or a driver's that holds a job lease there
+//     (jobLeases.holder; a driver declares its address with its leases,
+//     and takes its first lease before any of its work is sent). A head
+//     answers from what it holds; a yes is kept for dialCacheTTL.
 //
 // A refused dial fails whatever needed it with an error that says the
 // address is not a member of the cluster; refusals are counted
@@ -80,17 +80,34 @@ func (nw *network) mayDial(ctx context.Context, addr string) error {
 	return &notMemberError{node: "node " + nw.c.Head().ID, addr: addr}
 }
 
-// headVouches asks a head (this process, if it is one) whether addr may
-// be dialled.
+// headVouches asks the heads (this process first, if it is one) whether
+// addr may be dialled, until one says yes: a driver renews its leases
+// only with the heads it knows, which may not be all of them. It fails
+// only when no head answered.
 func (nw *network) headVouches(ctx context.Context, addr string) (bool, error) {
-	if nw.isHead() {
-		return nw.dialableHere(addr), nil
+	if nw.isHead() && nw.dialableHere(addr) {
+		return true, nil
 	}
-	reply, err := nw.hc.Call(ctx, transport.Query, append([]byte{wire.QueryDialable}, addr...))
-	if err != nil {
-		return false, err
+	var lastErr error
+	answered := nw.isHead()
+	for _, h := range nw.hc.Order() {
+		if h == nw.addr {
+			continue
+		}
+		reply, err := nw.hc.CallAt(ctx, h, transport.Query, append([]byte{wire.QueryDialable}, addr...))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		answered = true
+		if len(reply) == 1 && reply[0] == 1 {
+			return true, nil
+		}
 	}
-	return len(reply) == 1 && reply[0] == 1, nil
+	if !answered && lastErr != nil {
+		return false, lastErr
+	}
+	return false, nil
 }
 
 // dialableHere answers wire.QueryDialable on a head: addr is this head's,
