@@ -104,3 +104,23 @@ pipeline main() {
 		t.Fatalf("w1 is %q after the job that ran out of memory", s)
 	}
 }
+
+// Embedded, the monitor stops the pipeline itself when it is what grows
+// (its driver thread runs in the process): exit 1 with a "memory" error
+// the pipeline cannot catch.
+func TestMemoryLimitStopsAnEmbeddedPipeline(t *testing.T) {
+	t.Parallel()
+	bin := buildCLI(t)
+	prog := writeProgram(t, `
+pipeline main() {
+    let xs = []
+    try {
+        while true { xs.append("x" * 1000 + str(len(xs))) }
+    } catch e { print("caught", e.kind) }
+}
+`)
+	out, errOut, code := runCapture(bin, "run", "--memory-limit", "200MiB", prog)
+	if code != 1 || out != "" || !strings.Contains(errOut, "error: node node-1 is out of memory") {
+		t.Fatalf("exit %d\nstdout\n%s\nstderr\n%s", code, out, errOut)
+	}
+}
