@@ -58,7 +58,7 @@ var errNotMember = errors.New("not a member of the cluster")
 type notMemberError struct{ node, addr string }
 
 func (e *notMemberError) Error() string {
-	return fmt.Sprintf("%s does not dial %s: the address is not a member of the cluster (neither a node or head the heads know, nor a driver that holds a job lease)", e.node, e.addr)
+	return fmt.Sprintf("%s does not dial %s: the address is not a member of the cluster (not a node or head the heads know, nor a driver that holds a job lease)", e.node, e.addr)
 }
 
 func (e *notMemberError) Is(target error) bool { return target == errNotMember }
