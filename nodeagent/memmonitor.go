@@ -40,8 +40,10 @@ import (
 // again.
 //
 // The process's Go soft memory limit (runtime/debug.SetMemoryLimit) is
-// lowered to the limit while the monitor runs, unless it is lower
-// already, so that garbage is collected before the heap reaches it.
+// lowered to monitorFraction of the limit while the monitor runs, unless
+// it is lower already, so that garbage is collected before the heap
+// reaches that point: past it, the live heap is near it. The monitor
+// collects garbage itself at most every monitorGCEvery.
 //
 // What the monitor does not do: it does not see memory outside the Go
 // heap, it does not stop actors (their method threads run on), and one
@@ -51,6 +53,10 @@ import (
 const (
 	monitorEvery    = 100 * time.Millisecond
 	monitorCooldown = time.Second
+	// monitorGCEvery bounds how often the monitor collects garbage to
+	// look at the live heap: a heap that stays near the limit with
+	// nothing to stop costs one collection per period, not ten.
+	monitorGCEvery = 500 * time.Millisecond
 	// monitorFraction is the share of the limit (in percent) the live
 	// heap may take before work is stopped: the Go runtime and the
 	// object store's bookkeeping need the rest.
@@ -145,8 +151,9 @@ func (m *memMonitor) remove(c *Cluster) {
 }
 
 // setLimitLocked makes limit the smallest cluster's, and the process's
-// Go soft memory limit no higher, so that garbage is collected before the
-// heap reaches it; with no cluster left, puts back the soft limit it
+// Go soft memory limit no higher than monitorFraction of it, so that
+// garbage is collected before the heap reaches the point where work is
+// stopped; with no cluster left, puts back the soft limit it
 // lowered if no one changed it since.
 func (m *memMonitor) setLimitLocked() {
 	m.limit = 0
@@ -155,6 +162,7 @@ func (m *memMonitor) setLimitLocked() {
 			m.limit = l
 		}
 	}
+	soft := m.limit / 100 * monitorFraction
 	cur := debug.SetMemoryLimit(-1)
 	switch {
 	case m.limit == 0:
@@ -162,12 +170,12 @@ func (m *memMonitor) setLimitLocked() {
 			debug.SetMemoryLimit(m.restore)
 		}
 		m.restore, m.set = 0, 0
-	case cur > m.limit || cur == m.set:
+	case cur > soft || cur == m.set:
 		if m.restore == 0 {
 			m.restore = cur
 		}
-		debug.SetMemoryLimit(m.limit)
-		m.set = m.limit
+		debug.SetMemoryLimit(soft)
+		m.set = soft
 	}
 }
 
@@ -200,6 +208,7 @@ func (m *memMonitor) loop(stop, done chan struct{}) {
 	defer safe.Survive("the memory monitor", stop, func() { m.loop(stop, done) }, done)
 	tick := time.NewTicker(monitorEvery)
 	defer tick.Stop()
+	var lastGC time.Time
 	for {
 		select {
 		case <-stop:
@@ -208,10 +217,11 @@ func (m *memMonitor) loop(stop, done chan struct{}) {
 		}
 		clusters, limit := m.watched()
 		trigger := limit / 100 * monitorFraction
-		if limit <= 0 || m.heap() <= trigger {
+		if limit <= 0 || m.heap() <= trigger || time.Since(lastGC) < monitorGCEvery {
 			continue
 		}
 		runtime.GC() // only garbage, perhaps
+		lastGC = time.Now()
 		live := m.heap()
 		if live <= trigger || !m.relieve(clusters, live, limit) {
 			continue
