@@ -109,9 +109,12 @@ type RunOptions struct {
 	// error); 0 for no cap. On a cluster (Cluster from ConnectDriver) the
 	// driver's nodeagent.Config.MaxMemory applies instead, as MaxSteps.
 	MaxMemory int64
-	// MemoryLimit is the embedded cluster's memory limit: past it the
-	// memory monitor stops the run's work (nodeagent.Config.MemoryLimit;
-	// 0: 90% of the machine's memory, negative: no monitor).
+	// MemoryLimit is the embedded cluster's memory limit: past 90% of it
+	// in live heap the memory monitor stops the run's work
+	// (nodeagent.Config.MemoryLimit; 0: 90% of the machine's memory,
+	// negative: no monitor). While the cluster runs, the process's Go
+	// soft memory limit (runtime/debug.SetMemoryLimit) is at most 90% of
+	// it; it is put back after.
 	MemoryLimit int64
 	// ObjectStoreMemory is each node's object-store limit in bytes
 	// (default 30% of RAM); DataDir holds spill files.
