@@ -104,6 +104,18 @@ type RunOptions struct {
 	Stdout    io.Writer // program output; default os.Stdout
 	WorkDir   string    // confines the io module; see WorkDirLimit
 	MaxSteps  int64     // stop threads after this many steps; 0 for no limit
+	// MaxMemory caps the bytes the run's objects may take in each node's
+	// object store (a put or result past it fails with a "memory"
+	// error); 0 for no cap. On a cluster (Cluster from ConnectDriver) the
+	// driver's nodeagent.Config.MaxMemory applies instead, as MaxSteps.
+	MaxMemory int64
+	// MemoryLimit is the embedded cluster's memory limit: past 90% of it
+	// in live heap the memory monitor stops the run's work
+	// (nodeagent.Config.MemoryLimit; 0: 90% of the machine's memory,
+	// negative: no monitor). While the cluster runs, the process's Go
+	// soft memory limit (runtime/debug.SetMemoryLimit) is at most 90% of
+	// it; it is put back after.
+	MemoryLimit int64
 	// ObjectStoreMemory is each node's object-store limit in bytes
 	// (default 30% of RAM); DataDir holds spill files.
 	ObjectStoreMemory int64
@@ -166,6 +178,7 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 		}
 		cluster, err = nodeagent.NewCluster(nodeagent.Config{Nodes: opts.Nodes, CPUs: opts.CPUs,
 			Stdout: opts.Stdout, WorkDir: opts.WorkDir, MaxSteps: opts.MaxSteps,
+			MaxMemory: opts.MaxMemory, MemoryLimit: opts.MemoryLimit,
 			ObjectStoreMemory: opts.ObjectStoreMemory, DataDir: opts.DataDir,
 			Lineage: opts.Lineage, Timeline: opts.Timeline != "", Resources: opts.Resources,
 			ForwardBound: opts.ForwardBound, GCSDelay: opts.GCSDelay})

@@ -184,13 +184,14 @@ func (cc *compileCtx) try(t *lang.Try) execFn {
 }
 
 // runProtected runs body and recovers a runtime error from it. A
-// cancellation is not caught: it must stop the thread.
+// cancellation, or a stop by the memory monitor (Thread.Stop), is not
+// caught: it must stop the thread.
 func runProtected(fr *frame, body execFn) (c ctl, err *Error) {
 	saved, savedVals := len(fr.th.frames), len(fr.th.vals)
 	defer func() {
 		if r := recover(); r != nil {
 			e, ok := r.(*Error)
-			if !ok || e.Kind == KindCancelled && isThreadCancelled(fr.th) || e.Kind == KindStepLimit {
+			if !ok || (e.Kind == KindCancelled || e.Kind == KindMemory) && isThreadCancelled(fr.th) || e.Kind == KindStepLimit {
 				panic(r)
 			}
 			err = finishError(fr.th, e, saved, lang.Position{}, "")

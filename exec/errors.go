@@ -25,6 +25,7 @@ const (
 	KindInternal     = "internal"      // a bug in rayflow
 	KindStepLimit    = "step_limit"    // the run exceeded its step limit
 	KindTimeout      = "timeout"       // get(timeout=) found futures not ready in time
+	KindMemory       = "memory"        // the job's memory cap, or its node's memory limit, was exceeded
 )
 
 // Frame is one entry of a call stack: where in which function.

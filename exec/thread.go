@@ -101,7 +101,7 @@ type Thread struct {
 	// so that threads of unplanned programs stay small.
 	planned   *threadPlan
 	steps     int64
-	cancelled atomic.Pointer[string]
+	cancelled atomic.Pointer[stopCause]
 	doneMu    sync.Mutex
 	done      chan struct{} // closed by Cancel; made on first use
 	// frames are the call sites of the rayflow functions now running,
@@ -129,10 +129,19 @@ func (th *Thread) NextCallID() string {
 	return th.TaskID + "." + strconv.FormatUint(th.seq, 10)
 }
 
+// stopCause is why a thread was asked to stop: the error kind it stops
+// with and its message.
+type stopCause struct{ kind, msg string }
+
 // Cancel asks the thread to stop at its next check (a loop back-edge or a
 // call) with a "cancelled" error carrying reason.
-func (th *Thread) Cancel(reason string) {
-	if th.cancelled.CompareAndSwap(nil, &reason) {
+func (th *Thread) Cancel(reason string) { th.Stop(KindCancelled, reason) }
+
+// Stop asks the thread to stop at its next check with an error of kind
+// (KindMemory: the node ran out of memory) carrying msg. The first
+// Cancel or Stop wins.
+func (th *Thread) Stop(kind, msg string) {
+	if th.cancelled.CompareAndSwap(nil, &stopCause{kind: kind, msg: msg}) {
 		th.doneMu.Lock()
 		if th.done == nil {
 			th.done = make(chan struct{})
@@ -162,7 +171,17 @@ func (th *Thread) Cancelled() (string, bool) {
 	if r == nil {
 		return "", false
 	}
-	return *r, true
+	return r.msg, true
+}
+
+// StopError is the error a cancelled or stopped thread stops with
+// (kind cancelled, or the kind Stop gave), nil while it may go on: for
+// code that blocks on the thread's behalf and sees Done closed.
+func (th *Thread) StopError() *Error {
+	if r := th.cancelled.Load(); r != nil {
+		return Errorf(r.kind, "%s", r.msg)
+	}
+	return nil
 }
 
 // check is called on loop back-edges and calls; it returns the error
@@ -170,7 +189,7 @@ func (th *Thread) Cancelled() (string, bool) {
 // position.
 func (th *Thread) check() *Error {
 	if r := th.cancelled.Load(); r != nil {
-		return Errorf(KindCancelled, "%s", *r)
+		return Errorf(r.kind, "%s", r.msg)
 	}
 	if th.MaxSteps > 0 {
 		th.steps++

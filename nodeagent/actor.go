@@ -56,8 +56,10 @@ func (c *Cluster) newActor(th *exec.Thread, call *exec.TaskCall) (*exec.ActorHan
 func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, output string, from *actorhost.State, gen int, creator string) *actorhost.Actor {
 	c := n.cluster
 	th := n.newThread(call.Class.Name(), call.ID)
-	th.MaxSteps = c.stepLimit(call) // the job's, shipped with its program
-	th.Local[localActor] = call.ID  // a cancelled subtree stops here (cancel.go)
+	lim := c.limitsOf(call) // the job's, shipped with its program
+	c.caps.note(jobOf(call.ID), lim.maxMemory)
+	th.MaxSteps = lim.maxSteps
+	th.Local[localActor] = call.ID // a cancelled subtree stops here (cancel.go)
 	c.routeOutput(th, output)
 	// The thread of one call of a concurrent actor: as the actor's, its
 	// calls numbered under the call's ID.

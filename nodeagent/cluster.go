@@ -31,6 +31,16 @@ type Config struct {
 	Stdout     io.Writer // program output; default discard
 	WorkDir    string    // confines the io module
 	MaxSteps   int64     // per-thread step limit, 0 for none
+	// MaxMemory caps the bytes the objects of each job this process
+	// drives (embedded: every job) may take in each node's object store;
+	// a value past it fails with a "memory" error. It travels with the
+	// job's program, as MaxSteps does. 0 for none.
+	MaxMemory int64
+	// MemoryLimit is this process's memory limit: when the Go runtime
+	// holds more, the memory monitor (memmonitor.go) stops the running
+	// work of the job that holds the most, so that the process survives.
+	// 0: 90% of the machine's memory; negative: no monitor.
+	MemoryLimit int64
 	// ObjectStoreMemory is each node's object-store limit in bytes;
 	// beyond it large objects spill to disk. Default 30% of RAM.
 	ObjectStoreMemory int64
@@ -138,6 +148,11 @@ type Cluster struct {
 	marks cancelMarks
 	// names are an embedded cluster's named actors (named.go).
 	names namedActors
+	// caps are the memory caps of the jobs whose work ran here (caps.go).
+	caps jobCaps
+	// drivers are the driver threads this cluster runs, for the memory
+	// monitor (memmonitor.go).
+	drivers drivers
 }
 
 // Stats counts what the cluster has done, for progress display.
@@ -185,6 +200,10 @@ func NewCluster(cfg Config) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = detected.Memory() * 9 / 10
+		c.cfg.MemoryLimit = cfg.MemoryLimit
+	}
 	for i := 0; i < cfg.Nodes; i++ {
 		total := extra.With(resources.CPU, int64(cfg.CPUs)*resources.Milli)
 		id := fmt.Sprintf("node-%d", i+1)
@@ -206,6 +225,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		l.refs = c.net
 		c.lineage = l
 	}
+	procMonitor.add(c, cfg.MemoryLimit) // memmonitor.go
 	return c, nil
 }
 
@@ -236,7 +256,10 @@ func (c *Cluster) Head() *Node { return c.nodes[0] }
 // NewThread makes the driver thread of a pipeline run on the head node.
 func (c *Cluster) NewThread(jobID string) *exec.Thread {
 	c.noteJob(jobID)
-	return c.Head().newThread("driver", jobID)
+	c.caps.note(jobOf(jobID), c.cfg.MaxMemory)
+	th := c.Head().newThread("driver", jobID)
+	c.drivers.started(jobOf(jobID), th)
+	return th
 }
 
 // Shutdown cancels every running task and actor.
@@ -250,6 +273,7 @@ func (c *Cluster) Shutdown(reason string) {
 		c.lineage.close()
 	}
 	c.scope.close()
+	procMonitor.remove(c)
 }
 
 // startEmbeddedLineage opens the embedded single-replica GCS in the

@@ -59,7 +59,8 @@
 //	                                                    loop (state), the spillback loop
 //	Node.actors                   Node.mu             actor placement (spawnActor), stopping
 //	                                                    actors (forget), Alive, cancelAll
-//	task.th                       task.mu             its worker; cancel (any goroutine)
+//	task.th, task.started         task.mu             its worker; cancel, the memory monitor
+//	                                                    (any goroutine)
 //	task.hint (placement hint)    whoever holds the   set by schedule before the task is queued
 //	                                task now            or spilled; read by the spiller; cleared
 //	                                                    by spillback (queued) or a re-spill
@@ -105,7 +106,18 @@
 //	  cancelled subtrees (by ID)                        that starts a task checks (cancel.go)
 //	network.leases: on a head,    jobLeases.mu        connection goroutines renew; the
 //	  when each job's driver                            heartbeat loop expires; job release
-//	  last renewed its lease                            drops (net_jobs.go); /metrics counts
+//	  last renewed its lease,                           drops (net_jobs.go); /metrics counts;
+//	  and the driver's address                          dial checks read (holder)
+//	network.dials: addresses the  dialPolicy.mu       the pool's dialling goroutines
+//	  heads vouched for, refusals                       (mayDial, dialpolicy.go)
+//	Cluster.caps: each job's      jobCaps (sync.Map)  task workers, actor and driver threads
+//	  memory cap (--max-memory)                         note; object stores read; job release
+//	                                                    forgets (caps.go)
+//	Cluster.drivers: its driver   drivers.mu          NewThread adds; the memory monitor
+//	  threads, held weakly                              reads (memmonitor.go)
+//	procMonitor: the process's    memMonitor.mu       NewCluster adds, Shutdown removes; its
+//	  clusters and memory limit                         goroutine samples the heap and stops
+//	                                                    work (memmonitor.go)
 //	Node.tasks: task counters     metrics.FuncCounts  task paths add (submit, receive, end);
 //	  by function, for /metrics   (sync.Map, atomics)   the scrape reads (metrics.go)
 //	Cluster.names: an embedded    namedActors.mu      calling threads (make, actors.get,

@@ -78,8 +78,10 @@ func waitOne(th *exec.Thread, o *objstore.Object) error {
 	case <-o.Done():
 		return nil
 	case <-th.Done():
-		reason, _ := th.Cancelled()
-		return exec.Errorf(exec.KindCancelled, "%s", reason)
+		if err := th.StopError(); err != nil {
+			return err
+		}
+		return nil
 	}
 }
 
@@ -89,8 +91,10 @@ func raised(o *objstore.Object, err *exec.Error) *exec.Error {
 	e := &exec.Error{Kind: exec.KindTask, Pos: err.Pos, Node: err.Node, Cause: err,
 		Stack: append([]exec.Frame(nil), err.Stack...)}
 	switch {
-	case err.Kind == exec.KindCancelled:
-		e.Kind, e.Msg = exec.KindCancelled, err.Msg
+	case err.Kind == exec.KindCancelled || err.Kind == exec.KindMemory:
+		// Not the task's own failure: the run was cancelled, or its job
+		// or node ran out of memory (the message names the task).
+		e.Kind, e.Msg = err.Kind, err.Msg
 	case err.Kind == exec.KindResource && err.Task == "":
 		// A task no node can hold (found where it is placed: by the
 		// head's scheduler on a cluster, at the call embedded) did not
@@ -147,8 +151,8 @@ func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time
 			case <-deadline:
 				return
 			case <-tick.C:
-				if reason, ok := th.Cancelled(); ok {
-					err = exec.Errorf(exec.KindCancelled, "%s", reason)
+				if serr := th.StopError(); serr != nil {
+					err = serr
 					return
 				}
 			}

@@ -22,7 +22,8 @@ func (n *Node) taskCounts(fn string) *metrics.TaskCounts {
 // a head, the nodes' heartbeat ages and the jobs whose drivers renew
 // their leases here. Everything is read at scrape time.
 func (c *Cluster) MetricsHandler() http.Handler {
-	src := metrics.Source{Nodes: c.metricsNodes, StashUncommitted: c.stashUncommitted}
+	src := metrics.Source{Nodes: c.metricsNodes, StashUncommitted: c.stashUncommitted,
+		RefusedDials: c.RefusedDials, MemoryStops: MemoryStops}
 	if nw := c.net; nw != nil && nw.cfg.Membership != nil {
 		src.HeartbeatAges = func() map[string]float64 { return heartbeatAges(nw.cfg.Membership.Alive(), time.Now()) }
 		src.Jobs = func() map[string]int { return map[string]int{"RUNNING": nw.leases.count()} }

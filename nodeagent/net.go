@@ -72,6 +72,7 @@ type network struct {
 	served map[string]*objstore.Object // objects other processes may fetch from here
 	jobs   map[string]bool             // jobs this process drives, released when it leaves (net_release.go)
 	leases jobLeases                   // on a head: the leases of the jobs drivers renew here (net_jobs.go)
+	dials  dialPolicy                  // the addresses the heads vouched for, refusals (dialpolicy.go)
 
 	spillCh   chan spillItem
 	spillDone chan struct{}
@@ -110,6 +111,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	}
 	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush, Token: c.cfg.Token, TLS: c.cfg.TLS}
 	srvOpts := opts
+	opts.MayDial = nw.mayDial // only member addresses are dialled (dialpolicy.go)
 	if nw.isHead() {
 		srvOpts.OnHello = nw.rememberPeer // only heads push membership changes
 	}

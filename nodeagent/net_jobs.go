@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -16,13 +17,15 @@ import (
 // SIGTERM) releases its jobs itself as it leaves (net_release.go). One
 // that dies cannot, so every process that drives jobs renews a lease on
 // them with every head, at each heartbeat period, in a Query of kind
-// wire.QueryJobAlive. A head that has not heard of a job for its dead
-// timeout (--dead-after, the timeout after which it declares a silent
-// node dead) releases the job as its driver would have: every live
-// process drops its queued tasks, cancels its running ones, stops its
-// actors and releases its objects; the heads delete its lineage. Each
-// head tracks the leases it receives on its own, as it tracks the nodes'
-// heartbeats; a release from several heads is the same release.
+// wire.QueryJobAlive, which also names the driver's address (the
+// processes of the cluster dial it while the lease holds: dialpolicy.go).
+// A head that has not heard of a job for its dead timeout (--dead-after,
+// the timeout after which it declares a silent node dead) releases the
+// job as its driver would have: every live process drops its queued
+// tasks, cancels its running ones, stops its actors and releases its
+// objects; the heads delete its lineage. Each head tracks the leases it
+// receives on its own, as it tracks the nodes' heartbeats; a release
+// from several heads is the same release.
 
 // jobLeases are the leases of the jobs drivers renew with this head, by
 // job ID: when each was last renewed. Its own lock; renewed by
@@ -31,17 +34,24 @@ import (
 type jobLeases struct {
 	mu   sync.Mutex
 	last map[string]time.Time
+	// drivers are the addresses of the jobs' drivers, as their lease
+	// renewals declare them: the processes dial them (dialpolicy.go).
+	drivers map[string]string
 }
 
-// renew records that the jobs' driver is alive now.
-func (l *jobLeases) renew(jobs []string, now time.Time) {
+// renew records that the jobs' driver, at addr ("" when it did not say),
+// is alive now.
+func (l *jobLeases) renew(jobs []string, addr string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.last == nil {
-		l.last = map[string]time.Time{}
+		l.last, l.drivers = map[string]time.Time{}, map[string]string{}
 	}
 	for _, j := range jobs {
 		l.last[j] = now
+		if addr != "" {
+			l.drivers[j] = addr
+		}
 	}
 }
 
@@ -51,7 +61,22 @@ func (l *jobLeases) drop(jobs []string) {
 	defer l.mu.Unlock()
 	for _, j := range jobs {
 		delete(l.last, j)
+		delete(l.drivers, j)
 	}
+}
+
+// holder reports whether a driver at addr holds a lease here. It runs
+// when a process asks whether it may dial an address it has not dialled
+// (dialpolicy.go), never per task: a scan of the leases is cheap enough.
+func (l *jobLeases) holder(addr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, a := range l.drivers {
+		if a == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // count is how many jobs hold a lease here.
@@ -70,6 +95,7 @@ func (l *jobLeases) expired(now time.Time, after time.Duration) []string {
 		if now.Sub(at) > after {
 			out = append(out, j)
 			delete(l.last, j)
+			delete(l.drivers, j)
 		}
 	}
 	return out
@@ -87,11 +113,21 @@ func (nw *network) handleJobAlive(body []byte) (ended []string, err error) {
 	if err != nil {
 		return nil, wire.ErrMalformed
 	}
-	// After the jobs, past an empty string, the programs they run: they
-	// stay in the GCS while their jobs do.
+	// After the jobs, past an empty string, the programs they run (they
+	// stay in the GCS while their jobs do), and past another, the
+	// driver's address, which the processes of the cluster may dial
+	// while it holds the lease (dialpolicy.go).
+	driver := ""
 	if i := slices.Index(jobs, ""); i >= 0 {
-		nw.svc.UsePrograms(jobs[i+1:])
+		programs := jobs[i+1:]
 		jobs = jobs[:i]
+		if k := slices.Index(programs, ""); k >= 0 {
+			if rest := programs[k+1:]; len(rest) == 1 && head.CheckAddress(rest[0]) == nil {
+				driver = rest[0]
+			}
+			programs = programs[:k]
+		}
+		nw.svc.UsePrograms(programs)
 	}
 	live := jobs[:0:0]
 	for _, j := range jobs {
@@ -103,7 +139,7 @@ func (nw *network) handleJobAlive(body []byte) (ended []string, err error) {
 			live = append(live, j)
 		}
 	}
-	nw.leases.renew(live, time.Now())
+	nw.leases.renew(live, driver, time.Now())
 	return ended, nil
 }
 
@@ -119,7 +155,7 @@ func (nw *network) renewJobLeases(wait time.Duration) {
 	if len(jobs) == 0 {
 		return
 	}
-	body := wire.EncodeStrings(append(append(jobs, ""), nw.programs.shippedHashes()...)...)
+	body := wire.EncodeStrings(append(append(append(jobs, ""), nw.programs.shippedHashes()...), "", nw.addr)...)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	msg := append([]byte{wire.QueryJobAlive}, body...)

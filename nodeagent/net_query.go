@@ -31,6 +31,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		w.Uvarint(uint64(newGen))
 		w.String(gone)
 		return transport.Reply(w.Bytes()), nil
+	case wire.QueryDialable:
+		return nw.handleDialable(payload[1:])
 	case wire.QueryRelease:
 		return nil, nw.handleRelease(payload[1:])
 	case wire.QueryNamedActor:

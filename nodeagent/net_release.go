@@ -165,6 +165,7 @@ func (nw *network) releaseHere(jobs []string) {
 	}
 	nw.c.marks.forgetJobs(ofJobs)
 	nw.leases.drop(jobs)
+	nw.c.caps.forget(jobs)
 	nw.mu.Lock()
 	for id := range nw.served {
 		if ofJobs(id) {

@@ -154,7 +154,9 @@ func (n *Node) cancelAll(reason string) {
 // object with the store's error.
 func (n *Node) publish(o *objstore.Object, val exec.Value, err *exec.Error) {
 	if err == nil {
-		big, serr := n.store.Add(o.Name(), val)
+		// A large value counts against its job's memory cap (caps.go).
+		owner := objstore.Owner{Job: jobOf(o.ID()), Node: n.ID, Caps: &n.cluster.caps}
+		big, serr := n.store.AddFor(owner, o.Name(), val)
 		switch {
 		case serr != nil:
 			val, err = exec.None, serr.(*exec.Error)

@@ -65,6 +65,9 @@ func TestRemoteFetchDoesNotHoldObjectLock(t *testing.T) {
 		}
 	}()
 
+	// The holder stands in for a member of the cluster: the head dials
+	// only members (dialpolicy.go).
+	head.Cluster.net.dials.vouch(srv.Addr(), time.Now())
 	o := head.Cluster.net.remoteObject("jobf.1", "object jobf.1", srv.Addr())
 	const readers = 4
 	values := make(chan exec.Value, readers)

@@ -17,8 +17,10 @@ func TestProgramBlobRoundTrip(t *testing.T) {
 		{name: "b.rayflow", source: "x\x00y\nz", needs: []string{"double", "geo", "geo.dist"}},
 		{name: "c.rayflow", source: "x\x00y", needs: []string{"geo"}, spec: "batch,fuse"},
 		{name: "d.rayflow", source: "\x01\x00", spec: "none"},
-		{name: "e.rayflow", source: "\x02\x00x", maxSteps: 5000},
-		{name: "f.rayflow", source: "y", needs: []string{"geo"}, spec: "batch", maxSteps: 1},
+		{name: "e.rayflow", source: "\x02\x00x", jobLimits: jobLimits{maxSteps: 5000}},
+		{name: "f.rayflow", source: "y", needs: []string{"geo"}, spec: "batch", jobLimits: jobLimits{maxSteps: 1}},
+		{name: "g.rayflow", source: "\x03\x00z", jobLimits: jobLimits{maxMemory: 512 << 20}},
+		{name: "h.rayflow", source: "w", needs: []string{"geo"}, spec: "fuse", jobLimits: jobLimits{maxSteps: 7, maxMemory: 1}},
 	} {
 		got := splitProgramBlob(programBlob(want))
 		if !reflect.DeepEqual(got, want) {

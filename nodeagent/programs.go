@@ -59,19 +59,26 @@ func (pc *programCache) shippedHashes() []string {
 	return out
 }
 
-// cachedProgram is a compiled program and the step limit (run
-// --max-steps) its job runs under, as its driver shipped it; 0 for none.
+// cachedProgram is a compiled program and the limits its job runs
+// under, as its driver shipped them.
 type cachedProgram struct {
-	p        *exec.Program
-	maxSteps int64
+	p *exec.Program
+	jobLimits
 }
 
-// stepLimit is the step limit program hash runs under, if known.
-func (pc *programCache) stepLimit(hash string) (int64, bool) {
+// jobLimits are the limits a job's driver ships with its program: the
+// step limit (run --max-steps) and the memory cap (run --max-memory);
+// 0 for none.
+type jobLimits struct {
+	maxSteps, maxMemory int64
+}
+
+// limits are the limits program hash runs under, if known.
+func (pc *programCache) limits(hash string) (jobLimits, bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	e, ok := pc.byHash[hash]
-	return e.maxSteps, ok
+	return e.jobLimits, ok
 }
 
 func (pc *programCache) get(hash string) *exec.Program {
@@ -91,14 +98,14 @@ func (pc *programCache) all() []*exec.Program {
 	return out
 }
 
-// put records a compiled program and the step limit its job runs under.
-func (pc *programCache) put(p *exec.Program, maxSteps int64) {
+// put records a compiled program and the limits its job runs under.
+func (pc *programCache) put(p *exec.Program, lim jobLimits) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.byHash == nil {
 		pc.byHash = map[string]cachedProgram{}
 	}
-	pc.byHash[p.Hash] = cachedProgram{p: p, maxSteps: maxSteps}
+	pc.byHash[p.Hash] = cachedProgram{p: p, jobLimits: lim}
 }
 
 // program returns the compiled program with the given source hash,
@@ -137,7 +144,7 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 		return nil, err
 	}
 	p.Hash = hash
-	nw.programs.put(p, sp.maxSteps)
+	nw.programs.put(p, sp.jobLimits)
 	return p, nil
 }
 
@@ -145,7 +152,28 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 // job's driver shipped with the program (run --max-steps travels with
 // the job, so a task is limited on a node as it is embedded), else this
 // process's own.
-func (c *Cluster) stepLimit(call *exec.TaskCall) int64 {
+func (c *Cluster) stepLimit(call *exec.TaskCall) int64 { return c.limitsOf(call).maxSteps }
+
+// limitsOf are the limits of the job of a call: its step limit (see
+// stepLimit) and its memory cap (run --max-memory), each the one its
+// driver shipped with the program, else this process's own (for the
+// jobs it drives, and embedded).
+func (c *Cluster) limitsOf(call *exec.TaskCall) jobLimits {
+	lim := jobLimits{maxSteps: c.cfg.MaxSteps, maxMemory: c.cfg.MaxMemory}
+	if shipped, ok := c.shippedLimits(call); ok {
+		if shipped.maxSteps > 0 {
+			lim.maxSteps = shipped.maxSteps
+		}
+		if shipped.maxMemory > 0 {
+			lim.maxMemory = shipped.maxMemory
+		}
+	}
+	return lim
+}
+
+// shippedLimits are the limits the driver of call's job shipped with its
+// program, when this process loaded it from the GCS.
+func (c *Cluster) shippedLimits(call *exec.TaskCall) (jobLimits, bool) {
 	var prog *exec.Program
 	switch {
 	case call == nil:
@@ -155,12 +183,9 @@ func (c *Cluster) stepLimit(call *exec.TaskCall) int64 {
 		prog = call.Class.Program()
 	}
 	if c.net == nil || prog == nil || prog.Hash == "" {
-		return c.cfg.MaxSteps
+		return jobLimits{}, false
 	}
-	if n, ok := c.net.programs.stepLimit(prog.Hash); ok && n > 0 {
-		return n
-	}
-	return c.cfg.MaxSteps
+	return c.net.programs.limits(prog.Hash)
 }
 
 // checkProgramHash refuses a program whose blob, as the GCS returned it,
@@ -198,9 +223,10 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	if p.Plan != nil {
 		spec = p.Plan.Spec
 	}
-	blob := programBlob(shippedProgram{name: p.File, source: source, needs: frontend.Needs(p.Compiled), spec: spec, maxSteps: nw.c.cfg.MaxSteps})
+	lim := jobLimits{maxSteps: nw.c.cfg.MaxSteps, maxMemory: nw.c.cfg.MaxMemory}
+	blob := programBlob(shippedProgram{name: p.File, source: source, needs: frontend.Needs(p.Compiled), spec: spec, jobLimits: lim})
 	p.Hash = gcs.ProgramHash(blob)
-	nw.programs.put(p, nw.c.cfg.MaxSteps)
+	nw.programs.put(p, lim)
 	nw.programs.ship(p.Hash)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -233,13 +259,13 @@ func (nw *network) getStats(key string) ([]byte, error) {
 // file name (so that errors raised on other nodes name the user's file),
 // the names it needs beyond the standard library (frontend.Needs), the
 // options the driver planned it with (planner.Opt.Spec: every node plans
-// it the same way), the step limit of its job (run --max-steps; 0 for
-// none), and the source.
+// it the same way), the limits of its job (run --max-steps and
+// --max-memory; 0 for none), and the source.
 type shippedProgram struct {
 	name, source string
 	needs        []string
 	spec         string
-	maxSteps     int64
+	jobLimits
 }
 
 // A program planned with the source's hints only (spec "") is stored as
@@ -249,16 +275,22 @@ type shippedProgram struct {
 // forms read back; the source may hold anything. Programs differing only
 // in their options have different hashes. One run with a step limit is
 // stored as STX NAME NUL NEEDS NUL SPEC NUL STEPS NUL SOURCE, STEPS in
-// decimal; without one, as before.
+// decimal; one with a memory cap as ETX NAME NUL NEEDS NUL SPEC NUL STEPS
+// NUL MEMORY NUL SOURCE (MEMORY in bytes, decimal); without either, as
+// before.
 const (
-	specMark  = "\x01"
-	stepsMark = "\x02"
+	specMark   = "\x01"
+	stepsMark  = "\x02"
+	limitsMark = "\x03"
 )
 
 // programBlob encodes a shippedProgram.
 func programBlob(sp shippedProgram) []byte {
 	head := sp.name + "\x00" + strings.Join(sp.needs, "\n") + "\x00"
 	switch {
+	case sp.maxMemory > 0:
+		return []byte(limitsMark + head + sp.spec + "\x00" + strconv.FormatInt(sp.maxSteps, 10) + "\x00" +
+			strconv.FormatInt(sp.maxMemory, 10) + "\x00" + sp.source)
 	case sp.maxSteps > 0:
 		return []byte(stepsMark + head + sp.spec + "\x00" + strconv.FormatInt(sp.maxSteps, 10) + "\x00" + sp.source)
 	case sp.spec == "":
@@ -270,6 +302,8 @@ func programBlob(sp shippedProgram) []byte {
 func splitProgramBlob(blob []byte) shippedProgram {
 	text, withSpec := strings.CutPrefix(string(blob), specMark)
 	text, withSteps := strings.CutPrefix(text, stepsMark)
+	text, withMemory := strings.CutPrefix(text, limitsMark)
+	withSteps = withSteps || withMemory
 	withSpec = withSpec || withSteps
 	name, rest, ok := strings.Cut(text, "\x00")
 	if !ok {
@@ -287,6 +321,11 @@ func splitProgramBlob(blob []byte) shippedProgram {
 		var steps string
 		steps, sp.source, _ = strings.Cut(sp.source, "\x00")
 		sp.maxSteps, _ = strconv.ParseInt(steps, 10, 64)
+	}
+	if withMemory {
+		var memory string
+		memory, sp.source, _ = strings.Cut(sp.source, "\x00")
+		sp.maxMemory, _ = strconv.ParseInt(memory, 10, 64)
 	}
 	if needs != "" {
 		sp.needs = strings.Split(needs, "\n")

@@ -47,6 +47,7 @@ type task struct {
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running
+	started   time.Time    // when th started
 	cancelled atomic.Bool
 }
 
@@ -76,6 +77,13 @@ func (t *task) Again() owner.Task {
 // Cancel stops the task: a queued one never starts, a running one is
 // interrupted at its next check.
 func (t *task) Cancel(reason string) {
+	t.stopWith(exec.KindCancelled, reason)
+}
+
+// stopWith stops the task as Cancel does, with an error of kind: a
+// running one carrying msg, a queued one, when kind is "cancelled",
+// saying it was cancelled.
+func (t *task) stopWith(kind, msg string) {
 	if !t.cancelled.CompareAndSwap(false, true) {
 		return
 	}
@@ -83,10 +91,20 @@ func (t *task) Cancel(reason string) {
 	th := t.th
 	t.mu.Unlock()
 	if th != nil {
-		th.Cancel(reason)
+		th.Stop(kind, msg)
 		return
 	}
-	t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.Name())}, "")
+	if kind == exec.KindCancelled {
+		msg = fmt.Sprintf("%s was cancelled", t.obj.Name())
+	}
+	t.obj.Complete(exec.None, &exec.Error{Kind: kind, Msg: msg}, "")
+}
+
+// runningSince reports whether the task runs now, and since when.
+func (t *task) runningSince() (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.started, t.th != nil && !t.cancelled.Load()
 }
 
 // demandOf reads a call site's resource annotation.
@@ -319,10 +337,12 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	if info != nil && info.RetryErrors && info.Retries > 0 {
 		extra = info.Retries
 	}
-	var outcomes any // the logged steps of the earlier attempts
+	var outcomes any                  // the logged steps of the earlier attempts
+	lim := n.cluster.limitsOf(t.call) // the job's, shipped with its program
+	n.cluster.caps.note(jobOf(t.call.ID), lim.maxMemory)
 	for attempt := 0; ; attempt++ {
 		th := n.newThread(t.call.Name(), t.call.ID)
-		th.MaxSteps = n.cluster.stepLimit(t.call) // the job's, shipped with its program
+		th.MaxSteps = lim.maxSteps
 		th.StartCallsAt(uint64(attempt) * attemptCallSpan)
 		th.Local[localTask] = t
 		if outcomes != nil {
@@ -332,13 +352,13 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		}
 		n.cluster.routeOutput(th, t.output)
 		t.mu.Lock()
-		t.th = th
+		t.th, t.started = th, time.Now()
 		t.mu.Unlock()
 		if t.Cancelled() {
 			th.Cancel(t.obj.Name() + " was cancelled")
 		}
 		val, err := t.call.Run(th, copyArgs(args))
-		if err == nil || err.Kind == exec.KindCancelled || attempt >= extra {
+		if err == nil || err.Kind == exec.KindCancelled || err.Kind == exec.KindMemory || attempt >= extra {
 			return val, err
 		}
 		outcomes = th.Local[localOutcomes]

@@ -156,6 +156,7 @@ func TestJobWorkDirFetchedOncePerHash(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"data.txt": "the driver's", "sub/x": "x"})
 	for _, job := range []string{"jobwd1", "jobwd2"} {
+		driver.noteJob(job) // its lease vouches for its address (dialpolicy.go)
 		if err := driver.ShareWorkDir(job, dir, 0); err != nil {
 			t.Fatal(err)
 		}

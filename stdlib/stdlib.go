@@ -69,8 +69,8 @@ func checkCancelled(th *exec.Thread) error {
 	if th == nil {
 		return nil
 	}
-	if reason, ok := th.Cancelled(); ok {
-		return exec.Errorf(exec.KindCancelled, "%s", reason)
+	if err := th.StopError(); err != nil {
+		return err
 	}
 	return nil
 }

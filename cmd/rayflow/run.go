@@ -40,6 +40,8 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 	fs.StringVar(&o.WorkDir, "working-dir", "", "the run's working directory `DIR`, where io reads and writes; sent to a cluster's nodes with the job (default: the current directory)")
 	fs.StringVar(&o.DataDir, "data-dir", "", "keep spill files and the cluster's state under `DIR` (default: a temporary directory)")
 	fs.Var(newCount(&o.MaxSteps, 0), "max-steps", "stop any thread after N evaluation steps (default: no limit)")
+	fs.Var(&memoryValue{&o.MaxMemory}, "max-memory", "cap the bytes the job's objects may take in each node's object store, such as 512MiB or 2GB; a put or result past it fails with a memory error (default: no cap)")
+	fs.Var(&memoryValue{&o.MemoryLimit}, "memory-limit", "the embedded cluster's memory limit: past it the running work of the job is stopped with a memory error (default: 90% of RAM)")
 	fs.StringVar(&o.Timeline, "timeline", "", "write every task's run to `FILE` as Chrome trace JSON (with --address: gathered from every node that ran the job's tasks)")
 	fs.Var(&lineageValue{&o.Lineage}, "lineage", "how task lineage reaches the GCS: stash (default), sync or off")
 	fs.Var(newCount(&o.ForwardBound, 0), "lineage-forward-bound", "the lineage stash's forwarding bound (default 8)")
@@ -54,7 +56,7 @@ func (f *runFlags) flagSet() *pflag.FlagSet {
 
 // embeddedOnly are the flags that configure the embedded cluster, which
 // --address replaces.
-var embeddedOnly = []string{"nodes", "cpus", "resources", "object-store-memory", "data-dir", "gcs-delay"}
+var embeddedOnly = []string{"nodes", "cpus", "resources", "object-store-memory", "memory-limit", "data-dir", "gcs-delay"}
 
 // checkClusterFlags refuses, as usage errors, the flags that do not go
 // with --address (or, for --bind, without it); nil when all is well.
@@ -143,7 +145,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		// Prints from the tasks on the nodes reach this terminal without
 		// control sequences (a pipe or a file gets them as printed).
 		driver, err := nodeagent.ConnectDriverAt(f.address, f.bind, nodeagent.Config{Stdout: opts.Stdout, Token: token, TLS: tlsCfg, SafeOutput: tty.IsTerminal(stdout),
-			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps, Timeline: opts.Timeline != ""})
+			Lineage: opts.Lineage, ForwardBound: opts.ForwardBound, MaxSteps: opts.MaxSteps, MaxMemory: opts.MaxMemory, Timeline: opts.Timeline != ""})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitFailed

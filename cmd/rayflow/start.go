@@ -43,6 +43,7 @@ type startFlags struct {
 	bind           string
 	lineage        string
 	forwardBound   int
+	memoryLimit    int64 // --memory-limit; 0: the default
 	tokenFile      string
 	tls            tlsFlags
 }
@@ -61,6 +62,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&resourcesValue{&f.resources}, "resources", "extra resources the node offers, such as gpu=1,memory=16GiB")
 	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the cluster of the head at `ADDR`, any live head (head only)")
 	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", head.DefaultDeadAfter))
+	fs.Var(&memoryValue{&f.memoryLimit}, "memory-limit", "the process's memory limit, such as 4GiB: past 90% of it in live heap, the running work of the job that holds the most is stopped with a memory error, so that the node survives (default: 90% of RAM)")
 	tokenFileVar(fs, &f.tokenFile)
 	tlsVars(fs, &f.tls)
 	fs.Var(&durationValue{d: &f.removeDeadHead, example: "30s"}, "remove-dead-head-after", fmt.Sprintf("remove from the GCS a head unreachable this long, so a new head can take its place; 0 never (head only; default %s)", head.DefaultRemoveDeadHeadAfter))
@@ -243,7 +245,7 @@ func stopWithin(within time.Duration, stderr io.Writer, stops []func()) {
 // address its cluster port listens on.
 func (f *startFlags) nodeConfig(fs *pflag.FlagSet, stdout io.Writer) (nodeagent.Config, string) {
 	cfg := nodeagent.Config{Stdout: stdout, NodeID: f.nodeID, DataDir: f.dataDir, Lineage: f.lineage,
-		ForwardBound: f.forwardBound, CPUs: f.cpus, Resources: f.resources}
+		ForwardBound: f.forwardBound, CPUs: f.cpus, Resources: f.resources, MemoryLimit: f.memoryLimit}
 	if fs.Changed("cpus") && f.cpus == 0 {
 		cfg.CPUs = -1 // a node that offers no CPUs (a head that only coordinates)
 	}

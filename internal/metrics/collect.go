@@ -38,6 +38,10 @@ type Source struct {
 	HeartbeatAges func() map[string]float64
 	// Jobs are, on a head, the jobs it knows by status.
 	Jobs func() map[string]int
+	// RefusedDials are the dials the process refused because the
+	// address was not a member's; MemoryStops the tasks and driver
+	// threads its memory monitor stopped. Both ever.
+	RefusedDials, MemoryStops func() int64
 }
 
 var (
@@ -51,6 +55,8 @@ var (
 	descStash     = prometheus.NewDesc("rayflow_stash_uncommitted", "Lineage entries the process's stash holds that the GCS has not committed.", nil, nil)
 	descHeartbeat = prometheus.NewDesc("rayflow_heartbeat_age_seconds", "Seconds since the head last heard a heartbeat of the alive node.", []string{"node"}, nil)
 	descJobs      = prometheus.NewDesc("rayflow_jobs", "Jobs the head knows, by status.", []string{"status"}, nil)
+	descRefused   = prometheus.NewDesc("rayflow_refused_dials_total", "Dials the process refused: the address was not a member's nor a driver's that holds a job lease.", nil, nil)
+	descMemStops  = prometheus.NewDesc("rayflow_memory_stops_total", "Tasks and driver threads the process's memory monitor stopped.", nil, nil)
 )
 
 // collector reads a Source at scrape time.
@@ -58,7 +64,7 @@ type collector struct{ src Source }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSubmitted, descFinished, descFailed, descQueued, descActors,
-		descStore, descSpilled, descStash, descHeartbeat, descJobs} {
+		descStore, descSpilled, descStash, descHeartbeat, descJobs, descRefused, descMemStops} {
 		ch <- d
 	}
 }
@@ -81,6 +87,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		for status, n := range c.src.Jobs() {
 			ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(n), status)
 		}
+	}
+	if c.src.RefusedDials != nil {
+		ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(c.src.RefusedDials()))
+	}
+	if c.src.MemoryStops != nil {
+		ch <- prometheus.MustNewConstMetric(descMemStops, prometheus.CounterValue, float64(c.src.MemoryStops()))
 	}
 }
 

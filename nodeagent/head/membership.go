@@ -208,6 +208,20 @@ func checkNodeAddress(addr string) error {
 	return nil
 }
 
+// CheckAddress refuses an address other processes could not dial (see
+// checkNodeAddress): a driver's, declared with its job leases.
+func CheckAddress(addr string) error { return checkNodeAddress(addr) }
+
+// HasAddress reports whether a member (a node or a head, alive or not yet
+// forgotten) was registered at addr: the processes of the cluster dial
+// members' addresses (nodeagent's dialpolicy.go).
+func (m *Membership) HasAddress(addr string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.byAddr[addr]
+	return ok
+}
+
 // aliveLocked reports whether a member counts as alive now: not
 // declared dead, and heard from within the dead timeout.
 func (m *Membership) aliveLocked(mem *member, now time.Time) bool {

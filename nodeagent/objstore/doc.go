@@ -22,8 +22,9 @@
 //
 // # Ownership and threading
 //
-// A Store owns its LRU list, its byte count, its spill directory and
-// every record in it; all of them are guarded by Store.mu and touched
+// A Store owns its LRU list, its byte count, its bytes by job (what a
+// job's memory cap bounds: AddFor), its spill directory and every record
+// in it; all of them are guarded by Store.mu and touched
 // only by the Store's methods, from any goroutine (task workers that
 // publish and read results, the transport's goroutines that serve
 // fetches, the runtime's cleanup goroutine). No method calls out of the

@@ -29,8 +29,28 @@ type Store struct {
 	ownDir   bool       // spillDir is a temporary directory of ours
 	baseDir  string     // data directory, "" for a temporary one
 
+	// jobs are the bytes each job's values take in the store, in memory
+	// or spilled, by job ID: what a job's memory cap (run --max-memory)
+	// bounds on this node.
+	jobs map[string]int64
+
 	spills, restores atomic.Int64
 	spilledBytes     atomic.Int64 // bytes spilled, ever (metrics)
+}
+
+// Owner says whose a value is: the job it counts against (its ID, "" for
+// none), where the job's memory cap on each node is found (nil or 0 for
+// none: asked only for a value the store keeps), and the node, for the
+// error a value past the cap gets.
+type Owner struct {
+	Job  string
+	Caps Caps
+	Node string
+}
+
+// Caps are the memory caps of jobs, in bytes; 0 for none.
+type Caps interface {
+	CapOf(job string) int64
 }
 
 // Handle refers to a value the store counts. The value stays in the
@@ -44,6 +64,7 @@ type Handle struct {
 // guarded by Store.mu.
 type record struct {
 	name   string // what produced it, for messages (immutable)
+	job    string // the job it counts against (immutable)
 	handle weak.Pointer[Handle]
 	val    exec.Value    // exec.None while spilled
 	size   int64         // immutable
@@ -66,20 +87,67 @@ func New(limit int64, dataDir string) *Store {
 // value belongs to the store and is read back through the handle. It
 // fails when the value cannot be kept at all.
 func (s *Store) Add(name string, v exec.Value) (*Handle, error) {
+	return s.AddFor(Owner{}, name, v)
+}
+
+// AddFor is Add for a value of a job: one that would take the job's
+// values in the store past its cap is not kept, and fails with a
+// "memory" error.
+func (s *Store) AddFor(o Owner, name string, v exec.Value) (*Handle, error) {
 	size := exec.EncodedSize(v)
 	if size <= InlineLimit {
 		return nil, nil
 	}
-	r := &record{name: name, val: v, size: size}
+	r := &record{name: name, job: o.Job, val: v, size: size}
 	h := &Handle{store: s, rec: r}
 	r.handle = weak.Make(h)
+	var limit int64
+	if o.Caps != nil {
+		limit = o.Caps.CapOf(o.Job)
+	}
 	s.mu.Lock()
+	held := s.jobs[o.Job]
+	if limit > 0 && held+size > limit {
+		s.mu.Unlock()
+		return nil, capError(o.Node, limit, name, size, held)
+	}
+	if s.jobs == nil {
+		s.jobs = map[string]int64{}
+	}
+	s.jobs[o.Job] = held + size
 	r.elem = s.lru.PushFront(r)
 	s.used += size
 	err := s.makeRoomLocked(r)
 	s.mu.Unlock()
 	runtime.AddCleanup(h, s.free, r)
 	return h, err
+}
+
+// capError is the error of a value that would take its job past its cap.
+func capError(node string, limit int64, name string, size, held int64) *exec.Error {
+	return exec.Errorf(exec.KindMemory, "job memory cap of %s exceeded on node %s: %s (%s) would bring the job's objects there to %s (run --max-memory)",
+		bytesize.Format(limit), node, name, bytesize.Format(size), bytesize.Format(held+size))
+}
+
+// uncountLocked takes a freed value out of its job's bytes.
+func (s *Store) uncountLocked(r *record) {
+	if n := s.jobs[r.job] - r.size; n > 0 {
+		s.jobs[r.job] = n
+	} else {
+		delete(s.jobs, r.job)
+	}
+}
+
+// JobBytes returns the bytes each job's values take in the store, in
+// memory or spilled, by job ID ("" for values of no job).
+func (s *Store) JobBytes() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.jobs))
+	for j, n := range s.jobs {
+		out[j] = n
+	}
+	return out
 }
 
 // free runs when a handle has been collected, on the runtime's cleanup
@@ -93,6 +161,7 @@ func (s *Store) free(r *record) {
 	}
 	r.freed = true
 	r.val = exec.None
+	s.uncountLocked(r)
 	if r.path != "" {
 		os.Remove(r.path)
 		return
@@ -128,6 +197,7 @@ func (s *Store) spillLocked(r *record) error {
 		s.used -= r.size
 		s.lru.Remove(r.elem)
 		r.freed, r.val = true, exec.None
+		s.uncountLocked(r)
 		return nil
 	}
 	data, err := exec.Encode(nil, r.val)

@@ -81,3 +81,53 @@ func TestCollectedHandleIsFreed(t *testing.T) {
 		return used == 0 && len(files) == 0
 	})
 }
+
+// fixedCaps gives every job the same cap.
+type fixedCaps int64
+
+func (c fixedCaps) CapOf(string) int64 { return int64(c) }
+
+// A job's values count against its cap whether in memory or spilled; a
+// value past it is refused with a "memory" error and not kept; other
+// jobs are not affected; a value freed gives its bytes back.
+func TestJobCap(t *testing.T) {
+	s := New(20<<10, t.TempDir()) // small: values spill, and still count
+	defer s.Close()
+	size := exec.EncodedSize(bigList(2000, 1))
+	capBytes := 3*size + size/2
+	a := Owner{Job: "jobA", Caps: fixedCaps(capBytes), Node: "n1"}
+	var held []*Handle
+	for i := range 3 {
+		h, err := s.AddFor(a, "put", bigList(2000, int64(i)))
+		if err != nil || h == nil {
+			t.Fatalf("value %d under the cap: %v", i, err)
+		}
+		held = append(held, h)
+	}
+	h, err := s.AddFor(a, "put", bigList(2000, 9))
+	var xe *exec.Error
+	if h != nil || err == nil || !asExecError(err, &xe) || xe.Kind != exec.KindMemory {
+		t.Fatalf("a value past the cap: %v, %v", h, err)
+	}
+	if got := s.JobBytes()["jobA"]; got != 3*size {
+		t.Fatalf("job A holds %d bytes, want %d (the refused value is not kept)", got, 3*size)
+	}
+	if _, err := s.AddFor(Owner{Job: "jobB", Caps: fixedCaps(capBytes)}, "put", bigList(2000, 1)); err != nil {
+		t.Fatalf("another job: %v", err)
+	}
+	held = nil
+	testutil.Eventually(t, 5*time.Second, "job A's bytes given back", func() bool {
+		runtime.GC()
+		return s.JobBytes()["jobA"] == 0
+	})
+	if _, err := s.AddFor(a, "put", bigList(2000, 9)); err != nil {
+		t.Fatalf("after the job's values were freed: %v", err)
+	}
+	runtime.KeepAlive(held)
+}
+
+func asExecError(err error, out **exec.Error) bool {
+	xe, ok := err.(*exec.Error)
+	*out = xe
+	return ok
+}

@@ -68,6 +68,11 @@ type Options struct {
 	// OnPush, on a client, receives one-way messages the server pushes
 	// (Peer.Send), in order, on one goroutine per connection.
 	OnPush func(msg *Message)
+	// MayDial, on a Pool, is asked before each dial: an error refuses it
+	// (the caller gets the error, and the pool backs off from the address
+	// as from a failed dial). Connections already open are not asked
+	// again, so it costs nothing per message. Nil dials any address.
+	MayDial func(ctx context.Context, addr string) error
 
 	// MinBackoff and MaxBackoff bound a Pool's redial backoff (defaults
 	// 50 ms and 5 s). DialTimeout bounds a Pool dial made without a

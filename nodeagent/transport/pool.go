@@ -178,6 +178,11 @@ func (p *Pool) dial(ctx context.Context, addr string, wait time.Duration) (*Conn
 	defer cancel()
 	stop := context.AfterFunc(p.ctx, cancel)
 	defer stop()
+	if p.opts.MayDial != nil {
+		if err := p.opts.MayDial(dctx, addr); err != nil {
+			return nil, err
+		}
+	}
 	c, err := Dial(dctx, addr, p.opts)
 	if err != nil && p.ctx.Err() != nil {
 		return nil, ErrClosed

@@ -33,15 +33,21 @@ const (
 	// QueryRelease (job IDs) says the jobs are over: the process drops
 	// what it keeps for them (net_release.go).
 	QueryRelease byte = 3
-	// QueryJobAlive (job IDs) tells a head that the jobs' driver is
-	// alive: it renews their leases (nodeagent's net_jobs.go). The reply
-	// lists those of the jobs the head has ended already (empty: none).
+	// QueryJobAlive (job IDs, "", program hashes, "", driver address)
+	// tells a head that the jobs' driver is alive: it renews their leases
+	// (nodeagent's net_jobs.go). The reply lists those of the jobs the
+	// head has ended already (empty: none).
 	QueryJobAlive byte = 4
 	// QueryNamedActor (op, arguments) is about named actors
 	// (nodeagent's named_net.go): a head registers, looks up, forgets
 	// and creates (detached) named actors; any process kills an actor it
 	// hosts.
 	QueryNamedActor byte = 5
+	// QueryDialable (address) asks a head whether the address is one the
+	// processes of the cluster may dial: a member's, or a driver's that
+	// holds a job lease (nodeagent's dialpolicy.go). The reply is one
+	// byte, 1 for yes.
+	QueryDialable byte = 6
 	// QueryWorkDir (job ID) asks a driver for the content hash of the
 	// working directory it shared for a job: (hash), "" when it shared
 	// none (nodeagent/workdir.go).
