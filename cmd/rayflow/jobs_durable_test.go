@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/cmd/rayflow/internal/httpapi"
+	"github.com/rayflow/rayflow/internal/testutil"
+)
+
+// Durable jobs (issue 13, item 2): the Jobs API's jobs live in the GCS,
+// so every head serves every job, their history survives a head's
+// restart, and a job whose head dies is taken over by another.
+
+// loopJob runs n steps of a task that sleeps 0.3s each, printing each
+// step as it ends, and returns the sum of 0..n-1.
+const loopJob = `
+task step(i) {
+    time.sleep(0.3)
+    return i
+}
+pipeline main(n: int = 12) {
+    let t = 0
+    for i in range(n) {
+        t += get(step(i))
+        print("step", i)
+    }
+    return t
+}
+`
+
+// apiHead is a head started with an HTTP API, and how to start it again.
+type apiHead struct {
+	id   string
+	args []string
+	port int // its cluster port
+	web  int // its HTTP port
+	p    *proc
+}
+
+// startAPIHead starts head id with its HTTP API on a port of its own.
+func startAPIHead(t *testing.T, bin, id string, flags ...string) *apiHead {
+	t.Helper()
+	port, web := freePortRange(t, 5), freePort(t)
+	h := &apiHead{id: id, port: port, web: web, args: append([]string{"--port", fmt.Sprint(port), "--http-port", fmt.Sprint(web),
+		"--node-id", id, "--cpus", "1"}, flags...)}
+	h.p = startHead(t, bin, h.args...)
+	return h
+}
+
+// flag is the --address of the head's HTTP API.
+func (h *apiHead) flag() string { return fmt.Sprintf("--address=http://127.0.0.1:%d", h.web) }
+
+// cluster is the head's cluster address.
+func (h *apiHead) cluster() string { return fmt.Sprintf("127.0.0.1:%d", h.port) }
+
+// kill SIGKILLs the head.
+func (h *apiHead) kill() {
+	h.p.cmd.Process.Signal(syscall.SIGKILL)
+	h.p.cmd.Wait()
+}
+
+// jobAt is `rayflow job status --json ID` at head h; ok false when the
+// command fails (no such job).
+func jobAt(t *testing.T, bin string, h *apiHead, id string) (httpapi.JobInfo, bool) {
+	t.Helper()
+	var info httpapi.JobInfo
+	code, out, _ := rayflowJob(t, bin, "status", "--json", h.flag(), id)
+	return info, code == 0 && json.Unmarshal([]byte(out), &info) == nil
+}
+
+// logsAt is `rayflow job logs ID` at head h.
+func logsAt(t *testing.T, bin string, h *apiHead, id string) string {
+	t.Helper()
+	_, out, _ := rayflowJob(t, bin, "logs", h.flag(), id)
+	return out
+}
+
+// submitAt submits loopJob with n steps to head h and returns its ID.
+func submitAt(t *testing.T, bin string, h *apiHead, n int) string {
+	t.Helper()
+	code, out, errs := rayflowJob(t, bin, "submit", "--no-wait", h.flag(), writeProgram(t, loopJob), fmt.Sprintf("n=%d", n))
+	id := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(id, "rfjob_") {
+		t.Fatalf("submit to %s: %d %q %q", h.id, code, out, errs)
+	}
+	return id
+}
+
+// threeAPIHeads starts h1, then h2 and h3 joined to it, each with one
+// CPU and an HTTP API.
+func threeAPIHeads(t *testing.T, bin string) []*apiHead {
+	h1 := startAPIHead(t, bin, "h1")
+	h2 := startAPIHead(t, bin, "h2", "--join", h1.cluster())
+	h3 := startAPIHead(t, bin, "h3", "--join", h1.cluster())
+	return []*apiHead{h1, h2, h3}
+}
+
+// Every head serves every job: a job submitted to h1 is shown by h2 (its
+// log too, as it grows), listed by h3, stopped through h2 (h1, which
+// runs it, learns of the stop from the GCS), and deleted through h3.
+func TestJobsOnEveryHead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	heads := threeAPIHeads(t, bin)
+	h1, h2, h3 := heads[0], heads[1], heads[2]
+	id := submitAt(t, bin, h1, 200)
+	testutil.Eventually(t, 20*time.Second, "h2 showing the job's progress", func() bool {
+		info, ok := jobAt(t, bin, h2, id)
+		return ok && info.Status == httpapi.StatusRunning && info.DriverNodeID == "h1" && strings.Contains(logsAt(t, bin, h2, id), "step 1\n")
+	})
+	if code, out, _ := rayflowJob(t, bin, "list", h3.flag()); code != 0 || !strings.Contains(out, id) {
+		t.Fatalf("h3's list: %d %q", code, out)
+	}
+	if code, out, errs := rayflowJob(t, bin, "stop", h2.flag(), id); code != 0 || !strings.Contains(out, "STOPPED") {
+		t.Fatalf("stop through h2: %d %q %q", code, out, errs)
+	}
+	info, ok := jobAt(t, bin, h1, id)
+	if !ok || info.Status != httpapi.StatusStopped || info.EndTime == nil {
+		t.Fatalf("the stopped job at h1: %+v", info)
+	}
+	testutil.Eventually(t, 10*time.Second, "h3 showing the stopped job's whole log", func() bool {
+		return strings.Contains(logsAt(t, bin, h3, id), "[the job was stopped]")
+	})
+	if code, _, errs := rayflowJob(t, bin, "delete", h3.flag(), id); code != 0 {
+		t.Fatalf("delete through h3: %d %q", code, errs)
+	}
+	if _, ok := jobAt(t, bin, h1, id); ok {
+		t.Fatalf("h1 still shows the deleted job")
+	}
+}
