@@ -135,3 +135,46 @@ func TestJobsOnEveryHead(t *testing.T) {
 		t.Fatalf("h1 still shows the deleted job")
 	}
 }
+
+// A head restarted with its --data-dir (after SIGKILL) still lists its
+// ended jobs with their logs and results, and runs again the job it was
+// running, which then ends SUCCEEDED with a note of the restart.
+func TestJobHistorySurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	h := startAPIHead(t, bin, "h1", "--data-dir", t.TempDir())
+	if code, out, errs := rayflowJob(t, bin, "submit", h.flag(), writeProgram(t, loopJob), "n=3"); code != 0 || !strings.HasSuffix(out, "step 2\n3\n") {
+		t.Fatalf("submit: %d %q %q", code, out, errs)
+	}
+	_, list, _ := rayflowJob(t, bin, "list", h.flag())
+	done := strings.Fields(strings.Split(list, "\n")[1])[0]
+	running := submitAt(t, bin, h, 12)
+	testutil.Eventually(t, 20*time.Second, "the job's first steps in its log", func() bool {
+		return strings.Contains(logsAt(t, bin, h, running), "step 1\n")
+	})
+	h.kill()
+	h.p = startHead(t, bin, h.args...)
+
+	if info, ok := jobAt(t, bin, h, done); !ok || info.Status != httpapi.StatusSucceeded || info.Result == nil || *info.Result != "3" {
+		t.Fatalf("the ended job after the restart: %+v", info)
+	}
+	if logs := logsAt(t, bin, h, done); logs != "step 0\nstep 1\nstep 2\n" {
+		t.Fatalf("the ended job's log after the restart: %q", logs)
+	}
+	var info httpapi.JobInfo
+	testutil.Eventually(t, 60*time.Second, "the running job restarted and ended", func() bool {
+		info, _ = jobAt(t, bin, h, running)
+		return info.EndTime != nil
+	})
+	logs := logsAt(t, bin, h, running)
+	if info.Status != httpapi.StatusSucceeded || info.Result == nil || *info.Result != "66" ||
+		!strings.Contains(info.Message, "restarted on head h1 after it restarted") {
+		t.Fatalf("the job running at the kill: %+v\n%s", info, logs)
+	}
+	if !strings.Contains(logs, "[the job was restarted on head h1 after it restarted; its output starts again]\n") ||
+		!strings.HasSuffix(logs, "step 10\nstep 11\n") {
+		t.Fatalf("its log: %q", logs)
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
@@ -8,7 +9,16 @@ import (
 
 // Watching: each head watches the jobs table (watchJobs). A job this
 // head supervises whose record asks for a stop (a stop through another
-// head) is stopped here.
+// head) is stopped here. A job that has not ended and whose supervisor
+// is this head in an earlier life (restarted with its --data-dir after
+// it died) is claimed and run again here. A claim is a conditional
+// write ("if supervisor and attempt are still what I read, and the job
+// has not ended"), applied in the GCS's state machine.
+//
+// The run again starts from scratch, under a job ID of its own (the
+// job's ID and its attempt: the nodes keep the dead driver's job ID
+// ended for a while, and release its tasks), with the job's log so far
+// and a note of the restart in it.
 
 // takeoverCheckEvery is how often a head checks the jobs table besides
 // when it changes (a head's death changes the nodes table, not it).
@@ -40,7 +50,8 @@ func (s *Server) watchJobs() {
 	}
 }
 
-// checkJobs stops the jobs supervised here that were asked to stop.
+// checkJobs stops the jobs supervised here that were asked to stop, and
+// takes over the jobs this head supervised in an earlier life.
 func (s *Server) checkJobs() {
 	all, err := s.store.ListAPIJobs()
 	if err != nil {
@@ -50,8 +61,14 @@ func (s *Server) checkJobs() {
 		if r.Ended() || s.jobsCtx.Err() != nil {
 			continue
 		}
-		if j := s.jobs.local(r.JobID); j != nil && r.StopRequested {
-			s.stopLocal(j)
+		if j := s.jobs.local(r.JobID); j != nil {
+			if r.StopRequested {
+				s.stopLocal(j)
+			}
+			continue
+		}
+		if r.Supervisor == s.headID {
+			s.takeOver(r, fmt.Sprintf("restarted on head %s after it restarted", s.headID))
 		}
 	}
 }
@@ -64,4 +81,38 @@ func (s *Server) stopLocal(j *job) {
 		j.stopping = true
 		j.cancel()
 	}
+}
+
+// takeOver claims the job r for this head and runs it again; a job
+// asked to stop is marked stopped instead.
+func (s *Server) takeOver(r gcs.APIJob, note string) {
+	claim := r
+	claim.Supervisor, claim.Attempt = s.headID, r.Attempt+1
+	if r.StopRequested {
+		claim.Status, claim.EndTime = StatusStopped, time.Now().UnixMilli()
+		claim.Message = fmt.Sprintf("the job was stopped (its head %s had stopped)", r.Supervisor)
+		s.store.PutAPIJobIf(claim, r.Supervisor, r.Attempt).Error()
+		return
+	}
+	source, err := s.store.GetAPIJobSource(r.JobID, gcs.Linearizable)
+	if err != nil {
+		claim.Status, claim.EndTime = StatusFailed, time.Now().UnixMilli()
+		claim.Message = fmt.Sprintf("the job could not be %s: its source is not in the GCS: %v", note, err)
+		s.store.PutAPIJobIf(claim, r.Supervisor, r.Attempt).Error()
+		return
+	}
+	prev, chunks := s.store.APIJobLog(r.JobID, 0, gcs.Linearizable)
+	claim.Status, claim.LogChunks = StatusPending, chunks
+	claim.Message = "the job is waiting for its driver (" + note + ")"
+	j := &job{rec: claim, driverID: fmt.Sprintf("%s_r%d", r.JobID, claim.Attempt), note: note, log: newJobLogFrom(prev)}
+	j.stored = j.log.keptBytes()
+	if !s.reserve(j) {
+		return
+	}
+	if err := s.store.PutAPIJobIf(claim, r.Supervisor, r.Attempt).Error(); err != nil {
+		s.unreserve(j) // another head claimed it first, or it ended or was deleted
+		return
+	}
+	fmt.Fprintf(j.log, "[the job was %s; its output starts again]\n", note)
+	s.launch(j, string(source))
 }
