@@ -178,3 +178,48 @@ func TestJobHistorySurvivesRestart(t *testing.T) {
 		t.Fatalf("its log: %q", logs)
 	}
 }
+
+// A job whose head is SIGKILLed while it runs is taken over by a
+// surviving head, which runs it again: it ends SUCCEEDED, with the
+// restart in its message and its log, and all its output.
+func TestJobTakenOverWhenItsHeadDies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	heads := threeAPIHeads(t, bin)
+	h1, h2 := heads[0], heads[1]
+	id := submitAt(t, bin, h1, 12)
+	testutil.Eventually(t, 20*time.Second, "the job's first steps in its log at h2", func() bool {
+		return strings.Contains(logsAt(t, bin, h2, id), "step 1\n")
+	})
+	h1.kill()
+	var info httpapi.JobInfo
+	defer func() {
+		if t.Failed() {
+			t.Logf("the job at h2: %+v\n%s", info, logsAt(t, bin, h2, id))
+			st, _ := statusRaw(bin, h2.cluster())
+			t.Logf("status at h2: %s", st)
+			for _, h := range heads[1:] {
+				h.p.cmd.Process.Signal(syscall.SIGQUIT)
+				h.p.cmd.Wait()
+				t.Logf("%s's goroutines:\n%s", h.id, h.p.cmd.Stderr.(*testutil.Buffer).String())
+			}
+		}
+	}()
+	testutil.Eventually(t, 60*time.Second, "the job taken over and ended", func() bool {
+		info, _ = jobAt(t, bin, h2, id)
+		return info.EndTime != nil
+	})
+	logs := logsAt(t, bin, h2, id)
+	if info.Status != httpapi.StatusSucceeded || info.Result == nil || *info.Result != "66" ||
+		!strings.Contains(info.Message, "after head h1 died") || info.DriverNodeID == "h1" {
+		t.Fatalf("the job after its head died: %+v\n%s", info, logs)
+	}
+	note := fmt.Sprintf("[the job was restarted on head %s after head h1 died; its output starts again]\n", info.DriverNodeID)
+	before, after, found := strings.Cut(logs, note)
+	if !found || !strings.HasPrefix(before, "step 0\nstep 1\n") || !strings.HasPrefix(after, "step 0\n") || !strings.HasSuffix(after, "step 10\nstep 11\n") {
+		t.Fatalf("its log: %q", logs)
+	}
+	t.Logf("taken over by %s: %s", info.DriverNodeID, info.Message)
+}

@@ -32,7 +32,8 @@ type Server struct {
 	// API opened it (no Options.Store), to close with it.
 	store    *gcs.Store
 	ownStore bool
-	tls      *tls.Config // the head's TLS, for the API's listener and its own connections to the cluster
+	members  func() []gcs.NodeInfo // Options.Members
+	tls      *tls.Config           // the head's TLS, for the API's listener and its own connections to the cluster
 	// jobsCtx is the context every job runs in; Close cancels it, so
 	// that a head stops without waiting for its jobs to end.
 	jobsCtx    context.Context
@@ -62,6 +63,11 @@ type Options struct {
 	// driver_node_id, and the supervisor its jobs' records name. Empty:
 	// the driver's own node ID.
 	NodeID string
+	// Members, when set, lists the nodes the head knows, alive or dead
+	// (its membership, which hears every node's heartbeats): a job whose
+	// supervising head it lists dead is taken over. Nil, or a head it
+	// does not list: the head's row in the GCS says.
+	Members func() []gcs.NodeInfo
 	// Store is the head's GCS replica, which keeps the jobs (their
 	// records, sources and logs) for every head. Nil: a store of the
 	// API's own, in memory (tests of the API alone).
@@ -75,7 +81,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID,
-		headID: opts.NodeID, store: opts.Store}
+		headID: opts.NodeID, store: opts.Store, members: opts.Members}
 	if s.headID == "" {
 		s.headID = "head"
 	}

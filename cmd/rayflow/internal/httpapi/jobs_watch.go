@@ -1,19 +1,22 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
 )
 
-// Watching: each head watches the jobs table (watchJobs). A job this
-// head supervises whose record asks for a stop (a stop through another
-// head) is stopped here. A job that has not ended and whose supervisor
-// is this head in an earlier life (restarted with its --data-dir after
-// it died) is claimed and run again here. A claim is a conditional
+// Watching and takeover: each head watches the jobs table (watchJobs).
+// A job this head supervises whose record asks for a stop (a stop
+// through another head) is stopped here; a job
+// that has not ended and whose supervising head is dead (headGone), or
+// is this head in an earlier life (restarted with its
+// --data-dir), is claimed and run again here. A claim is a conditional
 // write ("if supervisor and attempt are still what I read, and the job
-// has not ended"), applied in the GCS's state machine.
+// has not ended"), applied in the GCS's state machine, so of two heads
+// that claim at once one wins and the other leaves the job alone.
 //
 // The run again starts from scratch, under a job ID of its own (the
 // job's ID and its attempt: the nodes keep the dead driver's job ID
@@ -51,7 +54,7 @@ func (s *Server) watchJobs() {
 }
 
 // checkJobs stops the jobs supervised here that were asked to stop, and
-// takes over the jobs this head supervised in an earlier life.
+// takes over the jobs whose supervisor is gone.
 func (s *Server) checkJobs() {
 	all, err := s.store.ListAPIJobs()
 	if err != nil {
@@ -67,10 +70,31 @@ func (s *Server) checkJobs() {
 			}
 			continue
 		}
-		if r.Supervisor == s.headID {
+		switch {
+		case r.Supervisor == s.headID:
 			s.takeOver(r, fmt.Sprintf("restarted on head %s after it restarted", s.headID))
+		case s.headGone(r.Supervisor):
+			s.takeOver(r, fmt.Sprintf("restarted on head %s after head %s died", s.headID, r.Supervisor))
 		}
 	}
+}
+
+// headGone reports whether the head id is dead or was removed: as this
+// head's membership says, or else as the head's row in the GCS says (a
+// head marked dead while the GCS had no leader may stay alive there).
+func (s *Server) headGone(id string) bool {
+	if s.members != nil {
+		for _, n := range s.members() {
+			if n.ID == id {
+				return n.State == gcs.NodeDead
+			}
+		}
+	}
+	n, err := s.store.GetNode(id)
+	if errors.Is(err, gcs.ErrNotFound) {
+		return true
+	}
+	return err == nil && n.State == gcs.NodeDead
 }
 
 // stopLocal cancels a job this head supervises, once.
