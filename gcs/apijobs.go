@@ -287,10 +287,16 @@ func (s *Store) APIJobLog(jobID string, from uint64, opts ...ReadOption) ([]byte
 	}
 }
 
-// CountAPIJobs counts the Jobs API's jobs by status, from this
-// replica's state.
+// APIJobStatuses are the statuses of the Jobs API's jobs.
+var APIJobStatuses = []string{"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED"}
+
+// CountAPIJobs counts the Jobs API's jobs by status (every status of
+// APIJobStatuses, 0 when none has it), from this replica's state.
 func (s *Store) CountAPIJobs() map[string]int {
 	counts := map[string]int{}
+	for _, st := range APIJobStatuses {
+		counts[st] = 0
+	}
 	if s.checkOpen() != nil {
 		return counts
 	}

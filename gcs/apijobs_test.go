@@ -44,7 +44,7 @@ func TestAPIJobConditionalWrites(t *testing.T) {
 	if log, n := st.APIJobLog("rfjob_1", 0, Linearizable); string(log) != "a\nb\n" || n != 2 {
 		t.Fatalf("log %q %d", log, n)
 	}
-	if c := st.CountAPIJobs(); c["RUNNING"] != 1 || len(c) != 1 {
+	if c := st.CountAPIJobs(); c["RUNNING"] != 1 || c["PENDING"] != 0 || len(c) != 5 {
 		t.Fatalf("counts %v", c)
 	}
 	must(t, st.DeleteAPIJob(got))

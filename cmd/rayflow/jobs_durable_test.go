@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,13 +94,20 @@ func submitAt(t *testing.T, bin string, h *apiHead, n int) string {
 }
 
 // threeAPIHeads starts h1, then h2 and h3 joined to it, each with one
-// CPU and an HTTP API.
+// CPU, an HTTP API and the token apiToken.
 func threeAPIHeads(t *testing.T, bin string) []*apiHead {
-	h1 := startAPIHead(t, bin, "h1")
-	h2 := startAPIHead(t, bin, "h2", "--join", h1.cluster())
-	h3 := startAPIHead(t, bin, "h3", "--join", h1.cluster())
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(apiToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h1 := startAPIHead(t, bin, "h1", "--token-file", tokenFile)
+	h2 := startAPIHead(t, bin, "h2", "--token-file", tokenFile, "--join", h1.cluster())
+	h3 := startAPIHead(t, bin, "h3", "--token-file", tokenFile, "--join", h1.cluster())
 	return []*apiHead{h1, h2, h3}
 }
+
+// apiToken is the cluster token of threeAPIHeads.
+const apiToken = "durable-jobs-test-token-0123456789"
 
 // Every head serves every job: a job submitted to h1 is shown by h2 (its
 // log too, as it grows), listed by h3, stopped through h2 (h1, which
@@ -127,6 +136,11 @@ func TestJobsOnEveryHead(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "h3 showing the stopped job's whole log", func() bool {
 		return strings.Contains(logsAt(t, bin, h3, id), "[the job was stopped]")
+	})
+	// Every head's rayflow_jobs counts the jobs table.
+	testutil.Eventually(t, 10*time.Second, "h3's rayflow_jobs counting the stopped job", func() bool {
+		m := scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", h3.web), apiToken)
+		return m.sum("rayflow_jobs", `status="STOPPED"`) == 1 && m.sum("rayflow_jobs", `status="RUNNING"`) == 0 && m.has(`rayflow_jobs{status="PENDING"}`)
 	})
 	if code, _, errs := rayflowJob(t, bin, "delete", h3.flag(), id); code != 0 {
 		t.Fatalf("delete through h3: %d %q", code, errs)
