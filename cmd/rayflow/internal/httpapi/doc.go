@@ -32,6 +32,13 @@
 // the record of its end. Reads of records are linearizable: a head shows
 // what any head wrote before.
 //
+// Each head's watcher (jobs_watch.go) follows the jobs table: it stops
+// the jobs it supervises whose record asks for a stop, and takes over a
+// job that has not ended whose supervisor is dead (or is this head
+// before its restart): a conditional claim, then the job's run again
+// from its start under a supervisor here, with a note of the restart in
+// its message and log.
+//
 // # Ownership and threading
 //
 // A Server owns its listener, its fasthttp.Server, the one goroutine
