@@ -27,26 +27,40 @@ import (
 // when it changes (a head's death changes the nodes table, not it).
 const takeoverCheckEvery = time.Second
 
-// watchJobs is the Server's watcher goroutine: it checks the jobs table
-// when it changes and every takeoverCheckEvery, until Close.
+// watchJobs is the Server's watcher goroutine, until Close: a change of
+// a job's record that asks a job supervised here to stop stops it; every
+// takeoverCheckEvery (and when changes were dropped) it checks every
+// job (checkJobs).
 func (s *Server) watchJobs() {
 	defer s.wg.Done()
 	var events <-chan gcs.Event
+	var dropped func() uint64
 	if sub, err := s.store.Subscribe(gcs.TableAPIJobs, 0); err == nil {
 		defer sub.Close()
-		events = sub.C()
+		events, dropped = sub.C(), sub.Dropped
 	}
 	tick := time.NewTicker(takeoverCheckEvery)
 	defer tick.Stop()
+	var lost uint64
 	for {
 		select {
 		case <-s.jobsCtx.Done():
 			return
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				events = nil
 				continue
 			}
+			if r, isJob := ev.Value.(gcs.APIJob); isJob && r.StopRequested {
+				if j := s.jobs.local(r.JobID); j != nil && !r.Ended() {
+					s.stopLocal(j)
+				}
+			}
+			n := dropped()
+			if n == lost && ev.Op != gcs.OpReset {
+				continue // nothing missed: no need to check every job
+			}
+			lost = n
 		case <-tick.C:
 		}
 		s.checkJobs()
