@@ -79,7 +79,7 @@ func (s *Server) supervise(ctx context.Context, j *job, source string) {
 		rec.Message += " (" + j.note + ")"
 	}
 	rec.LogChunks, rec.LogDropped = flushed(), j.log.droppedBytes()
-	s.write(j, rec)
+	s.writeEnd(j, rec)
 	s.jobs.mu.Lock()
 	s.jobs.remove(j)
 	s.jobs.mu.Unlock()
@@ -98,6 +98,29 @@ func (s *Server) write(j *job, rec gcs.APIJob) {
 		j.cancel()
 	}
 	fmt.Fprintf(j.log, "[the job's record could not be written: %v]\n", err)
+}
+
+// endWriteFor bounds how long a supervisor tries to record its job's
+// end while the GCS has no leader: a job whose end is not recorded would
+// be taken for one left behind, and run again.
+const endWriteFor = 30 * time.Second
+
+// writeEnd writes the record of j's end, trying again while the GCS
+// cannot take it (an election), for up to endWriteFor.
+func (s *Server) writeEnd(j *job, rec gcs.APIJob) {
+	deadline := time.Now().Add(endWriteFor)
+	for {
+		err := s.store.PutAPIJobIf(rec, j.rec.Supervisor, j.rec.Attempt).Error()
+		switch {
+		case err == nil:
+			j.rec = rec
+			return
+		case gcs.IsConflict(err) || errors.Is(err, gcs.ErrNotFound) || errors.Is(err, gcs.ErrClosed) || time.Now().After(deadline):
+			fmt.Fprintf(j.log, "[the job's end could not be recorded: %v]\n", err)
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // runJob compiles and runs the job's pipeline; the result is its repr,
