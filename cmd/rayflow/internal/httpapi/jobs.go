@@ -237,7 +237,7 @@ func (s *Server) submitJob(ctx *fasthttp.RequestCtx) {
 	if rec.SubmissionID == "" {
 		rec.SubmissionID = rec.JobID
 	}
-	j := &job{rec: rec, driverID: rec.JobID, log: newJobLog()}
+	j := &job{rec: rec, attempt: 1, driverID: rec.JobID, log: newJobLog()}
 	if !s.reserve(j) {
 		writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"error": "the head is stopping"})
 		return

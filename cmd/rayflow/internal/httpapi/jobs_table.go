@@ -19,6 +19,7 @@ import (
 // stopping under the table's lock.
 type job struct {
 	rec      gcs.APIJob // as the supervisor last wrote it
+	attempt  uint64     // the attempt this supervisor runs (rec.Attempt, fixed)
 	driverID string     // the job ID its driver runs under (the job ID, or one per restart)
 	note     string     // where and after what it was restarted; "" for its first attempt
 	log      *jobLog

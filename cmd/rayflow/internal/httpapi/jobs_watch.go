@@ -28,7 +28,8 @@ import (
 const takeoverCheckEvery = time.Second
 
 // watchJobs is the Server's watcher goroutine, until Close: a change of
-// a job's record that asks a job supervised here to stop stops it; every
+// the record of a job supervised here is acted on at once (checkLocal);
+// every
 // takeoverCheckEvery (and when changes were dropped) it checks every
 // job (checkJobs).
 func (s *Server) watchJobs() {
@@ -51,10 +52,8 @@ func (s *Server) watchJobs() {
 				events = nil
 				continue
 			}
-			if r, isJob := ev.Value.(gcs.APIJob); isJob && r.StopRequested {
-				if j := s.jobs.local(r.JobID); j != nil && !r.Ended() {
-					s.stopLocal(j)
-				}
+			if r, isJob := ev.Value.(gcs.APIJob); isJob {
+				s.checkLocal(r)
 			}
 			n := dropped()
 			if n == lost && ev.Op != gcs.OpReset {
@@ -67,8 +66,8 @@ func (s *Server) watchJobs() {
 	}
 }
 
-// checkJobs stops the jobs supervised here that were asked to stop, and
-// takes over the jobs whose supervisor is gone.
+// checkJobs checks the jobs supervised here (checkLocal) and takes over
+// the jobs whose supervisor is gone.
 func (s *Server) checkJobs() {
 	all, err := s.store.ListAPIJobs()
 	if err != nil {
@@ -78,10 +77,7 @@ func (s *Server) checkJobs() {
 		if r.Ended() || s.jobsCtx.Err() != nil {
 			continue
 		}
-		if j := s.jobs.local(r.JobID); j != nil {
-			if r.StopRequested {
-				s.stopLocal(j)
-			}
+		if s.checkLocal(r) {
 			continue
 		}
 		switch {
@@ -91,6 +87,24 @@ func (s *Server) checkJobs() {
 			s.takeOver(r, fmt.Sprintf("restarted on head %s after head %s died", s.headID, r.Supervisor))
 		}
 	}
+}
+
+// checkLocal acts on the record r of a job this head supervises: a stop
+// requested stops it; a later attempt (another head took it over, as
+// when this head was cut off and declared dead) cancels the run here,
+// whose writes would fail. False when this head does not supervise the
+// job.
+func (s *Server) checkLocal(r gcs.APIJob) bool {
+	j := s.jobs.local(r.JobID)
+	switch {
+	case j == nil:
+		return false
+	case r.Attempt > j.attempt:
+		j.cancel()
+	case r.StopRequested && !r.Ended():
+		s.stopLocal(j)
+	}
+	return true
 }
 
 // headGone reports whether the head id is dead or was removed: as this
@@ -142,7 +156,7 @@ func (s *Server) takeOver(r gcs.APIJob, note string) {
 	prev, chunks := s.store.APIJobLog(r.JobID, 0, gcs.Linearizable)
 	claim.Status, claim.LogChunks = StatusPending, chunks
 	claim.Message = "the job is waiting for its driver (" + note + ")"
-	j := &job{rec: claim, driverID: fmt.Sprintf("%s_r%d", r.JobID, claim.Attempt), note: note, log: newJobLogFrom(prev)}
+	j := &job{rec: claim, attempt: claim.Attempt, driverID: fmt.Sprintf("%s_r%d", r.JobID, claim.Attempt), note: note, log: newJobLogFrom(prev)}
 	j.stored = j.log.keptBytes()
 	if !s.reserve(j) {
 		return
