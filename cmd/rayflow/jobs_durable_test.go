@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -202,11 +203,19 @@ func TestJobTakenOverWhenItsHeadDies(t *testing.T) {
 	}
 	bin := buildCLI(t)
 	heads := threeAPIHeads(t, bin)
-	h1, h2 := heads[0], heads[1]
+	h1, h2, h3 := heads[0], heads[1], heads[2]
 	id := submitAt(t, bin, h1, 12)
 	testutil.Eventually(t, 20*time.Second, "the job's first steps in its log at h2", func() bool {
 		return strings.Contains(logsAt(t, bin, h2, id), "step 1\n")
 	})
+	// h3 follows the log through the takeover, to the job's end.
+	follow := exec.Command(bin, "job", "logs", "-f", h3.flag(), id)
+	followed := &testutil.Buffer{}
+	follow.Stdout = followed
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer follow.Process.Kill()
 	h1.kill()
 	var info httpapi.JobInfo
 	defer func() {
@@ -234,6 +243,9 @@ func TestJobTakenOverWhenItsHeadDies(t *testing.T) {
 	before, after, found := strings.Cut(logs, note)
 	if !found || !strings.HasPrefix(before, "step 0\nstep 1\n") || !strings.HasPrefix(after, "step 0\n") || !strings.HasSuffix(after, "step 10\nstep 11\n") {
 		t.Fatalf("its log: %q", logs)
+	}
+	if err := follow.Wait(); err != nil || followed.String() != logs {
+		t.Fatalf("logs -f at h3: %v\n%q\nwant %q", err, followed.String(), logs)
 	}
 	t.Logf("taken over by %s: %s", info.DriverNodeID, info.Message)
 }
