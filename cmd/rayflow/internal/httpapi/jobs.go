@@ -242,12 +242,15 @@ func (s *Server) submitJob(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"error": "the head is stopping"})
 		return
 	}
-	if err := s.store.PutAPIJobSource(rec.JobID, []byte(req.Source)).Error(); err != nil {
-		s.unreserve(j)
-		tableError(ctx, err)
-		return
+	// The source and the record, written at once (two shards, two
+	// commits in parallel).
+	source, created := s.store.PutAPIJobSource(rec.JobID, []byte(req.Source)), s.store.CreateAPIJob(rec)
+	err = created.Error()
+	if serr := source.Error(); err == nil && serr != nil {
+		s.store.DeleteAPIJob(rec)
+		err = serr
 	}
-	if err := s.store.CreateAPIJob(rec).Error(); err != nil {
+	if err != nil {
 		s.unreserve(j)
 		s.store.DeleteAPIJobData(rec.JobID)
 		if gcs.IsConflict(err) {
