@@ -33,6 +33,7 @@ type Server struct {
 	store    *gcs.Store
 	ownStore bool
 	members  func() []gcs.NodeInfo // Options.Members
+	started  time.Time             // when Serve started the API
 	tls      *tls.Config           // the head's TLS, for the API's listener and its own connections to the cluster
 	// jobsCtx is the context every job runs in; Close cancels it, so
 	// that a head stops without waiting for its jobs to end.
@@ -65,8 +66,9 @@ type Options struct {
 	NodeID string
 	// Members, when set, lists the nodes the head knows, alive or dead
 	// (its membership, which hears every node's heartbeats): a job whose
-	// supervising head it lists dead is taken over. Nil, or a head it
-	// does not list: the head's row in the GCS says.
+	// supervising head it lists dead, or does not list at all once the
+	// API has run for a while, is taken over. Nil: the head's row in the
+	// GCS says.
 	Members func() []gcs.NodeInfo
 	// Store is the head's GCS replica, which keeps the jobs (their
 	// records, sources and logs) for every head. Nil: a store of the
@@ -81,7 +83,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID,
-		headID: opts.NodeID, store: opts.Store, members: opts.Members}
+		headID: opts.NodeID, store: opts.Store, members: opts.Members, started: time.Now()}
 	if s.headID == "" {
 		s.headID = "head"
 	}

@@ -39,3 +39,38 @@ func TestJobClaimedElsewhereStopsHere(t *testing.T) {
 		t.Fatalf("the claimer's record: %+v %v", got, err)
 	}
 }
+
+// A job whose supervising head this head has never heard from (its row
+// in the GCS still says alive: nobody marked it dead) is taken over once
+// the head has run for unknownHeadGrace, run again and ends SUCCEEDED.
+func TestJobOfAnUnknownHeadTakenOver(t *testing.T) {
+	defer func(d time.Duration) { unknownHeadGrace = d }(unknownHeadGrace)
+	unknownHeadGrace = 0
+	api := startAPI(t, Options{Token: []byte("tok"), Members: func() []gcs.NodeInfo { return nil }})
+	if err := api.store.PutNode(gcs.NodeInfo{ID: "ghost", Address: "127.0.0.1:1", State: gcs.NodeAlive}).Error(); err != nil {
+		t.Fatal(err)
+	}
+	rec := gcs.APIJob{JobID: "rfjob_ghost", SubmissionID: "ghostly", Status: StatusRunning, StartTime: 1, Submitted: 1,
+		Supervisor: "ghost", Attempt: 1, Params: map[string]string{"n": "4"}}
+	if err := api.store.PutAPIJobSource(rec.JobID, []byte("pipeline main(n: int) {\n print(\"again\")\n return n * 2 }")).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.store.PutAPIJobLogChunk(rec.JobID, 0, []byte("first\n")).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.store.CreateAPIJob(rec).Error(); err != nil {
+		t.Fatal(err)
+	}
+	var info JobInfo
+	testutil.Eventually(t, 20*time.Second, "the ghost's job taken over and ended", func() bool {
+		info = jobInfo(t, api, "ghostly")
+		return info.EndTime != nil
+	})
+	if info.Status != StatusSucceeded || info.Result == nil || *info.Result != "8" || info.Message != "the job succeeded (restarted on head head after head ghost died)" {
+		t.Fatalf("the job: %+v", info)
+	}
+	want := `{"logs":"first\n[the job was restarted on head head after head ghost died; its output starts again]\nagain\n"}`
+	if code, data := call(t, api, "GET", "/api/jobs/ghostly/logs", ""); code != 200 || string(data) != want {
+		t.Fatalf("its log: %d %s", code, data)
+	}
+}

@@ -107,15 +107,26 @@ func (s *Server) checkLocal(r gcs.APIJob) bool {
 	return true
 }
 
+// unknownHeadGrace is how long after its start a head trusts the GCS's
+// row of a head its membership does not know; past it, such a head is
+// gone: every live head heartbeats to every head (each 500ms), so one
+// never heard from in this long is not alive (a head restarted under
+// another node ID leaves its old row alive in the GCS).
+var unknownHeadGrace = 10 * time.Second // a variable for tests
+
 // headGone reports whether the head id is dead or was removed: as this
-// head's membership says, or else as the head's row in the GCS says (a
-// head marked dead while the GCS had no leader may stay alive there).
+// head's membership says, or, for a head it does not know, as the
+// head's row in the GCS says (a head marked dead while the GCS had no
+// leader may stay alive there) until unknownHeadGrace has passed.
 func (s *Server) headGone(id string) bool {
 	if s.members != nil {
 		for _, n := range s.members() {
 			if n.ID == id {
 				return n.State == gcs.NodeDead
 			}
+		}
+		if time.Since(s.started) > unknownHeadGrace {
+			return true
 		}
 	}
 	n, err := s.store.GetNode(id)
