@@ -74,3 +74,37 @@ func TestJobOfAnUnknownHeadTakenOver(t *testing.T) {
 		t.Fatalf("its log: %d %s", code, data)
 	}
 }
+
+// A stop through this head of a job another head runs is written into
+// the job's record; when that head has died before it saw the stop, the
+// head that takes the job over marks it STOPPED instead of running it.
+func TestStopOfAJobWhoseHeadDied(t *testing.T) {
+	api := startAPI(t, Options{Token: []byte("tok")})
+	ghost := gcs.NodeInfo{ID: "ghost", Address: "127.0.0.1:1", State: gcs.NodeAlive}
+	if err := api.store.PutNode(ghost).Error(); err != nil {
+		t.Fatal(err)
+	}
+	rec := gcs.APIJob{JobID: "rfjob_ghost", SubmissionID: "rfjob_ghost", Status: StatusRunning, StartTime: 1, Submitted: 1,
+		Supervisor: "ghost", Attempt: 1}
+	if err := api.store.CreateAPIJob(rec).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if code, data := call(t, api, "POST", "/api/jobs/rfjob_ghost/stop", ""); code != 200 || string(data) != `{"stopped":true}` {
+		t.Fatalf("stop: %d %s", code, data)
+	}
+	if got, _ := api.store.GetAPIJob("rfjob_ghost"); !got.StopRequested || got.Ended() {
+		t.Fatalf("the record after the stop: %+v", got)
+	}
+	ghost.State = gcs.NodeDead
+	if err := api.store.PutNode(ghost).Error(); err != nil {
+		t.Fatal(err)
+	}
+	var info JobInfo
+	testutil.Eventually(t, 10*time.Second, "the dead head's stopped job ended", func() bool {
+		info = jobInfo(t, api, "rfjob_ghost")
+		return info.EndTime != nil
+	})
+	if info.Status != StatusStopped || info.Message != "the job was stopped (its head ghost died before it saw the stop)" {
+		t.Fatalf("the job: %+v", info)
+	}
+}

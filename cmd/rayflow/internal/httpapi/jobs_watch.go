@@ -153,7 +153,7 @@ func (s *Server) takeOver(r gcs.APIJob, note string) {
 	claim.Supervisor, claim.Attempt = s.headID, r.Attempt+1
 	if r.StopRequested {
 		claim.Status, claim.EndTime = StatusStopped, time.Now().UnixMilli()
-		claim.Message = fmt.Sprintf("the job was stopped (its head %s had stopped)", r.Supervisor)
+		claim.Message = fmt.Sprintf("the job was stopped (its head %s died before it saw the stop)", r.Supervisor)
 		s.store.PutAPIJobIf(claim, r.Supervisor, r.Attempt).Error()
 		return
 	}
