@@ -158,6 +158,9 @@ func (s *Server) takeOver(r gcs.APIJob, note string) {
 		return
 	}
 	source, err := s.store.GetAPIJobSource(r.JobID, gcs.Linearizable)
+	if err != nil && !errors.Is(err, gcs.ErrNotFound) {
+		return // the GCS cannot answer now (an election): at the next check
+	}
 	if err != nil {
 		claim.Status, claim.EndTime = StatusFailed, time.Now().UnixMilli()
 		claim.Message = fmt.Sprintf("the job could not be %s: its source is not in the GCS: %v", note, err)
