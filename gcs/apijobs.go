@@ -270,17 +270,23 @@ func (s *Store) PutAPIJobLogChunk(jobID string, n uint64, chunk []byte) *Future 
 }
 
 // APIJobLog returns a job's log chunks from chunk from on, in order, up
-// to the first one missing, and how many chunks that is.
-func (s *Store) APIJobLog(jobID string, from uint64, opts ...ReadOption) ([]byte, uint64) {
-	if linearizable(opts) && s.barrier(s.shards) != nil {
-		return nil, from
+// to the first one missing, and how many chunks that is (from, and the
+// error, when a Linearizable read cannot be made).
+func (s *Store) APIJobLog(jobID string, from uint64, opts ...ReadOption) ([]byte, uint64, error) {
+	if linearizable(opts) {
+		if err := s.barrier(s.shards); err != nil {
+			return nil, from, err
+		}
 	}
 	var out []byte
 	n := from
 	for {
 		b, err := s.readRow(TableAPIJobData, apiJobLogKey(jobID, n), nil)
+		if errors.Is(err, ErrNotFound) {
+			return out, n, nil
+		}
 		if err != nil {
-			return out, n
+			return nil, from, err
 		}
 		out = append(out, b...)
 		n++

@@ -41,8 +41,8 @@ func TestAPIJobConditionalWrites(t *testing.T) {
 	must(t, st.PutAPIJobSource("rfjob_1", []byte("src")))
 	must(t, st.PutAPIJobLogChunk("rfjob_1", 0, []byte("a\n")))
 	must(t, st.PutAPIJobLogChunk("rfjob_1", 1, []byte("b\n")))
-	if log, n := st.APIJobLog("rfjob_1", 0, Linearizable); string(log) != "a\nb\n" || n != 2 {
-		t.Fatalf("log %q %d", log, n)
+	if log, n, err := st.APIJobLog("rfjob_1", 0, Linearizable); string(log) != "a\nb\n" || n != 2 || err != nil {
+		t.Fatalf("log %q %d %v", log, n, err)
 	}
 	if c := st.CountAPIJobs(); c["RUNNING"] != 1 || c["PENDING"] != 0 || len(c) != 5 {
 		t.Fatalf("counts %v", c)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -131,7 +132,10 @@ func (s *Server) logOf(rec gcs.APIJob) string {
 	if j := s.jobs.local(rec.JobID); j != nil {
 		return j.log.String()
 	}
-	text, _ := s.store.APIJobLog(rec.JobID, 0, gcs.Linearizable)
+	text, _, err := s.store.APIJobLog(rec.JobID, 0, gcs.Linearizable)
+	if err != nil {
+		text, _, _ = s.store.APIJobLog(rec.JobID, 0) // what this head's replica holds
+	}
 	return string(text) + truncationMarker(rec.LogDropped)
 }
 
@@ -149,12 +153,15 @@ type storedLog struct {
 
 func (l *storedLog) since(offset int) ([]byte, <-chan struct{}, bool) {
 	rec, err := l.store.GetAPIJob(l.submissionID, gcs.Linearizable)
-	ended := err != nil || rec.Ended()
+	ended := errors.Is(err, gcs.ErrNotFound) || (err == nil && rec.Ended()) // deleted, or ended
 	var opts []gcs.ReadOption
 	if ended {
 		opts = append(opts, gcs.Linearizable)
 	}
-	more, n := l.store.APIJobLog(l.jobID, l.chunks, opts...)
+	more, n, err := l.store.APIJobLog(l.jobID, l.chunks, opts...)
+	if err != nil {
+		ended = false // the end's chunks could not be read for sure: at the next poll
+	}
 	l.read, l.chunks, l.dropped = append(l.read, more...), n, rec.LogDropped
 	later := make(chan struct{})
 	time.AfterFunc(logFlushEvery, func() { close(later) })

@@ -167,7 +167,10 @@ func (s *Server) takeOver(r gcs.APIJob, note string) {
 		s.store.PutAPIJobIf(claim, r.Supervisor, r.Attempt).Error()
 		return
 	}
-	prev, chunks := s.store.APIJobLog(r.JobID, 0, gcs.Linearizable)
+	prev, chunks, err := s.store.APIJobLog(r.JobID, 0, gcs.Linearizable)
+	if err != nil {
+		return // at the next check: a new run must not write over the chunks of the log so far
+	}
 	claim.Status, claim.LogChunks = StatusPending, chunks
 	claim.Message = "the job is waiting for its driver (" + note + ")"
 	j := &job{rec: claim, attempt: claim.Attempt, driverID: fmt.Sprintf("%s_r%d", r.JobID, claim.Attempt), note: note, log: newJobLogFrom(prev)}
