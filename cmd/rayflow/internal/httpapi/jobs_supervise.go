@@ -179,24 +179,35 @@ const logFlushEvery = 300 * time.Millisecond
 const maxLogChunk = 256 << 10
 
 // startFlusher writes j's log to the GCS in chunks, off the job's path,
-// every logFlushEvery, from the chunks j.rec.LogChunks on. The function
-// it returns stops it, writes what is left and returns the number of
-// chunks written in all.
+// every logFlushEvery, from the chunks j.rec.LogChunks on; a chunk the
+// GCS did not take (an election) is written again at the next flush.
+// The function it returns stops it, writes what is left (trying for up
+// to endWriteFor) and returns the number of chunks in all.
 func (s *Server) startFlusher(j *job) func() uint64 {
-	chunks := j.rec.LogChunks
-	sent := j.stored // what the job's earlier attempts wrote is there already
+	jobID, chunks := j.rec.JobID, j.rec.LogChunks
+	sent := j.stored                 // what the job's earlier attempts wrote is there already
+	unwritten := map[uint64][]byte{} // chunks the GCS did not take, by number
+	closed := false                  // the GCS was closed: nothing more can be written
 	flush := func() {
 		more, _, _ := j.log.since(sent)
-		var writes []*gcs.Future
 		for len(more) > 0 {
 			n := min(len(more), maxLogChunk)
-			writes = append(writes, s.store.PutAPIJobLogChunk(j.rec.JobID, chunks, more[:n]))
+			unwritten[chunks] = more[:n]
 			chunks++
 			sent += n
 			more = more[n:]
 		}
-		for _, f := range writes {
-			f.Error()
+		writes := map[uint64]*gcs.Future{}
+		for n, chunk := range unwritten {
+			writes[n] = s.store.PutAPIJobLogChunk(jobID, n, chunk)
+		}
+		for n, f := range writes {
+			switch err := f.Error(); {
+			case err == nil:
+				delete(unwritten, n)
+			case errors.Is(err, gcs.ErrClosed):
+				closed = true
+			}
 		}
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
@@ -216,8 +227,12 @@ func (s *Server) startFlusher(j *job) func() uint64 {
 	return func() uint64 {
 		close(stop)
 		<-stopped
-		flush()
-		return chunks
+		for deadline := time.Now().Add(endWriteFor); ; time.Sleep(250 * time.Millisecond) {
+			flush()
+			if len(unwritten) == 0 || closed || time.Now().After(deadline) {
+				return chunks
+			}
+		}
 	}
 }
 
