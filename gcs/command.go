@@ -18,6 +18,7 @@ const (
 	opRemoveLocation
 	opRemoveNodeEverywhere
 	opDeletePrefix
+	opPutAPIJobIf
 	opMax // not an op; bounds the valid range
 )
 
@@ -33,6 +34,7 @@ const (
 //	opRemoveLocation        key (object), arg (node)
 //	opRemoveNodeEverywhere  arg (node)
 //	opDeletePrefix          table, key (the prefix; never empty)
+//	opPutAPIJobIf           key, value, arg (supervisor), size (attempt) (apijobs.go)
 type command struct {
 	op    opcode
 	table string

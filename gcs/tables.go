@@ -73,6 +73,8 @@ func applyCommand(t *tables, c *command, emit func(change)) error {
 		return applyRemoveNodeEverywhere(t, c.arg, emit)
 	case opDeletePrefix:
 		return applyDeletePrefix(t, c.table, c.key, emit)
+	case opPutAPIJobIf:
+		return applyPutAPIJobIf(t, c.key, c.value, c.arg, c.size, emit)
 	}
 	return fmt.Errorf("gcs: unknown command op %d", c.op)
 }

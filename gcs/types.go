@@ -24,7 +24,8 @@ const (
 
 // tableNames lists every table, in the order snapshots write them (a
 // table's index is its wire code: new tables go last).
-var tableNames = []string{TableNodes, TableJobs, TablePrograms, TableTasks, TableObjects, TableActors, TableStats}
+var tableNames = []string{TableNodes, TableJobs, TablePrograms, TableTasks, TableObjects, TableActors, TableStats,
+	TableAPIJobs, TableAPIJobData}
 
 // Node states.
 const (
@@ -372,7 +373,11 @@ func decodeTableRow(table string, b []byte) (any, error) {
 		var v ActorInfo
 		err := decodeRow(b, &v)
 		return v, err
-	case TablePrograms:
+	case TableAPIJobs:
+		var v APIJob
+		err := decodeRow(b, &v)
+		return v, err
+	case TablePrograms, TableAPIJobData:
 		return append([]byte(nil), b...), nil
 	}
 	return nil, errCorrupt

@@ -19,14 +19,15 @@ func (n *Node) taskCounts(fn string) *metrics.TaskCounts {
 
 // MetricsHandler serves this process's metrics at GET /metrics
 // (spec/cluster.md, Metrics): its nodes', its lineage stash's, and, on
-// a head, the nodes' heartbeat ages and the jobs whose drivers renew
-// their leases here. Everything is read at scrape time.
+// a head, the nodes' heartbeat ages and the Jobs API's jobs by status
+// (its jobs table in the GCS, as this head's replica holds it).
+// Everything is read at scrape time.
 func (c *Cluster) MetricsHandler() http.Handler {
 	src := metrics.Source{Nodes: c.metricsNodes, StashUncommitted: c.stashUncommitted,
 		RefusedDials: c.RefusedDials, MemoryStops: MemoryStops}
 	if nw := c.net; nw != nil && nw.cfg.Membership != nil {
 		src.HeartbeatAges = func() map[string]float64 { return heartbeatAges(nw.cfg.Membership.Alive(), time.Now()) }
-		src.Jobs = func() map[string]int { return map[string]int{"RUNNING": nw.leases.count()} }
+		src.Jobs = nw.cfg.Store.CountAPIJobs
 	}
 	return metrics.Handler(src)
 }

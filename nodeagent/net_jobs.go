@@ -79,13 +79,6 @@ func (l *jobLeases) holder(addr string) bool {
 	return false
 }
 
-// count is how many jobs hold a lease here.
-func (l *jobLeases) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.last)
-}
-
 // expired removes and returns the jobs not renewed for longer than after.
 func (l *jobLeases) expired(now time.Time, after time.Duration) []string {
 	l.mu.Lock()

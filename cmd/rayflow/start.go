@@ -162,7 +162,8 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 		httpPort = DefaultHTTPPort
 	}
 	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(),
-		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: head.Cluster.MetricsHandler(), NodeID: head.Cluster.Head().ID})
+		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: head.Cluster.MetricsHandler(), NodeID: head.Cluster.Head().ID,
+			Store: head.Store, Members: head.Membership.All})
 	switch {
 	case err != nil && fs.Changed("http-port"):
 		fmt.Fprintf(stderr, "error: cannot serve the HTTP API: %v\n", err)

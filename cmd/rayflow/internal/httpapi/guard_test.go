@@ -124,6 +124,7 @@ func startAPI(t *testing.T, opts Options) *Server {
 	}
 	t.Cleanup(head.Close)
 	opts.NodeID = "head"
+	opts.Store = head.Store
 	api, err := Serve("127.0.0.1:0", head.Cluster.Address(), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/valyala/fasthttp"
 )
@@ -23,17 +24,24 @@ const maxJobSource = 4 << 20
 type Server struct {
 	ln      net.Listener
 	srv     *fasthttp.Server
-	cluster string      // the head's cluster-protocol address
-	token   []byte      // the cluster token, which the API's own requests to the cluster prove
-	nodeID  string      // the head's node ID (Options.NodeID)
-	tls     *tls.Config // the head's TLS, for the API's listener and its own connections to the cluster
+	cluster string // the head's cluster-protocol address
+	token   []byte // the cluster token, which the API's own requests to the cluster prove
+	nodeID  string // the head's node ID (Options.NodeID)
+	headID  string // who supervises this head's jobs in their records: nodeID, or "head"
+	// store holds every head's jobs (jobs_table.go); ownStore when the
+	// API opened it (no Options.Store), to close with it.
+	store    *gcs.Store
+	ownStore bool
+	members  func() []gcs.NodeInfo // Options.Members
+	started  time.Time             // when Serve started the API
+	tls      *tls.Config           // the head's TLS, for the API's listener and its own connections to the cluster
 	// jobsCtx is the context every job runs in; Close cancels it, so
 	// that a head stops without waiting for its jobs to end.
 	jobsCtx    context.Context
 	cancelJobs context.CancelFunc
 	jobs       jobTable
 	jobWG      sync.WaitGroup // the jobs' supervisors
-	wg         sync.WaitGroup // the serving goroutine
+	wg         sync.WaitGroup // the serving goroutine and the jobs' watcher
 
 	// metrics serves GET /metrics (metrics.go); nil: 404.
 	metrics fasthttp.RequestHandler
@@ -53,8 +61,19 @@ type Options struct {
 	// Metrics, when set, serves GET /metrics (metrics.go).
 	Metrics http.Handler
 	// NodeID is the head's node, where the jobs' drivers run: a job's
-	// driver_node_id. Empty: the driver's own node ID.
+	// driver_node_id, and the supervisor its jobs' records name. Empty:
+	// the driver's own node ID.
 	NodeID string
+	// Members, when set, lists the nodes the head knows, alive or dead
+	// (its membership, which hears every node's heartbeats): a job whose
+	// supervising head it lists dead, or does not list at all once the
+	// API has run for a while, is taken over. Nil: the head's row in the
+	// GCS says.
+	Members func() []gcs.NodeInfo
+	// Store is the head's GCS replica, which keeps the jobs (their
+	// records, sources and logs) for every head. Nil: a store of the
+	// API's own, in memory (tests of the API alone).
+	Store *gcs.Store
 }
 
 // Serve starts the API on addr for the cluster whose head is at cluster.
@@ -63,10 +82,23 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID}
+	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID,
+		headID: opts.NodeID, store: opts.Store, members: opts.Members, started: time.Now()}
+	if s.headID == "" {
+		s.headID = "head"
+	}
+	if s.store == nil {
+		if s.store, err = gcs.Open(gcs.DefaultConfig()); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		s.ownStore = true
+	}
 	s.metrics = metricsHandler(opts.Metrics)
 	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
 	s.jobs.byID = map[string]*job{}
+	s.wg.Add(1)
+	go s.watchJobs()
 	if opts.TLS != nil {
 		s.ln = tls.NewListener(s.ln, httpsConfig(opts.TLS))
 	}
@@ -115,6 +147,9 @@ func (s *Server) Close() error {
 	defer cancel()
 	err := s.srv.ShutdownWithContext(ctx)
 	s.wg.Wait()
+	if s.ownStore {
+		s.store.Close()
+	}
 	return err
 }
 

@@ -3,21 +3,17 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
-	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/version"
-	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/valyala/fasthttp"
 )
 
@@ -68,34 +64,6 @@ type JobInfo struct {
 	DriverNodeID string            `json:"driver_node_id"`
 }
 
-// job is one submitted job. Its supervisor goroutine is the only writer
-// of info after submission, under the table's lock; stop sets stopping.
-type job struct {
-	info     JobInfo
-	log      *jobLog
-	cancel   context.CancelFunc
-	stopping bool
-	done     chan struct{} // closed when the supervisor has returned
-}
-
-// jobTable holds the jobs of one Server, in memory: they do not survive
-// the head's restart.
-type jobTable struct {
-	mu    sync.Mutex
-	byID  map[string]*job // by job ID and by submission ID
-	order []*job          // in submission order
-}
-
-func (t *jobTable) lookup(id string) (*job, JobInfo, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	j, ok := t.byID[id]
-	if !ok {
-		return nil, JobInfo{}, false
-	}
-	return j, j.info, true
-}
-
 // jobsRoute serves the Jobs API and /api/version; false when the path
 // is none of theirs.
 func (s *Server) jobsRoute(ctx *fasthttp.RequestCtx) bool {
@@ -129,36 +97,46 @@ func (s *Server) jobsRoute(ctx *fasthttp.RequestCtx) bool {
 // jobRoute serves /api/jobs/{id}[/logs|/logs/tail|/stop].
 func (s *Server) jobRoute(ctx *fasthttp.RequestCtx, rest string) {
 	id, action, _ := strings.Cut(rest, "/")
-	j, info, ok := s.jobs.lookup(id)
-	if !ok {
+	rec, err := s.lookup(id)
+	switch {
+	case errors.Is(err, errNoJob):
 		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": fmt.Sprintf("no job %q", id)})
+		return
+	case err != nil:
+		tableError(ctx, err)
 		return
 	}
 	switch action {
 	case "":
 		switch {
 		case ctx.IsGet():
-			writeJSON(ctx, fasthttp.StatusOK, info)
+			writeJSON(ctx, fasthttp.StatusOK, infoOf(rec))
 		case ctx.IsDelete():
-			s.deleteJob(ctx, j)
+			s.deleteJob(ctx, rec)
 		default:
 			methodNotAllowed(ctx, "GET, DELETE")
 		}
 	case "logs":
 		if onlyMethod(ctx, "GET") {
-			writeJSON(ctx, fasthttp.StatusOK, map[string]string{"logs": j.log.String()})
+			writeJSON(ctx, fasthttp.StatusOK, map[string]string{"logs": s.logOf(rec)})
 		}
 	case "logs/tail":
 		if onlyMethod(ctx, "GET") {
-			tailLog(ctx, j.log, ctx.QueryArgs().GetUintOrZero("offset"), s.jobsCtx.Done())
+			tailLog(ctx, s.logSourceOf(rec), ctx.QueryArgs().GetUintOrZero("offset"), s.jobsCtx.Done())
 		}
 	case "stop":
 		if onlyMethod(ctx, "POST") {
-			writeJSON(ctx, fasthttp.StatusOK, map[string]bool{"stopped": s.stopJob(j)})
+			s.stopJob(ctx, rec)
 		}
 	default:
 		writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": fmt.Sprintf("no route %q for a job: there are logs, logs/tail and stop", action)})
 	}
+}
+
+// tableError answers a request the jobs table could not serve (no GCS
+// leader within its wait, or the head is stopping).
+func tableError(ctx *fasthttp.RequestCtx, err error) {
+	writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"error": "cannot read or write the jobs table: " + err.Error()})
 }
 
 func onlyMethod(ctx *fasthttp.RequestCtx, method string) bool {
@@ -175,12 +153,15 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx, allowed string) {
 }
 
 func (s *Server) listJobs(ctx *fasthttp.RequestCtx) {
-	s.jobs.mu.Lock()
-	list := make([]JobInfo, 0, len(s.jobs.order))
-	for _, j := range s.jobs.order {
-		list = append(list, j.info)
+	recs, err := s.store.ListAPIJobs(gcs.Linearizable)
+	if err != nil {
+		tableError(ctx, err)
+		return
 	}
-	s.jobs.mu.Unlock()
+	list := make([]JobInfo, 0, len(recs))
+	for _, r := range recs {
+		list = append(list, infoOf(r))
+	}
 	writeJSON(ctx, fasthttp.StatusOK, list)
 }
 
@@ -248,34 +229,39 @@ func (s *Server) submitJob(ctx *fasthttp.RequestCtx) {
 		badBody(ctx, "%v", err)
 		return
 	}
-	jc, cancel := context.WithCancel(s.jobsCtx)
-	j := &job{log: newJobLog(), cancel: cancel, done: make(chan struct{})}
-	j.info = JobInfo{JobID: newJobID(), SubmissionID: req.SubmissionID, Status: StatusPending,
-		Message: "the job is waiting for its driver", StartTime: time.Now().UnixMilli(), Metadata: req.Metadata}
-	if j.info.SubmissionID == "" {
-		j.info.SubmissionID = j.info.JobID
+	now := time.Now()
+	rec := gcs.APIJob{JobID: newJobID(), SubmissionID: req.SubmissionID, Status: StatusPending,
+		Message: "the job is waiting for its driver", StartTime: now.UnixMilli(), Submitted: now.UnixNano(),
+		Metadata: req.Metadata, File: req.File, Pipeline: req.Pipeline, Opt: req.Opt, Params: params,
+		Supervisor: s.headID, Attempt: 1}
+	if rec.SubmissionID == "" {
+		rec.SubmissionID = rec.JobID
 	}
-	if j.info.Metadata == nil {
-		j.info.Metadata = map[string]string{}
+	j := &job{rec: rec, attempt: 1, driverID: rec.JobID, log: newJobLog()}
+	if !s.reserve(j) {
+		writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"error": "the head is stopping"})
+		return
 	}
-	s.jobs.mu.Lock()
-	if _, taken := s.jobs.byID[j.info.SubmissionID]; taken || s.jobsCtx.Err() != nil {
-		s.jobs.mu.Unlock()
-		cancel()
-		if taken {
+	// The source and the record, written at once (two shards, two
+	// commits in parallel).
+	source, created := s.store.PutAPIJobSource(rec.JobID, []byte(req.Source)), s.store.CreateAPIJob(rec)
+	err = created.Error()
+	if serr := source.Error(); err == nil && serr != nil {
+		s.store.DeleteAPIJob(rec)
+		err = serr
+	}
+	if err != nil {
+		s.unreserve(j)
+		s.store.DeleteAPIJobData(rec.JobID)
+		if gcs.IsConflict(err) {
 			writeJSON(ctx, fasthttp.StatusConflict, map[string]string{"error": fmt.Sprintf("field \"submission_id\": a job %q was already submitted", req.SubmissionID)})
 		} else {
-			writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"error": "the head is stopping"})
+			tableError(ctx, err)
 		}
 		return
 	}
-	s.jobs.byID[j.info.JobID] = j
-	s.jobs.byID[j.info.SubmissionID] = j
-	s.jobs.order = append(s.jobs.order, j)
-	s.jobWG.Add(1)
-	s.jobs.mu.Unlock()
-	go s.supervise(jc, j, req, params)
-	writeJSON(ctx, fasthttp.StatusOK, SubmitResponse{JobID: j.info.JobID, SubmissionID: j.info.SubmissionID})
+	s.launch(j, req.Source)
+	writeJSON(ctx, fasthttp.StatusOK, SubmitResponse{JobID: rec.JobID, SubmissionID: rec.SubmissionID})
 }
 
 // newJobID is a random job ID; it names the job's tasks on the cluster
@@ -286,134 +272,32 @@ func newJobID() string {
 	return "rfjob_" + hex.EncodeToString(b[:])
 }
 
-// supervise runs a job to its end: its own driver and working
-// directory, its output into its log, its end into its record.
-func (s *Server) supervise(ctx context.Context, j *job, req SubmitRequest, params map[string]string) {
-	defer s.jobWG.Done()
-	defer close(j.done)
-	defer j.log.end()
-	defer j.cancel()
-	file := req.File
-	if file == "" {
-		file = "job.rayflow"
+// stopJob asks a job that has not ended to stop: at once when this head
+// supervises it, else through its record, which its supervisor watches.
+func (s *Server) stopJob(ctx *fasthttp.RequestCtx, rec gcs.APIJob) {
+	if rec.Ended() {
+		writeJSON(ctx, fasthttp.StatusOK, map[string]bool{"stopped": false})
+		return
 	}
-	result, err := s.runJob(ctx, j, file, req, params)
-	s.jobs.mu.Lock()
-	defer s.jobs.mu.Unlock()
-	end := time.Now().UnixMilli()
-	j.info.EndTime = &end
-	switch {
-	case j.stopping:
-		j.info.Status, j.info.Message = StatusStopped, "the job was stopped"
-		fmt.Fprintln(j.log, "[the job was stopped]")
-	case ctx.Err() != nil:
-		j.info.Status, j.info.Message = StatusStopped, "the job was stopped: the head is stopping"
-		fmt.Fprintln(j.log, "[the job was stopped: the head is stopping]")
-	case err != nil:
-		j.info.Status, j.info.Message = StatusFailed, rayflow.FormatError(err, req.Source)
-		fmt.Fprintf(j.log, "error: %s\n", strings.TrimRight(j.info.Message, "\n"))
-	default:
-		j.info.Status, j.info.Message = StatusSucceeded, "the job succeeded"
-		j.info.Result = result
+	if j := s.jobs.local(rec.JobID); j != nil {
+		s.stopLocal(j)
+	} else if err := s.store.RequestAPIJobStop(rec.SubmissionID).Error(); err != nil {
+		tableError(ctx, err)
+		return
 	}
-	s.jobs.forgetOldEnded()
-}
-
-// maxEndedJobs bounds the ended jobs a Server keeps (each with up to
-// maxJobOutput of log): past it, the oldest ended job is forgotten as
-// another ends. A variable for tests.
-var maxEndedJobs = 1000
-
-// forgetOldEnded drops the oldest ended jobs past maxEndedJobs; the
-// caller holds t.mu.
-func (t *jobTable) forgetOldEnded() {
-	ended := 0
-	for _, j := range t.order {
-		if j.info.EndTime != nil {
-			ended++
-		}
-	}
-	for i := 0; ended > maxEndedJobs && i < len(t.order); {
-		if j := t.order[i]; j.info.EndTime != nil {
-			t.remove(j)
-			ended--
-			continue
-		}
-		i++
-	}
-}
-
-// remove forgets a job; the caller holds t.mu.
-func (t *jobTable) remove(j *job) {
-	delete(t.byID, j.info.JobID)
-	delete(t.byID, j.info.SubmissionID)
-	for i, o := range t.order {
-		if o == j {
-			t.order = append(t.order[:i], t.order[i+1:]...)
-			return
-		}
-	}
-}
-
-// runJob compiles and runs the job's pipeline; the result is its repr,
-// nil for none.
-func (s *Server) runJob(ctx context.Context, j *job, file string, req SubmitRequest, params map[string]string) (*string, error) {
-	prog, err := rayflow.Compile(file, req.Source, nil)
-	if err != nil {
-		return nil, err
-	}
-	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: j.log, Token: s.token, TLS: s.tls})
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect the job's driver to the cluster: %w", err)
-	}
-	defer driver.Shutdown("the job has ended")
-	// Each job its own file area: its io is confined to an empty
-	// directory of its own, never the head's working directory (which
-	// may hold its --data-dir) nor another job's.
-	dir, err := os.MkdirTemp("", "rayflow-job-")
-	if err != nil {
-		return nil, fmt.Errorf("cannot make the job's directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	s.jobs.mu.Lock()
-	if !j.stopping {
-		j.info.Status, j.info.Message = StatusRunning, "the job is running"
-		j.info.DriverNodeID = s.nodeID
-		if s.nodeID == "" {
-			j.info.DriverNodeID = driver.Head().ID
-		}
-	}
-	s.jobs.mu.Unlock()
-	value, err := prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Pipeline: req.Pipeline, Params: params,
-		Opt: req.Opt, WorkDir: dir, JobID: j.info.JobID})
-	if err != nil || value.IsNone() {
-		return nil, err
-	}
-	repr := value.Repr()
-	return &repr, nil
-}
-
-// stopJob cancels a job that has not ended; false when it had.
-func (s *Server) stopJob(j *job) bool {
-	s.jobs.mu.Lock()
-	defer s.jobs.mu.Unlock()
-	if j.info.EndTime != nil {
-		return false
-	}
-	j.stopping = true
-	j.cancel()
-	return true
+	writeJSON(ctx, fasthttp.StatusOK, map[string]bool{"stopped": true})
 }
 
 // deleteJob forgets an ended job and its log.
-func (s *Server) deleteJob(ctx *fasthttp.RequestCtx, j *job) {
-	s.jobs.mu.Lock()
-	defer s.jobs.mu.Unlock()
-	if j.info.EndTime == nil {
-		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": fmt.Sprintf("job %s has not ended (%s): stop it first", j.info.JobID, j.info.Status)})
+func (s *Server) deleteJob(ctx *fasthttp.RequestCtx, rec gcs.APIJob) {
+	if !rec.Ended() {
+		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": fmt.Sprintf("job %s has not ended (%s): stop it first", rec.JobID, rec.Status)})
 		return
 	}
-	s.jobs.remove(j)
+	if err := s.store.DeleteAPIJob(rec).Error(); err != nil {
+		tableError(ctx, err)
+		return
+	}
 	writeJSON(ctx, fasthttp.StatusOK, map[string]bool{"deleted": true})
 }
 
@@ -422,7 +306,7 @@ func (s *Server) deleteJob(ctx *fasthttp.RequestCtx, j *job) {
 // when the client goes away, or when the server closes. A client whose
 // stream ended before the job did (the server's write timeout) asks
 // again with ?offset= the bytes it has.
-func tailLog(ctx *fasthttp.RequestCtx, l *jobLog, offset int, closing <-chan struct{}) {
+func tailLog(ctx *fasthttp.RequestCtx, l logSource, offset int, closing <-chan struct{}) {
 	ctx.SetContentType("text/plain; charset=utf-8")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
@@ -445,23 +329,4 @@ func tailLog(ctx *fasthttp.RequestCtx, l *jobLog, offset int, closing <-chan str
 			}
 		}
 	})
-}
-
-// stopJobs stops every running job and waits, at most within, for their
-// supervisors to return.
-func (s *Server) stopJobs(within time.Duration) {
-	// Under the lock: a submission either sees the cancel (and is
-	// refused) or is counted in jobWG before the wait below starts.
-	s.jobs.mu.Lock()
-	s.cancelJobs()
-	s.jobs.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		s.jobWG.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(within):
-	}
 }

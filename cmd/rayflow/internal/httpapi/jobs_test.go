@@ -290,10 +290,9 @@ func TestCloseStopsJobs(t *testing.T) {
 	if took := time.Since(start); took > closeTimeout {
 		t.Fatalf("Close took %v", took)
 	}
-	j, _, _ := api.jobs.lookup(id)
-	<-j.done
-	if _, info, _ := api.jobs.lookup(id); info.Status != StatusStopped {
-		t.Fatalf("after Close: %+v", info)
+	api.jobWG.Wait()
+	if rec, err := api.lookup(id); err != nil || rec.Status != StatusStopped {
+		t.Fatalf("after Close: %+v %v", rec, err)
 	}
 }
 
