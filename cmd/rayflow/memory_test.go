@@ -124,3 +124,26 @@ pipeline main() {
 		t.Fatalf("exit %d\nstdout\n%s\nstderr\n%s", code, out, errOut)
 	}
 }
+
+// A head's --job-max-memory caps every job submitted to its HTTP API as
+// run --max-memory caps a driver's own: results past it fail with a
+// "memory" error in the job's log.
+func TestJobMaxMemoryCapsHTTPJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	bin := buildCLI(t)
+	hp, web := freePortRange(t, 5), freePort(t)
+	startHead(t, bin, "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1", "--job-max-memory", "1MiB")
+	addr := fmt.Sprintf("--address=http://127.0.0.1:%d", web)
+	prog := writeProgram(t, `
+task make(i) { return "x" * 300000 }
+pipeline main() {
+    try { get([make(i) for i in range(10)]) } catch e { print(e.kind) }
+}
+`)
+	if code, out, errs := rayflowJob(t, bin, "submit", addr, prog); code != 0 || out != "memory\n" {
+		t.Fatalf("a job past the head's cap: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

@@ -44,6 +44,7 @@ type startFlags struct {
 	lineage        string
 	forwardBound   int
 	memoryLimit    int64 // --memory-limit; 0: the default
+	jobMaxMemory   int64 // --job-max-memory; 0: no cap
 	tokenFile      string
 	tls            tlsFlags
 }
@@ -63,6 +64,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.StringVar(&f.join, "join", "", "join the GCS replica group of the cluster of the head at `ADDR`, any live head (head only)")
 	fs.Var(&durationValue{d: &f.deadAfter, example: "5s", positive: true}, "dead-after", fmt.Sprintf("mark a node dead after this long without heartbeats (head only; default %s)", head.DefaultDeadAfter))
 	fs.Var(&memoryValue{&f.memoryLimit}, "memory-limit", "the process's memory limit, such as 4GiB: past 90% of it in live heap, the running work of the job that holds the most is stopped with a memory error, so that the node survives (default: 90% of RAM)")
+	fs.Var(&memoryValue{&f.jobMaxMemory}, "job-max-memory", "cap the bytes the objects of each job submitted to the HTTP API may take in each node's object store, as `run --max-memory` does (head only; default: no cap)")
 	tokenFileVar(fs, &f.tokenFile)
 	tlsVars(fs, &f.tls)
 	fs.Var(&durationValue{d: &f.removeDeadHead, example: "30s"}, "remove-dead-head-after", fmt.Sprintf("remove from the GCS a head unreachable this long, so a new head can take its place; 0 never (head only; default %s)", head.DefaultRemoveDeadHeadAfter))
@@ -162,7 +164,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 		httpPort = DefaultHTTPPort
 	}
 	api, err := httpapi.Serve(net.JoinHostPort(f.bind, fmt.Sprint(httpPort)), head.Cluster.Address(),
-		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: head.Cluster.MetricsHandler(), NodeID: head.Cluster.Head().ID,
+		httpapi.Options{Token: node.Token, TLS: node.TLS, Metrics: head.Cluster.MetricsHandler(), NodeID: head.Cluster.Head().ID, JobMaxMemory: f.jobMaxMemory,
 			Store: head.Store, Members: head.Membership.All})
 	switch {
 	case err != nil && fs.Changed("http-port"):

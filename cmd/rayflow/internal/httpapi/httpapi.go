@@ -27,7 +27,10 @@ type Server struct {
 	cluster string // the head's cluster-protocol address
 	token   []byte // the cluster token, which the API's own requests to the cluster prove
 	nodeID  string // the head's node ID (Options.NodeID)
-	headID  string // who supervises this head's jobs in their records: nodeID, or "head"
+	// jobMaxMemory caps each job's bytes in each node's object store
+	// (Options.JobMaxMemory).
+	jobMaxMemory int64
+	headID       string // who supervises this head's jobs in their records: nodeID, or "head"
 	// store holds every head's jobs (jobs_table.go); ownStore when the
 	// API opened it (no Options.Store), to close with it.
 	store    *gcs.Store
@@ -64,6 +67,10 @@ type Options struct {
 	// driver_node_id, and the supervisor its jobs' records name. Empty:
 	// the driver's own node ID.
 	NodeID string
+	// JobMaxMemory, when above 0, caps the bytes each job's objects may
+	// take in each node's object store (`start --job-max-memory`), as
+	// `run --max-memory` does for a driver of its own.
+	JobMaxMemory int64
 	// Members, when set, lists the nodes the head knows, alive or dead
 	// (its membership, which hears every node's heartbeats): a job whose
 	// supervising head it lists dead, or does not list at all once the
@@ -82,7 +89,7 @@ func Serve(addr, cluster string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID,
+	s := &Server{ln: retryListener{ln}, cluster: cluster, token: opts.Token, tls: opts.TLS, nodeID: opts.NodeID, jobMaxMemory: opts.JobMaxMemory,
 		headID: opts.NodeID, store: opts.Store, members: opts.Members, started: time.Now()}
 	if s.headID == "" {
 		s.headID = "head"

@@ -134,7 +134,7 @@ func (s *Server) runJob(ctx context.Context, j *job, source string) (*string, er
 	if err != nil {
 		return nil, err
 	}
-	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: j.log, Token: s.token, TLS: s.tls})
+	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: j.log, Token: s.token, TLS: s.tls, MaxMemory: s.jobMaxMemory})
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect the job's driver to the cluster: %w", err)
 	}
