@@ -15,6 +15,7 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/owner"
+	"github.com/rayflow/rayflow/nodeagent/taskevents"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -78,11 +79,14 @@ type network struct {
 	live      *headclient.Liveness // which nodes the heads hold dead
 	watchDone chan struct{}
 	svc       *head.Service // the head's services; nil on other processes
-	peersMu   sync.Mutex
-	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
-	poke      chan struct{}            // wakes the dead-node watcher
-	fetches   atomic.Int64             // objects this process fetched from others
-	groupsIn  atomic.Int64             // groups of calls other processes sent here
+	// events is, on a head, the task events the processes reported
+	// (events.go); nil elsewhere.
+	events   *taskevents.Table
+	peersMu  sync.Mutex
+	peers    map[*transport.Peer]bool // processes connected here, told of membership changes
+	poke     chan struct{}            // wakes the dead-node watcher
+	fetches  atomic.Int64             // objects this process fetched from others
+	groupsIn atomic.Int64             // groups of calls other processes sent here
 	// injectPanic makes the heartbeat loop and the dead-node watcher
 	// panic at their next turn while set: the fault tests of their
 	// recovery (safe.Survive) set it.
@@ -106,6 +110,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw.ow = owner.New(ownerNet{nw})
 	if cfg.Membership != nil {
 		nw.svc = head.NewService(cfg.Store, cfg.Membership)
+		nw.events = taskevents.NewTable(jobEventLimit())
 	}
 	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush, Token: c.cfg.Token, TLS: c.cfg.TLS}
 	srvOpts := opts
@@ -184,6 +189,7 @@ func (nw *network) heartbeatLoop() {
 				nw.heartbeatAll()
 			}
 			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
+			nw.reportTick()                          // events.go
 			nw.endSilentJobs()
 			nw.c.marks.prune(time.Now()) // cancel.go
 			if nw.svc != nil {

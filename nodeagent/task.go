@@ -48,6 +48,9 @@ type task struct {
 	mu        sync.Mutex
 	th        *exec.Thread // while running
 	cancelled atomic.Bool
+	// queuedOn is the node whose queue the task last entered, for the
+	// record of its cancelling (events.go); read by any goroutine.
+	queuedOn atomic.Pointer[Node]
 }
 
 // The task is its node's local scheduler's work (localsched.Work).
@@ -86,6 +89,7 @@ func (t *task) Cancel(reason string) {
 		th.Cancel(reason)
 		return
 	}
+	t.noteCancelledQueued()
 	t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.Name())}, "")
 }
 
@@ -139,6 +143,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	t.obj.SetProducer(t)
 	c.stats.Submitted.Add(1)
 	origin.taskCounts(call.Name()).Submitted.Add(1)
+	c.noteSubmitted(t)
 	c.countAtDriver(t.obj)
 	if err := c.recordLineage(call, origin); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
@@ -279,14 +284,15 @@ func (n *Node) runTask(t *task) {
 	if depErr != nil {
 		c.stats.Failed.Add(1)
 		n.taskCounts(t.call.Name()).Failed.Add(1)
+		c.noteEnded(t, n.ID, -1, time.Time{}, time.Now(), depErr)
 		t.obj.Complete(exec.None, depErr, n.ID)
 		return
 	}
 	c.stats.Running.Add(1)
 	started := time.Now()
+	c.noteRunning(t, n, started)
 	val, err := n.attempts(t, args)
 	ended := time.Now()
-	c.timeline.add(t.call.Name(), "task", n.ID, t.worker, t.call.ID, started, ended, err != nil)
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
 		// A call sent by another process has no call site here (its
 		// owner knows it): it reports how long it ran with its result.
@@ -303,6 +309,7 @@ func (n *Node) runTask(t *task) {
 		c.stats.Done.Add(1)
 		fn.Finished.Add(1)
 	}
+	c.noteEnded(t, n.ID, t.worker, started, ended, err)
 	n.publish(t.obj, val, err)
 }
 

@@ -1,0 +1,117 @@
+package taskevents
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func ev(id string, st State, node string, at int64) Event {
+	return Event{ID: id, Name: "f", State: st, Node: node, Worker: 0, At: at, Start: at - 1}
+}
+
+// A report's events travel intact, drop counts with them.
+func TestEncodeDecode(t *testing.T) {
+	in := []Event{{ID: "j.1", Name: "f", Kind: KindMethod, State: Failed, Node: "n1", Worker: -1, Error: "value: bad", At: 5, Start: 2, Restarts: 1, MaxRestarts: 3}}
+	events, dropped, err := Decode(Encode(in, map[string]int64{"j": 7}))
+	if err != nil || !reflect.DeepEqual(events, in) || dropped["j"] != 7 {
+		t.Fatalf("got %+v %v %v", events, dropped, err)
+	}
+	if _, _, err := Decode([]byte{5, 1}); err == nil {
+		t.Fatal("a truncated report decoded")
+	}
+}
+
+// A late report of an earlier state does not undo a later one; a pending
+// task learns its node; a re-run replaces an earlier end.
+func TestTableOrdersTransitions(t *testing.T) {
+	tb := NewTable(0)
+	tb.Apply([]Event{ev("j.1", Running, "n1", 20)}, nil)
+	tb.Apply([]Event{ev("j.1", Pending, "", 10), ev("j.2", Pending, "", 10)}, nil)
+	tb.Apply([]Event{ev("j.2", Pending, "n2", 15)}, nil)
+	list, total, _ := tb.Tasks("j", "", 0)
+	if total != 2 || list[0].State != "RUNNING" || list[0].NodeID != "n1" || list[1].State != "PENDING" || list[1].NodeID != "n2" {
+		t.Fatalf("got %+v", list)
+	}
+	fail := ev("j.1", Failed, "n1", 30)
+	fail.Error = "value: boom"
+	tb.Apply([]Event{fail, ev("j.1", Running, "n1", 25)}, nil)
+	list, _, _ = tb.Tasks("j", "FAILED", 0)
+	if len(list) != 1 || list[0].Error != "value: boom" || list[0].EndTime == nil || list[0].StartTime == nil {
+		t.Fatalf("got %+v", list)
+	}
+	if runs := tb.Runs("j"); len(runs) != 1 || !runs[0].Failed {
+		t.Fatalf("runs %+v", runs)
+	}
+}
+
+// A job keeps at most the limit of tasks, dropping the first seen and
+// counting them with what its senders dropped.
+func TestTableBoundPerJob(t *testing.T) {
+	tb := NewTable(4)
+	for i := range 10 {
+		tb.Apply([]Event{ev(fmt.Sprintf("a.%d", i), Finished, "n", int64(i+1)), ev(fmt.Sprintf("b.%d", i), Finished, "n", 1)}, nil)
+	}
+	tb.Apply(nil, map[string]int64{"a": 3})
+	list, total, dropped := tb.Tasks("a", "", 2)
+	if total != 4 || len(list) != 2 || dropped != 9 || list[0].TaskID != "a.6" {
+		t.Fatalf("total %d shown %d dropped %d first %+v", total, len(list), dropped, list)
+	}
+	sum, total, dropped := tb.Summary("b")
+	if total != 4 || dropped != 6 || sum["f"]["FINISHED"] != 4 || sum["f"]["FAILED"] != 0 {
+		t.Fatalf("summary %v total %d dropped %d", sum, total, dropped)
+	}
+}
+
+// A recorder keeps at most its limit, dropping the oldest and counting
+// them by job; what a report could not deliver goes back.
+func TestRecorderBound(t *testing.T) {
+	r := NewRecorder(8)
+	for i := range 20 {
+		r.Add(ev(fmt.Sprintf("j.%d", i), Finished, "n", 1))
+	}
+	events, dropped := r.Take()
+	if len(events) > 8 || events[len(events)-1].ID != "j.19" || int(dropped["j"])+len(events) != 20 {
+		t.Fatalf("%d kept, dropped %v", len(events), dropped)
+	}
+	r.PutBack(events, dropped)
+	again, d2 := r.Take()
+	if len(again) != len(events) || d2["j"] != dropped["j"] {
+		t.Fatalf("put back %d, took %d", len(events), len(again))
+	}
+	var none *Recorder
+	none.Add(ev("j.1", Running, "n", 1)) // records nothing, does not panic
+}
+
+// An actor's state follows its newest incarnation; one alive on a dead
+// node is restarting while it has restarts left.
+func TestTableActors(t *testing.T) {
+	tb := NewTable(0)
+	a := Event{ID: "j.a", Name: "C", Kind: KindActor, State: Alive, Node: "n1", MaxRestarts: 1}
+	tb.Apply([]Event{a}, nil)
+	dead := func(n string) bool { return n == "n1" }
+	if got := tb.Actors("j", "", dead); len(got) != 1 || got[0].State != "RESTARTING" {
+		t.Fatalf("got %+v", got)
+	}
+	b := a
+	b.Node, b.Restarts = "n2", 1
+	old := a
+	old.State = Dead
+	tb.Apply([]Event{b, old}, nil)
+	if got := tb.Actors("j", "ALIVE", dead); len(got) != 1 || got[0].NodeID != "n2" || got[0].Restarts != 1 {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func BenchmarkRecorderAdd(b *testing.B) {
+	r := NewRecorder(OutboxLimit)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.Add(Event{ID: "job.1.2", Name: "f", State: Running, Node: "n", At: time.Now().UnixNano()})
+		if i%10000 == 0 {
+			events, _ := r.Take()
+			r.Recycle(events)
+		}
+	}
+}
