@@ -83,7 +83,7 @@ const OutboxLimit = 1 << 16
 type Recorder struct {
 	mu      sync.Mutex
 	out     []Event
-	spare   []Event // a taken outbox given back (Recycle), reused by the next
+	spare   []Event          // a taken outbox given back (Recycle), reused by the next
 	limit   int              // 0: no limit
 	dropped map[string]int64 // by job, since the last Take
 }
