@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -402,4 +403,23 @@ func (nw *network) reportTick() {
 	ctx, cancel := context.WithTimeout(context.Background(), max(nw.cfg.HeartbeatEvery, time.Second))
 	defer cancel()
 	nw.reportEvents(ctx)
+}
+
+// FetchState asks the head at addr a question of the state API (what:
+// tasks, summary, actors, objects or timeline; job and state filter,
+// "" for any; limit bounds a list, 0 for none), proving the cluster
+// token over TLS when tlsCfg is set. The reply is the answer's JSON, in
+// the shapes of the HTTP state API (spec/state.md).
+func FetchState(ctx context.Context, addr string, token []byte, tlsCfg *tls.Config, what, job, state string, limit int) ([]byte, error) {
+	q, err := json.Marshal(stateQuery{What: what, Job: job, State: state, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	pool := transport.NewPool(transport.Options{NodeID: "state", Token: token, TLS: tlsCfg})
+	defer pool.Close()
+	msg, err := pool.Call(ctx, addr, transport.Query, append([]byte{wire.QueryState}, q...))
+	if err != nil {
+		return nil, err
+	}
+	return msg.Payload, nil
 }

@@ -122,7 +122,7 @@ func (s *Server) Close() error {
 const closeTimeout = 5 * time.Second
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
-	if s.jobsRoute(ctx) {
+	if s.jobsRoute(ctx) || s.stateRoute(ctx) {
 		return
 	}
 	switch string(ctx.Path()) {
