@@ -30,7 +30,8 @@ import (
 // short lock and an append.
 
 // newRecorder is the recorder a process keeps: none for an embedded
-// cluster that was not asked for a timeline.
+// cluster that was not asked for a timeline (which records only the
+// ends of runs, each with its start).
 func newRecorder(cfg Config) *taskevents.Recorder {
 	switch {
 	case cfg.Net != nil:
@@ -69,16 +70,17 @@ func endState(err *exec.Error) taskevents.State {
 	return taskevents.Failed
 }
 
-// noteSubmitted records a task its owner submitted: pending, not placed.
+// noteSubmitted records a task its owner submitted: pending, not placed
+// (the first transition: it needs no time).
 func (c *Cluster) noteSubmitted(t *task) {
-	if c.events != nil {
-		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, At: time.Now().UnixNano()})
+	if c.events != nil && c.net != nil { // a timeline needs only runs
+		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1})
 	}
 }
 
 // noteQueued records a task queued on node n.
 func (c *Cluster) noteQueued(t *task, n *Node) {
-	if c.events != nil {
+	if c.events != nil && c.net != nil {
 		t.queuedOn.Store(n)
 		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Node: n.ID, Worker: -1, At: time.Now().UnixNano()})
 	}
@@ -86,7 +88,7 @@ func (c *Cluster) noteQueued(t *task, n *Node) {
 
 // noteRunning records a task that started on node n.
 func (c *Cluster) noteRunning(t *task, n *Node, started time.Time) {
-	if c.events != nil {
+	if c.events != nil && c.net != nil {
 		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Running, Node: n.ID, Worker: int32(t.worker), At: started.UnixNano()})
 	}
 }
@@ -398,11 +400,19 @@ func (t *task) noteCancelledQueued() {
 }
 
 // reportTick is the heartbeat loop's turn at events: report the outbox
-// to the heads, bounded by a heartbeat period.
+// to the heads on a goroutine of its own, bounded by a second or a
+// heartbeat period, so that a head slow to answer never delays the next
+// heartbeat; while one report is under way the next tick skips.
 func (nw *network) reportTick() {
-	ctx, cancel := context.WithTimeout(context.Background(), max(nw.cfg.HeartbeatEvery, time.Second))
-	defer cancel()
-	nw.reportEvents(ctx)
+	if !nw.reporting.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer nw.reporting.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), max(nw.cfg.HeartbeatEvery, time.Second))
+		defer cancel()
+		nw.reportEvents(ctx)
+	}()
 }
 
 // FetchState asks the head at addr a question of the state API (what:

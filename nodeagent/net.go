@@ -81,12 +81,15 @@ type network struct {
 	svc       *head.Service // the head's services; nil on other processes
 	// events is, on a head, the task events the processes reported
 	// (events.go); nil elsewhere.
-	events   *taskevents.Table
-	peersMu  sync.Mutex
-	peers    map[*transport.Peer]bool // processes connected here, told of membership changes
-	poke     chan struct{}            // wakes the dead-node watcher
-	fetches  atomic.Int64             // objects this process fetched from others
-	groupsIn atomic.Int64             // groups of calls other processes sent here
+	events *taskevents.Table
+	// reporting is set while a report of this process's events is under
+	// way (reportTick).
+	reporting atomic.Bool
+	peersMu   sync.Mutex
+	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
+	poke      chan struct{}            // wakes the dead-node watcher
+	fetches   atomic.Int64             // objects this process fetched from others
+	groupsIn  atomic.Int64             // groups of calls other processes sent here
 	// injectPanic makes the heartbeat loop and the dead-node watcher
 	// panic at their next turn while set: the fault tests of their
 	// recovery (safe.Survive) set it.

@@ -19,8 +19,9 @@
 // it, as one batch, to every head it knows (as its heartbeats go to every
 // head): each head applies the batch to its Table, in memory. A Table is
 // bounded per job (JobLimit tasks and as many actors; past it the oldest
-// task first seen is dropped, and counted) and in jobs (MaxJobs; the job
-// least recently reported is forgotten). A state query on any head is
+// task first seen is dropped, and counted) and in jobs (MaxJobs jobs and
+// MaxTasks tasks of all jobs together; past either, the job least
+// recently reported is forgotten). A state query on any head is
 // answered from that head's table; events already reported by a node
 // that has since died stay listed. Nothing here is a Raft write: the
 // table is a cache of reports, rebuilt from new reports after a head's

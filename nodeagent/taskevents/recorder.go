@@ -57,8 +57,9 @@ type Event struct {
 	// Worker is the worker slot a task ran on, -1 for none (a method).
 	Worker int32
 	Error  string // a failure's kind and message
-	// At is when the transition happened; Start, on an end, when the
-	// run began (0: it never ran). Unix nanoseconds.
+	// At is when the transition happened (0 for a submission, which
+	// needs none: table.go, rank); Start, on an end, when the run began
+	// (0: it never ran). Unix nanoseconds.
 	At, Start int64
 	// Restarts and MaxRestarts are an actor's (KindActor).
 	Restarts, MaxRestarts int32

@@ -9,9 +9,13 @@ import (
 // actors) it keeps per job.
 const JobLimit = 10_000
 
-// MaxJobs bounds the jobs a Table keeps: past it, the job least recently
-// reported is forgotten.
-const MaxJobs = 1000
+// MaxJobs bounds the jobs a Table keeps, and MaxTasks the tasks of all
+// its jobs together: past either, the jobs least recently reported are
+// forgotten (a few hundred bytes a task: MaxTasks is some 100 MB at most).
+const (
+	MaxJobs  = 1000
+	MaxTasks = 250_000
+)
 
 // Task is one task or method call as the state API lists it. Times are
 // milliseconds since the epoch, null when it has not started or ended.
@@ -82,6 +86,7 @@ type Table struct {
 	limit   int // tasks (and actors) per job; 0: no limit
 	jobs    map[string]*jobRows
 	reports uint64
+	tasks   int // rows of every job together
 }
 
 // NewTable returns a table that keeps at most limit tasks per job (0: no
@@ -106,6 +111,9 @@ func (t *Table) Apply(events []Event, dropped map[string]int64) {
 	}
 	for job, n := range dropped {
 		t.jobLocked(job).dropped += n
+	}
+	for t.tasks > MaxTasks && len(t.jobs) > 1 {
+		t.forgetStalestLocked()
 	}
 }
 
@@ -132,19 +140,25 @@ func (t *Table) forgetStalestLocked() {
 			stalest, at = id, j.touched
 		}
 	}
+	t.tasks -= len(t.jobs[stalest].tasks)
 	delete(t.jobs, stalest)
 }
 
-// rank orders states so that a late report of an earlier state does not
-// undo a later one: pending, running, ended.
-func rank(s State) int {
+// rank orders transitions so that a late report of an earlier one does
+// not undo a later one: submitted (pending, no node), queued on a node,
+// running, ended. Among transitions of one rank the later wins (a task
+// spilled on to another node, a run again after its node died), so only
+// those of a rank above the first need a time.
+func rank(s State, node string) int {
 	switch {
-	case s == Pending:
+	case s == Pending && node == "":
 		return 0
-	case s == Running:
+	case s == Pending:
 		return 1
+	case s == Running:
+		return 2
 	}
-	return 2
+	return 3
 }
 
 func (t *Table) applyTask(j *jobRows, e *Event) {
@@ -154,25 +168,20 @@ func (t *Table) applyTask(j *jobRows, e *Event) {
 			delete(j.tasks, j.order[0])
 			j.order = j.order[1:]
 			j.dropped++
+			t.tasks--
 		}
 		r = &taskRow{name: e.Name, kind: e.Kind, state: e.State, at: e.At, node: e.Node, worker: -1}
 		j.tasks[e.ID] = r
 		j.order = append(j.order, e.ID)
-	} else if rank(e.State) < rank(r.state) || rank(e.State) == rank(r.state) && e.At < r.at {
-		// An older transition reported late: keep what is known, but a
-		// pending task learns the node it waits on.
-		if r.state == Pending && r.node == "" {
-			r.node = e.Node
-		}
-		return
+		t.tasks++
+	} else if er, rr := rank(e.State, e.Node), rank(r.state, r.node); er < rr || er == rr && e.At < r.at {
+		return // an older transition reported late
 	}
 	r.state, r.at, r.kind = e.State, e.At, e.Kind
 	if e.Name != "" {
 		r.name = e.Name
 	}
-	if e.Node != "" || e.State != Pending {
-		r.node = e.Node
-	}
+	r.node = e.Node
 	switch {
 	case e.State == Running:
 		r.start, r.end, r.worker, r.err = e.At, 0, e.Worker, ""

@@ -1,6 +1,7 @@
 package taskevents
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
@@ -29,7 +30,7 @@ func TestTableOrdersTransitions(t *testing.T) {
 	tb := NewTable(0)
 	tb.Apply([]Event{ev("j.1", Running, "n1", 20)}, nil)
 	tb.Apply([]Event{ev("j.1", Pending, "", 10), ev("j.2", Pending, "", 10)}, nil)
-	tb.Apply([]Event{ev("j.2", Pending, "n2", 15)}, nil)
+	tb.Apply([]Event{ev("j.2", Pending, "n2", 15), ev("j.2", Pending, "", 0)}, nil) // the submission, reported last
 	list, total, _ := tb.Tasks("j", "", 0)
 	if total != 2 || list[0].State != "RUNNING" || list[0].NodeID != "n1" || list[1].State != "PENDING" || list[1].NodeID != "n2" {
 		t.Fatalf("got %+v", list)
@@ -43,6 +44,25 @@ func TestTableOrdersTransitions(t *testing.T) {
 	}
 	if runs := tb.Runs("j"); len(runs) != 1 || !runs[0].Failed {
 		t.Fatalf("runs %+v", runs)
+	}
+}
+
+// The table forgets the jobs least recently reported past MaxTasks
+// tasks in all.
+func TestTableBoundInAll(t *testing.T) {
+	tb := NewTable(0)
+	batch := make([]Event, MaxTasks/2+1)
+	for _, job := range []string{"a", "b", "c"} {
+		for i := range batch {
+			batch[i] = ev(fmt.Sprintf("%s.%d", job, i), Finished, "n", 1)
+		}
+		tb.Apply(batch, nil)
+	}
+	if _, total, _ := tb.Tasks("", "", 1); total != int64(len(batch)) {
+		t.Fatalf("%d tasks kept, want the last job's %d", total, len(batch))
+	}
+	if _, total, _ := tb.Tasks("c", "", 1); total != int64(len(batch)) {
+		t.Fatal("the job reported last was forgotten")
 	}
 }
 
@@ -114,4 +134,34 @@ func BenchmarkRecorderAdd(b *testing.B) {
 			r.Recycle(events)
 		}
 	}
+}
+
+// BenchmarkStateAnswer100k is the head's side of a state question with
+// 100,000 tasks in its table (10 jobs of 10,000): a job's first 1,000
+// tasks listed, and the summary of every job, each encoded as JSON.
+func BenchmarkStateAnswer100k(b *testing.B) {
+	tb := NewTable(JobLimit)
+	batch := make([]Event, JobLimit)
+	for j := range 10 {
+		for i := range batch {
+			batch[i] = ev(fmt.Sprintf("job%d.%d", j, i), State(i%5), "node-1", int64(i+1))
+		}
+		tb.Apply(batch, nil)
+	}
+	b.Run("tasks", func(b *testing.B) {
+		for b.Loop() {
+			list, total, dropped := tb.Tasks("job3", "", 1000)
+			if _, err := json.Marshal(map[string]any{"result": list, "total": total, "dropped": dropped}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("summary", func(b *testing.B) {
+		for b.Loop() {
+			byName, total, dropped := tb.Summary("")
+			if _, err := json.Marshal(map[string]any{"result": byName, "total": total, "dropped": dropped}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
