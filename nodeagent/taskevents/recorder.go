@@ -113,13 +113,20 @@ func (r *Recorder) Add(e Event) {
 func (r *Recorder) dropOldestLocked() {
 	n := max(1, r.limit/4)
 	for _, e := range r.out[:n] {
-		if e.Kind != KindActor {
+		if countsWhenDropped(&e) {
 			r.dropped[JobOf(e.ID)]++
 		}
 	}
 	kept := copy(r.out, r.out[n:])
 	clear(r.out[kept:])
 	r.out = r.out[:kept]
+}
+
+// countsWhenDropped reports whether losing e loses something of a task:
+// not for an actor's event, nor for a submission, which the task's later
+// transitions (on the node that takes it) supersede.
+func countsWhenDropped(e *Event) bool {
+	return e.Kind != KindActor && !(e.State == Pending && e.Node == "")
 }
 
 // Take removes and returns the events recorded since the last take, and
@@ -168,7 +175,7 @@ func (r *Recorder) PutBack(events []Event, dropped map[string]int64) {
 	}
 	if r.limit > 0 && len(all) > r.limit {
 		for _, e := range all[:len(all)-r.limit] {
-			if e.Kind != KindActor {
+			if countsWhenDropped(&e) {
 				r.dropped[JobOf(e.ID)]++
 			}
 		}
