@@ -71,7 +71,7 @@ func TestStateAPIOnACluster(t *testing.T) {
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
 	web := fmt.Sprintf("http://127.0.0.1:%d", webPort)
 	startHead(t, bin, "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(webPort), "--cpus", "2", "--node-id", "h")
-	startProc(t, bin, "start", "--address", head, "--cpus", "2", "--node-id", "n1")
+	node := startProc(t, bin, "start", "--address", head, "--cpus", "2", "--node-id", "n1")
 
 	driver := exec.Command(bin, "run", "--address", head, writeProgram(t, stateProgram))
 	driver.SysProcAttr = childAttr()
@@ -195,6 +195,39 @@ func TestStateAPIOnACluster(t *testing.T) {
 	code, out, _ = rayflowState(t, bin, web, "summary", "tasks", "--job", job30)
 	if f := row(out, "sq30"); code != 0 || len(f) != 6 || f[3] != "20" || !strings.HasSuffix(out, "\n20 tasks (10 dropped)\n") {
 		t.Fatalf("summary tasks of the bounded job: %d\n%s", code, out)
+	}
+
+	// A node that dies leaves what it reported listed.
+	code, out, _ = rayflowState(t, bin, web, "list", "tasks", "--json", "--limit", "10000")
+	var before []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &before) != nil {
+		t.Fatalf("list tasks --json: %d %s", code, out)
+	}
+	onN1 := 0
+	for _, task := range before {
+		if task["node_id"] == "n1" && task["state"] == "FINISHED" {
+			onN1++
+		}
+	}
+	if onN1 == 0 {
+		t.Fatalf("no task finished on n1:\n%s", out)
+	}
+	node.cmd.Process.Kill()
+	testutil.Eventually(t, 20*time.Second, "n1 dead", func() bool {
+		_, out, _ := rayflowState(t, bin, web, "list", "nodes", "--state", "DEAD")
+		return row(out, "n1") != nil
+	})
+	code, out, _ = rayflowState(t, bin, web, "list", "tasks", "--json", "--limit", "10000")
+	var after []map[string]any
+	json.Unmarshal([]byte(out), &after)
+	stillOnN1 := 0
+	for _, task := range after {
+		if task["node_id"] == "n1" && task["state"] == "FINISHED" {
+			stillOnN1++
+		}
+	}
+	if code != 0 || stillOnN1 != onN1 {
+		t.Fatalf("after n1 died, %d of its %d finished tasks are listed:\n%s", stillOnN1, onN1, out)
 	}
 
 	for _, path := range []string{"/api/v0/tasks", "/api/v0/nodes", "/api/v0/timeline?job=" + job} {
