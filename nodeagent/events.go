@@ -74,22 +74,56 @@ func endState(err *exec.Error) taskevents.State {
 // (the first transition: it needs no time).
 func (c *Cluster) noteSubmitted(t *task) {
 	if c.events != nil && c.net != nil { // a timeline needs only runs
-		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1})
+		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: t.obj})
 	}
 }
 
-// noteQueued records a task queued on node n.
+// noteQueued notes the node whose queue a task entered, for the record
+// of its cancelling there; that it waits there is reported from the
+// node's queue at each report (snapshotTasks), not from here.
 func (c *Cluster) noteQueued(t *task, n *Node) {
 	if c.events != nil && c.net != nil {
 		t.queuedOn.Store(n)
-		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Node: n.ID, Worker: -1, At: time.Now().UnixNano()})
 	}
 }
 
-// noteRunning records a task that started on node n.
-func (c *Cluster) noteRunning(t *task, n *Node, started time.Time) {
-	if c.events != nil && c.net != nil {
-		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Running, Node: n.ID, Worker: int32(t.worker), At: started.UnixNano()})
+// maxQueuedReported bounds the queued tasks of a node one report lists.
+const maxQueuedReported = 10_000
+
+// snapshotTasks records, just before a report, what this process's node
+// queues and runs now: a task that waits or runs across a report shows
+// PENDING on its node or RUNNING; one that comes and goes between two
+// costs the task path nothing but its submission and its end.
+func (c *Cluster) snapshotTasks() {
+	if c.events == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	for _, n := range c.nodes {
+		queued, running := n.sched.Snapshot(maxQueuedReported)
+		for _, w := range queued {
+			for _, t := range tasksOf(w) {
+				c.noteWaiting(t, n, now)
+			}
+		}
+		for _, r := range running {
+			for _, t := range tasksOf(r.W) {
+				if started := t.started.Load(); started == 0 {
+					c.noteWaiting(t, n, now) // a later call of a group under way
+				} else if !t.obj.IsReady() {
+					c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Running, Node: n.ID,
+						Worker: int32(r.Worker), At: started, Over: t.obj})
+				}
+			}
+		}
+	}
+}
+
+// noteWaiting records a task waiting on node n.
+func (c *Cluster) noteWaiting(t *task, n *Node, now int64) {
+	if !t.obj.IsReady() {
+		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Node: n.ID, Worker: -1,
+			At: now, Over: t.obj})
 	}
 }
 
@@ -130,17 +164,29 @@ func (c *Cluster) noteActor(id string, class *exec.ActorClass, node string, gen 
 }
 
 // reportEvents sends the events recorded since the last report to every
-// head, as one batch; a head applies its own without the network. When
-// no head took the batch it goes back to the outbox for the next report.
+// head, as one batch (a head applies its own to its table directly).
+// When no head took the batch it goes back to the outbox for the next
+// report.
 func (nw *network) reportEvents(ctx context.Context) {
-	events, dropped := nw.c.events.Take()
-	if len(events) == 0 && len(dropped) == 0 {
+	nw.c.snapshotTasks()
+	b := nw.c.events.Take()
+	if b == nil {
 		return
 	}
-	body := append([]byte{wire.QueryReportEvents}, taskevents.Encode(events, dropped)...)
 	var taken atomic.Bool
+	if nw.events != nil {
+		nw.events.Apply(b)
+		taken.Store(true)
+	}
+	var body []byte
 	var wg sync.WaitGroup
 	for _, addr := range nw.hc.Order() {
+		if addr == nw.addr {
+			continue
+		}
+		if body == nil {
+			body = append([]byte{wire.QueryReportEvents}, taskevents.Encode(b)...)
+		}
 		wg.Go(func() {
 			if _, err := nw.hc.CallAt(ctx, addr, transport.Query, body); err == nil {
 				taken.Store(true)
@@ -149,10 +195,10 @@ func (nw *network) reportEvents(ctx context.Context) {
 	}
 	wg.Wait()
 	if !taken.Load() {
-		nw.c.events.PutBack(events, dropped)
+		nw.c.events.PutBack(b)
 		return
 	}
-	nw.c.events.Recycle(events)
+	nw.c.events.Recycle(b)
 }
 
 // handleReportEvents applies a batch of events a process reported.
@@ -160,11 +206,11 @@ func (nw *network) handleReportEvents(body []byte) error {
 	if nw.events == nil {
 		return errNotHead
 	}
-	events, dropped, err := taskevents.Decode(body)
+	b, err := taskevents.Decode(body)
 	if err != nil {
 		return wire.ErrMalformed
 	}
-	nw.events.Apply(events, dropped)
+	nw.events.Apply(b)
 	return nil
 }
 
@@ -382,11 +428,11 @@ func (c *Cluster) WriteTimeline(w io.Writer) error {
 		if c.isDriver() {
 			runs = c.net.gatherTimeline()
 		} else {
-			events, _ := c.events.Take()
+			b := c.events.Take()
 			t := taskevents.NewTable(0)
-			t.Apply(events, nil)
+			t.Apply(b)
 			runs = t.Runs("")
-			c.events.PutBack(events, nil) // a later call sees them too
+			c.events.PutBack(b) // a later call sees them too
 		}
 	}
 	return json.NewEncoder(w).Encode(map[string]any{"traceEvents": taskevents.Trace(runs, 0), "displayTimeUnit": "ms"})

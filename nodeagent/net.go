@@ -187,6 +187,8 @@ func (nw *network) heartbeatLoop() {
 		select {
 		case <-nw.stop:
 			return
+		case <-nw.c.events.HalfFull():
+			nw.reportTick() // events.go: early, rather than drop
 		case <-tick.C:
 			if !nw.cfg.Driver { // a driver is no node
 				nw.heartbeatAll()

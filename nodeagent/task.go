@@ -48,9 +48,11 @@ type task struct {
 	mu        sync.Mutex
 	th        *exec.Thread // while running
 	cancelled atomic.Bool
-	// queuedOn is the node whose queue the task last entered, for the
-	// record of its cancelling (events.go); read by any goroutine.
+	// queuedOn is the node whose queue the task last entered, and
+	// started when its run began (Unix nanoseconds; 0: not yet), for the
+	// task events (events.go); read by any goroutine.
 	queuedOn atomic.Pointer[Node]
+	started  atomic.Int64
 }
 
 // The task is its node's local scheduler's work (localsched.Work).
@@ -290,7 +292,7 @@ func (n *Node) runTask(t *task) {
 	}
 	c.stats.Running.Add(1)
 	started := time.Now()
-	c.noteRunning(t, n, started)
+	t.started.Store(started.UnixNano()) // for the reports of what runs (events.go)
 	val, err := n.attempts(t, args)
 	ended := time.Now()
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {

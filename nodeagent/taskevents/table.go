@@ -51,6 +51,7 @@ type Run struct {
 
 // taskRow is what a table holds of a task.
 type taskRow struct {
+	id         string
 	name       string
 	kind       Kind
 	state      State
@@ -71,9 +72,13 @@ type actorRow struct {
 
 // jobRows is what a table holds of one job.
 type jobRows struct {
-	tasks   map[string]*taskRow
-	order   []string // task IDs, first seen first: the order of listing and of dropping
-	dropped int64    // tasks dropped, here or before the report
+	// index finds a task's row in rows, a ring of the job's tasks in the
+	// order they were first seen (the order of listing and of dropping):
+	// oldest at first, once the ring is full.
+	index   map[string]int32
+	rows    []taskRow
+	first   int
+	dropped int64 // tasks dropped, here or before the report
 	actors  map[string]*actorRow
 	aorder  []string
 	touched uint64 // the report that last named the job
@@ -95,21 +100,30 @@ func NewTable(limit int) *Table {
 	return &Table{limit: limit, jobs: map[string]*jobRows{}}
 }
 
-// Apply adds a report: its events, and the drops its sender counted.
-func (t *Table) Apply(events []Event, dropped map[string]int64) {
+// Apply adds a report: its events (but the superseded ones, when they
+// come from this process), and the drops its sender counted.
+func (t *Table) Apply(b *Batch) {
+	if b == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.reports++
-	for i := range events {
-		e := &events[i]
-		j := t.jobLocked(JobOf(e.ID))
-		if e.Kind == KindActor {
-			t.applyActor(j, e)
-		} else {
-			t.applyTask(j, e)
+	for _, c := range b.Chunks {
+		for i := range c {
+			e := &c[i]
+			if e.superseded() {
+				continue
+			}
+			j := t.jobLocked(JobOf(e.ID))
+			if e.Kind == KindActor {
+				t.applyActor(j, e)
+			} else {
+				t.applyTask(j, e)
+			}
 		}
 	}
-	for job, n := range dropped {
+	for job, n := range b.Dropped {
 		t.jobLocked(job).dropped += n
 	}
 	for t.tasks > MaxTasks && len(t.jobs) > 1 {
@@ -125,7 +139,7 @@ func (t *Table) jobLocked(job string) *jobRows {
 		if len(t.jobs) >= MaxJobs {
 			t.forgetStalestLocked()
 		}
-		j = &jobRows{tasks: map[string]*taskRow{}, actors: map[string]*actorRow{}}
+		j = &jobRows{index: map[string]int32{}, actors: map[string]*actorRow{}}
 		t.jobs[job] = j
 	}
 	j.touched = t.reports
@@ -140,7 +154,7 @@ func (t *Table) forgetStalestLocked() {
 			stalest, at = id, j.touched
 		}
 	}
-	t.tasks -= len(t.jobs[stalest].tasks)
+	t.tasks -= len(t.jobs[stalest].rows)
 	delete(t.jobs, stalest)
 }
 
@@ -162,20 +176,15 @@ func rank(s State, node string) int {
 }
 
 func (t *Table) applyTask(j *jobRows, e *Event) {
-	r := j.tasks[e.ID]
-	if r == nil {
-		if t.limit > 0 && len(j.tasks) >= t.limit {
-			delete(j.tasks, j.order[0])
-			j.order = j.order[1:]
-			j.dropped++
-			t.tasks--
+	var r *taskRow
+	if slot, ok := j.index[e.ID]; ok {
+		r = &j.rows[slot]
+		if er, rr := rank(e.State, e.Node), rank(r.state, r.node); er < rr || er == rr && e.At < r.at {
+			return // an older transition reported late
 		}
-		r = &taskRow{name: e.Name, kind: e.Kind, state: e.State, at: e.At, node: e.Node, worker: -1}
-		j.tasks[e.ID] = r
-		j.order = append(j.order, e.ID)
-		t.tasks++
-	} else if er, rr := rank(e.State, e.Node), rank(r.state, r.node); er < rr || er == rr && e.At < r.at {
-		return // an older transition reported late
+	} else {
+		r = t.newRowLocked(j, e.ID)
+		r.name = e.Name
 	}
 	r.state, r.at, r.kind = e.State, e.At, e.Kind
 	if e.Name != "" {
@@ -187,6 +196,36 @@ func (t *Table) applyTask(j *jobRows, e *Event) {
 		r.start, r.end, r.worker, r.err = e.At, 0, e.Worker, ""
 	case e.State.ended():
 		r.start, r.end, r.worker, r.err = e.Start, e.At, e.Worker, e.Error
+	default:
+		r.worker = -1
+	}
+}
+
+// newRowLocked makes the row of a task first seen: at the end of the
+// ring, or, when the job has its limit of tasks, in place of the oldest,
+// which is dropped and counted.
+func (t *Table) newRowLocked(j *jobRows, id string) *taskRow {
+	slot := len(j.rows)
+	if t.limit > 0 && len(j.rows) >= t.limit {
+		slot = j.first
+		delete(j.index, j.rows[slot].id)
+		j.rows[slot] = taskRow{}
+		j.first = (j.first + 1) % len(j.rows)
+		j.dropped++
+	} else {
+		j.rows = append(j.rows, taskRow{})
+		t.tasks++
+	}
+	j.index[id] = int32(slot)
+	r := &j.rows[slot]
+	r.id = id
+	return r
+}
+
+// each calls f with a job's rows, the first seen first.
+func (j *jobRows) each(f func(r *taskRow)) {
+	for i := range j.rows {
+		f(&j.rows[(j.first+i)%len(j.rows)])
 	}
 }
 
@@ -246,18 +285,17 @@ func (t *Table) Tasks(job, state string, limit int) (list []Task, total, dropped
 	for _, jid := range t.jobsLocked(job) {
 		j := t.jobs[jid]
 		dropped += j.dropped
-		for _, id := range j.order {
-			r := j.tasks[id]
+		j.each(func(r *taskRow) {
 			if state != "" && r.state.String() != state {
-				continue
+				return
 			}
 			total++
 			if limit > 0 && len(list) >= limit {
-				continue
+				return
 			}
-			list = append(list, Task{TaskID: id, JobID: jid, Name: r.name, State: r.state.String(), NodeID: r.node,
+			list = append(list, Task{TaskID: r.id, JobID: jid, Name: r.name, State: r.state.String(), NodeID: r.node,
 				Error: r.err, StartTime: msPtr(r.start), EndTime: msPtr(r.end)})
-		}
+		})
 	}
 	return list, total, dropped
 }
@@ -270,7 +308,8 @@ func (t *Table) Summary(job string) (byName map[string]map[string]int, total, dr
 	for _, jid := range t.jobsLocked(job) {
 		j := t.jobs[jid]
 		dropped += j.dropped
-		for _, r := range j.tasks {
+		for i := range j.rows {
+			r := &j.rows[i]
 			counts := byName[r.name]
 			if counts == nil {
 				counts = map[string]int{}
@@ -321,14 +360,12 @@ func (t *Table) Runs(job string) []Run {
 	var runs []Run
 	for _, jid := range t.jobsLocked(job) {
 		j := t.jobs[jid]
-		for _, id := range j.order {
-			r := j.tasks[id]
-			if r.start == 0 || r.end == 0 {
-				continue
+		j.each(func(r *taskRow) {
+			if r.start != 0 && r.end != 0 {
+				runs = append(runs, Run{ID: r.id, Name: r.name, Node: r.node, Method: r.kind == KindMethod,
+					Worker: r.worker, From: r.start, To: r.end, Failed: r.state != Finished})
 			}
-			runs = append(runs, Run{ID: id, Name: r.name, Node: r.node, Method: r.kind == KindMethod,
-				Worker: r.worker, From: r.start, To: r.end, Failed: r.state != Finished})
-		}
+		})
 	}
 	return runs
 }
