@@ -102,9 +102,11 @@
 //	lineage (the stash)           stash.Stash         task paths add records; its flusher
 //	                                                    goroutine writes them (package stash)
 //	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready
-//	Cluster.events: the outbox of taskevents.Recorder  task paths add (submit, queue, start, end,
-//	  task events (events.go)     (its mu)              actor start and stop); the heartbeat loop and
-//	                                                    the flush query take and report to the heads
+//	Cluster.events: the outbox of taskevents.Recorder  task paths add (submit, end, method end,
+//	  task events (events.go)     (its mu)              actor start and stop); a report adds what the
+//	                                                    nodes queue and run, takes and sends to the heads
+//	                                                    (the heartbeat loop's report goroutine, the flush
+//	                                                    query)
 //	network.events: on a head,    taskevents.Table    connection goroutines apply reports; state
 //	  the events reported to it   (its mu)              queries and timelines read
 //	Cluster.marks: the roots of   cancelMarks.mu      cancel and job release add; every path
