@@ -109,13 +109,17 @@ func (t *Table) Apply(b *Batch) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.reports++
+	var lastJob string // a batch's events come in runs of one job
+	var j *jobRows
 	for _, c := range b.Chunks {
 		for i := range c {
 			e := &c[i]
 			if e.superseded() {
 				continue
 			}
-			j := t.jobLocked(JobOf(e.ID))
+			if job := JobOf(e.ID); j == nil || job != lastJob {
+				lastJob, j = job, t.jobLocked(job)
+			}
 			if e.Kind == KindActor {
 				t.applyActor(j, e)
 			} else {
