@@ -66,6 +66,7 @@ type Event struct {
 	// Over, when set, is the task's result here: it makes the event
 	// superseded once ready. In this process only; not reported.
 	Over Ready
+	seen uint8 // 0: not asked yet; 1: to send; 2: superseded (superseded)
 }
 
 // JobOf is the job of a task, call or actor ID: what stands before its
@@ -95,9 +96,17 @@ const maxFreeChunks = 64
 type Ready interface{ IsReady() bool }
 
 // superseded reports whether e need not be reported: a transition before
-// the end of a task that has ended since.
+// the end of a task that has ended since. The answer is kept in the
+// event, so that a report asks the result once (a result that was not
+// ready when asked is sent as it was).
 func (e *Event) superseded() bool {
-	return e.Over != nil && !e.State.ended() && e.Over.IsReady()
+	if e.seen == 0 {
+		e.seen = 1
+		if e.Over != nil && !e.State.ended() && e.Over.IsReady() {
+			e.seen = 2
+		}
+	}
+	return e.seen == 2
 }
 
 // Batch is what a recorder gives a report: its events in chunks, oldest

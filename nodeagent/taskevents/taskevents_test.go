@@ -17,8 +17,9 @@ func ev(id string, st State, node string, at int64) Event {
 // A report's events travel intact, drop counts with them.
 func TestEncodeDecode(t *testing.T) {
 	in := []Event{{ID: "j.1", Name: "f", Kind: KindMethod, State: Failed, Node: "n1", Worker: -1, Error: "value: bad", At: 5, Start: 2, Restarts: 1, MaxRestarts: 3}}
+	want := append([]Event(nil), in...)
 	b, err := Decode(Encode(&Batch{Chunks: [][]Event{in}, Dropped: map[string]int64{"j": 7}}))
-	if err != nil || !reflect.DeepEqual(b.Chunks[0], in) || b.Dropped["j"] != 7 {
+	if err != nil || !reflect.DeepEqual(b.Chunks[0], want) || b.Dropped["j"] != 7 {
 		t.Fatalf("got %+v %v", b, err)
 	}
 	if _, err := Decode([]byte{5, 1}); err == nil {
