@@ -21,13 +21,15 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
-// Task events (package taskevents): every process of a cluster records
-// the transitions of the tasks, calls and actors it handles in its
-// Cluster.events outbox; the heartbeat loop reports the outbox to every
-// head (reportEvents), whose network.events table the state API and
-// timelines read. An embedded cluster records only for --timeline. The
-// recording calls below are the only task-path cost: a time read, a
-// short lock and an append.
+// Task events (package taskevents, whose doc says why it is built so):
+// every process of a cluster records the submissions and ends of the
+// tasks, calls and actors it handles in its Cluster.events outbox; at
+// each heartbeat (or early, when the outbox is half full) a report adds
+// what the nodes queue and run then and sends the outbox to every head
+// (reportEvents), whose network.events table the state API and timelines
+// read. An embedded cluster records only for --timeline, and only runs.
+// The note* calls below are the only task-path cost: a short lock and an
+// append (and a clock read where the path had none).
 
 // newRecorder is the recorder a process keeps: none for an embedded
 // cluster that was not asked for a timeline (which records only the
