@@ -15,8 +15,9 @@ import (
 	"github.com/rayflow/rayflow/internal/testutil"
 )
 
-// stateProgram has a long task, finished tasks, a failed task and an
-// actor; it runs until the test kills it.
+// stateProgram has long tasks (more than the cluster's 4 CPUs run at
+// once), finished tasks, a failed task and an actor; it runs until the
+// test kills it.
 const stateProgram = `task sq(x: int) -> int { return x * x }
 task boom(x: int) -> int {
     if x > 0 { fail("boom " + str(x)) }
@@ -35,6 +36,7 @@ pipeline main() {
     print(get(c.add(2)))
     print(sum(get([sq(i) for i in range(5)])))
     let b = boom(1)
+    let more = [slow(300) for i in range(4)]
     print(get(slow(300)))
 }
 `
@@ -82,7 +84,7 @@ func TestStateAPIOnACluster(t *testing.T) {
 
 	// The job's ID is the slow task's, once it runs.
 	var job string
-	testutil.Eventually(t, 30*time.Second, "the job's tasks listed: slow running, 5 sq finished, boom failed", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the job's tasks listed: 5 slow running or pending, 5 sq finished, boom failed", func() bool {
 		code, out, _ := rayflowState(t, bin, web, "list", "tasks")
 		if code != 0 {
 			return false
@@ -92,7 +94,8 @@ func TestStateAPIOnACluster(t *testing.T) {
 				job, _, _ = strings.Cut(f[0], ".")
 			}
 		}
-		return job != "" && strings.Count(out, " FINISHED ") >= 6 && strings.Contains(out, " FAILED ")
+		return job != "" && strings.Count(out, " FINISHED ") >= 6 && strings.Contains(out, " FAILED ") &&
+			strings.Count(out, " slow ") == 5
 	})
 	code, out, errs := rayflowState(t, bin, web, "list", "tasks", "--job", job)
 	if code != 0 || !strings.HasPrefix(out, "TASK ID") {
@@ -102,7 +105,7 @@ func TestStateAPIOnACluster(t *testing.T) {
 	seen := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
 		f := strings.Fields(line)
-		if len(f) < 5 || !strings.HasPrefix(f[0], job+".") || !nodes.MatchString(f[3]) {
+		if len(f) < 5 || !strings.HasPrefix(f[0], job+".") || f[2] != "PENDING" && !nodes.MatchString(f[3]) {
 			t.Fatalf("a row without its task, job or node:\n%s", out)
 		}
 		seen[f[1]+" "+f[2]]++
@@ -110,7 +113,8 @@ func TestStateAPIOnACluster(t *testing.T) {
 			t.Errorf("boom's row does not give its error: %q", line)
 		}
 	}
-	if seen["slow RUNNING"] != 1 || seen["sq FINISHED"] != 5 || seen["boom FAILED"] != 1 || seen["Counter.add FINISHED"] != 1 {
+	if seen["slow RUNNING"] < 1 || seen["slow PENDING"] < 1 || seen["slow RUNNING"]+seen["slow PENDING"] != 5 ||
+		seen["sq FINISHED"] != 5 || seen["boom FAILED"] != 1 || seen["Counter.add FINISHED"] != 1 {
 		t.Fatalf("list tasks --job %s: %v\n%s", job, seen, out)
 	}
 	code, out, _ = rayflowState(t, bin, web, "list", "tasks", "--job", job, "--state", "FAILED", "--json")
@@ -121,7 +125,8 @@ func TestStateAPIOnACluster(t *testing.T) {
 	}
 
 	code, out, _ = rayflowState(t, bin, web, "summary", "tasks", "--job", job)
-	if f := row(out, "sq"); code != 0 || len(f) != 6 || f[3] != "5" || row(out, "slow")[2] != "1" || row(out, "boom")[4] != "1" {
+	if f, slow := row(out, "sq"), row(out, "slow"); code != 0 || len(f) != 6 || f[3] != "5" || len(slow) != 6 ||
+		slow[1] == "0" || slow[2] == "0" || row(out, "boom")[4] != "1" {
 		t.Fatalf("summary tasks: %d\n%s", code, out)
 	}
 
@@ -170,6 +175,14 @@ func TestStateAPIOnACluster(t *testing.T) {
 	if runs != 5 {
 		t.Fatalf("the timeline has %d runs of sq, want 5:\n%s", runs, data)
 	}
+
+	// The driver stops: its job's running tasks are cancelled, which
+	// frees the CPUs for the next job.
+	driver.Process.Kill()
+	testutil.Eventually(t, 30*time.Second, "the stopped job's slow tasks cancelled", func() bool {
+		_, out, _ := rayflowState(t, bin, web, "list", "tasks", "--job", job, "--state", "CANCELLED")
+		return strings.Count(out, " slow ") >= 1
+	})
 
 	// 30 tasks of a job, past the head's bound of 20 per job.
 	many := writeProgram(t, "task sq30(x: int) -> int { return x * x }\npipeline main() { print(sum(get([sq30(i) for i in range(30)]))) }\n")
