@@ -19,14 +19,19 @@
 // and goes between two reports costs its submission and its end only.
 // An event carries its task's result object (Over): a pending or running
 // event whose task has ended by the time of the report is superseded by
-// the end and is not sent. The outbox is bounded (OutboxLimit events;
+// the end and is not sent (the event holds the result object until the
+// report, so a result's memory may be freed that much later: half a
+// second, longer while no head answers). The outbox is bounded (OutboxLimit events;
 // past it the oldest chunk is dropped, its tasks' events counted per job,
 // submissions apart); at half its limit it asks to be reported early.
 //
 // The process's heartbeat loop (every 500 ms, or early) takes the outbox
 // and sends it, as one batch, on a goroutine of its own, to every head it
 // knows (as its heartbeats go to every head); a head applies its own
-// process's batch to its Table directly. A Table is bounded per job
+// process's batch to its Table directly. Sending to every head, rather
+// than to one head that a query would then have to ask the others about,
+// costs a decode and an apply per head, and buys answers from any head
+// alone, and events that outlive the death of any one head. A Table is bounded per job
 // (JobLimit tasks, kept in a ring in the order first seen, and as many
 // actors; past it the task first seen is dropped, and counted) and in
 // jobs (MaxJobs jobs and MaxTasks tasks of all jobs together; past
