@@ -11,6 +11,7 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/placement"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/taskevents"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -77,6 +78,7 @@ func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, outpu
 	n.actors = append(n.actors, a)
 	n.mu.Unlock()
 	c.stats.Actors.Add(1)
+	c.noteActor(call.ID, call.Class, n.ID, gen, taskevents.Alive)
 	c.recordLineage(call, n)
 	a.Start(call.Args)
 	return a
@@ -104,7 +106,7 @@ func (an actorNode) MethodStarted() { an.n.cluster.stats.Running.Add(1) }
 
 func (an actorNode) MethodDone(name, callID string, started time.Time, err *exec.Error) {
 	c := an.n.cluster
-	c.timeline.add(name, "method", an.n.ID, -1, callID, started, time.Now(), err != nil)
+	c.noteMethod(name, callID, an.n.ID, started, err)
 	c.stats.Running.Add(-1)
 	if err != nil {
 		c.stats.Failed.Add(1)
@@ -122,6 +124,7 @@ func (an actorNode) Publish(r actorhost.Result, val exec.Value, err *exec.Error)
 func (an actorNode) Stopped(a *actorhost.Actor) {
 	an.n.sched.Release(a.Demand())
 	an.n.forget(a)
+	an.n.cluster.noteActor(a.ID(), a.Class(), an.n.ID, a.Gen(), taskevents.Dead)
 }
 
 func (an actorNode) Crashed(r actorhost.Result, p any) { internalError(r.(*objstore.Object), p) }

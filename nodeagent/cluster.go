@@ -17,6 +17,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/taskevents"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -57,7 +58,8 @@ type Config struct {
 	// GCSDelay slows every GCS write by this much, to measure how the
 	// lineage modes behave with a slow GCS (benchmarks only).
 	GCSDelay time.Duration
-	// Timeline records every task's run for WriteTimeline.
+	// Timeline records every task's run for WriteTimeline (a process of
+	// a cluster records them anyway, for the heads: events.go).
 	Timeline bool
 	// NodeID names the node when there is one (default "node-1").
 	NodeID string
@@ -126,14 +128,14 @@ type Cluster struct {
 	nodes []*Node
 	out   sync.Mutex // serialises program output lines
 
-	stats    Stats
-	stop     atomic.Bool
-	lineage  *lineage   // how this process keeps lineage (--lineage)
-	scope    scope      // how far work reaches: localScope, or net
-	gcs      *lazyStore // the embedded GCS (nil in a networked process)
-	timeline *timeline  // nil unless Config.Timeline or a node of a cluster
-	net      *network   // nil for an embedded cluster
-	demands  sync.Map   // callee -> demandEntry
+	stats   Stats
+	stop    atomic.Bool
+	lineage *lineage             // how this process keeps lineage (--lineage)
+	scope   scope                // how far work reaches: localScope, or net
+	gcs     *lazyStore           // the embedded GCS (nil in a networked process)
+	events  *taskevents.Recorder // task events (events.go); nil: none recorded
+	net     *network             // nil for an embedded cluster
+	demands sync.Map             // callee -> demandEntry
 
 	// spread is, in an embedded cluster, where the last call of each
 	// spread key went (hintplace.go).
@@ -187,14 +189,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	}
 	c := &Cluster{cfg: cfg}
 	c.scope = localScope{c}
-	switch {
-	case cfg.Timeline:
-		c.timeline = &timeline{start: time.Now()}
-	case cfg.Net != nil && !cfg.Net.Driver:
-		// A node of a cluster keeps its recent runs for the drivers
-		// that ask for a timeline (timeline.go).
-		c.timeline = &timeline{start: time.Now(), limit: nodeTimelineLimit}
-	}
+	c.events = newRecorder(cfg)
 	if cfg.Net == nil {
 		if err := c.startEmbeddedLineage(); err != nil {
 			return nil, err

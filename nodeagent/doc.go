@@ -26,6 +26,8 @@
 //	            order
 //	placement   the global scheduler's policy (no state of its own)
 //	transport   framed connections, the server and the connection pool
+//	taskevents  the record of task and actor events: a process's outbox,
+//	            a head's bounded table, the state API's rows, timelines
 //	resources   resource quantities and the machine's totals
 //	internal/safe  panic survival for background goroutines
 //
@@ -101,7 +103,13 @@
 //	lineage (the stash)           stash.Stash         task paths add records; its flusher
 //	                                                    goroutine writes them (package stash)
 //	lazyStore.st, err             lazyStore.mu        its opening goroutine; readers wait on ready
-//	timeline.runs                 timeline.mu         workers append; WriteTimeline and QueryTimeline read
+//	Cluster.events: the outbox of taskevents.Recorder  task paths add (submit, end, method end,
+//	  task events (events.go)     (its mu)              actor start and stop); a report adds what the
+//	                                                    nodes queue and run, takes and sends to the heads
+//	                                                    (the heartbeat loop's report goroutine, the flush
+//	                                                    query)
+//	network.events: on a head,    taskevents.Table    connection goroutines apply reports; state
+//	  the events reported to it   (its mu)              queries and timelines read
 //	Cluster.marks: the roots of   cancelMarks.mu      cancel and job release add; every path
 //	  cancelled subtrees (by ID)                        that starts a task checks (cancel.go)
 //	network.leases: on a head,    jobLeases.mu        connection goroutines renew; the

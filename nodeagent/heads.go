@@ -24,6 +24,8 @@ func (nw *network) ServeHead(typ transport.MsgType, payload []byte) (*transport.
 		return nw.handleGCS(nw.c.Head().ID, payload)
 	case transport.Heartbeat:
 		return nil, nw.handleHeartbeat(nw.c.Head().ID, payload)
+	case transport.Query:
+		return nw.handleQuery(context.Background(), payload)
 	}
 	return nil, fmt.Errorf("message type %s is not served by heads", typ)
 }

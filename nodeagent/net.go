@@ -15,6 +15,7 @@ import (
 	"github.com/rayflow/rayflow/nodeagent/internal/safe"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/owner"
+	"github.com/rayflow/rayflow/nodeagent/taskevents"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -80,6 +81,12 @@ type network struct {
 	live      *headclient.Liveness // which nodes the heads hold dead
 	watchDone chan struct{}
 	svc       *head.Service // the head's services; nil on other processes
+	// events is, on a head, the task events the processes reported
+	// (events.go); nil elsewhere.
+	events *taskevents.Table
+	// reporting is set while a report of this process's events is under
+	// way (reportTick).
+	reporting atomic.Bool
 	peersMu   sync.Mutex
 	peers     map[*transport.Peer]bool // processes connected here, told of membership changes
 	poke      chan struct{}            // wakes the dead-node watcher
@@ -108,6 +115,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 	nw.ow = owner.New(ownerNet{nw})
 	if cfg.Membership != nil {
 		nw.svc = head.NewService(cfg.Store, cfg.Membership)
+		nw.events = taskevents.NewTable(jobEventLimit())
 	}
 	opts := transport.Options{NodeID: c.Head().ID, OnPush: nw.onPush, Token: c.cfg.Token, TLS: c.cfg.TLS}
 	srvOpts := opts
@@ -182,11 +190,14 @@ func (nw *network) heartbeatLoop() {
 		select {
 		case <-nw.stop:
 			return
+		case <-nw.c.events.HalfFull():
+			nw.reportTick() // events.go: early, rather than drop
 		case <-tick.C:
 			if !nw.cfg.Driver { // a driver is no node
 				nw.heartbeatAll()
 			}
 			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
+			nw.reportTick()                          // events.go
 			nw.endSilentJobs()
 			nw.c.marks.prune(time.Now()) // cancel.go
 			if nw.svc != nil {

@@ -40,7 +40,16 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 	case wire.QueryWorkDir, wire.QueryWorkDirArchive:
 		return nw.workdirs.handleQuery(payload[0], payload[1:])
 	case wire.QueryTimeline:
-		return nw.handleTimelineQuery(payload[1:])
+		return nw.handleTimelineQuery(ctx, payload[1:])
+	case wire.QueryReportEvents:
+		return nil, nw.handleReportEvents(payload[1:])
+	case wire.QueryFlushEvents:
+		nw.reportEvents(ctx)
+		return nil, nil
+	case wire.QueryState:
+		return nw.handleStateQuery(ctx, payload[1:])
+	case wire.QueryObjects:
+		return nw.handleObjectsQuery(payload[1:])
 	case wire.QueryJobAlive:
 		ended, err := nw.handleJobAlive(payload[1:])
 		if err != nil || len(ended) == 0 {

@@ -129,6 +129,7 @@ func (n *Node) wouldSpill(demand resources.Resources) bool {
 // enqueue adds a ready task to the local queue and starts what fits.
 func (n *Node) enqueue(t *task) {
 	t.node = n
+	n.cluster.noteQueued(t, n)
 	n.sched.Enqueue(t)
 }
 

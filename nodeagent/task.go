@@ -47,8 +47,13 @@ type task struct {
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running
-	started   time.Time    // when th started
 	cancelled atomic.Bool
+	// queuedOn is the node whose queue the task last entered, and
+	// started when its run (its latest attempt) began (Unix nanoseconds;
+	// 0: not yet), for the task events (events.go) and the memory monitor
+	// (memmonitor.go); read by any goroutine.
+	queuedOn atomic.Pointer[Node]
+	started  atomic.Int64
 }
 
 // The task is its node's local scheduler's work (localsched.Work).
@@ -97,6 +102,7 @@ func (t *task) stopWith(kind, msg string) {
 	if kind == exec.KindCancelled {
 		msg = fmt.Sprintf("%s was cancelled", t.obj.Name())
 	}
+	t.noteCancelledQueued()
 	t.obj.Complete(exec.None, &exec.Error{Kind: kind, Msg: msg}, "")
 }
 
@@ -104,7 +110,7 @@ func (t *task) stopWith(kind, msg string) {
 func (t *task) runningSince() (time.Time, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.started, t.th != nil && !t.cancelled.Load()
+	return time.Unix(0, t.started.Load()), t.th != nil && !t.cancelled.Load()
 }
 
 // demandOf reads a call site's resource annotation.
@@ -157,6 +163,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	t.obj.SetProducer(t)
 	c.stats.Submitted.Add(1)
 	origin.taskCounts(call.Name()).Submitted.Add(1)
+	c.noteSubmitted(t)
 	c.countAtDriver(t.obj)
 	if err := c.recordLineage(call, origin); err != nil {
 		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
@@ -297,14 +304,15 @@ func (n *Node) runTask(t *task) {
 	if depErr != nil {
 		c.stats.Failed.Add(1)
 		n.taskCounts(t.call.Name()).Failed.Add(1)
+		c.noteEnded(t, n.ID, -1, time.Time{}, time.Now(), depErr)
 		t.obj.Complete(exec.None, depErr, n.ID)
 		return
 	}
 	c.stats.Running.Add(1)
 	started := time.Now()
+	t.started.Store(started.UnixNano()) // for the reports of what runs (events.go)
 	val, err := n.attempts(t, args)
 	ended := time.Now()
-	c.timeline.add(t.call.Name(), "task", n.ID, t.worker, t.call.ID, started, ended, err != nil)
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
 		// A call sent by another process has no call site here (its
 		// owner knows it): it reports how long it ran with its result.
@@ -321,6 +329,7 @@ func (n *Node) runTask(t *task) {
 		c.stats.Done.Add(1)
 		fn.Finished.Add(1)
 	}
+	c.noteEnded(t, n.ID, t.worker, started, ended, err)
 	n.publish(t.obj, val, err)
 }
 
@@ -352,7 +361,8 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		}
 		n.cluster.routeOutput(th, t.output)
 		t.mu.Lock()
-		t.th, t.started = th, time.Now()
+		t.th = th
+		t.started.Store(time.Now().UnixNano())
 		t.mu.Unlock()
 		if t.Cancelled() {
 			th.Cancel(t.obj.Name() + " was cancelled")

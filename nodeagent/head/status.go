@@ -29,6 +29,7 @@ type NodeStatus struct {
 	Running            int                `json:"tasks_running"`
 	Actors             int                `json:"actors"`
 	LastHeartbeat      string             `json:"last_heartbeat"`
+	IsHead             bool               `json:"is_head"`
 }
 
 // ShardStatus is one GCS shard in Status.
@@ -52,7 +53,8 @@ func nodeStatuses(m *Membership) []NodeStatus {
 		out = append(out, NodeStatus{ID: n.ID, Address: n.Address, State: n.State,
 			ResourcesTotal: n.ResourcesTotal, ResourcesAvailable: n.ResourcesAvailable,
 			QueueLen: l.Queued, Running: l.Running, Actors: l.Actors,
-			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano)})
+			LastHeartbeat: time.Unix(0, n.LastHeartbeat).UTC().Format(time.RFC3339Nano),
+			IsHead:        n.Labels["role"] == "head"})
 	}
 	return out
 }

@@ -212,3 +212,24 @@ func (s *Scheduler) Unqueue(w Work) bool {
 	}
 	return false
 }
+
+// Running is a work that runs and its worker slot.
+type Running struct {
+	W      Work
+	Worker int
+}
+
+// Snapshot returns, for a report of what the node does (the state API),
+// up to limit of the queued works, oldest first, and every work running
+// with its worker slot.
+func (s *Scheduler) Snapshot(limit int) (queuedWork []Work, running []Running) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.queue[:min(limit, len(s.queue))] {
+		queuedWork = append(queuedWork, q.w)
+	}
+	for w, worker := range s.running {
+		running = append(running, Running{W: w, Worker: worker})
+	}
+	return queuedWork, running
+}

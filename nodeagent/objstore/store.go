@@ -300,3 +300,10 @@ func (s *Store) Close() {
 		os.RemoveAll(s.spillDir)
 	}
 }
+
+// Spilled reports whether the value is on disk now.
+func (h *Handle) Spilled() bool {
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	return h.rec.path != ""
+}

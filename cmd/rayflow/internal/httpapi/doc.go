@@ -19,6 +19,8 @@
 //	POST   /api/jobs/{id}/stop       {"stopped": true|false}
 //	DELETE /api/jobs/{id}            {"deleted": true} (an ended job only)
 //	POST   /api/jobs                 308 to /api/jobs/ (the synchronous API of before)
+//	GET    /api/v0/tasks|tasks/summary|actors|objects|nodes|jobs|timeline
+//	                                 the state API (state.go, spec/state.md)
 //
 // {id} is a job ID or a submission ID.
 //

@@ -164,7 +164,7 @@ func (s *Server) Close() error {
 const closeTimeout = 5 * time.Second
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
-	if s.jobsRoute(ctx) || dashboardRoute(ctx) {
+	if s.jobsRoute(ctx) || s.stateRoute(ctx) || dashboardRoute(ctx) {
 		return
 	}
 	switch string(ctx.Path()) {

@@ -153,16 +153,26 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx, allowed string) {
 }
 
 func (s *Server) listJobs(ctx *fasthttp.RequestCtx) {
-	recs, err := s.store.ListAPIJobs(gcs.Linearizable)
+	list, err := s.jobInfos()
 	if err != nil {
 		tableError(ctx, err)
 		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, list)
+}
+
+// jobInfos lists every job of the cluster's jobs table: the one place
+// the Jobs API and the state API read the list.
+func (s *Server) jobInfos() ([]JobInfo, error) {
+	recs, err := s.store.ListAPIJobs(gcs.Linearizable)
+	if err != nil {
+		return nil, err
 	}
 	list := make([]JobInfo, 0, len(recs))
 	for _, r := range recs {
 		list = append(list, infoOf(r))
 	}
-	writeJSON(ctx, fasthttp.StatusOK, list)
+	return list, nil
 }
 
 // badBody answers 400 naming what is wrong with the body.
