@@ -93,6 +93,12 @@ func TestDashboardInBrowser(t *testing.T) {
 			log.includes("hello from the dashboard\n") && log.includes("sum of squares 14\n") &&
 			document.getElementById("job-result").textContent === "4";
 	})()`)
+	b.waitFor("the job's tasks by state and its timeline, from the state API", `(() => {
+		const tasks = document.getElementById("job-tasks").textContent;
+		const timeline = document.getElementById("timeline").textContent;
+		return tasks.includes("square") && tasks.includes("FINISHED") && !tasks.includes("not available") &&
+			timeline.includes("square") && !timeline.includes("not available");
+	})()`)
 	if injected := b.eval(`document.getElementById("injected") === null && document.getElementById("log").textContent.includes("<b id=injected>not markup</b>")`); injected != "true" {
 		t.Errorf("a job's output was rendered as HTML, not as text")
 	}
