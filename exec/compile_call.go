@@ -151,6 +151,9 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 		}
 	}
 	site := &Frame{Pos: cc.callPos, Name: cc.fnName}
+	if len(missing) == 0 && len(call.Args) == len(info.Params) && positional(call) {
+		return inlineCallPositional(f, argFns, site)
+	}
 	return func(fr *frame) Value {
 		th := fr.th
 		base := len(th.vals)
@@ -167,6 +170,37 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 		th.vals = th.vals[:base]
 		return v
 	}
+}
+
+// inlineCallPositional is inlineCall when the call gives every parameter
+// by position, as in `fib(n - 1)`: argument i goes to slot i, no
+// defaults are evaluated, and only the slots past the arguments are
+// cleared.
+func inlineCallPositional(f *Function, argFns []evalFn, site *Frame) evalFn {
+	nargs := len(argFns)
+	return func(fr *frame) Value {
+		th := fr.th
+		base := len(th.vals)
+		slots := th.reserveArgs(f.numSlots, nargs)
+		for i, a := range argFns {
+			slots[i] = a(fr)
+		}
+		th.pushFrame(site)
+		v := f.invokeFast(th, slots)
+		th.popFrame()
+		th.vals = th.vals[:base]
+		return v
+	}
+}
+
+// positional reports whether every argument of call is positional.
+func positional(call *lang.Call) bool {
+	for _, a := range call.Args {
+		if a.Name != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func paramIndex(params []*lang.Param, name string) int {

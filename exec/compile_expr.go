@@ -174,8 +174,9 @@ func (cc *compileCtx) comparison(c *lang.Comparison) evalFn {
 		return left
 	}
 	if len(c.Rests) == 1 {
-		op, right, pos := c.Rests[0].Op, cc.sum(c.Rests[0].Right), c.Rests[0].Pos
-		return cc.compareOp(op, left, right, pos)
+		r := c.Rests[0]
+		test := cc.compareTest(r.Op, left, cc.sum(r.Right), sumOperand(c.Left), sumOperand(r.Right), r.Pos)
+		return func(fr *frame) Value { return Bool(test(fr)) }
 	}
 	// Chained: a < b < c is a < b and b < c, each operand evaluated once.
 	ops := make([]string, len(c.Rests))
@@ -201,88 +202,281 @@ func (cc *compileCtx) comparison(c *lang.Comparison) evalFn {
 	}
 }
 
-func (cc *compileCtx) compareOp(op string, left, right evalFn, pos lang.Position) evalFn {
-	if op == "<" {
-		return func(fr *frame) Value {
-			x, y := left(fr), right(fr)
-			if x.kind == IntKind && y.kind == IntKind {
-				return Bool(int64(x.num) < int64(y.num))
-			}
-			ok, err := Compare(op, x, y)
-			if err != nil {
-				panic(cc.locate(err, pos))
-			}
-			return Bool(ok)
-		}
+// testFn is a compiled condition: the truth of an expression, without
+// making a bool Value first.
+type testFn func(fr *frame) bool
+
+// cond compiles the condition of an if or a while. A single comparison
+// gives its result straight (compareTest); anything else is evaluated
+// and its truth taken, as in an expression.
+func (cc *compileCtx) cond(e *lang.Expr) testFn {
+	if c := singleComparison(e); c != nil {
+		r := c.Rests[0]
+		return cc.compareTest(r.Op, cc.sum(c.Left), cc.sum(r.Right), sumOperand(c.Left), sumOperand(r.Right), r.Pos)
 	}
-	return func(fr *frame) Value {
-		ok, err := Compare(op, left(fr), right(fr))
-		if err != nil {
-			panic(cc.locate(err, pos))
+	value, pos := cc.expr(e), e.Pos
+	return func(fr *frame) bool { return cc.truth(value(fr), pos) }
+}
+
+// singleComparison returns e's comparison when e is exactly `a op b`.
+func singleComparison(e *lang.Expr) *lang.Comparison {
+	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
+		return nil
+	}
+	c := e.Body.Terms[0].Terms[0].Cmp
+	if c == nil || len(c.Rests) != 1 {
+		return nil
+	}
+	return c
+}
+
+// cmpCode is an ordering or equality operator, for comparing two ints
+// without going through Compare.
+type cmpCode uint8
+
+const (
+	cmpNone cmpCode = iota // in, not in: no int fast path
+	cmpLT
+	cmpLE
+	cmpGT
+	cmpGE
+	cmpEQ
+	cmpNE
+)
+
+func cmpCodeOf(op string) cmpCode {
+	switch op {
+	case "<":
+		return cmpLT
+	case "<=":
+		return cmpLE
+	case ">":
+		return cmpGT
+	case ">=":
+		return cmpGE
+	case "==":
+		return cmpEQ
+	case "!=":
+		return cmpNE
+	}
+	return cmpNone
+}
+
+// ints compares two ints as the operator does.
+func (c cmpCode) ints(a, b int64) bool {
+	switch c {
+	case cmpLT:
+		return a < b
+	case cmpLE:
+		return a <= b
+	case cmpGT:
+		return a > b
+	case cmpGE:
+		return a >= b
+	case cmpEQ:
+		return a == b
+	}
+	return a != b
+}
+
+// compareTest compiles `left op right` to a bool. Two ints compare
+// inline; any other pair goes through Compare, which also gives the
+// errors. A local or an int literal as an operand (lo, ro) is read
+// directly: compareLocalInt and compareLocals.
+func (cc *compileCtx) compareTest(op string, left, right evalFn, lo, ro operand, pos lang.Position) testFn {
+	code := cmpCodeOf(op)
+	switch {
+	case code == cmpNone:
+		return func(fr *frame) bool { return cc.compare(op, left(fr), right(fr), pos) }
+	case lo.kind == operandLocal && ro.kind == operandInt:
+		return cc.compareLocalInt(code, op, lo.slot, ro.val, pos)
+	case lo.kind == operandLocal && ro.kind == operandLocal:
+		return cc.compareLocals(code, op, lo.slot, ro.slot, pos)
+	}
+	return func(fr *frame) bool {
+		x, y := left(fr), right(fr)
+		if x.kind == IntKind && y.kind == IntKind {
+			return code.ints(int64(x.num), int64(y.num))
 		}
-		return Bool(ok)
+		return cc.compare(op, x, y, pos)
 	}
 }
 
+// compareLocalInt is compareTest for `local op literal`, as in `n < 2`.
+func (cc *compileCtx) compareLocalInt(code cmpCode, op string, slot int, k int64, pos lang.Position) testFn {
+	return func(fr *frame) bool {
+		if x := fr.slots[slot]; x.kind == IntKind {
+			return code.ints(int64(x.num), k)
+		}
+		return cc.compare(op, fr.slots[slot], Int(k), pos)
+	}
+}
+
+// compareLocals is compareTest for `local op local`, as in `i < n`.
+func (cc *compileCtx) compareLocals(code cmpCode, op string, a, b int, pos lang.Position) testFn {
+	return func(fr *frame) bool {
+		if x, y := fr.slots[a], fr.slots[b]; x.kind == IntKind && y.kind == IntKind {
+			return code.ints(int64(x.num), int64(y.num))
+		}
+		return cc.compare(op, fr.slots[a], fr.slots[b], pos)
+	}
+}
+
+// compare is the generic comparison, raising its error at pos.
+func (cc *compileCtx) compare(op string, x, y Value, pos lang.Position) bool {
+	ok, err := Compare(op, x, y)
+	if err != nil {
+		panic(cc.locate(err, pos))
+	}
+	return ok
+}
+
+// operand is what the compiler can tell of an operator's operand at
+// compile time: a local variable (its slot) or an int literal (its
+// value). A specialised operator reads such an operand directly rather
+// than through its evalFn; it still checks the value's kind at run
+// time, as a local may hold anything.
+type operand struct {
+	kind operandKind
+	slot int   // operandLocal
+	val  int64 // operandInt
+}
+
+type operandKind uint8
+
+const (
+	operandOther operandKind = iota
+	operandLocal
+	operandInt
+)
+
+func sumOperand(s *lang.Sum) operand {
+	if len(s.Rests) > 0 {
+		return operand{}
+	}
+	return productOperand(s.Left)
+}
+
+func productOperand(p *lang.Product) operand {
+	if len(p.Rests) > 0 {
+		return operand{}
+	}
+	return unaryOperand(p.Left)
+}
+
+// unaryOperand recognises a bare local name or a non-negative int
+// literal; -5 and everything else are operandOther.
+func unaryOperand(u *lang.Unary) operand {
+	if u.Operand != nil || u.Power == nil || u.Power.Exponent != nil || len(u.Power.Base.Suffixes) > 0 {
+		return operand{}
+	}
+	p := u.Power.Base.Primary
+	switch {
+	case p.Int != nil:
+		if n, err := strconv.ParseInt(strings.ReplaceAll(*p.Int, "_", ""), 10, 64); err == nil {
+			return operand{kind: operandInt, val: n}
+		}
+	case p.Name != "" && p.Ref != nil && p.Ref.Kind == lang.RefLocal:
+		return operand{kind: operandLocal, slot: p.Ref.Index}
+	}
+	return operand{}
+}
+
 func (cc *compileCtx) sum(s *lang.Sum) evalFn {
-	f := cc.product(s.Left)
+	f, lo := cc.product(s.Left), productOperand(s.Left)
 	for _, r := range s.Rests {
-		f = cc.binary(r.Op, f, cc.product(r.Right), r.Pos)
+		f = cc.binary(r.Op, f, cc.product(r.Right), lo, productOperand(r.Right), r.Pos)
+		lo = operand{}
 	}
 	return f
 }
 
 func (cc *compileCtx) product(p *lang.Product) evalFn {
-	f := cc.unary(p.Left)
+	f, lo := cc.unary(p.Left), unaryOperand(p.Left)
 	for _, r := range p.Rests {
-		f = cc.binary(r.Op, f, cc.unary(r.Right), r.Pos)
+		f = cc.binary(r.Op, f, cc.unary(r.Right), lo, unaryOperand(r.Right), r.Pos)
+		lo = operand{}
 	}
 	return f
 }
 
-// binary compiles an arithmetic operator, with a fast path for two ints.
-func (cc *compileCtx) binary(op string, left, right evalFn, pos lang.Position) evalFn {
-	switch op {
-	case "+":
-		return func(fr *frame) Value {
-			x, y := left(fr), right(fr)
-			if x.kind == IntKind && y.kind == IntKind {
-				a, b := int64(x.num), int64(y.num)
-				c := a + b
-				if (c > a) == (b > 0) {
-					return Value{kind: IntKind, num: uint64(c)}
-				}
-			}
-			v, err := Arith(op, x, y)
-			if err != nil {
-				panic(cc.locate(err, pos))
-			}
-			return v
-		}
-	case "-":
-		return func(fr *frame) Value {
-			x, y := left(fr), right(fr)
-			if x.kind == IntKind && y.kind == IntKind {
-				a, b := int64(x.num), int64(y.num)
-				c := a - b
-				if (c < a) == (b > 0) {
-					return Value{kind: IntKind, num: uint64(c)}
-				}
-			}
-			v, err := Arith(op, x, y)
-			if err != nil {
-				panic(cc.locate(err, pos))
-			}
-			return v
-		}
+// binary compiles an arithmetic operator, with a fast path for two ints
+// in + and -. A local or an int literal as an operand (lo, ro) is read
+// directly: addSubLocalInt and addSubLocals.
+func (cc *compileCtx) binary(op string, left, right evalFn, lo, ro operand, pos lang.Position) evalFn {
+	if op != "+" && op != "-" {
+		return func(fr *frame) Value { return cc.arithAt(op, left(fr), right(fr), pos) }
+	}
+	sub := op == "-"
+	switch {
+	case lo.kind == operandLocal && ro.kind == operandInt:
+		return cc.addSubLocalInt(sub, lo.slot, ro.val, pos)
+	case lo.kind == operandLocal && ro.kind == operandLocal:
+		return cc.addSubLocals(sub, lo.slot, ro.slot, pos)
 	}
 	return func(fr *frame) Value {
-		v, err := Arith(op, left(fr), right(fr))
-		if err != nil {
-			panic(cc.locate(err, pos))
+		x, y := left(fr), right(fr)
+		if x.kind == IntKind && y.kind == IntKind {
+			if c, ok := addSubInts(sub, int64(x.num), int64(y.num)); ok {
+				return Value{kind: IntKind, num: uint64(c)}
+			}
 		}
-		return v
+		return cc.arithAt(op, x, y, pos)
 	}
+}
+
+// addSubLocalInt is binary for `local + literal` and `local - literal`,
+// as in `n - 1`.
+func (cc *compileCtx) addSubLocalInt(sub bool, slot int, k int64, pos lang.Position) evalFn {
+	op := addSubOp(sub)
+	return func(fr *frame) Value {
+		if x := fr.slots[slot]; x.kind == IntKind {
+			if c, ok := addSubInts(sub, int64(x.num), k); ok {
+				return Value{kind: IntKind, num: uint64(c)}
+			}
+		}
+		return cc.arithAt(op, fr.slots[slot], Int(k), pos)
+	}
+}
+
+// addSubLocals is binary for `local + local` and `local - local`.
+func (cc *compileCtx) addSubLocals(sub bool, a, b int, pos lang.Position) evalFn {
+	op := addSubOp(sub)
+	return func(fr *frame) Value {
+		if x, y := fr.slots[a], fr.slots[b]; x.kind == IntKind && y.kind == IntKind {
+			if c, ok := addSubInts(sub, int64(x.num), int64(y.num)); ok {
+				return Value{kind: IntKind, num: uint64(c)}
+			}
+		}
+		return cc.arithAt(op, fr.slots[a], fr.slots[b], pos)
+	}
+}
+
+func addSubOp(sub bool) string {
+	if sub {
+		return "-"
+	}
+	return "+"
+}
+
+// addSubInts is a+b (sub false) or a-b; ok is false on overflow, which
+// the caller leaves to Arith to report.
+func addSubInts(sub bool, a, b int64) (c int64, ok bool) {
+	if sub {
+		c = a - b
+		return c, (c < a) == (b > 0)
+	}
+	c = a + b
+	return c, (c > a) == (b > 0)
+}
+
+// arithAt is the generic arithmetic operator, raising its error at pos.
+func (cc *compileCtx) arithAt(op string, x, y Value, pos lang.Position) Value {
+	v, err := Arith(op, x, y)
+	if err != nil {
+		panic(cc.locate(err, pos))
+	}
+	return v
 }
 
 func (cc *compileCtx) unary(u *lang.Unary) evalFn {
@@ -340,5 +534,5 @@ func (cc *compileCtx) power(p *lang.Power) evalFn {
 	if p.Exponent == nil {
 		return base
 	}
-	return cc.binary("**", base, cc.unary(p.Exponent), p.Pos)
+	return cc.binary("**", base, cc.unary(p.Exponent), operand{}, operand{}, p.Pos)
 }

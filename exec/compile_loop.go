@@ -17,6 +17,12 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 		cc.ahead[plan.Call] = f
 	}
 	body := cc.block(f.Body)
+	sites := cc.prog.Plan.TemplateSites(f)
+	if plan == nil && sites == nil && len(f.Slots) == 1 {
+		if rng := cc.rangeArgs(f.Iter); rng != nil {
+			return cc.rangeLoop(f, rng, body)
+		}
+	}
 	bind := cc.binder(f.Slots, f.Pos)
 	step := func(fr *frame, v Value) (ctl, bool) {
 		bind(fr, v)
@@ -31,7 +37,7 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 		}
 		return ctlNext, true
 	}
-	if sites := cc.prog.Plan.TemplateSites(f); sites != nil {
+	if sites != nil {
 		step = templateStep(sites, step)
 	}
 	if plan != nil {
@@ -52,6 +58,31 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 	return func(fr *frame) ctl {
 		c, _ := cc.iterate(fr, iter(fr), pos, step)
 		return c
+	}
+}
+
+// rangeLoop is forStmt for `for i in range(...)` with one loop name,
+// not run ahead and not a template loop (the common counting loop): the
+// counter goes straight into the loop's slot, with no list, no binder
+// and no step function between the loop and its body.
+func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body execFn) execFn {
+	slot, pos := f.Slots[0], f.Pos
+	return func(fr *frame) ctl {
+		start, stop, stride := rng(fr)
+		th := fr.th
+		for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
+			fr.slots[slot] = Value{kind: IntKind, num: uint64(i)}
+			switch body(fr) {
+			case ctlBreak:
+				return ctlNext
+			case ctlReturn:
+				return ctlReturn
+			}
+			if err := th.check(); err != nil {
+				panic(cc.locate(err, pos))
+			}
+		}
+		return ctlNext
 	}
 }
 

@@ -113,7 +113,7 @@ func (cc *compileCtx) unpack(v Value, n int, pos lang.Position) []Value {
 }
 
 func (cc *compileCtx) ifStmt(s *lang.If) execFn {
-	cond, then, pos := cc.expr(s.Cond), cc.block(s.Then), s.Cond.Pos
+	cond, then := cc.cond(s.Cond), cc.block(s.Then)
 	var otherwise execFn
 	switch {
 	case s.ElseIf != nil:
@@ -124,7 +124,7 @@ func (cc *compileCtx) ifStmt(s *lang.If) execFn {
 		otherwise = func(*frame) ctl { return ctlNext }
 	}
 	return func(fr *frame) ctl {
-		if cc.truth(cond(fr), pos) {
+		if cond(fr) {
 			return then(fr)
 		}
 		return otherwise(fr)
@@ -132,10 +132,10 @@ func (cc *compileCtx) ifStmt(s *lang.If) execFn {
 }
 
 func (cc *compileCtx) while(w *lang.While) execFn {
-	cond, body, pos := cc.expr(w.Cond), cc.block(w.Body), w.Cond.Pos
+	cond, body := cc.cond(w.Cond), cc.block(w.Body)
 	sites := cc.prog.Plan.TemplateSites(w)
 	return func(fr *frame) ctl {
-		for cc.truth(cond(fr), pos) {
+		for cond(fr) {
 			if sites != nil {
 				fr.th.plan().startIteration(sites)
 			}
@@ -235,7 +235,17 @@ func (cc *compileCtx) simple(s *lang.Simple) execFn {
 			return ctlNext
 		}
 	}
-	return cc.augmented(s.Targets[0], s.Op[:len(s.Op)-1], value, s.Pos)
+	return cc.augmented(s.Targets[0], s.Op[:len(s.Op)-1], value, exprOperand(s.Value), s.Pos)
+}
+
+// exprOperand is what the compiler knows of a whole expression as an
+// operand (see operand).
+func exprOperand(e *lang.Expr) operand {
+	u := lang.UnaryOf(e)
+	if u == nil {
+		return operand{}
+	}
+	return unaryOperand(u)
 }
 
 // store compiles the left side of an assignment into a setter.
@@ -261,7 +271,7 @@ func (cc *compileCtx) store(target *lang.Expr) func(*frame, Value) {
 
 // augmented compiles `target op= value`, evaluating the target's
 // container and index once.
-func (cc *compileCtx) augmented(target *lang.Expr, op string, value evalFn, pos lang.Position) execFn {
+func (cc *compileCtx) augmented(target *lang.Expr, op string, value evalFn, vo operand, pos lang.Position) execFn {
 	pf := lang.PostfixOf(target) // the compiler checked that it is one
 	if len(pf.Suffixes) == 0 {
 		ref := pf.Primary.Ref
@@ -271,6 +281,9 @@ func (cc *compileCtx) augmented(target *lang.Expr, op string, value evalFn, pos 
 				fr.fields[i] = cc.arith(op, fr.fields[i], value(fr), pos)
 				return ctlNext
 			}
+		}
+		if op == "+" || op == "-" {
+			return cc.addSubToLocal(op == "-", i, value, vo, pos)
 		}
 		return func(fr *frame) ctl {
 			fr.slots[i] = cc.arith(op, fr.slots[i], value(fr), pos)
@@ -289,6 +302,53 @@ func (cc *compileCtx) augmented(target *lang.Expr, op string, value evalFn, pos 
 		if err := setIndex(c, k, cc.arith(op, old, value(fr), pos)); err != nil {
 			panic(cc.locate(err, pos))
 		}
+		return ctlNext
+	}
+}
+
+// addSubToLocal is augmented for `x += v` and `x -= v` on a local:
+// two ints add inline, and v is read directly when it is a local or an
+// int literal (vo). Anything else, overflow included, goes through
+// arith.
+func (cc *compileCtx) addSubToLocal(sub bool, slot int, value evalFn, vo operand, pos lang.Position) execFn {
+	op := addSubOp(sub)
+	switch vo.kind {
+	case operandLocal:
+		src := vo.slot
+		return func(fr *frame) ctl {
+			x, y := fr.slots[slot], fr.slots[src]
+			if x.kind == IntKind && y.kind == IntKind {
+				if c, ok := addSubInts(sub, int64(x.num), int64(y.num)); ok {
+					fr.slots[slot] = Value{kind: IntKind, num: uint64(c)}
+					return ctlNext
+				}
+			}
+			fr.slots[slot] = cc.arith(op, x, y, pos)
+			return ctlNext
+		}
+	case operandInt:
+		k := vo.val
+		return func(fr *frame) ctl {
+			if x := fr.slots[slot]; x.kind == IntKind {
+				if c, ok := addSubInts(sub, int64(x.num), k); ok {
+					fr.slots[slot] = Value{kind: IntKind, num: uint64(c)}
+					return ctlNext
+				}
+			}
+			fr.slots[slot] = cc.arith(op, fr.slots[slot], Int(k), pos)
+			return ctlNext
+		}
+	}
+	return func(fr *frame) ctl {
+		x := fr.slots[slot]
+		y := value(fr)
+		if x.kind == IntKind && y.kind == IntKind {
+			if c, ok := addSubInts(sub, int64(x.num), int64(y.num)); ok {
+				fr.slots[slot] = Value{kind: IntKind, num: uint64(c)}
+				return ctlNext
+			}
+		}
+		fr.slots[slot] = cc.arith(op, x, y, pos)
 		return ctlNext
 	}
 }
