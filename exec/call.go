@@ -22,7 +22,7 @@ func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 		}
 	}
 	fr := &frame{th: th, prog: f.prog, slots: slots, fields: fields}
-	f.body(fr)
+	f.runBody(fr)
 	if f.result != "" && !hasType(fr.ret, f.result) {
 		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, fr.ret.TypeName())
 		e.Pos = f.Info.Result.Pos
@@ -49,9 +49,12 @@ func (f *Function) invokeFast(th *Thread, slots []Value) Value {
 			}
 		}
 	}
-	fr := th.frameAt(depth)
-	fr.th, fr.prog, fr.slots = th, f.prog, slots
-	f.body(fr)
+	fr := th.frameAt(depth) // its th is set, and fields stay nil
+	fr.slots = slots
+	if fr.prog != f.prog {
+		fr.prog = f.prog
+	}
+	f.runBody(fr)
 	ret := fr.ret
 	fr.ret = None
 	if f.result != "" && !hasType(ret, f.result) {

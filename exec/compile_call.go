@@ -178,6 +178,9 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 // cleared.
 func inlineCallPositional(f *Function, argFns []evalFn, site *Frame) evalFn {
 	nargs := len(argFns)
+	if nargs == 1 {
+		return inlineCall1(f, argFns[0], site)
+	}
 	return func(fr *frame) Value {
 		th := fr.th
 		base := len(th.vals)
@@ -185,6 +188,21 @@ func inlineCallPositional(f *Function, argFns []evalFn, site *Frame) evalFn {
 		for i, a := range argFns {
 			slots[i] = a(fr)
 		}
+		th.pushFrame(site)
+		v := f.invokeFast(th, slots)
+		th.popFrame()
+		th.vals = th.vals[:base]
+		return v
+	}
+}
+
+// inlineCall1 is inlineCallPositional for a fn of one parameter.
+func inlineCall1(f *Function, arg evalFn, site *Frame) evalFn {
+	return func(fr *frame) Value {
+		th := fr.th
+		base := len(th.vals)
+		slots := th.reserveArgs(f.numSlots, 1)
+		slots[0] = arg(fr)
 		th.pushFrame(site)
 		v := f.invokeFast(th, slots)
 		th.popFrame()

@@ -30,11 +30,17 @@ func (cc *compileCtx) params(params []*lang.Param) []param {
 	return out
 }
 
-func (cc *compileCtx) block(b *lang.Block) execFn {
+// stmts compiles the statements of a block.
+func (cc *compileCtx) stmts(b *lang.Block) []execFn {
 	stmts := make([]execFn, len(b.Stmts))
 	for i, s := range b.Stmts {
 		stmts[i] = cc.stmt(s)
 	}
+	return stmts
+}
+
+func (cc *compileCtx) block(b *lang.Block) execFn {
+	stmts := cc.stmts(b)
 	switch len(stmts) {
 	case 0:
 		return func(*frame) ctl { return ctlNext }
@@ -121,13 +127,44 @@ func (cc *compileCtx) ifStmt(s *lang.If) execFn {
 	case s.Else != nil:
 		otherwise = cc.block(s.Else)
 	default:
-		otherwise = func(*frame) ctl { return ctlNext }
+		if c := singleComparison(s.Cond); c != nil {
+			r := c.Rests[0]
+			lo, ro, code := sumOperand(c.Left), sumOperand(r.Right), cmpCodeOf(r.Op)
+			if lo.kind == operandLocal && ro.kind == operandInt && code != cmpNone {
+				return cc.ifLocalIntThen(code, r.Op, lo.slot, ro.val, r.Pos, then)
+			}
+		}
+		return ifThen(cond, then)
 	}
 	return func(fr *frame) ctl {
 		if cond(fr) {
 			return then(fr)
 		}
 		return otherwise(fr)
+	}
+}
+
+// ifThen is ifStmt without an else: nothing to call when the condition
+// is false.
+func ifThen(cond testFn, then execFn) execFn {
+	return func(fr *frame) ctl {
+		if cond(fr) {
+			return then(fr)
+		}
+		return ctlNext
+	}
+}
+
+// ifLocalIntThen is ifThen for `if local op literal { ... }`, as in
+// `if n < 2 { return n }`: the comparison of two ints is made here, not
+// in a condition of its own (compareLocalInt).
+func (cc *compileCtx) ifLocalIntThen(code cmpCode, op string, slot int, k int64, pos lang.Position, then execFn) execFn {
+	return func(fr *frame) ctl {
+		x := fr.slots[slot]
+		if x.kind == IntKind && code.ints(int64(x.num), k) || x.kind != IntKind && cc.compare(op, x, Int(k), pos) {
+			return then(fr)
+		}
+		return ctlNext
 	}
 }
 
@@ -161,8 +198,20 @@ func (cc *compileCtx) ret(r *lang.Return) execFn {
 		}
 	}
 	value := cc.expr(r.Value)
+	if o := exprOperand(r.Value); o.kind == operandLocal {
+		return retLocal(o.slot)
+	}
 	return func(fr *frame) ctl {
 		fr.ret = value(fr)
+		return ctlReturn
+	}
+}
+
+// retLocal is ret for `return name`, name a local: the slot is read
+// directly.
+func retLocal(slot int) execFn {
+	return func(fr *frame) ctl {
+		fr.ret = fr.slots[slot]
 		return ctlReturn
 	}
 }

@@ -68,7 +68,7 @@ func (th *Thread) frameAt(depth int) *frame {
 // growFrames is frameAt at a depth not reached before.
 func (th *Thread) growFrames(depth int) *frame {
 	for len(th.fpool) <= depth {
-		th.fpool = append(th.fpool, &frame{})
+		th.fpool = append(th.fpool, &frame{th: th})
 	}
 	return th.fpool[depth]
 }

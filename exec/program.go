@@ -45,7 +45,20 @@ type Function struct {
 	typed    bool // some parameter has a type annotation
 	numSlots int
 	result   string // declared result type, "" when none
-	body     execFn
+	// body is the statements of the function's block, run by runBody.
+	body []execFn
+}
+
+// runBody runs the function's statements until one returns (or breaks
+// out, which the compiler does not allow at the top level). Running
+// them here rather than through the block's closure saves a call on
+// every fn call.
+func (f *Function) runBody(fr *frame) {
+	for _, s := range f.body {
+		if s(fr) != ctlNext {
+			return
+		}
+	}
 }
 
 type param struct {
@@ -197,7 +210,7 @@ func (p *Program) compileAll() {
 		for _, p := range f.params {
 			f.typed = f.typed || p.typ != ""
 		}
-		f.body = cc.block(info.Body)
+		f.body = cc.stmts(info.Body)
 	}
 	for info, c := range p.classes {
 		cc := &compileCtx{prog: p, fnName: c.name, actor: info}
