@@ -35,22 +35,27 @@ func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 // invokeFast is invoke for inline fn calls: the frame record comes from
 // the thread's pool, as the frame cannot outlive the call.
 func (f *Function) invokeFast(th *Thread, slots []Value) Value {
+	fr := th.frameAt(len(th.frames))
+	fr.slots = slots
+	return f.invokePooled(th, fr)
+}
+
+// invokePooled runs the function on fr, the pooled frame of the current
+// call depth, whose first slots hold the arguments.
+func (f *Function) invokePooled(th *Thread, fr *frame) Value {
 	if err := th.check(); err != nil {
 		panic(err)
 	}
-	depth := len(th.frames)
-	if depth > maxCallDepth {
+	if len(th.frames) > maxCallDepth {
 		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
 	}
 	if f.typed {
 		for i := range f.params {
-			if p := &f.params[i]; p.typ != "" && !hasType(slots[i], p.typ) {
-				return f.invoke(th, slots, nil) // reports the error
+			if p := &f.params[i]; p.typ != "" && !hasType(fr.slots[i], p.typ) {
+				return f.invoke(th, fr.slots, nil) // reports the error
 			}
 		}
 	}
-	fr := th.frameAt(depth) // its th is set, and fields stay nil
-	fr.slots = slots
 	if fr.prog != f.prog {
 		fr.prog = f.prog
 	}

@@ -176,6 +176,8 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 // by position, as in `fib(n - 1)`: argument i goes to slot i, no
 // defaults are evaluated, and only the slots past the arguments are
 // cleared.
+//
+//go:noinline
 func inlineCallPositional(f *Function, argFns []evalFn, site *Frame) evalFn {
 	nargs := len(argFns)
 	if nargs == 1 {
@@ -196,17 +198,23 @@ func inlineCallPositional(f *Function, argFns []evalFn, site *Frame) evalFn {
 	}
 }
 
-// inlineCall1 is inlineCallPositional for a fn of one parameter.
+// inlineCall1 is inlineCallPositional for a fn of one parameter. The
+// argument is held in a Go variable while it is evaluated (it may call a
+// fn at the depth the callee will run at); then the callee runs on the
+// pooled frame of its depth, in slots that frame keeps from call to
+// call, so the thread's value stack is not touched.
+//
+//go:noinline
 func inlineCall1(f *Function, arg evalFn, site *Frame) evalFn {
 	return func(fr *frame) Value {
+		a := arg(fr)
 		th := fr.th
-		base := len(th.vals)
-		slots := th.reserveArgs(f.numSlots, 1)
-		slots[0] = arg(fr)
 		th.pushFrame(site)
-		v := f.invokeFast(th, slots)
+		callee := th.frameAt(len(th.frames))
+		callee.slots = callee.ownSlots(f.numSlots, 1)
+		callee.slots[0] = a
+		v := f.invokePooled(th, callee)
 		th.popFrame()
-		th.vals = th.vals[:base]
 		return v
 	}
 }

@@ -20,6 +20,12 @@ import (
 
 type evalFn func(fr *frame) Value
 
+// A small function that builds a closure for a hot path is marked
+// //go:noinline. When Go inlines the builder into its caller, the copy
+// of the closure compiled there does not get its own calls inlined (Go
+// 1.26: check, Int and the int fast paths all became real calls), which
+// costs far more at run time than the builder's call saves at load time.
+
 // frame is the activation of one function.
 type frame struct {
 	th     *Thread
@@ -27,6 +33,9 @@ type frame struct {
 	slots  []Value
 	fields []Value // the actor's state, in methods and field initialisers
 	ret    Value
+	// own is the slots a pooled frame keeps for the calls made at its
+	// depth (ownSlots).
+	own []Value
 }
 
 // compileCtx is what the compiler of one function knows.
@@ -303,6 +312,8 @@ func (cc *compileCtx) compareTest(op string, left, right evalFn, lo, ro operand,
 }
 
 // compareLocalInt is compareTest for `local op literal`, as in `n < 2`.
+//
+//go:noinline
 func (cc *compileCtx) compareLocalInt(code cmpCode, op string, slot int, k int64, pos lang.Position) testFn {
 	return func(fr *frame) bool {
 		if x := fr.slots[slot]; x.kind == IntKind {
@@ -313,6 +324,8 @@ func (cc *compileCtx) compareLocalInt(code cmpCode, op string, slot int, k int64
 }
 
 // compareLocals is compareTest for `local op local`, as in `i < n`.
+//
+//go:noinline
 func (cc *compileCtx) compareLocals(code cmpCode, op string, a, b int, pos lang.Position) testFn {
 	return func(fr *frame) bool {
 		if x, y := fr.slots[a], fr.slots[b]; x.kind == IntKind && y.kind == IntKind {
@@ -427,6 +440,8 @@ func (cc *compileCtx) binary(op string, left, right evalFn, lo, ro operand, pos 
 
 // addSubLocalInt is binary for `local + literal` and `local - literal`,
 // as in `n - 1`.
+//
+//go:noinline
 func (cc *compileCtx) addSubLocalInt(sub bool, slot int, k int64, pos lang.Position) evalFn {
 	op := addSubOp(sub)
 	return func(fr *frame) Value {
@@ -440,6 +455,8 @@ func (cc *compileCtx) addSubLocalInt(sub bool, slot int, k int64, pos lang.Posit
 }
 
 // addSubLocals is binary for `local + local` and `local - local`.
+//
+//go:noinline
 func (cc *compileCtx) addSubLocals(sub bool, a, b int, pos lang.Position) evalFn {
 	op := addSubOp(sub)
 	return func(fr *frame) Value {

@@ -65,6 +65,8 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 // not run ahead and not a template loop (the common counting loop): the
 // counter goes straight into the loop's slot, with no list, no binder
 // and no step function between the loop and its body.
+//
+//go:noinline
 func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body execFn) execFn {
 	slot, pos := f.Slots[0], f.Pos
 	return func(fr *frame) ctl {

@@ -146,6 +146,8 @@ func (cc *compileCtx) ifStmt(s *lang.If) execFn {
 
 // ifThen is ifStmt without an else: nothing to call when the condition
 // is false.
+//
+//go:noinline
 func ifThen(cond testFn, then execFn) execFn {
 	return func(fr *frame) ctl {
 		if cond(fr) {
@@ -158,6 +160,8 @@ func ifThen(cond testFn, then execFn) execFn {
 // ifLocalIntThen is ifThen for `if local op literal { ... }`, as in
 // `if n < 2 { return n }`: the comparison of two ints is made here, not
 // in a condition of its own (compareLocalInt).
+//
+//go:noinline
 func (cc *compileCtx) ifLocalIntThen(code cmpCode, op string, slot int, k int64, pos lang.Position, then execFn) execFn {
 	return func(fr *frame) ctl {
 		x := fr.slots[slot]
@@ -209,6 +213,8 @@ func (cc *compileCtx) ret(r *lang.Return) execFn {
 
 // retLocal is ret for `return name`, name a local: the slot is read
 // directly.
+//
+//go:noinline
 func retLocal(slot int) execFn {
 	return func(fr *frame) ctl {
 		fr.ret = fr.slots[slot]

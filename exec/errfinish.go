@@ -65,6 +65,18 @@ func (th *Thread) frameAt(depth int) *frame {
 	return th.growFrames(depth)
 }
 
+// ownSlots returns n slots of the frame's own, the first nargs left for
+// the caller to fill and the rest cleared. A pooled frame keeps them for
+// the next call at its depth.
+func (fr *frame) ownSlots(n, nargs int) []Value {
+	if cap(fr.own) < n {
+		fr.own = make([]Value, n)
+	}
+	slots := fr.own[:n:n]
+	clear(slots[nargs:])
+	return slots
+}
+
 // growFrames is frameAt at a depth not reached before.
 func (th *Thread) growFrames(depth int) *frame {
 	for len(th.fpool) <= depth {
