@@ -22,14 +22,14 @@ func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 		}
 	}
 	fr := &frame{th: th, prog: f.prog, slots: slots, fields: fields}
-	f.runBody(fr)
-	if f.result != "" && !hasType(fr.ret, f.result) {
-		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, fr.ret.TypeName())
+	ret := f.runBody(fr)
+	if f.result != "" && !hasType(ret, f.result) {
+		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, ret.TypeName())
 		e.Pos = f.Info.Result.Pos
 		e.Stack = []Frame{{Pos: e.Pos, Name: f.qualifiedName()}}
 		panic(e)
 	}
-	return fr.ret
+	return ret
 }
 
 // invokeFast is invoke for inline fn calls: the frame record comes from
@@ -59,9 +59,7 @@ func (f *Function) invokePooled(th *Thread, fr *frame) Value {
 	if fr.prog != f.prog {
 		fr.prog = f.prog
 	}
-	f.runBody(fr)
-	ret := fr.ret
-	fr.ret = None
+	ret := f.runBody(fr)
 	if f.result != "" && !hasType(ret, f.result) {
 		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, ret.TypeName())
 		e.Pos = f.Info.Result.Pos

@@ -290,17 +290,15 @@ func (c cmpCode) ints(a, b int64) bool {
 
 // compareTest compiles `left op right` to a bool. Two ints compare
 // inline; any other pair goes through Compare, which also gives the
-// errors. A local or an int literal as an operand (lo, ro) is read
-// directly: compareLocalInt and compareLocals.
+// errors. A local compared with a local or an int literal is read
+// directly (localCompare).
 func (cc *compileCtx) compareTest(op string, left, right evalFn, lo, ro operand, pos lang.Position) testFn {
 	code := cmpCodeOf(op)
-	switch {
-	case code == cmpNone:
+	if code == cmpNone {
 		return func(fr *frame) bool { return cc.compare(op, left(fr), right(fr), pos) }
-	case lo.kind == operandLocal && ro.kind == operandInt:
-		return cc.compareLocalInt(code, op, lo.slot, ro.val, pos)
-	case lo.kind == operandLocal && ro.kind == operandLocal:
-		return cc.compareLocals(code, op, lo.slot, ro.slot, pos)
+	}
+	if lc := newLocalCompare(code, op, lo, ro, pos); lc != nil {
+		return cc.localCompareTest(lc)
 	}
 	return func(fr *frame) bool {
 		x, y := left(fr), right(fr)
@@ -311,27 +309,100 @@ func (cc *compileCtx) compareTest(op string, left, right evalFn, lo, ro operand,
 	}
 }
 
-// compareLocalInt is compareTest for `local op literal`, as in `n < 2`.
-//
-//go:noinline
-func (cc *compileCtx) compareLocalInt(code cmpCode, op string, slot int, k int64, pos lang.Position) testFn {
-	return func(fr *frame) bool {
-		if x := fr.slots[slot]; x.kind == IntKind {
-			return code.ints(int64(x.num), k)
-		}
-		return cc.compare(op, fr.slots[slot], Int(k), pos)
-	}
+// localCompare is a comparison of a local with a local or an int
+// literal, as in `n < 2` or `i < n`: the shape of most conditions of
+// ifs and loops, which make it themselves (ints, inlined) rather than
+// through a closure.
+type localCompare struct {
+	accept cmpOutcome // the outcomes for which the comparison holds
+	op     string
+	left   int   // the left local's slot
+	right  int   // the right local's slot, or -1 for the literal
+	k      Value // the literal
+	pos    lang.Position
 }
 
-// compareLocals is compareTest for `local op local`, as in `i < n`.
-//
+// cmpOutcome is a set of outcomes of comparing two ints.
+type cmpOutcome uint8
+
+const (
+	outLess cmpOutcome = 1 << iota
+	outEqual
+	outGreater
+)
+
+// outcomesOf is the set of outcomes for which code holds.
+func outcomesOf(code cmpCode) cmpOutcome {
+	return [...]cmpOutcome{
+		cmpLT: outLess, cmpLE: outLess | outEqual, cmpGT: outGreater, cmpGE: outGreater | outEqual,
+		cmpEQ: outEqual, cmpNE: outLess | outGreater,
+	}[code]
+}
+
+// newLocalCompare returns the localCompare for `lo op ro`, or nil when
+// the operands do not have that shape.
+func newLocalCompare(code cmpCode, op string, lo, ro operand, pos lang.Position) *localCompare {
+	if code == cmpNone || lo.kind != operandLocal {
+		return nil
+	}
+	lc := &localCompare{accept: outcomesOf(code), op: op, left: lo.slot, right: -1, pos: pos}
+	switch ro.kind {
+	case operandLocal:
+		lc.right = ro.slot
+	case operandInt:
+		lc.k = Int(ro.val)
+	default:
+		return nil
+	}
+	return lc
+}
+
+// localCompareOf returns the localCompare that condition e is, or nil.
+func localCompareOf(e *lang.Expr) *localCompare {
+	c := singleComparison(e)
+	if c == nil {
+		return nil
+	}
+	r := c.Rests[0]
+	return newLocalCompare(cmpCodeOf(r.Op), r.Op, sumOperand(c.Left), sumOperand(r.Right), r.Pos)
+}
+
+// ints is the comparison when both operands are ints (ok); it is small
+// enough for Go to inline. Otherwise the caller calls generic.
+func (lc *localCompare) ints(fr *frame) (holds, ok bool) {
+	x, y := fr.slots[lc.left], lc.k
+	if lc.right >= 0 {
+		y = fr.slots[lc.right]
+	}
+	if x.kind != IntKind || y.kind != IntKind {
+		return false, false
+	}
+	a, b := int64(x.num), int64(y.num)
+	out := outEqual
+	if a < b {
+		out = outLess
+	} else if a > b {
+		out = outGreater
+	}
+	return lc.accept&out != 0, true
+}
+
+// generic is the comparison through Compare, which also gives its errors.
+func (lc *localCompare) generic(cc *compileCtx, fr *frame) bool {
+	y := lc.k
+	if lc.right >= 0 {
+		y = fr.slots[lc.right]
+	}
+	return cc.compare(lc.op, fr.slots[lc.left], y, lc.pos)
+}
+
 //go:noinline
-func (cc *compileCtx) compareLocals(code cmpCode, op string, a, b int, pos lang.Position) testFn {
+func (cc *compileCtx) localCompareTest(lc *localCompare) testFn {
 	return func(fr *frame) bool {
-		if x, y := fr.slots[a], fr.slots[b]; x.kind == IntKind && y.kind == IntKind {
-			return code.ints(int64(x.num), int64(y.num))
+		if h, ok := lc.ints(fr); ok {
+			return h
 		}
-		return cc.compare(op, fr.slots[a], fr.slots[b], pos)
+		return lc.generic(cc, fr)
 	}
 }
 
@@ -478,13 +549,15 @@ func addSubOp(sub bool) string {
 
 // addSubInts is a+b (sub false) or a-b; ok is false on overflow, which
 // the caller leaves to Arith to report.
+// The sum overflowed when it has a sign neither operand has, the
+// difference when a and b differ in sign and c differs from a.
 func addSubInts(sub bool, a, b int64) (c int64, ok bool) {
 	if sub {
 		c = a - b
-		return c, (c < a) == (b > 0)
+		return c, (a^b)&(a^c) >= 0
 	}
 	c = a + b
-	return c, (c > a) == (b > 0)
+	return c, (a^c)&(b^c) >= 0
 }
 
 // arithAt is the generic arithmetic operator, raising its error at pos.

@@ -16,13 +16,12 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 		}
 		cc.ahead[plan.Call] = f
 	}
-	body := cc.block(f.Body)
 	sites := cc.prog.Plan.TemplateSites(f)
-	if plan == nil && sites == nil && len(f.Slots) == 1 {
-		if rng := cc.rangeArgs(f.Iter); rng != nil {
-			return cc.rangeLoop(f, rng, body)
-		}
+	if plan == nil && sites == nil && len(f.Slots) == 1 && cc.isRange(f.Iter) {
+		body := cc.stmts(f.Body) // before the bounds, as below
+		return cc.rangeLoop(f, cc.rangeArgs(f.Iter), body)
 	}
+	body := cc.block(f.Body)
 	bind := cc.binder(f.Slots, f.Pos)
 	step := func(fr *frame, v Value) (ctl, bool) {
 		bind(fr, v)
@@ -67,14 +66,14 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 // and no step function between the loop and its body.
 //
 //go:noinline
-func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body execFn) execFn {
+func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body []execFn) execFn {
 	slot, pos := f.Slots[0], f.Pos
 	return func(fr *frame) ctl {
 		start, stop, stride := rng(fr)
 		th := fr.th
 		for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
 			fr.slots[slot] = Value{kind: IntKind, num: uint64(i)}
-			switch body(fr) {
+			switch runStmts(body, fr) {
 			case ctlBreak:
 				return ctlNext
 			case ctlReturn:
@@ -145,23 +144,28 @@ func (cc *compileCtx) iterate(fr *frame, v Value, pos lang.Position, step func(*
 	return ctlNext, true
 }
 
-// rangeArgs recognises `range(...)` with one to three positional
-// arguments and compiles its bounds.
-func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64) {
+// isRange reports whether e is a call of range with one to three
+// positional arguments.
+func (cc *compileCtx) isRange(e *lang.Expr) bool {
 	pf := lang.PostfixOf(e)
 	if pf == nil || pf.Primary.Ref == nil || pf.Primary.Ref.Kind != lang.RefBuiltin || pf.Primary.Name != "range" ||
 		len(pf.Suffixes) != 1 || pf.Suffixes[0].Call == nil {
-		return nil
+		return false
 	}
 	args := pf.Suffixes[0].Call.Args
-	if len(args) < 1 || len(args) > 3 {
+	return len(args) >= 1 && len(args) <= 3 && positional(pf.Suffixes[0].Call)
+}
+
+// rangeArgs recognises `range(...)` with one to three positional
+// arguments and compiles its bounds.
+func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64) {
+	if !cc.isRange(e) {
 		return nil
 	}
+	pf := lang.PostfixOf(e)
+	args := pf.Suffixes[0].Call.Args
 	fns := make([]evalFn, len(args))
 	for i, a := range args {
-		if a.Name != "" {
-			return nil
-		}
 		fns[i] = cc.expr(a.Value)
 	}
 	pos := pf.Suffixes[0].Call.Pos

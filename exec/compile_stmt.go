@@ -47,14 +47,19 @@ func (cc *compileCtx) block(b *lang.Block) execFn {
 	case 1:
 		return stmts[0]
 	}
-	return func(fr *frame) ctl {
-		for _, s := range stmts {
-			if c := s(fr); c != ctlNext {
-				return c
-			}
+	return func(fr *frame) ctl { return runStmts(stmts, fr) }
+}
+
+// runStmts runs statements in order until one ends otherwise than
+// normally (break, continue, return), as a block does. Function bodies
+// and loop bodies call it directly, without a block closure between.
+func runStmts(stmts []execFn, fr *frame) ctl {
+	for _, s := range stmts {
+		if c := s(fr); c != ctlNext {
+			return c
 		}
-		return ctlNext
 	}
+	return ctlNext
 }
 
 func (cc *compileCtx) stmt(s *lang.Stmt) execFn {
@@ -127,12 +132,8 @@ func (cc *compileCtx) ifStmt(s *lang.If) execFn {
 	case s.Else != nil:
 		otherwise = cc.block(s.Else)
 	default:
-		if c := singleComparison(s.Cond); c != nil {
-			r := c.Rests[0]
-			lo, ro, code := sumOperand(c.Left), sumOperand(r.Right), cmpCodeOf(r.Op)
-			if lo.kind == operandLocal && ro.kind == operandInt && code != cmpNone {
-				return cc.ifLocalIntThen(code, r.Op, lo.slot, ro.val, r.Pos, then)
-			}
+		if lc := localCompareOf(s.Cond); lc != nil {
+			return cc.ifLocalThen(lc, then)
 		}
 		return ifThen(cond, then)
 	}
@@ -157,15 +158,18 @@ func ifThen(cond testFn, then execFn) execFn {
 	}
 }
 
-// ifLocalIntThen is ifThen for `if local op literal { ... }`, as in
-// `if n < 2 { return n }`: the comparison of two ints is made here, not
-// in a condition of its own (compareLocalInt).
+// ifLocalThen is ifThen for a condition that compares locals or a
+// local and a literal, as in `if n < 2 { return n }`: the comparison is
+// made here, not in a closure of its own.
 //
 //go:noinline
-func (cc *compileCtx) ifLocalIntThen(code cmpCode, op string, slot int, k int64, pos lang.Position, then execFn) execFn {
+func (cc *compileCtx) ifLocalThen(lc *localCompare, then execFn) execFn {
 	return func(fr *frame) ctl {
-		x := fr.slots[slot]
-		if x.kind == IntKind && code.ints(int64(x.num), k) || x.kind != IntKind && cc.compare(op, x, Int(k), pos) {
+		h, ok := lc.ints(fr)
+		if !ok {
+			h = lc.generic(cc, fr)
+		}
+		if h {
 			return then(fr)
 		}
 		return ctlNext
@@ -173,14 +177,17 @@ func (cc *compileCtx) ifLocalIntThen(code cmpCode, op string, slot int, k int64,
 }
 
 func (cc *compileCtx) while(w *lang.While) execFn {
-	cond, body := cc.cond(w.Cond), cc.block(w.Body)
+	cond, body := cc.cond(w.Cond), cc.stmts(w.Body)
 	sites := cc.prog.Plan.TemplateSites(w)
+	if lc := localCompareOf(w.Cond); lc != nil && sites == nil {
+		return cc.whileLocal(w, lc, body)
+	}
 	return func(fr *frame) ctl {
 		for cond(fr) {
 			if sites != nil {
 				fr.th.plan().startIteration(sites)
 			}
-			switch body(fr) {
+			switch runStmts(body, fr) {
 			case ctlBreak:
 				return ctlNext
 			case ctlReturn:
@@ -191,6 +198,37 @@ func (cc *compileCtx) while(w *lang.While) execFn {
 			}
 		}
 		return ctlNext
+	}
+}
+
+// whileLocal is while for a loop, not a template loop, whose condition
+// compares locals or a local and a literal, as in `while i < n { }`:
+// the comparison is made here, and the body's statements run without a
+// block closure.
+//
+//go:noinline
+func (cc *compileCtx) whileLocal(w *lang.While, lc *localCompare, body []execFn) execFn {
+	pos := w.Pos
+	return func(fr *frame) ctl {
+		th := fr.th
+		for {
+			h, ok := lc.ints(fr)
+			if !ok {
+				h = lc.generic(cc, fr)
+			}
+			if !h {
+				return ctlNext
+			}
+			switch runStmts(body, fr) {
+			case ctlBreak:
+				return ctlNext
+			case ctlReturn:
+				return ctlReturn
+			}
+			if err := th.check(); err != nil {
+				panic(cc.locate(err, pos))
+			}
+		}
 	}
 }
 
@@ -208,6 +246,80 @@ func (cc *compileCtx) ret(r *lang.Return) execFn {
 	return func(fr *frame) ctl {
 		fr.ret = value(fr)
 		return ctlReturn
+	}
+}
+
+// returnExpr compiles a function body that only returns, in the shape
+//
+//	if cond1 { return a1 }
+//	...
+//	return b
+//
+// to one expression, `a1 if cond1 else ... b`: the function's result
+// comes back as a Value, without if and return statements or the frame's
+// ret between. It returns nil for a body of any other shape. The parts
+// are compiled in the order the statements would be.
+func (cc *compileCtx) returnExpr(b *lang.Block) evalFn {
+	n := len(b.Stmts)
+	if n == 0 || !isReturnOf(b.Stmts[n-1]) {
+		return nil
+	}
+	for _, s := range b.Stmts[:n-1] {
+		if s.If == nil || s.If.ElseIf != nil || s.If.Else != nil || len(s.If.Then.Stmts) != 1 || !isReturnOf(s.If.Then.Stmts[0]) {
+			return nil
+		}
+	}
+	type branch struct {
+		cond  testFn
+		lc    *localCompare
+		value evalFn
+	}
+	branches := make([]branch, n-1)
+	for i, s := range b.Stmts[:n-1] {
+		branches[i] = branch{cond: cc.cond(s.If.Cond), lc: localCompareOf(s.If.Cond)}
+		branches[i].value = cc.expr(s.If.Then.Stmts[0].Return.Value)
+	}
+	result := cc.expr(b.Stmts[n-1].Return.Value)
+	for i := n - 2; i >= 0; i-- {
+		if br := branches[i]; br.lc != nil {
+			result = cc.localCompareChoice(br.lc, br.value, result)
+		} else {
+			result = choice(br.cond, br.value, result)
+		}
+	}
+	return result
+}
+
+// isReturnOf reports whether s is `return value`.
+func isReturnOf(s *lang.Stmt) bool { return s.Return != nil && s.Return.Value != nil }
+
+// choice is `then if cond else otherwise`, for returnExpr.
+//
+//go:noinline
+func choice(cond testFn, then, otherwise evalFn) evalFn {
+	return func(fr *frame) Value {
+		if cond(fr) {
+			return then(fr)
+		}
+		return otherwise(fr)
+	}
+}
+
+// localCompareChoice is choice with a condition that compares locals or
+// a local and a literal, as in fib's `if n < 2 { return n }`: the
+// comparison is made here, not in a closure of its own.
+//
+//go:noinline
+func (cc *compileCtx) localCompareChoice(lc *localCompare, then, otherwise evalFn) evalFn {
+	return func(fr *frame) Value {
+		h, ok := lc.ints(fr)
+		if !ok {
+			h = lc.generic(cc, fr)
+		}
+		if h {
+			return then(fr)
+		}
+		return otherwise(fr)
 	}
 }
 

@@ -63,3 +63,25 @@ pipeline main() {
 		}
 	}
 }
+
+// BenchmarkWhileSum is CPython's loop in bench/peers/cpython_eval.py
+// written the same way: a while loop over two locals in a plain fn.
+func BenchmarkWhileSum(b *testing.B) {
+	main, th := load(b, `
+fn sum_loop(n) {
+    let total = 0
+    let i = 0
+    while i < n {
+        total += i
+        i += 1
+    }
+    return total
+}
+pipeline main() { return sum_loop(10000000) }`)
+	for i := 0; i < b.N; i++ {
+		v, err := main.Run(th, nil)
+		if err != nil || v.AsInt() != 49999995000000 {
+			b.Fatal(err, v)
+		}
+	}
+}

@@ -45,20 +45,23 @@ type Function struct {
 	typed    bool // some parameter has a type annotation
 	numSlots int
 	result   string // declared result type, "" when none
-	// body is the statements of the function's block, run by runBody.
+	// body is the statements of the function's block, run by runBody;
+	// expr replaces them when the body is only returns (returnExpr).
 	body []execFn
+	expr evalFn
 }
 
-// runBody runs the function's statements until one returns (or breaks
-// out, which the compiler does not allow at the top level). Running
-// them here rather than through the block's closure saves a call on
-// every fn call.
-func (f *Function) runBody(fr *frame) {
-	for _, s := range f.body {
-		if s(fr) != ctlNext {
-			return
-		}
+// runBody runs the function's body on fr and returns its result. The
+// statements run here rather than through a block closure, which saves
+// a call on every fn call.
+func (f *Function) runBody(fr *frame) Value {
+	if f.expr != nil {
+		return f.expr(fr)
 	}
+	runStmts(f.body, fr)
+	ret := fr.ret
+	fr.ret = None
+	return ret
 }
 
 type param struct {
@@ -210,7 +213,9 @@ func (p *Program) compileAll() {
 		for _, p := range f.params {
 			f.typed = f.typed || p.typ != ""
 		}
-		f.body = cc.stmts(info.Body)
+		if f.expr = cc.returnExpr(info.Body); f.expr == nil {
+			f.body = cc.stmts(info.Body)
+		}
 	}
 	for info, c := range p.classes {
 		cc := &compileCtx{prog: p, fnName: c.name, actor: info}
