@@ -152,7 +152,11 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 	}
 	site := &Frame{Pos: cc.callPos, Name: cc.fnName}
 	if len(missing) == 0 && len(call.Args) == len(info.Params) && positional(call) {
-		return inlineCallPositional(f, argFns, site)
+		var la *localArith
+		if len(call.Args) == 1 {
+			la = localArithOf(call.Args[0].Value)
+		}
+		return inlineCallPositional(f, argFns, la, site)
 	}
 	return func(fr *frame) Value {
 		th := fr.th
@@ -178,10 +182,10 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 // cleared.
 //
 //go:noinline
-func inlineCallPositional(f *Function, argFns []evalFn, site *Frame) evalFn {
+func inlineCallPositional(f *Function, argFns []evalFn, la *localArith, site *Frame) evalFn {
 	nargs := len(argFns)
 	if nargs == 1 {
-		return inlineCall1(f, argFns[0], site)
+		return inlineCall1(f, argFns[0], la, site)
 	}
 	return func(fr *frame) Value {
 		th := fr.th
@@ -202,18 +206,31 @@ func inlineCallPositional(f *Function, argFns []evalFn, site *Frame) evalFn {
 // argument is held in a Go variable while it is evaluated (it may call a
 // fn at the depth the callee will run at); then the callee runs on the
 // pooled frame of its depth, in slots that frame keeps from call to
-// call, so the thread's value stack is not touched.
+// call, so the thread's value stack is not touched. An argument such as
+// `n - 1` (la, nil otherwise) is computed here while it is on ints.
 //
 //go:noinline
-func inlineCall1(f *Function, arg evalFn, site *Frame) evalFn {
+func inlineCall1(f *Function, arg evalFn, la *localArith, site *Frame) evalFn {
 	return func(fr *frame) Value {
-		a := arg(fr)
+		var a Value
+		ok := false
+		if la != nil {
+			a, ok = la.ints(fr)
+		}
+		if !ok {
+			a = arg(fr)
+		}
 		th := fr.th
 		th.pushFrame(site)
 		callee := th.frameAt(len(th.frames))
 		callee.slots = callee.ownSlots(f.numSlots, 1)
 		callee.slots[0] = a
-		v := f.invokePooled(th, callee)
+		var v Value
+		if f.direct != nil && th.unchecked() && len(th.frames) <= maxCallDepth && callee.prog == f.prog {
+			v = f.direct(callee) // what invokePooled would do, without its call
+		} else {
+			v = f.invokePooled(th, callee)
+		}
 		th.popFrame()
 		return v
 	}

@@ -514,15 +514,60 @@ func (cc *compileCtx) binary(op string, left, right evalFn, lo, ro operand, pos 
 //
 //go:noinline
 func (cc *compileCtx) addSubLocalInt(sub bool, slot int, k int64, pos lang.Position) evalFn {
-	op := addSubOp(sub)
+	op, la := addSubOp(sub), &localArith{sub: sub, slot: slot, k: k}
 	return func(fr *frame) Value {
-		if x := fr.slots[slot]; x.kind == IntKind {
-			if c, ok := addSubInts(sub, int64(x.num), k); ok {
-				return Value{kind: IntKind, num: uint64(c)}
-			}
+		if v, ok := la.ints(fr); ok {
+			return v
 		}
 		return cc.arithAt(op, fr.slots[slot], Int(k), pos)
 	}
+}
+
+// localArith is `local + literal` or `local - literal`, as in `n - 1`,
+// which a call also evaluates as its argument without calling the
+// argument's closure (inlineCall1).
+type localArith struct {
+	sub  bool
+	slot int
+	k    int64
+}
+
+// localArithOf returns the localArith that e is, or nil.
+func localArithOf(e *lang.Expr) *localArith {
+	c := singleOperand(e)
+	if c == nil || len(c.Left.Rests) != 1 || c.Left.Rests[0].Op != "+" && c.Left.Rests[0].Op != "-" {
+		return nil
+	}
+	lo, ro := productOperand(c.Left.Left), productOperand(c.Left.Rests[0].Right)
+	if lo.kind != operandLocal || ro.kind != operandInt {
+		return nil
+	}
+	return &localArith{sub: c.Left.Rests[0].Op == "-", slot: lo.slot, k: ro.val}
+}
+
+// singleOperand returns e's comparison when e is one sum: no condition,
+// no and, or, not or comparison operator.
+func singleOperand(e *lang.Expr) *lang.Comparison {
+	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
+		return nil
+	}
+	c := e.Body.Terms[0].Terms[0].Cmp
+	if c == nil || len(c.Rests) != 0 {
+		return nil
+	}
+	return c
+}
+
+// ints is the value when the local holds an int and the result does
+// not overflow (ok); otherwise the caller evaluates the expression the
+// generic way, which reports the error.
+func (la *localArith) ints(fr *frame) (Value, bool) {
+	x := fr.slots[la.slot]
+	if x.kind != IntKind {
+		return Value{}, false
+	}
+	c, ok := addSubInts(la.sub, int64(x.num), la.k)
+	return Value{kind: IntKind, num: uint64(c)}, ok
 }
 
 // addSubLocals is binary for `local + local` and `local - local`.

@@ -73,7 +73,9 @@ func (fr *frame) ownSlots(n, nargs int) []Value {
 		fr.own = make([]Value, n)
 	}
 	slots := fr.own[:n:n]
-	clear(slots[nargs:])
+	if nargs < n {
+		clear(slots[nargs:])
+	}
 	return slots
 }
 

@@ -142,6 +142,37 @@ pipeline main() { return g(0) }`,
     return fib(n - «1») + fib(n - «2»)
 }
 pipeline main() { return fib(15) }`,
+	`fn id(x) { return x }
+fn f(n) { return [id(n - «1»), id(n + «2»)] }
+pipeline main() { return [f(5), f(2.5), f(-9223372036854775807)] }`,
+	`fn id(x) { return x }
+fn f(n) { return id(n - «2») }
+pipeline main() { return f(-9223372036854775807) }`,
+	`fn id(x) { return x }
+fn f(n) { return id(n + «2») }
+pipeline main() { return f("s") }`,
+	// Bodies that only return, typed or not.
+	`fn sign(n) {
+    if n < «0» { return -1 }
+    if n == «0» { return 0 }
+    if n { return 1 }
+    return none
+}
+fn tsign(n: int) -> int {
+    if n < «0» { return -1 }
+    return 1
+}
+pipeline main() { return [sign(-3), sign(0), sign(4), sign(0.0), tsign(-2), tsign(2)] }`,
+	`fn tsign(n: int) -> int {
+    if n < «0» { return -1 }
+    return "pos"
+}
+pipeline main() { return tsign(2) }`,
+	`fn f(n) {
+    if n > «0» { return n }
+    return n
+}
+pipeline main() { return f("s") }`,
 	`fn h(n: int) { return n * 2 }
 fn f(x) { return h(x + «0») }
 pipeline main() { return f(1.5) }`,

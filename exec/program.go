@@ -49,6 +49,10 @@ type Function struct {
 	// expr replaces them when the body is only returns (returnExpr).
 	body []execFn
 	expr evalFn
+	// direct is expr when nothing is checked around the body (no typed
+	// parameter, no result type): a call may then run it without
+	// invokePooled (see inlineCall1).
+	direct evalFn
 }
 
 // runBody runs the function's body on fr and returns its result. The
@@ -215,6 +219,9 @@ func (p *Program) compileAll() {
 		}
 		if f.expr = cc.returnExpr(info.Body); f.expr == nil {
 			f.body = cc.stmts(info.Body)
+		}
+		if !f.typed && f.result == "" {
+			f.direct = f.expr
 		}
 	}
 	for info, c := range p.classes {

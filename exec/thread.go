@@ -166,10 +166,17 @@ func (th *Thread) Cancelled() (string, bool) {
 // position. It is small enough to be inlined: a thread that is not
 // cancelled and has no step limit costs one load and one compare.
 func (th *Thread) check() *Error {
-	if th.cancelled.Load() == nil && th.MaxSteps <= 0 {
+	if th.unchecked() {
 		return nil
 	}
 	return th.checkSlow()
+}
+
+// unchecked reports whether check has nothing to do: the thread is not
+// cancelled and has no step limit. A caller that skips check must make
+// sure of this first.
+func (th *Thread) unchecked() bool {
+	return th.cancelled.Load() == nil && th.MaxSteps <= 0
 }
 
 // checkSlow is check for a cancelled thread or one with a step limit.
