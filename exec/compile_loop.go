@@ -18,7 +18,7 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 	}
 	sites := cc.prog.Plan.TemplateSites(f)
 	if plan == nil && sites == nil && len(f.Slots) == 1 && cc.isRange(f.Iter) {
-		body := cc.stmts(f.Body) // before the bounds, as below
+		body := cc.loopBody(f.Body) // before the bounds, as below
 		return cc.rangeLoop(f, cc.rangeArgs(f.Iter), body)
 	}
 	body := cc.block(f.Body)
@@ -66,14 +66,14 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 // and no step function between the loop and its body.
 //
 //go:noinline
-func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body []execFn) execFn {
+func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body []loopStmt) execFn {
 	slot, pos := f.Slots[0], f.Pos
 	return func(fr *frame) ctl {
 		start, stop, stride := rng(fr)
 		th := fr.th
 		for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
 			fr.slots[slot] = Value{kind: IntKind, num: uint64(i)}
-			switch runStmts(body, fr) {
+			switch runLoopBody(body, fr) {
 			case ctlBreak:
 				return ctlNext
 			case ctlReturn:

@@ -177,11 +177,12 @@ func (cc *compileCtx) ifLocalThen(lc *localCompare, then execFn) execFn {
 }
 
 func (cc *compileCtx) while(w *lang.While) execFn {
-	cond, body := cc.cond(w.Cond), cc.stmts(w.Body)
+	cond := cc.cond(w.Cond)
 	sites := cc.prog.Plan.TemplateSites(w)
 	if lc := localCompareOf(w.Cond); lc != nil && sites == nil {
-		return cc.whileLocal(w, lc, body)
+		return cc.whileLocal(w, lc, cc.loopBody(w.Body))
 	}
+	body := cc.stmts(w.Body)
 	return func(fr *frame) ctl {
 		for cond(fr) {
 			if sites != nil {
@@ -207,7 +208,7 @@ func (cc *compileCtx) while(w *lang.While) execFn {
 // block closure.
 //
 //go:noinline
-func (cc *compileCtx) whileLocal(w *lang.While, lc *localCompare, body []execFn) execFn {
+func (cc *compileCtx) whileLocal(w *lang.While, lc *localCompare, body []loopStmt) execFn {
 	pos := w.Pos
 	return func(fr *frame) ctl {
 		th := fr.th
@@ -219,7 +220,7 @@ func (cc *compileCtx) whileLocal(w *lang.While, lc *localCompare, body []execFn)
 			if !h {
 				return ctlNext
 			}
-			switch runStmts(body, fr) {
+			switch runLoopBody(body, fr) {
 			case ctlBreak:
 				return ctlNext
 			case ctlReturn:
@@ -230,6 +231,79 @@ func (cc *compileCtx) whileLocal(w *lang.While, lc *localCompare, body []execFn)
 			}
 		}
 	}
+}
+
+// loopStmt is a statement of a loop body: its closure, and for an
+// update of a local by a local or a literal (`total += i`, `i += 1`)
+// the update, which runLoopBody makes itself while it is on ints.
+type loopStmt struct {
+	run execFn
+	upd *localUpdate
+}
+
+// loopBody compiles the statements of a loop's body.
+func (cc *compileCtx) loopBody(b *lang.Block) []loopStmt {
+	body := make([]loopStmt, len(b.Stmts))
+	for i, s := range b.Stmts {
+		body[i] = loopStmt{run: cc.stmt(s), upd: localUpdateOf(s)}
+	}
+	return body
+}
+
+// runLoopBody runs a loop body's statements as runStmts does, but makes
+// an update of a local itself when both values are ints and the result
+// does not overflow. Otherwise the statement's
+// closure makes it the generic way (and reports the error).
+func runLoopBody(body []loopStmt, fr *frame) ctl {
+	for i := range body {
+		s := &body[i]
+		if u := s.upd; u != nil {
+			x, y := &fr.slots[u.dst], &u.k
+			if u.src >= 0 {
+				y = &fr.slots[u.src]
+			}
+			if x.kind == IntKind && y.kind == IntKind {
+				if c, ok := addSubInts(u.sub, int64(x.num), int64(y.num)); ok {
+					x.num = uint64(c) // an int Value has nothing in ref
+					continue
+				}
+			}
+		}
+		if c := s.run(fr); c != ctlNext {
+			return c
+		}
+	}
+	return ctlNext
+}
+
+// localUpdate is `x += y` or `x -= y`, x a local and y a local or an
+// int literal.
+type localUpdate struct {
+	sub bool
+	dst int   // x's slot
+	src int   // y's slot, or -1 for the literal
+	k   Value // the literal
+}
+
+// localUpdateOf returns the localUpdate that s is, or nil.
+func localUpdateOf(s *lang.Stmt) *localUpdate {
+	if s.Simple == nil || s.Simple.Op != "+=" && s.Simple.Op != "-=" || len(s.Simple.Targets) != 1 {
+		return nil
+	}
+	x, y := exprOperand(s.Simple.Targets[0]), exprOperand(s.Simple.Value)
+	if x.kind != operandLocal {
+		return nil
+	}
+	u := &localUpdate{sub: s.Simple.Op == "-=", dst: x.slot, src: -1}
+	switch y.kind {
+	case operandLocal:
+		u.src = y.slot
+	case operandInt:
+		u.k = Int(y.val)
+	default:
+		return nil
+	}
+	return u
 }
 
 func (cc *compileCtx) ret(r *lang.Return) execFn {
