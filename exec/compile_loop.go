@@ -63,27 +63,75 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 // rangeLoop is forStmt for `for i in range(...)` with one loop name,
 // not run ahead and not a template loop (the common counting loop): the
 // counter goes straight into the loop's slot, with no list, no binder
-// and no step function between the loop and its body.
-//
-//go:noinline
+// and no step function between the loop and its body (runLocalLoop).
 func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body []loopStmt) execFn {
-	slot, pos := f.Slots[0], f.Pos
-	return func(fr *frame) ctl {
-		start, stop, stride := rng(fr)
-		th := fr.th
-		for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
-			fr.slots[slot] = Value{kind: IntKind, num: uint64(i)}
-			switch runLoopBody(body, fr) {
+	lp := &localLoop{rng: rng, slot: f.Slots[0], body: body, pos: f.Pos}
+	return func(fr *frame) ctl { return cc.runLocalLoop(lp, fr) }
+}
+
+// localLoop is a loop that runLocalLoop runs: a while loop whose
+// condition compares locals (cond), or a range loop into one local (rng
+// and slot). Its body's updates of locals are made inline (loopStmt).
+type localLoop struct {
+	cond *localCompare
+	rng  func(*frame) (start, stop, stride int64)
+	slot int
+	body []loopStmt
+	pos  lang.Position // where a cancellation or the step limit stops it
+}
+
+// runLocalLoop runs a localLoop: the test, the body and the check at
+// the back edge, in one Go loop with no closure call but for the
+// statements of the body that are not updates of locals on ints.
+func (cc *compileCtx) runLocalLoop(lp *localLoop, fr *frame) ctl {
+	var i, stop, stride int64
+	if lp.rng != nil {
+		i, stop, stride = lp.rng(fr)
+	}
+	th := fr.th
+	for {
+		if lp.cond != nil {
+			h, ok := lp.cond.ints(fr)
+			if !ok {
+				h = lp.cond.generic(cc, fr)
+			}
+			if !h {
+				return ctlNext
+			}
+		} else {
+			if !(stride > 0 && i < stop || stride < 0 && i > stop) {
+				return ctlNext
+			}
+			fr.slots[lp.slot] = Value{kind: IntKind, num: uint64(i)}
+			i += stride
+		}
+	body:
+		for j := range lp.body {
+			s := &lp.body[j]
+			if u := s.upd; u != nil { // see localUpdate
+				x, y := &fr.slots[u.dst], &u.k
+				if u.src >= 0 {
+					y = &fr.slots[u.src]
+				}
+				if x.kind == IntKind && y.kind == IntKind {
+					if c, ok := addSubInts(u.sub, int64(x.num), int64(y.num)); ok {
+						x.num = uint64(c) // an int Value has nothing in ref
+						continue
+					}
+				}
+			}
+			switch s.run(fr) {
 			case ctlBreak:
 				return ctlNext
 			case ctlReturn:
 				return ctlReturn
-			}
-			if err := th.check(); err != nil {
-				panic(cc.locate(err, pos))
+			case ctlContinue:
+				break body
 			}
 		}
-		return ctlNext
+		if err := th.check(); err != nil {
+			panic(cc.locate(err, lp.pos))
+		}
 	}
 }
 

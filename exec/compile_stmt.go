@@ -204,38 +204,15 @@ func (cc *compileCtx) while(w *lang.While) execFn {
 
 // whileLocal is while for a loop, not a template loop, whose condition
 // compares locals or a local and a literal, as in `while i < n { }`:
-// the comparison is made here, and the body's statements run without a
-// block closure.
-//
-//go:noinline
+// runLocalLoop makes the comparison itself.
 func (cc *compileCtx) whileLocal(w *lang.While, lc *localCompare, body []loopStmt) execFn {
-	pos := w.Pos
-	return func(fr *frame) ctl {
-		th := fr.th
-		for {
-			h, ok := lc.ints(fr)
-			if !ok {
-				h = lc.generic(cc, fr)
-			}
-			if !h {
-				return ctlNext
-			}
-			switch runLoopBody(body, fr) {
-			case ctlBreak:
-				return ctlNext
-			case ctlReturn:
-				return ctlReturn
-			}
-			if err := th.check(); err != nil {
-				panic(cc.locate(err, pos))
-			}
-		}
-	}
+	lp := &localLoop{cond: lc, body: body, pos: w.Pos}
+	return func(fr *frame) ctl { return cc.runLocalLoop(lp, fr) }
 }
 
 // loopStmt is a statement of a loop body: its closure, and for an
 // update of a local by a local or a literal (`total += i`, `i += 1`)
-// the update, which runLoopBody makes itself while it is on ints.
+// the update, which runLocalLoop makes itself while it is on ints.
 type loopStmt struct {
 	run execFn
 	upd *localUpdate
@@ -250,34 +227,10 @@ func (cc *compileCtx) loopBody(b *lang.Block) []loopStmt {
 	return body
 }
 
-// runLoopBody runs a loop body's statements as runStmts does, but makes
-// an update of a local itself when both values are ints and the result
-// does not overflow. Otherwise the statement's
-// closure makes it the generic way (and reports the error).
-func runLoopBody(body []loopStmt, fr *frame) ctl {
-	for i := range body {
-		s := &body[i]
-		if u := s.upd; u != nil {
-			x, y := &fr.slots[u.dst], &u.k
-			if u.src >= 0 {
-				y = &fr.slots[u.src]
-			}
-			if x.kind == IntKind && y.kind == IntKind {
-				if c, ok := addSubInts(u.sub, int64(x.num), int64(y.num)); ok {
-					x.num = uint64(c) // an int Value has nothing in ref
-					continue
-				}
-			}
-		}
-		if c := s.run(fr); c != ctlNext {
-			return c
-		}
-	}
-	return ctlNext
-}
-
 // localUpdate is `x += y` or `x -= y`, x a local and y a local or an
-// int literal.
+// int literal. runLocalLoop makes it itself when both are ints and the
+// result does not overflow; otherwise the statement's closure makes it
+// the generic way (and reports the error).
 type localUpdate struct {
 	sub bool
 	dst int   // x's slot
@@ -356,7 +309,8 @@ func (cc *compileCtx) returnExpr(b *lang.Block) evalFn {
 	result := cc.expr(b.Stmts[n-1].Return.Value)
 	for i := n - 2; i >= 0; i-- {
 		if br := branches[i]; br.lc != nil {
-			result = cc.localCompareChoice(br.lc, br.value, result)
+			value := valueOf(br.value, exprOperand(b.Stmts[i].If.Then.Stmts[0].Return.Value))
+			result = cc.localCompareChoice(br.lc, value, result)
 		} else {
 			result = choice(br.cond, br.value, result)
 		}
@@ -384,17 +338,38 @@ func choice(cond testFn, then, otherwise evalFn) evalFn {
 // comparison is made here, not in a closure of its own.
 //
 //go:noinline
-func (cc *compileCtx) localCompareChoice(lc *localCompare, then, otherwise evalFn) evalFn {
+func (cc *compileCtx) localCompareChoice(lc *localCompare, then value, otherwise evalFn) evalFn {
 	return func(fr *frame) Value {
 		h, ok := lc.ints(fr)
 		if !ok {
 			h = lc.generic(cc, fr)
 		}
 		if h {
-			return then(fr)
+			return then.get(fr)
 		}
 		return otherwise(fr)
 	}
+}
+
+// value is an expression that is read from its slot when it is a local
+// (`return n`), and evaluated through its closure otherwise.
+type value struct {
+	slot int // -1: not a local
+	eval evalFn
+}
+
+func valueOf(eval evalFn, o operand) value {
+	if o.kind == operandLocal {
+		return value{slot: o.slot}
+	}
+	return value{slot: -1, eval: eval}
+}
+
+func (v value) get(fr *frame) Value {
+	if v.slot >= 0 {
+		return fr.slots[v.slot]
+	}
+	return v.eval(fr)
 }
 
 // retLocal is ret for `return name`, name a local: the slot is read

@@ -72,6 +72,28 @@ pipeline main() { return [f([]), f([0]), f(none), f(0.0), f("s")] }`,
     return [total, i]
 }
 pipeline main() { return [f(1000), f(0), f(-5)] }`,
+	`fn f(n) {
+    let i = 0
+    let s = 0
+    while i < «n» {
+        i += «1»
+        if i == «3» { continue }
+        if i > «7» { break }
+        s -= «i»
+        if s < «-100» { return "early" }
+    }
+    return [s, i]
+}
+pipeline main() { return [f(5), f(100), f(2.5)] }`,
+	`fn f(n) {
+    let s = 0
+    for i in range(n) {
+        s += «i»
+        if i == «40» { return s }
+    }
+    return s
+}
+pipeline main() { return [f(10), f(100)] }`,
 	// += and -= on a local: overflow, other kinds, strings and lists.
 	`pipeline main() {
     let s = 9223372036854775800

@@ -166,7 +166,7 @@ func (th *Thread) Cancelled() (string, bool) {
 // position. It is small enough to be inlined: a thread that is not
 // cancelled and has no step limit costs one load and one compare.
 func (th *Thread) check() *Error {
-	if th.unchecked() {
+	if th.cancelled.Load() == nil && th.MaxSteps <= 0 { // unchecked, spelled out to stay within Go's inlining budget
 		return nil
 	}
 	return th.checkSlow()
