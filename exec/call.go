@@ -51,7 +51,7 @@ func (f *Function) invokePooled(th *Thread, fr *frame) Value {
 	}
 	if f.typed {
 		for i := range f.params {
-			if p := &f.params[i]; p.typ != "" && !hasType(fr.slots[i], p.typ) {
+			if p := &f.params[i]; !p.fast.has(fr.slots[i].kind) && !hasType(fr.slots[i], p.typ) {
 				return f.invoke(th, fr.slots, nil) // reports the error
 			}
 		}
@@ -60,13 +60,21 @@ func (f *Function) invokePooled(th *Thread, fr *frame) Value {
 		fr.prog = f.prog
 	}
 	ret := f.runBody(fr)
+	if !f.resultOK.has(ret.kind) {
+		f.checkResult(ret)
+	}
+	return ret
+}
+
+// checkResult raises the error for a result that does not have the
+// declared type; one that has it passes.
+func (f *Function) checkResult(ret Value) {
 	if f.result != "" && !hasType(ret, f.result) {
 		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, ret.TypeName())
 		e.Pos = f.Info.Result.Pos
 		e.Stack = []Frame{{Pos: e.Pos, Name: f.qualifiedName()}}
 		panic(e)
 	}
-	return ret
 }
 
 // hasType checks a value against a type annotation. An int is accepted

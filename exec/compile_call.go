@@ -207,7 +207,10 @@ func inlineCallPositional(f *Function, argFns []evalFn, la *localArith, site *Fr
 // fn at the depth the callee will run at); then the callee runs on the
 // pooled frame of its depth, in slots that frame keeps from call to
 // call, so the thread's value stack is not touched. An argument such as
-// `n - 1` (la, nil otherwise) is computed here while it is on ints.
+// `n - 1` (la, nil otherwise) is computed here while it is on ints. A fn
+// whose body only returns runs directly when the thread has nothing to
+// check, the depth is within the limit and the argument's kind is one
+// its parameter's type accepts.
 //
 //go:noinline
 func inlineCall1(f *Function, arg evalFn, la *localArith, site *Frame) evalFn {
@@ -226,8 +229,11 @@ func inlineCall1(f *Function, arg evalFn, la *localArith, site *Frame) evalFn {
 		callee.slots = callee.ownSlots(f.numSlots, 1)
 		callee.slots[0] = a
 		var v Value
-		if f.direct != nil && th.unchecked() && len(th.frames) <= maxCallDepth && callee.prog == f.prog {
+		if f.direct != nil && th.unchecked() && len(th.frames) <= maxCallDepth && callee.prog == f.prog && f.params[0].fast.has(a.kind) {
 			v = f.direct(callee) // what invokePooled would do, without its call
+			if !f.resultOK.has(v.kind) {
+				f.checkResult(v)
+			}
 		} else {
 			v = f.invokePooled(th, callee)
 		}

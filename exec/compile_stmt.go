@@ -23,6 +23,7 @@ func (cc *compileCtx) params(params []*lang.Param) []param {
 		if p.Type != nil {
 			out[i].typ = p.Type.Name
 		}
+		out[i].fast = typeKinds(out[i].typ)
 		if p.Default != nil {
 			out[i].def = cc.expr(p.Default)
 		}

@@ -48,6 +48,23 @@ func BenchmarkFib27(b *testing.B) {
 	}
 }
 
+// BenchmarkFib27Typed is fib(27) with its parameter and result typed.
+func BenchmarkFib27Typed(b *testing.B) {
+	main, th := load(b, `
+fn fib(n: int) -> int {
+    if n < 2 { return n }
+    return fib(n - 1) + fib(n - 2)
+}
+pipeline main() { return fib(27) }
+`)
+	for i := 0; i < b.N; i++ {
+		v, err := main.Run(th, nil)
+		if err != nil || v.AsInt() != 196418 {
+			b.Fatal(err, v)
+		}
+	}
+}
+
 // BenchmarkSumLoop sums 10 million ints in a for loop.
 func BenchmarkSumLoop(b *testing.B) {
 	main, th := load(b, `

@@ -44,14 +44,14 @@ type Function struct {
 	params   []param
 	typed    bool // some parameter has a type annotation
 	numSlots int
-	result   string // declared result type, "" when none
+	result   string  // declared result type, "" when none
+	resultOK kindSet // typeKinds(result)
 	// body is the statements of the function's block, run by runBody;
 	// expr replaces them when the body is only returns (returnExpr).
 	body []execFn
 	expr evalFn
-	// direct is expr when nothing is checked around the body (no typed
-	// parameter, no result type): a call may then run it without
-	// invokePooled (see inlineCall1).
+	// direct is expr, for a call that runs it without invokePooled
+	// when it can tell that invokePooled would (see inlineCall1).
 	direct evalFn
 }
 
@@ -71,8 +71,37 @@ func (f *Function) runBody(fr *frame) Value {
 type param struct {
 	name string
 	typ  string
-	def  evalFn // nil when required
+	fast kindSet // kinds that have typ for sure (all when untyped)
+	def  evalFn  // nil when required
 	pos  lang.Position
+}
+
+// kindSet is a set of value kinds: those a type annotation accepts
+// without looking further (typeKinds). A call checks an argument or a
+// result against it first, and calls hasType only for a kind outside it.
+type kindSet uint16
+
+func (s kindSet) has(k Kind) bool { return s&(1<<k) != 0 }
+
+const allKinds = ^kindSet(0)
+
+// typeKinds is the kindSet of a type annotation: every kind for none or
+// any, int and float for float, the kind of that name for the other
+// built-in type names, and nothing for an actor class or a host object's
+// type name (which hasType checks).
+func typeKinds(typ string) kindSet {
+	switch typ {
+	case "", "any":
+		return allKinds
+	case "float":
+		return 1<<FloatKind | 1<<IntKind
+	}
+	for k, name := range kindNames {
+		if name == typ && Kind(k) != ObjectKind {
+			return 1 << k
+		}
+	}
+	return 0
 }
 
 // ActorClass is a compiled actor declaration.
@@ -206,6 +235,7 @@ func (p *Program) newFunction(info *compiler.Func, class *ActorClass) *Function 
 	if info.Result != nil {
 		f.result = info.Result.Name
 	}
+	f.resultOK = typeKinds(f.result)
 	p.funcs[info] = f
 	return f
 }
@@ -220,9 +250,7 @@ func (p *Program) compileAll() {
 		if f.expr = cc.returnExpr(info.Body); f.expr == nil {
 			f.body = cc.stmts(info.Body)
 		}
-		if !f.typed && f.result == "" {
-			f.direct = f.expr
-		}
+		f.direct = f.expr
 	}
 	for info, c := range p.classes {
 		cc := &compileCtx{prog: p, fnName: c.name, actor: info}
