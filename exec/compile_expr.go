@@ -484,12 +484,20 @@ func (cc *compileCtx) product(p *lang.Product) evalFn {
 	return f
 }
 
-// binary compiles an arithmetic operator, with a fast path for two ints
-// in + and -. A local or an int literal as an operand (lo, ro) is read
+// binary compiles an arithmetic operator, with a fast path for two ints:
+// inline for + and -, straight to intArith for the others. A local or an int literal as an operand (lo, ro) is read
 // directly: addSubLocalInt and addSubLocals.
 func (cc *compileCtx) binary(op string, left, right evalFn, lo, ro operand, pos lang.Position) evalFn {
 	if op != "+" && op != "-" {
-		return func(fr *frame) Value { return cc.arithAt(op, left(fr), right(fr), pos) }
+		return func(fr *frame) Value {
+			x, y := left(fr), right(fr)
+			if x.kind == IntKind && y.kind == IntKind { // what Arith does for two ints, without its dispatch
+				if v, err := intArith(op, int64(x.num), int64(y.num)); err == nil {
+					return v
+				}
+			}
+			return cc.arithAt(op, x, y, pos)
+		}
 	}
 	sub := op == "-"
 	switch {

@@ -102,3 +102,41 @@ pipeline main() { return sum_loop(10000000) }`)
 		}
 	}
 }
+
+// BenchmarkCalls2 is a million calls of a two-argument fn in a loop.
+func BenchmarkCalls2(b *testing.B) {
+	main, th := load(b, `
+fn add(a, b) { return a + b }
+fn run(n) {
+    let s = 0
+    let i = 0
+    while i < n {
+        s = add(s, i)
+        i += 1
+    }
+    return s
+}
+pipeline main() { return run(1000000) }`)
+	for i := 0; i < b.N; i++ {
+		v, err := main.Run(th, nil)
+		if err != nil || v.AsInt() != 499999500000 {
+			b.Fatal(err, v)
+		}
+	}
+}
+
+// BenchmarkIntOps is a loop of *, // and % on ints.
+func BenchmarkIntOps(b *testing.B) {
+	main, th := load(b, `
+pipeline main() {
+    let s = 0
+    for i in range(1000000) { s += i * 3 // 2 % 7 }
+    return s
+}`)
+	for i := 0; i < b.N; i++ {
+		v, err := main.Run(th, nil)
+		if err != nil || v.AsInt() != 2999995 {
+			b.Fatal(err, v)
+		}
+	}
+}
