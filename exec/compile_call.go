@@ -134,10 +134,12 @@ func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 	info := f.Info
 	argFns := make([]evalFn, len(call.Args))
+	argVals := make([]value, len(call.Args))
 	argSlot := make([]int, len(call.Args))
 	given := make([]bool, len(info.Params))
 	for i, a := range call.Args {
 		argFns[i] = cc.expr(a.Value)
+		argVals[i] = valueOf(argFns[i], exprOperand(a.Value))
 		argSlot[i] = i
 		if a.Name != "" {
 			argSlot[i] = paramIndex(info.Params, a.Name)
@@ -156,7 +158,7 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 		if len(call.Args) == 1 {
 			la = localArithOf(call.Args[0].Value)
 		}
-		return inlineCallPositional(f, argFns, la, site)
+		return inlineCallPositional(f, argVals, la, site)
 	}
 	return func(fr *frame) Value {
 		th := fr.th
@@ -177,22 +179,22 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 }
 
 // inlineCallPositional is inlineCall when the call gives every parameter
-// by position, as in `fib(n - 1)`: argument i goes to slot i, no
-// defaults are evaluated, and only the slots past the arguments are
-// cleared.
+// by position, as in `fib(n - 1)`: argument i goes to slot i (read
+// directly when it is a local), no defaults are evaluated, and only the
+// slots past the arguments are cleared.
 //
 //go:noinline
-func inlineCallPositional(f *Function, argFns []evalFn, la *localArith, site *Frame) evalFn {
-	nargs := len(argFns)
+func inlineCallPositional(f *Function, args []value, la *localArith, site *Frame) evalFn {
+	nargs := len(args)
 	if nargs == 1 {
-		return inlineCall1(f, argFns[0], la, site)
+		return inlineCall1(f, args[0], la, site)
 	}
 	return func(fr *frame) Value {
 		th := fr.th
 		base := len(th.vals)
 		slots := th.reserveArgs(f.numSlots, nargs)
-		for i, a := range argFns {
-			slots[i] = a(fr)
+		for i := range args {
+			slots[i] = args[i].get(fr)
 		}
 		th.pushFrame(site)
 		v := f.invokeFast(th, slots)
@@ -213,7 +215,7 @@ func inlineCallPositional(f *Function, argFns []evalFn, la *localArith, site *Fr
 // its parameter's type accepts.
 //
 //go:noinline
-func inlineCall1(f *Function, arg evalFn, la *localArith, site *Frame) evalFn {
+func inlineCall1(f *Function, arg value, la *localArith, site *Frame) evalFn {
 	return func(fr *frame) Value {
 		var a Value
 		ok := false
@@ -221,7 +223,7 @@ func inlineCall1(f *Function, arg evalFn, la *localArith, site *Frame) evalFn {
 			a, ok = la.ints(fr)
 		}
 		if !ok {
-			a = arg(fr)
+			a = arg.get(fr)
 		}
 		th := fr.th
 		th.pushFrame(site)

@@ -434,6 +434,27 @@ const (
 	operandInt
 )
 
+// value is an expression that is read from its slot when it is a local
+// (`return n`, `f(x)`), and evaluated through its closure otherwise.
+type value struct {
+	slot int // -1: not a local
+	eval evalFn
+}
+
+func valueOf(eval evalFn, o operand) value {
+	if o.kind == operandLocal {
+		return value{slot: o.slot}
+	}
+	return value{slot: -1, eval: eval}
+}
+
+func (v value) get(fr *frame) Value {
+	if v.slot >= 0 {
+		return fr.slots[v.slot]
+	}
+	return v.eval(fr)
+}
+
 func sumOperand(s *lang.Sum) operand {
 	if len(s.Rests) > 0 {
 		return operand{}
