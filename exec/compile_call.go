@@ -231,8 +231,8 @@ func inlineCall1(f *Function, arg value, la *localArith, site *Frame) evalFn {
 		callee.slots = callee.ownSlots(f.numSlots, 1)
 		callee.slots[0] = a
 		var v Value
-		if f.direct != nil && th.unchecked() && len(th.frames) <= maxCallDepth && callee.prog == f.prog && f.params[0].fast.has(a.kind) {
-			v = f.direct(callee) // what invokePooled would do, without its call
+		if f.expr != nil && th.unchecked() && len(th.frames) <= maxCallDepth && callee.prog == f.prog && f.params[0].fast.has(a.kind) {
+			v = f.expr(callee) // what invokePooled would do, without its call
 			if !f.resultOK.has(v.kind) {
 				f.checkResult(v)
 			}

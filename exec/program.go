@@ -47,12 +47,10 @@ type Function struct {
 	result   string  // declared result type, "" when none
 	resultOK kindSet // typeKinds(result)
 	// body is the statements of the function's block, run by runBody;
-	// expr replaces them when the body is only returns (returnExpr).
+	// expr replaces them when the body is only returns (returnExpr). A
+	// one-argument call may run expr itself (see inlineCall1).
 	body []execFn
 	expr evalFn
-	// direct is expr, for a call that runs it without invokePooled
-	// when it can tell that invokePooled would (see inlineCall1).
-	direct evalFn
 }
 
 // runBody runs the function's body on fr and returns its result. The
@@ -250,7 +248,6 @@ func (p *Program) compileAll() {
 		if f.expr = cc.returnExpr(info.Body); f.expr == nil {
 			f.body = cc.stmts(info.Body)
 		}
-		f.direct = f.expr
 	}
 	for info, c := range p.classes {
 		cc := &compileCtx{prog: p, fnName: c.name, actor: info}
