@@ -22,38 +22,7 @@ func (f *Function) invoke(th *Thread, slots []Value, fields []Value) Value {
 		}
 	}
 	fr := &frame{th: th, prog: f.prog, slots: slots, fields: fields}
-	f.body(fr)
-	if f.result != "" && !hasType(fr.ret, f.result) {
-		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, fr.ret.TypeName())
-		e.Pos = f.Info.Result.Pos
-		e.Stack = []Frame{{Pos: e.Pos, Name: f.qualifiedName()}}
-		panic(e)
-	}
-	return fr.ret
-}
-
-// invokeFast is invoke for inline fn calls: the frame record comes from
-// the thread's pool, as the frame cannot outlive the call.
-func (f *Function) invokeFast(th *Thread, slots []Value) Value {
-	if err := th.check(); err != nil {
-		panic(err)
-	}
-	depth := len(th.frames)
-	if depth > maxCallDepth {
-		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
-	}
-	if f.typed {
-		for i := range f.params {
-			if p := &f.params[i]; p.typ != "" && !hasType(slots[i], p.typ) {
-				return f.invoke(th, slots, nil) // reports the error
-			}
-		}
-	}
-	fr := th.frameAt(depth)
-	fr.th, fr.prog, fr.slots = th, f.prog, slots
-	f.body(fr)
-	ret := fr.ret
-	fr.ret = None
+	ret := f.runBody(fr)
 	if f.result != "" && !hasType(ret, f.result) {
 		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, ret.TypeName())
 		e.Pos = f.Info.Result.Pos
@@ -61,6 +30,51 @@ func (f *Function) invokeFast(th *Thread, slots []Value) Value {
 		panic(e)
 	}
 	return ret
+}
+
+// invokeFast is invoke for inline fn calls: the frame record comes from
+// the thread's pool, as the frame cannot outlive the call.
+func (f *Function) invokeFast(th *Thread, slots []Value) Value {
+	fr := th.frameAt(len(th.frames))
+	fr.slots = slots
+	return f.invokePooled(th, fr)
+}
+
+// invokePooled runs the function on fr, the pooled frame of the current
+// call depth, whose first slots hold the arguments.
+func (f *Function) invokePooled(th *Thread, fr *frame) Value {
+	if err := th.check(); err != nil {
+		panic(err)
+	}
+	if len(th.frames) > maxCallDepth {
+		panic(Errorf(KindValue, "call depth exceeded %d in '%s' (unbounded recursion?)", maxCallDepth, f.qualifiedName()))
+	}
+	if f.typed {
+		for i := range f.params {
+			if p := &f.params[i]; !p.fast.has(fr.slots[i].kind) && !hasType(fr.slots[i], p.typ) {
+				return f.invoke(th, fr.slots, nil) // reports the error
+			}
+		}
+	}
+	if fr.prog != f.prog {
+		fr.prog = f.prog
+	}
+	ret := f.runBody(fr)
+	if !f.resultOK.has(ret.kind) {
+		f.checkResult(ret)
+	}
+	return ret
+}
+
+// checkResult raises the error for a result that does not have the
+// declared type; one that has it passes.
+func (f *Function) checkResult(ret Value) {
+	if f.result != "" && !hasType(ret, f.result) {
+		e := Errorf(KindType, "'%s' must return %s, returned %s", f.qualifiedName(), f.result, ret.TypeName())
+		e.Pos = f.Info.Result.Pos
+		e.Stack = []Frame{{Pos: e.Pos, Name: f.qualifiedName()}}
+		panic(e)
+	}
 }
 
 // hasType checks a value against a type annotation. An int is accepted

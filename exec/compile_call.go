@@ -134,10 +134,12 @@ func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 	info := f.Info
 	argFns := make([]evalFn, len(call.Args))
+	argVals := make([]value, len(call.Args))
 	argSlot := make([]int, len(call.Args))
 	given := make([]bool, len(info.Params))
 	for i, a := range call.Args {
 		argFns[i] = cc.expr(a.Value)
+		argVals[i] = valueOf(argFns[i], exprOperand(a.Value))
 		argSlot[i] = i
 		if a.Name != "" {
 			argSlot[i] = paramIndex(info.Params, a.Name)
@@ -151,6 +153,13 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 		}
 	}
 	site := &Frame{Pos: cc.callPos, Name: cc.fnName}
+	if len(missing) == 0 && len(call.Args) == len(info.Params) && positional(call) {
+		var la *localArith
+		if len(call.Args) == 1 {
+			la = localArithOf(call.Args[0].Value)
+		}
+		return inlineCallPositional(f, argVals, la, site)
+	}
 	return func(fr *frame) Value {
 		th := fr.th
 		base := len(th.vals)
@@ -167,6 +176,82 @@ func (cc *compileCtx) inlineCall(f *Function, call *lang.Call) evalFn {
 		th.vals = th.vals[:base]
 		return v
 	}
+}
+
+// inlineCallPositional is inlineCall when the call gives every parameter
+// by position, as in `fib(n - 1)`: argument i goes to slot i (read
+// directly when it is a local), no defaults are evaluated, and only the
+// slots past the arguments are cleared.
+//
+//go:noinline
+func inlineCallPositional(f *Function, args []value, la *localArith, site *Frame) evalFn {
+	nargs := len(args)
+	if nargs == 1 {
+		return inlineCall1(f, args[0], la, site)
+	}
+	return func(fr *frame) Value {
+		th := fr.th
+		base := len(th.vals)
+		slots := th.reserveArgs(f.numSlots, nargs)
+		for i := range args {
+			slots[i] = args[i].get(fr)
+		}
+		th.pushFrame(site)
+		v := f.invokeFast(th, slots)
+		th.popFrame()
+		th.vals = th.vals[:base]
+		return v
+	}
+}
+
+// inlineCall1 is inlineCallPositional for a fn of one parameter. The
+// argument is held in a Go variable while it is evaluated (it may call a
+// fn at the depth the callee will run at); then the callee runs on the
+// pooled frame of its depth, in slots that frame keeps from call to
+// call, so the thread's value stack is not touched. An argument such as
+// `n - 1` (la, nil otherwise) is computed here while it is on ints. A fn
+// whose body only returns runs directly when the thread has nothing to
+// check, the depth is within the limit and the argument's kind is one
+// its parameter's type accepts.
+//
+//go:noinline
+func inlineCall1(f *Function, arg value, la *localArith, site *Frame) evalFn {
+	return func(fr *frame) Value {
+		var a Value
+		ok := false
+		if la != nil {
+			a, ok = la.ints(fr)
+		}
+		if !ok {
+			a = arg.get(fr)
+		}
+		th := fr.th
+		th.pushFrame(site)
+		callee := th.frameAt(len(th.frames))
+		callee.slots = callee.ownSlots(f.numSlots, 1)
+		callee.slots[0] = a
+		var v Value
+		if f.expr != nil && th.unchecked() && len(th.frames) <= maxCallDepth && callee.prog == f.prog && f.params[0].fast.has(a.kind) {
+			v = f.expr(callee) // what invokePooled would do, without its call
+			if !f.resultOK.has(v.kind) {
+				f.checkResult(v)
+			}
+		} else {
+			v = f.invokePooled(th, callee)
+		}
+		th.popFrame()
+		return v
+	}
+}
+
+// positional reports whether every argument of call is positional.
+func positional(call *lang.Call) bool {
+	for _, a := range call.Args {
+		if a.Name != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func paramIndex(params []*lang.Param, name string) int {

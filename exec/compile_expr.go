@@ -20,6 +20,12 @@ import (
 
 type evalFn func(fr *frame) Value
 
+// A small function that builds a closure for a hot path is marked
+// //go:noinline. When Go inlines the builder into its caller, the copy
+// of the closure compiled there does not get its own calls inlined (Go
+// 1.26: check, Int and the int fast paths all became real calls), which
+// costs far more at run time than the builder's call saves at load time.
+
 // frame is the activation of one function.
 type frame struct {
 	th     *Thread
@@ -27,6 +33,9 @@ type frame struct {
 	slots  []Value
 	fields []Value // the actor's state, in methods and field initialisers
 	ret    Value
+	// own is the slots a pooled frame keeps for the calls made at its
+	// depth (ownSlots).
+	own []Value
 }
 
 // compileCtx is what the compiler of one function knows.
@@ -174,8 +183,9 @@ func (cc *compileCtx) comparison(c *lang.Comparison) evalFn {
 		return left
 	}
 	if len(c.Rests) == 1 {
-		op, right, pos := c.Rests[0].Op, cc.sum(c.Rests[0].Right), c.Rests[0].Pos
-		return cc.compareOp(op, left, right, pos)
+		r := c.Rests[0]
+		test := cc.compareTest(r.Op, left, cc.sum(r.Right), sumOperand(c.Left), sumOperand(r.Right), r.Pos)
+		return func(fr *frame) Value { return Bool(test(fr)) }
 	}
 	// Chained: a < b < c is a < b and b < c, each operand evaluated once.
 	ops := make([]string, len(c.Rests))
@@ -201,88 +211,436 @@ func (cc *compileCtx) comparison(c *lang.Comparison) evalFn {
 	}
 }
 
-func (cc *compileCtx) compareOp(op string, left, right evalFn, pos lang.Position) evalFn {
-	if op == "<" {
-		return func(fr *frame) Value {
-			x, y := left(fr), right(fr)
-			if x.kind == IntKind && y.kind == IntKind {
-				return Bool(int64(x.num) < int64(y.num))
-			}
-			ok, err := Compare(op, x, y)
-			if err != nil {
-				panic(cc.locate(err, pos))
-			}
-			return Bool(ok)
-		}
+// testFn is a compiled condition: the truth of an expression, without
+// making a bool Value first.
+type testFn func(fr *frame) bool
+
+// cond compiles the condition of an if or a while. A single comparison
+// gives its result straight (compareTest); anything else is evaluated
+// and its truth taken, as in an expression.
+func (cc *compileCtx) cond(e *lang.Expr) testFn {
+	if c := singleComparison(e); c != nil {
+		r := c.Rests[0]
+		return cc.compareTest(r.Op, cc.sum(c.Left), cc.sum(r.Right), sumOperand(c.Left), sumOperand(r.Right), r.Pos)
 	}
-	return func(fr *frame) Value {
-		ok, err := Compare(op, left(fr), right(fr))
-		if err != nil {
-			panic(cc.locate(err, pos))
+	value, pos := cc.expr(e), e.Pos
+	return func(fr *frame) bool { return cc.truth(value(fr), pos) }
+}
+
+// singleComparison returns e's comparison when e is exactly `a op b`.
+func singleComparison(e *lang.Expr) *lang.Comparison {
+	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
+		return nil
+	}
+	c := e.Body.Terms[0].Terms[0].Cmp
+	if c == nil || len(c.Rests) != 1 {
+		return nil
+	}
+	return c
+}
+
+// cmpCode is an ordering or equality operator, for comparing two ints
+// without going through Compare.
+type cmpCode uint8
+
+const (
+	cmpNone cmpCode = iota // in, not in: no int fast path
+	cmpLT
+	cmpLE
+	cmpGT
+	cmpGE
+	cmpEQ
+	cmpNE
+)
+
+func cmpCodeOf(op string) cmpCode {
+	switch op {
+	case "<":
+		return cmpLT
+	case "<=":
+		return cmpLE
+	case ">":
+		return cmpGT
+	case ">=":
+		return cmpGE
+	case "==":
+		return cmpEQ
+	case "!=":
+		return cmpNE
+	}
+	return cmpNone
+}
+
+// ints compares two ints as the operator does.
+func (c cmpCode) ints(a, b int64) bool {
+	switch c {
+	case cmpLT:
+		return a < b
+	case cmpLE:
+		return a <= b
+	case cmpGT:
+		return a > b
+	case cmpGE:
+		return a >= b
+	case cmpEQ:
+		return a == b
+	}
+	return a != b
+}
+
+// compareTest compiles `left op right` to a bool. Two ints compare
+// inline; any other pair goes through Compare, which also gives the
+// errors. A local compared with a local or an int literal is read
+// directly (localCompare).
+func (cc *compileCtx) compareTest(op string, left, right evalFn, lo, ro operand, pos lang.Position) testFn {
+	code := cmpCodeOf(op)
+	if code == cmpNone {
+		return func(fr *frame) bool { return cc.compare(op, left(fr), right(fr), pos) }
+	}
+	if lc := newLocalCompare(code, op, lo, ro, pos); lc != nil {
+		return cc.localCompareTest(lc)
+	}
+	return func(fr *frame) bool {
+		x, y := left(fr), right(fr)
+		if x.kind == IntKind && y.kind == IntKind {
+			return code.ints(int64(x.num), int64(y.num))
 		}
-		return Bool(ok)
+		return cc.compare(op, x, y, pos)
 	}
 }
 
+// localCompare is a comparison of a local with a local or an int
+// literal, as in `n < 2` or `i < n`: the shape of most conditions of
+// ifs and loops, which make it themselves (ints, inlined) rather than
+// through a closure.
+type localCompare struct {
+	accept cmpOutcome // the outcomes for which the comparison holds
+	op     string
+	left   int   // the left local's slot
+	right  int   // the right local's slot, or -1 for the literal
+	k      Value // the literal
+	pos    lang.Position
+}
+
+// cmpOutcome is a set of outcomes of comparing two ints.
+type cmpOutcome uint8
+
+const (
+	outLess cmpOutcome = 1 << iota
+	outEqual
+	outGreater
+)
+
+// outcomesOf is the set of outcomes for which code holds.
+func outcomesOf(code cmpCode) cmpOutcome {
+	return [...]cmpOutcome{
+		cmpLT: outLess, cmpLE: outLess | outEqual, cmpGT: outGreater, cmpGE: outGreater | outEqual,
+		cmpEQ: outEqual, cmpNE: outLess | outGreater,
+	}[code]
+}
+
+// newLocalCompare returns the localCompare for `lo op ro`, or nil when
+// the operands do not have that shape.
+func newLocalCompare(code cmpCode, op string, lo, ro operand, pos lang.Position) *localCompare {
+	if code == cmpNone || lo.kind != operandLocal {
+		return nil
+	}
+	lc := &localCompare{accept: outcomesOf(code), op: op, left: lo.slot, right: -1, pos: pos}
+	switch ro.kind {
+	case operandLocal:
+		lc.right = ro.slot
+	case operandInt:
+		lc.k = Int(ro.val)
+	default:
+		return nil
+	}
+	return lc
+}
+
+// localCompareOf returns the localCompare that condition e is, or nil.
+func localCompareOf(e *lang.Expr) *localCompare {
+	c := singleComparison(e)
+	if c == nil {
+		return nil
+	}
+	r := c.Rests[0]
+	return newLocalCompare(cmpCodeOf(r.Op), r.Op, sumOperand(c.Left), sumOperand(r.Right), r.Pos)
+}
+
+// ints is the comparison when both operands are ints (ok); it is small
+// enough for Go to inline. Otherwise the caller calls generic.
+func (lc *localCompare) ints(fr *frame) (holds, ok bool) {
+	x, y := fr.slots[lc.left], lc.k
+	if lc.right >= 0 {
+		y = fr.slots[lc.right]
+	}
+	if x.kind != IntKind || y.kind != IntKind {
+		return false, false
+	}
+	a, b := int64(x.num), int64(y.num)
+	out := outEqual
+	if a < b {
+		out = outLess
+	} else if a > b {
+		out = outGreater
+	}
+	return lc.accept&out != 0, true
+}
+
+// generic is the comparison through Compare, which also gives its errors.
+func (lc *localCompare) generic(cc *compileCtx, fr *frame) bool {
+	y := lc.k
+	if lc.right >= 0 {
+		y = fr.slots[lc.right]
+	}
+	return cc.compare(lc.op, fr.slots[lc.left], y, lc.pos)
+}
+
+//go:noinline
+func (cc *compileCtx) localCompareTest(lc *localCompare) testFn {
+	return func(fr *frame) bool {
+		if h, ok := lc.ints(fr); ok {
+			return h
+		}
+		return lc.generic(cc, fr)
+	}
+}
+
+// compare is the generic comparison, raising its error at pos.
+func (cc *compileCtx) compare(op string, x, y Value, pos lang.Position) bool {
+	ok, err := Compare(op, x, y)
+	if err != nil {
+		panic(cc.locate(err, pos))
+	}
+	return ok
+}
+
+// operand is what the compiler can tell of an operator's operand at
+// compile time: a local variable (its slot) or an int literal (its
+// value). A specialised operator reads such an operand directly rather
+// than through its evalFn; it still checks the value's kind at run
+// time, as a local may hold anything.
+type operand struct {
+	kind operandKind
+	slot int   // operandLocal
+	val  int64 // operandInt
+}
+
+type operandKind uint8
+
+const (
+	operandOther operandKind = iota
+	operandLocal
+	operandInt
+)
+
+// value is an expression that is read from its slot when it is a local
+// (`return n`, `f(x)`), and evaluated through its closure otherwise.
+type value struct {
+	slot int // -1: not a local
+	eval evalFn
+}
+
+func valueOf(eval evalFn, o operand) value {
+	if o.kind == operandLocal {
+		return value{slot: o.slot}
+	}
+	return value{slot: -1, eval: eval}
+}
+
+func (v value) get(fr *frame) Value {
+	if v.slot >= 0 {
+		return fr.slots[v.slot]
+	}
+	return v.eval(fr)
+}
+
+func sumOperand(s *lang.Sum) operand {
+	if len(s.Rests) > 0 {
+		return operand{}
+	}
+	return productOperand(s.Left)
+}
+
+func productOperand(p *lang.Product) operand {
+	if len(p.Rests) > 0 {
+		return operand{}
+	}
+	return unaryOperand(p.Left)
+}
+
+// unaryOperand recognises a bare local name or a non-negative int
+// literal; -5 and everything else are operandOther.
+func unaryOperand(u *lang.Unary) operand {
+	if u.Operand != nil || u.Power == nil || u.Power.Exponent != nil || len(u.Power.Base.Suffixes) > 0 {
+		return operand{}
+	}
+	p := u.Power.Base.Primary
+	switch {
+	case p.Int != nil:
+		if n, err := strconv.ParseInt(strings.ReplaceAll(*p.Int, "_", ""), 10, 64); err == nil {
+			return operand{kind: operandInt, val: n}
+		}
+	case p.Name != "" && p.Ref != nil && p.Ref.Kind == lang.RefLocal:
+		return operand{kind: operandLocal, slot: p.Ref.Index}
+	}
+	return operand{}
+}
+
 func (cc *compileCtx) sum(s *lang.Sum) evalFn {
-	f := cc.product(s.Left)
+	f, lo := cc.product(s.Left), productOperand(s.Left)
 	for _, r := range s.Rests {
-		f = cc.binary(r.Op, f, cc.product(r.Right), r.Pos)
+		f = cc.binary(r.Op, f, cc.product(r.Right), lo, productOperand(r.Right), r.Pos)
+		lo = operand{}
 	}
 	return f
 }
 
 func (cc *compileCtx) product(p *lang.Product) evalFn {
-	f := cc.unary(p.Left)
+	f, lo := cc.unary(p.Left), unaryOperand(p.Left)
 	for _, r := range p.Rests {
-		f = cc.binary(r.Op, f, cc.unary(r.Right), r.Pos)
+		f = cc.binary(r.Op, f, cc.unary(r.Right), lo, unaryOperand(r.Right), r.Pos)
+		lo = operand{}
 	}
 	return f
 }
 
-// binary compiles an arithmetic operator, with a fast path for two ints.
-func (cc *compileCtx) binary(op string, left, right evalFn, pos lang.Position) evalFn {
-	switch op {
-	case "+":
+// binary compiles an arithmetic operator, with a fast path for two ints:
+// inline for + and -, straight to intArith for the others. A local or an int literal as an operand (lo, ro) is read
+// directly: addSubLocalInt and addSubLocals.
+func (cc *compileCtx) binary(op string, left, right evalFn, lo, ro operand, pos lang.Position) evalFn {
+	if op != "+" && op != "-" {
 		return func(fr *frame) Value {
 			x, y := left(fr), right(fr)
-			if x.kind == IntKind && y.kind == IntKind {
-				a, b := int64(x.num), int64(y.num)
-				c := a + b
-				if (c > a) == (b > 0) {
-					return Value{kind: IntKind, num: uint64(c)}
+			if x.kind == IntKind && y.kind == IntKind { // what Arith does for two ints, without its dispatch
+				if v, err := intArith(op, int64(x.num), int64(y.num)); err == nil {
+					return v
 				}
 			}
-			v, err := Arith(op, x, y)
-			if err != nil {
-				panic(cc.locate(err, pos))
-			}
-			return v
+			return cc.arithAt(op, x, y, pos)
 		}
-	case "-":
-		return func(fr *frame) Value {
-			x, y := left(fr), right(fr)
-			if x.kind == IntKind && y.kind == IntKind {
-				a, b := int64(x.num), int64(y.num)
-				c := a - b
-				if (c < a) == (b > 0) {
-					return Value{kind: IntKind, num: uint64(c)}
-				}
-			}
-			v, err := Arith(op, x, y)
-			if err != nil {
-				panic(cc.locate(err, pos))
-			}
-			return v
-		}
+	}
+	sub := op == "-"
+	switch {
+	case lo.kind == operandLocal && ro.kind == operandInt:
+		return cc.addSubLocalInt(sub, lo.slot, ro.val, pos)
+	case lo.kind == operandLocal && ro.kind == operandLocal:
+		return cc.addSubLocals(sub, lo.slot, ro.slot, pos)
 	}
 	return func(fr *frame) Value {
-		v, err := Arith(op, left(fr), right(fr))
-		if err != nil {
-			panic(cc.locate(err, pos))
+		x, y := left(fr), right(fr)
+		if x.kind == IntKind && y.kind == IntKind {
+			if c, ok := addSubInts(sub, int64(x.num), int64(y.num)); ok {
+				return Value{kind: IntKind, num: uint64(c)}
+			}
 		}
-		return v
+		return cc.arithAt(op, x, y, pos)
 	}
+}
+
+// addSubLocalInt is binary for `local + literal` and `local - literal`,
+// as in `n - 1`.
+//
+//go:noinline
+func (cc *compileCtx) addSubLocalInt(sub bool, slot int, k int64, pos lang.Position) evalFn {
+	op, la := addSubOp(sub), &localArith{sub: sub, slot: slot, k: k}
+	return func(fr *frame) Value {
+		if v, ok := la.ints(fr); ok {
+			return v
+		}
+		return cc.arithAt(op, fr.slots[slot], Int(k), pos)
+	}
+}
+
+// localArith is `local + literal` or `local - literal`, as in `n - 1`,
+// which a call also evaluates as its argument without calling the
+// argument's closure (inlineCall1).
+type localArith struct {
+	sub  bool
+	slot int
+	k    int64
+}
+
+// localArithOf returns the localArith that e is, or nil.
+func localArithOf(e *lang.Expr) *localArith {
+	c := singleOperand(e)
+	if c == nil || len(c.Left.Rests) != 1 || c.Left.Rests[0].Op != "+" && c.Left.Rests[0].Op != "-" {
+		return nil
+	}
+	lo, ro := productOperand(c.Left.Left), productOperand(c.Left.Rests[0].Right)
+	if lo.kind != operandLocal || ro.kind != operandInt {
+		return nil
+	}
+	return &localArith{sub: c.Left.Rests[0].Op == "-", slot: lo.slot, k: ro.val}
+}
+
+// singleOperand returns e's comparison when e is one sum: no condition,
+// no and, or, not or comparison operator.
+func singleOperand(e *lang.Expr) *lang.Comparison {
+	if e.Cond != nil || len(e.Body.Terms) != 1 || len(e.Body.Terms[0].Terms) != 1 {
+		return nil
+	}
+	c := e.Body.Terms[0].Terms[0].Cmp
+	if c == nil || len(c.Rests) != 0 {
+		return nil
+	}
+	return c
+}
+
+// ints is the value when the local holds an int and the result does
+// not overflow (ok); otherwise the caller evaluates the expression the
+// generic way, which reports the error.
+func (la *localArith) ints(fr *frame) (Value, bool) {
+	x := fr.slots[la.slot]
+	if x.kind != IntKind {
+		return Value{}, false
+	}
+	c, ok := addSubInts(la.sub, int64(x.num), la.k)
+	return Value{kind: IntKind, num: uint64(c)}, ok
+}
+
+// addSubLocals is binary for `local + local` and `local - local`.
+//
+//go:noinline
+func (cc *compileCtx) addSubLocals(sub bool, a, b int, pos lang.Position) evalFn {
+	op := addSubOp(sub)
+	return func(fr *frame) Value {
+		if x, y := fr.slots[a], fr.slots[b]; x.kind == IntKind && y.kind == IntKind {
+			if c, ok := addSubInts(sub, int64(x.num), int64(y.num)); ok {
+				return Value{kind: IntKind, num: uint64(c)}
+			}
+		}
+		return cc.arithAt(op, fr.slots[a], fr.slots[b], pos)
+	}
+}
+
+func addSubOp(sub bool) string {
+	if sub {
+		return "-"
+	}
+	return "+"
+}
+
+// addSubInts is a+b (sub false) or a-b; ok is false on overflow, which
+// the caller leaves to Arith to report.
+// The sum overflowed when it has a sign neither operand has, the
+// difference when a and b differ in sign and c differs from a.
+func addSubInts(sub bool, a, b int64) (c int64, ok bool) {
+	if sub {
+		c = a - b
+		return c, (a^b)&(a^c) >= 0
+	}
+	c = a + b
+	return c, (a^c)&(b^c) >= 0
+}
+
+// arithAt is the generic arithmetic operator, raising its error at pos.
+func (cc *compileCtx) arithAt(op string, x, y Value, pos lang.Position) Value {
+	v, err := Arith(op, x, y)
+	if err != nil {
+		panic(cc.locate(err, pos))
+	}
+	return v
 }
 
 func (cc *compileCtx) unary(u *lang.Unary) evalFn {
@@ -340,5 +698,5 @@ func (cc *compileCtx) power(p *lang.Power) evalFn {
 	if p.Exponent == nil {
 		return base
 	}
-	return cc.binary("**", base, cc.unary(p.Exponent), p.Pos)
+	return cc.binary("**", base, cc.unary(p.Exponent), operand{}, operand{}, p.Pos)
 }

@@ -16,6 +16,11 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 		}
 		cc.ahead[plan.Call] = f
 	}
+	sites := cc.prog.Plan.TemplateSites(f)
+	if plan == nil && sites == nil && len(f.Slots) == 1 && cc.isRange(f.Iter) {
+		body := cc.loopBody(f.Body) // before the bounds, as below
+		return cc.rangeLoop(f, cc.rangeArgs(f.Iter), body)
+	}
 	body := cc.block(f.Body)
 	bind := cc.binder(f.Slots, f.Pos)
 	step := func(fr *frame, v Value) (ctl, bool) {
@@ -31,7 +36,7 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 		}
 		return ctlNext, true
 	}
-	if sites := cc.prog.Plan.TemplateSites(f); sites != nil {
+	if sites != nil {
 		step = templateStep(sites, step)
 	}
 	if plan != nil {
@@ -52,6 +57,81 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 	return func(fr *frame) ctl {
 		c, _ := cc.iterate(fr, iter(fr), pos, step)
 		return c
+	}
+}
+
+// rangeLoop is forStmt for `for i in range(...)` with one loop name,
+// not run ahead and not a template loop (the common counting loop): the
+// counter goes straight into the loop's slot, with no list, no binder
+// and no step function between the loop and its body (runLocalLoop).
+func (cc *compileCtx) rangeLoop(f *lang.For, rng func(*frame) (int64, int64, int64), body []loopStmt) execFn {
+	lp := &localLoop{rng: rng, slot: f.Slots[0], body: body, pos: f.Pos}
+	return func(fr *frame) ctl { return cc.runLocalLoop(lp, fr) }
+}
+
+// localLoop is a loop that runLocalLoop runs: a while loop whose
+// condition compares locals (cond), or a range loop into one local (rng
+// and slot). Its body's updates of locals are made inline (loopStmt).
+type localLoop struct {
+	cond *localCompare
+	rng  func(*frame) (start, stop, stride int64)
+	slot int
+	body []loopStmt
+	pos  lang.Position // where a cancellation or the step limit stops it
+}
+
+// runLocalLoop runs a localLoop: the test, the body and the check at
+// the back edge, in one Go loop with no closure call but for the
+// statements of the body that are not updates of locals on ints.
+func (cc *compileCtx) runLocalLoop(lp *localLoop, fr *frame) ctl {
+	var i, stop, stride int64
+	if lp.rng != nil {
+		i, stop, stride = lp.rng(fr)
+	}
+	th := fr.th
+	for {
+		if lp.cond != nil {
+			h, ok := lp.cond.ints(fr)
+			if !ok {
+				h = lp.cond.generic(cc, fr)
+			}
+			if !h {
+				return ctlNext
+			}
+		} else {
+			if !(stride > 0 && i < stop || stride < 0 && i > stop) {
+				return ctlNext
+			}
+			fr.slots[lp.slot] = Value{kind: IntKind, num: uint64(i)}
+			i += stride
+		}
+	body:
+		for j := range lp.body {
+			s := &lp.body[j]
+			if u := s.upd; u != nil { // see localUpdate
+				x, y := &fr.slots[u.dst], &u.k
+				if u.src >= 0 {
+					y = &fr.slots[u.src]
+				}
+				if x.kind == IntKind && y.kind == IntKind {
+					if c, ok := addSubInts(u.sub, int64(x.num), int64(y.num)); ok {
+						x.num = uint64(c) // an int Value has nothing in ref
+						continue
+					}
+				}
+			}
+			switch s.run(fr) {
+			case ctlBreak:
+				return ctlNext
+			case ctlReturn:
+				return ctlReturn
+			case ctlContinue:
+				break body
+			}
+		}
+		if err := th.check(); err != nil {
+			panic(cc.locate(err, lp.pos))
+		}
 	}
 }
 
@@ -112,23 +192,28 @@ func (cc *compileCtx) iterate(fr *frame, v Value, pos lang.Position, step func(*
 	return ctlNext, true
 }
 
-// rangeArgs recognises `range(...)` with one to three positional
-// arguments and compiles its bounds.
-func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64) {
+// isRange reports whether e is a call of range with one to three
+// positional arguments.
+func (cc *compileCtx) isRange(e *lang.Expr) bool {
 	pf := lang.PostfixOf(e)
 	if pf == nil || pf.Primary.Ref == nil || pf.Primary.Ref.Kind != lang.RefBuiltin || pf.Primary.Name != "range" ||
 		len(pf.Suffixes) != 1 || pf.Suffixes[0].Call == nil {
-		return nil
+		return false
 	}
 	args := pf.Suffixes[0].Call.Args
-	if len(args) < 1 || len(args) > 3 {
+	return len(args) >= 1 && len(args) <= 3 && positional(pf.Suffixes[0].Call)
+}
+
+// rangeArgs recognises `range(...)` with one to three positional
+// arguments and compiles its bounds.
+func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64) {
+	if !cc.isRange(e) {
 		return nil
 	}
+	pf := lang.PostfixOf(e)
+	args := pf.Suffixes[0].Call.Args
 	fns := make([]evalFn, len(args))
 	for i, a := range args {
-		if a.Name != "" {
-			return nil
-		}
 		fns[i] = cc.expr(a.Value)
 	}
 	pos := pf.Suffixes[0].Call.Pos

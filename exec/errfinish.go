@@ -43,10 +43,46 @@ func (th *Thread) reserve(n int) []Value {
 	return slots
 }
 
+// reserveArgs is reserve for a call that fills the first nargs slots
+// itself: only the slots past them are cleared.
+func (th *Thread) reserveArgs(n, nargs int) []Value {
+	base := len(th.vals)
+	need := base + n
+	if need > cap(th.vals) {
+		th.vals = make([]Value, base, max(2*cap(th.vals), need, 1024))
+	}
+	th.vals = th.vals[:need]
+	slots := th.vals[base:need:need]
+	clear(slots[nargs:])
+	return slots
+}
+
 // frameAt returns a reusable frame record for the current call depth.
 func (th *Thread) frameAt(depth int) *frame {
+	if depth < len(th.fpool) {
+		return th.fpool[depth]
+	}
+	return th.growFrames(depth)
+}
+
+// ownSlots returns n slots of the frame's own, the first nargs left for
+// the caller to fill and the rest cleared. A pooled frame keeps them for
+// the next call at its depth.
+func (fr *frame) ownSlots(n, nargs int) []Value {
+	if cap(fr.own) < n {
+		fr.own = make([]Value, n)
+	}
+	slots := fr.own[:n:n]
+	if nargs < n {
+		clear(slots[nargs:])
+	}
+	return slots
+}
+
+// growFrames is frameAt at a depth not reached before.
+func (th *Thread) growFrames(depth int) *frame {
 	for len(th.fpool) <= depth {
-		th.fpool = append(th.fpool, &frame{})
+		th.fpool = append(th.fpool, &frame{th: th})
 	}
 	return th.fpool[depth]
 }

@@ -44,15 +44,62 @@ type Function struct {
 	params   []param
 	typed    bool // some parameter has a type annotation
 	numSlots int
-	result   string // declared result type, "" when none
-	body     execFn
+	result   string  // declared result type, "" when none
+	resultOK kindSet // typeKinds(result)
+	// body is the statements of the function's block, run by runBody;
+	// expr replaces them when the body is only returns (returnExpr). A
+	// one-argument call may run expr itself (see inlineCall1).
+	body []execFn
+	expr evalFn
+}
+
+// runBody runs the function's body on fr and returns its result. The
+// statements run here rather than through a block closure, which saves
+// a call on every fn call.
+func (f *Function) runBody(fr *frame) Value {
+	if f.expr != nil {
+		return f.expr(fr)
+	}
+	runStmts(f.body, fr)
+	ret := fr.ret
+	fr.ret = None
+	return ret
 }
 
 type param struct {
 	name string
 	typ  string
-	def  evalFn // nil when required
+	fast kindSet // kinds that have typ for sure (all when untyped)
+	def  evalFn  // nil when required
 	pos  lang.Position
+}
+
+// kindSet is a set of value kinds: those a type annotation accepts
+// without looking further (typeKinds). A call checks an argument or a
+// result against it first, and calls hasType only for a kind outside it.
+type kindSet uint16
+
+func (s kindSet) has(k Kind) bool { return s&(1<<k) != 0 }
+
+const allKinds = ^kindSet(0)
+
+// typeKinds is the kindSet of a type annotation: every kind for none or
+// any, int and float for float, the kind of that name for the other
+// built-in type names, and nothing for an actor class or a host object's
+// type name (which hasType checks).
+func typeKinds(typ string) kindSet {
+	switch typ {
+	case "", "any":
+		return allKinds
+	case "float":
+		return 1<<FloatKind | 1<<IntKind
+	}
+	for k, name := range kindNames {
+		if name == typ && Kind(k) != ObjectKind {
+			return 1 << k
+		}
+	}
+	return 0
 }
 
 // ActorClass is a compiled actor declaration.
@@ -186,6 +233,7 @@ func (p *Program) newFunction(info *compiler.Func, class *ActorClass) *Function 
 	if info.Result != nil {
 		f.result = info.Result.Name
 	}
+	f.resultOK = typeKinds(f.result)
 	p.funcs[info] = f
 	return f
 }
@@ -197,7 +245,9 @@ func (p *Program) compileAll() {
 		for _, p := range f.params {
 			f.typed = f.typed || p.typ != ""
 		}
-		f.body = cc.block(info.Body)
+		if f.expr = cc.returnExpr(info.Body); f.expr == nil {
+			f.body = cc.stmts(info.Body)
+		}
 	}
 	for info, c := range p.classes {
 		cc := &compileCtx{prog: p, fnName: c.name, actor: info}
