@@ -72,7 +72,7 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	members := make(map[*objstore.Object]bool, len(calls))
 	var outside []exec.Value // the futures the group takes from outside it
 	for i, call := range calls {
-		t, err := c.newTask(th, call, origin)
+		t, err := c.newTask(th, call, origin, false)
 		if err != nil {
 			return err
 		}
@@ -85,6 +85,9 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		members[t.obj] = true
 		g.tasks = append(g.tasks, t)
 		*futs[i] = t.future()
+	}
+	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
+		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
 	}
 	whenArgsReady(outside, func() { c.startGroup(origin, g) })
 	return nil

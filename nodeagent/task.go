@@ -101,7 +101,7 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 // arguments, then is scheduled. The future is returned at once.
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
-	t, err := c.newTask(th, call, origin)
+	t, err := c.newTask(th, call, origin, true)
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +113,9 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 }
 
 // newTask makes the task of a call submitted on origin by th, with its
-// object, and records its lineage.
-func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*task, error) {
+// object, and records its lineage when withLineage (a group's calls are
+// recorded once, as the group: recordGroupLineage).
+func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
 	demand, name, err := c.demandFor(call)
 	if err != nil && !c.infeasible(call) {
 		return nil, err
@@ -140,8 +141,10 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	c.stats.Submitted.Add(1)
 	origin.taskCounts(call.Name()).Submitted.Add(1)
 	c.countAtDriver(t.obj)
-	if err := c.recordLineage(call, origin); err != nil {
-		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
+	if withLineage {
+		if err := c.recordLineage(call, origin); err != nil {
+			return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
+		}
 	}
 	c.stopIfCancelled(t) // its caller's subtree was cancelled: it never starts
 	return t, nil
