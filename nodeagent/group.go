@@ -50,14 +50,35 @@ func (g *taskGroup) Cancelled() bool {
 	return true
 }
 
-// Run runs the calls in order on one worker.
+// Run runs the calls in order on one worker, each call on the thread the
+// one before it ran on (a thread per call cost more than a small call).
 func (g *taskGroup) Run(worker int) {
 	n := g.node
 	defer n.sched.Finished(g)
+	var spare *exec.Thread
 	for _, t := range g.tasks {
 		t.worker = worker
+		t.spare = spare
 		n.runTask(t)
+		spare = t.release()
 	}
+}
+
+// takeSpare takes the thread its group left for the task, if any.
+func (t *task) takeSpare() *exec.Thread {
+	th := t.spare
+	t.spare = nil
+	return th
+}
+
+// release takes back the thread the task ran on, once it has returned:
+// from then on cancelling the task does not reach that thread.
+func (t *task) release() *exec.Thread {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	th := t.th
+	t.th = nil
+	return th
 }
 
 // SubmitGroup implements exec.GroupRuntime: it submits calls as one unit

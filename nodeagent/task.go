@@ -45,8 +45,12 @@ type task struct {
 	// one (cancel.go).
 	bound string
 
+	// spare is a thread its worker has done with (the previous call of
+	// the task's group), for the task's first attempt to run on.
+	spare *exec.Thread
+
 	mu        sync.Mutex
-	th        *exec.Thread // while running
+	th        *exec.Thread // while running, until its group takes it back
 	cancelled atomic.Bool
 }
 
@@ -79,11 +83,16 @@ func (t *task) Cancel(reason string) {
 	if !t.cancelled.CompareAndSwap(false, true) {
 		return
 	}
+	// The thread is cancelled under t.mu, so that a thread taken back
+	// for the next call of a group (release) is never cancelled for
+	// this task.
 	t.mu.Lock()
 	th := t.th
-	t.mu.Unlock()
 	if th != nil {
 		th.Cancel(reason)
+	}
+	t.mu.Unlock()
+	if th != nil {
 		return
 	}
 	t.obj.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: fmt.Sprintf("%s was cancelled", t.obj.Name())}, "")
@@ -324,7 +333,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	}
 	var outcomes any // the logged steps of the earlier attempts
 	for attempt := 0; ; attempt++ {
-		th := n.newThread(t.call.Name(), t.call.ID)
+		th := n.threadFor(t.takeSpare(), t.call.Name(), t.call.ID)
 		th.MaxSteps = n.cluster.stepLimit(t.call) // the job's, shipped with its program
 		th.StartCallsAt(uint64(attempt) * attemptCallSpan)
 		th.Local[localTask] = t
@@ -340,7 +349,13 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		if t.Cancelled() {
 			th.Cancel(t.obj.Name() + " was cancelled")
 		}
-		val, err := t.call.Run(th, copyArgs(args))
+		run := args
+		if attempt < extra {
+			run = copyArgs(args) // a later attempt starts from args again
+		} else {
+			copyInPlace(args) // the last attempt: args are its own
+		}
+		val, err := t.call.Run(th, run)
 		if err == nil || err.Kind == exec.KindCancelled || attempt >= extra {
 			return val, err
 		}
@@ -351,6 +366,13 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 // attemptCallSpan is the range of call numbers each attempt of a task
 // has to itself.
 const attemptCallSpan = 1_000_000_000
+
+// copyInPlace replaces each of args by a copy of it.
+func copyInPlace(args []exec.Value) {
+	for i, a := range args {
+		args[i] = exec.CopyValue(a)
+	}
+}
 
 func copyArgs(args []exec.Value) []exec.Value {
 	out := make([]exec.Value, len(args))
