@@ -30,6 +30,10 @@ func LoadedPrograms(c *Cluster) []*exec.Program {
 // process.
 func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
 
+// DoneListsReceived counts the messages that brought c the results of
+// whole groups of calls it sent (TaskDoneList).
+func DoneListsReceived(c *Cluster) int64 { return c.net.doneLists.Load() }
+
 // SetMaxGroupBytes bounds the groups sent whole (the calls of a larger
 // one go alone) and returns the bound before.
 func SetMaxGroupBytes(n int) int {
