@@ -90,8 +90,8 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	}
 	origin := nodeOf(th)
 	g := &taskGroup{tasks: make([]*task, 0, len(calls))}
-	members := make(map[*objstore.Object]bool, len(calls))
-	var outside []exec.Value // the futures the group takes from outside it
+	var members map[*objstore.Object]bool // made when a call takes a member other than the one before it
+	var outside []exec.Value              // the futures the group takes from outside it
 	for i, call := range calls {
 		t, err := c.newTask(th, call, origin, false)
 		if err != nil {
@@ -99,11 +99,23 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		}
 		g.demand = t.demand
 		for _, a := range call.Args {
-			if a.Kind() == exec.FutureKind && !members[objstore.ObjectOf(a.AsFuture())] {
+			if a.Kind() != exec.FutureKind {
+				continue
+			}
+			o := objstore.ObjectOf(a.AsFuture())
+			if i > 0 && o == g.tasks[i-1].obj { // a fused chain
+				continue
+			}
+			if members == nil {
+				members = g.members()
+			}
+			if !members[o] {
 				outside = append(outside, a)
 			}
 		}
-		members[t.obj] = true
+		if members != nil {
+			members[t.obj] = true
+		}
 		g.tasks = append(g.tasks, t)
 		*futs[i] = t.future()
 	}
