@@ -36,6 +36,24 @@ type taskGroup struct {
 	tasks  []*task
 	demand resources.Resources
 	node   *Node
+	run    groupRun
+}
+
+// groupRun is what the calls of one group share: each call's task points
+// to it.
+type groupRun struct {
+	// spare is the thread the previous call ran on, for the next one;
+	// only the worker running the group touches it.
+	spare *exec.Thread
+	// dones gathers, for a group another process sent here, the results
+	// of its calls for their owner (group_done.go); nil otherwise.
+	dones *doneList
+}
+
+// add appends t to the group.
+func (g *taskGroup) add(t *task) {
+	t.group = &g.run
+	g.tasks = append(g.tasks, t)
 }
 
 func (g *taskGroup) Demand() resources.Resources { return g.demand }
@@ -55,19 +73,21 @@ func (g *taskGroup) Cancelled() bool {
 func (g *taskGroup) Run(worker int) {
 	n := g.node
 	defer n.sched.Finished(g)
-	var spare *exec.Thread
 	for _, t := range g.tasks {
 		t.worker = worker
-		t.spare = spare
 		n.runTask(t)
-		spare = t.release()
+		g.run.spare = t.release()
 	}
+	g.run.spare = nil
 }
 
 // takeSpare takes the thread its group left for the task, if any.
 func (t *task) takeSpare() *exec.Thread {
-	th := t.spare
-	t.spare = nil
+	if t.group == nil {
+		return nil
+	}
+	th := t.group.spare
+	t.group.spare = nil
 	return th
 }
 
@@ -116,7 +136,7 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		if members != nil {
 			members[t.obj] = true
 		}
-		g.tasks = append(g.tasks, t)
+		g.add(t)
 		*futs[i] = t.future()
 	}
 	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {

@@ -92,7 +92,7 @@ func (l *doneList) send(msgs [][]byte) {
 // sendGroupResults sends, before th waits, the results its group has
 // gathered, when th runs a call of a group another process sent.
 func sendGroupResults(th *exec.Thread) {
-	if t, _ := th.Local[localTask].(*task); t != nil && t.dones != nil {
-		t.dones.flush()
+	if t, _ := th.Local[localTask].(*task); t != nil && t.group != nil && t.group.dones != nil {
+		t.group.dones.flush()
 	}
 }

@@ -338,7 +338,6 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit, dones *doneL
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.
 	if dones != nil {
-		t.dones = dones
 		t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
 	} else {
 		t.obj.OnReady(func() { nw.reportDone(t.obj, m.Owner, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })

@@ -45,12 +45,9 @@ type task struct {
 	// one (cancel.go).
 	bound string
 
-	// dones gathers the results of the group this task, sent here by
-	// another process, belongs to, for its owner (nil for a task alone).
-	dones *doneList
-	// spare is a thread its worker has done with (the previous call of
-	// the task's group), for the task's first attempt to run on.
-	spare *exec.Thread
+	// group is what the calls of the task's group share (nil for a task
+	// alone).
+	group *groupRun
 
 	mu        sync.Mutex
 	th        *exec.Thread // while running, until its group takes it back
