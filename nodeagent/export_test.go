@@ -1,6 +1,8 @@
 package nodeagent
 
 import (
+	"time"
+
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
 )
@@ -54,3 +56,11 @@ func PlacementsAsked(c *Cluster) int64 {
 // TemplateReused is how many calls c sent where the same call of their
 // template loop went before.
 func TemplateReused(c *Cluster) int64 { return c.templates.reused() }
+
+// SetDoneHold sets how long a group's finished results may wait for the
+// rest of the group, and returns what it was.
+func SetDoneHold(d time.Duration) time.Duration {
+	old := doneHold
+	doneHold = d
+	return old
+}

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"sync"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
@@ -11,10 +12,16 @@ import (
 
 // The results of a group another process sent here go back to their
 // owner together: one TaskDoneList message when the group's last call is
-// done, not a TaskDone per call. A call of the group that waits (get,
-// wait) first sends the results gathered so far, so that a call never
-// waits for an earlier call's result held back here (a future of the
-// group passed inside a list, read through its owner).
+// done, not a TaskDone per call. A result is held back at most
+// doneHold: a group of slow calls still reports each call soon after it
+// ends, and its owner sees as many results as before. A call of the
+// group that waits (get, wait) first sends the results gathered so far,
+// so that a call never waits for an earlier call's result held back here
+// (a future of the group passed inside a list, read through its owner).
+
+// doneHold is how long a finished call's result may wait for the rest
+// of its group before it is sent anyway (a variable for the tests).
+var doneHold = 2 * time.Millisecond
 
 // doneList gathers the results of the calls of one group for their
 // owner. Its calls complete on their worker (or on a cancelling
@@ -24,9 +31,10 @@ type doneList struct {
 	owner string
 
 	mu    sync.Mutex
-	msgs  [][]byte // encoded Done messages not sent yet
-	done  int      // calls done so far
-	calls int      // calls of the group; -1 until known (expect)
+	msgs  [][]byte    // encoded Done messages not sent yet
+	done  int         // calls done so far
+	calls int         // calls of the group; -1 until known (expect)
+	timer *time.Timer // sends msgs doneHold after the first of them was held
 }
 
 // add gathers the result of one finished call, and sends all gathered
@@ -42,8 +50,20 @@ func (l *doneList) add(o *objstore.Object, done *wire.Done) {
 	}
 	l.done++
 	out := l.takeIfLastLocked()
+	if len(l.msgs) == 1 && out == nil {
+		l.holdLocked()
+	}
 	l.mu.Unlock()
 	l.send(out)
+}
+
+// holdLocked starts the wait of the first result held back.
+func (l *doneList) holdLocked() {
+	if l.timer == nil {
+		l.timer = time.AfterFunc(doneHold, l.flush)
+		return
+	}
+	l.timer.Reset(doneHold)
 }
 
 // expect says how many calls the group has, once all are made.
@@ -59,16 +79,23 @@ func (l *doneList) takeIfLastLocked() [][]byte {
 	if l.calls < 0 || l.done < l.calls {
 		return nil
 	}
+	return l.takeLocked()
+}
+
+// takeLocked takes the results held back, which no longer wait.
+func (l *doneList) takeLocked() [][]byte {
 	out := l.msgs
 	l.msgs = nil
+	if l.timer != nil && out != nil {
+		l.timer.Stop()
+	}
 	return out
 }
 
 // flush sends the results gathered so far.
 func (l *doneList) flush() {
 	l.mu.Lock()
-	out := l.msgs
-	l.msgs = nil
+	out := l.takeLocked()
 	l.mu.Unlock()
 	l.send(out)
 }
