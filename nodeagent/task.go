@@ -123,7 +123,7 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 
 // newTask makes the task of a call submitted on origin by th, with its
 // object, and records its lineage when withLineage (a group's calls are
-// recorded once, as the group: recordGroupLineage).
+// recorded once, as the group: lineage.recordGroup).
 func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
 	demand, name, err := c.demandFor(call)
 	if err != nil && !c.infeasible(call) {
