@@ -88,8 +88,11 @@ type callGroup struct {
 	futs  []*Future
 	limit int       // send when this many are waiting
 	site  *CallSite // the call site of the last call added
-	// members indexes futs once the group is large (memberIndexFrom), so
-	// that fuse finds a member at once; a small group is scanned.
+	// members indexes futs once a lookup in a large group
+	// (memberIndexFrom) misses its last call, so that fuse finds a member
+	// at once; a small group is scanned. A fused chain (each call takes
+	// the last one's future) and a batch of calls that take no future of
+	// the group never need it.
 	members map[*Future]bool
 }
 
@@ -131,14 +134,8 @@ func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Fu
 	fut := &Future{ID: call.ID, Name: call.Name()}
 	g.calls = append(g.calls, call)
 	g.futs = append(g.futs, fut)
-	switch {
-	case g.members != nil:
+	if g.members != nil {
 		g.members[fut] = true
-	case len(g.futs) > memberIndexFrom:
-		g.members = make(map[*Future]bool, 2*len(g.futs))
-		for _, f := range g.futs {
-			g.members[f] = true
-		}
 	}
 	if len(g.calls) >= g.limit {
 		if err := th.flushGroup(); err != nil {
@@ -165,10 +162,20 @@ const memberIndexFrom = 32
 // has reports whether f is the future of a waiting call: most often the
 // last one (a fused chain), so a small group is scanned from its end.
 func (g *callGroup) has(f *Future) bool {
-	if g.members != nil {
+	last := len(g.futs) - 1
+	switch {
+	case last >= 0 && g.futs[last] == f:
+		return true
+	case g.members != nil:
+		return g.members[f]
+	case len(g.futs) > memberIndexFrom:
+		g.members = make(map[*Future]bool, 2*len(g.futs))
+		for _, m := range g.futs {
+			g.members[m] = true
+		}
 		return g.members[f]
 	}
-	for i := len(g.futs) - 1; i >= 0; i-- {
+	for i := last - 1; i >= 0; i-- {
 		if g.futs[i] == f {
 			return true
 		}

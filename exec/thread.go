@@ -215,3 +215,23 @@ func (th *Thread) checkSlow() *Error {
 	}
 	return nil
 }
+
+// Reuse makes th ready for another run on the same host, one that
+// starts after th's last run has returned: Name and TaskID become name
+// and taskID, the evaluator's own state (call numbering, steps,
+// cancellation, the plan's groups and loops, the frames) starts again,
+// and the other exported fields stay as the host set them. Its value
+// stacks are kept, so that a host that runs many short bodies one after
+// another (the calls of a group) does not make a thread for each. The
+// caller must know that nothing uses th any more: Cancel on it no longer
+// reaches its last run.
+func (th *Thread) Reuse(name, taskID string) {
+	th.Name, th.TaskID = name, taskID
+	th.seq, th.steps, th.planned = 0, 0, nil
+	th.cancelled.Store(nil)
+	th.doneMu.Lock()
+	th.done = nil
+	th.doneMu.Unlock()
+	th.frames = th.frames[:0]
+	th.vals = th.vals[:0]
+}

@@ -128,6 +128,10 @@ type Cluster struct {
 	nodes []*Node
 	out   sync.Mutex // serialises program output lines
 
+	// printer is c.print as a func value, made once: a method value
+	// made per thread is an allocation per task.
+	printer func(th *exec.Thread, line string)
+
 	stats   Stats
 	stop    atomic.Bool
 	lineage *lineage             // how this process keeps lineage (--lineage)
@@ -188,6 +192,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		cfg.QueueLimit = 2 * cfg.CPUs
 	}
 	c := &Cluster{cfg: cfg}
+	c.printer = c.print
 	c.scope = localScope{c}
 	c.events = newRecorder(cfg)
 	if cfg.Net == nil {

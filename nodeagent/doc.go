@@ -61,8 +61,14 @@
 //	                                                    loop (state), the spillback loop
 //	Node.actors                   Node.mu             actor placement (spawnActor), stopping
 //	                                                    actors (forget), Alive, cancelAll
-//	task.th, task.started         task.mu             its worker; cancel, the memory monitor
-//	                                                    (any goroutine)
+//	task.th, task.started         task.mu             its worker; cancel (any goroutine, which
+//	                                                    cancels th under task.mu), the memory
+//	                                                    monitor; the group's worker takes it
+//	                                                    back (release)
+//	groupRun.spare (a group's     the worker running  taskGroup.Run and the attempts of its
+//	  thread, reused call by call)  the group           calls (group.go)
+//	doneList (a group's results   doneList.mu         the workers and cancellers completing its
+//	  held for their owner)                             calls, its timer, a call that waits
 //	task.hint (placement hint)    whoever holds the   set by schedule before the task is queued
 //	                                task now            or spilled; read by the spiller; cleared
 //	                                                    by spillback (queued) or a re-spill

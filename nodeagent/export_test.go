@@ -32,6 +32,10 @@ func LoadedPrograms(c *Cluster) []*exec.Program {
 // process.
 func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
 
+// DoneListsReceived counts the messages that brought c the results of
+// whole groups of calls it sent (TaskDoneList).
+func DoneListsReceived(c *Cluster) int64 { return c.net.doneLists.Load() }
+
 // SetMaxGroupBytes bounds the groups sent whole (the calls of a larger
 // one go alone) and returns the bound before.
 func SetMaxGroupBytes(n int) int {
@@ -56,4 +60,12 @@ func TemplateReused(c *Cluster) int64 { return c.templates.reused() }
 // ProgramUsedAt is when the head c last saw the program used.
 func ProgramUsedAt(c *Cluster, hash string) (time.Time, bool) {
 	return c.net.svc.ProgramUsedAt(hash)
+}
+
+// SetDoneHold sets how long a group's finished results may wait for the
+// rest of the group, and returns what it was.
+func SetDoneHold(d time.Duration) time.Duration {
+	old := doneHold
+	doneHold = d
+	return old
 }

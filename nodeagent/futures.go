@@ -27,6 +27,9 @@ func blocking(th *exec.Thread, f func()) {
 // Get waits for every future and returns their values. A failed task
 // raises its error as kind "task"; a cancelled one as "cancelled".
 func (c *Cluster) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, error) {
+	if c.net != nil {
+		sendGroupResults(th)
+	}
 	if err := waitAll(th, fs); err != nil {
 		return nil, err
 	}
@@ -111,6 +114,9 @@ func raised(o *objstore.Object, err *exec.Error) *exec.Error {
 // Wait returns the indexes of the ready futures once num are ready or the
 // timeout passes.
 func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time.Duration) ([]int, error) {
+	if c.net != nil {
+		sendGroupResults(th)
+	}
 	if idx, ok := replayedWait(th, fs); ok {
 		return c.waitReplayed(th, fs, idx)
 	}

@@ -36,6 +36,24 @@ type taskGroup struct {
 	tasks  []*task
 	demand resources.Resources
 	node   *Node
+	run    groupRun
+}
+
+// groupRun is what the calls of one group share: each call's task points
+// to it.
+type groupRun struct {
+	// spare is the thread the previous call ran on, for the next one;
+	// only the worker running the group touches it.
+	spare *exec.Thread
+	// dones gathers, for a group another process sent here, the results
+	// of its calls for their owner (group_done.go); nil otherwise.
+	dones *doneList
+}
+
+// add appends t to the group.
+func (g *taskGroup) add(t *task) {
+	t.group = &g.run
+	g.tasks = append(g.tasks, t)
 }
 
 func (g *taskGroup) Demand() resources.Resources { return g.demand }
@@ -50,14 +68,37 @@ func (g *taskGroup) Cancelled() bool {
 	return true
 }
 
-// Run runs the calls in order on one worker.
+// Run runs the calls in order on one worker, each call on the thread the
+// one before it ran on (a thread per call cost more than a small call).
 func (g *taskGroup) Run(worker int) {
 	n := g.node
 	defer n.sched.Finished(g)
 	for _, t := range g.tasks {
 		t.worker = worker
 		n.runTask(t)
+		g.run.spare = t.release()
 	}
+	g.run.spare = nil
+}
+
+// takeSpare takes the thread its group left for the task, if any.
+func (t *task) takeSpare() *exec.Thread {
+	if t.group == nil {
+		return nil
+	}
+	th := t.group.spare
+	t.group.spare = nil
+	return th
+}
+
+// release takes back the thread the task ran on, once it has returned:
+// from then on cancelling the task does not reach that thread.
+func (t *task) release() *exec.Thread {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	th := t.th
+	t.th = nil
+	return th
 }
 
 // SubmitGroup implements exec.GroupRuntime: it submits calls as one unit
@@ -69,22 +110,37 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	}
 	origin := nodeOf(th)
 	g := &taskGroup{tasks: make([]*task, 0, len(calls))}
-	members := make(map[*objstore.Object]bool, len(calls))
-	var outside []exec.Value // the futures the group takes from outside it
+	var members map[*objstore.Object]bool // made when a call takes a member other than the one before it
+	var outside []exec.Value              // the futures the group takes from outside it
 	for i, call := range calls {
-		t, err := c.newTask(th, call, origin)
+		t, err := c.newTask(th, call, origin, false)
 		if err != nil {
 			return err
 		}
 		g.demand = t.demand
 		for _, a := range call.Args {
-			if a.Kind() == exec.FutureKind && !members[objstore.ObjectOf(a.AsFuture())] {
+			if a.Kind() != exec.FutureKind {
+				continue
+			}
+			o := objstore.ObjectOf(a.AsFuture())
+			if i > 0 && o == g.tasks[i-1].obj { // a fused chain
+				continue
+			}
+			if members == nil {
+				members = g.members()
+			}
+			if !members[o] {
 				outside = append(outside, a)
 			}
 		}
-		members[t.obj] = true
-		g.tasks = append(g.tasks, t)
+		if members != nil {
+			members[t.obj] = true
+		}
+		g.add(t)
 		*futs[i] = t.future()
+	}
+	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
+		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
 	}
 	whenArgsReady(outside, func() { c.startGroup(origin, g) })
 	return nil

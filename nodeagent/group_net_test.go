@@ -111,3 +111,73 @@ func TestTooLargeGroupGoesCallByCall(t *testing.T) {
 		}
 	}
 }
+
+// The results of a group come back to its owner in one message per
+// group, not one per call.
+func TestGroupResultsComeBackInOneMessage(t *testing.T) {
+	defer nodeagent.SetDoneHold(nodeagent.SetDoneHold(time.Minute)) // however slow the machine
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	if got := runWithOpt(t, driver, batchedCalls, "batch").String(); got != "2997" {
+		t.Fatalf("batched calls gave %s, want 2997", got)
+	}
+	var groups int64
+	for _, p := range procs {
+		groups += nodeagent.GroupsReceived(p)
+	}
+	if lists := nodeagent.DoneListsReceived(driver); groups < 2 || lists != groups {
+		t.Errorf("the nodes received %d groups and sent their results in %d messages; want one message per group", groups, lists)
+	}
+}
+
+// A call of a group that reads an earlier call's result through its
+// owner (the earlier call's future inside a list) gets it: the results
+// a group holds back for one message go before any of its calls waits.
+func TestGroupCallReadsEarlierResultThroughOwner(t *testing.T) {
+	_, _, driver, _ := startCluster(t, 2, 1)
+	const src = `
+@hint(batch, size=16)
+task acc(i, prev: list) {
+    if len(prev) == 0 {
+        return i
+    }
+    return get(prev[0]) + i
+}
+pipeline main(n: int = 40) {
+    let x = acc(0, [])
+    for i in range(1, n) {
+        x = acc(i, [x])
+    }
+    return get(x)
+}
+`
+	if got := runWithOpt(t, driver, src, "batch").String(); got != "780" {
+		t.Fatalf("the chain through lists gave %s, want 780", got)
+	}
+}
+
+// A group holds a finished call's result back only briefly: while a
+// later call of its group still runs, the caller has it.
+func TestGroupSendsHeldResultWhileLaterCallRuns(t *testing.T) {
+	_, _, driver, _ := startCluster(t, 2, 1)
+	const src = `
+@hint(batch, size=2)
+task work(n) {
+    let s = 0
+    for k in range(n) {
+        s += k
+    }
+    return s
+}
+pipeline main() {
+    let fs = [work(n) for n in [1, 100000000]]
+    let ready, pending = wait(fs, num=1)
+    let now, later = wait(fs, num=2, timeout=0)
+    cancel(fs[1])
+    return len(now)
+}
+`
+	if got := runWithOpt(t, driver, src, "batch").String(); got != "1" {
+		t.Fatalf("when the first call's result came, %s calls were done; want 1 (the second still runs)", got)
+	}
+}

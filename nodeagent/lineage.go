@@ -91,22 +91,11 @@ func (l *lineage) forward(taskID, receiver string) []byte {
 
 // forwardGroup is the uncommitted lineage the calls of a group sent to
 // receiver need, in one bundle: it travels with the group's first call,
-// which the receiver takes in before it runs any of them.
+// which the receiver takes in before it runs any of them. The group's
+// lineage is one record, keyed by its first call (group_lineage.go), and
+// what the group takes from outside is below it.
 func (l *lineage) forwardGroup(taskIDs []string, receiver string) []byte {
-	if l == nil || l.stash == nil {
-		return nil
-	}
-	var all stash.Bundle
-	for _, id := range taskIDs {
-		b, _ := l.stash.Forward(id, receiver) // on a bound-flush timeout the full bundle still travels
-		all.Records = append(all.Records, b.Records...)
-		all.Outcomes = append(all.Outcomes, b.Outcomes...)
-		all.Committed = append(all.Committed, b.Committed...)
-	}
-	if all.Empty() {
-		return nil
-	}
-	return all.Encode()
+	return l.forward(taskIDs[0], receiver)
 }
 
 // receive merges lineage that came with a task.

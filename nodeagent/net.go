@@ -92,6 +92,9 @@ type network struct {
 	poke      chan struct{}            // wakes the dead-node watcher
 	fetches   atomic.Int64             // objects this process fetched from others
 	groupsIn  atomic.Int64             // groups of calls other processes sent here
+	// doneLists counts the TaskDoneList messages received: the results
+	// of groups this process sent elsewhere.
+	doneLists atomic.Int64
 	// injectPanic makes the heartbeat loop and the dead-node watcher
 	// panic at their next turn while set: the fault tests of their
 	// recovery (safe.Survive) set it.
@@ -251,6 +254,9 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 		return nil, nw.handleSubmitBatch(req.Payload)
 	case transport.TaskDone:
 		return nil, nw.ow.HandleDone(req.Payload)
+	case transport.TaskDoneList:
+		nw.doneLists.Add(1)
+		return nil, wire.EachSubmit(req.Payload, nw.ow.HandleDone)
 	case transport.FetchObject:
 		return nw.handleFetch(ctx, req.Payload)
 	case transport.Cancel:

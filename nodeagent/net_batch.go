@@ -472,7 +472,8 @@ func (nw *network) handleSubmitBatch(payload []byte) error {
 // calls taking its future fail as they would alone.
 func (nw *network) runGroupForOwner(ms []*wire.Submit) error {
 	made := make(map[string]*objstore.Object, len(ms))
-	g := &taskGroup{tasks: make([]*task, 0, len(ms))}
+	dones := &doneList{nw: nw, owner: ms[0].Owner, calls: -1}
+	g := &taskGroup{tasks: make([]*task, 0, len(ms)), run: groupRun{dones: dones}}
 	var outside []exec.Value
 	for _, m := range ms {
 		prog, args, refused, err := nw.prepare(m, made)
@@ -485,7 +486,7 @@ func (nw *network) runGroupForOwner(ms []*wire.Submit) error {
 			made[m.ID] = refused
 			continue
 		}
-		t, failed := nw.taskForOwner(prog, m)
+		t, failed := nw.taskForOwner(prog, m, dones)
 		if t == nil {
 			made[m.ID] = failed
 			continue
@@ -498,8 +499,9 @@ func (nw *network) runGroupForOwner(ms []*wire.Submit) error {
 		}
 		made[m.ID] = t.obj
 		g.demand = t.demand
-		g.tasks = append(g.tasks, t)
+		g.add(t)
 	}
+	dones.expect(len(g.tasks))
 	if len(g.tasks) == 0 {
 		return nil
 	}

@@ -209,7 +209,7 @@ func (nw *network) handleMessage(m *wire.Submit) error {
 	}
 	switch m.Kind {
 	case wire.SubmitTask:
-		t, _ := nw.taskForOwner(prog, m)
+		t, _ := nw.taskForOwner(prog, m, nil)
 		nw.startForOwner(t, args)
 		return nil
 	case wire.SubmitActor:
@@ -311,7 +311,7 @@ func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) *objstore.Objec
 // cannot run here (a Go function this process lacks, a task the program
 // does not have) is failed for its owner at once: then the task is nil
 // and failed its object.
-func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit) (t *task, failed *objstore.Object) {
+func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit, dones *doneList) (t *task, failed *objstore.Object) {
 	call := &exec.TaskCall{ID: m.ID}
 	if prog == nil {
 		if call.Native = nw.nativeTask(m.Function); call.Native == nil {
@@ -337,7 +337,11 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit) (t *task, fa
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.
-	t.obj.OnReady(func() { nw.reportDone(t.obj, m.Owner, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
+	if dones != nil {
+		t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
+	} else {
+		t.obj.OnReady(func() { nw.reportDone(t.obj, m.Owner, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
+	}
 	nw.c.stopIfCancelled(t) // cancelled here before it arrived: it never starts
 	return t, nil
 }
@@ -368,14 +372,21 @@ func (nw *network) report(o *objstore.Object, owner string) {
 // gone: sending to a dead driver waits out the dial's backoff, which held
 // up the release of its job by a head).
 func (nw *network) reportDone(o *objstore.Object, owner string, done *wire.Done) {
+	if nw.fillDone(o, done) {
+		nw.sendDone(owner, done)
+	}
+}
+
+// fillDone sets the result of a finished object in its Done message;
+// false when there is nothing to report (its job ended).
+func (nw *network) fillDone(o *objstore.Object, done *wire.Done) bool {
 	if nw.c.marks.jobEnded(jobOf(o.ID())) {
-		return
+		return false
 	}
 	if big := o.Big(); big != nil { // kept by the store (maybe spilled): its size is known
 		nw.serveObject(o)
 		done.Location, done.Size = nw.addr, big.Size()
-		nw.sendDone(owner, done)
-		return
+		return true
 	}
 	v, err := o.Result()
 	size := exec.EncodedSize(v)
@@ -392,7 +403,7 @@ func (nw *network) reportDone(o *objstore.Object, owner string, done *wire.Done)
 		nw.serveObject(o)
 		done.Location, done.Size = nw.addr, size
 	}
-	nw.sendDone(owner, done)
+	return true
 }
 
 // sendDone sends a TaskDone to the owner (itself, without the network).

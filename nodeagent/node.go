@@ -43,11 +43,26 @@ func (n *Node) newThread(name, taskID string) *exec.Thread {
 		TaskID:   taskID,
 		NodeID:   n.ID,
 		Runtime:  c,
-		Print:    c.print,
+		Print:    c.printer,
 		MaxSteps: c.cfg.MaxSteps,
 		WorkDir:  c.cfg.WorkDir,
 		Local:    map[string]any{localNode: n},
 	}
+}
+
+// threadFor is newThread, made from spare (a thread nothing uses any
+// more) when there is one.
+func (n *Node) threadFor(spare *exec.Thread, name, taskID string) *exec.Thread {
+	if spare == nil {
+		return n.newThread(name, taskID)
+	}
+	c := n.cluster
+	spare.Reuse(name, taskID)
+	spare.NodeID, spare.Runtime, spare.Print = n.ID, c, c.printer
+	spare.MaxSteps, spare.WorkDir = c.cfg.MaxSteps, c.cfg.WorkDir
+	clear(spare.Local)
+	spare.Local[localNode] = n
+	return spare
 }
 
 const (

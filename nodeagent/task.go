@@ -45,8 +45,12 @@ type task struct {
 	// one (cancel.go).
 	bound string
 
+	// group is what the calls of the task's group share (nil for a task
+	// alone).
+	group *groupRun
+
 	mu        sync.Mutex
-	th        *exec.Thread // while running
+	th        *exec.Thread // while running, until its group takes it back
 	cancelled atomic.Bool
 	// queuedOn is the node whose queue the task last entered, and
 	// started when its run (its latest attempt) began (Unix nanoseconds;
@@ -92,11 +96,16 @@ func (t *task) stopWith(kind, msg string) {
 	if !t.cancelled.CompareAndSwap(false, true) {
 		return
 	}
+	// The thread is cancelled under t.mu, so that a thread taken back
+	// for the next call of a group (release) is never cancelled for
+	// this task.
 	t.mu.Lock()
 	th := t.th
-	t.mu.Unlock()
 	if th != nil {
 		th.Stop(kind, msg)
+	}
+	t.mu.Unlock()
+	if th != nil {
 		return
 	}
 	if kind == exec.KindCancelled {
@@ -125,7 +134,7 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 // arguments, then is scheduled. The future is returned at once.
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
-	t, err := c.newTask(th, call, origin)
+	t, err := c.newTask(th, call, origin, true)
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +146,9 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 }
 
 // newTask makes the task of a call submitted on origin by th, with its
-// object, and records its lineage.
-func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*task, error) {
+// object, and records its lineage when withLineage (a group's calls are
+// recorded once, as the group: lineage.recordGroup).
+func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
 	demand, name, err := c.demandFor(call)
 	if err != nil && !c.infeasible(call) {
 		return nil, err
@@ -165,8 +175,10 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node) (*
 	origin.taskCounts(call.Name()).Submitted.Add(1)
 	c.noteSubmitted(t)
 	c.countAtDriver(t.obj)
-	if err := c.recordLineage(call, origin); err != nil {
-		return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
+	if withLineage {
+		if err := c.recordLineage(call, origin); err != nil {
+			return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
+		}
 	}
 	c.stopIfCancelled(t) // its caller's subtree was cancelled: it never starts
 	return t, nil
@@ -350,7 +362,7 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 	lim := n.cluster.limitsOf(t.call) // the job's, shipped with its program
 	n.cluster.caps.note(jobOf(t.call.ID), lim.maxMemory)
 	for attempt := 0; ; attempt++ {
-		th := n.newThread(t.call.Name(), t.call.ID)
+		th := n.threadFor(t.takeSpare(), t.call.Name(), t.call.ID)
 		th.MaxSteps = lim.maxSteps
 		th.StartCallsAt(uint64(attempt) * attemptCallSpan)
 		th.Local[localTask] = t
@@ -367,7 +379,13 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		if t.Cancelled() {
 			th.Cancel(t.obj.Name() + " was cancelled")
 		}
-		val, err := t.call.Run(th, copyArgs(args))
+		run := args
+		if attempt < extra {
+			run = copyArgs(args) // a later attempt starts from args again
+		} else {
+			copyInPlace(args) // the last attempt: args are its own
+		}
+		val, err := t.call.Run(th, run)
 		if err == nil || err.Kind == exec.KindCancelled || err.Kind == exec.KindMemory || attempt >= extra {
 			return val, err
 		}
@@ -378,6 +396,13 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 // attemptCallSpan is the range of call numbers each attempt of a task
 // has to itself.
 const attemptCallSpan = 1_000_000_000
+
+// copyInPlace replaces each of args by a copy of it.
+func copyInPlace(args []exec.Value) {
+	for i, a := range args {
+		args[i] = exec.CopyValue(a)
+	}
+}
 
 func copyArgs(args []exec.Value) []exec.Value {
 	out := make([]exec.Value, len(args))

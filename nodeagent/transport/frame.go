@@ -47,7 +47,10 @@ const (
 	Ack         MsgType = 13 // an empty success reply
 	Output      MsgType = 14 // program output for the driver that started the job
 	Query       MsgType = 15 // a question one process asks another (actor location, stashed lineage)
-	maxMsgType  MsgType = Query
+	// TaskDoneList is the completions of the calls of a group, in one
+	// message: a list of TaskDone payloads.
+	TaskDoneList MsgType = 16
+	maxMsgType   MsgType = TaskDoneList
 )
 
 var msgTypeNames = [...]string{
@@ -55,7 +58,7 @@ var msgTypeNames = [...]string{
 	TaskDone: "TaskDone", CreateActor: "CreateActor", CallMethod: "CallMethod",
 	FetchObject: "FetchObject", ObjectChunk: "ObjectChunk", Place: "Place",
 	GCSRequest: "GCSRequest", Cancel: "Cancel", Error: "Error", Ack: "Ack", Output: "Output",
-	Query: "Query",
+	Query: "Query", TaskDoneList: "TaskDoneList",
 }
 
 // Known reports whether t is a message type of this protocol version.

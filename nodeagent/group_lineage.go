@@ -1,0 +1,62 @@
+package nodeagent
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/stash"
+)
+
+// The lineage of a group of calls (batch, fuse) is one record, not one
+// per call: the group is what runs again on recovery, and its
+// specification is enough to run it again. The record is keyed by the
+// group's first call; its Args are the arguments of every call of the
+// group, in order (a call's future argument that an earlier call of the
+// group makes names that call's object), and its State says how many
+// calls it holds: "group:N".
+
+// groupStatePrefix starts the State of a group's lineage record.
+const groupStatePrefix = "group:"
+
+// groupRecord is the lineage of the calls of one group, submitted on
+// node.
+func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
+	rec := taskRecord(calls[0], node, refs)
+	rec.State = groupStatePrefix + strconv.Itoa(len(calls))
+	if len(calls) == 1 {
+		return rec
+	}
+	n := 0
+	for _, call := range calls {
+		n += len(call.Args)
+	}
+	args := make([]exec.Value, 0, n)
+	for _, call := range calls {
+		args = append(args, call.Args...)
+	}
+	rec.Args = taskArgs(args, refs)
+	for _, call := range calls[1:] {
+		if call.Site != nil && !call.Site.Deterministic {
+			rec.Deterministic = false
+		}
+	}
+	return rec
+}
+
+// recordGroup keeps the specification of a group's calls as one record
+// (in sync mode: writes it to the GCS first).
+func (l *lineage) recordGroup(calls []*exec.TaskCall, node string) error {
+	if l == nil || l.mode == stash.ModeOff {
+		return nil
+	}
+	rec := groupRecord(calls, node, l.refs)
+	if l.mode == stash.ModeSync {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return stash.WriteSync(ctx, l.store, rec)
+	}
+	return l.stash.Add(rec)
+}
