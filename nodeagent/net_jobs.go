@@ -201,7 +201,7 @@ func (nw *network) endSilentJobs() {
 		return
 	}
 	if jobs := nw.leases.expired(time.Now(), nw.cfg.Membership.DeadAfter()); len(jobs) > 0 {
-		go nw.releaseJobs(jobs)
+		go nw.releaseSilent(jobs) // reuse.go
 	}
 }
 
