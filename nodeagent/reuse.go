@@ -34,7 +34,8 @@ import (
 //     of those jobs it holds (wire.QueryHeld);
 //   - before a task is sent, a task of the re-run whose earlier twin's
 //     lineage is committed, deterministic and the same call (function and
-//     arguments), and whose result a process holds, adopts that result
+//     arguments, its futures results that were adopted too), and whose
+//     result a process holds, adopts that result
 //     (wire.QueryAdopt: the process serves it under the new ID, so it is
 //     released with the re-run) instead of running. The driver owns it
 //     as a result a node reported: fetched when read, rebuilt from its
@@ -81,11 +82,16 @@ func attemptOf(id string) string {
 // reuse is what a re-run's driver knows of its earlier runs' results.
 // Its own lock; used by the driver's submitting threads.
 type reuse struct {
-	from   []string // the earlier attempts' job IDs
-	once   sync.Once
-	mu     sync.Mutex
-	held   map[string]heldResult // by the task ID past its job ID ("7", "7.2")
-	reused atomic.Int64
+	from []string // the earlier attempts' job IDs
+	once sync.Once
+	mu   sync.Mutex
+	held map[string]heldResult // by the task ID past its job ID ("7", "7.2")
+	// adopted are the IDs of the calls that took an earlier result: a
+	// call that takes a future takes one only if the future is one of
+	// them (a future computed again may differ, if it or its own
+	// arguments were not deterministic).
+	adopted map[string]bool
+	reused  atomic.Int64
 }
 
 // heldResult is a result of an earlier run a process holds.
@@ -121,6 +127,30 @@ func (r *reuse) take(rest string) (heldResult, bool) {
 	return h, ok
 }
 
+// adopt records that the call id took an earlier result.
+func (r *reuse) adopt(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.adopted == nil {
+		r.adopted = map[string]bool{}
+	}
+	r.adopted[id] = true
+	r.reused.Add(1)
+}
+
+// adoptedArgs reports whether every future among args took an earlier
+// result.
+func (r *reuse) adoptedArgs(args []exec.Value) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind && !r.adopted[a.AsFuture().ID] {
+			return false
+		}
+	}
+	return true
+}
+
 // ReusedResults counts the tasks whose results this driver took from
 // its job's earlier runs instead of running them.
 func (c *Cluster) ReusedResults() int64 {
@@ -140,7 +170,7 @@ func (c *Cluster) reuseResult(call *exec.TaskCall, origin *Node) *exec.Future {
 		return nil
 	}
 	h, ok := r.take(rest)
-	if !ok || !c.sameCall(call, h.id) {
+	if !ok || !r.adoptedArgs(call.Args) || !c.sameCall(call, h.id) {
 		return nil
 	}
 	demand, name, err := c.demandFor(call)
@@ -154,7 +184,7 @@ func (c *Cluster) reuseResult(call *exec.TaskCall, origin *Node) *exec.Future {
 	t.obj.SetRemote(h.addr, h.size, nw.ow)
 	nw.ow.Remember(t) // rebuilt from its lineage if its node dies
 	t.obj.Complete(exec.None, nil, h.addr)
-	r.reused.Add(1)
+	r.adopt(call.ID)
 	f := t.future()
 	return &f
 }

@@ -9,16 +9,19 @@ import (
 )
 
 // reuseFirst makes large results (above InlineLimit, so the process that
-// made them keeps them): four of a deterministic task, two of a
-// nondeterministic one.
+// made them keeps them): of a deterministic task, of a nondeterministic
+// one, and of a deterministic one that takes the result of either.
 const reuseFirst = `
 task part(i) { return nd.full([2000], 1.0 * i) }
 @nondeterministic
 task noisy(i) { return nd.full([2000], 2.0 * i) }
+task scale(p) { return nd.full([2000], nd.sum(p) / 1000) }
 pipeline main() {
     let total = 0.0
     for p in get([part(0), part(1), part(2), part(3)]) { total += nd.sum(p) }
     for p in get([noisy(i) for i in range(2)]) { total += nd.sum(p) }
+    total += nd.sum(get(scale(noisy(5))))
+    total += nd.sum(get(scale(part(4))))
     return total
 }`
 
@@ -28,10 +31,13 @@ const reuseSecond = `
 task part(i) { return nd.full([2000], 1.0 * i) }
 @nondeterministic
 task noisy(i) { return nd.full([2000], 2.0 * i) }
+task scale(p) { return nd.full([2000], nd.sum(p) / 1000) }
 pipeline main() {
     let total = 0.0
     for p in get([part(0), part(1), part(2), part(7)]) { total += nd.sum(p) }
     for p in get([noisy(i) for i in range(2)]) { total += nd.sum(p) }
+    total += nd.sum(get(scale(noisy(5))))
+    total += nd.sum(get(scale(part(4))))
     return total
 }`
 
@@ -48,8 +54,8 @@ func runsOf(fn string, cs ...*Cluster) int64 {
 // leaves its results on the nodes (the head releases its job keeping
 // them), and a driver that runs the job again (Config.ReuseFrom) takes
 // those of the same deterministic calls, with their lineage committed,
-// instead of running them; a nondeterministic task and a call whose
-// argument changed run again. A job with no record in the jobs table is
+// instead of running them; a nondeterministic task, a call that takes its
+// result and a call whose argument changed run again. A job with no record in the jobs table is
 // released wholly.
 func TestRerunReusesHeldResults(t *testing.T) {
 	head, worker := releaseCluster(t)
@@ -57,7 +63,7 @@ func TestRerunReusesHeldResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := connectDriver(t, head)
-	if got := runJob(t, first, "rfjob_t", reuseFirst); got.Repr() != "16000.0" {
+	if got := runJob(t, first, "rfjob_t", reuseFirst); got.Repr() != "72000.0" {
 		t.Fatalf("the first run returned %s", got.Repr())
 	}
 	runJob(t, first, "plain", bigResults)
@@ -76,7 +82,7 @@ func TestRerunReusesHeldResults(t *testing.T) {
 			t.Fatalf("no process serves the results of the job to run again")
 		}
 	}
-	partBefore, noisyBefore := runsOf("part", head.Cluster, worker), runsOf("noisy", head.Cluster, worker)
+	partBefore, noisyBefore, scaleBefore := runsOf("part", head.Cluster, worker), runsOf("noisy", head.Cluster, worker), runsOf("scale", head.Cluster, worker)
 
 	again, err := ConnectDriver([]string{head.Cluster.Address()}, Config{ReuseFrom: EarlierAttempts("rfjob_t", 2)})
 	if err != nil {
@@ -84,13 +90,16 @@ func TestRerunReusesHeldResults(t *testing.T) {
 	}
 	defer again.Shutdown("test over")
 	got := runJob(t, again, AttemptJobID("rfjob_t", 2), reuseSecond)
-	if got.Repr() != "24000.0" { // 2000 × (0+1+2+7 + 2×(0+1))
-		t.Fatalf("the run again returned %s, want 24000.0", got.Repr())
+	if got.Repr() != "80000.0" { // 2000 × (0+1+2+7 + 2×(0+1) + 20 + 8)
+		t.Fatalf("the run again returned %s, want 80000.0", got.Repr())
 	}
-	if n := again.ReusedResults(); n != 3 {
-		t.Fatalf("the run again reused %d results, want 3", n)
+	// part 0, 1, 2 and 4, and scale of part 4.
+	if n := again.ReusedResults(); n != 5 {
+		t.Fatalf("the run again reused %d results, want 5", n)
 	}
-	if p, nz := runsOf("part", head.Cluster, worker)-partBefore, runsOf("noisy", head.Cluster, worker)-noisyBefore; p != 1 || nz != 2 {
-		t.Fatalf("the run again ran part %d times and noisy %d times, want 1 and 2", p, nz)
+	// part 7, noisy each time, and scale of a noisy result.
+	p, nz, sc := runsOf("part", head.Cluster, worker)-partBefore, runsOf("noisy", head.Cluster, worker)-noisyBefore, runsOf("scale", head.Cluster, worker)-scaleBefore
+	if p != 1 || nz != 3 || sc != 1 {
+		t.Fatalf("the run again ran part %d times, noisy %d times and scale %d times, want 1, 3 and 1", p, nz, sc)
 	}
 }
