@@ -89,6 +89,11 @@ type Config struct {
 	// driver. Set it when Stdout is a terminal; a pipe or a file gets
 	// the prints as they are.
 	SafeOutput bool
+	// ReuseFrom, on a driver that runs a job again (a job of the Jobs API
+	// whose head died), names the job IDs of its earlier runs: a task
+	// whose result an earlier run committed and a node still holds takes
+	// that result instead of running (reuse.go). Empty: none.
+	ReuseFrom []string
 
 	// Set by Validate.
 	lineageMode stash.Mode
@@ -140,6 +145,7 @@ type Cluster struct {
 	events  *taskevents.Recorder // task events (events.go); nil: none recorded
 	net     *network             // nil for an embedded cluster
 	demands sync.Map             // callee -> demandEntry
+	reuse   *reuse               // on a driver that runs a job again: its earlier runs' results (reuse.go); nil otherwise
 
 	// spread is, in an embedded cluster, where the last call of each
 	// spread key went (hintplace.go).
@@ -224,6 +230,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		l := newLineage(cfg.lineageMode, c.Head().ID, store, cfg.ForwardBound, nil)
 		l.refs = c.net
 		c.lineage = l
+		c.reuse = newReuse(cfg.ReuseFrom)
 	}
 	procMonitor.add(c, cfg.MemoryLimit) // memmonitor.go
 	return c, nil

@@ -105,7 +105,7 @@ func (t *task) release() *exec.Thread {
 // of scheduling and fills futs in order. Calls whose demands differ do
 // not share a worker slot: they are submitted one by one.
 func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*exec.Future) error {
-	if !c.sameDemand(calls) {
+	if c.reuse != nil || !c.sameDemand(calls) { // a job run again takes its calls one by one (reuse.go)
 		return c.submitEach(th, calls, futs)
 	}
 	origin := nodeOf(th)

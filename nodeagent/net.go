@@ -225,7 +225,7 @@ func (nw *network) leave() {
 	<-nw.watchDone
 	// The jobs first: an actor stopped before them gave its resources
 	// back to their queued tasks, which started.
-	nw.releaseJobs(nw.takeJobs())
+	nw.releaseJobs(append(nw.takeJobs(), nw.c.reuse.earlier()...))
 	nw.ow.StopCreatedActors()
 	nw.workdirs.close()
 	if !nw.cfg.Driver {

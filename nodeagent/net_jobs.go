@@ -23,7 +23,9 @@ import (
 // the timeout after which it declares a silent node dead) releases the
 // job as its driver would have: every live process drops its queued
 // tasks, cancels its running ones, stops its actors and releases its
-// objects; the heads delete its lineage. Each head tracks the leases it
+// objects; the heads delete its lineage. A job of the Jobs API that has
+// not ended (another head will run it again) keeps its objects and its
+// lineage, for the run again to reuse (reuse.go). Each head tracks the leases it
 // receives on its own, as it tracks the nodes' heartbeats; a release
 // from several heads is the same release.
 
@@ -201,7 +203,7 @@ func (nw *network) endSilentJobs() {
 		return
 	}
 	if jobs := nw.leases.expired(time.Now(), nw.cfg.Membership.DeadAfter()); len(jobs) > 0 {
-		go nw.releaseJobs(jobs)
+		go nw.releaseSilent(jobs) // reuse.go
 	}
 }
 

@@ -33,8 +33,10 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return transport.Reply(w.Bytes()), nil
 	case wire.QueryDialable:
 		return nw.handleDialable(payload[1:])
-	case wire.QueryRelease:
-		return nil, nw.handleRelease(payload[1:])
+	case wire.QueryRelease, wire.QueryReleaseKeep:
+		return nil, nw.handleRelease(payload[1:], payload[0] == wire.QueryReleaseKeep)
+	case wire.QueryHeld, wire.QueryAdopt:
+		return nw.handleReuseQuery(payload[0], payload[1:]) // reuse.go
 	case wire.QueryNamedActor:
 		return nw.handleNamed(payload[1:])
 	case wire.QueryWorkDir, wire.QueryWorkDirArchive:

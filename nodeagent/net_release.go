@@ -108,14 +108,23 @@ func (nw *network) takeJobs() []string {
 
 // releaseJobs tells every live process and every head that jobs are over,
 // all at once, and waits (at most releaseTimeout) for their answers.
-func (nw *network) releaseJobs(jobs []string) {
+func (nw *network) releaseJobs(jobs []string) { nw.releaseJobsAs(jobs, false) }
+
+// releaseJobsAs is releaseJobs; with keep (jobs that will be run again,
+// reuse.go), the processes keep the results they serve and the heads the
+// jobs' lineage.
+func (nw *network) releaseJobsAs(jobs []string, keep bool) {
 	if len(jobs) == 0 {
 		return
 	}
-	nw.releaseHere(jobs)
+	nw.releaseHereAs(jobs, keep)
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
-	release := append([]byte{wire.QueryRelease}, wire.EncodeStrings(jobs...)...)
+	kind := wire.QueryRelease
+	if keep {
+		kind = wire.QueryReleaseKeep
+	}
+	release := append([]byte{kind}, wire.EncodeStrings(jobs...)...)
 	deleteRows := append([]byte{wire.GCSDeleteJobTasks}, wire.EncodeStrings(jobs...)...)
 	var wg sync.WaitGroup
 	ask := func(call func()) {
@@ -133,13 +142,16 @@ func (nw *network) releaseJobs(jobs []string) {
 	// Every head deletes on the GCS shards it leads; together they cover
 	// all of them.
 	for _, addr := range nw.hc.Order() {
-		ask(func() { nw.hc.CallAt(ctx, addr, transport.GCSRequest, deleteRows) })
+		if !keep {
+			ask(func() { nw.hc.CallAt(ctx, addr, transport.GCSRequest, deleteRows) })
+		}
 	}
 	wg.Wait()
 }
 
-// handleRelease serves wire.QueryRelease: the jobs named are over.
-func (nw *network) handleRelease(body []byte) error {
+// handleRelease serves wire.QueryRelease (and, with keep,
+// wire.QueryReleaseKeep): the jobs named are over.
+func (nw *network) handleRelease(body []byte, keep bool) error {
 	jobs, err := wire.DecodeStrings(body)
 	if err != nil {
 		return wire.ErrMalformed
@@ -149,14 +161,18 @@ func (nw *network) handleRelease(body []byte) error {
 			return fmt.Errorf("cannot release %q: not a job ID", j)
 		}
 	}
-	nw.releaseHere(jobs)
+	nw.releaseHereAs(jobs, keep)
 	return nil
 }
 
 // releaseHere drops what this process keeps for the jobs: the objects it
 // serves, the results it awaits (whoever waits for one gets an error),
 // and the lineage of tasks it sent away.
-func (nw *network) releaseHere(jobs []string) {
+func (nw *network) releaseHere(jobs []string) { nw.releaseHereAs(jobs, false) }
+
+// releaseHereAs is releaseHere; with keep, the objects served here stay
+// (a re-run of the jobs may reuse them: reuse.go).
+func (nw *network) releaseHereAs(jobs []string, keep bool) {
 	ofJobs := ofJobsPicker(jobs)
 	// Marked first: a task of the jobs that arrives or becomes ready from
 	// now on never starts (cancel.go); their task marks are covered.
@@ -168,7 +184,7 @@ func (nw *network) releaseHere(jobs []string) {
 	nw.c.caps.forget(jobs)
 	nw.mu.Lock()
 	for id := range nw.served {
-		if ofJobs(id) {
+		if ofJobs(id) && !keep {
 			delete(nw.served, id)
 		}
 	}

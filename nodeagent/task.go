@@ -134,6 +134,11 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 // arguments, then is scheduled. The future is returned at once.
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
+	if c.reuse != nil { // a job run again (reuse.go)
+		if f := c.reuseResult(call, origin); f != nil {
+			return f, nil
+		}
+	}
 	t, err := c.newTask(th, call, origin, true)
 	if err != nil {
 		return nil, err

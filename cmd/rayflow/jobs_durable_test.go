@@ -249,3 +249,97 @@ func TestJobTakenOverWhenItsHeadDies(t *testing.T) {
 	}
 	t.Logf("taken over by %s: %s", info.DriverNodeID, info.Message)
 }
+
+// reuseJob makes n large results (8000 ints each, past the size that
+// travels inline, so the node that made them keeps them) on a node with
+// the resource box, deterministically; then runs steps slow steps (each
+// prints when it ends), and returns the sum of the results.
+const reuseJob = `
+@resources(cpu=1, box=1)
+task part(i: int) {
+    return [i * 100000 + k for k in range(8000)]
+}
+task slow(i) {
+    time.sleep(0.3)
+    return i
+}
+pipeline main(n: int = 6, steps: int = 12) {
+    let total = 0
+    for p in get([part(i) for i in range(n)]) { total += sum(p) }
+    print("parts", total)
+    for i in range(steps) {
+        get(slow(i))
+        print("step", i)
+    }
+    return total
+}
+`
+
+// A job taken over after its head died reuses the results of its first
+// run that the cluster still holds: the deterministic tasks whose results
+// live on a node that survives run once in all (the node's
+// rayflow_tasks_finished_total counts them), the job's output is the
+// same, and its message says how many results were reused.
+func TestJobTakeoverReusesResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := buildCLI(t)
+	heads := threeAPIHeads(t, bin)
+	h1, h2 := heads[0], heads[1]
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(apiToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	node := startProc(t, bin, "start", "--address", strings.Join([]string{h1.cluster(), h2.cluster(), heads[2].cluster()}, ","),
+		"--cpus", "2", "--resources", "box=4", "--node-id", "n1", "--token-file", tokenFile, "--metrics-port", "0")
+	_, metricsAddr, ok := strings.Cut(node.ready, ", metrics ")
+	if !ok {
+		t.Fatalf("the node's ready line names no metrics address: %q", node.ready)
+	}
+	parts := func() float64 {
+		m := scrape(t, "http://"+strings.TrimSpace(metricsAddr)+"/metrics", apiToken)
+		return m.sum("rayflow_tasks_finished_total", `function="part"`)
+	}
+	const n, steps = 6, 12
+	code, out, errs := rayflowJob(t, bin, "submit", "--no-wait", h1.flag(), writeProgram(t, reuseJob), fmt.Sprintf("n=%d", n), fmt.Sprintf("steps=%d", steps))
+	id := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(id, "rfjob_") {
+		t.Fatalf("submit: %d %q %q", code, out, errs)
+	}
+	testutil.Eventually(t, 30*time.Second, "the job's slow steps under way", func() bool {
+		return strings.Contains(logsAt(t, bin, h2, id), "step 1\n")
+	})
+	if got := parts(); got != n {
+		t.Fatalf("the node ran part %v times in the first run, want %d", got, n)
+	}
+	h1.kill()
+	var info httpapi.JobInfo
+	testutil.Eventually(t, 60*time.Second, "the job taken over and ended", func() bool {
+		info, _ = jobAt(t, bin, h2, id)
+		return info.EndTime != nil
+	})
+	logs := logsAt(t, bin, h2, id)
+	if got := parts(); got != n {
+		t.Fatalf("the node ran part %v times in all, want %d: the results of the first run were not reused", got, n)
+	}
+	total := 0
+	for i := range n {
+		for k := range 8000 {
+			total += i*100000 + k
+		}
+	}
+	if info.Status != httpapi.StatusSucceeded || info.Result == nil || *info.Result != fmt.Sprint(total) ||
+		!strings.Contains(info.Message, "after head h1 died") || !strings.Contains(info.Message, fmt.Sprintf("; %d task results reused", n)) {
+		t.Fatalf("the job after its head died: %+v\n%s", info, logs)
+	}
+	want := fmt.Sprintf("parts %d\n", total)
+	for i := range steps {
+		want += fmt.Sprintf("step %d\n", i)
+	}
+	note := fmt.Sprintf("[the job was restarted on head %s after head h1 died; its output starts again]\n", info.DriverNodeID)
+	if before, after, found := strings.Cut(logs, note); !found || !strings.HasPrefix(want, before) || after != want {
+		t.Fatalf("its log: %q", logs)
+	}
+	t.Logf("taken over by %s: %s", info.DriverNodeID, info.Message)
+}

@@ -43,7 +43,9 @@
 // job that has not ended whose supervisor is dead (or is this head
 // before its restart): a conditional claim, then the job's run again
 // from its start under a supervisor here, with a note of the restart in
-// its message and log.
+// its message and log; its driver reuses the results of the earlier runs
+// that the cluster still holds (nodeagent's reuse.go), and the message
+// says how many.
 //
 // # Ownership and threading
 //

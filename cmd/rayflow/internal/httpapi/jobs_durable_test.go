@@ -66,7 +66,7 @@ func TestJobOfAnUnknownHeadTakenOver(t *testing.T) {
 		info = jobInfo(t, api, "ghostly")
 		return info.EndTime != nil
 	})
-	if info.Status != StatusSucceeded || info.Result == nil || *info.Result != "8" || info.Message != "the job succeeded (restarted on head head after head ghost died)" {
+	if info.Status != StatusSucceeded || info.Result == nil || *info.Result != "8" || info.Message != "the job succeeded (restarted on head head after head ghost died; no task result reused)" {
 		t.Fatalf("the job: %+v", info)
 	}
 	want := `{"logs":"first\n[the job was restarted on head head after head ghost died; its output starts again]\nagain\n"}`

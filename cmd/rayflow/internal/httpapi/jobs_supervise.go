@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,7 +135,8 @@ func (s *Server) runJob(ctx context.Context, j *job, source string) (*string, er
 	if err != nil {
 		return nil, err
 	}
-	driver, err := nodeagent.ConnectDriver([]string{s.cluster}, nodeagent.Config{Stdout: j.log, Token: s.token, TLS: s.tls, MaxMemory: s.jobMaxMemory})
+	driver, err := nodeagent.ConnectDriver(s.driverHeads(), nodeagent.Config{Stdout: j.log, Token: s.token, TLS: s.tls, MaxMemory: s.jobMaxMemory,
+		ReuseFrom: nodeagent.EarlierAttempts(j.rec.JobID, j.attempt)})
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect the job's driver to the cluster: %w", err)
 	}
@@ -164,11 +166,31 @@ func (s *Server) runJob(ctx context.Context, j *job, source string) (*string, er
 	}
 	value, err := prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Pipeline: j.rec.Pipeline, Params: j.rec.Params,
 		Opt: j.rec.Opt, WorkDir: dir, JobID: j.driverID})
+	if j.attempt > 1 {
+		j.note += "; " + reusedNote(driver.ReusedResults())
+	}
 	if err != nil || value.IsNone() {
 		return nil, err
 	}
 	repr := value.Repr()
 	return &repr, nil
+}
+
+// driverHeads are the heads a job's driver reaches: this head first,
+// then the other live heads, so that its job's lease is held by every
+// head and a head that survives this one ends (or keeps for a re-run)
+// what the job left on the cluster.
+func (s *Server) driverHeads() []string {
+	heads := []string{s.cluster}
+	if s.members == nil {
+		return heads
+	}
+	for _, n := range s.members() {
+		if n.Labels["role"] == "head" && n.State == gcs.NodeAlive && n.Address != "" && !slices.Contains(heads, n.Address) {
+			heads = append(heads, n.Address)
+		}
+	}
+	return heads
 }
 
 // logFlushEvery is how often a running job's new output is written to
@@ -253,4 +275,16 @@ func (s *Server) stopJobs(within time.Duration) {
 	case <-done:
 	case <-time.After(within):
 	}
+}
+
+// reusedNote says how many task results a run again took from the
+// job's earlier runs.
+func reusedNote(n int64) string {
+	switch n {
+	case 0:
+		return "no task result reused"
+	case 1:
+		return "1 task result reused"
+	}
+	return fmt.Sprintf("%d task results reused", n)
 }

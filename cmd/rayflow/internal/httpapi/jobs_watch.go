@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // Watching and takeover: each head watches the jobs table (watchJobs).
@@ -18,10 +19,12 @@ import (
 // has not ended"), applied in the GCS's state machine, so of two heads
 // that claim at once one wins and the other leaves the job alone.
 //
-// The run again starts from scratch, under a job ID of its own (the
-// job's ID and its attempt: the nodes keep the dead driver's job ID
-// ended for a while, and release its tasks), with the job's log so far
-// and a note of the restart in it.
+// The run again starts from its beginning, under a job ID of its own
+// (nodeagent.AttemptJobID: the nodes keep the dead driver's job ID ended
+// for a while, and release its tasks), with the job's log so far and a
+// note of the restart in it; its driver reuses the results of the
+// earlier attempts that the cluster still holds (nodeagent's reuse.go),
+// and the job's message says how many.
 
 // takeoverCheckEvery is how often a head checks the jobs table besides
 // when it changes (a head's death changes the nodes table, not it).
@@ -173,7 +176,7 @@ func (s *Server) takeOver(r gcs.APIJob, note string) {
 	}
 	claim.Status, claim.LogChunks = StatusPending, chunks
 	claim.Message = "the job is waiting for its driver (" + note + ")"
-	j := &job{rec: claim, attempt: claim.Attempt, driverID: fmt.Sprintf("%s_r%d", r.JobID, claim.Attempt), note: note, log: newJobLogFrom(prev)}
+	j := &job{rec: claim, attempt: claim.Attempt, driverID: nodeagent.AttemptJobID(r.JobID, claim.Attempt), note: note, log: newJobLogFrom(prev)}
 	j.stored = j.log.keptBytes()
 	if !s.reserve(j) {
 		return
