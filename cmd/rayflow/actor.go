@@ -47,22 +47,8 @@ func cmdActor(args []string, stdout, stderr io.Writer) int {
 		return usageExit("actor", errors.New("give 'stop NAME'"), stdout, stderr)
 	}
 	name := words[1]
-	if !fs.Changed("address") {
-		addr, ok := localHeadAddress()
-		if !ok {
-			fmt.Fprintln(stderr, "error: no head runs on this machine: give --address HEAD_ADDRESS (the address 'rayflow start --head' printed)")
-			return exitUsage
-		}
-		f.address = []string{addr}
-	}
-	token, _, err := clientToken(f.tokenFile, f.address)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	tlsCfg, err := f.tls.config(false)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
+	token, tlsCfg, ok := headClient(fs, &f.address, f.tokenFile, &f.tls, stderr)
+	if !ok {
 		return exitUsage
 	}
 	var lastErr error

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -39,22 +40,8 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	if _, err := parseCommand(fs, args, noArgs); err != nil {
 		return usageExit("status", err, stdout, stderr)
 	}
-	if !fs.Changed("address") {
-		addr, ok := localHeadAddress()
-		if !ok {
-			fmt.Fprintln(stderr, "error: no head runs on this machine: give --address HEAD_ADDRESS (the address 'rayflow start --head' printed)")
-			return exitUsage
-		}
-		f.address = []string{addr}
-	}
-	token, _, err := clientToken(f.tokenFile, f.address)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	tlsCfg, err := f.tls.config(false)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
+	token, tlsCfg, ok := headClient(fs, &f.address, f.tokenFile, &f.tls, stderr)
+	if !ok {
 		return exitUsage
 	}
 	address := strings.Join(f.address, ",")
@@ -122,4 +109,30 @@ func otherResources(m map[string]float64) string {
 		return "-"
 	}
 	return strings.Join(parts, " ")
+}
+
+// headClient finds what a command that asks the heads over the cluster
+// port (status, actor stop) needs: the heads (this machine's when
+// --address was not given), the cluster token and the TLS settings. On a
+// problem it says so on stderr and returns false: a usage error.
+func headClient(fs *pflag.FlagSet, address *[]string, tokenFile string, tf *tlsFlags, stderr io.Writer) ([]byte, *tls.Config, bool) {
+	if !fs.Changed("address") {
+		addr, ok := localHeadAddress()
+		if !ok {
+			fmt.Fprintln(stderr, "error: no head runs on this machine: give --address HEAD_ADDRESS (the address 'rayflow start --head' printed)")
+			return nil, nil, false
+		}
+		*address = []string{addr}
+	}
+	token, _, err := clientToken(tokenFile, *address)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return nil, nil, false
+	}
+	tlsCfg, err := tf.config(false)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return nil, nil, false
+	}
+	return token, tlsCfg, true
 }
