@@ -169,3 +169,14 @@ func (c *Cluster) endNamedJob(jobID string) {
 		}
 	}
 }
+
+// ActorAddress is where the actor behind h lives, as far as this process
+// knows: a node's address on a cluster, "" for an actor of this process
+// (rayflow serve status shows it).
+func ActorAddress(h *exec.ActorHandle) string {
+	if a, ok := h.Handle.(*owner.Actor); ok {
+		addr, _, _ := a.Whereabouts("")
+		return addr
+	}
+	return ""
+}

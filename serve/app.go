@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,15 +17,18 @@ import (
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
+// Namespace is the namespace of the replicas' names.
+const Namespace = "serve"
+
 // Options say how to deploy an application.
 type Options struct {
+	// Name names the application; its replicas' names derive from it.
+	// Default "app".
+	Name string
 	// Params are the NAME=VALUE words of the command line: each served
 	// actor is constructed with those of its parameters they name
 	// (the others take their defaults).
 	Params map[string]string
-	// JobID names the application's job on the cluster; its replicas'
-	// IDs derive from it. Default "serve".
-	JobID string
 	// Log, when set, receives one line per replica replaced.
 	Log io.Writer
 	// Timeout bounds how long a request waits for its method's result
@@ -35,9 +39,13 @@ type Options struct {
 // DefaultTimeout is how long a request waits for its result by default.
 const DefaultTimeout = time.Minute
 
-// App is a deployed application: its deployments by route.
+// App is an application: its deployments by route.
 type App struct {
 	cluster *nodeagent.Cluster
+	name    string
+	file    string
+	source  string
+	params  map[string]string
 	jobID   string
 	log     io.Writer
 	timeout time.Duration
@@ -53,26 +61,56 @@ type deployment struct {
 	class    *exec.ActorClass
 	kwargs   []exec.Kwarg // constructor arguments
 	methods  map[string]*batcher
-	mu       sync.Mutex // guards replicas and next
-	replicas []*replica
-	next     int // where the search for the least loaded replica starts
+	mu       sync.Mutex // guards next
+	replicas []*replica // fixed after newApp
+	next     int        // where the search for the least loaded replica starts
 }
 
-// replica is one actor of a deployment.
+// replica is one actor of a deployment, known by its name (a detached
+// named actor in namespace "serve", spec/serving.md).
 type replica struct {
-	actor       exec.Value // the actor handle
+	name        string
+	mu          sync.Mutex // guards actor; held while it is looked up or made
+	actor       exec.Value // the handle; None until looked up or made
 	outstanding atomic.Int64
-	lost        atomic.Bool // replaced: no new request goes to it
+	renewing    atomic.Bool // a lost actor is being replaced: no request goes to it
 }
 
 // Deploy creates the replicas of every @serve actor of prog on c. A
 // parameter that no served actor takes, or a program with no @serve
 // actor, is a *rayflow.UsageError.
 func Deploy(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, error) {
-	app := &App{cluster: c, jobID: opts.JobID, log: opts.Log, byRoute: map[string]*deployment{}}
-	if app.jobID == "" {
-		app.jobID = "serve"
+	app, err := newApp(c, prog, opts)
+	if err != nil {
+		return nil, err
 	}
+	th := app.thread()
+	for _, route := range app.routes {
+		d := app.byRoute[route]
+		for i, r := range d.replicas {
+			v, err := d.newActor(th, r.name)
+			if err != nil {
+				return nil, fmt.Errorf("route %s: cannot create replica %d of actor %s: %w", d.route, i+1, d.class.Name(), err)
+			}
+			r.actor = v
+		}
+	}
+	return app, nil
+}
+
+// newApp loads prog on c and lays out its deployments, without creating
+// any replica.
+func newApp(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, error) {
+	app := &App{cluster: c, name: opts.Name, file: prog.File, source: prog.Source, params: opts.Params, log: opts.Log, byRoute: map[string]*deployment{}}
+	if app.name == "" {
+		app.name = "app"
+	}
+	if !validName(app.name) {
+		return nil, &rayflow.UsageError{Msg: fmt.Sprintf("application name %q: use letters, digits, '_' and '-'", app.name)}
+	}
+	// A job of its own per process: call IDs are never those of another
+	// process, or of this head before it restarted.
+	app.jobID = "serve-" + app.name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if app.timeout = opts.Timeout; app.timeout <= 0 {
 		app.timeout = DefaultTimeout
 	}
@@ -89,7 +127,7 @@ func Deploy(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 		if g.Kind != compiler.GlobalActor || g.Actor.Serve == nil {
 			continue
 		}
-		d, err := newDeployment(xp.Class(g.Actor), opts.Params, used)
+		d, err := app.newDeployment(xp.Class(g.Actor), opts.Params, used)
 		if err != nil {
 			return nil, err
 		}
@@ -105,18 +143,28 @@ func Deploy(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 		}
 	}
 	sort.Strings(app.routes)
-	for _, route := range app.routes {
-		if err := app.start(th, app.byRoute[route]); err != nil {
-			return nil, err
-		}
-	}
 	return app, nil
 }
 
+// validName reports whether s can name an application: what a replica's
+// name may hold.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // newDeployment reads a served actor's constructor arguments from params
-// (marking those it uses).
-func newDeployment(cls *exec.ActorClass, params map[string]string, used map[string]bool) (*deployment, error) {
-	d := &deployment{route: cls.Info.Serve.Route, spec: cls.Info.Serve, class: cls, methods: map[string]*batcher{}}
+// (marking those it uses) and names its replicas.
+func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used map[string]bool) (*deployment, error) {
+	spec := cls.Info.Serve
+	d := &deployment{route: spec.Route, spec: spec, class: cls, methods: map[string]*batcher{}}
 	for _, p := range cls.Info.Params {
 		text, ok := params[p.Name]
 		if !ok {
@@ -133,33 +181,32 @@ func newDeployment(cls *exec.ActorClass, params map[string]string, used map[stri
 		used[p.Name] = true
 		d.kwargs = append(d.kwargs, exec.Kwarg{Name: p.Name, Value: v})
 	}
-	return d, nil
-}
-
-// start creates a deployment's replicas and the batchers of its methods.
-func (a *App) start(th *exec.Thread, d *deployment) error {
-	for i := 0; i < d.spec.Replicas; i++ {
-		r, err := d.newReplica(th)
-		if err != nil {
-			return fmt.Errorf("route %s: cannot create replica %d of actor %s: %w", d.route, i+1, d.class.Name(), err)
-		}
-		d.replicas = append(d.replicas, r)
+	for i := 1; i <= spec.Replicas; i++ {
+		d.replicas = append(d.replicas, &replica{name: ReplicaName(a.name, spec.Route, i)})
 	}
-	if d.spec.MaxBatch > 0 {
-		for name := range d.class.Methods {
+	if spec.MaxBatch > 0 {
+		for name := range cls.Methods {
 			d.methods[name] = newBatcher(a, d, name)
 		}
 	}
-	return nil
+	return d, nil
 }
 
-// newReplica creates one actor of the deployment's class.
-func (d *deployment) newReplica(th *exec.Thread) (*replica, error) {
-	v, err := d.class.Call(th, nil, d.kwargs)
-	if err != nil {
-		return nil, err
-	}
-	return &replica{actor: v}, nil
+// ReplicaName is the name of replica i (from 1) of the deployment at
+// route of application app: "APP-ROUTE-i", the route's '/' as '_'.
+func ReplicaName(app, route string, i int) string {
+	return app + "-" + strings.ReplaceAll(strings.TrimPrefix(route, "/"), "/", "_") + "-" + strconv.Itoa(i)
+}
+
+// newActor creates the replica named name: an actor of the deployment's
+// class, detached and named in namespace "serve", so that on a cluster
+// a head owns it (and restarts it as @restarts says).
+func (d *deployment) newActor(th *exec.Thread, name string) (exec.Value, error) {
+	info := *d.class.Info
+	info.ActorName, info.Namespace, info.Detached = name, Namespace, true
+	cls := *d.class
+	cls.Info = &info
+	return cls.Call(th, nil, d.kwargs)
 }
 
 // thread returns a new thread of the application's job for one request:
@@ -171,7 +218,8 @@ func (a *App) thread() *exec.Thread {
 }
 
 // pick returns the replica with the fewest outstanding requests, other
-// than avoid, and counts one more request on it; nil when there is none.
+// than avoid and those being replaced, and counts one more request on
+// it; nil when there is none.
 func (d *deployment) pick(avoid *replica) *replica {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -179,7 +227,7 @@ func (d *deployment) pick(avoid *replica) *replica {
 	n := len(d.replicas)
 	for i := 0; i < n; i++ {
 		r := d.replicas[(d.next+i)%n]
-		if r == avoid || r.lost.Load() {
+		if r == avoid || r.renewing.Load() {
 			continue
 		}
 		if best == nil || r.outstanding.Load() < best.outstanding.Load() {
@@ -195,30 +243,59 @@ func (d *deployment) pick(avoid *replica) *replica {
 	return best
 }
 
-// replace puts a new replica in the place of a lost one (once: a
-// replica already replaced is left alone).
-func (a *App) replace(d *deployment, lost *replica) {
-	if !lost.lost.CompareAndSwap(false, true) {
+// handle returns the replica's actor: the one it has, else the live
+// actor of its name, else a new one.
+func (a *App) handle(d *deployment, r *replica) (exec.Value, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.actor.IsNone() {
+		return r.actor, nil
+	}
+	th := a.thread()
+	if reg, err := th.Registry("serve"); err == nil {
+		if h, err := reg.LookupActor(th, Namespace, r.name); err == nil {
+			r.actor = exec.ActorValue(h)
+			return r.actor, nil
+		}
+	}
+	v, err := d.newActor(th, r.name)
+	if err != nil {
+		return exec.None, err
+	}
+	r.actor = v
+	return v, nil
+}
+
+// renew replaces the replica's actor after a call to lost failed with
+// "lost": the lost actor is killed (its name freed) and a new one made.
+// A replica already renewed since is left alone.
+func (a *App) renew(d *deployment, r *replica, lost exec.Value) {
+	if !r.renewing.CompareAndSwap(false, true) {
 		return
 	}
-	r, err := d.newReplica(a.thread())
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for i, x := range d.replicas {
-		if x != lost {
-			continue
-		}
-		if err != nil {
-			if a.log != nil {
-				fmt.Fprintf(a.log, "serve: route %s: a replica was lost and could not be replaced: %v\n", d.route, err)
-			}
-			return // it stays, marked lost: requests go to the others
-		}
-		d.replicas[i] = r
-		if a.log != nil {
-			fmt.Fprintf(a.log, "serve: route %s: a lost replica was replaced\n", d.route)
-		}
+	defer r.renewing.Store(false)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.actor.IsNone() || r.actor.AsActor() != lost.AsActor() {
 		return
+	}
+	th := a.thread()
+	if reg, err := th.Registry("serve"); err == nil {
+		_ = reg.KillActor(th, lost.AsActor()) // frees the name; the actor is gone already
+	}
+	v, err := d.newActor(th, r.name)
+	if err != nil {
+		r.actor = exec.None // the next request looks it up or makes it again
+		a.logf("serve: %s: replica %s was lost and could not be made again yet: %v", d.route, r.name, err)
+		return
+	}
+	r.actor = v
+	a.logf("serve: %s: replica %s was lost and was made again", d.route, r.name)
+}
+
+func (a *App) logf(format string, args ...any) {
+	if a.log != nil {
+		fmt.Fprintf(a.log, format+"\n", args...)
 	}
 }
 
@@ -229,15 +306,20 @@ func (a *App) call(d *deployment, method string, args []exec.Value, kw []exec.Kw
 	var avoid *replica
 	for attempt := 0; ; attempt++ {
 		r := d.pick(avoid)
+		if r == nil && avoid != nil {
+			r = d.pick(nil) // a single replica: try it again
+		}
 		if r == nil {
 			return exec.None, exec.Errorf(exec.KindLost, "route %s has no live replica", d.route)
 		}
-		v, err := a.callReplica(r, method, args, kw)
+		actor, v, err := a.callReplica(d, r, method, args, kw)
 		r.outstanding.Add(-1)
 		if err == nil || !isLost(err) {
 			return v, err
 		}
-		go a.replace(d, r)
+		if !actor.IsNone() {
+			go a.renew(d, r, actor)
+		}
 		if attempt == 1 {
 			return v, err
 		}
@@ -245,30 +327,35 @@ func (a *App) call(d *deployment, method string, args []exec.Value, kw []exec.Kw
 	}
 }
 
-// callReplica calls method on one replica and waits for its result.
-func (a *App) callReplica(r *replica, method string, args []exec.Value, kw []exec.Kwarg) (exec.Value, error) {
-	th := a.thread()
-	m, err := exec.BindMethod(r.actor, method)
+// callReplica calls method on one replica and waits for its result; it
+// returns the actor it called too.
+func (a *App) callReplica(d *deployment, r *replica, method string, args []exec.Value, kw []exec.Kwarg) (actor, result exec.Value, err error) {
+	actor, err = a.handle(d, r)
 	if err != nil {
-		return exec.None, err
+		return exec.None, exec.None, err
+	}
+	th := a.thread()
+	m, err := exec.BindMethod(actor, method)
+	if err != nil {
+		return actor, exec.None, err
 	}
 	fv, err := m.AsCallable().Call(th, args, kw)
 	if err != nil {
-		return exec.None, err
+		return actor, exec.None, err
 	}
 	fs := []*exec.Future{fv.AsFuture()}
 	ready, err := th.Runtime.Wait(th, fs, 1, a.timeout)
 	if err != nil {
-		return exec.None, err
+		return actor, exec.None, err
 	}
 	if len(ready) == 0 {
-		return exec.None, exec.Errorf(exec.KindTimeout, "%s.%s did not answer within %s", r.class(), method, a.timeout)
+		return actor, exec.None, exec.Errorf(exec.KindTimeout, "%s.%s did not answer within %s", d.class.Name(), method, a.timeout)
 	}
 	vals, err := th.Runtime.Get(th, fs)
 	if err != nil {
-		return exec.None, err
+		return actor, exec.None, err
 	}
-	return vals[0], nil
+	return actor, vals[0], nil
 }
 
 // isLost reports whether err says the call's actor was lost (its node
@@ -286,22 +373,29 @@ func isLost(err error) bool {
 	return false
 }
 
-// Routes lists the application's endpoints: "POST /ROUTE/METHOD" for
-// each method of each deployment, sorted.
+// Name is the application's name.
+func (a *App) Name() string { return a.name }
+
+// Routes lists the application's endpoints: "/ROUTE/METHOD" for each
+// method of each deployment, sorted.
 func (a *App) Routes() []string {
 	var out []string
 	for _, route := range a.routes {
 		d := a.byRoute[route]
-		names := make([]string, 0, len(d.class.Methods))
-		for name := range d.class.Methods {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range methodNames(d.class) {
 			out = append(out, route+"/"+name)
 		}
 	}
 	return out
+}
+
+func methodNames(cls *exec.ActorClass) []string {
+	names := make([]string, 0, len(cls.Methods))
+	for name := range cls.Methods {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Close stops the batchers. Requests still waiting in them fail.
@@ -312,6 +406,3 @@ func (a *App) Close() {
 		}
 	}
 }
-
-// class names the replica's actor class.
-func (r *replica) class() string { return r.actor.AsActor().Class.Name() }

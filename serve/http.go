@@ -2,7 +2,9 @@ package serve
 
 import (
 	"errors"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/stdlib"
@@ -17,11 +19,72 @@ import (
 // MaxBodySize is the largest request body the ingress reads.
 const MaxBodySize = 8 << 20
 
-// Server returns a fasthttp server that answers the application's
-// routes.
-func (a *App) Server() *fasthttp.Server {
+// Mux answers the routes of the applications mounted on it, on one
+// HTTP port. Its lock guards apps: Mount and Unmount write, requests
+// read.
+type Mux struct {
+	mu   sync.RWMutex
+	apps map[string]*App // by application name
+}
+
+// NewMux returns a mux with the applications apps.
+func NewMux(apps ...*App) *Mux {
+	m := &Mux{apps: map[string]*App{}}
+	for _, a := range apps {
+		m.apps[a.name] = a
+	}
+	return m
+}
+
+// Mount puts app on the mux, in the place of the application of the
+// same name if there is one, which it returns (nil if none).
+func (m *Mux) Mount(app *App) (old *App) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old = m.apps[app.name]
+	m.apps[app.name] = app
+	return old
+}
+
+// Unmount takes the application named name off the mux and returns it
+// (nil if it was not there) and how many are left.
+func (m *Mux) Unmount(name string) (*App, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.apps[name]
+	delete(m.apps, name)
+	return old, len(m.apps)
+}
+
+// find returns the deployment and method a path names, among the
+// mounted applications.
+func (m *Mux) find(path string) (*App, *deployment, string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, a := range m.apps {
+		if d, method, ok := a.route(path); ok {
+			return a, d, method, true
+		}
+	}
+	return nil, nil, "", false
+}
+
+// routes lists every mounted route, sorted.
+func (m *Mux) routes() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []string
+	for _, a := range m.apps {
+		out = append(out, a.Routes()...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Server returns a fasthttp server that answers the mux's routes.
+func (m *Mux) Server() *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:              a.Handler,
+		Handler:              m.Handler,
 		Name:                 "rayflow-serve",
 		MaxRequestBodySize:   MaxBodySize,
 		NoDefaultContentType: true,
@@ -47,10 +110,10 @@ type quiet struct{}
 func (quiet) Printf(string, ...any) {}
 
 // Handler answers one request.
-func (a *App) Handler(ctx *fasthttp.RequestCtx) {
-	d, method, ok := a.route(string(ctx.Path()))
+func (m *Mux) Handler(ctx *fasthttp.RequestCtx) {
+	a, d, method, ok := m.find(string(ctx.Path()))
 	if !ok {
-		answerError(ctx, fasthttp.StatusNotFound, "not_found", "no such route: "+string(ctx.Path())+"; the routes are POST "+strings.Join(a.Routes(), ", POST "))
+		answerError(ctx, fasthttp.StatusNotFound, "not_found", "no such route: "+string(ctx.Path())+"; the routes are POST "+strings.Join(m.routes(), ", POST "))
 		return
 	}
 	if !ctx.IsPost() {
@@ -58,6 +121,11 @@ func (a *App) Handler(ctx *fasthttp.RequestCtx) {
 		answerError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "use POST with a JSON array or object of arguments")
 		return
 	}
+	a.answer(ctx, d, method)
+}
+
+// answer calls the method a request names and answers its result.
+func (a *App) answer(ctx *fasthttp.RequestCtx, d *deployment, method string) {
 	args, kw, err := decodeArgs(ctx.PostBody())
 	if err != nil {
 		answerError(ctx, fasthttp.StatusBadRequest, "bad_request", err.Error())
