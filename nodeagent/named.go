@@ -144,8 +144,12 @@ func (c *Cluster) KillActor(th *exec.Thread, h *exec.ActorHandle) error {
 	return exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 }
 
-// named reports whether the actor has a name (@name).
-func named(h *exec.ActorHandle) bool { return h.Class.Info != nil && h.Class.Info.ActorName != "" }
+// named reports whether the actor has a name: @name, or, for a detached
+// actor a head made under a name its class does not give (a served
+// actor's replica), its ID.
+func named(h *exec.ActorHandle) bool {
+	return h.Class.Info != nil && h.Class.Info.ActorName != "" || strings.HasPrefix(h.ID, detachedJobPrefix)
+}
 
 // killedReason is the message of the calls a kill fails.
 func killedReason(h *exec.ActorHandle) string {

@@ -495,6 +495,7 @@ func (nw *network) createDetached(ns, name string, msgBytes []byte) (gcs.ActorIn
 	}
 	nw.names.hold(h)
 	row := namedRow(id, call, ref)
+	row.Name, row.Namespace = name, ns // a served actor's replica is named by the deploy, not its class
 	nw.bindName(row)
 	return row, nil
 }
