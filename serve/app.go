@@ -25,6 +25,15 @@ type Options struct {
 	// Name names the application; its replicas' names derive from it.
 	// Default "app".
 	Name string
+	// Version is the application's version on its cluster: 1 for its
+	// first deploy, one more for each redeploy. Its replicas' names hold
+	// it, so that a new version's replicas start beside the old ones.
+	// Default 1.
+	Version int
+	// Deployed stamps the version's record (Record.Deployed); the
+	// ingress sends it on each answer (X-Rayflow-Deployed) so that a
+	// deploy sees when it is served. 0 on no cluster.
+	Deployed int64
 	// Params are the NAME=VALUE words of the command line: each served
 	// actor is constructed with those of its parameters they name
 	// (the others take their defaults).
@@ -43,6 +52,8 @@ const DefaultTimeout = time.Minute
 type App struct {
 	cluster *nodeagent.Cluster
 	name    string
+	version int
+	stamp   int64 // Options.Deployed
 	file    string
 	source  string
 	params  map[string]string
@@ -104,6 +115,9 @@ func newApp(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 	app := &App{cluster: c, name: opts.Name, file: prog.File, source: prog.Source, params: opts.Params, log: opts.Log, byRoute: map[string]*deployment{}}
 	if app.name == "" {
 		app.name = "app"
+	}
+	if app.version, app.stamp = max(opts.Version, 1), opts.Deployed; app.stamp == 0 {
+		app.stamp = time.Now().UnixNano()
 	}
 	if !validName(app.name) {
 		return nil, &rayflow.UsageError{Msg: fmt.Sprintf("application name %q: use letters, digits, '_' and '-'", app.name)}
@@ -182,7 +196,7 @@ func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used
 		d.kwargs = append(d.kwargs, exec.Kwarg{Name: p.Name, Value: v})
 	}
 	for i := 1; i <= spec.Replicas; i++ {
-		d.replicas = append(d.replicas, &replica{name: ReplicaName(a.name, spec.Route, i)})
+		d.replicas = append(d.replicas, &replica{name: ReplicaName(a.name, a.version, spec.Route, i)})
 	}
 	if spec.MaxBatch > 0 {
 		for name := range cls.Methods {
@@ -193,9 +207,10 @@ func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used
 }
 
 // ReplicaName is the name of replica i (from 1) of the deployment at
-// route of application app: "APP-ROUTE-i", the route's '/' as '_'.
-func ReplicaName(app, route string, i int) string {
-	return app + "-" + strings.ReplaceAll(strings.TrimPrefix(route, "/"), "/", "_") + "-" + strconv.Itoa(i)
+// route of version v of application app: "APP-ROUTE-vV-i", the route's
+// '/' as '_'.
+func ReplicaName(app string, v int, route string, i int) string {
+	return app + "-" + strings.ReplaceAll(strings.TrimPrefix(route, "/"), "/", "_") + "-v" + strconv.Itoa(v) + "-" + strconv.Itoa(i)
 }
 
 // newActor creates the replica named name: an actor of the deployment's
@@ -396,6 +411,20 @@ func methodNames(cls *exec.ActorClass) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// outstanding counts the requests the application's replicas are
+// answering.
+func (a *App) outstanding() int64 {
+	var n int64
+	for _, d := range a.byRoute {
+		d.mu.Lock()
+		for _, r := range d.replicas {
+			n += r.outstanding.Load()
+		}
+		d.mu.Unlock()
+	}
+	return n
 }
 
 // Close stops the batchers. Requests still waiting in them fail.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow"
@@ -30,13 +31,15 @@ type host struct {
 	log     io.Writer
 	mounted map[string]*mounted // by application name
 	ports   map[string]*port    // by HOST:PORT
+	// retiring counts the older versions being stopped (retire).
+	retiring sync.WaitGroup
 }
 
 // mounted is an application a head serves, or failed to (app nil).
 type mounted struct {
-	deployed int64
-	addr     string
-	app      *App
+	rec  Record
+	addr string
+	app  *App
 }
 
 // port is one HTTP listener of a head and the applications on it.
@@ -76,7 +79,7 @@ func (h *host) sync() {
 	}
 	for _, name := range SortedNames(recs) {
 		rec := recs[name]
-		if m := h.mounted[name]; m != nil && m.deployed == rec.Deployed {
+		if m := h.mounted[name]; m != nil && m.rec.Deployed == rec.Deployed {
 			continue
 		}
 		h.mount(rec)
@@ -87,7 +90,7 @@ func (h *host) sync() {
 func (h *host) mount(rec Record) {
 	addr := net.JoinHostPort(rec.HTTPHost, strconv.Itoa(rec.HTTPPort))
 	old := h.mounted[rec.Name]
-	h.mounted[rec.Name] = &mounted{deployed: rec.Deployed, addr: addr}
+	h.mounted[rec.Name] = &mounted{rec: rec, addr: addr}
 	app, err := attach(h.c, rec, h.log)
 	if err != nil {
 		fmt.Fprintf(h.log, "serve: cannot serve application %s: %v\n", rec.Name, err)
@@ -100,14 +103,45 @@ func (h *host) mount(rec Record) {
 		return
 	}
 	h.mounted[rec.Name].app = app
-	if prev := p.mux.Mount(app); prev != nil {
-		prev.Close()
-	}
+	prev := p.mux.Mount(app)
 	if old != nil && old.app != nil && old.addr != addr {
-		h.unmountFrom(old.addr, rec.Name)
+		prev, _ = h.unmountFrom(old.addr, rec.Name)
 	}
-	fmt.Fprintf(h.log, "serve: application %s serves http://%s\n", rec.Name, addr)
+	if prev != nil {
+		h.retire(prev, old.rec, rec)
+	}
+	fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
 }
+
+// retire stops, in the background, an older version of an application
+// once the new one serves: when the requests it has taken are answered
+// (or after retireWithin), its batchers stop and the replicas the new
+// version does not have are killed. A request that found the old
+// version just before it was replaced still finds its replicas for
+// retireGrace.
+func (h *host) retire(prev *App, old, now Record) {
+	h.retiring.Add(1)
+	go func() {
+		defer h.retiring.Done()
+		timer := time.NewTimer(retireGrace)
+		defer timer.Stop()
+		<-timer.C
+		deadline := time.Now().Add(retireWithin)
+		for prev.outstanding() > 0 && time.Now().Before(deadline) {
+			timer.Reset(hostPoll / 5)
+			<-timer.C
+		}
+		prev.Close()
+		StopReplicas(h.c, old, now.replicaNames())
+	}()
+}
+
+// How long an older version is kept after a newer one serves: at least
+// retireGrace, at most retireWithin while requests it took are running.
+const (
+	retireGrace  = time.Second
+	retireWithin = time.Minute
+)
 
 // attach builds the application of rec on c, its replicas found by name
 // when first needed.
@@ -116,32 +150,35 @@ func attach(c *nodeagent.Cluster, rec Record, log io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newApp(c, prog, Options{Name: rec.Name, Params: rec.Params, Log: log})
+	return newApp(c, prog, Options{Name: rec.Name, Version: rec.Version, Deployed: rec.Deployed, Params: rec.Params, Log: log})
 }
 
 func (h *host) unmount(name string, m *mounted) {
 	delete(h.mounted, name)
-	if m.app != nil {
-		h.unmountFrom(m.addr, name)
-	}
-}
-
-// unmountFrom takes the application off the port at addr, and closes the
-// port when it serves nothing more.
-func (h *host) unmountFrom(addr, name string) {
-	p := h.ports[addr]
-	if p == nil {
+	if m.app == nil {
 		return
 	}
-	app, left := p.mux.Unmount(name)
-	if app != nil {
+	if app, _ := h.unmountFrom(m.addr, name); app != nil {
 		app.Close()
 	}
+	fmt.Fprintf(h.log, "serve: application %s is no longer served\n", name)
+}
+
+// unmountFrom takes the application off the port at addr and returns it
+// (nil if it was not there) and closes the port when it serves nothing
+// more.
+func (h *host) unmountFrom(addr, name string) (*App, bool) {
+	p := h.ports[addr]
+	if p == nil {
+		return nil, false
+	}
+	app, left := p.mux.Unmount(name)
 	if left == 0 {
 		delete(h.ports, addr)
 		_ = p.srv.Shutdown()
 		<-p.served
 	}
+	return app, left == 0
 }
 
 // port returns the listener at addr, listening now if it does not yet.
@@ -167,4 +204,5 @@ func (h *host) closeAll() {
 	for name, m := range h.mounted {
 		h.unmount(name, m)
 	}
+	h.retiring.Wait()
 }

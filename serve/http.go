@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -116,6 +117,7 @@ func (m *Mux) Handler(ctx *fasthttp.RequestCtx) {
 		answerError(ctx, fasthttp.StatusNotFound, "not_found", "no such route: "+string(ctx.Path())+"; the routes are POST "+strings.Join(m.routes(), ", POST "))
 		return
 	}
+	ctx.Response.Header.Set("X-Rayflow-Deployed", strconv.FormatInt(a.stamp, 10))
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
 		answerError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "use POST with a JSON array or object of arguments")

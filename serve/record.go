@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/nodeagent"
@@ -30,7 +29,9 @@ type Record struct {
 	HTTPPort int    `json:"http_port"`
 	// Deployed is when it was deployed (Unix nanoseconds): a head that
 	// serves an older version mounts the new one.
-	Deployed    int64              `json:"deployed"`
+	Deployed int64 `json:"deployed"`
+	// Version counts the deploys of the application (Options.Version).
+	Version     int                `json:"version"`
 	Deployments []DeploymentRecord `json:"deployments"`
 }
 
@@ -42,9 +43,9 @@ type DeploymentRecord struct {
 	Replicas []string `json:"replicas"` // the replicas' names, in namespace "serve"
 }
 
-// Record describes the application, to be kept with SaveRecord.
+// Record describes the application, to be kept with Publish.
 func (a *App) Record(host string, port int) Record {
-	rec := Record{Name: a.name, File: a.file, Source: a.source, Params: a.params, HTTPHost: host, HTTPPort: port, Deployed: time.Now().UnixNano()}
+	rec := Record{Name: a.name, File: a.file, Source: a.source, Params: a.params, HTTPHost: host, HTTPPort: port, Deployed: a.stamp, Version: a.version}
 	for _, route := range a.routes {
 		d := a.byRoute[route]
 		dr := DeploymentRecord{Route: route, Class: d.class.Name(), Methods: methodNames(d.class)}
@@ -124,20 +125,35 @@ func Delete(c *nodeagent.Cluster, name string) (bool, error) {
 	if err := saveRecords(c, recs); err != nil {
 		return true, err
 	}
-	StopReplicas(c, rec)
+	StopReplicas(c, rec, nil)
 	return true, nil
 }
 
-// StopReplicas kills the replicas of rec that live.
-func StopReplicas(c *nodeagent.Cluster, rec Record) {
+// StopReplicas kills the replicas of rec that live, but for those keep
+// names (nil: none).
+func StopReplicas(c *nodeagent.Cluster, rec Record, keep map[string]bool) {
 	th := c.NewThread("serve-" + rec.Name)
 	for _, d := range rec.Deployments {
 		for _, name := range d.Replicas {
+			if keep[name] {
+				continue
+			}
 			if h, err := c.LookupActor(th, Namespace, name); err == nil {
 				_ = c.KillActor(th, h)
 			}
 		}
 	}
+}
+
+// replicaNames are the names of rec's replicas.
+func (rec Record) replicaNames() map[string]bool {
+	out := map[string]bool{}
+	for _, d := range rec.Deployments {
+		for _, name := range d.Replicas {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 // ReplicaStatus is one replica as `rayflow serve status` shows it.

@@ -189,32 +189,35 @@ func serveHTTP(mux *serve.Mux, addr string, routes []string, stdout, stderr io.W
 
 // deploy deploys the application to the cluster (its replicas detached
 // named actors the heads own, its record in the GCS), waits for a head
-// to serve it, and returns. A redeploy stops the replicas of the
-// version before.
+// to serve it, and returns. A redeploy is a new version: its replicas
+// start beside the old version's, which the head stops once the new one
+// serves and the old one's requests are answered.
 func (f *serveFlags) deploy(c *nodeagent.Cluster, prog *rayflow.Program, params map[string]string, stdout, stderr io.Writer) int {
 	recs, err := serve.Records(c)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailed
 	}
+	version := 1
 	if old, ok := recs[f.name]; ok {
-		serve.StopReplicas(c, old)
+		version = max(old.Version, 1) + 1
 	}
-	app, err := serve.Deploy(c, prog, serve.Options{Name: f.name, Params: params})
+	stamp := time.Now().UnixNano()
+	app, err := serve.Deploy(c, prog, serve.Options{Name: f.name, Version: version, Deployed: stamp, Params: params})
 	if err != nil {
 		return deployFailed(err, prog, stderr)
 	}
 	defer app.Close()
 	rec := app.Record(f.httpHost, f.httpPort)
 	if err := serve.Publish(c, rec); err != nil {
-		serve.StopReplicas(c, rec)
+		serve.StopReplicas(c, rec, nil)
 		return deployFailed(err, prog, stderr)
 	}
 	url := "http://" + net.JoinHostPort(f.reachHost(), strconv.Itoa(f.httpPort))
-	if !waitServed(url+app.Routes()[0], 20*time.Second) {
-		fmt.Fprintf(stderr, "warning: application %s is deployed, but %s does not answer yet (does a head run on that host, and is the port free?)\n", f.name, url)
+	if !waitServed(url+app.Routes()[0], stamp, 20*time.Second) {
+		fmt.Fprintf(stderr, "warning: application %s is deployed, but %s does not serve it yet (does a head run on that host, and is the port free?)\n", f.name, url)
 	}
-	fmt.Fprintf(stdout, "deployed application %s: %s (POST %s)\n", f.name, url, strings.Join(app.Routes(), ", POST "))
+	fmt.Fprintf(stdout, "deployed application %s version %d: %s (POST %s)\n", f.name, version, url, strings.Join(app.Routes(), ", POST "))
 	return exitOK
 }
 
@@ -232,16 +235,17 @@ func (f *serveFlags) reachHost() string {
 	return host
 }
 
-// waitServed waits until url answers as a serving port does (405 to a
-// GET of a route), at most within.
-func waitServed(url string, within time.Duration) bool {
+// waitServed waits until url answers as a serving port does for the
+// version stamped stamp (405 to a GET of a route, with its stamp in
+// X-Rayflow-Deployed), at most within.
+func waitServed(url string, stamp int64, within time.Duration) bool {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusMethodNotAllowed {
+			if resp.StatusCode == http.StatusMethodNotAllowed && resp.Header.Get("X-Rayflow-Deployed") == strconv.FormatInt(stamp, 10) {
 				return true
 			}
 		}

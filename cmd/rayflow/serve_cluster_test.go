@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -63,7 +64,7 @@ actor Echo(scale = 2) {
 `)
 	port := freePort(t)
 	out, err := exec.Command(fc.bin, "serve", prog, "--address", fc.head, "--http-port", fmt.Sprint(port), "--name", "echoapp", "scale=3").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "deployed application echoapp") {
+	if err != nil || !strings.Contains(string(out), "deployed application echoapp version 1") {
 		t.Fatalf("rayflow serve --address: %v\n%s", err, out)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -139,4 +140,87 @@ actor Echo(scale = 2) {
 	if st := servedStatusOf(t, fc.bin, fc.head); len(st.Applications) != 0 {
 		t.Fatalf("after serve delete, status lists %+v", st)
 	}
+}
+
+// Deploying a changed FILE again under the same name rolls the
+// application over to the new version under a stream of requests: no
+// request fails, the answers turn to the new version's, and the head
+// stops the old version's replicas once it is no longer served.
+func TestServeClusterRollingUpdate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	fc := startFaultCluster(t)
+	version := func(v string) string {
+		return writeProgram(t, `
+@serve(route="/m", replicas=2)
+@resources(cpu=1)
+actor Model() {
+    method version() { return "`+v+`" }
+}
+`)
+	}
+	port := freePort(t)
+	deploy := func(file, want string) {
+		t.Helper()
+		out, err := exec.Command(fc.bin, "serve", file, "--address", fc.head, "--http-port", fmt.Sprint(port), "--name", "roll").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("rayflow serve --address: %v\n%s", err, out)
+		}
+	}
+	deploy(version("v1"), "deployed application roll version 1")
+	url := fmt.Sprintf("http://127.0.0.1:%d/m/version", port)
+	var answers sync.Map // answer -> count (*atomic.Int64)
+	var failed atomic.Int64
+	var firstFailure atomic.Value
+	count := func(a string) int64 {
+		n, _ := answers.LoadOrStore(a, new(atomic.Int64))
+		return n.(*atomic.Int64).Load()
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Post(url, "application/json", strings.NewReader("[]"))
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+					firstFailure.CompareAndSwap(nil, fmt.Sprint(err, resp))
+				} else {
+					body, _ := io.ReadAll(resp.Body)
+					n, _ := answers.LoadOrStore(string(body), new(atomic.Int64))
+					n.(*atomic.Int64).Add(1)
+				}
+				if resp != nil {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	testutil.Eventually(t, 10*time.Second, "version 1 answering", func() bool { return count(`"v1"`) >= 20 })
+	deploy(version("v2"), "deployed application roll version 2")
+	testutil.Eventually(t, 20*time.Second, "version 2 answering", func() bool { return count(`"v2"`) >= 20 })
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("%d requests failed across the rolling update; the first: %v", n, firstFailure.Load())
+	}
+	testutil.Eventually(t, 30*time.Second, "the old version's replicas stopped", func() bool {
+		out := runOnCluster(t, fc, `
+pipeline main() {
+    for name in ["roll-m-v1-1", "roll-m-v1-2", "roll-m-v2-1"] {
+        try { actors.get(name, namespace="serve")
+            print(name, "alive")
+        } catch e { print(name, e.kind) }
+    }
+}`)
+		return out == "roll-m-v1-1 key\nroll-m-v1-2 key\nroll-m-v2-1 alive\n"
+	})
 }
