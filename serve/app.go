@@ -72,9 +72,13 @@ type deployment struct {
 	class    *exec.ActorClass
 	kwargs   []exec.Kwarg // constructor arguments
 	methods  map[string]*batcher
-	mu       sync.Mutex // guards next
-	replicas []*replica // fixed after newApp
-	next     int        // where the search for the least loaded replica starts
+	mu       sync.Mutex // guards replicas (the scaler changes them) and next
+	replicas []*replica
+	next     int // where the search for the least loaded replica starts
+	// inFlight counts the requests to the deployment not yet answered,
+	// for the scaler.
+	inFlight atomic.Int64
+	scaler   *scaler // nil unless min_replicas < max_replicas
 }
 
 // replica is one actor of a deployment, known by its name (a detached
@@ -106,6 +110,7 @@ func Deploy(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 			r.actor = v
 		}
 	}
+	app.startScalers()
 	return app, nil
 }
 
@@ -204,6 +209,16 @@ func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used
 		}
 	}
 	return d, nil
+}
+
+// startScalers starts the autoscaling of the deployments whose replica
+// bounds differ, once their first replicas are made or attached.
+func (a *App) startScalers() {
+	for _, d := range a.byRoute {
+		if d.spec.MinReplicas < d.spec.MaxReplicas {
+			d.scaler = startScaler(a, d)
+		}
+	}
 }
 
 // ReplicaName is the name of replica i (from 1) of the deployment at
@@ -427,9 +442,13 @@ func (a *App) outstanding() int64 {
 	return n
 }
 
-// Close stops the batchers. Requests still waiting in them fail.
+// Close stops the scalers and the batchers. Requests still waiting in
+// the batchers fail.
 func (a *App) Close() {
 	for _, d := range a.byRoute {
+		if d.scaler != nil {
+			d.scaler.stop()
+		}
 		for _, b := range d.methods {
 			b.stop()
 		}

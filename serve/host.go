@@ -132,7 +132,9 @@ func (h *host) retire(prev *App, old, now Record) {
 			<-timer.C
 		}
 		prev.Close()
-		StopReplicas(h.c, old, now.replicaNames())
+		keep := now.replicaNames()
+		prev.stopReplicas(keep)
+		StopReplicas(h.c, old, keep) // those another head made, and this one never looked up
 	}()
 }
 
@@ -150,7 +152,12 @@ func attach(c *nodeagent.Cluster, rec Record, log io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newApp(c, prog, Options{Name: rec.Name, Version: rec.Version, Deployed: rec.Deployed, Params: rec.Params, Log: log})
+	app, err := newApp(c, prog, Options{Name: rec.Name, Version: rec.Version, Deployed: rec.Deployed, Params: rec.Params, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	app.startScalers()
+	return app, nil
 }
 
 func (h *host) unmount(name string, m *mounted) {

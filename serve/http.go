@@ -128,6 +128,8 @@ func (m *Mux) Handler(ctx *fasthttp.RequestCtx) {
 
 // answer calls the method a request names and answers its result.
 func (a *App) answer(ctx *fasthttp.RequestCtx, d *deployment, method string) {
+	d.inFlight.Add(1)
+	defer d.inFlight.Add(-1)
 	args, kw, err := decodeArgs(ctx.PostBody())
 	if err != nil {
 		answerError(ctx, fasthttp.StatusBadRequest, "bad_request", err.Error())

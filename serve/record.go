@@ -40,7 +40,20 @@ type DeploymentRecord struct {
 	Route    string   `json:"route"`
 	Class    string   `json:"class"`
 	Methods  []string `json:"methods"`
-	Replicas []string `json:"replicas"` // the replicas' names, in namespace "serve"
+	Replicas []string `json:"replicas"` // the first replicas' names, in namespace "serve"
+	// MaxReplicas bounds autoscaling: replicas len(Replicas)+1 ..
+	// MaxReplicas are made when the load calls for them.
+	MaxReplicas int `json:"max_replicas"`
+}
+
+// names are the names the deployment's replicas may have: the first
+// ones, then those autoscaling may add.
+func (d DeploymentRecord) names(app string, version int) []string {
+	out := append([]string(nil), d.Replicas...)
+	for i := len(d.Replicas) + 1; i <= d.MaxReplicas; i++ {
+		out = append(out, ReplicaName(app, max(version, 1), d.Route, i))
+	}
+	return out
 }
 
 // Record describes the application, to be kept with Publish.
@@ -48,9 +61,9 @@ func (a *App) Record(host string, port int) Record {
 	rec := Record{Name: a.name, File: a.file, Source: a.source, Params: a.params, HTTPHost: host, HTTPPort: port, Deployed: a.stamp, Version: a.version}
 	for _, route := range a.routes {
 		d := a.byRoute[route]
-		dr := DeploymentRecord{Route: route, Class: d.class.Name(), Methods: methodNames(d.class)}
-		for _, r := range d.replicas {
-			dr.Replicas = append(dr.Replicas, r.name)
+		dr := DeploymentRecord{Route: route, Class: d.class.Name(), Methods: methodNames(d.class), MaxReplicas: d.spec.MaxReplicas}
+		for i := 1; i <= d.spec.Replicas; i++ {
+			dr.Replicas = append(dr.Replicas, ReplicaName(a.name, a.version, route, i))
 		}
 		rec.Deployments = append(rec.Deployments, dr)
 	}
@@ -134,7 +147,7 @@ func Delete(c *nodeagent.Cluster, name string) (bool, error) {
 func StopReplicas(c *nodeagent.Cluster, rec Record, keep map[string]bool) {
 	th := c.NewThread("serve-" + rec.Name)
 	for _, d := range rec.Deployments {
-		for _, name := range d.Replicas {
+		for _, name := range d.names(rec.Name, rec.Version) {
 			if keep[name] {
 				continue
 			}
@@ -149,7 +162,7 @@ func StopReplicas(c *nodeagent.Cluster, rec Record, keep map[string]bool) {
 func (rec Record) replicaNames() map[string]bool {
 	out := map[string]bool{}
 	for _, d := range rec.Deployments {
-		for _, name := range d.Replicas {
+		for _, name := range d.names(rec.Name, rec.Version) {
 			out[name] = true
 		}
 	}
@@ -164,15 +177,18 @@ type ReplicaStatus struct {
 }
 
 // Status lists the replicas of each deployment of rec, with whether each
-// lives and where.
+// lives and where: the first ones always, those autoscaling added while
+// they live.
 func Status(c *nodeagent.Cluster, rec Record) map[string][]ReplicaStatus {
 	th := c.NewThread("serve-" + rec.Name)
 	out := map[string][]ReplicaStatus{}
 	for _, d := range rec.Deployments {
-		for _, name := range d.Replicas {
+		for i, name := range d.names(rec.Name, rec.Version) {
 			st := ReplicaStatus{Name: name, State: "missing"}
 			if h, err := c.LookupActor(th, Namespace, name); err == nil {
 				st.State, st.Address = "alive", nodeagent.ActorAddress(h)
+			} else if i >= len(d.Replicas) {
+				continue
 			}
 			out[d.Route] = append(out[d.Route], st)
 		}

@@ -7,9 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // servedProgram is the application the serve tests deploy: an echo
@@ -186,5 +191,100 @@ func TestServeBatches(t *testing.T) {
 	a := post(t, "POST", url+"/models/batch/size", "[1, 2]")
 	if a.status != 400 {
 		t.Errorf("two inputs to a batched method: got %d %s, want 400", a.status, a.raw)
+	}
+}
+
+// startServing starts `rayflow serve ARGS...`, waits for its ready line
+// and returns it with its stderr, read while it runs.
+func startServing(t *testing.T, bin string, args ...string) (*proc, *testutil.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.SysProcAttr = childAttr()
+	stdout, _ := cmd.StdoutPipe()
+	stderr := &testutil.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "ready") {
+				lines <- sc.Text()
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case line := <-lines:
+		return &proc{cmd: cmd, ready: line}, stderr
+	case <-time.After(10 * time.Second):
+		t.Fatalf("rayflow serve printed no ready line in 10 s; stderr:\n%s", stderr.String())
+	}
+	return nil, nil
+}
+
+// With min_replicas < max_replicas the replicas follow the requests in
+// flight: a stream of concurrent requests to a slow method scales the
+// deployment up to max_replicas, and it scales back down to
+// min_replicas, one replica at a time, once the stream stops.
+func TestServeAutoscales(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	bin := buildCLI(t)
+	p, stderr := startServing(t, bin, writeProgram(t, `
+@serve(route="/slow", min_replicas=1, max_replicas=3)
+actor Slow() {
+    method work(x) {
+        time.sleep(0.05)
+        return x
+    }
+}
+`), "--http-port", fmt.Sprint(freePort(t)), "--cpus", "2")
+	url := servedURL(t, p) + "/slow/work"
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(url, "application/json", strings.NewReader("[1]"))
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+				}
+				if resp != nil {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	testutil.Eventually(t, 20*time.Second, "scaled up to 3 replicas", func() bool {
+		return strings.Contains(stderr.String(), "scaled up to 3 replicas")
+	})
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d requests failed while scaling", n)
+	}
+	testutil.Eventually(t, 30*time.Second, "scaled back down to 1 replica", func() bool {
+		return strings.Contains(stderr.String(), "scaled down to 1 replicas")
+	})
+	if a := post(t, "POST", url, "[5]"); a.status != 200 || a.raw != "5" {
+		t.Errorf("after scaling down: got %d %s", a.status, a.raw)
+	}
+	if strings.Contains(stderr.String(), "scaled up to 4") {
+		t.Errorf("scaled beyond max_replicas:\n%s", stderr.String())
 	}
 }
