@@ -1,0 +1,117 @@
+package serve
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/internal/testutil"
+	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+)
+
+// serveInMemory deploys src on an embedded cluster and serves it on an
+// in-memory listener; it returns a client of it.
+func serveInMemory(t *testing.T, src string) (*App, *fasthttp.Client) {
+	t.Helper()
+	prog, err := rayflow.Compile("app.rayflow", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &testutil.Buffer{}
+	app, err := Deploy(c, prog, Options{Name: "t", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := fasthttputil.NewInmemoryListener()
+	srv := NewMux(app).Server()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		srv.Shutdown()
+		ln.Close()
+		<-served
+		app.Close()
+		c.Shutdown("test over")
+	})
+	return app, &fasthttp.Client{Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConnsPerHost: 64}
+}
+
+func postTo(t *testing.T, c *fasthttp.Client, path, body string) (int, string) {
+	t.Helper()
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://app" + path)
+	req.Header.SetMethod("POST")
+	req.SetBodyString(body)
+	if err := c.DoTimeout(req, resp, 30*time.Second); err != nil {
+		t.Errorf("POST %s: %v", path, err)
+		return 0, ""
+	}
+	return resp.StatusCode(), string(resp.Body())
+}
+
+// Concurrent requests to a batched method and to a plain one of two
+// replicas are all answered right; the batched one sees batches of more
+// than one (run with -race: the mux, the batchers and the replicas'
+// counters are shared by the server's goroutines).
+func TestConcurrentRequests(t *testing.T) {
+	_, client := serveInMemory(t, `
+@serve(route="/b", max_batch=8, batch_wait_ms=20)
+actor B() {
+    method size(xs) { return [[x, len(xs)] for x in xs] }
+}
+
+@serve(route="/p", replicas=2)
+actor P() {
+    method inc(x) { return x + 1 }
+}
+`)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	biggest := 0
+	for i := range 32 {
+		wg.Go(func() {
+			status, body := postTo(t, client, "/p/inc", fmt.Sprintf("[%d]", i))
+			if status != 200 || body != fmt.Sprint(i+1) {
+				t.Errorf("/p/inc %d: got %d %s", i, status, body)
+			}
+			status, body = postTo(t, client, "/b/size", fmt.Sprintf("[%d]", i))
+			var x, n int
+			if _, err := fmt.Sscanf(body, "[%d,%d]", &x, &n); status != 200 || err != nil || x != i {
+				t.Errorf("/b/size %d: got %d %s", i, status, body)
+			}
+			mu.Lock()
+			biggest = max(biggest, n)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if biggest < 2 {
+		t.Errorf("32 concurrent requests were never batched together")
+	}
+	if status, body := postTo(t, client, "/p/nope", "[]"); status != 404 || !strings.Contains(body, "POST /b/size, POST /p/inc") {
+		t.Errorf("unknown method: got %d %s", status, body)
+	}
+}
+
+// ReplicaName holds the application, the route, the version and the
+// index.
+func TestReplicaName(t *testing.T) {
+	if got := ReplicaName("app", 2, "/models/policy", 3); got != "app-models_policy-v2-3" {
+		t.Errorf("got %q", got)
+	}
+}
