@@ -105,12 +105,13 @@ func Deploy(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 		for i, r := range d.replicas {
 			v, err := d.newActor(th, r.name)
 			if err != nil {
-				return nil, fmt.Errorf("route %s: cannot create replica %d of actor %s: %w", d.route, i+1, d.class.Name(), err)
+				app.stopReplicas(nil) // those made so far
+				return nil, fmt.Errorf("route %s: cannot create replica %d of actor %s: %s", d.route, i+1, d.class.Name(), errorMessage(err))
 			}
 			r.actor = v
 		}
 	}
-	app.startScalers()
+	app.start()
 	return app, nil
 }
 
@@ -203,18 +204,19 @@ func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used
 	for i := 1; i <= spec.Replicas; i++ {
 		d.replicas = append(d.replicas, &replica{name: ReplicaName(a.name, a.version, spec.Route, i)})
 	}
-	if spec.MaxBatch > 0 {
-		for name := range cls.Methods {
-			d.methods[name] = newBatcher(a, d, name)
-		}
-	}
 	return d, nil
 }
 
-// startScalers starts the autoscaling of the deployments whose replica
-// bounds differ, once their first replicas are made or attached.
-func (a *App) startScalers() {
+// start starts the batchers of the batched deployments and the
+// autoscaling of those whose replica bounds differ, once their first
+// replicas are made or attached. Close stops them.
+func (a *App) start() {
 	for _, d := range a.byRoute {
+		if d.spec.MaxBatch > 0 {
+			for name := range d.class.Methods {
+				d.methods[name] = newBatcher(a, d, name)
+			}
+		}
 		if d.spec.MinReplicas < d.spec.MaxReplicas {
 			d.scaler = startScaler(a, d)
 		}
@@ -388,15 +390,17 @@ func (a *App) callReplica(d *deployment, r *replica, method string, args []exec.
 	return actor, vals[0], nil
 }
 
-// isLost reports whether err says the call's actor was lost (its node
-// died, or it was stopped) rather than that the method failed.
+// isLost reports whether err says the call's actor is gone rather than
+// that the method failed: its node died (kind "lost" anywhere in the
+// chain), or it was stopped (kind "cancelled" raised outside any
+// method body, as `rayflow actor stop` does).
 func isLost(err error) bool {
 	var e *exec.Error
 	if !errors.As(err, &e) {
 		return false
 	}
 	for ; e != nil; e = e.Cause {
-		if e.Kind == exec.KindLost {
+		if e.Kind == exec.KindLost || e.Kind == exec.KindCancelled && e.Task == "" && e.Cause == nil {
 			return true
 		}
 	}

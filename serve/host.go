@@ -156,7 +156,7 @@ func attach(c *nodeagent.Cluster, rec Record, log io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app.startScalers()
+	app.start()
 	return app, nil
 }
 

@@ -115,3 +115,34 @@ func TestReplicaName(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// A replica stopped from outside (rayflow actor stop) is made again:
+// the request that finds it stopped is retried on the other replica, and
+// later requests are answered by both.
+func TestStoppedReplicaIsMadeAgain(t *testing.T) {
+	app, client := serveInMemory(t, `
+@serve(route="/p", replicas=2)
+actor P() {
+    method inc(x) { return x + 1 }
+}
+`)
+	d := app.byRoute["/p"]
+	for _, r := range d.replicas {
+		th := app.thread()
+		reg, _ := th.Registry("test")
+		old := r.actor
+		if err := reg.KillActor(th, old.AsActor()); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			if status, body := postTo(t, client, "/p/inc", fmt.Sprintf("[%d]", i)); status != 200 || body != fmt.Sprint(i+1) {
+				t.Fatalf("after a replica was stopped: got %d %s", status, body)
+			}
+		}
+		testutil.Eventually(t, 10*time.Second, "the stopped replica made again", func() bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return !r.actor.IsNone() && r.actor.AsActor() != old.AsActor()
+		})
+	}
+}
