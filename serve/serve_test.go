@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -145,4 +146,109 @@ actor P() {
 			return !r.actor.IsNone() && r.actor.AsActor() != old.AsActor()
 		})
 	}
+}
+
+// A head's host (RunHost, here on an embedded cluster whose GCS keeps the
+// records) serves a published application, swaps in its next version
+// under concurrent requests without failing one, stops the old version's
+// replicas, and closes the port once the application is deleted (run
+// with -race: the host's goroutine, the retirement and the server's
+// goroutines share the mux and the applications).
+func TestHostServesRedeploysAndDeletes(t *testing.T) {
+	// With a data directory, an embedded cluster's GCS keeps records.
+	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown("test over")
+	port, err := testutil.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploy := func(version int, answer string) {
+		t.Helper()
+		prog, err := rayflow.Compile("app.rayflow", `
+@serve(route="/v", replicas=2)
+actor V() {
+    method get() { return "`+answer+`" }
+}`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		app, err := Deploy(c, prog, Options{Name: "h", Version: version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		app.Close() // the host serves it, from its record
+		if err := Publish(c, app.Record("127.0.0.1", port)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deploy(1, "one")
+	ctx, cancel := context.WithCancel(context.Background())
+	hostDone := make(chan struct{})
+	hostLog := &testutil.Buffer{}
+	go func() {
+		defer close(hostDone)
+		RunHost(ctx, c, hostLog)
+	}()
+	defer func() {
+		if t.Failed() {
+			t.Logf("host log:\n%s", hostLog.String())
+		}
+	}()
+	defer func() { cancel(); <-hostDone }()
+	client := &fasthttp.Client{}
+	url := fmt.Sprintf("http://127.0.0.1:%d/v/get", port)
+	ask := func() (int, string, error) {
+		status, body, err := client.Post(nil, url, nil)
+		return status, string(body), err
+	}
+	testutil.Eventually(t, 10*time.Second, "version 1 served", func() bool {
+		status, body, err := ask()
+		return err == nil && status == 200 && body == `"one"`
+	})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if status, body, err := ask(); err != nil || status != 200 {
+					mu.Lock()
+					failures = append(failures, fmt.Sprint(status, body, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	deploy(2, "two")
+	testutil.Eventually(t, 10*time.Second, "version 2 served", func() bool {
+		_, body, _ := ask()
+		return body == `"two"`
+	})
+	close(stop)
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d requests failed across the redeploy; the first: %s", len(failures), failures[0])
+	}
+	th := c.NewThread("check")
+	testutil.Eventually(t, 10*time.Second, "version 1's replicas stopped", func() bool {
+		_, err1 := c.LookupActor(th, Namespace, ReplicaName("h", 1, "/v", 1))
+		_, err2 := c.LookupActor(th, Namespace, ReplicaName("h", 2, "/v", 1))
+		return err1 != nil && err2 == nil
+	})
+	if found, err := Delete(c, "h"); !found || err != nil {
+		t.Fatalf("Delete: %v %v", found, err)
+	}
+	testutil.Eventually(t, 10*time.Second, "the port closed", func() bool {
+		_, _, err := ask()
+		return err != nil
+	})
 }
