@@ -63,6 +63,9 @@ type App struct {
 	byRoute map[string]*deployment
 	routes  []string // sorted, for listings
 	threads atomic.Uint64
+	// closed is set by Close: an application replaced or deleted makes
+	// no replica again (it would outlive it).
+	closed atomic.Bool
 }
 
 // deployment is one served actor: its class and replicas.
@@ -290,6 +293,9 @@ func (a *App) handle(d *deployment, r *replica) (exec.Value, error) {
 			return r.actor, nil
 		}
 	}
+	if a.closed.Load() {
+		return exec.None, exec.Errorf(exec.KindLost, "replica %s is gone and application %s is no longer served here", r.name, a.name)
+	}
 	v, err := d.newActor(th, r.name)
 	if err != nil {
 		return exec.None, err
@@ -314,6 +320,10 @@ func (a *App) renew(d *deployment, r *replica, lost exec.Value) {
 	th := a.thread()
 	if reg, err := th.Registry("serve"); err == nil {
 		_ = reg.KillActor(th, lost.AsActor()) // frees the name; the actor is gone already
+	}
+	if a.closed.Load() {
+		r.actor = exec.None
+		return
 	}
 	v, err := d.newActor(th, r.name)
 	if err != nil {
@@ -449,6 +459,7 @@ func (a *App) outstanding() int64 {
 // Close stops the scalers and the batchers. Requests still waiting in
 // the batchers fail.
 func (a *App) Close() {
+	a.closed.Store(true)
 	for _, d := range a.byRoute {
 		if d.scaler != nil {
 			d.scaler.stop()
