@@ -42,7 +42,8 @@ func servedStatusOf(t *testing.T, bin, head string) servedStatus {
 }
 
 // `rayflow serve FILE --address` deploys an application of two replicas
-// (one per worker: each needs both CPUs of one) and returns; the head
+// (spread: one per worker, though one worker has room for both) and
+// returns; the head
 // serves it; `serve status` lists its replicas alive on the two nodes. A
 // replica's node is SIGKILLed under a stream of requests: no request
 // fails (each lost in flight is retried once, on the other replica),
@@ -56,7 +57,7 @@ func TestServeClusterDeploySurvivesNodeLoss(t *testing.T) {
 	fc := startFaultCluster(t)
 	prog := writeProgram(t, `
 @serve(route="/echo", replicas=2)
-@resources(cpu=2)
+@resources(cpu=1)
 actor Echo(scale = 2) {
     method double(x) { return x * scale }
     method where() { return sys.node() }
