@@ -135,7 +135,10 @@ func deployFailed(err error, prog *rayflow.Program, stderr io.Writer) int {
 // --address; nil (and the exit code) when it cannot.
 func (f *serveFlags) cluster(fs *pflag.FlagSet, stdout, stderr io.Writer) (*nodeagent.Cluster, int) {
 	if !fs.Changed("address") {
-		c, err := nodeagent.NewCluster(nodeagent.Config{Nodes: f.nodes, CPUs: f.cpus, Stdout: stdout})
+		// Without lineage: an embedded node does not fail, so nothing
+		// would ever be rebuilt from it, and a server that kept each
+		// request's would grow with every request.
+		c, err := nodeagent.NewCluster(nodeagent.Config{Nodes: f.nodes, CPUs: f.cpus, Stdout: stdout, Lineage: "off"})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return nil, exitFailed
