@@ -288,3 +288,38 @@ actor Slow() {
 		t.Errorf("scaled beyond max_replicas:\n%s", stderr.String())
 	}
 }
+
+// Usage errors of rayflow serve exit 2 with one line saying what is
+// wrong; a program that fails to build its replicas exits 1.
+func TestServeUsageErrors(t *testing.T) {
+	bin := buildCLI(t)
+	none := writeProgram(t, "pipeline main() { print(1) }")
+	needs := writeProgram(t, `
+@serve(route="/b")
+actor B(y) {
+    method f() { return y }
+}`)
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"serve", none, "--http-port", "0"}, 2, "declares no actor with @serve"},
+		{[]string{"serve", needs, "--http-port", "0", "z=1"}, 2, "no served actor takes a parameter 'z'"},
+		{[]string{"serve", needs, "--http-port", "0"}, 1, "cannot create replica 1 of actor B: missing argument 'y'"},
+		{[]string{"serve", needs, "--http-port", "70000"}, 2, "--http-port must be from 1 to 65535"},
+		{[]string{"serve", needs, "--address", "127.0.0.1:1", "--cpus", "2"}, 2, "--cpus and --nodes configure the embedded cluster"},
+		{[]string{"serve", "status", "extra", "--address", "127.0.0.1:1"}, 2, "unexpected argument 'extra'"},
+	}
+	for _, c := range cases {
+		cmd := exec.Command(bin, c.args...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != c.code || !strings.Contains(string(out), c.want) {
+			t.Errorf("rayflow %s: exit %d, want %d with %q; output:\n%s", strings.Join(c.args, " "), code, c.code, c.want, out)
+		}
+	}
+}
