@@ -90,8 +90,9 @@ type replica struct {
 	name        string
 	mu          sync.Mutex // guards actor; held while it is looked up or made
 	actor       exec.Value // the handle; None until looked up or made
+	lost        exec.Value // a lost actor not yet replaced (markLost); guarded by mu
 	outstanding atomic.Int64
-	renewing    atomic.Bool // a lost actor is being replaced: no request goes to it
+	renewing    atomic.Bool // a lost actor is being replaced: requests go to others if they can
 }
 
 // Deploy creates the replicas of every @serve actor of prog on c. A
@@ -253,27 +254,39 @@ func (a *App) thread() *exec.Thread {
 }
 
 // pick returns the replica with the fewest outstanding requests, other
-// than avoid and those being replaced, and counts one more request on
-// it; nil when there is none.
+// than avoid, and counts one more request on it; a replica whose lost
+// actor is being replaced only when no other can take the request (it
+// waits for the new actor); nil when there is none.
 func (d *deployment) pick(avoid *replica) *replica {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	best := d.leastLoaded(avoid, false)
+	if best == nil {
+		best = d.leastLoaded(avoid, true) // one being replaced, when no other can take it
+	}
+	if n := len(d.replicas); n > 0 {
+		d.next = (d.next + 1) % n
+	}
+	if best != nil {
+		best.outstanding.Add(1)
+	}
+	return best
+}
+
+// leastLoaded returns, d.mu held, the replica with the fewest
+// outstanding requests among those other than avoid that are being
+// replaced or not as renewing says; nil when there is none.
+func (d *deployment) leastLoaded(avoid *replica, renewing bool) *replica {
 	var best *replica
 	n := len(d.replicas)
 	for i := 0; i < n; i++ {
 		r := d.replicas[(d.next+i)%n]
-		if r == avoid || r.renewing.Load() {
+		if r == avoid || r.renewing.Load() != renewing {
 			continue
 		}
 		if best == nil || r.outstanding.Load() < best.outstanding.Load() {
 			best = r
 		}
-	}
-	if n > 0 {
-		d.next = (d.next + 1) % n
-	}
-	if best != nil {
-		best.outstanding.Add(1)
 	}
 	return best
 }
@@ -283,6 +296,7 @@ func (d *deployment) pick(avoid *replica) *replica {
 func (a *App) handle(d *deployment, r *replica) (exec.Value, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	a.renewLocked(d, r) // a lost actor is replaced before anything else
 	if !r.actor.IsNone() {
 		return r.actor, nil
 	}
@@ -304,32 +318,45 @@ func (a *App) handle(d *deployment, r *replica) (exec.Value, error) {
 	return v, nil
 }
 
-// renew replaces the replica's actor after a call to lost failed with
-// "lost": the lost actor is killed (its name freed) and a new one made.
-// A replica already renewed since is left alone.
-func (a *App) renew(d *deployment, r *replica, lost exec.Value) {
-	if !r.renewing.CompareAndSwap(false, true) {
-		return
-	}
-	defer r.renewing.Store(false)
+// markLost notes that a call to the replica's actor found it lost: the
+// replica stops handing it out at once, and a new actor is made in the
+// background (or by the next request that needs the replica, whichever
+// comes first: renewLocked). A replica already renewed since is left
+// alone.
+func (a *App) markLost(d *deployment, r *replica, lost exec.Value) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.actor.IsNone() || r.actor.AsActor() != lost.AsActor() {
 		return
 	}
+	r.actor, r.lost = exec.None, lost
+	r.renewing.Store(true)
+	go func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		a.renewLocked(d, r)
+	}()
+}
+
+// renewLocked replaces a lost actor, r.mu held: the lost actor is killed
+// (its name freed; it is gone already) and a new one made.
+func (a *App) renewLocked(d *deployment, r *replica) {
+	if r.lost.IsNone() {
+		return
+	}
+	defer r.renewing.Store(false)
 	th := a.thread()
 	if reg, err := th.Registry("serve"); err == nil {
-		_ = reg.KillActor(th, lost.AsActor()) // frees the name; the actor is gone already
+		_ = reg.KillActor(th, r.lost.AsActor())
 	}
+	r.lost = exec.None
 	if a.closed.Load() {
-		r.actor = exec.None
 		return
 	}
 	v, err := d.newActor(th, r.name)
 	if err != nil {
-		r.actor = exec.None // the next request looks it up or makes it again
-		a.logf("serve: %s: replica %s was lost and could not be made again yet: %v", d.route, r.name, err)
-		return
+		a.logf("serve: %s: replica %s was lost and could not be made again yet: %v", d.route, r.name, errorMessage(err))
+		return // the next request that needs it looks it up or makes it again
 	}
 	r.actor = v
 	a.logf("serve: %s: replica %s was lost and was made again", d.route, r.name)
@@ -349,7 +376,7 @@ func (a *App) call(d *deployment, method string, args []exec.Value, kw []exec.Kw
 	for attempt := 0; ; attempt++ {
 		r := d.pick(avoid)
 		if r == nil && avoid != nil {
-			r = d.pick(nil) // a single replica: try it again
+			r = d.pick(nil) // a single replica: try it again, once it is made again
 		}
 		if r == nil {
 			return exec.None, exec.Errorf(exec.KindLost, "route %s has no live replica", d.route)
@@ -360,7 +387,7 @@ func (a *App) call(d *deployment, method string, args []exec.Value, kw []exec.Kw
 			return v, err
 		}
 		if !actor.IsNone() {
-			go a.renew(d, r, actor)
+			a.markLost(d, r, actor)
 		}
 		if attempt == 1 {
 			return v, err

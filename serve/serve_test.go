@@ -252,3 +252,31 @@ actor V() {
 		return err != nil
 	})
 }
+
+// A single replica stopped from outside: the request that finds it
+// stopped waits for it to be made again, and is answered.
+func TestSingleReplicaStoppedIsRetriedOnItsReplacement(t *testing.T) {
+	app, client := serveInMemory(t, `
+@serve(route="/p")
+actor P() {
+    method inc(x) { return x + 1 }
+}
+`)
+	r := app.byRoute["/p"].replicas[0]
+	old := r.actor
+	th := app.thread()
+	reg, _ := th.Registry("test")
+	if err := reg.KillActor(th, old.AsActor()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if status, body := postTo(t, client, "/p/inc", fmt.Sprintf("[%d]", i)); status != 200 || body != fmt.Sprint(i+1) {
+			t.Fatalf("after the only replica was stopped: got %d %s", status, body)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.actor.IsNone() || r.actor.AsActor() == old.AsActor() {
+		t.Fatalf("the stopped replica was not made again")
+	}
+}
