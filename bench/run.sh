@@ -279,5 +279,13 @@ ROUNDS=${HINT_ROUNDS:-5} RF="$OUT/rayflow" bench/hints.sh | tee "$OUT/hints.txt"
 log "Jobs API: submission to first task, concurrent jobs (bench/jobs.sh)"
 RF="$OUT/rayflow" bench/jobs.sh | tee "$OUT/jobs.jsonl" || log "jobs.sh failed"
 
+# --- rayflow: serving over HTTP (issue 14) -----------------------------------
+if command -v hey >/dev/null; then
+	log "rayflow serve against a plain fasthttp handler, batching (bench/serve.sh)"
+	bash bench/serve.sh | tee "$OUT/serve.txt" || log "serve.sh failed"
+else
+	log "skipping bench/serve.sh: it needs hey (apt-get install -y hey)"
+fi
+
 log "results in $OUT"
 ls -l "$OUT" >&2

@@ -17,6 +17,8 @@ type compiler struct {
 	// constUses lists, per const (by global index), the consts its
 	// initialiser uses, for the order of evaluation (constOrder).
 	constUses map[int][]constUse
+	// serveRoutes are the routes of the @serve actors seen so far.
+	serveRoutes map[string]lang.Position
 }
 
 // constUse is one use of a const in another const's initialiser.

@@ -18,6 +18,7 @@ var decoratorTargets = map[string][]string{
 	"name":             {"actor"},
 	"lifetime":         {"actor"},
 	"concurrency":      {"actor"},
+	"serve":            {"actor"},
 }
 
 func knownDecorators() string {
@@ -56,6 +57,7 @@ func (c *compiler) applyDecorators(decs []*lang.Decorator, kind string, f *Func,
 	}
 	if a != nil {
 		c.checkActorDecorators(decs, a)
+		c.checkServe(a)
 	}
 }
 
@@ -120,6 +122,8 @@ func (c *compiler) applyDecorator(d *lang.Decorator, args []decoratorArg, kind s
 		c.lifetime(d, args, a)
 	case "concurrency":
 		c.concurrency(d, args, a)
+	case "serve":
+		c.serve(d, args, a)
 	}
 }
 

@@ -19,6 +19,8 @@ func decoratorAdvice(name string) string {
 	switch name {
 	case "name", "lifetime", "concurrency":
 		return "; declare an actor (actor Name(...) { ... }) to give it a name, a lifetime or concurrency"
+	case "serve":
+		return "; declare an actor (actor Name(...) { ... }) whose methods answer the route's requests"
 	}
 	return ""
 }

@@ -101,6 +101,9 @@ type Actor struct {
 	// Concurrency, from @concurrency(n), is how many method calls may run
 	// at once; 1 when not given.
 	Concurrency int
+	// Serve, from @serve, says how `rayflow serve` serves the actor
+	// over HTTP; nil when not given.
+	Serve *Serve
 }
 
 // Hint is one @hint on a declaration.

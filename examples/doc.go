@@ -1,5 +1,5 @@
 // Package examples holds the runnable rayflow programs a user starts
-// from (hello, pi, wordcount, parameter_server, es_cartpole, each a
+// from (hello, pi, wordcount, parameter_server, es_cartpole, serve_policy, each a
 // .rayflow file that says how to run it), the text files in data/ that
 // wordcount reads, and, in embed/, a Go program that embeds rayflow. It
 // has no Go code of its own: this file only documents the directory.
@@ -8,7 +8,9 @@
 // the real command line, as a user would: it builds cmd/rayflow once,
 // runs each example from the repository root (the examples read files
 // relative to the working directory) with small parameters, and checks
-// the exit code and a key line of output. TestEveryExampleIsTested keeps
+// the exit code and a key line of output; serve_policy is also served
+// with `rayflow serve` and driven over HTTP by CartPole clients.
+// TestEveryExampleIsTested keeps
 // the examples and their tests in step.
 //
 // # Ownership and threading

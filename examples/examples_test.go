@@ -121,6 +121,7 @@ var examples = map[string]func(t *testing.T){
 	"wordcount.rayflow":        testWordcount,
 	"parameter_server.rayflow": testParameterServer,
 	"es_cartpole.rayflow":      testESCartPole,
+	"serve_policy.rayflow":     testServePolicy,
 }
 
 func TestExamples(t *testing.T) {

@@ -79,9 +79,13 @@ func (c *Cluster) placeHintOf(call *exec.TaskCall) placeHint {
 }
 
 // actorSpread is the spread key of an actor class whose instances go to
-// distinct nodes (@hint(spread) on the actor), "" for others.
+// distinct nodes (@hint(spread) on the actor, or @serve: a served actor's
+// replicas are spread, spec/serving.md), "" for others.
 func actorSpread(class *exec.ActorClass) string {
-	if class == nil || class.Program() == nil || class.Program().Plan.ActorPlace(class.Info) != decision.PlaceSpread {
+	if class == nil || class.Program() == nil {
+		return ""
+	}
+	if class.Info.Serve == nil && class.Program().Plan.ActorPlace(class.Info) != decision.PlaceSpread {
 		return ""
 	}
 	return class.Program().Hash + "@actor " + class.Name()

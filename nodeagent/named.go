@@ -144,8 +144,12 @@ func (c *Cluster) KillActor(th *exec.Thread, h *exec.ActorHandle) error {
 	return exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 }
 
-// named reports whether the actor has a name (@name).
-func named(h *exec.ActorHandle) bool { return h.Class.Info != nil && h.Class.Info.ActorName != "" }
+// named reports whether the actor has a name: @name, or, for a detached
+// actor a head made under a name its class does not give (a served
+// actor's replica), its ID.
+func named(h *exec.ActorHandle) bool {
+	return h.Class.Info != nil && h.Class.Info.ActorName != "" || strings.HasPrefix(h.ID, detachedJobPrefix)
+}
 
 // killedReason is the message of the calls a kill fails.
 func killedReason(h *exec.ActorHandle) string {
@@ -168,4 +172,15 @@ func (c *Cluster) endNamedJob(jobID string) {
 			a.Stop(fmt.Sprintf("actor %s stopped: the job that created it has finished", h.Class.Name()))
 		}
 	}
+}
+
+// ActorAddress is where the actor behind h lives, as far as this process
+// knows: a node's address on a cluster, "" for an actor of this process
+// (rayflow serve status shows it).
+func ActorAddress(h *exec.ActorHandle) string {
+	if a, ok := h.Handle.(*owner.Actor); ok {
+		addr, _, _ := a.Whereabouts("")
+		return addr
+	}
+	return ""
 }

@@ -133,7 +133,7 @@ func namedRow(id string, call *exec.TaskCall, ref []byte) gcs.ActorInfo {
 	info := call.Class.Info
 	job, _, _ := strings.Cut(id, ".")
 	life := "job"
-	if info.Detached {
+	if info.Detached || strings.HasPrefix(id, detachedJobPrefix) {
 		life = "detached"
 	}
 	return gcs.ActorInfo{ID: id, JobID: job, Class: call.Class.Name(), State: "alive", MaxRestarts: info.Restarts,
@@ -472,7 +472,7 @@ func (nw *network) createDetached(ns, name string, msgBytes []byte) (gcs.ActorIn
 		return gcs.ActorInfo{}, err
 	}
 	class, ok := prog.ClassByName(m.Function)
-	if !ok || !class.Info.Detached {
+	if !ok || !(class.Info.Detached || class.Info.Serve != nil) { // a served actor's replicas are detached (spec/serving.md)
 		return gcs.ActorInfo{}, fmt.Errorf("program has no detached actor %s", m.Function)
 	}
 	id := detachedJobPrefix + randomHex() + ".0"
@@ -495,6 +495,7 @@ func (nw *network) createDetached(ns, name string, msgBytes []byte) (gcs.ActorIn
 	}
 	nw.names.hold(h)
 	row := namedRow(id, call, ref)
+	row.Name, row.Namespace = name, ns // a served actor's replica is named by the deploy, not its class
 	nw.bindName(row)
 	return row, nil
 }
@@ -578,7 +579,7 @@ func (nw *network) ownedDetached() []*exec.ActorHandle {
 	defer nn.mu.Unlock()
 	var out []*exec.ActorHandle
 	for _, h := range nn.held {
-		if h.Class.Info.Detached {
+		if h.Class.Info.Detached || strings.HasPrefix(h.ID, detachedJobPrefix) {
 			out = append(out, h)
 		}
 	}

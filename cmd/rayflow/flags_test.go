@@ -36,7 +36,7 @@ func flagNames(c command) []string {
 
 // wantCommands are the commands runMain dispatches; the usage text must
 // show every one.
-var wantCommands = []string{"run", "check", "plan", "explain", "repl", "start", "status", "job", "actor", "list", "summary", "timeline", "version", "help"}
+var wantCommands = []string{"run", "check", "plan", "explain", "repl", "start", "status", "job", "actor", "list", "summary", "timeline", "serve", "version", "help"}
 
 func TestCommandTableListsEveryCommand(t *testing.T) {
 	var got []string

@@ -15,6 +15,7 @@ import (
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/rayflow/rayflow/nodeagent/head"
+	"github.com/rayflow/rayflow/serve"
 	"github.com/spf13/pflag"
 )
 
@@ -181,6 +182,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 			stops = append(stops, withdraw)
 		}
 	}
+	stops = append(stops, hostApplications(head.Cluster, stderr))
 	metricsAddr, stopMetrics, err := f.serveMetrics(fs, head.Cluster, node)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
@@ -205,6 +207,18 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "head stopping")
 	return exitOK
+}
+
+// hostApplications serves the applications deployed with `rayflow serve
+// --address` (serve.RunHost) until the returned function stops it.
+func hostApplications(c *nodeagent.Cluster, stderr io.Writer) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		serve.RunHost(ctx, c, stderr)
+	}()
+	return func() { cancel(); <-done }
 }
 
 // serveMetrics serves the process's metrics on --metrics-port, when

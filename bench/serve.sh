@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# bench/serve.sh — rayflow serve's figures (issue 14), with hey, 64
+# connections: a trivial method (inc(x) = x + 1) served embedded and on a
+# head + 2 nodes (the head serves it), against the physical limit measured
+# in the same run, a plain fasthttp handler doing the same JSON decode and
+# encode in process (bench/servebase), and each with one connection
+# (the latency of one request alone); and batching: a method costing
+# 1 ms + 10 µs per call's item, with and without max_batch=32.
+# Prints one summary line per case: requests/s, p50 and p99 latency.
+#
+#   bench/serve.sh            (needs hey: apt-get install -y hey)
+#
+# Environment: N (requests per case, default 20000), PORT (first of the
+# ports used, default 27300).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+N=${N:-20000}
+PORT=${PORT:-27300}
+dir=$(mktemp -d /tmp/rfserve.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+go build -o "$dir/rf" ./cmd/rayflow
+go build -o "$dir/servebase" ./bench/servebase
+
+cat >"$dir/inc.rayflow" <<'RF'
+@serve(route="/inc", replicas=2)
+@concurrency(8)
+actor Inc() {
+    method inc(x) { return x + 1 }
+}
+RF
+cat >"$dir/cost.rayflow" <<'RF'
+@serve(route="/cost", replicas=1)
+actor Cost() {
+    method work(x) {
+        time.sleep(0.001 + 0.00001)
+        return x
+    }
+}
+RF
+cat >"$dir/batched.rayflow" <<'RF'
+@serve(route="/cost", replicas=1, max_batch=32, batch_wait_ms=2)
+actor Cost() {
+    method work(xs) {
+        time.sleep(0.001 + 0.00001 * len(xs))
+        return xs
+    }
+}
+RF
+
+# wait_http URL: until the URL answers (any status), at most 20 s.
+wait_http() {
+	for _ in $(seq 200); do
+		if curl -s -o /dev/null -m 1 "$1"; then return 0; fi
+		sleep 0.1
+	done
+	echo "no answer from $1" >&2
+	return 1
+}
+
+# measure NAME URL [N [C]]: hey with C connections (default 64), one
+# summary line.
+measure() {
+	local n=${3:-$N} c=${4:-64}
+	hey -n "$n" -c "$c" -m POST -T application/json -d '[1]' "$2" >"$dir/$1.txt"
+	local rps p50 p99 errs
+	rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$dir/$1.txt")
+	p50=$(awk '/ 50% in/ {printf "%.2f", $3 * 1000}' "$dir/$1.txt")
+	p99=$(awk '/ 99% in/ {printf "%.2f", $3 * 1000}' "$dir/$1.txt")
+	errs=$(awk '/^\s+\[[0-9]+\]/ && $1 != "[200]" {s += $2} END {print s + 0}' "$dir/$1.txt")
+	printf '%-28s %8s req/s   p50 %7s ms   p99 %7s ms   non-200 %s\n' "$1" "$rps" "$p50" "$p99" "$errs"
+}
+
+"$dir/servebase" -addr "127.0.0.1:$PORT" & pids+=($!)
+wait_http "http://127.0.0.1:$PORT/inc/inc"
+measure plain_fasthttp "http://127.0.0.1:$PORT/inc/inc"
+
+"$dir/rf" serve "$dir/inc.rayflow" --http-port $((PORT + 1)) >"$dir/serve.log" 2>&1 & pids+=($!)
+wait_http "http://127.0.0.1:$((PORT + 1))/inc/inc"
+measure embedded "http://127.0.0.1:$((PORT + 1))/inc/inc"
+measure embedded_1_connection "http://127.0.0.1:$((PORT + 1))/inc/inc" 5000 1
+measure plain_1_connection "http://127.0.0.1:$PORT/inc/inc" 5000 1
+
+"$dir/rf" serve "$dir/cost.rayflow" --http-port $((PORT + 2)) >"$dir/cost.log" 2>&1 & pids+=($!)
+wait_http "http://127.0.0.1:$((PORT + 2))/cost/work"
+measure cost_1ms_unbatched "http://127.0.0.1:$((PORT + 2))/cost/work" $((N / 4))
+"$dir/rf" serve "$dir/batched.rayflow" --http-port $((PORT + 3)) >"$dir/batched.log" 2>&1 & pids+=($!)
+wait_http "http://127.0.0.1:$((PORT + 3))/cost/work"
+measure cost_1ms_max_batch_32 "http://127.0.0.1:$((PORT + 3))/cost/work"
+
+# A head (no CPUs: every replica on a worker) and two nodes on loopback.
+head=127.0.0.1:$((PORT + 10))
+"$dir/rf" start --head --port $((PORT + 10)) --http-port 0 --cpus 0 --node-id head --data-dir "$dir/head" >"$dir/head.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do grep -q '^ready' "$dir/head.log" && break; sleep 0.1; done
+for i in 1 2; do
+	"$dir/rf" start --address "$head" --port $((PORT + 20 + i)) --node-id "w$i" --cpus 2 --data-dir "$dir/w$i" >"$dir/w$i.log" 2>&1 & pids+=($!)
+done
+for i in 1 2; do for _ in $(seq 100); do grep -q '^ready' "$dir/w$i.log" && break; sleep 0.1; done; done
+RAYFLOW_TOKEN=$(cat "$dir/head/token") "$dir/rf" serve "$dir/inc.rayflow" --address "$head" --http-port $((PORT + 4)) >/dev/null
+measure cluster_head_2_nodes "http://127.0.0.1:$((PORT + 4))/inc/inc"
+measure cluster_1_connection "http://127.0.0.1:$((PORT + 4))/inc/inc" 5000 1

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
+	"github.com/rayflow/rayflow/serve"
+)
+
+// servedStatus is `rayflow serve status --json`.
+type servedStatus struct {
+	Applications []struct {
+		Name   string `json:"name"`
+		URL    string `json:"url"`
+		Routes []struct {
+			Route    string                `json:"route"`
+			Replicas []serve.ReplicaStatus `json:"replicas"`
+		} `json:"routes"`
+	} `json:"applications"`
+}
+
+func servedStatusOf(t *testing.T, bin, head string) servedStatus {
+	t.Helper()
+	out, err := exec.Command(bin, "serve", "status", "--json", "--address", head).Output()
+	if err != nil {
+		t.Fatalf("rayflow serve status: %v", err)
+	}
+	var st servedStatus
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatalf("rayflow serve status --json printed %q: %v", out, err)
+	}
+	return st
+}
+
+// `rayflow serve FILE --address` deploys an application of two replicas
+// (spread: one per worker, though one worker has room for both) and
+// returns; the head
+// serves it; `serve status` lists its replicas alive on the two nodes. A
+// replica's node is SIGKILLed under a stream of requests: no request
+// fails (each lost in flight is retried once, on the other replica),
+// and the replica is made again on the node left. `serve delete` stops
+// the application: the port closes and status lists nothing.
+func TestServeClusterDeploySurvivesNodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	fc := startFaultCluster(t)
+	prog := writeProgram(t, `
+@serve(route="/echo", replicas=2)
+@resources(cpu=1)
+actor Echo(scale = 2) {
+    method double(x) { return x * scale }
+    method where() { return sys.node() }
+}
+`)
+	port := freePort(t)
+	out, err := exec.Command(fc.bin, "serve", prog, "--address", fc.head, "--http-port", fmt.Sprint(port), "--name", "echoapp", "scale=3").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "deployed application echoapp version 1") {
+		t.Fatalf("rayflow serve --address: %v\n%s", err, out)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if a := post(t, "POST", url+"/echo/double", "[7]"); a.status != 200 || a.raw != "21" {
+		t.Fatalf("the deployed application answered %d %s, want 21", a.status, a.raw)
+	}
+	st := servedStatusOf(t, fc.bin, fc.head)
+	if len(st.Applications) != 1 || len(st.Applications[0].Routes) != 1 || len(st.Applications[0].Routes[0].Replicas) != 2 {
+		t.Fatalf("serve status: %+v", st)
+	}
+	reps := st.Applications[0].Routes[0].Replicas
+	if reps[0].State != "alive" || reps[1].State != "alive" || reps[0].Address == reps[1].Address {
+		t.Fatalf("want two replicas alive on two nodes, got %+v", reps)
+	}
+	victim := ""
+	for id, p := range fc.workers {
+		if strings.Contains(p.ready, reps[0].Address) {
+			victim = id
+		}
+	}
+	if victim == "" {
+		t.Fatalf("no worker is at %s", reps[0].Address)
+	}
+
+	var answered, failed atomic.Int64
+	var firstFailure atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Post(url+"/echo/double", "application/json", strings.NewReader("[1]"))
+				if err == nil && resp.StatusCode == 200 {
+					answered.Add(1)
+				} else {
+					failed.Add(1)
+					firstFailure.CompareAndSwap(nil, fmt.Sprint(err, resp))
+				}
+				if resp != nil {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	testutil.Eventually(t, 10*time.Second, "requests answered before the kill", func() bool { return answered.Load() >= 20 })
+	fc.kill(t, victim)
+	testutil.Eventually(t, 60*time.Second, "the lost replica made again on the node left", func() bool {
+		reps := servedStatusOf(t, fc.bin, fc.head).Applications[0].Routes[0].Replicas
+		return reps[0].State == "alive" && reps[0].Address == reps[1].Address
+	})
+	before := answered.Load()
+	testutil.Eventually(t, 20*time.Second, "requests answered after the replacement", func() bool { return answered.Load() >= before+20 })
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("%d of %d requests failed across the node's loss; the first: %v", n, n+answered.Load(), firstFailure.Load())
+	}
+
+	out, err = exec.Command(fc.bin, "serve", "delete", "echoapp", "--address", fc.head).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "deleted application echoapp") {
+		t.Fatalf("rayflow serve delete: %v\n%s", err, out)
+	}
+	testutil.Eventually(t, 10*time.Second, "the port closed after serve delete", func() bool {
+		_, err := client.Post(url+"/echo/double", "application/json", strings.NewReader("[1]"))
+		return err != nil
+	})
+	if st := servedStatusOf(t, fc.bin, fc.head); len(st.Applications) != 0 {
+		t.Fatalf("after serve delete, status lists %+v", st)
+	}
+}
+
+// Deploying a changed FILE again under the same name rolls the
+// application over to the new version under a stream of requests: no
+// request fails, the answers turn to the new version's, and the head
+// stops the old version's replicas once it is no longer served.
+func TestServeClusterRollingUpdate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	fc := startFaultCluster(t)
+	version := func(v string) string {
+		return writeProgram(t, `
+@serve(route="/m", replicas=2)
+@resources(cpu=1)
+actor Model() {
+    method version() { return "`+v+`" }
+}
+`)
+	}
+	port := freePort(t)
+	deploy := func(file, want string) {
+		t.Helper()
+		out, err := exec.Command(fc.bin, "serve", file, "--address", fc.head, "--http-port", fmt.Sprint(port), "--name", "roll").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("rayflow serve --address: %v\n%s", err, out)
+		}
+	}
+	deploy(version("v1"), "deployed application roll version 1")
+	url := fmt.Sprintf("http://127.0.0.1:%d/m/version", port)
+	var answers sync.Map // answer -> count (*atomic.Int64)
+	var failed atomic.Int64
+	var firstFailure atomic.Value
+	count := func(a string) int64 {
+		n, _ := answers.LoadOrStore(a, new(atomic.Int64))
+		return n.(*atomic.Int64).Load()
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Post(url, "application/json", strings.NewReader("[]"))
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+					firstFailure.CompareAndSwap(nil, fmt.Sprint(err, resp))
+				} else {
+					body, _ := io.ReadAll(resp.Body)
+					n, _ := answers.LoadOrStore(string(body), new(atomic.Int64))
+					n.(*atomic.Int64).Add(1)
+				}
+				if resp != nil {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	testutil.Eventually(t, 10*time.Second, "version 1 answering", func() bool { return count(`"v1"`) >= 20 })
+	deploy(version("v2"), "deployed application roll version 2")
+	testutil.Eventually(t, 20*time.Second, "version 2 answering", func() bool { return count(`"v2"`) >= 20 })
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("%d requests failed across the rolling update; the first: %v", n, firstFailure.Load())
+	}
+	testutil.Eventually(t, 30*time.Second, "the old version's replicas stopped", func() bool {
+		out := runOnCluster(t, fc, `
+pipeline main() {
+    for name in ["roll-m-v1-1", "roll-m-v1-2", "roll-m-v2-1"] {
+        try { actors.get(name, namespace="serve")
+            print(name, "alive")
+        } catch e { print(name, e.kind) }
+    }
+}`)
+		return out == "roll-m-v1-1 key\nroll-m-v1-2 key\nroll-m-v2-1 alive\n"
+	})
+}

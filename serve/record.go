@@ -1,0 +1,207 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// The applications deployed on a cluster are kept in its GCS, under
+// recordsKey: one JSON object, by application name, of Records. The
+// heads serve what it says (Host); `rayflow serve status` reads it and
+// `rayflow serve delete` removes from it. Two deploys at the same moment
+// may overwrite each other's record (last writer wins).
+
+// recordsKey is the GCS key of the applications' records.
+const recordsKey = "rayflow.serve/apps"
+
+// Record is what the GCS keeps of an application deployed on a cluster.
+type Record struct {
+	Name   string            `json:"name"`
+	File   string            `json:"file"`
+	Source string            `json:"source"`
+	Params map[string]string `json:"params,omitempty"`
+	// HTTPHost and HTTPPort are where the heads serve the application.
+	HTTPHost string `json:"http_host"`
+	HTTPPort int    `json:"http_port"`
+	// Deployed is when it was deployed (Unix nanoseconds): a head that
+	// serves an older version mounts the new one.
+	Deployed int64 `json:"deployed"`
+	// Version counts the deploys of the application (Options.Version).
+	Version     int                `json:"version"`
+	Deployments []DeploymentRecord `json:"deployments"`
+}
+
+// DeploymentRecord is one served actor of an application.
+type DeploymentRecord struct {
+	Route    string   `json:"route"`
+	Class    string   `json:"class"`
+	Methods  []string `json:"methods"`
+	Replicas []string `json:"replicas"` // the first replicas' names, in namespace "serve"
+	// MaxReplicas bounds autoscaling: replicas len(Replicas)+1 ..
+	// MaxReplicas are made when the load calls for them.
+	MaxReplicas int `json:"max_replicas"`
+}
+
+// names are the names the deployment's replicas may have: the first
+// ones, then those autoscaling may add.
+func (d DeploymentRecord) names(app string, version int) []string {
+	out := append([]string(nil), d.Replicas...)
+	for i := len(d.Replicas) + 1; i <= d.MaxReplicas; i++ {
+		out = append(out, ReplicaName(app, max(version, 1), d.Route, i))
+	}
+	return out
+}
+
+// Record describes the application, to be kept with Publish.
+func (a *App) Record(host string, port int) Record {
+	rec := Record{Name: a.name, File: a.file, Source: a.source, Params: a.params, HTTPHost: host, HTTPPort: port, Deployed: a.stamp, Version: a.version}
+	for _, route := range a.routes {
+		d := a.byRoute[route]
+		dr := DeploymentRecord{Route: route, Class: d.class.Name(), Methods: methodNames(d.class), MaxReplicas: d.spec.MaxReplicas}
+		for i := 1; i <= d.spec.Replicas; i++ {
+			dr.Replicas = append(dr.Replicas, ReplicaName(a.name, a.version, route, i))
+		}
+		rec.Deployments = append(rec.Deployments, dr)
+	}
+	return rec
+}
+
+// Records returns the applications deployed on the cluster, by name.
+func Records(c *nodeagent.Cluster) (map[string]Record, error) {
+	blob, err := c.GetStats(recordsKey)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the applications from the GCS: %w", err)
+	}
+	recs := map[string]Record{}
+	if len(blob) == 0 {
+		return recs, nil
+	}
+	if err := json.Unmarshal(blob, &recs); err != nil {
+		return nil, fmt.Errorf("the GCS holds no valid record of applications: %w", err)
+	}
+	return recs, nil
+}
+
+// saveRecords writes the applications' records to the GCS.
+func saveRecords(c *nodeagent.Cluster, recs map[string]Record) error {
+	blob, err := json.Marshal(recs)
+	if err != nil {
+		return err
+	}
+	if err := c.PutStats(recordsKey, blob); err != nil {
+		return fmt.Errorf("cannot write the applications to the GCS: %w", err)
+	}
+	return nil
+}
+
+// Publish keeps rec in the GCS, in the place of the application of the
+// same name. A route that another application serves on the same port
+// is a *rayflow.UsageError.
+func Publish(c *nodeagent.Cluster, rec Record) error {
+	recs, err := Records(c)
+	if err != nil {
+		return err
+	}
+	for _, other := range recs {
+		if other.Name == rec.Name || other.HTTPPort != rec.HTTPPort {
+			continue
+		}
+		for _, od := range other.Deployments {
+			for _, d := range rec.Deployments {
+				if od.Route == d.Route {
+					return &rayflow.UsageError{Msg: fmt.Sprintf("route %s is served on port %d by application %q already: delete it first ('rayflow serve delete %s') or use another port", d.Route, rec.HTTPPort, other.Name, other.Name)}
+				}
+			}
+		}
+	}
+	recs[rec.Name] = rec
+	return saveRecords(c, recs)
+}
+
+// Delete removes the application named name from the cluster: its
+// record, then its replicas (killed by name). It returns false when no
+// such application is deployed.
+func Delete(c *nodeagent.Cluster, name string) (bool, error) {
+	recs, err := Records(c)
+	if err != nil {
+		return false, err
+	}
+	rec, ok := recs[name]
+	if !ok {
+		return false, nil
+	}
+	delete(recs, name)
+	if err := saveRecords(c, recs); err != nil {
+		return true, err
+	}
+	StopReplicas(c, rec, nil)
+	return true, nil
+}
+
+// StopReplicas kills the replicas of rec that live, but for those keep
+// names (nil: none).
+func StopReplicas(c *nodeagent.Cluster, rec Record, keep map[string]bool) {
+	th := c.NewThread("serve-" + rec.Name)
+	for _, d := range rec.Deployments {
+		for _, name := range d.names(rec.Name, rec.Version) {
+			if keep[name] {
+				continue
+			}
+			if h, err := c.LookupActor(th, Namespace, name); err == nil {
+				_ = c.KillActor(th, h)
+			}
+		}
+	}
+}
+
+// replicaNames are the names of rec's replicas.
+func (rec Record) replicaNames() map[string]bool {
+	out := map[string]bool{}
+	for _, d := range rec.Deployments {
+		for _, name := range d.names(rec.Name, rec.Version) {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// ReplicaStatus is one replica as `rayflow serve status` shows it.
+type ReplicaStatus struct {
+	Name    string `json:"name"`
+	State   string `json:"state"`   // "alive" or "missing"
+	Address string `json:"address"` // the node it lives on, when known
+}
+
+// Status lists the replicas of each deployment of rec, with whether each
+// lives and where: the first ones always, those autoscaling added while
+// they live.
+func Status(c *nodeagent.Cluster, rec Record) map[string][]ReplicaStatus {
+	th := c.NewThread("serve-" + rec.Name)
+	out := map[string][]ReplicaStatus{}
+	for _, d := range rec.Deployments {
+		for i, name := range d.names(rec.Name, rec.Version) {
+			st := ReplicaStatus{Name: name, State: "missing"}
+			if h, err := c.LookupActor(th, Namespace, name); err == nil {
+				st.State, st.Address = "alive", nodeagent.ActorAddress(h)
+			} else if i >= len(d.Replicas) {
+				continue
+			}
+			out[d.Route] = append(out[d.Route], st)
+		}
+	}
+	return out
+}
+
+// SortedNames returns the names of recs, sorted.
+func SortedNames(recs map[string]Record) []string {
+	names := make([]string, 0, len(recs))
+	for n := range recs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
