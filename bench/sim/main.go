@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -31,8 +32,14 @@ func main() {
 	batch := flag.Int("batch", 32, "tasks per Place message")
 	cpus := flag.Int("cpus", 8, "CPUs each simulated node offers")
 	port := flag.Int("port", 30000, "the first run's head port (each run takes the next 20)")
+	dataDir := flag.String("data-dir", "", "make each run's GCS durable under a new directory in `DIR`")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the last run to `FILE`")
+	mutexprofile := flag.String("mutexprofile", "", "write a profile of lock contention over every run to `FILE`")
 	flag.Parse()
+	if *mutexprofile != "" {
+		runtime.SetMutexProfileFraction(10)
+		defer writeProfile("mutex", *mutexprofile)
+	}
 	ns, err1 := ints(*nodes)
 	ss, err2 := ints(*shards)
 	if err1 != nil || err2 != nil {
@@ -54,12 +61,23 @@ func main() {
 				defer f.Close()
 				defer pprof.StopCPUProfile()
 			}
+			dir := ""
+			if *dataDir != "" {
+				var err error
+				if dir, err = os.MkdirTemp(*dataDir, "sim-"); err != nil {
+					fmt.Fprintln(os.Stderr, "error:", err)
+					os.Exit(1)
+				}
+			}
 			r, err := sim.Run(sim.Config{Nodes: n, Shards: s, Duration: *duration, HeartbeatEvery: *hb,
-				Drivers: *drivers, Batch: *batch, CPUs: *cpus, Port: p})
+				Drivers: *drivers, Batch: *batch, CPUs: *cpus, Port: p, DataDir: dir})
+			if dir != "" {
+				os.RemoveAll(dir)
+			}
 			p += 20
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "error: %d nodes, %d shards: %v\n", n, s, err)
-				os.Exit(1)
+				return
 			}
 			fmt.Println(r)
 			if r.FirstErr != "" {
@@ -79,4 +97,15 @@ func ints(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// writeProfile writes the named runtime profile to file.
+func writeProfile(name, file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return
+	}
+	defer f.Close()
+	pprof.Lookup(name).WriteTo(f, 0)
 }

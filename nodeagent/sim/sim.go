@@ -49,6 +49,9 @@ type Config struct {
 	// Register is how many agents register at once (default 32; the
 	// head's transport holds at most 64 handshakes per IP).
 	Register int
+	// DataDir, when set, makes the head's GCS durable there (its Raft
+	// log and snapshots on disk), as `rayflow start --data-dir` does.
+	DataDir string
 }
 
 func (c *Config) defaults() {
@@ -134,7 +137,7 @@ func Run(cfg Config) (*Result, error) {
 	token := make([]byte, 32)
 	rand.Read(token)
 	h, err := nodeagent.StartHead(nodeagent.HeadConfig{
-		Node:   nodeagent.Config{NodeID: "head", CPUs: -1, Token: token, Stdout: io.Discard},
+		Node:   nodeagent.Config{NodeID: "head", CPUs: -1, Token: token, Stdout: io.Discard, DataDir: cfg.DataDir},
 		Listen: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)), Shards: cfg.Shards,
 		RaftAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port+1)),
 	})
