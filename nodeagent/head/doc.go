@@ -13,10 +13,7 @@
 // Membership owns its members map, its planner and its epoch counter,
 // all guarded by Membership.mu; any goroutine may call its methods. Its
 // monitor goroutine (started by NewMembership, stopped by Close) marks
-// silent nodes dead; its heartbeat applier (heartbeats.go, started and
-// stopped with it) is the one goroutine that applies heartbeats, all
-// those waiting under one hold of Membership.mu, and answers each caller
-// of Heartbeat, who waits for its own result; the change callback (SetOnChange) runs on a
+// silent nodes dead; the change callback (SetOnChange) runs on a
 // goroutine of its own after each change, never under the lock.
 //
 // Dead members stay listed for DeadRetention (at most MaxDeadMembers of

@@ -50,12 +50,6 @@ type Membership struct {
 	epoch    uint64
 	stop     chan struct{}
 	done     chan struct{}
-	// beats carries heartbeats to applyBeats, which applies all those
-	// waiting under one hold of mu (heartbeats.go); beatsDone is closed
-	// when it ends.
-	beats     chan *beat
-	beatsDone chan struct{}
-	beatStats beatStats
 }
 
 // member is the membership's record of one node; what the global
@@ -115,10 +109,8 @@ func NewMembership(store *gcs.Store, deadAfter time.Duration) *Membership {
 	}
 	m := &Membership{store: store, deadAfter: deadAfter, members: map[string]*member{},
 		planner: placement.NewPlanner(nil), byAddr: map[string]string{},
-		stop: make(chan struct{}), done: make(chan struct{}),
-		beats: make(chan *beat, maxBeatBatch), beatsDone: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.monitor()
-	go m.applyBeats()
 	return m
 }
 
@@ -133,7 +125,6 @@ func (m *Membership) Close() {
 		close(m.stop)
 	}
 	<-m.done
-	<-m.beatsDone
 }
 
 // ErrDuplicateNode is returned (wrapped, with the IDs and addresses) when
@@ -305,27 +296,25 @@ func (m *Membership) Heartbeat(id string, epoch uint64, free map[string]float64,
 	if err != nil {
 		return err
 	}
-	b := &beat{id: id, epoch: epoch, free: res, freeMap: res.Map(), queueLen: queueLen, running: running,
-		actors: actors, done: make(chan error, 1)}
-	return m.send(b)
-}
-
-// applyBeatLocked records one heartbeat; it returns the node's row to
-// write to the GCS, or why the heartbeat is refused.
-func (m *Membership) applyBeatLocked(b *beat, now time.Time) (gcs.NodeInfo, error) {
-	mem, ok := m.members[b.id]
+	m.mu.Lock()
+	mem, ok := m.members[id]
 	switch {
 	case !ok:
-		return gcs.NodeInfo{}, ErrUnknownNode
-	case mem.info.Epoch != b.epoch || mem.info.State == gcs.NodeDead:
-		return gcs.NodeInfo{}, ErrStaleEpoch
+		m.mu.Unlock()
+		return ErrUnknownNode
+	case mem.info.Epoch != epoch || mem.info.State == gcs.NodeDead:
+		m.mu.Unlock()
+		return ErrStaleEpoch
 	}
-	mem.actors, mem.queued, mem.running, mem.lastSeen = b.actors, b.queueLen, b.running, now
-	m.planner.Report(mem.state(b.free, b.queueLen, b.running)) // releases what was reserved on it
-	mem.info.ResourcesAvailable = b.freeMap
-	mem.info.QueueLen = b.queueLen
-	mem.info.LastHeartbeat = now.UnixNano()
-	return mem.info, nil
+	mem.actors, mem.queued, mem.running, mem.lastSeen = actors, queueLen, running, time.Now()
+	m.planner.Report(mem.state(res, queueLen, running)) // releases what was reserved on it
+	mem.info.ResourcesAvailable = res.Map()
+	mem.info.QueueLen = queueLen
+	mem.info.LastHeartbeat = mem.lastSeen.UnixNano()
+	info := mem.info
+	m.mu.Unlock()
+	m.store.PutNode(info, gcs.LeaderOnly) // asynchronous: status readers see it shortly
+	return nil
 }
 
 // MakeHead labels member id a head (its GCS replica was found after it
