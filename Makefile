@@ -8,13 +8,14 @@ TEST_TIMEOUT ?= 9m
 FUZZTIME     ?= 5m
 RACE_PKGS    ?= . ./lang ./compiler ./planner/... ./frontend ./exec ./nodeagent/... ./gcs ./stdlib ./cmd/... ./internal/...
 
-.PHONY: help build test race bench lint fuzz chaos clean
+.PHONY: help build test race bench sim lint fuzz chaos clean
 
 help:
 	@echo "make build   build $(BIN)"
 	@echo "make test    go vet, then every test (timeout $(TEST_TIMEOUT))"
 	@echo "make race    tests of the concurrent packages under the race detector"
 	@echo "make bench   benchmarks against the peers (bench/run.sh; results in bench/out/)"
+	@echo "make sim     the simulated control plane: a real head, 10 to 1,000 simulated nodes, 1/4/8 GCS shards (SIM_FLAGS)"
 	@echo "make lint    gofmt and go vet"
 	@echo "make fuzz    fuzz the parser for $(FUZZTIME)"
 	@echo "make chaos   chaos test: workers SIGKILLed and restarted while jobs run (RAYFLOW_CHAOS_SECONDS, default 120)"
@@ -34,6 +35,12 @@ race:
 
 bench:
 	bash bench/run.sh
+
+# A real head with 10, 100 and 1,000 simulated nodes and 1, 4 and 8 GCS
+# shards (nodeagent/sim); about a minute. Ports 30000-30199.
+SIM_FLAGS ?= -nodes 10,100,1000 -shards 1,4,8 -duration 3s
+sim:
+	$(GO) run ./bench/sim $(SIM_FLAGS)
 
 lint:
 	@out="$$(gofmt -l .)"; \

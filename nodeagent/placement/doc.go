@@ -32,6 +32,10 @@
 //
 // A Planner places a batch of requests against one snapshot and reserves
 // what each placement takes, so that a batch never over-commits a node.
+// Over more than SampleAbove nodes it places a request without hint or
+// argument bytes by ranking a sample of the nodes (sampled.go), so that a
+// placement costs about as much on 1,000 nodes as on 100; it still
+// queues a task only when no node has its demand free.
 //
 // # Ownership and threading
 //
@@ -42,7 +46,8 @@
 //
 // A Planner owns a private copy of the node states (made by NewPlanner,
 // grown by Report), the reservations made on them, its index from node
-// ID to state, and the last node of each spread key. It has no lock and is not safe for concurrent use:
+// ID to state, the last node of each spread key, and the sampling's
+// cursor, ID order and memo of a demand no node had free. It has no lock and is not safe for concurrent use:
 // its owner serialises every call. In the runtime that owner is
 // nodeagent/head's Membership, which keeps one Planner and calls it only
 // under Membership.mu (heartbeats Report, Place and PlaceBatch reserve).

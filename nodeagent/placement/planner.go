@@ -25,6 +25,13 @@ type Planner struct {
 	index map[string]int
 	// spread is the node the last placement of each spread key went to.
 	spread map[string]string
+	// order lists the nodes' indexes in ID order, cursor is where in it
+	// the next sampled placement starts looking, and full what it knows
+	// of a demand no node had free (sampled.go).
+	order  []int
+	cursor int
+	full   noRoom
+	looked int64 // nodes placements looked at, for tests
 }
 
 // NewPlanner returns a Planner over a private copy of snap, which it never
@@ -42,6 +49,7 @@ func NewPlanner(snap *Snapshot) *Planner {
 		}
 	}
 	p.snap.Nodes = p.nodes
+	p.sortOrder()
 	return p
 }
 
@@ -73,7 +81,14 @@ func (p *Plan) Failed() []Placement {
 // placement takes.
 func (p *Planner) Place(req Request) (Decision, error) {
 	p.spreadBefore(&req)
-	d, err := Place(req, &p.snap)
+	var d Decision
+	var err error
+	if p.sampled(&req) {
+		d, err = p.placeSampled(&req)
+	} else {
+		p.looked += int64(len(p.nodes)) // Place ranks every node
+		d, err = Place(req, &p.snap)
+	}
 	if err != nil {
 		return d, err
 	}
@@ -102,10 +117,13 @@ func (p *Planner) Snapshot() *Snapshot { return &p.snap }
 func (p *Planner) Report(n NodeState) {
 	if i, ok := p.index[n.ID]; ok {
 		p.nodes[i] = n
+		p.reported(i)
 		return
 	}
 	p.index[n.ID] = len(p.nodes)
 	p.nodes = append(p.nodes, n)
+	p.addOrder(len(p.nodes) - 1)
+	p.reported(len(p.nodes) - 1)
 	p.snap.Nodes = p.nodes
 }
 
@@ -123,6 +141,8 @@ func (p *Planner) Remove(ids map[string]bool) {
 	}
 	p.nodes = kept
 	p.snap.Nodes = p.nodes
+	p.full, p.cursor = noRoom{}, 0
+	p.sortOrder()
 	clear(p.index)
 	for i, n := range p.nodes {
 		if _, dup := p.index[n.ID]; !dup {
