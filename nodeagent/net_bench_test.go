@@ -10,19 +10,21 @@ import (
 
 // benchCluster is a head and one node, each serving on its own loopback
 // port, with a driver: every task runs in another "process" (separate
-// network endpoints; the same OS process).
+// network endpoints; the same OS process). They share a cluster token,
+// as the processes of a real cluster do.
 func benchCluster(b *testing.B) *nodeagent.Cluster {
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
+	token := []byte("bench-cluster-token-0123456789abcdef")
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head", Token: token}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(head.Close)
-	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 1, NodeID: "n1"})
+	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 1, NodeID: "n1", Token: token})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { node.Shutdown("done") })
-	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{})
+	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Token: token})
 	if err != nil {
 		b.Fatal(err)
 	}
