@@ -211,9 +211,15 @@ func (d *StreamDecoder) grow(floats int) {
 	d.tensor.Data = data
 }
 
+// populateMin is the size from which a tensor being received has its
+// memory faulted in ahead of the reads (populate).
+const populateMin = 4 << 20
+
 // alloc allocates the memory of a tensor being received.
 func (d *StreamDecoder) alloc(floats int) []float64 {
-	return make([]float64, floats)
+	data := make([]float64, floats)
+	populate(floatBytes(data))
+	return data
 }
 
 // tryTensorHeader parses a complete tensor header from d.head, allocates
