@@ -175,6 +175,10 @@ func (nw *network) serveObject(o *objstore.Object) {
 	nw.mu.Unlock()
 }
 
+// A value's encoding is sent from where it lies: a tensor's from its own
+// memory (exec.EncodeStream's reader is a transport.ByteSource).
+var _ transport.ByteSource = (*exec.SegmentReader)(nil)
+
 // handleFetch streams an object held here, waiting for it if it is not
 // ready yet (a future passed on before its task finished); an object that
 // failed streams its error (failedObjectReply).

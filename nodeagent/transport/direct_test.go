@@ -85,7 +85,7 @@ func (c *chunkBuf) ReadChunk(r io.Reader, n int) error {
 }
 
 // A stream from a ByteSource arrives whole, through a ChunkReader or a
-// plain writer, for sizes around the chunk size.
+// plain writer, or assembled by Call, for sizes around the chunk size.
 func TestStreamFromByteSourceToChunkReader(t *testing.T) {
 	s := startServer(t, sourceHandler{}, Options{ChunkSize: 64 << 10})
 	c := dial(t, s.Addr(), Options{})
@@ -105,6 +105,9 @@ func TestStreamFromByteSourceToChunkReader(t *testing.T) {
 		var plain bytes.Buffer
 		if err := c.CallStream(ctx, FetchObject, sizes(size, size), &plain); err != nil || !bytes.Equal(plain.Bytes(), want) {
 			t.Fatalf("size %d through Write: %d bytes, %v", size, plain.Len(), err)
+		}
+		if m, err := c.Call(ctx, FetchObject, sizes(size, size)); err != nil || !bytes.Equal(m.Payload, want) {
+			t.Fatalf("size %d assembled by Call: %v", size, err)
 		}
 	}
 	// As from a plain reader, the stream stops at the announced size,
