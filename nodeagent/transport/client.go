@@ -45,10 +45,11 @@ type sink struct {
 
 	// direct, when the writer is a ChunkReader, is fed by the reader
 	// goroutine straight from the connection, under mu; ended (under
-	// mu) says the call no longer takes chunks.
+	// mu) or gone says the call no longer takes chunks.
 	direct ChunkReader
 	mu     sync.Mutex
 	ended  bool
+	gone   atomic.Bool
 }
 
 // chunk is what the reader goroutine hands a CallStream: a chunk's bytes
@@ -64,8 +65,11 @@ type chunk struct {
 // straight from the connection: ReadChunk reads exactly n bytes from r
 // into their final place, so no chunk is copied on the way. It is called
 // on the connection's reader goroutine, one chunk at a time, never after
-// CallStream has returned. An error it returns that is not r's ends the
-// call with that error; the connection stays up.
+// CallStream has returned nil. When CallStream returns an error (its
+// context ended, the connection died) a chunk may still be being read
+// into w, so that a stalled peer cannot hold the caller: the caller must
+// then drop w. An error ReadChunk returns that is not r's ends the call
+// with that error; the connection stays up.
 type ChunkReader interface {
 	io.Writer
 	ReadChunk(r io.Reader, n int) error
@@ -415,12 +419,15 @@ func (c *Conn) route(h header) error {
 	return nil
 }
 
-// end stops the reader goroutine from feeding s, waiting for a chunk it
-// is reading.
+// end stops the reader goroutine from feeding s. It does not wait for a
+// chunk being read (only an error return can meet one: the last chunk is
+// told after it is read).
 func (s *sink) end() {
-	s.mu.Lock()
-	s.ended = true
-	s.mu.Unlock()
+	s.gone.Store(true)
+	if s.mu.TryLock() {
+		s.ended = true
+		s.mu.Unlock()
+	}
 }
 
 // readErrs remembers the error of its reader: the connection's, told
@@ -448,7 +455,7 @@ func (c *Conn) readDirect(id uint64, s *sink, n int, last bool) error {
 	lr := &io.LimitedReader{R: src, N: int64(n)}
 	var refused error
 	s.mu.Lock()
-	if !s.ended {
+	if !s.ended && !s.gone.Load() {
 		refused = s.direct.ReadChunk(lr, n)
 		if src.err == nil && refused == nil && lr.N > 0 {
 			refused = fmt.Errorf("transport: %T read %d of a chunk's %d bytes", s.direct, int64(n)-lr.N, n)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -148,4 +149,66 @@ func TestChunkReaderRefuses(t *testing.T) {
 	if err := c.CallStream(ctx, FetchObject, uv(300<<10), &again); err != nil || !bytes.Equal(again.Bytes(), patternBytes(300<<10)) {
 		t.Fatalf("stream after a refusal: %d bytes, %v", again.Len(), err)
 	}
+}
+
+// A peer that stalls in the middle of a chunk does not hold a
+// CallStream whose context ends, though the reader goroutine is inside
+// the ChunkReader's ReadChunk.
+func TestChunkReaderStalledPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan net.Conn, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		ReadFrame(nc, 0)
+		h := HelloInfo{NodeID: "stalling"}
+		nc.Write(AppendFrame(nil, Hello, 0, 0, h.Encode()))
+		req, err := ReadFrame(nc, 0)
+		if err != nil {
+			nc.Close()
+			return
+		}
+		// A chunk of 1 MiB announced, 1 KiB sent, then nothing.
+		frame := AppendFrame(nil, ObjectChunk, FlagChunk, req.ID, make([]byte, 1<<20))
+		nc.Write(frame[:HeaderSize+1024])
+		served <- nc
+	}()
+	c := dial(t, ln.Addr().String(), Options{FrameTimeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	reading := &signalingChunks{started: make(chan struct{}, 1)}
+	done := make(chan error, 1)
+	go func() { done <- c.CallStream(ctx, FetchObject, nil, reading) }()
+	select {
+	case <-reading.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the chunk never reached ReadChunk")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("CallStream: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("CallStream waited for the stalled chunk")
+	}
+	(<-served).Close()
+}
+
+// signalingChunks is a ChunkReader that says when it starts a chunk.
+type signalingChunks struct {
+	bytes.Buffer
+	started chan struct{}
+}
+
+func (s *signalingChunks) ReadChunk(r io.Reader, n int) error {
+	s.started <- struct{}{}
+	_, err := io.CopyN(io.Discard, r, int64(n))
+	return err
 }
