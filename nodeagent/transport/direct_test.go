@@ -117,6 +117,10 @@ func TestStreamFromByteSourceToChunkReader(t *testing.T) {
 	if err := c.CallStream(ctx, FetchObject, sizes(3000, 1000), &cut); err != nil || !bytes.Equal(cut.Bytes(), patternBytes(1000)) {
 		t.Fatalf("3000 bytes announced as 1000: %d bytes, %v", cut.Len(), err)
 	}
+	var cutMid chunkBuf // the cut inside a segment
+	if err := c.CallStream(ctx, FetchObject, sizes(3000, 1504), &cutMid); err != nil || !bytes.Equal(cutMid.Bytes(), patternBytes(1504)) {
+		t.Fatalf("3000 bytes announced as 1504: %d bytes, %v", cutMid.Len(), err)
+	}
 	err := c.CallStream(ctx, FetchObject, sizes(3000, 5000), &chunkBuf{})
 	var re *RemoteError
 	if !errors.As(err, &re) || re.Code != CodeStream {

@@ -613,7 +613,11 @@ func (c *serverConn) sendBytes(ctx context.Context, id uint64, src ByteSource, s
 			tokens <- struct{}{}
 			return
 		}
-		b := src.NextBytes(c.s.opts.ChunkSize)
+		want := c.s.opts.ChunkSize
+		if size >= 0 && size-sent < int64(want) {
+			want = int(size - sent) // a longer source stops at size, as a Reader does
+		}
+		b := src.NextBytes(want)
 		sent += int64(len(b))
 		if size >= 0 && (sent > size || len(b) == 0 && sent < size) {
 			tokens <- struct{}{}
