@@ -170,6 +170,13 @@ if [ "${CLUSTER:-1}" != 0 ]; then
 	} 2>&1 | tee "$OUT/go_bench_cluster.txt" || log "some cluster Go benchmarks failed"
 	log "rayflow: 100 MB across two processes (bench/transfer.sh)"
 	RF="$OUT/rayflow" RUNS="$RUNS" bash bench/transfer.sh | tee "$OUT/transfer.jsonl" || log "transfer.sh failed"
+	if [ "$SKIP_PEERS" != 1 ]; then
+		log "peer: Dask, 100 MB worker to worker (dask_tasks.py --processes --only transfer)"
+		for run in $(seq "$RUNS"); do
+			"$PYTHON" bench/peers/dask_tasks.py --processes --only transfer |
+				sed "s/}\$/, \"run\": $run}/" | tee -a "$OUT/dask_transfer.jsonl" || log "dask transfer failed"
+		done
+	fi
 fi
 
 # --- summary: medians and ratios ------------------------------------------

@@ -16,11 +16,15 @@ import (
 // Format: one tag byte, then
 //
 //	int      8-byte little-endian two's complement
-//	float    8-byte IEEE 754 bits
+//	float    8-byte IEEE 754 bits, little-endian
 //	string   uvarint length, bytes
 //	list     uvarint count, elements
 //	map      uvarint count, key value pairs
-//	tensor   uvarint rank, uvarint dims, float64 data (8 bytes each)
+//	tensor   uvarint rank, uvarint dims, float64 data (8 bytes each,
+//	         little-endian IEEE 754: on a little-endian machine, the
+//	         tensor's memory as it lies, which EncodeStream sends and
+//	         StreamDecoder receives in place; elsewhere each float is
+//	         converted, so the encoding is the same everywhere)
 const (
 	tagNone byte = iota
 	tagFalse

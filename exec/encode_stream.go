@@ -1,9 +1,9 @@
 package exec
 
 import (
-	"bytes"
 	"encoding/binary"
 	"io"
+	"slices"
 	"unsafe"
 )
 
@@ -19,16 +19,56 @@ var littleEndian = func() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }()
 
-// EncodeStream returns a reader of v's encoding and its length.
+// EncodeStream returns a reader of v's encoding and its length. The
+// reader of a tensor also hands out its bytes without copying
+// (NextBytes): its header, then the tensor's own memory, which the value
+// must not change while it is read (values are immutable).
 func EncodeStream(v Value, refs RefCodec) (io.Reader, int64, error) {
 	if v.kind != TensorKind || !littleEndian {
 		data, err := EncodeWith(nil, v, refs)
-		return bytes.NewReader(data), int64(len(data)), err
+		return &SegmentReader{segs: [][]byte{data}}, int64(len(data)), err
 	}
 	t := v.AsTensor()
 	head := tensorHeader(t)
 	data := floatBytes(t.Data)
-	return io.MultiReader(bytes.NewReader(head), bytes.NewReader(data)), int64(len(head) + len(data)), nil
+	return &SegmentReader{segs: [][]byte{head, data}}, int64(len(head) + len(data)), nil
+}
+
+// SegmentReader reads a run of byte slices in turn. Read copies;
+// NextBytes hands out the slices' own memory.
+type SegmentReader struct {
+	segs [][]byte
+}
+
+// Read copies the next bytes into p.
+func (r *SegmentReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && len(r.segs) > 0 {
+		b := r.NextBytes(len(p) - n)
+		n += copy(p[n:], b)
+	}
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// NextBytes returns the next at most max bytes (fewer at the end of a
+// segment; none at the end), without copying: the caller must not
+// modify them.
+func (r *SegmentReader) NextBytes(max int) []byte {
+	for len(r.segs) > 0 && len(r.segs[0]) == 0 {
+		r.segs = r.segs[1:]
+	}
+	if len(r.segs) == 0 {
+		return nil
+	}
+	b := r.segs[0]
+	if len(b) > max {
+		b = b[:max]
+	}
+	r.segs[0] = r.segs[0][len(b):]
+	return b
 }
 
 func tensorHeader(t *Tensor) []byte {
@@ -57,6 +97,7 @@ type StreamDecoder struct {
 	tensor *Tensor // set once a tensor header is complete; its Data grows as bytes come
 	want   int     // the number of floats the header announced
 	filled int     // bytes of tensor data written
+	ahead  int     // the most floats allocated before their bytes arrive
 }
 
 // streamPrealloc is the most tensor data a StreamDecoder allocates before
@@ -67,7 +108,76 @@ const streamPrealloc = 8 << 20 // floats
 
 // NewStreamDecoder returns a decoder that reads futures and handles with
 // refs (which may be nil).
-func NewStreamDecoder(refs RefCodec) *StreamDecoder { return &StreamDecoder{refs: refs} }
+func NewStreamDecoder(refs RefCodec) *StreamDecoder {
+	return &StreamDecoder{refs: refs, ahead: streamPrealloc}
+}
+
+// NewTrustedStreamDecoder is NewStreamDecoder for bytes from an
+// authenticated peer: a tensor of up to ahead bytes is allocated whole
+// when its header arrives, so that its data is read into place with no
+// copy as it grows. Callers bound ahead by what their object store may
+// hold; a larger tensor still grows as its bytes arrive.
+func NewTrustedStreamDecoder(refs RefCodec, ahead int64) *StreamDecoder {
+	return &StreamDecoder{refs: refs, ahead: int(max(ahead/8, streamPrealloc))}
+}
+
+// readStep is the most a ReadChunk reads (and allocates) at once, so
+// that memory grows as bytes arrive whatever a frame header announces.
+const readStep = 1 << 20
+
+// ReadChunk takes the next n bytes of the encoding from r. A tensor's
+// data is read straight into the tensor's memory; other values are read
+// into the buffer Value decodes. An error from r is returned as it is.
+func (d *StreamDecoder) ReadChunk(r io.Reader, n int) error {
+	var small [512]byte
+	for n > 0 && d.tensor == nil && d.mayBeTensor() {
+		k := min(n, len(small))
+		if _, err := io.ReadFull(r, small[:k]); err != nil {
+			return err
+		}
+		n -= k
+		if _, err := d.Write(small[:k]); err != nil {
+			return err
+		}
+	}
+	if d.tensor == nil {
+		return d.readHead(r, n)
+	}
+	if d.filled+n > d.want*8 {
+		return Errorf(KindValue, "malformed encoded value: tensor data too long")
+	}
+	for n > 0 {
+		step := min(n, readStep)
+		d.grow((d.filled + step + 7) / 8)
+		if _, err := io.ReadFull(r, floatBytes(d.tensor.Data)[d.filled:d.filled+step]); err != nil {
+			return err
+		}
+		d.filled += step
+		n -= step
+	}
+	return nil
+}
+
+// readHead appends the next n bytes of a value that is not a tensor.
+func (d *StreamDecoder) readHead(r io.Reader, n int) error {
+	for n > 0 {
+		step := min(n, readStep)
+		at := len(d.head)
+		d.head = slices.Grow(d.head, step)[:at+step]
+		if _, err := io.ReadFull(r, d.head[at:]); err != nil {
+			return err
+		}
+		n -= step
+	}
+	return nil
+}
+
+// mayBeTensor reports whether the bytes so far may start a tensor whose
+// data can be read in place.
+func (d *StreamDecoder) mayBeTensor() bool {
+	h := d.head
+	return littleEndian && (len(h) == 0 || h[0] == encodeVersion) && (len(h) < 2 || h[1] == tagTensor) && len(h) < 1024
+}
 
 // Write takes the next bytes of the encoding.
 func (d *StreamDecoder) Write(p []byte) (int, error) {
@@ -96,9 +206,20 @@ func (d *StreamDecoder) grow(floats int) {
 		return
 	}
 	size := min(max(floats, 2*len(have)), d.want)
-	data := make([]float64, size)
+	data := d.alloc(size)
 	copy(data, have)
 	d.tensor.Data = data
+}
+
+// populateMin is the size from which a tensor being received has its
+// memory faulted in ahead of the reads (populate).
+const populateMin = 4 << 20
+
+// alloc allocates the memory of a tensor being received.
+func (d *StreamDecoder) alloc(floats int) []float64 {
+	data := make([]float64, floats)
+	populate(floatBytes(data))
+	return data
 }
 
 // tryTensorHeader parses a complete tensor header from d.head, allocates
@@ -125,7 +246,7 @@ func (d *StreamDecoder) tryTensorHeader() ([]byte, bool) {
 		size *= dim
 	}
 	d.want = int(size)
-	d.tensor = &Tensor{Shape: shape, Data: make([]float64, min(d.want, streamPrealloc))}
+	d.tensor = &Tensor{Shape: shape, Data: d.alloc(min(d.want, d.ahead))}
 	rest := buf
 	d.head = nil
 	return rest, true

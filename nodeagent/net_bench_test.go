@@ -10,19 +10,21 @@ import (
 
 // benchCluster is a head and one node, each serving on its own loopback
 // port, with a driver: every task runs in another "process" (separate
-// network endpoints; the same OS process).
+// network endpoints; the same OS process). They share a cluster token,
+// as the processes of a real cluster do.
 func benchCluster(b *testing.B) *nodeagent.Cluster {
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head"}})
+	token := []byte("bench-cluster-token-0123456789abcdef")
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: 1, NodeID: "head", Token: token}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(head.Close)
-	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 1, NodeID: "n1"})
+	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 1, NodeID: "n1", Token: token})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { node.Shutdown("done") })
-	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{})
+	driver, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{Token: token})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,7 +33,8 @@ func benchCluster(b *testing.B) *nodeagent.Cluster {
 }
 
 // BenchmarkTransfer100MB moves a 100 MB tensor from the node that made it
-// to the driver that gets it, over loopback (goal: at least 1 GB/s).
+// to the driver that gets it, over loopback (issue 15's goal between
+// processes: at least 3 GB/s; here sender and receiver share one heap).
 func BenchmarkTransfer100MB(b *testing.B) {
 	driver := benchCluster(b)
 	// The tensor is made first (wait), so only the transfer is timed.

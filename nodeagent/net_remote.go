@@ -146,7 +146,7 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 		}
 	}()
 	nw.fetches.Add(1)
-	sink := newFetchSink(nw)
+	sink := newFetchSink(nw, nw.fetchAhead())
 	if err := nw.pool.CallStream(ctx, addr, transport.FetchObject, wire.EncodeStrings(id), sink); err != nil {
 		return exec.None, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("object %s could not be fetched from %s: %v", id, addr, err)}
 	}
@@ -157,12 +157,27 @@ func (nw *network) fetch(id, addr string) (exec.Value, *exec.Error) {
 	return v, objErr
 }
 
+// fetchAhead is the most of a fetched tensor allocated before its bytes
+// arrive: with a cluster token the peer has proved it belongs to the
+// cluster, and a tensor the object store could hold is allocated whole
+// and read in place; without one, the decoder's default bound holds.
+func (nw *network) fetchAhead() int64 {
+	if len(nw.c.cfg.Token) == 0 {
+		return 0
+	}
+	return nw.c.cfg.ObjectStoreMemory
+}
+
 // serveObject lets other processes fetch obj by its ID.
 func (nw *network) serveObject(o *objstore.Object) {
 	nw.mu.Lock()
 	nw.served[o.ID()] = o
 	nw.mu.Unlock()
 }
+
+// A value's encoding is sent from where it lies: a tensor's from its own
+// memory (exec.EncodeStream's reader is a transport.ByteSource).
+var _ transport.ByteSource = (*exec.SegmentReader)(nil)
 
 // handleFetch streams an object held here, waiting for it if it is not
 // ready yet (a future passed on before its task finished); an object that

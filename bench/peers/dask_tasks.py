@@ -164,6 +164,44 @@ def bench_put_get(client, args):
     emit(args, "put_get_100mb", (t2 - t0) * 1e3, "ms", bytes=arr.nbytes)
 
 
+def make_array(n, i):
+    import numpy as np
+    return np.full(n, 1.0 + i)
+
+
+def array_size(x):
+    return x.size
+
+
+def transfer_log(dask_worker):
+    return list(dask_worker.transfer_incoming_log)
+
+
+def bench_transfer(client, args):
+    """A 100 MB float64 array from one worker to the other, as
+    bench/rayflow/transfer.rayflow moves a tensor between rayflow nodes:
+    made on worker A (waited for), then read by a task pinned on worker B.
+    The time is Dask's own measure of the transfer on B (its
+    transfer_incoming_log: the request to the peer until the data is
+    received and deserialized). Needs --processes for a real socket."""
+    from distributed import wait
+    a, b = sorted(client.scheduler_info()["workers"])[:2]
+    n = args.object_mb * 1000 * 1000 // 8
+    seen = 0
+    for i in range(args.transfer_rounds):
+        f = client.submit(make_array, n, i, workers=[a], pure=False)
+        wait(f)
+        g = client.submit(array_size, f, workers=[b], pure=False)
+        assert g.result(timeout=CALL_TIMEOUT) == n
+        log = client.run(transfer_log, workers=[b])[b]
+        for rec in log[seen:]:
+            if rec["total"] >= n * 8:
+                emit(args, "transfer_node_to_node", rec["total"] / rec["duration"] / 1e9, "GB/s",
+                     seconds=round(rec["duration"], 6), round=i)
+        seen = len(log)
+        del f, g
+
+
 BENCHES = {
     "throughput": bench_throughput,
     "round_trip": bench_round_trip,
@@ -171,6 +209,7 @@ BENCHES = {
     "tree": bench_tree,
     "actor": bench_actor,
     "put_get": bench_put_get,
+    "transfer": bench_transfer,
 }
 
 
@@ -186,6 +225,7 @@ def main():
     p.add_argument("--tree-leaves", type=int, default=10_000)
     p.add_argument("--actor-calls", type=int, default=5_000)
     p.add_argument("--object-mb", type=int, default=100)
+    p.add_argument("--transfer-rounds", type=int, default=5)
     args = p.parse_args()
     for k in ("tasks", "round_trips", "chain", "tree_leaves", "actor_calls"):
         setattr(args, k, max(2, int(getattr(args, k) * args.scale)))

@@ -42,11 +42,37 @@ type pending struct {
 type sink struct {
 	ch   chan chunk
 	done chan struct{} // closed when CallStream returns
+
+	// direct, when the writer is a ChunkReader, is fed by the reader
+	// goroutine straight from the connection, under mu; ended (under
+	// mu) or gone says the call no longer takes chunks.
+	direct ChunkReader
+	mu     sync.Mutex
+	ended  bool
+	gone   atomic.Bool
 }
 
+// chunk is what the reader goroutine hands a CallStream: a chunk's bytes
+// (b; nil when they went straight to a ChunkReader), whether it was the
+// last one, or why the ChunkReader refused it.
 type chunk struct {
 	b    *[]byte
 	last bool
+	err  error
+}
+
+// ChunkReader is a writer for CallStream that takes each chunk of a stream
+// straight from the connection: ReadChunk reads exactly n bytes from r
+// into their final place, so no chunk is copied on the way. It is called
+// on the connection's reader goroutine, one chunk at a time, never after
+// CallStream has returned nil. When CallStream returns an error (its
+// context ended, the connection died) a chunk may still be being read
+// into w, so that a stalled peer cannot hold the caller: the caller must
+// then drop w. An error ReadChunk returns that is not r's ends the call
+// with that error; the connection stays up.
+type ChunkReader interface {
+	io.Writer
+	ReadChunk(r io.Reader, n int) error
 }
 
 // Dial connects to addr, exchanges Hello frames, and returns the
@@ -258,7 +284,9 @@ func (c *Conn) Call(ctx context.Context, typ MsgType, payload []byte) (*Message,
 // connection end it early with an error.
 func (c *Conn) CallStream(ctx context.Context, typ MsgType, payload []byte, w io.Writer) error {
 	s := &sink{ch: make(chan chunk, 4), done: make(chan struct{})}
+	s.direct, _ = w.(ChunkReader)
 	defer close(s.done)
+	defer s.end()
 	p := &pending{ch: make(chan result, 1), sink: s}
 	id, err := c.register(p)
 	if err != nil {
@@ -269,8 +297,11 @@ func (c *Conn) CallStream(ctx context.Context, typ MsgType, payload []byte, w io
 		return err
 	}
 	write := func(ch chunk) (bool, error) {
-		_, err := w.Write(*ch.b)
-		putChunk(ch.b)
+		err := ch.err
+		if ch.b != nil {
+			_, err = w.Write(*ch.b)
+			putChunk(ch.b)
+		}
 		if err != nil {
 			c.abandon(id)
 			return false, err
@@ -388,8 +419,78 @@ func (c *Conn) route(h header) error {
 	return nil
 }
 
+// end stops the reader goroutine from feeding s. It does not wait for a
+// chunk being read (only an error return can meet one: the last chunk is
+// told after it is read).
+func (s *sink) end() {
+	s.gone.Store(true)
+	if s.mu.TryLock() {
+		s.ended = true
+		s.mu.Unlock()
+	}
+}
+
+// readErrs remembers the error of its reader: the connection's, told
+// apart from the ChunkReader's own.
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErrs) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// readDirect has a CallStream's ChunkReader read one chunk of n bytes
+// from the connection, and tells the CallStream when it was the last or
+// was refused. Bytes the ChunkReader left unread are skipped.
+func (c *Conn) readDirect(id uint64, s *sink, n int, last bool) error {
+	undo := c.l.payloadDeadline(n)
+	defer undo()
+	src := &readErrs{r: c.l.br}
+	lr := &io.LimitedReader{R: src, N: int64(n)}
+	var refused error
+	s.mu.Lock()
+	if !s.ended && !s.gone.Load() {
+		refused = s.direct.ReadChunk(lr, n)
+		if src.err == nil && refused == nil && lr.N > 0 {
+			refused = fmt.Errorf("transport: %T read %d of a chunk's %d bytes", s.direct, int64(n)-lr.N, n)
+		}
+		s.ended = refused != nil
+	}
+	s.mu.Unlock()
+	if src.err != nil {
+		return truncated(src.err)
+	}
+	if lr.N > 0 {
+		if _, err := c.l.br.Discard(int(lr.N)); err != nil {
+			return truncated(err)
+		}
+	}
+	if !last && refused == nil {
+		return nil
+	}
+	if last {
+		c.unregister(id)
+	}
+	select {
+	case s.ch <- chunk{last: last, err: refused}:
+	case <-s.done:
+		c.unregister(id)
+	case <-c.l.done:
+	}
+	return nil
+}
+
 // toSink hands one chunk to a CallStream.
 func (c *Conn) toSink(id uint64, s *sink, n int, last bool) error {
+	if s.direct != nil {
+		return c.readDirect(id, s, n, last)
+	}
 	b := getChunk(n)
 	undo := c.l.payloadDeadline(n)
 	_, err := io.ReadFull(c.l.br, *b)

@@ -85,7 +85,12 @@
 // Each connection has one writer goroutine. Senders queue frames; the writer
 // copies as many queued frames as are waiting into a 64 KiB buffer and
 // flushes it when the queue is empty, so a burst of small messages costs one
-// write system call. Large payloads bypass the buffer.
+// write system call. Large payloads bypass the buffer: they are written to
+// the socket from where they lie. A stream reply whose reader is a
+// ByteSource (a tensor's encoding) is sent from the source's own memory,
+// and a CallStream writer that is a ChunkReader reads each chunk straight
+// from the connection into its final place, so a large object crosses
+// each process without a copy.
 //
 // # Ownership
 //

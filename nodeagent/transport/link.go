@@ -291,7 +291,17 @@ func (l *link) writeFrame(f *outFrame) error {
 	if _, err := l.bw.Write(l.whb[:]); err != nil {
 		return err
 	}
-	if len(f.payload) > 0 {
+	switch {
+	case len(f.payload) >= writeBufSize:
+		// A large payload goes to the socket from where it lies, after
+		// what is buffered: no copy into the buffer.
+		if err := l.bw.Flush(); err != nil {
+			return err
+		}
+		if _, err := l.nc.Write(f.payload); err != nil {
+			return err
+		}
+	case len(f.payload) > 0:
 		if _, err := l.bw.Write(f.payload); err != nil {
 			return err
 		}

@@ -515,10 +515,11 @@ func (c *serverConn) sendStream(ctx context.Context, id uint64, s *StreamReply) 
 	if cl, ok := s.R.(io.Closer); ok {
 		defer cl.Close()
 	}
-	fail := func(err error) {
-		c.l.enqueue(nil, outFrame{typ: Error, id: id, payload: encodeError(CodeStream, "stream: "+err.Error())})
+	if src, ok := s.R.(ByteSource); ok {
+		c.sendBytes(ctx, id, src, s.Size)
+		return
 	}
-	const inFlight = 4
+	const inFlight = streamInFlight
 	size := c.s.opts.ChunkSize
 	free := make(chan *[]byte, inFlight)
 	for range inFlight {
@@ -544,12 +545,12 @@ func (c *serverConn) sendStream(ctx context.Context, id uint64, s *StreamReply) 
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
 			putChunk(b)
-			fail(err)
+			c.failStream(id, err)
 			return
 		}
 		if s.Size >= 0 && eof && sent < s.Size {
 			putChunk(b)
-			fail(fmt.Errorf("reader ended after %d of %d bytes", sent, s.Size))
+			c.failStream(id, fmt.Errorf("reader ended after %d of %d bytes", sent, s.Size))
 			return
 		}
 		last := eof || (s.Size >= 0 && sent == s.Size)
@@ -570,6 +571,76 @@ func (c *serverConn) sendStream(ctx context.Context, id uint64, s *StreamReply) 
 		}
 	}
 }
+
+// failStream ends the stream reply to request id with an error.
+func (c *serverConn) failStream(id uint64, err error) {
+	c.l.enqueue(nil, outFrame{typ: Error, id: id, payload: encodeError(CodeStream, "stream: "+err.Error())})
+}
+
+// ByteSource is a stream reply's reader that hands out its bytes where
+// they lie: the server sends them with no copy. NextBytes returns the
+// next at most max bytes, none at the end; they must stay unchanged
+// until the stream's last frame is written.
+type ByteSource interface {
+	io.Reader
+	NextBytes(max int) []byte
+}
+
+// sendBytes sends a stream reply from a ByteSource: each chunk's frame
+// carries the source's own memory, with at most streamInFlight frames
+// queued at once. It returns once every frame is written (or the stream
+// or the connection ends), so the source may be closed then.
+func (c *serverConn) sendBytes(ctx context.Context, id uint64, src ByteSource, size int64) {
+	tokens := make(chan struct{}, streamInFlight)
+	for range streamInFlight {
+		tokens <- struct{}{}
+	}
+	defer func() { // wait until the writer has let go of the source
+		for range streamInFlight {
+			select {
+			case <-tokens:
+			case <-c.l.done:
+				return
+			}
+		}
+	}()
+	release := func() { tokens <- struct{}{} }
+	var sent int64
+	for {
+		select {
+		case <-tokens:
+		case <-ctx.Done():
+			tokens <- struct{}{}
+			return
+		}
+		want := c.s.opts.ChunkSize
+		if size >= 0 && size-sent < int64(want) {
+			want = int(size - sent) // a longer source stops at size, as a Reader does
+		}
+		b := src.NextBytes(want)
+		sent += int64(len(b))
+		if size >= 0 && (sent > size || len(b) == 0 && sent < size) {
+			tokens <- struct{}{}
+			c.failStream(id, fmt.Errorf("reader gave %d bytes where %d were announced", sent, size))
+			return
+		}
+		last := len(b) == 0 || sent == size
+		flags := FlagChunk
+		if last {
+			flags |= FlagEnd
+		}
+		if err := c.l.enqueue(ctx, outFrame{typ: ObjectChunk, flags: flags, id: id, payload: b, release: release}); err != nil {
+			tokens <- struct{}{}
+			return
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// streamInFlight is the most frames of one stream reply queued at once.
+const streamInFlight = 4
 
 // inboxLoop handles the one-way messages in order. Its handlers get the
 // server's context, so what a client sent before closing is still handled.
