@@ -248,12 +248,6 @@ type recordEntry struct {
 	node taskNode
 }
 
-// specEntry is a new spec's entry and the task's node, allocated together.
-type specEntry struct {
-	e    entry
-	node taskNode
-}
-
 // qitem is one queued entry.
 type qitem struct {
 	e      *entry
@@ -273,7 +267,7 @@ type Stash struct {
 	ready   []qitem // eligible now, FIFO
 	// unindexed are fresh records not yet in entries and tasks, in the
 	// order they were added (committed ones are skipped and trimmed).
-	unindexed []*specEntry
+	unindexed []*entry
 	delayed   []qitem // eligible at notBef, roughly in time order
 	inflight  map[*batch]struct{}
 	committed *fifo.Map[string, struct{}]
@@ -459,21 +453,20 @@ func (s *Stash) countLocked(e *entry, from string, now int64) {
 // on the task path. Otherwise it is ignored if an entry with its ID is
 // held or was committed. It reports whether the entry is new.
 func (s *Stash) insertSpecLocked(id string, spec Spec, fresh bool) bool {
-	se := &specEntry{}
-	se.e = entry{key: id, task: id, spec: spec, fresh: fresh}
+	// A fresh record gets its task's node only when it is indexed, which
+	// the embedded task path never needs.
+	e := &entry{key: id, task: id, spec: spec, fresh: fresh, size: specSize(id)}
 	if fresh {
-		se.e.size = specSize(id)
-		s.countLocked(&se.e, "", 0)
-		s.unindexed = append(s.unindexed, se)
+		s.countLocked(e, "", 0)
+		s.unindexed = append(s.unindexed, e)
 		return true
 	}
 	s.indexLocked()
 	if s.committed.Has(id) || s.entries[id] != nil {
 		return false
 	}
-	se.e.size = specSize(id)
-	s.indexSpecLocked(se)
-	s.countLocked(&se.e, "", 0)
+	s.indexSpecLocked(e)
+	s.countLocked(e, "", 0)
 	return true
 }
 
@@ -483,25 +476,24 @@ func (s *Stash) insertSpecLocked(id string, spec Spec, fresh bool) bool {
 // are skipped; a duplicate of a held entry (a fresh ID made again, as by
 // a re-execution) is dropped.
 func (s *Stash) indexLocked() {
-	for i, se := range s.unindexed {
+	for i, e := range s.unindexed {
 		s.unindexed[i] = nil
-		if se.e.state == stateCommitted {
+		if e.state == stateCommitted {
 			continue
 		}
-		if s.entries[se.e.key] != nil {
-			s.dropLocked(&se.e)
+		if s.entries[e.key] != nil {
+			s.dropLocked(e)
 			continue
 		}
-		s.indexSpecLocked(se)
+		s.indexSpecLocked(e)
 	}
 	s.unindexed = s.unindexed[:0]
 }
 
 // indexSpecLocked enters a spec's entry into entries and tasks.
-func (s *Stash) indexSpecLocked(se *specEntry) {
-	e := &se.e
+func (s *Stash) indexSpecLocked(e *entry) {
 	s.entries[e.key] = e
-	n := s.node(e.task, &se.node)
+	n := s.node(e.task, nil)
 	n.rec = e
 	n.parent = e.spec.ParentID()
 	n.deps = s.specDeps(e.spec)
@@ -520,7 +512,7 @@ func (s *Stash) dropLocked(e *entry) {
 // trimLocked lets go of the committed records at the front of unindexed.
 func (s *Stash) trimLocked() {
 	i := 0
-	for i < len(s.unindexed) && s.unindexed[i].e.state == stateCommitted {
+	for i < len(s.unindexed) && s.unindexed[i].state == stateCommitted {
 		s.unindexed[i] = nil
 		i++
 	}
