@@ -46,7 +46,9 @@ func compileBench(tb testing.TB, name string) *rayflow.Program {
 // runPipeline runs one pipeline on a fresh cluster and returns its result.
 func runPipeline(tb testing.TB, prog *rayflow.Program, pipeline string, params map[string]string) exec.Value {
 	tb.Helper()
-	cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1})
+	// RF_LINEAGE is --lineage for the benchmarks (stash, sync or off;
+	// the default is the default's, stash).
+	cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, Lineage: os.Getenv("RF_LINEAGE")})
 	if err != nil {
 		tb.Fatal(err)
 	}

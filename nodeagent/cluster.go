@@ -337,7 +337,7 @@ func (c *Cluster) FlushLineage(ctx context.Context) error {
 // recordLineage keeps a call's specification (in sync mode: writes it
 // to the GCS first).
 func (c *Cluster) recordLineage(call *exec.TaskCall, node *Node) error {
-	return c.lineage.record(call, node.ID)
+	return c.lineage.record(call, node.ID, false)
 }
 
 func (c *Cluster) print(th *exec.Thread, line string) {

@@ -49,18 +49,51 @@ func newLineage(mode stash.Mode, node string, store stash.Store, bound int, clos
 }
 
 // record keeps a task's specification. In sync mode it is written to the
-// GCS before this returns.
-func (l *lineage) record(call *exec.TaskCall, node string) error {
+// GCS before this returns. In stash mode the stash keeps the call and
+// builds its record only when it is needed (callSpec); fresh says the call
+// was just made by this process (its ID cannot be committed yet).
+func (l *lineage) record(call *exec.TaskCall, node string, fresh bool) error {
 	if l == nil || l.mode == stash.ModeOff {
 		return nil
 	}
-	rec := taskRecord(call, node, l.refs)
 	if l.mode == stash.ModeSync {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return stash.WriteSync(ctx, l.store, rec)
+		return stash.WriteSync(ctx, l.store, taskRecord(call, node, l.refs))
 	}
-	return l.stash.Add(rec)
+	return l.stash.AddSpec(call.ID, &callSpec{call: call, node: node, refs: l.refs}, fresh)
+}
+
+// callSpec is a call's lineage as the stash keeps it (stash.Spec): the
+// call itself, which does not change once submitted, turned into a
+// record by taskRecord only when the flusher, a forward or a lookup
+// needs it.
+type callSpec struct {
+	call *exec.TaskCall
+	node string
+	refs exec.RefCodec
+}
+
+func (c *callSpec) Record() gcs.TaskRecord { return taskRecord(c.call, c.node, c.refs) }
+
+func (c *callSpec) ParentID() string { return parentID(c.call.ID) }
+
+func (c *callSpec) AppendDeps(dst []string) []string {
+	for _, a := range c.call.Args {
+		if a.Kind() == exec.FutureKind {
+			dst = append(dst, a.AsFuture().ID)
+		}
+	}
+	return dst
+}
+
+// parentID is the ID of the task that submitted the task id ("" for a
+// top-level one).
+func parentID(id string) string {
+	if i := strings.LastIndexByte(id, '.'); i > 0 {
+		return id[:i]
+	}
+	return ""
 }
 
 // outcome logs a nondeterministic step of a task.
@@ -134,9 +167,7 @@ func (l *lineage) close() {
 func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
 	jobID, _, _ := strings.Cut(call.ID, ".")
 	rec := gcs.TaskRecord{TaskID: call.ID, JobID: jobID, OwnerNode: node, State: "submitted"}
-	if i := strings.LastIndexByte(call.ID, '.'); i > 0 {
-		rec.ParentID = call.ID[:i]
-	}
+	rec.ParentID = parentID(call.ID)
 	rec.Function = call.Name()
 	rec.Resources = call.Resources()
 	if info := call.Info(); info != nil {

@@ -181,7 +181,8 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, wi
 	c.noteSubmitted(t)
 	c.countAtDriver(t.obj)
 	if withLineage {
-		if err := c.recordLineage(call, origin); err != nil {
+		// The call was just made here: its ID is fresh.
+		if err := c.lineage.record(call, origin.ID, true); err != nil {
 			return nil, exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", name, err)
 		}
 	}

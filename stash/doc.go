@@ -28,6 +28,15 @@
 //     from unseeded randomness, a read of io or time). Every entry counts the
 //     forwarding hops it has travelled: 0 where it was added, +1 on every
 //     Receive.
+//   - Specs. A task this node submits is added as a Spec (AddSpec): the
+//     call itself, which does not change, from which the record is built
+//     only when it is needed — by the flusher, outside the lock, or by
+//     Forward or a lookup. A fresh ID (one this process has just made)
+//     skips the committed lookup and is only queued: it enters the maps
+//     that Forward, Receive, lookups and Stats walk when one of them next
+//     runs (indexLocked), so a task path that forwards nothing touches no
+//     map; once written it is not remembered as committed unless a peer
+//     held it, since nothing else can bring it back.
 //   - Dependencies. A task depends on its parent (ParentID) and on the tasks
 //     that produce its argument objects (Config.ObjectTask maps an object ID
 //     to its producing task; by default they are equal). Forward walks these
@@ -88,7 +97,7 @@
 //
 // # Concurrency
 //
-// A Stash is safe for concurrent use. Add, AddOutcome, Receive and Forward
-// take one mutex for time proportional to the lineage they touch and never
+// A Stash is safe for concurrent use. Add, AddSpec, AddOutcome, Receive and
+// Forward take one mutex for time proportional to the lineage they touch and never
 // wait on the GCS, except Forward when the forwarding bound is reached.
 package stash

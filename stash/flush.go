@@ -13,6 +13,7 @@ import (
 type batch struct {
 	entries []*entry
 	rows    []gcs.TaskRecord
+	lazy    []int // rows still to be built from their entries' specs
 	done    chan struct{}
 	err     error // set before done closes
 }
@@ -111,9 +112,12 @@ func (s *Stash) newBatchLocked(es []*entry) *batch {
 	for i, e := range es {
 		e.state = stateInflight
 		e.batch = b
-		if e.rec != nil {
+		switch {
+		case e.rec != nil:
 			b.rows[i] = *e.rec
-		} else {
+		case e.spec != nil:
+			b.lazy = append(b.lazy, i) // built by submit, outside the lock
+		default:
 			b.rows[i] = OutcomeRecord(*e.out)
 		}
 	}
@@ -133,6 +137,7 @@ func (s *Stash) submit(b *batch) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	b.build()
 	w := s.store.PutTasks(b.rows)
 	go func() {
 		defer s.wg.Done()
@@ -141,6 +146,16 @@ func (s *Stash) submit(b *batch) {
 		cancel()
 		s.complete(b, err)
 	}()
+}
+
+// build makes the batch's rows that come from specs. It needs no lock:
+// an entry's spec never changes, and the rows are the batch's own until
+// it completes.
+func (b *batch) build() {
+	for _, i := range b.lazy {
+		b.rows[i] = b.entries[i].spec.Record()
+	}
+	b.lazy = nil
 }
 
 // complete settles a batch: on success its entries are pruned as committed;
@@ -154,6 +169,7 @@ func (s *Stash) complete(b *batch, err error) {
 				s.commitLocked(e, "")
 			}
 		}
+		s.trimLocked()
 	} else {
 		s.st.flushErrors++
 		s.lastErr = err
@@ -191,6 +207,7 @@ func (s *Stash) flushEntries(es []*entry, timeout time.Duration) error {
 func (s *Stash) flushCtx(ctx context.Context, es []*entry) error {
 	s.mu.Lock()
 	if es == nil {
+		s.indexLocked()
 		es = make([]*entry, 0, len(s.entries))
 		for _, e := range s.entries {
 			es = append(es, e)

@@ -144,12 +144,34 @@ const (
 	stateCommitted              // committed and pruned
 )
 
+// Spec is a task's specification from which the stash builds its lineage
+// record only when the record is needed: when the flusher writes it, when
+// Forward sends it, when a lookup returns it. Nothing on the task path
+// builds or encodes the record. A Spec must not change once added: its
+// methods may be called at any time, from any goroutine, and Record must
+// describe the same call every time.
+type Spec interface {
+	// Record is the task's lineage record.
+	Record() gcs.TaskRecord
+	// ParentID is the task that submitted it ("" for none).
+	ParentID() string
+	// AppendDeps appends the object IDs of its future arguments to dst.
+	AppendDeps(dst []string) []string
+}
+
 // entry is one record or outcome in the stash.
 type entry struct {
-	key     string
-	task    string
-	rec     *gcs.TaskRecord // a task specification, or
-	out     *Outcome        // an outcome
+	key  string
+	task string
+	rec  *gcs.TaskRecord // a task specification, or
+	spec Spec            // one built on demand, or
+	out  *Outcome        // an outcome
+	// fresh is set for a record whose ID this process has just made: if
+	// no peer ever held it, its key need not be remembered once committed.
+	fresh bool
+	// indexed is set once the entry is in the stash's maps (a fresh
+	// record enters them only when something needs them: indexLocked).
+	indexed bool
 	hops    int
 	state   uint8
 	qgen    uint32 // bumped on every enqueue; stale queue items are skipped
@@ -165,6 +187,19 @@ type entry struct {
 type mark struct {
 	node string
 	at   uint64
+}
+
+// isRecord reports whether the entry is a task record (not an outcome).
+func (e *entry) isRecord() bool { return e.rec != nil || e.spec != nil }
+
+// record is the entry's task record, built from its spec if it has one.
+// rec and spec are set when the entry is made and never change, so this
+// may run without the stash's lock.
+func (e *entry) record() gcs.TaskRecord {
+	if e.rec != nil {
+		return *e.rec
+	}
+	return e.spec.Record()
 }
 
 func (e *entry) find(node string) int {
@@ -226,10 +261,13 @@ type Stash struct {
 	cfg   Config
 	store Store
 
-	mu        sync.Mutex
-	tasks     map[string]*taskNode
-	entries   map[string]*entry
-	ready     []qitem // eligible now, FIFO
+	mu      sync.Mutex
+	tasks   map[string]*taskNode
+	entries map[string]*entry
+	ready   []qitem // eligible now, FIFO
+	// unindexed are fresh records not yet in entries and tasks, in the
+	// order they were added (committed ones are skipped and trimmed).
+	unindexed []*entry
 	delayed   []qitem // eligible at notBef, roughly in time order
 	inflight  map[*batch]struct{}
 	committed *fifo.Map[string, struct{}]
@@ -347,6 +385,7 @@ func (s *Stash) histAdd(h, d int) {
 // insertLocked adds a new entry, or lowers the hops of an existing one and
 // records that from holds it. It reports whether the entry is new.
 func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome, hops int, from string, now int64) bool {
+	s.indexLocked()
 	if s.committed.Has(key) {
 		return false
 	}
@@ -369,7 +408,7 @@ func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome
 	} else {
 		e = &entry{}
 	}
-	*e = entry{key: key, task: task, rec: kept, out: out, hops: hops}
+	*e = entry{key: key, task: task, rec: kept, out: out, hops: hops, indexed: true}
 	e.addKnown(from, 0)
 	if out != nil {
 		s.outClock++
@@ -379,7 +418,6 @@ func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome
 	} else {
 		e.size = outcomeSize(out)
 	}
-	s.entries[key] = e
 	n := s.node(task, spare)
 	if rec != nil {
 		n.rec = e
@@ -388,14 +426,115 @@ func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome
 	} else {
 		n.outcomes = append(n.outcomes, e)
 	}
-	s.histAdd(hops, 1)
+	s.linkLocked(e, from, now)
+	return true
+}
+
+// linkLocked enters a new entry, already on its task's node, into the
+// stash's index, counters and queue.
+func (s *Stash) linkLocked(e *entry, from string, now int64) {
+	s.entries[e.key] = e
+	s.countLocked(e, from, now)
+}
+
+// countLocked enters a new entry into the stash's counters and queue.
+func (s *Stash) countLocked(e *entry, from string, now int64) {
+	s.histAdd(e.hops, 1)
 	s.bytes += int64(e.size)
 	if from == "" || s.cfg.ReceivedGrace == 0 {
 		s.enqueueLocked(e, 0)
 	} else {
 		s.enqueueLocked(e, now+int64(s.cfg.ReceivedGrace))
 	}
+}
+
+// insertSpecLocked adds a new record entry built from spec, with 0 hops.
+// A fresh one is only queued and listed as unindexed: no map is touched
+// on the task path. Otherwise it is ignored if an entry with its ID is
+// held or was committed. It reports whether the entry is new.
+func (s *Stash) insertSpecLocked(id string, spec Spec, fresh bool) bool {
+	// A fresh record gets its task's node only when it is indexed, which
+	// the embedded task path never needs.
+	e := &entry{key: id, task: id, spec: spec, fresh: fresh, size: specSize(id)}
+	if fresh {
+		s.countLocked(e, "", 0)
+		s.unindexed = append(s.unindexed, e)
+		return true
+	}
+	s.indexLocked()
+	if s.committed.Has(id) || s.entries[id] != nil {
+		return false
+	}
+	s.indexSpecLocked(e)
+	s.countLocked(e, "", 0)
 	return true
+}
+
+// indexLocked enters the fresh records added since the last call into
+// entries and tasks, which every operation but AddSpec, the flusher and
+// commits reads: Forward, Receive, lookups, Stats, flushes. Committed ones
+// are skipped; a duplicate of a held entry (a fresh ID made again, as by
+// a re-execution) is dropped.
+func (s *Stash) indexLocked() {
+	for i, e := range s.unindexed {
+		s.unindexed[i] = nil
+		if e.state == stateCommitted {
+			continue
+		}
+		if s.entries[e.key] != nil {
+			s.dropLocked(e)
+			continue
+		}
+		s.indexSpecLocked(e)
+	}
+	s.unindexed = s.unindexed[:0]
+}
+
+// indexSpecLocked enters a spec's entry into entries and tasks.
+func (s *Stash) indexSpecLocked(e *entry) {
+	s.entries[e.key] = e
+	n := s.node(e.task, nil)
+	n.rec = e
+	n.parent = e.spec.ParentID()
+	n.deps = s.specDeps(e.spec)
+	e.indexed = true
+}
+
+// dropLocked forgets an entry that was never indexed, as if committed
+// (its write, if in flight, is harmless) but without remembering its key.
+func (s *Stash) dropLocked(e *entry) {
+	e.state = stateCommitted
+	e.batch = nil
+	s.histAdd(e.hops, -1)
+	s.bytes -= int64(e.size)
+}
+
+// trimLocked lets go of the committed records at the front of unindexed.
+func (s *Stash) trimLocked() {
+	i := 0
+	for i < len(s.unindexed) && s.unindexed[i].state == stateCommitted {
+		s.unindexed[i] = nil
+		i++
+	}
+	s.unindexed = s.unindexed[i:]
+	if len(s.unindexed) == 0 {
+		s.unindexed = nil
+	}
+}
+
+// specDeps is deps for a spec.
+func (s *Stash) specDeps(spec Spec) []string {
+	d := spec.AppendDeps(nil)
+	out := d[:0]
+	for _, id := range d {
+		if t := s.objectTask(id); t != "" {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func (s *Stash) enqueueLocked(e *entry, notBef int64) {
@@ -424,6 +563,30 @@ func (s *Stash) Add(rec gcs.TaskRecord) error {
 		return ErrClosed
 	}
 	if s.insertLocked(rec.TaskID, rec.TaskID, &rec, nil, 0, "", 0) {
+		s.st.added++
+	}
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+// AddSpec records a task this node submitted, as Add does, except that
+// its record is built from spec only when it is needed (by the flusher,
+// Forward or a lookup). With fresh, id is one this process has just made
+// (no one can have committed it): the committed lookup is skipped, and
+// once written the key is not remembered as committed unless a peer held
+// the entry, since nothing else can bring it back. AddSpec never waits on
+// the GCS.
+func (s *Stash) AddSpec(id string, spec Spec, fresh bool) error {
+	if id == "" {
+		return ErrEmptyID
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.insertSpecLocked(id, spec, fresh) {
 		s.st.added++
 	}
 	s.mu.Unlock()
@@ -495,6 +658,7 @@ func (s *Stash) MarkCommitted(keys ...string) {
 }
 
 func (s *Stash) markCommittedLocked(keys []string, from string) {
+	s.indexLocked()
 	for _, k := range keys {
 		if e := s.entries[k]; e != nil {
 			s.commitLocked(e, from)
@@ -507,6 +671,13 @@ func (s *Stash) markCommittedLocked(keys []string, from string) {
 // commitLocked prunes a committed entry and queues commit notices for the
 // peers that hold it (except skip, who told us).
 func (s *Stash) commitLocked(e *entry, skip string) {
+	if !e.indexed {
+		// A fresh record no one asked about: not in the maps, and no peer
+		// holds it.
+		s.dropLocked(e)
+		s.st.committed++
+		return
+	}
 	delete(s.entries, e.key)
 	if n := s.tasks[e.task]; n != nil {
 		if n.rec == e {
@@ -524,7 +695,10 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 	s.bytes -= int64(e.size)
 	// An entry's key is never among the committed ones (insertLocked checks,
 	// and only this adds a key while it has an entry), so skip Add's lookup.
-	s.committed.AddNew(e.key, struct{}{})
+	// A fresh entry no peer held cannot come back: it is not remembered.
+	if !e.fresh || len(e.knownBy) > 0 {
+		s.committed.AddNew(e.key, struct{}{})
+	}
 	s.st.committed++
 	for _, m := range e.knownBy {
 		if m.node == skip {
@@ -545,6 +719,7 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 func (s *Stash) ForgetNode(node string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.indexLocked()
 	delete(s.notices, node)
 	for _, e := range s.entries {
 		if i := e.find(node); i >= 0 {
@@ -619,6 +794,7 @@ func (s *Stash) closureLocked(task, receiver string, commit bool) []*entry {
 func (s *Stash) Forward(task, receiver string) (Bundle, error) {
 	var ferr error
 	s.mu.Lock()
+	s.indexLocked()
 	if task != "" && s.cfg.ForwardBound > 0 {
 		cl := s.closureLocked(task, receiver, false)
 		over := false
@@ -648,8 +824,8 @@ func (s *Stash) Forward(task, receiver string) (Bundle, error) {
 	if task != "" {
 		cl := s.closureLocked(task, receiver, true)
 		for _, e := range cl {
-			if e.rec != nil {
-				b.Records = append(b.Records, RecordEntry{Record: *e.rec, Hops: e.hops})
+			if e.isRecord() {
+				b.Records = append(b.Records, RecordEntry{Record: e.record(), Hops: e.hops})
 			} else {
 				b.Outcomes = append(b.Outcomes, OutcomeEntry{Outcome: *e.out, Hops: e.hops})
 			}
@@ -671,13 +847,14 @@ func (s *Stash) Forward(task, receiver string) (Bundle, error) {
 func (s *Stash) LookupLocal(task string) (Lineage, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.indexLocked()
 	n := s.tasks[task]
 	if n == nil {
 		return Lineage{}, false
 	}
 	var l Lineage
 	if n.rec != nil {
-		l.Record = *n.rec.rec
+		l.Record = n.rec.record()
 	}
 	for _, o := range n.outcomes {
 		l.Outcomes = append(l.Outcomes, *o.out)
@@ -745,6 +922,7 @@ type Stats struct {
 func (s *Stash) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.indexLocked()
 	st := Stats{
 		Uncommitted: len(s.entries),
 		Bytes:       s.bytes,
@@ -765,7 +943,7 @@ func (s *Stash) Stats() Stats {
 		}
 	}
 	for _, e := range s.entries {
-		if e.rec != nil {
+		if e.isRecord() {
 			st.Records++
 		} else {
 			st.Outcomes++
@@ -787,5 +965,8 @@ func recordSize(r *gcs.TaskRecord) int {
 	}
 	return n
 }
+
+// specSize is about the size of a spec's record, without building it.
+func specSize(id string) int { return 64 + 4*len(id) }
 
 func outcomeSize(o *Outcome) int { return 32 + len(o.TaskID) + len(o.Kind) + len(o.Data) }
