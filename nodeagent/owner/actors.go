@@ -262,17 +262,19 @@ func (ow *Owner) keepCheckpoint(a *Actor, o *objstore.Object, covered int) {
 	}
 }
 
-// dropAnswered removes the answered calls at the front of a handed-over
-// actor's log, so that it holds about as many calls as are in flight.
+// dropAnswered removes the answered calls from a log that keeps only
+// the calls in flight (a handed-over actor's, a served one's), keeping
+// the order of the others: it holds as many calls as are in flight, even
+// behind a call that is never answered.
 func dropAnswered(log []loggedCall) []loggedCall {
-	i := 0
-	for i < len(log) && log[i].obj.IsReady() {
-		i++
+	kept := log[:0]
+	for _, lc := range log {
+		if !lc.obj.IsReady() {
+			kept = append(kept, lc)
+		}
 	}
-	if i == 0 {
-		return log
-	}
-	return append(log[:0], log[i:]...)
+	clear(log[len(kept):]) // no answered call stays reachable from the array
+	return kept
 }
 
 // unreachableActor handles a call that could not be sent to its actor.
