@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/gcs"
@@ -73,19 +74,41 @@ func (a *App) Record(host string, port int) Record {
 
 // Records returns the applications deployed on the cluster, by name.
 func Records(c *nodeagent.Cluster) (map[string]Record, error) {
-	rows, err := c.ServeApps()
+	rows, err := readRows(c)
+	return rows.apps, err
+}
+
+// rows is what the serveapps table holds: the applications' records and
+// the ingresses' reports (ingress.go), and the version of each row.
+type rows struct {
+	apps      map[string]Record
+	ingresses map[string]ingressReport // by ingress ID
+	versions  map[string]uint64        // by row name
+}
+
+// readRows reads the serveapps table.
+func readRows(c *nodeagent.Cluster) (rows, error) {
+	out := rows{apps: map[string]Record{}, ingresses: map[string]ingressReport{}, versions: map[string]uint64{}}
+	list, err := c.ServeApps()
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the applications from the GCS: %w", err)
+		return out, fmt.Errorf("cannot read the applications from the GCS: %w", err)
 	}
-	recs := map[string]Record{}
-	for _, row := range rows {
+	for _, row := range list {
+		out.versions[row.Name] = row.Version
+		if id, ok := strings.CutPrefix(row.Name, ingressRowPrefix); ok {
+			var rep ingressReport
+			if json.Unmarshal(row.Record, &rep) == nil {
+				out.ingresses[id] = rep
+			}
+			continue
+		}
 		var rec Record
 		if err := json.Unmarshal(row.Record, &rec); err != nil {
-			return nil, fmt.Errorf("the GCS holds no valid record of application %s: %w", row.Name, err)
+			return out, fmt.Errorf("the GCS holds no valid record of application %s: %w", row.Name, err)
 		}
-		recs[row.Name] = rec
+		out.apps[row.Name] = rec
 	}
-	return recs, nil
+	return out, nil
 }
 
 // ErrConcurrentDeploy is Publish's error when another deploy of the
