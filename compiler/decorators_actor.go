@@ -94,7 +94,8 @@ func (c *compiler) concurrency(d *lang.Decorator, args []decoratorArg, a *Actor)
 
 // checkActorDecorators checks what the actor's decorators say together:
 // a lifetime needs a name, and a concurrent actor cannot be restarted
-// (its calls interleave, so no logged order replays them).
+// (its calls interleave, so no logged order replays them) unless it is
+// served (its restart replays nothing).
 func (c *compiler) checkActorDecorators(decs []*lang.Decorator, a *Actor) {
 	if a.Concurrency == 0 {
 		a.Concurrency = 1
@@ -103,7 +104,7 @@ func (c *compiler) checkActorDecorators(decs []*lang.Decorator, a *Actor) {
 		switch {
 		case d.Name == "lifetime" && a.ActorName == "":
 			c.errorf(d.Pos, "@lifetime needs @name: a detached actor is found again by its name; add @name(\"%s\")", strings.ToLower(a.Name))
-		case d.Name == "concurrency" && a.Concurrency > 1 && a.Restarts > 0:
+		case d.Name == "concurrency" && a.Concurrency > 1 && a.Restarts > 0 && a.ReplaysCalls(): // a served actor replays nothing
 			c.errorf(d.Pos, "@concurrency(%d) cannot go with @restarts: the calls of a concurrent actor interleave at their waits, so no logged order replays them into the same state; drop @restarts, or @concurrency", a.Concurrency)
 		}
 	}

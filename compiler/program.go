@@ -106,6 +106,13 @@ type Actor struct {
 	Serve *Serve
 }
 
+// ReplaysCalls reports whether a restart of the actor replays the calls
+// it ran, so that they are logged as it runs them (spec/actors.md):
+// every actor's but a served one's (@serve), which a restart makes fresh
+// from its constructor, as Ray Serve makes a lost replica again
+// (spec/serving.md), so that nothing of a call is kept after its answer.
+func (a *Actor) ReplaysCalls() bool { return a == nil || a.Serve == nil }
+
 // Hint is one @hint on a declaration.
 type Hint struct {
 	Name string

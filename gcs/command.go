@@ -19,6 +19,7 @@ const (
 	opRemoveNodeEverywhere
 	opDeletePrefix
 	opPutAPIJobIf
+	opPutServeAppIf
 	opMax // not an op; bounds the valid range
 )
 
@@ -35,6 +36,7 @@ const (
 //	opRemoveNodeEverywhere  arg (node)
 //	opDeletePrefix          table, key (the prefix; never empty)
 //	opPutAPIJobIf           key, value, arg (supervisor), size (attempt) (apijobs.go)
+//	opPutServeAppIf         table, key, value, size (the version expected) (serveapps.go)
 type command struct {
 	op    opcode
 	table string

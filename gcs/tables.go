@@ -75,6 +75,8 @@ func applyCommand(t *tables, c *command, emit func(change)) error {
 		return applyDeletePrefix(t, c.table, c.key, emit)
 	case opPutAPIJobIf:
 		return applyPutAPIJobIf(t, c.key, c.value, c.arg, c.size, emit)
+	case opPutServeAppIf:
+		return applyPutServeAppIf(t, c.key, c.value, c.size, emit)
 	}
 	return fmt.Errorf("gcs: unknown command op %d", c.op)
 }

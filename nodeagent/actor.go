@@ -95,7 +95,9 @@ func (an actorNode) ResolveArgs(what string, args []exec.Value) ([]exec.Value, *
 
 func (an actorNode) Accepted(call *exec.TaskCall) {
 	an.n.cluster.stats.Submitted.Add(1)
-	an.n.cluster.recordLineage(call, an.n)
+	if call.Func == nil || call.Func.Class == nil || call.Func.Class.Info.ReplaysCalls() {
+		an.n.cluster.recordLineage(call, an.n) // a served actor's restart replays nothing
+	}
 }
 
 func (an actorNode) LogOrder(actorID string, seq uint64, callID string) {

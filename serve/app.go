@@ -413,11 +413,7 @@ func (a *App) callReplica(d *deployment, r *replica, method string, args []exec.
 		return actor, exec.None, err
 	}
 	fs := []*exec.Future{fv.AsFuture()}
-	ready, err := th.Runtime.Wait(th, fs, 1, a.timeout)
-	if err != nil {
-		return actor, exec.None, err
-	}
-	if len(ready) == 0 {
+	if !nodeagent.AwaitResult(fs[0], a.timeout) { // no Wait: it would log an outcome per request
 		return actor, exec.None, exec.Errorf(exec.KindTimeout, "%s.%s did not answer within %s", d.class.Name(), method, a.timeout)
 	}
 	vals, err := th.Runtime.Get(th, fs)

@@ -9,8 +9,10 @@
 // applications on one port, the HTTP contract and its errors), batch.go
 // (@serve(max_batch=)), scale.go (autoscaling), record.go (an
 // application's record in the GCS: Publish, Records, Delete, Status) and
-// host.go (RunHost: what a head runs to serve the recorded applications,
-// and to roll one over to its next version).
+// host.go (RunHost: what a head, or a node with --serve-port, runs to
+// serve the recorded applications, and to roll one over to its next
+// version) and ingress.go (each ingress's report of the versions it
+// routes, which a head waits on before it stops an old version).
 //
 // Ownership: an App owns its deployments, their replicas (the actor
 // handles, looked up or made again as needed), and the goroutines of its

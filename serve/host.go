@@ -25,14 +25,32 @@ import (
 // hostPoll is how often a head reads the applications' records.
 const hostPoll = 500 * time.Millisecond
 
-// host is what RunHost keeps. Its goroutine owns both maps.
+// HostOptions say how a process serves the recorded applications.
+type HostOptions struct {
+	// ID names the ingress in its reports (ingress.go): its node's ID.
+	ID string
+	// Node is set for the ingress of a node that is no head: it serves
+	// the applications and reports the versions it routes, and leaves
+	// the stopping of an older version's replicas to the heads.
+	Node bool
+	// Port, when positive, is the port the ingress serves every
+	// application on, in the place of the recorded one.
+	Port int
+	// Poll is how often it reads the records (default hostPoll).
+	Poll time.Duration
+}
+
+// host is what RunHost keeps. Its goroutine owns both maps and the
+// report state.
 type host struct {
 	c       *nodeagent.Cluster
 	log     io.Writer
+	opts    HostOptions
 	mounted map[string]*mounted // by application name
 	ports   map[string]*port    // by HOST:PORT
 	// retiring counts the older versions being stopped (retire).
 	retiring sync.WaitGroup
+	report   reporter // ingress.go
 }
 
 // mounted is an application a head serves, or failed to (app nil).
@@ -52,9 +70,18 @@ type port struct {
 // RunHost serves the cluster's applications until ctx is done, then
 // stops its listeners.
 func RunHost(ctx context.Context, c *nodeagent.Cluster, log io.Writer) {
-	h := &host{c: c, log: log, mounted: map[string]*mounted{}, ports: map[string]*port{}}
+	RunHostWith(ctx, c, log, HostOptions{ID: c.Head().ID})
+}
+
+// RunHostWith is RunHost as opts say: on a node that is no head, or on
+// a port of its own.
+func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts HostOptions) {
+	if opts.Poll <= 0 {
+		opts.Poll = hostPoll
+	}
+	h := &host{c: c, log: log, opts: opts, mounted: map[string]*mounted{}, ports: map[string]*port{}}
 	defer h.closeAll()
-	tick := time.NewTicker(hostPoll)
+	tick := time.NewTicker(opts.Poll)
 	defer tick.Stop()
 	for {
 		h.sync()
@@ -68,10 +95,12 @@ func RunHost(ctx context.Context, c *nodeagent.Cluster, log io.Writer) {
 
 // sync makes what the head serves agree with the records.
 func (h *host) sync() {
-	recs, err := Records(h.c)
+	rows, err := readRows(h.c)
 	if err != nil {
 		return // the GCS may be electing a leader: the next tick tries again
 	}
+	recs := rows.apps
+	defer h.reportRouted(rows) // ingress.go
 	for name, m := range h.mounted {
 		if _, ok := recs[name]; !ok {
 			h.unmount(name, m)
@@ -88,7 +117,11 @@ func (h *host) sync() {
 
 // mount serves rec, in the place of an older version of it.
 func (h *host) mount(rec Record) {
-	addr := net.JoinHostPort(rec.HTTPHost, strconv.Itoa(rec.HTTPPort))
+	port := rec.HTTPPort
+	if h.opts.Port > 0 {
+		port = h.opts.Port
+	}
+	addr := net.JoinHostPort(rec.HTTPHost, strconv.Itoa(port))
 	old := h.mounted[rec.Name]
 	h.mounted[rec.Name] = &mounted{rec: rec, addr: addr}
 	app, err := attach(h.c, rec, h.log)
@@ -115,8 +148,9 @@ func (h *host) mount(rec Record) {
 
 // retire stops, in the background, an older version of an application
 // once the new one serves: when the requests it has taken are answered
-// (or after retireWithin), its batchers stop and the replicas the new
-// version does not have are killed. A request that found the old
+// (or after retireWithin), its batchers stop and, on a head, once every
+// ingress routes the new version (within the same bound), the replicas
+// the new version does not have are killed. A request that found the old
 // version just before it was replaced still finds its replicas for
 // retireGrace.
 func (h *host) retire(prev *App, old, now Record) {
@@ -132,6 +166,11 @@ func (h *host) retire(prev *App, old, now Record) {
 			<-timer.C
 		}
 		prev.Close()
+		if h.opts.Node {
+			return // the heads stop the replicas
+		}
+		// Every ingress must route the new version first (ingress.go).
+		h.waitSwitched(now, deadline)
 		keep := now.replicaNames()
 		prev.stopReplicas(keep)
 		StopReplicas(h.c, old, keep) // those another head made, and this one never looked up
@@ -212,4 +251,8 @@ func (h *host) closeAll() {
 		h.unmount(name, m)
 	}
 	h.retiring.Wait()
+	if r, err := readRows(h.c); err == nil {
+		h.report.failed = true // say at once that it routes nothing now
+		h.reportRouted(r)
+	}
 }

@@ -2,21 +2,23 @@ package serve
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
-// The applications deployed on a cluster are kept in its GCS, under
-// recordsKey: one JSON object, by application name, of Records. The
-// heads serve what it says (Host); `rayflow serve status` reads it and
-// `rayflow serve delete` removes from it. Two deploys at the same moment
-// may overwrite each other's record (last writer wins).
-
-// recordsKey is the GCS key of the applications' records.
-const recordsKey = "rayflow.serve/apps"
+// The applications deployed on a cluster are kept in its GCS, one row
+// per application in the serveapps table (gcs.ServeApp: its version and
+// its Record as JSON). The heads serve what it says (Host); `rayflow
+// serve status` reads it and `rayflow serve delete` removes from it. A
+// deploy writes version N+1 only while the row is at version N, so that
+// of two deploys at the same moment the second fails (ErrConcurrentDeploy)
+// rather than overwrite the first's record.
 
 // Record is what the GCS keeps of an application deployed on a cluster.
 type Record struct {
@@ -72,35 +74,52 @@ func (a *App) Record(host string, port int) Record {
 
 // Records returns the applications deployed on the cluster, by name.
 func Records(c *nodeagent.Cluster) (map[string]Record, error) {
-	blob, err := c.GetStats(recordsKey)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the applications from the GCS: %w", err)
-	}
-	recs := map[string]Record{}
-	if len(blob) == 0 {
-		return recs, nil
-	}
-	if err := json.Unmarshal(blob, &recs); err != nil {
-		return nil, fmt.Errorf("the GCS holds no valid record of applications: %w", err)
-	}
-	return recs, nil
+	rows, err := readRows(c)
+	return rows.apps, err
 }
 
-// saveRecords writes the applications' records to the GCS.
-func saveRecords(c *nodeagent.Cluster, recs map[string]Record) error {
-	blob, err := json.Marshal(recs)
-	if err != nil {
-		return err
-	}
-	if err := c.PutStats(recordsKey, blob); err != nil {
-		return fmt.Errorf("cannot write the applications to the GCS: %w", err)
-	}
-	return nil
+// rows is what the serveapps table holds: the applications' records and
+// the ingresses' reports (ingress.go), and the version of each row.
+type rows struct {
+	apps      map[string]Record
+	ingresses map[string]ingressReport // by ingress ID
+	versions  map[string]uint64        // by row name
 }
+
+// readRows reads the serveapps table.
+func readRows(c *nodeagent.Cluster) (rows, error) {
+	out := rows{apps: map[string]Record{}, ingresses: map[string]ingressReport{}, versions: map[string]uint64{}}
+	list, err := c.ServeApps()
+	if err != nil {
+		return out, fmt.Errorf("cannot read the applications from the GCS: %w", err)
+	}
+	for _, row := range list {
+		out.versions[row.Name] = row.Version
+		if id, ok := strings.CutPrefix(row.Name, ingressRowPrefix); ok {
+			var rep ingressReport
+			if json.Unmarshal(row.Record, &rep) == nil {
+				out.ingresses[id] = rep
+			}
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(row.Record, &rec); err != nil {
+			return out, fmt.Errorf("the GCS holds no valid record of application %s: %w", row.Name, err)
+		}
+		out.apps[row.Name] = rec
+	}
+	return out, nil
+}
+
+// ErrConcurrentDeploy is Publish's error when another deploy of the
+// same application wrote its record since this one read it.
+var ErrConcurrentDeploy = errors.New("another deploy of the application happened at the same time")
 
 // Publish keeps rec in the GCS, in the place of the application of the
-// same name. A route that another application serves on the same port
-// is a *rayflow.UsageError.
+// same name: as its version rec.Version, only while the stored record is
+// at the version before (none stored, for version 1); otherwise the
+// error wraps ErrConcurrentDeploy. A route that another application
+// serves on the same port is a *rayflow.UsageError.
 func Publish(c *nodeagent.Cluster, rec Record) error {
 	recs, err := Records(c)
 	if err != nil {
@@ -118,8 +137,19 @@ func Publish(c *nodeagent.Cluster, rec Record) error {
 			}
 		}
 	}
-	recs[rec.Name] = rec
-	return saveRecords(c, recs)
+	blob, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	v := uint64(max(rec.Version, 1))
+	ok, err := c.PutServeApp(gcs.ServeApp{Name: rec.Name, Version: v, Record: blob}, v-1)
+	if err != nil {
+		return fmt.Errorf("cannot write the application to the GCS: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("application %s: %w (its record changed after this deploy read it): deploy again", rec.Name, ErrConcurrentDeploy)
+	}
+	return nil
 }
 
 // Delete removes the application named name from the cluster: its
@@ -134,9 +164,8 @@ func Delete(c *nodeagent.Cluster, name string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	delete(recs, name)
-	if err := saveRecords(c, recs); err != nil {
-		return true, err
+	if err := c.DeleteServeApp(name); err != nil {
+		return true, fmt.Errorf("cannot delete the application from the GCS: %w", err)
 	}
 	StopReplicas(c, rec, nil)
 	return true, nil

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -278,5 +279,58 @@ actor P() {
 	defer r.mu.Unlock()
 	if r.actor.IsNone() || r.actor.AsActor() == old.AsActor() {
 		t.Fatalf("the stopped replica was not made again")
+	}
+}
+
+// Two deploys of an application that read the same version: the first
+// record written wins, the second fails with ErrConcurrentDeploy and
+// leaves the first's record in place; a deploy after it (the next
+// version) succeeds.
+func TestConcurrentDeploysDoNotOverwrite(t *testing.T) {
+	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown("test over")
+	prog, err := rayflow.Compile("app.rayflow", `
+@serve(route="/v")
+actor V() {
+    method get() { return 1 }
+}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := Deploy(c, prog, Options{Name: "cd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	first := app.Record("127.0.0.1", 31001)
+	if err := Publish(c, first); err != nil {
+		t.Fatal(err)
+	}
+	// Two deploys of version 2 (records as their deploys would make them).
+	a, b := first, first
+	a.Version, a.HTTPPort = 2, 31002
+	b.Version, b.HTTPPort = 2, 31003
+	if err := Publish(c, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := Publish(c, b); !errors.Is(err, ErrConcurrentDeploy) {
+		t.Fatalf("the second deploy of version 2: %v, want ErrConcurrentDeploy", err)
+	}
+	recs, err := Records(c)
+	if err != nil || recs["cd"].Version != 2 || recs["cd"].HTTPPort != 31002 {
+		t.Fatalf("records after the conflict: %+v %v", recs, err)
+	}
+	b.Version = 3
+	if err := Publish(c, b); err != nil {
+		t.Fatalf("the next version: %v", err)
+	}
+	if found, err := Delete(c, "cd"); !found || err != nil {
+		t.Fatalf("Delete: %v %v", found, err)
+	}
+	if recs, err := Records(c); err != nil || len(recs) != 0 {
+		t.Fatalf("records after delete: %+v %v", recs, err)
 	}
 }

@@ -208,12 +208,18 @@ func (f *serveFlags) deploy(c *nodeagent.Cluster, prog *rayflow.Program, params 
 	stamp := time.Now().UnixNano()
 	app, err := serve.Deploy(c, prog, serve.Options{Name: f.name, Version: version, Deployed: stamp, Params: params})
 	if err != nil {
+		if moved, now := versionMoved(c, f.name, version-1); moved {
+			// Another deploy made this version's replicas first.
+			err = fmt.Errorf("application %s: %w (now version %d): deploy again", f.name, serve.ErrConcurrentDeploy, now)
+		}
 		return deployFailed(err, prog, stderr)
 	}
 	defer app.Close()
 	rec := app.Record(f.httpHost, f.httpPort)
 	if err := serve.Publish(c, rec); err != nil {
-		serve.StopReplicas(c, rec, nil)
+		if _, now := versionMoved(c, f.name, version-1); now != version { // else the replicas' names are the record's
+			serve.StopReplicas(c, rec, nil)
+		}
 		return deployFailed(err, prog, stderr)
 	}
 	url := "http://" + net.JoinHostPort(f.reachHost(), strconv.Itoa(f.httpPort))
@@ -222,6 +228,21 @@ func (f *serveFlags) deploy(c *nodeagent.Cluster, prog *rayflow.Program, params 
 	}
 	fmt.Fprintf(stdout, "deployed application %s version %d: %s (POST %s)\n", f.name, version, url, strings.Join(app.Routes(), ", POST "))
 	return exitOK
+}
+
+// versionMoved reports whether the application's record is no longer at
+// version read (0: none), and the version it is at now (0: none, or
+// unknown).
+func versionMoved(c *nodeagent.Cluster, name string, read int) (bool, int) {
+	recs, err := serve.Records(c)
+	if err != nil {
+		return false, 0
+	}
+	now := 0
+	if rec, ok := recs[name]; ok {
+		now = max(rec.Version, 1)
+	}
+	return now != read, now
 }
 
 // reachHost is the host this process reaches the heads' HTTP ingress at:

@@ -170,8 +170,21 @@ actor Model() {
 			t.Fatalf("rayflow serve --address: %v\n%s", err, out)
 		}
 	}
+	// A node with no CPUs whose ingress serves the application too
+	// (--serve-port): the head stops version 1 only once it routes 2.
+	nodePort := freePort(t)
+	fc.addWorker(t, "ingress", freePort(t), "--cpus", "0", "--serve-port", fmt.Sprint(nodePort))
 	deploy(version("v1"), "deployed application roll version 1")
-	url := fmt.Sprintf("http://127.0.0.1:%d/m/version", port)
+	headURL := fmt.Sprintf("http://127.0.0.1:%d/m/version", port)
+	nodeURL := fmt.Sprintf("http://127.0.0.1:%d/m/version", nodePort)
+	testutil.Eventually(t, 10*time.Second, "the node's ingress serving", func() bool {
+		resp, err := http.Post(nodeURL, "application/json", strings.NewReader("[]"))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 	var answers sync.Map // answer -> count (*atomic.Int64)
 	var failed atomic.Int64
 	var firstFailure atomic.Value
@@ -182,7 +195,8 @@ actor Model() {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 30 * time.Second}
-	for range 4 {
+	for i := range 4 {
+		url := []string{headURL, nodeURL}[i%2]
 		wg.Go(func() {
 			for {
 				select {
@@ -196,7 +210,7 @@ actor Model() {
 					firstFailure.CompareAndSwap(nil, fmt.Sprint(err, resp))
 				} else {
 					body, _ := io.ReadAll(resp.Body)
-					n, _ := answers.LoadOrStore(string(body), new(atomic.Int64))
+					n, _ := answers.LoadOrStore(url+" "+string(body), new(atomic.Int64))
 					n.(*atomic.Int64).Add(1)
 				}
 				if resp != nil {
@@ -205,9 +219,13 @@ actor Model() {
 			}
 		})
 	}
-	testutil.Eventually(t, 10*time.Second, "version 1 answering", func() bool { return count(`"v1"`) >= 20 })
+	testutil.Eventually(t, 10*time.Second, "version 1 answering at the head and the node", func() bool {
+		return count(headURL+` "v1"`) >= 20 && count(nodeURL+` "v1"`) >= 20
+	})
 	deploy(version("v2"), "deployed application roll version 2")
-	testutil.Eventually(t, 20*time.Second, "version 2 answering", func() bool { return count(`"v2"`) >= 20 })
+	testutil.Eventually(t, 20*time.Second, "version 2 answering at the head and the node", func() bool {
+		return count(headURL+` "v2"`) >= 20 && count(nodeURL+` "v2"`) >= 20
+	})
 	close(stop)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {

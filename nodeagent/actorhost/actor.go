@@ -328,9 +328,12 @@ func (a *Actor) runOn(th *exec.Thread, ac *call) {
 	}
 	// The order in which an actor runs calls from different callers is
 	// the nondeterministic step a replay needs: log it.
-	a.order++
-	a.node.LogOrder(a.id, a.order-1, ac.call.ID)
-	ac.res.SetOrder(a.order)
+	// (A served actor's restart replays nothing: it logs nothing.)
+	if a.class.Info.ReplaysCalls() {
+		a.order++
+		a.node.LogOrder(a.id, a.order-1, ac.call.ID)
+		ac.res.SetOrder(a.order)
+	}
 	a.node.MethodStarted()
 	started := time.Now()
 	val, err := ac.call.Func.RunMethod(th, a.inst, args)

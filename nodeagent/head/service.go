@@ -147,6 +147,8 @@ func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, er
 			return nil, err
 		}
 		return transport.Reply(stats), nil
+	case wire.GCSServeApps, wire.GCSPutServeApp, wire.GCSDeleteServeApp:
+		return serveAppsRequest(store, payload[0], body) // serveapps.go
 	case wire.GCSPutTasks:
 		recs, err := wire.DecodeRecords(body)
 		if err != nil {

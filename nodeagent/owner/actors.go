@@ -150,7 +150,8 @@ func (ow *Owner) CallRemote(a *Actor, call *exec.TaskCall, o *objstore.Object) {
 		o.Complete(exec.None, err, "")
 		return
 	}
-	if a.create == nil && ow.net.KeepsLineage() && !ow.net.Driver() {
+	replays := a.class.Info.ReplaysCalls() // a served actor restarts fresh: its calls are kept until answered only
+	if a.create == nil && replays && ow.net.KeepsLineage() && !ow.net.Driver() {
 		// A caller other than the creator keeps the call's specification
 		// (the creator keeps its calls in its log): if the host dies
 		// before its stash wrote the call to the GCS, a restart still
@@ -174,7 +175,7 @@ func (ow *Owner) CallRemote(a *Actor, call *exec.TaskCall, o *objstore.Object) {
 		return
 	}
 	ckpt := false
-	if a.create != nil {
+	if a.create != nil && replays {
 		a.log = append(a.log, loggedCall{call: call, obj: o})
 		if every := a.class.Info.Checkpoint; every > 0 {
 			a.sinceCkpt++
@@ -184,8 +185,8 @@ func (ow *Owner) CallRemote(a *Actor, call *exec.TaskCall, o *objstore.Object) {
 			}
 		}
 	} else {
-		// A handed-over actor: keep the calls not yet answered, to send
-		// them again if the actor is recreated elsewhere.
+		// A handed-over actor, or a served one: keep the calls not yet
+		// answered, to send them again if the actor is recreated.
 		a.log = append(dropAnswered(a.log), loggedCall{call: call, obj: o})
 	}
 	covered := a.logBase + len(a.log)
@@ -261,17 +262,19 @@ func (ow *Owner) keepCheckpoint(a *Actor, o *objstore.Object, covered int) {
 	}
 }
 
-// dropAnswered removes the answered calls at the front of a handed-over
-// actor's log, so that it holds about as many calls as are in flight.
+// dropAnswered removes the answered calls from a log that keeps only
+// the calls in flight (a handed-over actor's, a served one's), keeping
+// the order of the others: it holds as many calls as are in flight, even
+// behind a call that is never answered.
 func dropAnswered(log []loggedCall) []loggedCall {
-	i := 0
-	for i < len(log) && log[i].obj.IsReady() {
-		i++
+	kept := log[:0]
+	for _, lc := range log {
+		if !lc.obj.IsReady() {
+			kept = append(kept, lc)
+		}
 	}
-	if i == 0 {
-		return log
-	}
-	return append(log[:0], log[i:]...)
+	clear(log[len(kept):]) // no answered call stays reachable from the array
+	return kept
 }
 
 // unreachableActor handles a call that could not be sent to its actor.
@@ -338,4 +341,17 @@ func (ow *Owner) StopCreatedActors() {
 			ow.net.Send(addr, transport.SubmitTask, wire.One(&wire.Submit{Kind: wire.SubmitStop, ActorID: key}))
 		}
 	}
+}
+
+// LoggedCalls counts the method calls this process keeps in the logs of
+// the actors it created: those a restart replays, and the calls not yet
+// answered.
+func (ow *Owner) LoggedCalls() int {
+	n := 0
+	for _, a := range ow.CreatedActors() {
+		a.mu.Lock()
+		n += len(a.log)
+		a.mu.Unlock()
+	}
+	return n
 }

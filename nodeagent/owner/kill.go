@@ -29,10 +29,11 @@ var checkpoints atomic.Uint64
 // CheckpointNow asks the host of an actor this process created for a
 // checkpoint now, whoever made its calls: a detached actor's owner does
 // so at the end of each job, because the lineage of the job's calls,
-// which a restart would replay, is deleted with the job.
+// which a restart would replay, is deleted with the job. A served
+// actor, whose restart replays nothing, needs none.
 func (ow *Owner) CheckpointNow(a *Actor) {
 	a.mu.Lock()
-	if a.create == nil || a.addr == "" || a.deadErr != nil {
+	if a.create == nil || a.addr == "" || a.deadErr != nil || !a.class.Info.ReplaysCalls() {
 		a.mu.Unlock()
 		return
 	}

@@ -108,3 +108,16 @@ func (l *OrderLog) Outcomes(actor string) []stash.OutcomeEntry {
 	}
 	return out
 }
+
+// Len counts the places and the calls the log keeps.
+func (l *OrderLog) Len() (places, calls int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.places != nil {
+		places = l.places.Len()
+	}
+	if l.calls != nil {
+		calls = l.calls.Len()
+	}
+	return places, calls
+}

@@ -37,6 +37,9 @@ type replayCall struct {
 // creator's calls the log does not order (sent but not run when the host
 // died), in the order they were made.
 func (ow *Owner) replayPlan(a *Actor, own []loggedCall, base uint64) []replayCall {
+	if !a.class.Info.ReplaysCalls() {
+		return unanswered(own) // a served actor restarts fresh
+	}
 	order := ow.ActorOrder(a.id, base)
 	byID := make(map[string]loggedCall, len(own))
 	for _, lc := range own {
@@ -163,4 +166,17 @@ func (ow *Owner) callFromRecord(a *Actor, rec gcs.TaskRecord) (*exec.TaskCall, e
 // works around.
 func (ow *Owner) warnf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "rayflow: warning: "+format+"\n", args...)
+}
+
+// unanswered is the plan of a restart that replays nothing: the
+// creator's calls not yet answered, sent to the new incarnation in the
+// order they were made.
+func unanswered(own []loggedCall) []replayCall {
+	var plan []replayCall
+	for _, lc := range own {
+		if lc.obj != nil && !lc.obj.IsReady() {
+			plan = append(plan, replayCall{call: lc.call, obj: lc.obj})
+		}
+	}
+	return plan
 }

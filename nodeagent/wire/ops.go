@@ -16,6 +16,14 @@ const (
 	GCSDeleteJobTasks // a finished job's rows of the tasks table (heads)
 	GCSPutStats       // (key, blob): the adaptive planner's statistics of a program
 	GCSGetStats       // (key): those statistics, or an empty reply
+	// The applications of rayflow serve (gcs.TableServeApps; the head's
+	// serveapps.go): GCSServeApps () lists them (name, version, record,
+	// ...); GCSPutServeApp (name, version, record, previous version)
+	// writes one if it is still at the previous version, replying 1, or
+	// 0 when it is not; GCSDeleteServeApp (name) removes one.
+	GCSServeApps
+	GCSPutServeApp
+	GCSDeleteServeApp
 )
 
 // Questions one process asks another (transport.Query). The payload is
