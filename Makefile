@@ -6,7 +6,7 @@ BIN     ?= bin/rayflow
 # a hung test fail with a stack dump instead of hanging the build.
 TEST_TIMEOUT ?= 9m
 FUZZTIME     ?= 5m
-RACE_PKGS    ?= . ./lang ./compiler ./planner/... ./frontend ./exec ./nodeagent/... ./gcs ./stdlib ./cmd/... ./internal/...
+RACE_PKGS    ?= . ./lang ./compiler ./planner/... ./frontend ./exec ./nodeagent/... ./gcs ./stdlib ./cmd/... ./internal/... ./stash ./serve/...
 
 .PHONY: help build test race bench sim lint fuzz chaos clean
 
