@@ -23,7 +23,7 @@ import (
 // tasks (its report plus this process's tasks there when it was read),
 // so free now is base less inflight.
 //
-// Only plain tasks are placed here: no placement hint, no large argument
+// Only plain tasks and groups are placed here: no placement hint, no large argument
 // held somewhere (the head's locality score), not given back or failed
 // once (placed again through the head). A task goes to the node with the
 // most of its demand free; when none has it free, to the node where this
@@ -146,26 +146,64 @@ func (nw *network) refreshView() {
 	nw.view.refresh(rows)
 }
 
-// placeOnView sends the plain tasks of a batch to the nodes the local
-// view picks, sorting them into byAddr, and returns the items the head
-// must place.
+// placeOnView sends the plain tasks and the groups of a batch to the
+// nodes the local view picks, sorting them into byAddr, and returns the
+// items the head must place.
 func (nw *network) placeOnView(batch []spillItem, byAddr dispatches) []spillItem {
 	rest := batch[:0:0]
 	for _, it := range batch {
-		t := it.t
-		if t == nil || t.viaHead || t.hint != nil && *t.hint != (placeHint{}) || len(nw.argBytesOf(t.call.Args)) > 0 {
+		if !nw.plain(it) {
 			rest = append(rest, it)
 			continue
 		}
-		addr := nw.view.pick(t.demand, it.origin.ID, nw.isDead)
+		demand := it.demand()
+		addr := nw.view.pick(demand, it.origin.ID, nw.isDead)
 		if addr == "" {
 			rest = append(rest, it)
 			continue
 		}
-		demand := t.demand
-		t.obj.OnReady(func() { nw.view.release(addr, demand) })
-		nw.c.templates.remember(t.call, addr)
+		nw.releaseWhenDone(it, addr, demand)
+		if it.t != nil {
+			nw.c.templates.remember(it.t.call, addr)
+		}
 		byAddr.add(addr, it)
 	}
 	return rest
+}
+
+// plain reports whether the local view may place an item: no placement
+// hint, not placed again, no large argument held somewhere (the head's
+// locality score would weigh it).
+func (nw *network) plain(it spillItem) bool {
+	if it.g != nil {
+		return len(nw.argBytesOf(it.g.args())) == 0
+	}
+	t := it.t
+	return !t.viaHead && (t.hint == nil || *t.hint == placeHint{}) && len(nw.argBytesOf(t.call.Args)) == 0
+}
+
+// demand is what the item holds while it runs.
+func (it spillItem) demand() resources.Resources {
+	if it.g != nil {
+		return it.g.demand
+	}
+	return it.t.demand
+}
+
+// releaseWhenDone releases what the item holds in the view at addr once
+// its calls are all done.
+func (nw *network) releaseWhenDone(it spillItem, addr string, demand resources.Resources) {
+	if it.t != nil {
+		it.t.obj.OnReady(func() { nw.view.release(addr, demand) })
+		return
+	}
+	var left atomic.Int32
+	left.Store(int32(len(it.g.tasks)))
+	for _, t := range it.g.tasks {
+		t.obj.OnReady(func() {
+			if left.Add(-1) == 0 {
+				nw.view.release(addr, demand)
+			}
+		})
+	}
 }
