@@ -2,10 +2,13 @@
 // scheduler (tasks wait for their dependencies, then run on worker
 // goroutines bounded by the node's CPUs), an object store, and hosts
 // actors. A task submitted on a node runs there when the node has room
-// and its queue is short; otherwise it spills to the global scheduler
-// (package placement, run by the heads), which places it by free
-// resources, load and data locality: the bottom-up scheduling of the Ray
-// paper.
+// and its queue is short; otherwise it spills: a plain task goes
+// straight to a node the process's own view of the cluster picks
+// (view.go, refreshed from a head at each heartbeat), and the global
+// scheduler (package placement, run by the heads) places by free
+// resources, load and data locality what has a placement hint, what the
+// view cannot place and what was given back: the bottom-up scheduling of
+// the Ray paper.
 //
 // nodeagent is the wiring (Ray's node manager): it builds the components
 // below, dispatches incoming messages, and implements exec.Runtime
@@ -78,6 +81,9 @@
 //	  (site, slot) of a template                        (read, remember), the dead-node watcher
 //	  loop went last                                    and failed sends (forget); template.go
 //	Cluster.placements            atomic              embedded spills (a count, for tests)
+//	network.view (the local view: localView.mu        refreshed by the heartbeat loop; picked
+//	  nodes, in flight by node)                         by the spill loop; released by whoever
+//	                                                    completes a task's object (view.go)
 //	a group of calls (taskGroup)  whoever holds it    the submitting thread builds it; then
 //	                                now                 one queue entry, run by one worker in
 //	                                                    order (group.go); its tasks as task

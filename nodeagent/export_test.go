@@ -53,6 +53,10 @@ func PlacementsAsked(c *Cluster) int64 {
 	return c.placements.Load()
 }
 
+// PlacedOnView is how many tasks c's process placed on its own view of
+// the cluster, without asking a head (view.go).
+func PlacedOnView(c *Cluster) int64 { return c.net.view.placed.Load() }
+
 // TemplateReused is how many calls c sent where the same call of their
 // template loop went before.
 func TemplateReused(c *Cluster) int64 { return c.templates.reused() }

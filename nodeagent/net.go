@@ -75,6 +75,7 @@ type network struct {
 	leases jobLeases                   // on a head: the leases of the jobs drivers renew here (net_jobs.go)
 	dials  dialPolicy                  // the addresses the heads vouched for, refusals (dialpolicy.go)
 
+	view      localView // the cluster as a head last reported it, for bottom-up placement (view.go)
 	spillCh   chan spillItem
 	spillDone chan struct{}
 	ow        *owner.Owner         // what this process owns as the caller of work elsewhere
@@ -146,6 +147,7 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		c.net, c.scope = nil, localScope{c}
 		return err
 	}
+	nw.refreshView()
 	go nw.heartbeatLoop()
 	go nw.spillLoop()
 	go nw.watchLoop()
@@ -199,6 +201,7 @@ func (nw *network) heartbeatLoop() {
 			if !nw.cfg.Driver { // a driver is no node
 				nw.heartbeatAll()
 			}
+			nw.refreshView()                         // view.go
 			nw.renewJobLeases(nw.cfg.HeartbeatEvery) // net_jobs.go
 			nw.reportTick()                          // events.go
 			nw.endSilentJobs()

@@ -119,6 +119,7 @@ func (nw *network) spillBatch(batch []spillItem) {
 	}()
 	byAddr := dispatches{}
 	batch = nw.sendToTemplatePlaces(batch, byAddr)
+	batch = nw.placeOnView(batch, byAddr) // view.go: bottom-up
 	if len(batch) > 0 {
 		nw.placeAndSort(ctx, batch, byAddr)
 	}
@@ -424,6 +425,7 @@ func (nw *network) sendFailed(t *task, addr string, err error) {
 // are ready: a call of a group was sent before the earlier calls of its
 // group it takes had run, and runs again alone.
 func (nw *network) respill(t *task) {
+	t.viaHead = true // given back or failed once: the head, which sees every node, decides
 	whenArgsReady(t.call.Args, func() { nw.spill(t, nw.c.Head()) })
 }
 

@@ -25,7 +25,8 @@ type task struct {
 	// sendFailures counts the times the owner could not reach the node
 	// the task was placed on.
 	sendFailures int
-	worker       int // the worker ID it runs on
+	viaHead      bool // placed again: by the head, not the local view (view.go)
+	worker       int  // the worker ID it runs on
 	// ran is how long it ran, when its call site is adaptive (written by
 	// its worker before the task's object completes)
 	ran time.Duration

@@ -492,6 +492,26 @@ func (m *Membership) Snapshot() *placement.Snapshot {
 	return &placement.Snapshot{Nodes: nodes}
 }
 
+// View is the global scheduler's view of the alive nodes with their
+// addresses, for the local views of the processes (wire.GCSView): what
+// each has, and what the scheduler holds free on it now.
+func (m *Membership) View() []wire.ViewNode {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	nodes := m.planner.Snapshot().Nodes
+	out := make([]wire.ViewNode, 0, len(nodes))
+	for _, n := range nodes {
+		mem := m.members[n.ID]
+		if !n.Alive || mem == nil || mem.info.State != gcs.NodeAlive {
+			continue
+		}
+		out = append(out, wire.ViewNode{ID: n.ID, Addr: mem.info.Address, Total: n.Total.Map(),
+			Available: n.Available.Map(), QueueLen: n.QueueLen})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 // Place runs the global scheduler for one request and reserves what it
 // placed until the node's next heartbeat replaces the reservation with
 // the node's own account, so a burst of spilled tasks is spread rather

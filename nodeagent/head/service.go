@@ -176,6 +176,8 @@ func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, er
 			ss = append(ss, n.ID, n.Address, n.State, strconv.FormatUint(n.Epoch, 10))
 		}
 		return transport.Reply(wire.EncodeStrings(ss...)), nil
+	case wire.GCSView:
+		return transport.Reply(wire.EncodeView(m.View())), nil
 	case wire.GCSHeads:
 		return transport.Reply(wire.EncodeStrings(m.Heads()...)), nil
 	case wire.GCSForward:

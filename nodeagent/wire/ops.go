@@ -24,6 +24,10 @@ const (
 	GCSServeApps
 	GCSPutServeApp
 	GCSDeleteServeApp
+	// GCSView () is the global scheduler's view of the alive nodes
+	// (wire.ViewNode rows): the local view a process places plain tasks
+	// on without asking a head each time (bottom-up scheduling).
+	GCSView
 )
 
 // Questions one process asks another (transport.Query). The payload is
