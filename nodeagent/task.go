@@ -65,8 +65,7 @@ func (t *task) Demand() resources.Resources { return t.demand }
 func (t *task) Cancelled() bool             { return t.cancelled.Load() }
 func (t *task) Run(worker int) {
 	t.worker = worker
-	t.node.runTask(t) // recovers its own panics, so Finished always runs
-	t.node.sched.Finished(t)
+	t.node.runTask(t) // recovers its own panics: the worker goes on
 }
 
 // The task is also what its owner keeps of it while it runs elsewhere

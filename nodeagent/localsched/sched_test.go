@@ -29,7 +29,6 @@ func (w *work) Cancelled() bool             { return w.cancelled.Load() }
 func (w *work) Run(worker int) {
 	w.started <- worker
 	<-w.release
-	w.s.Finished(w)
 }
 
 func started(t *testing.T, w *work) int {
