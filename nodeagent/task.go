@@ -45,6 +45,10 @@ type task struct {
 	// one (cancel.go).
 	bound string
 
+	// fut is the caller's future of the task (Submit), kept here so
+	// that the future is not an allocation of its own.
+	fut exec.Future
+
 	// group is what the calls of the task's group share (nil for a task
 	// alone).
 	group *groupRun
@@ -66,6 +70,9 @@ func (t *task) Cancelled() bool             { return t.cancelled.Load() }
 func (t *task) Run(worker int) {
 	t.worker = worker
 	t.node.runTask(t) // recovers its own panics: the worker goes on
+	// From here cancelling the task does not reach its thread, which
+	// the node's next task may take.
+	t.node.putSpareThread(t.release())
 }
 
 // The task is also what its owner keeps of it while it runs elsewhere
@@ -143,10 +150,14 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 		return nil, err
 	}
 	if !t.obj.IsReady() { // an infeasible task has failed already
-		whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+		if argsReady(call.Args) {
+			c.startTask(origin, t)
+		} else {
+			whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+		}
 	}
-	f := t.future()
-	return &f, nil
+	t.fut = t.future()
+	return &t.fut, nil
 }
 
 // newTask makes the task of a call submitted on origin by th, with its
@@ -258,6 +269,18 @@ func (c *Cluster) feasible(id string, demand resources.Resources) error {
 // cluster the head's global scheduler does it when the task spills.
 func (c *Cluster) feasibleHere(name string, demand resources.Resources) error {
 	return c.scope.checkFeasible(name, demand)
+}
+
+// argsReady reports whether every future among args is ready.
+func argsReady(args []exec.Value) bool {
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind {
+			if o := objstore.ObjectOf(a.AsFuture()); o != nil && !o.IsReady() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // whenArgsReady calls f once every future among args is ready.

@@ -102,20 +102,30 @@ func (s *Scheduler) takeFittingLocked() (Work, bool) {
 	for len(s.queue) > 0 {
 		w := s.queue[0].w
 		if w.Cancelled() {
-			s.queue[0] = queued{}
-			s.queue = s.queue[1:]
+			s.popLocked()
 			continue
 		}
 		d := w.Demand()
 		if !d.Fits(s.free) {
 			return nil, false
 		}
-		s.queue[0] = queued{}
-		s.queue = s.queue[1:]
+		s.popLocked()
 		s.free = s.free.Sub(d)
 		return w, true
 	}
 	return nil, false
+}
+
+// popLocked drops the queue's first work. A queue left empty keeps its
+// whole array, so that a node taking one task at a time does not grow a
+// new one for each.
+func (s *Scheduler) popLocked() {
+	s.queue[0] = queued{}
+	if len(s.queue) == 1 {
+		s.queue = s.queue[:0]
+		return
+	}
+	s.queue = s.queue[1:]
 }
 
 // takeSlotLocked puts w in the lowest free worker slot and returns it.
