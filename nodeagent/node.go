@@ -60,6 +60,8 @@ func (n *Node) newThread(name, taskID string) *exec.Thread {
 func (n *Node) putSpareThread(th *exec.Thread) {
 	if th != nil {
 		th.Scrub()
+		clear(th.Local) // its task, and what the task held
+		th.Print = nil
 		n.spareThreads.Put(th)
 	}
 }

@@ -45,10 +45,6 @@ type task struct {
 	// one (cancel.go).
 	bound string
 
-	// fut is the caller's future of the task (Submit), kept here so
-	// that the future is not an allocation of its own.
-	fut exec.Future
-
 	// group is what the calls of the task's group share (nil for a task
 	// alone).
 	group *groupRun
@@ -156,8 +152,11 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 			whenArgsReady(call.Args, func() { c.startTask(origin, t) })
 		}
 	}
-	t.fut = t.future()
-	return &t.fut, nil
+	// The future is an allocation of its own: kept in the task, it would
+	// keep the task record (and its call's arguments) alive for as long
+	// as the caller holds the future, past the task's end.
+	f := t.future()
+	return &f, nil
 }
 
 // newTask makes the task of a call submitted on origin by th, with its
