@@ -44,6 +44,8 @@ type Scheduler struct {
 	// goroutine only when more run at once.
 	idle   []chan start
 	closed bool // Drain was called: workers exit instead of parking
+	// started counts the worker goroutines ever started (for tests).
+	started int
 }
 
 // start is a work handed to a worker goroutine, with its worker slot.
@@ -157,6 +159,7 @@ func (s *Scheduler) handLocked(st start) {
 		inbox <- st // buffered, and only this send: never blocks
 		return
 	}
+	s.started++
 	go s.workerLoop(st)
 }
 
