@@ -729,6 +729,16 @@ func futuresOf(v Value, fn string) ([]*Future, bool, error) {
 // seconds it raises a "timeout" error when the futures are not all
 // ready by then (the tasks go on running).
 func builtinGet(th *Thread, a *Args) (Value, error) {
+	if len(a.Pos) == 1 && len(a.Kw) == 0 && a.Pos[0].kind == FutureKind {
+		// get(f), on every round trip: no slices when the runtime can.
+		rt, err := th.rt()
+		if err != nil {
+			return None, err
+		}
+		if one, ok := rt.(OneGetter); ok {
+			return one.GetOne(th, a.Pos[0].AsFuture())
+		}
+	}
 	var v, timeout Value
 	if err := a.Unpack("x", &v, "timeout?", &timeout); err != nil {
 		return None, err

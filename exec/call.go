@@ -189,6 +189,11 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 // Run runs a task body with already-resolved arguments (no futures among
 // the direct arguments) and returns its result or its error. The node
 // agent calls it on a worker.
+//
+// The body runs as an inline fn call does, on the thread's pooled frame
+// of its depth and in the slots that frame keeps, so that a thread the
+// node reuses runs task after task without allocating either (the node
+// scrubs a thread before it keeps it: Thread.Scrub).
 func (f *Function) Run(th *Thread, args []Value) (result Value, err *Error) {
 	saved := len(th.frames)
 	defer func() {
@@ -199,9 +204,10 @@ func (f *Function) Run(th *Thread, args []Value) (result Value, err *Error) {
 			err = th.sendGroupAtEnd(err, f)
 		}
 	}()
-	slots := make([]Value, f.numSlots)
-	copy(slots, args)
-	return f.invoke(th, slots, nil), nil
+	fr := th.frameAt(saved)
+	fr.slots, fr.fields = fr.ownSlots(f.numSlots, len(args)), nil
+	copy(fr.slots, args)
+	return f.invokePooled(th, fr), nil
 }
 
 // Params lists the function's parameter names.

@@ -69,6 +69,13 @@ type TaskCall struct {
 	Slot int
 }
 
+// OneGetter is a Runtime that also gets a single future, as Get does
+// with one, without the slices Get takes and returns: get(f) with no
+// timeout calls it when the runtime has it.
+type OneGetter interface {
+	GetOne(th *Thread, f *Future) (Value, error)
+}
+
 // Thread is the state of one flow of evaluation: the driver of a
 // pipeline, one task run, or one actor's method loop. The host fills the
 // exported fields before use. A Thread is used by one goroutine at a
@@ -214,6 +221,19 @@ func (th *Thread) checkSlow() *Error {
 		}
 	}
 	return nil
+}
+
+// Scrub drops every value the thread's runs left in its value stack and
+// pooled frames, for a host that keeps the thread for later runs
+// (Reuse): nothing a finished run held stays reachable from a kept
+// thread (the object store frees a result when its last reference is
+// collected).
+func (th *Thread) Scrub() {
+	clear(th.vals[:cap(th.vals)])
+	for _, fr := range th.fpool {
+		clear(fr.own)
+		fr.slots, fr.fields, fr.ret = nil, nil, None
+	}
 }
 
 // Reuse makes th ready for another run on the same host, one that

@@ -45,7 +45,43 @@ func (c *Cluster) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, error) 
 	return out, nil
 }
 
+// GetOne is Get of one future (exec.OneGetter): get(f), the round trip,
+// allocates no slices.
+func (c *Cluster) GetOne(th *exec.Thread, f *exec.Future) (exec.Value, error) {
+	if c.net != nil {
+		sendGroupResults(th)
+	}
+	o := objstore.ObjectOf(f)
+	if !o.IsReady() {
+		if err := waitObject(th, o); err != nil {
+			return exec.None, err
+		}
+	}
+	v, err := o.Result()
+	if err != nil {
+		return exec.None, raised(o, err)
+	}
+	return exec.CopyValue(v), nil
+}
+
+// waitObject is waitAll of one object.
+func waitObject(th *exec.Thread, o *objstore.Object) error {
+	if t, _ := th.Local[localTask].(*task); t != nil && t.node != nil {
+		t.node.sched.Release(t.demand)
+		defer t.node.sched.Reacquire(t.demand)
+		return waitOne(th, o)
+	}
+	if th.Yield == nil {
+		return waitOne(th, o)
+	}
+	var cancelled error
+	exec.Blocking(th, func() { cancelled = waitOne(th, o) }) // a concurrent actor's call yields the actor
+	return cancelled
+}
+
 // waitAll blocks until every future is ready or the thread is cancelled.
+// It gives the task's resources back while it waits, as blocking does,
+// without a closure when it can (a get is on every round trip).
 func waitAll(th *exec.Thread, fs []*exec.Future) error {
 	pending := false
 	for _, f := range fs {
@@ -57,16 +93,28 @@ func waitAll(th *exec.Thread, fs []*exec.Future) error {
 	if !pending {
 		return nil
 	}
+	if t, _ := th.Local[localTask].(*task); t != nil && t.node != nil {
+		t.node.sched.Release(t.demand)
+		defer t.node.sched.Reacquire(t.demand)
+		return waitEach(th, fs)
+	}
+	if th.Yield == nil {
+		return waitEach(th, fs)
+	}
 	var cancelled error
-	blocking(th, func() {
-		for _, f := range fs {
-			if err := waitOne(th, objstore.ObjectOf(f)); err != nil {
-				cancelled = err
-				return
-			}
-		}
-	})
+	exec.Blocking(th, func() { cancelled = waitEach(th, fs) }) // a concurrent actor's call yields the actor
 	return cancelled
+}
+
+// waitEach waits for every future in turn; it stops at the thread's
+// cancellation.
+func waitEach(th *exec.Thread, fs []*exec.Future) error {
+	for _, f := range fs {
+		if err := waitOne(th, objstore.ObjectOf(f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitOne waits for one object, checking for cancellation of the waiting

@@ -72,7 +72,6 @@ func (g *taskGroup) Cancelled() bool {
 // one before it ran on (a thread per call cost more than a small call).
 func (g *taskGroup) Run(worker int) {
 	n := g.node
-	defer n.sched.Finished(g)
 	for _, t := range g.tasks {
 		t.worker = worker
 		n.runTask(t)

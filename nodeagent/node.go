@@ -28,6 +28,11 @@ type Node struct {
 
 	mu     sync.Mutex
 	actors []*actorhost.Actor
+
+	// spareThreads holds threads whose tasks have returned (task.Run
+	// puts them back), for the next tasks run here (threadFor): a task
+	// does not make a thread, its map and its value stacks each time.
+	spareThreads sync.Pool
 }
 
 func newNode(c *Cluster, id string, total resources.Resources) *Node {
@@ -50,16 +55,30 @@ func (n *Node) newThread(name, taskID string) *exec.Thread {
 	}
 }
 
+// putSpareThread keeps th, whose task has returned and which nothing
+// uses any more, for a later task on this node.
+func (n *Node) putSpareThread(th *exec.Thread) {
+	if th != nil {
+		th.Scrub()
+		clear(th.Local) // its task, and what the task held
+		th.Print = nil
+		n.spareThreads.Put(th)
+	}
+}
+
 // threadFor is newThread, made from spare (a thread nothing uses any
-// more) when there is one.
+// more) when there is one, else from one of the node's spare threads.
 func (n *Node) threadFor(spare *exec.Thread, name, taskID string) *exec.Thread {
+	if spare == nil {
+		spare, _ = n.spareThreads.Get().(*exec.Thread)
+	}
 	if spare == nil {
 		return n.newThread(name, taskID)
 	}
 	c := n.cluster
 	spare.Reuse(name, taskID)
 	spare.NodeID, spare.Runtime, spare.Print = n.ID, c, c.printer
-	spare.MaxSteps, spare.WorkDir = c.cfg.MaxSteps, c.cfg.WorkDir
+	spare.MaxSteps, spare.WorkDir, spare.Yield = c.cfg.MaxSteps, c.cfg.WorkDir, nil
 	clear(spare.Local)
 	spare.Local[localNode] = n
 	return spare

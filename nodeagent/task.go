@@ -66,8 +66,10 @@ func (t *task) Demand() resources.Resources { return t.demand }
 func (t *task) Cancelled() bool             { return t.cancelled.Load() }
 func (t *task) Run(worker int) {
 	t.worker = worker
-	t.node.runTask(t) // recovers its own panics, so Finished always runs
-	t.node.sched.Finished(t)
+	t.node.runTask(t) // recovers its own panics: the worker goes on
+	// From here cancelling the task does not reach its thread, which
+	// the node's next task may take.
+	t.node.putSpareThread(t.release())
 }
 
 // The task is also what its owner keeps of it while it runs elsewhere
@@ -145,8 +147,15 @@ func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 		return nil, err
 	}
 	if !t.obj.IsReady() { // an infeasible task has failed already
-		whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+		if argsReady(call.Args) {
+			c.startTask(origin, t)
+		} else {
+			whenArgsReady(call.Args, func() { c.startTask(origin, t) })
+		}
 	}
+	// The future is an allocation of its own: kept in the task, it would
+	// keep the task record (and its call's arguments) alive for as long
+	// as the caller holds the future, past the task's end.
 	f := t.future()
 	return &f, nil
 }
@@ -260,6 +269,18 @@ func (c *Cluster) feasible(id string, demand resources.Resources) error {
 // cluster the head's global scheduler does it when the task spills.
 func (c *Cluster) feasibleHere(name string, demand resources.Resources) error {
 	return c.scope.checkFeasible(name, demand)
+}
+
+// argsReady reports whether every future among args is ready.
+func argsReady(args []exec.Value) bool {
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind {
+			if o := objstore.ObjectOf(a.AsFuture()); o != nil && !o.IsReady() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // whenArgsReady calls f once every future among args is ready.

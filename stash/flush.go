@@ -58,16 +58,50 @@ func (s *Stash) loop() {
 	}
 }
 
+// lockChunk bounds the entries the flusher handles per hold of the
+// stash's lock: a batch of thousands is taken and settled a chunk at a
+// time, so that a task's submit (AddSpec, Complete) never waits behind a
+// whole batch (the round trip's p99).
+const lockChunk = 256
+
 // takeBatch moves eligible delayed entries to the ready queue and takes up
-// to MaxBatch ready entries into a new batch. With all it takes every
-// pending entry regardless of eligibility. It returns nil and the time the
-// next delayed entry becomes eligible (0 if none) when nothing is ready.
+// to MaxBatch ready entries into a new batch, lockChunk at a time. With
+// all it takes every pending entry regardless of eligibility. It returns
+// nil and the time the next delayed entry becomes eligible (0 if none)
+// when nothing is ready.
 func (s *Stash) takeBatch(all bool) (*batch, int64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.done {
+		s.mu.Unlock()
 		return nil, 0
 	}
+	next := s.promoteDelayedLocked(all)
+	size := min(len(s.ready), s.cfg.MaxBatch)
+	es := s.takeReadyLocked(min(lockChunk, s.cfg.MaxBatch))
+	if len(es) == 0 {
+		s.mu.Unlock()
+		return nil, next
+	}
+	b := &batch{rows: make([]gcs.TaskRecord, 0, size), done: make(chan struct{})}
+	s.addToBatchLocked(b, es)
+	s.inflight[b] = struct{}{}
+	s.st.batches++
+	for len(b.entries) < s.cfg.MaxBatch && len(s.ready) > 0 {
+		s.mu.Unlock()
+		s.mu.Lock()
+		if s.done {
+			break
+		}
+		s.addToBatchLocked(b, s.takeReadyLocked(min(lockChunk, s.cfg.MaxBatch-len(b.entries))))
+	}
+	s.mu.Unlock()
+	return b, 0
+}
+
+// promoteDelayedLocked moves the delayed entries that are eligible now
+// (all of them with all) to the ready queue and returns when the next
+// one left becomes eligible (0 if none).
+func (s *Stash) promoteDelayedLocked(all bool) int64 {
 	now := time.Now().UnixNano()
 	var next int64
 	keep := s.delayed[:0]
@@ -86,9 +120,15 @@ func (s *Stash) takeBatch(all bool) (*batch, int64) {
 	}
 	clear(s.delayed[len(keep):])
 	s.delayed = keep
+	return next
+}
+
+// takeReadyLocked takes up to max pending entries off the ready queue
+// (skipping the items no longer current).
+func (s *Stash) takeReadyLocked(max int) []*entry {
 	var es []*entry
 	i := 0
-	for ; i < len(s.ready) && len(es) < s.cfg.MaxBatch; i++ {
+	for ; i < len(s.ready) && len(es) < max; i++ {
 		it := s.ready[i]
 		if it.e.state != statePending || it.e.qgen != it.gen {
 			continue
@@ -100,30 +140,35 @@ func (s *Stash) takeBatch(all bool) (*batch, int64) {
 	if len(s.ready) == 0 {
 		s.ready = nil // let the backing array go
 	}
-	if len(es) == 0 {
-		return nil, next
-	}
-	return s.newBatchLocked(es), 0
+	return es
 }
 
 // newBatchLocked marks entries inflight in a new batch.
 func (s *Stash) newBatchLocked(es []*entry) *batch {
-	b := &batch{entries: es, rows: make([]gcs.TaskRecord, len(es)), done: make(chan struct{})}
-	for i, e := range es {
+	b := &batch{rows: make([]gcs.TaskRecord, 0, len(es)), done: make(chan struct{})}
+	s.addToBatchLocked(b, es)
+	s.inflight[b] = struct{}{}
+	s.st.batches++
+	return b
+}
+
+// addToBatchLocked marks entries inflight in batch b and adds their rows
+// (those from specs are built by submit, outside the lock).
+func (s *Stash) addToBatchLocked(b *batch, es []*entry) {
+	for _, e := range es {
 		e.state = stateInflight
 		e.batch = b
 		switch {
 		case e.rec != nil:
-			b.rows[i] = *e.rec
+			b.rows = append(b.rows, *e.rec)
 		case e.spec != nil:
-			b.lazy = append(b.lazy, i) // built by submit, outside the lock
+			b.lazy = append(b.lazy, len(b.rows)) // built by submit, outside the lock
+			b.rows = append(b.rows, gcs.TaskRecord{})
 		default:
-			b.rows[i] = OutcomeRecord(*e.out)
+			b.rows = append(b.rows, OutcomeRecord(*e.out))
 		}
 	}
-	s.inflight[b] = struct{}{}
-	s.st.batches++
-	return b
+	b.entries = append(b.entries, es...)
 }
 
 // submit writes a batch and starts the goroutine that awaits its commit.
@@ -159,16 +204,22 @@ func (b *batch) build() {
 }
 
 // complete settles a batch: on success its entries are pruned as committed;
-// on failure they are queued again after RetryDelay.
+// on failure they are queued again after RetryDelay. A committed batch is settled lockChunk entries per hold of the lock.
 func (s *Stash) complete(b *batch, err error) {
+	if err == nil {
+		for start := 0; start < len(b.entries); start += lockChunk {
+			s.mu.Lock()
+			for _, e := range b.entries[start:min(start+lockChunk, len(b.entries))] {
+				if e.state == stateInflight && e.batch == b {
+					s.commitLocked(e, "")
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
 	s.mu.Lock()
 	delete(s.inflight, b)
 	if err == nil {
-		for _, e := range b.entries {
-			if e.state == stateInflight && e.batch == b {
-				s.commitLocked(e, "")
-			}
-		}
 		s.trimLocked()
 	} else {
 		s.st.flushErrors++

@@ -14,9 +14,13 @@
 //
 // A Scheduler owns its queue, its running set, its free resources, the
 // count of tasks resuming from get/wait and its worker slots, all guarded
-// by its mutex; any goroutine may call it. It starts one goroutine per
-// task it runs (Work.Run) and never calls into a Work while holding its
-// lock, except Demand and Cancelled, which must not block.
+// by its mutex; any goroutine may call it. It runs works (Work.Run) on
+// long-lived worker goroutines of its own: a worker that finishes a work
+// runs the next one that fits, or parks (up to maxIdle parked) until
+// dispatch hands it one; none is started per task while one is parked,
+// and a worker's grown stack serves the works after. It never calls into
+// a Work while holding its lock, except Demand and Cancelled, which must
+// not block. Drain (at shutdown) lets the parked workers exit.
 //
 // The node agent (package nodeagent) owns one Scheduler per node; its
 // tasks are the Work.

@@ -13,8 +13,9 @@ type Work interface {
 	Demand() resources.Resources
 	// Cancelled reports whether the work should not start any more.
 	Cancelled() bool
-	// Run runs the work, on a goroutine of its own; worker is its worker
-	// slot (for the timeline). When it is over it calls Finished.
+	// Run runs the work on one of the scheduler's worker goroutines;
+	// worker is its worker slot (for the timeline). When Run returns the
+	// work is over: the scheduler takes its resources back.
 	Run(worker int)
 }
 
@@ -32,14 +33,35 @@ type Scheduler struct {
 	resumed  *sync.Cond // signalled when resources are given back
 	free     resources.Resources
 	queue    []queued
-	running  map[Work]int // the work running, and its worker slot
-	resuming int          // works back from get/wait waiting to take their resources again
-	workers  []bool       // worker slots in use, for the timeline
+	resuming int // works back from get/wait waiting to take their resources again
+	// slots holds the work running in each worker slot (nil: free; the
+	// slot is for the timeline), and running how many are not nil.
+	slots   []Work
+	running int
+	// idle are the parked worker goroutines, each waiting on its own
+	// channel for its next work. A worker that finishes a work runs the
+	// next one that fits itself, so work goes from goroutine to
+	// goroutine only when more run at once.
+	idle   []chan start
+	closed bool // Drain was called: workers exit instead of parking
+	// started counts the worker goroutines ever started (for tests).
+	started int
 }
+
+// start is a work handed to a worker goroutine, with its worker slot.
+type start struct {
+	w    Work
+	slot int
+}
+
+// maxIdle is how many parked worker goroutines a scheduler keeps; a
+// worker finding that many parked exits (a burst of tasks blocked in get
+// started more workers than the node's resources keep busy).
+const maxIdle = 64
 
 // New returns a scheduler for a node with total resources.
 func New(total resources.Resources) *Scheduler {
-	s := &Scheduler{total: total, free: total, running: map[Work]int{}}
+	s := &Scheduler{total: total, free: total}
 	s.resumed = sync.NewCond(&s.mu)
 	return s
 }
@@ -52,7 +74,7 @@ func (s *Scheduler) Total() resources.Resources { return s.total }
 func (s *Scheduler) State() (free resources.Resources, queueLen, running int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.free, len(s.queue), len(s.running)
+	return s.free, len(s.queue), s.running
 }
 
 // Enqueue adds a ready work to the queue and starts what fits.
@@ -66,48 +88,130 @@ func (s *Scheduler) Enqueue(w Work) {
 // dispatchLocked starts queued works, in order, while their demand fits
 // the free resources. Works resuming from get/wait go first.
 func (s *Scheduler) dispatchLocked() {
-	for len(s.queue) > 0 && s.resuming == 0 {
+	for s.resuming == 0 {
+		w, ok := s.takeFittingLocked()
+		if !ok {
+			return
+		}
+		s.handLocked(start{w: w, slot: s.takeSlotLocked(w)})
+	}
+}
+
+// takeFittingLocked takes the queue's first work off the queue, and its
+// demand off the free resources, when it fits (dropping the cancelled
+// works before it).
+func (s *Scheduler) takeFittingLocked() (Work, bool) {
+	for len(s.queue) > 0 {
 		w := s.queue[0].w
 		if w.Cancelled() {
-			s.queue[0] = queued{}
-			s.queue = s.queue[1:]
+			s.popLocked()
 			continue
 		}
 		d := w.Demand()
 		if !d.Fits(s.free) {
-			return
+			return nil, false
 		}
-		s.queue[0] = queued{}
-		s.queue = s.queue[1:]
+		s.popLocked()
 		s.free = s.free.Sub(d)
-		worker := s.takeWorkerLocked()
-		s.running[w] = worker
-		go w.Run(worker)
+		return w, true
 	}
+	return nil, false
 }
 
-// takeWorkerLocked returns the lowest free worker slot.
-func (s *Scheduler) takeWorkerLocked() int {
-	for i, busy := range s.workers {
-		if !busy {
-			s.workers[i] = true
+// popLocked drops the queue's first work. A queue left empty keeps its
+// whole array, so that a node taking one task at a time does not grow a
+// new one for each.
+func (s *Scheduler) popLocked() {
+	s.queue[0] = queued{}
+	if len(s.queue) == 1 {
+		s.queue = s.queue[:0]
+		return
+	}
+	s.queue = s.queue[1:]
+}
+
+// takeSlotLocked puts w in the lowest free worker slot and returns it.
+func (s *Scheduler) takeSlotLocked(w Work) int {
+	s.running++
+	for i, busy := range s.slots {
+		if busy == nil {
+			s.slots[i] = w
 			return i
 		}
 	}
-	s.workers = append(s.workers, true)
-	return len(s.workers) - 1
+	s.slots = append(s.slots, w)
+	return len(s.slots) - 1
 }
 
-// Finished is called by a work once it is over: its resources go back
-// and what now fits starts.
-func (s *Scheduler) Finished(w Work) {
-	s.mu.Lock()
-	if worker, ok := s.running[w]; ok {
-		delete(s.running, w)
-		s.workers[worker] = false
+// freeSlotLocked marks a worker slot free: its work is over.
+func (s *Scheduler) freeSlotLocked(slot int) {
+	s.slots[slot] = nil
+	s.running--
+}
+
+// handLocked gives a started work to a parked worker goroutine, or to a
+// new one when none is parked.
+func (s *Scheduler) handLocked(st start) {
+	if k := len(s.idle); k > 0 {
+		inbox := s.idle[k-1]
+		s.idle[k-1] = nil
+		s.idle = s.idle[:k-1]
+		inbox <- st // buffered, and only this send: never blocks
+		return
 	}
-	s.mu.Unlock()
-	s.Release(w.Demand())
+	s.started++
+	go s.workerLoop(st)
+}
+
+// workerLoop is one long-lived worker goroutine: it runs st, then the
+// next work that fits the resources st gave back, and parks when there
+// is none until it is handed another. Its stack, grown by the first
+// works, stays for the next ones.
+func (s *Scheduler) workerLoop(st start) {
+	var inbox chan start
+	for {
+		st.w.Run(st.slot)
+		if next, ok := s.finish(st); ok {
+			st = next
+			continue
+		}
+		s.mu.Lock()
+		if s.closed || len(s.idle) >= maxIdle {
+			s.mu.Unlock()
+			return
+		}
+		if inbox == nil {
+			inbox = make(chan start, 1)
+		}
+		s.idle = append(s.idle, inbox)
+		s.mu.Unlock()
+		var open bool
+		if st, open = <-inbox; !open {
+			return
+		}
+	}
+}
+
+// finish takes a finished work's resources back and starts what now
+// fits; the first such work is returned for the calling worker to run
+// itself, in the same slot.
+func (s *Scheduler) finish(st start) (next start, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.free = s.free.Add(st.w.Demand())
+	if s.resuming > 0 {
+		s.freeSlotLocked(st.slot)
+		s.resumed.Broadcast()
+		return start{}, false
+	}
+	if w, found := s.takeFittingLocked(); found {
+		s.slots[st.slot] = w
+		next, ok = start{w: w, slot: st.slot}, true
+	} else {
+		s.freeSlotLocked(st.slot)
+	}
+	s.dispatchLocked()
+	return next, ok
 }
 
 // Release gives resources back (a work blocked in get or wait, a stopped
@@ -149,7 +253,8 @@ func (s *Scheduler) Hold(demand resources.Resources) {
 }
 
 // Drain empties the queue and returns what it held and what runs, for
-// the caller to cancel.
+// the caller to cancel; from then on the worker goroutines exit when
+// they have nothing to run.
 func (s *Scheduler) Drain() (queuedWork, running []Work) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,8 +262,15 @@ func (s *Scheduler) Drain() (queuedWork, running []Work) {
 		queuedWork = append(queuedWork, q.w)
 	}
 	s.queue = nil
-	for w := range s.running {
-		running = append(running, w)
+	s.closed = true
+	for _, inbox := range s.idle {
+		close(inbox)
+	}
+	s.idle = nil
+	for _, w := range s.slots {
+		if w != nil {
+			running = append(running, w)
+		}
 	}
 	return queuedWork, running
 }
@@ -168,8 +280,8 @@ func (s *Scheduler) Select(pick func(Work) bool) []Work {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Work
-	for w := range s.running {
-		if pick(w) {
+	for _, w := range s.slots {
+		if w != nil && pick(w) {
 			out = append(out, w)
 		}
 	}
@@ -228,8 +340,10 @@ func (s *Scheduler) Snapshot(limit int) (queuedWork []Work, running []Running) {
 	for _, q := range s.queue[:min(limit, len(s.queue))] {
 		queuedWork = append(queuedWork, q.w)
 	}
-	for w, worker := range s.running {
-		running = append(running, Running{W: w, Worker: worker})
+	for worker, w := range s.slots {
+		if w != nil {
+			running = append(running, Running{W: w, Worker: worker})
+		}
 	}
 	return queuedWork, running
 }

@@ -1,6 +1,7 @@
 package localsched
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +30,6 @@ func (w *work) Cancelled() bool             { return w.cancelled.Load() }
 func (w *work) Run(worker int) {
 	w.started <- worker
 	<-w.release
-	w.s.Finished(w)
 }
 
 func started(t *testing.T, w *work) int {
@@ -139,5 +139,76 @@ func TestQueueQueries(t *testing.T) {
 	s.Hold(resources.MustParseSpec("cpu=1"))
 	if free, _, _ := s.State(); free.CPU() != 0 {
 		t.Fatalf("an actor's hold left %v free", free)
+	}
+}
+
+// quick is a work that is over as soon as it runs.
+type quick struct {
+	demand resources.Resources
+	ran    chan struct{}
+}
+
+func (q *quick) Demand() resources.Resources { return q.demand }
+func (q *quick) Cancelled() bool             { return false }
+func (q *quick) Run(int)                     { q.ran <- struct{}{} }
+
+// Works run one after another on the same long-lived worker goroutines,
+// not on a goroutine each; Drain lets the parked ones go.
+func TestWorkersLiveOn(t *testing.T) {
+	s := New(resources.MustParseSpec("cpu=1"))
+	ran := make(chan struct{}, 1)
+	const n = 1000
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			waitParked(t, s)
+		}
+		s.Enqueue(&quick{demand: resources.MustParseSpec("cpu=1"), ran: ran})
+		select {
+		case <-ran:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("work %d did not run", i)
+		}
+	}
+	// A batch queued at once runs on the worker that finishes each.
+	waitParked(t, s)
+	for i := 0; i < n; i++ {
+		s.Enqueue(&quick{demand: resources.MustParseSpec("cpu=1"), ran: ran})
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case <-ran:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("queued work %d did not run", i)
+		}
+	}
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started != 1 {
+		t.Fatalf("%d worker goroutines started for %d works, want 1", started, 2*n)
+	}
+	s.Drain()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.idle) != 0 || !s.closed {
+		t.Fatalf("after Drain: %d parked workers, closed=%v", len(s.idle), s.closed)
+	}
+}
+
+// waitParked waits until a worker of s is parked.
+func waitParked(t *testing.T, s *Scheduler) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		parked := len(s.idle)
+		s.mu.Unlock()
+		if parked > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no worker parked")
+		}
+		runtime.Gosched()
 	}
 }
