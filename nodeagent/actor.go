@@ -124,7 +124,7 @@ func (an actorNode) Publish(r actorhost.Result, val exec.Value, err *exec.Error)
 }
 
 func (an actorNode) Stopped(a *actorhost.Actor) {
-	an.n.sched.Release(a.Demand())
+	an.n.sched.Unhold(a.Demand())
 	an.n.forget(a)
 	an.n.cluster.noteActor(a.ID(), a.Class(), an.n.ID, a.Gen(), taskevents.Dead)
 }

@@ -34,6 +34,9 @@ type Scheduler struct {
 	free     resources.Resources
 	queue    []queued
 	resuming int // works back from get/wait waiting to take their resources again
+	// held is what the node's actors hold (Hold, Unhold): what no work
+	// ending will ever give back.
+	held resources.Resources
 	// slots holds the work running in each worker slot (nil: free; the
 	// slot is for the timeline), and running how many are not nil.
 	slots   []Work
@@ -232,7 +235,12 @@ func (s *Scheduler) Release(demand resources.Resources) {
 func (s *Scheduler) Reacquire(demand resources.Resources) {
 	s.mu.Lock()
 	s.resuming++
-	for !demand.Fits(s.free) {
+	// Waiting makes sense only while works that will end hold what is
+	// missing. Resources an actor took while this work was blocked (an
+	// actor placed, or restarted, on the node then) may never come back:
+	// the work takes its own back over the total rather than wait for
+	// ever, as Ray lets a worker back from ray.get oversubscribe.
+	for !demand.Fits(s.free) && demand.Fits(s.total.Sub(s.held)) {
 		s.resumed.Wait()
 	}
 	s.resuming--
@@ -249,7 +257,16 @@ func (s *Scheduler) Reacquire(demand resources.Resources) {
 func (s *Scheduler) Hold(demand resources.Resources) {
 	s.mu.Lock()
 	s.free = s.free.Sub(demand)
+	s.held = s.held.Add(demand)
 	s.mu.Unlock()
+}
+
+// Unhold gives back what Hold took for an actor that has stopped.
+func (s *Scheduler) Unhold(demand resources.Resources) {
+	s.mu.Lock()
+	s.held = s.held.Sub(demand)
+	s.mu.Unlock()
+	s.Release(demand)
 }
 
 // Drain empties the queue and returns what it held and what runs, for

@@ -105,6 +105,33 @@ func TestReleaseAndReacquireGoFirst(t *testing.T) {
 	close(c.release)
 }
 
+// A work blocked in get gives its CPU back; an actor placed on the node
+// then takes it for as long as it lives. The work, back from get, takes
+// its CPU over the total instead of waiting for ever for what no work
+// ending will give back (it waited for ever before: a job whose actor
+// was restarted on the node of a task blocked calling it hung).
+func TestReacquireDoesNotWaitForAnActorsHold(t *testing.T) {
+	s := New(resources.MustParseSpec("cpu=2"))
+	a := newWork(s, "a", "cpu=2")
+	s.Enqueue(a)
+	started(t, a)
+	s.Release(a.demand) // a blocks in get
+	s.Hold(resources.MustParseSpec("cpu=2"))
+	back := make(chan struct{})
+	go func() { s.Reacquire(a.demand); close(back) }()
+	select {
+	case <-back:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a waited for the CPUs an actor holds")
+	}
+	close(a.release)
+	s.Unhold(resources.MustParseSpec("cpu=2")) // the actor stops
+	b := newWork(s, "b", "cpu=2")
+	s.Enqueue(b)
+	started(t, b) // everything given back: the node's CPUs are free again
+	close(b.release)
+}
+
 // Cancelled works are skipped; Drain, Select, Stuck and Unqueue see the
 // queue as it is.
 func TestQueueQueries(t *testing.T) {
