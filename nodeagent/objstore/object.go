@@ -36,6 +36,13 @@ type Object struct {
 	// it can rebuild the value if the process holding it died. Set before
 	// the object is shared; "" when this process owns it.
 	owner string
+	// shared is set once a reference to the object left this process
+	// (MarkShared): another process may then fetch the value from where
+	// it lives, so it is not released there when it is fetched here.
+	shared bool
+	// releaser is told when the value, held by another process for
+	// this one alone, was fetched here (SetReleaser); nil for none.
+	releaser Releaser
 
 	// fetching is held by the one reader that fetches (or rebuilds) a
 	// remote value, so concurrent readers share one fetch. It is never
@@ -52,6 +59,14 @@ type Object struct {
 // SetRemote.
 type Fetcher interface {
 	FetchObject(o *Object, addr string) (exec.Value, *exec.Error)
+}
+
+// Releaser is told that the value of an object owned here, held by the
+// process at addr, was fetched here while no other process had a
+// reference to it: the copy at addr is needed no more. Package owner
+// implements it.
+type Releaser interface {
+	Released(o *Object, addr string)
 }
 
 // Producer is the task that produces an object, while it runs or waits:
@@ -146,6 +161,34 @@ func (o *Object) WhereAndSize() (string, int64) {
 	return o.remote, size
 }
 
+// SetReleaser makes r told when the value, held by another process, is
+// fetched here while the object is not shared (see Releaser).
+func (o *Object) SetReleaser(r Releaser) {
+	o.mu.Lock()
+	o.releaser = r
+	o.mu.Unlock()
+}
+
+// MarkShared records that a reference to the object leaves this process
+// (inside a value, as a task's argument, in recorded lineage). It is
+// called before the reference's location is read, so that a fetch that
+// ends at the same time either sees the mark (and releases nothing) or
+// has cleared the location first (and the reference names this process).
+func (o *Object) MarkShared() {
+	o.mu.Lock()
+	o.shared = true
+	o.mu.Unlock()
+}
+
+// SharedLocation marks the object shared (MarkShared) and returns where
+// its value lives, "" when here.
+func (o *Object) SharedLocation() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.shared = true
+	return o.remote
+}
+
 // RemoteLocation is where the value lives, or "" when it is here.
 func (o *Object) RemoteLocation() string {
 	o.mu.Lock()
@@ -237,6 +280,14 @@ func (o *Object) fetchRemote() (exec.Value, *exec.Error) {
 	}
 	o.mu.Lock()
 	o.val, o.remote = v, ""
+	r := o.releaser
+	if o.shared {
+		r = nil
+	}
+	o.releaser = nil
 	o.mu.Unlock()
+	if r != nil {
+		r.Released(o, addr)
+	}
 	return v, nil
 }

@@ -40,6 +40,7 @@ func (ow *Owner) HandleDone(payload []byte) error {
 		obj.Complete(exec.None, m.Err, m.Err.Node)
 	case m.Location != "":
 		obj.SetRemote(m.Location, m.Size, ow)
+		obj.SetReleaser(ow) // the holder drops it once fetched here (release.go)
 		obj.Complete(exec.None, nil, m.Location)
 	default:
 		ow.forget(m.ID) // the value is here now; its lineage is not needed

@@ -36,6 +36,8 @@ type Owner struct {
 	borrowed map[string]weak.Pointer[Actor]
 
 	orders OrderLog
+
+	releases releases // the copies of fetched results to release (release.go)
 }
 
 // Network is what the owner needs of the transport side of its process
