@@ -40,7 +40,15 @@ func (ow *Owner) HandleDone(payload []byte) error {
 		obj.Complete(exec.None, m.Err, m.Err.Node)
 	case m.Location != "":
 		obj.SetRemote(m.Location, m.Size, ow)
-		obj.SetReleaser(ow) // the holder drops it once fetched here (release.go)
+		// The holder drops it once it is fetched here (release.go); a
+		// method call's lineage stays, for its actor's restart.
+		switch {
+		case ow.keepResults:
+		case m.Actor == "":
+			obj.SetReleaser(taskResult{ow})
+		default:
+			obj.SetReleaser(callResult{ow})
+		}
 		obj.Complete(exec.None, nil, m.Location)
 	default:
 		ow.forget(m.ID) // the value is here now; its lineage is not needed

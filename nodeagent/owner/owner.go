@@ -38,6 +38,9 @@ type Owner struct {
 	orders OrderLog
 
 	releases releases // the copies of fetched results to release (release.go)
+	// keepResults: fetched results are not released (KeepResults). Set
+	// before the owner is used.
+	keepResults bool
 }
 
 // Network is what the owner needs of the transport side of its process
@@ -88,6 +91,9 @@ type Network interface {
 	Fetch(id, addr string) (exec.Value, *exec.Error)
 	// Spill places a task (again) through the global scheduler.
 	Spill(t Task)
+	// DeleteLineage removes the committed lineage of tasks (their rows
+	// in the GCS), best effort and bounded in time.
+	DeleteLineage(ids []string)
 }
 
 // Task is a task this process sent to another node, as its lineage

@@ -19,32 +19,66 @@ import (
 // owner (objstore.Object.MarkShared), nobody will ask the holder for it
 // again: the owner tells the holder, which drops it (its store frees the
 // value when its last handle goes), and forgets the task's lineage, as
-// it does for a result that came inline. Releases are gathered for
-// releaseDelay and sent per holder in one message, off the reader's
-// goroutine. They are best effort: a holder that misses one keeps the
-// value until the job ends, as before.
+// it does for a result that came inline; for a task (not a method call,
+// whose lineage its actor's restart replays) it also has the task's row
+// deleted from the GCS. Releases are gathered for releaseDelay and sent
+// per holder in one message, off the reader's goroutine; row deletions
+// are gathered for rowDeleteDelay, so that the lineage stash has written
+// the rows first. Both are best effort: a holder that misses a release
+// keeps the value until the job ends, as before, and a row written after
+// its deletion goes with its job.
+
+// KeepResults makes the owner release nothing: its job may be run again,
+// and the re-run reuses the results the nodes still hold (nodeagent's
+// reuse.go). It is called before the owner is used.
+func (ow *Owner) KeepResults() { ow.keepResults = true }
 
 // releaseDelay is how long releases gather before they are sent.
 const releaseDelay = 5 * time.Millisecond
 
+// rowDeleteDelay is how long row deletions gather before they are sent.
+const rowDeleteDelay = time.Second
+
 // releaseSendTimeout bounds one release message.
 const releaseSendTimeout = 5 * time.Second
 
-// releases are the object IDs to release, by holder, not sent yet. It is
-// guarded by its mu, never held with another lock.
+// releases are what is to be released and not sent yet: object IDs by
+// holder, and task IDs whose rows are to be deleted. They are guarded by
+// mu, never held with another lock.
 type releases struct {
 	mu      sync.Mutex
 	pending map[string][]string
+	rows    []string
 }
 
-// Released is told that the value of o, held at addr, was fetched here
-// while no reference to it had left this process (objstore.Releaser).
-func (ow *Owner) Released(o *objstore.Object, addr string) {
-	ow.mu.Lock()
-	if e := ow.lineage[o.ID()]; e != nil && e.t.Object() == o {
-		delete(ow.lineage, o.ID()) // the value is here now
+// taskResult and callResult are the objstore.Releaser of a task's result
+// and of a method call's.
+type (
+	taskResult struct{ *Owner }
+	callResult struct{ *Owner }
+)
+
+// Released is told that the value of o, a task's result held at addr,
+// was fetched here while no reference to it had left this process.
+func (r taskResult) Released(o *objstore.Object, addr string) {
+	r.release(o, addr, true)
+}
+
+// Released is callResult's: the call's lineage stays.
+func (r callResult) Released(o *objstore.Object, addr string) {
+	r.release(o, addr, false)
+}
+
+// release forgets o's lineage here, and sends (soon) its release to its
+// holder at addr and, with rows, the deletion of its task's row.
+func (ow *Owner) release(o *objstore.Object, addr string, rows bool) {
+	if rows {
+		ow.mu.Lock()
+		if e := ow.lineage[o.ID()]; e != nil && e.t.Object() == o {
+			delete(ow.lineage, o.ID()) // the value is here now
+		}
+		ow.mu.Unlock()
 	}
-	ow.mu.Unlock()
 	r := &ow.releases
 	r.mu.Lock()
 	first := len(r.pending) == 0
@@ -52,9 +86,16 @@ func (ow *Owner) Released(o *objstore.Object, addr string) {
 		r.pending = map[string][]string{}
 	}
 	r.pending[addr] = append(r.pending[addr], o.ID())
+	firstRow := rows && len(r.rows) == 0
+	if rows {
+		r.rows = append(r.rows, o.ID())
+	}
 	r.mu.Unlock()
 	if first {
 		time.AfterFunc(releaseDelay, ow.sendReleases)
+	}
+	if firstRow {
+		time.AfterFunc(rowDeleteDelay, ow.deleteRows)
 	}
 }
 
@@ -76,4 +117,14 @@ func (ow *Owner) sendReleases() {
 			ow.net.Call(ctx, addr, transport.Query, msg)
 		}()
 	}
+}
+
+// deleteRows has the gathered tasks' rows deleted from the GCS.
+func (ow *Owner) deleteRows() {
+	r := &ow.releases
+	r.mu.Lock()
+	rows := r.rows
+	r.rows = nil
+	r.mu.Unlock()
+	ow.net.DeleteLineage(rows)
 }

@@ -24,6 +24,9 @@ const (
 	GCSServeApps
 	GCSPutServeApp
 	GCSDeleteServeApp
+	// GCSDeleteTasks (task IDs) removes the rows of tasks whose results
+	// their owner released (nodeagent/owner's release.go).
+	GCSDeleteTasks
 )
 
 // Questions one process asks another (transport.Query). The payload is
