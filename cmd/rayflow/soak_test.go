@@ -53,7 +53,7 @@ func TestSoakMemoryStaysFlat(t *testing.T) {
 		t.Skip("starts processes and runs for a while")
 	}
 	rounds := soakSetting(t, "RAYFLOW_SOAK_ROUNDS", 3000)
-	jobs := soakSetting(t, "RAYFLOW_SOAK_JOBS", 150)
+	jobs := soakSetting(t, "RAYFLOW_SOAK_JOBS", 300)
 	bin := buildCLI(t)
 	hp, p1, p2 := freePortRange(t, 5), freePort(t), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
