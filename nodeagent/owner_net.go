@@ -62,6 +62,12 @@ func (n ownerNet) Send(addr string, typ transport.MsgType, payload []byte) error
 	return n.pool.Send(addr, typ, payload)
 }
 
+// Grouped reports whether the task is a call of a group, whose lineage
+// is its group's (owner.Grouped).
+func (t *task) Grouped() bool { return t.group != nil }
+
+var _ owner.Grouped = (*task)(nil)
+
 // DeleteLineage asks every head to delete the tasks' rows (each deletes
 // on the GCS shards it leads), at most releaseTimeout.
 func (n ownerNet) DeleteLineage(ids []string) {

@@ -69,12 +69,23 @@ func (r callResult) Released(o *objstore.Object, addr string) {
 	r.release(o, addr, false)
 }
 
-// release forgets o's lineage here, and sends (soon) its release to its
-// holder at addr and, with rows, the deletion of its task's row.
+// Grouped is implemented by a Task that may be one call of a group
+// (nodeagent's batches and fusions), whose lineage is one record keyed by
+// the group's first call: the lineage of such a call is kept, here and in
+// the GCS, for the group's other calls.
+type Grouped interface {
+	Grouped() bool
+}
+
+// release sends (soon) o's release to its holder at addr. With rows,
+// when o is the result of a task alone whose lineage this process keeps,
+// it also forgets that lineage and has the task's row deleted.
 func (ow *Owner) release(o *objstore.Object, addr string, rows bool) {
 	if rows {
 		ow.mu.Lock()
-		if e := ow.lineage[o.ID()]; e != nil && e.t.Object() == o {
+		e := ow.lineage[o.ID()]
+		rows = e != nil && e.t.Object() == o && !isGrouped(e.t)
+		if rows {
 			delete(ow.lineage, o.ID()) // the value is here now
 		}
 		ow.mu.Unlock()
@@ -97,6 +108,12 @@ func (ow *Owner) release(o *objstore.Object, addr string, rows bool) {
 	if firstRow {
 		time.AfterFunc(rowDeleteDelay, ow.deleteRows)
 	}
+}
+
+// isGrouped reports whether t is a call of a group (Grouped).
+func isGrouped(t Task) bool {
+	g, ok := t.(Grouped)
+	return ok && g.Grouped()
 }
 
 // sendReleases sends the gathered releases, one message per holder.
