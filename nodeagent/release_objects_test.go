@@ -1,9 +1,13 @@
 package nodeagent
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/testutil"
 )
 
@@ -36,6 +40,24 @@ func TestFetchedResultsAreReleasedBeforeTheJobEnds(t *testing.T) {
 		return s1 + s2
 	}
 	testutil.Eventually(t, 10*time.Second, "only the result passed on is still served", func() bool { return served() == 1 })
+	// The released tasks' lineage rows go from the GCS (task IDs are the
+	// job's calls in order: rel.1 to rel.6 fetched, rel.7 passed on).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := driver.FlushLineage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "the released tasks' rows deleted", func() bool {
+		for i := 1; i <= 6; i++ {
+			if _, err := head.Store.GetTask(fmt.Sprintf("rel.%d", i)); !errors.Is(err, gcs.ErrNotFound) {
+				return false
+			}
+		}
+		return true
+	})
+	if _, err := head.Store.GetTask("rel.7"); err != nil {
+		t.Fatalf("the lineage of the result passed on: %v", err)
+	}
 	driver.endJob("rel")
 	if n := served(); n != 0 {
 		t.Fatalf("%d results of the ended job are still served", n)
