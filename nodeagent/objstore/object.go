@@ -36,13 +36,13 @@ type Object struct {
 	// it can rebuild the value if the process holding it died. Set before
 	// the object is shared; "" when this process owns it.
 	owner string
-	// shared is set once a reference to the object left this process
+	// release is told when the value, held by another process for this
+	// one alone, was fetched here (SetReleaser); nil for none, and
+	// sharedMark once a reference to the object left this process
 	// (MarkShared): another process may then fetch the value from where
-	// it lives, so it is not released there when it is fetched here.
-	shared bool
-	// releaser is told when the value, held by another process for
-	// this one alone, was fetched here (SetReleaser); nil for none.
-	releaser Releaser
+	// it lives, so it is not released there when it is fetched here. One
+	// pointer, so that an Object stays in the 224-byte size class.
+	release *ReleaseTo
 
 	// fetching is held by the one reader that fetches (or rebuilds) a
 	// remote value, so concurrent readers share one fetch. It is never
@@ -68,6 +68,17 @@ type Fetcher interface {
 type Releaser interface {
 	Released(o *Object, addr string)
 }
+
+// ReleaseTo is a Releaser as an object holds it (one pointer); made once
+// per Releaser by NewReleaseTo.
+type ReleaseTo struct{ r Releaser }
+
+// NewReleaseTo returns the ReleaseTo of r.
+func NewReleaseTo(r Releaser) *ReleaseTo { return &ReleaseTo{r: r} }
+
+// sharedMark is the release of an object a reference to which left this
+// process.
+var sharedMark = &ReleaseTo{}
 
 // Producer is the task that produces an object, while it runs or waits:
 // cancelling the object's future cancels it.
@@ -162,10 +173,13 @@ func (o *Object) WhereAndSize() (string, int64) {
 }
 
 // SetReleaser makes r told when the value, held by another process, is
-// fetched here while the object is not shared (see Releaser).
-func (o *Object) SetReleaser(r Releaser) {
+// fetched here while the object is not shared (see Releaser). Nothing
+// changes for an object shared already.
+func (o *Object) SetReleaser(r *ReleaseTo) {
 	o.mu.Lock()
-	o.releaser = r
+	if o.release != sharedMark {
+		o.release = r
+	}
 	o.mu.Unlock()
 }
 
@@ -176,7 +190,7 @@ func (o *Object) SetReleaser(r Releaser) {
 // has cleared the location first (and the reference names this process).
 func (o *Object) MarkShared() {
 	o.mu.Lock()
-	o.shared = true
+	o.release = sharedMark
 	o.mu.Unlock()
 }
 
@@ -185,7 +199,7 @@ func (o *Object) MarkShared() {
 func (o *Object) SharedLocation() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.shared = true
+	o.release = sharedMark
 	return o.remote
 }
 
@@ -280,14 +294,13 @@ func (o *Object) fetchRemote() (exec.Value, *exec.Error) {
 	}
 	o.mu.Lock()
 	o.val, o.remote = v, ""
-	r := o.releaser
-	if o.shared {
-		r = nil
+	r := o.release
+	if r != sharedMark {
+		o.release = nil
 	}
-	o.releaser = nil
 	o.mu.Unlock()
-	if r != nil {
-		r.Released(o, addr)
+	if r != nil && r != sharedMark {
+		r.r.Released(o, addr)
 	}
 	return v, nil
 }

@@ -45,9 +45,9 @@ func (ow *Owner) HandleDone(payload []byte) error {
 		switch {
 		case ow.keepResults:
 		case m.Actor == "":
-			obj.SetReleaser(taskResult{ow})
+			obj.SetReleaser(ow.releaseTask)
 		default:
-			obj.SetReleaser(callResult{ow})
+			obj.SetReleaser(ow.releaseCall)
 		}
 		obj.Complete(exec.None, nil, m.Location)
 	default:
