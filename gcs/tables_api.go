@@ -225,6 +225,27 @@ func (s *Store) DeleteJobTasks(jobID string) *Future {
 	return s.submitAll(command{op: opDeletePrefix, table: TableTasks, key: jobID + "."})
 }
 
+// DeleteTasks removes the rows of tasks from the tasks table: one write
+// per shard, each carried in a single log entry. Removing a missing row
+// succeeds. (Their outcomes' rows, if any, go with their job.)
+func (s *Store) DeleteTasks(ids []string) *Future {
+	byShard := make(map[*shard][]command)
+	for _, id := range ids {
+		if id == "" {
+			return errEmptyID("task")
+		}
+		sh := s.shardOf(TableTasks, id)
+		byShard[sh] = append(byShard[sh], command{op: opDelete, table: TableTasks, key: id})
+	}
+	parts := make([]*Future, 0, len(byShard))
+	for _, sh := range s.shards {
+		if cmds, ok := byShard[sh]; ok {
+			parts = append(parts, s.submit(sh, cmds...))
+		}
+	}
+	return joinFutures(parts)
+}
+
 // GetTask returns a task's lineage record, or ErrNotFound.
 func (s *Store) GetTask(id string, opts ...ReadOption) (TaskRecord, error) {
 	var t TaskRecord

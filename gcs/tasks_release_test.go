@@ -87,3 +87,26 @@ func TestDeletePrefixRefusesEmptyPrefix(t *testing.T) {
 		t.Fatal("empty prefix deleted rows")
 	}
 }
+
+// DeleteTasks removes the rows named, on whichever shards they live, and
+// no other; deleting a missing row succeeds.
+func TestDeleteTasks(t *testing.T) {
+	s := openTest(t, nil)
+	must(t, s.PutTasks(jobRows()))
+	must(t, s.DeleteTasks([]string{"jobA.1", "jobA.2", "jobB.7", "jobA.999"}))
+	left := tasksLeft(s)
+	if left["jobA"] != 39 || left["jobAB"] != 41 || left["jobB"] != 40 {
+		t.Fatalf("after deleting three rows: %v", left)
+	}
+	for _, id := range []string{"jobA.1", "jobB.7"} {
+		if _, err := s.GetTask(id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("row %s: %v, want ErrNotFound", id, err)
+		}
+	}
+	if _, err := s.GetTask("jobA.1.1"); err != nil {
+		t.Fatalf("a child's row went too: %v", err)
+	}
+	if err := s.DeleteTasks([]string{""}).Error(); err == nil {
+		t.Error("DeleteTasks of an empty ID succeeded")
+	}
+}

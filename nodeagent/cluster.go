@@ -94,6 +94,11 @@ type Config struct {
 	// whose result an earlier run committed and a node still holds takes
 	// that result instead of running (reuse.go). Empty: none.
 	ReuseFrom []string
+	// KeepResults, on a driver whose job may be run again (a job of the
+	// Jobs API), keeps the large results its tasks made on the nodes
+	// that made them until the job ends, for a re-run to reuse; without
+	// it each is released there once fetched here (owner's release.go).
+	KeepResults bool
 
 	// Set by Validate.
 	lineageMode stash.Mode

@@ -96,7 +96,9 @@
 //	  other processes call here   (its own lock)        stops), job release, handle encoding
 //	network.served, jobs          network.mu          connection goroutines (SubmitTask,
 //	                                                    FetchObject, Query), workers
-//	                                                    (serveObject), job release
+//	                                                    (serveObject), job release, the owner's
+//	                                                    release of a fetched result
+//	                                                    (handleReleaseObjects)
 //	network.programs (compiled,   programCache.mu     connection goroutines loading a task's
 //	  by hash)                                          program, the driver registering its own
 //	network.workdirs: working     workDirs.mu         the driver sharing one (ShareWorkDir), the

@@ -76,7 +76,7 @@ func endState(err *exec.Error) taskevents.State {
 // (the first transition: it needs no time).
 func (c *Cluster) noteSubmitted(t *task) {
 	if c.events != nil && c.net != nil { // a timeline needs only runs
-		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: t.obj})
+		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())})
 	}
 }
 
@@ -114,7 +114,7 @@ func (c *Cluster) snapshotTasks() {
 					c.noteWaiting(t, n, now) // a later call of a group under way
 				} else if !t.obj.IsReady() {
 					c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Running, Node: n.ID,
-						Worker: int32(r.Worker), At: started, Over: t.obj})
+						Worker: int32(r.Worker), At: started, Over: taskevents.DoneChan(t.obj.Done())})
 				}
 			}
 		}
@@ -125,7 +125,7 @@ func (c *Cluster) snapshotTasks() {
 func (c *Cluster) noteWaiting(t *task, n *Node, now int64) {
 	if !t.obj.IsReady() {
 		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Node: n.ID, Worker: -1,
-			At: now, Over: t.obj})
+			At: now, Over: taskevents.DoneChan(t.obj.Done())})
 	}
 }
 

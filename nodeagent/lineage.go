@@ -213,7 +213,7 @@ func taskArgs(args []exec.Value, refs exec.RefCodec) []gcs.TaskArg {
 		if a.Kind() == exec.FutureKind {
 			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
 			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
-				arg.Location = o.RemoteLocation()
+				arg.Location = o.SharedLocation()
 			}
 			out[i] = arg
 			continue

@@ -117,6 +117,9 @@ func (c *Cluster) startNetwork(cfg NetConfig) error {
 		peers: map[*transport.Peer]bool{}, poke: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	nw.ow = owner.New(ownerNet{nw})
+	if c.cfg.KeepResults {
+		nw.ow.KeepResults()
+	}
 	if cfg.Membership != nil {
 		nw.svc = head.NewService(cfg.Store, cfg.Membership)
 		nw.events = taskevents.NewTable(jobEventLimit())

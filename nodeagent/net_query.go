@@ -33,6 +33,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return transport.Reply(w.Bytes()), nil
 	case wire.QueryDialable:
 		return nw.handleDialable(payload[1:])
+	case wire.QueryReleaseObjects:
+		return nil, nw.handleReleaseObjects(payload[1:])
 	case wire.QueryRelease, wire.QueryReleaseKeep:
 		return nil, nw.handleRelease(payload[1:], payload[0] == wire.QueryReleaseKeep)
 	case wire.QueryHeld, wire.QueryAdopt:

@@ -236,3 +236,21 @@ func (n *Node) tasksWhere(pick func(t *task) bool) []*task {
 	}
 	return out
 }
+
+// handleReleaseObjects serves wire.QueryReleaseObjects: the owner of the
+// objects named fetched their values and gave no one else a reference,
+// so this process serves them no more (the store frees each value when
+// its last handle goes). Objects of other processes' jobs are released
+// the same way: only their owner sends this.
+func (nw *network) handleReleaseObjects(body []byte) error {
+	ids, err := wire.DecodeStrings(body)
+	if err != nil {
+		return wire.ErrMalformed
+	}
+	nw.mu.Lock()
+	for _, id := range ids {
+		delete(nw.served, id)
+	}
+	nw.mu.Unlock()
+	return nil
+}

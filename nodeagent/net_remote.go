@@ -58,6 +58,7 @@ func (nw *network) fillArgsIn(msg *wire.Submit, args []exec.Value, members map[*
 	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
 			if o := objstore.ObjectOf(a.AsFuture()); members[o] {
+				o.MarkShared()
 				msg.Args = append(msg.Args, wire.Arg{ObjectID: o.ID(), Location: addr, Name: o.Name()})
 				continue
 			}
@@ -87,7 +88,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 		if o == nil {
 			return wire.Arg{}, fmt.Errorf("unknown future")
 		}
-		if loc := o.RemoteLocation(); loc != "" {
+		if loc := o.SharedLocation(); loc != "" {
 			return wire.Arg{ObjectID: o.ID(), Location: loc, Name: o.Name()}, nil
 		}
 		if !o.IsReady() {

@@ -62,6 +62,26 @@ func (n ownerNet) Send(addr string, typ transport.MsgType, payload []byte) error
 	return n.pool.Send(addr, typ, payload)
 }
 
+// Grouped reports whether the task is a call of a group, whose lineage
+// is its group's (owner.Grouped).
+func (t *task) Grouped() bool { return t.group != nil }
+
+var _ owner.Grouped = (*task)(nil)
+
+// DeleteLineage asks every head to delete the tasks' rows (each deletes
+// on the GCS shards it leads), at most releaseTimeout.
+func (n ownerNet) DeleteLineage(ids []string) {
+	if !n.c.keepsLineage() || len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	payload := append([]byte{wire.GCSDeleteTasks}, wire.EncodeStrings(ids...)...)
+	for _, addr := range n.hc.Order() {
+		n.hc.CallAt(ctx, addr, transport.GCSRequest, payload)
+	}
+}
+
 func (n ownerNet) Fetch(id, addr string) (exec.Value, *exec.Error) { return n.fetch(id, addr) }
 
 // Spill places a task of this process again through the global

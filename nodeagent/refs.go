@@ -37,7 +37,7 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		// Served from here when it lives here, and when it is owned here:
 		// a reader that cannot fetch it from where it lives then asks its
 		// owner, which rebuilds it.
-		loc, owner := o.RemoteLocation(), o.Owner()
+		loc, owner := o.SharedLocation(), o.Owner()
 		if loc == "" || owner == "" {
 			nw.serveObject(o)
 		}

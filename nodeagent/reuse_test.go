@@ -62,7 +62,13 @@ func TestRerunReusesHeldResults(t *testing.T) {
 	if err := head.Store.CreateAPIJob(gcs.APIJob{JobID: "rfjob_t", SubmissionID: "s", Status: "RUNNING", Supervisor: "h", Attempt: 1}).Error(); err != nil {
 		t.Fatal(err)
 	}
-	first := connectDriver(t, head)
+	// A job of the Jobs API: its driver keeps its results where they
+	// were made (jobs_supervise.go), for a re-run.
+	first, err := ConnectDriver([]string{head.Cluster.Address()}, Config{KeepResults: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Shutdown("test over") })
 	if got := runJob(t, first, "rfjob_t", reuseFirst); got.Repr() != "72000.0" {
 		t.Fatalf("the first run returned %s", got.Repr())
 	}

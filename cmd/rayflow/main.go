@@ -22,6 +22,7 @@ const (
 
 func main() {
 	stop := profileCPU(os.Getenv("RAYFLOW_CPUPROFILE"))
+	profileHeapOnSignal(os.Getenv("RAYFLOW_HEAPPROFILE"))
 	code := runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -170,6 +170,8 @@ func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, er
 		return transport.Reply(wire.EncodeRecords([]gcs.TaskRecord{rec})), nil
 	case wire.GCSDeleteJobTasks:
 		return nil, deleteJobTasks(store, body)
+	case wire.GCSDeleteTasks:
+		return nil, deleteTasks(store, body)
 	case wire.GCSNodeStates:
 		var ss []string
 		for _, n := range m.All() {
@@ -336,4 +338,19 @@ func deleteJobTasks(store *gcs.Store, body []byte) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// deleteTasks serves wire.GCSDeleteTasks on a head: it deletes the named
+// tasks' rows on the GCS shards it leads (or through their leaders when
+// this head forwards writes); every head is asked, so together they
+// cover all shards.
+func deleteTasks(store *gcs.Store, body []byte) error {
+	ids, err := wire.DecodeStrings(body)
+	if err != nil {
+		return wire.ErrMalformed
+	}
+	if err := store.DeleteTasks(ids).ErrorTimeout(2 * time.Second); err != nil && !errors.Is(err, gcs.ErrNotLeader) {
+		return err
+	}
+	return nil
 }

@@ -17,8 +17,10 @@
 // readers (Result, Done, OnReady). A value held by another process is
 // fetched when first read through the Fetcher the object was given
 // (SetRemote); the process's owner (package owner) implements it,
-// rebuilding the value from its lineage when its holder lost it. This
-// package does no networking.
+// rebuilding the value from its lineage when its holder lost it. Once
+// the owner has fetched a value no reference to which left it
+// (MarkShared), the object tells its Releaser, which has the holder drop
+// its copy. This package does no networking.
 //
 // # Ownership and threading
 //
@@ -33,7 +35,7 @@
 // handle is the store's.
 //
 // An Object owns its value, error, readiness, waiters, producer, store
-// handle and remote location, guarded by its mu; whoever completes it (a
+// handle, remote location, shared mark and releaser, guarded by its mu; whoever completes it (a
 // worker, a connection goroutine with a TaskDone) and its readers (get,
 // wait, fetch servers) may call it from any goroutine. Its fetching lock
 // is held by the one reader that fetches a remote value, never together

@@ -36,6 +36,13 @@ type Object struct {
 	// it can rebuild the value if the process holding it died. Set before
 	// the object is shared; "" when this process owns it.
 	owner string
+	// release is told when the value, held by another process for this
+	// one alone, was fetched here (SetReleaser); nil for none, and
+	// sharedMark once a reference to the object left this process
+	// (MarkShared): another process may then fetch the value from where
+	// it lives, so it is not released there when it is fetched here. One
+	// pointer, so that an Object stays in the 224-byte size class.
+	release *ReleaseTo
 
 	// fetching is held by the one reader that fetches (or rebuilds) a
 	// remote value, so concurrent readers share one fetch. It is never
@@ -53,6 +60,25 @@ type Object struct {
 type Fetcher interface {
 	FetchObject(o *Object, addr string) (exec.Value, *exec.Error)
 }
+
+// Releaser is told that the value of an object owned here, held by the
+// process at addr, was fetched here while no other process had a
+// reference to it: the copy at addr is needed no more. Package owner
+// implements it.
+type Releaser interface {
+	Released(o *Object, addr string)
+}
+
+// ReleaseTo is a Releaser as an object holds it (one pointer); made once
+// per Releaser by NewReleaseTo.
+type ReleaseTo struct{ r Releaser }
+
+// NewReleaseTo returns the ReleaseTo of r.
+func NewReleaseTo(r Releaser) *ReleaseTo { return &ReleaseTo{r: r} }
+
+// sharedMark is the release of an object a reference to which left this
+// process.
+var sharedMark = &ReleaseTo{}
 
 // Producer is the task that produces an object, while it runs or waits:
 // cancelling the object's future cancels it.
@@ -146,6 +172,37 @@ func (o *Object) WhereAndSize() (string, int64) {
 	return o.remote, size
 }
 
+// SetReleaser makes r told when the value, held by another process, is
+// fetched here while the object is not shared (see Releaser). Nothing
+// changes for an object shared already.
+func (o *Object) SetReleaser(r *ReleaseTo) {
+	o.mu.Lock()
+	if o.release != sharedMark {
+		o.release = r
+	}
+	o.mu.Unlock()
+}
+
+// MarkShared records that a reference to the object leaves this process
+// (inside a value, as a task's argument, in recorded lineage). It is
+// called before the reference's location is read, so that a fetch that
+// ends at the same time either sees the mark (and releases nothing) or
+// has cleared the location first (and the reference names this process).
+func (o *Object) MarkShared() {
+	o.mu.Lock()
+	o.release = sharedMark
+	o.mu.Unlock()
+}
+
+// SharedLocation marks the object shared (MarkShared) and returns where
+// its value lives, "" when here.
+func (o *Object) SharedLocation() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.release = sharedMark
+	return o.remote
+}
+
 // RemoteLocation is where the value lives, or "" when it is here.
 func (o *Object) RemoteLocation() string {
 	o.mu.Lock()
@@ -237,6 +294,13 @@ func (o *Object) fetchRemote() (exec.Value, *exec.Error) {
 	}
 	o.mu.Lock()
 	o.val, o.remote = v, ""
+	r := o.release
+	if r != sharedMark {
+		o.release = nil
+	}
 	o.mu.Unlock()
+	if r != nil && r != sharedMark {
+		r.r.Released(o, addr)
+	}
 	return v, nil
 }

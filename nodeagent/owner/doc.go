@@ -35,6 +35,8 @@
 //	an Actor's address, call log,  Actor.mu       callers (CallRemote), HandleDone (a gone
 //	  pending calls, checkpoint,                    actor), the restart and relocation
 //	  incarnation                                   goroutines, "where is it" answers
+//	releases: fetched results'     releases.mu    readers that fetched (Released), the
+//	  holders to tell, not sent                     timer that sends them
 //	orders: places and kept calls  OrderLog.mu    HandleDone (Note), callers (KeepCall),
 //	                                                lineage queries (Outcomes, Call)
 //

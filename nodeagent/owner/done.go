@@ -40,6 +40,15 @@ func (ow *Owner) HandleDone(payload []byte) error {
 		obj.Complete(exec.None, m.Err, m.Err.Node)
 	case m.Location != "":
 		obj.SetRemote(m.Location, m.Size, ow)
+		// The holder drops it once it is fetched here (release.go); a
+		// method call's lineage stays, for its actor's restart.
+		switch {
+		case ow.keepResults:
+		case m.Actor == "":
+			obj.SetReleaser(ow.releaseTask)
+		default:
+			obj.SetReleaser(ow.releaseCall)
+		}
 		obj.Complete(exec.None, nil, m.Location)
 	default:
 		ow.forget(m.ID) // the value is here now; its lineage is not needed

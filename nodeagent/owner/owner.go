@@ -36,6 +36,14 @@ type Owner struct {
 	borrowed map[string]weak.Pointer[Actor]
 
 	orders OrderLog
+
+	releases releases // the copies of fetched results to release (release.go)
+	// keepResults: fetched results are not released (KeepResults). Set
+	// before the owner is used.
+	keepResults bool
+	// releaseTask and releaseCall are the releasers of a task's result
+	// and a method call's (release.go).
+	releaseTask, releaseCall *objstore.ReleaseTo
 }
 
 // Network is what the owner needs of the transport side of its process
@@ -86,6 +94,9 @@ type Network interface {
 	Fetch(id, addr string) (exec.Value, *exec.Error)
 	// Spill places a task (again) through the global scheduler.
 	Spill(t Task)
+	// DeleteLineage removes the committed lineage of tasks (their rows
+	// in the GCS), best effort and bounded in time.
+	DeleteLineage(ids []string)
 }
 
 // Task is a task this process sent to another node, as its lineage
@@ -116,9 +127,11 @@ const (
 
 // New returns the owner of a process that reaches others through net.
 func New(net Network) *Owner {
-	return &Owner{net: net, awaited: map[string]awaitedResult{},
+	ow := &Owner{net: net, awaited: map[string]awaitedResult{},
 		lineage: map[string]*lineageEntry{}, actors: map[string]*Actor{},
 		borrowed: map[string]weak.Pointer[Actor]{}}
+	ow.releaseTask, ow.releaseCall = objstore.NewReleaseTo(taskResult{ow}), objstore.NewReleaseTo(callResult{ow})
+	return ow
 }
 
 // Orders is the log of the places this process's calls took in their

@@ -28,6 +28,9 @@ const (
 	// (wire.ViewNode rows): the local view a process places plain tasks
 	// on without asking a head each time (bottom-up scheduling).
 	GCSView
+	// GCSDeleteTasks (task IDs) removes the rows of tasks whose results
+	// their owner released (nodeagent/owner's release.go).
+	GCSDeleteTasks
 )
 
 // Questions one process asks another (transport.Query). The payload is
@@ -45,6 +48,10 @@ const (
 	// QueryRelease (job IDs) says the jobs are over: the process drops
 	// what it keeps for them (net_release.go).
 	QueryRelease byte = 3
+	// QueryReleaseObjects (object IDs) says the objects' owner fetched
+	// their values and gave no one else a reference: the process that
+	// holds them drops them (nodeagent's net_release.go).
+	QueryReleaseObjects byte = 7
 	// QueryJobAlive (job IDs, "", program hashes, "", driver address)
 	// tells a head that the jobs' driver is alive: it renews their leases
 	// (nodeagent's net_jobs.go). The reply lists those of the jobs the

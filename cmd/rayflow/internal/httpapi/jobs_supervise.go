@@ -136,7 +136,7 @@ func (s *Server) runJob(ctx context.Context, j *job, source string) (*string, er
 		return nil, err
 	}
 	driver, err := nodeagent.ConnectDriver(s.driverHeads(), nodeagent.Config{Stdout: j.log, Token: s.token, TLS: s.tls, MaxMemory: s.jobMaxMemory,
-		ReuseFrom: nodeagent.EarlierAttempts(j.rec.JobID, j.attempt)})
+		ReuseFrom: nodeagent.EarlierAttempts(j.rec.JobID, j.attempt), KeepResults: true})
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect the job's driver to the cluster: %w", err)
 	}
