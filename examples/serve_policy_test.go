@@ -1,7 +1,6 @@
 package examples_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	rf "github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/testutil"
@@ -40,20 +38,7 @@ func testServePolicy(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	}()
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "ready") {
-				close(ready)
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case <-ready:
-	case <-time.After(runTimeout):
+	if _, ok := testutil.AwaitReady(stdout, runTimeout); !ok {
 		t.Fatalf("rayflow serve printed no ready line; stderr:\n%s", stderr.String())
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/cartpole/act", port)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -55,21 +54,11 @@ func startProcIn(t *testing.T, dir, bin string, args ...string) *proc {
 			cmd.Wait()
 		}
 	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "ready") {
-				lines <- sc.Text()
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case p.ready = <-lines:
-	case <-time.After(10 * time.Second):
+	line, ok := testutil.AwaitReady(stdout, 10*time.Second)
+	if !ok {
 		t.Fatalf("rayflow %s printed no ready line in 10 s; stderr:\n%s", strings.Join(args, " "), stderr.String())
 	}
+	p.ready = line
 	return p
 }
 

@@ -210,23 +210,11 @@ func startServing(t *testing.T, bin string, args ...string) (*proc, *testutil.Bu
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "ready") {
-				lines <- sc.Text()
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line := <-lines:
-		return &proc{cmd: cmd, ready: line}, stderr
-	case <-time.After(10 * time.Second):
+	line, ok := testutil.AwaitReady(stdout, 10*time.Second)
+	if !ok {
 		t.Fatalf("rayflow serve printed no ready line in 10 s; stderr:\n%s", stderr.String())
 	}
-	return nil, nil
+	return &proc{cmd: cmd, ready: line}, stderr
 }
 
 // With min_replicas < max_replicas the replicas follow the requests in

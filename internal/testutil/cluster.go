@@ -83,23 +83,10 @@ func (c *Cluster) start(bin string, args []string) error {
 	}
 	c.procs = append(c.procs, cmd)
 	c.logs = append(c.logs, logs)
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "ready") {
-				close(ready)
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case <-ready:
-		return nil
-	case <-time.After(readyWithin):
+	if _, ok := AwaitReady(stdout, readyWithin); !ok {
 		return fmt.Errorf("rayflow %s printed no ready line in %v; stderr:\n%s", strings.Join(args, " "), readyWithin, logs.String())
 	}
+	return nil
 }
 
 // Logs returns what every process printed on stderr so far, for a
@@ -176,4 +163,27 @@ func WithoutPlaces(s string) string {
 		}
 		return "jobN"
 	})
+}
+
+// AwaitReady reads a rayflow process's stdout until its line beginning
+// "ready" and returns that line, or false when none came within; the
+// rest of stdout is read and dropped, so the process never blocks on it.
+func AwaitReady(stdout io.Reader, within time.Duration) (string, bool) {
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "ready") {
+				lines <- sc.Text()
+				break
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case line := <-lines:
+		return line, true
+	case <-time.After(within):
+		return "", false
+	}
 }
