@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -29,16 +30,12 @@ pipeline main() { get(Keeper().ping()) }`); err != nil {
 	}
 	driver.Shutdown("job over")
 	gone := time.Now()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if at, ok := nodeagent.ProgramUsedAt(head.Cluster, hashes[0]); ok && at.After(gone) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the head did not count the detached actor's program as used after its driver left")
-		}
-		time.Sleep(20 * time.Millisecond) // polls the head's record; the event has no notification
-	}
+	// The head marks the program used when the actor's heartbeat report
+	// reaches it: its record is the event.
+	testutil.Eventually(t, 10*time.Second, "the head counting the detached actor's program as used after its driver left", func() bool {
+		at, ok := nodeagent.ProgramUsedAt(head.Cluster, hashes[0])
+		return ok && at.After(gone)
+	})
 	other, err := nodeagent.ConnectDriver([]string{head.Cluster.Address()}, nodeagent.Config{})
 	if err != nil {
 		t.Fatal(err)
