@@ -103,10 +103,10 @@ func aheadWindow(k, depth int) int {
 
 // rangeAt gives the k-th value of range(start, stop, stride).
 func rangeAt(start, stop, stride int64) func(k int) (Value, bool) {
+	n := rangeLen(start, stop, stride)
 	return func(k int) (Value, bool) {
-		i := start + int64(k)*stride
-		if stride > 0 && i < stop || stride < 0 && i > stop {
-			return Int(i), true
+		if k >= 0 && uint64(k) < n {
+			return Int(start + int64(k)*stride), true // exact: the value fits
 		}
 		return None, false
 	}

@@ -132,13 +132,8 @@ func builtinRange(th *Thread, a *Args) (Value, error) {
 	if err != nil {
 		return None, err
 	}
-	n := int64(0)
-	if step > 0 && stop > start {
-		n = (stop - start + step - 1) / step
-	} else if step < 0 && start > stop {
-		n = (start - stop - step - 1) / -step
-	}
-	if n > MaxValueBytes/valueSize {
+	n := rangeLen(start, stop, step)
+	if n > uint64(MaxValueBytes/valueSize) {
 		return None, Errorf(KindValue, "range() of %d elements is too large for a list (%s, more than the %s one value may take); loop over it with 'for' instead", n, byteCount(float64(n)*float64(valueSize)), byteCount(MaxValueBytes))
 	}
 	out := make([]Value, n)

@@ -44,8 +44,8 @@ func (cc *compileCtx) forStmt(f *lang.For) execFn {
 	}
 	if rng := cc.rangeArgs(f.Iter); rng != nil {
 		return func(fr *frame) ctl {
-			start, stop, stride := rng(fr)
-			for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
+			i, stop, stride := rng(fr)
+			for left := rangeLen(i, stop, stride); left > 0; left, i = left-1, i+stride {
 				if c, more := step(fr, Int(i)); !more {
 					return c
 				}
@@ -84,9 +84,12 @@ type localLoop struct {
 // the back edge, in one Go loop with no closure call but for the
 // statements of the body that are not updates of locals on ints.
 func (cc *compileCtx) runLocalLoop(lp *localLoop, fr *frame) ctl {
-	var i, stop, stride int64
+	var i, stride int64
+	var left uint64 // the range's values still to come (rangeLen)
 	if lp.rng != nil {
+		var stop int64
 		i, stop, stride = lp.rng(fr)
+		left = rangeLen(i, stop, stride)
 	}
 	th := fr.th
 	for {
@@ -99,11 +102,11 @@ func (cc *compileCtx) runLocalLoop(lp *localLoop, fr *frame) ctl {
 				return ctlNext
 			}
 		} else {
-			if !(stride > 0 && i < stop || stride < 0 && i > stop) {
+			if left == 0 {
 				return ctlNext
 			}
 			fr.slots[lp.slot] = Value{kind: IntKind, num: uint64(i)}
-			i += stride
+			i, left = i+stride, left-1
 		}
 	body:
 		for j := range lp.body {
@@ -292,8 +295,8 @@ func (cc *compileCtx) compClause(c *lang.CompFor, emit func(*frame, *[]Value)) f
 			return ctlNext, true
 		}
 		if rng != nil {
-			start, stop, stride := rng(fr)
-			for i := start; stride > 0 && i < stop || stride < 0 && i > stop; i += stride {
+			i, stop, stride := rng(fr)
+			for left := rangeLen(i, stop, stride); left > 0; left, i = left-1, i+stride {
 				step(fr, Int(i))
 			}
 			return

@@ -252,3 +252,25 @@ func rangeBounds(args []Value) (start, stop, step int64, err error) {
 	}
 	return start, stop, step, nil
 }
+
+// rangeLen is how many values range(start, stop, step) gives, counted
+// without overflow: the span between start and stop may not fit in an
+// int64 (range(-2**62*2+1, 2**62*2-1)) and the last value plus step may
+// pass the int limit, so loops count their iterations down instead of
+// comparing a counter that could wrap.
+func rangeLen(start, stop, step int64) uint64 {
+	var span, by uint64
+	switch {
+	case step > 0 && stop > start:
+		span, by = uint64(stop)-uint64(start), uint64(step)
+	case step < 0 && start > stop:
+		span, by = uint64(start)-uint64(stop), -uint64(step)
+	default:
+		return 0
+	}
+	n := span / by
+	if span%by != 0 {
+		n++
+	}
+	return n
+}
