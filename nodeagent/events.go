@@ -227,15 +227,7 @@ const flushWait = 2 * time.Second
 func (nw *network) flushEverywhere(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, flushWait)
 	defer cancel()
-	query := []byte{wire.QueryFlushEvents}
-	var wg sync.WaitGroup
-	for _, addr := range nw.liveAddrs(ctx) {
-		if addr == nw.addr {
-			continue
-		}
-		wg.Go(func() { nw.pool.Call(ctx, addr, transport.Query, query) })
-	}
-	wg.Wait()
+	nw.askEach(ctx, nw.liveAddrs(ctx), []byte{wire.QueryFlushEvents}, nil)
 	nw.reportEvents(ctx) // this process's own, last
 }
 
@@ -350,28 +342,13 @@ func (nw *network) gatherObjects(ctx context.Context, job string) []StateObject 
 	w := &codec.Encoder{}
 	w.String(job)
 	query := append([]byte{wire.QueryObjects}, w.Bytes()...)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
 	all := nw.localObjects(job, maxObjectsListed)
-	for _, addr := range nw.liveAddrs(ctx) {
-		if addr == nw.addr {
-			continue
-		}
-		wg.Go(func() {
-			rep, err := nw.pool.Call(ctx, addr, transport.Query, query)
-			if err != nil {
-				return
-			}
-			var objs []StateObject
-			if json.Unmarshal(rep.Payload, &objs) != nil {
-				return
-			}
-			mu.Lock()
+	nw.askEach(ctx, nw.liveAddrs(ctx), query, func(_ string, payload []byte) {
+		var objs []StateObject
+		if json.Unmarshal(payload, &objs) == nil {
 			all = append(all, objs...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+		}
+	})
 	return all
 }
 

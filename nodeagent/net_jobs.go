@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/nodeagent/head"
-	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -154,29 +153,17 @@ func (nw *network) renewJobLeases(wait time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	msg := append([]byte{wire.QueryJobAlive}, body...)
-	var mu sync.Mutex
 	var ended []string
-	var wg sync.WaitGroup
+	nw.askEach(ctx, nw.hc.Order(), msg, func(_ string, payload []byte) {
+		e, _ := wire.DecodeStrings(payload)
+		ended = append(ended, e...)
+	})
 	for _, addr := range nw.hc.Order() {
-		if addr == nw.addr {
+		if addr == nw.addr { // this process is a head: asked in place
 			e, _ := nw.handleJobAlive(body)
 			ended = append(ended, e...)
-			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rep, err := nw.pool.Call(ctx, addr, transport.Query, msg)
-			if err != nil {
-				return
-			}
-			e, _ := wire.DecodeStrings(rep.Payload)
-			mu.Lock()
-			ended = append(ended, e...)
-			mu.Unlock()
-		}()
 	}
-	wg.Wait()
 	if ended = nw.drivenOf(ended); len(ended) > 0 {
 		nw.releaseHere(ended)
 	}

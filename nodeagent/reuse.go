@@ -228,29 +228,12 @@ func (nw *network) heldResults(jobs []string) map[string]heldResult {
 	ctx, cancel := context.WithTimeout(context.Background(), reuseWait)
 	defer cancel()
 	msg := append([]byte{wire.QueryHeld}, wire.EncodeStrings(jobs...)...)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
 	replies := map[string][]string{}
-	for _, addr := range nw.liveAddrs(ctx) {
-		if addr == nw.addr {
-			continue // a driver runs no tasks
+	nw.askEach(ctx, nw.liveAddrs(ctx), msg, func(addr string, payload []byte) { // a driver runs no tasks: askEach skips it
+		if ss, err := wire.DecodeStrings(payload); err == nil && len(ss)%2 == 0 {
+			replies[addr] = ss
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rep, err := nw.pool.Call(ctx, addr, transport.Query, msg)
-			if err != nil {
-				return
-			}
-			ss, err := wire.DecodeStrings(rep.Payload)
-			if err == nil && len(ss)%2 == 0 {
-				mu.Lock()
-				replies[addr] = ss
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	})
 	rank := map[string]int{} // an attempt's job ID -> its place
 	for i, j := range jobs {
 		rank[j] = i
