@@ -146,7 +146,7 @@ func (nw *network) newDetachedActor(call *exec.TaskCall) (*exec.ActorHandle, err
 	if err := owner.FailedDependency("actor "+call.Class.Name(), call.Args); err != nil {
 		return nil, err
 	}
-	msg := &wire.Submit{Kind: wire.SubmitActor, ID: call.ID, Function: call.Class.Name(), Resources: call.Resources()}
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: call.ID, Function: call.Class.Ref(), Resources: call.Resources()}
 	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
