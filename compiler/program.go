@@ -157,6 +157,10 @@ type CallSite struct {
 	Retries       int
 	Deterministic bool
 	Enclosing     *Func // the function the call is in
+	// Options is set for the call after Decl.options(...): its callee's
+	// settings are known only when it runs, so the planner leaves it
+	// alone (it groups, runs ahead or fuses only declared calls).
+	Options bool
 }
 
 // PosOrZero is the site's position, or the zero position for a nil site.

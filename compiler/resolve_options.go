@@ -30,6 +30,9 @@ func (r *resolver) checkOptionsCall(pf *lang.Postfix, i int) bool {
 	call := pf.Suffixes[i].Call
 	if i == 2 {
 		r.checkGlobalCall(g, call)
+		if s := r.c.prog.Sites[call]; s != nil {
+			s.Options = true
+		}
 		return true
 	}
 	kind := "actor"
