@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
@@ -133,5 +135,29 @@ pipeline main() {
 		if k := fmt.Sprint(i); made[k] != 1 {
 			t.Fatalf("race-%d was made %d times (outputs %q, %q), want once", i, made[k], outs[0].String(), outs[1].String())
 		}
+	}
+}
+
+// A name claimed in the GCS for an actor that was never bound to it (its
+// head died while making it) is taken for a while, then free again.
+func TestUnboundNameClaimGoesStale(t *testing.T) {
+	head, _, _, _ := startClusterOf(t, nodeagent.Config{CPUs: 1, NodeID: "head"})
+	claim := func(name string, age time.Duration) {
+		t.Helper()
+		n := gcs.ActorName{Namespace: "default", Name: name, ActorID: "gone.1", Claimed: time.Now().Add(-age).UnixNano()}
+		if err := head.Store.ClaimActorName(n, "").ErrorTimeout(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim("fresh", time.Second)
+	claim("old", time.Minute)
+	if err := nodeagent.ReserveName(head.Cluster, "default", "fresh", "job1.1"); err == nil || !strings.Contains(err.Error(), "already lives") {
+		t.Fatalf("a name claimed a second ago by an unbound actor: %v, want taken", err)
+	}
+	if err := nodeagent.ReserveName(head.Cluster, "default", "old", "job1.2"); err != nil {
+		t.Fatalf("a name claimed a minute ago by an unbound actor: %v, want it free", err)
+	}
+	if n, err := head.Store.GetActorName("default", "old", gcs.Linearizable); err != nil || n.ActorID != "job1.2" {
+		t.Fatalf("the stale claim was not replaced: %+v %v", n, err)
 	}
 }
