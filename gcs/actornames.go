@@ -16,13 +16,15 @@ import (
 // TableActorNames holds one ActorName per name in use.
 const TableActorNames = "actornames"
 
-// ActorName is a name's row: the actor that holds it, and when the claim
-// was made (unix nanoseconds, the claimer's clock), so that a claim
-// whose actor was never bound can be told stale.
+// ActorName is a name's row: the actor that holds it, the head that
+// claimed it (its node ID) and when (unix nanoseconds, that head's
+// clock), so that a claim whose actor was never bound to the name can
+// be told stale.
 type ActorName struct {
 	Namespace string
 	Name      string
 	ActorID   string
+	Head      string
 	Claimed   int64
 }
 
@@ -36,6 +38,7 @@ func (a *ActorName) marshal(e *codec.Encoder) {
 	e.String(a.Namespace)
 	e.String(a.Name)
 	e.String(a.ActorID)
+	e.String(a.Head)
 	e.Varint(a.Claimed)
 }
 
@@ -47,6 +50,7 @@ func (a *ActorName) unmarshal(d *codec.Decoder) {
 	a.Namespace = d.String()
 	a.Name = d.String()
 	a.ActorID = d.String()
+	a.Head = d.String()
 	a.Claimed = d.Varint()
 }
 

@@ -67,7 +67,11 @@ const detachedJobPrefix = "detached-"
 // Ownership: its lock guards both maps; connection goroutines (a head's
 // queries), calling threads (make, get, kill) and job release touch it.
 type netNames struct {
-	mu sync.Mutex
+	// claiming serialises this head's reservations (reserveName), so
+	// that a name it claimed is in table before another claim of it
+	// here is judged.
+	claiming sync.Mutex
+	mu       sync.Mutex
 	// table is a head's names: by "NAMESPACE/NAME", the actor's row
 	// (Handle empty while reserved).
 	table map[string]gcs.ActorInfo
@@ -374,6 +378,8 @@ func (nw *network) handleNamed(body []byte) (*transport.Message, error) {
 // once for two actors, one fails. Without one, this head's table does.
 func (nw *network) reserveName(row gcs.ActorInfo) error {
 	if st := nw.cfg.Store; st != nil {
+		nw.names.claiming.Lock() // a claim made here is in the table before the next is judged
+		defer nw.names.claiming.Unlock()
 		if err := nw.claimName(st, row); err != nil {
 			return err
 		}
@@ -399,16 +405,16 @@ func (nw *network) reserveName(row gcs.ActorInfo) error {
 	return nil
 }
 
-// unboundClaimLife is how long a name claimed for an actor that was
-// never bound to it (its head died while making it) stays taken.
-const unboundClaimLife = 30 * time.Second
+// abandonedClaimLife is how long a name claimed by a live head for an
+// actor it never bound to the name (nor released) stays taken.
+const abandonedClaimLife = 10 * time.Minute
 
 // claimName claims the name for the actor row.ID in the GCS, with a
 // conditional write (gcs.ClaimActorName): it fails with the taken error
 // when another actor holds the name, unless that holder is stale (see
 // staleHolder), whose claim it then replaces, conditionally too.
 func (nw *network) claimName(st *gcs.Store, row gcs.ActorInfo) error {
-	claim := gcs.ActorName{Namespace: row.Namespace, Name: row.Name, ActorID: row.ID, Claimed: time.Now().UnixNano()}
+	claim := gcs.ActorName{Namespace: row.Namespace, Name: row.Name, ActorID: row.ID, Head: nw.c.Head().ID, Claimed: time.Now().UnixNano()}
 	stale := ""
 	for attempt := 0; attempt < 3; attempt++ {
 		err := st.ClaimActorName(claim, stale).ErrorTimeout(5 * time.Second)
@@ -434,9 +440,10 @@ func (nw *network) claimName(st *gcs.Store, row gcs.ActorInfo) error {
 }
 
 // staleHolder reports whether the actor a name's row names holds it no
-// more: no live actor is bound to the name (its actors row is gone), no
-// head of this process is making it, and it was claimed longer ago than
-// unboundClaimLife.
+// more: no actor is bound to the name (its actors row is gone), and the
+// head that claimed it is not making it: that head is this one (which
+// keeps what it is making in its table, judged under names.claiming),
+// is dead or gone, or claimed it longer ago than abandonedClaimLife.
 func (nw *network) staleHolder(st *gcs.Store, holder gcs.ActorName) bool {
 	if _, err := st.GetActor(holder.ActorID, gcs.Linearizable); !errors.Is(err, gcs.ErrNotFound) {
 		return false
@@ -447,7 +454,13 @@ func (nw *network) staleHolder(st *gcs.Store, holder gcs.ActorName) bool {
 	if here && row.ID == holder.ActorID {
 		return false
 	}
-	return time.Since(time.Unix(0, holder.Claimed)) > unboundClaimLife
+	if holder.Head == nw.c.Head().ID {
+		return true
+	}
+	if n, err := st.GetNode(holder.Head); err != nil || n.State != gcs.NodeAlive {
+		return true
+	}
+	return time.Since(time.Unix(0, holder.Claimed)) > abandonedClaimLife
 }
 
 // bindName records a named actor's row here and in the GCS.

@@ -138,26 +138,32 @@ pipeline main() {
 	}
 }
 
-// A name claimed in the GCS for an actor that was never bound to it (its
-// head died while making it) is taken for a while, then free again.
+// A name claimed in the GCS for an actor that was never bound to it is
+// free again once the head that claimed it is not making it: that head
+// is dead or gone, or is the one asking (and has no record of making
+// it), or claimed it long ago; a fresh claim of another live head holds.
 func TestUnboundNameClaimGoesStale(t *testing.T) {
-	head, _, _, _ := startClusterOf(t, nodeagent.Config{CPUs: 1, NodeID: "head"})
-	claim := func(name string, age time.Duration) {
+	head, _, _, _ := startClusterOf(t, nodeagent.Config{CPUs: 1, NodeID: "head"}, nodeagent.Config{CPUs: 1, NodeID: "worker-a"})
+	claim := func(name, by string, age time.Duration) {
 		t.Helper()
-		n := gcs.ActorName{Namespace: "default", Name: name, ActorID: "gone.1", Claimed: time.Now().Add(-age).UnixNano()}
+		n := gcs.ActorName{Namespace: "default", Name: name, ActorID: "gone." + name, Head: by, Claimed: time.Now().Add(-age).UnixNano()}
 		if err := head.Store.ClaimActorName(n, "").ErrorTimeout(5 * time.Second); err != nil {
 			t.Fatal(err)
 		}
 	}
-	claim("fresh", time.Second)
-	claim("old", time.Minute)
-	if err := nodeagent.ReserveName(head.Cluster, "default", "fresh", "job1.1"); err == nil || !strings.Contains(err.Error(), "already lives") {
-		t.Fatalf("a name claimed a second ago by an unbound actor: %v, want taken", err)
+	claim("live-fresh", "worker-a", time.Second)
+	claim("live-old", "worker-a", time.Hour)
+	claim("dead-head", "h9", time.Second)
+	claim("this-head", "head", time.Second)
+	if err := nodeagent.ReserveName(head.Cluster, "default", "live-fresh", "job1.1"); err == nil || !strings.Contains(err.Error(), "already lives") {
+		t.Fatalf("a name another live head claimed a second ago: %v, want taken", err)
 	}
-	if err := nodeagent.ReserveName(head.Cluster, "default", "old", "job1.2"); err != nil {
-		t.Fatalf("a name claimed a minute ago by an unbound actor: %v, want it free", err)
-	}
-	if n, err := head.Store.GetActorName("default", "old", gcs.Linearizable); err != nil || n.ActorID != "job1.2" {
-		t.Fatalf("the stale claim was not replaced: %+v %v", n, err)
+	for _, name := range []string{"live-old", "dead-head", "this-head"} {
+		if err := nodeagent.ReserveName(head.Cluster, "default", name, "job1."+name); err != nil {
+			t.Fatalf("%s: %v, want the stale claim replaced", name, err)
+		}
+		if n, err := head.Store.GetActorName("default", name, gcs.Linearizable); err != nil || n.ActorID != "job1."+name || n.Head != "head" {
+			t.Fatalf("%s: the stale claim was not replaced: %+v %v", name, n, err)
+		}
 	}
 }
