@@ -60,6 +60,9 @@ type Func struct {
 	Retries                  int                // from @retries; -1 when not given
 	RetryErrors              bool               // @retries(n, errors=true)
 	Hints                    []*Hint
+	// Declared is the declaration of a task that options(...) gave other
+	// settings (Options.Func); nil for a declaration.
+	Declared *Func
 
 	nondetReason string  // why it is nondeterministic, when it is directly
 	callees      []*Func // fns and tasks it calls, for the transitive analysis
@@ -104,6 +107,27 @@ type Actor struct {
 	// Serve, from @serve, says how `rayflow serve` serves the actor
 	// over HTTP; nil when not given.
 	Serve *Serve
+	// Declared is the declaration of an actor that options(...) gave
+	// other settings (Options.Actor); nil for a declaration.
+	Declared *Actor
+}
+
+// Declaration is the actor's declaration: a itself, or the one
+// options(...) made it from.
+func (a *Actor) Declaration() *Actor {
+	if a.Declared != nil {
+		return a.Declared
+	}
+	return a
+}
+
+// Declaration is the function's declaration: f itself, or the task
+// options(...) made it from.
+func (f *Func) Declaration() *Func {
+	if f.Declared != nil {
+		return f.Declared
+	}
+	return f
 }
 
 // ReplaysCalls reports whether a restart of the actor replays the calls
@@ -133,6 +157,10 @@ type CallSite struct {
 	Retries       int
 	Deterministic bool
 	Enclosing     *Func // the function the call is in
+	// Options is set for the call after Decl.options(...): its callee's
+	// settings are known only when it runs, so the planner leaves it
+	// alone (it groups, runs ahead or fuses only declared calls).
+	Options bool
 }
 
 // PosOrZero is the site's position, or the zero position for a nil site.

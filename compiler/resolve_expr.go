@@ -112,6 +112,9 @@ func (r *resolver) checkField(pf *lang.Postfix, i int) {
 // it says about determinism, and makes a call site for task, actor and
 // method calls.
 func (r *resolver) checkCall(pf *lang.Postfix, i int) {
+	if r.checkOptionsCall(pf, i) {
+		return
+	}
 	call := pf.Suffixes[i].Call
 	callee := r.staticCallee(pf, i)
 	switch c := callee.(type) {

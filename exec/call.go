@@ -170,6 +170,9 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 	call := &TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site}
 	var fut *Future
 	d := f.prog.Plan.Site(site)
+	if f.opts != "" {
+		d = nil // a group travels as its declaration's calls
+	}
 	if d != nil && d.Template {
 		call.Slot = th.plan().nextSlot(site)
 	}

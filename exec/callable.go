@@ -319,9 +319,9 @@ func FuncRefOf(v Value) (FuncRef, *Error) {
 		if c.Kind == "method" {
 			return FuncRef{}, Errorf(KindType, "the method %s cannot leave its actor without the actor: pass the actor, or the method taken from it", c.qualifiedName())
 		}
-		return FuncRef{Program: c.prog, Name: c.qualifiedName()}, nil
+		return FuncRef{Program: c.prog, Name: c.Ref()}, nil
 	case *ActorClass:
-		return FuncRef{Program: c.prog, Name: c.name}, nil
+		return FuncRef{Program: c.prog, Name: c.Ref()}, nil
 	case boundMethod:
 		return FuncRef{Name: c.method.name, Actor: ActorValue(c.actor)}, nil
 	case *Builtin:

@@ -15,6 +15,10 @@ func (cc *compileCtx) postfix(pf *lang.Postfix) evalFn {
 	sfx := pf.Suffixes
 	var f evalFn
 	switch {
+	case len(sfx) > 1 && sfx[0].Field == "options" && sfx[1].Call != nil && cc.staticGlobal(pf) != nil:
+		var n int
+		f, n = cc.optionsCall(cc.staticGlobal(pf), pf)
+		sfx = sfx[n:]
 	case len(sfx) > 0 && sfx[0].Call != nil && cc.staticGlobal(pf) != nil:
 		f = cc.staticCall(cc.staticGlobal(pf), sfx[0].Call)
 		sfx = sfx[1:]

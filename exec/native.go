@@ -52,6 +52,18 @@ func (c *TaskCall) Name() string {
 	return "?"
 }
 
+// Ref is how the callee is named between processes: Name, with the
+// options of a task or class made by options(...).
+func (c *TaskCall) Ref() string {
+	switch {
+	case c.Func != nil:
+		return c.Func.Ref()
+	case c.Class != nil:
+		return c.Class.Ref()
+	}
+	return c.Name()
+}
+
 // Resources is what one run of the call needs.
 func (c *TaskCall) Resources() map[string]float64 {
 	switch {

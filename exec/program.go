@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"strings"
+
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/planner/adapt"
@@ -31,6 +33,7 @@ type Program struct {
 	modules  []Value
 	funcs    map[*compiler.Func]*Function
 	classes  map[*compiler.Actor]*ActorClass
+	derived  derived // made by options(...)
 }
 
 // Function is a compiled fn, task, pipeline or method.
@@ -51,6 +54,9 @@ type Function struct {
 	// one-argument call may run expr itself (see inlineCall1).
 	body []execFn
 	expr evalFn
+	// opts are the options(...) a task was made with (compiler.Options
+	// encoded), "" for a declaration.
+	opts string
 }
 
 // runBody runs the function's body on fr and returns its result. The
@@ -112,6 +118,9 @@ type ActorClass struct {
 	params    []param
 	initSlots int
 	fields    []fieldInit
+	// opts are the options(...) the class was made with
+	// (compiler.Options encoded), "" for a declaration.
+	opts string
 }
 
 type fieldInit struct {
@@ -291,6 +300,9 @@ func (p *Program) Class(info *compiler.Actor) *ActorClass { return p.classes[inf
 
 // ClassByName returns the actor class named name.
 func (p *Program) ClassByName(name string) (*ActorClass, bool) {
+	if strings.Contains(name, "?") {
+		return p.classByRef(name)
+	}
 	for info, c := range p.classes {
 		if info.Name == name {
 			return c, true
@@ -302,6 +314,9 @@ func (p *Program) ClassByName(name string) (*ActorClass, bool) {
 // FuncByName returns the fn, task or pipeline named name, or the method
 // "Actor.method".
 func (p *Program) FuncByName(name string) (*Function, bool) {
+	if strings.Contains(name, "?") {
+		return p.funcByRef(name)
+	}
 	for _, f := range p.funcs {
 		if f.qualifiedName() == name {
 			return f, true

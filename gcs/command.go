@@ -20,6 +20,8 @@ const (
 	opDeletePrefix
 	opPutAPIJobIf
 	opPutServeAppIf
+	opClaimActorName
+	opReleaseActorName
 	opMax // not an op; bounds the valid range
 )
 
@@ -37,6 +39,8 @@ const (
 //	opDeletePrefix          table, key (the prefix; never empty)
 //	opPutAPIJobIf           key, value, arg (supervisor), size (attempt) (apijobs.go)
 //	opPutServeAppIf         table, key, value, size (the version expected) (serveapps.go)
+//	opClaimActorName        table, key, value, arg (the stale holder replaced) (actornames.go)
+//	opReleaseActorName      table, key, arg (the holder) (actornames.go)
 type command struct {
 	op    opcode
 	table string

@@ -77,6 +77,10 @@ func applyCommand(t *tables, c *command, emit func(change)) error {
 		return applyPutAPIJobIf(t, c.key, c.value, c.arg, c.size, emit)
 	case opPutServeAppIf:
 		return applyPutServeAppIf(t, c.key, c.value, c.size, emit)
+	case opClaimActorName:
+		return applyClaimActorName(t, c.key, c.value, c.arg, emit)
+	case opReleaseActorName:
+		return applyReleaseActorName(t, c.key, c.arg, emit)
 	}
 	return fmt.Errorf("gcs: unknown command op %d", c.op)
 }

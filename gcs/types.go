@@ -25,7 +25,7 @@ const (
 // tableNames lists every table, in the order snapshots write them (a
 // table's index is its wire code: new tables go last).
 var tableNames = []string{TableNodes, TableJobs, TablePrograms, TableTasks, TableObjects, TableActors, TableStats,
-	TableAPIJobs, TableAPIJobData, TableServeApps}
+	TableAPIJobs, TableAPIJobData, TableServeApps, TableActorNames}
 
 // Node states.
 const (
@@ -379,6 +379,10 @@ func decodeTableRow(table string, b []byte) (any, error) {
 		return v, err
 	case TableServeApps:
 		var v ServeApp
+		err := decodeRow(b, &v)
+		return v, err
+	case TableActorNames:
+		var v ActorName
 		err := decodeRow(b, &v)
 		return v, err
 	case TablePrograms, TableAPIJobData:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
+	"github.com/rayflow/rayflow/gcs"
 )
 
 // Helpers the tests in package nodeagent_test need.
@@ -72,4 +73,10 @@ func SetDoneHold(d time.Duration) time.Duration {
 	old := doneHold
 	doneHold = d
 	return old
+}
+
+// ReserveName reserves a name for the actor id on the head c, as a
+// driver's registration of a named actor does (wire.QueryNamedActor).
+func ReserveName(c *Cluster, namespace, name, id string) error {
+	return c.net.reserveName(gcs.ActorInfo{ID: id, Name: name, Namespace: namespace})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/owner"
@@ -48,7 +49,11 @@ func (na *namedActors) reserve(namespace, name string) error {
 
 // takenError is the error for a second live actor of the same name.
 func takenError(namespace, name string) error {
-	return exec.Errorf(exec.KindValue, "an actor named %q already lives in namespace %q: use actors.get(%q) to call it, or kill it first", name, namespace, name)
+	get := fmt.Sprintf("actors.get(%q)", name)
+	if namespace != compiler.DefaultNamespace {
+		get = fmt.Sprintf("actors.get(%q, namespace=%q)", name, namespace)
+	}
+	return exec.Errorf(exec.KindValue, "an actor named %q already lives in namespace %q: use %s to call it, or kill it first", name, namespace, get)
 }
 
 func (na *namedActors) bind(namespace, name string, h *exec.ActorHandle) {

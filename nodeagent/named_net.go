@@ -42,10 +42,10 @@ import (
 // with the job); and while it owns them, it tells every head at each
 // heartbeat that their programs are in use (head.ProgramRetention).
 //
-// Races between two heads registering one name at the same moment are
-// not excluded (each head checks its table and the GCS under its own
-// lock); drivers ask the head they reach first, which is the same head
-// while it answers.
+// A name is taken in the GCS (gcs.ClaimActorName, a conditional write)
+// before its actor is made: of two heads registering one name at the
+// same moment, the GCS lets one claim through and the other head answers
+// the taken error; forgetting a name releases its claim.
 
 // Sub-operations of wire.QueryNamedActor.
 const (
@@ -67,7 +67,11 @@ const detachedJobPrefix = "detached-"
 // Ownership: its lock guards both maps; connection goroutines (a head's
 // queries), calling threads (make, get, kill) and job release touch it.
 type netNames struct {
-	mu sync.Mutex
+	// claiming serialises this head's reservations (reserveName), so
+	// that a name it claimed is in table before another claim of it
+	// here is judged.
+	claiming sync.Mutex
+	mu       sync.Mutex
 	// table is a head's names: by "NAMESPACE/NAME", the actor's row
 	// (Handle empty while reserved).
 	table map[string]gcs.ActorInfo
@@ -146,7 +150,7 @@ func (nw *network) newDetachedActor(call *exec.TaskCall) (*exec.ActorHandle, err
 	if err := owner.FailedDependency("actor "+call.Class.Name(), call.Args); err != nil {
 		return nil, err
 	}
-	msg := &wire.Submit{Kind: wire.SubmitActor, ID: call.ID, Function: call.Class.Name(), Resources: call.Resources()}
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: call.ID, Function: call.Class.Ref(), Resources: call.Resources()}
 	if err := nw.fillCall(msg, call.Class.Program(), call.Args); err != nil {
 		return nil, err
 	}
@@ -369,8 +373,24 @@ func (nw *network) handleNamed(body []byte) (*transport.Message, error) {
 	return transport.Reply(answer), nil
 }
 
-// reserveName takes a name on this head for the actor row.ID.
+// reserveName takes a name on this head for the actor row.ID. With a
+// GCS, the GCS decides (claimName): of two heads reserving one name at
+// once for two actors, one fails. Without one, this head's table does.
 func (nw *network) reserveName(row gcs.ActorInfo) error {
+	if st := nw.cfg.Store; st != nil {
+		nw.names.claiming.Lock() // a claim made here is in the table before the next is judged
+		defer nw.names.claiming.Unlock()
+		if err := nw.claimName(st, row); err != nil {
+			return err
+		}
+		nw.names.mu.Lock()
+		defer nw.names.mu.Unlock()
+		if nw.names.table == nil {
+			nw.names.table = map[string]gcs.ActorInfo{}
+		}
+		nw.names.table[nameKey(row.Namespace, row.Name)] = row
+		return nil
+	}
 	nn := &nw.names
 	nn.mu.Lock()
 	defer nn.mu.Unlock()
@@ -378,14 +398,69 @@ func (nw *network) reserveName(row gcs.ActorInfo) error {
 	if _, taken := nn.table[key]; taken {
 		return takenError(row.Namespace, row.Name)
 	}
-	if stored, ok := nw.storedName(row.Namespace, row.Name); ok && stored.ID != row.ID {
-		return takenError(row.Namespace, row.Name)
-	}
 	if nn.table == nil {
 		nn.table = map[string]gcs.ActorInfo{}
 	}
 	nn.table[key] = row
 	return nil
+}
+
+// abandonedClaimLife is how long a name claimed by a live head for an
+// actor it never bound to the name (nor released) stays taken.
+const abandonedClaimLife = 10 * time.Minute
+
+// claimName claims the name for the actor row.ID in the GCS, with a
+// conditional write (gcs.ClaimActorName): it fails with the taken error
+// when another actor holds the name, unless that holder is stale (see
+// staleHolder), whose claim it then replaces, conditionally too.
+func (nw *network) claimName(st *gcs.Store, row gcs.ActorInfo) error {
+	claim := gcs.ActorName{Namespace: row.Namespace, Name: row.Name, ActorID: row.ID, Head: nw.c.Head().ID, Claimed: time.Now().UnixNano()}
+	stale := ""
+	for attempt := 0; attempt < 3; attempt++ {
+		err := st.ClaimActorName(claim, stale).ErrorTimeout(5 * time.Second)
+		if err == nil {
+			return nil
+		}
+		if !gcs.IsConflict(err) {
+			return exec.Errorf(exec.KindLost, "the name %q in namespace %q cannot be taken: %v", row.Name, row.Namespace, err)
+		}
+		holder, err := st.GetActorName(row.Namespace, row.Name, gcs.Linearizable)
+		switch {
+		case errors.Is(err, gcs.ErrNotFound):
+			stale = "" // freed since: claim it again
+		case err != nil:
+			return exec.Errorf(exec.KindLost, "the name %q in namespace %q cannot be taken: %v", row.Name, row.Namespace, err)
+		case nw.staleHolder(st, holder):
+			stale = holder.ActorID
+		default:
+			return takenError(row.Namespace, row.Name)
+		}
+	}
+	return takenError(row.Namespace, row.Name)
+}
+
+// staleHolder reports whether the actor a name's row names holds it no
+// more: no actor is bound to the name (its actors row is gone), and the
+// head that claimed it is not making it: that head is this one (which
+// keeps what it is making in its table, judged under names.claiming),
+// is dead or gone, or claimed it longer ago than abandonedClaimLife.
+func (nw *network) staleHolder(st *gcs.Store, holder gcs.ActorName) bool {
+	if _, err := st.GetActor(holder.ActorID, gcs.Linearizable); !errors.Is(err, gcs.ErrNotFound) {
+		return false
+	}
+	nw.names.mu.Lock()
+	row, here := nw.names.table[nameKey(holder.Namespace, holder.Name)]
+	nw.names.mu.Unlock()
+	if here && row.ID == holder.ActorID {
+		return false
+	}
+	if holder.Head == nw.c.Head().ID {
+		return true
+	}
+	if n, err := st.GetNode(holder.Head); err != nil || n.State != gcs.NodeAlive {
+		return true
+	}
+	return time.Since(time.Unix(0, holder.Claimed)) > abandonedClaimLife
 }
 
 // bindName records a named actor's row here and in the GCS.
@@ -453,6 +528,9 @@ func (nw *network) forgetName(pick func(gcs.ActorInfo) bool) {
 		}
 		for _, row := range gone {
 			st.Delete(gcs.TableActors, row.ID).ErrorTimeout(5 * time.Second)
+			if row.Name != "" {
+				st.ReleaseActorName(row.Namespace, row.Name, row.ID).ErrorTimeout(5 * time.Second)
+			}
 		}
 	}
 	for _, row := range gone {

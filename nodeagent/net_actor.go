@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
@@ -21,7 +22,7 @@ func (nw *network) newActor(th *exec.Thread, call *exec.TaskCall, demand resourc
 func (nw *network) hostActor(prog *exec.Program, m *wire.Submit, args []exec.Value) error {
 	class, ok := prog.ClassByName(m.Function)
 	if !ok {
-		return fmt.Errorf("program has no actor %s", m.Function)
+		return fmt.Errorf("program has no actor %s", calleeName(m.Function))
 	}
 	id := actorhost.KeyID(m.ID)
 	call := &exec.TaskCall{ID: id, Class: class, Args: args}
@@ -50,7 +51,7 @@ func (nw *network) decodeCheckpoint(m *wire.Submit) (*actorhost.State, error) {
 		return nil, nil
 	}
 	v, err := exec.DecodeWith(m.State, nw)
-	bad := fmt.Errorf("actor %s: bad checkpoint", m.Function)
+	bad := fmt.Errorf("actor %s: bad checkpoint", calleeName(m.Function))
 	if err != nil || v.Kind() != exec.ListKind || len(v.AsList().Elems) != 2 {
 		return nil, bad
 	}
@@ -134,4 +135,11 @@ func (nw *network) stopHosted(id string) {
 	if a := nw.hosted.Remove(id); a != nil {
 		a.Stop("actor " + a.Class().Name() + " stopped: the job that created it has finished")
 	}
+}
+
+// calleeName is the name of the task or actor class a message's Function
+// names: without the options of one made by options(...) (exec's Ref).
+func calleeName(ref string) string {
+	name, _, _ := strings.Cut(ref, "?")
+	return name
 }

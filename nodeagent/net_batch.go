@@ -331,11 +331,11 @@ func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object
 	if nw.c.stopIfCancelled(t) {
 		return nil
 	}
-	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, ActorID: t.bound, Owner: nw.addr, Function: t.call.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, ActorID: t.bound, Owner: nw.addr, Function: t.call.Ref(),
 		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
 	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
 		nw.c.stats.Failed.Add(1)
-		nw.c.Head().taskCounts(msg.Function).Failed.Add(1)
+		nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
 		t.obj.Complete(exec.None, err, "")
 		return nil
 	}

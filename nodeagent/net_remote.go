@@ -316,7 +316,7 @@ func (nw *network) nativeTask(name string) *exec.NativeTask {
 // failForOwner fails a task sent by another process without running it:
 // its owner gets err as the task's result. It returns the failed object.
 func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) *objstore.Object {
-	o := objstore.NewObject(m.ID, "task '"+m.Function+"'")
+	o := objstore.NewObject(m.ID, "task '"+calleeName(m.Function)+"'")
 	o.Complete(exec.None, err, nw.c.Head().ID)
 	nw.report(o, m.Owner)
 	return o
@@ -337,7 +337,7 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit, dones *doneL
 	} else {
 		f, ok := prog.FuncByName(m.Function)
 		if !ok || f.Kind != "task" {
-			return nil, nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run task '%s': its program has no such task", nw.c.Head().ID, m.Function))
+			return nil, nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run task '%s': its program has no such task", nw.c.Head().ID, calleeName(m.Function)))
 		}
 		call.Func = f
 	}
@@ -345,11 +345,11 @@ func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit, dones *doneL
 	if err != nil {
 		return nil, nw.failForOwner(m, exec.Errorf(exec.KindResource, "%v", err))
 	}
-	t = &task{call: call, obj: objstore.NewObject(m.ID, "task '"+m.Function+"'"), demand: demand, output: m.Output, owner: m.Owner,
+	t = &task{call: call, obj: objstore.NewObject(m.ID, "task '"+call.Name()+"'"), demand: demand, output: m.Output, owner: m.Owner,
 		replay: decodeReplay(m.Replay), bound: m.ActorID}
 	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
-	nw.c.Head().taskCounts(m.Function).Submitted.Add(1)
+	nw.c.Head().taskCounts(call.Name()).Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.

@@ -64,7 +64,7 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		}
 		w.Byte(refActor)
 		w.String(h.ID)
-		w.String(h.Class.Name())
+		w.String(h.Class.Ref())
 		w.String(h.Class.Program().Hash)
 		w.String(addr)
 		w.String(creator)

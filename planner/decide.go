@@ -163,7 +163,7 @@ func sortedSites(prog *compiler.Program) []*compiler.CallSite {
 
 // site decides grouping and placement for one task call site.
 func (d *decider) site(site *compiler.CallSite) {
-	if site.Kind != "task" || site.Func == nil {
+	if site.Kind != "task" || site.Func == nil || site.Options {
 		return
 	}
 	reqs := d.requests(site.Func, site.Enclosing)
@@ -284,7 +284,7 @@ func notAParameter(f *compiler.Func, with string) string {
 func (d *decider) chainNames(sites []*compiler.CallSite) {
 	d.chains = map[*compiler.Func]map[string]bool{}
 	for _, site := range sites {
-		if site.Kind != "task" || site.Func == nil || !site.Func.Deterministic {
+		if site.Kind != "task" || site.Func == nil || site.Options || !site.Func.Deterministic {
 			continue
 		}
 		if _, ok := d.requests(site.Func, site.Enclosing)["fuse"]; !ok {

@@ -29,7 +29,7 @@ func (d *decider) loop(f *compiler.Func, loop *lang.For) {
 		return
 	}
 	site := d.prog.Sites[call]
-	if site == nil || site.Kind != "task" || site.Func == nil {
+	if site == nil || site.Kind != "task" || site.Func == nil || site.Options {
 		return
 	}
 	r, ok := d.requests(site.Func, f)["pipeline"]

@@ -39,7 +39,7 @@ func (d *decider) templateLoop(f *compiler.Func, loop lang.Node, ahead map[*comp
 			return true
 		}
 		site := d.prog.Sites[call]
-		if site == nil || site.Kind != "task" || site.Func == nil {
+		if site == nil || site.Kind != "task" || site.Func == nil || site.Options {
 			return true
 		}
 		r, ok := d.requests(site.Func, f)["template"]

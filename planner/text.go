@@ -180,6 +180,9 @@ func (n *Node) annotations() []string {
 			out = append(out, fmt.Sprintf("checkpoint=%d", s.Actor.Checkpoint))
 		}
 	}
+	if s.Options {
+		out = append(out, "+ options(...) at the call")
+	}
 	switch {
 	case s.Deterministic:
 		out = append(out, "deterministic")

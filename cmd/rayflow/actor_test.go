@@ -195,3 +195,73 @@ pipeline main() {
 		t.Fatalf("actors table after kill: %v %v", rows, err)
 	}
 }
+
+// An actor made with Class.options(name=, namespace=, lifetime=
+// "detached", ...) by one job, of a class declared with no decorator,
+// is found by later jobs through actors.get and keeps every option: it
+// outlives its job, runs two calls at once (concurrency=2, on the node
+// that hosts it), and another one (restarts=2) is restarted with its
+// state after its node is SIGKILLed (its owner, a head, read the option).
+func TestActorOptionsAcrossJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	fc := startFaultCluster(t)
+	decl := `
+actor Policy(w) {
+    let weight = w
+    let calls = 0
+    method bump(k) {
+        weight += k
+        calls += 1
+        return [weight, calls, sys.node()]
+    }
+    method nap(s) {
+        let t0 = time.monotonic()
+        time.sleep(s)
+        return [t0, time.monotonic()]
+    }
+}
+`
+	out := runOnCluster(t, fc, decl+`
+pipeline main() {
+    let p = Policy.options(name="opt-policy", namespace="ns", lifetime="detached", concurrency=2)(10)
+    let q = Policy.options(name="opt-restarted", lifetime="detached", restarts=2, resources={"cpu": 1})(20)
+    print(get(p.bump(1))[0:2], get(q.bump(1))[0:2])
+}`)
+	if out != "[11, 1] [21, 1]\n" {
+		t.Fatalf("the job that made the actors printed %q", out)
+	}
+	out = runOnCluster(t, fc, `
+pipeline main() {
+    let p = actors.get("opt-policy", namespace="ns")
+    print(get(p.bump(100))[0:2])
+    let spans = get([p.nap(0.3), p.nap(0.3)])
+    print("overlap:", max(spans[0][0], spans[1][0]) < min(spans[0][1], spans[1][1]))
+    try { actors.get("opt-policy") } catch e { print(e.kind) }
+}`)
+	if out != "[111, 2]\noverlap: true\nkey\n" {
+		t.Fatalf("a later job printed %q", out)
+	}
+	bump := `
+pipeline main() {
+    let r = get(actors.get("opt-restarted").bump(100))
+    print(r[0], r[1], r[2])
+}`
+	first := strings.Fields(runOnCluster(t, fc, bump))
+	if len(first) != 3 || first[0] != "121" || first[1] != "2" {
+		t.Fatalf("a later job found %v, want the state 121 after 2 calls", first)
+	}
+	fc.kill(t, first[2])
+	second := strings.Fields(runOnCluster(t, fc, bump))
+	if len(second) != 3 || second[0] != "221" || second[1] != "3" || second[2] == first[2] {
+		t.Fatalf("after its node %s was killed, the actor answered %v, want 221 after 3 calls on another node", first[2], second)
+	}
+	for _, stop := range [][]string{{"opt-policy", "--namespace", "ns"}, {"opt-restarted"}} {
+		args := append([]string{"actor", "stop"}, stop...)
+		if b, err := exec.Command(fc.bin, append(args, "--address", fc.head)...).CombinedOutput(); err != nil {
+			t.Fatalf("rayflow actor stop %v: %v\n%s", stop, err, b)
+		}
+	}
+}

@@ -111,7 +111,7 @@ func (ow *Owner) placeActorTry(call *exec.TaskCall, demand resources.Resources, 
 	if nodeID == local {
 		return nil, nil
 	}
-	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key(call.ID, 0), Owner: ow.net.Addr(), Function: call.Class.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: actorhost.Key(call.ID, 0), Owner: ow.net.Addr(), Function: call.Class.Ref(),
 		Resources: call.Resources(), Output: output}
 	if err := FailedDependency("actor "+call.Class.Name(), call.Args); err != nil {
 		return nil, err

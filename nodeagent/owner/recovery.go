@@ -265,7 +265,7 @@ func (ow *Owner) createActorAt(a *Actor) (string, error) {
 	a.mu.Lock()
 	state, key := a.checkpoint, actorhost.Key(a.id, a.gen+1) // the next incarnation
 	a.mu.Unlock()
-	msg := &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: ow.net.Addr(), Function: a.class.Name(),
+	msg := &wire.Submit{Kind: wire.SubmitActor, ID: key, Owner: ow.net.Addr(), Function: a.class.Ref(),
 		Resources: a.create.Resources(), Output: a.output, State: state}
 	if err := ow.net.FillCall(msg, a.class.Program(), a.create.Args); err != nil {
 		return "", err

@@ -85,12 +85,13 @@ func (s *Set) TemplateSites(loop lang.Node) []*compiler.CallSite {
 	return s.Templates[loop]
 }
 
-// ActorPlace is the placement policy of actor class a's instances.
+// ActorPlace is the placement policy of actor class a's instances (of
+// its declaration's, for an actor made with options(...)).
 func (s *Set) ActorPlace(a *compiler.Actor) Placement {
 	if s == nil {
 		return PlaceDefault
 	}
-	return s.Actors[a]
+	return s.Actors[a.Declaration()]
 }
 
 // Site is the decision for a call site, nil when there is none.
