@@ -7,7 +7,9 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -132,4 +134,18 @@ func (c *Cluster) appsStore() *gcs.Store {
 		return nil
 	}
 	return st
+}
+
+// LivesHere reports whether the actor behind h lives in this process's
+// node: one it hosts, or one whose last known address is this
+// process's. An embedded cluster's actors all live here.
+func (c *Cluster) LivesHere(h *exec.ActorHandle) bool {
+	switch a := h.Handle.(type) {
+	case *actorhost.Actor:
+		return true
+	case *owner.Actor:
+		addr, _, _ := a.Whereabouts("")
+		return c.net != nil && addr != "" && addr == c.net.addr
+	}
+	return false
 }
