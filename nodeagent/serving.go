@@ -149,3 +149,16 @@ func (c *Cluster) LivesHere(h *exec.ActorHandle) bool {
 	}
 	return false
 }
+
+// RequestThread returns a thread for one request of an ingress (package
+// serve), whose calls get IDs under taskID (JOB.sN). Unlike NewThread it
+// notes nothing of the job, which the ingress noted once with NewThread
+// when it started the application: a request pays no lease round trip
+// to the heads, and no driver bookkeeping.
+func (c *Cluster) RequestThread(taskID string) *exec.Thread {
+	return c.Head().threadFor(nil, "driver", taskID)
+}
+
+// ReleaseRequestThread gives back a thread of RequestThread whose
+// request has its result: nothing may use th after.
+func (c *Cluster) ReleaseRequestThread(th *exec.Thread) { c.Head().putSpareThread(th) }

@@ -50,19 +50,20 @@ const DefaultTimeout = time.Minute
 
 // App is an application: its deployments by route.
 type App struct {
-	cluster *nodeagent.Cluster
-	name    string
-	version int
-	stamp   int64 // Options.Deployed
-	file    string
-	source  string
-	params  map[string]string
-	jobID   string
-	log     io.Writer
-	timeout time.Duration
-	byRoute map[string]*deployment
-	routes  []string // sorted, for listings
-	threads atomic.Uint64
+	cluster   *nodeagent.Cluster
+	name      string
+	version   int
+	stamp     int64  // Options.Deployed
+	stampText string // stamp in decimal, as each answer sends it
+	file      string
+	source    string
+	params    map[string]string
+	jobID     string
+	log       io.Writer
+	timeout   time.Duration
+	byRoute   map[string]*deployment
+	routes    []string // sorted, for listings
+	threads   atomic.Uint64
 	// closed is set by Close: an application replaced or deleted makes
 	// no replica again (it would outlive it).
 	closed atomic.Bool
@@ -70,6 +71,9 @@ type App struct {
 	// takes it off: it makes no replica again either, and a request that
 	// meets a stopped replica is retried on the mux's current version.
 	superseded atomic.Bool
+	// scaling starts the scalers once (startScaling); Close reads them
+	// after it.
+	scaling sync.Once
 	// mux is the Mux it is mounted on, if any (set by Mount): where a
 	// request whose replica was stopped looks for the current version.
 	mux atomic.Pointer[Mux]
@@ -144,6 +148,7 @@ func newApp(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 	if app.version, app.stamp = max(opts.Version, 1), opts.Deployed; app.stamp == 0 {
 		app.stamp = time.Now().UnixNano()
 	}
+	app.stampText = strconv.FormatInt(app.stamp, 10)
 	if !validName(app.name) {
 		return nil, &rayflow.UsageError{Msg: fmt.Sprintf("application name %q: use letters, digits, '_' and '-'", app.name)}
 	}
@@ -230,16 +235,33 @@ func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used
 // autoscaling of those whose replica bounds differ, once their first
 // replicas are made or attached. Close stops them.
 func (a *App) start() {
+	a.startBatchers()
+	a.startScaling()
+}
+
+// startBatchers starts the batchers of the batched deployments.
+func (a *App) startBatchers() {
 	for _, d := range a.byRoute {
 		if d.spec.MaxBatch > 0 {
 			for name := range d.class.Methods {
 				d.methods[name] = newBatcher(a, d, name)
 			}
 		}
-		if d.spec.MinReplicas < d.spec.MaxReplicas {
-			d.scaler = startScaler(a, d)
-		}
 	}
+}
+
+// startScaling starts the autoscaling of the deployments whose replica
+// bounds differ, once: a host does when the application takes requests
+// (an ingress whose port is taken sees no load, and would scale the
+// replicas the others use down).
+func (a *App) startScaling() {
+	a.scaling.Do(func() {
+		for _, d := range a.byRoute {
+			if d.spec.MinReplicas < d.spec.MaxReplicas {
+				d.scaler = startScaler(a, d)
+			}
+		}
+	})
 }
 
 // ReplicaName is the name of replica i (from 1) of the deployment at
@@ -263,9 +285,7 @@ func (d *deployment) newActor(th *exec.Thread, name string) (exec.Value, error) 
 // thread returns a new thread of the application's job for one request:
 // its calls get IDs of their own (JOB.sN.K).
 func (a *App) thread() *exec.Thread {
-	th := a.cluster.NewThread(a.jobID)
-	th.TaskID = a.jobID + ".s" + strconv.FormatUint(a.threads.Add(1), 10)
-	return th
+	return a.cluster.RequestThread(a.jobID + ".s" + strconv.FormatUint(a.threads.Add(1), 10))
 }
 
 // localQueue is how many requests a local replica may have outstanding
@@ -525,7 +545,9 @@ func (a *App) callReplica(d *deployment, r *replica, method string, args []exec.
 	if err != nil {
 		return actor, exec.None, err
 	}
-	return actor, vals[0], nil
+	v := vals[0]
+	a.cluster.ReleaseRequestThread(th) // its call is answered
+	return actor, v, nil
 }
 
 // isLost reports whether err says the call's actor is gone rather than
@@ -590,6 +612,7 @@ func (a *App) outstanding() int64 {
 // the batchers fail.
 func (a *App) Close() {
 	a.closed.Store(true)
+	a.scaling.Do(func() {}) // no scaler starts after
 	for _, d := range a.byRoute {
 		if d.scaler != nil {
 			d.scaler.stop()

@@ -1,9 +1,9 @@
 package serve
 
 import (
+	"bytes"
 	"errors"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -145,7 +145,7 @@ func (m *Mux) Handler(ctx *fasthttp.RequestCtx) {
 		answerError(ctx, fasthttp.StatusNotFound, "not_found", "no such route: "+string(ctx.Path())+"; the routes are POST "+strings.Join(m.routes(), ", POST "))
 		return
 	}
-	ctx.Response.Header.Set("X-Rayflow-Deployed", strconv.FormatInt(a.stamp, 10))
+	ctx.Response.Header.Set("X-Rayflow-Deployed", a.stampText)
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
 		answerError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "use POST with a JSON array or object of arguments")
@@ -210,7 +210,7 @@ func (a *App) route(path string) (*deployment, string, bool) {
 // arguments, a JSON object the keyword arguments; an empty body is no
 // argument.
 func decodeArgs(body []byte) ([]exec.Value, []exec.Kwarg, error) {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil, nil
 	}
 	v, err := stdlib.DecodeJSON(string(body))
