@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/serve.sh — rayflow serve's figures (issue 14), with hey, 64
 # connections: a trivial method (inc(x) = x + 1) served embedded and on a
-# head + 2 nodes (the head serves it), against the physical limit measured
+# head + 2 nodes (through the head's ingress, and through a node's, which
+# calls its own replica first), against the physical limit measured
 # in the same run, a plain fasthttp handler doing the same JSON decode and
 # encode in process (bench/servebase), and each with one connection
 # (the latency of one request alone); and batching: a method costing
@@ -30,6 +31,16 @@ go build -o "$dir/servebase" ./bench/servebase
 
 cat >"$dir/inc.rayflow" <<'RF'
 @serve(route="/inc", replicas=2)
+@concurrency(8)
+actor Inc() {
+    method inc(x) { return x + 1 }
+}
+RF
+# On the cluster: one replica on each node (@resources: none on the
+# head, which has no CPUs), no autoscaling.
+cat >"$dir/inc_cluster.rayflow" <<'RF'
+@serve(route="/inc", replicas=2, min_replicas=2)
+@resources(cpu=1)
 @concurrency(8)
 actor Inc() {
     method inc(x) { return x + 1 }
@@ -94,14 +105,25 @@ measure cost_1ms_unbatched "http://127.0.0.1:$((PORT + 2))/cost/work" $((N / 4))
 wait_http "http://127.0.0.1:$((PORT + 3))/cost/work"
 measure cost_1ms_max_batch_32 "http://127.0.0.1:$((PORT + 3))/cost/work"
 
-# A head (no CPUs: every replica on a worker) and two nodes on loopback.
+# A head (no CPUs: every replica on a worker) and two nodes on loopback;
+# the plain handler measured again just before, for the cluster's own
+# physical limit under the same load.
 head=127.0.0.1:$((PORT + 10))
 "$dir/rf" start --head --port $((PORT + 10)) --http-port 0 --cpus 0 --node-id head --data-dir "$dir/head" >"$dir/head.log" 2>&1 & pids+=($!)
 for _ in $(seq 100); do grep -q '^ready' "$dir/head.log" && break; sleep 0.1; done
+# Node w1 also serves on a port of its own (--serve-port; the deployed
+# port is the head's on this one machine), as a node's ingress does:
+# its own replica first.
 for i in 1 2; do
-	"$dir/rf" start --address "$head" --port $((PORT + 20 + i)) --node-id "w$i" --cpus 2 --data-dir "$dir/w$i" >"$dir/w$i.log" 2>&1 & pids+=($!)
+	extra=()
+	if [ "$i" = 1 ]; then extra=(--serve-port $((PORT + 5))); fi
+	"$dir/rf" start --address "$head" --port $((PORT + 20 + i)) --node-id "w$i" --cpus 2 --data-dir "$dir/w$i" "${extra[@]}" >"$dir/w$i.log" 2>&1 & pids+=($!)
 done
 for i in 1 2; do for _ in $(seq 100); do grep -q '^ready' "$dir/w$i.log" && break; sleep 0.1; done; done
-RAYFLOW_TOKEN=$(cat "$dir/head/token") "$dir/rf" serve "$dir/inc.rayflow" --address "$head" --http-port $((PORT + 4)) >/dev/null
+RAYFLOW_TOKEN=$(cat "$dir/head/token") "$dir/rf" serve "$dir/inc_cluster.rayflow" --address "$head" --http-port $((PORT + 4)) >/dev/null
+wait_http "http://127.0.0.1:$((PORT + 5))/inc/inc"
+measure plain_fasthttp_again "http://127.0.0.1:$PORT/inc/inc"
 measure cluster_head_2_nodes "http://127.0.0.1:$((PORT + 4))/inc/inc"
 measure cluster_1_connection "http://127.0.0.1:$((PORT + 4))/inc/inc" 5000 1
+measure cluster_node_ingress "http://127.0.0.1:$((PORT + 5))/inc/inc"
+measure node_ingress_1_connection "http://127.0.0.1:$((PORT + 5))/inc/inc" 5000 1
