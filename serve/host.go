@@ -211,16 +211,22 @@ func (h *host) wants(rec Record) bool {
 	return h.holdsReplica(rec)
 }
 
-// holdsReplica reports whether a replica of rec lives on this node.
+// holdsReplica reports whether a replica of rec lives on this node: one
+// of the first replicas, or of those autoscaling added (up to the first
+// name no actor has).
 func (h *host) holdsReplica(rec Record) bool {
 	if h.self == "" {
 		return false
 	}
-	th := h.c.NewThread("serve-" + rec.Name)
+	th := h.c.RequestThread("serve-" + rec.Name + ".holds") // notes no job
 	for _, d := range rec.Deployments {
-		for _, name := range d.names(rec.Name, rec.Version) {
-			if a, err := h.c.LookupActor(th, Namespace, name); err == nil && h.c.LivesHere(a) {
+		for i, name := range d.names(rec.Name, rec.Version) {
+			a, err := h.c.LookupActor(th, Namespace, name)
+			if err == nil && h.c.LivesHere(a) {
 				return true
+			}
+			if err != nil && i >= len(d.Replicas) {
+				break
 			}
 		}
 	}
@@ -249,6 +255,7 @@ func (h *host) mount(rec Record) {
 	switch {
 	case old != nil && old.served && old.addr == addr:
 		h.ports[addr].mux.Mount(app)
+		app.startScaling()
 		m.served = true
 		fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
 	default:
@@ -280,6 +287,7 @@ func (h *host) listen(m *mounted) {
 	}
 	delete(h.taken, m.addr)
 	p.mux.Mount(m.app)
+	m.app.startScaling()
 	m.served = true
 	fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", m.rec.Name, m.rec.Version, m.addr)
 }
@@ -381,7 +389,7 @@ func attach(c *nodeagent.Cluster, rec Record, log io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app.start()
+	app.startBatchers() // its scalers once it takes requests (startScaling)
 	return app, nil
 }
 
