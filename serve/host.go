@@ -69,7 +69,8 @@ type host struct {
 	checked map[string]time.Time
 	// taken lists the addresses whose listen failed, logged once.
 	taken map[string]bool
-	// retiring counts the older versions being stopped (retire).
+	// retiring counts the older versions being stopped (retire) and
+	// the listeners being closed (unmountFrom).
 	retiring sync.WaitGroup
 	report   reporter // ingress.go
 	synced   syncSignal
@@ -408,7 +409,7 @@ func (h *host) unmount(name string, m *mounted) {
 
 // unmountFrom takes the application off the port at addr and returns it
 // (nil if it was not there) and closes the port when it serves nothing
-// more.
+// more (RunHost waits for it before it returns).
 func (h *host) unmountFrom(addr, name string) (*App, bool) {
 	p := h.ports[addr]
 	if p == nil {
@@ -416,9 +417,15 @@ func (h *host) unmountFrom(addr, name string) (*App, bool) {
 	}
 	app, left := p.mux.Unmount(name)
 	if left == 0 {
+		// In the background: Shutdown waits for the requests running,
+		// and one may be waiting for this goroutine's sync (refresh).
 		delete(h.ports, addr)
-		_ = p.srv.Shutdown()
-		<-p.served
+		h.retiring.Add(1)
+		go func() {
+			defer h.retiring.Done()
+			_ = p.srv.Shutdown()
+			<-p.served
+		}()
 	}
 	return app, left == 0
 }

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,5 +123,63 @@ actor V() {
 		if _, err := c.LookupActor(th, Namespace, ReplicaName("s", 1, "/v", i)); err == nil {
 			t.Errorf("replica %d of version 1 was made again after it was stopped", i)
 		}
+	}
+}
+
+// An application deleted while an ingress has not heard of it yet (it
+// reads the records once a minute): a request that meets its stopped
+// replicas answers at once that the application is no longer served,
+// and makes no replica of it again.
+func TestDeletedApplicationNotMadeAgain(t *testing.T) {
+	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown("test over")
+	port, err := testutil.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := rayflow.Compile("app.rayflow", `
+@serve(route="/d", replicas=1)
+actor D() {
+    method get() { return "here" }
+}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := Deploy(c, prog, Options{Name: "del"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Close()
+	if err := Publish(c, app.Record("127.0.0.1", port)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var hosts sync.WaitGroup
+	hosts.Go(func() {
+		RunHostWith(ctx, c, &testutil.Buffer{}, HostOptions{ID: "n1", Node: true, Port: port, Poll: time.Minute})
+	})
+	defer func() { cancel(); hosts.Wait() }()
+	client := &fasthttp.Client{}
+	url := fmt.Sprintf("http://127.0.0.1:%d/d/get", port)
+	testutil.Eventually(t, 10*time.Second, "the application served", func() bool {
+		status, _, err := client.Post(nil, url, nil)
+		return err == nil && status == 200
+	})
+	if found, err := Delete(c, "del"); !found || err != nil {
+		t.Fatalf("Delete: %v %v", found, err)
+	}
+	start := time.Now()
+	status, body, err := client.Post(nil, url, nil)
+	if err != nil || status != 503 || !strings.Contains(string(body), "application del is no longer served") {
+		t.Fatalf("a request after the delete answered %d %s %v, want 503: application del is no longer served", status, body, err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the answer took %s", took)
+	}
+	if _, err := c.LookupActor(c.NewThread("check"), Namespace, ReplicaName("del", 1, "/d", 1)); err == nil {
+		t.Fatal("the deleted application's replica was made again")
 	}
 }
