@@ -54,17 +54,31 @@ func (c *Cluster) KeptCalls() (logged, places, kept int) {
 // rayflow serve (gcs.TableServeApps), by name. An embedded cluster keeps
 // them only with a data directory (as its statistics): without one it
 // has none.
-func (c *Cluster) ServeApps() ([]gcs.ServeApp, error) {
+func (c *Cluster) ServeApps() ([]gcs.ServeApp, error) { return c.serveApps(false) }
+
+// ServeAppsApplied is ServeApps as a head has applied the table, without
+// the raft barrier (a log write) of a linearizable read: for a poll,
+// which may see a write a moment late.
+func (c *Cluster) ServeAppsApplied() ([]gcs.ServeApp, error) { return c.serveApps(true) }
+
+func (c *Cluster) serveApps(applied bool) ([]gcs.ServeApp, error) {
 	if c.net == nil {
 		st := c.appsStore()
 		if st == nil {
 			return nil, nil
 		}
+		if applied {
+			return st.ListServeApps()
+		}
 		return st.ListServeApps(gcs.Linearizable)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	b, err := c.net.hc.GCS(ctx, wire.GCSServeApps, wire.EncodeStrings())
+	var args []string
+	if applied {
+		args = append(args, wire.ServeAppsApplied)
+	}
+	b, err := c.net.hc.GCS(ctx, wire.GCSServeApps, wire.EncodeStrings(args...))
 	if err != nil {
 		return nil, err
 	}

@@ -147,22 +147,27 @@ func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts 
 	defer h.closeAll()
 	tick := time.NewTicker(opts.Poll)
 	defer tick.Stop()
+	asked := false
 	for {
 		finished := h.synced.starting()
-		h.sync()
+		h.sync(asked)
 		finished()
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			asked = false
 		case <-h.synced.kick:
+			asked = true
 		}
 	}
 }
 
-// sync makes what the host serves agree with the records.
-func (h *host) sync() {
-	rows, err := readRows(h.c)
+// sync makes what the host serves agree with the records: as a head has
+// applied them, or, when a request asked for it (its replica was
+// stopped: a newer record must be seen), linearizably.
+func (h *host) sync(linearizable bool) {
+	rows, err := readRowsAs(h.c, !linearizable)
 	if err != nil {
 		return // the GCS may be electing a leader: the next tick tries again
 	}

@@ -40,6 +40,11 @@ type reporter struct {
 	last   map[string]int64
 	wrote  time.Time
 	failed bool
+	// routed is set while its last report written routes something: a
+	// host that routes nothing, and said so or never said anything,
+	// writes nothing (a node of a cluster that serves nothing costs the
+	// GCS no write).
+	routed bool
 }
 
 // reportRouted writes the host's report when what it routes changed
@@ -51,6 +56,9 @@ func (h *host) reportRouted(r rows) {
 			routes[name] = m.rec.Deployed
 			urls[name] = h.url(m.addr)
 		}
+	}
+	if len(routes) == 0 && !h.report.routed {
+		return
 	}
 	if !h.report.failed && sameRoutes(routes, h.report.last) && time.Since(h.report.wrote) < reportEvery {
 		return
@@ -64,7 +72,7 @@ func (h *host) reportRouted(r rows) {
 	ok, err := h.c.PutServeApp(gcs.ServeApp{Name: name, Version: prev + 1, Record: blob}, prev)
 	h.report.failed = err != nil || !ok // tried again at the next sync
 	if !h.report.failed {
-		h.report.last, h.report.wrote = routes, time.Now()
+		h.report.last, h.report.wrote, h.report.routed = routes, time.Now(), len(routes) > 0
 	}
 }
 

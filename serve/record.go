@@ -86,10 +86,18 @@ type rows struct {
 	versions  map[string]uint64        // by row name
 }
 
-// readRows reads the serveapps table.
-func readRows(c *nodeagent.Cluster) (rows, error) {
+// readRows reads the serveapps table, linearizably.
+func readRows(c *nodeagent.Cluster) (rows, error) { return readRowsAs(c, false) }
+
+// readRowsAs reads the serveapps table: as a head has applied it when
+// applied is set (a poll), else linearizably.
+func readRowsAs(c *nodeagent.Cluster, applied bool) (rows, error) {
 	out := rows{apps: map[string]Record{}, ingresses: map[string]ingressReport{}, versions: map[string]uint64{}}
-	list, err := c.ServeApps()
+	read := c.ServeApps
+	if applied {
+		read = c.ServeAppsApplied
+	}
+	list, err := read()
 	if err != nil {
 		return out, fmt.Errorf("cannot read the applications from the GCS: %w", err)
 	}
