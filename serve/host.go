@@ -69,6 +69,9 @@ type host struct {
 	checked map[string]time.Time
 	// taken lists the addresses whose listen failed, logged once.
 	taken map[string]bool
+	// failed holds, by name, the version (Deployed) of an application
+	// that could not be built, logged once.
+	failed map[string]int64
 	// retiring counts the older versions being stopped (retire) and
 	// the listeners being closed (unmountFrom).
 	retiring sync.WaitGroup
@@ -76,8 +79,8 @@ type host struct {
 	synced   syncSignal
 }
 
-// mounted is an application a host serves, or tries to: app is nil when
-// it could not be built, served is false while its port is taken.
+// mounted is an application a host serves, or tries to: served is false
+// while its port is taken.
 type mounted struct {
 	rec     Record
 	addr    string // HOST:PORT it listens on
@@ -142,7 +145,7 @@ func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts 
 		opts.Poll = hostPoll
 	}
 	h := &host{c: c, log: log, opts: opts, self: c.Address(), mounted: map[string]*mounted{}, ports: map[string]*port{},
-		checked: map[string]time.Time{}, taken: map[string]bool{},
+		checked: map[string]time.Time{}, taken: map[string]bool{}, failed: map[string]int64{},
 		synced: syncSignal{kick: make(chan struct{}, 1), next: make(chan struct{})}}
 	defer h.closeAll()
 	tick := time.NewTicker(opts.Poll)
@@ -183,12 +186,17 @@ func (h *host) sync(linearizable bool) {
 			delete(h.checked, name)
 		}
 	}
+	for name := range h.failed {
+		if _, ok := recs[name]; !ok {
+			delete(h.failed, name)
+		}
+	}
 	for _, name := range SortedNames(recs) {
 		rec := recs[name]
 		m := h.mounted[name]
 		switch {
 		case m != nil && m.rec.Deployed == rec.Deployed:
-			if m.app != nil && !m.served && time.Since(m.lastTry) >= portRetry {
+			if !m.served && time.Since(m.lastTry) >= portRetry {
 				h.listen(m)
 			}
 		case m != nil || h.wants(rec):
@@ -244,17 +252,22 @@ func (h *host) holdsReplica(rec Record) bool {
 func (h *host) mount(rec Record) {
 	addr := h.bindAddr(rec)
 	old := h.mounted[rec.Name]
-	m := &mounted{rec: rec, addr: addr}
-	h.mounted[rec.Name] = m
 	app, err := attach(h.c, rec, h.log)
 	if err != nil {
-		fmt.Fprintf(h.log, "serve: cannot serve application %s: %v\n", rec.Name, err)
+		// The version before, if any, goes on serving; the next sync
+		// tries again (sending the program may fail for a moment).
+		if h.failed[rec.Name] != rec.Deployed {
+			h.failed[rec.Name] = rec.Deployed
+			fmt.Fprintf(h.log, "serve: cannot serve application %s version %d yet: %v\n", rec.Name, rec.Version, err)
+		}
 		return
 	}
+	delete(h.failed, rec.Name)
 	app.resolve() // which replicas are local, before the first request
-	m.app = app
+	m := &mounted{rec: rec, addr: addr, app: app}
+	h.mounted[rec.Name] = m
 	var prev *App
-	if old != nil && old.app != nil {
+	if old != nil {
 		prev = old.app
 		prev.superseded.Store(true)
 	}
@@ -357,22 +370,18 @@ func (h *host) retire(prev *App, old, now Record) {
 		defer timer.Stop()
 		<-timer.C
 		deadline := time.Now().Add(retireWithin)
-		for prev != nil && prev.outstanding() > 0 && time.Now().Before(deadline) {
+		for prev.outstanding() > 0 && time.Now().Before(deadline) {
 			timer.Reset(hostPoll / 5)
 			<-timer.C
 		}
-		if prev != nil {
-			prev.Close()
-		}
+		prev.Close()
 		if h.opts.Node {
 			return // the heads stop the replicas
 		}
 		// Every ingress must route the new version first (ingress.go).
 		h.waitSwitched(now, deadline)
 		keep := now.replicaNames()
-		if prev != nil {
-			prev.stopReplicas(keep)
-		}
+		prev.stopReplicas(keep)
 		StopReplicas(h.c, old, keep) // those another head made, and this one never looked up
 	}()
 }
@@ -401,9 +410,6 @@ func attach(c *nodeagent.Cluster, rec Record, log io.Writer) (*App, error) {
 
 func (h *host) unmount(name string, m *mounted) {
 	delete(h.mounted, name)
-	if m.app == nil {
-		return
-	}
 	if m.served {
 		h.unmountFrom(m.addr, name)
 	}
