@@ -480,12 +480,15 @@ func (a *App) call(d *deployment, method string, args []exec.Value, kw []exec.Kw
 		if err == nil || !isLost(err) {
 			return v, err
 		}
+		if attempt == 1 {
+			if !d.app.retired() && !actor.IsNone() {
+				d.app.markLost(d, r, actor)
+			}
+			return v, err
+		}
 		next := d.app.retryTarget(d)
 		if next == d && !actor.IsNone() {
 			d.app.markLost(d, r, actor)
-		}
-		if attempt == 1 {
-			return v, err
 		}
 		if next == nil {
 			return exec.None, exec.Errorf(exec.KindLost, "application %s is no longer served (%s)", d.app.name, errorMessage(err))
