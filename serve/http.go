@@ -22,7 +22,7 @@ const MaxBodySize = 8 << 20
 
 // Mux answers the routes of the applications mounted on it, on one
 // HTTP port. Its lock guards apps: Mount and Unmount write, requests
-// read. refresh, set before it serves, is never changed.
+// read. refreshHost, set before it serves, is never changed.
 type Mux struct {
 	mu   sync.RWMutex
 	apps map[string]*App // by application name
