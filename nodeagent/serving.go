@@ -54,14 +54,18 @@ func (c *Cluster) KeptCalls() (logged, places, kept int) {
 // rayflow serve (gcs.TableServeApps), by name. An embedded cluster keeps
 // them only with a data directory (as its statistics): without one it
 // has none.
-func (c *Cluster) ServeApps() ([]gcs.ServeApp, error) { return c.serveApps(false) }
+func (c *Cluster) ServeApps() ([]gcs.ServeApp, error) {
+	return c.serveApps(context.Background(), false)
+}
 
 // ServeAppsApplied is ServeApps as a head has applied the table, without
 // the raft barrier (a log write) of a linearizable read: for a poll,
-// which may see a write a moment late.
-func (c *Cluster) ServeAppsApplied() ([]gcs.ServeApp, error) { return c.serveApps(true) }
+// which may see a write a moment late. It gives up when ctx is done.
+func (c *Cluster) ServeAppsApplied(ctx context.Context) ([]gcs.ServeApp, error) {
+	return c.serveApps(ctx, true)
+}
 
-func (c *Cluster) serveApps(applied bool) ([]gcs.ServeApp, error) {
+func (c *Cluster) serveApps(ctx context.Context, applied bool) ([]gcs.ServeApp, error) {
 	if c.net == nil {
 		st := c.appsStore()
 		if st == nil {
@@ -72,7 +76,7 @@ func (c *Cluster) serveApps(applied bool) ([]gcs.ServeApp, error) {
 		}
 		return st.ListServeApps(gcs.Linearizable)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var args []string
 	if applied {

@@ -153,7 +153,7 @@ func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts 
 	asked := false
 	for {
 		finished := h.synced.starting()
-		h.sync(asked)
+		h.sync(ctx, asked)
 		finished()
 		select {
 		case <-ctx.Done():
@@ -169,8 +169,8 @@ func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts 
 // sync makes what the host serves agree with the records: as a head has
 // applied them, or, when a request asked for it (its replica was
 // stopped: a newer record must be seen), linearizably.
-func (h *host) sync(linearizable bool) {
-	rows, err := readRowsAs(h.c, !linearizable)
+func (h *host) sync(ctx context.Context, linearizable bool) {
+	rows, err := readRowsAs(ctx, h.c, !linearizable)
 	if err != nil {
 		return // the GCS may be electing a leader: the next tick tries again
 	}
@@ -466,6 +466,9 @@ func (h *host) closeAll() {
 		h.unmount(name, m)
 	}
 	h.retiring.Wait()
+	if !h.report.routed {
+		return // it said nothing, or that it routes nothing
+	}
 	if r, err := readRows(h.c); err == nil {
 		h.report.failed = true // say at once that it routes nothing now
 		h.reportRouted(r)
