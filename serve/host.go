@@ -274,7 +274,7 @@ func (h *host) mount(rec Record) {
 	switch {
 	case old != nil && old.served && old.addr == addr:
 		h.ports[addr].mux.Mount(app)
-		app.startScaling()
+		h.startScaling(app)
 		m.served = true
 		fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
 	default:
@@ -306,9 +306,20 @@ func (h *host) listen(m *mounted) {
 	}
 	delete(h.taken, m.addr)
 	p.mux.Mount(m.app)
-	m.app.startScaling()
+	h.startScaling(m.app)
 	m.served = true
 	fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", m.rec.Name, m.rec.Version, m.addr)
+}
+
+// startScaling starts the application's autoscaling once it serves, on
+// a head only: a node's ingress, whose load is its own clients', would
+// scale down the replicas a head's clients keep busy (and the head
+// those of the node's), each scale-down a stopped replica for the
+// other's requests to retry on.
+func (h *host) startScaling(app *App) {
+	if !h.opts.Node {
+		app.startScaling()
+	}
 }
 
 // bindAddr is the address the host serves rec on: its port (or the
