@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # bench/serve.sh — rayflow serve's figures (issue 14), with hey, 64
 # connections: a trivial method (inc(x) = x + 1) served embedded and on a
-# head + 2 nodes (the head serves it), against the physical limit measured
+# head + 2 nodes (through the head's ingress, and through a node's, which
+# calls its own replica first), against the physical limit measured
 # in the same run, a plain fasthttp handler doing the same JSON decode and
 # encode in process (bench/servebase), and each with one connection
 # (the latency of one request alone); and batching: a method costing
 # 1 ms + 10 µs per call's item, with and without max_batch=32.
-# Prints one summary line per case: requests/s, p50 and p99 latency.
+# Prints one summary line per case: requests/s, p50 and p99 latency, and
+# for the 64-connection cases of the trivial method the CPU time the
+# serving processes (the head and both nodes, on the cluster) spent per
+# 1,000 requests.
 #
 #   bench/serve.sh            (needs hey: apt-get install -y hey)
 #
@@ -30,6 +34,16 @@ go build -o "$dir/servebase" ./bench/servebase
 
 cat >"$dir/inc.rayflow" <<'RF'
 @serve(route="/inc", replicas=2)
+@concurrency(8)
+actor Inc() {
+    method inc(x) { return x + 1 }
+}
+RF
+# On the cluster: one replica on each node (@resources: none on the
+# head, which has no CPUs), no autoscaling.
+cat >"$dir/inc_cluster.rayflow" <<'RF'
+@serve(route="/inc", replicas=2, min_replicas=2)
+@resources(cpu=1)
 @concurrency(8)
 actor Inc() {
     method inc(x) { return x + 1 }
@@ -64,26 +78,42 @@ wait_http() {
 	return 1
 }
 
+# cpu_ticks PID...: the CPU time (user + system, in clock ticks) the
+# processes have used so far.
+cpu_ticks() {
+	local t=0 p
+	for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+	echo "$t"
+}
+
 # measure NAME URL [N [C]]: hey with C connections (default 64), one
-# summary line.
+# summary line; with the CPU time per 1,000 requests of the processes
+# whose IDs CPU_PIDS lists (the load of a shared machine does not
+# inflate it, as it does the latencies).
 measure() {
-	local n=${3:-$N} c=${4:-64}
+	local n=${3:-$N} c=${4:-64} t0=0 cpu=""
+	if [ -n "${CPU_PIDS:-}" ]; then t0=$(cpu_ticks $CPU_PIDS); fi
 	hey -n "$n" -c "$c" -m POST -T application/json -d '[1]' "$2" >"$dir/$1.txt"
+	if [ -n "${CPU_PIDS:-}" ]; then
+		cpu=$(awk -v t=$(($(cpu_ticks $CPU_PIDS) - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "   cpu %.1f ms/1000 req", t * 1000 / hz * 1000 / n}')
+	fi
 	local rps p50 p99 errs
 	rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$dir/$1.txt")
 	p50=$(awk '/ 50% in/ {printf "%.2f", $3 * 1000}' "$dir/$1.txt")
 	p99=$(awk '/ 99% in/ {printf "%.2f", $3 * 1000}' "$dir/$1.txt")
 	errs=$(awk '/^\s+\[[0-9]+\]/ && $1 != "[200]" {s += $2} END {print s + 0}' "$dir/$1.txt")
-	printf '%-28s %8s req/s   p50 %7s ms   p99 %7s ms   non-200 %s\n' "$1" "$rps" "$p50" "$p99" "$errs"
+	printf '%-28s %8s req/s   p50 %7s ms   p99 %7s ms   non-200 %s%s\n' "$1" "$rps" "$p50" "$p99" "$errs" "$cpu"
 }
 
 "$dir/servebase" -addr "127.0.0.1:$PORT" & pids+=($!)
+plain=$!
 wait_http "http://127.0.0.1:$PORT/inc/inc"
-measure plain_fasthttp "http://127.0.0.1:$PORT/inc/inc"
+CPU_PIDS=$plain measure plain_fasthttp "http://127.0.0.1:$PORT/inc/inc"
 
 "$dir/rf" serve "$dir/inc.rayflow" --http-port $((PORT + 1)) >"$dir/serve.log" 2>&1 & pids+=($!)
+embedded=$!
 wait_http "http://127.0.0.1:$((PORT + 1))/inc/inc"
-measure embedded "http://127.0.0.1:$((PORT + 1))/inc/inc"
+CPU_PIDS=$embedded measure embedded "http://127.0.0.1:$((PORT + 1))/inc/inc"
 measure embedded_1_connection "http://127.0.0.1:$((PORT + 1))/inc/inc" 5000 1
 measure plain_1_connection "http://127.0.0.1:$PORT/inc/inc" 5000 1
 
@@ -94,14 +124,27 @@ measure cost_1ms_unbatched "http://127.0.0.1:$((PORT + 2))/cost/work" $((N / 4))
 wait_http "http://127.0.0.1:$((PORT + 3))/cost/work"
 measure cost_1ms_max_batch_32 "http://127.0.0.1:$((PORT + 3))/cost/work"
 
-# A head (no CPUs: every replica on a worker) and two nodes on loopback.
+# A head (no CPUs: every replica on a worker) and two nodes on loopback;
+# the plain handler measured again just before, for the cluster's own
+# physical limit under the same load.
 head=127.0.0.1:$((PORT + 10))
 "$dir/rf" start --head --port $((PORT + 10)) --http-port 0 --cpus 0 --node-id head --data-dir "$dir/head" >"$dir/head.log" 2>&1 & pids+=($!)
+cluster=$!
 for _ in $(seq 100); do grep -q '^ready' "$dir/head.log" && break; sleep 0.1; done
+# Node w1 also serves on a port of its own (--serve-port; the deployed
+# port is the head's on this one machine), as a node's ingress does:
+# its own replica first.
 for i in 1 2; do
-	"$dir/rf" start --address "$head" --port $((PORT + 20 + i)) --node-id "w$i" --cpus 2 --data-dir "$dir/w$i" >"$dir/w$i.log" 2>&1 & pids+=($!)
+	extra=()
+	if [ "$i" = 1 ]; then extra=(--serve-port $((PORT + 5))); fi
+	"$dir/rf" start --address "$head" --port $((PORT + 20 + i)) --node-id "w$i" --cpus 2 --data-dir "$dir/w$i" "${extra[@]}" >"$dir/w$i.log" 2>&1 & pids+=($!)
+	cluster="$cluster $!"
 done
 for i in 1 2; do for _ in $(seq 100); do grep -q '^ready' "$dir/w$i.log" && break; sleep 0.1; done; done
-RAYFLOW_TOKEN=$(cat "$dir/head/token") "$dir/rf" serve "$dir/inc.rayflow" --address "$head" --http-port $((PORT + 4)) >/dev/null
-measure cluster_head_2_nodes "http://127.0.0.1:$((PORT + 4))/inc/inc"
+RAYFLOW_TOKEN=$(cat "$dir/head/token") "$dir/rf" serve "$dir/inc_cluster.rayflow" --address "$head" --http-port $((PORT + 4)) >/dev/null
+wait_http "http://127.0.0.1:$((PORT + 5))/inc/inc"
+CPU_PIDS=$plain measure plain_fasthttp_again "http://127.0.0.1:$PORT/inc/inc"
+CPU_PIDS=$cluster measure cluster_head_2_nodes "http://127.0.0.1:$((PORT + 4))/inc/inc"
 measure cluster_1_connection "http://127.0.0.1:$((PORT + 4))/inc/inc" 5000 1
+CPU_PIDS=$cluster measure cluster_node_ingress "http://127.0.0.1:$((PORT + 5))/inc/inc"
+measure node_ingress_1_connection "http://127.0.0.1:$((PORT + 5))/inc/inc" 5000 1

@@ -7,7 +7,9 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/actorhost"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -53,16 +55,34 @@ func (c *Cluster) KeptCalls() (logged, places, kept int) {
 // them only with a data directory (as its statistics): without one it
 // has none.
 func (c *Cluster) ServeApps() ([]gcs.ServeApp, error) {
+	return c.serveApps(context.Background(), false)
+}
+
+// ServeAppsApplied is ServeApps as a head has applied the table, without
+// the raft barrier (a log write) of a linearizable read: for a poll,
+// which may see a write a moment late. It gives up when ctx is done.
+func (c *Cluster) ServeAppsApplied(ctx context.Context) ([]gcs.ServeApp, error) {
+	return c.serveApps(ctx, true)
+}
+
+func (c *Cluster) serveApps(ctx context.Context, applied bool) ([]gcs.ServeApp, error) {
 	if c.net == nil {
 		st := c.appsStore()
 		if st == nil {
 			return nil, nil
 		}
+		if applied {
+			return st.ListServeApps()
+		}
 		return st.ListServeApps(gcs.Linearizable)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	b, err := c.net.hc.GCS(ctx, wire.GCSServeApps, wire.EncodeStrings())
+	var args []string
+	if applied {
+		args = append(args, wire.ServeAppsApplied)
+	}
+	b, err := c.net.hc.GCS(ctx, wire.GCSServeApps, wire.EncodeStrings(args...))
 	if err != nil {
 		return nil, err
 	}
@@ -133,3 +153,30 @@ func (c *Cluster) appsStore() *gcs.Store {
 	}
 	return st
 }
+
+// LivesHere reports whether the actor behind h lives in this process's
+// node: one it hosts, or one whose last known address is this
+// process's. An embedded cluster's actors all live here.
+func (c *Cluster) LivesHere(h *exec.ActorHandle) bool {
+	switch a := h.Handle.(type) {
+	case *actorhost.Actor:
+		return true
+	case *owner.Actor:
+		addr, _, _ := a.Whereabouts("")
+		return c.net != nil && addr != "" && addr == c.net.addr
+	}
+	return false
+}
+
+// RequestThread returns a thread for one request of an ingress (package
+// serve), whose calls get IDs under taskID (JOB.sN). Unlike NewThread it
+// notes nothing of the job, which the ingress noted once with NewThread
+// when it started the application: a request pays no lease round trip
+// to the heads, and no driver bookkeeping.
+func (c *Cluster) RequestThread(taskID string) *exec.Thread {
+	return c.Head().threadFor(nil, "driver", taskID)
+}
+
+// ReleaseRequestThread gives back a thread of RequestThread whose
+// request has its result: nothing may use th after.
+func (c *Cluster) ReleaseRequestThread(th *exec.Thread) { c.Head().putSpareThread(th) }

@@ -50,26 +50,42 @@ const DefaultTimeout = time.Minute
 
 // App is an application: its deployments by route.
 type App struct {
-	cluster *nodeagent.Cluster
-	name    string
-	version int
-	stamp   int64 // Options.Deployed
-	file    string
-	source  string
-	params  map[string]string
-	jobID   string
-	log     io.Writer
-	timeout time.Duration
-	byRoute map[string]*deployment
-	routes  []string // sorted, for listings
-	threads atomic.Uint64
+	cluster   *nodeagent.Cluster
+	name      string
+	version   int
+	stamp     int64  // Options.Deployed
+	stampText string // stamp in decimal, as each answer sends it
+	file      string
+	source    string
+	params    map[string]string
+	jobID     string
+	log       io.Writer
+	timeout   time.Duration
+	byRoute   map[string]*deployment
+	routes    []string // sorted, for listings
+	threads   atomic.Uint64
 	// closed is set by Close: an application replaced or deleted makes
 	// no replica again (it would outlive it).
 	closed atomic.Bool
+	// superseded is set when a Mux puts a newer version in its place or
+	// takes it off: it makes no replica again either, and a request that
+	// meets a stopped replica is retried on the mux's current version.
+	superseded atomic.Bool
+	// scaling starts the scalers once (startScaling); Close reads them
+	// after it.
+	scaling sync.Once
+	// mux is the Mux it is mounted on, if any (set by Mount): where a
+	// request whose replica was stopped looks for the current version.
+	mux atomic.Pointer[Mux]
+	// self is the cluster address of this process when it is a node of
+	// a cluster ("" embedded): replicas living there are local, and
+	// requests go to them first (pick).
+	self string
 }
 
 // deployment is one served actor: its class and replicas.
 type deployment struct {
+	app      *App
 	route    string
 	spec     *compiler.Serve
 	class    *exec.ActorClass
@@ -93,6 +109,9 @@ type replica struct {
 	lost        exec.Value // a lost actor not yet replaced (markLost); guarded by mu
 	outstanding atomic.Int64
 	renewing    atomic.Bool // a lost actor is being replaced: requests go to others if they can
+	// local is set while the replica's actor lives in this process's
+	// node (App.self): requests go to local replicas first.
+	local atomic.Bool
 }
 
 // Deploy creates the replicas of every @serve actor of prog on c. A
@@ -112,7 +131,7 @@ func Deploy(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 				app.stopReplicas(nil) // those made so far
 				return nil, fmt.Errorf("route %s: cannot create replica %d of actor %s: %s", d.route, i+1, d.class.Name(), errorMessage(err))
 			}
-			r.actor = v
+			app.setActorLocked(r, v) // no request yet: r.mu is not needed
 		}
 	}
 	app.start()
@@ -122,13 +141,14 @@ func Deploy(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, er
 // newApp loads prog on c and lays out its deployments, without creating
 // any replica.
 func newApp(c *nodeagent.Cluster, prog *rayflow.Program, opts Options) (*App, error) {
-	app := &App{cluster: c, name: opts.Name, file: prog.File, source: prog.Source, params: opts.Params, log: opts.Log, byRoute: map[string]*deployment{}}
+	app := &App{cluster: c, self: c.Address(), name: opts.Name, file: prog.File, source: prog.Source, params: opts.Params, log: opts.Log, byRoute: map[string]*deployment{}}
 	if app.name == "" {
 		app.name = "app"
 	}
 	if app.version, app.stamp = max(opts.Version, 1), opts.Deployed; app.stamp == 0 {
 		app.stamp = time.Now().UnixNano()
 	}
+	app.stampText = strconv.FormatInt(app.stamp, 10)
 	if !validName(app.name) {
 		return nil, &rayflow.UsageError{Msg: fmt.Sprintf("application name %q: use letters, digits, '_' and '-'", app.name)}
 	}
@@ -188,7 +208,7 @@ func validName(s string) bool {
 // (marking those it uses) and names its replicas.
 func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used map[string]bool) (*deployment, error) {
 	spec := cls.Info.Serve
-	d := &deployment{route: spec.Route, spec: spec, class: cls, methods: map[string]*batcher{}}
+	d := &deployment{app: a, route: spec.Route, spec: spec, class: cls, methods: map[string]*batcher{}}
 	for _, p := range cls.Info.Params {
 		text, ok := params[p.Name]
 		if !ok {
@@ -215,16 +235,33 @@ func (a *App) newDeployment(cls *exec.ActorClass, params map[string]string, used
 // autoscaling of those whose replica bounds differ, once their first
 // replicas are made or attached. Close stops them.
 func (a *App) start() {
+	a.startBatchers()
+	a.startScaling()
+}
+
+// startBatchers starts the batchers of the batched deployments.
+func (a *App) startBatchers() {
 	for _, d := range a.byRoute {
 		if d.spec.MaxBatch > 0 {
 			for name := range d.class.Methods {
 				d.methods[name] = newBatcher(a, d, name)
 			}
 		}
-		if d.spec.MinReplicas < d.spec.MaxReplicas {
-			d.scaler = startScaler(a, d)
-		}
 	}
+}
+
+// startScaling starts the autoscaling of the deployments whose replica
+// bounds differ, once: a host does when the application takes requests
+// (an ingress whose port is taken sees no load, and would scale the
+// replicas the others use down).
+func (a *App) startScaling() {
+	a.scaling.Do(func() {
+		for _, d := range a.byRoute {
+			if d.spec.MinReplicas < d.spec.MaxReplicas {
+				d.scaler = startScaler(a, d)
+			}
+		}
+	})
 }
 
 // ReplicaName is the name of replica i (from 1) of the deployment at
@@ -248,21 +285,31 @@ func (d *deployment) newActor(th *exec.Thread, name string) (exec.Value, error) 
 // thread returns a new thread of the application's job for one request:
 // its calls get IDs of their own (JOB.sN.K).
 func (a *App) thread() *exec.Thread {
-	th := a.cluster.NewThread(a.jobID)
-	th.TaskID = a.jobID + ".s" + strconv.FormatUint(a.threads.Add(1), 10)
-	return th
+	return a.cluster.RequestThread(a.jobID + ".s" + strconv.FormatUint(a.threads.Add(1), 10))
 }
 
-// pick returns the replica with the fewest outstanding requests, other
-// than avoid, and counts one more request on it; a replica whose lost
-// actor is being replaced only when no other can take the request (it
-// waits for the new actor); nil when there is none.
+// localQueue is how many requests a local replica may have outstanding
+// before requests go to other nodes' replicas too: a small queue per
+// call the replica runs at once (@concurrency).
+func (d *deployment) localQueue() int64 {
+	return int64(2 * max(d.class.Info.Concurrency, 1))
+}
+
+// pick returns the replica to send a request to, other than avoid, and
+// counts one more request on it: the local replica with the fewest
+// outstanding requests while it has fewer than localQueue, else the
+// replica with the fewest outstanding requests anywhere; a replica whose
+// lost actor is being replaced only when no other can take the request
+// (it waits for the new actor); nil when there is none.
 func (d *deployment) pick(avoid *replica) *replica {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	best := d.leastLoaded(avoid, false)
+	best := d.leastLoaded(avoid, false, true)
+	if best == nil || best.outstanding.Load() >= d.localQueue() {
+		best = d.leastLoaded(avoid, false, false)
+	}
 	if best == nil {
-		best = d.leastLoaded(avoid, true) // one being replaced, when no other can take it
+		best = d.leastLoaded(avoid, true, false) // one being replaced, when no other can take it
 	}
 	if n := len(d.replicas); n > 0 {
 		d.next = (d.next + 1) % n
@@ -275,13 +322,14 @@ func (d *deployment) pick(avoid *replica) *replica {
 
 // leastLoaded returns, d.mu held, the replica with the fewest
 // outstanding requests among those other than avoid that are being
-// replaced or not as renewing says; nil when there is none.
-func (d *deployment) leastLoaded(avoid *replica, renewing bool) *replica {
+// replaced or not as renewing says, and local if onlyLocal; nil when
+// there is none.
+func (d *deployment) leastLoaded(avoid *replica, renewing, onlyLocal bool) *replica {
 	var best *replica
 	n := len(d.replicas)
 	for i := 0; i < n; i++ {
 		r := d.replicas[(d.next+i)%n]
-		if r == avoid || r.renewing.Load() != renewing {
+		if r == avoid || r.renewing.Load() != renewing || onlyLocal && !r.local.Load() {
 			continue
 		}
 		if best == nil || r.outstanding.Load() < best.outstanding.Load() {
@@ -301,22 +349,64 @@ func (a *App) handle(d *deployment, r *replica) (exec.Value, error) {
 		return r.actor, nil
 	}
 	th := a.thread()
-	if reg, err := th.Registry("serve"); err == nil {
-		if h, err := reg.LookupActor(th, Namespace, r.name); err == nil {
-			r.actor = exec.ActorValue(h)
-			return r.actor, nil
-		}
+	if a.lookupLocked(th, r) {
+		return r.actor, nil
 	}
-	if a.closed.Load() {
+	if a.retired() {
 		return exec.None, exec.Errorf(exec.KindLost, "replica %s is gone and application %s is no longer served here", r.name, a.name)
 	}
 	v, err := d.newActor(th, r.name)
 	if err != nil {
 		return exec.None, err
 	}
-	r.actor = v
+	a.setActorLocked(r, v)
 	return v, nil
 }
+
+// lookupLocked looks the replica's actor up by name, r.mu held, and
+// keeps it; it reports whether it found one.
+func (a *App) lookupLocked(th *exec.Thread, r *replica) bool {
+	reg, err := th.Registry("serve")
+	if err != nil {
+		return false
+	}
+	h, err := reg.LookupActor(th, Namespace, r.name)
+	if err != nil {
+		return false
+	}
+	a.setActorLocked(r, exec.ActorValue(h))
+	return true
+}
+
+// setActorLocked keeps v as the replica's actor, r.mu held, and notes
+// whether it lives on this process's node.
+func (a *App) setActorLocked(r *replica, v exec.Value) {
+	r.actor = v
+	r.local.Store(a.self != "" && a.cluster.LivesHere(v.AsActor()))
+}
+
+// resolve looks up the actors of the replicas it has none for yet, so
+// that the first requests know which replicas are local.
+func (a *App) resolve() {
+	th := a.thread()
+	for _, route := range a.routes {
+		d := a.byRoute[route]
+		d.mu.Lock()
+		reps := append([]*replica(nil), d.replicas...)
+		d.mu.Unlock()
+		for _, r := range reps {
+			r.mu.Lock()
+			if r.actor.IsNone() && r.lost.IsNone() {
+				a.lookupLocked(th, r)
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+// retired reports whether the application makes no replica again: it
+// was closed, or a newer version (or none) serves in its place.
+func (a *App) retired() bool { return a.closed.Load() || a.superseded.Load() }
 
 // markLost notes that a call to the replica's actor found it lost: the
 // replica stops handing it out at once, and a new actor is made in the
@@ -330,6 +420,7 @@ func (a *App) markLost(d *deployment, r *replica, lost exec.Value) {
 		return
 	}
 	r.actor, r.lost = exec.None, lost
+	r.local.Store(false)
 	r.renewing.Store(true)
 	go func() {
 		r.mu.Lock()
@@ -350,7 +441,7 @@ func (a *App) renewLocked(d *deployment, r *replica) {
 		_ = reg.KillActor(th, r.lost.AsActor())
 	}
 	r.lost = exec.None
-	if a.closed.Load() {
+	if a.retired() {
 		return
 	}
 	v, err := d.newActor(th, r.name)
@@ -358,7 +449,7 @@ func (a *App) renewLocked(d *deployment, r *replica) {
 		a.logf("serve: %s: replica %s was lost and could not be made again yet: %v", d.route, r.name, errorMessage(err))
 		return // the next request that needs it looks it up or makes it again
 	}
-	r.actor = v
+	a.setActorLocked(r, v)
 	a.logf("serve: %s: replica %s was lost and was made again", d.route, r.name)
 }
 
@@ -368,9 +459,12 @@ func (a *App) logf(format string, args ...any) {
 	}
 }
 
-// call runs method on the deployment with args, on the least loaded
-// replica; a call that fails because its replica was lost (its node
-// died) is retried once on another, and the lost replica replaced.
+// call runs method on the deployment with args, on the replica pick
+// chooses. A call that fails because its replica is gone (its node died,
+// or it was stopped: by a rolling update, a delete, `rayflow actor
+// stop`) is retried once: on the route's deployment in the version now
+// served (retryTarget), on another replica when that is still this one,
+// whose lost replica is then made again.
 func (a *App) call(d *deployment, method string, args []exec.Value, kw []exec.Kwarg) (exec.Value, error) {
 	var avoid *replica
 	for attempt := 0; ; attempt++ {
@@ -381,19 +475,53 @@ func (a *App) call(d *deployment, method string, args []exec.Value, kw []exec.Kw
 		if r == nil {
 			return exec.None, exec.Errorf(exec.KindLost, "route %s has no live replica", d.route)
 		}
-		actor, v, err := a.callReplica(d, r, method, args, kw)
+		actor, v, err := d.app.callReplica(d, r, method, args, kw)
 		r.outstanding.Add(-1)
 		if err == nil || !isLost(err) {
 			return v, err
 		}
-		if !actor.IsNone() {
-			a.markLost(d, r, actor)
-		}
 		if attempt == 1 {
+			if !d.app.retired() && !actor.IsNone() {
+				d.app.markLost(d, r, actor)
+			}
 			return v, err
+		}
+		next := d.app.retryTarget(d)
+		if next == d && !actor.IsNone() {
+			d.app.markLost(d, r, actor)
+		}
+		if next == nil {
+			return exec.None, exec.Errorf(exec.KindLost, "application %s is no longer served (%s)", d.app.name, errorMessage(err))
+		}
+		if next != d {
+			d, avoid = next, nil
+			continue
 		}
 		avoid = r
 	}
+}
+
+// retryTarget is the deployment a request retries on after d's replica
+// was found gone: the route's deployment in the version of the
+// application its mux serves now, once the mux's host has read the
+// records again (a rolling update or a delete stops the replicas of
+// the version it replaces); d itself when that is still d's
+// application, or it is on no mux that a host keeps; nil when the
+// application, or the route, is no longer served.
+func (a *App) retryTarget(d *deployment) *deployment {
+	m := a.mux.Load()
+	if m == nil {
+		return d
+	}
+	m.refresh()
+	now := m.app(a.name)
+	switch {
+	case now == a:
+		return d
+	case now == nil:
+		return nil
+	}
+	return now.byRoute[d.route]
 }
 
 // callReplica calls method on one replica and waits for its result; it
@@ -420,20 +548,24 @@ func (a *App) callReplica(d *deployment, r *replica, method string, args []exec.
 	if err != nil {
 		return actor, exec.None, err
 	}
-	return actor, vals[0], nil
+	v := vals[0]
+	a.cluster.ReleaseRequestThread(th) // its call is answered
+	return actor, v, nil
 }
 
 // isLost reports whether err says the call's actor is gone rather than
 // that the method failed: its node died (kind "lost" anywhere in the
-// chain), or it was stopped (kind "cancelled" raised outside any
-// method body, as `rayflow actor stop` does).
+// chain), or it was stopped (kind "cancelled" anywhere in the chain: a
+// kill by a rolling update, a delete or `rayflow actor stop`, which
+// fails the calls it was running and had queued; a method cannot raise
+// that kind itself).
 func isLost(err error) bool {
 	var e *exec.Error
 	if !errors.As(err, &e) {
 		return false
 	}
 	for ; e != nil; e = e.Cause {
-		if e.Kind == exec.KindLost || e.Kind == exec.KindCancelled && e.Task == "" && e.Cause == nil {
+		if e.Kind == exec.KindLost || e.Kind == exec.KindCancelled {
 			return true
 		}
 	}
@@ -483,6 +615,7 @@ func (a *App) outstanding() int64 {
 // the batchers fail.
 func (a *App) Close() {
 	a.closed.Store(true)
+	a.scaling.Do(func() {}) // no scaler starts after
 	for _, d := range a.byRoute {
 		if d.scaler != nil {
 			d.scaler.stop()

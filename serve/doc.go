@@ -9,10 +9,11 @@
 // applications on one port, the HTTP contract and its errors), batch.go
 // (@serve(max_batch=)), scale.go (autoscaling), record.go (an
 // application's record in the GCS: Publish, Records, Delete, Status) and
-// host.go (RunHost: what a head, or a node with --serve-port, runs to
-// serve the recorded applications, and to roll one over to its next
-// version) and ingress.go (each ingress's report of the versions it
-// routes, which a head waits on before it stops an old version).
+// host.go (RunHost: what a head, or a node holding a replica, runs to
+// serve the recorded applications on their ports, and to roll one over
+// to its next version) and ingress.go (each ingress's report of the
+// versions it routes and where, which a head waits on before it stops
+// an old version, and `serve status` lists).
 //
 // Ownership: an App owns its deployments, their replicas (the actor
 // handles, looked up or made again as needed), and the goroutines of its
@@ -21,7 +22,10 @@
 // the caller's: the App neither starts nor shuts it down. RunHost's
 // goroutine owns its table of mounted applications and its listeners;
 // the retirement of an older version runs on a goroutine of its own that
-// RunHost waits for before it returns.
+// RunHost waits for before it returns. A request whose replica is gone
+// asks that goroutine to read the records again and waits for it
+// (Mux.refresh, a syncSignal) before it retries on the version served
+// then. A host starts an application's scalers once it serves it.
 //
 // Threading contract: Deploy and newApp run on one goroutine; after
 // start, Mux.Handler calls into the App from many goroutines at once. A

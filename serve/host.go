@@ -20,18 +20,33 @@ import (
 // when the last goes), and mounts a redeployed application in the place
 // of its older version. The replicas are the detached named actors the
 // deploy made; the head looks them up by name when a request first needs
-// one, and makes one again when it was lost.
+// one, and makes one again when it was lost. A node does the same for
+// the applications one of whose replicas it holds (or for every one, on
+// the port --serve-port names).
 
 // hostPoll is how often a head reads the applications' records.
 const hostPoll = 500 * time.Millisecond
+
+// How often a node looks whether it holds a replica of an application it
+// does not serve yet (the first time holdsEvery after it first saw it),
+// and how often an ingress tries again a port that was taken.
+const (
+	holdsEvery = reportEvery
+	portRetry  = 5 * time.Second
+)
+
+// refreshWithin bounds how long a request waits for its host to read the
+// records again (Mux.refresh).
+const refreshWithin = 5 * time.Second
 
 // HostOptions say how a process serves the recorded applications.
 type HostOptions struct {
 	// ID names the ingress in its reports (ingress.go): its node's ID.
 	ID string
 	// Node is set for the ingress of a node that is no head: it serves
-	// the applications and reports the versions it routes, and leaves
-	// the stopping of an older version's replicas to the heads.
+	// the applications one of whose replicas it holds (every one with
+	// Port) and reports the versions it routes, and leaves the stopping
+	// of an older version's replicas to the heads.
 	Node bool
 	// Port, when positive, is the port the ingress serves every
 	// application on, in the place of the recorded one.
@@ -40,24 +55,38 @@ type HostOptions struct {
 	Poll time.Duration
 }
 
-// host is what RunHost keeps. Its goroutine owns both maps and the
-// report state.
+// host is what RunHost keeps. Its goroutine owns the maps and the
+// report state; kick and the sync signal are shared with requests.
 type host struct {
 	c       *nodeagent.Cluster
 	log     io.Writer
 	opts    HostOptions
+	self    string              // this process's cluster address ("" embedded)
 	mounted map[string]*mounted // by application name
 	ports   map[string]*port    // by HOST:PORT
-	// retiring counts the older versions being stopped (retire).
+	// checked is when a node last looked whether it holds a replica of
+	// an application it does not serve, by name.
+	checked map[string]time.Time
+	// taken lists the addresses whose listen failed, logged once.
+	taken map[string]bool
+	// failed holds, by name, the version (Deployed) of an application
+	// that could not be built, logged once.
+	failed map[string]int64
+	// retiring counts the older versions being stopped (retire) and
+	// the listeners being closed (unmountFrom).
 	retiring sync.WaitGroup
 	report   reporter // ingress.go
+	synced   syncSignal
 }
 
-// mounted is an application a head serves, or failed to (app nil).
+// mounted is an application a host serves, or tries to: served is false
+// while its port is taken.
 type mounted struct {
-	rec  Record
-	addr string
-	app  *App
+	rec     Record
+	addr    string // HOST:PORT it listens on
+	app     *App
+	served  bool
+	lastTry time.Time // the last listen, when not served
 }
 
 // port is one HTTP listener of a head and the applications on it.
@@ -65,6 +94,42 @@ type port struct {
 	mux    *Mux
 	srv    *fasthttp.Server
 	served chan struct{} // closed when Serve returns
+}
+
+// syncSignal lets a request ask the host's goroutine to sync now and wait
+// until a sync that started after the request has finished.
+type syncSignal struct {
+	kick chan struct{} // capacity 1: a sync is wanted
+	mu   sync.Mutex
+	next chan struct{} // closed when the next sync to start has finished
+}
+
+// await asks for a sync and waits for one that starts after the call,
+// at most within.
+func (s *syncSignal) await(within time.Duration) {
+	s.mu.Lock()
+	done := s.next
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	}
+}
+
+// starting is called by the host's goroutine as a sync starts: it
+// returns what to call when it has finished.
+func (s *syncSignal) starting() (finished func()) {
+	s.mu.Lock()
+	cur := s.next
+	s.next = make(chan struct{})
+	s.mu.Unlock()
+	return func() { close(cur) }
 }
 
 // RunHost serves the cluster's applications until ctx is done, then
@@ -79,23 +144,33 @@ func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts 
 	if opts.Poll <= 0 {
 		opts.Poll = hostPoll
 	}
-	h := &host{c: c, log: log, opts: opts, mounted: map[string]*mounted{}, ports: map[string]*port{}}
+	h := &host{c: c, log: log, opts: opts, self: c.Address(), mounted: map[string]*mounted{}, ports: map[string]*port{},
+		checked: map[string]time.Time{}, taken: map[string]bool{}, failed: map[string]int64{},
+		synced: syncSignal{kick: make(chan struct{}, 1), next: make(chan struct{})}}
 	defer h.closeAll()
 	tick := time.NewTicker(opts.Poll)
 	defer tick.Stop()
+	asked := false
 	for {
-		h.sync()
+		finished := h.synced.starting()
+		h.sync(ctx, asked)
+		finished()
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			asked = false
+		case <-h.synced.kick:
+			asked = true
 		}
 	}
 }
 
-// sync makes what the head serves agree with the records.
-func (h *host) sync() {
-	rows, err := readRows(h.c)
+// sync makes what the host serves agree with the records: as a head has
+// applied them, or, when a request asked for it (its replica was
+// stopped: a newer record must be seen), linearizably.
+func (h *host) sync(ctx context.Context, linearizable bool) {
+	rows, err := readRowsAs(ctx, h.c, !linearizable)
 	if err != nil {
 		return // the GCS may be electing a leader: the next tick tries again
 	}
@@ -106,44 +181,189 @@ func (h *host) sync() {
 			h.unmount(name, m)
 		}
 	}
+	for name := range h.checked {
+		if _, ok := recs[name]; !ok {
+			delete(h.checked, name)
+		}
+	}
+	for name := range h.failed {
+		if _, ok := recs[name]; !ok {
+			delete(h.failed, name)
+		}
+	}
 	for _, name := range SortedNames(recs) {
 		rec := recs[name]
-		if m := h.mounted[name]; m != nil && m.rec.Deployed == rec.Deployed {
-			continue
+		m := h.mounted[name]
+		switch {
+		case m != nil && m.rec.Deployed == rec.Deployed:
+			if !m.served && time.Since(m.lastTry) >= portRetry {
+				h.listen(m)
+			}
+		case m != nil || h.wants(rec):
+			h.mount(rec)
 		}
-		h.mount(rec)
 	}
 }
 
-// mount serves rec, in the place of an older version of it.
+// wants reports whether the host serves rec, which it does not serve
+// yet: a head serves every application, a node one of whose replicas it
+// holds (every one on the port of --serve-port).
+func (h *host) wants(rec Record) bool {
+	if !h.opts.Node || h.opts.Port > 0 {
+		return true
+	}
+	last, seen := h.checked[rec.Name]
+	if !seen || time.Since(last) < holdsEvery {
+		if !seen {
+			// Not at first sight: a head on this machine, which serves
+			// at once, takes the port first.
+			h.checked[rec.Name] = time.Now()
+		}
+		return false
+	}
+	h.checked[rec.Name] = time.Now()
+	return h.holdsReplica(rec)
+}
+
+// holdsReplica reports whether a replica of rec lives on this node: one
+// of the first replicas, or of those autoscaling added (up to the first
+// name no actor has).
+func (h *host) holdsReplica(rec Record) bool {
+	if h.self == "" {
+		return false
+	}
+	th := h.c.RequestThread("serve-" + rec.Name + ".holds") // notes no job
+	for _, d := range rec.Deployments {
+		for i, name := range d.names(rec.Name, rec.Version) {
+			a, err := h.c.LookupActor(th, Namespace, name)
+			if err == nil && h.c.LivesHere(a) {
+				return true
+			}
+			if err != nil && i >= len(d.Replicas) {
+				break
+			}
+		}
+	}
+	return false
+}
+
+// mount serves rec, in the place of an older version of it: on the same
+// port when it is the same, else on its own (listen).
 func (h *host) mount(rec Record) {
+	addr := h.bindAddr(rec)
+	old := h.mounted[rec.Name]
+	app, err := attach(h.c, rec, h.log)
+	if err != nil {
+		// The version before, if any, goes on serving; the next sync
+		// tries again (sending the program may fail for a moment).
+		if h.failed[rec.Name] != rec.Deployed {
+			h.failed[rec.Name] = rec.Deployed
+			fmt.Fprintf(h.log, "serve: cannot serve application %s version %d yet: %v\n", rec.Name, rec.Version, err)
+		}
+		return
+	}
+	delete(h.failed, rec.Name)
+	app.resolve() // which replicas are local, before the first request
+	m := &mounted{rec: rec, addr: addr, app: app}
+	h.mounted[rec.Name] = m
+	var prev *App
+	if old != nil {
+		prev = old.app
+		prev.superseded.Store(true)
+	}
+	switch {
+	case old != nil && old.served && old.addr == addr:
+		h.ports[addr].mux.Mount(app)
+		h.startScaling(app)
+		m.served = true
+		fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
+	default:
+		if old != nil && old.served {
+			h.unmountFrom(old.addr, rec.Name)
+		}
+		h.listen(m)
+	}
+	if old != nil {
+		h.retire(prev, old.rec, rec)
+	}
+}
+
+// listen puts m's application on the listener of its address, listening
+// now if it does not yet. When the address is taken (another process of
+// the cluster on this machine serves the port, or another program) it
+// says so once and leaves it: the host goes on, and tries again every
+// portRetry.
+func (h *host) listen(m *mounted) {
+	m.lastTry = time.Now()
+	p, err := h.port(m.addr)
+	if err != nil {
+		if !h.taken[m.addr] {
+			h.taken[m.addr] = true
+			fmt.Fprintf(h.log, "serve: application %s is not served by this process on %s: %v (another process serves that port on this machine, as a head or another node of the cluster does; the application's other ingresses serve it; tried again every %s)\n",
+				m.rec.Name, m.addr, err, portRetry)
+		}
+		return
+	}
+	delete(h.taken, m.addr)
+	p.mux.Mount(m.app)
+	h.startScaling(m.app)
+	m.served = true
+	fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", m.rec.Name, m.rec.Version, m.addr)
+}
+
+// startScaling starts the application's autoscaling once it serves, on
+// a head only: a node's ingress, whose load is its own clients', would
+// scale down the replicas a head's clients keep busy (and the head
+// those of the node's), each scale-down a stopped replica for the
+// other's requests to retry on.
+func (h *host) startScaling(app *App) {
+	if !h.opts.Node {
+		app.startScaling()
+	}
+}
+
+// bindAddr is the address the host serves rec on: its port (or the
+// host's own), on its --http-host when that is a loopback address, every
+// interface or an address of this machine, else on this process's own
+// cluster host (the recorded host is another machine's).
+func (h *host) bindAddr(rec Record) string {
 	port := rec.HTTPPort
 	if h.opts.Port > 0 {
 		port = h.opts.Port
 	}
-	addr := net.JoinHostPort(rec.HTTPHost, strconv.Itoa(port))
-	old := h.mounted[rec.Name]
-	h.mounted[rec.Name] = &mounted{rec: rec, addr: addr}
-	app, err := attach(h.c, rec, h.log)
+	host := rec.HTTPHost
+	if !localHost(host) {
+		if self, _, err := net.SplitHostPort(h.self); err == nil && self != "" {
+			host = self
+		}
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// localHost reports whether this machine can listen on host: a loopback
+// or unspecified address, a name of this machine, or one of its
+// interfaces' addresses.
+func localHost(host string) bool {
+	if host == "" || host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return true // a name: let the listen say
+	}
+	if ip.IsLoopback() || ip.IsUnspecified() {
+		return true
+	}
+	addrs, err := net.InterfaceAddrs()
 	if err != nil {
-		fmt.Fprintf(h.log, "serve: cannot serve application %s: %v\n", rec.Name, err)
-		return
+		return true
 	}
-	p, err := h.port(addr)
-	if err != nil {
-		app.Close()
-		fmt.Fprintf(h.log, "serve: cannot serve application %s on %s: %v\n", rec.Name, addr, err)
-		return
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
 	}
-	h.mounted[rec.Name].app = app
-	prev := p.mux.Mount(app)
-	if old != nil && old.app != nil && old.addr != addr {
-		prev, _ = h.unmountFrom(old.addr, rec.Name)
-	}
-	if prev != nil {
-		h.retire(prev, old.rec, rec)
-	}
-	fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
+	return false
 }
 
 // retire stops, in the background, an older version of an application
@@ -195,24 +415,23 @@ func attach(c *nodeagent.Cluster, rec Record, log io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app.start()
+	app.startBatchers() // its scalers once it takes requests (startScaling)
 	return app, nil
 }
 
 func (h *host) unmount(name string, m *mounted) {
 	delete(h.mounted, name)
-	if m.app == nil {
-		return
+	if m.served {
+		h.unmountFrom(m.addr, name)
 	}
-	if app, _ := h.unmountFrom(m.addr, name); app != nil {
-		app.Close()
-	}
+	m.app.superseded.Store(true)
+	m.app.Close()
 	fmt.Fprintf(h.log, "serve: application %s is no longer served\n", name)
 }
 
 // unmountFrom takes the application off the port at addr and returns it
 // (nil if it was not there) and closes the port when it serves nothing
-// more.
+// more (RunHost waits for it before it returns).
 func (h *host) unmountFrom(addr, name string) (*App, bool) {
 	p := h.ports[addr]
 	if p == nil {
@@ -220,9 +439,15 @@ func (h *host) unmountFrom(addr, name string) (*App, bool) {
 	}
 	app, left := p.mux.Unmount(name)
 	if left == 0 {
+		// In the background: Shutdown waits for the requests running,
+		// and one may be waiting for this goroutine's sync (refresh).
 		delete(h.ports, addr)
-		_ = p.srv.Shutdown()
-		<-p.served
+		h.retiring.Add(1)
+		go func() {
+			defer h.retiring.Done()
+			_ = p.srv.Shutdown()
+			<-p.served
+		}()
 	}
 	return app, left == 0
 }
@@ -237,6 +462,7 @@ func (h *host) port(addr string) (*port, error) {
 		return nil, err
 	}
 	mux := NewMux()
+	mux.refreshHost = func() { h.synced.await(refreshWithin) }
 	p := &port{mux: mux, srv: mux.Server(), served: make(chan struct{})}
 	go func() {
 		defer close(p.served)
@@ -251,6 +477,9 @@ func (h *host) closeAll() {
 		h.unmount(name, m)
 	}
 	h.retiring.Wait()
+	if !h.report.routed {
+		return // it said nothing, or that it routes nothing
+	}
 	if r, err := readRows(h.c); err == nil {
 		h.report.failed = true // say at once that it routes nothing now
 		h.reportRouted(r)

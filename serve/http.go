@@ -1,9 +1,9 @@
 package serve
 
 import (
+	"bytes"
 	"errors"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -22,10 +22,23 @@ const MaxBodySize = 8 << 20
 
 // Mux answers the routes of the applications mounted on it, on one
 // HTTP port. Its lock guards apps: Mount and Unmount write, requests
-// read.
+// read. refreshHost, set before it serves, is never changed.
 type Mux struct {
 	mu   sync.RWMutex
 	apps map[string]*App // by application name
+	// refreshHost, when set, has the mux's host read the applications'
+	// records and mount what they say, and returns once it has (or
+	// after a bound): a request whose replica was stopped calls it
+	// before it looks for the version now served (App.retryTarget).
+	refreshHost func()
+}
+
+// refresh has the mux's host, if it has one, serve what the records say
+// now.
+func (m *Mux) refresh() {
+	if m.refreshHost != nil {
+		m.refreshHost()
+	}
 }
 
 // NewMux returns a mux with the applications apps.
@@ -33,6 +46,7 @@ func NewMux(apps ...*App) *Mux {
 	m := &Mux{apps: map[string]*App{}}
 	for _, a := range apps {
 		m.apps[a.name] = a
+		a.mux.Store(m)
 	}
 	return m
 }
@@ -44,6 +58,10 @@ func (m *Mux) Mount(app *App) (old *App) {
 	defer m.mu.Unlock()
 	old = m.apps[app.name]
 	m.apps[app.name] = app
+	app.mux.Store(m)
+	if old != nil && old != app {
+		old.superseded.Store(true)
+	}
 	return old
 }
 
@@ -54,7 +72,17 @@ func (m *Mux) Unmount(name string) (*App, int) {
 	defer m.mu.Unlock()
 	old := m.apps[name]
 	delete(m.apps, name)
+	if old != nil {
+		old.superseded.Store(true)
+	}
 	return old, len(m.apps)
+}
+
+// app returns the application named name on the mux (nil if none).
+func (m *Mux) app(name string) *App {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.apps[name]
 }
 
 // find returns the deployment and method a path names, among the
@@ -117,7 +145,7 @@ func (m *Mux) Handler(ctx *fasthttp.RequestCtx) {
 		answerError(ctx, fasthttp.StatusNotFound, "not_found", "no such route: "+string(ctx.Path())+"; the routes are POST "+strings.Join(m.routes(), ", POST "))
 		return
 	}
-	ctx.Response.Header.Set("X-Rayflow-Deployed", strconv.FormatInt(a.stamp, 10))
+	ctx.Response.Header.Set("X-Rayflow-Deployed", a.stampText)
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
 		answerError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "use POST with a JSON array or object of arguments")
@@ -182,7 +210,7 @@ func (a *App) route(path string) (*deployment, string, bool) {
 // arguments, a JSON object the keyword arguments; an empty body is no
 // argument.
 func decodeArgs(body []byte) ([]exec.Value, []exec.Kwarg, error) {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil, nil
 	}
 	v, err := stdlib.DecodeJSON(string(body))

@@ -2,9 +2,12 @@ package serve
 
 import (
 	"encoding/json"
+	"net"
+	"sort"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // Every process that serves the applications (a head, or a node started
@@ -24,10 +27,11 @@ const (
 
 // ingressReport is an ingress's row: when it wrote it (Unix
 // nanoseconds) and, by application name, the Deployed stamp of the
-// version it routes.
+// version it routes and the URL it serves it at.
 type ingressReport struct {
-	At     int64            `json:"at"`
-	Routes map[string]int64 `json:"routes"`
+	At     int64             `json:"at"`
+	Routes map[string]int64  `json:"routes"`
+	URLs   map[string]string `json:"urls,omitempty"`
 }
 
 // reporter is what a host remembers of its last report. RunHost's
@@ -36,21 +40,30 @@ type reporter struct {
 	last   map[string]int64
 	wrote  time.Time
 	failed bool
+	// routed is set while its last report written routes something: a
+	// host that routes nothing, and said so or never said anything,
+	// writes nothing (a node of a cluster that serves nothing costs the
+	// GCS no write).
+	routed bool
 }
 
 // reportRouted writes the host's report when what it routes changed
 // since the last one, or the last one is getting old.
 func (h *host) reportRouted(r rows) {
-	routes := map[string]int64{}
+	routes, urls := map[string]int64{}, map[string]string{}
 	for name, m := range h.mounted {
-		if m.app != nil {
+		if m.served {
 			routes[name] = m.rec.Deployed
+			urls[name] = h.url(m.addr)
 		}
+	}
+	if len(routes) == 0 && !h.report.routed {
+		return
 	}
 	if !h.report.failed && sameRoutes(routes, h.report.last) && time.Since(h.report.wrote) < reportEvery {
 		return
 	}
-	blob, err := json.Marshal(ingressReport{At: time.Now().UnixNano(), Routes: routes})
+	blob, err := json.Marshal(ingressReport{At: time.Now().UnixNano(), Routes: routes, URLs: urls})
 	if err != nil {
 		return
 	}
@@ -59,7 +72,7 @@ func (h *host) reportRouted(r rows) {
 	ok, err := h.c.PutServeApp(gcs.ServeApp{Name: name, Version: prev + 1, Record: blob}, prev)
 	h.report.failed = err != nil || !ok // tried again at the next sync
 	if !h.report.failed {
-		h.report.last, h.report.wrote = routes, time.Now()
+		h.report.last, h.report.wrote, h.report.routed = routes, time.Now(), len(routes) > 0
 	}
 }
 
@@ -103,4 +116,50 @@ func (h *host) allSwitched(now Record) bool {
 		}
 	}
 	return true
+}
+
+// url is where clients reach the ingress listening on addr: on this
+// process's cluster host when it listens on every interface.
+func (h *host) url(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if self, _, err := net.SplitHostPort(h.self); err == nil && self != "" {
+			host = self
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Ingress is a process that serves an application: its node's ID and
+// the URL it serves the application at.
+type Ingress struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+}
+
+// ServedBy lists, by application name, the processes that serve it now
+// (those whose report is fresh), sorted by ID.
+func ServedBy(c *nodeagent.Cluster) (map[string][]Ingress, error) {
+	r, err := readRows(c)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Ingress{}
+	fresh := time.Now().Add(-ingressStale).UnixNano()
+	for id, rep := range r.ingresses {
+		if rep.At < fresh {
+			continue
+		}
+		for name := range rep.Routes {
+			out[name] = append(out[name], Ingress{ID: id, URL: rep.URLs[name]})
+		}
+	}
+	for _, list := range out {
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,10 +87,23 @@ type rows struct {
 	versions  map[string]uint64        // by row name
 }
 
-// readRows reads the serveapps table.
+// readRows reads the serveapps table, linearizably.
 func readRows(c *nodeagent.Cluster) (rows, error) {
+	return readRowsAs(context.Background(), c, false)
+}
+
+// readRowsAs reads the serveapps table: as a head has applied it when
+// applied is set (a poll, given up when ctx is done), else
+// linearizably.
+func readRowsAs(ctx context.Context, c *nodeagent.Cluster, applied bool) (rows, error) {
 	out := rows{apps: map[string]Record{}, ingresses: map[string]ingressReport{}, versions: map[string]uint64{}}
-	list, err := c.ServeApps()
+	var list []gcs.ServeApp
+	var err error
+	if applied {
+		list, err = c.ServeAppsApplied(ctx)
+	} else {
+		list, err = c.ServeApps()
+	}
 	if err != nil {
 		return out, fmt.Errorf("cannot read the applications from the GCS: %w", err)
 	}

@@ -19,8 +19,9 @@ import (
 
 // proc is a rayflow process started by a test.
 type proc struct {
-	cmd   *exec.Cmd
-	ready string // the line it printed when ready
+	cmd    *exec.Cmd
+	ready  string           // the line it printed when ready
+	stderr *testutil.Buffer // what it wrote to stderr so far
 }
 
 // freePort finds a free 127.0.0.1 port (freePortRange).
@@ -47,7 +48,7 @@ func startProcIn(t *testing.T, dir, bin string, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd}
+	p := &proc{cmd: cmd, stderr: stderr}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()

@@ -324,18 +324,27 @@ func serveStatus(c *nodeagent.Cluster, asJSON bool, stdout, stderr io.Writer) in
 		Replicas []serve.ReplicaStatus `json:"replicas"`
 	}
 	type appJSON struct {
-		Name   string      `json:"name"`
-		File   string      `json:"file"`
-		URL    string      `json:"url"`
-		Routes []routeJSON `json:"routes"`
+		Name     string          `json:"name"`
+		File     string          `json:"file"`
+		URL      string          `json:"url"`
+		ServedBy []serve.Ingress `json:"served_by"`
+		Routes   []routeJSON     `json:"routes"`
 	}
 	out := struct {
 		Applications []appJSON `json:"applications"`
 	}{Applications: []appJSON{}}
+	servedBy, err := serve.ServedBy(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitFailed
+	}
 	for _, name := range serve.SortedNames(recs) {
 		rec := recs[name]
 		st := serve.Status(c, rec)
-		a := appJSON{Name: name, File: rec.File, URL: "http://" + net.JoinHostPort(rec.HTTPHost, strconv.Itoa(rec.HTTPPort))}
+		a := appJSON{Name: name, File: rec.File, URL: "http://" + net.JoinHostPort(rec.HTTPHost, strconv.Itoa(rec.HTTPPort)), ServedBy: servedBy[name]}
+		if a.ServedBy == nil {
+			a.ServedBy = []serve.Ingress{}
+		}
 		for _, d := range rec.Deployments {
 			a.Routes = append(a.Routes, routeJSON{Route: d.Route, Class: d.Class, Methods: d.Methods, Replicas: st[d.Route]})
 		}
@@ -351,6 +360,7 @@ func serveStatus(c *nodeagent.Cluster, asJSON bool, stdout, stderr io.Writer) in
 	}
 	for _, a := range out.Applications {
 		fmt.Fprintf(stdout, "application %s (%s) at %s\n", a.Name, a.File, a.URL)
+		fmt.Fprintf(stdout, "  served by %s\n", describeIngresses(a.ServedBy))
 		for _, r := range a.Routes {
 			fmt.Fprintf(stdout, "  %s  actor %s, methods %s\n", r.Route, r.Class, strings.Join(r.Methods, ", "))
 			for _, rep := range r.Replicas {
@@ -385,4 +395,17 @@ func serveDelete(c *nodeagent.Cluster, words []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "deleted application %s\n", name)
 	}
 	return exitOK
+}
+
+// describeIngresses says which processes serve an application: "head at
+// http://127.0.0.1:8000, w1 at http://..." or "no process yet".
+func describeIngresses(list []serve.Ingress) string {
+	if len(list) == 0 {
+		return "no process yet"
+	}
+	parts := make([]string, len(list))
+	for i, in := range list {
+		parts[i] = in.ID + " at " + in.URL
+	}
+	return strings.Join(parts, ", ")
 }

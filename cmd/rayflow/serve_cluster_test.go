@@ -19,9 +19,10 @@ import (
 // servedStatus is `rayflow serve status --json`.
 type servedStatus struct {
 	Applications []struct {
-		Name   string `json:"name"`
-		URL    string `json:"url"`
-		Routes []struct {
+		Name     string          `json:"name"`
+		URL      string          `json:"url"`
+		ServedBy []serve.Ingress `json:"served_by"`
+		Routes   []struct {
 			Route    string                `json:"route"`
 			Replicas []serve.ReplicaStatus `json:"replicas"`
 		} `json:"routes"`
@@ -80,10 +81,24 @@ actor Echo(scale = 2) {
 	if reps[0].State != "alive" || reps[1].State != "alive" || reps[0].Address == reps[1].Address {
 		t.Fatalf("want two replicas alive on two nodes, got %+v", reps)
 	}
+	// The victim holds a replica and does not serve the port (the head
+	// does, or the other worker).
+	serving := map[string]bool{}
+	for _, in := range st.Applications[0].ServedBy {
+		serving[in.ID] = in.URL == url
+	}
 	victim := ""
 	for id, p := range fc.workers {
-		if strings.Contains(p.ready, reps[0].Address) {
+		if strings.Contains(p.ready, reps[0].Address) && !serving[id] {
 			victim = id
+		}
+	}
+	if victim == "" { // the worker of replica 1 serves the port
+		reps[0], reps[1] = reps[1], reps[0]
+		for id, p := range fc.workers {
+			if strings.Contains(p.ready, reps[0].Address) {
+				victim = id
+			}
 		}
 	}
 	if victim == "" {
@@ -242,4 +257,79 @@ pipeline main() {
 }`)
 		return out == "roll-m-v1-1 key\nroll-m-v1-2 key\nroll-m-v2-1 alive\n"
 	})
+}
+
+// A node that holds a replica of a deployed application serves it on
+// the application's port (no flag needed), its own replica first; a node
+// whose port is taken (the other worker, on this same machine) still
+// runs and says so once; `serve status` says which processes serve the
+// application. The head serves on a port of its own (--serve-port), so
+// that the deployed port is free for the nodes.
+func TestServeNodeIngress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	bin := buildCLI(t)
+	hp, headServe := freePortRange(t, 5), freePort(t)
+	head := fmt.Sprintf("127.0.0.1:%d", hp)
+	startHeadDeadAfter(t, bin, testDeadAfter, "--port", fmt.Sprint(hp), "--cpus", "0", "--node-id", "head", "--serve-port", fmt.Sprint(headServe))
+	workers := map[string]*proc{}
+	for _, id := range []string{"w1", "w2"} {
+		workers[id] = startWorker(t, bin, head, id, freePort(t), "--cpus", "2")
+	}
+	prog := writeProgram(t, `
+@serve(route="/n", replicas=2, min_replicas=2)
+@resources(cpu=1)
+actor N() {
+    method where() { return sys.node() }
+}
+`)
+	port := freePort(t)
+	out, err := exec.Command(bin, "serve", prog, "--address", head, "--http-port", fmt.Sprint(port), "--name", "nodes").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "deployed application nodes version 1") {
+		t.Fatalf("rayflow serve --address: %v\n%s", err, out)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	var server string // the worker that serves the deployed port
+	testutil.Eventually(t, 10*time.Second, "status listing the head and one worker as serving", func() bool {
+		st := servedStatusOf(t, bin, head)
+		if len(st.Applications) != 1 || len(st.Applications[0].ServedBy) != 2 {
+			return false
+		}
+		by := st.Applications[0].ServedBy
+		if by[0].ID != "head" || by[0].URL != fmt.Sprintf("http://127.0.0.1:%d", headServe) || by[1].URL != url {
+			t.Fatalf("serve status: served by %+v", by)
+		}
+		server = by[1].ID
+		return true
+	})
+	other := map[string]string{"w1": "w2", "w2": "w1"}[server]
+	if other == "" {
+		t.Fatalf("the deployed port is served by %q, no worker", server)
+	}
+	taken := fmt.Sprintf("application nodes is not served by this process on 127.0.0.1:%d", port)
+	testutil.Eventually(t, 10*time.Second, "the other worker saying its port is taken", func() bool {
+		return strings.Contains(workers[other].stderr.String(), taken)
+	})
+	answers := func(url string) map[string]int {
+		got := map[string]int{}
+		for range 20 {
+			a := post(t, "POST", url+"/n/where", "[]")
+			if a.status != 200 {
+				t.Fatalf("%s answered %d %s", url, a.status, a.raw)
+			}
+			got[a.raw]++
+		}
+		return got
+	}
+	if got := answers(url); got[`"`+server+`"`] != 20 {
+		t.Errorf("the node's ingress sent requests to %v, want all 20 to its own replica on %s", got, server)
+	}
+	if got := answers(fmt.Sprintf("http://127.0.0.1:%d", headServe)); got[`"w1"`] == 0 || got[`"w2"`] == 0 {
+		t.Errorf("the head (no replica of its own) sent requests to %v, want both workers' replicas", got)
+	}
+	if n := strings.Count(workers[other].stderr.String(), taken); n != 1 {
+		t.Errorf("the worker whose port is taken said so %d times, want once:\n%s", n, workers[other].stderr.String())
+	}
 }

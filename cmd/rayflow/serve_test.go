@@ -298,7 +298,6 @@ actor B(y) {
 		{[]string{"serve", needs, "--http-port", "70000"}, 2, "--http-port must be from 1 to 65535"},
 		{[]string{"serve", needs, "--address", "127.0.0.1:1", "--cpus", "2"}, 2, "--cpus and --nodes configure the embedded cluster"},
 		{[]string{"serve", "status", "extra", "--address", "127.0.0.1:1"}, 2, "unexpected argument 'extra'"},
-		{[]string{"start", "--head", "--port", "1", "--serve-port", "31999"}, 2, "--serve-port is for a node"},
 	}
 	for _, c := range cases {
 		cmd := exec.Command(bin, c.args...)

@@ -58,7 +58,7 @@ func (f *startFlags) flagSet() *pflag.FlagSet {
 	fs.Var(&portValue{&f.port}, "port", fmt.Sprintf("the cluster `PORT` (default %d with --head, else any free port); a head's GCS replicas use the next ports", DefaultHeadPort))
 	fs.Var(&portValue{&f.httpPort}, "http-port", fmt.Sprintf("serve the HTTP API and the dashboard on `PORT` (head only; default %d; 0 for any free port)", DefaultHTTPPort))
 	fs.Var(&portValue{&f.metricsPort}, "metrics-port", "serve Prometheus metrics at /metrics on `PORT` (0 for any free port; a head serves them on its HTTP API too)")
-	fs.Var(&portValue{&f.servePort}, "serve-port", "serve the applications of `rayflow serve` on `PORT` of this node too, routing to their replicas (node only; the heads serve them on their deployed ports)")
+	fs.Var(&portValue{&f.servePort}, "serve-port", "serve every application of `rayflow serve` on `PORT` instead of its deployed port (default: a head serves each on its deployed port, a node each one whose replica it holds)")
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "the `HOST` listeners bind to; with 0.0.0.0 (every interface) the node advertises the address it reaches its heads from (a first head: its first address that is not loopback)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the node's state and spill files under `DIR`")
 	fs.StringVar(&f.nodeID, "node-id", "", "the node's `ID` (default node-PORT, or node-PID)")
@@ -102,10 +102,6 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	warnPlain(stderr, f.bind, tlsCfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if f.head && fs.Changed("serve-port") {
-		fmt.Fprintln(stderr, "error: --serve-port is for a node (a head serves the applications on their deployed ports)")
-		return exitUsage
-	}
 	if f.head {
 		token, from, err := headToken(f.tokenFile, f.dataDir, f.join)
 		if err != nil {
@@ -135,9 +131,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	stops = append(stops, stopMetrics)
-	if fs.Changed("serve-port") {
-		stops = append(stops, hostApplicationsWith(c, stderr, serve.HostOptions{ID: c.Head().ID, Node: true, Port: f.servePort}))
-	}
+	stops = append(stops, hostApplicationsWith(c, stderr, serve.HostOptions{ID: c.Head().ID, Node: true, Port: f.servePortFlag(fs)}))
 	fmt.Fprintf(stdout, "ready node %s at %s, joined %s%s\n", c.Head().ID, c.Address(), address, metricsAddr)
 	<-ctx.Done()
 	stopWithin(stopTimeout, stderr, stops)
@@ -191,7 +185,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 			stops = append(stops, withdraw)
 		}
 	}
-	stops = append(stops, hostApplications(head.Cluster, stderr))
+	stops = append(stops, hostApplicationsWith(head.Cluster, stderr, serve.HostOptions{ID: head.Cluster.Head().ID, Port: f.servePortFlag(fs)}))
 	metricsAddr, stopMetrics, err := f.serveMetrics(fs, head.Cluster, node)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
@@ -218,14 +212,18 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	return exitOK
 }
 
-// hostApplications serves the applications deployed with `rayflow serve
-// --address` (serve.RunHost) until the returned function stops it.
-func hostApplications(c *nodeagent.Cluster, stderr io.Writer) (stop func()) {
-	return hostApplicationsWith(c, stderr, serve.HostOptions{ID: c.Head().ID})
+// servePortFlag is the port of --serve-port, 0 when not given (each
+// application on its deployed port).
+func (f *startFlags) servePortFlag(fs *pflag.FlagSet) int {
+	if fs.Changed("serve-port") {
+		return f.servePort
+	}
+	return 0
 }
 
-// hostApplicationsWith is hostApplications as opts say (a node's
-// ingress, --serve-port).
+// hostApplicationsWith serves the applications deployed with `rayflow
+// serve --address` (serve.RunHostWith: a head's ingress, or a node's)
+// until the returned function stops it.
 func hostApplicationsWith(c *nodeagent.Cluster, stderr io.Writer, opts serve.HostOptions) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

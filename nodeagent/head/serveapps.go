@@ -18,9 +18,15 @@ func serveAppsRequest(store *gcs.Store, op byte, body []byte) (*transport.Messag
 		return nil, wire.ErrMalformed
 	}
 	switch {
-	case op == wire.GCSServeApps && len(ss) == 0:
-		// Linearizable: a deploy reads the version it writes over.
-		apps, err := store.ListServeApps(gcs.Linearizable)
+	case op == wire.GCSServeApps && (len(ss) == 0 || len(ss) == 1 && ss[0] == wire.ServeAppsApplied):
+		// Linearizable (a raft barrier: a log write) unless asked for
+		// this head's applied state: a deploy reads the version it
+		// writes over; the ingresses' twice-a-second polls need not.
+		var opts []gcs.ReadOption
+		if len(ss) == 0 {
+			opts = append(opts, gcs.Linearizable)
+		}
+		apps, err := store.ListServeApps(opts...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,7 +18,8 @@ const (
 	GCSGetStats       // (key): those statistics, or an empty reply
 	// The applications of rayflow serve (gcs.TableServeApps; the head's
 	// serveapps.go): GCSServeApps () lists them (name, version, record,
-	// ...); GCSPutServeApp (name, version, record, previous version)
+	// ...), linearizably, or as the head has applied them with the one
+	// argument ServeAppsApplied; GCSPutServeApp (name, version, record, previous version)
 	// writes one if it is still at the previous version, replying 1, or
 	// 0 when it is not; GCSDeleteServeApp (name) removes one.
 	GCSServeApps
@@ -75,3 +76,7 @@ const (
 	// working directory it shared, by its hash: a stream reply.
 	QueryWorkDirArchive byte = 21
 )
+
+// ServeAppsApplied is GCSServeApps's argument for a read of the head's
+// applied state (no raft barrier): the ingresses' polls.
+const ServeAppsApplied = "applied"

@@ -1,0 +1,46 @@
+package serve
+
+import (
+	"testing"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/internal/testutil"
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// On a cluster only a head's ingress autoscales an application it
+// serves: a node's would scale on its own clients' load and stop the
+// replicas the head's clients keep busy.
+func TestOnlyHeadsAutoscale(t *testing.T) {
+	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown("test over")
+	prog, err := rayflow.Compile("app.rayflow", `
+@serve(route="/s", replicas=1, max_replicas=3)
+actor S() {
+    method get() { return 1 }
+}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := Deploy(c, prog, Options{Name: "sc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Close()
+	rec := app.Record("127.0.0.1", 1)
+	for _, node := range []bool{true, false} {
+		served, err := attach(c, rec, &testutil.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &host{opts: HostOptions{Node: node}}
+		h.startScaling(served)
+		if scales := served.byRoute["/s"].scaler != nil; scales == node {
+			t.Errorf("an ingress with Node %v scales: %v", node, scales)
+		}
+		served.Close()
+	}
+}
