@@ -101,7 +101,7 @@ func (c *compiler) serveRoute(arg decoratorArg, s *Serve) {
 // replicas <= max, and batch_wait_ms only with max_batch.
 func (c *compiler) checkServeCounts(d *lang.Decorator, given map[string]bool, s *Serve) {
 	if !given["min_replicas"] {
-		s.MinReplicas = min(s.Replicas, max(s.MinReplicas, 1))
+		s.MinReplicas = s.Replicas // equal bounds: no autoscaling unless asked
 		if given["max_replicas"] {
 			s.MinReplicas = min(s.MinReplicas, s.MaxReplicas)
 		}
