@@ -38,6 +38,7 @@ type Owner struct {
 	orders OrderLog
 
 	releases releases // the copies of fetched results to release (release.go)
+	lends    lends    // the objects lent to other processes' tasks (lend.go)
 	// keepResults: fetched results are not released (KeepResults). Set
 	// before the owner is used.
 	keepResults bool
@@ -215,6 +216,7 @@ func (ow *Owner) ReleaseJobs(ofJobs func(id string) bool) []*objstore.Object {
 		}
 	}
 	ow.mu.Unlock()
+	ow.forgetLends(ofJobs)
 	return awaited
 }
 
