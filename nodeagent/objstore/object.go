@@ -219,6 +219,23 @@ func (o *Object) MarkShared() {
 	o.mu.Unlock()
 }
 
+// Drop is told that no future of the object is left in this process: a
+// value held by another process and never fetched here will not be read
+// here, so its Releaser is told now, as a fetch would have told it.
+// Nothing for a value held here, a shared object or one without a
+// Releaser; the Releaser is told once.
+func (o *Object) Drop() {
+	o.mu.Lock()
+	r, addr := o.release, o.remote
+	if addr == "" || r == nil || r == sharedMark {
+		o.mu.Unlock()
+		return
+	}
+	o.release = nil
+	o.mu.Unlock()
+	r.r.Released(o, addr)
+}
+
 // SharedLocation marks the object shared (MarkShared) and returns where
 // its value lives, "" when here.
 func (o *Object) SharedLocation() string {
