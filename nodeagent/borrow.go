@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +106,12 @@ func (nw *network) sendUnborrows() {
 	b.pending = nil
 	b.mu.Unlock()
 	for addr, ids := range pending {
+		// Lends of jobs that ended are not given back: their lenders
+		// forgot them (and a driver may be gone).
+		ids = slices.DeleteFunc(ids, func(id string) bool { return nw.c.marks.jobEnded(jobOf(id)) })
+		if len(ids) == 0 {
+			continue
+		}
 		if addr == nw.addr {
 			nw.returnLends(ids)
 			continue
