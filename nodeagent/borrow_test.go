@@ -40,6 +40,53 @@ func TestLentResultIsFreedWhenBothAreDone(t *testing.T) {
 	})
 }
 
+// lentAcross is lentResult with the result made on the head and the task
+// it is passed to run on the worker (custom resources only they have),
+// or both on the head: the borrower reads it from the holder, or in place.
+func lentAcross(where string) string {
+	return `
+@resources(h=1)
+task big(i) { return nd.full([2000], 1.0 * i) }
+@resources(` + where + `=1)
+@nondeterministic
+task total(p) { return nd.sum(p) }
+pipeline main() {
+    let r = big(1)
+    let s = get(total(r))
+    return s + nd.sum(get(r))
+}`
+}
+
+// The lent result is freed whether the task it was lent to ran on
+// another node than its holder (a stand-in fetched from there) or on the
+// holder itself (read in place).
+func TestLentResultIsFreedFromEitherNode(t *testing.T) {
+	for _, where := range []string{"w", "h"} {
+		t.Run("total on "+where, func(t *testing.T) {
+			head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head", Resources: map[string]float64{"h": 1}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(head.Close)
+			worker, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 1, NodeID: "worker", Resources: map[string]float64{"w": 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { worker.Shutdown("test over") })
+			driver := connectDriver(t, head)
+			if got := runJob(t, driver, "across", lentAcross(where)); got.Repr() != "4000.0" {
+				t.Fatalf("the job returned %s", got.Repr())
+			}
+			testutil.Eventually(t, 10*time.Second, "the lent result released by its holder", func() bool {
+				runtime.GC()
+				s1, _ := heldFor(head.Cluster, "across")
+				s2, _ := heldFor(worker, "across")
+				return s1+s2 == 0
+			})
+		})
+	}
+}
+
 // escapedResult passes a large result inside a value to a task that
 // returns it, and fetches it through the returned value.
 const escapedResult = `
