@@ -119,3 +119,31 @@ func TestResultPassedInsideAValueIsKept(t *testing.T) {
 		t.Fatal("the holder released a result whose future went further than the task it was lent to")
 	}
 }
+
+// copiedArgument fetches a large result, then passes it to a task: its
+// value, here now, travels as a copy the driver serves (over 64 KiB).
+const copiedArgument = `
+task big(i) { return nd.full([10000], 1.0 * i) }
+@nondeterministic
+task total(p) { return nd.sum(p) }
+pipeline main() {
+    let r = big(1)
+    let v = get(r)
+    return get(total(r)) + nd.sum(v)
+}`
+
+// The copy of a large argument the caller serves for a task is lent to
+// it too, and served no more once the task's process gave it back (it
+// stayed until the job ended).
+func TestServedArgumentCopyIsFreed(t *testing.T) {
+	head, _ := releaseCluster(t)
+	driver := connectDriver(t, head)
+	if got := runJob(t, driver, "copy", copiedArgument); got.Repr() != "20000.0" {
+		t.Fatalf("the job returned %s", got.Repr())
+	}
+	testutil.Eventually(t, 10*time.Second, "the driver serving no copy", func() bool {
+		runtime.GC()
+		served, _ := heldFor(driver, "copy")
+		return served == 0
+	})
+}
