@@ -31,6 +31,15 @@ type GroupRuntime interface {
 	SubmitGroup(th *Thread, calls []*TaskCall, futs []*Future) error
 }
 
+// IntoRuntime is implemented by a runtime that fills a future exec made
+// (SubmitInto, as Submit would return it) rather than returning its own:
+// the future the program holds is then the one the runtime saw, so that
+// the runtime can tell when the program drops it (the node agent releases
+// a result no future refers to).
+type IntoRuntime interface {
+	SubmitInto(th *Thread, call *TaskCall, fut *Future) error
+}
+
 // PlanStats count what the planner's decisions did in one process, for
 // `rayflow run --explain`.
 type PlanStats struct {
@@ -204,7 +213,14 @@ func (th *Thread) flushGroup() error {
 		}
 		return gr.SubmitGroup(th, calls, futs)
 	}
+	into, _ := th.Runtime.(IntoRuntime)
 	for i, call := range calls {
+		if into != nil {
+			if err := into.SubmitInto(th, call, futs[i]); err != nil {
+				return err
+			}
+			continue
+		}
 		got, err := th.Runtime.Submit(th, call)
 		if err != nil {
 			return err

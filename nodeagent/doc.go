@@ -99,6 +99,10 @@
 //	                                                    (serveObject), job release, the owner's
 //	                                                    release of a fetched result
 //	                                                    (handleReleaseObjects)
+//	network.borrows: futures      borrows.mu          connection goroutines decoding tasks
+//	  lent to this process's                            (borrowArg), the runtime's cleanup
+//	  tasks, lends to give back                         goroutine (unborrowed), its send timer,
+//	                                                    senders of tasks (escaping) (borrow.go)
 //	network.programs (compiled,   programCache.mu     connection goroutines loading a task's
 //	  by hash)                                          program, the driver registering its own
 //	network.workdirs: working     workDirs.mu         the driver sharing one (ShareWorkDir), the

@@ -137,6 +137,7 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		}
 		g.add(t)
 		*futs[i] = t.future()
+		c.watchDrop(futs[i])
 	}
 	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
 		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
@@ -168,11 +169,12 @@ func equalDemand(a, b resources.Resources) bool {
 // submitEach submits the calls one by one, in order.
 func (c *Cluster) submitEach(th *exec.Thread, calls []*exec.TaskCall, futs []*exec.Future) error {
 	for i, call := range calls {
-		got, err := c.Submit(th, call)
+		got, err := c.submit(th, call)
 		if err != nil {
 			return err
 		}
 		*futs[i] = *got
+		c.watchDrop(futs[i])
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.Ta
 	for _, call := range calls {
 		args = append(args, call.Args...)
 	}
-	rec.Args = taskArgs(args, refs)
+	rec.Args = taskArgs(args, refs, true)
 	for _, call := range calls[1:] {
 		if call.Site != nil && !call.Site.Deterministic {
 			rec.Deterministic = false

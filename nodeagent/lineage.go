@@ -177,7 +177,11 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	if call.Site != nil {
 		rec.Deterministic = call.Site.Deterministic
 	}
-	rec.Args = taskArgs(call.Args, refs)
+	// A plain task's record does not keep its futures' values where they
+	// live: the owner re-runs a task from the call it keeps, and a value
+	// released since is made again from its own lineage. An actor's
+	// restart replays method calls from their records: their futures stay.
+	rec.Args = taskArgs(call.Args, refs, call.Func != nil && call.Func.Kind != "task")
 	return rec
 }
 
@@ -185,8 +189,10 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 // where it is), or a small value's encoding inline (nil for a large one,
 // or one that cannot leave the process). The inline encodings share one
 // buffer, sized up front: one allocation per record instead of one or
-// more per argument. Each is capped, so none can grow into the next.
-func taskArgs(args []exec.Value, refs exec.RefCodec) []gcs.TaskArg {
+// more per argument. Each is capped, so none can grow into the next. With
+// pin, a future's object is marked shared (its value stays where it lives
+// until the job ends).
+func taskArgs(args []exec.Value, refs exec.RefCodec, pin bool) []gcs.TaskArg {
 	if len(args) == 0 {
 		return nil
 	}
@@ -212,8 +218,10 @@ func taskArgs(args []exec.Value, refs exec.RefCodec) []gcs.TaskArg {
 	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
 			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
-			if o := objstore.ObjectOf(a.AsFuture()); o != nil {
+			if o := objstore.ObjectOf(a.AsFuture()); o != nil && pin {
 				arg.Location = o.SharedLocation()
+			} else if o != nil {
+				arg.Location = o.RemoteLocation()
 			}
 			out[i] = arg
 			continue

@@ -75,6 +75,10 @@ type network struct {
 	leases jobLeases                   // on a head: the leases of the jobs drivers renew here (net_jobs.go)
 	dials  dialPolicy                  // the addresses the heads vouched for, refusals (dialpolicy.go)
 
+	// borrows are the futures lent to this process's tasks (borrow.go),
+	// guarded by their own lock.
+	borrows borrows
+
 	view      localView // the cluster as a head last reported it, for bottom-up placement (view.go)
 	spillCh   chan spillItem
 	spillDone chan struct{}

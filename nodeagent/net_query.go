@@ -35,6 +35,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return nw.handleDialable(payload[1:])
 	case wire.QueryReleaseObjects:
 		return nil, nw.handleReleaseObjects(payload[1:])
+	case wire.QueryUnborrow, wire.QueryEscaped:
+		return nil, nw.handleBorrowQuery(payload[0], payload[1:]) // borrow.go
 	case wire.QueryRelease, wire.QueryReleaseKeep:
 		return nil, nw.handleRelease(payload[1:], payload[0] == wire.QueryReleaseKeep)
 	case wire.QueryHeld, wire.QueryAdopt:

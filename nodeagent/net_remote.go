@@ -63,7 +63,7 @@ func (nw *network) fillArgsIn(msg *wire.Submit, args []exec.Value, members map[*
 				continue
 			}
 		}
-		arg, err := nw.argOnWire(a, msg.ID, i)
+		arg, err := nw.argOnWire(a, msg.ID, i, msg.Kind == wire.SubmitTask)
 		if err != nil {
 			why := err.Error()
 			var xe *exec.Error
@@ -81,14 +81,28 @@ func (nw *network) fillArgsIn(msg *wire.Submit, args []exec.Value, members map[*
 // large ones and futures as references to where they can be fetched. A
 // large value, argument i of task taskID, is served here as object
 // TASKID.argI, which starts with its job's ID so that it is released
-// with the job.
-func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, error) {
+// with the job. With lend (a plain task's argument), a future or a large
+// value is lent to the task (borrow.go): freed once the task's process no
+// longer refers to it; otherwise (an actor's or a method call's, which an
+// actor may keep and a restart replays) it stays until the job ends.
+func (nw *network) argOnWire(v exec.Value, taskID string, i int, lend bool) (wire.Arg, error) {
 	if v.Kind() == exec.FutureKind {
 		o := objstore.ObjectOf(v.AsFuture())
 		if o == nil {
 			return wire.Arg{}, fmt.Errorf("unknown future")
 		}
-		if loc := o.SharedLocation(); loc != "" {
+		// Lent before its location is read, so that a fetch ending at
+		// the same time either finds the lend (and its release waits for
+		// the lend to come back) or has brought the value here first.
+		var loc string
+		if lend {
+			nw.lendArg(o)
+			loc = o.RemoteLocation()
+		} else {
+			loc = o.SharedLocation()
+		}
+		if loc != "" {
+			nw.escaping(o.ID()) // a future borrowed here goes further
 			return wire.Arg{ObjectID: o.ID(), Location: loc, Name: o.Name()}, nil
 		}
 		if !o.IsReady() {
@@ -98,6 +112,9 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 			// answers once it is ready.
 			nw.serveObject(o)
 			return wire.Arg{ObjectID: o.ID(), Location: nw.addr, Name: o.Name()}, nil
+		}
+		if lend {
+			nw.returnLends([]string{o.ID()}) // the value is here: it travels as a copy
 		}
 		val, err := o.Result()
 		if err != nil {
@@ -109,6 +126,9 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int) (wire.Arg, erro
 		o := objstore.NewObject(taskID+".arg"+strconv.Itoa(i), "argument")
 		o.Complete(v, nil, nw.c.Head().ID)
 		nw.serveObject(o)
+		if lend {
+			nw.lendArg(o)
+		}
 		return wire.Arg{ObjectID: o.ID(), Location: nw.addr}, nil
 	}
 	data, err := exec.EncodeWith(nil, v, nw)
@@ -262,6 +282,9 @@ func (nw *network) prepare(m *wire.Submit, made map[string]*objstore.Object) (pr
 		}
 		if args[i], err = nw.argValue(a); err != nil {
 			return nil, nil, nil, err
+		}
+		if a.ObjectID != "" && m.Kind == wire.SubmitTask {
+			nw.borrowArg(args[i].AsFuture(), m.Owner) // lent by its sender (borrow.go)
 		}
 	}
 	return prog, args, nil, nil

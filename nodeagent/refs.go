@@ -37,6 +37,7 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		// Served from here when it lives here, and when it is owned here:
 		// a reader that cannot fetch it from where it lives then asks its
 		// owner, which rebuilds it.
+		nw.escaping(f.ID) // a future borrowed here goes further (borrow.go)
 		loc, owner := o.SharedLocation(), o.Owner()
 		if loc == "" || owner == "" {
 			nw.serveObject(o)

@@ -26,8 +26,9 @@ pipeline main() {
 
 // A large result its owner fetched, and whose future never left the
 // owner, is released where it was made while the job goes on (issue 15:
-// memory that stays flat); one whose future was passed to another task
-// stays until the job ends (a borrower may still read it), and then goes.
+// memory that stays flat); one whose future went into a fused chain
+// (total(kept) runs right after big(100), as one unit) stays until the
+// job ends, and then goes. (A future lent to a task alone: borrow_test.go.)
 func TestFetchedResultsAreReleasedBeforeTheJobEnds(t *testing.T) {
 	head, worker := releaseCluster(t)
 	driver := connectDriver(t, head)

@@ -198,7 +198,7 @@ func (c *Cluster) sameCall(call *exec.TaskCall, old string) bool {
 	if err != nil || !rec.Deterministic || rec.Function != call.Name() {
 		return false
 	}
-	args := taskArgs(call.Args, c.net)
+	args := taskArgs(call.Args, c.net, true)
 	if len(args) != len(rec.Args) {
 		return false
 	}

@@ -136,6 +136,26 @@ func demandOf(res map[string]float64) (resources.Resources, error) {
 // Submit starts a task call: it waits for the futures among its direct
 // arguments, then is scheduled. The future is returned at once.
 func (c *Cluster) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
+	f, err := c.submit(th, call)
+	if err == nil {
+		c.watchDrop(f)
+	}
+	return f, err
+}
+
+// SubmitInto implements exec.IntoRuntime: Submit, filling fut.
+func (c *Cluster) SubmitInto(th *exec.Thread, call *exec.TaskCall, fut *exec.Future) error {
+	f, err := c.submit(th, call)
+	if err != nil {
+		return err
+	}
+	*fut = *f
+	c.watchDrop(fut)
+	return nil
+}
+
+// submit is Submit without watching the future (dropped.go).
+func (c *Cluster) submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
 	origin := nodeOf(th)
 	if c.reuse != nil { // a job run again (reuse.go)
 		if f := c.reuseResult(call, origin); f != nil {

@@ -270,7 +270,7 @@ type Stash struct {
 	unindexed []*entry
 	delayed   []qitem // eligible at notBef, roughly in time order
 	inflight  map[*batch]struct{}
-	committed *fifo.Map[string, struct{}]
+	committed *fifo.StringSet // by hash: see fifo.StringSet
 	notices   map[string][]string
 	hist      []int // hist[h] = entries with h hops
 	bytes     int64
@@ -308,7 +308,7 @@ func New(st Store, cfg Config) *Stash {
 		tasks:     make(map[string]*taskNode),
 		entries:   make(map[string]*entry),
 		inflight:  make(map[*batch]struct{}),
-		committed: fifo.New[string, struct{}](cfg.CommittedCap),
+		committed: fifo.NewStringSet(cfg.CommittedCap),
 		notices:   make(map[string][]string),
 		wake:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
@@ -663,7 +663,7 @@ func (s *Stash) markCommittedLocked(keys []string, from string) {
 		if e := s.entries[k]; e != nil {
 			s.commitLocked(e, from)
 		} else if k != "" {
-			s.committed.Add(k, struct{}{})
+			s.committed.Add(k)
 		}
 	}
 }
@@ -697,7 +697,7 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 	// and only this adds a key while it has an entry), so skip Add's lookup.
 	// A fresh entry no peer held cannot come back: it is not remembered.
 	if !e.fresh || len(e.knownBy) > 0 {
-		s.committed.AddNew(e.key, struct{}{})
+		s.committed.AddNew(e.key)
 	}
 	s.st.committed++
 	for _, m := range e.knownBy {

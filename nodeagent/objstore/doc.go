@@ -19,8 +19,9 @@
 // (SetRemote); the process's owner (package owner) implements it,
 // rebuilding the value from its lineage when its holder lost it. Once
 // the owner has fetched a value no reference to which left it
-// (MarkShared), the object tells its Releaser, which has the holder drop
-// its copy. This package does no networking.
+// (MarkShared), or holds no future of it any more (Drop), the object
+// tells its Releaser, which has the holder drop its copy. This package
+// does no networking.
 //
 // # Ownership and threading
 //

@@ -13,7 +13,12 @@ import (
 type Object struct {
 	id   string
 	name string // what produces it, for messages
-	done chan struct{}
+	// done is made when a reader first waits for the object not ready
+	// yet (Done) and closed by Complete: most objects are never waited
+	// for that way, and a channel is 96 bytes a task (issue 15: a million
+	// queued tasks). isReady is ready, readable without mu.
+	done    chan struct{}
+	isReady atomic.Bool
 
 	mu       sync.Mutex
 	ready    bool
@@ -88,7 +93,7 @@ type Producer interface {
 
 // NewObject returns an object not ready yet.
 func NewObject(id, name string) *Object {
-	return &Object{id: id, name: name, done: make(chan struct{})}
+	return &Object{id: id, name: name}
 }
 
 // ObjectOf returns the object behind a future (nil if it has none).
@@ -103,8 +108,28 @@ func (o *Object) ID() string { return o.id }
 // Name says what makes the object, for messages.
 func (o *Object) Name() string { return o.name }
 
+// closedDone is the Done of every ready object.
+var closedDone = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // Done is closed when the object is ready.
-func (o *Object) Done() <-chan struct{} { return o.done }
+func (o *Object) Done() <-chan struct{} {
+	if o.isReady.Load() {
+		return closedDone
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ready {
+		return closedDone
+	}
+	if o.done == nil {
+		o.done = make(chan struct{})
+	}
+	return o.done
+}
 
 // SetProducer records the task that produces the object. It is called
 // before the object is shared.
@@ -194,6 +219,23 @@ func (o *Object) MarkShared() {
 	o.mu.Unlock()
 }
 
+// Drop is told that no future of the object is left in this process: a
+// value held by another process and never fetched here will not be read
+// here, so its Releaser is told now, as a fetch would have told it.
+// Nothing for a value held here, a shared object or one without a
+// Releaser; the Releaser is told once.
+func (o *Object) Drop() {
+	o.mu.Lock()
+	r, addr := o.release, o.remote
+	if addr == "" || r == nil || r == sharedMark {
+		o.mu.Unlock()
+		return
+	}
+	o.release = nil
+	o.mu.Unlock()
+	r.r.Released(o, addr)
+}
+
 // SharedLocation marks the object shared (MarkShared) and returns where
 // its value lives, "" when here.
 func (o *Object) SharedLocation() string {
@@ -221,10 +263,14 @@ func (o *Object) Complete(val exec.Value, err *exec.Error, node string) bool {
 		return false
 	}
 	o.ready, o.val, o.err, o.producer = true, val, err, nil
+	o.isReady.Store(true)
+	done := o.done
 	waiters := o.waiters
 	o.waiters = nil
 	o.mu.Unlock()
-	close(o.done)
+	if done != nil {
+		close(done)
+	}
 	for _, w := range waiters {
 		w()
 	}
@@ -244,14 +290,7 @@ func (o *Object) OnReady(f func()) {
 }
 
 // IsReady reports whether the object is ready.
-func (o *Object) IsReady() bool {
-	select {
-	case <-o.done:
-		return true
-	default:
-		return false
-	}
-}
+func (o *Object) IsReady() bool { return o.isReady.Load() }
 
 // Result returns the value and error of a ready object, fetching it from
 // the process that holds it, or reading it back from disk if the store

@@ -37,6 +37,9 @@
 //	  incarnation                                   goroutines, "where is it" answers
 //	releases: fetched results'     releases.mu    readers that fetched (Released), the
 //	  holders to tell, not sent                     timer that sends them
+//	lends: the objects lent as     lends.mu       senders of tasks (Lend), the borrowers'
+//	  tasks' arguments, and the                     messages (Unborrow, Escaped), readers
+//	  releases waiting for them                     that fetched (release), job release
 //	orders: places and kept calls  OrderLog.mu    HandleDone (Note), callers (KeepCall),
 //	                                                lineage queries (Outcomes, Call)
 //

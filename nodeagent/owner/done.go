@@ -46,6 +46,7 @@ func (ow *Owner) HandleDone(payload []byte) error {
 		case ow.keepResults:
 		case m.Actor == "":
 			obj.SetReleaser(ow.releaseTask)
+			ow.collect.noteRemote(m.Size) // a dropped future is found sooner (collect.go)
 		default:
 			obj.SetReleaser(ow.releaseCall)
 		}

@@ -37,7 +37,9 @@ type Owner struct {
 
 	orders OrderLog
 
-	releases releases // the copies of fetched results to release (release.go)
+	releases releases  // the copies of fetched results to release (release.go)
+	lends    lends     // the objects lent to other processes' tasks (lend.go)
+	collect  collector // collections started for the results held elsewhere (collect.go)
 	// keepResults: fetched results are not released (KeepResults). Set
 	// before the owner is used.
 	keepResults bool
@@ -215,6 +217,7 @@ func (ow *Owner) ReleaseJobs(ofJobs func(id string) bool) []*objstore.Object {
 		}
 	}
 	ow.mu.Unlock()
+	ow.forgetLends(ofJobs)
 	return awaited
 }
 

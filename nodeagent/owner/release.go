@@ -81,6 +81,9 @@ type Grouped interface {
 // when o is the result of a task alone whose lineage this process keeps,
 // it also forgets that lineage and has the task's row deleted.
 func (ow *Owner) release(o *objstore.Object, addr string, rows bool) {
+	if ow.deferRelease(o, addr) {
+		return // lent: released when its last lend comes back (lend.go)
+	}
 	if rows {
 		ow.mu.Lock()
 		e := ow.lineage[o.ID()]

@@ -1,0 +1,149 @@
+package nodeagent
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
+)
+
+// lentResult passes a large result to another task, then fetches it
+// (total is nondeterministic, so that the two calls are not fused into
+// one unit: a group's own results stay with it).
+const lentResult = `
+task big(i) { return nd.full([2000], 1.0 * i) }
+@nondeterministic
+task total(p) { return nd.sum(p) }
+pipeline main() {
+    let r = big(1)
+    let s = get(total(r))
+    return s + nd.sum(get(r))
+}`
+
+// A large result passed as an argument to a task and fetched by its
+// owner is freed on its holder once both are done with it, while the job
+// goes on (issue 15: borrowers): the task's process gives its lend back
+// when the runtime collects the future it decoded. Before, a future that
+// left its owner kept its result until the job ended.
+func TestLentResultIsFreedWhenBothAreDone(t *testing.T) {
+	head, worker := releaseCluster(t)
+	driver := connectDriver(t, head)
+	if got := runJob(t, driver, "lent", lentResult); got.Repr() != "4000.0" {
+		t.Fatalf("the job returned %s", got.Repr())
+	}
+	testutil.Eventually(t, 10*time.Second, "the lent result released by its holder", func() bool {
+		runtime.GC() // the borrower's future is collected: its lend goes back
+		s1, _ := heldFor(head.Cluster, "lent")
+		s2, _ := heldFor(worker, "lent")
+		return s1+s2 == 0 && driver.net.ow.CountLent(func(string) bool { return true }) == 0
+	})
+}
+
+// lentAcross is lentResult with the result made on the head and the task
+// it is passed to run on the worker (custom resources only they have),
+// or both on the head: the borrower reads it from the holder, or in place.
+func lentAcross(where string) string {
+	return `
+@resources(h=1)
+task big(i) { return nd.full([2000], 1.0 * i) }
+@resources(` + where + `=1)
+@nondeterministic
+task total(p) { return nd.sum(p) }
+pipeline main() {
+    let r = big(1)
+    let s = get(total(r))
+    return s + nd.sum(get(r))
+}`
+}
+
+// The lent result is freed whether the task it was lent to ran on
+// another node than its holder (a stand-in fetched from there) or on the
+// holder itself (read in place).
+func TestLentResultIsFreedFromEitherNode(t *testing.T) {
+	for _, where := range []string{"w", "h"} {
+		t.Run("total on "+where, func(t *testing.T) {
+			head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head", Resources: map[string]float64{"h": 1}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(head.Close)
+			worker, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 1, NodeID: "worker", Resources: map[string]float64{"w": 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { worker.Shutdown("test over") })
+			driver := connectDriver(t, head)
+			if got := runJob(t, driver, "across", lentAcross(where)); got.Repr() != "4000.0" {
+				t.Fatalf("the job returned %s", got.Repr())
+			}
+			testutil.Eventually(t, 10*time.Second, "the lent result released by its holder", func() bool {
+				runtime.GC()
+				s1, _ := heldFor(head.Cluster, "across")
+				s2, _ := heldFor(worker, "across")
+				return s1+s2 == 0
+			})
+		})
+	}
+}
+
+// escapedResult passes a large result inside a value to a task that
+// returns it, and fetches it through the returned value.
+const escapedResult = `
+task big(i) { return nd.full([2000], 1.0 * i) }
+@nondeterministic
+task wrap(p) { return [p] }
+pipeline main() {
+    let r = big(2)
+    let l = get(wrap([r]))
+    let v = get(r)
+    return nd.sum(get(l[0][0])) + nd.sum(v)
+}`
+
+// A future that leaves its owner inside a value keeps its value on its
+// holder until the job ends, though the owner fetched it: the value read
+// through the future that came back is still there.
+func TestResultPassedInsideAValueIsKept(t *testing.T) {
+	head, worker := releaseCluster(t)
+	driver := connectDriver(t, head)
+	if got := runJob(t, driver, "esc", escapedResult); got.Repr() != "8000.0" {
+		t.Fatalf("the job returned %s", got.Repr())
+	}
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+	}
+	time.Sleep(50 * time.Millisecond) // let stray releases arrive, if there were any
+	s1, _ := heldFor(head.Cluster, "esc")
+	s2, _ := heldFor(worker, "esc")
+	if s1+s2 == 0 {
+		t.Fatal("the holder released a result whose future went further than the task it was lent to")
+	}
+}
+
+// copiedArgument fetches a large result, then passes it to a task: its
+// value, here now, travels as a copy the driver serves (over 64 KiB).
+const copiedArgument = `
+task big(i) { return nd.full([10000], 1.0 * i) }
+@nondeterministic
+task total(p) { return nd.sum(p) }
+pipeline main() {
+    let r = big(1)
+    let v = get(r)
+    return get(total(r)) + nd.sum(v)
+}`
+
+// The copy of a large argument the caller serves for a task is lent to
+// it too, and served no more once the task's process gave it back (it
+// stayed until the job ended).
+func TestServedArgumentCopyIsFreed(t *testing.T) {
+	head, _ := releaseCluster(t)
+	driver := connectDriver(t, head)
+	if got := runJob(t, driver, "copy", copiedArgument); got.Repr() != "20000.0" {
+		t.Fatalf("the job returned %s", got.Repr())
+	}
+	testutil.Eventually(t, 10*time.Second, "the driver serving no copy", func() bool {
+		runtime.GC()
+		served, _ := heldFor(driver, "copy")
+		return served == 0
+	})
+}
