@@ -40,21 +40,25 @@ const MinPooledBytes = 4 << 20
 // collector then returns their memory), so that a process's memory goes
 // back down after a burst of transfers.
 //
-// Threading: mu guards free, bytes and the trim timer; Get and the
+// Threading: mu guards free, bytes, out, barren, back and the trim timer; Get and the
 // finalizers (on the runtime's finalizer goroutine) call in from any
 // goroutine. The buffers in free belong to the pool; a buffer Get
 // returned belongs to the caller until it is unreachable.
 type BufferPool struct {
-	max int64
-	ttl time.Duration
+	max        int64
+	ttl        time.Duration
+	collectGap time.Duration // the least time between two collections the pool starts
 
-	mu    sync.Mutex
-	free  map[int][]pooledBuffer // by class (floats), most recently freed last
-	bytes int64                  // bytes in free
-	trim  *time.Timer            // armed while free is not empty
+	mu     sync.Mutex
+	free   map[int][]pooledBuffer // by class (floats), most recently freed last
+	bytes  int64                  // bytes in free
+	out    map[int]int            // by class: buffers handed out and not back yet
+	barren map[int]bool           // classes a reclaim found nothing of, until one comes back
+	back   chan struct{}          // closed (and replaced) when a buffer comes back
+	trim   *time.Timer            // armed while free is not empty
 
 	hits, misses, returned, dropped atomic.Int64
-	lastCollect                     atomic.Int64 // when collectSoon last started a collection (Unix ns)
+	lastCollect                     atomic.Int64 // when a collection was last started here (Unix ns)
 }
 
 // pooledBuffer is a free buffer and when it came back.
@@ -66,7 +70,8 @@ type pooledBuffer struct {
 // NewBufferPool returns a pool that holds at most max bytes of free
 // buffers and drops those unused for ttl.
 func NewBufferPool(max int64, ttl time.Duration) *BufferPool {
-	return &BufferPool{max: max, ttl: ttl, free: map[int][]pooledBuffer{}}
+	return &BufferPool{max: max, ttl: ttl, collectGap: 50 * time.Millisecond,
+		free: map[int][]pooledBuffer{}, out: map[int]int{}, barren: map[int]bool{}, back: make(chan struct{})}
 }
 
 // bufferClass is the size class of a buffer of n floats: n rounded up to
@@ -88,16 +93,19 @@ func (p *BufferPool) Get(n int) (buf []float64, fresh bool) {
 		return make([]float64, n), true
 	}
 	class := bufferClass(n)
-	data, last := p.take(class)
+	data, last, others := p.take(class)
+	if data == nil && others && p.reclaim(class) {
+		data, last, others = p.take(class)
+	}
 	fresh = data == nil
 	if fresh {
 		p.misses.Add(1)
 		data = make([]float64, class)
 	} else {
 		p.hits.Add(1)
-	}
-	if last {
-		p.collectSoon()
+		if last && others {
+			p.collectSoon()
+		}
 	}
 	runtime.SetFinalizer(&data[0], func(first *float64) {
 		p.put(unsafe.Slice(first, class))
@@ -106,13 +114,17 @@ func (p *BufferPool) Get(n int) (buf []float64, fresh bool) {
 }
 
 // take removes a free buffer of the class from the pool, or returns nil;
-// last says none of the class is left.
-func (p *BufferPool) take(class int) (data []float64, last bool) {
+// last says none of the class is left, others that buffers of the class
+// are handed out besides the caller's. Either way the caller now holds
+// one more buffer of the class.
+func (p *BufferPool) take(class int) (data []float64, last, others bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.out[class]++
+	others = p.out[class] > 1
 	list := p.free[class]
 	if len(list) == 0 {
-		return nil, true
+		return nil, true, others
 	}
 	b := list[len(list)-1]
 	list[len(list)-1] = pooledBuffer{}
@@ -122,25 +134,64 @@ func (p *BufferPool) take(class int) (data []float64, last bool) {
 		p.free[class] = list[:len(list)-1]
 	}
 	p.bytes -= int64(len(b.data)) * 8
-	return b.data, len(list) == 1
+	return b.data, len(list) == 1, others
 }
 
-// collectEvery bounds how often collectSoon collects garbage.
-const collectEvery = 50 * time.Millisecond
+// reclaimWait is the most reclaim waits for a buffer to come back after
+// its collection: a miss costs far more (100 MB of fresh memory: ~30 ms
+// of page faults here).
+const reclaimWait = 10 * time.Millisecond
 
-// collectSoon has the Go collector run now, in the background, when the
-// pool has no buffer left of a class just asked for: the buffers handed
-// out before are likely dead by now (a task read its tensor and
-// returned), and only a collection brings them back, while a large
-// allocation only starts one when the heap has doubled. At most one
-// runs at a time, and at most one per collectEvery.
-func (p *BufferPool) collectSoon() {
+// reclaim runs when Get finds no free buffer of a class while others of
+// it are handed out: they are likely dead (a task read its tensor and
+// returned) but only a collection brings them back, so it collects now
+// and waits (at most reclaimWait) for one to come back. It reports
+// whether it collected. So the first tensor of a class in a fresh
+// process is received into fresh memory, the next ones into the memory
+// of one before them. A class for which a reclaim found nothing (its
+// buffers are all still in use) is not reclaimed again until one of its
+// buffers comes back, so that keeping many tensors costs no collections.
+func (p *BufferPool) reclaim(class int) bool {
+	p.mu.Lock()
+	barren, back := p.barren[class], p.back
+	p.mu.Unlock()
+	if barren || !p.mayCollect() {
+		return false
+	}
+	runtime.GC()
+	timer := time.NewTimer(reclaimWait)
+	defer timer.Stop()
+	select {
+	case <-back:
+	case <-timer.C:
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.out[class]-- // take counts it again
+	if len(p.free[class]) == 0 {
+		p.barren[class] = true
+	}
+	return true
+}
+
+// mayCollect reports whether the pool may start a collection now (at
+// most one per collectGap), and notes it if so.
+func (p *BufferPool) mayCollect() bool {
 	now := time.Now().UnixNano()
 	last := p.lastCollect.Load()
-	if now-last < int64(collectEvery) || !p.lastCollect.CompareAndSwap(last, now) {
-		return
+	return now-last >= int64(p.collectGap) && p.lastCollect.CompareAndSwap(last, now)
+}
+
+// collectSoon has the Go collector run now, in the background, when Get
+// took the last free buffer of a class while others are out: those are
+// likely dead by now (a task read its tensor and returned), and only a
+// collection brings them back, while a large allocation starts one only
+// when the heap has doubled. So the next Get finds one without waiting.
+// At most one collection per collectGap.
+func (p *BufferPool) collectSoon() {
+	if p.mayCollect() {
+		go runtime.GC()
 	}
-	go runtime.GC()
 }
 
 // put takes back a buffer nothing refers to any more (its finalizer
@@ -149,6 +200,10 @@ func (p *BufferPool) put(data []float64) {
 	size := int64(len(data)) * 8
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.out[len(data)]--; p.out[len(data)] <= 0 {
+		delete(p.out, len(data))
+	}
+	delete(p.barren, len(data))
 	if p.bytes+size > p.capLocked() {
 		p.dropped.Add(1)
 		return
@@ -156,6 +211,8 @@ func (p *BufferPool) put(data []float64) {
 	p.returned.Add(1)
 	p.free[len(data)] = append(p.free[len(data)], pooledBuffer{data: data, since: time.Now()})
 	p.bytes += size
+	close(p.back)
+	p.back = make(chan struct{})
 	if p.trim == nil {
 		p.trim = time.AfterFunc(p.ttl, p.trimIdle)
 	}

@@ -226,7 +226,8 @@ func TestBufferPoolLimitAndIdleTrim(t *testing.T) {
 	p := NewBufferPool(class, 500*time.Millisecond)
 	a, _ := p.Get(pooledFloats)
 	b, _ := p.Get(pooledFloats)
-	a, b = nil, nil
+	runtime.KeepAlive(a) // two buffers in use at once
+	runtime.KeepAlive(b)
 	collectedUntil(t, "one buffer kept and one let go", func() bool {
 		s := p.Stats()
 		return s.Returned == 1 && s.Dropped >= 1
@@ -238,8 +239,34 @@ func TestBufferPoolLimitAndIdleTrim(t *testing.T) {
 		s := p.Stats()
 		return s.FreeBytes == 0 && s.Dropped == 2
 	})
-	runtime.KeepAlive(a)
+}
+
+// A buffer that died is back for the next Get of its class with no
+// collection by anyone else: Get collects when its class ran dry while
+// buffers of it are out. A class whose buffers are all in use costs one
+// such collection, not one per Get.
+func TestGetReclaimsDeadBuffers(t *testing.T) {
+	p := NewBufferPool(1<<30, time.Hour)
+	p.collectGap = 0
+	a, _ := p.Get(pooledFloats)
+	at := first(a)
+	a = nil
+	b, fresh := p.Get(pooledFloats)
+	if fresh || first(b) != at {
+		t.Fatalf("the dead buffer was not reclaimed: fresh %v, %+v", fresh, p.Stats())
+	}
+	c, fresh := p.Get(pooledFloats) // b is in use: nothing to reclaim
+	if !fresh || first(c) == first(b) {
+		t.Fatal("a buffer in use was handed out again")
+	}
+	collected := p.lastCollect.Load()
+	d, fresh := p.Get(pooledFloats)
+	if !fresh || p.lastCollect.Load() != collected {
+		t.Fatalf("Get collected again for a class with every buffer in use (fresh %v)", fresh)
+	}
 	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(d)
 }
 
 // Small buffers are plain allocations the pool never sees.
