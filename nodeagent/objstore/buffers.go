@@ -104,7 +104,7 @@ func (p *BufferPool) Get(n int) (buf []float64, fresh bool) {
 	} else {
 		p.hits.Add(1)
 		if last && others {
-			p.collectSoon()
+			p.collectSoon(class)
 		}
 	}
 	runtime.SetFinalizer(&data[0], func(first *float64) {
@@ -155,7 +155,7 @@ func (p *BufferPool) reclaim(class int) bool {
 	p.mu.Lock()
 	barren, back := p.barren[class], p.back
 	p.mu.Unlock()
-	if barren || !p.mayCollect() {
+	if barren || !collectPays(class) || !p.mayCollect() {
 		return false
 	}
 	runtime.GC()
@@ -188,10 +188,31 @@ func (p *BufferPool) mayCollect() bool {
 // collection brings them back, while a large allocation starts one only
 // when the heap has doubled. So the next Get finds one without waiting.
 // At most one collection per collectGap.
-func (p *BufferPool) collectSoon() {
-	if p.mayCollect() {
+func (p *BufferPool) collectSoon(class int) {
+	if collectPays(class) && p.mayCollect() {
 		go runtime.GC()
 	}
+}
+
+// collectPays reports whether a collection likely costs less than a
+// fresh buffer of class floats: faulting in fresh memory costs ~0.3 ms a
+// MB here, marking ~2 ms per MB of scannable memory (a tensor's floats
+// are not scanned), so at most an eighth of the buffer's size may be
+// scannable. A process with a large heap of values never collects for
+// the pool.
+func collectPays(class int) bool {
+	size := int64(class) * 8
+	return scannable() <= size/8
+}
+
+// scannable is the memory a collection scans (heap, stacks, globals).
+func scannable() int64 {
+	s := []metrics.Sample{{Name: "/gc/scan/total:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return math.MaxInt64
+	}
+	return int64(s[0].Value.Uint64())
 }
 
 // put takes back a buffer nothing refers to any more (its finalizer

@@ -248,6 +248,7 @@ func TestBufferPoolLimitAndIdleTrim(t *testing.T) {
 func TestGetReclaimsDeadBuffers(t *testing.T) {
 	p := NewBufferPool(1<<30, time.Hour)
 	p.collectGap = 0
+	runtime.GC() // so that the heap scanned (collectPays) is this test's
 	a, _ := p.Get(pooledFloats)
 	at := first(a)
 	a = nil
@@ -267,6 +268,23 @@ func TestGetReclaimsDeadBuffers(t *testing.T) {
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
 	runtime.KeepAlive(d)
+}
+
+// A process whose collections would scan more than an eighth of a
+// buffer's size does not collect for it: a miss costs less.
+func TestNoCollectionForAPoolInALargeHeap(t *testing.T) {
+	p := NewBufferPool(1<<30, time.Hour)
+	p.collectGap = 0
+	pointers := make([]*int, pooledFloats) // scanned: as many bytes as the buffer
+	runtime.GC()
+	a, _ := p.Get(pooledFloats)
+	a = nil
+	_, fresh := p.Get(pooledFloats)
+	if !fresh || p.lastCollect.Load() != 0 {
+		t.Fatalf("Get collected in a heap of %d scannable bytes (fresh %v)", scannable(), fresh)
+	}
+	runtime.KeepAlive(pointers)
+	runtime.KeepAlive(a)
 }
 
 // Small buffers are plain allocations the pool never sees.
