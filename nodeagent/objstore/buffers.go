@@ -35,15 +35,17 @@ const MinPooledBytes = 4 << 20
 // buffer can never be handed out again while anything can still read or
 // write it: reuse needs no reference counting by the store's users.
 //
-// The pool holds at most max bytes, never more than an eighth of the
-// process's Go memory limit, and drops buffers unused for ttl (the
-// collector then returns their memory), so that a process's memory goes
-// back down after a burst of transfers.
+// The pool holds at most max bytes, never more than an eighth of what
+// the process's Go memory limit leaves above the live heap, and drops
+// buffers unused for ttl (the collector then returns their memory), so
+// that a process's memory goes back down after a burst of transfers.
+// Free buffers are not objects of any job: the store's accounting and
+// the jobs' memory caps count the tensors (by their length) as before.
 //
-// Threading: mu guards free, bytes, out, barren, back and the trim timer; Get and the
-// finalizers (on the runtime's finalizer goroutine) call in from any
-// goroutine. The buffers in free belong to the pool; a buffer Get
-// returned belongs to the caller until it is unreachable.
+// Threading: mu guards free, bytes, out, barren, back and the trim
+// timer; Get and the finalizers (on the runtime's finalizer goroutine)
+// call in from any goroutine. The buffers in free belong to the pool; a
+// buffer Get returned belongs to the caller until it is unreachable.
 type BufferPool struct {
 	max        int64
 	ttl        time.Duration
@@ -293,13 +295,6 @@ func (p *BufferPool) dropIdleLocked(cutoff time.Time) {
 			p.free[class] = kept
 		}
 	}
-}
-
-// Drop lets the collector have every free buffer now.
-func (p *BufferPool) Drop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.dropIdleLocked(time.Now().Add(time.Hour))
 }
 
 // BufferStats are a pool's counters: buffers reused (hits) and allocated
