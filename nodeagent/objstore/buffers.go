@@ -141,8 +141,23 @@ func (p *BufferPool) take(class int) (data []float64, last, others bool) {
 
 // reclaimWait is the most reclaim waits for a buffer to come back after
 // its collection: a miss costs far more (100 MB of fresh memory: ~30 ms
-// of page faults here).
-const reclaimWait = 10 * time.Millisecond
+// of page faults here). Once the collection's own finalizers have run
+// (sentinel), it waits reclaimGrace more at most: a process that keeps
+// its tensors (a driver) then loses ~1 ms, not 10.
+const (
+	reclaimWait  = 10 * time.Millisecond
+	reclaimGrace = time.Millisecond
+)
+
+// sentinel returns a channel closed by the finalizer of an object that
+// is garbage at once: the next collection queues it with the finalizers
+// of the buffers it finds dead.
+func sentinel() <-chan struct{} {
+	done := make(chan struct{})
+	obj := new([64]byte) // not a tiny allocation, which its neighbours could keep alive
+	runtime.SetFinalizer(obj, func(*[64]byte) { close(done) })
+	return done
+}
 
 // reclaim runs when Get finds no free buffer of a class while others of
 // it are handed out: they are likely dead (a task read its tensor and
@@ -160,12 +175,21 @@ func (p *BufferPool) reclaim(class int) bool {
 	if barren || !collectPays(class) || !p.mayCollect() {
 		return false
 	}
+	swept := sentinel()
 	runtime.GC()
 	timer := time.NewTimer(reclaimWait)
 	defer timer.Stop()
 	select {
 	case <-back:
 	case <-timer.C:
+	case <-swept:
+		// The collection's finalizers are running or done: a buffer
+		// that came back in the same batch is a moment away at most.
+		timer.Reset(reclaimGrace)
+		select {
+		case <-back:
+		case <-timer.C:
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
