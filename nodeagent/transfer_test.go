@@ -26,9 +26,10 @@ task minmax(box: list) -> list {
 pipeline main() {
     # tensors of one size class made on the head and read on n1, one
     # after the other: with a token each may land in the memory of one
-    # read before it (objstore.Buffers)
-    for i in range(24) {
-        let f = full(600001, i + 0.5)
+    # read before it (objstore.Buffers; 64 MB, so that collecting for the
+    # pool pays in this process's heap)
+    for i in range(8) {
+        let f = full(8000001, i + 0.5)
         let m = get(minmax([f]))
         if m[0] != i + 0.5 or m[1] != i + 0.5 { fail("tensor " + str(i) + " holds another's bytes: " + str(m)) }
     }
