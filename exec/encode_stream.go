@@ -98,7 +98,15 @@ type StreamDecoder struct {
 	want   int     // the number of floats the header announced
 	filled int     // bytes of tensor data written
 	ahead  int     // the most floats allocated before their bytes arrive
+	alloc  TensorAllocator
 }
+
+// TensorAllocator gives a StreamDecoder the memory of a tensor being
+// received: a slice of n floats (len and cap n) whose contents may be
+// anything, since the decoder overwrites every one of them before the
+// tensor can be seen (a stream that ends early yields an error, never
+// the tensor). The memory must not be in use anywhere else.
+type TensorAllocator func(n int) []float64
 
 // streamPrealloc is the most tensor data a StreamDecoder allocates before
 // the bytes arrive (64 MiB); beyond it the data grows as it comes, so a
@@ -119,6 +127,13 @@ func NewStreamDecoder(refs RefCodec) *StreamDecoder {
 // hold; a larger tensor still grows as its bytes arrive.
 func NewTrustedStreamDecoder(refs RefCodec, ahead int64) *StreamDecoder {
 	return &StreamDecoder{refs: refs, ahead: int(max(ahead/8, streamPrealloc))}
+}
+
+// UseAllocator has the decoder take the memory of a tensor it receives
+// from a (an object store's pool of freed buffers, say) instead of
+// allocating it.
+func (d *StreamDecoder) UseAllocator(a TensorAllocator) {
+	d.alloc = a
 }
 
 // readStep is the most a ReadChunk reads (and allocates) at once, so
@@ -206,7 +221,7 @@ func (d *StreamDecoder) grow(floats int) {
 		return
 	}
 	size := min(max(floats, 2*len(have)), d.want)
-	data := d.alloc(size)
+	data := d.allocate(size)
 	copy(data, have)
 	d.tensor.Data = data
 }
@@ -215,9 +230,15 @@ func (d *StreamDecoder) grow(floats int) {
 // memory faulted in ahead of the reads (populate).
 const populateMin = 4 << 20
 
-// alloc allocates the memory of a tensor being received.
-func (d *StreamDecoder) alloc(floats int) []float64 {
-	data := make([]float64, floats)
+// allocate allocates the memory of a tensor being received; memory not
+// yet in use by this process is faulted in ahead of the reads.
+func (d *StreamDecoder) allocate(floats int) []float64 {
+	var data []float64
+	if d.alloc != nil {
+		data = d.alloc(floats)
+	} else {
+		data = make([]float64, floats)
+	}
 	populate(floatBytes(data))
 	return data
 }
@@ -246,7 +267,7 @@ func (d *StreamDecoder) tryTensorHeader() ([]byte, bool) {
 		size *= dim
 	}
 	d.want = int(size)
-	d.tensor = &Tensor{Shape: shape, Data: d.alloc(min(d.want, d.ahead))}
+	d.tensor = &Tensor{Shape: shape, Data: d.allocate(min(d.want, d.ahead))}
 	rest := buf
 	d.head = nil
 	return rest, true

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -37,9 +38,22 @@ type fetchSink struct {
 
 // newFetchSink returns a sink for a reply from an authenticated peer of
 // the cluster; a tensor of up to ahead bytes (what the object store may
-// hold) is allocated whole when its header arrives.
+// hold) is allocated whole when its header arrives, from the memory of
+// tensors that died (objstore.Buffers) when there is some. With ahead 0
+// (no cluster token) the decoder's default bound holds and the pool is
+// not used.
 func newFetchSink(refs exec.RefCodec, ahead int64) *fetchSink {
-	return &fetchSink{dec: exec.NewTrustedStreamDecoder(refs, ahead)}
+	dec := exec.NewTrustedStreamDecoder(refs, ahead)
+	if ahead > 0 {
+		dec.UseAllocator(pooledTensor)
+	}
+	return &fetchSink{dec: dec}
+}
+
+// pooledTensor is the memory of a fetched tensor of n floats.
+func pooledTensor(n int) []float64 {
+	buf, _ := objstore.Buffers.Get(n)
+	return buf
 }
 
 var _ transport.ChunkReader = (*fetchSink)(nil)

@@ -43,6 +43,14 @@
 // with mu, and mu is never held across a fetch. ID, name, owner and
 // producer are set before the object is shared.
 //
+// Buffers (buffers.go) is the process's pool of large tensor buffers: a
+// tensor fetched from another process is received into the memory of
+// one that died (no page faults, no zeroing of fresh memory per
+// transfer). A buffer comes back only when the Go collector finds no
+// pointer into it left anywhere, so one still read by anyone is never
+// handed out again. It owns its free lists under its own mutex; Get and
+// the collector's finalizers call it from any goroutine.
+//
 // The node agent (package nodeagent) is the only user of Store: each Node
 // has one, created with the node and closed with it.
 package objstore
