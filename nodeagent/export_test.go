@@ -32,6 +32,10 @@ func LoadedPrograms(c *Cluster) []*exec.Program {
 // process.
 func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
 
+// GroupMessagesReceived counts the groups of calls that came to c's
+// process whole, in one message each (wire.GroupSubmit).
+func GroupMessagesReceived(c *Cluster) int64 { return c.net.groupMsgs.Load() }
+
 // DoneListsReceived counts the messages that brought c the results of
 // whole groups of calls it sent (TaskDoneList).
 func DoneListsReceived(c *Cluster) int64 { return c.net.doneLists.Load() }

@@ -74,6 +74,34 @@ func TestSpilledFusedChainRunsOnOneNode(t *testing.T) {
 	}
 }
 
+// A group goes to its node as one message, not a message per call: the
+// 300 calls of a fused chain (one taking a value made outside it) and
+// 1,000 batched calls in groups of 128 each come in one message a group,
+// with the answers they give alone.
+func TestGroupTravelsInOneMessage(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	count := func() (groups, msgs int64) {
+		for _, p := range procs {
+			groups += nodeagent.GroupsReceived(p)
+			msgs += nodeagent.GroupMessagesReceived(p)
+		}
+		return groups, msgs
+	}
+	if got := runWithOpt(t, driver, fusedChain, "fuse").String(); got != "310" {
+		t.Fatalf("the fused chain gave %s, want 310", got)
+	}
+	if groups, msgs := count(); groups != 1 || msgs != 1 {
+		t.Errorf("the fused chain came in %d groups, %d of them in one message; want 1 and 1", groups, msgs)
+	}
+	if got := runWithOpt(t, driver, batchedCalls, "batch").String(); got != "2997" {
+		t.Fatalf("batched calls gave %s, want 2997", got)
+	}
+	if groups, msgs := count(); groups < 3 || msgs != groups {
+		t.Errorf("the calls came in %d groups, %d of them in one message; want every group in one", groups, msgs)
+	}
+}
+
 // Batched calls go in groups of the batch size, each to one node; the
 // answer is the one without the hint.
 func TestSpilledBatchesTravelAsGroups(t *testing.T) {

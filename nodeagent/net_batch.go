@@ -277,6 +277,12 @@ func (nw *network) dispatchUnits(ctx context.Context, addr string, tasks []*task
 		}
 	}
 	for _, g := range groups {
+		if msg, handled := nw.groupSubmit(g, addr); handled { // group_submit.go: one message
+			if msg != nil {
+				add([][]byte{msg}, g.tasks)
+			}
+			continue
+		}
 		if msgs, ok := nw.groupMessages(g, addr); ok {
 			add(msgs, g.tasks)
 		}
@@ -446,6 +452,14 @@ func (nw *network) handleSubmitBatch(payload []byte) error {
 		}
 	}
 	err := wire.EachSubmit(payload, func(b []byte) error {
+		if wire.IsGroup(b) {
+			flush()
+			gm, err := wire.DecodeGroupSubmit(b)
+			if err != nil {
+				return err
+			}
+			return nw.runGroupSubmit(gm)
+		}
 		m, err := wire.DecodeSubmit(b)
 		if err != nil {
 			return err

@@ -1,0 +1,240 @@
+package nodeagent
+
+import (
+	"errors"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// A group of calls sent to another node travels as ONE message, a
+// wire.GroupSubmit: what its calls share (owner, program, where prints
+// go, resources, the group's lineage) once, and per call its ID, its
+// function and its arguments, an argument that is an earlier call's
+// result named by that call's index in the group. The node decodes it
+// into a taskGroup (runGroupSubmit) whose calls pass results from one to
+// the next in memory. Each call is still a task of its own for its owner
+// (awaited and remembered by its ID, completed by its own result or
+// error), so recovery is unchanged: when the node dies each call is run
+// again alone (respill), a call waiting for the earlier calls it takes.
+//
+// A group whose calls differ in what the GroupSubmit holds once (a Go
+// function beside a program's task, another program, a call run again
+// with outcomes to replay) goes as one Submit message per call
+// (groupMessages).
+
+// groupSubmit encodes group g for the node at addr as one GroupSubmit
+// message. handled is false when the group cannot travel in that form
+// (nothing was done then); msg is nil when the group could not be sent
+// whole (its calls were failed or placed again alone).
+func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled bool) {
+	if !uniformGroup(g) {
+		return nil, false
+	}
+	for _, t := range g.tasks {
+		if nw.c.stopIfCancelled(t) {
+			nw.sendAlone(g.tasks, t)
+			return nil, true
+		}
+		if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
+			nw.c.stats.Failed.Add(1)
+			nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
+			t.obj.Complete(exec.None, err, "")
+			nw.sendAlone(g.tasks, t)
+			return nil, true
+		}
+	}
+	first := g.tasks[0]
+	m := &wire.GroupSubmit{ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
+		Resources: first.call.Resources(), Calls: make([]wire.GroupCall, len(g.tasks))}
+	if first.call.Native == nil {
+		m.ProgramHash = first.call.Func.Program().Hash
+	}
+	fns := map[string]int{}
+	index := memberIndex{tasks: g.tasks}
+	for i, t := range g.tasks {
+		name := t.call.Name()
+		fn, ok := fns[name]
+		if !ok {
+			fn = len(m.Functions)
+			fns[name] = fn
+			m.Functions = append(m.Functions, name)
+		}
+		args, err := nw.groupArgs(t, i, &index, addr)
+		if err != nil {
+			t.obj.Complete(exec.None, err, "")
+			nw.sendAlone(g.tasks[:i], nil)
+			nw.sendAlone(g.tasks[i+1:], nil)
+			return nil, true
+		}
+		m.Calls[i] = wire.GroupCall{ID: t.call.ID, Fn: fn, Args: args}
+	}
+	if len(m.Encode()) > maxGroupBytes { // checked before the lineage is forwarded and the calls awaited
+		nw.sendAlone(g.tasks, nil)
+		return nil, true
+	}
+	for _, t := range g.tasks {
+		nw.ow.Await(t.obj, addr)
+		nw.ow.Remember(t)
+	}
+	m.Lineage = nw.c.lineage.forwardGroup([]string{first.call.ID}, addr)
+	return m.Encode(), true
+}
+
+// uniformGroup reports whether the calls of g share what a GroupSubmit
+// holds once: all of one program (or all Go functions), one caller's
+// output and cancel bound, and none is a call run again.
+func uniformGroup(g *taskGroup) bool {
+	first := g.tasks[0]
+	var prog *exec.Program
+	if first.call.Native == nil {
+		if first.call.Func == nil {
+			return false
+		}
+		prog = first.call.Func.Program()
+		if prog == nil || prog.Hash == "" {
+			return false
+		}
+	}
+	for _, t := range g.tasks {
+		if t.replay != nil || t.output != first.output || t.bound != first.bound {
+			return false
+		}
+		switch {
+		case prog == nil && t.call.Native == nil:
+			return false
+		case prog != nil && (t.call.Native != nil || t.call.Func == nil || t.call.Func.Program() != prog):
+			return false
+		}
+	}
+	return true
+}
+
+// memberIndex finds which call of a group makes an object: most often
+// the call just before (a fused chain), so the index is built only when
+// another is asked for.
+type memberIndex struct {
+	tasks []*task
+	byObj map[*objstore.Object]int
+}
+
+// of returns the 1-based index of the call among the first n of the
+// group that makes o, or 0.
+func (x *memberIndex) of(o *objstore.Object, n int) int {
+	if o == nil || n == 0 {
+		return 0
+	}
+	if x.tasks[n-1].obj == o {
+		return n
+	}
+	if x.byObj == nil {
+		x.byObj = make(map[*objstore.Object]int, len(x.tasks))
+		for i, t := range x.tasks {
+			x.byObj[t.obj] = i + 1
+		}
+	}
+	if k := x.byObj[o]; k > 0 && k <= n {
+		return k
+	}
+	return 0
+}
+
+// groupArgs turns the arguments of call i of a group going to addr into
+// what travels: an earlier call's result as its index, the others as a
+// task's arguments go (argOnWire).
+func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string) ([]wire.Arg, *exec.Error) {
+	if len(t.call.Args) == 0 {
+		return nil, nil
+	}
+	args := make([]wire.Arg, len(t.call.Args))
+	for j, a := range t.call.Args {
+		if a.Kind() == exec.FutureKind {
+			o := objstore.ObjectOf(a.AsFuture())
+			if k := index.of(o, i); k > 0 {
+				o.MarkShared() // its value is read on the node too
+				args[j] = wire.Arg{Member: k}
+				continue
+			}
+		}
+		arg, err := nw.argOnWire(a, t.call.ID, j)
+		if err != nil {
+			why := err.Error()
+			var xe *exec.Error
+			if errors.As(err, &xe) {
+				why = xe.Msg
+			}
+			return nil, exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %s", t.call.Name(), why)
+		}
+		args[j] = arg
+	}
+	return args, nil
+}
+
+// runGroupSubmit runs a group another process sent in one GroupSubmit,
+// as runGroupForOwner runs one sent as a message per call: in order on
+// one worker slot of this node, once the futures its calls take from
+// outside the group are ready, each call reporting its own result.
+func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
+	nw.c.lineage.receive(gm.Lineage, gm.Owner)
+	sub := func(c wire.GroupCall) *wire.Submit {
+		return &wire.Submit{Kind: wire.SubmitTask, ID: c.ID, ActorID: gm.ActorID, Owner: gm.Owner, ProgramHash: gm.ProgramHash,
+			Function: gm.Functions[c.Fn], Resources: gm.Resources, Output: gm.Output}
+	}
+	var prog *exec.Program
+	if gm.ProgramHash != "" {
+		p, err := nw.program(gm.ProgramHash)
+		var refusal *refusedProgramError
+		if errors.As(err, &refusal) {
+			for _, c := range gm.Calls {
+				nw.failForOwner(sub(c), exec.Errorf(exec.KindName, "%s", refusal.msg))
+			}
+			return nil
+		}
+		if err != nil {
+			return err // nothing of the group has started: its owner sends each call again
+		}
+		prog = p
+	}
+	dones := &doneList{nw: nw, owner: gm.Owner, calls: -1}
+	g := &taskGroup{tasks: make([]*task, 0, len(gm.Calls)), run: groupRun{dones: dones}}
+	made := make([]*objstore.Object, len(gm.Calls))
+	var outside []exec.Value
+	for i, c := range gm.Calls {
+		args := make([]exec.Value, len(c.Args))
+		for j, a := range c.Args {
+			if a.Member > 0 {
+				o := made[a.Member-1]
+				args[j] = exec.FutureValue(&exec.Future{ID: o.ID(), Name: o.Name(), Handle: o})
+				continue
+			}
+			v, err := nw.argValue(a)
+			if err != nil {
+				return err
+			}
+			args[j] = v
+			if v.Kind() == exec.FutureKind {
+				outside = append(outside, v)
+			}
+		}
+		t, failed := nw.taskForOwner(prog, sub(c), dones)
+		if t == nil {
+			made[i] = failed
+			continue
+		}
+		t.call.Args = args
+		made[i] = t.obj
+		g.demand = t.demand
+		g.add(t)
+	}
+	dones.expect(len(g.tasks))
+	if len(g.tasks) == 0 {
+		return nil
+	}
+	nw.groupsIn.Add(1)
+	nw.groupMsgs.Add(1)
+	n := nw.c.Head()
+	whenArgsReady(outside, func() { n.enqueueGroup(g) })
+	return nil
+}
