@@ -4,8 +4,10 @@ import (
 	"errors"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/metrics"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/owner"
+	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -175,20 +177,18 @@ func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string) ([
 // runGroupSubmit runs a group another process sent in one GroupSubmit,
 // as runGroupForOwner runs one sent as a message per call: in order on
 // one worker slot of this node, once the futures its calls take from
-// outside the group are ready, each call reporting its own result.
+// outside the group are ready, each call reporting its own result. What
+// the calls of one function share (the function, its demand, its
+// counters) is found once per function, not once per call.
 func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 	nw.c.lineage.receive(gm.Lineage, gm.Owner)
-	sub := func(c wire.GroupCall) *wire.Submit {
-		return &wire.Submit{Kind: wire.SubmitTask, ID: c.ID, ActorID: gm.ActorID, Owner: gm.Owner, ProgramHash: gm.ProgramHash,
-			Function: gm.Functions[c.Fn], Resources: gm.Resources, Output: gm.Output}
-	}
 	var prog *exec.Program
 	if gm.ProgramHash != "" {
 		p, err := nw.program(gm.ProgramHash)
 		var refusal *refusedProgramError
 		if errors.As(err, &refusal) {
 			for _, c := range gm.Calls {
-				nw.failForOwner(sub(c), exec.Errorf(exec.KindName, "%s", refusal.msg))
+				nw.failForOwner(groupCallMessage(gm, c), exec.Errorf(exec.KindName, "%s", refusal.msg))
 			}
 			return nil
 		}
@@ -197,6 +197,7 @@ func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 		}
 		prog = p
 	}
+	callees := make([]*groupCallee, len(gm.Functions))
 	dones := &doneList{nw: nw, owner: gm.Owner, calls: -1}
 	g := &taskGroup{tasks: make([]*task, 0, len(gm.Calls)), run: groupRun{dones: dones}}
 	made := make([]*objstore.Object, len(gm.Calls))
@@ -218,7 +219,10 @@ func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 				outside = append(outside, v)
 			}
 		}
-		t, failed := nw.taskForOwner(prog, sub(c), dones)
+		if callees[c.Fn] == nil {
+			callees[c.Fn] = nw.groupCallee(prog, gm.Functions[c.Fn])
+		}
+		t, failed := nw.groupTask(gm, c, callees[c.Fn], dones)
 		if t == nil {
 			made[i] = failed
 			continue
@@ -237,4 +241,69 @@ func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 	n := nw.c.Head()
 	whenArgsReady(outside, func() { n.enqueueGroup(g) })
 	return nil
+}
+
+// groupCallMessage is call c of gm as the message it would have been
+// alone, for the paths that fail a call for its owner.
+func groupCallMessage(gm *wire.GroupSubmit, c wire.GroupCall) *wire.Submit {
+	return &wire.Submit{Kind: wire.SubmitTask, ID: c.ID, ActorID: gm.ActorID, Owner: gm.Owner, ProgramHash: gm.ProgramHash,
+		Function: gm.Functions[c.Fn], Resources: gm.Resources, Output: gm.Output}
+}
+
+// groupCallee is what the calls of one function of a GroupSubmit share:
+// the function (a Go function registered as a task when native is set),
+// its demand and the name its objects go by; or why it cannot run here.
+type groupCallee struct {
+	fn     *exec.Function
+	native *exec.NativeTask
+	demand resources.Resources
+	name   string
+	counts *metrics.TaskCounts
+	err    *exec.Error
+}
+
+// groupCallee finds, as taskForOwner does for one call, the function
+// name of program prog (nil: a Go function) and its demand.
+func (nw *network) groupCallee(prog *exec.Program, name string) *groupCallee {
+	ce := &groupCallee{name: "task '" + name + "'", counts: nw.c.Head().taskCounts(name)}
+	call := &exec.TaskCall{}
+	if prog == nil {
+		if ce.native = nw.nativeTask(name); ce.native == nil {
+			ce.err = exec.Errorf(exec.KindName, "node %s cannot run Go task '%s': it is not registered in that node's process; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
+				nw.c.Head().ID, name)
+			return ce
+		}
+		call.Native = ce.native
+	} else {
+		f, ok := prog.FuncByName(name)
+		if !ok || f.Kind != "task" {
+			ce.err = exec.Errorf(exec.KindName, "node %s cannot run task '%s': its program has no such task", nw.c.Head().ID, name)
+			return ce
+		}
+		ce.fn, call.Func = f, f
+	}
+	demand, _, err := nw.c.demandFor(call)
+	if err != nil {
+		ce.err = exec.Errorf(exec.KindResource, "%v", err)
+	}
+	ce.demand = demand
+	return ce
+}
+
+// groupTask makes the task of call c of gm, as taskForOwner makes the
+// task of a message; a call that cannot run here is failed for its owner
+// at once (then the task is nil and failed its object).
+func (nw *network) groupTask(gm *wire.GroupSubmit, c wire.GroupCall, ce *groupCallee, dones *doneList) (t *task, failed *objstore.Object) {
+	if ce.err != nil {
+		return nil, nw.failForOwner(groupCallMessage(gm, c), ce.err)
+	}
+	t = &task{call: &exec.TaskCall{ID: c.ID, Func: ce.fn, Native: ce.native}, obj: objstore.NewObject(c.ID, ce.name),
+		demand: ce.demand, output: gm.Output, owner: gm.Owner, bound: gm.ActorID}
+	t.obj.SetProducer(t)
+	nw.c.stats.Submitted.Add(1)
+	ce.counts.Submitted.Add(1)
+	id := c.ID
+	t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
+	nw.c.stopIfCancelled(t)
+	return t, nil
 }

@@ -199,11 +199,12 @@ func (nw *network) releaseWhenDone(it spillItem, addr string, demand resources.R
 	}
 	var left atomic.Int32
 	left.Store(int32(len(it.g.tasks)))
+	oneDone := func() { // one closure for the group, not one per call
+		if left.Add(-1) == 0 {
+			nw.view.release(addr, demand)
+		}
+	}
 	for _, t := range it.g.tasks {
-		t.obj.OnReady(func() {
-			if left.Add(-1) == 0 {
-				nw.view.release(addr, demand)
-			}
-		})
+		t.obj.OnReady(oneDone)
 	}
 }
