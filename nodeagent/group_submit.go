@@ -182,20 +182,12 @@ func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string) ([
 // counters) is found once per function, not once per call.
 func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 	nw.c.lineage.receive(gm.Lineage, gm.Owner)
-	var prog *exec.Program
-	if gm.ProgramHash != "" {
-		p, err := nw.program(gm.ProgramHash)
-		var refusal *refusedProgramError
-		if errors.As(err, &refusal) {
-			for _, c := range gm.Calls {
-				nw.failForOwner(groupCallMessage(gm, c), exec.Errorf(exec.KindName, "%s", refusal.msg))
-			}
-			return nil
-		}
-		if err != nil {
-			return err // nothing of the group has started: its owner sends each call again
-		}
-		prog = p
+	prog, refused, err := nw.groupProgram(gm)
+	if refused || err != nil {
+		return err // nothing of the group has started: its owner sends each call again
+	}
+	if gm.Loose {
+		return nw.runLooseTasks(gm, prog)
 	}
 	callees := make([]*groupCallee, len(gm.Functions))
 	dones := &doneList{nw: nw, owner: gm.Owner, calls: -1}
@@ -291,7 +283,7 @@ func (nw *network) groupCallee(prog *exec.Program, name string) *groupCallee {
 }
 
 // groupTask makes the task of call c of gm, as taskForOwner makes the
-// task of a message; a call that cannot run here is failed for its owner
+// task of a message, reporting its result through dones (nil: alone); a call that cannot run here is failed for its owner
 // at once (then the task is nil and failed its object).
 func (nw *network) groupTask(gm *wire.GroupSubmit, c wire.GroupCall, ce *groupCallee, dones *doneList) (t *task, failed *objstore.Object) {
 	if ce.err != nil {
@@ -302,8 +294,163 @@ func (nw *network) groupTask(gm *wire.GroupSubmit, c wire.GroupCall, ce *groupCa
 	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
 	ce.counts.Submitted.Add(1)
-	id := c.ID
-	t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
+	id, owner := c.ID, gm.Owner
+	if dones != nil {
+		t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
+	} else {
+		t.obj.OnReady(func() { nw.reportDone(t.obj, owner, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
+	}
 	nw.c.stopIfCancelled(t)
 	return t, nil
+}
+
+// groupProgram loads the program of gm's calls (nil for Go functions);
+// when this node refuses it, every call is failed for its owner and
+// refused is true.
+func (nw *network) groupProgram(gm *wire.GroupSubmit) (prog *exec.Program, refused bool, err error) {
+	if gm.ProgramHash == "" {
+		return nil, false, nil
+	}
+	p, err := nw.program(gm.ProgramHash)
+	var refusal *refusedProgramError
+	if errors.As(err, &refusal) {
+		for _, c := range gm.Calls {
+			nw.failForOwner(groupCallMessage(gm, c), exec.Errorf(exec.KindName, "%s", refusal.msg))
+		}
+		return nil, true, nil
+	}
+	return p, false, err
+}
+
+// runLooseTasks starts the independent tasks of a loose frame as
+// handleMessage starts a task sent alone: each with its lineage, queued
+// on its own once its arguments are ready, reporting its own result. A
+// task whose arguments do not decode is left out, and the frame's error
+// says so (its owner sends the frame's tasks again), as for messages
+// sent one by one.
+func (nw *network) runLooseTasks(gm *wire.GroupSubmit, prog *exec.Program) error {
+	callees := make([]*groupCallee, len(gm.Functions))
+	var firstErr error
+	for _, c := range gm.Calls {
+		nw.c.lineage.receive(c.Lineage, gm.Owner)
+		args := make([]exec.Value, len(c.Args))
+		var err error
+		for j, a := range c.Args {
+			if args[j], err = nw.argValue(a); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if callees[c.Fn] == nil {
+			callees[c.Fn] = nw.groupCallee(prog, gm.Functions[c.Fn])
+		}
+		t, _ := nw.groupTask(gm, c, callees[c.Fn], nil)
+		nw.startForOwner(t, args)
+	}
+	return firstErr
+}
+
+// looseFrames encodes, for the node at addr, the tasks among tasks that
+// can travel in loose frames (wire.GroupSubmit with Loose: what they
+// share once, each call its ID, function, arguments and lineage), and
+// returns those messages, the tasks they send, and the tasks that go as
+// a message each (a call run again, with outcomes to replay, or one that
+// shares nothing with the first). A task that cannot be sent (it
+// failed) is in neither list.
+func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent [][]*task, rest []*task) {
+	var m *wire.GroupSubmit
+	var calls []*task
+	var fns map[string]int
+	size := 0
+	flush := func() {
+		if m != nil && len(m.Calls) > 0 {
+			msgs = append(msgs, m.Encode())
+			sent = append(sent, calls)
+		}
+		m, calls, fns, size = nil, nil, nil, 0
+	}
+	var first *task
+	for _, t := range tasks {
+		if first == nil {
+			first = t
+		}
+		if !sameFrame(first, t) {
+			rest = append(rest, t)
+			continue
+		}
+		c, ok := nw.looseCall(t, addr)
+		if !ok {
+			continue
+		}
+		if m == nil {
+			m = &wire.GroupSubmit{Loose: true, ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
+				Resources: first.call.Resources()}
+			if first.call.Native == nil {
+				m.ProgramHash = first.call.Func.Program().Hash
+			}
+			fns = map[string]int{}
+		}
+		name := t.call.Name()
+		fn, ok := fns[name]
+		if !ok {
+			fn = len(m.Functions)
+			fns[name] = fn
+			m.Functions = append(m.Functions, name)
+		}
+		c.Fn = fn
+		m.Calls = append(m.Calls, c)
+		calls = append(calls, t)
+		for _, a := range c.Args {
+			size += 8 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
+		}
+		if size += 16 + len(c.ID) + len(c.Lineage); size > maxFrameBytes/2 {
+			flush()
+		}
+	}
+	flush()
+	return msgs, sent, rest
+}
+
+// sameFrame reports whether t can travel in a loose frame with first:
+// one program (or Go functions both, of one resource demand), one
+// caller's output and cancel bound, and not a call run again.
+func sameFrame(first, t *task) bool {
+	if t.replay != nil || first.replay != nil || t.output != first.output || t.bound != first.bound || !equalDemand(t.demand, first.demand) {
+		return false
+	}
+	if first.call.Native != nil || t.call.Native != nil {
+		return first.call.Native != nil && t.call.Native != nil
+	}
+	if first.call.Func == nil || t.call.Func == nil {
+		return false
+	}
+	p := first.call.Func.Program()
+	return p != nil && p.Hash != "" && t.call.Func.Program() == p
+}
+
+// looseCall is task t as a call of a loose frame to addr, awaited from
+// there; false when t cannot be sent (it has failed), as taskMessage.
+func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
+	if nw.c.stopIfCancelled(t) {
+		return wire.GroupCall{}, false
+	}
+	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
+		nw.c.stats.Failed.Add(1)
+		nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
+		t.obj.Complete(exec.None, err, "")
+		return wire.GroupCall{}, false
+	}
+	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr)
+	if err != nil {
+		t.obj.Complete(exec.None, err, "")
+		return wire.GroupCall{}, false
+	}
+	nw.ow.Await(t.obj, addr)
+	nw.ow.Remember(t)
+	return wire.GroupCall{ID: t.call.ID, Args: args, Lineage: nw.c.lineage.forward(t.call.ID, addr)}, true
 }

@@ -271,7 +271,11 @@ func (nw *network) dispatchUnits(ctx context.Context, addr string, tasks []*task
 		f.calls = append(f.calls, calls...)
 		f.size += size
 	}
-	for _, t := range tasks {
+	msgs, sent, rest := nw.looseFrames(tasks, addr) // group_submit.go: what tasks share travels once
+	for i, msg := range msgs {
+		add([][]byte{msg}, sent[i])
+	}
+	for _, t := range rest {
 		if msg := nw.taskMessage(t, addr); msg != nil {
 			add([][]byte{msg}, []*task{t})
 		}

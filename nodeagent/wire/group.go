@@ -19,7 +19,13 @@ const SubmitGroup uint8 = SubmitStop + 1
 // value from the one call to the next. The node runs the calls in order
 // on one worker slot, each a task of its own with its own ID, result and
 // error, and reports their results to Owner.
+//
+// Loose marks a frame of independent tasks sent together rather than a
+// group: each call is a task alone, queued on its own once its arguments
+// are ready (no argument names a member), with its own lineage
+// (GroupCall.Lineage); what the calls share still travels once.
 type GroupSubmit struct {
+	Loose       bool
 	ActorID     string // the nearest actor among the callers (a cancel stops there)
 	Owner       string
 	ProgramHash string // "" for Go functions registered as tasks
@@ -35,7 +41,13 @@ type GroupCall struct {
 	ID   string
 	Fn   int // index into GroupSubmit.Functions
 	Args []Arg
+	// Lineage, in a Loose frame only, is the uncommitted lineage the
+	// call needs (a stash bundle).
+	Lineage []byte
 }
+
+// The flags of a GroupSubmit on the wire.
+const groupLoose byte = 1
 
 // The tags of a GroupCall's arguments on the wire.
 const (
@@ -55,13 +67,18 @@ func (m *GroupSubmit) Encode() []byte {
 		size += 2 + len(f)
 	}
 	for _, c := range m.Calls {
-		size += 4 + len(c.ID)
+		size += 6 + len(c.ID) + len(c.Lineage)
 		for _, a := range c.Args {
 			size += 6 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
 		}
 	}
 	w := codec.NewEncoder(make([]byte, 0, size))
 	w.Uvarint(uint64(SubmitGroup))
+	var flags byte
+	if m.Loose {
+		flags |= groupLoose
+	}
+	w.Byte(flags)
 	w.String(m.ActorID)
 	w.String(m.Owner)
 	w.String(m.ProgramHash)
@@ -73,6 +90,9 @@ func (m *GroupSubmit) Encode() []byte {
 	for _, c := range m.Calls {
 		w.String(c.ID)
 		w.Uvarint(uint64(c.Fn))
+		if m.Loose {
+			w.Blob(c.Lineage)
+		}
 		w.Uvarint(uint64(len(c.Args)))
 		for _, a := range c.Args {
 			switch {
@@ -101,7 +121,11 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 	if kind := r.Uvarint(); r.Err() == nil && kind != uint64(SubmitGroup) {
 		r.Fail("not a group of calls")
 	}
-	m := &GroupSubmit{ActorID: r.String(), Owner: r.String(), ProgramHash: r.String(), Output: r.String()}
+	flags := r.Byte()
+	if r.Err() == nil && flags&^groupLoose != 0 {
+		r.Fail("unknown group flags")
+	}
+	m := &GroupSubmit{Loose: flags&groupLoose != 0, ActorID: r.String(), Owner: r.String(), ProgramHash: r.String(), Output: r.String()}
 	m.Resources = ReadResources(r)
 	m.Lineage = r.Blob()
 	m.Functions = r.Strings()
@@ -114,12 +138,18 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 		if r.Err() == nil && c.Fn >= len(m.Functions) {
 			r.Fail("a call's function is out of range")
 		}
+		if m.Loose {
+			c.Lineage = r.Blob()
+		}
 		nargs := r.Count(2)
 		if nargs > 0 && r.Err() == nil {
 			c.Args = make([]Arg, nargs)
 		}
 		for j := 0; j < nargs && r.Err() == nil; j++ {
 			c.Args[j] = readGroupArg(r, i)
+			if m.Loose && c.Args[j].Member > 0 {
+				r.Fail("a task of a loose frame names a member")
+			}
 		}
 		m.Calls = append(m.Calls, c)
 	}

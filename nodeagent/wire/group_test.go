@@ -23,6 +23,12 @@ func TestGroupSubmitRoundTrip(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, m) {
 		t.Fatalf("decoded %+v, %v; want %+v", got, err, m)
 	}
+	loose := &GroupSubmit{Loose: true, Owner: "o", Resources: map[string]float64{}, Lineage: []byte{}, Functions: []string{"noop"},
+		Calls: []GroupCall{{ID: "j.1", Lineage: []byte{7}, Args: []Arg{{Inline: []byte{1}}}}, {ID: "j.2", Lineage: []byte{}}}}
+	got, err = DecodeGroupSubmit(loose.Encode())
+	if err != nil || !reflect.DeepEqual(got, loose) {
+		t.Fatalf("decoded %+v, %v; want %+v", got, err, loose)
+	}
 }
 
 // An argument naming a call that is not earlier in its group, or a
@@ -32,6 +38,7 @@ func TestGroupSubmitRejectsBadIndexes(t *testing.T) {
 		{Functions: []string{"f"}, Calls: []GroupCall{{ID: "1", Args: []Arg{{Member: 1}}}}},
 		{Functions: []string{"f"}, Calls: []GroupCall{{ID: "1"}, {ID: "2", Args: []Arg{{Member: 3}}}}},
 		{Functions: []string{"f"}, Calls: []GroupCall{{ID: "1", Fn: 1}}},
+		{Loose: true, Functions: []string{"f"}, Calls: []GroupCall{{ID: "1"}, {ID: "2", Args: []Arg{{Member: 1}}}}},
 	} {
 		b := m.Encode()
 		if _, err := DecodeGroupSubmit(b); err != ErrMalformed {
