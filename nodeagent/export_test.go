@@ -36,6 +36,10 @@ func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
 // process whole, in one message each (wire.GroupSubmit).
 func GroupMessagesReceived(c *Cluster) int64 { return c.net.groupMsgs.Load() }
 
+// LooseTasksReceived counts the tasks that came to c's process in loose
+// frames (what they share once per frame).
+func LooseTasksReceived(c *Cluster) int64 { return c.net.looseTasks.Load() }
+
 // DoneListsReceived counts the messages that brought c the results of
 // whole groups of calls it sent (TaskDoneList).
 func DoneListsReceived(c *Cluster) int64 { return c.net.doneLists.Load() }

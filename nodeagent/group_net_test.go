@@ -209,3 +209,27 @@ pipeline main() {
 		t.Fatalf("when the first call's result came, %s calls were done; want 1 (the second still runs)", got)
 	}
 }
+
+// Plain tasks sent to a node travel in loose frames: what they share
+// (owner, program, output, resources) once per frame, each task alone on
+// the node; the answer is the one embedded.
+func TestPlainTasksTravelInLooseFrames(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	const plain = `
+task sq(i) { return i * i }
+pipeline main(n: int = 500) {
+    return sum(get([sq(i) for i in range(n)]))
+}
+`
+	if got := runWithOpt(t, driver, plain, "none").String(); got != "41541750" {
+		t.Fatalf("the plain tasks gave %s, want 41541750", got)
+	}
+	var loose int64
+	for _, p := range procs {
+		loose += nodeagent.LooseTasksReceived(p)
+	}
+	if loose != 500 {
+		t.Errorf("%d of the 500 tasks came in loose frames; want all", loose)
+	}
+}

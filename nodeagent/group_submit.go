@@ -350,6 +350,7 @@ func (nw *network) runLooseTasks(gm *wire.GroupSubmit, prog *exec.Program) error
 			callees[c.Fn] = nw.groupCallee(prog, gm.Functions[c.Fn])
 		}
 		t, _ := nw.groupTask(gm, c, callees[c.Fn], nil)
+		nw.looseTasks.Add(1)
 		nw.startForOwner(t, args)
 	}
 	return firstErr

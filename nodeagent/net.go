@@ -96,6 +96,9 @@ type network struct {
 	// groupMsgs counts the groups that came whole in one message
 	// (wire.GroupSubmit, group_submit.go).
 	groupMsgs atomic.Int64
+	// looseTasks counts the tasks that came in loose frames (wire.GroupSubmit
+	// with Loose, group_submit.go).
+	looseTasks atomic.Int64
 	// doneLists counts the TaskDoneList messages received: the results
 	// of groups this process sent elsewhere.
 	doneLists atomic.Int64
