@@ -48,6 +48,21 @@ type groupRun struct {
 	// dones gathers, for a group another process sent here, the results
 	// of its calls for their owner (group_done.go); nil otherwise.
 	dones *doneList
+	// route is where the prints of the calls go when a driver elsewhere
+	// takes them (node.go's routeOutput), made by the first call that
+	// needs it; only the worker running the group touches it.
+	route *outputRoute
+}
+
+// routeOutput routes th's prints to the driver at addr as the group's
+// earlier calls' were, making the route once for the group's calls of
+// one job.
+func (r *groupRun) routeOutput(nw *network, th *exec.Thread, addr string) {
+	job := jobOf(th.TaskID)
+	if r.route == nil || r.route.addr != addr || r.route.job != job {
+		r.route = nw.newOutputRoute(addr, job)
+	}
+	r.route.set(th)
 }
 
 // add appends t to the group.

@@ -2,11 +2,14 @@ package nodeagent_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -231,5 +234,44 @@ pipeline main(n: int = 500) {
 	}
 	if loose != 500 {
 		t.Errorf("%d of the 500 tasks came in loose frames; want all", loose)
+	}
+}
+
+// The prints of the calls of a group sent to another node reach the
+// driver, every one, in the order the calls ran (the calls share one
+// route to the driver).
+func TestGroupCallsPrintAtTheDriver(t *testing.T) {
+	head, nodes, driver, out := startCluster(t, 2, 1)
+	const printing = `
+@hint(fuse)
+task step(x) {
+    print("step", x)
+    return x + 1
+}
+pipeline main(n: int = 40) {
+    let x = step(0)
+    for i in range(n - 1) {
+        x = step(x)
+    }
+    return get(x)
+}
+`
+	if got := runWithOpt(t, driver, printing, "").String(); got != "40" {
+		t.Fatalf("the chain gave %s, want 40", got)
+	}
+	var want []string
+	for i := 0; i < 40; i++ {
+		want = append(want, fmt.Sprintf("step %d", i))
+	}
+	var groups int64
+	for _, p := range append([]*nodeagent.Cluster{head.Cluster}, nodes...) {
+		groups += nodeagent.GroupMessagesReceived(p)
+	}
+	if groups != 1 {
+		t.Fatalf("the chain went in %d group messages, want 1", groups)
+	}
+	testutil.Eventually(t, 10*time.Second, "the 40 prints", func() bool { return strings.Count(out.String(), "step ") == 40 })
+	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
+		t.Errorf("the driver printed\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
 }

@@ -377,10 +377,10 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 	}
 	var first *task
 	for _, t := range tasks {
-		if first == nil {
+		if first == nil && framable(t) {
 			first = t
 		}
-		if !sameFrame(first, t) {
+		if first == nil || !sameFrame(first, t) {
 			rest = append(rest, t)
 			continue
 		}
@@ -417,21 +417,34 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 	return msgs, sent, rest
 }
 
-// sameFrame reports whether t can travel in a loose frame with first:
-// one program (or Go functions both, of one resource demand), one
-// caller's output and cancel bound, and not a call run again.
+// framable reports whether t can travel in a loose frame at all: not a
+// call run again (with outcomes to replay), and a Go function or a task
+// of a program the cluster knows.
+func framable(t *task) bool {
+	if t.replay != nil {
+		return false
+	}
+	if t.call.Native != nil {
+		return true
+	}
+	if t.call.Func == nil {
+		return false
+	}
+	p := t.call.Func.Program()
+	return p != nil && p.Hash != ""
+}
+
+// sameFrame reports whether t can travel in a loose frame with first (a
+// framable task): framable, of the same program (or Go functions both)
+// and resource demand, with one caller's output and cancel bound.
 func sameFrame(first, t *task) bool {
-	if t.replay != nil || first.replay != nil || t.output != first.output || t.bound != first.bound || !equalDemand(t.demand, first.demand) {
+	if !framable(t) || t.output != first.output || t.bound != first.bound || !equalDemand(t.demand, first.demand) {
 		return false
 	}
 	if first.call.Native != nil || t.call.Native != nil {
 		return first.call.Native != nil && t.call.Native != nil
 	}
-	if first.call.Func == nil || t.call.Func == nil {
-		return false
-	}
-	p := first.call.Func.Program()
-	return p != nil && p.Hash != "" && t.call.Func.Program() == p
+	return t.call.Func.Program() == first.call.Func.Program()
 }
 
 // looseCall is task t as a call of a loose frame to addr, awaited from
