@@ -73,7 +73,7 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 		}
 		m.Calls[i] = wire.GroupCall{ID: t.call.ID, Fn: fn, Args: args}
 	}
-	if len(m.Encode()) > maxGroupBytes { // checked before the lineage is forwarded and the calls awaited
+	if m.SizeHint() > maxGroupBytes { // checked before the lineage is forwarded and the calls awaited
 		nw.sendAlone(g.tasks, nil)
 		return nil, true
 	}

@@ -60,19 +60,28 @@ const (
 // GroupSubmit.
 func IsGroup(msg []byte) bool { return len(msg) > 0 && msg[0] == SubmitGroup }
 
-// Encode writes the message, starting with its Kind.
-func (m *GroupSubmit) Encode() []byte {
+// SizeHint is at least the size of the message encoded, without
+// encoding it (each length prefix counted as its largest).
+func (m *GroupSubmit) SizeHint() int {
 	size := 64 + len(m.ActorID) + len(m.Owner) + len(m.ProgramHash) + len(m.Output) + len(m.Lineage) + 24*len(m.Resources)
+	for k := range m.Resources {
+		size += len(k)
+	}
 	for _, f := range m.Functions {
-		size += 2 + len(f)
+		size += 10 + len(f)
 	}
 	for _, c := range m.Calls {
-		size += 6 + len(c.ID) + len(c.Lineage)
+		size += 40 + len(c.ID) + len(c.Lineage)
 		for _, a := range c.Args {
-			size += 6 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
+			size += 31 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
 		}
 	}
-	w := codec.NewEncoder(make([]byte, 0, size))
+	return size
+}
+
+// Encode writes the message, starting with its Kind.
+func (m *GroupSubmit) Encode() []byte {
+	w := codec.NewEncoder(make([]byte, 0, m.SizeHint()))
 	w.Uvarint(uint64(SubmitGroup))
 	var flags byte
 	if m.Loose {

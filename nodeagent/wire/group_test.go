@@ -16,6 +16,9 @@ func TestGroupSubmitRoundTrip(t *testing.T) {
 			{ID: "j.2", Fn: 1, Args: []Arg{{Member: 1}}},
 		}}
 	b := m.Encode()
+	if len(b) > m.SizeHint() {
+		t.Errorf("encoded in %d bytes, more than its size hint %d", len(b), m.SizeHint())
+	}
 	if !IsGroup(b) || IsGroup((&Submit{}).Encode()) {
 		t.Fatal("IsGroup does not tell a group from a Submit")
 	}
