@@ -40,6 +40,9 @@ func GroupMessagesReceived(c *Cluster) int64 { return c.net.groupMsgs.Load() }
 // frames (what they share once per frame).
 func LooseTasksReceived(c *Cluster) int64 { return c.net.looseTasks.Load() }
 
+// ProgramsCompiled counts the programs c's process has compiled.
+func ProgramsCompiled(c *Cluster) int { return len(c.net.programs.all()) }
+
 // DoneListsReceived counts the messages that brought c the results of
 // whole groups of calls it sent (TaskDoneList).
 func DoneListsReceived(c *Cluster) int64 { return c.net.doneLists.Load() }

@@ -275,3 +275,22 @@ pipeline main(n: int = 40) {
 		t.Errorf("the driver printed\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// A driver that stores a program has the nodes of its view load it
+// ahead of its first task there: after a job that starts no task at
+// all, every node has compiled its program.
+func TestNodesLoadAProgramAhead(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	for _, p := range procs {
+		if n := nodeagent.ProgramsCompiled(p); n != 0 {
+			t.Fatalf("a node has %d programs before any job", n)
+		}
+	}
+	if got := runWithOpt(t, driver, "pipeline main() { return 7 }", "none").String(); got != "7" {
+		t.Fatalf("the job gave %s, want 7", got)
+	}
+	for _, p := range procs {
+		testutil.Eventually(t, 20*time.Second, "the program loaded ahead", func() bool { return nodeagent.ProgramsCompiled(p) == 1 })
+	}
+}

@@ -130,6 +130,17 @@ func (v *localView) release(addr string, demand resources.Resources) {
 	v.inflight[addr] = left
 }
 
+// addrs lists the addresses of the view's nodes.
+func (v *localView) addrs() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]string, len(v.nodes))
+	for i, n := range v.nodes {
+		out[i] = n.addr
+	}
+	return out
+}
+
 // refreshView reads the view of the cluster from a head; a head that
 // does not answer leaves the view as it was.
 func (nw *network) refreshView() {
