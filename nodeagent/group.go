@@ -20,11 +20,13 @@ import (
 //
 // A group that would spill (its node has no room, and the cluster has
 // other nodes) stays one unit: the global scheduler places it once, by
-// its one demand, and it travels to its node in one SubmitTask frame,
-// each call a message of its own marked with the group's name
-// (wire.Submit.Group). That node runs the calls in order on one worker
-// slot, a call taking an earlier call's future finding the value there,
-// and reports each call's result to its owner (net_remote.go).
+// its one demand, and it travels to its node in one message, a
+// wire.GroupSubmit (group_submit.go); a group whose calls share too
+// little for that form goes in one SubmitTask frame, each call a message
+// of its own marked with the group's name (wire.Submit.Group). That node
+// runs the calls in order on one worker slot, a call taking an earlier
+// call's future finding the value there, and reports each call's result
+// to its owner (net_remote.go, group_done.go).
 //
 // Nothing assumes a group survives: its owner remembers and awaits each
 // call as a task of its own, so when the group's node dies each call is

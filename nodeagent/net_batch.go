@@ -17,7 +17,8 @@ import (
 
 // Spilled tasks travel in batches: one goroutine takes every task waiting
 // to spill, asks the global scheduler to place them all in one Place
-// message, and sends each node its tasks in one SubmitTask message. While
+// message, and sends each node its tasks in one SubmitTask message (plain
+// tasks in loose frames, what they share once: group_submit.go). While
 // one batch is on the wire the next one gathers, so under load a message
 // carries many tasks and the per-message cost does not dominate. A group
 // of calls (group.go) is one item of a batch: placed once, by its one
