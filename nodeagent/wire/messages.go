@@ -196,8 +196,11 @@ type Done struct {
 	RunNs int64
 }
 
-func (m *Done) Encode() []byte {
-	w := &codec.Encoder{}
+func (m *Done) Encode() []byte { return m.AppendEncode(nil) }
+
+// AppendEncode appends the message, encoded as Encode does, to dst.
+func (m *Done) AppendEncode(dst []byte) []byte {
+	w := codec.NewEncoder(dst)
 	w.String(m.ID)
 	w.Blob(m.Inline)
 	w.String(m.Location)
