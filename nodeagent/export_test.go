@@ -33,6 +33,17 @@ func LoadedPrograms(c *Cluster) []*exec.Program {
 // process.
 func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
 
+// GroupMessagesReceived counts the groups of calls that came to c's
+// process whole, in one message each (wire.GroupSubmit).
+func GroupMessagesReceived(c *Cluster) int64 { return c.net.groupMsgs.Load() }
+
+// LooseTasksReceived counts the tasks that came to c's process in loose
+// frames (what they share once per frame).
+func LooseTasksReceived(c *Cluster) int64 { return c.net.looseTasks.Load() }
+
+// ProgramsCompiled counts the programs c's process has compiled.
+func ProgramsCompiled(c *Cluster) int { return len(c.net.programs.all()) }
+
 // DoneListsReceived counts the messages that brought c the results of
 // whole groups of calls it sent (TaskDoneList).
 func DoneListsReceived(c *Cluster) int64 { return c.net.doneLists.Load() }

@@ -20,11 +20,13 @@ import (
 //
 // A group that would spill (its node has no room, and the cluster has
 // other nodes) stays one unit: the global scheduler places it once, by
-// its one demand, and it travels to its node in one SubmitTask frame,
-// each call a message of its own marked with the group's name
-// (wire.Submit.Group). That node runs the calls in order on one worker
-// slot, a call taking an earlier call's future finding the value there,
-// and reports each call's result to its owner (net_remote.go).
+// its one demand, and it travels to its node in one message, a
+// wire.GroupSubmit (group_submit.go); a group whose calls share too
+// little for that form goes in one SubmitTask frame, each call a message
+// of its own marked with the group's name (wire.Submit.Group). That node
+// runs the calls in order on one worker slot, a call taking an earlier
+// call's future finding the value there, and reports each call's result
+// to its owner (net_remote.go, group_done.go).
 //
 // Nothing assumes a group survives: its owner remembers and awaits each
 // call as a task of its own, so when the group's node dies each call is
@@ -48,6 +50,21 @@ type groupRun struct {
 	// dones gathers, for a group another process sent here, the results
 	// of its calls for their owner (group_done.go); nil otherwise.
 	dones *doneList
+	// route is where the prints of the calls go when a driver elsewhere
+	// takes them (node.go's routeOutput), made by the first call that
+	// needs it; only the worker running the group touches it.
+	route *outputRoute
+}
+
+// routeOutput routes th's prints to the driver at addr as the group's
+// earlier calls' were, making the route once for the group's calls of
+// one job.
+func (r *groupRun) routeOutput(nw *network, th *exec.Thread, addr string) {
+	job := jobOf(th.TaskID)
+	if r.route == nil || r.route.addr != addr || r.route.job != job {
+		r.route = nw.newOutputRoute(addr, job)
+	}
+	r.route.set(th)
 }
 
 // add appends t to the group.

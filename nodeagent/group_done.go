@@ -1,6 +1,7 @@
 package nodeagent
 
 import (
+	"encoding/binary"
 	"sync"
 	"time"
 
@@ -25,32 +26,43 @@ var doneHold = 2 * time.Millisecond
 
 // doneList gathers the results of the calls of one group for their
 // owner. Its calls complete on their worker (or on a cancelling
-// goroutine); its lock guards the gathered messages.
+// goroutine); its lock guards the gathered messages, which are encoded
+// into one buffer as they come (each with its length, as a TaskDoneList
+// frames them), not a buffer each.
 type doneList struct {
 	nw    *network
 	owner string
 
-	mu    sync.Mutex
-	msgs  [][]byte    // encoded Done messages not sent yet
-	done  int         // calls done so far
-	calls int         // calls of the group; -1 until known (expect)
-	timer *time.Timer // sends msgs doneHold after the first of them was held
+	mu      sync.Mutex
+	held    []byte      // the encoded Done messages not sent yet, each after its length
+	n       int         // how many messages held has
+	scratch []byte      // where one message is encoded before it is appended to held
+	done    int         // calls done so far
+	calls   int         // calls of the group; -1 until known (expect)
+	timer   *time.Timer // sends held doneHold after the first of them was held
+}
+
+// heldResults is what a doneList sends at once: n encoded Done messages,
+// each after its length.
+type heldResults struct {
+	msgs []byte
+	n    int
 }
 
 // add gathers the result of one finished call, and sends all gathered
 // when it is the group's last.
 func (l *doneList) add(o *objstore.Object, done *wire.Done) {
-	var msg []byte
-	if l.nw.fillDone(o, done) {
-		msg = done.Encode()
-	}
+	report := l.nw.fillDone(o, done)
 	l.mu.Lock()
-	if msg != nil {
-		l.msgs = append(l.msgs, msg)
+	if report {
+		l.scratch = done.AppendEncode(l.scratch[:0])
+		l.held = binary.AppendUvarint(l.held, uint64(len(l.scratch)))
+		l.held = append(l.held, l.scratch...)
+		l.n++
 	}
 	l.done++
 	out := l.takeIfLastLocked()
-	if len(l.msgs) == 1 && out == nil {
+	if l.n == 1 && out.n == 0 {
 		l.holdLocked()
 	}
 	l.mu.Unlock()
@@ -75,18 +87,18 @@ func (l *doneList) expect(calls int) {
 	l.send(out)
 }
 
-func (l *doneList) takeIfLastLocked() [][]byte {
+func (l *doneList) takeIfLastLocked() heldResults {
 	if l.calls < 0 || l.done < l.calls {
-		return nil
+		return heldResults{}
 	}
 	return l.takeLocked()
 }
 
 // takeLocked takes the results held back, which no longer wait.
-func (l *doneList) takeLocked() [][]byte {
-	out := l.msgs
-	l.msgs = nil
-	if l.timer != nil && out != nil {
+func (l *doneList) takeLocked() heldResults {
+	out := heldResults{msgs: l.held, n: l.n}
+	l.held, l.n = nil, 0
+	if l.timer != nil && out.n > 0 {
 		l.timer.Stop()
 	}
 	return out
@@ -101,19 +113,24 @@ func (l *doneList) flush() {
 }
 
 // send sends results to the owner: to this process's own owner without
-// the network, one message alone as a TaskDone.
-func (l *doneList) send(msgs [][]byte) {
-	switch {
-	case len(msgs) == 0:
-	case l.owner == l.nw.addr:
-		for _, m := range msgs {
-			l.nw.ow.HandleDone(m)
-		}
-	case len(msgs) == 1:
-		l.nw.pool.Send(l.owner, transport.TaskDone, msgs[0])
-	default:
-		l.nw.pool.Send(l.owner, transport.TaskDoneList, wire.EncodeSubmits(msgs))
+// the network, one message alone as a TaskDone, more as a TaskDoneList.
+func (l *doneList) send(out heldResults) {
+	if out.n == 0 {
+		return
 	}
+	if out.n == 1 && l.owner != l.nw.addr {
+		_, k := binary.Uvarint(out.msgs)
+		l.nw.pool.Send(l.owner, transport.TaskDone, out.msgs[k:])
+		return
+	}
+	payload := make([]byte, 0, binary.MaxVarintLen64+len(out.msgs))
+	payload = binary.AppendUvarint(payload, uint64(out.n))
+	payload = append(payload, out.msgs...)
+	if l.owner == l.nw.addr {
+		wire.EachSubmit(payload, l.nw.ow.HandleDone)
+		return
+	}
+	l.nw.pool.Send(l.owner, transport.TaskDoneList, payload)
 }
 
 // sendGroupResults sends, before th waits, the results its group has

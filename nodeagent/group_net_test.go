@@ -2,11 +2,14 @@ package nodeagent_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
@@ -71,6 +74,34 @@ func TestSpilledFusedChainRunsOnOneNode(t *testing.T) {
 	}
 	if fetched != 0 {
 		t.Errorf("the nodes fetched %d objects; the chain's values stay where it runs", fetched)
+	}
+}
+
+// A group goes to its node as one message, not a message per call: the
+// 300 calls of a fused chain (one taking a value made outside it) and
+// 1,000 batched calls in groups of 128 each come in one message a group,
+// with the answers they give alone.
+func TestGroupTravelsInOneMessage(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	count := func() (groups, msgs int64) {
+		for _, p := range procs {
+			groups += nodeagent.GroupsReceived(p)
+			msgs += nodeagent.GroupMessagesReceived(p)
+		}
+		return groups, msgs
+	}
+	if got := runWithOpt(t, driver, fusedChain, "fuse").String(); got != "310" {
+		t.Fatalf("the fused chain gave %s, want 310", got)
+	}
+	if groups, msgs := count(); groups != 1 || msgs != 1 {
+		t.Errorf("the fused chain came in %d groups, %d of them in one message; want 1 and 1", groups, msgs)
+	}
+	if got := runWithOpt(t, driver, batchedCalls, "batch").String(); got != "2997" {
+		t.Fatalf("batched calls gave %s, want 2997", got)
+	}
+	if groups, msgs := count(); groups < 3 || msgs != groups {
+		t.Errorf("the calls came in %d groups, %d of them in one message; want every group in one", groups, msgs)
 	}
 }
 
@@ -179,5 +210,87 @@ pipeline main() {
 `
 	if got := runWithOpt(t, driver, src, "batch").String(); got != "1" {
 		t.Fatalf("when the first call's result came, %s calls were done; want 1 (the second still runs)", got)
+	}
+}
+
+// Plain tasks sent to a node travel in loose frames: what they share
+// (owner, program, output, resources) once per frame, each task alone on
+// the node; the answer is the one embedded.
+func TestPlainTasksTravelInLooseFrames(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	const plain = `
+task sq(i) { return i * i }
+pipeline main(n: int = 500) {
+    return sum(get([sq(i) for i in range(n)]))
+}
+`
+	if got := runWithOpt(t, driver, plain, "none").String(); got != "41541750" {
+		t.Fatalf("the plain tasks gave %s, want 41541750", got)
+	}
+	var loose int64
+	for _, p := range procs {
+		loose += nodeagent.LooseTasksReceived(p)
+	}
+	if loose != 500 {
+		t.Errorf("%d of the 500 tasks came in loose frames; want all", loose)
+	}
+}
+
+// The prints of the calls of a group sent to another node reach the
+// driver, every one, in the order the calls ran (the calls share one
+// route to the driver).
+func TestGroupCallsPrintAtTheDriver(t *testing.T) {
+	head, nodes, driver, out := startCluster(t, 2, 1)
+	const printing = `
+@hint(fuse)
+task step(x) {
+    print("step", x)
+    return x + 1
+}
+pipeline main(n: int = 40) {
+    let x = step(0)
+    for i in range(n - 1) {
+        x = step(x)
+    }
+    return get(x)
+}
+`
+	if got := runWithOpt(t, driver, printing, "").String(); got != "40" {
+		t.Fatalf("the chain gave %s, want 40", got)
+	}
+	var want []string
+	for i := 0; i < 40; i++ {
+		want = append(want, fmt.Sprintf("step %d", i))
+	}
+	var groups int64
+	for _, p := range append([]*nodeagent.Cluster{head.Cluster}, nodes...) {
+		groups += nodeagent.GroupMessagesReceived(p)
+	}
+	if groups != 1 {
+		t.Fatalf("the chain went in %d group messages, want 1", groups)
+	}
+	testutil.Eventually(t, 10*time.Second, "the 40 prints", func() bool { return strings.Count(out.String(), "step ") == 40 })
+	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
+		t.Errorf("the driver printed\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// A driver that stores a program has the nodes of its view load it
+// ahead of its first task there: after a job that starts no task at
+// all, every node has compiled its program.
+func TestNodesLoadAProgramAhead(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	for _, p := range procs {
+		if n := nodeagent.ProgramsCompiled(p); n != 0 {
+			t.Fatalf("a node has %d programs before any job", n)
+		}
+	}
+	if got := runWithOpt(t, driver, "pipeline main() { return 7 }", "none").String(); got != "7" {
+		t.Fatalf("the job gave %s, want 7", got)
+	}
+	for _, p := range procs {
+		testutil.Eventually(t, 20*time.Second, "the program loaded ahead", func() bool { return nodeagent.ProgramsCompiled(p) == 1 })
 	}
 }

@@ -97,6 +97,12 @@ type network struct {
 	poke      chan struct{}            // wakes the dead-node watcher
 	fetches   atomic.Int64             // objects this process fetched from others
 	groupsIn  atomic.Int64             // groups of calls other processes sent here
+	// groupMsgs counts the groups that came whole in one message
+	// (wire.GroupSubmit, group_submit.go).
+	groupMsgs atomic.Int64
+	// looseTasks counts the tasks that came in loose frames (wire.GroupSubmit
+	// with Loose, group_submit.go).
+	looseTasks atomic.Int64
 	// doneLists counts the TaskDoneList messages received: the results
 	// of groups this process sent elsewhere.
 	doneLists atomic.Int64

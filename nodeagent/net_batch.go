@@ -17,7 +17,8 @@ import (
 
 // Spilled tasks travel in batches: one goroutine takes every task waiting
 // to spill, asks the global scheduler to place them all in one Place
-// message, and sends each node its tasks in one SubmitTask message. While
+// message, and sends each node its tasks in one SubmitTask message (plain
+// tasks in loose frames, what they share once: group_submit.go). While
 // one batch is on the wire the next one gathers, so under load a message
 // carries many tasks and the per-message cost does not dominate. A group
 // of calls (group.go) is one item of a batch: placed once, by its one
@@ -271,12 +272,22 @@ func (nw *network) dispatchUnits(ctx context.Context, addr string, tasks []*task
 		f.calls = append(f.calls, calls...)
 		f.size += size
 	}
-	for _, t := range tasks {
+	msgs, sent, rest := nw.looseFrames(tasks, addr) // group_submit.go: what tasks share travels once
+	for i, msg := range msgs {
+		add([][]byte{msg}, sent[i])
+	}
+	for _, t := range rest {
 		if msg := nw.taskMessage(t, addr); msg != nil {
 			add([][]byte{msg}, []*task{t})
 		}
 	}
 	for _, g := range groups {
+		if msg, handled := nw.groupSubmit(g, addr); handled { // group_submit.go: one message
+			if msg != nil {
+				add([][]byte{msg}, g.tasks)
+			}
+			continue
+		}
 		if msgs, ok := nw.groupMessages(g, addr); ok {
 			add(msgs, g.tasks)
 		}
@@ -446,6 +457,14 @@ func (nw *network) handleSubmitBatch(payload []byte) error {
 		}
 	}
 	err := wire.EachSubmit(payload, func(b []byte) error {
+		if wire.IsGroup(b) {
+			flush()
+			gm, err := wire.DecodeGroupSubmit(b)
+			if err != nil {
+				return err
+			}
+			return nw.runGroupSubmit(gm)
+		}
 		m, err := wire.DecodeSubmit(b)
 		if err != nil {
 			return err

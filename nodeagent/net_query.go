@@ -43,6 +43,8 @@ func (nw *network) handleQuery(ctx context.Context, payload []byte) (*transport.
 		return nw.handleReuseQuery(payload[0], payload[1:]) // reuse.go
 	case wire.QueryNamedActor:
 		return nw.handleNamed(payload[1:])
+	case wire.QueryLoadProgram:
+		return nil, nw.handleLoadProgram(payload[1:])
 	case wire.QueryWorkDir, wire.QueryWorkDirArchive:
 		return nw.workdirs.handleQuery(payload[0], payload[1:])
 	case wire.QueryTimeline:

@@ -108,16 +108,40 @@ func (nw *network) routeOutput(th *exec.Thread, addr string) {
 	if addr == "" || addr == nw.addr {
 		return
 	}
-	th.Local[localOutput] = addr
-	// io in a job's thread sees the job's working directory, fetched
-	// from its driver (workdir.go).
-	th.Local[stdlib.IOWorkDirKey] = nw.workdirs.dirOf(jobOf(th.TaskID), addr)
-	c := nw.c
-	th.Print = func(_ *exec.Thread, text string) {
-		if err := nw.pool.Send(addr, transport.Output, []byte(text)); err != nil {
-			c.print(th, text) // the driver is gone: keep the output here
-		}
+	if t, _ := th.Local[localTask].(*task); t != nil && t.group != nil {
+		t.group.routeOutput(nw, th, addr) // group.go: one route for the group's calls
+		return
 	}
+	r := nw.newOutputRoute(addr, jobOf(th.TaskID))
+	r.set(th)
+}
+
+// outputRoute is what routeOutput sets on a thread whose prints go to
+// the driver at addr, for a thread of job: the address (boxed once), the
+// job's working directory, fetched from its driver, for io (workdir.go),
+// and the printer.
+type outputRoute struct {
+	addr, job string
+	boxed     any
+	dir       func() (string, error)
+	print     func(*exec.Thread, string)
+}
+
+func (nw *network) newOutputRoute(addr, job string) *outputRoute {
+	c := nw.c
+	return &outputRoute{addr: addr, job: job, boxed: addr, dir: nw.workdirs.dirOf(job, addr),
+		print: func(th *exec.Thread, text string) {
+			if err := nw.pool.Send(addr, transport.Output, []byte(text)); err != nil {
+				c.print(th, text) // the driver is gone: keep the output here
+			}
+		}}
+}
+
+// set routes th's prints and io.
+func (r *outputRoute) set(th *exec.Thread) {
+	th.Local[localOutput] = r.boxed
+	th.Local[stdlib.IOWorkDirKey] = r.dir
+	th.Print = r.print
 }
 
 func nodeOf(th *exec.Thread) *Node {

@@ -12,6 +12,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/planner"
 )
@@ -22,13 +23,15 @@ import (
 // seen loads it from there by that hash, checks it against the hash,
 // checks that this process has the Go functions it needs, compiles it
 // with the one front end and plans it with the driver's options, which
-// travel in the blob (program). Each process compiles a program once.
+// travel in the blob (program). Each process compiles a program once. A
+// driver that stores a program asks the nodes of its view to load it
+// ahead of its first task there (loadProgramAhead).
 
 // programCache is the programs this process has compiled, by hash. It is
 // its own lock's: any goroutine (connection goroutines loading a task's
-// program, the driver registering its own) may call it. Two goroutines
-// that miss at once both compile; the second put wins, and both programs
-// are equivalent.
+// program, the driver registering its own) may call it. A goroutine
+// that misses while another loads the same program waits for that load
+// (begin).
 type programCache struct {
 	mu     sync.Mutex
 	byHash map[string]cachedProgram
@@ -36,6 +39,9 @@ type programCache struct {
 	// jobs it drives: their hashes go with its job leases, which keeps
 	// them in the GCS while it drives a job (head.ProgramRetention).
 	shipped map[string]bool
+	// loading are the programs being loaded now, each closed when its
+	// load is over (begin, end).
+	loading map[string]chan struct{}
 }
 
 // ship records that this process stored program hash for its jobs.
@@ -81,6 +87,31 @@ func (pc *programCache) limits(hash string) (jobLimits, bool) {
 	return e.jobLimits, ok
 }
 
+// begin marks program hash as being loaded: first is true for the
+// goroutine that loads it, which calls end with done when it is over;
+// the others wait for done.
+func (pc *programCache) begin(hash string) (done chan struct{}, first bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if d := pc.loading[hash]; d != nil {
+		return d, false
+	}
+	if pc.loading == nil {
+		pc.loading = map[string]chan struct{}{}
+	}
+	done = make(chan struct{})
+	pc.loading[hash] = done
+	return done, true
+}
+
+// end says the load begun with done is over.
+func (pc *programCache) end(hash string, done chan struct{}) {
+	pc.mu.Lock()
+	delete(pc.loading, hash)
+	pc.mu.Unlock()
+	close(done)
+}
+
 func (pc *programCache) get(hash string) *exec.Program {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
@@ -113,6 +144,15 @@ func (pc *programCache) put(p *exec.Program, lim jobLimits) {
 func (nw *network) program(hash string) (*exec.Program, error) {
 	if p := nw.programs.get(hash); p != nil {
 		return p, nil
+	}
+	done, first := nw.programs.begin(hash)
+	if !first {
+		<-done // another goroutine loads it (loaded ahead): use its result, or load it here if it failed
+		if p := nw.programs.get(hash); p != nil {
+			return p, nil
+		}
+	} else {
+		defer nw.programs.end(hash, done)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -230,8 +270,40 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 	nw.programs.ship(p.Hash)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := nw.hc.GCS(ctx, wire.GCSPutProgram, blob)
-	return err
+	if _, err := nw.hc.GCS(ctx, wire.GCSPutProgram, blob); err != nil {
+		return err
+	}
+	nw.loadProgramAhead(p.Hash)
+	return nil
+}
+
+// loadProgramAhead asks the other nodes of this process's view to load
+// program hash now (one-way, wire.QueryLoadProgram), so that the first
+// task a node runs of it does not wait for the GCS and the compiler; a
+// node that does not get the message loads it at its first task, as
+// before.
+func (nw *network) loadProgramAhead(hash string) {
+	msg := append([]byte{wire.QueryLoadProgram}, wire.EncodeStrings(hash)...)
+	for _, addr := range nw.view.addrs() {
+		if addr != nw.addr && !nw.isDead(addr) {
+			nw.pool.Send(addr, transport.Query, msg)
+		}
+	}
+}
+
+// handleLoadProgram loads a program ahead of its tasks, off the
+// connection's goroutine (one-way messages are handled in order there,
+// and a compile would hold up the results behind it). A second load of
+// the same program meanwhile waits for this one (programCache.begin).
+func (nw *network) handleLoadProgram(payload []byte) error {
+	ss, err := wire.DecodeStrings(payload)
+	if err != nil || len(ss) != 1 {
+		return wire.ErrMalformed
+	}
+	if nw.programs.get(ss[0]) == nil {
+		go nw.program(ss[0])
+	}
+	return nil
 }
 
 // PutStats keeps the adaptive planner's statistics of a program (see

@@ -130,6 +130,17 @@ func (v *localView) release(addr string, demand resources.Resources) {
 	v.inflight[addr] = left
 }
 
+// addrs lists the addresses of the view's nodes.
+func (v *localView) addrs() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]string, len(v.nodes))
+	for i, n := range v.nodes {
+		out[i] = n.addr
+	}
+	return out
+}
+
 // refreshView reads the view of the cluster from a head; a head that
 // does not answer leaves the view as it was.
 func (nw *network) refreshView() {
@@ -199,11 +210,12 @@ func (nw *network) releaseWhenDone(it spillItem, addr string, demand resources.R
 	}
 	var left atomic.Int32
 	left.Store(int32(len(it.g.tasks)))
+	oneDone := func() { // one closure for the group, not one per call
+		if left.Add(-1) == 0 {
+			nw.view.release(addr, demand)
+		}
+	}
 	for _, t := range it.g.tasks {
-		t.obj.OnReady(func() {
-			if left.Add(-1) == 0 {
-				nw.view.release(addr, demand)
-			}
-		})
+		t.obj.OnReady(oneDone)
 	}
 }

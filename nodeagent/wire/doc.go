@@ -1,6 +1,7 @@
 // Package wire holds the bodies of the messages that node agents,
 // drivers and heads exchange over the transport: tasks sent to a node
-// (Submit, framed in batches), their results (Done), the head's
+// (Submit, framed in batches; GroupSubmit, a group of calls or a loose
+// frame of tasks in one message), their results (Done), the head's
 // requests (the GCS operations, Place and its results, Register and
 // Heartbeat) and the questions processes ask each other (the Query
 // operations). Each is written with internal/codec, fields in a fixed

@@ -47,6 +47,10 @@ type Arg struct {
 	// error about it reads as where it was made. Optional: written after
 	// the message's other fields only when some argument has one.
 	Name string
+	// Member, in a call of a GroupSubmit only, is the 1-based index of
+	// the earlier call of the group whose result the argument is (0: it
+	// is not); the other fields are then empty.
+	Member int
 }
 
 // Submit asks a node to run a task, a method call or an actor
@@ -192,8 +196,11 @@ type Done struct {
 	RunNs int64
 }
 
-func (m *Done) Encode() []byte {
-	w := &codec.Encoder{}
+func (m *Done) Encode() []byte { return m.AppendEncode(nil) }
+
+// AppendEncode appends the message, encoded as Encode does, to dst.
+func (m *Done) AppendEncode(dst []byte) []byte {
+	w := codec.NewEncoder(dst)
 	w.String(m.ID)
 	w.Blob(m.Inline)
 	w.String(m.Location)

@@ -1,0 +1,470 @@
+package nodeagent
+
+import (
+	"errors"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/metrics"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/owner"
+	"github.com/rayflow/rayflow/nodeagent/resources"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// A group of calls sent to another node travels as ONE message, a
+// wire.GroupSubmit: what its calls share (owner, program, where prints
+// go, resources, the group's lineage) once, and per call its ID, its
+// function and its arguments, an argument that is an earlier call's
+// result named by that call's index in the group. The node decodes it
+// into a taskGroup (runGroupSubmit) whose calls pass results from one to
+// the next in memory. Each call is still a task of its own for its owner
+// (awaited and remembered by its ID, completed by its own result or
+// error), so recovery is unchanged: when the node dies each call is run
+// again alone (respill), a call waiting for the earlier calls it takes.
+//
+// A group whose calls differ in what the GroupSubmit holds once (a Go
+// function beside a program's task, another program, a call run again
+// with outcomes to replay) goes as one Submit message per call
+// (groupMessages).
+
+// groupSubmit encodes group g for the node at addr as one GroupSubmit
+// message. handled is false when the group cannot travel in that form
+// (nothing was done then); msg is nil when the group could not be sent
+// whole (its calls were failed or placed again alone).
+func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled bool) {
+	if !uniformGroup(g) {
+		return nil, false
+	}
+	for _, t := range g.tasks {
+		if nw.c.stopIfCancelled(t) {
+			nw.sendAlone(g.tasks, t)
+			return nil, true
+		}
+		if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
+			nw.c.stats.Failed.Add(1)
+			nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
+			t.obj.Complete(exec.None, err, "")
+			nw.sendAlone(g.tasks, t)
+			return nil, true
+		}
+	}
+	first := g.tasks[0]
+	m := &wire.GroupSubmit{ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
+		Resources: first.call.Resources(), Calls: make([]wire.GroupCall, len(g.tasks))}
+	if first.call.Native == nil {
+		m.ProgramHash = first.call.Func.Program().Hash
+	}
+	fns := map[string]int{}
+	index := memberIndex{tasks: g.tasks}
+	for i, t := range g.tasks {
+		name := t.call.Name()
+		fn, ok := fns[name]
+		if !ok {
+			fn = len(m.Functions)
+			fns[name] = fn
+			m.Functions = append(m.Functions, name)
+		}
+		args, err := nw.groupArgs(t, i, &index, addr)
+		if err != nil {
+			t.obj.Complete(exec.None, err, "")
+			nw.sendAlone(g.tasks[:i], nil)
+			nw.sendAlone(g.tasks[i+1:], nil)
+			return nil, true
+		}
+		m.Calls[i] = wire.GroupCall{ID: t.call.ID, Fn: fn, Args: args}
+	}
+	if m.SizeHint() > maxGroupBytes { // checked before the lineage is forwarded and the calls awaited
+		nw.sendAlone(g.tasks, nil)
+		return nil, true
+	}
+	for _, t := range g.tasks {
+		nw.ow.Await(t.obj, addr)
+		nw.ow.Remember(t)
+	}
+	m.Lineage = nw.c.lineage.forwardGroup([]string{first.call.ID}, addr)
+	return m.Encode(), true
+}
+
+// uniformGroup reports whether the calls of g share what a GroupSubmit
+// holds once: all of one program (or all Go functions), one caller's
+// output and cancel bound, and none is a call run again.
+func uniformGroup(g *taskGroup) bool {
+	first := g.tasks[0]
+	var prog *exec.Program
+	if first.call.Native == nil {
+		if first.call.Func == nil {
+			return false
+		}
+		prog = first.call.Func.Program()
+		if prog == nil || prog.Hash == "" {
+			return false
+		}
+	}
+	for _, t := range g.tasks {
+		if t.replay != nil || t.output != first.output || t.bound != first.bound {
+			return false
+		}
+		switch {
+		case prog == nil && t.call.Native == nil:
+			return false
+		case prog != nil && (t.call.Native != nil || t.call.Func == nil || t.call.Func.Program() != prog):
+			return false
+		}
+	}
+	return true
+}
+
+// memberIndex finds which call of a group makes an object: most often
+// the call just before (a fused chain), so the index is built only when
+// another is asked for.
+type memberIndex struct {
+	tasks []*task
+	byObj map[*objstore.Object]int
+}
+
+// of returns the 1-based index of the call among the first n of the
+// group that makes o, or 0.
+func (x *memberIndex) of(o *objstore.Object, n int) int {
+	if o == nil || n == 0 {
+		return 0
+	}
+	if x.tasks[n-1].obj == o {
+		return n
+	}
+	if x.byObj == nil {
+		x.byObj = make(map[*objstore.Object]int, len(x.tasks))
+		for i, t := range x.tasks {
+			x.byObj[t.obj] = i + 1
+		}
+	}
+	if k := x.byObj[o]; k > 0 && k <= n {
+		return k
+	}
+	return 0
+}
+
+// groupArgs turns the arguments of call i of a group going to addr into
+// what travels: an earlier call's result as its index, the others as a
+// task's arguments go (argOnWire).
+func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string) ([]wire.Arg, *exec.Error) {
+	if len(t.call.Args) == 0 {
+		return nil, nil
+	}
+	args := make([]wire.Arg, len(t.call.Args))
+	for j, a := range t.call.Args {
+		if a.Kind() == exec.FutureKind {
+			o := objstore.ObjectOf(a.AsFuture())
+			if k := index.of(o, i); k > 0 {
+				o.MarkShared() // its value is read on the node too
+				args[j] = wire.Arg{Member: k}
+				continue
+			}
+		}
+		arg, err := nw.argOnWire(a, t.call.ID, j)
+		if err != nil {
+			why := err.Error()
+			var xe *exec.Error
+			if errors.As(err, &xe) {
+				why = xe.Msg
+			}
+			return nil, exec.Errorf(exec.KindType, "cannot send an argument of %s to another node: %s", t.call.Name(), why)
+		}
+		args[j] = arg
+	}
+	return args, nil
+}
+
+// runGroupSubmit runs a group another process sent in one GroupSubmit,
+// as runGroupForOwner runs one sent as a message per call: in order on
+// one worker slot of this node, once the futures its calls take from
+// outside the group are ready, each call reporting its own result. What
+// the calls of one function share (the function, its demand, its
+// counters) is found once per function, not once per call.
+func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
+	nw.c.lineage.receive(gm.Lineage, gm.Owner)
+	prog, refused, err := nw.groupProgram(gm)
+	if refused || err != nil {
+		return err // nothing of the group has started: its owner sends each call again
+	}
+	if gm.Loose {
+		return nw.runLooseTasks(gm, prog)
+	}
+	callees := make([]*groupCallee, len(gm.Functions))
+	dones := &doneList{nw: nw, owner: gm.Owner, calls: -1}
+	g := &taskGroup{tasks: make([]*task, 0, len(gm.Calls)), run: groupRun{dones: dones}}
+	made := make([]*objstore.Object, len(gm.Calls))
+	var outside []exec.Value
+	for i, c := range gm.Calls {
+		args := make([]exec.Value, len(c.Args))
+		for j, a := range c.Args {
+			if a.Member > 0 {
+				o := made[a.Member-1]
+				args[j] = exec.FutureValue(&exec.Future{ID: o.ID(), Name: o.Name(), Handle: o})
+				continue
+			}
+			v, err := nw.argValue(a)
+			if err != nil {
+				return err
+			}
+			args[j] = v
+			if v.Kind() == exec.FutureKind {
+				outside = append(outside, v)
+			}
+		}
+		if callees[c.Fn] == nil {
+			callees[c.Fn] = nw.groupCallee(prog, gm.Functions[c.Fn])
+		}
+		t, failed := nw.groupTask(gm, c, callees[c.Fn], dones)
+		if t == nil {
+			made[i] = failed
+			continue
+		}
+		t.call.Args = args
+		made[i] = t.obj
+		g.demand = t.demand
+		g.add(t)
+	}
+	dones.expect(len(g.tasks))
+	if len(g.tasks) == 0 {
+		return nil
+	}
+	nw.groupsIn.Add(1)
+	nw.groupMsgs.Add(1)
+	n := nw.c.Head()
+	whenArgsReady(outside, func() { n.enqueueGroup(g) })
+	return nil
+}
+
+// groupCallMessage is call c of gm as the message it would have been
+// alone, for the paths that fail a call for its owner.
+func groupCallMessage(gm *wire.GroupSubmit, c wire.GroupCall) *wire.Submit {
+	return &wire.Submit{Kind: wire.SubmitTask, ID: c.ID, ActorID: gm.ActorID, Owner: gm.Owner, ProgramHash: gm.ProgramHash,
+		Function: gm.Functions[c.Fn], Resources: gm.Resources, Output: gm.Output}
+}
+
+// groupCallee is what the calls of one function of a GroupSubmit share:
+// the function (a Go function registered as a task when native is set),
+// its demand and the name its objects go by; or why it cannot run here.
+type groupCallee struct {
+	fn     *exec.Function
+	native *exec.NativeTask
+	demand resources.Resources
+	name   string
+	counts *metrics.TaskCounts
+	err    *exec.Error
+}
+
+// groupCallee finds, as taskForOwner does for one call, the function
+// name of program prog (nil: a Go function) and its demand.
+func (nw *network) groupCallee(prog *exec.Program, name string) *groupCallee {
+	ce := &groupCallee{name: "task '" + name + "'", counts: nw.c.Head().taskCounts(name)}
+	call := &exec.TaskCall{}
+	if prog == nil {
+		if ce.native = nw.nativeTask(name); ce.native == nil {
+			ce.err = exec.Errorf(exec.KindName, "node %s cannot run Go task '%s': it is not registered in that node's process; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
+				nw.c.Head().ID, name)
+			return ce
+		}
+		call.Native = ce.native
+	} else {
+		f, ok := prog.FuncByName(name)
+		if !ok || f.Kind != "task" {
+			ce.err = exec.Errorf(exec.KindName, "node %s cannot run task '%s': its program has no such task", nw.c.Head().ID, name)
+			return ce
+		}
+		ce.fn, call.Func = f, f
+	}
+	demand, _, err := nw.c.demandFor(call)
+	if err != nil {
+		ce.err = exec.Errorf(exec.KindResource, "%v", err)
+	}
+	ce.demand = demand
+	return ce
+}
+
+// groupTask makes the task of call c of gm, as taskForOwner makes the
+// task of a message, reporting its result through dones (nil: alone); a call that cannot run here is failed for its owner
+// at once (then the task is nil and failed its object).
+func (nw *network) groupTask(gm *wire.GroupSubmit, c wire.GroupCall, ce *groupCallee, dones *doneList) (t *task, failed *objstore.Object) {
+	if ce.err != nil {
+		return nil, nw.failForOwner(groupCallMessage(gm, c), ce.err)
+	}
+	t = &task{call: &exec.TaskCall{ID: c.ID, Func: ce.fn, Native: ce.native}, obj: objstore.NewObject(c.ID, ce.name),
+		demand: ce.demand, output: gm.Output, owner: gm.Owner, bound: gm.ActorID}
+	t.obj.SetProducer(t)
+	nw.c.stats.Submitted.Add(1)
+	ce.counts.Submitted.Add(1)
+	id, owner := c.ID, gm.Owner
+	if dones != nil {
+		t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
+	} else {
+		t.obj.OnReady(func() { nw.reportDone(t.obj, owner, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
+	}
+	nw.c.stopIfCancelled(t)
+	return t, nil
+}
+
+// groupProgram loads the program of gm's calls (nil for Go functions);
+// when this node refuses it, every call is failed for its owner and
+// refused is true.
+func (nw *network) groupProgram(gm *wire.GroupSubmit) (prog *exec.Program, refused bool, err error) {
+	if gm.ProgramHash == "" {
+		return nil, false, nil
+	}
+	p, err := nw.program(gm.ProgramHash)
+	var refusal *refusedProgramError
+	if errors.As(err, &refusal) {
+		for _, c := range gm.Calls {
+			nw.failForOwner(groupCallMessage(gm, c), exec.Errorf(exec.KindName, "%s", refusal.msg))
+		}
+		return nil, true, nil
+	}
+	return p, false, err
+}
+
+// runLooseTasks starts the independent tasks of a loose frame as
+// handleMessage starts a task sent alone: each with its lineage, queued
+// on its own once its arguments are ready, reporting its own result. A
+// task whose arguments do not decode is left out, and the frame's error
+// says so (its owner sends the frame's tasks again), as for messages
+// sent one by one.
+func (nw *network) runLooseTasks(gm *wire.GroupSubmit, prog *exec.Program) error {
+	callees := make([]*groupCallee, len(gm.Functions))
+	var firstErr error
+	for _, c := range gm.Calls {
+		nw.c.lineage.receive(c.Lineage, gm.Owner)
+		args := make([]exec.Value, len(c.Args))
+		var err error
+		for j, a := range c.Args {
+			if args[j], err = nw.argValue(a); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if callees[c.Fn] == nil {
+			callees[c.Fn] = nw.groupCallee(prog, gm.Functions[c.Fn])
+		}
+		t, _ := nw.groupTask(gm, c, callees[c.Fn], nil)
+		nw.looseTasks.Add(1)
+		nw.startForOwner(t, args)
+	}
+	return firstErr
+}
+
+// looseFrames encodes, for the node at addr, the tasks among tasks that
+// can travel in loose frames (wire.GroupSubmit with Loose: what they
+// share once, each call its ID, function, arguments and lineage), and
+// returns those messages, the tasks they send, and the tasks that go as
+// a message each (a call run again, with outcomes to replay, or one that
+// shares nothing with the first). A task that cannot be sent (it
+// failed) is in neither list.
+func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent [][]*task, rest []*task) {
+	var m *wire.GroupSubmit
+	var calls []*task
+	var fns map[string]int
+	size := 0
+	flush := func() {
+		if m != nil && len(m.Calls) > 0 {
+			msgs = append(msgs, m.Encode())
+			sent = append(sent, calls)
+		}
+		m, calls, fns, size = nil, nil, nil, 0
+	}
+	var first *task
+	for _, t := range tasks {
+		if first == nil && framable(t) {
+			first = t
+		}
+		if first == nil || !sameFrame(first, t) {
+			rest = append(rest, t)
+			continue
+		}
+		c, ok := nw.looseCall(t, addr)
+		if !ok {
+			continue
+		}
+		if m == nil {
+			m = &wire.GroupSubmit{Loose: true, ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
+				Resources: first.call.Resources()}
+			if first.call.Native == nil {
+				m.ProgramHash = first.call.Func.Program().Hash
+			}
+			fns = map[string]int{}
+		}
+		name := t.call.Name()
+		fn, ok := fns[name]
+		if !ok {
+			fn = len(m.Functions)
+			fns[name] = fn
+			m.Functions = append(m.Functions, name)
+		}
+		c.Fn = fn
+		m.Calls = append(m.Calls, c)
+		calls = append(calls, t)
+		for _, a := range c.Args {
+			size += 8 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
+		}
+		if size += 16 + len(c.ID) + len(c.Lineage); size > maxFrameBytes/2 {
+			flush()
+		}
+	}
+	flush()
+	return msgs, sent, rest
+}
+
+// framable reports whether t can travel in a loose frame at all: not a
+// call run again (with outcomes to replay), and a Go function or a task
+// of a program the cluster knows.
+func framable(t *task) bool {
+	if t.replay != nil {
+		return false
+	}
+	if t.call.Native != nil {
+		return true
+	}
+	if t.call.Func == nil {
+		return false
+	}
+	p := t.call.Func.Program()
+	return p != nil && p.Hash != ""
+}
+
+// sameFrame reports whether t can travel in a loose frame with first (a
+// framable task): framable, of the same program (or Go functions both)
+// and resource demand, with one caller's output and cancel bound.
+func sameFrame(first, t *task) bool {
+	if !framable(t) || t.output != first.output || t.bound != first.bound || !equalDemand(t.demand, first.demand) {
+		return false
+	}
+	if first.call.Native != nil || t.call.Native != nil {
+		return first.call.Native != nil && t.call.Native != nil
+	}
+	return t.call.Func.Program() == first.call.Func.Program()
+}
+
+// looseCall is task t as a call of a loose frame to addr, awaited from
+// there; false when t cannot be sent (it has failed), as taskMessage.
+func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
+	if nw.c.stopIfCancelled(t) {
+		return wire.GroupCall{}, false
+	}
+	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
+		nw.c.stats.Failed.Add(1)
+		nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
+		t.obj.Complete(exec.None, err, "")
+		return wire.GroupCall{}, false
+	}
+	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr)
+	if err != nil {
+		t.obj.Complete(exec.None, err, "")
+		return wire.GroupCall{}, false
+	}
+	nw.ow.Await(t.obj, addr)
+	nw.ow.Remember(t)
+	return wire.GroupCall{ID: t.call.ID, Args: args, Lineage: nw.c.lineage.forward(t.call.ID, addr)}, true
+}

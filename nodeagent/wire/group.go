@@ -1,0 +1,187 @@
+package wire
+
+import (
+	"github.com/rayflow/rayflow/internal/codec"
+)
+
+// SubmitGroup is the Kind of a GroupSubmit: a whole group of calls
+// (batch, fuse) in one message of a SubmitTask frame. Its first byte is
+// that Kind, as a Submit's is, so EachSubmit's callers tell the two
+// apart by it (IsGroup).
+const SubmitGroup uint8 = SubmitStop + 1
+
+// GroupSubmit sends a node every call of one group of calls in one
+// message: what the calls share (owner, program, where prints go,
+// resources, the group's lineage) once, and per call only its ID, its
+// function (an index into Functions) and its arguments. An argument
+// that is the result of an earlier call of the group names that call by
+// its index (Arg.Member) and carries nothing else: the node passes the
+// value from the one call to the next. The node runs the calls in order
+// on one worker slot, each a task of its own with its own ID, result and
+// error, and reports their results to Owner.
+//
+// Loose marks a frame of independent tasks sent together rather than a
+// group: each call is a task alone, queued on its own once its arguments
+// are ready (no argument names a member), with its own lineage
+// (GroupCall.Lineage); what the calls share still travels once.
+type GroupSubmit struct {
+	Loose       bool
+	ActorID     string // the nearest actor among the callers (a cancel stops there)
+	Owner       string
+	ProgramHash string // "" for Go functions registered as tasks
+	Output      string
+	Resources   map[string]float64
+	Lineage     []byte // the uncommitted lineage of the group (a stash bundle)
+	Functions   []string
+	Calls       []GroupCall
+}
+
+// GroupCall is one call of a GroupSubmit.
+type GroupCall struct {
+	ID   string
+	Fn   int // index into GroupSubmit.Functions
+	Args []Arg
+	// Lineage, in a Loose frame only, is the uncommitted lineage the
+	// call needs (a stash bundle).
+	Lineage []byte
+}
+
+// The flags of a GroupSubmit on the wire.
+const groupLoose byte = 1
+
+// The tags of a GroupCall's arguments on the wire.
+const (
+	groupArgInline byte = iota
+	groupArgObject
+	groupArgMember
+)
+
+// IsGroup reports whether an encoded message of a SubmitTask frame is a
+// GroupSubmit.
+func IsGroup(msg []byte) bool { return len(msg) > 0 && msg[0] == SubmitGroup }
+
+// SizeHint is at least the size of the message encoded, without
+// encoding it (each length prefix counted as its largest).
+func (m *GroupSubmit) SizeHint() int {
+	size := 64 + len(m.ActorID) + len(m.Owner) + len(m.ProgramHash) + len(m.Output) + len(m.Lineage) + 24*len(m.Resources)
+	for k := range m.Resources {
+		size += len(k)
+	}
+	for _, f := range m.Functions {
+		size += 10 + len(f)
+	}
+	for _, c := range m.Calls {
+		size += 40 + len(c.ID) + len(c.Lineage)
+		for _, a := range c.Args {
+			size += 31 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
+		}
+	}
+	return size
+}
+
+// Encode writes the message, starting with its Kind.
+func (m *GroupSubmit) Encode() []byte {
+	w := codec.NewEncoder(make([]byte, 0, m.SizeHint()))
+	w.Uvarint(uint64(SubmitGroup))
+	var flags byte
+	if m.Loose {
+		flags |= groupLoose
+	}
+	w.Byte(flags)
+	w.String(m.ActorID)
+	w.String(m.Owner)
+	w.String(m.ProgramHash)
+	w.String(m.Output)
+	w.FloatMap(m.Resources)
+	w.Blob(m.Lineage)
+	w.Strings(m.Functions)
+	w.Uvarint(uint64(len(m.Calls)))
+	for _, c := range m.Calls {
+		w.String(c.ID)
+		w.Uvarint(uint64(c.Fn))
+		if m.Loose {
+			w.Blob(c.Lineage)
+		}
+		w.Uvarint(uint64(len(c.Args)))
+		for _, a := range c.Args {
+			switch {
+			case a.Member > 0:
+				w.Byte(groupArgMember)
+				w.Uvarint(uint64(a.Member))
+			case a.ObjectID != "":
+				w.Byte(groupArgObject)
+				w.String(a.ObjectID)
+				w.String(a.Location)
+				w.String(a.Name)
+			default:
+				w.Byte(groupArgInline)
+				w.Blob(a.Inline)
+			}
+		}
+	}
+	return w.Bytes()
+}
+
+// DecodeGroupSubmit reads a message written by GroupSubmit.Encode. A
+// call's function index and an argument's member index are checked: a
+// member is an earlier call of the group.
+func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
+	r := codec.NewDecoder(b)
+	if kind := r.Uvarint(); r.Err() == nil && kind != uint64(SubmitGroup) {
+		r.Fail("not a group of calls")
+	}
+	flags := r.Byte()
+	if r.Err() == nil && flags&^groupLoose != 0 {
+		r.Fail("unknown group flags")
+	}
+	m := &GroupSubmit{Loose: flags&groupLoose != 0, ActorID: r.String(), Owner: r.String(), ProgramHash: r.String(), Output: r.String()}
+	m.Resources = ReadResources(r)
+	m.Lineage = r.Blob()
+	m.Functions = r.Strings()
+	n := r.Count(3)
+	if r.Err() == nil {
+		m.Calls = make([]GroupCall, 0, n)
+	}
+	for i := 0; i < n && r.Err() == nil; i++ {
+		c := GroupCall{ID: r.String(), Fn: int(r.Uvarint())}
+		if r.Err() == nil && c.Fn >= len(m.Functions) {
+			r.Fail("a call's function is out of range")
+		}
+		if m.Loose {
+			c.Lineage = r.Blob()
+		}
+		nargs := r.Count(2)
+		if nargs > 0 && r.Err() == nil {
+			c.Args = make([]Arg, nargs)
+		}
+		for j := 0; j < nargs && r.Err() == nil; j++ {
+			c.Args[j] = readGroupArg(r, i)
+			if m.Loose && c.Args[j].Member > 0 {
+				r.Fail("a task of a loose frame names a member")
+			}
+		}
+		m.Calls = append(m.Calls, c)
+	}
+	if r.Err() == nil && r.Remaining() > 0 {
+		r.Fail("trailing bytes after a group of calls")
+	}
+	return m, Err(r)
+}
+
+// readGroupArg reads one argument of call i of a group.
+func readGroupArg(r *codec.Decoder, i int) Arg {
+	switch r.Byte() {
+	case groupArgInline:
+		return Arg{Inline: r.Blob()}
+	case groupArgObject:
+		return Arg{ObjectID: r.String(), Location: r.String(), Name: r.String()}
+	case groupArgMember:
+		k := r.Uvarint()
+		if r.Err() == nil && (k == 0 || k > uint64(i)) {
+			r.Fail("an argument names a call that is not earlier in its group")
+		}
+		return Arg{Member: int(k)}
+	}
+	r.Fail("unknown argument tag")
+	return Arg{}
+}
