@@ -147,3 +147,37 @@ func TestServedArgumentCopyIsFreed(t *testing.T) {
 		return served == 0
 	})
 }
+
+// lentInFrames lends many results at once: the tasks they are lent to
+// leave the driver together, so they travel in loose frames
+// (group_submit.go) as well as alone.
+const lentInFrames = `
+task big(i) { return nd.full([2000], 1.0 * i) }
+@nondeterministic
+task total(p) { return nd.sum(p) }
+pipeline main() {
+    let rs = [big(i) for i in range(16)]
+    let ts = [total(r) for r in rs]
+    let s = 0.0
+    for t in ts { s = s + get(t) }
+    for r in rs { s = s + nd.sum(get(r)) }
+    return s
+}`
+
+// Results lent to tasks sent in loose frames are freed as those sent
+// alone are: the frame's receiver borrows each argument and gives it
+// back (without, the lends stay out and the holder keeps every result
+// until the job ends).
+func TestLentInLooseFramesIsFreed(t *testing.T) {
+	head, worker := releaseCluster(t)
+	driver := connectDriver(t, head)
+	if got := runJob(t, driver, "frames", lentInFrames); got.Repr() != "480000.0" {
+		t.Fatalf("the job returned %s", got.Repr())
+	}
+	testutil.Eventually(t, 10*time.Second, "the lent results released by their holders", func() bool {
+		runtime.GC()
+		s1, _ := heldFor(head.Cluster, "frames")
+		s2, _ := heldFor(worker, "frames")
+		return s1+s2 == 0 && driver.net.ow.CountLent(func(string) bool { return true }) == 0
+	})
+}

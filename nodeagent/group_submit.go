@@ -64,7 +64,7 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 			fns[name] = fn
 			m.Functions = append(m.Functions, name)
 		}
-		args, err := nw.groupArgs(t, i, &index, addr)
+		args, err := nw.groupArgs(t, i, &index, addr, false)
 		if err != nil {
 			t.obj.Complete(exec.None, err, "")
 			nw.sendAlone(g.tasks[:i], nil)
@@ -145,8 +145,9 @@ func (x *memberIndex) of(o *objstore.Object, n int) int {
 
 // groupArgs turns the arguments of call i of a group going to addr into
 // what travels: an earlier call's result as its index, the others as a
-// task's arguments go (argOnWire).
-func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string) ([]wire.Arg, *exec.Error) {
+// task's arguments go (argOnWire; lent to the task when lend, as to a
+// plain task sent alone: a loose frame's tasks are plain tasks).
+func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string, lend bool) ([]wire.Arg, *exec.Error) {
 	if len(t.call.Args) == 0 {
 		return nil, nil
 	}
@@ -160,7 +161,7 @@ func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string) ([
 				continue
 			}
 		}
-		arg, err := nw.argOnWire(a, t.call.ID, j)
+		arg, err := nw.argOnWire(a, t.call.ID, j, lend)
 		if err != nil {
 			why := err.Error()
 			var xe *exec.Error
@@ -339,6 +340,9 @@ func (nw *network) runLooseTasks(gm *wire.GroupSubmit, prog *exec.Program) error
 			if args[j], err = nw.argValue(a); err != nil {
 				break
 			}
+			if a.ObjectID != "" {
+				nw.borrowArg(args[j].AsFuture(), gm.Owner) // lent by its sender (borrow.go)
+			}
 		}
 		if err != nil {
 			if firstErr == nil {
@@ -459,7 +463,7 @@ func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
 		t.obj.Complete(exec.None, err, "")
 		return wire.GroupCall{}, false
 	}
-	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr)
+	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr, true)
 	if err != nil {
 		t.obj.Complete(exec.None, err, "")
 		return wire.GroupCall{}, false
