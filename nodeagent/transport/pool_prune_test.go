@@ -84,15 +84,29 @@ func TestPoolForgetsFailedAddresses(t *testing.T) {
 	opts := Options{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	p := NewPool(opts)
 	defer p.Close()
-	for range dead {
-		if _, err := p.Call(ctxT(t, 2*time.Second), freeAddr(t), SubmitTask, nil); err == nil {
+	// Distinct dead addresses, none the server's below: one free port on
+	// other loopback addresses (a free port asked for again and again
+	// may come back, and the server's may be one of them: then its Get
+	// made no new entry and swept nothing).
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	for i := range dead {
+		addr := net.JoinHostPort(fmt.Sprintf("127.0.1.%d", i+1), port)
+		if _, err := p.Call(ctxT(t, 2*time.Second), addr, SubmitTask, nil); err == nil {
 			t.Fatal("call to a dead address succeeded")
 		}
 	}
 	if p.Len() == 0 {
 		t.Fatal("failed dials left no backoff state")
 	}
-	time.Sleep(3 * opts.MaxBackoff)
+	// Their backoff runs out and MaxBackoff more passes: the entries'
+	// clock is moved back rather than slept on (a sleep here failed under
+	// load), and the next new address's Get sweeps as it would then.
+	p.mu.Lock()
+	for _, e := range p.peers {
+		e.next = e.next.Add(-3 * opts.MaxBackoff)
+	}
+	p.lastSweep = p.lastSweep.Add(-3 * opts.MaxBackoff)
+	p.mu.Unlock()
 	s := startServer(t, newTestHandler(), Options{})
 	if _, err := p.Call(ctxT(t, 5*time.Second), s.Addr(), SubmitTask, nil); err != nil {
 		t.Fatal(err)
