@@ -109,10 +109,19 @@ func TestResultPassedInsideAValueIsKept(t *testing.T) {
 	if got := runJob(t, driver, "esc", escapedResult); got.Repr() != "8000.0" {
 		t.Fatalf("the job returned %s", got.Repr())
 	}
-	for i := 0; i < 3; i++ {
-		runtime.GC()
+	// No event says "not released": a later job's lent result, whose
+	// release goes the same way (collection, lend back, release batch),
+	// is waited for instead of a sleep; a stray release of esc's result
+	// would have been sent before it.
+	if got := runJob(t, driver, "ctl", lentResult); got.Repr() != "4000.0" {
+		t.Fatalf("the control job returned %s", got.Repr())
 	}
-	time.Sleep(50 * time.Millisecond) // let stray releases arrive, if there were any
+	testutil.Eventually(t, 10*time.Second, "the control job's lent result released", func() bool {
+		runtime.GC()
+		s1, _ := heldFor(head.Cluster, "ctl")
+		s2, _ := heldFor(worker, "ctl")
+		return s1+s2 == 0
+	})
 	s1, _ := heldFor(head.Cluster, "esc")
 	s2, _ := heldFor(worker, "esc")
 	if s1+s2 == 0 {
