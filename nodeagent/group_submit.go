@@ -57,13 +57,7 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 	fns := map[string]int{}
 	index := memberIndex{tasks: g.tasks}
 	for i, t := range g.tasks {
-		name := t.call.Name()
-		fn, ok := fns[name]
-		if !ok {
-			fn = len(m.Functions)
-			fns[name] = fn
-			m.Functions = append(m.Functions, name)
-		}
+		fn := functionIndex(m, fns, t.call.Name())
 		args, err := nw.groupArgs(t, i, &index, addr, false)
 		if err != nil {
 			t.obj.Complete(exec.None, err, "")
@@ -225,14 +219,9 @@ func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 		g.demand = t.demand
 		g.add(t)
 	}
-	dones.expect(len(g.tasks))
-	if len(g.tasks) == 0 {
-		return nil
+	if nw.enqueueReceivedGroup(g, dones, outside) {
+		nw.groupMsgs.Add(1)
 	}
-	nw.groupsIn.Add(1)
-	nw.groupMsgs.Add(1)
-	n := nw.c.Head()
-	whenArgsReady(outside, func() { n.enqueueGroup(g) })
 	return nil
 }
 
@@ -400,14 +389,7 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 			}
 			fns = map[string]int{}
 		}
-		name := t.call.Name()
-		fn, ok := fns[name]
-		if !ok {
-			fn = len(m.Functions)
-			fns[name] = fn
-			m.Functions = append(m.Functions, name)
-		}
-		c.Fn = fn
+		c.Fn = functionIndex(m, fns, t.call.Name())
 		m.Calls = append(m.Calls, c)
 		calls = append(calls, t)
 		for _, a := range c.Args {
@@ -471,4 +453,16 @@ func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
 	nw.ow.Await(t.obj, addr)
 	nw.ow.Remember(t)
 	return wire.GroupCall{ID: t.call.ID, Args: args, Lineage: nw.c.lineage.forward(t.call.ID, addr)}, true
+}
+
+// functionIndex is name's index in m's functions, added there on its
+// first call (fns remembers the indexes given).
+func functionIndex(m *wire.GroupSubmit, fns map[string]int, name string) int {
+	fn, ok := fns[name]
+	if !ok {
+		fn = len(m.Functions)
+		fns[name] = fn
+		m.Functions = append(m.Functions, name)
+	}
+	return fn
 }

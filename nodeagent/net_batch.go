@@ -522,12 +522,21 @@ func (nw *network) runGroupForOwner(ms []*wire.Submit) error {
 		g.demand = t.demand
 		g.add(t)
 	}
+	nw.enqueueReceivedGroup(g, dones, outside)
+	return nil
+}
+
+// enqueueReceivedGroup queues a group received from its owner on this
+// node once its arguments from outside it are ready; dones reports its
+// calls' results, as many as it has. It reports false when none of its
+// calls could run (each failed for its owner already).
+func (nw *network) enqueueReceivedGroup(g *taskGroup, dones *doneList, outside []exec.Value) bool {
 	dones.expect(len(g.tasks))
 	if len(g.tasks) == 0 {
-		return nil
+		return false
 	}
 	nw.groupsIn.Add(1)
 	n := nw.c.Head()
 	whenArgsReady(outside, func() { n.enqueueGroup(g) })
-	return nil
+	return true
 }
