@@ -20,6 +20,7 @@ const (
 	opDeletePrefix
 	opPutAPIJobIf
 	opPutServeAppIf
+	opPutTaskBatch
 	opMax // not an op; bounds the valid range
 )
 
@@ -37,6 +38,7 @@ const (
 //	opDeletePrefix          table, key (the prefix; never empty)
 //	opPutAPIJobIf           key, value, arg (supervisor), size (attempt) (apijobs.go)
 //	opPutServeAppIf         table, key, value, size (the version expected) (serveapps.go)
+//	opPutTaskBatch          table (tasks), value (a TaskBatch) (taskbatch.go)
 type command struct {
 	op    opcode
 	table string
