@@ -362,3 +362,15 @@ func (s *Store) Subscribe(table string, buffer int) (*Subscription, error) {
 	}
 	return s.hub.subscribe(table, buffer), nil
 }
+
+// TaskBatches reports how many batches of lineage records this replica
+// holds (PutTaskBatch; each one row, whatever its size) and how many
+// live records they have.
+func (s *Store) TaskBatches() (batches, records int) {
+	for _, sh := range s.shards {
+		b, r := sh.fsm.taskBatches()
+		batches += b
+		records += r
+	}
+	return batches, records
+}

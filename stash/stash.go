@@ -202,6 +202,15 @@ func (e *entry) record() gcs.TaskRecord {
 	return e.spec.Record()
 }
 
+// row is the entry's row in the GCS tasks table: its task record or its
+// outcome's row. Like record, it may run without the stash's lock.
+func (e *entry) row() gcs.TaskRecord {
+	if e.out != nil {
+		return OutcomeRecord(*e.out)
+	}
+	return e.record()
+}
+
 func (e *entry) find(node string) int {
 	for i := range e.knownBy {
 		if e.knownBy[i].node == node {

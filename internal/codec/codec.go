@@ -72,7 +72,14 @@ func (e *Encoder) Strings(ss []string) {
 // FloatMap appends a count and each key and value, in sorted key order.
 func (e *Encoder) FloatMap(m map[string]float64) {
 	e.Uvarint(uint64(len(m)))
-	if len(m) == 0 {
+	switch len(m) {
+	case 0:
+		return
+	case 1: // a task's resources, most often: no sort, no lookup
+		for k, v := range m {
+			e.String(k)
+			e.Float64(v)
+		}
 		return
 	}
 	var small [8]string
