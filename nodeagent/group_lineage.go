@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,16 +48,46 @@ func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.Ta
 }
 
 // recordGroup keeps the specification of a group's calls as one record
-// (in sync mode: writes it to the GCS first).
+// (in sync mode: writes it to the GCS first). In stash mode the stash
+// keeps the calls and builds the record only when it is needed
+// (groupSpec), as for a single call (callSpec).
 func (l *lineage) recordGroup(calls []*exec.TaskCall, node string) error {
 	if l == nil || l.mode == stash.ModeOff {
 		return nil
 	}
-	rec := groupRecord(calls, node, l.refs)
 	if l.mode == stash.ModeSync {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return stash.WriteSync(ctx, l.store, rec)
+		return stash.WriteSync(ctx, l.store, groupRecord(calls, node, l.refs))
 	}
-	return l.stash.Add(rec)
+	// The group's calls were just made here: its ID is fresh.
+	spec := &groupSpec{calls: slices.Clone(calls), node: node, refs: l.refs}
+	return l.stash.AddSpec(calls[0].ID, spec, true)
+}
+
+// groupSpec is a group's lineage as the stash keeps it (stash.Spec): its
+// calls, which do not change once submitted, turned into the group's
+// record by groupRecord only when the flusher, a forward or a lookup
+// needs it.
+type groupSpec struct {
+	calls []*exec.TaskCall
+	node  string
+	refs  exec.RefCodec
+}
+
+func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.node, g.refs) }
+
+func (g *groupSpec) ParentID() string { return parentID(g.calls[0].ID) }
+
+// AppendDeps appends the future arguments of every call, as the group's
+// record lists them.
+func (g *groupSpec) AppendDeps(dst []string) []string {
+	for _, call := range g.calls {
+		for _, a := range call.Args {
+			if a.Kind() == exec.FutureKind {
+				dst = append(dst, a.AsFuture().ID)
+			}
+		}
+	}
+	return dst
 }
