@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
@@ -172,7 +173,7 @@ func (s *Stash) submit(b *batch) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	w := b.write(s.store)
+	w := b.write(s.store, &s.rowSize)
 	go func() {
 		defer s.wg.Done()
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.FlushTimeout)
@@ -185,14 +186,16 @@ func (s *Stash) submit(b *batch) {
 // write hands the batch's rows to st: encoded into one gcs.TaskBatch for
 // a BatchStore, else as records. It needs no lock: what an entry's row is
 // built from (its record, spec or outcome) never changes.
-func (b *batch) write(st Store) Waiter {
+func (b *batch) write(st Store, rowSize *atomic.Int64) Waiter {
 	if bs, ok := st.(BatchStore); ok {
-		tb := gcs.NewTaskBatch(len(b.entries) * batchRowGuess)
+		tb := gcs.NewTaskBatch(len(b.entries) * int(max(rowSize.Load(), minRowGuess)) * 5 / 4)
 		for _, e := range b.entries {
 			rec := e.row()
 			tb.Add(&rec)
 		}
-		return bs.PutTaskBatch(tb.Bytes())
+		data := tb.Bytes()
+		rowSize.Store(int64(len(data) / len(b.entries)))
+		return bs.PutTaskBatch(data)
 	}
 	rows := make([]gcs.TaskRecord, len(b.entries))
 	for i, e := range b.entries {
@@ -201,9 +204,11 @@ func (b *batch) write(st Store) Waiter {
 	return st.PutTasks(rows)
 }
 
-// batchRowGuess is about the bytes an entry takes in an encoded batch
-// (sizing its buffer up front; encoding never depends on it).
-const batchRowGuess = 96
+// minRowGuess is the least size assumed of an entry's row when sizing a
+// batch's buffer up front, from the size of the last batch's rows (a
+// group's record holds every call's arguments); encoding never depends
+// on it.
+const minRowGuess = 64
 
 // complete settles a batch: on success its entries are pruned as committed;
 // on failure they are queued again after RetryDelay. A committed batch is settled lockChunk entries per hold of the lock.

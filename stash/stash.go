@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
@@ -291,6 +292,7 @@ type Stash struct {
 	done      bool // no more batches
 	lastErr   error
 	st        counters
+	rowSize   atomic.Int64 // bytes per row of the last batch encoded (flush.go)
 
 	wake     chan struct{}
 	stop     chan struct{}
