@@ -251,3 +251,26 @@ func TestTaskBatchesSurviveReopen(t *testing.T) {
 		t.Fatalf("a deleted task after reopen: %v", err)
 	}
 }
+
+// AddArgs writes the row Add writes for the same record, its arguments
+// written one by one: by reference, inline, missing, and left unwritten.
+func TestAddArgsWritesTheRowAddWrites(t *testing.T) {
+	big := bytes.Repeat([]byte{7}, 300)
+	rec := sampleTask(3)
+	rec.Args = []TaskArg{{ObjectID: "o1", Location: "10.0.0.1:7"}, {Inline: []byte{1, 2, 3}}, {}, {Inline: big}, {}}
+	want := NewTaskBatch(0)
+	want.Add(&rec)
+	got := NewTaskBatch(0)
+	head := rec
+	head.Args = nil
+	got.AddArgs(&head, len(rec.Args), func(w *ArgWriter) {
+		w.Object("o1", "10.0.0.1:7")
+		w.Inline(func(dst []byte) ([]byte, bool) { return append(dst, 1, 2, 3), true })
+		w.Inline(func(dst []byte) ([]byte, bool) { return append(dst, 9), false })
+		w.Inline(func(dst []byte) ([]byte, bool) { return append(dst, big...), true })
+		// the last one left unwritten
+	})
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("AddArgs wrote\n%x\nAdd wrote\n%x", got.Bytes(), want.Bytes())
+	}
+}

@@ -25,26 +25,39 @@ const groupStatePrefix = "group:"
 // groupRecord is the lineage of the calls of one group, submitted on
 // node.
 func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
-	rec := taskRecord(calls[0], node, refs)
-	rec.State = groupStatePrefix + strconv.Itoa(len(calls))
 	if len(calls) == 1 {
+		rec := taskRecord(calls[0], node, refs)
+		rec.State = groupStatePrefix + "1"
 		return rec
 	}
-	n := 0
-	for _, call := range calls {
-		n += len(call.Args)
-	}
-	args := make([]exec.Value, 0, n)
+	rec := groupHead(calls, node, refs)
+	args := make([]exec.Value, 0, argCount(calls))
 	for _, call := range calls {
 		args = append(args, call.Args...)
 	}
 	rec.Args = taskArgs(args, refs)
+	return rec
+}
+
+// groupHead is a group's record without its arguments.
+func groupHead(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
+	rec := recordHead(calls[0], node, refs)
+	rec.State = groupStatePrefix + strconv.Itoa(len(calls))
 	for _, call := range calls[1:] {
 		if call.Site != nil && !call.Site.Deterministic {
 			rec.Deterministic = false
 		}
 	}
 	return rec
+}
+
+// argCount is the number of arguments of all calls.
+func argCount(calls []*exec.TaskCall) int {
+	n := 0
+	for _, call := range calls {
+		n += len(call.Args)
+	}
+	return n
 }
 
 // recordGroup keeps the specification of a group's calls as one record
@@ -76,6 +89,13 @@ type groupSpec struct {
 }
 
 func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.node, g.refs) }
+
+// AppendRow writes the group's record into b without building it
+// (stash.RowWriter).
+func (g *groupSpec) AppendRow(b *gcs.TaskBatch) {
+	head := groupHead(g.calls, g.node, g.refs)
+	appendCallsRow(b, &head, g.calls, g.refs)
+}
 
 func (g *groupSpec) ParentID() string { return parentID(g.calls[0].ID) }
 

@@ -5,6 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -47,5 +50,59 @@ func (h headStore) PutTaskBatch(batch []byte) stash.Waiter {
 			return ctx.Err()
 		}
 		return result
+	})
+}
+
+// The flusher writes a call's or a group's record straight into its batch
+// (stash.RowWriter): the arguments are encoded where the row keeps them,
+// with no TaskArg slice or buffer of their own.
+var (
+	_ stash.RowWriter = (*callSpec)(nil)
+	_ stash.RowWriter = (*groupSpec)(nil)
+)
+
+// AppendRow writes the call's record into b without building it.
+func (c *callSpec) AppendRow(b *gcs.TaskBatch) {
+	head := recordHead(c.call, c.node, c.refs)
+	appendCallsRow(b, &head, []*exec.TaskCall{c.call}, c.refs)
+}
+
+// recordHead is taskRecord of the call without its arguments.
+func recordHead(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
+	bare := *call
+	bare.Args = nil
+	return taskRecord(&bare, node, refs)
+}
+
+// appendCallsRow writes head with the arguments of every call, in order,
+// as taskArgs makes them, into b.
+func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, refs exec.RefCodec) {
+	b.AddArgs(head, argCount(calls), func(w *gcs.ArgWriter) {
+		for _, call := range calls {
+			for _, a := range call.Args {
+				writeArg(w, a, refs)
+			}
+		}
+	})
+}
+
+// writeArg writes one argument as taskArgs keeps it: a future by its
+// object (and where it is), a small value's encoding inline, else nothing.
+func writeArg(w *gcs.ArgWriter, a exec.Value, refs exec.RefCodec) {
+	if a.Kind() == exec.FutureKind {
+		loc := ""
+		if o := objstore.ObjectOf(a.AsFuture()); o != nil {
+			loc = o.SharedLocation()
+		}
+		w.Object(a.AsFuture().ID, loc)
+		return
+	}
+	if exec.EncodedSize(a) > InlineLimit {
+		w.Missing()
+		return
+	}
+	w.Inline(func(dst []byte) ([]byte, bool) {
+		enc, err := exec.EncodeWith(dst, a, refs)
+		return enc, err == nil
 	})
 }

@@ -1,11 +1,15 @@
 package nodeagent
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // Over a cluster, a process's stash sends each batch of lineage to a
@@ -66,4 +70,33 @@ pipeline main(n: int = 10) { return len(get([noop(i) for i in range(n)])) }`
 		t.Fatalf("the first task's record: %+v, %v", rec, err)
 	}
 	t.Logf("%d records in %d rows", records, batches)
+}
+
+// A call's and a group's spec write into a batch the row of the record
+// they build (the flusher writes them so, without building the record):
+// small values inline, futures by reference, a large value left out.
+func TestSpecRowsMatchTheirRecords(t *testing.T) {
+	fut := exec.FutureValue(&exec.Future{ID: "j.1.2", Name: "task 'f'"})
+	big := exec.Str(strings.Repeat("x", InlineLimit+10))
+	calls := []*exec.TaskCall{
+		{ID: "j.1.3", Args: []exec.Value{exec.Int(5), fut, big}},
+		{ID: "j.1.4", Args: []exec.Value{exec.Str(strings.Repeat("y", 200))}},
+		{ID: "j.1.5"},
+	}
+	specs := map[string]stash.RowWriter{
+		"call":          &callSpec{call: calls[0], node: "n1"},
+		"call, no args": &callSpec{call: calls[2], node: "n1"},
+		"group":         &groupSpec{calls: calls, node: "n1"},
+		"group of one":  &groupSpec{calls: calls[:1], node: "n1"},
+	}
+	for name, spec := range specs {
+		want := gcs.NewTaskBatch(0)
+		rec := spec.Record()
+		want.Add(&rec)
+		got := gcs.NewTaskBatch(0)
+		spec.AppendRow(got)
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: AppendRow wrote\n%x\nthe record is\n%x", name, got.Bytes(), want.Bytes())
+		}
+	}
 }

@@ -190,6 +190,10 @@ func (b *batch) write(st Store, rowSize *atomic.Int64) Waiter {
 	if bs, ok := st.(BatchStore); ok {
 		tb := gcs.NewTaskBatch(len(b.entries) * int(max(rowSize.Load(), minRowGuess)) * 5 / 4)
 		for _, e := range b.entries {
+			if rw, ok := e.spec.(RowWriter); ok {
+				rw.AppendRow(tb)
+				continue
+			}
 			rec := e.row()
 			tb.Add(&rec)
 		}

@@ -160,6 +160,14 @@ type Spec interface {
 	AppendDeps(dst []string) []string
 }
 
+// RowWriter is a Spec that writes its record straight into an encoded
+// batch, as gcs.TaskBatch.Add of its Record would, without building the
+// record first; the flusher uses it when its store is a BatchStore.
+type RowWriter interface {
+	Spec
+	AppendRow(b *gcs.TaskBatch)
+}
+
 // entry is one record or outcome in the stash.
 type entry struct {
 	key  string
