@@ -22,6 +22,7 @@ const (
 	opPutServeAppIf
 	opClaimActorName
 	opReleaseActorName
+	opPutTaskBatch
 	opMax // not an op; bounds the valid range
 )
 
@@ -41,6 +42,7 @@ const (
 //	opPutServeAppIf         table, key, value, size (the version expected) (serveapps.go)
 //	opClaimActorName        table, key, value, arg (the stale holder replaced) (actornames.go)
 //	opReleaseActorName      table, key, arg (the holder) (actornames.go)
+//	opPutTaskBatch          table (tasks), value (a TaskBatch) (taskbatch.go)
 type command struct {
 	op    opcode
 	table string

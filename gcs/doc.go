@@ -14,6 +14,11 @@
 // batcher of a shard puts the writes that arrive within about a millisecond
 // into one raft log entry, so many small writes cost one commit.
 //
+// Lineage is written a batch at a time (PutTaskBatch, PutTasks): a batch
+// is one row of the tasks table, stored as its writer encoded it, and
+// GetTask finds a record inside its batch through an index built only
+// when a task is asked for (taskbatch.go).
+//
 // Reads (Get*, List*) read this replica's applied state; pass Linearizable
 // where a read must see every acknowledged write.
 //

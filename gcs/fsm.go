@@ -58,14 +58,22 @@ func (f *fsm) Apply(l *raft.Log) any {
 	}
 	var changes []change
 	emit := func(change) {}
+	var batchEmit func(change) // nil: a task batch's rows make no events
 	if f.hub.active() {
 		emit = func(c change) { changes = append(changes, c) }
+		if f.hub.follows(TableTasks) {
+			batchEmit = emit
+		}
 	}
 	res := &applyResult{}
 	start := time.Now()
 	f.mu.Lock()
 	for i := range cmds {
-		if err := applyCommand(f.t, &cmds[i], emit); err != nil {
+		e := emit
+		if cmds[i].op == opPutTaskBatch {
+			e = batchEmit
+		}
+		if err := applyCommand(f.t, &cmds[i], e); err != nil {
 			if res.errs == nil {
 				res.errs = make([]error, len(cmds))
 			}
@@ -107,26 +115,60 @@ func (f *fsm) get(table, key string) ([]byte, bool) {
 	return f.t.get(table, key)
 }
 
-// each calls fn for every row of table, under the read lock; fn must not
-// call back into the fsm.
-func (f *fsm) each(table string, fn func(key string, row []byte)) {
+// getTask returns a task's row, written alone or in a batch; the caller
+// must not modify it. When batches were applied since the last lookup it
+// indexes them first, under the write lock.
+func (f *fsm) getTask(id string) ([]byte, bool) {
 	f.mu.RLock()
-	defer f.mu.RUnlock()
+	if b, ok := f.t.get(TableTasks, id); ok || f.t.tasks.indexed() {
+		if !ok {
+			b, ok = f.t.tasks.get(id)
+		}
+		f.mu.RUnlock()
+		return b, ok
+	}
+	f.mu.RUnlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.t.tasks.indexAll()
+	return f.t.tasks.get(id)
+}
+
+// each calls fn for every row of table (for the tasks table, those in
+// batches too), under the lock; fn must not call back into the fsm.
+func (f *fsm) each(table string, fn func(key string, row []byte)) {
+	if table == TableTasks {
+		f.mu.Lock() // the batches are indexed first
+		defer f.mu.Unlock()
+		f.t.tasks.each(fn)
+	} else {
+		f.mu.RLock()
+		defer f.mu.RUnlock()
+	}
 	for k, v := range f.t.rows[table] {
 		fn(k, v)
 	}
 }
 
+// taskBatches returns how many task batches this shard holds and how
+// many live rows they have.
+func (f *fsm) taskBatches() (batches, rows int) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.t.tasks.count()
+}
+
 // fsmSnapshot is a point-in-time copy of a shard's tables.
 type fsmSnapshot struct {
-	t *tables
+	t *snapshotTables
 }
 
 // Persist writes the snapshot: a version byte, then for each table in
-// tableNames order the row count and each key and row.
+// tableNames order the row count and each key and row, then (version 2)
+// the task batches.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	w := bufio.NewWriterSize(sink, 64<<10)
-	err := writeTables(w, s.t)
+	err := writeSnapshot(w, s.t)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -140,16 +182,28 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 // Release does nothing; the copy is garbage collected.
 func (s *fsmSnapshot) Release() {}
 
-const snapshotVersion = 1
+// snapshotVersion is the format of snapshots with task batches;
+// snapshotVersion1, without, is written when a shard holds none.
+const (
+	snapshotVersion1 = 1
+	snapshotVersion  = 2
+)
 
 // firstSnapshotTables is how many tables the first snapshots held; the
 // tables added since (TableStats) may be missing from a snapshot, which
 // then reads them as empty.
 const firstSnapshotTables = 6
 
-func writeTables(w io.Writer, t *tables) error {
+// writeTables writes a snapshot of t.
+func writeTables(w io.Writer, t *tables) error { return writeSnapshot(w, t.clone()) }
+
+func writeSnapshot(w io.Writer, t *snapshotTables) error {
 	e := codec.NewEncoder(make([]byte, 0, 4096))
-	e.Byte(snapshotVersion)
+	if len(t.batches) == 0 {
+		e.Byte(snapshotVersion1)
+	} else {
+		e.Byte(snapshotVersion)
+	}
 	for _, name := range tableNames {
 		rows := t.rows[name]
 		e.Uvarint(uint64(len(rows)))
@@ -164,6 +218,9 @@ func writeTables(w io.Writer, t *tables) error {
 			}
 		}
 	}
+	if len(t.batches) > 0 {
+		writeTaskBatches(e, t.batches)
+	}
 	_, err := w.Write(e.Bytes())
 	return err
 }
@@ -174,8 +231,9 @@ func readTables(r io.Reader) (*tables, error) {
 		return nil, err
 	}
 	d := codec.NewDecoder(b)
-	if v := d.Byte(); d.Err() == nil && v != snapshotVersion {
-		return nil, fmt.Errorf("snapshot version %d, want %d", v, snapshotVersion)
+	v := d.Byte()
+	if d.Err() == nil && v != snapshotVersion1 && v != snapshotVersion {
+		return nil, fmt.Errorf("snapshot version %d, want %d or %d", v, snapshotVersion1, snapshotVersion)
 	}
 	t := newTables()
 	for i, name := range tableNames {
@@ -186,6 +244,11 @@ func readTables(r io.Reader) (*tables, error) {
 		for i := 0; i < n && d.Err() == nil; i++ {
 			k := d.String()
 			t.rows[name][k] = d.BlobCopy()
+		}
+	}
+	if v == snapshotVersion && d.Err() == nil {
+		if err := readTaskBatches(d, t.tasks); err != nil {
+			return nil, err
 		}
 	}
 	if err := finish(d); err != nil {

@@ -66,8 +66,9 @@ type Store struct {
 	closed  bool
 	closing chan struct{} // closed by Close: ends waits raft may never answer
 
-	fwd      atomic.Pointer[forwarderBox] // SetForwarder; nil: no forwarding
-	removals *deadRemover                 // Config.RemoveDeadAfter; nil: never
+	fwd       atomic.Pointer[forwarderBox] // SetForwarder; nil: no forwarding
+	removals  *deadRemover                 // Config.RemoveDeadAfter; nil: never
+	nextBatch atomic.Uint64                // turns the task batches round the shards
 }
 
 // Open starts every shard of a replica, bootstraps a new cluster if there is

@@ -126,6 +126,18 @@ func newHub() *hub {
 // changes when no one does.
 func (h *hub) active() bool { return h.count.Load() > 0 }
 
+// follows reports whether a subscription follows table.
+func (h *hub) follows(table string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.subs {
+		if s.wants(table) {
+			return true
+		}
+	}
+	return false
+}
+
 func (h *hub) subscribe(table string, buffer int) *Subscription {
 	if buffer < 1 {
 		buffer = DefaultSubscriptionBuffer

@@ -10,15 +10,17 @@ import (
 )
 
 // tables is the in-memory state of one shard: for each table, the encoded
-// rows by key. Rows are stored encoded and never modified in place (a write
-// replaces the slice), so a snapshot can copy the maps shallowly and a read
-// decodes a private copy. tables does no locking; the FSM owns it.
+// rows by key, and the rows of the tasks table written a batch at a time
+// (taskbatch.go). Rows are stored encoded and never modified in place (a
+// write replaces the slice), so a snapshot can copy the maps shallowly and
+// a read decodes a private copy. tables does no locking; the FSM owns it.
 type tables struct {
-	rows map[string]map[string][]byte
+	rows  map[string]map[string][]byte
+	tasks *taskBatches
 }
 
 func newTables() *tables {
-	t := &tables{rows: make(map[string]map[string][]byte, len(tableNames))}
+	t := &tables{rows: make(map[string]map[string][]byte, len(tableNames)), tasks: newTaskBatches()}
 	for _, name := range tableNames {
 		t.rows[name] = make(map[string][]byte)
 	}
@@ -30,9 +32,16 @@ func (t *tables) get(table, key string) ([]byte, bool) {
 	return v, ok
 }
 
-// clone copies the maps but shares the immutable row slices.
-func (t *tables) clone() *tables {
-	c := &tables{rows: make(map[string]map[string][]byte, len(t.rows))}
+// snapshotTables is a copy of a shard's tables for a snapshot: the maps
+// copied, sharing the immutable rows, and the live task batches.
+type snapshotTables struct {
+	rows    map[string]map[string][]byte
+	batches [][]byte
+}
+
+// clone copies the tables for a snapshot.
+func (t *tables) clone() *snapshotTables {
+	c := &snapshotTables{rows: make(map[string]map[string][]byte, len(t.rows)), batches: t.tasks.snapshot()}
 	for name, m := range t.rows {
 		c.rows[name] = maps.Clone(m)
 	}
@@ -73,6 +82,8 @@ func applyCommand(t *tables, c *command, emit func(change)) error {
 		return applyRemoveNodeEverywhere(t, c.arg, emit)
 	case opDeletePrefix:
 		return applyDeletePrefix(t, c.table, c.key, emit)
+	case opPutTaskBatch:
+		return t.tasks.put(c.value, emit) // emit nil: no subscriber follows the tasks table
 	case opPutAPIJobIf:
 		return applyPutAPIJobIf(t, c.key, c.value, c.arg, c.size, emit)
 	case opPutServeAppIf:
@@ -92,6 +103,9 @@ func applyPut(t *tables, table, key string, value []byte, emit func(change)) err
 }
 
 func applyDelete(t *tables, table, key string, emit func(change)) error {
+	if table == TableTasks {
+		t.tasks.delete(key, emit)
+	}
 	if _, ok := t.rows[table][key]; !ok {
 		return nil
 	}
@@ -105,6 +119,9 @@ func applyDelete(t *tables, table, key string, emit func(change)) error {
 func applyDeletePrefix(t *tables, table, prefix string, emit func(change)) error {
 	if prefix == "" {
 		return errors.New("gcs: delete by prefix needs a prefix")
+	}
+	if table == TableTasks {
+		t.tasks.deletePrefix(prefix, emit)
 	}
 	for key := range t.rows[table] {
 		if strings.HasPrefix(key, prefix) {

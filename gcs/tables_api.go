@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rayflow/rayflow/internal/codec"
+	"github.com/hashicorp/raft"
 )
 
 // errEmptyID rejects a row without a key before it reaches raft.
@@ -169,48 +169,76 @@ func (s *Store) GetStats(key string, opts ...ReadOption) ([]byte, error) {
 
 // --- tasks (lineage) ---
 
-// PutTask creates or replaces a task's lineage record.
+// PutTask creates or replaces a task's lineage record (a batch of one).
 func (s *Store) PutTask(t TaskRecord) *Future {
-	if t.TaskID == "" {
-		return errEmptyID("task")
-	}
-	return s.putRow(TableTasks, t.TaskID, &t)
+	return s.PutTasks([]TaskRecord{t})
 }
 
-// PutTasks writes many lineage records: one write per shard, each carried
-// in a single log entry. This is the lineage stash's flush. The future
-// fails if any record fails; records on other shards may still be written.
+// PutTasks writes many lineage records as one batch (PutTaskBatch).
 func (s *Store) PutTasks(tasks []TaskRecord) *Future {
-	byShard := make(map[*shard][]command)
-	// Every row is encoded into one buffer, each value capped at its own
-	// end: one allocation for the batch instead of a few per row. The
-	// values live only until raft has the batch's log entry.
-	size := 0
-	for i := range tasks {
-		size += tasks[i].rowSizeHint()
-	}
-	e := codec.NewEncoder(make([]byte, 0, size))
-	for i := range tasks {
-		t := &tasks[i]
-		if t.TaskID == "" {
-			return errEmptyID("task")
-		}
-		start := e.Len()
-		t.marshal(e)
-		end := e.Len()
-		sh := s.shardOf(TableTasks, t.TaskID)
-		byShard[sh] = append(byShard[sh], command{op: opPut, table: TableTasks, key: t.TaskID, value: e.Bytes()[start:end:end]})
-	}
-	if len(byShard) == 0 {
+	if len(tasks) == 0 {
 		return errorFuture(nil)
 	}
-	parts := make([]*Future, 0, len(byShard))
-	for _, sh := range s.shards { // shard order, so writes enter raft in a stable order
-		if cmds, ok := byShard[sh]; ok {
-			parts = append(parts, s.submit(sh, cmds...))
+	size := 1
+	for i := range tasks {
+		if tasks[i].TaskID == "" {
+			return errEmptyID("task")
+		}
+		size += SizeHint(&tasks[i])
+	}
+	b := NewTaskBatch(size)
+	for i := range tasks {
+		b.Add(&tasks[i])
+	}
+	return s.PutTaskBatch(b.Bytes())
+}
+
+// PutTaskBatch writes an encoded batch of lineage records (TaskBatch) as
+// one row of the tasks table, in one command of one raft log entry: the
+// lineage stash's flush. The GCS stores the bytes as they are, on a shard
+// this replica leads when it leads any; GetTask finds each record inside
+// its batch. The caller must not modify batch afterwards. A malformed
+// batch is refused whole.
+//
+// A task written again reads as its newest record when both batches went
+// to the same shard, else as either: lineage writers write a task's
+// record the same every time (the stash's writes are idempotent). A
+// delete removes every copy.
+func (s *Store) PutTaskBatch(batch []byte) *Future {
+	n, err := checkTaskBatch(batch)
+	if err != nil {
+		return errorFuture(err)
+	}
+	if n == 0 {
+		return errorFuture(nil)
+	}
+	return s.submit(s.batchShard(), command{op: opPutTaskBatch, table: TableTasks, value: batch})
+}
+
+// batchShard picks the shard of the next task batch: any shard serves
+// (lookups ask every shard), so the writes go round the shards this
+// replica leads, or round all of them when it leads none.
+func (s *Store) batchShard() *shard {
+	n := s.nextBatch.Add(1)
+	led := 0
+	for _, sh := range s.shards {
+		if sh.raft.State() == raft.Leader {
+			led++
 		}
 	}
-	return joinFutures(parts)
+	if led == 0 {
+		return s.shards[n%uint64(len(s.shards))]
+	}
+	k := n % uint64(led)
+	for _, sh := range s.shards {
+		if sh.raft.State() == raft.Leader {
+			if k == 0 {
+				return sh
+			}
+			k--
+		}
+	}
+	return s.shards[0] // leadership moved meanwhile
 }
 
 // DeleteJobTasks removes a finished job's rows from the tasks table: every
@@ -226,31 +254,45 @@ func (s *Store) DeleteJobTasks(jobID string) *Future {
 }
 
 // DeleteTasks removes the rows of tasks from the tasks table: one write
-// per shard, each carried in a single log entry. Removing a missing row
-// succeeds. (Their outcomes' rows, if any, go with their job.)
+// per shard (a task's row may be in a batch on any shard), each carried
+// in a single log entry. Removing a missing row succeeds. (Their
+// outcomes' rows, if any, go with their job.)
 func (s *Store) DeleteTasks(ids []string) *Future {
-	byShard := make(map[*shard][]command)
-	for _, id := range ids {
+	if len(ids) == 0 {
+		return errorFuture(nil)
+	}
+	cmds := make([]command, len(ids))
+	for i, id := range ids {
 		if id == "" {
 			return errEmptyID("task")
 		}
-		sh := s.shardOf(TableTasks, id)
-		byShard[sh] = append(byShard[sh], command{op: opDelete, table: TableTasks, key: id})
+		cmds[i] = command{op: opDelete, table: TableTasks, key: id}
 	}
-	parts := make([]*Future, 0, len(byShard))
-	for _, sh := range s.shards {
-		if cmds, ok := byShard[sh]; ok {
-			parts = append(parts, s.submit(sh, cmds...))
-		}
+	parts := make([]*Future, len(s.shards))
+	for i, sh := range s.shards {
+		parts[i] = s.submit(sh, cmds...)
 	}
 	return joinFutures(parts)
 }
 
-// GetTask returns a task's lineage record, or ErrNotFound.
+// GetTask returns a task's lineage record, or ErrNotFound. Every shard is
+// asked, since a batch of records may be on any.
 func (s *Store) GetTask(id string, opts ...ReadOption) (TaskRecord, error) {
 	var t TaskRecord
-	err := s.getRow(TableTasks, id, &t, opts)
-	return t, err
+	if err := s.checkOpen(); err != nil {
+		return t, err
+	}
+	if linearizable(opts) {
+		if err := s.barrier(s.shards); err != nil {
+			return t, err
+		}
+	}
+	for _, sh := range s.shards {
+		if b, ok := sh.fsm.getTask(id); ok {
+			return t, decodeRow(b, &t)
+		}
+	}
+	return t, ErrNotFound
 }
 
 // --- objects ---
@@ -319,4 +361,16 @@ func (s *Store) Subscribe(table string, buffer int) (*Subscription, error) {
 		return nil, fmt.Errorf("gcs: unknown table %q", table)
 	}
 	return s.hub.subscribe(table, buffer), nil
+}
+
+// TaskBatches reports how many batches of lineage records this replica
+// holds (PutTaskBatch; each one row, whatever its size) and how many
+// live records they have.
+func (s *Store) TaskBatches() (batches, records int) {
+	for _, sh := range s.shards {
+		b, r := sh.fsm.taskBatches()
+		batches += b
+		records += r
+	}
+	return batches, records
 }

@@ -195,17 +195,27 @@ func (t *TaskRecord) rowSizeHint() int {
 // a task row, and of a record in a lineage stash bundle (package stash),
 // which carries its own version.
 func (t *TaskRecord) EncodeFields(e *codec.Encoder) {
-	e.String(t.TaskID)
-	e.String(t.JobID)
-	e.String(t.ParentID)
-	e.Uvarint(t.Seq)
-	e.String(t.Function)
+	t.encodeHead(e)
 	e.Uvarint(uint64(len(t.Args)))
 	for _, a := range t.Args {
 		e.String(a.ObjectID)
 		e.Blob(a.Inline)
 		e.String(a.Location)
 	}
+	t.encodeTail(e)
+}
+
+// encodeHead writes the fields before the arguments.
+func (t *TaskRecord) encodeHead(e *codec.Encoder) {
+	e.String(t.TaskID)
+	e.String(t.JobID)
+	e.String(t.ParentID)
+	e.Uvarint(t.Seq)
+	e.String(t.Function)
+}
+
+// encodeTail writes the fields after the arguments.
+func (t *TaskRecord) encodeTail(e *codec.Encoder) {
 	e.FloatMap(t.Resources)
 	e.Varint(int64(max(math.MinInt32, min(t.Retries, math.MaxInt32))))
 	e.Bool(t.Deterministic)

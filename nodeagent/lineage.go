@@ -181,9 +181,13 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	// live: the owner re-runs a task from the call it keeps, and a value
 	// released since is made again from its own lineage. An actor's
 	// restart replays method calls from their records: their futures stay.
-	rec.Args = taskArgs(call.Args, refs, call.Func != nil && call.Func.Kind != "task")
+	rec.Args = taskArgs(call.Args, refs, pinsArgs(call))
 	return rec
 }
+
+// pinsArgs reports whether call's record keeps its futures' values where
+// they live (taskRecord says why only calls other than plain tasks do).
+func pinsArgs(call *exec.TaskCall) bool { return call.Func != nil && call.Func.Kind != "task" }
 
 // taskArgs is where a call's arguments come from: a future's object (and
 // where it is), or a small value's encoding inline (nil for a large one,

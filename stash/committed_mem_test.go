@@ -14,6 +14,23 @@ import (
 // strings), which `make soak` saw as 35 → 43 MiB of growth on each node
 // (issue 15). Held as hashes it takes about 19 bytes a key.
 func TestReceivedCommittedKeysAreSmall(t *testing.T) {
+	// The least of three fills: anything else alive in the test process
+	// (a collection's timing, buffers of other goroutines) only adds to
+	// a measure, so the smallest is the stash's own.
+	perKey := committedKeyBytes(t)
+	for range 2 {
+		perKey = min(perKey, committedKeyBytes(t))
+	}
+	t.Logf("%.1f bytes a committed key", perKey)
+	if perKey > 32 {
+		t.Fatalf("the stash keeps %.1f bytes a committed key (want at most 32)", perKey)
+	}
+}
+
+// committedKeyBytes fills a new stash's set of committed keys to its cap
+// with received records that the driver then says are committed, and
+// returns the heap it grew by, per key.
+func committedKeyBytes(t *testing.T) float64 {
 	const n = 1 << 16
 	s := New(newFakeStore(0), Config{Node: "w1", ReceivedGrace: time.Hour})
 	defer closeStash(t, s)
@@ -38,11 +55,8 @@ func TestReceivedCommittedKeysAreSmall(t *testing.T) {
 	if st := s.Stats(); st.Uncommitted != 0 || st.Committed != n {
 		t.Fatalf("%d entries uncommitted, %d committed (want 0, %d)", st.Uncommitted, st.Committed, n)
 	}
-	t.Logf("%.1f bytes a committed key", perKey)
-	if perKey > 32 {
-		t.Fatalf("the stash keeps %.1f bytes a committed key (want at most 32)", perKey)
-	}
 	runtime.KeepAlive(s)
+	return perKey
 }
 
 // heapAfterGC is the live heap after a collection.

@@ -57,8 +57,13 @@
 //     is committed. MarkCommitted takes the same news from elsewhere (a GCS
 //     subscription, for instance).
 //   - Flusher. A background goroutine writes pending entries to the GCS
-//     tasks table with PutTasks, one batch in flight at a time (group commit:
-//     whatever accumulates while a batch is in flight forms the next one).
+//     tasks table, one batch in flight at a time (group commit: whatever
+//     accumulates while a batch is in flight forms the next one). It
+//     builds each entry's row (from its spec, outside the lock) and, when
+//     its store is a BatchStore, encodes the batch once (gcs.TaskBatch)
+//     and writes it with PutTaskBatch: the GCS keeps it as one row, in one
+//     raft entry, and finds a task's record inside it by ID; other stores
+//     get the records with PutTasks.
 //     On commit the entries are pruned and their keys remembered in a bounded
 //     FIFO set of committed IDs, so a late re-add or re-receive is ignored.
 //     Entries this node added are written at once; entries received from a

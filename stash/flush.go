@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
 )
 
-// batch is one PutTasks in flight.
+// batch is one write in flight: its entries' rows are built and encoded
+// by submit, outside the lock.
 type batch struct {
 	entries []*entry
-	rows    []gcs.TaskRecord
-	lazy    []int // rows still to be built from their entries' specs
 	done    chan struct{}
 	err     error // set before done closes
 }
@@ -82,7 +82,7 @@ func (s *Stash) takeBatch(all bool) (*batch, int64) {
 		s.mu.Unlock()
 		return nil, next
 	}
-	b := &batch{rows: make([]gcs.TaskRecord, 0, size), done: make(chan struct{})}
+	b := &batch{entries: make([]*entry, 0, size), done: make(chan struct{})}
 	s.addToBatchLocked(b, es)
 	s.inflight[b] = struct{}{}
 	s.st.batches++
@@ -145,28 +145,19 @@ func (s *Stash) takeReadyLocked(max int) []*entry {
 
 // newBatchLocked marks entries inflight in a new batch.
 func (s *Stash) newBatchLocked(es []*entry) *batch {
-	b := &batch{rows: make([]gcs.TaskRecord, 0, len(es)), done: make(chan struct{})}
+	b := &batch{entries: make([]*entry, 0, len(es)), done: make(chan struct{})}
 	s.addToBatchLocked(b, es)
 	s.inflight[b] = struct{}{}
 	s.st.batches++
 	return b
 }
 
-// addToBatchLocked marks entries inflight in batch b and adds their rows
-// (those from specs are built by submit, outside the lock).
+// addToBatchLocked marks entries inflight in batch b (their rows are
+// built by submit, outside the lock).
 func (s *Stash) addToBatchLocked(b *batch, es []*entry) {
 	for _, e := range es {
 		e.state = stateInflight
 		e.batch = b
-		switch {
-		case e.rec != nil:
-			b.rows = append(b.rows, *e.rec)
-		case e.spec != nil:
-			b.lazy = append(b.lazy, len(b.rows)) // built by submit, outside the lock
-			b.rows = append(b.rows, gcs.TaskRecord{})
-		default:
-			b.rows = append(b.rows, OutcomeRecord(*e.out))
-		}
 	}
 	b.entries = append(b.entries, es...)
 }
@@ -182,8 +173,7 @@ func (s *Stash) submit(b *batch) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	b.build()
-	w := s.store.PutTasks(b.rows)
+	w := b.write(s.store, &s.rowSize)
 	go func() {
 		defer s.wg.Done()
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.FlushTimeout)
@@ -193,15 +183,36 @@ func (s *Stash) submit(b *batch) {
 	}()
 }
 
-// build makes the batch's rows that come from specs. It needs no lock:
-// an entry's spec never changes, and the rows are the batch's own until
-// it completes.
-func (b *batch) build() {
-	for _, i := range b.lazy {
-		b.rows[i] = b.entries[i].spec.Record()
+// write hands the batch's rows to st: encoded into one gcs.TaskBatch for
+// a BatchStore, else as records. It needs no lock: what an entry's row is
+// built from (its record, spec or outcome) never changes.
+func (b *batch) write(st Store, rowSize *atomic.Int64) Waiter {
+	if bs, ok := st.(BatchStore); ok {
+		tb := gcs.NewTaskBatch(len(b.entries) * int(max(rowSize.Load(), minRowGuess)) * 5 / 4)
+		for _, e := range b.entries {
+			if rw, ok := e.spec.(RowWriter); ok {
+				rw.AppendRow(tb)
+				continue
+			}
+			rec := e.row()
+			tb.Add(&rec)
+		}
+		data := tb.Bytes()
+		rowSize.Store(int64(len(data) / len(b.entries)))
+		return bs.PutTaskBatch(data)
 	}
-	b.lazy = nil
+	rows := make([]gcs.TaskRecord, len(b.entries))
+	for i, e := range b.entries {
+		rows[i] = e.row()
+	}
+	return st.PutTasks(rows)
 }
+
+// minRowGuess is the least size assumed of an entry's row when sizing a
+// batch's buffer up front, from the size of the last batch's rows (a
+// group's record holds every call's arguments); encoding never depends
+// on it.
+const minRowGuess = 64
 
 // complete settles a batch: on success its entries are pruned as committed;
 // on failure they are queued again after RetryDelay. A committed batch is settled lockChunk entries per hold of the lock.
@@ -232,7 +243,6 @@ func (s *Stash) complete(b *batch, err error) {
 		}
 	}
 	b.err = err
-	b.rows = nil
 	s.mu.Unlock()
 	close(b.done)
 	if err != nil {

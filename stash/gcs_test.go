@@ -3,6 +3,7 @@ package stash
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -120,3 +121,32 @@ func TestWriteSyncGCS(t *testing.T) {
 }
 
 func openGCSB() (*gcs.Store, error) { return gcs.Open(gcs.DefaultConfig()) }
+
+// The flusher writes each batch of entries as one row of the GCS, not a
+// row per entry, and every entry is found in it afterwards.
+func TestFlushWritesOneGCSRowPerBatch(t *testing.T) {
+	g := openGCS(t)
+	s := New(GCS(g), Config{Node: "n1", GatherDelay: 20 * time.Millisecond})
+	defer closeStash(t, s)
+	const n = 1000
+	for i := 0; i < n; i++ {
+		must(t, s.Add(rec(fmt.Sprintf("j.%d", i), "")))
+	}
+	must(t, s.AddOutcome(Outcome{TaskID: "j.7", Seq: 0, Kind: KindRandom, Data: []byte{1}}))
+	must(t, s.Flush(ctxT(t, 10*time.Second)))
+	batches, records := g.TaskBatches()
+	if written := s.Stats().Batches; uint64(batches) != written || records != n+1 {
+		t.Fatalf("the GCS holds %d rows of %d records; the stash wrote %d batches of %d entries", batches, records, written, n+1)
+	}
+	if batches > 3 {
+		t.Fatalf("%d entries added at once took %d batches", n+1, batches)
+	}
+	for _, id := range []string{"j.0", "j.500", "j.999"} {
+		if _, err := LookupStore(GCS(g), id); err != nil {
+			t.Fatalf("LookupStore(%s): %v", id, err)
+		}
+	}
+	if l, err := LookupStore(GCS(g), "j.7"); err != nil || len(l.Outcomes) != 1 {
+		t.Fatalf("LookupStore(j.7) = %+v, %v", l, err)
+	}
+}

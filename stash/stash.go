@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
@@ -159,6 +160,14 @@ type Spec interface {
 	AppendDeps(dst []string) []string
 }
 
+// RowWriter is a Spec that writes its record straight into an encoded
+// batch, as gcs.TaskBatch.Add of its Record would, without building the
+// record first; the flusher uses it when its store is a BatchStore.
+type RowWriter interface {
+	Spec
+	AppendRow(b *gcs.TaskBatch)
+}
+
 // entry is one record or outcome in the stash.
 type entry struct {
 	key  string
@@ -200,6 +209,15 @@ func (e *entry) record() gcs.TaskRecord {
 		return *e.rec
 	}
 	return e.spec.Record()
+}
+
+// row is the entry's row in the GCS tasks table: its task record or its
+// outcome's row. Like record, it may run without the stash's lock.
+func (e *entry) row() gcs.TaskRecord {
+	if e.out != nil {
+		return OutcomeRecord(*e.out)
+	}
+	return e.record()
 }
 
 func (e *entry) find(node string) int {
@@ -282,6 +300,7 @@ type Stash struct {
 	done      bool // no more batches
 	lastErr   error
 	st        counters
+	rowSize   atomic.Int64 // bytes per row of the last batch encoded (flush.go)
 
 	wake     chan struct{}
 	stop     chan struct{}

@@ -61,6 +61,32 @@ func (e *Encoder) Blob(b []byte) {
 	e.buf = append(e.buf, b...)
 }
 
+// BlobFunc appends a length-prefixed byte string that fill appends to
+// the buffer it is given (it must only append); when fill reports false,
+// an empty one. It spares the caller a buffer of its own for bytes it
+// encodes: their length is written in front of them afterwards (one
+// byte is kept for it, the bytes moved only when the length needs more).
+func (e *Encoder) BlobFunc(fill func(dst []byte) ([]byte, bool)) {
+	at := len(e.buf)
+	out, ok := fill(append(e.buf, 0))
+	if !ok {
+		e.buf = append(e.buf[:at], 0)
+		return
+	}
+	n := len(out) - at - 1
+	if n < 0x80 {
+		out[at] = byte(n)
+		e.buf = out
+		return
+	}
+	var lb [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(lb[:], uint64(n))
+	out = append(out, lb[:k-1]...) // room for the longer length
+	copy(out[at+k:], out[at+1:at+1+n])
+	copy(out[at:], lb[:k])
+	e.buf = out
+}
+
 // Strings appends a count and each string.
 func (e *Encoder) Strings(ss []string) {
 	e.Uvarint(uint64(len(ss)))
@@ -72,7 +98,14 @@ func (e *Encoder) Strings(ss []string) {
 // FloatMap appends a count and each key and value, in sorted key order.
 func (e *Encoder) FloatMap(m map[string]float64) {
 	e.Uvarint(uint64(len(m)))
-	if len(m) == 0 {
+	switch len(m) {
+	case 0:
+		return
+	case 1: // a task's resources, most often: no sort, no lookup
+		for k, v := range m {
+			e.String(k)
+			e.Float64(v)
+		}
 		return
 	}
 	var small [8]string

@@ -286,3 +286,28 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// BlobFunc writes what Blob would for the bytes fill appends, whatever
+// their length, and an empty blob when fill fails.
+func TestBlobFuncMatchesBlob(t *testing.T) {
+	for _, n := range []int{0, 1, 0x7f, 0x80, 300, 0x4000, 70000} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		want := NewEncoder([]byte("head"))
+		want.Blob(data)
+		want.Byte(9)
+		got := NewEncoder([]byte("head"))
+		got.BlobFunc(func(dst []byte) ([]byte, bool) { return append(dst, data...), true })
+		got.Byte(9)
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("n=%d: BlobFunc wrote %x, Blob %x", n, got.Bytes()[:min(20, got.Len())], want.Bytes()[:min(20, want.Len())])
+		}
+	}
+	e := NewEncoder(nil)
+	e.BlobFunc(func(dst []byte) ([]byte, bool) { return append(dst, 1, 2, 3), false })
+	if !bytes.Equal(e.Bytes(), []byte{0}) {
+		t.Fatalf("a failed fill wrote %x", e.Bytes())
+	}
+}

@@ -1,6 +1,7 @@
 package head
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,6 +156,10 @@ func (s *Service) HandleGCS(from string, payload []byte) (*transport.Message, er
 			return nil, err
 		}
 		return nil, store.PutTasks(recs).ErrorTimeout(10 * time.Second)
+	case wire.GCSPutTaskBatch:
+		// The store keeps the bytes: a copy, since the payload's buffer
+		// is not this handler's after it returns.
+		return nil, store.PutTaskBatch(bytes.Clone(body)).ErrorTimeout(10 * time.Second)
 	case wire.GCSGetTask:
 		ss, err := wire.DecodeStrings(body)
 		if err != nil || len(ss) != 1 {

@@ -32,6 +32,10 @@ const (
 	// GCSDeleteTasks (task IDs) removes the rows of tasks whose results
 	// their owner released (nodeagent/owner's release.go).
 	GCSDeleteTasks
+	// GCSPutTaskBatch (a gcs.TaskBatch) writes a lineage stash's batch of
+	// records, as encoded by the stash: the head stores it as one row of
+	// the tasks table without decoding it (gcs.Store.PutTaskBatch).
+	GCSPutTaskBatch
 )
 
 // Questions one process asks another (transport.Query). The payload is

@@ -1,0 +1,111 @@
+package nodeagent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+	"github.com/rayflow/rayflow/stash"
+)
+
+// The lineage stash's flusher writes a batch of records already encoded
+// (gcs.TaskBatch) when its store takes one (stash.BatchStore): the GCS
+// keeps the bytes as one row, and over a cluster the head stores them
+// without decoding and encoding the records again.
+
+var (
+	_ stash.BatchStore = (*lazyStore)(nil)
+	_ stash.BatchStore = headStore{}
+)
+
+// PutTaskBatch writes the batch once the GCS is open.
+func (l *lazyStore) PutTaskBatch(batch []byte) stash.Waiter {
+	st, err := l.get()
+	if err != nil {
+		return stash.WaiterFunc(func(context.Context) error { return err })
+	}
+	return stash.GCS(st).PutTaskBatch(batch)
+}
+
+// PutTaskBatch sends the batch to a head (wire.GCSPutTaskBatch).
+func (h headStore) PutTaskBatch(batch []byte) stash.Waiter {
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := h.nw.hc.GCS(ctx, wire.GCSPutTaskBatch, batch)
+		done <- err
+	}()
+	var once sync.Once
+	var result error
+	return stash.WaiterFunc(func(ctx context.Context) error {
+		select {
+		case err := <-done:
+			once.Do(func() { result = err })
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return result
+	})
+}
+
+// The flusher writes a call's or a group's record straight into its batch
+// (stash.RowWriter): the arguments are encoded where the row keeps them,
+// with no TaskArg slice or buffer of their own.
+var (
+	_ stash.RowWriter = (*callSpec)(nil)
+	_ stash.RowWriter = (*groupSpec)(nil)
+)
+
+// AppendRow writes the call's record into b without building it.
+func (c *callSpec) AppendRow(b *gcs.TaskBatch) {
+	head := recordHead(c.call, c.node, c.refs)
+	appendCallsRow(b, &head, []*exec.TaskCall{c.call}, c.refs, pinsArgs(c.call))
+}
+
+// recordHead is taskRecord of the call without its arguments.
+func recordHead(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
+	bare := *call
+	bare.Args = nil
+	return taskRecord(&bare, node, refs)
+}
+
+// appendCallsRow writes head with the arguments of every call, in order,
+// as taskArgs makes them (pin as there), into b.
+func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, refs exec.RefCodec, pin bool) {
+	b.AddArgs(head, argCount(calls), func(w *gcs.ArgWriter) {
+		for _, call := range calls {
+			for _, a := range call.Args {
+				writeArg(w, a, refs, pin)
+			}
+		}
+	})
+}
+
+// writeArg writes one argument as taskArgs keeps it: a future by its
+// object (and where it is: with pin, marked shared), a small value's
+// encoding inline, else nothing.
+func writeArg(w *gcs.ArgWriter, a exec.Value, refs exec.RefCodec, pin bool) {
+	if a.Kind() == exec.FutureKind {
+		loc := ""
+		if o := objstore.ObjectOf(a.AsFuture()); o != nil && pin {
+			loc = o.SharedLocation()
+		} else if o != nil {
+			loc = o.RemoteLocation()
+		}
+		w.Object(a.AsFuture().ID, loc)
+		return
+	}
+	if exec.EncodedSize(a) > InlineLimit {
+		w.Missing()
+		return
+	}
+	w.Inline(func(dst []byte) ([]byte, bool) {
+		enc, err := exec.EncodeWith(dst, a, refs)
+		return enc, err == nil
+	})
+}
