@@ -36,3 +36,47 @@ func TestDroppedResultsAreReleased(t *testing.T) {
 		return s1+s2 == 0
 	})
 }
+
+// fetchedInALoop fetches each large result as soon as it is made: the
+// program's future is unreachable once get has taken its object, and get
+// waits a while for the task (it sleeps) before it fetches.
+const fetchedInALoop = `
+task big(i) {
+    time.sleep(0.002)
+    return [float(i)] * 20000
+}
+pipeline main() {
+    let s = 0.0
+    for i in range(300) { s = s + get(big(i))[0] }
+    return s
+}`
+
+// A future being read by get is not dropped under it: get keeps the
+// future alive until the value is here. Before, a collection while get
+// waited for the task, holding only the future's object, made the
+// result's arrival release it at its holder, racing get's fetch ("is
+// not held by this node"; make soak met it at round 19,859). Here the
+// collector runs all the time, so that every wait sees collections.
+func TestGetKeepsItsFutureUntilFetched(t *testing.T) {
+	head, _ := releaseCluster(t)
+	driver := connectDriver(t, head)
+	stop := make(chan struct{})
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	got := runJob(t, driver, "loop", fetchedInALoop)
+	close(stop)
+	<-collected
+	if got.Repr() != "44850.0" {
+		t.Fatalf("the job returned %s", got.Repr())
+	}
+}

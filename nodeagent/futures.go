@@ -1,6 +1,7 @@
 package nodeagent
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -42,6 +43,7 @@ func (c *Cluster) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, error) 
 		}
 		out[i] = exec.CopyValue(v)
 	}
+	runtime.KeepAlive(fs) // as in GetOne: no future dropped while it is read
 	return out, nil
 }
 
@@ -58,6 +60,10 @@ func (c *Cluster) GetOne(th *exec.Thread, f *exec.Future) (exec.Value, error) {
 		}
 	}
 	v, err := o.Result()
+	// f stays reachable until its value is here: were it collected while
+	// get holds only its object, the program's dropping of it (dropped.go)
+	// would release the result at its holder before the fetch.
+	runtime.KeepAlive(f)
 	if err != nil {
 		return exec.None, raised(o, err)
 	}
