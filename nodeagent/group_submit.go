@@ -57,7 +57,7 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 	fns := map[string]int{}
 	index := memberIndex{tasks: g.tasks}
 	for i, t := range g.tasks {
-		fn := functionIndex(m, fns, t.call.Name())
+		fn := functionIndex(m, fns, t.call.Ref())
 		args, err := nw.groupArgs(t, i, &index, addr, false)
 		if err != nil {
 			t.obj.Complete(exec.None, err, "")
@@ -245,8 +245,10 @@ type groupCallee struct {
 }
 
 // groupCallee finds, as taskForOwner does for one call, the function
-// name of program prog (nil: a Go function) and its demand.
-func (nw *network) groupCallee(prog *exec.Program, name string) *groupCallee {
+// ref (its name, with call-site options after a "?") of program prog
+// (nil: a Go function) and its demand.
+func (nw *network) groupCallee(prog *exec.Program, ref string) *groupCallee {
+	name := calleeName(ref) // ref: the name, and its call-site options after '?'
 	ce := &groupCallee{name: "task '" + name + "'", counts: nw.c.Head().taskCounts(name)}
 	call := &exec.TaskCall{}
 	if prog == nil {
@@ -257,7 +259,7 @@ func (nw *network) groupCallee(prog *exec.Program, name string) *groupCallee {
 		}
 		call.Native = ce.native
 	} else {
-		f, ok := prog.FuncByName(name)
+		f, ok := prog.FuncByName(ref)
 		if !ok || f.Kind != "task" {
 			ce.err = exec.Errorf(exec.KindName, "node %s cannot run task '%s': its program has no such task", nw.c.Head().ID, name)
 			return ce
@@ -389,7 +391,7 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 			}
 			fns = map[string]int{}
 		}
-		c.Fn = functionIndex(m, fns, t.call.Name())
+		c.Fn = functionIndex(m, fns, t.call.Ref())
 		m.Calls = append(m.Calls, c)
 		calls = append(calls, t)
 		for _, a := range c.Args {

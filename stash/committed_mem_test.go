@@ -22,8 +22,8 @@ func TestReceivedCommittedKeysAreSmall(t *testing.T) {
 		perKey = min(perKey, committedKeyBytes(t))
 	}
 	t.Logf("%.1f bytes a committed key", perKey)
-	if perKey > 32 {
-		t.Fatalf("the stash keeps %.1f bytes a committed key (want at most 32)", perKey)
+	if perKey > 48 {
+		t.Fatalf("the stash keeps %.1f bytes a committed key (want at most 48; a map of the strings took 88-99)", perKey)
 	}
 }
 
