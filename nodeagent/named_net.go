@@ -476,33 +476,60 @@ func (nw *network) bindName(row gcs.ActorInfo) {
 	}
 }
 
-// namedRowOf is the bound row of a name: this head's, or the GCS's.
-func (nw *network) namedRowOf(ns, name string) (gcs.ActorInfo, bool) {
+// namedRowOf is the bound row of a name, as its claim in the GCS says
+// (with opts, how it is read; none: this replica's applied state). This
+// head's table answers when its row is the claim's actor; a row whose
+// actor holds the name no more (freed or taken again through another
+// head, which does not tell this one) is dropped, and the claim's actor
+// is found in the GCS actors table.
+func (nw *network) namedRowOf(ns, name string, opts ...gcs.ReadOption) (gcs.ActorInfo, bool) {
+	key := nameKey(ns, name)
 	nw.names.mu.Lock()
-	row, ok := nw.names.table[nameKey(ns, name)]
+	row, here := nw.names.table[key]
 	nw.names.mu.Unlock()
-	if ok {
-		return row, len(row.Handle) > 0
-	}
-	return nw.storedName(ns, name)
-}
-
-// storedName finds a live named actor's row in the GCS.
-func (nw *network) storedName(ns, name string) (gcs.ActorInfo, bool) {
 	st := nw.cfg.Store
 	if st == nil {
-		return gcs.ActorInfo{}, false
+		return row, here && len(row.Handle) > 0
 	}
-	rows, err := st.ListActors()
+	holder, err := st.GetActorName(ns, name, opts...)
+	if here && !(err == nil && holder.ActorID == row.ID) && len(opts) == 0 {
+		// This replica may not have applied this head's own claim yet:
+		// a disagreement is confirmed with the leader (a rare read, and
+		// a stale row is dropped after it).
+		holder, err = st.GetActorName(ns, name, gcs.Linearizable)
+	}
+	switch {
+	case err == nil && here && holder.ActorID == row.ID:
+		return row, len(row.Handle) > 0
+	case err != nil && !errors.Is(err, gcs.ErrNotFound):
+		return row, here && len(row.Handle) > 0 // the GCS cannot tell: this head's table answers
+	}
+	if here {
+		nw.names.dropRow(key, row.ID)
+	}
 	if err != nil {
 		return gcs.ActorInfo{}, false
 	}
-	for _, row := range rows {
-		if row.Name == name && row.Namespace == ns && row.State == "alive" && len(row.Handle) > 0 {
-			return row, true
-		}
+	return storedRow(st, holder, opts)
+}
+
+// dropRow deletes the table row key if it is still the actor id's.
+func (nn *netNames) dropRow(key, id string) {
+	nn.mu.Lock()
+	defer nn.mu.Unlock()
+	if row, ok := nn.table[key]; ok && row.ID == id {
+		delete(nn.table, key)
 	}
-	return gcs.ActorInfo{}, false
+}
+
+// storedRow is the actors-table row of the actor holding a name, once
+// it is bound to it (made and alive).
+func storedRow(st *gcs.Store, holder gcs.ActorName, opts []gcs.ReadOption) (gcs.ActorInfo, bool) {
+	row, err := st.GetActor(holder.ActorID, opts...)
+	if err != nil || row.Name != holder.Name || row.Namespace != holder.Namespace || row.State != "alive" || len(row.Handle) == 0 {
+		return gcs.ActorInfo{}, false
+	}
+	return row, true
 }
 
 // forgetName frees the names whose rows pick chooses, here and in the
@@ -586,7 +613,10 @@ func randomHex() string {
 
 // stopByName kills the named actor (rayflow actor stop).
 func (nw *network) stopByName(ns, name string) error {
-	row, ok := nw.namedRowOf(ns, name)
+	// Read linearizably: a stop may follow at once the making of the
+	// actor through another head (a rare request; a lookup reads this
+	// replica's applied state).
+	row, ok := nw.namedRowOf(ns, name, gcs.Linearizable)
 	if !ok {
 		return notFoundError(ns, name)
 	}

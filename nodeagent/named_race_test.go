@@ -2,6 +2,7 @@ package nodeagent_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -166,4 +167,155 @@ func TestUnboundNameClaimGoesStale(t *testing.T) {
 			t.Fatalf("%s: the stale claim was not replaced: %+v %v", name, n, err)
 		}
 	}
+}
+
+// A name freed through one head is free through the other: a named
+// actor made through head A and stopped through head B (rayflow actor
+// stop, or kill(handle) from a job on B) is not found through A, and the
+// actor made of that name next, through B, is the one A answers. Head A
+// used to answer from its own table, which B's stop reaches only when A
+// owns the actor (detached); a job's named actor is its driver's.
+func TestNameFreedThroughAnotherHead(t *testing.T) {
+	for _, tc := range []struct{ lifetime, stop string }{
+		{"detached", "actor stop"}, {"detached", "kill"}, {"job", "actor stop"}, {"job", "kill"},
+	} {
+		t.Run(tc.lifetime+"_"+strings.ReplaceAll(tc.stop, " ", "_"), func(t *testing.T) {
+			a, b := startTwoHeads(t)
+			onA, onB := driverAt(t, a), driverAt(t, b)
+			// B vouches for A's address once A's node registered with it
+			// (the driver on B dials A, the actor's host, to kill it).
+			testutil.Eventually(t, 20*time.Second, "head A registered with head B", func() bool {
+				return b.Membership.HasAddress(a.Cluster.Address())
+			})
+			const decl = `
+actor P(tag) {
+    method tag() { return tag }
+}
+`
+			jobDone := makeNamedThroughA(t, a, tc.lifetime, decl)
+			switch tc.stop {
+			case "actor stop": // B reads the name linearizably: no wait for its replica
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := nodeagent.StopNamedActor(ctx, b.Cluster.Address(), nil, nil, "default", "policy"); err != nil {
+					t.Fatal(err)
+				}
+			case "kill":
+				// A lookup through B reads B's replica: it finds the
+				// name once the replica applied A's writes.
+				testutil.Eventually(t, 10*time.Second, "head B's replica applying the name's row", func() bool {
+					n, err := b.Store.GetActorName("default", "policy")
+					if err != nil {
+						return false
+					}
+					_, err = b.Store.GetActor(n.ActorID)
+					return err == nil
+				})
+				if _, err := runSrc(t, onB, `pipeline main() { kill(actors.get("policy")) }`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Head A learns of the release when its GCS replica applies
+			// it (at once when it leads; a follower may lag a heartbeat).
+			testutil.Eventually(t, 10*time.Second, "head A's replica applying the release", func() bool {
+				_, err := a.Store.GetActorName("default", "policy")
+				return errors.Is(err, gcs.ErrNotFound)
+			})
+			got, err := runSrc(t, onA, `pipeline main() {
+    try { actors.get("policy"); return "found" } catch e { return e.kind + ": " + e.message }
+}`)
+			want := `key: no live actor is named "policy" in namespace "default" (it was never made, was stopped, or its job ended)`
+			if err != nil || got != want {
+				t.Fatalf("actors.get through A after the stop through B: %q %v, want %q", got, err, want)
+			}
+			if _, err := runSrc(t, onB, decl+`pipeline main() { P.options(name="policy", lifetime="detached")("second") }`); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 10*time.Second, "head A's replica applying the new claim", func() bool {
+				n, err := a.Store.GetActorName("default", "policy")
+				if err != nil {
+					return false
+				}
+				_, err = a.Store.GetActor(n.ActorID)
+				return err == nil
+			})
+			got, err = runSrc(t, onA, `pipeline main() { return get(actors.get("policy").tag()) }`)
+			if err != nil || got != "second" {
+				t.Fatalf("actors.get through A after B made the name again: %q %v, want the second actor", got, err)
+			}
+			if _, err := runSrc(t, onB, decl+`pipeline main() { P.options(name="go", lifetime="detached")("go") }`); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-jobDone; err != nil {
+				t.Fatalf("the job that made the first actor: %v", err)
+			}
+		})
+	}
+}
+
+// makeNamedThroughA makes the actor "policy" of class P (in decl) with
+// tag "first" through head A, detached or of a job that runs until an
+// actor named "go" lives; the channel answers that job's end.
+func makeNamedThroughA(t *testing.T, a *nodeagent.Head, lifetime, decl string) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	if lifetime == "detached" {
+		_, err := runSrc(t, driverAt(t, a), decl+`pipeline main() { get(P.options(name="policy", lifetime="detached")("first").tag()) }`)
+		done <- err
+		return done
+	}
+	out := &testutil.Buffer{}
+	maker, err := nodeagent.ConnectDriver([]string{a.Cluster.Address()}, nodeagent.Config{Stdout: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { maker.Shutdown("test over") })
+	prog, err := rayflow.Compile("maker.rayflow", decl+`
+pipeline main() {
+    let p = P.options(name="policy")("first")
+    get(p.tag())
+    print("made")
+    while true {
+        try { actors.get("go"); return } catch e { time.sleep(0.02) }
+    }
+}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: maker})
+		done <- err
+	}()
+	testutil.Eventually(t, 20*time.Second, "the job on A making its named actor", func() bool {
+		return strings.Contains(out.String(), "made")
+	})
+	return done
+}
+
+// driverAt connects a driver to the head h alone.
+func driverAt(t *testing.T, h *nodeagent.Head) *nodeagent.Cluster {
+	t.Helper()
+	d, err := nodeagent.ConnectDriver([]string{h.Cluster.Address()}, nodeagent.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown("test over") })
+	return d
+}
+
+// runSrc runs a program's main on the driver d and returns what it
+// returned, printed.
+func runSrc(t *testing.T, d *nodeagent.Cluster, src string) (string, error) {
+	t.Helper()
+	prog, err := rayflow.Compile("job.rayflow", src, nil)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, src))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v, err := prog.Run(ctx, rayflow.RunOptions{Cluster: d})
+	if err != nil {
+		return "", err
+	}
+	return v.String(), nil
 }
