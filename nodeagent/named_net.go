@@ -45,7 +45,10 @@ import (
 // A name is taken in the GCS (gcs.ClaimActorName, a conditional write)
 // before its actor is made: of two heads registering one name at the
 // same moment, the GCS lets one claim through and the other head answers
-// the taken error; forgetting a name releases its claim.
+// the taken error; forgetting a name releases its claim. The claim is
+// what a lookup answers from (namedRowOf): a head's table row whose actor
+// no longer holds the claim (freed, or taken again, through another head)
+// is dropped when a lookup meets it.
 
 // Sub-operations of wire.QueryNamedActor.
 const (
