@@ -196,6 +196,7 @@ func (h *host) sync(ctx context.Context, linearizable bool) {
 		m := h.mounted[name]
 		switch {
 		case m != nil && m.rec.Deployed == rec.Deployed:
+			m.rec = rec // its Scaled counts may have changed
 			if !m.served && time.Since(m.lastTry) >= portRetry {
 				h.listen(m)
 			}
@@ -203,6 +204,48 @@ func (h *host) sync(ctx context.Context, linearizable bool) {
 			h.mount(rec)
 		}
 	}
+	h.steerScaling(rows)
+}
+
+// steerScaling says which of the applications the host serves it
+// scales (scales), gives each deployment the load the other ingresses
+// reported, and makes the replica lists of the others follow their
+// records (scale.go).
+func (h *host) steerScaling(r rows) {
+	fresh := time.Now().Add(-ingressStale).UnixNano()
+	for name, m := range h.mounted {
+		scales := m.served && h.scales(name, r, fresh)
+		m.app.follows.Store(!scales)
+		if !scales {
+			m.app.followScale(m.rec)
+		}
+		for route, d := range m.app.byRoute {
+			var remote int64
+			for id, rep := range r.ingresses {
+				if id != h.opts.ID && rep.At >= fresh && rep.Routes[name] == m.rec.Deployed {
+					remote += rep.Load[name][route]
+				}
+			}
+			d.remote.Store(remote)
+		}
+	}
+}
+
+// scales reports whether this host scales the application named name:
+// it is a head, and no other head of lesser ID reported within
+// ingressStale that it serves it.
+func (h *host) scales(name string, r rows, fresh int64) bool {
+	if h.opts.Node {
+		return false
+	}
+	for id, rep := range r.ingresses {
+		if id < h.opts.ID && rep.Head && rep.At >= fresh {
+			if _, ok := rep.Routes[name]; ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // wants reports whether the host serves rec, which it does not serve
@@ -263,7 +306,9 @@ func (h *host) mount(rec Record) {
 		return
 	}
 	delete(h.failed, rec.Name)
-	app.resolve() // which replicas are local, before the first request
+	app.follows.Store(true) // until steerScaling says it scales
+	app.followScale(rec)    // the replicas scaling made so far
+	app.resolve()           // which replicas are local, before the first request
 	m := &mounted{rec: rec, addr: addr, app: app}
 	h.mounted[rec.Name] = m
 	var prev *App
