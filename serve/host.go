@@ -357,10 +357,8 @@ func (h *host) listen(m *mounted) {
 }
 
 // startScaling starts the application's autoscaling once it serves, on
-// a head only: a node's ingress, whose load is its own clients', would
-// scale down the replicas a head's clients keep busy (and the head
-// those of the node's), each scale-down a stopped replica for the
-// other's requests to retry on.
+// a head only: one head scales each application, on the load of every
+// ingress (steerScaling), and a node's ingress follows.
 func (h *host) startScaling(app *App) {
 	if !h.opts.Node {
 		app.startScaling()
