@@ -87,6 +87,9 @@ type mounted struct {
 	app     *App
 	served  bool
 	lastTry time.Time // the last listen, when not served
+	// since is when it began to serve: a head scales it no sooner than
+	// reportEvery after, once it has heard every other head serving it.
+	since time.Time
 }
 
 // port is one HTTP listener of a head and the applications on it.
@@ -214,7 +217,7 @@ func (h *host) sync(ctx context.Context, linearizable bool) {
 func (h *host) steerScaling(r rows) {
 	fresh := time.Now().Add(-ingressStale).UnixNano()
 	for name, m := range h.mounted {
-		scales := m.served && h.scales(name, r, fresh)
+		scales := m.served && time.Since(m.since) >= reportEvery && h.scales(name, r, fresh)
 		m.app.follows.Store(!scales)
 		if !scales {
 			m.app.followScale(m.rec)
@@ -233,7 +236,9 @@ func (h *host) steerScaling(r rows) {
 
 // scales reports whether this host scales the application named name:
 // it is a head, and no other head of lesser ID reported within
-// ingressStale that it serves it.
+// ingressStale that it serves it. (Its caller waits reportEvery after
+// it began to serve, by when every other head serving it has reported
+// so: two heads never scale at once.)
 func (h *host) scales(name string, r rows, fresh int64) bool {
 	if h.opts.Node {
 		return false
@@ -320,7 +325,7 @@ func (h *host) mount(rec Record) {
 	case old != nil && old.served && old.addr == addr:
 		h.ports[addr].mux.Mount(app)
 		h.startScaling(app)
-		m.served = true
+		m.served, m.since = true, time.Now()
 		fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
 	default:
 		if old != nil && old.served {
