@@ -90,13 +90,23 @@ func loadOn(clients int, urls ...string) (stop func() int64) {
 // Load that comes only through a node's ingress scales the application
 // (the head sums the load every ingress reports), the node's ingress
 // routes to the replicas the head added (it follows the record), and
-// the application scales back down once the load stops.
+// the application scales back down once the load stops: a head and a
+// node joined over real sockets, the node holding the replicas.
 func TestNodeIngressLoadScales(t *testing.T) {
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 4, DataDir: t.TempDir()})
+	if testing.Short() {
+		t.Skip("starts a head and a node")
+	}
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Shutdown("test over")
+	defer head.Close()
+	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 4, NodeID: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Shutdown("test over")
+	c := head.Cluster
 	ports, err := testutil.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +118,7 @@ func TestNodeIngressLoadScales(t *testing.T) {
 	headLog, nodeLog := &testutil.Buffer{}, &testutil.Buffer{}
 	hosts.Go(func() { RunHostWith(ctx, c, headLog, HostOptions{ID: "head", Poll: 100 * time.Millisecond}) })
 	hosts.Go(func() {
-		RunHostWith(ctx, c, nodeLog, HostOptions{ID: "n1", Node: true, Port: nodePort, Poll: 100 * time.Millisecond})
+		RunHostWith(ctx, node, nodeLog, HostOptions{ID: "w1", Node: true, Port: nodePort, Poll: 100 * time.Millisecond})
 	})
 	defer func() {
 		if t.Failed() {
