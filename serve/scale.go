@@ -178,9 +178,16 @@ func (a *App) recordScale() {
 
 // followScale makes the deployments' replica lists what rec's Scaled
 // counts say (the first replicas where it says nothing): replicas added
-// are looked up by name at their first request, those removed take no
-// more requests (the scaling head stops them).
+// are looked up by name at once (a node's ingress sends requests to
+// its own replicas first: it must know which they are), those removed
+// take no more requests (the scaling head stops them).
 func (a *App) followScale(rec Record) {
+	added := false
+	defer func() {
+		if added {
+			a.resolve()
+		}
+	}()
 	for _, dr := range rec.Deployments {
 		d := a.byRoute[dr.Route]
 		if d == nil {
@@ -194,6 +201,7 @@ func (a *App) followScale(rec Record) {
 		d.mu.Lock()
 		for i := len(d.replicas) + 1; i <= n; i++ {
 			d.replicas = append(d.replicas, &replica{name: ReplicaName(a.name, a.version, d.route, i)})
+			added = true
 		}
 		if len(d.replicas) > n {
 			d.replicas = d.replicas[:n]

@@ -17,10 +17,12 @@ import (
 )
 
 // scaledProgram is an autoscaled deployment whose replicas count the
-// requests they answered.
+// requests they answered. With @concurrency(2) a node's ingress sends a
+// request to other replicas than its own once its own have 4
+// outstanding (spec/serving.md).
 const scaledProgram = `
 @serve(route="/s", replicas=1, min_replicas=1, max_replicas=3)
-@concurrency(8)
+@concurrency(2)
 actor S() {
     let n = 0
     method slow(x) { n += 1; time.sleep(x); return n }
@@ -144,6 +146,16 @@ func TestNodeIngressLoadScales(t *testing.T) {
 	}
 	defer probe.Close()
 	d := probe.byRoute["/s"]
+	defer func() {
+		if t.Failed() {
+			recs, err := Records(c)
+			t.Logf("record's scaled counts: %v %v", recs["ns"].Scaled, err)
+			for i := 1; i <= 3; i++ {
+				_, v, err := probe.callReplica(d, &replica{name: ReplicaName("ns", 1, "/s", i)}, "calls", nil, nil)
+				t.Logf("replica %d: %v calls %v", i, v, err)
+			}
+		}
+	}()
 	testutil.Eventually(t, 10*time.Second, "the node's ingress routing to the added replicas", func() bool {
 		for i := 2; i <= 3; i++ {
 			_, v, err := probe.callReplica(d, &replica{name: ReplicaName("ns", 1, "/s", i)}, "calls", nil, nil)
