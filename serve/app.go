@@ -77,6 +77,10 @@ type App struct {
 	// mux is the Mux it is mounted on, if any (set by Mount): where a
 	// request whose replica was stopped looks for the current version.
 	mux atomic.Pointer[Mux]
+	// follows is set while another process scales the application
+	// (scale.go): this one's scalers, if any, do nothing, and its
+	// replica lists follow the record (followScale).
+	follows atomic.Bool
 	// self is the cluster address of this process when it is a node of
 	// a cluster ("" embedded): replicas living there are local, and
 	// requests go to them first (pick).
@@ -97,7 +101,10 @@ type deployment struct {
 	// inFlight counts the requests to the deployment not yet answered,
 	// for the scaler.
 	inFlight atomic.Int64
-	scaler   *scaler // nil unless min_replicas < max_replicas
+	// remote is the requests in flight at the application's other
+	// ingresses, as they last reported them (set by the host).
+	remote atomic.Int64
+	scaler *scaler // nil unless min_replicas < max_replicas
 }
 
 // replica is one actor of a deployment, known by its name (a detached

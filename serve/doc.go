@@ -25,7 +25,12 @@
 // RunHost waits for before it returns. A request whose replica is gone
 // asks that goroutine to read the records again and waits for it
 // (Mux.refresh, a syncSignal) before it retries on the version served
-// then. A host starts an application's scalers once it serves it.
+// then. A head starts an application's scalers once it serves it; its
+// goroutine says at each sync whether they scale (App.follows: one head
+// per application does) and sets each deployment's count of the other
+// ingresses' requests in flight (deployment.remote), and the replica
+// lists of an App that does not scale follow its record (followScale,
+// under the deployment's mutex).
 //
 // Threading contract: Deploy and newApp run on one goroutine; after
 // start, Mux.Handler calls into the App from many goroutines at once. A

@@ -87,6 +87,9 @@ type mounted struct {
 	app     *App
 	served  bool
 	lastTry time.Time // the last listen, when not served
+	// since is when it began to serve: a head scales it no sooner than
+	// reportEvery after, once it has heard every other head serving it.
+	since time.Time
 }
 
 // port is one HTTP listener of a head and the applications on it.
@@ -196,6 +199,7 @@ func (h *host) sync(ctx context.Context, linearizable bool) {
 		m := h.mounted[name]
 		switch {
 		case m != nil && m.rec.Deployed == rec.Deployed:
+			m.rec = rec // its Scaled counts may have changed
 			if !m.served && time.Since(m.lastTry) >= portRetry {
 				h.listen(m)
 			}
@@ -203,6 +207,50 @@ func (h *host) sync(ctx context.Context, linearizable bool) {
 			h.mount(rec)
 		}
 	}
+	h.steerScaling(rows)
+}
+
+// steerScaling says which of the applications the host serves it
+// scales (scales), gives each deployment the load the other ingresses
+// reported, and makes the replica lists of the others follow their
+// records (scale.go).
+func (h *host) steerScaling(r rows) {
+	fresh := time.Now().Add(-ingressStale).UnixNano()
+	for name, m := range h.mounted {
+		scales := m.served && time.Since(m.since) >= reportEvery && h.scales(name, r, fresh)
+		m.app.follows.Store(!scales)
+		if !scales {
+			m.app.followScale(m.rec)
+		}
+		for route, d := range m.app.byRoute {
+			var remote int64
+			for id, rep := range r.ingresses {
+				if id != h.opts.ID && rep.At >= fresh && rep.Routes[name] == m.rec.Deployed {
+					remote += rep.Load[name][route]
+				}
+			}
+			d.remote.Store(remote)
+		}
+	}
+}
+
+// scales reports whether this host scales the application named name:
+// it is a head, and no other head of lesser ID reported within
+// ingressStale that it serves it. (Its caller waits reportEvery after
+// it began to serve, by when every other head serving it has reported
+// so: two heads never scale at once.)
+func (h *host) scales(name string, r rows, fresh int64) bool {
+	if h.opts.Node {
+		return false
+	}
+	for id, rep := range r.ingresses {
+		if id < h.opts.ID && rep.Head && rep.At >= fresh {
+			if _, ok := rep.Routes[name]; ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // wants reports whether the host serves rec, which it does not serve
@@ -263,7 +311,9 @@ func (h *host) mount(rec Record) {
 		return
 	}
 	delete(h.failed, rec.Name)
-	app.resolve() // which replicas are local, before the first request
+	app.follows.Store(true) // until steerScaling says it scales
+	app.followScale(rec)    // the replicas scaling made so far
+	app.resolve()           // which replicas are local, before the first request
 	m := &mounted{rec: rec, addr: addr, app: app}
 	h.mounted[rec.Name] = m
 	var prev *App
@@ -275,7 +325,7 @@ func (h *host) mount(rec Record) {
 	case old != nil && old.served && old.addr == addr:
 		h.ports[addr].mux.Mount(app)
 		h.startScaling(app)
-		m.served = true
+		m.served, m.since = true, time.Now()
 		fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
 	default:
 		if old != nil && old.served {
@@ -312,10 +362,8 @@ func (h *host) listen(m *mounted) {
 }
 
 // startScaling starts the application's autoscaling once it serves, on
-// a head only: a node's ingress, whose load is its own clients', would
-// scale down the replicas a head's clients keep busy (and the head
-// those of the node's), each scale-down a stopped replica for the
-// other's requests to retry on.
+// a head only: one head scales each application, on the load of every
+// ingress (steerScaling), and a node's ingress follows.
 func (h *host) startScaling(app *App) {
 	if !h.opts.Node {
 		app.startScaling()

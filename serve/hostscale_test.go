@@ -8,9 +8,10 @@ import (
 	"github.com/rayflow/rayflow/nodeagent"
 )
 
-// On a cluster only a head's ingress autoscales an application it
-// serves: a node's would scale on its own clients' load and stop the
-// replicas the head's clients keep busy.
+// On a cluster only a head's ingress runs an application's scalers: one
+// head scales it on the load of every ingress (TestOneHeadScales), and a
+// node's ingress follows the replica counts it records
+// (TestNodeIngressLoadScales).
 func TestOnlyHeadsAutoscale(t *testing.T) {
 	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
 	if err != nil {

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"maps"
 	"net"
 	"sort"
 	"time"
@@ -32,14 +33,25 @@ type ingressReport struct {
 	At     int64             `json:"at"`
 	Routes map[string]int64  `json:"routes"`
 	URLs   map[string]string `json:"urls,omitempty"`
+	// Head is set in a head's report: the serving head of least ID
+	// scales the application (scaling.go).
+	Head bool `json:"head,omitempty"`
+	// Load is, by application name and route, the requests in flight
+	// (queued or running) at this ingress, those not zero.
+	Load map[string]map[string]int64 `json:"load,omitempty"`
+	// Taken is, by application name, the URL of an application this
+	// ingress would serve but whose port another process holds.
+	Taken map[string]string `json:"taken,omitempty"`
 }
 
 // reporter is what a host remembers of its last report. RunHost's
 // goroutine owns it.
 type reporter struct {
-	last   map[string]int64
-	wrote  time.Time
-	failed bool
+	last     map[string]int64
+	lastLoad map[string]map[string]int64
+	lastTook map[string]string
+	wrote    time.Time
+	failed   bool
 	// routed is set while its last report written routes something: a
 	// host that routes nothing, and said so or never said anything,
 	// writes nothing (a node of a cluster that serves nothing costs the
@@ -47,23 +59,32 @@ type reporter struct {
 	routed bool
 }
 
-// reportRouted writes the host's report when what it routes changed
-// since the last one, or the last one is getting old.
+// reportRouted writes the host's report when what it routes, its load
+// or the ports it found taken changed since the last one (its load is
+// written at most once a sync: no write per request), or the last one
+// is getting old.
 func (h *host) reportRouted(r rows) {
-	routes, urls := map[string]int64{}, map[string]string{}
+	routes, urls, taken := map[string]int64{}, map[string]string{}, map[string]string{}
+	load := map[string]map[string]int64{}
 	for name, m := range h.mounted {
-		if m.served {
-			routes[name] = m.rec.Deployed
-			urls[name] = h.url(m.addr)
+		if !m.served {
+			taken[name] = h.url(m.addr)
+			continue
+		}
+		routes[name] = m.rec.Deployed
+		urls[name] = h.url(m.addr)
+		if l := m.app.load(); len(l) > 0 {
+			load[name] = l
 		}
 	}
-	if len(routes) == 0 && !h.report.routed {
+	if len(routes) == 0 && len(taken) == 0 && !h.report.routed {
 		return
 	}
-	if !h.report.failed && sameRoutes(routes, h.report.last) && time.Since(h.report.wrote) < reportEvery {
+	same := sameRoutes(routes, h.report.last) && sameLoad(load, h.report.lastLoad) && maps.Equal(taken, h.report.lastTook)
+	if !h.report.failed && same && time.Since(h.report.wrote) < reportEvery {
 		return
 	}
-	blob, err := json.Marshal(ingressReport{At: time.Now().UnixNano(), Routes: routes, URLs: urls})
+	blob, err := json.Marshal(ingressReport{At: time.Now().UnixNano(), Routes: routes, URLs: urls, Head: !h.opts.Node, Load: load, Taken: taken})
 	if err != nil {
 		return
 	}
@@ -72,8 +93,21 @@ func (h *host) reportRouted(r rows) {
 	ok, err := h.c.PutServeApp(gcs.ServeApp{Name: name, Version: prev + 1, Record: blob}, prev)
 	h.report.failed = err != nil || !ok // tried again at the next sync
 	if !h.report.failed {
-		h.report.last, h.report.wrote, h.report.routed = routes, time.Now(), len(routes) > 0
+		h.report.last, h.report.wrote, h.report.routed = routes, time.Now(), len(routes)+len(taken) > 0
+		h.report.lastLoad, h.report.lastTook = load, taken
 	}
+}
+
+func sameLoad(a, b map[string]map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !maps.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 func sameRoutes(a, b map[string]int64) bool {
@@ -134,15 +168,24 @@ func (h *host) url(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// Ingress is a process that serves an application: its node's ID and
-// the URL it serves the application at.
+// Ingress is a process that serves an application: its node's ID, the
+// URL it serves the application at, and its state: IngressServing, or
+// IngressPortTaken when another process holds that port.
 type Ingress struct {
-	ID  string `json:"id"`
-	URL string `json:"url"`
+	ID    string `json:"id"`
+	URL   string `json:"url"`
+	State string `json:"state"`
 }
 
+// The states of an Ingress.
+const (
+	IngressServing   = "serving"
+	IngressPortTaken = "port taken"
+)
+
 // ServedBy lists, by application name, the processes that serve it now
-// (those whose report is fresh), sorted by ID.
+// or would but for their port being taken (those whose report is
+// fresh), sorted by ID.
 func ServedBy(c *nodeagent.Cluster) (map[string][]Ingress, error) {
 	r, err := readRows(c)
 	if err != nil {
@@ -155,7 +198,10 @@ func ServedBy(c *nodeagent.Cluster) (map[string][]Ingress, error) {
 			continue
 		}
 		for name := range rep.Routes {
-			out[name] = append(out[name], Ingress{ID: id, URL: rep.URLs[name]})
+			out[name] = append(out[name], Ingress{ID: id, URL: rep.URLs[name], State: IngressServing})
+		}
+		for name, url := range rep.Taken {
+			out[name] = append(out[name], Ingress{ID: id, URL: url, State: IngressPortTaken})
 		}
 	}
 	for _, list := range out {

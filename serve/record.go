@@ -36,6 +36,11 @@ type Record struct {
 	// Version counts the deploys of the application (Options.Version).
 	Version     int                `json:"version"`
 	Deployments []DeploymentRecord `json:"deployments"`
+	// Scaled is, by route, how many replicas the deployment has now,
+	// when autoscaling changed it (replicas 1..n): the head that scales
+	// the application writes it at each scaling, at the same version,
+	// and every other ingress routes to those replicas (scale.go).
+	Scaled map[string]int `json:"scaled,omitempty"`
 }
 
 // DeploymentRecord is one served actor of an application.

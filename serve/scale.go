@@ -1,7 +1,10 @@
 package serve
 
 import (
+	"encoding/json"
 	"time"
+
+	"github.com/rayflow/rayflow/gcs"
 
 	"github.com/rayflow/rayflow/exec"
 )
@@ -14,6 +17,15 @@ import (
 // deployment). It adds replicas at once when it wants more, and removes
 // one (the newest, after its requests are answered) when it has wanted
 // fewer for scaleDownAfter.
+//
+// On a cluster, every ingress (heads and nodes) reports its requests in
+// flight per route with the versions it routes (ingress.go), and the
+// host sets each deployment's remote count from the fresh reports of
+// the others; exactly one ingress scales an application: the head of
+// least ID among those whose fresh reports say they serve it (host.go,
+// scales). Every other ingress's App follows: its scalers do nothing,
+// and its replica lists follow the record's Scaled counts, which the
+// scaling head writes at each scaling.
 
 const (
 	scaleEvery     = 200 * time.Millisecond
@@ -52,6 +64,10 @@ func (s *scaler) loop() {
 			return
 		case <-tick.C:
 		}
+		if s.app.follows.Load() {
+			lowSince = time.Time{}
+			continue
+		}
 		want, have := s.wanted(), s.d.count()
 		switch {
 		case want > have:
@@ -72,7 +88,7 @@ func (s *scaler) loop() {
 func (s *scaler) wanted() int {
 	spec := s.d.spec
 	target := int64(targetOngoing * max(spec.MaxBatch, 1))
-	n := int((s.d.inFlight.Load() + target - 1) / target)
+	n := int((s.d.load() + target - 1) / target)
 	return min(max(n, spec.MinReplicas), spec.MaxReplicas)
 }
 
@@ -88,7 +104,8 @@ func (s *scaler) grow(want int) {
 		s.d.mu.Lock()
 		s.d.replicas = append(s.d.replicas, r)
 		s.d.mu.Unlock()
-		s.app.logf("serve: %s: scaled up to %d replicas (%d requests in flight)", s.d.route, have+1, s.d.inFlight.Load())
+		s.app.logf("serve: %s: scaled up to %d replicas (%d requests in flight)", s.d.route, have+1, s.d.load())
+		s.app.recordScale()
 	}
 }
 
@@ -100,9 +117,12 @@ func (s *scaler) shrink() {
 	r := s.d.replicas[n-1]
 	s.d.replicas = s.d.replicas[:n-1]
 	s.d.mu.Unlock()
-	s.app.logf("serve: %s: scaled down to %d replicas (%d requests in flight)", s.d.route, n-1, s.d.inFlight.Load())
-	deadline := time.Now().Add(drainWithin)
-	for r.outstanding.Load() > 0 && time.Now().Before(deadline) {
+	s.app.logf("serve: %s: scaled down to %d replicas (%d requests in flight)", s.d.route, n-1, s.d.load())
+	s.app.recordScale()
+	// The other ingresses drop it when they read the record: it is
+	// stopped no sooner than retireGrace after.
+	deadline, grace := time.Now().Add(drainWithin), time.Now().Add(retireGrace)
+	for (r.outstanding.Load() > 0 || time.Now().Before(grace)) && time.Now().Before(deadline) {
 		select {
 		case <-s.done:
 			return
@@ -110,6 +130,85 @@ func (s *scaler) shrink() {
 		}
 	}
 	s.app.stopReplica(r)
+}
+
+// load is the deployment's requests in flight: here and at the other
+// ingresses.
+func (d *deployment) load() int64 { return d.inFlight.Load() + d.remote.Load() }
+
+// load is, by route, the application's requests in flight at this
+// ingress, those not zero: what its host reports.
+func (a *App) load() map[string]int64 {
+	out := map[string]int64{}
+	for route, d := range a.byRoute {
+		if n := d.inFlight.Load(); n > 0 {
+			out[route] = n
+		}
+	}
+	return out
+}
+
+// recordScale writes the deployments' replica counts into the
+// application's record (Record.Scaled), at the same version: the other
+// ingresses route to the replicas it added and leave those it removed.
+// A redeploy since (a newer record) leaves it be.
+func (a *App) recordScale() {
+	r, err := readRows(a.cluster)
+	if err != nil {
+		a.logf("serve: application %s: cannot record its scaling: %v", a.name, err)
+		return
+	}
+	rec, ok := r.apps[a.name]
+	if !ok || rec.Deployed != a.stamp {
+		return // embedded, deleted or redeployed
+	}
+	rec.Scaled = map[string]int{}
+	for route, d := range a.byRoute {
+		rec.Scaled[route] = d.count()
+	}
+	blob, err := json.Marshal(rec)
+	if err != nil {
+		return
+	}
+	v := r.versions[a.name]
+	if _, err := a.cluster.PutServeApp(gcs.ServeApp{Name: a.name, Version: v, Record: blob}, v); err != nil {
+		a.logf("serve: application %s: cannot record its scaling: %v", a.name, err)
+	}
+}
+
+// followScale makes the deployments' replica lists what rec's Scaled
+// counts say (the first replicas where it says nothing): replicas added
+// are looked up by name at once (a node's ingress sends requests to
+// its own replicas first: it must know which they are), those removed
+// take no more requests (the scaling head stops them).
+func (a *App) followScale(rec Record) {
+	added := false
+	defer func() {
+		if added {
+			a.resolve()
+		}
+	}()
+	for _, dr := range rec.Deployments {
+		d := a.byRoute[dr.Route]
+		if d == nil {
+			continue
+		}
+		n, ok := rec.Scaled[dr.Route]
+		if !ok {
+			n = len(dr.Replicas)
+		}
+		n = min(max(n, 1), max(d.spec.MaxReplicas, len(dr.Replicas)))
+		d.mu.Lock()
+		for i := len(d.replicas) + 1; i <= n; i++ {
+			d.replicas = append(d.replicas, &replica{name: ReplicaName(a.name, a.version, d.route, i)})
+			added = true
+		}
+		if len(d.replicas) > n {
+			d.replicas = d.replicas[:n]
+		}
+		d.next %= len(d.replicas)
+		d.mu.Unlock()
+	}
 }
 
 // stopReplica kills a replica's actor: the one it has, or the live

@@ -398,14 +398,23 @@ func serveDelete(c *nodeagent.Cluster, words []string, stdout, stderr io.Writer)
 }
 
 // describeIngresses says which processes serve an application: "head at
-// http://127.0.0.1:8000, w1 at http://..." or "no process yet".
+// http://127.0.0.1:8000, w1 at http://..." or "no process yet", and
+// those whose port is taken: "; port taken at w2 (http://...)".
 func describeIngresses(list []serve.Ingress) string {
-	if len(list) == 0 {
-		return "no process yet"
+	var serving, taken []string
+	for _, in := range list {
+		if in.State == serve.IngressPortTaken {
+			taken = append(taken, in.ID+" ("+in.URL+")")
+		} else {
+			serving = append(serving, in.ID+" at "+in.URL)
+		}
 	}
-	parts := make([]string, len(list))
-	for i, in := range list {
-		parts[i] = in.ID + " at " + in.URL
+	out := "no process yet"
+	if len(serving) > 0 {
+		out = strings.Join(serving, ", ")
 	}
-	return strings.Join(parts, ", ")
+	if len(taken) > 0 {
+		out += "; port taken at " + strings.Join(taken, ", ")
+	}
+	return out
 }

@@ -85,7 +85,7 @@ actor Echo(scale = 2) {
 	// does, or the other worker).
 	serving := map[string]bool{}
 	for _, in := range st.Applications[0].ServedBy {
-		serving[in.ID] = in.URL == url
+		serving[in.ID] = in.URL == url && in.State == serve.IngressServing
 	}
 	victim := ""
 	for id, p := range fc.workers {
@@ -294,10 +294,18 @@ actor N() {
 	var server string // the worker that serves the deployed port
 	testutil.Eventually(t, 10*time.Second, "status listing the head and one worker as serving", func() bool {
 		st := servedStatusOf(t, bin, head)
-		if len(st.Applications) != 1 || len(st.Applications[0].ServedBy) != 2 {
+		if len(st.Applications) != 1 {
 			return false
 		}
-		by := st.Applications[0].ServedBy
+		var by []serve.Ingress
+		for _, in := range st.Applications[0].ServedBy {
+			if in.State == serve.IngressServing {
+				by = append(by, in)
+			}
+		}
+		if len(by) != 2 {
+			return false
+		}
 		if by[0].ID != "head" || by[0].URL != fmt.Sprintf("http://127.0.0.1:%d", headServe) || by[1].URL != url {
 			t.Fatalf("serve status: served by %+v", by)
 		}
@@ -307,6 +315,19 @@ actor N() {
 	other := map[string]string{"w1": "w2", "w2": "w1"}[server]
 	if other == "" {
 		t.Fatalf("the deployed port is served by %q, no worker", server)
+	}
+	// serve status lists the other worker too, its port taken.
+	testutil.Eventually(t, 10*time.Second, "status listing the other worker's port as taken", func() bool {
+		for _, in := range servedStatusOf(t, bin, head).Applications[0].ServedBy {
+			if in.ID == other && in.State == serve.IngressPortTaken && in.URL == url {
+				return true
+			}
+		}
+		return false
+	})
+	text, err := exec.Command(bin, "serve", "status", "--address", head).CombinedOutput()
+	if want := "; port taken at " + other + " (" + url + ")"; err != nil || !strings.Contains(string(text), want) {
+		t.Errorf("serve status says no %q: %v\n%s", want, err, text)
 	}
 	taken := fmt.Sprintf("application nodes is not served by this process on 127.0.0.1:%d", port)
 	testutil.Eventually(t, 10*time.Second, "the other worker saying its port is taken", func() bool {

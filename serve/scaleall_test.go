@@ -1,0 +1,222 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/testutil"
+	"github.com/rayflow/rayflow/nodeagent"
+	"github.com/valyala/fasthttp"
+)
+
+// scaledProgram is an autoscaled deployment whose replicas count the
+// requests they answered. With @concurrency(2) a node's ingress sends a
+// request to other replicas than its own once its own have 4
+// outstanding (spec/serving.md).
+const scaledProgram = `
+@serve(route="/s", replicas=1, min_replicas=1, max_replicas=3)
+@concurrency(2)
+actor S() {
+    let n = 0
+    method slow(x) { n += 1; time.sleep(x); return n }
+    method calls() { return n }
+}`
+
+// deployScaled deploys scaledProgram as application name on c, its
+// record at port.
+func deployScaled(t *testing.T, c *nodeagent.Cluster, name string, port int) Record {
+	t.Helper()
+	prog, err := rayflow.Compile("app.rayflow", scaledProgram, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := Deploy(c, prog, Options{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Close()
+	rec := app.Record("127.0.0.1", port)
+	if err := Publish(c, rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// postJSON posts body to url and returns the answer's status.
+func postJSON(client *fasthttp.Client, url, body string) (int, error) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(url)
+	req.Header.SetMethod("POST")
+	req.Header.SetContentType("application/json")
+	req.SetBodyString(body)
+	err := client.Do(req, resp)
+	return resp.StatusCode(), err
+}
+
+// loadOn sends requests that take 200 ms from clients goroutines to
+// each url until the returned stop is called; stop returns how many
+// failed.
+func loadOn(clients int, urls ...string) (stop func() int64) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	client := &fasthttp.Client{}
+	for _, url := range urls {
+		for range clients {
+			wg.Go(func() {
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					if status, err := postJSON(client, url, "[0.2]"); err != nil || status != 200 {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+	}
+	return func() int64 { close(done); wg.Wait(); return failed.Load() }
+}
+
+// Load that comes only through a node's ingress scales the application
+// (the head sums the load every ingress reports), the node's ingress
+// routes to the replicas the head added (it follows the record), and
+// the application scales back down once the load stops: a head and a
+// node joined over real sockets, the node holding the replicas.
+func TestNodeIngressLoadScales(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a head and a node")
+	}
+	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Close()
+	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 4, NodeID: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Shutdown("test over")
+	c := head.Cluster
+	ports, err := testutil.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headPort, nodePort := ports, ports+1
+	rec := deployScaled(t, c, "ns", headPort)
+	ctx, cancel := context.WithCancel(context.Background())
+	var hosts sync.WaitGroup
+	headLog, nodeLog := &testutil.Buffer{}, &testutil.Buffer{}
+	hosts.Go(func() { RunHostWith(ctx, c, headLog, HostOptions{ID: "head", Poll: 100 * time.Millisecond}) })
+	hosts.Go(func() {
+		RunHostWith(ctx, node, nodeLog, HostOptions{ID: "w1", Node: true, Port: nodePort, Poll: 100 * time.Millisecond})
+	})
+	defer func() {
+		if t.Failed() {
+			t.Logf("head's log:\n%s\nnode's log:\n%s", headLog.String(), nodeLog.String())
+		}
+	}()
+	defer func() { cancel(); hosts.Wait() }()
+	nodeURL := fmt.Sprintf("http://127.0.0.1:%d/s/slow", nodePort)
+	testutil.Eventually(t, 10*time.Second, "the node's ingress serving", func() bool {
+		status, err := postJSON(&fasthttp.Client{}, nodeURL, "[0]")
+		return err == nil && status == 200
+	})
+
+	stop := loadOn(8, nodeURL)
+	testutil.Eventually(t, 10*time.Second, "the head scaling up on the node's load", func() bool {
+		return strings.Contains(headLog.String(), "scaled up to 3 replicas")
+	})
+	// The added replicas answer requests, which only the node's ingress
+	// sends.
+	probe, err := attach(c, rec, &testutil.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	d := probe.byRoute["/s"]
+	defer func() {
+		if t.Failed() {
+			recs, err := Records(c)
+			t.Logf("record's scaled counts: %v %v", recs["ns"].Scaled, err)
+			for i := 1; i <= 3; i++ {
+				_, v, err := probe.callReplica(d, &replica{name: ReplicaName("ns", 1, "/s", i)}, "calls", nil, nil)
+				t.Logf("replica %d: %v calls %v", i, v, err)
+			}
+		}
+	}()
+	testutil.Eventually(t, 10*time.Second, "the node's ingress routing to the added replicas", func() bool {
+		for i := 2; i <= 3; i++ {
+			_, v, err := probe.callReplica(d, &replica{name: ReplicaName("ns", 1, "/s", i)}, "calls", nil, nil)
+			if err != nil || v.Kind() != exec.IntKind || v.AsInt() == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if failed := stop(); failed > 0 {
+		t.Errorf("%d requests failed", failed)
+	}
+	testutil.Eventually(t, 15*time.Second, "the head scaling down once the load stopped", func() bool {
+		return strings.Contains(headLog.String(), "scaled down to 1 replicas")
+	})
+	if strings.Contains(nodeLog.String(), "scaled") {
+		t.Errorf("the node's ingress scaled:\n%s", nodeLog.String())
+	}
+}
+
+// Of two heads that both see load, exactly one scales the application,
+// on the load of both.
+func TestOneHeadScales(t *testing.T) {
+	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 4, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown("test over")
+	ports, err := testutil.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployScaled(t, c, "two", ports)
+	ctx, cancel := context.WithCancel(context.Background())
+	var hosts sync.WaitGroup
+	logs := map[string]*testutil.Buffer{"h1": {}, "h2": {}}
+	for i, id := range []string{"h1", "h2"} {
+		hosts.Go(func() {
+			RunHostWith(ctx, c, logs[id], HostOptions{ID: id, Port: ports + i, Poll: 100 * time.Millisecond})
+		})
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("h1's log:\n%s\nh2's log:\n%s", logs["h1"].String(), logs["h2"].String())
+		}
+	}()
+	defer func() { cancel(); hosts.Wait() }()
+	testutil.Eventually(t, 10*time.Second, "both heads reported serving", func() bool {
+		by, err := ServedBy(c)
+		return err == nil && len(by["two"]) == 2
+	})
+	// Three clients per head: neither alone calls for more than 2
+	// replicas, both together for 3.
+	stop := loadOn(3, fmt.Sprintf("http://127.0.0.1:%d/s/slow", ports), fmt.Sprintf("http://127.0.0.1:%d/s/slow", ports+1))
+	testutil.Eventually(t, 10*time.Second, "a head scaling up to 3", func() bool {
+		return strings.Contains(logs["h1"].String()+logs["h2"].String(), "scaled up to 3 replicas")
+	})
+	if failed := stop(); failed > 0 {
+		t.Errorf("%d requests failed", failed)
+	}
+	if !strings.Contains(logs["h1"].String(), "scaled up") || strings.Contains(logs["h2"].String(), "scaled") {
+		t.Errorf("want h1 (the least ID) alone to scale")
+	}
+}
