@@ -76,6 +76,11 @@ func (th *threeHeads) waitReplicas(t *testing.T, addr string, want ...string) {
 	defer func() {
 		if t.Failed() {
 			t.Logf("the last GCS status from %s: %+v", addr, last.GCS)
+			for id, other := range th.addr { // the other heads' views: who thinks it leads
+				if _, live := th.procs[id]; live && other != addr {
+					t.Logf("and from %s (%s): %+v", id, other, status(t, th.bin, other).GCS)
+				}
+			}
 		}
 	}()
 	took := testutil.Eventually(t, 20*time.Second, fmt.Sprintf("GCS replicas %v on every shard", want), func() bool {
