@@ -215,7 +215,12 @@ func boltOptions() *bbolt.Options {
 }
 
 // defaultLogger discards everything: the GCS stays silent unless the
-// caller passes a logger.
+// caller passes a logger, or the environment variable RAYFLOW_RAFT_LOG
+// names a level (trace, debug, info, warn, error): then raft's logs at
+// that level and above go to stderr (for diagnosing elections).
 func defaultLogger() hclog.Logger {
+	if lvl := hclog.LevelFromString(os.Getenv("RAYFLOW_RAFT_LOG")); lvl != hclog.NoLevel {
+		return hclog.New(&hclog.LoggerOptions{Name: "gcs", Level: lvl, Output: os.Stderr})
+	}
 	return hclog.NewNullLogger()
 }

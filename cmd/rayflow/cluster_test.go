@@ -39,8 +39,17 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 // startProcIn is startProc in the directory dir ("" is the test's own).
 func startProcIn(t *testing.T, dir, bin string, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, dir, nil, bin, args...)
+}
+
+// startProcEnv is startProcIn with more environment variables (NAME=VALUE).
+func startProcEnv(t *testing.T, dir string, env []string, bin string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &testutil.Buffer{} // read while the process runs

@@ -37,7 +37,7 @@ func startThreeHeads(t *testing.T, bin string, flags ...string) *threeHeads {
 		if i > 0 {
 			args = append(args, "--join", th.addr["h1"])
 		}
-		th.procs[id] = startHead(t, bin, args...)
+		th.procs[id] = th.startHead(t, args...)
 	}
 	return th
 }
@@ -47,7 +47,15 @@ func (th *threeHeads) start(t *testing.T, id, via string, flags ...string) {
 	t.Helper()
 	port := freePortRange(t, 5)
 	th.addr[id] = fmt.Sprintf("127.0.0.1:%d", port)
-	th.procs[id] = startHead(t, th.bin, append([]string{"--port", fmt.Sprint(port), "--cpus", "0", "--node-id", id, "--join", via}, flags...)...)
+	th.procs[id] = th.startHead(t, append([]string{"--port", fmt.Sprint(port), "--cpus", "0", "--node-id", id, "--join", via}, flags...)...)
+}
+
+// startHead starts a head whose raft logs its warnings to stderr
+// (RAYFLOW_RAFT_LOG), shown when a wait for the replicas fails.
+func (th *threeHeads) startHead(t *testing.T, flags ...string) *proc {
+	t.Helper()
+	args := append([]string{"start", "--head", "--dead-after", testDeadAfter.String()}, flags...)
+	return startProcEnv(t, "", []string{"RAYFLOW_RAFT_LOG=warn"}, th.bin, args...)
 }
 
 // kill SIGKILLs head id.
@@ -80,6 +88,9 @@ func (th *threeHeads) waitReplicas(t *testing.T, addr string, want ...string) {
 				if _, live := th.procs[id]; live && other != addr {
 					t.Logf("and from %s (%s): %+v", id, other, status(t, th.bin, other).GCS)
 				}
+			}
+			for id, p := range th.procs {
+				t.Logf("%s's raft warnings, last lines:\n%s", id, lastLines(p.stderr.String(), 40))
 			}
 		}
 	}()
@@ -258,4 +269,10 @@ func TestDeadHeadListedCostsNoWait(t *testing.T) {
 		t.Fatalf("node did not stop within %v of SIGTERM with a dead head around", within)
 	}
 	t.Logf("node stop with a dead head around: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// lastLines is the last n lines of text.
+func lastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
