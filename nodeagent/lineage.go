@@ -308,24 +308,28 @@ func (l *lazyStore) close() {
 type headStore struct{ nw *network }
 
 func (h headStore) PutTasks(recs []gcs.TaskRecord) stash.Waiter {
-	body := wire.EncodeRecords(recs)
-	done := make(chan error, 1)
+	return h.write(wire.GCSPutTasks, wire.EncodeRecords(recs))
+}
+
+// write sends one GCS write (op, body) through the heads off the caller's
+// goroutine, bounded at 30 s, and returns a waiter for its answer that
+// any number of calls may wait on.
+func (h headStore) write(op byte, body []byte) stash.Waiter {
+	done := make(chan struct{})
+	var result error
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := h.nw.hc.GCS(ctx, wire.GCSPutTasks, body)
-		done <- err
+		_, result = h.nw.hc.GCS(ctx, op, body)
+		close(done)
 	}()
-	var once sync.Once
-	var result error
 	return stash.WaiterFunc(func(ctx context.Context) error {
 		select {
-		case err := <-done:
-			once.Do(func() { result = err })
+		case <-done:
+			return result
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		return result
 	})
 }
 

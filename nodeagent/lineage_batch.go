@@ -2,8 +2,6 @@ package nodeagent
 
 import (
 	"context"
-	"sync"
-	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
@@ -33,24 +31,7 @@ func (l *lazyStore) PutTaskBatch(batch []byte) stash.Waiter {
 
 // PutTaskBatch sends the batch to a head (wire.GCSPutTaskBatch).
 func (h headStore) PutTaskBatch(batch []byte) stash.Waiter {
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := h.nw.hc.GCS(ctx, wire.GCSPutTaskBatch, batch)
-		done <- err
-	}()
-	var once sync.Once
-	var result error
-	return stash.WaiterFunc(func(ctx context.Context) error {
-		select {
-		case err := <-done:
-			once.Do(func() { result = err })
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		return result
-	})
+	return h.write(wire.GCSPutTaskBatch, batch)
 }
 
 // The flusher writes a call's or a group's record straight into its batch
