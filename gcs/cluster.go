@@ -82,12 +82,20 @@ func (s *Store) IsLeader() bool {
 	return true
 }
 
-// Servers returns the IDs of the voters of shard 0, as committed.
-func (s *Store) Servers() ([]string, error) {
+// Servers returns the IDs of the voters of shard 0 (ShardServers).
+func (s *Store) Servers() ([]string, error) { return s.ShardServers(0) }
+
+// ShardServers returns the IDs of the voters of shard i in its latest
+// configuration. Shards change their voters each through its own leader,
+// so after a replica is lost or joins they may differ for a while.
+func (s *Store) ShardServers(i int) ([]string, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	f := s.shards[0].raft.GetConfiguration()
+	if i < 0 || i >= len(s.shards) {
+		return nil, fmt.Errorf("gcs: no shard %d", i)
+	}
+	f := s.shards[i].raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("gcs: read configuration: %w", err)
 	}

@@ -271,9 +271,9 @@ func (s *Service) Status() Status {
 	var st Status
 	st.Nodes = nodeStatuses(s.members)
 	store := s.store
-	servers, _ := store.Servers()
 	for i := 0; i < store.Shards(); i++ {
 		leader, _ := store.Leader(i)
+		servers, _ := store.ShardServers(i) // each shard its own: they change apart
 		st.GCS = append(st.GCS, ShardStatus{Shard: i, Leader: leader, Replicas: servers})
 	}
 	return st
