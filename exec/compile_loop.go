@@ -219,7 +219,7 @@ func (cc *compileCtx) rangeArgs(e *lang.Expr) func(*frame) (int64, int64, int64)
 	for i, a := range args {
 		fns[i] = cc.expr(a.Value)
 	}
-	pos := pf.Suffixes[0].Call.Pos
+	pos := pf.Pos // where a call of range reports its errors
 	return func(fr *frame) (int64, int64, int64) {
 		vals := make([]Value, len(fns))
 		for i, f := range fns {

@@ -85,7 +85,7 @@ pipeline main() { return [f(1000), f(0), f(-5)] }`,
 pipeline main() { return [f(5), f(100), f(2.5)] }`,
 	`fn f(n) {
     let s = 0
-    for i in range(n) {
+    for i in «range(n)» {
         s += «i»
         if i == «40» { return s }
     }
@@ -95,19 +95,19 @@ pipeline main() { return [f(10), f(100)] }`,
 	// += and -= on a local: overflow, other kinds, strings and lists.
 	`pipeline main() {
     let s = 9223372036854775800
-    for i in range(10) { s += «i» }
+    for i in «range(10)» { s += «i» }
     return s
 }`,
 	`pipeline main() {
     let s = -9223372036854775800
-    for i in range(10) { s -= «i» }
+    for i in «range(10)» { s -= «i» }
     return s
 }`,
 	`pipeline main() {
     let s = ""
     let t = 1.5
     let l = []
-    for i in range(3) {
+    for i in «range(3)» {
         s += «"ab"»
         t -= «i»
         l += «[i]»
@@ -128,7 +128,7 @@ pipeline main() { return [f(10), f(100)] }`,
 	// Range loops: strides, break, continue, return, bad bounds.
 	`fn f(a, b, c) {
     let out = []
-    for i in range(a, b, c) {
+    for i in «range(a, b, c)» {
         if i == «7» { continue }
         if i > «20» { break }
         out = out + [i]
@@ -137,18 +137,18 @@ pipeline main() { return [f(10), f(100)] }`,
 }
 pipeline main() { return [f(0, 10, 1), f(10, 0, -3), f(0, 100, 7), f(5, 5, 1)] }`,
 	`fn first(xs, n) {
-    for i in range(n) {
+    for i in «range(n)» {
         if xs[i] == «9» { return i }
     }
     return -1
 }
 pipeline main() { return [first([1, 9, 9], 3), first([1, 2], 2)] }`,
 	`pipeline main() {
-    for i in range(0, 10, 0) { print(i) }
+    for i in «range(0, 10, 0)» { print(i) }
     return 0
 }`,
 	`pipeline main() {
-    for i in range("x") { print(i) }
+    for i in «range("x")» { print(i) }
     return 0
 }`,
 	// Calls: every argument by position, or some by name (generic).
