@@ -151,7 +151,8 @@ pipeline main() { return [first([1, 9, 9], 3), first([1, 2], 2)] }`,
     for i in «range("x")» { print(i) }
     return 0
 }`,
-	// Calls: every argument by position, or some by name (generic).
+	// Calls with locals, literals and n - 1 as arguments (calls by
+	// position against calls by name: TestPositionalCallsMatchKeywordCalls).
 	`fn add(a, b) { return a + b }
 fn f(n) { return add(n, «n» * 2) }
 pipeline main() { return [f(1), f(2.5)] }`,
@@ -341,6 +342,42 @@ fn sq(x) { return x * x }
 pipeline main() { return [f(«sq»), f(«len»)] }`,
 		`fn f(v: function) -> int { return 1 }
 pipeline main() { return f(«3») }`,
+	} {
+		fast := runFastPath(t, src, byPosition, 0)
+		generic := runFastPath(t, src, byName, 0)
+		if fast != generic {
+			t.Errorf("program %d:\n%s\npositional: %s\nby name:    %s", i, src, fast, generic)
+		}
+	}
+}
+
+// A call that gives every parameter by position (inlineCallPositional:
+// argument i straight into slot i) and the same call with its last
+// argument by name (the generic inline call, which binds by name and
+// fills defaults) give the same value or the same error.
+func TestPositionalCallsMatchKeywordCalls(t *testing.T) {
+	byName := func(x string) string { return "b=" + x }
+	byPosition := func(x string) string { return "  " + x }
+	for i, src := range []string{
+		`fn sub(a, b) { return a - b }
+fn f(n) { return [sub(n, «1»), sub(1, «n»), sub(n * 2, «n + 1»)] }
+pipeline main() { return [f(5), f(2.5)] }`,
+		`fn three(a, c, b) { return [a, b, c] }
+pipeline main() { return three(1, 2, «3») }`,
+		`fn d(a, b = 10) { return a - b }
+pipeline main() { return [d(5, «3»), d(5)] }`,
+		`fn walk(n, b) {
+    if n == 0 { return b }
+    let k = n * 2
+    return walk(n - 1, «b + k»)
+}
+pipeline main() { return walk(100, 0) }`,
+		`fn h(a: int, b: int) -> int { return a * b }
+pipeline main() { return h(2, «"x"») }`,
+		`fn h(a: int, b: int) -> int { return a * b }
+pipeline main() { return [h(2, «3»), h(-4, «3»)] }`,
+		`fn g(a, b) { return g(a, «b + 1») }
+pipeline main() { return g(0, 0) }`,
 	} {
 		fast := runFastPath(t, src, byPosition, 0)
 		generic := runFastPath(t, src, byName, 0)
