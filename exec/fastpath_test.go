@@ -386,3 +386,53 @@ pipeline main() { return g(0, 0) }`,
 		}
 	}
 }
+
+// A fn body that only returns (ifs that each return, then a return) runs
+// as one expression (returnExpr); the same body behind a statement of
+// another kind runs statement by statement. Both give the same value or
+// the same error. The marker opens each body, on the line of its brace,
+// so that no other position moves.
+func TestReturnBodiesMatchStatementBodies(t *testing.T) {
+	asExpr := func(string) string { return "" }
+	asStmts := func(string) string { return " let pad = 0" }
+	for i, src := range []string{
+		`fn sign(n) {«»
+    if n < 0 { return -1 }
+    if n == 0 { return 0 }
+    if n { return 1 }
+    return none
+}
+pipeline main() { return [sign(-3), sign(0), sign(4), sign(0.0), sign(""), sign(-2.5)] }`,
+		`fn pick(a, b) {«»
+    if a > b { return a }
+    if [a, b] == [1, 1] { return "ones" }
+    return b
+}
+pipeline main() { return [pick(1, 2), pick(3, 2), pick(1, 1), pick("b", "a")] }`,
+		`fn tsign(n: int) -> int {«»
+    if n < 0 { return -1 }
+    return "pos"
+}
+pipeline main() { return [tsign(-1), tsign(2)] }`,
+		`fn f(n) {«»
+    if n > 0 { return n }
+    return n
+}
+pipeline main() { return f("s") }`,
+		`fn fib(n) {«»
+    if n < 2 { return n }
+    return fib(n - 1) + fib(n - 2)
+}
+pipeline main() { return [fib(15), fib(1.5)] }`,
+		`fn g(n) {«»
+    return g(n + 1)
+}
+pipeline main() { return g(0) }`,
+	} {
+		fast := runFastPath(t, src, asExpr, 0)
+		generic := runFastPath(t, src, asStmts, 0)
+		if fast != generic {
+			t.Errorf("program %d:\n%s\nas an expression: %s\nas statements:    %s", i, src, fast, generic)
+		}
+	}
+}
