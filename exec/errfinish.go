@@ -31,17 +31,7 @@ func (th *Thread) popFrame() { th.frames = th.frames[:len(th.frames)-1] }
 // reserve takes n zeroed slots from the thread's value stack. A slice
 // given out stays valid when the stack grows: growing starts a new array
 // and leaves older frames on the old one.
-func (th *Thread) reserve(n int) []Value {
-	base := len(th.vals)
-	need := base + n
-	if need > cap(th.vals) {
-		th.vals = make([]Value, base, max(2*cap(th.vals), need, 1024))
-	}
-	th.vals = th.vals[:need]
-	slots := th.vals[base:need:need]
-	clear(slots)
-	return slots
-}
+func (th *Thread) reserve(n int) []Value { return th.reserveArgs(n, 0) }
 
 // reserveArgs is reserve for a call that fills the first nargs slots
 // itself: only the slots past them are cleared.
