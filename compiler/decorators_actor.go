@@ -78,6 +78,10 @@ func (c *compiler) lifetime(d *lang.Decorator, args []decoratorArg, a *Actor) {
 	}
 }
 
+// maxConcurrency is the most method calls an actor may run at once, by
+// @concurrency or options(concurrency=...).
+const maxConcurrency = 10000
+
 // concurrency reads @concurrency(n), n >= 1.
 func (c *compiler) concurrency(d *lang.Decorator, args []decoratorArg, a *Actor) {
 	if len(args) != 1 || args[0].name != "" {
@@ -85,8 +89,8 @@ func (c *compiler) concurrency(d *lang.Decorator, args []decoratorArg, a *Actor)
 		return
 	}
 	n, ok := args[0].value.(int64)
-	if !ok || n < 1 || n > 10000 {
-		c.errorf(args[0].pos, "@concurrency needs an int from 1 to 10000, such as @concurrency(4): it is how many method calls may run at once")
+	if !ok || n < 1 || n > maxConcurrency {
+		c.errorf(args[0].pos, "@concurrency needs an int from 1 to %d, such as @concurrency(4): it is how many method calls may run at once", maxConcurrency)
 		return
 	}
 	a.Concurrency = int(n)

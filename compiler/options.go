@@ -93,7 +93,7 @@ func (o *Options) Set(kind, name string, v any) *OptionError {
 	case "restarts", "retries":
 		return o.setCount(name, v, 0, 1<<31-1)
 	case "concurrency":
-		return o.setCount(name, v, 1, 10000)
+		return o.setCount(name, v, 1, maxConcurrency)
 	case "checkpoint":
 		return o.setCount(name, v, 1, 1<<31-1)
 	case "resources":
