@@ -258,7 +258,7 @@ func TestFastPathsKeepTheStepLimit(t *testing.T) {
 	for _, src := range []string{
 		`pipeline main() {
     let s = 0
-    for i in range(1000000) { s += «i» }
+    for i in «range(1000000)» { s += «i» }
     return s
 }`,
 		`pipeline main() {
