@@ -103,11 +103,7 @@ func (g *groupSpec) ParentID() string { return parentID(g.calls[0].ID) }
 // record lists them.
 func (g *groupSpec) AppendDeps(dst []string) []string {
 	for _, call := range g.calls {
-		for _, a := range call.Args {
-			if a.Kind() == exec.FutureKind {
-				dst = append(dst, a.AsFuture().ID)
-			}
-		}
+		dst = appendFutureIDs(dst, call.Args)
 	}
 	return dst
 }
