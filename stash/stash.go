@@ -712,11 +712,9 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 	e.batch = nil
 	s.histAdd(e.hops, -1)
 	s.bytes -= int64(e.size)
-	// An entry's key is never among the committed ones (insertLocked checks,
-	// and only this adds a key while it has an entry), so skip Add's lookup.
 	// A fresh entry no peer held cannot come back: it is not remembered.
 	if !e.fresh || len(e.knownBy) > 0 {
-		s.committed.AddNew(e.key)
+		s.committed.Add(e.key)
 	}
 	s.st.committed++
 	for _, m := range e.knownBy {
