@@ -268,11 +268,7 @@ func (s *Store) DeleteTasks(ids []string) *Future {
 		}
 		cmds[i] = command{op: opDelete, table: TableTasks, key: id}
 	}
-	parts := make([]*Future, len(s.shards))
-	for i, sh := range s.shards {
-		parts[i] = s.submit(sh, cmds...)
-	}
-	return joinFutures(parts)
+	return s.submitAll(cmds...)
 }
 
 // GetTask returns a task's lineage record, or ErrNotFound. Every shard is
