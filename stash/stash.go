@@ -445,15 +445,9 @@ func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome
 	} else {
 		n.outcomes = append(n.outcomes, e)
 	}
-	s.linkLocked(e, from, now)
-	return true
-}
-
-// linkLocked enters a new entry, already on its task's node, into the
-// stash's index, counters and queue.
-func (s *Stash) linkLocked(e *entry, from string, now int64) {
-	s.entries[e.key] = e
+	s.entries[key] = e
 	s.countLocked(e, from, now)
+	return true
 }
 
 // countLocked enters a new entry into the stash's counters and queue.
