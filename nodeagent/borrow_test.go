@@ -34,7 +34,7 @@ func TestLentResultIsFreedWhenBothAreDone(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the lent result released by its holder", func() bool {
 		runtime.GC() // the borrower's future is collected: its lend goes back
-		return servedFor("lent", head.Cluster, worker) == 0 && driver.net.ow.CountLent(func(string) bool { return true }) == 0
+		return servedFor("lent", head.Cluster, worker) == 0 && driver.net.ow.Lent() == 0
 	})
 }
 
@@ -169,6 +169,6 @@ func TestLentInLooseFramesIsFreed(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the lent results released by their holders", func() bool {
 		runtime.GC()
-		return servedFor("frames", head.Cluster, worker) == 0 && driver.net.ow.CountLent(func(string) bool { return true }) == 0
+		return servedFor("frames", head.Cluster, worker) == 0 && driver.net.ow.Lent() == 0
 	})
 }
