@@ -25,17 +25,15 @@ const groupStatePrefix = "group:"
 // groupRecord is the lineage of the calls of one group, submitted on
 // node.
 func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
-	if len(calls) == 1 {
-		rec := taskRecord(calls[0], node, refs)
-		rec.State = groupStatePrefix + "1"
-		return rec
-	}
 	rec := groupHead(calls, node, refs)
-	args := make([]exec.Value, 0, argCount(calls))
-	for _, call := range calls {
-		args = append(args, call.Args...)
+	args := calls[0].Args
+	if len(calls) > 1 {
+		args = make([]exec.Value, 0, argCount(calls))
+		for _, call := range calls {
+			args = append(args, call.Args...)
+		}
 	}
-	rec.Args = taskArgs(args, refs, true)
+	rec.Args = taskArgs(args, refs, true) // pinned, as the row (groupSpec.AppendRow)
 	return rec
 }
 
