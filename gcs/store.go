@@ -245,11 +245,11 @@ func (s *Store) submitRow(c command) *Future {
 	return s.submit(s.shardOf(c.table, c.key), c)
 }
 
-// submitAll sends a copy of c to every shard.
-func (s *Store) submitAll(c command) *Future {
+// submitAll sends a copy of cmds to every shard, in one log entry each.
+func (s *Store) submitAll(cmds ...command) *Future {
 	parts := make([]*Future, len(s.shards))
 	for i, sh := range s.shards {
-		parts[i] = s.submit(sh, c)
+		parts[i] = s.submit(sh, cmds...)
 	}
 	return joinFutures(parts)
 }

@@ -220,25 +220,17 @@ func (s *Store) PutTaskBatch(batch []byte) *Future {
 // replica leads, or round all of them when it leads none.
 func (s *Store) batchShard() *shard {
 	n := s.nextBatch.Add(1)
-	led := 0
+	var buf [16]*shard
+	led := buf[:0]
 	for _, sh := range s.shards {
 		if sh.raft.State() == raft.Leader {
-			led++
+			led = append(led, sh)
 		}
 	}
-	if led == 0 {
-		return s.shards[n%uint64(len(s.shards))]
+	if len(led) == 0 {
+		led = s.shards
 	}
-	k := n % uint64(led)
-	for _, sh := range s.shards {
-		if sh.raft.State() == raft.Leader {
-			if k == 0 {
-				return sh
-			}
-			k--
-		}
-	}
-	return s.shards[0] // leadership moved meanwhile
+	return led[n%uint64(len(led))]
 }
 
 // DeleteJobTasks removes a finished job's rows from the tasks table: every
@@ -268,11 +260,7 @@ func (s *Store) DeleteTasks(ids []string) *Future {
 		}
 		cmds[i] = command{op: opDelete, table: TableTasks, key: id}
 	}
-	parts := make([]*Future, len(s.shards))
-	for i, sh := range s.shards {
-		parts[i] = s.submit(sh, cmds...)
-	}
-	return joinFutures(parts)
+	return s.submitAll(cmds...)
 }
 
 // GetTask returns a task's lineage record, or ErrNotFound. Every shard is

@@ -210,11 +210,10 @@ func checkTaskBatch(data []byte) (int, error) {
 
 // taskBatch is one batch of the tasks table.
 type taskBatch struct {
-	data    []byte   // the batch as written; nil once dropped
-	rows    int      // rows in data
-	live    int      // rows not dead
-	dead    []uint64 // bit i: row i was deleted or written again later; nil while none
-	indexed bool     // its live rows are in the index
+	data []byte   // the batch as written; nil once dropped
+	rows int      // rows in data
+	live int      // rows not dead
+	dead []uint64 // bit i: row i was deleted or written again later; nil while none
 }
 
 func (b *taskBatch) isDead(i int) bool {
@@ -283,7 +282,6 @@ func (tb *taskBatches) indexAll() {
 			tb.index[string(key)] = rowRef{b: b, off: off, i: i}
 			return true
 		})
-		b.indexed = true
 	}
 	clear(tb.pending)
 	tb.pending = tb.pending[:0]

@@ -34,9 +34,7 @@ func TestLentResultIsFreedWhenBothAreDone(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the lent result released by its holder", func() bool {
 		runtime.GC() // the borrower's future is collected: its lend goes back
-		s1, _ := heldFor(head.Cluster, "lent")
-		s2, _ := heldFor(worker, "lent")
-		return s1+s2 == 0 && driver.net.ow.CountLent(func(string) bool { return true }) == 0
+		return servedFor("lent", head.Cluster, worker) == 0 && driver.net.ow.Lent() == 0
 	})
 }
 
@@ -63,25 +61,16 @@ pipeline main() {
 func TestLentResultIsFreedFromEitherNode(t *testing.T) {
 	for _, where := range []string{"w", "h"} {
 		t.Run("total on "+where, func(t *testing.T) {
-			head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: 1, NodeID: "head", Resources: map[string]float64{"h": 1}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(head.Close)
-			worker, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 1, NodeID: "worker", Resources: map[string]float64{"w": 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { worker.Shutdown("test over") })
+			head, worker := startPair(t,
+				HeadConfig{Node: Config{CPUs: 1, NodeID: "head", Resources: map[string]float64{"h": 1}}},
+				Config{CPUs: 1, NodeID: "worker", Resources: map[string]float64{"w": 1}})
 			driver := connectDriver(t, head)
 			if got := runJob(t, driver, "across", lentAcross(where)); got.Repr() != "4000.0" {
 				t.Fatalf("the job returned %s", got.Repr())
 			}
 			testutil.Eventually(t, 10*time.Second, "the lent result released by its holder", func() bool {
 				runtime.GC()
-				s1, _ := heldFor(head.Cluster, "across")
-				s2, _ := heldFor(worker, "across")
-				return s1+s2 == 0
+				return servedFor("across", head.Cluster, worker) == 0
 			})
 		})
 	}
@@ -118,13 +107,9 @@ func TestResultPassedInsideAValueIsKept(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the control job's lent result released", func() bool {
 		runtime.GC()
-		s1, _ := heldFor(head.Cluster, "ctl")
-		s2, _ := heldFor(worker, "ctl")
-		return s1+s2 == 0
+		return servedFor("ctl", head.Cluster, worker) == 0
 	})
-	s1, _ := heldFor(head.Cluster, "esc")
-	s2, _ := heldFor(worker, "esc")
-	if s1+s2 == 0 {
+	if servedFor("esc", head.Cluster, worker) == 0 {
 		t.Fatal("the holder released a result whose future went further than the task it was lent to")
 	}
 }
@@ -152,8 +137,7 @@ func TestServedArgumentCopyIsFreed(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the driver serving no copy", func() bool {
 		runtime.GC()
-		served, _ := heldFor(driver, "copy")
-		return served == 0
+		return servedFor("copy", driver) == 0
 	})
 }
 
@@ -185,8 +169,6 @@ func TestLentInLooseFramesIsFreed(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the lent results released by their holders", func() bool {
 		runtime.GC()
-		s1, _ := heldFor(head.Cluster, "frames")
-		s2, _ := heldFor(worker, "frames")
-		return s1+s2 == 0 && driver.net.ow.CountLent(func(string) bool { return true }) == 0
+		return servedFor("frames", head.Cluster, worker) == 0 && driver.net.ow.Lent() == 0
 	})
 }

@@ -31,9 +31,7 @@ func TestDroppedResultsAreReleased(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the dropped results released by their holders", func() bool {
 		runtime.GC() // the program's futures are collected
-		s1, _ := heldFor(head.Cluster, "drop")
-		s2, _ := heldFor(worker, "drop")
-		return s1+s2 == 0
+		return servedFor("drop", head.Cluster, worker) == 0
 	})
 }
 

@@ -25,17 +25,15 @@ const groupStatePrefix = "group:"
 // groupRecord is the lineage of the calls of one group, submitted on
 // node.
 func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
-	if len(calls) == 1 {
-		rec := taskRecord(calls[0], node, refs)
-		rec.State = groupStatePrefix + "1"
-		return rec
-	}
 	rec := groupHead(calls, node, refs)
-	args := make([]exec.Value, 0, argCount(calls))
-	for _, call := range calls {
-		args = append(args, call.Args...)
+	args := calls[0].Args
+	if len(calls) > 1 {
+		args = make([]exec.Value, 0, argCount(calls))
+		for _, call := range calls {
+			args = append(args, call.Args...)
+		}
 	}
-	rec.Args = taskArgs(args, refs, true)
+	rec.Args = taskArgs(args, refs, true) // pinned, as the row (groupSpec.AppendRow)
 	return rec
 }
 
@@ -103,11 +101,7 @@ func (g *groupSpec) ParentID() string { return parentID(g.calls[0].ID) }
 // record lists them.
 func (g *groupSpec) AppendDeps(dst []string) []string {
 	for _, call := range g.calls {
-		for _, a := range call.Args {
-			if a.Kind() == exec.FutureKind {
-				dst = append(dst, a.AsFuture().ID)
-			}
-		}
+		dst = appendFutureIDs(dst, call.Args)
 	}
 	return dst
 }

@@ -26,12 +26,20 @@ func releaseCluster(t *testing.T) (*Head, *Cluster) {
 // (--dead-after; 0 for the default).
 func releaseClusterDeadAfter(t *testing.T, deadAfter time.Duration) (*Head, *Cluster) {
 	t.Helper()
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", DeadAfter: deadAfter, Node: Config{CPUs: 1, NodeID: "head"}})
+	return startPair(t, HeadConfig{DeadAfter: deadAfter, Node: Config{CPUs: 1, NodeID: "head"}}, Config{CPUs: 1, NodeID: "worker"})
+}
+
+// startPair starts a head with hc and a worker with wc, which joins it,
+// in this process on their own loopback ports; both end with the test.
+func startPair(t *testing.T, hc HeadConfig, wc Config) (*Head, *Cluster) {
+	t.Helper()
+	hc.Listen = "127.0.0.1:0"
+	head, err := StartHead(hc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(head.Close)
-	worker, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 1, NodeID: "worker"})
+	worker, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", wc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +104,16 @@ func heldFor(c *Cluster, job string) (served, awaited int) {
 	}
 	awaited = nw.ow.CountAwaited(func(id string) bool { return strings.HasPrefix(id, job+".") })
 	return served, awaited
+}
+
+// servedFor counts the objects of a job the processes cs serve.
+func servedFor(job string, cs ...*Cluster) int {
+	n := 0
+	for _, c := range cs {
+		s, _ := heldFor(c, job)
+		n += s
+	}
+	return n
 }
 
 func flushAll(t *testing.T, cs ...*Cluster) {

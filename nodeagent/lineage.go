@@ -78,8 +78,11 @@ func (c *callSpec) Record() gcs.TaskRecord { return taskRecord(c.call, c.node, c
 
 func (c *callSpec) ParentID() string { return parentID(c.call.ID) }
 
-func (c *callSpec) AppendDeps(dst []string) []string {
-	for _, a := range c.call.Args {
+func (c *callSpec) AppendDeps(dst []string) []string { return appendFutureIDs(dst, c.call.Args) }
+
+// appendFutureIDs appends the object IDs of the futures among args to dst.
+func appendFutureIDs(dst []string, args []exec.Value) []string {
+	for _, a := range args {
 		if a.Kind() == exec.FutureKind {
 			dst = append(dst, a.AsFuture().ID)
 		}
@@ -185,6 +188,21 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	return rec
 }
 
+// argLocation is where a record says the value of a future argument
+// lives ("" when not known); with pin, the object is marked shared, so its
+// value stays there until the job ends.
+func argLocation(f *exec.Future, pin bool) string {
+	o := objstore.ObjectOf(f)
+	switch {
+	case o == nil:
+		return ""
+	case pin:
+		return o.SharedLocation()
+	default:
+		return o.RemoteLocation()
+	}
+}
+
 // pinsArgs reports whether call's record keeps its futures' values where
 // they live (taskRecord says why only calls other than plain tasks do).
 func pinsArgs(call *exec.TaskCall) bool { return call.Func != nil && call.Func.Kind != "task" }
@@ -221,13 +239,7 @@ func taskArgs(args []exec.Value, refs exec.RefCodec, pin bool) []gcs.TaskArg {
 	}
 	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
-			arg := gcs.TaskArg{ObjectID: a.AsFuture().ID}
-			if o := objstore.ObjectOf(a.AsFuture()); o != nil && pin {
-				arg.Location = o.SharedLocation()
-			} else if o != nil {
-				arg.Location = o.RemoteLocation()
-			}
-			out[i] = arg
+			out[i] = gcs.TaskArg{ObjectID: a.AsFuture().ID, Location: argLocation(a.AsFuture(), pin)}
 			continue
 		}
 		var size int64

@@ -5,7 +5,6 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
-	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/stash"
 )
@@ -72,13 +71,7 @@ func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCa
 // encoding inline, else nothing.
 func writeArg(w *gcs.ArgWriter, a exec.Value, refs exec.RefCodec, pin bool) {
 	if a.Kind() == exec.FutureKind {
-		loc := ""
-		if o := objstore.ObjectOf(a.AsFuture()); o != nil && pin {
-			loc = o.SharedLocation()
-		} else if o != nil {
-			loc = o.RemoteLocation()
-		}
-		w.Object(a.AsFuture().ID, loc)
+		w.Object(a.AsFuture().ID, argLocation(a.AsFuture(), pin))
 		return
 	}
 	if exec.EncodedSize(a) > InlineLimit {

@@ -125,25 +125,18 @@ func (nw *network) releaseJobsAs(jobs []string, keep bool) {
 		kind = wire.QueryReleaseKeep
 	}
 	release := append([]byte{kind}, wire.EncodeStrings(jobs...)...)
-	deleteRows := append([]byte{wire.GCSDeleteJobTasks}, wire.EncodeStrings(jobs...)...)
 	var wg sync.WaitGroup
-	ask := func(call func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			call()
-		}()
-	}
 	for _, addr := range nw.liveAddrs(ctx) {
 		if addr != nw.addr {
-			ask(func() { nw.pool.Call(ctx, addr, transport.Query, release) })
+			wg.Go(func() { nw.pool.Call(ctx, addr, transport.Query, release) })
 		}
 	}
-	// Every head deletes on the GCS shards it leads; together they cover
-	// all of them.
-	for _, addr := range nw.hc.Order() {
-		if !keep {
-			ask(func() { nw.hc.CallAt(ctx, addr, transport.GCSRequest, deleteRows) })
+	if !keep {
+		// Every head deletes on the GCS shards it leads; together they
+		// cover all of them.
+		deleteRows := append([]byte{wire.GCSDeleteJobTasks}, wire.EncodeStrings(jobs...)...)
+		for _, addr := range nw.hc.Order() {
+			wg.Go(func() { nw.hc.CallAt(ctx, addr, transport.GCSRequest, deleteRows) })
 		}
 	}
 	wg.Wait()

@@ -35,11 +35,7 @@ func TestFetchedResultsAreReleasedBeforeTheJobEnds(t *testing.T) {
 	if got := runJob(t, driver, "rel", releasedResults); got.Repr() != "230000.0" { // 2000 × (0+…+5 + 100)
 		t.Fatalf("the job returned %s", got.Repr())
 	}
-	served := func() int {
-		s1, _ := heldFor(head.Cluster, "rel")
-		s2, _ := heldFor(worker, "rel")
-		return s1 + s2
-	}
+	served := func() int { return servedFor("rel", head.Cluster, worker) }
 	testutil.Eventually(t, 10*time.Second, "only the result passed on is still served", func() bool { return served() == 1 })
 	// The released tasks' lineage rows go from the GCS (task IDs are the
 	// job's calls in order: rel.1 to rel.6 fetched, rel.7 passed on).
@@ -75,9 +71,7 @@ func TestKeepResultsReleasesNothing(t *testing.T) {
 	}
 	t.Cleanup(func() { driver.Shutdown("test over") })
 	runJob(t, driver, "keep", releasedResults)
-	s1, _ := heldFor(head.Cluster, "keep")
-	s2, _ := heldFor(worker, "keep")
-	if s1+s2 != 7 {
-		t.Fatalf("%d results are served, want all 7", s1+s2)
+	if n := servedFor("keep", head.Cluster, worker); n != 7 {
+		t.Fatalf("%d results are served, want all 7", n)
 	}
 }

@@ -82,10 +82,7 @@ func (s *Stash) takeBatch(all bool) (*batch, int64) {
 		s.mu.Unlock()
 		return nil, next
 	}
-	b := &batch{entries: make([]*entry, 0, size), done: make(chan struct{})}
-	s.addToBatchLocked(b, es)
-	s.inflight[b] = struct{}{}
-	s.st.batches++
+	b := s.newBatchLocked(es, size)
 	for len(b.entries) < s.cfg.MaxBatch && len(s.ready) > 0 {
 		s.mu.Unlock()
 		s.mu.Lock()
@@ -143,9 +140,10 @@ func (s *Stash) takeReadyLocked(max int) []*entry {
 	return es
 }
 
-// newBatchLocked marks entries inflight in a new batch.
-func (s *Stash) newBatchLocked(es []*entry) *batch {
-	b := &batch{entries: make([]*entry, 0, len(es)), done: make(chan struct{})}
+// newBatchLocked marks entries inflight in a new batch, with room for
+// size entries.
+func (s *Stash) newBatchLocked(es []*entry, size int) *batch {
+	b := &batch{entries: make([]*entry, 0, max(size, len(es))), done: make(chan struct{})}
 	s.addToBatchLocked(b, es)
 	s.inflight[b] = struct{}{}
 	s.st.batches++
@@ -287,7 +285,7 @@ func (s *Stash) flushCtx(ctx context.Context, es []*entry) error {
 	var own []*batch
 	for len(mine) > 0 {
 		n := min(len(mine), s.cfg.MaxBatch)
-		b := s.newBatchLocked(mine[:n:n])
+		b := s.newBatchLocked(mine[:n:n], n)
 		own = append(own, b)
 		waits[b] = struct{}{}
 		mine = mine[n:]

@@ -445,15 +445,9 @@ func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome
 	} else {
 		n.outcomes = append(n.outcomes, e)
 	}
-	s.linkLocked(e, from, now)
-	return true
-}
-
-// linkLocked enters a new entry, already on its task's node, into the
-// stash's index, counters and queue.
-func (s *Stash) linkLocked(e *entry, from string, now int64) {
-	s.entries[e.key] = e
+	s.entries[key] = e
 	s.countLocked(e, from, now)
+	return true
 }
 
 // countLocked enters a new entry into the stash's counters and queue.
@@ -712,11 +706,9 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 	e.batch = nil
 	s.histAdd(e.hops, -1)
 	s.bytes -= int64(e.size)
-	// An entry's key is never among the committed ones (insertLocked checks,
-	// and only this adds a key while it has an entry), so skip Add's lookup.
 	// A fresh entry no peer held cannot come back: it is not remembered.
 	if !e.fresh || len(e.knownBy) > 0 {
-		s.committed.AddNew(e.key)
+		s.committed.Add(e.key)
 	}
 	s.st.committed++
 	for _, m := range e.knownBy {

@@ -89,7 +89,7 @@ func TestStringSetForgetsOldestFirst(t *testing.T) {
 	if s.Add("a") {
 		t.Fatal("a second Add of a added it")
 	}
-	s.AddNew("d") // forgets a
+	s.Add("d") // forgets a
 	if s.Has("a") || !s.Has("b") || !s.Has("d") || s.Len() != 3 {
 		t.Fatalf("after d: a=%v b=%v d=%v len=%d", s.Has("a"), s.Has("b"), s.Has("d"), s.Len())
 	}
@@ -126,7 +126,7 @@ func TestStringSetIsSmall(t *testing.T) {
 	s := NewStringSet(n)
 	before := heapInUse()
 	for i := 0; i < n; i++ {
-		s.AddNew(fmt.Sprintf("0f3a9c21.%d", 1000000+i))
+		s.Add(fmt.Sprintf("0f3a9c21.%d", 1000000+i))
 	}
 	perKey := float64(heapInUse()-before) / n
 	runtime.KeepAlive(s)

@@ -97,10 +97,6 @@ func (s *StringSet) Add(k string) bool {
 	return true
 }
 
-// AddNew adds k, which the caller knows is not in the set (Map.AddNew's
-// counterpart; here the lookup is cheap, so it is Add).
-func (s *StringSet) AddNew(k string) { s.Add(k) }
-
 // Len is the number of keys.
 func (s *StringSet) Len() int { return s.n }
 

@@ -233,12 +233,21 @@ func collectPays(class int) bool {
 
 // scannable is the memory a collection scans (heap, stacks, globals).
 func scannable() int64 {
-	s := []metrics.Sample{{Name: "/gc/scan/total:bytes"}}
+	if v, ok := runtimeMetric("/gc/scan/total:bytes"); ok {
+		return v
+	}
+	return math.MaxInt64
+}
+
+// runtimeMetric reads one of the runtime's counters (runtime/metrics);
+// ok is false when this runtime does not have it.
+func runtimeMetric(name string) (v int64, ok bool) {
+	s := []metrics.Sample{{Name: name}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
-		return math.MaxInt64
+		return 0, false
 	}
-	return int64(s[0].Value.Uint64())
+	return int64(s[0].Value.Uint64()), true
 }
 
 // put takes back a buffer nothing refers to any more (its finalizer
@@ -279,12 +288,8 @@ func (p *BufferPool) capLocked() int64 {
 
 // liveHeap is the heap the last collection found live, in bytes.
 func liveHeap() int64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return int64(s[0].Value.Uint64())
+	v, _ := runtimeMetric("/gc/heap/live:bytes")
+	return v
 }
 
 // trimIdle drops the buffers unused for ttl, and runs again while any

@@ -122,18 +122,12 @@ func (ow *Owner) deferRelease(o *objstore.Object, addr string) bool {
 	return true
 }
 
-// CountLent counts the objects lent out whose IDs pick selects.
-func (ow *Owner) CountLent(pick func(id string) bool) int {
+// Lent counts the objects lent out.
+func (ow *Owner) Lent() int {
 	l := &ow.lends
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := 0
-	for id := range l.m {
-		if pick(id) {
-			n++
-		}
-	}
-	return n
+	return len(l.m)
 }
 
 // forgetLends drops the lends of the objects ofJobs picks (their jobs are
