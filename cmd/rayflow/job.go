@@ -79,13 +79,10 @@ func (e *errJobAPI) Error() string { return e.msg }
 func cmdJob(args []string, stdout, stderr io.Writer) int {
 	var f jobFlags
 	fs := f.flagSet()
-	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+	words, err := parseWords(fs, args)
+	if err != nil {
 		return usageExit("job", err, stdout, stderr)
 	}
-	if help, _ := fs.GetBool("help"); help {
-		return usageExit("job", pflag.ErrHelp, stdout, stderr)
-	}
-	words := fs.Args()
 	if len(words) == 0 {
 		return usageExit("job", errors.New("no subcommand: give submit, list, status, logs, stop or delete"), stdout, stderr)
 	}

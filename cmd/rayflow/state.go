@@ -79,11 +79,9 @@ var stateKinds = map[string][]string{
 func parseState(name string, args []string, stdout, stderr io.Writer) (*stateFlags, []string, *jobClient, int) {
 	f := new(stateFlags)
 	fs := f.flagSet(name)
-	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+	words, err := parseWords(fs, args)
+	if err != nil {
 		return nil, nil, nil, usageExit(name, err, stdout, stderr)
-	}
-	if help, _ := fs.GetBool("help"); help {
-		return nil, nil, nil, usageExit(name, pflag.ErrHelp, stdout, stderr)
 	}
 	c, err := f.client()
 	if err != nil {
@@ -93,7 +91,7 @@ func parseState(name string, args []string, stdout, stderr io.Writer) (*stateFla
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	_ = stop // released when the process ends
 	c.ctx = ctx
-	return f, fs.Args(), c, -1
+	return f, words, c, -1
 }
 
 // cmdList is `rayflow list tasks|actors|objects|nodes|jobs`.
