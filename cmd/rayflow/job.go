@@ -305,6 +305,14 @@ func (c *jobClient) list(asJSON bool, stdout, stderr io.Writer) int {
 		return printJSON(stdout, jobs)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	jobRows(tw, jobs)
+	tw.Flush()
+	return exitOK
+}
+
+// jobRows writes the jobs as the rows of a table, with its header (job
+// list, list jobs).
+func jobRows(tw io.Writer, jobs []httpapi.JobInfo) {
 	fmt.Fprintln(tw, "JOB ID\tSUBMISSION ID\tSTATUS\tSTARTED\tENDED")
 	for _, j := range jobs {
 		ended := "-"
@@ -313,8 +321,6 @@ func (c *jobClient) list(asJSON bool, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.JobID, j.SubmissionID, j.Status, msTime(j.StartTime), ended)
 	}
-	tw.Flush()
-	return exitOK
 }
 
 func msTime(ms int64) string { return time.UnixMilli(ms).Format("2006-01-02 15:04:05") }

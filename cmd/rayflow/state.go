@@ -189,16 +189,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 				return f.state != "" && j.Status != f.state || f.job != "" && j.JobID != f.job && j.SubmissionID != f.job
 			})
 		}
-		return printList(stdout, stderr, f.json, answer.Result, &list, func(tw io.Writer) {
-			fmt.Fprintln(tw, "JOB ID\tSUBMISSION ID\tSTATUS\tSTARTED\tENDED")
-			for _, j := range list {
-				ended := "-"
-				if j.EndTime != nil {
-					ended = msTime(*j.EndTime)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.JobID, j.SubmissionID, j.Status, msTime(j.StartTime), ended)
-			}
-		}, nil, keep)
+		return printList(stdout, stderr, f.json, answer.Result, &list, func(tw io.Writer) { jobRows(tw, list) }, nil, keep)
 	}
 }
 
