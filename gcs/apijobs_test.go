@@ -38,6 +38,15 @@ func TestAPIJobConditionalWrites(t *testing.T) {
 	if err := st.PutAPIJobIf(got, "b", 2).Error(); !IsConflict(err) {
 		t.Fatalf("a write over an ended job: %v", err)
 	}
+	// A stop asked of an ended job leaves its record as it is.
+	other := APIJob{JobID: "rfjob_2", SubmissionID: "s2", Status: "SUCCEEDED", Supervisor: "a", Attempt: 1, StartTime: 6}
+	must(t, st.CreateAPIJob(other))
+	other.EndTime = 7
+	must(t, st.PutAPIJobIf(other, "a", 1))
+	must(t, st.RequestAPIJobStop("s2"))
+	if got, err := st.GetAPIJob("s2"); err != nil || got.StopRequested {
+		t.Fatalf("an ended job after a stop request: %+v %v", got, err)
+	}
 	must(t, st.PutAPIJobSource("rfjob_1", []byte("src")))
 	must(t, st.PutAPIJobLogChunk("rfjob_1", 0, []byte("a\n")))
 	must(t, st.PutAPIJobLogChunk("rfjob_1", 1, []byte("b\n")))

@@ -19,6 +19,9 @@ func TestServeAppConditionalWrites(t *testing.T) {
 		t.Fatalf("a concurrent redeploy: %v", err)
 	}
 	must(t, st.PutServeAppIf(ServeApp{Name: "other", Version: 1}, 0))
+	if err := st.PutServeAppIf(ServeApp{Name: "none", Version: 2}, 1).Error(); !IsConflict(err) {
+		t.Fatalf("a redeploy of an application not stored: %v", err)
+	}
 	apps, err := st.ListServeApps(Linearizable)
 	if err != nil || len(apps) != 2 || apps[0].Name != "app" || apps[0].Version != 2 || !bytes.Equal(apps[0].Record, []byte("a")) || apps[1].Name != "other" {
 		t.Fatalf("apps %+v %v", apps, err)

@@ -36,13 +36,10 @@ func (f *actorFlags) flagSet() *pflag.FlagSet {
 func cmdActor(args []string, stdout, stderr io.Writer) int {
 	var f actorFlags
 	fs := f.flagSet()
-	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+	words, err := parseWords(fs, args)
+	if err != nil {
 		return usageExit("actor", err, stdout, stderr)
 	}
-	if help, _ := fs.GetBool("help"); help {
-		return usageExit("actor", pflag.ErrHelp, stdout, stderr)
-	}
-	words := fs.Args()
 	if len(words) != 2 || words[0] != "stop" {
 		return usageExit("actor", errors.New("give 'stop NAME'"), stdout, stderr)
 	}

@@ -100,21 +100,7 @@ pipeline main() {
 	if out != "[13, 2]\n" {
 		t.Fatalf("the job that made the actor printed %q", out)
 	}
-	bump := `
-pipeline main() {
-    let r = get(actors.get("policy").bump(100))
-    print(r[0], r[1], r[2])
-}`
-	first := strings.Fields(runOnCluster(t, fc, bump))
-	if len(first) != 3 || first[0] != "113" || first[1] != "3" {
-		t.Fatalf("a later job found %v, want the state 113 after 3 calls", first)
-	}
-	host := first[2]
-	fc.kill(t, host)
-	second := strings.Fields(runOnCluster(t, fc, bump))
-	if len(second) != 3 || second[0] != "213" || second[1] != "4" || second[2] == host {
-		t.Fatalf("after its node %s was killed, the actor answered %v, want 213 after 4 calls on another node", host, second)
-	}
+	bumpAcrossKill(t, fc, "policy", 113, 3)
 	stop, err := exec.Command(fc.bin, "actor", "stop", "policy", "--address", fc.head).CombinedOutput()
 	if err != nil || !strings.Contains(string(stop), `stopped actor "policy"`) {
 		t.Fatalf("rayflow actor stop: %v\n%s", err, stop)
@@ -129,6 +115,30 @@ pipeline main() {
 	again, err := exec.Command(fc.bin, "actor", "stop", "policy", "--address", fc.head).CombinedOutput()
 	if err == nil || !strings.Contains(string(again), "no live actor") {
 		t.Fatalf("a second rayflow actor stop: %v\n%s", err, again)
+	}
+}
+
+// bumpAcrossKill calls bump(100) on the detached Policy actor named name
+// from a later job and wants the state weight after calls calls; then it
+// SIGKILLs the node that hosts the actor and wants the next job's
+// bump(100) to find the state weight+100 after calls+1 calls on another
+// node (the actor was restarted with its state).
+func bumpAcrossKill(t *testing.T, fc *faultCluster, name string, weight, calls int) {
+	t.Helper()
+	bump := fmt.Sprintf(`
+pipeline main() {
+    let r = get(actors.get(%q).bump(100))
+    print(r[0], r[1], r[2])
+}`, name)
+	first := strings.Fields(runOnCluster(t, fc, bump))
+	if len(first) != 3 || first[0] != fmt.Sprint(weight) || first[1] != fmt.Sprint(calls) {
+		t.Fatalf("a later job found %v, want the state %d after %d calls", first, weight, calls)
+	}
+	host := first[2]
+	fc.kill(t, host)
+	second := strings.Fields(runOnCluster(t, fc, bump))
+	if len(second) != 3 || second[0] != fmt.Sprint(weight+100) || second[1] != fmt.Sprint(calls+1) || second[2] == host {
+		t.Fatalf("after its node %s was killed, the actor answered %v, want %d after %d calls on another node", host, second, weight+100, calls+1)
 	}
 }
 
@@ -244,20 +254,7 @@ pipeline main() {
 	if out != "[111, 2]\noverlap: true\nkey\n" {
 		t.Fatalf("a later job printed %q", out)
 	}
-	bump := `
-pipeline main() {
-    let r = get(actors.get("opt-restarted").bump(100))
-    print(r[0], r[1], r[2])
-}`
-	first := strings.Fields(runOnCluster(t, fc, bump))
-	if len(first) != 3 || first[0] != "121" || first[1] != "2" {
-		t.Fatalf("a later job found %v, want the state 121 after 2 calls", first)
-	}
-	fc.kill(t, first[2])
-	second := strings.Fields(runOnCluster(t, fc, bump))
-	if len(second) != 3 || second[0] != "221" || second[1] != "3" || second[2] == first[2] {
-		t.Fatalf("after its node %s was killed, the actor answered %v, want 221 after 3 calls on another node", first[2], second)
-	}
+	bumpAcrossKill(t, fc, "opt-restarted", 121, 2)
 	for _, stop := range [][]string{{"opt-policy", "--namespace", "ns"}, {"opt-restarted"}} {
 		args := append([]string{"actor", "stop"}, stop...)
 		if b, err := exec.Command(fc.bin, append(args, "--address", fc.head)...).CombinedOutput(); err != nil {

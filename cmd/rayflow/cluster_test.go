@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -212,8 +211,7 @@ func TestListenersSurviveMalformedInput(t *testing.T) {
 	hp, web := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
 	raft := fmt.Sprintf("127.0.0.1:%d", hp+1) // the GCS's Raft transport, shard 0
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(tokenFile, []byte("garbage-test-token\n"), 0o600)
+	tokenFile := writeTokenFile(t, "garbage-test-token")
 	startHead(t, bin, "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1", "--token-file", tokenFile)
 	// All the garbage at once; whatever a listener answers is read for up
 	// to a second (one that waits for the rest of a frame answers nothing).

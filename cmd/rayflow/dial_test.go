@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,8 +27,7 @@ func TestOnlyMemberAddressesDialled(t *testing.T) {
 	bin := buildCLI(t)
 	hp, wp := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(tokenFile, []byte("dial-token\n"), 0o600)
+	tokenFile := writeTokenFile(t, "dial-token")
 	headProc := startHead(t, bin, "--port", fmt.Sprint(hp), "--cpus", "1", "--token-file", tokenFile)
 	worker := startWorker(t, bin, head, "w1", wp, "--cpus", "1", "--token-file", tokenFile)
 	waitState(t, bin, head, "w1", "alive", 10*time.Second)

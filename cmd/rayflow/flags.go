@@ -43,23 +43,35 @@ func newFlagSet(name string) *pflag.FlagSet {
 	return fs
 }
 
+// parseWords reads args with fs (flags anywhere, `--flag value` or
+// `--flag=value`) and returns the words that are not flags, for a
+// command that reads its words itself (a subcommand, a kind). It returns
+// pflag.ErrHelp when -h or --help is given.
+func parseWords(fs *pflag.FlagSet, args []string) ([]string, error) {
+	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+		return nil, err
+	}
+	if help, _ := fs.GetBool("help"); help {
+		return nil, pflag.ErrHelp
+	}
+	return fs.Args(), nil
+}
+
 // parseCommand reads args with fs (flags anywhere, `--flag value` or
 // `--flag=value`), then FILE and NAME=VALUE words as want says. It
 // returns pflag.ErrHelp when -h or --help is given.
 func parseCommand(fs *pflag.FlagSet, args []string, want positionals) (*commandLine, error) {
-	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
-		if want == fileAndParams {
+	words, err := parseWords(fs, args)
+	if err != nil {
+		if want == fileAndParams && err != pflag.ErrHelp {
 			if hint := paramFlagHint(fs, args); hint != "" {
 				return nil, fmt.Errorf("%v; %s", err, hint)
 			}
 		}
 		return nil, err
 	}
-	if help, _ := fs.GetBool("help"); help {
-		return nil, pflag.ErrHelp
-	}
 	cl := &commandLine{params: map[string]string{}}
-	for _, a := range fs.Args() {
+	for _, a := range words {
 		if want == noArgs {
 			return nil, fmt.Errorf("unexpected argument '%s'", a)
 		}

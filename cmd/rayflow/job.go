@@ -79,13 +79,10 @@ func (e *errJobAPI) Error() string { return e.msg }
 func cmdJob(args []string, stdout, stderr io.Writer) int {
 	var f jobFlags
 	fs := f.flagSet()
-	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+	words, err := parseWords(fs, args)
+	if err != nil {
 		return usageExit("job", err, stdout, stderr)
 	}
-	if help, _ := fs.GetBool("help"); help {
-		return usageExit("job", pflag.ErrHelp, stdout, stderr)
-	}
-	words := fs.Args()
 	if len(words) == 0 {
 		return usageExit("job", errors.New("no subcommand: give submit, list, status, logs, stop or delete"), stdout, stderr)
 	}
@@ -308,6 +305,14 @@ func (c *jobClient) list(asJSON bool, stdout, stderr io.Writer) int {
 		return printJSON(stdout, jobs)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	jobRows(tw, jobs)
+	tw.Flush()
+	return exitOK
+}
+
+// jobRows writes the jobs as the rows of a table, with its header (job
+// list, list jobs).
+func jobRows(tw io.Writer, jobs []httpapi.JobInfo) {
 	fmt.Fprintln(tw, "JOB ID\tSUBMISSION ID\tSTATUS\tSTARTED\tENDED")
 	for _, j := range jobs {
 		ended := "-"
@@ -316,8 +321,6 @@ func (c *jobClient) list(asJSON bool, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.JobID, j.SubmissionID, j.Status, msTime(j.StartTime), ended)
 	}
-	tw.Flush()
-	return exitOK
 }
 
 func msTime(ms int64) string { return time.UnixMilli(ms).Format("2006-01-02 15:04:05") }

@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,10 +95,7 @@ func submitAt(t *testing.T, bin string, h *apiHead, n int) string {
 // threeAPIHeads starts h1, then h2 and h3 joined to it, each with one
 // CPU, an HTTP API and the token apiToken.
 func threeAPIHeads(t *testing.T, bin string) []*apiHead {
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte(apiToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeTokenFile(t, apiToken)
 	h1 := startAPIHead(t, bin, "h1", "--token-file", tokenFile)
 	h2 := startAPIHead(t, bin, "h2", "--token-file", tokenFile, "--join", h1.cluster())
 	h3 := startAPIHead(t, bin, "h3", "--token-file", tokenFile, "--join", h1.cluster())
@@ -287,10 +282,7 @@ func TestJobTakeoverReusesResults(t *testing.T) {
 	bin := buildCLI(t)
 	heads := threeAPIHeads(t, bin)
 	h1, h2 := heads[0], heads[1]
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte(apiToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeTokenFile(t, apiToken)
 	node := startProc(t, bin, "start", "--address", strings.Join([]string{h1.cluster(), h2.cluster(), heads[2].cluster()}, ","),
 		"--cpus", "2", "--resources", "box=4", "--node-id", "n1", "--token-file", tokenFile, "--metrics-port", "0")
 	_, metricsAddr, ok := strings.Cut(node.ready, ", metrics ")

@@ -39,6 +39,17 @@ func writeProgram(t *testing.T, src string) string {
 	return path
 }
 
+// writeTokenFile writes token to a file of its own, as --token-file
+// reads it, and returns the file's path.
+func writeTokenFile(t *testing.T, token string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // SIGINT cancels the running tasks and exits with 130, without a Go
 // panic or goroutine dump.
 func TestInterruptExits130(t *testing.T) {

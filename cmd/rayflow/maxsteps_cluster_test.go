@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -17,10 +14,7 @@ func TestMaxStepsTravelsWithTheJob(t *testing.T) {
 	}
 	t.Parallel()
 	bin := buildCLI(t)
-	hp, wp := freePortRange(t, 5), freePort(t)
-	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	startHead(t, bin, "--port", fmt.Sprint(hp), "--cpus", "1")
-	startWorker(t, bin, head, "w1", wp, "--cpus", "1")
+	head := startHeadAndWorker(t, bin)
 	prog := writeProgram(t, `
 task spin(n) {
     let s = 0
@@ -42,18 +36,14 @@ pipeline main() {
     print(get(spin(100000)))
 }
 `)
-	run := func(args ...string) (string, string, int) {
-		cmd := exec.Command(bin, append([]string{"run", "--max-steps", "5000"}, append(args, prog)...)...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.Run()
-		return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+	run := func(args ...string) (int, string, string) {
+		return runIn(t, "", bin, nil, append([]string{"run", "--max-steps", "5000"}, append(args, prog)...)...)
 	}
-	wantOut, _, wantCode := run()
+	wantCode, wantOut, _ := run()
 	if !strings.Contains(wantOut, "step limit of 5000 exceeded") || wantCode == 0 {
 		t.Fatalf("embedded: exit %d\n%s", wantCode, wantOut)
 	}
-	out, errOut, code := run("--address", head)
+	code, out, errOut := run("--address", head)
 	if out != wantOut || code != wantCode || !strings.Contains(errOut, "step limit of 5000 exceeded") {
 		t.Fatalf("on the cluster: exit %d, stdout\n%s\nstderr\n%s\nwant exit %d, stdout\n%s", code, out, errOut, wantCode, wantOut)
 	}

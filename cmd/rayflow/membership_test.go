@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,8 +28,7 @@ func TestMemberSpeaksOnlyForItself(t *testing.T) {
 	bin := buildCLI(t)
 	hp, wp := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(tokenFile, []byte("members-token\n"), 0o600)
+	tokenFile := writeTokenFile(t, "members-token")
 	startHead(t, bin, "--port", fmt.Sprint(hp), "--cpus", "1", "--token-file", tokenFile)
 	worker := startWorker(t, bin, head, "w1", wp, "--cpus", "1", "--token-file", tokenFile)
 	waitState(t, bin, head, "w1", "alive", 10*time.Second)

@@ -1,22 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
-
-// runCapture runs the CLI and returns its stdout, stderr and exit code.
-func runCapture(bin string, args ...string) (string, string, int) {
-	cmd := exec.Command(bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Run()
-	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
-}
 
 // run --max-memory caps the bytes a job's objects take in each node's
 // object store, embedded and on a cluster alike: results and puts past
@@ -28,10 +17,7 @@ func TestMaxMemoryCapsTheJob(t *testing.T) {
 	}
 	t.Parallel()
 	bin := buildCLI(t)
-	hp, wp := freePortRange(t, 5), freePort(t)
-	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	startHead(t, bin, "--port", fmt.Sprint(hp), "--cpus", "1")
-	startWorker(t, bin, head, "w1", wp, "--cpus", "1")
+	head := startHeadAndWorker(t, bin)
 	prog := writeProgram(t, `
 task make(i) { return "x" * 300000 }
 pipeline main() {
@@ -45,19 +31,19 @@ pipeline main() {
 	want := "memory\nmemory\ntrue\n"
 	for _, where := range [][]string{nil, {"--address", head}} {
 		args := append(append([]string{"run", "--max-memory", "1MiB"}, where...), prog)
-		out, errOut, code := runCapture(bin, args...)
+		code, out, errOut := runIn(t, "", bin, nil, args...)
 		if out != want || code != 0 {
 			t.Fatalf("%v: exit %d, stdout\n%s\nstderr\n%s\nwant\n%s", args, code, out, errOut, want)
 		}
 	}
 	// The message says which cap, where, and what.
 	failing := writeProgram(t, "task make(i) { return \"x\" * 300000 }\npipeline main() { get([make(i) for i in range(10)]) }\n")
-	_, errOut, code := runCapture(bin, "run", "--address", head, "--max-memory", "1MiB", failing)
+	code, _, errOut := runIn(t, "", bin, nil, "run", "--address", head, "--max-memory", "1MiB", failing)
 	if code != 1 || !strings.Contains(errOut, "job memory cap of 1.0MiB exceeded on node ") || !strings.Contains(errOut, "task 'make'") {
 		t.Fatalf("a job past its cap: exit %d\n%s", code, errOut)
 	}
 	// The nodes serve the next job, without a cap.
-	out, errOut, code := runCapture(bin, "run", "--address", head, prog)
+	code, out, errOut := runIn(t, "", bin, nil, "run", "--address", head, prog)
 	if code != 0 || strings.Contains(out, "memory") || states(status(t, bin, head))["w1"] != "alive" {
 		t.Fatalf("the next job: exit %d\n%s%s", code, out, errOut)
 	}
@@ -88,7 +74,7 @@ pipeline main() {
     get(grow())
 }
 `)
-	out, errOut, code := runCapture(bin, "run", "--address", head, grow)
+	code, out, errOut := runIn(t, "", bin, nil, "run", "--address", head, grow)
 	if code != 1 || !strings.HasPrefix(out, "memory task 'grow' was stopped: node w1 is out of memory") ||
 		!strings.Contains(out, "memory limit of 200.0MiB") || !strings.Contains(errOut, "out of memory") {
 		t.Fatalf("a task that grows without bound: exit %d\nstdout\n%s\nstderr\n%s", code, out, errOut)
@@ -97,7 +83,7 @@ pipeline main() {
 		t.Fatalf("the node exited: %v", worker.cmd.ProcessState)
 	}
 	prog := writeProgram(t, "task f(i) { return i * 2 }\npipeline main() { print(sum(get([f(i) for i in range(8)]))) }\n")
-	if out, errOut, code := runCapture(bin, "run", "--address", head, prog); out != "56\n" || code != 0 {
+	if code, out, errOut := runIn(t, "", bin, nil, "run", "--address", head, prog); out != "56\n" || code != 0 {
 		t.Fatalf("the next job: exit %d\n%s%s", code, out, errOut)
 	}
 	if s := states(status(t, bin, head))["w1"]; s != "alive" {
@@ -119,7 +105,7 @@ pipeline main() {
     } catch e { print("caught", e.kind) }
 }
 `)
-	out, errOut, code := runCapture(bin, "run", "--memory-limit", "200MiB", prog)
+	code, out, errOut := runIn(t, "", bin, nil, "run", "--memory-limit", "200MiB", prog)
 	if code != 1 || out != "" || !strings.Contains(errOut, "error: node node-1 is out of memory") {
 		t.Fatalf("exit %d\nstdout\n%s\nstderr\n%s", code, out, errOut)
 	}

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,11 +25,8 @@ func TestMetricsEndpoints(t *testing.T) {
 	bin := buildCLI(t)
 	hp, web := freePortRange(t, 5), freePort(t)
 	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	tokenFile := filepath.Join(t.TempDir(), "token")
 	token := "metrics-test-token-0123456789abcdef"
-	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeTokenFile(t, token)
 	startHead(t, bin, "--port", fmt.Sprint(hp), "--http-port", fmt.Sprint(web), "--cpus", "1", "--node-id", "h",
 		"--token-file", tokenFile)
 	node := startProc(t, bin, "start", "--address", head, "--cpus", "1", "--node-id", "n1",

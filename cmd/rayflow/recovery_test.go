@@ -119,6 +119,17 @@ func startWorker(t *testing.T, bin, head, id string, port int, flags ...string) 
 	return startProc(t, bin, args...)
 }
 
+// startHeadAndWorker starts a head and one worker "w1", one CPU each,
+// and returns the head's address.
+func startHeadAndWorker(t *testing.T, bin string) string {
+	t.Helper()
+	hp, wp := freePortRange(t, 5), freePort(t)
+	head := fmt.Sprintf("127.0.0.1:%d", hp)
+	startHead(t, bin, "--port", fmt.Sprint(hp), "--cpus", "1")
+	startWorker(t, bin, head, "w1", wp, "--cpus", "1")
+	return head
+}
+
 // runJob starts a job on the cluster, with more flags for rayflow run;
 // see runJobAt.
 func (fc *faultCluster) runJob(t *testing.T, src string, flags ...string) (next func() string, wait func() (string, error)) {

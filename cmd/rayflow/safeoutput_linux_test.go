@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -22,10 +21,7 @@ func TestRemotePrintsStrippedOnATerminal(t *testing.T) {
 	}
 	t.Parallel()
 	bin := buildCLI(t)
-	hp, wp := freePortRange(t, 5), freePort(t)
-	head := fmt.Sprintf("127.0.0.1:%d", hp)
-	startHead(t, bin, "--port", fmt.Sprint(hp), "--cpus", "1")
-	startWorker(t, bin, head, "w1", wp, "--cpus", "1")
+	head := startHeadAndWorker(t, bin)
 	prog := writeProgram(t, `
 task shout() {
     let esc = str.chr(27)

@@ -121,7 +121,7 @@ pipeline main() {
 `)
 		s := sampleRSS(pids, 100*time.Millisecond)
 		for j := 0; j < jobs; j++ {
-			out, errOut, code := runCapture(bin, "run", "--address", head, prog)
+			code, out, errOut := runIn(t, "", bin, nil, "run", "--address", head, prog)
 			if code != 0 || out != "200285\n" {
 				s.stop()
 				t.Fatalf("job %d: exit %d, stdout %q\n%s", j, code, out, errOut)

@@ -33,7 +33,7 @@ type startFlags struct {
 	address        []string // the heads a node joins
 	port, httpPort int
 	metricsPort    int // --metrics-port, when given
-	servePort      int // --serve-port (a node's ingress of rayflow serve), when given
+	servePort      int // --serve-port (a node's ingress of rayflow serve); 0: each application on its deployed port
 	dataDir        string
 	nodeID         string
 	cpus           int
@@ -131,7 +131,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	stops = append(stops, stopMetrics)
-	stops = append(stops, hostApplicationsWith(c, stderr, serve.HostOptions{ID: c.Head().ID, Node: true, Port: f.servePortFlag(fs)}))
+	stops = append(stops, hostApplicationsWith(c, stderr, serve.HostOptions{ID: c.Head().ID, Node: true, Port: f.servePort}))
 	fmt.Fprintf(stdout, "ready node %s at %s, joined %s%s\n", c.Head().ID, c.Address(), address, metricsAddr)
 	<-ctx.Done()
 	stopWithin(stopTimeout, stderr, stops)
@@ -185,7 +185,7 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 			stops = append(stops, withdraw)
 		}
 	}
-	stops = append(stops, hostApplicationsWith(head.Cluster, stderr, serve.HostOptions{ID: head.Cluster.Head().ID, Port: f.servePortFlag(fs)}))
+	stops = append(stops, hostApplicationsWith(head.Cluster, stderr, serve.HostOptions{ID: head.Cluster.Head().ID, Port: f.servePort}))
 	metricsAddr, stopMetrics, err := f.serveMetrics(fs, head.Cluster, node)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
@@ -210,15 +210,6 @@ func (f *startFlags) runHead(ctx context.Context, fs *pflag.FlagSet, node nodeag
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "head stopping")
 	return exitOK
-}
-
-// servePortFlag is the port of --serve-port, 0 when not given (each
-// application on its deployed port).
-func (f *startFlags) servePortFlag(fs *pflag.FlagSet) int {
-	if fs.Changed("serve-port") {
-		return f.servePort
-	}
-	return 0
 }
 
 // hostApplicationsWith serves the applications deployed with `rayflow

@@ -79,11 +79,9 @@ var stateKinds = map[string][]string{
 func parseState(name string, args []string, stdout, stderr io.Writer) (*stateFlags, []string, *jobClient, int) {
 	f := new(stateFlags)
 	fs := f.flagSet(name)
-	if err := fs.Parse(gnuArgs(fs, args)); err != nil {
+	words, err := parseWords(fs, args)
+	if err != nil {
 		return nil, nil, nil, usageExit(name, err, stdout, stderr)
-	}
-	if help, _ := fs.GetBool("help"); help {
-		return nil, nil, nil, usageExit(name, pflag.ErrHelp, stdout, stderr)
 	}
 	c, err := f.client()
 	if err != nil {
@@ -93,7 +91,7 @@ func parseState(name string, args []string, stdout, stderr io.Writer) (*stateFla
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	_ = stop // released when the process ends
 	c.ctx = ctx
-	return f, fs.Args(), c, -1
+	return f, words, c, -1
 }
 
 // cmdList is `rayflow list tasks|actors|objects|nodes|jobs`.
@@ -155,7 +153,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 				return fmt.Sprintf("%d tasks (%d shown; %d dropped)\n", answer.Total, answer.Shown, answer.Dropped)
 			}
 			return ""
-		})
+		}, nil)
 	case "actors":
 		var list []taskevents.Actor
 		return printList(stdout, stderr, f.json, answer.Result, &list, func(tw io.Writer) {
@@ -163,7 +161,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 			for _, a := range list {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", a.ActorID, a.ClassName, a.State, dash(a.NodeID), a.Restarts)
 			}
-		}, nil)
+		}, nil, nil)
 	case "objects":
 		var list []nodeagent.StateObject
 		return printList(stdout, stderr, f.json, answer.Result, &list, func(tw io.Writer) {
@@ -171,12 +169,10 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 			for _, o := range list {
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%v\n", o.ObjectID, o.Size, o.NodeID, o.Spilled)
 			}
-		}, nil)
+		}, nil, nil)
 	case "nodes":
 		var list []httpapi.StateNode
-		keep := func() {
-			list = slices.DeleteFunc(list, func(n httpapi.StateNode) bool { return f.state != "" && n.State != f.state })
-		}
+		keep := func(n httpapi.StateNode) bool { return f.state == "" || n.State == f.state }
 		return printList(stdout, stderr, f.json, answer.Result, &list, func(tw io.Writer) {
 			fmt.Fprintln(tw, "NODE ID\tADDRESS\tSTATE\tHEAD\tCPU\tHEARTBEAT AGE")
 			for _, n := range list {
@@ -186,33 +182,22 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		}, nil, keep)
 	default: // jobs
 		var list []httpapi.JobInfo
-		keep := func() {
-			list = slices.DeleteFunc(list, func(j httpapi.JobInfo) bool {
-				return f.state != "" && j.Status != f.state || f.job != "" && j.JobID != f.job && j.SubmissionID != f.job
-			})
+		keep := func(j httpapi.JobInfo) bool {
+			return (f.state == "" || j.Status == f.state) && (f.job == "" || j.JobID == f.job || j.SubmissionID == f.job)
 		}
-		return printList(stdout, stderr, f.json, answer.Result, &list, func(tw io.Writer) {
-			fmt.Fprintln(tw, "JOB ID\tSUBMISSION ID\tSTATUS\tSTARTED\tENDED")
-			for _, j := range list {
-				ended := "-"
-				if j.EndTime != nil {
-					ended = msTime(*j.EndTime)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.JobID, j.SubmissionID, j.Status, msTime(j.StartTime), ended)
-			}
-		}, nil, keep)
+		return printList(stdout, stderr, f.json, answer.Result, &list, func(tw io.Writer) { jobRows(tw, list) }, nil, keep)
 	}
 }
 
-// printList decodes a list into list, filters it (filter, when given),
-// and prints it as JSON or as aligned columns (rows) with a closing
-// line (footer, when given).
-func printList[T any](stdout, stderr io.Writer, asJSON bool, raw json.RawMessage, list *[]T, rows func(io.Writer), footer func() string, filter ...func()) int {
+// printList decodes a list into list, keeps the items keep accepts (all
+// when keep is nil), and prints it as JSON or as aligned columns (rows)
+// with a closing line (footer, when given).
+func printList[T any](stdout, stderr io.Writer, asJSON bool, raw json.RawMessage, list *[]T, rows func(io.Writer), footer func() string, keep func(T) bool) int {
 	if err := json.Unmarshal(raw, list); err != nil {
 		return failed(stderr, fmt.Errorf("the head's answer is not a list: %v", err))
 	}
-	for _, keep := range filter {
-		keep()
+	if keep != nil {
+		*list = slices.DeleteFunc(*list, func(item T) bool { return !keep(item) })
 	}
 	if *list == nil {
 		*list = []T{}

@@ -149,6 +149,16 @@ func TestStateAPIOnACluster(t *testing.T) {
 	if code != 0 || row(out, submitted) == nil {
 		t.Fatalf("list jobs has no %s:\n%s", submitted, out)
 	}
+	// --job and --state keep only the jobs they name.
+	for _, filter := range []struct {
+		flags []string
+		shown bool
+	}{{[]string{"--job", submitted}, true}, {[]string{"--job", "rfjob_none"}, false}, {[]string{"--state", "STOPPED"}, false}} {
+		code, out, _ = rayflowState(t, bin, web, append([]string{"list", "jobs"}, filter.flags...)...)
+		if code != 0 || (row(out, submitted) != nil) != filter.shown {
+			t.Fatalf("list jobs %v: %d, want %s shown %v:\n%s", filter.flags, code, submitted, filter.shown, out)
+		}
+	}
 
 	trace := filepath.Join(t.TempDir(), "trace.json")
 	if code, out, errs := rayflowState(t, bin, web, "timeline", "--job", job, "-o", trace); code != 0 {

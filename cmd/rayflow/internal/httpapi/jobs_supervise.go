@@ -55,13 +55,10 @@ func (s *Server) supervise(ctx context.Context, j *job, source string) {
 	defer j.cancel()
 	flushed := s.startFlusher(j)
 	result, err := s.runJob(ctx, j, source)
-	s.jobs.mu.Lock()
-	stopping := j.stopping
-	s.jobs.mu.Unlock()
 	rec := j.rec
 	rec.EndTime = time.Now().UnixMilli()
 	switch {
-	case stopping:
+	case s.stopAsked(j):
 		rec.Status, rec.Message = StatusStopped, "the job was stopped"
 		fmt.Fprintln(j.log, "[the job was stopped]")
 	case ctx.Err() != nil:
@@ -76,9 +73,7 @@ func (s *Server) supervise(ctx context.Context, j *job, source string) {
 			rec.Result, rec.HasResult = *result, true
 		}
 	}
-	if j.note != "" {
-		rec.Message += " (" + j.note + ")"
-	}
+	rec.Message = j.noted(rec.Message)
 	rec.LogChunks, rec.LogDropped = flushed(), j.log.droppedBytes()
 	s.writeEnd(j, rec)
 	s.jobs.mu.Lock()
@@ -149,15 +144,9 @@ func (s *Server) runJob(ctx context.Context, j *job, source string) (*string, er
 		return nil, fmt.Errorf("cannot make the job's directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	s.jobs.mu.Lock()
-	stopping := j.stopping
-	s.jobs.mu.Unlock()
-	if !stopping {
+	if !s.stopAsked(j) {
 		rec := j.rec
-		rec.Status, rec.Message = StatusRunning, "the job is running"
-		if j.note != "" {
-			rec.Message += " (" + j.note + ")"
-		}
+		rec.Status, rec.Message = StatusRunning, j.noted("the job is running")
 		rec.DriverNodeID = s.nodeID
 		if s.nodeID == "" {
 			rec.DriverNodeID = driver.Head().ID
@@ -174,6 +163,21 @@ func (s *Server) runJob(ctx context.Context, j *job, source string) (*string, er
 	}
 	repr := value.Repr()
 	return &repr, nil
+}
+
+// stopAsked reports whether a stop of j was asked (stopLocal).
+func (s *Server) stopAsked(j *job) bool {
+	s.jobs.mu.Lock()
+	defer s.jobs.mu.Unlock()
+	return j.stopping
+}
+
+// noted is the message msg with j's note of its restart, if any.
+func (j *job) noted(msg string) string {
+	if j.note == "" {
+		return msg
+	}
+	return msg + " (" + j.note + ")"
 }
 
 // driverHeads are the heads a job's driver reaches: this head first,
