@@ -86,14 +86,21 @@ func (g *taskGroup) Cancelled() bool {
 }
 
 // Run runs the calls in order on one worker, each call on the thread the
-// one before it ran on (a thread per call cost more than a small call).
+// one before it ran on (a thread per call cost more than a small call);
+// the last thread goes to the node's spare threads, as a task's alone
+// does (task.Run).
 func (g *taskGroup) Run(worker int) {
 	n := g.node
 	for _, t := range g.tasks {
 		t.worker = worker
 		n.runTask(t)
-		g.run.spare = t.release()
+		// A call that never ran (a failed dependency) took no thread: the
+		// spare waits for the next call.
+		if th := t.release(); th != nil {
+			g.run.spare = th
+		}
 	}
+	n.putSpareThread(g.run.spare)
 	g.run.spare = nil
 }
 

@@ -244,9 +244,10 @@ type groupCallee struct {
 	err    *exec.Error
 }
 
-// groupCallee finds, as taskForOwner does for one call, the function
-// ref (its name, with call-site options after a "?") of program prog
-// (nil: a Go function) and its demand.
+// groupCallee finds the function ref (its name, with call-site options
+// after a "?") of program prog (nil: a Go function) and its demand: once
+// per function of a group, once per call of a message alone
+// (taskForOwner).
 func (nw *network) groupCallee(prog *exec.Program, ref string) *groupCallee {
 	name := calleeName(ref) // ref: the name, and its call-site options after '?'
 	ce := &groupCallee{name: "task '" + name + "'", counts: nw.c.Head().taskCounts(name)}
@@ -275,25 +276,14 @@ func (nw *network) groupCallee(prog *exec.Program, ref string) *groupCallee {
 }
 
 // groupTask makes the task of call c of gm, as taskForOwner makes the
-// task of a message, reporting its result through dones (nil: alone); a call that cannot run here is failed for its owner
-// at once (then the task is nil and failed its object).
+// task of a message, reporting its result through dones (nil: alone); a
+// call that cannot run here is failed for its owner at once (then the
+// task is nil and failed its object).
 func (nw *network) groupTask(gm *wire.GroupSubmit, c wire.GroupCall, ce *groupCallee, dones *doneList) (t *task, failed *objstore.Object) {
 	if ce.err != nil {
 		return nil, nw.failForOwner(groupCallMessage(gm, c), ce.err)
 	}
-	t = &task{call: &exec.TaskCall{ID: c.ID, Func: ce.fn, Native: ce.native}, obj: objstore.NewObject(c.ID, ce.name),
-		demand: ce.demand, output: gm.Output, owner: gm.Owner, bound: gm.ActorID}
-	t.obj.SetProducer(t)
-	nw.c.stats.Submitted.Add(1)
-	ce.counts.Submitted.Add(1)
-	id, owner := c.ID, gm.Owner
-	if dones != nil {
-		t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
-	} else {
-		t.obj.OnReady(func() { nw.reportDone(t.obj, owner, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
-	}
-	nw.c.stopIfCancelled(t)
-	return t, nil
+	return nw.ownedTask(c.ID, ce, gm.Owner, gm.Output, gm.ActorID, dones), nil
 }
 
 // groupProgram loads the program of gm's calls (nil for Go functions);

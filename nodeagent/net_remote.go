@@ -351,38 +351,35 @@ func (nw *network) failForOwner(m *wire.Submit, err *exec.Error) *objstore.Objec
 // does not have) is failed for its owner at once: then the task is nil
 // and failed its object.
 func (nw *network) taskForOwner(prog *exec.Program, m *wire.Submit, dones *doneList) (t *task, failed *objstore.Object) {
-	call := &exec.TaskCall{ID: m.ID}
-	if prog == nil {
-		if call.Native = nw.nativeTask(m.Function); call.Native == nil {
-			return nil, nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run Go task '%s': it is not registered in that node's process; register the same Go functions in every node's process (nodeagent.Config.Modules, see rayflow.HostModules)",
-				nw.c.Head().ID, m.Function))
-		}
-	} else {
-		f, ok := prog.FuncByName(m.Function)
-		if !ok || f.Kind != "task" {
-			return nil, nw.failForOwner(m, exec.Errorf(exec.KindName, "node %s cannot run task '%s': its program has no such task", nw.c.Head().ID, calleeName(m.Function)))
-		}
-		call.Func = f
+	ce := nw.groupCallee(prog, m.Function)
+	if ce.err != nil {
+		return nil, nw.failForOwner(m, ce.err)
 	}
-	demand, _, err := nw.c.demandFor(call) // parsed once per callee
-	if err != nil {
-		return nil, nw.failForOwner(m, exec.Errorf(exec.KindResource, "%v", err))
-	}
-	t = &task{call: call, obj: objstore.NewObject(m.ID, "task '"+call.Name()+"'"), demand: demand, output: m.Output, owner: m.Owner,
-		replay: decodeReplay(m.Replay), bound: m.ActorID}
+	t = nw.ownedTask(m.ID, ce, m.Owner, m.Output, m.ActorID, dones)
+	t.replay = decodeReplay(m.Replay)
+	return t, nil
+}
+
+// ownedTask makes the task id of callee ce that another process, owner,
+// sent here (with where its prints go and the actor that bounds its
+// cancelling), and has its result reported to owner when it is done:
+// through dones when it is a call of a group (nil: alone).
+func (nw *network) ownedTask(id string, ce *groupCallee, owner, output, bound string, dones *doneList) *task {
+	t := &task{call: &exec.TaskCall{ID: id, Func: ce.fn, Native: ce.native}, obj: objstore.NewObject(id, ce.name),
+		demand: ce.demand, output: output, owner: owner, bound: bound}
 	t.obj.SetProducer(t)
 	nw.c.stats.Submitted.Add(1)
-	nw.c.Head().taskCounts(call.Name()).Submitted.Add(1)
+	ce.counts.Submitted.Add(1)
 	// The task's lineage is its owner's to record: it came in m.Lineage
 	// (stash) or is in the GCS already (sync). Recording it again here
 	// wrote it twice, and in sync mode waited for a second GCS write.
 	if dones != nil {
-		t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
+		t.obj.OnReady(func() { dones.add(t.obj, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
 	} else {
-		t.obj.OnReady(func() { nw.reportDone(t.obj, m.Owner, &wire.Done{ID: m.ID, RunNs: int64(t.ran)}) })
+		t.obj.OnReady(func() { nw.reportDone(t.obj, owner, &wire.Done{ID: id, RunNs: int64(t.ran)}) })
 	}
 	nw.c.stopIfCancelled(t) // cancelled here before it arrived: it never starts
-	return t, nil
+	return t
 }
 
 // startForOwner queues a task sent by another process (nil: it failed)

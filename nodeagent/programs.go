@@ -188,14 +188,9 @@ func (nw *network) program(hash string) (*exec.Program, error) {
 	return p, nil
 }
 
-// stepLimit is the step limit of a thread that runs call: the one its
-// job's driver shipped with the program (run --max-steps travels with
-// the job, so a task is limited on a node as it is embedded), else this
-// process's own.
-func (c *Cluster) stepLimit(call *exec.TaskCall) int64 { return c.limitsOf(call).maxSteps }
-
-// limitsOf are the limits of the job of a call: its step limit (see
-// stepLimit) and its memory cap (run --max-memory), each the one its
+// limitsOf are the limits of the job of a call: its step limit (run
+// --max-steps travels with the job, so a task is limited on a node as it
+// is embedded) and its memory cap (run --max-memory), each the one its
 // driver shipped with the program, else this process's own (for the
 // jobs it drives, and embedded).
 func (c *Cluster) limitsOf(call *exec.TaskCall) jobLimits {

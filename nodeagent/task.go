@@ -369,8 +369,7 @@ func (n *Node) runTask(t *task) {
 		return
 	}
 	c.stats.Running.Add(1)
-	started := time.Now()
-	t.started.Store(started.UnixNano()) // for the reports of what runs (events.go)
+	started := time.Now() // t.started is set by each attempt (attempts)
 	val, err := n.attempts(t, args)
 	ended := time.Now()
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {

@@ -186,8 +186,13 @@ func (nw *network) placeOnView(batch []spillItem, byAddr dispatches) []spillItem
 // hint, not placed again, no large argument held somewhere (the head's
 // locality score would weigh it).
 func (nw *network) plain(it spillItem) bool {
-	if it.g != nil {
-		return len(nw.argBytesOf(it.g.args())) == 0
+	if it.g != nil { // call by call: no copy of the group's arguments
+		for _, t := range it.g.tasks {
+			if len(nw.argBytesOf(t.call.Args)) > 0 {
+				return false
+			}
+		}
+		return true
 	}
 	t := it.t
 	return !t.viaHead && (t.hint == nil || *t.hint == placeHint{}) && len(nw.argBytesOf(t.call.Args)) == 0

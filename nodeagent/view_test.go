@@ -66,3 +66,43 @@ pipeline main() { return get(huge()) }`, nil)
 		t.Errorf("the head was not asked about an infeasible task")
 	}
 }
+
+// A group whose calls take a large argument is not placed on the local
+// view: the head's locality score sends it, whole, to the node that
+// holds the argument, which reads it in place.
+func TestBatchedTasksRunWhereTheirLargeArgumentLives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes 100 MB")
+	}
+	// worker-b holds the argument (only it has "holder") and has the
+	// least room: the local view would send the group to head or worker-a.
+	head, workers, driver, _ := startClusterOf(t, nodeagent.Config{CPUs: 4, NodeID: "head"},
+		nodeagent.Config{CPUs: 4, NodeID: "worker-a"},
+		nodeagent.Config{CPUs: 3, NodeID: "worker-b", Resources: map[string]float64{"holder": 1}})
+	got := runWithOpt(t, driver, `
+@resources(cpu=1, holder=1)
+task make(n) { return nd.full([n], 2.0) }
+@hint(batch, size=8)
+@resources(cpu=1)
+task total(t) { return nd.sum(t) }
+pipeline main() {
+    let big = make(12500000)
+    return sum(get([total(big) for i in range(4)]))
+}`, "batch")
+	if got.String() != "100000000.0" {
+		t.Errorf("the batched calls summed to %s, want 100000000.0", got)
+	}
+	procs := append([]*nodeagent.Cluster{head.Cluster, driver}, workers...)
+	for _, c := range procs {
+		if n := nodeagent.ObjectsFetched(c); n != 0 {
+			t.Errorf("the process of %s fetched %d objects, want none", c.Head().ID, n)
+		}
+		want := int64(0)
+		if c.Head().ID == "worker-b" {
+			want = 1
+		}
+		if n := nodeagent.GroupsReceived(c); n != want {
+			t.Errorf("the process of %s received %d groups, want %d (the one group, where the argument lives)", c.Head().ID, n, want)
+		}
+	}
+}

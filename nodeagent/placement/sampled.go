@@ -60,12 +60,17 @@ func (p *Planner) placeSampled(req *Request) (Decision, error) {
 	return p.sampleQueue(req, &feas, &rank)
 }
 
-// roomAt reports whether node i can run req now.
+// roomAt reports whether node i has req's demand free now, the node
+// that spilled req included: it is never chosen for req (isOrigin), but
+// the memo of a demand no node has free must keep it for other origins.
 func (p *Planner) roomAt(i int, req *Request, feas *feasibility) bool {
 	p.looked++
 	n := &p.nodes[i]
-	return n.ID != req.Origin && feas.feasible(n) && req.Demand.Fits(n.Available)
+	return feas.feasible(n) && req.Demand.Fits(n.Available)
 }
+
+// isOrigin reports whether node i spilled req.
+func (p *Planner) isOrigin(i int, req *Request) bool { return p.nodes[i].ID == req.Origin }
 
 // sampleRoom chooses among nodes with req's demand free, if there are any.
 func (p *Planner) sampleRoom(req *Request, feas *feasibility, rank *ranker) (Decision, bool) {
@@ -91,22 +96,33 @@ func (p *Planner) sampleRoom(req *Request, feas *feasibility, rank *ranker) (Dec
 				break
 			}
 			if p.roomAt(i, req, feas) {
-				better(i)
 				kept = append(kept, i)
+				if !p.isOrigin(i, req) {
+					better(i)
+				}
 			}
 		}
 		p.full.since = kept
 	} else {
 		n := len(p.nodes)
-		k := 0
+		k, origin := 0, -1 // origin: the spilling node, when it has room
 		for ; k < n && found < SampleSize; k++ {
-			if i := p.order[(p.cursor+k)%n]; p.roomAt(i, req, feas) {
+			switch i := p.order[(p.cursor+k)%n]; {
+			case !p.roomAt(i, req, feas):
+			case p.isOrigin(i, req):
+				origin = i
+			default:
 				better(i)
 			}
 		}
 		p.cursor = (p.cursor + k) % n
 		if found == 0 {
+			// Only the origin may have room: it stays to be looked at
+			// for a request from another node.
 			p.full = noRoom{valid: true, demand: req.Demand, since: p.full.since[:0]}
+			if origin >= 0 {
+				p.full.since = append(p.full.since, origin)
+			}
 		}
 	}
 	if best < 0 {

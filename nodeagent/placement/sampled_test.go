@@ -89,3 +89,30 @@ func TestSampledPlacementQueuesOnlyWhenNoNodeHasRoom(t *testing.T) {
 		}
 	}
 }
+
+// What sampling remembers of a demand no node had free is not what one
+// origin saw: the only node with room, passed over for the task it
+// spilled itself, still gets the same demand spilled from another node.
+func TestSampledPlacementNoRoomIsNotPerOrigin(t *testing.T) {
+	nodes := cpuNodes(1000, 1)
+	for i := range nodes {
+		if i != 500 {
+			nodes[i].Available = spec("cpu=0")
+		}
+	}
+	p := NewPlanner(&Snapshot{Nodes: nodes})
+	from := func(origin string) Decision {
+		t.Helper()
+		d, err := p.Place(Request{TaskID: "t", Demand: spec("cpu=1"), Origin: origin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := from(nodes[500].ID); !d.Queued {
+		t.Fatalf("a task spilled by the only node with room went to %+v, want queued elsewhere", d)
+	}
+	if d := from(nodes[1].ID); d.Queued || d.Node != nodes[500].ID {
+		t.Fatalf("a task spilled by %s went to %+v, want %s (it has room)", nodes[1].ID, d, nodes[500].ID)
+	}
+}

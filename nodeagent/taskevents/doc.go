@@ -17,11 +17,11 @@
 // as it happens: the report takes it from the node's local scheduler
 // (PENDING on that node; RUNNING with its start), so a task that comes
 // and goes between two reports costs its submission and its end only.
-// An event carries its task's result object (Over): a pending or running
-// event whose task has ended by the time of the report is superseded by
-// the end and is not sent (the event holds the result object until the
-// report, so a result's memory may be freed that much later: half a
-// second, longer while no head answers). The outbox is bounded (OutboxLimit events;
+// An event carries what tells whether its task's result is ready (Over,
+// the result's done channel: DoneChan, never the result, so that events
+// waiting for a report keep no value alive): a pending or running event
+// whose task has ended by the time of the report is superseded by the
+// end and is not sent. The outbox is bounded (OutboxLimit events;
 // past it the oldest chunk is dropped, its tasks' events counted per job,
 // submissions apart); at half its limit it asks to be reported early.
 //

@@ -63,8 +63,9 @@ type Event struct {
 	At, Start int64
 	// Restarts and MaxRestarts are an actor's (KindActor).
 	Restarts, MaxRestarts int32
-	// Over, when set, is the task's result here: it makes the event
-	// superseded once ready. In this process only; not reported.
+	// Over, when set, tells whether the task's result here is ready
+	// (DoneChan): it makes the event superseded once ready. In this
+	// process only; not reported.
 	Over Ready
 	seen uint8 // 0: not asked yet; 1: to send; 2: superseded (superseded)
 }

@@ -43,13 +43,14 @@ type sink struct {
 	ch   chan chunk
 	done chan struct{} // closed when CallStream returns
 
-	// direct, when the writer is a ChunkReader, is fed by the reader
-	// goroutine straight from the connection, under mu; ended (under
-	// mu) or gone says the call no longer takes chunks.
-	direct ChunkReader
-	mu     sync.Mutex
-	ended  bool
-	gone   atomic.Bool
+	// direct, when the writer is a ChunkReader, is fed by the
+	// connection's reader goroutine straight from the connection;
+	// refused (the ChunkReader refused a chunk; the reader goroutine's
+	// own) or gone (CallStream returned) says the call no longer takes
+	// chunks.
+	direct  ChunkReader
+	refused bool
+	gone    atomic.Bool
 }
 
 // chunk is what the reader goroutine hands a CallStream: a chunk's bytes
@@ -422,13 +423,7 @@ func (c *Conn) route(h header) error {
 // end stops the reader goroutine from feeding s. It does not wait for a
 // chunk being read (only an error return can meet one: the last chunk is
 // told after it is read).
-func (s *sink) end() {
-	s.gone.Store(true)
-	if s.mu.TryLock() {
-		s.ended = true
-		s.mu.Unlock()
-	}
-}
+func (s *sink) end() { s.gone.Store(true) }
 
 // readErrs remembers the error of its reader: the connection's, told
 // apart from the ChunkReader's own.
@@ -454,15 +449,13 @@ func (c *Conn) readDirect(id uint64, s *sink, n int, last bool) error {
 	src := &readErrs{r: c.l.br}
 	lr := &io.LimitedReader{R: src, N: int64(n)}
 	var refused error
-	s.mu.Lock()
-	if !s.ended && !s.gone.Load() {
+	if !s.refused && !s.gone.Load() {
 		refused = s.direct.ReadChunk(lr, n)
 		if src.err == nil && refused == nil && lr.N > 0 {
 			refused = fmt.Errorf("transport: %T read %d of a chunk's %d bytes", s.direct, int64(n)-lr.N, n)
 		}
-		s.ended = refused != nil
+		s.refused = refused != nil
 	}
-	s.mu.Unlock()
 	if src.err != nil {
 		return truncated(src.err)
 	}

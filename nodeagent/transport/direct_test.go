@@ -216,3 +216,28 @@ func (s *signalingChunks) ReadChunk(r io.Reader, n int) error {
 	_, err := io.CopyN(io.Discard, r, int64(n))
 	return err
 }
+
+// A stream reply from a ByteSource whose request is cancelled before a
+// chunk goes ends at once: the sender neither waits for ever to give
+// back a token it never took nor leaves its source open.
+func TestByteSourceStreamEndsOnCancel(t *testing.T) {
+	for range 50 {
+		a, b := net.Pipe()
+		l := newLink(a, nil, &Options{QueueLen: 4})
+		l.shutdown(errors.New("test over"))
+		b.Close()
+		c := &serverConn{s: &Server{opts: Options{ChunkSize: 16}}, l: l}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.sendBytes(ctx, 1, &segSource{segs: [][]byte{patternBytes(64)}}, 64)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("sendBytes did not return after its request was cancelled")
+		}
+	}
+}

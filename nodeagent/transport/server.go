@@ -609,8 +609,7 @@ func (c *serverConn) sendBytes(ctx context.Context, id uint64, src ByteSource, s
 	for {
 		select {
 		case <-tokens:
-		case <-ctx.Done():
-			tokens <- struct{}{}
+		case <-ctx.Done(): // no token taken: none to give back
 			return
 		}
 		want := c.s.opts.ChunkSize
