@@ -5,7 +5,6 @@ import (
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/internal/testutil"
-	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // On a cluster only a head's ingress runs an application's scalers: one
@@ -13,11 +12,7 @@ import (
 // node's ingress follows the replica counts it records
 // (TestNodeIngressLoadScales).
 func TestOnlyHeadsAutoscale(t *testing.T) {
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown("test over")
+	c := recordingCluster(t, 2)
 	prog, err := rayflow.Compile("app.rayflow", `
 @serve(route="/s", replicas=1, max_replicas=3)
 actor S() {
