@@ -8,7 +8,6 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/testutil"
-	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/valyala/fasthttp"
 )
 
@@ -61,16 +60,7 @@ func TestNodeIngressLoadScales(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a head and a node")
 	}
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
-	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 4, NodeID: "w1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Shutdown("test over")
+	head, node := headAndNode(t, 4)
 	c := head.Cluster
 	ports, err := testutil.FreePorts(2)
 	if err != nil {
