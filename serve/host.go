@@ -96,6 +96,7 @@ type mounted struct {
 type port struct {
 	mux    *Mux
 	srv    *fasthttp.Server
+	ln     net.Listener  // closed with srv: Shutdown misses a Serve not yet begun
 	served chan struct{} // closed when Serve returns
 }
 
@@ -494,6 +495,7 @@ func (h *host) unmountFrom(addr, name string) (*App, bool) {
 		go func() {
 			defer h.retiring.Done()
 			_ = p.srv.Shutdown()
+			_ = p.ln.Close() // if Serve had not begun, Shutdown left ln open
 			<-p.served
 		}()
 	}
@@ -511,7 +513,7 @@ func (h *host) port(addr string) (*port, error) {
 	}
 	mux := NewMux()
 	mux.refreshHost = func() { h.synced.await(refreshWithin) }
-	p := &port{mux: mux, srv: mux.Server(), served: make(chan struct{})}
+	p := &port{mux: mux, srv: mux.Server(), ln: ln, served: make(chan struct{})}
 	go func() {
 		defer close(p.served)
 		_ = p.srv.Serve(ln)
