@@ -145,14 +145,9 @@ func RunHost(ctx context.Context, c *nodeagent.Cluster, log io.Writer) {
 // RunHostWith is RunHost as opts say: on a node that is no head, or on
 // a port of its own.
 func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts HostOptions) {
-	if opts.Poll <= 0 {
-		opts.Poll = hostPoll
-	}
-	h := &host{c: c, log: log, opts: opts, self: c.Address(), mounted: map[string]*mounted{}, ports: map[string]*port{},
-		checked: map[string]time.Time{}, taken: map[string]bool{}, failed: map[string]int64{},
-		synced: syncSignal{kick: make(chan struct{}, 1), next: make(chan struct{})}}
+	h := newHost(c, log, opts)
 	defer h.closeAll()
-	tick := time.NewTicker(opts.Poll)
+	tick := time.NewTicker(h.opts.Poll)
 	defer tick.Stop()
 	asked := false
 	for {
@@ -168,6 +163,16 @@ func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts 
 			asked = true
 		}
 	}
+}
+
+// newHost is a host that serves nothing yet.
+func newHost(c *nodeagent.Cluster, log io.Writer, opts HostOptions) *host {
+	if opts.Poll <= 0 {
+		opts.Poll = hostPoll
+	}
+	return &host{c: c, log: log, opts: opts, self: c.Address(), mounted: map[string]*mounted{}, ports: map[string]*port{},
+		checked: map[string]time.Time{}, taken: map[string]bool{}, failed: map[string]int64{},
+		synced: syncSignal{kick: make(chan struct{}, 1), next: make(chan struct{})}}
 }
 
 // sync makes what the host serves agree with the records: as a head has
@@ -324,10 +329,7 @@ func (h *host) mount(rec Record) {
 	}
 	switch {
 	case old != nil && old.served && old.addr == addr:
-		h.ports[addr].mux.Mount(app)
-		h.startScaling(app)
-		m.served, m.since = true, time.Now()
-		fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
+		h.serveOn(h.ports[addr], m)
 	default:
 		if old != nil && old.served {
 			h.unmountFrom(old.addr, rec.Name)
@@ -356,9 +358,15 @@ func (h *host) listen(m *mounted) {
 		return
 	}
 	delete(h.taken, m.addr)
+	h.serveOn(p, m)
+}
+
+// serveOn mounts m's application on p's mux and starts its scaling: it
+// serves from now on.
+func (h *host) serveOn(p *port, m *mounted) {
 	p.mux.Mount(m.app)
 	h.startScaling(m.app)
-	m.served = true
+	m.served, m.since = true, time.Now()
 	fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", m.rec.Name, m.rec.Version, m.addr)
 }
 

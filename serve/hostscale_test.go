@@ -2,6 +2,7 @@ package serve
 
 import (
 	"testing"
+	"time"
 
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/internal/testutil"
@@ -38,5 +39,34 @@ actor S() {
 			t.Errorf("an ingress with Node %v scales: %v", node, scales)
 		}
 		served.Close()
+	}
+}
+
+// A head that begins to serve an application, on a port it opens for
+// it, does not scale it before reportEvery has passed: by then every
+// other head serving it has reported so, and two heads never scale at
+// once.
+func TestHeadWaitsBeforeScaling(t *testing.T) {
+	c := recordingCluster(t, 2)
+	httpPort, err := testutil.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := publish(t, c, `
+@serve(route="/s", replicas=1, max_replicas=3)
+actor S() {
+    method get() { return 1 }
+}`, Options{Name: "w"}, httpPort)
+	h := newHost(c, &testutil.Buffer{}, HostOptions{ID: "head"})
+	defer h.closeAll()
+	h.mount(rec)
+	m := h.mounted["w"]
+	if m == nil || !m.served {
+		t.Fatalf("application not served on port %d: %+v", httpPort, m)
+	}
+	h.steerScaling(rows{apps: map[string]Record{"w": rec}})
+	if !m.app.follows.Load() {
+		t.Errorf("the head scales the application at once, %s after it began to serve it (since %s), want after %s",
+			time.Since(m.since), m.since, reportEvery)
 	}
 }
