@@ -486,16 +486,15 @@ func (h *host) unmount(name string, m *mounted) {
 	fmt.Fprintf(h.log, "serve: application %s is no longer served\n", name)
 }
 
-// unmountFrom takes the application off the port at addr and returns it
-// (nil if it was not there) and closes the port when it serves nothing
-// more (RunHost waits for it before it returns).
-func (h *host) unmountFrom(addr, name string) (*App, bool) {
+// unmountFrom takes the application named name off the port at addr and
+// closes the port when it serves nothing more (RunHost waits for it
+// before it returns).
+func (h *host) unmountFrom(addr, name string) {
 	p := h.ports[addr]
 	if p == nil {
-		return nil, false
+		return
 	}
-	app, left := p.mux.Unmount(name)
-	if left == 0 {
+	if _, left := p.mux.Unmount(name); left == 0 {
 		// In the background: Shutdown waits for the requests running,
 		// and one may be waiting for this goroutine's sync (refresh).
 		delete(h.ports, addr)
@@ -507,7 +506,6 @@ func (h *host) unmountFrom(addr, name string) (*App, bool) {
 			<-p.served
 		}()
 	}
-	return app, left == 0
 }
 
 // port returns the listener at addr, listening now if it does not yet.
