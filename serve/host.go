@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"strconv"
 	"sync"
@@ -190,16 +191,8 @@ func (h *host) sync(ctx context.Context, linearizable bool) {
 			h.unmount(name, m)
 		}
 	}
-	for name := range h.checked {
-		if _, ok := recs[name]; !ok {
-			delete(h.checked, name)
-		}
-	}
-	for name := range h.failed {
-		if _, ok := recs[name]; !ok {
-			delete(h.failed, name)
-		}
-	}
+	maps.DeleteFunc(h.checked, func(name string, _ time.Time) bool { _, ok := recs[name]; return !ok })
+	maps.DeleteFunc(h.failed, func(name string, _ int64) bool { _, ok := recs[name]; return !ok })
 	for _, name := range SortedNames(recs) {
 		rec := recs[name]
 		m := h.mounted[name]
