@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"strconv"
 	"sync"
@@ -96,6 +97,7 @@ type mounted struct {
 type port struct {
 	mux    *Mux
 	srv    *fasthttp.Server
+	ln     net.Listener  // closed with srv: Shutdown misses a Serve not yet begun
 	served chan struct{} // closed when Serve returns
 }
 
@@ -144,14 +146,9 @@ func RunHost(ctx context.Context, c *nodeagent.Cluster, log io.Writer) {
 // RunHostWith is RunHost as opts say: on a node that is no head, or on
 // a port of its own.
 func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts HostOptions) {
-	if opts.Poll <= 0 {
-		opts.Poll = hostPoll
-	}
-	h := &host{c: c, log: log, opts: opts, self: c.Address(), mounted: map[string]*mounted{}, ports: map[string]*port{},
-		checked: map[string]time.Time{}, taken: map[string]bool{}, failed: map[string]int64{},
-		synced: syncSignal{kick: make(chan struct{}, 1), next: make(chan struct{})}}
+	h := newHost(c, log, opts)
 	defer h.closeAll()
-	tick := time.NewTicker(opts.Poll)
+	tick := time.NewTicker(h.opts.Poll)
 	defer tick.Stop()
 	asked := false
 	for {
@@ -169,6 +166,16 @@ func RunHostWith(ctx context.Context, c *nodeagent.Cluster, log io.Writer, opts 
 	}
 }
 
+// newHost is a host that serves nothing yet.
+func newHost(c *nodeagent.Cluster, log io.Writer, opts HostOptions) *host {
+	if opts.Poll <= 0 {
+		opts.Poll = hostPoll
+	}
+	return &host{c: c, log: log, opts: opts, self: c.Address(), mounted: map[string]*mounted{}, ports: map[string]*port{},
+		checked: map[string]time.Time{}, taken: map[string]bool{}, failed: map[string]int64{},
+		synced: syncSignal{kick: make(chan struct{}, 1), next: make(chan struct{})}}
+}
+
 // sync makes what the host serves agree with the records: as a head has
 // applied them, or, when a request asked for it (its replica was
 // stopped: a newer record must be seen), linearizably.
@@ -184,16 +191,8 @@ func (h *host) sync(ctx context.Context, linearizable bool) {
 			h.unmount(name, m)
 		}
 	}
-	for name := range h.checked {
-		if _, ok := recs[name]; !ok {
-			delete(h.checked, name)
-		}
-	}
-	for name := range h.failed {
-		if _, ok := recs[name]; !ok {
-			delete(h.failed, name)
-		}
-	}
+	maps.DeleteFunc(h.checked, func(name string, _ time.Time) bool { _, ok := recs[name]; return !ok })
+	maps.DeleteFunc(h.failed, func(name string, _ int64) bool { _, ok := recs[name]; return !ok })
 	for _, name := range SortedNames(recs) {
 		rec := recs[name]
 		m := h.mounted[name]
@@ -323,10 +322,7 @@ func (h *host) mount(rec Record) {
 	}
 	switch {
 	case old != nil && old.served && old.addr == addr:
-		h.ports[addr].mux.Mount(app)
-		h.startScaling(app)
-		m.served, m.since = true, time.Now()
-		fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", rec.Name, rec.Version, addr)
+		h.serveOn(h.ports[addr], m)
 	default:
 		if old != nil && old.served {
 			h.unmountFrom(old.addr, rec.Name)
@@ -355,9 +351,15 @@ func (h *host) listen(m *mounted) {
 		return
 	}
 	delete(h.taken, m.addr)
+	h.serveOn(p, m)
+}
+
+// serveOn mounts m's application on p's mux and starts its scaling: it
+// serves from now on.
+func (h *host) serveOn(p *port, m *mounted) {
 	p.mux.Mount(m.app)
 	h.startScaling(m.app)
-	m.served = true
+	m.served, m.since = true, time.Now()
 	fmt.Fprintf(h.log, "serve: application %s version %d serves http://%s\n", m.rec.Name, m.rec.Version, m.addr)
 }
 
@@ -477,16 +479,15 @@ func (h *host) unmount(name string, m *mounted) {
 	fmt.Fprintf(h.log, "serve: application %s is no longer served\n", name)
 }
 
-// unmountFrom takes the application off the port at addr and returns it
-// (nil if it was not there) and closes the port when it serves nothing
-// more (RunHost waits for it before it returns).
-func (h *host) unmountFrom(addr, name string) (*App, bool) {
+// unmountFrom takes the application named name off the port at addr and
+// closes the port when it serves nothing more (RunHost waits for it
+// before it returns).
+func (h *host) unmountFrom(addr, name string) {
 	p := h.ports[addr]
 	if p == nil {
-		return nil, false
+		return
 	}
-	app, left := p.mux.Unmount(name)
-	if left == 0 {
+	if _, left := p.mux.Unmount(name); left == 0 {
 		// In the background: Shutdown waits for the requests running,
 		// and one may be waiting for this goroutine's sync (refresh).
 		delete(h.ports, addr)
@@ -494,10 +495,10 @@ func (h *host) unmountFrom(addr, name string) (*App, bool) {
 		go func() {
 			defer h.retiring.Done()
 			_ = p.srv.Shutdown()
+			_ = p.ln.Close() // if Serve had not begun, Shutdown left ln open
 			<-p.served
 		}()
 	}
-	return app, left == 0
 }
 
 // port returns the listener at addr, listening now if it does not yet.
@@ -511,7 +512,7 @@ func (h *host) port(addr string) (*port, error) {
 	}
 	mux := NewMux()
 	mux.refreshHost = func() { h.synced.await(refreshWithin) }
-	p := &port{mux: mux, srv: mux.Server(), served: make(chan struct{})}
+	p := &port{mux: mux, srv: mux.Server(), ln: ln, served: make(chan struct{})}
 	go func() {
 		defer close(p.served)
 		_ = p.srv.Serve(ln)

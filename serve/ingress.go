@@ -34,7 +34,7 @@ type ingressReport struct {
 	Routes map[string]int64  `json:"routes"`
 	URLs   map[string]string `json:"urls,omitempty"`
 	// Head is set in a head's report: the serving head of least ID
-	// scales the application (scaling.go).
+	// scales the application (scale.go).
 	Head bool `json:"head,omitempty"`
 	// Load is, by application name and route, the requests in flight
 	// (queued or running) at this ingress, those not zero.
@@ -80,7 +80,8 @@ func (h *host) reportRouted(r rows) {
 	if len(routes) == 0 && len(taken) == 0 && !h.report.routed {
 		return
 	}
-	same := sameRoutes(routes, h.report.last) && sameLoad(load, h.report.lastLoad) && maps.Equal(taken, h.report.lastTook)
+	same := maps.Equal(routes, h.report.last) && maps.EqualFunc(load, h.report.lastLoad, maps.Equal[map[string]int64]) &&
+		maps.Equal(taken, h.report.lastTook)
 	if !h.report.failed && same && time.Since(h.report.wrote) < reportEvery {
 		return
 	}
@@ -96,30 +97,6 @@ func (h *host) reportRouted(r rows) {
 		h.report.last, h.report.wrote, h.report.routed = routes, time.Now(), len(routes)+len(taken) > 0
 		h.report.lastLoad, h.report.lastTook = load, taken
 	}
-}
-
-func sameLoad(a, b map[string]map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !maps.Equal(v, b[k]) {
-			return false
-		}
-	}
-	return true
-}
-
-func sameRoutes(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if bv, ok := b[k]; !ok || bv != v {
-			return false
-		}
-	}
-	return true
 }
 
 // waitSwitched waits until every live ingress routes version now of its

@@ -1,15 +1,11 @@
 package serve
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/internal/testutil"
-	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/valyala/fasthttp"
 )
 
@@ -20,11 +16,7 @@ import (
 // ingress reports that it routes version 2 (run with -race: two hosts,
 // their retirements and the servers' goroutines).
 func TestRollingUpdateWaitsForEveryIngress(t *testing.T) {
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 4, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown("test over")
+	c := recordingCluster(t, 4)
 	ports, err := testutil.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
@@ -32,39 +24,18 @@ func TestRollingUpdateWaitsForEveryIngress(t *testing.T) {
 	headPort, nodePort := ports, ports+1
 	deploy := func(version int, answer string) {
 		t.Helper()
-		prog, err := rayflow.Compile("app.rayflow", `
+		publish(t, c, `
 @serve(route="/v", replicas=2)
 actor V() {
     method get() { return "`+answer+`" }
-}`, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		app, err := Deploy(c, prog, Options{Name: "i", Version: version})
-		if err != nil {
-			t.Fatal(err)
-		}
-		app.Close()
-		if err := Publish(c, app.Record("127.0.0.1", headPort)); err != nil {
-			t.Fatal(err)
-		}
+}`, Options{Name: "i", Version: version}, headPort)
 	}
 	deploy(1, "one")
-	ctx, cancel := context.WithCancel(context.Background())
-	var hosts sync.WaitGroup
-	log := &testutil.Buffer{}
-	hosts.Go(func() { RunHostWith(ctx, c, log, HostOptions{ID: "head"}) })
 	// The node's ingress reads the records every 3 s: the head, left
 	// alone, would stop version 1 a second after it serves version 2.
-	hosts.Go(func() {
-		RunHostWith(ctx, c, log, HostOptions{ID: "n1", Node: true, Port: nodePort, Poll: 3 * time.Second})
-	})
-	defer func() {
-		if t.Failed() {
-			t.Logf("hosts' log:\n%s", log.String())
-		}
-	}()
-	defer func() { cancel(); hosts.Wait() }()
+	defer runHosts(t,
+		ingress{c, HostOptions{ID: "head"}, &testutil.Buffer{}},
+		ingress{c, HostOptions{ID: "n1", Node: true, Port: nodePort, Poll: 3 * time.Second}, &testutil.Buffer{}})()
 
 	client := &fasthttp.Client{}
 	nodeURL := fmt.Sprintf("http://127.0.0.1:%d/v/get", nodePort)
@@ -76,34 +47,13 @@ actor V() {
 		status, body, err := ask(nodeURL)
 		return err == nil && status == 200 && body == `"one"`
 	})
-	stop := make(chan struct{})
-	var load sync.WaitGroup
-	var mu sync.Mutex
-	var failures []string
-	for range 4 {
-		load.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if status, body, err := ask(nodeURL); err != nil || status != 200 {
-					mu.Lock()
-					failures = append(failures, fmt.Sprint(status, body, err))
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	load := startLoad(4, func() error { return answered200(ask(nodeURL)) })
 	deploy(2, "two")
 	testutil.Eventually(t, 15*time.Second, "version 2 served at the node's ingress", func() bool {
 		_, body, _ := ask(nodeURL)
 		return body == `"two"`
 	})
-	close(stop)
-	load.Wait()
-	if len(failures) > 0 {
+	if failures := load.stop(); len(failures) > 0 {
 		t.Fatalf("%d requests failed at the node's ingress across the update; the first: %s", len(failures), failures[0])
 	}
 	th := c.NewThread("check")

@@ -10,7 +10,6 @@ import (
 	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
-	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // A served application on a head and a node keeps nothing per request
@@ -25,21 +24,12 @@ func TestServedRequestsKeepNothingOnACluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a head and a node")
 	}
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
+	head, _ := headAndNode(t, 2)
 	rows, err := head.Store.Subscribe(gcs.TableTasks, 1<<16)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 2, NodeID: "w1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Shutdown("test over")
 	prog, err := rayflow.Compile("app.rayflow", `
 @serve(route="/e", replicas=2)
 @restarts(3)

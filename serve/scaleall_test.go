@@ -1,18 +1,13 @@
 package serve
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/testutil"
-	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/valyala/fasthttp"
 )
 
@@ -29,26 +24,6 @@ actor S() {
     method calls() { return n }
 }`
 
-// deployScaled deploys scaledProgram as application name on c, its
-// record at port.
-func deployScaled(t *testing.T, c *nodeagent.Cluster, name string, port int) Record {
-	t.Helper()
-	prog, err := rayflow.Compile("app.rayflow", scaledProgram, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := Deploy(c, prog, Options{Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Close()
-	rec := app.Record("127.0.0.1", port)
-	if err := Publish(c, rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
 // postJSON posts body to url and returns the answer's status.
 func postJSON(client *fasthttp.Client, url, body string) (int, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
@@ -63,30 +38,17 @@ func postJSON(client *fasthttp.Client, url, body string) (int, error) {
 }
 
 // loadOn sends requests that take 200 ms from clients goroutines to
-// each url until the returned stop is called; stop returns how many
-// failed.
-func loadOn(clients int, urls ...string) (stop func() int64) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var failed atomic.Int64
+// each url until it is stopped.
+func loadOn(clients int, urls ...string) *load {
 	client := &fasthttp.Client{}
+	var sends []func() error
 	for _, url := range urls {
-		for range clients {
-			wg.Go(func() {
-				for {
-					select {
-					case <-done:
-						return
-					default:
-					}
-					if status, err := postJSON(client, url, "[0.2]"); err != nil || status != 200 {
-						failed.Add(1)
-					}
-				}
-			})
-		}
+		sends = append(sends, func() error {
+			status, err := postJSON(client, url, "[0.2]")
+			return answered200(status, "", err)
+		})
 	}
-	return func() int64 { close(done); wg.Wait(); return failed.Load() }
+	return startLoad(clients, sends...)
 }
 
 // Load that comes only through a node's ingress scales the application
@@ -98,43 +60,25 @@ func TestNodeIngressLoadScales(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a head and a node")
 	}
-	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Close()
-	node, err := nodeagent.JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", nodeagent.Config{CPUs: 4, NodeID: "w1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Shutdown("test over")
+	head, node := headAndNode(t, 4)
 	c := head.Cluster
 	ports, err := testutil.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	headPort, nodePort := ports, ports+1
-	rec := deployScaled(t, c, "ns", headPort)
-	ctx, cancel := context.WithCancel(context.Background())
-	var hosts sync.WaitGroup
+	rec := publish(t, c, scaledProgram, Options{Name: "ns"}, headPort)
 	headLog, nodeLog := &testutil.Buffer{}, &testutil.Buffer{}
-	hosts.Go(func() { RunHostWith(ctx, c, headLog, HostOptions{ID: "head", Poll: 100 * time.Millisecond}) })
-	hosts.Go(func() {
-		RunHostWith(ctx, node, nodeLog, HostOptions{ID: "w1", Node: true, Port: nodePort, Poll: 100 * time.Millisecond})
-	})
-	defer func() {
-		if t.Failed() {
-			t.Logf("head's log:\n%s\nnode's log:\n%s", headLog.String(), nodeLog.String())
-		}
-	}()
-	defer func() { cancel(); hosts.Wait() }()
+	defer runHosts(t,
+		ingress{c, HostOptions{ID: "head", Poll: 100 * time.Millisecond}, headLog},
+		ingress{node, HostOptions{ID: "w1", Node: true, Port: nodePort, Poll: 100 * time.Millisecond}, nodeLog})()
 	nodeURL := fmt.Sprintf("http://127.0.0.1:%d/s/slow", nodePort)
 	testutil.Eventually(t, 10*time.Second, "the node's ingress serving", func() bool {
 		status, err := postJSON(&fasthttp.Client{}, nodeURL, "[0]")
 		return err == nil && status == 200
 	})
 
-	stop := loadOn(8, nodeURL)
+	load := loadOn(8, nodeURL)
 	testutil.Eventually(t, 10*time.Second, "the head scaling up on the node's load", func() bool {
 		return strings.Contains(headLog.String(), "scaled up to 3 replicas")
 	})
@@ -165,8 +109,8 @@ func TestNodeIngressLoadScales(t *testing.T) {
 		}
 		return true
 	})
-	if failed := stop(); failed > 0 {
-		t.Errorf("%d requests failed", failed)
+	if failed := load.stop(); len(failed) > 0 {
+		t.Errorf("%d requests failed; the first: %s", len(failed), failed[0])
 	}
 	testutil.Eventually(t, 15*time.Second, "the head scaling down once the load stopped", func() bool {
 		return strings.Contains(headLog.String(), "scaled down to 1 replicas")
@@ -179,42 +123,28 @@ func TestNodeIngressLoadScales(t *testing.T) {
 // Of two heads that both see load, exactly one scales the application,
 // on the load of both.
 func TestOneHeadScales(t *testing.T) {
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 4, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown("test over")
+	c := recordingCluster(t, 4)
 	ports, err := testutil.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deployScaled(t, c, "two", ports)
-	ctx, cancel := context.WithCancel(context.Background())
-	var hosts sync.WaitGroup
+	publish(t, c, scaledProgram, Options{Name: "two"}, ports)
 	logs := map[string]*testutil.Buffer{"h1": {}, "h2": {}}
-	for i, id := range []string{"h1", "h2"} {
-		hosts.Go(func() {
-			RunHostWith(ctx, c, logs[id], HostOptions{ID: id, Port: ports + i, Poll: 100 * time.Millisecond})
-		})
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("h1's log:\n%s\nh2's log:\n%s", logs["h1"].String(), logs["h2"].String())
-		}
-	}()
-	defer func() { cancel(); hosts.Wait() }()
+	defer runHosts(t,
+		ingress{c, HostOptions{ID: "h1", Port: ports, Poll: 100 * time.Millisecond}, logs["h1"]},
+		ingress{c, HostOptions{ID: "h2", Port: ports + 1, Poll: 100 * time.Millisecond}, logs["h2"]})()
 	testutil.Eventually(t, 10*time.Second, "both heads reported serving", func() bool {
 		by, err := ServedBy(c)
 		return err == nil && len(by["two"]) == 2
 	})
 	// Three clients per head: neither alone calls for more than 2
 	// replicas, both together for 3.
-	stop := loadOn(3, fmt.Sprintf("http://127.0.0.1:%d/s/slow", ports), fmt.Sprintf("http://127.0.0.1:%d/s/slow", ports+1))
+	load := loadOn(3, fmt.Sprintf("http://127.0.0.1:%d/s/slow", ports), fmt.Sprintf("http://127.0.0.1:%d/s/slow", ports+1))
 	testutil.Eventually(t, 10*time.Second, "a head scaling up to 3", func() bool {
 		return strings.Contains(logs["h1"].String()+logs["h2"].String(), "scaled up to 3 replicas")
 	})
-	if failed := stop(); failed > 0 {
-		t.Errorf("%d requests failed", failed)
+	if failed := load.stop(); len(failed) > 0 {
+		t.Errorf("%d requests failed; the first: %s", len(failed), failed[0])
 	}
 	if !strings.Contains(logs["h1"].String(), "scaled up") || strings.Contains(logs["h2"].String(), "scaled") {
 		t.Errorf("want h1 (the least ID) alone to scale")

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -156,49 +155,21 @@ actor P() {
 // with -race: the host's goroutine, the retirement and the server's
 // goroutines share the mux and the applications).
 func TestHostServesRedeploysAndDeletes(t *testing.T) {
-	// With a data directory, an embedded cluster's GCS keeps records.
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown("test over")
+	c := recordingCluster(t, 2)
 	port, err := testutil.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deploy := func(version int, answer string) {
 		t.Helper()
-		prog, err := rayflow.Compile("app.rayflow", `
+		publish(t, c, `
 @serve(route="/v", replicas=2)
 actor V() {
     method get() { return "`+answer+`" }
-}`, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		app, err := Deploy(c, prog, Options{Name: "h", Version: version})
-		if err != nil {
-			t.Fatal(err)
-		}
-		app.Close() // the host serves it, from its record
-		if err := Publish(c, app.Record("127.0.0.1", port)); err != nil {
-			t.Fatal(err)
-		}
+}`, Options{Name: "h", Version: version}, port) // the host serves it, from its record
 	}
 	deploy(1, "one")
-	ctx, cancel := context.WithCancel(context.Background())
-	hostDone := make(chan struct{})
-	hostLog := &testutil.Buffer{}
-	go func() {
-		defer close(hostDone)
-		RunHost(ctx, c, hostLog)
-	}()
-	defer func() {
-		if t.Failed() {
-			t.Logf("host log:\n%s", hostLog.String())
-		}
-	}()
-	defer func() { cancel(); <-hostDone }()
+	defer runHosts(t, ingress{c: c, log: &testutil.Buffer{}})() // RunHost, the head's
 	client := &fasthttp.Client{}
 	url := fmt.Sprintf("http://127.0.0.1:%d/v/get", port)
 	ask := func() (int, string, error) {
@@ -209,34 +180,13 @@ actor V() {
 		status, body, err := ask()
 		return err == nil && status == 200 && body == `"one"`
 	})
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failures []string
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if status, body, err := ask(); err != nil || status != 200 {
-					mu.Lock()
-					failures = append(failures, fmt.Sprint(status, body, err))
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	load := startLoad(4, func() error { return answered200(ask()) })
 	deploy(2, "two")
 	testutil.Eventually(t, 10*time.Second, "version 2 served", func() bool {
 		_, body, _ := ask()
 		return body == `"two"`
 	})
-	close(stop)
-	wg.Wait()
-	if len(failures) > 0 {
+	if failures := load.stop(); len(failures) > 0 {
 		t.Fatalf("%d requests failed across the redeploy; the first: %s", len(failures), failures[0])
 	}
 	th := c.NewThread("check")
@@ -287,11 +237,7 @@ actor P() {
 // leaves the first's record in place; a deploy after it (the next
 // version) succeeds.
 func TestConcurrentDeploysDoNotOverwrite(t *testing.T) {
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown("test over")
+	c := recordingCluster(t, 2)
 	prog, err := rayflow.Compile("app.rayflow", `
 @serve(route="/v")
 actor V() {

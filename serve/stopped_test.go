@@ -1,17 +1,13 @@
 package serve
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/internal/testutil"
-	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/valyala/fasthttp"
 )
 
@@ -25,18 +21,14 @@ import (
 // are not made again (run with -race: requests, the host's sync and
 // the retirement at once).
 func TestStoppedReplicaRetriedOnNewVersion(t *testing.T) {
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 4, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown("test over")
+	c := recordingCluster(t, 4)
 	port, err := testutil.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deploy := func(version int, answer string) Record {
 		t.Helper()
-		prog, err := rayflow.Compile("app.rayflow", `
+		return publish(t, c, `
 @serve(route="/v", replicas=2)
 @concurrency(4)
 actor V() {
@@ -44,32 +36,10 @@ actor V() {
         time.sleep(0.02)
         return "`+answer+`"
     }
-}`, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		app, err := Deploy(c, prog, Options{Name: "s", Version: version})
-		if err != nil {
-			t.Fatal(err)
-		}
-		app.Close()
-		rec := app.Record("127.0.0.1", port)
-		if err := Publish(c, rec); err != nil {
-			t.Fatal(err)
-		}
-		return rec
+}`, Options{Name: "s", Version: version}, port)
 	}
 	v1 := deploy(1, "one")
-	ctx, cancel := context.WithCancel(context.Background())
-	var hosts sync.WaitGroup
-	log := &testutil.Buffer{}
-	hosts.Go(func() { RunHostWith(ctx, c, log, HostOptions{ID: "n1", Node: true, Port: port, Poll: time.Minute}) })
-	defer func() { cancel(); hosts.Wait() }()
-	defer func() {
-		if t.Failed() {
-			t.Logf("host's log:\n%s", log.String())
-		}
-	}()
+	defer runHosts(t, ingress{c, HostOptions{ID: "n1", Node: true, Port: port, Poll: time.Minute}, &testutil.Buffer{}})()
 
 	client := &fasthttp.Client{}
 	url := fmt.Sprintf("http://127.0.0.1:%d/v/get", port)
@@ -78,44 +48,23 @@ actor V() {
 		return err == nil && status == 200 && string(body) == `"one"`
 	})
 	var ones, twos atomic.Int64
-	stop := make(chan struct{})
-	var load sync.WaitGroup
-	var mu sync.Mutex
-	var failures []string
-	for range 12 {
-		load.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				status, body, err := client.Post(nil, url, nil)
-				switch {
-				case err == nil && status == 200 && string(body) == `"one"`:
-					ones.Add(1)
-				case err == nil && status == 200 && string(body) == `"two"`:
-					twos.Add(1)
-				default:
-					mu.Lock()
-					failures = append(failures, fmt.Sprint(status, " ", string(body), " ", err))
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	load := startLoad(12, func() error {
+		status, body, err := client.Post(nil, url, nil)
+		switch {
+		case err == nil && status == 200 && string(body) == `"one"`:
+			ones.Add(1)
+		case err == nil && status == 200 && string(body) == `"two"`:
+			twos.Add(1)
+		default:
+			return fmt.Errorf("%d %s %v", status, body, err)
+		}
+		return nil
+	})
 	testutil.Eventually(t, 10*time.Second, "version 1 answering under load", func() bool { return ones.Load() >= 50 })
 	deploy(2, "two")
 	StopReplicas(c, v1, nil) // at once: requests are running and queued on them
-	failed := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(failures)
-	}
-	testutil.Eventually(t, 15*time.Second, "version 2 answering, or a request failed", func() bool { return twos.Load() >= 100 || failed() > 0 })
-	close(stop)
-	load.Wait()
-	if len(failures) > 0 {
+	testutil.Eventually(t, 15*time.Second, "version 2 answering, or a request failed", func() bool { return twos.Load() >= 100 || load.failed() > 0 })
+	if failures := load.stop(); len(failures) > 0 {
 		t.Fatalf("%d requests failed across the update; the first: %s", len(failures), failures[0])
 	}
 	th := c.NewThread("check")
@@ -131,37 +80,17 @@ actor V() {
 // replicas answers at once that the application is no longer served,
 // and makes no replica of it again.
 func TestDeletedApplicationNotMadeAgain(t *testing.T) {
-	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown("test over")
+	c := recordingCluster(t, 2)
 	port, err := testutil.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := rayflow.Compile("app.rayflow", `
+	publish(t, c, `
 @serve(route="/d", replicas=1)
 actor D() {
     method get() { return "here" }
-}`, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := Deploy(c, prog, Options{Name: "del"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Close()
-	if err := Publish(c, app.Record("127.0.0.1", port)); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var hosts sync.WaitGroup
-	hosts.Go(func() {
-		RunHostWith(ctx, c, &testutil.Buffer{}, HostOptions{ID: "n1", Node: true, Port: port, Poll: time.Minute})
-	})
-	defer func() { cancel(); hosts.Wait() }()
+}`, Options{Name: "del"}, port)
+	defer runHosts(t, ingress{c, HostOptions{ID: "n1", Node: true, Port: port, Poll: time.Minute}, &testutil.Buffer{}})()
 	client := &fasthttp.Client{}
 	url := fmt.Sprintf("http://127.0.0.1:%d/d/get", port)
 	testutil.Eventually(t, 10*time.Second, "the application served", func() bool {
