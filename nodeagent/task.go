@@ -15,18 +15,16 @@ import (
 	"github.com/rayflow/rayflow/stash"
 )
 
-// task is one submitted task call on its way through a node.
+// task is one submitted task call on its way through a node. A million
+// queued tasks keep a million of these (issue 15: ~400 bytes a queued
+// task): mind the size class (TestTaskRecordIsSmall) when adding a field.
 type task struct {
 	call   *exec.TaskCall
 	obj    *objstore.Object
 	demand resources.Resources
 	node   *Node  // where it is queued or runs
 	output string // address of the driver that prints this task's output; "" for here
-	// sendFailures counts the times the owner could not reach the node
-	// the task was placed on.
-	sendFailures int
-	viaHead      bool // placed again: by the head, not the local view (view.go)
-	worker       int  // the worker ID it runs on
+	worker int    // the worker ID it runs on
 	// ran is how long it ran, when its call site is adaptive (written by
 	// its worker before the task's object completes)
 	ran time.Duration
@@ -53,6 +51,13 @@ type task struct {
 	mu        sync.Mutex
 	th        *exec.Thread // while running, until its group takes it back
 	cancelled atomic.Bool
+	// viaHead: placed again, by the head, not the local view (view.go).
+	// It and sendFailures sit beside cancelled, in what would be padding
+	// (a queued task is at most 208 bytes: TestTaskRecordIsSmall).
+	viaHead bool
+	// sendFailures counts the times the owner could not reach the node
+	// the task was placed on (at most maxSendFailures+1).
+	sendFailures int16
 	// queuedOn is the node whose queue the task last entered, and
 	// started when its run (its latest attempt) began (Unix nanoseconds;
 	// 0: not yet), for the task events (events.go) and the memory monitor

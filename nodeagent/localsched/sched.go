@@ -19,11 +19,16 @@ type Work interface {
 	Run(worker int)
 }
 
-// queued is a work waiting in the queue, and since when.
+// queued is a work waiting in the queue, and since when (on the
+// monotonic clock, from epoch: 24 bytes a queued work, not 40 with a
+// time.Time).
 type queued struct {
 	w  Work
-	at time.Time
+	at time.Duration
 }
+
+// epoch is where the queue's times count from.
+var epoch = time.Now()
 
 // Scheduler is one node's local scheduler.
 type Scheduler struct {
@@ -83,7 +88,7 @@ func (s *Scheduler) State() (free resources.Resources, queueLen, running int) {
 // Enqueue adds a ready work to the queue and starts what fits.
 func (s *Scheduler) Enqueue(w Work) {
 	s.mu.Lock()
-	s.queue = append(s.queue, queued{w: w, at: time.Now()})
+	s.queue = append(s.queue, queued{w: w, at: time.Since(epoch)})
 	s.dispatchLocked()
 	s.mu.Unlock()
 }
@@ -316,11 +321,12 @@ func (s *Scheduler) Stuck(since time.Time, limit int) []Work {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Work
+	before := since.Sub(epoch)
 	for _, q := range s.queue {
 		if len(out) == limit {
 			break
 		}
-		if !q.w.Cancelled() && q.at.Before(since) && !q.w.Demand().Fits(s.free) {
+		if !q.w.Cancelled() && q.at < before && !q.w.Demand().Fits(s.free) {
 			out = append(out, q.w)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent/resources"
@@ -237,5 +238,13 @@ func waitParked(t *testing.T, s *Scheduler) {
 			t.Fatal("no worker parked")
 		}
 		runtime.Gosched()
+	}
+}
+
+// A queued work costs the queue 24 bytes: the work and a monotonic
+// offset, not a time.Time (issue 15: a million queued tasks).
+func TestQueuedEntryIsSmall(t *testing.T) {
+	if n := unsafe.Sizeof(queued{}); n > 24 {
+		t.Fatalf("a queue entry is %d bytes, want at most 24", n)
 	}
 }

@@ -41,7 +41,10 @@
 // wait, fetch servers) may call it from any goroutine. Its fetching lock
 // is held by the one reader that fetches a remote value, never together
 // with mu, and mu is never held across a fetch. ID, name, owner and
-// producer are set before the object is shared.
+// producer are set before the object is shared. The store handle, remote
+// location, size, fetcher, owner and releaser live in the object's far
+// record, made (under mu, or before the object is shared) the first time
+// one of them is set; most objects never have one.
 //
 // Buffers (buffers.go) is the process's pool of large tensor buffers: a
 // tensor fetched from another process is received into the memory of

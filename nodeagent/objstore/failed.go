@@ -5,5 +5,5 @@ package objstore
 func (o *Object) Failed() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.ready && o.err != nil
+	return o.readyLocked() && o.err != nil
 }

@@ -10,43 +10,73 @@ import (
 // Object is one entry of a process's objects: the result of a task, a
 // method call or a put, the handle behind an exec.Future. It is written
 // once (Complete); readers wait on Done.
+//
+// A million queued tasks keep a million Objects (issue 15: ~400 bytes a
+// queued task), so an Object holds inline only what every object needs
+// and stays in the 128-byte size class (TestObjectIsSmall): what only an
+// object whose value lives elsewhere, or is large, or came from another
+// process needs is in its far record, made the first time one of those
+// is set.
 type Object struct {
 	id   string
 	name string // what produces it, for messages
+
+	mu sync.Mutex
+	// state is the ready bit (readable without mu), the shared bit and,
+	// for a method call, its order (see the state bits below).
+	state atomic.Uint64
+	val   exec.Value
+	err   *exec.Error
 	// done is made when a reader first waits for the object not ready
 	// yet (Done) and closed by Complete: most objects are never waited
-	// for that way, and a channel is 96 bytes a task (issue 15: a million
-	// queued tasks). isReady is ready, readable without mu.
-	done    chan struct{}
-	isReady atomic.Bool
-
-	mu       sync.Mutex
-	ready    bool
-	val      exec.Value
-	err      *exec.Error
-	waiters  []func() // run once when the object becomes ready
+	// for that way, and a channel is 96 bytes a task.
+	done chan struct{}
+	// waiters run once when the object becomes ready, in the order they
+	// came (the list holds them last first).
+	waiters  *waiter
 	producer Producer // the task producing it, while it runs or waits
-	big      *Handle  // a large value, kept by the node's store (val is then None)
-	remote   string   // address of the process holding the value, when elsewhere
-	fetcher  Fetcher  // how to fetch it from there
+	// far holds the fields of an object whose value is large or lives in
+	// another process, or that came from another process; nil for most.
+	// Made once, under mu; read through the atomic pointer, so that
+	// Owner need not lock.
+	far atomic.Pointer[farSide]
+}
+
+// The bits of Object.state. The order of a method call is its place in
+// the order its actor ran calls, plus one (0 until it ran), shifted by
+// orderShift.
+const (
+	readyBit   = 1 << 0 // Complete ran; val and err are written
+	sharedBit  = 1 << 1 // a reference left this process (MarkShared)
+	orderShift = 2
+)
+
+// waiter is one function OnReady was given.
+type waiter struct {
+	f    func()
+	next *waiter
+}
+
+// farSide is what an object keeps only when its value is large or lives
+// in another process, or when another process owns it.
+type farSide struct {
+	big     *Handle // a large value, kept by the node's store (val is then None)
+	remote  string  // address of the process holding the value, when elsewhere
+	fetcher Fetcher // how to fetch it from there
 	// size is the encoded size of a large value held elsewhere, as its
 	// holder reported it (0 when unknown); a value held here has it in
 	// its store handle.
 	size int64
-	// order is, for a method call, its place in the order its actor ran
-	// calls, plus one (0 until it ran).
-	order atomic.Uint64
 	// owner is, for a future another process passed here inside a value,
 	// the address of the process that owns it: it keeps the lineage, so
 	// it can rebuild the value if the process holding it died. Set before
 	// the object is shared; "" when this process owns it.
 	owner string
 	// release is told when the value, held by another process for this
-	// one alone, was fetched here (SetReleaser); nil for none, and
-	// sharedMark once a reference to the object left this process
-	// (MarkShared): another process may then fetch the value from where
-	// it lives, so it is not released there when it is fetched here. One
-	// pointer, so that an Object stays in the 224-byte size class.
+	// one alone, was fetched here (SetReleaser); nil for none, and never
+	// told once the object is shared (the state's shared bit): another
+	// process may then fetch the value from where it lives, so it is not
+	// released there when it is fetched here.
 	release *ReleaseTo
 
 	// fetching is held by the one reader that fetches (or rebuilds) a
@@ -55,6 +85,17 @@ type Object struct {
 	// fetch and a rebuild wait on the network and on other goroutines
 	// (the spiller) that lock mu.
 	fetching sync.Mutex
+}
+
+// farLocked returns the object's far record, making it if need be; mu is
+// held (or the object is not shared yet).
+func (o *Object) farLocked() *farSide {
+	f := o.far.Load()
+	if f == nil {
+		f = &farSide{}
+		o.far.Store(f)
+	}
+	return f
 }
 
 // Fetcher brings the value of an object held by another process here:
@@ -80,10 +121,6 @@ type ReleaseTo struct{ r Releaser }
 
 // NewReleaseTo returns the ReleaseTo of r.
 func NewReleaseTo(r Releaser) *ReleaseTo { return &ReleaseTo{r: r} }
-
-// sharedMark is the release of an object a reference to which left this
-// process.
-var sharedMark = &ReleaseTo{}
 
 // Producer is the task that produces an object, while it runs or waits:
 // cancelling the object's future cancels it.
@@ -117,12 +154,12 @@ var closedDone = func() chan struct{} {
 
 // Done is closed when the object is ready.
 func (o *Object) Done() <-chan struct{} {
-	if o.isReady.Load() {
+	if o.IsReady() {
 		return closedDone
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.ready {
+	if o.readyLocked() {
 		return closedDone
 	}
 	if o.done == nil {
@@ -130,6 +167,12 @@ func (o *Object) Done() <-chan struct{} {
 	}
 	return o.done
 }
+
+// readyLocked reports whether Complete ran; mu is held.
+func (o *Object) readyLocked() bool { return o.state.Load()&readyBit != 0 }
+
+// setBits sets bits in the state, keeping the rest.
+func (o *Object) setBits(bits uint64) { o.state.Or(bits) }
 
 // SetProducer records the task that produces the object. It is called
 // before the object is shared.
@@ -144,23 +187,42 @@ func (o *Object) Producer() Producer {
 
 // SetOwner records the address of the process that owns an object
 // passed here inside a value. It is called before the object is shared.
-func (o *Object) SetOwner(addr string) { o.owner = addr }
+func (o *Object) SetOwner(addr string) {
+	if addr == "" && o.far.Load() == nil {
+		return
+	}
+	o.farLocked().owner = addr
+}
 
 // Owner is the address of the process that owns the object, or "" when
 // this process does.
-func (o *Object) Owner() string { return o.owner }
+func (o *Object) Owner() string {
+	if f := o.far.Load(); f != nil {
+		return f.owner
+	}
+	return ""
+}
 
 // SetOrder records, for a method call, its place in the order its actor
 // ran calls, plus one.
-func (o *Object) SetOrder(seq uint64) { o.order.Store(seq) }
+func (o *Object) SetOrder(seq uint64) {
+	for {
+		old := o.state.Load()
+		if o.state.CompareAndSwap(old, old&(1<<orderShift-1)|seq<<orderShift) {
+			return
+		}
+	}
+}
 
 // Order is what SetOrder recorded (0 until the call ran).
-func (o *Object) Order() uint64 { return o.order.Load() }
+func (o *Object) Order() uint64 { return o.state.Load() >> orderShift }
 
 // SetBig records that the node's store keeps the object's (large) value.
 func (o *Object) SetBig(h *Handle) {
 	o.mu.Lock()
-	o.big = h
+	if h != nil || o.far.Load() != nil {
+		o.farLocked().big = h
+	}
 	o.mu.Unlock()
 }
 
@@ -169,14 +231,18 @@ func (o *Object) SetBig(h *Handle) {
 func (o *Object) Big() *Handle {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.big
+	if f := o.far.Load(); f != nil {
+		return f.big
+	}
+	return nil
 }
 
 // SetRemote records that the object's value lives in another process,
 // and its encoded size when known (0 otherwise); f fetches it.
 func (o *Object) SetRemote(addr string, size int64, f Fetcher) {
 	o.mu.Lock()
-	o.remote, o.size, o.fetcher = addr, size, f
+	far := o.farLocked()
+	far.remote, far.size, far.fetcher = addr, size, f
 	o.mu.Unlock()
 }
 
@@ -187,14 +253,15 @@ func (o *Object) SetRemote(addr string, size int64, f Fetcher) {
 func (o *Object) WhereAndSize() (string, int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if !o.ready || o.err != nil {
+	far := o.far.Load()
+	if !o.readyLocked() || o.err != nil || far == nil {
 		return "", 0
 	}
-	size := o.size
-	if o.big != nil {
-		size = o.big.Size()
+	size := far.size
+	if far.big != nil {
+		size = far.big.Size()
 	}
-	return o.remote, size
+	return far.remote, size
 }
 
 // SetReleaser makes r told when the value, held by another process, is
@@ -202,8 +269,8 @@ func (o *Object) WhereAndSize() (string, int64) {
 // changes for an object shared already.
 func (o *Object) SetReleaser(r *ReleaseTo) {
 	o.mu.Lock()
-	if o.release != sharedMark {
-		o.release = r
+	if o.state.Load()&sharedBit == 0 && (r != nil || o.far.Load() != nil) {
+		o.farLocked().release = r
 	}
 	o.mu.Unlock()
 }
@@ -215,7 +282,7 @@ func (o *Object) SetReleaser(r *ReleaseTo) {
 // has cleared the location first (and the reference names this process).
 func (o *Object) MarkShared() {
 	o.mu.Lock()
-	o.release = sharedMark
+	o.setBits(sharedBit)
 	o.mu.Unlock()
 }
 
@@ -225,13 +292,17 @@ func (o *Object) MarkShared() {
 // Nothing for a value held here, a shared object or one without a
 // Releaser; the Releaser is told once.
 func (o *Object) Drop() {
+	far := o.far.Load()
+	if far == nil {
+		return
+	}
 	o.mu.Lock()
-	r, addr := o.release, o.remote
-	if addr == "" || r == nil || r == sharedMark {
+	r, addr := far.release, far.remote
+	if addr == "" || r == nil || o.state.Load()&sharedBit != 0 {
 		o.mu.Unlock()
 		return
 	}
-	o.release = nil
+	far.release = nil
 	o.mu.Unlock()
 	r.r.Released(o, addr)
 }
@@ -241,29 +312,36 @@ func (o *Object) Drop() {
 func (o *Object) SharedLocation() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.release = sharedMark
-	return o.remote
+	o.setBits(sharedBit)
+	return o.remoteLocked()
 }
 
 // RemoteLocation is where the value lives, or "" when it is here.
 func (o *Object) RemoteLocation() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.remote
+	return o.remoteLocked()
+}
+
+// remoteLocked is where the value lives, "" when here; mu is held.
+func (o *Object) remoteLocked() string {
+	if f := o.far.Load(); f != nil {
+		return f.remote
+	}
+	return ""
 }
 
 // Complete stores the value or error and wakes every waiter. Only the
 // first completion counts. node, where the value was made, is not kept:
-// nothing reads it, and without it an Object stays in the 224-byte size
-// class (the embedded task path allocates two per task).
+// nothing reads it (and an Object stays small).
 func (o *Object) Complete(val exec.Value, err *exec.Error, node string) bool {
 	o.mu.Lock()
-	if o.ready {
+	if o.readyLocked() {
 		o.mu.Unlock()
 		return false
 	}
-	o.ready, o.val, o.err, o.producer = true, val, err, nil
-	o.isReady.Store(true)
+	o.val, o.err, o.producer = val, err, nil
+	o.setBits(readyBit)
 	done := o.done
 	waiters := o.waiters
 	o.waiters = nil
@@ -271,36 +349,54 @@ func (o *Object) Complete(val exec.Value, err *exec.Error, node string) bool {
 	if done != nil {
 		close(done)
 	}
-	for _, w := range waiters {
-		w()
-	}
+	runWaiters(waiters)
 	return true
+}
+
+// runWaiters runs the waiters of a list (last first) in the order they
+// came.
+func runWaiters(last *waiter) {
+	var first *waiter
+	for last != nil { // reverse the list
+		next := last.next
+		last.next, first = first, last
+		last = next
+	}
+	for w := first; w != nil; w = w.next {
+		w.f()
+	}
 }
 
 // OnReady runs f when the object is ready (at once if it is).
 func (o *Object) OnReady(f func()) {
 	o.mu.Lock()
-	if o.ready {
+	if o.readyLocked() {
 		o.mu.Unlock()
 		f()
 		return
 	}
-	o.waiters = append(o.waiters, f)
+	o.waiters = &waiter{f: f, next: o.waiters}
 	o.mu.Unlock()
 }
 
 // IsReady reports whether the object is ready.
-func (o *Object) IsReady() bool { return o.isReady.Load() }
+func (o *Object) IsReady() bool { return o.state.Load()&readyBit != 0 }
 
 // Result returns the value and error of a ready object, fetching it from
 // the process that holds it, or reading it back from disk if the store
 // spilled it.
 func (o *Object) Result() (exec.Value, *exec.Error) {
 	o.mu.Lock()
-	val, err, big, remote := o.val, o.err, o.big, o.remote
+	val, err := o.val, o.err
+	far := o.far.Load()
+	var big *Handle
+	remote := ""
+	if far != nil {
+		big, remote = far.big, far.remote
+	}
 	o.mu.Unlock()
 	if remote != "" && err == nil {
-		return o.fetchRemote()
+		return o.fetchRemote(far)
 	}
 	return held(val, err, big)
 }
@@ -318,11 +414,11 @@ func held(val exec.Value, err *exec.Error, big *Handle) (exec.Value, *exec.Error
 // fetchRemote fetches a value held by another process (or has it
 // rebuilt) through the object's Fetcher. Concurrent readers wait for the
 // first one's fetch; if it failed, the next tries again.
-func (o *Object) fetchRemote() (exec.Value, *exec.Error) {
-	o.fetching.Lock()
-	defer o.fetching.Unlock()
+func (o *Object) fetchRemote(far *farSide) (exec.Value, *exec.Error) {
+	far.fetching.Lock()
+	defer far.fetching.Unlock()
 	o.mu.Lock()
-	addr, f, val, err, big := o.remote, o.fetcher, o.val, o.err, o.big
+	addr, f, val, err, big := far.remote, far.fetcher, o.val, o.err, far.big
 	o.mu.Unlock()
 	if addr == "" { // fetched while this reader waited
 		return held(val, err, big)
@@ -332,13 +428,14 @@ func (o *Object) fetchRemote() (exec.Value, *exec.Error) {
 		return exec.None, ferr
 	}
 	o.mu.Lock()
-	o.val, o.remote = v, ""
-	r := o.release
-	if r != sharedMark {
-		o.release = nil
+	o.val, far.remote = v, ""
+	r := far.release
+	shared := o.state.Load()&sharedBit != 0
+	if !shared {
+		far.release = nil
 	}
 	o.mu.Unlock()
-	if r != nil && r != sharedMark {
+	if r != nil && !shared {
 		r.r.Released(o, addr)
 	}
 	return v, nil
