@@ -26,7 +26,9 @@ import (
 //   - itself and the heads it knows (its configuration, and the heads
 //     they report);
 //   - the nodes the heads' membership table lists (the dead-node watcher
-//     reads it: headclient.Liveness);
+//     reads it: headclient.Liveness), and those of the view a head
+//     reported for bottom-up placement (view.go): a driver, which has no
+//     watcher, dials the nodes it places on without asking first;
 //   - any other address a head vouches for when asked (wire.QueryDialable,
 //     each head in turn until one says yes): a member's
 //     (Membership.HasAddress), or a driver's that holds a job lease there
@@ -49,6 +51,7 @@ type dialPolicy struct {
 	allowed map[string]time.Time // address -> until when a head's yes holds
 	logged  map[string]time.Time // address -> when its refusal was last logged
 	refused atomic.Int64         // dials refused, ever
+	asked   atomic.Int64         // dials the heads were asked about, ever
 }
 
 // errNotMember is what a refused dial's error is (errors.Is).
@@ -65,9 +68,10 @@ func (e *notMemberError) Is(target error) bool { return target == errNotMember }
 
 // mayDial is the pool's transport.Options.MayDial.
 func (nw *network) mayDial(ctx context.Context, addr string) error {
-	if addr == nw.addr || slices.Contains(nw.hc.Order(), addr) || nw.live.Known(addr) || nw.dials.vouched(addr, time.Now()) {
+	if addr == nw.addr || slices.Contains(nw.hc.Order(), addr) || nw.live.Known(addr) || nw.view.has(addr) || nw.dials.vouched(addr, time.Now()) {
 		return nil
 	}
+	nw.dials.asked.Add(1)
 	ok, err := nw.headVouches(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("cannot check with the heads that %s is a member of the cluster: %w", addr, err)

@@ -44,6 +44,12 @@ func LooseTasksReceived(c *Cluster) int64 { return c.net.looseTasks.Load() }
 // ProgramsCompiled counts the programs c's process has compiled.
 func ProgramsCompiled(c *Cluster) int { return len(c.net.programs.all()) }
 
+// ConnectedTo reports whether c has a live connection to addr.
+func ConnectedTo(c *Cluster, addr string) bool { return c.net.pool.Connected(addr) }
+
+// DialsAsked counts the dials c asked the heads about (dialpolicy.go).
+func DialsAsked(c *Cluster) int64 { return c.net.dials.asked.Load() }
+
 // DoneListsReceived counts the messages that brought c the results of
 // whole groups of calls it sent (TaskDoneList).
 func DoneListsReceived(c *Cluster) int64 { return c.net.doneLists.Load() }

@@ -277,8 +277,9 @@ pipeline main(n: int = 40) {
 }
 
 // A driver that stores a program has the nodes of its view load it
-// ahead of its first task there: after a job that starts no task at
-// all, every node has compiled its program.
+// ahead of its first task there, and connect back to the driver (where
+// their results will go): after a job that starts no task at all, every
+// node has compiled its program and is connected to the driver.
 func TestNodesLoadAProgramAhead(t *testing.T) {
 	head, nodes, driver, _ := startCluster(t, 2, 1)
 	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
@@ -292,5 +293,6 @@ func TestNodesLoadAProgramAhead(t *testing.T) {
 	}
 	for _, p := range procs {
 		testutil.Eventually(t, 20*time.Second, "the program loaded ahead", func() bool { return nodeagent.ProgramsCompiled(p) == 1 })
+		testutil.Eventually(t, 20*time.Second, "the node connected to the driver", func() bool { return nodeagent.ConnectedTo(p, driver.Address()) })
 	}
 }

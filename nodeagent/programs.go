@@ -12,6 +12,7 @@ import (
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/nodeagent/head"
 	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 	"github.com/rayflow/rayflow/planner"
@@ -276,9 +277,13 @@ func (nw *network) registerProgram(p *exec.Program, source string) error {
 // program hash now (one-way, wire.QueryLoadProgram), so that the first
 // task a node runs of it does not wait for the GCS and the compiler; a
 // node that does not get the message loads it at its first task, as
-// before.
+// before. The message names this process's address too, so that each
+// node connects back to it now (warmDriver), not when it sends its first
+// result. (Sent in turn: sent each on its own goroutine, they let the
+// program start with its dials still under way, and its first tasks
+// waited on them, slower on the whole in bench/cluster.sh runs.)
 func (nw *network) loadProgramAhead(hash string) {
-	msg := append([]byte{wire.QueryLoadProgram}, wire.EncodeStrings(hash)...)
+	msg := append([]byte{wire.QueryLoadProgram}, wire.EncodeStrings(hash, nw.addr)...)
 	for _, addr := range nw.view.addrs() {
 		if addr != nw.addr && !nw.isDead(addr) {
 			nw.pool.Send(addr, transport.Query, msg)
@@ -290,15 +295,45 @@ func (nw *network) loadProgramAhead(hash string) {
 // connection's goroutine (one-way messages are handled in order there,
 // and a compile would hold up the results behind it). A second load of
 // the same program meanwhile waits for this one (programCache.begin).
+// The driver's address, when the message names one, is dialled now.
 func (nw *network) handleLoadProgram(payload []byte) error {
 	ss, err := wire.DecodeStrings(payload)
-	if err != nil || len(ss) != 1 {
+	if err != nil || len(ss) < 1 || len(ss) > 2 {
 		return wire.ErrMalformed
 	}
 	if nw.programs.get(ss[0]) == nil {
 		go nw.program(ss[0])
 	}
+	if len(ss) == 2 {
+		go nw.warmDriver(ss[1])
+	}
 	return nil
+}
+
+// warmDriverTimeout bounds warmDriver's dial.
+const warmDriverTimeout = 5 * time.Second
+
+// warmDriver connects to the driver at addr ahead of its tasks' results:
+// a node's first result for a new driver otherwise waits for the heads
+// to vouch for the address (dialpolicy.go) and for the dial and its
+// handshake, about a millisecond on loopback, paid by each node in each
+// job. The driver took its job's lease before it stored the program, so
+// the heads know its address; if they do not (yet), nothing is dialled
+// and nothing is logged here: the first result asks again, as before,
+// and a failed warm-up never leaves the pool waiting out a backoff.
+func (nw *network) warmDriver(addr string) {
+	if addr == nw.addr || head.CheckAddress(addr) != nil || nw.pool.Connected(addr) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), warmDriverTimeout)
+	defer cancel()
+	if !nw.dials.vouched(addr, time.Now()) {
+		if ok, err := nw.headVouches(ctx, addr); err != nil || !ok {
+			return
+		}
+		nw.dials.vouch(addr, time.Now())
+	}
+	nw.pool.Get(ctx, addr)
 }
 
 // PutStats keeps the adaptive planner's statistics of a program (see

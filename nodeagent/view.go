@@ -141,6 +141,19 @@ func (v *localView) addrs() []string {
 	return out
 }
 
+// has reports whether addr is a node of the view (a head reported it
+// alive).
+func (v *localView) has(addr string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, n := range v.nodes {
+		if n.addr == addr {
+			return true
+		}
+	}
+	return false
+}
+
 // refreshView reads the view of the cluster from a head; a head that
 // does not answer leaves the view as it was.
 func (nw *network) refreshView() {

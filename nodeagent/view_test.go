@@ -14,7 +14,8 @@ import (
 // Bottom-up scheduling: a driver places plain tasks on its own view of
 // a cluster that has room for them and sends them straight to the
 // nodes; the head's global scheduler is not asked (it was asked once per
-// task before). The tasks still run on every node.
+// task before), nor whether the driver may dial the nodes a head
+// reported in its view. The tasks still run on every node.
 func TestPlainTasksSkipTheHeadsScheduler(t *testing.T) {
 	head, _, driver, out := startCluster(t, 2, 1)
 	before := nodeagent.PlacementsAsked(head.Cluster)
@@ -42,6 +43,9 @@ pipeline main() {
 	onView := nodeagent.PlacedOnView(driver) - viewBefore
 	if asked > 5 || onView < 95 {
 		t.Errorf("of 100 plain tasks the head placed %d and the driver's view %d; want about 0 and 100", asked, onView)
+	}
+	if n := nodeagent.DialsAsked(driver); onView > 0 && n != 0 {
+		t.Errorf("the driver asked the heads %d times whether it may dial; the nodes of its view need no asking", n)
 	}
 }
 

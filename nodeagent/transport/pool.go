@@ -234,6 +234,9 @@ func (p *Pool) Send(addr string, typ MsgType, payload []byte) error {
 	return c.Send(typ, payload)
 }
 
+// Connected reports whether the pool has a live connection to addr.
+func (p *Pool) Connected(addr string) bool { return p.live(addr) != nil }
+
 // live is the pool's live connection to addr, or nil.
 func (p *Pool) live(addr string) *Conn {
 	p.mu.Lock()
