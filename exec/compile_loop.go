@@ -255,11 +255,16 @@ func (cc *compileCtx) list(l *lang.ListLit) evalFn {
 }
 
 // comprehension compiles `[elem for x in xs if cond ...]` into nested
-// loops that append to one result list.
+// loops that append to one result list. A comprehension of one clause
+// with no condition makes one element per value of its iterable: when
+// the iterable knows its length (a range, a list, a tensor) the list is
+// made that long at once (up to maxPresize elements, then grown), not
+// copied as it grows (issue 15: [f(i) for i in range(n)] holding a
+// million futures).
 func (cc *compileCtx) comprehension(l *lang.ListLit) evalFn {
 	elem := cc.expr(l.First)
 	emit := func(fr *frame, out *[]Value) { *out = append(*out, elem(fr)) }
-	loop := cc.compClause(l.Comp, emit)
+	loop := cc.compClause(l.Comp, emit, l.Comp.Next == nil && len(l.Comp.Conds) == 0)
 	return func(fr *frame) Value {
 		var out []Value
 		loop(fr, &out)
@@ -267,10 +272,27 @@ func (cc *compileCtx) comprehension(l *lang.ListLit) evalFn {
 	}
 }
 
-func (cc *compileCtx) compClause(c *lang.CompFor, emit func(*frame, *[]Value)) func(*frame, *[]Value) {
+// maxPresize bounds the elements a comprehension's list is made with
+// before its first element (comprehension): 32 MiB of values, so that a
+// comprehension that fails or runs out of memory early (range(10**12))
+// does not take more up front than its growth would have.
+const maxPresize = 1 << 20
+
+// presize makes *out room for n elements, up to maxPresize, when it has
+// none yet.
+func presize(out *[]Value, n uint64) {
+	if cap(*out) == 0 && n > 0 {
+		*out = make([]Value, 0, min(n, maxPresize))
+	}
+}
+
+// compClause compiles one `for` clause of a comprehension and those after
+// it. sized says that the clause emits one element per value of its
+// iterable (comprehension), so that its length sizes the list.
+func (cc *compileCtx) compClause(c *lang.CompFor, emit func(*frame, *[]Value), sized bool) func(*frame, *[]Value) {
 	inner := emit
 	if c.Next != nil {
-		inner = cc.compClause(c.Next, emit)
+		inner = cc.compClause(c.Next, emit, false)
 	}
 	conds := make([]evalFn, len(c.Conds))
 	for i, cond := range c.Conds {
@@ -296,12 +318,25 @@ func (cc *compileCtx) compClause(c *lang.CompFor, emit func(*frame, *[]Value)) f
 		}
 		if rng != nil {
 			i, stop, stride := rng(fr)
-			for left := rangeLen(i, stop, stride); left > 0; left, i = left-1, i+stride {
+			left := rangeLen(i, stop, stride)
+			if sized {
+				presize(out, left)
+			}
+			for ; left > 0; left, i = left-1, i+stride {
 				step(fr, Int(i))
 			}
 			return
 		}
-		cc.iterate(fr, iter(fr), pos, step)
+		xs := iter(fr)
+		if sized {
+			switch xs.kind {
+			case ListKind:
+				presize(out, uint64(len(xs.AsList().Elems)))
+			case TensorKind:
+				presize(out, uint64(tensorRows(xs.AsTensor())))
+			}
+		}
+		cc.iterate(fr, xs, pos, step)
 	}
 }
 

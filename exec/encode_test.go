@@ -39,7 +39,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 }
 
 func TestEncodeRefusesRuntimeValues(t *testing.T) {
-	for _, v := range []Value{FutureValue(&Future{Name: "task f"}), FuncValue(NewBuiltin("f", nil))} {
+	for _, v := range []Value{FutureValue(NewFuture("", "task f")), FuncValue(NewBuiltin("f", nil))} {
 		if _, err := Encode(nil, v); err == nil {
 			t.Errorf("Encode(%s) succeeded; want an error", v.TypeName())
 		}

@@ -140,7 +140,7 @@ func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Fu
 	if len(g.calls) == 0 || limit < g.limit {
 		g.limit = limit
 	}
-	fut := &Future{ID: call.ID, Name: call.Name()}
+	fut := &Future{Handle: call} // its ID and name are the call's until the runtime fills it
 	g.calls = append(g.calls, call)
 	g.futs = append(g.futs, fut)
 	if g.members != nil {

@@ -8,7 +8,7 @@ import (
 
 // futureAsValue is the error for a future used where a value is needed.
 func futureAsValue(v Value) *Error {
-	return Errorf(KindType, "a future (%s) was used as a value; call get() to wait for its result", v.AsFuture().Name)
+	return Errorf(KindType, "a future (%s) was used as a value; call get() to wait for its result", v.AsFuture().Name())
 }
 
 // TensorArith does element-wise arithmetic when either operand is a

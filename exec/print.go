@@ -70,7 +70,7 @@ func writeRepr(b *strings.Builder, v Value, depth int) {
 	case FutureKind:
 		f := v.AsFuture()
 		b.WriteString("<future ")
-		b.WriteString(f.Name)
+		b.WriteString(f.Name())
 		b.WriteByte('>')
 	case ActorKind:
 		a := v.AsActor()

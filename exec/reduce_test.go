@@ -27,14 +27,14 @@ func newInlineRuntime() *inlineRuntime {
 }
 
 func (r *inlineRuntime) Submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, error) {
-	fut := &exec.Future{ID: call.ID, Name: "task " + call.Name()}
+	fut := exec.NewFuture(call.ID, "task "+call.Name())
 	args := make([]exec.Value, len(call.Args))
 	desc := make([]string, len(call.Args))
 	for i, a := range call.Args {
 		args[i], desc[i] = a, a.String()
 		if a.Kind() == exec.FutureKind {
 			f := a.AsFuture()
-			desc[i] = f.ID
+			desc[i] = f.ID()
 			if err := r.errs[f]; err != nil {
 				r.errs[fut] = err
 				continue
@@ -68,7 +68,7 @@ func (r *inlineRuntime) Get(th *exec.Thread, fs []*exec.Future) ([]exec.Value, e
 
 func (r *inlineRuntime) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
 	r.puts++
-	fut := &exec.Future{ID: fmt.Sprintf("put%d", r.puts), Name: "put"}
+	fut := exec.NewFuture(fmt.Sprintf("put%d", r.puts), "put")
 	r.vals[fut] = v
 	return fut, nil
 }

@@ -167,7 +167,7 @@ func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.Ta
 	default:
 		return nil, exec.Errorf(exec.KindInternal, "internal error: actor handle from another runtime")
 	}
-	return &exec.Future{ID: call.ID, Name: name, Handle: o}, nil
+	return &exec.Future{Handle: o}, nil
 }
 
 // Alive reports how many actors are running on the cluster's nodes.

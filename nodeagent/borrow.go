@@ -67,14 +67,14 @@ func (nw *network) borrowArg(f *exec.Future, from string) {
 	if b.lenders == nil {
 		b.lenders = map[string]*lender{}
 	}
-	l := b.lenders[f.ID]
+	l := b.lenders[f.ID()]
 	if l == nil {
 		l = &lender{addr: from}
-		b.lenders[f.ID] = l
+		b.lenders[f.ID()] = l
 	}
 	l.n++
 	b.mu.Unlock()
-	runtime.AddCleanup(f, nw.unborrowed, borrowKey{f.ID, from})
+	runtime.AddCleanup(f, nw.unborrowed, borrowKey{f.ID(), from})
 }
 
 // unborrowed gives back the lend of a borrowed future the runtime

@@ -228,7 +228,7 @@ func (c *Cluster) Wait(th *exec.Thread, fs []*exec.Future, num int, timeout time
 func (c *Cluster) logWait(th *exec.Thread, fs []*exec.Future, ready []int) {
 	ids := make([]string, len(ready))
 	for i, r := range ready {
-		ids[i] = fs[r].ID
+		ids[i] = fs[r].ID()
 	}
 	c.lineage.outcome(stash.Outcome{TaskID: th.TaskID, Seq: nextOutcome(th), Kind: stash.KindWait, Data: []byte(strings.Join(ids, ","))})
 }
@@ -243,7 +243,7 @@ func replayedWait(th *exec.Thread, fs []*exec.Future) ([]int, bool) {
 	logged := string(o.Data)
 	at := make(map[string]int, len(fs))
 	for i, f := range fs {
-		at[f.ID] = i
+		at[f.ID()] = i
 	}
 	var idx []int
 	if logged != "" {
@@ -313,7 +313,7 @@ func (c *Cluster) Put(th *exec.Thread, v exec.Value) (*exec.Future, error) {
 	if _, err := o.Result(); err != nil {
 		return nil, err
 	}
-	return &exec.Future{ID: id, Name: "put", Handle: o}, nil
+	return &exec.Future{Handle: o}, nil
 }
 
 // ReadOutcome performs a nondeterministic read of a task (the clock, a

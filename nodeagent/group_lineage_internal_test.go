@@ -11,7 +11,7 @@ import (
 // call makes naming that call's object.
 func TestGroupRecordHoldsEveryCall(t *testing.T) {
 	first := &exec.TaskCall{ID: "j.1", Args: []exec.Value{exec.Int(5)}}
-	fut := exec.FutureValue(&exec.Future{ID: "j.1", Name: "task 'f'"})
+	fut := exec.FutureValue(exec.NewFuture("j.1", "task 'f'"))
 	second := &exec.TaskCall{ID: "j.2", Args: []exec.Value{fut, exec.Int(7)}}
 	rec := groupRecord([]*exec.TaskCall{first, second}, "node-1", nil)
 	if rec.TaskID != "j.1" || rec.State != "group:2" || rec.OwnerNode != "node-1" {

@@ -194,7 +194,7 @@ func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 		for j, a := range c.Args {
 			if a.Member > 0 {
 				o := made[a.Member-1]
-				args[j] = exec.FutureValue(&exec.Future{ID: o.ID(), Name: o.Name(), Handle: o})
+				args[j] = exec.FutureValue(&exec.Future{Handle: o})
 				continue
 			}
 			v, err := nw.argValue(a)

@@ -84,7 +84,7 @@ func (c *callSpec) AppendDeps(dst []string) []string { return appendFutureIDs(ds
 func appendFutureIDs(dst []string, args []exec.Value) []string {
 	for _, a := range args {
 		if a.Kind() == exec.FutureKind {
-			dst = append(dst, a.AsFuture().ID)
+			dst = append(dst, a.AsFuture().ID())
 		}
 	}
 	return dst
@@ -239,7 +239,7 @@ func taskArgs(args []exec.Value, refs exec.RefCodec, pin bool) []gcs.TaskArg {
 	}
 	for i, a := range args {
 		if a.Kind() == exec.FutureKind {
-			out[i] = gcs.TaskArg{ObjectID: a.AsFuture().ID, Location: argLocation(a.AsFuture(), pin)}
+			out[i] = gcs.TaskArg{ObjectID: a.AsFuture().ID(), Location: argLocation(a.AsFuture(), pin)}
 			continue
 		}
 		var size int64

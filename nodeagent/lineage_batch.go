@@ -71,7 +71,7 @@ func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCa
 // encoding inline, else nothing.
 func writeArg(w *gcs.ArgWriter, a exec.Value, refs exec.RefCodec, pin bool) {
 	if a.Kind() == exec.FutureKind {
-		w.Object(a.AsFuture().ID, argLocation(a.AsFuture(), pin))
+		w.Object(a.AsFuture().ID(), argLocation(a.AsFuture(), pin))
 		return
 	}
 	if exec.EncodedSize(a) > InlineLimit {

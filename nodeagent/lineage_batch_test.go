@@ -76,7 +76,7 @@ pipeline main(n: int = 10) { return len(get([noop(i) for i in range(n)])) }`
 // they build (the flusher writes them so, without building the record):
 // small values inline, futures by reference, a large value left out.
 func TestSpecRowsMatchTheirRecords(t *testing.T) {
-	fut := exec.FutureValue(&exec.Future{ID: "j.1.2", Name: "task 'f'"})
+	fut := exec.FutureValue(exec.NewFuture("j.1.2", "task 'f'"))
 	big := exec.Str(strings.Repeat("x", InlineLimit+10))
 	calls := []*exec.TaskCall{
 		{ID: "j.1.3", Args: []exec.Value{exec.Int(5), fut, big}},

@@ -31,7 +31,7 @@ func (gatedStore) GetTask(string) (gcs.TaskRecord, error) { return gcs.TaskRecor
 // builds, its parent and the objects of its future arguments, without
 // the stash building the record.
 func TestCallSpecMatchesTaskRecord(t *testing.T) {
-	fut := exec.FutureValue(&exec.Future{ID: "j.1.2", Name: "task 'f'"})
+	fut := exec.FutureValue(exec.NewFuture("j.1.2", "task 'f'"))
 	call := &exec.TaskCall{ID: "j.1.3", Args: []exec.Value{exec.Int(5), fut}}
 	spec := &callSpec{call: call, node: "node-1"}
 	if got, want := spec.Record(), taskRecord(call, "node-1", nil); !reflect.DeepEqual(got, want) {

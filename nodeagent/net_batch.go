@@ -514,7 +514,7 @@ func (nw *network) runGroupForOwner(ms []*wire.Submit) error {
 		}
 		t.call.Args = args
 		for _, a := range args {
-			if a.Kind() == exec.FutureKind && made[a.AsFuture().ID] != objstore.ObjectOf(a.AsFuture()) {
+			if a.Kind() == exec.FutureKind && made[a.AsFuture().ID()] != objstore.ObjectOf(a.AsFuture()) {
 				outside = append(outside, a)
 			}
 		}

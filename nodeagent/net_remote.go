@@ -277,7 +277,7 @@ func (nw *network) prepare(m *wire.Submit, made map[string]*objstore.Object) (pr
 	args = make([]exec.Value, len(m.Args))
 	for i, a := range m.Args {
 		if o := made[a.ObjectID]; o != nil && a.Location == nw.addr {
-			args[i] = exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: o.Name(), Handle: o})
+			args[i] = exec.FutureValue(&exec.Future{Handle: o})
 			continue
 		}
 		if args[i], err = nw.argValue(a); err != nil {
@@ -304,10 +304,10 @@ func (nw *network) argValue(a wire.Arg) (exec.Value, error) {
 	}
 	if a.Location == nw.addr {
 		if o := nw.localObject(a.ObjectID); o != nil {
-			return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: name, Handle: o}), nil
+			return exec.FutureValue(&exec.Future{Handle: o}), nil
 		}
 	}
-	return exec.FutureValue(&exec.Future{ID: a.ObjectID, Name: name, Handle: nw.remoteObject(a.ObjectID, name, a.Location)}), nil
+	return exec.FutureValue(&exec.Future{Handle: nw.remoteObject(a.ObjectID, name, a.Location)}), nil
 }
 
 // remoteObject is a local stand-in, named name ("task 'boom'"), for an

@@ -32,12 +32,12 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 		f := v.AsFuture()
 		o := objstore.ObjectOf(f)
 		if o == nil {
-			return nil, fmt.Errorf("unknown future %s", f.ID)
+			return nil, fmt.Errorf("unknown future %s", f.ID())
 		}
 		// Served from here when it lives here, and when it is owned here:
 		// a reader that cannot fetch it from where it lives then asks its
 		// owner, which rebuilds it.
-		nw.escaping(f.ID) // a future borrowed here goes further (borrow.go)
+		nw.escaping(f.ID()) // a future borrowed here goes further (borrow.go)
 		loc, owner := o.SharedLocation(), o.Owner()
 		if loc == "" || owner == "" {
 			nw.serveObject(o)
@@ -49,8 +49,8 @@ func (nw *network) EncodeRef(v exec.Value) ([]byte, error) {
 			owner = nw.addr
 		}
 		w.Byte(refFuture)
-		w.String(f.ID)
-		w.String(f.Name)
+		w.String(f.ID())
+		w.String(f.Name())
 		w.String(loc)
 		w.String(owner)
 	case exec.ActorKind:
@@ -94,14 +94,14 @@ func (nw *network) DecodeRef(data []byte) (exec.Value, error) {
 		}
 		if loc == nw.addr || owner == nw.addr {
 			if o := nw.localObject(id); o != nil {
-				return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
+				return exec.FutureValue(&exec.Future{Handle: o}), nil
 			}
 		}
 		o := nw.remoteObject(id, name, loc)
 		if owner != nw.addr {
 			o.SetOwner(owner)
 		}
-		return exec.FutureValue(&exec.Future{ID: id, Name: name, Handle: o}), nil
+		return exec.FutureValue(&exec.Future{Handle: o}), nil
 	case refActor:
 		id, class, hash, addr, creator, gen := r.String(), r.String(), r.String(), r.String(), r.String(), int(r.Uvarint())
 		if r.Err() != nil {

@@ -144,7 +144,7 @@ func (r *reuse) adoptedArgs(args []exec.Value) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, a := range args {
-		if a.Kind() == exec.FutureKind && !r.adopted[a.AsFuture().ID] {
+		if a.Kind() == exec.FutureKind && !r.adopted[a.AsFuture().ID()] {
 			return false
 		}
 	}

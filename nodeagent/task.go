@@ -227,7 +227,7 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, wi
 
 // future is the caller's future of the task.
 func (t *task) future() exec.Future {
-	return exec.Future{ID: t.call.ID, Name: t.obj.Name(), Handle: t.obj}
+	return exec.Future{Handle: t.obj}
 }
 
 // callee identifies what a call runs, for caches keyed by the callee.

@@ -27,7 +27,7 @@ func TestJSONEncode(t *testing.T) {
 	}
 	_, err = EncodeJSON(L(exec.FuncValue(fn(t, MathModule(), "sqrt"))))
 	wantErr(t, err, exec.KindType, "cannot encode a value of type function")
-	_, err = EncodeJSON(exec.FutureValue(&exec.Future{Name: "task f"}))
+	_, err = EncodeJSON(exec.FutureValue(exec.NewFuture("", "task f")))
 	wantErr(t, err, exec.KindType, "type future")
 	// A list that contains itself.
 	l := &exec.List{}

@@ -47,7 +47,7 @@ func typeErr(fn, format string, args ...any) *exec.Error {
 
 // futureErr is the error for a future used where a value is needed.
 func futureErr(fn string, v exec.Value) *exec.Error {
-	return exec.Errorf(exec.KindType, "%s: a future (%s) was used as a value; call get() to wait for its result", fn, v.AsFuture().Name)
+	return exec.Errorf(exec.KindType, "%s: a future (%s) was used as a value; call get() to wait for its result", fn, v.AsFuture().Name())
 }
 
 // numberArg checks that v is a number and returns it as a float.
