@@ -81,9 +81,10 @@ func (l *lineage) recordGroup(calls []*exec.TaskCall, node string) error {
 // record by groupRecord only when the flusher, a forward or a lookup
 // needs it.
 type groupSpec struct {
-	calls []*exec.TaskCall
-	node  string
-	refs  exec.RefCodec
+	stash.Slot // its stash entry
+	calls      []*exec.TaskCall
+	node       string
+	refs       exec.RefCodec
 }
 
 func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.node, g.refs) }

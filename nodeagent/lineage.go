@@ -67,8 +67,10 @@ func (l *lineage) record(call *exec.TaskCall, node string, fresh bool) error {
 // callSpec is a call's lineage as the stash keeps it (stash.Spec): the
 // call itself, which does not change once submitted, turned into a
 // record by taskRecord only when the flusher, a forward or a lookup
-// needs it.
+// needs it. Its stash entry is inside it (stash.Slot): one allocation
+// per submitted call.
 type callSpec struct {
+	stash.Slot
 	call *exec.TaskCall
 	node string
 	refs exec.RefCodec

@@ -76,14 +76,14 @@ func (s *Stash) takeBatch(all bool) (*batch, int64) {
 		return nil, 0
 	}
 	next := s.promoteDelayedLocked(all)
-	size := min(len(s.ready), s.cfg.MaxBatch)
+	size := min(s.ready.len(), s.cfg.MaxBatch)
 	es := s.takeReadyLocked(min(lockChunk, s.cfg.MaxBatch))
 	if len(es) == 0 {
 		s.mu.Unlock()
 		return nil, next
 	}
 	b := s.newBatchLocked(es, size)
-	for len(b.entries) < s.cfg.MaxBatch && len(s.ready) > 0 {
+	for len(b.entries) < s.cfg.MaxBatch && s.ready.len() > 0 {
 		s.mu.Unlock()
 		s.mu.Lock()
 		if s.done {
@@ -107,7 +107,7 @@ func (s *Stash) promoteDelayedLocked(all bool) int64 {
 			continue
 		}
 		if all || it.notBef <= now {
-			s.ready = append(s.ready, it)
+			s.ready.push(it)
 			continue
 		}
 		if next == 0 || it.notBef < next {
@@ -124,19 +124,16 @@ func (s *Stash) promoteDelayedLocked(all bool) int64 {
 // (skipping the items no longer current).
 func (s *Stash) takeReadyLocked(max int) []*entry {
 	var es []*entry
+	ready := s.ready.live()
 	i := 0
-	for ; i < len(s.ready) && len(es) < max; i++ {
-		it := s.ready[i]
+	for ; i < len(ready) && len(es) < max; i++ {
+		it := ready[i]
 		if it.e.state != statePending || it.e.qgen != it.gen {
 			continue
 		}
 		es = append(es, it.e)
 	}
-	clear(s.ready[:i])
-	s.ready = s.ready[i:]
-	if len(s.ready) == 0 {
-		s.ready = nil // let the backing array go
-	}
+	s.ready.pop(i)
 	return es
 }
 
