@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/rayflow/rayflow/internal/codec"
 )
@@ -46,8 +47,49 @@ const batchRowHeader = 4
 // row behind its length as four little-endian bytes. The zero value is
 // not ready; use NewTaskBatch.
 type TaskBatch struct {
-	e *codec.Encoder
-	n int
+	e    *codec.Encoder
+	n    int
+	tail tailCache
+}
+
+// tailCache is the encoding of the fields after the arguments of the last
+// row AddArgs wrote: the rows of a batch mostly share them (one function,
+// one owner), so they are encoded once and copied. A record's Resources
+// map is told apart by identity: it must not change while the batch is
+// built.
+type tailCache struct {
+	resources     reflect.Value // the map, for its identity (UnsafePointer)
+	retries       int
+	deterministic bool
+	ownerNode     string
+	state         string
+	bytes         []byte // nil: nothing cached
+}
+
+// matches reports whether t's tail is the one cached (a record with an
+// outcome never is).
+func (c *tailCache) matches(t *TaskRecord) bool {
+	return c.bytes != nil && len(t.Outcome) == 0 && c.retries == t.Retries &&
+		c.deterministic == t.Deterministic && c.ownerNode == t.OwnerNode && c.state == t.State &&
+		sameMap(c.resources, t.Resources)
+}
+
+// keep caches t's tail, whose encoding is enc.
+func (c *tailCache) keep(t *TaskRecord, enc []byte) {
+	if len(t.Outcome) > 0 {
+		return
+	}
+	c.resources = reflect.ValueOf(t.Resources)
+	c.retries, c.deterministic, c.ownerNode, c.state = t.Retries, t.Deterministic, t.OwnerNode, t.State
+	c.bytes = append(c.bytes[:0], enc...)
+}
+
+// sameMap reports whether m is the map v holds (both nil counts).
+func sameMap(v reflect.Value, m map[string]float64) bool {
+	if m == nil || !v.IsValid() {
+		return m == nil && (!v.IsValid() || v.IsNil())
+	}
+	return v.UnsafePointer() == reflect.ValueOf(m).UnsafePointer()
 }
 
 // NewTaskBatch returns an empty batch whose buffer starts with room for
@@ -89,7 +131,13 @@ func (b *TaskBatch) AddArgs(t *TaskRecord, nargs int, args func(w *ArgWriter)) {
 	for w.left > 0 {
 		w.Missing()
 	}
-	t.encodeTail(b.e)
+	if b.tail.matches(t) {
+		b.e.Raw(b.tail.bytes)
+	} else {
+		tail := b.e.Len()
+		t.encodeTail(b.e)
+		b.tail.keep(t, b.e.Bytes()[tail:])
+	}
 	buf := b.e.Bytes()
 	binary.LittleEndian.PutUint32(buf[start:], uint32(len(buf)-start-batchRowHeader))
 	b.n++

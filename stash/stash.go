@@ -835,36 +835,43 @@ func (s *Stash) closureLocked(task, receiver string, commit bool) []*entry {
 // together with an error wrapping ErrFlushTimeout or the write's error; the
 // caller may send it anyway (exceeding the bound) or retry.
 func (s *Stash) Forward(task, receiver string) (Bundle, error) {
+	if task == "" {
+		return s.ForwardAll(nil, receiver)
+	}
+	return s.ForwardAll([]string{task}, receiver)
+}
+
+// ForwardAll is Forward for tasks sent to receiver together (a frame of
+// tasks): one bundle holds the lineage of them all, each entry once, and
+// the commit notices for receiver. It takes the stash's lock once, not
+// once per task. Empty task IDs are skipped.
+func (s *Stash) ForwardAll(tasks []string, receiver string) (Bundle, error) {
 	var ferr error
 	s.mu.Lock()
 	s.indexLocked()
-	if task != "" && s.cfg.ForwardBound > 0 {
-		cl := s.closureLocked(task, receiver, false)
-		over := false
-		for _, e := range cl {
-			if int(e.hops) >= s.cfg.ForwardBound {
-				over = true
-				break
+	if set := s.overBoundLocked(tasks, receiver); len(set) > 0 {
+		s.st.syncFlushes++
+		s.mu.Unlock()
+		ferr = s.flushEntries(set, s.cfg.SyncFlushTimeout)
+		s.mu.Lock()
+		if ferr != nil {
+			s.st.boundErrors++
+			what := tasks[0]
+			if len(tasks) > 1 {
+				what = fmt.Sprintf("%d tasks from %s", len(tasks), tasks[0])
 			}
-		}
-		if over {
-			set := slices.Clone(cl)
-			s.st.syncFlushes++
-			s.mu.Unlock()
-			ferr = s.flushEntries(set, s.cfg.SyncFlushTimeout)
-			s.mu.Lock()
-			if ferr != nil {
-				s.st.boundErrors++
-				if s.cfg.Node != "" {
-					ferr = fmt.Errorf("stash on %s: forwarding %s to %s: %w", s.cfg.Node, task, receiver, ferr)
-				} else {
-					ferr = fmt.Errorf("stash: forwarding %s to %s: %w", task, receiver, ferr)
-				}
+			if s.cfg.Node != "" {
+				ferr = fmt.Errorf("stash on %s: forwarding %s to %s: %w", s.cfg.Node, what, receiver, ferr)
+			} else {
+				ferr = fmt.Errorf("stash: forwarding %s to %s: %w", what, receiver, ferr)
 			}
 		}
 	}
 	var b Bundle
-	if task != "" {
+	for _, task := range tasks {
+		if task == "" {
+			continue
+		}
 		cl := s.closureLocked(task, receiver, true)
 		for _, e := range cl {
 			if e.isRecord() {
@@ -882,6 +889,37 @@ func (s *Stash) Forward(task, receiver string) (Bundle, error) {
 	}
 	s.mu.Unlock()
 	return b, ferr
+}
+
+// overBoundLocked is what must be committed before tasks are forwarded to
+// receiver: the lineage each task would send, for every task whose
+// lineage holds an entry that has travelled ForwardBound hops (nil for
+// none, the common case).
+func (s *Stash) overBoundLocked(tasks []string, receiver string) []*entry {
+	if s.cfg.ForwardBound <= 0 {
+		return nil
+	}
+	var set []*entry
+	var seen map[*entry]bool
+	for _, task := range tasks {
+		if task == "" {
+			continue
+		}
+		cl := s.closureLocked(task, receiver, false)
+		if !slices.ContainsFunc(cl, func(e *entry) bool { return int(e.hops) >= s.cfg.ForwardBound }) {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[*entry]bool)
+		}
+		for _, e := range cl {
+			if !seen[e] {
+				seen[e] = true
+				set = append(set, e)
+			}
+		}
+	}
+	return set
 }
 
 // LookupLocal returns what this stash holds about a task: its record if
