@@ -143,7 +143,14 @@ func (l *lineage) forwardAll(taskIDs []string, receiver string) []byte {
 	if b.Empty() {
 		return nil
 	}
-	return b.Encode()
+	size := 16 // the records of a frame are mostly alike: sized from the first
+	if len(b.Records) > 0 {
+		size += (4 + gcs.SizeHint(&b.Records[0].Record)) * len(b.Records) * 9 / 8
+	}
+	for _, k := range b.Committed {
+		size += 2 + len(k)
+	}
+	return b.AppendEncode(make([]byte, 0, size))
 }
 
 // forwardGroup is the uncommitted lineage the calls of a group sent to

@@ -867,28 +867,51 @@ func (s *Stash) ForwardAll(tasks []string, receiver string) (Bundle, error) {
 			}
 		}
 	}
-	var b Bundle
-	for _, task := range tasks {
-		if task == "" {
-			continue
-		}
-		cl := s.closureLocked(task, receiver, true)
-		for _, e := range cl {
-			if e.isRecord() {
-				b.Records = append(b.Records, RecordEntry{Record: e.record(), Hops: int(e.hops)})
-			} else {
-				b.Outcomes = append(b.Outcomes, OutcomeEntry{Outcome: *e.out, Hops: int(e.hops)})
-			}
-		}
-		s.st.forwarded += uint64(len(cl))
-		clear(cl)
-	}
+	b := s.bundleLocked(tasks, receiver)
 	if q := s.notices[receiver]; len(q) > 0 {
 		b.Committed = q
 		delete(s.notices, receiver)
 	}
 	s.mu.Unlock()
 	return b, ferr
+}
+
+// bundleLocked collects what tasks need and receiver lacks into a bundle
+// (its records built from their specs) and records that receiver holds it.
+func (s *Stash) bundleLocked(tasks []string, receiver string) Bundle {
+	var sent, cl []*entry
+	records := 0
+	for _, task := range tasks {
+		if task == "" {
+			continue
+		}
+		cl = s.closureLocked(task, receiver, true) // aliases s.scratch
+		if len(tasks) == 1 {
+			sent = cl
+		} else {
+			sent = append(sent, cl...)
+		}
+	}
+	for _, e := range sent {
+		if e.isRecord() {
+			records++
+		}
+	}
+	var b Bundle
+	if records > 0 {
+		b.Records = make([]RecordEntry, 0, records)
+	}
+	for _, e := range sent {
+		if e.isRecord() {
+			b.Records = append(b.Records, RecordEntry{Record: e.record(), Hops: int(e.hops)})
+		} else {
+			b.Outcomes = append(b.Outcomes, OutcomeEntry{Outcome: *e.out, Hops: int(e.hops)})
+		}
+	}
+	s.st.forwarded += uint64(len(sent))
+	clear(sent)
+	clear(cl) // the scratch keeps no entry alive
+	return b
 }
 
 // overBoundLocked is what must be committed before tasks are forwarded to
