@@ -95,7 +95,18 @@ func sameMap(v reflect.Value, m map[string]float64) bool {
 // NewTaskBatch returns an empty batch whose buffer starts with room for
 // about sizeHint bytes.
 func NewTaskBatch(sizeHint int) *TaskBatch {
-	e := codec.NewEncoder(make([]byte, 0, max(sizeHint, 64)))
+	return NewTaskBatchIn(nil, sizeHint)
+}
+
+// NewTaskBatchIn is NewTaskBatch writing into buf's room (what buf holds
+// is overwritten) when it has about sizeHint bytes, into a new buffer if
+// not: a writer that knows its last batch is no longer read reuses it.
+func NewTaskBatchIn(buf []byte, sizeHint int) *TaskBatch {
+	sizeHint = max(sizeHint, 64)
+	if cap(buf) < sizeHint {
+		buf = make([]byte, 0, sizeHint)
+	}
+	e := codec.NewEncoder(buf[:0])
 	e.Byte(taskBatchVersion)
 	return &TaskBatch{e: e}
 }

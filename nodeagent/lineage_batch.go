@@ -15,9 +15,14 @@ import (
 // without decoding and encoding the records again.
 
 var (
-	_ stash.BatchStore = (*lazyStore)(nil)
-	_ stash.BatchStore = headStore{}
+	_ stash.BatchReleaser = (*lazyStore)(nil)
+	_ stash.BatchStore    = headStore{}
 )
+
+// ReleasesBatches: a lazyStore writes to the GCS in this process, which
+// copies a batch into its log before the write succeeds
+// (stash.BatchReleaser); a headStore sends it to a head and is not one.
+func (*lazyStore) ReleasesBatches() {}
 
 // PutTaskBatch writes the batch once the GCS is open.
 func (l *lazyStore) PutTaskBatch(batch []byte) stash.Waiter {
