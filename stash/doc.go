@@ -69,7 +69,9 @@
 //     its store is a BatchStore, encodes the batch once (gcs.TaskBatch)
 //     and writes it with PutTaskBatch: the GCS keeps it as one row, in one
 //     raft entry, and finds a task's record inside it by ID; other stores
-//     get the records with PutTasks.
+//     get the records with PutTasks. A store that lets go of a batch once
+//     written (BatchReleaser: the GCS in this process) gets the next
+//     batch in the same buffer.
 //     On commit the entries are pruned and their keys remembered in a bounded
 //     FIFO set of committed IDs, so a late re-add or re-receive is ignored.
 //     Entries this node added are written at once; entries received from a
