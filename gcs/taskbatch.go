@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/rayflow/rayflow/internal/codec"
 )
@@ -46,14 +47,66 @@ const batchRowHeader = 4
 // row behind its length as four little-endian bytes. The zero value is
 // not ready; use NewTaskBatch.
 type TaskBatch struct {
-	e *codec.Encoder
-	n int
+	e    *codec.Encoder
+	n    int
+	tail tailCache
+}
+
+// tailCache is the encoding of the fields after the arguments of the last
+// row AddArgs wrote: the rows of a batch mostly share them (one function,
+// one owner), so they are encoded once and copied. A record's Resources
+// map is told apart by identity: it must not change while the batch is
+// built.
+type tailCache struct {
+	resources     reflect.Value // the map, for its identity (UnsafePointer)
+	retries       int
+	deterministic bool
+	ownerNode     string
+	state         string
+	bytes         []byte // nil: nothing cached
+}
+
+// matches reports whether t's tail is the one cached (a record with an
+// outcome never is).
+func (c *tailCache) matches(t *TaskRecord) bool {
+	return c.bytes != nil && len(t.Outcome) == 0 && c.retries == t.Retries &&
+		c.deterministic == t.Deterministic && c.ownerNode == t.OwnerNode && c.state == t.State &&
+		sameMap(c.resources, t.Resources)
+}
+
+// keep caches t's tail, whose encoding is enc.
+func (c *tailCache) keep(t *TaskRecord, enc []byte) {
+	if len(t.Outcome) > 0 {
+		return
+	}
+	c.resources = reflect.ValueOf(t.Resources)
+	c.retries, c.deterministic, c.ownerNode, c.state = t.Retries, t.Deterministic, t.OwnerNode, t.State
+	c.bytes = append(c.bytes[:0], enc...)
+}
+
+// sameMap reports whether m is the map v holds (both nil counts).
+func sameMap(v reflect.Value, m map[string]float64) bool {
+	if m == nil || !v.IsValid() {
+		return m == nil && (!v.IsValid() || v.IsNil())
+	}
+	return v.UnsafePointer() == reflect.ValueOf(m).UnsafePointer()
 }
 
 // NewTaskBatch returns an empty batch whose buffer starts with room for
 // about sizeHint bytes.
 func NewTaskBatch(sizeHint int) *TaskBatch {
-	e := codec.NewEncoder(make([]byte, 0, max(sizeHint, 64)))
+	return NewTaskBatchIn(nil, sizeHint)
+}
+
+// NewTaskBatchIn is NewTaskBatch writing into buf's room (what buf holds
+// is overwritten) when it has about sizeHint bytes, into a new buffer if
+// not: a writer that knows its last batch is no longer read reuses it.
+func NewTaskBatchIn(buf []byte, sizeHint int) *TaskBatch {
+	sizeHint = max(sizeHint, 64)
+	if cap(buf) < sizeHint {
+		buf = make([]byte, 0, sizeHint)
+	}
+	e := codec.NewEncoder(buf[:0])
 	e.Byte(taskBatchVersion)
 	return &TaskBatch{e: e}
 }
@@ -76,22 +129,36 @@ func (b *TaskBatch) Add(t *TaskRecord) {
 // one Add writes for t with those arguments, without building them
 // first. Arguments args leaves unwritten are written empty; writing more
 // than nargs panics.
+//
+// The row's head and tail are encoded through a copy of the batch's
+// encoder on the stack, which saves the collector's write barrier on
+// every append while it marks (the flusher writes rows by the thousand).
 func (b *TaskBatch) AddArgs(t *TaskRecord, nargs int, args func(w *ArgWriter)) {
-	start := b.e.Len()
+	e := *b.e
+	start := e.Len()
 	for range batchRowHeader {
-		b.e.Byte(0)
+		e.Byte(0)
 	}
-	b.e.Byte(taskRowVersion)
-	t.encodeHead(b.e)
-	b.e.Uvarint(uint64(nargs))
+	e.Byte(taskRowVersion)
+	t.encodeHead(&e)
+	e.Uvarint(uint64(nargs))
+	*b.e = e
 	w := ArgWriter{e: b.e, left: nargs}
 	args(&w)
 	for w.left > 0 {
 		w.Missing()
 	}
-	t.encodeTail(b.e)
-	buf := b.e.Bytes()
+	e = *b.e
+	if b.tail.matches(t) {
+		e.Raw(b.tail.bytes)
+	} else {
+		tail := e.Len()
+		t.encodeTail(&e)
+		b.tail.keep(t, e.Bytes()[tail:])
+	}
+	buf := e.Bytes()
 	binary.LittleEndian.PutUint32(buf[start:], uint32(len(buf)-start-batchRowHeader))
+	*b.e = e
 	b.n++
 }
 

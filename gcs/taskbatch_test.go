@@ -274,3 +274,43 @@ func TestAddArgsWritesTheRowAddWrites(t *testing.T) {
 		t.Fatalf("AddArgs wrote\n%x\nAdd wrote\n%x", got.Bytes(), want.Bytes())
 	}
 }
+
+// AddArgs copies the encoded fields after the arguments from the row
+// before when they are the same (a batch's rows mostly share them), and
+// encodes them again when any differs: the resources map (by identity or
+// content), retries, determinism, owner, state or an outcome. Every row
+// is the one Add writes.
+func TestAddArgsTailReusedOnlyWhenSame(t *testing.T) {
+	cpu := map[string]float64{"cpu": 1}
+	gpu := map[string]float64{"gpu": 1}
+	base := TaskRecord{TaskID: "j.1", JobID: "j", Function: "f", Resources: cpu, OwnerNode: "n1", State: "submitted", Deterministic: true}
+	var recs []TaskRecord
+	add := func(change func(r *TaskRecord)) {
+		r := base
+		r.TaskID = fmt.Sprintf("j.%d", len(recs)+1)
+		change(&r)
+		recs = append(recs, r)
+	}
+	same := func(*TaskRecord) {}
+	add(same)
+	add(same)
+	add(func(r *TaskRecord) { r.Resources = gpu })
+	add(func(r *TaskRecord) { r.Resources = map[string]float64{"gpu": 2} })
+	add(func(r *TaskRecord) { r.Resources = nil })
+	add(same)
+	add(func(r *TaskRecord) { r.Retries = 3 })
+	add(func(r *TaskRecord) { r.Deterministic = false })
+	add(func(r *TaskRecord) { r.OwnerNode = "n2" })
+	add(func(r *TaskRecord) { r.State = "group:2" })
+	add(func(r *TaskRecord) { r.Outcome = []byte{1} })
+	add(func(r *TaskRecord) { r.Outcome = []byte{2} })
+	add(same)
+	got, want := NewTaskBatch(0), NewTaskBatch(0)
+	for i := range recs {
+		want.Add(&recs[i])
+		got.AddArgs(&recs[i], 0, func(*ArgWriter) {})
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("AddArgs wrote\n%x\nAdd wrote\n%x", got.Bytes(), want.Bytes())
+	}
+}

@@ -25,7 +25,7 @@ const groupStatePrefix = "group:"
 // groupRecord is the lineage of the calls of one group, submitted on
 // node.
 func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
-	rec := groupHead(calls, node, refs)
+	rec := groupHead(calls, node)
 	args := calls[0].Args
 	if len(calls) > 1 {
 		args = make([]exec.Value, 0, argCount(calls))
@@ -38,8 +38,8 @@ func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.Ta
 }
 
 // groupHead is a group's record without its arguments.
-func groupHead(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
-	rec := recordHead(calls[0], node, refs)
+func groupHead(calls []*exec.TaskCall, node string) gcs.TaskRecord {
+	rec := recordHead(calls[0], node)
 	rec.State = groupStatePrefix + strconv.Itoa(len(calls))
 	for _, call := range calls[1:] {
 		if call.Site != nil && !call.Site.Deterministic {
@@ -81,9 +81,10 @@ func (l *lineage) recordGroup(calls []*exec.TaskCall, node string) error {
 // record by groupRecord only when the flusher, a forward or a lookup
 // needs it.
 type groupSpec struct {
-	calls []*exec.TaskCall
-	node  string
-	refs  exec.RefCodec
+	stash.Slot // its stash entry
+	calls      []*exec.TaskCall
+	node       string
+	refs       exec.RefCodec
 }
 
 func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.node, g.refs) }
@@ -91,7 +92,7 @@ func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.node
 // AppendRow writes the group's record into b without building it
 // (stash.RowWriter).
 func (g *groupSpec) AppendRow(b *gcs.TaskBatch) {
-	head := groupHead(g.calls, g.node, g.refs)
+	head := groupHead(g.calls, g.node)
 	appendCallsRow(b, &head, g.calls, g.refs, true)
 }
 

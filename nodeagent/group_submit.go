@@ -305,7 +305,8 @@ func (nw *network) groupProgram(gm *wire.GroupSubmit) (prog *exec.Program, refus
 }
 
 // runLooseTasks starts the independent tasks of a loose frame as
-// handleMessage starts a task sent alone: each with its lineage, queued
+// handleMessage starts a task sent alone: each with its lineage (the
+// frame's, taken in by runGroupSubmit; a call's own from older senders), queued
 // on its own once its arguments are ready, reporting its own result. A
 // task whose arguments do not decode is left out, and the frame's error
 // says so (its owner sends the frame's tasks again), as for messages
@@ -343,7 +344,8 @@ func (nw *network) runLooseTasks(gm *wire.GroupSubmit, prog *exec.Program) error
 
 // looseFrames encodes, for the node at addr, the tasks among tasks that
 // can travel in loose frames (wire.GroupSubmit with Loose: what they
-// share once, each call its ID, function, arguments and lineage), and
+// share once, their lineage included, as one bundle; each call its ID,
+// function and arguments), and
 // returns those messages, the tasks they send, and the tasks that go as
 // a message each (a call run again, with outcomes to replay, or one that
 // shares nothing with the first). A task that cannot be sent (it
@@ -355,6 +357,7 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 	size := 0
 	flush := func() {
 		if m != nil && len(m.Calls) > 0 {
+			m.Lineage = nw.frameLineage(calls, addr)
 			msgs = append(msgs, m.Encode())
 			sent = append(sent, calls)
 		}
@@ -387,7 +390,7 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 		for _, a := range c.Args {
 			size += 8 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
 		}
-		if size += 16 + len(c.ID) + len(c.Lineage); size > maxFrameBytes/2 {
+		if size += 16 + len(c.ID) + lineageGuess(c); size > maxFrameBytes/2 {
 			flush()
 		}
 	}
@@ -444,7 +447,29 @@ func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
 	}
 	nw.ow.Await(t.obj, addr)
 	nw.ow.Remember(t)
-	return wire.GroupCall{ID: t.call.ID, Args: args, Lineage: nw.c.lineage.forward(t.call.ID, addr)}, true
+	return wire.GroupCall{ID: t.call.ID, Args: args}, true // its lineage travels with the frame's (frameLineage)
+}
+
+// frameLineage is the uncommitted lineage the calls of a loose frame to
+// addr need, as one bundle for the whole frame (the receiver takes it in
+// before it starts any of them: runGroupSubmit).
+func (nw *network) frameLineage(calls []*task, addr string) []byte {
+	ids := make([]string, len(calls))
+	for i, t := range calls {
+		ids[i] = t.call.ID
+	}
+	return nw.c.lineage.forwardAll(ids, addr)
+}
+
+// lineageGuess is about the size of call c's own record in its frame's
+// lineage (its ID, twice, and its arguments), for cutting frames before
+// the lineage is known.
+func lineageGuess(c wire.GroupCall) int {
+	n := 64 + 2*len(c.ID)
+	for _, a := range c.Args {
+		n += 8 + len(a.Inline) + len(a.ObjectID) + len(a.Location)
+	}
+	return n
 }
 
 // functionIndex is name's index in m's functions, added there on its

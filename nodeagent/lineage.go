@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -36,6 +37,9 @@ type lineage struct {
 	// refs encodes the futures and actor handles inside arguments, in a
 	// cluster (nil: such arguments are not kept inline).
 	refs exec.RefCodec
+	// bundlesIn and recordsIn count the bundles taken in (receive) and
+	// the records they held.
+	bundlesIn, recordsIn atomic.Int64
 }
 
 // newLineage starts lineage keeping in the given mode over store.
@@ -67,8 +71,10 @@ func (l *lineage) record(call *exec.TaskCall, node string, fresh bool) error {
 // callSpec is a call's lineage as the stash keeps it (stash.Spec): the
 // call itself, which does not change once submitted, turned into a
 // record by taskRecord only when the flusher, a forward or a lookup
-// needs it.
+// needs it. Its stash entry is inside it (stash.Slot): one allocation
+// per submitted call.
 type callSpec struct {
+	stash.Slot
 	call *exec.TaskCall
 	node string
 	refs exec.RefCodec
@@ -125,6 +131,28 @@ func (l *lineage) forward(taskID, receiver string) []byte {
 	return b.Encode()
 }
 
+// forwardAll is the uncommitted lineage the tasks of one frame sent to
+// receiver need, in one bundle (stash.ForwardAll): what they share is in
+// it once, and it is built, encoded, decoded and taken in once per frame,
+// not once per task.
+func (l *lineage) forwardAll(taskIDs []string, receiver string) []byte {
+	if l == nil || l.stash == nil || len(taskIDs) == 0 {
+		return nil
+	}
+	b, _ := l.stash.ForwardAll(taskIDs, receiver) // as forward
+	if b.Empty() {
+		return nil
+	}
+	size := 16 // the records of a frame are mostly alike: sized from the first
+	if len(b.Records) > 0 {
+		size += (4 + gcs.SizeHint(&b.Records[0].Record)) * len(b.Records) * 9 / 8
+	}
+	for _, k := range b.Committed {
+		size += 2 + len(k)
+	}
+	return b.AppendEncode(make([]byte, 0, size))
+}
+
 // forwardGroup is the uncommitted lineage the calls of a group sent to
 // receiver need, in one bundle: it travels with the group's first call,
 // which the receiver takes in before it runs any of them. The group's
@@ -140,6 +168,8 @@ func (l *lineage) receive(data []byte, from string) {
 		return
 	}
 	if b, err := stash.DecodeBundle(data); err == nil {
+		l.bundlesIn.Add(1)
+		l.recordsIn.Add(int64(len(b.Records)))
 		l.stash.Receive(b, from)
 	}
 }
@@ -168,6 +198,17 @@ func (l *lineage) close() {
 // callee, where its arguments come from, its resources, retries and
 // determinism (from the compiler's annotation).
 func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
+	rec := recordHead(call, node)
+	// A plain task's record does not keep its futures' values where they
+	// live: the owner re-runs a task from the call it keeps, and a value
+	// released since is made again from its own lineage. An actor's
+	// restart replays method calls from their records: their futures stay.
+	rec.Args = taskArgs(call.Args, refs, pinsArgs(call))
+	return rec
+}
+
+// recordHead is taskRecord of the call without its arguments.
+func recordHead(call *exec.TaskCall, node string) gcs.TaskRecord {
 	jobID, _, _ := strings.Cut(call.ID, ".")
 	rec := gcs.TaskRecord{TaskID: call.ID, JobID: jobID, OwnerNode: node, State: "submitted"}
 	rec.ParentID = parentID(call.ID)
@@ -180,11 +221,6 @@ func taskRecord(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRe
 	if call.Site != nil {
 		rec.Deterministic = call.Site.Deterministic
 	}
-	// A plain task's record does not keep its futures' values where they
-	// live: the owner re-runs a task from the call it keeps, and a value
-	// released since is made again from its own lineage. An actor's
-	// restart replays method calls from their records: their futures stay.
-	rec.Args = taskArgs(call.Args, refs, pinsArgs(call))
 	return rec
 }
 

@@ -15,9 +15,14 @@ import (
 // without decoding and encoding the records again.
 
 var (
-	_ stash.BatchStore = (*lazyStore)(nil)
-	_ stash.BatchStore = headStore{}
+	_ stash.BatchReleaser = (*lazyStore)(nil)
+	_ stash.BatchStore    = headStore{}
 )
+
+// ReleasesBatches: a lazyStore writes to the GCS in this process, which
+// copies a batch into its log before the write succeeds
+// (stash.BatchReleaser); a headStore sends it to a head and is not one.
+func (*lazyStore) ReleasesBatches() {}
 
 // PutTaskBatch writes the batch once the GCS is open.
 func (l *lazyStore) PutTaskBatch(batch []byte) stash.Waiter {
@@ -43,15 +48,9 @@ var (
 
 // AppendRow writes the call's record into b without building it.
 func (c *callSpec) AppendRow(b *gcs.TaskBatch) {
-	head := recordHead(c.call, c.node, c.refs)
-	appendCallsRow(b, &head, []*exec.TaskCall{c.call}, c.refs, pinsArgs(c.call))
-}
-
-// recordHead is taskRecord of the call without its arguments.
-func recordHead(call *exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
-	bare := *call
-	bare.Args = nil
-	return taskRecord(&bare, node, refs)
+	head := recordHead(c.call, c.node)
+	calls := [1]*exec.TaskCall{c.call}
+	appendCallsRow(b, &head, calls[:], c.refs, pinsArgs(c.call))
 }
 
 // appendCallsRow writes head with the arguments of every call, in order,

@@ -36,7 +36,10 @@
 //     that Forward, Receive, lookups and Stats walk when one of them next
 //     runs (indexLocked), so a task path that forwards nothing touches no
 //     map; once written it is not remembered as committed unless a peer
-//     held it, since nothing else can bring it back.
+//     held it, since nothing else can bring it back. A Spec that embeds
+//     a Slot holds its own entry, so a submitted task costs the stash
+//     one allocation (the Spec), and the queues keep their room from
+//     batch to batch.
 //   - Dependencies. A task depends on its parent (ParentID) and on the tasks
 //     that produce its argument objects (Config.ObjectTask maps an object ID
 //     to its producing task; by default they are equal). Forward walks these
@@ -49,6 +52,9 @@
 //     an ancestor still reaches it. Deterministic tasks contribute only
 //     their specification; a nondeterministic task's logged outcomes travel
 //     with it.
+//   - Frames. ForwardAll is Forward for tasks sent together (a frame of
+//     tasks to one node): one bundle, each entry in it once, built under
+//     one hold of the lock; the receiver takes it in once.
 //   - Knowledge of receivers. Each entry remembers the nodes known to hold it
 //     (those it was forwarded to and the one it came from), so it is never
 //     sent to them twice. When an entry commits, the nodes that hold it are
@@ -63,7 +69,9 @@
 //     its store is a BatchStore, encodes the batch once (gcs.TaskBatch)
 //     and writes it with PutTaskBatch: the GCS keeps it as one row, in one
 //     raft entry, and finds a task's record inside it by ID; other stores
-//     get the records with PutTasks.
+//     get the records with PutTasks. A store that lets go of a batch once
+//     written (BatchReleaser: the GCS in this process) gets the next
+//     batch in the same buffer.
 //     On commit the entries are pruned and their keys remembered in a bounded
 //     FIFO set of committed IDs, so a late re-add or re-receive is ignored.
 //     Entries this node added are written at once; entries received from a
@@ -102,7 +110,8 @@
 //
 // # Concurrency
 //
-// A Stash is safe for concurrent use. Add, AddSpec, AddOutcome, Receive and
-// Forward take one mutex for time proportional to the lineage they touch and never
-// wait on the GCS, except Forward when the forwarding bound is reached.
+// A Stash is safe for concurrent use. Add, AddSpec, AddOutcome, Receive,
+// Forward and ForwardAll take one mutex for time proportional to the
+// lineage they touch and never wait on the GCS, except Forward and
+// ForwardAll when the forwarding bound is reached.
 package stash

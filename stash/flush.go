@@ -16,6 +16,9 @@ type batch struct {
 	entries []*entry
 	done    chan struct{}
 	err     error // set before done closes
+	// buf is room for the encoded batch (the flusher's last one, which its
+	// store no longer reads); data is the encoded batch, set by write.
+	buf, data []byte
 }
 
 // loop is the background flusher: it writes pending entries in batches, one
@@ -26,6 +29,7 @@ func (s *Stash) loop() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	var spare []byte // the last batch's buffer, when its store let it go
 	for {
 		select {
 		case <-s.stop:
@@ -48,12 +52,14 @@ func (s *Stash) loop() {
 				}
 				break
 			}
+			b.buf, spare = spare, nil
 			s.submit(b)
 			select {
 			case <-b.done:
 			case <-s.stop:
 				return
 			}
+			spare = s.reusable(b)
 		}
 	}
 }
@@ -76,14 +82,14 @@ func (s *Stash) takeBatch(all bool) (*batch, int64) {
 		return nil, 0
 	}
 	next := s.promoteDelayedLocked(all)
-	size := min(len(s.ready), s.cfg.MaxBatch)
+	size := min(s.ready.len(), s.cfg.MaxBatch)
 	es := s.takeReadyLocked(min(lockChunk, s.cfg.MaxBatch))
 	if len(es) == 0 {
 		s.mu.Unlock()
 		return nil, next
 	}
 	b := s.newBatchLocked(es, size)
-	for len(b.entries) < s.cfg.MaxBatch && len(s.ready) > 0 {
+	for len(b.entries) < s.cfg.MaxBatch && s.ready.len() > 0 {
 		s.mu.Unlock()
 		s.mu.Lock()
 		if s.done {
@@ -107,7 +113,7 @@ func (s *Stash) promoteDelayedLocked(all bool) int64 {
 			continue
 		}
 		if all || it.notBef <= now {
-			s.ready = append(s.ready, it)
+			s.ready.push(it)
 			continue
 		}
 		if next == 0 || it.notBef < next {
@@ -124,19 +130,16 @@ func (s *Stash) promoteDelayedLocked(all bool) int64 {
 // (skipping the items no longer current).
 func (s *Stash) takeReadyLocked(max int) []*entry {
 	var es []*entry
+	ready := s.ready.live()
 	i := 0
-	for ; i < len(s.ready) && len(es) < max; i++ {
-		it := s.ready[i]
+	for ; i < len(ready) && len(es) < max; i++ {
+		it := ready[i]
 		if it.e.state != statePending || it.e.qgen != it.gen {
 			continue
 		}
 		es = append(es, it.e)
 	}
-	clear(s.ready[:i])
-	s.ready = s.ready[i:]
-	if len(s.ready) == 0 {
-		s.ready = nil // let the backing array go
-	}
+	s.ready.pop(i)
 	return es
 }
 
@@ -181,12 +184,26 @@ func (s *Stash) submit(b *batch) {
 	}()
 }
 
+// reusable is the buffer of a batch written for the next batch, or nil:
+// only after a successful write to a store that keeps no reference to it
+// (BatchReleaser), and not when it has grown large.
+func (s *Stash) reusable(b *batch) []byte {
+	if _, ok := s.store.(BatchReleaser); !ok || b.err != nil || cap(b.data) > maxSpareBatch {
+		return nil
+	}
+	return b.data[:0]
+}
+
+// maxSpareBatch is the largest batch buffer the flusher keeps for the next.
+const maxSpareBatch = 4 << 20
+
 // write hands the batch's rows to st: encoded into one gcs.TaskBatch for
 // a BatchStore, else as records. It needs no lock: what an entry's row is
 // built from (its record, spec or outcome) never changes.
 func (b *batch) write(st Store, rowSize *atomic.Int64) Waiter {
 	if bs, ok := st.(BatchStore); ok {
-		tb := gcs.NewTaskBatch(len(b.entries) * int(max(rowSize.Load(), minRowGuess)) * 5 / 4)
+		tb := gcs.NewTaskBatchIn(b.buf, len(b.entries)*int(max(rowSize.Load(), minRowGuess))*5/4)
+		b.buf = nil
 		for _, e := range b.entries {
 			if rw, ok := e.spec.(RowWriter); ok {
 				rw.AppendRow(tb)
@@ -197,6 +214,7 @@ func (b *batch) write(st Store, rowSize *atomic.Int64) Waiter {
 		}
 		data := tb.Bytes()
 		rowSize.Store(int64(len(data) / len(b.entries)))
+		b.data = data
 		return bs.PutTaskBatch(data)
 	}
 	rows := make([]gcs.TaskRecord, len(b.entries))

@@ -52,8 +52,8 @@ func TestSpecBuiltByFlusher(t *testing.T) {
 		t.Fatal("first spec's row missing")
 	}
 	stt := s.Stats()
-	if stt.Committed != n || stt.Bytes != 0 || stt.Records != 0 || len(s.tasks) != 0 || len(s.entries) != 0 || len(s.unindexed) != 0 {
-		t.Fatalf("after commit: %+v, %d tasks, %d entries, %d unindexed", stt, len(s.tasks), len(s.entries), len(s.unindexed))
+	if stt.Committed != n || stt.Bytes != 0 || stt.Records != 0 || len(s.tasks) != 0 || len(s.entries) != 0 || s.unindexed.len() != 0 {
+		t.Fatalf("after commit: %+v, %d tasks, %d entries, %d unindexed", stt, len(s.tasks), len(s.entries), s.unindexed.len())
 	}
 	if s.committed.Has(taskName(0, 0)) {
 		t.Fatal("a fresh record no peer held was remembered as committed")

@@ -168,26 +168,48 @@ type RowWriter interface {
 	AppendRow(b *gcs.TaskBatch)
 }
 
-// entry is one record or outcome in the stash.
+// entry is one record or outcome in the stash. Its task is its key for a
+// record and out.TaskID for an outcome (taskID). It is kept small: one
+// is held per task submitted until its batch commits.
 type entry struct {
-	key  string
-	task string
-	rec  *gcs.TaskRecord // a task specification, or
-	spec Spec            // one built on demand, or
-	out  *Outcome        // an outcome
+	key     string
+	rec     *gcs.TaskRecord // a task specification, or
+	spec    Spec            // one built on demand, or
+	out     *Outcome        // an outcome
+	batch   *batch          // while inflight
+	knownBy []mark
+	hops    int32
+	size    int32
+	qgen    uint32 // bumped on every enqueue; stale queue items are skipped
+	state   uint8
 	// fresh is set for a record whose ID this process has just made: if
 	// no peer ever held it, its key need not be remembered once committed.
 	fresh bool
 	// indexed is set once the entry is in the stash's maps (a fresh
 	// record enters them only when something needs them: indexLocked).
 	indexed bool
-	hops    int
-	state   uint8
-	qgen    uint32 // bumped on every enqueue; stale queue items are skipped
-	batch   *batch // while inflight
-	knownBy []mark
-	size    int
 }
+
+// taskID is the task the entry belongs to.
+func (e *entry) taskID() string {
+	if e.out != nil {
+		return e.out.TaskID
+	}
+	return e.key
+}
+
+// Slot is room for a Spec's stash entry inside the Spec itself: a Spec
+// type that embeds a Slot is kept by AddSpec in one allocation (its own)
+// instead of two, which is one object less per submitted task for the
+// allocator and the collector. A Slot belongs to the stash once its Spec
+// is added; a Spec with a Slot is added once (added again, it gets an
+// entry of its own).
+type Slot struct{ e entry }
+
+func (s *Slot) slot() *entry { return &s.e }
+
+// slotted is a Spec that embeds a Slot.
+type slotted interface{ slot() *entry }
 
 // mark records that a peer holds an entry. For a record, at is the
 // outcome clock up to which the peer also holds everything the stash had
@@ -282,10 +304,10 @@ type Stash struct {
 	mu      sync.Mutex
 	tasks   map[string]*taskNode
 	entries map[string]*entry
-	ready   []qitem // eligible now, FIFO
+	ready   queue[qitem] // eligible now
 	// unindexed are fresh records not yet in entries and tasks, in the
 	// order they were added (committed ones are skipped and trimmed).
-	unindexed []*entry
+	unindexed queue[*entry]
 	delayed   []qitem // eligible at notBef, roughly in time order
 	inflight  map[*batch]struct{}
 	committed *fifo.StringSet // by hash: see fifo.StringSet
@@ -384,17 +406,18 @@ func (s *Stash) deps(rec *gcs.TaskRecord) []string {
 	return d
 }
 
-func clampHops(h int) int {
+func clampHops(h int) int32 {
 	if h < 0 {
 		return 0
 	}
 	if h > maxHops {
 		return maxHops
 	}
-	return h
+	return int32(h)
 }
 
-func (s *Stash) histAdd(h, d int) {
+func (s *Stash) histAdd(hops int32, d int) {
+	h := int(hops)
 	for len(s.hist) <= h {
 		s.hist = append(s.hist, 0)
 	}
@@ -403,7 +426,7 @@ func (s *Stash) histAdd(h, d int) {
 
 // insertLocked adds a new entry, or lowers the hops of an existing one and
 // records that from holds it. It reports whether the entry is new.
-func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome, hops int, from string, now int64) bool {
+func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome, hops int32, from string, now int64) bool {
 	s.indexLocked()
 	if s.committed.Has(key) {
 		return false
@@ -427,15 +450,15 @@ func (s *Stash) insertLocked(key, task string, rec *gcs.TaskRecord, out *Outcome
 	} else {
 		e = &entry{}
 	}
-	*e = entry{key: key, task: task, rec: kept, out: out, hops: hops, indexed: true}
+	*e = entry{key: key, rec: kept, out: out, hops: hops, indexed: true}
 	e.addKnown(from, 0)
 	if out != nil {
 		s.outClock++
 	}
 	if rec != nil {
-		e.size = recordSize(rec)
+		e.size = int32(recordSize(rec))
 	} else {
-		e.size = outcomeSize(out)
+		e.size = int32(outcomeSize(out))
 	}
 	n := s.node(task, spare)
 	if rec != nil {
@@ -468,10 +491,11 @@ func (s *Stash) countLocked(e *entry, from string, now int64) {
 func (s *Stash) insertSpecLocked(id string, spec Spec, fresh bool) bool {
 	// A fresh record gets its task's node only when it is indexed, which
 	// the embedded task path never needs.
-	e := &entry{key: id, task: id, spec: spec, fresh: fresh, size: specSize(id)}
+	e := s.specEntry(spec)
+	*e = entry{key: id, spec: spec, fresh: fresh, size: int32(specSize(id))}
 	if fresh {
 		s.countLocked(e, "", 0)
-		s.unindexed = append(s.unindexed, e)
+		s.unindexed.push(e)
 		return true
 	}
 	s.indexLocked()
@@ -483,14 +507,24 @@ func (s *Stash) insertSpecLocked(id string, spec Spec, fresh bool) bool {
 	return true
 }
 
+// specEntry is the entry for a new spec: its Slot if it has one not yet
+// used, else a new one.
+func (s *Stash) specEntry(spec Spec) *entry {
+	if sl, ok := spec.(slotted); ok {
+		if e := sl.slot(); e.key == "" {
+			return e
+		}
+	}
+	return &entry{}
+}
+
 // indexLocked enters the fresh records added since the last call into
 // entries and tasks, which every operation but AddSpec, the flusher and
 // commits reads: Forward, Receive, lookups, Stats, flushes. Committed ones
 // are skipped; a duplicate of a held entry (a fresh ID made again, as by
 // a re-execution) is dropped.
 func (s *Stash) indexLocked() {
-	for i, e := range s.unindexed {
-		s.unindexed[i] = nil
+	for _, e := range s.unindexed.live() {
 		if e.state == stateCommitted {
 			continue
 		}
@@ -500,13 +534,13 @@ func (s *Stash) indexLocked() {
 		}
 		s.indexSpecLocked(e)
 	}
-	s.unindexed = s.unindexed[:0]
+	s.unindexed.pop(s.unindexed.len())
 }
 
 // indexSpecLocked enters a spec's entry into entries and tasks.
 func (s *Stash) indexSpecLocked(e *entry) {
 	s.entries[e.key] = e
-	n := s.node(e.task, nil)
+	n := s.node(e.key, nil)
 	n.rec = e
 	n.parent = e.spec.ParentID()
 	n.deps = s.specDeps(e.spec)
@@ -524,15 +558,12 @@ func (s *Stash) dropLocked(e *entry) {
 
 // trimLocked lets go of the committed records at the front of unindexed.
 func (s *Stash) trimLocked() {
+	live := s.unindexed.live()
 	i := 0
-	for i < len(s.unindexed) && s.unindexed[i].state == stateCommitted {
-		s.unindexed[i] = nil
+	for i < len(live) && live[i].state == stateCommitted {
 		i++
 	}
-	s.unindexed = s.unindexed[i:]
-	if len(s.unindexed) == 0 {
-		s.unindexed = nil
-	}
+	s.unindexed.pop(i)
 }
 
 // specDeps is deps for a spec.
@@ -556,7 +587,7 @@ func (s *Stash) enqueueLocked(e *entry, notBef int64) {
 	e.qgen++
 	it := qitem{e: e, gen: e.qgen, notBef: notBef}
 	if notBef == 0 {
-		s.ready = append(s.ready, it)
+		s.ready.push(it)
 	} else {
 		s.delayed = append(s.delayed, it)
 	}
@@ -692,14 +723,15 @@ func (s *Stash) commitLocked(e *entry, skip string) {
 		return
 	}
 	delete(s.entries, e.key)
-	if n := s.tasks[e.task]; n != nil {
+	task := e.taskID()
+	if n := s.tasks[task]; n != nil {
 		if n.rec == e {
 			n.rec = nil
 		} else if i := slices.Index(n.outcomes, e); i >= 0 {
 			n.outcomes = slices.Delete(n.outcomes, i, i+1)
 		}
 		if n.rec == nil && len(n.outcomes) == 0 {
-			delete(s.tasks, e.task)
+			delete(s.tasks, task)
 		}
 	}
 	e.state = stateCommitted
@@ -803,53 +835,114 @@ func (s *Stash) closureLocked(task, receiver string, commit bool) []*entry {
 // together with an error wrapping ErrFlushTimeout or the write's error; the
 // caller may send it anyway (exceeding the bound) or retry.
 func (s *Stash) Forward(task, receiver string) (Bundle, error) {
+	if task == "" {
+		return s.ForwardAll(nil, receiver)
+	}
+	return s.ForwardAll([]string{task}, receiver)
+}
+
+// ForwardAll is Forward for tasks sent to receiver together (a frame of
+// tasks): one bundle holds the lineage of them all, each entry once, and
+// the commit notices for receiver. It takes the stash's lock once, not
+// once per task. Empty task IDs are skipped.
+func (s *Stash) ForwardAll(tasks []string, receiver string) (Bundle, error) {
 	var ferr error
 	s.mu.Lock()
 	s.indexLocked()
-	if task != "" && s.cfg.ForwardBound > 0 {
-		cl := s.closureLocked(task, receiver, false)
-		over := false
-		for _, e := range cl {
-			if e.hops >= s.cfg.ForwardBound {
-				over = true
-				break
+	if set := s.overBoundLocked(tasks, receiver); len(set) > 0 {
+		s.st.syncFlushes++
+		s.mu.Unlock()
+		ferr = s.flushEntries(set, s.cfg.SyncFlushTimeout)
+		s.mu.Lock()
+		if ferr != nil {
+			s.st.boundErrors++
+			what := tasks[0]
+			if len(tasks) > 1 {
+				what = fmt.Sprintf("%d tasks from %s", len(tasks), tasks[0])
 			}
-		}
-		if over {
-			set := slices.Clone(cl)
-			s.st.syncFlushes++
-			s.mu.Unlock()
-			ferr = s.flushEntries(set, s.cfg.SyncFlushTimeout)
-			s.mu.Lock()
-			if ferr != nil {
-				s.st.boundErrors++
-				if s.cfg.Node != "" {
-					ferr = fmt.Errorf("stash on %s: forwarding %s to %s: %w", s.cfg.Node, task, receiver, ferr)
-				} else {
-					ferr = fmt.Errorf("stash: forwarding %s to %s: %w", task, receiver, ferr)
-				}
-			}
-		}
-	}
-	var b Bundle
-	if task != "" {
-		cl := s.closureLocked(task, receiver, true)
-		for _, e := range cl {
-			if e.isRecord() {
-				b.Records = append(b.Records, RecordEntry{Record: e.record(), Hops: e.hops})
+			if s.cfg.Node != "" {
+				ferr = fmt.Errorf("stash on %s: forwarding %s to %s: %w", s.cfg.Node, what, receiver, ferr)
 			} else {
-				b.Outcomes = append(b.Outcomes, OutcomeEntry{Outcome: *e.out, Hops: e.hops})
+				ferr = fmt.Errorf("stash: forwarding %s to %s: %w", what, receiver, ferr)
 			}
 		}
-		s.st.forwarded += uint64(len(cl))
-		clear(cl)
 	}
+	b := s.bundleLocked(tasks, receiver)
 	if q := s.notices[receiver]; len(q) > 0 {
 		b.Committed = q
 		delete(s.notices, receiver)
 	}
 	s.mu.Unlock()
 	return b, ferr
+}
+
+// bundleLocked collects what tasks need and receiver lacks into a bundle
+// (its records built from their specs) and records that receiver holds it.
+func (s *Stash) bundleLocked(tasks []string, receiver string) Bundle {
+	var sent, cl []*entry
+	records := 0
+	for _, task := range tasks {
+		if task == "" {
+			continue
+		}
+		cl = s.closureLocked(task, receiver, true) // aliases s.scratch
+		if len(tasks) == 1 {
+			sent = cl
+		} else {
+			sent = append(sent, cl...)
+		}
+	}
+	for _, e := range sent {
+		if e.isRecord() {
+			records++
+		}
+	}
+	var b Bundle
+	if records > 0 {
+		b.Records = make([]RecordEntry, 0, records)
+	}
+	for _, e := range sent {
+		if e.isRecord() {
+			b.Records = append(b.Records, RecordEntry{Record: e.record(), Hops: int(e.hops)})
+		} else {
+			b.Outcomes = append(b.Outcomes, OutcomeEntry{Outcome: *e.out, Hops: int(e.hops)})
+		}
+	}
+	s.st.forwarded += uint64(len(sent))
+	clear(sent)
+	clear(cl) // the scratch keeps no entry alive
+	return b
+}
+
+// overBoundLocked is what must be committed before tasks are forwarded to
+// receiver: the lineage each task would send, for every task whose
+// lineage holds an entry that has travelled ForwardBound hops (nil for
+// none, the common case).
+func (s *Stash) overBoundLocked(tasks []string, receiver string) []*entry {
+	if s.cfg.ForwardBound <= 0 {
+		return nil
+	}
+	var set []*entry
+	var seen map[*entry]bool
+	for _, task := range tasks {
+		if task == "" {
+			continue
+		}
+		cl := s.closureLocked(task, receiver, false)
+		if !slices.ContainsFunc(cl, func(e *entry) bool { return int(e.hops) >= s.cfg.ForwardBound }) {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[*entry]bool)
+		}
+		for _, e := range cl {
+			if !seen[e] {
+				seen[e] = true
+				set = append(set, e)
+			}
+		}
+	}
+	return set
 }
 
 // LookupLocal returns what this stash holds about a task: its record if

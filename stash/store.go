@@ -46,8 +46,19 @@ type BatchStore interface {
 	PutTaskBatch(batch []byte) Waiter
 }
 
-// GCS adapts a *gcs.Store to Store (a BatchStore).
-func GCS(s *gcs.Store) BatchStore { return gcsStore{s} }
+// BatchReleaser is a BatchStore that keeps no reference to a batch once
+// its write has succeeded (the GCS copies it into its log before): the
+// flusher then writes its next batch into the same buffer. A store that
+// sends a batch over the network, which may still hold it after an
+// answer, is not one.
+type BatchReleaser interface {
+	BatchStore
+	// ReleasesBatches marks the store; it does nothing.
+	ReleasesBatches()
+}
+
+// GCS adapts a *gcs.Store to Store (a BatchReleaser).
+func GCS(s *gcs.Store) BatchReleaser { return gcsStore{s} }
 
 type gcsStore struct{ s *gcs.Store }
 
@@ -60,6 +71,10 @@ func (g gcsStore) PutTaskBatch(batch []byte) Waiter {
 }
 
 func (g gcsStore) GetTask(id string) (gcs.TaskRecord, error) { return g.s.GetTask(id) }
+
+// ReleasesBatches: gcs.Store.PutTaskBatch copies the batch into its raft
+// log entry before the write can succeed, and keeps only that copy.
+func (gcsStore) ReleasesBatches() {}
 
 type futureWaiter struct{ f *gcs.Future }
 

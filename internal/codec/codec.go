@@ -29,6 +29,9 @@ func (e *Encoder) Reset() { e.buf = e.buf[:0] }
 // Byte appends one byte.
 func (e *Encoder) Byte(b byte) { e.buf = append(e.buf, b) }
 
+// Raw appends bytes another Encoder wrote, as they are.
+func (e *Encoder) Raw(b []byte) { e.buf = append(e.buf, b...) }
+
 // Bool appends one byte, 1 for true and 0 for false.
 func (e *Encoder) Bool(b bool) {
 	if b {
