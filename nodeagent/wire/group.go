@@ -22,8 +22,10 @@ const SubmitGroup uint8 = SubmitStop + 1
 //
 // Loose marks a frame of independent tasks sent together rather than a
 // group: each call is a task alone, queued on its own once its arguments
-// are ready (no argument names a member), with its own lineage
-// (GroupCall.Lineage); what the calls share still travels once.
+// are ready (no argument names a member); what the calls share still
+// travels once, their lineage too (one bundle in Lineage, holding what
+// every call of the frame needs). A call's own GroupCall.Lineage is
+// still read and taken in (empty from the senders of today).
 type GroupSubmit struct {
 	Loose       bool
 	ActorID     string // the nearest actor among the callers (a cancel stops there)
@@ -31,7 +33,7 @@ type GroupSubmit struct {
 	ProgramHash string // "" for Go functions registered as tasks
 	Output      string
 	Resources   map[string]float64
-	Lineage     []byte // the uncommitted lineage of the group (a stash bundle)
+	Lineage     []byte // the uncommitted lineage of the group or frame (a stash bundle)
 	Functions   []string
 	Calls       []GroupCall
 }
@@ -41,8 +43,9 @@ type GroupCall struct {
 	ID   string
 	Fn   int // index into GroupSubmit.Functions
 	Args []Arg
-	// Lineage, in a Loose frame only, is the uncommitted lineage the
-	// call needs (a stash bundle).
+	// Lineage, in a Loose frame only, is uncommitted lineage the call
+	// needs beyond the frame's (a stash bundle; empty when the frame's
+	// Lineage holds it all, as it does from this version's senders).
 	Lineage []byte
 }
 
