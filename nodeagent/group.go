@@ -39,6 +39,10 @@ type taskGroup struct {
 	demand resources.Resources
 	node   *Node
 	run    groupRun
+	// fused is set for a group another process sent that runs as one
+	// task (group_fused.go): tasks then holds only the task that carries
+	// its calls' thread context.
+	fused *fusedRun
 }
 
 // groupRun is what the calls of one group share: each call's task points
@@ -77,6 +81,9 @@ func (g *taskGroup) Demand() resources.Resources { return g.demand }
 
 // Cancelled reports whether every call of the group was cancelled.
 func (g *taskGroup) Cancelled() bool {
+	if g.fused != nil {
+		return false // each call reports, cancelled or not (runFused)
+	}
 	for _, t := range g.tasks {
 		if !t.Cancelled() {
 			return false
@@ -90,6 +97,10 @@ func (g *taskGroup) Cancelled() bool {
 // the last thread goes to the node's spare threads, as a task's alone
 // does (task.Run).
 func (g *taskGroup) Run(worker int) {
+	if g.fused != nil {
+		g.runFused(worker)
+		return
+	}
 	n := g.node
 	for _, t := range g.tasks {
 		t.worker = worker
