@@ -44,6 +44,10 @@ type fusedRun struct {
 	refs    []memberRef
 	results []fusedResult // by call index, filled as the calls end
 	dones   *doneList
+	// call and done are the call running and its completion, made once
+	// for the run (neither is kept past its call).
+	call exec.TaskCall
+	done wire.Done
 }
 
 // fusedCall is one call of a fused run.
@@ -113,8 +117,14 @@ func fusable(gm *wire.GroupSubmit, prog *exec.Program, callees []*groupCallee) b
 func (nw *network) newFusedRun(gm *wire.GroupSubmit, callees []*groupCallee, dones *doneList) (r *fusedRun, ok bool, err error) {
 	r = &fusedRun{output: gm.Output, calls: make([]fusedCall, len(gm.Calls)),
 		results: make([]fusedResult, len(gm.Calls)), dones: dones}
+	n := 0
+	for _, c := range gm.Calls {
+		n += len(c.Args)
+	}
+	all := make([]exec.Value, n) // the calls' arguments, one after the other
 	for i, c := range gm.Calls {
-		args := make([]exec.Value, len(c.Args))
+		args := all[:len(c.Args):len(c.Args)]
+		all = all[len(c.Args):]
 		for j, a := range c.Args {
 			if a.Member > 0 {
 				if a.Member > i {
@@ -176,7 +186,7 @@ func (g *taskGroup) runFused(worker int) {
 			if merr != nil && err == nil {
 				err = r.dependencyError(fc, m, merr)
 			}
-			fc.args[m.arg] = v // copied by runFusedCall
+			fc.args[m.arg] = v // copied by run
 		}
 		if err == nil && (c.stop.Load() || c.marks.covers(fc.id, carrier.bound) || (i == 0 && carrier.Cancelled())) {
 			err = &exec.Error{Kind: exec.KindCancelled, Msg: fc.ce.name + " was cancelled"}
@@ -204,7 +214,7 @@ func (g *taskGroup) runFused(worker int) {
 		}
 		c.stats.Running.Add(1)
 		started := time.Now()
-		val, err := runFusedCall(th, fc)
+		val, err := r.run(th, fc)
 		ran := time.Since(started)
 		c.stats.Running.Add(-1)
 		if i == 0 {
@@ -218,15 +228,15 @@ func (g *taskGroup) runFused(worker int) {
 			c.stats.Done.Add(1)
 			fc.ce.counts.Finished.Add(1)
 		}
-		fc.args = nil
+		clear(fc.args) // the values go with the call (its result is kept apart)
 		r.finish(n, i, val, err, ran)
 	}
 	n.putSpareThread(th)
 }
 
-// runFusedCall runs call fc on th; a panic fails the call, as it fails a
-// task (failOnPanic).
-func runFusedCall(th *exec.Thread, fc *fusedCall) (val exec.Value, err *exec.Error) {
+// run runs call fc on th; a panic fails the call, as it fails a task
+// (failOnPanic).
+func (r *fusedRun) run(th *exec.Thread, fc *fusedCall) (val exec.Value, err *exec.Error) {
 	defer func() {
 		if p := recover(); p != nil {
 			val, err = exec.None, &exec.Error{Kind: exec.KindInternal,
@@ -234,8 +244,8 @@ func runFusedCall(th *exec.Thread, fc *fusedCall) (val exec.Value, err *exec.Err
 		}
 	}()
 	copyInPlace(fc.args) // decoded here, or an earlier call's result copied: its own
-	call := &exec.TaskCall{ID: fc.id, Func: fc.ce.fn, Args: fc.args}
-	return call.Run(th, fc.args)
+	r.call = exec.TaskCall{ID: fc.id, Func: fc.ce.fn, Args: fc.args}
+	return r.call.Run(th, fc.args)
 }
 
 // finish keeps the result of call i for the later calls of the run and
@@ -243,7 +253,8 @@ func runFusedCall(th *exec.Thread, fc *fusedCall) (val exec.Value, err *exec.Err
 // travel inline, as an object of this node's store.
 func (r *fusedRun) finish(n *Node, i int, val exec.Value, err *exec.Error, ran time.Duration) {
 	fc := &r.calls[i]
-	done := &wire.Done{ID: fc.id, RunNs: int64(ran)}
+	r.done = wire.Done{ID: fc.id, RunNs: int64(ran)}
+	done := &r.done
 	if err == nil && exec.EncodedSize(val) > InlineLimit {
 		o := objstore.NewObject(fc.id, fc.ce.name)
 		n.publish(o, val, nil)
