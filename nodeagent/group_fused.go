@@ -25,8 +25,9 @@ import (
 // What a call alone has and a call of a fused run has not: it cannot be
 // cancelled on its own once its group runs (a cancel covering it before
 // its turn stops it; the first call, running, is stopped as a task is),
-// and it records no task events here (its owner records it as submitted
-// and done). So a group runs this way only when its calls need nothing
+// the memory monitor stops the run only in its first call (the others
+// are bounded by the job's step limit, as every call), and it records no
+// task events here (its owner records it as submitted and done). So a group runs this way only when its calls need nothing
 // else (fusable): tasks of a program, deterministic, without
 // @retries(errors=true), making no task or actor call themselves (nor
 // through the fns of their program), taking no future from outside the
@@ -215,7 +216,10 @@ func (g *taskGroup) runFused(worker int) {
 		c.stats.Running.Add(1)
 		started := time.Now()
 		val, err := r.run(th, fc)
-		ran := time.Since(started)
+		var ran time.Duration // reported for an adaptive program only, as a task's (runTask)
+		if fc.ce.fn.Program().Adapt != nil {
+			ran = time.Since(started)
+		}
 		c.stats.Running.Add(-1)
 		if i == 0 {
 			carrier.release()
