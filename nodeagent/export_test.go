@@ -37,6 +37,10 @@ func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
 // process whole, in one message each (wire.GroupSubmit).
 func GroupMessagesReceived(c *Cluster) int64 { return c.net.groupMsgs.Load() }
 
+// FusedRuns counts the groups c's process ran as one task (no task, no
+// object per call: group_fused.go).
+func FusedRuns(c *Cluster) int64 { return c.net.fusedRuns.Load() }
+
 // LooseTasksReceived counts the tasks that came to c's process in loose
 // frames (what they share once per frame).
 func LooseTasksReceived(c *Cluster) int64 { return c.net.looseTasks.Load() }

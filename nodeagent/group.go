@@ -39,6 +39,10 @@ type taskGroup struct {
 	demand resources.Resources
 	node   *Node
 	run    groupRun
+	// fused is set for a group another process sent that runs as one
+	// task (group_fused.go): tasks then holds only the task that carries
+	// its calls' thread context.
+	fused *fusedRun
 }
 
 // groupRun is what the calls of one group share: each call's task points
@@ -77,6 +81,9 @@ func (g *taskGroup) Demand() resources.Resources { return g.demand }
 
 // Cancelled reports whether every call of the group was cancelled.
 func (g *taskGroup) Cancelled() bool {
+	if g.fused != nil {
+		return false // each call reports, cancelled or not (runFused)
+	}
 	for _, t := range g.tasks {
 		if !t.Cancelled() {
 			return false
@@ -90,6 +97,10 @@ func (g *taskGroup) Cancelled() bool {
 // the last thread goes to the node's spare threads, as a task's alone
 // does (task.Run).
 func (g *taskGroup) Run(worker int) {
+	if g.fused != nil {
+		g.runFused(worker)
+		return
+	}
 	n := g.node
 	for _, t := range g.tasks {
 		t.worker = worker
@@ -161,13 +172,40 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		}
 		g.add(t)
 		*futs[i] = t.future()
-		c.watchDrop(futs[i])
 	}
+	c.watchDropsOf(futs)
 	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
 		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
 	}
 	whenArgsReady(outside, func() { c.startGroup(origin, g) })
 	return nil
+}
+
+// watchDropsOf watches the futures of a group's calls for their
+// collection (watchDrop) once the group's last call is done, and then
+// only those whose result is not here, inline: dropping such a future
+// releases nothing (objstore.Object.Drop), and a cleanup per future was
+// a tenth of the driver's CPU in a fused chain. A result not in yet then
+// (a call run again) is watched as any. The group holds its futures
+// until its last call is done, no longer.
+func (c *Cluster) watchDropsOf(futs []*exec.Future) {
+	if c.net == nil || c.cfg.KeepResults || len(futs) == 0 {
+		return
+	}
+	last := objstore.ObjectOf(futs[len(futs)-1])
+	if last == nil {
+		for _, f := range futs {
+			c.watchDrop(f)
+		}
+		return
+	}
+	last.OnReady(func() {
+		for _, f := range futs {
+			if o := objstore.ObjectOf(f); o != nil && (!o.IsReady() || o.RemoteLocation() != "") {
+				c.watchDrop(f)
+			}
+		}
+	})
 }
 
 // sameDemand reports whether every call can run (its demand is feasible)
@@ -177,7 +215,10 @@ func (c *Cluster) sameDemand(calls []*exec.TaskCall) bool {
 	if err != nil {
 		return false
 	}
-	for _, call := range calls[1:] {
+	for i, call := range calls[1:] {
+		if callee(call) == callee(calls[i]) {
+			continue // demands are the callee's (demandFor)
+		}
 		d, _, err := c.demandFor(call)
 		if err != nil || !equalDemand(d, first) {
 			return false

@@ -37,6 +37,7 @@ type doneList struct {
 	held    []byte      // the encoded Done messages not sent yet, each after its length
 	n       int         // how many messages held has
 	scratch []byte      // where one message is encoded before it is appended to held
+	value   []byte      // where a result is encoded before its message is (addResult)
 	done    int         // calls done so far
 	calls   int         // calls of the group; -1 until known (expect)
 	timer   *time.Timer // sends held doneHold after the first of them was held
@@ -54,6 +55,31 @@ type heldResults struct {
 func (l *doneList) add(o *objstore.Object, done *wire.Done) {
 	report := l.nw.fillDone(o, done)
 	l.mu.Lock()
+	l.gatherLocked(report, done)
+}
+
+// addResult is add for a call of a fused run (group_fused.go), whose
+// result has no object: val (small enough to travel inline) or err,
+// filled in done as fillDone fills it from an object; name is how the
+// call's result is named in an error.
+func (l *doneList) addResult(done *wire.Done, val exec.Value, err *exec.Error, name string) {
+	report := !l.nw.c.marks.jobEnded(jobOf(done.ID))
+	l.mu.Lock()
+	if report && err != nil {
+		done.Err = err
+	} else if report {
+		data, eerr := exec.EncodeWith(l.value[:0], val, l.nw)
+		if eerr != nil {
+			done.Err = exec.Errorf(exec.KindType, "the result of %s cannot be sent to its caller: %v", name, eerr)
+		}
+		l.value, done.Inline = data, data
+	}
+	l.gatherLocked(report, done)
+}
+
+// gatherLocked holds done (when report) with the results gathered, and
+// sends them all when it is the group's last; it unlocks l.
+func (l *doneList) gatherLocked(report bool, done *wire.Done) {
 	if report {
 		l.scratch = done.AppendEncode(l.scratch[:0])
 		l.held = binary.AppendUvarint(l.held, uint64(len(l.scratch)))

@@ -186,6 +186,12 @@ func (nw *network) runGroupSubmit(gm *wire.GroupSubmit) error {
 	}
 	callees := make([]*groupCallee, len(gm.Functions))
 	dones := &doneList{nw: nw, owner: gm.Owner, calls: -1}
+	if r, ok, err := nw.fusedRunOf(gm, prog, callees, dones); err != nil || ok {
+		if ok {
+			nw.startFused(gm, r)
+		}
+		return err
+	}
 	g := &taskGroup{tasks: make([]*task, 0, len(gm.Calls)), run: groupRun{dones: dones}}
 	made := make([]*objstore.Object, len(gm.Calls))
 	var outside []exec.Value

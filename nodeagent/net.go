@@ -103,6 +103,8 @@ type network struct {
 	// looseTasks counts the tasks that came in loose frames (wire.GroupSubmit
 	// with Loose, group_submit.go).
 	looseTasks atomic.Int64
+	// fusedRuns counts the groups run here as one task (group_fused.go).
+	fusedRuns atomic.Int64
 	// doneLists counts the TaskDoneList messages received: the results
 	// of groups this process sent elsewhere.
 	doneLists atomic.Int64

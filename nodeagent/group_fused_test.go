@@ -1,0 +1,106 @@
+package nodeagent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/nodeagent"
+)
+
+// fusedKept is a fused chain whose intermediate futures are kept in a
+// list and read after the chain's end.
+const fusedKept = `
+@hint(fuse)
+task step(x) { return x + 1 }
+pipeline main(n: int = 200) {
+    let x = step(0)
+    let kept = [x]
+    for i in range(n - 1) {
+        x = step(x)
+        kept.append(x)
+    }
+    return [get(x), get(kept[0]), get(kept[57]), len(kept)]
+}
+`
+
+// fusedFailing is a fused chain whose call 101 fails (x is 100 there):
+// the calls after it fail as they do without the hint.
+const fusedFailing = `
+@hint(fuse)
+task step(x) {
+    if x == 100 {
+        return [1][x]
+    }
+    return x + 1
+}
+pipeline main(n: int = 200) {
+    let x = step(0)
+    let kept = [x]
+    for i in range(n - 1) {
+        x = step(x)
+        kept.append(x)
+    }
+    print(get(kept[99]))
+    return get(x)
+}
+`
+
+func fusedRuns(procs []*nodeagent.Cluster) (n int64) {
+	for _, p := range procs {
+		n += nodeagent.FusedRuns(p)
+	}
+	return n
+}
+
+// A fused chain sent to a node runs there as one task: the node makes
+// no task and no object per call, and still every call's future, kept
+// in a list by the driver, gets its own value.
+func TestFusedGroupRunsAsOneTask(t *testing.T) {
+	head, nodes, driver, _ := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	want := runWithOpt(t, driver, fusedKept, "none").String()
+	if fusedRuns(procs) != 0 {
+		t.Fatalf("without the hint a group ran as one task")
+	}
+	if got := runWithOpt(t, driver, fusedKept, "fuse").String(); got != want || want != "[200, 1, 58, 200]" {
+		t.Fatalf("the fused chain gave %s, without the hint %s, want [200, 1, 58, 200]", got, want)
+	}
+	if runs := fusedRuns(procs); runs != 1 {
+		t.Errorf("the chain ran as %d fused runs on the nodes, want 1 (one task for its 200 calls)", runs)
+	}
+}
+
+// An error in call k of a fused group surfaces at call k, and fails the
+// calls after it, exactly as without the hint: same output, same error.
+func TestFusedGroupErrorAtItsCall(t *testing.T) {
+	head, nodes, driver, out := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	run := func(opt string) (string, string) {
+		t.Helper()
+		prog, err := rayflow.Compile("groups.rayflow", fusedFailing, nil)
+		if err != nil {
+			t.Fatal(rayflow.FormatError(err, fusedFailing))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		before := len(out.String())
+		_, err = prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Opt: opt})
+		if err == nil {
+			t.Fatalf("--opt %s: the failing chain did not fail", opt)
+		}
+		return rayflow.FormatError(err, fusedFailing), out.String()[before:]
+	}
+	wantErr, wantOut := run("none")
+	gotErr, gotOut := run("fuse")
+	if gotErr != wantErr || gotOut != wantOut {
+		t.Errorf("with fuse: output %q, error\n%s\nwithout: output %q, error\n%s", gotOut, gotErr, wantOut, wantErr)
+	}
+	if wantOut != "100\n" {
+		t.Errorf("call 100 printed %q, want 100", wantOut)
+	}
+	if runs := fusedRuns(procs); runs != 1 {
+		t.Errorf("the chain ran as %d fused runs on the nodes, want 1", runs)
+	}
+}
