@@ -60,6 +60,9 @@ type Error struct {
 	// body; it travels with the error, so err.task reads the same
 	// embedded and on a cluster.
 	Task string
+	// dependency marks an error DependencyError made, so that the next
+	// one along a chain of failed calls takes its cause instead of it.
+	dependency bool
 }
 
 // Root is the error behind a chain of "task" errors: the error the
@@ -202,13 +205,25 @@ func ErrorValue(err *Error) Value { return ObjectValue(errorObject{err}) }
 // "task" error whose cause is err; it stays "lost" when err is (the value
 // is gone, not wrong: whoever owns the lineage can rebuild it and run the
 // call again).
+//
+// When err is itself such an error made in this process, the new one's
+// cause is err's cause: along a chain of calls that fail one after the
+// other because the first did, the chain of causes stays two deep (a
+// long one would not travel: the wire reads at most 20 nested causes),
+// and the message, the root error, the failed task and the positions are
+// those the full chain would give.
 func DependencyError(name string, i int, from string, err *Error) *Error {
 	kind := KindTask
 	if err.Kind == KindLost {
 		kind = KindLost
 	}
+	cause := err
+	if err.dependency && err.Cause != nil {
+		cause = err.Cause
+	}
 	return &Error{Kind: kind, Pos: err.Pos, Stack: append([]Frame(nil), err.Stack...),
-		Msg:   fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, from, err.Root().Msg),
-		Node:  err.Node,
-		Cause: err}
+		Msg:        fmt.Sprintf("%s could not start: its argument %d, from %s, failed: %s", name, i+1, from, err.Root().Msg),
+		Node:       err.Node,
+		Cause:      cause,
+		dependency: true}
 }

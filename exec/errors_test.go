@@ -50,3 +50,26 @@ func TestInTaskKeepsTheInnermostTask(t *testing.T) {
 		t.Fatal("no error became one")
 	}
 }
+
+// Along a chain of calls that fail one after another because the first
+// did, each DependencyError takes the cause of the one before: the chain
+// stays two deep, and the message, err.cause, err.task and the position
+// are those of the first failure, as a full chain would give.
+func TestDependencyChainStaysShort(t *testing.T) {
+	boom := &Error{Kind: KindUser, Msg: "boom", Task: "step"}
+	err := DependencyError("task 'step'", 0, "task 'step'", boom)
+	first := *err
+	for i := 0; i < 1000; i++ {
+		err = DependencyError("task 'step'", 0, "task 'step'", err)
+	}
+	if err.Cause != boom {
+		t.Fatalf("after 1000 failed calls the cause is %+v, want the first error", err.Cause)
+	}
+	if err.Msg != first.Msg || err.OriginalKind() != KindUser || err.FailedTask() != "step" || err.Kind != KindTask {
+		t.Fatalf("got %q kind %s cause %s task %s", err.Msg, err.Kind, err.OriginalKind(), err.FailedTask())
+	}
+	lost := DependencyError("task 'step'", 0, "task 'step'", &Error{Kind: KindLost, Msg: "gone"})
+	if again := DependencyError("task 'step'", 1, "task 'step'", lost); again.Kind != KindLost || again.Cause.Kind != KindLost {
+		t.Fatalf("a lost argument's dependents: %+v", again)
+	}
+}

@@ -45,3 +45,33 @@ func TestSubmitCarriesArgumentNames(t *testing.T) {
 		}
 	}
 }
+
+// A chain of causes deeper than a reader takes (calls that failed one
+// after another across processes) still travels: the writer cuts it to
+// its root where it would nest too deep, so what err.cause, err.task and
+// the message read arrives, and the message decodes (it failed whole
+// before, and the owner waited for the result for ever).
+func TestDeepErrorChainTravels(t *testing.T) {
+	e := &exec.Error{Kind: "user", Msg: "boom", Task: "step", Node: "n2"}
+	for i := 0; i < 60; i++ {
+		e = &exec.Error{Kind: "task", Msg: "task 'step' could not start: its argument 1, from task 'step', failed: boom", Node: "n1", Cause: e}
+	}
+	got, err := DecodeError(EncodeError(e))
+	if err != nil {
+		t.Fatalf("a chain of 61 errors did not decode: %v", err)
+	}
+	if got.Msg != e.Msg || got.OriginalKind() != "user" || got.FailedTask() != "step" || got.Root().Msg != "boom" {
+		t.Fatalf("decoded %q kind %q task %q root %q", got.Msg, got.OriginalKind(), got.FailedTask(), got.Root().Msg)
+	}
+	depth := 0
+	for c := got; c != nil; c = c.Cause {
+		depth++
+	}
+	if depth > maxErrorDepth+1 {
+		t.Fatalf("decoded a chain %d deep", depth)
+	}
+	done, err := DecodeDone((&Done{ID: "job1.70", Err: e}).Encode())
+	if err != nil || done.Err.Root().Msg != "boom" {
+		t.Fatalf("a done with a deep error: %+v, %v", done, err)
+	}
+}

@@ -207,7 +207,7 @@ func (m *Done) AppendEncode(dst []byte) []byte {
 	w.Varint(m.Size)
 	w.Bool(m.Err != nil)
 	if m.Err != nil {
-		writeError(w, m.Err)
+		writeError(w, m.Err, 0)
 	}
 	w.String(m.Actor)
 	w.Uvarint(m.Seq)
@@ -234,7 +234,9 @@ func DecodeDone(b []byte) (*Done, error) {
 	return m, Err(r)
 }
 
-func writeError(w *codec.Encoder, e *exec.Error) {
+// writeError writes e, which nests depth deep in what is being written
+// (0 for the error itself), and its causes (see causeToWrite).
+func writeError(w *codec.Encoder, e *exec.Error, depth int) {
 	w.String(e.Kind)
 	w.String(e.Msg)
 	writePos(w, e.Pos)
@@ -259,8 +261,31 @@ func writeError(w *codec.Encoder, e *exec.Error) {
 		w.String(e.Task)
 	}
 	if e.Cause != nil {
-		writeError(w, e.Cause)
+		writeError(w, causeToWrite(e.Cause, depth+1), depth+1)
 	}
+}
+
+// maxErrorDepth is how deep readError reads nested causes; a writer
+// never writes deeper.
+const maxErrorDepth = 20
+
+// causeToWrite is the cause to write at depth: c itself, unless its chain
+// would nest deeper than a reader takes, then the root of c's chain
+// (exec.Error.Root: what err.cause, err.task and the message read), and
+// past the limit nothing more. Chains that long come from calls failing
+// one after another across processes (exec.DependencyError keeps them
+// short within one).
+func causeToWrite(c *exec.Error, depth int) *exec.Error {
+	if depth < maxErrorDepth-1 {
+		return c
+	}
+	r := c.Root()
+	if depth >= maxErrorDepth {
+		cp := *r
+		cp.Cause = nil
+		return &cp
+	}
+	return r
 }
 
 // The flags byte that ends an error's fixed fields.
@@ -273,7 +298,7 @@ const (
 // object that holds an error).
 func EncodeError(e *exec.Error) []byte {
 	w := &codec.Encoder{}
-	writeError(w, e)
+	writeError(w, e, 0)
 	return w.Bytes()
 }
 
@@ -312,7 +337,7 @@ func readError(r *codec.Decoder, depth int) *exec.Error {
 		e.Task = r.String()
 	}
 	if flags&errHasCause != 0 {
-		if depth > 20 {
+		if depth > maxErrorDepth {
 			r.Fail("error causes nested too deep")
 			return e
 		}
