@@ -1,0 +1,73 @@
+package coalesce
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Sender gathers items per address and sends each address's gathered
+// items with one call of its send function.
+type Sender[T any] struct {
+	send func(addr string, items []T)
+
+	mu      sync.Mutex
+	pending map[string]*gathered[T]
+}
+
+// gathered is what one address has gathered: the items not sent yet,
+// whether a goroutine is sending (its leader), and a spare slice the
+// leader gives back after a send so that steady traffic allocates none.
+type gathered[T any] struct {
+	items   []T
+	spare   []T
+	leading bool
+}
+
+// New returns a Sender whose leaders call send with the items gathered
+// for an address (never empty; send must not keep the slice).
+func New[T any](send func(addr string, items []T)) *Sender[T] {
+	return &Sender[T]{send: send, pending: map[string]*gathered[T]{}}
+}
+
+// Add queues item for addr. When no send to addr is under way, the
+// caller leads: it sends, before it returns, item and whatever the
+// other goroutines add meanwhile (Package doc).
+func (s *Sender[T]) Add(addr string, item T) {
+	s.mu.Lock()
+	g := s.pending[addr]
+	if g == nil {
+		g = &gathered[T]{}
+		s.pending[addr] = g
+	}
+	g.items = append(g.items, item)
+	if g.leading {
+		s.mu.Unlock()
+		return
+	}
+	g.leading = true
+	s.mu.Unlock()
+	s.lead(addr, g)
+}
+
+// lead sends what addr gathers until nothing is left, then gives up the
+// lead. An address's entry stays (the addresses sent to are the
+// cluster's processes: few).
+func (s *Sender[T]) lead(addr string, g *gathered[T]) {
+	for {
+		runtime.Gosched() // the goroutines ready to run add their items first
+		s.mu.Lock()
+		items := g.items
+		if len(items) == 0 {
+			g.leading = false
+			s.mu.Unlock()
+			return
+		}
+		g.items, g.spare = g.spare[:0], nil
+		s.mu.Unlock()
+		s.send(addr, items)
+		clear(items) // no reference kept to what was sent
+		s.mu.Lock()
+		g.spare = items[:0]
+		s.mu.Unlock()
+	}
+}

@@ -1,0 +1,25 @@
+// Package coalesce gathers what concurrent goroutines send to one
+// address into one message, with no timer and no goroutine of its own:
+// the serving path (package serve's requests) sends each method call to
+// a replica, and each answer back, through it, so that the requests in
+// flight at once travel in one transport frame each way rather than one
+// frame (and often one system call) each.
+//
+// A Sender is a combiner. The goroutine that adds an item to an address
+// with no send under way leads: it yields its processor once
+// (runtime.Gosched), so that the goroutines ready to run add theirs,
+// then takes every item gathered for the address and sends them in one
+// call of the Sender's send function; it sends again what gathered
+// meanwhile, until nothing is left. The others only queue their item
+// and return. A goroutine alone (one request at a time) sends its item
+// at once: the yield returns straight away when nothing else is ready
+// to run.
+//
+// # Threading
+//
+// A Sender's lock guards its table of addresses and each address's
+// gathered items and leader flag; it is never held during a send. At
+// most one goroutine sends for an address at a time (its leader), so
+// the items of one address are sent in the order they were added. Any
+// goroutine may call Add.
+package coalesce
