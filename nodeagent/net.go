@@ -106,9 +106,6 @@ type network struct {
 	// doneLists counts the TaskDoneList messages received: the results
 	// of groups this process sent elsewhere.
 	doneLists atomic.Int64
-	// servedAnswers sends the answers to served actors' calls
-	// (serving.go).
-	servedAnswers servedAnswers
 	// injectPanic makes the heartbeat loop and the dead-node watcher
 	// panic at their next turn while set: the fault tests of their
 	// recovery (safe.Survive) set it.

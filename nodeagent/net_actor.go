@@ -84,15 +84,10 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 		// The answer carries the call's place in the actor's order, so
 		// that the caller holds it if this node dies before its stash
 		// wrote it to the GCS.
-		served := a != nil && !a.Class().Info.ReplaysCalls() // a request of `rayflow serve`
 		o.OnReady(func() {
 			done := &wire.Done{ID: o.ID(), Gone: gone, Actor: m.ActorID}
 			if nw.c.keepsLineage() {
 				done.Seq = o.Order()
-			}
-			if served {
-				nw.reportServed(o, owner, done)
-				return
 			}
 			nw.reportDone(o, owner, done)
 		})

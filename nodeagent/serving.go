@@ -3,17 +3,13 @@ package nodeagent
 import (
 	"context"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/actorhost"
-	"github.com/rayflow/rayflow/nodeagent/internal/coalesce"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/owner"
-	"github.com/rayflow/rayflow/nodeagent/transport"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -185,51 +181,12 @@ func (c *Cluster) RequestThread(taskID string) *exec.Thread {
 // request has its result: nothing may use th after.
 func (c *Cluster) ReleaseRequestThread(th *exec.Thread) { c.Head().putSpareThread(th) }
 
-// servedAnswers sends the answers of the calls to served actors hosted
-// here: those that finish together go to their caller in one frame (a
-// TaskDoneList; one alone as a TaskDone), as the calls came
-// (owner/served.go). It is made at its first use; frames and answers
-// count what it sent.
-type servedAnswers struct {
-	once          sync.Once
-	sender        *coalesce.Sender[[]byte]
-	frames, dones atomic.Int64
-}
-
-// reportServed reports the answer of a call to a served actor hosted
-// here to its caller, owner.
-func (nw *network) reportServed(o *objstore.Object, owner string, done *wire.Done) {
-	if !nw.fillDone(o, done) {
-		return
-	}
-	if owner == nw.addr {
-		nw.ow.HandleDone(done.Encode())
-		return
-	}
-	s := &nw.servedAnswers
-	s.once.Do(func() { s.sender = coalesce.New(nw.sendServedAnswers) })
-	s.sender.Add(owner, done.Encode())
-}
-
-// sendServedAnswers sends encoded Done messages to owner in one frame.
-func (nw *network) sendServedAnswers(owner string, dones [][]byte) {
-	nw.servedAnswers.frames.Add(1)
-	nw.servedAnswers.dones.Add(int64(len(dones)))
-	if len(dones) == 1 {
-		nw.pool.Send(owner, transport.TaskDone, dones[0])
-		return
-	}
-	nw.pool.Send(owner, transport.TaskDoneList, wire.EncodeSubmits(dones))
-}
-
 // ServedFrames counts the frames of calls to served actors (@serve) this
-// process sent and the calls they carried, and the frames of answers it
-// sent back for the served actors it hosts and the answers they carried:
-// concurrent requests share frames (serve's tests).
-func (c *Cluster) ServedFrames() (callFrames, calls, answerFrames, answers int64) {
+// process sent and the calls they carried: concurrent requests share
+// frames (owner/served.go; serve's tests).
+func (c *Cluster) ServedFrames() (frames, calls int64) {
 	if c.net == nil {
-		return 0, 0, 0, 0
+		return 0, 0
 	}
-	callFrames, calls = c.net.ow.ServedSends()
-	return callFrames, calls, c.net.servedAnswers.frames.Load(), c.net.servedAnswers.dones.Load()
+	return c.net.ow.ServedSends()
 }

@@ -10,14 +10,13 @@ import (
 
 // Concurrent requests through a head to replicas on another node share
 // transport frames: their calls travel to the node in fewer frames than
-// there are calls, and their answers come back in fewer frames than
-// there are answers (nodeagent/internal/coalesce), and each request
-// gets its own answer.
+// there are calls (nodeagent/internal/coalesce), and each request gets
+// its own answer.
 func TestConcurrentRequestsShareFrames(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a head and a node")
 	}
-	head, node := headAndNode(t, 2)
+	head, _ := headAndNode(t, 2)
 	prog, err := rayflow.Compile("app.rayflow", `
 @serve(route="/e", replicas=2, min_replicas=2)
 @resources(cpu=1)
@@ -57,13 +56,12 @@ actor E() {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	callFrames, calls, _, _ := head.Cluster.ServedFrames()
-	_, _, answerFrames, answers := node.ServedFrames()
-	t.Logf("%d calls in %d frames, %d answers in %d frames", calls, callFrames, answers, answerFrames)
-	if calls != requests || answers != requests {
-		t.Fatalf("%d calls and %d answers sent through the served path, want %d each", calls, answers, requests)
+	frames, calls := head.Cluster.ServedFrames()
+	t.Logf("%d calls in %d frames", calls, frames)
+	if calls != requests {
+		t.Fatalf("%d calls sent as served calls, want %d", calls, requests)
 	}
-	if callFrames >= calls || answerFrames >= answers {
-		t.Errorf("%d calls in %d frames, %d answers in %d frames: want fewer frames than calls and answers", calls, callFrames, answers, answerFrames)
+	if frames >= calls {
+		t.Errorf("%d calls in %d frames: want fewer frames than calls", calls, frames)
 	}
 }

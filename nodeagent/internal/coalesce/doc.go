@@ -1,9 +1,14 @@
 // Package coalesce gathers what concurrent goroutines send to one
 // address into one message, with no timer and no goroutine of its own:
 // the serving path (package serve's requests) sends each method call to
-// a replica, and each answer back, through it, so that the requests in
-// flight at once travel in one transport frame each way rather than one
-// frame (and often one system call) each.
+// a replica on another node through it (owner/served.go), so that the
+// requests in flight at once travel to a node in one transport frame
+// rather than one frame (and often one system call) each.
+//
+// The answers do not go through it: a node's transport writer already
+// sends in one system call the answers that finish together (their calls
+// came together), and a yield there only made the writer run, and write,
+// sooner (bench/serve.sh: 0.14 writes per answer without it, 0.47 with).
 //
 // A Sender is a combiner. The goroutine that adds an item to an address
 // with no send under way leads: it yields its processor once
