@@ -22,9 +22,27 @@ type servedCall struct {
 	obj   *objstore.Object
 }
 
-// sendServed sends calls to the node at addr in one frame; when it
-// cannot, each call is handled as a call that could not be sent.
+// maxServedFrame bounds the bytes of calls gathered in one frame, far
+// below the transport's largest frame: more go in several.
+const maxServedFrame = 4 << 20
+
+// sendServed sends calls to the node at addr in one frame (several past
+// maxServedFrame bytes); the calls of a frame that cannot be sent are
+// handled as calls that could not be sent.
 func (ow *Owner) sendServed(addr string, calls []servedCall) {
+	for len(calls) > 0 {
+		n, size := 0, 0
+		for n < len(calls) && (n == 0 || size+len(calls[n].msg) <= maxServedFrame) {
+			size += len(calls[n].msg)
+			n++
+		}
+		ow.sendServedFrame(addr, calls[:n])
+		calls = calls[n:]
+	}
+}
+
+// sendServedFrame sends calls to the node at addr in one frame.
+func (ow *Owner) sendServedFrame(addr string, calls []servedCall) {
 	msgs := make([][]byte, len(calls))
 	for i, c := range calls {
 		msgs[i] = c.msg
