@@ -30,8 +30,9 @@ func New[T any](send func(addr string, items []T)) *Sender[T] {
 }
 
 // Add queues item for addr. When no send to addr is under way, the
-// caller leads: it sends, before it returns, item and whatever the
-// other goroutines add meanwhile (Package doc).
+// caller leads: it sends, before it returns, item and what the other
+// goroutines add meanwhile; what they add during that send, a goroutine
+// of the Sender's sends (Package doc).
 func (s *Sender[T]) Add(addr string, item T) {
 	s.mu.Lock()
 	g := s.pending[addr]
@@ -46,28 +47,44 @@ func (s *Sender[T]) Add(addr string, item T) {
 	}
 	g.leading = true
 	s.mu.Unlock()
-	s.lead(addr, g)
+	if s.sendGathered(addr, g) {
+		go s.lead(addr, g)
+	}
 }
 
-// lead sends what addr gathers until nothing is left, then gives up the
-// lead. An address's entry stays (the addresses sent to are the
-// cluster's processes: few).
+// lead sends what addr gathers until nothing is left. It runs on a
+// goroutine of its own, not on a caller's: a caller leads for one send,
+// so that it is not held sending for the others while its own answer
+// waits.
 func (s *Sender[T]) lead(addr string, g *gathered[T]) {
-	for {
-		runtime.Gosched() // the goroutines ready to run add their items first
-		s.mu.Lock()
-		items := g.items
-		if len(items) == 0 {
-			g.leading = false
-			s.mu.Unlock()
-			return
-		}
-		g.items, g.spare = g.spare[:0], nil
-		s.mu.Unlock()
-		s.send(addr, items)
-		clear(items) // no reference kept to what was sent
-		s.mu.Lock()
-		g.spare = items[:0]
-		s.mu.Unlock()
+	for s.sendGathered(addr, g) {
 	}
+}
+
+// sendGathered yields once, then sends, as addr's leader, every item
+// gathered for addr. It reports whether more were gathered during the
+// send (the caller keeps the lead, and must send them); else it gives up
+// the lead. An address's entry stays (the addresses sent to are the
+// cluster's processes: few).
+func (s *Sender[T]) sendGathered(addr string, g *gathered[T]) bool {
+	runtime.Gosched() // the goroutines ready to run add their items first
+	s.mu.Lock()
+	items := g.items
+	if len(items) == 0 {
+		g.leading = false
+		s.mu.Unlock()
+		return false
+	}
+	g.items, g.spare = g.spare[:0], nil
+	s.mu.Unlock()
+	s.send(addr, items)
+	clear(items) // no reference kept to what was sent
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g.spare = items[:0]
+	if len(g.items) == 0 {
+		g.leading = false
+		return false
+	}
+	return true
 }

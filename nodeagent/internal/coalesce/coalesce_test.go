@@ -4,23 +4,19 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Items added while a send to their address is under way go together
-// in the next send, in the order they were added; a goroutine alone
-// sends its item itself before Add returns.
+// in the next send, in the order they were added, sent by the Sender's
+// goroutine: the caller that led returns after its own send. A
+// goroutine alone sends its item itself before Add returns.
 func TestItemsAddedDuringASendGoTogether(t *testing.T) {
-	var mu sync.Mutex
-	var sends [][]int
-	firstSent := make(chan struct{})
+	sent := make(chan []int, 4)
 	release := make(chan struct{})
 	s := New(func(addr string, items []int) {
-		mu.Lock()
-		sends = append(sends, slices.Clone(items))
-		n := len(sends)
-		mu.Unlock()
-		if n == 1 {
-			close(firstSent)
+		sent <- slices.Clone(items)
+		if items[0] == 0 {
 			<-release // the first send is on the wire while the others add theirs
 		}
 	})
@@ -29,24 +25,31 @@ func TestItemsAddedDuringASendGoTogether(t *testing.T) {
 		s.Add("a", 0)
 		close(leader)
 	}()
-	<-firstSent
+	if got := <-sent; !slices.Equal(got, []int{0}) {
+		t.Fatalf("first send %v, want [0]", got)
+	}
 	for i := 1; i <= 5; i++ {
-		s.Add("a", i) // queued: the leader sends them
+		s.Add("a", i) // queued: a send is under way
 	}
 	close(release)
-	<-leader
-	mu.Lock()
-	want := [][]int{{0}, {1, 2, 3, 4, 5}}
-	if !slices.EqualFunc(sends, want, slices.Equal[[]int]) {
-		t.Fatalf("sends %v, want %v", sends, want)
+	<-leader // the caller that led returns once its own send is done
+	select {
+	case got := <-sent:
+		if !slices.Equal(got, []int{1, 2, 3, 4, 5}) {
+			t.Fatalf("second send %v, want [1 2 3 4 5]", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the items added during the first send were never sent")
 	}
-	mu.Unlock()
 
 	s.Add("b", 7) // alone: sent before Add returns
-	mu.Lock()
-	defer mu.Unlock()
-	if got := sends[len(sends)-1]; len(sends) != 3 || !slices.Equal(got, []int{7}) {
-		t.Fatalf("a lone item: sends %v", sends)
+	select {
+	case got := <-sent:
+		if !slices.Equal(got, []int{7}) {
+			t.Fatalf("a lone item: sent %v", got)
+		}
+	default:
+		t.Fatal("a lone item was not sent before Add returned")
 	}
 }
 
@@ -56,11 +59,16 @@ func TestEveryItemSentOnceInOrder(t *testing.T) {
 	const goroutines, each = 8, 500
 	var mu sync.Mutex
 	seen := map[int][]int{}
+	total := 0
+	all := make(chan struct{}) // closed when every item was sent
 	s := New(func(addr string, items [][2]int) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, it := range items {
 			seen[it[0]] = append(seen[it[0]], it[1])
+		}
+		if total += len(items); total == goroutines*each {
+			close(all)
 		}
 	})
 	var wg sync.WaitGroup
@@ -72,6 +80,15 @@ func TestEveryItemSentOnceInOrder(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	select {
+	case <-all:
+	case <-time.After(10 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("%d of %d items sent", total, goroutines*each)
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	for g := range goroutines {
 		if got := seen[g]; len(got) != each || !slices.IsSorted(got) {
 			t.Fatalf("goroutine %d: %d items sent (want %d), in order %v", g, len(got), each, slices.IsSorted(got))
