@@ -3,6 +3,7 @@ package nodeagent
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -20,20 +21,38 @@ import (
 // it is. Unlike the runtime's Wait, it logs nothing for a replay: its
 // caller is no task whose lineage a restart would run again (the ingress
 // of `rayflow serve`, whose every request would otherwise leave a row).
+// Its timers are reused (awaitTimers): a request allocates none.
 func AwaitResult(f *exec.Future, timeout time.Duration) bool {
 	o := objstore.ObjectOf(f)
 	if o == nil {
 		return false
 	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	done := o.Done()
 	select {
-	case <-o.Done():
+	case <-done:
+		return true
+	default:
+	}
+	timer, _ := awaitTimers.Get().(*time.Timer)
+	if timer == nil {
+		timer = time.NewTimer(timeout)
+	} else {
+		timer.Reset(timeout)
+	}
+	defer func() {
+		timer.Stop() // since Go 1.23 a stopped timer's channel holds no stale tick
+		awaitTimers.Put(timer)
+	}()
+	select {
+	case <-done:
 		return true
 	case <-timer.C:
 		return false
 	}
 }
+
+// awaitTimers are the stopped timers of AwaitResult.
+var awaitTimers sync.Pool
 
 // KeptCalls counts what this process keeps of the method calls it made
 // on actors in other processes, for their restarts: the calls logged by
@@ -180,3 +199,13 @@ func (c *Cluster) RequestThread(taskID string) *exec.Thread {
 // ReleaseRequestThread gives back a thread of RequestThread whose
 // request has its result: nothing may use th after.
 func (c *Cluster) ReleaseRequestThread(th *exec.Thread) { c.Head().putSpareThread(th) }
+
+// ServedFrames counts the frames of calls to served actors (@serve) this
+// process sent and the calls they carried: concurrent requests share
+// frames (owner/served.go; serve's tests).
+func (c *Cluster) ServedFrames() (frames, calls int64) {
+	if c.net == nil {
+		return 0, 0
+	}
+	return c.net.ow.ServedSends()
+}

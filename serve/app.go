@@ -292,7 +292,9 @@ func (d *deployment) newActor(th *exec.Thread, name string) (exec.Value, error) 
 // thread returns a new thread of the application's job for one request:
 // its calls get IDs of their own (JOB.sN.K).
 func (a *App) thread() *exec.Thread {
-	return a.cluster.RequestThread(a.jobID + ".s" + strconv.FormatUint(a.threads.Add(1), 10))
+	var buf [128]byte // the ID is built here, then copied once into its string
+	id := strconv.AppendUint(append(append(buf[:0], a.jobID...), ".s"...), a.threads.Add(1), 10)
+	return a.cluster.RequestThread(string(id))
 }
 
 // localQueue is how many requests a local replica may have outstanding
@@ -547,17 +549,29 @@ func (a *App) callReplica(d *deployment, r *replica, method string, args []exec.
 	if err != nil {
 		return actor, exec.None, err
 	}
-	fs := []*exec.Future{fv.AsFuture()}
-	if !nodeagent.AwaitResult(fs[0], a.timeout) { // no Wait: it would log an outcome per request
+	f := fv.AsFuture()
+	if !nodeagent.AwaitResult(f, a.timeout) { // no Wait: it would log an outcome per request
 		return actor, exec.None, exec.Errorf(exec.KindTimeout, "%s.%s did not answer within %s", d.class.Name(), method, a.timeout)
 	}
-	vals, err := th.Runtime.Get(th, fs)
+	v, err := getOne(th, f)
 	if err != nil {
 		return actor, exec.None, err
 	}
-	v := vals[0]
 	a.cluster.ReleaseRequestThread(th) // its call is answered
 	return actor, v, nil
+}
+
+// getOne reads the value of a ready future: with the runtime's Get of
+// one future when it has one (no slices).
+func getOne(th *exec.Thread, f *exec.Future) (exec.Value, error) {
+	if one, ok := th.Runtime.(exec.OneGetter); ok {
+		return one.GetOne(th, f)
+	}
+	vals, err := th.Runtime.Get(th, []*exec.Future{f})
+	if err != nil {
+		return exec.None, err
+	}
+	return vals[0], nil
 }
 
 // isLost reports whether err says the call's actor is gone rather than

@@ -134,7 +134,7 @@ func answered200(status int, body string, err error) error {
 
 // headAndNode starts a head with no CPUs and joins it a node w1 of cpus
 // CPUs, over real sockets; both are stopped when t ends.
-func headAndNode(t *testing.T, cpus int) (*nodeagent.Head, *nodeagent.Cluster) {
+func headAndNode(t testing.TB, cpus int) (*nodeagent.Head, *nodeagent.Cluster) {
 	t.Helper()
 	head, err := nodeagent.StartHead(nodeagent.HeadConfig{Listen: "127.0.0.1:0", Node: nodeagent.Config{CPUs: -1, NodeID: "head"}})
 	if err != nil {

@@ -192,6 +192,12 @@ func (ow *Owner) CallRemote(a *Actor, call *exec.TaskCall, o *objstore.Object) {
 	covered := a.logBase + len(a.log)
 	a.mu.Unlock()
 	ow.Await(o, addr)
+	if !replays {
+		// A served actor's call: the concurrent requests' calls to one
+		// node travel in one frame (served.go).
+		ow.served.Add(addr, servedCall{msg: msg.Encode(), actor: a, obj: o})
+		return
+	}
 	if err := ow.net.Send(addr, transport.SubmitTask, wire.One(msg)); err != nil {
 		ow.unreachableActor(a, o, addr, err)
 		return

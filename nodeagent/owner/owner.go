@@ -3,10 +3,12 @@ package owner
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/internal/coalesce"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/transport"
@@ -46,6 +48,10 @@ type Owner struct {
 	// releaseTask and releaseCall are the releasers of a task's result
 	// and a method call's (release.go).
 	releaseTask, releaseCall *objstore.ReleaseTo
+	// served gathers the calls to served actors (@serve) per node, and
+	// servedFrames and servedCalls count what it sent (served.go).
+	served                    *coalesce.Sender[servedCall]
+	servedFrames, servedCalls atomic.Int64
 }
 
 // Network is what the owner needs of the transport side of its process
@@ -133,6 +139,7 @@ func New(net Network) *Owner {
 		lineage: map[string]*lineageEntry{}, actors: map[string]*Actor{},
 		borrowed: map[string]weak.Pointer[Actor]{}}
 	ow.releaseTask, ow.releaseCall = objstore.NewReleaseTo(taskResult{ow}), objstore.NewReleaseTo(callResult{ow})
+	ow.served = coalesce.New(ow.sendServed)
 	return ow
 }
 
