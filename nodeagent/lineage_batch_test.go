@@ -17,42 +17,10 @@ import (
 // head's GCS holds as many rows as the stashes wrote batches, far fewer
 // than the records in them, and finds each task's record by its ID.
 func TestClusterLineageIsOneGCSRowPerBatch(t *testing.T) {
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: -1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(head.Close)
-	node, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 2, NodeID: "n1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Shutdown("test over") })
-	driver, err := ConnectDriver([]string{head.Cluster.Address()}, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { driver.Shutdown("test over") })
-
-	const n = 300
-	th := driver.NewThread("jb")
-	src := `
+	head, node, driver := headNodeAndDriver(t, Config{})
+	runNoops(t, driver, "jb", `
 task noop(i) { return i }
-pipeline main(n: int = 10) { return len(get([noop(i) for i in range(n)])) }`
-	prog, err := LoadProgram(th, "batch.rayflow", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := driver.RegisterProgram(prog, src); err != nil {
-		t.Fatal(err)
-	}
-	fn, _ := prog.Pipeline("main")
-	args, err := fn.BindArgs(th, nil, []exec.Kwarg{{Name: "n", Value: exec.Int(n)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, rerr := fn.Run(th, args); rerr != nil {
-		t.Fatal(rerr.Report())
-	}
+pipeline main(n: int = 10) { return len(get([noop(i) for i in range(n)])) }`, 300)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, c := range []*Cluster{driver, node, head.Cluster} {
@@ -70,6 +38,52 @@ pipeline main(n: int = 10) { return len(get([noop(i) for i in range(n)])) }`
 		t.Fatalf("the first task's record: %+v, %v", rec, err)
 	}
 	t.Logf("%d records in %d rows", records, batches)
+}
+
+// headNodeAndDriver starts a head that runs no task, a node with two
+// CPUs and a driver made with driverCfg, in this process over loopback.
+func headNodeAndDriver(t *testing.T, driverCfg Config) (*Head, *Cluster, *Cluster) {
+	t.Helper()
+	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: -1, NodeID: "head"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(head.Close)
+	node, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 2, NodeID: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Shutdown("test over") })
+	driver, err := ConnectDriver([]string{head.Cluster.Address()}, driverCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { driver.Shutdown("test over") })
+	return head, node, driver
+}
+
+// runNoops runs src's pipeline main(n) as job on driver and returns its
+// value.
+func runNoops(t *testing.T, driver *Cluster, job, src string, n int) exec.Value {
+	t.Helper()
+	th := driver.NewThread(job)
+	prog, err := LoadProgram(th, job+".rayflow", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := driver.RegisterProgram(prog, src); err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := prog.Pipeline("main")
+	args, err := fn.BindArgs(th, nil, []exec.Kwarg{{Name: "n", Value: exec.Int(int64(n))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, rerr := fn.Run(th, args)
+	if rerr != nil {
+		t.Fatal(rerr.Report())
+	}
+	return v
 }
 
 // A call's and a group's spec write into a batch the row of the record

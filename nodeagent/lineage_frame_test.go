@@ -3,8 +3,6 @@ package nodeagent
 import (
 	"testing"
 	"time"
-
-	"github.com/rayflow/rayflow/exec"
 )
 
 // The tasks of a loose frame carry their lineage as one bundle for the
@@ -12,43 +10,11 @@ import (
 // frames, which together hold the records of the tasks (the driver's GCS
 // is slowed so that few, if any, are committed before they are sent).
 func TestLooseFrameCarriesOneLineageBundle(t *testing.T) {
-	head, err := StartHead(HeadConfig{Listen: "127.0.0.1:0", Node: Config{CPUs: -1, NodeID: "head"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(head.Close)
-	node, err := JoinCluster([]string{head.Cluster.Address()}, "127.0.0.1:0", Config{CPUs: 2, NodeID: "n1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Shutdown("test over") })
-	driver, err := ConnectDriver([]string{head.Cluster.Address()}, Config{GCSDelay: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { driver.Shutdown("test over") })
-
+	_, node, driver := headNodeAndDriver(t, Config{GCSDelay: 3 * time.Second})
 	const n = 400
-	th := driver.NewThread("jf")
-	src := `
+	v := runNoops(t, driver, "jf", `
 task noop(i) { return i }
-pipeline main(n: int = 10) { return sum(get([noop(i) for i in range(n)])) }`
-	prog, err := LoadProgram(th, "frame.rayflow", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := driver.RegisterProgram(prog, src); err != nil {
-		t.Fatal(err)
-	}
-	fn, _ := prog.Pipeline("main")
-	args, err := fn.BindArgs(th, nil, []exec.Kwarg{{Name: "n", Value: exec.Int(n)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, rerr := fn.Run(th, args)
-	if rerr != nil {
-		t.Fatal(rerr.Report())
-	}
+pipeline main(n: int = 10) { return sum(get([noop(i) for i in range(n)])) }`, n)
 	if got := v.String(); got != "79800" {
 		t.Fatalf("sum = %s, want 79800", got)
 	}
