@@ -3,7 +3,6 @@ package serve
 import (
 	"testing"
 
-	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
 )
 
@@ -13,21 +12,7 @@ import (
 // under load calls it.
 func BenchmarkHeadCall(b *testing.B) {
 	head, _ := headAndNode(b, 2)
-	prog, err := rayflow.Compile("app.rayflow", `
-@serve(route="/e", replicas=2, min_replicas=2)
-@resources(cpu=1)
-@concurrency(8)
-actor E() {
-    method inc(x) { return x + 1 }
-}`, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	app, err := Deploy(head.Cluster, prog, Options{Name: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer app.Close()
+	app := deployOn(b, head.Cluster, "bench", incApp)
 	d := app.byRoute["/e"]
 	args := []exec.Value{exec.Int(1)}
 	b.SetParallelism(16)

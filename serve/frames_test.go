@@ -4,7 +4,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/exec"
 )
 
@@ -17,21 +16,7 @@ func TestConcurrentRequestsShareFrames(t *testing.T) {
 		t.Skip("starts a head and a node")
 	}
 	head, _ := headAndNode(t, 2)
-	prog, err := rayflow.Compile("app.rayflow", `
-@serve(route="/e", replicas=2, min_replicas=2)
-@resources(cpu=1)
-@concurrency(8)
-actor E() {
-    method inc(x) { return x + 1 }
-}`, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := Deploy(head.Cluster, prog, Options{Name: "frames"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
+	app := deployOn(t, head.Cluster, "frames", incApp)
 
 	const requests, clients = 4000, 32
 	d := app.byRoute["/e"]

@@ -148,3 +148,29 @@ func headAndNode(t testing.TB, cpus int) (*nodeagent.Head, *nodeagent.Cluster) {
 	t.Cleanup(func() { node.Shutdown("test over") })
 	return head, node
 }
+
+// incApp is an application of two replicas on the node of headAndNode,
+// each taking 8 calls at once: the served method inc(x) = x + 1.
+const incApp = `
+@serve(route="/e", replicas=2, min_replicas=2)
+@resources(cpu=1)
+@concurrency(8)
+actor E() {
+    method inc(x) { return x + 1 }
+}`
+
+// deployOn compiles src and deploys it on c as name; the application is
+// closed when t ends.
+func deployOn(t testing.TB, c *nodeagent.Cluster, name, src string) *App {
+	t.Helper()
+	prog, err := rayflow.Compile("app.rayflow", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := Deploy(c, prog, Options{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Close)
+	return app
+}
