@@ -88,12 +88,20 @@ func (c *command) unmarshal(d *codec.Decoder) {
 	}
 	c.table = tableNames[ti]
 	c.key = d.String()
-	c.value = d.BlobCopy()
+	if c.op == opPutTaskBatch {
+		c.value = d.Blob() // kept as a slice of the entry (see decodeBatch)
+	} else {
+		c.value = d.BlobCopy()
+	}
 	c.arg = d.String()
 	c.size = d.Varint()
 }
 
-// encodeBatch returns the raft log entry that carries cmds.
+// encodeBatch returns the raft log entry that carries cmds: a new buffer
+// of about its exact size, into which every command's value is copied.
+// That is the one copy a task batch's bytes go through on their way to
+// the tables (PutTaskBatch): the caller's buffer is free once the entry
+// is built, and the FSM keeps the batch as a slice of the entry.
 func encodeBatch(cmds []command) []byte {
 	size := 8
 	for i := range cmds {
@@ -108,7 +116,12 @@ func encodeBatch(cmds []command) []byte {
 	return e.Bytes()
 }
 
-// decodeBatch is the inverse of encodeBatch.
+// decodeBatch is the inverse of encodeBatch. A task batch's value
+// (opPutTaskBatch) is a slice of b, not a copy: the FSM keeps it as the
+// batch's row, so b must never change afterwards and is kept alive as
+// long as the batch is. Every log entry the FSM is given is such a
+// buffer (see fsm.Apply); other values are copied, so that a table's
+// small rows do not keep a whole entry alive.
 func decodeBatch(b []byte) ([]command, error) {
 	d := codec.NewDecoder(b)
 	if v := d.Byte(); d.Err() == nil && v != batchVersion {

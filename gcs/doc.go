@@ -17,7 +17,9 @@
 // Lineage is written a batch at a time (PutTaskBatch, PutTasks): a batch
 // is one row of the tasks table, stored as its writer encoded it, and
 // GetTask finds a record inside its batch through an index built only
-// when a task is asked for (taskbatch.go).
+// when a task is asked for (taskbatch.go). A batch's bytes are copied once
+// on their way in: into the raft log entry, of which the tables keep the
+// batch as a slice (fsm.Apply says why each log store allows it).
 //
 // Reads (Get*, List*) read this replica's applied state; pass Linearizable
 // where a read must see every acknowledged write.

@@ -126,7 +126,10 @@ func encodeForward(kind byte, shard int, args ...[]byte) []byte {
 
 // ServeForwarded applies a request another replica forwarded (see
 // Forwarder) and returns the reply for it. It never fails: failures are
-// in the reply.
+// in the reply. The store keeps req: a forwarded log entry is applied as
+// the slice of req it is, which the raft log and the task batches it
+// carries go on referring to, so the caller must never modify req again
+// (the transport reads each request into a buffer of its own).
 func (s *Store) ServeForwarded(req []byte) []byte {
 	d := codec.NewDecoder(req)
 	kind := d.Byte()

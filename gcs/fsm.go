@@ -46,6 +46,24 @@ type applyResult struct {
 }
 
 // Apply applies one log entry (a batch of commands).
+//
+// A task batch is kept as a slice of l.Data, not copied (decodeBatch):
+// the entry's bytes are the batch's one copy, shared with the log store
+// while it keeps the entry. That holds for every entry raft hands here,
+// with either log store (hashicorp/raft v1.7.3, raft-boltdb/v2 v2.3.1;
+// TestLogDataOwnedByFSM checks both):
+//   - on the leader, l is the entry given to raft.Apply: a buffer
+//     encodeBatch made for it (or a forwarded request's, ServeForwarded),
+//     never written again;
+//   - elsewhere raft reads the entry from its log store. The in-memory
+//     store (no DataDir) returns the Data slice it was given, never
+//     modified; it came from the leader's Apply or from the network
+//     transport's decoder, which allocates it. raft-boltdb decodes the
+//     bolt value through an io.Reader into a new slice, so Data never
+//     points into bolt's memory map (valid only inside its transaction).
+//
+// A change of log store (or of those versions) must keep l.Data owned by
+// the FSM once Apply has it, or decodeBatch must copy task batches again.
 func (f *fsm) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil

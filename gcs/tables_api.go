@@ -197,8 +197,13 @@ func (s *Store) PutTasks(tasks []TaskRecord) *Future {
 // one row of the tasks table, in one command of one raft log entry: the
 // lineage stash's flush. The GCS stores the bytes as they are, on a shard
 // this replica leads when it leads any; GetTask finds each record inside
-// its batch. The caller must not modify batch afterwards. A malformed
-// batch is refused whole.
+// its batch. A malformed batch is refused whole.
+//
+// The batch's bytes are copied once, into the raft log entry, before the
+// write can succeed, and the tables keep that copy (a slice of the entry,
+// see fsm.Apply): once the returned future succeeded the caller may write
+// into batch again (the stash's flusher reuses its buffer); until then,
+// or after a failure, it must not.
 //
 // A task written again reads as its newest record when both batches went
 // to the same shard, else as either: lineage writers write a task's

@@ -50,6 +50,7 @@ type TaskBatch struct {
 	e    *codec.Encoder
 	n    int
 	tail tailCache
+	w    ArgWriter // AddArgs's, reused: handed to a callback, it would escape per row
 }
 
 // tailCache is the encoding of the fields after the arguments of the last
@@ -143,11 +144,13 @@ func (b *TaskBatch) AddArgs(t *TaskRecord, nargs int, args func(w *ArgWriter)) {
 	t.encodeHead(&e)
 	e.Uvarint(uint64(nargs))
 	*b.e = e
-	w := ArgWriter{e: b.e, left: nargs}
-	args(&w)
+	w := &b.w
+	*w = ArgWriter{e: b.e, left: nargs}
+	args(w)
 	for w.left > 0 {
 		w.Missing()
 	}
+	*w = ArgWriter{}
 	e = *b.e
 	if b.tail.matches(t) {
 		e.Raw(b.tail.bytes)
@@ -163,7 +166,8 @@ func (b *TaskBatch) AddArgs(t *TaskRecord, nargs int, args func(w *ArgWriter)) {
 }
 
 // ArgWriter writes the arguments of one record of a TaskBatch (AddArgs),
-// each as a TaskArg.
+// each as a TaskArg. It is valid only during the AddArgs call that hands
+// it out.
 type ArgWriter struct {
 	e    *codec.Encoder
 	left int

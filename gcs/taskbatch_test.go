@@ -314,3 +314,19 @@ func TestAddArgsTailReusedOnlyWhenSame(t *testing.T) {
 		t.Fatalf("AddArgs wrote\n%x\nAdd wrote\n%x", got.Bytes(), want.Bytes())
 	}
 }
+
+// Writing a row into a batch with room allocates nothing: not the
+// ArgWriter handed to the callback either.
+func TestAddArgsAllocatesNothing(t *testing.T) {
+	rec := sampleTask(1)
+	rec.Outcome = nil
+	b := NewTaskBatch(1 << 20)
+	args := func(w *ArgWriter) {
+		w.Object("o1", "10.0.0.1:7")
+		w.Inline(func(dst []byte) ([]byte, bool) { return append(dst, 1, 2, 3), true })
+	}
+	b.AddArgs(&rec, 2, args) // the tail cache's first fill
+	if n := testing.AllocsPerRun(100, func() { b.AddArgs(&rec, 2, args) }); n != 0 {
+		t.Fatalf("AddArgs allocates %.1f times per row, want 0", n)
+	}
+}

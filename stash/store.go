@@ -47,7 +47,8 @@ type BatchStore interface {
 }
 
 // BatchReleaser is a BatchStore that keeps no reference to a batch once
-// its write has succeeded (the GCS copies it into its log before): the
+// its write has succeeded (the GCS copies it once, into its raft log
+// entry, before, and keeps only that copy): the
 // flusher then writes its next batch into the same buffer. A store that
 // sends a batch over the network, which may still hold it after an
 // answer, is not one.
@@ -73,7 +74,8 @@ func (g gcsStore) PutTaskBatch(batch []byte) Waiter {
 func (g gcsStore) GetTask(id string) (gcs.TaskRecord, error) { return g.s.GetTask(id) }
 
 // ReleasesBatches: gcs.Store.PutTaskBatch copies the batch into its raft
-// log entry before the write can succeed, and keeps only that copy.
+// log entry before the write can succeed, and keeps only that copy (its
+// tables keep the batch as a slice of the entry).
 func (gcsStore) ReleasesBatches() {}
 
 type futureWaiter struct{ f *gcs.Future }
