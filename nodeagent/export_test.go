@@ -103,8 +103,8 @@ func ReserveName(c *Cluster, namespace, name, id string) error {
 }
 
 // HoldGCSBatches makes every head of this process run hold before it
-// handles a lineage batch write that came over the network, until the
-// test ends.
+// handles a lineage batch write (wire.GCSPutTaskBatch), until the test
+// ends.
 func HoldGCSBatches(t interface{ Cleanup(func()) }, hold func()) {
 	holdGCSBatch.Store(&hold)
 	t.Cleanup(func() { holdGCSBatch.Store(nil) })

@@ -63,9 +63,8 @@ func (nw *network) handleGCS(from string, payload []byte) (*transport.Message, e
 }
 
 // holdGCSBatch, set by tests only, runs on a head before it handles a
-// lineage stash's batch write (wire.GCSPutTaskBatch) that came over the
-// network: a test holds the write there to show what does not wait for
-// it. Each request of a connection is handled on a goroutine of its own
+// lineage stash's batch write (wire.GCSPutTaskBatch): a test holds the
+// write there to show what does not wait for it. Each request of a connection is handled on a goroutine of its own
 // (transport: at most Options.MaxConcurrent per connection), so a held
 // write delays no frame behind it on the connection.
 var holdGCSBatch atomic.Pointer[func()]
