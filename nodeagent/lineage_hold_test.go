@@ -3,6 +3,7 @@ package nodeagent_test
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,11 +22,17 @@ func TestFramesPassHeldLineageWrite(t *testing.T) {
 	release := make(chan struct{})
 	held := make(chan struct{})
 	var heldOnce sync.Once
-	nodeagent.HoldGCSBatches(t, func() {
+	var driverID atomic.Pointer[string]
+	nodeagent.HoldGCSBatches(t, func(from string) {
+		if id := driverID.Load(); id == nil || from != *id {
+			return // only the driver's writes share its frames' connection
+		}
 		heldOnce.Do(func() { close(held) })
 		<-release
 	})
 	_, _, driver, out := startCluster(t, 1, 1)
+	id := driver.Head().ID
+	driverID.Store(&id)
 	var releaseOnce sync.Once
 	letGo := func() { releaseOnce.Do(func() { close(release) }) }
 	t.Cleanup(letGo) // before the cluster stops (cleanups run last first)

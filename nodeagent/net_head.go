@@ -56,18 +56,19 @@ func (nw *network) handleGCS(from string, payload []byte) (*transport.Message, e
 	}
 	if len(payload) > 0 && payload[0] == wire.GCSPutTaskBatch {
 		if hold := holdGCSBatch.Load(); hold != nil {
-			(*hold)()
+			(*hold)(from)
 		}
 	}
 	return nw.svc.HandleGCS(from, payload)
 }
 
 // holdGCSBatch, set by tests only, runs on a head before it handles a
-// lineage stash's batch write (wire.GCSPutTaskBatch): a test holds the
-// write there to show what does not wait for it. Each request of a connection is handled on a goroutine of its own
+// lineage stash's batch write (wire.GCSPutTaskBatch) from the process
+// with node ID from: a test holds the write there to show what does not
+// wait for it. Each request of a connection is handled on a goroutine of its own
 // (transport: at most Options.MaxConcurrent per connection), so a held
 // write delays no frame behind it on the connection.
-var holdGCSBatch atomic.Pointer[func()]
+var holdGCSBatch atomic.Pointer[func(from string)]
 
 func (nw *network) handleHeartbeat(from string, payload []byte) error {
 	if nw.svc == nil {
