@@ -101,3 +101,11 @@ func SetDoneHold(d time.Duration) time.Duration {
 func ReserveName(c *Cluster, namespace, name, id string) error {
 	return c.net.reserveName(gcs.ActorInfo{ID: id, Name: name, Namespace: namespace})
 }
+
+// HoldGCSBatches makes every head of this process run hold, with the
+// sender's node ID, before it handles a lineage batch write
+// (wire.GCSPutTaskBatch), until the test ends.
+func HoldGCSBatches(t interface{ Cleanup(func()) }, hold func(from string)) {
+	holdGCSBatch.Store(&hold)
+	t.Cleanup(func() { holdGCSBatch.Store(nil) })
+}

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/rayflow/rayflow/nodeagent/resources"
@@ -53,8 +54,21 @@ func (nw *network) handleGCS(from string, payload []byte) (*transport.Message, e
 	if nw.svc == nil {
 		return nil, errNotHead
 	}
+	if len(payload) > 0 && payload[0] == wire.GCSPutTaskBatch {
+		if hold := holdGCSBatch.Load(); hold != nil {
+			(*hold)(from)
+		}
+	}
 	return nw.svc.HandleGCS(from, payload)
 }
+
+// holdGCSBatch, set by tests only, runs on a head before it handles a
+// lineage stash's batch write (wire.GCSPutTaskBatch) from the process
+// with node ID from: a test holds the write there to show what does not
+// wait for it. Each request of a connection is handled on a goroutine of its own
+// (transport: at most Options.MaxConcurrent per connection), so a held
+// write delays no frame behind it on the connection.
+var holdGCSBatch atomic.Pointer[func(from string)]
 
 func (nw *network) handleHeartbeat(from string, payload []byte) error {
 	if nw.svc == nil {
