@@ -76,7 +76,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	}
 	var changes []change
 	emit := func(change) {}
-	var batchEmit func(change) // nil: a task batch's rows make no events
+	var batchEmit func(change) // nil: a task batch's rows, and a job's rows deleted, make no events
 	if f.hub.active() {
 		emit = func(c change) { changes = append(changes, c) }
 		if f.hub.follows(TableTasks) {
@@ -88,7 +88,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	f.mu.Lock()
 	for i := range cmds {
 		e := emit
-		if cmds[i].op == opPutTaskBatch {
+		if cmds[i].op == opPutTaskBatch || cmds[i].op == opDeletePrefix && cmds[i].table == TableTasks {
 			e = batchEmit
 		}
 		if err := applyCommand(f.t, &cmds[i], e); err != nil {

@@ -115,7 +115,9 @@ func applyDelete(t *tables, table, key string, emit func(change)) error {
 }
 
 // applyDeletePrefix removes every row of table whose key starts with
-// prefix. An empty prefix is refused: it would empty the table.
+// prefix. An empty prefix is refused: it would empty the table. A nil
+// emit reports nothing (the FSM gives one for the tasks table only when
+// someone follows it).
 func applyDeletePrefix(t *tables, table, prefix string, emit func(change)) error {
 	if prefix == "" {
 		return errors.New("gcs: delete by prefix needs a prefix")
@@ -126,7 +128,9 @@ func applyDeletePrefix(t *tables, table, prefix string, emit func(change)) error
 	for key := range t.rows[table] {
 		if strings.HasPrefix(key, prefix) {
 			delete(t.rows[table], key)
-			emit(change{table: table, key: key, op: OpDelete})
+			if emit != nil {
+				emit(change{table: table, key: key, op: OpDelete})
+			}
 		}
 	}
 	return nil

@@ -429,7 +429,9 @@ func (tb *taskBatches) delete(id string, emit func(change)) {
 }
 
 // deletePrefix removes every row whose key starts with prefix, reporting
-// each delete through emit.
+// each delete through emit; with a nil emit (no one follows the tasks
+// table) it reports nothing and makes no string per row. A batch whose
+// rows all go is dropped whole.
 func (tb *taskBatches) deletePrefix(prefix string, emit func(change)) {
 	for _, b := range tb.list {
 		if b.live == 0 {
@@ -443,8 +445,10 @@ func (tb *taskBatches) deletePrefix(prefix string, emit func(change)) {
 				delete(tb.index, string(key))
 			}
 			tb.kill(b, i)
-			emit(change{table: TableTasks, key: string(key), op: OpDelete})
-			return true
+			if emit != nil {
+				emit(change{table: TableTasks, key: string(key), op: OpDelete})
+			}
+			return b.data != nil // the batch was dropped: nothing left in it
 		})
 	}
 	tb.compact()
