@@ -71,12 +71,24 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 		nw.sendAlone(g.tasks, nil)
 		return nil, true
 	}
-	for _, t := range g.tasks {
-		nw.ow.Await(t.obj, addr)
-		nw.ow.Remember(t)
-	}
+	nw.awaitGroup(g.tasks, addr)
 	m.Lineage = nw.c.lineage.forwardGroup([]string{first.call.ID}, addr)
 	return m.Encode(), true
+}
+
+// awaitGroup awaits the results of a group's tasks sent whole to addr
+// and keeps their lineage, as one record of the owner for the group (one
+// for its results, one for its lineage: owner.AwaitGroup, RememberGroup)
+// where its calls are one caller's consecutive calls, each call still
+// answered, failed and recovered by its own ID.
+func (nw *network) awaitGroup(tasks []*task, addr string) {
+	objs := make([]*objstore.Object, len(tasks))
+	owned := make([]owner.Task, len(tasks))
+	for i, t := range tasks {
+		objs[i], owned[i] = t.obj, t
+	}
+	nw.ow.AwaitGroup(objs, addr)
+	nw.ow.RememberGroup(owned)
 }
 
 // uniformGroup reports whether the calls of g share what a GroupSubmit

@@ -26,11 +26,11 @@ type Owner struct {
 	net Network
 
 	awaitMu sync.Mutex
-	awaited map[string]awaitedResult // results this process awaits from other nodes, by task ID
+	awaited awaitTable // results this process awaits from other nodes, by task ID (tables.go)
 
 	mu      sync.Mutex
-	lineage map[string]*lineageEntry // tasks sent away, by task/object ID
-	actors  map[string]*Actor        // handles this process created
+	lineage lineageTable      // tasks sent away, by task/object ID (tables.go)
+	actors  map[string]*Actor // handles this process created
 	// borrowed are the handles this process was given on actors created
 	// elsewhere, one per actor (weak: dropped with the last handle).
 	borrowed map[string]weak.Pointer[Actor]
@@ -129,8 +129,7 @@ const (
 
 // New returns the owner of a process that reaches others through net.
 func New(net Network) *Owner {
-	ow := &Owner{net: net, awaited: map[string]awaitedResult{},
-		lineage: map[string]*lineageEntry{}, actors: map[string]*Actor{},
+	ow := &Owner{net: net, actors: map[string]*Actor{},
 		borrowed: map[string]weak.Pointer[Actor]{}}
 	ow.releaseTask, ow.releaseCall = objstore.NewReleaseTo(taskResult{ow}), objstore.NewReleaseTo(callResult{ow})
 	return ow
@@ -152,8 +151,32 @@ type awaitedResult struct {
 // Await records that obj's value will come from the node at addr.
 func (ow *Owner) Await(obj *objstore.Object, addr string) {
 	ow.awaitMu.Lock()
-	ow.awaited[obj.ID()] = awaitedResult{obj, addr}
+	ow.awaited.put(obj.ID(), awaitedResult{obj, addr})
 	ow.awaitMu.Unlock()
+}
+
+// AwaitGroup records that the values of objs, the results of one group's
+// calls made one after another by one caller, will come from the node at
+// addr: one record for the group, not one per call (tables.go). It
+// keeps objs. Calls that are not one caller's consecutive calls are
+// awaited one by one.
+func (ow *Owner) AwaitGroup(objs []*objstore.Object, addr string) {
+	ow.awaitMu.Lock()
+	defer ow.awaitMu.Unlock()
+	if ow.awaited.putGroup(objs, addr) {
+		return
+	}
+	for _, o := range objs {
+		ow.awaited.put(o.ID(), awaitedResult{o, addr})
+	}
+}
+
+// AwaitRecords counts the records of awaited results made so far: of
+// groups (AwaitGroup) and of results awaited alone.
+func (ow *Owner) AwaitRecords() (groups, alone int) {
+	ow.awaitMu.Lock()
+	defer ow.awaitMu.Unlock()
+	return ow.awaited.groupsMade, ow.awaited.aloneMade
 }
 
 // TakeAwaited stops awaiting the result of task id and returns its
@@ -166,16 +189,14 @@ func (ow *Owner) TakeAwaited(id string) *objstore.Object {
 
 // takeAwaitedLocked is TakeAwaited for callers holding awaitMu.
 func (ow *Owner) takeAwaitedLocked(id string) *objstore.Object {
-	r := ow.awaited[id]
-	delete(ow.awaited, id)
-	return r.obj
+	return ow.awaited.take(id).obj
 }
 
 // Awaited is the object of an awaited result (nil if it is not awaited).
 func (ow *Owner) Awaited(id string) *objstore.Object {
 	ow.awaitMu.Lock()
 	defer ow.awaitMu.Unlock()
-	return ow.awaited[id].obj
+	return ow.awaited.get(id).obj
 }
 
 // CountAwaited counts the awaited results whose IDs pick selects.
@@ -183,11 +204,11 @@ func (ow *Owner) CountAwaited(pick func(id string) bool) int {
 	ow.awaitMu.Lock()
 	defer ow.awaitMu.Unlock()
 	n := 0
-	for id := range ow.awaited {
+	ow.awaited.each(func(id string, _ awaitedResult) {
 		if pick(id) {
 			n++
 		}
-	}
+	})
 	return n
 }
 
@@ -201,21 +222,11 @@ func (ow *Owner) Lost(obj *objstore.Object, why string) {
 // the results it awaits, which it returns (the caller fails them), and
 // the lineage of the tasks it sent.
 func (ow *Owner) ReleaseJobs(ofJobs func(id string) bool) []*objstore.Object {
-	var awaited []*objstore.Object
 	ow.awaitMu.Lock()
-	for id, r := range ow.awaited {
-		if ofJobs(id) {
-			delete(ow.awaited, id)
-			awaited = append(awaited, r.obj)
-		}
-	}
+	awaited := ow.awaited.takeIf(ofJobs)
 	ow.awaitMu.Unlock()
 	ow.mu.Lock()
-	for id := range ow.lineage {
-		if ofJobs(id) {
-			delete(ow.lineage, id)
-		}
-	}
+	ow.lineage.dropIf(ofJobs)
 	ow.mu.Unlock()
 	ow.forgetLends(ofJobs)
 	return awaited

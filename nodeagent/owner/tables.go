@@ -1,0 +1,321 @@
+package owner
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+)
+
+// The results an owner awaits and the lineage it keeps are found by task
+// ID. A task sent alone has an entry of its own in a map. The calls of a
+// group sent whole (AwaitGroup, RememberGroup) have ONE record for the
+// group: their IDs are one caller's consecutive calls ("<caller>.<n>",
+// exec.Thread.NextCallID), so a call's entry is found by its caller's ID
+// and its number, at its index in the group's record, without a map
+// entry, an insert or a delete per call. A record is dropped with the
+// last of its calls taken out. What the tables hold and how they answer
+// is the same for a call either way.
+
+// callNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
+func callNumber(id string) (caller string, n uint64, ok bool) {
+	dot := strings.LastIndexByte(id, '.')
+	if dot < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(id[dot+1:], 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return id[:dot], n, true
+}
+
+// consecutiveCalls reports whether ids (got from idAt, n of them) are one
+// caller's consecutive calls, and returns that caller and the first
+// call's number.
+func consecutiveCalls(n int, idAt func(i int) string) (caller string, first uint64, ok bool) {
+	caller, first, ok = callNumber(idAt(0))
+	if !ok {
+		return "", 0, false
+	}
+	for i := 1; i < n; i++ {
+		c, k, ok := callNumber(idAt(i))
+		if !ok || k != first+uint64(i) || c != caller {
+			return "", 0, false
+		}
+	}
+	return caller, first, true
+}
+
+// awaitTable is the results awaited from other nodes (Owner.awaited),
+// guarded by Owner.awaitMu.
+type awaitTable struct {
+	alone  map[string]awaitedResult
+	groups map[string][]*awaitedGroup // by the calls' caller
+	// groupsMade and aloneMade count the records made, of groups and of
+	// results alone (AwaitRecords).
+	groupsMade, aloneMade int
+}
+
+// awaitedGroup is the results of one group's calls, awaited from one
+// node: objs[i] is call first+i's object, nil once taken.
+type awaitedGroup struct {
+	first  uint64
+	objs   []*objstore.Object
+	sentTo string
+	left   int
+}
+
+// slot finds the group record holding id's result, and its index there.
+func (t *awaitTable) slot(id string) (*awaitedGroup, int) {
+	if len(t.groups) == 0 {
+		return nil, 0
+	}
+	caller, n, ok := callNumber(id)
+	if !ok {
+		return nil, 0
+	}
+	for _, g := range t.groups[caller] {
+		if n >= g.first && n-g.first < uint64(len(g.objs)) {
+			if k := int(n - g.first); g.objs[k] != nil {
+				return g, k
+			}
+		}
+	}
+	return nil, 0
+}
+
+// get is id's awaited result (a zero one when it is not awaited).
+func (t *awaitTable) get(id string) awaitedResult {
+	if g, k := t.slot(id); g != nil {
+		return awaitedResult{obj: g.objs[k], sentTo: g.sentTo}
+	}
+	return t.alone[id]
+}
+
+// put awaits id's result alone.
+func (t *awaitTable) put(id string, r awaitedResult) {
+	if g, k := t.slot(id); g != nil {
+		t.takeAt(id, g, k)
+	}
+	if t.alone == nil {
+		t.alone = map[string]awaitedResult{}
+	}
+	t.alone[id] = r
+	t.aloneMade++
+}
+
+// putGroup awaits the results objs of one caller's consecutive calls
+// from the node at addr, as one record; false (nothing done) when the
+// calls are not one caller's consecutive calls or one is awaited already.
+func (t *awaitTable) putGroup(objs []*objstore.Object, addr string) bool {
+	caller, first, ok := consecutiveCalls(len(objs), func(i int) string { return objs[i].ID() })
+	if !ok {
+		return false
+	}
+	for _, o := range objs {
+		if t.get(o.ID()).obj != nil {
+			return false
+		}
+	}
+	if t.groups == nil {
+		t.groups = map[string][]*awaitedGroup{}
+	}
+	t.groups[caller] = append(t.groups[caller], &awaitedGroup{first: first, objs: objs, sentTo: addr, left: len(objs)})
+	t.groupsMade++
+	return true
+}
+
+// take stops awaiting id's result and returns it.
+func (t *awaitTable) take(id string) awaitedResult {
+	if g, k := t.slot(id); g != nil {
+		return t.takeAt(id, g, k)
+	}
+	r, ok := t.alone[id]
+	if ok {
+		delete(t.alone, id)
+	}
+	return r
+}
+
+// takeAt takes call k of group g (id is its ID), and drops g's record
+// with its last call.
+func (t *awaitTable) takeAt(id string, g *awaitedGroup, k int) awaitedResult {
+	r := awaitedResult{obj: g.objs[k], sentTo: g.sentTo}
+	g.objs[k] = nil
+	if g.left--; g.left > 0 {
+		return r
+	}
+	caller, _, _ := callNumber(id)
+	list := t.groups[caller]
+	for i, x := range list {
+		if x == g {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(t.groups, caller)
+	} else {
+		t.groups[caller] = list
+	}
+	return r
+}
+
+// each calls fn with every awaited result and its ID.
+func (t *awaitTable) each(fn func(id string, r awaitedResult)) {
+	for id, r := range t.alone {
+		fn(id, r)
+	}
+	for _, list := range t.groups {
+		for _, g := range list {
+			for _, o := range g.objs {
+				if o != nil {
+					fn(o.ID(), awaitedResult{obj: o, sentTo: g.sentTo})
+				}
+			}
+		}
+	}
+}
+
+// takeIf stops awaiting the results whose IDs pick selects and returns
+// their objects.
+func (t *awaitTable) takeIf(pick func(id string) bool) []*objstore.Object {
+	var ids []string
+	t.each(func(id string, _ awaitedResult) {
+		if pick(id) {
+			ids = append(ids, id)
+		}
+	})
+	objs := make([]*objstore.Object, 0, len(ids))
+	for _, id := range ids {
+		objs = append(objs, t.take(id).obj)
+	}
+	return objs
+}
+
+// lineageTable is the tasks sent away whose specification is kept
+// (Owner.lineage), guarded by Owner.mu.
+type lineageTable struct {
+	alone  map[string]*lineageEntry
+	groups map[string][]*lineageGroup // by the calls' caller
+}
+
+// lineageGroup is the lineage of one group's calls: entries[i] is call
+// first+i's (its task nil once forgotten).
+type lineageGroup struct {
+	first   uint64
+	entries []lineageEntry
+	left    int
+}
+
+// slot finds the group record holding id's lineage, and its index there.
+func (t *lineageTable) slot(id string) (*lineageGroup, int) {
+	if len(t.groups) == 0 {
+		return nil, 0
+	}
+	caller, n, ok := callNumber(id)
+	if !ok {
+		return nil, 0
+	}
+	for _, g := range t.groups[caller] {
+		if n >= g.first && n-g.first < uint64(len(g.entries)) {
+			if k := int(n - g.first); g.entries[k].t != nil {
+				return g, k
+			}
+		}
+	}
+	return nil, 0
+}
+
+// get is id's lineage, or nil.
+func (t *lineageTable) get(id string) *lineageEntry {
+	if g, k := t.slot(id); g != nil {
+		return &g.entries[k]
+	}
+	return t.alone[id]
+}
+
+// put keeps t's lineage alone, unless it is kept already.
+func (t *lineageTable) put(task Task) {
+	id := task.Call().ID
+	if t.get(id) != nil {
+		return
+	}
+	if t.alone == nil {
+		t.alone = map[string]*lineageEntry{}
+	}
+	t.alone[id] = &lineageEntry{t: task}
+}
+
+// putGroup keeps the lineage of one caller's consecutive calls as one
+// record; false (nothing done) when they are not one caller's
+// consecutive calls or the lineage of one is kept already.
+func (t *lineageTable) putGroup(tasks []Task) bool {
+	caller, first, ok := consecutiveCalls(len(tasks), func(i int) string { return tasks[i].Call().ID })
+	if !ok {
+		return false
+	}
+	for _, task := range tasks {
+		if t.get(task.Call().ID) != nil {
+			return false
+		}
+	}
+	g := &lineageGroup{first: first, entries: make([]lineageEntry, len(tasks)), left: len(tasks)}
+	for i, task := range tasks {
+		g.entries[i].t = task
+	}
+	if t.groups == nil {
+		t.groups = map[string][]*lineageGroup{}
+	}
+	t.groups[caller] = append(t.groups[caller], g)
+	return true
+}
+
+// drop forgets id's lineage.
+func (t *lineageTable) drop(id string) {
+	g, k := t.slot(id)
+	if g == nil {
+		delete(t.alone, id)
+		return
+	}
+	g.entries[k] = lineageEntry{}
+	if g.left--; g.left > 0 {
+		return
+	}
+	caller, _, _ := callNumber(id)
+	list := t.groups[caller]
+	for i, x := range list {
+		if x == g {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(t.groups, caller)
+	} else {
+		t.groups[caller] = list
+	}
+}
+
+// dropIf forgets the lineage of the tasks whose IDs pick selects.
+func (t *lineageTable) dropIf(pick func(id string) bool) {
+	for id := range t.alone {
+		if pick(id) {
+			delete(t.alone, id)
+		}
+	}
+	var ids []string
+	for _, list := range t.groups {
+		for _, g := range list {
+			for _, e := range g.entries {
+				if e.t != nil && pick(e.t.Call().ID) {
+					ids = append(ids, e.t.Call().ID)
+				}
+			}
+		}
+	}
+	for _, id := range ids {
+		t.drop(id)
+	}
+}

@@ -1,0 +1,103 @@
+package owner
+
+import (
+	"testing"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// sentGroup is n tasks of caller "job1", numbered from first.
+func sentGroup(first, n int) ([]*objstore.Object, []Task) {
+	objs := make([]*objstore.Object, n)
+	tasks := make([]Task, n)
+	for i := range n {
+		st := newSentTask("job1." + itoa(first+i))
+		objs[i], tasks[i] = st.obj, st
+	}
+	return objs, tasks
+}
+
+func itoa(n int) string { return exec.Int(int64(n)).String() }
+
+// A group's calls are awaited as one record and answered by their own
+// IDs in any order; the record goes with the last answer, and each
+// call's lineage goes with its value.
+func TestGroupAnsweredByEachID(t *testing.T) {
+	ow := New(newSentTasks())
+	objs, tasks := sentGroup(5, 3)
+	ow.AwaitGroup(append([]*objstore.Object(nil), objs...), "node:2") // AwaitGroup keeps the slice it is given
+	ow.RememberGroup(tasks)
+	if g, a := ow.AwaitRecords(); g != 1 || a != 0 {
+		t.Fatalf("records: %d groups, %d alone; want 1, 0", g, a)
+	}
+	for _, k := range []int{2, 0, 1} {
+		id := objs[k].ID()
+		if ow.Awaited(id) != objs[k] || !ow.hasLineage(id) {
+			t.Fatalf("%s is not awaited, or its lineage not kept", id)
+		}
+		inline, _ := exec.Encode(nil, exec.Int(int64(k)))
+		if err := ow.HandleDone((&wire.Done{ID: id, Inline: inline}).Encode()); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := objs[k].Result(); err != nil || v.AsInt() != int64(k) {
+			t.Fatalf("%s: %v %v, want %d", id, v, err, k)
+		}
+		if ow.Awaited(id) != nil || ow.hasLineage(id) {
+			t.Fatalf("%s is still awaited, or its lineage kept, after its answer", id)
+		}
+	}
+	if len(ow.awaited.groups) != 0 || len(ow.lineage.groups) != 0 {
+		t.Fatal("the group's records outlived its last answer")
+	}
+}
+
+// Calls that are not one caller's consecutive calls are awaited alone.
+func TestGroupNotConsecutiveAwaitedAlone(t *testing.T) {
+	ow := New(newSentTasks())
+	a, _ := sentGroup(1, 1)
+	b, _ := sentGroup(3, 1)
+	ow.AwaitGroup([]*objstore.Object{a[0], b[0]}, "node:2")
+	if g, n := ow.AwaitRecords(); g != 0 || n != 2 {
+		t.Fatalf("records: %d groups, %d alone; want 0, 2", g, n)
+	}
+	if ow.Awaited("job1.1") != a[0] || ow.Awaited("job1.3") != b[0] {
+		t.Fatal("a call awaited alone is not found")
+	}
+}
+
+// When the node of a group dies, each of its calls not answered yet is
+// run again alone, from the group's lineage.
+func TestGroupNodeDiedRetriesEachCall(t *testing.T) {
+	n := newSentTasks()
+	ow := New(n)
+	objs, tasks := sentGroup(1, 3)
+	ow.AwaitGroup(objs, "node:2")
+	ow.RememberGroup(tasks)
+	inline, _ := exec.Encode(nil, exec.Int(1))
+	if err := ow.HandleDone((&wire.Done{ID: "job1.1", Inline: inline}).Encode()); err != nil {
+		t.Fatal(err)
+	}
+	ow.NodeDied("node:2")
+	got := map[string]bool{}
+	for range 2 {
+		got[nextSpilled(t, n).Call().ID] = true
+	}
+	if !got["job1.2"] || !got["job1.3"] {
+		t.Fatalf("placed again: %v, want job1.2 and job1.3", got)
+	}
+}
+
+// Releasing a job takes its group's awaited results and drops their
+// lineage.
+func TestGroupReleasedWithItsJob(t *testing.T) {
+	ow := New(newSentTasks())
+	objs, tasks := sentGroup(1, 4)
+	ow.AwaitGroup(objs, "node:2")
+	ow.RememberGroup(tasks)
+	got := ow.ReleaseJobs(func(id string) bool { return id[:4] == "job1" })
+	if len(got) != 4 || ow.CountAwaited(func(string) bool { return true }) != 0 || ow.hasLineage("job1.2") {
+		t.Fatalf("released %d results; still awaited %d", len(got), ow.CountAwaited(func(string) bool { return true }))
+	}
+}
