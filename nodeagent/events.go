@@ -131,6 +131,14 @@ func (c *Cluster) noteWaiting(t *task, n *Node, now int64) {
 
 // noteEnded records a task's end on node n (started zero: it never ran).
 func (c *Cluster) noteEnded(t *task, node string, worker int, started, ended time.Time, err *exec.Error) {
+	c.noteCallEnded(t.call.ID, t.call.Name(), node, worker, started, ended, err)
+}
+
+// noteCallEnded records the end on node of the task call id of function
+// name: a task's (noteEnded), or a call of a fused run, which has no task
+// record of its own here (group_fused.go) and is listed as a task by
+// this event as by a task's.
+func (c *Cluster) noteCallEnded(id, name, node string, worker int, started, ended time.Time, err *exec.Error) {
 	if c.events == nil {
 		return
 	}
@@ -138,7 +146,7 @@ func (c *Cluster) noteEnded(t *task, node string, worker int, started, ended tim
 	if !started.IsZero() {
 		from = started.UnixNano()
 	}
-	c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: endState(err), Node: node, Worker: int32(worker),
+	c.events.Add(taskevents.Event{ID: id, Name: name, State: endState(err), Node: node, Worker: int32(worker),
 		Error: errorText(err), At: ended.UnixNano(), Start: from})
 }
 

@@ -26,9 +26,11 @@ import (
 // cancelled on its own once its group runs (a cancel covering it before
 // its turn stops it; the first call, running, is stopped as a task is),
 // the memory monitor stops the run only in its first call (the others
-// are bounded by the job's step limit, as every call), and it records no
-// task events here (its owner records it as submitted and done). So a group runs this way only when its calls need nothing
-// else (fusable): tasks of a program, deterministic, without
+// are bounded by the job's step limit, as every call), and a call
+// waiting or running across a report of task events is not listed as
+// such (its submission is recorded by its owner, its end here as a
+// task's: noteCallEnded). So a group runs this way only when its calls
+// need nothing else (fusable): tasks of a program, deterministic, without
 // @retries(errors=true), making no task or actor call themselves (nor
 // through the fns of their program), taking no future from outside the
 // group.
@@ -195,6 +197,7 @@ func (g *taskGroup) runFused(worker int) {
 		if err != nil {
 			c.stats.Failed.Add(1)
 			fc.ce.counts.Failed.Add(1)
+			c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, time.Time{}, time.Now(), err)
 			r.finish(n, i, exec.None, err, 0)
 			r.results[i].dep = err.Kind != exec.KindCancelled
 			continue
@@ -216,9 +219,10 @@ func (g *taskGroup) runFused(worker int) {
 		c.stats.Running.Add(1)
 		started := time.Now()
 		val, err := r.run(th, fc)
+		ended := time.Now()
 		var ran time.Duration // reported for an adaptive program only, as a task's (runTask)
 		if fc.ce.fn.Program().Adapt != nil {
-			ran = time.Since(started)
+			ran = ended.Sub(started)
 		}
 		c.stats.Running.Add(-1)
 		if i == 0 {
@@ -232,6 +236,7 @@ func (g *taskGroup) runFused(worker int) {
 			c.stats.Done.Add(1)
 			fc.ce.counts.Finished.Add(1)
 		}
+		c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, started, ended, err)
 		clear(fc.args) // the values go with the call (its result is kept apart)
 		r.finish(n, i, val, err, ran)
 	}
