@@ -75,8 +75,25 @@ func endState(err *exec.Error) taskevents.State {
 // noteSubmitted records a task its owner submitted: pending, not placed
 // (the first transition: it needs no time).
 func (c *Cluster) noteSubmitted(t *task) {
-	if c.events != nil && c.net != nil { // a timeline needs only runs
+	if c.events != nil && c.net != nil && !t.obj.IsReady() { // a timeline needs only runs; a task failed already is superseded
 		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())})
+	}
+}
+
+// noteGroupSubmitted records the tasks of a group submitted, each
+// pending as noteSubmitted records it, all superseded by the end of the
+// group's last call (one done channel for the group, not one per call):
+// the calls of a group end in order, and a submission reported after a
+// call's end does not undo it (taskevents.Table ranks transitions).
+func (c *Cluster) noteGroupSubmitted(tasks []*task) {
+	if c.events == nil || c.net == nil || len(tasks) == 0 {
+		return
+	}
+	over := taskevents.DoneChan(tasks[len(tasks)-1].obj.Done())
+	for _, t := range tasks {
+		if !t.obj.IsReady() {
+			c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: over})
+		}
 	}
 }
 

@@ -173,6 +173,7 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		g.add(t)
 		*futs[i] = t.future()
 	}
+	c.noteGroupSubmitted(g.tasks)
 	c.watchDropsOf(futs)
 	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
 		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
