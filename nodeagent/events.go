@@ -80,19 +80,54 @@ func (c *Cluster) noteSubmitted(t *task) {
 	}
 }
 
-// noteGroupSubmitted records the tasks of a group submitted, each
-// pending as noteSubmitted records it, all superseded by the end of the
-// group's last call (one done channel for the group, not one per call):
-// the calls of a group end in order, and a submission reported after a
-// call's end does not undo it (taskevents.Table ranks transitions).
+// submittedGroups are the groups a process submitted whose last call
+// has not ended. Its lock guards the set: submitters add, the end of a
+// group's last call removes, a report reads (snapshotTasks).
+type submittedGroups struct {
+	mu  sync.Mutex
+	set map[*submittedGroup]struct{}
+}
+
+// submittedGroup is the tasks of one group submitted.
+type submittedGroup struct{ tasks []*task }
+
+// noteGroupSubmitted records the tasks of a group submitted, as
+// noteSubmitted records a task, with no event per call as they are
+// submitted: the group is kept among those in flight until its last call
+// ends (one wait for the group), and each report records pending those
+// of its calls not ended by then (snapshotTasks). A call that comes and
+// goes between two reports was recorded pending and superseded by its
+// end before; now it is not recorded pending: the same events are sent.
 func (c *Cluster) noteGroupSubmitted(tasks []*task) {
 	if c.events == nil || c.net == nil || len(tasks) == 0 {
 		return
 	}
-	over := taskevents.DoneChan(tasks[len(tasks)-1].obj.Done())
-	for _, t := range tasks {
-		if !t.obj.IsReady() {
-			c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: over})
+	g := &submittedGroup{tasks: tasks}
+	f := &c.inFlight
+	f.mu.Lock()
+	if f.set == nil {
+		f.set = map[*submittedGroup]struct{}{}
+	}
+	f.set[g] = struct{}{}
+	f.mu.Unlock()
+	tasks[len(tasks)-1].obj.OnReady(func() {
+		f.mu.Lock()
+		delete(f.set, g)
+		f.mu.Unlock()
+	})
+}
+
+// snapshotInFlight records pending, for a report, the calls of the
+// groups in flight not ended yet.
+func (c *Cluster) snapshotInFlight() {
+	f := &c.inFlight
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for g := range f.set {
+		for _, t := range g.tasks {
+			if !t.obj.IsReady() {
+				c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())})
+			}
 		}
 	}
 }
@@ -117,6 +152,7 @@ func (c *Cluster) snapshotTasks() {
 	if c.events == nil {
 		return
 	}
+	c.snapshotInFlight()
 	now := time.Now().UnixNano()
 	for _, n := range c.nodes {
 		queued, running := n.sched.Snapshot(maxQueuedReported)
