@@ -81,17 +81,15 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 
 // awaitGroup awaits the results of a group's tasks sent whole to addr
 // and keeps their lineage, as one record of the owner for the group (one
-// for its results, one for its lineage: owner.AwaitGroup, RememberGroup)
-// where its calls are one caller's consecutive calls, each call still
-// answered, failed and recovered by its own ID.
+// for its results, one for its lineage: owner.SentGroup) where its calls
+// are one caller's consecutive calls, each call still answered, failed
+// and recovered by its own ID.
 func (nw *network) awaitGroup(tasks []*task, addr string) {
-	objs := make([]*objstore.Object, len(tasks))
 	owned := make([]owner.Task, len(tasks))
 	for i, t := range tasks {
-		objs[i], owned[i] = t.obj, t
+		owned[i] = t
 	}
-	nw.ow.AwaitGroup(objs, addr)
-	nw.ow.RememberGroup(owned)
+	nw.ow.SentGroup(owned, addr)
 }
 
 // uniformGroup reports whether the calls of g share what a GroupSubmit

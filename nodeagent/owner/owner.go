@@ -155,24 +155,35 @@ func (ow *Owner) Await(obj *objstore.Object, addr string) {
 	ow.awaitMu.Unlock()
 }
 
-// AwaitGroup records that the values of objs, the results of one group's
-// calls made one after another by one caller, will come from the node at
-// addr: one record for the group, not one per call (tables.go). It
-// keeps objs. Calls that are not one caller's consecutive calls are
-// awaited one by one.
-func (ow *Owner) AwaitGroup(objs []*objstore.Object, addr string) {
+// SentGroup records that the results of tasks, a group's calls sent
+// whole to the node at addr, will come from there, and keeps their
+// lineage (Await and Remember for each): where they are one caller's
+// consecutive calls, as one record of awaited results and one of lineage
+// for the group, not one per call (tables.go).
+func (ow *Owner) SentGroup(tasks []Task, addr string) {
+	caller, first, ok := consecutiveCalls(len(tasks), func(i int) string { return tasks[i].Call().ID })
+	objs := make([]*objstore.Object, len(tasks))
+	for i, t := range tasks {
+		objs[i] = t.Object()
+	}
 	ow.awaitMu.Lock()
-	defer ow.awaitMu.Unlock()
-	if ow.awaited.putGroup(objs, addr) {
-		return
+	if !ok || !ow.awaited.putGroup(caller, first, objs, addr) {
+		for _, o := range objs {
+			ow.awaited.put(o.ID(), awaitedResult{o, addr})
+		}
 	}
-	for _, o := range objs {
-		ow.awaited.put(o.ID(), awaitedResult{o, addr})
+	ow.awaitMu.Unlock()
+	ow.mu.Lock()
+	if !ok || !ow.lineage.putGroup(caller, first, tasks) {
+		for _, t := range tasks {
+			ow.lineage.put(t)
+		}
 	}
+	ow.mu.Unlock()
 }
 
 // AwaitRecords counts the records of awaited results made so far: of
-// groups (AwaitGroup) and of results awaited alone.
+// groups (SentGroup) and of results awaited alone.
 func (ow *Owner) AwaitRecords() (groups, alone int) {
 	ow.awaitMu.Lock()
 	defer ow.awaitMu.Unlock()

@@ -55,20 +55,6 @@ func (ow *Owner) Remember(t Task) {
 	ow.mu.Unlock()
 }
 
-// RememberGroup keeps the specifications of one group's tasks, calls made
-// one after another by one caller, as one record (tables.go); tasks that
-// are not one caller's consecutive calls are remembered one by one.
-func (ow *Owner) RememberGroup(tasks []Task) {
-	ow.mu.Lock()
-	defer ow.mu.Unlock()
-	if ow.lineage.putGroup(tasks) {
-		return
-	}
-	for _, t := range tasks {
-		ow.lineage.put(t)
-	}
-}
-
 // forget drops a task's lineage once its value is held here.
 func (ow *Owner) forget(id string) {
 	ow.mu.Lock()

@@ -9,7 +9,7 @@ import (
 
 // The results an owner awaits and the lineage it keeps are found by task
 // ID. A task sent alone has an entry of its own in a map. The calls of a
-// group sent whole (AwaitGroup, RememberGroup) have ONE record for the
+// group sent whole (SentGroup) have ONE record for the
 // group: their IDs are one caller's consecutive calls ("<caller>.<n>",
 // exec.Thread.NextCallID), so a call's entry is found by its caller's ID
 // and its number, at its index in the group's record, without a map
@@ -105,17 +105,20 @@ func (t *awaitTable) put(id string, r awaitedResult) {
 	t.aloneMade++
 }
 
-// putGroup awaits the results objs of one caller's consecutive calls
-// from the node at addr, as one record; false (nothing done) when the
-// calls are not one caller's consecutive calls or one is awaited already.
-func (t *awaitTable) putGroup(objs []*objstore.Object, addr string) bool {
-	caller, first, ok := consecutiveCalls(len(objs), func(i int) string { return objs[i].ID() })
-	if !ok {
-		return false
-	}
-	for _, o := range objs {
-		if t.get(o.ID()).obj != nil {
+// putGroup awaits the results objs of the consecutive calls first,
+// first+1, ... of caller from the node at addr, as one record; false
+// (nothing done) when one of them may be awaited already.
+func (t *awaitTable) putGroup(caller string, first uint64, objs []*objstore.Object, addr string) bool {
+	for _, g := range t.groups[caller] {
+		if overlaps(g.first, len(g.objs), first, len(objs)) {
 			return false
+		}
+	}
+	if len(t.alone) > 0 {
+		for _, o := range objs {
+			if _, ok := t.alone[o.ID()]; ok {
+				return false
+			}
 		}
 	}
 	if t.groups == nil {
@@ -124,6 +127,11 @@ func (t *awaitTable) putGroup(objs []*objstore.Object, addr string) bool {
 	t.groups[caller] = append(t.groups[caller], &awaitedGroup{first: first, objs: objs, sentTo: addr, left: len(objs)})
 	t.groupsMade++
 	return true
+}
+
+// overlaps reports whether the call numbers [a, a+n) and [b, b+m) meet.
+func overlaps(a uint64, n int, b uint64, m int) bool {
+	return a < b+uint64(m) && b < a+uint64(n)
 }
 
 // take stops awaiting id's result and returns it.
@@ -248,17 +256,20 @@ func (t *lineageTable) put(task Task) {
 	t.alone[id] = &lineageEntry{t: task}
 }
 
-// putGroup keeps the lineage of one caller's consecutive calls as one
-// record; false (nothing done) when they are not one caller's
-// consecutive calls or the lineage of one is kept already.
-func (t *lineageTable) putGroup(tasks []Task) bool {
-	caller, first, ok := consecutiveCalls(len(tasks), func(i int) string { return tasks[i].Call().ID })
-	if !ok {
-		return false
-	}
-	for _, task := range tasks {
-		if t.get(task.Call().ID) != nil {
+// putGroup keeps the lineage of tasks, the consecutive calls first,
+// first+1, ... of caller, as one record; false (nothing done) when the
+// lineage of one of them may be kept already.
+func (t *lineageTable) putGroup(caller string, first uint64, tasks []Task) bool {
+	for _, g := range t.groups[caller] {
+		if overlaps(g.first, len(g.entries), first, len(tasks)) {
 			return false
+		}
+	}
+	if len(t.alone) > 0 {
+		for _, task := range tasks {
+			if t.alone[task.Call().ID] != nil {
+				return false
+			}
 		}
 	}
 	g := &lineageGroup{first: first, entries: make([]lineageEntry, len(tasks)), left: len(tasks)}

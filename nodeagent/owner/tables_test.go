@@ -27,8 +27,7 @@ func itoa(n int) string { return exec.Int(int64(n)).String() }
 func TestGroupAnsweredByEachID(t *testing.T) {
 	ow := New(newSentTasks())
 	objs, tasks := sentGroup(5, 3)
-	ow.AwaitGroup(append([]*objstore.Object(nil), objs...), "node:2") // AwaitGroup keeps the slice it is given
-	ow.RememberGroup(tasks)
+	ow.SentGroup(tasks, "node:2")
 	if g, a := ow.AwaitRecords(); g != 1 || a != 0 {
 		t.Fatalf("records: %d groups, %d alone; want 1, 0", g, a)
 	}
@@ -56,9 +55,9 @@ func TestGroupAnsweredByEachID(t *testing.T) {
 // Calls that are not one caller's consecutive calls are awaited alone.
 func TestGroupNotConsecutiveAwaitedAlone(t *testing.T) {
 	ow := New(newSentTasks())
-	a, _ := sentGroup(1, 1)
-	b, _ := sentGroup(3, 1)
-	ow.AwaitGroup([]*objstore.Object{a[0], b[0]}, "node:2")
+	a, at := sentGroup(1, 1)
+	b, bt := sentGroup(3, 1)
+	ow.SentGroup([]Task{at[0], bt[0]}, "node:2")
 	if g, n := ow.AwaitRecords(); g != 0 || n != 2 {
 		t.Fatalf("records: %d groups, %d alone; want 0, 2", g, n)
 	}
@@ -72,9 +71,8 @@ func TestGroupNotConsecutiveAwaitedAlone(t *testing.T) {
 func TestGroupNodeDiedRetriesEachCall(t *testing.T) {
 	n := newSentTasks()
 	ow := New(n)
-	objs, tasks := sentGroup(1, 3)
-	ow.AwaitGroup(objs, "node:2")
-	ow.RememberGroup(tasks)
+	_, tasks := sentGroup(1, 3)
+	ow.SentGroup(tasks, "node:2")
 	inline, _ := exec.Encode(nil, exec.Int(1))
 	if err := ow.HandleDone((&wire.Done{ID: "job1.1", Inline: inline}).Encode()); err != nil {
 		t.Fatal(err)
@@ -93,11 +91,23 @@ func TestGroupNodeDiedRetriesEachCall(t *testing.T) {
 // lineage.
 func TestGroupReleasedWithItsJob(t *testing.T) {
 	ow := New(newSentTasks())
-	objs, tasks := sentGroup(1, 4)
-	ow.AwaitGroup(objs, "node:2")
-	ow.RememberGroup(tasks)
+	_, tasks := sentGroup(1, 4)
+	ow.SentGroup(tasks, "node:2")
 	got := ow.ReleaseJobs(func(id string) bool { return id[:4] == "job1" })
 	if len(got) != 4 || ow.CountAwaited(func(string) bool { return true }) != 0 || ow.hasLineage("job1.2") {
 		t.Fatalf("released %d results; still awaited %d", len(got), ow.CountAwaited(func(string) bool { return true }))
+	}
+}
+
+// A group whose calls overlap a group awaited already is awaited call by
+// call, so that no call has two records.
+func TestGroupOverlappingAwaitedAlone(t *testing.T) {
+	ow := New(newSentTasks())
+	_, first := sentGroup(1, 3)
+	_, again := sentGroup(3, 2)
+	ow.SentGroup(first, "node:2")
+	ow.SentGroup(again, "node:3")
+	if g, a := ow.AwaitRecords(); g != 1 || a != 2 {
+		t.Fatalf("records: %d groups, %d alone; want 1, 2", g, a)
 	}
 }
