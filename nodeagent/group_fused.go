@@ -51,6 +51,9 @@ type fusedRun struct {
 	// for the run (neither is kept past its call).
 	call exec.TaskCall
 	done wire.Done
+	// locals is how many entries the thread's Local had when the last
+	// call's thread was readied anew (callThread).
+	locals int
 }
 
 // fusedCall is one call of a fused run.
@@ -202,11 +205,7 @@ func (g *taskGroup) runFused(worker int) {
 			r.results[i].dep = err.Kind != exec.KindCancelled
 			continue
 		}
-		th = n.threadFor(th, fc.ce.fn.Name(), fc.id)
-		th.MaxSteps = lim.maxSteps
-		th.StartCallsAt(0)
-		th.Local[localTask] = carrier
-		c.routeOutput(th, r.output)
+		th = r.callThread(n, th, fc, carrier, lim.maxSteps)
 		if i == 0 {
 			carrier.mu.Lock()
 			carrier.th = th // a cancel of the first call stops it as it stops a task
@@ -241,6 +240,28 @@ func (g *taskGroup) runFused(worker int) {
 		r.finish(n, i, val, err, ran)
 	}
 	n.putSpareThread(th)
+}
+
+// callThread readies the thread for call fc: th, the thread of the
+// run's previous call (nil for the first), taken again as it is when
+// the previous call added nothing to its Local (what a call finds there
+// is then exactly what threadFor, the carrier and the output route set
+// for the previous call, the same for every call of the run), else one
+// readied anew as a task's (threadFor). So a call of a run pays no map
+// writes to get its thread.
+func (r *fusedRun) callThread(n *Node, th *exec.Thread, fc *fusedCall, carrier *task, maxSteps int64) *exec.Thread {
+	if th != nil && r.locals > 0 && len(th.Local) == r.locals {
+		th.Reuse(fc.ce.fn.Name(), fc.id)
+		th.MaxSteps, th.Yield = maxSteps, nil
+		return th
+	}
+	th = n.threadFor(th, fc.ce.fn.Name(), fc.id)
+	th.MaxSteps = maxSteps
+	th.StartCallsAt(0)
+	th.Local[localTask] = carrier
+	n.cluster.routeOutput(th, r.output)
+	r.locals = len(th.Local)
+	return th
 }
 
 // run runs call fc on th; a panic fails the call, as it fails a task

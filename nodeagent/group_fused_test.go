@@ -168,3 +168,37 @@ func TestFusedGroupFailedTasksListed(t *testing.T) {
 		t.Errorf("after the fused chain the state API counts %v of 'step' in all, want 200 FINISHED, 1 + 100 FAILED", got)
 	}
 }
+
+// fusedPrinting is a fused chain whose calls print.
+const fusedPrinting = `
+@hint(fuse)
+task step(x) {
+    print("step", x)
+    return x + 1
+}
+pipeline main(n: int = 50) {
+    let x = step(0)
+    for i in range(n - 1) {
+        x = step(x)
+    }
+    return get(x)
+}
+`
+
+// The calls of a fused run, which share one thread, each print to the
+// driver, in order, as without the hint.
+func TestFusedGroupCallsPrint(t *testing.T) {
+	head, nodes, driver, out := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	before := len(out.String())
+	want := runWithOpt(t, driver, fusedPrinting, "none").String()
+	wantOut := out.String()[before:]
+	before = len(out.String())
+	got := runWithOpt(t, driver, fusedPrinting, "fuse").String()
+	if gotOut := out.String()[before:]; got != want || gotOut != wantOut || want != "50" {
+		t.Errorf("with fuse: %s, printed %q; without: %s, printed %q", got, gotOut, want, wantOut)
+	}
+	if runs := fusedRuns(procs); runs != 1 {
+		t.Errorf("the chain ran as %d fused runs, want 1", runs)
+	}
+}
