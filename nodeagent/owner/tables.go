@@ -1,6 +1,7 @@
 package owner
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,61 @@ func consecutiveCalls(n int, idAt func(i int) string) (caller string, first uint
 	return caller, first, true
 }
 
+// callRange is what a group record of either table has: the number of
+// its first call and how many calls it holds. A caller's records are
+// kept in the order of their first calls, so that the one holding a call
+// is found by a binary search however many of that caller's groups are
+// in flight (a batch of many groups).
+type callRange interface {
+	firstCall() uint64
+	calls() int
+}
+
+func (g *awaitedGroup) firstCall() uint64 { return g.first }
+func (g *awaitedGroup) calls() int        { return len(g.objs) }
+func (g *lineageGroup) firstCall() uint64 { return g.first }
+func (g *lineageGroup) calls() int        { return len(g.entries) }
+
+// holding returns the record of list (ordered by first call) whose
+// calls include number n, and n's index there.
+func holding[G callRange](list []G, n uint64) (g G, k int, ok bool) {
+	i := sort.Search(len(list), func(i int) bool { return list[i].firstCall() > n }) - 1
+	if i < 0 || n-list[i].firstCall() >= uint64(list[i].calls()) {
+		return g, 0, false
+	}
+	return list[i], int(n - list[i].firstCall()), true
+}
+
+// insertFree adds g to list in the order of first calls; false (list
+// unchanged) when g's calls meet those of a record of list.
+func insertFree[G callRange](list []G, g G) ([]G, bool) {
+	first, n := g.firstCall(), g.calls()
+	i := sort.Search(len(list), func(i int) bool { return list[i].firstCall() >= first })
+	if i > 0 && overlaps(list[i-1].firstCall(), list[i-1].calls(), first, n) ||
+		i < len(list) && overlaps(list[i].firstCall(), list[i].calls(), first, n) {
+		return list, false
+	}
+	list = append(list, g)
+	copy(list[i+1:], list[i:])
+	list[i] = g
+	return list, true
+}
+
+// removeFrom drops g, a record of list, from list, keeping the order.
+func removeFrom[G interface {
+	callRange
+	comparable
+}](list []G, g G) []G {
+	i := sort.Search(len(list), func(i int) bool { return list[i].firstCall() >= g.firstCall() })
+	if i == len(list) || list[i] != g {
+		return list
+	}
+	copy(list[i:], list[i+1:])
+	var none G
+	list[len(list)-1] = none
+	return list[:len(list)-1]
+}
+
 // awaitTable is the results awaited from other nodes (Owner.awaited),
 // guarded by Owner.awaitMu.
 type awaitTable struct {
@@ -75,12 +131,8 @@ func (t *awaitTable) slot(id string) (*awaitedGroup, int) {
 	if !ok {
 		return nil, 0
 	}
-	for _, g := range t.groups[caller] {
-		if n >= g.first && n-g.first < uint64(len(g.objs)) {
-			if k := int(n - g.first); g.objs[k] != nil {
-				return g, k
-			}
-		}
+	if g, k, ok := holding(t.groups[caller], n); ok && g.objs[k] != nil {
+		return g, k
 	}
 	return nil, 0
 }
@@ -109,11 +161,6 @@ func (t *awaitTable) put(id string, r awaitedResult) {
 // first+1, ... of caller from the node at addr, as one record; false
 // (nothing done) when one of them may be awaited already.
 func (t *awaitTable) putGroup(caller string, first uint64, objs []*objstore.Object, addr string) bool {
-	for _, g := range t.groups[caller] {
-		if overlaps(g.first, len(g.objs), first, len(objs)) {
-			return false
-		}
-	}
 	if len(t.alone) > 0 {
 		for _, o := range objs {
 			if _, ok := t.alone[o.ID()]; ok {
@@ -121,10 +168,14 @@ func (t *awaitTable) putGroup(caller string, first uint64, objs []*objstore.Obje
 			}
 		}
 	}
+	list, ok := insertFree(t.groups[caller], &awaitedGroup{first: first, objs: objs, sentTo: addr, left: len(objs)})
+	if !ok {
+		return false
+	}
 	if t.groups == nil {
 		t.groups = map[string][]*awaitedGroup{}
 	}
-	t.groups[caller] = append(t.groups[caller], &awaitedGroup{first: first, objs: objs, sentTo: addr, left: len(objs)})
+	t.groups[caller] = list
 	t.groupsMade++
 	return true
 }
@@ -155,13 +206,7 @@ func (t *awaitTable) takeAt(id string, g *awaitedGroup, k int) awaitedResult {
 		return r
 	}
 	caller, _, _ := callNumber(id)
-	list := t.groups[caller]
-	for i, x := range list {
-		if x == g {
-			list = append(list[:i:i], list[i+1:]...)
-			break
-		}
-	}
+	list := removeFrom(t.groups[caller], g)
 	if len(list) == 0 {
 		delete(t.groups, caller)
 	} else {
@@ -226,12 +271,8 @@ func (t *lineageTable) slot(id string) (*lineageGroup, int) {
 	if !ok {
 		return nil, 0
 	}
-	for _, g := range t.groups[caller] {
-		if n >= g.first && n-g.first < uint64(len(g.entries)) {
-			if k := int(n - g.first); g.entries[k].t != nil {
-				return g, k
-			}
-		}
+	if g, k, ok := holding(t.groups[caller], n); ok && g.entries[k].t != nil {
+		return g, k
 	}
 	return nil, 0
 }
@@ -260,11 +301,6 @@ func (t *lineageTable) put(task Task) {
 // first+1, ... of caller, as one record; false (nothing done) when the
 // lineage of one of them may be kept already.
 func (t *lineageTable) putGroup(caller string, first uint64, tasks []Task) bool {
-	for _, g := range t.groups[caller] {
-		if overlaps(g.first, len(g.entries), first, len(tasks)) {
-			return false
-		}
-	}
 	if len(t.alone) > 0 {
 		for _, task := range tasks {
 			if t.alone[task.Call().ID] != nil {
@@ -273,13 +309,17 @@ func (t *lineageTable) putGroup(caller string, first uint64, tasks []Task) bool 
 		}
 	}
 	g := &lineageGroup{first: first, entries: make([]lineageEntry, len(tasks)), left: len(tasks)}
+	list, ok := insertFree(t.groups[caller], g)
+	if !ok {
+		return false
+	}
 	for i, task := range tasks {
 		g.entries[i].t = task
 	}
 	if t.groups == nil {
 		t.groups = map[string][]*lineageGroup{}
 	}
-	t.groups[caller] = append(t.groups[caller], g)
+	t.groups[caller] = list
 	return true
 }
 
@@ -295,13 +335,7 @@ func (t *lineageTable) drop(id string) {
 		return
 	}
 	caller, _, _ := callNumber(id)
-	list := t.groups[caller]
-	for i, x := range list {
-		if x == g {
-			list = append(list[:i:i], list[i+1:]...)
-			break
-		}
-	}
+	list := removeFrom(t.groups[caller], g)
 	if len(list) == 0 {
 		delete(t.groups, caller)
 	} else {

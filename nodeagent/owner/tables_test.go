@@ -111,3 +111,37 @@ func TestGroupOverlappingAwaitedAlone(t *testing.T) {
 		t.Fatalf("records: %d groups, %d alone; want 1, 2", g, a)
 	}
 }
+
+// Many groups of one caller in flight, sent out of order, are each found
+// by their calls, and go with their last answers.
+func TestManyGroupsOfOneCaller(t *testing.T) {
+	ow := New(newSentTasks())
+	order := []int{5, 0, 9, 3, 7, 1, 8, 2, 6, 4}
+	objs := map[string]*objstore.Object{}
+	for _, k := range order {
+		o, tasks := sentGroup(1+10*k, 10)
+		for _, x := range o {
+			objs[x.ID()] = x
+		}
+		ow.SentGroup(tasks, "node:2")
+	}
+	if g, a := ow.AwaitRecords(); g != 10 || a != 0 {
+		t.Fatalf("records: %d groups, %d alone; want 10, 0", g, a)
+	}
+	for n := 100; n >= 1; n-- {
+		id := "job1." + itoa(n)
+		if ow.Awaited(id) != objs[id] || !ow.hasLineage(id) {
+			t.Fatalf("%s is not found", id)
+		}
+		inline, _ := exec.Encode(nil, exec.Int(int64(n)))
+		if err := ow.HandleDone((&wire.Done{ID: id, Inline: inline}).Encode()); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := objs[id].Result(); err != nil || v.AsInt() != int64(n) {
+			t.Fatalf("%s: %v %v", id, v, err)
+		}
+	}
+	if len(ow.awaited.groups) != 0 || len(ow.lineage.groups) != 0 {
+		t.Fatal("records outlived their last answers")
+	}
+}
