@@ -10,8 +10,8 @@ import (
 
 // The results an owner awaits and the lineage it keeps are found by task
 // ID. A task sent alone has an entry of its own in a map. The calls of a
-// group sent whole (SentGroup) have ONE record for the
-// group: their IDs are one caller's consecutive calls ("<caller>.<n>",
+// group sent whole (SentGroup) have ONE record for the group: their IDs
+// are one caller's consecutive calls ("<caller>.<n>",
 // exec.Thread.NextCallID), so a call's entry is found by its caller's ID
 // and its number, at its index in the group's record, without a map
 // entry, an insert or a delete per call. A record is dropped with the
