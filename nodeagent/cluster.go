@@ -148,9 +148,13 @@ type Cluster struct {
 	scope   scope                // how far work reaches: localScope, or net
 	gcs     *lazyStore           // the embedded GCS (nil in a networked process)
 	events  *taskevents.Recorder // task events (events.go); nil: none recorded
-	net     *network             // nil for an embedded cluster
-	demands sync.Map             // callee -> demandEntry
-	reuse   *reuse               // on a driver that runs a job again: its earlier runs' results (reuse.go); nil otherwise
+	// inFlight are the groups this process submitted whose last call has
+	// not ended: their calls are recorded pending at each report, not one
+	// event each as they are submitted (events.go, noteGroupSubmitted).
+	inFlight submittedGroups
+	net      *network // nil for an embedded cluster
+	demands  sync.Map // callee -> demandEntry
+	reuse    *reuse   // on a driver that runs a job again: its earlier runs' results (reuse.go); nil otherwise
 
 	// spread is, in an embedded cluster, where the last call of each
 	// spread key went (hintplace.go).

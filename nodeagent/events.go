@@ -75,8 +75,60 @@ func endState(err *exec.Error) taskevents.State {
 // noteSubmitted records a task its owner submitted: pending, not placed
 // (the first transition: it needs no time).
 func (c *Cluster) noteSubmitted(t *task) {
-	if c.events != nil && c.net != nil { // a timeline needs only runs
+	if c.events != nil && c.net != nil && !t.obj.IsReady() { // a timeline needs only runs; a task failed already is superseded
 		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())})
+	}
+}
+
+// submittedGroups are the groups a process submitted whose last call
+// has not ended. Its lock guards the set: submitters add, the end of a
+// group's last call removes, a report reads (snapshotTasks).
+type submittedGroups struct {
+	mu  sync.Mutex
+	set map[*submittedGroup]struct{}
+}
+
+// submittedGroup is the tasks of one group submitted.
+type submittedGroup struct{ tasks []*task }
+
+// noteGroupSubmitted records the tasks of a group submitted, as
+// noteSubmitted records a task, with no event per call as they are
+// submitted: the group is kept among those in flight until its last call
+// ends (one wait for the group), and each report records pending those
+// of its calls not ended by then (snapshotTasks). A call that comes and
+// goes between two reports was recorded pending and superseded by its
+// end before; now it is not recorded pending: the same events are sent.
+func (c *Cluster) noteGroupSubmitted(tasks []*task) {
+	if c.events == nil || c.net == nil || len(tasks) == 0 {
+		return
+	}
+	g := &submittedGroup{tasks: tasks}
+	f := &c.inFlight
+	f.mu.Lock()
+	if f.set == nil {
+		f.set = map[*submittedGroup]struct{}{}
+	}
+	f.set[g] = struct{}{}
+	f.mu.Unlock()
+	tasks[len(tasks)-1].obj.OnReady(func() {
+		f.mu.Lock()
+		delete(f.set, g)
+		f.mu.Unlock()
+	})
+}
+
+// snapshotInFlight records pending, for a report, the calls of the
+// groups in flight not ended yet.
+func (c *Cluster) snapshotInFlight() {
+	f := &c.inFlight
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for g := range f.set {
+		for _, t := range g.tasks {
+			if !t.obj.IsReady() {
+				c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())})
+			}
+		}
 	}
 }
 
@@ -100,6 +152,7 @@ func (c *Cluster) snapshotTasks() {
 	if c.events == nil {
 		return
 	}
+	c.snapshotInFlight()
 	now := time.Now().UnixNano()
 	for _, n := range c.nodes {
 		queued, running := n.sched.Snapshot(maxQueuedReported)
@@ -131,6 +184,14 @@ func (c *Cluster) noteWaiting(t *task, n *Node, now int64) {
 
 // noteEnded records a task's end on node n (started zero: it never ran).
 func (c *Cluster) noteEnded(t *task, node string, worker int, started, ended time.Time, err *exec.Error) {
+	c.noteCallEnded(t.call.ID, t.call.Name(), node, worker, started, ended, err)
+}
+
+// noteCallEnded records the end on node of the task call id of function
+// name: a task's (noteEnded), or a call of a fused run, which has no task
+// record of its own here (group_fused.go) and is listed as a task by
+// this event as by a task's.
+func (c *Cluster) noteCallEnded(id, name, node string, worker int, started, ended time.Time, err *exec.Error) {
 	if c.events == nil {
 		return
 	}
@@ -138,7 +199,7 @@ func (c *Cluster) noteEnded(t *task, node string, worker int, started, ended tim
 	if !started.IsZero() {
 		from = started.UnixNano()
 	}
-	c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: endState(err), Node: node, Worker: int32(worker),
+	c.events.Add(taskevents.Event{ID: id, Name: name, State: endState(err), Node: node, Worker: int32(worker),
 		Error: errorText(err), At: ended.UnixNano(), Start: from})
 }
 

@@ -1,6 +1,7 @@
 package nodeagent
 
 import (
+	"context"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -36,6 +37,23 @@ func GroupsReceived(c *Cluster) int64 { return c.net.groupsIn.Load() }
 // GroupMessagesReceived counts the groups of calls that came to c's
 // process whole, in one message each (wire.GroupSubmit).
 func GroupMessagesReceived(c *Cluster) int64 { return c.net.groupMsgs.Load() }
+
+// AwaitRecords counts the records of awaited results c's owner made:
+// of groups sent whole, and of results awaited alone.
+func AwaitRecords(c *Cluster) (groups, alone int) { return c.net.ow.AwaitRecords() }
+
+// CountAwaited counts the results c's owner still awaits.
+func CountAwaited(c *Cluster) int { return c.net.ow.CountAwaited(func(string) bool { return true }) }
+
+// TaskSummary is the state API's count of tasks by name and state on
+// the head c, once every live process has reported its events.
+func TaskSummary(c *Cluster) map[string]map[string]int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.net.flushEverywhere(ctx)
+	byName, _, _ := c.net.events.Summary("")
+	return byName
+}
 
 // FusedRuns counts the groups c's process ran as one task (no task, no
 // object per call: group_fused.go).

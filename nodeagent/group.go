@@ -173,12 +173,34 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		g.add(t)
 		*futs[i] = t.future()
 	}
+	c.noteGroupSubmitted(g.tasks)
+	c.countGroupAtDriver(g.tasks)
 	c.watchDropsOf(futs)
 	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
 		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
 	}
 	whenArgsReady(outside, func() { c.startGroup(origin, g) })
 	return nil
+}
+
+// whenEachReady calls fn with the object of each of tasks, a group's
+// calls, once it is ready. The calls of a group end in order, so it
+// waits for the last one's object only (one waiter for the group, not
+// one per call), and then calls fn at once for each object ready,
+// waiting on its own only for one that is not (a call run again).
+func whenEachReady(tasks []*task, fn func(o *objstore.Object)) {
+	if len(tasks) == 0 {
+		return
+	}
+	tasks[len(tasks)-1].obj.OnReady(func() {
+		for _, t := range tasks {
+			if o := t.obj; o.IsReady() {
+				fn(o)
+			} else {
+				o.OnReady(func() { fn(o) })
+			}
+		}
+	})
 }
 
 // watchDropsOf watches the futures of a group's calls for their

@@ -26,9 +26,11 @@ import (
 // cancelled on its own once its group runs (a cancel covering it before
 // its turn stops it; the first call, running, is stopped as a task is),
 // the memory monitor stops the run only in its first call (the others
-// are bounded by the job's step limit, as every call), and it records no
-// task events here (its owner records it as submitted and done). So a group runs this way only when its calls need nothing
-// else (fusable): tasks of a program, deterministic, without
+// are bounded by the job's step limit, as every call), and a call
+// waiting or running across a report of task events is not listed as
+// such (its submission is recorded by its owner, its end here as a
+// task's: noteCallEnded). So a group runs this way only when its calls
+// need nothing else (fusable): tasks of a program, deterministic, without
 // @retries(errors=true), making no task or actor call themselves (nor
 // through the fns of their program), taking no future from outside the
 // group.
@@ -49,6 +51,9 @@ type fusedRun struct {
 	// for the run (neither is kept past its call).
 	call exec.TaskCall
 	done wire.Done
+	// locals is how many entries the thread's Local had when the last
+	// call's thread was readied anew (callThread).
+	locals int
 }
 
 // fusedCall is one call of a fused run.
@@ -195,15 +200,12 @@ func (g *taskGroup) runFused(worker int) {
 		if err != nil {
 			c.stats.Failed.Add(1)
 			fc.ce.counts.Failed.Add(1)
+			c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, time.Time{}, time.Now(), err)
 			r.finish(n, i, exec.None, err, 0)
 			r.results[i].dep = err.Kind != exec.KindCancelled
 			continue
 		}
-		th = n.threadFor(th, fc.ce.fn.Name(), fc.id)
-		th.MaxSteps = lim.maxSteps
-		th.StartCallsAt(0)
-		th.Local[localTask] = carrier
-		c.routeOutput(th, r.output)
+		th = r.callThread(n, th, fc, carrier, lim.maxSteps)
 		if i == 0 {
 			carrier.mu.Lock()
 			carrier.th = th // a cancel of the first call stops it as it stops a task
@@ -216,9 +218,10 @@ func (g *taskGroup) runFused(worker int) {
 		c.stats.Running.Add(1)
 		started := time.Now()
 		val, err := r.run(th, fc)
+		ended := time.Now()
 		var ran time.Duration // reported for an adaptive program only, as a task's (runTask)
 		if fc.ce.fn.Program().Adapt != nil {
-			ran = time.Since(started)
+			ran = ended.Sub(started)
 		}
 		c.stats.Running.Add(-1)
 		if i == 0 {
@@ -232,10 +235,33 @@ func (g *taskGroup) runFused(worker int) {
 			c.stats.Done.Add(1)
 			fc.ce.counts.Finished.Add(1)
 		}
+		c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, started, ended, err)
 		clear(fc.args) // the values go with the call (its result is kept apart)
 		r.finish(n, i, val, err, ran)
 	}
 	n.putSpareThread(th)
+}
+
+// callThread readies the thread for call fc: th, the thread of the
+// run's previous call (nil for the first), taken again as it is when
+// the previous call added nothing to its Local (what a call finds there
+// is then exactly what threadFor, the carrier and the output route set
+// for the previous call, the same for every call of the run), else one
+// readied anew as a task's (threadFor). So a call of a run pays no map
+// writes to get its thread.
+func (r *fusedRun) callThread(n *Node, th *exec.Thread, fc *fusedCall, carrier *task, maxSteps int64) *exec.Thread {
+	if th != nil && r.locals > 0 && len(th.Local) == r.locals {
+		th.Reuse(fc.ce.fn.Name(), fc.id)
+		th.MaxSteps, th.Yield = maxSteps, nil
+		return th
+	}
+	th = n.threadFor(th, fc.ce.fn.Name(), fc.id)
+	th.MaxSteps = maxSteps
+	th.StartCallsAt(0)
+	th.Local[localTask] = carrier
+	n.cluster.routeOutput(th, r.output)
+	r.locals = len(th.Local)
+	return th
 }
 
 // run runs call fc on th; a panic fails the call, as it fails a task

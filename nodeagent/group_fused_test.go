@@ -104,3 +104,101 @@ func TestFusedGroupErrorAtItsCall(t *testing.T) {
 		t.Errorf("the chain ran as %d fused runs on the nodes, want 1", runs)
 	}
 }
+
+// The driver awaits the results of a fused group sent whole as ONE
+// record, not one per call, and keeps each call's future and value: the
+// intermediate futures kept in a list still read their own values, and
+// nothing stays awaited after the run.
+func TestFusedGroupOneAwaitRecord(t *testing.T) {
+	_, _, driver, _ := startCluster(t, 2, 1)
+	groups0, alone0 := nodeagent.AwaitRecords(driver)
+	if got := runWithOpt(t, driver, fusedKept, "fuse").String(); got != "[200, 1, 58, 200]" {
+		t.Fatalf("the fused chain gave %s, want [200, 1, 58, 200]", got)
+	}
+	groups, alone := nodeagent.AwaitRecords(driver)
+	if groups-groups0 != 1 || alone-alone0 != 0 {
+		t.Errorf("the driver made %d group records and %d records of results alone for one fused chain of 200 calls, want 1 and 0",
+			groups-groups0, alone-alone0)
+	}
+	if n := nodeagent.CountAwaited(driver); n != 0 {
+		t.Errorf("%d results still awaited after the run", n)
+	}
+}
+
+// Every call of a fused group is listed by the state API, finished, as
+// without the hint.
+func TestFusedGroupTasksListed(t *testing.T) {
+	head, _, driver, _ := startCluster(t, 2, 1)
+	runWithOpt(t, driver, fusedKept, "none")
+	want := nodeagent.TaskSummary(head.Cluster)["step"]
+	if want["FINISHED"] != 200 {
+		t.Fatalf("without the hint the state API counts %v of 'step', want 200 FINISHED", want)
+	}
+	runWithOpt(t, driver, fusedKept, "fuse")
+	if got := nodeagent.TaskSummary(head.Cluster)["step"]; got["FINISHED"] != 400 || got["PENDING"]+got["RUNNING"]+got["FAILED"] != 0 {
+		t.Errorf("after the fused chain the state API counts %v of 'step', want 400 FINISHED", got)
+	}
+}
+
+// The calls of a fused group that fail are listed FAILED: the one that
+// failed, as without the hint, and the ones after it that could not
+// start, as when a group's calls run as tasks on a node (without the
+// hint its owner fails them before they are sent, and the state API
+// does not list them).
+func TestFusedGroupFailedTasksListed(t *testing.T) {
+	head, _, driver, _ := startCluster(t, 2, 1)
+	counts := func(opt string) map[string]int {
+		t.Helper()
+		prog, err := rayflow.Compile("groups.rayflow", fusedFailing, nil)
+		if err != nil {
+			t.Fatal(rayflow.FormatError(err, fusedFailing))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if _, err := prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Opt: opt}); err == nil {
+			t.Fatalf("--opt %s: the failing chain did not fail", opt)
+		}
+		return nodeagent.TaskSummary(head.Cluster)["step"]
+	}
+	none := counts("none")
+	if none["FINISHED"] != 100 || none["FAILED"] != 1 {
+		t.Fatalf("without the hint the state API counts %v of 'step', want 100 FINISHED, 1 FAILED", none)
+	}
+	if got := counts("fuse"); got["FINISHED"] != 200 || got["FAILED"] != 101 || got["PENDING"] != 0 {
+		t.Errorf("after the fused chain the state API counts %v of 'step' in all, want 200 FINISHED, 1 + 100 FAILED", got)
+	}
+}
+
+// fusedPrinting is a fused chain whose calls print.
+const fusedPrinting = `
+@hint(fuse)
+task step(x) {
+    print("step", x)
+    return x + 1
+}
+pipeline main(n: int = 50) {
+    let x = step(0)
+    for i in range(n - 1) {
+        x = step(x)
+    }
+    return get(x)
+}
+`
+
+// The calls of a fused run, which share one thread, each print to the
+// driver, in order, as without the hint.
+func TestFusedGroupCallsPrint(t *testing.T) {
+	head, nodes, driver, out := startCluster(t, 2, 1)
+	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
+	before := len(out.String())
+	want := runWithOpt(t, driver, fusedPrinting, "none").String()
+	wantOut := out.String()[before:]
+	before = len(out.String())
+	got := runWithOpt(t, driver, fusedPrinting, "fuse").String()
+	if gotOut := out.String()[before:]; got != want || gotOut != wantOut || want != "50" {
+		t.Errorf("with fuse: %s, printed %q; without: %s, printed %q", got, gotOut, want, wantOut)
+	}
+	if runs := fusedRuns(procs); runs != 1 {
+		t.Errorf("the chain ran as %d fused runs, want 1", runs)
+	}
+}

@@ -56,9 +56,12 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 	}
 	fns := map[string]int{}
 	index := memberIndex{tasks: g.tasks}
+	all := make([]wire.Arg, taskArgCount(g.tasks)) // the calls' arguments, one after the other: one allocation
 	for i, t := range g.tasks {
 		fn := functionIndex(m, fns, t.call.Ref())
-		args, err := nw.groupArgs(t, i, &index, addr, false)
+		n := len(t.call.Args)
+		args, err := nw.groupArgs(t, i, &index, addr, false, all[:n:n])
+		all = all[n:]
 		if err != nil {
 			t.obj.Complete(exec.None, err, "")
 			nw.sendAlone(g.tasks[:i], nil)
@@ -71,12 +74,22 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 		nw.sendAlone(g.tasks, nil)
 		return nil, true
 	}
-	for _, t := range g.tasks {
-		nw.ow.Await(t.obj, addr)
-		nw.ow.Remember(t)
-	}
+	nw.awaitGroup(g.tasks, addr)
 	m.Lineage = nw.c.lineage.forwardGroup([]string{first.call.ID}, addr)
 	return m.Encode(), true
+}
+
+// awaitGroup awaits the results of a group's tasks sent whole to addr
+// and keeps their lineage, as one record of the owner for the group (one
+// for its results, one for its lineage: owner.SentGroup) where its calls
+// are one caller's consecutive calls, each call still answered, failed
+// and recovered by its own ID.
+func (nw *network) awaitGroup(tasks []*task, addr string) {
+	owned := make([]owner.Task, len(tasks))
+	for i, t := range tasks {
+		owned[i] = t
+	}
+	nw.ow.SentGroup(owned, addr)
 }
 
 // uniformGroup reports whether the calls of g share what a GroupSubmit
@@ -137,15 +150,27 @@ func (x *memberIndex) of(o *objstore.Object, n int) int {
 	return 0
 }
 
+// taskArgCount counts the arguments of the calls of tasks.
+func taskArgCount(tasks []*task) int {
+	n := 0
+	for _, t := range tasks {
+		n += len(t.call.Args)
+	}
+	return n
+}
+
 // groupArgs turns the arguments of call i of a group going to addr into
-// what travels: an earlier call's result as its index, the others as a
-// task's arguments go (argOnWire; lent to the task when lend, as to a
-// plain task sent alone: a loose frame's tasks are plain tasks).
-func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string, lend bool) ([]wire.Arg, *exec.Error) {
+// what travels, in args (as long as the call's arguments; nil: made
+// here): an earlier call's result as its index, the others as a task's
+// arguments go (argOnWire; lent to the task when lend, as to a plain
+// task sent alone: a loose frame's tasks are plain tasks).
+func (nw *network) groupArgs(t *task, i int, index *memberIndex, addr string, lend bool, args []wire.Arg) ([]wire.Arg, *exec.Error) {
 	if len(t.call.Args) == 0 {
 		return nil, nil
 	}
-	args := make([]wire.Arg, len(t.call.Args))
+	if args == nil {
+		args = make([]wire.Arg, len(t.call.Args))
+	}
 	for j, a := range t.call.Args {
 		if a.Kind() == exec.FutureKind {
 			o := objstore.ObjectOf(a.AsFuture())
@@ -446,7 +471,7 @@ func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
 		t.obj.Complete(exec.None, err, "")
 		return wire.GroupCall{}, false
 	}
-	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr, true)
+	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr, true, nil)
 	if err != nil {
 		t.obj.Complete(exec.None, err, "")
 		return wire.GroupCall{}, false

@@ -53,6 +53,21 @@ func (c *Cluster) countAtDriver(o *objstore.Object) {
 	})
 }
 
+// countGroupAtDriver is countAtDriver for the calls of a group, with
+// one wait for the group (whenEachReady), not one per call.
+func (c *Cluster) countGroupAtDriver(tasks []*task) {
+	if !c.isDriver() {
+		return
+	}
+	whenEachReady(tasks, func(o *objstore.Object) {
+		if o.Failed() {
+			c.stats.Failed.Add(1)
+		} else {
+			c.stats.Done.Add(1)
+		}
+	})
+}
+
 // countActorAtDriver counts, on a driver, an actor it created on a node.
 func (c *Cluster) countActorAtDriver() {
 	if c.isDriver() {

@@ -171,6 +171,8 @@ func (c *Cluster) submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 	if err != nil {
 		return nil, err
 	}
+	c.noteSubmitted(t)
+	c.countAtDriver(t.obj)
 	if !t.obj.IsReady() { // an infeasible task has failed already
 		if argsReady(call.Args) {
 			c.startTask(origin, t)
@@ -187,7 +189,9 @@ func (c *Cluster) submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 
 // newTask makes the task of a call submitted on origin by th, with its
 // object, and records its lineage when withLineage (a group's calls are
-// recorded once, as the group: lineage.recordGroup).
+// recorded once, as the group: lineage.recordGroup). Its caller records
+// its submission (noteSubmitted, noteGroupSubmitted) and counts its end
+// (countAtDriver, countGroupAtDriver).
 func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
 	demand, name, err := c.demandFor(call)
 	if err != nil && !c.infeasible(call) {
@@ -213,8 +217,6 @@ func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, wi
 	t.obj.SetProducer(t)
 	c.stats.Submitted.Add(1)
 	origin.taskCounts(call.Name()).Submitted.Add(1)
-	c.noteSubmitted(t)
-	c.countAtDriver(t.obj)
 	if withLineage {
 		// The call was just made here: its ID is fresh.
 		if err := c.lineage.record(call, origin.ID, true); err != nil {

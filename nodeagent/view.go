@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
@@ -228,12 +229,10 @@ func (nw *network) releaseWhenDone(it spillItem, addr string, demand resources.R
 	}
 	var left atomic.Int32
 	left.Store(int32(len(it.g.tasks)))
-	oneDone := func() { // one closure for the group, not one per call
+	oneDone := func() { // one closure and one wait for the group, not one per call
 		if left.Add(-1) == 0 {
 			nw.view.release(addr, demand)
 		}
 	}
-	for _, t := range it.g.tasks {
-		t.obj.OnReady(oneDone)
-	}
+	whenEachReady(it.g.tasks, func(*objstore.Object) { oneDone() })
 }

@@ -21,13 +21,14 @@
 // An Owner owns:
 //
 //	state                          lock           touched by
-//	awaited: the results awaited   Owner.awaitMu  the spill loop and callers (Await), the
-//	  from other nodes, by ID and                   connection goroutines (HandleDone), fetch
-//	  the node each was sent to                     servers (Awaited), the dead-node watcher
-//	                                                (NodeDied and its retries), job release
-//	lineage: the tasks it sent,    Owner.mu       the spill loop (Remember), HandleDone
-//	  with their retry counts                       (forget), recovery goroutines (retries,
-//	                                                rebuilds), job release
+//	awaited: the results awaited   Owner.awaitMu  the spill loop and callers (Await,
+//	  from other nodes, by ID and                   SentGroup), the connection goroutines
+//	  the node each was sent to                     (HandleDone), fetch servers (Awaited), the
+//	  (one record per group sent                    dead-node watcher (NodeDied and its
+//	  whole: tables.go)                             retries), job release
+//	lineage: the tasks it sent,    Owner.mu       the spill loop (Remember, SentGroup),
+//	  with their retry counts                       HandleDone (forget), recovery goroutines
+//	  (one record per group)                        (retries, rebuilds), job release
 //	actors: the actors it created  Owner.mu       callers (CreateActor), the dead-node
 //	                                                watcher, restarts, job release, leaving
 //	borrowed: handles it was       Owner.mu       handle decoding (Borrow), the runtime's

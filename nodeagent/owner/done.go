@@ -67,7 +67,7 @@ func (ow *Owner) HandleDone(payload []byte) error {
 // elsewhere took.
 func (ow *Owner) observe(id string, ran time.Duration) {
 	ow.mu.Lock()
-	entry := ow.lineage[id]
+	entry := ow.lineage.get(id)
 	ow.mu.Unlock()
 	if entry == nil {
 		return
@@ -80,7 +80,7 @@ func (ow *Owner) observe(id string, ran time.Duration) {
 // resubmit places again a task that its node gave back unrun.
 func (ow *Owner) resubmit(obj *objstore.Object) {
 	ow.mu.Lock()
-	entry := ow.lineage[obj.ID()]
+	entry := ow.lineage.get(obj.ID())
 	ow.mu.Unlock()
 	if entry == nil || entry.t.Object() != obj {
 		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.Name() + " was given back by its node, and its specification is not kept here"}, "")

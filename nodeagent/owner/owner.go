@@ -28,11 +28,11 @@ type Owner struct {
 	net Network
 
 	awaitMu sync.Mutex
-	awaited map[string]awaitedResult // results this process awaits from other nodes, by task ID
+	awaited awaitTable // results this process awaits from other nodes, by task ID (tables.go)
 
 	mu      sync.Mutex
-	lineage map[string]*lineageEntry // tasks sent away, by task/object ID
-	actors  map[string]*Actor        // handles this process created
+	lineage lineageTable      // tasks sent away, by task/object ID (tables.go)
+	actors  map[string]*Actor // handles this process created
 	// borrowed are the handles this process was given on actors created
 	// elsewhere, one per actor (weak: dropped with the last handle).
 	borrowed map[string]weak.Pointer[Actor]
@@ -135,8 +135,7 @@ const (
 
 // New returns the owner of a process that reaches others through net.
 func New(net Network) *Owner {
-	ow := &Owner{net: net, awaited: map[string]awaitedResult{},
-		lineage: map[string]*lineageEntry{}, actors: map[string]*Actor{},
+	ow := &Owner{net: net, actors: map[string]*Actor{},
 		borrowed: map[string]weak.Pointer[Actor]{}}
 	ow.releaseTask, ow.releaseCall = objstore.NewReleaseTo(taskResult{ow}), objstore.NewReleaseTo(callResult{ow})
 	ow.served = coalesce.New(ow.sendServed)
@@ -159,8 +158,43 @@ type awaitedResult struct {
 // Await records that obj's value will come from the node at addr.
 func (ow *Owner) Await(obj *objstore.Object, addr string) {
 	ow.awaitMu.Lock()
-	ow.awaited[obj.ID()] = awaitedResult{obj, addr}
+	ow.awaited.put(obj.ID(), awaitedResult{obj, addr})
 	ow.awaitMu.Unlock()
+}
+
+// SentGroup records that the results of tasks, a group's calls sent
+// whole to the node at addr, will come from there, and keeps their
+// lineage (Await and Remember for each): where they are one caller's
+// consecutive calls, as one record of awaited results and one of lineage
+// for the group, not one per call (tables.go).
+func (ow *Owner) SentGroup(tasks []Task, addr string) {
+	caller, first, ok := consecutiveCalls(len(tasks), func(i int) string { return tasks[i].Call().ID })
+	objs := make([]*objstore.Object, len(tasks))
+	for i, t := range tasks {
+		objs[i] = t.Object()
+	}
+	ow.awaitMu.Lock()
+	if !ok || !ow.awaited.putGroup(caller, first, objs, addr) {
+		for _, o := range objs {
+			ow.awaited.put(o.ID(), awaitedResult{o, addr})
+		}
+	}
+	ow.awaitMu.Unlock()
+	ow.mu.Lock()
+	if !ok || !ow.lineage.putGroup(caller, first, tasks) {
+		for _, t := range tasks {
+			ow.lineage.put(t)
+		}
+	}
+	ow.mu.Unlock()
+}
+
+// AwaitRecords counts the records of awaited results made so far: of
+// groups (SentGroup) and of results awaited alone.
+func (ow *Owner) AwaitRecords() (groups, alone int) {
+	ow.awaitMu.Lock()
+	defer ow.awaitMu.Unlock()
+	return ow.awaited.groupsMade, ow.awaited.aloneMade
 }
 
 // TakeAwaited stops awaiting the result of task id and returns its
@@ -173,16 +207,14 @@ func (ow *Owner) TakeAwaited(id string) *objstore.Object {
 
 // takeAwaitedLocked is TakeAwaited for callers holding awaitMu.
 func (ow *Owner) takeAwaitedLocked(id string) *objstore.Object {
-	r := ow.awaited[id]
-	delete(ow.awaited, id)
-	return r.obj
+	return ow.awaited.take(id).obj
 }
 
 // Awaited is the object of an awaited result (nil if it is not awaited).
 func (ow *Owner) Awaited(id string) *objstore.Object {
 	ow.awaitMu.Lock()
 	defer ow.awaitMu.Unlock()
-	return ow.awaited[id].obj
+	return ow.awaited.get(id).obj
 }
 
 // CountAwaited counts the awaited results whose IDs pick selects.
@@ -190,11 +222,11 @@ func (ow *Owner) CountAwaited(pick func(id string) bool) int {
 	ow.awaitMu.Lock()
 	defer ow.awaitMu.Unlock()
 	n := 0
-	for id := range ow.awaited {
+	ow.awaited.each(func(id string, _ awaitedResult) {
 		if pick(id) {
 			n++
 		}
-	}
+	})
 	return n
 }
 
@@ -208,21 +240,11 @@ func (ow *Owner) Lost(obj *objstore.Object, why string) {
 // the results it awaits, which it returns (the caller fails them), and
 // the lineage of the tasks it sent.
 func (ow *Owner) ReleaseJobs(ofJobs func(id string) bool) []*objstore.Object {
-	var awaited []*objstore.Object
 	ow.awaitMu.Lock()
-	for id, r := range ow.awaited {
-		if ofJobs(id) {
-			delete(ow.awaited, id)
-			awaited = append(awaited, r.obj)
-		}
-	}
+	awaited := ow.awaited.takeIf(ofJobs)
 	ow.awaitMu.Unlock()
 	ow.mu.Lock()
-	for id := range ow.lineage {
-		if ofJobs(id) {
-			delete(ow.lineage, id)
-		}
-	}
+	ow.lineage.dropIf(ofJobs)
 	ow.mu.Unlock()
 	ow.forgetLends(ofJobs)
 	return awaited

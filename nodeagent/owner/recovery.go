@@ -51,16 +51,14 @@ type lineageEntry struct {
 // elsewhere.
 func (ow *Owner) Remember(t Task) {
 	ow.mu.Lock()
-	if _, ok := ow.lineage[t.Call().ID]; !ok {
-		ow.lineage[t.Call().ID] = &lineageEntry{t: t}
-	}
+	ow.lineage.put(t)
 	ow.mu.Unlock()
 }
 
 // forget drops a task's lineage once its value is held here.
 func (ow *Owner) forget(id string) {
 	ow.mu.Lock()
-	delete(ow.lineage, id)
+	ow.lineage.drop(id)
 	ow.mu.Unlock()
 }
 
@@ -69,11 +67,11 @@ func (ow *Owner) forget(id string) {
 func (ow *Owner) NodeDied(addr string) {
 	ow.awaitMu.Lock()
 	var orphans []string
-	for id, r := range ow.awaited {
+	ow.awaited.each(func(id string, r awaitedResult) {
 		if r.sentTo == addr {
 			orphans = append(orphans, id)
 		}
-	}
+	})
 	ow.awaitMu.Unlock()
 	for _, id := range orphans {
 		go ow.retryInFlight(id, addr) // it may gather the task's outcomes: off the watcher
@@ -97,7 +95,7 @@ func (ow *Owner) NodeDied(addr string) {
 // retryInFlight sends a task that was running on a dead node again.
 func (ow *Owner) retryInFlight(id, deadAddr string) {
 	ow.awaitMu.Lock()
-	r := ow.awaited[id]
+	r := ow.awaited.get(id)
 	obj := r.obj
 	if r.sentTo != deadAddr {
 		ow.awaitMu.Unlock()
@@ -108,7 +106,7 @@ func (ow *Owner) retryInFlight(id, deadAddr string) {
 		return
 	}
 	ow.mu.Lock()
-	entry := ow.lineage[id]
+	entry := ow.lineage.get(id)
 	ow.mu.Unlock()
 	if entry == nil || entry.t.Object() != obj {
 		if !ow.restartable(id) && ow.borrowedOfCall(id) == nil {
@@ -156,7 +154,7 @@ func (ow *Owner) failOwned(obj *objstore.Object, err *exec.Error) {
 // returns the value. Arguments lost too are rebuilt first.
 func (ow *Owner) rebuild(o *objstore.Object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
 	ow.mu.Lock()
-	entry := ow.lineage[o.ID()]
+	entry := ow.lineage.get(o.ID())
 	ow.mu.Unlock()
 	if entry == nil {
 		return ow.fetchFromOwner(o, deadAddr, cause)
@@ -369,8 +367,8 @@ func (a *Actor) failPending(ow *Owner, err *exec.Error) {
 func (ow *Owner) actorGone(id, key string, obj *objstore.Object, cause *exec.Error) {
 	keep := func() {
 		ow.awaitMu.Lock()
-		if _, ok := ow.awaited[id]; !ok { // a replay may have sent it meanwhile
-			ow.awaited[id] = awaitedResult{obj: obj} // sent nowhere until the actor is back
+		if ow.awaited.get(id).obj == nil { // a replay may have sent it meanwhile
+			ow.awaited.put(id, awaitedResult{obj: obj}) // sent nowhere until the actor is back
 		}
 		ow.awaitMu.Unlock()
 	}
@@ -442,7 +440,7 @@ func withLoggedCall(actors []*Actor, id string) *Actor {
 func (ow *Owner) hasLineage(id string) bool {
 	ow.mu.Lock()
 	defer ow.mu.Unlock()
-	return ow.lineage[id] != nil
+	return ow.lineage.get(id) != nil
 }
 
 // retryWithArguments runs a task again whose executor could not fetch an
@@ -450,7 +448,7 @@ func (ow *Owner) hasLineage(id string) bool {
 // where their node died), so the next attempt gets them from this process.
 func (ow *Owner) retryWithArguments(obj *objstore.Object, cause *exec.Error) {
 	ow.mu.Lock()
-	entry := ow.lineage[obj.ID()]
+	entry := ow.lineage.get(obj.ID())
 	ow.mu.Unlock()
 	if entry == nil {
 		obj.Complete(exec.None, cause, cause.Node)

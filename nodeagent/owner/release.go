@@ -86,10 +86,10 @@ func (ow *Owner) release(o *objstore.Object, addr string, rows bool) {
 	}
 	if rows {
 		ow.mu.Lock()
-		e := ow.lineage[o.ID()]
+		e := ow.lineage.get(o.ID())
 		rows = e != nil && e.t.Object() == o && !isGrouped(e.t)
 		if rows {
-			delete(ow.lineage, o.ID()) // the value is here now
+			ow.lineage.drop(o.ID()) // the value is here now
 		}
 		ow.mu.Unlock()
 	}

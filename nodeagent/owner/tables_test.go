@@ -1,0 +1,147 @@
+package owner
+
+import (
+	"testing"
+
+	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/wire"
+)
+
+// sentGroup is n tasks of caller "job1", numbered from first.
+func sentGroup(first, n int) ([]*objstore.Object, []Task) {
+	objs := make([]*objstore.Object, n)
+	tasks := make([]Task, n)
+	for i := range n {
+		st := newSentTask("job1." + itoa(first+i))
+		objs[i], tasks[i] = st.obj, st
+	}
+	return objs, tasks
+}
+
+func itoa(n int) string { return exec.Int(int64(n)).String() }
+
+// A group's calls are awaited as one record and answered by their own
+// IDs in any order; the record goes with the last answer, and each
+// call's lineage goes with its value.
+func TestGroupAnsweredByEachID(t *testing.T) {
+	ow := New(newSentTasks())
+	objs, tasks := sentGroup(5, 3)
+	ow.SentGroup(tasks, "node:2")
+	if g, a := ow.AwaitRecords(); g != 1 || a != 0 {
+		t.Fatalf("records: %d groups, %d alone; want 1, 0", g, a)
+	}
+	for _, k := range []int{2, 0, 1} {
+		id := objs[k].ID()
+		if ow.Awaited(id) != objs[k] || !ow.hasLineage(id) {
+			t.Fatalf("%s is not awaited, or its lineage not kept", id)
+		}
+		inline, _ := exec.Encode(nil, exec.Int(int64(k)))
+		if err := ow.HandleDone((&wire.Done{ID: id, Inline: inline}).Encode()); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := objs[k].Result(); err != nil || v.AsInt() != int64(k) {
+			t.Fatalf("%s: %v %v, want %d", id, v, err, k)
+		}
+		if ow.Awaited(id) != nil || ow.hasLineage(id) {
+			t.Fatalf("%s is still awaited, or its lineage kept, after its answer", id)
+		}
+	}
+	if len(ow.awaited.groups) != 0 || len(ow.lineage.groups) != 0 {
+		t.Fatal("the group's records outlived its last answer")
+	}
+}
+
+// Calls that are not one caller's consecutive calls are awaited alone.
+func TestGroupNotConsecutiveAwaitedAlone(t *testing.T) {
+	ow := New(newSentTasks())
+	a, at := sentGroup(1, 1)
+	b, bt := sentGroup(3, 1)
+	ow.SentGroup([]Task{at[0], bt[0]}, "node:2")
+	if g, n := ow.AwaitRecords(); g != 0 || n != 2 {
+		t.Fatalf("records: %d groups, %d alone; want 0, 2", g, n)
+	}
+	if ow.Awaited("job1.1") != a[0] || ow.Awaited("job1.3") != b[0] {
+		t.Fatal("a call awaited alone is not found")
+	}
+}
+
+// When the node of a group dies, each of its calls not answered yet is
+// run again alone, from the group's lineage.
+func TestGroupNodeDiedRetriesEachCall(t *testing.T) {
+	n := newSentTasks()
+	ow := New(n)
+	_, tasks := sentGroup(1, 3)
+	ow.SentGroup(tasks, "node:2")
+	inline, _ := exec.Encode(nil, exec.Int(1))
+	if err := ow.HandleDone((&wire.Done{ID: "job1.1", Inline: inline}).Encode()); err != nil {
+		t.Fatal(err)
+	}
+	ow.NodeDied("node:2")
+	got := map[string]bool{}
+	for range 2 {
+		got[nextSpilled(t, n).Call().ID] = true
+	}
+	if !got["job1.2"] || !got["job1.3"] {
+		t.Fatalf("placed again: %v, want job1.2 and job1.3", got)
+	}
+}
+
+// Releasing a job takes its group's awaited results and drops their
+// lineage.
+func TestGroupReleasedWithItsJob(t *testing.T) {
+	ow := New(newSentTasks())
+	_, tasks := sentGroup(1, 4)
+	ow.SentGroup(tasks, "node:2")
+	got := ow.ReleaseJobs(func(id string) bool { return id[:4] == "job1" })
+	if len(got) != 4 || ow.CountAwaited(func(string) bool { return true }) != 0 || ow.hasLineage("job1.2") {
+		t.Fatalf("released %d results; still awaited %d", len(got), ow.CountAwaited(func(string) bool { return true }))
+	}
+}
+
+// A group whose calls overlap a group awaited already is awaited call by
+// call, so that no call has two records.
+func TestGroupOverlappingAwaitedAlone(t *testing.T) {
+	ow := New(newSentTasks())
+	_, first := sentGroup(1, 3)
+	_, again := sentGroup(3, 2)
+	ow.SentGroup(first, "node:2")
+	ow.SentGroup(again, "node:3")
+	if g, a := ow.AwaitRecords(); g != 1 || a != 2 {
+		t.Fatalf("records: %d groups, %d alone; want 1, 2", g, a)
+	}
+}
+
+// Many groups of one caller in flight, sent out of order, are each found
+// by their calls, and go with their last answers.
+func TestManyGroupsOfOneCaller(t *testing.T) {
+	ow := New(newSentTasks())
+	order := []int{5, 0, 9, 3, 7, 1, 8, 2, 6, 4}
+	objs := map[string]*objstore.Object{}
+	for _, k := range order {
+		o, tasks := sentGroup(1+10*k, 10)
+		for _, x := range o {
+			objs[x.ID()] = x
+		}
+		ow.SentGroup(tasks, "node:2")
+	}
+	if g, a := ow.AwaitRecords(); g != 10 || a != 0 {
+		t.Fatalf("records: %d groups, %d alone; want 10, 0", g, a)
+	}
+	for n := 100; n >= 1; n-- {
+		id := "job1." + itoa(n)
+		if ow.Awaited(id) != objs[id] || !ow.hasLineage(id) {
+			t.Fatalf("%s is not found", id)
+		}
+		inline, _ := exec.Encode(nil, exec.Int(int64(n)))
+		if err := ow.HandleDone((&wire.Done{ID: id, Inline: inline}).Encode()); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := objs[id].Result(); err != nil || v.AsInt() != int64(n) {
+			t.Fatalf("%s: %v %v", id, v, err)
+		}
+	}
+	if len(ow.awaited.groups) != 0 || len(ow.lineage.groups) != 0 {
+		t.Fatal("records outlived their last answers")
+	}
+}
