@@ -71,8 +71,11 @@ type Spec struct {
 	Creator string
 	// NewThread makes the thread of one method call of a concurrent
 	// actor (@concurrency(n), n > 1), named by the call's ID; unused for
-	// other actors, whose calls all run on Thread.
-	NewThread func(callID string) *exec.Thread
+	// other actors, whose calls all run on Thread. spare, when not nil,
+	// is the thread of an earlier call of the actor that has returned
+	// (scrubbed, which nothing uses any more) for NewThread to make ready
+	// again (exec.Thread.Reuse) and return instead of a new one.
+	NewThread func(callID string, spare *exec.Thread) *exec.Thread
 }
 
 // DedupWindow is how many recent calls an actor remembers by ID. A call
@@ -93,6 +96,9 @@ type Actor struct {
 	gen     int
 	creator string
 	th      *exec.Thread // the actor's goroutine's alone, but for Cancel
+	// callNames name the calls of each method ("method Class.m"), made
+	// once; read by any goroutine.
+	callNames map[string]string
 
 	mu      sync.Mutex
 	wake    *sync.Cond
@@ -100,6 +106,14 @@ type Actor struct {
 	stopped bool
 	killed  string // why it was killed (kill, rayflow actor stop), if it was
 	orphans bool   // no handle is left: stop once the mailbox is empty
+	// For a concurrent actor: ready once its state is built without
+	// error, and holding while its goroutine has taken a call from the
+	// mailbox that it has not started yet. While ready, not holding and
+	// the mailbox is empty, Enqueue starts a call itself when a slot is
+	// free (the call is next in mailbox order), sparing the hand-off to
+	// the actor's goroutine.
+	ready, holding bool
+	direct         uint64 // calls Enqueue started itself, for tests
 	// recent are the latest calls from other processes (by call ID, at
 	// most DedupWindow; nil until the first): a call that arrives again
 	// is answered from the first one instead of running twice.
@@ -134,6 +148,10 @@ func New(spec Spec) *Actor {
 	if spec.From != nil {
 		a.restore, a.order = spec.From.Fields, spec.From.Order
 	}
+	a.callNames = make(map[string]string, len(spec.Class.Methods))
+	for m := range spec.Class.Methods {
+		a.callNames[m] = "method " + spec.Class.Name() + "." + m
+	}
 	a.wake = sync.NewCond(&a.mu)
 	if spec.Class.Info != nil && spec.Class.Info.Concurrency > 1 && spec.NewThread != nil {
 		n := spec.Class.Info.Concurrency
@@ -151,6 +169,15 @@ func (a *Actor) ID() string                  { return a.id }
 func (a *Actor) Class() *exec.ActorClass     { return a.class }
 func (a *Actor) Demand() resources.Resources { return a.demand }
 func (a *Actor) Gen() int                    { return a.gen }
+
+// CallName names a call of method, as its caller does ("method Class.m"),
+// for messages.
+func (a *Actor) CallName(method string) string {
+	if name, ok := a.callNames[method]; ok {
+		return name
+	}
+	return "method " + a.class.Name() + "." + method
+}
 
 // NodeID is the node the actor lives on.
 func (a *Actor) NodeID() string { return a.node.ID() }
@@ -189,7 +216,17 @@ func (a *Actor) Enqueue(c *exec.TaskCall, r Result, dedup bool) bool {
 		}
 		a.rememberLocked(c.ID, r)
 	}
-	a.mailbox = append(a.mailbox, &call{call: c, res: r})
+	ac := &call{call: c, res: r}
+	if a.ready && !a.holding && len(a.mailbox) == 0 && !a.orphans && a.conc.tryStart(a, ac) {
+		// Started here, under a.mu: the actor's goroutine sees the
+		// running call (conc.running) before it can find the mailbox
+		// empty and drain.
+		a.direct++
+		a.mu.Unlock()
+		a.node.Accepted(c)
+		return true
+	}
+	a.mailbox = append(a.mailbox, ac)
 	a.wake.Signal()
 	a.mu.Unlock()
 	a.node.Accepted(c)
@@ -263,6 +300,11 @@ func (a *Actor) loop(ctorArgs []exec.Value) {
 		err.MarkNode(a.node.ID())
 		a.initErr = err
 	}
+	if a.conc != nil && a.initErr == nil {
+		a.mu.Lock()
+		a.ready = true
+		a.mu.Unlock()
+	}
 	for {
 		next, ok := a.next()
 		if !ok {
@@ -277,6 +319,9 @@ func (a *Actor) loop(ctorArgs []exec.Value) {
 		}
 		if a.conc != nil {
 			a.conc.start(a, next)
+			a.mu.Lock()
+			a.holding = false
+			a.mu.Unlock()
 			continue
 		}
 		a.run(next)
@@ -295,6 +340,7 @@ func (a *Actor) next() (*call, bool) {
 	next := a.mailbox[0]
 	a.mailbox[0] = nil
 	a.mailbox = a.mailbox[1:]
+	a.holding = true
 	return next, true
 }
 

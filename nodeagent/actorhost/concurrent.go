@@ -20,20 +20,24 @@ import (
 //
 // Ownership: slots and running are taken by the actor's goroutine (start)
 // and the calls' goroutines; state is the actor's state lock, held by
-// the call that runs; threads is guarded by mu (Stop cancels them from
-// any goroutine).
+// the call that runs; threads and spare are guarded by mu (Stop cancels
+// the threads from any goroutine).
 type concurrent struct {
 	slots     chan struct{} // one per call running
 	state     sync.Mutex    // held by the call that touches the fields
-	newThread func(callID string) *exec.Thread
+	newThread func(callID string, spare *exec.Thread) *exec.Thread
 	running   sync.WaitGroup
 
-	mu        sync.Mutex
-	threads   map[*exec.Thread]bool
+	mu      sync.Mutex
+	threads map[*exec.Thread]bool
+	// spare are the threads of calls that have returned, scrubbed, for
+	// the next calls (at most n: one per slot), so that a call does not
+	// make a thread, its map and its stacks each time.
+	spare     []*exec.Thread
 	cancelled string // set by cancel: calls that start later stop at once
 }
 
-func newConcurrent(n int, newThread func(string) *exec.Thread) *concurrent {
+func newConcurrent(n int, newThread func(string, *exec.Thread) *exec.Thread) *concurrent {
 	return &concurrent{slots: make(chan struct{}, n), newThread: newThread, threads: map[*exec.Thread]bool{}}
 }
 
@@ -41,12 +45,23 @@ func newConcurrent(n int, newThread func(string) *exec.Thread) *concurrent {
 // blocks the actor's goroutine while n calls run.
 func (cc *concurrent) start(a *Actor, ac *call) {
 	cc.slots <- struct{}{}
-	th := cc.newThread(ac.call.ID)
-	th.Yield = func(wait func()) {
-		cc.state.Unlock()
-		defer cc.state.Lock()
-		wait()
+	cc.startHolding(a, ac)
+}
+
+// tryStart starts ac at once if fewer than n calls run, and reports
+// whether it did.
+func (cc *concurrent) tryStart(a *Actor, ac *call) bool {
+	select {
+	case cc.slots <- struct{}{}:
+	default:
+		return false
 	}
+	cc.startHolding(a, ac)
+	return true
+}
+
+// startHolding runs ac on a thread of its own, holding a slot already.
+func (cc *concurrent) startHolding(a *Actor, ac *call) {
 	cc.mu.Lock()
 	if reason := cc.cancelled; reason != "" { // stopped while it waited for a slot: failed as the queued calls were
 		cc.mu.Unlock()
@@ -54,17 +69,12 @@ func (cc *concurrent) start(a *Actor, ac *call) {
 		ac.res.Complete(exec.None, &exec.Error{Kind: exec.KindCancelled, Msg: reason}, "")
 		return
 	}
+	th := cc.threadLocked(ac.call.ID)
 	cc.threads[th] = true
-	cc.mu.Unlock()
 	cc.running.Add(1)
+	cc.mu.Unlock()
 	go func() {
-		defer func() {
-			cc.mu.Lock()
-			delete(cc.threads, th)
-			cc.mu.Unlock()
-			<-cc.slots
-			cc.running.Done()
-		}()
+		defer cc.finished(th)
 		if !ac.checkpoint {
 			// Its arguments are waited for before it takes the actor,
 			// so that the actor's other calls run meanwhile.
@@ -77,6 +87,40 @@ func (cc *concurrent) start(a *Actor, ac *call) {
 		defer cc.state.Unlock()
 		a.runOn(th, ac)
 	}()
+}
+
+// threadLocked is the thread of call callID: a spare one made ready
+// again, or a new one. The caller holds cc.mu.
+func (cc *concurrent) threadLocked(callID string) *exec.Thread {
+	var spare *exec.Thread
+	if k := len(cc.spare); k > 0 {
+		spare, cc.spare[k-1] = cc.spare[k-1], nil
+		cc.spare = cc.spare[:k-1]
+	}
+	th := cc.newThread(callID, spare)
+	if th != spare {
+		th.Yield = func(wait func()) {
+			cc.state.Unlock()
+			defer cc.state.Lock()
+			wait()
+		}
+	}
+	return th
+}
+
+// finished gives back the slot and the thread of a call that has
+// returned: nothing uses the thread any more, and Stop no longer cancels
+// it, so it is scrubbed and kept for a later call.
+func (cc *concurrent) finished(th *exec.Thread) {
+	th.Scrub()
+	cc.mu.Lock()
+	delete(cc.threads, th)
+	if len(cc.spare) < cap(cc.slots) {
+		cc.spare = append(cc.spare, th)
+	}
+	cc.mu.Unlock()
+	<-cc.slots
+	cc.running.Done()
 }
 
 // drain waits for the running calls to finish. A nil concurrent has none.

@@ -45,10 +45,24 @@ func startNapper(t *testing.T) (*Actor, *node, *exec.ActorClass) {
 	}
 	class, _ := prog.ClassByName("Napper")
 	n := &node{stopped: make(chan struct{})}
-	newThread := func(id string) *exec.Thread { return &exec.Thread{Name: "Napper", TaskID: id, Local: map[string]any{}} }
-	a := New(Spec{ID: "a1", Class: class, Thread: newThread("a1"), Node: n, NewThread: newThread})
+	a := New(Spec{ID: "a1", Class: class, Thread: &exec.Thread{Name: "Napper", TaskID: "a1", Local: map[string]any{}},
+		Node: n, NewThread: n.callThread})
 	a.Start(nil)
 	return a, n, class
+}
+
+// callThread is the test node's Spec.NewThread: it counts the threads it
+// makes, and checks that a spare one is a returned call's, scrubbed.
+func (n *node) callThread(id string, spare *exec.Thread) *exec.Thread {
+	if spare != nil {
+		if spare.Local["call"] == nil {
+			panic("a spare thread that no call ran on")
+		}
+		spare.Reuse("Napper", id)
+		return spare
+	}
+	n.threadsMade.Add(1)
+	return &exec.Thread{Name: "Napper", TaskID: id, Local: map[string]any{"call": true}}
 }
 
 func callNapper(t *testing.T, a *Actor, class *exec.ActorClass, id, method string, args ...exec.Value) *result {
@@ -128,5 +142,65 @@ func waitActive(t *testing.T, a *Actor, class *exec.ActorClass, want int64) {
 		if i > 100000 {
 			t.Fatalf("never %d calls at once", want)
 		}
+	}
+}
+
+// A concurrent actor's calls reuse the threads of its calls that have
+// returned: 200 calls, at most 4 at once, run on at most 4 threads (one
+// per slot), each call's ID its thread's task ID while it runs.
+func TestConcurrentCallsReuseThreads(t *testing.T) {
+	a, n, class := startNapper(t)
+	var rs []*result
+	for i := range 200 {
+		method := "add"
+		if i%10 == 0 {
+			method = "nap" // some calls wait, so that several run at once
+		}
+		args := []exec.Value{}
+		if method == "nap" {
+			args = append(args, exec.Float(0.001))
+		}
+		rs = append(rs, callNapper(t, a, class, fmt.Sprintf("c%d", i), method, args...))
+	}
+	for _, r := range rs {
+		if _, err := r.wait(t); err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+	}
+	v, err := callNapper(t, a, class, "report", "report").wait(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total := v.AsList().Elems[2].AsInt(); total != 180 {
+		t.Fatalf("total = %d, want 180", total)
+	}
+	if made := n.threadsMade.Load(); made > 4 {
+		t.Fatalf("201 calls made %d threads, want at most 4 (one per slot)", made)
+	}
+}
+
+// A call on a concurrent actor with a free slot and an empty mailbox is
+// started by Enqueue itself, not handed to the actor's goroutine: calls
+// made one after another, each once the last has returned, all are.
+// Calls queued behind one the actor's goroutine holds are not (they keep
+// mailbox order): a checkpoint in the mailbox goes first.
+func TestIdleConcurrentActorStartsCallsAtEnqueue(t *testing.T) {
+	a, _, class := startNapper(t)
+	waitActive(t, a, class, 0) // built
+	before := a.DirectStarts()
+	for i := range 20 {
+		if _, err := callNapper(t, a, class, fmt.Sprintf("add%d", i), "add").wait(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := a.DirectStarts() - before; got != 20 {
+		t.Fatalf("%d of 20 calls on an idle actor started at Enqueue, want 20", got)
+	}
+	v, err := callNapper(t, a, class, "report", "report").wait(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total := v.AsList().Elems[2].AsInt(); total != 20 {
+		t.Fatalf("total = %d, want 20", total)
 	}
 }
