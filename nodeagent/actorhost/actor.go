@@ -74,7 +74,8 @@ type Spec struct {
 	// other actors, whose calls all run on Thread. spare, when not nil,
 	// is the thread of an earlier call of the actor that has returned
 	// (scrubbed, which nothing uses any more) for NewThread to make ready
-	// again (exec.Thread.Reuse) and return instead of a new one.
+	// again (exec.Thread.Reuse) and return instead of a new one. Calls
+	// to it never overlap.
 	NewThread func(callID string, spare *exec.Thread) *exec.Thread
 }
 

@@ -6,7 +6,11 @@
 // from other processes (a call that arrives twice is answered from the
 // first run), and its stop. A concurrent actor (@concurrency(n)) runs up
 // to n calls at once, each on a thread of its own, holding the actor's
-// state lock except while it waits (concurrent.go).
+// state lock except while it waits (concurrent.go); a call's thread is
+// a returned call's, scrubbed, once the actor has one (at most n kept),
+// and a call that finds a slot free and the mailbox empty is started by
+// Enqueue on the caller's goroutine instead of the actor's, which is
+// the next call in mailbox order all the same.
 //
 // # Ownership and threading
 //
@@ -14,7 +18,9 @@
 // dedup window, guarded by its mutex: any goroutine may Enqueue,
 // EnqueueCheckpoint, Stop, Kill or Orphan it. Its instance (the fields),
 // its call count and its start error belong to its goroutine alone, or,
-// for a concurrent actor, to the call that holds its state lock. Its ID,
+// for a concurrent actor, to the call that holds its state lock; its
+// spare threads are guarded by the concurrent part's mutex, and calls to
+// Spec.NewThread never overlap (made under it). Its ID,
 // class, demand, incarnation and creator are fixed by New.
 //
 // What an actor needs of its node (resolving arguments, publishing
