@@ -103,8 +103,16 @@ type actorNode struct{ n *Node }
 
 func (an actorNode) ID() string { return an.n.ID }
 
+// ResolveArgs returns args themselves when none is a future: a method
+// run and a constructor copy their arguments into frames of their own,
+// and nothing writes into a queued call's arguments.
 func (an actorNode) ResolveArgs(what string, args []exec.Value) ([]exec.Value, *exec.Error) {
-	return resolveArgs(what, args)
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind {
+			return resolveArgs(what, args)
+		}
+	}
+	return args, nil
 }
 
 func (an actorNode) Accepted(call *exec.TaskCall) {
