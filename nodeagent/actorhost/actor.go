@@ -107,14 +107,15 @@ type Actor struct {
 	stopped bool
 	killed  string // why it was killed (kill, rayflow actor stop), if it was
 	orphans bool   // no handle is left: stop once the mailbox is empty
-	// For a concurrent actor: ready once its state is built without
-	// error, and holding while its goroutine has taken a call from the
-	// mailbox that it has not started yet. While ready, not holding and
-	// the mailbox is empty, Enqueue starts a call itself when a slot is
-	// free (the call is next in mailbox order), sparing the hand-off to
-	// the actor's goroutine.
-	ready, holding bool
-	direct         uint64 // calls Enqueue started itself, for tests
+	// ready: a concurrent actor's state is built without error. While
+	// ready and the mailbox is empty, Enqueue starts a call itself when
+	// a slot is free (the call is next in mailbox order), sparing the
+	// hand-off to the actor's goroutine; and a call that returns while
+	// the mailbox holds calls runs the first itself (concurrent.go).
+	ready bool
+	// For tests: the calls Enqueue started itself, and those that
+	// returning calls took from the mailbox.
+	direct, continued uint64
 	// recent are the latest calls from other processes (by call ID, at
 	// most DedupWindow; nil until the first): a call that arrives again
 	// is answered from the first one instead of running twice.
@@ -218,7 +219,7 @@ func (a *Actor) Enqueue(c *exec.TaskCall, r Result, dedup bool) bool {
 		a.rememberLocked(c.ID, r)
 	}
 	ac := &call{call: c, res: r}
-	if a.ready && !a.holding && len(a.mailbox) == 0 && !a.orphans && a.conc.tryStart(a, ac) {
+	if a.ready && len(a.mailbox) == 0 && !a.orphans && a.conc.tryStart(a, ac) {
 		// Started here, under a.mu: the actor's goroutine sees the
 		// running call (conc.running) before it can find the mailbox
 		// empty and drain.
@@ -307,6 +308,14 @@ func (a *Actor) loop(ctorArgs []exec.Value) {
 		a.mu.Unlock()
 	}
 	for {
+		if a.conc != nil && a.initErr == nil {
+			if !a.dispatch() {
+				a.conc.drain() // the calls still running finish first
+				a.Stop("actor " + a.class.Name() + " has no handles left")
+				return
+			}
+			continue
+		}
 		next, ok := a.next()
 		if !ok {
 			a.conc.drain() // the calls still running finish first
@@ -316,13 +325,6 @@ func (a *Actor) loop(ctorArgs []exec.Value) {
 		if a.initErr != nil {
 			next.res.Complete(exec.None, &exec.Error{Kind: exec.KindTask, Pos: a.initErr.Pos, Stack: a.initErr.Stack,
 				Node: a.node.ID(), Msg: fmt.Sprintf("actor %s failed to start: %s", a.class.Name(), a.initErr.Msg)}, a.node.ID())
-			continue
-		}
-		if a.conc != nil {
-			a.conc.start(a, next)
-			a.mu.Lock()
-			a.holding = false
-			a.mu.Unlock()
 			continue
 		}
 		a.run(next)
@@ -338,11 +340,16 @@ func (a *Actor) next() (*call, bool) {
 	if a.stopped || len(a.mailbox) == 0 {
 		return nil, false
 	}
+	return a.popLocked(), true
+}
+
+// popLocked takes the mailbox's first entry. The caller holds a.mu and
+// the mailbox is not empty.
+func (a *Actor) popLocked() *call {
 	next := a.mailbox[0]
 	a.mailbox[0] = nil
 	a.mailbox = a.mailbox[1:]
-	a.holding = true
-	return next, true
+	return next
 }
 
 func (a *Actor) run(ac *call) { a.runOn(a.th, ac) }

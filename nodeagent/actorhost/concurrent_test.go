@@ -2,6 +2,7 @@ package actorhost
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/rayflow/rayflow/exec"
@@ -35,6 +36,12 @@ pipeline main() {}
 // their own (Spec.NewThread), as the node agent starts one.
 func startNapper(t *testing.T) (*Actor, *node, *exec.ActorClass) {
 	t.Helper()
+	return startNapperOn(t, &node{stopped: make(chan struct{})})
+}
+
+// startNapperOn is startNapper on node n.
+func startNapperOn(t *testing.T, n *node) (*Actor, *node, *exec.ActorClass) {
+	t.Helper()
 	fp, err := frontend.Compile("napper.rayflow", napper, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +51,6 @@ func startNapper(t *testing.T) (*Actor, *node, *exec.ActorClass) {
 		t.Fatal(err)
 	}
 	class, _ := prog.ClassByName("Napper")
-	n := &node{stopped: make(chan struct{})}
 	a := New(Spec{ID: "a1", Class: class, Thread: &exec.Thread{Name: "Napper", TaskID: "a1", Local: map[string]any{}},
 		Node: n, NewThread: n.callThread})
 	a.Start(nil)
@@ -202,5 +208,48 @@ func TestIdleConcurrentActorStartsCallsAtEnqueue(t *testing.T) {
 	}
 	if total := v.AsList().Elems[2].AsInt(); total != 20 {
 		t.Fatalf("total = %d, want 20", total)
+	}
+}
+
+// A call that returns while calls wait in the mailbox (every slot was
+// taken) runs the first of them itself, keeping its slot and thread,
+// instead of handing the slot back to the actor's goroutine: four calls
+// held at the gate with their slots, 20 queued behind them, all 20 run
+// by the four once the gate opens, in mailbox order.
+func TestReturningCallsRunTheQueuedOnes(t *testing.T) {
+	n := &node{stopped: make(chan struct{}), gate: make(chan struct{}), entered: make(chan struct{}, 64)}
+	a, _, class := startNapperOn(t, n)
+	var rs []*result
+	for i := range 4 {
+		rs = append(rs, callNapper(t, a, class, fmt.Sprintf("held%d", i), "add"))
+	}
+	for range 4 {
+		<-n.entered // each holds a slot, at the gate
+	}
+	for i := range 20 {
+		rs = append(rs, callNapper(t, a, class, fmt.Sprintf("queued%d", i), "add"))
+	}
+	close(n.gate)
+	for _, r := range rs {
+		if _, err := r.wait(t); err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+	}
+	if got := a.Continued(); got != 20 {
+		t.Fatalf("%d of the 20 queued calls were run by returning calls, want 20", got)
+	}
+	if made := n.threadsMade.Load(); made > 4 {
+		t.Fatalf("24 calls made %d threads, want at most 4", made)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var queued []string
+	for _, id := range n.order {
+		if strings.HasPrefix(id, "queued") {
+			queued = append(queued, id)
+		}
+	}
+	if len(queued) != 20 {
+		t.Fatalf("order log holds %d queued calls, want 20", len(queued))
 	}
 }

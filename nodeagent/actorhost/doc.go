@@ -7,10 +7,14 @@
 // first run), and its stop. A concurrent actor (@concurrency(n)) runs up
 // to n calls at once, each on a thread of its own, holding the actor's
 // state lock except while it waits (concurrent.go); a call's thread is
-// a returned call's, scrubbed, once the actor has one (at most n kept),
-// and a call that finds a slot free and the mailbox empty is started by
-// Enqueue on the caller's goroutine instead of the actor's, which is
-// the next call in mailbox order all the same.
+// a returned call's, scrubbed, once the actor has one (at most n kept).
+// A call that finds a slot free and the mailbox empty is started by
+// Enqueue on the caller's goroutine, and a call that returns while calls
+// wait in the mailbox runs the first of them on its own goroutine and
+// thread, keeping its slot; the actor's goroutine starts the others
+// (the calls queued before the state was built, a checkpoint queued on
+// an idle actor). Whoever starts it, a call is the mailbox's first:
+// calls start in mailbox order, at most n at once.
 //
 // # Ownership and threading
 //

@@ -7,3 +7,11 @@ func (a *Actor) DirectStarts() uint64 {
 	defer a.mu.Unlock()
 	return a.direct
 }
+
+// Continued is how many calls returning calls took from the mailbox and
+// ran themselves.
+func (a *Actor) Continued() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.continued
+}
