@@ -1,7 +1,7 @@
 package nodeagent
 
 import (
-	"fmt"
+	"maps"
 	"runtime"
 	"time"
 
@@ -63,13 +63,27 @@ func (n *Node) spawnActor(call *exec.TaskCall, demand resources.Resources, outpu
 	th.Local[localActor] = call.ID // a cancelled subtree stops here (cancel.go)
 	c.routeOutput(th, output)
 	// The thread of one call of a concurrent actor: as the actor's, its
-	// calls numbered under the call's ID.
-	callThread := func(callID string) *exec.Thread {
-		t := n.newThread(call.Class.Name(), callID)
-		t.MaxSteps = th.MaxSteps
-		t.Local[localActor] = call.ID
-		c.routeOutput(t, output)
-		return t
+	// calls numbered under the call's ID. A spare thread (an earlier
+	// call's) gets back the locals and print route the first call thread
+	// was made with, and nothing a call put there since.
+	var first *exec.Thread // the first call thread as made; the calls' goroutines share it read-only
+	var firstLocal map[string]any
+	callThread := func(callID string, spare *exec.Thread) *exec.Thread {
+		if spare == nil || first == nil {
+			t := n.newThread(call.Class.Name(), callID)
+			t.MaxSteps = th.MaxSteps
+			t.Local[localActor] = call.ID
+			c.routeOutput(t, output)
+			if first == nil {
+				first, firstLocal = t, maps.Clone(t.Local)
+			}
+			return t
+		}
+		spare.Reuse(call.Class.Name(), callID)
+		spare.MaxSteps, spare.Print = th.MaxSteps, first.Print
+		clear(spare.Local)
+		maps.Copy(spare.Local, firstLocal)
+		return spare
 	}
 	a := actorhost.New(actorhost.Spec{ID: call.ID, Class: call.Class, Demand: demand, Thread: th,
 		Node: actorNode{n}, From: from, Gen: gen, Creator: creator, NewThread: callThread})
@@ -89,8 +103,16 @@ type actorNode struct{ n *Node }
 
 func (an actorNode) ID() string { return an.n.ID }
 
+// ResolveArgs returns args themselves when none is a future: a method
+// run and a constructor copy their arguments into frames of their own,
+// and nothing writes into a queued call's arguments.
 func (an actorNode) ResolveArgs(what string, args []exec.Value) ([]exec.Value, *exec.Error) {
-	return resolveArgs(what, args)
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind {
+			return resolveArgs(what, args)
+		}
+	}
+	return args, nil
 }
 
 func (an actorNode) Accepted(call *exec.TaskCall) {
@@ -154,7 +176,7 @@ func (c *Cluster) placeActor(id string, demand resources.Resources, origin *Node
 
 // CallMethod queues a method call in the actor's mailbox.
 func (c *Cluster) CallMethod(th *exec.Thread, h *exec.ActorHandle, call *exec.TaskCall) (*exec.Future, error) {
-	name := fmt.Sprintf("method %s", call.Func.Name())
+	name := "method " + call.Func.Name()
 	o := objstore.NewObject(call.ID, name)
 	switch a := h.Handle.(type) {
 	case *actorhost.Actor:

@@ -74,9 +74,11 @@ func (nw *network) callHosted(m *wire.Submit, args []exec.Value) error {
 		return nil
 	}
 	owner := m.Owner
-	name := "method " + m.Function
+	var name string
 	if a != nil {
-		name = "method " + a.Class().Name() + "." + m.Function // as the caller names it
+		name = a.CallName(m.Function) // as the caller names it
+	} else {
+		name = "method " + m.Function
 	}
 	o := objstore.NewObject(m.ID, name)
 	gone := false // the actor is not here: its caller must find it again

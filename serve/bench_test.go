@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/nodeagent"
 )
 
 // BenchmarkHeadCall is a request through a head to a replica on another
@@ -13,6 +14,45 @@ import (
 func BenchmarkHeadCall(b *testing.B) {
 	head, _ := headAndNode(b, 2)
 	app := deployOn(b, head.Cluster, "bench", incApp)
+	d := app.byRoute["/e"]
+	args := []exec.Value{exec.Int(1)}
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := app.call(d, "inc", args, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkEmbeddedCall is a request to a replica in the same process
+// (embedded, or a node's ingress to its own replica): the CPU and
+// allocations of App.call down to the concurrent actor and back, from
+// many goroutines at once.
+func BenchmarkEmbeddedCall(b *testing.B) {
+	c, err := nodeagent.NewCluster(nodeagent.Config{CPUs: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Shutdown("benchmark done")
+	prog, err := rayflow.Compile("app.rayflow", `
+@serve(route="/e", replicas=1)
+@concurrency(8)
+actor E() {
+    method inc(x) { return x + 1 }
+}`, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	app, err := Deploy(c, prog, Options{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close()
 	d := app.byRoute["/e"]
 	args := []exec.Value{exec.Int(1)}
 	b.SetParallelism(16)

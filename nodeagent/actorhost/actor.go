@@ -71,8 +71,12 @@ type Spec struct {
 	Creator string
 	// NewThread makes the thread of one method call of a concurrent
 	// actor (@concurrency(n), n > 1), named by the call's ID; unused for
-	// other actors, whose calls all run on Thread.
-	NewThread func(callID string) *exec.Thread
+	// other actors, whose calls all run on Thread. spare, when not nil,
+	// is the thread of an earlier call of the actor that has returned
+	// (scrubbed, which nothing uses any more) for NewThread to make ready
+	// again (exec.Thread.Reuse) and return instead of a new one. Calls
+	// to it never overlap.
+	NewThread func(callID string, spare *exec.Thread) *exec.Thread
 }
 
 // DedupWindow is how many recent calls an actor remembers by ID. A call
@@ -93,6 +97,9 @@ type Actor struct {
 	gen     int
 	creator string
 	th      *exec.Thread // the actor's goroutine's alone, but for Cancel
+	// callNames name the calls of each method ("method Class.m"), made
+	// once; read by any goroutine.
+	callNames map[string]string
 
 	mu      sync.Mutex
 	wake    *sync.Cond
@@ -100,6 +107,15 @@ type Actor struct {
 	stopped bool
 	killed  string // why it was killed (kill, rayflow actor stop), if it was
 	orphans bool   // no handle is left: stop once the mailbox is empty
+	// ready: a concurrent actor's state is built without error. While
+	// ready and the mailbox is empty, Enqueue starts a call itself when
+	// a slot is free (the call is next in mailbox order), sparing the
+	// hand-off to the actor's goroutine; and a call that returns while
+	// the mailbox holds calls runs the first itself (concurrent.go).
+	ready bool
+	// For tests: the calls Enqueue started itself, and those that
+	// returning calls took from the mailbox.
+	direct, continued uint64
 	// recent are the latest calls from other processes (by call ID, at
 	// most DedupWindow; nil until the first): a call that arrives again
 	// is answered from the first one instead of running twice.
@@ -134,6 +150,10 @@ func New(spec Spec) *Actor {
 	if spec.From != nil {
 		a.restore, a.order = spec.From.Fields, spec.From.Order
 	}
+	a.callNames = make(map[string]string, len(spec.Class.Methods))
+	for m := range spec.Class.Methods {
+		a.callNames[m] = "method " + spec.Class.Name() + "." + m
+	}
 	a.wake = sync.NewCond(&a.mu)
 	if spec.Class.Info != nil && spec.Class.Info.Concurrency > 1 && spec.NewThread != nil {
 		n := spec.Class.Info.Concurrency
@@ -151,6 +171,15 @@ func (a *Actor) ID() string                  { return a.id }
 func (a *Actor) Class() *exec.ActorClass     { return a.class }
 func (a *Actor) Demand() resources.Resources { return a.demand }
 func (a *Actor) Gen() int                    { return a.gen }
+
+// CallName names a call of method, as its caller does ("method Class.m"),
+// for messages.
+func (a *Actor) CallName(method string) string {
+	if name, ok := a.callNames[method]; ok {
+		return name
+	}
+	return "method " + a.class.Name() + "." + method
+}
 
 // NodeID is the node the actor lives on.
 func (a *Actor) NodeID() string { return a.node.ID() }
@@ -189,7 +218,17 @@ func (a *Actor) Enqueue(c *exec.TaskCall, r Result, dedup bool) bool {
 		}
 		a.rememberLocked(c.ID, r)
 	}
-	a.mailbox = append(a.mailbox, &call{call: c, res: r})
+	ac := &call{call: c, res: r}
+	if a.ready && len(a.mailbox) == 0 && !a.orphans && a.conc.tryStart(a, ac) {
+		// Started here, under a.mu: the actor's goroutine sees the
+		// running call (conc.running) before it can find the mailbox
+		// empty and drain.
+		a.direct++
+		a.mu.Unlock()
+		a.node.Accepted(c)
+		return true
+	}
+	a.mailbox = append(a.mailbox, ac)
 	a.wake.Signal()
 	a.mu.Unlock()
 	a.node.Accepted(c)
@@ -263,7 +302,20 @@ func (a *Actor) loop(ctorArgs []exec.Value) {
 		err.MarkNode(a.node.ID())
 		a.initErr = err
 	}
+	if a.conc != nil && a.initErr == nil {
+		a.mu.Lock()
+		a.ready = true
+		a.mu.Unlock()
+	}
 	for {
+		if a.conc != nil && a.initErr == nil {
+			if !a.dispatch() {
+				a.conc.drain() // the calls still running finish first
+				a.Stop("actor " + a.class.Name() + " has no handles left")
+				return
+			}
+			continue
+		}
 		next, ok := a.next()
 		if !ok {
 			a.conc.drain() // the calls still running finish first
@@ -273,10 +325,6 @@ func (a *Actor) loop(ctorArgs []exec.Value) {
 		if a.initErr != nil {
 			next.res.Complete(exec.None, &exec.Error{Kind: exec.KindTask, Pos: a.initErr.Pos, Stack: a.initErr.Stack,
 				Node: a.node.ID(), Msg: fmt.Sprintf("actor %s failed to start: %s", a.class.Name(), a.initErr.Msg)}, a.node.ID())
-			continue
-		}
-		if a.conc != nil {
-			a.conc.start(a, next)
 			continue
 		}
 		a.run(next)
@@ -292,10 +340,16 @@ func (a *Actor) next() (*call, bool) {
 	if a.stopped || len(a.mailbox) == 0 {
 		return nil, false
 	}
+	return a.popLocked(), true
+}
+
+// popLocked takes the mailbox's first entry. The caller holds a.mu and
+// the mailbox is not empty.
+func (a *Actor) popLocked() *call {
 	next := a.mailbox[0]
 	a.mailbox[0] = nil
 	a.mailbox = a.mailbox[1:]
-	return next, true
+	return next
 }
 
 func (a *Actor) run(ac *call) { a.runOn(a.th, ac) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +81,8 @@ type node struct {
 	// gate, when set, holds each method call in ResolveArgs (after a
 	// send on entered) until it is closed.
 	gate, entered chan struct{}
+	// threadsMade counts the threads callThread made (concurrent_test.go).
+	threadsMade atomic.Int64
 }
 
 func (n *node) ID() string { return "n1" }

@@ -6,7 +6,15 @@
 // from other processes (a call that arrives twice is answered from the
 // first run), and its stop. A concurrent actor (@concurrency(n)) runs up
 // to n calls at once, each on a thread of its own, holding the actor's
-// state lock except while it waits (concurrent.go).
+// state lock except while it waits (concurrent.go); a call's thread is
+// a returned call's, scrubbed, once the actor has one (at most n kept).
+// A call that finds a slot free and the mailbox empty is started by
+// Enqueue on the caller's goroutine, and a call that returns while calls
+// wait in the mailbox runs the first of them on its own goroutine and
+// thread, keeping its slot; the actor's goroutine starts the others
+// (the calls queued before the state was built, a checkpoint queued on
+// an idle actor). Whoever starts it, a call is the mailbox's first:
+// calls start in mailbox order, at most n at once.
 //
 // # Ownership and threading
 //
@@ -14,7 +22,9 @@
 // dedup window, guarded by its mutex: any goroutine may Enqueue,
 // EnqueueCheckpoint, Stop, Kill or Orphan it. Its instance (the fields),
 // its call count and its start error belong to its goroutine alone, or,
-// for a concurrent actor, to the call that holds its state lock. Its ID,
+// for a concurrent actor, to the call that holds its state lock; its
+// spare threads are guarded by the concurrent part's mutex, and calls to
+// Spec.NewThread never overlap (made under it). Its ID,
 // class, demand, incarnation and creator are fixed by New.
 //
 // What an actor needs of its node (resolving arguments, publishing
