@@ -108,7 +108,8 @@ func TestGroupNotSubmittedNotInFlight(t *testing.T) {
 	}
 	defer c.Shutdown("test over")
 	c.events = taskevents.NewRecorder(0)
-	c.net = &network{cfg: NetConfig{}}
+	c.net = &network{cfg: NetConfig{}} // networked, as far as the events go
+	defer func() { c.net = nil }()     // the embedded cluster shuts down as one
 	c.lineage = &lineage{mode: stash.ModeSync, store: failingStore{}}
 	th := c.nodes[0].newThread("main", "job1")
 	f := &exec.NativeTask{Builtin: exec.NewBuiltin("f", nil)}
