@@ -70,6 +70,11 @@
 //	                                                    back (release)
 //	groupRun.spare (a group's     the worker running  taskGroup.Run and the attempts of its
 //	  thread, reused call by call)  the group           calls (group.go)
+//	a fused run (fusedRun: the    the worker running  runFused alone, once runGroupSubmit made
+//	  calls, results by index)      its taskGroup       it (group_fused.go)
+//	Cluster.inFlight (the groups  submittedGroups.mu  submitting threads (add), the end of a
+//	  submitted, last call not                          group's last call (remove), the report
+//	  ended)                                            (snapshotTasks); events.go
 //	doneList (a group's results   doneList.mu         the workers and cancellers completing its
 //	  held for their owner)                             calls, its timer, a call that waits
 //	task.hint (placement hint)    whoever holds the   set by schedule before the task is queued

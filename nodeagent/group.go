@@ -173,12 +173,14 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		g.add(t)
 		*futs[i] = t.future()
 	}
-	c.noteGroupSubmitted(g.tasks)
-	c.countGroupAtDriver(g.tasks)
-	c.watchDropsOf(futs)
 	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
 		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
 	}
+	// Submitted: recorded and counted only now, as submit does after
+	// newTask (a group not submitted never ends, and stays in flight).
+	c.noteGroupSubmitted(g.tasks)
+	c.countGroupAtDriver(g.tasks)
+	c.watchDropsOf(futs)
 	whenArgsReady(outside, func() { c.startGroup(origin, g) })
 	return nil
 }

@@ -1,11 +1,15 @@
 package nodeagent
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/taskevents"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // whenEachReady calls its function once per call of a group: at the end
@@ -79,5 +83,43 @@ func TestGroupPendingAtEachReport(t *testing.T) {
 	c.snapshotTasks()
 	if ids := pendingIDs(c); len(ids) != 0 || len(c.inFlight.set) != 0 {
 		t.Fatalf("after the group's end: pending %v, %d groups in flight", ids, len(c.inFlight.set))
+	}
+}
+
+// failingStore is a GCS whose writes all fail.
+type failingStore struct{}
+
+func (failingStore) PutTasks([]gcs.TaskRecord) stash.Waiter { return failedWrite{} }
+func (failingStore) GetTask(string) (gcs.TaskRecord, error) {
+	return gcs.TaskRecord{}, gcs.ErrNotFound
+}
+
+type failedWrite struct{}
+
+func (failedWrite) Wait(context.Context) error { return errors.New("the GCS is unreachable") }
+
+// A group whose lineage cannot be written (--lineage=sync) is not
+// submitted: it is not kept among the groups in flight, whose calls each
+// report would list pending for ever (they never start, so never end).
+func TestGroupNotSubmittedNotInFlight(t *testing.T) {
+	c, err := NewCluster(Config{Nodes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown("test over")
+	c.events = taskevents.NewRecorder(0)
+	c.net = &network{cfg: NetConfig{}} // networked, as far as the events go
+	defer func() { c.net = nil }()     // the embedded cluster shuts down as one
+	c.lineage = &lineage{mode: stash.ModeSync, store: failingStore{}}
+	th := c.nodes[0].newThread("main", "job1")
+	f := &exec.NativeTask{Builtin: exec.NewBuiltin("f", nil)}
+	calls := []*exec.TaskCall{{ID: "job1.1", Native: f}, {ID: "job1.2", Native: f}}
+	futs := []*exec.Future{{}, {}}
+	if err := c.SubmitGroup(th, calls, futs); err == nil {
+		t.Fatal("the group was submitted without its lineage")
+	}
+	c.snapshotTasks()
+	if ids := pendingIDs(c); len(ids) != 0 || len(c.inFlight.set) != 0 {
+		t.Fatalf("after a submission that failed: pending %v, %d groups in flight", ids, len(c.inFlight.set))
 	}
 }

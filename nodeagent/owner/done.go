@@ -66,27 +66,23 @@ func (ow *Owner) HandleDone(payload []byte) error {
 // observe gives the caller's adaptive planner how long a call that ran
 // elsewhere took.
 func (ow *Owner) observe(id string, ran time.Duration) {
-	ow.mu.Lock()
-	entry := ow.lineage.get(id)
-	ow.mu.Unlock()
+	entry, t := ow.lineageOf(id)
 	if entry == nil {
 		return
 	}
-	if call := entry.t.Call(); call.Func != nil {
+	if call := t.Call(); call.Func != nil {
 		call.Func.Program().Adapt.Observe(call.Site, ran)
 	}
 }
 
 // resubmit places again a task that its node gave back unrun.
 func (ow *Owner) resubmit(obj *objstore.Object) {
-	ow.mu.Lock()
-	entry := ow.lineage.get(obj.ID())
-	ow.mu.Unlock()
-	if entry == nil || entry.t.Object() != obj {
+	entry, t := ow.lineageOf(obj.ID())
+	if entry == nil || t.Object() != obj {
 		obj.Complete(exec.None, &exec.Error{Kind: exec.KindLost, Msg: obj.Name() + " was given back by its node, and its specification is not kept here"}, "")
 		return
 	}
-	ow.net.Spill(entry.t)
+	ow.net.Spill(t)
 }
 
 // FetchObject brings here the value of o, held by the process at addr

@@ -55,6 +55,20 @@ func (ow *Owner) Remember(t Task) {
 	ow.mu.Unlock()
 }
 
+// lineageOf is id's lineage entry and its task (nil, nil when none is
+// kept), read under mu. A group's entry is cleared in place when its
+// call is dropped (tables.go), so the task is read here, once, and not
+// through the entry after mu is let go.
+func (ow *Owner) lineageOf(id string) (*lineageEntry, Task) {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	entry := ow.lineage.get(id)
+	if entry == nil {
+		return nil, nil
+	}
+	return entry, entry.t
+}
+
 // forget drops a task's lineage once its value is held here.
 func (ow *Owner) forget(id string) {
 	ow.mu.Lock()
@@ -105,39 +119,38 @@ func (ow *Owner) retryInFlight(id, deadAddr string) {
 	if obj == nil {
 		return
 	}
-	ow.mu.Lock()
-	entry := ow.lineage.get(id)
-	ow.mu.Unlock()
-	if entry == nil || entry.t.Object() != obj {
+	entry, t := ow.lineageOf(id)
+	if entry == nil || t.Object() != obj {
 		if !ow.restartable(id) && ow.borrowedOfCall(id) == nil {
 			ow.failOwned(obj, &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost: the node at %s died while it ran", obj.Name(), deadAddr)})
 		}
 		return // a method call of an actor with restarts: the restart (or the relocation) resends it
 	}
-	if err := ow.allowRetry(entry, deadAddr); err != nil {
+	if err := ow.allowRetry(entry, t, deadAddr); err != nil {
 		ow.failOwned(obj, err)
 		return
 	}
 	ow.awaitMu.Lock()
 	ow.takeAwaitedLocked(id)
 	ow.awaitMu.Unlock()
-	ow.loadReplay(entry.t)
-	ow.net.Spill(entry.t)
+	ow.loadReplay(t)
+	ow.net.Spill(t)
 }
 
-// allowRetry counts one more attempt of a task, or says why there is none.
-func (ow *Owner) allowRetry(entry *lineageEntry, deadAddr string) *exec.Error {
+// allowRetry counts one more attempt of t, the task of entry, or says
+// why there is none.
+func (ow *Owner) allowRetry(entry *lineageEntry, t Task, deadAddr string) *exec.Error {
 	limit := defaultSystemRetries
-	if info := entry.t.Call().Info(); info != nil && info.Retries >= 0 {
+	if info := t.Call().Info(); info != nil && info.Retries >= 0 {
 		limit = info.Retries
 	}
 	ow.mu.Lock()
 	defer ow.mu.Unlock()
 	if !ow.net.KeepsLineage() {
-		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", entry.t.Object().Name(), deadAddr)}
+		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s, and lineage is off (--lineage=off), so it cannot be run again", t.Object().Name(), deadAddr)}
 	}
 	if entry.attempts >= limit {
-		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s after %d retries (@retries(%d))", entry.t.Object().Name(), deadAddr, entry.attempts, limit)}
+		return &exec.Error{Kind: exec.KindLost, Msg: fmt.Sprintf("%s was lost with the node at %s after %d retries (@retries(%d))", t.Object().Name(), deadAddr, entry.attempts, limit)}
 	}
 	entry.attempts++
 	return nil
@@ -153,16 +166,14 @@ func (ow *Owner) failOwned(obj *objstore.Object, err *exec.Error) {
 // rebuild runs again the task that made a value lost with its node, and
 // returns the value. Arguments lost too are rebuilt first.
 func (ow *Owner) rebuild(o *objstore.Object, deadAddr string, cause *exec.Error) (exec.Value, *exec.Error) {
-	ow.mu.Lock()
-	entry := ow.lineage.get(o.ID())
-	ow.mu.Unlock()
+	entry, t := ow.lineageOf(o.ID())
 	if entry == nil {
 		return ow.fetchFromOwner(o, deadAddr, cause)
 	}
-	if err := ow.allowRetry(entry, deadAddr); err != nil {
+	if err := ow.allowRetry(entry, t, deadAddr); err != nil {
 		return exec.None, err
 	}
-	for _, a := range entry.t.Call().Args {
+	for _, a := range t.Call().Args {
 		if a.Kind() == exec.FutureKind {
 			if dep := objstore.ObjectOf(a.AsFuture()); dep != nil {
 				if _, err := dep.Result(); err != nil {
@@ -171,10 +182,12 @@ func (ow *Owner) rebuild(o *objstore.Object, deadAddr string, cause *exec.Error)
 			}
 		}
 	}
-	again := entry.t.Again()
+	again := t.Again()
 	ow.loadReplay(again)
 	ow.mu.Lock()
-	entry.t = again
+	if ow.lineage.get(o.ID()) == entry { // not dropped meanwhile: a group's cleared entry stays cleared
+		entry.t = again
+	}
 	ow.mu.Unlock()
 	ow.net.Spill(again)
 	<-again.Object().Done()
@@ -447,19 +460,17 @@ func (ow *Owner) hasLineage(id string) bool {
 // argument: the arguments are first brought here (rebuilt from lineage
 // where their node died), so the next attempt gets them from this process.
 func (ow *Owner) retryWithArguments(obj *objstore.Object, cause *exec.Error) {
-	ow.mu.Lock()
-	entry := ow.lineage.get(obj.ID())
-	ow.mu.Unlock()
+	entry, t := ow.lineageOf(obj.ID())
 	if entry == nil {
 		obj.Complete(exec.None, cause, cause.Node)
 		return
 	}
-	if err := ow.allowRetry(entry, cause.Node); err != nil {
+	if err := ow.allowRetry(entry, t, cause.Node); err != nil {
 		err.Msg += " (last failure: " + cause.Msg + ")"
 		obj.Complete(exec.None, err, "")
 		return
 	}
-	for _, a := range entry.t.Call().Args {
+	for _, a := range t.Call().Args {
 		if a.Kind() != exec.FutureKind {
 			continue
 		}
@@ -470,8 +481,8 @@ func (ow *Owner) retryWithArguments(obj *objstore.Object, cause *exec.Error) {
 			}
 		}
 	}
-	ow.loadReplay(entry.t)
-	ow.net.Spill(entry.t)
+	ow.loadReplay(t)
+	ow.net.Spill(t)
 }
 
 // loadReplay gathers, before a task runs again, the outcomes its earlier

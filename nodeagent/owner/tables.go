@@ -58,10 +58,47 @@ type callRange interface {
 	calls() int
 }
 
+// groupRecord is a group record of either table: its calls, and which
+// of them it still holds (live: not taken out).
+type groupRecord interface {
+	callRange
+	comparable
+	live(k int) bool
+}
+
 func (g *awaitedGroup) firstCall() uint64 { return g.first }
 func (g *awaitedGroup) calls() int        { return len(g.objs) }
+func (g *awaitedGroup) live(k int) bool   { return g.objs[k] != nil }
 func (g *lineageGroup) firstCall() uint64 { return g.first }
 func (g *lineageGroup) calls() int        { return len(g.entries) }
+func (g *lineageGroup) live(k int) bool   { return g.entries[k].t != nil }
+
+// slotOf finds, among groups (by the calls' caller), the record that
+// holds call id still, and id's index there (nil, 0: none does).
+func slotOf[G groupRecord](groups map[string][]G, id string) (g G, k int) {
+	if len(groups) == 0 {
+		return g, 0
+	}
+	caller, n, ok := callNumber(id)
+	if !ok {
+		return g, 0
+	}
+	if h, k, ok := holding(groups[caller], n); ok && h.live(k) {
+		return h, k
+	}
+	return g, 0
+}
+
+// unlist drops g, a record of groups that held call id, from groups.
+func unlist[G groupRecord](groups map[string][]G, id string, g G) {
+	caller, _, _ := callNumber(id)
+	list := removeFrom(groups[caller], g)
+	if len(list) == 0 {
+		delete(groups, caller)
+	} else {
+		groups[caller] = list
+	}
+}
 
 // holding returns the record of list (ordered by first call) whose
 // calls include number n, and n's index there.
@@ -89,10 +126,7 @@ func insertFree[G callRange](list []G, g G) ([]G, bool) {
 }
 
 // removeFrom drops g, a record of list, from list, keeping the order.
-func removeFrom[G interface {
-	callRange
-	comparable
-}](list []G, g G) []G {
+func removeFrom[G groupRecord](list []G, g G) []G {
 	i := sort.Search(len(list), func(i int) bool { return list[i].firstCall() >= g.firstCall() })
 	if i == len(list) || list[i] != g {
 		return list
@@ -123,19 +157,7 @@ type awaitedGroup struct {
 }
 
 // slot finds the group record holding id's result, and its index there.
-func (t *awaitTable) slot(id string) (*awaitedGroup, int) {
-	if len(t.groups) == 0 {
-		return nil, 0
-	}
-	caller, n, ok := callNumber(id)
-	if !ok {
-		return nil, 0
-	}
-	if g, k, ok := holding(t.groups[caller], n); ok && g.objs[k] != nil {
-		return g, k
-	}
-	return nil, 0
-}
+func (t *awaitTable) slot(id string) (*awaitedGroup, int) { return slotOf(t.groups, id) }
 
 // get is id's awaited result (a zero one when it is not awaited).
 func (t *awaitTable) get(id string) awaitedResult {
@@ -202,15 +224,8 @@ func (t *awaitTable) take(id string) awaitedResult {
 func (t *awaitTable) takeAt(id string, g *awaitedGroup, k int) awaitedResult {
 	r := awaitedResult{obj: g.objs[k], sentTo: g.sentTo}
 	g.objs[k] = nil
-	if g.left--; g.left > 0 {
-		return r
-	}
-	caller, _, _ := callNumber(id)
-	list := removeFrom(t.groups[caller], g)
-	if len(list) == 0 {
-		delete(t.groups, caller)
-	} else {
-		t.groups[caller] = list
+	if g.left--; g.left == 0 {
+		unlist(t.groups, id, g)
 	}
 	return r
 }
@@ -263,19 +278,7 @@ type lineageGroup struct {
 }
 
 // slot finds the group record holding id's lineage, and its index there.
-func (t *lineageTable) slot(id string) (*lineageGroup, int) {
-	if len(t.groups) == 0 {
-		return nil, 0
-	}
-	caller, n, ok := callNumber(id)
-	if !ok {
-		return nil, 0
-	}
-	if g, k, ok := holding(t.groups[caller], n); ok && g.entries[k].t != nil {
-		return g, k
-	}
-	return nil, 0
-}
+func (t *lineageTable) slot(id string) (*lineageGroup, int) { return slotOf(t.groups, id) }
 
 // get is id's lineage, or nil.
 func (t *lineageTable) get(id string) *lineageEntry {
@@ -331,15 +334,8 @@ func (t *lineageTable) drop(id string) {
 		return
 	}
 	g.entries[k] = lineageEntry{}
-	if g.left--; g.left > 0 {
-		return
-	}
-	caller, _, _ := callNumber(id)
-	list := removeFrom(t.groups[caller], g)
-	if len(list) == 0 {
-		delete(t.groups, caller)
-	} else {
-		t.groups[caller] = list
+	if g.left--; g.left == 0 {
+		unlist(t.groups, id, g)
 	}
 }
 

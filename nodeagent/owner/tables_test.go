@@ -2,10 +2,12 @@ package owner
 
 import (
 	"testing"
+	"time"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
+	"github.com/rayflow/rayflow/stash"
 )
 
 // sentGroup is n tasks of caller "job1", numbered from first.
@@ -143,5 +145,51 @@ func TestManyGroupsOfOneCaller(t *testing.T) {
 	}
 	if len(ow.awaited.groups) != 0 || len(ow.lineage.groups) != 0 {
 		t.Fatal("records outlived their last answers")
+	}
+}
+
+// pausedReplay is the stand-in transport, whose lineage store holds each
+// retry that asks for it until the test lets it go on.
+type pausedReplay struct {
+	*sentTasks
+	asked  chan struct{}
+	resume chan struct{}
+}
+
+func (n *pausedReplay) LineageStore() stash.Store {
+	n.asked <- struct{}{}
+	<-n.resume
+	return nil
+}
+
+// A retry of a group's call that was under way when its job was released
+// places the task it read: the call's lineage, cleared in its group's
+// record by the release, is not read again through its entry (it was
+// read as a nil task, and the retry placed nothing, or panicked).
+func TestGroupRetryOutlivesItsJobRelease(t *testing.T) {
+	n := &pausedReplay{sentTasks: newSentTasks(), asked: make(chan struct{}), resume: make(chan struct{})}
+	ow := New(n)
+	_, tasks := sentGroup(1, 2)
+	ow.SentGroup(tasks, "node:2")
+	ow.NodeDied("node:2")
+	for range 2 {
+		select {
+		case <-n.asked:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the calls were not retried")
+		}
+	}
+	ow.ReleaseJobs(func(id string) bool { return true })
+	close(n.resume)
+	got := map[string]bool{}
+	for range 2 {
+		st := nextSpilled(t, n.sentTasks)
+		if st == nil {
+			t.Fatal("a retry placed a nil task")
+		}
+		got[st.Call().ID] = true
+	}
+	if !got["job1.1"] || !got["job1.2"] {
+		t.Fatalf("placed again: %v, want job1.1 and job1.2", got)
 	}
 }
