@@ -65,3 +65,19 @@ func BenchmarkDeleteJobRows(b *testing.B) {
 		})
 	}
 }
+
+// A batch whose last live row a prefix delete removes is dropped, and the
+// walk stops there: its rows deleted before (here the last one, on its
+// own) are not deleted again, reported again or counted twice.
+func TestDeletePrefixStopsAtADroppedBatch(t *testing.T) {
+	tb := jobBatches(1, 1, 3) // job0.0, job0.1, job0.2 in one batch
+	var deleted []string
+	tb.delete("job0.2", func(c change) { deleted = append(deleted, c.key) })
+	tb.deletePrefix("job0.", func(c change) { deleted = append(deleted, c.key) })
+	if fmt.Sprint(deleted) != "[job0.2 job0.0 job0.1]" {
+		t.Fatalf("deletes reported %v, want each row once", deleted)
+	}
+	if b := tb.list[0]; b.live != 0 || b.data != nil || tb.dropped != 1 {
+		t.Fatalf("batch left with live %d, data %v, %d batches counted dropped; want 0, nil, 1", b.live, b.data != nil, tb.dropped)
+	}
+}

@@ -553,25 +553,12 @@ func (a *App) callReplica(d *deployment, r *replica, method string, args []exec.
 	if !nodeagent.AwaitResult(f, a.timeout) { // no Wait: it would log an outcome per request
 		return actor, exec.None, exec.Errorf(exec.KindTimeout, "%s.%s did not answer within %s", d.class.Name(), method, a.timeout)
 	}
-	v, err := getOne(th, f)
+	v, err := a.cluster.GetOne(th, f) // no slices, as Get of one future would take
 	if err != nil {
 		return actor, exec.None, err
 	}
 	a.cluster.ReleaseRequestThread(th) // its call is answered
 	return actor, v, nil
-}
-
-// getOne reads the value of a ready future: with the runtime's Get of
-// one future when it has one (no slices).
-func getOne(th *exec.Thread, f *exec.Future) (exec.Value, error) {
-	if one, ok := th.Runtime.(exec.OneGetter); ok {
-		return one.GetOne(th, f)
-	}
-	vals, err := th.Runtime.Get(th, []*exec.Future{f})
-	if err != nil {
-		return exec.None, err
-	}
-	return vals[0], nil
 }
 
 // isLost reports whether err says the call's actor is gone rather than

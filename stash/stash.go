@@ -880,12 +880,13 @@ func (s *Stash) ForwardAll(tasks []string, receiver string) (Bundle, error) {
 // (its records built from their specs) and records that receiver holds it.
 func (s *Stash) bundleLocked(tasks []string, receiver string) Bundle {
 	var sent, cl []*entry
-	records := 0
+	records, walked := 0, 0
 	for _, task := range tasks {
 		if task == "" {
 			continue
 		}
 		cl = s.closureLocked(task, receiver, true) // aliases s.scratch
+		walked = max(walked, len(cl))
 		if len(tasks) == 1 {
 			sent = cl
 		} else {
@@ -910,7 +911,7 @@ func (s *Stash) bundleLocked(tasks []string, receiver string) Bundle {
 	}
 	s.st.forwarded += uint64(len(sent))
 	clear(sent)
-	clear(cl) // the scratch keeps no entry alive
+	clear(s.scratch[:walked]) // the scratch keeps no entry alive (each walk wrote from its front)
 	return b
 }
 
@@ -924,11 +925,13 @@ func (s *Stash) overBoundLocked(tasks []string, receiver string) []*entry {
 	}
 	var set []*entry
 	var seen map[*entry]bool
+	walked := 0
 	for _, task := range tasks {
 		if task == "" {
 			continue
 		}
 		cl := s.closureLocked(task, receiver, false)
+		walked = max(walked, len(cl))
 		if !slices.ContainsFunc(cl, func(e *entry) bool { return int(e.hops) >= s.cfg.ForwardBound }) {
 			continue
 		}
@@ -942,6 +945,7 @@ func (s *Stash) overBoundLocked(tasks []string, receiver string) []*entry {
 			}
 		}
 	}
+	clear(s.scratch[:walked]) // the scratch keeps no entry alive
 	return set
 }
 

@@ -13,11 +13,15 @@ import (
 // goroutine alone sends its item itself before Add returns.
 func TestItemsAddedDuringASendGoTogether(t *testing.T) {
 	sent := make(chan []int, 4)
-	release := make(chan struct{})
+	release, releaseSecond := make(chan struct{}), make(chan struct{})
+	defer close(releaseSecond)
 	s := New(func(addr string, items []int) {
 		sent <- slices.Clone(items)
-		if items[0] == 0 {
+		switch items[0] {
+		case 0:
 			<-release // the first send is on the wire while the others add theirs
+		case 1:
+			<-releaseSecond // the second send is held: its leader is not the caller
 		}
 	})
 	leader := make(chan struct{})
@@ -32,7 +36,11 @@ func TestItemsAddedDuringASendGoTogether(t *testing.T) {
 		s.Add("a", i) // queued: a send is under way
 	}
 	close(release)
-	<-leader // the caller that led returns once its own send is done
+	select {
+	case <-leader: // the caller that led returns once its own send is done
+	case <-time.After(10 * time.Second):
+		t.Fatal("the caller that led is held while the items added during its send are sent")
+	}
 	select {
 	case got := <-sent:
 		if !slices.Equal(got, []int{1, 2, 3, 4, 5}) {
