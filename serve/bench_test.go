@@ -38,21 +38,13 @@ func BenchmarkEmbeddedCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Shutdown("benchmark done")
-	prog, err := rayflow.Compile("app.rayflow", `
+	b.Cleanup(func() { c.Shutdown("benchmark done") })
+	app := deployOn(b, c, "bench", `
 @serve(route="/e", replicas=1)
 @concurrency(8)
 actor E() {
     method inc(x) { return x + 1 }
-}`, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	app, err := Deploy(c, prog, Options{Name: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer app.Close()
+}`)
 	d := app.byRoute["/e"]
 	args := []exec.Value{exec.Int(1)}
 	b.SetParallelism(16)
