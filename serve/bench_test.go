@@ -14,19 +14,7 @@ import (
 func BenchmarkHeadCall(b *testing.B) {
 	head, _ := headAndNode(b, 2)
 	app := deployOn(b, head.Cluster, "bench", incApp)
-	d := app.byRoute["/e"]
-	args := []exec.Value{exec.Int(1)}
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := app.call(d, "inc", args, nil); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	callIncInParallel(b, app)
 }
 
 // BenchmarkEmbeddedCall is a request to a replica in the same process
@@ -45,6 +33,12 @@ func BenchmarkEmbeddedCall(b *testing.B) {
 actor E() {
     method inc(x) { return x + 1 }
 }`)
+	callIncInParallel(b, app)
+}
+
+// callIncInParallel calls app's /e inc(1) b.N times from 16 goroutines
+// per CPU, as an ingress under load calls it.
+func callIncInParallel(b *testing.B, app *App) {
 	d := app.byRoute["/e"]
 	args := []exec.Value{exec.Int(1)}
 	b.SetParallelism(16)
