@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 
@@ -24,8 +25,10 @@ const (
 func main() {
 	gcfloor.Start(gcFloor)
 	stop := profileCPU(os.Getenv("RAYFLOW_CPUPROFILE"))
+	stopTrace := traceExecution(os.Getenv("RAYFLOW_TRACE"))
 	profileHeapOnSignal(os.Getenv("RAYFLOW_HEAPPROFILE"))
 	code := runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopTrace()
 	stop()
 	os.Exit(code)
 }
@@ -43,21 +46,36 @@ const gcFloor = 32 << 20
 // is the process ID, so that the processes of a cluster write one each)
 // and returns what stops it; nothing when path is empty or cannot be made.
 func profileCPU(path string) (stop func()) {
+	return record("RAYFLOW_CPUPROFILE", path, pprof.StartCPUProfile, pprof.StopCPUProfile)
+}
+
+// traceExecution writes an execution trace of the whole command to path
+// (RAYFLOW_TRACE, for developers: `go tool trace` reads it, and
+// `go tool trace -pprof=sched` tells how long goroutines waited to run;
+// %p as for profileCPU) and returns what stops it.
+func traceExecution(path string) (stop func()) {
+	return record("RAYFLOW_TRACE", path, trace.Start, trace.Stop)
+}
+
+// record starts a recording into the file path names (%p: the process
+// ID) and returns what ends it; a problem is a warning naming env, and
+// nothing is recorded.
+func record(env, path string, start func(io.Writer) error, end func()) (stop func()) {
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(strings.ReplaceAll(path, "%p", strconv.Itoa(os.Getpid())))
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "warning: RAYFLOW_CPUPROFILE: %v\n", err)
+		fmt.Fprintf(os.Stderr, "warning: %s: %v\n", env, err)
 		return func() {}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
-		fmt.Fprintf(os.Stderr, "warning: RAYFLOW_CPUPROFILE: %v\n", err)
+		fmt.Fprintf(os.Stderr, "warning: %s: %v\n", env, err)
 		return func() {}
 	}
 	return func() {
-		pprof.StopCPUProfile()
+		end()
 		f.Close()
 	}
 }
