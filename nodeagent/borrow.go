@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -171,9 +172,17 @@ func (nw *network) returnLends(ids []string) {
 	nw.mu.Unlock()
 }
 
+// argCopyID names the copy of argument i (from 0) of task taskID that
+// this process serves for it (TASKID.argI).
+func argCopyID(taskID string, i int) string { return taskID + argCopyPart + strconv.Itoa(i) }
+
+// argCopyPart is what sets an argument copy's ID apart: task IDs have no
+// such part.
+const argCopyPart = ".arg"
+
 // isArgCopy reports whether id names a copy of a large argument served
-// for a task (TASKID.argI): task IDs have no such part.
-func isArgCopy(id string) bool { return strings.Contains(id, ".arg") }
+// for a task (argCopyID).
+func isArgCopy(id string) bool { return strings.Contains(id, argCopyPart) }
 
 // handleBorrowQuery serves QueryUnborrow and QueryEscaped.
 func (nw *network) handleBorrowQuery(op byte, body []byte) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -123,7 +122,7 @@ func (nw *network) argOnWire(v exec.Value, taskID string, i int, lend bool) (wir
 		v = val
 	}
 	if exec.EncodedSize(v) > InlineLimit*16 {
-		o := objstore.NewObject(taskID+".arg"+strconv.Itoa(i), "argument")
+		o := objstore.NewObject(argCopyID(taskID, i), "argument")
 		o.Complete(v, nil, nw.c.Head().ID)
 		nw.serveObject(o)
 		if lend {
