@@ -70,7 +70,7 @@ func TestLentResultIsFreedFromEitherNode(t *testing.T) {
 			}
 			testutil.Eventually(t, 10*time.Second, "the lent result released by its holder", func() bool {
 				runtime.GC()
-				return servedFor("across", head.Cluster, worker) == 0
+				return servedFor("across", head.Cluster, worker) == 0 && driver.net.ow.Lent() == 0
 			})
 		})
 	}

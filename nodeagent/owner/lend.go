@@ -1,6 +1,7 @@
 package owner
 
 import (
+	"maps"
 	"sync"
 
 	"github.com/rayflow/rayflow/nodeagent/objstore"
@@ -135,10 +136,6 @@ func (ow *Owner) Lent() int {
 func (ow *Owner) forgetLends(ofJobs func(id string) bool) {
 	l := &ow.lends
 	l.mu.Lock()
-	for id := range l.m {
-		if ofJobs(id) {
-			delete(l.m, id)
-		}
-	}
+	maps.DeleteFunc(l.m, func(id string, _ *lent) bool { return ofJobs(id) })
 	l.mu.Unlock()
 }

@@ -90,4 +90,7 @@ func TestEscapedLendIsNotReleased(t *testing.T) {
 		t.Fatalf("the last lend back returned %v", got)
 	}
 	releasedAlone(t, ow, n, "job1.2")
+	if c := ow.Lent(); c != 0 {
+		t.Fatalf("%d objects still lent", c)
+	}
 }

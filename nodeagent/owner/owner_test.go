@@ -140,13 +140,14 @@ func TestLostValueIsRebuiltFromLineage(t *testing.T) {
 }
 
 // Releasing a job returns its awaited results (its caller fails them)
-// and drops its lineage; other jobs keep theirs.
+// and drops its lineage and its lends; other jobs keep theirs.
 func TestReleaseJobsDropsOnlyThatJob(t *testing.T) {
 	ow := New(newSentTasks())
 	over, other := newSentTask("jobA.1"), newSentTask("jobB.1")
 	for _, st := range []*sentTask{over, other} {
 		ow.Remember(st)
 		ow.Await(st.obj, "node:2")
+		ow.Lend(st.obj)
 	}
 	got := ow.ReleaseJobs(func(id string) bool { return id == "jobA.1" })
 	if len(got) != 1 || got[0] != over.obj {
@@ -154,5 +155,8 @@ func TestReleaseJobsDropsOnlyThatJob(t *testing.T) {
 	}
 	if ow.hasLineage("jobA.1") || !ow.hasLineage("jobB.1") || ow.Awaited("jobB.1") != other.obj {
 		t.Fatal("release dropped the wrong job's state")
+	}
+	if n := ow.Lent(); n != 1 {
+		t.Fatalf("%d objects still lent, want jobB's alone", n)
 	}
 }
