@@ -218,9 +218,11 @@ func sliceIndexes(n int, startV, endV, stepV Value) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	var idx []int
-	for i := start; step > 0 && i < end || step < 0 && i > end; i += step {
-		idx = append(idx, int(i))
+	// Counted (rangeLen), not stepped to the end: a step near the int
+	// limit would wrap past it.
+	idx := make([]int, rangeLen(start, end, step))
+	for k := range idx {
+		idx[k] = int(start + int64(k)*step)
 	}
 	return idx, nil
 }

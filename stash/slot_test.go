@@ -1,6 +1,7 @@
 package stash
 
 import (
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,12 +25,8 @@ func TestSpecSlotHoldsEntry(t *testing.T) {
 	st.gate = gate
 	s := New(st, Config{})
 	defer closeStash(t, s)
-	opened := false
-	defer func() {
-		if !opened {
-			close(gate)
-		}
-	}()
+	open := sync.OnceFunc(func() { close(gate) })
+	defer open()
 	var builds atomic.Int64
 	sp := &slotSpec{recSpec: recSpec{rec(taskName(0, 0), ""), &builds}}
 	must(t, s.AddSpec(taskName(0, 0), sp, true))
@@ -59,8 +56,7 @@ func TestSpecSlotHoldsEntry(t *testing.T) {
 	if allocs > 0.1 {
 		t.Fatalf("AddSpec of a Spec with a Slot: %.2f allocations per call, want none but the queues' growth", allocs)
 	}
-	opened = true
-	close(gate)
+	open()
 	testutil.Eventually(t, 10*time.Second, "every slotted spec to commit", func() bool {
 		return s.Stats().Uncommitted == 0 && st.has(taskName(1, len(specs)-1)) && st.has(taskName(0, 0))
 	})

@@ -835,10 +835,7 @@ func (s *Stash) closureLocked(task, receiver string, commit bool) []*entry {
 // together with an error wrapping ErrFlushTimeout or the write's error; the
 // caller may send it anyway (exceeding the bound) or retry.
 func (s *Stash) Forward(task, receiver string) (Bundle, error) {
-	if task == "" {
-		return s.ForwardAll(nil, receiver)
-	}
-	return s.ForwardAll([]string{task}, receiver)
+	return s.ForwardAll([]string{task}, receiver) // ForwardAll skips an empty task
 }
 
 // ForwardAll is Forward for tasks sent to receiver together (a frame of

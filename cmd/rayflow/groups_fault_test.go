@@ -47,15 +47,15 @@ pipeline main() {
 }`
 )
 
-// killMidGroup runs src with --opt opt on a head and one node, w1, so
-// that every group goes to w1; once the job says a group runs, a second
-// node joins and w1 is killed. The calls w1 had not finished are run
-// again, each alone, on w2, and the job prints the right answer.
-func killMidGroup(t *testing.T, src, opt, want string) {
+// killW1Midway runs src with flags on a head and one node, w1, so that
+// all its work goes to w1; once the job prints a line starting with
+// "started", a second node, w2, joins and w1 is killed. It returns the
+// job's output and error.
+func killW1Midway(t *testing.T, src string, flags ...string) (string, error) {
 	t.Helper()
 	fc := newFaultCluster(t, testDeadAfter)
 	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
-	next, wait := fc.runJob(t, src, "--opt", opt, "--explain")
+	next, wait := fc.runJob(t, src, flags...)
 	for line := next(); !strings.HasPrefix(line, "started"); line = next() {
 	}
 	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
@@ -63,6 +63,15 @@ func killMidGroup(t *testing.T, src, opt, want string) {
 	killed := time.Now()
 	out, err := wait()
 	t.Logf("the job ended %v after w1 was killed:\n%s", time.Since(killed).Round(time.Millisecond), out)
+	return out, err
+}
+
+// killMidGroup runs src with --opt opt, killing w1 while its groups run
+// (killW1Midway). The calls w1 had not finished are run again, each
+// alone, on w2, and the job prints the right answer.
+func killMidGroup(t *testing.T, src, opt, want string) {
+	t.Helper()
+	out, err := killW1Midway(t, src, "--opt", opt, "--explain")
 	if err != nil || !strings.Contains(out, want) {
 		t.Fatalf("--opt %s, w1 killed while its groups ran: %v\n%s", opt, err, out)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // looseJob's plain tasks go to their node in loose frames (--opt none:
@@ -39,16 +38,7 @@ func TestNodeKilledMidLooseFrames(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	t.Parallel()
-	fc := newFaultCluster(t, testDeadAfter)
-	fc.addWorker(t, "w1", freePort(t), "--cpus", "2")
-	next, wait := fc.runJob(t, looseJob, "--opt", "none")
-	for line := next(); !strings.HasPrefix(line, "started"); line = next() {
-	}
-	fc.addWorker(t, "w2", freePort(t), "--cpus", "2")
-	fc.kill(t, "w1")
-	killed := time.Now()
-	out, err := wait()
-	t.Logf("the job ended %v after w1 was killed:\n%s", time.Since(killed).Round(time.Millisecond), out)
+	out, err := killW1Midway(t, looseJob, "--opt", "none")
 	if err != nil || !strings.Contains(out, "total 65280\n") || !strings.Contains(out, "sums 1800000.0\n") {
 		t.Fatalf("w1 killed while its loose frames ran: %v\n%s", err, out)
 	}
