@@ -36,14 +36,7 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 		return nil, false
 	}
 	for _, t := range g.tasks {
-		if nw.c.stopIfCancelled(t) {
-			nw.sendAlone(g.tasks, t)
-			return nil, true
-		}
-		if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
-			nw.c.stats.Failed.Add(1)
-			nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
-			t.obj.Complete(exec.None, err, "")
+		if nw.unsendable(t) {
 			nw.sendAlone(g.tasks, t)
 			return nil, true
 		}
@@ -462,13 +455,7 @@ func sameFrame(first, t *task) bool {
 // looseCall is task t as a call of a loose frame to addr, awaited from
 // there; false when t cannot be sent (it has failed), as taskMessage.
 func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
-	if nw.c.stopIfCancelled(t) {
-		return wire.GroupCall{}, false
-	}
-	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
-		nw.c.stats.Failed.Add(1)
-		nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
-		t.obj.Complete(exec.None, err, "")
+	if nw.unsendable(t) {
 		return wire.GroupCall{}, false
 	}
 	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr, true, nil)
