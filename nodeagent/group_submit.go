@@ -90,24 +90,11 @@ func (nw *network) awaitGroup(tasks []*task, addr string) {
 // output and cancel bound, and none is a call run again.
 func uniformGroup(g *taskGroup) bool {
 	first := g.tasks[0]
-	var prog *exec.Program
-	if first.call.Native == nil {
-		if first.call.Func == nil {
-			return false
-		}
-		prog = first.call.Func.Program()
-		if prog == nil || prog.Hash == "" {
-			return false
-		}
+	if !framable(first) {
+		return false
 	}
 	for _, t := range g.tasks {
-		if t.replay != nil || t.output != first.output || t.bound != first.bound {
-			return false
-		}
-		switch {
-		case prog == nil && t.call.Native == nil:
-			return false
-		case prog != nil && (t.call.Native != nil || t.call.Func == nil || t.call.Func.Program() != prog):
+		if !sameSender(first, t) {
 			return false
 		}
 	}
@@ -440,10 +427,17 @@ func framable(t *task) bool {
 }
 
 // sameFrame reports whether t can travel in a loose frame with first (a
-// framable task): framable, of the same program (or Go functions both)
-// and resource demand, with one caller's output and cancel bound.
+// framable task): as in one GroupSubmit (sameSender), and of the same
+// resource demand.
 func sameFrame(first, t *task) bool {
-	if !framable(t) || t.output != first.output || t.bound != first.bound || !equalDemand(t.demand, first.demand) {
+	return sameSender(first, t) && equalDemand(t.demand, first.demand)
+}
+
+// sameSender reports whether t shares with first (a framable task) what
+// a GroupSubmit holds once: t is framable, of the same program (or Go
+// functions both), with one caller's output and cancel bound.
+func sameSender(first, t *task) bool {
+	if !framable(t) || t.output != first.output || t.bound != first.bound {
 		return false
 	}
 	if first.call.Native != nil || t.call.Native != nil {
