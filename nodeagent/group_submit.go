@@ -42,11 +42,8 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 		}
 	}
 	first := g.tasks[0]
-	m := &wire.GroupSubmit{ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
-		Resources: first.call.Resources(), Calls: make([]wire.GroupCall, len(g.tasks))}
-	if first.call.Native == nil {
-		m.ProgramHash = first.call.Func.Program().Hash
-	}
+	m := nw.groupHeader(first)
+	m.Calls = make([]wire.GroupCall, len(g.tasks))
 	fns := map[string]int{}
 	index := memberIndex{tasks: g.tasks}
 	all := make([]wire.Arg, taskArgCount(g.tasks)) // the calls' arguments, one after the other: one allocation
@@ -70,6 +67,18 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 	nw.awaitGroup(g.tasks, addr)
 	m.Lineage = nw.c.lineage.forwardGroup([]string{first.call.ID}, addr)
 	return m.Encode(), true
+}
+
+// groupHeader is a GroupSubmit with what its calls share, taken from
+// first (a framable task): its caller's cancel bound and output, this
+// process as owner, its resources and program (none for Go functions).
+func (nw *network) groupHeader(first *task) *wire.GroupSubmit {
+	m := &wire.GroupSubmit{ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
+		Resources: first.call.Resources()}
+	if first.call.Native == nil {
+		m.ProgramHash = first.call.Func.Program().Hash
+	}
+	return m
 }
 
 // awaitGroup awaits the results of a group's tasks sent whole to addr
@@ -388,11 +397,8 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 			continue
 		}
 		if m == nil {
-			m = &wire.GroupSubmit{Loose: true, ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
-				Resources: first.call.Resources()}
-			if first.call.Native == nil {
-				m.ProgramHash = first.call.Func.Program().Hash
-			}
+			m = nw.groupHeader(first)
+			m.Loose = true
 			fns = map[string]int{}
 		}
 		c.Fn = functionIndex(m, fns, t.call.Ref())
