@@ -47,6 +47,23 @@ pipeline main(n: int = 200) {
 }
 `
 
+// runFailing runs src on driver with --opt opt and returns the error
+// it must fail with, formatted against src.
+func runFailing(t *testing.T, driver *nodeagent.Cluster, src, opt string) string {
+	t.Helper()
+	prog, err := rayflow.Compile("groups.rayflow", src, nil)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, src))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Opt: opt})
+	if err == nil {
+		t.Fatalf("--opt %s: the failing program did not fail", opt)
+	}
+	return rayflow.FormatError(err, src)
+}
+
 func fusedRuns(procs []*nodeagent.Cluster) (n int64) {
 	for _, p := range procs {
 		n += nodeagent.FusedRuns(p)
@@ -79,18 +96,9 @@ func TestFusedGroupErrorAtItsCall(t *testing.T) {
 	procs := append([]*nodeagent.Cluster{head.Cluster}, nodes...)
 	run := func(opt string) (string, string) {
 		t.Helper()
-		prog, err := rayflow.Compile("groups.rayflow", fusedFailing, nil)
-		if err != nil {
-			t.Fatal(rayflow.FormatError(err, fusedFailing))
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
 		before := len(out.String())
-		_, err = prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Opt: opt})
-		if err == nil {
-			t.Fatalf("--opt %s: the failing chain did not fail", opt)
-		}
-		return rayflow.FormatError(err, fusedFailing), out.String()[before:]
+		msg := runFailing(t, driver, fusedFailing, opt)
+		return msg, out.String()[before:]
 	}
 	wantErr, wantOut := run("none")
 	gotErr, gotOut := run("fuse")
@@ -149,15 +157,7 @@ func TestFusedGroupFailedTasksListed(t *testing.T) {
 	head, _, driver, _ := startCluster(t, 2, 1)
 	counts := func(opt string) map[string]int {
 		t.Helper()
-		prog, err := rayflow.Compile("groups.rayflow", fusedFailing, nil)
-		if err != nil {
-			t.Fatal(rayflow.FormatError(err, fusedFailing))
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if _, err := prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Opt: opt}); err == nil {
-			t.Fatalf("--opt %s: the failing chain did not fail", opt)
-		}
+		runFailing(t, driver, fusedFailing, opt)
 		return nodeagent.TaskSummary(head.Cluster)["step"]
 	}
 	none := counts("none")

@@ -242,25 +242,11 @@ pipeline main(n: int = 500) {
 // route to the driver).
 func TestGroupCallsPrintAtTheDriver(t *testing.T) {
 	head, nodes, driver, out := startCluster(t, 2, 1)
-	const printing = `
-@hint(fuse)
-task step(x) {
-    print("step", x)
-    return x + 1
-}
-pipeline main(n: int = 40) {
-    let x = step(0)
-    for i in range(n - 1) {
-        x = step(x)
-    }
-    return get(x)
-}
-`
-	if got := runWithOpt(t, driver, printing, "").String(); got != "40" {
-		t.Fatalf("the chain gave %s, want 40", got)
+	if got := runWithOpt(t, driver, fusedPrinting, "").String(); got != "50" { // group_fused_test.go
+		t.Fatalf("the chain gave %s, want 50", got)
 	}
 	var want []string
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 50; i++ {
 		want = append(want, fmt.Sprintf("step %d", i))
 	}
 	var groups int64
@@ -270,7 +256,7 @@ pipeline main(n: int = 40) {
 	if groups != 1 {
 		t.Fatalf("the chain went in %d group messages, want 1", groups)
 	}
-	testutil.Eventually(t, 10*time.Second, "the 40 prints", func() bool { return strings.Count(out.String(), "step ") == 40 })
+	testutil.Eventually(t, 10*time.Second, "the 50 prints", func() bool { return strings.Count(out.String(), "step ") == 50 })
 	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
 		t.Errorf("the driver printed\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}

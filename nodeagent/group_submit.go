@@ -36,24 +36,14 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 		return nil, false
 	}
 	for _, t := range g.tasks {
-		if nw.c.stopIfCancelled(t) {
-			nw.sendAlone(g.tasks, t)
-			return nil, true
-		}
-		if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
-			nw.c.stats.Failed.Add(1)
-			nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
-			t.obj.Complete(exec.None, err, "")
+		if nw.unsendable(t) {
 			nw.sendAlone(g.tasks, t)
 			return nil, true
 		}
 	}
 	first := g.tasks[0]
-	m := &wire.GroupSubmit{ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
-		Resources: first.call.Resources(), Calls: make([]wire.GroupCall, len(g.tasks))}
-	if first.call.Native == nil {
-		m.ProgramHash = first.call.Func.Program().Hash
-	}
+	m := nw.groupHeader(first)
+	m.Calls = make([]wire.GroupCall, len(g.tasks))
 	fns := map[string]int{}
 	index := memberIndex{tasks: g.tasks}
 	all := make([]wire.Arg, taskArgCount(g.tasks)) // the calls' arguments, one after the other: one allocation
@@ -79,6 +69,18 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 	return m.Encode(), true
 }
 
+// groupHeader is a GroupSubmit with what its calls share, taken from
+// first (a framable task): its caller's cancel bound and output, this
+// process as owner, its resources and program (none for Go functions).
+func (nw *network) groupHeader(first *task) *wire.GroupSubmit {
+	m := &wire.GroupSubmit{ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
+		Resources: first.call.Resources()}
+	if first.call.Native == nil {
+		m.ProgramHash = first.call.Func.Program().Hash
+	}
+	return m
+}
+
 // awaitGroup awaits the results of a group's tasks sent whole to addr
 // and keeps their lineage, as one record of the owner for the group (one
 // for its results, one for its lineage: owner.SentGroup) where its calls
@@ -97,24 +99,11 @@ func (nw *network) awaitGroup(tasks []*task, addr string) {
 // output and cancel bound, and none is a call run again.
 func uniformGroup(g *taskGroup) bool {
 	first := g.tasks[0]
-	var prog *exec.Program
-	if first.call.Native == nil {
-		if first.call.Func == nil {
-			return false
-		}
-		prog = first.call.Func.Program()
-		if prog == nil || prog.Hash == "" {
-			return false
-		}
+	if !framable(first) {
+		return false
 	}
 	for _, t := range g.tasks {
-		if t.replay != nil || t.output != first.output || t.bound != first.bound {
-			return false
-		}
-		switch {
-		case prog == nil && t.call.Native == nil:
-			return false
-		case prog != nil && (t.call.Native != nil || t.call.Func == nil || t.call.Func.Program() != prog):
+		if !sameSender(first, t) {
 			return false
 		}
 	}
@@ -408,11 +397,8 @@ func (nw *network) looseFrames(tasks []*task, addr string) (msgs [][]byte, sent 
 			continue
 		}
 		if m == nil {
-			m = &wire.GroupSubmit{Loose: true, ActorID: first.bound, Owner: nw.addr, Output: nw.outputAddr(first.output),
-				Resources: first.call.Resources()}
-			if first.call.Native == nil {
-				m.ProgramHash = first.call.Func.Program().Hash
-			}
+			m = nw.groupHeader(first)
+			m.Loose = true
 			fns = map[string]int{}
 		}
 		c.Fn = functionIndex(m, fns, t.call.Ref())
@@ -447,10 +433,17 @@ func framable(t *task) bool {
 }
 
 // sameFrame reports whether t can travel in a loose frame with first (a
-// framable task): framable, of the same program (or Go functions both)
-// and resource demand, with one caller's output and cancel bound.
+// framable task): as in one GroupSubmit (sameSender), and of the same
+// resource demand.
 func sameFrame(first, t *task) bool {
-	if !framable(t) || t.output != first.output || t.bound != first.bound || !equalDemand(t.demand, first.demand) {
+	return sameSender(first, t) && equalDemand(t.demand, first.demand)
+}
+
+// sameSender reports whether t shares with first (a framable task) what
+// a GroupSubmit holds once: t is framable, of the same program (or Go
+// functions both), with one caller's output and cancel bound.
+func sameSender(first, t *task) bool {
+	if !framable(t) || t.output != first.output || t.bound != first.bound {
 		return false
 	}
 	if first.call.Native != nil || t.call.Native != nil {
@@ -462,13 +455,7 @@ func sameFrame(first, t *task) bool {
 // looseCall is task t as a call of a loose frame to addr, awaited from
 // there; false when t cannot be sent (it has failed), as taskMessage.
 func (nw *network) looseCall(t *task, addr string) (wire.GroupCall, bool) {
-	if nw.c.stopIfCancelled(t) {
-		return wire.GroupCall{}, false
-	}
-	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
-		nw.c.stats.Failed.Add(1)
-		nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
-		t.obj.Complete(exec.None, err, "")
+	if nw.unsendable(t) {
 		return wire.GroupCall{}, false
 	}
 	args, err := nw.groupArgs(t, 0, &memberIndex{}, addr, true, nil)

@@ -339,17 +339,11 @@ func (nw *network) taskMessage(t *task, addr string) []byte {
 // call of a group when members (the objects of the group's calls) is
 // set; nil when t cannot be sent (t has failed).
 func (nw *network) taskSubmit(t *task, addr string, members map[*objstore.Object]bool) *wire.Submit {
-	if nw.c.stopIfCancelled(t) {
+	if nw.unsendable(t) {
 		return nil
 	}
 	msg := &wire.Submit{Kind: wire.SubmitTask, ID: t.call.ID, ActorID: t.bound, Owner: nw.addr, Function: t.call.Ref(),
 		Resources: t.call.Resources(), Output: nw.outputAddr(t.output)}
-	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
-		nw.c.stats.Failed.Add(1)
-		nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
-		t.obj.Complete(exec.None, err, "")
-		return nil
-	}
 	if err := nw.fillGroupTask(msg, t.call, members, addr); err != nil {
 		t.obj.Complete(exec.None, err, "")
 		return nil
@@ -395,6 +389,22 @@ func (nw *network) groupMessages(g *taskGroup, addr string) ([][]byte, bool) {
 	subs[0].Lineage = nw.c.lineage.forwardGroup(ids, addr)
 	msgs[0] = subs[0].Encode()
 	return msgs, true
+}
+
+// unsendable reports whether t must not be sent to another node: it was
+// cancelled (stopIfCancelled), or an argument of it failed, and then t
+// is failed here with that argument's error.
+func (nw *network) unsendable(t *task) bool {
+	if nw.c.stopIfCancelled(t) {
+		return true
+	}
+	if err := owner.FailedDependency(t.obj.Name(), t.call.Args); err != nil {
+		nw.c.stats.Failed.Add(1)
+		nw.c.Head().taskCounts(t.call.Name()).Failed.Add(1)
+		t.obj.Complete(exec.None, err, "")
+		return true
+	}
+	return false
 }
 
 // sendAlone places the calls of a group that cannot go whole again, each

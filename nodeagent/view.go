@@ -229,10 +229,9 @@ func (nw *network) releaseWhenDone(it spillItem, addr string, demand resources.R
 	}
 	var left atomic.Int32
 	left.Store(int32(len(it.g.tasks)))
-	oneDone := func() { // one closure and one wait for the group, not one per call
+	whenEachReady(it.g.tasks, func(*objstore.Object) { // one wait for the group, not one per call
 		if left.Add(-1) == 0 {
 			nw.view.release(addr, demand)
 		}
-	}
-	whenEachReady(it.g.tasks, func(*objstore.Object) { oneDone() })
+	})
 }

@@ -2,7 +2,11 @@ package gcfloor
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"testing"
+	"time"
+
+	"github.com/rayflow/rayflow/internal/testutil"
 )
 
 // keep holds what the test allocates, so that the compiler keeps the
@@ -35,6 +39,25 @@ func TestFloorSparesCollectionsOfASmallHeap(t *testing.T) {
 	if n := churn(); n > 0 {
 		t.Errorf("with a 256 MB floor 64 MB of garbage ran %d collections, want none", n)
 	}
+	// The floor follows the live heap after each collection: with 32 MB
+	// live the percent is at most (256-32)/32 = 700%, far below the one
+	// Start set for a heap of a few hundred KB.
+	held := make([][]byte, 32)
+	for i := range held {
+		held[i] = make([]byte, 1<<20)
+	}
+	runtime.GC()
+	testutil.Eventually(t, 10*time.Second, "the GC percent set again for 32 MB live", func() bool {
+		return gcPercent() <= 700
+	})
+	runtime.KeepAlive(held)
+}
+
+// gcPercent is the GC percent in force.
+func gcPercent() uint64 {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // The percent falls back to the base once the live heap reaches the

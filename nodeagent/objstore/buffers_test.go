@@ -3,6 +3,7 @@ package objstore
 import (
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -239,6 +240,24 @@ func TestBufferPoolLimitAndIdleTrim(t *testing.T) {
 		s := p.Stats()
 		return s.FreeBytes == 0 && s.Dropped == 2
 	})
+}
+
+// The pool never holds more than an eighth of what the Go memory limit
+// leaves above the live heap: under a limit that leaves less than eight
+// buffers of room, a freed buffer is let go, however large the pool's
+// own limit.
+func TestBufferPoolStaysUnderTheMemoryLimit(t *testing.T) {
+	class := int64(bufferClass(pooledFloats)) * 8
+	p := NewBufferPool(64*class, time.Minute)
+	runtime.GC()
+	old := debug.SetMemoryLimit(liveHeap() + 4*class)
+	t.Cleanup(func() { debug.SetMemoryLimit(old) })
+	a, _ := p.Get(pooledFloats)
+	runtime.KeepAlive(a)
+	collectedUntil(t, "the freed buffer let go", func() bool { return p.Stats().Dropped == 1 })
+	if s := p.Stats(); s.Returned != 0 || s.FreeBytes != 0 {
+		t.Fatalf("under a memory limit with room for 4 buffers the pool took one back: %+v", s)
+	}
 }
 
 // A buffer that died is back for the next Get of its class with no

@@ -5,5 +5,5 @@ package objstore
 func (o *Object) Failed() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.readyLocked() && o.err != nil
+	return o.IsReady() && o.err != nil
 }

@@ -159,7 +159,7 @@ func (o *Object) Done() <-chan struct{} {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.readyLocked() {
+	if o.IsReady() {
 		return closedDone
 	}
 	if o.done == nil {
@@ -167,9 +167,6 @@ func (o *Object) Done() <-chan struct{} {
 	}
 	return o.done
 }
-
-// readyLocked reports whether Complete ran; mu is held.
-func (o *Object) readyLocked() bool { return o.state.Load()&readyBit != 0 }
 
 // setBits sets bits in the state, keeping the rest.
 func (o *Object) setBits(bits uint64) { o.state.Or(bits) }
@@ -254,7 +251,7 @@ func (o *Object) WhereAndSize() (string, int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	far := o.far.Load()
-	if !o.readyLocked() || o.err != nil || far == nil {
+	if !o.IsReady() || o.err != nil || far == nil {
 		return "", 0
 	}
 	size := far.size
@@ -336,7 +333,7 @@ func (o *Object) remoteLocked() string {
 // nothing reads it (and an Object stays small).
 func (o *Object) Complete(val exec.Value, err *exec.Error, node string) bool {
 	o.mu.Lock()
-	if o.readyLocked() {
+	if o.IsReady() {
 		o.mu.Unlock()
 		return false
 	}
@@ -370,7 +367,7 @@ func runWaiters(last *waiter) {
 // OnReady runs f when the object is ready (at once if it is).
 func (o *Object) OnReady(f func()) {
 	o.mu.Lock()
-	if o.readyLocked() {
+	if o.IsReady() {
 		o.mu.Unlock()
 		f()
 		return
