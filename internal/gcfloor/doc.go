@@ -15,8 +15,10 @@
 // Floor/2 or more.
 //
 // Threading: Start is called once, by the process's main, before the
-// work starts; the floor then re-adjusts itself after each collection
-// (a cleanup run by the runtime) and owns the GC percent from then on:
+// work starts (a test may call it again: the floor before is stopped
+// first, and stopRunning ends it); the floor then re-adjusts itself
+// after each collection (a cleanup run by the runtime, under the
+// floor's lock) and owns the GC percent from then on:
 // nothing else in the process may set it (the soft memory limit,
 // runtime/debug.SetMemoryLimit, is separate and still caps the heap).
 package gcfloor

@@ -5,16 +5,27 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 )
 
 // floor is the running floor: its size and the percent the process
-// would have without it. Only the cleanup chain (adjust) touches it after
-// Start.
+// would have without it. After Start, the cleanup chain (adjust) and
+// stop touch it, under mu.
 type floor struct {
 	bytes  uint64
 	base   int
 	sample []metrics.Sample
+
+	mu      sync.Mutex
+	stopped bool // stop ran: adjust sets nothing and watches no more
 }
+
+// running is the floor Start started last, which a later Start stops
+// first (a test starts one per run).
+var (
+	runningMu sync.Mutex
+	running   *floor
+)
 
 // Start keeps the heap target at least bytes from now on, unless the
 // GOGC environment variable is set (the user chose the collector's
@@ -23,14 +34,40 @@ func Start(bytes uint64) bool {
 	if os.Getenv("GOGC") != "" || bytes == 0 {
 		return false
 	}
+	runningMu.Lock()
+	defer runningMu.Unlock()
+	if running != nil {
+		running.stop()
+		running = nil
+	}
 	base := debug.SetGCPercent(100)
 	if base < 0 {
 		debug.SetGCPercent(base)
 		return false
 	}
 	f := &floor{bytes: bytes, base: base, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	running = f
 	f.adjust()
 	return true
+}
+
+// stop ends the floor: the percent goes back to the base, and the next
+// collection sets nothing.
+func (f *floor) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	debug.SetGCPercent(f.base)
+}
+
+// stopRunning stops the floor Start started, if any (tests).
+func stopRunning() {
+	runningMu.Lock()
+	defer runningMu.Unlock()
+	if running != nil {
+		running.stop()
+		running = nil
+	}
 }
 
 // sentinel is what the floor watches to learn that a collection ended:
@@ -40,6 +77,11 @@ type sentinel struct{ _ [64]byte }
 // adjust sets the GC percent for the live heap now and watches for the
 // next collection to do it again.
 func (f *floor) adjust() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return
+	}
 	debug.SetGCPercent(f.percent(f.live()))
 	s := new(sentinel)
 	runtime.AddCleanup(s, func(f *floor) { f.adjust() }, f)

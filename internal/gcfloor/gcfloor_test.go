@@ -35,6 +35,7 @@ func TestFloorSparesCollectionsOfASmallHeap(t *testing.T) {
 	if !Start(256 << 20) {
 		t.Fatal("Start refused with GOGC unset")
 	}
+	t.Cleanup(stopRunning)
 	runtime.GC()
 	if n := churn(); n > 0 {
 		t.Errorf("with a 256 MB floor 64 MB of garbage ran %d collections, want none", n)
