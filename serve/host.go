@@ -401,19 +401,8 @@ func localHost(host string) bool {
 	if ip == nil {
 		return true // a name: let the listen say
 	}
-	if ip.IsLoopback() || ip.IsUnspecified() {
-		return true
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return true
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
-			return true
-		}
-	}
-	return false
+	own, err := nodeagent.OwnIP(ip)
+	return own || err != nil // interfaces unknown: let the listen say
 }
 
 // retire stops, in the background, an older version of an application
