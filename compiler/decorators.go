@@ -134,18 +134,9 @@ func (c *compiler) resources(d *lang.Decorator, args []decoratorArg) map[string]
 			c.errorf(arg.pos, "@resources takes named arguments, such as @resources(cpu=2, memory=\"1GB\")")
 			continue
 		}
-		if arg.name == "memory" {
-			bytes, err := ParseMemory(arg.value)
-			if err != nil {
-				c.errorf(arg.pos, "%s", err)
-				continue
-			}
-			res["memory"] = float64(bytes)
-			continue
-		}
-		n, ok := number(arg.value)
-		if !ok || n < 0 {
-			c.errorf(arg.pos, "resource '%s' must be a non-negative number", arg.name)
+		n, err := resourceValue(arg.name, arg.value) // as options(resources=...) reads it
+		if err != nil {
+			c.errorf(arg.pos, "%s", err.Msg)
 			continue
 		}
 		res[arg.name] = n

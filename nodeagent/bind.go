@@ -74,6 +74,25 @@ func firstOwnAddress() string {
 	return v6
 }
 
+// OwnIP reports whether ip is this machine's: a loopback or unspecified
+// address, or the address of one of its interfaces. It fails when the
+// interfaces cannot be listed.
+func OwnIP(ip net.IP) (bool, error) {
+	if ip.IsLoopback() || ip.IsUnspecified() {
+		return true, nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false, err
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // advertised is the address a process that listens at listening (as
 // the listener reports it) tells the others: its port at
 // AdvertiseHost's host when it listens on every interface.

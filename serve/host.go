@@ -62,7 +62,7 @@ type host struct {
 	c       *nodeagent.Cluster
 	log     io.Writer
 	opts    HostOptions
-	self    string              // this process's cluster address ("" embedded)
+	self    string              // the host of this process's cluster address ("" embedded)
 	mounted map[string]*mounted // by application name
 	ports   map[string]*port    // by HOST:PORT
 	// checked is when a node last looked whether it holds a replica of
@@ -171,7 +171,8 @@ func newHost(c *nodeagent.Cluster, log io.Writer, opts HostOptions) *host {
 	if opts.Poll <= 0 {
 		opts.Poll = hostPoll
 	}
-	return &host{c: c, log: log, opts: opts, self: c.Address(), mounted: map[string]*mounted{}, ports: map[string]*port{},
+	self, _, _ := net.SplitHostPort(c.Address())
+	return &host{c: c, log: log, opts: opts, self: self, mounted: map[string]*mounted{}, ports: map[string]*port{},
 		checked: map[string]time.Time{}, taken: map[string]bool{}, failed: map[string]int64{},
 		synced: syncSignal{kick: make(chan struct{}, 1), next: make(chan struct{})}}
 }
@@ -382,10 +383,8 @@ func (h *host) bindAddr(rec Record) string {
 		port = h.opts.Port
 	}
 	host := rec.HTTPHost
-	if !localHost(host) {
-		if self, _, err := net.SplitHostPort(h.self); err == nil && self != "" {
-			host = self
-		}
+	if !localHost(host) && h.self != "" {
+		host = h.self
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
@@ -401,19 +400,8 @@ func localHost(host string) bool {
 	if ip == nil {
 		return true // a name: let the listen say
 	}
-	if ip.IsLoopback() || ip.IsUnspecified() {
-		return true
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return true
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
-			return true
-		}
-	}
-	return false
+	own, err := nodeagent.OwnIP(ip)
+	return own || err != nil // interfaces unknown: let the listen say
 }
 
 // retire stops, in the background, an older version of an application

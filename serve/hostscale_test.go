@@ -45,7 +45,7 @@ actor S() {
 // A head that begins to serve an application, on a port it opens for
 // it, does not scale it before reportEvery has passed: by then every
 // other head serving it has reported so, and two heads never scale at
-// once.
+// once. Then it scales it.
 func TestHeadWaitsBeforeScaling(t *testing.T) {
 	c := recordingCluster(t, 2)
 	httpPort, err := testutil.FreePorts(1)
@@ -68,5 +68,10 @@ actor S() {
 	if !m.app.follows.Load() {
 		t.Errorf("the head scales the application at once, %s after it began to serve it (since %s), want after %s",
 			time.Since(m.since), m.since, reportEvery)
+	}
+	m.since = m.since.Add(-reportEvery) // as if it had served that long
+	h.steerScaling(rows{apps: map[string]Record{"w": rec}})
+	if m.app.follows.Load() {
+		t.Errorf("the head, alone and serving the application for %s, does not scale it", reportEvery)
 	}
 }

@@ -138,8 +138,8 @@ func (h *host) url(addr string) string {
 	}
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
-		if self, _, err := net.SplitHostPort(h.self); err == nil && self != "" {
-			host = self
+		if h.self != "" {
+			host = h.self
 		}
 	}
 	return "http://" + net.JoinHostPort(host, port)

@@ -4,9 +4,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/rayflow/rayflow/gcs"
-
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/gcs"
 )
 
 // Autoscaling (@serve(min_replicas=, max_replicas=)): a deployment whose
@@ -183,11 +182,6 @@ func (a *App) recordScale() {
 // take no more requests (the scaling head stops them).
 func (a *App) followScale(rec Record) {
 	added := false
-	defer func() {
-		if added {
-			a.resolve()
-		}
-	}()
 	for _, dr := range rec.Deployments {
 		d := a.byRoute[dr.Route]
 		if d == nil {
@@ -208,6 +202,9 @@ func (a *App) followScale(rec Record) {
 		}
 		d.next %= len(d.replicas)
 		d.mu.Unlock()
+	}
+	if added {
+		a.resolve()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rayflow/rayflow/nodeagent"
 	"github.com/spf13/pflag"
 )
 
@@ -189,19 +190,8 @@ func isLocalHost(host string) bool {
 	if ip == nil {
 		return false
 	}
-	if ip.IsLoopback() || ip.IsUnspecified() {
-		return true
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
-			return true
-		}
-	}
-	return false
+	own, err := nodeagent.OwnIP(ip)
+	return own && err == nil
 }
 
 // writeFileAtomic writes a file by renaming a complete temporary file

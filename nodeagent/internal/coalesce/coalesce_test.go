@@ -97,9 +97,13 @@ func TestEveryItemSentOnceInOrder(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	want := make([]int, each) // 0, 1, ..., each-1: every one once, in order
+	for i := range want {
+		want[i] = i
+	}
 	for g := range goroutines {
-		if got := seen[g]; len(got) != each || !slices.IsSorted(got) {
-			t.Fatalf("goroutine %d: %d items sent (want %d), in order %v", g, len(got), each, slices.IsSorted(got))
+		if got := seen[g]; len(got) != each || !slices.IsSorted(got) || !slices.Equal(got, want) {
+			t.Fatalf("goroutine %d: %d items sent (want %d), in order %v, each once %v", g, len(got), each, slices.IsSorted(got), slices.Equal(got, want))
 		}
 	}
 }
