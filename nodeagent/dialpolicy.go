@@ -68,20 +68,32 @@ func (e *notMemberError) Is(target error) bool { return target == errNotMember }
 
 // mayDial is the pool's transport.Options.MayDial.
 func (nw *network) mayDial(ctx context.Context, addr string) error {
-	if addr == nw.addr || slices.Contains(nw.hc.Order(), addr) || nw.live.Known(addr) || nw.view.has(addr) || nw.dials.vouched(addr, time.Now()) {
+	if addr == nw.addr || slices.Contains(nw.hc.Order(), addr) || nw.live.Known(addr) || nw.view.has(addr) {
 		return nil
 	}
-	nw.dials.asked.Add(1)
-	ok, err := nw.headVouches(ctx, addr)
+	ok, err := nw.vouchedFor(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("cannot check with the heads that %s is a member of the cluster: %w", addr, err)
 	}
 	if ok {
-		nw.dials.vouch(addr, time.Now())
 		return nil
 	}
 	nw.dials.refuse(addr, time.Now())
 	return &notMemberError{node: "node " + nw.c.Head().ID, addr: addr}
+}
+
+// vouchedFor reports whether a head vouches for addr: a yes kept from
+// before, else the heads asked now (headVouches), their yes kept.
+func (nw *network) vouchedFor(ctx context.Context, addr string) (bool, error) {
+	if nw.dials.vouched(addr, time.Now()) {
+		return true, nil
+	}
+	nw.dials.asked.Add(1)
+	ok, err := nw.headVouches(ctx, addr)
+	if ok {
+		nw.dials.vouch(addr, time.Now())
+	}
+	return ok, err
 }
 
 // headVouches asks the heads (this process first, if it is one) whether

@@ -327,11 +327,8 @@ func (nw *network) warmDriver(addr string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), warmDriverTimeout)
 	defer cancel()
-	if !nw.dials.vouched(addr, time.Now()) {
-		if ok, err := nw.headVouches(ctx, addr); err != nil || !ok {
-			return
-		}
-		nw.dials.vouch(addr, time.Now())
+	if ok, err := nw.vouchedFor(ctx, addr); err != nil || !ok {
+		return // the first result asks again, through mayDial
 	}
 	nw.pool.Get(ctx, addr)
 }
