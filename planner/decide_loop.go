@@ -32,8 +32,14 @@ func (d *decider) loop(f *compiler.Func, loop *lang.For) {
 	if site == nil || site.Kind != "task" || site.Func == nil || site.Options {
 		return
 	}
-	r, ok := d.requests(site.Func, f)["pipeline"]
+	reqs := d.requests(site.Func, f)
+	r, ok := reqs["pipeline"]
 	if !ok {
+		return
+	}
+	if t, ok := reqs["template"]; ok && explicit(t) && adaptive(r) && whyNotTemplate(site, d.set.Sites[site], false) == "" {
+		// Adaptive decides what the source did not.
+		d.note(pos, r, false, "the calls of '%s' are placed by %s, which needs each call made in its own iteration", site.Callee, t.origin())
 		return
 	}
 	if why := d.whyNotAhead(loop, call, site); why != "" {
