@@ -353,6 +353,22 @@ pipeline main(n: int = 3) {
 	}
 }
 
+// :plan shows the decisions on the graph, as `rayflow plan` does.
+func TestPlanCommandNotesDecisions(t *testing.T) {
+	out, _ := session(t, `@hint(fuse)
+task inc(x) { return x + 1 }
+pipeline main() {
+    let x = inc(0)
+    x = inc(x)
+    return get(x)
+}
+:plan main
+`)
+	if !strings.Contains(out, "note: fuse: runs right after t1, on the same worker") {
+		t.Errorf(":plan does not note the fused call:\n%s", out)
+	}
+}
+
 // An input runs planned as `rayflow run` runs a file: a hint of a
 // declaration refused at the input's calls is warned about once in the
 // session (not again at each input that calls it), and :explain says

@@ -732,7 +732,11 @@ func (s *Session) plan(name string) {
 			return
 		}
 	}
-	text := planner.Build(cp).Text()
+	// Annotated as `rayflow plan` does: what a run would decide.
+	g := planner.Build(cp)
+	set, _ := planner.Decide(cp, planner.Default)
+	planner.Annotate(g, set)
+	text := g.Text()
 	if name == "" {
 		if strings.TrimSpace(text) == "" {
 			fmt.Fprintln(s.out, "nothing to plan: no task or actor calls are declared")
