@@ -581,11 +581,13 @@ func (d *decider) reducers() map[*compiler.Func][]*compiler.Func {
 func (d *decider) unused() {
 	for _, f := range d.prog.Funcs {
 		for _, h := range f.Hints {
-			if d.used[h] || bundles[h.Name] != nil {
+			if d.used[h] {
 				continue
 			}
-			switch h.Name {
-			case "template":
+			switch {
+			case bundles[h.Name] != nil:
+				d.note(h.Pos, request{name: h.Name, hint: h}, false, "none of what it turns on (%s) applies to the calls '%s' makes", strings.Join(bundles[h.Name], ", "), f.Name)
+			case h.Name == "template":
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no loop in '%s' makes task calls", f.Name)
 			default:
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no call of '%s' it could apply to", f.Name)

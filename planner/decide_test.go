@@ -213,3 +213,14 @@ pipeline main() {
 		t.Errorf("adaptive notes a loop it does not run ahead:\n%s", report.Text())
 	}
 }
+
+// A bundle none of whose hints applies is refused, not passed over: explain
+// said the program asked for no hint.
+func TestUnusedBundleIsRefused(t *testing.T) {
+	prog := compileDecide(t, "@hint(map_reduce)\npipeline main() {\n    print(1)\n}\n")
+	_, report := Decide(prog, Opt{})
+	want := "d.rayflow:1:1: map_reduce refused: none of what it turns on (batch, fuse, tree_reduce, locality) applies to the calls 'main' makes (@hint(map_reduce) at 1:1)\n"
+	if got := report.Text(); got != want {
+		t.Errorf("explain says\n%s\nwant\n%s", got, want)
+	}
+}
