@@ -214,7 +214,7 @@ func (d *decider) site(site *compiler.CallSite) {
 // (fuse, its batch(auto)) at a site the source places (placedBy),
 // noting why where the grouping would have applied.
 func (d *decider) yieldToPlacement(site *compiler.CallSite, reqs map[string]request) {
-	for _, name := range []string{"batch", "fuse", "adaptive"} {
+	for _, name := range []string{"fuse", "adaptive"} {
 		r, ok := reqs[name]
 		if !ok {
 			continue
