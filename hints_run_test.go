@@ -103,3 +103,40 @@ pipeline main() {
 		t.Fatalf("%d calls started early for a loop that got 41", n)
 	}
 }
+
+// RunValues (the REPL's way to run) plans as Run does: --opt turns
+// hints on, a refused hint of the source is warned about, and Explain
+// says what the plan did at run time.
+func TestRunValuesRunsThePlan(t *testing.T) {
+	prog, err := rayflow.Compile("values.rayflow", `
+@hint(fuse)
+task stamp(x) { return [x, time.now() > 0] }
+task sq(i) { return i * i }
+pipeline main() {
+    let t = 0
+    for i in range(200) { t += get(sq(i)) }
+    print(t, get(stamp(stamp(1)))[1])
+}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, CPUs: 2, Stdout: new(bytes.Buffer)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Shutdown("test over")
+	var warn, explain bytes.Buffer
+	opts := rayflow.RunOptions{Cluster: cluster, Opt: "pipeline", Warn: &warn, Explain: &explain}
+	if _, err := prog.RunValues(context.Background(), opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`[1-9]\d* calls started early`).MatchString(explain.String()) {
+		t.Errorf("RunValues with --opt pipeline ran no loop ahead; explain:\n%s", explain.String())
+	}
+	if want := "fuse refused: 'stamp' is nondeterministic"; !bytes.Contains(warn.Bytes(), []byte(want)) {
+		t.Errorf("RunValues warned %q, want a line with %q", warn.String(), want)
+	}
+	if _, err := prog.RunValues(context.Background(), rayflow.RunOptions{Cluster: cluster, Opt: "bogus"}, nil); err == nil {
+		t.Error("RunValues ran with --opt bogus")
+	}
+}

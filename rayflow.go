@@ -216,18 +216,7 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	if err := cluster.RegisterProgram(prog, p.Source); err != nil {
 		return exec.None, fmt.Errorf("cannot send the program to the cluster: %w", err)
 	}
-	if prog.Adapt != nil {
-		key := statsKey(p.Source, plan.Spec)
-		seeded, _ := cluster.GetStats(key)
-		prog.Adapt.Seed(seeded)
-		defer func() {
-			// Written only when this run learned something new: a run
-			// that decided nothing keeps what earlier runs learned.
-			if blob := prog.Adapt.Export(); len(blob) > 0 && !bytes.Equal(blob, seeded) {
-				cluster.PutStats(key, blob)
-			}
-		}()
-	}
+	defer seedStats(cluster, prog, p.Source)()
 	pipeline, _ := prog.Pipeline(fn.Name)
 	kw, err := bindParams(fn, opts.Params)
 	if err != nil {
@@ -317,6 +306,25 @@ func (p *Program) PlanOpt(opt string) (*decision.Set, *planner.Report, error) {
 	}
 	plan, report := p.PlanWith(o)
 	return plan, report, nil
+}
+
+// seedStats starts prog's adaptive decisions from what earlier runs of
+// the same source with the same options learned on cluster (its GCS
+// table of statistics), and returns what keeps this run's: written only
+// when the run learned something new, so a run that decided nothing
+// keeps what earlier runs learned.
+func seedStats(cluster *nodeagent.Cluster, prog *exec.Program, source string) (save func()) {
+	if prog.Adapt == nil || prog.Plan == nil {
+		return func() {}
+	}
+	key := statsKey(source, prog.Plan.Spec)
+	seeded, _ := cluster.GetStats(key)
+	prog.Adapt.Seed(seeded)
+	return func() {
+		if blob := prog.Adapt.Export(); len(blob) > 0 && !bytes.Equal(blob, seeded) {
+			cluster.PutStats(key, blob)
+		}
+	}
 }
 
 // statsKey names a program's adaptive statistics in the GCS: its source

@@ -28,7 +28,10 @@ func CompileFile(file *lang.File) (*Program, error) {
 // cluster are not used. Cancelling ctx cancels this run only, and the
 // tasks and actors it started (Cluster.EndJob): the cluster, and the
 // tasks and actors other runs started on it, go on. The
-// REPL runs each input this way on the cluster of its session.
+// REPL runs each input this way on the cluster of its session. It plans
+// the program as Run does: with opts.Opt, warning on opts.Warn of the
+// source's refused hints, explaining on opts.Explain after the run, and
+// starting adaptive decisions from the cluster's statistics.
 func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Value) (exec.Value, error) {
 	if opts.Cluster == nil {
 		return exec.None, fmt.Errorf("RunValues needs a cluster")
@@ -42,14 +45,20 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 		// marked ended on every node) while this one runs.
 		opts.JobID = newJobID(opts.Cluster)
 	}
+	plan, report, err := p.PlanOpt(opts.Opt)
+	if err != nil {
+		return exec.None, err
+	}
+	warnRefused(opts.Warn, report)
 	th := opts.Cluster.NewThread(opts.JobID)
-	prog, err := p.Load(th)
+	prog, err := p.LoadPlanned(th, plan)
 	if err != nil {
 		return exec.None, err
 	}
 	if err := opts.Cluster.RegisterProgram(prog, opts.Shipped); err != nil {
 		return exec.None, fmt.Errorf("cannot send the program to the cluster: %w", err)
 	}
+	defer seedStats(opts.Cluster, prog, opts.Shipped+"\x00"+p.Source)()
 	if err := p.shareWorkDir(opts.Cluster, th, opts); err != nil {
 		return exec.None, err
 	}
@@ -72,6 +81,9 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 	})
 	defer stop()
 	result, rerr := pipeline.Run(th, bound)
+	if opts.Explain != nil {
+		explainRun(opts.Explain, report, prog)
+	}
 	if rerr != nil {
 		return exec.None, rerr
 	}

@@ -14,6 +14,7 @@ func Annotate(g *Graph, set *decision.Set) {
 	if set.Empty() {
 		return
 	}
+	g.Applied = append(g.Applied, appliedHints(set)...)
 	ahead := map[*Node]int{}
 	for _, loop := range set.Loops {
 		for _, p := range g.Pipelines {
@@ -41,11 +42,59 @@ func Annotate(g *Graph, set *decision.Set) {
 			if note := placeNote(d); note != "" {
 				n.Notes = append(n.Notes, note)
 			}
+			if d != nil && d.Template {
+				n.Notes = append(n.Notes, "template: goes where the same call went in an earlier iteration, without asking the head")
+			}
+			if note := reduceNote(n, set); note != "" {
+				n.Notes = append(n.Notes, note)
+			}
 			if depth, ok := ahead[n]; ok {
 				n.Notes = append(n.Notes, fmt.Sprintf("pipeline: up to %d calls in flight", depth))
 			}
 		}
 	}
+}
+
+// appliedHints names what set applies anywhere, for the plan's header.
+func appliedHints(set *decision.Set) []string {
+	has := map[string]bool{"pipeline": len(set.Loops) > 0, "tree_reduce": len(set.Reduce) > 0,
+		"template": len(set.Templates) > 0, "spread": len(set.Actors) > 0}
+	for _, d := range set.Sites {
+		has["batch"] = has["batch"] || d.Group > 1
+		has["batch(auto)"] = has["batch(auto)"] || d.Adaptive
+		has["fuse"] = has["fuse"] || d.Fuse
+		switch d.Place {
+		case decision.PlaceSpread:
+			has["spread"] = true
+		case decision.PlaceLocality:
+			has["locality"] = true
+		case decision.PlaceColocate:
+			has["colocate"] = true
+		}
+	}
+	var out []string
+	for _, name := range []string{"batch", "batch(auto)", "fuse", "pipeline", "tree_reduce", "spread", "locality", "colocate", "template"} {
+		if has[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// reduceNote says how a reduce node's calls are shaped: a tree with
+// tree_reduce, else the left fold's chain.
+func reduceNote(n *Node, set *decision.Set) string {
+	if n.Reduce == nil || n.Site == nil {
+		return ""
+	}
+	k := int64(set.ReduceArity(n.Site.Func))
+	if k < 2 {
+		return ""
+	}
+	if depth := n.Reduce.Depth(k); depth >= 0 {
+		return fmt.Sprintf("tree_reduce: a %d-ary tree of the same calls, %d deep instead of a chain %d deep", k, depth, n.Reduce.Depth(0))
+	}
+	return fmt.Sprintf("tree_reduce: a %d-ary tree of the same calls instead of a chain", k)
 }
 
 // placeNote is the note of a site's placement decision, "" for none.

@@ -106,6 +106,7 @@ type decider struct {
 	chains      map[*compiler.Func]map[string]bool // names fused calls take, per function
 	assigned    map[*compiler.Func]*assignments    // what each function's assignments say
 	effectsDone map[*compiler.Func]string          // effectsOf, per function
+	loopSites   map[*compiler.CallSite]bool        // sites inside loops (inLoop), made on first use
 }
 
 func (d *decider) note(pos lang.Position, r request, applied bool, format string, args ...any) {
@@ -168,6 +169,7 @@ func (d *decider) site(site *compiler.CallSite) {
 	}
 	reqs := d.requests(site.Func, site.Enclosing)
 	dec := &decision.Site{}
+	d.yieldToPlacement(site, reqs)
 	if r, ok := reqs["batch"]; ok && !site.Func.Deterministic {
 		// Its calls would wait behind one another: a program that
 		// races them (wait with a timeout, the clock) could tell.
@@ -195,7 +197,7 @@ func (d *decider) site(site *compiler.CallSite) {
 		}
 	}
 	d.placement(site, reqs, dec)
-	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive && dec.Place == decision.PlaceDefault {
+	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive && dec.Place == decision.PlaceDefault && d.placedBy(site, r, reqs) == "" {
 		if site.Func.Deterministic {
 			dec.Adaptive = true
 			d.note(site.Pos, r, true, "calls of '%s' are measured; if each runs for less than it costs to schedule, they go in groups sized to run ~1 ms", site.Callee)
@@ -206,6 +208,91 @@ func (d *decider) site(site *compiler.CallSite) {
 	if dec.Group > 1 || dec.Fuse || dec.Adaptive || dec.Place != decision.PlaceDefault {
 		d.set.Sites[site] = dec
 	}
+}
+
+// yieldToPlacement drops from reqs the groupings adaptive turned on
+// (fuse, its batch(auto)) at a site the source places (placedBy),
+// noting why where the grouping would have applied.
+func (d *decider) yieldToPlacement(site *compiler.CallSite, reqs map[string]request) {
+	for _, name := range []string{"fuse", "adaptive"} {
+		r, ok := reqs[name]
+		if !ok {
+			continue
+		}
+		by := d.placedBy(site, r, reqs)
+		if by == "" {
+			continue
+		}
+		applies := site.Func.Deterministic
+		if name == "fuse" {
+			applies = applies && (len(d.takesFuture(site)) > 0 || d.startsChain(site))
+		}
+		if applies {
+			d.note(site.Pos, r, false, "this call of '%s' is placed by %s, which a group placed as one would undo", site.Callee, by)
+		}
+		if name != "adaptive" {
+			delete(reqs, name)
+		}
+	}
+}
+
+// explicit reports whether r was asked for in the source (a @hint on
+// the task or its pipeline, or a bundle there), not turned on by --opt
+// or by adaptive.
+func explicit(r request) bool { return r.hint != nil && r.via != "adaptive" }
+
+// adaptive reports whether r is adaptive's own (batch(auto) at every
+// site) or one it turned on (pipeline, fuse): adaptive decides what the
+// program did not, so it gives way to what the source asks for.
+func adaptive(r request) bool { return r.name == "adaptive" || r.via == "adaptive" }
+
+// placedBy names the placement the source asks for at site (spread,
+// locality, colocate, or template in a loop) that r, a grouping adaptive
+// turned on, gives way to; "" when r stands.
+func (d *decider) placedBy(site *compiler.CallSite, r request, reqs map[string]request) string {
+	if !adaptive(r) {
+		return ""
+	}
+	for _, name := range []string{"spread", "locality", "colocate", "template"} {
+		p, ok := reqs[name]
+		switch {
+		case !ok || !explicit(p):
+			continue
+		case name == "colocate" && paramOf(site.Func, p.hint.StringArg("with")) < 0:
+			continue // refused: it places nothing
+		case name == "template" && !d.inLoop(site):
+			continue
+		}
+		return p.origin()
+	}
+	return ""
+}
+
+// inLoop reports whether site is inside a for or while loop of its
+// function's body, where template applies.
+func (d *decider) inLoop(site *compiler.CallSite) bool {
+	if d.loopSites == nil {
+		d.loopSites = map[*compiler.CallSite]bool{}
+		for _, f := range d.prog.Funcs {
+			if f.Body == nil {
+				continue
+			}
+			lang.Walk(f.Body, func(n lang.Node) bool {
+				switch n.(type) {
+				case *lang.For, *lang.While:
+					lang.Walk(n, func(n lang.Node) bool {
+						if call, ok := n.(*lang.Call); ok && d.prog.Sites[call] != nil {
+							d.loopSites[d.prog.Sites[call]] = true
+						}
+						return true
+					})
+					return false
+				}
+				return true
+			})
+		}
+	}
+	return d.loopSites[site]
 }
 
 // placement decides where the calls of a site go: the first of spread,
@@ -287,7 +374,8 @@ func (d *decider) chainNames(sites []*compiler.CallSite) {
 		if site.Kind != "task" || site.Func == nil || site.Options || !site.Func.Deterministic {
 			continue
 		}
-		if _, ok := d.requests(site.Func, site.Enclosing)["fuse"]; !ok {
+		reqs := d.requests(site.Func, site.Enclosing)
+		if r, ok := reqs["fuse"]; !ok || d.placedBy(site, r, reqs) != "" {
 			continue
 		}
 		for _, name := range d.takesFuture(site) {
@@ -493,11 +581,13 @@ func (d *decider) reducers() map[*compiler.Func][]*compiler.Func {
 func (d *decider) unused() {
 	for _, f := range d.prog.Funcs {
 		for _, h := range f.Hints {
-			if d.used[h] || bundles[h.Name] != nil {
+			if d.used[h] {
 				continue
 			}
-			switch h.Name {
-			case "template":
+			switch {
+			case bundles[h.Name] != nil:
+				d.note(h.Pos, request{name: h.Name, hint: h}, false, "none of what it turns on (%s) applies to the calls '%s' makes", strings.Join(bundles[h.Name], ", "), f.Name)
+			case h.Name == "template":
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no loop in '%s' makes task calls", f.Name)
 			default:
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no call of '%s' it could apply to", f.Name)

@@ -16,8 +16,11 @@ func (d *decider) loops(f *compiler.Func) {
 		return
 	}
 	lang.Walk(f.Body, func(n lang.Node) bool {
-		if loop, ok := n.(*lang.For); ok {
+		switch loop := n.(type) {
+		case *lang.For:
 			d.loop(f, loop)
+		case *lang.While:
+			d.refuseGets(f, loop.Body, "a while loop is not run ahead: how many iterations it makes is known only as it runs")
 		}
 		return true
 	})
@@ -26,14 +29,25 @@ func (d *decider) loops(f *compiler.Func) {
 func (d *decider) loop(f *compiler.Func, loop *lang.For) {
 	call, pos := gottenCall(loop.Body)
 	if call == nil {
+		why := "the call is not gotten directly in a statement of the loop's body (it is under an if, a comprehension, x if c else y, and or or), so it may not be made once per iteration"
+		if n := len(loopGets(loop.Body)); n > 1 {
+			why = fmt.Sprintf("the loop gets %d task calls; it is run ahead only when it gets one", n)
+		}
+		d.refuseGets(f, loop.Body, why)
 		return
 	}
 	site := d.prog.Sites[call]
 	if site == nil || site.Kind != "task" || site.Func == nil || site.Options {
 		return
 	}
-	r, ok := d.requests(site.Func, f)["pipeline"]
+	reqs := d.requests(site.Func, f)
+	r, ok := reqs["pipeline"]
 	if !ok {
+		return
+	}
+	if t, ok := reqs["template"]; ok && explicit(t) && adaptive(r) && whyNotTemplate(site, d.set.Sites[site], false) == "" {
+		// Adaptive decides what the source did not.
+		d.note(pos, r, false, "the calls of '%s' are placed by %s, which needs each call made in its own iteration", site.Callee, t.origin())
 		return
 	}
 	if why := d.whyNotAhead(loop, call, site); why != "" {
@@ -43,6 +57,47 @@ func (d *decider) loop(f *compiler.Func, loop *lang.For) {
 	depth := r.intArg("depth", compiler.DefaultPipelineDepth)
 	d.set.Loops[loop] = &decision.Loop{Depth: depth, Call: call, Site: site}
 	d.note(pos, r, true, "the loop at %d:%d keeps up to %d calls of '%s' in flight", loop.Pos.Line, loop.Pos.Column, depth, site.Callee)
+}
+
+// refuseGets notes why for each get(CALL) in a loop's body whose
+// callee the source (or --opt) asks to pipeline, so that no such hint is
+// silently left out; what adaptive turned on is left out quietly.
+func (d *decider) refuseGets(f *compiler.Func, body *lang.Block, why string) {
+	for _, g := range loopGets(body) {
+		site := d.prog.Sites[g.call]
+		if site == nil || site.Kind != "task" || site.Func == nil || site.Options {
+			continue
+		}
+		if r, ok := d.requests(site.Func, f)["pipeline"]; ok && !adaptive(r) {
+			d.note(g.pos, r, false, "%s", why)
+		}
+	}
+}
+
+// loopGet is a get(CALL) in a loop's body.
+type loopGet struct {
+	call *lang.Call
+	pos  lang.Position
+}
+
+// loopGets lists the get(CALL)s of a loop's body, wherever they sit in
+// it but in a nested loop (which is decided on its own).
+func loopGets(body *lang.Block) []loopGet {
+	var out []loopGet
+	lang.Walk(body, func(n lang.Node) bool {
+		switch n := n.(type) {
+		case *lang.For, *lang.While:
+			return false
+		case *lang.Postfix:
+			if isBuiltinCall(n, "get") && len(n.Suffixes[0].Call.Args) == 1 {
+				if inner := lang.PostfixOf(n.Suffixes[0].Call.Args[0].Value); inner != nil && len(inner.Suffixes) == 1 && inner.Suffixes[0].Call != nil {
+					out = append(out, loopGet{call: inner.Suffixes[0].Call, pos: inner.Pos})
+				}
+			}
+		}
+		return true
+	})
+	return out
 }
 
 // whyNotAhead says why the loop's call cannot be started early, or "".

@@ -142,3 +142,60 @@ func TestDecideSpreadInsideATask(t *testing.T) {
 		}
 	}
 }
+
+// Adaptive decides what the source did not: at a site the source places
+// (spread, locality, colocate, template in a loop) it neither fuses nor
+// groups nor runs the loop ahead, and says so; the source's placement
+// applies. --opt NAME, asked for by name, keeps its precedence.
+func TestAdaptiveGivesWayToSourcePlacement(t *testing.T) {
+	prog := compileDecide(t, `
+task big(i) { return i }
+
+@hint(locality)
+task use(x) { return x }
+
+@hint(colocate, with=x)
+task use2(x) { return x }
+
+task ev(i) { return i }
+
+@hint(template)
+pipeline main() {
+    let b = big(1)
+    print(get(use(b)), get(use2(b)))
+    let t = 0
+    for k in range(20) { t += get(ev(k)) }
+    print(t)
+}
+`)
+	set, report := Decide(prog, Default)
+	text := report.Text()
+	for _, want := range []string{
+		"d.rayflow:15:18: fuse refused: this call of 'use' is placed by @hint(locality) at 4:1",
+		"d.rayflow:15:18: locality applied",
+		"d.rayflow:15:32: colocate applied",
+		"d.rayflow:17:35: pipeline refused: the calls of 'ev' are placed by @hint(template) at 12:1",
+		"d.rayflow:17:37: adaptive refused: this call of 'ev' is placed by @hint(template) at 12:1",
+		"d.rayflow:17:37: template applied",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explain lacks %q; it says:\n%s", want, text)
+		}
+	}
+	for site, dec := range set.Sites {
+		if site.Callee == "big" && (dec.Fuse || dec.Grouped()) {
+			t.Errorf("'big' starts a fused chain with a call that is placed by locality: %+v", dec)
+		}
+		if site.Callee != "big" && (dec.Adaptive || dec.Grouped()) {
+			t.Errorf("adaptive groups the calls of '%s', which the source places: %+v", site.Callee, dec)
+		}
+	}
+	if len(set.Loops) != 0 {
+		t.Errorf("adaptive runs a template loop ahead")
+	}
+	for _, d := range report.Refused() {
+		if strings.HasPrefix(d.Origin, "@hint") {
+			t.Errorf("a hint of the source is refused: %s", d.Line())
+		}
+	}
+}

@@ -164,3 +164,63 @@ func TestEveryHint(t *testing.T) {
 		t.Fatalf("EveryHint() = %q", got)
 	}
 }
+
+// A pipeline hint is never left out silently: a loop whose get is under
+// an if, a loop that gets several calls and a while loop each say why
+// they are not run ahead; a nested loop that can be is.
+func TestPipelineSaysWhyNotAhead(t *testing.T) {
+	prog := compileDecide(t, `@hint(pipeline, depth=4)
+task sq(i) { return i * i }
+
+pipeline main() {
+    let t = 0
+    for i in range(10) {
+        if i > 2 { t += get(sq(i)) }
+    }
+    for i in range(10) {
+        t += get(sq(i)) + get(sq(i + 1))
+    }
+    let k = 0
+    while k < 3 {
+        t += get(sq(k))
+        k += 1
+    }
+    for i in range(3) {
+        for j in range(2) { t += get(sq(j)) }
+    }
+    print(t)
+}
+`)
+	_, report := Decide(prog, Opt{})
+	text := report.Text()
+	for _, want := range []string{
+		"d.rayflow:7:29: pipeline refused: the call is not gotten directly in a statement of the loop's body",
+		"d.rayflow:10:18: pipeline refused: the loop gets 2 task calls",
+		"d.rayflow:10:31: pipeline refused: the loop gets 2 task calls",
+		"d.rayflow:14:18: pipeline refused: a while loop is not run ahead",
+		"d.rayflow:18:38: pipeline applied: the loop at 18:9",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explain lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "pipeline "); n != 5 {
+		t.Errorf("%d pipeline decisions, want 5:\n%s", n, text)
+	}
+	// What adaptive would run ahead it does not explain away loop by loop.
+	plain := compileDecide(t, "task sq(i) { return i * i }\npipeline main() {\n    let t = 0\n    for i in range(9) { if i > 2 { t += get(sq(i)) } }\n    print(t)\n}\n")
+	if _, report := Decide(plain, Default); strings.Contains(report.Text(), "pipeline refused") {
+		t.Errorf("adaptive notes a loop it does not run ahead:\n%s", report.Text())
+	}
+}
+
+// A bundle none of whose hints applies is refused, not passed over: explain
+// said the program asked for no hint.
+func TestUnusedBundleIsRefused(t *testing.T) {
+	prog := compileDecide(t, "@hint(map_reduce)\npipeline main() {\n    print(1)\n}\n")
+	_, report := Decide(prog, Opt{})
+	want := "d.rayflow:1:1: map_reduce refused: none of what it turns on (batch, fuse, tree_reduce, locality) applies to the calls 'main' makes (@hint(map_reduce) at 1:1)\n"
+	if got := report.Text(); got != want {
+		t.Errorf("explain says\n%s\nwant\n%s", got, want)
+	}
+}

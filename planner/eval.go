@@ -584,6 +584,10 @@ func (w *walker) builtin(name string, call *lang.Call, pos lang.Position, args [
 			elems = append(elems, iterable(a).anyElem())
 		}
 		return &val{list: true, more: &val{list: true, elems: elems}, moreN: -1}
+	case "reduce":
+		if r := w.reduce(call, pos, args, fr); r != nil {
+			return r
+		}
 	case "print", "fail", "cancel":
 		return constant(nil)
 	case "abs", "int", "float", "str", "min", "max":
@@ -592,6 +596,27 @@ func (w *walker) builtin(name string, call *lang.Call, pos lang.Position, args [
 		}
 	}
 	return derive(args...)
+}
+
+// reduce makes the node of reduce(f, xs) for a task f named directly: it
+// stands for the len(xs)-1 calls of f the reduction makes, and depends
+// on the futures of xs. nil when f is not a task the plan knows.
+func (w *walker) reduce(call *lang.Call, pos lang.Position, args []*val, fr *frame) *val {
+	if len(args) != 2 || args[0].global == nil || args[0].global.Kind != compiler.GlobalFunc || args[0].global.Func.Kind != "task" {
+		return nil
+	}
+	f := args[0].global.Func
+	site := &compiler.CallSite{Pos: call.Pos, Kind: "task", Callee: f.Name, Func: f, Resources: f.Resources,
+		Retries: f.Retries, Deterministic: f.Deterministic, Enclosing: fr.fn}
+	v := w.node(site, call, pos, []*val{constant(nil), args[1]}, nil, fr)
+	for n := range v.refs {
+		n.names = []string{"f", "xs"}
+		n.Reduce = &Reduction{Inputs: -1}
+		if xs := args[1]; xs.list && xs.lengthKnown() {
+			n.Reduce.Inputs = xs.length()
+		}
+	}
+	return v
 }
 
 // rangeVal is range(...) of constants as a list: the first `limit`

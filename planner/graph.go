@@ -85,6 +85,9 @@ type Node struct {
 	Hints  []*compiler.Hint
 	// Notes are remarks a Rewrite pass wants printed with the node.
 	Notes []string
+	// Reduce is set when the node stands for reduce(f, xs): the calls
+	// of f that combine the inputs.
+	Reduce *Reduction
 
 	seq     int
 	argVals []*val
@@ -235,4 +238,37 @@ func (n *Node) addEdge(from *Node, kind EdgeKind) bool {
 	n.edgeIdx[from] = len(n.In)
 	n.In = append(n.In, Edge{From: from, Kind: kind})
 	return true
+}
+
+// Reduction is what a reduce(f, xs) node stands for: the len(xs)-1 calls
+// of f that combine the inputs, a chain (the left fold) or, with
+// tree_reduce, a tree (exec/reduce.go builds the same shape).
+type Reduction struct {
+	Inputs int64 // len(xs); -1 when the plan does not know it
+}
+
+// Depth is how many calls of the reduction run one after the other
+// with arity k (below 2: the chain), -1 when the inputs are unknown.
+func (r *Reduction) Depth(k int64) int64 {
+	n := r.Inputs
+	if n < 0 {
+		return -1
+	}
+	if k < 2 {
+		return max(n-1, 0)
+	}
+	var depth int64
+	for n > 1 {
+		depth += min(k, n) - 1
+		n = (n + k - 1) / k
+	}
+	return depth
+}
+
+// text says what the reduction makes: "10 inputs, 9 calls of add".
+func (r *Reduction) text(f string) string {
+	if r.Inputs < 0 {
+		return fmt.Sprintf("len(xs) - 1 calls of %s", f)
+	}
+	return fmt.Sprintf("%d inputs, %s of %s", r.Inputs, plural(int(max(r.Inputs-1, 0)), "call"), f)
 }

@@ -85,3 +85,45 @@ pipeline main() { print(get(reduce(add, [1, 2]))) }
 		t.Errorf("--opt tree_reduce: %d reductions; explain says:\n%s", len(set.Reduce), report.Text())
 	}
 }
+
+// `rayflow plan` shows reduce(f, xs) as the node of its calls of f,
+// which the driver's get waits for; with tree_reduce it notes the tree
+// and how deep it is against the chain, and the header names what the
+// plan applied.
+func TestPlanShowsReduce(t *testing.T) {
+	prog := compileDecide(t, `
+task mk(i) { return i }
+task add(a, b) { return a + b }
+pipeline main() {
+    print(get(reduce(add, [mk(i) for i in range(10)])))
+}
+`)
+	for _, c := range []struct {
+		opt  string
+		want []string
+	}{
+		{"none", []string{"plan of d.rayflow (rewrites: none)", "t11 reduce(add, [t1..t10]): 10 inputs, 9 calls of add", "<- in list: t1..t10", "get waits for t11"}},
+		{"tree_reduce", []string{"plan of d.rayflow (rewrites: tree_reduce)", "note: tree_reduce: a 4-ary tree of the same calls, 5 deep instead of a chain 9 deep"}},
+	} {
+		g := Build(prog)
+		opt, _ := ParseOpt(c.opt)
+		set, _ := Decide(prog, opt)
+		Annotate(g, set)
+		text := g.Text()
+		for _, want := range c.want {
+			if !strings.Contains(text, want) {
+				t.Errorf("--opt %s: plan lacks %q:\n%s", c.opt, want, text)
+			}
+		}
+	}
+}
+
+// A reduction's depth is what exec/reduce.go's shape makes it: runs of
+// k folded left, level after level.
+func TestReductionDepth(t *testing.T) {
+	for _, c := range []struct{ n, k, want int64 }{{10, 0, 9}, {10, 4, 5}, {1024, 4, 15}, {2, 4, 1}, {1, 4, 0}, {7, 2, 3}, {-1, 4, -1}} {
+		if got := (&Reduction{Inputs: c.n}).Depth(c.k); got != c.want {
+			t.Errorf("%d inputs, arity %d: depth %d, want %d", c.n, c.k, got, c.want)
+		}
+	}
+}

@@ -120,7 +120,11 @@ func (l *Loop) line() string {
 // `t3 task square(x=2) cpu=1 deterministic <- t1 [12:9]`.
 func (n *Node) line() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s(%s)", n.ID, n.Kind, n.Callee, n.argsText())
+	if n.Reduce != nil {
+		fmt.Fprintf(&b, "%s reduce(%s, %s): %s", n.ID, n.Callee, n.reduceInputs(), n.Reduce.text(n.Callee))
+	} else {
+		fmt.Fprintf(&b, "%s %s %s(%s)", n.ID, n.Kind, n.Callee, n.argsText())
+	}
 	if n.Collapsed {
 		fmt.Fprintf(&b, " … ×%d", n.Count)
 	}
@@ -140,6 +144,14 @@ func (n *Node) line() string {
 	}
 	b.WriteString("]")
 	return b.String()
+}
+
+// reduceInputs is how a reduce node's xs reads.
+func (n *Node) reduceInputs() string {
+	if len(n.Args) < 2 {
+		return "xs"
+	}
+	return n.Args[1].Text
 }
 
 func (n *Node) argsText() string {

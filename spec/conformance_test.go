@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rayflow/rayflow"
 	"github.com/rayflow/rayflow/internal/clibuild"
 	"github.com/rayflow/rayflow/planner"
 )
@@ -241,6 +242,7 @@ func eachProgram(t *testing.T, body func(t *testing.T, p *program, run func(*pro
 // must meet the program's expectations exactly.
 var optVariants = [][]string{
 	{"--opt", "none"},
+	{"--opt", "none", "--nodes", "3"},
 	{"--opt", planner.EveryHint()},
 	{"--opt", planner.EveryHint(), "--nodes", "3"},
 }
@@ -263,6 +265,74 @@ func TestConformanceWithHints(t *testing.T) {
 			check(t, &v, run(&v))
 		}
 	})
+}
+
+// TestConformanceEachHint runs every program with each hint (and each
+// bundle) turned on alone by --opt, wherever it applies, embedded and on
+// three in-process nodes. With every hint on at once (above) a site's
+// calls go in groups, and a grouped site is never placed by spread,
+// locality or template: those are only tried alone.
+func TestConformanceEachHint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs programs once or twice more for each hint that applies")
+	}
+	eachProgram(t, func(t *testing.T, p *program, run func(*program) result) {
+		if p.cmd != "run" || hasFlag(p.flags, "--address") {
+			t.Skip("not a run on an embedded cluster")
+		}
+		hints := appliedAlone(t, p.name)
+		if len(hints) == 0 {
+			t.Skip("no hint applies alone")
+		}
+		for _, hint := range hints {
+			for _, nodes := range [][]string{nil, {"--nodes", "3"}} {
+				v := *p
+				v.flags = append(append(append([]string(nil), p.flags...), "--opt", hint), nodes...)
+				v.errLines = withoutWarnings(p.errLines)
+				check(t, &v, run(&v))
+			}
+		}
+	})
+}
+
+// soloHints are the --opt values TestConformanceEachHint tries one by
+// one: every hint and bundle but adaptive, which is the default run's.
+func soloHints() []string {
+	var names []string
+	for _, n := range planner.OptNames {
+		if n != "adaptive" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// appliedAlone lists the --opt values under which the planner applies
+// some hint that --opt asked for to the program (explain would print
+// "applied: ... (--opt NAME)"); none for a program that does not compile.
+func appliedAlone(t *testing.T, name string) []string {
+	src, err := os.ReadFile(filepath.Join(testdata, name+".rayflow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := rayflow.Compile(name+".rayflow", string(src), nil)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, opt := range soloHints() {
+		_, report, err := prog.PlanOpt(opt)
+		if err != nil {
+			t.Fatalf("--opt %s: %v", opt, err)
+		}
+		for _, d := range report.Decisions {
+			if d.Applied && d.Origin == "--opt "+opt {
+				out = append(out, opt)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // hintsApply reports whether some hint applies to the program with

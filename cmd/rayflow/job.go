@@ -41,6 +41,7 @@ type jobFlags struct {
 	json         bool
 	pipeline     string
 	submissionID string
+	opt          string
 }
 
 func (f *jobFlags) flagSet() *pflag.FlagSet {
@@ -53,6 +54,7 @@ func (f *jobFlags) flagSet() *pflag.FlagSet {
 	switchVar(fs, &f.json, "json", "", "list, status: print JSON as the API answers it")
 	fs.StringVarP(&f.pipeline, "pipeline", "p", "", "submit: the pipeline to run (default main, or the only one)")
 	fs.StringVar(&f.submissionID, "submission-id", "", "submit: the job's submission ID (default its job ID); another job cannot take it")
+	fs.Var(&optValue{&f.opt}, "opt", "submit: run with these paradigm hints on wherever they are eligible, or none (as run --opt)")
 	return fs
 }
 
@@ -230,7 +232,7 @@ func (c *jobClient) submit(f *jobFlags, words []string, stdout, stderr io.Writer
 		params[k] = v
 	}
 	req := httpapi.SubmitRequest{Source: string(src), File: filepath.Base(cl.file), Pipeline: f.pipeline,
-		Params: params, SubmissionID: f.submissionID}
+		Params: params, SubmissionID: f.submissionID, Opt: f.opt}
 	var sub httpapi.SubmitResponse
 	if err := c.do("POST", "/api/jobs/", req, &sub); err != nil {
 		return failed(stderr, err)

@@ -46,6 +46,19 @@ func TestJobCLI(t *testing.T) {
 		t.Fatalf("submit of a failing job: %d %q %q", code, out, errs)
 	}
 
+	// --opt travels with the job: a hint the source asks for and the
+	// planner refuses is warned about in the log, unless none turns it off.
+	refused := writeProgram(t, "@hint(fuse)\ntask stamp(x) { return [x, time.now() > 0] }\npipeline main() { print(get(stamp(stamp(1)))[1]) }\n")
+	if code, out, errs := rayflowJob(t, bin, "submit", addr, refused); code != 0 || !strings.Contains(out, "fuse refused: 'stamp' is nondeterministic") || !strings.HasSuffix(out, "true\n") {
+		t.Fatalf("submit of a refused hint: %d %q %q", code, out, errs)
+	}
+	if code, out, errs := rayflowJob(t, bin, "submit", "--opt", "none", addr, refused); code != 0 || out != "true\n" {
+		t.Fatalf("submit --opt none: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := rayflowJob(t, bin, "submit", "--opt", "batching", addr, refused); code != 2 || !strings.Contains(errs, "unknown optimisation 'batching'") {
+		t.Fatalf("submit --opt batching: %d %q", code, errs)
+	}
+
 	slow := writeProgram(t, "task s() { time.sleep(300) }\npipeline main() {\n    print(\"started\")\n    get(s())\n}\n")
 	code, out, errs := rayflowJob(t, bin, "submit", "--no-wait", addr, slow)
 	id := strings.TrimSpace(out)
@@ -103,7 +116,7 @@ func TestJobCLI(t *testing.T) {
 	if code, out, _ := rayflowJob(t, bin, "logs", addr, id); code != 0 || !strings.Contains(out, "started") {
 		t.Fatalf("logs of a stopped job: %d %q", code, out)
 	}
-	if code, out, _ := rayflowJob(t, bin, "list", addr); code != 0 || !strings.Contains(out, id) || strings.Count(out, "\n") != 4 {
+	if code, out, _ := rayflowJob(t, bin, "list", addr); code != 0 || !strings.Contains(out, id) || strings.Count(out, "\n") != 6 {
 		t.Fatalf("list: %d %q", code, out)
 	}
 	if code, out, _ := rayflowJob(t, bin, "stop", addr, id); code != 0 || !strings.Contains(out, "already ended") {

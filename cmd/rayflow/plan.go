@@ -24,7 +24,7 @@ func (f *planFlags) flagSet() *pflag.FlagSet {
 	fs.StringVarP(&f.pipeline, "pipeline", "p", "", "plan only the pipeline `NAME` (default: every pipeline)")
 	switchVar(fs, &f.dot, "dot", "", "print the graph in Graphviz dot format")
 	fs.Var(newCount(&f.unroll, 1), "unroll", fmt.Sprintf("show N iterations of a loop over a constant range as separate nodes (default %d)", planner.DefaultUnroll))
-	fs.Var(&optValue{&f.opt}, "opt", "plan with these paradigm hints on wherever they are eligible, or none (default: the source's hints only)")
+	fs.Var(&optValue{&f.opt}, "opt", "plan with these paradigm hints on wherever they are eligible, or none (default: adaptive and the source's hints, as run)")
 	return fs
 }
 
@@ -53,14 +53,12 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
-	// Without --opt, the graph shows the source's hints only (what
-	// adaptive decides is decided while the program runs).
-	plan, _ := planner.Decide(prog.Compiled, planner.Opt{})
-	if f.opt != "" {
-		if plan, _, err = prog.PlanOpt(f.opt); err != nil {
-			fmt.Fprintf(stderr, "error: %v\n", err)
-			return exitUsage
-		}
+	// Planned as run plans: without --opt, adaptive with the source's
+	// hints (the groups batch(auto) forms are sized while it runs).
+	plan, _, err := prog.PlanOpt(f.opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
 	}
 	planner.Annotate(g, plan)
 	if f.dot {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rayflow/rayflow/gcs"
 	"github.com/rayflow/rayflow/internal/version"
+	"github.com/rayflow/rayflow/planner"
 	"github.com/valyala/fasthttp"
 )
 
@@ -39,7 +40,8 @@ type SubmitRequest struct {
 	SubmissionID string            `json:"submission_id,omitempty"`
 	Metadata     map[string]string `json:"metadata,omitempty"`
 	// Opt is what --opt says: hints on program-wide ("batch,fuse"), or
-	// "none"; empty runs with the source's hints.
+	// "none"; empty runs as `rayflow run` does without --opt (adaptive,
+	// with the source's hints). An unknown name is refused (400).
 	Opt string `json:"opt,omitempty"`
 }
 
@@ -197,6 +199,9 @@ func decodeSubmit(body []byte) (SubmitRequest, map[string]string, error) {
 	}
 	if err := checkSubmissionID(req.SubmissionID); err != nil {
 		return req, nil, err
+	}
+	if _, err := planner.ParseOpt(req.Opt); err != nil {
+		return req, nil, fmt.Errorf("field \"opt\": %v", err)
 	}
 	params := map[string]string{}
 	for name, v := range req.Params {

@@ -154,7 +154,7 @@ func (s *Server) runJob(ctx context.Context, j *job, source string) (*string, er
 		s.write(j, rec)
 	}
 	value, err := prog.Run(ctx, rayflow.RunOptions{Cluster: driver, Pipeline: j.rec.Pipeline, Params: j.rec.Params,
-		Opt: j.rec.Opt, WorkDir: dir, JobID: j.driverID})
+		Opt: j.rec.Opt, Warn: j.log, WorkDir: dir, JobID: j.driverID})
 	if j.attempt > 1 {
 		j.note += "; " + reusedNote(driver.ReusedResults())
 	}

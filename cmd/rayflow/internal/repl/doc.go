@@ -21,6 +21,10 @@
 // compiles a fresh program (rayflow.CompileFile) and runs it on the
 // session's cluster (Program.RunValues), so tasks and actors an input
 // started may go on running, and printing, while later inputs are typed.
+// Each runs planned as `rayflow run` runs a file (the default options);
+// the session keeps what it said of the planner's decisions
+// (Session.hints: refused hints warned about once per session, the last
+// input's explanation for :explain).
 //
 // Run adds the goroutines around a session: the reader goroutine of a
 // plain (piped) input, which hands lines over a channel until the input
@@ -33,10 +37,10 @@
 // error writers share one mutex (syncWriter), so the session's messages
 // and the program output of its tasks never interleave within a write.
 //
-// The package-level variables are sentinel errors and a reflect.Type,
-// set at init and only read.
+// The package-level variables are sentinel errors, a reflect.Type and
+// compiled regular expressions, set at init and only read.
 //
 // Its one consumer is cmd/rayflow (`rayflow repl`); the package calls
-// rayflow, compiler, exec, lang, nodeagent and planner (:plan), and none
+// rayflow, compiler, exec, lang, nodeagent and planner (:plan, :explain), and none
 // of them imports it.
 package repl

@@ -352,3 +352,46 @@ pipeline main(n: int = 3) {
 		t.Errorf("stderr lacks the bad option:\n%s", errs)
 	}
 }
+
+// :plan shows the decisions on the graph, as `rayflow plan` does.
+func TestPlanCommandNotesDecisions(t *testing.T) {
+	out, _ := session(t, `@hint(fuse)
+task inc(x) { return x + 1 }
+pipeline main() {
+    let x = inc(0)
+    x = inc(x)
+    return get(x)
+}
+:plan main
+`)
+	if !strings.Contains(out, "note: fuse: runs right after t1, on the same worker") {
+		t.Errorf(":plan does not note the fused call:\n%s", out)
+	}
+}
+
+// An input runs planned as `rayflow run` runs a file: a hint of a
+// declaration refused at the input's calls is warned about once in the
+// session (not again at each input that calls it), and :explain says
+// what the last input decided and did as it ran.
+func TestInputsRunThePlan(t *testing.T) {
+	out, errs := session(t, `@hint(fuse)
+task stamp(x) { return [x, time.now() > 0] }
+get(stamp(stamp(1)))[0][0]
+get(stamp(stamp(2)))[0][0]
+task sq(i) { return i * i }
+sum(get([sq(i) for i in range(300)]))
+:explain
+`)
+	if n := strings.Count(errs, "fuse refused: 'stamp' is nondeterministic"); n != 1 {
+		t.Errorf("warned %d times of the refused fuse, want once:\n%s", n, errs)
+	}
+	if strings.Contains(errs, "no call of 'stamp'") {
+		t.Errorf("warned of a declaration an input does not call:\n%s", errs)
+	}
+	for _, w := range []string{"1\n2\n8955050\n", "the last input, as it ran:", "adaptive applied: calls of 'sq' are measured",
+		"calls went to the scheduler in"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout does not contain %q:\n%s", w, out)
+		}
+	}
+}

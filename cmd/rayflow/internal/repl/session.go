@@ -85,6 +85,9 @@ type Session struct {
 	shipped []shippedDecl
 	vars    map[string]exec.Value
 	order   []string // variable names in the order they were declared
+	// hints is what the session says of the planner's decisions: the
+	// refused hints it warned about, the last run's explanation.
+	hints hintNotes
 }
 
 // NewSession starts a session and its cluster. out receives program
@@ -129,6 +132,7 @@ func (s *Session) reset() error {
 	s.decls = nil
 	s.vars = map[string]exec.Value{}
 	s.order = nil
+	s.hints = hintNotes{}
 	return nil
 }
 
@@ -450,7 +454,7 @@ func (s *Session) run(ctx context.Context, input string) {
 	if len(s.heads) > 0 {
 		opts.Shipped, s.shipped = shippedSource(s.decls)
 	}
-	result, err := prog.RunValues(ctx, opts, args)
+	result, err := s.runValues(ctx, prog, opts, args, true)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "interrupted")
@@ -635,7 +639,8 @@ Commands:
   :vars          the session's variables and declarations
   :plan [NAME]   the planned task graph of a declaration (all when no NAME)
   :explain [OPT] every hint and planned decision: applied or refused, why
-                 (OPT as in --opt: batch,fuse,... or none)
+                 (OPT as in --opt: batch,fuse,... or none); without OPT,
+                 also what the last input decided and did as it ran
   :run NAME [PARAM=VALUE ...]
                  run a declared pipeline, as 'rayflow run' would
   :reset         forget everything and start a new cluster
@@ -708,6 +713,9 @@ func (s *Session) explain(opt string) {
 	}
 	_, report := planner.Decide(cp, o)
 	fmt.Fprint(s.out, report.Text())
+	if opt == "" {
+		s.hints.explainLast(s.out)
+	}
 }
 
 // plan prints the planned graph of the declaration named name, or of
@@ -724,7 +732,11 @@ func (s *Session) plan(name string) {
 			return
 		}
 	}
-	text := planner.Build(cp).Text()
+	// Annotated as `rayflow plan` does: what a run would decide.
+	g := planner.Build(cp)
+	set, _ := planner.Decide(cp, planner.Default)
+	planner.Annotate(g, set)
+	text := g.Text()
 	if name == "" {
 		if strings.TrimSpace(text) == "" {
 			fmt.Fprintln(s.out, "nothing to plan: no task or actor calls are declared")
@@ -800,7 +812,7 @@ func (s *Session) runPipeline(ctx context.Context, arg string) {
 		fmt.Fprintf(s.errOut, "error: no pipeline named '%s' is declared\n", words[0])
 		return
 	}
-	result, err := prog.RunValues(ctx, rayflow.RunOptions{Pipeline: words[0], Params: params, Cluster: s.runCluster()}, nil)
+	result, err := s.runValues(ctx, prog, rayflow.RunOptions{Pipeline: words[0], Params: params, Cluster: s.runCluster()}, nil, false)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "interrupted")
