@@ -26,6 +26,9 @@ type HintSpec struct {
 type HintArg struct {
 	Min, Max int64
 	Name     bool
+	// Param: the name must be a parameter of the task the hint is on.
+	// Required: the hint means nothing without it.
+	Param, Required bool
 }
 
 // The defaults of hint arguments, used by --opt and by a hint written
@@ -44,7 +47,7 @@ var KnownHints = map[string]HintSpec{
 	"fuse":        {On: []string{"pipeline", "task"}, Doc: "run a task right after the task whose result it takes, on the same worker"},
 	"tree_reduce": {On: []string{"pipeline", "task"}, Doc: "run reduce(f, futures) as a tree of tasks", Args: map[string]HintArg{"arity": {Min: 2, Max: 1024}}},
 	"spread":      {On: []string{"pipeline", "task", "actor"}, Doc: "place the calls of one call site on distinct nodes"},
-	"colocate":    {On: []string{"task"}, Doc: "place a call next to the actor or argument named by with=", Args: map[string]HintArg{"with": {Name: true}}},
+	"colocate":    {On: []string{"task"}, Doc: "place a call next to the actor or argument named by with=", Args: map[string]HintArg{"with": {Name: true, Param: true, Required: true}}},
 	"locality":    {On: []string{"pipeline", "task"}, Doc: "place a call next to its largest argument"},
 	"template":    {On: []string{"pipeline"}, Doc: "reuse the first iteration's placements in a loop that makes the same calls each time"},
 	"adaptive":    {On: []string{"pipeline"}, Doc: "decide while the program runs, from measured statistics"},
@@ -70,12 +73,16 @@ func (c *compiler) hint(d *lang.Decorator, args []decoratorArg, kind string, f *
 		return
 	}
 	if indexOf(spec.On, kind) < 0 {
-		c.errorf(args[0].pos, "hint '%s' applies to %s, not to a %s; put it on the %s that %s", name, strings.Join(spec.On, " and "), kind,
+		article := "a"
+		if kind == "actor" {
+			article = "an"
+		}
+		c.errorf(args[0].pos, "hint '%s' applies to %s, not to %s %s; put it on the %s that %s", name, strings.Join(spec.On, " and "), article, kind,
 			spec.On[0], map[string]string{"pipeline": "makes the calls", "task": "is called", "actor": "is created"}[spec.On[0]])
 		return
 	}
 	h := &Hint{Name: name, Args: map[string]any{}, Pos: d.Pos}
-	if !c.hintArgs(spec, h, args[1:]) {
+	if !c.hintArgs(spec, h, args[1:]) || !c.hintArgsMeanSomething(spec, h, args, f) {
 		return
 	}
 	if f != nil {
@@ -121,6 +128,41 @@ func (c *compiler) hintArgs(spec HintSpec, h *Hint, args []decoratorArg) bool {
 	if h.Args[spec.Auto] == true && len(h.Args) > 1 {
 		c.errorf(args[0].pos, "hint '%s' takes either %s or its arguments, not both", h.Name, spec.Auto)
 		ok = false
+	}
+	return ok
+}
+
+// hintArgsMeanSomething checks what the values alone cannot tell: a
+// required argument is given, a parameter named is one of f's.
+func (c *compiler) hintArgsMeanSomething(spec HintSpec, h *Hint, args []decoratorArg, f *Func) bool {
+	ok := true
+	for _, key := range keysOf(spec.Args) {
+		want := spec.Args[key]
+		v, given := h.Args[key]
+		switch {
+		case want.Required && !given:
+			c.errorf(args[0].pos, "hint '%s' needs %s=NAME: %s", h.Name, key, spec.Doc)
+			ok = false
+		case want.Param && given && f != nil:
+			var names []string
+			for _, p := range f.Params {
+				names = append(names, p.Name)
+			}
+			if indexOf(names, v.(string)) < 0 {
+				pos := args[0].pos
+				for _, a := range args {
+					if a.name == key {
+						pos = a.pos
+					}
+				}
+				list := "it has none"
+				if len(names) > 0 {
+					list = "parameters: " + strings.Join(names, ", ")
+				}
+				c.errorf(pos, "%s of hint '%s' names '%s', which is not a parameter of '%s'%s (%s)", key, h.Name, v, f.Name, Suggest(v.(string), names), list)
+				ok = false
+			}
+		}
 	}
 	return ok
 }
