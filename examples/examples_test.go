@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/internal/clibuild"
 	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/planner"
@@ -252,19 +253,40 @@ func TestSourcesConsulted(t *testing.T) {
 // default run prints.
 var hintVariants = [][]string{
 	{"--opt", "none"},
+	{"--opt", "none", "--nodes", "3"},
 	{"--opt", planner.EveryHint()},
 	{"--opt", planner.EveryHint(), "--nodes", "3"},
 }
 
+// soloVariants adds to hintVariants each hint and bundle alone where it
+// applies to the example, embedded and on three nodes: with every hint
+// on at once a grouped call site is never placed, so spread, locality
+// and template would never run against the examples.
+func soloVariants(t *testing.T, name string) [][]string {
+	src, err := os.ReadFile(filepath.Join(repoRoot, "examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := frontend.Compile(name, string(src), nil)
+	if err != nil {
+		t.Fatalf("examples/%s does not compile: %v", name, err)
+	}
+	variants := append([][]string(nil), hintVariants...)
+	for _, opt := range planner.AppliedAlone(prog.Compiled) {
+		variants = append(variants, []string{"--opt", opt}, []string{"--opt", opt, "--nodes", "3"})
+	}
+	return variants
+}
+
 func TestExamplesWithHints(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs every example three more times")
+		t.Skip("runs every example again with each hint")
 	}
 	for name := range examples {
 		t.Run(strings.TrimSuffix(name, ".rayflow"), func(t *testing.T) {
 			t.Parallel()
 			want := run(t, "examples/"+name)
-			for _, v := range hintVariants {
+			for _, v := range soloVariants(t, name) {
 				got := run(t, append(append([]string(nil), v...), "examples/"+name)...)
 				if got.stdout != want.stdout || got.code != want.code {
 					t.Errorf("rayflow run %s examples/%s: exit %d, stdout:\n%s\nwant exit %d, stdout:\n%s",

@@ -152,3 +152,28 @@ func (o Opt) requests() map[string]request {
 	}
 	return out
 }
+
+// AppliedAlone lists the --opt values, one hint or bundle each (adaptive,
+// the default, aside), under which Decide applies to prog some hint that
+// this --opt asked for: the ways a test can force each hint on alone
+// where it changes something.
+func AppliedAlone(prog *compiler.Program) []string {
+	var out []string
+	for _, name := range OptNames {
+		if name == "adaptive" {
+			continue
+		}
+		opt, err := ParseOpt(name)
+		if err != nil {
+			panic(err) // OptNames parse by construction
+		}
+		_, report := Decide(prog, opt)
+		for _, d := range report.Decisions {
+			if d.Applied && d.Origin == "--opt "+name {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}

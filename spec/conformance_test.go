@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/internal/clibuild"
 	"github.com/rayflow/rayflow/planner"
 )
@@ -295,44 +295,20 @@ func TestConformanceEachHint(t *testing.T) {
 	})
 }
 
-// soloHints are the --opt values TestConformanceEachHint tries one by
-// one: every hint and bundle but adaptive, which is the default run's.
-func soloHints() []string {
-	var names []string
-	for _, n := range planner.OptNames {
-		if n != "adaptive" {
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
-// appliedAlone lists the --opt values under which the planner applies
-// some hint that --opt asked for to the program (explain would print
-// "applied: ... (--opt NAME)"); none for a program that does not compile.
+// appliedAlone lists the --opt values, one hint or bundle each, under
+// which the planner applies some hint that --opt asked for to the
+// program (explain would print "applied: ... (--opt NAME)"); none for a
+// program that does not compile.
 func appliedAlone(t *testing.T, name string) []string {
 	src, err := os.ReadFile(filepath.Join(testdata, name+".rayflow"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := rayflow.Compile(name+".rayflow", string(src), nil)
+	prog, err := frontend.Compile(name+".rayflow", string(src), nil)
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, opt := range soloHints() {
-		_, report, err := prog.PlanOpt(opt)
-		if err != nil {
-			t.Fatalf("--opt %s: %v", opt, err)
-		}
-		for _, d := range report.Decisions {
-			if d.Applied && d.Origin == "--opt "+opt {
-				out = append(out, opt)
-				break
-			}
-		}
-	}
-	return out
+	return planner.AppliedAlone(prog.Compiled)
 }
 
 // hintsApply reports whether some hint applies to the program with
