@@ -194,6 +194,7 @@ func (d *decider) site(site *compiler.CallSite) {
 			d.note(site.Pos, r, false, "no argument of this call of '%s' is the result of a task call", site.Callee)
 		}
 	}
+	d.perNode(site, reqs, dec)
 	d.placement(site, reqs, dec)
 	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive && dec.Place == decision.PlaceDefault {
 		if site.Func.Deterministic {
@@ -206,6 +207,27 @@ func (d *decider) site(site *compiler.CallSite) {
 	if dec.Group > 1 || dec.Fuse || dec.Adaptive || dec.Place != decision.PlaceDefault {
 		d.set.Sites[site] = dec
 	}
+}
+
+// perNode decides the rollouts bundle's grouping: the calls a caller
+// makes at the site before it next uses the runtime (one iteration's
+// rollouts, gathered by a get) go as one unit per CPU of the cluster,
+// spread over its nodes: a node takes its share in one message, runs it
+// as one unit and sends its results back in one. Applies to a
+// deterministic callee at a site not grouped otherwise; spread and
+// template are then refused (the units are placed as groups), so a
+// nondeterministic callee keeps them.
+func (d *decider) perNode(site *compiler.CallSite, reqs map[string]request, dec *decision.Site) {
+	r, ok := reqs["per_node"]
+	if !ok || dec.Grouped() || dec.Adaptive {
+		return
+	}
+	if !site.Func.Deterministic {
+		d.note(site.Pos, r, false, "the calls of '%s' cannot go in one unit per node: '%s' is nondeterministic (%s)", site.Callee, site.Callee, site.Func.NondeterministicReason())
+		return
+	}
+	dec.Group, dec.PerNode = decision.MaxGroup, true
+	d.note(site.Pos, r, true, "the calls of '%s' made before the caller next waits go in one unit per CPU of the cluster, spread over its nodes: one message, one run and one message of results per unit", site.Callee)
 }
 
 // placement decides where the calls of a site go: the first of spread,
