@@ -144,25 +144,31 @@ func (nw *network) spillBatch(batch []spillItem) {
 	nw.dispatchAll(ctx, byAddr)
 }
 
-// dispatchAll sends each node its part of a batch. The nodes' frames go
-// out at once, each node's on its own goroutine (the last on this one),
-// so that no node waits for another's answer before its tasks start: a
-// frame is a call, answered once the node has taken its tasks in, and
-// on a busy machine that answer can take a scheduling slice.
+// dispatchAll sends each node its part of a batch (sendEach).
 func (nw *network) dispatchAll(ctx context.Context, byAddr dispatches) {
+	sendEach(byAddr, func(addr string, d *dispatch) { nw.dispatchUnits(ctx, addr, d.tasks, d.groups) })
+}
+
+// sendEach calls send for each node's part of a batch, the nodes at
+// once: each on its own goroutine (the last on this one), so that no
+// node waits for another's answer before its tasks start (a frame is a
+// call, answered once the node has taken its tasks in, and on a busy
+// machine that answer can take a scheduling slice). It returns when
+// every send has.
+func sendEach(byAddr dispatches, send func(addr string, d *dispatch)) {
 	var wg sync.WaitGroup
 	left := len(byAddr)
 	for addr, d := range byAddr {
 		left--
 		if left == 0 {
-			nw.dispatchUnits(ctx, addr, d.tasks, d.groups)
+			send(addr, d)
 			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer d.failOnPanic()
-			nw.dispatchUnits(ctx, addr, d.tasks, d.groups)
+			send(addr, d)
 		}()
 	}
 	wg.Wait()
