@@ -214,20 +214,33 @@ func (d *decider) site(site *compiler.CallSite) {
 // rollouts, gathered by a get) go as one unit per CPU of the cluster,
 // spread over its nodes: a node takes its share in one message, runs it
 // as one unit and sends its results back in one. Applies to a
-// deterministic callee at a site not grouped otherwise; spread and
-// template are then refused (the units are placed as groups), so a
-// nondeterministic callee keeps them.
+// deterministic callee at a site not grouped otherwise; there it
+// supersedes the spread and template of its own bundle (the units are
+// placed as groups), which are dropped without a note. A
+// nondeterministic callee keeps spread and template, silently too: its
+// calls could be raced (wait, the clock) and must not queue behind one
+// another, and explain shows what it got.
 func (d *decider) perNode(site *compiler.CallSite, reqs map[string]request, dec *decision.Site) {
 	r, ok := reqs["per_node"]
-	if !ok || dec.Grouped() || dec.Adaptive {
-		return
-	}
-	if !site.Func.Deterministic {
-		d.note(site.Pos, r, false, "the calls of '%s' cannot go in one unit per node: '%s' is nondeterministic (%s)", site.Callee, site.Callee, site.Func.NondeterministicReason())
+	if !ok || dec.Grouped() || dec.Adaptive || !site.Func.Deterministic {
 		return
 	}
 	dec.Group, dec.PerNode = decision.MaxGroup, true
 	d.note(site.Pos, r, true, "the calls of '%s' made before the caller next waits go in one unit per CPU of the cluster, spread over its nodes: one message, one run and one message of results per unit", site.Callee)
+	if s, ok := reqs["spread"]; ok && inPerNodeBundle(s) {
+		delete(reqs, "spread")
+	}
+}
+
+// inPerNodeBundle reports whether r comes from a bundle with per_node,
+// which supersedes r where it applies.
+func inPerNodeBundle(r request) bool {
+	for _, p := range bundles[r.via] {
+		if p == "per_node" {
+			return true
+		}
+	}
+	return false
 }
 
 // placement decides where the calls of a site go: the first of spread,
