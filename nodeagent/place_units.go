@@ -27,6 +27,8 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	if units <= 1 {
 		return c.submitGroup(th, calls, futs)
 	}
+	// exec counted one group; run --explain counts the units sent.
+	calls[0].Func.Program().PlanStats.Groups.Add(int64(units - 1))
 	n := len(calls)
 	cut := c.beginCut(calls, units)
 	defer c.endCut(cut)
