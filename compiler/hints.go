@@ -52,7 +52,7 @@ var KnownHints = map[string]HintSpec{
 	"template":    {On: []string{"pipeline"}, Doc: "reuse the first iteration's placements in a loop that makes the same calls each time"},
 	"adaptive":    {On: []string{"pipeline"}, Doc: "decide while the program runs, from measured statistics"},
 	// Paradigm bundles (spec/hints.md lists what each turns on).
-	"rollouts":         {On: []string{"pipeline"}, Doc: "simulation rollouts: spread, pipeline, template"},
+	"rollouts":         {On: []string{"pipeline"}, Doc: "simulation rollouts: one unit per CPU for deterministic calls (else spread, template), pipeline"},
 	"parameter_server": {On: []string{"pipeline"}, Doc: "a parameter server: pipeline, template, locality"},
 	"map_reduce":       {On: []string{"pipeline"}, Doc: "map then reduce: batch, fuse, tree_reduce, locality"},
 }

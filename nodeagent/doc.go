@@ -80,8 +80,13 @@
 //	task.hint (placement hint)    whoever holds the   set by schedule before the task is queued
 //	                                task now            or spilled; read by the spiller; cleared
 //	                                                    by spillback (queued) or a re-spill
-//	Cluster.spread (embedded:     spreadRecord.mu     embedded spills and actor placements
-//	  last node per spread key)                         (hintplace.go)
+//	Cluster.spread (last node,    spreadRecord.mu     embedded spills and actor placements
+//	  or address, per spread key)                       (hintplace.go); the spill loop, for
+//	                                                    spread calls placed on the view
+//	                                                    (place_view.go)
+//	network.cuts: the open per-   sync.Map; each      the thread submitting a per-node cut
+//	  node cuts, by each unit's   unitCut its own mu  (open, close: place_units.go); whoever
+//	  first call                                        spills one of its units (collect)
 //	Cluster.templates: where each templatePlaces.mu   the spill loop and embedded spills
 //	  (site, slot) of a template                        (read, remember), the dead-node watcher
 //	  loop went last                                    and failed sends (forget); template.go

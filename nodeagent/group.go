@@ -135,10 +135,11 @@ func (t *task) release() *exec.Thread {
 	return th
 }
 
-// SubmitGroup implements exec.GroupRuntime: it submits calls as one unit
-// of scheduling and fills futs in order. Calls whose demands differ do
-// not share a worker slot: they are submitted one by one.
-func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*exec.Future) error {
+// submitGroup submits calls as one unit of scheduling and fills futs in
+// order (SubmitGroup, place_units.go, may cut them into units first).
+// Calls whose demands differ do not share a worker slot: they are
+// submitted one by one.
+func (c *Cluster) submitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*exec.Future) error {
 	if c.reuse != nil || !c.sameDemand(calls) { // a job run again takes its calls one by one (reuse.go)
 		return c.submitEach(th, calls, futs)
 	}

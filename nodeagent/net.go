@@ -82,6 +82,7 @@ type network struct {
 	view      localView // the cluster as a head last reported it, for bottom-up placement (view.go)
 	spillCh   chan spillItem
 	spillDone chan struct{}
+	cuts      sync.Map             // *exec.TaskCall (a unit's first call) -> *unitCut (place_units.go)
 	ow        *owner.Owner         // what this process owns as the caller of work elsewhere
 	live      *headclient.Liveness // which nodes the heads hold dead
 	watchDone chan struct{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -27,11 +28,22 @@ import (
 // maxSpillBatch bounds the tasks in one batch.
 const maxSpillBatch = 1024
 
-// spillItem is a task or a group of calls (g set, t nil) to place.
+// spillItem is a task or a group of calls (g set, t nil) to place; or,
+// with units set, the groups one per-node cut spilled (place_units.go),
+// which go in one batch.
 type spillItem struct {
 	t      *task
 	g      *taskGroup
 	origin *Node
+	units  []spillItem
+}
+
+// into appends the item to batch: its units when it has them.
+func (it spillItem) into(batch []spillItem) []spillItem {
+	if it.units != nil {
+		return append(batch, it.units...)
+	}
+	return append(batch, it)
 }
 
 // spill queues a task for the spiller.
@@ -43,8 +55,12 @@ func (nw *network) spill(t *task, origin *Node) {
 	}
 }
 
-// spillGroup queues a group for the spiller.
+// spillGroup queues a group for the spiller (a unit of a per-node cut
+// waits for the others of its cut: place_units.go).
 func (nw *network) spillGroup(g *taskGroup, origin *Node) {
+	if nw.collectUnit(g, origin) {
+		return
+	}
 	select {
 	case nw.spillCh <- spillItem{g: g, origin: origin}:
 	case <-nw.stop:
@@ -85,7 +101,7 @@ func (nw *network) spillLoop() {
 		var batch []spillItem
 		select {
 		case it := <-nw.spillCh:
-			batch = append(batch, it)
+			batch = it.into(batch)
 		case <-nw.stop:
 			return
 		}
@@ -93,7 +109,7 @@ func (nw *network) spillLoop() {
 		for len(batch) < maxSpillBatch {
 			select {
 			case it := <-nw.spillCh:
-				batch = append(batch, it)
+				batch = it.into(batch)
 			default:
 				break gather
 			}
@@ -120,13 +136,42 @@ func (nw *network) spillBatch(batch []spillItem) {
 	}()
 	byAddr := dispatches{}
 	batch = nw.sendToTemplatePlaces(batch, byAddr)
-	batch = nw.placeOnView(batch, byAddr) // view.go: bottom-up
+	batch = nw.spreadOnView(batch, byAddr) // place_view.go: spread calls, no Place round trip
+	batch = nw.placeOnView(batch, byAddr)  // view.go: bottom-up
 	if len(batch) > 0 {
 		nw.placeAndSort(ctx, batch, byAddr)
 	}
+	nw.dispatchAll(ctx, byAddr)
+}
+
+// dispatchAll sends each node its part of a batch (sendEach).
+func (nw *network) dispatchAll(ctx context.Context, byAddr dispatches) {
+	sendEach(byAddr, func(addr string, d *dispatch) { nw.dispatchUnits(ctx, addr, d.tasks, d.groups) })
+}
+
+// sendEach calls send for each node's part of a batch, the nodes at
+// once: each on its own goroutine (the last on this one), so that no
+// node waits for another's answer before its tasks start (a frame is a
+// call, answered once the node has taken its tasks in, and on a busy
+// machine that answer can take a scheduling slice). It returns when
+// every send has.
+func sendEach(byAddr dispatches, send func(addr string, d *dispatch)) {
+	var wg sync.WaitGroup
+	left := len(byAddr)
 	for addr, d := range byAddr {
-		nw.dispatchUnits(ctx, addr, d.tasks, d.groups)
+		left--
+		if left == 0 {
+			send(addr, d)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer d.failOnPanic()
+			send(addr, d)
+		}()
 	}
+	wg.Wait()
 }
 
 // sendToTemplatePlaces sorts into byAddr the tasks of the batch that go
@@ -200,6 +245,24 @@ func (m dispatches) add(addr string, it spillItem) {
 type dispatch struct {
 	tasks  []*task
 	groups []*taskGroup
+}
+
+// failOnPanic fails the calls of d with an internal error if the
+// goroutine sending them panics (a bug), as spillBatch does for the
+// spiller's own.
+func (d *dispatch) failOnPanic() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	for _, t := range d.tasks {
+		internalError(t.obj, r)
+	}
+	for _, g := range d.groups {
+		for _, t := range g.tasks {
+			internalError(t.obj, r)
+		}
+	}
 }
 
 // argBytesOf says where the futures among a task's arguments live and

@@ -196,6 +196,7 @@ func (d *decider) site(site *compiler.CallSite) {
 			d.note(site.Pos, r, false, "no argument of this call of '%s' is the result of a task call", site.Callee)
 		}
 	}
+	d.perNode(site, reqs, dec)
 	d.placement(site, reqs, dec)
 	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive && dec.Place == decision.PlaceDefault && d.placedBy(site, r, reqs) == "" {
 		if site.Func.Deterministic {
@@ -214,6 +215,15 @@ func (d *decider) site(site *compiler.CallSite) {
 // (fuse, its batch(auto)) at a site the source places (placedBy),
 // noting why where the grouping would have applied.
 func (d *decider) yieldToPlacement(site *compiler.CallSite, reqs map[string]request) {
+	if r, ok := reqs["per_node"]; ok && explicit(r) && site.Func.Deterministic {
+		// The source's per_node groups the site itself (perNode), in
+		// place of its bundle's spread: adaptive's fuse gives way to it,
+		// and nothing here is refused.
+		if f, ok := reqs["fuse"]; ok && adaptive(f) {
+			delete(reqs, "fuse")
+		}
+		return
+	}
 	for _, name := range []string{"fuse", "adaptive"} {
 		r, ok := reqs[name]
 		if !ok {
@@ -293,6 +303,40 @@ func (d *decider) inLoop(site *compiler.CallSite) bool {
 		}
 	}
 	return d.loopSites[site]
+}
+
+// perNode decides the rollouts bundle's grouping: the calls a caller
+// makes at the site before it next uses the runtime (one iteration's
+// rollouts, gathered by a get) go as one unit per CPU of the cluster,
+// spread over its nodes: a node takes its share in one message, runs it
+// as one unit and sends its results back in one. Applies to a
+// deterministic callee at a site not grouped otherwise; there it
+// supersedes the spread and template of its own bundle (the units are
+// placed as groups), which are dropped without a note. A
+// nondeterministic callee keeps spread and template, silently too: its
+// calls could be raced (wait, the clock) and must not queue behind one
+// another, and explain shows what it got.
+func (d *decider) perNode(site *compiler.CallSite, reqs map[string]request, dec *decision.Site) {
+	r, ok := reqs["per_node"]
+	if !ok || dec.Grouped() || dec.Adaptive || !site.Func.Deterministic {
+		return
+	}
+	dec.Group, dec.PerNode = decision.MaxGroup, true
+	d.note(site.Pos, r, true, "the calls of '%s' made before the caller next waits go in one unit per CPU of the cluster, spread over its nodes: one message, one run and one message of results per unit", site.Callee)
+	if s, ok := reqs["spread"]; ok && inPerNodeBundle(s) {
+		delete(reqs, "spread")
+	}
+}
+
+// inPerNodeBundle reports whether r comes from a bundle with per_node,
+// which supersedes r where it applies.
+func inPerNodeBundle(r request) bool {
+	for _, p := range bundles[r.via] {
+		if p == "per_node" {
+			return true
+		}
+	}
+	return false
 }
 
 // placement decides where the calls of a site go: the first of spread,

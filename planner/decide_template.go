@@ -47,6 +47,9 @@ func (d *decider) templateLoop(f *compiler.Func, loop lang.Node, ahead map[*comp
 			return true
 		}
 		dec := d.set.Sites[site]
+		if dec != nil && dec.PerNode && inPerNodeBundle(r) {
+			return true // its bundle sends it in units per node (decide.go)
+		}
 		if why := whyNotTemplate(site, dec, ahead[site]); why != "" {
 			d.note(site.Pos, r, false, "%s", why)
 			return true

@@ -91,7 +91,7 @@ func (o Opt) list() []string {
 
 // bundles are what each paradigm hint turns on (spec/hints.md).
 var bundles = map[string][]string{
-	"rollouts":         {"spread", "pipeline", "template"},
+	"rollouts":         {"per_node", "spread", "pipeline", "template"},
 	"parameter_server": {"pipeline", "template", "locality"},
 	"map_reduce":       {"batch", "fuse", "tree_reduce", "locality"},
 }

@@ -38,6 +38,12 @@ type Site struct {
 	// loop's iteration), and the runtime sends a call that leaves its
 	// node where the same slot went last time, without asking the head.
 	Template bool
+	// PerNode: the site's group (Group calls at most, sent when the
+	// caller next uses the runtime) is cut, when it is sent, into one
+	// unit per slot of the cluster that its calls' demand fits (one per
+	// CPU for a task of one CPU), and the units are placed as any group,
+	// so they spread over the nodes (the rollouts bundle).
+	PerNode bool
 }
 
 // Loop is a get-in-a-loop run ahead: the call Call, made once per
