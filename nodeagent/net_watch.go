@@ -20,6 +20,10 @@ func (nw *network) watchLoop() {
 	// push that was lost (a connection that broke at that moment).
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	// A first look at once: the lives of the nodes alive now are then
+	// known before work is first sent to them (knowLife), and the first
+	// chain of a driver does not wait for a look.
+	nw.lookForDead()
 	for {
 		select {
 		case <-nw.stop:
@@ -27,10 +31,16 @@ func (nw *network) watchLoop() {
 		case <-nw.poke:
 		case <-tick.C:
 		}
-		for _, addr := range nw.newlyDead() {
-			nw.c.templates.forget(addr)
-			nw.ow.NodeDied(addr)
-		}
+		nw.lookForDead()
+	}
+}
+
+// lookForDead asks the heads which nodes are dead and tells the owner of
+// those newly so.
+func (nw *network) lookForDead() {
+	for _, addr := range nw.newlyDead() {
+		nw.c.templates.forget(addr)
+		nw.ow.NodeDied(addr)
 	}
 }
 
