@@ -56,6 +56,31 @@ type threadPlan struct {
 	group callGroup                 // calls waiting to be sent as one unit
 	ahead map[*lang.For]*aheadQueue // calls started early by loops run ahead (ahead.go)
 	slots map[*CallSite]int         // calls of each template site in the current iteration
+	// spare is where the thread's grouped calls are made, a chunk at a
+	// time (newCall), and chunk the size of the last chunk.
+	spare []TaskCall
+	chunk int
+}
+
+// callChunkMax bounds a chunk of grouped calls (newCall): 256 calls,
+// about 20 KB.
+const callChunkMax = 256
+
+// newCall returns a zero call for a grouped call site. The calls of a
+// group are made in one chunk (chunks double from 8 to callChunkMax, so
+// a thread that groups few calls makes small ones): one allocation for
+// many calls, where a call alone is one each. A group's calls are kept
+// together anyway — its lineage record holds them all until the group
+// is released — so a chunk keeps alive about what its groups keep; a
+// call's future does not refer to its call once the call is sent.
+func (p *threadPlan) newCall() *TaskCall {
+	if len(p.spare) == 0 {
+		p.chunk = min(max(2*p.chunk, 8), callChunkMax)
+		p.spare = make([]TaskCall, p.chunk)
+	}
+	call := &p.spare[0]
+	p.spare = p.spare[1:]
+	return call
 }
 
 // nextSlot counts a call of template site and returns its slot.
