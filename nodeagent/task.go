@@ -376,8 +376,8 @@ func (n *Node) runTask(t *task) {
 		return
 	}
 	c.stats.Running.Add(1)
-	started := time.Now() // t.started is set by each attempt (attempts)
-	val, err := n.attempts(t, args)
+	started := time.Now() // the first attempt's start too (attempts)
+	val, err := n.attempts(t, args, started)
 	ended := time.Now()
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
 		// A call sent by another process has no call site here (its
@@ -406,7 +406,10 @@ func (n *Node) runTask(t *task) {
 // (an actor answers a repeated call ID from its first run, which would
 // make a retry see the failed attempt's answers), and the same IDs
 // whenever that attempt runs again.
-func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
+//
+// started is when the first attempt starts (the caller read the clock
+// just before: one reading serves both).
+func (n *Node) attempts(t *task, args []exec.Value, started time.Time) (exec.Value, *exec.Error) {
 	info := t.call.Info()
 	extra := 0
 	if info != nil && info.RetryErrors && info.Retries > 0 {
@@ -428,7 +431,10 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		n.cluster.routeOutput(th, t.output)
 		t.mu.Lock()
 		t.th = th
-		t.started.Store(time.Now().UnixNano())
+		if attempt > 0 {
+			started = time.Now()
+		}
+		t.started.Store(started.UnixNano())
 		t.mu.Unlock()
 		if t.Cancelled() {
 			th.Cancel(t.obj.Name() + " was cancelled")
