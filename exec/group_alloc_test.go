@@ -43,7 +43,7 @@ func (r *groupCounter) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs
 
 // batchedProgram loads src with every call site of task small batched
 // in groups of size.
-func batchedProgram(t *testing.T, src string, size int) (*exec.Thread, *exec.Function, *groupCounter) {
+func batchedProgram(t testing.TB, src string, size int) (*exec.Thread, *exec.Function, *groupCounter) {
 	t.Helper()
 	f, err := lang.Parse("b.rayflow", src)
 	if err != nil {
@@ -179,4 +179,22 @@ func (r *recordingGroups) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, f
 		*futs[i] = *exec.NewFuture(call.ID, "task small")
 	}
 	return nil
+}
+
+// BenchmarkBatchedCall is the caller's side of a batched call alone (a
+// runtime that runs nothing): ns/op and allocs/op per call.
+func BenchmarkBatchedCall(b *testing.B) {
+	src := `
+task small(i) { return i }
+pipeline main(n: int) {
+    let fs = [small(i) for i in range(n)]
+    return len(fs)
+}
+`
+	th, main, _ := batchedProgram(b, src, 128)
+	b.ReportAllocs()
+	b.ResetTimer()
+	if _, err := main.Run(th, []exec.Value{exec.Int(int64(b.N))}); err != nil {
+		b.Fatal(err)
+	}
 }
