@@ -146,8 +146,12 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	g := &taskGroup{tasks: make([]*task, 0, len(calls))}
 	var members map[*objstore.Object]bool // made when a call takes a member other than the one before it
 	var outside []exec.Value              // the futures the group takes from outside it
+	// The calls' task records in one allocation: they are made, run and
+	// done with together (a record is kept past its call's end by no
+	// one: its object drops it when it completes).
+	records := make([]task, len(calls))
 	for i, call := range calls {
-		t, err := c.newTask(th, call, origin, false)
+		t, err := c.newTaskIn(&records[i], th, call, origin, false)
 		if err != nil {
 			return err
 		}
