@@ -150,8 +150,9 @@ func (c *Cluster) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	// done with together (a record is kept past its call's end by no
 	// one: its object drops it when it completes).
 	records := make([]task, len(calls))
+	by := submitterOf(th)
 	for i, call := range calls {
-		t, err := c.newTaskIn(&records[i], th, call, origin, false)
+		t, err := c.newTaskIn(&records[i], by, call, origin, false)
 		if err != nil {
 			return err
 		}

@@ -193,17 +193,27 @@ func (c *Cluster) submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 // its submission (noteSubmitted, noteGroupSubmitted) and counts its end
 // (countAtDriver, countGroupAtDriver).
 func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
-	return c.newTaskIn(new(task), th, call, origin, withLineage)
+	return c.newTaskIn(new(task), submitterOf(th), call, origin, withLineage)
 }
 
-// newTaskIn is newTask making the task in t, a zero record: a group
-// makes its calls' records in one allocation (SubmitGroup).
-func (c *Cluster) newTaskIn(t *task, th *exec.Thread, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
+// submitter is what the tasks one thread submits share, read from the
+// thread once: where their prints go and the actor that bounds their
+// cancelling.
+type submitter struct{ output, bound string }
+
+func submitterOf(th *exec.Thread) submitter {
+	return submitter{output: outputOf(th), bound: cancelBound(th)}
+}
+
+// newTaskIn is newTask making the task in t, a zero record, for calls of
+// by: a group makes its calls' records in one allocation and reads its
+// thread once (SubmitGroup).
+func (c *Cluster) newTaskIn(t *task, by submitter, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
 	demand, name, err := c.demandFor(call)
 	if err != nil && !c.infeasible(call) {
 		return nil, err
 	}
-	t.call, t.obj, t.demand, t.output, t.bound = call, objstore.NewObject(call.ID, name), demand, outputOf(th), cancelBound(th)
+	t.call, t.obj, t.demand, t.output, t.bound = call, objstore.NewObject(call.ID, name), demand, by.output, by.bound
 	if err != nil {
 		// No node can ever run it: the call returns a future that has
 		// failed with a "resource" error, which get raises, as on a
