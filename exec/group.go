@@ -121,6 +121,7 @@ type callGroup struct {
 	calls []*TaskCall
 	futs  []*Future
 	limit int       // send when this many are waiting
+	last  int       // how many calls the last group sent held
 	site  *CallSite // the call site of the last call added
 	// members indexes futs once a lookup in a large group
 	// (memberIndexFrom) misses its last call, so that fuse finds a member
@@ -164,6 +165,13 @@ func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Fu
 	}
 	if len(g.calls) == 0 || limit < g.limit {
 		g.limit = limit
+	}
+	if len(g.calls) == 0 {
+		// Room for as many calls as the thread's last group held: a
+		// loop's groups are alike, so they are made at their size, not
+		// grown to it.
+		room := min(max(g.last, 4), g.limit)
+		g.calls, g.futs = make([]*TaskCall, 0, room), make([]*Future, 0, room)
 	}
 	fut := &Future{Handle: call} // its ID and name are the call's until the runtime fills it
 	g.calls = append(g.calls, call)
@@ -227,7 +235,7 @@ func (th *Thread) flushGroup() error {
 		return nil
 	}
 	calls, futs := g.calls, g.futs
-	g.calls, g.futs, g.members = nil, nil, nil
+	g.calls, g.futs, g.members, g.last = nil, nil, nil, len(calls)
 	if f := calls[0].Func; f != nil && f.prog.Adapt != nil {
 		f.prog.Adapt.Sent(calls[0].Site, len(calls))
 	}
