@@ -1,6 +1,8 @@
 package nodeagent
 
 import (
+	"time"
+
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
@@ -58,6 +60,10 @@ type groupRun struct {
 	// takes them (node.go's routeOutput), made by the first call that
 	// needs it; only the worker running the group touches it.
 	route *outputRoute
+	// lastEnd is when the group's previous call ended: one clock
+	// reading for that end and the next call's start (startOf); only the
+	// worker running the group touches it.
+	lastEnd time.Time
 }
 
 // routeOutput routes th's prints to the driver at addr as the group's

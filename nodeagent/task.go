@@ -381,6 +381,7 @@ func (n *Node) runTask(t *task) {
 	c := n.cluster
 	defer failOnPanic(t.obj)
 	if c.stopIfCancelled(t) {
+		t.endInGroup(time.Time{})
 		return
 	}
 	args, depErr := resolveArgs(t.obj.Name(), t.call.Args)
@@ -389,12 +390,14 @@ func (n *Node) runTask(t *task) {
 		n.taskCounts(t.call.Name()).Failed.Add(1)
 		c.noteEnded(t, n.ID, -1, time.Time{}, time.Now(), depErr)
 		t.obj.Complete(exec.None, depErr, n.ID)
+		t.endInGroup(time.Time{})
 		return
 	}
 	c.stats.Running.Add(1)
-	started := time.Now() // the first attempt's start too (attempts)
+	started := startOf(t) // the first attempt's start too (attempts)
 	val, err := n.attempts(t, args, started)
 	ended := time.Now()
+	t.endInGroup(ended)
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
 		// A call sent by another process has no call site here (its
 		// owner knows it): it reports how long it ran with its result.
@@ -413,6 +416,41 @@ func (n *Node) runTask(t *task) {
 	}
 	c.noteEnded(t, n.ID, t.worker, started, ended, err)
 	n.publish(t.obj, val, err)
+}
+
+// startOf is when t's run starts: when the call before it in its group
+// ended, the two a few steps apart on one worker (one clock reading
+// serves both), unless t took a future, whose wait for its value is no
+// part of its run; the clock otherwise. The end is taken, so that a call
+// that ends without recording its own (a panic) leaves none behind.
+func startOf(t *task) time.Time {
+	r := t.group
+	if r == nil {
+		return time.Now()
+	}
+	last := r.lastEnd
+	r.lastEnd = time.Time{}
+	if last.IsZero() || hasFuture(t.call.Args) {
+		return time.Now()
+	}
+	return last
+}
+
+// endInGroup records when t's run ended for the next call of its group
+// (startOf); zero when it did not run.
+func (t *task) endInGroup(ended time.Time) {
+	if t.group != nil {
+		t.group.lastEnd = ended
+	}
+}
+
+func hasFuture(args []exec.Value) bool {
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind {
+			return true
+		}
+	}
+	return false
 }
 
 // attempts runs the task body, again after its own error when it was
