@@ -346,6 +346,32 @@ func whenArgsReady(args []exec.Value, f func()) {
 	done()
 }
 
+// argsOf is what t's body runs with: its call's arguments themselves
+// when they are plain values (no future to wait for, nothing the body
+// could change: what CopyValue returns as it is) and an interpreted body
+// takes them, which copies them into its frame; else a list of its own,
+// its futures replaced by their values (resolveArgs). shared says which.
+func argsOf(t *task) (args []exec.Value, shared bool, err *exec.Error) {
+	if t.call.Func != nil && plainValues(t.call.Args) {
+		return t.call.Args, true, nil
+	}
+	args, err = resolveArgs(t.obj.Name(), t.call.Args)
+	return args, false, err
+}
+
+// plainValues reports whether every one of args is a value no task can
+// change: none, a bool, a number, a string or a tensor.
+func plainValues(args []exec.Value) bool {
+	for _, a := range args {
+		switch a.Kind() {
+		case exec.NoneKind, exec.BoolKind, exec.IntKind, exec.FloatKind, exec.StringKind, exec.TensorKind:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // resolveArgs replaces the futures among args by their values. A failed
 // dependency is returned as the error the task fails with.
 func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
@@ -384,7 +410,7 @@ func (n *Node) runTask(t *task) {
 		t.endInGroup(time.Time{})
 		return
 	}
-	args, depErr := resolveArgs(t.obj.Name(), t.call.Args)
+	args, shared, depErr := argsOf(t)
 	if depErr != nil {
 		c.stats.Failed.Add(1)
 		n.taskCounts(t.call.Name()).Failed.Add(1)
@@ -395,7 +421,7 @@ func (n *Node) runTask(t *task) {
 	}
 	c.stats.Running.Add(1)
 	started := startOf(t) // the first attempt's start too (attempts)
-	val, err := n.attempts(t, args, started)
+	val, err := n.attempts(t, args, shared, started)
 	ended := time.Now()
 	t.endInGroup(ended)
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
@@ -462,8 +488,9 @@ func hasFuture(args []exec.Value) bool {
 // whenever that attempt runs again.
 //
 // started is when the first attempt starts (the caller read the clock
-// just before: one reading serves both).
-func (n *Node) attempts(t *task, args []exec.Value, started time.Time) (exec.Value, *exec.Error) {
+// just before: one reading serves both). shared says that args are the
+// call's own (argsOf): an attempt runs with them as they are.
+func (n *Node) attempts(t *task, args []exec.Value, shared bool, started time.Time) (exec.Value, *exec.Error) {
 	info := t.call.Info()
 	extra := 0
 	if info != nil && info.RetryErrors && info.Retries > 0 {
@@ -494,9 +521,10 @@ func (n *Node) attempts(t *task, args []exec.Value, started time.Time) (exec.Val
 			th.Cancel(t.obj.Name() + " was cancelled")
 		}
 		run := args
-		if attempt < extra {
+		switch {
+		case attempt < extra:
 			run = copyArgs(args) // a later attempt starts from args again
-		} else {
+		case !shared:
 			copyInPlace(args) // the last attempt: args are its own
 		}
 		val, err := t.call.Run(th, run)
