@@ -23,13 +23,14 @@ declare -A OPTS=(
 	[roundtrip]="none adaptive"
 	[chain]="none fuse adaptive"
 	[many]="none batch adaptive"
+	[many10]="none batch adaptive"
 	[getloop]="none pipeline adaptive"
 	[reduce]="none tree_reduce adaptive"
 	[reduce_flat]="none"
 	[es_cartpole]="none rollouts adaptive"
 	[template]="none template adaptive"
 )
-PROGRAMS=${*:-empty roundtrip chain many getloop reduce reduce_flat es_cartpole template}
+PROGRAMS=${*:-empty roundtrip chain many many10 getloop reduce reduce_flat es_cartpole template}
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

@@ -132,7 +132,7 @@ func (cc *compileCtx) startAhead(fr *frame, slots []int, bind func(*frame, Value
 	}()
 	bind(fr, v)
 	pos, kw := args.eval(fr)
-	fut, err := fn.submit(fr.th, pos, kw, plan.Site)
+	fut, err := fn.submitOwned(fr.th, pos, kw, plan.Site)
 	return fut, err == nil
 }
 
@@ -177,7 +177,7 @@ func (cc *compileCtx) aheadCall(loop *lang.For, f *Function, al *argList, site *
 			return v
 		}
 		args, kw := al.eval(fr)
-		v, err := f.submit(fr.th, args, kw, site)
+		v, err := f.submitOwned(fr.th, args, kw, site)
 		if err != nil {
 			panic(cc.locate(err, pos))
 		}

@@ -157,9 +157,24 @@ func (f *Function) Call(th *Thread, args []Value, kw []Kwarg) (Value, error) {
 // boundary by value: containers are copied now, so later changes by the
 // caller are not seen by the task.
 func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) (Value, error) {
-	bound, err := bindArgs(th, f.qualifiedName(), f.params, f.prog, args, kw)
-	if err != nil {
-		return None, err
+	return f.submitArgs(th, args, kw, site, false)
+}
+
+// submitOwned is submit for a call whose positional arguments were made
+// for it alone (evaluated by the call's own compiled code, which keeps
+// nothing of the slice): when they are exactly its parameters, the call
+// keeps args as its own instead of binding them into a copy.
+func (f *Function) submitOwned(th *Thread, args []Value, kw []Kwarg, site *CallSite) (Value, error) {
+	return f.submitArgs(th, args, kw, site, true)
+}
+
+func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSite, owned bool) (Value, error) {
+	bound := args
+	if !owned || len(kw) > 0 || len(args) != len(f.params) {
+		var err error
+		if bound, err = bindArgs(th, f.qualifiedName(), f.params, f.prog, args, kw); err != nil {
+			return None, err
+		}
 	}
 	if th.Runtime == nil {
 		return None, Errorf(KindInternal, "internal error: no runtime to run task '%s'", f.qualifiedName())
@@ -167,16 +182,25 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 	for i := range bound {
 		bound[i] = CopyValue(bound[i])
 	}
-	call := &TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site}
-	var fut *Future
 	d := f.prog.Plan.Site(site)
 	if f.opts != "" {
 		d = nil // a group travels as its declaration's calls
 	}
+	size := f.prog.groupSize(d, site)
+	grouped := d != nil && (d.Fuse || size > 1)
+	var call *TaskCall
+	if grouped {
+		call = th.plan().newCall()
+	} else {
+		call = new(TaskCall)
+	}
+	*call = TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site}
 	if d != nil && d.Template {
 		call.Slot = th.plan().nextSlot(site)
 	}
-	if size := f.prog.groupSize(d, site); d != nil && (d.Fuse || size > 1) {
+	var fut *Future
+	var err error
+	if grouped {
 		fut, err = th.submitGrouped(call, d, size)
 	} else if rt, rerr := th.rt(); rerr != nil {
 		err = rerr

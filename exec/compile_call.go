@@ -122,7 +122,7 @@ func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 		}
 		return func(fr *frame) Value {
 			args, kw := al.eval(fr)
-			v, err := f.submit(fr.th, args, kw, site)
+			v, err := f.submitOwned(fr.th, args, kw, site)
 			if err != nil {
 				panic(cc.locate(err, pos))
 			}

@@ -56,6 +56,31 @@ type threadPlan struct {
 	group callGroup                 // calls waiting to be sent as one unit
 	ahead map[*lang.For]*aheadQueue // calls started early by loops run ahead (ahead.go)
 	slots map[*CallSite]int         // calls of each template site in the current iteration
+	// spare is where the thread's grouped calls are made, a chunk at a
+	// time (newCall), and chunk the size of the last chunk.
+	spare []TaskCall
+	chunk int
+}
+
+// callChunkMax bounds a chunk of grouped calls (newCall): 256 calls,
+// about 20 KB.
+const callChunkMax = 256
+
+// newCall returns a zero call for a grouped call site. The calls of a
+// group are made in one chunk (chunks double from 8 to callChunkMax, so
+// a thread that groups few calls makes small ones): one allocation for
+// many calls, where a call alone is one each. A group's calls are kept
+// together anyway — its lineage record holds them all until the group
+// is released — so a chunk keeps alive about what its groups keep; a
+// call's future does not refer to its call once the call is sent.
+func (p *threadPlan) newCall() *TaskCall {
+	if len(p.spare) == 0 {
+		p.chunk = min(max(2*p.chunk, 8), callChunkMax)
+		p.spare = make([]TaskCall, p.chunk)
+	}
+	call := &p.spare[0]
+	p.spare = p.spare[1:]
+	return call
 }
 
 // nextSlot counts a call of template site and returns its slot.
@@ -96,6 +121,7 @@ type callGroup struct {
 	calls []*TaskCall
 	futs  []*Future
 	limit int       // send when this many are waiting
+	last  int       // how many calls the last group sent held
 	site  *CallSite // the call site of the last call added
 	// members indexes futs once a lookup in a large group
 	// (memberIndexFrom) misses its last call, so that fuse finds a member
@@ -139,6 +165,13 @@ func (th *Thread) submitGrouped(call *TaskCall, d *decision.Site, size int) (*Fu
 	}
 	if len(g.calls) == 0 || limit < g.limit {
 		g.limit = limit
+	}
+	if len(g.calls) == 0 {
+		// Room for as many calls as the thread's last group held: a
+		// loop's groups are alike, so they are made at their size, not
+		// grown to it.
+		room := min(max(g.last, 4), g.limit)
+		g.calls, g.futs = make([]*TaskCall, 0, room), make([]*Future, 0, room)
 	}
 	fut := &Future{Handle: call} // its ID and name are the call's until the runtime fills it
 	g.calls = append(g.calls, call)
@@ -202,7 +235,7 @@ func (th *Thread) flushGroup() error {
 		return nil
 	}
 	calls, futs := g.calls, g.futs
-	g.calls, g.futs, g.members = nil, nil, nil
+	g.calls, g.futs, g.members, g.last = nil, nil, nil, len(calls)
 	if f := calls[0].Func; f != nil && f.prog.Adapt != nil {
 		f.prog.Adapt.Sent(calls[0].Site, len(calls))
 	}

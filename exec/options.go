@@ -197,7 +197,7 @@ func (cc *compileCtx) optionsCall(g *compiler.Global, pf *lang.Postfix) (evalFn,
 	return func(fr *frame) Value {
 		t := derive(fr)
 		args, kw := al.eval(fr)
-		v, err := t.submit(fr.th, args, kw, site)
+		v, err := t.submitOwned(fr.th, args, kw, site)
 		if err != nil {
 			panic(cc.locate(err, pos))
 		}

@@ -109,7 +109,7 @@ func reduceLevel(th *Thread, f *Function, level []Value, arity int) ([]Value, er
 		run := level[start:min(start+arity, len(level))]
 		acc := run[0]
 		for _, x := range run[1:] {
-			v, err := f.submit(th, []Value{acc, x}, nil, nil)
+			v, err := f.submitOwned(th, []Value{acc, x}, nil, nil)
 			if err != nil {
 				return nil, err
 			}

@@ -133,7 +133,13 @@ func (th *Thread) StartCallsAt(n uint64) { th.seq = n }
 // this thread: the thread's task ID and a call sequence number.
 func (th *Thread) NextCallID() string {
 	th.seq++
-	return th.TaskID + "." + strconv.FormatUint(th.seq, 10)
+	// Built in one buffer on the stack and copied out once: one
+	// allocation per call, not the number's and then the join's.
+	var buf [96]byte
+	b := append(buf[:0], th.TaskID...)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, th.seq, 10)
+	return string(b)
 }
 
 // stopCause is why a thread was asked to stop: the error kind it stops

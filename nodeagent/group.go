@@ -1,6 +1,8 @@
 package nodeagent
 
 import (
+	"time"
+
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
@@ -58,6 +60,10 @@ type groupRun struct {
 	// takes them (node.go's routeOutput), made by the first call that
 	// needs it; only the worker running the group touches it.
 	route *outputRoute
+	// lastEnd is when the group's previous call ended: one clock
+	// reading for that end and the next call's start (startOf); only the
+	// worker running the group touches it.
+	lastEnd time.Time
 }
 
 // routeOutput routes th's prints to the driver at addr as the group's
@@ -147,8 +153,13 @@ func (c *Cluster) submitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	g := &taskGroup{tasks: make([]*task, 0, len(calls))}
 	var members map[*objstore.Object]bool // made when a call takes a member other than the one before it
 	var outside []exec.Value              // the futures the group takes from outside it
+	// The calls' task records in one allocation: they are made, run and
+	// done with together (a record is kept past its call's end by no
+	// one: its object drops it when it completes).
+	records := make([]task, len(calls))
+	by := submitterOf(th)
 	for i, call := range calls {
-		t, err := c.newTask(th, call, origin, false)
+		t, err := c.newTaskIn(&records[i], by, call, origin, false)
 		if err != nil {
 			return err
 		}

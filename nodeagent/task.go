@@ -193,11 +193,27 @@ func (c *Cluster) submit(th *exec.Thread, call *exec.TaskCall) (*exec.Future, er
 // its submission (noteSubmitted, noteGroupSubmitted) and counts its end
 // (countAtDriver, countGroupAtDriver).
 func (c *Cluster) newTask(th *exec.Thread, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
+	return c.newTaskIn(new(task), submitterOf(th), call, origin, withLineage)
+}
+
+// submitter is what the tasks one thread submits share, read from the
+// thread once: where their prints go and the actor that bounds their
+// cancelling.
+type submitter struct{ output, bound string }
+
+func submitterOf(th *exec.Thread) submitter {
+	return submitter{output: outputOf(th), bound: cancelBound(th)}
+}
+
+// newTaskIn is newTask making the task in t, a zero record, for calls of
+// by: a group makes its calls' records in one allocation and reads its
+// thread once (SubmitGroup).
+func (c *Cluster) newTaskIn(t *task, by submitter, call *exec.TaskCall, origin *Node, withLineage bool) (*task, error) {
 	demand, name, err := c.demandFor(call)
 	if err != nil && !c.infeasible(call) {
 		return nil, err
 	}
-	t := &task{call: call, obj: objstore.NewObject(call.ID, name), demand: demand, output: outputOf(th), bound: cancelBound(th)}
+	t.call, t.obj, t.demand, t.output, t.bound = call, objstore.NewObject(call.ID, name), demand, by.output, by.bound
 	if err != nil {
 		// No node can ever run it: the call returns a future that has
 		// failed with a "resource" error, which get raises, as on a
@@ -330,6 +346,32 @@ func whenArgsReady(args []exec.Value, f func()) {
 	done()
 }
 
+// argsOf is what t's body runs with: its call's arguments themselves
+// when they are plain values (no future to wait for, nothing the body
+// could change: what CopyValue returns as it is) and an interpreted body
+// takes them, which copies them into its frame; else a list of its own,
+// its futures replaced by their values (resolveArgs). shared says which.
+func argsOf(t *task) (args []exec.Value, shared bool, err *exec.Error) {
+	if t.call.Func != nil && plainValues(t.call.Args) {
+		return t.call.Args, true, nil
+	}
+	args, err = resolveArgs(t.obj.Name(), t.call.Args)
+	return args, false, err
+}
+
+// plainValues reports whether every one of args is a value no task can
+// change: none, a bool, a number, a string or a tensor.
+func plainValues(args []exec.Value) bool {
+	for _, a := range args {
+		switch a.Kind() {
+		case exec.NoneKind, exec.BoolKind, exec.IntKind, exec.FloatKind, exec.StringKind, exec.TensorKind:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // resolveArgs replaces the futures among args by their values. A failed
 // dependency is returned as the error the task fails with.
 func resolveArgs(name string, args []exec.Value) ([]exec.Value, *exec.Error) {
@@ -365,20 +407,23 @@ func (n *Node) runTask(t *task) {
 	c := n.cluster
 	defer failOnPanic(t.obj)
 	if c.stopIfCancelled(t) {
+		t.endInGroup(time.Time{})
 		return
 	}
-	args, depErr := resolveArgs(t.obj.Name(), t.call.Args)
+	args, shared, depErr := argsOf(t)
 	if depErr != nil {
 		c.stats.Failed.Add(1)
 		n.taskCounts(t.call.Name()).Failed.Add(1)
 		c.noteEnded(t, n.ID, -1, time.Time{}, time.Now(), depErr)
 		t.obj.Complete(exec.None, depErr, n.ID)
+		t.endInGroup(time.Time{})
 		return
 	}
 	c.stats.Running.Add(1)
-	started := time.Now() // t.started is set by each attempt (attempts)
-	val, err := n.attempts(t, args)
+	started := startOf(t) // the first attempt's start too (attempts)
+	val, err := n.attempts(t, args, shared, started)
 	ended := time.Now()
+	t.endInGroup(ended)
 	if f := t.call.Func; f != nil && f.Program().Adapt != nil {
 		// A call sent by another process has no call site here (its
 		// owner knows it): it reports how long it ran with its result.
@@ -399,6 +444,41 @@ func (n *Node) runTask(t *task) {
 	n.publish(t.obj, val, err)
 }
 
+// startOf is when t's run starts: when the call before it in its group
+// ended, the two a few steps apart on one worker (one clock reading
+// serves both), unless t took a future, whose wait for its value is no
+// part of its run; the clock otherwise. The end is taken, so that a call
+// that ends without recording its own (a panic) leaves none behind.
+func startOf(t *task) time.Time {
+	r := t.group
+	if r == nil {
+		return time.Now()
+	}
+	last := r.lastEnd
+	r.lastEnd = time.Time{}
+	if last.IsZero() || hasFuture(t.call.Args) {
+		return time.Now()
+	}
+	return last
+}
+
+// endInGroup records when t's run ended for the next call of its group
+// (startOf); zero when it did not run.
+func (t *task) endInGroup(ended time.Time) {
+	if t.group != nil {
+		t.group.lastEnd = ended
+	}
+}
+
+func hasFuture(args []exec.Value) bool {
+	for _, a := range args {
+		if a.Kind() == exec.FutureKind {
+			return true
+		}
+	}
+	return false
+}
+
 // attempts runs the task body, again after its own error when it was
 // declared @retries(n, errors=true): up to n more times. Each attempt
 // is a fresh thread with the same task ID; attempt k numbers its calls
@@ -406,7 +486,11 @@ func (n *Node) runTask(t *task) {
 // (an actor answers a repeated call ID from its first run, which would
 // make a retry see the failed attempt's answers), and the same IDs
 // whenever that attempt runs again.
-func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
+//
+// started is when the first attempt starts (the caller read the clock
+// just before: one reading serves both). shared says that args are the
+// call's own (argsOf): an attempt runs with them as they are.
+func (n *Node) attempts(t *task, args []exec.Value, shared bool, started time.Time) (exec.Value, *exec.Error) {
 	info := t.call.Info()
 	extra := 0
 	if info != nil && info.RetryErrors && info.Retries > 0 {
@@ -428,15 +512,19 @@ func (n *Node) attempts(t *task, args []exec.Value) (exec.Value, *exec.Error) {
 		n.cluster.routeOutput(th, t.output)
 		t.mu.Lock()
 		t.th = th
-		t.started.Store(time.Now().UnixNano())
+		if attempt > 0 {
+			started = time.Now()
+		}
+		t.started.Store(started.UnixNano())
 		t.mu.Unlock()
 		if t.Cancelled() {
 			th.Cancel(t.obj.Name() + " was cancelled")
 		}
 		run := args
-		if attempt < extra {
+		switch {
+		case attempt < extra:
 			run = copyArgs(args) // a later attempt starts from args again
-		} else {
+		case !shared:
 			copyInPlace(args) // the last attempt: args are its own
 		}
 		val, err := t.call.Run(th, run)

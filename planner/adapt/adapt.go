@@ -31,9 +31,17 @@ const (
 
 // site is what is known of one adaptive call site.
 type site struct {
-	cs      *compiler.CallSite
+	cs *compiler.CallSite
+	// calls numbers the observations (from 1); the first Samples are
+	// kept in samples (ns), stored counts those kept, and the site is
+	// decided on their median once all are in: a site's first call runs
+	// cold (its worker's thread and frames made, 20–40 µs where the next
+	// run 1 µs), which a mean of 16 would take for a call 3–8 times
+	// slower than it is.
 	calls   atomic.Int64
-	totalNs atomic.Int64
+	stored  atomic.Int64
+	samples [Samples]atomic.Int64
+	runNs   atomic.Int64 // the run time decided on, for Export
 	group   atomic.Int32 // 0 undecided, 1 alone, >1 the group size
 	// flushes and flushed count the groups sent since the site was
 	// grouped, and their calls: a caller that waits for each call at
@@ -91,10 +99,23 @@ func (t *Table) Observe(cs *compiler.CallSite, d time.Duration) {
 		return
 	}
 	n := s.calls.Add(1)
-	total := s.totalNs.Add(int64(d))
-	if n == Samples {
-		t.decide(s, time.Duration(total/n))
+	if n > Samples {
+		return
 	}
+	s.samples[n-1].Store(int64(d))
+	if s.stored.Add(1) == Samples {
+		t.decide(s, s.median())
+	}
+}
+
+// median is the median of the site's samples, all stored.
+func (s *site) median() time.Duration {
+	var ns [Samples]int64
+	for i := range s.samples {
+		ns[i] = s.samples[i].Load()
+	}
+	slices.Sort(ns[:])
+	return time.Duration(ns[(Samples-1)/2])
 }
 
 // Sent records that a group of n calls of the site was sent. Once
@@ -118,7 +139,8 @@ func (t *Table) Sent(cs *compiler.CallSite, n int) {
 	}
 }
 
-// decide sets the site's group size from its mean run time.
+// decide sets the site's group size from its calls' run time (the
+// median of its samples).
 func (t *Table) decide(s *site, mean time.Duration) {
 	size := 1
 	what := fmt.Sprintf("calls of '%s' go alone: each runs %s, more than the ~%s it costs to schedule", s.cs.Callee, round(mean), Overhead)
@@ -128,6 +150,7 @@ func (t *Table) decide(s *site, mean time.Duration) {
 		what = fmt.Sprintf("batch: calls of '%s' go in groups of %d (each runs %s, less than the ~%s it costs to schedule; a group runs ~%s)",
 			s.cs.Callee, size, round(mean), Overhead, GroupRun)
 	}
+	s.runNs.Store(int64(mean))
 	s.group.Store(int32(size))
 	t.mu.Lock()
 	t.decisions = append(t.decisions, Decision{Site: s.cs, What: what})
@@ -157,7 +180,7 @@ func (t *Table) Decisions() []Decision {
 }
 
 // Export encodes the decisions taken, one line per site in source order:
-// LINE:COL SIZE MEAN_NS, for the next run of the same program (Seed).
+// LINE:COL SIZE RUN_NS (the run time decided on), for the next run of the same program (Seed).
 // Empty when nothing was decided.
 func (t *Table) Export() []byte {
 	if t == nil {
@@ -174,8 +197,7 @@ func (t *Table) Export() []byte {
 	})
 	var b []byte
 	for _, s := range decided {
-		mean := s.totalNs.Load() / max(s.calls.Load(), 1)
-		b = fmt.Appendf(b, "%d:%d %d %d\n", s.cs.Pos.Line, s.cs.Pos.Column, s.group.Load(), mean)
+		b = fmt.Appendf(b, "%d:%d %d %d\n", s.cs.Pos.Line, s.cs.Pos.Column, s.group.Load(), s.runNs.Load())
 	}
 	return b
 }
@@ -202,8 +224,7 @@ func (t *Table) Seed(blob []byte) {
 		if s == nil || !s.group.CompareAndSwap(0, int32(size)) {
 			continue
 		}
-		s.calls.Store(1)
-		s.totalNs.Store(mean)
+		s.runNs.Store(mean)
 		t.mu.Lock()
 		t.decisions = append(t.decisions, Decision{Site: s.cs, What: fmt.Sprintf("from an earlier run: calls of '%s' go %s (each ran %s)", s.cs.Callee, groupText(size), round(time.Duration(mean)))})
 		t.mu.Unlock()

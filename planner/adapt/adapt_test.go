@@ -115,3 +115,43 @@ func TestExportEmptyAndOrdered(t *testing.T) {
 		t.Fatalf("export %q", lines)
 	}
 }
+
+// A site is decided on the median of its samples: its first call, run
+// cold (20–40 µs where the others take 1 µs), does not make the calls
+// look slower than they are, which a mean of the 16 would (13 µs: groups
+// of 74, not 1,000).
+func TestDecidesOnTheMedianNotACold(t *testing.T) {
+	cs := &compiler.CallSite{Callee: "small"}
+	tab := New([]*compiler.CallSite{cs})
+	tab.Observe(cs, 200*time.Microsecond) // the cold first call
+	for i := 1; i < Samples; i++ {
+		tab.Observe(cs, time.Microsecond)
+	}
+	if got, want := tab.Group(cs), int(GroupRun/time.Microsecond); got != want {
+		t.Fatalf("group %d, want %d (a group of calls of 1µs running ~%s)", got, want, GroupRun)
+	}
+	if ds := tab.Decisions(); len(ds) != 1 || !strings.Contains(ds[0].What, "each runs 1µs") {
+		t.Fatalf("decisions %+v", ds)
+	}
+}
+
+// Samples observed at once from several workers decide the site once.
+func TestConcurrentSamplesDecideOnce(t *testing.T) {
+	cs := &compiler.CallSite{Callee: "small"}
+	tab := New([]*compiler.CallSite{cs})
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < Samples; i++ {
+				tab.Observe(cs, 2*time.Microsecond)
+			}
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+	if ds := tab.Decisions(); len(ds) != 1 || tab.Group(cs) != int(GroupRun/(2*time.Microsecond)) {
+		t.Fatalf("group %d, decisions %+v", tab.Group(cs), ds)
+	}
+}
