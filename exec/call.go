@@ -157,7 +157,7 @@ func (f *Function) Call(th *Thread, args []Value, kw []Kwarg) (Value, error) {
 // boundary by value: containers are copied now, so later changes by the
 // caller are not seen by the task.
 func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) (Value, error) {
-	return f.submitArgs(th, args, kw, site, false)
+	return f.submitArgs(th, args, kw, site, submitHow{})
 }
 
 // submitOwned is submit for a call whose positional arguments were made
@@ -165,12 +165,17 @@ func (f *Function) submit(th *Thread, args []Value, kw []Kwarg, site *CallSite) 
 // nothing of the slice): when they are exactly its parameters, the call
 // keeps args as its own instead of binding them into a copy.
 func (f *Function) submitOwned(th *Thread, args []Value, kw []Kwarg, site *CallSite) (Value, error) {
-	return f.submitArgs(th, args, kw, site, true)
+	return f.submitArgs(th, args, kw, site, submitHow{owned: true})
 }
 
-func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSite, owned bool) (Value, error) {
+// submitHow says how submitArgs takes a call: owned, its arguments are
+// its own (submitOwned); near, the runtime places it next to its largest
+// argument (TaskCall.Near).
+type submitHow struct{ owned, near bool }
+
+func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSite, how submitHow) (Value, error) {
 	bound := args
-	if !owned || len(kw) > 0 || len(args) != len(f.params) {
+	if !how.owned || len(kw) > 0 || len(args) != len(f.params) {
 		var err error
 		if bound, err = bindArgs(th, f.qualifiedName(), f.params, f.prog, args, kw); err != nil {
 			return None, err
@@ -194,7 +199,7 @@ func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSi
 	} else {
 		call = new(TaskCall)
 	}
-	*call = TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site}
+	*call = TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site, Near: how.near}
 	if d != nil && d.Template {
 		call.Slot = th.plan().nextSlot(site)
 	}

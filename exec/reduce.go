@@ -46,12 +46,13 @@ func builtinReduce(th *Thread, a *Args) (Value, error) {
 		return reduceOne(th, xs[0])
 	}
 	arity := f.prog.Plan.ReduceArity(f.Info)
-	if arity < 2 {
+	tree := arity >= 2
+	if !tree {
 		arity = len(xs) // one run: the left fold
 	}
 	level := append([]Value(nil), xs...)
 	for len(level) > 1 {
-		if level, err = reduceLevel(th, f, level, arity); err != nil {
+		if level, err = reduceLevel(th, f, level, arity, tree); err != nil {
 			return None, err
 		}
 	}
@@ -103,13 +104,17 @@ func reduceOne(th *Thread, x Value) (Value, error) {
 
 // reduceLevel folds each consecutive run of arity elements of level into
 // one future, in order; a run of one element stays as it is.
-func reduceLevel(th *Thread, f *Function, level []Value, arity int) ([]Value, error) {
+//
+// The calls of a tree (tree true) are placed next to their largest input,
+// so that a run's fold moves one input, not two, between nodes; a left
+// fold's calls are placed as the scheduler places any call.
+func reduceLevel(th *Thread, f *Function, level []Value, arity int, tree bool) ([]Value, error) {
 	next := make([]Value, 0, (len(level)+arity-1)/arity)
 	for start := 0; start < len(level); start += arity {
 		run := level[start:min(start+arity, len(level))]
 		acc := run[0]
 		for _, x := range run[1:] {
-			v, err := f.submitOwned(th, []Value{acc, x}, nil, nil)
+			v, err := f.submitArgs(th, []Value{acc, x}, nil, nil, submitHow{owned: true, near: tree})
 			if err != nil {
 				return nil, err
 			}

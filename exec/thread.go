@@ -67,6 +67,10 @@ type TaskCall struct {
 	// template loop, from 1; 0 for other calls. The runtime places the
 	// call where the same site and slot went before.
 	Slot int
+	// Near asks the runtime to place the call next to its largest
+	// argument, as @hint(locality) does for a site: the calls of a
+	// reduction run as a tree (reduce.go) are.
+	Near bool
 }
 
 // OneGetter is a Runtime that also gets a single future, as Get does

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -53,6 +54,23 @@ func TaskSummary(c *Cluster) map[string]map[string]int {
 	c.net.flushEverywhere(ctx)
 	byName, _, _ := c.net.events.Summary("")
 	return byName
+}
+
+// TaskNodes lists, for each task name, the nodes the state API says its
+// finished tasks ran on, sorted.
+func TaskNodes(c *Cluster) map[string][]string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.net.flushEverywhere(ctx)
+	list, _, _ := c.net.events.Tasks("", "FINISHED", 0)
+	nodes := map[string][]string{}
+	for _, task := range list {
+		nodes[task.Name] = append(nodes[task.Name], task.NodeID)
+	}
+	for _, ns := range nodes {
+		slices.Sort(ns)
+	}
+	return nodes
 }
 
 // FusedRuns counts the groups c's process ran as one task (no task, no

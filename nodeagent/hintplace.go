@@ -23,7 +23,8 @@ import (
 //   - spread: the site's key; the global scheduler (the head's Planner,
 //     or spreadRecord in an embedded cluster) places its calls
 //     round-robin over the nodes with room;
-//   - locality: the place holding the largest argument, by bytes;
+//   - locality: the place holding the largest argument, by bytes (also
+//     the calls of a tree reduction: exec.TaskCall.Near);
 //   - colocate(with=i): the node of the actor handle passed as argument
 //     i, or the place holding its object when it is a future.
 //
@@ -62,6 +63,9 @@ func siteDecision(call *exec.TaskCall) *decision.Site {
 func (c *Cluster) placeHintOf(call *exec.TaskCall) placeHint {
 	d := siteDecision(call)
 	if d == nil {
+		if call.Near { // a call of a tree reduction
+			return placeHint{prefer: c.largestArgAt(call.Args)}
+		}
 		return placeHint{}
 	}
 	switch d.Place {

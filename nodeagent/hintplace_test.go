@@ -1,6 +1,7 @@
 package nodeagent_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,6 +138,35 @@ pipeline main() {
 	}
 	if got, want := strings.TrimSpace(out.String()), "worker-b worker-b 250000.0\nworker-b worker-b 250000.0"; got != want {
 		t.Errorf("printed:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// On a cluster, the calls of a tree reduction run next to their largest
+// input: every input is made on worker-b, so every combination runs there
+// too, though the head has the most room (without the placement they ran
+// where the default placement put them: the head).
+func TestTreeReduceRunsNextToItsInputs(t *testing.T) {
+	head, _, driver, out := startClusterOf(t, nodeagent.Config{CPUs: 16, NodeID: "head"},
+		nodeagent.Config{CPUs: 2, NodeID: "worker-a"},
+		nodeagent.Config{CPUs: 2, NodeID: "worker-b", Resources: map[string]float64{"holder": 1}})
+	err := runOn(t, driver, `
+@resources(cpu=1, holder=1)
+task make(i) { return nd.full([125000], 2.0) }
+
+@hint(tree_reduce, arity=2)
+task join(a, b) { return a + b }
+
+pipeline main() {
+    print(nd.sum(get(reduce(join, [make(i) for i in range(4)]))))
+}`)
+	if err != nil {
+		t.Fatal(rayflow.FormatError(err, ""))
+	}
+	if got := strings.TrimSpace(out.String()); got != "1000000.0" {
+		t.Errorf("printed %q, want 1000000.0", got)
+	}
+	if got := nodeagent.TaskNodes(head.Cluster)["join"]; !slices.Equal(got, []string{"worker-b", "worker-b", "worker-b"}) {
+		t.Errorf("the tree's 3 calls ran on %v, want all on worker-b, beside their inputs", got)
 	}
 }
 
