@@ -17,6 +17,7 @@ import (
 func TestHintsDoTheirWork(t *testing.T) {
 	for _, c := range []struct {
 		name, src, opt, count string
+		nodes                 int // 1 when not given
 	}{
 		{"pipeline", `
 task sq(i) { return i * i }
@@ -24,18 +25,27 @@ pipeline main() {
     let t = 0
     for i in range(200) { t += get(sq(i)) }
     print(t)
-}`, "pipeline", `(\d+) calls started early`},
+}`, "pipeline", `(\d+) calls started early`, 0},
 		{"batch", `
 @hint(batch, size=50)
 task sq(i) { return i * i }
-pipeline main() { print(sum(get([sq(i) for i in range(200)]))) }`, "", `(\d+) calls went to the scheduler in \d+ groups`},
+pipeline main() { print(sum(get([sq(i) for i in range(200)]))) }`, "", `(\d+) calls went to the scheduler in \d+ groups`, 0},
 		{"fuse", `
 task inc(x) { return x + 1 }
 pipeline main() {
     let x = inc(0)
     for i in range(199) { x = inc(x) }
     print(get(x))
-}`, "fuse", `(\d+) calls went to the scheduler in \d+ groups`},
+}`, "fuse", `(\d+) calls went to the scheduler in \d+ groups`, 0},
+		{"spread", `
+@hint(spread)
+task sq(i) { return i * i }
+pipeline main() { print(sum(get([sq(i) for i in range(6)]))) }`, "", `(\d+) calls placed by a placement hint`, 3},
+		{"tree_reduce", `
+task make(i) { return nd.full([100], i) }
+@hint(tree_reduce, arity=4)
+task add(a, b) { return a + b }
+pipeline main() { print(nd.sum(get(reduce(add, [make(i) for i in range(64)])))) }`, "", `(\d+) calls of reductions ran as trees, at most 9 deep`, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			prog, err := rayflow.Compile(c.name+".rayflow", c.src, nil)
@@ -44,7 +54,7 @@ pipeline main() {
 			}
 			run := func(opt string) (out, explain string) {
 				var o, e bytes.Buffer
-				cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, CPUs: 2, Stdout: &o})
+				cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: max(c.nodes, 1), CPUs: 2, Stdout: &o})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -364,6 +364,12 @@ func explainRun(w io.Writer, report *planner.Report, prog *exec.Program) {
 	if n := stats.TemplateCalls.Load(); n > 0 {
 		fmt.Fprintf(w, "  %d calls of template loops went where the same call went before, without a placement\n", n)
 	}
+	if n, back := stats.HintPlaced.Load(), stats.HintFallbacks.Load(); n+back > 0 {
+		fmt.Fprintf(w, "  %d calls placed by a placement hint (spread, locality, colocate, a tree's calls next to their input); %d could not be and were placed as without\n", n, back)
+	}
+	if n := stats.TreeCalls.Load(); n > 0 {
+		fmt.Fprintf(w, "  %d calls of reductions ran as trees, at most %d deep (a chain of them is %d deep)\n", n, stats.TreeDepth.Load(), n)
+	}
 	for _, d := range prog.Adapt.Decisions() {
 		p := d.Site.Pos
 		fmt.Fprintf(w, "  %s:%d:%d: adaptive: %s\n", p.Filename, p.Line, p.Column, d.What)

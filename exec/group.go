@@ -49,6 +49,14 @@ type PlanStats struct {
 	// TemplateCalls are the calls of template loops the runtime sent
 	// where the same call went before, without placing them.
 	TemplateCalls atomic.Int64
+	// HintPlaced are the calls placed by a placement hint (spread,
+	// locality, colocate, a tree reduction's calls next to their input),
+	// HintFallbacks those whose hint could not be honoured (the node it
+	// names never has room), placed as without it.
+	HintPlaced, HintFallbacks atomic.Int64
+	// TreeCalls are the calls of reductions run as trees (tree_reduce),
+	// TreeDepth the depth of the deepest, in calls one after the other.
+	TreeCalls, TreeDepth atomic.Int64
 }
 
 // threadPlan is what the plan's decisions keep on one thread.

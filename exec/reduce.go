@@ -51,10 +51,15 @@ func builtinReduce(th *Thread, a *Args) (Value, error) {
 		arity = len(xs) // one run: the left fold
 	}
 	level := append([]Value(nil), xs...)
+	depth := 0
 	for len(level) > 1 {
+		depth += min(arity, len(level)) - 1 // a level's longest run folds in turn
 		if level, err = reduceLevel(th, f, level, arity, tree); err != nil {
 			return None, err
 		}
+	}
+	if tree {
+		noteTree(&f.prog.PlanStats, len(xs)-1, depth)
 	}
 	return level[0], nil
 }
@@ -123,4 +128,16 @@ func reduceLevel(th *Thread, f *Function, level []Value, arity int, tree bool) (
 		next = append(next, acc)
 	}
 	return next, nil
+}
+
+// noteTree counts a reduction run as a tree of calls calls, depth deep,
+// for `rayflow run --explain`.
+func noteTree(stats *PlanStats, calls, depth int) {
+	stats.TreeCalls.Add(int64(calls))
+	for {
+		deepest := stats.TreeDepth.Load()
+		if int64(depth) <= deepest || stats.TreeDepth.CompareAndSwap(deepest, int64(depth)) {
+			return
+		}
+	}
 }

@@ -172,17 +172,22 @@ func (n *Node) scheduleByHint(t *task) bool {
 		return false
 	}
 	t.hint = &h
+	stats := &t.call.Func.Program().PlanStats // a hint comes from the plan of the call's program
 	switch {
 	case h.prefer != "" && (h.prefer == n.ID || c.net != nil && h.prefer == c.net.addr):
 		if !n.roomSomeday(t.demand) {
 			t.hint = nil // it would wait here for ever: place it as without
+			stats.HintFallbacks.Add(1)
 			return false
 		}
+		stats.HintPlaced.Add(1)
 		n.enqueue(t) // wanted here: it waits for room here
 		return true
 	case n.wouldSpill(t.demand):
+		stats.HintPlaced.Add(1)
 		return false // it spills anyway, with its hint
 	}
+	stats.HintPlaced.Add(1)
 	h.voluntary = true
 	c.scope.spill(t, n)
 	return true
