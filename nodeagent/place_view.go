@@ -112,11 +112,5 @@ func (v *localView) pickNext(demand resources.Resources, origin, after string, d
 	if next < 0 {
 		return ""
 	}
-	addr := v.nodes[next].addr
-	if v.inflight == nil {
-		v.inflight = map[string]resources.Resources{}
-	}
-	v.inflight[addr] = v.inflight[addr].Add(demand)
-	v.placed.Add(1)
-	return addr
+	return v.takeLocked(next, demand)
 }

@@ -110,7 +110,13 @@ func (v *localView) pick(demand resources.Resources, origin string, dead func(st
 	if best < 0 {
 		return ""
 	}
-	addr := v.nodes[best].addr
+	return v.takeLocked(best, demand)
+}
+
+// takeLocked counts demand in flight at node i of the view, chosen for a
+// task, and returns its address. v.mu is held.
+func (v *localView) takeLocked(i int, demand resources.Resources) string {
+	addr := v.nodes[i].addr
 	if v.inflight == nil {
 		v.inflight = map[string]resources.Resources{}
 	}

@@ -283,26 +283,34 @@ func (d *decider) placedBy(site *compiler.CallSite, r request, reqs map[string]r
 func (d *decider) inLoop(site *compiler.CallSite) bool {
 	if d.loopSites == nil {
 		d.loopSites = map[*compiler.CallSite]bool{}
-		for _, f := range d.prog.Funcs {
-			if f.Body == nil {
-				continue
-			}
-			lang.Walk(f.Body, func(n lang.Node) bool {
-				switch n.(type) {
-				case *lang.For, *lang.While:
-					lang.Walk(n, func(n lang.Node) bool {
-						if call, ok := n.(*lang.Call); ok && d.prog.Sites[call] != nil {
-							d.loopSites[d.prog.Sites[call]] = true
-						}
-						return true
-					})
-					return false
+		d.eachOutermostLoop(func(_ *compiler.Func, loop lang.Node) {
+			lang.Walk(loop, func(n lang.Node) bool {
+				if call, ok := n.(*lang.Call); ok && d.prog.Sites[call] != nil {
+					d.loopSites[d.prog.Sites[call]] = true
 				}
 				return true
 			})
-		}
+		})
 	}
 	return d.loopSites[site]
+}
+
+// eachOutermostLoop calls visit with each outermost for or while loop of
+// the program's function bodies (the loops nested in it are its own).
+func (d *decider) eachOutermostLoop(visit func(f *compiler.Func, loop lang.Node)) {
+	for _, f := range d.prog.Funcs {
+		if f.Body == nil {
+			continue
+		}
+		lang.Walk(f.Body, func(n lang.Node) bool {
+			switch n.(type) {
+			case *lang.For, *lang.While:
+				visit(f, n)
+				return false
+			}
+			return true
+		})
+	}
 }
 
 // perNode decides the rollouts bundle's grouping: the calls a caller

@@ -16,19 +16,7 @@ import (
 // loop keep distinct slots (and distinct places).
 func (d *decider) templates() {
 	ahead := d.aheadSites()
-	for _, f := range d.prog.Funcs {
-		if f.Body == nil {
-			continue
-		}
-		lang.Walk(f.Body, func(n lang.Node) bool {
-			switch n.(type) {
-			case *lang.For, *lang.While:
-				d.templateLoop(f, n, ahead)
-				return false
-			}
-			return true
-		})
-	}
+	d.eachOutermostLoop(func(f *compiler.Func, loop lang.Node) { d.templateLoop(f, loop, ahead) })
 }
 
 // templateLoop decides template for the task call sites of one loop.
