@@ -1,6 +1,7 @@
 package owner
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -11,18 +12,77 @@ import (
 
 // HandleDone completes an awaited object with a remote result.
 func (ow *Owner) HandleDone(payload []byte) error {
-	m, err := wire.DecodeDone(payload)
-	if err != nil {
+	var m wire.Done
+	if err := wire.DecodeDoneInto(payload, &m); err != nil {
 		return err
 	}
+	ow.complete(&m, ow.takeDone(&m))
+	return nil
+}
+
+// HandleDoneList completes the awaited objects of the results of a
+// TaskDoneList. A message without an ID is the result of the next call
+// of the previous message's call (wire.DecodeDoneInto): it is found in
+// its group's record by its caller and number, and takes the ID its
+// object holds, so a group's results cost no ID string each.
+func (ow *Owner) HandleDoneList(payload []byte) error {
+	var caller string
+	var n uint64
+	var numbered bool // the previous message's ID is of the form <caller>.<n>
+	return wire.EachSubmit(payload, func(msg []byte) error {
+		var m wire.Done
+		if err := wire.DecodeDoneInto(msg, &m); err != nil {
+			return err
+		}
+		var obj *objstore.Object
+		switch {
+		case m.ID != "":
+			caller, n, numbered = wire.CallNumber(m.ID)
+			obj = ow.takeDone(&m)
+		case !numbered:
+			return wire.ErrMalformed
+		default:
+			n++
+			obj = ow.takeNextDone(&m, caller, n)
+		}
+		ow.complete(&m, obj)
+		return nil
+	})
+}
+
+// takeDone stops awaiting the result m holds and returns its object (nil
+// when it is not awaited: cancelled, or already failed).
+func (ow *Owner) takeDone(m *wire.Done) *objstore.Object {
 	if m.Actor != "" && m.Seq > 0 {
 		ow.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
 	}
 	ow.awaitMu.Lock()
 	obj := ow.takeAwaitedLocked(m.ID)
 	ow.awaitMu.Unlock()
+	return obj
+}
+
+// takeNextDone is takeDone for a message without its ID, the result of
+// call n of caller; it sets m.ID.
+func (ow *Owner) takeNextDone(m *wire.Done, caller string, n uint64) *objstore.Object {
+	if m.Actor == "" {
+		ow.awaitMu.Lock()
+		obj := ow.awaited.takeCall(caller, n)
+		ow.awaitMu.Unlock()
+		if obj != nil {
+			m.ID = obj.ID()
+			return obj
+		}
+	}
+	m.ID = caller + "." + strconv.FormatUint(n, 10)
+	return ow.takeDone(m)
+}
+
+// complete completes obj, the object of the result m holds (nothing
+// when obj is nil).
+func (ow *Owner) complete(m *wire.Done, obj *objstore.Object) {
 	if obj == nil {
-		return nil // cancelled or already failed
+		return // cancelled or already failed
 	}
 	if m.RunNs > 0 {
 		ow.observe(m.ID, time.Duration(m.RunNs))
@@ -56,11 +116,10 @@ func (ow *Owner) HandleDone(payload []byte) error {
 		v, derr := exec.DecodeWith(m.Inline, ow.net)
 		if derr != nil {
 			obj.Complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.Name(), derr), "")
-			return nil
+			return
 		}
 		obj.Complete(v, nil, "")
 	}
-	return nil
 }
 
 // observe gives the caller's adaptive planner how long a call that ran

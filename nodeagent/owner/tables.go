@@ -219,6 +219,16 @@ func (t *awaitTable) take(id string) awaitedResult {
 	return r
 }
 
+// takeCall takes the result of call n of caller where a group's record
+// holds it (nil when none does: awaited alone, or not awaited).
+func (t *awaitTable) takeCall(caller string, n uint64) *objstore.Object {
+	g, k, ok := holding(t.groups[caller], n)
+	if !ok || !g.live(k) {
+		return nil
+	}
+	return t.takeAt(g.objs[k].ID(), g, k).obj
+}
+
 // takeAt takes call k of group g (id is its ID), and drops g's record
 // with its last call.
 func (t *awaitTable) takeAt(id string, g *awaitedGroup, k int) awaitedResult {
