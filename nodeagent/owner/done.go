@@ -84,7 +84,13 @@ func (ow *Owner) complete(m *wire.Done, obj *objstore.Object) {
 	if obj == nil {
 		return // cancelled or already failed
 	}
-	if m.RunNs > 0 {
+	inline := !m.Resubmit && m.Err == nil && m.Location == "" // the value is here: its lineage is not needed
+	switch {
+	case inline && m.RunNs > 0:
+		observeTask(ow.forget(m.ID), time.Duration(m.RunNs)) // one look-up for both
+	case inline:
+		ow.forget(m.ID)
+	case m.RunNs > 0:
 		ow.observe(m.ID, time.Duration(m.RunNs))
 	}
 	switch {
@@ -111,8 +117,7 @@ func (ow *Owner) complete(m *wire.Done, obj *objstore.Object) {
 			obj.SetReleaser(ow.releaseCall)
 		}
 		obj.Complete(exec.None, nil, m.Location)
-	default:
-		ow.forget(m.ID) // the value is here now; its lineage is not needed
+	default: // inline: its lineage is forgotten above
 		v, derr := exec.DecodeWith(m.Inline, ow.net)
 		if derr != nil {
 			obj.Complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.Name(), derr), "")
@@ -125,8 +130,14 @@ func (ow *Owner) complete(m *wire.Done, obj *objstore.Object) {
 // observe gives the caller's adaptive planner how long a call that ran
 // elsewhere took.
 func (ow *Owner) observe(id string, ran time.Duration) {
-	entry, t := ow.lineageOf(id)
-	if entry == nil {
+	_, t := ow.lineageOf(id)
+	observeTask(t, ran)
+}
+
+// observeTask gives t's caller's adaptive planner how long t ran
+// elsewhere (nothing when t is nil).
+func observeTask(t Task, ran time.Duration) {
+	if t == nil {
 		return
 	}
 	if call := t.Call(); call.Func != nil {

@@ -336,17 +336,24 @@ func (t *lineageTable) putGroup(caller string, first uint64, tasks []Task) bool 
 	return true
 }
 
-// drop forgets id's lineage.
-func (t *lineageTable) drop(id string) {
+// drop forgets id's lineage, and returns the task it was (nil when
+// none was kept).
+func (t *lineageTable) drop(id string) Task {
 	g, k := t.slot(id)
 	if g == nil {
+		e := t.alone[id]
+		if e == nil {
+			return nil
+		}
 		delete(t.alone, id)
-		return
+		return e.t
 	}
+	task := g.entries[k].t
 	g.entries[k] = lineageEntry{}
 	if g.left--; g.left == 0 {
 		unlist(t.groups, id, g)
 	}
+	return task
 }
 
 // dropIf forgets the lineage of the tasks whose IDs pick selects.

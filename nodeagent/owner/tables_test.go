@@ -232,3 +232,23 @@ func TestDoneListDerivesConsecutiveIDs(t *testing.T) {
 		t.Fatalf("a list without a first ID: %v, want ErrMalformed", err)
 	}
 }
+
+// forget returns the task whose lineage it dropped (the one look-up a
+// remote result's run time is observed with), kept in a group's record
+// or alone, and nil once dropped.
+func TestForgetReturnsTheTask(t *testing.T) {
+	ow := New(newSentTasks())
+	_, tasks := sentGroup(3, 2)
+	ow.SentGroup(tasks, "node:2")
+	_, lone := sentGroup(9, 1)
+	ow.SentGroup(lone, "node:2")
+	for _, task := range append(tasks, lone...) {
+		id := task.Call().ID
+		if got := ow.forget(id); got != task {
+			t.Fatalf("forget(%s) returned %v, want its task", id, got)
+		}
+		if got := ow.forget(id); got != nil {
+			t.Fatalf("forget(%s) again returned %v, want nil", id, got)
+		}
+	}
+}
