@@ -38,6 +38,7 @@ type doneList struct {
 	n       int         // how many messages held has
 	scratch []byte      // where one message is encoded before it is appended to held
 	value   []byte      // where a result is encoded before its message is (addResult)
+	lastID  string      // the ID of the last result held (its next call's goes without: encodeLocked)
 	done    int         // calls done so far
 	calls   int         // calls of the group; -1 until known (expect)
 	timer   *time.Timer // sends held doneHold after the first of them was held
@@ -81,7 +82,7 @@ func (l *doneList) addResult(done *wire.Done, val exec.Value, err *exec.Error, n
 // sends them all when it is the group's last; it unlocks l.
 func (l *doneList) gatherLocked(report bool, done *wire.Done) {
 	if report {
-		l.scratch = done.AppendEncode(l.scratch[:0])
+		l.scratch = l.encodeLocked(done)
 		l.held = binary.AppendUvarint(l.held, uint64(len(l.scratch)))
 		l.held = append(l.held, l.scratch...)
 		l.n++
@@ -93,6 +94,21 @@ func (l *doneList) gatherLocked(report bool, done *wire.Done) {
 	}
 	l.mu.Unlock()
 	l.send(out)
+}
+
+// encodeLocked encodes done into l.scratch: without its ID when it is
+// the next call of the result held before it (wire.DecodeDoneInto), as
+// a group's calls are; the first held always with it.
+func (l *doneList) encodeLocked(done *wire.Done) []byte {
+	id := done.ID
+	if l.n == 0 || !wire.FollowsCall(l.lastID, id) {
+		l.lastID = id
+		return done.AppendEncode(l.scratch[:0])
+	}
+	l.lastID = id
+	d := *done
+	d.ID = ""
+	return d.AppendEncode(l.scratch[:0])
 }
 
 // holdLocked starts the wait of the first result held back.
@@ -139,7 +155,8 @@ func (l *doneList) flush() {
 }
 
 // send sends results to the owner: to this process's own owner without
-// the network, one message alone as a TaskDone, more as a TaskDoneList.
+// the network, one message alone as a TaskDone, more as a TaskDoneList
+// (read by owner.HandleDoneList: a message may go without its ID).
 func (l *doneList) send(out heldResults) {
 	if out.n == 0 {
 		return
@@ -153,7 +170,7 @@ func (l *doneList) send(out heldResults) {
 	payload = binary.AppendUvarint(payload, uint64(out.n))
 	payload = append(payload, out.msgs...)
 	if l.owner == l.nw.addr {
-		wire.EachSubmit(payload, l.nw.ow.HandleDone)
+		l.nw.ow.HandleDoneList(payload)
 		return
 	}
 	l.nw.pool.Send(l.owner, transport.TaskDoneList, payload)

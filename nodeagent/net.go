@@ -275,7 +275,7 @@ func (nw *network) serve(ctx context.Context, peer *transport.Peer, req *transpo
 		return nil, nw.ow.HandleDone(req.Payload)
 	case transport.TaskDoneList:
 		nw.doneLists.Add(1)
-		return nil, wire.EachSubmit(req.Payload, nw.ow.HandleDone)
+		return nil, nw.ow.HandleDoneList(req.Payload)
 	case transport.FetchObject:
 		return nw.handleFetch(ctx, req.Payload)
 	case transport.Cancel:

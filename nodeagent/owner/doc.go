@@ -5,7 +5,8 @@
 // restart, the handles it was given on actors created elsewhere and their
 // relocation, the places its calls took in their actors' order and the
 // calls it made on actors it was handed (OrderLog), and the answers to
-// its calls (Owner.HandleDone).
+// its calls (Owner.HandleDone, Owner.HandleDoneList: a group's results,
+// the IDs of consecutive calls derived, not sent).
 //
 // Owner reaches other processes only through Network, the small
 // interface this package defines of the transport side; package

@@ -1,6 +1,7 @@
 package owner
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -11,20 +12,85 @@ import (
 
 // HandleDone completes an awaited object with a remote result.
 func (ow *Owner) HandleDone(payload []byte) error {
-	m, err := wire.DecodeDone(payload)
-	if err != nil {
+	var m wire.Done
+	if err := wire.DecodeDoneInto(payload, &m); err != nil {
 		return err
 	}
+	ow.complete(&m, ow.takeDone(&m))
+	return nil
+}
+
+// HandleDoneList completes the awaited objects of the results of a
+// TaskDoneList. A message without an ID is the result of the next call
+// of the previous message's call (wire.DecodeDoneInto): it is found in
+// its group's record by its caller and number, and takes the ID its
+// object holds, so a group's results cost no ID string each.
+func (ow *Owner) HandleDoneList(payload []byte) error {
+	var caller string
+	var n uint64
+	var numbered bool // the previous message's ID is of the form <caller>.<n>
+	return wire.EachSubmit(payload, func(msg []byte) error {
+		var m wire.Done
+		if err := wire.DecodeDoneInto(msg, &m); err != nil {
+			return err
+		}
+		var obj *objstore.Object
+		switch {
+		case m.ID != "":
+			caller, n, numbered = wire.CallNumber(m.ID)
+			obj = ow.takeDone(&m)
+		case !numbered:
+			return wire.ErrMalformed
+		default:
+			n++
+			obj = ow.takeNextDone(&m, caller, n)
+		}
+		ow.complete(&m, obj)
+		return nil
+	})
+}
+
+// takeDone stops awaiting the result m holds and returns its object (nil
+// when it is not awaited: cancelled, or already failed).
+func (ow *Owner) takeDone(m *wire.Done) *objstore.Object {
 	if m.Actor != "" && m.Seq > 0 {
 		ow.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
 	}
 	ow.awaitMu.Lock()
 	obj := ow.takeAwaitedLocked(m.ID)
 	ow.awaitMu.Unlock()
-	if obj == nil {
-		return nil // cancelled or already failed
+	return obj
+}
+
+// takeNextDone is takeDone for a message without its ID, the result of
+// call n of caller; it sets m.ID.
+func (ow *Owner) takeNextDone(m *wire.Done, caller string, n uint64) *objstore.Object {
+	if m.Actor == "" {
+		ow.awaitMu.Lock()
+		obj := ow.awaited.takeCall(caller, n)
+		ow.awaitMu.Unlock()
+		if obj != nil {
+			m.ID = obj.ID()
+			return obj
+		}
 	}
-	if m.RunNs > 0 {
+	m.ID = caller + "." + strconv.FormatUint(n, 10)
+	return ow.takeDone(m)
+}
+
+// complete completes obj, the object of the result m holds (nothing
+// when obj is nil).
+func (ow *Owner) complete(m *wire.Done, obj *objstore.Object) {
+	if obj == nil {
+		return // cancelled or already failed
+	}
+	inline := !m.Resubmit && m.Err == nil && m.Location == "" // the value is here: its lineage is not needed
+	switch {
+	case inline && m.RunNs > 0:
+		observeTask(ow.forget(m.ID), time.Duration(m.RunNs)) // one look-up for both
+	case inline:
+		ow.forget(m.ID)
+	case m.RunNs > 0:
 		ow.observe(m.ID, time.Duration(m.RunNs))
 	}
 	switch {
@@ -51,23 +117,27 @@ func (ow *Owner) HandleDone(payload []byte) error {
 			obj.SetReleaser(ow.releaseCall)
 		}
 		obj.Complete(exec.None, nil, m.Location)
-	default:
-		ow.forget(m.ID) // the value is here now; its lineage is not needed
+	default: // inline: its lineage is forgotten above
 		v, derr := exec.DecodeWith(m.Inline, ow.net)
 		if derr != nil {
 			obj.Complete(exec.None, exec.Errorf(exec.KindInternal, "internal error: bad result of %s: %v", obj.Name(), derr), "")
-			return nil
+			return
 		}
 		obj.Complete(v, nil, "")
 	}
-	return nil
 }
 
 // observe gives the caller's adaptive planner how long a call that ran
 // elsewhere took.
 func (ow *Owner) observe(id string, ran time.Duration) {
-	entry, t := ow.lineageOf(id)
-	if entry == nil {
+	_, t := ow.lineageOf(id)
+	observeTask(t, ran)
+}
+
+// observeTask gives t's caller's adaptive planner how long t ran
+// elsewhere (nothing when t is nil).
+func observeTask(t Task, ran time.Duration) {
+	if t == nil {
 		return
 	}
 	if call := t.Call(); call.Func != nil {

@@ -69,11 +69,13 @@ func (ow *Owner) lineageOf(id string) (*lineageEntry, Task) {
 	return entry, entry.t
 }
 
-// forget drops a task's lineage once its value is held here.
-func (ow *Owner) forget(id string) {
+// forget drops a task's lineage once its value is held here, and
+// returns the task whose lineage it was (nil when none was kept).
+func (ow *Owner) forget(id string) Task {
 	ow.mu.Lock()
-	ow.lineage.drop(id)
+	t := ow.lineage.drop(id)
 	ow.mu.Unlock()
+	return t
 }
 
 // NodeDied re-runs what was running on the node at addr and restarts its

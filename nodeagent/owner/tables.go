@@ -219,6 +219,16 @@ func (t *awaitTable) take(id string) awaitedResult {
 	return r
 }
 
+// takeCall takes the result of call n of caller where a group's record
+// holds it (nil when none does: awaited alone, or not awaited).
+func (t *awaitTable) takeCall(caller string, n uint64) *objstore.Object {
+	g, k, ok := holding(t.groups[caller], n)
+	if !ok || !g.live(k) {
+		return nil
+	}
+	return t.takeAt(g.objs[k].ID(), g, k).obj
+}
+
 // takeAt takes call k of group g (id is its ID), and drops g's record
 // with its last call.
 func (t *awaitTable) takeAt(id string, g *awaitedGroup, k int) awaitedResult {
@@ -326,17 +336,24 @@ func (t *lineageTable) putGroup(caller string, first uint64, tasks []Task) bool 
 	return true
 }
 
-// drop forgets id's lineage.
-func (t *lineageTable) drop(id string) {
+// drop forgets id's lineage, and returns the task it was (nil when
+// none was kept).
+func (t *lineageTable) drop(id string) Task {
 	g, k := t.slot(id)
 	if g == nil {
+		e := t.alone[id]
+		if e == nil {
+			return nil
+		}
 		delete(t.alone, id)
-		return
+		return e.t
 	}
+	task := g.entries[k].t
 	g.entries[k] = lineageEntry{}
 	if g.left--; g.left == 0 {
 		unlist(t.groups, id, g)
 	}
+	return task
 }
 
 // dropIf forgets the lineage of the tasks whose IDs pick selects.

@@ -193,3 +193,62 @@ func TestGroupRetryOutlivesItsJobRelease(t *testing.T) {
 		t.Fatalf("placed again: %v, want job1.1 and job1.2", got)
 	}
 }
+
+// A group's result list names its first call and derives the rest (a
+// message without an ID is the next call of the one before): each
+// call's object is completed with its own value, and a result awaited
+// alone after a group's is found by the derived ID too.
+func TestDoneListDerivesConsecutiveIDs(t *testing.T) {
+	ow := New(newSentTasks())
+	objs, tasks := sentGroup(9, 3)
+	ow.SentGroup(tasks, "node:2")
+	lone, loneTasks := sentGroup(12, 1)
+	ow.SentGroup(loneTasks, "node:2") // one call: awaited alone
+	objs = append(objs, lone...)
+	payload := []byte{byte(len(objs))}
+	for k, o := range objs {
+		inline, _ := exec.Encode(nil, exec.Int(int64(100+k)))
+		m := &wire.Done{ID: o.ID(), Inline: inline}
+		if k > 0 {
+			m.ID = "" // derived: job1.10, job1.11, job1.12
+		}
+		msg := m.Encode()
+		payload = append(append(payload, byte(len(msg))), msg...)
+	}
+	if err := ow.HandleDoneList(payload); err != nil {
+		t.Fatal(err)
+	}
+	for k, o := range objs {
+		if v, err := o.Result(); err != nil || v.AsInt() != int64(100+k) {
+			t.Fatalf("%s: %v %v, want %d", o.ID(), v, err, 100+k)
+		}
+		if ow.Awaited(o.ID()) != nil || ow.hasLineage(o.ID()) {
+			t.Fatalf("%s is still awaited, or its lineage kept, after its answer", o.ID())
+		}
+	}
+	// A list that starts without an ID is malformed.
+	bad := (&wire.Done{}).Encode()
+	if err := ow.HandleDoneList(append([]byte{1, byte(len(bad))}, bad...)); err != wire.ErrMalformed {
+		t.Fatalf("a list without a first ID: %v, want ErrMalformed", err)
+	}
+}
+
+// forget returns the task whose lineage it dropped (the one look-up a
+// remote result's run time is observed with), kept in a group's record
+// or alone, and nil once dropped.
+func TestForgetReturnsTheTask(t *testing.T) {
+	ow := New(newSentTasks())
+	_, tasks := sentGroup(3, 2)
+	ow.SentGroup(tasks, "node:2")
+	_, lone := sentGroup(9, 1)
+	ow.SentGroup(lone, "node:2")
+	for _, task := range append(tasks, lone...) {
+		id := task.Call().ID
+		if got := ow.forget(id); got != task {
+			t.Fatalf("forget(%s) returned %v, want its task", id, got)
+		}
+		if got := ow.forget(id); got != nil {
+			t.Fatalf("forget(%s) again returned %v, want nil", id, got)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package wire
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/rayflow/rayflow/internal/codec"
 )
 
@@ -39,6 +42,13 @@ type GroupSubmit struct {
 }
 
 // GroupCall is one call of a GroupSubmit.
+//
+// On the wire a call whose ID is the next call of the call before it
+// (IDs "<caller>.<n>" and "<caller>.<n+1>", as exec.Thread.NextCallID
+// makes them: a fused chain's and a batch's calls) carries an empty ID,
+// and the reader derives it (nextCallID): the ID travels and is read
+// once per run of consecutive calls, not once per call. Any other ID
+// travels whole. A task ID is never empty.
 type GroupCall struct {
 	ID   string
 	Fn   int // index into GroupSubmit.Functions
@@ -74,7 +84,7 @@ func (m *GroupSubmit) SizeHint() int {
 		size += 10 + len(f)
 	}
 	for _, c := range m.Calls {
-		size += 40 + len(c.ID) + len(c.Lineage)
+		size += 40 + len(c.ID) + len(c.Lineage) // an ID derived on the wire counted whole
 		for _, a := range c.Args {
 			size += 31 + len(a.Inline) + len(a.ObjectID) + len(a.Location) + len(a.Name)
 		}
@@ -99,8 +109,12 @@ func (m *GroupSubmit) Encode() []byte {
 	w.Blob(m.Lineage)
 	w.Strings(m.Functions)
 	w.Uvarint(uint64(len(m.Calls)))
-	for _, c := range m.Calls {
-		w.String(c.ID)
+	for i, c := range m.Calls {
+		if i > 0 && followsCall(m.Calls[i-1].ID, c.ID) {
+			w.String("")
+		} else {
+			w.String(c.ID)
+		}
 		w.Uvarint(uint64(c.Fn))
 		if m.Loose {
 			w.Blob(c.Lineage)
@@ -145,8 +159,16 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 	if r.Err() == nil {
 		m.Calls = make([]GroupCall, 0, n)
 	}
+	var ids derivedIDs
 	for i := 0; i < n && r.Err() == nil; i++ {
-		c := GroupCall{ID: r.String(), Fn: int(r.Uvarint())}
+		var c GroupCall
+		if id := r.Blob(); len(id) > 0 {
+			c.ID = string(id)
+			ids.restart(c.ID)
+		} else if !ids.next(i) && r.Err() == nil {
+			r.Fail("a call without an ID follows no call of the form <caller>.<n>")
+		}
+		c.Fn = int(r.Uvarint())
 		if r.Err() == nil && c.Fn >= len(m.Functions) {
 			r.Fail("a call's function is out of range")
 		}
@@ -168,7 +190,89 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 	if r.Err() == nil && r.Remaining() > 0 {
 		r.Fail("trailing bytes after a group of calls")
 	}
+	if r.Err() == nil {
+		ids.fill(m.Calls)
+	}
 	return m, Err(r)
+}
+
+// followsCall reports whether id is "<caller>.<n+1>" where prev is
+// "<caller>.<n>", n+1 written as nextCallID writes it (so the reader
+// derives exactly id).
+func followsCall(prev, id string) bool {
+	caller, n, ok := callNumber(prev)
+	if !ok || len(id) <= len(caller)+1 || id[:len(caller)] != caller || id[len(caller)] != '.' {
+		return false
+	}
+	digits := id[len(caller)+1:]
+	next := n + 1
+	if next == 0 || len(digits) != decimalLen(next) {
+		return false
+	}
+	k, err := strconv.ParseUint(digits, 10, 64)
+	return err == nil && k == next
+}
+
+// callNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
+func callNumber(id string) (caller string, n uint64, ok bool) {
+	dot := strings.LastIndexByte(id, '.')
+	if dot < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(id[dot+1:], 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return id[:dot], n, true
+}
+
+// decimalLen is how many digits n has in decimal.
+func decimalLen(n uint64) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
+}
+
+// derivedIDs makes the IDs a GroupSubmit's reader derives (calls sent
+// without one), all in one buffer made into one string at the end, so a
+// group's derived IDs cost one allocation, not one each.
+type derivedIDs struct {
+	caller string   // the caller of the last call read
+	n      uint64   // the number of the last call read
+	ok     bool     // the last call read has an ID of the form <caller>.<n>
+	buf    []byte   // the derived IDs, one after the other
+	spans  []idSpan // where each derived ID is in buf
+}
+
+// idSpan is where the derived ID of call i is in derivedIDs.buf.
+type idSpan struct{ call, from, to int }
+
+// restart notes a call read with its ID.
+func (d *derivedIDs) restart(id string) { d.caller, d.n, d.ok = callNumber(id) }
+
+// next derives the ID of call i, the call after the last read; false
+// when that call's ID has not the form <caller>.<n>.
+func (d *derivedIDs) next(i int) bool {
+	if !d.ok || d.n+1 == 0 {
+		return false
+	}
+	d.n++
+	from := len(d.buf)
+	d.buf = append(d.buf, d.caller...)
+	d.buf = append(d.buf, '.')
+	d.buf = strconv.AppendUint(d.buf, d.n, 10)
+	d.spans = append(d.spans, idSpan{call: i, from: from, to: len(d.buf)})
+	return true
+}
+
+// fill sets the derived IDs of calls.
+func (d *derivedIDs) fill(calls []GroupCall) {
+	all := string(d.buf)
+	for _, s := range d.spans {
+		calls[s.call].ID = all[s.from:s.to]
+	}
 }
 
 // readGroupArg reads one argument of call i of a group.

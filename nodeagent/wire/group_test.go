@@ -2,6 +2,7 @@ package wire
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -49,6 +50,45 @@ func TestGroupSubmitRejectsBadIndexes(t *testing.T) {
 		}
 		for i := range b {
 			DecodeGroupSubmit(b[:i]) // truncated: an error, never a panic
+		}
+	}
+}
+
+// A call that is the next call of the call before it travels without
+// its ID and is read with it; any other ID travels whole.
+func TestGroupSubmitDerivesConsecutiveIDs(t *testing.T) {
+	caller := "job-0123456789abcdef.task-with-a-long-name.7"
+	m := &GroupSubmit{Resources: map[string]float64{}, Lineage: []byte{}, Functions: []string{"step"}}
+	ids := []string{caller + ".8", caller + ".9", caller + ".10", caller + ".11", "other.3", "other.4", "x", "other.5",
+		"other.07", "other.8", caller + ".18446744073709551615", caller + ".0"}
+	for i := 0; i < 100; i++ {
+		ids = append(ids, caller+"."+strconv.Itoa(100+i))
+	}
+	for _, id := range ids {
+		m.Calls = append(m.Calls, GroupCall{ID: id})
+	}
+	b := m.Encode()
+	if limit := 100 * len(caller); len(b) > limit {
+		t.Errorf("%d calls of one caller encoded in %d bytes, want under %d: their IDs travel whole", len(ids), len(b), limit)
+	}
+	got, err := DecodeGroupSubmit(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range got.Calls {
+		if c.ID != ids[i] {
+			t.Errorf("call %d read with ID %q, want %q", i, c.ID, ids[i])
+		}
+	}
+	// A first call without an ID, or one after an ID not of the form
+	// <caller>.<n>, is malformed.
+	for _, first := range []string{"", "x"} {
+		bad := (&GroupSubmit{Functions: []string{"f"}, Calls: []GroupCall{{ID: first}, {ID: "x.1"}}}).Encode()
+		if first == "x" {
+			bad = (&GroupSubmit{Functions: []string{"f"}, Calls: []GroupCall{{ID: "x"}, {ID: ""}}}).Encode()
+		}
+		if _, err := DecodeGroupSubmit(bad); err != ErrMalformed {
+			t.Errorf("a call without an ID after %q decoded with %v, want ErrMalformed", first, err)
 		}
 	}
 }

@@ -220,8 +220,20 @@ func (m *Done) AppendEncode(dst []byte) []byte {
 }
 
 func DecodeDone(b []byte) (*Done, error) {
+	m := &Done{}
+	return m, DecodeDoneInto(b, m)
+}
+
+// DecodeDoneInto reads a message written by Done.Encode into m (which
+// the caller may keep on its stack); m.Inline is a view of b.
+//
+// In a TaskDoneList a message after the first may have no ID: its call
+// is the next call of the previous message's ("<caller>.<n+1>" after
+// "<caller>.<n>", NextDoneID), so a group's results travel and are read
+// without an ID string each.
+func DecodeDoneInto(b []byte, m *Done) error {
 	r := codec.NewDecoder(b)
-	m := &Done{ID: r.String(), Inline: r.Blob(), Location: r.String(), Size: r.Varint()}
+	*m = Done{ID: r.String(), Inline: r.Blob(), Location: r.String(), Size: r.Varint()}
 	if r.Bool() {
 		m.Err = readError(r, 0)
 	}
@@ -231,8 +243,17 @@ func DecodeDone(b []byte) (*Done, error) {
 	if r.Err() == nil && r.Remaining() > 0 {
 		m.RunNs = r.Varint()
 	}
-	return m, Err(r)
+	return Err(r)
 }
+
+// FollowsCall reports whether id is the next call of the call prev
+// ("<caller>.<n+1>" after "<caller>.<n>"), so that a reader derives id
+// exactly from prev: a TaskDoneList's message for id then goes without
+// it.
+func FollowsCall(prev, id string) bool { return followsCall(prev, id) }
+
+// CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
+func CallNumber(id string) (caller string, n uint64, ok bool) { return callNumber(id) }
 
 // writeError writes e, which nests depth deep in what is being written
 // (0 for the error itself), and its causes (see causeToWrite).
