@@ -65,73 +65,146 @@ func Walk(n Node, f func(Node) bool) {
 		walkAll(n.Decls, f)
 	case *Decl:
 		walkAll(n.Decorators, f)
-		Walk(n.Const, f)
-		Walk(n.Func, f)
-		Walk(n.Actor, f)
+		if n.Const != nil {
+			Walk(n.Const, f)
+		}
+		if n.Func != nil {
+			Walk(n.Func, f)
+		}
+		if n.Actor != nil {
+			Walk(n.Actor, f)
+		}
 	case *Decorator:
 		walkAll(n.Args, f)
 	case *Const:
-		Walk(n.Value, f)
+		if n.Value != nil {
+			Walk(n.Value, f)
+		}
 	case *Func:
 		walkAll(n.Params, f)
-		Walk(n.Result, f)
-		Walk(n.Body, f)
+		if n.Result != nil {
+			Walk(n.Result, f)
+		}
+		if n.Body != nil {
+			Walk(n.Body, f)
+		}
 	case *Param:
-		Walk(n.Type, f)
-		Walk(n.Default, f)
+		if n.Type != nil {
+			Walk(n.Type, f)
+		}
+		if n.Default != nil {
+			Walk(n.Default, f)
+		}
 	case *TypeRef, *Jump:
 		// leaves
 	case *Actor:
 		walkAll(n.Params, f)
 		walkAll(n.Members, f)
 	case *ActorMember:
-		Walk(n.Field, f)
-		Walk(n.Method, f)
+		if n.Field != nil {
+			Walk(n.Field, f)
+		}
+		if n.Method != nil {
+			Walk(n.Method, f)
+		}
 	case *Method:
 		walkAll(n.Params, f)
-		Walk(n.Result, f)
-		Walk(n.Body, f)
+		if n.Result != nil {
+			Walk(n.Result, f)
+		}
+		if n.Body != nil {
+			Walk(n.Body, f)
+		}
 	case *Block:
 		walkAll(n.Stmts, f)
 	case *Stmt:
 		walkStmt(n, f)
 	case *Let:
-		Walk(n.Value, f)
+		if n.Value != nil {
+			Walk(n.Value, f)
+		}
 	case *If:
-		Walk(n.Cond, f)
-		Walk(n.Then, f)
-		Walk(n.ElseIf, f)
-		Walk(n.Else, f)
+		if n.Cond != nil {
+			Walk(n.Cond, f)
+		}
+		if n.Then != nil {
+			Walk(n.Then, f)
+		}
+		if n.ElseIf != nil {
+			Walk(n.ElseIf, f)
+		}
+		if n.Else != nil {
+			Walk(n.Else, f)
+		}
 	case *For:
-		Walk(n.Iter, f)
-		Walk(n.Body, f)
+		if n.Iter != nil {
+			Walk(n.Iter, f)
+		}
+		if n.Body != nil {
+			Walk(n.Body, f)
+		}
 	case *While:
-		Walk(n.Cond, f)
-		Walk(n.Body, f)
+		if n.Cond != nil {
+			Walk(n.Cond, f)
+		}
+		if n.Body != nil {
+			Walk(n.Body, f)
+		}
 	case *Return:
-		Walk(n.Value, f)
+		if n.Value != nil {
+			Walk(n.Value, f)
+		}
 	case *Try:
-		Walk(n.Body, f)
-		Walk(n.Handler, f)
+		if n.Body != nil {
+			Walk(n.Body, f)
+		}
+		if n.Handler != nil {
+			Walk(n.Handler, f)
+		}
 	case *Simple:
 		walkAll(n.Targets, f)
-		Walk(n.Value, f)
+		if n.Value != nil {
+			Walk(n.Value, f)
+		}
 	default:
 		walkExpr(n, f)
 	}
 }
 
+// Children that may be absent are tested before Walk is called: a
+// statement holds one of nine kinds and a primary is rarely a list, a map
+// or parentheses, so most children are nil, and calling Walk for each
+// costs a conversion to Node and a dynamic isNil per child.
+
 // walkStmt visits the one statement a Stmt holds.
 func walkStmt(s *Stmt, f func(Node) bool) {
-	Walk(s.Let, f)
-	Walk(s.If, f)
-	Walk(s.For, f)
-	Walk(s.While, f)
-	Walk(s.Break, f)
-	Walk(s.Return, f)
-	Walk(s.Try, f)
-	Walk(s.Block, f)
-	Walk(s.Simple, f)
+	if s.Let != nil {
+		Walk(s.Let, f)
+	}
+	if s.If != nil {
+		Walk(s.If, f)
+	}
+	if s.For != nil {
+		Walk(s.For, f)
+	}
+	if s.While != nil {
+		Walk(s.While, f)
+	}
+	if s.Break != nil {
+		Walk(s.Break, f)
+	}
+	if s.Return != nil {
+		Walk(s.Return, f)
+	}
+	if s.Try != nil {
+		Walk(s.Try, f)
+	}
+	if s.Block != nil {
+		Walk(s.Block, f)
+	}
+	if s.Simple != nil {
+		Walk(s.Simple, f)
+	}
 }
 
 // walkExpr visits the children of the expression nodes, from the loosest
@@ -139,68 +212,130 @@ func walkStmt(s *Stmt, f func(Node) bool) {
 func walkExpr(n Node, f func(Node) bool) {
 	switch n := n.(type) {
 	case *Expr:
-		Walk(n.Body, f)
-		Walk(n.Cond, f)
-		Walk(n.Else, f)
+		if n.Body != nil {
+			Walk(n.Body, f)
+		}
+		if n.Cond != nil {
+			Walk(n.Cond, f)
+		}
+		if n.Else != nil {
+			Walk(n.Else, f)
+		}
 	case *Or:
 		walkAll(n.Terms, f)
 	case *And:
 		walkAll(n.Terms, f)
 	case *Not:
-		Walk(n.Negated, f)
-		Walk(n.Cmp, f)
+		if n.Negated != nil {
+			Walk(n.Negated, f)
+		}
+		if n.Cmp != nil {
+			Walk(n.Cmp, f)
+		}
 	case *Comparison:
-		Walk(n.Left, f)
+		if n.Left != nil {
+			Walk(n.Left, f)
+		}
 		walkAll(n.Rests, f)
 	case *CmpOp:
-		Walk(n.Right, f)
+		if n.Right != nil {
+			Walk(n.Right, f)
+		}
 	case *Sum:
-		Walk(n.Left, f)
+		if n.Left != nil {
+			Walk(n.Left, f)
+		}
 		walkAll(n.Rests, f)
 	case *SumOp:
-		Walk(n.Right, f)
+		if n.Right != nil {
+			Walk(n.Right, f)
+		}
 	case *Product:
-		Walk(n.Left, f)
+		if n.Left != nil {
+			Walk(n.Left, f)
+		}
 		walkAll(n.Rests, f)
 	case *MulOp:
-		Walk(n.Right, f)
+		if n.Right != nil {
+			Walk(n.Right, f)
+		}
 	case *Unary:
-		Walk(n.Operand, f)
-		Walk(n.Power, f)
+		if n.Operand != nil {
+			Walk(n.Operand, f)
+		}
+		if n.Power != nil {
+			Walk(n.Power, f)
+		}
 	case *Power:
-		Walk(n.Base, f)
-		Walk(n.Exponent, f)
+		if n.Base != nil {
+			Walk(n.Base, f)
+		}
+		if n.Exponent != nil {
+			Walk(n.Exponent, f)
+		}
 	case *Postfix:
-		Walk(n.Primary, f)
+		if n.Primary != nil {
+			Walk(n.Primary, f)
+		}
 		walkAll(n.Suffixes, f)
 	case *Suffix:
-		Walk(n.Call, f)
-		Walk(n.Index, f)
+		if n.Call != nil {
+			Walk(n.Call, f)
+		}
+		if n.Index != nil {
+			Walk(n.Index, f)
+		}
 	case *Call:
 		walkAll(n.Args, f)
 	case *Arg:
-		Walk(n.Value, f)
+		if n.Value != nil {
+			Walk(n.Value, f)
+		}
 	case *Index:
-		Walk(n.Start, f)
-		Walk(n.End, f)
-		Walk(n.Step, f)
+		if n.Start != nil {
+			Walk(n.Start, f)
+		}
+		if n.End != nil {
+			Walk(n.End, f)
+		}
+		if n.Step != nil {
+			Walk(n.Step, f)
+		}
 	case *Primary:
-		Walk(n.List, f)
-		Walk(n.Map, f)
-		Walk(n.Paren, f)
+		if n.List != nil {
+			Walk(n.List, f)
+		}
+		if n.Map != nil {
+			Walk(n.Map, f)
+		}
+		if n.Paren != nil {
+			Walk(n.Paren, f)
+		}
 	case *ListLit:
-		Walk(n.First, f)
-		Walk(n.Comp, f)
+		if n.First != nil {
+			Walk(n.First, f)
+		}
+		if n.Comp != nil {
+			Walk(n.Comp, f)
+		}
 		walkAll(n.Rest, f)
 	case *CompFor:
-		Walk(n.Iter, f)
+		if n.Iter != nil {
+			Walk(n.Iter, f)
+		}
 		walkAll(n.Conds, f)
-		Walk(n.Next, f)
+		if n.Next != nil {
+			Walk(n.Next, f)
+		}
 	case *MapLit:
 		walkAll(n.Entries, f)
 	case *MapEntry:
-		Walk(n.Key, f)
-		Walk(n.Value, f)
+		if n.Key != nil {
+			Walk(n.Key, f)
+		}
+		if n.Value != nil {
+			Walk(n.Value, f)
+		}
 	default:
 		panic("lang.Walk: unexpected node type")
 	}
