@@ -106,24 +106,24 @@ func (r *resolver) checkType(t *lang.TypeRef) {
 func (r *resolver) lookup(name string) (*lang.Ref, bool) {
 	for i := len(r.scopes) - 1; i >= 0; i-- {
 		if slot, ok := r.scopes[i].names[name]; ok {
-			return &lang.Ref{Kind: lang.RefLocal, Index: slot, Name: name}, true
+			return r.c.newRef(lang.Ref{Kind: lang.RefLocal, Index: slot, Name: name}), true
 		}
 	}
 	if r.actor != nil {
 		if i := indexOf(r.actor.FieldNames[:r.initFields], name); i >= 0 {
-			return &lang.Ref{Kind: lang.RefField, Index: i, Name: name}, true
+			return r.c.newRef(lang.Ref{Kind: lang.RefField, Index: i, Name: name}), true
 		}
 	}
 	if i, ok := r.c.prog.globalIndex[name]; ok {
-		return &lang.Ref{Kind: lang.RefGlobal, Index: i, Name: name}, true
+		return r.c.newRef(lang.Ref{Kind: lang.RefGlobal, Index: i, Name: name}), true
 	}
 	if i := indexOf(r.c.prog.Builtins, name); i >= 0 {
 		r.c.prog.Uses[name] = true
-		return &lang.Ref{Kind: lang.RefBuiltin, Index: i, Name: name}, true
+		return r.c.newRef(lang.Ref{Kind: lang.RefBuiltin, Index: i, Name: name}), true
 	}
 	if i := indexOf(r.c.prog.Modules, name); i >= 0 {
 		r.c.prog.Uses[name] = true
-		return &lang.Ref{Kind: lang.RefModule, Index: i, Name: name}, true
+		return r.c.newRef(lang.Ref{Kind: lang.RefModule, Index: i, Name: name}), true
 	}
 	return nil, false
 }

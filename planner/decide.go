@@ -614,6 +614,9 @@ func (d *decider) reduceRequest(f *compiler.Func, callers []*compiler.Func) (req
 // functions that make those calls, in declaration order.
 func (d *decider) reducers() map[*compiler.Func][]*compiler.Func {
 	out := map[*compiler.Func][]*compiler.Func{}
+	if !d.prog.Uses["reduce"] {
+		return out // no reduce call anywhere (the compiler notes each builtin used)
+	}
 	for _, fn := range d.prog.Funcs {
 		if fn.Body == nil {
 			continue

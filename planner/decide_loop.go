@@ -12,8 +12,8 @@ import (
 // calls a task and gets the result at once may start the calls of the
 // next iterations early, when that cannot change what the program does.
 func (d *decider) loops(f *compiler.Func) {
-	if f.Body == nil {
-		return
+	if f.Body == nil || !d.prog.Uses["get"] {
+		return // without a get(CALL) no loop has anything to run ahead or refuse
 	}
 	lang.Walk(f.Body, func(n lang.Node) bool {
 		switch loop := n.(type) {
