@@ -19,6 +19,23 @@ type compiler struct {
 	constUses map[int][]constUse
 	// serveRoutes are the routes of the @serve actors seen so far.
 	serveRoutes map[string]lang.Position
+	// refs is the unused rest of a chunk of Refs (newRef): every name
+	// used gets one, so they are allocated a chunk at a time.
+	refs []lang.Ref
+}
+
+// refChunk is how many Refs newRef allocates at a time.
+const refChunk = 64
+
+// newRef returns a pointer to a copy of ref, taken from the current chunk.
+func (c *compiler) newRef(ref lang.Ref) *lang.Ref {
+	if len(c.refs) == 0 {
+		c.refs = make([]lang.Ref, refChunk)
+	}
+	n := &c.refs[0]
+	*n = ref
+	c.refs = c.refs[1:]
+	return n
 }
 
 // constUse is one use of a const in another const's initialiser.

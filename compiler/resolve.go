@@ -13,10 +13,11 @@ import (
 // actor's fields (inside methods), the program's globals, the built-ins
 // and the modules.
 
-// scope is one block's names.
-type scope struct {
-	names map[string]int
-	pos   map[string]lang.Position
+// binding is a local name declared in an open block: its slot and where.
+type binding struct {
+	name string
+	slot int
+	pos  lang.Position
 }
 
 type resolver struct {
@@ -24,7 +25,12 @@ type resolver struct {
 	fn         *Func // nil for const initialisers and actor field initialisers
 	actor      *Actor
 	initFields int // in field initialisers: how many fields are visible
-	scopes     []*scope
+	// bindings are the names of the open blocks, outermost first, in the
+	// order declared; scopes holds where each open block's names start
+	// in bindings. A block holds few names, so a scan beats a map per
+	// block.
+	bindings   []binding
+	scopes     []int
 	nextSlot   int
 	maxSlots   int
 	loops      int
@@ -49,29 +55,30 @@ func (c *compiler) newResolver(fn *Func) *resolver {
 }
 
 func (r *resolver) push() {
-	r.scopes = append(r.scopes, &scope{names: map[string]int{}, pos: map[string]lang.Position{}})
+	r.scopes = append(r.scopes, len(r.bindings))
 }
 
 func (r *resolver) pop() {
 	// Slots of a closed block are not reused: a future in a closed block
 	// stays reachable until the frame ends, which is what users expect.
+	r.bindings = r.bindings[:r.scopes[len(r.scopes)-1]]
 	r.scopes = r.scopes[:len(r.scopes)-1]
 }
 
 // declare adds a name to the innermost block and returns its slot.
 func (r *resolver) declare(name string, pos lang.Position) int {
-	s := r.scopes[len(r.scopes)-1]
-	if prev, ok := s.pos[name]; ok {
-		r.c.errorf(pos, "'%s' is already declared in this block at %d:%d", name, prev.Line, prev.Column)
-		return s.names[name]
+	for _, b := range r.bindings[r.scopes[len(r.scopes)-1]:] {
+		if b.name == name {
+			r.c.errorf(pos, "'%s' is already declared in this block at %d:%d", name, b.pos.Line, b.pos.Column)
+			return b.slot
+		}
 	}
 	slot := r.nextSlot
 	r.nextSlot++
 	if r.nextSlot > r.maxSlots {
 		r.maxSlots = r.nextSlot
 	}
-	s.names[name] = slot
-	s.pos[name] = pos
+	r.bindings = append(r.bindings, binding{name: name, slot: slot, pos: pos})
 	return slot
 }
 
@@ -104,26 +111,26 @@ func (r *resolver) checkType(t *lang.TypeRef) {
 
 // lookup resolves a name for reading.
 func (r *resolver) lookup(name string) (*lang.Ref, bool) {
-	for i := len(r.scopes) - 1; i >= 0; i-- {
-		if slot, ok := r.scopes[i].names[name]; ok {
-			return &lang.Ref{Kind: lang.RefLocal, Index: slot, Name: name}, true
+	for i := len(r.bindings) - 1; i >= 0; i-- { // innermost first
+		if b := &r.bindings[i]; b.name == name {
+			return r.c.newRef(lang.Ref{Kind: lang.RefLocal, Index: b.slot, Name: name}), true
 		}
 	}
 	if r.actor != nil {
 		if i := indexOf(r.actor.FieldNames[:r.initFields], name); i >= 0 {
-			return &lang.Ref{Kind: lang.RefField, Index: i, Name: name}, true
+			return r.c.newRef(lang.Ref{Kind: lang.RefField, Index: i, Name: name}), true
 		}
 	}
 	if i, ok := r.c.prog.globalIndex[name]; ok {
-		return &lang.Ref{Kind: lang.RefGlobal, Index: i, Name: name}, true
+		return r.c.newRef(lang.Ref{Kind: lang.RefGlobal, Index: i, Name: name}), true
 	}
 	if i := indexOf(r.c.prog.Builtins, name); i >= 0 {
 		r.c.prog.Uses[name] = true
-		return &lang.Ref{Kind: lang.RefBuiltin, Index: i, Name: name}, true
+		return r.c.newRef(lang.Ref{Kind: lang.RefBuiltin, Index: i, Name: name}), true
 	}
 	if i := indexOf(r.c.prog.Modules, name); i >= 0 {
 		r.c.prog.Uses[name] = true
-		return &lang.Ref{Kind: lang.RefModule, Index: i, Name: name}, true
+		return r.c.newRef(lang.Ref{Kind: lang.RefModule, Index: i, Name: name}), true
 	}
 	return nil, false
 }
@@ -131,9 +138,13 @@ func (r *resolver) lookup(name string) (*lang.Ref, bool) {
 // visibleNames lists every name visible here, for suggestions.
 func (r *resolver) visibleNames() []string {
 	var names []string
-	for i := len(r.scopes) - 1; i >= 0; i-- {
-		for n := range r.scopes[i].names {
-			names = append(names, n)
+	for i := len(r.scopes) - 1; i >= 0; i-- { // inner blocks first
+		end := len(r.bindings)
+		if i+1 < len(r.scopes) {
+			end = r.scopes[i+1]
+		}
+		for _, b := range r.bindings[r.scopes[i]:end] {
+			names = append(names, b.name)
 		}
 	}
 	if r.actor != nil {

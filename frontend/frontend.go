@@ -6,7 +6,6 @@ import (
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/planner"
 	"github.com/rayflow/rayflow/planner/decision"
-	"github.com/rayflow/rayflow/stdlib"
 )
 
 // Program is a checked program with what loading it needs.
@@ -38,8 +37,14 @@ func Compile(filename, source string, extra []*exec.Module) (*Program, error) {
 // text. The REPL builds its files from pieces parsed separately, so that
 // each keeps the positions of the input it came from.
 func CompileFile(file *lang.File, extra []*exec.Module) (*Program, error) {
-	modules := append(stdlib.Modules(), extra...)
-	cp, err := compiler.Compile(file, exec.Universe(modules))
+	std := standardModules()
+	modules := make([]*exec.Module, 0, len(std)+len(extra))
+	modules = append(append(modules, std...), extra...)
+	universe := standard()
+	if len(extra) > 0 {
+		universe = exec.Universe(modules)
+	}
+	cp, err := compiler.Compile(file, universe)
 	if err != nil {
 		return nil, err
 	}

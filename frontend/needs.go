@@ -15,7 +15,15 @@ import (
 // embedding API registers them) or a module, "module.member" for a
 // member of a module.
 
-var standard = sync.OnceValue(func() *compiler.Universe { return exec.Universe(stdlib.Modules()) })
+// standardModules are the standard library's modules, made once: they
+// hold no state (their members are builtins that keep theirs on the
+// thread), so every program shares them. Callers copy the slice.
+var standardModules = sync.OnceValue(stdlib.Modules)
+
+// standard is what the standard library puts in scope, made once and
+// shared by every compilation without extra modules (a Universe is only
+// read by the compiler).
+var standard = sync.OnceValue(func() *compiler.Universe { return exec.Universe(standardModules()) })
 
 // Needs lists, sorted, the names cp uses that the standard library does
 // not provide: what a process must have registered to load cp.
@@ -36,7 +44,11 @@ func Missing(needs []string, extra []*exec.Module) []string {
 	if len(needs) == 0 {
 		return nil
 	}
-	u := exec.Universe(append(stdlib.Modules(), extra...))
+	u := standard()
+	if len(extra) > 0 {
+		std := standardModules()
+		u = exec.Universe(append(std[:len(std):len(std)], extra...))
+	}
 	var missing []string
 	for _, n := range needs {
 		if !provides(u, n) {

@@ -393,11 +393,21 @@ func (s *scanner) singleQuoted() {
 	s.errorf(pos, "single quotes do not make a string; rayflow strings use double quotes: write \"%s\"", strings.ReplaceAll(text, `"`, `\"`))
 }
 
+// punctsByByte lists, for each first byte, the puncts that start with it
+// in the order of puncts (longest first), so punct tries only those.
+var punctsByByte = func() (t [256][]string) {
+	for _, p := range puncts {
+		t[p[0]] = append(t[p[0]], p)
+	}
+	return t
+}()
+
 func (s *scanner) punct() {
 	pos := s.pos()
-	for _, p := range puncts {
+	for _, p := range punctsByByte[s.src[s.off]] {
 		if strings.HasPrefix(s.src[s.off:], p) {
-			s.advance(len(p))
+			s.off += len(p) // an operator is ASCII: one column a byte
+			s.col += len(p)
 			s.bracketCheck(p, pos)
 			s.emit(Punct, p, pos)
 			return

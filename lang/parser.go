@@ -132,6 +132,7 @@ type parser struct {
 	depth int
 	file  *File
 	err   *Error
+	nodes arena
 }
 
 // bailout is the panic value that unwinds the parser to run.
@@ -794,7 +795,8 @@ func (p *parser) parseExprAfter() *Expr {
 
 func (p *parser) parseExpr() *Expr {
 	p.enter()
-	e := &Expr{Pos: p.tok().Pos}
+	e := p.nodes.exprs.new()
+	e.Pos = p.tok().Pos
 	e.Body = p.parseOr()
 	if p.got("if") {
 		e.Cond = p.parseOr()
@@ -808,8 +810,9 @@ func (p *parser) parseExpr() *Expr {
 }
 
 func (p *parser) parseOr() *Or {
-	n := &Or{Pos: p.tok().Pos}
-	n.Terms = append(n.Terms, p.parseAnd())
+	n := p.nodes.ors.new()
+	n.Pos = p.tok().Pos
+	n.Terms = p.nodes.orTerms.one(p.parseAnd())
 	for p.got("or") {
 		p.chained(len(n.Terms), n.Pos)
 		n.Terms = append(n.Terms, p.parseAnd())
@@ -818,8 +821,9 @@ func (p *parser) parseOr() *Or {
 }
 
 func (p *parser) parseAnd() *And {
-	n := &And{Pos: p.tok().Pos}
-	n.Terms = append(n.Terms, p.parseNot())
+	n := p.nodes.ands.new()
+	n.Pos = p.tok().Pos
+	n.Terms = p.nodes.andTerms.one(p.parseNot())
 	for p.got("and") {
 		p.chained(len(n.Terms), n.Pos)
 		n.Terms = append(n.Terms, p.parseNot())
@@ -828,7 +832,8 @@ func (p *parser) parseAnd() *And {
 }
 
 func (p *parser) parseNot() *Not {
-	n := &Not{Pos: p.tok().Pos}
+	n := p.nodes.nots.new()
+	n.Pos = p.tok().Pos
 	if p.got("not") {
 		p.enter()
 		n.Negated = p.parseNot()
@@ -843,7 +848,8 @@ func (p *parser) parseNot() *Not {
 var cmpOps = map[string]bool{"==": true, "!=": true, "<=": true, ">=": true, "<": true, ">": true}
 
 func (p *parser) parseComparison() *Comparison {
-	n := &Comparison{Pos: p.tok().Pos}
+	n := p.nodes.cmps.new()
+	n.Pos = p.tok().Pos
 	n.Left = p.parseSum()
 	for {
 		t := p.tok()
@@ -865,7 +871,8 @@ func (p *parser) parseComparison() *Comparison {
 }
 
 func (p *parser) parseSum() *Sum {
-	n := &Sum{Pos: p.tok().Pos}
+	n := p.nodes.sums.new()
+	n.Pos = p.tok().Pos
 	n.Left = p.parseProduct()
 	for p.is("+") || p.is("-") {
 		p.chained(len(n.Rests)+1, n.Pos)
@@ -877,7 +884,8 @@ func (p *parser) parseSum() *Sum {
 }
 
 func (p *parser) parseProduct() *Product {
-	n := &Product{Pos: p.tok().Pos}
+	n := p.nodes.products.new()
+	n.Pos = p.tok().Pos
 	n.Left = p.parseUnary()
 	for p.is("*") || p.is("/") || p.is("//") || p.is("%") {
 		p.chained(len(n.Rests)+1, n.Pos)
@@ -889,7 +897,8 @@ func (p *parser) parseProduct() *Product {
 }
 
 func (p *parser) parseUnary() *Unary {
-	n := &Unary{Pos: p.tok().Pos}
+	n := p.nodes.unaries.new()
+	n.Pos = p.tok().Pos
 	if p.is("-") || p.is("+") {
 		n.Op = p.next().Value
 		p.enter()
@@ -902,7 +911,8 @@ func (p *parser) parseUnary() *Unary {
 }
 
 func (p *parser) parsePower() *Power {
-	n := &Power{Pos: p.tok().Pos}
+	n := p.nodes.powers.new()
+	n.Pos = p.tok().Pos
 	n.Base = p.parsePostfix()
 	if p.got("**") {
 		n.Exponent = p.parseUnary()
@@ -911,7 +921,8 @@ func (p *parser) parsePower() *Power {
 }
 
 func (p *parser) parsePostfix() *Postfix {
-	n := &Postfix{Pos: p.tok().Pos}
+	n := p.nodes.postfix.new()
+	n.Pos = p.tok().Pos
 	n.Primary = p.parsePrimary()
 	for {
 		t := p.tok()
@@ -933,7 +944,8 @@ func (p *parser) parsePostfix() *Postfix {
 }
 
 func (p *parser) parseArg() *Arg {
-	a := &Arg{Pos: p.tok().Pos}
+	a := p.nodes.args.new()
+	a.Pos = p.tok().Pos
 	if p.tok().Type == Ident && isSym(p.peek(1), "=") {
 		a.Name = p.next().Value
 		p.next()
@@ -976,7 +988,8 @@ func (p *parser) parseIndex() *Index {
 
 func (p *parser) parsePrimary() *Primary {
 	t := p.tok()
-	n := &Primary{Pos: t.Pos}
+	n := p.nodes.prims.new()
+	n.Pos = t.Pos
 	switch {
 	case t.Type == Float:
 		n.Float = stringPtr(p.next().Value)

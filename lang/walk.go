@@ -56,158 +56,476 @@ func (n *MapEntry) isNil() bool    { return n == nil }
 // Walk is for code that visits: collecting names, finding calls. Code
 // that gives each precedence level its own meaning (the closure compiler,
 // the planner's abstract evaluator) descends by hand.
+//
+// Walk dispatches on n's type once; below it each node type has its own
+// walker that calls its children's walkers directly, so a node costs one
+// call of f and no type switch (an operand is eleven nodes deep, from Expr
+// down to Primary, and several passes of the compiler and the planner walk
+// every function).
 func Walk(n Node, f func(Node) bool) {
-	if n == nil || n.isNil() || !f(n) {
+	if n == nil || n.isNil() {
 		return
 	}
 	switch n := n.(type) {
 	case *File:
-		walkAll(n.Decls, f)
+		walkFile(n, f)
 	case *Decl:
-		walkAll(n.Decorators, f)
-		Walk(n.Const, f)
-		Walk(n.Func, f)
-		Walk(n.Actor, f)
+		walkDecl(n, f)
 	case *Decorator:
-		walkAll(n.Args, f)
+		walkDecorator(n, f)
 	case *Const:
-		Walk(n.Value, f)
+		walkConst(n, f)
 	case *Func:
-		walkAll(n.Params, f)
-		Walk(n.Result, f)
-		Walk(n.Body, f)
+		walkFunc(n, f)
 	case *Param:
-		Walk(n.Type, f)
-		Walk(n.Default, f)
-	case *TypeRef, *Jump:
-		// leaves
+		walkParam(n, f)
+	case *TypeRef:
+		walkTypeRef(n, f)
 	case *Actor:
-		walkAll(n.Params, f)
-		walkAll(n.Members, f)
+		walkActor(n, f)
 	case *ActorMember:
-		Walk(n.Field, f)
-		Walk(n.Method, f)
+		walkActorMember(n, f)
 	case *Method:
-		walkAll(n.Params, f)
-		Walk(n.Result, f)
-		Walk(n.Body, f)
+		walkMethod(n, f)
 	case *Block:
-		walkAll(n.Stmts, f)
+		walkBlock(n, f)
 	case *Stmt:
 		walkStmt(n, f)
 	case *Let:
-		Walk(n.Value, f)
+		walkLet(n, f)
 	case *If:
-		Walk(n.Cond, f)
-		Walk(n.Then, f)
-		Walk(n.ElseIf, f)
-		Walk(n.Else, f)
+		walkIf(n, f)
 	case *For:
-		Walk(n.Iter, f)
-		Walk(n.Body, f)
+		walkFor(n, f)
 	case *While:
-		Walk(n.Cond, f)
-		Walk(n.Body, f)
+		walkWhile(n, f)
+	case *Jump:
+		walkJump(n, f)
 	case *Return:
-		Walk(n.Value, f)
+		walkReturn(n, f)
 	case *Try:
-		Walk(n.Body, f)
-		Walk(n.Handler, f)
+		walkTry(n, f)
 	case *Simple:
-		walkAll(n.Targets, f)
-		Walk(n.Value, f)
-	default:
-		walkExpr(n, f)
-	}
-}
-
-// walkStmt visits the one statement a Stmt holds.
-func walkStmt(s *Stmt, f func(Node) bool) {
-	Walk(s.Let, f)
-	Walk(s.If, f)
-	Walk(s.For, f)
-	Walk(s.While, f)
-	Walk(s.Break, f)
-	Walk(s.Return, f)
-	Walk(s.Try, f)
-	Walk(s.Block, f)
-	Walk(s.Simple, f)
-}
-
-// walkExpr visits the children of the expression nodes, from the loosest
-// level (Expr) down to literals.
-func walkExpr(n Node, f func(Node) bool) {
-	switch n := n.(type) {
+		walkSimple(n, f)
 	case *Expr:
-		Walk(n.Body, f)
-		Walk(n.Cond, f)
-		Walk(n.Else, f)
+		walkExpr(n, f)
 	case *Or:
-		walkAll(n.Terms, f)
+		walkOr(n, f)
 	case *And:
-		walkAll(n.Terms, f)
+		walkAnd(n, f)
 	case *Not:
-		Walk(n.Negated, f)
-		Walk(n.Cmp, f)
+		walkNot(n, f)
 	case *Comparison:
-		Walk(n.Left, f)
-		walkAll(n.Rests, f)
+		walkComparison(n, f)
 	case *CmpOp:
-		Walk(n.Right, f)
+		walkCmpOp(n, f)
 	case *Sum:
-		Walk(n.Left, f)
-		walkAll(n.Rests, f)
+		walkSum(n, f)
 	case *SumOp:
-		Walk(n.Right, f)
+		walkSumOp(n, f)
 	case *Product:
-		Walk(n.Left, f)
-		walkAll(n.Rests, f)
+		walkProduct(n, f)
 	case *MulOp:
-		Walk(n.Right, f)
+		walkMulOp(n, f)
 	case *Unary:
-		Walk(n.Operand, f)
-		Walk(n.Power, f)
+		walkUnary(n, f)
 	case *Power:
-		Walk(n.Base, f)
-		Walk(n.Exponent, f)
+		walkPower(n, f)
 	case *Postfix:
-		Walk(n.Primary, f)
-		walkAll(n.Suffixes, f)
+		walkPostfix(n, f)
 	case *Suffix:
-		Walk(n.Call, f)
-		Walk(n.Index, f)
+		walkSuffix(n, f)
 	case *Call:
-		walkAll(n.Args, f)
+		walkCall(n, f)
 	case *Arg:
-		Walk(n.Value, f)
+		walkArg(n, f)
 	case *Index:
-		Walk(n.Start, f)
-		Walk(n.End, f)
-		Walk(n.Step, f)
+		walkIndex(n, f)
 	case *Primary:
-		Walk(n.List, f)
-		Walk(n.Map, f)
-		Walk(n.Paren, f)
+		walkPrimary(n, f)
 	case *ListLit:
-		Walk(n.First, f)
-		Walk(n.Comp, f)
-		walkAll(n.Rest, f)
+		walkListLit(n, f)
 	case *CompFor:
-		Walk(n.Iter, f)
-		walkAll(n.Conds, f)
-		Walk(n.Next, f)
+		walkCompFor(n, f)
 	case *MapLit:
-		walkAll(n.Entries, f)
+		walkMapLit(n, f)
 	case *MapEntry:
-		Walk(n.Key, f)
-		Walk(n.Value, f)
+		walkMapEntry(n, f)
 	default:
 		panic("lang.Walk: unexpected node type")
 	}
 }
 
-func walkAll[T Node](nodes []T, f func(Node) bool) {
-	for _, n := range nodes {
-		Walk(n, f)
+func walkFile(n *File, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
 	}
+	for _, c := range n.Decls {
+		walkDecl(c, f)
+	}
+}
+
+func walkDecl(n *Decl, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Decorators {
+		walkDecorator(c, f)
+	}
+	walkConst(n.Const, f)
+	walkFunc(n.Func, f)
+	walkActor(n.Actor, f)
+}
+
+func walkDecorator(n *Decorator, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Args {
+		walkArg(c, f)
+	}
+}
+
+func walkConst(n *Const, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Value, f)
+}
+
+func walkFunc(n *Func, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Params {
+		walkParam(c, f)
+	}
+	walkTypeRef(n.Result, f)
+	walkBlock(n.Body, f)
+}
+
+func walkParam(n *Param, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkTypeRef(n.Type, f)
+	walkExpr(n.Default, f)
+}
+
+func walkTypeRef(n *TypeRef, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+}
+
+func walkActor(n *Actor, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Params {
+		walkParam(c, f)
+	}
+	for _, c := range n.Members {
+		walkActorMember(c, f)
+	}
+}
+
+func walkActorMember(n *ActorMember, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkLet(n.Field, f)
+	walkMethod(n.Method, f)
+}
+
+func walkMethod(n *Method, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Params {
+		walkParam(c, f)
+	}
+	walkTypeRef(n.Result, f)
+	walkBlock(n.Body, f)
+}
+
+func walkBlock(n *Block, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Stmts {
+		walkStmt(c, f)
+	}
+}
+
+func walkStmt(n *Stmt, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkLet(n.Let, f)
+	walkIf(n.If, f)
+	walkFor(n.For, f)
+	walkWhile(n.While, f)
+	walkJump(n.Break, f)
+	walkReturn(n.Return, f)
+	walkTry(n.Try, f)
+	walkBlock(n.Block, f)
+	walkSimple(n.Simple, f)
+}
+
+func walkLet(n *Let, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Value, f)
+}
+
+func walkIf(n *If, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Cond, f)
+	walkBlock(n.Then, f)
+	walkIf(n.ElseIf, f)
+	walkBlock(n.Else, f)
+}
+
+func walkFor(n *For, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Iter, f)
+	walkBlock(n.Body, f)
+}
+
+func walkWhile(n *While, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Cond, f)
+	walkBlock(n.Body, f)
+}
+
+func walkJump(n *Jump, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+}
+
+func walkReturn(n *Return, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Value, f)
+}
+
+func walkTry(n *Try, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkBlock(n.Body, f)
+	walkBlock(n.Handler, f)
+}
+
+func walkSimple(n *Simple, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Targets {
+		walkExpr(c, f)
+	}
+	walkExpr(n.Value, f)
+}
+
+func walkExpr(n *Expr, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkOr(n.Body, f)
+	walkOr(n.Cond, f)
+	walkExpr(n.Else, f)
+}
+
+func walkOr(n *Or, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Terms {
+		walkAnd(c, f)
+	}
+}
+
+func walkAnd(n *And, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Terms {
+		walkNot(c, f)
+	}
+}
+
+func walkNot(n *Not, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkNot(n.Negated, f)
+	walkComparison(n.Cmp, f)
+}
+
+func walkComparison(n *Comparison, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkSum(n.Left, f)
+	for _, c := range n.Rests {
+		walkCmpOp(c, f)
+	}
+}
+
+func walkCmpOp(n *CmpOp, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkSum(n.Right, f)
+}
+
+func walkSum(n *Sum, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkProduct(n.Left, f)
+	for _, c := range n.Rests {
+		walkSumOp(c, f)
+	}
+}
+
+func walkSumOp(n *SumOp, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkProduct(n.Right, f)
+}
+
+func walkProduct(n *Product, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkUnary(n.Left, f)
+	for _, c := range n.Rests {
+		walkMulOp(c, f)
+	}
+}
+
+func walkMulOp(n *MulOp, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkUnary(n.Right, f)
+}
+
+func walkUnary(n *Unary, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkUnary(n.Operand, f)
+	walkPower(n.Power, f)
+}
+
+func walkPower(n *Power, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkPostfix(n.Base, f)
+	walkUnary(n.Exponent, f)
+}
+
+func walkPostfix(n *Postfix, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkPrimary(n.Primary, f)
+	for _, c := range n.Suffixes {
+		walkSuffix(c, f)
+	}
+}
+
+func walkSuffix(n *Suffix, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkCall(n.Call, f)
+	walkIndex(n.Index, f)
+}
+
+func walkCall(n *Call, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Args {
+		walkArg(c, f)
+	}
+}
+
+func walkArg(n *Arg, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Value, f)
+}
+
+func walkIndex(n *Index, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Start, f)
+	walkExpr(n.End, f)
+	walkExpr(n.Step, f)
+}
+
+func walkPrimary(n *Primary, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkListLit(n.List, f)
+	walkMapLit(n.Map, f)
+	walkExpr(n.Paren, f)
+}
+
+func walkListLit(n *ListLit, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.First, f)
+	walkCompFor(n.Comp, f)
+	for _, c := range n.Rest {
+		walkExpr(c, f)
+	}
+}
+
+func walkCompFor(n *CompFor, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkOr(n.Iter, f)
+	for _, c := range n.Conds {
+		walkOr(c, f)
+	}
+	walkCompFor(n.Next, f)
+}
+
+func walkMapLit(n *MapLit, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	for _, c := range n.Entries {
+		walkMapEntry(c, f)
+	}
+}
+
+func walkMapEntry(n *MapEntry, f func(Node) bool) {
+	if n == nil || !f(n) {
+		return
+	}
+	walkExpr(n.Key, f)
+	walkExpr(n.Value, f)
 }

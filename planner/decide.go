@@ -307,6 +307,8 @@ func (d *decider) eachOutermostLoop(visit func(f *compiler.Func, loop lang.Node)
 			case *lang.For, *lang.While:
 				visit(f, n)
 				return false
+			case *lang.Expr:
+				return false // no loop inside an expression
 			}
 			return true
 		})
@@ -489,6 +491,8 @@ func (d *decider) assignmentsOf(f *compiler.Func) *assignments {
 	lang.Walk(f.Body, func(n lang.Node) bool {
 		name, value := "", (*lang.Expr)(nil)
 		switch n := n.(type) {
+		case *lang.Expr:
+			return false // no assignment inside an expression
 		case *lang.Let:
 			if len(n.Names) == 1 {
 				name, value = n.Names[0], n.Value
@@ -610,6 +614,9 @@ func (d *decider) reduceRequest(f *compiler.Func, callers []*compiler.Func) (req
 // functions that make those calls, in declaration order.
 func (d *decider) reducers() map[*compiler.Func][]*compiler.Func {
 	out := map[*compiler.Func][]*compiler.Func{}
+	if !d.prog.Uses["reduce"] {
+		return out // no reduce call anywhere (the compiler notes each builtin used)
+	}
 	for _, fn := range d.prog.Funcs {
 		if fn.Body == nil {
 			continue

@@ -12,11 +12,13 @@ import (
 // calls a task and gets the result at once may start the calls of the
 // next iterations early, when that cannot change what the program does.
 func (d *decider) loops(f *compiler.Func) {
-	if f.Body == nil {
-		return
+	if f.Body == nil || !d.prog.Uses["get"] {
+		return // without a get(CALL) no loop has anything to run ahead or refuse
 	}
 	lang.Walk(f.Body, func(n lang.Node) bool {
 		switch loop := n.(type) {
+		case *lang.Expr:
+			return false // no loop inside an expression
 		case *lang.For:
 			d.loop(f, loop)
 		case *lang.While:
@@ -182,8 +184,8 @@ func hasContinue(body *lang.Block) (lang.Position, bool) {
 	found := false
 	lang.Walk(body, func(n lang.Node) bool {
 		switch n := n.(type) {
-		case *lang.For, *lang.While:
-			return false
+		case *lang.For, *lang.While, *lang.Expr:
+			return false // a nested loop's continue, or an expression (no statement inside)
 		case *lang.Jump:
 			if n.Kind == "continue" && !found {
 				at, found = n.Pos, true
