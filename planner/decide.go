@@ -340,14 +340,7 @@ func (d *decider) perNode(site *compiler.CallSite, reqs map[string]request, dec 
 
 // inPerNodeBundle reports whether r comes from a bundle with per_node,
 // which supersedes r where it applies.
-func inPerNodeBundle(r request) bool {
-	for _, p := range bundles[r.via] {
-		if p == "per_node" {
-			return true
-		}
-	}
-	return false
-}
+func inPerNodeBundle(r request) bool { return slices.Contains(bundles[r.via], "per_node") }
 
 // placement decides where the calls of a site go: the first of spread,
 // locality and colocate asked for (a call runs in one place; the others
