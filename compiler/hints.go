@@ -144,10 +144,7 @@ func (c *compiler) hintArgsMeanSomething(spec HintSpec, h *Hint, args []decorato
 			c.errorf(args[0].pos, "hint '%s' needs %s=NAME: %s", h.Name, key, spec.Doc)
 			ok = false
 		case want.Param && given && f != nil:
-			var names []string
-			for _, p := range f.Params {
-				names = append(names, p.Name)
-			}
+			names := paramNames(f.Params)
 			if indexOf(names, v.(string)) < 0 {
 				pos := args[0].pos
 				for _, a := range args {

@@ -37,13 +37,7 @@ func Compile(filename, source string, extra []*exec.Module) (*Program, error) {
 // text. The REPL builds its files from pieces parsed separately, so that
 // each keeps the positions of the input it came from.
 func CompileFile(file *lang.File, extra []*exec.Module) (*Program, error) {
-	std := standardModules()
-	modules := make([]*exec.Module, 0, len(std)+len(extra))
-	modules = append(append(modules, std...), extra...)
-	universe := standard()
-	if len(extra) > 0 {
-		universe = exec.Universe(modules)
-	}
+	modules, universe := withStandard(extra)
 	cp, err := compiler.Compile(file, universe)
 	if err != nil {
 		return nil, err

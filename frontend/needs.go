@@ -25,6 +25,19 @@ var standardModules = sync.OnceValue(stdlib.Modules)
 // read by the compiler).
 var standard = sync.OnceValue(func() *compiler.Universe { return exec.Universe(standardModules()) })
 
+// withStandard returns a new slice of the standard library's modules
+// then extra, and what they put in scope: the shared standard() when
+// extra is empty.
+func withStandard(extra []*exec.Module) ([]*exec.Module, *compiler.Universe) {
+	std := standardModules()
+	modules := make([]*exec.Module, 0, len(std)+len(extra))
+	modules = append(append(modules, std...), extra...)
+	if len(extra) == 0 {
+		return modules, standard()
+	}
+	return modules, exec.Universe(modules)
+}
+
 // Needs lists, sorted, the names cp uses that the standard library does
 // not provide: what a process must have registered to load cp.
 func Needs(cp *compiler.Program) []string {
@@ -44,11 +57,7 @@ func Missing(needs []string, extra []*exec.Module) []string {
 	if len(needs) == 0 {
 		return nil
 	}
-	u := standard()
-	if len(extra) > 0 {
-		std := standardModules()
-		u = exec.Universe(append(std[:len(std):len(std)], extra...))
-	}
+	_, u := withStandard(extra)
 	var missing []string
 	for _, n := range needs {
 		if !provides(u, n) {

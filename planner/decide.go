@@ -198,7 +198,7 @@ func (d *decider) site(site *compiler.CallSite) {
 	}
 	d.perNode(site, reqs, dec)
 	d.placement(site, reqs, dec)
-	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive && dec.Place == decision.PlaceDefault && d.placedBy(site, r, reqs) == "" {
+	if r, ok := reqs["adaptive"]; ok && dec.Group <= 1 && !dec.Adaptive && dec.Place == decision.PlaceDefault {
 		if site.Func.Deterministic {
 			dec.Adaptive = true
 			d.note(site.Pos, r, true, "calls of '%s' are measured; if each runs for less than it costs to schedule, they go in groups sized to run ~1 ms", site.Callee)
@@ -240,9 +240,7 @@ func (d *decider) yieldToPlacement(site *compiler.CallSite, reqs map[string]requ
 		if applies {
 			d.note(site.Pos, r, false, "this call of '%s' is placed by %s, which a group placed as one would undo", site.Callee, by)
 		}
-		if name != "adaptive" {
-			delete(reqs, name)
-		}
+		delete(reqs, name)
 	}
 }
 
@@ -340,14 +338,7 @@ func (d *decider) perNode(site *compiler.CallSite, reqs map[string]request, dec 
 
 // inPerNodeBundle reports whether r comes from a bundle with per_node,
 // which supersedes r where it applies.
-func inPerNodeBundle(r request) bool {
-	for _, p := range bundles[r.via] {
-		if p == "per_node" {
-			return true
-		}
-	}
-	return false
-}
+func inPerNodeBundle(r request) bool { return slices.Contains(bundles[r.via], "per_node") }
 
 // placement decides where the calls of a site go: the first of spread,
 // locality and colocate asked for (a call runs in one place; the others

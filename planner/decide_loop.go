@@ -91,15 +91,27 @@ func loopGets(body *lang.Block) []loopGet {
 		case *lang.For, *lang.While:
 			return false
 		case *lang.Postfix:
-			if isBuiltinCall(n, "get") && len(n.Suffixes[0].Call.Args) == 1 {
-				if inner := lang.PostfixOf(n.Suffixes[0].Call.Args[0].Value); inner != nil && len(inner.Suffixes) == 1 && inner.Suffixes[0].Call != nil {
-					out = append(out, loopGet{call: inner.Suffixes[0].Call, pos: inner.Pos})
-				}
+			if call, pos := getOfCall(n); call != nil {
+				out = append(out, loopGet{call: call, pos: pos})
 			}
 		}
 		return true
 	})
 	return out
+}
+
+// getOfCall returns the call of pf when pf is get(CALL), a get of one
+// call written in place (f(x), not a name or a list), and where it is;
+// nil otherwise.
+func getOfCall(pf *lang.Postfix) (*lang.Call, lang.Position) {
+	if !isBuiltinCall(pf, "get") || len(pf.Suffixes[0].Call.Args) != 1 {
+		return nil, lang.Position{}
+	}
+	inner := lang.PostfixOf(pf.Suffixes[0].Call.Args[0].Value)
+	if inner == nil || len(inner.Suffixes) != 1 || inner.Suffixes[0].Call == nil {
+		return nil, lang.Position{}
+	}
+	return inner.Suffixes[0].Call, inner.Pos
 }
 
 // whyNotAhead says why the loop's call cannot be started early, or "".
@@ -162,11 +174,9 @@ func gottenCall(body *lang.Block) (*lang.Call, lang.Position) {
 			case *lang.ListLit:
 				return n.Comp == nil
 			case *lang.Postfix:
-				if isBuiltinCall(n, "get") && len(n.Suffixes[0].Call.Args) == 1 {
-					if inner := lang.PostfixOf(n.Suffixes[0].Call.Args[0].Value); inner != nil && len(inner.Suffixes) == 1 && inner.Suffixes[0].Call != nil {
-						found, pos = inner.Suffixes[0].Call, inner.Pos
-						count++
-					}
+				if call, at := getOfCall(n); call != nil {
+					found, pos = call, at
+					count++
 				}
 			}
 			return true

@@ -431,10 +431,7 @@ func (w *walker) call(pf *lang.Postfix, call *lang.Call, callee, recv *val, fiel
 	case callee.global != nil && callee.global.Kind == compiler.GlobalFunc && callee.global.Func.Kind == "task":
 		// A task reached through a variable: the compiler made no call
 		// site, so make its annotation here from the declaration.
-		f := callee.global.Func
-		site := &compiler.CallSite{Pos: call.Pos, Kind: "task", Callee: f.Name, Func: f, Resources: f.Resources,
-			Retries: f.Retries, Deterministic: f.Deterministic, Enclosing: fr.fn}
-		return w.node(site, call, pf.Pos, args, nil, fr)
+		return w.node(taskSite(callee.global.Func, call, fr), call, pf.Pos, args, nil, fr)
 	case callee.global != nil && callee.global.Kind == compiler.GlobalActor:
 		a := callee.global.Actor
 		site := &compiler.CallSite{Pos: call.Pos, Kind: "actor", Callee: a.Name, Actor: a, Resources: a.Resources,
@@ -605,10 +602,7 @@ func (w *walker) reduce(call *lang.Call, pos lang.Position, args []*val, fr *fra
 	if len(args) != 2 || args[0].global == nil || args[0].global.Kind != compiler.GlobalFunc || args[0].global.Func.Kind != "task" {
 		return nil
 	}
-	f := args[0].global.Func
-	site := &compiler.CallSite{Pos: call.Pos, Kind: "task", Callee: f.Name, Func: f, Resources: f.Resources,
-		Retries: f.Retries, Deterministic: f.Deterministic, Enclosing: fr.fn}
-	v := w.node(site, call, pos, []*val{constant(nil), args[1]}, nil, fr)
+	v := w.node(taskSite(args[0].global.Func, call, fr), call, pos, []*val{constant(nil), args[1]}, nil, fr)
 	for n := range v.refs {
 		n.names = []string{"f", "xs"}
 		n.Reduce = &Reduction{Inputs: -1}
@@ -617,6 +611,14 @@ func (w *walker) reduce(call *lang.Call, pos lang.Position, args []*val, fr *fra
 		}
 	}
 	return v
+}
+
+// taskSite is the annotation of a call of task f for which the compiler
+// made no call site (f reached through a variable, or by reduce), made
+// here from f's declaration.
+func taskSite(f *compiler.Func, call *lang.Call, fr *frame) *compiler.CallSite {
+	return &compiler.CallSite{Pos: call.Pos, Kind: "task", Callee: f.Name, Func: f, Resources: f.Resources,
+		Retries: f.Retries, Deterministic: f.Deterministic, Enclosing: fr.fn}
 }
 
 // rangeVal is range(...) of constants as a list: the first `limit`

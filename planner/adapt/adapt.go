@@ -141,16 +141,16 @@ func (t *Table) Sent(cs *compiler.CallSite, n int) {
 
 // decide sets the site's group size from its calls' run time (the
 // median of its samples).
-func (t *Table) decide(s *site, mean time.Duration) {
+func (t *Table) decide(s *site, run time.Duration) {
 	size := 1
-	what := fmt.Sprintf("calls of '%s' go alone: each runs %s, more than the ~%s it costs to schedule", s.cs.Callee, round(mean), Overhead)
-	if mean < Overhead {
-		size = int(GroupRun / max(mean, time.Microsecond))
+	what := fmt.Sprintf("calls of '%s' go alone: each runs %s, more than the ~%s it costs to schedule", s.cs.Callee, round(run), Overhead)
+	if run < Overhead {
+		size = int(GroupRun / max(run, time.Microsecond))
 		size = min(max(size, 2), MaxGroup)
 		what = fmt.Sprintf("batch: calls of '%s' go in groups of %d (each runs %s, less than the ~%s it costs to schedule; a group runs ~%s)",
-			s.cs.Callee, size, round(mean), Overhead, GroupRun)
+			s.cs.Callee, size, round(run), Overhead, GroupRun)
 	}
-	s.runNs.Store(int64(mean))
+	s.runNs.Store(int64(run))
 	s.group.Store(int32(size))
 	t.mu.Lock()
 	t.decisions = append(t.decisions, Decision{Site: s.cs, What: what})
@@ -216,17 +216,17 @@ func (t *Table) Seed(blob []byte) {
 	}
 	for _, line := range strings.Split(string(blob), "\n") {
 		var l, c, size int
-		var mean int64
-		if _, err := fmt.Sscanf(line, "%d:%d %d %d", &l, &c, &size, &mean); err != nil || size < 1 || size > MaxGroup {
+		var runNs int64
+		if _, err := fmt.Sscanf(line, "%d:%d %d %d", &l, &c, &size, &runNs); err != nil || size < 1 || size > MaxGroup {
 			continue
 		}
 		s := byPos[[2]int{l, c}]
 		if s == nil || !s.group.CompareAndSwap(0, int32(size)) {
 			continue
 		}
-		s.runNs.Store(mean)
+		s.runNs.Store(runNs)
 		t.mu.Lock()
-		t.decisions = append(t.decisions, Decision{Site: s.cs, What: fmt.Sprintf("from an earlier run: calls of '%s' go %s (each ran %s)", s.cs.Callee, groupText(size), round(time.Duration(mean)))})
+		t.decisions = append(t.decisions, Decision{Site: s.cs, What: fmt.Sprintf("from an earlier run: calls of '%s' go %s (each ran %s)", s.cs.Callee, groupText(size), round(time.Duration(runNs)))})
 		t.mu.Unlock()
 	}
 }
