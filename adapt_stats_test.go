@@ -12,8 +12,27 @@ import (
 )
 
 // What --opt adaptive measured in one run is kept in the GCS, and the
-// next run of the same program on that cluster starts with it.
+// next run of the same program on that cluster starts with it: run by
+// Run (rayflow run) as by RunValues (the REPL's inputs).
 func TestAdaptiveStatsCarryToTheNextRun(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		run  func(p *rayflow.Program, opts rayflow.RunOptions) error
+	}{
+		{"Run", func(p *rayflow.Program, opts rayflow.RunOptions) error {
+			_, err := p.Run(context.Background(), opts)
+			return err
+		}},
+		{"RunValues", func(p *rayflow.Program, opts rayflow.RunOptions) error {
+			_, err := p.RunValues(context.Background(), opts, nil)
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) { adaptiveStatsCarry(t, c.run) })
+	}
+}
+
+func adaptiveStatsCarry(t *testing.T, runProgram func(*rayflow.Program, rayflow.RunOptions) error) {
 	var out bytes.Buffer // the cluster prints here
 	cluster, err := nodeagent.NewCluster(nodeagent.Config{Nodes: 1, CPUs: 2, Stdout: &out, DataDir: t.TempDir()})
 	if err != nil {
@@ -30,7 +49,7 @@ pipeline main() { print(sum(get([small(i) for i in range(2000)]))) }
 	run := func(jobID string) string {
 		var explain bytes.Buffer
 		out.Reset()
-		if _, err := prog.Run(context.Background(), rayflow.RunOptions{Cluster: cluster, Opt: "adaptive", Explain: &explain, JobID: jobID}); err != nil {
+		if err := runProgram(prog, rayflow.RunOptions{Cluster: cluster, Opt: "adaptive", Explain: &explain, JobID: jobID}); err != nil {
 			t.Fatal(err)
 		}
 		if out.String() != "5995\n" {

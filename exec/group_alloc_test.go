@@ -8,7 +8,6 @@ import (
 
 	"github.com/rayflow/rayflow/compiler"
 	"github.com/rayflow/rayflow/exec"
-	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/planner/decision"
 )
 
@@ -45,27 +44,14 @@ func (r *groupCounter) SubmitGroup(th *exec.Thread, calls []*exec.TaskCall, futs
 // in groups of size.
 func batchedProgram(t testing.TB, src string, size int) (*exec.Thread, *exec.Function, *groupCounter) {
 	t.Helper()
-	f, err := lang.Parse("b.rayflow", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp, err := compiler.Compile(f, exec.Universe(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := decision.New("test")
-	for _, cs := range cp.Sites {
-		if cs.Callee == "small" {
-			plan.Sites[cs] = &decision.Site{Group: size}
-		}
-	}
 	rt := &groupCounter{inlineRuntime: *newInlineRuntime()}
-	th := &exec.Thread{Name: "main", TaskID: "t", Runtime: rt}
-	prog, err := exec.LoadPlanned(th, cp, nil, plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	main, _ := prog.Pipeline("")
+	th, main := loadPlanned(t, "b.rayflow", src, rt, func(cp *compiler.Program, plan *decision.Set) {
+		for _, cs := range cp.Sites {
+			if cs.Callee == "small" {
+				plan.Sites[cs] = &decision.Site{Group: size}
+			}
+		}
+	})
 	return th, main, rt
 }
 

@@ -85,12 +85,12 @@ func (r *inlineRuntime) Wait(*exec.Thread, []*exec.Future, int, time.Duration) (
 func (r *inlineRuntime) Cancel(*exec.Thread, *exec.Future) error { return nil }
 func (r *inlineRuntime) Nodes() []string                         { return []string{"n"} }
 
-// runReduce runs the pipeline main of src with task add given the
-// tree_reduce arity (0: none) and returns what it returned, its error,
-// and the calls made.
-func runReduce(t *testing.T, src string, arity int) (exec.Value, error, *inlineRuntime) {
+// loadPlanned compiles src, plans it with the decisions decide sets,
+// and loads it on a thread that runs its tasks on rt; it returns the
+// thread and the pipeline main.
+func loadPlanned(t testing.TB, file, src string, rt exec.Runtime, decide func(*compiler.Program, *decision.Set)) (*exec.Thread, *exec.Function) {
 	t.Helper()
-	f, err := lang.Parse("r.rayflow", src)
+	f, err := lang.Parse(file, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,18 +99,29 @@ func runReduce(t *testing.T, src string, arity int) (exec.Value, error, *inlineR
 		t.Fatal(err)
 	}
 	plan := decision.New("test")
-	for _, fn := range cp.Funcs {
-		if fn.Name == "add" && arity > 0 {
-			plan.Reduce[fn] = arity
-		}
-	}
-	rt := newInlineRuntime()
+	decide(cp, plan)
 	th := &exec.Thread{Name: "main", TaskID: "t", Runtime: rt}
 	prog, err := exec.LoadPlanned(th, cp, nil, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	main, _ := prog.Pipeline("")
+	return th, main
+}
+
+// runReduce runs the pipeline main of src with task add given the
+// tree_reduce arity (0: none) and returns what it returned, its error,
+// and the calls made.
+func runReduce(t *testing.T, src string, arity int) (exec.Value, error, *inlineRuntime) {
+	t.Helper()
+	rt := newInlineRuntime()
+	th, main := loadPlanned(t, "r.rayflow", src, rt, func(cp *compiler.Program, plan *decision.Set) {
+		for _, fn := range cp.Funcs {
+			if fn.Name == "add" && arity > 0 {
+				plan.Reduce[fn] = arity
+			}
+		}
+	})
 	v, rerr := main.Run(th, nil)
 	if rerr != nil {
 		return v, rerr, rt

@@ -1,11 +1,6 @@
 package serve
 
-import (
-	"sync"
-	"testing"
-
-	"github.com/rayflow/rayflow/exec"
-)
+import "testing"
 
 // Concurrent requests through a head to replicas on another node share
 // transport frames: their calls travel to the node in fewer frames than
@@ -18,29 +13,8 @@ func TestConcurrentRequestsShareFrames(t *testing.T) {
 	head, _ := headAndNode(t, 2)
 	app := deployOn(t, head.Cluster, "frames", incApp)
 
-	const requests, clients = 4000, 32
-	d := app.byRoute["/e"]
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for c := range clients {
-		wg.Go(func() {
-			for i := c; i < requests; i += clients {
-				v, err := app.call(d, "inc", []exec.Value{exec.Int(int64(i))}, nil)
-				if err == nil && v.AsInt() != int64(i)+1 {
-					err = exec.Errorf(exec.KindValue, "inc(%d) answered %s", i, v)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	const requests = 4000
+	callFromClients(t, app, "inc", requests, 32, func(i int64) int64 { return i + 1 })
 	frames, calls := head.Cluster.ServedFrames()
 	t.Logf("%d calls in %d frames", calls, frames)
 	if calls != requests {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rayflow/rayflow"
+	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/internal/testutil"
 	"github.com/rayflow/rayflow/nodeagent"
 )
@@ -173,4 +174,33 @@ func deployOn(t testing.TB, c *nodeagent.Cluster, name, src string) *App {
 	}
 	t.Cleanup(app.Close)
 	return app
+}
+
+// callFromClients calls method on app's route /e requests times from
+// clients goroutines at once, request i with the argument i, and fails t
+// unless each answers want(i).
+func callFromClients(t *testing.T, app *App, method string, requests, clients int, want func(i int64) int64) {
+	t.Helper()
+	d := app.byRoute["/e"]
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for c := range clients {
+		wg.Go(func() {
+			for i := int64(c); i < int64(requests); i += int64(clients) {
+				v, err := app.call(d, method, []exec.Value{exec.Int(i)}, nil)
+				if err == nil && v.AsInt() != want(i) {
+					err = exec.Errorf(exec.KindValue, "%s(%d) answered %s", method, i, v)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }

@@ -3,7 +3,6 @@ package serve
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,27 +65,7 @@ actor E() {
 			t.Fatal(err)
 		}
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for c := range clients {
-		wg.Go(func() {
-			for i := c; i < requests; i += clients {
-				v, err := app.call(d, "echo", []exec.Value{exec.Int(int64(i))}, nil)
-				if err == nil && v.AsInt() != int64(i) {
-					err = exec.Errorf(exec.KindValue, "echo(%d) answered %s", i, v)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	callFromClients(t, app, "echo", requests, clients, func(i int64) int64 { return i })
 
 	logged, places, kept := head.Cluster.KeptCalls()
 	if inFlight := clients + len(d.replicas); logged > inFlight || places > 0 || kept > 0 {

@@ -907,7 +907,6 @@ func (s *Stash) bundleLocked(tasks []string, receiver string) Bundle {
 		}
 	}
 	s.st.forwarded += uint64(len(sent))
-	clear(sent)
 	clear(s.scratch[:walked]) // the scratch keeps no entry alive (each walk wrote from its front)
 	return b
 }
