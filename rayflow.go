@@ -146,6 +146,10 @@ type RunOptions struct {
 	// Warn, when set, receives one line per hint written in the source
 	// that the planner refused (rayflow explain says more).
 	Warn io.Writer
+	// QuietUnused leaves out of Warn the hints nothing in the program
+	// could use (planner.Decision.Unused): the REPL runs each input as
+	// a program of its own, which need not call every declaration.
+	QuietUnused bool
 	// Opt is the value of --opt: hints turned on program-wide ("batch,fuse"),
 	// or "none" to turn every hint off; "" runs with the source's hints.
 	Opt string
@@ -204,7 +208,7 @@ func (p *Program) Run(ctx context.Context, opts RunOptions) (result exec.Value, 
 	if err != nil {
 		return exec.None, err
 	}
-	warnRefused(opts.Warn, report)
+	warnRefused(opts.Warn, report, opts.QuietUnused)
 	th := cluster.NewThread(opts.JobID)
 	if err := p.shareWorkDir(cluster, th, opts); err != nil {
 		return exec.None, err
@@ -335,12 +339,15 @@ func statsKey(source, spec string) string {
 
 // warnRefused writes a line for each refused hint of the source (those
 // --opt asked for are refused quietly: --opt applies where it can).
-func warnRefused(w io.Writer, report *planner.Report) {
+func warnRefused(w io.Writer, report *planner.Report, quietUnused bool) {
 	if w == nil {
 		return
 	}
 	warned := map[string]bool{}
 	for _, d := range report.Refused() {
+		if quietUnused && d.Unused {
+			continue
+		}
 		if !strings.HasPrefix(d.Origin, "--opt") && !warned[d.Origin+d.Hint] {
 			warned[d.Origin+d.Hint] = true
 			fmt.Fprintf(w, "warning: %s\n", d.Line())

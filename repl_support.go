@@ -49,7 +49,7 @@ func (p *Program) RunValues(ctx context.Context, opts RunOptions, args []exec.Va
 	if err != nil {
 		return exec.None, err
 	}
-	warnRefused(opts.Warn, report)
+	warnRefused(opts.Warn, report, opts.QuietUnused)
 	th := opts.Cluster.NewThread(opts.JobID)
 	prog, err := p.LoadPlanned(th, plan)
 	if err != nil {

@@ -20,6 +20,11 @@ type Decision struct {
 	Applied bool
 	What    string
 	Origin  string // the @hint or --opt that asked for it
+	// Unused marks a refused hint of the source that nothing in the
+	// program could use (no call of its task, no loop of its pipeline
+	// making task calls): a REPL input, a program of its own, need not
+	// call every declaration.
+	Unused bool
 }
 
 // Line is the decision as explain prints it.
@@ -114,6 +119,13 @@ func (d *decider) note(pos lang.Position, r request, applied bool, format string
 		d.used[r.hint] = true
 	}
 	d.report.Decisions = append(d.report.Decisions, Decision{Pos: pos, Hint: r.name, Applied: applied, What: fmt.Sprintf(format, args...), Origin: r.origin()})
+}
+
+// noteUnused refuses h, a hint of the source nothing in the program
+// could use (Decision.Unused).
+func (d *decider) noteUnused(h *compiler.Hint, format string, args ...any) {
+	d.note(h.Pos, request{name: h.Name, hint: h}, false, format, args...)
+	d.report.Decisions[len(d.report.Decisions)-1].Unused = true
 }
 
 // requests are the hints asked for at a call of callee made in enclosing:
@@ -638,9 +650,9 @@ func (d *decider) unused() {
 			case bundles[h.Name] != nil:
 				d.note(h.Pos, request{name: h.Name, hint: h}, false, "none of what it turns on (%s) applies to the calls '%s' makes", strings.Join(bundles[h.Name], ", "), f.Name)
 			case h.Name == "template":
-				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no loop in '%s' makes task calls", f.Name)
+				d.noteUnused(h, "no loop in '%s' makes task calls", f.Name)
 			default:
-				d.note(h.Pos, request{name: h.Name, hint: h}, false, "no call of '%s' it could apply to", f.Name)
+				d.noteUnused(h, "no call of '%s' it could apply to", f.Name)
 			}
 		}
 	}

@@ -55,6 +55,11 @@ func TestDecideTemplate(t *testing.T) {
 			t.Errorf("explain lacks %q; it says:\n%s", want, text)
 		}
 	}
+	for _, d := range report.Refused() {
+		if unused := d.Pos.Line == 24; d.Unused != unused {
+			t.Errorf("%s: Unused is %v, want %v (only a hint nothing could use is)", d.Line(), d.Unused, unused)
+		}
+	}
 	if len(set.Templates) != 1 {
 		t.Fatalf("%d template loops, want 1 (the first outermost loop)", len(set.Templates))
 	}

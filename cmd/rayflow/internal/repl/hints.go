@@ -25,11 +25,6 @@ type hintNotes struct {
 // which differs from input to input for the same refusal.
 var sitePrefix = regexp.MustCompile(`^warning: .*?:\d+:\d+: `)
 
-// unused is a refusal of a declaration's hint that nothing in the
-// program could use: an input is a program of its own, which need not
-// call every declaration.
-var unused = regexp.MustCompile(` refused: no (call of|loop in) '`)
-
 // runValues runs prog as the session runs every input: planned as
 // `rayflow run` plans (the default options), warning of refused hints
 // once per session, and keeping the run's explanation for :explain.
@@ -37,18 +32,17 @@ var unused = regexp.MustCompile(` refused: no (call of|loop in) '`)
 // declaration's hint (:run runs a declared pipeline, as `rayflow run`).
 func (s *Session) runValues(ctx context.Context, prog *rayflow.Program, opts rayflow.RunOptions, args []exec.Value, input bool) (exec.Value, error) {
 	var warn, explain bytes.Buffer
-	opts.Warn, opts.Explain = &warn, &explain
+	opts.Warn, opts.Explain, opts.QuietUnused = &warn, &explain, input
 	result, err := prog.RunValues(ctx, opts, args)
-	s.hints.warn(s.errOut, warn.String(), input)
+	s.hints.warn(s.errOut, warn.String())
 	s.hints.last = explain.String()
 	return result, err
 }
 
-// warn writes the warnings of text not written before in the session
-// (those of unused hints not for an input).
-func (h *hintNotes) warn(w io.Writer, text string, input bool) {
+// warn writes the warnings of text not written before in the session.
+func (h *hintNotes) warn(w io.Writer, text string) {
 	for _, line := range strings.SplitAfter(text, "\n") {
-		if line == "" || input && unused.MatchString(line) {
+		if line == "" {
 			continue
 		}
 		key := sitePrefix.ReplaceAllString(line, "")
