@@ -246,15 +246,6 @@ func DecodeDoneInto(b []byte, m *Done) error {
 	return Err(r)
 }
 
-// FollowsCall reports whether id is the next call of the call prev
-// ("<caller>.<n+1>" after "<caller>.<n>"), so that a reader derives id
-// exactly from prev: a TaskDoneList's message for id then goes without
-// it.
-func FollowsCall(prev, id string) bool { return followsCall(prev, id) }
-
-// CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
-func CallNumber(id string) (caller string, n uint64, ok bool) { return callNumber(id) }
-
 // writeError writes e, which nests depth deep in what is being written
 // (0 for the error itself), and its causes (see causeToWrite).
 func writeError(w *codec.Encoder, e *exec.Error, depth int) {
