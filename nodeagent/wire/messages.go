@@ -229,7 +229,7 @@ func DecodeDone(b []byte) (*Done, error) {
 //
 // In a TaskDoneList a message after the first may have no ID: its call
 // is the next call of the previous message's ("<caller>.<n+1>" after
-// "<caller>.<n>", NextDoneID), so a group's results travel and are read
+// "<caller>.<n>", FollowsCall), so a group's results travel and are read
 // without an ID string each.
 func DecodeDoneInto(b []byte, m *Done) error {
 	r := codec.NewDecoder(b)
