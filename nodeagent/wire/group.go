@@ -46,7 +46,7 @@ type GroupSubmit struct {
 // On the wire a call whose ID is the next call of the call before it
 // (IDs "<caller>.<n>" and "<caller>.<n+1>", as exec.Thread.NextCallID
 // makes them: a fused chain's and a batch's calls) carries an empty ID,
-// and the reader derives it (nextCallID): the ID travels and is read
+// and the reader derives it (derivedIDs): the ID travels and is read
 // once per run of consecutive calls, not once per call. Any other ID
 // travels whole. A task ID is never empty.
 type GroupCall struct {
