@@ -107,10 +107,8 @@ func (an actorNode) ID() string { return an.n.ID }
 // run and a constructor copy their arguments into frames of their own,
 // and nothing writes into a queued call's arguments.
 func (an actorNode) ResolveArgs(what string, args []exec.Value) ([]exec.Value, *exec.Error) {
-	for _, a := range args {
-		if a.Kind() == exec.FutureKind {
-			return resolveArgs(what, args)
-		}
+	if hasFuture(args) {
+		return resolveArgs(what, args)
 	}
 	return args, nil
 }

@@ -76,8 +76,14 @@ func endState(err *exec.Error) taskevents.State {
 // (the first transition: it needs no time).
 func (c *Cluster) noteSubmitted(t *task) {
 	if c.events != nil && c.net != nil && !t.obj.IsReady() { // a timeline needs only runs; a task failed already is superseded
-		c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())})
+		c.events.Add(pendingEvent(t))
 	}
+}
+
+// pendingEvent is the event of t submitted and not placed yet: pending,
+// superseded by its end.
+func pendingEvent(t *task) taskevents.Event {
+	return taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())}
 }
 
 // submittedGroups are the groups a process submitted whose last call
@@ -126,7 +132,7 @@ func (c *Cluster) snapshotInFlight() {
 	for g := range f.set {
 		for _, t := range g.tasks {
 			if !t.obj.IsReady() {
-				c.events.Add(taskevents.Event{ID: t.call.ID, Name: t.call.Name(), State: taskevents.Pending, Worker: -1, Over: taskevents.DoneChan(t.obj.Done())})
+				c.events.Add(pendingEvent(t))
 			}
 		}
 	}

@@ -100,12 +100,11 @@ func (l *doneList) gatherLocked(report bool, done *wire.Done) {
 // the next call of the result held before it (wire.DecodeDoneInto), as
 // a group's calls are; the first held always with it.
 func (l *doneList) encodeLocked(done *wire.Done) []byte {
-	id := done.ID
-	if l.n == 0 || !wire.FollowsCall(l.lastID, id) {
-		l.lastID = id
+	prev := l.lastID
+	l.lastID = done.ID
+	if l.n == 0 || !wire.FollowsCall(prev, done.ID) {
 		return done.AppendEncode(l.scratch[:0])
 	}
-	l.lastID = id
 	d := *done
 	d.ID = ""
 	return d.AppendEncode(l.scratch[:0])

@@ -269,8 +269,7 @@ func (r *fusedRun) callThread(n *Node, th *exec.Thread, fc *fusedCall, carrier *
 func (r *fusedRun) run(th *exec.Thread, fc *fusedCall) (val exec.Value, err *exec.Error) {
 	defer func() {
 		if p := recover(); p != nil {
-			val, err = exec.None, &exec.Error{Kind: exec.KindInternal,
-				Msg: fmt.Sprintf("internal error in the node agent while running %s: %v; please report this as a bug with the program that caused it", fc.ce.name, p)}
+			val, err = exec.None, panicError(fc.ce.name, p)
 		}
 	}()
 	copyInPlace(fc.args) // decoded here, or an earlier call's result copied: its own

@@ -19,8 +19,14 @@ func failOnPanic(o *objstore.Object) {
 
 // internalError fails an object with a bug report's worth of message.
 func internalError(o *objstore.Object, r any) {
-	o.Complete(exec.None, &exec.Error{Kind: exec.KindInternal,
-		Msg: fmt.Sprintf("internal error in the node agent while running %s: %v; please report this as a bug with the program that caused it", o.Name(), r)}, "")
+	o.Complete(exec.None, panicError(o.Name(), r), "")
+}
+
+// panicError is the error of a run of name that panicked with r: a bug
+// report's worth of message.
+func panicError(name string, r any) *exec.Error {
+	return &exec.Error{Kind: exec.KindInternal,
+		Msg: fmt.Sprintf("internal error in the node agent while running %s: %v; please report this as a bug with the program that caused it", name, r)}
 }
 
 // InlineLimit is the size up to which a result travels inline with its

@@ -44,13 +44,7 @@ func (c *Cluster) countAtDriver(o *objstore.Object) {
 	if !c.isDriver() {
 		return
 	}
-	o.OnReady(func() {
-		if o.Failed() {
-			c.stats.Failed.Add(1)
-		} else {
-			c.stats.Done.Add(1)
-		}
-	})
+	o.OnReady(func() { c.countEnd(o) })
 }
 
 // countGroupAtDriver is countAtDriver for the calls of a group, with
@@ -59,13 +53,16 @@ func (c *Cluster) countGroupAtDriver(tasks []*task) {
 	if !c.isDriver() {
 		return
 	}
-	whenEachReady(tasks, func(o *objstore.Object) {
-		if o.Failed() {
-			c.stats.Failed.Add(1)
-		} else {
-			c.stats.Done.Add(1)
-		}
-	})
+	whenEachReady(tasks, c.countEnd)
+}
+
+// countEnd counts the end of the work of o, ready: done or failed.
+func (c *Cluster) countEnd(o *objstore.Object) {
+	if o.Failed() {
+		c.stats.Failed.Add(1)
+	} else {
+		c.stats.Done.Add(1)
+	}
 }
 
 // countActorAtDriver counts, on a driver, an actor it created on a node.

@@ -470,6 +470,7 @@ func (t *task) endInGroup(ended time.Time) {
 	}
 }
 
+// hasFuture reports whether a future is among args.
 func hasFuture(args []exec.Value) bool {
 	for _, a := range args {
 		if a.Kind() == exec.FutureKind {

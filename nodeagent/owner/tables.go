@@ -2,10 +2,9 @@ package owner
 
 import (
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
 // The results an owner awaits and the lineage it keeps are found by task
@@ -18,29 +17,16 @@ import (
 // last of its calls taken out. What the tables hold and how they answer
 // is the same for a call either way.
 
-// callNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
-func callNumber(id string) (caller string, n uint64, ok bool) {
-	dot := strings.LastIndexByte(id, '.')
-	if dot < 0 {
-		return "", 0, false
-	}
-	n, err := strconv.ParseUint(id[dot+1:], 10, 64)
-	if err != nil {
-		return "", 0, false
-	}
-	return id[:dot], n, true
-}
-
 // consecutiveCalls reports whether ids (got from idAt, n of them) are one
 // caller's consecutive calls, and returns that caller and the first
 // call's number.
 func consecutiveCalls(n int, idAt func(i int) string) (caller string, first uint64, ok bool) {
-	caller, first, ok = callNumber(idAt(0))
+	caller, first, ok = wire.CallNumber(idAt(0))
 	if !ok {
 		return "", 0, false
 	}
 	for i := 1; i < n; i++ {
-		c, k, ok := callNumber(idAt(i))
+		c, k, ok := wire.CallNumber(idAt(i))
 		if !ok || k != first+uint64(i) || c != caller {
 			return "", 0, false
 		}
@@ -79,7 +65,7 @@ func slotOf[G groupRecord](groups map[string][]G, id string) (g G, k int) {
 	if len(groups) == 0 {
 		return g, 0
 	}
-	caller, n, ok := callNumber(id)
+	caller, n, ok := wire.CallNumber(id)
 	if !ok {
 		return g, 0
 	}
@@ -91,7 +77,7 @@ func slotOf[G groupRecord](groups map[string][]G, id string) (g G, k int) {
 
 // unlist drops g, a record of groups that held call id, from groups.
 func unlist[G groupRecord](groups map[string][]G, id string, g G) {
-	caller, _, _ := callNumber(id)
+	caller, _, _ := wire.CallNumber(id)
 	list := removeFrom(groups[caller], g)
 	if len(list) == 0 {
 		delete(groups, caller)

@@ -1,6 +1,7 @@
 package owner
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,13 +16,11 @@ func sentGroup(first, n int) ([]*objstore.Object, []Task) {
 	objs := make([]*objstore.Object, n)
 	tasks := make([]Task, n)
 	for i := range n {
-		st := newSentTask("job1." + itoa(first+i))
+		st := newSentTask("job1." + strconv.Itoa(first+i))
 		objs[i], tasks[i] = st.obj, st
 	}
 	return objs, tasks
 }
-
-func itoa(n int) string { return exec.Int(int64(n)).String() }
 
 // A group's calls are awaited as one record and answered by their own
 // IDs in any order; the record goes with the last answer, and each
@@ -131,7 +130,7 @@ func TestManyGroupsOfOneCaller(t *testing.T) {
 		t.Fatalf("records: %d groups, %d alone; want 10, 0", g, a)
 	}
 	for n := 100; n >= 1; n-- {
-		id := "job1." + itoa(n)
+		id := "job1." + strconv.Itoa(n)
 		if ow.Awaited(id) != objs[id] || !ow.hasLineage(id) {
 			t.Fatalf("%s is not found", id)
 		}

@@ -46,7 +46,7 @@ type GroupSubmit struct {
 // On the wire a call whose ID is the next call of the call before it
 // (IDs "<caller>.<n>" and "<caller>.<n+1>", as exec.Thread.NextCallID
 // makes them: a fused chain's and a batch's calls) carries an empty ID,
-// and the reader derives it (nextCallID): the ID travels and is read
+// and the reader derives it (derivedIDs): the ID travels and is read
 // once per run of consecutive calls, not once per call. Any other ID
 // travels whole. A task ID is never empty.
 type GroupCall struct {
@@ -110,7 +110,7 @@ func (m *GroupSubmit) Encode() []byte {
 	w.Strings(m.Functions)
 	w.Uvarint(uint64(len(m.Calls)))
 	for i, c := range m.Calls {
-		if i > 0 && followsCall(m.Calls[i-1].ID, c.ID) {
+		if i > 0 && FollowsCall(m.Calls[i-1].ID, c.ID) {
 			w.String("")
 		} else {
 			w.String(c.ID)
@@ -196,11 +196,13 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 	return m, Err(r)
 }
 
-// followsCall reports whether id is "<caller>.<n+1>" where prev is
-// "<caller>.<n>", n+1 written as nextCallID writes it (so the reader
-// derives exactly id).
-func followsCall(prev, id string) bool {
-	caller, n, ok := callNumber(prev)
+// FollowsCall reports whether id is the next call of the call prev
+// ("<caller>.<n+1>" after "<caller>.<n>", n+1 written as
+// exec.Thread.NextCallID writes it), so that a reader derives id exactly
+// from prev: a group's call or a TaskDoneList's message for id then goes
+// without it.
+func FollowsCall(prev, id string) bool {
+	caller, n, ok := CallNumber(prev)
 	if !ok || len(id) <= len(caller)+1 || id[:len(caller)] != caller || id[len(caller)] != '.' {
 		return false
 	}
@@ -213,8 +215,8 @@ func followsCall(prev, id string) bool {
 	return err == nil && k == next
 }
 
-// callNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
-func callNumber(id string) (caller string, n uint64, ok bool) {
+// CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
+func CallNumber(id string) (caller string, n uint64, ok bool) {
 	dot := strings.LastIndexByte(id, '.')
 	if dot < 0 {
 		return "", 0, false
@@ -250,7 +252,7 @@ type derivedIDs struct {
 type idSpan struct{ call, from, to int }
 
 // restart notes a call read with its ID.
-func (d *derivedIDs) restart(id string) { d.caller, d.n, d.ok = callNumber(id) }
+func (d *derivedIDs) restart(id string) { d.caller, d.n, d.ok = CallNumber(id) }
 
 // next derives the ID of call i, the call after the last read; false
 // when that call's ID has not the form <caller>.<n>.

@@ -229,7 +229,7 @@ func DecodeDone(b []byte) (*Done, error) {
 //
 // In a TaskDoneList a message after the first may have no ID: its call
 // is the next call of the previous message's ("<caller>.<n+1>" after
-// "<caller>.<n>", NextDoneID), so a group's results travel and are read
+// "<caller>.<n>", FollowsCall), so a group's results travel and are read
 // without an ID string each.
 func DecodeDoneInto(b []byte, m *Done) error {
 	r := codec.NewDecoder(b)
@@ -245,15 +245,6 @@ func DecodeDoneInto(b []byte, m *Done) error {
 	}
 	return Err(r)
 }
-
-// FollowsCall reports whether id is the next call of the call prev
-// ("<caller>.<n+1>" after "<caller>.<n>"), so that a reader derives id
-// exactly from prev: a TaskDoneList's message for id then goes without
-// it.
-func FollowsCall(prev, id string) bool { return followsCall(prev, id) }
-
-// CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
-func CallNumber(id string) (caller string, n uint64, ok bool) { return callNumber(id) }
 
 // writeError writes e, which nests depth deep in what is being written
 // (0 for the error itself), and its causes (see causeToWrite).
