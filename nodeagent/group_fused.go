@@ -183,6 +183,9 @@ func (g *taskGroup) runFused(worker int) {
 	c.caps.note(jobOf(carrier.call.ID), lim.maxMemory)
 	var th *exec.Thread
 	ref := 0
+	// now is when the last call ended: the next one's start (one clock
+	// read a call, not two; what happens in between is the run's own).
+	now := time.Now()
 	for i := range r.calls {
 		fc := &r.calls[i]
 		var err *exec.Error
@@ -200,7 +203,8 @@ func (g *taskGroup) runFused(worker int) {
 		if err != nil {
 			c.stats.Failed.Add(1)
 			fc.ce.counts.Failed.Add(1)
-			c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, time.Time{}, time.Now(), err)
+			now = time.Now()
+			c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, time.Time{}, now, err)
 			r.finish(n, i, exec.None, err, 0)
 			r.results[i].dep = err.Kind != exec.KindCancelled
 			continue
@@ -209,16 +213,17 @@ func (g *taskGroup) runFused(worker int) {
 		if i == 0 {
 			carrier.mu.Lock()
 			carrier.th = th // a cancel of the first call stops it as it stops a task
-			carrier.started.Store(time.Now().UnixNano())
+			carrier.started.Store(now.UnixNano())
 			carrier.mu.Unlock()
 			if carrier.Cancelled() {
 				th.Cancel(fc.ce.name + " was cancelled")
 			}
 		}
 		c.stats.Running.Add(1)
-		started := time.Now()
+		started := now
 		val, err := r.run(th, fc)
 		ended := time.Now()
+		now = ended
 		var ran time.Duration // reported for an adaptive program only, as a task's (runTask)
 		if fc.ce.fn.Program().Adapt != nil {
 			ran = ended.Sub(started)
