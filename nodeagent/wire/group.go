@@ -159,7 +159,8 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 	if r.Err() == nil {
 		m.Calls = make([]GroupCall, 0, n)
 	}
-	var ids derivedIDs
+	ids := derivedIDs{calls: n}
+	var args argChunks
 	for i := 0; i < n && r.Err() == nil; i++ {
 		var c GroupCall
 		if id := r.Blob(); len(id) > 0 {
@@ -177,7 +178,7 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 		}
 		nargs := r.Count(2)
 		if nargs > 0 && r.Err() == nil {
-			c.Args = make([]Arg, nargs)
+			c.Args = args.take(nargs, n-i)
 		}
 		for j := 0; j < nargs && r.Err() == nil; j++ {
 			c.Args[j] = readGroupArg(r, i)
@@ -202,17 +203,17 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 // from prev: a group's call or a TaskDoneList's message for id then goes
 // without it.
 func FollowsCall(prev, id string) bool {
-	caller, n, ok := CallNumber(prev)
-	if !ok || len(id) <= len(caller)+1 || id[:len(caller)] != caller || id[len(caller)] != '.' {
+	dot := strings.LastIndexByte(prev, '.')
+	if dot < 0 || len(id) <= dot+1 || id[:dot+1] != prev[:dot+1] {
 		return false
 	}
-	digits := id[len(caller)+1:]
-	next := n + 1
-	if next == 0 || len(digits) != decimalLen(next) {
+	n, ok := callNumber(prev[dot+1:])
+	if !ok || n+1 == 0 {
 		return false
 	}
-	k, err := strconv.ParseUint(digits, 10, 64)
-	return err == nil && k == next
+	digits := id[dot+1:]
+	k, ok := callNumber(digits)
+	return ok && k == n+1 && len(digits) == decimalLen(k)
 }
 
 // CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
@@ -221,12 +222,38 @@ func CallNumber(id string) (caller string, n uint64, ok bool) {
 	if dot < 0 {
 		return "", 0, false
 	}
-	n, err := strconv.ParseUint(id[dot+1:], 10, 64)
-	if err != nil {
+	n, ok = callNumber(id[dot+1:])
+	if !ok {
 		return "", 0, false
 	}
 	return id[:dot], n, true
 }
+
+// callNumber reads the decimal digits s as strconv.ParseUint(s, 10, 64)
+// does (false for no digits, another byte, or a number beyond uint64),
+// without its error: it is read for every call of a group.
+func callNumber(s string) (uint64, bool) {
+	if len(s) == 0 {
+		return 0, false
+	}
+	if len(s) >= maxSafeDigits { // may be beyond uint64: checked as strconv does
+		n, err := strconv.ParseUint(s, 10, 64)
+		return n, err == nil
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + uint64(d)
+	}
+	return n, true
+}
+
+// maxSafeDigits is the fewest decimal digits that may not fit in a
+// uint64 (any 19 digits do).
+const maxSafeDigits = 20
 
 // decimalLen is how many digits n has in decimal.
 func decimalLen(n uint64) int {
@@ -237,10 +264,27 @@ func decimalLen(n uint64) int {
 	return d
 }
 
+// argChunks hands out the argument slices of a group's calls from
+// chunks (one for a group whose calls take one argument each), not one
+// allocation a call.
+type argChunks struct{ free []Arg }
+
+// take returns n arguments; left is how many calls are left to read,
+// this one's included (the size of a new chunk: one argument each).
+func (a *argChunks) take(n, left int) []Arg {
+	if len(a.free) < n {
+		a.free = make([]Arg, max(n, left, 8))
+	}
+	args := a.free[:n:n]
+	a.free = a.free[n:]
+	return args
+}
+
 // derivedIDs makes the IDs a GroupSubmit's reader derives (calls sent
 // without one), all in one buffer made into one string at the end, so a
 // group's derived IDs cost one allocation, not one each.
 type derivedIDs struct {
+	calls  int      // how many calls the group has (the buffers' size)
 	caller string   // the caller of the last call read
 	n      uint64   // the number of the last call read
 	ok     bool     // the last call read has an ID of the form <caller>.<n>
@@ -261,6 +305,10 @@ func (d *derivedIDs) next(i int) bool {
 		return false
 	}
 	d.n++
+	if d.spans == nil { // sized once for the group: its IDs after this one as long as this one's
+		d.spans = make([]idSpan, 0, d.calls-i)
+		d.buf = make([]byte, 0, (d.calls-i)*(len(d.caller)+1+decimalLen(d.n+uint64(d.calls-i))))
+	}
 	from := len(d.buf)
 	d.buf = append(d.buf, d.caller...)
 	d.buf = append(d.buf, '.')

@@ -3,6 +3,7 @@ package wire
 import (
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +91,80 @@ func TestGroupSubmitDerivesConsecutiveIDs(t *testing.T) {
 		if _, err := DecodeGroupSubmit(bad); err != ErrMalformed {
 			t.Errorf("a call without an ID after %q decoded with %v, want ErrMalformed", first, err)
 		}
+	}
+}
+
+// FollowsCall and CallNumber read call numbers as strconv.ParseUint
+// does, without it: the same answer for every form of ID, long numbers,
+// leading zeros, signs and other bytes among them.
+func TestCallNumbersReadAsStrconv(t *testing.T) {
+	numbers := []string{"", "0", "1", "9", "10", "007", "+1", "-1", "1_0", "12a", "a", " 1",
+		"99", "100", "999999", "1000000",
+		"9999999999999999999", "10000000000000000000", "18446744073709551614", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999", "000000000000000000001", "123456789012345678901"}
+	for _, callers := range [][2]string{{"j.t", "j.t"}, {"j.t", "j.u"}, {"", ""}, {"j", "j.t"}} {
+		for _, a := range numbers {
+			prev := callers[0] + "." + a
+			wantCaller, wantN, wantOK := oldCallNumber(prev)
+			if caller, n, ok := CallNumber(prev); caller != wantCaller || n != wantN || ok != wantOK {
+				t.Errorf("CallNumber(%q) = %q, %d, %v; want %q, %d, %v", prev, caller, n, ok, wantCaller, wantN, wantOK)
+			}
+			for _, b := range numbers {
+				id := callers[1] + "." + b
+				if got, want := FollowsCall(prev, id), oldFollowsCall(prev, id); got != want {
+					t.Errorf("FollowsCall(%q, %q) = %v, want %v", prev, id, got, want)
+				}
+			}
+		}
+	}
+	if !FollowsCall("j.t.99", "j.t.100") || FollowsCall("j.t.99", "j.t.0100") || FollowsCall("j.t.18446744073709551615", "j.t.0") {
+		t.Error("FollowsCall misreads a carry, a leading zero or the last number")
+	}
+}
+
+// oldCallNumber and oldFollowsCall are CallNumber and FollowsCall as
+// they were written with strconv.ParseUint.
+func oldCallNumber(id string) (string, uint64, bool) {
+	dot := strings.LastIndexByte(id, '.')
+	if dot < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(id[dot+1:], 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return id[:dot], n, true
+}
+
+func oldFollowsCall(prev, id string) bool {
+	caller, n, ok := oldCallNumber(prev)
+	if !ok || len(id) <= len(caller)+1 || id[:len(caller)] != caller || id[len(caller)] != '.' {
+		return false
+	}
+	digits := id[len(caller)+1:]
+	next := n + 1
+	if next == 0 || len(digits) != decimalLen(next) {
+		return false
+	}
+	k, err := strconv.ParseUint(digits, 10, 64)
+	return err == nil && k == next
+}
+
+// Reading a chain of calls costs allocations per group, not per call:
+// the calls' arguments come from one chunk, their derived IDs from one
+// buffer sized once.
+func TestDecodeGroupSubmitAllocatesPerGroup(t *testing.T) {
+	m := &GroupSubmit{Functions: []string{"step"}, Calls: []GroupCall{{ID: "job.main.1", Args: []Arg{{Inline: []byte{1, 2}}}}}}
+	for i := 2; i <= 1000; i++ {
+		m.Calls = append(m.Calls, GroupCall{ID: "job.main." + strconv.Itoa(i), Args: []Arg{{Member: i - 1}}})
+	}
+	b := m.Encode()
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := DecodeGroupSubmit(b); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 20 {
+		t.Errorf("reading a chain of %d calls made %.0f allocations, want at most 20", len(m.Calls), allocs)
 	}
 }
