@@ -24,6 +24,15 @@ import (
 // of its group before it is sent anyway (a variable for the tests).
 var doneHold = 2 * time.Millisecond
 
+// A fused chain's results (a group whose calls take earlier calls'
+// results) go back in parts of chainPart as the chain runs, not all at
+// its end: its owner, whose program waits for the chain's end, takes
+// each part in while the node runs the rest, so that only the last part
+// is left to take once the chain is done. A group of independent calls
+// (a batch) still sends its results at its end: its owner is most often
+// busy making more calls then. A variable for the tests.
+var chainPart = 128
+
 // doneList gathers the results of the calls of one group for their
 // owner. Its calls complete on their worker (or on a cancelling
 // goroutine); its lock guards the gathered messages, which are encoded
@@ -41,6 +50,7 @@ type doneList struct {
 	lastID  string      // the ID of the last result held (its next call's goes without: encodeLocked)
 	done    int         // calls done so far
 	calls   int         // calls of the group; -1 until known (expect)
+	part    int         // when > 0, held results are sent once there are this many (chainPart)
 	timer   *time.Timer // sends held doneHold after the first of them was held
 }
 
@@ -56,7 +66,7 @@ type heldResults struct {
 func (l *doneList) add(o *objstore.Object, done *wire.Done) {
 	report := l.nw.fillDone(o, done)
 	l.mu.Lock()
-	l.gatherLocked(report, done)
+	l.send(l.gatherLocked(report, done))
 }
 
 // addResult is add for a call of a fused run (group_fused.go), whose
@@ -75,25 +85,32 @@ func (l *doneList) addResult(done *wire.Done, val exec.Value, err *exec.Error, n
 		}
 		l.value, done.Inline = data, data
 	}
-	l.gatherLocked(report, done)
+	l.send(l.gatherLocked(report, done))
 }
 
 // gatherLocked holds done (when report) with the results gathered, and
-// sends them all when it is the group's last; it unlocks l.
-func (l *doneList) gatherLocked(report bool, done *wire.Done) {
+// returns them all, to be sent, when it is the group's last or when
+// they make a part (streamEvery); it unlocks l.
+func (l *doneList) gatherLocked(report bool, done *wire.Done) heldResults {
 	if report {
 		l.scratch = l.encodeLocked(done)
+		if l.held == nil && l.part > 0 { // a part's messages are small: ~16 bytes a result
+			l.held = make([]byte, 0, l.part*16)
+		}
 		l.held = binary.AppendUvarint(l.held, uint64(len(l.scratch)))
 		l.held = append(l.held, l.scratch...)
 		l.n++
 	}
 	l.done++
 	out := l.takeIfLastLocked()
+	if out.n == 0 && l.part > 0 && l.n >= l.part {
+		out = l.takeLocked()
+	}
 	if l.n == 1 && out.n == 0 {
 		l.holdLocked()
 	}
 	l.mu.Unlock()
-	l.send(out)
+	return out
 }
 
 // encodeLocked encodes done into l.scratch: without its ID when it is
@@ -181,4 +198,12 @@ func sendGroupResults(th *exec.Thread) {
 	if t, _ := th.Local[localTask].(*task); t != nil && t.group != nil && t.group.dones != nil {
 		t.group.dones.flush()
 	}
+}
+
+// streamEvery makes l send its results in parts of n as they come (see
+// chainPart), before any is added.
+func (l *doneList) streamEvery(n int) {
+	l.mu.Lock()
+	l.part = n
+	l.mu.Unlock()
 }

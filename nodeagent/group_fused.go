@@ -123,10 +123,16 @@ func fusable(gm *wire.GroupSubmit, prog *exec.Program, callees []*groupCallee) b
 func (nw *network) newFusedRun(gm *wire.GroupSubmit, callees []*groupCallee, dones *doneList) (r *fusedRun, ok bool, err error) {
 	r = &fusedRun{output: gm.Output, calls: make([]fusedCall, len(gm.Calls)),
 		results: make([]fusedResult, len(gm.Calls)), dones: dones}
-	n := 0
+	n, members := 0, 0
 	for _, c := range gm.Calls {
 		n += len(c.Args)
+		for _, a := range c.Args {
+			if a.Member > 0 {
+				members++
+			}
+		}
 	}
+	r.refs = make([]memberRef, 0, members)
 	all := make([]exec.Value, n) // the calls' arguments, one after the other
 	for i, c := range gm.Calls {
 		args := all[:len(c.Args):len(c.Args)]
@@ -149,6 +155,9 @@ func (nw *network) newFusedRun(gm *wire.GroupSubmit, callees []*groupCallee, don
 			args[j] = v
 		}
 		r.calls[i] = fusedCall{id: c.ID, ce: callees[c.Fn], args: args}
+	}
+	if len(r.refs) > 0 && dones != nil { // a chain: its results go back in parts as it runs
+		dones.streamEvery(chainPart)
 	}
 	return r, true, nil
 }
