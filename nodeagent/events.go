@@ -198,15 +198,19 @@ func (c *Cluster) noteEnded(t *task, node string, worker int, started, ended tim
 // record of its own here (group_fused.go) and is listed as a task by
 // this event as by a task's.
 func (c *Cluster) noteCallEnded(id, name, node string, worker int, started, ended time.Time, err *exec.Error) {
-	if c.events == nil {
-		return
+	if c.events != nil {
+		c.events.Add(callEndedEvent(id, name, node, worker, started, ended, err))
 	}
+}
+
+// callEndedEvent is the event of noteCallEnded.
+func callEndedEvent(id, name, node string, worker int, started, ended time.Time, err *exec.Error) taskevents.Event {
 	var from int64
 	if !started.IsZero() {
 		from = started.UnixNano()
 	}
-	c.events.Add(taskevents.Event{ID: id, Name: name, State: endState(err), Node: node, Worker: int32(worker),
-		Error: errorText(err), At: ended.UnixNano(), Start: from})
+	return taskevents.Event{ID: id, Name: name, State: endState(err), Node: node, Worker: int32(worker),
+		Error: errorText(err), At: ended.UnixNano(), Start: from}
 }
 
 // noteMethod records a method call's run on node.

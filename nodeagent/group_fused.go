@@ -6,6 +6,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
+	"github.com/rayflow/rayflow/nodeagent/taskevents"
 	"github.com/rayflow/rayflow/nodeagent/wire"
 )
 
@@ -29,7 +30,7 @@ import (
 // are bounded by the job's step limit, as every call), and a call
 // waiting or running across a report of task events is not listed as
 // such (its submission is recorded by its owner, its end here as a
-// task's: noteCallEnded). So a group runs this way only when its calls
+// task's: noteEnded). So a group runs this way only when its calls
 // need nothing else (fusable): tasks of a program, deterministic, without
 // @retries(errors=true), making no task or actor call themselves (nor
 // through the fns of their program), taking no future from outside the
@@ -54,6 +55,9 @@ type fusedRun struct {
 	// locals is how many entries the thread's Local had when the last
 	// call's thread was readied anew (callThread).
 	locals int
+	// events are the ends of calls not given to the recorder yet
+	// (noteEnded); nil when the process records none.
+	events []taskevents.Event
 }
 
 // fusedCall is one call of a fused run.
@@ -192,9 +196,16 @@ func (g *taskGroup) runFused(worker int) {
 	c.caps.note(jobOf(carrier.call.ID), lim.maxMemory)
 	var th *exec.Thread
 	ref := 0
+	if c.events != nil {
+		r.events = make([]taskevents.Event, 0, min(len(r.calls), eventsPart))
+	}
 	// now is when the last call ended: the next one's start (one clock
 	// read a call, not two; what happens in between is the run's own).
-	now := time.Now()
+	// A call's end is read on the monotonic clock from the run's start
+	// (clock): half the cost of a read of the wall clock.
+	clock := time.Now()
+	now := clock
+	last := len(r.calls) - 1
 	for i := range r.calls {
 		fc := &r.calls[i]
 		var err *exec.Error
@@ -212,8 +223,8 @@ func (g *taskGroup) runFused(worker int) {
 		if err != nil {
 			c.stats.Failed.Add(1)
 			fc.ce.counts.Failed.Add(1)
-			now = time.Now()
-			c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, time.Time{}, now, err)
+			now = clock.Add(time.Since(clock))
+			r.noteEnded(c, callEndedEvent(fc.id, fc.ce.fn.Name(), n.ID, worker, time.Time{}, now, err), i == last)
 			r.finish(n, i, exec.None, err, 0)
 			r.results[i].dep = err.Kind != exec.KindCancelled
 			continue
@@ -231,7 +242,7 @@ func (g *taskGroup) runFused(worker int) {
 		c.stats.Running.Add(1)
 		started := now
 		val, err := r.run(th, fc)
-		ended := time.Now()
+		ended := clock.Add(time.Since(clock))
 		now = ended
 		var ran time.Duration // reported for an adaptive program only, as a task's (runTask)
 		if fc.ce.fn.Program().Adapt != nil {
@@ -249,11 +260,32 @@ func (g *taskGroup) runFused(worker int) {
 			c.stats.Done.Add(1)
 			fc.ce.counts.Finished.Add(1)
 		}
-		c.noteCallEnded(fc.id, fc.ce.fn.Name(), n.ID, worker, started, ended, err)
+		r.noteEnded(c, callEndedEvent(fc.id, fc.ce.fn.Name(), n.ID, worker, started, ended, err), i == last)
 		clear(fc.args) // the values go with the call (its result is kept apart)
 		r.finish(n, i, val, err, ran)
 	}
 	n.putSpareThread(th)
+}
+
+// eventsPart is how many calls' ends a fused run gives the recorder at
+// once.
+const eventsPart = 128
+
+// noteEnded records e, the end of a call of the run (as noteCallEnded
+// does a task's), with the ends before it: the run gives them to the
+// recorder eventsPart at a time, and all before its last call's result
+// is sent (last), so that its owner, once it has the run's last result,
+// finds every call of the run listed as a task's would be.
+func (r *fusedRun) noteEnded(c *Cluster, e taskevents.Event, last bool) {
+	if r.events == nil {
+		return
+	}
+	r.events = append(r.events, e)
+	if last || len(r.events) == cap(r.events) {
+		c.events.AddAll(r.events)
+		clear(r.events) // the recorder has copies: keep no strings alive here
+		r.events = r.events[:0]
+	}
 }
 
 // callThread readies the thread for call fc: th, the thread of the

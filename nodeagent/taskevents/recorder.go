@@ -178,6 +178,24 @@ func (r *Recorder) Add(e Event) {
 		return
 	}
 	r.mu.Lock()
+	r.addLocked(e)
+	r.mu.Unlock()
+}
+
+// AddAll records events, in their order, under one lock (a fused run's
+// calls: one lock for many).
+func (r *Recorder) AddAll(events []Event) {
+	if r == nil || len(events) == 0 {
+		return
+	}
+	r.mu.Lock()
+	for i := range events {
+		r.addLocked(events[i])
+	}
+	r.mu.Unlock()
+}
+
+func (r *Recorder) addLocked(e Event) {
 	last := len(r.chunks) - 1
 	if last < 0 || len(r.chunks[last]) == cap(r.chunks[last]) {
 		r.chunks = append(r.chunks, r.newChunkLocked())
@@ -196,7 +214,6 @@ func (r *Recorder) Add(e Event) {
 			r.dropOldestLocked()
 		}
 	}
-	r.mu.Unlock()
 }
 
 func (r *Recorder) newChunkLocked() []Event {

@@ -119,6 +119,26 @@ func TestRecorderBound(t *testing.T) {
 	none.Add(ev("j.1", Running, "n", 1)) // records nothing, does not panic
 }
 
+// AddAll records its events as Add does one by one: in order, within
+// the bound, the dropped counted.
+func TestRecorderAddAll(t *testing.T) {
+	one, all := NewRecorder(2*chunkLen), NewRecorder(2*chunkLen)
+	events := make([]Event, 5*chunkLen+3)
+	for i := range events {
+		events[i] = ev(fmt.Sprintf("j.%d", i), Finished, "n", int64(i))
+		one.Add(events[i])
+	}
+	all.AddAll(events[:7])
+	all.AddAll(nil)
+	all.AddAll(events[7:])
+	got, want := all.Take(), one.Take()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("AddAll kept %d events, dropped %v; Add kept %d, dropped %v", got.Len(), got.Dropped, want.Len(), want.Dropped)
+	}
+	var none *Recorder
+	none.AddAll(events) // records nothing, does not panic
+}
+
 // readyFlag stands for a task's result.
 type readyFlag bool
 
