@@ -268,8 +268,9 @@ func (g *taskGroup) runFused(worker int) {
 }
 
 // eventsPart is how many calls' ends a fused run gives the recorder at
-// once.
-const eventsPart = 128
+// once (a buffer of a few KB: a run's memory is fresh pages for a node
+// that runs few).
+const eventsPart = 32
 
 // noteEnded records e, the end of a call of the run (as noteCallEnded
 // does a task's), with the ends before it: the run gives them to the

@@ -282,18 +282,15 @@ func (a *argChunks) take(n, left int) []Arg {
 
 // derivedIDs makes the IDs a GroupSubmit's reader derives (calls sent
 // without one), all in one buffer made into one string at the end, so a
-// group's derived IDs cost one allocation, not one each.
+// group's derived IDs cost one allocation, not one each. Which calls
+// they are is found again at the end (fill), not kept per call.
 type derivedIDs struct {
-	calls  int      // how many calls the group has (the buffers' size)
-	caller string   // the caller of the last call read
-	n      uint64   // the number of the last call read
-	ok     bool     // the last call read has an ID of the form <caller>.<n>
-	buf    []byte   // the derived IDs, one after the other
-	spans  []idSpan // where each derived ID is in buf
+	calls  int    // how many calls the group has (the buffer's size)
+	caller string // the caller of the last call read
+	n      uint64 // the number of the last call read
+	ok     bool   // the last call read has an ID of the form <caller>.<n>
+	buf    []byte // the derived IDs, one after the other
 }
-
-// idSpan is where the derived ID of call i is in derivedIDs.buf.
-type idSpan struct{ call, from, to int }
 
 // restart notes a call read with its ID.
 func (d *derivedIDs) restart(id string) { d.caller, d.n, d.ok = CallNumber(id) }
@@ -305,23 +302,34 @@ func (d *derivedIDs) next(i int) bool {
 		return false
 	}
 	d.n++
-	if d.spans == nil { // sized once for the group: its IDs after this one as long as this one's
-		d.spans = make([]idSpan, 0, d.calls-i)
+	if d.buf == nil { // sized once for the group: its IDs after this one as long as this one's
 		d.buf = make([]byte, 0, (d.calls-i)*(len(d.caller)+1+decimalLen(d.n+uint64(d.calls-i))))
 	}
-	from := len(d.buf)
 	d.buf = append(d.buf, d.caller...)
 	d.buf = append(d.buf, '.')
 	d.buf = strconv.AppendUint(d.buf, d.n, 10)
-	d.spans = append(d.spans, idSpan{call: i, from: from, to: len(d.buf)})
 	return true
 }
 
-// fill sets the derived IDs of calls.
+// fill sets the derived IDs of calls, those without one, in the order
+// next made them: each is the caller of the call before it and the next
+// number, as long as next wrote it.
 func (d *derivedIDs) fill(calls []GroupCall) {
+	if len(d.buf) == 0 {
+		return
+	}
 	all := string(d.buf)
-	for _, s := range d.spans {
-		calls[s.call].ID = all[s.from:s.to]
+	from, caller := 0, ""
+	var n uint64
+	for i := range calls {
+		if calls[i].ID != "" {
+			caller, n, _ = CallNumber(calls[i].ID)
+			continue
+		}
+		n++
+		to := from + len(caller) + 1 + decimalLen(n)
+		calls[i].ID = all[from:to]
+		from = to
 	}
 }
 
