@@ -68,9 +68,10 @@ type fusedCall struct {
 }
 
 // memberRef is argument arg of call `call` that is the result of the
-// earlier call member (0-based).
+// earlier call member (0-based); 12 bytes, as many as a run has calls
+// (a group has at most a few thousand calls, and arguments).
 type memberRef struct {
-	call, arg, member int
+	call, arg, member int32
 }
 
 // fusedResult is what a call of a fused run ended with: its value, or
@@ -146,7 +147,7 @@ func (nw *network) newFusedRun(gm *wire.GroupSubmit, callees []*groupCallee, don
 				if a.Member > i {
 					return nil, false, fmt.Errorf("call %d of a group takes the result of call %d, not an earlier one", i+1, a.Member)
 				}
-				r.refs = append(r.refs, memberRef{call: i, arg: j, member: a.Member - 1})
+				r.refs = append(r.refs, memberRef{call: int32(i), arg: int32(j), member: int32(a.Member - 1)})
 				continue
 			}
 			v, err := nw.argValue(a)
@@ -209,7 +210,7 @@ func (g *taskGroup) runFused(worker int) {
 	for i := range r.calls {
 		fc := &r.calls[i]
 		var err *exec.Error
-		for ; ref < len(r.refs) && r.refs[ref].call == i; ref++ {
+		for ; ref < len(r.refs) && int(r.refs[ref].call) == i; ref++ {
 			m := r.refs[ref]
 			v, merr := r.results[m.member].value()
 			if merr != nil && err == nil {
@@ -366,7 +367,7 @@ func (nw *network) fusedRunOf(gm *wire.GroupSubmit, prog *exec.Program, callees 
 // causes stays two deep however long the failed part of the run, as it
 // must to travel (wire.Done reads at most 20 nested causes).
 func (r *fusedRun) dependencyError(fc *fusedCall, m memberRef, merr *exec.Error) *exec.Error {
-	err := exec.DependencyError(fc.ce.name, m.arg, r.calls[m.member].ce.name, merr)
+	err := exec.DependencyError(fc.ce.name, int(m.arg), r.calls[m.member].ce.name, merr)
 	if r.results[m.member].dep && merr.Cause != nil {
 		err.Cause = merr.Cause
 	}

@@ -51,8 +51,8 @@ type GroupSubmit struct {
 // travels whole. A task ID is never empty.
 type GroupCall struct {
 	ID   string
-	Fn   int // index into GroupSubmit.Functions
-	Args []Arg
+	Fn   int   // index into GroupSubmit.Functions
+	Args []Arg // read-only once decoded: a call's may be shared (memberArgs)
 	// Lineage, in a Loose frame only, is uncommitted lineage the call
 	// needs beyond the frame's (a stash bundle; empty when the frame's
 	// Lineage holds it all, as it does from this version's senders).
@@ -177,14 +177,19 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 			c.Lineage = r.Blob()
 		}
 		nargs := r.Count(2)
-		if nargs > 0 && r.Err() == nil {
-			c.Args = args.take(nargs, n-i)
-		}
 		for j := 0; j < nargs && r.Err() == nil; j++ {
-			c.Args[j] = readGroupArg(r, i)
-			if m.Loose && c.Args[j].Member > 0 {
+			a := readGroupArg(r, i)
+			if m.Loose && a.Member > 0 {
 				r.Fail("a task of a loose frame names a member")
 			}
+			if nargs == 1 && a.Member > 0 && a.Member <= len(memberArgs) {
+				c.Args = memberArgs[a.Member-1 : a.Member : a.Member] // a chain's call: shared, no memory of its own
+				break
+			}
+			if j == 0 {
+				c.Args = args.take(nargs, n-i)
+			}
+			c.Args[j] = a
 		}
 		m.Calls = append(m.Calls, c)
 	}
@@ -265,20 +270,38 @@ func decimalLen(n uint64) int {
 }
 
 // argChunks hands out the argument slices of a group's calls from
-// chunks (one for a group whose calls take one argument each), not one
-// allocation a call.
-type argChunks struct{ free []Arg }
+// chunks, each twice as large as the one before (up to one argument for
+// every call left), not one allocation a call.
+type argChunks struct {
+	free []Arg
+	next int // the size of the next chunk
+}
 
 // take returns n arguments; left is how many calls are left to read,
-// this one's included (the size of a new chunk: one argument each).
+// this one's included.
 func (a *argChunks) take(n, left int) []Arg {
 	if len(a.free) < n {
-		a.free = make([]Arg, max(n, left, 8))
+		a.next = min(max(a.next*2, 8), left)
+		a.free = make([]Arg, max(n, a.next))
 	}
 	args := a.free[:n:n]
 	a.free = a.free[n:]
 	return args
 }
+
+// memberArgs holds, read-only, the argument list of a call whose one
+// argument is the result of call k of its group (Arg{Member: k}) at
+// k-1, for k up to the size of a group an adaptive program makes: the
+// calls of a fused chain share them and take no memory of their own
+// (the memory a group's reader takes is most of its time on a node that
+// is given few). Readers of a GroupCall never write its Args.
+var memberArgs = func() []Arg {
+	args := make([]Arg, 1024)
+	for i := range args {
+		args[i].Member = i + 1
+	}
+	return args
+}()
 
 // derivedIDs makes the IDs a GroupSubmit's reader derives (calls sent
 // without one), all in one buffer made into one string at the end, so a

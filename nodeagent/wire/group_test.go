@@ -2,6 +2,7 @@ package wire
 
 import (
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,20 +152,34 @@ func oldFollowsCall(prev, id string) bool {
 }
 
 // Reading a chain of calls costs allocations per group, not per call:
-// the calls' arguments come from one chunk, their derived IDs from one
-// buffer sized once.
+// the calls' arguments come from chunks, their derived IDs from one
+// buffer sized once; a call taking the call before it as its one
+// argument takes no memory of its own for it (memberArgs), past the
+// calls memberArgs holds as well as before.
 func TestDecodeGroupSubmitAllocatesPerGroup(t *testing.T) {
-	m := &GroupSubmit{Functions: []string{"step"}, Calls: []GroupCall{{ID: "job.main.1", Args: []Arg{{Inline: []byte{1, 2}}}}}}
-	for i := 2; i <= 1000; i++ {
-		m.Calls = append(m.Calls, GroupCall{ID: "job.main." + strconv.Itoa(i), Args: []Arg{{Member: i - 1}}})
-	}
-	b := m.Encode()
-	allocs := testing.AllocsPerRun(20, func() {
-		if _, err := DecodeGroupSubmit(b); err != nil {
+	for _, calls := range []int{1000, 1500} {
+		m := &GroupSubmit{Functions: []string{"step"}, Calls: []GroupCall{{ID: "job.main.1", Args: []Arg{{Inline: []byte{1, 2}}}}}}
+		for i := 2; i <= calls; i++ {
+			m.Calls = append(m.Calls, GroupCall{ID: "job.main." + strconv.Itoa(i), Args: []Arg{{Member: i - 1}}})
+		}
+		b := m.Encode()
+		got, err := DecodeGroupSubmit(b)
+		if err != nil {
 			t.Fatal(err)
 		}
-	})
-	if allocs > 20 {
-		t.Errorf("reading a chain of %d calls made %.0f allocations, want at most 20", len(m.Calls), allocs)
+		if !reflect.DeepEqual(got.Calls, m.Calls) {
+			t.Fatalf("a chain of %d calls read back as %+v", calls, got.Calls[:3])
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		allocs := testing.AllocsPerRun(20, func() { DecodeGroupSubmit(b) })
+		runtime.ReadMemStats(&after)
+		if allocs > 20 {
+			t.Errorf("reading a chain of %d calls made %.0f allocations, want at most 20", calls, allocs)
+		}
+		perCall := float64(after.TotalAlloc-before.TotalAlloc) / 21 / float64(calls)
+		if limit := 110.0; calls == 1000 && perCall > limit {
+			t.Errorf("reading a chain of %d calls took %.0f bytes a call, want at most %.0f", calls, perCall, limit)
+		}
 	}
 }
