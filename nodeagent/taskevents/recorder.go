@@ -47,27 +47,29 @@ func (s State) String() string {
 // ended reports whether a task in state s is over.
 func (s State) ended() bool { return s == Finished || s == Failed || s == Cancelled }
 
-// Event is one transition of a task, a method call or an actor.
+// Event is one transition of a task, a method call or an actor. Its
+// fields are in the order that packs them (112 bytes, not 128: an
+// outbox holds thousands).
 type Event struct {
 	ID    string // the task, call or actor ID (it starts with the job ID and a dot)
 	Name  string // the function or method name; an actor's class
-	Kind  Kind
-	State State
 	Node  string // where it is queued, runs, ran or lives; "" when not placed yet
-	// Worker is the worker slot a task ran on, -1 for none (a method).
-	Worker int32
-	Error  string // a failure's kind and message
-	// At is when the transition happened (0 for a submission, which
-	// needs none: table.go, rank); Start, on an end, when the run began
-	// (0: it never ran). Unix nanoseconds.
-	At, Start int64
-	// Restarts and MaxRestarts are an actor's (KindActor).
-	Restarts, MaxRestarts int32
+	Error string // a failure's kind and message
 	// Over, when set, tells whether the task's result here is ready
 	// (DoneChan): it makes the event superseded once ready. In this
 	// process only; not reported.
 	Over Ready
-	seen uint8 // 0: not asked yet; 1: to send; 2: superseded (superseded)
+	// At is when the transition happened (0 for a submission, which
+	// needs none: table.go, rank); Start, on an end, when the run began
+	// (0: it never ran). Unix nanoseconds.
+	At, Start int64
+	// Worker is the worker slot a task ran on, -1 for none (a method).
+	Worker int32
+	// Restarts and MaxRestarts are an actor's (KindActor).
+	Restarts, MaxRestarts int32
+	Kind                  Kind
+	State                 State
+	seen                  uint8 // 0: not asked yet; 1: to send; 2: superseded (superseded)
 }
 
 // JobOf is the job of a task, call or actor ID: what stands before its

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func batch(events ...Event) *Batch { return &Batch{Chunks: [][]Event{events}} }
@@ -215,4 +216,13 @@ func BenchmarkStateAnswer100k(b *testing.B) {
 			}
 		}
 	})
+}
+
+// An event takes 112 bytes (its fields packed): an outbox holds a
+// thousand for a fused chain of a thousand calls, in fresh memory on a
+// node that runs few.
+func TestEventPacked(t *testing.T) {
+	if size := unsafe.Sizeof(Event{}); size > 112 {
+		t.Errorf("an Event takes %d bytes, want at most 112: order its fields by size", size)
+	}
 }
