@@ -15,9 +15,13 @@ import (
 // per call: the group is what runs again on recovery, and its
 // specification is enough to run it again. The record is keyed by the
 // group's first call; its Args are the arguments of every call of the
-// group, in order (a call's future argument that an earlier call of the
-// group makes names that call's object), and its State says how many
-// calls it holds: "group:N".
+// group, in order, and its State says how many calls it holds:
+// "group:N". A call's argument that is the result of the call just
+// before it (a fused chain's link) is gcs.PreviousResult, by position
+// and not by the object's ID: it costs a byte, no location (nor the pin
+// that reading one puts on the object) and no dependency for the stash
+// to walk. A call's future argument that another call of the group
+// makes names that call's object.
 
 // groupStatePrefix starts the State of a group's lineage record.
 const groupStatePrefix = "group:"
@@ -26,15 +30,57 @@ const groupStatePrefix = "group:"
 // node.
 func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
 	rec := groupHead(calls, node)
-	args := calls[0].Args
-	if len(calls) > 1 {
-		args = make([]exec.Value, 0, argCount(calls))
-		for _, call := range calls {
-			args = append(args, call.Args...)
+	if len(calls) == 1 {
+		rec.Args = taskArgs(calls[0].Args, refs, true) // pinned, as the row (groupSpec.AppendRow)
+		return rec
+	}
+	rec.Args = groupRecordArgs(calls, refs)
+	return rec
+}
+
+// groupRecordArgs is taskArgs (pinned) of the arguments of every call of a
+// group, in order, where an argument that is the previous call's result
+// is gcs.PreviousResult. The inline encodings share one buffer.
+func groupRecordArgs(calls []*exec.TaskCall, refs exec.RefCodec) []gcs.TaskArg {
+	out := make([]gcs.TaskArg, argCount(calls))
+	need := int64(0)
+	for _, call := range calls {
+		for _, a := range call.Args {
+			if a.Kind() != exec.FutureKind {
+				if n := exec.EncodedSize(a); n <= InlineLimit {
+					need += n + 1 // + the encoding's version byte
+				}
+			}
 		}
 	}
-	rec.Args = taskArgs(args, refs, true) // pinned, as the row (groupSpec.AppendRow)
-	return rec
+	var buf []byte
+	if need > 0 {
+		buf = make([]byte, 0, need)
+	}
+	k := 0
+	for i, call := range calls {
+		for _, a := range call.Args {
+			switch {
+			case i > 0 && isResultOf(a, calls[i-1]):
+				out[k].ObjectID = gcs.PreviousResult
+			case a.Kind() == exec.FutureKind:
+				out[k] = gcs.TaskArg{ObjectID: a.AsFuture().ID(), Location: argLocation(a.AsFuture(), true)}
+			case exec.EncodedSize(a) <= InlineLimit:
+				start := len(buf)
+				if enc, err := exec.EncodeWith(buf, a, refs); err == nil {
+					buf = enc
+					out[k].Inline = buf[start:len(buf):len(buf)]
+				}
+			}
+			k++
+		}
+	}
+	return out
+}
+
+// isResultOf reports whether argument a is the future of call's result.
+func isResultOf(a exec.Value, call *exec.TaskCall) bool {
+	return a.Kind() == exec.FutureKind && a.AsFuture().ID() == call.ID
 }
 
 // groupHead is a group's record without its arguments.
@@ -99,10 +145,15 @@ func (g *groupSpec) AppendRow(b *gcs.TaskBatch) {
 func (g *groupSpec) ParentID() string { return parentID(g.calls[0].ID) }
 
 // AppendDeps appends the future arguments of every call, as the group's
-// record lists them.
+// record lists them: a call's argument that is the previous call's
+// result is the group's own, no dependency.
 func (g *groupSpec) AppendDeps(dst []string) []string {
-	for _, call := range g.calls {
-		dst = appendFutureIDs(dst, call.Args)
+	for i, call := range g.calls {
+		for _, a := range call.Args {
+			if a.Kind() == exec.FutureKind && (i == 0 || !isResultOf(a, g.calls[i-1])) {
+				dst = append(dst, a.AsFuture().ID())
+			}
+		}
 	}
 	return dst
 }

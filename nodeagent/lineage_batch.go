@@ -54,11 +54,16 @@ func (c *callSpec) AppendRow(b *gcs.TaskBatch) {
 }
 
 // appendCallsRow writes head with the arguments of every call, in order,
-// as taskArgs makes them (pin as there), into b.
+// as taskArgs makes them (pin as there), into b; an argument that is the
+// previous call's result as groupRecordArgs writes it (gcs.PreviousResult).
 func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, refs exec.RefCodec, pin bool) {
 	b.AddArgs(head, argCount(calls), func(w *gcs.ArgWriter) {
-		for _, call := range calls {
+		for i, call := range calls {
 			for _, a := range call.Args {
+				if i > 0 && isResultOf(a, calls[i-1]) {
+					w.Object(gcs.PreviousResult, "")
+					continue
+				}
 				writeArg(w, a, refs, pin)
 			}
 		}
