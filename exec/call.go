@@ -2,6 +2,8 @@ package exec
 
 import (
 	"fmt"
+
+	"github.com/rayflow/rayflow/planner/decision"
 )
 
 // invoke runs a function body on a fresh frame whose first slots hold the
@@ -168,6 +170,17 @@ func (f *Function) submitOwned(th *Thread, args []Value, kw []Kwarg, site *CallS
 	return f.submitArgs(th, args, kw, site, submitHow{owned: true})
 }
 
+// groupingAt is the planner's decision for the calls of f at site, the
+// size of their groups, and whether they go in groups (batch, fuse).
+func (f *Function) groupingAt(site *CallSite) (d *decision.Site, size int, grouped bool) {
+	d = f.prog.Plan.Site(site)
+	if f.opts != "" {
+		d = nil // a group travels as its declaration's calls
+	}
+	size = f.prog.groupSize(d, site)
+	return d, size, d != nil && (d.Fuse || size > 1)
+}
+
 // submitHow says how submitArgs takes a call: owned, its arguments are
 // its own (submitOwned); near, the runtime places it next to its largest
 // argument (TaskCall.Near).
@@ -187,19 +200,16 @@ func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSi
 	for i := range bound {
 		bound[i] = CopyValue(bound[i])
 	}
-	d := f.prog.Plan.Site(site)
-	if f.opts != "" {
-		d = nil // a group travels as its declaration's calls
-	}
-	size := f.prog.groupSize(d, site)
-	grouped := d != nil && (d.Fuse || size > 1)
+	d, size, grouped := f.groupingAt(site)
 	var call *TaskCall
 	if grouped {
-		call = th.plan().newCall()
+		p := th.plan()
+		call = p.newCall()
+		*call = TaskCall{ID: th.groupedCallID(p), Func: f, Args: bound, Site: site, Near: how.near}
 	} else {
 		call = new(TaskCall)
+		*call = TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site, Near: how.near}
 	}
-	*call = TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site, Near: how.near}
 	if d != nil && d.Template {
 		call.Slot = th.plan().nextSlot(site)
 	}

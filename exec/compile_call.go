@@ -98,6 +98,20 @@ func (al *argList) eval(fr *frame) ([]Value, []Kwarg) {
 	return pos, kw
 }
 
+// evalGrouped is eval for a grouped call (batch, fuse), its positional
+// arguments made in the thread's chunk for its grouped calls' arguments
+// (threadPlan.newArgs), not in an allocation of their own.
+func (al *argList) evalGrouped(fr *frame) ([]Value, []Kwarg) {
+	if len(al.pos) == 0 || len(al.kw) > 0 {
+		return al.eval(fr)
+	}
+	pos := fr.th.plan().newArgs(len(al.pos))
+	for i, a := range al.pos {
+		pos[i] = a(fr)
+	}
+	return pos, nil
+}
+
 // staticCall compiles a call of a declaration known at compile time.
 func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 	pos := cc.callPos
@@ -121,7 +135,13 @@ func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 			return cc.aheadCall(loop, f, al, site)
 		}
 		return func(fr *frame) Value {
-			args, kw := al.eval(fr)
+			var args []Value
+			var kw []Kwarg
+			if _, _, grouped := f.groupingAt(site); grouped {
+				args, kw = al.evalGrouped(fr)
+			} else {
+				args, kw = al.eval(fr)
+			}
 			v, err := f.submitOwned(fr.th, args, kw, site)
 			if err != nil {
 				panic(cc.locate(err, pos))
