@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -211,8 +212,8 @@ func FollowsCall(prev, id string) bool {
 	if next == 0 || len(digits) != decimalLen(next) {
 		return false
 	}
-	k, err := strconv.ParseUint(digits, 10, 64)
-	return err == nil && k == next
+	k, ok := parseDecimal(digits)
+	return ok && k == next
 }
 
 // CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
@@ -221,11 +222,29 @@ func CallNumber(id string) (caller string, n uint64, ok bool) {
 	if dot < 0 {
 		return "", 0, false
 	}
-	n, err := strconv.ParseUint(id[dot+1:], 10, 64)
-	if err != nil {
+	if n, ok = parseDecimal(id[dot+1:]); !ok {
 		return "", 0, false
 	}
 	return id[:dot], n, true
+}
+
+// parseDecimal is strconv.ParseUint(s, 10, 64) without its generality
+// (it is on the path of every call of a group, and of every result):
+// false for an empty s, a byte that is not a digit, or a number over
+// 64 bits.
+func parseDecimal(s string) (uint64, bool) {
+	if len(s) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		d := uint64(s[i] - '0')
+		if d > 9 || n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
 }
 
 // decimalLen is how many digits n has in decimal.

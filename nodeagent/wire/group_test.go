@@ -92,3 +92,16 @@ func TestGroupSubmitDerivesConsecutiveIDs(t *testing.T) {
 		}
 	}
 }
+
+// parseDecimal reads what strconv.ParseUint reads in base 10, and fails
+// where it fails.
+func TestParseDecimalIsParseUint(t *testing.T) {
+	for _, s := range []string{"0", "7", "007", "1000", "18446744073709551615", "18446744073709551616",
+		"99999999999999999999", "", "-1", "+1", "1_000", "12a", " 1", "1.5", "٣"} {
+		want, err := strconv.ParseUint(s, 10, 64)
+		got, ok := parseDecimal(s)
+		if ok != (err == nil) || ok && got != want {
+			t.Errorf("parseDecimal(%q) = %d, %v; ParseUint: %d, %v", s, got, ok, want, err)
+		}
+	}
+}
