@@ -277,11 +277,12 @@ func (o *Object) SetReleaser(r *ReleaseTo) {
 // called before the reference's location is read, so that a fetch that
 // ends at the same time either sees the mark (and releases nothing) or
 // has cleared the location first (and the reference names this process).
-func (o *Object) MarkShared() {
-	o.mu.Lock()
-	o.setBits(sharedBit)
-	o.mu.Unlock()
-}
+// The mark is one atomic write, not taken under mu: every reader of it
+// (SetReleaser, Drop, a fetch) loads it once under mu, so it sees the
+// mark or not as if MarkShared had run wholly before or after it, as
+// with the lock (a group's calls mark each call's result they take: one
+// lock less a call).
+func (o *Object) MarkShared() { o.setBits(sharedBit) }
 
 // Drop is told that no future of the object is left in this process: a
 // value held by another process and never fetched here will not be read
