@@ -18,20 +18,20 @@ import (
 // is the same for a call either way.
 
 // consecutiveCalls reports whether ids (got from idAt, n of them) are one
-// caller's consecutive calls, and returns that caller and the first
-// call's number.
+// caller's consecutive calls (numbered as NextCallID numbers them:
+// wire.CallRun), and returns that caller and the first call's number.
 func consecutiveCalls(n int, idAt func(i int) string) (caller string, first uint64, ok bool) {
-	caller, first, ok = wire.CallNumber(idAt(0))
-	if !ok {
+	var run wire.CallRun
+	if !run.Start(idAt(0)) {
 		return "", 0, false
 	}
+	first = run.N
 	for i := 1; i < n; i++ {
-		c, k, ok := wire.CallNumber(idAt(i))
-		if !ok || k != first+uint64(i) || c != caller {
+		if !run.Next(idAt(i)) {
 			return "", 0, false
 		}
 	}
-	return caller, first, true
+	return run.Caller, first, true
 }
 
 // callRange is what a group record of either table has: the number of

@@ -110,11 +110,13 @@ func (m *GroupSubmit) Encode() []byte {
 	w.Blob(m.Lineage)
 	w.Strings(m.Functions)
 	w.Uvarint(uint64(len(m.Calls)))
+	var run CallRun
 	for i, c := range m.Calls {
-		if i > 0 && FollowsCall(m.Calls[i-1].ID, c.ID) {
+		if i > 0 && run.Next(c.ID) {
 			w.String("")
 		} else {
 			w.String(c.ID)
+			run.Start(c.ID)
 		}
 		w.Uvarint(uint64(c.Fn))
 		if m.Loose {
@@ -203,17 +205,42 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 // from prev: a group's call or a TaskDoneList's message for id then goes
 // without it.
 func FollowsCall(prev, id string) bool {
-	caller, n, ok := CallNumber(prev)
-	if !ok || len(id) <= len(caller)+1 || id[:len(caller)] != caller || id[len(caller)] != '.' {
+	var run CallRun
+	return run.Start(prev) && run.Next(id)
+}
+
+// CallRun follows a run of one caller's consecutive calls
+// ("<caller>.<n>", "<caller>.<n+1>", ...: a group's calls, as
+// exec.Thread.NextCallID numbers them), reading each call's ID once and
+// its caller's part not at all: a writer of a group's calls tells the
+// calls it can send without their IDs, an owner a group it keeps as one
+// record.
+type CallRun struct {
+	Caller string // the calls' caller
+	N      uint64 // the number of the run's last call
+	ok     bool
+}
+
+// Start starts a run at the call id; false when id is not of the form
+// <caller>.<n> (the run then follows nothing).
+func (r *CallRun) Start(id string) bool {
+	r.Caller, r.N, r.ok = CallNumber(id)
+	return r.ok
+}
+
+// Next reports whether id is the call after the run's last (its number
+// written as NextCallID writes it), which it then makes the run's last.
+func (r *CallRun) Next(id string) bool {
+	next := r.N + 1
+	c := len(r.Caller)
+	if !r.ok || next == 0 || len(id) != c+1+decimalLen(next) || id[c] != '.' || id[:c] != r.Caller {
 		return false
 	}
-	digits := id[len(caller)+1:]
-	next := n + 1
-	if next == 0 || len(digits) != decimalLen(next) {
+	if k, ok := parseDecimal(id[c+1:]); !ok || k != next {
 		return false
 	}
-	k, ok := parseDecimal(digits)
-	return ok && k == next
+	r.N = next
+	return true
 }
 
 // CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.

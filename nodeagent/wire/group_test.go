@@ -105,3 +105,21 @@ func TestParseDecimalIsParseUint(t *testing.T) {
 		}
 	}
 }
+
+// A CallRun started at a call and advanced along the next ones agrees
+// with FollowsCall on each pair, and a call it refuses starts no run.
+func TestCallRunFollowsEachCall(t *testing.T) {
+	ids := []string{"a.b.8", "a.b.9", "a.b.10", "a.c.11", "a.b.11", "a.b.011", "a.b.12", "a.b.13", "x", "x.1",
+		"a.b.18446744073709551615", "a.b.0", "a.b.1", "a.bb.2", "a.b.2", ".3", ".4"}
+	var run CallRun
+	started := run.Start(ids[0])
+	for i := 1; i < len(ids); i++ {
+		want := FollowsCall(ids[i-1], ids[i])
+		if got := started && run.Next(ids[i]); got != want {
+			t.Fatalf("%q after %q: the run says %v, FollowsCall %v", ids[i], ids[i-1], got, want)
+		}
+		if !want {
+			started = run.Start(ids[i])
+		}
+	}
+}
