@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"strings"
@@ -96,6 +97,22 @@ func (m *GroupSubmit) SizeHint() int {
 // Encode writes the message, starting with its Kind.
 func (m *GroupSubmit) Encode() []byte {
 	w := codec.NewEncoder(make([]byte, 0, m.SizeHint()))
+	m.encodeHead(w)
+	w.Uvarint(uint64(len(m.Calls)))
+	var run CallRun
+	for i, c := range m.Calls {
+		derived := i > 0 && run.Next(c.ID)
+		if !derived {
+			run.Start(c.ID)
+		}
+		encodeGroupCall(w, c.ID, derived, c.Fn, m.Loose, c.Lineage, c.Args)
+	}
+	return w.Bytes()
+}
+
+// encodeHead writes what the calls of the message share, from its Kind
+// to its functions.
+func (m *GroupSubmit) encodeHead(w *codec.Encoder) {
 	w.Uvarint(uint64(SubmitGroup))
 	var flags byte
 	if m.Loose {
@@ -109,36 +126,79 @@ func (m *GroupSubmit) Encode() []byte {
 	w.FloatMap(m.Resources)
 	w.Blob(m.Lineage)
 	w.Strings(m.Functions)
-	w.Uvarint(uint64(len(m.Calls)))
-	var run CallRun
-	for i, c := range m.Calls {
-		if i > 0 && run.Next(c.ID) {
-			w.String("")
-		} else {
-			w.String(c.ID)
-			run.Start(c.ID)
-		}
-		w.Uvarint(uint64(c.Fn))
-		if m.Loose {
-			w.Blob(c.Lineage)
-		}
-		w.Uvarint(uint64(len(c.Args)))
-		for _, a := range c.Args {
-			switch {
-			case a.Member > 0:
-				w.Byte(groupArgMember)
-				w.Uvarint(uint64(a.Member))
-			case a.ObjectID != "":
-				w.Byte(groupArgObject)
-				w.String(a.ObjectID)
-				w.String(a.Location)
-				w.String(a.Name)
-			default:
-				w.Byte(groupArgInline)
-				w.Blob(a.Inline)
-			}
+}
+
+// encodeGroupCall writes one call of a group: its ID ("" when derived
+// from the call before), its function, its lineage in a loose frame, and
+// its arguments.
+func encodeGroupCall(w *codec.Encoder, id string, derived bool, fn int, loose bool, lineage []byte, args []Arg) {
+	if derived {
+		w.String("")
+	} else {
+		w.String(id)
+	}
+	w.Uvarint(uint64(fn))
+	if loose {
+		w.Blob(lineage)
+	}
+	w.Uvarint(uint64(len(args)))
+	for _, a := range args {
+		switch {
+		case a.Member > 0:
+			w.Byte(groupArgMember)
+			w.Uvarint(uint64(a.Member))
+		case a.ObjectID != "":
+			w.Byte(groupArgObject)
+			w.String(a.ObjectID)
+			w.String(a.Location)
+			w.String(a.Name)
+		default:
+			w.Byte(groupArgInline)
+			w.Blob(a.Inline)
 		}
 	}
+}
+
+// GroupWriter writes the calls of a GroupSubmit (not a loose frame) one
+// at a time as its sender makes them, without a GroupCall or an Arg
+// kept for each: Message then writes the message with what they share
+// in front, exactly as Encode writes it with those calls.
+type GroupWriter struct {
+	calls codec.Encoder // the calls written, as Encode writes them
+	n     int
+	run   CallRun
+}
+
+// NewGroupWriter returns a writer whose buffer starts with room for
+// about sizeHint bytes of calls.
+func NewGroupWriter(sizeHint int) *GroupWriter {
+	return &GroupWriter{calls: *codec.NewEncoder(make([]byte, 0, sizeHint))}
+}
+
+// Call writes the next call: its ID, its function (an index into the
+// message's Functions) and its arguments, which the writer keeps nothing
+// of.
+func (g *GroupWriter) Call(id string, fn int, args []Arg) {
+	derived := g.n > 0 && g.run.Next(id)
+	if !derived {
+		g.run.Start(id)
+	}
+	encodeGroupCall(&g.calls, id, derived, fn, false, nil, args)
+	g.n++
+}
+
+// Len is the size of the calls written so far.
+func (g *GroupWriter) Len() int { return g.calls.Len() }
+
+// Message is the GroupSubmit with m's shared fields (m.Calls is ignored,
+// m.Loose must be false) and the calls written.
+func (g *GroupWriter) Message(m *GroupSubmit) []byte {
+	w := codec.NewEncoder(make([]byte, 0, m.SizeHint()+binary.MaxVarintLen64+g.calls.Len()))
+	head := *m
+	head.Calls, head.Loose = nil, false
+	head.encodeHead(w)
+	w.Uvarint(uint64(g.n))
+	w.Raw(g.calls.Bytes())
 	return w.Bytes()
 }
 

@@ -123,3 +123,31 @@ func TestCallRunFollowsEachCall(t *testing.T) {
 		}
 	}
 }
+
+// A group written a call at a time (GroupWriter) is the message Encode
+// writes for the same calls, byte for byte: IDs derived where they
+// follow, members, objects and inline arguments.
+func TestGroupWriterWritesWhatEncodeWrites(t *testing.T) {
+	m := &GroupSubmit{ActorID: "a1", Owner: "127.0.0.1:1", ProgramHash: "h", Output: "127.0.0.1:2",
+		Resources: map[string]float64{"cpu": 1}, Lineage: []byte{1, 2}, Functions: []string{"seed", "step"}}
+	calls := []GroupCall{
+		{ID: "j.5", Fn: 0, Args: []Arg{{Inline: []byte{3}}, {ObjectID: "j.1", Location: "127.0.0.1:3", Name: "task 'f'"}}},
+		{ID: "j.6", Fn: 1, Args: []Arg{{Member: 1}}},
+		{ID: "j.7", Fn: 1, Args: []Arg{{Member: 2}, {Member: 1}}},
+		{ID: "k.2", Fn: 1},
+		{ID: "k.3", Fn: 0, Args: []Arg{{}}},
+	}
+	w := NewGroupWriter(0)
+	for _, c := range calls {
+		w.Call(c.ID, c.Fn, c.Args)
+	}
+	got := w.Message(m)
+	m.Calls = calls
+	if want := m.Encode(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the writer wrote\n%v\nEncode\n%v", got, want)
+	}
+	back, err := DecodeGroupSubmit(got)
+	if err != nil || !reflect.DeepEqual(back.Calls[2], calls[2]) || back.Calls[4].ID != "k.3" {
+		t.Fatalf("read back: %+v, %v", back, err)
+	}
+}
