@@ -160,15 +160,19 @@ func (c *Cluster) submitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	records := make([]task, len(calls))
 	by := submitterOf(th)
 	made := groupMaker{c: c, by: by, origin: origin}
+	var links chainLinks // the group's chain, for its lineage
+	k, nargs := 0, argCount(calls)
 	for i, call := range calls {
 		t := made.task(&records[i], call)
 		g.demand = t.demand
 		for _, a := range call.Args {
+			k++
 			if a.Kind() != exec.FutureKind {
 				continue
 			}
 			o := objstore.ObjectOf(a.AsFuture())
 			if i > 0 && o == g.tasks[i-1].obj { // a fused chain
+				links.mark(k-1, nargs)
 				continue
 			}
 			if members == nil {
@@ -185,7 +189,7 @@ func (c *Cluster) submitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		*futs[i] = t.future()
 	}
 	made.count(g.tasks)
-	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
+	if err := c.lineage.recordGroup(calls, links, origin.ID); err != nil {
 		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
 	}
 	// Submitted: recorded and counted only now, as submit does after

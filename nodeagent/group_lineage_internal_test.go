@@ -2,7 +2,9 @@ package nodeagent
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/rayflow/rayflow/exec"
@@ -19,7 +21,7 @@ func TestGroupRecordHoldsEveryCall(t *testing.T) {
 	fut := exec.FutureValue(exec.NewFuture("j.1", "task 'f'"))
 	second := &exec.TaskCall{ID: "j.2", Args: []exec.Value{fut, exec.Int(7)}}
 	third := &exec.TaskCall{ID: "j.3", Args: []exec.Value{fut}}
-	rec := groupRecord([]*exec.TaskCall{first, second, third}, "node-1", nil)
+	rec := groupRecord([]*exec.TaskCall{first, second, third}, nil, "node-1", nil)
 	if rec.TaskID != "j.1" || rec.State != "group:3" || rec.OwnerNode != "node-1" {
 		t.Fatalf("record %s, state %q, owner %q; want j.1, group:3, node-1", rec.TaskID, rec.State, rec.OwnerNode)
 	}
@@ -66,5 +68,33 @@ func TestChainRecordNamesLinksByPosition(t *testing.T) {
 	want.Add(&rec)
 	if !bytes.Equal(row.Bytes(), want.Bytes()) {
 		t.Errorf("the row the flusher writes is not the record a forward carries")
+	}
+}
+
+// The links a group's submitter marks are the ones its record names by
+// position, read without the calls' futures; without marks they are
+// found from the futures, to the same record.
+func TestChainLinksMarkedAsFound(t *testing.T) {
+	calls := []*exec.TaskCall{{ID: "j.1", Args: []exec.Value{exec.Int(1)}}}
+	for i := 2; i <= 70; i++ {
+		prev := exec.FutureValue(exec.NewFuture(calls[len(calls)-1].ID, "task 'f'"))
+		calls = append(calls, &exec.TaskCall{ID: "j." + strconv.Itoa(i), Args: []exec.Value{exec.Int(7), prev}})
+	}
+	var links chainLinks
+	n := argCount(calls)
+	for k := 2; k < n; k += 2 {
+		links.mark(k, n)
+	}
+	marked, found := groupRecord(calls, links, "n1", nil), groupRecord(calls, nil, "n1", nil)
+	if !reflect.DeepEqual(marked, found) {
+		t.Fatalf("marked links give %+v, found ones %+v", marked.Args[:4], found.Args[:4])
+	}
+	if found.Args[2].ObjectID != gcs.PreviousResult || found.Args[n-1].ObjectID != gcs.PreviousResult {
+		t.Fatalf("the record's links: %+v", found.Args[:4])
+	}
+	var none chainLinks
+	none.mark(0, 1)
+	if none.link(64, 1, exec.Int(1), calls) || !none.link(0, 0, exec.Int(1), calls) {
+		t.Error("a mark is read where it is not, or not where it is")
 	}
 }

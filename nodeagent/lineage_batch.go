@@ -50,21 +50,24 @@ var (
 func (c *callSpec) AppendRow(b *gcs.TaskBatch) {
 	head := recordHead(c.call, c.node)
 	calls := [1]*exec.TaskCall{c.call}
-	appendCallsRow(b, &head, calls[:], c.refs, pinsArgs(c.call))
+	appendCallsRow(b, &head, calls[:], nil, c.refs, pinsArgs(c.call))
 }
 
 // appendCallsRow writes head with the arguments of every call, in order,
 // as taskArgs makes them (pin as there), into b; an argument that is the
-// previous call's result as groupRecordArgs writes it (gcs.PreviousResult).
-func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, refs exec.RefCodec, pin bool) {
+// previous call's result (links) as groupRecordArgs writes it
+// (gcs.PreviousResult).
+func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, links chainLinks, refs exec.RefCodec, pin bool) {
 	b.AddArgs(head, argCount(calls), func(w *gcs.ArgWriter) {
+		k := 0
 		for i, call := range calls {
 			for _, a := range call.Args {
-				if i > 0 && isResultOf(a, calls[i-1]) {
+				if links.link(k, i, a, calls) {
 					w.Object(gcs.PreviousResult, "")
-					continue
+				} else {
+					writeArg(w, a, refs, pin)
 				}
-				writeArg(w, a, refs, pin)
+				k++
 			}
 		}
 	})
