@@ -71,6 +71,10 @@ type JobInfo struct {
 // a job's dotted task IDs).
 const PreviousResult = "^"
 
+// previousResultArg is a TaskArg of a PreviousResult encoded: the
+// ObjectID "^", no inline value, no location.
+var previousResultArg = [4]byte{1, PreviousResult[0], 0, 0}
+
 // TaskArg is one argument of a task: either a reference to an object or the
 // encoded value itself when it is small. Location, when known, is the
 // address of the process the object could be fetched from when the task
@@ -208,6 +212,10 @@ func (t *TaskRecord) EncodeFields(e *codec.Encoder) {
 	t.encodeHead(e)
 	e.Uvarint(uint64(len(t.Args)))
 	for _, a := range t.Args {
+		if a.ObjectID == PreviousResult && a.Inline == nil && a.Location == "" {
+			e.Raw(previousResultArg[:]) // a chain's link: the same bytes, written at once
+			continue
+		}
 		e.String(a.ObjectID)
 		e.Blob(a.Inline)
 		e.String(a.Location)

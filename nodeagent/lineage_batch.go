@@ -63,7 +63,7 @@ func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCa
 		for i, call := range calls {
 			for _, a := range call.Args {
 				if links.link(k, i, a, calls) {
-					w.Object(gcs.PreviousResult, "")
+					w.PreviousResult()
 				} else {
 					writeArg(w, a, refs, pin)
 				}
