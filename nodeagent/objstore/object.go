@@ -314,8 +314,14 @@ func (o *Object) SharedLocation() string {
 	return o.remoteLocked()
 }
 
-// RemoteLocation is where the value lives, or "" when it is here.
+// RemoteLocation is where the value lives, or "" when it is here. An
+// object with no far side (most) answers without the lock: its far side
+// is made under it, and one made after this read is a location set
+// after it.
 func (o *Object) RemoteLocation() string {
+	if o.far.Load() == nil {
+		return ""
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.remoteLocked()
