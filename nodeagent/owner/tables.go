@@ -2,6 +2,7 @@ package owner
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -263,6 +264,11 @@ func (t *awaitTable) takeIf(pick func(id string) bool) []*objstore.Object {
 type lineageTable struct {
 	alone  map[string]*lineageEntry
 	groups map[string][]*lineageGroup // by the calls' caller
+	// last is the group record slot found last, of caller lastCaller:
+	// a group's calls are forgotten one after the other, each found in
+	// it without a look-up by caller (nil once it leaves groups).
+	last       *lineageGroup
+	lastCaller string
 }
 
 // lineageGroup is the lineage of one group's calls: entries[i] is call
@@ -274,7 +280,21 @@ type lineageGroup struct {
 }
 
 // slot finds the group record holding id's lineage, and its index there.
-func (t *lineageTable) slot(id string) (*lineageGroup, int) { return slotOf(t.groups, id) }
+func (t *lineageTable) slot(id string) (*lineageGroup, int) {
+	if g := t.last; g != nil {
+		if caller, n, ok := wire.CallNumber(id); ok && caller == t.lastCaller && n-g.first < uint64(len(g.entries)) {
+			if k := int(n - g.first); g.live(k) {
+				return g, k
+			}
+			return nil, 0 // records of one caller never overlap: no other holds it
+		}
+	}
+	g, k := slotOf(t.groups, id)
+	if g != nil {
+		t.last, t.lastCaller = g, id[:strings.LastIndexByte(id, '.')]
+	}
+	return g, k
+}
 
 // get is id's lineage, or nil.
 func (t *lineageTable) get(id string) *lineageEntry {
@@ -338,6 +358,9 @@ func (t *lineageTable) drop(id string) Task {
 	g.entries[k] = lineageEntry{}
 	if g.left--; g.left == 0 {
 		unlist(t.groups, id, g)
+		if t.last == g {
+			t.last, t.lastCaller = nil, ""
+		}
 	}
 	return task
 }
