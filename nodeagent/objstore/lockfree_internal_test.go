@@ -7,7 +7,8 @@ import (
 	"github.com/rayflow/rayflow/exec"
 )
 
-// Failed, RemoteLocation of an object with no far side and MarkShared
+// Failed, RemoteLocation and WhereAndSize of an object with no far side,
+// and MarkShared,
 // answer without the object's lock (a group's results are counted,
 // watched and marked a call at a time): they return while another
 // holds it, with what it was when they read it.
@@ -22,7 +23,8 @@ func TestReadsWithoutTheLock(t *testing.T) {
 	answered := make(chan [3]bool, 1)
 	go func() {
 		ok.MarkShared()
-		answered <- [3]bool{failed.Failed(), ok.Failed(), ok.RemoteLocation() == ""}
+		where, size := ok.WhereAndSize()
+		answered <- [3]bool{failed.Failed(), ok.Failed(), ok.RemoteLocation() == "" && where == "" && size == 0}
 	}()
 	select {
 	case got := <-answered:

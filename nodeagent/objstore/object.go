@@ -248,6 +248,9 @@ func (o *Object) SetRemote(addr string, size int64, f Fetcher) {
 // the value is small (it travels inline). The global scheduler weighs
 // arguments by it.
 func (o *Object) WhereAndSize() (string, int64) {
+	if o.far.Load() == nil { // most: nothing to read under the lock (as RemoteLocation)
+		return "", 0
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	far := o.far.Load()
