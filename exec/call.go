@@ -170,21 +170,38 @@ func (f *Function) submitOwned(th *Thread, args []Value, kw []Kwarg, site *CallS
 	return f.submitArgs(th, args, kw, site, submitHow{owned: true})
 }
 
-// groupingAt is the planner's decision for the calls of f at site, the
+// submitGroupedOwned is submitOwned for a call of site whose grouping
+// its compiled code has looked up already (groupingAt).
+func (f *Function) submitGroupedOwned(th *Thread, args []Value, kw []Kwarg, site *CallSite, g grouping) (Value, error) {
+	return f.submitArgs(th, args, kw, site, submitHow{owned: true, grouping: &g})
+}
+
+// grouping is the planner's decision for the calls of one site, the
 // size of their groups, and whether they go in groups (batch, fuse).
-func (f *Function) groupingAt(site *CallSite) (d *decision.Site, size int, grouped bool) {
-	d = f.prog.Plan.Site(site)
+type grouping struct {
+	d       *decision.Site
+	size    int
+	grouped bool
+}
+
+// groupingAt is the grouping of the calls of f at site.
+func (f *Function) groupingAt(site *CallSite) grouping {
+	d := f.prog.Plan.Site(site)
 	if f.opts != "" {
 		d = nil // a group travels as its declaration's calls
 	}
-	size = f.prog.groupSize(d, site)
-	return d, size, d != nil && (d.Fuse || size > 1)
+	size := f.prog.groupSize(d, site)
+	return grouping{d: d, size: size, grouped: d != nil && (d.Fuse || size > 1)}
 }
 
 // submitHow says how submitArgs takes a call: owned, its arguments are
 // its own (submitOwned); near, the runtime places it next to its largest
-// argument (TaskCall.Near).
-type submitHow struct{ owned, near bool }
+// argument (TaskCall.Near); grouping, when not nil, its site's grouping
+// looked up already.
+type submitHow struct {
+	owned, near bool
+	grouping    *grouping
+}
 
 func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSite, how submitHow) (Value, error) {
 	bound := args
@@ -200,7 +217,13 @@ func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSi
 	for i := range bound {
 		bound[i] = CopyValue(bound[i])
 	}
-	d, size, grouped := f.groupingAt(site)
+	var g grouping
+	if how.grouping != nil {
+		g = *how.grouping
+	} else {
+		g = f.groupingAt(site)
+	}
+	d, size, grouped := g.d, g.size, g.grouped
 	var call *TaskCall
 	if grouped {
 		p := th.plan()

@@ -137,12 +137,13 @@ func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 		return func(fr *frame) Value {
 			var args []Value
 			var kw []Kwarg
-			if _, _, grouped := f.groupingAt(site); grouped {
+			g := f.groupingAt(site) // once for the call: its arguments are made where it goes
+			if g.grouped {
 				args, kw = al.evalGrouped(fr)
 			} else {
 				args, kw = al.eval(fr)
 			}
-			v, err := f.submitOwned(fr.th, args, kw, site)
+			v, err := f.submitGroupedOwned(fr.th, args, kw, site, g)
 			if err != nil {
 				panic(cc.locate(err, pos))
 			}
