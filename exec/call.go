@@ -2,6 +2,8 @@ package exec
 
 import (
 	"fmt"
+
+	"github.com/rayflow/rayflow/planner/decision"
 )
 
 // invoke runs a function body on a fresh frame whose first slots hold the
@@ -168,10 +170,38 @@ func (f *Function) submitOwned(th *Thread, args []Value, kw []Kwarg, site *CallS
 	return f.submitArgs(th, args, kw, site, submitHow{owned: true})
 }
 
+// submitGroupedOwned is submitOwned for a call of site whose grouping
+// its compiled code has looked up already (groupingAt).
+func (f *Function) submitGroupedOwned(th *Thread, args []Value, kw []Kwarg, site *CallSite, g grouping) (Value, error) {
+	return f.submitArgs(th, args, kw, site, submitHow{owned: true, grouping: &g})
+}
+
+// grouping is the planner's decision for the calls of one site, the
+// size of their groups, and whether they go in groups (batch, fuse).
+type grouping struct {
+	d       *decision.Site
+	size    int
+	grouped bool
+}
+
+// groupingAt is the grouping of the calls of f at site.
+func (f *Function) groupingAt(site *CallSite) grouping {
+	d := f.prog.Plan.Site(site)
+	if f.opts != "" {
+		d = nil // a group travels as its declaration's calls
+	}
+	size := f.prog.groupSize(d, site)
+	return grouping{d: d, size: size, grouped: d != nil && (d.Fuse || size > 1)}
+}
+
 // submitHow says how submitArgs takes a call: owned, its arguments are
 // its own (submitOwned); near, the runtime places it next to its largest
-// argument (TaskCall.Near).
-type submitHow struct{ owned, near bool }
+// argument (TaskCall.Near); grouping, when not nil, its site's grouping
+// looked up already.
+type submitHow struct {
+	owned, near bool
+	grouping    *grouping
+}
 
 func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSite, how submitHow) (Value, error) {
 	bound := args
@@ -187,19 +217,22 @@ func (f *Function) submitArgs(th *Thread, args []Value, kw []Kwarg, site *CallSi
 	for i := range bound {
 		bound[i] = CopyValue(bound[i])
 	}
-	d := f.prog.Plan.Site(site)
-	if f.opts != "" {
-		d = nil // a group travels as its declaration's calls
+	var g grouping
+	if how.grouping != nil {
+		g = *how.grouping
+	} else {
+		g = f.groupingAt(site)
 	}
-	size := f.prog.groupSize(d, site)
-	grouped := d != nil && (d.Fuse || size > 1)
+	d, size, grouped := g.d, g.size, g.grouped
 	var call *TaskCall
 	if grouped {
-		call = th.plan().newCall()
+		p := th.plan()
+		call = p.newCall()
+		*call = TaskCall{ID: th.groupedCallID(p), Func: f, Args: bound, Site: site, Near: how.near}
 	} else {
 		call = new(TaskCall)
+		*call = TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site, Near: how.near}
 	}
-	*call = TaskCall{ID: th.NextCallID(), Func: f, Args: bound, Site: site, Near: how.near}
 	if d != nil && d.Template {
 		call.Slot = th.plan().nextSlot(site)
 	}

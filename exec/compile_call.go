@@ -98,6 +98,20 @@ func (al *argList) eval(fr *frame) ([]Value, []Kwarg) {
 	return pos, kw
 }
 
+// evalGrouped is eval for a grouped call (batch, fuse), its positional
+// arguments made in the thread's chunk for its grouped calls' arguments
+// (threadPlan.newArgs), not in an allocation of their own.
+func (al *argList) evalGrouped(fr *frame) ([]Value, []Kwarg) {
+	if len(al.pos) == 0 || len(al.kw) > 0 {
+		return al.eval(fr)
+	}
+	pos := fr.th.plan().newArgs(len(al.pos))
+	for i, a := range al.pos {
+		pos[i] = a(fr)
+	}
+	return pos, nil
+}
+
 // staticCall compiles a call of a declaration known at compile time.
 func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 	pos := cc.callPos
@@ -121,8 +135,15 @@ func (cc *compileCtx) staticCall(g *compiler.Global, call *lang.Call) evalFn {
 			return cc.aheadCall(loop, f, al, site)
 		}
 		return func(fr *frame) Value {
-			args, kw := al.eval(fr)
-			v, err := f.submitOwned(fr.th, args, kw, site)
+			var args []Value
+			var kw []Kwarg
+			g := f.groupingAt(site) // once for the call: its arguments are made where it goes
+			if g.grouped {
+				args, kw = al.evalGrouped(fr)
+			} else {
+				args, kw = al.eval(fr)
+			}
+			v, err := f.submitGroupedOwned(fr.th, args, kw, site, g)
 			if err != nil {
 				panic(cc.locate(err, pos))
 			}

@@ -1,7 +1,9 @@
 package exec
 
 import (
+	"strconv"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/rayflow/rayflow/lang"
 	"github.com/rayflow/rayflow/planner/decision"
@@ -68,7 +70,20 @@ type threadPlan struct {
 	// time (newCall), and chunk the size of the last chunk.
 	spare []TaskCall
 	chunk int
+	// spareArgs is where the arguments of the thread's grouped calls are
+	// made (newArgs), a chunk the size of the calls' at a time: the
+	// calls of a chunk hold one another's arguments anyway (a call's
+	// chunk holds every call made in it), so the chunk keeps alive about
+	// what they keep.
+	spareArgs []Value
+	// ids is where the IDs of the thread's grouped calls are written
+	// (groupedCallID), a chunk of idChunk bytes at a time: a kept ID
+	// keeps its chunk, at most idChunk bytes of IDs and no pointer.
+	ids []byte
 }
+
+// idChunk is the room of a chunk of grouped calls' IDs: about 30 IDs.
+const idChunk = 512
 
 // callChunkMax bounds a chunk of grouped calls (newCall): 256 calls,
 // about 20 KB.
@@ -89,6 +104,33 @@ func (p *threadPlan) newCall() *TaskCall {
 	call := &p.spare[0]
 	p.spare = p.spare[1:]
 	return call
+}
+
+// newArgs returns room for the n arguments of a grouped call
+// (len n, cap n: it cannot grow into the next call's).
+func (p *threadPlan) newArgs(n int) []Value {
+	if len(p.spareArgs) < n {
+		p.spareArgs = make([]Value, max(min(max(2*p.chunk, 8), callChunkMax), n))
+	}
+	args := p.spareArgs[:n:n]
+	p.spareArgs = p.spareArgs[n:]
+	return args
+}
+
+// groupedCallID is NextCallID for a grouped call: the ID is written
+// into the thread's chunk of IDs and aliases it (one allocation for
+// about thirty calls, where NextCallID makes one a call). The chunk's
+// bytes are never written again once an ID is made of them.
+func (th *Thread) groupedCallID(p *threadPlan) string {
+	th.seq++
+	if cap(p.ids)-len(p.ids) < len(th.TaskID)+21 { // '.' and the longest number
+		p.ids = make([]byte, 0, max(idChunk, len(th.TaskID)+21))
+	}
+	from := len(p.ids)
+	p.ids = append(p.ids, th.TaskID...)
+	p.ids = append(p.ids, '.')
+	p.ids = strconv.AppendUint(p.ids, th.seq, 10)
+	return unsafe.String(&p.ids[from], len(p.ids)-from)
 }
 
 // nextSlot counts a call of template site and returns its slot.

@@ -189,6 +189,13 @@ func (w *ArgWriter) Object(id, location string) {
 	w.e.String(location)
 }
 
+// PreviousResult writes an argument of a group's record that is the
+// previous call's result (Object(PreviousResult, "")).
+func (w *ArgWriter) PreviousResult() {
+	w.next()
+	w.e.Raw(previousResultArg[:])
+}
+
 // Inline writes an argument kept as its encoding, which fill appends to
 // the buffer it is given; when fill reports false the argument is written
 // as Missing.

@@ -330,3 +330,30 @@ func TestAddArgsAllocatesNothing(t *testing.T) {
 		t.Fatalf("AddArgs allocates %.1f times per row, want 0", n)
 	}
 }
+
+// A group's link (PreviousResult) is written as any object argument
+// would be, whether by Add from a record or by an ArgWriter.
+func TestPreviousResultEncodedAsAnObject(t *testing.T) {
+	rec := TaskRecord{TaskID: "j.1", Function: "f", Args: []TaskArg{{ObjectID: "j.0"}, {ObjectID: PreviousResult}, {ObjectID: "^^"}}}
+	added, plain, written := NewTaskBatch(0), NewTaskBatch(0), NewTaskBatch(0)
+	added.Add(&rec)
+	plain.AddArgs(&rec, 3, func(w *ArgWriter) {
+		w.Object("j.0", "")
+		w.Object(PreviousResult, "")
+		w.Object("^^", "")
+	})
+	written.AddArgs(&rec, 3, func(w *ArgWriter) {
+		w.Object("j.0", "")
+		w.PreviousResult()
+		w.Object("^^", "")
+	})
+	if !bytes.Equal(added.Bytes(), plain.Bytes()) || !bytes.Equal(written.Bytes(), plain.Bytes()) {
+		t.Fatalf("Add wrote %v, AddArgs with Object %v, with PreviousResult %v", added.Bytes(), plain.Bytes(), written.Bytes())
+	}
+	s := openTest(t, nil)
+	must(t, s.PutTaskBatch(written.Bytes()))
+	got, err := s.GetTask("j.1")
+	if err != nil || !reflect.DeepEqual(got.Args, rec.Args) {
+		t.Fatalf("read back %+v, %v", got.Args, err)
+	}
+}

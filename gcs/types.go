@@ -61,6 +61,20 @@ type JobInfo struct {
 	Error       string
 }
 
+// PreviousResult is the ObjectID of an argument, in the record of a group
+// of calls (batch, fuse: one record keyed by the group's first call, its
+// Args those of every call in order), that is the result of the call just
+// before in the group: a fused chain's link, kept in one byte rather than
+// by the object's ID and location. Such an argument is made by the group
+// itself, which recovery runs again whole, so it names no dependency
+// outside the group and needs no location. No object ID is "^" (IDs are
+// a job's dotted task IDs).
+const PreviousResult = "^"
+
+// previousResultArg is a TaskArg of a PreviousResult encoded: the
+// ObjectID "^", no inline value, no location.
+var previousResultArg = [4]byte{1, PreviousResult[0], 0, 0}
+
 // TaskArg is one argument of a task: either a reference to an object or the
 // encoded value itself when it is small. Location, when known, is the
 // address of the process the object could be fetched from when the task
@@ -198,6 +212,10 @@ func (t *TaskRecord) EncodeFields(e *codec.Encoder) {
 	t.encodeHead(e)
 	e.Uvarint(uint64(len(t.Args)))
 	for _, a := range t.Args {
+		if a.ObjectID == PreviousResult && a.Inline == nil && a.Location == "" {
+			e.Raw(previousResultArg[:]) // a chain's link: the same bytes, written at once
+			continue
+		}
 		e.String(a.ObjectID)
 		e.Blob(a.Inline)
 		e.String(a.Location)

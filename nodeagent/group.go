@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/internal/metrics"
 	"github.com/rayflow/rayflow/nodeagent/localsched"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/placement"
@@ -158,18 +159,20 @@ func (c *Cluster) submitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	// one: its object drops it when it completes).
 	records := make([]task, len(calls))
 	by := submitterOf(th)
+	made := groupMaker{c: c, by: by, origin: origin}
+	var links chainLinks // the group's chain, for its lineage
+	k, nargs := 0, argCount(calls)
 	for i, call := range calls {
-		t, err := c.newTaskIn(&records[i], by, call, origin, false)
-		if err != nil {
-			return err
-		}
+		t := made.task(&records[i], call)
 		g.demand = t.demand
 		for _, a := range call.Args {
+			k++
 			if a.Kind() != exec.FutureKind {
 				continue
 			}
 			o := objstore.ObjectOf(a.AsFuture())
 			if i > 0 && o == g.tasks[i-1].obj { // a fused chain
+				links.mark(k-1, nargs)
 				continue
 			}
 			if members == nil {
@@ -185,7 +188,8 @@ func (c *Cluster) submitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 		g.add(t)
 		*futs[i] = t.future()
 	}
-	if err := c.lineage.recordGroup(calls, origin.ID); err != nil {
+	made.count(g.tasks)
+	if err := c.lineage.recordGroup(calls, links, origin.ID); err != nil {
 		return exec.Errorf(exec.KindLost, "cannot write the lineage of %s to the GCS (--lineage=sync): %v", g.name(), err)
 	}
 	// Submitted: recorded and counted only now, as submit does after
@@ -195,6 +199,55 @@ func (c *Cluster) submitGroup(th *exec.Thread, calls []*exec.TaskCall, futs []*e
 	c.watchDropsOf(futs)
 	whenArgsReady(outside, func() { c.startGroup(origin, g) })
 	return nil
+}
+
+// groupMaker makes the task records of a group's calls (newTaskIn for
+// calls whose demands sameDemand found feasible and equal): the demand
+// and the counters of a callee are looked up once for a run of its
+// calls, not once a call, and the calls are counted submitted at once
+// (count).
+type groupMaker struct {
+	c      *Cluster
+	by     submitter
+	origin *Node
+	callee any // of the calls of the current run
+	entry  demandEntry
+	counts *metrics.TaskCounts
+	run    int64 // the current run's calls not counted yet
+	all    int64
+}
+
+// task makes call's task in t, a zero record.
+func (m *groupMaker) task(t *task, call *exec.TaskCall) *task {
+	if k := callee(call); k != m.callee || m.counts == nil {
+		m.flushRun()
+		m.callee = k
+		m.entry = m.c.demandEntryOf(call)
+		m.counts = m.origin.taskCounts(call.Name())
+	}
+	t.init(m.by, call, m.entry.demand, m.entry.name)
+	t.obj.SetProducer(t)
+	m.run++
+	m.all++
+	return t
+}
+
+// flushRun counts the current run's calls submitted for their callee.
+func (m *groupMaker) flushRun() {
+	if m.run > 0 {
+		m.counts.Submitted.Add(m.run)
+		m.run = 0
+	}
+}
+
+// count counts every call made submitted, then stops those whose
+// caller's subtree was cancelled (they never start), as newTaskIn does.
+func (m *groupMaker) count(tasks []*task) {
+	m.flushRun()
+	m.c.stats.Submitted.Add(m.all)
+	for _, t := range tasks {
+		m.c.stopIfCancelled(t)
+	}
 }
 
 // whenEachReady calls fn with the object of each of tasks, a group's

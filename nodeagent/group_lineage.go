@@ -15,26 +15,97 @@ import (
 // per call: the group is what runs again on recovery, and its
 // specification is enough to run it again. The record is keyed by the
 // group's first call; its Args are the arguments of every call of the
-// group, in order (a call's future argument that an earlier call of the
-// group makes names that call's object), and its State says how many
-// calls it holds: "group:N".
+// group, in order, and its State says how many calls it holds:
+// "group:N". A call's argument that is the result of the call just
+// before it (a fused chain's link) is gcs.PreviousResult, by position
+// and not by the object's ID: it costs a byte, no location (nor the pin
+// that reading one puts on the object) and no dependency for the stash
+// to walk. A call's future argument that another call of the group
+// makes names that call's object.
 
 // groupStatePrefix starts the State of a group's lineage record.
 const groupStatePrefix = "group:"
 
 // groupRecord is the lineage of the calls of one group, submitted on
-// node.
-func groupRecord(calls []*exec.TaskCall, node string, refs exec.RefCodec) gcs.TaskRecord {
+// node, links its chain's links (nil: found from the calls).
+func groupRecord(calls []*exec.TaskCall, links chainLinks, node string, refs exec.RefCodec) gcs.TaskRecord {
 	rec := groupHead(calls, node)
-	args := calls[0].Args
-	if len(calls) > 1 {
-		args = make([]exec.Value, 0, argCount(calls))
-		for _, call := range calls {
-			args = append(args, call.Args...)
+	if len(calls) == 1 {
+		rec.Args = taskArgs(calls[0].Args, refs, true) // pinned, as the row (groupSpec.AppendRow)
+		return rec
+	}
+	rec.Args = groupRecordArgs(calls, links, refs)
+	return rec
+}
+
+// chainLinks marks, one bit each, which of the arguments of a group's
+// calls (taken one after the other) are the result of the call just
+// before (a fused chain's links). The group's submitter finds them as it
+// makes the calls' tasks (submitGroup), so that its lineage, built later
+// and more than once (a forward, the flusher's row, the stash's walk),
+// reads no future to tell.
+type chainLinks []uint64
+
+// mark marks argument k of a group whose calls take n arguments.
+func (l *chainLinks) mark(k, n int) {
+	if *l == nil {
+		*l = make(chainLinks, (n+63)/64)
+	}
+	(*l)[k/64] |= 1 << (k % 64)
+}
+
+// link reports whether argument k, a of call i of calls, is the previous
+// call's result: as marked, or without marks (nil), as isResultOf finds.
+func (l chainLinks) link(k, i int, a exec.Value, calls []*exec.TaskCall) bool {
+	if l != nil {
+		return k/64 < len(l) && l[k/64]&(1<<(k%64)) != 0
+	}
+	return i > 0 && isResultOf(a, calls[i-1])
+}
+
+// groupRecordArgs is taskArgs (pinned) of the arguments of every call of a
+// group, in order, where an argument that is the previous call's result
+// (links) is gcs.PreviousResult. The inline encodings share one buffer.
+func groupRecordArgs(calls []*exec.TaskCall, links chainLinks, refs exec.RefCodec) []gcs.TaskArg {
+	out := make([]gcs.TaskArg, argCount(calls))
+	need := int64(0)
+	for _, call := range calls {
+		for _, a := range call.Args {
+			if a.Kind() != exec.FutureKind {
+				if n := exec.EncodedSize(a); n <= InlineLimit {
+					need += n + 1 // + the encoding's version byte
+				}
+			}
 		}
 	}
-	rec.Args = taskArgs(args, refs, true) // pinned, as the row (groupSpec.AppendRow)
-	return rec
+	var buf []byte
+	if need > 0 {
+		buf = make([]byte, 0, need)
+	}
+	k := 0
+	for i, call := range calls {
+		for _, a := range call.Args {
+			switch {
+			case links.link(k, i, a, calls):
+				out[k].ObjectID = gcs.PreviousResult
+			case a.Kind() == exec.FutureKind:
+				out[k] = gcs.TaskArg{ObjectID: a.AsFuture().ID(), Location: argLocation(a.AsFuture(), true)}
+			case exec.EncodedSize(a) <= InlineLimit:
+				start := len(buf)
+				if enc, err := exec.EncodeWith(buf, a, refs); err == nil {
+					buf = enc
+					out[k].Inline = buf[start:len(buf):len(buf)]
+				}
+			}
+			k++
+		}
+	}
+	return out
+}
+
+// isResultOf reports whether argument a is the future of call's result.
+func isResultOf(a exec.Value, call *exec.TaskCall) bool {
+	return a.Kind() == exec.FutureKind && a.AsFuture().ID() == call.ID
 }
 
 // groupHead is a group's record without its arguments.
@@ -62,17 +133,17 @@ func argCount(calls []*exec.TaskCall) int {
 // (in sync mode: writes it to the GCS first). In stash mode the stash
 // keeps the calls and builds the record only when it is needed
 // (groupSpec), as for a single call (callSpec).
-func (l *lineage) recordGroup(calls []*exec.TaskCall, node string) error {
+func (l *lineage) recordGroup(calls []*exec.TaskCall, links chainLinks, node string) error {
 	if l == nil || l.mode == stash.ModeOff {
 		return nil
 	}
 	if l.mode == stash.ModeSync {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return stash.WriteSync(ctx, l.store, groupRecord(calls, node, l.refs))
+		return stash.WriteSync(ctx, l.store, groupRecord(calls, links, node, l.refs))
 	}
 	// The group's calls were just made here: its ID is fresh.
-	spec := &groupSpec{calls: slices.Clone(calls), node: node, refs: l.refs}
+	spec := &groupSpec{calls: slices.Clone(calls), links: links, node: node, refs: l.refs}
 	return l.stash.AddSpec(calls[0].ID, spec, true)
 }
 
@@ -83,26 +154,34 @@ func (l *lineage) recordGroup(calls []*exec.TaskCall, node string) error {
 type groupSpec struct {
 	stash.Slot // its stash entry
 	calls      []*exec.TaskCall
+	links      chainLinks // its chain's links, found at its submission (nil: none, or not looked for)
 	node       string
 	refs       exec.RefCodec
 }
 
-func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.node, g.refs) }
+func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.links, g.node, g.refs) }
 
 // AppendRow writes the group's record into b without building it
 // (stash.RowWriter).
 func (g *groupSpec) AppendRow(b *gcs.TaskBatch) {
 	head := groupHead(g.calls, g.node)
-	appendCallsRow(b, &head, g.calls, g.refs, true)
+	appendCallsRow(b, &head, g.calls, g.links, g.refs, true)
 }
 
 func (g *groupSpec) ParentID() string { return parentID(g.calls[0].ID) }
 
 // AppendDeps appends the future arguments of every call, as the group's
-// record lists them.
+// record lists them: a call's argument that is the previous call's
+// result is the group's own, no dependency.
 func (g *groupSpec) AppendDeps(dst []string) []string {
-	for _, call := range g.calls {
-		dst = appendFutureIDs(dst, call.Args)
+	k := 0
+	for i, call := range g.calls {
+		for _, a := range call.Args {
+			if !g.links.link(k, i, a, g.calls) && a.Kind() == exec.FutureKind {
+				dst = append(dst, a.AsFuture().ID())
+			}
+			k++
+		}
 	}
 	return dst
 }

@@ -43,30 +43,40 @@ func (nw *network) groupSubmit(g *taskGroup, addr string) (msg []byte, handled b
 	}
 	first := g.tasks[0]
 	m := nw.groupHeader(first)
-	m.Calls = make([]wire.GroupCall, len(g.tasks))
 	fns := map[string]int{}
 	index := memberIndex{tasks: g.tasks}
-	all := make([]wire.Arg, taskArgCount(g.tasks)) // the calls' arguments, one after the other: one allocation
+	// The calls are written as they are read (wire.GroupWriter), each
+	// call's arguments made in one slice of room for any of them.
+	w := wire.NewGroupWriter(8 * len(g.tasks))
+	room := make([]wire.Arg, maxArgCount(g.tasks))
 	for i, t := range g.tasks {
 		fn := functionIndex(m, fns, t.call.Ref())
 		n := len(t.call.Args)
-		args, err := nw.groupArgs(t, i, &index, addr, false, all[:n:n])
-		all = all[n:]
+		args, err := nw.groupArgs(t, i, &index, addr, false, room[:n:n])
 		if err != nil {
 			t.obj.Complete(exec.None, err, "")
 			nw.sendAlone(g.tasks[:i], nil)
 			nw.sendAlone(g.tasks[i+1:], nil)
 			return nil, true
 		}
-		m.Calls[i] = wire.GroupCall{ID: t.call.ID, Fn: fn, Args: args}
-	}
-	if m.SizeHint() > maxGroupBytes { // checked before the lineage is forwarded and the calls awaited
-		nw.sendAlone(g.tasks, nil)
-		return nil, true
+		w.Call(t.call.ID, fn, args)  // keeps nothing of args: the next call's go in the same room
+		if w.Len() > maxGroupBytes { // checked before the lineage is forwarded and the calls awaited
+			nw.sendAlone(g.tasks, nil)
+			return nil, true
+		}
 	}
 	nw.awaitGroup(g.tasks, addr)
 	m.Lineage = nw.c.lineage.forwardGroup([]string{first.call.ID}, addr)
-	return m.Encode(), true
+	return w.Message(m), true
+}
+
+// maxArgCount is the most arguments a call of tasks takes.
+func maxArgCount(tasks []*task) int {
+	n := 0
+	for _, t := range tasks {
+		n = max(n, len(t.call.Args))
+	}
+	return n
 }
 
 // groupHeader is a GroupSubmit with what its calls share, taken from
@@ -137,15 +147,6 @@ func (x *memberIndex) of(o *objstore.Object, n int) int {
 		return k
 	}
 	return 0
-}
-
-// taskArgCount counts the arguments of the calls of tasks.
-func taskArgCount(tasks []*task) int {
-	n := 0
-	for _, t := range tasks {
-		n += len(t.call.Args)
-	}
-	return n
 }
 
 // groupArgs turns the arguments of call i of a group going to addr into

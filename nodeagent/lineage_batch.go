@@ -50,16 +50,24 @@ var (
 func (c *callSpec) AppendRow(b *gcs.TaskBatch) {
 	head := recordHead(c.call, c.node)
 	calls := [1]*exec.TaskCall{c.call}
-	appendCallsRow(b, &head, calls[:], c.refs, pinsArgs(c.call))
+	appendCallsRow(b, &head, calls[:], nil, c.refs, pinsArgs(c.call))
 }
 
 // appendCallsRow writes head with the arguments of every call, in order,
-// as taskArgs makes them (pin as there), into b.
-func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, refs exec.RefCodec, pin bool) {
+// as taskArgs makes them (pin as there), into b; an argument that is the
+// previous call's result (links) as groupRecordArgs writes it
+// (gcs.PreviousResult).
+func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, links chainLinks, refs exec.RefCodec, pin bool) {
 	b.AddArgs(head, argCount(calls), func(w *gcs.ArgWriter) {
-		for _, call := range calls {
+		k := 0
+		for i, call := range calls {
 			for _, a := range call.Args {
-				writeArg(w, a, refs, pin)
+				if links.link(k, i, a, calls) {
+					w.PreviousResult()
+				} else {
+					writeArg(w, a, refs, pin)
+				}
+				k++
 			}
 		}
 	})

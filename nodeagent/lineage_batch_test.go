@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
+	"github.com/rayflow/rayflow/frontend"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/planner"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -66,8 +68,19 @@ func headNodeAndDriver(t *testing.T, driverCfg Config) (*Head, *Cluster, *Cluste
 // value.
 func runNoops(t *testing.T, driver *Cluster, job, src string, n int) exec.Value {
 	t.Helper()
+	return runNoopsPlanned(t, driver, job, src, n, planner.Default)
+}
+
+// runNoopsPlanned is runNoops with the program planned with opt.
+func runNoopsPlanned(t *testing.T, driver *Cluster, job, src string, n int, opt planner.Opt) exec.Value {
+	t.Helper()
 	th := driver.NewThread(job)
-	prog, err := LoadProgram(th, job+".rayflow", src)
+	fp, err := frontend.Compile(job+".rayflow", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := fp.PlanWith(opt)
+	prog, err := fp.LoadPlanned(th, plan)
 	if err != nil {
 		t.Fatal(err)
 	}

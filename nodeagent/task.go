@@ -213,7 +213,7 @@ func (c *Cluster) newTaskIn(t *task, by submitter, call *exec.TaskCall, origin *
 	if err != nil && !c.infeasible(call) {
 		return nil, err
 	}
-	t.call, t.obj, t.demand, t.output, t.bound = call, objstore.NewObject(call.ID, name), demand, by.output, by.bound
+	t.init(by, call, demand, name)
 	if err != nil {
 		// No node can ever run it: the call returns a future that has
 		// failed with a "resource" error, which get raises, as on a
@@ -243,6 +243,12 @@ func (c *Cluster) newTaskIn(t *task, by submitter, call *exec.TaskCall, origin *
 	return t, nil
 }
 
+// init makes t, a zero record, the task of call by by, with its object
+// named name and its demand.
+func (t *task) init(by submitter, call *exec.TaskCall, demand resources.Resources, name string) {
+	t.call, t.obj, t.demand, t.output, t.bound = call, objstore.NewObject(call.ID, name), demand, by.output, by.bound
+}
+
 // future is the caller's future of the task.
 func (t *task) future() exec.Future {
 	return exec.Future{Handle: t.obj}
@@ -270,10 +276,15 @@ type demandEntry struct {
 // demandFor parses a callee's resources once and checks, once, that some
 // node could ever run them: neither changes while the cluster runs.
 func (c *Cluster) demandFor(call *exec.TaskCall) (resources.Resources, string, error) {
+	de := c.demandEntryOf(call)
+	return de.demand, de.name, de.err
+}
+
+// demandEntryOf is what demandFor finds for call, made once per callee.
+func (c *Cluster) demandEntryOf(call *exec.TaskCall) demandEntry {
 	key := callee(call)
 	if e, ok := c.demands.Load(key); ok {
-		de := e.(demandEntry)
-		return de.demand, de.name, de.err
+		return e.(demandEntry)
 	}
 	quoted := "'" + call.Name() + "'"
 	demand, err := demandOf(call.Resources())
@@ -286,7 +297,7 @@ func (c *Cluster) demandFor(call *exec.TaskCall) (resources.Resources, string, e
 	}
 	de := demandEntry{demand: demand, name: "task " + quoted, err: err, infeasible: infeasible}
 	c.demands.Store(key, de)
-	return de.demand, de.name, de.err
+	return de
 }
 
 // infeasible reports whether demandFor found that no node can ever run

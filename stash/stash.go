@@ -397,7 +397,7 @@ func (s *Stash) node(task string, spare *taskNode) *taskNode {
 func (s *Stash) deps(rec *gcs.TaskRecord) []string {
 	var d []string
 	for _, a := range rec.Args {
-		if a.ObjectID != "" {
+		if a.ObjectID != "" && a.ObjectID != gcs.PreviousResult { // a group's own result is no dependency
 			if t := s.objectTask(a.ObjectID); t != "" {
 				d = append(d, t)
 			}

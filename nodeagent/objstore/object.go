@@ -248,6 +248,9 @@ func (o *Object) SetRemote(addr string, size int64, f Fetcher) {
 // the value is small (it travels inline). The global scheduler weighs
 // arguments by it.
 func (o *Object) WhereAndSize() (string, int64) {
+	if o.far.Load() == nil { // most: nothing to read under the lock (as RemoteLocation)
+		return "", 0
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	far := o.far.Load()
@@ -277,11 +280,12 @@ func (o *Object) SetReleaser(r *ReleaseTo) {
 // called before the reference's location is read, so that a fetch that
 // ends at the same time either sees the mark (and releases nothing) or
 // has cleared the location first (and the reference names this process).
-func (o *Object) MarkShared() {
-	o.mu.Lock()
-	o.setBits(sharedBit)
-	o.mu.Unlock()
-}
+// The mark is one atomic write, not taken under mu: every reader of it
+// (SetReleaser, Drop, a fetch) loads it once under mu, so it sees the
+// mark or not as if MarkShared had run wholly before or after it, as
+// with the lock (a group's calls mark each call's result they take: one
+// lock less a call).
+func (o *Object) MarkShared() { o.setBits(sharedBit) }
 
 // Drop is told that no future of the object is left in this process: a
 // value held by another process and never fetched here will not be read
@@ -313,8 +317,14 @@ func (o *Object) SharedLocation() string {
 	return o.remoteLocked()
 }
 
-// RemoteLocation is where the value lives, or "" when it is here.
+// RemoteLocation is where the value lives, or "" when it is here. An
+// object with no far side (most) answers without the lock: its far side
+// is made under it, and one made after this read is a location set
+// after it.
 func (o *Object) RemoteLocation() string {
+	if o.far.Load() == nil {
+		return ""
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.remoteLocked()

@@ -2,6 +2,7 @@ package owner
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -18,20 +19,20 @@ import (
 // is the same for a call either way.
 
 // consecutiveCalls reports whether ids (got from idAt, n of them) are one
-// caller's consecutive calls, and returns that caller and the first
-// call's number.
+// caller's consecutive calls (numbered as NextCallID numbers them:
+// wire.CallRun), and returns that caller and the first call's number.
 func consecutiveCalls(n int, idAt func(i int) string) (caller string, first uint64, ok bool) {
-	caller, first, ok = wire.CallNumber(idAt(0))
-	if !ok {
+	var run wire.CallRun
+	if !run.Start(idAt(0)) {
 		return "", 0, false
 	}
+	first = run.N
 	for i := 1; i < n; i++ {
-		c, k, ok := wire.CallNumber(idAt(i))
-		if !ok || k != first+uint64(i) || c != caller {
+		if !run.Next(idAt(i)) {
 			return "", 0, false
 		}
 	}
-	return caller, first, true
+	return run.Caller, first, true
 }
 
 // callRange is what a group record of either table has: the number of
@@ -263,6 +264,11 @@ func (t *awaitTable) takeIf(pick func(id string) bool) []*objstore.Object {
 type lineageTable struct {
 	alone  map[string]*lineageEntry
 	groups map[string][]*lineageGroup // by the calls' caller
+	// last is the group record slot found last, of caller lastCaller:
+	// a group's calls are forgotten one after the other, each found in
+	// it without a look-up by caller (nil once it leaves groups).
+	last       *lineageGroup
+	lastCaller string
 }
 
 // lineageGroup is the lineage of one group's calls: entries[i] is call
@@ -274,7 +280,21 @@ type lineageGroup struct {
 }
 
 // slot finds the group record holding id's lineage, and its index there.
-func (t *lineageTable) slot(id string) (*lineageGroup, int) { return slotOf(t.groups, id) }
+func (t *lineageTable) slot(id string) (*lineageGroup, int) {
+	if g := t.last; g != nil {
+		if caller, n, ok := wire.CallNumber(id); ok && caller == t.lastCaller && n-g.first < uint64(len(g.entries)) {
+			if k := int(n - g.first); g.live(k) {
+				return g, k
+			}
+			return nil, 0 // records of one caller never overlap: no other holds it
+		}
+	}
+	g, k := slotOf(t.groups, id)
+	if g != nil {
+		t.last, t.lastCaller = g, id[:strings.LastIndexByte(id, '.')]
+	}
+	return g, k
+}
 
 // get is id's lineage, or nil.
 func (t *lineageTable) get(id string) *lineageEntry {
@@ -338,6 +358,9 @@ func (t *lineageTable) drop(id string) Task {
 	g.entries[k] = lineageEntry{}
 	if g.left--; g.left == 0 {
 		unlist(t.groups, id, g)
+		if t.last == g {
+			t.last, t.lastCaller = nil, ""
+		}
 	}
 	return task
 }

@@ -251,3 +251,36 @@ func TestForgetReturnsTheTask(t *testing.T) {
 		}
 	}
 }
+
+// A group's calls forgotten one after the other are each found in the
+// record found last, across records of one caller and of others, and a
+// call forgotten already, or outside every record, is not.
+func TestLineageForgottenFromTheLastRecord(t *testing.T) {
+	ow := New(newSentTasks())
+	var all []Task
+	for _, first := range []int{1, 11, 21} {
+		_, tasks := sentGroup(first, 10)
+		ow.SentGroup(tasks, "node:2")
+		all = append(all, tasks...)
+	}
+	other := newSentTask("job2.1")
+	ow.SentGroup([]Task{other, newSentTask("job2.2")}, "node:2")
+	for i, task := range all {
+		id := task.Call().ID
+		if got := ow.forget(id); got != task {
+			t.Fatalf("forget(%s) returned %v, want its task", id, got)
+		}
+		if got := ow.forget(id); got != nil {
+			t.Fatalf("forget(%s) again returned %v, want nil", id, got)
+		}
+		if i == 4 && ow.forget("job2.1") != other {
+			t.Fatal("the other caller's call was not found")
+		}
+	}
+	if ow.forget("job1.31") != nil || ow.forget("job1.0") != nil {
+		t.Fatal("a call outside every record was found")
+	}
+	if len(ow.lineage.groups["job1"]) != 0 || ow.lineage.last != nil && ow.lineage.lastCaller == "job1" {
+		t.Fatalf("job1's records outlived their calls: %d left", len(ow.lineage.groups["job1"]))
+	}
+}

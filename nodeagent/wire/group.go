@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"encoding/binary"
+	"math"
 	"strconv"
 	"strings"
 
@@ -95,6 +97,22 @@ func (m *GroupSubmit) SizeHint() int {
 // Encode writes the message, starting with its Kind.
 func (m *GroupSubmit) Encode() []byte {
 	w := codec.NewEncoder(make([]byte, 0, m.SizeHint()))
+	m.encodeHead(w)
+	w.Uvarint(uint64(len(m.Calls)))
+	var run CallRun
+	for i, c := range m.Calls {
+		derived := i > 0 && run.Next(c.ID)
+		if !derived {
+			run.Start(c.ID)
+		}
+		encodeGroupCall(w, c.ID, derived, c.Fn, m.Loose, c.Lineage, c.Args)
+	}
+	return w.Bytes()
+}
+
+// encodeHead writes what the calls of the message share, from its Kind
+// to its functions.
+func (m *GroupSubmit) encodeHead(w *codec.Encoder) {
 	w.Uvarint(uint64(SubmitGroup))
 	var flags byte
 	if m.Loose {
@@ -108,34 +126,79 @@ func (m *GroupSubmit) Encode() []byte {
 	w.FloatMap(m.Resources)
 	w.Blob(m.Lineage)
 	w.Strings(m.Functions)
-	w.Uvarint(uint64(len(m.Calls)))
-	for i, c := range m.Calls {
-		if i > 0 && FollowsCall(m.Calls[i-1].ID, c.ID) {
-			w.String("")
-		} else {
-			w.String(c.ID)
-		}
-		w.Uvarint(uint64(c.Fn))
-		if m.Loose {
-			w.Blob(c.Lineage)
-		}
-		w.Uvarint(uint64(len(c.Args)))
-		for _, a := range c.Args {
-			switch {
-			case a.Member > 0:
-				w.Byte(groupArgMember)
-				w.Uvarint(uint64(a.Member))
-			case a.ObjectID != "":
-				w.Byte(groupArgObject)
-				w.String(a.ObjectID)
-				w.String(a.Location)
-				w.String(a.Name)
-			default:
-				w.Byte(groupArgInline)
-				w.Blob(a.Inline)
-			}
+}
+
+// encodeGroupCall writes one call of a group: its ID ("" when derived
+// from the call before), its function, its lineage in a loose frame, and
+// its arguments.
+func encodeGroupCall(w *codec.Encoder, id string, derived bool, fn int, loose bool, lineage []byte, args []Arg) {
+	if derived {
+		w.String("")
+	} else {
+		w.String(id)
+	}
+	w.Uvarint(uint64(fn))
+	if loose {
+		w.Blob(lineage)
+	}
+	w.Uvarint(uint64(len(args)))
+	for _, a := range args {
+		switch {
+		case a.Member > 0:
+			w.Byte(groupArgMember)
+			w.Uvarint(uint64(a.Member))
+		case a.ObjectID != "":
+			w.Byte(groupArgObject)
+			w.String(a.ObjectID)
+			w.String(a.Location)
+			w.String(a.Name)
+		default:
+			w.Byte(groupArgInline)
+			w.Blob(a.Inline)
 		}
 	}
+}
+
+// GroupWriter writes the calls of a GroupSubmit (not a loose frame) one
+// at a time as its sender makes them, without a GroupCall or an Arg
+// kept for each: Message then writes the message with what they share
+// in front, exactly as Encode writes it with those calls.
+type GroupWriter struct {
+	calls codec.Encoder // the calls written, as Encode writes them
+	n     int
+	run   CallRun
+}
+
+// NewGroupWriter returns a writer whose buffer starts with room for
+// about sizeHint bytes of calls.
+func NewGroupWriter(sizeHint int) *GroupWriter {
+	return &GroupWriter{calls: *codec.NewEncoder(make([]byte, 0, sizeHint))}
+}
+
+// Call writes the next call: its ID, its function (an index into the
+// message's Functions) and its arguments, which the writer keeps nothing
+// of.
+func (g *GroupWriter) Call(id string, fn int, args []Arg) {
+	derived := g.n > 0 && g.run.Next(id)
+	if !derived {
+		g.run.Start(id)
+	}
+	encodeGroupCall(&g.calls, id, derived, fn, false, nil, args)
+	g.n++
+}
+
+// Len is the size of the calls written so far.
+func (g *GroupWriter) Len() int { return g.calls.Len() }
+
+// Message is the GroupSubmit with m's shared fields (m.Calls is ignored,
+// m.Loose must be false) and the calls written.
+func (g *GroupWriter) Message(m *GroupSubmit) []byte {
+	w := codec.NewEncoder(make([]byte, 0, m.SizeHint()+binary.MaxVarintLen64+g.calls.Len()))
+	head := *m
+	head.Calls, head.Loose = nil, false
+	head.encodeHead(w)
+	w.Uvarint(uint64(g.n))
+	w.Raw(g.calls.Bytes())
 	return w.Bytes()
 }
 
@@ -208,17 +271,42 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 // from prev: a group's call or a TaskDoneList's message for id then goes
 // without it.
 func FollowsCall(prev, id string) bool {
-	dot := strings.LastIndexByte(prev, '.')
-	if dot < 0 || len(id) <= dot+1 || id[:dot+1] != prev[:dot+1] {
+	var run CallRun
+	return run.Start(prev) && run.Next(id)
+}
+
+// CallRun follows a run of one caller's consecutive calls
+// ("<caller>.<n>", "<caller>.<n+1>", ...: a group's calls, as
+// exec.Thread.NextCallID numbers them), reading each call's ID once and
+// its caller's part not at all: a writer of a group's calls tells the
+// calls it can send without their IDs, an owner a group it keeps as one
+// record.
+type CallRun struct {
+	Caller string // the calls' caller
+	N      uint64 // the number of the run's last call
+	ok     bool
+}
+
+// Start starts a run at the call id; false when id is not of the form
+// <caller>.<n> (the run then follows nothing).
+func (r *CallRun) Start(id string) bool {
+	r.Caller, r.N, r.ok = CallNumber(id)
+	return r.ok
+}
+
+// Next reports whether id is the call after the run's last (its number
+// written as NextCallID writes it), which it then makes the run's last.
+func (r *CallRun) Next(id string) bool {
+	next := r.N + 1
+	c := len(r.Caller)
+	if !r.ok || next == 0 || len(id) != c+1+decimalLen(next) || id[c] != '.' || id[:c] != r.Caller {
 		return false
 	}
-	n, ok := callNumber(prev[dot+1:])
-	if !ok || n+1 == 0 {
+	if k, ok := parseDecimal(id[c+1:]); !ok || k != next {
 		return false
 	}
-	digits := id[dot+1:]
-	k, ok := callNumber(digits)
-	return ok && k == n+1 && len(digits) == decimalLen(k)
+	r.N = next
+	return true
 }
 
 // CallNumber splits a task ID "<caller>.<n>" into its caller's ID and n.
@@ -227,38 +315,30 @@ func CallNumber(id string) (caller string, n uint64, ok bool) {
 	if dot < 0 {
 		return "", 0, false
 	}
-	n, ok = callNumber(id[dot+1:])
-	if !ok {
+	if n, ok = parseDecimal(id[dot+1:]); !ok {
 		return "", 0, false
 	}
 	return id[:dot], n, true
 }
 
-// callNumber reads the decimal digits s as strconv.ParseUint(s, 10, 64)
-// does (false for no digits, another byte, or a number beyond uint64),
-// without its error: it is read for every call of a group.
-func callNumber(s string) (uint64, bool) {
+// parseDecimal is strconv.ParseUint(s, 10, 64) without its generality
+// (it is on the path of every call of a group, and of every result):
+// false for an empty s, a byte that is not a digit, or a number over
+// 64 bits.
+func parseDecimal(s string) (uint64, bool) {
 	if len(s) == 0 {
 		return 0, false
 	}
-	if len(s) >= maxSafeDigits { // may be beyond uint64: checked as strconv does
-		n, err := strconv.ParseUint(s, 10, 64)
-		return n, err == nil
-	}
 	var n uint64
 	for i := 0; i < len(s); i++ {
-		d := s[i] - '0'
-		if d > 9 {
+		d := uint64(s[i] - '0')
+		if d > 9 || n > (math.MaxUint64-d)/10 {
 			return 0, false
 		}
-		n = n*10 + uint64(d)
+		n = n*10 + d
 	}
 	return n, true
 }
-
-// maxSafeDigits is the fewest decimal digits that may not fit in a
-// uint64 (any 19 digits do).
-const maxSafeDigits = 20
 
 // decimalLen is how many digits n has in decimal.
 func decimalLen(n uint64) int {

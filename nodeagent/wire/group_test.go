@@ -183,3 +183,62 @@ func TestDecodeGroupSubmitAllocatesPerGroup(t *testing.T) {
 		}
 	}
 }
+
+// parseDecimal reads what strconv.ParseUint reads in base 10, and fails
+// where it fails.
+func TestParseDecimalIsParseUint(t *testing.T) {
+	for _, s := range []string{"0", "7", "007", "1000", "18446744073709551615", "18446744073709551616",
+		"99999999999999999999", "", "-1", "+1", "1_000", "12a", " 1", "1.5", "٣"} {
+		want, err := strconv.ParseUint(s, 10, 64)
+		got, ok := parseDecimal(s)
+		if ok != (err == nil) || ok && got != want {
+			t.Errorf("parseDecimal(%q) = %d, %v; ParseUint: %d, %v", s, got, ok, want, err)
+		}
+	}
+}
+
+// A CallRun started at a call and advanced along the next ones agrees
+// with FollowsCall on each pair, and a call it refuses starts no run.
+func TestCallRunFollowsEachCall(t *testing.T) {
+	ids := []string{"a.b.8", "a.b.9", "a.b.10", "a.c.11", "a.b.11", "a.b.011", "a.b.12", "a.b.13", "x", "x.1",
+		"a.b.18446744073709551615", "a.b.0", "a.b.1", "a.bb.2", "a.b.2", ".3", ".4"}
+	var run CallRun
+	started := run.Start(ids[0])
+	for i := 1; i < len(ids); i++ {
+		want := FollowsCall(ids[i-1], ids[i])
+		if got := started && run.Next(ids[i]); got != want {
+			t.Fatalf("%q after %q: the run says %v, FollowsCall %v", ids[i], ids[i-1], got, want)
+		}
+		if !want {
+			started = run.Start(ids[i])
+		}
+	}
+}
+
+// A group written a call at a time (GroupWriter) is the message Encode
+// writes for the same calls, byte for byte: IDs derived where they
+// follow, members, objects and inline arguments.
+func TestGroupWriterWritesWhatEncodeWrites(t *testing.T) {
+	m := &GroupSubmit{ActorID: "a1", Owner: "127.0.0.1:1", ProgramHash: "h", Output: "127.0.0.1:2",
+		Resources: map[string]float64{"cpu": 1}, Lineage: []byte{1, 2}, Functions: []string{"seed", "step"}}
+	calls := []GroupCall{
+		{ID: "j.5", Fn: 0, Args: []Arg{{Inline: []byte{3}}, {ObjectID: "j.1", Location: "127.0.0.1:3", Name: "task 'f'"}}},
+		{ID: "j.6", Fn: 1, Args: []Arg{{Member: 1}}},
+		{ID: "j.7", Fn: 1, Args: []Arg{{Member: 2}, {Member: 1}}},
+		{ID: "k.2", Fn: 1},
+		{ID: "k.3", Fn: 0, Args: []Arg{{}}},
+	}
+	w := NewGroupWriter(0)
+	for _, c := range calls {
+		w.Call(c.ID, c.Fn, c.Args)
+	}
+	got := w.Message(m)
+	m.Calls = calls
+	if want := m.Encode(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the writer wrote\n%v\nEncode\n%v", got, want)
+	}
+	back, err := DecodeGroupSubmit(got)
+	if err != nil || !reflect.DeepEqual(back.Calls[2], calls[2]) || back.Calls[4].ID != "k.3" {
+		t.Fatalf("read back: %+v, %v", back, err)
+	}
+}
