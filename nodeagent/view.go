@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 	"github.com/rayflow/rayflow/nodeagent/resources"
 	"github.com/rayflow/rayflow/nodeagent/wire"
@@ -206,16 +207,34 @@ func (nw *network) placeOnView(batch []spillItem, byAddr dispatches) []spillItem
 // hint, not placed again, no large argument held somewhere (the head's
 // locality score would weigh it).
 func (nw *network) plain(it spillItem) bool {
-	if it.g != nil { // call by call: no copy of the group's arguments
-		for _, t := range it.g.tasks {
-			if len(nw.argBytesOf(t.call.Args)) > 0 {
-				return false
-			}
-		}
-		return true
+	if it.g != nil {
+		return !holdsLargeArgs(it.g)
 	}
 	t := it.t
 	return !t.viaHead && (t.hint == nil || *t.hint == placeHint{}) && len(nw.argBytesOf(t.call.Args)) == 0
+}
+
+// holdsLargeArgs reports whether a call of g takes a future whose result
+// is too large to travel inline (argBytesOf would list it), call by call
+// with no copy of the group's arguments; a call's future of the call
+// before it, a fused chain's every argument, is the group's own and not
+// looked at.
+func holdsLargeArgs(g *taskGroup) bool {
+	for i, t := range g.tasks {
+		for _, a := range t.call.Args {
+			if a.Kind() != exec.FutureKind {
+				continue
+			}
+			o := objstore.ObjectOf(a.AsFuture())
+			if o == nil || (i > 0 && o == g.tasks[i-1].obj) {
+				continue
+			}
+			if _, size := o.WhereAndSize(); size > InlineLimit {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // demand is what the item holds while it runs.
