@@ -2,6 +2,7 @@ package owner
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rayflow/rayflow/exec"
@@ -25,29 +26,114 @@ func (ow *Owner) HandleDone(payload []byte) error {
 // of the previous message's call (wire.DecodeDoneInto): it is found in
 // its group's record by its caller and number, and takes the ID its
 // object holds, so a group's results cost no ID string each.
+//
+// The list is taken in passes, each lock taken once for the whole list,
+// not once a result: its messages decoded, then their objects taken from
+// the awaited ones (awaitMu), then the lineage of those whose value came
+// inline forgotten (mu), then the objects completed, in the list's
+// order. As for one result, every result is taken and its lineage
+// forgotten before its object completes; a result of the list is taken
+// before an earlier one's waiters run (they see it neither awaited nor
+// ready, as a result being completed). A malformed message ends the list:
+// the results before it are completed, and the error returned.
 func (ow *Owner) HandleDoneList(payload []byte) error {
+	list := takenLists.Get().(*[]takenDone)
+	taken, err := decodeDoneList(payload, (*list)[:0])
+	ow.noteOrders(taken)
+	ow.awaitMu.Lock()
+	for i := range taken {
+		ow.takeListedLocked(&taken[i])
+	}
+	ow.awaitMu.Unlock()
+	ow.mu.Lock()
+	for i := range taken {
+		if d := &taken[i]; d.obj != nil && inlineResult(&d.m) {
+			d.forgotten = ow.lineage.drop(d.m.ID)
+		}
+	}
+	ow.mu.Unlock()
+	for i := range taken {
+		if d := &taken[i]; d.obj != nil {
+			ow.finish(&d.m, d.obj, d.forgotten)
+		}
+	}
+	clear(taken) // the pool keeps no object, task nor payload
+	*list = taken
+	takenLists.Put(list)
+	return err
+}
+
+// takenDone is one result of a TaskDoneList while HandleDoneList takes
+// it: the message, and for one without its ID the caller and number of
+// its call, its object once taken and the task whose lineage was
+// forgotten.
+type takenDone struct {
+	m         wire.Done
+	caller    string
+	n         uint64
+	obj       *objstore.Object
+	forgotten Task
+}
+
+// takenLists holds HandleDoneList's lists for the next list (a list is
+// at most a group's results, or a part of a chain's).
+var takenLists = sync.Pool{New: func() any { return new([]takenDone) }}
+
+// decodeDoneList decodes the messages of a TaskDoneList into into, and
+// returns them with the error of a malformed one (the messages before
+// it are returned). A message without an ID gets its caller and number
+// (and its ID, for a method call's, which is not in a group's record).
+func decodeDoneList(payload []byte, into []takenDone) ([]takenDone, error) {
 	var caller string
 	var n uint64
 	var numbered bool // the previous message's ID is of the form <caller>.<n>
-	return wire.EachSubmit(payload, func(msg []byte) error {
-		var m wire.Done
-		if err := wire.DecodeDoneInto(msg, &m); err != nil {
+	err := wire.EachSubmit(payload, func(msg []byte) error {
+		into = append(into, takenDone{})
+		d := &into[len(into)-1]
+		if err := wire.DecodeDoneInto(msg, &d.m); err != nil {
+			into = into[:len(into)-1]
 			return err
 		}
-		var obj *objstore.Object
 		switch {
-		case m.ID != "":
-			caller, n, numbered = wire.CallNumber(m.ID)
-			obj = ow.takeDone(&m)
+		case d.m.ID != "":
+			caller, n, numbered = wire.CallNumber(d.m.ID)
 		case !numbered:
+			into = into[:len(into)-1]
 			return wire.ErrMalformed
 		default:
 			n++
-			obj = ow.takeNextDone(&m, caller, n)
+			d.caller, d.n = caller, n
+			if d.m.Actor != "" {
+				d.m.ID = caller + "." + strconv.FormatUint(n, 10)
+			}
 		}
-		ow.complete(&m, obj)
 		return nil
 	})
+	return into, err
+}
+
+// noteOrders keeps the order of the method calls of taken (as takeDone
+// does), before they are taken.
+func (ow *Owner) noteOrders(taken []takenDone) {
+	for i := range taken {
+		if m := &taken[i].m; m.Actor != "" && m.Seq > 0 {
+			ow.orders.Note(actorhost.KeyID(m.Actor), m.Seq-1, m.ID)
+		}
+	}
+}
+
+// takeListedLocked stops awaiting the result d holds, as takeDone does
+// (by caller and number for a message without its ID), and sets its
+// object (nil when it is not awaited) and its ID; awaitMu is held.
+func (ow *Owner) takeListedLocked(d *takenDone) {
+	if d.m.ID == "" {
+		if d.obj = ow.awaited.takeCall(d.caller, d.n); d.obj != nil {
+			d.m.ID = d.obj.ID()
+			return
+		}
+		d.m.ID = d.caller + "." + strconv.FormatUint(d.n, 10)
+	}
+	d.obj = ow.takeAwaitedLocked(d.m.ID)
 }
 
 // takeDone stops awaiting the result m holds and returns its object (nil
@@ -62,35 +148,33 @@ func (ow *Owner) takeDone(m *wire.Done) *objstore.Object {
 	return obj
 }
 
-// takeNextDone is takeDone for a message without its ID, the result of
-// call n of caller; it sets m.ID.
-func (ow *Owner) takeNextDone(m *wire.Done, caller string, n uint64) *objstore.Object {
-	if m.Actor == "" {
-		ow.awaitMu.Lock()
-		obj := ow.awaited.takeCall(caller, n)
-		ow.awaitMu.Unlock()
-		if obj != nil {
-			m.ID = obj.ID()
-			return obj
-		}
-	}
-	m.ID = caller + "." + strconv.FormatUint(n, 10)
-	return ow.takeDone(m)
-}
-
 // complete completes obj, the object of the result m holds (nothing
 // when obj is nil).
 func (ow *Owner) complete(m *wire.Done, obj *objstore.Object) {
 	if obj == nil {
 		return // cancelled or already failed
 	}
-	inline := !m.Resubmit && m.Err == nil && m.Location == "" // the value is here: its lineage is not needed
+	var forgotten Task
+	if inlineResult(m) {
+		forgotten = ow.forget(m.ID)
+	}
+	ow.finish(m, obj, forgotten)
+}
+
+// inlineResult reports whether m holds its value: its lineage is then
+// not needed (forgotten before its object completes).
+func inlineResult(m *wire.Done) bool {
+	return !m.Resubmit && m.Err == nil && m.Location == ""
+}
+
+// finish completes obj, the object of the result m holds, whose lineage
+// was forgotten (forgotten, its task, or nil) when it came inline.
+func (ow *Owner) finish(m *wire.Done, obj *objstore.Object, forgotten Task) {
 	switch {
-	case inline && m.RunNs > 0:
-		observeTask(ow.forget(m.ID), time.Duration(m.RunNs)) // one look-up for both
-	case inline:
-		ow.forget(m.ID)
-	case m.RunNs > 0:
+	case m.RunNs <= 0:
+	case inlineResult(m):
+		observeTask(forgotten, time.Duration(m.RunNs)) // one look-up for both
+	default:
 		ow.observe(m.ID, time.Duration(m.RunNs))
 	}
 	switch {

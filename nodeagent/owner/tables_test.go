@@ -284,3 +284,49 @@ func TestLineageForgottenFromTheLastRecord(t *testing.T) {
 		t.Fatalf("job1's records outlived their calls: %d left", len(ow.lineage.groups["job1"]))
 	}
 }
+
+// A result list is taken in passes (one lock a pass, not a result):
+// when its first object completes, every result of the list is taken
+// already (not awaited, its lineage forgotten) and is completed after it,
+// in order; a malformed message ends the list, the results before it
+// completed.
+func TestDoneListTakenBeforeItsObjectsComplete(t *testing.T) {
+	ow := New(newSentTasks())
+	objs, tasks := sentGroup(20, 4)
+	ow.SentGroup(tasks, "node:2")
+	var seen []string
+	objs[0].OnReady(func() {
+		for _, o := range objs[1:3] { // objs[3]'s message is malformed
+			if ow.Awaited(o.ID()) != nil || ow.hasLineage(o.ID()) || o.IsReady() {
+				seen = append(seen, o.ID())
+			}
+		}
+	})
+	payload := []byte{byte(len(objs))}
+	for k, o := range objs {
+		inline, _ := exec.Encode(nil, exec.Int(int64(k)))
+		m := &wire.Done{ID: o.ID(), Inline: inline}
+		if k > 0 {
+			m.ID = ""
+		}
+		msg := m.Encode()
+		if k == 3 {
+			msg = msg[:1] // malformed: cut short
+		}
+		payload = append(append(payload, byte(len(msg))), msg...)
+	}
+	if err := ow.HandleDoneList(payload); err == nil {
+		t.Fatal("a list with a malformed message: no error")
+	}
+	if len(seen) != 0 {
+		t.Fatalf("as the list's first object completed, %v were awaited, kept their lineage or were ready", seen)
+	}
+	for k, o := range objs[:3] {
+		if v, err := o.Result(); err != nil || v.AsInt() != int64(k) {
+			t.Fatalf("%s: %v %v, want %d", o.ID(), v, err, k)
+		}
+	}
+	if objs[3].IsReady() || ow.Awaited(objs[3].ID()) == nil {
+		t.Fatalf("%s, after the malformed message, was taken", objs[3].ID())
+	}
+}
