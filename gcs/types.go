@@ -223,6 +223,21 @@ func (t *TaskRecord) EncodeFields(e *codec.Encoder) {
 	t.encodeTail(e)
 }
 
+// EncodeFieldsArgs writes what EncodeFields writes for t with the nargs
+// arguments args writes through w, in order (t.Args is ignored), without
+// building them first, as TaskBatch.AddArgs writes a row. Arguments args
+// leaves unwritten are written empty; writing more than nargs panics.
+func (t *TaskRecord) EncodeFieldsArgs(e *codec.Encoder, nargs int, args func(w *ArgWriter)) {
+	t.encodeHead(e)
+	e.Uvarint(uint64(nargs))
+	w := ArgWriter{e: e, left: nargs}
+	args(&w)
+	for w.left > 0 {
+		w.Missing()
+	}
+	t.encodeTail(e)
+}
+
 // encodeHead writes the fields before the arguments.
 func (t *TaskRecord) encodeHead(e *codec.Encoder) {
 	e.String(t.TaskID)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/stash"
 )
 
@@ -166,6 +167,17 @@ func (g *groupSpec) Record() gcs.TaskRecord { return groupRecord(g.calls, g.link
 func (g *groupSpec) AppendRow(b *gcs.TaskBatch) {
 	head := groupHead(g.calls, g.node)
 	appendCallsRow(b, &head, g.calls, g.links, g.refs, true)
+}
+
+// EncodeFields writes the group's record's fields, as its Record's
+// EncodeFields would, without building it (stash.FieldsWriter): a
+// group's lineage forwarded with it is written straight from its calls,
+// not made of a gcs.TaskArg per argument first.
+func (g *groupSpec) EncodeFields(e *codec.Encoder) {
+	head := groupHead(g.calls, g.node)
+	head.EncodeFieldsArgs(e, argCount(g.calls), func(w *gcs.ArgWriter) {
+		writeCallsArgs(w, g.calls, g.links, g.refs, true)
+	})
 }
 
 func (g *groupSpec) ParentID() string { return parentID(g.calls[0].ID) }

@@ -5,10 +5,12 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rayflow/rayflow/exec"
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/nodeagent/objstore"
 )
 
@@ -96,5 +98,48 @@ func TestChainLinksMarkedAsFound(t *testing.T) {
 	none.mark(0, 1)
 	if none.link(64, 1, exec.Int(1), calls) || !none.link(0, 0, exec.Int(1), calls) {
 		t.Error("a mark is read where it is not, or not where it is")
+	}
+}
+
+// A group's record forwarded with it is written straight from its calls
+// (groupSpec.EncodeFields), to the bytes of the record a lookup builds:
+// a chain's links (marked or found), an argument from outside the group,
+// an earlier call's object, small values inline and one too large.
+func TestGroupFieldsAreItsRecord(t *testing.T) {
+	big := exec.Str(strings.Repeat("x", int(InlineLimit)+1))
+	outside := exec.FutureValue(exec.NewFuture("j.0", "task 'f'"))
+	calls := []*exec.TaskCall{{ID: "j.1", Args: []exec.Value{exec.Int(1), outside}}}
+	for i := 2; i <= 40; i++ {
+		prev := exec.FutureValue(exec.NewFuture(calls[len(calls)-1].ID, "task 'f'"))
+		args := []exec.Value{prev}
+		switch i % 4 {
+		case 0:
+			args = append(args, exec.Int(int64(i)))
+		case 1:
+			args = append(args, exec.FutureValue(exec.NewFuture("j.1", "task 'f'")))
+		case 2:
+			args = append(args, big)
+		}
+		calls = append(calls, &exec.TaskCall{ID: "j." + strconv.Itoa(i), Args: args})
+	}
+	var marked chainLinks
+	k := 0
+	for i, c := range calls {
+		for _, a := range c.Args {
+			if i > 0 && isResultOf(a, calls[i-1]) {
+				marked.mark(k, argCount(calls))
+			}
+			k++
+		}
+	}
+	for _, links := range []chainLinks{nil, marked} {
+		spec := &groupSpec{calls: calls, links: links, node: "node-1"}
+		rec := spec.Record()
+		var got, want codec.Encoder
+		spec.EncodeFields(&got)
+		rec.EncodeFields(&want)
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("links %v: the fields written from the calls are not the record's", links != nil)
+		}
 	}
 }

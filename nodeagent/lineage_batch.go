@@ -58,19 +58,24 @@ func (c *callSpec) AppendRow(b *gcs.TaskBatch) {
 // previous call's result (links) as groupRecordArgs writes it
 // (gcs.PreviousResult).
 func appendCallsRow(b *gcs.TaskBatch, head *gcs.TaskRecord, calls []*exec.TaskCall, links chainLinks, refs exec.RefCodec, pin bool) {
-	b.AddArgs(head, argCount(calls), func(w *gcs.ArgWriter) {
-		k := 0
-		for i, call := range calls {
-			for _, a := range call.Args {
-				if links.link(k, i, a, calls) {
-					w.PreviousResult()
-				} else {
-					writeArg(w, a, refs, pin)
-				}
-				k++
+	b.AddArgs(head, argCount(calls), func(w *gcs.ArgWriter) { writeCallsArgs(w, calls, links, refs, pin) })
+}
+
+// writeCallsArgs writes the arguments of every call of calls through w,
+// as groupRecordArgs makes them: a chain's link (links) as
+// PreviousResult, the others as writeArg writes them.
+func writeCallsArgs(w *gcs.ArgWriter, calls []*exec.TaskCall, links chainLinks, refs exec.RefCodec, pin bool) {
+	k := 0
+	for i, call := range calls {
+		for _, a := range call.Args {
+			if links.link(k, i, a, calls) {
+				w.PreviousResult()
+			} else {
+				writeArg(w, a, refs, pin)
 			}
+			k++
 		}
-	})
+	}
 }
 
 // writeArg writes one argument as taskArgs keeps it: a future by its

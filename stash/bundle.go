@@ -17,10 +17,21 @@ type Bundle struct {
 	Committed []string
 }
 
-// RecordEntry is a task record in a bundle.
+// RecordEntry is a task record in a bundle. In a bundle Forward made, an
+// entry whose spec writes its own fields (FieldsWriter) leaves Record
+// empty: it is encoded, and taken in by Receive, from the spec.
 type RecordEntry struct {
 	Record gcs.TaskRecord
 	Hops   int
+	fields FieldsWriter
+}
+
+// record is the entry's record, built from its spec when it has one.
+func (r *RecordEntry) record() gcs.TaskRecord {
+	if r.fields != nil {
+		return r.fields.Record()
+	}
+	return r.Record
 }
 
 // OutcomeEntry is an outcome in a bundle.
@@ -67,6 +78,10 @@ func (b *Bundle) AppendEncode(dst []byte) []byte {
 	e.Uvarint(uint64(len(b.Records)))
 	for i := range b.Records {
 		e.Uvarint(uint64(clampHops(b.Records[i].Hops)))
+		if fw := b.Records[i].fields; fw != nil {
+			fw.EncodeFields(e)
+			continue
+		}
 		b.Records[i].Record.EncodeFields(e)
 	}
 	e.Uvarint(uint64(len(b.Outcomes)))

@@ -1,11 +1,14 @@
 package stash
 
 import (
+	"bytes"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/internal/testutil"
 )
 
@@ -132,5 +135,40 @@ func TestSpecNotFreshChecksCommitted(t *testing.T) {
 	must(t, s.AddSpec("j.1", recSpec{rec("j.1", ""), &builds}, false))
 	if stt := s.Stats(); stt.Uncommitted != 0 || stt.Added != 0 {
 		t.Fatalf("a committed spec was added again: %+v", stt)
+	}
+}
+
+// fieldsSpec is a recSpec that writes its record's fields itself
+// (FieldsWriter).
+type fieldsSpec struct{ recSpec }
+
+func (p fieldsSpec) EncodeFields(e *codec.Encoder) { p.r.EncodeFields(e) }
+
+// A spec that writes its own fields is forwarded without its record
+// being built: the bundle encodes it from the spec, to the bytes its
+// record would be, and a stash that receives the bundle unencoded takes
+// the record in from the spec.
+func TestFieldsWriterForwardedUnbuilt(t *testing.T) {
+	s := New(newFakeStore(0), Config{GatherDelay: time.Hour})
+	defer closeStash(t, s)
+	var builds atomic.Int64
+	r := rec("j.2", "", "j.0")
+	r.Args = append(r.Args, gcs.TaskArg{ObjectID: gcs.PreviousResult}, gcs.TaskArg{Inline: []byte{1, 2}})
+	must(t, s.AddSpec("j.2", fieldsSpec{recSpec{r, &builds}}, true))
+	b, err := s.Forward("j.2", "peer")
+	must(t, err)
+	data := b.Encode()
+	if n := builds.Load(); n != 0 {
+		t.Fatalf("forwarding built the record %d times", n)
+	}
+	want := (&Bundle{Records: []RecordEntry{{Record: r}}}).Encode()
+	if !bytes.Equal(data, want) {
+		t.Fatalf("the bundle encoded from the spec differs from its record's")
+	}
+	peer := New(newFakeStore(0), Config{GatherDelay: time.Hour})
+	defer closeStash(t, peer)
+	peer.Receive(b, "n1")
+	if l, ok := peer.LookupLocal("j.2"); !ok || !reflect.DeepEqual(l.Record, r) {
+		t.Fatalf("the receiver holds %+v, %v; want %+v", l.Record, ok, r)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rayflow/rayflow/gcs"
+	"github.com/rayflow/rayflow/internal/codec"
 	"github.com/rayflow/rayflow/internal/fifo"
 )
 
@@ -166,6 +167,15 @@ type Spec interface {
 type RowWriter interface {
 	Spec
 	AppendRow(b *gcs.TaskBatch)
+}
+
+// FieldsWriter is a Spec that writes its record's fields, as
+// gcs.TaskRecord.EncodeFields of its Record would, without building the
+// record first: a bundle forwarded with it is encoded from it (a group's
+// record of a thousand arguments is then not built to be sent).
+type FieldsWriter interface {
+	Spec
+	EncodeFields(e *codec.Encoder)
 }
 
 // entry is one record or outcome in the stash. Its task is its key for a
@@ -671,7 +681,7 @@ func (s *Stash) Receive(b Bundle, from string) {
 	}
 	s.markCommittedLocked(b.Committed, from)
 	for i := range b.Records {
-		r := b.Records[i].Record
+		r := b.Records[i].record()
 		if r.TaskID == "" {
 			continue
 		}
@@ -900,7 +910,9 @@ func (s *Stash) bundleLocked(tasks []string, receiver string) Bundle {
 		b.Records = make([]RecordEntry, 0, records)
 	}
 	for _, e := range sent {
-		if e.isRecord() {
+		if fw, ok := e.spec.(FieldsWriter); ok && e.rec == nil {
+			b.Records = append(b.Records, RecordEntry{Hops: int(e.hops), fields: fw})
+		} else if e.isRecord() {
 			b.Records = append(b.Records, RecordEntry{Record: e.record(), Hops: int(e.hops)})
 		} else {
 			b.Outcomes = append(b.Outcomes, OutcomeEntry{Outcome: *e.out, Hops: int(e.hops)})
