@@ -25,16 +25,7 @@ func TestDoneListHoldsConsecutiveResultsWithoutIDs(t *testing.T) {
 		}
 	}
 	l.timer.Stop()
-	payload := append([]byte{byte(l.n)}, l.held...)
-	var got []string
-	if err := wire.EachSubmit(payload, func(msg []byte) error {
-		var m wire.Done
-		err := wire.DecodeDoneInto(msg, &m)
-		got = append(got, m.ID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	got := partIDs(t, heldResults{msgs: l.held, n: l.n})
 	want := []string{"j.t.9", "", "", "j.u.1", "", "j.t.12"}
 	if len(got) != len(want) {
 		t.Fatalf("held %q, want %q", got, want)
