@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rayflow/rayflow/internal/codec"
 )
@@ -224,6 +225,7 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 	}
 	ids := derivedIDs{calls: n}
 	var args argChunks
+	shared := memberArgs()
 	for i := 0; i < n && r.Err() == nil; i++ {
 		var c GroupCall
 		if id := r.Blob(); len(id) > 0 {
@@ -245,8 +247,8 @@ func DecodeGroupSubmit(b []byte) (*GroupSubmit, error) {
 			if m.Loose && a.Member > 0 {
 				r.Fail("a task of a loose frame names a member")
 			}
-			if nargs == 1 && a.Member > 0 && a.Member <= len(memberArgs) {
-				c.Args = memberArgs[a.Member-1 : a.Member : a.Member] // a chain's call: shared, no memory of its own
+			if nargs == 1 && a.Member > 0 && a.Member <= len(shared) {
+				c.Args = shared[a.Member-1 : a.Member : a.Member] // a chain's call: shared, no memory of its own
 				break
 			}
 			if j == 0 {
@@ -374,14 +376,16 @@ func (a *argChunks) take(n, left int) []Arg {
 // k-1, for k up to the size of a group an adaptive program makes: the
 // calls of a fused chain share them and take no memory of their own
 // (the memory a group's reader takes is most of its time on a node that
-// is given few). Readers of a GroupCall never write its Args.
-var memberArgs = func() []Arg {
+// is given few). Readers of a GroupCall never write its Args. Made at
+// the first group read, not at every process's start (most never read
+// one).
+var memberArgs = sync.OnceValue(func() []Arg {
 	args := make([]Arg, 1024)
 	for i := range args {
 		args[i].Member = i + 1
 	}
 	return args
-}()
+})
 
 // derivedIDs makes the IDs a GroupSubmit's reader derives (calls sent
 // without one), all in one buffer made into one string at the end, so a
