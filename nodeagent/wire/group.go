@@ -392,29 +392,28 @@ var memberArgs = sync.OnceValue(func() []Arg {
 // group's derived IDs cost one allocation, not one each. Which calls
 // they are is found again at the end (fill), not kept per call.
 type derivedIDs struct {
-	calls  int    // how many calls the group has (the buffer's size)
-	caller string // the caller of the last call read
-	n      uint64 // the number of the last call read
-	ok     bool   // the last call read has an ID of the form <caller>.<n>
-	buf    []byte // the derived IDs, one after the other
+	calls int     // how many calls the group has (the buffer's size)
+	run   CallRun // the last call read, when of the form <caller>.<n>
+	buf   []byte  // the derived IDs, one after the other
 }
 
 // restart notes a call read with its ID.
-func (d *derivedIDs) restart(id string) { d.caller, d.n, d.ok = CallNumber(id) }
+func (d *derivedIDs) restart(id string) { d.run.Start(id) }
 
 // next derives the ID of call i, the call after the last read; false
 // when that call's ID has not the form <caller>.<n>.
 func (d *derivedIDs) next(i int) bool {
-	if !d.ok || d.n+1 == 0 {
+	r := &d.run
+	if !r.ok || r.N+1 == 0 {
 		return false
 	}
-	d.n++
+	r.N++
 	if d.buf == nil { // sized once for the group: its IDs after this one as long as this one's
-		d.buf = make([]byte, 0, (d.calls-i)*(len(d.caller)+1+decimalLen(d.n+uint64(d.calls-i))))
+		d.buf = make([]byte, 0, (d.calls-i)*(len(r.Caller)+1+decimalLen(r.N+uint64(d.calls-i))))
 	}
-	d.buf = append(d.buf, d.caller...)
+	d.buf = append(d.buf, r.Caller...)
 	d.buf = append(d.buf, '.')
-	d.buf = strconv.AppendUint(d.buf, d.n, 10)
+	d.buf = strconv.AppendUint(d.buf, r.N, 10)
 	return true
 }
 
