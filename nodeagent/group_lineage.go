@@ -28,14 +28,15 @@ import (
 const groupStatePrefix = "group:"
 
 // groupRecord is the lineage of the calls of one group, submitted on
-// node, links its chain's links (nil: found from the calls).
+// node, links its chain's links (nil: found from the calls): the record
+// its forwarded fields read back as (groupSpec.EncodeFields), so that one
+// piece of code, writeCallsArgs, says what a group's arguments are.
 func groupRecord(calls []*exec.TaskCall, links chainLinks, node string, refs exec.RefCodec) gcs.TaskRecord {
-	rec := groupHead(calls, node)
-	if len(calls) == 1 {
-		rec.Args = taskArgs(calls[0].Args, refs, true) // pinned, as the row (groupSpec.AppendRow)
-		return rec
-	}
-	rec.Args = groupRecordArgs(calls, links, refs)
+	spec := groupSpec{calls: calls, links: links, node: node, refs: refs}
+	var e codec.Encoder
+	spec.EncodeFields(&e)
+	var rec gcs.TaskRecord
+	rec.DecodeFields(codec.NewDecoder(e.Bytes()))
 	return rec
 }
 
@@ -62,46 +63,6 @@ func (l chainLinks) link(k, i int, a exec.Value, calls []*exec.TaskCall) bool {
 		return k/64 < len(l) && l[k/64]&(1<<(k%64)) != 0
 	}
 	return i > 0 && isResultOf(a, calls[i-1])
-}
-
-// groupRecordArgs is taskArgs (pinned) of the arguments of every call of a
-// group, in order, where an argument that is the previous call's result
-// (links) is gcs.PreviousResult. The inline encodings share one buffer.
-func groupRecordArgs(calls []*exec.TaskCall, links chainLinks, refs exec.RefCodec) []gcs.TaskArg {
-	out := make([]gcs.TaskArg, argCount(calls))
-	need := int64(0)
-	for _, call := range calls {
-		for _, a := range call.Args {
-			if a.Kind() != exec.FutureKind {
-				if n := exec.EncodedSize(a); n <= InlineLimit {
-					need += n + 1 // + the encoding's version byte
-				}
-			}
-		}
-	}
-	var buf []byte
-	if need > 0 {
-		buf = make([]byte, 0, need)
-	}
-	k := 0
-	for i, call := range calls {
-		for _, a := range call.Args {
-			switch {
-			case links.link(k, i, a, calls):
-				out[k].ObjectID = gcs.PreviousResult
-			case a.Kind() == exec.FutureKind:
-				out[k] = gcs.TaskArg{ObjectID: a.AsFuture().ID(), Location: argLocation(a.AsFuture(), true)}
-			case exec.EncodedSize(a) <= InlineLimit:
-				start := len(buf)
-				if enc, err := exec.EncodeWith(buf, a, refs); err == nil {
-					buf = enc
-					out[k].Inline = buf[start:len(buf):len(buf)]
-				}
-			}
-			k++
-		}
-	}
-	return out
 }
 
 // isResultOf reports whether argument a is the future of call's result.

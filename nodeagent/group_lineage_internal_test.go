@@ -141,5 +141,34 @@ func TestGroupFieldsAreItsRecord(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Fatalf("links %v: the fields written from the calls are not the record's", links != nil)
 		}
+		// What the record says of each argument, stated apart from the
+		// code that writes it (the record is that code's fields read back).
+		if a := rec.Args; len(a) != argCount(calls) || a[0].Inline == nil || a[1].ObjectID != "j.0" {
+			t.Fatalf("links %v: the first call's arguments are %+v", links != nil, rec.Args[:2])
+		}
+		k := 2
+		for i, c := range calls[1:] {
+			if a := rec.Args[k]; a.ObjectID != gcs.PreviousResult || a.Inline != nil || a.Location != "" {
+				t.Fatalf("links %v: call %d's link is %+v, want the previous result", links != nil, i+2, a)
+			}
+			if len(c.Args) == 2 {
+				a := rec.Args[k+1]
+				switch (i + 2) % 4 {
+				case 0:
+					if a.Inline == nil || a.ObjectID != "" {
+						t.Fatalf("call %d's small value is %+v, want it inline", i+2, a)
+					}
+				case 1:
+					if a.ObjectID != "j.1" || a.Inline != nil {
+						t.Fatalf("call %d's future is %+v, want the object j.1", i+2, a)
+					}
+				case 2:
+					if a.Inline != nil || a.ObjectID != "" {
+						t.Fatalf("call %d's large value is %+v, want it left out", i+2, a)
+					}
+				}
+			}
+			k += len(c.Args)
+		}
 	}
 }
